@@ -1,0 +1,28 @@
+import type { CommandName, CommandParams, CommandResult, EngineEvent } from '../../src-shared/index.ts'
+
+/** Something that must be released: a subscription, a timer, a child process. */
+export interface Disposable {
+  dispose(): void
+}
+
+/**
+ * One handler per command, exhaustive: adding a command to the contract fails the build
+ * until the engine handles it. Handlers receive params already validated by the contract
+ * and throw `TaskdeckError` for refusals (not found, conflict, bad definition).
+ * `events.subscribe` is handled by the transport through `subscribe` below.
+ */
+export type CommandHandlers = {
+  [N in Exclude<CommandName, 'events.subscribe'>]: (params: CommandParams<N>) => Promise<CommandResult<N>>
+}
+
+/** What every transport (IPC, WebSocket, CLI, worker) needs from an engine. */
+export interface EngineApi {
+  readonly handlers: CommandHandlers
+  /**
+   * Replays every durable event with `seq > since` in order, then delivers live events
+   * (durable and transient) as they happen, with no gap and no duplicate between the two.
+   * `listener` receives events in batches, in order.
+   */
+  subscribe(since: number, listener: (events: readonly EngineEvent[]) => void): Disposable & { readonly headSeq: number }
+  close(): Promise<void>
+}

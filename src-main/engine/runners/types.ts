@@ -1,0 +1,39 @@
+import type { LogStream, Progress, TaskSpec } from '../../../src-shared/index.ts'
+
+/** What a runner gets for one run. The engine owns logging, timing and state. */
+export interface RunContext {
+  readonly runId: number
+  readonly taskId: number
+  readonly attempt: number
+  /** Aborted on cancel or timeout (the engine knows which); the runner must stop everything it started. */
+  readonly signal: AbortSignal
+  /** Appends output to the run's log (bytes are kept as bytes on disk) and streams it live. */
+  output(stream: LogStream, chunk: Uint8Array | string): void
+  progress(progress: Progress): void
+}
+
+/** How a run ended, from the runner's point of view; the engine maps it to a status. */
+export interface RunOutcome {
+  exitCode: number | null
+  signal: string | null
+  /** Set when the run failed to do its job: "executable not found: foo", "HTTP 500 on 3 of 10 URLs". */
+  error: string | null
+  result?: unknown
+}
+
+export interface StartedRun {
+  readonly pid: number | null
+  /** Settles once everything the run started has ended and its output is flushed. Never rejects. */
+  readonly done: Promise<RunOutcome>
+  pause?(): void
+  resume?(): void
+  /** Writes to the run's stdin (shell runs only). */
+  send?(text: string): void
+}
+
+export interface Runner<K extends TaskSpec['kind'] = TaskSpec['kind']> {
+  readonly kind: K
+  /** Checks what the schema cannot (a script file exists, a cwd exists) at submit time; throws TaskdeckError('bad_request'). */
+  check?(spec: Extract<TaskSpec, { kind: K }>): Promise<void>
+  start(spec: Extract<TaskSpec, { kind: K }>, context: RunContext): StartedRun
+}

@@ -1,0 +1,115 @@
+import { z } from 'zod'
+import { DurableEventSchema, LoopSnapshotSchema } from './events.ts'
+import {
+  GroupNameSchema,
+  GroupSchema,
+  LIMITS,
+  LogLineSchema,
+  LogStreamSchema,
+  RunIdSchema,
+  RunSchema,
+  TaskDefinitionSchema,
+  TaskIdSchema,
+  TaskSchema,
+  TaskStatusSchema,
+} from './model.ts'
+
+const taskIds = z.object({ taskIds: z.array(TaskIdSchema).min(1, 'name at least one task').max(10_000) })
+const affected = z.object({ affected: z.array(TaskIdSchema) })
+const empty = z.object({})
+
+/**
+ * Every command, declared once: name → params and result schemas. Electron IPC, the
+ * WebSocket and the CLI all carry exactly these. Params are validated at the boundary
+ * (main side) before anything runs; results are typed for the client.
+ */
+export const COMMANDS = {
+  'task.submit': { params: z.object({ definition: TaskDefinitionSchema }), result: z.object({ task: TaskSchema }) },
+  'task.list': {
+    params: z.object({
+      status: z.array(TaskStatusSchema).optional(),
+      group: GroupNameSchema.optional(),
+      label: z.string().max(LIMITS.labelChars).optional(),
+      text: z.string().max(500).optional(),
+      limit: z.number().int().min(1).max(100_000).default(1000),
+      offset: z.number().int().min(0).default(0),
+    }),
+    result: z.object({ tasks: z.array(TaskSchema), total: z.number().int() }),
+  },
+  'task.get': {
+    params: z.object({ taskId: TaskIdSchema }),
+    result: z.object({ task: TaskSchema, runs: z.array(RunSchema) }),
+  },
+  'task.cancel': { params: taskIds, result: affected },
+  'task.pause': { params: taskIds, result: affected },
+  'task.resume': { params: taskIds, result: affected },
+  /** A finished task runs again from the same definition; earlier runs stay as history. */
+  'task.retry': { params: taskIds, result: affected },
+  'task.stash': { params: taskIds, result: affected },
+  'task.unstash': { params: taskIds, result: affected },
+  'task.edit': {
+    params: z.object({ taskId: TaskIdSchema, definition: TaskDefinitionSchema }),
+    result: z.object({ task: TaskSchema }),
+  },
+  'task.move': {
+    params: z.object({ taskId: TaskIdSchema, to: z.enum(['up', 'down', 'top', 'bottom']) }),
+    result: z.object({ task: TaskSchema }),
+  },
+  'task.send': {
+    params: z.object({ taskId: TaskIdSchema, text: z.string().max(LIMITS.stdinChars) }),
+    result: empty,
+  },
+  'task.clean': {
+    params: z.object({
+      olderThanMs: z.number().int().min(0).optional(),
+      statuses: z.array(TaskStatusSchema).optional(),
+    }),
+    result: z.object({ removed: z.array(TaskIdSchema) }),
+  },
+  'group.list': { params: empty, result: z.object({ groups: z.array(GroupSchema) }) },
+  'group.set': {
+    params: z.object({ name: GroupNameSchema, parallel: z.number().int().min(1, 'must be at least 1').max(1024) }),
+    result: z.object({ group: GroupSchema }),
+  },
+  'group.remove': { params: z.object({ name: GroupNameSchema }), result: empty },
+  'group.pause': { params: z.object({ name: GroupNameSchema }), result: z.object({ group: GroupSchema }) },
+  'group.resume': { params: z.object({ name: GroupNameSchema }), result: z.object({ group: GroupSchema }) },
+  'engine.pause': { params: empty, result: empty },
+  'engine.resume': { params: empty, result: empty },
+  'engine.loop': { params: empty, result: LoopSnapshotSchema },
+  'run.readLog': {
+    params: z.object({
+      runId: RunIdSchema,
+      fromLine: z.number().int().min(0).default(0),
+      count: z.number().int().min(1).max(LIMITS.readLogMaxLines).default(1000),
+      stream: LogStreamSchema.optional(),
+    }),
+    result: z.object({
+      lines: z.array(LogLineSchema),
+      totalLines: z.number().int(),
+      droppedBytes: z.number().int(),
+      done: z.boolean(),
+    }),
+  },
+  /**
+   * Starts the event stream on this connection: every durable event after `since` is
+   * replayed in order, then live events follow. `headSeq` is the newest seq at the moment
+   * of subscribing.
+   */
+  'events.subscribe': {
+    params: z.object({ since: z.number().int().min(0).default(0) }),
+    result: z.object({ headSeq: z.number().int() }),
+  },
+  /** Durable events in a seq range, for clients that page through history. */
+  'events.read': {
+    params: z.object({ since: z.number().int().min(0), limit: z.number().int().min(1).max(10_000).default(1000) }),
+    result: z.object({ events: z.array(DurableEventSchema), headSeq: z.number().int() }),
+  },
+} as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>
+
+export type CommandName = keyof typeof COMMANDS
+export type CommandParams<N extends CommandName> = z.infer<(typeof COMMANDS)[N]['params']>
+export type CommandInput<N extends CommandName> = z.input<(typeof COMMANDS)[N]['params']>
+export type CommandResult<N extends CommandName> = z.infer<(typeof COMMANDS)[N]['result']>
+export const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[]
+export const isCommandName = (name: string): name is CommandName => Object.hasOwn(COMMANDS, name)

@@ -1,0 +1,84 @@
+import { z } from 'zod'
+import { GroupSchema, LogStreamSchema, ProgressSchema, RunIdSchema, RunSchema, TaskIdSchema, TaskSchema } from './model.ts'
+
+/**
+ * Durable events are appended to the engine's SQLite event log, each with the next `seq`,
+ * before anyone hears of them. A client that subscribes with `since: n` is sent every
+ * durable event with `seq > n`, in order, then the live ones. State is a fold of these.
+ */
+const durable = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
+  z.object({ type: z.literal(type), seq: z.number().int().positive(), at: z.number(), ...shape })
+
+export const TaskCreatedSchema = durable('task.created', { task: TaskSchema })
+/** Any change to a task's definition, status, priority, wait reason or progress: the task as it now is. */
+export const TaskUpdatedSchema = durable('task.updated', { task: TaskSchema })
+export const TaskRemovedSchema = durable('task.removed', { taskIds: z.array(TaskIdSchema) })
+export const RunStartedSchema = durable('run.started', { run: RunSchema })
+export const RunFinishedSchema = durable('run.finished', { run: RunSchema })
+export const GroupUpdatedSchema = durable('group.updated', { group: GroupSchema })
+export const GroupRemovedSchema = durable('group.removed', { name: z.string() })
+export const EnginePausedSchema = durable('engine.paused', { paused: z.boolean() })
+
+export const DurableEventSchema = z.discriminatedUnion('type', [
+  TaskCreatedSchema,
+  TaskUpdatedSchema,
+  TaskRemovedSchema,
+  RunStartedSchema,
+  RunFinishedSchema,
+  GroupUpdatedSchema,
+  GroupRemovedSchema,
+  EnginePausedSchema,
+])
+export type DurableEvent = z.infer<typeof DurableEventSchema>
+
+/**
+ * Transient events are live only: they have no `seq` and are not replayed. Output is
+ * durable in the run's log file instead; `line` is the number of the first line in
+ * `text`, so a client that missed chunks sees the gap and reads it with `run.readLog`.
+ */
+export const RunOutputSchema = z.object({
+  type: z.literal('run.output'),
+  runId: RunIdSchema,
+  taskId: TaskIdSchema,
+  stream: LogStreamSchema,
+  /** 0-based number of the first line this chunk starts or continues. */
+  line: z.number().int().nonnegative(),
+  text: z.string(),
+})
+export const RunProgressSchema = z.object({
+  type: z.literal('run.progress'),
+  runId: RunIdSchema,
+  taskId: TaskIdSchema,
+  progress: ProgressSchema,
+})
+
+export const LoopEntrySchema = z.object({ taskId: TaskIdSchema, name: z.string(), group: z.string(), detail: z.string() })
+/** The engine's event loop made visible: who is ready, who waits and why, who just finished. */
+export const LoopSnapshotSchema = z.object({
+  ready: z.array(LoopEntrySchema),
+  waiting: z.array(LoopEntrySchema),
+  running: z.array(LoopEntrySchema),
+  completion: z.array(LoopEntrySchema),
+  paused: z.boolean(),
+})
+export type LoopSnapshot = z.infer<typeof LoopSnapshotSchema>
+
+export const EngineStatsSchema = z.object({
+  type: z.literal('engine.stats'),
+  at: z.number(),
+  /** Main-thread event-loop delay over the last interval, ms (resolution subtracted). */
+  loopDelayMs: z.object({ p50: z.number(), p99: z.number(), max: z.number() }),
+  queueDepth: z.object({ ready: z.number(), waiting: z.number(), running: z.number() }),
+  /** Runs finished per second over the last interval. */
+  throughput: z.number(),
+  headSeq: z.number().int().nonnegative(),
+})
+
+export const TransientEventSchema = z.discriminatedUnion('type', [RunOutputSchema, RunProgressSchema, EngineStatsSchema])
+export type TransientEvent = z.infer<typeof TransientEventSchema>
+
+export const EngineEventSchema = z.union([DurableEventSchema, TransientEventSchema])
+export type EngineEvent = DurableEvent | TransientEvent
+export type EngineEventType = EngineEvent['type']
+
+export const isDurable = (e: EngineEvent): e is DurableEvent => 'seq' in e

@@ -1,0 +1,216 @@
+import { z } from 'zod'
+
+/** Limits applied at the boundary so hostile input is refused before it costs anything. */
+export const LIMITS = {
+  nameChars: 200,
+  commandChars: 64 * 1024,
+  argCount: 4096,
+  envEntries: 512,
+  envValueChars: 32 * 1024,
+  pathChars: 4096,
+  labelCount: 32,
+  labelChars: 64,
+  stdinChars: 1024 * 1024,
+  urlCount: 100_000,
+  urlChars: 8192,
+  dependencyCount: 1000,
+  readLogMaxLines: 10_000,
+  messageBytes: 4 * 1024 * 1024,
+} as const
+
+const text = (max: number) => z.string().max(max, `must be at most ${max} characters`)
+const nonEmpty = (max: number) => text(max).min(1, 'must not be empty')
+const positiveMs = z.number().int().positive('must be a positive number of milliseconds')
+
+export const EnvSchema = z
+  .record(
+    z.string().min(1).max(256).regex(/^[^=\0]+$/, 'environment variable names may not contain = or NUL'),
+    text(LIMITS.envValueChars),
+  )
+  .refine((env) => Object.keys(env).length <= LIMITS.envEntries, `at most ${LIMITS.envEntries} variables`)
+
+/**
+ * A shell task. `command` as a string runs through the user's shell (explicitly, `shell`
+ * or $SHELL or /bin/sh); as an argv array it runs without any shell, so nothing in it is
+ * ever interpreted.
+ */
+export const ShellSpecSchema = z.object({
+  kind: z.literal('shell'),
+  command: z.union([
+    nonEmpty(LIMITS.commandChars),
+    z.array(text(LIMITS.commandChars)).min(1, 'argv needs at least the program').max(LIMITS.argCount),
+  ]),
+  shell: nonEmpty(LIMITS.pathChars).optional(),
+  cwd: nonEmpty(LIMITS.pathChars).optional(),
+  env: EnvSchema.optional(),
+  stdin: text(LIMITS.stdinChars).optional(),
+})
+
+export const HttpRequestSchema = z.object({
+  url: z
+    .string()
+    .max(LIMITS.urlChars)
+    .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'must be an http(s) URL'),
+  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH']).default('GET'),
+  headers: z.record(z.string().max(256), z.string().max(8192)).optional(),
+  body: z.string().max(LIMITS.stdinChars).optional(),
+})
+
+/** A batch of HTTP requests fetched concurrently with a bound, like an async gather. */
+export const HttpSpecSchema = z.object({
+  kind: z.literal('http'),
+  requests: z.array(HttpRequestSchema).min(1, 'needs at least one URL').max(LIMITS.urlCount),
+  concurrency: z.number().int().min(1).max(256).default(8),
+  requestTimeoutMs: positiveMs.default(30_000),
+  maxBytes: z.number().int().positive().default(100 * 1024 * 1024),
+  followRedirects: z.boolean().default(true),
+  retriesPerRequest: z.number().int().min(0).max(20).default(0),
+  saveDir: nonEmpty(LIMITS.pathChars).optional(),
+})
+
+/** A JavaScript module run in a worker thread; it exports a default (async) function. */
+export const ScriptSpecSchema = z.object({
+  kind: z.literal('script'),
+  path: nonEmpty(LIMITS.pathChars),
+  input: z.json().optional(),
+})
+
+export const TaskSpecSchema = z.discriminatedUnion('kind', [ShellSpecSchema, HttpSpecSchema, ScriptSpecSchema])
+
+export const RetryPolicySchema = z.object({
+  maxAttempts: z.number().int().min(1).max(100),
+  backoffMs: positiveMs.default(1000),
+  factor: z.number().min(1).max(10).default(2),
+  maxBackoffMs: positiveMs.default(10 * 60_000),
+  jitter: z.number().min(0).max(1).default(0.2),
+})
+
+export const NotifyPolicySchema = z.enum(['default', 'always', 'failure', 'never'])
+
+export const GroupNameSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" or "-"')
+
+export const TaskIdSchema = z.number().int().positive('task ids are positive integers')
+export const RunIdSchema = z.number().int().positive('run ids are positive integers')
+
+/** Everything a user states about a task. Defaults are filled in at the boundary. */
+export const TaskDefinitionSchema = z.object({
+  name: text(LIMITS.nameChars).optional(),
+  spec: TaskSpecSchema,
+  group: GroupNameSchema.default('default'),
+  priority: z.number().int().min(-1000).max(1000).default(0),
+  labels: z.array(nonEmpty(LIMITS.labelChars)).max(LIMITS.labelCount).default([]),
+  after: z.array(TaskIdSchema).max(LIMITS.dependencyCount).default([]),
+  timeoutMs: positiveMs.optional(),
+  retry: RetryPolicySchema.optional(),
+  delayMs: positiveMs.optional(),
+  runAt: z.number().int().positive().optional(),
+  stashed: z.boolean().default(false),
+  retryOnInterrupt: z.boolean().default(false),
+  notify: NotifyPolicySchema.default('default'),
+})
+
+export type ShellSpec = z.infer<typeof ShellSpecSchema>
+export type HttpSpec = z.infer<typeof HttpSpecSchema>
+export type ScriptSpec = z.infer<typeof ScriptSpecSchema>
+export type TaskSpec = z.infer<typeof TaskSpecSchema>
+export type RetryPolicy = z.infer<typeof RetryPolicySchema>
+export type NotifyPolicy = z.infer<typeof NotifyPolicySchema>
+/** A definition as stored: defaults applied. */
+export type TaskDefinition = z.infer<typeof TaskDefinitionSchema>
+/** A definition as a client may send it: defaults optional. */
+export type TaskDefinitionInput = z.input<typeof TaskDefinitionSchema>
+
+export const TASK_STATUSES = [
+  'stashed', // kept, not scheduled until unstashed
+  'waiting', // blocked: dependency, delay, backoff, pause (see `waitingFor`)
+  'queued', // runnable, waiting for a slot in its group
+  'running',
+  'paused', // running process stopped (SIGSTOP) or held
+  'succeeded',
+  'failed',
+  'cancelled',
+  'timed_out',
+  'interrupted', // was running when the engine died
+] as const
+export const TaskStatusSchema = z.enum(TASK_STATUSES)
+export type TaskStatus = z.infer<typeof TaskStatusSchema>
+
+export const FINISHED_STATUSES: readonly TaskStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out', 'interrupted']
+export const isFinished = (s: TaskStatus): boolean => FINISHED_STATUSES.includes(s)
+
+export const RunStatusSchema = z.enum(['running', 'paused', 'succeeded', 'failed', 'cancelled', 'timed_out', 'interrupted'])
+export type RunStatus = z.infer<typeof RunStatusSchema>
+
+export const WaitReasonSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('dependency'), taskIds: z.array(TaskIdSchema) }),
+  z.object({ kind: z.literal('delay'), until: z.number() }),
+  z.object({ kind: z.literal('backoff'), until: z.number(), attempt: z.number().int() }),
+  z.object({ kind: z.literal('group-limit'), group: z.string() }),
+  z.object({ kind: z.literal('paused'), scope: z.enum(['task', 'group', 'all']) }),
+])
+export type WaitReason = z.infer<typeof WaitReasonSchema>
+
+export const ProgressSchema = z.object({
+  done: z.number().nonnegative(),
+  total: z.number().nonnegative().nullable(),
+  message: z.string().max(1000).optional(),
+})
+export type Progress = z.infer<typeof ProgressSchema>
+
+export const TaskSchema = z.object({
+  id: TaskIdSchema,
+  name: z.string(),
+  definition: TaskDefinitionSchema,
+  status: TaskStatusSchema,
+  waitingFor: WaitReasonSchema.nullable(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  attempts: z.number().int().nonnegative(),
+  lastRunId: RunIdSchema.nullable(),
+  progress: ProgressSchema.nullable(),
+})
+export type Task = z.infer<typeof TaskSchema>
+
+export const RunSchema = z.object({
+  id: RunIdSchema,
+  taskId: TaskIdSchema,
+  attempt: z.number().int().positive(),
+  status: RunStatusSchema,
+  startedAt: z.number(),
+  finishedAt: z.number().nullable(),
+  durationMs: z.number().nullable(),
+  exitCode: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  /** Why it ended, in a sentence, when it did not simply succeed. */
+  reason: z.string().nullable(),
+  pid: z.number().int().nullable(),
+  /** Where it ran: "local" or a remote worker's id. */
+  worker: z.string(),
+  result: z.json().nullable(),
+  logLines: z.number().int().nonnegative(),
+  logBytes: z.number().int().nonnegative(),
+  droppedBytes: z.number().int().nonnegative(),
+})
+export type Run = z.infer<typeof RunSchema>
+
+export const LogStreamSchema = z.enum(['stdout', 'stderr', 'system'])
+export type LogStream = z.infer<typeof LogStreamSchema>
+
+export const LogLineSchema = z.object({
+  /** 0-based line number within the run's log. */
+  n: z.number().int().nonnegative(),
+  stream: LogStreamSchema,
+  text: z.string(),
+})
+export type LogLine = z.infer<typeof LogLineSchema>
+
+export const GroupSchema = z.object({
+  name: GroupNameSchema,
+  parallel: z.number().int().min(1).max(1024),
+  paused: z.boolean(),
+})
+export type Group = z.infer<typeof GroupSchema>
