@@ -13,6 +13,7 @@ import {
   TaskSchema,
   TaskStatusSchema,
 } from './model.ts'
+import { SettingsSchema } from './settings.ts'
 
 const taskIds = z.object({ taskIds: z.array(TaskIdSchema).min(1, 'name at least one task').max(10_000) })
 const affected = z.object({ affected: z.array(TaskIdSchema) })
@@ -90,6 +91,12 @@ export const COMMANDS = {
       droppedBytes: z.number().int(),
       done: z.boolean(),
     }),
+  },
+  'settings.get': { params: empty, result: z.object({ settings: SettingsSchema }) },
+  /** Merges a partial change into the settings; the whole result is validated. */
+  'settings.set': {
+    params: z.object({ patch: z.record(z.string(), z.unknown()) }),
+    result: z.object({ settings: SettingsSchema }),
   },
   /**
    * Starts the event stream on this connection: every durable event after `since` is

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { GroupSchema, LogStreamSchema, ProgressSchema, RunIdSchema, RunSchema, TaskIdSchema, TaskSchema } from './model.ts'
+import { SettingsSchema } from './settings.ts'
 
 /**
  * Durable events are appended to the engine's SQLite event log, each with the next `seq`,
@@ -18,6 +19,7 @@ export const RunFinishedSchema = durable('run.finished', { run: RunSchema })
 export const GroupUpdatedSchema = durable('group.updated', { group: GroupSchema })
 export const GroupRemovedSchema = durable('group.removed', { name: z.string() })
 export const EnginePausedSchema = durable('engine.paused', { paused: z.boolean() })
+export const SettingsChangedSchema = durable('settings.changed', { settings: SettingsSchema })
 
 export const DurableEventSchema = z.discriminatedUnion('type', [
   TaskCreatedSchema,
@@ -28,6 +30,7 @@ export const DurableEventSchema = z.discriminatedUnion('type', [
   GroupUpdatedSchema,
   GroupRemovedSchema,
   EnginePausedSchema,
+  SettingsChangedSchema,
 ])
 export type DurableEvent = z.infer<typeof DurableEventSchema>
 

@@ -1,0 +1,36 @@
+import { z } from 'zod'
+import { GroupNameSchema } from './model.ts'
+
+/** A key chord as written in the keymap: "mod+k", "g t", "shift+?" ("mod" is Ctrl, or Cmd on macOS). */
+export const KeyBindingSchema = z.string().min(1).max(64)
+/** An Electron accelerator for a global shortcut: "CommandOrControl+Shift+Space". */
+export const AcceleratorSchema = z.string().min(1).max(64)
+
+/** User settings, stored by the engine so every client (window, browser, CLI) sees the same. */
+export const SettingsSchema = z.object({
+  theme: z.enum(['system', 'light', 'dark']).default('system'),
+  language: z.enum(['system', 'en', 'ko']).default('system'),
+  /** Per-run log cap in bytes; the head and tail are kept, the middle dropped and counted. */
+  logCapBytes: z.number().int().min(64 * 1024).max(10 * 1024 ** 3).default(50 * 1024 * 1024),
+  defaultGroupParallel: z.number().int().min(1).max(1024).default(4),
+  notifications: z
+    .object({
+      policy: z.enum(['always', 'failure', 'never']).default('always'),
+      onlyWhenUnfocused: z.boolean().default(true),
+      doNotDisturb: z.boolean().default(false),
+      /** Notify only for runs that took at least this long. */
+      minDurationMs: z.number().int().min(0).default(0),
+    })
+    .prefault({}),
+  /** Command id → key binding overrides of the default keymap. */
+  keymap: z.record(z.string().max(64), KeyBindingSchema).default({}),
+  /** Global shortcut id → accelerator overrides ("" disables one). */
+  globalShortcuts: z.record(z.string().max(64), z.union([AcceleratorSchema, z.literal('')])).default({}),
+  closeToTray: z.boolean().default(true),
+  startAtLogin: z.boolean().default(false),
+  /** Saved task definitions offered as favourites 1–9 (by saved task id or task id to rerun). */
+  favourites: z.array(z.number().int().positive()).max(9).default([]),
+  defaultGroup: GroupNameSchema.default('default'),
+})
+export type Settings = z.infer<typeof SettingsSchema>
+export const DEFAULT_SETTINGS: Settings = SettingsSchema.parse({})
