@@ -15,6 +15,17 @@ import {
 } from './model.ts'
 import { SettingsSchema } from './settings.ts'
 
+/** The JSON format of `data.export` / `data.import`, versioned on its own. */
+export const ExportDocumentSchema = z.object({
+  format: z.literal('taskdeck-export'),
+  version: z.literal(1),
+  exportedAt: z.number(),
+  groups: z.array(GroupSchema),
+  tasks: z.array(TaskSchema),
+  runs: z.array(RunSchema),
+})
+export type ExportDocument = z.infer<typeof ExportDocumentSchema>
+
 const taskIds = z.object({ taskIds: z.array(TaskIdSchema).min(1, 'name at least one task').max(10_000) })
 const affected = z.object({ affected: z.array(TaskIdSchema) })
 const empty = z.object({})
@@ -91,6 +102,16 @@ export const COMMANDS = {
       droppedBytes: z.number().int(),
       done: z.boolean(),
     }),
+  },
+  /** Tasks, their runs and the groups, as a JSON document (no logs): a backup or a move to another machine. */
+  'data.export': {
+    params: z.object({ taskIds: z.array(TaskIdSchema).optional() }),
+    result: ExportDocumentSchema,
+  },
+  /** Validated whole before anything is stored; imported tasks get new ids. */
+  'data.import': {
+    params: z.object({ document: ExportDocumentSchema }),
+    result: z.object({ imported: z.array(z.object({ from: TaskIdSchema, to: TaskIdSchema })) }),
   },
   'settings.get': { params: empty, result: z.object({ settings: SettingsSchema }) },
   /** Merges a partial change into the settings; the whole result is validated. */
