@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { GroupSchema, LogStreamSchema, ProgressSchema, RunIdSchema, RunSchema, TaskIdSchema, TaskSchema } from './model.ts'
 import { SettingsSchema } from './settings.ts'
+import { WorkerHeartbeatSchema } from './workers.ts'
 
 /**
  * Durable events are appended to the engine's SQLite event log, each with the next `seq`,
@@ -77,7 +78,12 @@ export const EngineStatsSchema = z.object({
   headSeq: z.number().int().nonnegative(),
 })
 
-export const TransientEventSchema = z.discriminatedUnion('type', [RunOutputSchema, RunProgressSchema, EngineStatsSchema])
+export const TransientEventSchema = z.discriminatedUnion('type', [
+  RunOutputSchema,
+  RunProgressSchema,
+  EngineStatsSchema,
+  WorkerHeartbeatSchema,
+])
 export type TransientEvent = z.infer<typeof TransientEventSchema>
 
 export const EngineEventSchema = z.union([DurableEventSchema, TransientEventSchema])
