@@ -264,10 +264,8 @@ export class BullmqBackend implements ExecutionBackend {
       try {
         const args = ['GROUP', REPORT_CONSUMER_GROUP, 'engine', 'COUNT', READ_COUNT]
         if (!backlog) args.push('BLOCK', READ_BLOCK_MS)
-        const reply = (await this.#reader.callBuffer('XREADGROUP', ...args, 'STREAMS', stream, backlog ? '0' : '>')) as
-          | [Buffer, [Buffer, Buffer[] | null][]][]
-          | null
-        const entries = reply?.[0]?.[1] ?? []
+        const reply = await this.#reader.callBuffer('XREADGROUP', ...args, 'STREAMS', stream, backlog ? '0' : '>')
+        const entries = entriesOf(reply)
         if (backlog && entries.length === 0) {
           backlog = false
           void this.#reconcile()
@@ -360,6 +358,15 @@ export class BullmqBackend implements ExecutionBackend {
     const worker = parseWorker(message)
     if (worker) for (const listener of this.#heartbeatListeners) listener(worker)
   }
+}
+
+type StreamEntry = [id: Buffer, fields: Buffer[] | null]
+
+/** XREADGROUP's entries for our single stream: RESP2 sends [[key, entries]], RESP3 a map that ioredis flattens to [key, entries]. */
+function entriesOf(reply: unknown): StreamEntry[] {
+  if (!Array.isArray(reply) || reply.length === 0) return []
+  const pair: unknown = Buffer.isBuffer(reply[0]) ? reply : reply[0]
+  return Array.isArray(pair) && Array.isArray(pair[1]) ? (pair[1] as StreamEntry[]) : []
 }
 
 function failure(error: string, worker: string | null): BackendOutcome {

@@ -49,6 +49,7 @@ export function executeLocally(
     const done = Promise.resolve<BackendOutcome>({ exitCode: null, signal: null, error, endedBy, worker: options.worker })
     return { run: { pid: null, done }, stop }
   }
+  if (controller.signal.aborted) return failed('cancelled before it started')
   const runner = runners[spec.kind]
   if (!runner) return failed(`this process has no runner for ${spec.kind} tasks`)
   const runnerContext: RunContext = {
