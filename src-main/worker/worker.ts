@@ -67,6 +67,18 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
     throw error
   }
   const subscriber = redis.duplicate()
+  // ioredis reconnects by itself; these only keep the errors from being unhandled and say what happens.
+  let connected = true
+  for (const connection of [redis, subscriber]) {
+    connection.on('error', (error: Error) => {
+      if (connected) log(`redis: ${error.message}; reconnecting`)
+      connected = false
+    })
+    connection.on('ready', () => {
+      if (!connected) log('redis: connected again')
+      connected = true
+    })
+  }
   const active = new Map<string, ActiveRun>()
   let state: WorkerState = 'running'
   let finished = 0
@@ -144,7 +156,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
     // next attempt (a new run, a new job), so BullMQ must not silently run this one again.
     maxStalledCount: 0,
   })
-  worker.on('error', (error) => log(`redis: ${error.message}`))
+  worker.on('error', (error) => log(`bullmq: ${error.message}`))
   worker.on('stalled', (jobId) => {
     const [, source] = jobId.split('.')
     if (!source) return

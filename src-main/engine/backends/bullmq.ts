@@ -77,6 +77,7 @@ export class BullmqBackend implements ExecutionBackend {
   #reconcileTimer: NodeJS.Timeout | undefined
   #readLoop: Promise<void> | undefined
   #closing = false
+  #lastError: string | null = null
 
   private constructor(options: BullmqBackendOptions, redis: Redis) {
     this.source = SourceIdSchema.parse(options.source)
@@ -86,6 +87,15 @@ export class BullmqBackend implements ExecutionBackend {
     this.#reader = redis.duplicate()
     this.#subscriber = redis.duplicate()
     this.#reconcileIntervalMs = options.reconcileIntervalMs ?? 15_000
+    for (const connection of [redis, this.#reader, this.#subscriber]) {
+      connection.on('error', (error: Error) => (this.#lastError = error.message))
+      connection.on('ready', () => (this.#lastError = null))
+    }
+  }
+
+  /** Why Redis is not usable right now (ioredis keeps reconnecting meanwhile), or null. */
+  get connectionError(): string | null {
+    return this.#redis.status === 'ready' ? null : (this.#lastError ?? `connection ${this.#redis.status}`)
   }
 
   /** Connects, refuses an unsuitable Redis (see assertRedisSuitable), and starts listening. */
