@@ -79,8 +79,8 @@ describe('remote execution under faults', () => {
     const first = new RecordingContext(nextRunId++, 1, 1)
     const firstRun = app.start(script('sleep', { ms: 60_000 }), placed(group), first)
     await until(() => first.text('stdout').includes('sleeping'), 'the first attempt to start')
-    const victim = first.text('system').includes(a!.id) ? a! : b!
-    const survivor = victim === a ? b! : a!
+    const victim = first.text('system').includes(a.id) ? a : b
+    const survivor = victim === a ? b : a
     victim.child.kill('SIGKILL')
 
     const lost = await firstRun.done
@@ -133,7 +133,7 @@ describe('remote execution under faults', () => {
     }
     await until(async () => {
       const seen = await app.listWorkers(group)
-      return [a!.id, b!.id].every((id) => seen.some((w) => w.id === id && w.at > restartedAt))
+      return [a.id, b.id].every((id) => seen.some((w) => w.id === id && w.at > restartedAt))
     }, 'both workers to heartbeat again after the restart')
   })
 
@@ -186,6 +186,6 @@ describe('remote execution under faults', () => {
     expect(lines).toHaveLength(1000)
     expect([...new Set(lines)].sort((x, y) => x - y)).toEqual(Array.from({ length: 1000 }, (_, i) => i))
     const byWorker = new Set(outcomes.map((outcome) => outcome.worker))
-    expect([...byWorker].every((id) => id === a!.id || id === b!.id)).toBe(true)
+    expect([...byWorker].every((id) => id === a.id || id === b.id)).toBe(true)
   }, 120_000)
 })
