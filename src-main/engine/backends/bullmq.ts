@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
-import { WorkerInfoSchema } from '../../../src-shared/index.ts'
+import { TaskdeckError, WorkerInfoSchema } from '../../../src-shared/index.ts'
 import type { TaskSpec, WorkerInfo } from '../../../src-shared/index.ts'
 import type { Disposable } from '../api.ts'
 import type { RunContext } from '../runners/types.ts'
@@ -100,13 +100,21 @@ export class BullmqBackend implements ExecutionBackend {
 
   /** Connects, refuses an unsuitable Redis (see assertRedisSuitable), and starts listening. */
   static async connect(options: BullmqBackendOptions): Promise<BullmqBackend> {
+    const shownUrl = redactRedisUrl(options.connection.url)
     const redis = connectRedis(options.connection, { lazyConnect: true, retryStrategy: () => null })
+    let connectError = 'connection closed'
+    const onError = (error: Error) => (connectError = error.message)
+    redis.on('error', onError)
     try {
-      await redis.connect()
-      await assertRedisSuitable(redis, redactRedisUrl(options.connection.url))
+      await redis.connect().catch(() => {
+        throw new TaskdeckError('conflict', `Cannot reach Redis at ${shownUrl}: ${connectError}`)
+      })
+      await assertRedisSuitable(redis, shownUrl)
     } catch (error) {
       redis.disconnect()
       throw error
+    } finally {
+      redis.off('error', onError)
     }
     // Connected once and found suitable: from now on ride out restarts instead of giving up.
     redis.options.retryStrategy = (attempt) => Math.min(50 * 2 ** attempt, 2000)
@@ -164,6 +172,12 @@ export class BullmqBackend implements ExecutionBackend {
   startReading(): void {
     this.#readLoop ??= this.#read()
     this.#reconcileTimer ??= setInterval(() => void this.#reconcile(), this.#reconcileIntervalMs)
+  }
+
+  /** Runs of `group` waiting in Redis for a worker (from every app sharing this Redis). */
+  async queuedCount(group: string): Promise<number> {
+    const counts = await this.#queue(group).getJobCounts('waiting', 'prioritized')
+    return (counts.waiting ?? 0) + (counts.prioritized ?? 0)
   }
 
   /** Workers whose heartbeat arrived in the last 30 s, optionally of one group. */

@@ -27,9 +27,11 @@ export function executeLocally(
 ): LocalExecution {
   const controller = new AbortController()
   let endedBy: EndedBy | null = null
+  let stopReason: string | null = null
   const stop = (why: EndedBy, reason: string) => {
     if (controller.signal.aborted) return
     endedBy = why
+    stopReason = reason
     controller.abort(new Error(reason))
   }
   const onCancel = () => stop('cancel', 'cancelled')
@@ -68,7 +70,8 @@ export function executeLocally(
     return failed(error instanceof Error ? error.message : String(error))
   }
   const done = started.done.then(
-    (outcome): BackendOutcome => ({ ...outcome, endedBy, worker: options.worker }),
+    // When we stopped it, our reason says more than the runner's "stopped before it finished".
+    (outcome): BackendOutcome => ({ ...outcome, error: stopReason ?? outcome.error, endedBy, worker: options.worker }),
     (error: unknown): BackendOutcome => ({
       exitCode: null,
       signal: null,

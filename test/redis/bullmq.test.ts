@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { TaskdeckError } from '../../src-shared/index.ts'
+import type { WorkerInfo } from '../../src-shared/index.ts'
+import { BullmqBackend } from '../../src-main/engine/backends/bullmq.ts'
+import type { PlacedRun } from '../../src-main/engine/backends/types.ts'
+import { script } from './conformance.ts'
+import { RecordingContext, spawnWorker, startRedis, tempDir, until } from './harness.ts'
+import type { RedisServer, WorkerProcess } from './harness.ts'
+
+/** What only the Redis backend has: queue order across workers, idempotent enqueue, workers to list, refusal of an evicting Redis. */
+describe('BullMQ backend', () => {
+  let redis: RedisServer
+  let app: BullmqBackend
+  let scratch: Awaited<ReturnType<typeof tempDir>>
+  const workers: WorkerProcess[] = []
+  let nextRunId = 1
+  const placed = (group: string, priority = 0): PlacedRun => ({ group, name: 'bullmq', priority })
+
+  beforeAll(async () => {
+    redis = await startRedis()
+    scratch = await tempDir('bullmq')
+    app = await BullmqBackend.connect({ connection: { url: redis.url }, source: `app-${randomUUID().slice(0, 8)}` })
+  })
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((w) => w.stop()))
+  })
+  afterAll(async () => {
+    await app.close()
+    await redis.stop()
+    await scratch.remove()
+  })
+
+  it('queued runs start by priority (higher first), equal priorities in submission order', async () => {
+    const group = 'priority'
+    const file = join(scratch.path, 'order.txt')
+    workers.push(await spawnWorker(redis.url, group, { concurrency: 1 }))
+    const blocker = new RecordingContext(nextRunId++)
+    const blocked = app.start(script('sleep', { ms: 60_000 }), placed(group), blocker)
+    await until(() => blocker.text('stdout').includes('sleeping'), 'the blocker to occupy the worker')
+    const submitted = [
+      { label: 'low', priority: -5 },
+      { label: 'mid-1', priority: 0 },
+      { label: 'high', priority: 10 },
+      { label: 'mid-2', priority: 0 },
+    ].map(({ label, priority }) => app.start(script('append', { file, label }), placed(group, priority), new RecordingContext(nextRunId++)).done)
+    await until(async () => (await app.queuedCount(group)) === 4, 'all four to be queued')
+    blocker.controller.abort()
+    await blocked.done
+    await Promise.all(submitted)
+    expect(await readFile(file, 'utf8')).toBe('high\nmid-1\nmid-2\nlow\n')
+  })
+
+  it('starting the same run twice enqueues and runs it once', async () => {
+    const group = 'idempotent'
+    const file = join(scratch.path, 'once.txt')
+    const spec = script('append', { file, label: 'once' })
+    const runId = nextRunId++
+    const first = app.start(spec, placed(group), new RecordingContext(runId))
+    const second = app.start(spec, placed(group), new RecordingContext(runId))
+    workers.push(await spawnWorker(redis.url, group, { concurrency: 2 }))
+    const [a, b] = await Promise.all([first.done, second.done])
+    expect(a).toEqual(b)
+    expect(await readFile(file, 'utf8')).toBe('once\n')
+  })
+
+  it('lists workers with host, load and current runs, streams their heartbeats, and drops them when they stop', async () => {
+    const group = 'listed'
+    const worker = await spawnWorker(redis.url, group, { concurrency: 3 })
+    workers.push(worker)
+    const heartbeats: WorkerInfo[] = []
+    const subscription = app.onHeartbeat((info) => heartbeats.push(info))
+    try {
+      const context = new RecordingContext(nextRunId++, 4242)
+      const run = app.start(script('sleep', { ms: 60_000 }), { ...placed(group), name: 'long one' }, context)
+      await until(() => context.text('stdout').includes('sleeping'), 'the run to start')
+      await until(async () => (await app.listWorkers(group)).some((w) => w.running.length === 1), 'a heartbeat listing the run')
+      const [listed] = await app.listWorkers(group)
+      expect(listed).toMatchObject({ id: worker.id, group, concurrency: 3, state: 'running', pid: worker.child.pid })
+      expect(listed!.host.length).toBeGreaterThan(0)
+      expect(listed!.load).toHaveLength(3)
+      expect(listed!.running[0]).toMatchObject({ source: app.source, runId: context.runId, taskId: 4242, name: 'long one' })
+      expect(await app.listWorkers('some-other-group')).toEqual([])
+      await until(() => heartbeats.some((h) => h.id === worker.id), 'a heartbeat event')
+
+      context.controller.abort()
+      await run.done
+      worker.child.kill('SIGTERM')
+      expect(await worker.exited).toBe(0)
+      await until(() => heartbeats.some((h) => h.id === worker.id && h.state === 'stopped'), 'the last heartbeat')
+      expect(await app.listWorkers(group)).toEqual([])
+    } finally {
+      subscription.dispose()
+    }
+  })
+
+  it('SIGTERM lets a current run finish before the worker exits', async () => {
+    const group = 'drain'
+    const file = join(scratch.path, 'drain.txt')
+    const worker = await spawnWorker(redis.url, group, { concurrency: 1 })
+    workers.push(worker)
+    const context = new RecordingContext(nextRunId++)
+    const run = app.start(script('append', { file, label: 'finished', delayMs: 500 }), placed(group), context)
+    await until(() => context.text('system').includes('started on worker'), 'the run to start')
+    worker.child.kill('SIGTERM')
+    expect(await run.done).toMatchObject({ error: null, endedBy: null, worker: worker.id })
+    expect(await worker.exited).toBe(0)
+    expect(await readFile(file, 'utf8')).toBe('finished\n')
+  })
+
+  it('past the drain timeout, SIGTERM hands current runs back as ended by a lost worker', async () => {
+    const group = 'handback'
+    const worker = await spawnWorker(redis.url, group, { concurrency: 1, extraArgs: ['--drain-timeout', '200'] })
+    workers.push(worker)
+    const context = new RecordingContext(nextRunId++)
+    const run = app.start(script('sleep', { ms: 60_000 }), placed(group), context)
+    await until(() => context.text('stdout').includes('sleeping'), 'the run to start')
+    worker.child.kill('SIGTERM')
+    const outcome = await run.done
+    expect(outcome).toMatchObject({ endedBy: 'worker-lost', worker: worker.id })
+    expect(outcome.error).toContain('shut down before the run finished')
+    expect(await worker.exited).toBe(0)
+  })
+})
+
+describe('a Redis that may evict keys', () => {
+  let evicting: RedisServer
+  beforeAll(async () => {
+    evicting = await startRedis(['--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru'])
+  })
+  afterAll(async () => {
+    await evicting.stop()
+  })
+
+  it('is refused by the app with the reason and the fix', async () => {
+    const error = await BullmqBackend.connect({ connection: { url: evicting.url }, source: 'refused' }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TaskdeckError)
+    expect(error).toMatchObject({ code: 'conflict', details: { maxmemoryPolicy: 'allkeys-lru' } })
+    expect((error as Error).message).toMatch(/maxmemory-policy allkeys-lru; Taskdeck needs noeviction.*CONFIG SET maxmemory-policy noeviction/)
+  })
+
+  it('is refused by `taskdeck worker`, which exits with an error', async () => {
+    const error = await spawnWorker(evicting.url, 'any').catch((e: unknown) => e)
+    expect((error as Error).message).toMatch(/exited \(1\)/)
+  })
+
+  it('an unreachable Redis is refused at once instead of retried forever', async () => {
+    const port = evicting.port
+    await evicting.kill()
+    try {
+      await expect(BullmqBackend.connect({ connection: { url: `redis://127.0.0.1:${port}` }, source: 'down' })).rejects.toThrow(/Cannot reach Redis at redis:\/\/127.0.0.1:\d+: .*ECONNREFUSED/)
+    } finally {
+      await evicting.start()
+    }
+  })
+})
