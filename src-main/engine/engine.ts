@@ -311,6 +311,7 @@ export class Engine implements EngineApi {
       if (this.compare(this.tasks.get(queue[mid]!)!, task) < 0) low = mid + 1
       else high = mid
     }
+    if (queue[low] === task.id) return
     queue.splice(low, 0, task.id)
   }
 
@@ -601,6 +602,7 @@ export class Engine implements EngineApi {
       start_ticks: string | null
     }[]
     for (const process of leftovers) killLeftover(process.pid, process.start_ticks)
+    for (const task of this.tasks.values()) if (task.status === 'queued') this.enqueue(task)
     const now = this.now()
     const interrupted = new Set<number>()
     for (const run of [...this.runs.values()]) {
@@ -625,9 +627,6 @@ export class Engine implements EngineApi {
       if (!wasRunning) continue
       if (task.definition.retryOnInterrupt) this.saveTask(task, { status: 'queued', waitingFor: null, reason: null })
       else this.saveTask(task, { status: 'interrupted', waitingFor: null, reason: INTERRUPTED_REASON })
-    }
-    for (const task of this.tasks.values()) {
-      if (task.status === 'queued') this.enqueue(task)
     }
     for (const task of [...this.tasks.values()]) {
       if (task.status === 'waiting') {
@@ -1142,7 +1141,7 @@ function rejectingHandlers(handlers: CommandHandlers): CommandHandlers {
       try {
         return handler(params)
       } catch (error) {
-        return Promise.reject(error)
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)))
       }
     }
   }
