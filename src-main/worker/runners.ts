@@ -1,4 +1,5 @@
 import { createHttpRunner } from '../engine/runners/http.ts'
+import { createShellRunner } from '../engine/runners/shell.ts'
 import { createScriptRunner } from '../engine/runners/script.ts'
 import type { RunnerRegistry } from '../engine/backends/types.ts'
 
@@ -11,7 +12,7 @@ export function workerRunners(concurrency: number): { runners: RunnerRegistry; c
   const workerEntry = new URL(fromSource ? '../engine/runners/script-worker.ts' : './script-worker.js', import.meta.url)
   const script = createScriptRunner({ workerEntry, poolSize: concurrency })
   return {
-    runners: { http: createHttpRunner(), script },
+    runners: { shell: createShellRunner(), http: createHttpRunner(), script },
     close: () => script.close(),
   }
 }

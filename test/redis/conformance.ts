@@ -42,6 +42,25 @@ export function backendConformance(target: ConformanceTarget): void {
     expect(context.progresses.at(-1)).toEqual({ done: 2, total: 2, message: 'done' })
   })
 
+  it('runs a shell command: bytes kept as bytes, exit code', async () => {
+    const context = new RecordingContext(runIds())
+    const spec: TaskSpec = { kind: 'shell', command: ['sh', '-c', 'printf "caf\\303\\251\\n"; echo oops >&2; exit 3'] }
+    const outcome = await target.backend().start(spec, placed(), context).done
+    expect(outcome).toMatchObject({ exitCode: 3, endedBy: null })
+    expect(context.text('stdout')).toBe('café\n')
+    expect(context.text('stderr')).toBe('oops\n')
+  })
+
+  it('cancels a running shell command and its children', async () => {
+    const context = new RecordingContext(runIds())
+    const run = target.backend().start({ kind: 'shell', command: ['sh', '-c', 'echo up; sleep 60 & wait'] }, placed(), context)
+    await until(() => context.text('stdout').includes('up'), 'the command to start')
+    context.controller.abort()
+    const outcome = await run.done
+    expect(outcome.endedBy).toBe('cancel')
+    expect(outcome.signal ?? outcome.exitCode).not.toBe(0)
+  })
+
   it('reports a failure with its reason', async () => {
     const context = new RecordingContext(runIds())
     const outcome = await target.backend().start(script('fail', { why: 'disk full' }), placed(), context).done

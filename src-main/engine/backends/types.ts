@@ -1,5 +1,5 @@
 import type { TaskSpec } from '../../../src-shared/index.ts'
-import type { RunContext, RunOutcome, Runner, StartedRun } from '../runners/types.ts'
+import type { RunContext, RunOutcome, StartedRun } from '../runners/types.ts'
 
 /** What a backend needs to know about a ready run besides its spec. */
 export interface PlacedRun {
@@ -43,7 +43,5 @@ export interface ExecutionBackend {
   close(): Promise<void>
 }
 
-/** The runners of one process, by task kind. */
-export type RunnerRegistry = {
-  readonly [K in TaskSpec['kind']]?: Runner<K>
-}
+/** The runners of one process, by task kind (the engine's registry type). */
+export type { RunnerRegistry } from '../runners/index.ts'
