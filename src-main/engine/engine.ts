@@ -28,6 +28,7 @@ import {
   type TransientEvent,
   type WaitReason,
 } from '../../src-shared/index.ts'
+import type { WORKER_COMMANDS } from '../../src-shared/workers.ts'
 import type { CommandHandlers, Disposable, EngineApi } from './api.ts'
 import type { EngineExtensionHost } from './host.ts'
 import { RunLogWriter, logTotals, readLogWindow, removeLog } from './logs.ts'
@@ -44,6 +45,8 @@ export interface EngineOptions {
   home: string
   /** Runners by kind; defaults to the ones Taskdeck ships. */
   runners?: RunnerRegistry
+  /** Handlers of the remote-worker commands, from the Redis extension; without it they refuse. */
+  remoteHandlers?: Pick<CommandHandlers, RemoteCommandName>
   /** SIGTERM → SIGKILL grace for the default shell runner. */
   killGraceMs?: number
   /** How often `engine.stats` is emitted; 0 turns it off. */
@@ -146,7 +149,7 @@ export class Engine implements EngineApi {
     this.lastRunId = Math.max(store.counter('lastRunId'), ...this.runs.keys(), 0)
     this.lastStatsAt = this.now()
     store.onCommit((events) => this.announce(events))
-    this.handlers = rejectingHandlers(this.createHandlers())
+    this.handlers = rejectingHandlers({ ...this.createHandlers(), ...(options.remoteHandlers ?? remoteUnavailable()) })
     this.host = this.createHost()
     this.recover()
     const statsIntervalMs = options.statsIntervalMs ?? 1000
@@ -497,6 +500,11 @@ export class Engine implements EngineApi {
         db.prepare('INSERT OR REPLACE INTO run_processes (run_id, pid, start_ticks) VALUES (?, ?, ?)').run(active.run.id, pid, startTicks),
       )
     }
+    if (started.worker !== undefined) {
+      active.run = { ...active.run, worker: started.worker }
+      this.runs.set(active.run.id, active.run)
+      this.emit({ type: 'run.updated', run: active.run })
+    }
     const timeoutMs = active.task.definition.timeoutMs
     if (timeoutMs !== undefined) active.timeout = setTimeout(() => this.stop(active, 'timeout'), timeoutMs)
     void started.done.then(
@@ -533,6 +541,7 @@ export class Engine implements EngineApi {
       durationMs: finishedAt - active.run.startedAt,
       exitCode: outcome.exitCode,
       signal: outcome.signal,
+      worker: outcome.worker ?? active.run.worker,
       result: outcome.result === undefined ? null : (outcome.result as Run['result']),
       logLines: active.log.lines,
       logBytes: active.log.bytes,
@@ -567,6 +576,9 @@ export class Engine implements EngineApi {
       case null:
         break
     }
+    // A remote attempt whose worker died is an interruption, like a local run when Taskdeck stops.
+    if (outcome.endedBy === 'worker-lost') return { status: 'interrupted', reason: outcome.error ?? 'the worker running it was lost' }
+    if (outcome.endedBy === 'timeout') return { status: 'timed_out', reason: outcome.error ?? 'timed out on the worker' }
     if (outcome.error) return { status: 'failed', reason: outcome.error }
     if (outcome.signal) return { status: 'failed', reason: `killed by ${outcome.signal}` }
     if (outcome.exitCode !== null && outcome.exitCode !== 0) {
@@ -909,7 +921,7 @@ export class Engine implements EngineApi {
     return document.tasks.map((task) => ({ from: task.id, to: mapping.get(task.id)! }))
   }
 
-  private createHandlers(): CommandHandlers {
+  private createHandlers(): Omit<CommandHandlers, RemoteCommandName> {
     const committed = () => this.store.waitFor(this.store.lastAppendedSeq)
     const withTasks = async (params: { taskIds: number[] }, change: (task: Task) => boolean) => {
       const affected = this.affect(params.taskIds, change)
@@ -1106,6 +1118,7 @@ export class Engine implements EngineApi {
         this.eventListeners.add(listener)
         return { dispose: () => this.eventListeners.delete(listener) }
       },
+      emitTransient: (event) => this.emitTransient(event),
       now: () => this.now(),
     }
   }
@@ -1146,6 +1159,13 @@ function rejectingHandlers(handlers: CommandHandlers): CommandHandlers {
     }
   }
   return wrapped as unknown as CommandHandlers
+}
+
+type RemoteCommandName = keyof typeof WORKER_COMMANDS
+
+function remoteUnavailable(): Pick<CommandHandlers, RemoteCommandName> {
+  const refuse = () => Promise.reject(new TaskdeckError('conflict', 'Remote workers are not available in this Taskdeck process.'))
+  return { 'worker.list': refuse, 'group.bindRemote': refuse, 'group.unbindRemote': refuse, 'group.listRemote': refuse }
 }
 
 function badField(path: string, message: string): TaskdeckError {

@@ -1,5 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite'
-import type { DurableEvent, EngineEvent, Task, TaskDefinitionInput } from '../../src-shared/index.ts'
+import type { DurableEvent, EngineEvent, Task, TaskDefinitionInput, TransientEvent } from '../../src-shared/index.ts'
 import type { Disposable } from './api.ts'
 import type { DurableEventInput, ProjectInTransaction } from './store.ts'
 
@@ -21,6 +21,7 @@ import type { DurableEventInput, ProjectInTransaction } from './store.ts'
  *   defaults filled); resolves with the task once it is durable.
  * - `onEvent(listener)`: every event, durable (after commit, in seq order) and transient,
  *   as it is announced. Returns a disposer.
+ * - `emitTransient(event)`: a transient event for every subscriber (not stored, not replayed).
  * - `now()`: the engine's clock (tests may give the engine another one).
  */
 export interface EngineExtensionHost {
@@ -29,5 +30,7 @@ export interface EngineExtensionHost {
   append(event: DurableEventInput, project?: ProjectInTransaction): Promise<DurableEvent>
   submit(definition: TaskDefinitionInput): Promise<Task>
   onEvent(listener: (event: EngineEvent) => void): Disposable
+  /** Announces a live-only event (a remote worker's heartbeat) to every subscriber. */
+  emitTransient(event: TransientEvent): void
   now(): number
 }
