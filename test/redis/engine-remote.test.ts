@@ -1,0 +1,118 @@
+import { readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { EngineEvent, WorkerInfo } from '../../src-shared/index.ts'
+import { RemoteGroups } from '../../src-main/engine/backends/remote-groups.ts'
+import { workerRunners } from '../../src-main/worker/runners.ts'
+import { openEngine, shell, tempHome } from '../engine/helpers.ts'
+import { spawnWorker, startRedis, until } from './harness.ts'
+import type { RedisServer, WorkerProcess } from './harness.ts'
+
+const PASSWORD = 's3cret-pass'
+
+/** The real engine with a group bound to a real Redis (with a password) and real worker processes. */
+describe('engine with a remote group', () => {
+  let redis: RedisServer
+  let home: ReturnType<typeof tempHome>
+  let pool: ReturnType<typeof workerRunners>
+  let remote: RemoteGroups
+  let app: Awaited<ReturnType<typeof openEngine>>
+  const workers: WorkerProcess[] = []
+  const worker = async () => {
+    const started = await spawnWorker(redis.url, 'remote', { concurrency: 1, env: { TASKDECK_REDIS_PASSWORD: PASSWORD } })
+    workers.push(started)
+    return started
+  }
+
+  beforeEach(async () => {
+    redis = await startRedis(['--requirepass', PASSWORD])
+    home = tempHome()
+    pool = workerRunners(2)
+    remote = new RemoteGroups({ home: home.home, local: pool.runners, retryMs: 200 })
+    app = await openEngine({ home: home.home, runners: remote.runners, remoteHandlers: remote.handlers })
+    await remote.attach(app.engine)
+    await app.engine.handlers['group.set']({ name: 'remote', parallel: 10 })
+    const { binding } = await app.engine.handlers['group.bindRemote']({
+      name: 'remote',
+      connection: { url: redis.url, password: PASSWORD, tlsRejectUnauthorized: true },
+    })
+    expect(binding).toMatchObject({ group: 'remote', redis: redis.url, status: 'connected', reason: null })
+  })
+  afterEach(async () => {
+    await app.close()
+    await remote.close()
+    await pool.close()
+    await Promise.all(workers.splice(0).map((w) => w.stop()))
+    await redis.stop()
+    home.cleanup()
+  })
+
+  it('runs a remote group task on a worker and shows it like a local one; other groups stay local', async () => {
+    const [a] = [await worker()]
+    const task = await app.submit(shell('echo from-remote; echo warn >&2', { group: 'remote' }))
+    const local = await app.submit(shell('echo from-here'))
+    expect((await app.until(task.id, ['succeeded', 'failed'])).status).toBe('succeeded')
+    expect((await app.until(local.id, ['succeeded', 'failed'])).status).toBe('succeeded')
+
+    const { runs } = await app.engine.handlers['task.get']({ taskId: task.id })
+    expect(runs).toHaveLength(1)
+    expect(runs[0]).toMatchObject({ status: 'succeeded', exitCode: 0, worker: a.id, pid: null })
+    const lines = await app.lines(runs[0]!.id)
+    expect(lines).toContainEqual(expect.objectContaining({ stream: 'stdout', text: 'from-remote' }))
+    expect(lines).toContainEqual(expect.objectContaining({ stream: 'stderr', text: 'warn' }))
+    expect(lines).toContainEqual(expect.objectContaining({ stream: 'system', text: `started on worker ${a.id}` }))
+    const started = app.events.find((e) => e.type === 'run.updated' && e.run.id === runs[0]!.id)
+    expect(started).toMatchObject({ run: { worker: 'redis:remote' } })
+
+    const [localRun] = (await app.engine.handlers['task.get']({ taskId: local.id })).runs
+    expect(localRun).toMatchObject({ status: 'succeeded', worker: 'local' })
+  })
+
+  it('a worker killed mid-run: run 1 is interrupted ("worker … lost"), run 2 succeeds on the other worker', async () => {
+    const [a, b] = [await worker(), await worker()]
+    const marker = join(home.home, 'marker')
+    const command = `if [ -e ${marker} ]; then echo second; else touch ${marker}; echo first; sleep 60; fi`
+    const task = await app.submit(shell(command, { group: 'remote', retryOnInterrupt: true }))
+    await until(() => app.events.some((e) => e.type === 'run.output' && e.taskId === task.id && e.text.includes('first')), 'the first attempt to print')
+    const { runs: [first] } = await app.engine.handlers['task.get']({ taskId: task.id })
+    const firstLines = await app.lines(first!.id)
+    const victim = firstLines.some((l) => l.text === `started on worker ${a.id}`) ? a : b
+    victim.child.kill('SIGKILL')
+
+    expect((await app.until(task.id, ['succeeded', 'failed'])).status).toBe('succeeded')
+    const { runs } = await app.engine.handlers['task.get']({ taskId: task.id })
+    expect(runs.map((r) => [r.attempt, r.status, r.worker])).toEqual([
+      [1, 'interrupted', victim.id],
+      [2, 'succeeded', (victim === a ? b : a).id],
+    ])
+    expect(runs[0]!.reason).toContain(`worker ${victim.id} lost`)
+    expect((await app.lines(runs[1]!.id)).map((l) => l.text)).toContain('second')
+  })
+
+  it('cancels and times out remote runs like local ones', async () => {
+    await worker()
+    const cancelled = await app.submit(shell('echo up; sleep 60', { group: 'remote' }))
+    await until(() => app.events.some((e) => e.type === 'run.output' && e.taskId === cancelled.id && e.text.includes('up')), 'the run to start')
+    await app.engine.handlers['task.cancel']({ taskIds: [cancelled.id] })
+    expect((await app.until(cancelled.id, ['cancelled', 'failed', 'succeeded'])).status).toBe('cancelled')
+
+    const timed = await app.submit(shell('sleep 60', { group: 'remote', timeoutMs: 300 }))
+    expect((await app.until(timed.id, ['timed_out', 'failed', 'succeeded'])).status).toBe('timed_out')
+  })
+
+  it('lists workers, streams their heartbeats to subscribers, and keeps the password out of every answer', async () => {
+    const w = await worker()
+    const { workers: listed } = await app.engine.handlers['worker.list']({ group: 'remote' })
+    expect(listed.map((x) => x.id)).toEqual([w.id])
+    await until(() => app.events.some((e) => e.type === 'worker.heartbeat' && e.worker.id === w.id), 'a heartbeat event')
+    const beat = app.events.find((e): e is Extract<EngineEvent, { type: 'worker.heartbeat' }> => e.type === 'worker.heartbeat')!
+    expect(beat.worker satisfies WorkerInfo).toMatchObject({ group: 'remote', concurrency: 1, state: 'running' })
+
+    const { bindings } = await app.engine.handlers['group.listRemote']({})
+    expect(JSON.stringify(bindings)).not.toContain(PASSWORD)
+    expect(bindings[0]!.secretStorage).toContain('not encrypted')
+    const file = join(home.home, 'remote-groups.json')
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    expect(readFileSync(file, 'utf8')).not.toContain(PASSWORD)
+  })
+})
