@@ -3,7 +3,7 @@ import { createRoot } from 'react-dom/client'
 import { of, type Observable } from 'rxjs'
 import { ipcBridge } from './bridge/ipc.ts'
 import type { Bridge, ConnectionState } from './bridge/types.ts'
-import { takeTokenFromLocation, webSocketBridge } from './bridge/websocket.ts'
+import { WEBSOCKET_PATH, takeTokenFromLocation, webSocketBridge } from './bridge/websocket.ts'
 import { initI18n, resolveLanguage } from './i18n/index.ts'
 import { createAppModel } from './model.ts'
 import { App } from './views/App.tsx'
@@ -13,7 +13,7 @@ function connect(): { bridge: Bridge; connection$: Observable<ConnectionState> }
   if (window.taskdeck) return { bridge: ipcBridge(window.taskdeck), connection$: of<ConnectionState>({ kind: 'online' }) }
   const token = takeTokenFromLocation(window.location, window.history, window.sessionStorage)
   const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:'
-  const bridge = webSocketBridge({ url: `${scheme}//${window.location.host}/ws`, token })
+  const bridge = webSocketBridge({ url: `${scheme}//${window.location.host}${WEBSOCKET_PATH}`, token })
   return { bridge, connection$: bridge.connection$ }
 }
 

@@ -29,6 +29,8 @@ export interface WebSocketBridge extends Bridge {
 class UnauthorizedError extends Error {}
 
 const AUTH_ID = 0
+/** Where `taskdeck serve` accepts the WebSocket (src-main/server WS_PATH). */
+export const WEBSOCKET_PATH = '/api/v1/ws'
 
 /**
  * The browser's bridge to `taskdeck serve`: one WebSocket carrying the same envelopes as
@@ -124,6 +126,11 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
           const resolve = inFlight.get(message.id)
           inFlight.delete(message.id)
           resolve?.(message.result)
+          return
+        }
+        if (message.kind === 'resync') {
+          // The server stopped streaming to us (we fell behind): ask again from what we have.
+          resubscribe()
           return
         }
         if (!subscription) return

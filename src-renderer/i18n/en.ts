@@ -73,14 +73,14 @@ export const en = {
   toast: { region: 'Notifications', dismiss: 'Dismiss' },
   quickAdd: {
     label: 'New task: a shell command',
-    placeholder: 'Type a shell command and press Enter to run it   ({{shortcut}})',
+    placeholder: 'Type a shell command, Enter runs it  ({{shortcut}})',
     run: 'Run',
     more: 'More options…',
     failed: 'Could not start the task',
   },
   filters: {
     search: 'Search tasks',
-    searchPlaceholder: 'Search name, command, label, #id  ({{shortcut}})',
+    searchPlaceholder: 'Search  ({{shortcut}})',
     group: 'Group',
     allGroups: 'All groups',
     label: 'Label',

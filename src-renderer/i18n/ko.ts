@@ -75,14 +75,14 @@ export const ko: Messages = {
   toast: { region: '알림', dismiss: '닫기' },
   quickAdd: {
     label: '새 작업: 셸 명령',
-    placeholder: '셸 명령을 입력하고 Enter 를 누르면 실행됩니다   ({{shortcut}})',
+    placeholder: '셸 명령 입력 후 Enter 로 실행  ({{shortcut}})',
     run: '실행',
     more: '옵션 더 보기…',
     failed: '작업을 시작하지 못했습니다',
   },
   filters: {
     search: '작업 검색',
-    searchPlaceholder: '이름, 명령, 라벨, #번호 검색  ({{shortcut}})',
+    searchPlaceholder: '검색  ({{shortcut}})',
     group: '그룹',
     allGroups: '모든 그룹',
     label: '라벨',

@@ -74,6 +74,7 @@ export function foldEvents(state: AppState, batch: readonly EngineEvent[]): AppS
         for (const id of event.taskIds) writableTasks().delete(id)
         break
       case 'run.started':
+      case 'run.updated':
         writableRuns().set(event.run.id, event.run)
         break
       case 'run.finished':

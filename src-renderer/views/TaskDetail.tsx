@@ -80,8 +80,15 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
 
 function FailureBanner({ task, run }: { task: Task; run: Run | null }) {
   const { t } = useTranslation()
-  if (!run || !isFinished(task.status) || task.status === 'succeeded') return null
-  const reason = run.reason ?? (run.exitCode !== null ? t('detail.exitedWith', { code: run.exitCode }) : run.signal ? t('detail.killedBy', { signal: run.signal }) : t(`status.${task.status}`))
+  if (!isFinished(task.status) || task.status === 'succeeded') return null
+  if (!run) {
+    return task.reason ? (
+      <div className={`failure failure-${task.status}`} role="alert" data-testid="failure-reason">
+        <strong>{t(`status.${task.status}`)}</strong> {task.reason}
+      </div>
+    ) : null
+  }
+  const reason = run.reason ?? task.reason ?? (run.exitCode !== null ? t('detail.exitedWith', { code: run.exitCode }) : run.signal ? t('detail.killedBy', { signal: run.signal }) : t(`status.${task.status}`))
   return (
     <div className={`failure failure-${task.status}`} role="alert" data-testid="failure-reason">
       <strong>{t(`status.${task.status}`)}</strong> {reason}

@@ -279,7 +279,7 @@ function TaskListRow(props: {
   const { task, lastRun, progress } = props.row
   const duration = lastRun ? runDuration(lastRun, props.now) : null
   const pct = progress && progress.total ? Math.min(100, (progress.done / progress.total) * 100) : null
-  const failedReason = lastRun && isFinished(task.status) && task.status !== 'succeeded' ? lastRun.reason : null
+  const failedReason = isFinished(task.status) && task.status !== 'succeeded' ? (lastRun?.reason ?? task.reason ?? null) : null
   return (
     <div
       role="row"
