@@ -66,7 +66,7 @@ export function foldEvents(state: AppState, batch: readonly EngineEvent[]): AppS
       case 'task.created':
       case 'task.updated':
         writableTasks().set(event.task.id, event.task)
-        if (event.task.status !== 'running' && event.task.status !== 'paused' && state.progress.has(event.task.id)) {
+        if (event.task.status !== 'running' && event.task.status !== 'paused' && (progress ?? state.progress).has(event.task.id)) {
           writableProgress().delete(event.task.id)
         }
         break
