@@ -13,14 +13,12 @@ export const ShortcutProblemSchema = z.object({
 export type ShortcutProblem = z.infer<typeof ShortcutProblemSchema>
 
 /**
- * Requests main sends to the window (`window.taskdeck.onDesktopIntent`). Navigation
- * intents come from the tray, notifications, shortcuts and deep links; `shortcut-status`
- * is the current global-shortcut registration outcome, re-sent whenever it changes.
+ * Requests main sends to the window (`window.taskdeck.onDesktopIntent`), from the tray,
+ * notifications, global shortcuts, the application menu and deep links.
  */
 export const DesktopIntentSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('open-task'), taskId: TaskIdSchema }),
   z.object({ kind: z.literal('open-view'), view: z.enum(DESKTOP_VIEWS) }),
   z.object({ kind: z.literal('quick-add') }),
-  z.object({ kind: z.literal('shortcut-status'), problems: z.array(ShortcutProblemSchema).max(64) }),
 ])
 export type DesktopIntent = z.infer<typeof DesktopIntentSchema>
