@@ -16,6 +16,8 @@ export const TaskCreatedSchema = durable('task.created', { task: TaskSchema })
 export const TaskUpdatedSchema = durable('task.updated', { task: TaskSchema })
 export const TaskRemovedSchema = durable('task.removed', { taskIds: z.array(TaskIdSchema) })
 export const RunStartedSchema = durable('run.started', { run: RunSchema })
+/** A run changed while it runs: its process id once started, paused or resumed. */
+export const RunUpdatedSchema = durable('run.updated', { run: RunSchema })
 export const RunFinishedSchema = durable('run.finished', { run: RunSchema })
 export const GroupUpdatedSchema = durable('group.updated', { group: GroupSchema })
 export const GroupRemovedSchema = durable('group.removed', { name: z.string() })
@@ -27,6 +29,7 @@ export const DurableEventSchema = z.discriminatedUnion('type', [
   TaskUpdatedSchema,
   TaskRemovedSchema,
   RunStartedSchema,
+  RunUpdatedSchema,
   RunFinishedSchema,
   GroupUpdatedSchema,
   GroupRemovedSchema,

@@ -172,6 +172,10 @@ export const TaskSchema = z.object({
   attempts: z.number().int().nonnegative(),
   lastRunId: RunIdSchema.nullable(),
   progress: ProgressSchema.nullable(),
+  /** Why the task ended without a run of its own (a dependency failed, cancelled while queued). */
+  reason: z.string().nullable().optional(),
+  /** Position among tasks of equal priority in its group's queue (smaller runs first); `task.move` changes it. */
+  queueOrder: z.number().optional(),
 })
 export type Task = z.infer<typeof TaskSchema>
 

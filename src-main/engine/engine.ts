@@ -1,0 +1,1203 @@
+import { mkdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { TextDecoder } from 'node:util'
+import {
+  ExportDocumentSchema,
+  SettingsSchema,
+  TaskDefinitionSchema,
+  TaskdeckError,
+  describeIssues,
+  isFinished,
+  issuesOf,
+  type CommandParams,
+  type CommandResult,
+  type DurableEvent,
+  type EngineEvent,
+  type ExportDocument,
+  type Group,
+  type LogStream,
+  type LoopSnapshot,
+  type Run,
+  type RunStatus,
+  type Settings,
+  type Task,
+  type TaskDefinition,
+  type TaskDefinitionInput,
+  type TaskStatus,
+  type TransientEvent,
+  type WaitReason,
+} from '../../src-shared/index.ts'
+import type { CommandHandlers, Disposable, EngineApi } from './api.ts'
+import type { EngineExtensionHost } from './host.ts'
+import { RunLogWriter, logPaths, readLogWindow, removeLog } from './logs.ts'
+import { defaultRunners, runnerFor, type RunnerRegistry } from './runners/index.ts'
+import type { RunOutcome, StartedRun } from './runners/types.ts'
+import { Store, migrate, type DurableEventInput, type ProjectInTransaction } from './store.ts'
+
+export const INTERRUPTED_REASON = 'Taskdeck stopped while this run was running'
+const RECENT_COMPLETIONS = 20
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+export interface EngineOptions {
+  /** The data directory (see resolveHome): database and logs live here. */
+  home: string
+  /** Runners by kind; defaults to the ones Taskdeck ships. */
+  runners?: RunnerRegistry
+  /** SIGTERM → SIGKILL grace for the default shell runner. */
+  killGraceMs?: number
+  /** How often `engine.stats` is emitted; 0 turns it off. */
+  statsIntervalMs?: number
+  synchronous?: 'FULL' | 'NORMAL'
+  now?: () => number
+  random?: () => number
+}
+
+type TaskPatch = Partial<Omit<Task, 'id'>>
+
+interface ActiveRun {
+  run: Run
+  task: Task
+  readonly abort: AbortController
+  stopReason: 'cancel' | 'timeout' | 'shutdown' | null
+  started: StartedRun | null
+  readonly log: RunLogWriter
+  readonly decoders: Map<LogStream, TextDecoder>
+  timeout: NodeJS.Timeout | null
+  readonly finished: Promise<void>
+  finish: () => void
+}
+
+interface Subscriber {
+  listener: (events: readonly EngineEvent[]) => void
+  /** Events held back while the replay catches up; null once live. */
+  backlog: EngineEvent[] | null
+  disposed: boolean
+}
+
+interface Completion {
+  taskId: number
+  name: string
+  group: string
+  detail: string
+}
+
+/**
+ * The engine: a durable task queue. Every state change is an event appended to the
+ * store (group-committed per tick) and applied to the in-memory state at once; the
+ * scheduler starts a run only after the event that claims it is durable, so a crash
+ * never loses a started run from the record (at-least-once).
+ */
+export class Engine implements EngineApi {
+  readonly home: string
+  readonly logDir: string
+  readonly handlers: CommandHandlers
+  readonly host: EngineExtensionHost
+  private readonly store: Store
+  private readonly runners: RunnerRegistry
+  private readonly now: () => number
+  private readonly random: () => number
+  private readonly tasks = new Map<number, Task>()
+  private readonly runs = new Map<number, Run>()
+  private readonly runsByTask = new Map<number, number[]>()
+  private readonly groups = new Map<string, Group>()
+  private settings: Settings
+  private paused: boolean
+  private lastTaskId: number
+  private lastRunId: number
+  /** Queued task ids per group, in the order they will start. */
+  private readonly queues = new Map<string, number[]>()
+  private readonly runningPerGroup = new Map<string, number>()
+  private readonly active = new Map<number, ActiveRun>()
+  private readonly activeByTask = new Map<number, ActiveRun>()
+  private readonly timers = new Map<number, NodeJS.Timeout>()
+  private readonly dependants = new Map<number, Set<number>>()
+  private readonly completions: Completion[] = []
+  private readonly delivering = new Set<number>()
+  private readonly subscribers = new Set<Subscriber>()
+  private readonly eventListeners = new Set<(event: EngineEvent) => void>()
+  private pendingOutput: TransientEvent[] = []
+  private outputScheduled = false
+  private pumpScheduled = false
+  private closing = false
+  private closed: Promise<void> | null = null
+  private readonly statsTimer: NodeJS.Timeout | null = null
+  private readonly loopDelay: ReturnType<typeof monitorEventLoopDelay> | null = null
+  private finishedSinceStats = 0
+  private lastStatsAt: number
+
+  private constructor(options: EngineOptions, store: Store) {
+    this.home = options.home
+    this.logDir = join(options.home, 'logs')
+    mkdirSync(this.logDir, { recursive: true, mode: 0o700 })
+    this.store = store
+    this.runners = options.runners ?? defaultRunners({ killGraceMs: options.killGraceMs })
+    this.now = options.now ?? Date.now
+    this.random = options.random ?? Math.random
+    const state = store.loadProjection()
+    for (const [id, task] of state.tasks) this.tasks.set(id, task)
+    for (const [id, run] of state.runs) this.addRun(run, id)
+    for (const [name, group] of state.groups) this.groups.set(name, group)
+    this.settings = state.settings
+    this.paused = state.paused
+    this.lastTaskId = Math.max(store.counter('lastTaskId'), ...this.tasks.keys(), 0)
+    this.lastRunId = Math.max(store.counter('lastRunId'), ...this.runs.keys(), 0)
+    this.lastStatsAt = this.now()
+    store.onCommit((events) => this.announce(events))
+    this.handlers = this.createHandlers()
+    this.host = this.createHost()
+    this.recover()
+    const statsIntervalMs = options.statsIntervalMs ?? 1000
+    if (statsIntervalMs > 0) {
+      this.loopDelay = monitorEventLoopDelay({ resolution: 10 })
+      this.loopDelay.enable()
+      this.statsTimer = setInterval(() => this.emitStats(), statsIntervalMs)
+      this.statsTimer.unref()
+    }
+  }
+
+  /** Opens the database in `home` (checking its integrity), recovers, and starts scheduling. */
+  static async open(options: EngineOptions): Promise<Engine> {
+    mkdirSync(options.home, { recursive: true, mode: 0o700 })
+    const store = Store.open(join(options.home, 'taskdeck.db'), { synchronous: options.synchronous, now: options.now })
+    const engine = new Engine(options, store)
+    await store.waitFor(store.lastAppendedSeq)
+    return engine
+  }
+
+  // ─── events ────────────────────────────────────────────────────────────────────────
+
+  private emit(input: DurableEventInput, project?: ProjectInTransaction): { event: DurableEvent; committed: Promise<void> } {
+    return this.store.append(input, project)
+  }
+
+  private announce(events: readonly EngineEvent[]): void {
+    for (const subscriber of this.subscribers) {
+      if (subscriber.backlog) subscriber.backlog.push(...events)
+      else subscriber.listener(events)
+    }
+    if (this.eventListeners.size > 0) for (const event of events) for (const listener of this.eventListeners) listener(event)
+  }
+
+  subscribe(since: number, listener: (events: readonly EngineEvent[]) => void): Disposable & { readonly headSeq: number } {
+    const headSeq = this.store.headSeq
+    const subscriber: Subscriber = { listener, backlog: [], disposed: false }
+    this.subscribers.add(subscriber)
+    let cursor = Math.min(since, headSeq)
+    // Replays in pages on later ticks (never inside subscribe), holding live events back until caught up.
+    const replayPage = () => {
+      if (subscriber.disposed) return
+      const page = this.store.readEvents(cursor, 2000, headSeq)
+      if (page.length > 0) {
+        cursor = page[page.length - 1]!.seq
+        subscriber.listener(page)
+      }
+      if (page.length > 0 && cursor < headSeq) {
+        setImmediate(replayPage)
+        return
+      }
+      const backlog = subscriber.backlog ?? []
+      subscriber.backlog = null
+      if (backlog.length > 0) subscriber.listener(backlog)
+    }
+    setImmediate(replayPage)
+    return {
+      headSeq,
+      dispose: () => {
+        subscriber.disposed = true
+        this.subscribers.delete(subscriber)
+      },
+    }
+  }
+
+  private emitTransient(event: TransientEvent): void {
+    this.pendingOutput.push(event)
+    if (this.outputScheduled) return
+    this.outputScheduled = true
+    setImmediate(() => this.flushOutput())
+  }
+
+  private flushOutput(): void {
+    this.outputScheduled = false
+    if (this.pendingOutput.length === 0) return
+    const events = this.pendingOutput
+    this.pendingOutput = []
+    this.announce(events)
+  }
+
+  /** Output of one run, coalesced per tick: consecutive chunks of the same stream become one event. */
+  private output(active: ActiveRun, stream: LogStream, chunk: Uint8Array | string): void {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
+    const line = active.log.write(stream, bytes)
+    let decoder = active.decoders.get(stream)
+    if (!decoder) active.decoders.set(stream, (decoder = new TextDecoder('utf-8')))
+    const text = decoder.decode(bytes, { stream: true })
+    const last = this.pendingOutput[this.pendingOutput.length - 1]
+    if (last?.type === 'run.output' && last.runId === active.run.id && last.stream === stream) {
+      last.text += text
+      return
+    }
+    this.emitTransient({ type: 'run.output', runId: active.run.id, taskId: active.run.taskId, stream, line, text })
+  }
+
+  // ─── state ─────────────────────────────────────────────────────────────────────────
+
+  private addRun(run: Run, id = run.id): void {
+    this.runs.set(id, run)
+    const list = this.runsByTask.get(run.taskId)
+    if (list) list.push(id)
+    else this.runsByTask.set(run.taskId, [id])
+  }
+
+  private taskOrThrow(taskId: number): Task {
+    const task = this.tasks.get(taskId)
+    if (!task) throw new TaskdeckError('not_found', `There is no task ${taskId}.`, { taskId })
+    return task
+  }
+
+  /**
+   * The one place a task changes: memory, queues, timers and dependency index follow the
+   * new state, then a `task.updated` (or `task.created`) event records it.
+   */
+  private saveTask(previous: Task | null, patch: TaskPatch & Partial<Pick<Task, 'id'>>): { task: Task; committed: Promise<void> } {
+    const task = { ...(previous ?? {}), ...patch, updatedAt: this.now() } as Task
+    this.tasks.set(task.id, task)
+    if (previous?.status === 'queued') this.dequeue(previous)
+    if (task.status === 'queued') this.enqueue(task)
+    this.clearTimer(task.id)
+    const wait = task.status === 'waiting' ? task.waitingFor : null
+    if (wait && (wait.kind === 'delay' || wait.kind === 'backoff')) this.armTimer(task.id, wait.until)
+    if (wait?.kind === 'dependency') for (const dep of wait.taskIds) this.dependantsOf(dep).add(task.id)
+    const { committed } = this.emit({ type: previous ? 'task.updated' : 'task.created', task })
+    if (isFinished(task.status) && !(previous && isFinished(previous.status))) this.releaseDependants(task.id)
+    this.schedulePump()
+    return { task, committed }
+  }
+
+  private dependantsOf(taskId: number): Set<number> {
+    let set = this.dependants.get(taskId)
+    if (!set) this.dependants.set(taskId, (set = new Set()))
+    return set
+  }
+
+  private releaseDependants(taskId: number): void {
+    const waiting = this.dependants.get(taskId)
+    if (!waiting) return
+    this.dependants.delete(taskId)
+    for (const id of waiting) {
+      const task = this.tasks.get(id)
+      if (task?.status === 'waiting' && task.waitingFor?.kind === 'dependency') this.evaluate(task)
+    }
+  }
+
+  private compare(a: Task, b: Task): number {
+    return b.definition.priority - a.definition.priority || (a.queueOrder ?? a.id) - (b.queueOrder ?? b.id) || a.id - b.id
+  }
+
+  private queueOf(group: string): number[] {
+    let queue = this.queues.get(group)
+    if (!queue) this.queues.set(group, (queue = []))
+    return queue
+  }
+
+  private enqueue(task: Task): void {
+    const queue = this.queueOf(task.definition.group)
+    let low = 0
+    let high = queue.length
+    while (low < high) {
+      const mid = (low + high) >>> 1
+      if (this.compare(this.tasks.get(queue[mid]!)!, task) < 0) low = mid + 1
+      else high = mid
+    }
+    queue.splice(low, 0, task.id)
+  }
+
+  private dequeue(task: Task): void {
+    const queue = this.queues.get(task.definition.group)
+    const index = queue?.indexOf(task.id) ?? -1
+    if (index >= 0) queue!.splice(index, 1)
+  }
+
+  private clearTimer(taskId: number): void {
+    const timer = this.timers.get(taskId)
+    if (timer) clearTimeout(timer)
+    this.timers.delete(taskId)
+  }
+
+  private armTimer(taskId: number, until: number): void {
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(taskId)
+        const task = this.tasks.get(taskId)
+        if (task?.status === 'waiting') this.evaluate(task)
+      },
+      Math.min(Math.max(0, until - this.now()), MAX_TIMER_MS),
+    )
+    this.timers.set(taskId, timer)
+  }
+
+  /** When a task not running and not held may start: its dependencies, delay and backoff decide. */
+  private readiness(task: Task): { status: TaskStatus; waitingFor: WaitReason | null; reason?: string } {
+    const pending: number[] = []
+    for (const depId of task.definition.after) {
+      const dep = this.tasks.get(depId)
+      if (!dep) return { status: 'failed', waitingFor: null, reason: `dependency #${depId} no longer exists` }
+      if (dep.status === 'succeeded') continue
+      if (isFinished(dep.status)) {
+        const why = this.reasonOf(dep)
+        return { status: 'failed', waitingFor: null, reason: `dependency #${depId} ${dep.status.replace('_', ' ')}${why ? `: ${why}` : ''}` }
+      }
+      pending.push(depId)
+    }
+    if (pending.length > 0) return { status: 'waiting', waitingFor: { kind: 'dependency', taskIds: pending } }
+    const delayUntil = this.delayUntil(task)
+    if (delayUntil !== null && delayUntil > this.now()) return { status: 'waiting', waitingFor: { kind: 'delay', until: delayUntil } }
+    const wait = task.waitingFor
+    if (wait?.kind === 'backoff' && wait.until > this.now()) return { status: 'waiting', waitingFor: wait }
+    return { status: 'queued', waitingFor: null }
+  }
+
+  /** A delayed start applies to a task's first run only. */
+  private delayUntil(task: Task): number | null {
+    if (task.lastRunId !== null) return null
+    if (task.definition.runAt !== undefined) return task.definition.runAt
+    if (task.definition.delayMs !== undefined) return task.createdAt + task.definition.delayMs
+    return null
+  }
+
+  private reasonOf(task: Task): string | null {
+    if (task.reason) return task.reason
+    const run = task.lastRunId !== null ? this.runs.get(task.lastRunId) : undefined
+    return run?.reason ?? null
+  }
+
+  private evaluate(task: Task): Task {
+    const next = this.readiness(task)
+    if (next.status === task.status && JSON.stringify(next.waitingFor) === JSON.stringify(task.waitingFor)) return task
+    return this.saveTask(task, { status: next.status, waitingFor: next.waitingFor, reason: next.reason ?? null }).task
+  }
+
+  // ─── scheduling ────────────────────────────────────────────────────────────────────
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return
+    this.pumpScheduled = true
+    queueMicrotask(() => {
+      this.pumpScheduled = false
+      this.pump()
+    })
+  }
+
+  private pump(): void {
+    if (this.closing || this.paused) return
+    for (const [name, queue] of this.queues) {
+      const group = this.groups.get(name)
+      if (!group || group.paused) continue
+      while (queue.length > 0 && (this.runningPerGroup.get(name) ?? 0) < group.parallel) {
+        const task = this.tasks.get(queue[0]!)!
+        this.startRun(task)
+      }
+    }
+  }
+
+  private startRun(previous: Task): void {
+    const runId = ++this.lastRunId
+    const startedAt = this.now()
+    const attempts = previous.attempts + 1
+    const run: Run = {
+      id: runId,
+      taskId: previous.id,
+      attempt: attempts,
+      status: 'running',
+      startedAt,
+      finishedAt: null,
+      durationMs: null,
+      exitCode: null,
+      signal: null,
+      reason: null,
+      pid: null,
+      worker: 'local',
+      result: null,
+      logLines: 0,
+      logBytes: 0,
+      droppedBytes: 0,
+    }
+    this.addRun(run)
+    const group = previous.definition.group
+    this.runningPerGroup.set(group, (this.runningPerGroup.get(group) ?? 0) + 1)
+    this.emit({ type: 'run.started', run })
+    const { task, committed } = this.saveTask(previous, {
+      status: 'running',
+      waitingFor: null,
+      attempts,
+      lastRunId: runId,
+      progress: null,
+      reason: null,
+    })
+    let finish!: () => void
+    const finished = new Promise<void>((resolve) => (finish = resolve))
+    const active: ActiveRun = {
+      run,
+      task,
+      abort: new AbortController(),
+      stopReason: null,
+      started: null,
+      log: new RunLogWriter(this.logDir, runId),
+      decoders: new Map(),
+      timeout: null,
+      finished,
+      finish,
+    }
+    this.active.set(runId, active)
+    this.activeByTask.set(task.id, active)
+    // The claim (run.started + task running) is durable before anything runs.
+    committed.then(
+      () => this.launch(active),
+      (error: unknown) => void this.complete(active, { exitCode: null, signal: null, error: `could not record the start: ${String(error)}` }),
+    )
+  }
+
+  private launch(active: ActiveRun): void {
+    if (active.stopReason) {
+      void this.complete(active, { exitCode: null, signal: null, error: null })
+      return
+    }
+    const spec = active.task.definition.spec
+    let started: StartedRun
+    try {
+      const runner = runnerFor(this.runners, spec.kind)
+      started = (runner.start)(spec, {
+        runId: active.run.id,
+        taskId: active.task.id,
+        attempt: active.run.attempt,
+        signal: active.abort.signal,
+        output: (stream, chunk) => this.output(active, stream, chunk),
+        progress: (progress) => {
+          const task = this.tasks.get(active.task.id)
+          if (task) active.task = this.saveTask(task, { progress }).task
+          this.emitTransient({ type: 'run.progress', runId: active.run.id, taskId: active.task.id, progress })
+        },
+      })
+    } catch (error) {
+      void this.complete(active, { exitCode: null, signal: null, error: error instanceof Error ? error.message : String(error) })
+      return
+    }
+    active.started = started
+    if (started.pid !== null) {
+      const pid = started.pid
+      active.run = { ...active.run, pid }
+      this.runs.set(active.run.id, active.run)
+      const startTicks = processStartTicks(pid)
+      this.emit({ type: 'run.updated', run: active.run }, (db) =>
+        db.prepare('INSERT OR REPLACE INTO run_processes (run_id, pid, start_ticks) VALUES (?, ?, ?)').run(active.run.id, pid, startTicks),
+      )
+    }
+    const timeoutMs = active.task.definition.timeoutMs
+    if (timeoutMs !== undefined) active.timeout = setTimeout(() => this.stop(active, 'timeout'), timeoutMs)
+    void started.done.then(
+      (outcome) => this.complete(active, outcome),
+      (error: unknown) => this.complete(active, { exitCode: null, signal: null, error: String(error) }),
+    )
+  }
+
+  private stop(active: ActiveRun, reason: 'cancel' | 'timeout' | 'shutdown'): void {
+    if (active.stopReason) return
+    active.stopReason = reason
+    active.abort.abort(reason)
+  }
+
+  private async complete(active: ActiveRun, outcome: RunOutcome): Promise<void> {
+    if (!this.active.has(active.run.id)) return
+    this.active.delete(active.run.id)
+    this.activeByTask.delete(active.task.id)
+    if (active.timeout) clearTimeout(active.timeout)
+    for (const [stream, decoder] of active.decoders) {
+      const rest = decoder.decode()
+      if (rest) this.emitTransient({ type: 'run.output', runId: active.run.id, taskId: active.task.id, stream, line: Math.max(0, active.log.lines - 1), text: rest })
+    }
+    active.log.close()
+    // Output is announced before the run's end.
+    this.flushOutput()
+    const { status, reason } = this.outcomeStatus(active, outcome)
+    const finishedAt = this.now()
+    const run: Run = {
+      ...active.run,
+      status,
+      reason,
+      finishedAt,
+      durationMs: finishedAt - active.run.startedAt,
+      exitCode: outcome.exitCode,
+      signal: outcome.signal,
+      result: outcome.result === undefined ? null : (outcome.result as Run['result']),
+      logLines: active.log.lines,
+      logBytes: active.log.bytes,
+      droppedBytes: active.log.droppedBytes,
+    }
+    this.runs.set(run.id, run)
+    const group = active.task.definition.group
+    this.runningPerGroup.set(group, Math.max(0, (this.runningPerGroup.get(group) ?? 1) - 1))
+    this.delivering.add(run.id)
+    this.emit({ type: 'run.finished', run }, (db) => db.prepare('DELETE FROM run_processes WHERE run_id = ?').run(run.id))
+    const task = this.tasks.get(active.task.id)!
+    const { committed } = this.saveTask(task, this.afterRun(task, run))
+    this.finishedSinceStats++
+    this.completions.unshift({ taskId: task.id, name: task.name, group, detail: `${status}${reason ? `: ${reason}` : ''}` })
+    this.completions.length = Math.min(this.completions.length, RECENT_COMPLETIONS)
+    active.finish()
+    try {
+      await committed
+    } finally {
+      this.delivering.delete(run.id)
+    }
+  }
+
+  private outcomeStatus(active: ActiveRun, outcome: RunOutcome): { status: RunStatus; reason: string | null } {
+    switch (active.stopReason) {
+      case 'cancel':
+        return { status: 'cancelled', reason: 'cancelled by user' }
+      case 'timeout':
+        return { status: 'timed_out', reason: `timed out after ${formatMs(active.task.definition.timeoutMs ?? 0)}` }
+      case 'shutdown':
+        return { status: 'interrupted', reason: INTERRUPTED_REASON }
+      case null:
+        break
+    }
+    if (outcome.error) return { status: 'failed', reason: outcome.error }
+    if (outcome.signal) return { status: 'failed', reason: `killed by ${outcome.signal}` }
+    if (outcome.exitCode !== null && outcome.exitCode !== 0) {
+      return { status: 'failed', reason: `exited with code ${outcome.exitCode}${outcome.exitCode === 127 ? ' (command not found)' : ''}` }
+    }
+    return { status: 'succeeded', reason: null }
+  }
+
+  /** The task's next state once a run ended: done, retried after a backoff, or re-queued after an interruption. */
+  private afterRun(task: Task, run: Run): TaskPatch {
+    const retry = task.definition.retry
+    if ((run.status === 'failed' || run.status === 'timed_out') && retry && task.attempts < retry.maxAttempts) {
+      const base = Math.min(retry.maxBackoffMs, retry.backoffMs * retry.factor ** (task.attempts - 1))
+      const delay = Math.max(0, Math.round(base * (1 + retry.jitter * (2 * this.random() - 1))))
+      return { status: 'waiting', waitingFor: { kind: 'backoff', until: this.now() + delay, attempt: task.attempts + 1 }, reason: null }
+    }
+    if (run.status === 'interrupted' && task.definition.retryOnInterrupt) return { status: 'queued', waitingFor: null, reason: null }
+    return { status: run.status === 'paused' || run.status === 'running' ? 'failed' : run.status, waitingFor: null, reason: null }
+  }
+
+  // ─── recovery ──────────────────────────────────────────────────────────────────────
+
+  /**
+   * After a crash (or a clean close): runs that were running become `interrupted` and
+   * leftovers of their process groups are killed; tasks marked `retryOnInterrupt` go
+   * back to the queue in their old place; queued, waiting and delayed tasks keep theirs.
+   */
+  private recover(): void {
+    if (!this.groups.has('default')) void this.saveGroup({ name: 'default', parallel: this.settings.defaultGroupParallel, paused: false })
+    const leftovers = this.store.db.prepare('SELECT run_id, pid, start_ticks FROM run_processes').all() as {
+      run_id: number
+      pid: number
+      start_ticks: string | null
+    }[]
+    for (const process of leftovers) killLeftover(process.pid, process.start_ticks)
+    const now = this.now()
+    const interrupted = new Set<number>()
+    for (const run of [...this.runs.values()]) {
+      if (run.status !== 'running' && run.status !== 'paused') continue
+      const paths = logPaths(this.logDir, run.id)
+      const ended: Run = {
+        ...run,
+        status: 'interrupted',
+        reason: INTERRUPTED_REASON,
+        finishedAt: now,
+        durationMs: now - run.startedAt,
+        logLines: Math.floor(fileSize(paths.index) / 8),
+        logBytes: fileSize(paths.log),
+      }
+      this.runs.set(run.id, ended)
+      interrupted.add(run.id)
+      this.emit({ type: 'run.finished', run: ended }, (db) => db.prepare('DELETE FROM run_processes WHERE run_id = ?').run(run.id))
+    }
+    for (const task of [...this.tasks.values()]) {
+      const wasRunning = task.status === 'running' || (task.status === 'paused' && task.lastRunId !== null && interrupted.has(task.lastRunId))
+      if (!wasRunning) continue
+      if (task.definition.retryOnInterrupt) this.saveTask(task, { status: 'queued', waitingFor: null, reason: null })
+      else this.saveTask(task, { status: 'interrupted', waitingFor: null, reason: INTERRUPTED_REASON })
+    }
+    for (const task of this.tasks.values()) {
+      if (task.status === 'queued') this.enqueue(task)
+    }
+    for (const task of [...this.tasks.values()]) {
+      if (task.status === 'waiting') {
+        if (task.waitingFor?.kind === 'dependency') for (const dep of task.waitingFor.taskIds) this.dependantsOf(dep).add(task.id)
+        this.evaluateOrArm(task)
+      }
+    }
+    this.schedulePump()
+  }
+
+  private evaluateOrArm(task: Task): void {
+    const next = this.evaluate(task)
+    const wait = next.waitingFor
+    if (next === task && next.status === 'waiting' && wait && (wait.kind === 'delay' || wait.kind === 'backoff')) this.armTimer(task.id, wait.until)
+  }
+
+  // ─── groups and settings ──────────────────────────────────────────────────────────
+
+  private saveGroup(group: Group): Promise<void> {
+    this.groups.set(group.name, group)
+    const { committed } = this.emit({ type: 'group.updated', group })
+    this.schedulePump()
+    return committed
+  }
+
+  private groupOrThrow(name: string): Group {
+    const group = this.groups.get(name)
+    if (!group) throw new TaskdeckError('not_found', `There is no group "${name}".`, { group: name })
+    return group
+  }
+
+  // ─── submit and edit ───────────────────────────────────────────────────────────────
+
+  private async checkDefinition(definition: TaskDefinition, editing: number | null): Promise<void> {
+    if (!this.groups.has(definition.group)) {
+      throw badField('definition.group', `unknown group "${definition.group}" (create it with group.set first)`)
+    }
+    for (const [i, dep] of definition.after.entries()) {
+      if (!this.tasks.has(dep)) throw badField(`definition.after.${i}`, `there is no task ${dep}`)
+      if (dep === editing) throw badField(`definition.after.${i}`, 'a task cannot depend on itself')
+    }
+    if (editing !== null && this.reaches(definition.after, editing)) {
+      throw badField('definition.after', `this would make a dependency cycle through task ${editing}`)
+    }
+    const runner = runnerFor(this.runners, definition.spec.kind)
+    await (runner.check)?.(definition.spec)
+  }
+
+  /** Does following `after` links from `from` reach `target`? */
+  private reaches(from: readonly number[], target: number): boolean {
+    const seen = new Set<number>()
+    const stack = [...from]
+    while (stack.length > 0) {
+      const id = stack.pop()!
+      if (id === target) return true
+      if (seen.has(id)) continue
+      seen.add(id)
+      stack.push(...(this.tasks.get(id)?.definition.after ?? []))
+    }
+    return false
+  }
+
+  private async submit(definition: TaskDefinition): Promise<Task> {
+    if (this.closing) throw new TaskdeckError('conflict', 'The engine is shutting down.')
+    await this.checkDefinition(definition, null)
+    const id = ++this.lastTaskId
+    const now = this.now()
+    const draft: Task = {
+      id,
+      name: definition.name || defaultName(definition),
+      definition,
+      status: 'stashed',
+      waitingFor: null,
+      createdAt: now,
+      updatedAt: now,
+      attempts: 0,
+      lastRunId: null,
+      progress: null,
+      reason: null,
+      queueOrder: id,
+    }
+    const initial = definition.stashed ? { status: 'stashed' as const, waitingFor: null } : this.readiness(draft)
+    const { task, committed } = this.saveTask(null, { ...draft, ...initial, reason: initial.reason ?? null })
+    await committed
+    return task
+  }
+
+  // ─── commands ──────────────────────────────────────────────────────────────────────
+
+  private affect(taskIds: readonly number[], change: (task: Task) => boolean): number[] {
+    const affected: number[] = []
+    for (const id of taskIds) {
+      const task = this.taskOrThrow(id)
+      if (change(task)) affected.push(id)
+    }
+    return affected
+  }
+
+  private cancel(task: Task): boolean {
+    const active = this.activeByTask.get(task.id)
+    if (active) {
+      this.stop(active, 'cancel')
+      return true
+    }
+    if (isFinished(task.status)) return false
+    this.saveTask(task, { status: 'cancelled', waitingFor: null, reason: 'cancelled by user' })
+    return true
+  }
+
+  private pause(task: Task): boolean {
+    const active = this.activeByTask.get(task.id)
+    if (active) {
+      if (task.status === 'paused') return false
+      if (!active.started?.pause) throw new TaskdeckError('conflict', `Task ${task.id} (${task.definition.spec.kind}) cannot be paused while it runs.`)
+      active.started.pause()
+      active.run = { ...active.run, status: 'paused' }
+      this.runs.set(active.run.id, active.run)
+      this.emit({ type: 'run.updated', run: active.run })
+      active.task = this.saveTask(task, { status: 'paused', waitingFor: { kind: 'paused', scope: 'task' } }).task
+      return true
+    }
+    if (task.status !== 'queued' && task.status !== 'waiting') return false
+    this.saveTask(task, { status: 'paused', waitingFor: { kind: 'paused', scope: 'task' } })
+    return true
+  }
+
+  private resume(task: Task): boolean {
+    if (task.status !== 'paused') return false
+    const active = this.activeByTask.get(task.id)
+    if (active) {
+      active.started?.resume?.()
+      active.run = { ...active.run, status: 'running' }
+      this.runs.set(active.run.id, active.run)
+      this.emit({ type: 'run.updated', run: active.run })
+      active.task = this.saveTask(task, { status: 'running', waitingFor: null }).task
+      return true
+    }
+    this.evaluate({ ...task, waitingFor: null })
+    return true
+  }
+
+  private retry(task: Task): boolean {
+    if (!isFinished(task.status)) return false
+    // A manual retry starts a fresh round of automatic attempts; earlier runs stay as history.
+    const fresh = { ...task, attempts: 0, waitingFor: null, reason: null }
+    const next = this.readiness(fresh)
+    if (next.status === 'failed') throw new TaskdeckError('conflict', `Task ${task.id} cannot run: ${next.reason ?? 'a dependency failed'}.`)
+    this.saveTask(task, { attempts: 0, status: next.status, waitingFor: next.waitingFor, reason: null })
+    return true
+  }
+
+  private move(task: Task, to: 'up' | 'down' | 'top' | 'bottom'): Task {
+    if (task.status !== 'queued') throw new TaskdeckError('conflict', `Only a queued task can be moved; task ${task.id} is ${task.status}.`)
+    const queue = this.queueOf(task.definition.group)
+    const index = queue.indexOf(task.id)
+    const at = (i: number) => this.tasks.get(queue[i]!)!
+    const target = to === 'up' ? index - 1 : to === 'down' ? index + 1 : to === 'top' ? 0 : queue.length - 1
+    if (target < 0 || target >= queue.length || target === index) return task
+    const neighbour = at(target)
+    const neighbourOrder = neighbour.queueOrder ?? neighbour.id
+    // Taking the neighbour's priority and stepping just past it puts the task exactly there.
+    const step = to === 'up' || to === 'top' ? -1 : 1
+    const beyond = target + step >= 0 && target + step < queue.length ? at(target + step) : null
+    const beyondOrder = beyond && beyond.definition.priority === neighbour.definition.priority ? (beyond.queueOrder ?? beyond.id) : neighbourOrder + step
+    const queueOrder = (neighbourOrder + beyondOrder) / 2
+    return this.saveTask(task, { definition: { ...task.definition, priority: neighbour.definition.priority }, queueOrder }).task
+  }
+
+  private snapshot(): LoopSnapshot {
+    const entry = (task: Task, detail: string) => ({ taskId: task.id, name: task.name, group: task.definition.group, detail })
+    const ready: LoopSnapshot['ready'] = []
+    const waiting: LoopSnapshot['waiting'] = []
+    for (const [name, queue] of this.queues) {
+      const group = this.groups.get(name)
+      const running = this.runningPerGroup.get(name) ?? 0
+      queue.forEach((id, position) => {
+        const task = this.tasks.get(id)!
+        if (this.paused) waiting.push(entry(task, 'paused: everything is paused'))
+        else if (group?.paused) waiting.push(entry(task, `paused: group ${name} is paused`))
+        else if (group && running >= group.parallel) waiting.push(entry(task, `group limit: ${name} runs ${running} of ${group.parallel}`))
+        else ready.push(entry(task, `position ${position + 1} in ${name}`))
+      })
+    }
+    for (const task of this.tasks.values()) {
+      if (task.status === 'waiting' || (task.status === 'paused' && !this.activeByTask.has(task.id))) waiting.push(entry(task, describeWait(task.waitingFor)))
+    }
+    const running = [...this.active.values()].map((a) => {
+      const task = this.tasks.get(a.task.id)!
+      return entry(task, `${task.status === 'paused' ? 'paused' : 'running'} since ${new Date(a.run.startedAt).toISOString()}${a.run.pid ? ` · pid ${a.run.pid}` : ''}`)
+    })
+    const completion = this.completions.map((c) => ({ ...c }))
+    return { ready, waiting, running, completion, paused: this.paused }
+  }
+
+  private emitStats(): void {
+    const now = this.now()
+    const histogram = this.loopDelay!
+    const resolutionMs = 10
+    const ms = (ns: number) => (Number.isFinite(ns) ? Math.max(0, ns / 1e6 - resolutionMs) : 0)
+    const seconds = Math.max(0.001, (now - this.lastStatsAt) / 1000)
+    let ready = 0
+    for (const queue of this.queues.values()) ready += queue.length
+    let waiting = 0
+    for (const task of this.tasks.values()) if (task.status === 'waiting') waiting++
+    this.announce([
+      {
+        type: 'engine.stats',
+        at: now,
+        loopDelayMs: { p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), max: ms(histogram.max) },
+        queueDepth: { ready, waiting, running: this.active.size },
+        throughput: this.finishedSinceStats / seconds,
+        headSeq: this.store.headSeq,
+      },
+    ])
+    histogram.reset()
+    this.finishedSinceStats = 0
+    this.lastStatsAt = now
+  }
+
+  private exportDocument(taskIds?: number[]): ExportDocument {
+    const tasks = taskIds ? taskIds.map((id) => this.taskOrThrow(id)) : [...this.tasks.values()]
+    const runs = tasks.flatMap((t) => (this.runsByTask.get(t.id) ?? []).map((id) => this.runs.get(id)!).filter(Boolean))
+    return { format: 'taskdeck-export', version: 1, exportedAt: this.now(), groups: [...this.groups.values()], tasks, runs }
+  }
+
+  /**
+   * Imports a document as history: every task gets a new id (dependencies are remapped
+   * within the document), runs keep their outcome but have no logs, unknown groups are
+   * created. Nothing starts by itself: tasks that were not finished arrive stashed, and
+   * runs that were running arrive interrupted. Either the whole document is taken or none.
+   */
+  private async importDocument(document: ExportDocument): Promise<{ from: number; to: number }[]> {
+    const ids = new Set(document.tasks.map((t) => t.id))
+    if (ids.size !== document.tasks.length) throw badField('document.tasks', 'task ids must be unique')
+    document.tasks.forEach((task, i) => {
+      task.definition.after.forEach((dep, j) => {
+        if (!ids.has(dep)) throw badField(`document.tasks.${i}.definition.after.${j}`, `task ${dep} is not in the document`)
+      })
+      const groupKnown = this.groups.has(task.definition.group) || document.groups.some((g) => g.name === task.definition.group)
+      if (!groupKnown) throw badField(`document.tasks.${i}.definition.group`, `unknown group "${task.definition.group}"`)
+      runnerFor(this.runners, task.definition.spec.kind)
+    })
+    document.runs.forEach((run, i) => {
+      if (!ids.has(run.taskId)) throw badField(`document.runs.${i}.taskId`, `task ${run.taskId} is not in the document`)
+    })
+    for (const group of document.groups) if (!this.groups.has(group.name)) void this.saveGroup(group)
+    const mapping = new Map<number, number>()
+    for (const task of document.tasks) mapping.set(task.id, ++this.lastTaskId)
+    const runIds = new Map<number, number>()
+    for (const run of document.runs) runIds.set(run.id, ++this.lastRunId)
+    let last: Promise<void> = Promise.resolve()
+    for (const run of document.runs) {
+      const status: RunStatus = run.status === 'running' || run.status === 'paused' ? 'interrupted' : run.status
+      const imported: Run = { ...run, id: runIds.get(run.id)!, taskId: mapping.get(run.taskId)!, status, pid: null, logLines: 0, logBytes: 0, droppedBytes: 0 }
+      this.addRun(imported)
+      last = this.emit({ type: 'run.finished', run: imported }).committed
+    }
+    for (const task of document.tasks) {
+      const id = mapping.get(task.id)!
+      const finished = isFinished(task.status)
+      const definition = { ...task.definition, after: task.definition.after.map((dep) => mapping.get(dep)!) }
+      last = this.saveTask(null, {
+        ...task,
+        id,
+        definition,
+        status: finished ? task.status : 'stashed',
+        waitingFor: null,
+        lastRunId: task.lastRunId !== null ? (runIds.get(task.lastRunId) ?? null) : null,
+        queueOrder: id,
+      }).committed
+    }
+    await last
+    return document.tasks.map((task) => ({ from: task.id, to: mapping.get(task.id)! }))
+  }
+
+  private createHandlers(): CommandHandlers {
+    const committed = () => this.store.waitFor(this.store.lastAppendedSeq)
+    const withTasks = async (params: { taskIds: number[] }, change: (task: Task) => boolean) => {
+      const affected = this.affect(params.taskIds, change)
+      await committed()
+      return { affected }
+    }
+    return {
+      'task.submit': async ({ definition }) => ({ task: await this.submit(definition) }),
+      'task.list': (params) => Promise.resolve(this.list(params)),
+      'task.get': ({ taskId }) => {
+        const task = this.taskOrThrow(taskId)
+        return Promise.resolve({ task, runs: (this.runsByTask.get(taskId) ?? []).map((id) => this.runs.get(id)!) })
+      },
+      'task.cancel': (params) => withTasks(params, (task) => this.cancel(task)),
+      'task.pause': (params) => withTasks(params, (task) => this.pause(task)),
+      'task.resume': (params) => withTasks(params, (task) => this.resume(task)),
+      'task.retry': (params) => withTasks(params, (task) => this.retry(task)),
+      'task.stash': (params) =>
+        withTasks(params, (task) => {
+          if (task.status !== 'queued' && task.status !== 'waiting' && !(task.status === 'paused' && !this.activeByTask.has(task.id))) return false
+          this.saveTask(task, { status: 'stashed', waitingFor: null })
+          return true
+        }),
+      'task.unstash': (params) =>
+        withTasks(params, (task) => {
+          if (task.status !== 'stashed') return false
+          this.evaluate({ ...task, waitingFor: null })
+          return true
+        }),
+      'task.edit': async ({ taskId, definition }) => {
+        const task = this.taskOrThrow(taskId)
+        if (this.activeByTask.has(taskId) || isFinished(task.status)) {
+          throw new TaskdeckError('conflict', `Only a task that has not started can be edited; task ${taskId} is ${task.status}.`)
+        }
+        await this.checkDefinition(definition, taskId)
+        const current = this.taskOrThrow(taskId)
+        const edited = { ...current, definition, name: definition.name || defaultName(definition) }
+        const next = current.status === 'stashed' || current.status === 'paused' ? { status: current.status, waitingFor: current.waitingFor } : this.readiness({ ...edited, waitingFor: null })
+        const saved = this.saveTask(current, { definition, name: edited.name, status: next.status, waitingFor: next.waitingFor, reason: ('reason' in next ? next.reason : null) ?? null })
+        await saved.committed
+        return { task: saved.task }
+      },
+      'task.move': async ({ taskId, to }) => {
+        const task = this.move(this.taskOrThrow(taskId), to)
+        await committed()
+        return { task }
+      },
+      'task.send': ({ taskId, text }) => {
+        const task = this.taskOrThrow(taskId)
+        const active = this.activeByTask.get(taskId)
+        if (!active?.started) throw new TaskdeckError('conflict', `Task ${taskId} is not running (it is ${task.status}).`)
+        if (!active.started.send) throw new TaskdeckError('conflict', `Task ${taskId} (${task.definition.spec.kind}) has no stdin.`)
+        active.started.send(text)
+        return Promise.resolve({})
+      },
+      'task.clean': async ({ olderThanMs, statuses }) => {
+        const removed = this.clean(olderThanMs, statuses)
+        await committed()
+        return { removed }
+      },
+      'group.list': () => Promise.resolve({ groups: [...this.groups.values()] }),
+      'group.set': async ({ name, parallel }) => {
+        const group = { ...(this.groups.get(name) ?? { name, paused: false }), parallel }
+        await this.saveGroup(group)
+        return { group }
+      },
+      'group.remove': async ({ name }) => {
+        this.groupOrThrow(name)
+        if (name === 'default') throw new TaskdeckError('conflict', 'The default group cannot be removed.')
+        const inUse = [...this.tasks.values()].filter((t) => t.definition.group === name && !isFinished(t.status)).map((t) => t.id)
+        if (inUse.length > 0) throw new TaskdeckError('conflict', `Group "${name}" still has unfinished tasks: ${inUse.slice(0, 10).join(', ')}.`, { taskIds: inUse })
+        this.groups.delete(name)
+        this.queues.delete(name)
+        await this.emit({ type: 'group.removed', name }).committed
+        return {}
+      },
+      'group.pause': async ({ name }) => {
+        const group = { ...this.groupOrThrow(name), paused: true }
+        for (const active of this.active.values()) if (active.task.definition.group === name && active.started?.pause) this.pause(this.tasks.get(active.task.id)!)
+        await this.saveGroup(group)
+        return { group }
+      },
+      'group.resume': async ({ name }) => {
+        const group = { ...this.groupOrThrow(name), paused: false }
+        for (const active of [...this.active.values()]) {
+          const task = this.tasks.get(active.task.id)!
+          if (task.definition.group === name && task.status === 'paused') this.resume(task)
+        }
+        await this.saveGroup(group)
+        return { group }
+      },
+      'engine.pause': async () => {
+        this.paused = true
+        for (const active of this.active.values()) if (active.started?.pause) this.pause(this.tasks.get(active.task.id)!)
+        await this.emit({ type: 'engine.paused', paused: true }).committed
+        return {}
+      },
+      'engine.resume': async () => {
+        this.paused = false
+        for (const active of [...this.active.values()]) {
+          const task = this.tasks.get(active.task.id)!
+          if (task.status === 'paused' && !this.groups.get(task.definition.group)?.paused) this.resume(task)
+        }
+        await this.emit({ type: 'engine.paused', paused: false }).committed
+        this.schedulePump()
+        return {}
+      },
+      'engine.loop': () => Promise.resolve(this.snapshot()),
+      'run.readLog': ({ runId, fromLine, count, stream }) => {
+        const run = this.runs.get(runId)
+        if (!run) throw new TaskdeckError('not_found', `There is no run ${runId}.`, { runId })
+        const window = readLogWindow(this.logDir, runId, fromLine, count, stream)
+        const active = this.active.get(runId)
+        return Promise.resolve({
+          ...window,
+          droppedBytes: active ? active.log.droppedBytes : run.droppedBytes,
+          done: !active,
+        })
+      },
+      'data.export': ({ taskIds }) => Promise.resolve(this.exportDocument(taskIds)),
+      'data.import': async ({ document }) => ({ imported: await this.importDocument(ExportDocumentSchema.parse(document)) }),
+      'settings.get': () => Promise.resolve({ settings: this.settings }),
+      'settings.set': async ({ patch }) => {
+        const merged = mergeSettings(this.settings, patch)
+        const parsed = SettingsSchema.safeParse(merged)
+        if (!parsed.success) {
+          const issues = issuesOf(parsed.error).map((i) => ({ ...i, path: `patch.${i.path}` }))
+          throw new TaskdeckError('bad_request', describeIssues('settings', issues), { issues })
+        }
+        this.settings = parsed.data
+        await this.emit({ type: 'settings.changed', settings: this.settings }).committed
+        return { settings: this.settings }
+      },
+      'events.read': ({ since, limit }) => Promise.resolve({ events: this.store.readEvents(since, limit), headSeq: this.store.headSeq }),
+    }
+  }
+
+  private list(params: CommandParams<'task.list'>): CommandResult<'task.list'> {
+    const text = params.text?.toLowerCase()
+    const statuses = params.status ? new Set(params.status) : null
+    const matching: Task[] = []
+    for (const task of this.tasks.values()) {
+      if (statuses && !statuses.has(task.status)) continue
+      if (params.group && task.definition.group !== params.group) continue
+      if (params.label && !task.definition.labels.includes(params.label)) continue
+      if (text && !task.name.toLowerCase().includes(text)) continue
+      matching.push(task)
+    }
+    return { tasks: matching.slice(params.offset, params.offset + params.limit), total: matching.length }
+  }
+
+  /** Removes finished tasks (and their runs and logs) older than the cutoff, except dependencies of unfinished tasks. */
+  private clean(olderThanMs: number | undefined, statuses: TaskStatus[] | undefined): number[] {
+    const wanted = new Set(statuses ?? ['succeeded', 'failed', 'cancelled', 'timed_out', 'interrupted'])
+    const cutoff = olderThanMs === undefined ? Infinity : this.now() - olderThanMs
+    const needed = new Set<number>()
+    for (const task of this.tasks.values()) if (!isFinished(task.status)) for (const dep of task.definition.after) needed.add(dep)
+    const removed: number[] = []
+    for (const task of this.tasks.values()) {
+      if (!isFinished(task.status) || !wanted.has(task.status) || needed.has(task.id)) continue
+      if (olderThanMs !== undefined && task.updatedAt > cutoff) continue
+      removed.push(task.id)
+    }
+    if (removed.length === 0) return removed
+    for (const id of removed) {
+      this.tasks.delete(id)
+      for (const runId of this.runsByTask.get(id) ?? []) {
+        this.runs.delete(runId)
+        removeLog(this.logDir, runId)
+      }
+      this.runsByTask.delete(id)
+    }
+    this.emit({ type: 'task.removed', taskIds: removed })
+    return removed
+  }
+
+  private createHost(): EngineExtensionHost {
+    return {
+      db: this.store.db,
+      migrate: (extension, migrations) => {
+        if (extension === 'engine') throw new TaskdeckError('bad_request', 'The "engine" migrations belong to the engine.')
+        migrate(this.store.db, extension, migrations)
+      },
+      append: async (event, project) => {
+        const appended = this.emit(event, project)
+        await appended.committed
+        return appended.event
+      },
+      submit: (definition: TaskDefinitionInput) => {
+        const parsed = TaskDefinitionSchema.safeParse(definition)
+        if (!parsed.success) {
+          const issues = issuesOf(parsed.error).map((i) => ({ ...i, path: `definition.${i.path}` }))
+          throw new TaskdeckError('bad_request', describeIssues('task definition', issues), { issues })
+        }
+        return this.submit(parsed.data)
+      },
+      onEvent: (listener) => {
+        this.eventListeners.add(listener)
+        return { dispose: () => this.eventListeners.delete(listener) }
+      },
+      now: () => this.now(),
+    }
+  }
+
+  /** Stops scheduling, interrupts running runs (their tasks are recorded as such), and closes the database. */
+  close(): Promise<void> {
+    if (this.closed) return this.closed
+    this.closing = true
+    this.closed = (async () => {
+      if (this.statsTimer) clearInterval(this.statsTimer)
+      this.loopDelay?.disable()
+      for (const timer of this.timers.values()) clearTimeout(timer)
+      this.timers.clear()
+      const running = [...this.active.values()]
+      for (const active of running) this.stop(active, 'shutdown')
+      await Promise.all(running.map((a) => a.finished))
+      await this.store.waitFor(this.store.lastAppendedSeq)
+      this.flushOutput()
+      for (const subscriber of this.subscribers) subscriber.disposed = true
+      this.subscribers.clear()
+      this.eventListeners.clear()
+      this.store.close()
+    })()
+    return this.closed
+  }
+}
+
+function badField(path: string, message: string): TaskdeckError {
+  return new TaskdeckError('bad_request', `${path}: ${message}`, { issues: [{ path, message }] })
+}
+
+function defaultName(definition: TaskDefinition): string {
+  const spec = definition.spec
+  switch (spec.kind) {
+    case 'shell':
+      return (Array.isArray(spec.command) ? spec.command.join(' ') : spec.command).slice(0, 200)
+    case 'http':
+      return spec.requests.length === 1 ? `${spec.requests[0]!.method} ${spec.requests[0]!.url}`.slice(0, 200) : `${spec.requests.length} HTTP requests`
+    case 'script':
+      return spec.path.slice(0, 200)
+  }
+}
+
+function describeWait(wait: WaitReason | null): string {
+  if (!wait) return 'waiting'
+  switch (wait.kind) {
+    case 'dependency':
+      return `dependency: after ${wait.taskIds.map((id) => `#${id}`).join(', ')}`
+    case 'delay':
+      return `delay: until ${new Date(wait.until).toISOString()}`
+    case 'backoff':
+      return `backoff: attempt ${wait.attempt} at ${new Date(wait.until).toISOString()}`
+    case 'group-limit':
+      return `group limit: ${wait.group}`
+    case 'paused':
+      return `paused (${wait.scope})`
+  }
+}
+
+function formatMs(ms: number): string {
+  return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`
+}
+
+function mergeSettings(current: Settings, patch: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...current }
+  for (const [key, value] of Object.entries(patch)) {
+    const existing = merged[key]
+    const isPlain = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v)
+    merged[key] = isPlain(existing) && isPlain(value) && key === 'notifications' ? { ...(existing as object), ...(value as object) } : value
+  }
+  return merged
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size
+  } catch {
+    return 0
+  }
+}
+
+/** The kernel's start time of a process (Linux), to recognise it again after a crash despite pid reuse. */
+function processStartTicks(pid: number): string | null {
+  if (process.platform !== 'linux') return null
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null
+  } catch {
+    return null
+  }
+}
+
+/** Kills what is left of a run's process group after a crash, only if the leader is provably the same process. */
+function killLeftover(pid: number, startTicks: string | null): void {
+  if (startTicks === null || processStartTicks(pid) !== startTicks) return
+  try {
+    process.kill(-pid, 'SIGKILL')
+  } catch {
+    // Already gone.
+  }
+}
+

@@ -1,0 +1,33 @@
+import type { DatabaseSync } from 'node:sqlite'
+import type { DurableEvent, EngineEvent, Task, TaskDefinitionInput } from '../../src-shared/index.ts'
+import type { Disposable } from './api.ts'
+import type { DurableEventInput, ProjectInTransaction } from './store.ts'
+
+/**
+ * What an in-process extension (triggers, the Redis backend) gets from the engine: the
+ * same database and event log, never a second store.
+ *
+ * - `db`: the engine's SQLite connection. Extensions keep their own tables in it, created
+ *   by `migrate`. Use it synchronously and briefly (it runs on the engine's thread).
+ * - `migrate(extension, migrations)`: applies numbered SQL migrations owned by
+ *   `extension` (entry i is version i + 1; never edit a shipped entry, add one), tracked
+ *   in `schema_migrations` next to the engine's own.
+ * - `append(event, project?)`: appends a durable event (the log gives it `seq` and `at`);
+ *   resolves once it is committed, after which listeners hear of it. `project` runs
+ *   inside the committing transaction, so an extension's rows and its event are
+ *   durable together or not at all. Extension event types must be declared in the
+ *   contract (src-shared) like every other event.
+ * - `submit(definition)`: submits a task exactly as `task.submit` does (validated,
+ *   defaults filled); resolves with the task once it is durable.
+ * - `onEvent(listener)`: every event, durable (after commit, in seq order) and transient,
+ *   as it is announced. Returns a disposer.
+ * - `now()`: the engine's clock (tests may give the engine another one).
+ */
+export interface EngineExtensionHost {
+  readonly db: DatabaseSync
+  migrate(extension: string, migrations: readonly string[]): void
+  append(event: DurableEventInput, project?: ProjectInTransaction): Promise<DurableEvent>
+  submit(definition: TaskDefinitionInput): Promise<Task>
+  onEvent(listener: (event: EngineEvent) => void): Disposable
+  now(): number
+}

@@ -1,0 +1,5 @@
+import eventLog from './0001-event-log.ts'
+import runProcesses from './0002-run-processes.ts'
+
+/** The engine's schema, in order; entry i is version i + 1. Never edit a shipped entry: add one. */
+export const ENGINE_MIGRATIONS: readonly string[] = [eventLog, runProcesses]

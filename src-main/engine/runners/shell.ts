@@ -1,0 +1,182 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { TaskdeckError, type ShellSpec } from '../../../src-shared/index.ts'
+import type { Runner, RunContext, RunOutcome, StartedRun } from './types.ts'
+
+export interface ShellRunnerOptions {
+  /** Time between SIGTERM and SIGKILL when a run is cancelled or times out. */
+  killGraceMs?: number
+}
+
+const isWindows = process.platform === 'win32'
+
+/**
+ * Runs shell tasks as child processes in their own process group (`detached`), so that
+ * cancel, timeout and pause reach the whole tree: SIGTERM to the group, a grace period,
+ * then SIGKILL. A string command goes to the user's shell explicitly; an argv array is
+ * spawned with no shell at all, so nothing in it is ever interpreted.
+ */
+export function createShellRunner(options: ShellRunnerOptions = {}): Runner<'shell'> {
+  const killGraceMs = options.killGraceMs ?? 5000
+  return {
+    kind: 'shell',
+    check(spec) {
+      if (spec.cwd !== undefined) {
+        const problem = cwdProblem(spec.cwd)
+        if (problem) throw new TaskdeckError('bad_request', `definition.spec.cwd: ${problem}`, { issues: [{ path: 'definition.spec.cwd', message: problem }] })
+      }
+      return Promise.resolve()
+    },
+    start(spec, context) {
+      return startShell(spec, context, killGraceMs)
+    },
+  }
+}
+
+function cwdProblem(cwd: string): string | null {
+  try {
+    return statSync(cwd).isDirectory() ? null : `${cwd} is not a directory`
+  } catch {
+    return `directory ${cwd} does not exist`
+  }
+}
+
+function commandLine(spec: ShellSpec): { file: string; args: string[] } {
+  if (Array.isArray(spec.command)) return { file: spec.command[0]!, args: spec.command.slice(1) }
+  if (isWindows) return { file: spec.shell ?? process.env.ComSpec ?? 'cmd.exe', args: ['/d', '/s', '/c', spec.command] }
+  return { file: spec.shell ?? process.env.SHELL ?? '/bin/sh', args: ['-c', spec.command] }
+}
+
+function finished(outcome: RunOutcome): StartedRun {
+  return { pid: null, done: Promise.resolve(outcome) }
+}
+
+function startShell(spec: ShellSpec, context: RunContext, killGraceMs: number): StartedRun {
+  if (spec.cwd !== undefined && cwdProblem(spec.cwd)) {
+    return finished({ exitCode: null, signal: null, error: `working directory does not exist: ${spec.cwd}` })
+  }
+  const { file, args } = commandLine(spec)
+  let child: ChildProcess
+  try {
+    child = spawn(file, args, {
+      cwd: spec.cwd,
+      env: spec.env ? { ...process.env, ...spec.env } : process.env,
+      detached: !isWindows,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      windowsHide: true,
+    })
+  } catch (error) {
+    return finished({ exitCode: null, signal: null, error: spawnProblem(error, file) })
+  }
+  const pid = child.pid ?? null
+  child.stdout!.on('data', (chunk: Buffer) => context.output('stdout', chunk))
+  child.stderr!.on('data', (chunk: Buffer) => context.output('stderr', chunk))
+  // A run that exits without reading its stdin makes our writes fail with EPIPE; that is not an error of the run.
+  child.stdin!.on('error', () => {})
+  if (spec.stdin !== undefined) child.stdin!.end(spec.stdin)
+
+  const group = pid !== null ? new ProcessGroup(pid) : null
+  let killTimer: NodeJS.Timeout | null = null
+  const stop = () => {
+    if (!group) return
+    group.signal('SIGTERM')
+    // A stopped (paused) process only acts on SIGTERM once continued.
+    group.signal('SIGCONT')
+    killTimer = setTimeout(() => group.signal('SIGKILL'), killGraceMs)
+  }
+  if (context.signal.aborted) stop()
+  else context.signal.addEventListener('abort', stop, { once: true })
+
+  const done = new Promise<RunOutcome>((resolve) => {
+    let spawnError: string | null = null
+    child.once('error', (error) => {
+      spawnError = spawnProblem(error, file)
+      // When spawning itself failed there is no process and 'close' may never come.
+      if (child.pid === undefined) resolve({ exitCode: null, signal: null, error: spawnError })
+    })
+    // 'close' (not 'exit'): stdout and stderr are drained, so the log is complete.
+    child.once('close', (code, signal) => {
+      context.signal.removeEventListener('abort', stop)
+      const settle = () => {
+        if (killTimer) clearTimeout(killTimer)
+        resolve({ exitCode: code, signal, error: spawnError })
+      }
+      // On cancel, the leader may be gone while members of its group linger: wait for them (up to the SIGKILL).
+      if (context.signal.aborted && group) void group.waitUntilGone(killGraceMs + 1000).then(settle)
+      else settle()
+    })
+  })
+  return {
+    pid,
+    done,
+    pause: group ? () => group.signal('SIGSTOP') : undefined,
+    resume: group ? () => group.signal('SIGCONT') : undefined,
+    send(text: string) {
+      if (!child.stdin || child.stdin.writableEnded || child.stdin.destroyed) {
+        throw new TaskdeckError('conflict', 'This run\'s stdin is closed (its stdin text was already written, or it has ended).')
+      }
+      child.stdin.write(text)
+    },
+  }
+}
+
+function spawnProblem(error: unknown, file: string): string {
+  const code = (error as NodeJS.ErrnoException).code
+  if (code === 'ENOENT') return `executable not found: ${file}`
+  if (code === 'EACCES') return `permission denied: ${file}`
+  return `could not start ${file}: ${error instanceof Error ? error.message : String(error)}`
+}
+
+/** A process group, addressed as a whole (negative pid) on POSIX; taskkill /T on Windows. */
+class ProcessGroup {
+  private readonly pid: number
+  constructor(pid: number) {
+    this.pid = pid
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    if (isWindows) {
+      if (signal === 'SIGTERM' || signal === 'SIGKILL') spawn('taskkill', ['/pid', String(this.pid), '/T', '/F'], { windowsHide: true }).on('error', () => {})
+      return
+    }
+    try {
+      process.kill(-this.pid, signal)
+    } catch {
+      // ESRCH: the group is already gone.
+    }
+  }
+
+  /** True while any member of the group is alive (zombies awaiting their reaper do not count). */
+  alive(): boolean {
+    if (isWindows) return false
+    try {
+      process.kill(-this.pid, 0)
+    } catch {
+      return false
+    }
+    return hasLivingMember(this.pid)
+  }
+
+  async waitUntilGone(limitMs: number): Promise<void> {
+    const until = Date.now() + limitMs
+    while (this.alive() && Date.now() < until) await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+/** On Linux, looks through /proc for a member of the group that is not a zombie; elsewhere trusts kill(0). */
+function hasLivingMember(pgid: number): boolean {
+  if (process.platform !== 'linux') return true
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+    } catch {
+      continue
+    }
+    // Fields after "(comm)": state ppid pgrp ...
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true
+  }
+  return false
+}

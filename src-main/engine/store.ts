@@ -1,0 +1,299 @@
+import { existsSync } from 'node:fs'
+import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import {
+  DEFAULT_SETTINGS,
+  SettingsSchema,
+  TaskdeckError,
+  type DurableEvent,
+  type Group,
+  type Run,
+  type Task,
+} from '../../src-shared/index.ts'
+import { ENGINE_MIGRATIONS } from './migrations/index.ts'
+import { ProjectionChanges, type ProjectionState } from './projection.ts'
+
+/** A durable event before the log gives it its place (`seq`) and time (`at`). */
+export type DurableEventInput = DurableEvent extends infer E ? (E extends DurableEvent ? Omit<E, 'seq' | 'at'> : never) : never
+
+/** Extra work done inside the commit that stores an event (an extension's own projection rows). */
+export type ProjectInTransaction = (db: DatabaseSync, event: DurableEvent) => void
+
+export interface StoreOptions {
+  /** SQLite `synchronous`: FULL makes each commit survive power loss; NORMAL only an application crash. */
+  synchronous?: 'FULL' | 'NORMAL'
+  /** Most events written in one transaction, so one commit never stalls the event loop for long. */
+  maxBatch?: number
+  now?: () => number
+}
+
+interface Pending {
+  event: DurableEvent
+  project: ProjectInTransaction | undefined
+}
+
+/**
+ * The SQLite event log and its projection tables. `append` gives an event its `seq` at
+ * once; all events appended in the same tick are written in one transaction (group
+ * commit), and only after COMMIT are they announced to `onCommit` listeners and are the
+ * `committed` promises resolved: an event is durable before anyone hears of it.
+ */
+export class Store {
+  readonly db: DatabaseSync
+  private readonly maxBatch: number
+  private readonly now: () => number
+  private pending: Pending[] = []
+  private waiters: { seq: number; resolve: () => void; reject: (error: unknown) => void }[] = []
+  private flushScheduled = false
+  private lastSeq: number
+  private committedSeq: number
+  private readonly commitListeners = new Set<(events: readonly DurableEvent[]) => void>()
+  private closed = false
+  private readonly statements: {
+    insertEvent: StatementSync
+    upsertTask: StatementSync
+    deleteTask: StatementSync
+    upsertRun: StatementSync
+    deleteRunsOfTask: StatementSync
+    upsertGroup: StatementSync
+    deleteGroup: StatementSync
+    upsertSettings: StatementSync
+    upsertState: StatementSync
+    raiseCounter: StatementSync
+  }
+
+  private constructor(db: DatabaseSync, options: StoreOptions) {
+    this.db = db
+    this.maxBatch = options.maxBatch ?? 5000
+    this.now = options.now ?? Date.now
+    this.lastSeq = this.committedSeq = Number((db.prepare('SELECT coalesce(max(seq), 0) AS head FROM events').get() as { head: number }).head)
+    this.statements = {
+      insertEvent: db.prepare('INSERT INTO events (seq, type, at, payload) VALUES (?, ?, ?, ?)'),
+      upsertTask: db.prepare(
+        'INSERT INTO tasks (id, status, group_name, updated_at, json) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET status = excluded.status, group_name = excluded.group_name, updated_at = excluded.updated_at, json = excluded.json',
+      ),
+      deleteTask: db.prepare('DELETE FROM tasks WHERE id = ?'),
+      upsertRun: db.prepare(
+        'INSERT INTO runs (id, task_id, status, json) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET status = excluded.status, json = excluded.json',
+      ),
+      deleteRunsOfTask: db.prepare('DELETE FROM runs WHERE task_id = ?'),
+      upsertGroup: db.prepare('INSERT INTO groups (name, json) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET json = excluded.json'),
+      deleteGroup: db.prepare('DELETE FROM groups WHERE name = ?'),
+      upsertSettings: db.prepare('INSERT INTO settings (id, json) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json'),
+      upsertState: db.prepare('INSERT INTO engine_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      raiseCounter: db.prepare(
+        'INSERT INTO engine_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))',
+      ),
+    }
+  }
+
+  /**
+   * Opens (or creates) the database, refusing a damaged one rather than starting empty,
+   * and brings the engine's schema up to date.
+   */
+  static open(path: string, options: StoreOptions = {}): Store {
+    const existed = existsSync(path)
+    let db: DatabaseSync
+    try {
+      db = new DatabaseSync(path)
+      db.exec('PRAGMA busy_timeout = 5000')
+      const rows = db.prepare('PRAGMA integrity_check').all() as { integrity_check: string }[]
+      const problems = rows.map((r) => r.integrity_check).filter((r) => r !== 'ok')
+      if (problems.length > 0) {
+        db.close()
+        throw damaged(path, problems.slice(0, 5).join('; '))
+      }
+      db.exec('PRAGMA journal_mode = WAL')
+      db.exec(`PRAGMA synchronous = ${options.synchronous ?? 'FULL'}`)
+      db.exec('PRAGMA foreign_keys = ON')
+    } catch (error) {
+      if (error instanceof TaskdeckError) throw error
+      throw damaged(path, error instanceof Error ? error.message : String(error), existed)
+    }
+    migrate(db, 'engine', ENGINE_MIGRATIONS)
+    return new Store(db, options)
+  }
+
+  /** The newest committed seq: what subscribers and readers can see. */
+  get headSeq(): number {
+    return this.committedSeq
+  }
+
+  /** The newest seq handed out, committed or not. */
+  get lastAppendedSeq(): number {
+    return this.lastSeq
+  }
+
+  /** A high-water mark kept in engine_state (ids are never reused, even after their rows are removed). */
+  counter(key: 'lastTaskId' | 'lastRunId'): number {
+    const row = this.db.prepare('SELECT value FROM engine_state WHERE key = ?').get(key) as { value: string } | undefined
+    return row ? Number(row.value) : 0
+  }
+
+  /**
+   * Places an event in the log. It is written with the other events of this tick in one
+   * transaction; `committed` resolves once it is durable.
+   */
+  append(input: DurableEventInput, project?: ProjectInTransaction): { event: DurableEvent; committed: Promise<void> } {
+    if (this.closed) throw new TaskdeckError('internal', 'The engine is closed.')
+    const event = { ...input, seq: ++this.lastSeq, at: this.now() }
+    this.pending.push({ event, project })
+    this.scheduleFlush()
+    return { event, committed: this.waitFor(event.seq) }
+  }
+
+  /** Resolves once every event up to `seq` is committed. */
+  waitFor(seq: number): Promise<void> {
+    if (seq <= this.committedSeq) return Promise.resolve()
+    return new Promise((resolve, reject) => this.waiters.push({ seq, resolve, reject }))
+  }
+
+  /** Called with each committed batch, in order, right after COMMIT. */
+  onCommit(listener: (events: readonly DurableEvent[]) => void): () => void {
+    this.commitListeners.add(listener)
+    return () => this.commitListeners.delete(listener)
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    setImmediate(() => {
+      this.flushScheduled = false
+      this.flush()
+    })
+  }
+
+  /** Writes pending events (at most `maxBatch` per transaction; the rest on the next tick). */
+  flush(): void {
+    if (this.pending.length === 0) return
+    const batch = this.pending.length > this.maxBatch ? this.pending.splice(0, this.maxBatch) : this.pending.splice(0)
+    if (this.pending.length > 0) this.scheduleFlush()
+    const changes = new ProjectionChanges()
+    const s = this.statements
+    this.db.exec('BEGIN IMMEDIATE')
+    try {
+      for (const { event, project } of batch) {
+        const { type, seq, at, ...payload } = event
+        s.insertEvent.run(seq, type, at, JSON.stringify(payload))
+        changes.add(event)
+        project?.(this.db, event)
+      }
+      for (const taskId of changes.removedTaskRuns) s.deleteRunsOfTask.run(taskId)
+      for (const [id, task] of changes.tasks) {
+        if (task) s.upsertTask.run(id, task.status, task.definition.group, task.updatedAt, JSON.stringify(task))
+        else s.deleteTask.run(id)
+      }
+      for (const [id, run] of changes.runs) if (run) s.upsertRun.run(id, run.taskId, run.status, JSON.stringify(run))
+      for (const [name, group] of changes.groups) {
+        if (group) s.upsertGroup.run(name, JSON.stringify(group))
+        else s.deleteGroup.run(name)
+      }
+      if (changes.settings) s.upsertSettings.run(JSON.stringify(changes.settings))
+      if (changes.paused !== null) s.upsertState.run('paused', JSON.stringify(changes.paused))
+      if (changes.maxTaskId > 0) s.raiseCounter.run('lastTaskId', changes.maxTaskId)
+      if (changes.maxRunId > 0) s.raiseCounter.run('lastRunId', changes.maxRunId)
+      this.db.exec('COMMIT')
+    } catch (error) {
+      this.db.exec('ROLLBACK')
+      this.failWaiters(batch, error)
+      return
+    }
+    const events = batch.map((p) => p.event)
+    this.committedSeq = events[events.length - 1]!.seq
+    for (const listener of this.commitListeners) listener(events)
+    this.resolveWaiters()
+  }
+
+  private resolveWaiters(): void {
+    if (this.waiters.length === 0) return
+    const still: typeof this.waiters = []
+    for (const waiter of this.waiters) {
+      if (waiter.seq <= this.committedSeq) waiter.resolve()
+      else still.push(waiter)
+    }
+    this.waiters = still
+  }
+
+  private failWaiters(batch: Pending[], error: unknown): void {
+    const seqs = new Set(batch.map((p) => p.event.seq))
+    const failure = new TaskdeckError('internal', `Could not write to the database: ${error instanceof Error ? error.message : String(error)}`)
+    this.waiters = this.waiters.filter((w) => {
+      if (!seqs.has(w.seq)) return true
+      w.reject(failure)
+      return false
+    })
+  }
+
+  /** Durable events with `seq > since`, oldest first. */
+  readEvents(since: number, limit: number, upTo = this.committedSeq): DurableEvent[] {
+    const rows = this.db
+      .prepare('SELECT seq, type, at, payload FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?')
+      .all(since, upTo, limit) as { seq: number; type: string; at: number; payload: string }[]
+    return rows.map((row) => ({ type: row.type, seq: row.seq, at: row.at, ...(JSON.parse(row.payload) as object) }) as DurableEvent)
+  }
+
+  /** The projection tables as they are on disk. */
+  loadProjection(): ProjectionState {
+    const tasks = new Map<number, Task>()
+    for (const row of this.db.prepare('SELECT json FROM tasks ORDER BY id').all() as { json: string }[]) {
+      const task = JSON.parse(row.json) as Task
+      tasks.set(task.id, task)
+    }
+    const runs = new Map<number, Run>()
+    for (const row of this.db.prepare('SELECT json FROM runs ORDER BY id').all() as { json: string }[]) {
+      const run = JSON.parse(row.json) as Run
+      runs.set(run.id, run)
+    }
+    const groups = new Map<string, Group>()
+    for (const row of this.db.prepare('SELECT json FROM groups ORDER BY name').all() as { json: string }[]) {
+      const group = JSON.parse(row.json) as Group
+      groups.set(group.name, group)
+    }
+    const settingsRow = this.db.prepare('SELECT json FROM settings WHERE id = 1').get() as { json: string } | undefined
+    const settings = settingsRow ? SettingsSchema.parse(JSON.parse(settingsRow.json)) : DEFAULT_SETTINGS
+    const pausedRow = this.db.prepare("SELECT value FROM engine_state WHERE key = 'paused'").get() as { value: string } | undefined
+    return { tasks, runs, groups, settings, paused: pausedRow ? JSON.parse(pausedRow.value) === true : false }
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.flush()
+    this.closed = true
+    this.db.close()
+  }
+}
+
+function damaged(path: string, problem: string, existed = true): TaskdeckError {
+  return new TaskdeckError(
+    'database_damaged',
+    `The database ${path} is damaged (${problem}). Taskdeck will not start with an empty one in its place: restore a backup or move the file aside.`,
+    { path, problem, existed },
+  )
+}
+
+/**
+ * Applies the numbered migrations of one owner (the engine, or an extension) that this
+ * database has not seen, each in its own transaction, recording the version reached.
+ */
+export function migrate(db: DatabaseSync, owner: string, migrations: readonly string[]): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (owner TEXT NOT NULL, version INTEGER NOT NULL, applied_at INTEGER NOT NULL, PRIMARY KEY (owner, version))')
+  const row = db.prepare('SELECT coalesce(max(version), 0) AS version FROM schema_migrations WHERE owner = ?').get(owner) as { version: number }
+  const current = Number(row.version)
+  if (current > migrations.length) {
+    throw new TaskdeckError(
+      'database_damaged',
+      `The database was written by a newer Taskdeck (schema ${owner} version ${current}; this version knows ${migrations.length}). Update Taskdeck.`,
+    )
+  }
+  const record = db.prepare('INSERT INTO schema_migrations (owner, version, applied_at) VALUES (?, ?, ?)')
+  for (let version = current + 1; version <= migrations.length; version++) {
+    db.exec('BEGIN IMMEDIATE')
+    try {
+      db.exec(migrations[version - 1]!)
+      record.run(owner, version, Date.now())
+      db.exec('COMMIT')
+    } catch (error) {
+      db.exec('ROLLBACK')
+      throw error
+    }
+  }
+}
