@@ -332,6 +332,8 @@ export const TRIGGER_COMMANDS = {
   },
 } as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>
 
+export type TriggerCommandName = keyof typeof TRIGGER_COMMANDS
+
 const durable = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
   z.object({ type: z.literal(type), seq: z.number().int().positive(), at: z.number(), ...shape })
 
