@@ -13,11 +13,11 @@ import {
   type Task,
   type Trigger,
   type TriggerSpec,
+  type TriggerCommandName,
   type TriggersDocument,
 } from '../../src-shared/index.ts'
-import type { TRIGGER_COMMANDS } from '../../src-shared/index.ts'
 import type { Disposable } from '../engine/api.ts'
-import type { EngineExtensionHost } from './host.ts'
+import type { EngineExtensionHost } from '../engine/host.ts'
 import { missingWatchPath } from './files.ts'
 import { definitionForFiring, savedTaskLabel, triggerLabel, type FiringInput } from './input.ts'
 import { firingRequests$, type Clock, type FireRequest, type TriggerChange } from './pipeline.ts'
@@ -33,7 +33,6 @@ export interface TriggerServiceOptions {
   shortcutThrottleMs: number
 }
 
-export type TriggerCommandName = keyof typeof TRIGGER_COMMANDS
 /** One handler per trigger command, like the engine's; params arrive validated by the contract. */
 export type TriggerCommandHandlers = {
   [N in TriggerCommandName]: (params: CommandParams<N>) => Promise<CommandResult<N>>
