@@ -101,7 +101,7 @@ describe('schedule triggers (virtual clock, real engine)', () => {
     await world.log.untilFirings(1, trigger.id)
     await world.close()
 
-    clock.sleep(60 * MIN) // the app is closed for an hour: slots 20 … 70 min are missed
+    clock.sleep(65 * MIN) // the app is closed for 65 minutes: slots 20 … 70 min are missed
     world = await openWorld(home.path, { clock })
     const firings = await world.log.untilFirings(1, trigger.id)
     expect(firings[0]).toMatchObject({ cause: 'catch-up', outcome: 'submitted', scheduledFor: T0 + 70 * MIN, detail: { missed: 6 } })
