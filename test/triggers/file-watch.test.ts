@@ -79,7 +79,7 @@ describe('file watch triggers (real files, real engine)', () => {
     const missing = join(watched.path, 'nope', '*.txt')
     await expect(
       world.call('trigger.create', { trigger: { savedTaskId: savedTask.id, spec: { kind: 'fileWatch', paths: [watched.path, missing] } } }),
-    ).rejects.toMatchObject({ code: 'bad_request', message: expect.stringContaining(`trigger.spec.paths.1: ${join(watched.path, 'nope')} does not exist`) })
+    ).rejects.toMatchObject({ code: 'bad_request', message: `Invalid trigger: trigger.spec.paths.1: ${join(watched.path, 'nope')} does not exist` })
     expect((await world.call('trigger.list', {})).triggers).toEqual([])
   })
 })

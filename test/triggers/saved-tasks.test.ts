@@ -24,10 +24,10 @@ describe('saved tasks, history, export and import', () => {
     // The engine checks the definition when the task is started, not when it is saved.
     await expect(world.call('savedTask.run', { savedTaskId: savedTask.id })).rejects.toMatchObject({
       code: 'bad_request',
-      message: expect.stringContaining('unknown group "tools"'),
+      message: 'definition.group: unknown group "tools" (create it with group.set first)',
     })
     const refused = (await world.log.untilFirings(1))[0]
-    expect(refused).toMatchObject({ cause: 'manual', outcome: 'failed', taskId: null, error: expect.stringContaining('tools') })
+    expect(refused).toMatchObject({ cause: 'manual', outcome: 'failed', taskId: null, error: 'definition.group: unknown group "tools" (create it with group.set first)' })
 
     await world.engine.handlers['group.set']({ name: 'tools', parallel: 2 })
     const { task } = await world.call('savedTask.run', { savedTaskId: savedTask.id })
@@ -40,7 +40,7 @@ describe('saved tasks, history, export and import', () => {
     const { trigger } = await world.call('trigger.create', { trigger: { savedTaskId: savedTask.id, spec: { kind: 'schedule', cron: '0 3 * * *' } } })
     await expect(world.call('savedTask.remove', { savedTaskId: savedTask.id })).rejects.toMatchObject({
       code: 'conflict',
-      message: expect.stringContaining(`trigger ${trigger.id}`),
+      message: `Saved task ${savedTask.id} is used by trigger ${trigger.id} "${trigger.name}"; remove those first.`,
     })
     await world.call('trigger.remove', { triggerId: trigger.id })
     await world.call('savedTask.remove', { savedTaskId: savedTask.id })

@@ -40,12 +40,12 @@ describe('schedule triggers (virtual clock, real engine)', () => {
       ['schedule', T0 + 10 * MIN, 'submitted'],
       ['schedule', T0 + 20 * MIN, 'submitted'],
     ])
-    for (const firing of firings) expect(firing.taskId).toEqual(expect.any(Number))
+    for (const firing of firings) expect(firing.taskId).toBeTypeOf('number')
     expect(await world.log.untilFinished(firings[1]!.taskId!)).toBe('succeeded')
 
     const after = await world.call('trigger.get', { triggerId: trigger.id })
     expect(after.trigger.nextRunAt).toBe(T0 + 30 * MIN)
-    expect(after.trigger.lastFiredAt).toEqual(expect.any(Number))
+    expect(after.trigger.lastFiredAt).toBeTypeOf('number')
     expect(after.history.map((f) => f.scheduledFor)).toEqual([T0 + 20 * MIN, T0 + 10 * MIN])
   })
 
