@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { GroupSchema, LogStreamSchema, ProgressSchema, RunIdSchema, RunSchema, TaskIdSchema, TaskSchema } from './model.ts'
 import { SettingsSchema } from './settings.ts'
+import { TRIGGER_EVENT_SCHEMAS } from './triggers.ts'
 import { WorkerHeartbeatSchema } from './workers.ts'
 
 /**
@@ -35,6 +36,7 @@ export const DurableEventSchema = z.discriminatedUnion('type', [
   GroupRemovedSchema,
   EnginePausedSchema,
   SettingsChangedSchema,
+  ...TRIGGER_EVENT_SCHEMAS,
 ])
 export type DurableEvent = z.infer<typeof DurableEventSchema>
 

@@ -96,3 +96,4 @@ export const WORKER_COMMANDS = {
 /** Transient: a worker's heartbeat (every few seconds), or its last one with state "stopped". */
 export const WorkerHeartbeatSchema = z.object({ type: z.literal('worker.heartbeat'), worker: WorkerInfoSchema })
 export type WorkerHeartbeat = z.infer<typeof WorkerHeartbeatSchema>
+export type WorkerCommandName = keyof typeof WORKER_COMMANDS

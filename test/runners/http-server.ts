@@ -22,7 +22,13 @@ export interface TestServer {
   close(): Promise<void>
 }
 
-export async function startTestServer(): Promise<TestServer> {
+/** Counts sockets across several servers, for batches that span origins. */
+export interface SocketCounter {
+  open: number
+  max: number
+}
+
+export async function startTestServer(shared: SocketCounter = { open: 0, max: 0 }): Promise<TestServer> {
   let openSockets = 0
   let maxOpenSockets = 0
   let totalSockets = 0
@@ -125,8 +131,11 @@ export async function startTestServer(): Promise<TestServer> {
     openSockets++
     totalSockets++
     maxOpenSockets = Math.max(maxOpenSockets, openSockets)
+    shared.open++
+    shared.max = Math.max(shared.max, shared.open)
     socket.on('close', () => {
       openSockets--
+      shared.open--
       changed()
     })
   })

@@ -5,11 +5,11 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { HttpSpecSchema, TaskdeckError } from '../../src-shared/index.ts'
 import type { HttpSpec } from '../../src-shared/index.ts'
-import { createHttpRunner, fileNameFor } from '../../src-main/engine/runners/http.ts'
+import { connectionShares, createHttpRunner, fileNameFor } from '../../src-main/engine/runners/http.ts'
 import type { HttpRunResult } from '../../src-main/engine/runners/http.ts'
 import { recordingContext, tempDir } from './helpers.ts'
 import { startTestServer } from './http-server.ts'
-import type { TestServer } from './http-server.ts'
+import type { SocketCounter, TestServer } from './http-server.ts'
 
 const runner = createHttpRunner({ retryBaseDelayMs: 1 })
 const spec = (input: Omit<Partial<HttpSpec>, 'requests'> & { urls: string[] }): HttpSpec => {
@@ -64,6 +64,32 @@ describe('http runner', () => {
     // Sockets are reused: far fewer connections than requests.
     expect(server.totalSockets).toBeLessThanOrEqual(6)
     expect(context.progressUpdates.at(-1)).toEqual({ done: 500, total: 500 })
+  })
+
+  it('keeps sockets within the concurrency across origins, with few origins and with many', async () => {
+    const counter: SocketCounter = { open: 0, max: 0 }
+    const servers = await Promise.all(Array.from({ length: 6 }, () => startTestServer(counter)))
+    try {
+      // Two origins, skewed 9:1: each keeps a share of the 4 connections.
+      const few = Array.from({ length: 100 }, (_, i) => `${servers[i % 10 === 0 ? 1 : 0]!.url}/ok/${i}?delay=2`)
+      const fewOutcome = await runner.start(spec({ urls: few, concurrency: 4 }), recordingContext()).done
+      expect(fewOutcome.error).toBeNull()
+      expect(counter.max).toBeLessThanOrEqual(4)
+
+      // Six origins, more than the concurrency: no socket outlives its request.
+      counter.max = 0
+      const totalBefore = servers.reduce((sum, s) => sum + s.totalSockets, 0)
+      const many = Array.from({ length: 120 }, (_, i) => `${servers[i % 6]!.url}/ok/${i}?delay=10`)
+      const manyOutcome = await runner.start(spec({ urls: many, concurrency: 4 }), recordingContext()).done
+      expect(manyOutcome.error).toBeNull()
+      expect((manyOutcome.result as HttpRunResult).succeeded).toBe(120)
+      // One connection per request, closed after it; the server may still count a socket
+      // the client has closed when the lane's next one arrives, hence at most one extra per lane.
+      expect(servers.reduce((sum, s) => sum + s.totalSockets, 0)).toBe(totalBefore + 120)
+      expect(counter.max).toBeLessThanOrEqual(2 * 4)
+    } finally {
+      await Promise.all(servers.map((s) => s.close()))
+    }
   })
 
   it('fails the run when any request fails, naming how many and the first failure', async () => {
@@ -206,6 +232,15 @@ describe('http runner', () => {
     } finally {
       await dir.remove()
     }
+  })
+})
+
+describe('connectionShares', () => {
+  it('shares connections by request count, at least one per origin, never more than the total', () => {
+    const origins = [...Array<string>(90).fill('a'), ...Array<string>(9).fill('b'), 'c']
+    expect(Object.fromEntries(connectionShares(origins, 8)!)).toEqual({ a: 6, b: 1, c: 1 })
+    expect(Object.fromEntries(connectionShares(['a', 'b'], 5)!)).toEqual({ a: 3, b: 2 })
+    expect(connectionShares(['a', 'b', 'c'], 2)).toBeNull()
   })
 })
 

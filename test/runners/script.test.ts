@@ -3,11 +3,11 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TaskdeckError } from '../../src-shared/index.ts'
 import type { ScriptSpec } from '../../src-shared/index.ts'
-import { createScriptRunner } from '../../src-main/engine/runners/script.ts'
+import { createScriptRunner, defaultScriptWorkerEntry } from '../../src-main/engine/runners/script.ts'
 import type { ScriptRunner } from '../../src-main/engine/runners/script.ts'
 import { recordingContext, tempDir } from './helpers.ts'
 
-export const scriptWorkerEntry = new URL('../../src-main/engine/runners/script-worker.ts', import.meta.url)
+const scriptWorkerEntry = defaultScriptWorkerEntry()
 
 const SCRIPTS: Record<string, string> = {
   'double.mjs': `

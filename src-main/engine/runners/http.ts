@@ -2,7 +2,7 @@ import { mkdir, open, rm, stat } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { basename, extname, join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Agent, fetch } from 'undici'
+import { Agent, Pool, fetch } from 'undici'
 import type { Response } from 'undici'
 import { parse as parseContentDisposition } from 'content-disposition'
 import sanitizeFilename from 'sanitize-filename'
@@ -62,6 +62,7 @@ class RequestFailure extends Error {
 }
 
 const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504])
+const PROGRESS_INTERVAL_MS = 100
 
 export function createHttpRunner(options: HttpRunnerOptions = {}): Runner<'http'> {
   const retryBaseDelayMs = options.retryBaseDelayMs ?? 250
@@ -94,17 +95,11 @@ async function runBatch(
   options: Required<HttpRunnerOptions>,
 ): Promise<RunOutcome> {
   const total = spec.requests.length
-  // One pool per run, capped at the batch's concurrency per origin: together with the
-  // bounded number of requests in flight this caps the sockets the batch can hold open.
-  const agent = new Agent({
-    connections: spec.concurrency,
-    connect: { timeout: spec.requestTimeoutMs },
-    headersTimeout: 0,
-    bodyTimeout: 0,
-  })
+  const agent = createBatchAgent(spec)
   const summaries: HttpRequestSummary[] = new Array<HttpRequestSummary>(total)
   let finished = 0
   let next = 0
+  let lastProgressAt = 0
   context.progress({ done: 0, total })
 
   try {
@@ -121,7 +116,12 @@ async function runBatch(
         summaries[index] = summary
         finished++
         logSummary(context, summary)
-        context.progress({ done: finished, total })
+        // At most a few updates a second: a batch of 100,000 small files must not flood the event stream.
+        const now = performance.now()
+        if (finished === total || now - lastProgressAt >= PROGRESS_INTERVAL_MS) {
+          lastProgressAt = now
+          context.progress({ done: finished, total })
+        }
       }
     }
     await Promise.all(Array.from({ length: Math.min(spec.concurrency, total) }, lane))
@@ -151,6 +151,44 @@ async function runBatch(
     return { exitCode: null, signal: null, error, result }
   }
   return { exitCode: 0, signal: null, error: null, result }
+}
+
+/**
+ * One dispatcher per run whose sockets never outnumber the batch's concurrency. With no
+ * more origins than that, each origin gets a share of the connections in proportion to
+ * its requests (at least one) and keeps them alive; with more origins, connections are
+ * not kept alive, so only the requests in flight hold sockets.
+ */
+function createBatchAgent(spec: HttpSpec): Agent {
+  const shares = connectionShares(spec.requests.map((r) => new URL(r.url).origin), spec.concurrency)
+  return new Agent({
+    connect: { timeout: spec.requestTimeoutMs },
+    // The run's own per-request deadline covers headers and body.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    factory: (origin, options) => {
+      const share = shares?.get(new URL(String(origin)).origin)
+      // Too many origins to share out, or one outside the plan (a redirect target): a
+      // connection per request, closed after it.
+      return new Pool(origin, share === undefined ? { ...options, connections: spec.concurrency, pipelining: 0 } : { ...options, connections: share })
+    },
+  })
+}
+
+/** Splits `connections` among origins by request count (largest remainder, at least one each); null when they do not fit. */
+export function connectionShares(origins: readonly string[], connections: number): Map<string, number> | null {
+  const counts = new Map<string, number>()
+  for (const origin of origins) counts.set(origin, (counts.get(origin) ?? 0) + 1)
+  if (counts.size > connections) return null
+  const spare = connections - counts.size
+  const exact = [...counts].map(([origin, count]) => ({ origin, share: (spare * count) / origins.length }))
+  const shares = new Map(exact.map(({ origin, share }) => [origin, 1 + Math.floor(share)]))
+  let left = spare - exact.reduce((sum, { share }) => sum + Math.floor(share), 0)
+  for (const { origin } of exact.sort((a, b) => (b.share % 1) - (a.share % 1))) {
+    if (left-- <= 0) break
+    shares.set(origin, shares.get(origin)! + 1)
+  }
+  return shares
 }
 
 function logSummary(context: RunContext, s: HttpRequestSummary): void {

@@ -7,6 +7,16 @@ import type { RunOutcome, Runner } from './types.ts'
 import { WorkerPool } from './worker-pool.ts'
 import type { JobEnd } from './worker-pool.ts'
 
+/**
+ * Where script-worker lives next to this module: the .ts source when Node runs the
+ * sources, script-worker.js beside the bundle (out/main/) in the built app. The name is a
+ * variable so the bundler leaves the URL alone instead of turning it into an asset.
+ */
+export function defaultScriptWorkerEntry(): URL {
+  const file = import.meta.url.endsWith('.ts') ? 'script-worker.ts' : 'script-worker.js'
+  return new URL(`./${file}`, import.meta.url)
+}
+
 export interface ScriptRunnerOptions {
   /** Where script-worker lives: `new URL('./script-worker.ts', import.meta.url)` in source, out/main/script-worker.js when built. */
   workerEntry: URL | string
