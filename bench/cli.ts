@@ -26,7 +26,7 @@ const builtCli = existsSync(join(root, 'out', 'main', 'cli.js'))
 interface Tool {
   name: string
   /** Prepares a fresh state directory; returns the environment and a cleanup. */
-  setup(dir: string): { env: NodeJS.ProcessEnv; teardown(): void }
+  setup(dir: string): { env: NodeJS.ProcessEnv; teardown: () => void }
   loop: string
 }
 
