@@ -1,10 +1,25 @@
-import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Group, LogLine, Run, Task } from '../../src-shared/index.ts'
 import { collect, runCli, spawnCli, startServe, tempDir, waitForOutput, type ServeProcess } from './helpers.ts'
 
 type TaskRow = Task & { lastRun: Run | null }
+
+/** Live (non-zombie) processes whose command line contains `argument`. */
+function processesWithArgument(argument: string): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+        return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(argument)
+      } catch {
+        return false
+      }
+    })
+    .map(Number)
+}
 
 /** The CLI end to end: real `taskdeck` processes against a real `taskdeck serve` in a temp home. */
 describe('taskdeck CLI against taskdeck serve', () => {
@@ -141,7 +156,8 @@ describe('taskdeck CLI against taskdeck serve', () => {
   })
 
   it('kill stops a running task', async () => {
-    const id = await addQuiet('--', 'sh', '-c', 'echo started; exec sleep 1000')
+    // A distinctive argument, so the test can tell that this very process is gone afterwards.
+    const id = await addQuiet('--', 'sh', '-c', 'echo started; exec sleep 987654')
     const follower = spawnCli(home, ['follow', String(id)])
     const followed = collect(follower)
     await waitForOutput(follower, 'started')
@@ -150,6 +166,7 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect(killed.json()).toEqual({ affected: [id] })
     expect((await followed).code).not.toBe(0)
     expect((await getTask(id)).status).toBe('cancelled')
+    expect(processesWithArgument('987654')).toEqual([])
     const again = await cli('kill', String(id))
     expect(again.code).toBe(1)
   })
