@@ -173,14 +173,18 @@ export async function wait(ctx: Context, ids: readonly string[], options: { grou
     // Fail early, naming the id, when a named task does not exist.
     for (const taskId of named) await stream.invoke('task.get', { taskId })
     const open = named.length > 0 ? [...OPEN_STATUSES, 'stashed' as const] : OPEN_STATUSES
+    // A live count for a person watching; scripts and pipes get only the result.
+    const progress = process.stderr.isTTY && !ctx.json
     for (;;) {
       const seen = wake.version
       const { tasks } = await stream.invoke('task.list', { status: [...open], ...(options.group === undefined ? {} : { group: options.group }), limit: 100_000 })
       const pending = named.length > 0 ? tasks.filter((task) => tracked.has(task.id)) : tasks
       if (named.length === 0) for (const task of tasks) tracked.add(task.id)
+      if (progress) process.stderr.write(`\r\u001b[K${tracked.size - pending.length} of ${tracked.size} finished…`)
       if (pending.length === 0) break
       await wake.after(seen)
     }
+    if (progress) process.stderr.write('\r\u001b[K')
     const { tasks: all } = await stream.invoke('task.list', { ...(options.group === undefined ? {} : { group: options.group }), limit: 100_000 })
     const finished = all.filter((task) => tracked.has(task.id)).map((task) => ({ id: task.id, status: task.status, name: task.name }))
     const failed = finished.filter((task) => task.status !== 'succeeded')
