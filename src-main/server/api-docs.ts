@@ -3,6 +3,12 @@ import { join } from 'node:path'
 import { z } from 'zod'
 import {
   COMMANDS,
+  FiringSchema,
+  RemoteBindingSchema,
+  SavedTaskSchema,
+  TriggerSchema,
+  TriggerSpecSchema,
+  WorkerInfoSchema,
   DurableEventSchema,
   ERROR_CODES,
   GroupSchema,
@@ -65,6 +71,37 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
     example: { since: 1200 },
   },
   'events.read': { about: 'A page of durable events after `since` (for HTTP clients and history views).', example: { since: 0, limit: 100 } },
+  'savedTask.list': { about: 'Every saved task (a named definition kept to run later, by hand or by a trigger).', example: {} },
+  'savedTask.create': { about: 'Saves a task definition under a name.', example: { name: 'nightly backup', definition: { spec: { kind: 'shell', command: ['./backup.sh'] } } } },
+  'savedTask.update': { about: 'Renames a saved task or replaces its definition.', example: { savedTaskId: 3, name: 'weekly backup' } },
+  'savedTask.remove': { about: 'Removes a saved task; refused while triggers still start it.', example: { savedTaskId: 3 } },
+  'savedTask.run': { about: 'Starts a saved task now, recorded as a manual firing.', example: { savedTaskId: 3 } },
+  'trigger.list': { about: 'Every trigger, or those of one saved task.', example: { savedTaskId: 3 } },
+  'trigger.get': { about: 'One trigger with its firing history (newest first) and, for schedules, the next run times.', example: { triggerId: 5, historyLimit: 20 } },
+  'trigger.create': {
+    about: 'Creates a trigger (schedule, file watch, webhook, global shortcut, or task completion) that starts a saved task.',
+    example: { trigger: { name: 'every night', savedTaskId: 3, spec: { kind: 'schedule', cron: '0 3 * * *', timezone: 'Europe/Berlin', catchUp: 'once' } } },
+  },
+  'trigger.update': {
+    about: 'Replaces a trigger’s name, saved task and spec; its history stays.',
+    example: { triggerId: 5, trigger: { savedTaskId: 3, spec: { kind: 'schedule', everyMs: 3_600_000 } } },
+  },
+  'trigger.remove': { about: 'Removes a trigger.', example: { triggerId: 5 } },
+  'trigger.pause': { about: 'Stops a trigger from firing until resumed.', example: { triggerId: 5 } },
+  'trigger.resume': { about: 'Resumes a trigger; a schedule does not catch up the slots that passed while it was paused.', example: { triggerId: 5 } },
+  'trigger.fire': { about: '“Run now”: fires the trigger (even a paused one), with an optional payload for the task.', example: { triggerId: 5, payload: { reason: 'manual' } } },
+  'trigger.export': { about: 'Saved tasks and triggers as a JSON document.', example: {} },
+  'trigger.import': {
+    about: 'Adds the saved tasks and triggers of an export document, validated whole (schemas, references, paths, shortcut clashes) before anything is stored; new ids are given.',
+    example: { document: { format: 'taskdeck-triggers', version: 1, exportedAt: 1_763_700_000_000, savedTasks: [], triggers: [] } },
+  },
+  'worker.list': { about: 'Remote workers seen through every bound Redis in the last few heartbeats.', example: { group: 'render' } },
+  'group.bindRemote': {
+    about: 'Binds a group to a Redis connection so its tasks run on `taskdeck worker` processes; refused when Redis is unreachable or its maxmemory-policy is not noeviction.',
+    example: { name: 'render', connection: { url: 'redis://redis.lan:6379/0' } },
+  },
+  'group.unbindRemote': { about: 'Unbinds a group; its unfinished remote runs keep running and still report back.', example: { name: 'render' } },
+  'group.listRemote': { about: 'Every group bound to Redis, without credentials.', example: {} },
 }
 
 /** Shared types, rendered once and referenced by name from the commands and events. */
@@ -76,6 +113,12 @@ const TYPES: ReadonlyArray<[string, z.ZodType]> = [
   ['Group', GroupSchema],
   ['LogLine', LogLineSchema],
   ['Settings', SettingsSchema],
+  ['SavedTask', SavedTaskSchema],
+  ['TriggerSpec', TriggerSpecSchema],
+  ['Trigger', TriggerSchema],
+  ['Firing', FiringSchema],
+  ['WorkerInfo', WorkerInfoSchema],
+  ['RemoteBinding', RemoteBindingSchema],
 ]
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): unknown {
