@@ -18,6 +18,7 @@ import {
   type Group,
   type LogStream,
   type LoopSnapshot,
+  type Progress,
   type Run,
   type RunStatus,
   type Settings,
@@ -38,6 +39,7 @@ import { Store, migrate, type DurableEventInput, type ProjectInTransaction } fro
 
 export const INTERRUPTED_REASON = 'Taskdeck stopped while this run was running'
 const RECENT_COMPLETIONS = 20
+const PROGRESS_SAVE_MS = 1000
 const MAX_TIMER_MS = 2 ** 31 - 1
 
 export interface EngineOptions {
@@ -69,6 +71,8 @@ interface ActiveRun {
   readonly log: RunLogWriter
   readonly decoders: Map<LogStream, TextDecoder>
   timeout: NodeJS.Timeout | null
+  progress: Progress | null
+  progressSavedAt: number
   readonly finished: Promise<void>
   finish: () => void
 }
@@ -452,6 +456,8 @@ export class Engine implements EngineApi {
       log: new RunLogWriter(this.logDir, runId, this.settings.logCapBytes),
       decoders: new Map(),
       timeout: null,
+      progress: null,
+      progressSavedAt: 0,
       finished,
       finish,
     }
@@ -479,11 +485,7 @@ export class Engine implements EngineApi {
         attempt: active.run.attempt,
         signal: active.abort.signal,
         output: (stream, chunk) => this.output(active, stream, chunk),
-        progress: (progress) => {
-          const task = this.tasks.get(active.task.id)
-          if (task) active.task = this.saveTask(task, { progress }).task
-          this.emitTransient({ type: 'run.progress', runId: active.run.id, taskId: active.task.id, progress })
-        },
+        progress: (progress) => this.progress(active, progress),
       })
     } catch (error) {
       void this.complete(active, { exitCode: null, signal: null, error: error instanceof Error ? error.message : String(error) })
@@ -511,6 +513,20 @@ export class Engine implements EngineApi {
       (outcome) => this.complete(active, outcome),
       (error: unknown) => this.complete(active, { exitCode: null, signal: null, error: String(error) }),
     )
+  }
+
+  /**
+   * Progress streams live as transient events; the task records it durably at most once
+   * per PROGRESS_SAVE_MS (and at the end of the run), so a chatty runner cannot flood the log.
+   */
+  private progress(active: ActiveRun, progress: Progress): void {
+    this.emitTransient({ type: 'run.progress', runId: active.run.id, taskId: active.task.id, progress })
+    active.progress = progress
+    const now = this.now()
+    if (now - active.progressSavedAt < PROGRESS_SAVE_MS) return
+    active.progressSavedAt = now
+    const task = this.tasks.get(active.task.id)
+    if (task) active.task = this.saveTask(task, { progress }).task
   }
 
   private stop(active: ActiveRun, reason: 'cancel' | 'timeout' | 'shutdown'): void {
@@ -553,7 +569,7 @@ export class Engine implements EngineApi {
     this.delivering.add(run.id)
     this.emit({ type: 'run.finished', run }, (db) => db.prepare('DELETE FROM run_processes WHERE run_id = ?').run(run.id))
     const task = this.tasks.get(active.task.id)!
-    const { committed } = this.saveTask(task, this.afterRun(task, run))
+    const { committed } = this.saveTask(task, { ...this.afterRun(task, run), ...(active.progress ? { progress: active.progress } : {}) })
     this.finishedSinceStats++
     this.completions.unshift({ taskId: task.id, name: task.name, group, detail: `${status}${reason ? `: ${reason}` : ''}` })
     this.completions.length = Math.min(this.completions.length, RECENT_COMPLETIONS)
@@ -1110,7 +1126,7 @@ export class Engine implements EngineApi {
         const parsed = TaskDefinitionSchema.safeParse(definition)
         if (!parsed.success) {
           const issues = issuesOf(parsed.error).map((i) => ({ ...i, path: `definition.${i.path}` }))
-          throw new TaskdeckError('bad_request', describeIssues('task definition', issues), { issues })
+          return Promise.reject(new TaskdeckError('bad_request', describeIssues('task definition', issues), { issues }))
         }
         return this.submit(parsed.data)
       },

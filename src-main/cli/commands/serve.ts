@@ -49,8 +49,8 @@ export async function serve(ctx: Context, options: { port?: string }): Promise<v
     ].join('\n'),
   )
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', resolve)
-    process.once('SIGTERM', resolve)
+    // SIGHUP too: a closed terminal should stop the engine cleanly, not leave a stale api.json.
+    for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(name, resolve)
   })
   process.stderr.write(`Stopping (${signal})…\n`)
   await server.close()
