@@ -29,7 +29,6 @@ import {
   type TransientEvent,
   type WaitReason,
 } from '../../src-shared/index.ts'
-import type { WORKER_COMMANDS } from '../../src-shared/workers.ts'
 import type { CommandHandlers, Disposable, EngineApi } from './api.ts'
 import type { EngineExtensionHost } from './host.ts'
 import { RunLogWriter, logTotals, readLogWindow, removeLog } from './logs.ts'
@@ -47,8 +46,6 @@ export interface EngineOptions {
   home: string
   /** Runners by kind; defaults to the ones Taskdeck ships. */
   runners?: RunnerRegistry
-  /** Handlers of the remote-worker commands, from the Redis extension; without it they refuse. */
-  remoteHandlers?: Pick<CommandHandlers, RemoteCommandName>
   /** SIGTERM → SIGKILL grace for the default shell runner. */
   killGraceMs?: number
   /** How often `engine.stats` is emitted; 0 turns it off. */
@@ -153,7 +150,7 @@ export class Engine implements EngineApi {
     this.lastRunId = Math.max(store.counter('lastRunId'), ...this.runs.keys(), 0)
     this.lastStatsAt = this.now()
     store.onCommit((events) => this.announce(events))
-    this.handlers = rejectingHandlers({ ...this.createHandlers(), ...(options.remoteHandlers ?? remoteUnavailable()) })
+    this.handlers = rejectingHandlers(this.createHandlers())
     this.host = this.createHost()
     this.recover()
     const statsIntervalMs = options.statsIntervalMs ?? 1000
@@ -937,7 +934,7 @@ export class Engine implements EngineApi {
     return document.tasks.map((task) => ({ from: task.id, to: mapping.get(task.id)! }))
   }
 
-  private createHandlers(): Omit<CommandHandlers, RemoteCommandName> {
+  private createHandlers(): CommandHandlers {
     const committed = () => this.store.waitFor(this.store.lastAppendedSeq)
     const withTasks = async (params: { taskIds: number[] }, change: (task: Task) => boolean) => {
       const affected = this.affect(params.taskIds, change)
@@ -1175,13 +1172,6 @@ function rejectingHandlers(handlers: CommandHandlers): CommandHandlers {
     }
   }
   return wrapped as unknown as CommandHandlers
-}
-
-type RemoteCommandName = keyof typeof WORKER_COMMANDS
-
-function remoteUnavailable(): Pick<CommandHandlers, RemoteCommandName> {
-  const refuse = () => Promise.reject(new TaskdeckError('conflict', 'Remote workers are not available in this Taskdeck process.'))
-  return { 'worker.list': refuse, 'group.bindRemote': refuse, 'group.unbindRemote': refuse, 'group.listRemote': refuse }
 }
 
 function badField(path: string, message: string): TaskdeckError {

@@ -29,10 +29,10 @@ describe('engine with a remote group', () => {
     home = tempHome()
     pool = workerRunners(2)
     remote = new RemoteGroups({ home: home.home, local: pool.runners, retryMs: 200 })
-    app = await openEngine({ home: home.home, runners: remote.runners, remoteHandlers: remote.handlers })
+    app = await openEngine({ home: home.home, runners: remote.runners })
     await remote.attach(app.engine)
     await app.engine.handlers['group.set']({ name: 'remote', parallel: 10 })
-    const { binding } = await app.engine.handlers['group.bindRemote']({
+    const { binding } = await remote.handlers['group.bindRemote']({
       name: 'remote',
       connection: { url: redis.url, password: PASSWORD, tlsRejectUnauthorized: true },
     })
@@ -102,13 +102,13 @@ describe('engine with a remote group', () => {
 
   it('lists workers, streams their heartbeats to subscribers, and keeps the password out of every answer', async () => {
     const w = await worker()
-    const { workers: listed } = await app.engine.handlers['worker.list']({ group: 'remote' })
+    const { workers: listed } = await remote.handlers['worker.list']({ group: 'remote' })
     expect(listed.map((x) => x.id)).toEqual([w.id])
     await until(() => app.events.some((e) => e.type === 'worker.heartbeat' && e.worker.id === w.id), 'a heartbeat event')
     const beat = app.events.find((e): e is Extract<EngineEvent, { type: 'worker.heartbeat' }> => e.type === 'worker.heartbeat')!
     expect(beat.worker satisfies WorkerInfo).toMatchObject({ group: 'remote', concurrency: 1, state: 'running' })
 
-    const { bindings } = await app.engine.handlers['group.listRemote']({})
+    const { bindings } = await remote.handlers['group.listRemote']({})
     expect(JSON.stringify(bindings)).not.toContain(PASSWORD)
     expect(bindings[0]!.secretStorage).toContain('not encrypted')
     const file = join(home.home, 'remote-groups.json')

@@ -3,8 +3,8 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } f
 import { join } from 'node:path'
 import { z } from 'zod'
 import { RedisConnectionInputSchema, TaskdeckError, isFinished } from '../../../src-shared/index.ts'
-import type { RemoteBinding, RemoteStatus, Task, TaskSpec, TASK_STATUSES, WorkerInfo } from '../../../src-shared/index.ts'
-import type { CommandHandlers, Disposable } from '../api.ts'
+import type { RemoteBinding, RemoteStatus, Task, TaskSpec, TASK_STATUSES, WorkerCommandName, WorkerInfo } from '../../../src-shared/index.ts'
+import type { CommandHandlers, Disposable, ExtensionCommandHandlers } from '../api.ts'
 import type { EngineExtensionHost } from '../host.ts'
 import type { Runner, RunContext, RunOutcome, StartedRun } from '../runners/types.ts'
 import { BullmqBackend } from './bullmq.ts'
@@ -14,8 +14,7 @@ import { plainFileSecrets } from './secrets.ts'
 import type { SecretBox } from './secrets.ts'
 import type { BackendOutcome, PlacedRun, RunnerRegistry } from './types.ts'
 
-export type RemoteCommandName = 'worker.list' | 'group.bindRemote' | 'group.unbindRemote' | 'group.listRemote'
-export type RemoteCommandHandlers = Pick<CommandHandlers, RemoteCommandName>
+export type RemoteCommandHandlers = Pick<ExtensionCommandHandlers, WorkerCommandName>
 
 export interface RemoteGroupsOptions {
   /** The engine's data directory; bindings live in remote-groups.json (0600) there. */
