@@ -207,6 +207,18 @@ export function buildProgram(): Command {
 
   sub('stop', 'stop the Taskdeck serving this home').action(run(async (ctx) => (await import('./commands/serve.ts')).stop(ctx)))
 
+  // Parses its own options (src-main/worker/main.ts), so `taskdeck worker --help` documents them.
+  program
+    .command('worker')
+    .description('serve a remote group from Redis on this machine: taskdeck worker --redis URL --group NAME [--concurrency N]')
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument('[options...]')
+    .action(async (args: string[]) => {
+      process.exitCode = await (await import('../worker/main.ts')).workerCommand({ argv: args, env: process.env })
+    })
+
   return program
 }
 
