@@ -6,7 +6,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { FULL_SIZES, formatTable, round, runEngineBench } from './engine-bench.ts'
+import { FULL_SIZES, formatTable, runEngineBench } from './engine-bench.ts'
 import type { EngineBenchReport } from './engine-bench.ts'
 
 const root = join(import.meta.dirname, '..')
@@ -62,11 +62,10 @@ function engineSection(r: EngineBenchReport): string {
     START,
     `Run of ${r.date.slice(0, 16).replace('T', ' ')} UTC on ${m.nproc} cores (${m.cpu}), Node ${m.node}, ${m.platform}, redis-server ${m.redis}.`,
     `Sizes: ${r.sizes.latencyTasks} latency tasks (after ${r.sizes.warmup} warm-up), ${r.sizes.throughputTasks} throughput tasks at concurrency ${r.sizes.concurrency}, ${r.sizes.shellTasks} shell tasks.`,
-    `Durability: Taskdeck — ${r.durability.taskdeck}; BullMQ — ${r.durability.bullmq}.`,
+    '',
+    `Durability — Taskdeck (FULL): ${r.durability.taskdeck}. Taskdeck (NORMAL): ${r.durability.taskdeckNormal}. BullMQ: ${r.durability.bullmq}.`,
     '',
     formatTable(r),
-    '',
-    `Raw \`child_process.spawn('true')\` with piped stdio: ${round(r.rawSpawnPerTaskMs)} ms per process.`,
     END,
   ].join('\n')
 }
