@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { availableParallelism, cpus, tmpdir } from 'node:os'
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Queue, Worker } from 'bullmq'
@@ -71,7 +71,15 @@ export interface ShellOverhead {
 
 export interface EngineBenchReport {
   date: string
-  machine: { nproc: number; cpu: string; node: string; platform: string; redis: string }
+  machine: {
+    nproc: number
+    cpu: string
+    node: string
+    platform: string
+    redis: string
+    /** 1-minute load average before and after the run: other work on the machine skews every figure. */
+    loadAverage: { before: number; after: number }
+  }
   sizes: Omit<EngineBenchOptions, 'log'>
   durability: { taskdeck: string; taskdeckNormal: string; bullmq: string }
   /** The product's default: every commit fsynced. */
@@ -112,6 +120,7 @@ const msBetween = (from: bigint, to: bigint): number => Number(to - from) / 1e6
 
 export async function runEngineBench(options: EngineBenchOptions): Promise<EngineBenchReport> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
+  const loadBefore = loadavg()[0] ?? Number.NaN
   const work = await mkdtemp(join(tmpdir(), 'taskdeck-bench-'))
   try {
     const scriptPath = join(work, 'noop.mjs')
@@ -139,6 +148,7 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
         node: process.version,
         platform: `${process.platform} ${process.arch}`,
         redis: redis.version,
+        loadAverage: { before: loadBefore, after: loadavg()[0] ?? Number.NaN },
       },
       sizes: {
         latencyTasks: options.latencyTasks,

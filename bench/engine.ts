@@ -60,7 +60,8 @@ function engineSection(r: EngineBenchReport): string {
   const m = r.machine
   return [
     START,
-    `Run of ${r.date.slice(0, 16).replace('T', ' ')} UTC on ${m.nproc} cores (${m.cpu}), Node ${m.node}, ${m.platform}, redis-server ${m.redis}.`,
+    `Run of ${r.date.slice(0, 16).replace('T', ' ')} UTC on ${m.nproc} cores (${m.cpu}), Node ${m.node}, ${m.platform}, redis-server ${m.redis};`,
+    `load average ${m.loadAverage.before.toFixed(1)} before and ${m.loadAverage.after.toFixed(1)} after (other work on the machine inflates every figure).`,
     `Sizes: ${r.sizes.latencyTasks} latency tasks (after ${r.sizes.warmup} warm-up), ${r.sizes.throughputTasks} throughput tasks at concurrency ${r.sizes.concurrency}, ${r.sizes.shellTasks} shell tasks.`,
     '',
     `Durability — Taskdeck (FULL): ${r.durability.taskdeck}. Taskdeck (NORMAL): ${r.durability.taskdeckNormal}. BullMQ: ${r.durability.bullmq}.`,

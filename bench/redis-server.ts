@@ -43,7 +43,7 @@ export async function startLocalRedis(): Promise<LocalRedis> {
     await rm(dir, { recursive: true, force: true })
     throw error
   }
-  const version = /v=(\S+)/.exec(output)?.[1] ?? 'unknown'
+  const version = /version=([^,\s]+)/.exec(output)?.[1] ?? 'unknown'
   return {
     host: '127.0.0.1',
     port,
