@@ -18,6 +18,7 @@ import {
   type Group,
   type LogStream,
   type LoopSnapshot,
+  type Progress,
   type Run,
   type RunStatus,
   type Settings,
@@ -37,6 +38,7 @@ import { Store, migrate, type DurableEventInput, type ProjectInTransaction } fro
 
 export const INTERRUPTED_REASON = 'Taskdeck stopped while this run was running'
 const RECENT_COMPLETIONS = 20
+const PROGRESS_SAVE_MS = 1000
 const MAX_TIMER_MS = 2 ** 31 - 1
 
 export interface EngineOptions {
@@ -66,6 +68,8 @@ interface ActiveRun {
   readonly log: RunLogWriter
   readonly decoders: Map<LogStream, TextDecoder>
   timeout: NodeJS.Timeout | null
+  progress: Progress | null
+  progressSavedAt: number
   readonly finished: Promise<void>
   finish: () => void
 }
@@ -311,6 +315,7 @@ export class Engine implements EngineApi {
       if (this.compare(this.tasks.get(queue[mid]!)!, task) < 0) low = mid + 1
       else high = mid
     }
+    if (queue[low] === task.id) return
     queue.splice(low, 0, task.id)
   }
 
@@ -448,6 +453,8 @@ export class Engine implements EngineApi {
       log: new RunLogWriter(this.logDir, runId, this.settings.logCapBytes),
       decoders: new Map(),
       timeout: null,
+      progress: null,
+      progressSavedAt: 0,
       finished,
       finish,
     }
@@ -475,11 +482,7 @@ export class Engine implements EngineApi {
         attempt: active.run.attempt,
         signal: active.abort.signal,
         output: (stream, chunk) => this.output(active, stream, chunk),
-        progress: (progress) => {
-          const task = this.tasks.get(active.task.id)
-          if (task) active.task = this.saveTask(task, { progress }).task
-          this.emitTransient({ type: 'run.progress', runId: active.run.id, taskId: active.task.id, progress })
-        },
+        progress: (progress) => this.progress(active, progress),
       })
     } catch (error) {
       void this.complete(active, { exitCode: null, signal: null, error: error instanceof Error ? error.message : String(error) })
@@ -502,6 +505,20 @@ export class Engine implements EngineApi {
       (outcome) => this.complete(active, outcome),
       (error: unknown) => this.complete(active, { exitCode: null, signal: null, error: String(error) }),
     )
+  }
+
+  /**
+   * Progress streams live as transient events; the task records it durably at most once
+   * per PROGRESS_SAVE_MS (and at the end of the run), so a chatty runner cannot flood the log.
+   */
+  private progress(active: ActiveRun, progress: Progress): void {
+    this.emitTransient({ type: 'run.progress', runId: active.run.id, taskId: active.task.id, progress })
+    active.progress = progress
+    const now = this.now()
+    if (now - active.progressSavedAt < PROGRESS_SAVE_MS) return
+    active.progressSavedAt = now
+    const task = this.tasks.get(active.task.id)
+    if (task) active.task = this.saveTask(task, { progress }).task
   }
 
   private stop(active: ActiveRun, reason: 'cancel' | 'timeout' | 'shutdown'): void {
@@ -543,7 +560,7 @@ export class Engine implements EngineApi {
     this.delivering.add(run.id)
     this.emit({ type: 'run.finished', run }, (db) => db.prepare('DELETE FROM run_processes WHERE run_id = ?').run(run.id))
     const task = this.tasks.get(active.task.id)!
-    const { committed } = this.saveTask(task, this.afterRun(task, run))
+    const { committed } = this.saveTask(task, { ...this.afterRun(task, run), ...(active.progress ? { progress: active.progress } : {}) })
     this.finishedSinceStats++
     this.completions.unshift({ taskId: task.id, name: task.name, group, detail: `${status}${reason ? `: ${reason}` : ''}` })
     this.completions.length = Math.min(this.completions.length, RECENT_COMPLETIONS)
@@ -601,6 +618,7 @@ export class Engine implements EngineApi {
       start_ticks: string | null
     }[]
     for (const process of leftovers) killLeftover(process.pid, process.start_ticks)
+    for (const task of this.tasks.values()) if (task.status === 'queued') this.enqueue(task)
     const now = this.now()
     const interrupted = new Set<number>()
     for (const run of [...this.runs.values()]) {
@@ -625,9 +643,6 @@ export class Engine implements EngineApi {
       if (!wasRunning) continue
       if (task.definition.retryOnInterrupt) this.saveTask(task, { status: 'queued', waitingFor: null, reason: null })
       else this.saveTask(task, { status: 'interrupted', waitingFor: null, reason: INTERRUPTED_REASON })
-    }
-    for (const task of this.tasks.values()) {
-      if (task.status === 'queued') this.enqueue(task)
     }
     for (const task of [...this.tasks.values()]) {
       if (task.status === 'waiting') {
@@ -1099,7 +1114,7 @@ export class Engine implements EngineApi {
         const parsed = TaskDefinitionSchema.safeParse(definition)
         if (!parsed.success) {
           const issues = issuesOf(parsed.error).map((i) => ({ ...i, path: `definition.${i.path}` }))
-          throw new TaskdeckError('bad_request', describeIssues('task definition', issues), { issues })
+          return Promise.reject(new TaskdeckError('bad_request', describeIssues('task definition', issues), { issues }))
         }
         return this.submit(parsed.data)
       },
@@ -1142,7 +1157,7 @@ function rejectingHandlers(handlers: CommandHandlers): CommandHandlers {
       try {
         return handler(params)
       } catch (error) {
-        return Promise.reject(error)
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)))
       }
     }
   }
