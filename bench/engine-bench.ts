@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Queue, Worker } from 'bullmq'
 import type { Job } from 'bullmq'
-import type { EngineEvent, Run, TaskDefinitionInput } from '../src-shared/index.ts'
+import type { Run, TaskDefinitionInput } from '../src-shared/index.ts'
 import { TaskDefinitionSchema } from '../src-shared/index.ts'
 import { Engine } from '../src-main/engine/engine.ts'
 import { defaultRunners } from '../src-main/engine/runners/index.ts'
@@ -118,27 +118,49 @@ export default () => String(process.hrtime.bigint())
 const hrNow = (): bigint => process.hrtime.bigint()
 const msBetween = (from: bigint, to: bigint): number => Number(to - from) / 1e6
 
+/**
+ * Each workload runs in this many rounds, the systems taking turns within a round, so a
+ * burst of other work on the machine lands on all of them rather than on one.
+ */
+const ROUNDS = 4
+
+/** One queue under test, with the same workloads. */
+interface Subject {
+  readonly name: string
+  /** Enqueues one no-op and resolves when it completed: start, ack and (Taskdeck) run.started times, ms from before the enqueue. */
+  noop(): Promise<{ start: number; ack: number; startedEvent: number | null }>
+  /** Enqueues `count` no-ops at once and resolves when all completed. */
+  burst(count: number): Promise<void>
+  /** Enqueues one `true` and resolves when it finished. */
+  shell(): Promise<void>
+  close(): Promise<void>
+}
+
+interface Samples {
+  start: number[]
+  ack: number[]
+  startedEvent: number[]
+  throughputSeconds: number
+  throughputTasks: number
+  loop: ReturnType<typeof monitorEventLoopDelay>
+  shellNs: bigint
+  rawNs: bigint
+  shellTasks: number
+}
+
 export async function runEngineBench(options: EngineBenchOptions): Promise<EngineBenchReport> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
   const loadBefore = loadavg()[0] ?? Number.NaN
   const work = await mkdtemp(join(tmpdir(), 'taskdeck-bench-'))
+  const redis = await startLocalRedis()
+  const subjects: Subject[] = []
   try {
     const scriptPath = join(work, 'noop.mjs')
     await writeFile(scriptPath, NOOP_SCRIPT)
-
-    log('Taskdeck engine, synchronous=FULL …')
-    const taskdeck = await measureTaskdeck(join(work, 'home-full'), scriptPath, 'FULL', true, options, log)
-    log('Taskdeck engine, synchronous=NORMAL …')
-    const taskdeckNormal = await measureTaskdeck(join(work, 'home-normal'), scriptPath, 'NORMAL', false, options, log)
-
-    log('BullMQ on a local redis-server …')
-    const redis = await startLocalRedis()
-    let bullmq: SystemResults
-    try {
-      bullmq = await measureBullmq(redis.host, redis.port, options, log)
-    } finally {
-      await redis.stop()
-    }
+    subjects.push(await openTaskdeck('Taskdeck (FULL)', join(work, 'home-full'), scriptPath, 'FULL', options.concurrency))
+    subjects.push(await openTaskdeck('Taskdeck (NORMAL)', join(work, 'home-normal'), scriptPath, 'NORMAL', options.concurrency))
+    subjects.push(await openBullmq('BullMQ', redis.host, redis.port, options.concurrency))
+    const [full, normal, bullmq] = await measure(subjects, options, log)
 
     const report: EngineBenchReport = {
       date: new Date().toISOString(),
@@ -162,25 +184,111 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
         taskdeckNormal: 'SQLite WAL, synchronous=NORMAL: committed to the OS, fsynced at checkpoints (survives a crash of the app, not of the machine)',
         bullmq: 'Redis appendonly yes, appendfsync everysec (the default), no RDB snapshots',
       },
-      taskdeck,
-      taskdeckNormal,
-      bullmq,
-      ratios: {
-        latencyP50: bullmq.latencyMs.p50 / taskdeck.latencyMs.p50,
-        latencyP99: bullmq.latencyMs.p99 / taskdeck.latencyMs.p99,
-        throughput: taskdeck.throughputPerSec / bullmq.throughputPerSec,
-        throughputNormal: taskdeckNormal.throughputPerSec / bullmq.throughputPerSec,
-      },
+      taskdeck: { ...results(full!, true), startedEventMs: distribution(full!.startedEvent) },
+      taskdeckNormal: { ...results(normal!, false), startedEventMs: distribution(normal!.startedEvent) },
+      bullmq: results(bullmq!, true),
+      ratios: { latencyP50: 0, latencyP99: 0, throughput: 0, throughputNormal: 0 },
       goals: [],
+    }
+    report.ratios = {
+      latencyP50: report.bullmq.latencyMs.p50 / report.taskdeck.latencyMs.p50,
+      latencyP99: report.bullmq.latencyMs.p99 / report.taskdeck.latencyMs.p99,
+      throughput: report.taskdeck.throughputPerSec / report.bullmq.throughputPerSec,
+      throughputNormal: report.taskdeckNormal.throughputPerSec / report.bullmq.throughputPerSec,
     }
     report.goals = checkGoals(report)
     return report
   } finally {
+    for (const subject of subjects) await subject.close()
+    await redis.stop()
     await rm(work, { recursive: true, force: true })
   }
 }
 
-// ─── raw spawn ─────────────────────────────────────────────────────────────────────
+async function measure(subjects: Subject[], options: EngineBenchOptions, log: (line: string) => void): Promise<Samples[]> {
+  const samples: Samples[] = subjects.map(() => ({
+    start: [],
+    ack: [],
+    startedEvent: [],
+    throughputSeconds: 0,
+    throughputTasks: 0,
+    loop: monitorEventLoopDelay({ resolution: 1 }),
+    shellNs: 0n,
+    rawNs: 0n,
+    shellTasks: 0,
+  }))
+  const share = (total: number, round: number): number => Math.floor(total / ROUNDS) + (round < total % ROUNDS ? 1 : 0)
+  const inTurn = async (round: number, step: (subject: Subject, s: Samples) => Promise<void>): Promise<void> => {
+    // Rotate who goes first, so no system always runs right after another one's burst.
+    for (let k = 0; k < subjects.length; k++) {
+      const i = (round + k) % subjects.length
+      await step(subjects[i]!, samples[i]!)
+    }
+  }
+
+  log(`warm-up: ${options.warmup} no-ops and ${Math.min(options.warmup, 20)} shell tasks each`)
+  for (const subject of subjects) {
+    for (let i = 0; i < options.warmup; i++) await subject.noop()
+    for (let i = 0; i < Math.min(options.warmup, 20); i++) await subject.shell()
+  }
+
+  log(`latency: ${options.latencyTasks} sequential no-ops each, in ${ROUNDS} rounds`)
+  for (let round = 0; round < ROUNDS; round++) {
+    await inTurn(round, async (subject, s) => {
+      for (let i = 0; i < share(options.latencyTasks, round); i++) {
+        const { start, ack, startedEvent } = await subject.noop()
+        s.start.push(start)
+        s.ack.push(ack)
+        if (startedEvent !== null) s.startedEvent.push(startedEvent)
+      }
+    })
+  }
+
+  log(`throughput: ${options.throughputTasks} no-ops each, submitted at once in ${ROUNDS} rounds, concurrency ${options.concurrency}`)
+  for (let round = 0; round < ROUNDS; round++) {
+    await inTurn(round, async (subject, s) => {
+      const count = share(options.throughputTasks, round)
+      if (count === 0) return
+      s.loop.enable()
+      const start = hrNow()
+      await subject.burst(count)
+      s.throughputSeconds += msBetween(start, hrNow()) / 1000
+      s.loop.disable()
+      s.throughputTasks += count
+    })
+  }
+
+  log(`shell: ${options.shellTasks} sequential \`true\` tasks each, each followed by a raw spawn (Taskdeck FULL and BullMQ)`)
+  const shellSubjects = new Set([subjects[0], subjects[2]])
+  for (let round = 0; round < ROUNDS; round++) {
+    await inTurn(round, async (subject, s) => {
+      if (!shellSubjects.has(subject)) return
+      for (let i = 0; i < share(options.shellTasks, round); i++) {
+        // Alternating with a raw spawn puts both in the same process state: a fork costs more as the process grows.
+        const t0 = hrNow()
+        await subject.shell()
+        const t1 = hrNow()
+        await spawnTrue()
+        s.rawNs += hrNow() - t1
+        s.shellNs += t1 - t0
+        s.shellTasks++
+      }
+    })
+  }
+  return samples
+}
+
+function results(s: Samples, withShell: boolean): SystemResults {
+  const perTaskMs = Number(s.shellNs) / 1e6 / s.shellTasks
+  const rawSpawnMs = Number(s.rawNs) / 1e6 / s.shellTasks
+  return {
+    latencyMs: distribution(s.start),
+    enqueueAckMs: distribution(s.ack),
+    throughputPerSec: s.throughputTasks / s.throughputSeconds,
+    loopDelayMs: loopDelay(s.loop),
+    shell: withShell && s.shellTasks > 0 ? { perTaskMs, rawSpawnMs, ratio: perTaskMs / rawSpawnMs } : null,
+  }
+}
 
 async function spawnTrue(): Promise<void> {
   const child = spawn('true', [], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -189,165 +297,104 @@ async function spawnTrue(): Promise<void> {
   await once(child, 'close')
 }
 
-/**
- * Runs `task` (one `true` through a queue) and a raw spawn of `true` alternately, so both
- * see the same process state: a fork costs more as the process grows, and the queue's
- * process has grown by the time its shell tasks run.
- */
-async function measureShell(tasks: number, warmup: number, task: () => Promise<void>): Promise<ShellOverhead> {
-  for (let i = 0; i < Math.min(warmup, 20); i++) {
-    await task()
-    await spawnTrue()
-  }
-  let taskNs = 0n
-  let rawNs = 0n
-  for (let i = 0; i < tasks; i++) {
-    const t0 = hrNow()
-    await task()
-    const t1 = hrNow()
-    await spawnTrue()
-    rawNs += hrNow() - t1
-    taskNs += t1 - t0
-  }
-  const perTaskMs = Number(taskNs) / 1e6 / tasks
-  const rawSpawnMs = Number(rawNs) / 1e6 / tasks
-  return { perTaskMs, rawSpawnMs, ratio: perTaskMs / rawSpawnMs }
-}
-
 // ─── Taskdeck ──────────────────────────────────────────────────────────────────────
 
-/** Waits for runs of given tasks to finish, fed by the engine's event stream. */
-class RunWatcher {
-  readonly #finished = new Map<number, Run>()
-  readonly #started = new Map<number, bigint>()
-  readonly #waiters = new Map<number, (run: Run) => void>()
-  #finishedCount = 0
-  #countWaiter: { count: number; resolve: () => void } | null = null
-
-  onEvent(event: EngineEvent): void {
-    if (event.type === 'run.started') {
-      this.#started.set(event.run.taskId, hrNow())
-    } else if (event.type === 'run.finished') {
-      const run = event.run
-      this.#finishedCount++
-      const waiter = this.#waiters.get(run.taskId)
-      if (waiter) {
-        this.#waiters.delete(run.taskId)
-        waiter(run)
-      } else {
-        this.#finished.set(run.taskId, run)
-      }
-      if (this.#countWaiter && this.#finishedCount >= this.#countWaiter.count) this.#countWaiter.resolve()
-    }
-  }
-
-  startedAt(taskId: number): bigint | undefined {
-    return this.#started.get(taskId)
-  }
-
-  finished(taskId: number): Promise<Run> {
-    const run = this.#finished.get(taskId)
-    if (run) {
-      this.#finished.delete(taskId)
-      return Promise.resolve(run)
-    }
-    return new Promise((resolvePromise) => this.#waiters.set(taskId, resolvePromise))
-  }
-
-  /** Resolves once `count` runs in total have finished since this watcher was created. */
-  finishedCount(count: number): Promise<void> {
-    if (this.#finishedCount >= count) return Promise.resolve()
-    return new Promise((resolvePromise) => (this.#countWaiter = { count, resolve: resolvePromise }))
-  }
-
-  reset(): void {
-    this.#finished.clear()
-    this.#started.clear()
-    this.#finishedCount = 0
-    this.#countWaiter = null
-  }
-}
-
-async function measureTaskdeck(
+async function openTaskdeck(
+  name: string,
   home: string,
   scriptPath: string,
   synchronous: 'FULL' | 'NORMAL',
-  withShell: boolean,
-  options: EngineBenchOptions,
-  log: (line: string) => void,
-): Promise<TaskdeckResults> {
+  concurrency: number,
+): Promise<Subject> {
   const engine = await Engine.open({ home, runners: defaultRunners(), synchronous })
-  const watcher = new RunWatcher()
-  const listening = engine.host.onEvent((event) => watcher.onEvent(event))
-  const submit = async (definition: TaskDefinitionInput): Promise<number> =>
-    (await engine.handlers['task.submit']({ definition: TaskDefinitionSchema.parse(definition) })).task.id
-  try {
-    await engine.handlers['group.set']({ name: 'bench', parallel: options.concurrency })
-    const noop: TaskDefinitionInput = { spec: { kind: 'script', path: scriptPath }, group: 'bench' }
-
-    log(`  latency: ${options.warmup} warm-up + ${options.latencyTasks} sequential no-op script tasks`)
-    const latency: number[] = []
-    const ack: number[] = []
-    const startedEvent: number[] = []
-    for (let i = 0; i < options.warmup + options.latencyTasks; i++) {
-      const before = hrNow()
-      const taskId = await submit(noop)
-      const acked = hrNow()
-      const run = await watcher.finished(taskId)
-      if (run.status !== 'succeeded') throw new Error(`bench task ${taskId} ${run.status}: ${run.reason}`)
-      if (i < options.warmup) continue
-      latency.push(msBetween(before, BigInt(run.result as string)))
-      ack.push(msBetween(before, acked))
-      startedEvent.push(msBetween(before, watcher.startedAt(taskId) ?? acked))
-    }
-
-    log(`  throughput: ${options.throughputTasks} no-op script tasks at once, group parallel ${options.concurrency}`)
-    watcher.reset()
-    const loop = monitorEventLoopDelay({ resolution: 1 })
-    loop.enable()
-    const start = hrNow()
-    const submitted = Array.from({ length: options.throughputTasks }, () => submit(noop))
-    await Promise.all(submitted)
-    await watcher.finishedCount(options.throughputTasks)
-    const seconds = msBetween(start, hrNow()) / 1000
-    loop.disable()
-
-    let shell: ShellOverhead | null = null
-    if (withShell) {
-      log(`  shell: ${options.shellTasks} sequential \`true\` tasks, each followed by a raw spawn`)
-      const definition: TaskDefinitionInput = { spec: { kind: 'shell', command: ['true'] }, group: 'bench' }
-      shell = await measureShell(options.shellTasks, options.warmup, async () => {
-        const run = await watcher.finished(await submit(definition))
-        if (run.status !== 'succeeded') throw new Error(`shell bench task ${run.taskId} ${run.status}: ${run.reason}`)
-      })
-    }
-
-    return {
-      latencyMs: distribution(latency),
-      enqueueAckMs: distribution(ack),
-      startedEventMs: distribution(startedEvent),
-      throughputPerSec: options.throughputTasks / seconds,
-      loopDelayMs: loopDelay(loop),
-      shell,
-    }
-  } finally {
-    listening.dispose()
-    await engine.close()
+  const waiting = new Map<number, (run: Run) => void>()
+  /** Runs that finished before their submit call returned. */
+  const early = new Map<number, Run>()
+  const startedAt = new Map<number, bigint>()
+  let counting: { left: number; resolve: () => void } | null = null
+  let failure: string | null = null
+  const listening = engine.host.onEvent((event) => {
+    if (event.type === 'run.started') startedAt.set(event.run.taskId, hrNow())
+    if (event.type !== 'run.finished') return
+    const run = event.run
+    if (run.status !== 'succeeded') failure ??= `bench task ${run.taskId} ${run.status}: ${run.reason}`
+    const waiter = waiting.get(run.taskId)
+    waiting.delete(run.taskId)
+    if (waiter) waiter(run)
+    else if (!counting) early.set(run.taskId, run)
+    if (counting && --counting.left === 0) counting.resolve()
+  })
+  const check = (): void => {
+    if (failure !== null) throw new Error(failure)
+  }
+  await engine.handlers['group.set']({ name: 'bench', parallel: concurrency })
+  const noop = TaskDefinitionSchema.parse({ spec: { kind: 'script', path: scriptPath }, group: 'bench' } satisfies TaskDefinitionInput)
+  const shell = TaskDefinitionSchema.parse({ spec: { kind: 'shell', command: ['true'] }, group: 'bench' } satisfies TaskDefinitionInput)
+  const submit = async (definition: typeof noop): Promise<number> => (await engine.handlers['task.submit']({ definition })).task.id
+  /** Submits one task and waits for its run to finish. */
+  const runOne = async (definition: typeof noop): Promise<{ run: Run; before: bigint; acked: bigint; taskId: number }> => {
+    const before = hrNow()
+    const taskId = await submit(definition)
+    const acked = hrNow()
+    const run = early.get(taskId) ?? (await new Promise<Run>((resolvePromise) => waiting.set(taskId, resolvePromise)))
+    early.delete(taskId)
+    check()
+    return { run, before, acked, taskId }
+  }
+  return {
+    name,
+    async noop() {
+      const { run, before, acked, taskId } = await runOne(noop)
+      const started = startedAt.get(taskId)
+      startedAt.delete(taskId)
+      return {
+        start: msBetween(before, BigInt(run.result as string)),
+        ack: msBetween(before, acked),
+        startedEvent: started === undefined ? null : msBetween(before, started),
+      }
+    },
+    async burst(count) {
+      const { promise, resolve } = withResolvers<void>()
+      counting = { left: count, resolve }
+      await Promise.all(Array.from({ length: count }, () => submit(noop)))
+      await promise
+      counting = null
+      startedAt.clear()
+      check()
+    },
+    async shell() {
+      await runOne(shell)
+    },
+    async close() {
+      listening.dispose()
+      await engine.close()
+    },
   }
 }
 
 // ─── BullMQ ────────────────────────────────────────────────────────────────────────
 
-async function measureBullmq(
-  host: string,
-  port: number,
-  options: EngineBenchOptions,
-  log: (line: string) => void,
-): Promise<SystemResults> {
+async function openBullmq(name: string, host: string, port: number, concurrency: number): Promise<Subject> {
   const connection = { host, port, maxRetriesPerRequest: null }
   const startedAt = new Map<string, bigint>()
-  const completions = new CompletionWaiter()
-
+  const waiting = new Map<string, () => void>()
+  const done = new Set<string>()
+  let counting: { left: number; resolve: () => void } | null = null
+  const completed = (job: Job): void => {
+    const id = job.id!
+    const waiter = waiting.get(id)
+    if (waiter) {
+      waiting.delete(id)
+      waiter()
+    } else if (!counting) {
+      done.add(id)
+    }
+    if (counting && --counting.left === 0) counting.resolve()
+  }
+  const untilCompleted = (id: string): Promise<void> => {
+    if (done.delete(id)) return Promise.resolve()
+    return new Promise((resolvePromise) => waiting.set(id, resolvePromise))
+  }
   // The peer at its fastest: an in-process processor, which skips the worker-thread hop
   // a Taskdeck script task makes.
   const noopQueue = new Queue('noop', { connection })
@@ -359,97 +406,55 @@ async function measureBullmq(
     },
     { connection, concurrency: 1 },
   )
-  noopWorker.on('completed', (job: Job) => completions.complete(job.id!))
+  noopWorker.on('completed', completed)
   const shellQueue = new Queue('shell', { connection })
   const shellWorker = new Worker('shell', () => spawnTrue(), { connection, concurrency: 1 })
-  shellWorker.on('completed', (job: Job) => completions.complete(job.id!))
+  shellWorker.on('completed', completed)
+  await Promise.all([noopWorker.waitUntilReady(), shellWorker.waitUntilReady(), noopQueue.waitUntilReady(), shellQueue.waitUntilReady()])
 
-  try {
-    await Promise.all([noopWorker.waitUntilReady(), shellWorker.waitUntilReady(), noopQueue.waitUntilReady(), shellQueue.waitUntilReady()])
-
-    log(`  latency: ${options.warmup} warm-up + ${options.latencyTasks} sequential no-op jobs`)
-    const latency: number[] = []
-    const ack: number[] = []
-    for (let i = 0; i < options.warmup + options.latencyTasks; i++) {
+  return {
+    name,
+    async noop() {
+      if (noopWorker.concurrency !== 1) noopWorker.concurrency = 1
       const before = hrNow()
       const job = await noopQueue.add('noop', {})
       const acked = hrNow()
-      await completions.completed(job.id!)
-      if (i < options.warmup) continue
-      latency.push(msBetween(before, startedAt.get(job.id!)!))
-      ack.push(msBetween(before, acked))
-    }
-    startedAt.clear()
-
-    log(`  throughput: ${options.throughputTasks} no-op jobs at once, worker concurrency ${options.concurrency}`)
-    noopWorker.concurrency = options.concurrency
-    completions.reset()
-    const loop = monitorEventLoopDelay({ resolution: 1 })
-    loop.enable()
-    const start = hrNow()
-    // addBulk in chunks is BullMQ's fastest way in: one round trip per chunk.
-    const chunk = 1000
-    const adds: Promise<unknown>[] = []
-    for (let i = 0; i < options.throughputTasks; i += chunk) {
-      const size = Math.min(chunk, options.throughputTasks - i)
-      adds.push(noopQueue.addBulk(Array.from({ length: size }, () => ({ name: 'noop', data: {} }))))
-    }
-    await Promise.all(adds)
-    await completions.count(options.throughputTasks)
-    const seconds = msBetween(start, hrNow()) / 1000
-    loop.disable()
-
-    log(`  shell: ${options.shellTasks} sequential jobs spawning \`true\`, each followed by a raw spawn`)
-    const shell = await measureShell(options.shellTasks, options.warmup, async () => {
-      await completions.completed((await shellQueue.add('true', {})).id!)
-    })
-
-    return {
-      latencyMs: distribution(latency),
-      enqueueAckMs: distribution(ack),
-      throughputPerSec: options.throughputTasks / seconds,
-      loopDelayMs: loopDelay(loop),
-      shell,
-    }
-  } finally {
-    await Promise.all([noopWorker.close(), shellWorker.close()])
-    await Promise.all([noopQueue.close(), shellQueue.close()])
+      await untilCompleted(job.id!)
+      const started = startedAt.get(job.id!)!
+      startedAt.delete(job.id!)
+      return { start: msBetween(before, started), ack: msBetween(before, acked), startedEvent: null }
+    },
+    async burst(count) {
+      noopWorker.concurrency = concurrency
+      const { promise, resolve } = withResolvers<void>()
+      counting = { left: count, resolve }
+      // addBulk in chunks is BullMQ's fastest way in: one round trip per chunk.
+      const chunk = 1000
+      const adds: Promise<unknown>[] = []
+      for (let i = 0; i < count; i += chunk) {
+        const size = Math.min(chunk, count - i)
+        adds.push(noopQueue.addBulk(Array.from({ length: size }, () => ({ name: 'noop', data: {} }))))
+      }
+      await Promise.all(adds)
+      await promise
+      counting = null
+      startedAt.clear()
+    },
+    async shell() {
+      await untilCompleted((await shellQueue.add('true', {})).id!)
+    },
+    async close() {
+      await Promise.all([noopWorker.close(), shellWorker.close()])
+      await Promise.all([noopQueue.close(), shellQueue.close()])
+    },
   }
 }
 
-class CompletionWaiter {
-  readonly #done = new Set<string>()
-  readonly #waiters = new Map<string, () => void>()
-  #count = 0
-  #countWaiter: { count: number; resolve: () => void } | null = null
-
-  complete(id: string): void {
-    this.#count++
-    const waiter = this.#waiters.get(id)
-    if (waiter) {
-      this.#waiters.delete(id)
-      waiter()
-    } else {
-      this.#done.add(id)
-    }
-    if (this.#countWaiter && this.#count >= this.#countWaiter.count) this.#countWaiter.resolve()
-  }
-
-  completed(id: string): Promise<void> {
-    if (this.#done.delete(id)) return Promise.resolve()
-    return new Promise((resolvePromise) => this.#waiters.set(id, resolvePromise))
-  }
-
-  count(count: number): Promise<void> {
-    if (this.#count >= count) return Promise.resolve()
-    return new Promise((resolvePromise) => (this.#countWaiter = { count, resolve: resolvePromise }))
-  }
-
-  reset(): void {
-    this.#done.clear()
-    this.#count = 0
-    this.#countWaiter = null
-  }
+/** Promise.withResolvers, which the project's ES2023 lib does not declare yet. */
+function withResolvers<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void
+  const promise = new Promise<T>((r) => (resolve = r))
+  return { promise, resolve }
 }
 
 // ─── statistics and goals ──────────────────────────────────────────────────────────
