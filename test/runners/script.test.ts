@@ -111,6 +111,12 @@ describe('script runner', () => {
     for (const run of runs) expect((await run.done).error).toBe('stopped before the script finished')
   })
 
+  it('runs many more scripts than workers, each waiting for a worker to finish its last one', async () => {
+    const outcomes = await Promise.all(Array.from({ length: 12 }, (_, n) => runner.start(script('double.mjs', { n }), recordingContext()).done))
+    expect(outcomes.map((o) => (o.result as { doubled: number }).doubled)).toEqual(Array.from({ length: 12 }, (_, n) => n * 2))
+    expect(new Set(outcomes.map((o) => (o.result as { threadId: number }).threadId)).size).toBeLessThanOrEqual(2)
+  })
+
   it('cancels a run still waiting for a worker without starting it', async () => {
     const busy = [recordingContext(), recordingContext()]
     const busyRuns = busy.map((context) => runner.start(script('spin.mjs', 'busy'), context))
