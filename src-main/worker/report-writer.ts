@@ -42,6 +42,17 @@ export class ReportWriter {
     this.#schedule()
   }
 
+  /** Reports the start and answers whether `cancelKey` exists, in one round trip. */
+  async begin(worker: string, cancelKey: string): Promise<boolean> {
+    const [[, exists] = []] =
+      (await this.#redis
+        .pipeline()
+        .exists(cancelKey)
+        .xadd(this.#stream, 'MAXLEN', '~', REPORT_STREAM_MAXLEN, '*', ...encodeReport({ kind: 'started', jobId: this.#jobId, worker, pid: null }))
+        .exec()) ?? []
+    return exists === 1
+  }
+
   /** Everything buffered so far, then `report`, in this order. */
   async send(report: ReportBody): Promise<void> {
     this.#flush()

@@ -112,7 +112,8 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
     }
     active.set(job.id, run)
     try {
-      if ((await redis.exists(keys.cancel(job.id))) === 1) run.cancelled = true
+      // One round trip: announce the start and learn whether a cancel arrived before it.
+      if (await writer.begin(id, keys.cancel(job.id))) run.cancelled = true
       let outcome: BackendOutcome
       if (run.cancelled) {
         outcome = { exitCode: null, signal: null, error: 'cancelled before it started', endedBy: 'cancel', worker: id }
@@ -131,13 +132,11 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
           { timeoutMs: data.timeoutMs, worker: id },
         )
         run.execution = execution
-        const started = writer.send({ kind: 'started', worker: id, pid: execution.run.pid })
         if (run.cancelled) execution.stop('cancel', 'cancelled')
-        await started
         outcome = await execution.run.done
       }
       await writer.send({ kind: 'finished', outcome })
-      await redis.del(keys.cancel(job.id))
+      if (run.cancelled) await redis.del(keys.cancel(job.id))
       finished++
       return outcome
     } finally {

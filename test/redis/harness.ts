@@ -105,11 +105,11 @@ export interface WorkerProcess {
 export async function spawnWorker(
   url: string,
   group: string,
-  options: { concurrency?: number; tag?: string; extraArgs?: string[]; env?: NodeJS.ProcessEnv } = {},
+  options: { concurrency?: number; tag?: string; extraArgs?: string[]; env?: NodeJS.ProcessEnv; productionTimings?: boolean } = {},
 ): Promise<WorkerProcess> {
   const args = [WORKER_MAIN, '--redis', url, '--group', group, '--concurrency', String(options.concurrency ?? 2)]
   // Short locks so a killed worker is noticed in about a second instead of 30.
-  args.push('--lock-duration', '1000', '--stalled-interval', '500', '--heartbeat', '500')
+  if (!options.productionTimings) args.push('--lock-duration', '1000', '--stalled-interval', '500', '--heartbeat', '500')
   if (options.tag) args.push('--tag', options.tag)
   args.push(...(options.extraArgs ?? []))
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT, env: { ...process.env, ...options.env } })
