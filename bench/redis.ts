@@ -1,0 +1,221 @@
+/**
+ * `npm run bench:redis`: remote execution through Redis against the embedded backend and
+ * against plain BullMQ with a no-op processor, measured in the same run on this machine.
+ *
+ * For 1, 2 and 4 worker processes (concurrency 4 each):
+ * - throughput: N no-op script tasks submitted at once, from the first submit until the
+ *   app holds every outcome (Taskdeck) / has heard every `completed` event (plain BullMQ);
+ * - enqueue → start latency: tasks submitted one at a time, BullMQ's processedOn − timestamp
+ *   of each job (the same fields for both, so the figures compare).
+ * The embedded backend runs the same tasks in this process (latency there: submit → first output).
+ * Writes bench/results/redis.json and the redis section of docs/benchmarks.md.
+ */
+import { spawn } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
+import os from 'node:os'
+import { join } from 'node:path'
+import { Queue, QueueEvents } from 'bullmq'
+import { BullmqBackend } from '../src-main/engine/backends/bullmq.ts'
+import { EmbeddedBackend } from '../src-main/engine/backends/embedded.ts'
+import { jobIdOf, redisKeys } from '../src-main/engine/backends/redis-protocol.ts'
+import type { TaskSpec } from '../src-shared/index.ts'
+import { workerRunners } from '../src-main/worker/runners.ts'
+import { RecordingContext, ROOT, spawnWorker, startRedis, waitForLine } from '../test/redis/harness.ts'
+import type { WorkerProcess } from '../test/redis/harness.ts'
+
+const TASKS = Number(process.env.BENCH_TASKS ?? 2000)
+const LATENCY_TASKS = Number(process.env.BENCH_LATENCY_TASKS ?? 200)
+const PER_WORKER = 4
+const WORKER_COUNTS = [1, 2, 4]
+const NOOP: TaskSpec = { kind: 'script', path: join(ROOT, 'bench/fixtures/noop.mjs') }
+
+interface Row {
+  setup: string
+  workers: number | null
+  tasksPerSecond: number
+  msPerTask: number
+  latencyP50Ms: number
+  latencyP99Ms: number
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
+}
+const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits
+let nextRunId = 1
+
+async function embedded(): Promise<Row> {
+  const pool = workerRunners(PER_WORKER)
+  const backend = new EmbeddedBackend(pool.runners)
+  const placed = { group: 'bench', name: 'noop', priority: 0 }
+  await Promise.all(Array.from({ length: PER_WORKER * 4 }, () => backend.start(NOOP, placed, new RecordingContext(nextRunId++)).done))
+  const latencies: number[] = []
+  for (let i = 0; i < LATENCY_TASKS; i++) {
+    const context = new RecordingContext(nextRunId++)
+    const submitted = performance.now()
+    let started = 0
+    const record = context.output.bind(context)
+    context.output = (stream, chunk) => {
+      started ||= performance.now()
+      record(stream, chunk)
+    }
+    await backend.start(NOOP, placed, context).done
+    latencies.push(started - submitted)
+  }
+  const begin = performance.now()
+  await Promise.all(Array.from({ length: TASKS }, () => backend.start(NOOP, placed, new RecordingContext(nextRunId++)).done))
+  const seconds = (performance.now() - begin) / 1000
+  await pool.close()
+  return row('embedded (this process)', null, seconds, latencies)
+}
+
+async function taskdeckRemote(url: string, workers: number): Promise<Row> {
+  const group = `td${workers}`
+  const processes: WorkerProcess[] = []
+  for (let i = 0; i < workers; i++) processes.push(await spawnWorker(url, group, { concurrency: PER_WORKER, productionTimings: true }))
+  const backend = await BullmqBackend.connect({ connection: { url }, source: `bench-${randomUUID().slice(0, 8)}` })
+  const queue = new Queue(group, { connection: { url }, prefix: redisKeys().bullPrefix })
+  try {
+    const placed = { group, name: 'noop', priority: 0 }
+    // Warm every worker's script pool (threads start and load the module on first use).
+    await Promise.all(Array.from({ length: workers * PER_WORKER * 4 }, () => backend.start(NOOP, placed, new RecordingContext(nextRunId++)).done))
+    const latencyRuns: number[] = []
+    for (let i = 0; i < LATENCY_TASKS; i++) {
+      const context = new RecordingContext(nextRunId++)
+      await backend.start(NOOP, placed, context).done
+      latencyRuns.push(context.runId)
+    }
+    const latencies = await jobLatencies(queue, latencyRuns.map((runId) => jobIdOf(backend.source, runId)))
+    const begin = performance.now()
+    await Promise.all(Array.from({ length: TASKS }, () => backend.start(NOOP, placed, new RecordingContext(nextRunId++)).done))
+    const seconds = (performance.now() - begin) / 1000
+    return row('Taskdeck remote (BullMQ + reports)', workers, seconds, latencies)
+  } finally {
+    await queue.close()
+    await backend.close()
+    await Promise.all(processes.map((p) => p.stop()))
+  }
+}
+
+async function plainBullmq(url: string, workers: number): Promise<Row> {
+  const name = `plain${workers}`
+  const prefix = 'plain'
+  const processes = await Promise.all(
+    Array.from({ length: workers }, async () => {
+      const child = spawn(process.execPath, [join(ROOT, 'bench/bullmq-noop-worker.ts'), url, name, String(PER_WORKER), prefix], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      })
+      await waitForLine(child, /^ready$/, 'bullmq-noop-worker')
+      return child
+    }),
+  )
+  const queue = new Queue(name, { connection: { url }, prefix })
+  const events = new QueueEvents(name, { connection: { url }, prefix })
+  await events.waitUntilReady()
+  try {
+    const latencyIds: string[] = []
+    for (let i = 0; i < LATENCY_TASKS; i++) {
+      const job = await queue.add('noop', {})
+      await job.waitUntilFinished(events)
+      latencyIds.push(job.id!)
+    }
+    const latencies = await jobLatencies(queue, latencyIds)
+    let completed = 0
+    const allDone = new Promise<void>((resolve) =>
+      events.on('completed', () => {
+        if (++completed === TASKS) resolve()
+      }),
+    )
+    const begin = performance.now()
+    await Promise.all(Array.from({ length: TASKS }, () => queue.add('noop', {})))
+    await allDone
+    const seconds = (performance.now() - begin) / 1000
+    return row('plain BullMQ, no-op processor', workers, seconds, latencies)
+  } finally {
+    await events.close()
+    await queue.close()
+    await Promise.all(
+      processes.map(async (child) => {
+        const exited = new Promise((resolve) => child.once('exit', resolve))
+        child.kill('SIGTERM')
+        await exited
+      }),
+    )
+  }
+}
+
+async function jobLatencies(queue: Queue, ids: string[]): Promise<number[]> {
+  const jobs = await Promise.all(ids.map((id) => queue.getJob(id)))
+  return jobs.map((job) => (job?.processedOn ?? NaN) - (job?.timestamp ?? NaN))
+}
+
+function row(setup: string, workers: number | null, seconds: number, latencies: number[]): Row {
+  return {
+    setup,
+    workers,
+    tasksPerSecond: round(TASKS / seconds, 0),
+    msPerTask: round((seconds * 1000) / TASKS, 3),
+    latencyP50Ms: round(percentile(latencies, 50)),
+    latencyP99Ms: round(percentile(latencies, 99)),
+  }
+}
+
+const redis = await startRedis(['--appendfsync', 'everysec'])
+const rows: Row[] = []
+try {
+  rows.push(await embedded())
+  for (const workers of WORKER_COUNTS) {
+    rows.push(await plainBullmq(redis.url, workers))
+    rows.push(await taskdeckRemote(redis.url, workers))
+  }
+} finally {
+  await redis.stop()
+}
+
+const ratios = WORKER_COUNTS.map((workers) => {
+  const ours = rows.find((r) => r.workers === workers && r.setup.startsWith('Taskdeck'))!
+  const plain = rows.find((r) => r.workers === workers && r.setup.startsWith('plain'))!
+  return { workers, overheadPerTask: round(ours.msPerTask / plain.msPerTask), latencyP50DifferenceMs: round(ours.latencyP50Ms - plain.latencyP50Ms) }
+})
+const at = new Date()
+const machine = `${os.availableParallelism()} cores (${os.cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.version}, ${os.platform()} ${os.arch()}`
+const result = { at: at.toISOString(), machine, tasks: TASKS, latencyTasks: LATENCY_TASKS, perWorkerConcurrency: PER_WORKER, rows, ratios }
+mkdirSync(join(ROOT, 'bench/results'), { recursive: true })
+writeFileSync(join(ROOT, 'bench/results/redis.json'), `${JSON.stringify(result, null, 2)}\n`)
+
+const table = [
+  '| setup | worker processes | tasks/s | ms per task | enqueue → start p50 (ms) | p99 (ms) |',
+  '|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.setup} | ${r.workers ?? '—'} | ${r.tasksPerSecond} | ${r.msPerTask} | ${r.latencyP50Ms} | ${r.latencyP99Ms} |`),
+].join('\n')
+const goal = ratios
+  .map((r) => `- ${r.workers} worker process${r.workers > 1 ? 'es' : ''}: Taskdeck ÷ plain BullMQ per task = **${r.overheadPerTask}×** (goal ≤ 2×: ${r.overheadPerTask <= 2 ? 'met' : 'missed'}); enqueue → start p50 ${r.latencyP50DifferenceMs >= 0 ? '+' : ''}${r.latencyP50DifferenceMs} ms (BullMQ stores ms timestamps)`)
+  .join('\n')
+const section = `<!-- redis-bench:start (written by \`npm run bench:redis\`) -->
+Run of ${at.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}; redis-server with appendonly yes, appendfsync everysec.
+${TASKS} no-op script tasks per throughput run (submitted at once), ${LATENCY_TASKS} one at a time for latency; ${PER_WORKER} concurrent runs per worker process.
+Taskdeck remote = the app's BullMQ backend + \`taskdeck worker\` processes running the task in their script pool and streaming reports back; a task is done when the app holds its outcome.
+Plain BullMQ = Queue.add + worker processes with \`async () => null\`; done when QueueEvents reports \`completed\`. Embedded latency is submit → first output.
+
+${table}
+
+${goal}
+<!-- redis-bench:end -->`
+const docs = join(ROOT, 'docs/benchmarks.md')
+let text: string
+try {
+  text = readFileSync(docs, 'utf8')
+} catch {
+  text = '# Benchmarks\n'
+}
+const start = text.indexOf('<!-- redis-bench:start')
+const end = text.indexOf('<!-- redis-bench:end -->')
+text =
+  start >= 0 && end > start
+    ? text.slice(0, start) + section + text.slice(end + '<!-- redis-bench:end -->'.length)
+    : `${text.trimEnd()}\n\n## Remote execution through Redis (\`npm run bench:redis\`)\n\n${section}\n`
+writeFileSync(docs, text)
+console.log(table)
+console.log(goal)
