@@ -167,6 +167,33 @@ describe('remote execution under faults', () => {
     expect(after.progresses.at(-1)).toMatchObject({ done: 30, total: 30 })
   })
 
+  it('reports trimmed away while the app was offline: the outcome is recovered from the BullMQ job', async () => {
+    const group = 'trimmed'
+    await worker(group)
+    const appSource = source()
+    const online = await connect({ source: appSource })
+    const context = new RecordingContext(nextRunId++, 8, 1)
+    void online.start(script('ticker', { count: 20, intervalMs: 20 }), placed(group), context).done
+    await until(() => context.text('stdout').includes('tick 1\n'), 'the run to start')
+    await online.close()
+    const queue = new Queue(group, { connection: { url: redis.url }, prefix: redisKeys().bullPrefix })
+    const admin = new Redis(redis.url)
+    try {
+      const job = await queue.getJob(jobIdOf(appSource, context.runId))
+      await until(async () => (await job!.getState()) === 'completed', 'the run to finish while the app is away')
+      await admin.xtrim(redisKeys().reportStream(appSource), 'MAXLEN', 0)
+    } finally {
+      admin.disconnect()
+      await queue.close()
+    }
+    const back = await connect({ source: appSource, deferReading: true })
+    const after = new RecordingContext(context.runId, 8, 1)
+    const adopted = back.adopt(context.runId, group, after)
+    back.startReading()
+    expect(await adopted.done).toMatchObject({ error: null, exitCode: 0, result: { ticks: 20 } })
+    expect(after.text('system')).toContain('output may be missing')
+  })
+
   it('two workers, one group, 1,000 tasks: each runs exactly once, every result and log present', async () => {
     const group = 'thousand'
     const file = join(scratch.path, 'thousand.txt')

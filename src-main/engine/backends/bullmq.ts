@@ -48,12 +48,16 @@ interface PendingRun {
   worker: string | null
   /** A terminal BullMQ state seen by the previous reconcile pass without a matching report. */
   suspect: boolean
+  /** When the last report (or the enqueue) happened: only quiet runs are reconciled. */
+  lastActivity: number
   onAbort: () => void
 }
 
 const READ_COUNT = 500
 const READ_BLOCK_MS = 2000
 const WORKER_LIST_WINDOW_MS = 30_000
+/** Runs checked per reconcile pass, so thousands of queued runs do not cost thousands of round trips at once. */
+const RECONCILE_BATCH = 200
 
 /**
  * The app's side of remote groups. To the engine it looks like a runner: `start()` enqueues
@@ -78,6 +82,7 @@ export class BullmqBackend implements ExecutionBackend {
   #readLoop: Promise<void> | undefined
   #closing = false
   #lastError: string | null = null
+  #reconciling = false
 
   private constructor(options: BullmqBackendOptions, redis: Redis) {
     this.source = SourceIdSchema.parse(options.source)
@@ -223,6 +228,7 @@ export class BullmqBackend implements ExecutionBackend {
       enqueued: Promise.resolve(),
       worker: null,
       suspect: false,
+      lastActivity: Date.now(),
       onAbort: () => void this.#cancel(pending),
     }
     this.#pending.set(jobId, pending)
@@ -312,6 +318,7 @@ export class BullmqBackend implements ExecutionBackend {
   #dispatch(report: Report): void {
     const pending = this.#pending.get(report.jobId)
     if (!pending) return
+    pending.lastActivity = Date.now()
     const { context } = pending
     switch (report.kind) {
       case 'started':
@@ -345,7 +352,19 @@ export class BullmqBackend implements ExecutionBackend {
    * its job only when two passes in a row see it terminal, so a report still in flight wins.
    */
   async #reconcile(): Promise<void> {
-    for (const pending of [...this.#pending.values()]) {
+    if (this.#reconciling) return
+    this.#reconciling = true
+    try {
+      await this.#reconcileQuietRuns()
+    } finally {
+      this.#reconciling = false
+    }
+  }
+
+  async #reconcileQuietRuns(): Promise<void> {
+    const quietSince = Date.now() - this.#reconcileIntervalMs
+    const quiet = [...this.#pending.values()].filter((p) => p.suspect || p.lastActivity <= quietSince).slice(0, RECONCILE_BATCH)
+    for (const pending of quiet) {
       if (this.#closing) return
       try {
         await pending.enqueued
@@ -361,6 +380,7 @@ export class BullmqBackend implements ExecutionBackend {
           continue
         }
         if (state === 'completed' && job) {
+          pending.context.output('system', 'the end of this run was read from its BullMQ job: its reports were gone from Redis, so output may be missing\n')
           this.#finish(pending.jobId, outcomeFromReturnValue(job.returnvalue, pending.worker))
         } else if (state === 'failed' && job) {
           const stalled = job.failedReason.includes('stalled')
