@@ -39,8 +39,7 @@ describe('engine with a remote group', () => {
     expect(binding).toMatchObject({ group: 'remote', redis: redis.url, status: 'connected', reason: null })
   })
   afterEach(async () => {
-    await app.close()
-    await remote.close()
+    await Promise.all([app.close(), remote.close()])
     await pool.close()
     await Promise.all(workers.splice(0).map((w) => w.stop()))
     await redis.stop()
@@ -98,6 +97,28 @@ describe('engine with a remote group', () => {
 
     const timed = await app.submit(shell('sleep 60', { group: 'remote', timeoutMs: 300 }))
     expect((await app.until(timed.id, ['timed_out', 'failed', 'succeeded'])).status).toBe('timed_out')
+  })
+
+  it('closing the app stops its remote runs on their workers, like local ones', async () => {
+    const w = await worker()
+    const task = await app.submit(shell('echo up; sleep 60', { group: 'remote' }))
+    await until(() => app.events.some((e) => e.type === 'run.output' && e.taskId === task.id && e.text.includes('up')), 'the run to start')
+    const seen: EngineEvent[] = []
+    const subscription = app.engine.subscribe(0, (batch) => seen.push(...batch))
+    await Promise.all([app.engine.close(), remote.close()])
+    subscription.dispose()
+    const finished = seen.find((e) => e.type === 'run.finished' && e.run.taskId === task.id)
+    expect(finished).toMatchObject({ run: { status: 'interrupted' } })
+    // The worker obeyed the cancel: it is free again and lists no run.
+    const probe = new RemoteGroups({ home: home.home, local: pool.runners })
+    try {
+      await until(async () => {
+        const [listed] = (await probe.handlers['worker.list']({ group: 'remote' })).workers
+        return listed?.id === w.id && listed.running.length === 0
+      }, 'the worker to be idle')
+    } finally {
+      await probe.close()
+    }
   })
 
   it('lists workers, streams their heartbeats to subscribers, and keeps the password out of every answer', async () => {

@@ -202,17 +202,32 @@ export class BullmqBackend implements ExecutionBackend {
     return { dispose: () => void this.#heartbeatListeners.delete(listener) }
   }
 
-  /** Stops listening. Remote runs keep going; a later process with the same source adopts them. */
-  async close(): Promise<void> {
+  /**
+   * Stops listening. Runs being cancelled (an engine stops its runs when it closes) get up
+   * to `settleMs` to report back; every run still unsettled then ends as interrupted
+   * ("stopped watching"): it may go on on its worker, and a later process with the same
+   * source can adopt it.
+   */
+  async close({ settleMs = 0 }: { settleMs?: number } = {}): Promise<void> {
     if (this.#closing) return
+    const cancelling = [...this.#pending.values()].filter((p) => p.context.signal.aborted).map((p) => p.done)
+    if (cancelling.length > 0 && settleMs > 0) {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([Promise.all(cancelling), new Promise((resolve) => (timer = setTimeout(resolve, settleMs)))])
+      clearTimeout(timer)
+    }
     this.#closing = true
     clearInterval(this.#reconcileTimer)
     this.#reader.disconnect()
     this.#subscriber.disconnect()
     await this.#readLoop
     await Promise.allSettled([...this.#queues.values()].map((queue) => queue.close()))
-    for (const pending of this.#pending.values()) pending.context.signal.removeEventListener('abort', pending.onAbort)
-    this.#pending.clear()
+    for (const pending of [...this.#pending.values()]) {
+      this.#finish(pending.jobId, {
+        ...failure(`Taskdeck stopped watching this run on ${this.name}; it may still be running on its worker`, pending.worker),
+        endedBy: 'worker-lost',
+      })
+    }
     this.#redis.disconnect()
   }
 

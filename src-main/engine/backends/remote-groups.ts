@@ -168,14 +168,19 @@ export class RemoteGroups {
     this.#attached(engine)
   }
 
-  async close(): Promise<void> {
+  /**
+   * Call together with the engine's close (`Promise.all([engine.close(), remote.close()])`):
+   * the engine cancels its runs, remote ones get a few seconds to confirm, and whatever
+   * Redis cannot confirm (it is unreachable) ends interrupted instead of holding the close.
+   */
+  async close(settleMs = 5000): Promise<void> {
     this.#closed = true
     this.#events?.dispose()
     await Promise.all(
       [...this.#connections.values()].map(async (connection) => {
         clearTimeout(connection.retry)
         connection.heartbeats?.dispose()
-        await connection.backend?.close()
+        await connection.backend?.close({ settleMs })
       }),
     )
   }
