@@ -2,17 +2,18 @@ import { randomBytes } from 'node:crypto'
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { RedisConnectionInputSchema, TaskdeckError, isFinished } from '../../../src-shared/index.ts'
-import type { RemoteBinding, RemoteStatus, Task, TaskSpec, TASK_STATUSES, WorkerCommandName, WorkerInfo } from '../../../src-shared/index.ts'
+import { RedisConnectionInputSchema, TaskdeckError } from '../../../src-shared/index.ts'
+import type { RemoteBinding, RemoteStatus, TaskSpec, WorkerCommandName, WorkerInfo } from '../../../src-shared/index.ts'
 import type { CommandHandlers, Disposable, ExtensionCommandHandlers } from '../api.ts'
 import type { EngineExtensionHost } from '../host.ts'
-import type { Runner, RunContext, RunOutcome, StartedRun } from '../runners/types.ts'
+import type { RunContext } from '../runners/types.ts'
 import { BullmqBackend } from './bullmq.ts'
 import { redactRedisUrl } from './redis-connection.ts'
 import type { RedisConnectionOptions } from './redis-connection.ts'
 import { plainFileSecrets } from './secrets.ts'
 import type { SecretBox } from './secrets.ts'
-import type { BackendOutcome, PlacedRun, RunnerRegistry } from './types.ts'
+import { EmbeddedBackend } from './embedded.ts'
+import type { BackendOutcome, BackendRun, ExecutionBackend, PlacedRun, RunnerRegistry } from './types.ts'
 
 export type RemoteCommandHandlers = Pick<ExtensionCommandHandlers, WorkerCommandName>
 
@@ -55,44 +56,31 @@ interface Connection {
   retry: NodeJS.Timeout | undefined
 }
 
-interface Placement {
-  group: string
-  name: string
-  priority: number
-  timeoutMs: number | undefined
-}
-
-const UNFINISHED: (typeof TASK_STATUSES)[number][] = ['stashed', 'waiting', 'queued', 'running', 'paused']
-
 /**
- * Remote groups for one engine: which groups are bound to which Redis, a runner registry
- * that sends a bound group's runs to BullMQ and everything else to the local runners, the
- * worker/remote commands, and worker heartbeats forwarded to the engine's clients.
+ * Remote groups for one engine, as its execution backend: runs of a group bound to Redis go
+ * to BullMQ workers, every other run to this process's runners (the embedded backend).
+ * Also the worker/remote commands, and worker heartbeats forwarded to the engine's clients.
  *
- * The engine keeps its state machine, log, retries and timers; to it a remote run is a run
- * whose runner happens to execute elsewhere (pid null, `worker` set by the outcome).
+ * The engine keeps its state machine, log and retries; the backends enforce timeouts
+ * (a remote run's time waiting for a free worker does not count).
  */
-export class RemoteGroups {
+export class RemoteGroups implements ExecutionBackend {
+  readonly name = 'remote-groups'
   readonly source: string
-  readonly runners: RunnerRegistry
   readonly handlers: RemoteCommandHandlers
   readonly #file: string
-  readonly #local: RunnerRegistry
+  readonly #embedded: EmbeddedBackend
   readonly #secrets: SecretBox
   readonly #prefix: string | undefined
   readonly #retryMs: number
   readonly #bindings = new Map<string, StoredBinding>()
   readonly #connections = new Map<string, Connection>()
-  readonly #tasks = new Map<number, Placement>()
   #engine: AttachableEngine | null = null
-  #attached: (engine: AttachableEngine) => void = () => undefined
-  readonly #whenAttached = new Promise<AttachableEngine>((resolve) => (this.#attached = resolve))
-  #events: Disposable | null = null
   #closed = false
 
   constructor(options: RemoteGroupsOptions) {
     this.#file = join(options.home, 'remote-groups.json')
-    this.#local = options.local
+    this.#embedded = new EmbeddedBackend(options.local)
     this.#secrets = options.secrets ?? plainFileSecrets
     this.#prefix = options.prefix
     this.#retryMs = options.retryMs ?? 5000
@@ -103,11 +91,6 @@ export class RemoteGroups {
       this.#connect(binding)
     }
     if (!stored) this.#save()
-    this.runners = {
-      shell: this.#placed('shell'),
-      http: this.#placed('http'),
-      script: this.#placed('script'),
-    }
     this.handlers = {
       'worker.list': async ({ group }) => {
         const lists = await Promise.all(
@@ -152,20 +135,25 @@ export class RemoteGroups {
     }
   }
 
-  /**
-   * Connects the extension to its engine: keeps the placement of unfinished tasks (group,
-   * priority, timeout) and forwards worker heartbeats to the engine's subscribers.
-   */
-  async attach(engine: AttachableEngine): Promise<void> {
+  /** Gives the extension its engine: group checks for `group.bindRemote`, heartbeats to the engine's clients. */
+  attach(engine: AttachableEngine): void {
     this.#engine = engine
-    this.#events = engine.host.onEvent((event) => {
-      if (event.type === 'task.created' || event.type === 'task.updated') this.#remember(event.task)
-      else if (event.type === 'task.removed') for (const id of event.taskIds) this.#tasks.delete(id)
-    })
-    const { tasks } = await engine.handlers['task.list']({ status: UNFINISHED, limit: 100_000, offset: 0 })
-    for (const task of tasks) this.#remember(task)
     for (const connection of this.#connections.values()) this.#forwardHeartbeats(connection)
-    this.#attached(engine)
+  }
+
+  start(spec: TaskSpec, placed: PlacedRun, context: RunContext): BackendRun {
+    const binding = this.#bindings.get(placed.group)
+    if (!binding) return this.#embedded.start(spec, placed, context)
+    const connection = this.#connections.get(binding.sealed)!
+    if (connection.backend) return connection.backend.start(spec, placed, context)
+    context.output('system', `waiting for Redis at ${binding.redis}: ${connection.reason ?? 'connecting'}\n`)
+    const cancelled = new Promise<BackendOutcome>((resolve) => {
+      const onAbort = () => resolve({ exitCode: null, signal: null, error: 'cancelled while waiting for Redis', endedBy: 'cancel', worker: null })
+      if (context.signal.aborted) onAbort()
+      else context.signal.addEventListener('abort', onAbort, { once: true })
+    })
+    const done = Promise.race([cancelled, connection.ready.then((backend) => backend.start(spec, placed, context).done)])
+    return { pid: null, done }
   }
 
   /**
@@ -175,7 +163,6 @@ export class RemoteGroups {
    */
   async close(settleMs = 5000): Promise<void> {
     this.#closed = true
-    this.#events?.dispose()
     await Promise.all(
       [...this.#connections.values()].map(async (connection) => {
         clearTimeout(connection.retry)
@@ -183,61 +170,7 @@ export class RemoteGroups {
         await connection.backend?.close({ settleMs })
       }),
     )
-  }
-
-  #remember(task: Task): void {
-    if (isFinished(task.status)) {
-      this.#tasks.delete(task.id)
-      return
-    }
-    const { group, priority, timeoutMs } = task.definition
-    this.#tasks.set(task.id, { group, name: task.name, priority, timeoutMs })
-  }
-
-  #placed<K extends TaskSpec['kind']>(kind: K): Runner<K> {
-    const local = this.#local[kind]
-    return {
-      kind,
-      // Checks what only the submitting machine can see; a remote group's files live on its workers.
-      check: (spec) => Promise.resolve(local?.check?.(spec)),
-      start: (spec, context) => {
-        const placement = this.#tasks.get(context.taskId)
-        if (placement && !this.#bindings.has(placement.group)) return this.#startLocally(local, kind, spec, context)
-        if (placement) return this.#startRemotely(spec, placement, context)
-        // Started before attach (recovery re-queues at once): find out where it belongs first.
-        const done = this.#whenAttached
-          .then((engine) => engine.handlers['task.get']({ taskId: context.taskId }))
-          .then(({ task }): Promise<RunOutcome> => {
-            this.#remember(task)
-            const found = this.#tasks.get(task.id)!
-            return this.#bindings.has(found.group)
-              ? this.#startRemotely(spec, found, context).done
-              : this.#startLocally(local, kind, spec, context).done
-          })
-        return { pid: null, done }
-      },
-    }
-  }
-
-  #startLocally<K extends TaskSpec['kind']>(local: Runner<K> | undefined, kind: K, spec: Extract<TaskSpec, { kind: K }>, context: RunContext): StartedRun {
-    if (!local) throw new TaskdeckError('bad_request', `definition.spec.kind: no runner for kind "${kind}" in this Taskdeck`)
-    return local.start(spec, context)
-  }
-
-  #startRemotely(spec: TaskSpec, placement: Placement, context: RunContext): StartedRun & { worker: string } {
-    const binding = this.#bindings.get(placement.group)!
-    const connection = this.#connections.get(binding.sealed)!
-    const placed: PlacedRun = placement
-    const worker = `redis:${placement.group}`
-    if (connection.backend) return { ...connection.backend.start(spec, placed, context), worker }
-    context.output('system', `waiting for Redis at ${binding.redis}: ${connection.reason ?? 'connecting'}\n`)
-    const cancelled = new Promise<BackendOutcome>((resolve) => {
-      const onAbort = () => resolve({ exitCode: null, signal: null, error: 'cancelled while waiting for Redis', endedBy: 'cancel', worker: null })
-      if (context.signal.aborted) onAbort()
-      else context.signal.addEventListener('abort', onAbort, { once: true })
-    })
-    const done = Promise.race([cancelled, connection.ready.then((backend) => backend.start(spec, placed, context).done)])
-    return { pid: null, done, worker }
+    await this.#embedded.close()
   }
 
   #connect(binding: StoredBinding): Connection {

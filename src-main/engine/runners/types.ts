@@ -19,16 +19,10 @@ export interface RunOutcome {
   /** Set when the run failed to do its job: "executable not found: foo", "HTTP 500 on 3 of 10 URLs". */
   error: string | null
   result?: unknown
-  /** Set when something other than the task ended it: a remote worker's own timeout, or the worker lost mid-run. */
-  endedBy?: 'timeout' | 'cancel' | 'worker-lost' | null
-  /** Where the run actually executed, when not in this process (a remote worker's id). */
-  worker?: string | null
 }
 
 export interface StartedRun {
   readonly pid: number | null
-  /** Where the run executes when not in this process ("redis:<group>" until a worker reports). */
-  readonly worker?: string
   /** Settles once everything the run started has ended and its output is flushed. Never rejects. */
   readonly done: Promise<RunOutcome>
   pause?(): void
