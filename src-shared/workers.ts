@@ -61,6 +61,9 @@ export type RedisConnectionInput = z.input<typeof RedisConnectionInputSchema>
 export const RemoteStatusSchema = z.enum(['connecting', 'connected', 'unreachable', 'refused'])
 export type RemoteStatus = z.infer<typeof RemoteStatusSchema>
 
+export const WhenUnreachableSchema = z.enum(['wait', 'local'])
+export type WhenUnreachable = z.infer<typeof WhenUnreachableSchema>
+
 /** A group bound to Redis, as every client may see it: the password is never included. */
 export const RemoteBindingSchema = z.object({
   group: GroupNameSchema,
@@ -71,6 +74,7 @@ export const RemoteBindingSchema = z.object({
   reason: z.string().nullable(),
   /** How the secret is kept on this machine: "safeStorage (keychain)", "file (0600)". */
   secretStorage: z.string(),
+  whenUnreachable: WhenUnreachableSchema,
 })
 export type RemoteBinding = z.infer<typeof RemoteBindingSchema>
 
@@ -85,7 +89,12 @@ export const WORKER_COMMANDS = {
    * Refused when Redis is unreachable or its maxmemory-policy is not noeviction.
    */
   'group.bindRemote': {
-    params: z.object({ name: GroupNameSchema, connection: RedisConnectionInputSchema }),
+    params: z.object({
+      name: GroupNameSchema,
+      connection: RedisConnectionInputSchema,
+      /** While Redis is unreachable: keep runs waiting for it, or run them in this app instead. */
+      whenUnreachable: WhenUnreachableSchema.default('wait'),
+    }),
     result: z.object({ binding: RemoteBindingSchema }),
   },
   /** Runs of the group that are not yet finished keep running remotely and still report back. */
