@@ -35,6 +35,7 @@ describe('engine with a remote group', () => {
     const { binding } = await remote.handlers['group.bindRemote']({
       name: 'remote',
       connection: { url: redis.url, password: PASSWORD, tlsRejectUnauthorized: true },
+      whenUnreachable: 'wait',
     })
     expect(binding).toMatchObject({ group: 'remote', redis: redis.url, status: 'connected', reason: null })
   })
@@ -116,6 +117,31 @@ describe('engine with a remote group', () => {
       }, 'the worker to be idle')
     } finally {
       await probe.close()
+    }
+  })
+
+  it('a group bound with whenUnreachable "local" runs in the app while Redis is down', async () => {
+    await app.engine.handlers['group.set']({ name: 'hybrid', parallel: 2 })
+    await remote.handlers['group.bindRemote']({
+      name: 'hybrid',
+      connection: { url: redis.url, password: PASSWORD, tlsRejectUnauthorized: true },
+      whenUnreachable: 'local',
+    })
+    await redis.kill()
+    try {
+      await until(async () => {
+        const { bindings } = await remote.handlers['group.listRemote']({})
+        return bindings.find((b) => b.group === 'hybrid')?.status === 'unreachable'
+      }, 'the binding to report Redis unreachable')
+      const task = await app.submit(shell('echo ran-here', { group: 'hybrid' }))
+      expect((await app.until(task.id, ['succeeded', 'failed'])).status).toBe('succeeded')
+      const { runs } = await app.engine.handlers['task.get']({ taskId: task.id })
+      expect(runs[0]).toMatchObject({ worker: 'local' })
+      const texts = (await app.lines(runs[0]!.id)).map((l) => l.text)
+      expect(texts).toContain('ran-here')
+      expect(texts.some((t) => t.includes('unreachable') && t.includes('running in this app instead'))).toBe(true)
+    } finally {
+      await redis.start()
     }
   })
 

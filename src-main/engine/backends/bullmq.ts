@@ -79,7 +79,7 @@ export class BullmqBackend implements ExecutionBackend {
   readonly #heartbeatListeners = new Set<(worker: WorkerInfo) => void>()
   readonly #reconcileIntervalMs: number
   #reconcileTimer: NodeJS.Timeout | undefined
-  #readLoop: Promise<void> | undefined
+  #reading = false
   #closing = false
   #lastError: string | null = null
   #reconciling = false
@@ -175,7 +175,10 @@ export class BullmqBackend implements ExecutionBackend {
   }
 
   startReading(): void {
-    this.#readLoop ??= this.#read()
+    if (!this.#reading) {
+      this.#reading = true
+      void this.#read()
+    }
     this.#reconcileTimer ??= setInterval(() => void this.#reconcile(), this.#reconcileIntervalMs)
   }
 
@@ -218,9 +221,10 @@ export class BullmqBackend implements ExecutionBackend {
     }
     this.#closing = true
     clearInterval(this.#reconcileTimer)
+    // The read loop ends by itself once it sees #closing; a read pending on a connection that is
+    // reconnecting would never settle, so it is not awaited.
     this.#reader.disconnect()
     this.#subscriber.disconnect()
-    await this.#readLoop
     await Promise.allSettled([...this.#queues.values()].map((queue) => queue.close()))
     for (const pending of [...this.#pending.values()]) {
       this.#finish(pending.jobId, {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { RedisConnectionInputSchema, TaskdeckError } from '../../../src-shared/index.ts'
+import { RedisConnectionInputSchema, TaskdeckError, WhenUnreachableSchema } from '../../../src-shared/index.ts'
 import type { RemoteBinding, RemoteStatus, TaskSpec, WorkerCommandName, WorkerInfo } from '../../../src-shared/index.ts'
 import type { CommandHandlers, Disposable, ExtensionCommandHandlers } from '../api.ts'
 import type { EngineExtensionHost } from '../host.ts'
@@ -40,6 +40,7 @@ const StoredBindingSchema = z.object({
   sealed: z.string(),
   storage: z.string(),
   tlsRejectUnauthorized: z.boolean(),
+  whenUnreachable: WhenUnreachableSchema.default('wait'),
 })
 type StoredBinding = z.infer<typeof StoredBindingSchema>
 const RemoteFileSchema = z.object({ version: z.literal(1), source: z.string(), bindings: z.array(StoredBindingSchema) })
@@ -100,7 +101,7 @@ export class RemoteGroups implements ExecutionBackend {
         for (const worker of lists.flat()) seen.set(worker.id, worker)
         return { workers: [...seen.values()] }
       },
-      'group.bindRemote': async ({ name, connection }) => {
+      'group.bindRemote': async ({ name, connection, whenUnreachable }) => {
         const engine = this.#engine
         if (engine) {
           const { groups } = await engine.handlers['group.list']({})
@@ -117,6 +118,7 @@ export class RemoteGroups implements ExecutionBackend {
           sealed: this.#secrets.seal(JSON.stringify(options)),
           storage: this.#secrets.description,
           tlsRejectUnauthorized: input.tlsRejectUnauthorized,
+          whenUnreachable,
         }
         this.#bindings.set(name, binding)
         this.#save()
@@ -145,6 +147,11 @@ export class RemoteGroups implements ExecutionBackend {
     const binding = this.#bindings.get(placed.group)
     if (!binding) return this.#embedded.start(spec, placed, context)
     const connection = this.#connections.get(binding.sealed)!
+    const unreachable = connection.backend ? connection.backend.connectionError : connection.reason
+    if (unreachable && binding.whenUnreachable === 'local') {
+      context.output('system', `Redis at ${binding.redis} is unreachable (${unreachable}); running in this app instead\n`)
+      return this.#embedded.start(spec, placed, context)
+    }
     if (connection.backend) return connection.backend.start(spec, placed, context)
     context.output('system', `waiting for Redis at ${binding.redis}: ${connection.reason ?? 'connecting'}\n`)
     const cancelled = new Promise<BackendOutcome>((resolve) => {
@@ -223,6 +230,7 @@ export class RemoteGroups implements ExecutionBackend {
       status: lost ? 'unreachable' : (connection?.status ?? 'connecting'),
       reason: lost ?? connection?.reason ?? null,
       secretStorage: binding.storage,
+      whenUnreachable: binding.whenUnreachable,
     }
   }
 
