@@ -64,8 +64,12 @@ export class TriggerService {
   private readonly readyResolvers = new Map<number, () => void>()
   private readonly watchersClosing = new Set<Promise<void>>()
   private readonly shortcutListeners = new Set<(bindings: ShortcutBinding[]) => void>()
+  /** Callers waiting for a firing (run now, webhooks); told at shutdown, never left hanging. */
+  private readonly unanswered = new Set<() => void>()
   private readonly subscription: Subscription
   private disposed = false
+  /** The firing being served, so shutdown waits for its record to be written. */
+  private inFlight: Promise<void> = Promise.resolve()
 
   constructor(host: EngineExtensionHost, options: TriggerServiceOptions) {
     this.host = host
@@ -98,7 +102,14 @@ export class TriggerService {
         },
       },
     })
-      .pipe(concatMap((request) => defer(() => from(this.fire(request))).pipe(catchError(() => EMPTY))))
+      .pipe(
+        concatMap((request) =>
+          defer(() => {
+            this.inFlight = this.fire(request)
+            return from(this.inFlight)
+          }).pipe(catchError(() => EMPTY)),
+        ),
+      )
       .subscribe()
     for (const record of this.records.values()) this.announce(record)
   }
@@ -407,7 +418,17 @@ export class TriggerService {
 
   private request(request: Omit<FireRequest, 'reply'>): Promise<{ firing: Firing; task: Task | null; error: unknown }> {
     if (this.disposed) return Promise.reject(new TaskdeckError('conflict', 'Triggers are shut down.'))
-    return new Promise((resolve) => this.direct$.next({ ...request, reply: resolve }))
+    return new Promise((resolve, reject) => {
+      const abandon = (): void => reject(new TaskdeckError('conflict', 'Triggers shut down before this firing was served.'))
+      this.unanswered.add(abandon)
+      this.direct$.next({
+        ...request,
+        reply: (outcome) => {
+          this.unanswered.delete(abandon)
+          resolve(outcome)
+        },
+      })
+    })
   }
 
   /**
@@ -538,6 +559,9 @@ export class TriggerService {
     if (this.disposed) return
     this.disposed = true
     this.subscription.unsubscribe()
+    for (const abandon of this.unanswered) abandon()
+    this.unanswered.clear()
+    await this.inFlight.catch(() => undefined)
     this.shortcutListeners.clear()
     await Promise.all(this.watchersClosing)
   }
