@@ -1,7 +1,6 @@
 import { Observable, Subject, catchError, concatMap, defer, EMPTY, from, type Subscription } from 'rxjs'
 import {
   TaskdeckError,
-  TriggerInputSchema,
   describeIssues,
   normalizeAccelerator,
   type CommandParams,
@@ -18,6 +17,7 @@ import {
 } from '../../src-shared/index.ts'
 import type { Disposable } from '../engine/api.ts'
 import type { EngineExtensionHost } from '../engine/host.ts'
+import { discoverFolder } from './discover.ts'
 import { missingWatchPath } from './files.ts'
 import { definitionForFiring, savedTaskLabel, triggerLabel, type FiringInput } from './input.ts'
 import { firingRequests$, type Clock, type FireRequest, type TriggerChange } from './pipeline.ts'
@@ -40,6 +40,9 @@ export type TriggerCommandHandlers = {
 type Params<N extends TriggerCommandName> = CommandParams<N>
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : JSON.stringify(error))
+
+/** Runs a synchronous handler body so that a refusal it throws arrives as a rejected promise, like every handler's. */
+const settle = <T>(body: () => T): Promise<T> => new Promise((resolve) => resolve(body()))
 
 const badRequest = (what: string, issues: FieldIssue[]): TaskdeckError =>
   new TaskdeckError('bad_request', describeIssues(what, issues), { issues })
@@ -115,7 +118,7 @@ export class TriggerService {
   }
 
   readonly commands: TriggerCommandHandlers = {
-    'savedTask.list': () => Promise.resolve({ savedTasks: [...this.savedTasks.values()] }),
+    'savedTask.list': () => settle(() => ({ savedTasks: [...this.savedTasks.values()] })),
     'savedTask.create': async ({ name, definition }: Params<'savedTask.create'>) => {
       const now = this.options.clock.now()
       const savedTask: SavedTask = { id: ++this.ids.savedTask, name, definition, createdAt: now, updatedAt: now }
@@ -157,20 +160,34 @@ export class TriggerService {
       if (!outcome.task) throw outcome.error instanceof TaskdeckError ? outcome.error : new TaskdeckError('internal', outcome.firing.error ?? 'not started')
       return { task: outcome.task, firing: outcome.firing }
     },
-    'trigger.list': ({ savedTaskId }: Params<'trigger.list'>) =>
-      Promise.resolve({
-        triggers: [...this.records.values()].filter((r) => savedTaskId === undefined || r.savedTaskId === savedTaskId).map((r) => this.view(r)),
-      }),
-    'trigger.get': ({ triggerId, historyLimit }: Params<'trigger.get'>) => {
-      const record = this.recordOrThrow(triggerId)
-      const upcoming =
-        record.spec.kind === 'schedule' && !record.paused
-          ? upcomingSlots(record.spec, record.anchorAt, Math.max(record.cursorAt, this.options.clock.now()), 5)
-          : []
-      return Promise.resolve({ trigger: this.view(record), history: this.store.history(triggerId, historyLimit), upcoming })
+    'savedTask.discover': ({ folder }: Params<'savedTask.discover'>) => settle(() => ({ candidates: discoverFolder(folder) })),
+    'savedTask.importFolder': async ({ folder, names }: Params<'savedTask.importFolder'>) => {
+      const candidates = discoverFolder(folder)
+      const offered = new Set(candidates.map((c) => c.name))
+      const unknown = (names ?? []).flatMap((name, index) => (offered.has(name) ? [] : [{ path: `names.${index}`, message: `${folder} offers no task "${name}"` }]))
+      if (unknown.length > 0) throw badRequest('folder import', unknown)
+      const chosen = names ? candidates.filter((c) => names.includes(c.name)) : candidates
+      const now = this.options.clock.now()
+      const savedTasks = chosen.map((c): SavedTask => ({ id: ++this.ids.savedTask, name: c.name, definition: c.definition, createdAt: now, updatedAt: now }))
+      // Appended in one turn: one transaction.
+      await Promise.all(savedTasks.map((savedTask) => this.host.append({ type: 'savedTask.updated', savedTask }, () => this.store.putSavedTask(savedTask))))
+      for (const savedTask of savedTasks) this.savedTasks.set(savedTask.id, savedTask)
+      return { savedTasks }
     },
-    'trigger.create': async ({ trigger }: Params<'trigger.create'>) => {
-      const input = TriggerInputSchema.parse(trigger)
+    'trigger.list': ({ savedTaskId }: Params<'trigger.list'>) =>
+      settle(() => ({
+        triggers: [...this.records.values()].filter((r) => savedTaskId === undefined || r.savedTaskId === savedTaskId).map((r) => this.view(r)),
+      })),
+    'trigger.get': ({ triggerId, historyLimit }: Params<'trigger.get'>) =>
+      settle(() => {
+        const record = this.recordOrThrow(triggerId)
+        const upcoming =
+          record.spec.kind === 'schedule' && !record.paused
+            ? upcomingSlots(record.spec, record.anchorAt, Math.max(record.cursorAt, this.options.clock.now()), 5)
+            : []
+        return { trigger: this.view(record), history: this.store.history(triggerId, historyLimit), upcoming }
+      }),
+    'trigger.create': async ({ trigger: input }: Params<'trigger.create'>) => {
       this.checkTrigger(input, null, 'trigger')
       const now = this.options.clock.now()
       const record: TriggerRecord = {
@@ -187,9 +204,8 @@ export class TriggerService {
       }
       return { trigger: await this.putTrigger(record) }
     },
-    'trigger.update': async ({ triggerId, trigger }: Params<'trigger.update'>) => {
+    'trigger.update': async ({ triggerId, trigger: input }: Params<'trigger.update'>) => {
       const current = this.recordOrThrow(triggerId)
-      const input = TriggerInputSchema.parse(trigger)
       this.checkTrigger(input, triggerId, 'trigger')
       const now = this.options.clock.now()
       // A changed schedule starts afresh: slots of the old one are not "missed" by the new one.
@@ -237,14 +253,16 @@ export class TriggerService {
       })
       return { firing: outcome.firing }
     },
-    'trigger.export': (): Promise<TriggersDocument> =>
-      Promise.resolve({
-        format: 'taskdeck-triggers',
-        version: 1,
-        exportedAt: this.options.clock.now(),
-        savedTasks: [...this.savedTasks.values()].map(({ id, name, definition }) => ({ id, name, definition })),
-        triggers: [...this.records.values()].map(({ id, name, savedTaskId, spec, paused }) => ({ id, name, savedTaskId, spec, paused })),
-      }),
+    'trigger.export': () =>
+      settle(
+        (): TriggersDocument => ({
+          format: 'taskdeck-triggers',
+          version: 1,
+          exportedAt: this.options.clock.now(),
+          savedTasks: [...this.savedTasks.values()].map(({ id, name, definition }) => ({ id, name, definition })),
+          triggers: [...this.records.values()].map(({ id, name, savedTaskId, spec, paused }) => ({ id, name, savedTaskId, spec, paused })),
+        }),
+      ),
     'trigger.import': async ({ document }: Params<'trigger.import'>) => this.importDocument(document),
   }
 
