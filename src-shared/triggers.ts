@@ -328,9 +328,9 @@ export const TRIGGER_COMMANDS = {
     }),
   },
   'trigger.create': { params: z.object({ trigger: TriggerInputSchema }), result: z.object({ trigger: TriggerSchema }) },
-  /** Replaces name, saved task and spec; history stays. */
+  /** Replaces saved task and spec (and name and paused when given); history stays. */
   'trigger.update': {
-    params: triggerRef.extend({ trigger: TriggerInputSchema }),
+    params: triggerRef.extend({ trigger: TriggerInputSchema.extend({ paused: z.boolean().optional() }) }),
     result: z.object({ trigger: TriggerSchema }),
   },
   'trigger.remove': { params: triggerRef, result: z.object({}) },
