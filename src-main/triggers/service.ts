@@ -214,7 +214,7 @@ export class TriggerService {
         name: input.name ?? current.name,
         savedTaskId: input.savedTaskId,
         spec: input.spec,
-        paused: input.paused,
+        paused: input.paused ?? current.paused,
         updatedAt: now,
         anchorAt: now,
         cursorAt: now,
