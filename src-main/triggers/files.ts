@@ -51,7 +51,10 @@ export function fileChanges$(spec: FileWatchSpec, hooks: { onReady(): void; onCl
       if (wanted.has(event) && targets.some((t) => t.matches(path))) subscriber.next(path)
     })
     watcher.on('ready', () => hooks.onReady())
-    watcher.on('error', (error) => subscriber.error(error))
+    watcher.on('error', (error) => {
+      hooks.onReady()
+      subscriber.error(error)
+    })
     return () => hooks.onClosed(watcher.close())
   })
 }

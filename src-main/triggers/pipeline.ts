@@ -1,6 +1,7 @@
 import {
   EMPTY,
   buffer,
+  catchError,
   connect,
   debounceTime,
   defer,
@@ -10,6 +11,7 @@ import {
   map,
   merge,
   mergeMap,
+  of,
   repeat,
   scan,
   share,
@@ -56,12 +58,22 @@ export interface FireRequest {
   scheduledFor: number | null
   /** Only record the missed slots in the history; start nothing. */
   skipped?: boolean
+  /** The trigger's source failed (a watcher error): record why in the history; start nothing. */
+  failure?: string
   /** Schedules: the newest slot this request accounts for. */
   cursorAt?: number
   input: Pick<FiringInput, 'changedPaths' | 'webhook' | 'completion' | 'payload'>
   detail: Record<string, Json>
   reply?: (outcome: { firing: Firing; task: Task | null; error: unknown }) => void
 }
+
+const CAUSE_OF_KIND = {
+  schedule: 'schedule',
+  fileWatch: 'file',
+  webhook: 'webhook',
+  shortcut: 'shortcut',
+  completion: 'completion',
+} as const satisfies Record<TriggerRecord['spec']['kind'], FiringCause>
 
 /** A trigger as it now is, or gone. */
 export type TriggerChange = { record: TriggerRecord } | { removed: number }
@@ -105,7 +117,21 @@ export function firingRequests$(inputs: PipelineInputs): Observable<FireRequest>
       changes$.pipe(
         switchMap((change) => {
           if ('removed' in change || change.record.paused) return EMPTY
-          return sourceFor(change.record, inputs, finished$)
+          const record = change.record
+          // One trigger's failure stops that trigger, recorded in its history, never the others.
+          return sourceFor(record, inputs, finished$).pipe(
+            catchError((error: unknown) =>
+              of<FireRequest>({
+                triggerId: record.id,
+                savedTaskId: record.savedTaskId,
+                cause: CAUSE_OF_KIND[record.spec.kind],
+                scheduledFor: null,
+                failure: `This trigger stopped: ${error instanceof Error ? error.message : JSON.stringify(error)}. Pause and resume it to restart.`,
+                input: {},
+                detail: {},
+              }),
+            ),
+          )
         }),
       ),
     ),

@@ -98,8 +98,7 @@ export class TriggerService {
       shortcutThrottleMs: options.shortcutThrottleMs,
       watcher: {
         onReady: (triggerId) => this.readyResolvers.get(triggerId)?.(),
-        onClosed: (triggerId, closing) => {
-          this.watchersReady.delete(triggerId)
+        onClosed: (_triggerId, closing) => {
           const tracked = closing.catch(() => undefined).finally(() => this.watchersClosing.delete(tracked))
           this.watchersClosing.add(tracked)
         },
@@ -225,6 +224,7 @@ export class TriggerService {
       const record = this.recordOrThrow(triggerId)
       await this.host.append({ type: 'trigger.removed', triggerId }, () => this.store.removeTrigger(triggerId))
       this.records.delete(triggerId)
+      this.watchersReady.delete(triggerId)
       this.changes$.next({ removed: triggerId })
       if (record.spec.kind === 'shortcut') this.shortcutsChanged()
       return {}
@@ -400,6 +400,8 @@ export class TriggerService {
   private announce(record: TriggerRecord): void {
     if (record.spec.kind === 'fileWatch' && !record.paused) {
       this.watchersReady.set(record.id, new Promise<void>((resolve) => this.readyResolvers.set(record.id, resolve)))
+    } else {
+      this.watchersReady.delete(record.id)
     }
     this.changes$.next({ record })
   }
@@ -472,8 +474,8 @@ export class TriggerService {
       ...request.input,
     }
     let task: Task | null = null
-    let error: unknown = null
-    if (!request.skipped) {
+    let error: unknown = request.failure ?? null
+    if (!request.skipped && request.failure === undefined) {
       try {
         task = await this.host.submit(definitionForFiring(saved, input))
       } catch (caught) {
@@ -487,16 +489,16 @@ export class TriggerService {
       firedAt,
       cause: request.cause,
       scheduledFor: request.scheduledFor,
-      outcome: request.skipped ? 'skipped' : task ? 'submitted' : 'failed',
+      outcome: request.skipped && request.failure === undefined ? 'skipped' : task ? 'submitted' : 'failed',
       taskId: task?.id ?? null,
-      error: error === null ? null : messageOf(error),
+      error: error === null ? null : typeof error === 'string' ? error : messageOf(error),
       detail: request.detail,
     }
     // The trigger may have changed while the task was submitted: update what it now is.
     const current = request.triggerId === null ? undefined : this.records.get(request.triggerId)
     const updated = current && {
       ...current,
-      lastFiredAt: request.skipped ? current.lastFiredAt : firedAt,
+      lastFiredAt: request.skipped || request.failure !== undefined ? current.lastFiredAt : firedAt,
       cursorAt: Math.max(current.cursorAt, request.cursorAt ?? 0),
     }
     try {
