@@ -15,6 +15,7 @@ import {
 } from './model.ts'
 import { SettingsSchema } from './settings.ts'
 import { TRIGGER_COMMANDS } from './triggers.ts'
+import { WORKER_COMMANDS } from './workers.ts'
 
 /** The JSON format of `data.export` / `data.import`, versioned on its own. */
 export const ExportDocumentSchema = z.object({
@@ -135,6 +136,7 @@ export const COMMANDS = {
     result: z.object({ events: z.array(DurableEventSchema), headSeq: z.number().int() }),
   },
   ...TRIGGER_COMMANDS,
+  ...WORKER_COMMANDS,
 } as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>
 
 export type CommandName = keyof typeof COMMANDS

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { GroupSchema, LogStreamSchema, ProgressSchema, RunIdSchema, RunSchema, TaskIdSchema, TaskSchema } from './model.ts'
 import { SettingsSchema } from './settings.ts'
 import { TRIGGER_EVENT_SCHEMAS } from './triggers.ts'
+import { WorkerHeartbeatSchema } from './workers.ts'
 
 /**
  * Durable events are appended to the engine's SQLite event log, each with the next `seq`,
@@ -82,7 +83,12 @@ export const EngineStatsSchema = z.object({
   headSeq: z.number().int().nonnegative(),
 })
 
-export const TransientEventSchema = z.discriminatedUnion('type', [RunOutputSchema, RunProgressSchema, EngineStatsSchema])
+export const TransientEventSchema = z.discriminatedUnion('type', [
+  RunOutputSchema,
+  RunProgressSchema,
+  EngineStatsSchema,
+  WorkerHeartbeatSchema,
+])
 export type TransientEvent = z.infer<typeof TransientEventSchema>
 
 export const EngineEventSchema = z.union([DurableEventSchema, TransientEventSchema])

@@ -1,4 +1,4 @@
-import type { CommandName, CommandParams, CommandResult, EngineEvent, TriggerCommandName } from '../../src-shared/index.ts'
+import type { CommandName, CommandParams, CommandResult, EngineEvent, TriggerCommandName, WorkerCommandName } from '../../src-shared/index.ts'
 
 /** Something that must be released: a subscription, a timer, a child process. */
 export interface Disposable {
@@ -16,7 +16,7 @@ export type CommandHandlers = {
 }
 
 /** Commands served by in-process extensions (src-main/triggers), not the engine; the composition root adds their handlers. */
-export type ExtensionCommandName = TriggerCommandName
+export type ExtensionCommandName = TriggerCommandName | WorkerCommandName
 export type ExtensionCommandHandlers = {
   [N in ExtensionCommandName]: (params: CommandParams<N>) => Promise<CommandResult<N>>
 }
