@@ -3,6 +3,7 @@ import { Context, type GlobalOptions } from './context.ts'
 import type { DefinitionOptions } from './definition.ts'
 import { CliError, EXIT } from './exit.ts'
 import { collect } from './format.ts'
+import { packageVersion } from './package.ts'
 
 /**
  * `taskdeck`: the plain-Node CLI. Client commands talk to the running app or daemon over
@@ -63,6 +64,7 @@ export function buildProgram(): Command {
   const program = new Command('taskdeck')
   program
     .description('Run, watch and steer background jobs. Talks to the running Taskdeck app or daemon.')
+    .version(packageVersion(), '-V, --version')
     .enablePositionalOptions()
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
