@@ -13,6 +13,7 @@ import { CLOSE_GOING_AWAY, WsClient } from './ws-client.ts'
 
 export const COMMAND_PATH = '/api/v1/command'
 export const WS_PATH = '/api/v1/ws'
+export const DEFAULT_AUTH_TIMEOUT_MS = 10_000
 
 export interface ServerOptions {
   engine: EngineApi
@@ -188,7 +189,7 @@ export async function createServer(options: ServerOptions): Promise<TaskdeckServ
         engine,
         token,
         authenticated: presented !== null,
-        authTimeoutMs: options.authTimeoutMs ?? 10_000,
+        authTimeoutMs: options.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS,
         highWaterBytes: options.highWaterBytes ?? 4 * 1024 * 1024,
         maxPendingBytes: options.maxPendingBytes ?? 16 * 1024 * 1024,
         onClosed: () => clients.delete(client),
@@ -256,7 +257,7 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Buffer
   return Buffer.concat(chunks)
 }
 
-const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   bad_request: 400,
   unknown_command: 400,
   protocol_mismatch: 400,

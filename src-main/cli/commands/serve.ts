@@ -1,27 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { Engine } from '../../engine/engine.ts'
 import { createServer } from '../../server/server.ts'
 import type { Context } from '../context.ts'
 import { runningServer, startDaemon, stopServer } from '../daemon.ts'
 import { CliError, EXIT } from '../exit.ts'
 import { parseInteger } from '../format.ts'
-
-/**
- * The folder holding package.json, found by walking up from this module: the same answer
- * whether it runs from src-main/cli/ or bundled into out/main/.
- */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (;;) {
-    const manifest = join(dir, 'package.json')
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'taskdeck') return dir
-    const parent = dirname(dir)
-    if (parent === dir) throw new Error('Cannot find the taskdeck package folder.')
-    dir = parent
-  }
-}
+import { packageRoot } from '../package.ts'
 
 const portOption = (port: string | undefined): number | undefined => (port === undefined ? undefined : parseInteger(port, '--port', 0, 65535))
 
@@ -49,8 +33,8 @@ export async function serve(ctx: Context, options: { port?: string }): Promise<v
     ].join('\n'),
   )
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', resolve)
-    process.once('SIGTERM', resolve)
+    // SIGHUP too: a closed terminal should stop the engine cleanly, not leave a stale api.json.
+    for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(name, resolve)
   })
   process.stderr.write(`Stopping (${signal})…\n`)
   await server.close()
