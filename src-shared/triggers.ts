@@ -97,6 +97,8 @@ export const FileWatchSpecSchema = z.object({
     .min(1)
     .default(['add', 'change', 'unlink']),
   debounceMs: z.number().int().min(0).max(3600_000).default(500),
+  /** While changes keep coming, fire at least this often anyway (a log file that is always being written). */
+  maxWaitMs: z.number().int().min(100).max(24 * 3600_000).default(30_000),
 })
 
 /**
