@@ -1,6 +1,7 @@
 import {
   EMPTY,
   buffer,
+  exhaustMap,
   catchError,
   connect,
   debounceTime,
@@ -12,13 +13,17 @@ import {
   merge,
   mergeMap,
   of,
+  race,
   repeat,
   scan,
   share,
+  startWith,
   switchMap,
+  take,
   throttleTime,
   timer,
   type Observable,
+  type OperatorFunction,
   type SchedulerLike,
 } from 'rxjs'
 import {
@@ -205,8 +210,7 @@ function fileRequests$(record: TriggerRecord, spec: FileWatchSpec, inputs: Pipel
     onClosed: (closing) => inputs.watcher.onClosed(record.id, closing),
   })
   return changes$.pipe(
-    connect((paths$) => paths$.pipe(buffer(paths$.pipe(debounceTime(spec.debounceMs, inputs.clock.scheduler))))),
-    filter((paths) => paths.length > 0),
+    batchBursts(spec.debounceMs, spec.maxWaitMs, inputs.clock.scheduler),
     map((paths) => {
       const changedPaths = [...new Set(paths)]
       return {
@@ -218,6 +222,25 @@ function fileRequests$(record: TriggerRecord, spec: FileWatchSpec, inputs: Pipel
         detail: { changedPaths: changedPaths.slice(0, 100), changedCount: changedPaths.length },
       }
     }),
+  )
+}
+
+/**
+ * Collects a burst into one batch: it closes after `quietMs` without a new value, or
+ * `maxWaitMs` after its first value if values keep coming (a log file written to all the
+ * time still fires, at least that often).
+ */
+export function batchBursts<T>(quietMs: number, maxWaitMs: number, scheduler: SchedulerLike): OperatorFunction<T, T[]> {
+  return connect((values$) =>
+    values$.pipe(
+      buffer(
+        values$.pipe(
+          // The first value of a burst opens it; later values only push the quiet deadline.
+          exhaustMap((first) => race(values$.pipe(startWith(first), debounceTime(quietMs, scheduler)), timer(maxWaitMs, scheduler)).pipe(take(1))),
+        ),
+      ),
+      filter((batch) => batch.length > 0),
+    ),
   )
 }
 
