@@ -168,7 +168,7 @@ export class TriggerService {
       const chosen = names ? candidates.filter((c) => names.includes(c.name)) : candidates
       const now = this.options.clock.now()
       const savedTasks = chosen.map((c): SavedTask => ({ id: ++this.ids.savedTask, name: c.name, definition: c.definition, createdAt: now, updatedAt: now }))
-      // Appended in one turn: one transaction.
+      // Appended in one turn, so the engine group-commits them together (one transaction up to its batch size).
       await Promise.all(savedTasks.map((savedTask) => this.host.append({ type: 'savedTask.updated', savedTask }, () => this.store.putSavedTask(savedTask))))
       for (const savedTask of savedTasks) this.savedTasks.set(savedTask.id, savedTask)
       return { savedTasks }
@@ -320,7 +320,7 @@ export class TriggerService {
         cursorAt: now,
       }
     })
-    // Appended in one turn, so the engine writes them in one transaction: all or nothing.
+    // Everything was validated above; appended in one turn, the engine group-commits them together (one transaction up to its batch size).
     await Promise.all([
       ...savedTasks.map((savedTask) => this.host.append({ type: 'savedTask.updated', savedTask }, () => this.store.putSavedTask(savedTask))),
       ...records.map((record) =>
