@@ -10,12 +10,12 @@ const GLOB_CHARS = /[*?[\]{}]/
  * A watched path: the folder or file chokidar watches (chokidar 4+ no longer expands
  * globs), and whether a changed path belongs to it.
  */
-export interface WatchTarget {
+interface WatchTarget {
   base: string
   matches(path: string): boolean
 }
 
-export function watchTarget(pattern: string): WatchTarget {
+function watchTarget(pattern: string): WatchTarget {
   const parts = pattern.split(/[\\/]/)
   const firstGlob = parts.findIndex((part) => GLOB_CHARS.test(part))
   if (firstGlob === -1) {
