@@ -51,6 +51,12 @@ const TOOLS: Tool[] = [
     'taskdeck (curl → HTTP API)',
     `curl -s -o /dev/null http://127.0.0.1:$TD_PORT/api/v1/command -H "Authorization: Bearer $TD_TOKEN" -d '{"v":1,"id":1,"command":"task.submit","params":{"definition":{"spec":{"kind":"shell","command":["true"]}}}}'`,
   ),
+  // No job at all: the floor any Node-based CLI pays per call, for reading the CLI's figure.
+  {
+    name: 'node -e 0 (start-up only)',
+    setup: () => ({ env: process.env, teardown: () => undefined }),
+    loop: `for i in $(seq ${tasks}); do ${node} -e 0; done`,
+  },
   {
     name: 'task-spooler (tsp)',
     setup(dir) {
@@ -83,8 +89,13 @@ function measure(tool: Tool): number {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const middle = sorted.length / 2
+  return sorted.length % 2 === 1 ? (sorted[Math.floor(middle)] ?? Number.NaN) : ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2
+}
 
+const loadAtStart = Number(loadavg()[0]?.toFixed(2))
 const samples = new Map<string, number[]>(TOOLS.map((tool) => [tool.name, []]))
 for (let round = 0; round < rounds; round++) {
   for (const tool of TOOLS) {
@@ -106,7 +117,7 @@ const environment = {
   node: process.version,
   cpus: cpus().length,
   cpuModel: cpus()[0]?.model ?? 'unknown',
-  loadAverage1m: Number(loadavg()[0]?.toFixed(2)),
+  loadAverage1m: { atStart: loadAtStart, atEnd: Number(loadavg()[0]?.toFixed(2)) },
   cli: builtCli ? 'out/main/cli.js (built)' : 'TypeScript sources (not built)',
 }
 
@@ -129,7 +140,12 @@ const section = `${START}
 ## CLI end to end (${date.slice(0, 10)})
 
 \`npm run bench:cli\`: ${tasks} trivial jobs (\`true\`) queued from a bash loop, then waiting for all of them; ${rounds} round(s), median.
-Node ${environment.node}, ${environment.cpus} × ${environment.cpuModel}, 1-minute load average ${environment.loadAverage1m} at the end; the CLI ran from ${environment.cli}.
+Node ${environment.node}, ${environment.cpus} × ${environment.cpuModel}; the CLI ran from ${environment.cli}.
+1-minute load average ${environment.loadAverage1m.atStart} at the start, ${environment.loadAverage1m.atEnd} at the end${
+  Math.max(environment.loadAverage1m.atStart, environment.loadAverage1m.atEnd) > environment.cpus
+    ? ': the machine was busy with other work, so absolute times are inflated; the tools ran interleaved under the same conditions, so compare the ratios'
+    : ''
+}.
 
 | Tool | per task |
 |---|---|

@@ -39,6 +39,7 @@ export class ApiClient {
 
   async call(command: string, params: unknown): Promise<Result<unknown>> {
     const body = JSON.stringify({ v: PROTOCOL_VERSION, id: this.nextId++, command, params })
+    await refuseOversized(body)
     const text = await this.post(body)
     let message: ServerMessage
     try {
@@ -97,5 +98,19 @@ export class ApiClient {
 
   close(): void {
     this.agent.destroy()
+  }
+}
+
+/**
+ * The server refuses a message over LIMITS.messageBytes before reading it; saying so here
+ * names the problem instead of failing on a connection the server has closed. The
+ * contract (and with it zod) is loaded only for bodies big enough to be in question.
+ */
+async function refuseOversized(body: string): Promise<void> {
+  if (body.length < 1024 * 1024) return
+  const { LIMITS } = await import('../../src-shared/model.ts')
+  const bytes = Buffer.byteLength(body)
+  if (bytes > LIMITS.messageBytes) {
+    throw new CliError(EXIT.usage, 'too_large', `The request is ${bytes} bytes; the API accepts at most ${LIMITS.messageBytes} bytes per message.`)
   }
 }

@@ -40,6 +40,8 @@ export interface TaskdeckServer {
   readonly token: string
   /** The URL to open in a browser: the token travels in the fragment, which never reaches a server or a log. */
   readonly browserUrl: string
+  /** WebSocket clients connected right now. */
+  readonly clientCount: number
   addRoute(route: HttpRoute): Disposable
   close(): Promise<void>
 }
@@ -213,6 +215,9 @@ export async function createServer(options: ServerOptions): Promise<TaskdeckServ
     port,
     token,
     browserUrl: `${url}#token=${token}`,
+    get clientCount() {
+      return clients.size
+    },
     addRoute,
     close() {
       closing ??= (async () => {

@@ -57,6 +57,31 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect(api.pid).toBe(serve.child.pid)
   })
 
+  it('serve composes the triggers extension: its commands over the API, its webhooks on the server', async () => {
+    const api = JSON.parse(readFileSync(join(home, 'api.json'), 'utf8')) as { url: string; token: string }
+    const call = async (command: string, params: unknown) => {
+      const response = await fetch(`${api.url}api/v1/command`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ v: 1, id: 1, command, params }),
+      })
+      const message = (await response.json()) as { result: { ok: boolean; value: Record<string, { id: number }> } }
+      expect(message.result.ok).toBe(true)
+      return message.result.value
+    }
+    const { savedTask } = await call('savedTask.create', { name: 'hooked', definition: { spec: { kind: 'shell', command: ['echo', 'hooked'] } } })
+    const secret = 'a-long-enough-webhook-secret'
+    const { trigger } = await call('trigger.create', { trigger: { savedTaskId: savedTask?.id, spec: { kind: 'webhook', secret } } })
+    const refused = await fetch(`${api.url}hooks/${trigger?.id}`, { method: 'POST', body: '{}' })
+    expect(refused.status).toBeGreaterThanOrEqual(400)
+    const fired = await fetch(`${api.url}hooks/${trigger?.id}`, { method: 'POST', headers: { 'x-taskdeck-secret': secret }, body: '{}' })
+    expect(fired.status).toBe(202)
+    const { taskId } = (await fired.json()) as { taskId: number }
+    const followed = await cli('follow', String(taskId))
+    expect(followed.stdout).toBe('hooked\n')
+    expect(followed.code).toBe(0)
+  })
+
   it('add (argv, no shell) returns the task as JSON and runs it in the current directory', async () => {
     const added = await cli('add', '--json', '--name', 'argv task', '--label', 'x', '--priority', '5', '--', 'sh', '-c', 'pwd; echo "$0"', 'literal $HOME')
     expect(added.code, added.stderr).toBe(0)
@@ -271,6 +296,10 @@ describe('taskdeck CLI against taskdeck serve', () => {
     const missingCwd = await cli('add', '--cwd', '/does/not/exist', '--', 'true')
     expect(missingCwd.code).not.toBe(0)
     expect(missingCwd.stderr).toContain('/does/not/exist')
+    writeFileSync(join(work, 'huge.json'), JSON.stringify({ format: 'taskdeck-export', padding: 'x'.repeat(5 * 1024 * 1024) }))
+    const huge = await cli('import', join(work, 'huge.json'))
+    expect(huge.code).toBe(2)
+    expect(huge.stderr).toContain('at most 4194304 bytes')
     const pauseNothing = await cli('pause')
     expect(pauseNothing.code).toBe(2)
     const notFound = await cli('follow', '424242')

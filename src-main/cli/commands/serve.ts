@@ -1,6 +1,8 @@
 import { join } from 'node:path'
+import type { EngineApi } from '../../engine/api.ts'
 import { Engine } from '../../engine/engine.ts'
 import { createServer } from '../../server/server.ts'
+import { createTriggers } from '../../triggers/index.ts'
 import type { Context } from '../context.ts'
 import { runningServer, startDaemon, stopServer } from '../daemon.ts'
 import { CliError, EXIT } from '../exit.ts'
@@ -17,11 +19,29 @@ export async function serve(ctx: Context, options: { port?: string }): Promise<v
     throw new CliError(EXIT.failed, 'conflict', `Taskdeck already runs for ${ctx.home} at ${existing.url} (process ${existing.pid}).`)
   }
   const engine = await Engine.open({ home: ctx.home })
+  // The headless composition root: the engine plus the triggers extension (its commands
+  // beside the engine's, its webhooks on the local server), as in the desktop app.
+  const triggers = createTriggers(engine.host)
+  const api: EngineApi = {
+    handlers: { ...engine.handlers, ...triggers.handlers },
+    subscribe: (since, listener) => engine.subscribe(since, listener),
+    close: () => engine.close(),
+  }
+  const stopAll = async () => {
+    await triggers.dispose()
+    await engine.close()
+  }
   let server
   try {
-    server = await createServer({ engine, home: ctx.home, ...(port === undefined ? {} : { port }), staticDir: join(packageRoot(), 'out', 'renderer') })
+    server = await createServer({
+      engine: api,
+      home: ctx.home,
+      ...(port === undefined ? {} : { port }),
+      staticDir: join(packageRoot(), 'out', 'renderer'),
+      routes: [triggers.webhookRoute],
+    })
   } catch (error) {
-    await engine.close()
+    await stopAll()
     throw new CliError(EXIT.failed, 'serve', (error as Error).message)
   }
   const info = { url: server.url, browserUrl: server.browserUrl, port: server.port, pid: process.pid, home: ctx.home }
@@ -38,7 +58,7 @@ export async function serve(ctx: Context, options: { port?: string }): Promise<v
   })
   process.stderr.write(`Stopping (${signal})…\n`)
   await server.close()
-  await engine.close()
+  await stopAll()
 }
 
 /** Starts `serve` in the background and returns once it answers. */
