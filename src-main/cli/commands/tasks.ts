@@ -140,7 +140,7 @@ export async function log(ctx: Context, idText: string, options: { lines?: strin
     fromLine = last.n + 1
   }
   if (ctx.json) {
-    ctx.print({ runId: run.id, attempt: run.attempt, lines, droppedBytes }, () => null)
+    ctx.print({ runId: run.id, lines, droppedBytes }, () => null)
     return
   }
   for (const line of lines) process.stdout.write(`${styleLine(line)}\n`)
@@ -148,10 +148,11 @@ export async function log(ctx: Context, idText: string, options: { lines?: strin
 }
 
 export function pickRun(task: Task, runs: readonly Run[], attempt: string | undefined): Run {
+  // Attempt N is the task's Nth run overall (a manual retry restarts the engine's own attempt count).
   const run =
     attempt === undefined
       ? runs.find((r) => r.id === task.lastRunId)
-      : runs.find((r) => r.attempt === parseInteger(attempt, '--attempt', 1, Number.MAX_SAFE_INTEGER))
+      : [...runs].sort((a, b) => a.id - b.id)[parseInteger(attempt, '--attempt', 1, Number.MAX_SAFE_INTEGER) - 1]
   if (run === undefined) {
     throw new CliError(EXIT.failed, 'not_found', attempt === undefined ? `Task ${task.id} has not run yet (${task.status}).` : `Task ${task.id} has no attempt ${attempt}.`)
   }
