@@ -1,0 +1,245 @@
+import { join } from 'node:path'
+import { app, BrowserWindow, dialog, globalShortcut, ipcMain, Menu, nativeImage, Notification, protocol, screen, session, shell, Tray, type NativeImage } from 'electron'
+import { APP_ORIGIN } from '../../src-shared/decisions/appProtocol.ts'
+import { HIDDEN_START_FLAG, planStartAtLogin } from '../../src-shared/decisions/autostart.ts'
+import type { DesktopIntent, ShortcutProblem } from '../../src-shared/decisions/intents.ts'
+import { IPC_CHANNELS } from '../../src-shared/decisions/ipc.ts'
+import { DEEP_LINK_SCHEME, homeFromArgv, parseDeepLink, parseLaunchArgs } from '../../src-shared/decisions/launchArgs.ts'
+import { closeButtonHides, QUIT_DIALOG } from '../../src-shared/decisions/quit.ts'
+import { TRAY_ICON_STATES, trayIconPath, windowIconPath, type ResourceContext } from '../../src-shared/decisions/resources.ts'
+import { placeWindow } from '../../src-shared/decisions/windowState.ts'
+import type { TrayIconState } from '../../src-shared/decisions/tray.ts'
+import { Engine } from '../engine/engine.ts'
+import { resolveHome } from '../engine/home.ts'
+import { appMenuTemplate } from './appMenu.ts'
+import { registerIpc } from './ipc.ts'
+import { NotificationController } from './notifications.ts'
+import { applyLoginItemPlan, readWindowState, writeWindowState, xdgAutostartDir } from './persistence.ts'
+import { declareAppScheme, handleAppProtocol } from './protocol.ts'
+import { DesktopShell } from './shell.ts'
+import { ShortcutController } from './shortcuts.ts'
+import { TrayController } from './tray.ts'
+import { guardSession, guardWebContents, mainWindowOptions } from './window.ts'
+
+/**
+ * The Electron app: one instance, one hardened window showing app://bundle, the engine
+ * in this process, and the tray, notifications, shortcuts and menus driven by DesktopShell.
+ * Only wiring lives here; every decision is in src-shared/decisions.
+ */
+
+const log = (message: string) => console.warn(`[taskdeck] ${message}`)
+
+// Must happen before `ready`.
+declareAppScheme(protocol)
+
+if (!app.requestSingleInstanceLock()) {
+  // Another instance runs: it receives our argv through `second-instance`.
+  app.quit()
+} else {
+  main()
+}
+
+function main(): void {
+  app.setAppUserModelId('dev.taskdeck.app')
+  if (app.isPackaged) app.setAsDefaultProtocolClient(DEEP_LINK_SCHEME)
+
+  const devServerUrl = app.isPackaged ? undefined : process.env.ELECTRON_RENDERER_URL
+  const trust = { devServerOrigin: devServerUrl }
+  const startHidden = process.argv.includes(HIDDEN_START_FLAG)
+  const pendingIntents: DesktopIntent[] = []
+  let desktop: DesktopShell | null = null
+
+  const deliver = (intents: DesktopIntent[]) => {
+    if (desktop) for (const intent of intents) desktop.openIntent(intent)
+    else pendingIntents.push(...intents)
+  }
+  const firstLaunch = parseLaunchArgs(process.argv)
+  for (const refused of firstLaunch.rejected) log(`ignored launch argument ${refused.arg}: ${refused.reason}`)
+  deliver(firstLaunch.intents)
+
+  app.on('second-instance', (_event, argv) => {
+    const request = parseLaunchArgs(argv)
+    for (const refused of request.rejected) log(`ignored argument from a second launch ${refused.arg}: ${refused.reason}`)
+    if (request.intents.length > 0) deliver(request.intents)
+    else desktop?.showWindow()
+  })
+  // macOS delivers deep links as an event, possibly before ready.
+  app.on('open-url', (event, url) => {
+    event.preventDefault()
+    const intent = parseDeepLink(url)
+    if (typeof intent === 'string') log(`ignored link: ${intent}`)
+    else deliver([intent])
+  })
+
+  // Defence in depth: every web contents ever created gets the navigation guards.
+  app.on('web-contents-created', (_event, contents) => guardWebContents(contents, (url) => shell.openExternal(url)))
+
+  app.on('window-all-closed', () => {
+    // The window is only ever destroyed while quitting; the tray keeps the app alive otherwise.
+  })
+
+  app
+    .whenReady()
+    .then(() => ready())
+    .catch((error: unknown) => {
+      dialog.showErrorBox('Taskdeck could not start', error instanceof Error ? error.message : String(error))
+      app.exit(1)
+    })
+
+  async function ready(): Promise<void> {
+    const home = resolveHome({ flag: homeFromArgv(process.argv) })
+    const engine = await Engine.open({ home })
+    const outDir = join(import.meta.dirname, '..')
+    handleAppProtocol(protocol, join(outDir, 'renderer'))
+    guardSession(session.defaultSession, trust)
+    const ipc = registerIpc({ ipcMain, engine, trust, schedule: setImmediate })
+
+    const resources: ResourceContext = { isPackaged: app.isPackaged, resourcesPath: process.resourcesPath, appPath: app.getAppPath() }
+    const primary = screen.getPrimaryDisplay()
+    const workAreas = [primary, ...screen.getAllDisplays().filter((d) => d.id !== primary.id)].map((d) => d.workArea)
+    const placement = placeWindow(readWindowState(home), workAreas)
+    const window = new BrowserWindow(
+      mainWindowOptions({
+        preloadPath: join(outDir, 'preload', 'index.cjs'),
+        bounds: placement.bounds,
+        icon: windowIconPath(process.platform, resources),
+        backgroundColor: '#16181d',
+      }),
+    )
+    if (placement.maximized) window.maximize()
+
+    let loaded = false
+    let shortcutProblems: ShortcutProblem[] = []
+    const queuedIntents: DesktopIntent[] = []
+    const sendIntent = (intent: DesktopIntent) => {
+      if (loaded) window.webContents.send(IPC_CHANNELS.intents, intent)
+      else queuedIntents.push(intent)
+    }
+    window.webContents.on('did-start-loading', () => {
+      loaded = false
+    })
+    window.webContents.on('did-finish-load', () => {
+      loaded = true
+      window.webContents.send(IPC_CHANNELS.shortcutStatus, shortcutProblems)
+      for (const intent of queuedIntents.splice(0)) window.webContents.send(IPC_CHANNELS.intents, intent)
+    })
+
+    const icons = Object.fromEntries(
+      TRAY_ICON_STATES.map((state) => {
+        const image = nativeImage.createFromPath(trayIconPath(state, process.platform, resources))
+        if (process.platform === 'darwin') image.setTemplateImage(true)
+        return [state, image]
+      }),
+    ) as Record<TrayIconState, NativeImage>
+    const tray = new Tray(icons.idle)
+    let quitting = false
+
+    const notifications = new NotificationController({
+      create: (options) => new Notification(options),
+      isSupported: () => Notification.isSupported(),
+      platform: process.platform,
+      now: Date.now,
+      setTimer: (run, ms) => {
+        const timer = setTimeout(run, ms)
+        return { cancel: () => clearTimeout(timer) }
+      },
+      onIntent: (intent) => desktop?.openIntent(intent),
+      onRetry: (taskId) => void desktop?.retry(taskId).catch((error: unknown) => log(`retry failed: ${String(error)}`)),
+    })
+    const shortcuts = new ShortcutController({
+      globalShortcut,
+      platform: process.platform,
+      onShortcut: (id) => desktop?.shortcut(id),
+      onStatus: (problems) => {
+        shortcutProblems = problems
+        for (const problem of problems) log(`global shortcut ${problem.id}: ${problem.message}`)
+        if (loaded) window.webContents.send(IPC_CHANNELS.shortcutStatus, problems)
+      },
+    })
+
+    const shellInstance = new DesktopShell({
+      engine,
+      platform: process.platform,
+      isDev: !app.isPackaged,
+      window,
+      schedule: setImmediate,
+      applyTray: (model) => trayController.apply(model),
+      applyAppMenu: (sections) => Menu.setApplicationMenu(Menu.buildFromTemplate(appMenuTemplate(sections, (command) => shellInstance.menuCommand(command)))),
+      notify: (tasks) => notifications.add(tasks),
+      applyShortcuts: (overrides) => shortcuts.apply(overrides),
+      applyStartAtLogin: (enabled) => {
+        const executable = process.env.APPIMAGE ?? process.execPath
+        try {
+          applyLoginItemPlan(planStartAtLogin(process.platform, enabled, executable), { app, autostartDir: xdgAutostartDir(process.env, app.getPath('home')) })
+        } catch (error) {
+          log(`start at login: ${String(error)}`)
+        }
+      },
+      sendIntent,
+      openExternal: (url) => void shell.openExternal(url).catch(() => undefined),
+      askQuit: async (message, detail) => {
+        const { response } = await dialog.showMessageBox(window, { type: 'question', title: QUIT_DIALOG.title, message, detail, buttons: [...QUIT_DIALOG.buttons], defaultId: QUIT_DIALOG.defaultId, cancelId: QUIT_DIALOG.cancelId })
+        return response
+      },
+      quitApp: () => app.quit(),
+      log,
+    })
+    const trayController = new TrayController({
+      tray,
+      buildMenu: (template) => Menu.buildFromTemplate(template),
+      icons,
+      dispatch: (action) => shellInstance.dispatch(action),
+      platform: process.platform,
+    })
+    desktop = shellInstance
+    await shellInstance.start()
+    deliver(pendingIntents.splice(0))
+
+    window.on('focus', () => shellInstance.windowShownOrFocused())
+    window.on('show', () => shellInstance.windowChanged())
+    window.on('hide', () => shellInstance.windowChanged())
+    window.on('minimize', () => shellInstance.windowChanged())
+    window.on('restore', () => shellInstance.windowChanged())
+    window.on('close', (event) => {
+      if (!window.isFullScreen() && !window.isMinimized()) {
+        writeWindowState(home, { bounds: window.getNormalBounds(), maximized: window.isMaximized(), fullScreen: false })
+      }
+      if (quitting) return
+      event.preventDefault()
+      if (closeButtonHides({ closeToTray: shellInstance.state.settings.closeToTray, quitting: false, platform: process.platform })) window.hide()
+      else app.quit()
+    })
+    window.once('ready-to-show', () => {
+      if (!startHidden) window.show()
+    })
+
+    app.on('before-quit', (event) => {
+      if (quitting) return
+      event.preventDefault()
+      void shellInstance.confirmQuit().then((proceed) => {
+        if (!proceed) return
+        quitting = true
+        app.quit()
+      })
+    })
+    let engineClosed = false
+    app.on('will-quit', (event) => {
+      shortcuts.unregisterAll()
+      if (engineClosed) return
+      event.preventDefault()
+      notifications.dispose()
+      shellInstance.dispose()
+      ipc.dispose()
+      tray.destroy()
+      void engine
+        .close()
+        .catch((error: unknown) => log(`engine close: ${String(error)}`))
+        .finally(() => {
+          engineClosed = true
+          app.quit()
+        })
+    })
+
+    await window.loadURL(devServerUrl ?? `${APP_ORIGIN}/index.html`)
+  }
+}

@@ -1,0 +1,68 @@
+import type { BrowserWindowConstructorOptions, Session, Shell, WebContents, WebPreferences } from 'electron'
+import { decideNavigation, isPermissionGranted, type TrustOptions } from '../../src-shared/decisions/trust.ts'
+
+/**
+ * Electron's security checklist applied to our one window. Every value is stated even
+ * where it is the default, so a changed default or a stray override shows up in review
+ * and in the test that reads these back.
+ */
+export function secureWebPreferences(preloadPath: string): WebPreferences {
+  return {
+    preload: preloadPath,
+    contextIsolation: true,
+    sandbox: true,
+    nodeIntegration: false,
+    nodeIntegrationInWorker: false,
+    nodeIntegrationInSubFrames: false,
+    webSecurity: true,
+    allowRunningInsecureContent: false,
+    experimentalFeatures: false,
+    webviewTag: false,
+    navigateOnDragDrop: false,
+    safeDialogs: true,
+    spellcheck: false,
+  }
+}
+
+export function mainWindowOptions(options: { preloadPath: string; bounds: { x: number; y: number; width: number; height: number }; icon?: string; backgroundColor: string }): BrowserWindowConstructorOptions {
+  return {
+    ...options.bounds,
+    minWidth: 640,
+    minHeight: 420,
+    show: false,
+    title: 'Taskdeck',
+    backgroundColor: options.backgroundColor,
+    ...(options.icon ? { icon: options.icon } : {}),
+    webPreferences: secureWebPreferences(options.preloadPath),
+  }
+}
+
+type OpenExternal = Pick<Shell, 'openExternal'>['openExternal']
+
+/**
+ * The page may never leave our UI: navigation, redirects and new windows are denied;
+ * an allowlisted https link goes to the system browser instead. <webview> is refused.
+ */
+export function guardWebContents(contents: Pick<WebContents, 'on' | 'setWindowOpenHandler'>, openExternal: OpenExternal): void {
+  const redirectOutside = (event: { preventDefault(): void }, url: string) => {
+    event.preventDefault()
+    const decision = decideNavigation(url)
+    if (decision.kind === 'open-external') void openExternal(decision.url).catch(() => undefined)
+  }
+  contents.on('will-navigate', (event) => redirectOutside(event, event.url))
+  contents.on('will-redirect', (event) => redirectOutside(event, event.url))
+  contents.on('will-attach-webview', (event) => event.preventDefault())
+  contents.setWindowOpenHandler(({ url }) => {
+    const decision = decideNavigation(url)
+    if (decision.kind === 'open-external') void openExternal(decision.url).catch(() => undefined)
+    return { action: 'deny' }
+  })
+}
+
+/** Permission requests and checks are denied unless the pure rule grants them (clipboard write from our page). */
+export function guardSession(session: Pick<Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler'>, trust: TrustOptions): void {
+  session.setPermissionRequestHandler((contents, permission, callback, details) => {
+    callback(isPermissionGranted(permission, details.requestingUrl || contents.getURL(), trust))
+  })
+  session.setPermissionCheckHandler((_contents, permission, requestingOrigin) => isPermissionGranted(permission, requestingOrigin, trust))
+}
