@@ -19,7 +19,7 @@ import { declareAppScheme, handleAppProtocol } from './protocol.ts'
 import { DesktopShell } from './shell.ts'
 import { ShortcutController } from './shortcuts.ts'
 import { TrayController } from './tray.ts'
-import { guardSession, guardWebContents, mainWindowOptions } from './window.ts'
+import { createMainWindow, guardSession, guardWebContents } from './window.ts'
 
 /**
  * The Electron app: one instance, one hardened window showing app://bundle, the engine
@@ -98,14 +98,12 @@ function main(): void {
     const primary = screen.getPrimaryDisplay()
     const workAreas = [primary, ...screen.getAllDisplays().filter((d) => d.id !== primary.id)].map((d) => d.workArea)
     const placement = placeWindow(readWindowState(home), workAreas)
-    const window = new BrowserWindow(
-      mainWindowOptions({
-        preloadPath: join(outDir, 'preload', 'index.cjs'),
-        bounds: placement.bounds,
-        icon: windowIconPath(process.platform, resources),
-        backgroundColor: '#16181d',
-      }),
-    )
+    const window = createMainWindow(BrowserWindow, {
+      preloadPath: join(outDir, 'preload', 'index.cjs'),
+      bounds: placement.bounds,
+      icon: windowIconPath(process.platform, resources),
+      backgroundColor: '#16181d',
+    })
     if (placement.maximized) window.maximize()
 
     let loaded = false

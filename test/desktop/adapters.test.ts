@@ -9,7 +9,7 @@ import { applyLoginItemPlan, readWindowState, WINDOW_STATE_FILE, writeWindowStat
 import { declareAppScheme, handleAppProtocol, serveAppRequest } from '../../src-main/desktop/protocol.ts'
 import { ShortcutController } from '../../src-main/desktop/shortcuts.ts'
 import { TrayController, trayMenuTemplate } from '../../src-main/desktop/tray.ts'
-import { guardSession, guardWebContents, mainWindowOptions, secureWebPreferences } from '../../src-main/desktop/window.ts'
+import { createMainWindow, guardSession, guardWebContents } from '../../src-main/desktop/window.ts'
 import { appMenuModel } from '../../src-shared/decisions/appMenu.ts'
 import { planStartAtLogin } from '../../src-shared/decisions/autostart.ts'
 import { contentSecurityPolicy } from '../../src-shared/decisions/csp.ts'
@@ -93,25 +93,43 @@ class FakeContents extends EventEmitter {
 }
 
 describe('window hardening', () => {
-  it('states every security-relevant web preference', () => {
-    expect(secureWebPreferences('/out/preload/index.cjs')).toEqual({
-      preload: '/out/preload/index.cjs',
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      experimentalFeatures: false,
-      webviewTag: false,
-      navigateOnDragDrop: false,
-      safeDialogs: true,
-      spellcheck: false,
-    })
-    const options = mainWindowOptions({ preloadPath: '/p.cjs', bounds: { x: 1, y: 2, width: 800, height: 600 }, backgroundColor: '#000' })
-    expect(options).toMatchObject({ x: 1, y: 2, width: 800, height: 600, show: false })
-    expect(options.webPreferences).not.toHaveProperty('enableBlinkFeatures')
+  it('creates the window with every security-relevant web preference stated', () => {
+    const created: unknown[] = []
+    class FakeBrowserWindow {
+      constructor(options: unknown) {
+        created.push(options)
+      }
+    }
+    const window = createMainWindow(FakeBrowserWindow, { preloadPath: '/out/preload/index.cjs', bounds: { x: 1, y: 2, width: 800, height: 600 }, backgroundColor: '#000' })
+    expect(window).toBeInstanceOf(FakeBrowserWindow)
+    expect(created).toEqual([
+      {
+        x: 1,
+        y: 2,
+        width: 800,
+        height: 600,
+        minWidth: 640,
+        minHeight: 420,
+        show: false,
+        title: 'Taskdeck',
+        backgroundColor: '#000',
+        webPreferences: {
+          preload: '/out/preload/index.cjs',
+          contextIsolation: true,
+          sandbox: true,
+          nodeIntegration: false,
+          nodeIntegrationInWorker: false,
+          nodeIntegrationInSubFrames: false,
+          webSecurity: true,
+          allowRunningInsecureContent: false,
+          experimentalFeatures: false,
+          webviewTag: false,
+          navigateOnDragDrop: false,
+          safeDialogs: true,
+          spellcheck: false,
+        },
+      },
+    ])
   })
 
   it('denies navigation, redirects, webviews and new windows; allowlisted links go to the system browser', async () => {
