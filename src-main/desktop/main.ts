@@ -7,6 +7,7 @@ import { IPC_CHANNELS } from '../../src-shared/decisions/ipc.ts'
 import { DEEP_LINK_SCHEME, homeFromArgv, parseDeepLink, parseLaunchArgs } from '../../src-shared/decisions/launchArgs.ts'
 import { closeButtonHides, QUIT_DIALOG } from '../../src-shared/decisions/quit.ts'
 import { TRAY_ICON_STATES, trayIconPath, windowIconPath, type ResourceContext } from '../../src-shared/decisions/resources.ts'
+import { isAllowedExternalUrl } from '../../src-shared/decisions/trust.ts'
 import { placeWindow } from '../../src-shared/decisions/windowState.ts'
 import type { TrayIconState } from '../../src-shared/decisions/tray.ts'
 import { Engine } from '../engine/engine.ts'
@@ -28,6 +29,15 @@ import { createMainWindow, guardSession, guardWebContents } from './window.ts'
  */
 
 const log = (message: string) => console.warn(`[taskdeck] ${message}`)
+
+/** The app's only way to the system browser: allowlisted https links, nothing else. */
+function openAllowlisted(url: string): Promise<void> {
+  if (!isAllowedExternalUrl(url)) {
+    log(`refused to open ${url.slice(0, 200)} outside the app`)
+    return Promise.resolve()
+  }
+  return shell.openExternal(url)
+}
 
 // Must happen before `ready`.
 declareAppScheme(protocol)
@@ -72,7 +82,7 @@ function main(): void {
   })
 
   // Defence in depth: every web contents ever created gets the navigation guards.
-  app.on('web-contents-created', (_event, contents) => guardWebContents(contents, (url) => shell.openExternal(url)))
+  app.on('web-contents-created', (_event, contents) => guardWebContents(contents, openAllowlisted))
 
   app.on('window-all-closed', () => {
     // The window is only ever destroyed while quitting; the tray keeps the app alive otherwise.
@@ -174,7 +184,7 @@ function main(): void {
         }
       },
       sendIntent,
-      openExternal: (url) => void shell.openExternal(url).catch(() => undefined),
+      openExternal: (url) => void openAllowlisted(url).catch(() => undefined),
       askQuit: async (message, detail) => {
         const { response } = await dialog.showMessageBox(window, { type: 'question', title: QUIT_DIALOG.title, message, detail, buttons: [...QUIT_DIALOG.buttons], defaultId: QUIT_DIALOG.defaultId, cancelId: QUIT_DIALOG.cancelId })
         return response

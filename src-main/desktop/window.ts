@@ -37,6 +37,8 @@ export function createMainWindow<W>(BrowserWindow: new (options: BrowserWindowCo
       navigateOnDragDrop: false,
       safeDialogs: true,
       spellcheck: false,
+      // A middle click would otherwise open a link in a new window without `window.open`.
+      disableBlinkFeatures: 'Auxclick',
     },
   })
 }

@@ -127,6 +127,7 @@ describe('window hardening', () => {
           navigateOnDragDrop: false,
           safeDialogs: true,
           spellcheck: false,
+          disableBlinkFeatures: 'Auxclick',
         },
       },
     ])
