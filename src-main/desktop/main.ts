@@ -184,7 +184,7 @@ function main(): void {
         }
       },
       sendIntent,
-      openExternal: (url) => void openAllowlisted(url).catch(() => undefined),
+      openInBrowser: (url) => void openAllowlisted(url).catch(() => undefined),
       askQuit: async (message, detail) => {
         const { response } = await dialog.showMessageBox(window, { type: 'question', title: QUIT_DIALOG.title, message, detail, buttons: [...QUIT_DIALOG.buttons], defaultId: QUIT_DIALOG.defaultId, cancelId: QUIT_DIALOG.cancelId })
         return response

@@ -30,7 +30,7 @@ export interface ShellPorts {
   applyShortcuts: (overrides: Readonly<Record<string, string>>) => void
   applyStartAtLogin: (enabled: boolean) => void
   sendIntent: (intent: DesktopIntent) => void
-  openExternal: (url: string) => void
+  openInBrowser: (url: string) => void
   /** Asks the user (a message box in main) and resolves with the button index. */
   askQuit: (message: string, detail: string) => Promise<number>
   quitApp: () => void
@@ -140,7 +140,7 @@ export class DesktopShell implements Disposable {
 
   menuCommand(command: AppMenuCommand): void {
     if (command.kind === 'intent') this.openIntent(command.intent)
-    else if (command.kind === 'open-external') this.ports.openExternal(command.url)
+    else if (command.kind === 'open-external') this.ports.openInBrowser(command.url)
     else this.dispatch(command)
   }
 

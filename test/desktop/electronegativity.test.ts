@@ -27,7 +27,7 @@ beforeAll(async () => {
   cpSync(join(repo, 'package.json'), join(app, 'package.json'))
   const electronVersion = (require('electron/package.json') as { version: string }).version
   const report = join(scanned, 'report.sarif')
-  await promisify(execFile)(process.execPath, [join(import.meta.dirname, 'electronegativity', 'scan.cjs'), app, report, electronVersion], {
+  await promisify(execFile)(process.execPath, [join(import.meta.dirname, 'electronegativity', 'scan.mjs'), app, report, electronVersion], {
     cwd: repo,
     timeout: 240_000,
   })

@@ -60,7 +60,7 @@ const ports = (): ShellPorts => ({
   applyShortcuts: (overrides) => shortcutSettings.push(overrides),
   applyStartAtLogin: (enabled) => startAtLogin.push(enabled),
   sendIntent: (intent) => intents.push(intent),
-  openExternal: () => undefined,
+  openInBrowser: () => undefined,
   askQuit: () => Promise.resolve(quitAnswer),
   quitApp: () => quits++,
   log: (message) => logs.push(message),

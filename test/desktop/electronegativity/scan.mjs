@@ -1,14 +1,14 @@
 // Runs Electronegativity's scanner on a folder and writes a SARIF report:
-//   node scan.cjs <input dir> <report.sarif> <electron version>
+//   node scan.mjs <input dir> <report.sarif> <electron version>
 // Its network lookups (fresh translations; Electron's release list for
 // AVAILABLE_SECURITY_FIXES, which the test excludes) use an old `got` whose retry timer
 // crashes on Node 24 when offline, so every such request fails at once here.
-const Module = require('node:module')
-const path = require('node:path')
+import Module, { createRequire } from 'node:module'
+import { sep } from 'node:path'
 
 const load = Module._load
 Module._load = function loadOffline(request, parent, isMain) {
-  if (request === 'got' && parent && parent.filename.includes(`${path.sep}@doyensec${path.sep}`)) {
+  if (request === 'got' && parent && parent.filename.includes(`${sep}@doyensec${sep}`)) {
     const offline = () => Promise.reject(new Error('offline: network lookups are disabled in tests'))
     offline.head = offline
     return offline
@@ -18,7 +18,8 @@ Module._load = function loadOffline(request, parent, isMain) {
 
 const [input, output, electronVersion] = process.argv.slice(2)
 // The package's CLI needs an old commander; its runner is called directly instead.
-const run = require('@doyensec/electronegativity/dist/runner.js')
+const loadCommonJs = createRequire(import.meta.url)
+const run = loadCommonJs('@doyensec/electronegativity/dist/runner.js')
 run(
   {
     input,
