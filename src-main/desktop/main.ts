@@ -6,7 +6,7 @@ import type { DesktopIntent, ShortcutProblem } from '../../src-shared/decisions/
 import { IPC_CHANNELS } from '../../src-shared/decisions/ipc.ts'
 import { DEEP_LINK_SCHEME, homeFromArgv, parseDeepLink, parseLaunchArgs } from '../../src-shared/decisions/launchArgs.ts'
 import { closeButtonHides, QUIT_DIALOG } from '../../src-shared/decisions/quit.ts'
-import { TRAY_ICON_STATES, trayIconPath, windowIconPath, type ResourceContext } from '../../src-shared/decisions/resources.ts'
+import { APP_ID, TRAY_ICON_STATES, trayIconPath, windowIconPath, type ResourceContext } from '../../src-shared/decisions/resources.ts'
 import { isAllowedExternalUrl } from '../../src-shared/decisions/trust.ts'
 import { placeWindow } from '../../src-shared/decisions/windowState.ts'
 import type { TrayIconState } from '../../src-shared/decisions/tray.ts'
@@ -41,6 +41,8 @@ function openAllowlisted(url: string): Promise<void> {
 
 // Must happen before `ready`.
 declareAppScheme(protocol)
+// Wayland compositors hand out global shortcuts only through the desktop portal.
+if (process.platform === 'linux') app.commandLine.appendSwitch('enable-features', 'GlobalShortcutsPortal')
 
 if (!app.requestSingleInstanceLock()) {
   // Another instance runs: it receives our argv through `second-instance`.
@@ -50,7 +52,7 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 function main(): void {
-  app.setAppUserModelId('dev.taskdeck.app')
+  app.setAppUserModelId(APP_ID)
   if (app.isPackaged) app.setAsDefaultProtocolClient(DEEP_LINK_SCHEME)
 
   const devServerUrl = app.isPackaged ? undefined : process.env.ELECTRON_RENDERER_URL

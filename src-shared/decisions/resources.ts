@@ -1,5 +1,8 @@
 import type { TrayIconState } from './tray.ts'
 
+/** electron-builder's appId; Windows also needs it as the AppUserModelID for notifications to show. */
+export const APP_ID = 'dev.taskdeck.app'
+
 /**
  * Where the app's own files are, in development (the repository) and packaged
  * (electron-builder copies resources/tray and resources/icons next to app.asar, as

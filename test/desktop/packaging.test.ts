@@ -6,7 +6,7 @@ import type { Configuration } from 'app-builder-lib'
 import { DebugLogger } from 'builder-util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEEP_LINK_SCHEME } from '../../src-shared/decisions/launchArgs.ts'
-import { TRAY_ICON_STATES, trayIconPath, windowIconPath } from '../../src-shared/decisions/resources.ts'
+import { APP_ID, TRAY_ICON_STATES, trayIconPath, windowIconPath } from '../../src-shared/decisions/resources.ts'
 
 // The electron-builder configuration, loaded and validated by electron-builder itself, then
 // checked against the built out/ tree. No installer can be produced here (no Electron binary).
@@ -42,7 +42,8 @@ function included(path: string, patterns: readonly string[]): boolean {
 describe('electron-builder configuration', () => {
   it('loads and passes electron-builder’s own schema validation', async () => {
     await expect(validateConfiguration(config, new DebugLogger(false))).resolves.toBeUndefined()
-    expect(config.appId).toBe('dev.taskdeck.app')
+    // The same id is the Windows AppUserModelID main sets, or notifications never show there.
+    expect(config.appId).toBe(APP_ID)
     expect(config.productName).toBe('Taskdeck')
   })
 
