@@ -86,6 +86,9 @@ function main(): void {
   // Defence in depth: every web contents ever created gets the navigation guards.
   app.on('web-contents-created', (_event, contents) => guardWebContents(contents, openAllowlisted))
 
+  // macOS: clicking the Dock icon brings the hidden window back.
+  app.on('activate', () => desktop?.showWindow())
+
   app.on('window-all-closed', () => {
     // The window is only ever destroyed while quitting; the tray keeps the app alive otherwise.
   })
