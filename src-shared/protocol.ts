@@ -25,13 +25,21 @@ export interface Request<N extends CommandName = CommandName> {
   params: CommandParams<N>
 }
 
-/** What a server sends back: a response to one request, or a batch of events in order. */
+/**
+ * What a server sends back: a response to one request, a batch of events in order, or
+ * `resync`: the server ended this connection's event subscription because the client
+ * fell too far behind. No durable event is lost that way: the client subscribes again
+ * with `since` = the last seq it processed (`since` here is the last one the server sent);
+ * transient output it missed can be re-read with `run.readLog`.
+ */
 export type ServerMessage =
   | { v: typeof PROTOCOL_VERSION; kind: 'response'; id: number; result: Result<unknown> }
   | { v: typeof PROTOCOL_VERSION; kind: 'events'; events: EngineEvent[] }
+  | { v: typeof PROTOCOL_VERSION; kind: 'resync'; since: number; reason: string }
 
 export const response = (id: number, result: Result<unknown>): ServerMessage => ({ v: PROTOCOL_VERSION, kind: 'response', id, result })
 export const eventsMessage = (events: EngineEvent[]): ServerMessage => ({ v: PROTOCOL_VERSION, kind: 'events', events })
+export const resyncMessage = (since: number, reason: string): ServerMessage => ({ v: PROTOCOL_VERSION, kind: 'resync', since, reason })
 
 export interface ParsedRequest {
   id: number

@@ -120,7 +120,7 @@ class IpcConnection implements Disposable {
 
   private receive(message: ServerMessage): void {
     if (message.kind === 'response') this.resolve(message.id, message.result)
-    else this.enqueue(this.deliveringFor, message.events)
+    else if (message.kind === 'events') this.enqueue(this.deliveringFor, message.events)
   }
 
   private enqueue(subscription: number, events: EngineEvent[]): void {

@@ -106,6 +106,12 @@ export function foldDesktopEvents(state: DesktopState, events: readonly EngineEv
       case 'run.output':
       case 'run.progress':
       case 'engine.stats':
+      case 'worker.heartbeat':
+      case 'trigger.fired':
+      case 'trigger.updated':
+      case 'trigger.removed':
+      case 'savedTask.updated':
+      case 'savedTask.removed':
         break
       default:
         assertNever(event)

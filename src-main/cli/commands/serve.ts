@@ -1,0 +1,83 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Engine } from '../../engine/engine.ts'
+import { createServer } from '../../server/server.ts'
+import type { Context } from '../context.ts'
+import { runningServer, startDaemon, stopServer } from '../daemon.ts'
+import { CliError, EXIT } from '../exit.ts'
+import { parseInteger } from '../format.ts'
+
+/**
+ * The folder holding package.json, found by walking up from this module: the same answer
+ * whether it runs from src-main/cli/ or bundled into out/main/.
+ */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (;;) {
+    const manifest = join(dir, 'package.json')
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'taskdeck') return dir
+    const parent = dirname(dir)
+    if (parent === dir) throw new Error('Cannot find the taskdeck package folder.')
+    dir = parent
+  }
+}
+
+const portOption = (port: string | undefined): number | undefined => (port === undefined ? undefined : parseInteger(port, '--port', 0, 65535))
+
+/** The headless engine and the local API in this process, until SIGINT or SIGTERM. */
+export async function serve(ctx: Context, options: { port?: string }): Promise<void> {
+  const port = portOption(options.port)
+  const existing = await runningServer(ctx.home)
+  if (existing !== null && existing.pid !== process.pid) {
+    throw new CliError(EXIT.failed, 'conflict', `Taskdeck already runs for ${ctx.home} at ${existing.url} (process ${existing.pid}).`)
+  }
+  const engine = await Engine.open({ home: ctx.home })
+  let server
+  try {
+    server = await createServer({ engine, home: ctx.home, ...(port === undefined ? {} : { port }), staticDir: join(packageRoot(), 'out', 'renderer') })
+  } catch (error) {
+    await engine.close()
+    throw new CliError(EXIT.failed, 'serve', (error as Error).message)
+  }
+  const info = { url: server.url, browserUrl: server.browserUrl, port: server.port, pid: process.pid, home: ctx.home }
+  ctx.print(info, () =>
+    [
+      `Taskdeck is running (data in ${ctx.home}).`,
+      `Open ${server.browserUrl}`,
+      `The token is also in ${join(ctx.home, 'api.json')}. Press Ctrl+C to stop.`,
+    ].join('\n'),
+  )
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve)
+    process.once('SIGTERM', resolve)
+  })
+  process.stderr.write(`Stopping (${signal})…\n`)
+  await server.close()
+  await engine.close()
+}
+
+/** Starts `serve` in the background and returns once it answers. */
+export async function daemon(ctx: Context, options: { port?: string }): Promise<void> {
+  const existing = await runningServer(ctx.home)
+  const info = existing ?? (await startDaemon(ctx.home, portOption(options.port)))
+  const browserUrl = `${info.url}#token=${info.token}`
+  ctx.print({ url: info.url, browserUrl, port: info.port, pid: info.pid, home: ctx.home, alreadyRunning: existing !== null }, () =>
+    existing !== null
+      ? `Taskdeck already runs at ${info.url} (process ${info.pid}).`
+      : `Taskdeck started in the background (process ${info.pid}; log in ${join(ctx.home, 'daemon.log')}).\nOpen ${browserUrl}`,
+  )
+}
+
+/** Stops the Taskdeck serving this home (a daemon or a `serve` in another terminal). */
+export async function stop(ctx: Context): Promise<void> {
+  const info = await runningServer(ctx.home)
+  if (info === null) {
+    ctx.print({ stopped: null }, () => `Taskdeck is not running for ${ctx.home}.`)
+    return
+  }
+  // The pid in api.json could have been reused by another program: signal it only once the server answers with our token.
+  await (await ctx.connect()).invoke('group.list', {})
+  await stopServer(info, ctx.home)
+  ctx.print({ stopped: info.pid }, () => `Stopped Taskdeck (process ${info.pid}).`)
+}

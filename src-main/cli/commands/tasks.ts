@@ -1,0 +1,178 @@
+import type { LogLine, Run, Task, TaskStatus } from '../../../src-shared/model.ts'
+import type { Context } from '../context.ts'
+import { definitionFromOptions, editedDefinition, type DefinitionOptions } from '../definition.ts'
+import { CliError, EXIT, usageError } from '../exit.ts'
+import { formatDuration, paint, parseDuration, parseIds, parseInteger, table } from '../format.ts'
+
+export async function add(ctx: Context, argv: readonly string[], options: DefinitionOptions & { quiet?: boolean }): Promise<Task> {
+  const definition = definitionFromOptions(argv, options)
+  const client = await ctx.connect()
+  const { task } = await client.invoke('task.submit', { definition })
+  ctx.print({ task }, () => (options.quiet ? String(task.id) : `Task ${task.id} added (${task.status}): ${task.name}`))
+  return task
+}
+
+export async function edit(ctx: Context, idText: string, argv: readonly string[], options: DefinitionOptions): Promise<void> {
+  const [taskId] = parseIds([idText])
+  if (taskId === undefined) throw usageError('edit needs a task id.')
+  const client = await ctx.connect()
+  const { task: current } = await client.invoke('task.get', { taskId })
+  const definition = editedDefinition(current.definition, argv, options)
+  const { task } = await client.invoke('task.edit', { taskId, definition })
+  ctx.print({ task }, () => `Task ${task.id} updated: ${task.name}`)
+}
+
+type BulkCommand = 'task.cancel' | 'task.pause' | 'task.resume' | 'task.retry' | 'task.stash' | 'task.unstash'
+
+const PAST_TENSE: Readonly<Record<BulkCommand, string>> = {
+  'task.cancel': 'Cancelled',
+  'task.pause': 'Paused',
+  'task.resume': 'Resumed',
+  'task.retry': 'Retrying',
+  'task.stash': 'Stashed',
+  'task.unstash': 'Unstashed',
+}
+
+/** kill / retry and the per-task forms of pause / resume. */
+export async function bulk(ctx: Context, command: BulkCommand, ids: readonly string[]): Promise<void> {
+  const taskIds = parseIds(ids)
+  if (taskIds.length === 0) throw usageError('Name at least one task id.')
+  const client = await ctx.connect()
+  const { affected } = await client.invoke(command, { taskIds })
+  ctx.print({ affected }, () =>
+    affected.length === 0 ? `No task changed (${PAST_TENSE[command].toLowerCase()} does not apply to their state).` : `${PAST_TENSE[command]}: ${affected.join(', ')}`,
+  )
+  if (affected.length === 0) process.exitCode = EXIT.failed
+}
+
+/** `pause`/`resume` with ids (tasks), --group (a group) or --all (the whole engine). */
+export async function pauseOrResume(ctx: Context, action: 'pause' | 'resume', ids: readonly string[], options: { group?: string; all?: boolean }): Promise<void> {
+  const chosen = [ids.length > 0, options.group !== undefined, options.all === true].filter(Boolean).length
+  if (chosen !== 1) throw usageError(`${action} needs exactly one of: task ids, --group NAME, --all.`)
+  if (ids.length > 0) return bulk(ctx, action === 'pause' ? 'task.pause' : 'task.resume', ids)
+  const client = await ctx.connect()
+  if (options.group !== undefined) {
+    const { group } = await client.invoke(action === 'pause' ? 'group.pause' : 'group.resume', { name: options.group })
+    ctx.print({ group }, () => `Group ${group.name} ${group.paused ? 'paused' : 'resumed'}.`)
+    return
+  }
+  await client.invoke(action === 'pause' ? 'engine.pause' : 'engine.resume', {})
+  ctx.print({}, () => (action === 'pause' ? 'Paused: no new task starts until `taskdeck resume --all`.' : 'Resumed.'))
+}
+
+export async function send(ctx: Context, idText: string, text: string, options: { newline: boolean }): Promise<void> {
+  const [taskId] = parseIds([idText])
+  if (taskId === undefined) throw usageError('send needs a task id.')
+  const client = await ctx.connect()
+  await client.invoke('task.send', { taskId, text: options.newline ? `${text}\n` : text })
+  ctx.print({}, () => null)
+}
+
+export async function clean(ctx: Context, options: { olderThan?: string; status?: string[] }): Promise<void> {
+  const client = await ctx.connect()
+  const { removed } = await client.invoke('task.clean', {
+    ...(options.olderThan === undefined ? {} : { olderThanMs: parseDuration(options.olderThan, '--older-than') }),
+    ...(options.status === undefined ? {} : { statuses: statusList(options.status) }),
+  })
+  ctx.print({ removed }, () => `Removed ${removed.length} finished task${removed.length === 1 ? '' : 's'}.`)
+}
+
+export interface StatusOptions {
+  status?: string[]
+  group?: string
+  label?: string
+  text?: string
+  limit?: string
+}
+
+export async function status(ctx: Context, options: StatusOptions): Promise<void> {
+  const client = await ctx.connect()
+  const { tasks, total } = await client.invoke('task.list', {
+    ...(options.status === undefined ? {} : { status: statusList(options.status) }),
+    ...(options.group === undefined ? {} : { group: options.group }),
+    ...(options.label === undefined ? {} : { label: options.label }),
+    ...(options.text === undefined ? {} : { text: options.text }),
+    limit: options.limit === undefined ? 1000 : parseInteger(options.limit, '--limit', 1, 100_000),
+  })
+  // One request for every listed task's runs, so the table can show exit codes and durations.
+  const runs = tasks.length === 0 ? [] : (await client.invoke('data.export', { taskIds: tasks.map((t) => t.id) })).runs
+  const lastRunIds = new Set(tasks.map((task) => task.lastRunId))
+  const lastRun = new Map<number, Run>(runs.filter((run) => lastRunIds.has(run.id)).map((run) => [run.taskId, run]))
+  const rows = tasks.map((task) => ({ ...task, lastRun: lastRun.get(task.id) ?? null }))
+  ctx.print({ tasks: rows, total }, () => {
+    if (tasks.length === 0) return total === 0 ? 'No tasks.' : `No tasks on this page (${total} match).`
+    const body = rows.map((task) => [
+      String(task.id),
+      paintStatus(task.status),
+      task.definition.group,
+      task.lastRun?.exitCode?.toString() ?? task.lastRun?.signal ?? '',
+      formatDuration(task.lastRun?.durationMs ?? null),
+      task.name,
+    ])
+    const more = total > tasks.length ? `\n${tasks.length} of ${total} shown; use --limit or filters.` : ''
+    return table(['ID', 'STATUS', 'GROUP', 'EXIT', 'TIME', 'NAME'], body) + more
+  })
+}
+
+export async function log(ctx: Context, idText: string, options: { lines?: string; stderr?: boolean; attempt?: string }): Promise<void> {
+  const [taskId] = parseIds([idText])
+  if (taskId === undefined) throw usageError('log needs a task id.')
+  const client = await ctx.connect()
+  const { task, runs } = await client.invoke('task.get', { taskId })
+  const run = pickRun(task, runs, options.attempt)
+  const stream = options.stderr ? { stream: 'stderr' as const } : {}
+  const wanted = options.lines === undefined ? Number.POSITIVE_INFINITY : parseInteger(options.lines, '--lines', 0, Number.MAX_SAFE_INTEGER)
+  let fromLine = 0
+  if (options.lines !== undefined && !options.stderr) {
+    // Line numbers count every stream, so the last N of all lines start at total - N.
+    const { totalLines } = await client.invoke('run.readLog', { runId: run.id, fromLine: 0, count: 1 })
+    fromLine = Math.max(0, totalLines - wanted)
+  }
+  let lines: LogLine[] = []
+  let droppedBytes: number
+  for (;;) {
+    const page = await client.invoke('run.readLog', { runId: run.id, fromLine, count: 10_000, ...stream })
+    droppedBytes = page.droppedBytes
+    lines.push(...page.lines)
+    if (lines.length > wanted) lines = lines.slice(lines.length - wanted)
+    const last = page.lines.at(-1)
+    if (last === undefined || last.n + 1 >= page.totalLines) break
+    fromLine = last.n + 1
+  }
+  if (ctx.json) {
+    ctx.print({ runId: run.id, attempt: run.attempt, lines, droppedBytes }, () => null)
+    return
+  }
+  for (const line of lines) process.stdout.write(`${styleLine(line)}\n`)
+  if (droppedBytes > 0) process.stderr.write(paint('yellow', `(${droppedBytes} bytes of output were dropped by the log cap)\n`, process.stderr))
+}
+
+export function pickRun(task: Task, runs: readonly Run[], attempt: string | undefined): Run {
+  const run =
+    attempt === undefined
+      ? runs.find((r) => r.id === task.lastRunId)
+      : runs.find((r) => r.attempt === parseInteger(attempt, '--attempt', 1, Number.MAX_SAFE_INTEGER))
+  if (run === undefined) {
+    throw new CliError(EXIT.failed, 'not_found', attempt === undefined ? `Task ${task.id} has not run yet (${task.status}).` : `Task ${task.id} has no attempt ${attempt}.`)
+  }
+  return run
+}
+
+export function styleLine(line: LogLine): string {
+  if (line.stream === 'stderr') return paint('red', line.text)
+  if (line.stream === 'system') return paint('dim', line.text)
+  return line.text
+}
+
+/** Statuses are checked by the server, whose error names the allowed values. */
+function statusList(values: readonly string[]): TaskStatus[] {
+  return values.flatMap((value) => value.split(',')).map((value) => value.trim() as TaskStatus)
+}
+
+function paintStatus(status: TaskStatus): string {
+  if (status === 'succeeded') return paint('green', status)
+  if (status === 'failed' || status === 'timed_out' || status === 'interrupted') return paint('red', status)
+  if (status === 'running') return paint('cyan', status)
+  if (status === 'cancelled') return paint('yellow', status)
+  return status
+}

@@ -1,0 +1,164 @@
+import { constants } from 'node:os'
+import type { EngineEvent } from '../../../src-shared/events.ts'
+import { TASK_STATUSES, isFinished, type Run, type Task, type TaskStatus } from '../../../src-shared/model.ts'
+import type { EventStream } from '../stream.ts'
+import type { Context } from '../context.ts'
+import { EXIT, usageError } from '../exit.ts'
+import { paint, parseIds, table } from '../format.ts'
+import { styleLine } from './tasks.ts'
+
+/**
+ * Wakes a loop when something it watches changed. The loop notes `version` before reading
+ * state and then waits for a newer one, so a change that lands while it reads is not lost.
+ */
+class Wakeup {
+  version = 0
+  private waiter: (() => void) | null = null
+  private error: Error | null = null
+
+  notify(): void {
+    this.version++
+    this.waiter?.()
+    this.waiter = null
+  }
+
+  fail(error: Error): void {
+    this.error = error
+    this.notify()
+  }
+
+  async after(seen: number): Promise<void> {
+    if (this.version === seen) await new Promise<void>((resolve) => (this.waiter = resolve))
+    if (this.error) throw this.error
+  }
+}
+
+/** Subscribes from the current head so that every change from now on wakes the loop. */
+async function watchEvents(stream: EventStream, relevant: (event: EngineEvent) => boolean): Promise<Wakeup> {
+  const wake = new Wakeup()
+  stream.whenClosed((error) => wake.fail(error))
+  const { headSeq } = await stream.invoke('events.read', { since: 0, limit: 1 })
+  // An empty batch is the stream's cue that events were dropped (resync): re-read everything.
+  await stream.subscribe(headSeq, (events) => {
+    if (events.length === 0 || events.some(relevant)) wake.notify()
+  })
+  return wake
+}
+
+const taskIdOf = (event: EngineEvent): number | null => {
+  switch (event.type) {
+    case 'task.created':
+    case 'task.updated':
+      return event.task.id
+    case 'run.started':
+    case 'run.finished':
+      return event.run.taskId
+    case 'run.output':
+    case 'run.progress':
+      return event.taskId
+    default:
+      return null
+  }
+}
+
+/** The exit code a shell would report for the task's last run. */
+export function exitCodeOf(task: Task, run: Run | undefined): number {
+  if (task.status === 'succeeded') return EXIT.ok
+  if (run?.exitCode !== null && run?.exitCode !== undefined && run.exitCode !== 0) return Math.min(run.exitCode, 255)
+  const signal = run?.signal ? (constants.signals as Record<string, number | undefined>)[run.signal] : undefined
+  return signal === undefined ? EXIT.failed : 128 + signal
+}
+
+/**
+ * Prints a task's output as it is written and returns its exit code. Events only wake the
+ * loop; the text always comes from the run's log, so no line is printed twice or skipped,
+ * and retries are followed attempt by attempt.
+ */
+export async function follow(ctx: Context, idText: string): Promise<number> {
+  const [taskId] = parseIds([idText])
+  if (taskId === undefined) throw usageError('follow needs a task id.')
+  const client = await ctx.connect()
+  const stream = await client.openStream()
+  try {
+    const wake = await watchEvents(stream, (event) => taskIdOf(event) === taskId || (event.type === 'task.removed' && event.taskIds.includes(taskId)))
+    let runId: number | null = null
+    let nextLine = 0
+
+    /** Prints the run's lines from `nextLine` on; true once the run has ended and all of it is printed. */
+    const drain = async (id: number): Promise<boolean> => {
+      for (;;) {
+        const page = await stream.invoke('run.readLog', { runId: id, fromLine: nextLine, count: 10_000 })
+        // While the run is live its last line may still be growing: print it once the next one starts or the run ends.
+        const complete = !page.done && page.lines.at(-1)?.n === page.totalLines - 1 ? page.lines.slice(0, -1) : page.lines
+        for (const line of complete) {
+          if (ctx.json) process.stdout.write(`${JSON.stringify({ type: 'line', runId: id, ...line })}\n`)
+          else process.stdout.write(`${styleLine(line)}\n`)
+        }
+        nextLine = (complete.at(-1)?.n ?? nextLine - 1) + 1
+        if (complete.length === 0 || nextLine >= page.totalLines) return page.done && nextLine >= page.totalLines
+      }
+    }
+
+    for (;;) {
+      const seen = wake.version
+      const { task, runs } = await stream.invoke('task.get', { taskId })
+      runId ??= task.lastRunId
+      const runDone = runId === null ? true : await drain(runId)
+      if (runId !== null && runDone && task.lastRunId !== runId) {
+        runId = task.lastRunId
+        nextLine = 0
+        if (!ctx.json) process.stderr.write(paint('dim', `— task ${taskId}: next attempt —\n`, process.stderr))
+        continue
+      }
+      if (isFinished(task.status) && runDone && task.lastRunId === runId) {
+        const run = runs.find((r) => r.id === runId)
+        const code = exitCodeOf(task, run)
+        if (ctx.json) process.stdout.write(`${JSON.stringify({ type: 'end', taskId, status: task.status, exitCode: run?.exitCode ?? null, signal: run?.signal ?? null })}\n`)
+        else if (task.status !== 'succeeded') process.stderr.write(paint('yellow', `Task ${taskId} ${task.status}${run?.reason ? `: ${run.reason}` : ''}\n`, process.stderr))
+        return code
+      }
+      await wake.after(seen)
+    }
+  } finally {
+    stream.close()
+  }
+}
+
+const OPEN_STATUSES: readonly TaskStatus[] = TASK_STATUSES.filter((status) => !isFinished(status) && status !== 'stashed')
+
+/**
+ * Waits until the named tasks (or a group's, or all) have finished; exit 0 only if every
+ * one succeeded. Stashed tasks are waited for only when named, since nothing starts them.
+ */
+export async function wait(ctx: Context, ids: readonly string[], options: { group?: string }): Promise<number> {
+  const named = parseIds(ids)
+  if (named.length > 0 && options.group !== undefined) throw usageError('wait takes task ids or --group, not both.')
+  const client = await ctx.connect()
+  const stream = await client.openStream()
+  try {
+    const wake = await watchEvents(stream, (event) => event.type === 'task.created' || event.type === 'task.updated' || event.type === 'task.removed')
+    const tracked = new Set<number>(named)
+    // Fail early, naming the id, when a named task does not exist.
+    for (const taskId of named) await stream.invoke('task.get', { taskId })
+    const open = named.length > 0 ? [...OPEN_STATUSES, 'stashed' as const] : OPEN_STATUSES
+    for (;;) {
+      const seen = wake.version
+      const { tasks } = await stream.invoke('task.list', { status: [...open], ...(options.group === undefined ? {} : { group: options.group }), limit: 100_000 })
+      const pending = named.length > 0 ? tasks.filter((task) => tracked.has(task.id)) : tasks
+      if (named.length === 0) for (const task of tasks) tracked.add(task.id)
+      if (pending.length === 0) break
+      await wake.after(seen)
+    }
+    const { tasks: all } = await stream.invoke('task.list', { ...(options.group === undefined ? {} : { group: options.group }), limit: 100_000 })
+    const finished = all.filter((task) => tracked.has(task.id)).map((task) => ({ id: task.id, status: task.status, name: task.name }))
+    const failed = finished.filter((task) => task.status !== 'succeeded')
+    ctx.print({ tasks: finished, ok: failed.length === 0 }, () => {
+      if (finished.length === 0) return 'Nothing to wait for.'
+      if (failed.length === 0) return `${finished.length} task${finished.length === 1 ? '' : 's'} succeeded.`
+      return `${failed.length} of ${finished.length} tasks did not succeed:\n${table(['ID', 'STATUS', 'NAME'], failed.map((t) => [String(t.id), t.status, t.name]))}`
+    })
+    return failed.length === 0 ? EXIT.ok : EXIT.failed
+  } finally {
+    stream.close()
+  }
+}

@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import type { TaskDefinition, TaskDefinitionInput } from '../../src-shared/model.ts'
+import { usageError } from './exit.ts'
+import { parseDuration, parseEnv, parseIds, parseInteger } from './format.ts'
+
+/** The options `add` and `edit` share; commander hands them over as strings. */
+export interface DefinitionOptions {
+  name?: string
+  group?: string
+  after?: string[]
+  priority?: string
+  retries?: string
+  timeout?: string
+  delay?: string
+  label?: string[]
+  cwd?: string
+  env?: string[]
+  stdin?: string
+  notify?: string
+  stash?: boolean
+  shell?: string
+}
+
+const NOTIFY = ['default', 'always', 'failure', 'never'] as const
+
+/**
+ * A new task's definition from the command line. Only the shape is built here; every
+ * value is validated by the server against the contract, which names what is wrong.
+ */
+export function definitionFromOptions(argv: readonly string[], options: DefinitionOptions): TaskDefinitionInput {
+  const command = commandFrom(argv, options)
+  if (command === null) throw usageError('add needs a command: `taskdeck add -- CMD ARGS…` or `taskdeck add --shell "CMD | CMD"`.')
+  const definition: TaskDefinitionInput = {
+    spec: {
+      kind: 'shell',
+      command,
+      // The server may run in another directory; a task runs where it was added, like in a shell.
+      cwd: resolve(options.cwd ?? process.cwd()),
+      ...(options.env?.length ? { env: parseEnv(options.env) } : {}),
+      ...(options.stdin === undefined ? {} : { stdin: stdinText(options.stdin) }),
+    },
+  }
+  return applyCommonOptions(definition, options)
+}
+
+/** An existing definition with the given options (and command, if any) changed. */
+export function editedDefinition(current: TaskDefinition, argv: readonly string[], options: DefinitionOptions): TaskDefinitionInput {
+  const command = commandFrom(argv, options)
+  const touchesSpec = command !== null || options.cwd !== undefined || options.env !== undefined || options.stdin !== undefined
+  let spec: TaskDefinitionInput['spec'] = current.spec
+  if (touchesSpec) {
+    if (current.spec.kind !== 'shell') throw usageError(`The task is a ${current.spec.kind} task; only shell tasks have a command, cwd, env or stdin.`)
+    spec = {
+      ...current.spec,
+      ...(command === null ? {} : { command }),
+      ...(options.cwd === undefined ? {} : { cwd: resolve(options.cwd) }),
+      ...(options.env === undefined ? {} : { env: parseEnv(options.env) }),
+      ...(options.stdin === undefined ? {} : { stdin: stdinText(options.stdin) }),
+    }
+  }
+  return applyCommonOptions({ ...current, spec }, options)
+}
+
+function applyCommonOptions(definition: TaskDefinitionInput, options: DefinitionOptions): TaskDefinitionInput {
+  const result: TaskDefinitionInput = { ...definition }
+  if (options.name !== undefined) result.name = options.name
+  if (options.group !== undefined) result.group = options.group
+  if (options.after !== undefined) result.after = parseIds(options.after, '--after')
+  if (options.priority !== undefined) result.priority = parseInteger(options.priority, '--priority', -1000, 1000)
+  if (options.label !== undefined) result.labels = options.label
+  if (options.timeout !== undefined) result.timeoutMs = parseDuration(options.timeout, '--timeout')
+  if (options.delay !== undefined) result.delayMs = parseDuration(options.delay, '--delay')
+  if (options.stash !== undefined) result.stashed = options.stash
+  if (options.retries !== undefined) {
+    const retries = parseInteger(options.retries, '--retries', 0, 99)
+    if (retries === 0) delete result.retry
+    else result.retry = { ...definition.retry, maxAttempts: retries + 1 }
+  }
+  if (options.notify !== undefined) {
+    const notify = NOTIFY.find((policy) => policy === options.notify)
+    if (notify === undefined) throw usageError(`--notify: "${options.notify}" is not one of ${NOTIFY.join(', ')}.`)
+    result.notify = notify
+  }
+  return result
+}
+
+function commandFrom(argv: readonly string[], options: DefinitionOptions): string | string[] | null {
+  if (options.shell !== undefined && argv.length > 0) {
+    throw usageError('Give the command either after `--` (run without a shell) or with --shell "…" (run by the shell), not both.')
+  }
+  if (options.shell !== undefined) return options.shell
+  return argv.length > 0 ? [...argv] : null
+}
+
+/** `--stdin -` reads this process's standard input; anything else is the text itself. */
+function stdinText(value: string): string {
+  return value === '-' ? readFileSync(0, 'utf8') : value
+}

@@ -1,0 +1,46 @@
+import type { ApiError, ErrorCode } from '../../src-shared/errors.ts'
+
+/** Exit codes, documented in `taskdeck --help` and docs/api.md. */
+export const EXIT = {
+  ok: 0,
+  /** The thing asked failed: a refused command (not found, conflict), a failed task in `wait`. */
+  failed: 1,
+  /** The command line or the input was wrong (bad option, invalid definition, malformed import file). */
+  usage: 2,
+  /** No Taskdeck is reachable for this home (not running, stale api.json, wrong token, other protocol). */
+  unreachable: 3,
+  /** Stopped by Ctrl+C. */
+  interrupted: 130,
+} as const
+
+/** A failure the CLI reports on stderr and turns into its exit code. */
+export class CliError extends Error {
+  readonly exitCode: number
+  readonly code: string
+  readonly details: ApiError['details']
+  constructor(exitCode: number, code: string, message: string, details?: ApiError['details']) {
+    super(message)
+    this.name = 'CliError'
+    this.exitCode = exitCode
+    this.code = code
+    this.details = details
+  }
+}
+
+export const usageError = (message: string): CliError => new CliError(EXIT.usage, 'usage', message)
+
+const EXIT_FOR_CODE: Readonly<Record<ErrorCode, number>> = {
+  bad_request: EXIT.usage,
+  unknown_command: EXIT.unreachable,
+  protocol_mismatch: EXIT.unreachable,
+  unauthorized: EXIT.unreachable,
+  not_found: EXIT.failed,
+  conflict: EXIT.failed,
+  too_large: EXIT.usage,
+  database_damaged: EXIT.failed,
+  internal: EXIT.failed,
+}
+
+export function fromApiError(error: ApiError): CliError {
+  return new CliError(EXIT_FOR_CODE[error.code], error.code, error.message, error.details)
+}

@@ -1,0 +1,83 @@
+import { styleText } from 'node:util'
+import { usageError } from './exit.ts'
+
+type Style = Parameters<typeof styleText>[0]
+
+/**
+ * Colour only for a terminal that wants it: styleText checks the stream is a TTY and
+ * honours NO_COLOR, NODE_DISABLE_COLORS and FORCE_COLOR.
+ */
+export const paint = (style: Style, text: string, stream: NodeJS.WriteStream = process.stdout): string =>
+  styleText(style, text, { stream, validateStream: true })
+
+const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** "1500ms", "30s", "5m", "2h", "1d", "1h30m"; a bare number means seconds. */
+export function parseDuration(text: string, what: string): number {
+  const trimmed = text.trim()
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000)
+  const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)]
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== trimmed) {
+    throw usageError(`${what}: "${text}" is not a duration (examples: 30s, 5m, 1h30m, 1500ms).`)
+  }
+  const total = parts.reduce((sum, [, value, unit]) => sum + Number(value) * (UNITS[unit ?? 's'] ?? 0), 0)
+  if (total <= 0) throw usageError(`${what}: the duration must be positive.`)
+  return Math.round(total)
+}
+
+export function formatDuration(ms: number | null): string {
+  if (ms === null) return ''
+  if (ms < 1000) return `${Math.round(ms)}ms`
+  const seconds = ms / 1000
+  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)}s`
+  const minutes = Math.floor(seconds / 60)
+  if (minutes < 60) return `${minutes}m${String(Math.floor(seconds % 60)).padStart(2, '0')}s`
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`
+}
+
+export function parseInteger(text: string, what: string, min: number, max: number): number {
+  const value = Number(text)
+  if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw usageError(`${what}: "${text}" is not a whole number from ${min} to ${max}.`)
+  }
+  return value
+}
+
+/** Task ids from arguments like "3", "4,5", "7 8". */
+export function parseIds(values: readonly string[], what = 'task id'): number[] {
+  return values.flatMap((value) =>
+    value
+      .split(',')
+      .filter((part) => part.trim() !== '')
+      .map((part) => parseInteger(part, what, 1, Number.MAX_SAFE_INTEGER)),
+  )
+}
+
+/** `KEY=VALUE` pairs from repeated --env flags. */
+export function parseEnv(pairs: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=')
+    if (eq <= 0) throw usageError(`--env: "${pair}" must look like KEY=VALUE.`)
+    env[pair.slice(0, eq)] = pair.slice(eq + 1)
+  }
+  return env
+}
+
+/** A plain text table: columns padded to their widest cell; the last column is not padded. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => visibleLength(row[column] ?? ''))))
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell + ' '.repeat((widths[column] ?? 0) - visibleLength(cell))))
+      .join('  ')
+      .trimEnd()
+  return [line(header.map((title) => paint('bold', title))), ...rows.map(line)].join('\n')
+}
+
+// eslint-disable-next-line no-control-regex -- matching ANSI escape sequences is the point
+const ANSI = /\u001b\[[0-9;]*m/g
+const visibleLength = (text: string): number => text.replace(ANSI, '').length
+
+/** Collects a repeatable option's values (commander's reducer signature). */
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value]

@@ -1,0 +1,236 @@
+import { Command, CommanderError, Option } from 'commander'
+import { Context, type GlobalOptions } from './context.ts'
+import type { DefinitionOptions } from './definition.ts'
+import { CliError, EXIT } from './exit.ts'
+import { collect } from './format.ts'
+
+/**
+ * `taskdeck`: the plain-Node CLI. Client commands talk to the running app or daemon over
+ * the local API; `serve` and `daemon` run the engine headless. Command modules load
+ * lazily, so a one-shot command like `add` loads only what it uses.
+ */
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0    success
+  1    the thing asked failed (task not found, refused, a waited-for task failed)
+  2    usage error: bad option or argument, invalid task definition, malformed import file
+  3    Taskdeck is not reachable (not running, stale api.json, wrong token or protocol)
+  130  interrupted (Ctrl+C)
+  follow exits with the followed task's own exit code (128+N when killed by signal N).
+
+Environment:
+  TASKDECK_HOME       data directory (like --home)
+  TASKDECK_AUTOSTART  1: start the daemon when none runs (like --auto-start)
+  NO_COLOR            plain output (also whenever output is not a terminal)`
+
+const EXAMPLES = `
+Examples:
+  $ taskdeck daemon                           start the engine in the background
+  $ taskdeck add -- make -j8 test             run a command (argv, no shell)
+  $ taskdeck add --shell 'du -sh * | sort -h' run through the shell
+  $ taskdeck add --group build --retries 2 --timeout 10m -- ./build.sh
+  $ id=$(taskdeck add -q -- ./slow.sh); taskdeck follow "$id"
+  $ taskdeck status --status failed --json
+  $ taskdeck wait --group build && echo all built
+  $ taskdeck export backup.json && taskdeck import backup.json`
+
+function globalOptions(command: Command): Command {
+  return command
+    .option('--home <dir>', 'data directory (default: TASKDECK_HOME or the OS app-data folder)')
+    .option('--json', 'machine-readable output (one JSON document; NDJSON for follow)')
+    .option('--auto-start', 'start the background daemon if Taskdeck is not running')
+}
+
+function definitionOptions(command: Command): Command {
+  return command
+    .option('--shell <command>', 'run this string through the shell instead of an argv after --')
+    .option('-n, --name <name>', 'a name to show instead of the command')
+    .option('-g, --group <group>', 'queue in this group (each group has its own parallel limit)')
+    .option('-a, --after <ids>', 'start only after these tasks succeeded (comma-separated; repeatable)', collect)
+    .option('-p, --priority <n>', 'higher runs first within its group (-1000…1000)')
+    .option('-r, --retries <n>', 'retry a failed run up to N times, with backoff')
+    .option('-t, --timeout <duration>', 'kill the run after this long (30s, 5m, 1h30m)')
+    .option('-d, --delay <duration>', 'start no earlier than this from now')
+    .option('-l, --label <label>', 'a label (repeatable)', collect)
+    .option('--cwd <dir>', 'working directory (default: the current one)')
+    .option('-e, --env <KEY=VALUE>', 'an environment variable for the task (repeatable)', collect)
+    .option('--stdin <text>', 'text to write to the task\'s stdin ("-" reads this process\'s stdin)')
+    .addOption(new Option('--notify <policy>', 'desktop notification when it ends').choices(['default', 'always', 'failure', 'never']))
+}
+
+export function buildProgram(): Command {
+  const program = new Command('taskdeck')
+  program
+    .description('Run, watch and steer background jobs. Talks to the running Taskdeck app or daemon.')
+    .enablePositionalOptions()
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `${EXAMPLES}\n${EXIT_CODES_HELP}`)
+  globalOptions(program)
+
+  /** Runs an action with a Context; a returned number becomes the exit code. */
+  const run =
+    <A extends unknown[]>(action: (ctx: Context, ...args: A) => Promise<number | void>) =>
+    async (...args: [...A, Record<string, unknown>, Command]): Promise<void> => {
+      const command = args.at(-1) as Command
+      const ctx = new Context({ ...program.opts<GlobalOptions>(), ...command.opts<GlobalOptions>() })
+      try {
+        const code = await action(ctx, ...(args.slice(0, -1) as unknown as A))
+        if (typeof code === 'number') process.exitCode = code
+      } finally {
+        ctx.close()
+      }
+    }
+  const sub = (name: string, description: string) => globalOptions(program.command(name).description(description))
+
+  definitionOptions(sub('add', 'add a task: taskdeck add [options] -- CMD ARGS…'))
+    .argument('[command...]', 'the program and its arguments (after --)')
+    .option('--stash', 'keep it without scheduling it until `resume`d')
+    .option('-q, --quiet', 'print only the new task id')
+    .option('-f, --follow', 'then follow its output and exit with its exit code')
+    .passThroughOptions()
+    .addHelpText('after', '\nExamples:\n  $ taskdeck add -- rsync -a src/ backup/\n  $ taskdeck add --shell "make && make test" --group ci --label nightly')
+    .action(
+      run(async (ctx, argv: string[], options: DefinitionOptions & { quiet?: boolean; follow?: boolean }) => {
+        const { add } = await import('./commands/tasks.ts')
+        const task = await add(ctx, argv, options)
+        if (!options.follow) return
+        const { follow } = await import('./commands/watch.ts')
+        return follow(ctx, String(task.id))
+      }),
+    )
+
+  sub('status', 'list tasks as a table')
+    .alias('ls')
+    .option('-s, --status <status>', 'only these statuses (comma-separated; repeatable)', collect)
+    .option('-g, --group <group>', 'only this group')
+    .option('-l, --label <label>', 'only tasks with this label')
+    .option('--text <text>', 'only tasks whose name or command contains this')
+    .option('--limit <n>', 'at most this many rows', '1000')
+    .action(run(async (ctx, options: Record<string, string & string[]>) => (await import('./commands/tasks.ts')).status(ctx, options)))
+
+  sub('follow', "print a task's output as it is written; exit with its exit code")
+    .argument('<id>')
+    .action(run(async (ctx, id: string) => (await import('./commands/watch.ts')).follow(ctx, id)))
+
+  sub('log', "print a task's output (its last run, or --attempt N)")
+    .argument('<id>')
+    .option('--lines <n>', 'only the last N lines')
+    .option('--stderr', 'only standard error')
+    .option('--attempt <n>', 'the output of attempt N instead of the last one')
+    .action(run(async (ctx, id: string, options: { lines?: string; stderr?: boolean; attempt?: string }) => (await import('./commands/tasks.ts')).log(ctx, id, options)))
+
+  sub('wait', 'wait until tasks have finished (exit 1 if any did not succeed)')
+    .argument('[ids...]', 'task ids (default: every unfinished task)')
+    .option('-g, --group <group>', "wait for this group's tasks")
+    .action(run(async (ctx, ids: string[], options: { group?: string }) => (await import('./commands/watch.ts')).wait(ctx, ids, options)))
+
+  sub('kill', 'cancel tasks (a running one is stopped with its whole process tree)')
+    .argument('<ids...>')
+    .action(run(async (ctx, ids: string[]) => (await import('./commands/tasks.ts')).bulk(ctx, 'task.cancel', ids)))
+
+  for (const action of ['pause', 'resume'] as const) {
+    sub(action, action === 'pause' ? 'pause tasks, a group, or everything' : 'resume tasks, a group, or everything (also unstashes)')
+      .argument('[ids...]')
+      .option('-g, --group <group>', `${action} a group`)
+      .option('--all', `${action} the whole engine`)
+      .action(
+        run(async (ctx, ids: string[], options: { group?: string; all?: boolean }) => (await import('./commands/tasks.ts')).pauseOrResume(ctx, action, ids, options)),
+      )
+  }
+
+  sub('retry', 'run finished tasks again (earlier runs stay as history)')
+    .argument('<ids...>')
+    .action(run(async (ctx, ids: string[]) => (await import('./commands/tasks.ts')).bulk(ctx, 'task.retry', ids)))
+
+  sub('stash', 'keep tasks without scheduling them')
+    .argument('<ids...>')
+    .action(run(async (ctx, ids: string[]) => (await import('./commands/tasks.ts')).bulk(ctx, 'task.stash', ids)))
+
+  sub('unstash', 'schedule stashed tasks')
+    .argument('<ids...>')
+    .action(run(async (ctx, ids: string[]) => (await import('./commands/tasks.ts')).bulk(ctx, 'task.unstash', ids)))
+
+  definitionOptions(sub('edit', "change a task that has not started: taskdeck edit ID [options] [-- CMD ARGS…]"))
+    .argument('<id>')
+    .argument('[command...]', 'a new program and arguments (after --)')
+    .option('--stash', 'stash it')
+    .passThroughOptions()
+    .action(run(async (ctx, id: string, argv: string[], options: DefinitionOptions) => (await import('./commands/tasks.ts')).edit(ctx, id, argv, options)))
+
+  sub('send', "write TEXT (and a newline) to a running task's stdin")
+    .argument('<id>')
+    .argument('<text>')
+    .option('--no-newline', 'do not append a newline')
+    .action(run(async (ctx, id: string, text: string, options: { newline: boolean }) => (await import('./commands/tasks.ts')).send(ctx, id, text, options)))
+
+  sub('clean', 'remove finished tasks and their logs')
+    .option('--older-than <duration>', 'only tasks that finished longer ago than this')
+    .option('-s, --status <status>', 'only these statuses (comma-separated; repeatable)', collect)
+    .action(run(async (ctx, options: { olderThan?: string; status?: string[] }) => (await import('./commands/tasks.ts')).clean(ctx, options)))
+
+  const group = sub('group', 'list groups, or change one (add, rm, limit, pause, resume)')
+    .action(run(async (ctx) => (await import('./commands/groups.ts')).listGroups(ctx)))
+  globalOptions(group.command('add').description('create a group (or change its limit)'))
+    .argument('<name>')
+    .option('--parallel <n>', 'how many of its tasks run at once', '1')
+    .action(run(async (ctx, name: string, options: { parallel: string }) => (await import('./commands/groups.ts')).setGroup(ctx, name, options.parallel)))
+  globalOptions(group.command('rm').alias('remove').description('remove an empty group'))
+    .argument('<name>')
+    .action(run(async (ctx, name: string) => (await import('./commands/groups.ts')).removeGroup(ctx, name)))
+  globalOptions(group.command('limit').description('set how many of its tasks run at once'))
+    .argument('<name>')
+    .argument('<parallel>')
+    .action(run(async (ctx, name: string, parallel: string) => (await import('./commands/groups.ts')).setGroup(ctx, name, parallel)))
+  for (const action of ['pause', 'resume'] as const) {
+    globalOptions(group.command(action).description(`${action} a group`))
+      .argument('<name>')
+      .action(run(async (ctx, name: string) => (await import('./commands/tasks.ts')).pauseOrResume(ctx, action, [], { group: name })))
+  }
+
+  sub('export', 'write tasks, runs and groups as JSON (to FILE or stdout)')
+    .argument('[file]')
+    .option('--task <ids>', 'only these tasks (comma-separated; repeatable)', collect)
+    .action(run(async (ctx, file: string | undefined, options: { task?: string[] }) => (await import('./commands/data.ts')).exportData(ctx, file, options)))
+
+  sub('import', 'add the tasks of an export file (validated whole first; "-" reads stdin)')
+    .argument('<file>')
+    .action(run(async (ctx, file: string) => (await import('./commands/data.ts')).importData(ctx, file)))
+
+  sub('serve', 'run the engine and the local API + web UI in this terminal')
+    .option('--port <n>', 'listen on this port of 127.0.0.1 (default: a free one)')
+    .action(run(async (ctx, options: { port?: string }) => (await import('./commands/serve.ts')).serve(ctx, options)))
+
+  sub('daemon', 'start `serve` in the background (log in <home>/daemon.log)')
+    .option('--port <n>', 'listen on this port of 127.0.0.1 (default: a free one)')
+    .action(run(async (ctx, options: { port?: string }) => (await import('./commands/serve.ts')).daemon(ctx, options)))
+
+  sub('stop', 'stop the Taskdeck serving this home').action(run(async (ctx) => (await import('./commands/serve.ts')).stop(ctx)))
+
+  return program
+}
+
+/** Prints a failure on stderr (as JSON with --json) and sets the exit code. */
+function report(error: unknown, json: boolean): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage
+  const failure =
+    error instanceof CliError ? error : new CliError(EXIT.failed, 'internal', error instanceof Error ? (error.stack ?? error.message) : String(error))
+  if (json) {
+    process.stderr.write(`${JSON.stringify({ error: { code: failure.code, message: failure.message, ...(failure.details ? { details: failure.details } : {}) } })}\n`)
+  } else {
+    process.stderr.write(`taskdeck: ${failure.message}\n`)
+  }
+  return failure.exitCode
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync([...argv], { from: 'user' })
+  } catch (error) {
+    process.exitCode = report(error, argv.includes('--json'))
+  }
+}
+
+// `node src-main/cli/main.ts …` runs it directly; bin/taskdeck.js imports it and calls main().
+if (import.meta.main) await main(process.argv.slice(2))

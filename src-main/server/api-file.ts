@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto'
+import { open, readFile, rename, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+
+/**
+ * `<home>/api.json` tells local clients (the CLI, scripts) where the running Taskdeck
+ * listens and which token it expects. It is readable by its owner only (0600).
+ */
+export interface ApiInfo {
+  url: string
+  port: number
+  token: string
+  pid: number
+  startedAt: number
+}
+
+/**
+ * Checked by hand rather than with zod: every CLI call reads this file, and loading zod
+ * would double the start-up time of a one-shot command.
+ */
+function problemWith(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null) return 'not an object'
+  const info = value as Record<string, unknown>
+  if (typeof info.url !== 'string') return 'url must be a string'
+  if (!Number.isInteger(info.port) || (info.port as number) < 1 || (info.port as number) > 65535) return 'port must be a TCP port'
+  if (typeof info.token !== 'string' || info.token === '') return 'token must be a non-empty string'
+  if (!Number.isInteger(info.pid) || (info.pid as number) < 1) return 'pid must be a process id'
+  if (typeof info.startedAt !== 'number') return 'startedAt must be a number'
+  return null
+}
+
+export const API_FILE_NAME = 'api.json'
+export const apiFilePath = (home: string): string => join(home, API_FILE_NAME)
+
+/** Written to a private temp file, flushed, then renamed: readers never see half a file. */
+export async function writeApiFile(home: string, info: ApiInfo): Promise<void> {
+  const target = apiFilePath(home)
+  const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`
+  const handle = await open(temp, 'wx', 0o600)
+  try {
+    await handle.writeFile(`${JSON.stringify(info, null, 2)}\n`)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+  try {
+    await rename(temp, target)
+  } catch (error) {
+    await rm(temp, { force: true })
+    throw error
+  }
+}
+
+export type ApiFileRead = { kind: 'found'; info: ApiInfo } | { kind: 'missing' } | { kind: 'invalid'; message: string }
+
+export async function readApiFile(home: string): Promise<ApiFileRead> {
+  let text: string
+  try {
+    text = await readFile(apiFilePath(home), 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' }
+    return { kind: 'invalid', message: `${apiFilePath(home)} cannot be read: ${(error as Error).message}` }
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return { kind: 'invalid', message: `${apiFilePath(home)} is not valid JSON` }
+  }
+  const problem = problemWith(value)
+  if (problem !== null) return { kind: 'invalid', message: `${apiFilePath(home)} is not a Taskdeck API file: ${problem}` }
+  const { url, port, token, pid, startedAt } = value as ApiInfo
+  return { kind: 'found', info: { url, port, token, pid, startedAt } }
+}
+
+/** Removes the file only if it still describes this server (another one may have replaced it). */
+export async function removeApiFileIfOurs(home: string, token: string): Promise<void> {
+  const current = await readApiFile(home)
+  if (current.kind === 'found' && current.info.token === token) await rm(apiFilePath(home), { force: true })
+}

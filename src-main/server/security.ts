@@ -1,0 +1,72 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import type { IncomingHttpHeaders } from 'node:http'
+
+/** A fresh API token: 32 random bytes, URL-safe so it can travel in a URL fragment. */
+export function newToken(): string {
+  return randomBytes(32).toString('base64url')
+}
+
+/**
+ * Constant-time comparison. Both sides are hashed first so that neither the length nor
+ * the content of the expected token leaks through timing.
+ */
+export function tokenMatches(expected: string, received: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest()
+  return timingSafeEqual(digest(expected), digest(received))
+}
+
+/** The token from an `Authorization: Bearer …` header, or null when there is none. */
+export function bearerToken(headers: IncomingHttpHeaders): string | null {
+  const header = headers.authorization
+  if (header === undefined) return null
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
+  return match?.[1] ?? ''
+}
+
+/** The names this server answers to; anything else in `Host` is a DNS-rebinding attempt. */
+export function allowedHosts(port: number): ReadonlySet<string> {
+  return new Set([`127.0.0.1:${port}`, `localhost:${port}`])
+}
+
+export function allowedOrigins(port: number): ReadonlySet<string> {
+  return new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`])
+}
+
+/** Names the reason a request's Host or Origin is refused, or null when both are ours. */
+export function checkHostAndOrigin(headers: IncomingHttpHeaders, port: number): string | null {
+  const host = headers.host?.toLowerCase()
+  if (host === undefined || !allowedHosts(port).has(host)) {
+    return `Host "${truncate(headers.host ?? '')}" is not allowed: use 127.0.0.1:${port} or localhost:${port}.`
+  }
+  const origin = headers.origin
+  if (origin !== undefined && !allowedOrigins(port).has(origin.toLowerCase())) {
+    return `Origin "${truncate(origin)}" is not allowed: only pages served by this Taskdeck may call its API.`
+  }
+  return null
+}
+
+/** Sent with every response: no framing, no sniffing, no referrers, scripts only from us. */
+export function securityHeaders(port: number): Record<string, string> {
+  const csp = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}`,
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'self'",
+  ].join('; ')
+  return {
+    'Content-Security-Policy': csp,
+    'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'no-referrer',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+    'Permissions-Policy': 'camera=(), microphone=(), geolocation=()',
+  }
+}
+
+const truncate = (value: string): string => (value.length > 100 ? `${value.slice(0, 100)}…` : value)

@@ -1,0 +1,312 @@
+import { mkdir } from 'node:fs/promises'
+import { STATUS_CODES, createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { WebSocketServer } from 'ws'
+import { AUTH_COMMAND, LIMITS, fail, response, type ErrorCode, type Result, type ServerMessage } from '../../src-shared/index.ts'
+import { ApiSession } from '../api/session.ts'
+import type { Disposable, EngineApi } from '../engine/api.ts'
+import { removeApiFileIfOurs, writeApiFile } from './api-file.ts'
+import { compileRoute, DEFAULT_ROUTE_BODY_BYTES, type CompiledRoute, type HttpRoute } from './routes.ts'
+import { bearerToken, checkHostAndOrigin, newToken, securityHeaders, tokenMatches } from './security.ts'
+import { lookupStatic, sendFile } from './static.ts'
+import { CLOSE_GOING_AWAY, WsClient } from './ws-client.ts'
+
+export const COMMAND_PATH = '/api/v1/command'
+export const WS_PATH = '/api/v1/ws'
+
+export interface ServerOptions {
+  engine: EngineApi
+  /** The data directory; `<home>/api.json` tells local clients where to connect. */
+  home: string
+  /** 0 or absent: a free port. */
+  port?: number
+  /** The built renderer (out/renderer), served at `/`. */
+  staticDir?: string
+  /** Extra routes, e.g. the triggers module's `POST /hooks/:id`; more can be added later with `addRoute`. */
+  routes?: readonly HttpRoute[]
+  /** How long an unauthenticated WebSocket may stay open before sending `session.auth`. */
+  authTimeoutMs?: number
+  /** Unsent bytes on a WebSocket above which events wait instead of being written. */
+  highWaterBytes?: number
+  /** Bytes of waiting events above which a slow client is sent `resync`. */
+  maxPendingBytes?: number
+}
+
+export interface TaskdeckServer {
+  /** `http://127.0.0.1:PORT/` */
+  readonly url: string
+  readonly port: number
+  readonly token: string
+  /** The URL to open in a browser: the token travels in the fragment, which never reaches a server or a log. */
+  readonly browserUrl: string
+  addRoute(route: HttpRoute): Disposable
+  close(): Promise<void>
+}
+
+/**
+ * The local API: HTTP + WebSocket on 127.0.0.1 only. Every request must name our Host
+ * (DNS rebinding) and, when it has an Origin, our origin; every API call needs the token.
+ * The same contract as Electron IPC flows through ApiSession; this module only moves bytes.
+ */
+export async function createServer(options: ServerOptions): Promise<TaskdeckServer> {
+  const { engine, home } = options
+  const token = newToken()
+  const routes = new Map<string, CompiledRoute>()
+  const clients = new Set<WsClient>()
+  let port = 0
+
+  const addRoute = (route: HttpRoute): Disposable => {
+    const key = `${route.method} ${route.path}`
+    if (routes.has(key)) throw new Error(`Route ${key} is already mounted.`)
+    routes.set(key, compileRoute(route))
+    return { dispose: () => void routes.delete(key) }
+  }
+  for (const route of options.routes ?? []) addRoute(route)
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.messageBytes, perMessageDeflate: false })
+
+  const http = createHttpServer({ requestTimeout: 60_000, headersTimeout: 15_000 }, (request, res) => {
+    handleRequest(request, res).catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, failure('internal', `Internal error: ${(error as Error).message}`))
+      else res.destroy()
+    })
+  })
+
+  async function handleRequest(request: IncomingMessage, res: ServerResponse): Promise<void> {
+    for (const [name, value] of Object.entries(securityHeaders(port))) res.setHeader(name, value)
+    const refusal = checkHostAndOrigin(request.headers, port)
+    if (refusal !== null) return sendJson(res, 403, failure('unauthorized', refusal))
+    const target = request.url ?? '/'
+    if (!target.startsWith('/')) return sendJson(res, 400, failure('bad_request', 'The request target must be a path.'))
+    const queryStart = target.indexOf('?')
+    const pathname = queryStart === -1 ? target : target.slice(0, queryStart)
+    const query = new URLSearchParams(queryStart === -1 ? '' : target.slice(queryStart + 1))
+
+    if (pathname === COMMAND_PATH) return handleCommand(request, res)
+    if (pathname === WS_PATH) return sendJson(res, 426, failure('bad_request', `${WS_PATH} speaks WebSocket only.`))
+    if (pathname.startsWith('/api/')) return sendJson(res, 404, failure('not_found', `No API route ${pathname}.`))
+
+    for (const compiled of routes.values()) {
+      const params = compiled.match(pathname)
+      if (params === null || compiled.route.method !== request.method) continue
+      return handleRoute(compiled.route, params, query, request, res)
+    }
+    if (request.method === 'GET' || request.method === 'HEAD') return handleStatic(pathname, request, res)
+    return sendJson(res, 405, failure('bad_request', `${request.method ?? '?'} ${pathname} is not supported.`))
+  }
+
+  async function handleCommand(request: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!authorized(request)) return unauthorized(res)
+    if (request.method !== 'POST') {
+      res.setHeader('Allow', 'POST')
+      return sendJson(res, 405, failure('bad_request', `${COMMAND_PATH} accepts POST with a JSON request envelope.`))
+    }
+    const body = await readBody(request, LIMITS.messageBytes)
+    if (body === null) return tooLarge(res, LIMITS.messageBytes)
+    let raw: unknown
+    try {
+      raw = JSON.parse(body.toString('utf8'))
+    } catch (error) {
+      return sendMessage(res, response(-1, fail('bad_request', `Body is not valid JSON: ${(error as Error).message}`)))
+    }
+    const command = typeof raw === 'object' && raw !== null ? (raw as { command?: unknown }).command : undefined
+    if (command === 'events.subscribe' || command === AUTH_COMMAND) {
+      const id = (raw as { id?: unknown }).id
+      const refusal = fail('bad_request', `${String(command)} needs the WebSocket at ${WS_PATH}; over HTTP, page through events with events.read.`)
+      return sendMessage(res, response(typeof id === 'number' ? id : -1, refusal))
+    }
+    let answer: ServerMessage | null = null
+    const session = new ApiSession(engine, (message) => {
+      if (message.kind === 'response') answer = message
+    })
+    try {
+      await session.handle(raw)
+    } finally {
+      session.dispose()
+    }
+    return sendMessage(res, answer ?? response(-1, fail('internal', 'The command produced no response.')))
+  }
+
+  async function handleRoute(
+    route: HttpRoute,
+    params: Record<string, string>,
+    query: URLSearchParams,
+    request: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
+    if (route.auth === 'token' && !authorized(request)) return unauthorized(res)
+    const limit = route.maxBodyBytes ?? DEFAULT_ROUTE_BODY_BYTES
+    const body = await readBody(request, limit)
+    if (body === null) return tooLarge(res, limit)
+    let answer
+    try {
+      answer = await route.handle({
+        method: request.method ?? 'GET',
+        params,
+        query,
+        headers: request.headers,
+        body,
+        remoteAddress: request.socket.remoteAddress ?? '',
+      })
+    } catch (error) {
+      return sendJson(res, 500, failure('internal', `Internal error in ${route.method} ${route.path}: ${(error as Error).message}`))
+    }
+    for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value)
+    if (answer.body === undefined) {
+      res.statusCode = answer.status
+      res.end()
+      return
+    }
+    sendJson(res, answer.status, answer.body)
+  }
+
+  async function handleStatic(pathname: string, request: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (options.staticDir === undefined) return sendText(res, 404, 'This Taskdeck server has no web UI to serve.')
+    const found = await lookupStatic(options.staticDir, pathname)
+    if (found.kind === 'refused') return sendText(res, 400, `Refused: ${found.reason}.`)
+    if (found.kind === 'not-found') {
+      if (pathname === '/') return sendText(res, 404, `The web UI is not built (no index.html in ${options.staticDir}); run \`npm run build\`.`)
+      return sendText(res, 404, `Not found: ${pathname.slice(0, 200)}`)
+    }
+    await sendFile(request, res, found)
+  }
+
+  const authorized = (request: IncomingMessage): boolean => {
+    const presented = bearerToken(request.headers)
+    return presented !== null && tokenMatches(token, presented)
+  }
+
+  http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy())
+    const refusal = checkHostAndOrigin(request.headers, port)
+    if (refusal !== null) return rejectUpgrade(socket, 403, refusal)
+    if ((request.url ?? '').split('?')[0] !== WS_PATH) return rejectUpgrade(socket, 404, `WebSocket connections go to ${WS_PATH}.`)
+    const presented = bearerToken(request.headers)
+    if (presented !== null && !tokenMatches(token, presented)) return rejectUpgrade(socket, 401, 'The API token is wrong.')
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      const client: WsClient = new WsClient(ws, {
+        engine,
+        token,
+        authenticated: presented !== null,
+        authTimeoutMs: options.authTimeoutMs ?? 10_000,
+        highWaterBytes: options.highWaterBytes ?? 4 * 1024 * 1024,
+        maxPendingBytes: options.maxPendingBytes ?? 16 * 1024 * 1024,
+        onClosed: () => clients.delete(client),
+      })
+      clients.add(client)
+    })
+  })
+  http.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
+    else socket.destroy()
+  })
+
+  await mkdir(home, { recursive: true, mode: 0o700 })
+  port = await listen(http, options.port ?? 0)
+  const url = `http://127.0.0.1:${port}/`
+  await writeApiFile(home, { url, port, token, pid: process.pid, startedAt: Date.now() })
+
+  let closing: Promise<void> | null = null
+  return {
+    url,
+    port,
+    token,
+    browserUrl: `${url}#token=${token}`,
+    addRoute,
+    close() {
+      closing ??= (async () => {
+        for (const client of [...clients]) client.close(CLOSE_GOING_AWAY, 'server shutting down')
+        wss.close()
+        await new Promise<void>((resolve) => {
+          http.close(() => resolve())
+          http.closeAllConnections()
+        })
+        await removeApiFileIfOurs(home, token)
+      })()
+      return closing
+    },
+  }
+}
+
+function listen(server: ReturnType<typeof createHttpServer>, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      reject(error.code === 'EADDRINUSE' ? new Error(`Port ${port} on 127.0.0.1 is already in use; choose another with --port.`) : error)
+    }
+    server.once('error', onError)
+    server.listen({ port, host: '127.0.0.1' }, () => {
+      server.off('error', onError)
+      const address = server.address()
+      resolve(typeof address === 'object' && address !== null ? address.port : port)
+    })
+  })
+}
+
+/** The body, or null once it exceeds `limit` bytes (the rest is not read). */
+async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | null> {
+  const declared = Number(request.headers['content-length'] ?? 0)
+  if (declared > limit) return null
+  const chunks: Buffer[] = []
+  let total = 0
+  for await (const chunk of request) {
+    total += (chunk as Buffer).length
+    if (total > limit) return null
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks)
+}
+
+const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+  bad_request: 400,
+  unknown_command: 400,
+  protocol_mismatch: 400,
+  unauthorized: 401,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  database_damaged: 503,
+  internal: 500,
+}
+
+const failure = (code: ErrorCode, message: string): Result<never> => fail(code, message)
+
+function sendMessage(res: ServerResponse, message: ServerMessage): void {
+  const status = message.kind === 'response' && !message.result.ok ? HTTP_STATUS[message.result.error.code] : 200
+  sendJson(res, status, message)
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  res.statusCode = status
+  res.setHeader('Content-Type', 'application/json; charset=utf-8')
+  res.setHeader('Content-Length', Buffer.byteLength(text))
+  res.setHeader('Cache-Control', 'no-store')
+  res.end(text)
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
+  res.statusCode = status
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8')
+  res.setHeader('Content-Length', Buffer.byteLength(text))
+  res.end(text)
+}
+
+function unauthorized(res: ServerResponse): void {
+  res.setHeader('WWW-Authenticate', 'Bearer realm="taskdeck"')
+  sendJson(res, 401, failure('unauthorized', 'Send the API token from api.json as "Authorization: Bearer <token>".'))
+}
+
+/** The client may still be sending; close the connection once the refusal is out. */
+function tooLarge(res: ServerResponse, limit: number): void {
+  res.setHeader('Connection', 'close')
+  res.once('finish', () => res.socket?.destroy())
+  sendJson(res, 413, failure('too_large', `The body is larger than ${limit} bytes.`))
+}
+
+function rejectUpgrade(socket: Duplex, status: number, message: string): void {
+  const body = JSON.stringify(failure(status === 401 || status === 403 ? 'unauthorized' : 'not_found', message))
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  )
+}

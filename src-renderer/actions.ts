@@ -1,0 +1,151 @@
+import { isFinished, type CommandName, type Task } from '../src-shared/index.ts'
+import type { AppModel } from './model.ts'
+import type { CommandId } from './streams/keymap.ts'
+
+export const NEW_TASK_INPUT_ID = 'quick-add'
+export const SEARCH_INPUT_ID = 'task-search'
+export const LOG_JUMP_INPUT_ID = 'log-jump'
+
+/** Tasks an action applies to: the checked ones, else the one under the cursor or open. */
+export function targetTasks(model: AppModel): Task[] {
+  const { tasks } = model.state.value
+  const ids = model.checked.value.size > 0 ? [...model.checked.value] : [currentTaskId(model)].filter((id): id is number => id !== null)
+  return ids.map((id) => tasks.get(id)).filter((t): t is Task => t !== undefined)
+}
+
+export function currentTaskId(model: AppModel): number | null {
+  const route = model.route.value
+  if (route.view === 'task') return route.taskId
+  return model.cursor.value
+}
+
+const focus = (id: string) => {
+  const el = document.getElementById(id)
+  if (el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement) {
+    el.focus()
+    el.select()
+  }
+}
+
+/** Which tasks each bulk command can act on, so a key never sends a command that must fail. */
+const applicable: Record<'task.cancel' | 'task.retry' | 'task.pause' | 'task.resume', (t: Task) => boolean> = {
+  'task.cancel': (t) => !isFinished(t.status),
+  'task.retry': (t) => isFinished(t.status),
+  'task.pause': (t) => t.status === 'running' || t.status === 'queued' || t.status === 'waiting',
+  'task.resume': (t) => t.status === 'paused' || (t.status === 'waiting' && t.waitingFor?.kind === 'paused'),
+}
+
+export function bulk(model: AppModel, command: keyof typeof applicable, label: string): void {
+  const tasks = targetTasks(model).filter(applicable[command])
+  if (tasks.length === 0) return
+  const taskIds = tasks.map((t) => t.id)
+  model.intents.next({ command, params: { taskIds }, key: `${command}:${taskIds.join(',')}`, label })
+}
+
+/**
+ * Every command in the keymap and the palette, in one place: keys, clicks and the palette
+ * all end here, so they cannot drift apart.
+ */
+export function createActions(model: AppModel, t: (key: string) => string) {
+  const moveCursor = (delta: number | 'first' | 'last') => {
+    const rows = model.rows.value
+    if (rows.length === 0) return
+    const index = rows.findIndex((r) => r.task.id === model.cursor.value)
+    const next =
+      delta === 'first' ? 0 : delta === 'last' ? rows.length - 1 : index < 0 ? 0 : Math.max(0, Math.min(rows.length - 1, index + delta))
+    const id = rows[next]?.task.id ?? null
+    model.cursor.set(id)
+    if (model.route.value.view === 'task' && id !== null) model.route.set({ view: 'task', taskId: id })
+  }
+  const inTaskViews = () => model.route.value.view === 'tasks' || model.route.value.view === 'task'
+
+  const run = (id: CommandId): void => {
+    switch (id) {
+      case 'palette.open':
+        model.paletteOpen.set(true)
+        return
+      case 'task.new':
+        if (!inTaskViews()) model.route.set({ view: 'tasks' })
+        requestAnimationFrame(() => focus(NEW_TASK_INPUT_ID))
+        return
+      case 'nav.down':
+        return inTaskViews() ? moveCursor(1) : undefined
+      case 'nav.up':
+        return inTaskViews() ? moveCursor(-1) : undefined
+      case 'nav.first':
+        return inTaskViews() ? moveCursor('first') : undefined
+      case 'nav.last':
+        return inTaskViews() ? moveCursor('last') : undefined
+      case 'nav.open': {
+        const cursor = model.cursor.value
+        if (model.route.value.view === 'tasks' && cursor !== null) model.route.set({ view: 'task', taskId: cursor })
+        return
+      }
+      case 'nav.back': {
+        const active = document.activeElement
+        if (active instanceof HTMLElement && active !== document.body && active.matches('input, textarea, select')) {
+          active.blur()
+          return
+        }
+        const route = model.route.value
+        if (route.view === 'task' || route.view === 'new') model.route.set({ view: 'tasks' })
+        else if (model.checked.value.size > 0) model.checked.set(new Set())
+        else if (route.view !== 'tasks') model.route.set({ view: 'tasks' })
+        return
+      }
+      case 'select.toggle': {
+        const cursor = model.cursor.value
+        if (cursor === null) return
+        const next = new Set(model.checked.value)
+        if (next.has(cursor)) next.delete(cursor)
+        else next.add(cursor)
+        model.checked.set(next)
+        return
+      }
+      case 'select.all':
+        if (inTaskViews()) model.checked.set(new Set(model.rows.value.map((r) => r.task.id)))
+        return
+      case 'task.cancel':
+        return bulk(model, 'task.cancel', t('action.cancel'))
+      case 'task.retry':
+        return bulk(model, 'task.retry', t('action.retry'))
+      case 'task.pause':
+        return bulk(model, 'task.pause', t('action.pause'))
+      case 'task.resume':
+        return bulk(model, 'task.resume', t('action.resume'))
+      case 'task.edit': {
+        const id = currentTaskId(model)
+        if (id !== null) model.route.set({ view: 'new', editTaskId: id })
+        return
+      }
+      case 'search.focus':
+        if (!inTaskViews()) model.route.set({ view: 'tasks' })
+        requestAnimationFrame(() => focus(SEARCH_INPUT_ID))
+        return
+      case 'view.tasks':
+        return model.route.set({ view: 'tasks' })
+      case 'view.loop':
+        return model.route.set({ view: 'loop' })
+      case 'view.dashboard':
+        return model.route.set({ view: 'dashboard' })
+      case 'view.settings':
+        return model.route.set({ view: 'settings' })
+      case 'engine.togglePause': {
+        const command: CommandName = model.state.value.enginePaused ? 'engine.resume' : 'engine.pause'
+        model.intents.next({ command, params: {}, label: t(model.state.value.enginePaused ? 'action.resumeAll' : 'action.pauseAll') })
+        return
+      }
+      case 'log.follow':
+        model.logCommands$.next('follow')
+        return
+      case 'log.jump':
+        model.logCommands$.next('jump')
+        requestAnimationFrame(() => focus(LOG_JUMP_INPUT_ID))
+        return
+      case 'help.shortcuts':
+        model.paletteOpen.set(true)
+        return
+    }
+  }
+  return run
+}

@@ -1,0 +1,18 @@
+import type { CommandInput, CommandName, CommandResult, EngineEvent, Result } from '../../src-shared/index.ts'
+
+/**
+ * The renderer's only door to the engine. Same shape as `window.taskdeck` (the preload's
+ * TaskdeckPreloadApi), so the IPC and WebSocket implementations are interchangeable.
+ */
+export interface Bridge {
+  invoke<N extends CommandName>(command: N, params: CommandInput<N>): Promise<Result<CommandResult<N>>>
+  /** Replays durable events after `since`, then live ones; returns the disposer. */
+  subscribe(since: number, onEvents: (events: EngineEvent[]) => void): () => void
+}
+
+/** How the transport is doing; the WebSocket bridge reconnects, IPC is always `online`. */
+export type ConnectionState =
+  | { kind: 'connecting'; attempt: number }
+  | { kind: 'online' }
+  | { kind: 'offline'; attempt: number; retryInMs: number; reason: string }
+  | { kind: 'unauthorized'; reason: string }

@@ -1,0 +1,177 @@
+import { BehaviorSubject, Observable, Subscription, type SchedulerLike } from 'rxjs'
+import {
+  AUTH_COMMAND,
+  PROTOCOL_VERSION,
+  isDurable,
+  type ApiError,
+  type CommandInput,
+  type CommandName,
+  type CommandResult,
+  type EngineEvent,
+  type Result,
+  type ServerMessage,
+} from '../../src-shared/index.ts'
+import { DEFAULT_BACKOFF, retryWithBackoff, type BackoffOptions } from '../streams/reconnect.ts'
+import type { Bridge, ConnectionState } from './types.ts'
+
+export interface WebSocketBridgeOptions {
+  url: string
+  token: string | null
+  backoff?: BackoffOptions
+  scheduler?: SchedulerLike
+}
+
+export interface WebSocketBridge extends Bridge {
+  connection$: Observable<ConnectionState>
+  dispose(): void
+}
+
+class UnauthorizedError extends Error {}
+
+const AUTH_ID = 0
+/** Where `taskdeck serve` accepts the WebSocket (src-main/server WS_PATH). */
+export const WEBSOCKET_PATH = '/api/v1/ws'
+
+/**
+ * The browser's bridge to `taskdeck serve`: one WebSocket carrying the same envelopes as
+ * IPC. It authenticates with the first message, reconnects with backoff, and on every
+ * reconnect resubscribes from the last seq it delivered, so the UI misses nothing.
+ * Requests made while offline wait for the connection; requests in flight when it drops
+ * fail as values (the UI shows them), since the server may or may not have run them.
+ */
+export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridge {
+  const connection$ = new BehaviorSubject<ConnectionState>({ kind: 'connecting', attempt: 0 })
+  const inFlight = new Map<number, (result: Result<unknown>) => void>()
+  const outbox: { id: number; text: string }[] = []
+  let socket: WebSocket | null = null
+  let nextId = 1
+  let subscription: { lastSeq: number; onEvents: (events: EngineEvent[]) => void } | null = null
+
+  const sendNow = (id: number, text: string) => {
+    if (socket && connection$.value.kind === 'online') socket.send(text)
+    else outbox.push({ id, text })
+  }
+
+  const request = (command: string, params: unknown): Promise<Result<unknown>> =>
+    new Promise((resolve) => {
+      const id = nextId++
+      inFlight.set(id, resolve)
+      sendNow(id, JSON.stringify({ v: PROTOCOL_VERSION, id, command, params }))
+    })
+
+  const resubscribe = () => {
+    if (!subscription) return
+    void request('events.subscribe', { since: subscription.lastSeq })
+  }
+
+  const connection = new Observable<ServerMessage>((subscriber) => {
+    const ws = new WebSocket(options.url)
+    let authed = false
+    ws.onopen = () => ws.send(JSON.stringify({ v: PROTOCOL_VERSION, id: AUTH_ID, command: AUTH_COMMAND, params: { token: options.token ?? '' } }))
+    ws.onmessage = (message: MessageEvent) => {
+      const parsed = JSON.parse(String(message.data)) as ServerMessage
+      if (!authed) {
+        if (parsed.kind === 'response' && parsed.id === AUTH_ID) {
+          if (!parsed.result.ok) {
+            subscriber.error(new UnauthorizedError(parsed.result.error.message))
+            return
+          }
+          authed = true
+          socket = ws
+          connection$.next({ kind: 'online' })
+          for (const queued of outbox.splice(0)) ws.send(queued.text)
+          resubscribe()
+        }
+        return
+      }
+      subscriber.next(parsed)
+    }
+    ws.onclose = (event: CloseEvent) => {
+      if (socket === ws) socket = null
+      failInFlight('The connection to Taskdeck was lost before the answer came; check whether it ran.')
+      if (event.code === 4401 || event.code === 1008) subscriber.error(new UnauthorizedError(event.reason || 'The token was refused.'))
+      else subscriber.error(new Error(event.reason || `connection closed (${event.code})`))
+    }
+    return () => {
+      ws.onclose = null
+      ws.onmessage = null
+      if (socket === ws) socket = null
+      ws.close()
+    }
+  })
+
+  const failInFlight = (message: string) => {
+    const queuedIds = new Set(outbox.map((q) => q.id))
+    for (const [id, resolve] of inFlight) {
+      if (queuedIds.has(id)) continue
+      inFlight.delete(id)
+      resolve({ ok: false, error: { code: 'internal', message } satisfies ApiError })
+    }
+  }
+
+  const backoff: BackoffOptions = {
+    ...(options.backoff ?? DEFAULT_BACKOFF),
+    scheduler: options.scheduler,
+    isFatal: (error) => error instanceof UnauthorizedError,
+    onRetry: (attempt, retryInMs, error) => {
+      connection$.next({ kind: 'offline', attempt, retryInMs, reason: error instanceof Error ? error.message : String(error) })
+    },
+  }
+
+  const owned = new Subscription()
+  owned.add(
+    connection.pipe(retryWithBackoff(backoff)).subscribe({
+      next: (message) => {
+        if (message.kind === 'response') {
+          const resolve = inFlight.get(message.id)
+          inFlight.delete(message.id)
+          resolve?.(message.result)
+          return
+        }
+        if (message.kind === 'resync') {
+          // The server stopped streaming to us (we fell behind): ask again from what we have.
+          resubscribe()
+          return
+        }
+        if (!subscription) return
+        for (const event of message.events) if (isDurable(event) && event.seq > subscription.lastSeq) subscription.lastSeq = event.seq
+        subscription.onEvents(message.events)
+      },
+      error: (error: unknown) => {
+        connection$.next({ kind: 'unauthorized', reason: error instanceof Error ? error.message : String(error) })
+        failInFlight('Not connected: the token was refused.')
+      },
+    }),
+  )
+
+  return {
+    connection$: connection$.asObservable(),
+    invoke<N extends CommandName>(command: N, params: CommandInput<N>): Promise<Result<CommandResult<N>>> {
+      return request(command, params) as Promise<Result<CommandResult<N>>>
+    },
+    subscribe(since, onEvents) {
+      const mine = { lastSeq: since, onEvents }
+      subscription = mine
+      void request('events.subscribe', { since })
+      return () => {
+        if (subscription === mine) subscription = null
+      }
+    },
+    dispose() {
+      owned.unsubscribe()
+      connection$.complete()
+    },
+  }
+}
+
+/** Reads the token from `#token=…` once, keeps it for this tab, and strips it from the URL. */
+export function takeTokenFromLocation(location: Location, history: History, storage: Storage): string | null {
+  const match = /(?:^#|&)token=([^&]+)/.exec(location.hash)
+  if (match?.[1]) {
+    const token = decodeURIComponent(match[1])
+    storage.setItem('taskdeck.token', token)
+    history.replaceState(null, '', location.pathname + location.search)
+    return token
+  }
+  return storage.getItem('taskdeck.token')
+}

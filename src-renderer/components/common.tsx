@@ -1,0 +1,92 @@
+import type { ButtonHTMLAttributes, ReactNode } from 'react'
+import { useTranslation } from 'react-i18next'
+import type { TaskStatus } from '../../src-shared/index.ts'
+import type { CommandId } from '../streams/keymap.ts'
+import { useShortcut } from '../views/context.ts'
+
+export function Kbd({ children }: { children: ReactNode }) {
+  return <kbd className="kbd">{children}</kbd>
+}
+
+interface ActionButtonProps extends ButtonHTMLAttributes<HTMLButtonElement> {
+  command?: CommandId
+  label: string
+  icon?: ReactNode
+  busy?: boolean
+  variant?: 'primary' | 'ghost' | 'danger' | 'default'
+}
+
+/** A button that names its shortcut next to its label and in its tooltip. */
+export function ActionButton({ command, label, icon, busy, variant = 'default', className, ...rest }: ActionButtonProps) {
+  const shortcut = useShortcut(command ?? 'help.shortcuts')
+  const shown = command ? shortcut : ''
+  return (
+    <button
+      type="button"
+      className={`btn btn-${variant} ${className ?? ''}`}
+      title={shown ? `${label} (${shown})` : label}
+      aria-busy={busy || undefined}
+      aria-keyshortcuts={shown || undefined}
+      {...rest}
+      disabled={rest.disabled || busy}
+    >
+      {busy ? <span className="spinner" aria-hidden /> : icon}
+      <span>{label}</span>
+      {shown && <Kbd>{shown}</Kbd>}
+    </button>
+  )
+}
+
+export function StatusBadge({ status }: { status: TaskStatus }) {
+  const { t } = useTranslation()
+  return (
+    <span className={`status status-${status}`}>
+      <span className="status-dot" aria-hidden />
+      {t(`status.${status}`)}
+    </span>
+  )
+}
+
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—'
+  if (ms < 1000) return `${Math.round(ms)} ms`
+  const s = ms / 1000
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`
+  const m = Math.floor(s / 60)
+  if (m < 60) return `${m}m ${Math.floor(s % 60)}s`
+  return `${Math.floor(m / 60)}h ${m % 60}m`
+}
+
+export function formatTime(at: number | null | undefined): string {
+  if (!at) return '—'
+  return new Date(at).toLocaleString()
+}
+
+export function EmptyState({ title, children }: { title: string; children?: ReactNode }) {
+  return (
+    <div className="empty" role="status">
+      <div className="empty-title">{title}</div>
+      {children && <div className="empty-body">{children}</div>}
+    </div>
+  )
+}
+
+/** A small SVG line chart: cheap, theme-coloured through CSS, no canvas. */
+export function Sparkline({ values, max, label, height = 48, unit = '' }: { values: readonly number[]; max?: number; label: string; height?: number; unit?: string }) {
+  const width = 240
+  const top = Math.max(max ?? 0, ...values, 1)
+  const points = values.map((v, i) => `${values.length <= 1 ? width : (i / (values.length - 1)) * width},${height - (v / top) * (height - 4) - 2}`)
+  const last = values.at(-1)
+  return (
+    <figure className="spark" aria-label={label}>
+      <figcaption>
+        <span>{label}</span>
+        <strong>{last === undefined ? '—' : `${last >= 100 ? Math.round(last) : last.toFixed(1)}${unit}`}</strong>
+      </figcaption>
+      <svg viewBox={`0 0 ${width} ${height}`} preserveAspectRatio="none" role="img" aria-label={label}>
+        {values.length > 1 && <polygon className="spark-area" points={`0,${height} ${points.join(' ')} ${width},${height}`} />}
+        {values.length > 1 && <polyline className="spark-line" points={points.join(' ')} />}
+      </svg>
+    </figure>
+  )
+}

@@ -1,0 +1,30 @@
+import { StrictMode } from 'react'
+import { createRoot } from 'react-dom/client'
+import { of, type Observable } from 'rxjs'
+import { ipcBridge } from './bridge/ipc.ts'
+import type { Bridge, ConnectionState } from './bridge/types.ts'
+import { WEBSOCKET_PATH, takeTokenFromLocation, webSocketBridge } from './bridge/websocket.ts'
+import { initI18n, resolveLanguage } from './i18n/index.ts'
+import { createAppModel } from './model.ts'
+import { App } from './views/App.tsx'
+import './styles/app.css'
+
+function connect(): { bridge: Bridge; connection$: Observable<ConnectionState> } {
+  if (window.taskdeck) return { bridge: ipcBridge(window.taskdeck), connection$: of<ConnectionState>({ kind: 'online' }) }
+  const token = takeTokenFromLocation(window.location, window.history, window.sessionStorage)
+  const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:'
+  const bridge = webSocketBridge({ url: `${scheme}//${window.location.host}${WEBSOCKET_PATH}`, token })
+  return { bridge, connection$: bridge.connection$ }
+}
+
+const { bridge, connection$ } = connect()
+const model = createAppModel(bridge, connection$)
+initI18n(resolveLanguage('system', navigator.languages))
+
+const root = document.getElementById('root')
+if (!root) throw new Error('index.html must have #root')
+createRoot(root).render(
+  <StrictMode>
+    <App model={model} />
+  </StrictMode>,
+)

@@ -1,0 +1,160 @@
+import { BehaviorSubject, Subject, combineLatest, distinctUntilChanged, filter, map, scan, share, throttleTime, asyncScheduler, type Observable } from 'rxjs'
+import { DEFAULT_SETTINGS, type ApiError, type EngineEvent, type Settings } from '../src-shared/index.ts'
+import type { Bridge, ConnectionState } from './bridge/types.ts'
+import { batchPerFrame } from './streams/batching.ts'
+import { pendingKeys, runIntents$, type Intent, type IntentStatus } from './streams/intents.ts'
+import type { RunOutput } from './streams/log-window.ts'
+import { sequencedEvents$ } from './streams/sequence.ts'
+import { INITIAL_STATE, foldEvents, type AppState } from './streams/state.ts'
+import { DEFAULT_QUERY, queryTasks, type TaskQuery, type TaskRow } from './streams/tasks-query.ts'
+
+export interface Toast {
+  id: number
+  kind: 'error' | 'info' | 'success'
+  title: string
+  message: string
+}
+
+/** Where the user is. Views switch on it; Esc and g-chords change it. */
+export type Route =
+  | { view: 'tasks' }
+  | { view: 'task'; taskId: number; runId?: number }
+  | { view: 'new'; editTaskId?: number }
+  | { view: 'loop' }
+  | { view: 'dashboard' }
+  | { view: 'settings' }
+
+/** A hot store: a current value plus change notifications, read by components through hooks. */
+export class Store<T> {
+  private readonly subject: BehaviorSubject<T>
+  readonly value$: Observable<T>
+  constructor(initial: T) {
+    this.subject = new BehaviorSubject(initial)
+    this.value$ = this.subject.asObservable()
+  }
+  get value(): T {
+    return this.subject.value
+  }
+  set(value: T): void {
+    this.subject.next(value)
+  }
+  update(change: (value: T) => T): void {
+    this.subject.next(change(this.subject.value))
+  }
+}
+
+/**
+ * Everything the views share, wired once at start: engine events (in order, batched per
+ * frame, folded into state), live output, intents and their statuses, toasts and the route.
+ */
+export function createAppModel(bridge: Bridge, connection$: Observable<ConnectionState>) {
+  const resyncs = new Store(0)
+  const events$: Observable<EngineEvent[]> = sequencedEvents$((since, onEvents) => bridge.subscribe(since, onEvents), {
+    onResync: () => resyncs.update((n) => n + 1),
+  }).pipe(share())
+  const frames$ = events$.pipe(batchPerFrame<EngineEvent>(), share())
+
+  const state = new Store<AppState>(INITIAL_STATE)
+  frames$.pipe(scan(foldEvents, INITIAL_STATE)).subscribe((next) => state.set(next))
+
+  /** Live output, per frame, for whichever log viewer is open; never folded into the state. */
+  const output$: Observable<RunOutput[]> = frames$.pipe(
+    map((batch) => batch.filter((e): e is RunOutput => e.type === 'run.output')),
+    filter((batch) => batch.length > 0),
+    share(),
+  )
+
+  const toasts = new Store<readonly Toast[]>([])
+  let toastId = 0
+  const toast = (kind: Toast['kind'], title: string, message: string) => {
+    const id = ++toastId
+    toasts.update((list) => [...list.slice(-4), { id, kind, title, message }])
+    if (kind !== 'error') setTimeout(() => dismissToast(id), 4000)
+  }
+  const dismissToast = (id: number) => toasts.update((list) => list.filter((t) => t.id !== id))
+
+  const intents = new Subject<Intent>()
+  const statuses$: Observable<IntentStatus> = runIntents$(intents, (command, params) => bridge.invoke(command, params)).pipe(share())
+  const pending = new Store<ReadonlySet<string>>(new Set())
+  statuses$.pipe(scan(pendingKeys, new Set<string>() as ReadonlySet<string>)).subscribe((next) => pending.set(next))
+  statuses$.subscribe((status) => {
+    if (status.state === 'error') toast('error', status.intent.label ?? status.intent.command, status.error.message)
+  })
+
+  const settings = new Store<Settings>(DEFAULT_SETTINGS)
+  void bridge.invoke('settings.get', {}).then((result) => {
+    if (result.ok) settings.set(result.value.settings)
+  })
+  state.value$
+    .pipe(
+      map((s) => s.settings),
+      filter((s): s is Settings => s !== null),
+    )
+    .subscribe((s) => settings.set(s))
+
+  const route = new Store<Route>({ view: 'tasks' })
+  const connection = new Store<ConnectionState>({ kind: 'online' })
+  connection$.subscribe((c) => connection.set(c))
+
+  /** Sends an intent and resolves with its final status (for forms that show errors in place). */
+  const send = (intent: Intent): Promise<IntentStatus> =>
+    new Promise((resolve) => {
+      const key = intent.key ?? intent.command
+      const subscription = statuses$.pipe(filter((s) => s.key === key && s.intent === intent && s.state !== 'pending')).subscribe((s) => {
+        subscription.unsubscribe()
+        resolve(s)
+      })
+      if (pending.value.has(key)) {
+        subscription.unsubscribe()
+        resolve({ key, intent, state: 'error', error: { code: 'conflict', message: 'Already in progress.' } satisfies ApiError })
+        return
+      }
+      intents.next(intent)
+    })
+
+  /** The task list's own state: cursor, checked rows, and the query. */
+  const cursor = new Store<number | null>(null)
+  const checked = new Store<ReadonlySet<number>>(new Set())
+  const query = new Store<TaskQuery>(DEFAULT_QUERY)
+  const rows = new Store<readonly TaskRow[]>([])
+  combineLatest([
+    state.value$.pipe(distinctUntilChanged((a, b) => a.tasks === b.tasks && a.runs === b.runs && a.progress === b.progress)),
+    query.value$,
+  ])
+    .pipe(
+      // Filtering and sorting tens of thousands of tasks is kept to ten times a second.
+      throttleTime(100, asyncScheduler, { leading: true, trailing: true }),
+      map(([s, q]) => queryTasks(s.tasks, s.runs, s.progress, q)),
+    )
+    .subscribe((next) => rows.set(next))
+
+  const paletteOpen = new Store(false)
+  /** Commands for whichever log viewer is open (it subscribes while mounted). */
+  const logCommands$ = new Subject<'follow' | 'jump'>()
+
+  return {
+    bridge,
+    paletteOpen,
+    logCommands$,
+    cursor,
+    checked,
+    query,
+    rows,
+    state,
+    output$,
+    frames$,
+    statuses$,
+    pending,
+    intents,
+    send,
+    toasts,
+    toast,
+    dismissToast,
+    settings,
+    route,
+    connection,
+    resyncs,
+  }
+}
+
+export type AppModel = ReturnType<typeof createAppModel>

@@ -1,0 +1,168 @@
+import { BehaviorSubject, type Observable } from 'rxjs'
+import type { CommandInput, CommandResult, LogLine, LogStream, Result, TransientEvent } from '../../src-shared/index.ts'
+
+export type RunOutput = Extract<TransientEvent, { type: 'run.output' }>
+type ReadLog = (params: CommandInput<'run.readLog'>) => Promise<Result<CommandResult<'run.readLog'>>>
+
+export const PAGE_LINES = 500
+const MAX_CACHED_PAGES = 200
+
+export interface LogLineView {
+  stream: LogStream
+  text: string
+}
+
+/**
+ * A window onto one run's log: pages of lines fetched with run.readLog as they scroll into
+ * view, plus live output appended as it arrives. It never holds the whole log, so a run
+ * with ten million lines costs what the screen shows. `version$` ticks when lines change.
+ */
+export class LogWindow {
+  private readonly pages = new Map<number, (LogLineView | undefined)[]>()
+  private readonly loading = new Set<number>()
+  private readonly readLog: ReadLog
+  private readonly runId: number
+  private total: number
+  private readonly versionSubject = new BehaviorSubject(0)
+  private errorText: string | null = null
+  readonly version$: Observable<number> = this.versionSubject.asObservable()
+
+  constructor(runId: number, knownLines: number, readLog: ReadLog) {
+    this.runId = runId
+    this.total = knownLines
+    this.readLog = readLog
+  }
+
+  get totalLines(): number {
+    return this.total
+  }
+
+  get error(): string | null {
+    return this.errorText
+  }
+
+  line(n: number): LogLineView | undefined {
+    return this.pages.get(Math.floor(n / PAGE_LINES))?.[n % PAGE_LINES]
+  }
+
+  /** Makes sure lines [from, to) are loaded or loading. */
+  ensure(from: number, to: number): void {
+    const first = Math.floor(Math.max(0, from) / PAGE_LINES)
+    const last = Math.floor(Math.max(0, Math.min(to, this.total) - 1) / PAGE_LINES)
+    for (let page = first; page <= last; page++) {
+      const lines = this.pages.get(page)
+      const complete = lines !== undefined && lines.length >= Math.min(PAGE_LINES, this.total - page * PAGE_LINES) && !lines.includes(undefined)
+      if (!complete && !this.loading.has(page)) void this.load(page)
+    }
+    this.evict(first, last)
+  }
+
+  /** Reads the log's current length from the engine (for a run opened after output began). */
+  async refresh(): Promise<void> {
+    const result = await this.readLog({ runId: this.runId, fromLine: Math.max(0, this.total - 1), count: 1 })
+    if (result.ok) this.setTotal(result.value.totalLines)
+    else this.fail(result.error.message)
+  }
+
+  /** Applies a live chunk. `line` is the line the chunk starts or continues. */
+  append(chunk: RunOutput): void {
+    if (chunk.runId !== this.runId) return
+    const parts = chunk.text.split('\n')
+    let n = chunk.line
+    parts.forEach((part, i) => {
+      const isLast = i === parts.length - 1
+      if (isLast && part === '') return
+      const existing = i === 0 ? this.line(n) : undefined
+      const pageIndex = Math.floor(n / PAGE_LINES)
+      const page = this.pages.get(pageIndex)
+      const text = existing ? existing.text + part : part
+      // Only pages already held (or the tail page) are written, so a far-away chunk cannot
+      // leave a page half-filled that would then never be fetched.
+      if (page) page[n % PAGE_LINES] = { stream: chunk.stream, text }
+      else if (n === this.total || n % PAGE_LINES === 0) {
+        const fresh: (LogLineView | undefined)[] = []
+        fresh[n % PAGE_LINES] = { stream: chunk.stream, text }
+        this.pages.set(pageIndex, fresh)
+      }
+      n++
+    })
+    this.setTotal(Math.max(this.total, n))
+  }
+
+  private setTotal(total: number) {
+    this.total = total
+    this.bump()
+  }
+
+  private async load(page: number) {
+    this.loading.add(page)
+    try {
+      const result = await this.readLog({ runId: this.runId, fromLine: page * PAGE_LINES, count: PAGE_LINES })
+      if (!result.ok) return this.fail(result.error.message)
+      const lines = this.pages.get(page) ?? []
+      for (const line of result.value.lines) writeLine(lines, page, line)
+      this.pages.set(page, lines)
+      this.errorText = null
+      if (result.value.totalLines > this.total) this.total = result.value.totalLines
+      this.bump()
+    } finally {
+      this.loading.delete(page)
+    }
+  }
+
+  private evict(first: number, last: number) {
+    if (this.pages.size <= MAX_CACHED_PAGES) return
+    for (const page of this.pages.keys()) {
+      if (page < first - 20 || page > last + 20) this.pages.delete(page)
+      if (this.pages.size <= MAX_CACHED_PAGES / 2) break
+    }
+  }
+
+  private fail(message: string) {
+    this.errorText = message
+    this.bump()
+  }
+
+  private bump() {
+    this.versionSubject.next(this.versionSubject.value + 1)
+  }
+}
+
+function writeLine(lines: (LogLineView | undefined)[], page: number, line: LogLine) {
+  lines[line.n - page * PAGE_LINES] = { stream: line.stream, text: line.text }
+}
+
+/** Case-insensitive search over a window's loaded lines, used to find the next match. */
+export async function findInLog(
+  readLog: ReadLog,
+  runId: number,
+  needle: string,
+  fromLine: number,
+  totalLines: number,
+  direction: 1 | -1,
+  signal?: AbortSignal,
+): Promise<number | null> {
+  const lower = needle.toLowerCase()
+  if (!lower || totalLines === 0) return null
+  const chunk = 5000
+  let scanned = 0
+  let cursor = fromLine
+  while (scanned < totalLines) {
+    if (signal?.aborted) return null
+    const start = direction === 1 ? cursor : Math.max(0, cursor - chunk + 1)
+    const count = Math.min(chunk, direction === 1 ? totalLines - start : cursor - start + 1)
+    if (count <= 0) {
+      cursor = direction === 1 ? 0 : totalLines - 1
+      continue
+    }
+    const result = await readLog({ runId, fromLine: start, count })
+    if (!result.ok) return null
+    const lines = direction === 1 ? result.value.lines : [...result.value.lines].reverse()
+    for (const line of lines) if (line.text.toLowerCase().includes(lower)) return line.n
+    scanned += count
+    cursor = direction === 1 ? start + count : start - 1
+    if (cursor >= totalLines) cursor = 0
+    if (cursor < 0) cursor = totalLines - 1
+  }
+  return null
+}

@@ -1,0 +1,159 @@
+import { useEffect, useMemo } from 'react'
+import { useTranslation } from 'react-i18next'
+import { fromEvent, map, share, startWith } from 'rxjs'
+import { createActions } from '../actions.ts'
+import { useObservableState, useSubscription } from '../hooks/observable.ts'
+import { resolveLanguage } from '../i18n/index.ts'
+import type { AppModel } from '../model.ts'
+import { keyCommands$, type CommandId, type KeyPress } from '../streams/keymap.ts'
+import { ActionButton, Kbd } from '../components/common.tsx'
+import { CommandPalette } from './CommandPalette.tsx'
+import { ConnectionIndicator, Toasts } from './Chrome.tsx'
+import { DashboardView } from './DashboardView.tsx'
+import { LoopView } from './LoopView.tsx'
+import { NewTaskView } from './NewTaskView.tsx'
+import { SettingsView } from './SettingsView.tsx'
+import { TasksView } from './TasksView.tsx'
+import { IS_MAC, ModelContext, useKeymap, useModel, useShortcut, useStore } from './context.ts'
+
+const keys$ = fromEvent<KeyboardEvent>(document, 'keydown').pipe(
+  map(
+    (event): KeyPress => ({
+      key: event.key,
+      ctrl: event.ctrlKey,
+      meta: event.metaKey,
+      alt: event.altKey,
+      shift: event.shiftKey,
+      repeat: event.repeat,
+      inEditable: isEditable(event.target),
+      source: event,
+    }),
+  ),
+  share(),
+)
+
+function isEditable(target: EventTarget | null): boolean {
+  return target instanceof HTMLElement && (target.isContentEditable || target.matches('input:not([type=checkbox]):not([type=radio]), textarea, select'))
+}
+
+const darkScheme = window.matchMedia('(prefers-color-scheme: dark)')
+const systemDark$ = fromEvent<MediaQueryListEvent>(darkScheme, 'change').pipe(
+  map((e) => e.matches),
+  startWith(darkScheme.matches),
+)
+
+export function App({ model }: { model: AppModel }) {
+  return (
+    <ModelContext.Provider value={model}>
+      <Shell model={model} />
+    </ModelContext.Provider>
+  )
+}
+
+function Shell({ model }: { model: AppModel }) {
+  const { t, i18n } = useTranslation()
+  const settings = useStore(model.settings)
+  const route = useStore(model.route)
+  const keymap = useKeymap()
+  const systemDark = useObservableState(systemDark$, darkScheme.matches)
+  const run = useMemo(() => createActions(model, (key) => t(key)), [model, t])
+
+  const theme = settings.theme === 'system' ? (systemDark ? 'dark' : 'light') : settings.theme
+  const language = resolveLanguage(settings.language, navigator.languages)
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme
+  }, [theme])
+  useEffect(() => {
+    document.documentElement.lang = language
+    if (i18n.language !== language) void i18n.changeLanguage(language)
+  }, [language, i18n])
+
+  const commands$ = useMemo(() => keyCommands$(keys$, keymap, { isMac: IS_MAC }), [keymap])
+  useSubscription(commands$, (command) => {
+    if (model.paletteOpen.value) return
+    command.press.source?.preventDefault()
+    run(command.command)
+  })
+
+  useEffect(() => {
+    // Desktop-only requests from the main process (tray, global shortcuts), when under Electron.
+    return window.taskdeck?.onDesktopIntent((intent) => {
+      if (intent.kind === 'open-task') model.route.set({ view: 'task', taskId: intent.taskId })
+      else if (intent.kind === 'open-view') model.route.set({ view: intent.view })
+      else run('task.new')
+    })
+  }, [model, run])
+
+  const nav: { view: 'tasks' | 'loop' | 'dashboard' | 'settings'; command: CommandId; icon: string }[] = [
+    { view: 'tasks', command: 'view.tasks', icon: '☰' },
+    { view: 'loop', command: 'view.loop', icon: '⟳' },
+    { view: 'dashboard', command: 'view.dashboard', icon: '▤' },
+    { view: 'settings', command: 'view.settings', icon: '⚙' },
+  ]
+  const activeNav = route.view === 'task' || route.view === 'new' ? 'tasks' : route.view
+
+  return (
+    <div className="app">
+      <nav className="sidebar" aria-label={t('nav.label')}>
+        <div className="brand">
+          <span className="brand-mark" aria-hidden>◆</span>
+          <span>Taskdeck</span>
+        </div>
+        <ul>
+          {nav.map((item) => (
+            <li key={item.view}>
+              <NavButton active={activeNav === item.view} command={item.command} icon={item.icon} label={t(`nav.${item.view}`)} onClick={() => run(item.command)} />
+            </li>
+          ))}
+        </ul>
+        <div className="sidebar-foot">
+          <ActionButton variant="ghost" command="palette.open" label={t('palette.open')} onClick={() => run('palette.open')} />
+          <EnginePauseButton onToggle={() => run('engine.togglePause')} />
+          <ConnectionIndicator />
+        </div>
+      </nav>
+      <main className="main" id="main">
+        {route.view === 'tasks' || route.view === 'task' ? (
+          <TasksView run={run} />
+        ) : route.view === 'new' ? (
+          <NewTaskView editTaskId={route.editTaskId} />
+        ) : route.view === 'loop' ? (
+          <LoopView />
+        ) : route.view === 'dashboard' ? (
+          <DashboardView />
+        ) : (
+          <SettingsView />
+        )}
+      </main>
+      <CommandPalette run={run} />
+      <Toasts />
+    </div>
+  )
+}
+
+function NavButton({ active, command, icon, label, onClick }: { active: boolean; command: CommandId; icon: string; label: string; onClick: () => void }) {
+  const shortcut = useShortcut(command)
+  return (
+    <button type="button" className={`nav-item ${active ? 'active' : ''}`} aria-current={active ? 'page' : undefined} title={`${label} (${shortcut})`} onClick={onClick}>
+      <span className="nav-icon" aria-hidden>
+        {icon}
+      </span>
+      <span className="nav-label">{label}</span>
+      <Kbd>{shortcut}</Kbd>
+    </button>
+  )
+}
+
+function EnginePauseButton({ onToggle }: { onToggle: () => void }) {
+  const { t } = useTranslation()
+  const state = useStore(useModel().state)
+  return (
+    <ActionButton
+      variant="ghost"
+      command="engine.togglePause"
+      className={state.enginePaused ? 'engine-paused' : ''}
+      label={state.enginePaused ? t('action.resumeAll') : t('action.pauseAll')}
+      onClick={onToggle}
+    />
+  )
+}

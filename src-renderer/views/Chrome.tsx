@@ -1,0 +1,51 @@
+import { useTranslation } from 'react-i18next'
+import { useModel, useStore } from './context.ts'
+
+/** Unobtrusive while online; says what is happening when the connection is not. */
+export function ConnectionIndicator() {
+  const { t } = useTranslation()
+  const model = useModel()
+  const connection = useStore(model.connection)
+  const state = useStore(model.state)
+  const catchingUp = state.lastBatchSize >= 2000
+  const label =
+    connection.kind === 'online'
+      ? catchingUp
+        ? t('connection.catchingUp', { count: state.lastBatchSize })
+        : t('connection.online')
+      : connection.kind === 'connecting'
+        ? t('connection.connecting')
+        : connection.kind === 'offline'
+          ? t('connection.offline', { seconds: Math.ceil(connection.retryInMs / 1000) })
+          : t('connection.unauthorized')
+  return (
+    <div className={`connection connection-${catchingUp && connection.kind === 'online' ? 'catching-up' : connection.kind}`} role="status" aria-live="polite" data-testid="connection">
+      <span className="connection-dot" aria-hidden />
+      <span>{label}</span>
+      <span className="connection-seq" title={t('connection.seq')}>
+        #{state.lastSeq}
+      </span>
+    </div>
+  )
+}
+
+export function Toasts() {
+  const { t } = useTranslation()
+  const model = useModel()
+  const toasts = useStore(model.toasts)
+  return (
+    <div className="toasts" role="region" aria-label={t('toast.region')} aria-live="assertive">
+      {toasts.map((toast) => (
+        <div key={toast.id} className={`toast toast-${toast.kind}`} role={toast.kind === 'error' ? 'alert' : 'status'}>
+          <div className="toast-text">
+            <strong>{toast.title}</strong>
+            <span>{toast.message}</span>
+          </div>
+          <button type="button" className="toast-close" aria-label={t('toast.dismiss')} onClick={() => model.dismissToast(toast.id)}>
+            ×
+          </button>
+        </div>
+      ))}
+    </div>
+  )
+}

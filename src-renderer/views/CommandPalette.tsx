@@ -1,0 +1,110 @@
+import { useMemo, useRef, useState } from 'react'
+import { useTranslation } from 'react-i18next'
+import { COMMAND_IDS, displayBinding, type CommandId } from '../streams/keymap.ts'
+import { fuzzyScore } from '../streams/tasks-query.ts'
+import { Kbd } from '../components/common.tsx'
+import { IS_MAC, useKeymap, useModel, useStore } from './context.ts'
+
+interface Entry {
+  id: string
+  title: string
+  shortcut: string
+  run: () => void
+}
+
+/** Ctrl/Cmd+K: every command with its shortcut, plus "open task #n", fuzzy-filtered. */
+export function CommandPalette({ run }: { run: (id: CommandId) => void }) {
+  const model = useModel()
+  const open = useStore(model.paletteOpen)
+  if (!open) return null
+  return <PaletteDialog run={run} close={() => model.paletteOpen.set(false)} />
+}
+
+function PaletteDialog({ run, close }: { run: (id: CommandId) => void; close: () => void }) {
+  const { t } = useTranslation()
+  const model = useModel()
+  const keymap = useKeymap()
+  const [text, setText] = useState('')
+  const [index, setIndex] = useState(0)
+  const listRef = useRef<HTMLUListElement>(null)
+
+  const entries = useMemo(() => {
+    const all: Entry[] = COMMAND_IDS.map((id) => {
+      const binding = keymap.find((k) => k.command === id)?.binding
+      return { id, title: t(`command.${id}`), shortcut: binding ? displayBinding(binding, IS_MAC) : '', run: () => run(id) }
+    })
+    const taskNumber = /^#?(\d+)$/.exec(text.trim())
+    if (taskNumber) {
+      const taskId = Number(taskNumber[1])
+      const task = model.state.value.tasks.get(taskId)
+      if (task) all.unshift({ id: `open-${taskId}`, title: t('palette.openTask', { id: taskId, name: task.name }), shortcut: '', run: () => model.route.set({ view: 'task', taskId }) })
+    }
+    return all
+      .map((entry) => ({ entry, score: taskNumber && entry.id.startsWith('open-') ? 1000 : fuzzyScore(text, entry.title) }))
+      .filter((x): x is { entry: Entry; score: number } => x.score !== null)
+      .sort((a, b) => b.score - a.score)
+      .map((x) => x.entry)
+  }, [keymap, t, text, run, model])
+
+  const choose = (entry: Entry | undefined) => {
+    if (!entry) return
+    close()
+    entry.run()
+  }
+  const selected = Math.min(index, Math.max(0, entries.length - 1))
+
+  return (
+    <div className="palette-backdrop" onMouseDown={close}>
+      <div className="palette" role="dialog" aria-modal="true" aria-label={t('palette.title')} onMouseDown={(e) => e.stopPropagation()}>
+        <input
+          autoFocus
+          className="palette-input"
+          role="combobox"
+          aria-expanded="true"
+          aria-controls="palette-list"
+          aria-activedescendant={entries[selected] ? `palette-${entries[selected].id}` : undefined}
+          placeholder={t('palette.placeholder')}
+          value={text}
+          onChange={(e) => {
+            setText(e.target.value)
+            setIndex(0)
+          }}
+          onKeyDown={(e) => {
+            e.stopPropagation()
+            if (e.key === 'Escape' || ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k')) {
+              e.preventDefault()
+              close()
+            } else if (e.key === 'ArrowDown' || (e.ctrlKey && e.key === 'j')) {
+              e.preventDefault()
+              setIndex((i) => Math.min(entries.length - 1, i + 1))
+            } else if (e.key === 'ArrowUp' || (e.ctrlKey && e.key === 'k')) {
+              e.preventDefault()
+              setIndex((i) => Math.max(0, i - 1))
+            } else if (e.key === 'Enter') {
+              e.preventDefault()
+              choose(entries[selected])
+            }
+          }}
+        />
+        <ul className="palette-list" id="palette-list" role="listbox" ref={listRef}>
+          {entries.length === 0 && <li className="palette-empty">{t('palette.nothing')}</li>}
+          {entries.map((entry, i) => (
+            <li
+              key={entry.id}
+              id={`palette-${entry.id}`}
+              role="option"
+              aria-selected={i === selected}
+              className={i === selected ? 'selected' : ''}
+              onMouseEnter={() => setIndex(i)}
+              onClick={() => choose(entry)}
+              ref={i === selected ? (el) => el?.scrollIntoView({ block: 'nearest' }) : undefined}
+            >
+              <span>{entry.title}</span>
+              {entry.shortcut && <Kbd>{entry.shortcut}</Kbd>}
+            </li>
+          ))}
+        </ul>
+      </div>
+    </div>
+  )
+}

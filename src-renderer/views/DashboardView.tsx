@@ -1,0 +1,114 @@
+import { useMemo } from 'react'
+import { useTranslation } from 'react-i18next'
+import { interval, map } from 'rxjs'
+import { TASK_STATUSES, type TaskStatus } from '../../src-shared/index.ts'
+import { EmptyState, Sparkline, formatDuration } from '../components/common.tsx'
+import { useObservableState } from '../hooks/observable.ts'
+import { completionBuckets } from '../streams/loop.ts'
+import { useModel, useStore } from './context.ts'
+
+const BUCKET_MS = 10_000
+const BUCKETS = 36
+const tick$ = interval(2000).pipe(map(() => Date.now()))
+
+export function DashboardView() {
+  const { t } = useTranslation()
+  const model = useModel()
+  const state = useStore(model.state)
+  const now = useObservableState(tick$, Date.now())
+
+  const counts = useMemo(() => {
+    const c = new Map<TaskStatus, number>()
+    for (const task of state.tasks.values()) c.set(task.status, (c.get(task.status) ?? 0) + 1)
+    return c
+  }, [state.tasks])
+  const buckets = useMemo(() => completionBuckets(state.completions, now, BUCKET_MS, BUCKETS), [state.completions, now])
+  const { slowest, failing } = useMemo(() => {
+    const failures = new Map<number, number>()
+    const longest = new Map<number, number>()
+    for (const run of state.runs.values()) {
+      if (run.status === 'failed' || run.status === 'timed_out') failures.set(run.taskId, (failures.get(run.taskId) ?? 0) + 1)
+      if (run.durationMs !== null) longest.set(run.taskId, Math.max(longest.get(run.taskId) ?? 0, run.durationMs))
+    }
+    const top = (m: Map<number, number>) =>
+      [...m.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 8)
+        .map(([taskId, value]) => ({ taskId, value, name: state.tasks.get(taskId)?.name ?? `#${taskId}` }))
+    return { slowest: top(longest), failing: top(failures) }
+  }, [state.runs, state.tasks])
+
+  const cards: TaskStatus[] = ['running', 'queued', 'waiting', 'failed', 'succeeded']
+  const finished = state.completions.length
+  const okShare = finished === 0 ? null : (state.completions.filter((c) => c.ok).length / finished) * 100
+
+  return (
+    <div className="page dashboard">
+      <header className="page-head">
+        <h1>{t('dashboard.title')}</h1>
+        <p className="muted">{t('dashboard.subtitle', { count: state.tasks.size })}</p>
+      </header>
+      <div className="cards">
+        {cards.map((status) => (
+          <button key={status} type="button" className={`card card-${status}`} onClick={() => {
+            model.query.update((q) => ({ ...q, statuses: [status] }))
+            model.route.set({ view: 'tasks' })
+          }}>
+            <span className="card-value">{counts.get(status) ?? 0}</span>
+            <span className="card-label">{t(`status.${status}`)}</span>
+          </button>
+        ))}
+        <div className="card">
+          <span className="card-value">{okShare === null ? '—' : `${okShare.toFixed(0)}%`}</span>
+          <span className="card-label">{t('dashboard.successRate')}</span>
+        </div>
+      </div>
+      <div className="charts wide">
+        <Sparkline label={t('dashboard.finishedPer10s')} values={buckets.finished} height={72} />
+        <Sparkline label={t('dashboard.successOverTime')} unit="%" max={100} values={buckets.successRate} height={72} />
+        <Sparkline label={t('loop.throughput')} unit="/s" values={state.stats.map((s) => s.throughput)} height={72} />
+      </div>
+      <div className="grid-2 tables">
+        <TopTable title={t('dashboard.slowest')} rows={slowest.map((r) => ({ ...r, shown: formatDuration(r.value) }))} empty={t('dashboard.noRuns')} />
+        <TopTable title={t('dashboard.mostFailing')} rows={failing.map((r) => ({ ...r, shown: t('dashboard.failures', { count: r.value }) }))} empty={t('dashboard.noFailures')} />
+      </div>
+      <details className="all-statuses">
+        <summary>{t('dashboard.allStatuses')}</summary>
+        <ul>
+          {TASK_STATUSES.map((s) => (
+            <li key={s}>
+              {t(`status.${s}`)}: {counts.get(s) ?? 0}
+            </li>
+          ))}
+        </ul>
+      </details>
+    </div>
+  )
+}
+
+function TopTable({ title, rows, empty }: { title: string; rows: { taskId: number; name: string; shown: string; value: number }[]; empty: string }) {
+  const model = useModel()
+  const max = Math.max(1, ...rows.map((r) => r.value))
+  return (
+    <section className="panel">
+      <h2>{title}</h2>
+      {rows.length === 0 ? (
+        <EmptyState title={empty} />
+      ) : (
+        <ol className="top-list">
+          {rows.map((row) => (
+            <li key={row.taskId}>
+              <button type="button" className="link" onClick={() => model.route.set({ view: 'task', taskId: row.taskId })}>
+                <span className="cell-id">#{row.taskId}</span> {row.name}
+              </button>
+              <span className="bar" aria-hidden>
+                <span className="bar-fill" style={{ width: `${(row.value / max) * 100}%` }} />
+              </span>
+              <span className="top-value">{row.shown}</span>
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  )
+}

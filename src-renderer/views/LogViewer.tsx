@@ -1,0 +1,208 @@
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
+import { useTranslation } from 'react-i18next'
+import type { Run } from '../../src-shared/index.ts'
+import { LOG_JUMP_INPUT_ID } from '../actions.ts'
+import { AnsiText } from '../components/AnsiText.tsx'
+import { Kbd } from '../components/common.tsx'
+import { useObservableState, useSubscription } from '../hooks/observable.ts'
+import { LogWindow, findInLog } from '../streams/log-window.ts'
+import { useModel, useShortcut } from './context.ts'
+
+const LINE_HEIGHT = 18
+/** Browsers cap an element's height (Chromium near 33.5M px); past this the scrollbar is scaled. */
+const MAX_SCROLL_PX = 8_000_000
+
+/**
+ * The live log viewer. Hand-written rather than @tanstack/react-virtual because a
+ * ten-million-line log is taller than any element can be: here the scroll position maps
+ * to a line number (scaled when needed) and only the visible lines are fetched and drawn.
+ */
+export function LogViewer({ run }: { run: Run }) {
+  const { t } = useTranslation()
+  const model = useModel()
+  const readLog = useMemo(() => (params: Parameters<typeof model.bridge.invoke<'run.readLog'>>[1]) => model.bridge.invoke('run.readLog', params), [model])
+  const log = useMemo(() => new LogWindow(run.id, run.logLines, readLog), [run.id, readLog])
+  useObservableState(log.version$, 0)
+  const scrollRef = useRef<HTMLDivElement>(null)
+  const [viewportHeight, setViewportHeight] = useState(400)
+  const [scrollTop, setScrollTop] = useState(0)
+  const [follow, setFollow] = useState(true)
+  const [search, setSearch] = useState('')
+  const [match, setMatch] = useState<number | null>(null)
+  const [searching, setSearching] = useState(false)
+  const [jump, setJump] = useState('')
+  const [notice, setNotice] = useState<string | null>(null)
+  const followShortcut = useShortcut('log.follow')
+  const jumpShortcut = useShortcut('log.jump')
+
+  useEffect(() => {
+    void log.refresh()
+  }, [log])
+  useSubscription(model.output$, (batch) => {
+    for (const chunk of batch) log.append(chunk)
+  })
+  useSubscription(model.logCommands$, (command) => {
+    if (command === 'follow') setFollow((f) => !f)
+  })
+
+  useLayoutEffect(() => {
+    const el = scrollRef.current
+    if (!el) return
+    const observer = new ResizeObserver(() => setViewportHeight(el.clientHeight))
+    observer.observe(el)
+    return () => observer.disconnect()
+  }, [])
+
+  const total = log.totalLines
+  const visibleRows = Math.ceil(viewportHeight / LINE_HEIGHT) + 1
+  const contentHeight = total * LINE_HEIGHT
+  const scaled = contentHeight > MAX_SCROLL_PX
+  const spacerHeight = Math.max(scaled ? MAX_SCROLL_PX : contentHeight, viewportHeight)
+  const maxScrollTop = Math.max(0, spacerHeight - viewportHeight)
+  const maxTopLine = Math.max(0, total - (visibleRows - 1))
+  const topLine = scaled ? (maxScrollTop === 0 ? 0 : (scrollTop / maxScrollTop) * maxTopLine) : scrollTop / LINE_HEIGHT
+  const scrollTopForLine = (line: number) => (scaled ? (Math.min(line, maxTopLine) / Math.max(1, maxTopLine)) * maxScrollTop : line * LINE_HEIGHT)
+  const first = Math.floor(topLine)
+  const last = Math.min(total, first + visibleRows + 1)
+  log.ensure(first, last + 50)
+
+  // Follow mode keeps the newest line in view as the log grows.
+  useLayoutEffect(() => {
+    const el = scrollRef.current
+    if (follow && el && el.scrollTop !== maxScrollTop) el.scrollTop = maxScrollTop
+  }, [follow, maxScrollTop, total])
+
+  const onScroll = () => {
+    const el = scrollRef.current
+    if (!el) return
+    setScrollTop(el.scrollTop)
+    const atBottom = el.scrollTop >= maxScrollTop - LINE_HEIGHT
+    if (atBottom !== follow) setFollow(atBottom)
+  }
+
+  const scrollToLine = (line: number) => {
+    const el = scrollRef.current
+    if (!el) return
+    setFollow(false)
+    const target = Math.max(0, line - Math.floor(visibleRows / 3))
+    el.scrollTop = scrollTopForLine(target)
+    setScrollTop(el.scrollTop)
+  }
+
+  const find = async (direction: 1 | -1) => {
+    if (!search) return
+    setSearching(true)
+    const from = match === null ? first : match + direction
+    const found = await findInLog(readLog, run.id, search, Math.max(0, Math.min(total - 1, from)), total, direction)
+    setSearching(false)
+    if (found === null) setNotice(t('log.noMatch', { text: search }))
+    else {
+      setNotice(null)
+      setMatch(found)
+      scrollToLine(found)
+    }
+  }
+
+  const copy = async () => {
+    const lines: string[] = []
+    for (let n = first; n < last; n++) lines.push(log.line(n)?.text ?? '')
+    try {
+      await navigator.clipboard.writeText(lines.join('\n'))
+      setNotice(t('log.copied', { count: lines.length }))
+    } catch (error) {
+      model.toast('error', t('log.copyFailed'), error instanceof Error ? error.message : String(error))
+    }
+  }
+
+  const blockTop = scrollTop - (topLine - first) * LINE_HEIGHT
+  const rows = []
+  for (let n = first; n < last; n++) {
+    const line = log.line(n)
+    rows.push(
+      <div key={n} className={`log-line ${line ? `log-${line.stream}` : 'log-loading'} ${n === match ? 'log-match' : ''}`} data-line={n}>
+        <span className="log-n" aria-hidden>
+          {n + 1}
+        </span>
+        <span className="log-text">{line ? <AnsiText text={line.text} highlight={search || undefined} /> : '\u00a0'}</span>
+      </div>,
+    )
+  }
+
+  return (
+    <div className="log-viewer">
+      <div className="log-toolbar" role="toolbar" aria-label={t('log.toolbar')}>
+        <button type="button" className={`btn btn-ghost toggle ${follow ? 'on' : ''}`} aria-pressed={follow} title={`${t('log.follow')} (${followShortcut})`} onClick={() => setFollow(!follow)}>
+          {follow ? '● ' : '○ '}
+          {t('log.follow')} <Kbd>{followShortcut}</Kbd>
+        </button>
+        <form
+          className="log-search"
+          role="search"
+          onSubmit={(e) => {
+            e.preventDefault()
+            void find(1)
+          }}
+        >
+          <input
+            type="search"
+            aria-label={t('log.search')}
+            placeholder={t('log.search')}
+            value={search}
+            onChange={(e) => {
+              setSearch(e.target.value)
+              setMatch(null)
+              setNotice(null)
+            }}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' && e.shiftKey) {
+                e.preventDefault()
+                void find(-1)
+              }
+            }}
+          />
+          <button type="button" className="btn btn-ghost icon" aria-label={t('log.previous')} title={`${t('log.previous')} (⇧↵)`} onClick={() => void find(-1)} disabled={!search || searching}>
+            ↑
+          </button>
+          <button type="submit" className="btn btn-ghost icon" aria-label={t('log.next')} title={`${t('log.next')} (↵)`} disabled={!search || searching}>
+            ↓
+          </button>
+        </form>
+        <form
+          className="log-jump"
+          onSubmit={(e) => {
+            e.preventDefault()
+            const line = Number(jump)
+            if (Number.isInteger(line) && line >= 1 && line <= total) {
+              setMatch(line - 1)
+              scrollToLine(line - 1)
+              setNotice(null)
+            } else setNotice(t('log.badLine', { total }))
+          }}
+        >
+          <input
+            id={LOG_JUMP_INPUT_ID}
+            inputMode="numeric"
+            aria-label={t('log.jump')}
+            placeholder={`${t('log.jump')} (${jumpShortcut})`}
+            value={jump}
+            onChange={(e) => setJump(e.target.value.replace(/[^0-9]/g, ''))}
+          />
+        </form>
+        <button type="button" className="btn btn-ghost" onClick={() => void copy()} title={t('log.copyTitle')}>
+          {t('log.copy')}
+        </button>
+        <span className="log-count" aria-live="polite">
+          {notice ?? log.error ?? t('log.lines', { count: total })}
+          {run.droppedBytes > 0 && <span className="log-dropped"> · {t('log.dropped', { bytes: run.droppedBytes })}</span>}
+        </span>
+      </div>
+      <div className="log-scroll" ref={scrollRef} onScroll={onScroll} tabIndex={0} role="log" aria-label={t('log.output')} aria-live="off">
+        <div className="log-spacer" style={{ height: spacerHeight }}>
+          <div className="log-block" style={{ transform: `translateY(${blockTop}px)` }}>
+            {total === 0 ? <div className="log-empty">{run.status === 'running' ? t('log.waiting') : t('log.empty')}</div> : rows}
+          </div>
+        </div>
+      </div>
+    </div>
+  )
+}

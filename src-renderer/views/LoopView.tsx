@@ -1,0 +1,81 @@
+import { useMemo } from 'react'
+import { useTranslation } from 'react-i18next'
+import { merge, timer } from 'rxjs'
+import type { LoopSnapshot } from '../../src-shared/index.ts'
+import { Sparkline } from '../components/common.tsx'
+import { useObservableState } from '../hooks/observable.ts'
+import { snapshotOnActivity$ } from '../streams/loop.ts'
+import { useModel, useStore } from './context.ts'
+
+type Entry = LoopSnapshot['ready'][number]
+
+/** The engine's event loop made visible: ready → running → completion, and who waits why. */
+export function LoopView() {
+  const { t } = useTranslation()
+  const model = useModel()
+  const state = useStore(model.state)
+  const snapshot$ = useMemo(() => snapshotOnActivity$(merge(timer(0), model.frames$), () => model.bridge.invoke('engine.loop', {})), [model])
+  const result = useObservableState(snapshot$, null)
+  const snapshot = result?.ok ? result.value : null
+  const stats = state.stats
+  const latest = stats.at(-1)
+
+  return (
+    <div className="page loop">
+      <header className="page-head">
+        <h1>{t('loop.title')}</h1>
+        <p className="muted">{t('loop.subtitle')}</p>
+        {snapshot?.paused && <span className="pill warn">{t('loop.paused')}</span>}
+      </header>
+      {result && !result.ok && <div className="field-error">{result.error.message}</div>}
+      <div className="charts">
+        <Sparkline label={t('loop.delayP99')} unit=" ms" values={stats.map((s) => s.loopDelayMs.p99)} />
+        <Sparkline label={t('loop.delayP50')} unit=" ms" values={stats.map((s) => s.loopDelayMs.p50)} />
+        <Sparkline label={t('loop.depth')} values={stats.map((s) => s.queueDepth.ready + s.queueDepth.waiting)} />
+        <Sparkline label={t('loop.throughput')} unit="/s" values={stats.map((s) => s.throughput)} />
+      </div>
+      <div className="loop-flow" aria-label={t('loop.flow')}>
+        <Lane title={t('loop.waiting')} hint={t('loop.waitingHint')} entries={snapshot?.waiting ?? []} count={latest?.queueDepth.waiting} tone="waiting" showDetail />
+        <div className="flow-arrow" aria-hidden>
+          →
+        </div>
+        <Lane title={t('loop.ready')} hint={t('loop.readyHint')} entries={snapshot?.ready ?? []} count={latest?.queueDepth.ready} tone="queued" />
+        <div className="flow-arrow" aria-hidden>
+          →
+        </div>
+        <Lane title={t('loop.running')} hint={t('loop.runningHint')} entries={snapshot?.running ?? []} count={latest?.queueDepth.running} tone="running" showDetail />
+        <div className="flow-arrow" aria-hidden>
+          →
+        </div>
+        <Lane title={t('loop.completion')} hint={t('loop.completionHint')} entries={snapshot?.completion ?? []} tone="done" showDetail />
+      </div>
+    </div>
+  )
+}
+
+function Lane({ title, hint, entries, count, tone, showDetail }: { title: string; hint: string; entries: Entry[]; count?: number; tone: string; showDetail?: boolean }) {
+  const { t } = useTranslation()
+  const model = useModel()
+  return (
+    <section className={`lane lane-${tone}`} aria-label={title}>
+      <header>
+        <h2>{title}</h2>
+        <span className="lane-count">{count ?? entries.length}</span>
+      </header>
+      <p className="lane-hint">{hint}</p>
+      <ul>
+        {entries.length === 0 && <li className="lane-empty">{t('loop.empty')}</li>}
+        {entries.slice(0, 50).map((entry) => (
+          <li key={entry.taskId} className="lane-item">
+            <button type="button" className="link" onClick={() => model.route.set({ view: 'task', taskId: entry.taskId })}>
+              <span className="cell-id">#{entry.taskId}</span> <span className="lane-name">{entry.name}</span>
+            </button>
+            <span className="group-tag">{entry.group}</span>
+            {showDetail && entry.detail && <span className="lane-detail">{entry.detail}</span>}
+          </li>
+        ))}
+      </ul>
+    </section>
+  )
+}
+

@@ -1,0 +1,246 @@
+import { useMemo, useState, type ReactNode } from 'react'
+import { useTranslation } from 'react-i18next'
+import type { FieldIssue } from '../../src-shared/index.ts'
+import { ActionButton, Kbd } from '../components/common.tsx'
+import { EMPTY_FORM, fieldOfIssue, formOf, validateForm, type TaskForm } from '../streams/task-form.ts'
+import { useModel, useStore } from './context.ts'
+
+type Errors = Partial<Record<keyof TaskForm | 'form', string>>
+
+function errorsOf(issues: readonly FieldIssue[]): Errors {
+  const out: Errors = {}
+  for (const issue of issues) {
+    const field = fieldOfIssue(issue.path)
+    out[field] ??= field === 'form' ? `${issue.path}: ${issue.message}` : issue.message
+  }
+  return out
+}
+
+export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) {
+  const { t } = useTranslation()
+  const model = useModel()
+  const state = useStore(model.state)
+  const settings = useStore(model.settings)
+  const editing = editTaskId !== undefined ? state.tasks.get(editTaskId) : undefined
+  const [form, setForm] = useState<TaskForm>(() => (editing ? formOf(editing.definition) : { ...EMPTY_FORM, group: settings.defaultGroup }))
+  const [errors, setErrors] = useState<Errors>({})
+  const [submitting, setSubmitting] = useState(false)
+  const [depFilter, setDepFilter] = useState('')
+
+  const set = <K extends keyof TaskForm>(key: K, value: TaskForm[K]) => {
+    setForm((f) => ({ ...f, [key]: value }))
+    setErrors((e) => ({ ...e, [key]: undefined, form: undefined }))
+  }
+
+  const candidates = useMemo(() => {
+    const needle = depFilter.toLowerCase()
+    const list = [...state.tasks.values()].filter((task) => task.id !== editTaskId && (!needle || `${task.id} ${task.name}`.toLowerCase().includes(needle)))
+    return list.sort((a, b) => b.id - a.id).slice(0, 100)
+  }, [state.tasks, depFilter, editTaskId])
+
+  const submit = async () => {
+    const checked = validateForm(form)
+    if (!checked.ok) {
+      setErrors(errorsOf(checked.issues))
+      return
+    }
+    setSubmitting(true)
+    const status = editing
+      ? await model.send({ command: 'task.edit', params: { taskId: editing.id, definition: checked.definition }, label: t('form.saveFailed') })
+      : await model.send({ command: 'task.submit', params: { definition: checked.definition }, label: t('form.submitFailed') })
+    setSubmitting(false)
+    if (status.state === 'ok') {
+      const { task } = status.value as { task: { id: number } }
+      model.cursor.set(task.id)
+      model.route.set({ view: 'task', taskId: task.id })
+    } else if (status.state === 'error') {
+      const issues = status.error.details?.issues
+      setErrors(issues && issues.length > 0 ? errorsOf(issues) : { form: status.error.message })
+    }
+  }
+
+  const field = (key: keyof TaskForm, label: string, input: ReactNode, hint?: string) => (
+    <div className={`field ${errors[key] ? 'invalid' : ''}`}>
+      <label htmlFor={`f-${key}`}>{label}</label>
+      {input}
+      {errors[key] ? (
+        <div className="field-error" id={`f-${key}-error`} role="alert">
+          {errors[key]}
+        </div>
+      ) : hint ? (
+        <div className="field-hint">{hint}</div>
+      ) : null}
+    </div>
+  )
+  const text = (key: keyof TaskForm, props: { placeholder?: string; type?: string; mono?: boolean } = {}) => (
+    <input
+      id={`f-${key}`}
+      type={props.type ?? 'text'}
+      className={props.mono ? 'mono' : undefined}
+      placeholder={props.placeholder}
+      aria-invalid={errors[key] ? true : undefined}
+      aria-describedby={errors[key] ? `f-${key}-error` : undefined}
+      value={form[key] as string}
+      onChange={(e) => set(key, e.target.value as never)}
+    />
+  )
+  const area = (key: keyof TaskForm, placeholder: string, rows = 3) => (
+    <textarea
+      id={`f-${key}`}
+      className="mono"
+      rows={rows}
+      placeholder={placeholder}
+      aria-invalid={errors[key] ? true : undefined}
+      aria-describedby={errors[key] ? `f-${key}-error` : undefined}
+      value={form[key] as string}
+      onChange={(e) => set(key, e.target.value as never)}
+    />
+  )
+  const check = (key: 'stashed' | 'retryOnInterrupt' | 'followRedirects', label: string) => (
+    <label className="check">
+      <input type="checkbox" checked={form[key]} onChange={(e) => set(key, e.target.checked)} />
+      {label}
+    </label>
+  )
+
+  return (
+    <div className="page new-task">
+      <header className="page-head">
+        <h1>{editing ? t('form.editTitle', { id: editing.id }) : t('form.newTitle')}</h1>
+        <p className="muted">{t('form.subtitle')}</p>
+      </header>
+      <form
+        className="form"
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault()
+          void submit()
+        }}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+            e.preventDefault()
+            void submit()
+          }
+        }}
+      >
+        <div className="segmented" role="radiogroup" aria-label={t('form.kind')}>
+          {(['shell', 'http', 'script'] as const).map((kind) => (
+            <button key={kind} type="button" role="radio" aria-checked={form.kind === kind} className={form.kind === kind ? 'active' : ''} onClick={() => set('kind', kind)}>
+              {t(`form.kinds.${kind}`)}
+            </button>
+          ))}
+        </div>
+
+        <fieldset>
+          <legend>{t(`form.kinds.${form.kind}`)}</legend>
+          {form.kind === 'shell' && (
+            <>
+              {field('command', t('form.command'), area('command', 'for i in 1 2 3; do echo step $i; sleep 1; done', 3))}
+              <div className="grid-2">
+                {field('cwd', t('form.cwd'), text('cwd', { placeholder: '~/project', mono: true }))}
+                {field('shell', t('form.shell'), text('shell', { placeholder: '/bin/bash', mono: true }), t('form.shellHint'))}
+              </div>
+              {field('env', t('form.env'), area('env', 'NODE_ENV=production', 2), t('form.envHint'))}
+              {field('stdin', t('form.stdin'), area('stdin', '', 2))}
+            </>
+          )}
+          {form.kind === 'http' && (
+            <>
+              {field('urls', t('form.urls'), area('urls', 'https://example.com/a.zip\nhttps://example.com/b.zip', 4), t('form.urlsHint'))}
+              <div className="grid-3">
+                {field(
+                  'method',
+                  t('form.method'),
+                  <select id="f-method" value={form.method} onChange={(e) => set('method', e.target.value as TaskForm['method'])}>
+                    {['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'].map((m) => (
+                      <option key={m}>{m}</option>
+                    ))}
+                  </select>,
+                )}
+                {field('concurrency', t('form.concurrency'), text('concurrency', { type: 'number' }))}
+                {field('requestTimeoutSec', t('form.requestTimeout'), text('requestTimeoutSec', { type: 'number' }))}
+                {field('retriesPerRequest', t('form.retriesPerRequest'), text('retriesPerRequest', { type: 'number' }))}
+                {field('maxBytes', t('form.maxBytes'), text('maxBytes', { type: 'number', placeholder: '104857600' }))}
+                {field('saveDir', t('form.saveDir'), text('saveDir', { mono: true, placeholder: '~/Downloads' }))}
+              </div>
+              {field('headers', t('form.headers'), area('headers', 'Authorization: Bearer …', 2))}
+              {field('body', t('form.body'), area('body', '', 2))}
+              {check('followRedirects', t('form.followRedirects'))}
+            </>
+          )}
+          {form.kind === 'script' && (
+            <>
+              {field('scriptPath', t('form.scriptPath'), text('scriptPath', { mono: true, placeholder: '~/scripts/crunch.mjs' }), t('form.scriptHint'))}
+              {field('scriptInput', t('form.scriptInput'), area('scriptInput', '{ "n": 1000000 }', 4))}
+            </>
+          )}
+        </fieldset>
+
+        <fieldset>
+          <legend>{t('form.scheduling')}</legend>
+          <div className="grid-3">
+            {field('name', t('form.name'), text('name', { placeholder: t('form.namePlaceholder') }))}
+            {field('group', t('form.group'), text('group', { mono: true }))}
+            {field('priority', t('form.priority'), text('priority', { type: 'number' }), t('form.priorityHint'))}
+            {field('labels', t('form.labels'), text('labels', { placeholder: 'build, nightly' }), t('form.labelsHint'))}
+            {field('timeoutSec', t('form.timeout'), text('timeoutSec', { type: 'number', placeholder: '∞' }))}
+            {field('delaySec', t('form.delay'), text('delaySec', { type: 'number', placeholder: '0' }))}
+            {field('runAt', t('form.runAt'), text('runAt', { type: 'datetime-local' }))}
+            {field(
+              'notify',
+              t('form.notify'),
+              <select id="f-notify" value={form.notify} onChange={(e) => set('notify', e.target.value as TaskForm['notify'])}>
+                {(['default', 'always', 'failure', 'never'] as const).map((n) => (
+                  <option key={n} value={n}>
+                    {t(`form.notifyOptions.${n}`)}
+                  </option>
+                ))}
+              </select>,
+            )}
+          </div>
+          <div className="grid-3">
+            {field('retryMax', t('form.retryMax'), text('retryMax', { type: 'number', placeholder: '1' }), t('form.retryHint'))}
+            {field('retryBackoffMs', t('form.retryBackoff'), text('retryBackoffMs', { type: 'number' }))}
+            {field('retryFactor', t('form.retryFactor'), text('retryFactor', { type: 'number' }))}
+          </div>
+          <div className="checks">
+            {check('stashed', t('form.stashed'))}
+            {check('retryOnInterrupt', t('form.retryOnInterrupt'))}
+          </div>
+        </fieldset>
+
+        <fieldset>
+          <legend>{t('form.after')}</legend>
+          <input type="search" aria-label={t('form.afterFilter')} placeholder={t('form.afterFilter')} value={depFilter} onChange={(e) => setDepFilter(e.target.value)} />
+          <div className="dep-list" role="group" aria-label={t('form.after')}>
+            {candidates.length === 0 && <div className="muted">{t('form.noCandidates')}</div>}
+            {candidates.map((task) => (
+              <label key={task.id} className="check dep">
+                <input
+                  type="checkbox"
+                  checked={form.after.includes(task.id)}
+                  onChange={(e) => set('after', e.target.checked ? [...form.after, task.id] : form.after.filter((id) => id !== task.id))}
+                />
+                <span className="cell-id">#{task.id}</span> {task.name}
+              </label>
+            ))}
+          </div>
+          {errors.after && <div className="field-error">{errors.after}</div>}
+        </fieldset>
+
+        {errors.form && (
+          <div className="field-error form-error" role="alert">
+            {errors.form}
+          </div>
+        )}
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary" disabled={submitting} aria-busy={submitting || undefined}>
+            {submitting && <span className="spinner" aria-hidden />}
+            {editing ? t('form.save') : t('form.submit')} <Kbd>Ctrl+↵</Kbd>
+          </button>
+          <ActionButton variant="ghost" label={t('form.cancel')} onClick={() => model.route.set(editing ? { view: 'task', taskId: editing.id } : { view: 'tasks' })} />
+        </div>
+      </form>
+    </div>
+  )
+}

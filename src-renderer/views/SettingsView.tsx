@@ -1,0 +1,232 @@
+import { useState, type ReactNode } from 'react'
+import { useTranslation } from 'react-i18next'
+import type { Settings } from '../../src-shared/index.ts'
+import { Kbd } from '../components/common.tsx'
+import { COMMAND_IDS, DEFAULT_KEYMAP, displayBinding, normaliseBinding, strokeOf, type CommandId } from '../streams/keymap.ts'
+import { IS_MAC, useModel, useStore } from './context.ts'
+
+export function SettingsView() {
+  const { t } = useTranslation()
+  const model = useModel()
+  const settings = useStore(model.settings)
+  const state = useStore(model.state)
+  const [error, setError] = useState<string | null>(null)
+
+  const save = async (patch: Partial<Settings>) => {
+    const status = await model.send({ command: 'settings.set', params: { patch }, key: `settings.set:${Object.keys(patch).join(',')}`, label: t('settings.saveFailed') })
+    if (status.state === 'ok') {
+      model.settings.set((status.value as { settings: Settings }).settings)
+      setError(null)
+    } else if (status.state === 'error') setError(status.error.message)
+  }
+
+  return (
+    <div className="page settings">
+      <header className="page-head">
+        <h1>{t('settings.title')}</h1>
+      </header>
+      {error && (
+        <div className="field-error form-error" role="alert">
+          {error}
+        </div>
+      )}
+      <section className="panel">
+        <h2>{t('settings.appearance')}</h2>
+        <Row label={t('settings.theme')}>
+          <div className="segmented" role="radiogroup" aria-label={t('settings.theme')}>
+            {(['system', 'light', 'dark'] as const).map((theme) => (
+              <button key={theme} type="button" role="radio" aria-checked={settings.theme === theme} className={settings.theme === theme ? 'active' : ''} onClick={() => void save({ theme })}>
+                {t(`settings.themes.${theme}`)}
+              </button>
+            ))}
+          </div>
+        </Row>
+        <Row label={t('settings.language')}>
+          <select aria-label={t('settings.language')} value={settings.language} onChange={(e) => void save({ language: e.target.value as Settings['language'] })}>
+            <option value="system">{t('settings.languages.system')}</option>
+            <option value="en">English</option>
+            <option value="ko">한국어</option>
+          </select>
+        </Row>
+      </section>
+
+      <section className="panel">
+        <h2>{t('settings.queue')}</h2>
+        <Row label={t('settings.defaultGroup')}>
+          <CommitInput value={settings.defaultGroup} label={t('settings.defaultGroup')} onCommit={(v) => void save({ defaultGroup: v })} />
+        </Row>
+        <Row label={t('settings.defaultParallel')}>
+          <CommitInput type="number" value={String(settings.defaultGroupParallel)} label={t('settings.defaultParallel')} onCommit={(v) => void save({ defaultGroupParallel: Number(v) })} />
+        </Row>
+        <Row label={t('settings.logCap')} hint={t('settings.logCapHint')}>
+          <CommitInput
+            type="number"
+            value={String(Math.round(settings.logCapBytes / 1024 / 1024))}
+            label={t('settings.logCap')}
+            onCommit={(v) => void save({ logCapBytes: Math.round(Number(v) * 1024 * 1024) })}
+          />
+        </Row>
+        <h3>{t('settings.groups')}</h3>
+        {state.groups.size === 0 && <p className="muted">{t('settings.noGroups')}</p>}
+        {[...state.groups.values()].map((group) => (
+          <Row key={group.name} label={group.name}>
+            <CommitInput
+              type="number"
+              value={String(group.parallel)}
+              label={t('settings.groupParallel', { name: group.name })}
+              onCommit={(v) => model.intents.next({ command: 'group.set', params: { name: group.name, parallel: Number(v) }, key: `group.set:${group.name}`, label: t('settings.groupFailed') })}
+            />
+            <button
+              type="button"
+              className="btn btn-ghost"
+              onClick={() => model.intents.next({ command: group.paused ? 'group.resume' : 'group.pause', params: { name: group.name }, key: `group.pause:${group.name}` })}
+            >
+              {group.paused ? t('action.resume') : t('action.pause')}
+            </button>
+          </Row>
+        ))}
+      </section>
+
+      <section className="panel">
+        <h2>{t('settings.notifications')}</h2>
+        <Row label={t('settings.notifyPolicy')}>
+          <select
+            aria-label={t('settings.notifyPolicy')}
+            value={settings.notifications.policy}
+            onChange={(e) => void save({ notifications: { ...settings.notifications, policy: e.target.value as Settings['notifications']['policy'] } })}
+          >
+            {(['always', 'failure', 'never'] as const).map((p) => (
+              <option key={p} value={p}>
+                {t(`settings.policies.${p}`)}
+              </option>
+            ))}
+          </select>
+        </Row>
+        <Row label={t('settings.onlyUnfocused')}>
+          <Toggle checked={settings.notifications.onlyWhenUnfocused} label={t('settings.onlyUnfocused')} onChange={(v) => void save({ notifications: { ...settings.notifications, onlyWhenUnfocused: v } })} />
+        </Row>
+        <Row label={t('settings.dnd')}>
+          <Toggle checked={settings.notifications.doNotDisturb} label={t('settings.dnd')} onChange={(v) => void save({ notifications: { ...settings.notifications, doNotDisturb: v } })} />
+        </Row>
+        <Row label={t('settings.minDuration')}>
+          <CommitInput
+            type="number"
+            value={String(settings.notifications.minDurationMs / 1000)}
+            label={t('settings.minDuration')}
+            onCommit={(v) => void save({ notifications: { ...settings.notifications, minDurationMs: Math.round(Number(v) * 1000) } })}
+          />
+        </Row>
+      </section>
+
+      <section className="panel">
+        <h2>{t('settings.desktop')}</h2>
+        <Row label={t('settings.closeToTray')}>
+          <Toggle checked={settings.closeToTray} label={t('settings.closeToTray')} onChange={(v) => void save({ closeToTray: v })} />
+        </Row>
+        <Row label={t('settings.startAtLogin')}>
+          <Toggle checked={settings.startAtLogin} label={t('settings.startAtLogin')} onChange={(v) => void save({ startAtLogin: v })} />
+        </Row>
+      </section>
+
+      <section className="panel">
+        <h2>{t('settings.keymap')}</h2>
+        <p className="muted">{t('settings.keymapHint')}</p>
+        <table className="keymap">
+          <tbody>
+            {COMMAND_IDS.map((command) => (
+              <KeymapRow key={command} command={command} override={settings.keymap[command]} onSave={(binding) => {
+                const keymap = { ...settings.keymap }
+                if (binding === null) delete keymap[command]
+                else keymap[command] = binding
+                void save({ keymap })
+              }} />
+            ))}
+          </tbody>
+        </table>
+      </section>
+    </div>
+  )
+}
+
+function Row({ label, hint, children }: { label: string; hint?: string; children: ReactNode }) {
+  return (
+    <div className="setting-row">
+      <div>
+        <div className="setting-label">{label}</div>
+        {hint && <div className="field-hint">{hint}</div>}
+      </div>
+      <div className="setting-control">{children}</div>
+    </div>
+  )
+}
+
+function Toggle({ checked, label, onChange }: { checked: boolean; label: string; onChange: (v: boolean) => void }) {
+  return (
+    <button type="button" role="switch" aria-checked={checked} aria-label={label} className={`switch ${checked ? 'on' : ''}`} onClick={() => onChange(!checked)}>
+      <span className="switch-knob" />
+    </button>
+  )
+}
+
+/** An input that saves on Enter or blur, not on every keystroke. */
+function CommitInput({ value, label, type = 'text', onCommit }: { value: string; label: string; type?: string; onCommit: (v: string) => void }) {
+  const [draft, setDraft] = useState<string | null>(null)
+  const commit = () => {
+    if (draft !== null && draft !== value) onCommit(draft)
+    setDraft(null)
+  }
+  return (
+    <input
+      type={type}
+      aria-label={label}
+      value={draft ?? value}
+      onChange={(e) => setDraft(e.target.value)}
+      onBlur={commit}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter') commit()
+      }}
+    />
+  )
+}
+
+function KeymapRow({ command, override, onSave }: { command: CommandId; override: string | undefined; onSave: (binding: string | null) => void }) {
+  const { t } = useTranslation()
+  const [recording, setRecording] = useState(false)
+  const defaults = DEFAULT_KEYMAP.filter((k) => k.command === command).map((k) => k.binding)
+  const current = override !== undefined ? [override] : defaults
+  return (
+    <tr>
+      <td>{t(`command.${command}`)}</td>
+      <td>
+        {current.map((b) => (
+          <Kbd key={b}>{displayBinding(b, IS_MAC)}</Kbd>
+        ))}
+      </td>
+      <td className="keymap-actions">
+        <button
+          type="button"
+          className={`btn btn-ghost ${recording ? 'recording' : ''}`}
+          aria-label={t('settings.rebind', { command: t(`command.${command}`) })}
+          onClick={() => setRecording(true)}
+          onBlur={() => setRecording(false)}
+          onKeyDown={(e) => {
+            if (!recording || ['Shift', 'Control', 'Alt', 'Meta', 'Tab'].includes(e.key)) return
+            e.preventDefault()
+            e.stopPropagation()
+            setRecording(false)
+            if (e.key === 'Escape') return
+            const stroke = strokeOf({ key: e.key, ctrl: e.ctrlKey, meta: e.metaKey, alt: e.altKey, shift: e.shiftKey }, IS_MAC)
+            onSave(normaliseBinding(stroke).join(' '))
+          }}
+        >
+          {recording ? t('settings.pressKey') : t('settings.change')}
+        </button>
+        {override !== undefined && (
+          <button type="button" className="btn btn-ghost" onClick={() => onSave(null)}>
+            {t('settings.reset')}
+          </button>
+        )}
+      </td>
+    </tr>
+  )
+}

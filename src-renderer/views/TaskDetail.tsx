@@ -1,0 +1,139 @@
+import { useMemo, useState } from 'react'
+import { useTranslation } from 'react-i18next'
+import { isFinished, type Run, type Task } from '../../src-shared/index.ts'
+import { ActionButton, EmptyState, StatusBadge, formatDuration, formatTime } from '../components/common.tsx'
+import type { CommandId } from '../streams/keymap.ts'
+import { runsOfTask } from '../streams/state.ts'
+import { commandText } from '../streams/tasks-query.ts'
+import { LogViewer } from './LogViewer.tsx'
+import { useModel, useStore } from './context.ts'
+
+type Tab = 'output' | 'definition' | 'runs'
+
+export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: number | undefined; run: (id: CommandId) => void }) {
+  const { t } = useTranslation()
+  const model = useModel()
+  const state = useStore(model.state)
+  const pending = useStore(model.pending)
+  const [tab, setTab] = useState<Tab>('output')
+  const task = state.tasks.get(taskId)
+  const runs = useMemo(() => runsOfTask(state.runs, taskId), [state.runs, taskId])
+  if (!task) return <aside className="detail">{<EmptyState title={t('detail.missing', { id: taskId })} />}</aside>
+  const shownRun = runs.find((r) => r.id === runId) ?? runs[0] ?? null
+  const busy = (command: string) => [...pending].some((k) => k.startsWith(`${command}:`) && k.split(':')[1]?.split(',').includes(String(task.id)))
+
+  return (
+    <aside className="detail" aria-label={t('detail.label', { id: task.id })}>
+      <header className="detail-head">
+        <div className="detail-title">
+          <StatusBadge status={task.status} />
+          <h1>
+            <span className="detail-id">#{task.id}</span> {task.name}
+          </h1>
+          <button type="button" className="btn btn-ghost icon close" aria-label={t('detail.close')} title={`${t('detail.close')} (Esc)`} onClick={() => model.route.set({ view: 'tasks' })}>
+            ×
+          </button>
+        </div>
+        <code className="detail-command">{commandText(task)}</code>
+        <FailureBanner task={task} run={shownRun} />
+        <div className="detail-actions">
+          {!isFinished(task.status) && <ActionButton command="task.cancel" variant="danger" label={t('action.cancel')} busy={busy('task.cancel')} onClick={() => run('task.cancel')} />}
+          {isFinished(task.status) && <ActionButton command="task.retry" label={t('action.retry')} busy={busy('task.retry')} onClick={() => run('task.retry')} />}
+          {(task.status === 'running' || task.status === 'queued' || task.status === 'waiting') && (
+            <ActionButton command="task.pause" label={t('action.pause')} busy={busy('task.pause')} onClick={() => run('task.pause')} />
+          )}
+          {task.status === 'paused' && <ActionButton command="task.resume" label={t('action.resume')} busy={busy('task.resume')} onClick={() => run('task.resume')} />}
+          <ActionButton command="task.edit" variant="ghost" label={t('action.edit')} onClick={() => run('task.edit')} />
+          <span className="detail-facts">
+            {shownRun && (
+              <>
+                <span>{t('detail.attempt', { n: shownRun.attempt })}</span>
+                <span>{formatDuration(shownRun.durationMs ?? Date.now() - shownRun.startedAt)}</span>
+                {shownRun.exitCode !== null && <span>{t('detail.exit', { code: shownRun.exitCode })}</span>}
+                {shownRun.signal && <span>{shownRun.signal}</span>}
+              </>
+            )}
+          </span>
+        </div>
+      </header>
+      <div className="tabs" role="tablist" aria-label={t('detail.tabs')}>
+        {(['output', 'definition', 'runs'] as const).map((name) => (
+          <button key={name} type="button" role="tab" aria-selected={tab === name} className={`tab ${tab === name ? 'active' : ''}`} onClick={() => setTab(name)}>
+            {t(`detail.tab.${name}`)}
+            {name === 'runs' && <span className="chip-count">{runs.length}</span>}
+          </button>
+        ))}
+      </div>
+      <div className="tab-panel" role="tabpanel">
+        {tab === 'output' &&
+          (shownRun ? (
+            <LogViewer key={shownRun.id} run={shownRun} />
+          ) : (
+            <EmptyState title={t('detail.notStarted')}>{task.waitingFor ? t(`wait.${task.waitingFor.kind}`) : t(`status.${task.status}`)}</EmptyState>
+          ))}
+        {tab === 'definition' && <pre className="definition">{JSON.stringify(task.definition, null, 2)}</pre>}
+        {tab === 'runs' && <RunHistory runs={runs} selected={shownRun?.id ?? null} onPick={(id) => model.route.set({ view: 'task', taskId, runId: id })} />}
+      </div>
+    </aside>
+  )
+}
+
+function FailureBanner({ task, run }: { task: Task; run: Run | null }) {
+  const { t } = useTranslation()
+  if (!isFinished(task.status) || task.status === 'succeeded') return null
+  if (!run) {
+    return task.reason ? (
+      <div className={`failure failure-${task.status}`} role="alert" data-testid="failure-reason">
+        <strong>{t(`status.${task.status}`)}</strong> {task.reason}
+      </div>
+    ) : null
+  }
+  const reason = run.reason ?? task.reason ?? (run.exitCode !== null ? t('detail.exitedWith', { code: run.exitCode }) : run.signal ? t('detail.killedBy', { signal: run.signal }) : t(`status.${task.status}`))
+  return (
+    <div className={`failure failure-${task.status}`} role="alert" data-testid="failure-reason">
+      <strong>{t(`status.${task.status}`)}</strong> {reason}
+    </div>
+  )
+}
+
+function RunHistory({ runs, selected, onPick }: { runs: Run[]; selected: number | null; onPick: (id: number) => void }) {
+  const { t } = useTranslation()
+  if (runs.length === 0) return <EmptyState title={t('detail.noRuns')} />
+  return (
+    <table className="runs">
+      <thead>
+        <tr>
+          <th>{t('runs.attempt')}</th>
+          <th>{t('runs.status')}</th>
+          <th>{t('runs.started')}</th>
+          <th>{t('runs.duration')}</th>
+          <th>{t('runs.exit')}</th>
+          <th>{t('runs.worker')}</th>
+          <th>{t('runs.reason')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {runs.map((run) => (
+          <tr key={run.id} className={run.id === selected ? 'selected' : ''} onClick={() => onPick(run.id)}>
+            <td>
+              <button type="button" className="link" onClick={() => onPick(run.id)}>
+                #{run.attempt}
+              </button>
+            </td>
+            <td>
+              <span className={`status status-${run.status}`}>
+                <span className="status-dot" aria-hidden />
+                {t(`status.${run.status}`)}
+              </span>
+            </td>
+            <td>{formatTime(run.startedAt)}</td>
+            <td>{formatDuration(run.durationMs)}</td>
+            <td>{run.exitCode ?? run.signal ?? '—'}</td>
+            <td>{run.worker}</td>
+            <td className="reason">{run.reason ?? ''}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  )
+}

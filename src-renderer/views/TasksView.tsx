@@ -1,0 +1,334 @@
+import { useVirtualizer } from '@tanstack/react-virtual'
+import { useEffect, useMemo, useRef, useState } from 'react'
+import { useTranslation } from 'react-i18next'
+import { interval, map } from 'rxjs'
+import { TASK_STATUSES, isFinished, type TaskStatus } from '../../src-shared/index.ts'
+import { NEW_TASK_INPUT_ID, SEARCH_INPUT_ID } from '../actions.ts'
+import { ActionButton, EmptyState, Kbd, StatusBadge, formatDuration } from '../components/common.tsx'
+import { useObservableState } from '../hooks/observable.ts'
+import type { CommandId } from '../streams/keymap.ts'
+import { commandText, facets, runDuration, type SortKey, type TaskRow } from '../streams/tasks-query.ts'
+import { TaskDetail } from './TaskDetail.tsx'
+import { useModel, useShortcut, useStore } from './context.ts'
+
+const ROW_HEIGHT = 36
+const clock$ = interval(1000).pipe(map(() => Date.now()))
+
+export function TasksView({ run }: { run: (id: CommandId) => void }) {
+  const model = useModel()
+  const route = useStore(model.route)
+  const openTaskId = route.view === 'task' ? route.taskId : null
+  return (
+    <div className={`tasks-view ${openTaskId !== null ? 'with-detail' : ''}`}>
+      <section className="tasks-pane" aria-label="Tasks">
+        <QuickAdd />
+        <Filters />
+        <BulkBar run={run} />
+        <TaskList />
+      </section>
+      {openTaskId !== null && <TaskDetail key={openTaskId} taskId={openTaskId} runId={route.view === 'task' ? route.runId : undefined} run={run} />}
+    </div>
+  )
+}
+
+/** The new-task input: type a shell command, press Enter, it runs. */
+function QuickAdd() {
+  const { t } = useTranslation()
+  const model = useModel()
+  const settings = useStore(model.settings)
+  const pending = useStore(model.pending)
+  const [text, setText] = useState('')
+  const [error, setError] = useState<string | null>(null)
+  const shortcut = useShortcut('task.new')
+  const busy = pending.has('task.submit')
+
+  const submit = async () => {
+    const command = text.trim()
+    if (!command || busy) return
+    const status = await model.send({
+      command: 'task.submit',
+      params: { definition: { spec: { kind: 'shell', command }, group: settings.defaultGroup } },
+      label: t('quickAdd.failed'),
+    })
+    if (status.state === 'ok') {
+      const { task } = status.value as { task: { id: number } }
+      setText('')
+      setError(null)
+      model.cursor.set(task.id)
+      model.route.set({ view: 'task', taskId: task.id })
+    } else if (status.state === 'error') setError(status.error.message)
+  }
+
+  return (
+    <form
+      className="quick-add"
+      onSubmit={(e) => {
+        e.preventDefault()
+        void submit()
+      }}
+    >
+      <span className="quick-add-prompt" aria-hidden>
+        $
+      </span>
+      <input
+        id={NEW_TASK_INPUT_ID}
+        className="quick-add-input"
+        aria-label={t('quickAdd.label')}
+        aria-invalid={error !== null}
+        aria-describedby={error ? 'quick-add-error' : undefined}
+        placeholder={t('quickAdd.placeholder', { shortcut })}
+        autoComplete="off"
+        spellCheck={false}
+        value={text}
+        onChange={(e) => {
+          setText(e.target.value)
+          setError(null)
+        }}
+      />
+      <button type="submit" className="btn btn-primary" disabled={!text.trim() || busy} aria-busy={busy || undefined} title={`${t('quickAdd.run')} (↵)`}>
+        {busy && <span className="spinner" aria-hidden />}
+        {t('quickAdd.run')} <Kbd>↵</Kbd>
+      </button>
+      <button type="button" className="btn btn-ghost" onClick={() => model.route.set({ view: 'new' })}>
+        {t('quickAdd.more')}
+      </button>
+      {error && (
+        <div className="field-error quick-add-error" id="quick-add-error" role="alert">
+          {error}
+        </div>
+      )}
+    </form>
+  )
+}
+
+const SORTS: SortKey[] = ['id', 'status', 'name', 'updated', 'duration', 'priority']
+
+function Filters() {
+  const { t } = useTranslation()
+  const model = useModel()
+  const query = useStore(model.query)
+  const state = useStore(model.state)
+  const rows = useStore(model.rows)
+  const { groups, labels } = useMemo(() => facets(state.tasks), [state.tasks])
+  const shortcut = useShortcut('search.focus')
+  const toggleStatus = (status: TaskStatus) =>
+    model.query.update((q) => ({ ...q, statuses: q.statuses.includes(status) ? q.statuses.filter((s) => s !== status) : [...q.statuses, status] }))
+  const counts = useMemo(() => {
+    const c = new Map<TaskStatus, number>()
+    for (const task of state.tasks.values()) c.set(task.status, (c.get(task.status) ?? 0) + 1)
+    return c
+  }, [state.tasks])
+
+  return (
+    <div className="filters">
+      <div className="filters-row">
+        <input
+          id={SEARCH_INPUT_ID}
+          type="search"
+          className="search"
+          aria-label={t('filters.search')}
+          placeholder={t('filters.searchPlaceholder', { shortcut })}
+          value={query.text}
+          onChange={(e) => model.query.update((q) => ({ ...q, text: e.target.value }))}
+        />
+        <select aria-label={t('filters.group')} value={query.group ?? ''} onChange={(e) => model.query.update((q) => ({ ...q, group: e.target.value || null }))}>
+          <option value="">{t('filters.allGroups')}</option>
+          {groups.map((g) => (
+            <option key={g} value={g}>
+              {g}
+            </option>
+          ))}
+        </select>
+        <select aria-label={t('filters.label')} value={query.label ?? ''} onChange={(e) => model.query.update((q) => ({ ...q, label: e.target.value || null }))}>
+          <option value="">{t('filters.allLabels')}</option>
+          {labels.map((l) => (
+            <option key={l} value={l}>
+              {l}
+            </option>
+          ))}
+        </select>
+        <select aria-label={t('filters.sort')} value={query.sort} onChange={(e) => model.query.update((q) => ({ ...q, sort: e.target.value as SortKey }))}>
+          {SORTS.map((s) => (
+            <option key={s} value={s}>
+              {t(`sort.${s}`)}
+            </option>
+          ))}
+        </select>
+        <button
+          type="button"
+          className="btn btn-ghost icon"
+          aria-label={query.descending ? t('filters.descending') : t('filters.ascending')}
+          title={query.descending ? t('filters.descending') : t('filters.ascending')}
+          onClick={() => model.query.update((q) => ({ ...q, descending: !q.descending }))}
+        >
+          {query.descending ? '↓' : '↑'}
+        </button>
+        <span className="count" aria-live="polite">
+          {t('filters.count', { shown: rows.length, total: state.tasks.size })}
+        </span>
+      </div>
+      <div className="chips" role="group" aria-label={t('filters.status')}>
+        {TASK_STATUSES.map((status) => (
+          <button key={status} type="button" className={`chip chip-${status}`} aria-pressed={query.statuses.includes(status)} onClick={() => toggleStatus(status)}>
+            {t(`status.${status}`)}
+            <span className="chip-count">{counts.get(status) ?? 0}</span>
+          </button>
+        ))}
+      </div>
+    </div>
+  )
+}
+
+function BulkBar({ run }: { run: (id: CommandId) => void }) {
+  const { t } = useTranslation()
+  const model = useModel()
+  const checked = useStore(model.checked)
+  if (checked.size === 0) return null
+  return (
+    <div className="bulk-bar" role="toolbar" aria-label={t('bulk.label')}>
+      <strong>{t('bulk.selected', { count: checked.size })}</strong>
+      <ActionButton command="task.cancel" label={t('action.cancel')} variant="danger" onClick={() => run('task.cancel')} />
+      <ActionButton command="task.retry" label={t('action.retry')} onClick={() => run('task.retry')} />
+      <ActionButton command="task.pause" label={t('action.pause')} onClick={() => run('task.pause')} />
+      <ActionButton command="task.resume" label={t('action.resume')} onClick={() => run('task.resume')} />
+      <button type="button" className="btn btn-ghost" onClick={() => model.checked.set(new Set())}>
+        {t('bulk.clear')} <Kbd>Esc</Kbd>
+      </button>
+    </div>
+  )
+}
+
+function TaskList() {
+  const { t } = useTranslation()
+  const model = useModel()
+  const rows = useStore(model.rows)
+  const cursor = useStore(model.cursor)
+  const checked = useStore(model.checked)
+  const state = useStore(model.state)
+  const route = useStore(model.route)
+  const now = useObservableState(clock$, Date.now())
+  const scrollRef = useRef<HTMLDivElement>(null)
+  const virtualizer = useVirtualizer({ count: rows.length, getScrollElement: () => scrollRef.current, estimateSize: () => ROW_HEIGHT, overscan: 12 })
+  const cursorIndex = rows.findIndex((r) => r.task.id === cursor)
+
+  useEffect(() => {
+    if (cursorIndex >= 0) virtualizer.scrollToIndex(cursorIndex, { align: 'auto' })
+  }, [cursorIndex, virtualizer])
+
+  if (state.tasks.size === 0) {
+    return (
+      <EmptyState title={t('empty.tasksTitle')}>
+        <p>{t('empty.tasksBody')}</p>
+        <p className="empty-example">
+          <code>for i in 1 2 3; do echo step $i; sleep 1; done</code>
+        </p>
+      </EmptyState>
+    )
+  }
+  if (rows.length === 0) return <EmptyState title={t('empty.noMatchTitle')}>{t('empty.noMatchBody')}</EmptyState>
+
+  const toggle = (id: number) => {
+    const next = new Set(model.checked.value)
+    if (next.has(id)) next.delete(id)
+    else next.add(id)
+    model.checked.set(next)
+  }
+  const openTaskId = route.view === 'task' ? route.taskId : null
+
+  return (
+    <div className="task-list" ref={scrollRef} role="grid" aria-label={t('tasks.list')} aria-rowcount={rows.length} aria-multiselectable="true">
+      <div className="task-list-inner" style={{ height: virtualizer.getTotalSize() }}>
+        {virtualizer.getVirtualItems().map((item) => {
+          const row = rows[item.index]
+          if (!row) return null
+          return (
+            <TaskListRow
+              key={row.task.id}
+              row={row}
+              index={item.index}
+              top={item.start}
+              now={now}
+              isCursor={row.task.id === cursor}
+              isOpen={row.task.id === openTaskId}
+              isChecked={checked.has(row.task.id)}
+              onToggle={() => toggle(row.task.id)}
+              onOpen={() => {
+                model.cursor.set(row.task.id)
+                model.route.set({ view: 'task', taskId: row.task.id })
+              }}
+            />
+          )
+        })}
+      </div>
+    </div>
+  )
+}
+
+function TaskListRow(props: {
+  row: TaskRow
+  index: number
+  top: number
+  now: number
+  isCursor: boolean
+  isOpen: boolean
+  isChecked: boolean
+  onToggle: () => void
+  onOpen: () => void
+}) {
+  const { t } = useTranslation()
+  const { task, lastRun, progress } = props.row
+  const duration = lastRun ? runDuration(lastRun, props.now) : null
+  const pct = progress && progress.total ? Math.min(100, (progress.done / progress.total) * 100) : null
+  const failedReason = isFinished(task.status) && task.status !== 'succeeded' ? (lastRun?.reason ?? task.reason ?? null) : null
+  return (
+    <div
+      role="row"
+      aria-rowindex={props.index + 1}
+      aria-selected={props.isChecked}
+      data-task-id={task.id}
+      className={`task-row ${props.isCursor ? 'cursor' : ''} ${props.isOpen ? 'open' : ''} ${props.isChecked ? 'checked' : ''}`}
+      style={{ transform: `translateY(${props.top}px)`, height: ROW_HEIGHT }}
+      onClick={props.onOpen}
+    >
+      <span role="gridcell" className="cell-check">
+        <input
+          type="checkbox"
+          aria-label={t('tasks.select', { id: task.id })}
+          checked={props.isChecked}
+          onClick={(e) => e.stopPropagation()}
+          onChange={props.onToggle}
+        />
+      </span>
+      <span role="gridcell" className="cell-status">
+        <StatusBadge status={task.status} />
+      </span>
+      <span role="gridcell" className="cell-id">
+        #{task.id}
+      </span>
+      <span role="gridcell" className="cell-name">
+        <span className="task-name">{task.name}</span>
+        {failedReason ? <span className="task-reason">{failedReason}</span> : <span className="task-command">{commandText(task)}</span>}
+      </span>
+      <span role="gridcell" className="cell-meta">
+        <span className="group-tag">{task.definition.group}</span>
+        {task.definition.labels.slice(0, 3).map((l) => (
+          <span key={l} className="label-tag">
+            {l}
+          </span>
+        ))}
+      </span>
+      <span role="gridcell" className="cell-progress">
+        {pct !== null ? (
+          <span className="progress" role="progressbar" aria-valuenow={Math.round(pct)} aria-valuemin={0} aria-valuemax={100}>
+            <span className="progress-fill" style={{ width: `${pct}%` }} />
+          </span>
+        ) : progress ? (
+          <span className="progress-text">{progress.done}</span>
+        ) : null}
+      </span>
+      <span role="gridcell" className="cell-duration">
+        {formatDuration(duration)}
+      </span>
+    </div>
+  )
+}

@@ -1,0 +1,49 @@
+import { of } from 'rxjs'
+import { TestScheduler } from 'rxjs/testing'
+import { describe, expect, it } from 'vitest'
+import { completionBuckets, snapshotOnActivity$ } from '../../src-renderer/streams/loop.ts'
+
+describe('snapshotOnActivity$', () => {
+  it('fetches on the first activity and at most once per interval, always after the last', () => {
+    const ts = new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
+    ts.run(({ hot, expectObservable }) => {
+      let n = 0
+      const fetch = () => of({ ok: true as const, value: ++n })
+      const activity$ = hot('a-a-a-a 300ms a')
+      // Leading at 0, trailing at 250 for the burst; the one at 307 falls in the window the
+      // trailing fetch opened, so it is fetched when that window ends, at 500.
+      const out$ = snapshotOnActivity$(activity$, fetch, 250, ts)
+      expectObservable(out$).toBe('x 249ms y 249ms z', { x: { ok: true, value: 1 }, y: { ok: true, value: 2 }, z: { ok: true, value: 3 } })
+    })
+  })
+
+  it('drops a slow answer when a newer fetch starts (no going back in time)', () => {
+    const ts = new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
+    ts.run(({ hot, cold, expectObservable }) => {
+      const answers = [cold('----a|', { a: { ok: true as const, value: 'old' } }), cold('-b|', { b: { ok: true as const, value: 'new' } })]
+      let n = 0
+      const out$ = snapshotOnActivity$(hot('a-a'), () => answers[n++]!, 2, ts)
+      expectObservable(out$).toBe('---b', { b: { ok: true, value: 'new' } })
+    })
+  })
+})
+
+describe('completionBuckets', () => {
+  it('counts finished runs per window and the share that succeeded', () => {
+    const now = 100
+    const buckets = completionBuckets(
+      [
+        { at: 5, ok: true },
+        { at: 15, ok: false },
+        { at: 15, ok: true },
+        { at: 95, ok: true },
+        { at: 50, ok: false },
+      ],
+      now,
+      10,
+      10,
+    )
+    expect(buckets.finished).toEqual([1, 2, 0, 0, 0, 1, 0, 0, 0, 1])
+    expect(buckets.successRate).toEqual([100, 50, 100, 100, 100, 0, 100, 100, 100, 100])
+  })
+})

@@ -1,0 +1,80 @@
+import { map, scan } from 'rxjs'
+import { TestScheduler } from 'rxjs/testing'
+import { describe, expect, it } from 'vitest'
+import type { EngineEvent } from '../../src-shared/index.ts'
+import { INITIAL_STATE, foldEvents, runsOfTask } from '../../src-renderer/streams/state.ts'
+import { queryTasks, DEFAULT_QUERY, fuzzyScore } from '../../src-renderer/streams/tasks-query.ts'
+import { output, paused, run, task } from './events.ts'
+
+describe('foldEvents', () => {
+  it('projects tasks, runs, completions and the last seq from one batch', () => {
+    const batch: EngineEvent[] = [
+      { type: 'task.created', seq: 1, at: 1, task: task(1) },
+      { type: 'task.updated', seq: 2, at: 2, task: task(1, { status: 'running', lastRunId: 7 }) },
+      { type: 'run.started', seq: 3, at: 3, run: run(7, 1) },
+      output(7, 0, 'hello\n'),
+      { type: 'run.progress', runId: 7, taskId: 1, progress: { done: 3, total: 10 } },
+      { type: 'run.finished', seq: 4, at: 4, run: run(7, 1, { status: 'failed', exitCode: 3, finishedAt: 40, reason: 'exit code 3' }) },
+      { type: 'task.updated', seq: 5, at: 5, task: task(1, { status: 'failed', lastRunId: 7 }) },
+    ]
+    const state = foldEvents(INITIAL_STATE, batch)
+    expect(state.tasks.get(1)?.status).toBe('failed')
+    expect(state.runs.get(7)?.reason).toBe('exit code 3')
+    expect(state.progress.has(1)).toBe(false)
+    expect(state.completions).toEqual([{ at: 40, taskId: 1, ok: false }])
+    expect(state.lastSeq).toBe(5)
+    expect(state.lastBatchSize).toBe(7)
+    expect(runsOfTask(state.runs, 1).map((r) => r.id)).toEqual([7])
+  })
+
+  it('keeps untouched collections identical, so views can skip work', () => {
+    const before = foldEvents(INITIAL_STATE, [{ type: 'task.created', seq: 1, at: 1, task: task(1) }])
+    const after = foldEvents(before, [paused(2)])
+    expect(after.tasks).toBe(before.tasks)
+    expect(after.tasksVersion).toBe(before.tasksVersion)
+    expect(after.enginePaused).toBe(true)
+  })
+
+  it('removes tasks and folds a stream of batches in order (marble)', () => {
+    const ts = new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
+    ts.run(({ cold, expectObservable }) => {
+      const batches$ = cold<EngineEvent[]>('a-b', {
+        a: [
+          { type: 'task.created', seq: 1, at: 1, task: task(1) },
+          { type: 'task.created', seq: 2, at: 2, task: task(2) },
+        ],
+        b: [{ type: 'task.removed', seq: 3, at: 3, taskIds: [1] }],
+      })
+      const ids$ = batches$.pipe(
+        scan(foldEvents, INITIAL_STATE),
+        map((state) => [...state.tasks.keys()]),
+      )
+      expectObservable(ids$).toBe('a-b', { a: [1, 2], b: [2] })
+    })
+  })
+})
+
+describe('queryTasks', () => {
+  const tasks = new Map([
+    [1, task(1, { name: 'build app', status: 'succeeded', definition: { ...task(1).definition, labels: ['ci'] } })],
+    [2, task(2, { name: 'deploy', status: 'failed', definition: { ...task(2).definition, group: 'prod' } })],
+    [3, task(3, { name: 'backup photos', status: 'running' })],
+  ])
+
+  it('filters by status, group, label and text, newest first by default', () => {
+    const ids = (q: Partial<typeof DEFAULT_QUERY>) => queryTasks(tasks, new Map(), new Map(), { ...DEFAULT_QUERY, ...q }).map((r) => r.task.id)
+    expect(ids({})).toEqual([3, 2, 1])
+    expect(ids({ statuses: ['failed', 'running'] })).toEqual([3, 2])
+    expect(ids({ group: 'prod' })).toEqual([2])
+    expect(ids({ label: 'ci' })).toEqual([1])
+    expect(ids({ text: 'BACKUP' })).toEqual([3])
+    expect(ids({ sort: 'status', descending: false })).toEqual([3, 2, 1])
+    expect(ids({ sort: 'name', descending: false })).toEqual([3, 1, 2])
+  })
+
+  it('fuzzy-matches palette entries in order, preferring word starts', () => {
+    expect(fuzzyScore('gtt', 'Go to Tasks')).not.toBeNull()
+    expect(fuzzyScore('xyz', 'Go to Tasks')).toBeNull()
+    expect(fuzzyScore('new', 'New task')!).toBeGreaterThan(fuzzyScore('new', 'Go to Event loop, new')!)
+  })
+})
