@@ -8,24 +8,27 @@ import { DEEP_LINK_SCHEME, homeFromArgv, parseDeepLink, parseLaunchArgs } from '
 import { closeButtonHides, QUIT_DIALOG } from '../../src-shared/decisions/quit.ts'
 import { APP_ID, TRAY_ICON_STATES, trayIconPath, windowIconPath, type ResourceContext } from '../../src-shared/decisions/resources.ts'
 import { isAllowedExternalUrl } from '../../src-shared/decisions/trust.ts'
+import { isTriggerShortcutId } from '../../src-shared/decisions/shortcuts.ts'
 import { placeWindow } from '../../src-shared/decisions/windowState.ts'
 import type { TrayIconState } from '../../src-shared/decisions/tray.ts'
-import { Engine } from '../engine/engine.ts'
 import { resolveHome } from '../engine/home.ts'
+import type { ShortcutBinding } from '../triggers/index.ts'
 import { appMenuTemplate } from './appMenu.ts'
 import { registerIpc } from './ipc.ts'
 import { NotificationController } from './notifications.ts'
 import { applyLoginItemPlan, readWindowState, writeWindowState, xdgAutostartDir } from './persistence.ts'
 import { declareAppScheme, handleAppProtocol } from './protocol.ts'
+import { openRuntime } from './runtime.ts'
 import { DesktopShell } from './shell.ts'
 import { ShortcutController } from './shortcuts.ts'
 import { TrayController } from './tray.ts'
 import { createMainWindow, guardSession, guardWebContents } from './window.ts'
 
 /**
- * The Electron app: one instance, one hardened window showing app://bundle, the engine
- * in this process, and the tray, notifications, shortcuts and menus driven by DesktopShell.
- * Only wiring lives here; every decision is in src-shared/decisions.
+ * The Electron app: one instance, one hardened window showing app://bundle, the runtime
+ * (engine, triggers, local API) in this process, and the tray, notifications, shortcuts
+ * and menus driven by DesktopShell. Only wiring lives here; every decision is in
+ * src-shared/decisions.
  */
 
 const log = (message: string) => console.warn(`[taskdeck] ${message}`)
@@ -103,8 +106,9 @@ function main(): void {
 
   async function ready(): Promise<void> {
     const home = resolveHome({ flag: homeFromArgv(process.argv) })
-    const engine = await Engine.open({ home })
     const outDir = join(import.meta.dirname, '..')
+    const runtime = await openRuntime({ home, rendererDir: join(outDir, 'renderer') })
+    const engine = runtime.api
     handleAppProtocol(protocol, join(outDir, 'renderer'))
     guardSession(session.defaultSession, trust)
     const ipc = registerIpc({ ipcMain, engine, trust, schedule: setImmediate })
@@ -162,7 +166,10 @@ function main(): void {
     const shortcuts = new ShortcutController({
       globalShortcut,
       platform: process.platform,
-      onShortcut: (id) => desktop?.shortcut(id),
+      onShortcut: (binding) => {
+        if (isTriggerShortcutId(binding.id)) runtime.pressShortcut(binding.accelerator)
+        else desktop?.shortcut(binding.id)
+      },
       onStatus: (problems) => {
         shortcutProblems = problems
         for (const problem of problems) log(`global shortcut ${problem.id}: ${problem.message}`)
@@ -204,6 +211,9 @@ function main(): void {
       dispatch: (action) => shellInstance.dispatch(action),
       platform: process.platform,
     })
+    const toTriggerShortcuts = (bindings: ShortcutBinding[]) => bindings.map((b) => ({ triggerId: b.triggerId, accelerator: b.accelerator, name: b.name }))
+    shortcuts.applyTriggers(toTriggerShortcuts(runtime.shortcutBindings()))
+    const triggerShortcuts = runtime.onDidChangeShortcuts((bindings) => shortcuts.applyTriggers(toTriggerShortcuts(bindings)))
     desktop = shellInstance
     await shellInstance.start()
     deliver(pendingIntents.splice(0))
@@ -235,20 +245,21 @@ function main(): void {
         app.quit()
       })
     })
-    let engineClosed = false
+    let runtimeClosed = false
     app.on('will-quit', (event) => {
       shortcuts.unregisterAll()
-      if (engineClosed) return
+      if (runtimeClosed) return
       event.preventDefault()
       notifications.dispose()
+      triggerShortcuts.dispose()
       shellInstance.dispose()
       ipc.dispose()
       tray.destroy()
-      void engine
+      void runtime
         .close()
-        .catch((error: unknown) => log(`engine close: ${String(error)}`))
+        .catch((error: unknown) => log(`shutting down: ${String(error)}`))
         .finally(() => {
-          engineClosed = true
+          runtimeClosed = true
           app.quit()
         })
     })

@@ -383,7 +383,7 @@ describe('global shortcut adapter', () => {
         unregister: (accelerator: string) => recorder.record('unregister', accelerator),
       },
       platform: 'linux',
-      onShortcut: (id) => fired.push(id),
+      onShortcut: (binding) => fired.push(binding.id),
       onStatus: (problems) => statuses.push(problems),
     })
     return { recorder, callbacks, statuses, fired, controller }
@@ -409,6 +409,30 @@ describe('global shortcut adapter', () => {
     expect(recorder.named('register').map(([a]) => a)).toContain('Super+T')
     expect(recorder.named('register')).toHaveLength(10)
     expect(statuses[1]).toMatchObject([{ id: 'favourite-1', problem: 'invalid' }])
+  })
+
+  it('registers shortcut triggers after the app’s own, reporting a clash and a taken chord by trigger name', () => {
+    const { recorder, statuses, callbacks, fired, controller } = setup(['Super+K'])
+    controller.apply({})
+    controller.applyTriggers([
+      { triggerId: 4, accelerator: 'Super+B', name: 'build' },
+      { triggerId: 5, accelerator: 'Ctrl+Alt+T', name: 'clash' },
+      { triggerId: 6, accelerator: 'Super+K', name: 'taken' },
+    ])
+    expect(recorder.named('register').slice(-13).map(([a]) => a)).toContain('Super+B')
+    expect(statuses.at(-1)).toEqual([
+      { id: 'trigger-5', accelerator: 'Ctrl+Alt+T', problem: 'duplicate', message: 'Ctrl+Alt+T is already used by "Show or hide the window"; the shortcut trigger "clash" is not active.' },
+      { id: 'trigger-6', accelerator: 'Super+K', problem: 'taken', message: 'Super+K is taken by another application; choose another for the shortcut trigger "taken".' },
+    ])
+    callbacks.get('Super+B')?.()
+    expect(fired).toEqual(['trigger-4'])
+    const registrations = recorder.named('register').length
+    controller.applyTriggers([
+      { triggerId: 4, accelerator: 'Super+B', name: 'build' },
+      { triggerId: 5, accelerator: 'Ctrl+Alt+T', name: 'clash' },
+      { triggerId: 6, accelerator: 'Super+K', name: 'taken' },
+    ])
+    expect(recorder.named('register')).toHaveLength(registrations)
   })
 
   it('unregisters everything it registered on quit', () => {

@@ -215,12 +215,22 @@ export class Tray extends EventEmitter {
 
 export const globalShortcut = {
   taken: new Set<string>(['CommandOrControl+Alt+P']),
-  register(accelerator: string, _callback: () => void) {
+  callbacks: new Map<string, () => void>(),
+  register(accelerator: string, callback: () => void) {
     calls.record('globalShortcut.register', accelerator)
-    return !this.taken.has(accelerator)
+    if (this.taken.has(accelerator)) return false
+    this.callbacks.set(accelerator, callback)
+    return true
   },
   unregister(accelerator: string) {
     calls.record('globalShortcut.unregister', accelerator)
+    this.callbacks.delete(accelerator)
+  },
+  /** The user presses a registered chord. */
+  press(accelerator: string) {
+    const callback = this.callbacks.get(accelerator)
+    if (!callback) throw new Error(`${accelerator} is not registered`)
+    callback()
   },
 }
 
