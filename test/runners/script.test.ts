@@ -172,6 +172,16 @@ describe('script runner', () => {
     await expect(runner.check!(script('double.mjs'))).resolves.toBeUndefined()
   })
 
+  it('stops running scripts when the runner closes', async () => {
+    const own = createScriptRunner({ workerEntry: scriptWorkerEntry, poolSize: 1 })
+    const context = recordingContext()
+    const run = own.start(script('spin.mjs', 'closing'), context)
+    await context.waitForProgress(() => true)
+    await own.close()
+    expect((await run.done).error).toBe('stopped before the script finished')
+    expect((await own.start(script('double.mjs', { n: 1 }), recordingContext()).done).error).toBe('the script runner is closed')
+  })
+
   it('fails every run clearly when the worker entry cannot load', async () => {
     const broken = createScriptRunner({ workerEntry: new URL('file:///nonexistent/script-worker.js'), poolSize: 1 })
     try {

@@ -91,7 +91,10 @@ export class WorkerPool {
     this.#closed = true
     for (const waiting of this.#queue.splice(0)) waiting.finish({ kind: 'aborted' })
     await Promise.all(
-      [...this.#slots].map((slot) => slot.worker.terminate()),
+      [...this.#slots].map((slot) => {
+        if (slot.job) slot.job.aborted = true
+        return slot.worker.terminate()
+      }),
     )
   }
 
