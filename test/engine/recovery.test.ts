@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { DurableEvent, Task } from '../../src-shared/index.ts'
 import { INTERRUPTED_REASON } from '../../src-main/engine/engine.ts'
@@ -48,7 +48,37 @@ describe('recovery after the engine dies', () => {
       await t.close()
     }
   })
+
+  it('kills leftovers whose group leader already exited', async () => {
+    const child = new EngineProcess(dir.home)
+    await child.until(() => child.ready)
+    const pidFile = `${dir.home}/background.pid`
+    // The leader exits at once; its background child keeps stdout open, so the run is still running.
+    const submitted = await child.request('task.submit', { definition: { spec: { kind: 'shell', command: `sleep 300 & echo $! > ${pidFile}` } } })
+    expect(submitted.ok).toBe(true)
+    await child.until(() => child.events.some((e) => e.type === 'run.updated' && e.run.pid !== null))
+    await waitFor(() => readIfExists(pidFile).trim().length > 0, 'the background pid')
+    const background = Number(readIfExists(pidFile).trim())
+    const leader = child.events.find((e): e is Extract<DurableEvent, { type: 'run.updated' }> => e.type === 'run.updated')!.run.pid!
+    await waitFor(() => !isAlive(leader), 'the leader to exit')
+    await child.kill()
+    expect(isAlive(background)).toBe(true)
+    const t = await openEngine({ home: dir.home })
+    try {
+      await waitFor(() => !isAlive(background), 'the leftover to be killed')
+    } finally {
+      await t.close()
+    }
+  })
 })
+
+function readIfExists(path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return ''
+  }
+}
 
 describe('recovery of the queue', () => {
   it('re-queues a retryOnInterrupt task in its old place; queued and delayed tasks keep theirs', async () => {
