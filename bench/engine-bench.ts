@@ -476,13 +476,13 @@ function checkGoals(report: EngineBenchReport): GoalCheck[] {
   const t = report.taskdeck
   const atMost = (goal: string, value: number, limit: number, unit: string): GoalCheck => ({
     goal,
-    measured: `${round(value)} ${unit}`,
+    measured: `${round(value)}${unit === '×' ? '' : ' '}${unit}`,
     met: value <= limit,
     ...(value > limit ? { missedBy: `${round(value / limit)}× the goal` } : {}),
   })
   const atLeast = (goal: string, value: number, limit: number, unit: string): GoalCheck => ({
     goal,
-    measured: `${round(value)} ${unit}`,
+    measured: `${round(value)}${unit === '×' ? '' : ' '}${unit}`,
     met: value >= limit,
     ...(value < limit ? { missedBy: `${round((value / limit) * 100)}% of the goal` } : {}),
   })
