@@ -60,7 +60,8 @@ function main(): void {
 
   const devServerUrl = app.isPackaged ? undefined : process.env.ELECTRON_RENDERER_URL
   const trust = { devServerOrigin: devServerUrl }
-  const startHidden = process.argv.includes(HIDDEN_START_FLAG)
+  // Login starts open in the tray: Windows and Linux pass --hidden; macOS login items take no arguments.
+  const startHidden = process.argv.includes(HIDDEN_START_FLAG) || (process.platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin)
   const pendingIntents: DesktopIntent[] = []
   let desktop: DesktopShell | null = null
 
