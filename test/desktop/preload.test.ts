@@ -53,7 +53,7 @@ describe('the built preload bundle', () => {
       if (name === 'electron') return { contextBridge, ipcRenderer }
       throw new Error(`a sandboxed preload cannot require ${name}`)
     }
-    runInNewContext(readFileSync(bundle, 'utf8'), { require: sandboxRequire, console, module: { exports: {} }, exports: {} })
+    runInNewContext(readFileSync(bundle, 'utf8'), { require: sandboxRequire, console, crypto, module: { exports: {} }, exports: {} })
     expect(requires).toEqual(['electron'])
     expect(exposed.map((e) => e.key)).toEqual(['taskdeck'])
     const api = exposed[0]?.api ?? {}
@@ -69,7 +69,7 @@ describe('the built preload bundle', () => {
     expect(Object.values(api)).not.toContain(ipcRenderer)
     // The bundle's invoke sends a contract envelope on the one invoke channel.
     await (api.invoke as (c: string, p: unknown) => Promise<unknown>)('task.list', {})
-    expect(ipcRenderer.invoked).toEqual([{ channel: IPC_CHANNELS.invoke, message: { v: PROTOCOL_VERSION, id: 1, command: 'task.list', params: {} } }])
+    expect(ipcRenderer.invoked).toEqual([{ channel: IPC_CHANNELS.invoke, message: { v: PROTOCOL_VERSION, id: expect.any(Number) as number, command: 'task.list', params: {} } }])
   })
 })
 
@@ -78,9 +78,21 @@ describe('preload API', () => {
     expect(PRELOAD_PROTOCOL_VERSION).toBe(PROTOCOL_VERSION)
   })
 
+  it('starts each page at a random request id, so a reloaded page never reuses the last one’s subscription tags', async () => {
+    const firstIds = await Promise.all(
+      Array.from({ length: 5 }, async () => {
+        const ipc = new FakeIpcRenderer()
+        await createPreloadApi(ipc).invoke('task.list', {})
+        return (ipc.invoked[0]?.message as { id: number }).id
+      }),
+    )
+    expect(new Set(firstIds).size).toBe(5)
+    expect(firstIds.every((id) => Number.isSafeInteger(id) && id > 0)).toBe(true)
+  })
+
   it('numbers requests and returns main’s Result; an IPC failure becomes an error value', async () => {
     const ipc = new FakeIpcRenderer()
-    const api = createPreloadApi(ipc)
+    const api = createPreloadApi(ipc, 1)
     ipc.answer = (m) => ({ ok: true, value: { echoed: m.id } })
     expect(await api.invoke('task.list', {})).toEqual({ ok: true, value: { echoed: 1 } })
     expect(await api.invoke('task.get', { taskId: 3 })).toEqual({ ok: true, value: { echoed: 2 } })
@@ -92,7 +104,7 @@ describe('preload API', () => {
 
   it('delivers only its own subscription’s events, and the disposer stops them', () => {
     const ipc = new FakeIpcRenderer()
-    const api = createPreloadApi(ipc)
+    const api = createPreloadApi(ipc, 1)
     const first: EngineEvent[][] = []
     const second: EngineEvent[][] = []
     const disposeFirst = api.subscribe(0, (events) => first.push(events))
@@ -114,7 +126,7 @@ describe('preload API', () => {
 
   it('drops its listener when main refuses the subscription', async () => {
     const ipc = new FakeIpcRenderer()
-    const api = createPreloadApi(ipc)
+    const api = createPreloadApi(ipc, 1)
     ipc.answer = () => ({ ok: false, error: { code: 'bad_request', message: 'since must be >= 0' } })
     const errors: unknown[] = []
     const original = console.error
@@ -131,7 +143,7 @@ describe('preload API', () => {
 
   it('holds intents until the page listens, then delivers them once; never passes Electron’s event object', () => {
     const ipc = new FakeIpcRenderer()
-    const api = createPreloadApi(ipc)
+    const api = createPreloadApi(ipc, 1)
     ipc.emit(IPC_CHANNELS.intents, { kind: 'open-task', taskId: 4 })
     const seen: unknown[][] = []
     const dispose = api.onDesktopIntent((...args: unknown[]) => seen.push(args))
@@ -147,7 +159,7 @@ describe('preload API', () => {
 
   it('gives every shortcut-status listener the current problems at once, then changes', () => {
     const ipc = new FakeIpcRenderer()
-    const api = createPreloadApi(ipc)
+    const api = createPreloadApi(ipc, 1)
     const early: unknown[] = []
     api.onShortcutStatus((problems) => early.push(problems))
     expect(early).toEqual([[]])
