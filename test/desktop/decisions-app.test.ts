@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { appMenuModel, type AppMenuItem } from '../../src-shared/decisions/appMenu.ts'
+import { appMenuModel, bindingToAccelerator, type AppMenuItem } from '../../src-shared/decisions/appMenu.ts'
 import { autostartDesktopEntry, planStartAtLogin, quoteExecArg } from '../../src-shared/decisions/autostart.ts'
 import { foldDesktopEvents, initialDesktopState } from '../../src-shared/decisions/desktopState.ts'
 import { homeFromArgv, parseDeepLink, parseLaunchArgs } from '../../src-shared/decisions/launchArgs.ts'
@@ -276,6 +276,24 @@ describe('application menu', () => {
     expect(file[1]).toMatchObject({ label: 'Pause All Tasks', accelerator: 'Shift+P', registerAccelerator: false })
     expect(file.at(-1)).toEqual({ type: 'command', label: 'Quit', command: { kind: 'quit' }, accelerator: 'CommandOrControl+Q' })
     expect(JSON.stringify(menu)).not.toContain('toggleDevTools')
+  })
+
+  it('follows the user’s keymap rebinding, and shows nothing for a chord', () => {
+    const rebound = foldDesktopEvents(initialDesktopState(), [settingsChanged({ keymap: { 'task.new': 'mod+shift+t', 'engine.togglePause': 'g p' } })], true)
+    const file = commands(appMenuModel({ platform: 'linux', isDev: false, state: rebound })[0]?.items ?? [])
+    expect(file[0]).toEqual({ type: 'command', label: 'New Task…', command: { kind: 'quick-add' }, accelerator: 'CommandOrControl+Shift+T', registerAccelerator: false })
+    expect(file[1]).toEqual({ type: 'command', label: 'Pause All Tasks', command: { kind: 'pause-all' } })
+  })
+
+  it('turns keymap bindings into accelerators', () => {
+    expect(bindingToAccelerator('mod+k')).toBe('CommandOrControl+K')
+    expect(bindingToAccelerator('shift+P')).toBe('Shift+P')
+    expect(bindingToAccelerator('ctrl+alt+ArrowDown')).toBe('Control+Alt+Down')
+    expect(bindingToAccelerator('F5')).toBe('F5')
+    expect(bindingToAccelerator('g t')).toBeNull()
+    expect(bindingToAccelerator('hyper+k')).toBeNull()
+    expect(bindingToAccelerator('mod+PageFlip')).toBeNull()
+    expect(bindingToAccelerator('')).toBeNull()
   })
 
   it('has a macOS app menu, dev tools only in development, and Resume when paused', () => {
