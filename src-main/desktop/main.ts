@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { app, BrowserWindow, dialog, globalShortcut, ipcMain, Menu, nativeImage, Notification, protocol, screen, session, shell, Tray, type NativeImage } from 'electron'
+import { app, BrowserWindow, dialog, globalShortcut, ipcMain, Menu, nativeImage, nativeTheme, Notification, protocol, screen, session, shell, Tray, type NativeImage } from 'electron'
 import { APP_ORIGIN } from '../../src-shared/decisions/appProtocol.ts'
 import { HIDDEN_START_FLAG, planStartAtLogin } from '../../src-shared/decisions/autostart.ts'
 import type { DesktopIntent, ShortcutProblem } from '../../src-shared/decisions/intents.ts'
@@ -122,7 +122,8 @@ function main(): void {
       preloadPath: join(outDir, 'preload', 'index.cjs'),
       bounds: placement.bounds,
       icon: windowIconPath(process.platform, resources),
-      backgroundColor: '#16181d',
+      // The colour shown before the page paints; follows the system so a light UI does not flash dark.
+      backgroundColor: nativeTheme.shouldUseDarkColors ? '#16181d' : '#f4f5f7',
     })
     if (placement.maximized) window.maximize()
 

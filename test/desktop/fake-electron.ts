@@ -174,6 +174,8 @@ export const Menu = {
   setApplicationMenu: (menu: unknown) => calls.record('Menu.setApplicationMenu', menu),
 }
 
+export const nativeTheme = { shouldUseDarkColors: false }
+
 export const nativeImage = {
   createFromPath: (path: string) => ({ path, setTemplateImage: () => undefined }),
 }
