@@ -156,6 +156,28 @@ describe('http runner', () => {
     await server.waitForNoSockets()
   })
 
+  it('applies the size cap to the decoded body, so a compressed bomb is stopped', async () => {
+    const outcome = await runner.start(spec({ urls: [`${server.url}/gzip-bomb`], maxBytes: 1_000_000 }), recordingContext()).done
+    expect(outcome.error).toMatch(/gzip-bomb: response exceeded the 1\.0 MB cap \(maxBytes\); aborted$/)
+  })
+
+  it('shortens a long file name to fit, keeping the extension and the dedupe suffix', async () => {
+    const dir = await tempDir('http-long')
+    try {
+      const long = `${'n'.repeat(300)}.txt`
+      const urls = [1, 2].map(() => `${server.url}/attachment?cd=${encodeURIComponent(`attachment; filename="${long}"`)}`)
+      const outcome = await runner.start(spec({ urls, saveDir: dir.path, concurrency: 1 }), recordingContext()).done
+      expect(outcome.error).toBeNull()
+      const names = (await readdir(dir.path)).sort()
+      expect(names).toHaveLength(2)
+      for (const name of names) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(255)
+      expect(names[0]).toMatch(/^n+ \(1\)\.txt$/)
+      expect(names[1]).toMatch(/^n+\.txt$/)
+    } finally {
+      await dir.remove()
+    }
+  })
+
   it('names a refused connection and a failed DNS lookup', async () => {
     const closedPort = await freePort()
     const refused = await runner.start(spec({ urls: [`http://127.0.0.1:${closedPort}/x`] }), recordingContext()).done

@@ -111,6 +111,12 @@ describe('script runner', () => {
     for (const run of runs) expect((await run.done).error).toBe('stopped before the script finished')
   })
 
+  it('runs many more scripts than workers, each waiting for a worker to finish its last one', async () => {
+    const outcomes = await Promise.all(Array.from({ length: 12 }, (_, n) => runner.start(script('double.mjs', { n }), recordingContext()).done))
+    expect(outcomes.map((o) => (o.result as { doubled: number }).doubled)).toEqual(Array.from({ length: 12 }, (_, n) => n * 2))
+    expect(new Set(outcomes.map((o) => (o.result as { threadId: number }).threadId)).size).toBeLessThanOrEqual(2)
+  })
+
   it('cancels a run still waiting for a worker without starting it', async () => {
     const busy = [recordingContext(), recordingContext()]
     const busyRuns = busy.map((context) => runner.start(script('spin.mjs', 'busy'), context))
@@ -164,6 +170,16 @@ describe('script runner', () => {
     await mkdir(folder)
     await expect(runner.check!(script('folder'))).rejects.toThrow(`definition.spec.path: ${folder} is not a file`)
     await expect(runner.check!(script('double.mjs'))).resolves.toBeUndefined()
+  })
+
+  it('stops running scripts when the runner closes', async () => {
+    const own = createScriptRunner({ workerEntry: scriptWorkerEntry, poolSize: 1 })
+    const context = recordingContext()
+    const run = own.start(script('spin.mjs', 'closing'), context)
+    await context.waitForProgress(() => true)
+    await own.close()
+    expect((await run.done).error).toBe('stopped before the script finished')
+    expect((await own.start(script('double.mjs', { n: 1 }), recordingContext()).done).error).toBe('the script runner is closed')
   })
 
   it('fails every run clearly when the worker entry cannot load', async () => {

@@ -316,7 +316,11 @@ async function fetchAndRead(
   }
 }
 
-/** Reads the body, writing it to `file` when given, and aborts once more than `maxBytes` arrived. */
+/**
+ * Reads the body, writing it to `file` when given, and aborts once more than `maxBytes`
+ * arrived. fetch has already decoded any Content-Encoding, so a small compressed response
+ * that inflates past the cap is stopped too.
+ */
 async function drainBody(response: Response, maxBytes: number, file: FileHandle | null): Promise<number> {
   if (response.body === null) return 0
   let bytes = 0
@@ -412,16 +416,22 @@ export function fileNameFor(response: { headers: { get(name: string): string | n
   }
   // basename drops any directory part a server tried to smuggle in; sanitize removes
   // separators, control characters, reserved names and leading dots' tricks.
-  const safe = sanitizeFilename(basename(candidate.replaceAll('\\', '/')), { replacement: '_' }).replace(/^\.+/, '')
+  const safe = sanitizeFilename(fitName(basename(candidate.replaceAll('\\', '/'))), { replacement: '_' }).replace(/^\.+/, '')
   return safe === '' ? 'download' : safe
+}
+
+/** File names are at most 255 bytes: shortens the stem, never the suffix (extension, dedupe number). */
+function fitName(name: string, suffix = extname(name)): string {
+  let stem = name.slice(0, name.length - extname(name).length)
+  while (stem.length > 1 && Buffer.byteLength(stem + suffix) > 255) stem = stem.slice(0, -1)
+  return stem + suffix
 }
 
 /** Opens `dir/name` for writing, never overwriting: "name (1).ext", "name (2).ext"… when taken. */
 async function createUniqueFile(dir: string, name: string): Promise<{ path: string; handle: FileHandle }> {
   const ext = extname(name)
-  const stem = name.slice(0, name.length - ext.length)
   for (let n = 0; ; n++) {
-    const path = join(dir, n === 0 ? name : `${stem} (${n})${ext}`)
+    const path = join(dir, fitName(name, n === 0 ? ext : ` (${n})${ext}`))
     try {
       return { path, handle: await open(path, 'wx') }
     } catch (error) {

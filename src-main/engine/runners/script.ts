@@ -1,4 +1,4 @@
-import { constants } from 'node:fs'
+import { constants, existsSync } from 'node:fs'
 import { access, stat } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
@@ -14,7 +14,11 @@ import type { JobEnd } from './worker-pool.ts'
  */
 export function defaultScriptWorkerEntry(): URL {
   const file = import.meta.url.endsWith('.ts') ? 'script-worker.ts' : 'script-worker.js'
-  return new URL(`./${file}`, import.meta.url)
+  const entry = new URL(`./${file}`, import.meta.url)
+  // A worker thread loads its entry with Node's own loader, which does not read inside an
+  // asar archive: packaged builds unpack the worker (asarUnpack) next to the archive.
+  const unpacked = new URL(entry.href.replace('/app.asar/', '/app.asar.unpacked/'))
+  return unpacked.href !== entry.href && existsSync(unpacked) ? unpacked : entry
 }
 
 export interface ScriptRunnerOptions {

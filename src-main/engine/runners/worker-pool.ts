@@ -91,12 +91,16 @@ export class WorkerPool {
     this.#closed = true
     for (const waiting of this.#queue.splice(0)) waiting.finish({ kind: 'aborted' })
     await Promise.all(
-      [...this.#slots].map((slot) => slot.worker.terminate()),
+      [...this.#slots].map((slot) => {
+        if (slot.job) slot.job.aborted = true
+        return slot.worker.terminate()
+      }),
     )
   }
 
-  #assign(active: Active): void {
-    const slot = this.#idle.pop() ?? (this.#slots.size < this.#options.size ? this.#spawn() : null)
+  /** Runs the job on `freed` (a worker that just finished), an idle or a new worker, or queues it. */
+  #assign(active: Active, freed: Slot | null = null): void {
+    const slot = freed ?? this.#idle.pop() ?? (this.#slots.size < this.#options.size ? this.#spawn() : null)
     if (slot === null) {
       this.#queue.push(active)
       return
@@ -112,7 +116,7 @@ export class WorkerPool {
     slot.job = null
     const next = this.#queue.shift()
     if (next) {
-      this.#assign(next)
+      this.#assign(next, slot)
       return
     }
     slot.worker.unref()
