@@ -35,7 +35,7 @@ import { RunLogWriter, logTotals, readLogWindow, removeLog } from './logs.ts'
 import { defaultRunners, runnerFor, type RunnerRegistry } from './runners/index.ts'
 import type { RunContext, RunOutcome, StartedRun } from './runners/types.ts'
 import type { BackendOutcome, BackendRun, ExecutionBackend } from './backends/types.ts'
-import { Store, migrate, type DurableEventInput, type ProjectInTransaction } from './store.ts'
+import { Store, migrate, type DurableEventInput, type ProjectInTransaction, type WriteOp } from './store.ts'
 
 export const INTERRUPTED_REASON = 'Taskdeck stopped while this run was running'
 const RECENT_COMPLETIONS = 20
@@ -183,8 +183,8 @@ export class Engine implements EngineApi {
 
   // ─── events ────────────────────────────────────────────────────────────────────────
 
-  private emit(input: DurableEventInput, project?: ProjectInTransaction): { event: DurableEvent; committed: Promise<void> } {
-    return this.store.append(input, project)
+  private emit(input: DurableEventInput, project?: ProjectInTransaction, ops?: readonly WriteOp[]): { event: DurableEvent; committed: Promise<void> } {
+    return this.store.append(input, project, ops)
   }
 
   private announce(events: readonly EngineEvent[]): void {
@@ -508,9 +508,7 @@ export class Engine implements EngineApi {
       active.run = { ...active.run, pid }
       this.runs.set(active.run.id, active.run)
       const startTicks = processStartTicks(pid)
-      this.emit({ type: 'run.updated', run: active.run }, (db) =>
-        db.prepare('INSERT OR REPLACE INTO run_processes (run_id, pid, start_ticks) VALUES (?, ?, ?)').run(active.run.id, pid, startTicks),
-      )
+      this.emit({ type: 'run.updated', run: active.run }, undefined, [['upsertRunProcess', active.run.id, pid, startTicks]])
     }
     // A backend enforces the timeout itself (time spent waiting for a remote worker does not count).
     const timeoutMs = definition.timeoutMs
@@ -576,7 +574,7 @@ export class Engine implements EngineApi {
     const group = active.task.definition.group
     this.runningPerGroup.set(group, Math.max(0, (this.runningPerGroup.get(group) ?? 1) - 1))
     this.delivering.add(run.id)
-    this.emit({ type: 'run.finished', run }, (db) => db.prepare('DELETE FROM run_processes WHERE run_id = ?').run(run.id))
+    this.emit({ type: 'run.finished', run }, undefined, [['deleteRunProcess', run.id]])
     const task = this.tasks.get(active.task.id)!
     const { committed } = this.saveTask(task, { ...this.afterRun(task, run), ...(active.progress ? { progress: active.progress } : {}) })
     this.finishedSinceStats++
@@ -656,7 +654,7 @@ export class Engine implements EngineApi {
       }
       this.runs.set(run.id, ended)
       interrupted.add(run.id)
-      this.emit({ type: 'run.finished', run: ended }, (db) => db.prepare('DELETE FROM run_processes WHERE run_id = ?').run(run.id))
+      this.emit({ type: 'run.finished', run: ended }, undefined, [['deleteRunProcess', run.id]])
     }
     for (const task of [...this.tasks.values()]) {
       const wasRunning = task.status === 'running' || (task.status === 'paused' && task.lastRunId !== null && interrupted.has(task.lastRunId))
@@ -1163,7 +1161,7 @@ export class Engine implements EngineApi {
       for (const subscriber of this.subscribers) subscriber.disposed = true
       this.subscribers.clear()
       this.eventListeners.clear()
-      this.store.close()
+      await this.store.close()
     })()
     return this.closed
   }
