@@ -809,6 +809,13 @@ export class Engine implements EngineApi {
     return true
   }
 
+  /** A running task paused by one scope stays paused, now on behalf of the other. */
+  private handOverPause(task: Task, from: 'group' | 'all', to: 'group' | 'all'): void {
+    const active = this.activeByTask.get(task.id)
+    if (task.status !== 'paused' || task.waitingFor?.kind !== 'paused' || task.waitingFor.scope !== from || !active) return
+    active.task = this.saveTask(task, { waitingFor: { kind: 'paused', scope: to } }).task
+  }
+
   private retry(task: Task): boolean {
     if (!isFinished(task.status)) return false
     // A manual retry starts a fresh round of automatic attempts; earlier runs stay as history.
@@ -1031,7 +1038,10 @@ export class Engine implements EngineApi {
         const group = { ...this.groupOrThrow(name), paused: false }
         for (const active of [...this.active.values()]) {
           const task = this.tasks.get(active.task.id)!
-          if (task.definition.group === name) this.resume(task, 'group')
+          if (task.definition.group !== name) continue
+          // Still held by a paused engine: it now waits for the engine, not the group.
+          if (this.paused) this.handOverPause(task, 'group', 'all')
+          else this.resume(task, 'group')
         }
         await this.saveGroup(group)
         return { group }
@@ -1046,7 +1056,8 @@ export class Engine implements EngineApi {
         this.paused = false
         for (const active of [...this.active.values()]) {
           const task = this.tasks.get(active.task.id)!
-          this.resume(task, 'all')
+          if (this.groups.get(task.definition.group)?.paused) this.handOverPause(task, 'all', 'group')
+          else this.resume(task, 'all')
         }
         await this.emit({ type: 'engine.paused', paused: false }).committed
         this.schedulePump()
