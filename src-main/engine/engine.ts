@@ -94,6 +94,8 @@ interface Completion {
   name: string
   group: string
   detail: string
+  /** The run's end is delivered (durable and announced) once the log's head reaches this seq. */
+  deliveredAtSeq: number
 }
 
 /**
@@ -128,7 +130,6 @@ export class Engine implements EngineApi {
   private readonly timers = new Map<number, NodeJS.Timeout>()
   private readonly dependants = new Map<number, Set<number>>()
   private readonly completions: Completion[] = []
-  private readonly delivering = new Set<number>()
   private readonly subscribers = new Set<Subscriber>()
   private readonly eventListeners = new Set<(event: EngineEvent) => void>()
   private pendingOutput: TransientEvent[] = []
@@ -573,19 +574,15 @@ export class Engine implements EngineApi {
     this.runs.set(run.id, run)
     const group = active.task.definition.group
     this.runningPerGroup.set(group, Math.max(0, (this.runningPerGroup.get(group) ?? 1) - 1))
-    this.delivering.add(run.id)
     this.emit({ type: 'run.finished', run }, undefined, [['deleteRunProcess', run.id]])
     const task = this.tasks.get(active.task.id)!
-    const { committed } = this.saveTask(task, { ...this.afterRun(task, run), ...(active.progress ? { progress: active.progress } : {}) })
+    const saved = this.saveTask(task, { ...this.afterRun(task, run), ...(active.progress ? { progress: active.progress } : {}) })
     this.finishedSinceStats++
-    this.completions.unshift({ taskId: task.id, name: task.name, group, detail: `${status}${reason ? `: ${reason}` : ''}` })
+    const detail = `${status}${reason ? `: ${reason}` : ''}`
+    this.completions.unshift({ taskId: task.id, name: task.name, group, detail, deliveredAtSeq: this.store.lastAppendedSeq })
     this.completions.length = Math.min(this.completions.length, RECENT_COMPLETIONS)
     active.finish()
-    try {
-      await committed
-    } finally {
-      this.delivering.delete(run.id)
-    }
+    await saved.committed
   }
 
   private outcomeStatus(active: ActiveRun, outcome: RunOutcome): { status: RunStatus; reason: string | null } {
@@ -865,7 +862,11 @@ export class Engine implements EngineApi {
       const task = this.tasks.get(a.task.id)!
       return entry(task, `${task.status === 'paused' ? 'paused' : 'running'} since ${new Date(a.run.startedAt).toISOString()}${a.run.pid ? ` · pid ${a.run.pid}` : ''}`)
     })
-    const completion = this.completions.map((c) => ({ ...c }))
+    // Newest first; a run whose end is not yet durable is still being delivered.
+    const completion = this.completions.map(({ deliveredAtSeq, ...c }) => ({
+      ...c,
+      detail: deliveredAtSeq > this.store.headSeq ? `delivering · ${c.detail}` : c.detail,
+    }))
     return { ready, waiting, running, completion, paused: this.paused }
   }
 
