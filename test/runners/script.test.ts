@@ -172,6 +172,19 @@ describe('script runner', () => {
     await expect(runner.check!(script('double.mjs'))).resolves.toBeUndefined()
   })
 
+  it('ends a script that runs out of memory with its worker, not the process', async () => {
+    const small = createScriptRunner({ workerEntry: scriptWorkerEntry, poolSize: 1, maxHeapMb: 32 })
+    try {
+      const path = join(dir.path, 'hog.mjs')
+      await writeFile(path, 'export default () => { const keep = []; for (;;) keep.push(new Array(100000).fill(Math.random())) }')
+      const outcome = await small.start({ kind: 'script', path }, recordingContext()).done
+      expect(outcome.error).toMatch(/^the script crashed its worker: .*memory limit/)
+      expect((await small.start(script('double.mjs', { n: 3 }), recordingContext()).done).result).toMatchObject({ doubled: 6 })
+    } finally {
+      await small.close()
+    }
+  })
+
   it('stops running scripts when the runner closes', async () => {
     const own = createScriptRunner({ workerEntry: scriptWorkerEntry, poolSize: 1 })
     const context = recordingContext()
