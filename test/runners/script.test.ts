@@ -17,6 +17,7 @@ const SCRIPTS: Record<string, string> = {
       api.log('logged', { n: input.n })
       console.log('via console')
       console.error('to stderr')
+      process.stdout.write('written directly\\n')
       return { doubled: input.n * 2, threadId }
     }`,
   'throws.mjs': `export default () => { throw new Error('boom at step 3') }`,
@@ -65,7 +66,7 @@ describe('script runner', () => {
     expect(result.doubled).toBe(42)
     // threadId 0 is the main thread: the work ran elsewhere.
     expect(result.threadId).toBeGreaterThan(0)
-    expect(context.text('stdout')).toBe("logged { n: 21 }\nvia console\n")
+    expect(context.text('stdout')).toBe('logged { n: 21 }\nvia console\nwritten directly\n')
     expect(context.text('stderr')).toBe('to stderr\n')
     expect(context.progressUpdates.at(0)).toEqual({ done: 1, total: 5, message: 'step 1' })
     expect(context.progressUpdates.at(-1)).toEqual({ done: 5, total: 5, message: 'step 5' })
