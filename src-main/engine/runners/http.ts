@@ -63,6 +63,14 @@ class RequestFailure extends Error {
 
 const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504])
 const PROGRESS_INTERVAL_MS = 100
+const TLS_CERT_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+])
 
 export function createHttpRunner(options: HttpRunnerOptions = {}): Runner<'http'> {
   const retryBaseDelayMs = options.retryBaseDelayMs ?? 250
@@ -362,6 +370,8 @@ function toFailure(error: unknown, spec: HttpSpec, runSignal: AbortSignal): Requ
       return new RequestFailure(`no route to ${address || host || 'the server'}`, true)
   }
   const message = cause?.message ?? describe(error)
+  // A certificate that fails verification fails the same way next time: say so, do not retry.
+  if (TLS_CERT_CODES.has(code) || code.startsWith('ERR_TLS_')) return new RequestFailure(`TLS certificate not accepted: ${message}`, false)
   if (/redirect count exceeded/i.test(message)) return new RequestFailure('too many redirects', false)
   return new RequestFailure(message, true)
 }
