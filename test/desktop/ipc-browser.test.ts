@@ -8,7 +8,7 @@ import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { registerIpc } from '../../src-main/desktop/ipc.ts'
 import { serveAppRequest } from '../../src-main/desktop/protocol.ts'
-import { openRuntime, type DesktopRuntime } from '../../src-main/desktop/runtime.ts'
+import { openRuntime, type TaskdeckRuntime } from '../../src-main/app/runtime.ts'
 import type { Disposable } from '../../src-main/engine/api.ts'
 import { APP_ORIGIN } from '../../src-shared/decisions/appProtocol.ts'
 import { IPC_CHANNELS, type EventPush } from '../../src-shared/decisions/ipc.ts'
@@ -22,7 +22,7 @@ import { FakeIpcMain } from './stand-ins.ts'
 const repo = join(import.meta.dirname, '..', '..')
 const ARTIFACTS = join(repo, 'test-artifacts', 'desktop')
 let home: string
-let runtime: DesktopRuntime
+let runtime: TaskdeckRuntime
 let server: Server
 let origin: string
 let browser: Browser

@@ -3,12 +3,12 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { openRuntime, otherOwner, type DesktopRuntime } from '../../src-main/desktop/runtime.ts'
+import { openRuntime, otherOwner, type TaskdeckRuntime } from '../../src-main/app/runtime.ts'
 import { COMMANDS } from '../../src-shared/index.ts'
 
 // The desktop runtime for real: engine, triggers and the local API on a temp home.
 let home: string
-let runtime: DesktopRuntime | null = null
+let runtime: TaskdeckRuntime | null = null
 let stranger: ChildProcess | null = null
 
 beforeEach(() => {

@@ -6,12 +6,13 @@ import { createServer, type TaskdeckServer } from '../server/server.ts'
 import { createTriggers, type ShortcutBinding } from '../triggers/index.ts'
 
 /**
- * Everything the desktop app runs besides Electron: the engine, saved tasks and triggers
- * on it, and the local HTTP + WebSocket API (so the CLI, scripts and browsers reach the
- * running app). Plain Node. When the shared composition root (src-main/app) lands, this
- * function becomes a call to it.
+ * The composition root: everything Taskdeck runs besides a window, on one data directory.
+ * The engine, saved tasks and triggers on it, and the local HTTP + WebSocket API (so the
+ * CLI, scripts and browsers reach it), with the engine's and the extensions' command
+ * handlers joined into one `api`. Plain Node: the desktop app and `taskdeck serve` both
+ * start here, so they cannot drift apart.
  */
-export interface DesktopRuntime {
+export interface TaskdeckRuntime {
   /** Engine and extension command handlers together: what IPC and the server serve. */
   readonly api: EngineApi
   readonly server: TaskdeckServer
@@ -29,7 +30,7 @@ export async function otherOwner(home: string): Promise<{ pid: number; url: stri
   return { pid: read.info.pid, url: read.info.url }
 }
 
-export async function openRuntime(options: { home: string; rendererDir: string }): Promise<DesktopRuntime> {
+export async function openRuntime(options: { home: string; rendererDir: string }): Promise<TaskdeckRuntime> {
   const { home } = options
   const owner = await otherOwner(home)
   if (owner !== null) {
