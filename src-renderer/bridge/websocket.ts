@@ -152,7 +152,8 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
     subscribe(since, onEvents) {
       const mine = { lastSeq: since, onEvents }
       subscription = mine
-      void request('events.subscribe', { since })
+      // Offline, the subscription is made on connecting (resubscribe), not queued twice.
+      if (connection$.value.kind === 'online') void request('events.subscribe', { since })
       return () => {
         if (subscription === mine) subscription = null
       }

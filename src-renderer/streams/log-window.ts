@@ -25,6 +25,8 @@ export class LogWindow {
   private total: number
   private readonly versionSubject = new BehaviorSubject(0)
   private errorText: string | null = null
+  /** The line the last live chunk left unfinished (no newline yet), if any. */
+  private openLine: number | null = null
   readonly version$: Observable<number> = this.versionSubject.asObservable()
 
   constructor(runId: number, knownLines: number, readLog: ReadLog) {
@@ -60,11 +62,15 @@ export class LogWindow {
   /** Reads the log's current length from the engine (for a run opened after output began). */
   async refresh(): Promise<void> {
     const result = await this.readLog({ runId: this.runId, fromLine: Math.max(0, this.total - 1), count: 1 })
-    if (result.ok) this.setTotal(result.value.totalLines)
+    if (result.ok) this.setTotal(Math.max(this.total, result.value.totalLines))
     else this.fail(result.error.message)
   }
 
-  /** Applies a live chunk. `line` is the line the chunk starts or continues. */
+  /**
+   * Applies a live chunk. `line` is the line the chunk starts or continues. A chunk can
+   * overlap what run.readLog already returned (the read happened after the bytes were
+   * written but before their event arrived); such a repeat is recognised and not doubled.
+   */
   append(chunk: RunOutput): void {
     if (chunk.runId !== this.runId) return
     const parts = chunk.text.split('\n')
@@ -72,10 +78,15 @@ export class LogWindow {
     parts.forEach((part, i) => {
       const isLast = i === parts.length - 1
       if (isLast && part === '') return
-      const existing = i === 0 ? this.line(n) : undefined
       const pageIndex = Math.floor(n / PAGE_LINES)
       const page = this.pages.get(pageIndex)
-      const text = existing ? existing.text + part : part
+      const existing = page?.[n % PAGE_LINES]
+      let text = part
+      if (existing) {
+        if (i === 0 && this.openLine === n) text = existing.text + part
+        else if (existing.text === part || existing.text.endsWith(part)) text = existing.text
+        else if (i === 0) text = existing.text + part
+      }
       // Only pages already held (or the tail page) are written, so a far-away chunk cannot
       // leave a page half-filled that would then never be fetched.
       if (page) page[n % PAGE_LINES] = { stream: chunk.stream, text }
@@ -86,6 +97,7 @@ export class LogWindow {
       }
       n++
     })
+    this.openLine = chunk.text.endsWith('\n') ? null : n - 1
     this.setTotal(Math.max(this.total, n))
   }
 
@@ -128,8 +140,12 @@ export class LogWindow {
   }
 }
 
+/** Keeps a line already grown further by live output over an older read of it. */
 function writeLine(lines: (LogLineView | undefined)[], page: number, line: LogLine) {
-  lines[line.n - page * PAGE_LINES] = { stream: line.stream, text: line.text }
+  const index = line.n - page * PAGE_LINES
+  const existing = lines[index]
+  if (existing && existing.text.length >= line.text.length) return
+  lines[index] = { stream: line.stream, text: line.text }
 }
 
 /** Case-insensitive search over a window's loaded lines, used to find the next match. */

@@ -49,3 +49,24 @@ describe('LogWindow', () => {
     expect(await findInLog(readLog, 1, 'absent', 0, 20_000, 1)).toBeNull()
   })
 })
+
+describe('LogWindow overlap of reads and live output', () => {
+  it('does not double a line that was read before its chunk arrived', async () => {
+    const { readLog } = logOf(1, () => 'step 1')
+    const log = new LogWindow(1, 0, readLog)
+    log.ensure(0, 10)
+    await new Promise((r) => setTimeout(r, 0))
+    log.append(chunk(0, 'step 1\n'))
+    log.append(chunk(1, 'step 2\n'))
+    expect([log.line(0)?.text, log.line(1)?.text]).toEqual(['step 1', 'step 2'])
+  })
+
+  it('keeps the live version when an older read of a line arrives late', async () => {
+    const { readLog } = logOf(1, () => 'ste')
+    const log = new LogWindow(1, 0, readLog)
+    log.append(chunk(0, 'step 1\n'))
+    log.ensure(0, 10)
+    await new Promise((r) => setTimeout(r, 0))
+    expect(log.line(0)?.text).toBe('step 1')
+  })
+})
