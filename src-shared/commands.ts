@@ -14,6 +14,8 @@ import {
   TaskStatusSchema,
 } from './model.ts'
 import { SettingsSchema } from './settings.ts'
+import { TRIGGER_COMMANDS } from './triggers.ts'
+import { WORKER_COMMANDS } from './workers.ts'
 
 /** The JSON format of `data.export` / `data.import`, versioned on its own. */
 export const ExportDocumentSchema = z.object({
@@ -133,6 +135,8 @@ export const COMMANDS = {
     params: z.object({ since: z.number().int().min(0), limit: z.number().int().min(1).max(10_000).default(1000) }),
     result: z.object({ events: z.array(DurableEventSchema), headSeq: z.number().int() }),
   },
+  ...TRIGGER_COMMANDS,
+  ...WORKER_COMMANDS,
 } as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>
 
 export type CommandName = keyof typeof COMMANDS

@@ -1,6 +1,8 @@
 import { z } from 'zod'
 import { GroupSchema, LogStreamSchema, ProgressSchema, RunIdSchema, RunSchema, TaskIdSchema, TaskSchema } from './model.ts'
 import { SettingsSchema } from './settings.ts'
+import { TRIGGER_EVENT_SCHEMAS } from './triggers.ts'
+import { WorkerHeartbeatSchema } from './workers.ts'
 
 /**
  * Durable events are appended to the engine's SQLite event log, each with the next `seq`,
@@ -34,6 +36,7 @@ export const DurableEventSchema = z.discriminatedUnion('type', [
   GroupRemovedSchema,
   EnginePausedSchema,
   SettingsChangedSchema,
+  ...TRIGGER_EVENT_SCHEMAS,
 ])
 export type DurableEvent = z.infer<typeof DurableEventSchema>
 
@@ -80,7 +83,12 @@ export const EngineStatsSchema = z.object({
   headSeq: z.number().int().nonnegative(),
 })
 
-export const TransientEventSchema = z.discriminatedUnion('type', [RunOutputSchema, RunProgressSchema, EngineStatsSchema])
+export const TransientEventSchema = z.discriminatedUnion('type', [
+  RunOutputSchema,
+  RunProgressSchema,
+  EngineStatsSchema,
+  WorkerHeartbeatSchema,
+])
 export type TransientEvent = z.infer<typeof TransientEventSchema>
 
 export const EngineEventSchema = z.union([DurableEventSchema, TransientEventSchema])

@@ -42,7 +42,8 @@ export class ApiSession implements Disposable {
   private async run(command: CommandName, params: unknown): Promise<Result<unknown>> {
     try {
       if (command === 'events.subscribe') return ok(this.startEvents((params as { since: number }).since))
-      const handler = this.engine.handlers[command] as (p: unknown) => Promise<unknown>
+      const handler = this.engine.handlers[command] as ((p: unknown) => Promise<unknown>) | undefined
+      if (!handler) return fail('unknown_command', `Command "${command}" is not served by this process.`)
       return ok(await handler(params))
     } catch (error) {
       return toFailure(error)

@@ -1,4 +1,4 @@
-import type { CommandName, CommandParams, CommandResult, EngineEvent } from '../../src-shared/index.ts'
+import type { CommandName, CommandParams, CommandResult, EngineEvent, TriggerCommandName, WorkerCommandName } from '../../src-shared/index.ts'
 
 /** Something that must be released: a subscription, a timer, a child process. */
 export interface Disposable {
@@ -12,12 +12,19 @@ export interface Disposable {
  * `events.subscribe` is handled by the transport through `subscribe` below.
  */
 export type CommandHandlers = {
-  [N in Exclude<CommandName, 'events.subscribe'>]: (params: CommandParams<N>) => Promise<CommandResult<N>>
+  [N in Exclude<CommandName, 'events.subscribe' | ExtensionCommandName>]: (params: CommandParams<N>) => Promise<CommandResult<N>>
+}
+
+/** Commands served by in-process extensions (src-main/triggers), not the engine; the composition root adds their handlers. */
+export type ExtensionCommandName = TriggerCommandName | WorkerCommandName
+export type ExtensionCommandHandlers = {
+  [N in ExtensionCommandName]: (params: CommandParams<N>) => Promise<CommandResult<N>>
 }
 
 /** What every transport (IPC, WebSocket, CLI, worker) needs from an engine. */
 export interface EngineApi {
-  readonly handlers: CommandHandlers
+  /** The engine's handlers, plus the extensions' where the composition root added them. */
+  readonly handlers: CommandHandlers & Partial<ExtensionCommandHandlers>
   /**
    * Replays every durable event with `seq > since` in order, then delivers live events
    * (durable and transient) as they happen, with no gap and no duplicate between the two.

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, statSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { TextDecoder } from 'node:util'
@@ -30,7 +30,7 @@ import {
 } from '../../src-shared/index.ts'
 import type { CommandHandlers, Disposable, EngineApi } from './api.ts'
 import type { EngineExtensionHost } from './host.ts'
-import { RunLogWriter, logPaths, readLogWindow, removeLog } from './logs.ts'
+import { RunLogWriter, logTotals, readLogWindow, removeLog } from './logs.ts'
 import { defaultRunners, runnerFor, type RunnerRegistry } from './runners/index.ts'
 import type { RunOutcome, StartedRun } from './runners/types.ts'
 import { Store, migrate, type DurableEventInput, type ProjectInTransaction } from './store.ts'
@@ -61,6 +61,8 @@ interface ActiveRun {
   readonly abort: AbortController
   stopReason: 'cancel' | 'timeout' | 'shutdown' | null
   started: StartedRun | null
+  /** Text sent before the process was up, written as soon as it is. */
+  readonly unsent: string[]
   readonly log: RunLogWriter
   readonly decoders: Map<LogStream, TextDecoder>
   timeout: NodeJS.Timeout | null
@@ -144,7 +146,7 @@ export class Engine implements EngineApi {
     this.lastRunId = Math.max(store.counter('lastRunId'), ...this.runs.keys(), 0)
     this.lastStatsAt = this.now()
     store.onCommit((events) => this.announce(events))
-    this.handlers = this.createHandlers()
+    this.handlers = rejectingHandlers(this.createHandlers())
     this.host = this.createHost()
     this.recover()
     const statsIntervalMs = options.statsIntervalMs ?? 1000
@@ -442,7 +444,8 @@ export class Engine implements EngineApi {
       abort: new AbortController(),
       stopReason: null,
       started: null,
-      log: new RunLogWriter(this.logDir, runId),
+      unsent: [],
+      log: new RunLogWriter(this.logDir, runId, this.settings.logCapBytes),
       decoders: new Map(),
       timeout: null,
       finished,
@@ -483,6 +486,7 @@ export class Engine implements EngineApi {
       return
     }
     active.started = started
+    for (const text of active.unsent.splice(0)) started.send?.(text)
     if (started.pid !== null) {
       const pid = started.pid
       active.run = { ...active.run, pid }
@@ -601,15 +605,16 @@ export class Engine implements EngineApi {
     const interrupted = new Set<number>()
     for (const run of [...this.runs.values()]) {
       if (run.status !== 'running' && run.status !== 'paused') continue
-      const paths = logPaths(this.logDir, run.id)
+      const totals = logTotals(this.logDir, run.id)
       const ended: Run = {
         ...run,
         status: 'interrupted',
         reason: INTERRUPTED_REASON,
         finishedAt: now,
         durationMs: now - run.startedAt,
-        logLines: Math.floor(fileSize(paths.index) / 8),
-        logBytes: fileSize(paths.log),
+        logLines: totals.lines,
+        logBytes: totals.bytes,
+        droppedBytes: totals.droppedBytes,
       }
       this.runs.set(run.id, ended)
       interrupted.add(run.id)
@@ -732,16 +737,20 @@ export class Engine implements EngineApi {
     return true
   }
 
-  private pause(task: Task): boolean {
+  /** Pauses a task: a running one is stopped (SIGSTOP for shell), a waiting one is held. `scope` says who asked. */
+  private pause(task: Task, scope: 'task' | 'group' | 'all' = 'task'): boolean {
     const active = this.activeByTask.get(task.id)
     if (active) {
       if (task.status === 'paused') return false
-      if (!active.started?.pause) throw new TaskdeckError('conflict', `Task ${task.id} (${task.definition.spec.kind}) cannot be paused while it runs.`)
+      if (!active.started?.pause) {
+        if (scope !== 'task') return false
+        throw new TaskdeckError('conflict', `Task ${task.id} (${task.definition.spec.kind}) cannot be paused while it runs.`)
+      }
       active.started.pause()
       active.run = { ...active.run, status: 'paused' }
       this.runs.set(active.run.id, active.run)
       this.emit({ type: 'run.updated', run: active.run })
-      active.task = this.saveTask(task, { status: 'paused', waitingFor: { kind: 'paused', scope: 'task' } }).task
+      active.task = this.saveTask(task, { status: 'paused', waitingFor: { kind: 'paused', scope } }).task
       return true
     }
     if (task.status !== 'queued' && task.status !== 'waiting') return false
@@ -749,8 +758,11 @@ export class Engine implements EngineApi {
     return true
   }
 
-  private resume(task: Task): boolean {
+  /** Resumes a paused task; a group or engine resume (`scope`) leaves tasks the user paused one by one alone. */
+  private resume(task: Task, scope: 'task' | 'group' | 'all' = 'task'): boolean {
     if (task.status !== 'paused') return false
+    const pausedBy = task.waitingFor?.kind === 'paused' ? task.waitingFor.scope : 'task'
+    if (scope !== 'task' && pausedBy !== scope) return false
     const active = this.activeByTask.get(task.id)
     if (active) {
       active.started?.resume?.()
@@ -949,9 +961,10 @@ export class Engine implements EngineApi {
       'task.send': ({ taskId, text }) => {
         const task = this.taskOrThrow(taskId)
         const active = this.activeByTask.get(taskId)
-        if (!active?.started) throw new TaskdeckError('conflict', `Task ${taskId} is not running (it is ${task.status}).`)
-        if (!active.started.send) throw new TaskdeckError('conflict', `Task ${taskId} (${task.definition.spec.kind}) has no stdin.`)
-        active.started.send(text)
+        if (!active) throw new TaskdeckError('conflict', `Task ${taskId} is not running (it is ${task.status}).`)
+        if (task.definition.spec.kind !== 'shell') throw new TaskdeckError('conflict', `Task ${taskId} (${task.definition.spec.kind}) has no stdin.`)
+        if (active.started?.send) active.started.send(text)
+        else active.unsent.push(text)
         return Promise.resolve({})
       },
       'task.clean': async ({ olderThanMs, statuses }) => {
@@ -977,7 +990,7 @@ export class Engine implements EngineApi {
       },
       'group.pause': async ({ name }) => {
         const group = { ...this.groupOrThrow(name), paused: true }
-        for (const active of this.active.values()) if (active.task.definition.group === name && active.started?.pause) this.pause(this.tasks.get(active.task.id)!)
+        for (const active of [...this.active.values()]) if (active.task.definition.group === name) this.pause(this.tasks.get(active.task.id)!, 'group')
         await this.saveGroup(group)
         return { group }
       },
@@ -985,14 +998,14 @@ export class Engine implements EngineApi {
         const group = { ...this.groupOrThrow(name), paused: false }
         for (const active of [...this.active.values()]) {
           const task = this.tasks.get(active.task.id)!
-          if (task.definition.group === name && task.status === 'paused') this.resume(task)
+          if (task.definition.group === name) this.resume(task, 'group')
         }
         await this.saveGroup(group)
         return { group }
       },
       'engine.pause': async () => {
         this.paused = true
-        for (const active of this.active.values()) if (active.started?.pause) this.pause(this.tasks.get(active.task.id)!)
+        for (const active of [...this.active.values()]) this.pause(this.tasks.get(active.task.id)!, 'all')
         await this.emit({ type: 'engine.paused', paused: true }).committed
         return {}
       },
@@ -1000,7 +1013,7 @@ export class Engine implements EngineApi {
         this.paused = false
         for (const active of [...this.active.values()]) {
           const task = this.tasks.get(active.task.id)!
-          if (task.status === 'paused' && !this.groups.get(task.definition.group)?.paused) this.resume(task)
+          this.resume(task, 'all')
         }
         await this.emit({ type: 'engine.paused', paused: false }).committed
         this.schedulePump()
@@ -1011,12 +1024,7 @@ export class Engine implements EngineApi {
         const run = this.runs.get(runId)
         if (!run) throw new TaskdeckError('not_found', `There is no run ${runId}.`, { runId })
         const window = readLogWindow(this.logDir, runId, fromLine, count, stream)
-        const active = this.active.get(runId)
-        return Promise.resolve({
-          ...window,
-          droppedBytes: active ? active.log.droppedBytes : run.droppedBytes,
-          done: !active,
-        })
+        return Promise.resolve({ lines: window.lines, totalLines: window.totalLines, droppedBytes: window.droppedBytes, done: !this.active.has(runId) })
       },
       'data.export': ({ taskIds }) => Promise.resolve(this.exportDocument(taskIds)),
       'data.import': async ({ document }) => ({ imported: await this.importDocument(ExportDocumentSchema.parse(document)) }),
@@ -1126,6 +1134,21 @@ export class Engine implements EngineApi {
   }
 }
 
+/** Handlers that refuse by throwing synchronously still answer with a rejected promise. */
+function rejectingHandlers(handlers: CommandHandlers): CommandHandlers {
+  const wrapped: Record<string, (params: never) => Promise<unknown>> = {}
+  for (const [name, handler] of Object.entries(handlers) as [string, (params: never) => Promise<unknown>][]) {
+    wrapped[name] = (params) => {
+      try {
+        return handler(params)
+      } catch (error) {
+        return Promise.reject(error)
+      }
+    }
+  }
+  return wrapped as unknown as CommandHandlers
+}
+
 function badField(path: string, message: string): TaskdeckError {
   return new TaskdeckError('bad_request', `${path}: ${message}`, { issues: [{ path, message }] })
 }
@@ -1170,14 +1193,6 @@ function mergeSettings(current: Settings, patch: Record<string, unknown>): Recor
     merged[key] = isPlain(existing) && isPlain(value) && key === 'notifications' ? { ...(existing as object), ...(value as object) } : value
   }
   return merged
-}
-
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size
-  } catch {
-    return 0
-  }
 }
 
 /** The kernel's start time of a process (Linux), to recognise it again after a crash despite pid reuse. */

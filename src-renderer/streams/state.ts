@@ -103,6 +103,12 @@ export function foldEvents(state: AppState, batch: readonly EngineEvent[]): AppS
       case 'engine.stats':
         ;(stats ??= [...state.stats]).push(event)
         break
+      case 'worker.heartbeat':
+      case 'trigger.fired':
+      case 'trigger.updated':
+      case 'trigger.removed':
+      case 'savedTask.updated':
+      case 'savedTask.removed':
       case 'run.output':
         // Output lives in the run's log; the log viewer reads it, the state does not keep it.
         break

@@ -1,0 +1,382 @@
+import { Queue } from 'bullmq'
+import type { Redis } from 'ioredis'
+import { WorkerInfoSchema } from '../../../src-shared/index.ts'
+import type { TaskSpec, WorkerInfo } from '../../../src-shared/index.ts'
+import type { Disposable } from '../api.ts'
+import type { RunContext } from '../runners/types.ts'
+import { assertRedisSuitable, connectRedis, redactRedisUrl } from './redis-connection.ts'
+import type { RedisConnectionOptions } from './redis-connection.ts'
+import {
+  CANCEL_TTL_MS,
+  PROTOCOL_VERSION,
+  REPORT_CONSUMER_GROUP,
+  SourceIdSchema,
+  bullPriorityOf,
+  decodeReport,
+  jobIdOf,
+  redisKeys,
+} from './redis-protocol.ts'
+import type { RedisKeys, RemoteJob, Report } from './redis-protocol.ts'
+import type { BackendOutcome, BackendRun, ExecutionBackend, PlacedRun } from './types.ts'
+
+export interface BullmqBackendOptions {
+  connection: RedisConnectionOptions
+  /**
+   * This app's identity in Redis, stable across restarts and unique per engine database:
+   * job ids are `run.<source>.<runId>`, and the app's report stream and cursor are keyed by it.
+   */
+  source: string
+  prefix?: string
+  /**
+   * Leave reading the report stream to a later `startReading()`, so that an app that
+   * restarted can `adopt()` its unfinished remote runs first and miss none of their reports.
+   */
+  deferReading?: boolean
+  /** How often unfinished runs are checked against their BullMQ job (a safety net for trimmed or lost reports). */
+  reconcileIntervalMs?: number
+}
+
+interface PendingRun {
+  readonly jobId: string
+  readonly group: string
+  readonly context: RunContext
+  readonly resolve: (outcome: BackendOutcome) => void
+  /** Shared by a second `start` or `adopt` of the same run. */
+  readonly done: Promise<BackendOutcome>
+  /** Settles once the job is in Redis (or could not be put there). */
+  enqueued: Promise<void>
+  worker: string | null
+  /** A terminal BullMQ state seen by the previous reconcile pass without a matching report. */
+  suspect: boolean
+  onAbort: () => void
+}
+
+const READ_COUNT = 500
+const READ_BLOCK_MS = 2000
+const WORKER_LIST_WINDOW_MS = 30_000
+
+/**
+ * The app's side of remote groups. To the engine it looks like a runner: `start()` enqueues
+ * a BullMQ job (one per run, so starting a run twice never runs it twice), and everything the
+ * worker reports (started, output bytes, progress, outcome, or "lost" from the stalled
+ * checker) arrives through this app's own report stream, read with a consumer group whose
+ * cursor lives in Redis: after a disconnection or a restart the app continues exactly where
+ * it stopped, with nothing lost and nothing delivered twice.
+ */
+export class BullmqBackend implements ExecutionBackend {
+  readonly name: string
+  readonly source: string
+  readonly #keys: RedisKeys
+  readonly #redis: Redis
+  readonly #reader: Redis
+  readonly #subscriber: Redis
+  readonly #queues = new Map<string, Queue>()
+  readonly #pending = new Map<string, PendingRun>()
+  readonly #heartbeatListeners = new Set<(worker: WorkerInfo) => void>()
+  readonly #reconcileIntervalMs: number
+  #reconcileTimer: NodeJS.Timeout | undefined
+  #readLoop: Promise<void> | undefined
+  #closing = false
+
+  private constructor(options: BullmqBackendOptions, redis: Redis) {
+    this.source = SourceIdSchema.parse(options.source)
+    this.name = redactRedisUrl(options.connection.url)
+    this.#keys = redisKeys(options.prefix)
+    this.#redis = redis
+    this.#reader = redis.duplicate()
+    this.#subscriber = redis.duplicate()
+    this.#reconcileIntervalMs = options.reconcileIntervalMs ?? 15_000
+  }
+
+  /** Connects, refuses an unsuitable Redis (see assertRedisSuitable), and starts listening. */
+  static async connect(options: BullmqBackendOptions): Promise<BullmqBackend> {
+    const redis = connectRedis(options.connection, { lazyConnect: true, retryStrategy: () => null })
+    try {
+      await redis.connect()
+      await assertRedisSuitable(redis, redactRedisUrl(options.connection.url))
+    } catch (error) {
+      redis.disconnect()
+      throw error
+    }
+    // Connected once and found suitable: from now on ride out restarts instead of giving up.
+    redis.options.retryStrategy = (attempt) => Math.min(50 * 2 ** attempt, 2000)
+    const backend = new BullmqBackend(options, redis)
+    await backend.#ensureConsumerGroup()
+    backend.#subscriber.on('message', (channel: string, message: string) => backend.#onMessage(channel, message))
+    await backend.#subscriber.subscribe(backend.#keys.heartbeatChannel)
+    if (!options.deferReading) backend.startReading()
+    return backend
+  }
+
+  start(spec: TaskSpec, placed: PlacedRun, context: RunContext): BackendRun {
+    const jobId = jobIdOf(this.source, context.runId)
+    const known = this.#pending.get(jobId)
+    if (known) return { pid: null, done: known.done }
+    const job: RemoteJob = {
+      v: PROTOCOL_VERSION,
+      source: this.source,
+      runId: context.runId,
+      taskId: context.taskId,
+      attempt: context.attempt,
+      name: placed.name,
+      spec,
+      ...(placed.timeoutMs !== undefined && { timeoutMs: placed.timeoutMs }),
+    }
+    const { run, pending } = this.#track(jobId, placed.group, context)
+    context.output('system', `queued on ${this.name} in group ${placed.group}; waiting for a worker\n`)
+    pending.enqueued = this.#queue(placed.group)
+      .add(placed.name || `task ${context.taskId}`, job, {
+        jobId,
+        priority: bullPriorityOf(placed.priority),
+        attempts: 1,
+        removeOnComplete: { age: 24 * 3600, count: 10_000 },
+        removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => this.#finish(jobId, failure(`could not enqueue on ${this.name}: ${messageOf(error)}`, null)),
+      )
+    return run
+  }
+
+  /**
+   * Takes back a run this source enqueued before it restarted: its remaining reports are
+   * delivered to `context` from where the previous process stopped reading. Call before
+   * `startReading()`.
+   */
+  adopt(runId: number, group: string, context: RunContext): BackendRun {
+    const jobId = jobIdOf(this.source, runId)
+    const existing = this.#pending.get(jobId)
+    if (existing) return { pid: null, done: existing.done }
+    return this.#track(jobId, group, context).run
+  }
+
+  startReading(): void {
+    this.#readLoop ??= this.#read()
+    this.#reconcileTimer ??= setInterval(() => void this.#reconcile(), this.#reconcileIntervalMs)
+  }
+
+  /** Workers whose heartbeat arrived in the last 30 s, optionally of one group. */
+  async listWorkers(group?: string): Promise<WorkerInfo[]> {
+    const since = Date.now() - WORKER_LIST_WINDOW_MS
+    await this.#redis.zremrangebyscore(this.#keys.workers, '-inf', since)
+    const ids = await this.#redis.zrangebyscore(this.#keys.workers, since, '+inf')
+    if (ids.length === 0) return []
+    const values = await this.#redis.mget(ids.map((id) => this.#keys.worker(id)))
+    return values
+      .flatMap((value) => (value === null ? [] : [parseWorker(value)]))
+      .filter((w): w is WorkerInfo => w !== null && (group === undefined || w.group === group))
+  }
+
+  onHeartbeat(listener: (worker: WorkerInfo) => void): Disposable {
+    this.#heartbeatListeners.add(listener)
+    return { dispose: () => void this.#heartbeatListeners.delete(listener) }
+  }
+
+  /** Stops listening. Remote runs keep going; a later process with the same source adopts them. */
+  async close(): Promise<void> {
+    if (this.#closing) return
+    this.#closing = true
+    clearInterval(this.#reconcileTimer)
+    this.#reader.disconnect()
+    this.#subscriber.disconnect()
+    await this.#readLoop
+    await Promise.allSettled([...this.#queues.values()].map((queue) => queue.close()))
+    for (const pending of this.#pending.values()) pending.context.signal.removeEventListener('abort', pending.onAbort)
+    this.#pending.clear()
+    this.#redis.disconnect()
+  }
+
+  #track(jobId: string, group: string, context: RunContext): { run: BackendRun; pending: PendingRun } {
+    let resolve!: (outcome: BackendOutcome) => void
+    const done = new Promise<BackendOutcome>((r) => (resolve = r))
+    const pending: PendingRun = {
+      jobId,
+      group,
+      context,
+      resolve,
+      done,
+      enqueued: Promise.resolve(),
+      worker: null,
+      suspect: false,
+      onAbort: () => void this.#cancel(pending),
+    }
+    this.#pending.set(jobId, pending)
+    if (context.signal.aborted) queueMicrotask(pending.onAbort)
+    else context.signal.addEventListener('abort', pending.onAbort, { once: true })
+    return { run: { pid: null, done }, pending }
+  }
+
+  #queue(group: string): Queue {
+    let queue = this.#queues.get(group)
+    if (!queue) {
+      queue = new Queue(group, { connection: this.#redis, prefix: this.#keys.bullPrefix })
+      queue.on('error', () => undefined) // connection errors are retried by ioredis; runs wait meanwhile
+      this.#queues.set(group, queue)
+    }
+    return queue
+  }
+
+  /**
+   * The cancel request is stored before it is announced, so a worker that is disconnected
+   * right now still finds it when it reconnects or starts the job. A job no worker has taken
+   * yet is simply removed.
+   */
+  async #cancel(pending: PendingRun): Promise<void> {
+    await pending.enqueued
+    if (!this.#pending.has(pending.jobId)) return
+    try {
+      await this.#redis.set(this.#keys.cancel(pending.jobId), 'cancel', 'PX', CANCEL_TTL_MS)
+      await this.#redis.publish(this.#keys.cancelChannel, pending.jobId)
+      const removed = await this.#queue(pending.group).remove(pending.jobId)
+      if (removed === 1) {
+        this.#finish(pending.jobId, { ...failure('cancelled before a worker started it', null), endedBy: 'cancel' })
+      }
+    } catch (error) {
+      if (!this.#closing) pending.context.output('system', `could not deliver the cancel request yet: ${messageOf(error)}\n`)
+    }
+  }
+
+  #finish(jobId: string, outcome: BackendOutcome): void {
+    const pending = this.#pending.get(jobId)
+    if (!pending) return
+    this.#pending.delete(jobId)
+    pending.context.signal.removeEventListener('abort', pending.onAbort)
+    pending.resolve(outcome)
+  }
+
+  async #ensureConsumerGroup(): Promise<void> {
+    try {
+      await this.#redis.xgroup('CREATE', this.#keys.reportStream(this.source), REPORT_CONSUMER_GROUP, '0', 'MKSTREAM')
+    } catch (error) {
+      if (!messageOf(error).includes('BUSYGROUP')) throw error
+    }
+  }
+
+  /**
+   * First the entries delivered to this consumer but never acknowledged (the previous
+   * process died between reading and acknowledging), then new ones as they arrive.
+   */
+  async #read(): Promise<void> {
+    const stream = this.#keys.reportStream(this.source)
+    let backlog = true
+    while (!this.#closing) {
+      try {
+        const args = ['GROUP', REPORT_CONSUMER_GROUP, 'engine', 'COUNT', READ_COUNT]
+        if (!backlog) args.push('BLOCK', READ_BLOCK_MS)
+        const reply = (await this.#reader.callBuffer('XREADGROUP', ...args, 'STREAMS', stream, backlog ? '0' : '>')) as
+          | [Buffer, [Buffer, Buffer[] | null][]][]
+          | null
+        const entries = reply?.[0]?.[1] ?? []
+        if (backlog && entries.length === 0) {
+          backlog = false
+          void this.#reconcile()
+          continue
+        }
+        for (const [, fields] of entries) {
+          const report = fields ? decodeReport(fields) : null
+          if (report) this.#dispatch(report)
+        }
+        if (entries.length > 0) await this.#redis.xack(stream, REPORT_CONSUMER_GROUP, ...entries.map(([id]) => id))
+      } catch (error) {
+        if (this.#closing) return
+        if (messageOf(error).includes('NOGROUP')) await this.#ensureConsumerGroup().catch(() => undefined)
+        else await new Promise((resolve) => setTimeout(resolve, 200))
+        backlog = true
+      }
+    }
+  }
+
+  #dispatch(report: Report): void {
+    const pending = this.#pending.get(report.jobId)
+    if (!pending) return
+    const { context } = pending
+    switch (report.kind) {
+      case 'started':
+        pending.worker = report.worker
+        context.output('system', `started on worker ${report.worker}\n`)
+        return
+      case 'out':
+        context.output(report.stream, report.data)
+        return
+      case 'progress':
+        context.progress(report.progress)
+        return
+      case 'finished':
+        this.#finish(report.jobId, report.outcome)
+        return
+      case 'lost':
+        this.#finish(report.jobId, {
+          exitCode: null,
+          signal: null,
+          error: `worker ${pending.worker ?? '(unknown)'} lost: ${report.reason}`,
+          endedBy: 'worker-lost',
+          worker: pending.worker,
+        })
+        return
+    }
+  }
+
+  /**
+   * Reports are the normal path; this catches what they cannot: a report trimmed from the
+   * stream while the app was away, or a job removed behind our back. A run is settled from
+   * its job only when two passes in a row see it terminal, so a report still in flight wins.
+   */
+  async #reconcile(): Promise<void> {
+    for (const pending of [...this.#pending.values()]) {
+      if (this.#closing) return
+      try {
+        await pending.enqueued
+        const job = await this.#queue(pending.group).getJob(pending.jobId)
+        const state = job ? await job.getState() : 'missing'
+        const terminal = state === 'completed' || state === 'failed' || state === 'missing' || state === 'unknown'
+        if (!terminal) {
+          pending.suspect = false
+          continue
+        }
+        if (!pending.suspect) {
+          pending.suspect = true
+          continue
+        }
+        if (state === 'completed' && job) {
+          this.#finish(pending.jobId, outcomeFromReturnValue(job.returnvalue, pending.worker))
+        } else if (state === 'failed' && job) {
+          const stalled = job.failedReason.includes('stalled')
+          this.#finish(pending.jobId, {
+            ...failure(stalled ? `worker ${pending.worker ?? '(unknown)'} lost: ${job.failedReason}` : job.failedReason, pending.worker),
+            endedBy: stalled ? 'worker-lost' : null,
+          })
+        } else {
+          this.#finish(pending.jobId, failure('the job vanished from Redis (removed by someone else, or Redis lost data)', pending.worker))
+        }
+      } catch {
+        // Redis is unreachable: try again on the next pass.
+      }
+    }
+  }
+
+  #onMessage(channel: string, message: string): void {
+    if (channel !== this.#keys.heartbeatChannel) return
+    const worker = parseWorker(message)
+    if (worker) for (const listener of this.#heartbeatListeners) listener(worker)
+  }
+}
+
+function failure(error: string, worker: string | null): BackendOutcome {
+  return { exitCode: null, signal: null, error, endedBy: null, worker }
+}
+
+function outcomeFromReturnValue(value: unknown, worker: string | null): BackendOutcome {
+  if (value && typeof value === 'object' && 'exitCode' in value) return { ...failure('', worker), ...(value as BackendOutcome) }
+  return failure('the worker finished the job but its outcome was lost', worker)
+}
+
+function parseWorker(json: string): WorkerInfo | null {
+  try {
+    return WorkerInfoSchema.parse(JSON.parse(json))
+  } catch {
+    return null
+  }
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error))

@@ -1,0 +1,131 @@
+import { z } from 'zod'
+import { LogStreamSchema, ProgressSchema, TaskSpecSchema } from '../../../src-shared/index.ts'
+import type { LogStream, Progress } from '../../../src-shared/index.ts'
+import type { BackendOutcome } from './types.ts'
+
+/**
+ * What the app and `taskdeck worker` agree on inside Redis: key names, the BullMQ job
+ * payload and the entries of each app's report stream. Both sides import this one module.
+ *
+ * Layout (prefix "taskdeck"):
+ *   taskdeck:q:<group>:*        BullMQ queue of a remote group (BullMQ's own keys)
+ *   taskdeck:src:<source>       report stream of one app: started/out/progress/finished/lost
+ *   taskdeck:cancel:<jobId>     a cancel request that outlives a worker's disconnection
+ *   taskdeck:worker:<id>        a worker's last heartbeat (expires)
+ *   taskdeck:workers            sorted set of worker ids by last heartbeat
+ *   channels taskdeck:heartbeats, taskdeck:cancels
+ */
+export const PROTOCOL_VERSION = 1
+export const DEFAULT_PREFIX = 'taskdeck'
+/** The app's consumer group on its report stream; its last-delivered id is the app's cursor. */
+export const REPORT_CONSUMER_GROUP = 'app'
+/** Report streams are capped (approximately) at this many entries; the job's return value backs up a trimmed outcome. */
+export const REPORT_STREAM_MAXLEN = 200_000
+export const CANCEL_TTL_MS = 24 * 60 * 60_000
+
+export const SourceIdSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, 'use letters, digits, "_" or "-"')
+
+export function redisKeys(prefix = DEFAULT_PREFIX) {
+  return {
+    bullPrefix: `${prefix}:q`,
+    reportStream: (source: string) => `${prefix}:src:${source}`,
+    cancel: (jobId: string) => `${prefix}:cancel:${jobId}`,
+    worker: (workerId: string) => `${prefix}:worker:${workerId}`,
+    workers: `${prefix}:workers`,
+    heartbeatChannel: `${prefix}:heartbeats`,
+    cancelChannel: `${prefix}:cancels`,
+  }
+}
+export type RedisKeys = ReturnType<typeof redisKeys>
+
+/** One BullMQ job per run: starting the same run twice finds the same job instead of running it twice. */
+export const jobIdOf = (source: string, runId: number) => `run.${source}.${runId}`
+
+/** The BullMQ job payload. Workers validate it before acting on it. */
+export const RemoteJobSchema = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  source: SourceIdSchema,
+  runId: z.number().int().positive(),
+  taskId: z.number().int().positive(),
+  attempt: z.number().int().positive(),
+  name: z.string().max(1000),
+  spec: TaskSpecSchema,
+  timeoutMs: z.number().int().positive().optional(),
+})
+export type RemoteJob = z.infer<typeof RemoteJobSchema>
+
+export const OutcomeSchema = z.object({
+  exitCode: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  error: z.string().nullable(),
+  result: z.json().optional(),
+  endedBy: z.enum(['timeout', 'cancel', 'worker-lost']).nullable(),
+  worker: z.string().nullable(),
+})
+
+/** An entry of an app's report stream, decoded. */
+export type Report =
+  | { kind: 'started'; jobId: string; worker: string; pid: number | null }
+  | { kind: 'out'; jobId: string; stream: LogStream; data: Buffer }
+  | { kind: 'progress'; jobId: string; progress: Progress }
+  | { kind: 'finished'; jobId: string; outcome: BackendOutcome }
+  | { kind: 'lost'; jobId: string; reason: string }
+
+/** A report without its job id, which the writer adds. */
+export type ReportBody = Report extends infer R ? (R extends Report ? Omit<R, 'jobId'> : never) : never
+
+/** Flat field list for XADD. */
+export function encodeReport(report: Report): (string | Buffer)[] {
+  const head = ['k', report.kind, 'j', report.jobId]
+  switch (report.kind) {
+    case 'started':
+      return [...head, 'w', report.worker, 'p', String(report.pid ?? '')]
+    case 'out':
+      return [...head, 's', report.stream, 'd', report.data]
+    case 'progress':
+      return [...head, 'd', JSON.stringify(report.progress)]
+    case 'finished':
+      return [...head, 'd', JSON.stringify(report.outcome)]
+    case 'lost':
+      return [...head, 'd', report.reason]
+  }
+}
+
+/** Decodes an XREAD entry's fields; entries this version does not understand are null (and skipped). */
+export function decodeReport(fields: readonly Buffer[]): Report | null {
+  const map = new Map<string, Buffer>()
+  for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i]!.toString(), fields[i + 1]!)
+  const kind = map.get('k')?.toString()
+  const jobId = map.get('j')?.toString()
+  const data = map.get('d')
+  if (!jobId) return null
+  try {
+    switch (kind) {
+      case 'started': {
+        const pid = Number.parseInt(map.get('p')?.toString() ?? '', 10)
+        return { kind, jobId, worker: map.get('w')?.toString() ?? 'unknown', pid: Number.isFinite(pid) ? pid : null }
+      }
+      case 'out': {
+        const stream = LogStreamSchema.safeParse(map.get('s')?.toString())
+        return stream.success && data ? { kind, jobId, stream: stream.data, data } : null
+      }
+      case 'progress':
+        return data ? { kind, jobId, progress: ProgressSchema.parse(JSON.parse(data.toString())) } : null
+      case 'finished':
+        return data ? { kind, jobId, outcome: OutcomeSchema.parse(JSON.parse(data.toString())) } : null
+      case 'lost':
+        return { kind, jobId, reason: data?.toString() ?? 'worker lost' }
+      default:
+        return null
+    }
+  } catch {
+    return null
+  }
+}
+
+/** Taskdeck priority (higher first, -1000..1000) → BullMQ priority (1 is highest). */
+export const bullPriorityOf = (priority: number) => 1001 - Math.max(-1000, Math.min(1000, Math.round(priority)))

@@ -1,0 +1,49 @@
+import type { TaskSpec } from '../../../src-shared/index.ts'
+import type { RunContext, RunOutcome, Runner, StartedRun } from '../runners/types.ts'
+
+/** What a backend needs to know about a ready run besides its spec. */
+export interface PlacedRun {
+  readonly group: string
+  readonly name: string
+  /** Taskdeck priority, -1000..1000, higher runs first. */
+  readonly priority: number
+  /** Hard limit on the run's execution time, counted from the moment it starts executing (not from enqueue). */
+  readonly timeoutMs?: number | undefined
+}
+
+/**
+ * Why a run ended when the backend, not the task, decided it. The engine maps these to run
+ * statuses: timeout → timed_out, cancel → cancelled, worker-lost → interrupted (so
+ * `retryOnInterrupt` and retry policies apply to a lost remote attempt like to a local crash).
+ */
+export type EndedBy = 'timeout' | 'cancel' | 'worker-lost'
+
+export interface BackendOutcome extends RunOutcome {
+  endedBy: EndedBy | null
+  /** Where the attempt ran: "local" or a remote worker id ("host:pid:tag"); null if it never started. */
+  worker: string | null
+}
+
+export interface BackendRun extends Omit<StartedRun, 'done'> {
+  readonly done: Promise<BackendOutcome>
+}
+
+/**
+ * Decides where a ready run executes and carries it out. The engine still owns the task
+ * state machine, retries (each attempt is a new run), the event log and the run's log
+ * file; a backend only executes one run and reports its output, progress and outcome
+ * through the `RunContext`. Aborting `context.signal` cancels the run wherever it is
+ * (queued or executing); the backend enforces `timeoutMs` itself so that time spent
+ * waiting for a remote worker does not count and the limit holds while the app is away.
+ */
+export interface ExecutionBackend {
+  /** "embedded", or "redis://host:port/db" (no credentials). */
+  readonly name: string
+  start(spec: TaskSpec, placed: PlacedRun, context: RunContext): BackendRun
+  close(): Promise<void>
+}
+
+/** The runners of one process, by task kind. */
+export type RunnerRegistry = {
+  readonly [K in TaskSpec['kind']]?: Runner<K>
+}

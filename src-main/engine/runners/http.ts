@@ -1,0 +1,451 @@
+import { mkdir, open, rm, stat } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
+import { basename, extname, join, resolve } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Agent, Pool, fetch } from 'undici'
+import type { Response } from 'undici'
+import { parse as parseContentDisposition } from 'content-disposition'
+import sanitizeFilename from 'sanitize-filename'
+import { TaskdeckError } from '../../../src-shared/index.ts'
+import type { HttpSpec } from '../../../src-shared/index.ts'
+import type { RunContext, RunOutcome, Runner, StartedRun } from './types.ts'
+
+export interface HttpRunnerOptions {
+  /** First retry waits about this long; each further retry doubles it (with jitter). */
+  retryBaseDelayMs?: number
+  /** No retry waits longer than this, even when the server's Retry-After asks for more. */
+  retryMaxDelayMs?: number
+  /** Per-URL entries kept in the run's result; the log always has every URL. */
+  maxResultEntries?: number
+}
+
+type HttpRequest = HttpSpec['requests'][number]
+
+/** What the run's result says about one request. */
+export interface HttpRequestSummary {
+  url: string
+  method: string
+  /** The last HTTP status seen, or null when no response arrived. */
+  status: number | null
+  /** The URL of the final response, when redirects were followed elsewhere. */
+  finalUrl?: string
+  /** Where the redirect pointed, when redirects are not followed. */
+  location?: string
+  bytes: number
+  ms: number
+  attempts: number
+  file?: string
+  error?: string
+}
+
+export interface HttpRunResult {
+  total: number
+  succeeded: number
+  failed: number
+  bytes: number
+  requests: HttpRequestSummary[]
+  /** How many per-URL entries were left out of `requests` to keep the result small. */
+  omitted: number
+}
+
+/** A request failure with a sentence for the log; `retryable` says whether trying again could help. */
+class RequestFailure extends Error {
+  readonly retryable: boolean
+  readonly status: number | null
+  readonly retryAfterMs: number | null
+  constructor(message: string, retryable: boolean, status: number | null = null, retryAfterMs: number | null = null) {
+    super(message)
+    this.retryable = retryable
+    this.status = status
+    this.retryAfterMs = retryAfterMs
+  }
+}
+
+const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504])
+const PROGRESS_INTERVAL_MS = 100
+
+export function createHttpRunner(options: HttpRunnerOptions = {}): Runner<'http'> {
+  const retryBaseDelayMs = options.retryBaseDelayMs ?? 250
+  const retryMaxDelayMs = options.retryMaxDelayMs ?? 30_000
+  const maxResultEntries = options.maxResultEntries ?? 1000
+
+  return {
+    kind: 'http',
+    async check(spec) {
+      if (spec.saveDir === undefined) return
+      const dir = resolve(spec.saveDir)
+      const info = await stat(dir).catch(() => null)
+      if (info && !info.isDirectory()) {
+        const message = `${dir} exists and is not a directory`
+        throw new TaskdeckError('bad_request', `definition.spec.saveDir: ${message}`, {
+          issues: [{ path: 'definition.spec.saveDir', message }],
+        })
+      }
+    },
+    start(spec, context) {
+      const done = runBatch(spec, context, { retryBaseDelayMs, retryMaxDelayMs, maxResultEntries })
+      return { pid: null, done } satisfies StartedRun
+    },
+  }
+}
+
+async function runBatch(
+  spec: HttpSpec,
+  context: RunContext,
+  options: Required<HttpRunnerOptions>,
+): Promise<RunOutcome> {
+  const total = spec.requests.length
+  const agent = createBatchAgent(spec)
+  const summaries: HttpRequestSummary[] = new Array<HttpRequestSummary>(total)
+  let finished = 0
+  let next = 0
+  let lastProgressAt = 0
+  context.progress({ done: 0, total })
+
+  try {
+    const saveDir = spec.saveDir === undefined ? null : resolve(spec.saveDir)
+    if (saveDir !== null) await mkdir(saveDir, { recursive: true })
+
+    // A fixed set of lanes, each taking the next request when its last one ends: the
+    // gather pattern with a bound, in a few lines instead of a dependency.
+    const lane = async (): Promise<void> => {
+      while (next < total && !context.signal.aborted) {
+        const index = next++
+        const request = spec.requests[index]!
+        const summary = await fetchWithRetries(request, spec, context, agent, saveDir, options)
+        summaries[index] = summary
+        finished++
+        logSummary(context, summary)
+        // At most a few updates a second: a batch of 100,000 small files must not flood the event stream.
+        const now = performance.now()
+        if (finished === total || now - lastProgressAt >= PROGRESS_INTERVAL_MS) {
+          lastProgressAt = now
+          context.progress({ done: finished, total })
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(spec.concurrency, total) }, lane))
+  } catch (error) {
+    return { exitCode: null, signal: null, error: `could not run the batch: ${describe(error)}` }
+  } finally {
+    await agent.destroy().catch(() => undefined)
+  }
+
+  const ran = summaries.filter((s): s is HttpRequestSummary => s !== undefined)
+  const failures = ran.filter((s) => s.error !== undefined)
+  const result: HttpRunResult = {
+    total,
+    succeeded: ran.length - failures.length,
+    failed: failures.length,
+    bytes: ran.reduce((sum, s) => sum + s.bytes, 0),
+    requests: ran.slice(0, options.maxResultEntries),
+    omitted: Math.max(0, ran.length - options.maxResultEntries),
+  }
+  if (context.signal.aborted) {
+    const skipped = total - ran.length
+    return { exitCode: null, signal: null, error: `stopped with ${skipped} of ${total} requests not run`, result }
+  }
+  if (failures.length > 0) {
+    const first = failures[0]!
+    const error = `${failures.length} of ${total} requests failed; first: ${first.method} ${first.url}: ${first.error}`
+    return { exitCode: null, signal: null, error, result }
+  }
+  return { exitCode: 0, signal: null, error: null, result }
+}
+
+/**
+ * One dispatcher per run whose sockets never outnumber the batch's concurrency. With no
+ * more origins than that, each origin gets a share of the connections in proportion to
+ * its requests (at least one) and keeps them alive; with more origins, connections are
+ * not kept alive, so only the requests in flight hold sockets.
+ */
+function createBatchAgent(spec: HttpSpec): Agent {
+  const shares = connectionShares(spec.requests.map((r) => new URL(r.url).origin), spec.concurrency)
+  return new Agent({
+    connect: { timeout: spec.requestTimeoutMs },
+    // The run's own per-request deadline covers headers and body.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    factory: (origin, options) => {
+      const share = shares?.get(new URL(String(origin)).origin)
+      // Too many origins to share out, or one outside the plan (a redirect target): a
+      // connection per request, closed after it.
+      return new Pool(origin, share === undefined ? { ...options, connections: spec.concurrency, pipelining: 0 } : { ...options, connections: share })
+    },
+  })
+}
+
+/** Splits `connections` among origins by request count (largest remainder, at least one each); null when they do not fit. */
+export function connectionShares(origins: readonly string[], connections: number): Map<string, number> | null {
+  const counts = new Map<string, number>()
+  for (const origin of origins) counts.set(origin, (counts.get(origin) ?? 0) + 1)
+  if (counts.size > connections) return null
+  const spare = connections - counts.size
+  const exact = [...counts].map(([origin, count]) => ({ origin, share: (spare * count) / origins.length }))
+  const shares = new Map(exact.map(({ origin, share }) => [origin, 1 + Math.floor(share)]))
+  let left = spare - exact.reduce((sum, { share }) => sum + Math.floor(share), 0)
+  for (const { origin } of exact.sort((a, b) => (b.share % 1) - (a.share % 1))) {
+    if (left-- <= 0) break
+    shares.set(origin, shares.get(origin)! + 1)
+  }
+  return shares
+}
+
+function logSummary(context: RunContext, s: HttpRequestSummary): void {
+  const retried = s.attempts > 1 ? ` after ${s.attempts} attempts` : ''
+  if (s.error !== undefined) {
+    context.output('stderr', `failed ${s.method} ${s.url} : ${s.error}${retried}\n`)
+    return
+  }
+  const where = s.file !== undefined ? ` → ${s.file}` : s.location !== undefined ? ` → ${s.location}` : ''
+  context.output('stdout', `${s.status} ${s.method} ${s.url} ${formatBytes(s.bytes)} in ${s.ms} ms${where}${retried}\n`)
+}
+
+async function fetchWithRetries(
+  request: HttpRequest,
+  spec: HttpSpec,
+  context: RunContext,
+  agent: Agent,
+  saveDir: string | null,
+  options: Required<HttpRunnerOptions>,
+): Promise<HttpRequestSummary> {
+  const started = performance.now()
+  const method = request.method
+  let attempt = 0
+  for (;;) {
+    attempt++
+    try {
+      const outcome = await fetchOnce(request, spec, context.signal, agent, saveDir)
+      return { url: request.url, method, ...outcome, ms: elapsed(started), attempts: attempt }
+    } catch (error) {
+      const failure = toFailure(error, spec, context.signal)
+      const retriesLeft = spec.retriesPerRequest - (attempt - 1)
+      if (!failure.retryable || retriesLeft <= 0 || context.signal.aborted) {
+        return {
+          url: request.url,
+          method,
+          status: failure.status,
+          bytes: 0,
+          ms: elapsed(started),
+          attempts: attempt,
+          error: failure.message,
+        }
+      }
+      const backoff = Math.min(options.retryMaxDelayMs, options.retryBaseDelayMs * 2 ** (attempt - 1))
+      const delay = Math.min(options.retryMaxDelayMs, failure.retryAfterMs ?? Math.round(backoff * (0.5 + Math.random() / 2)))
+      context.output('stderr', `retry ${attempt}/${spec.retriesPerRequest} ${method} ${request.url} in ${delay} ms: ${failure.message}\n`)
+      try {
+        await sleep(delay, undefined, { signal: context.signal })
+      } catch {
+        return { url: request.url, method, status: failure.status, bytes: 0, ms: elapsed(started), attempts: attempt, error: 'cancelled' }
+      }
+    }
+  }
+}
+
+type AttemptOutcome = Pick<HttpRequestSummary, 'status' | 'bytes' | 'finalUrl' | 'location' | 'file'>
+
+async function fetchOnce(
+  request: HttpRequest,
+  spec: HttpSpec,
+  runSignal: AbortSignal,
+  agent: Agent,
+  saveDir: string | null,
+): Promise<AttemptOutcome> {
+  const timeout = AbortSignal.timeout(spec.requestTimeoutMs)
+  const signal = AbortSignal.any([runSignal, timeout])
+  try {
+    return await fetchAndRead(request, spec, signal, agent, saveDir)
+  } catch (error) {
+    if (timeout.aborted && !runSignal.aborted && !(error instanceof RequestFailure)) {
+      throw new RequestFailure(`timeout after ${spec.requestTimeoutMs} ms`, true)
+    }
+    throw error
+  }
+}
+
+async function fetchAndRead(
+  request: HttpRequest,
+  spec: HttpSpec,
+  signal: AbortSignal,
+  agent: Agent,
+  saveDir: string | null,
+): Promise<AttemptOutcome> {
+  const response = await fetch(request.url, {
+    method: request.method,
+    ...(request.headers ? { headers: request.headers } : {}),
+    ...(request.body !== undefined ? { body: request.body } : {}),
+    redirect: spec.followRedirects ? 'follow' : 'manual',
+    dispatcher: agent,
+    signal,
+  })
+  const finalUrl = response.url !== '' && response.url !== request.url ? { finalUrl: response.url } : {}
+
+  if (response.status >= 400) {
+    await response.body?.cancel().catch(() => undefined)
+    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'))
+    throw new RequestFailure(`HTTP ${response.status}`, RETRYABLE_STATUS.has(response.status), response.status, retryAfterMs)
+  }
+  if (response.status >= 300 && response.status < 400) {
+    await response.body?.cancel().catch(() => undefined)
+    const location = response.headers.get('location')
+    return { status: response.status, bytes: 0, ...finalUrl, ...(location !== null ? { location } : {}) }
+  }
+
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN)
+  if (Number.isFinite(declared) && declared > spec.maxBytes) {
+    await response.body?.cancel().catch(() => undefined)
+    throw new RequestFailure(
+      `response too large: Content-Length ${formatBytes(declared)} exceeds the ${formatBytes(spec.maxBytes)} cap (maxBytes)`,
+      false,
+      response.status,
+    )
+  }
+
+  const target = saveDir === null ? null : await createUniqueFile(saveDir, fileNameFor(response))
+  try {
+    const bytes = await drainBody(response, spec.maxBytes, target?.handle ?? null)
+    await target?.handle.close()
+    return { status: response.status, bytes, ...finalUrl, ...(target ? { file: target.path } : {}) }
+  } catch (error) {
+    if (target) {
+      await target.handle.close().catch(() => undefined)
+      await rm(target.path, { force: true })
+    }
+    throw error
+  }
+}
+
+/** Reads the body, writing it to `file` when given, and aborts once more than `maxBytes` arrived. */
+async function drainBody(response: Response, maxBytes: number, file: FileHandle | null): Promise<number> {
+  if (response.body === null) return 0
+  let bytes = 0
+  // Leaving the loop early (cap exceeded, write failed) cancels the stream and frees the socket.
+  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+    bytes += chunk.byteLength
+    if (bytes > maxBytes) {
+      throw new RequestFailure(`response exceeded the ${formatBytes(maxBytes)} cap (maxBytes); aborted`, false, response.status)
+    }
+    if (file) await file.write(chunk)
+  }
+  return bytes
+}
+
+/** Turns whatever fetch threw into one clear sentence. */
+function toFailure(error: unknown, spec: HttpSpec, runSignal: AbortSignal): RequestFailure {
+  if (error instanceof RequestFailure) return error
+  if (runSignal.aborted) return new RequestFailure('cancelled', false)
+  const cause = causeOf(error)
+  const code = typeof cause?.code === 'string' ? cause.code : ''
+  const host = typeof cause?.hostname === 'string' ? cause.hostname : ''
+  const address = typeof cause?.address === 'string' ? `${cause.address}${typeof cause.port === 'number' ? `:${cause.port}` : ''}` : ''
+  switch (code) {
+    case 'ENOTFOUND':
+    case 'EAI_NONAME':
+      return new RequestFailure(`DNS lookup failed: host ${host || 'not found'} not found`, false)
+    case 'EAI_AGAIN':
+      return new RequestFailure(`DNS lookup failed temporarily for ${host}`, true)
+    case 'ECONNREFUSED':
+      return new RequestFailure(`connection refused by ${address || 'the server'}`, true)
+    case 'ECONNRESET':
+      return new RequestFailure('connection reset by the server', true)
+    case 'UND_ERR_SOCKET':
+      return new RequestFailure('the server closed the connection before the response ended', true)
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return new RequestFailure(`connect timeout after ${spec.requestTimeoutMs} ms`, true)
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return new RequestFailure(`no route to ${address || host || 'the server'}`, true)
+  }
+  const message = cause?.message ?? describe(error)
+  if (/redirect count exceeded/i.test(message)) return new RequestFailure('too many redirects', false)
+  return new RequestFailure(message, true)
+}
+
+interface ErrorCause {
+  code?: unknown
+  hostname?: unknown
+  address?: unknown
+  port?: unknown
+  message?: string
+}
+
+function causeOf(error: unknown): ErrorCause | null {
+  let current: unknown = error
+  // fetch wraps the socket error in a TypeError('fetch failed'); the useful part is its cause.
+  while (current instanceof Error && current.cause !== undefined) current = current.cause
+  if (typeof current === 'object' && current !== null) {
+    // AggregateError (happy-eyeballs) carries one error per address; the first says enough.
+    const aggregate = current as { errors?: unknown[] }
+    if (Array.isArray(aggregate.errors) && aggregate.errors.length > 0) return causeOf(aggregate.errors[0])
+    return current
+  }
+  return null
+}
+
+function parseRetryAfter(header: string | null): number | null {
+  if (header === null) return null
+  const seconds = Number(header)
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000
+  const at = Date.parse(header)
+  return Number.isNaN(at) ? null : Math.max(0, at - Date.now())
+}
+
+/** A safe file name for a response: Content-Disposition first, then the URL's last path segment. */
+export function fileNameFor(response: { headers: { get(name: string): string | null }; url: string }): string {
+  const disposition = response.headers.get('content-disposition')
+  let candidate = ''
+  if (disposition !== null) {
+    try {
+      candidate = parseContentDisposition(disposition).parameters['filename'] ?? ''
+    } catch {
+      candidate = ''
+    }
+  }
+  if (candidate === '' && URL.canParse(response.url)) {
+    const segment = new URL(response.url).pathname.split('/').pop() ?? ''
+    try {
+      candidate = decodeURIComponent(segment)
+    } catch {
+      candidate = segment
+    }
+  }
+  // basename drops any directory part a server tried to smuggle in; sanitize removes
+  // separators, control characters, reserved names and leading dots' tricks.
+  const safe = sanitizeFilename(basename(candidate.replaceAll('\\', '/')), { replacement: '_' }).replace(/^\.+/, '')
+  return safe === '' ? 'download' : safe
+}
+
+/** Opens `dir/name` for writing, never overwriting: "name (1).ext", "name (2).ext"… when taken. */
+async function createUniqueFile(dir: string, name: string): Promise<{ path: string; handle: FileHandle }> {
+  const ext = extname(name)
+  const stem = name.slice(0, name.length - ext.length)
+  for (let n = 0; ; n++) {
+    const path = join(dir, n === 0 ? name : `${stem} (${n})${ext}`)
+    try {
+      return { path, handle: await open(path, 'wx') }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    }
+  }
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`
+  const units = ['kB', 'MB', 'GB', 'TB']
+  let value = bytes / 1000
+  let unit = 0
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000
+    unit++
+  }
+  return `${value.toFixed(1)} ${units[unit]}`
+}
+
+function elapsed(since: number): number {
+  return Math.round((performance.now() - since) * 10) / 10
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

@@ -1,0 +1,109 @@
+/**
+ * A worker thread of the script pool. It runs one script job at a time: imports the
+ * module, calls its default export with (input, api) and posts output, progress and the
+ * result back. Everything the script prints through `console` goes to the run's log.
+ */
+import { Console } from 'node:console'
+import { statSync } from 'node:fs'
+import { Writable } from 'node:stream'
+import { pathToFileURL } from 'node:url'
+import { format } from 'node:util'
+import { parentPort } from 'node:worker_threads'
+import type { FromWorker, ToWorker } from './script-protocol.ts'
+
+/** What a script's default export receives as its second argument. */
+export interface ScriptApi {
+  progress(done: number, total?: number | null, message?: string): void
+  log(...args: unknown[]): void
+  readonly signal: AbortSignal
+}
+
+type ScriptMain = (input: unknown, api: ScriptApi) => unknown
+
+/** Progress is sent at most this often, so a tight loop calling progress() cannot flood the main thread. */
+const PROGRESS_INTERVAL_MS = 50
+
+const port = parentPort
+if (port === null) throw new Error('script-worker must run in a worker thread')
+
+let current: { jobId: number; controller: AbortController } | null = null
+const post = (message: FromWorker): void => port.postMessage(message)
+
+const streamTo = (stream: 'stdout' | 'stderr'): Writable =>
+  new Writable({
+    decodeStrings: false,
+    write(chunk: string | Buffer, _encoding, callback) {
+      if (current) post({ type: 'output', jobId: current.jobId, stream, text: chunk.toString() })
+      callback()
+    },
+  })
+globalThis.console = new Console({ stdout: streamTo('stdout'), stderr: streamTo('stderr') })
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'abort') {
+    if (current?.jobId === message.jobId) current.controller.abort()
+    return
+  }
+  void runJob(message.jobId, message.path, message.input)
+})
+
+async function runJob(jobId: number, path: string, input: unknown): Promise<void> {
+  const controller = new AbortController()
+  current = { jobId, controller }
+  let lastProgressAt = 0
+  let pendingProgress: FromWorker | null = null
+  const flushProgress = (): void => {
+    if (pendingProgress) post(pendingProgress)
+    pendingProgress = null
+  }
+  const api: ScriptApi = {
+    progress(done, total = null, message) {
+      pendingProgress = { type: 'progress', jobId, done, total, ...(message !== undefined ? { message: String(message) } : {}) }
+      const now = performance.now()
+      if (now - lastProgressAt >= PROGRESS_INTERVAL_MS || done === total) {
+        lastProgressAt = now
+        flushProgress()
+      }
+    },
+    log: (...args) => post({ type: 'output', jobId, stream: 'stdout', text: `${format(...args)}\n` }),
+    signal: controller.signal,
+  }
+  try {
+    const main = await loadScript(path)
+    const value = await main(input, api)
+    flushProgress()
+    post({ type: 'result', jobId, value: toJson(value) })
+  } catch (error) {
+    flushProgress()
+    const message = error instanceof Error ? error.message : `threw a non-error value: ${format(error)}`
+    const stack = error instanceof Error ? (error.stack ?? message) : message
+    post({ type: 'error', jobId, message, stack })
+  } finally {
+    current = null
+  }
+}
+
+async function loadScript(path: string): Promise<ScriptMain> {
+  // The module cache is per URL: keying it by the file's mtime and size reloads an edited
+  // script but reuses an unchanged one.
+  const info = statSync(path)
+  const url = pathToFileURL(path)
+  url.search = `?v=${info.mtimeMs}-${info.size}`
+  const module = (await import(url.href)) as { default?: unknown }
+  if (typeof module.default !== 'function') {
+    throw new Error(`${path} has no default export function; write: export default (input, api) => result`)
+  }
+  return module.default as ScriptMain
+}
+
+/** The run's result is stored as JSON: convert here, in the worker, so a bad value fails the run clearly. */
+function toJson(value: unknown): unknown {
+  if (value === undefined) return null
+  try {
+    const text = JSON.stringify(value)
+    return text === undefined ? null : JSON.parse(text)
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error)
+    throw new Error(`the script's result cannot be stored as JSON: ${reason}`, { cause: error })
+  }
+}

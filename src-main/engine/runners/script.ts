@@ -1,0 +1,87 @@
+import { constants } from 'node:fs'
+import { access, stat } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
+import { resolve } from 'node:path'
+import { TaskdeckError } from '../../../src-shared/index.ts'
+import type { RunOutcome, Runner } from './types.ts'
+import { WorkerPool } from './worker-pool.ts'
+import type { JobEnd } from './worker-pool.ts'
+
+/**
+ * Where script-worker lives next to this module: the .ts source when Node runs the
+ * sources, script-worker.js beside the bundle (out/main/) in the built app. The name is a
+ * variable so the bundler leaves the URL alone instead of turning it into an asset.
+ */
+export function defaultScriptWorkerEntry(): URL {
+  const file = import.meta.url.endsWith('.ts') ? 'script-worker.ts' : 'script-worker.js'
+  return new URL(`./${file}`, import.meta.url)
+}
+
+export interface ScriptRunnerOptions {
+  /** Where script-worker lives: `new URL('./script-worker.ts', import.meta.url)` in source, out/main/script-worker.js when built. */
+  workerEntry: URL | string
+  /** Worker threads at most; defaults to the machine's available parallelism. */
+  poolSize?: number
+  /** After cancel or timeout, how long a script may take to notice `api.signal` before its worker is terminated. */
+  abortGraceMs?: number
+}
+
+export interface ScriptRunner extends Runner<'script'> {
+  readonly poolSize: number
+  /** Terminates every worker thread. */
+  close(): Promise<void>
+}
+
+/**
+ * Runs a JavaScript module's default export `(input, api) => result` in a worker-thread
+ * pool, so CPU-bound work never runs on the main thread. Cancel and timeout terminate the
+ * worker; the pool replaces it.
+ */
+export function createScriptRunner(options: ScriptRunnerOptions): ScriptRunner {
+  const poolSize = Math.max(1, Math.floor(options.poolSize ?? availableParallelism()))
+  const pool = new WorkerPool({ entry: options.workerEntry, size: poolSize, abortGraceMs: options.abortGraceMs ?? 200 })
+
+  return {
+    kind: 'script',
+    poolSize,
+    async check(spec) {
+      const path = resolve(spec.path)
+      const refuse = (message: string): never => {
+        throw new TaskdeckError('bad_request', `definition.spec.path: ${message}`, {
+          issues: [{ path: 'definition.spec.path', message }],
+        })
+      }
+      const info = await stat(path).catch(() => null)
+      if (info === null) return refuse(`${path} does not exist`)
+      if (!info.isFile()) return refuse(`${path} is not a file`)
+      await access(path, constants.R_OK).catch(() => refuse(`${path} is not readable`))
+    },
+    start(spec, context) {
+      const job = pool.run({
+        path: resolve(spec.path),
+        input: spec.input ?? null,
+        onOutput: (stream, text) => context.output(stream, text),
+        onProgress: (done, total, message) => context.progress({ done, total, ...(message !== undefined ? { message } : {}) }),
+      })
+      if (context.signal.aborted) job.abort()
+      else context.signal.addEventListener('abort', () => job.abort(), { once: true })
+      const done = job.done.then((end) => toOutcome(end, context.output.bind(context)))
+      return { pid: null, done }
+    },
+    close: () => pool.close(),
+  }
+}
+
+function toOutcome(end: JobEnd, output: (stream: 'stderr', text: string) => void): RunOutcome {
+  switch (end.kind) {
+    case 'result':
+      return { exitCode: 0, signal: null, error: null, result: end.value }
+    case 'error':
+      output('stderr', `${end.stack}\n`)
+      return { exitCode: null, signal: null, error: end.message }
+    case 'aborted':
+      return { exitCode: null, signal: null, error: 'stopped before the script finished' }
+    case 'crashed':
+      return { exitCode: null, signal: null, error: end.reason }
+  }
+}

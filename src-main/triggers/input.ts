@@ -1,0 +1,81 @@
+import { LIMITS, type FiringCause, type ScriptSpec, type SavedTask, type TaskDefinitionInput, type TriggerKind } from '../../src-shared/index.ts'
+
+/** What a firing knows that the started task may want: why it started and with what. */
+export interface FiringInput {
+  trigger: { id: number; name: string; kind: TriggerKind } | null
+  savedTaskId: number
+  cause: FiringCause
+  firedAt: number
+  scheduledFor: number | null
+  changedPaths?: string[]
+  webhook?: { contentType: string | null; body: unknown }
+  completion?: { taskId: number; name: string; status: string }
+  /** Whatever `trigger.fire` was given. */
+  payload?: unknown
+}
+
+/** Labels that say where a task came from; completion triggers match `saved-task:<id>` to chain saved tasks. */
+export const savedTaskLabel = (savedTaskId: number): string => `saved-task:${savedTaskId}`
+export const triggerLabel = (triggerId: number): string => `trigger:${triggerId}`
+
+/**
+ * The task a firing submits: the saved definition, labelled with its origin, with the
+ * firing's facts handed over the way each kind of task reads input. Shell tasks get
+ * TASKDECK_* environment variables (TASKDECK_CHANGED_PATHS: one path per line) and the
+ * whole firing as one JSON line on stdin, unless the saved task has stdin of its own;
+ * script tasks get it as `input` unless they have their own. HTTP tasks only get labels.
+ */
+export function definitionForFiring(saved: SavedTask, input: FiringInput): TaskDefinitionInput {
+  const definition = saved.definition
+  const labels = [...definition.labels]
+  for (const label of [savedTaskLabel(saved.id), input.trigger ? triggerLabel(input.trigger.id) : null]) {
+    if (label && !labels.includes(label) && labels.length < LIMITS.labelCount) labels.push(label)
+  }
+  const base = { ...definition, name: definition.name ?? saved.name, labels }
+  const spec = definition.spec
+  switch (spec.kind) {
+    case 'shell':
+      return {
+        ...base,
+        spec: {
+          ...spec,
+          env: { ...spec.env, ...environmentFor(input) },
+          stdin: spec.stdin ?? `${JSON.stringify(input)}\n`,
+        },
+      }
+    case 'script':
+      return { ...base, spec: { ...spec, input: spec.input ?? (JSON.parse(JSON.stringify(input)) as ScriptSpec['input']) } }
+    case 'http':
+      return base
+  }
+}
+
+function environmentFor(input: FiringInput): Record<string, string> {
+  const env: Record<string, string> = {
+    TASKDECK_SAVED_TASK_ID: String(input.savedTaskId),
+    TASKDECK_FIRED_BY: input.cause,
+    TASKDECK_FIRED_AT: new Date(input.firedAt).toISOString(),
+  }
+  if (input.trigger) {
+    env.TASKDECK_TRIGGER_ID = String(input.trigger.id)
+    env.TASKDECK_TRIGGER_KIND = input.trigger.kind
+  }
+  if (input.scheduledFor !== null) env.TASKDECK_SCHEDULED_FOR = new Date(input.scheduledFor).toISOString()
+  if (input.changedPaths) {
+    const kept: string[] = []
+    let chars = 0
+    for (const path of input.changedPaths) {
+      if (chars + path.length + 1 > LIMITS.envValueChars) break
+      kept.push(path)
+      chars += path.length + 1
+    }
+    env.TASKDECK_CHANGED_PATHS = kept.join('\n')
+    // The full list is always on stdin; the variable says when it had to be cut.
+    if (kept.length < input.changedPaths.length) env.TASKDECK_CHANGED_PATHS_TRUNCATED = '1'
+  }
+  if (input.completion) {
+    env.TASKDECK_SOURCE_TASK_ID = String(input.completion.taskId)
+    env.TASKDECK_SOURCE_STATUS = input.completion.status
+  }
+  return env
+}

@@ -1,0 +1,264 @@
+import {
+  EMPTY,
+  buffer,
+  connect,
+  debounceTime,
+  defer,
+  filter,
+  from,
+  groupBy,
+  map,
+  merge,
+  mergeMap,
+  repeat,
+  scan,
+  share,
+  switchMap,
+  throttleTime,
+  timer,
+  type Observable,
+  type SchedulerLike,
+} from 'rxjs'
+import {
+  isFinished,
+  type CompletionSpec,
+  type EngineEvent,
+  type FileWatchSpec,
+  type Firing,
+  type FiringCause,
+  type ScheduleSpec,
+  type ShortcutSpec,
+  type Task,
+  type TaskStatus,
+} from '../../src-shared/index.ts'
+import { fileChanges$ } from './files.ts'
+import { savedTaskLabel, type FiringInput } from './input.ts'
+import { nextSlotAfter, planDueSlots, type SchedulePlan } from './schedule.ts'
+import type { TriggerRecord } from './store.ts'
+
+/**
+ * Wall-clock time and the scheduler timers run on. They are separate on purpose: after a
+ * machine sleeps, the wall clock has jumped but monotonic timers have not fired, and tests
+ * simulate exactly that with a virtual scheduler and a clock they move by hand.
+ */
+export interface Clock {
+  now(): number
+  readonly scheduler: SchedulerLike
+}
+
+type Json = Firing['detail'][string]
+
+/** One request to start a saved task; every trigger kind produces these, `fire` serves them in order. */
+export interface FireRequest {
+  triggerId: number | null
+  savedTaskId: number
+  cause: FiringCause
+  scheduledFor: number | null
+  /** Only record the missed slots in the history; start nothing. */
+  skipped?: boolean
+  /** Schedules: the newest slot this request accounts for. */
+  cursorAt?: number
+  input: Pick<FiringInput, 'changedPaths' | 'webhook' | 'completion' | 'payload'>
+  detail: Record<string, Json>
+  reply?: (outcome: { firing: Firing; task: Task | null; error: unknown }) => void
+}
+
+/** A trigger as it now is, or gone. */
+export type TriggerChange = { record: TriggerRecord } | { removed: number }
+
+export interface PipelineInputs {
+  /** Every trigger at start, then each create, update, pause, resume and removal. */
+  triggerChanges$: Observable<TriggerChange>
+  engineEvents$: Observable<EngineEvent>
+  /** Accelerators pressed, normalised. */
+  shortcutPresses$: Observable<string>
+  /** Requests answered individually: run now, saved task runs, webhook calls. */
+  direct$: Observable<FireRequest>
+  clock: Clock
+  /** A schedule slot at most this old when its timer fires is on time; older ones were missed. */
+  lateToleranceMs: number
+  /** Longest single timer, so a wall-clock jump (sleep, clock change) is noticed within it. */
+  maxTimerMs: number
+  /** Key repeat and double presses within this window start one task. */
+  shortcutThrottleMs: number
+  watcher: { onReady(triggerId: number): void; onClosed(triggerId: number, closing: Promise<void>): void }
+}
+
+/**
+ * Every trigger, composed in one place. Each trigger's source is chosen by its kind and
+ * restarted whenever the trigger changes (switchMap per trigger id), and is EMPTY while it
+ * is paused; all sources merge into one stream of requests for `fire`:
+ *
+ *   schedule   look now, then again at the next slot (at most `maxTimerMs` later) → plan
+ *   file       chokidar paths → buffer until `debounceMs` of quiet → distinct paths
+ *   shortcut   presses of its accelerator → throttle
+ *   completion finished transitions of engine tasks (deduplicated) → match task/label/saved task
+ *   direct     run now, saved task runs and webhook calls (checked by their handlers)
+ */
+export function firingRequests$(inputs: PipelineInputs): Observable<FireRequest> {
+  const finished$ = finishedTasks$(inputs.engineEvents$).pipe(share())
+  const triggered$ = inputs.triggerChanges$.pipe(
+    groupBy((change) => ('removed' in change ? change.removed : change.record.id), {
+      duration: (group$) => group$.pipe(filter((change) => 'removed' in change)),
+    }),
+    mergeMap((changes$) =>
+      changes$.pipe(
+        switchMap((change) => {
+          if ('removed' in change || change.record.paused) return EMPTY
+          return sourceFor(change.record, inputs, finished$)
+        }),
+      ),
+    ),
+  )
+  return merge(triggered$, inputs.direct$)
+}
+
+function sourceFor(record: TriggerRecord, inputs: PipelineInputs, finished$: Observable<Task>): Observable<FireRequest> {
+  const spec = record.spec
+  switch (spec.kind) {
+    case 'schedule':
+      return scheduleRequests$(record, spec, inputs)
+    case 'fileWatch':
+      return fileRequests$(record, spec, inputs)
+    case 'shortcut':
+      return shortcutRequests$(record, spec, inputs)
+    case 'completion':
+      return completionRequests$(record, spec, finished$)
+    case 'webhook':
+      return EMPTY
+  }
+}
+
+function scheduleRequests$(record: TriggerRecord, spec: ScheduleSpec, inputs: PipelineInputs): Observable<FireRequest> {
+  const { clock } = inputs
+  let cursorAt = record.cursorAt
+  const look$ = defer(() => {
+    const plan = planDueSlots(spec, record.anchorAt, cursorAt, clock.now(), inputs.lateToleranceMs)
+    if (!plan) return EMPTY
+    cursorAt = plan.cursorAt
+    return from(requestsOfPlan(record, plan))
+  })
+  const untilNextLook = (): number => {
+    const next = nextSlotAfter(spec, record.anchorAt, cursorAt)
+    const wait = next === null ? inputs.maxTimerMs : next - clock.now()
+    // At least 1 ms: a slot due "now" is looked at on the next turn, never in a busy loop.
+    return Math.min(Math.max(wait, 1), inputs.maxTimerMs)
+  }
+  return look$.pipe(repeat({ delay: () => timer(untilNextLook(), clock.scheduler) }))
+}
+
+function requestsOfPlan(record: TriggerRecord, plan: SchedulePlan): FireRequest[] {
+  const base = { triggerId: record.id, savedTaskId: record.savedTaskId, input: {} }
+  const requests: FireRequest[] = []
+  if (plan.skipped) {
+    const { count, countIsLowerBound, lastSlot } = plan.skipped
+    requests.push({
+      ...base,
+      cause: 'catch-up',
+      scheduledFor: lastSlot,
+      skipped: true,
+      cursorAt: lastSlot,
+      detail: { missed: count, missedAtLeast: countIsLowerBound },
+    })
+  }
+  for (const slot of plan.fire) {
+    requests.push({
+      ...base,
+      cause: slot.catchUp ? 'catch-up' : 'schedule',
+      scheduledFor: slot.scheduledFor,
+      cursorAt: slot.scheduledFor,
+      detail: slot.catchUp ? { missed: slot.missed } : {},
+    })
+  }
+  return requests
+}
+
+function fileRequests$(record: TriggerRecord, spec: FileWatchSpec, inputs: PipelineInputs): Observable<FireRequest> {
+  const changes$ = fileChanges$(spec, {
+    onReady: () => inputs.watcher.onReady(record.id),
+    onClosed: (closing) => inputs.watcher.onClosed(record.id, closing),
+  })
+  return changes$.pipe(
+    connect((paths$) => paths$.pipe(buffer(paths$.pipe(debounceTime(spec.debounceMs, inputs.clock.scheduler))))),
+    filter((paths) => paths.length > 0),
+    map((paths) => {
+      const changedPaths = [...new Set(paths)]
+      return {
+        triggerId: record.id,
+        savedTaskId: record.savedTaskId,
+        cause: 'file' as const,
+        scheduledFor: null,
+        input: { changedPaths },
+        detail: { changedPaths: changedPaths.slice(0, 100), changedCount: changedPaths.length },
+      }
+    }),
+  )
+}
+
+function shortcutRequests$(record: TriggerRecord, spec: ShortcutSpec, inputs: PipelineInputs): Observable<FireRequest> {
+  return inputs.shortcutPresses$.pipe(
+    filter((accelerator) => accelerator === spec.accelerator),
+    throttleTime(inputs.shortcutThrottleMs, inputs.clock.scheduler),
+    map(() => ({
+      triggerId: record.id,
+      savedTaskId: record.savedTaskId,
+      cause: 'shortcut' as const,
+      scheduledFor: null,
+      input: {},
+      detail: { accelerator: spec.accelerator },
+    })),
+  )
+}
+
+const FAILED: readonly TaskStatus[] = ['failed', 'timed_out', 'interrupted']
+
+export function completionMatches(spec: CompletionSpec, task: Task): boolean {
+  const outcomeMatches =
+    spec.when === 'succeeded' ? task.status === 'succeeded' : spec.when === 'failed' ? FAILED.includes(task.status) : task.status !== 'cancelled'
+  if (!outcomeMatches) return false
+  if (spec.taskId !== undefined) return task.id === spec.taskId
+  if (spec.label !== undefined) return task.definition.labels.includes(spec.label)
+  return spec.afterSavedTaskId !== undefined && task.definition.labels.includes(savedTaskLabel(spec.afterSavedTaskId))
+}
+
+function completionRequests$(record: TriggerRecord, spec: CompletionSpec, finished$: Observable<Task>): Observable<FireRequest> {
+  return finished$.pipe(
+    filter((task) => completionMatches(spec, task)),
+    map((task) => ({
+      triggerId: record.id,
+      savedTaskId: record.savedTaskId,
+      cause: 'completion' as const,
+      scheduledFor: null,
+      input: { completion: { taskId: task.id, name: task.name, status: task.status } },
+      detail: { sourceTaskId: task.id, sourceStatus: task.status },
+    })),
+  )
+}
+
+/**
+ * Each time a task reaches a finished status, once: the engine may announce a finished task
+ * again (a label edit, a clean-up), and a retried task finishes again with a new run, so
+ * the key is the status and the last run.
+ */
+export function finishedTasks$(events$: Observable<EngineEvent>): Observable<Task> {
+  return events$.pipe(
+    scan(
+      (state, event) => {
+        state.emit = null
+        if (event.type === 'task.removed') {
+          for (const id of event.taskIds) state.seen.delete(id)
+        } else if ((event.type === 'task.updated' || event.type === 'task.created') && isFinished(event.task.status)) {
+          const key = `${event.task.status}:${event.task.lastRunId ?? 0}`
+          if (state.seen.get(event.task.id) !== key) {
+            state.seen.set(event.task.id, key)
+            state.emit = event.task
+          }
+        }
+        return state
+      },
+      { seen: new Map<number, string>(), emit: null as Task | null },
+    ),
+    map((state) => state.emit),
+    filter((task): task is Task => task !== null),
+  )
+}

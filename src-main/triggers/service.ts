@@ -1,0 +1,544 @@
+import { Observable, Subject, catchError, concatMap, defer, EMPTY, from, type Subscription } from 'rxjs'
+import {
+  TaskdeckError,
+  TriggerInputSchema,
+  describeIssues,
+  normalizeAccelerator,
+  type CommandParams,
+  type CommandResult,
+  type EngineEvent,
+  type FieldIssue,
+  type Firing,
+  type SavedTask,
+  type Task,
+  type Trigger,
+  type TriggerSpec,
+  type TriggerCommandName,
+  type TriggersDocument,
+} from '../../src-shared/index.ts'
+import type { Disposable } from '../engine/api.ts'
+import type { EngineExtensionHost } from '../engine/host.ts'
+import { missingWatchPath } from './files.ts'
+import { definitionForFiring, savedTaskLabel, triggerLabel, type FiringInput } from './input.ts'
+import { firingRequests$, type Clock, type FireRequest, type TriggerChange } from './pipeline.ts'
+import { nextSlotAfter, upcomingSlots } from './schedule.ts'
+import { shortcutBindingsOf, shortcutClash, type ShortcutBinding } from './shortcuts.ts'
+import { TRIGGER_MIGRATIONS, TriggerStore, type TriggerRecord } from './store.ts'
+import type { WebhookTarget } from './webhook.ts'
+
+export interface TriggerServiceOptions {
+  clock: Clock
+  lateToleranceMs: number
+  maxTimerMs: number
+  shortcutThrottleMs: number
+}
+
+/** One handler per trigger command, like the engine's; params arrive validated by the contract. */
+export type TriggerCommandHandlers = {
+  [N in TriggerCommandName]: (params: CommandParams<N>) => Promise<CommandResult<N>>
+}
+type Params<N extends TriggerCommandName> = CommandParams<N>
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : JSON.stringify(error))
+
+const badRequest = (what: string, issues: FieldIssue[]): TaskdeckError =>
+  new TaskdeckError('bad_request', describeIssues(what, issues), { issues })
+
+/**
+ * Saved tasks and triggers: their state (in memory, mirrored in the engine's database),
+ * the commands that change it, and the one pipeline that turns triggers into tasks.
+ * Every change is validated whole before anything is written, and written as the
+ * projection of its durable event, so a row and its event are stored together.
+ */
+export class TriggerService {
+  private readonly host: EngineExtensionHost
+  private readonly store: TriggerStore
+  private readonly options: TriggerServiceOptions
+  private readonly savedTasks = new Map<number, SavedTask>()
+  private readonly records = new Map<number, TriggerRecord>()
+  private readonly ids: { savedTask: number; trigger: number; firing: number }
+  private readonly changes$ = new Subject<TriggerChange>()
+  private readonly presses$ = new Subject<string>()
+  private readonly direct$ = new Subject<FireRequest>()
+  private readonly watchersReady = new Map<number, Promise<void>>()
+  private readonly readyResolvers = new Map<number, () => void>()
+  private readonly watchersClosing = new Set<Promise<void>>()
+  private readonly shortcutListeners = new Set<(bindings: ShortcutBinding[]) => void>()
+  private readonly subscription: Subscription
+  private disposed = false
+
+  constructor(host: EngineExtensionHost, options: TriggerServiceOptions) {
+    this.host = host
+    this.options = options
+    host.migrate('triggers', TRIGGER_MIGRATIONS)
+    this.store = new TriggerStore(host.db)
+    this.ids = this.store.maxIds()
+    for (const savedTask of this.store.loadSavedTasks()) this.savedTasks.set(savedTask.id, savedTask)
+    for (const record of this.store.loadTriggers()) this.records.set(record.id, record)
+
+    const engineEvents$ = new Observable<EngineEvent>((subscriber) => {
+      const listening = host.onEvent((event) => subscriber.next(event))
+      return () => listening.dispose()
+    })
+    this.subscription = firingRequests$({
+      triggerChanges$: this.changes$,
+      engineEvents$,
+      shortcutPresses$: this.presses$,
+      direct$: this.direct$,
+      clock: options.clock,
+      lateToleranceMs: options.lateToleranceMs,
+      maxTimerMs: options.maxTimerMs,
+      shortcutThrottleMs: options.shortcutThrottleMs,
+      watcher: {
+        onReady: (triggerId) => this.readyResolvers.get(triggerId)?.(),
+        onClosed: (triggerId, closing) => {
+          this.watchersReady.delete(triggerId)
+          const tracked = closing.catch(() => undefined).finally(() => this.watchersClosing.delete(tracked))
+          this.watchersClosing.add(tracked)
+        },
+      },
+    })
+      .pipe(concatMap((request) => defer(() => from(this.fire(request))).pipe(catchError(() => EMPTY))))
+      .subscribe()
+    for (const record of this.records.values()) this.announce(record)
+  }
+
+  readonly commands: TriggerCommandHandlers = {
+    'savedTask.list': () => Promise.resolve({ savedTasks: [...this.savedTasks.values()] }),
+    'savedTask.create': async ({ name, definition }: Params<'savedTask.create'>) => {
+      const now = this.options.clock.now()
+      const savedTask: SavedTask = { id: ++this.ids.savedTask, name, definition, createdAt: now, updatedAt: now }
+      await this.host.append({ type: 'savedTask.updated', savedTask }, () => this.store.putSavedTask(savedTask))
+      this.savedTasks.set(savedTask.id, savedTask)
+      return { savedTask }
+    },
+    'savedTask.update': async ({ savedTaskId, name, definition }: Params<'savedTask.update'>) => {
+      const current = this.savedTaskOrThrow(savedTaskId, 'savedTaskId')
+      const savedTask: SavedTask = {
+        ...current,
+        name: name ?? current.name,
+        definition: definition ?? current.definition,
+        updatedAt: this.options.clock.now(),
+      }
+      await this.host.append({ type: 'savedTask.updated', savedTask }, () => this.store.putSavedTask(savedTask))
+      this.savedTasks.set(savedTask.id, savedTask)
+      return { savedTask }
+    },
+    'savedTask.remove': async ({ savedTaskId }: Params<'savedTask.remove'>) => {
+      this.savedTaskOrThrow(savedTaskId, 'savedTaskId')
+      const users = [...this.records.values()].filter(
+        (r) => r.savedTaskId === savedTaskId || (r.spec.kind === 'completion' && r.spec.afterSavedTaskId === savedTaskId),
+      )
+      if (users.length > 0) {
+        throw new TaskdeckError(
+          'conflict',
+          `Saved task ${savedTaskId} is used by trigger${users.length > 1 ? 's' : ''} ${users.map((r) => `${r.id} "${r.name}"`).join(', ')}; remove those first.`,
+          { triggerIds: users.map((r) => r.id) },
+        )
+      }
+      await this.host.append({ type: 'savedTask.removed', savedTaskId }, () => this.store.removeSavedTask(savedTaskId))
+      this.savedTasks.delete(savedTaskId)
+      return {}
+    },
+    'savedTask.run': async ({ savedTaskId }: Params<'savedTask.run'>) => {
+      this.savedTaskOrThrow(savedTaskId, 'savedTaskId')
+      const outcome = await this.request({ triggerId: null, savedTaskId, cause: 'manual', scheduledFor: null, input: {}, detail: {} })
+      if (!outcome.task) throw outcome.error instanceof TaskdeckError ? outcome.error : new TaskdeckError('internal', outcome.firing.error ?? 'not started')
+      return { task: outcome.task, firing: outcome.firing }
+    },
+    'trigger.list': ({ savedTaskId }: Params<'trigger.list'>) =>
+      Promise.resolve({
+        triggers: [...this.records.values()].filter((r) => savedTaskId === undefined || r.savedTaskId === savedTaskId).map((r) => this.view(r)),
+      }),
+    'trigger.get': ({ triggerId, historyLimit }: Params<'trigger.get'>) => {
+      const record = this.recordOrThrow(triggerId)
+      const upcoming =
+        record.spec.kind === 'schedule' && !record.paused
+          ? upcomingSlots(record.spec, record.anchorAt, Math.max(record.cursorAt, this.options.clock.now()), 5)
+          : []
+      return Promise.resolve({ trigger: this.view(record), history: this.store.history(triggerId, historyLimit), upcoming })
+    },
+    'trigger.create': async ({ trigger }: Params<'trigger.create'>) => {
+      const input = TriggerInputSchema.parse(trigger)
+      this.checkTrigger(input, null, 'trigger')
+      const now = this.options.clock.now()
+      const record: TriggerRecord = {
+        id: ++this.ids.trigger,
+        name: input.name ?? this.defaultName(input.savedTaskId, input.spec),
+        savedTaskId: input.savedTaskId,
+        spec: input.spec,
+        paused: input.paused,
+        createdAt: now,
+        updatedAt: now,
+        lastFiredAt: null,
+        anchorAt: now,
+        cursorAt: now,
+      }
+      return { trigger: await this.putTrigger(record) }
+    },
+    'trigger.update': async ({ triggerId, trigger }: Params<'trigger.update'>) => {
+      const current = this.recordOrThrow(triggerId)
+      const input = TriggerInputSchema.parse(trigger)
+      this.checkTrigger(input, triggerId, 'trigger')
+      const now = this.options.clock.now()
+      // A changed schedule starts afresh: slots of the old one are not "missed" by the new one.
+      const record: TriggerRecord = {
+        ...current,
+        name: input.name ?? current.name,
+        savedTaskId: input.savedTaskId,
+        spec: input.spec,
+        paused: input.paused,
+        updatedAt: now,
+        anchorAt: now,
+        cursorAt: now,
+      }
+      return { trigger: await this.putTrigger(record) }
+    },
+    'trigger.remove': async ({ triggerId }: Params<'trigger.remove'>) => {
+      const record = this.recordOrThrow(triggerId)
+      await this.host.append({ type: 'trigger.removed', triggerId }, () => this.store.removeTrigger(triggerId))
+      this.records.delete(triggerId)
+      this.changes$.next({ removed: triggerId })
+      if (record.spec.kind === 'shortcut') this.shortcutsChanged()
+      return {}
+    },
+    'trigger.pause': async ({ triggerId }: Params<'trigger.pause'>) => {
+      const current = this.recordOrThrow(triggerId)
+      if (current.paused) return { trigger: this.view(current) }
+      return { trigger: await this.putTrigger({ ...current, paused: true, updatedAt: this.options.clock.now() }) }
+    },
+    'trigger.resume': async ({ triggerId }: Params<'trigger.resume'>) => {
+      const current = this.recordOrThrow(triggerId)
+      if (!current.paused) return { trigger: this.view(current) }
+      const now = this.options.clock.now()
+      // Slots that passed while paused were not missed: the user asked for them not to run.
+      return { trigger: await this.putTrigger({ ...current, paused: false, updatedAt: now, cursorAt: now }) }
+    },
+    'trigger.fire': async ({ triggerId, payload }: Params<'trigger.fire'>) => {
+      const record = this.recordOrThrow(triggerId)
+      const outcome = await this.request({
+        triggerId,
+        savedTaskId: record.savedTaskId,
+        cause: 'manual',
+        scheduledFor: null,
+        input: payload === undefined ? {} : { payload },
+        detail: {},
+      })
+      return { firing: outcome.firing }
+    },
+    'trigger.export': (): Promise<TriggersDocument> =>
+      Promise.resolve({
+        format: 'taskdeck-triggers',
+        version: 1,
+        exportedAt: this.options.clock.now(),
+        savedTasks: [...this.savedTasks.values()].map(({ id, name, definition }) => ({ id, name, definition })),
+        triggers: [...this.records.values()].map(({ id, name, savedTaskId, spec, paused }) => ({ id, name, savedTaskId, spec, paused })),
+      }),
+    'trigger.import': async ({ document }: Params<'trigger.import'>) => this.importDocument(document),
+  }
+
+  private async importDocument(document: TriggersDocument): Promise<CommandResult<'trigger.import'>> {
+    const issues: FieldIssue[] = []
+    const docSavedIds = new Set<number>()
+    for (const [index, saved] of document.savedTasks.entries()) {
+      if (docSavedIds.has(saved.id)) issues.push({ path: `document.savedTasks.${index}.id`, message: `id ${saved.id} appears twice` })
+      docSavedIds.add(saved.id)
+    }
+    const docTriggerIds = new Set<number>()
+    const accelerators = new Map<string, number>()
+    for (const [index, trigger] of document.triggers.entries()) {
+      const at = `document.triggers.${index}`
+      if (docTriggerIds.has(trigger.id)) issues.push({ path: `${at}.id`, message: `id ${trigger.id} appears twice` })
+      docTriggerIds.add(trigger.id)
+      if (!docSavedIds.has(trigger.savedTaskId)) {
+        issues.push({ path: `${at}.savedTaskId`, message: `saved task ${trigger.savedTaskId} is not in the document` })
+      }
+      const spec = trigger.spec
+      if (spec.kind === 'completion' && spec.afterSavedTaskId !== undefined && !docSavedIds.has(spec.afterSavedTaskId)) {
+        issues.push({ path: `${at}.spec.afterSavedTaskId`, message: `saved task ${spec.afterSavedTaskId} is not in the document` })
+      }
+      if (spec.kind === 'shortcut') {
+        const other = accelerators.get(spec.accelerator)
+        if (other !== undefined) issues.push({ path: `${at}.spec.accelerator`, message: `${spec.accelerator} is also bound by trigger ${other} in the document` })
+        accelerators.set(spec.accelerator, trigger.id)
+      }
+      issues.push(...this.environmentIssues(spec, null, at))
+    }
+    if (issues.length > 0) throw badRequest('import document', issues)
+
+    const now = this.options.clock.now()
+    const savedIdMap = new Map<number, number>()
+    const savedTasks: SavedTask[] = document.savedTasks.map((saved) => {
+      const id = ++this.ids.savedTask
+      savedIdMap.set(saved.id, id)
+      return { id, name: saved.name, definition: saved.definition, createdAt: now, updatedAt: now }
+    })
+    const records: TriggerRecord[] = document.triggers.map((trigger) => {
+      const spec =
+        trigger.spec.kind === 'completion' && trigger.spec.afterSavedTaskId !== undefined
+          ? { ...trigger.spec, afterSavedTaskId: savedIdMap.get(trigger.spec.afterSavedTaskId)! }
+          : trigger.spec
+      return {
+        id: ++this.ids.trigger,
+        name: trigger.name ?? this.defaultName(savedIdMap.get(trigger.savedTaskId)!, spec),
+        savedTaskId: savedIdMap.get(trigger.savedTaskId)!,
+        spec,
+        paused: trigger.paused,
+        createdAt: now,
+        updatedAt: now,
+        lastFiredAt: null,
+        anchorAt: now,
+        cursorAt: now,
+      }
+    })
+    // Appended in one turn, so the engine writes them in one transaction: all or nothing.
+    await Promise.all([
+      ...savedTasks.map((savedTask) => this.host.append({ type: 'savedTask.updated', savedTask }, () => this.store.putSavedTask(savedTask))),
+      ...records.map((record) =>
+        this.host.append({ type: 'trigger.updated', trigger: this.view(record) }, () => this.store.putTrigger(record)),
+      ),
+    ])
+    for (const savedTask of savedTasks) this.savedTasks.set(savedTask.id, savedTask)
+    for (const record of records) {
+      this.records.set(record.id, record)
+      this.announce(record)
+    }
+    if (records.some((r) => r.spec.kind === 'shortcut')) this.shortcutsChanged()
+    return {
+      savedTasks: document.savedTasks.map((s, i) => ({ from: s.id, to: savedTasks[i]!.id })),
+      triggers: document.triggers.map((t, i) => ({ from: t.id, to: records[i]!.id })),
+    }
+  }
+
+  /** What the schemas cannot know: references, paths on this machine, clashes, self-starting chains. */
+  private checkTrigger(input: { savedTaskId: number; spec: TriggerSpec }, exceptTriggerId: number | null, at: string): void {
+    const issues: FieldIssue[] = []
+    const saved = this.savedTasks.get(input.savedTaskId)
+    if (!saved) issues.push({ path: `${at}.savedTaskId`, message: `saved task ${input.savedTaskId} does not exist` })
+    const spec = input.spec
+    if (spec.kind === 'completion') {
+      if (spec.afterSavedTaskId !== undefined && !this.savedTasks.has(spec.afterSavedTaskId)) {
+        issues.push({ path: `${at}.spec.afterSavedTaskId`, message: `saved task ${spec.afterSavedTaskId} does not exist` })
+      }
+      const startsItself =
+        spec.afterSavedTaskId === input.savedTaskId ||
+        (spec.label !== undefined &&
+          (spec.label === savedTaskLabel(input.savedTaskId) ||
+            (exceptTriggerId !== null && spec.label === triggerLabel(exceptTriggerId)) ||
+            (saved?.definition.labels.includes(spec.label) ?? false)))
+      if (startsItself) issues.push({ path: `${at}.spec`, message: 'the task it starts would match it again and start itself forever' })
+    }
+    issues.push(...this.environmentIssues(spec, exceptTriggerId, at))
+    if (issues.length > 0) throw badRequest(at, issues)
+  }
+
+  private environmentIssues(spec: TriggerSpec, exceptTriggerId: number | null, at: string): FieldIssue[] {
+    if (spec.kind === 'fileWatch') {
+      const missing = missingWatchPath(spec)
+      if (missing) return [{ path: `${at}.spec.paths.${missing.index}`, message: `${missing.base} does not exist` }]
+    }
+    if (spec.kind === 'shortcut') {
+      const clash = shortcutClash(this.records.values(), spec.accelerator, exceptTriggerId)
+      if (clash) return [{ path: `${at}.spec.accelerator`, message: `${spec.accelerator} is already bound to trigger ${clash.id} "${clash.name}"` }]
+    }
+    return []
+  }
+
+  private defaultName(savedTaskId: number, spec: TriggerSpec): string {
+    const saved = this.savedTasks.get(savedTaskId)?.name ?? `saved task ${savedTaskId}`
+    const how =
+      spec.kind === 'schedule'
+        ? (spec.cron ?? `every ${spec.everyMs} ms`)
+        : spec.kind === 'fileWatch'
+          ? 'on file change'
+          : spec.kind === 'shortcut'
+            ? spec.accelerator
+            : spec.kind
+    return `${saved} (${how})`.slice(0, 200)
+  }
+
+  private async putTrigger(record: TriggerRecord): Promise<Trigger> {
+    const view = this.view(record)
+    const before = this.records.get(record.id)
+    await this.host.append({ type: 'trigger.updated', trigger: view }, () => this.store.putTrigger(record))
+    this.records.set(record.id, record)
+    this.announce(record)
+    if (record.spec.kind === 'shortcut' || before?.spec.kind === 'shortcut') this.shortcutsChanged()
+    return view
+  }
+
+  /** Restarts the trigger's source in the pipeline; file watchers report when they are watching. */
+  private announce(record: TriggerRecord): void {
+    if (record.spec.kind === 'fileWatch' && !record.paused) {
+      this.watchersReady.set(record.id, new Promise<void>((resolve) => this.readyResolvers.set(record.id, resolve)))
+    }
+    this.changes$.next({ record })
+  }
+
+  private view(record: TriggerRecord): Trigger {
+    const nextRunAt =
+      record.spec.kind === 'schedule' && !record.paused
+        ? nextSlotAfter(record.spec, record.anchorAt, Math.max(record.cursorAt, this.options.clock.now()))
+        : null
+    return {
+      id: record.id,
+      name: record.name,
+      savedTaskId: record.savedTaskId,
+      spec: record.spec,
+      paused: record.paused,
+      createdAt: record.createdAt,
+      updatedAt: record.updatedAt,
+      lastFiredAt: record.lastFiredAt,
+      nextRunAt,
+    }
+  }
+
+  private savedTaskOrThrow(savedTaskId: number, field: string): SavedTask {
+    const saved = this.savedTasks.get(savedTaskId)
+    if (!saved) throw new TaskdeckError('not_found', `${field}: saved task ${savedTaskId} does not exist`)
+    return saved
+  }
+
+  private recordOrThrow(triggerId: number): TriggerRecord {
+    const record = this.records.get(triggerId)
+    if (!record) throw new TaskdeckError('not_found', `triggerId: trigger ${triggerId} does not exist`)
+    return record
+  }
+
+  private request(request: Omit<FireRequest, 'reply'>): Promise<{ firing: Firing; task: Task | null; error: unknown }> {
+    if (this.disposed) return Promise.reject(new TaskdeckError('conflict', 'Triggers are shut down.'))
+    return new Promise((resolve) => this.direct$.next({ ...request, reply: resolve }))
+  }
+
+  /**
+   * Serves one request: submits the saved task (unless the request only records skipped
+   * slots), then records the firing and the trigger's new bookkeeping with one durable
+   * `trigger.fired` event. A refused submission is recorded as a failed firing.
+   */
+  private async fire(request: FireRequest): Promise<void> {
+    const saved = this.savedTasks.get(request.savedTaskId)
+    const record = request.triggerId === null ? null : this.records.get(request.triggerId)
+    if (!saved || record === undefined) {
+      // Removed while the request waited its turn.
+      request.reply?.({ firing: this.orphanFiring(request), task: null, error: new TaskdeckError('not_found', 'The trigger or saved task was removed.') })
+      return
+    }
+    const firedAt = this.options.clock.now()
+    const input: FiringInput = {
+      trigger: record ? { id: record.id, name: record.name, kind: record.spec.kind } : null,
+      savedTaskId: saved.id,
+      cause: request.cause,
+      firedAt,
+      scheduledFor: request.scheduledFor,
+      ...request.input,
+    }
+    let task: Task | null = null
+    let error: unknown = null
+    if (!request.skipped) {
+      try {
+        task = await this.host.submit(definitionForFiring(saved, input))
+      } catch (caught) {
+        error = caught
+      }
+    }
+    const firing: Firing = {
+      id: ++this.ids.firing,
+      triggerId: request.triggerId,
+      savedTaskId: saved.id,
+      firedAt,
+      cause: request.cause,
+      scheduledFor: request.scheduledFor,
+      outcome: request.skipped ? 'skipped' : task ? 'submitted' : 'failed',
+      taskId: task?.id ?? null,
+      error: error === null ? null : messageOf(error),
+      detail: request.detail,
+    }
+    // The trigger may have changed while the task was submitted: update what it now is.
+    const current = request.triggerId === null ? undefined : this.records.get(request.triggerId)
+    const updated = current && {
+      ...current,
+      lastFiredAt: request.skipped ? current.lastFiredAt : firedAt,
+      cursorAt: Math.max(current.cursorAt, request.cursorAt ?? 0),
+    }
+    try {
+      await this.host.append({ type: 'trigger.fired', firing, trigger: updated ? this.view(updated) : null }, () => {
+        this.store.addFiring(firing)
+        if (updated) this.store.putTrigger(updated)
+      })
+      if (updated && this.records.get(updated.id) === current) this.records.set(updated.id, updated)
+    } finally {
+      request.reply?.({ firing, task, error })
+    }
+  }
+
+  private orphanFiring(request: FireRequest): Firing {
+    return {
+      id: ++this.ids.firing,
+      triggerId: request.triggerId,
+      savedTaskId: request.savedTaskId,
+      firedAt: this.options.clock.now(),
+      cause: request.cause,
+      scheduledFor: request.scheduledFor,
+      outcome: 'failed',
+      taskId: null,
+      error: 'The trigger or saved task was removed.',
+      detail: request.detail,
+    }
+  }
+
+  webhookTarget(triggerId: number): WebhookTarget | null {
+    const record = this.records.get(triggerId)
+    if (!record || record.spec.kind !== 'webhook') return null
+    return {
+      triggerId,
+      spec: record.spec,
+      paused: record.paused,
+      fire: async ({ contentType, body, bytes }) => {
+        const outcome = await this.request({
+          triggerId,
+          savedTaskId: record.savedTaskId,
+          cause: 'webhook',
+          scheduledFor: null,
+          input: { webhook: { contentType, body } },
+          detail: { bytes, contentType },
+        })
+        return { firingId: outcome.firing.id, taskId: outcome.firing.taskId, error: outcome.firing.error }
+      },
+    }
+  }
+
+  shortcutBindings(): ShortcutBinding[] {
+    return shortcutBindingsOf(this.records.values())
+  }
+
+  onDidChangeShortcuts(listener: (bindings: ShortcutBinding[]) => void): Disposable {
+    this.shortcutListeners.add(listener)
+    return { dispose: () => void this.shortcutListeners.delete(listener) }
+  }
+
+  private shortcutsChanged(): void {
+    const bindings = this.shortcutBindings()
+    for (const listener of this.shortcutListeners) listener(bindings)
+  }
+
+  /** A global shortcut was pressed; true when a trigger is bound to it. */
+  pressShortcut(accelerator: string): boolean {
+    const normalized = normalizeAccelerator(accelerator)
+    if (normalized === null || !this.shortcutBindings().some((b) => b.accelerator === normalized)) return false
+    this.presses$.next(normalized)
+    return true
+  }
+
+  /** Resolves once every file watcher has finished its initial scan. */
+  async ready(): Promise<void> {
+    await Promise.all(this.watchersReady.values())
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return
+    this.disposed = true
+    this.subscription.unsubscribe()
+    this.shortcutListeners.clear()
+    await Promise.all(this.watchersClosing)
+  }
+}

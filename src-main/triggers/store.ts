@@ -1,0 +1,237 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite'
+import {
+  FiringSchema,
+  SavedTaskSchema,
+  TaskDefinitionSchema,
+  TriggerSpecSchema,
+  type Firing,
+  type SavedTask,
+  type TriggerSpec,
+} from '../../src-shared/index.ts'
+
+/** The triggers' tables in the engine's database; entry i is version i + 1. Never edit a shipped entry: add one. */
+export const TRIGGER_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE trg_saved_tasks (
+     id INTEGER PRIMARY KEY, name TEXT NOT NULL, definition TEXT NOT NULL,
+     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+   CREATE TABLE trg_triggers (
+     id INTEGER PRIMARY KEY, name TEXT NOT NULL, saved_task_id INTEGER NOT NULL, spec TEXT NOT NULL,
+     paused INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+     last_fired_at INTEGER, anchor_at INTEGER NOT NULL, cursor_at INTEGER NOT NULL);
+   CREATE TABLE trg_firings (
+     id INTEGER PRIMARY KEY, trigger_id INTEGER, saved_task_id INTEGER NOT NULL, fired_at INTEGER NOT NULL,
+     cause TEXT NOT NULL, scheduled_for INTEGER, outcome TEXT NOT NULL, task_id INTEGER, error TEXT, detail TEXT NOT NULL);
+   CREATE INDEX trg_firings_by_trigger ON trg_firings (trigger_id, id);`,
+]
+
+/** History kept per trigger; older firings are dropped as new ones are recorded. */
+export const HISTORY_PER_TRIGGER = 1000
+
+/**
+ * A trigger as kept: what the user stated plus the bookkeeping schedules need.
+ * `anchorAt` is when the spec was set (intervals count from it); `cursorAt` is the newest
+ * schedule slot already accounted for, so slots after it and before now were missed.
+ */
+export interface TriggerRecord {
+  id: number
+  name: string
+  savedTaskId: number
+  spec: TriggerSpec
+  paused: boolean
+  createdAt: number
+  updatedAt: number
+  lastFiredAt: number | null
+  anchorAt: number
+  cursorAt: number
+}
+
+interface TriggerRow {
+  id: number
+  name: string
+  saved_task_id: number
+  spec: string
+  paused: number
+  created_at: number
+  updated_at: number
+  last_fired_at: number | null
+  anchor_at: number
+  cursor_at: number
+}
+
+interface FiringRow {
+  id: number
+  trigger_id: number | null
+  saved_task_id: number
+  fired_at: number
+  cause: string
+  scheduled_for: number | null
+  outcome: string
+  task_id: number | null
+  error: string | null
+  detail: string
+}
+
+/**
+ * Reads and writes the trigger tables. Reads are immediate; every write is handed to the
+ * engine's `append` as the projection of a durable event, so a row and its event commit
+ * together. Stored JSON stays `unknown` until the contract's schemas have parsed it.
+ */
+export class TriggerStore {
+  private readonly statements: Record<
+    | 'upsertSavedTask'
+    | 'deleteSavedTask'
+    | 'upsertTrigger'
+    | 'deleteTrigger'
+    | 'deleteFiringsOf'
+    | 'insertFiring'
+    | 'trimFirings'
+    | 'history'
+    | 'maxSavedTaskId'
+    | 'maxTriggerId'
+    | 'maxFiringId',
+    StatementSync
+  >
+
+  constructor(db: DatabaseSync) {
+    this.statements = {
+      upsertSavedTask: db.prepare(
+        `INSERT INTO trg_saved_tasks (id, name, definition, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, definition = excluded.definition, updated_at = excluded.updated_at`,
+      ),
+      deleteSavedTask: db.prepare('DELETE FROM trg_saved_tasks WHERE id = ?'),
+      upsertTrigger: db.prepare(
+        `INSERT INTO trg_triggers (id, name, saved_task_id, spec, paused, created_at, updated_at, last_fired_at, anchor_at, cursor_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, saved_task_id = excluded.saved_task_id, spec = excluded.spec,
+           paused = excluded.paused, updated_at = excluded.updated_at, last_fired_at = excluded.last_fired_at,
+           anchor_at = excluded.anchor_at, cursor_at = excluded.cursor_at`,
+      ),
+      deleteTrigger: db.prepare('DELETE FROM trg_triggers WHERE id = ?'),
+      deleteFiringsOf: db.prepare('DELETE FROM trg_firings WHERE trigger_id = ?'),
+      insertFiring: db.prepare(
+        `INSERT INTO trg_firings (id, trigger_id, saved_task_id, fired_at, cause, scheduled_for, outcome, task_id, error, detail)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      trimFirings: db.prepare(
+        `DELETE FROM trg_firings WHERE trigger_id = ? AND id <= coalesce(
+           (SELECT id FROM trg_firings WHERE trigger_id = ? ORDER BY id DESC LIMIT 1 OFFSET ${HISTORY_PER_TRIGGER}), 0)`,
+      ),
+      history: db.prepare('SELECT * FROM trg_firings WHERE trigger_id = ? ORDER BY id DESC LIMIT ?'),
+      maxSavedTaskId: db.prepare('SELECT coalesce(max(id), 0) AS id FROM trg_saved_tasks'),
+      maxTriggerId: db.prepare('SELECT coalesce(max(id), 0) AS id FROM trg_triggers'),
+      maxFiringId: db.prepare('SELECT coalesce(max(id), 0) AS id FROM trg_firings'),
+    }
+    this.db = db
+  }
+
+  private readonly db: DatabaseSync
+
+  /** The highest ids in use, so new ones can be given before their rows are written. */
+  maxIds(): { savedTask: number; trigger: number; firing: number } {
+    const max = (s: StatementSync): number => Number((s.get() as { id: number }).id)
+    return { savedTask: max(this.statements.maxSavedTaskId), trigger: max(this.statements.maxTriggerId), firing: max(this.statements.maxFiringId) }
+  }
+
+  loadSavedTasks(): SavedTask[] {
+    const rows = this.db.prepare('SELECT * FROM trg_saved_tasks ORDER BY id').all() as {
+      id: number
+      name: string
+      definition: string
+      created_at: number
+      updated_at: number
+    }[]
+    return rows.map((row) =>
+      SavedTaskSchema.parse({
+        id: row.id,
+        name: row.name,
+        definition: TaskDefinitionSchema.parse(JSON.parse(row.definition)),
+        createdAt: row.created_at,
+        updatedAt: row.updated_at,
+      }),
+    )
+  }
+
+  loadTriggers(): TriggerRecord[] {
+    const rows = this.db.prepare('SELECT * FROM trg_triggers ORDER BY id').all() as unknown as TriggerRow[]
+    return rows.map((row) => ({
+      id: row.id,
+      name: row.name,
+      savedTaskId: row.saved_task_id,
+      spec: TriggerSpecSchema.parse(JSON.parse(row.spec)),
+      paused: row.paused === 1,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      lastFiredAt: row.last_fired_at,
+      anchorAt: row.anchor_at,
+      cursorAt: row.cursor_at,
+    }))
+  }
+
+  history(triggerId: number, limit: number): Firing[] {
+    const rows = this.statements.history.all(triggerId, limit) as unknown as FiringRow[]
+    return rows.map((row) =>
+      FiringSchema.parse({
+        id: row.id,
+        triggerId: row.trigger_id,
+        savedTaskId: row.saved_task_id,
+        firedAt: row.fired_at,
+        cause: row.cause,
+        scheduledFor: row.scheduled_for,
+        outcome: row.outcome,
+        taskId: row.task_id,
+        error: row.error,
+        detail: JSON.parse(row.detail) as unknown,
+      }),
+    )
+  }
+
+  putSavedTask(savedTask: SavedTask): void {
+    this.statements.upsertSavedTask.run(
+      savedTask.id,
+      savedTask.name,
+      JSON.stringify(savedTask.definition),
+      savedTask.createdAt,
+      savedTask.updatedAt,
+    )
+  }
+
+  removeSavedTask(savedTaskId: number): void {
+    this.statements.deleteSavedTask.run(savedTaskId)
+  }
+
+  putTrigger(record: TriggerRecord): void {
+    this.statements.upsertTrigger.run(
+      record.id,
+      record.name,
+      record.savedTaskId,
+      JSON.stringify(record.spec),
+      record.paused ? 1 : 0,
+      record.createdAt,
+      record.updatedAt,
+      record.lastFiredAt,
+      record.anchorAt,
+      record.cursorAt,
+    )
+  }
+
+  removeTrigger(triggerId: number): void {
+    this.statements.deleteTrigger.run(triggerId)
+    this.statements.deleteFiringsOf.run(triggerId)
+  }
+
+  addFiring(firing: Firing): void {
+    this.statements.insertFiring.run(
+      firing.id,
+      firing.triggerId,
+      firing.savedTaskId,
+      firing.firedAt,
+      firing.cause,
+      firing.scheduledFor,
+      firing.outcome,
+      firing.taskId,
+      firing.error,
+      JSON.stringify(firing.detail),
+    )
+    if (firing.triggerId !== null) this.statements.trimFirings.run(firing.triggerId, firing.triggerId)
+  }
+}

@@ -1,0 +1,165 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { WebhookSpec } from '../../src-shared/index.ts'
+
+/** One `POST /hooks/:id` as any server sees it; header names in lower case. */
+export interface WebhookRequest {
+  /** The `:id` part of the URL, unparsed. */
+  hookId: string
+  headers: Readonly<Record<string, string | readonly string[] | undefined>>
+  /** The body already read (a server that reads bodies itself), or a stream to read with this hook's limit. */
+  body: Uint8Array | AsyncIterable<Uint8Array>
+}
+
+export interface WebhookResponse {
+  status: number
+  headers: Record<string, string>
+  body: { ok: true; firingId: number; taskId: number | null } | { ok: false; error: string }
+}
+
+/** What the webhook handler needs from the triggers: the hook's spec and a way to fire it. */
+export interface WebhookTarget {
+  triggerId: number
+  spec: WebhookSpec
+  paused: boolean
+  fire(webhook: { contentType: string | null; body: unknown; bytes: number }): Promise<{ firingId: number; taskId: number | null; error: string | null }>
+}
+
+export const SECRET_HEADER = 'x-taskdeck-secret'
+
+/**
+ * Counts requests per key in a sliding window. Hand-written because it is a dozen lines
+ * over a list of timestamps, cheaper than a dependency.
+ */
+export class RateLimiter {
+  private readonly hits = new Map<string, number[]>()
+  private readonly now: () => number
+  constructor(now: () => number) {
+    this.now = now
+  }
+
+  /** Records a hit; returns how long to wait (ms) when over the limit, else 0. */
+  take(key: string, max: number, windowMs: number): number {
+    const now = this.now()
+    const recent = (this.hits.get(key) ?? []).filter((at) => at > now - windowMs)
+    if (recent.length >= max) {
+      this.hits.set(key, recent)
+      return recent[0]! + windowMs - now
+    }
+    recent.push(now)
+    this.hits.set(key, recent)
+    return 0
+  }
+
+  forget(key: string): void {
+    this.hits.delete(key)
+  }
+}
+
+/** Unknown hook ids share one bucket, so probing ids costs as much as probing secrets. */
+const UNKNOWN_HOOK_LIMIT = { max: 60, windowMs: 60_000 }
+
+const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest()
+
+function header(request: WebhookRequest, name: string): string | null {
+  const value = request.headers[name]
+  if (typeof value === 'string') return value
+  return value?.[0] ?? null
+}
+
+function secretOf(request: WebhookRequest): string | null {
+  const direct = header(request, SECRET_HEADER)
+  if (direct) return direct
+  const auth = header(request, 'authorization')
+  const match = auth ? /^Bearer\s+(\S+)$/i.exec(auth) : null
+  return match?.[1] ?? null
+}
+
+const refuse = (status: number, error: string, headers: Record<string, string> = {}): WebhookResponse => ({
+  status,
+  headers,
+  body: { ok: false, error },
+})
+
+/** Reads at most `limit` bytes; null when the body is longer (reading stops there). */
+async function readBody(body: Uint8Array | AsyncIterable<Uint8Array>, limit: number): Promise<Buffer | null> {
+  if (body instanceof Uint8Array) return body.byteLength > limit ? null : Buffer.from(body)
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for await (const chunk of body) {
+    size += chunk.byteLength
+    if (size > limit) return null
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks)
+}
+
+/**
+ * Handles one webhook call, checking in this order: rate limit (counting refused calls
+ * too), known hook, secret (SHA-256 digests compared in constant time), paused, declared
+ * and actual size, JSON when the content type says JSON. Accepted calls fire the trigger
+ * and answer 202 with the firing and the task it created.
+ */
+export async function handleWebhook(
+  request: WebhookRequest,
+  lookup: (triggerId: number) => WebhookTarget | null,
+  limiter: RateLimiter,
+): Promise<WebhookResponse> {
+  const triggerId = /^[1-9]\d{0,15}$/.test(request.hookId) ? Number(request.hookId) : null
+  const target = triggerId === null ? null : lookup(triggerId)
+  const limit = target ? target.spec.rateLimit : UNKNOWN_HOOK_LIMIT
+  const waitMs = limiter.take(target ? `hook:${target.triggerId}` : 'unknown', limit.max, limit.windowMs)
+  if (waitMs > 0) {
+    return refuse(429, 'Too many requests for this hook; try again later.', { 'retry-after': String(Math.ceil(waitMs / 1000)) })
+  }
+  if (!target) return refuse(404, `No webhook trigger ${request.hookId.slice(0, 32)}.`)
+
+  const given = secretOf(request)
+  if (given === null) {
+    return refuse(401, `Missing secret: send it in the ${SECRET_HEADER} header or as "Authorization: Bearer <secret>".`, {
+      'www-authenticate': 'Bearer',
+    })
+  }
+  if (!timingSafeEqual(digest(given), digest(target.spec.secret))) {
+    return refuse(401, 'Wrong secret for this hook.', { 'www-authenticate': 'Bearer' })
+  }
+  if (target.paused) return refuse(409, `Trigger ${target.triggerId} is paused.`)
+
+  const maxBytes = target.spec.maxBodyBytes
+  const declared = Number(header(request, 'content-length') ?? '0')
+  if (declared > maxBytes) return refuse(413, `Body too large: ${declared} bytes; this hook takes at most ${maxBytes}.`)
+  const raw = await readBody(request.body, maxBytes)
+  if (raw === null) return refuse(413, `Body too large: this hook takes at most ${maxBytes} bytes.`)
+
+  const contentType = header(request, 'content-type')
+  let body: unknown = raw.toString('utf8')
+  if (raw.length === 0) body = null
+  else if (contentType && /^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
+    try {
+      body = JSON.parse(body as string)
+    } catch (error) {
+      return refuse(400, `Body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`)
+    }
+  }
+
+  const fired = await target.fire({ contentType, body, bytes: raw.length })
+  if (fired.error !== null) {
+    return { status: 422, headers: {}, body: { ok: false, error: `The trigger fired but its task was refused: ${fired.error}` } }
+  }
+  return { status: 202, headers: {}, body: { ok: true, firingId: fired.firingId, taskId: fired.taskId } }
+}
+
+/** Writes a webhook response on a node:http response. */
+export function sendWebhookResponse(res: ServerResponse, response: WebhookResponse): void {
+  const text = JSON.stringify(response.body)
+  res.writeHead(response.status, {
+    ...response.headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(text)),
+    'cache-control': 'no-store',
+  })
+  res.end(text)
+}
+
+/** The node:http request as a `WebhookRequest`. */
+export const webhookRequestOf = (req: IncomingMessage, hookId: string): WebhookRequest => ({ hookId, headers: req.headers, body: req })

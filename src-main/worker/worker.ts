@@ -1,0 +1,209 @@
+import { randomBytes } from 'node:crypto'
+import os from 'node:os'
+import { UnrecoverableError, Worker } from 'bullmq'
+import type { Job } from 'bullmq'
+import { GroupNameSchema } from '../../src-shared/index.ts'
+import type { WorkerInfo, WorkerRun, WorkerState } from '../../src-shared/index.ts'
+import { executeLocally } from '../engine/backends/local-execution.ts'
+import type { LocalExecution } from '../engine/backends/local-execution.ts'
+import { assertRedisSuitable, connectRedis, redactRedisUrl } from '../engine/backends/redis-connection.ts'
+import type { RedisConnectionOptions } from '../engine/backends/redis-connection.ts'
+import { RemoteJobSchema, redisKeys } from '../engine/backends/redis-protocol.ts'
+import type { BackendOutcome, RunnerRegistry } from '../engine/backends/types.ts'
+import { ReportWriter } from './report-writer.ts'
+
+export interface WorkerOptions {
+  redis: RedisConnectionOptions
+  group: string
+  runners: RunnerRegistry
+  /** Runs executed at once; defaults to the number of CPUs. */
+  concurrency?: number
+  prefix?: string
+  /**
+   * How long a job's lock lives without renewal. A worker that dies is noticed this long
+   * after its last renewal (by another worker's stalled check), so its run is reported lost.
+   */
+  lockDurationMs?: number
+  stalledIntervalMs?: number
+  heartbeatMs?: number
+  /** Extra text in the worker id, to tell several workers of one process apart. */
+  tag?: string
+  log?: (line: string) => void
+}
+
+export interface RunningWorker {
+  readonly id: string
+  /**
+   * Stops taking jobs, lets current runs finish for up to `drainMs`, then stops the rest and
+   * hands them back: each is reported as ended by a lost worker, so the app's retry policy
+   * starts it again elsewhere.
+   */
+  close(drainMs?: number): Promise<void>
+}
+
+interface ActiveRun {
+  readonly info: WorkerRun
+  execution: LocalExecution | null
+  cancelled: boolean
+}
+
+const VERSION = '0.1.0'
+
+/** `taskdeck worker`: serves one remote group from Redis with this machine's runners. */
+export async function runWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const group = GroupNameSchema.parse(options.group)
+  const keys = redisKeys(options.prefix)
+  const log = options.log ?? (() => undefined)
+  const concurrency = options.concurrency ?? Math.max(1, os.availableParallelism())
+  const heartbeatMs = options.heartbeatMs ?? 2000
+  const id = `${os.hostname()}:${process.pid}:${options.tag ?? randomBytes(3).toString('hex')}`
+  const shownUrl = redactRedisUrl(options.redis.url)
+
+  const redis = connectRedis(options.redis)
+  try {
+    await assertRedisSuitable(redis, shownUrl)
+  } catch (error) {
+    redis.disconnect()
+    throw error
+  }
+  const subscriber = redis.duplicate()
+  const active = new Map<string, ActiveRun>()
+  let state: WorkerState = 'running'
+  let finished = 0
+  const startedAt = Date.now()
+
+  const cancelRun = (jobId: string) => {
+    const run = active.get(jobId)
+    if (!run || run.cancelled) return
+    run.cancelled = true
+    run.execution?.stop('cancel', 'cancelled')
+  }
+  // A cancel published while this worker was disconnected is still stored under its key.
+  const recheckCancels = async () => {
+    for (const jobId of active.keys()) if ((await redis.exists(keys.cancel(jobId))) === 1) cancelRun(jobId)
+  }
+  subscriber.on('message', (_channel: string, jobId: string) => cancelRun(jobId))
+  subscriber.on('ready', () => void recheckCancels().catch(() => undefined))
+  await subscriber.subscribe(keys.cancelChannel)
+
+  const processJob = async (job: Job): Promise<BackendOutcome> => {
+    const parsed = RemoteJobSchema.safeParse(job.data)
+    if (!parsed.success || !job.id) {
+      throw new UnrecoverableError(`job ${job.id ?? '?'} is not a Taskdeck run of protocol version 1: ${parsed.error?.message ?? 'no id'}`)
+    }
+    const data = parsed.data
+    const writer = new ReportWriter(redis, keys.reportStream(data.source), job.id)
+    const run: ActiveRun = {
+      info: { jobId: job.id, source: data.source, runId: data.runId, taskId: data.taskId, attempt: data.attempt, name: data.name, startedAt: Date.now() },
+      execution: null,
+      cancelled: false,
+    }
+    active.set(job.id, run)
+    try {
+      if ((await redis.exists(keys.cancel(job.id))) === 1) run.cancelled = true
+      let outcome: BackendOutcome
+      if (run.cancelled) {
+        outcome = { exitCode: null, signal: null, error: 'cancelled before it started', endedBy: 'cancel', worker: id }
+      } else {
+        const execution = executeLocally(
+          options.runners,
+          data.spec,
+          {
+            runId: data.runId,
+            taskId: data.taskId,
+            attempt: data.attempt,
+            signal: new AbortController().signal, // stops go through execution.stop, with their reason
+            output: (stream, chunk) => writer.output(stream, chunk),
+            progress: (progress) => writer.progress(progress),
+          },
+          { timeoutMs: data.timeoutMs, worker: id },
+        )
+        run.execution = execution
+        const started = writer.send({ kind: 'started', worker: id, pid: execution.run.pid })
+        if (run.cancelled) execution.stop('cancel', 'cancelled')
+        await started
+        outcome = await execution.run.done
+      }
+      await writer.send({ kind: 'finished', outcome })
+      await redis.del(keys.cancel(job.id))
+      finished++
+      return outcome
+    } finally {
+      active.delete(job.id)
+    }
+  }
+
+  const worker = new Worker(group, processJob, {
+    connection: redis,
+    prefix: keys.bullPrefix,
+    concurrency,
+    name: id,
+    lockDuration: options.lockDurationMs ?? 30_000,
+    stalledInterval: options.stalledIntervalMs ?? 15_000,
+    // A lost attempt is reported and ends its run; the app's retry policy decides about the
+    // next attempt (a new run, a new job), so BullMQ must not silently run this one again.
+    maxStalledCount: 0,
+  })
+  worker.on('error', (error) => log(`redis: ${error.message}`))
+  worker.on('stalled', (jobId) => {
+    const [, source] = jobId.split('.')
+    if (!source) return
+    const writer = new ReportWriter(redis, keys.reportStream(source), jobId)
+    void writer.send({
+      kind: 'lost',
+      reason: `its lock expired (the worker was killed, lost its connection, or blocked longer than the lock duration); noticed by ${id}`,
+    })
+  })
+
+  const info = (): WorkerInfo => {
+    return {
+      id,
+      host: os.hostname(),
+      pid: process.pid,
+      group,
+      concurrency,
+      state,
+      load: os.loadavg() as [number, number, number],
+      cpus: os.availableParallelism(),
+      memory: { rssBytes: process.memoryUsage.rss(), freeBytes: os.freemem(), totalBytes: os.totalmem() },
+      running: [...active.values()].map((run) => run.info),
+      finished,
+      startedAt,
+      at: Date.now(),
+      version: VERSION,
+    }
+  }
+  const heartbeat = async () => {
+    const json = JSON.stringify(info())
+    await redis
+      .multi()
+      .set(keys.worker(id), json, 'PX', heartbeatMs * 3)
+      .zadd(keys.workers, Date.now(), id)
+      .publish(keys.heartbeatChannel, json)
+      .exec()
+  }
+  const heartbeatTimer = setInterval(() => void heartbeat().catch(() => undefined), heartbeatMs)
+  await worker.waitUntilReady()
+  await heartbeat()
+  log(`taskdeck worker ${id} serves group ${group} on ${shownUrl} (concurrency ${concurrency})`)
+
+  let closing: Promise<void> | undefined
+  const close = (drainMs = 30_000) =>
+    (closing ??= (async () => {
+      state = 'draining'
+      await heartbeat().catch(() => undefined)
+      const handBack = setTimeout(() => {
+        for (const run of active.values()) run.execution?.stop('worker-lost', `worker ${id} shut down before the run finished`)
+      }, drainMs)
+      await worker.close()
+      clearTimeout(handBack)
+      clearInterval(heartbeatTimer)
+      state = 'stopped'
+      const json = JSON.stringify(info())
+      await redis.multi().del(keys.worker(id)).zrem(keys.workers, id).publish(keys.heartbeatChannel, json).exec().catch(() => undefined)
+      subscriber.disconnect()
+      redis.disconnect()
+      log(`taskdeck worker ${id} stopped`)
+    })())
+  return { id, close }
+}

@@ -1,0 +1,353 @@
+import { Cron } from 'croner'
+import { z } from 'zod'
+import { LIMITS, TaskDefinitionSchema, TaskIdSchema, TaskSchema } from './model.ts'
+
+/**
+ * Saved tasks and the triggers that start them: schedules, file watches, webhooks, global
+ * shortcuts and task completions. Every trigger starts exactly one saved task; every firing
+ * is recorded (history per trigger) and announced as a durable `trigger.fired` event.
+ */
+
+export const SavedTaskIdSchema = z.number().int().positive('saved task ids are positive integers')
+export const TriggerIdSchema = z.number().int().positive('trigger ids are positive integers')
+export const FiringIdSchema = z.number().int().positive()
+
+const name = z.string().min(1, 'must not be empty').max(LIMITS.nameChars, `must be at most ${LIMITS.nameChars} characters`)
+
+/** A named task definition kept for later: run by hand, from a favourite, or by a trigger. */
+export const SavedTaskSchema = z.object({
+  id: SavedTaskIdSchema,
+  name,
+  definition: TaskDefinitionSchema,
+  createdAt: z.number(),
+  updatedAt: z.number(),
+})
+export type SavedTask = z.infer<typeof SavedTaskSchema>
+
+/** What happens to schedule slots that passed while the machine slept or the app was closed. */
+export const CatchUpPolicySchema = z.enum(['skip', 'once', 'all'])
+export type CatchUpPolicy = z.infer<typeof CatchUpPolicySchema>
+
+const isTimeZone = (zone: string): boolean => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Why a cron pattern is refused, in croner's words, or null when it is usable. */
+export function cronProblem(pattern: string, timezone?: string): string | null {
+  try {
+    const cron = new Cron(pattern, { paused: true, ...(timezone ? { timezone } : {}) })
+    return cron.nextRun() ? null : 'never fires'
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error)
+  }
+}
+
+/**
+ * A cron pattern (5 or 6 fields, croner syntax, optional time zone) or a plain interval.
+ * Exactly one of `cron` and `everyMs`.
+ */
+export const ScheduleSpecSchema = z
+  .object({
+    kind: z.literal('schedule'),
+    cron: z.string().min(1).max(200).optional(),
+    timezone: z.string().min(1).max(64).refine(isTimeZone, 'is not a known IANA time zone').optional(),
+    everyMs: z.number().int().min(1000, 'must be at least 1000 ms').max(366 * 24 * 3600_000).optional(),
+    catchUp: CatchUpPolicySchema.default('once'),
+    /** With catchUp "all": at most this many missed runs are started; the rest are recorded as skipped. */
+    maxCatchUp: z.number().int().min(1).max(1000).default(100),
+  })
+  .superRefine((spec, ctx) => {
+    if ((spec.cron === undefined) === (spec.everyMs === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['cron'], message: 'give exactly one of cron and everyMs' })
+      return
+    }
+    if (spec.timezone !== undefined && spec.cron === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['timezone'], message: 'applies to cron schedules only' })
+    }
+    if (spec.cron !== undefined) {
+      const problem = cronProblem(spec.cron, spec.timezone)
+      if (problem) ctx.addIssue({ code: 'custom', path: ['cron'], message: `invalid cron expression "${spec.cron}": ${problem}` })
+    }
+  })
+
+/**
+ * Absolute paths or globs ("/src/**\/*.ts"); a glob watches the folder before its first
+ * wildcard. A burst of changes within `debounceMs` of each other fires once with all paths.
+ */
+export const FileWatchSpecSchema = z.object({
+  kind: z.literal('fileWatch'),
+  paths: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .max(LIMITS.pathChars)
+        .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\'), 'must be an absolute path'),
+    )
+    .min(1, 'name at least one path')
+    .max(100),
+  events: z
+    .array(z.enum(['add', 'change', 'unlink']))
+    .min(1)
+    .default(['add', 'change', 'unlink']),
+  debounceMs: z.number().int().min(0).max(3600_000).default(500),
+})
+
+/**
+ * `POST /hooks/:triggerId` with the secret in `X-Taskdeck-Secret` (or `Authorization: Bearer`).
+ * The body (JSON or text) is passed to the task.
+ */
+export const WebhookSpecSchema = z.object({
+  kind: z.literal('webhook'),
+  secret: z
+    .string({ error: 'is required: every webhook needs its own secret' })
+    .min(16, 'must be at least 16 characters')
+    .max(512)
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
+  /** Requests allowed per window, counting refused ones, so guessing the secret is slow. */
+  rateLimit: z
+    .object({ max: z.number().int().min(1).max(10_000), windowMs: z.number().int().min(1000).max(3600_000) })
+    .default({ max: 30, windowMs: 60_000 }),
+  maxBodyBytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(LIMITS.stdinChars / 2)
+    .default(256 * 1024),
+})
+
+const MODIFIERS: Record<string, string> = {
+  commandorcontrol: 'CommandOrControl',
+  cmdorctrl: 'CommandOrControl',
+  command: 'Command',
+  cmd: 'Command',
+  control: 'Control',
+  ctrl: 'Control',
+  alt: 'Alt',
+  option: 'Alt',
+  altgr: 'AltGr',
+  shift: 'Shift',
+  super: 'Super',
+  meta: 'Super',
+}
+const MODIFIER_ORDER = ['CommandOrControl', 'Command', 'Control', 'Alt', 'AltGr', 'Shift', 'Super']
+const NAMED_KEYS = [
+  'Plus', 'Space', 'Tab', 'Capslock', 'Numlock', 'Scrolllock', 'Backspace', 'Delete', 'Insert', 'Return', 'Enter',
+  'Up', 'Down', 'Left', 'Right', 'Home', 'End', 'PageUp', 'PageDown', 'Escape', 'Esc', 'PrintScreen',
+  'VolumeUp', 'VolumeDown', 'VolumeMute', 'MediaNextTrack', 'MediaPreviousTrack', 'MediaStop', 'MediaPlayPause',
+  'num0', 'num1', 'num2', 'num3', 'num4', 'num5', 'num6', 'num7', 'num8', 'num9',
+  'numdec', 'numadd', 'numsub', 'nummult', 'numdiv',
+]
+const KEY_BY_LOWER = new Map(NAMED_KEYS.map((k) => [k.toLowerCase(), k]))
+/** Keys no other app is likely to want, allowed without a modifier. */
+const STANDALONE_KEY = /^(F(1[3-9]|2[0-4])|Media\w+|Volume\w+)$/
+
+/**
+ * The one spelling of an Electron accelerator ("ctrl+shift+k" → "Control+Shift+K"), so two
+ * spellings of the same chord are recognised as the same; null when it is not an accelerator.
+ */
+export function normalizeAccelerator(accelerator: string): string | null {
+  const parts = accelerator.split('+').map((p) => p.trim())
+  // "Control++" means Control and the plus key.
+  if (accelerator.endsWith('++')) parts.splice(parts.length - 2, 2, 'Plus')
+  const keyPart = parts.pop()
+  if (!keyPart) return null
+  const modifiers = new Set<string>()
+  for (const part of parts) {
+    const modifier = MODIFIERS[part.toLowerCase()]
+    if (!modifier || modifiers.has(modifier)) return null
+    modifiers.add(modifier)
+  }
+  let key: string | undefined
+  if (/^[a-z0-9]$/i.test(keyPart)) key = keyPart.toUpperCase()
+  else if (/^f([1-9]|1[0-9]|2[0-4])$/i.test(keyPart)) key = keyPart.toUpperCase()
+  else if (/^[)!@#$%^&*(:;<=>?_~`'",./\\[\]{}|-]$/.test(keyPart)) key = keyPart
+  else key = KEY_BY_LOWER.get(keyPart.toLowerCase())
+  if (!key) return null
+  if (modifiers.size === 0 && !STANDALONE_KEY.test(key)) return null
+  return [...MODIFIER_ORDER.filter((m) => modifiers.has(m)), key].join('+')
+}
+
+/** A global shortcut; the desktop adapter registers the bindings (see `shortcutBindings`). */
+export const ShortcutSpecSchema = z.object({
+  kind: z.literal('shortcut'),
+  accelerator: z
+    .string()
+    .min(1)
+    .max(64)
+    .refine(
+      (a) => normalizeAccelerator(a) !== null,
+      'is not a usable accelerator: give modifiers and one key, as in "CommandOrControl+Shift+K"',
+    )
+    .transform((a) => normalizeAccelerator(a) ?? a),
+})
+
+export const CompletionOutcomeSchema = z.enum(['succeeded', 'failed', 'finished'])
+/**
+ * Starts the saved task when a watched task ends: one task (`taskId`), any task with a
+ * label (`label`), or any task started from a saved task (`afterSavedTaskId`, for chains).
+ * "failed" covers failed, timed out and interrupted; "finished" is any end but cancelled.
+ */
+export const CompletionSpecSchema = z
+  .object({
+    kind: z.literal('completion'),
+    when: CompletionOutcomeSchema,
+    taskId: TaskIdSchema.optional(),
+    label: z.string().min(1).max(LIMITS.labelChars).optional(),
+    afterSavedTaskId: SavedTaskIdSchema.optional(),
+  })
+  .superRefine((spec, ctx) => {
+    const given = [spec.taskId, spec.label, spec.afterSavedTaskId].filter((v) => v !== undefined).length
+    if (given !== 1) ctx.addIssue({ code: 'custom', path: ['taskId'], message: 'give exactly one of taskId, label and afterSavedTaskId' })
+  })
+
+export const TriggerSpecSchema = z.discriminatedUnion('kind', [
+  ScheduleSpecSchema,
+  FileWatchSpecSchema,
+  WebhookSpecSchema,
+  ShortcutSpecSchema,
+  CompletionSpecSchema,
+])
+export type TriggerSpec = z.infer<typeof TriggerSpecSchema>
+export type TriggerSpecInput = z.input<typeof TriggerSpecSchema>
+export type TriggerKind = TriggerSpec['kind']
+export type ScheduleSpec = z.infer<typeof ScheduleSpecSchema>
+export type FileWatchSpec = z.infer<typeof FileWatchSpecSchema>
+export type WebhookSpec = z.infer<typeof WebhookSpecSchema>
+export type ShortcutSpec = z.infer<typeof ShortcutSpecSchema>
+export type CompletionSpec = z.infer<typeof CompletionSpecSchema>
+
+/** What a user states about a trigger. */
+export const TriggerInputSchema = z.object({
+  name: name.optional(),
+  savedTaskId: SavedTaskIdSchema,
+  spec: TriggerSpecSchema,
+  paused: z.boolean().default(false),
+})
+export type TriggerInput = z.input<typeof TriggerInputSchema>
+
+export const TriggerSchema = z.object({
+  id: TriggerIdSchema,
+  name: z.string(),
+  savedTaskId: SavedTaskIdSchema,
+  spec: TriggerSpecSchema,
+  paused: z.boolean(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  lastFiredAt: z.number().nullable(),
+  /** Schedules only, while not paused: when it fires next. */
+  nextRunAt: z.number().nullable(),
+})
+export type Trigger = z.infer<typeof TriggerSchema>
+
+export const FiringCauseSchema = z.enum(['schedule', 'catch-up', 'file', 'webhook', 'shortcut', 'completion', 'manual'])
+export type FiringCause = z.infer<typeof FiringCauseSchema>
+
+/** One entry of a trigger's history: what fired, why, and the task it created (or why not). */
+export const FiringSchema = z.object({
+  id: FiringIdSchema,
+  /** Null when a saved task was run by hand (`savedTask.run`). */
+  triggerId: TriggerIdSchema.nullable(),
+  savedTaskId: SavedTaskIdSchema,
+  firedAt: z.number(),
+  cause: FiringCauseSchema,
+  /** The schedule slot this firing stands for (schedules only). */
+  scheduledFor: z.number().nullable(),
+  outcome: z.enum(['submitted', 'skipped', 'failed']),
+  taskId: TaskIdSchema.nullable(),
+  error: z.string().nullable(),
+  /** Cause-specific facts: missed slots, changed paths, the finished task, the request size. */
+  detail: z.record(z.string(), z.json()),
+})
+export type Firing = z.infer<typeof FiringSchema>
+
+/** The JSON format of `trigger.export` / `trigger.import`; ids are only references inside the document. */
+export const TriggersDocumentSchema = z.object({
+  format: z.literal('taskdeck-triggers'),
+  version: z.literal(1),
+  exportedAt: z.number(),
+  savedTasks: z.array(z.object({ id: SavedTaskIdSchema, name, definition: TaskDefinitionSchema })).max(10_000),
+  triggers: z
+    .array(z.object({ id: TriggerIdSchema, name: name.optional(), savedTaskId: SavedTaskIdSchema, spec: TriggerSpecSchema, paused: z.boolean() }))
+    .max(10_000),
+})
+export type TriggersDocument = z.infer<typeof TriggersDocumentSchema>
+
+const savedTaskRef = z.object({ savedTaskId: SavedTaskIdSchema })
+const triggerRef = z.object({ triggerId: TriggerIdSchema })
+const idMap = z.array(z.object({ from: z.number().int(), to: z.number().int() }))
+
+export const TRIGGER_COMMANDS = {
+  'savedTask.list': { params: z.object({}), result: z.object({ savedTasks: z.array(SavedTaskSchema) }) },
+  'savedTask.create': {
+    params: z.object({ name, definition: TaskDefinitionSchema }),
+    result: z.object({ savedTask: SavedTaskSchema }),
+  },
+  'savedTask.update': {
+    params: z.object({ savedTaskId: SavedTaskIdSchema, name: name.optional(), definition: TaskDefinitionSchema.optional() }),
+    result: z.object({ savedTask: SavedTaskSchema }),
+  },
+  /** Refused while triggers still start it; remove those first. */
+  'savedTask.remove': { params: savedTaskRef, result: z.object({}) },
+  'savedTask.run': { params: savedTaskRef, result: z.object({ task: TaskSchema, firing: FiringSchema }) },
+  'trigger.list': {
+    params: z.object({ savedTaskId: SavedTaskIdSchema.optional() }),
+    result: z.object({ triggers: z.array(TriggerSchema) }),
+  },
+  'trigger.get': {
+    params: triggerRef.extend({ historyLimit: z.number().int().min(1).max(1000).default(50) }),
+    result: z.object({
+      trigger: TriggerSchema,
+      /** Newest first. */
+      history: z.array(FiringSchema),
+      /** Schedules: the next few run times. */
+      upcoming: z.array(z.number()),
+    }),
+  },
+  'trigger.create': { params: z.object({ trigger: TriggerInputSchema }), result: z.object({ trigger: TriggerSchema }) },
+  /** Replaces name, saved task and spec; history stays. */
+  'trigger.update': {
+    params: triggerRef.extend({ trigger: TriggerInputSchema }),
+    result: z.object({ trigger: TriggerSchema }),
+  },
+  'trigger.remove': { params: triggerRef, result: z.object({}) },
+  'trigger.pause': { params: triggerRef, result: z.object({ trigger: TriggerSchema }) },
+  /** A resumed schedule does not catch up the slots that passed while it was paused. */
+  'trigger.resume': { params: triggerRef, result: z.object({ trigger: TriggerSchema }) },
+  /** "Run now": fires even a paused trigger. */
+  'trigger.fire': {
+    params: triggerRef.extend({ payload: z.json().optional() }),
+    result: z.object({ firing: FiringSchema }),
+  },
+  'trigger.export': { params: z.object({}), result: TriggersDocumentSchema },
+  /** Validated whole (schemas, references, paths, shortcut clashes) before anything is stored; new ids are given. */
+  'trigger.import': {
+    params: z.object({ document: TriggersDocumentSchema }),
+    result: z.object({ savedTasks: idMap, triggers: idMap }),
+  },
+} as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>
+
+export type TriggerCommandName = keyof typeof TRIGGER_COMMANDS
+
+const durable = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
+  z.object({ type: z.literal(type), seq: z.number().int().positive(), at: z.number(), ...shape })
+
+/** A firing, with the trigger as it now is (last fired, next run); `trigger` is null for `savedTask.run`. */
+export const TriggerFiredSchema = durable('trigger.fired', { firing: FiringSchema, trigger: TriggerSchema.nullable() })
+export const TriggerUpdatedSchema = durable('trigger.updated', { trigger: TriggerSchema })
+export const TriggerRemovedSchema = durable('trigger.removed', { triggerId: TriggerIdSchema })
+export const SavedTaskUpdatedSchema = durable('savedTask.updated', { savedTask: SavedTaskSchema })
+export const SavedTaskRemovedSchema = durable('savedTask.removed', { savedTaskId: SavedTaskIdSchema })
+
+export const TRIGGER_EVENT_SCHEMAS = [
+  TriggerFiredSchema,
+  TriggerUpdatedSchema,
+  TriggerRemovedSchema,
+  SavedTaskUpdatedSchema,
+  SavedTaskRemovedSchema,
+] as const

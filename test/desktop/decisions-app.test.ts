@@ -1,0 +1,251 @@
+import { describe, expect, it } from 'vitest'
+import { appMenuModel, type AppMenuItem } from '../../src-shared/decisions/appMenu.ts'
+import { autostartDesktopEntry, planStartAtLogin, quoteExecArg } from '../../src-shared/decisions/autostart.ts'
+import { foldDesktopEvents, initialDesktopState } from '../../src-shared/decisions/desktopState.ts'
+import { homeFromArgv, parseDeepLink, parseLaunchArgs } from '../../src-shared/decisions/launchArgs.ts'
+import { closeButtonHides, planQuit, quitChoice } from '../../src-shared/decisions/quit.ts'
+import { acceleratorProblem, DEFAULT_GLOBAL_SHORTCUTS, GLOBAL_SHORTCUT_IDS, normaliseAccelerator, planShortcuts, shortcutAction, takenProblem } from '../../src-shared/decisions/shortcuts.ts'
+import { MIN_WINDOW, parseWindowState, placeWindow, type Rect } from '../../src-shared/decisions/windowState.ts'
+import { enginePaused, settingsChanged } from './fixtures.ts'
+
+describe('global shortcuts', () => {
+  it('registers every default when nothing is overridden, without clashes', () => {
+    const plan = planShortcuts({}, 'linux')
+    expect(plan.problems).toEqual([])
+    expect(plan.register.map((b) => b.id)).toEqual([...GLOBAL_SHORTCUT_IDS])
+    expect(plan.register[0]).toEqual({ id: 'toggle-window', accelerator: 'CommandOrControl+Alt+T' })
+    expect(new Set(Object.values(DEFAULT_GLOBAL_SHORTCUTS).map((a) => normaliseAccelerator(a, 'win32'))).size).toBe(GLOBAL_SHORTCUT_IDS.length)
+  })
+
+  it('applies overrides, disables with "", and reports bad, duplicate and unknown bindings', () => {
+    const plan = planShortcuts({
+      'toggle-window': 'Super+Space',
+      'quick-add': '',
+      'pause-resume-all': 'Ctrl+Alt+1',
+      'favourite-2': 'CommandOrControl+Banana',
+      'open-sesame': 'F5',
+    }, 'linux')
+    expect(plan.register.find((b) => b.id === 'toggle-window')?.accelerator).toBe('Super+Space')
+    expect(plan.register.some((b) => b.id === 'quick-add')).toBe(false)
+    expect(plan.problems).toEqual([
+      { id: 'open-sesame', accelerator: 'F5', problem: 'unknown-id', message: 'There is no global shortcut called "open-sesame".' },
+      { id: 'favourite-1', accelerator: 'CommandOrControl+Alt+1', problem: 'duplicate', message: 'CommandOrControl+Alt+1 is already used by "Pause or resume all tasks".' },
+      { id: 'favourite-2', accelerator: 'CommandOrControl+Banana', problem: 'invalid', message: 'CommandOrControl+Banana "Banana" is not a key.' },
+    ])
+  })
+
+  it('checks accelerator syntax as Electron reads it', () => {
+    expect(acceleratorProblem('CommandOrControl+Shift+Space')).toBeNull()
+    expect(acceleratorProblem('CmdOrCtrl+Plus')).toBeNull()
+    expect(acceleratorProblem('Alt+F4')).toBeNull()
+    expect(acceleratorProblem('F13')).toBeNull()
+    expect(acceleratorProblem('Ctrl+/')).toBeNull()
+    expect(acceleratorProblem('A')).toBe('needs a modifier (only F1–F24 may stand alone)')
+    expect(acceleratorProblem('Ctrl++')).toBe('has an empty part (write "Plus" for the + key)')
+    expect(acceleratorProblem('Hyper+A')).toBe('"Hyper" is not a modifier')
+    expect(acceleratorProblem('Ctrl+Control+A')).toBeNull()
+    expect(acceleratorProblem('Ctrl+Ctrl+A')).toBe('repeats a modifier')
+    expect(acceleratorProblem('Ctrl+F25')).toBe('"F25" is not a key')
+    expect(normaliseAccelerator('Ctrl+Alt+t', 'linux')).toBe(normaliseAccelerator('Alt+Control+T', 'linux'))
+    expect(normaliseAccelerator('CmdOrCtrl+A', 'win32')).toBe(normaliseAccelerator('Ctrl+A', 'win32'))
+    expect(normaliseAccelerator('CmdOrCtrl+A', 'darwin')).toBe(normaliseAccelerator('Cmd+A', 'darwin'))
+    expect(normaliseAccelerator('CmdOrCtrl+A', 'darwin')).not.toBe(normaliseAccelerator('Ctrl+A', 'darwin'))
+  })
+
+  it('sees a clash through CommandOrControl only where it means the same key', () => {
+    const overrides = { 'quick-add': 'Ctrl+Alt+T' }
+    expect(planShortcuts(overrides, 'linux').problems.map((p) => [p.id, p.problem])).toEqual([['quick-add', 'duplicate']])
+    expect(planShortcuts(overrides, 'darwin').problems).toEqual([])
+  })
+
+  it('reports a registration refused by the OS with the accelerator and what it was for', () => {
+    expect(takenProblem({ id: 'quick-add', accelerator: 'CommandOrControl+Alt+N' })).toEqual({
+      id: 'quick-add',
+      accelerator: 'CommandOrControl+Alt+N',
+      problem: 'taken',
+      message: 'CommandOrControl+Alt+N is taken by another application; choose another for "New task".',
+    })
+  })
+
+  it('maps each shortcut to an action, pause toggling with the queue and favourites by position', () => {
+    const state = foldDesktopEvents(initialDesktopState(), [settingsChanged({ favourites: [40, 41] })], true)
+    expect(shortcutAction('toggle-window', state)).toEqual({ kind: 'toggle-window' })
+    expect(shortcutAction('quick-add', state)).toEqual({ kind: 'quick-add' })
+    expect(shortcutAction('pause-resume-all', state)).toEqual({ kind: 'pause-all' })
+    expect(shortcutAction('pause-resume-all', foldDesktopEvents(state, [enginePaused(true)], true))).toEqual({ kind: 'resume-all' })
+    expect(shortcutAction('favourite-2', state)).toEqual({ kind: 'run-favourite', taskId: 41 })
+    expect(shortcutAction('favourite-3', state)).toBeNull()
+    expect(shortcutAction('nonsense', state)).toBeNull()
+  })
+})
+
+describe('launch arguments and deep links (untrusted)', () => {
+  it('understands navigation links and flags', () => {
+    expect(parseDeepLink('taskdeck://task/42')).toEqual({ kind: 'open-task', taskId: 42 })
+    expect(parseDeepLink('taskdeck://task/42/')).toEqual({ kind: 'open-task', taskId: 42 })
+    expect(parseDeepLink('TASKDECK://view/settings')).toEqual({ kind: 'open-view', view: 'settings' })
+    expect(parseDeepLink('taskdeck://new')).toEqual({ kind: 'quick-add' })
+    const request = parseLaunchArgs(['/opt/Taskdeck/taskdeck', '--no-sandbox', '--allow-file-access-from-files', 'taskdeck://task/7', '--view=loop', '--quick-add', '--open-task=3'])
+    expect(request.intents).toEqual([{ kind: 'open-task', taskId: 7 }, { kind: 'open-view', view: 'loop' }, { kind: 'quick-add' }, { kind: 'open-task', taskId: 3 }])
+    expect(request.rejected).toEqual([])
+  })
+
+  it.each([
+    ['taskdeck://task/0', 'is not a task id'],
+    ['taskdeck://task/-1', 'is not a task id'],
+    ['taskdeck://task/1e3', 'is not a task id'],
+    ['taskdeck://task/99999999999999999', 'is not a task id'],
+    ['taskdeck://task/1/2', 'too many path segments'],
+    ['taskdeck://view/..%2F..%2Fetc', 'unknown view'],
+    ['taskdeck://submit?command=rm%20-rf%20~', 'links take no credentials, query or fragment'],
+    ['taskdeck://run/rm -rf ~', 'unknown link'],
+    ['taskdeck://user:pw@task/1', 'links take no credentials, query or fragment'],
+    ['taskdeck://task/1#x', 'links take no credentials, query or fragment'],
+    ['taskdeck:', 'unknown link'],
+    [`taskdeck://task/${'1'.repeat(3000)}`, 'link too long'],
+  ])('refuses link #%#', (link, reason) => {
+    const request = parseLaunchArgs([link])
+    expect(request.intents).toEqual([])
+    expect(request.rejected[0]?.reason).toContain(reason)
+  })
+
+  it('ignores non-strings and caps how much it reads', () => {
+    expect(parseLaunchArgs([42, null, { toString: () => 'taskdeck://new' }]).intents).toEqual([])
+    expect(parseLaunchArgs(Array.from({ length: 1000 }, () => '--quick-add')).intents).toHaveLength(64)
+    expect(parseLaunchArgs(['--open-task=abc']).rejected).toEqual([{ arg: '--open-task=abc', reason: '"abc" is not a task id' }])
+  })
+
+  it('reads --home in both spellings', () => {
+    expect(homeFromArgv(['app', '--home=/tmp/x'])).toBe('/tmp/x')
+    expect(homeFromArgv(['app', '--home', '/tmp/y'])).toBe('/tmp/y')
+    expect(homeFromArgv(['app', '--home='])).toBeUndefined()
+    expect(homeFromArgv(['app'])).toBeUndefined()
+  })
+})
+
+describe('window placement', () => {
+  const primary: Rect = { x: 0, y: 0, width: 1920, height: 1040 }
+  const right: Rect = { x: 1920, y: 0, width: 1280, height: 984 }
+
+  it('centres a first window on the primary display', () => {
+    expect(placeWindow(null, [primary])).toEqual({ bounds: { x: 360, y: 120, width: 1200, height: 800 }, maximized: false, fullScreen: false })
+  })
+
+  it('keeps a saved place that is still on a display', () => {
+    const saved = { bounds: { x: 2000, y: 50, width: 1000, height: 700 }, maximized: true, fullScreen: false }
+    expect(placeWindow(saved, [primary, right])).toEqual(saved)
+  })
+
+  it('recentres a window whose display is gone, keeping its size and maximized state', () => {
+    const saved = { bounds: { x: 2000, y: 50, width: 1000, height: 700 }, maximized: true, fullScreen: true }
+    expect(placeWindow(saved, [primary])).toEqual({ bounds: { x: 460, y: 170, width: 1000, height: 700 }, maximized: true, fullScreen: false })
+  })
+
+  it('pulls a partly off-screen window back and shrinks it to the work area', () => {
+    const saved = { bounds: { x: 1800, y: -10, width: 3000, height: 2000 }, maximized: false, fullScreen: false }
+    expect(placeWindow(saved, [primary])).toEqual({ bounds: { x: 0, y: 0, width: 1920, height: 1040 }, maximized: false, fullScreen: false })
+    const hanging = { bounds: { x: 1700, y: 900, width: 800, height: 600 }, maximized: false, fullScreen: false }
+    expect(placeWindow(hanging, [primary]).bounds).toEqual({ x: 1120, y: 440, width: 800, height: 600 })
+  })
+
+  it('treats a title bar that is only a sliver on screen as lost', () => {
+    const sliver = { bounds: { x: 1900, y: 100, width: 800, height: 600 }, maximized: false, fullScreen: false }
+    expect(placeWindow(sliver, [primary]).bounds).toEqual({ x: 560, y: 220, width: 800, height: 600 })
+  })
+
+  it('enforces a minimum size and survives having no displays', () => {
+    const tiny = { bounds: { x: 10, y: 10, width: 50, height: 50 }, maximized: false, fullScreen: false }
+    expect(placeWindow(tiny, [primary]).bounds).toMatchObject({ width: MIN_WINDOW.width, height: MIN_WINDOW.height })
+    expect(placeWindow(tiny, []).bounds).toEqual({ x: 0, y: 0, width: 1200, height: 800 })
+  })
+
+  it('reads stored state as untrusted text', () => {
+    expect(parseWindowState(null)).toBeNull()
+    expect(parseWindowState('{not json')).toBeNull()
+    expect(parseWindowState('{"bounds":{"x":"1","y":0,"width":10,"height":10}}')).toBeNull()
+    expect(parseWindowState('{"bounds":{"x":1e9,"y":0,"width":10,"height":10}}')).toBeNull()
+    expect(parseWindowState('{"bounds":{"x":1,"y":2,"width":800,"height":600}}')).toEqual({ bounds: { x: 1, y: 2, width: 800, height: 600 }, maximized: false, fullScreen: false })
+  })
+})
+
+describe('start at login', () => {
+  it('uses login items on macOS and Windows, starting hidden', () => {
+    expect(planStartAtLogin('darwin', true, '/Applications/Taskdeck.app/Contents/MacOS/Taskdeck')).toEqual({ kind: 'login-item', openAtLogin: true, args: ['--hidden'] })
+    expect(planStartAtLogin('win32', false, 'C:\\x.exe')).toEqual({ kind: 'login-item', openAtLogin: false, args: [] })
+    expect(planStartAtLogin('aix', true, '/x')).toEqual({ kind: 'unsupported' })
+  })
+
+  it('writes an XDG autostart entry on Linux', () => {
+    const plan = planStartAtLogin('linux', true, '/home/ann/Apps/Taskdeck-0.1.0.AppImage')
+    expect(plan).toEqual({
+      kind: 'xdg-autostart',
+      enabled: true,
+      content: [
+        '[Desktop Entry]',
+        'Type=Application',
+        'Version=1.0',
+        'Name=Taskdeck',
+        'Comment=Run, watch and steer background jobs',
+        'Exec=/home/ann/Apps/Taskdeck-0.1.0.AppImage --hidden',
+        'Icon=taskdeck',
+        'Terminal=false',
+        'X-GNOME-Autostart-enabled=true',
+        'NoDisplay=true',
+        '',
+      ].join('\n'),
+    })
+    expect(planStartAtLogin('linux', false, '/x')).toEqual({ kind: 'xdg-autostart', enabled: false, content: null })
+  })
+
+  it('quotes Exec arguments by the Desktop Entry rules', () => {
+    expect(quoteExecArg('/opt/Taskdeck/taskdeck')).toBe('/opt/Taskdeck/taskdeck')
+    expect(quoteExecArg('/home/ann/My Apps/Task"deck$.AppImage')).toBe('"/home/ann/My Apps/Task\\"deck\\$.AppImage"')
+    expect(quoteExecArg('100%')).toBe('100%%')
+    expect(quoteExecArg('')).toBe('""')
+    const entry = autostartDesktopEntry({ executable: '/a b/c\\d', name: 'Evil\nExec=rm -rf ~' })
+    expect(entry).toContain('Exec="/a b/c\\\\\\\\d" --hidden\n')
+    expect(entry).toContain('Name=Evil\\nExec=rm -rf ~\n')
+    expect(entry.split('\n').filter((l) => l.startsWith('Exec='))).toHaveLength(1)
+  })
+})
+
+describe('quitting and closing', () => {
+  it('quits at once when nothing runs, asks otherwise', () => {
+    expect(planQuit(0)).toEqual({ kind: 'quit' })
+    expect(planQuit(1)).toMatchObject({ kind: 'ask', message: '1 task is still running.' })
+    expect(planQuit(3)).toMatchObject({ kind: 'ask', message: '3 tasks are still running.' })
+  })
+
+  it('maps the dialog buttons, treating anything else as cancel', () => {
+    expect([0, 1, 2, -1, 99].map((r) => quitChoice(r).kind)).toEqual(['keep-in-tray', 'stop-and-quit', 'abort', 'abort', 'abort'])
+  })
+
+  it('hides on close to tray, and always on macOS, but never while quitting', () => {
+    expect(closeButtonHides({ closeToTray: true, quitting: false, platform: 'linux' })).toBe(true)
+    expect(closeButtonHides({ closeToTray: false, quitting: false, platform: 'linux' })).toBe(false)
+    expect(closeButtonHides({ closeToTray: false, quitting: false, platform: 'darwin' })).toBe(true)
+    expect(closeButtonHides({ closeToTray: true, quitting: true, platform: 'win32' })).toBe(false)
+  })
+})
+
+describe('application menu', () => {
+  const commands = (items: AppMenuItem[]) => items.flatMap((i) => (i.type === 'command' ? [i] : []))
+
+  it('shows the renderer keymap accelerators without registering them (the page handles the keys)', () => {
+    const menu = appMenuModel({ platform: 'linux', isDev: false, state: initialDesktopState() })
+    expect(menu.map((s) => s.label)).toEqual(['&File', '&Edit', '&View', '&Window', '&Help'])
+    const file = commands(menu[0]?.items ?? [])
+    expect(file[0]).toEqual({ type: 'command', label: 'New Task…', command: { kind: 'quick-add' }, accelerator: 'CommandOrControl+N', registerAccelerator: false })
+    expect(file[1]).toMatchObject({ label: 'Pause All Tasks', accelerator: 'Shift+P', registerAccelerator: false })
+    expect(file.at(-1)).toEqual({ type: 'command', label: 'Quit', command: { kind: 'quit' }, accelerator: 'CommandOrControl+Q' })
+    expect(JSON.stringify(menu)).not.toContain('toggleDevTools')
+  })
+
+  it('has a macOS app menu, dev tools only in development, and Resume when paused', () => {
+    const paused = foldDesktopEvents(initialDesktopState(), [enginePaused(true)], true)
+    const menu = appMenuModel({ platform: 'darwin', isDev: true, state: paused })
+    expect(menu[0]).toMatchObject({ label: 'Taskdeck', role: 'appMenu' })
+    expect(JSON.stringify(menu)).toContain('toggleDevTools')
+    expect(commands(menu[1]?.items ?? []).map((c) => c.label)).toEqual(['New Task…', 'Resume All Tasks'])
+  })
+})

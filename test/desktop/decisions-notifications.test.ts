@@ -1,0 +1,175 @@
+import { beforeEach, describe, expect, it } from 'vitest'
+import { foldDesktopEvents, initialDesktopState } from '../../src-shared/decisions/desktopState.ts'
+import {
+  bufferFinishes,
+  COALESCE_WINDOW_MS,
+  emptyNotificationBuffer,
+  finishedTasksIn,
+  formatDuration,
+  notifiable,
+  notificationFor,
+  suppressionReason,
+  takeDueNotification,
+  type FinishedTask,
+} from '../../src-shared/decisions/notifications.ts'
+import { DEFAULT_SETTINGS, type Settings } from '../../src-shared/index.ts'
+import { created, finished, lifecycle, resetSeq, run, task, updated } from './fixtures.ts'
+
+beforeEach(resetSeq)
+
+const defaults = DEFAULT_SETTINGS.notifications
+const notifySettings = (patch: Partial<Settings['notifications']>) => ({ ...defaults, ...patch })
+const finish = (patch: Partial<FinishedTask> = {}): FinishedTask => ({
+  taskId: 1,
+  name: 'build',
+  status: 'succeeded',
+  outcome: 'succeeded',
+  notify: 'default',
+  reason: null,
+  exitCode: 0,
+  durationMs: 5000,
+  at: 20_000,
+  ...patch,
+})
+
+describe('finished tasks in an event batch', () => {
+  it('finds tasks reaching a final status, with duration and reason from their run', () => {
+    const found = finishedTasksIn(initialDesktopState(), [
+      ...lifecycle(1, 'succeeded', { name: 'build' }),
+      ...lifecycle(2, 'failed', { run: { reason: 'exit code 3', exitCode: 3 } }),
+      ...lifecycle(3, 'cancelled'),
+    ])
+    expect(found.map((f) => [f.taskId, f.outcome, f.durationMs, f.reason])).toEqual([
+      [1, 'succeeded', 5000, null],
+      [2, 'failed', 5000, 'exit code 3'],
+    ])
+  })
+
+  it('ignores an update that repeats a final status already known', () => {
+    const state = foldDesktopEvents(initialDesktopState(), lifecycle(1, 'failed'), false)
+    expect(finishedTasksIn(state, [updated(task(1, 'failed'))])).toEqual([])
+  })
+
+  it('uses a run.finished that arrives after the task update in the same batch', () => {
+    const found = finishedTasksIn(initialDesktopState(), [
+      created(task(1, 'running')),
+      updated(task(1, 'timed_out')),
+      finished(run(1, 'timed_out', { reason: 'timed out after 5 s', durationMs: 5000 })),
+    ])
+    expect(found).toMatchObject([{ taskId: 1, outcome: 'failed', reason: 'timed out after 5 s', durationMs: 5000 }])
+  })
+
+  it('estimates the duration from run start when the run has not finished yet, and takes the task reason without a run', () => {
+    const state = foldDesktopEvents(initialDesktopState(), [created(task(1, 'running'))], true)
+    const [withRun] = finishedTasksIn(state, [{ type: 'run.started', seq: 90, at: 10_000, run: run(1, 'running') }, updated(task(1, 'succeeded'), 17_000)])
+    expect(withRun?.durationMs).toBe(7000)
+    const [withoutRun] = finishedTasksIn(initialDesktopState(), [updated(task(9, 'failed', { reason: 'dependency 8 failed' }))])
+    expect(withoutRun).toMatchObject({ durationMs: null, reason: 'dependency 8 failed' })
+  })
+})
+
+describe('notification policy', () => {
+  it.each([
+    // [task policy, global policy, outcome, notified?]
+    ['default', 'always', 'succeeded', true],
+    ['default', 'always', 'failed', true],
+    ['default', 'failure', 'succeeded', false],
+    ['default', 'failure', 'failed', true],
+    ['default', 'never', 'failed', false],
+    ['always', 'never', 'succeeded', true],
+    ['failure', 'always', 'succeeded', false],
+    ['failure', 'always', 'failed', true],
+    ['never', 'always', 'failed', false],
+  ] as const)('task %s with global %s and %s → %s', (taskPolicy, globalPolicy, outcome, expected) => {
+    const reason = suppressionReason(finish({ notify: taskPolicy, outcome }), notifySettings({ policy: globalPolicy }), false)
+    expect(reason === null).toBe(expected)
+  })
+
+  it('stays quiet while the window has focus, unless told otherwise', () => {
+    expect(suppressionReason(finish(), defaults, true)).toBe('focused')
+    expect(suppressionReason(finish(), notifySettings({ onlyWhenUnfocused: false }), true)).toBeNull()
+    expect(suppressionReason(finish({ notify: 'always' }), defaults, true)).toBeNull()
+  })
+
+  it('do-not-disturb silences everything', () => {
+    for (const notify of ['default', 'always', 'failure'] as const) {
+      expect(suppressionReason(finish({ notify, outcome: 'failed' }), notifySettings({ doNotDisturb: true }), false)).toBe('do-not-disturb')
+    }
+  })
+
+  it('tells successes only past the long-running threshold, failures always', () => {
+    const settings = notifySettings({ minDurationMs: 60_000 })
+    expect(suppressionReason(finish({ durationMs: 59_999 }), settings, false)).toBe('too-short')
+    expect(suppressionReason(finish({ durationMs: 60_000 }), settings, false)).toBeNull()
+    expect(suppressionReason(finish({ durationMs: null }), settings, false)).toBe('too-short')
+    expect(suppressionReason(finish({ outcome: 'failed', durationMs: 10 }), settings, false)).toBeNull()
+    expect(notifiable([finish({ durationMs: 1 }), finish({ taskId: 2, durationMs: 70_000 })], settings, false).map((f) => f.taskId)).toEqual([2])
+  })
+})
+
+describe('notification text and actions', () => {
+  it('tells one success plainly, and a click opens the task', () => {
+    expect(notificationFor([finish({ durationMs: 83_000 })])).toEqual({
+      title: 'Finished: build',
+      body: 'Succeeded after 1 min 23 s.',
+      urgency: 'normal',
+      onClick: { kind: 'open-task', taskId: 1 },
+      actions: [],
+    })
+  })
+
+  it('tells one failure with its reason and offers Retry and Open Log', () => {
+    const model = notificationFor([finish({ taskId: 4, name: 'R&D sync', outcome: 'failed', status: 'failed', exitCode: 3, durationMs: 900 })])
+    expect(model).toMatchObject({ title: 'Failed: R&D sync', body: 'Exited with code 3 after 900 ms.', urgency: 'critical', onClick: { kind: 'open-task', taskId: 4 } })
+    expect(model?.actions).toEqual([
+      { id: 'retry', label: 'Retry', taskId: 4 },
+      { id: 'open-log', label: 'Open Log', taskId: 4 },
+    ])
+    expect(notificationFor([finish({ outcome: 'failed', status: 'timed_out', exitCode: null, durationMs: null })])?.body).toBe('Timed out.')
+    expect(notificationFor([finish({ outcome: 'failed', reason: 'cwd /nope does not exist' })])?.body).toBe('cwd /nope does not exist after 5 s.')
+  })
+
+  it('coalesces a burst: "12 tasks finished, 1 failed"', () => {
+    const burst = [...Array.from({ length: 11 }, (_, i) => finish({ taskId: i + 1, name: `job ${i + 1}` })), finish({ taskId: 12, name: 'deploy', outcome: 'failed' })]
+    const model = notificationFor(burst)
+    expect(model?.title).toBe('12 tasks finished, 1 failed')
+    expect(model?.body).toBe('Failed: deploy\nSucceeded: job 1, job 2, job 3 and 8 more')
+    expect(model?.onClick).toEqual({ kind: 'open-task', taskId: 12 })
+    expect(model?.urgency).toBe('critical')
+    const allGood = notificationFor([finish(), finish({ taskId: 2 })])
+    expect(allGood).toMatchObject({ title: '2 tasks finished', urgency: 'normal', onClick: { kind: 'open-view', view: 'tasks' } })
+    const twoFailed = notificationFor([finish({ outcome: 'failed' }), finish({ taskId: 2, outcome: 'failed' })])
+    expect(twoFailed?.onClick).toEqual({ kind: 'open-view', view: 'tasks' })
+    expect(notificationFor([])).toBeNull()
+  })
+
+  it('formats durations for people', () => {
+    expect([0, 999, 1000, 59_400, 60_000, 3_599_000, 3_600_000, 7_500_000].map(formatDuration)).toEqual([
+      '0 ms',
+      '999 ms',
+      '1 s',
+      '59 s',
+      '1 min 0 s',
+      '59 min 59 s',
+      '1 h 0 min',
+      '2 h 5 min',
+    ])
+  })
+})
+
+describe('burst buffer', () => {
+  it('holds finishes for the coalescing window from the first one, then tells them together', () => {
+    let buffer = bufferFinishes(emptyNotificationBuffer, [finish()], 1000)
+    expect(buffer.dueAt).toBe(1000 + COALESCE_WINDOW_MS)
+    buffer = bufferFinishes(buffer, [finish({ taskId: 2, outcome: 'failed' })], 2000)
+    expect(buffer.dueAt).toBe(1000 + COALESCE_WINDOW_MS)
+    const early = takeDueNotification(buffer, 1000 + COALESCE_WINDOW_MS - 1)
+    expect(early.notification).toBeNull()
+    expect(early.buffer).toBe(buffer)
+    const due = takeDueNotification(buffer, 1000 + COALESCE_WINDOW_MS)
+    expect(due.notification?.title).toBe('2 tasks finished, 1 failed')
+    expect(due.buffer).toEqual(emptyNotificationBuffer)
+    expect(bufferFinishes(emptyNotificationBuffer, [], 5)).toBe(emptyNotificationBuffer)
+    expect(takeDueNotification(emptyNotificationBuffer, 10 ** 12).notification).toBeNull()
+  })
+})

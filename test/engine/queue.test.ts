@@ -1,0 +1,368 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { TaskdeckError, type EngineEvent, type Run, type Task } from '../../src-shared/index.ts'
+import { isAlive, openEngine, shell, tempHome, waitFor } from './helpers.ts'
+
+let dir: ReturnType<typeof tempHome>
+let t: Awaited<ReturnType<typeof openEngine>>
+
+beforeEach(async () => {
+  dir = tempHome()
+  t = await openEngine({ home: dir.home })
+})
+afterEach(async () => {
+  await t.close()
+  dir.cleanup()
+})
+
+type Of<K extends EngineEvent['type']> = Extract<EngineEvent, { type: K }>
+const startedOrder = () => t.events.filter((e): e is Of<'run.started'> => e.type === 'run.started').map((e) => e.run.taskId)
+const runningNow = () => {
+  const running = new Set<number>()
+  for (const e of t.events) {
+    if (e.type === 'run.started') running.add(e.run.id)
+    if (e.type === 'run.finished') running.delete(e.run.id)
+  }
+  return running.size
+}
+/** Resolves once the task's process is up (its pid is recorded). */
+const processUp = (taskId: number) =>
+  t.waitForEvent((e): e is Of<'run.updated'> => e.type === 'run.updated' && e.run.taskId === taskId && e.run.pid !== null).then((e) => e.run)
+const runsOf = async (taskId: number): Promise<Run[]> => (await t.engine.handlers['task.get']({ taskId })).runs
+const refusal = async (promise: Promise<unknown>): Promise<TaskdeckError> => {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  )
+  expect(error).toBeInstanceOf(TaskdeckError)
+  return error as TaskdeckError
+}
+/** A shell task that waits for one line on stdin (sent with task.send), then exits. */
+const waitsForLine = (extra: Parameters<typeof shell>[1] = {}) => shell('read line; echo "got $line"', extra)
+const release = (taskId: number) => t.engine.handlers['task.send']({ taskId, text: 'go\n' })
+
+describe('priorities and order', () => {
+  it('runs higher priorities first, and task.move reorders the queue', async () => {
+    await t.engine.handlers['group.set']({ name: 'default', parallel: 1 })
+    await t.engine.handlers['engine.pause']({})
+    const a = await t.submit(shell('true'))
+    const b = await t.submit(shell('true', { priority: 5 }))
+    const c = await t.submit(shell('true'))
+    const d = await t.submit(shell('true'))
+    expect((await t.engine.handlers['task.move']({ taskId: d.id, to: 'top' })).task.definition.priority).toBe(5)
+    await t.engine.handlers['task.move']({ taskId: a.id, to: 'down' })
+    const loop = await t.engine.handlers['engine.loop']({})
+    expect(loop.paused).toBe(true)
+    expect(loop.waiting.map((e) => e.taskId)).toEqual([d.id, b.id, c.id, a.id])
+    expect(loop.waiting[0]!.detail).toBe('paused: everything is paused')
+    await t.engine.handlers['engine.resume']({})
+    await t.until(a.id, ['succeeded'])
+    expect(startedOrder()).toEqual([d.id, b.id, c.id, a.id])
+  })
+
+  it('refuses to move a task that is not queued', async () => {
+    const task = await t.submit(shell('true', { stashed: true }))
+    expect((await refusal(t.engine.handlers['task.move']({ taskId: task.id, to: 'top' }))).code).toBe('conflict')
+  })
+})
+
+describe('groups', () => {
+  it('enforces the parallel limit and applies a change while tasks run', async () => {
+    await t.engine.handlers['group.set']({ name: 'slow', parallel: 1 })
+    const tasks = [await t.submit(waitsForLine({ group: 'slow' })), await t.submit(waitsForLine({ group: 'slow' })), await t.submit(waitsForLine({ group: 'slow' }))]
+    await processUp(tasks[0]!.id)
+    const loop = await t.engine.handlers['engine.loop']({})
+    expect(loop.running.map((e) => e.taskId)).toEqual([tasks[0]!.id])
+    expect(loop.waiting.map((e) => [e.taskId, e.detail])).toEqual([
+      [tasks[1]!.id, 'group limit: slow runs 1 of 1'],
+      [tasks[2]!.id, 'group limit: slow runs 1 of 1'],
+    ])
+    expect(runningNow()).toBe(1)
+    await t.engine.handlers['group.set']({ name: 'slow', parallel: 3 })
+    await Promise.all(tasks.map((task) => processUp(task.id)))
+    expect(runningNow()).toBe(3)
+    for (const task of tasks) await release(task.id)
+    for (const task of tasks) await t.until(task.id, ['succeeded'])
+  })
+
+  it('refuses an unknown group, and removes only unused groups other than default', async () => {
+    const error = await refusal(t.submit(shell('true', { group: 'nope' })))
+    expect(error.code).toBe('bad_request')
+    expect(error.message).toBe('definition.group: unknown group "nope" (create it with group.set first)')
+    expect((await refusal(t.engine.handlers['group.remove']({ name: 'default' }))).code).toBe('conflict')
+    await t.engine.handlers['group.set']({ name: 'spare', parallel: 2 })
+    await t.engine.handlers['group.remove']({ name: 'spare' })
+    expect((await t.engine.handlers['group.list']({})).groups.map((g) => g.name)).toEqual(['default'])
+    expect(t.events.some((e) => e.type === 'group.removed' && e.name === 'spare')).toBe(true)
+  })
+
+  it('a paused group starts nothing new and stops its running tasks until resumed', async () => {
+    await t.engine.handlers['group.set']({ name: 'g', parallel: 4 })
+    const running = await t.submit(waitsForLine({ group: 'g' }))
+    const run = await processUp(running.id)
+    await t.engine.handlers['group.pause']({ name: 'g' })
+    expect(processState(run.pid!)).toBe('T')
+    const held = await t.submit(shell('true', { group: 'g' }))
+    const loop = await t.engine.handlers['engine.loop']({})
+    expect(loop.waiting.find((e) => e.taskId === held.id)?.detail).toBe('paused: group g is paused')
+    expect(startedOrder()).not.toContain(held.id)
+    await t.engine.handlers['group.resume']({ name: 'g' })
+    expect(processState(run.pid!)).not.toBe('T')
+    await release(running.id)
+    await t.until(held.id, ['succeeded'])
+    await t.until(running.id, ['succeeded'])
+  })
+})
+
+describe('dependencies', () => {
+  it('runs a task after all of its dependencies succeeded', async () => {
+    const a = await t.submit(waitsForLine())
+    const b = await t.submit(shell('true'))
+    const c = await t.submit(shell('true', { after: [a.id, b.id] }))
+    expect(c.status).toBe('waiting')
+    expect(c.waitingFor).toEqual({ kind: 'dependency', taskIds: [a.id, b.id] })
+    await t.until(b.id, ['succeeded'])
+    await t.until(c.id, ['waiting'])
+    expect((await t.engine.handlers['task.get']({ taskId: c.id })).task.waitingFor).toEqual({ kind: 'dependency', taskIds: [a.id] })
+    await release(a.id)
+    await t.until(c.id, ['succeeded'])
+    expect(startedOrder().indexOf(c.id)).toBeGreaterThan(startedOrder().indexOf(a.id))
+  })
+
+  it('fails dependants (transitively) with the reason when a dependency fails or is cancelled', async () => {
+    const a = await t.submit(shell('exit 4'))
+    const b = await t.submit(shell('true', { after: [a.id] }))
+    const c = await t.submit(shell('true', { after: [b.id] }))
+    expect((await t.until(b.id, ['failed'])).reason).toBe(`dependency #${a.id} failed: exited with code 4`)
+    expect((await t.until(c.id, ['failed'])).reason).toMatch(new RegExp(`^dependency #${b.id} failed: dependency #${a.id} failed`))
+    expect(await runsOf(b.id)).toEqual([])
+
+    const d = await t.submit(waitsForLine())
+    const e = await t.submit(shell('true', { after: [d.id] }))
+    await t.engine.handlers['task.cancel']({ taskIds: [d.id] })
+    expect((await t.until(e.id, ['failed'])).reason).toBe(`dependency #${d.id} cancelled: cancelled by user`)
+  })
+
+  it('refuses unknown ids, self-dependencies and cycles', async () => {
+    expect((await refusal(t.submit(shell('true', { after: [999] })))).message).toBe('definition.after.0: there is no task 999')
+    const a = await t.submit(shell('true', { stashed: true }))
+    const b = await t.submit(shell('true', { after: [a.id], stashed: true }))
+    const edit = (after: number[]) => t.engine.handlers['task.edit']({ taskId: a.id, definition: { ...a.definition, after } })
+    expect((await refusal(edit([b.id]))).message).toBe(`definition.after: this would make a dependency cycle through task ${a.id}`)
+    expect((await refusal(edit([a.id]))).message).toBe('definition.after.0: a task cannot depend on itself')
+    expect((await t.engine.handlers['task.get']({ taskId: b.id })).task.definition.after).toEqual([a.id])
+  })
+})
+
+describe('pause, resume and cancel', () => {
+  it('pauses a running shell task with SIGSTOP on its group and resumes it with SIGCONT', async () => {
+    const task = await t.submit(shell('sh -c "read line; echo got \\$line"; echo after'))
+    const run = await processUp(task.id)
+    await waitFor(() => childrenOf(run.pid!).length > 0, 'the grandchild to start')
+    const tree = [run.pid!, ...childrenOf(run.pid!)]
+    expect((await t.engine.handlers['task.pause']({ taskIds: [task.id] })).affected).toEqual([task.id])
+    expect(tree.map(processState)).toEqual(tree.map(() => 'T'))
+    expect((await t.engine.handlers['task.get']({ taskId: task.id })).task).toMatchObject({ status: 'paused', waitingFor: { kind: 'paused', scope: 'task' } })
+    expect(t.events.some((e) => e.type === 'run.updated' && e.run.id === run.id && e.run.status === 'paused')).toBe(true)
+    await t.engine.handlers['task.resume']({ taskIds: [task.id] })
+    expect(tree.map(processState)).not.toContain('T')
+    await release(task.id)
+    expect((await t.until(task.id, ['succeeded'])).status).toBe('succeeded')
+  })
+
+  it('holds a queued task while paused and cancels tasks in any state', async () => {
+    await t.engine.handlers['engine.pause']({})
+    const held = await t.submit(shell('true'))
+    await t.engine.handlers['task.pause']({ taskIds: [held.id] })
+    await t.engine.handlers['engine.resume']({})
+    const other = await t.submit(shell('true'))
+    await t.until(other.id, ['succeeded'])
+    expect((await t.engine.handlers['task.get']({ taskId: held.id })).task.status).toBe('paused')
+    const stashed = await t.submit(shell('true', { stashed: true }))
+    const result = await t.engine.handlers['task.cancel']({ taskIds: [held.id, stashed.id, other.id] })
+    expect(result.affected).toEqual([held.id, stashed.id])
+    expect((await t.engine.handlers['task.get']({ taskId: held.id })).task).toMatchObject({ status: 'cancelled', reason: 'cancelled by user' })
+  })
+
+  it('cancels a paused running task', async () => {
+    const task = await t.submit(shell('sleep 300'))
+    const run = await processUp(task.id)
+    await t.engine.handlers['task.pause']({ taskIds: [task.id] })
+    await t.engine.handlers['task.cancel']({ taskIds: [task.id] })
+    await t.until(task.id, ['cancelled'])
+    expect(isAlive(run.pid!)).toBe(false)
+  })
+})
+
+describe('timeouts and retries', () => {
+  it('kills a task that runs past its timeout and reports timed_out', async () => {
+    const task = await t.submit(shell('sleep 300', { timeoutMs: 200 }))
+    const run = await processUp(task.id)
+    const done = await t.until(task.id, ['timed_out'])
+    expect(done.status).toBe('timed_out')
+    expect((await runsOf(task.id))[0]).toMatchObject({ status: 'timed_out', reason: 'timed out after 200 ms' })
+    expect(isAlive(run.pid!)).toBe(false)
+  })
+
+  it('retries with exponential backoff up to maxAttempts, then fails', async () => {
+    const task = await t.submit(shell('exit 1', { retry: { maxAttempts: 3, backoffMs: 20, factor: 2, jitter: 0 } }))
+    const done = await t.until(task.id, ['failed'])
+    expect(done.attempts).toBe(3)
+    const runs = await runsOf(task.id)
+    expect(runs.map((r) => [r.attempt, r.status])).toEqual([
+      [1, 'failed'],
+      [2, 'failed'],
+      [3, 'failed'],
+    ])
+    const backoffs = t.events
+      .filter((e): e is Of<'task.updated'> => e.type === 'task.updated' && e.task.id === task.id && e.task.waitingFor?.kind === 'backoff')
+      .map((e) => e.task.waitingFor as { until: number; attempt: number })
+    expect(backoffs.map((w) => w.attempt)).toEqual([2, 3])
+    // The second run starts no earlier than 20 ms after the first ended, the third 40 ms after the second.
+    expect(runs[1]!.startedAt - runs[0]!.finishedAt!).toBeGreaterThanOrEqual(19)
+    expect(runs[2]!.startedAt - runs[1]!.finishedAt!).toBeGreaterThanOrEqual(39)
+  })
+
+  it('stops retrying once an attempt succeeds; task.retry runs a finished task again and keeps history', async () => {
+    const marker = join(dir.home, 'marker')
+    const task = await t.submit(shell(`if [ -f ${marker} ]; then echo second; else touch ${marker}; exit 1; fi`, { retry: { maxAttempts: 5, backoffMs: 1 } }))
+    await t.until(task.id, ['succeeded'])
+    expect((await runsOf(task.id)).map((r) => r.status)).toEqual(['failed', 'succeeded'])
+    const failing = await t.submit(shell('exit 2'))
+    await t.until(failing.id, ['failed'])
+    expect((await t.engine.handlers['task.retry']({ taskIds: [failing.id, task.id] })).affected).toEqual([failing.id, task.id])
+    await waitFor(() => countRuns(failing.id) === 2 && countRuns(task.id) === 3, 'the retried runs to finish')
+    expect((await runsOf(failing.id)).map((r) => r.status)).toEqual(['failed', 'failed'])
+    expect((await runsOf(task.id)).map((r) => r.status)).toEqual(['failed', 'succeeded', 'succeeded'])
+  })
+
+  it('jitter spreads the backoff within its bounds', async () => {
+    await t.close()
+    t = await openEngine({ home: dir.home, random: () => 1 })
+    const task = await t.submit(shell('exit 1', { retry: { maxAttempts: 2, backoffMs: 1000, jitter: 0.5 } }))
+    const waiting = await t.until(task.id, ['waiting'])
+    const wait = waiting.waitingFor as { until: number }
+    const run = (await runsOf(task.id))[0]!
+    // random() = 1 is the top of the band: 1000 ms × (1 + 0.5)
+    expect(wait.until - run.finishedAt!).toBeGreaterThanOrEqual(1500)
+    expect(wait.until - run.finishedAt!).toBeLessThanOrEqual(1502)
+  })
+})
+
+const countRuns = (taskId: number) => t.events.filter((e) => e.type === 'run.finished' && e.run.taskId === taskId).length
+
+describe('delays, stash, edit, clean', () => {
+  it('starts a delayed task no earlier than its time; a runAt in the past runs at once', async () => {
+    const task = await t.submit(shell('true', { delayMs: 300 }))
+    expect(task.status).toBe('waiting')
+    expect(task.waitingFor).toEqual({ kind: 'delay', until: task.createdAt + 300 })
+    const loop = await t.engine.handlers['engine.loop']({})
+    expect(loop.waiting.find((e) => e.taskId === task.id)?.detail).toMatch(/^delay: until /)
+    await t.until(task.id, ['succeeded'])
+    expect((await runsOf(task.id))[0]!.startedAt).toBeGreaterThanOrEqual(task.createdAt + 300)
+    const past = await t.submit(shell('true', { runAt: 1 }))
+    expect(past.status).toBe('queued')
+  })
+
+  it('stashes without running, edits a stashed task, and runs it on unstash', async () => {
+    const task = await t.submit(shell('echo old', { stashed: true }))
+    expect(task.status).toBe('stashed')
+    const edited = await t.engine.handlers['task.edit']({ taskId: task.id, definition: { ...task.definition, spec: { kind: 'shell', command: 'echo new' }, labels: ['edited'] } })
+    expect(edited.task).toMatchObject({ status: 'stashed', name: 'echo new', definition: { labels: ['edited'] } })
+    expect(startedOrder()).not.toContain(task.id)
+    await t.engine.handlers['task.unstash']({ taskIds: [task.id] })
+    const done = await t.until(task.id, ['succeeded'])
+    expect((await t.lines(done.lastRunId!)).map((l) => l.text)).toEqual(['new'])
+    const error = await refusal(t.engine.handlers['task.edit']({ taskId: task.id, definition: task.definition }))
+    expect(error.code).toBe('conflict')
+  })
+
+  it('stashes a queued task and keeps it from running', async () => {
+    await t.engine.handlers['engine.pause']({})
+    const task = await t.submit(shell('true'))
+    expect((await t.engine.handlers['task.stash']({ taskIds: [task.id] })).affected).toEqual([task.id])
+    await t.engine.handlers['engine.resume']({})
+    const other = await t.submit(shell('true'))
+    await t.until(other.id, ['succeeded'])
+    expect((await t.engine.handlers['task.get']({ taskId: task.id })).task.status).toBe('stashed')
+  })
+
+  it('cleans finished tasks by status and age, with their logs, but not dependencies of unfinished tasks', async () => {
+    const ok = await t.submit(shell('echo ok'))
+    const bad = await t.submit(shell('exit 1'))
+    const needed = await t.submit(shell('true'))
+    await t.submit(shell('true', { after: [needed.id], stashed: true }))
+    await t.until(ok.id, ['succeeded'])
+    await t.until(bad.id, ['failed'])
+    await t.until(needed.id, ['succeeded'])
+    const okRun = (await runsOf(ok.id))[0]!
+    expect(existsSync(join(dir.home, 'logs', `${okRun.id}.log`))).toBe(true)
+    expect((await t.engine.handlers['task.clean']({ olderThanMs: 3_600_000 })).removed).toEqual([])
+    expect((await t.engine.handlers['task.clean']({ statuses: ['failed'] })).removed).toEqual([bad.id])
+    expect((await t.engine.handlers['task.clean']({})).removed).toEqual([ok.id])
+    expect(existsSync(join(dir.home, 'logs', `${okRun.id}.log`))).toBe(false)
+    expect((await refusal(t.engine.handlers['task.get']({ taskId: ok.id }))).code).toBe('not_found')
+    expect(t.events.some((e) => e.type === 'task.removed' && e.taskIds.includes(bad.id))).toBe(true)
+  })
+
+  it('lists tasks by status, group, label and text', async () => {
+    await t.submit(shell('echo alpha', { labels: ['x'], stashed: true }))
+    await t.submit(shell('echo beta', { stashed: true }))
+    const byLabel = await t.engine.handlers['task.list']({ label: 'x', limit: 10, offset: 0 })
+    expect(byLabel.tasks.map((task: Task) => task.name)).toEqual(['echo alpha'])
+    const byText = await t.engine.handlers['task.list']({ text: 'BETA', status: ['stashed'], limit: 10, offset: 0 })
+    expect(byText.total).toBe(1)
+  })
+})
+
+describe('runners other than shell', () => {
+  it('cancels and times out any runner through its abort signal', async () => {
+    await t.close()
+    const seen: string[] = []
+    t = await openEngine({
+      home: dir.home,
+      runners: {
+        script: {
+          kind: 'script',
+          start: (_spec, context) => ({
+            pid: null,
+            done: new Promise((resolve) => {
+              context.output('stdout', 'started\n')
+              context.signal.addEventListener('abort', () => {
+                seen.push(String(context.signal.reason))
+                resolve({ exitCode: null, signal: null, error: 'stopped' })
+              })
+            }),
+          }),
+        },
+      },
+    })
+    const cancelled = await t.submit({ spec: { kind: 'script', path: 'cancel.js' } })
+    await t.waitForEvent((e): e is Of<'run.output'> => e.type === 'run.output' && e.taskId === cancelled.id)
+    await t.engine.handlers['task.cancel']({ taskIds: [cancelled.id] })
+    await t.until(cancelled.id, ['cancelled'])
+    const timed = await t.submit({ spec: { kind: 'script', path: 'timeout.js' }, timeoutMs: 50 })
+    await t.until(timed.id, ['timed_out'])
+    expect(seen).toEqual(['cancel', 'timeout'])
+  })
+})
+
+function processState(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  return stat.slice(stat.lastIndexOf(')') + 2)[0]!
+}
+
+function childrenOf(pid: number): number[] {
+  const children: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry))
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return children
+}

@@ -1,0 +1,178 @@
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { TaskdeckError } from '../../src-shared/index.ts'
+import type { ScriptSpec } from '../../src-shared/index.ts'
+import { createScriptRunner, defaultScriptWorkerEntry } from '../../src-main/engine/runners/script.ts'
+import type { ScriptRunner } from '../../src-main/engine/runners/script.ts'
+import { recordingContext, tempDir } from './helpers.ts'
+
+const scriptWorkerEntry = defaultScriptWorkerEntry()
+
+const SCRIPTS: Record<string, string> = {
+  'double.mjs': `
+    import { threadId } from 'node:worker_threads'
+    export default async (input, api) => {
+      for (let i = 1; i <= 5; i++) api.progress(i, 5, 'step ' + i)
+      api.log('logged', { n: input.n })
+      console.log('via console')
+      console.error('to stderr')
+      return { doubled: input.n * 2, threadId }
+    }`,
+  'throws.mjs': `export default () => { throw new Error('boom at step 3') }`,
+  'spin.mjs': `
+    export default (input, api) => {
+      api.progress(0, null, 'spinning ' + input)
+      for (;;) {}
+    }`,
+  'cooperative.mjs': `
+    export default (input, api) => new Promise((resolve) => {
+      api.progress(0, null, 'waiting')
+      api.signal.addEventListener('abort', () => resolve('cleaned up'))
+    })`,
+  'not-a-function.mjs': `export default 42`,
+  'bigint.mjs': `export default () => 10n`,
+  'exits.mjs': `export default () => { process.exit(3) }`,
+  'commonjs.cjs': `module.exports = (input) => 'cjs ' + input`,
+  'typed.ts': `export default (input: { a: number }): number => input.a + 1`,
+}
+
+let runner: ScriptRunner
+let dir: Awaited<ReturnType<typeof tempDir>>
+const script = (name: string, input?: ScriptSpec['input']): ScriptSpec => ({
+  kind: 'script',
+  path: join(dir.path, name),
+  ...(input !== undefined ? { input } : {}),
+})
+
+beforeAll(async () => {
+  dir = await tempDir('scripts')
+  for (const [name, source] of Object.entries(SCRIPTS)) await writeFile(join(dir.path, name), source)
+  runner = createScriptRunner({ workerEntry: scriptWorkerEntry, poolSize: 2, abortGraceMs: 100 })
+})
+afterAll(async () => {
+  await runner.close()
+  await dir.remove()
+})
+
+describe('script runner', () => {
+  it('runs the default export in a worker thread with input, progress, log and a result', async () => {
+    const context = recordingContext()
+    const outcome = await runner.start(script('double.mjs', { n: 21 }), context).done
+
+    expect(outcome.error).toBeNull()
+    const result = outcome.result as { doubled: number; threadId: number }
+    expect(result.doubled).toBe(42)
+    // threadId 0 is the main thread: the work ran elsewhere.
+    expect(result.threadId).toBeGreaterThan(0)
+    expect(context.text('stdout')).toBe("logged { n: 21 }\nvia console\n")
+    expect(context.text('stderr')).toBe('to stderr\n')
+    expect(context.progressUpdates.at(0)).toEqual({ done: 1, total: 5, message: 'step 1' })
+    expect(context.progressUpdates.at(-1)).toEqual({ done: 5, total: 5, message: 'step 5' })
+  })
+
+  it('fails with the error message and puts the stack in stderr when the script throws', async () => {
+    const context = recordingContext()
+    const outcome = await runner.start(script('throws.mjs'), context).done
+    expect(outcome.error).toBe('boom at step 3')
+    expect(context.text('stderr')).toMatch(/^Error: boom at step 3\n\s+at .*throws\.mjs/)
+  })
+
+  it('terminates a script stuck in a loop on cancel, and the pool replaces its worker', async () => {
+    const context = recordingContext()
+    const run = runner.start(script('spin.mjs', 'a'), context)
+    await context.waitForProgress((p) => p.message === 'spinning a')
+    context.controller.abort()
+    expect((await run.done).error).toBe('stopped before the script finished')
+
+    const after = await runner.start(script('double.mjs', { n: 1 }), recordingContext()).done
+    expect(after.result).toMatchObject({ doubled: 2 })
+  })
+
+  it('lets a script that watches api.signal end on its own when cancelled', async () => {
+    const context = recordingContext()
+    const run = runner.start(script('cooperative.mjs'), context)
+    await context.waitForProgress((p) => p.message === 'waiting')
+    context.controller.abort()
+    expect((await run.done).error).toBe('stopped before the script finished')
+  })
+
+  it('runs at most poolSize scripts at once; the next starts when a worker frees up', async () => {
+    const contexts = ['x', 'y', 'z'].map(() => recordingContext())
+    const runs = ['x', 'y', 'z'].map((tag, i) => runner.start(script('spin.mjs', tag), contexts[i]!))
+    await contexts[0]!.waitForProgress(() => true)
+    await contexts[1]!.waitForProgress(() => true)
+    expect(contexts[2]!.progressUpdates).toEqual([])
+
+    contexts[0]!.controller.abort()
+    await contexts[2]!.waitForProgress((p) => p.message === 'spinning z')
+    contexts[1]!.controller.abort()
+    contexts[2]!.controller.abort()
+    for (const run of runs) expect((await run.done).error).toBe('stopped before the script finished')
+  })
+
+  it('cancels a run still waiting for a worker without starting it', async () => {
+    const busy = [recordingContext(), recordingContext()]
+    const busyRuns = busy.map((context) => runner.start(script('spin.mjs', 'busy'), context))
+    for (const context of busy) await context.waitForProgress(() => true)
+
+    const waiting = recordingContext()
+    const waitingRun = runner.start(script('double.mjs', { n: 1 }), waiting)
+    waiting.controller.abort()
+    expect((await waitingRun.done).error).toBe('stopped before the script finished')
+    expect(waiting.text()).toBe('')
+    for (const context of busy) context.controller.abort()
+    await Promise.all(busyRuns.map((run) => run.done))
+  })
+
+  it('explains a module without a default function, a result that is not JSON, and process.exit', async () => {
+    const notFunction = await runner.start(script('not-a-function.mjs'), recordingContext()).done
+    expect(notFunction.error).toBe(`${join(dir.path, 'not-a-function.mjs')} has no default export function; write: export default (input, api) => result`)
+
+    const bigint = await runner.start(script('bigint.mjs'), recordingContext()).done
+    expect(bigint.error).toMatch(/^the script's result cannot be stored as JSON: .*BigInt/)
+
+    const exits = await runner.start(script('exits.mjs'), recordingContext()).done
+    expect(exits.error).toBe("the script's worker exited with code 3")
+    // The pool recovers from a worker that exited.
+    expect((await runner.start(script('double.mjs', { n: 2 }), recordingContext()).done).result).toMatchObject({ doubled: 4 })
+  })
+
+  it('runs CommonJS and TypeScript modules', async () => {
+    expect((await runner.start(script('commonjs.cjs', 'ok'), recordingContext()).done).result).toBe('cjs ok')
+    expect((await runner.start(script('typed.ts', { a: 1 }), recordingContext()).done).result).toBe(2)
+  })
+
+  it('reloads a script that was edited between runs', async () => {
+    const path = join(dir.path, 'edited.mjs')
+    await writeFile(path, 'export default () => "first"')
+    expect((await runner.start(script('edited.mjs'), recordingContext()).done).result).toBe('first')
+    await writeFile(path, 'export default () => "second version"')
+    expect((await runner.start(script('edited.mjs'), recordingContext()).done).result).toBe('second version')
+  })
+
+  it('refuses at submit a path that does not exist or is not a file, naming the field', async () => {
+    const missing = join(dir.path, 'missing.mjs')
+    const refusal = runner.check!(script('missing.mjs'))
+    await expect(refusal).rejects.toBeInstanceOf(TaskdeckError)
+    await expect(refusal).rejects.toMatchObject({
+      code: 'bad_request',
+      message: `definition.spec.path: ${missing} does not exist`,
+      details: { issues: [{ path: 'definition.spec.path', message: `${missing} does not exist` }] },
+    })
+    const folder = join(dir.path, 'folder')
+    await mkdir(folder)
+    await expect(runner.check!(script('folder'))).rejects.toThrow(`definition.spec.path: ${folder} is not a file`)
+    await expect(runner.check!(script('double.mjs'))).resolves.toBeUndefined()
+  })
+
+  it('fails every run clearly when the worker entry cannot load', async () => {
+    const broken = createScriptRunner({ workerEntry: new URL('file:///nonexistent/script-worker.js'), poolSize: 1 })
+    try {
+      const outcome = await broken.start(script('double.mjs', { n: 1 }), recordingContext()).done
+      expect(outcome.error).toMatch(/^the script crashed its worker: Cannot find module/)
+    } finally {
+      await broken.close()
+    }
+  })
+})

@@ -1,0 +1,106 @@
+import { connect } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LIMITS } from '../../src-shared/index.ts'
+import { command, startHarness, TestSocket, type Harness } from './helpers.ts'
+
+/** Hostile or malformed messages each get a clear error value; the server keeps serving. */
+describe('malformed and hostile messages', () => {
+  let h: Harness
+  let socket: TestSocket
+  beforeAll(async () => {
+    h = await startHarness()
+    socket = await TestSocket.open(h.server.port, { headers: { authorization: `Bearer ${h.server.token}` } })
+  })
+  afterAll(async () => {
+    await socket.close()
+    await h.close()
+  })
+
+  const stillServing = async () => expect(await socket.request('task.list')).toMatchObject({ ok: true })
+
+  it('answers invalid JSON with bad_request (id -1) and keeps the connection', async () => {
+    socket.sendRaw('{"v":1,"id":')
+    const message = await socket.waitFor((m) => m.kind === 'response' && m.id === -1 && !m.result.ok && m.result.error.message.includes('not valid JSON'))
+    expect(message).toMatchObject({ result: { ok: false, error: { code: 'bad_request' } } })
+    await stillServing()
+  })
+
+  it('answers a binary frame with bad_request', async () => {
+    const before = socket.messages.length
+    socket.sendRaw(Buffer.from([0, 1, 2]))
+    const message = await socket.waitFor((m) => socket.messages.indexOf(m) >= before && m.kind === 'response' && m.id === -1)
+    expect(message).toMatchObject({ result: { ok: false, error: { code: 'bad_request', message: expect.stringContaining('Binary') as unknown } } })
+    await stillServing()
+  })
+
+  it('names the wrong fields of a message with wrong types, keeping its id', async () => {
+    expect(await socket.request('task.get', { taskId: 'seven' })).toMatchObject({
+      ok: false,
+      error: { code: 'bad_request', details: { issues: [{ path: 'taskId' }] } },
+    })
+    expect(await socket.request('task.submit', { definition: { spec: { kind: 'shell', command: 42 } } })).toMatchObject({
+      ok: false,
+      error: { code: 'bad_request', message: expect.stringContaining('definition.spec') as unknown },
+    })
+    socket.sendRaw(JSON.stringify({ v: 1, id: 'x', command: 'task.list' }))
+    expect(await socket.waitFor((m) => m.kind === 'response' && !m.result.ok && m.result.error.message.includes('id'))).toMatchObject({ id: -1 })
+    await stillServing()
+  })
+
+  it('refuses an unknown command and a wrong protocol version by name', async () => {
+    expect(await socket.request('task.explode', {})).toMatchObject({ ok: false, error: { code: 'unknown_command', message: 'Unknown command "task.explode".' } })
+    expect(await socket.request('task.list', {}, { v: 2 })).toMatchObject({ ok: false, error: { code: 'protocol_mismatch', details: { expected: 1, received: 2 } } })
+    await stillServing()
+  })
+
+  it('refuses strings beyond the contract limits without storing anything', async () => {
+    const name = 'n'.repeat(LIMITS.nameChars + 1)
+    expect(await socket.request('task.submit', { definition: { name, spec: { kind: 'shell', command: ['true'] } } })).toMatchObject({
+      ok: false,
+      error: { code: 'bad_request', details: { issues: [{ path: 'definition.name' }] } },
+    })
+    const command = 'x'.repeat(LIMITS.commandChars + 1)
+    expect(await socket.request('task.submit', { definition: { spec: { kind: 'shell', command } } })).toMatchObject({ ok: false, error: { code: 'bad_request' } })
+    expect(await socket.request('task.list')).toMatchObject({ ok: true, value: { total: 0 } })
+  })
+
+  it('closes a WebSocket that sends a message over the size limit (1009); new connections still work', async () => {
+    const big = await TestSocket.open(h.server.port, { headers: { authorization: `Bearer ${h.server.token}` } })
+    big.sendRaw(JSON.stringify({ v: 1, id: 1, command: 'task.list', params: { text: 'x'.repeat(LIMITS.messageBytes) } }))
+    expect((await big.closed).code).toBe(1009)
+    await stillServing()
+  })
+
+  it('over HTTP: invalid JSON is a 400 bad_request, an oversized body a 413, events.subscribe is refused', async () => {
+    const invalid = await command(h.server, '{nope')
+    expect(invalid.status).toBe(400)
+    expect(invalid.message).toMatchObject({ kind: 'response', id: -1, result: { ok: false, error: { code: 'bad_request' } } })
+
+    // The declared length is enough for a refusal: the server answers before reading any of the body.
+    const huge = await new Promise<string>((resolve, reject) => {
+      const socket = connect(h.server.port, '127.0.0.1', () => {
+        socket.write(
+          `POST /api/v1/command HTTP/1.1\r\nHost: 127.0.0.1:${h.server.port}\r\nAuthorization: Bearer ${h.server.token}\r\n` +
+            `Content-Type: application/json\r\nContent-Length: ${LIMITS.messageBytes + 1}\r\n\r\n`,
+        )
+      })
+      let text = ''
+      socket.on('data', (chunk) => (text += chunk.toString('utf8')))
+      socket.on('close', () => resolve(text))
+      socket.on('error', reject)
+    })
+    expect(huge).toMatch(/^HTTP\/1\.1 413 /)
+    expect(huge).toContain('"too_large"')
+
+    const subscribe = await command(h.server, { v: 1, id: 3, command: 'events.subscribe', params: { since: 0 } })
+    expect(subscribe.status).toBe(400)
+    expect(subscribe.message).toMatchObject({ id: 3, result: { ok: false, error: { code: 'bad_request', message: expect.stringContaining('WebSocket') as unknown } } })
+
+    const unknown = await command(h.server, { v: 1, id: 4, command: 'nope' })
+    expect(unknown.status).toBe(400)
+    const missing = await command(h.server, { v: 1, id: 5, command: 'task.get', params: { taskId: 999 } })
+    expect(missing.status).toBe(404)
+    expect(missing.message).toMatchObject({ id: 5, result: { ok: false, error: { code: 'not_found' } } })
+    expect((await command(h.server, { v: 1, id: 6, command: 'task.list' })).status).toBe(200)
+  })
+})

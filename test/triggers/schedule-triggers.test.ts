@@ -1,0 +1,126 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { TestClock, argv, openWorld, tempDir, type World } from './helpers.ts'
+
+const MIN = 60_000
+const T0 = Date.parse('2026-03-01T12:00:00Z')
+
+describe('schedule triggers (virtual clock, real engine)', () => {
+  let home: ReturnType<typeof tempDir>
+  let clock: TestClock
+  let world: World
+
+  beforeEach(async () => {
+    home = tempDir('sched')
+    clock = new TestClock(T0)
+    world = await openWorld(home.path, { clock })
+  })
+  afterEach(async () => {
+    await world.close()
+    home.remove()
+  })
+
+  async function everyTenMinutes(catchUp: 'skip' | 'once' | 'all') {
+    const { savedTask } = await world.call('savedTask.create', { name: 'tick', definition: argv('true') })
+    const { trigger } = await world.call('trigger.create', {
+      trigger: { savedTaskId: savedTask.id, spec: { kind: 'schedule', everyMs: 10 * MIN, catchUp } },
+    })
+    return trigger
+  }
+
+  it('fires on every slot, starts a task each time and shows the next run times', async () => {
+    const trigger = await everyTenMinutes('once')
+    expect(trigger.nextRunAt).toBe(T0 + 10 * MIN)
+    const { upcoming } = await world.call('trigger.get', { triggerId: trigger.id })
+    expect(upcoming).toEqual([10, 20, 30, 40, 50].map((m) => T0 + m * MIN))
+
+    clock.advance(9 * MIN)
+    clock.advance(11 * MIN)
+    const firings = await world.log.untilFirings(2, trigger.id)
+    expect(firings.map((f) => [f.cause, f.scheduledFor, f.outcome])).toEqual([
+      ['schedule', T0 + 10 * MIN, 'submitted'],
+      ['schedule', T0 + 20 * MIN, 'submitted'],
+    ])
+    for (const firing of firings) expect(firing.taskId).toBeTypeOf('number')
+    expect(await world.log.untilFinished(firings[1]!.taskId!)).toBe('succeeded')
+
+    const after = await world.call('trigger.get', { triggerId: trigger.id })
+    expect(after.trigger.nextRunAt).toBe(T0 + 30 * MIN)
+    expect(after.trigger.lastFiredAt).toBeTypeOf('number')
+    expect(after.history.map((f) => f.scheduledFor)).toEqual([T0 + 20 * MIN, T0 + 10 * MIN])
+  })
+
+  it('computes cron next runs in the trigger’s time zone', async () => {
+    const { savedTask } = await world.call('savedTask.create', { name: 'standup', definition: argv('true') })
+    const { trigger } = await world.call('trigger.create', {
+      trigger: { savedTaskId: savedTask.id, spec: { kind: 'schedule', cron: '30 9 * * 1-5', timezone: 'Asia/Seoul' } },
+    })
+    // 1 March 2026 is a Sunday; Monday 09:30 in Seoul is 00:30 UTC.
+    expect(new Date(trigger.nextRunAt!).toISOString()).toBe('2026-03-02T00:30:00.000Z')
+  })
+
+  // Awake for the first slot, then asleep for 3 h 5 min: the wall clock jumps, timers do not run.
+  // Slots 20 min … 3 h 10 min (18 of them) pass unseen; the next wake-up finds them overdue.
+  const sleepThroughEighteenSlots = async (catchUp: 'skip' | 'once' | 'all') => {
+    const trigger = await everyTenMinutes(catchUp)
+    clock.advance(10 * MIN)
+    await world.log.untilFirings(1, trigger.id)
+    clock.sleep(3 * 60 * MIN + 5 * MIN)
+    clock.advance(MIN)
+    return trigger
+  }
+
+  it('catch-up "skip" after a sleep: records the 18 missed runs, starts none', async () => {
+    const trigger = await sleepThroughEighteenSlots('skip')
+    const firings = await world.log.untilFirings(2, trigger.id)
+    expect(firings[1]).toMatchObject({ cause: 'catch-up', outcome: 'skipped', taskId: null, detail: { missed: 18 } })
+    clock.advance(10 * MIN)
+    const later = await world.log.untilFirings(3, trigger.id)
+    // Back on the schedule: the slot at 3 h 20 min runs normally.
+    expect(later[2]).toMatchObject({ cause: 'schedule', outcome: 'submitted', scheduledFor: T0 + 200 * MIN })
+  })
+
+  it('catch-up "once" after a sleep: one run stands for the 18 missed ones', async () => {
+    const trigger = await sleepThroughEighteenSlots('once')
+    const firings = await world.log.untilFirings(2, trigger.id)
+    expect(firings[1]).toMatchObject({ cause: 'catch-up', outcome: 'submitted', scheduledFor: T0 + 190 * MIN, detail: { missed: 18 } })
+    expect(await world.log.untilFinished(firings[1]!.taskId!)).toBe('succeeded')
+  })
+
+  it('catch-up "all" after a sleep: one run per missed slot, in order', async () => {
+    const trigger = await sleepThroughEighteenSlots('all')
+    const firings = await world.log.untilFirings(19, trigger.id)
+    const caughtUp = firings.slice(1)
+    expect(caughtUp.every((f) => f.cause === 'catch-up' && f.outcome === 'submitted')).toBe(true)
+    expect(caughtUp.map((f) => f.scheduledFor)).toEqual(Array.from({ length: 18 }, (_, i) => T0 + (20 + 10 * i) * MIN))
+    expect(new Set(caughtUp.map((f) => f.taskId)).size).toBe(18)
+  })
+
+  it('catches up after downtime from the persisted last run, by policy', async () => {
+    const trigger = await everyTenMinutes('once')
+    clock.advance(10 * MIN)
+    await world.log.untilFirings(1, trigger.id)
+    await world.close()
+
+    clock.sleep(65 * MIN) // the app is closed for 65 minutes: slots 20 … 70 min are missed
+    world = await openWorld(home.path, { clock })
+    const firings = await world.log.untilFirings(1, trigger.id)
+    expect(firings[0]).toMatchObject({ cause: 'catch-up', outcome: 'submitted', scheduledFor: T0 + 70 * MIN, detail: { missed: 6 } })
+    const { trigger: reopened } = await world.call('trigger.get', { triggerId: trigger.id })
+    expect(reopened.nextRunAt).toBe(T0 + 80 * MIN)
+  })
+
+  it('pause stops firing; resume does not catch up the paused time', async () => {
+    const trigger = await everyTenMinutes('all')
+    const { trigger: paused } = await world.call('trigger.pause', { triggerId: trigger.id })
+    expect(paused).toMatchObject({ paused: true, nextRunAt: null })
+    clock.advance(35 * MIN)
+    expect(world.log.firings(trigger.id)).toEqual([])
+
+    const { trigger: resumed } = await world.call('trigger.resume', { triggerId: trigger.id })
+    expect(resumed.nextRunAt).toBe(T0 + 40 * MIN)
+    clock.advance(5 * MIN)
+    const firings = await world.log.untilFirings(1, trigger.id)
+    expect(firings).toHaveLength(1)
+    expect(firings[0]).toMatchObject({ cause: 'schedule', scheduledFor: T0 + 40 * MIN })
+  })
+})
