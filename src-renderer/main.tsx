@@ -11,9 +11,18 @@ import './styles/app.css'
 
 function connect(): { bridge: Bridge; connection$: Observable<ConnectionState> } {
   if (window.taskdeck) return { bridge: ipcBridge(window.taskdeck), connection$: of<ConnectionState>({ kind: 'online' }) }
-  const token = takeTokenFromLocation(window.location, window.history, window.sessionStorage)
+  let token = takeTokenFromLocation(window.location, window.history, window.sessionStorage)
   const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:'
-  const bridge = webSocketBridge({ url: `${scheme}//${window.location.host}${WEBSOCKET_PATH}`, token })
+  const bridge = webSocketBridge({ url: `${scheme}//${window.location.host}${WEBSOCKET_PATH}`, token: () => token })
+  // A restarted `taskdeck serve` prints a new URL; opening it in this tab reconnects
+  // without a reload, so the state and the event position are kept.
+  window.addEventListener('hashchange', () => {
+    const next = takeTokenFromLocation(window.location, window.history, window.sessionStorage)
+    if (next !== token) {
+      token = next
+      bridge.reconnect()
+    }
+  })
   return { bridge, connection$: bridge.connection$ }
 }
 

@@ -63,6 +63,22 @@ export async function serve(home: string, port: number): Promise<Served> {
   }
 }
 
+/** Runs the real CLI against the server of `home` (for seeding varied tasks quickly). */
+export async function cli(home: string, args: string[]): Promise<string> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/taskdeck.js'), '--home', home, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, TASKDECK_CLI_FROM_SOURCE: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+  const code = await new Promise<number | null>((r) => child.once('exit', r))
+  if (code !== 0) throw new Error(`taskdeck ${args.join(' ')} exited ${code}: ${err}`)
+  return out.trim()
+}
+
 export async function tempHome(): Promise<{ home: string; remove(): Promise<void> }> {
   const home = await mkdtemp(join(tmpdir(), 'taskdeck-e2e-'))
   return { home, remove: () => rm(home, { recursive: true, force: true }) }

@@ -144,10 +144,11 @@ describe('the walking skeleton in a real browser', () => {
     const follow = detail().getByRole('button', { name: /Follow/ })
     await logText().getByText('tick 400', { exact: true }).waitFor()
     expect(await follow.getAttribute('aria-pressed')).toBe('true')
-    await logText().evaluate('el => { el.scrollTop = 0 }')
+    await logText().hover()
+    await page.mouse.wheel(0, -100_000)
     await expect.poll(() => follow.getAttribute('aria-pressed')).toBe('false')
     await logText().getByText('tick 1', { exact: true }).waitFor()
-    await logText().evaluate('el => { el.scrollTop = el.scrollHeight }')
+    await page.mouse.wheel(0, 100_000)
     await expect.poll(() => follow.getAttribute('aria-pressed')).toBe('true')
   })
 
