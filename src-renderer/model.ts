@@ -4,6 +4,7 @@ import type { Bridge, ConnectionState } from './bridge/types.ts'
 import { batchPerFrame } from './streams/batching.ts'
 import { pendingKeys, runIntents$, type Intent, type IntentStatus } from './streams/intents.ts'
 import type { RunOutput } from './streams/log-window.ts'
+import { finishNotifications$ } from './streams/notifications.ts'
 import { sequencedEvents$ } from './streams/sequence.ts'
 import { INITIAL_STATE, foldEvents, type AppState } from './streams/state.ts'
 import { DEFAULT_QUERY, queryTasks, type TaskQuery, type TaskRow } from './streams/tasks-query.ts'
@@ -128,12 +129,16 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     )
     .subscribe((next) => rows.set(next))
 
+  /** What the browser should announce about finished tasks (Electron's main process does its own). */
+  const notifications$ = finishNotifications$(frames$, settings.value$, { liveSince: Date.now(), isFocused: () => document.hasFocus() }).pipe(share())
+
   const paletteOpen = new Store(false)
   /** Commands for whichever log viewer is open (it subscribes while mounted). */
   const logCommands$ = new Subject<'follow' | 'jump'>()
 
   return {
     bridge,
+    notifications$,
     paletteOpen,
     logCommands$,
     cursor,

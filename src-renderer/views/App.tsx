@@ -75,6 +75,20 @@ function Shell({ model }: { model: AppModel }) {
     run(command.command)
   })
 
+  useSubscription(model.notifications$, (notification) => {
+    // Under Electron the main process shows OS notifications; in a browser we do it here.
+    if (window.taskdeck) return
+    if ('Notification' in window && Notification.permission === 'granted') {
+      const shown = new Notification(notification.title, { body: notification.body, tag: 'taskdeck-finished' })
+      shown.onclick = () => {
+        window.focus()
+        const target = notification.onClick
+        if (target.kind === 'open-task') model.route.set({ view: 'task', taskId: target.taskId })
+        else if (target.kind === 'open-view') model.route.set({ view: target.view })
+      }
+    } else model.toast(notification.urgency === 'critical' ? 'error' : 'success', notification.title, notification.body)
+  })
+
   useEffect(() => {
     // Desktop-only requests from the main process (tray, global shortcuts), when under Electron.
     return window.taskdeck?.onDesktopIntent((intent) => {

@@ -89,6 +89,7 @@ export function SettingsView() {
 
       <section className="panel">
         <h2>{t('settings.notifications')}</h2>
+        {!window.taskdeck && <BrowserNotificationsRow />}
         <Row label={t('settings.notifyPolicy')}>
           <select
             aria-label={t('settings.notifyPolicy')}
@@ -145,6 +146,22 @@ export function SettingsView() {
         </table>
       </section>
     </div>
+  )
+}
+
+/** In a browser, notifications need the page's permission; elsewhere they become toasts. */
+function BrowserNotificationsRow() {
+  const { t } = useTranslation()
+  const supported = 'Notification' in window
+  const [permission, setPermission] = useState<NotificationPermission | 'unsupported'>(supported ? Notification.permission : 'unsupported')
+  return (
+    <Row label={t('settings.browserNotifications')} hint={t(`settings.browserPermission.${permission}`)}>
+      {permission === 'default' && (
+        <button type="button" className="btn" onClick={() => void Notification.requestPermission().then(setPermission)}>
+          {t('settings.allowNotifications')}
+        </button>
+      )}
+    </Row>
   )
 }
 

@@ -94,7 +94,8 @@ export async function launchChromium(): Promise<Browser> {
 
 /** A page that fails the test on any uncaught error in the UI. */
 export async function openPage(browser: Browser, url: string, colorScheme: 'light' | 'dark' = 'light'): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1360, height: 820 }, colorScheme, locale: 'en-US' })
+  // Reduced motion: screenshots show where things are, not where an animation happens to be.
+  const context = await browser.newContext({ viewport: { width: 1360, height: 820 }, colorScheme, locale: 'en-US', reducedMotion: 'reduce' })
   const page = await context.newPage()
   const errors: string[] = []
   page.on('pageerror', (error) => errors.push(error.message))
