@@ -5,7 +5,7 @@ import { ipcBridge } from './bridge/ipc.ts'
 import type { Bridge, ConnectionState } from './bridge/types.ts'
 import { WEBSOCKET_PATH, takeTokenFromLocation, webSocketBridge } from './bridge/websocket.ts'
 import { initI18n, resolveLanguage } from './i18n/index.ts'
-import { createAppModel } from './model.ts'
+import { createAppModel, type ModelOptions } from './model.ts'
 import { App } from './views/App.tsx'
 import './styles/app.css'
 
@@ -26,8 +26,25 @@ function connect(): { bridge: Bridge; connection$: Observable<ConnectionState> }
   return { bridge, connection$: bridge.connection$ }
 }
 
+/** `?bench` exposes ingestion counters to `npm run bench:ui`; `?bench&naive` is its baseline. */
+function benchOptions(query: URLSearchParams): ModelOptions {
+  if (!query.has('bench')) return {}
+  const counters = { events: 0, batches: 0, lastSeq: 0, firstAt: 0, lastAt: 0 }
+  Object.assign(window, { taskdeckBench: counters })
+  return {
+    naive: query.has('naive'),
+    onApplied: (batch, state) => {
+      if (counters.batches === 0) counters.firstAt = performance.now()
+      counters.lastAt = performance.now()
+      counters.events += batch.length
+      counters.batches++
+      counters.lastSeq = state.lastSeq
+    },
+  }
+}
+
 const { bridge, connection$ } = connect()
-const model = createAppModel(bridge, connection$)
+const model = createAppModel(bridge, connection$, benchOptions(new URLSearchParams(window.location.search)))
 initI18n(resolveLanguage('system', navigator.languages))
 
 const root = document.getElementById('root')
