@@ -27,6 +27,9 @@ export class LogWindow {
   private errorText: string | null = null
   /** The line the last live chunk left unfinished (no newline yet), if any. */
   private openLine: number | null = null
+  /** The lines in view (set by ensure), which live output keeps current. */
+  private wantedFrom = 0
+  private wantedTo = 0
   readonly version$: Observable<number> = this.versionSubject.asObservable()
 
   constructor(runId: number, knownLines: number, readLog: ReadLog) {
@@ -49,6 +52,8 @@ export class LogWindow {
 
   /** Makes sure lines [from, to) are loaded or loading. */
   ensure(from: number, to: number): void {
+    this.wantedFrom = from
+    this.wantedTo = to
     const first = Math.floor(Math.max(0, from) / PAGE_LINES)
     const last = Math.floor(Math.max(0, Math.min(to, this.total) - 1) / PAGE_LINES)
     for (let page = first; page <= last; page++) {
@@ -73,32 +78,47 @@ export class LogWindow {
    */
   append(chunk: RunOutput): void {
     if (chunk.runId !== this.runId) return
-    const parts = chunk.text.split('\n')
-    let n = chunk.line
-    parts.forEach((part, i) => {
-      const isLast = i === parts.length - 1
-      if (isLast && part === '') return
-      const pageIndex = Math.floor(n / PAGE_LINES)
-      const page = this.pages.get(pageIndex)
-      const existing = page?.[n % PAGE_LINES]
-      let text = part
-      if (existing) {
-        if (i === 0 && this.openLine === n) text = existing.text + part
-        else if (existing.text === part || existing.text.endsWith(part)) text = existing.text
-        else if (i === 0) text = existing.text + part
+    const text = chunk.text
+    let newlines = 0
+    for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) newlines++
+    const segments = newlines + (text.endsWith('\n') ? 0 : 1)
+    const end = chunk.line + segments
+    const total = Math.max(this.total, end)
+    // Only lines someone can see become objects: the tail (follow) and the window in view.
+    // A firehose far from both costs a scan for newlines, not ten million allocations.
+    const tailFrom = total - PAGE_LINES
+    let from = 0
+    for (let i = 0; i < segments; i++) {
+      const stop = text.indexOf('\n', from)
+      const n = chunk.line + i
+      if (n >= tailFrom || (n >= this.wantedFrom && n < this.wantedTo)) {
+        this.writeLive(n, i === 0, stop === -1 ? text.slice(from) : text.slice(from, stop), chunk.stream)
+      } else {
+        // A held copy of this line is now out of date: leave a hole, so it is read again.
+        const page = this.pages.get(Math.floor(n / PAGE_LINES))
+        if (page) page[n % PAGE_LINES] = undefined
       }
-      // Only pages already held (or the tail page) are written, so a far-away chunk cannot
-      // leave a page half-filled that would then never be fetched.
-      if (page) page[n % PAGE_LINES] = { stream: chunk.stream, text }
-      else if (n === this.total || n % PAGE_LINES === 0) {
-        const fresh: (LogLineView | undefined)[] = []
-        fresh[n % PAGE_LINES] = { stream: chunk.stream, text }
-        this.pages.set(pageIndex, fresh)
-      }
-      n++
-    })
-    this.openLine = chunk.text.endsWith('\n') ? null : n - 1
-    this.setTotal(Math.max(this.total, n))
+      from = stop + 1
+    }
+    this.openLine = text.endsWith('\n') ? null : end - 1
+    this.setTotal(total)
+  }
+
+  private writeLive(n: number, startsChunk: boolean, part: string, stream: LogStream) {
+    const pageIndex = Math.floor(n / PAGE_LINES)
+    let page = this.pages.get(pageIndex)
+    if (!page) {
+      page = []
+      this.pages.set(pageIndex, page)
+    }
+    const existing = page[n % PAGE_LINES]
+    let text = part
+    if (existing) {
+      if (startsChunk && this.openLine === n) text = existing.text + part
+      else if (existing.text === part || existing.text.endsWith(part)) text = existing.text
+      else if (startsChunk) text = existing.text + part
+    }
+    page[n % PAGE_LINES] = { stream, text }
   }
 
   private setTotal(total: number) {

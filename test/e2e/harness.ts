@@ -99,6 +99,10 @@ export async function openPage(browser: Browser, url: string, colorScheme: 'ligh
   const page = await context.newPage()
   const errors: string[] = []
   page.on('pageerror', (error) => errors.push(error.message))
+  // The served CSP is strict (no inline styles or scripts, no eval): any violation is a bug.
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) errors.push(message.text())
+  })
   await page.goto(url)
   await page.getByTestId('connection').getByText('Live').waitFor()
   return { page, errors }

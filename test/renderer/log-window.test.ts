@@ -70,3 +70,18 @@ describe('LogWindow overlap of reads and live output', () => {
     expect(log.line(0)?.text).toBe('step 1')
   })
 })
+
+describe('LogWindow under a firehose', () => {
+  it('keeps only the tail and the window in view as objects, and counts the rest', () => {
+    const log = new LogWindow(1, 0, logOf(0).readLog)
+    log.ensure(0, 40)
+    const lines = Array.from({ length: 5000 }, (_, i) => `n${i}`)
+    log.append(chunk(0, `${lines.join('\n')}\n`))
+    expect(log.totalLines).toBe(5000)
+    expect(log.line(10)?.text).toBe('n10')
+    expect(log.line(4999)?.text).toBe('n4999')
+    expect(log.line(5000 - PAGE_LINES)?.text).toBe(`n${5000 - PAGE_LINES}`)
+    expect(log.line(4999 - PAGE_LINES)).toBeUndefined()
+    expect(log.line(2000)).toBeUndefined()
+  })
+})
