@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { TextDecoder } from 'node:util'
@@ -18,6 +18,7 @@ import {
   type Group,
   type LogStream,
   type LoopSnapshot,
+  type Progress,
   type Run,
   type RunStatus,
   type Settings,
@@ -32,11 +33,13 @@ import type { CommandHandlers, Disposable, EngineApi } from './api.ts'
 import type { EngineExtensionHost } from './host.ts'
 import { RunLogWriter, logTotals, readLogWindow, removeLog } from './logs.ts'
 import { defaultRunners, runnerFor, type RunnerRegistry } from './runners/index.ts'
-import type { RunOutcome, StartedRun } from './runners/types.ts'
+import type { RunContext, RunOutcome, StartedRun } from './runners/types.ts'
+import type { BackendOutcome, BackendRun, ExecutionBackend } from './backends/types.ts'
 import { Store, migrate, type DurableEventInput, type ProjectInTransaction } from './store.ts'
 
 export const INTERRUPTED_REASON = 'Taskdeck stopped while this run was running'
 const RECENT_COMPLETIONS = 20
+const PROGRESS_SAVE_MS = 1000
 const MAX_TIMER_MS = 2 ** 31 - 1
 
 export interface EngineOptions {
@@ -44,6 +47,12 @@ export interface EngineOptions {
   home: string
   /** Runners by kind; defaults to the ones Taskdeck ships. */
   runners?: RunnerRegistry
+  /**
+   * Where runs execute. Without one, runs go straight to `runners` in this process; with
+   * one (the embedded or BullMQ backend), the backend places each run and enforces its
+   * timeout, and the engine keeps the state machine, retries, the log and the run's output.
+   */
+  backend?: ExecutionBackend
   /** SIGTERM → SIGKILL grace for the default shell runner. */
   killGraceMs?: number
   /** How often `engine.stats` is emitted; 0 turns it off. */
@@ -59,13 +68,16 @@ interface ActiveRun {
   run: Run
   task: Task
   readonly abort: AbortController
-  stopReason: 'cancel' | 'timeout' | 'shutdown' | null
+  /** Why the run is being stopped: by the user, its timeout, the engine closing, or (from a backend) a lost worker. */
+  stopReason: 'cancel' | 'timeout' | 'shutdown' | 'lost' | null
   started: StartedRun | null
   /** Text sent before the process was up, written as soon as it is. */
   readonly unsent: string[]
   readonly log: RunLogWriter
   readonly decoders: Map<LogStream, TextDecoder>
   timeout: NodeJS.Timeout | null
+  progress: Progress | null
+  progressSavedAt: number
   readonly finished: Promise<void>
   finish: () => void
 }
@@ -97,6 +109,7 @@ export class Engine implements EngineApi {
   readonly host: EngineExtensionHost
   private readonly store: Store
   private readonly runners: RunnerRegistry
+  private readonly backend: ExecutionBackend | null
   private readonly now: () => number
   private readonly random: () => number
   private readonly tasks = new Map<number, Task>()
@@ -134,6 +147,7 @@ export class Engine implements EngineApi {
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 })
     this.store = store
     this.runners = options.runners ?? defaultRunners({ killGraceMs: options.killGraceMs })
+    this.backend = options.backend ?? null
     this.now = options.now ?? Date.now
     this.random = options.random ?? Math.random
     const state = store.loadProjection()
@@ -311,6 +325,7 @@ export class Engine implements EngineApi {
       if (this.compare(this.tasks.get(queue[mid]!)!, task) < 0) low = mid + 1
       else high = mid
     }
+    if (queue[low] === task.id) return
     queue.splice(low, 0, task.id)
   }
 
@@ -448,6 +463,8 @@ export class Engine implements EngineApi {
       log: new RunLogWriter(this.logDir, runId, this.settings.logCapBytes),
       decoders: new Map(),
       timeout: null,
+      progress: null,
+      progressSavedAt: 0,
       finished,
       finish,
     }
@@ -465,22 +482,21 @@ export class Engine implements EngineApi {
       void this.complete(active, { exitCode: null, signal: null, error: null })
       return
     }
-    const spec = active.task.definition.spec
-    let started: StartedRun
+    const definition = active.task.definition
+    const spec = definition.spec
+    const context: RunContext = {
+      runId: active.run.id,
+      taskId: active.task.id,
+      attempt: active.run.attempt,
+      signal: active.abort.signal,
+      output: (stream, chunk) => this.output(active, stream, chunk),
+      progress: (progress) => this.progress(active, progress),
+    }
+    let started: StartedRun | BackendRun
     try {
-      const runner = runnerFor(this.runners, spec.kind)
-      started = (runner.start)(spec, {
-        runId: active.run.id,
-        taskId: active.task.id,
-        attempt: active.run.attempt,
-        signal: active.abort.signal,
-        output: (stream, chunk) => this.output(active, stream, chunk),
-        progress: (progress) => {
-          const task = this.tasks.get(active.task.id)
-          if (task) active.task = this.saveTask(task, { progress }).task
-          this.emitTransient({ type: 'run.progress', runId: active.run.id, taskId: active.task.id, progress })
-        },
-      })
+      started = this.backend
+        ? this.backend.start(spec, { group: definition.group, name: active.task.name, priority: definition.priority, timeoutMs: definition.timeoutMs }, context)
+        : runnerFor(this.runners, spec.kind).start(spec, context)
     } catch (error) {
       void this.complete(active, { exitCode: null, signal: null, error: error instanceof Error ? error.message : String(error) })
       return
@@ -496,12 +512,27 @@ export class Engine implements EngineApi {
         db.prepare('INSERT OR REPLACE INTO run_processes (run_id, pid, start_ticks) VALUES (?, ?, ?)').run(active.run.id, pid, startTicks),
       )
     }
-    const timeoutMs = active.task.definition.timeoutMs
-    if (timeoutMs !== undefined) active.timeout = setTimeout(() => this.stop(active, 'timeout'), timeoutMs)
-    void started.done.then(
+    // A backend enforces the timeout itself (time spent waiting for a remote worker does not count).
+    const timeoutMs = definition.timeoutMs
+    if (timeoutMs !== undefined && !this.backend) active.timeout = setTimeout(() => this.stop(active, 'timeout'), timeoutMs)
+    void (started.done as Promise<RunOutcome | BackendOutcome>).then(
       (outcome) => this.complete(active, outcome),
       (error: unknown) => this.complete(active, { exitCode: null, signal: null, error: String(error) }),
     )
+  }
+
+  /**
+   * Progress streams live as transient events; the task records it durably at most once
+   * per PROGRESS_SAVE_MS (and at the end of the run), so a chatty runner cannot flood the log.
+   */
+  private progress(active: ActiveRun, progress: Progress): void {
+    this.emitTransient({ type: 'run.progress', runId: active.run.id, taskId: active.task.id, progress })
+    active.progress = progress
+    const now = this.now()
+    if (now - active.progressSavedAt < PROGRESS_SAVE_MS) return
+    active.progressSavedAt = now
+    const task = this.tasks.get(active.task.id)
+    if (task) active.task = this.saveTask(task, { progress }).task
   }
 
   private stop(active: ActiveRun, reason: 'cancel' | 'timeout' | 'shutdown'): void {
@@ -510,7 +541,7 @@ export class Engine implements EngineApi {
     active.abort.abort(reason)
   }
 
-  private async complete(active: ActiveRun, outcome: RunOutcome): Promise<void> {
+  private async complete(active: ActiveRun, outcome: RunOutcome | BackendOutcome): Promise<void> {
     if (!this.active.has(active.run.id)) return
     this.active.delete(active.run.id)
     this.activeByTask.delete(active.task.id)
@@ -522,10 +553,14 @@ export class Engine implements EngineApi {
     active.log.close()
     // Output is announced before the run's end.
     this.flushOutput()
+    if ('endedBy' in outcome && outcome.endedBy && !active.stopReason) {
+      active.stopReason = outcome.endedBy === 'worker-lost' ? 'lost' : outcome.endedBy
+    }
     const { status, reason } = this.outcomeStatus(active, outcome)
     const finishedAt = this.now()
     const run: Run = {
       ...active.run,
+      worker: 'worker' in outcome && outcome.worker ? outcome.worker : active.run.worker,
       status,
       reason,
       finishedAt,
@@ -543,7 +578,7 @@ export class Engine implements EngineApi {
     this.delivering.add(run.id)
     this.emit({ type: 'run.finished', run }, (db) => db.prepare('DELETE FROM run_processes WHERE run_id = ?').run(run.id))
     const task = this.tasks.get(active.task.id)!
-    const { committed } = this.saveTask(task, this.afterRun(task, run))
+    const { committed } = this.saveTask(task, { ...this.afterRun(task, run), ...(active.progress ? { progress: active.progress } : {}) })
     this.finishedSinceStats++
     this.completions.unshift({ taskId: task.id, name: task.name, group, detail: `${status}${reason ? `: ${reason}` : ''}` })
     this.completions.length = Math.min(this.completions.length, RECENT_COMPLETIONS)
@@ -563,6 +598,8 @@ export class Engine implements EngineApi {
         return { status: 'timed_out', reason: `timed out after ${formatMs(active.task.definition.timeoutMs ?? 0)}` }
       case 'shutdown':
         return { status: 'interrupted', reason: INTERRUPTED_REASON }
+      case 'lost':
+        return { status: 'interrupted', reason: outcome.error ?? 'the worker running it was lost' }
       case null:
         break
     }
@@ -601,6 +638,7 @@ export class Engine implements EngineApi {
       start_ticks: string | null
     }[]
     for (const process of leftovers) killLeftover(process.pid, process.start_ticks)
+    for (const task of this.tasks.values()) if (task.status === 'queued') this.enqueue(task)
     const now = this.now()
     const interrupted = new Set<number>()
     for (const run of [...this.runs.values()]) {
@@ -625,9 +663,6 @@ export class Engine implements EngineApi {
       if (!wasRunning) continue
       if (task.definition.retryOnInterrupt) this.saveTask(task, { status: 'queued', waitingFor: null, reason: null })
       else this.saveTask(task, { status: 'interrupted', waitingFor: null, reason: INTERRUPTED_REASON })
-    }
-    for (const task of this.tasks.values()) {
-      if (task.status === 'queued') this.enqueue(task)
     }
     for (const task of [...this.tasks.values()]) {
       if (task.status === 'waiting') {
@@ -1099,7 +1134,7 @@ export class Engine implements EngineApi {
         const parsed = TaskDefinitionSchema.safeParse(definition)
         if (!parsed.success) {
           const issues = issuesOf(parsed.error).map((i) => ({ ...i, path: `definition.${i.path}` }))
-          throw new TaskdeckError('bad_request', describeIssues('task definition', issues), { issues })
+          return Promise.reject(new TaskdeckError('bad_request', describeIssues('task definition', issues), { issues }))
         }
         return this.submit(parsed.data)
       },
@@ -1142,7 +1177,7 @@ function rejectingHandlers(handlers: CommandHandlers): CommandHandlers {
       try {
         return handler(params)
       } catch (error) {
-        return Promise.reject(error)
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)))
       }
     }
   }
@@ -1206,13 +1241,35 @@ function processStartTicks(pid: number): string | null {
   }
 }
 
-/** Kills what is left of a run's process group after a crash, only if the leader is provably the same process. */
+/**
+ * Kills what is left of a run's process group after a crash, only when it is provably
+ * ours: the leader is the very process we started (same kernel start time), or the
+ * leader is gone and the group still has members started after it (a live group's id
+ * cannot be handed to anyone else).
+ */
 function killLeftover(pid: number, startTicks: string | null): void {
-  if (startTicks === null || processStartTicks(pid) !== startTicks) return
+  if (startTicks === null || process.platform !== 'linux') return
+  const leader = processStartTicks(pid)
+  const ours = leader !== null ? leader === startTicks : groupMembersStartedSince(pid, Number(startTicks))
+  if (!ours) return
   try {
     process.kill(-pid, 'SIGKILL')
   } catch {
     // Already gone.
   }
+}
+
+function groupMembersStartedSince(pgid: number, startTicks: number): boolean {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(fields[2]) === pgid && Number(fields[19]) >= startTicks) return true
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return false
 }
 

@@ -15,8 +15,8 @@ import type { LogLine, LogStream } from '../../src-shared/index.ts'
  * Under the cap there is one part, `<run>.log` / `<run>.idx`. Past half the cap the head
  * part is full and the output goes to tail segments (`<run>.seg<k>.log/.idx`); when the
  * tail exceeds the other half, its oldest segment is deleted and its bytes and lines are
- * counted as dropped. `<run>.parts.json` then lists the parts. A line that straddles a
- * part boundary is split in two there.
+ * counted as dropped. `<run>.parts.json` then lists the parts. Parts end at line ends
+ * where they can; only a line longer than a part's slack is split in two.
  */
 const RECORD_BYTES = 8
 const STREAM_CODES: readonly LogStream[] = ['stdout', 'stderr', 'system']
@@ -131,9 +131,14 @@ export class RunLogWriter {
     let lineStart = !continues
     let from = 0
     while (from < chunk.length) {
-      const { writer, room, fresh } = this.target()
+      const { writer, room, untilNewline, fresh } = this.target(lineStart)
       if (fresh) lineStart = true
-      const piece = chunk.subarray(from, from + room)
+      let end = Math.min(chunk.length, from + room)
+      if (untilNewline) {
+        const newline = chunk.indexOf(NEWLINE, from)
+        if (newline >= 0 && newline < end) end = newline + 1
+      }
+      const piece = chunk.subarray(from, end)
       const starts: number[] = []
       for (let i = 0; i < piece.length; i++) {
         if (lineStart) {
@@ -144,7 +149,7 @@ export class RunLogWriter {
       }
       writer.write(piece, starts, stream)
       this.lines += starts.length
-      from += piece.length
+      from = end
     }
     this.atLineStart = lineStart
     this.lastStream = stream
@@ -152,11 +157,22 @@ export class RunLogWriter {
     return firstLine
   }
 
-  /** Where the next bytes go, and how many fit there. */
-  private target(): { writer: PartWriter; room: number; fresh: boolean } {
-    if (this.head.part.bytes < this.headLimit) return { writer: this.head, room: this.headLimit - this.head.part.bytes, fresh: false }
+  /**
+   * Where the next bytes go and how many fit. A full part still takes the rest of an open
+   * line (up to a slack), so parts end at line ends and lines are rarely split.
+   */
+  private target(lineStart: boolean): { writer: PartWriter; room: number; untilNewline: boolean; fresh: boolean } {
+    const fits = (writer: PartWriter, limit: number) => {
+      if (writer.part.bytes < limit) return { writer, room: limit - writer.part.bytes, untilNewline: false, fresh: false }
+      const slack = Math.floor(limit / 4)
+      if (!lineStart && writer.part.bytes < limit + slack) return { writer, room: limit + slack - writer.part.bytes, untilNewline: true, fresh: false }
+      return null
+    }
+    const inHead = this.segments.length === 0 ? fits(this.head, this.headLimit) : null
+    if (inHead) return inHead
     const current = this.segments[this.segments.length - 1]
-    if (current && current.part.bytes < this.segmentLimit) return { writer: current, room: this.segmentLimit - current.part.bytes, fresh: false }
+    const inCurrent = current ? fits(current, this.segmentLimit) : null
+    if (inCurrent) return inCurrent
     const segment = new PartWriter(this.dir, { name: `${this.runId}.seg${this.nextSegment++}`, firstLine: this.lines, lines: 0, bytes: 0 })
     this.segments.push(segment)
     let tailBytes = this.segments.reduce((sum, s) => sum + s.part.bytes, 0)
@@ -168,7 +184,7 @@ export class RunLogWriter {
       oldest.remove()
     }
     this.writeManifest()
-    return { writer: segment, room: this.segmentLimit, fresh: true }
+    return { writer: segment, room: this.segmentLimit, untilNewline: false, fresh: true }
   }
 
   private writeManifest(): void {

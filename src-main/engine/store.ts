@@ -21,9 +21,28 @@ export type ProjectInTransaction = (db: DatabaseSync, event: DurableEvent) => vo
 export interface StoreOptions {
   /** SQLite `synchronous`: FULL makes each commit survive power loss; NORMAL only an application crash. */
   synchronous?: 'FULL' | 'NORMAL'
-  /** Most events written in one transaction, so one commit never stalls the event loop for long. */
+  /** Most events written in one transaction. */
   maxBatch?: number
+  /** Time one transaction may spend taking events before it commits and yields to the event loop. */
+  budgetMs?: number
   now?: () => number
+}
+
+/** The stored payload: the event without type, seq and at, reusing the JSON of the object it carries. */
+function payloadOf(event: DurableEvent, jsonOf: (value: object) => string): string {
+  switch (event.type) {
+    case 'task.created':
+    case 'task.updated':
+      return `{"task":${jsonOf(event.task)}}`
+    case 'run.started':
+    case 'run.updated':
+    case 'run.finished':
+      return `{"run":${jsonOf(event.run)}}`
+    default: {
+      const { type: _type, seq: _seq, at: _at, ...payload } = event
+      return JSON.stringify(payload)
+    }
+  }
 }
 
 interface Pending {
@@ -48,6 +67,8 @@ export class Store {
   private committedSeq: number
   private readonly commitListeners = new Set<(events: readonly DurableEvent[]) => void>()
   private closed = false
+  private broken: TaskdeckError | null = null
+  private readonly budgetMs: number
   private readonly statements: {
     insertEvent: StatementSync
     upsertTask: StatementSync
@@ -64,6 +85,7 @@ export class Store {
   private constructor(db: DatabaseSync, options: StoreOptions) {
     this.db = db
     this.maxBatch = options.maxBatch ?? 5000
+    this.budgetMs = options.budgetMs ?? 8
     this.now = options.now ?? Date.now
     this.lastSeq = this.committedSeq = Number((db.prepare('SELECT coalesce(max(seq), 0) AS head FROM events').get() as { head: number }).head)
     this.statements = {
@@ -135,6 +157,7 @@ export class Store {
    */
   append(input: DurableEventInput, project?: ProjectInTransaction): { event: DurableEvent; committed: Promise<void> } {
     if (this.closed) throw new TaskdeckError('internal', 'The engine is closed.')
+    if (this.broken) throw this.broken
     const event = { ...input, seq: ++this.lastSeq, at: this.now() }
     this.pending.push({ event, project })
     this.scheduleFlush()
@@ -162,65 +185,68 @@ export class Store {
     })
   }
 
-  /** Writes pending events (at most `maxBatch` per transaction; the rest on the next tick). */
+  /**
+   * Writes pending events in one transaction. A transaction stops taking events once it
+   * has used its time budget (or `maxBatch`), so a burst is committed over several ticks
+   * instead of stalling the event loop; the rest follow on the next tick.
+   */
   flush(): void {
     if (this.pending.length === 0) return
-    const batch = this.pending.length > this.maxBatch ? this.pending.splice(0, this.maxBatch) : this.pending.splice(0)
-    if (this.pending.length > 0) this.scheduleFlush()
+    if (this.broken) return
+    const deadline = performance.now() + this.budgetMs
     const changes = new ProjectionChanges()
     const s = this.statements
+    // Each object is serialised once: the event payload embeds the same JSON the projection row stores.
+    const json = new Map<object, string>()
+    const jsonOf = (value: object) => {
+      let text = json.get(value)
+      if (text === undefined) json.set(value, (text = JSON.stringify(value)))
+      return text
+    }
+    let taken = 0
     this.db.exec('BEGIN IMMEDIATE')
     try {
-      for (const { event, project } of batch) {
-        const { type, seq, at, ...payload } = event
-        s.insertEvent.run(seq, type, at, JSON.stringify(payload))
+      for (const { event, project } of this.pending) {
+        s.insertEvent.run(event.seq, event.type, event.at, payloadOf(event, jsonOf))
         changes.add(event)
         project?.(this.db, event)
+        taken++
+        if (taken >= this.maxBatch || ((taken & 63) === 0 && performance.now() > deadline)) break
       }
       for (const taskId of changes.removedTaskRuns) s.deleteRunsOfTask.run(taskId)
       for (const [id, task] of changes.tasks) {
-        if (task) s.upsertTask.run(id, task.status, task.definition.group, task.updatedAt, JSON.stringify(task))
+        if (task) s.upsertTask.run(id, task.status, task.definition.group, task.updatedAt, jsonOf(task))
         else s.deleteTask.run(id)
       }
-      for (const [id, run] of changes.runs) if (run) s.upsertRun.run(id, run.taskId, run.status, JSON.stringify(run))
+      for (const [id, run] of changes.runs) if (run) s.upsertRun.run(id, run.taskId, run.status, jsonOf(run))
       for (const [name, group] of changes.groups) {
-        if (group) s.upsertGroup.run(name, JSON.stringify(group))
+        if (group) s.upsertGroup.run(name, jsonOf(group))
         else s.deleteGroup.run(name)
       }
-      if (changes.settings) s.upsertSettings.run(JSON.stringify(changes.settings))
+      if (changes.settings) s.upsertSettings.run(jsonOf(changes.settings))
       if (changes.paused !== null) s.upsertState.run('paused', JSON.stringify(changes.paused))
       if (changes.maxTaskId > 0) s.raiseCounter.run('lastTaskId', changes.maxTaskId)
       if (changes.maxRunId > 0) s.raiseCounter.run('lastRunId', changes.maxRunId)
       this.db.exec('COMMIT')
     } catch (error) {
-      this.db.exec('ROLLBACK')
-      this.failWaiters(batch, error)
+      if (this.db.isTransaction) this.db.exec('ROLLBACK')
+      // Memory is now ahead of the disk: refuse further work rather than diverge silently.
+      this.broken = new TaskdeckError('internal', `Could not write to the database (${error instanceof Error ? error.message : String(error)}); restart Taskdeck.`)
+      for (const waiter of this.waiters) waiter.reject(this.broken)
+      this.waiters = []
       return
     }
-    const events = batch.map((p) => p.event)
+    const events = this.pending.splice(0, taken).map((p) => p.event)
+    if (this.pending.length > 0) this.scheduleFlush()
     this.committedSeq = events[events.length - 1]!.seq
     for (const listener of this.commitListeners) listener(events)
     this.resolveWaiters()
   }
 
   private resolveWaiters(): void {
-    if (this.waiters.length === 0) return
-    const still: typeof this.waiters = []
-    for (const waiter of this.waiters) {
-      if (waiter.seq <= this.committedSeq) waiter.resolve()
-      else still.push(waiter)
-    }
-    this.waiters = still
-  }
-
-  private failWaiters(batch: Pending[], error: unknown): void {
-    const seqs = new Set(batch.map((p) => p.event.seq))
-    const failure = new TaskdeckError('internal', `Could not write to the database: ${error instanceof Error ? error.message : String(error)}`)
-    this.waiters = this.waiters.filter((w) => {
-      if (!seqs.has(w.seq)) return true
-      w.reject(failure)
-      return false
-    })
+    let resolved = 0
+    while (resolved < this.waiters.length && this.waiters[resolved]!.seq <= this.committedSeq) this.waiters[resolved++]!.resolve()
+    if (resolved > 0) this.waiters.splice(0, resolved)
   }
 
   /** Durable events with `seq > since`, oldest first. */

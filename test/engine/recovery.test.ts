@@ -1,6 +1,6 @@
-import { statSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { DurableEvent } from '../../src-shared/index.ts'
+import type { DurableEvent, Task } from '../../src-shared/index.ts'
 import { INTERRUPTED_REASON } from '../../src-main/engine/engine.ts'
 import { isAlive, openEngine, tempHome, waitFor } from './helpers.ts'
 import { EngineProcess } from './process.ts'
@@ -44,6 +44,90 @@ describe('recovery after the engine dies', () => {
       ])
       expect(log.done).toBe(true)
       await waitFor(() => !isAlive(run.pid!), 'the leftover process group to be killed')
+    } finally {
+      await t.close()
+    }
+  })
+
+  it('kills leftovers whose group leader already exited', async () => {
+    const child = new EngineProcess(dir.home)
+    await child.until(() => child.ready)
+    const pidFile = `${dir.home}/background.pid`
+    // The leader exits at once; its background child keeps stdout open, so the run is still running.
+    const submitted = await child.request('task.submit', { definition: { spec: { kind: 'shell', command: `sleep 300 & echo $! > ${pidFile}` } } })
+    expect(submitted.ok).toBe(true)
+    await child.until(() => child.events.some((e) => e.type === 'run.updated' && e.run.pid !== null))
+    await waitFor(() => readIfExists(pidFile).trim().length > 0, 'the background pid')
+    const background = Number(readIfExists(pidFile).trim())
+    const leader = child.events.find((e): e is Extract<DurableEvent, { type: 'run.updated' }> => e.type === 'run.updated')!.run.pid!
+    await waitFor(() => !isAlive(leader), 'the leader to exit')
+    await child.kill()
+    expect(isAlive(background)).toBe(true)
+    const t = await openEngine({ home: dir.home })
+    try {
+      await waitFor(() => !isAlive(background), 'the leftover to be killed')
+    } finally {
+      await t.close()
+    }
+  })
+})
+
+function readIfExists(path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return ''
+  }
+}
+
+describe('recovery of the queue', () => {
+  it('re-queues a retryOnInterrupt task in its old place; queued and delayed tasks keep theirs', async () => {
+    const child = new EngineProcess(dir.home)
+    await child.until(() => child.ready)
+    const ok = (result: { ok: boolean }) => expect(result.ok).toBe(true)
+    ok(await child.request('group.set', { name: 'one', parallel: 1 }))
+    const submit = async (definition: object) => {
+      const result = (await child.request('task.submit', { definition })) as { ok: true; value: { task: Task } }
+      ok(result)
+      return result.value.task
+    }
+    const again = await submit({ spec: { kind: 'shell', command: 'sleep 300' }, group: 'one', retryOnInterrupt: true })
+    const queuedFirst = await submit({ spec: { kind: 'shell', command: 'true' }, group: 'one' })
+    const queuedSecond = await submit({ spec: { kind: 'shell', command: 'true' }, group: 'one' })
+    const delayed = await submit({ spec: { kind: 'shell', command: 'true' }, delayMs: 3_600_000 })
+    const stays = await submit({ spec: { kind: 'shell', command: 'sleep 300' } })
+    await child.until(() => child.events.filter((e) => e.type === 'run.updated' && e.run.pid !== null).length === 2)
+    await child.kill()
+
+    const t = await openEngine({ home: dir.home })
+    try {
+      const get = async (id: number) => (await t.engine.handlers['task.get']({ taskId: id })).task
+      expect(await get(stays.id)).toMatchObject({ status: 'interrupted', reason: INTERRUPTED_REASON })
+      expect(await get(delayed.id)).toMatchObject({ status: 'waiting', waitingFor: { kind: 'delay', until: delayed.createdAt + 3_600_000 } })
+      const rerun = await t.waitForEvent((e): e is Extract<DurableEvent, { type: 'run.started' }> => e.type === 'run.started' && e.run.taskId === again.id && e.run.attempt === 2)
+      expect(rerun.run.status).toBe('running')
+      const loop = await t.engine.handlers['engine.loop']({})
+      expect(loop.running.map((e) => e.taskId)).toEqual([again.id])
+      expect(loop.waiting.filter((e) => e.group === 'one').map((e) => e.taskId)).toEqual([queuedFirst.id, queuedSecond.id])
+      const { runs } = await t.engine.handlers['task.get']({ taskId: again.id })
+      expect(runs.map((r) => r.status)).toEqual(['interrupted', 'running'])
+      await t.engine.handlers['task.cancel']({ taskIds: [again.id, queuedFirst.id, queuedSecond.id, delayed.id] })
+    } finally {
+      await t.close()
+    }
+  })
+
+  it('a clean close interrupts running runs and re-queues retryOnInterrupt tasks', async () => {
+    let t = await openEngine({ home: dir.home })
+    const again = await t.submit({ spec: { kind: 'shell', command: 'sleep 300' }, retryOnInterrupt: true })
+    const stays = await t.submit({ spec: { kind: 'shell', command: 'sleep 300' } })
+    await t.waitForEvent((e): e is DurableEvent => e.type === 'run.updated' && e.run.taskId === stays.id && e.run.pid !== null)
+    await t.close()
+    t = await openEngine({ home: dir.home })
+    try {
+      expect((await t.engine.handlers['task.get']({ taskId: stays.id })).task.status).toBe('interrupted')
+      await t.waitForEvent((e): e is DurableEvent => e.type === 'run.started' && e.run.taskId === again.id && e.run.attempt === 2)
+      await t.engine.handlers['task.cancel']({ taskIds: [again.id] })
     } finally {
       await t.close()
     }

@@ -9,5 +9,4 @@ CREATE TABLE run_processes (
   pid INTEGER NOT NULL,
   start_ticks TEXT
 );
-CREATE INDEX tasks_by_status ON tasks (status);
 `

@@ -1,0 +1,31 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { EmbeddedBackend } from '../../src-main/engine/backends/embedded.ts'
+import { defaultRunners } from '../../src-main/engine/runners/index.ts'
+import { openEngine, shell, tempHome } from './helpers.ts'
+
+let dir: ReturnType<typeof tempHome>
+let t: Awaited<ReturnType<typeof openEngine>>
+beforeEach(async () => {
+  dir = tempHome()
+  t = await openEngine({ home: dir.home, backend: new EmbeddedBackend(defaultRunners({ killGraceMs: 500 })) })
+})
+afterEach(async () => {
+  await t.close()
+  dir.cleanup()
+})
+
+describe('an execution backend', () => {
+  it('runs tasks, and its timeout and cancel map to timed_out and cancelled', async () => {
+    const ok = await t.submit(shell('echo through the backend'))
+    const done = await t.until(ok.id, ['succeeded'])
+    expect((await t.lines(done.lastRunId!)).map((l) => l.text)).toEqual(['through the backend'])
+    expect((await t.engine.handlers['task.get']({ taskId: ok.id })).runs[0]!.worker).toBe('local')
+
+    const slow = await t.submit(shell('sleep 300', { timeoutMs: 100 }))
+    await t.until(slow.id, ['timed_out'])
+    const cancelled = await t.submit(shell('sleep 300'))
+    await t.until(cancelled.id, ['running'])
+    await t.engine.handlers['task.cancel']({ taskIds: [cancelled.id] })
+    expect((await t.until(cancelled.id, ['cancelled'])).status).toBe('cancelled')
+  })
+})

@@ -1,0 +1,110 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { ExportDocumentSchema, TaskdeckError, type EngineEvent } from '../../src-shared/index.ts'
+import { openEngine, shell, tempHome } from './helpers.ts'
+
+let dir: ReturnType<typeof tempHome>
+let t: Awaited<ReturnType<typeof openEngine>>
+beforeEach(async () => {
+  dir = tempHome()
+  t = await openEngine({ home: dir.home })
+})
+afterEach(async () => {
+  await t.close()
+  dir.cleanup()
+})
+
+describe('settings', () => {
+  it('merges a patch, validates the whole, announces the change and keeps it across a restart', async () => {
+    const { settings } = await t.engine.handlers['settings.get']({})
+    expect(settings.logCapBytes).toBe(50 * 1024 * 1024)
+    const changed = await t.engine.handlers['settings.set']({ patch: { theme: 'dark', notifications: { policy: 'failure' } } })
+    expect(changed.settings.theme).toBe('dark')
+    expect(changed.settings.notifications).toMatchObject({ policy: 'failure', onlyWhenUnfocused: true })
+    expect(t.events.some((e) => e.type === 'settings.changed' && e.settings.theme === 'dark')).toBe(true)
+    const error = await t.engine.handlers['settings.set']({ patch: { logCapBytes: 12 } }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TaskdeckError)
+    expect((error as TaskdeckError).details?.issues?.[0]?.path).toBe('patch.logCapBytes')
+    await t.close()
+    t = await openEngine({ home: dir.home })
+    expect((await t.engine.handlers['settings.get']({})).settings.theme).toBe('dark')
+  })
+})
+
+describe('export and import', () => {
+  it('exports tasks, runs and groups as JSON and imports them as new tasks, remapping dependencies', async () => {
+    await t.engine.handlers['group.set']({ name: 'builds', parallel: 2 })
+    const a = await t.submit(shell('echo a', { group: 'builds', labels: ['ci'] }))
+    const b = await t.submit(shell('echo b', { after: [a.id], stashed: true }))
+    await t.until(a.id, ['succeeded'])
+    const document = await t.engine.handlers['data.export']({})
+    expect(ExportDocumentSchema.parse(JSON.parse(JSON.stringify(document)))).toEqual(document)
+    expect(document.tasks.map((task) => task.id)).toEqual([a.id, b.id])
+    expect(document.runs).toHaveLength(1)
+
+    const other = tempHome()
+    const target = await openEngine({ home: other.home })
+    try {
+      await target.submit(shell('echo already here', { stashed: true }))
+      const { imported } = await target.engine.handlers['data.import']({ document })
+      expect(imported.map((m) => m.from)).toEqual([a.id, b.id])
+      const [newA, newB] = imported.map((m) => m.to)
+      expect(newA).not.toBe(a.id)
+      const gotA = await target.engine.handlers['task.get']({ taskId: newA! })
+      expect(gotA.task).toMatchObject({ status: 'succeeded', definition: { group: 'builds', labels: ['ci'] } })
+      expect(gotA.runs).toHaveLength(1)
+      expect(gotA.runs[0]).toMatchObject({ status: 'succeeded', taskId: newA, logLines: 0 })
+      const gotB = await target.engine.handlers['task.get']({ taskId: newB! })
+      expect(gotB.task).toMatchObject({ status: 'stashed', definition: { after: [newA] } })
+      expect((await target.engine.handlers['group.list']({})).groups.map((g) => g.name).sort()).toEqual(['builds', 'default'])
+    } finally {
+      await target.close()
+      other.cleanup()
+    }
+  })
+
+  it('refuses a document whose dependencies point outside it, and stores nothing', async () => {
+    const a = await t.submit(shell('echo a', { stashed: true }))
+    const b = await t.submit(shell('echo b', { after: [a.id], stashed: true }))
+    const document = await t.engine.handlers['data.export']({ taskIds: [b.id] })
+    const before = (await t.engine.handlers['task.list']({ limit: 100, offset: 0 })).total
+    const error = await t.engine.handlers['data.import']({ document }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'bad_request', message: `document.tasks.0.definition.after.0: task ${a.id} is not in the document` })
+    expect((await t.engine.handlers['task.list']({ limit: 100, offset: 0 })).total).toBe(before)
+  })
+})
+
+describe('the visible event loop', () => {
+  it('shows ready, waiting (with reasons), running and completed tasks', async () => {
+    await t.engine.handlers['group.set']({ name: 'one', parallel: 1 })
+    const running = await t.submit(shell('read line', { group: 'one' }))
+    await t.waitForEvent((e): e is EngineEvent => e.type === 'run.updated' && e.run.taskId === running.id && e.run.pid !== null)
+    const limited = await t.submit(shell('true', { group: 'one' }))
+    const delayed = await t.submit(shell('true', { delayMs: 60_000 }))
+    const dependant = await t.submit(shell('true', { after: [running.id] }))
+    const done = await t.submit(shell('exit 3'))
+    await t.until(done.id, ['failed'])
+    const loop = await t.engine.handlers['engine.loop']({})
+    expect(loop.running.map((e) => e.taskId)).toEqual([running.id])
+    expect(loop.running[0]!.detail).toMatch(/^running since .* · pid \d+$/)
+    const waiting = Object.fromEntries(loop.waiting.map((e) => [e.taskId, e.detail]))
+    expect(waiting[limited.id]).toBe('group limit: one runs 1 of 1')
+    expect(waiting[delayed.id]).toMatch(/^delay: until /)
+    expect(waiting[dependant.id]).toBe(`dependency: after #${running.id}`)
+    expect(loop.completion[0]).toMatchObject({ taskId: done.id, detail: 'failed: exited with code 3' })
+    await t.engine.handlers['task.cancel']({ taskIds: [running.id, delayed.id] })
+  })
+
+  it('emits engine.stats periodically with loop delay, queue depth, throughput and head seq', async () => {
+    await t.close()
+    t = await openEngine({ home: dir.home, statsIntervalMs: 50 })
+    const task = await t.submit(shell('true'))
+    await t.until(task.id, ['succeeded'])
+    const mark = t.events.length
+    const stats = await t.waitForEvent((e): e is Extract<EngineEvent, { type: 'engine.stats' }> => e.type === 'engine.stats' && t.events.indexOf(e) >= mark)
+    expect(stats.headSeq).toBeGreaterThan(0)
+    expect(stats.loopDelayMs.p99).toBeGreaterThanOrEqual(0)
+    expect(stats.loopDelayMs.max).toBeGreaterThanOrEqual(stats.loopDelayMs.p50)
+    expect(stats.queueDepth).toMatchObject({ ready: 0, running: 0 })
+    expect(stats.throughput).toBeGreaterThanOrEqual(0)
+  })
+})

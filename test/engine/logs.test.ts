@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { RunLogWriter, readLogWindow } from '../../src-main/engine/logs.ts'
+import { openEngine, shell, tempHome } from './helpers.ts'
+
+let dir: ReturnType<typeof tempHome>
+beforeEach(() => {
+  dir = tempHome()
+})
+afterEach(() => dir.cleanup())
+
+describe('run logs', () => {
+  it('reads any window of lines from a large log', async () => {
+    const t = await openEngine({ home: dir.home })
+    try {
+      const task = await t.submit(shell('seq 1 100000'))
+      const done = await t.until(task.id, ['succeeded'])
+      const window = await t.engine.handlers['run.readLog']({ runId: done.lastRunId!, fromLine: 54_321, count: 3 })
+      expect(window.lines).toEqual([
+        { n: 54_321, stream: 'stdout', text: '54322' },
+        { n: 54_322, stream: 'stdout', text: '54323' },
+        { n: 54_323, stream: 'stdout', text: '54324' },
+      ])
+      expect(window).toMatchObject({ totalLines: 100_000, droppedBytes: 0, done: true })
+      const end = await t.engine.handlers['run.readLog']({ runId: done.lastRunId!, fromLine: 99_999, count: 10 })
+      expect(end.lines.map((l) => l.text)).toEqual(['100000'])
+      // Live output: line numbers of the streamed chunks agree with the log.
+      const chunks = t.events.filter((e) => e.type === 'run.output')
+      const joined = chunks.map((e) => (e.type === 'run.output' ? e.text : '')).join('')
+      expect(joined.split('\n').length).toBe(100_001)
+      for (const chunk of chunks.slice(0, 20)) {
+        if (chunk.type !== 'run.output') continue
+        const first = Number(chunk.text.split('\n')[0])
+        // A chunk either starts line `line` or continues it.
+        expect(String(chunk.line + 1).startsWith(String(first)) || String(chunk.line + 1).endsWith(String(first))).toBe(true)
+      }
+    } finally {
+      await t.close()
+    }
+  })
+
+  it('keeps binary output byte for byte', async () => {
+    const t = await openEngine({ home: dir.home })
+    try {
+      const task = await t.submit(shell(['node', '-e', 'process.stdout.write(Buffer.from(Array.from({ length: 256 }, (_, i) => i)))']))
+      const done = await t.until(task.id, ['succeeded'])
+      const bytes = readFileSync(join(dir.home, 'logs', `${done.lastRunId}.log`))
+      expect([...bytes]).toEqual(Array.from({ length: 256 }, (_, i) => i))
+    } finally {
+      await t.close()
+    }
+  })
+
+  it('caps a run\'s log keeping the head and the tail, and counts what it dropped', async () => {
+    const t = await openEngine({ home: dir.home })
+    try {
+      await t.engine.handlers['settings.set']({ patch: { logCapBytes: 64 * 1024 } })
+      const task = await t.submit(shell('seq 1 200000'))
+      const done = await t.until(task.id, ['succeeded'])
+      const run = (await t.engine.handlers['task.get']({ taskId: task.id })).runs[0]!
+      const totalBytes = Array.from({ length: 200000 }, (_, i) => String(i + 1).length + 1).reduce((a, b) => a + b, 0)
+      expect(run.logBytes).toBe(totalBytes)
+      expect(run.droppedBytes).toBeGreaterThan(totalBytes - 64 * 1024 - 1)
+      const head = await t.engine.handlers['run.readLog']({ runId: done.lastRunId!, fromLine: 0, count: 3 })
+      expect(head.lines.map((l) => l.text)).toEqual(['1', '2', '3'])
+      expect(head.droppedBytes).toBe(run.droppedBytes)
+      const last = await t.engine.handlers['run.readLog']({ runId: done.lastRunId!, fromLine: head.totalLines - 1, count: 1 })
+      expect(last.lines.map((l) => l.text)).toEqual(['200000'])
+      // Reading across the gap yields one system line naming what is missing.
+      const across = await t.engine.handlers['run.readLog']({ runId: done.lastRunId!, fromLine: 0, count: 10_000 })
+      const marker = across.lines.find((l) => l.stream === 'system')
+      expect(marker?.text).toMatch(/^\[… \d+ bytes \(\d+ lines\) dropped: the log keeps the first and the last 32 KB of each run …\]$/)
+      const afterMarker = across.lines[across.lines.indexOf(marker!) + 1]!
+      expect(afterMarker.n).toBeGreaterThan(marker!.n)
+      expect(Number(afterMarker.text)).toBeGreaterThan(Number(across.lines[across.lines.indexOf(marker!) - 1]!.text) + 1000)
+    } finally {
+      await t.close()
+    }
+  })
+
+  it('splits lines by stream and keeps numbering stable under the cap', () => {
+    const writer = new RunLogWriter(dir.home, 7, 128 * 1024)
+    expect(writer.write('stdout', Buffer.from('par'))).toBe(0)
+    expect(writer.write('stdout', Buffer.from('tial\nnext'))).toBe(0)
+    expect(writer.write('stderr', Buffer.from('err\n'))).toBe(2)
+    expect(writer.write('stdout', Buffer.from('x'.repeat(300 * 1024) + '\nend\n'))).toBe(3)
+    writer.close()
+    const window = readLogWindow(dir.home, 7, 0, 3)
+    expect(window.lines).toEqual([
+      { n: 0, stream: 'stdout', text: 'partial' },
+      { n: 1, stream: 'stdout', text: 'next' },
+      { n: 2, stream: 'stderr', text: 'err' },
+    ])
+    expect(window.droppedBytes).toBeGreaterThan(0)
+    const tail = readLogWindow(dir.home, 7, window.totalLines - 1, 1)
+    expect(tail.lines[0]).toMatchObject({ stream: 'stdout', text: 'end' })
+    expect(window.storedBytes + window.droppedBytes).toBe(writer.bytes)
+  })
+})
