@@ -67,6 +67,8 @@ export const en = {
     connecting: 'Connecting…',
     offline: 'Offline — retrying in {{seconds}} s',
     unauthorized: 'Not authorized — open the URL printed by `taskdeck serve`',
+    unauthorizedTitle: 'This page is no longer connected.',
+    unauthorizedBody: 'Taskdeck was restarted with a new token: open the URL it printed (`taskdeck serve`) in this tab, and the view picks up where it left off.',
     catchingUp: 'Catching up ({{count}} events)…',
     seq: 'Last event applied',
   },

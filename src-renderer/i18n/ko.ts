@@ -69,6 +69,8 @@ export const ko: Messages = {
     connecting: '연결 중…',
     offline: '연결 끊김 — {{seconds}}초 후 재시도',
     unauthorized: '인증 실패 — `taskdeck serve` 가 출력한 URL을 여세요',
+    unauthorizedTitle: '이 페이지는 더 이상 연결되어 있지 않습니다.',
+    unauthorizedBody: 'Taskdeck 이 새 토큰으로 다시 시작되었습니다. 출력된 URL(`taskdeck serve`)을 이 탭에서 열면 보던 곳에서 이어집니다.',
     catchingUp: '따라잡는 중 (이벤트 {{count}}개)…',
     seq: '마지막으로 반영된 이벤트',
   },

@@ -8,7 +8,7 @@ import type { AppModel } from '../model.ts'
 import { keyCommands$, type CommandId, type KeyPress } from '../streams/keymap.ts'
 import { ActionButton, Kbd } from '../components/common.tsx'
 import { CommandPalette } from './CommandPalette.tsx'
-import { ConnectionIndicator, Toasts } from './Chrome.tsx'
+import { ConnectionBanner, ConnectionIndicator, Toasts } from './Chrome.tsx'
 import { DashboardView } from './DashboardView.tsx'
 import { LoopView } from './LoopView.tsx'
 import { NewTaskView } from './NewTaskView.tsx'
@@ -127,6 +127,7 @@ function Shell({ model }: { model: AppModel }) {
         </div>
       </nav>
       <main className="main" id="main">
+        <ConnectionBanner />
         {route.view === 'tasks' || route.view === 'task' ? (
           <TasksView run={run} />
         ) : route.view === 'new' ? (

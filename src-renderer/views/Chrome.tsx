@@ -29,6 +29,18 @@ export function ConnectionIndicator() {
   )
 }
 
+/** When the user must act (the token was refused), say so where it cannot be missed. */
+export function ConnectionBanner() {
+  const { t } = useTranslation()
+  const connection = useStore(useModel().connection)
+  if (connection.kind !== 'unauthorized') return null
+  return (
+    <div className="banner banner-error" role="alert">
+      <strong>{t('connection.unauthorizedTitle')}</strong> {t('connection.unauthorizedBody')}
+    </div>
+  )
+}
+
 export function Toasts() {
   const { t } = useTranslation()
   const model = useModel()
