@@ -137,6 +137,7 @@ export const en = {
   },
   form: {
     newTitle: 'New task',
+    cloneTitle: 'New task from #{{id}}',
     editTitle: 'Edit task #{{id}}',
     subtitle: 'Checked with the same rules the engine uses before anything is sent.',
     kind: 'Task type',

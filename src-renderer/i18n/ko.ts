@@ -139,6 +139,7 @@ export const ko: Messages = {
   },
   form: {
     newTitle: '새 작업',
+    cloneTitle: '#{{id}} 을(를) 바탕으로 새 작업',
     editTitle: '작업 #{{id}} 편집',
     subtitle: '보내기 전에 엔진과 같은 규칙으로 검사합니다.',
     kind: '작업 종류',

@@ -106,6 +106,32 @@ describe('the walking skeleton in a real browser', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'new-task-errors-light.png') })
   })
 
+  it('edits a task that has not started, and makes a new task from a finished one', async () => {
+    await blur()
+    await page.keyboard.press('Escape')
+    await page.getByRole('button', { name: 'More options…' }).click()
+    await page.locator('#f-command').fill('echo stashed')
+    await page.getByText('Stash (keep, do not run yet)').click()
+    await page.keyboard.press('Control+Enter')
+    await detail().locator('.detail-title .status-stashed').waitFor()
+    await blur()
+    await page.keyboard.press('e')
+    await page.getByRole('heading', { name: /Edit task #\d+/ }).waitFor()
+    await page.locator('#f-name').fill('Renamed while stashed')
+    await page.keyboard.press('Control+Enter')
+    await detail().getByRole('heading', { name: /Renamed while stashed/ }).waitFor()
+
+    await submitByKeyboard('echo original')
+    await detail().locator('.detail-title .status-succeeded').waitFor()
+    await blur()
+    await page.keyboard.press('e')
+    await page.getByRole('heading', { name: /New task from #\d+/ }).waitFor()
+    expect(await page.locator('#f-command').inputValue()).toBe('echo original')
+    await page.locator('#f-command').fill('echo copy')
+    await page.keyboard.press('Control+Enter')
+    await logText().getByText('copy', { exact: true }).waitFor()
+  })
+
   it('opens the command palette with Ctrl+K, fuzzy-finds a command and runs it', async () => {
     await page.keyboard.press('Escape')
     await blur()
