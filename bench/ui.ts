@@ -18,6 +18,7 @@ import WebSocket from 'ws'
 const ROOT = resolve(import.meta.dirname, '..')
 const SEED_TASKS = Number(process.env.BENCH_UI_TASKS ?? 3000)
 const LOG_LINES = Number(process.env.BENCH_UI_LOG_LINES ?? 10_000_000)
+const LIST_TASKS = Number(process.env.BENCH_UI_LIST_TASKS ?? 20_000)
 
 interface FrameStats {
   frames: number
@@ -60,7 +61,7 @@ async function serve(home: string, port: number): Promise<{ child: ChildProcess;
 }
 
 /** A small client speaking the same envelopes as the UI, for seeding and driving load. */
-async function apiClient(url: string, token: string) {
+export async function apiClient(url: string, token: string) {
   const ws = new WebSocket(url.replace(/^http/, 'ws') + 'api/v1/ws', { headers: { Authorization: `Bearer ${token}` } })
   await new Promise((ok, fail) => {
     ws.once('open', ok)
@@ -237,6 +238,79 @@ async function bigLog(browser: Browser, browserUrl: string, api: Api) {
   return { lines: LOG_LINES, tail, openMs, scroll, jumpMs }
 }
 
+/** A history of `count` finished tasks (with one run each), imported in slices under the message cap. */
+export async function importHistory(api: Api, count: number): Promise<void> {
+  const slice = 4000
+  const statuses = ['succeeded', 'succeeded', 'succeeded', 'failed', 'cancelled'] as const
+  for (let start = 0; start < count; start += slice) {
+    const tasks = []
+    const runs = []
+    for (let i = start; i < Math.min(count, start + slice); i++) {
+      const id = i + 1
+      const status = statuses[i % statuses.length]!
+      tasks.push({
+        id,
+        name: `imported job ${id}`,
+        definition: { spec: { kind: 'shell', command: `make target-${id}` }, group: 'default', priority: 0, labels: [`batch-${i % 7}`], after: [], stashed: false, retryOnInterrupt: false, notify: 'default' },
+        status,
+        waitingFor: null,
+        createdAt: 1_700_000_000_000 + i,
+        updatedAt: 1_700_000_000_000 + i,
+        attempts: 1,
+        lastRunId: id,
+        progress: null,
+      })
+      runs.push({
+        id,
+        taskId: id,
+        attempt: 1,
+        status,
+        startedAt: 1_700_000_000_000 + i,
+        finishedAt: 1_700_000_000_000 + i + (i % 997) * 10,
+        durationMs: (i % 997) * 10,
+        exitCode: status === 'failed' ? 1 : 0,
+        signal: null,
+        reason: status === 'failed' ? 'exited with code 1' : null,
+        pid: null,
+        worker: 'local',
+        result: null,
+        logLines: 0,
+        logBytes: 0,
+        droppedBytes: 0,
+      })
+    }
+    await api.request('data.import', { document: { format: 'taskdeck-export', version: 1, exportedAt: Date.now(), groups: [], tasks, runs } })
+  }
+}
+
+/** Tens of thousands of tasks: replay into the list, then scroll it and filter it. */
+async function bigList(browser: Browser, browserUrl: string, api: Api, count: number) {
+  await importHistory(api, count)
+  const head = await headSeq(api)
+  const page = await openPage(browser, browserUrl, 'batched')
+  await probeStart(page)
+  await waitForSeq(page, head)
+  const replayFrames = await probeStop(page)
+  const c = await counters(page)
+  const replaySeconds = Math.max(0.001, (c.lastAt - c.firstAt) / 1000)
+  await page.locator('[data-task-id]').first().waitFor()
+  const list = page.locator('.task-list')
+  await list.hover()
+  await probeStart(page)
+  for (let i = 0; i < 80; i++) {
+    await page.mouse.wheel(0, 3000)
+    await page.waitForTimeout(16)
+  }
+  const scroll = await probeStop(page)
+  const filterStart = Date.now()
+  await page.locator('#task-search').fill('imported job 12345')
+  await page.locator('[data-task-id]').filter({ hasText: 'imported job 12345' }).first().waitFor()
+  await page.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('[data-task-id]').length === 1)
+  const filterMs = Date.now() - filterStart
+  await page.context().close()
+  return { tasks: count, events: c.events, replaySeconds: round(replaySeconds), eventsPerSecond: Math.round(c.events / replaySeconds), replayFrames, scroll, filterMs }
+}
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -264,6 +338,8 @@ async function main() {
     const live = { batched: await firehose(browser, server.browserUrl, api, 'batched'), naive: await firehose(browser, server.browserUrl, api, 'naive') }
     process.stderr.write('\n10M-line log…\n')
     const log = await bigLog(browser, server.browserUrl, api)
+    process.stderr.write(`${LIST_TASKS} tasks in the list…\n`)
+    const list = await bigList(browser, server.browserUrl, api, LIST_TASKS)
 
     const results = {
       date: new Date().toISOString(),
@@ -274,6 +350,7 @@ async function main() {
       firehose: live,
       firehoseFrameP95Ratio: round(live.naive.frames.p95 / Math.max(0.1, live.batched.frames.p95)),
       log,
+      list,
     }
     await mkdir(join(ROOT, 'bench/results'), { recursive: true })
     await writeFile(join(ROOT, 'bench/results/ui.json'), JSON.stringify(results, null, 2) + '\n')
@@ -298,6 +375,7 @@ type Results = {
   firehose: Record<'batched' | 'naive', { events: number; seconds: number; eventsPerSecond: number; frames: FrameStats }>
   firehoseFrameP95Ratio: number
   log: { lines: number; tail: FrameStats; openMs: number; scroll: FrameStats; jumpMs: number }
+  list: { tasks: number; events: number; replaySeconds: number; eventsPerSecond: number; replayFrames: FrameStats; scroll: FrameStats; filterMs: number }
 }
 
 /** Replaces the UI section of docs/benchmarks.md (other sections belong to other benches). */
@@ -341,6 +419,15 @@ ${frames('tail while written (follow)', r.log.tail)}
 ${frames('wheel + scrollbar jumps', r.log.scroll)}
 
 Open a finished log at its tail: ${r.log.openMs} ms; jump to the middle line: ${r.log.jumpMs} ms.
+
+**${r.list.tasks.toLocaleString('en')} tasks in the list** (imported history, replayed into a fresh page; virtualized list):
+
+| phase | frames | p50 | p95 | max | long tasks | heap MB |
+|---|---|---|---|---|---|---|
+${frames(`replay (${r.list.events} events in ${r.list.replaySeconds} s = ${r.list.eventsPerSecond}/s)`, r.list.replayFrames)}
+${frames('wheel-scrolling the list', r.list.scroll)}
+
+Typing a search that narrows ${r.list.tasks.toLocaleString('en')} tasks to one: ${r.list.filterMs} ms until the list shows it.
 <!-- ui-bench:end -->
 `
   const start = existing.indexOf('<!-- ui-bench:start -->')
@@ -351,4 +438,4 @@ Open a finished log at its tail: ${r.log.openMs} ms; jump to the middle line: ${
   await writeFile(path, next)
 }
 
-await main()
+if (import.meta.main) await main()

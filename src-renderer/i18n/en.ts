@@ -95,7 +95,7 @@ export const en = {
   },
   sort: { id: 'Newest', status: 'Status', name: 'Name', updated: 'Last change', duration: 'Duration', priority: 'Priority' },
   bulk: { label: 'Selected tasks', selected: '{{count}} selected', clear: 'Clear' },
-  tasks: { list: 'Tasks', select: 'Select task #{{id}}' },
+  tasks: { selectRow: 'Select task', list: 'Tasks' },
   empty: {
     tasksTitle: 'No tasks yet',
     tasksBody: 'Type a shell command in the box above and press Enter. Its output streams here live, and it stays here after a restart.',

@@ -97,7 +97,7 @@ export const ko: Messages = {
   },
   sort: { id: '최신순', status: '상태', name: '이름', updated: '최근 변경', duration: '소요 시간', priority: '우선순위' },
   bulk: { label: '선택한 작업', selected: '{{count}}개 선택됨', clear: '선택 해제' },
-  tasks: { list: '작업', select: '작업 #{{id}} 선택' },
+  tasks: { selectRow: '작업 선택', list: '작업' },
   empty: {
     tasksTitle: '아직 작업이 없습니다',
     tasksBody: '위 입력란에 셸 명령을 입력하고 Enter 를 누르세요. 출력이 여기에 실시간으로 표시되고, 다시 시작해도 남아 있습니다.',
