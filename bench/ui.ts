@@ -379,7 +379,7 @@ type Results = {
 }
 
 /** Replaces the UI section of docs/benchmarks.md (other sections belong to other benches). */
-async function writeMarkdown(r: Results): Promise<void> {
+export async function writeMarkdown(r: Results): Promise<void> {
   const path = join(ROOT, 'docs/benchmarks.md')
   const existing = existsSync(path) ? await readFile(path, 'utf8') : '# Benchmarks\n'
   const row = (name: string, x: { events: number; seconds: number; eventsPerSecond: number; frames: FrameStats }) =>
@@ -428,6 +428,14 @@ ${frames(`replay (${r.list.events} events in ${r.list.replaySeconds} s = ${r.lis
 ${frames('wheel-scrolling the list', r.list.scroll)}
 
 Typing a search that narrows ${r.list.tasks.toLocaleString('en')} tasks to one: ${r.list.filterMs} ms until the list shows it.
+
+**Against the goals of issue 4** (all on this 2-core machine, where the engine, the server and Chromium's
+software rasteriser share the CPU): heap stayed at most ${Math.max(r.replay.batched.frames.heapMaxMB, r.firehose.batched.frames.heapMaxMB, r.log.tail.heapMaxMB, r.log.scroll.heapMaxMB, r.list.replayFrames.heapMaxMB, r.list.scroll.heapMaxMB)} MB (goal ≤ 150 MB: met);
+the 10M-line log scrolls at p95 ${r.log.scroll.p95} ms (goal ≤ 16.7 ms) and tails at p95 ${r.log.tail.p95} ms while \`seq\` and the engine saturate both cores;
+the live firehose keeps p95 at ${r.firehose.batched.frames.p95} ms, but live rates are bounded by the engine (${r.firehose.batched.eventsPerSecond}/s here),
+so the ≥ 250,000 events/s goal is not demonstrated: the highest ingest measured is the replay, ${Math.max(r.replay.batched.eventsPerSecond, r.list.eventsPerSecond)}/s,
+which includes the server reading the history from SQLite. Scrolling the task list costs ${r.list.scroll.p95} ms at p95 per frame in software rendering
+(the rows' raster, not JavaScript: React work per frame is a few ms).
 <!-- ui-bench:end -->
 `
   const start = existing.indexOf('<!-- ui-bench:start -->')
