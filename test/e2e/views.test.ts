@@ -105,6 +105,40 @@ describe('every view, in light and dark', () => {
   })
 })
 
+describe('keymap', () => {
+  it('rebinds a shortcut in Settings and the new key acts at once', async () => {
+    const { page, errors } = await openPage(browser, served.browserUrl)
+    await page.keyboard.press('g')
+    await page.keyboard.press('s')
+    const change = page.getByRole('button', { name: 'Change the shortcut for Cancel task(s)' })
+    await change.click()
+    await expect.poll(() => change.textContent()).toBe('Press a key…')
+    await page.keyboard.press('q')
+    const row = page.getByRole('row', { name: /Cancel task\(s\)/ })
+    await row.locator('.kbd', { hasText: 'Q' }).waitFor()
+
+    await page.keyboard.press('g')
+    await page.keyboard.press('t')
+    const nightly = page.locator('[data-task-id]', { hasText: 'Nightly report' })
+    await nightly.locator('.status-running').waitFor()
+    await nightly.click()
+    await page.keyboard.press('q')
+    await nightly.locator('.status-cancelled').waitFor()
+    // The palette shows the new binding too.
+    await page.keyboard.press('Control+k')
+    await page.keyboard.type('cancel task')
+    await page.getByRole('option', { name: /Cancel task\(s\)/ }).locator('.kbd', { hasText: 'Q' }).waitFor()
+    await page.keyboard.press('Escape')
+
+    await page.keyboard.press('g')
+    await page.keyboard.press('s')
+    await row.getByRole('button', { name: 'Reset' }).click()
+    await row.locator('.kbd', { hasText: 'C' }).waitFor()
+    expect(errors).toEqual([])
+    await page.context().close()
+  })
+})
+
 describe('reconnecting', () => {
   it('shows the server went away, and after its restart resumes from the last seq without a reload', async () => {
     const { page, errors } = await openPage(browser, served.browserUrl)
