@@ -222,12 +222,23 @@ function TaskList() {
     },
     [model],
   )
+  /** Click opens; Shift+click selects the range from the cursor; Ctrl/Cmd+click toggles one. */
   const openTask = useCallback(
-    (id: number) => {
+    (id: number, how: { shift: boolean; toggle: boolean }) => {
+      if (how.toggle) return toggleChecked(id)
+      const current = model.rows.value
+      const from = current.findIndex((r) => r.task.id === model.cursor.value)
+      const to = current.findIndex((r) => r.task.id === id)
+      if (how.shift && from >= 0 && to >= 0) {
+        const next = new Set(model.checked.value)
+        for (let i = Math.min(from, to); i <= Math.max(from, to); i++) next.add(current[i]!.task.id)
+        model.checked.set(next)
+        return
+      }
       model.cursor.set(id)
       model.route.set({ view: 'task', taskId: id })
     },
-    [model],
+    [model, toggleChecked],
   )
 
   useEffect(() => {
@@ -291,7 +302,7 @@ const TaskListRow = memo(function TaskListRow(props: {
   isOpen: boolean
   isChecked: boolean
   onToggle: (id: number) => void
-  onOpen: (id: number) => void
+  onOpen: (id: number, how: { shift: boolean; toggle: boolean }) => void
 }) {
   const { task, lastRun, progress } = props.row
   const duration = lastRun ? runDuration(lastRun, props.now || Date.now()) : null
@@ -305,7 +316,7 @@ const TaskListRow = memo(function TaskListRow(props: {
       data-task-id={task.id}
       className={`task-row ${props.isCursor ? 'cursor' : ''} ${props.isOpen ? 'open' : ''} ${props.isChecked ? 'checked' : ''}`}
       style={{ transform: `translateY(${props.top}px)`, height: ROW_HEIGHT }}
-      onClick={() => props.onOpen(task.id)}
+      onClick={(e) => props.onOpen(task.id, { shift: e.shiftKey, toggle: e.ctrlKey || e.metaKey })}
     >
       <span role="gridcell" className="cell-check">
         <input

@@ -207,6 +207,14 @@ describe('the walking skeleton in a real browser', () => {
     await page.locator('#task-search').fill('# bulk')
     await expect.poll(() => page.locator('[data-task-id]').count()).toBe(3)
     await blur()
+    // Mouse: click the first, Shift+click the last selects the range.
+    await page.locator('[data-task-id]').first().click()
+    await page.keyboard.press('Escape')
+    await page.locator('[data-task-id]').last().click({ modifiers: ['Shift'] })
+    await page.getByRole('toolbar', { name: 'Selected tasks' }).getByText('3 selected').waitFor()
+    await page.keyboard.press('Escape')
+    await page.getByRole('toolbar', { name: 'Selected tasks' }).waitFor({ state: 'detached' })
+    // Keyboard: select all shown.
     await page.keyboard.press('Control+a')
     await page.getByRole('toolbar', { name: 'Selected tasks' }).getByText('3 selected').waitFor()
     await page.screenshot({ path: join(ARTIFACTS, 'bulk-light.png') })
