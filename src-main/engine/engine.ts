@@ -35,7 +35,7 @@ import { RunLogWriter, logTotals, readLogWindow, removeLog } from './logs.ts'
 import { defaultRunners, runnerFor, type RunnerRegistry } from './runners/index.ts'
 import type { RunContext, RunOutcome, StartedRun } from './runners/types.ts'
 import type { BackendOutcome, BackendRun, ExecutionBackend } from './backends/types.ts'
-import { Store, migrate, type DurableEventInput, type ProjectInTransaction } from './store.ts'
+import { Store, migrate, type DurableEventInput, type ProjectInTransaction, type WriteOp } from './store.ts'
 
 export const INTERRUPTED_REASON = 'Taskdeck stopped while this run was running'
 const RECENT_COMPLETIONS = 20
@@ -94,6 +94,8 @@ interface Completion {
   name: string
   group: string
   detail: string
+  /** The run's end is delivered (durable and announced) once the log's head reaches this seq. */
+  deliveredAtSeq: number
 }
 
 /**
@@ -128,7 +130,6 @@ export class Engine implements EngineApi {
   private readonly timers = new Map<number, NodeJS.Timeout>()
   private readonly dependants = new Map<number, Set<number>>()
   private readonly completions: Completion[] = []
-  private readonly delivering = new Set<number>()
   private readonly subscribers = new Set<Subscriber>()
   private readonly eventListeners = new Set<(event: EngineEvent) => void>()
   private pendingOutput: TransientEvent[] = []
@@ -183,8 +184,8 @@ export class Engine implements EngineApi {
 
   // ─── events ────────────────────────────────────────────────────────────────────────
 
-  private emit(input: DurableEventInput, project?: ProjectInTransaction): { event: DurableEvent; committed: Promise<void> } {
-    return this.store.append(input, project)
+  private emit(input: DurableEventInput, project?: ProjectInTransaction, ops?: readonly WriteOp[]): { event: DurableEvent; committed: Promise<void> } {
+    return this.store.append(input, project, ops)
   }
 
   private announce(events: readonly EngineEvent[]): void {
@@ -508,9 +509,7 @@ export class Engine implements EngineApi {
       active.run = { ...active.run, pid }
       this.runs.set(active.run.id, active.run)
       const startTicks = processStartTicks(pid)
-      this.emit({ type: 'run.updated', run: active.run }, (db) =>
-        db.prepare('INSERT OR REPLACE INTO run_processes (run_id, pid, start_ticks) VALUES (?, ?, ?)').run(active.run.id, pid, startTicks),
-      )
+      this.emit({ type: 'run.updated', run: active.run }, undefined, [['upsertRunProcess', active.run.id, pid, startTicks]])
     }
     // A backend enforces the timeout itself (time spent waiting for a remote worker does not count).
     const timeoutMs = definition.timeoutMs
@@ -575,19 +574,15 @@ export class Engine implements EngineApi {
     this.runs.set(run.id, run)
     const group = active.task.definition.group
     this.runningPerGroup.set(group, Math.max(0, (this.runningPerGroup.get(group) ?? 1) - 1))
-    this.delivering.add(run.id)
-    this.emit({ type: 'run.finished', run }, (db) => db.prepare('DELETE FROM run_processes WHERE run_id = ?').run(run.id))
+    this.emit({ type: 'run.finished', run }, undefined, [['deleteRunProcess', run.id]])
     const task = this.tasks.get(active.task.id)!
-    const { committed } = this.saveTask(task, { ...this.afterRun(task, run), ...(active.progress ? { progress: active.progress } : {}) })
+    const saved = this.saveTask(task, { ...this.afterRun(task, run), ...(active.progress ? { progress: active.progress } : {}) })
     this.finishedSinceStats++
-    this.completions.unshift({ taskId: task.id, name: task.name, group, detail: `${status}${reason ? `: ${reason}` : ''}` })
+    const detail = `${status}${reason ? `: ${reason}` : ''}`
+    this.completions.unshift({ taskId: task.id, name: task.name, group, detail, deliveredAtSeq: this.store.lastAppendedSeq })
     this.completions.length = Math.min(this.completions.length, RECENT_COMPLETIONS)
     active.finish()
-    try {
-      await committed
-    } finally {
-      this.delivering.delete(run.id)
-    }
+    await saved.committed
   }
 
   private outcomeStatus(active: ActiveRun, outcome: RunOutcome): { status: RunStatus; reason: string | null } {
@@ -656,7 +651,7 @@ export class Engine implements EngineApi {
       }
       this.runs.set(run.id, ended)
       interrupted.add(run.id)
-      this.emit({ type: 'run.finished', run: ended }, (db) => db.prepare('DELETE FROM run_processes WHERE run_id = ?').run(run.id))
+      this.emit({ type: 'run.finished', run: ended }, undefined, [['deleteRunProcess', run.id]])
     }
     for (const task of [...this.tasks.values()]) {
       const wasRunning = task.status === 'running' || (task.status === 'paused' && task.lastRunId !== null && interrupted.has(task.lastRunId))
@@ -811,6 +806,13 @@ export class Engine implements EngineApi {
     return true
   }
 
+  /** A running task paused by one scope stays paused, now on behalf of the other. */
+  private handOverPause(task: Task, from: 'group' | 'all', to: 'group' | 'all'): void {
+    const active = this.activeByTask.get(task.id)
+    if (task.status !== 'paused' || task.waitingFor?.kind !== 'paused' || task.waitingFor.scope !== from || !active) return
+    active.task = this.saveTask(task, { waitingFor: { kind: 'paused', scope: to } }).task
+  }
+
   private retry(task: Task): boolean {
     if (!isFinished(task.status)) return false
     // A manual retry starts a fresh round of automatic attempts; earlier runs stay as history.
@@ -860,7 +862,11 @@ export class Engine implements EngineApi {
       const task = this.tasks.get(a.task.id)!
       return entry(task, `${task.status === 'paused' ? 'paused' : 'running'} since ${new Date(a.run.startedAt).toISOString()}${a.run.pid ? ` · pid ${a.run.pid}` : ''}`)
     })
-    const completion = this.completions.map((c) => ({ ...c }))
+    // Newest first; a run whose end is not yet durable is still being delivered.
+    const completion = this.completions.map(({ deliveredAtSeq, ...c }) => ({
+      ...c,
+      detail: deliveredAtSeq > this.store.headSeq ? `delivering · ${c.detail}` : c.detail,
+    }))
     return { ready, waiting, running, completion, paused: this.paused }
   }
 
@@ -1033,7 +1039,10 @@ export class Engine implements EngineApi {
         const group = { ...this.groupOrThrow(name), paused: false }
         for (const active of [...this.active.values()]) {
           const task = this.tasks.get(active.task.id)!
-          if (task.definition.group === name) this.resume(task, 'group')
+          if (task.definition.group !== name) continue
+          // Still held by a paused engine: it now waits for the engine, not the group.
+          if (this.paused) this.handOverPause(task, 'group', 'all')
+          else this.resume(task, 'group')
         }
         await this.saveGroup(group)
         return { group }
@@ -1048,7 +1057,8 @@ export class Engine implements EngineApi {
         this.paused = false
         for (const active of [...this.active.values()]) {
           const task = this.tasks.get(active.task.id)!
-          this.resume(task, 'all')
+          if (this.groups.get(task.definition.group)?.paused) this.handOverPause(task, 'all', 'group')
+          else this.resume(task, 'all')
         }
         await this.emit({ type: 'engine.paused', paused: false }).committed
         this.schedulePump()
@@ -1163,7 +1173,7 @@ export class Engine implements EngineApi {
       for (const subscriber of this.subscribers) subscriber.disposed = true
       this.subscribers.clear()
       this.eventListeners.clear()
-      this.store.close()
+      await this.store.close()
     })()
     return this.closed
   }

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import { Worker } from 'node:worker_threads'
 import {
   DEFAULT_SETTINGS,
   SettingsSchema,
@@ -18,9 +19,62 @@ export type DurableEventInput = DurableEvent extends infer E ? (E extends Durabl
 /** Extra work done inside the commit that stores an event (an extension's own projection rows). */
 export type ProjectInTransaction = (db: DatabaseSync, event: DurableEvent) => void
 
+/**
+ * The statements a write batch may use, by name. A batch is plain data (statement name +
+ * parameters), so the same batch can be written here or by the writer thread.
+ */
+const STATEMENTS = {
+  insertEvent: 'INSERT INTO events (seq, type, at, payload) VALUES (?, ?, ?, ?)',
+  upsertTask:
+    'INSERT INTO tasks (id, status, group_name, updated_at, json) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET status = excluded.status, group_name = excluded.group_name, updated_at = excluded.updated_at, json = excluded.json',
+  deleteTask: 'DELETE FROM tasks WHERE id = ?',
+  upsertRun: 'INSERT INTO runs (id, task_id, status, json) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET status = excluded.status, json = excluded.json',
+  deleteRunsOfTask: 'DELETE FROM runs WHERE task_id = ?',
+  upsertGroup: 'INSERT INTO groups (name, json) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET json = excluded.json',
+  deleteGroup: 'DELETE FROM groups WHERE name = ?',
+  upsertSettings: 'INSERT INTO settings (id, json) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json',
+  upsertState: 'INSERT INTO engine_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+  raiseCounter:
+    'INSERT INTO engine_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))',
+  upsertRunProcess: 'INSERT OR REPLACE INTO run_processes (run_id, pid, start_ticks) VALUES (?, ?, ?)',
+  deleteRunProcess: 'DELETE FROM run_processes WHERE run_id = ?',
+} as const
+export type StatementName = keyof typeof STATEMENTS
+type SqlValue = string | number | null
+/** One write: a statement name and its parameters. */
+export type WriteOp = [StatementName, ...SqlValue[]]
+
+/**
+ * The writer thread: it owns the commits of batches, so that SQLite's work and above all
+ * the fsync of each commit never block the main thread's event loop. It is inlined
+ * (plain JavaScript, evaluated as a worker) so that it needs no bundle entry of its own.
+ */
+const WRITER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads')
+const { DatabaseSync } = require('node:sqlite')
+const db = new DatabaseSync(workerData.path)
+db.exec('PRAGMA busy_timeout = 10000')
+db.exec('PRAGMA synchronous = ' + workerData.synchronous)
+const statements = {}
+for (const [name, sql] of Object.entries(workerData.statements)) statements[name] = db.prepare(sql)
+parentPort.on('message', (ops) => {
+  try {
+    db.exec('BEGIN IMMEDIATE')
+    for (const [name, ...params] of ops) statements[name].run(...params)
+    db.exec('COMMIT')
+    parentPort.postMessage({ ok: true })
+  } catch (error) {
+    if (db.isTransaction) db.exec('ROLLBACK')
+    parentPort.postMessage({ ok: false, error: String(error && error.message || error) })
+  }
+})
+`
+
 export interface StoreOptions {
   /** SQLite `synchronous`: FULL makes each commit survive power loss; NORMAL only an application crash. */
   synchronous?: 'FULL' | 'NORMAL'
+  /** Commit on a writer thread (default), or on the calling thread. */
+  writerThread?: boolean
   /** Most events written in one transaction. */
   maxBatch?: number
   /** Time one transaction may spend taking events before it commits and yields to the event loop. */
@@ -48,6 +102,7 @@ function payloadOf(event: DurableEvent, jsonOf: (value: object) => string): stri
 interface Pending {
   event: DurableEvent
   project: ProjectInTransaction | undefined
+  ops: readonly WriteOp[] | undefined
 }
 
 /**
@@ -69,42 +124,27 @@ export class Store {
   private closed = false
   private broken: TaskdeckError | null = null
   private readonly budgetMs: number
-  private readonly statements: {
-    insertEvent: StatementSync
-    upsertTask: StatementSync
-    deleteTask: StatementSync
-    upsertRun: StatementSync
-    deleteRunsOfTask: StatementSync
-    upsertGroup: StatementSync
-    deleteGroup: StatementSync
-    upsertSettings: StatementSync
-    upsertState: StatementSync
-    raiseCounter: StatementSync
-  }
+  private readonly statements: Record<StatementName, StatementSync>
+  private readonly writer: Worker | null
+  /** The batch the writer thread is committing, announced when it confirms. */
+  private inFlight: Pending[] | null = null
+  private idleWaiters: (() => void)[] = []
 
-  private constructor(db: DatabaseSync, options: StoreOptions) {
+  private constructor(db: DatabaseSync, path: string, options: StoreOptions) {
     this.db = db
     this.maxBatch = options.maxBatch ?? 5000
     this.budgetMs = options.budgetMs ?? 8
     this.now = options.now ?? Date.now
     this.lastSeq = this.committedSeq = Number((db.prepare('SELECT coalesce(max(seq), 0) AS head FROM events').get() as { head: number }).head)
-    this.statements = {
-      insertEvent: db.prepare('INSERT INTO events (seq, type, at, payload) VALUES (?, ?, ?, ?)'),
-      upsertTask: db.prepare(
-        'INSERT INTO tasks (id, status, group_name, updated_at, json) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET status = excluded.status, group_name = excluded.group_name, updated_at = excluded.updated_at, json = excluded.json',
-      ),
-      deleteTask: db.prepare('DELETE FROM tasks WHERE id = ?'),
-      upsertRun: db.prepare(
-        'INSERT INTO runs (id, task_id, status, json) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET status = excluded.status, json = excluded.json',
-      ),
-      deleteRunsOfTask: db.prepare('DELETE FROM runs WHERE task_id = ?'),
-      upsertGroup: db.prepare('INSERT INTO groups (name, json) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET json = excluded.json'),
-      deleteGroup: db.prepare('DELETE FROM groups WHERE name = ?'),
-      upsertSettings: db.prepare('INSERT INTO settings (id, json) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json'),
-      upsertState: db.prepare('INSERT INTO engine_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
-      raiseCounter: db.prepare(
-        'INSERT INTO engine_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))',
-      ),
+    this.statements = Object.fromEntries(Object.entries(STATEMENTS).map(([name, sql]) => [name, db.prepare(sql)])) as Record<StatementName, StatementSync>
+    if (options.writerThread ?? true) {
+      // The writer thread checkpoints the WAL; this connection never does, so it never stalls on it.
+      db.exec('PRAGMA wal_autocheckpoint = 0')
+      this.writer = new Worker(WRITER_SOURCE, { eval: true, workerData: { path, synchronous: options.synchronous ?? 'FULL', statements: STATEMENTS } })
+      this.writer.on('message', (reply: { ok: boolean; error?: string }) => this.written(reply))
+      this.writer.on('error', (error) => this.fail(error))
+    } else {
+      this.writer = null
     }
   }
 
@@ -132,7 +172,7 @@ export class Store {
       throw damaged(path, error instanceof Error ? error.message : String(error), existed)
     }
     migrate(db, 'engine', ENGINE_MIGRATIONS)
-    return new Store(db, options)
+    return new Store(db, path, options)
   }
 
   /** The newest committed seq: what subscribers and readers can see. */
@@ -155,11 +195,11 @@ export class Store {
    * Places an event in the log. It is written with the other events of this tick in one
    * transaction; `committed` resolves once it is durable.
    */
-  append(input: DurableEventInput, project?: ProjectInTransaction): { event: DurableEvent; committed: Promise<void> } {
+  append(input: DurableEventInput, project?: ProjectInTransaction, ops?: readonly WriteOp[]): { event: DurableEvent; committed: Promise<void> } {
     if (this.closed) throw new TaskdeckError('internal', 'The engine is closed.')
     if (this.broken) throw this.broken
     const event = { ...input, seq: ++this.lastSeq, at: this.now() }
-    this.pending.push({ event, project })
+    this.pending.push({ event, project, ops })
     this.scheduleFlush()
     return { event, committed: this.waitFor(event.seq) }
   }
@@ -186,16 +226,17 @@ export class Store {
   }
 
   /**
-   * Writes pending events in one transaction. A transaction stops taking events once it
-   * has used its time budget (or `maxBatch`), so a burst is committed over several ticks
-   * instead of stalling the event loop; the rest follow on the next tick.
+   * Writes pending events in one transaction: on the writer thread while the main thread
+   * goes on (the next batch gathers meanwhile, so batches grow under load), or here when
+   * an event carries an extension's in-transaction callback. Preparing a batch stops at
+   * its time budget, so a burst is written over several turns instead of stalling the loop.
    */
   flush(): void {
-    if (this.pending.length === 0) return
-    if (this.broken) return
+    if (this.pending.length === 0 || this.broken || this.inFlight) return
+    const onThisThread = !this.writer || this.pending[0]!.project !== undefined
     const deadline = performance.now() + this.budgetMs
     const changes = new ProjectionChanges()
-    const s = this.statements
+    const ops: WriteOp[] = []
     // Each object is serialised once: the event payload embeds the same JSON the projection row stores.
     const json = new Map<object, string>()
     const jsonOf = (value: object) => {
@@ -204,43 +245,72 @@ export class Store {
       return text
     }
     let taken = 0
-    this.db.exec('BEGIN IMMEDIATE')
+    for (const { event, project, ops: extra } of this.pending) {
+      if (!onThisThread && project) break
+      ops.push(['insertEvent', event.seq, event.type, event.at, payloadOf(event, jsonOf)])
+      if (extra) ops.push(...extra)
+      changes.add(event)
+      taken++
+      if (taken >= this.maxBatch || ((taken & 63) === 0 && performance.now() > deadline)) break
+    }
+    for (const taskId of changes.removedTaskRuns) ops.push(['deleteRunsOfTask', taskId])
+    for (const [id, task] of changes.tasks) {
+      ops.push(task ? ['upsertTask', id, task.status, task.definition.group, task.updatedAt, jsonOf(task)] : ['deleteTask', id])
+    }
+    for (const [id, run] of changes.runs) if (run) ops.push(['upsertRun', id, run.taskId, run.status, jsonOf(run)])
+    for (const [name, group] of changes.groups) ops.push(group ? ['upsertGroup', name, jsonOf(group)] : ['deleteGroup', name])
+    if (changes.settings) ops.push(['upsertSettings', jsonOf(changes.settings)])
+    if (changes.paused !== null) ops.push(['upsertState', 'paused', JSON.stringify(changes.paused)])
+    if (changes.maxTaskId > 0) ops.push(['raiseCounter', 'lastTaskId', changes.maxTaskId])
+    if (changes.maxRunId > 0) ops.push(['raiseCounter', 'lastRunId', changes.maxRunId])
+    const batch = this.pending.splice(0, taken)
+    if (!onThisThread && this.writer) {
+      this.inFlight = batch
+      // Referenced while it commits, so the process waits for the commit; unreferenced when idle.
+      this.writer.ref()
+      this.writer.postMessage(ops)
+      return
+    }
     try {
-      for (const { event, project } of this.pending) {
-        s.insertEvent.run(event.seq, event.type, event.at, payloadOf(event, jsonOf))
-        changes.add(event)
-        project?.(this.db, event)
-        taken++
-        if (taken >= this.maxBatch || ((taken & 63) === 0 && performance.now() > deadline)) break
-      }
-      for (const taskId of changes.removedTaskRuns) s.deleteRunsOfTask.run(taskId)
-      for (const [id, task] of changes.tasks) {
-        if (task) s.upsertTask.run(id, task.status, task.definition.group, task.updatedAt, jsonOf(task))
-        else s.deleteTask.run(id)
-      }
-      for (const [id, run] of changes.runs) if (run) s.upsertRun.run(id, run.taskId, run.status, jsonOf(run))
-      for (const [name, group] of changes.groups) {
-        if (group) s.upsertGroup.run(name, jsonOf(group))
-        else s.deleteGroup.run(name)
-      }
-      if (changes.settings) s.upsertSettings.run(jsonOf(changes.settings))
-      if (changes.paused !== null) s.upsertState.run('paused', JSON.stringify(changes.paused))
-      if (changes.maxTaskId > 0) s.raiseCounter.run('lastTaskId', changes.maxTaskId)
-      if (changes.maxRunId > 0) s.raiseCounter.run('lastRunId', changes.maxRunId)
+      this.db.exec('BEGIN IMMEDIATE')
+      for (const [name, ...params] of ops) this.statements[name].run(...params)
+      for (const { event, project } of batch) project?.(this.db, event)
       this.db.exec('COMMIT')
     } catch (error) {
       if (this.db.isTransaction) this.db.exec('ROLLBACK')
-      // Memory is now ahead of the disk: refuse further work rather than diverge silently.
-      this.broken = new TaskdeckError('internal', `Could not write to the database (${error instanceof Error ? error.message : String(error)}); restart Taskdeck.`)
-      for (const waiter of this.waiters) waiter.reject(this.broken)
-      this.waiters = []
+      this.fail(error)
       return
     }
-    const events = this.pending.splice(0, taken).map((p) => p.event)
-    if (this.pending.length > 0) this.scheduleFlush()
+    this.committed(batch)
+  }
+
+  private written(reply: { ok: boolean; error?: string }): void {
+    const batch = this.inFlight
+    this.inFlight = null
+    this.writer?.unref()
+    if (!batch) return
+    if (!reply.ok) {
+      this.fail(new Error(reply.error))
+      return
+    }
+    this.committed(batch)
+  }
+
+  private committed(batch: Pending[]): void {
+    const events = batch.map((p) => p.event)
     this.committedSeq = events[events.length - 1]!.seq
     for (const listener of this.commitListeners) listener(events)
     this.resolveWaiters()
+    if (this.pending.length > 0) this.scheduleFlush()
+    else for (const resolve of this.idleWaiters.splice(0)) resolve()
+  }
+
+  /** Memory is now ahead of the disk: refuse further work rather than diverge silently. */
+  private fail(error: unknown): void {
+    this.broken = new TaskdeckError('internal', `Could not write to the database (${error instanceof Error ? error.message : String(error)}); restart Taskdeck.`)
+    for (const waiter of this.waiters) waiter.reject(this.broken)
+    this.waiters = []
+    for (const resolve of this.idleWaiters.splice(0)) resolve()
   }
 
   private resolveWaiters(): void {
@@ -280,12 +350,20 @@ export class Store {
     return { tasks, runs, groups, settings, paused: pausedRow ? JSON.parse(pausedRow.value) === true : false }
   }
 
-  close(): void {
+  /** Writes what is pending, stops the writer thread and closes the database. */
+  async close(): Promise<void> {
     if (this.closed) return
-    this.flush()
+    while ((this.pending.length > 0 || this.inFlight) && !this.broken) {
+      await new Promise<void>((resolve) => {
+        this.idleWaiters.push(resolve)
+        this.flush()
+      })
+    }
     this.closed = true
+    await this.writer?.terminate()
     this.db.close()
   }
+
 }
 
 function damaged(path: string, problem: string, existed = true): TaskdeckError {

@@ -85,7 +85,7 @@ describe('the event log', () => {
       expect(tables.tasks.size).toBe(2)
       expect(tables.settings.theme).toBe('dark')
     } finally {
-      store.close()
+      await store.close()
     }
   })
 
