@@ -40,7 +40,9 @@ export async function bulk(ctx: Context, command: BulkCommand, ids: readonly str
   const client = await ctx.connect()
   const { affected } = await client.invoke(command, { taskIds })
   ctx.print({ affected }, () =>
-    affected.length === 0 ? `No task changed (${PAST_TENSE[command].toLowerCase()} does not apply to their state).` : `${PAST_TENSE[command]}: ${affected.join(', ')}`,
+    affected.length === 0
+      ? `No task changed: ${command.slice('task.'.length)} does not apply to ${taskIds.length === 1 ? 'its' : 'their'} current state (see \`taskdeck status\`).`
+      : `${PAST_TENSE[command]}: ${affected.join(', ')}`,
   )
   if (affected.length === 0) process.exitCode = EXIT.failed
 }
