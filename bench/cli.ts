@@ -85,7 +85,8 @@ function measure(tool: Tool): number {
     return elapsed
   } finally {
     teardown()
-    rmSync(dir, { recursive: true, force: true })
+    // tsp's server may still be writing as it shuts down: retry until the folder is really gone.
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
   }
 }
 
