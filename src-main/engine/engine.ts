@@ -94,6 +94,8 @@ interface Completion {
   name: string
   group: string
   detail: string
+  /** The run's end is delivered (durable and announced) once the log's head reaches this seq. */
+  deliveredAtSeq: number
 }
 
 /**
@@ -128,7 +130,6 @@ export class Engine implements EngineApi {
   private readonly timers = new Map<number, NodeJS.Timeout>()
   private readonly dependants = new Map<number, Set<number>>()
   private readonly completions: Completion[] = []
-  private readonly delivering = new Set<number>()
   private readonly subscribers = new Set<Subscriber>()
   private readonly eventListeners = new Set<(event: EngineEvent) => void>()
   private pendingOutput: TransientEvent[] = []
@@ -573,19 +574,15 @@ export class Engine implements EngineApi {
     this.runs.set(run.id, run)
     const group = active.task.definition.group
     this.runningPerGroup.set(group, Math.max(0, (this.runningPerGroup.get(group) ?? 1) - 1))
-    this.delivering.add(run.id)
     this.emit({ type: 'run.finished', run }, undefined, [['deleteRunProcess', run.id]])
     const task = this.tasks.get(active.task.id)!
-    const { committed } = this.saveTask(task, { ...this.afterRun(task, run), ...(active.progress ? { progress: active.progress } : {}) })
+    const saved = this.saveTask(task, { ...this.afterRun(task, run), ...(active.progress ? { progress: active.progress } : {}) })
     this.finishedSinceStats++
-    this.completions.unshift({ taskId: task.id, name: task.name, group, detail: `${status}${reason ? `: ${reason}` : ''}` })
+    const detail = `${status}${reason ? `: ${reason}` : ''}`
+    this.completions.unshift({ taskId: task.id, name: task.name, group, detail, deliveredAtSeq: this.store.lastAppendedSeq })
     this.completions.length = Math.min(this.completions.length, RECENT_COMPLETIONS)
     active.finish()
-    try {
-      await committed
-    } finally {
-      this.delivering.delete(run.id)
-    }
+    await saved.committed
   }
 
   private outcomeStatus(active: ActiveRun, outcome: RunOutcome): { status: RunStatus; reason: string | null } {
@@ -809,6 +806,13 @@ export class Engine implements EngineApi {
     return true
   }
 
+  /** A running task paused by one scope stays paused, now on behalf of the other. */
+  private handOverPause(task: Task, from: 'group' | 'all', to: 'group' | 'all'): void {
+    const active = this.activeByTask.get(task.id)
+    if (task.status !== 'paused' || task.waitingFor?.kind !== 'paused' || task.waitingFor.scope !== from || !active) return
+    active.task = this.saveTask(task, { waitingFor: { kind: 'paused', scope: to } }).task
+  }
+
   private retry(task: Task): boolean {
     if (!isFinished(task.status)) return false
     // A manual retry starts a fresh round of automatic attempts; earlier runs stay as history.
@@ -858,7 +862,11 @@ export class Engine implements EngineApi {
       const task = this.tasks.get(a.task.id)!
       return entry(task, `${task.status === 'paused' ? 'paused' : 'running'} since ${new Date(a.run.startedAt).toISOString()}${a.run.pid ? ` · pid ${a.run.pid}` : ''}`)
     })
-    const completion = this.completions.map((c) => ({ ...c }))
+    // Newest first; a run whose end is not yet durable is still being delivered.
+    const completion = this.completions.map(({ deliveredAtSeq, ...c }) => ({
+      ...c,
+      detail: deliveredAtSeq > this.store.headSeq ? `delivering · ${c.detail}` : c.detail,
+    }))
     return { ready, waiting, running, completion, paused: this.paused }
   }
 
@@ -1031,7 +1039,10 @@ export class Engine implements EngineApi {
         const group = { ...this.groupOrThrow(name), paused: false }
         for (const active of [...this.active.values()]) {
           const task = this.tasks.get(active.task.id)!
-          if (task.definition.group === name) this.resume(task, 'group')
+          if (task.definition.group !== name) continue
+          // Still held by a paused engine: it now waits for the engine, not the group.
+          if (this.paused) this.handOverPause(task, 'group', 'all')
+          else this.resume(task, 'group')
         }
         await this.saveGroup(group)
         return { group }
@@ -1046,7 +1057,8 @@ export class Engine implements EngineApi {
         this.paused = false
         for (const active of [...this.active.values()]) {
           const task = this.tasks.get(active.task.id)!
-          this.resume(task, 'all')
+          if (this.groups.get(task.definition.group)?.paused) this.handOverPause(task, 'all', 'group')
+          else this.resume(task, 'all')
         }
         await this.emit({ type: 'engine.paused', paused: false }).committed
         this.schedulePump()

@@ -94,6 +94,31 @@ describe('the visible event loop', () => {
     await t.engine.handlers['task.cancel']({ taskIds: [running.id, delayed.id] })
   })
 
+  it('shows a finished run in the completion queue as delivering until its end is durable', async () => {
+    await t.close()
+    let finishRun!: () => void
+    const runnerDone = new Promise<void>((resolve) => (finishRun = resolve))
+    t = await openEngine({
+      home: dir.home,
+      runners: {
+        script: {
+          kind: 'script',
+          start: () => ({ pid: null, done: runnerDone.then(() => ({ exitCode: 0, signal: null, error: null, result: 42 })) }),
+        },
+      },
+    })
+    const task = await t.submit({ spec: { kind: 'script', path: 'x.js' } })
+    await t.until(task.id, ['running'])
+    // We look on the next turn of the loop: the engine has taken the end (in microtasks), the commit is not done.
+    const seen = runnerDone.then(() => new Promise((resolve) => setImmediate(resolve))).then(() => t.engine.handlers['engine.loop']({}))
+    finishRun()
+    const during = await seen
+    expect(during.completion[0]).toMatchObject({ taskId: task.id, detail: 'delivering · succeeded' })
+    await t.until(task.id, ['succeeded'])
+    expect((await t.engine.handlers['engine.loop']({})).completion[0]!.detail).toBe('succeeded')
+    expect((await t.engine.handlers['task.get']({ taskId: task.id })).runs[0]!.result).toBe(42)
+  })
+
   it('emits engine.stats periodically with loop delay, queue depth, throughput and head seq', async () => {
     await t.close()
     t = await openEngine({ home: dir.home, statsIntervalMs: 50 })

@@ -367,3 +367,34 @@ function childrenOf(pid: number): number[] {
   }
   return children
 }
+
+describe('pause scopes', () => {
+  it('a task paused by both its group and the engine resumes only when both let go; one paused by hand stays paused', async () => {
+    await t.engine.handlers['group.set']({ name: 'g', parallel: 4 })
+    const byScope = await t.submit(shell('sleep 300', { group: 'g' }))
+    const byHand = await t.submit(shell('sleep 300', { group: 'g' }))
+    const first = await processUp(byScope.id)
+    const second = await processUp(byHand.id)
+    await t.engine.handlers['task.pause']({ taskIds: [byHand.id] })
+    const get = async (id: number) => (await t.engine.handlers['task.get']({ taskId: id })).task
+    // group, then engine; the group lets go first: the engine still holds it.
+    await t.engine.handlers['group.pause']({ name: 'g' })
+    await t.engine.handlers['engine.pause']({})
+    await t.engine.handlers['group.resume']({ name: 'g' })
+    expect(await get(byScope.id)).toMatchObject({ status: 'paused', waitingFor: { kind: 'paused', scope: 'all' } })
+    await waitFor(() => processState(first.pid!) === 'T', 'the task to stop')
+    await t.engine.handlers['engine.resume']({})
+    expect((await get(byScope.id)).status).toBe('running')
+    await waitFor(() => processState(first.pid!) !== 'T', 'the task to continue')
+    // engine, then group; the engine lets go first: the group still holds it.
+    await t.engine.handlers['engine.pause']({})
+    await t.engine.handlers['group.pause']({ name: 'g' })
+    await t.engine.handlers['engine.resume']({})
+    expect(await get(byScope.id)).toMatchObject({ status: 'paused', waitingFor: { kind: 'paused', scope: 'group' } })
+    await t.engine.handlers['group.resume']({ name: 'g' })
+    expect((await get(byScope.id)).status).toBe('running')
+    expect(await get(byHand.id)).toMatchObject({ status: 'paused', waitingFor: { kind: 'paused', scope: 'task' } })
+    await waitFor(() => processState(second.pid!) === 'T', 'the task paused by hand to stay stopped')
+    await t.engine.handlers['task.cancel']({ taskIds: [byScope.id, byHand.id] })
+  })
+})

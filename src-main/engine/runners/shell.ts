@@ -109,8 +109,9 @@ function startShell(spec: ShellSpec, context: RunContext, killGraceMs: number): 
   return {
     pid,
     done,
-    pause: group ? () => group.signal('SIGSTOP') : undefined,
-    resume: group ? () => group.signal('SIGCONT') : undefined,
+    // Windows has no SIGSTOP: a shell run there cannot be paused, and says so by having no pause().
+    pause: group && !isWindows ? () => group.signal('SIGSTOP') : undefined,
+    resume: group && !isWindows ? () => group.signal('SIGCONT') : undefined,
     send(text: string) {
       if (!child.stdin || child.stdin.writableEnded || child.stdin.destroyed) {
         throw new TaskdeckError('conflict', 'This run\'s stdin is closed (its stdin text was already written, or it has ended).')
