@@ -3,6 +3,7 @@ import { Context, type GlobalOptions } from './context.ts'
 import type { DefinitionOptions } from './definition.ts'
 import { CliError, EXIT } from './exit.ts'
 import { collect } from './format.ts'
+import { packageVersion } from './package.ts'
 
 /**
  * `taskdeck`: the plain-Node CLI. Client commands talk to the running app or daemon over
@@ -63,6 +64,7 @@ export function buildProgram(): Command {
   const program = new Command('taskdeck')
   program
     .description('Run, watch and steer background jobs. Talks to the running Taskdeck app or daemon.')
+    .version(packageVersion(), '-V, --version')
     .enablePositionalOptions()
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
@@ -118,7 +120,7 @@ export function buildProgram(): Command {
     .argument('<id>')
     .option('--lines <n>', 'only the last N lines')
     .option('--stderr', 'only standard error')
-    .option('--attempt <n>', 'the output of attempt N instead of the last one')
+    .option('--attempt <n>', "the output of the task's Nth run instead of its last")
     .action(run(async (ctx, id: string, options: { lines?: string; stderr?: boolean; attempt?: string }) => (await import('./commands/tasks.ts')).log(ctx, id, options)))
 
   sub('wait', 'wait until tasks have finished (exit 1 if any did not succeed)')
@@ -156,7 +158,6 @@ export function buildProgram(): Command {
     .argument('<id>')
     .argument('[command...]', 'a new program and arguments (after --)')
     .option('--stash', 'stash it')
-    .passThroughOptions()
     .action(run(async (ctx, id: string, argv: string[], options: DefinitionOptions) => (await import('./commands/tasks.ts')).edit(ctx, id, argv, options)))
 
   sub('send', "write TEXT (and a newline) to a running task's stdin")

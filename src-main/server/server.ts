@@ -13,6 +13,7 @@ import { CLOSE_GOING_AWAY, WsClient } from './ws-client.ts'
 
 export const COMMAND_PATH = '/api/v1/command'
 export const WS_PATH = '/api/v1/ws'
+export const DEFAULT_AUTH_TIMEOUT_MS = 10_000
 
 export interface ServerOptions {
   engine: EngineApi
@@ -39,6 +40,8 @@ export interface TaskdeckServer {
   readonly token: string
   /** The URL to open in a browser: the token travels in the fragment, which never reaches a server or a log. */
   readonly browserUrl: string
+  /** WebSocket clients connected right now. */
+  readonly clientCount: number
   addRoute(route: HttpRoute): Disposable
   close(): Promise<void>
 }
@@ -188,7 +191,7 @@ export async function createServer(options: ServerOptions): Promise<TaskdeckServ
         engine,
         token,
         authenticated: presented !== null,
-        authTimeoutMs: options.authTimeoutMs ?? 10_000,
+        authTimeoutMs: options.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS,
         highWaterBytes: options.highWaterBytes ?? 4 * 1024 * 1024,
         maxPendingBytes: options.maxPendingBytes ?? 16 * 1024 * 1024,
         onClosed: () => clients.delete(client),
@@ -212,6 +215,9 @@ export async function createServer(options: ServerOptions): Promise<TaskdeckServ
     port,
     token,
     browserUrl: `${url}#token=${token}`,
+    get clientCount() {
+      return clients.size
+    },
     addRoute,
     close() {
       closing ??= (async () => {
@@ -256,7 +262,7 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Buffer
   return Buffer.concat(chunks)
 }
 
-const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   bad_request: 400,
   unknown_command: 400,
   protocol_mismatch: 400,

@@ -1,27 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import type { EngineApi } from '../../engine/api.ts'
 import { Engine } from '../../engine/engine.ts'
 import { createServer } from '../../server/server.ts'
+import { createTriggers } from '../../triggers/index.ts'
 import type { Context } from '../context.ts'
 import { runningServer, startDaemon, stopServer } from '../daemon.ts'
 import { CliError, EXIT } from '../exit.ts'
 import { parseInteger } from '../format.ts'
-
-/**
- * The folder holding package.json, found by walking up from this module: the same answer
- * whether it runs from src-main/cli/ or bundled into out/main/.
- */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (;;) {
-    const manifest = join(dir, 'package.json')
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'taskdeck') return dir
-    const parent = dirname(dir)
-    if (parent === dir) throw new Error('Cannot find the taskdeck package folder.')
-    dir = parent
-  }
-}
+import { packageRoot } from '../package.ts'
 
 const portOption = (port: string | undefined): number | undefined => (port === undefined ? undefined : parseInteger(port, '--port', 0, 65535))
 
@@ -33,11 +19,29 @@ export async function serve(ctx: Context, options: { port?: string }): Promise<v
     throw new CliError(EXIT.failed, 'conflict', `Taskdeck already runs for ${ctx.home} at ${existing.url} (process ${existing.pid}).`)
   }
   const engine = await Engine.open({ home: ctx.home })
+  // The headless composition root: the engine plus the triggers extension (its commands
+  // beside the engine's, its webhooks on the local server), as in the desktop app.
+  const triggers = createTriggers(engine.host)
+  const api: EngineApi = {
+    handlers: { ...engine.handlers, ...triggers.handlers },
+    subscribe: (since, listener) => engine.subscribe(since, listener),
+    close: () => engine.close(),
+  }
+  const stopAll = async () => {
+    await triggers.dispose()
+    await engine.close()
+  }
   let server
   try {
-    server = await createServer({ engine, home: ctx.home, ...(port === undefined ? {} : { port }), staticDir: join(packageRoot(), 'out', 'renderer') })
+    server = await createServer({
+      engine: api,
+      home: ctx.home,
+      ...(port === undefined ? {} : { port }),
+      staticDir: join(packageRoot(), 'out', 'renderer'),
+      routes: [triggers.webhookRoute],
+    })
   } catch (error) {
-    await engine.close()
+    await stopAll()
     throw new CliError(EXIT.failed, 'serve', (error as Error).message)
   }
   const info = { url: server.url, browserUrl: server.browserUrl, port: server.port, pid: process.pid, home: ctx.home }
@@ -49,12 +53,12 @@ export async function serve(ctx: Context, options: { port?: string }): Promise<v
     ].join('\n'),
   )
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', resolve)
-    process.once('SIGTERM', resolve)
+    // SIGHUP too: a closed terminal should stop the engine cleanly, not leave a stale api.json.
+    for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(name, resolve)
   })
   process.stderr.write(`Stopping (${signal})…\n`)
   await server.close()
-  await engine.close()
+  await stopAll()
 }
 
 /** Starts `serve` in the background and returns once it answers. */

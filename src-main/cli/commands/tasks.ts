@@ -39,10 +39,11 @@ export async function bulk(ctx: Context, command: BulkCommand, ids: readonly str
   if (taskIds.length === 0) throw usageError('Name at least one task id.')
   const client = await ctx.connect()
   const { affected } = await client.invoke(command, { taskIds })
-  ctx.print({ affected }, () =>
-    affected.length === 0 ? `No task changed (${PAST_TENSE[command].toLowerCase()} does not apply to their state).` : `${PAST_TENSE[command]}: ${affected.join(', ')}`,
-  )
-  if (affected.length === 0) process.exitCode = EXIT.failed
+  if (affected.length === 0) {
+    const verb = command.slice('task.'.length)
+    throw new CliError(EXIT.failed, 'conflict', `No task changed: ${verb} does not apply to ${taskIds.length === 1 ? 'its' : 'their'} current state (see \`taskdeck status\`).`)
+  }
+  ctx.print({ affected }, () => `${PAST_TENSE[command]}: ${affected.join(', ')}`)
 }
 
 /** `pause`/`resume` with ids (tasks), --group (a group) or --all (the whole engine). */
@@ -140,7 +141,7 @@ export async function log(ctx: Context, idText: string, options: { lines?: strin
     fromLine = last.n + 1
   }
   if (ctx.json) {
-    ctx.print({ runId: run.id, attempt: run.attempt, lines, droppedBytes }, () => null)
+    ctx.print({ runId: run.id, lines, droppedBytes }, () => null)
     return
   }
   for (const line of lines) process.stdout.write(`${styleLine(line)}\n`)
@@ -148,10 +149,11 @@ export async function log(ctx: Context, idText: string, options: { lines?: strin
 }
 
 export function pickRun(task: Task, runs: readonly Run[], attempt: string | undefined): Run {
+  // Attempt N is the task's Nth run overall (a manual retry restarts the engine's own attempt count).
   const run =
     attempt === undefined
       ? runs.find((r) => r.id === task.lastRunId)
-      : runs.find((r) => r.attempt === parseInteger(attempt, '--attempt', 1, Number.MAX_SAFE_INTEGER))
+      : [...runs].sort((a, b) => a.id - b.id)[parseInteger(attempt, '--attempt', 1, Number.MAX_SAFE_INTEGER) - 1]
   if (run === undefined) {
     throw new CliError(EXIT.failed, 'not_found', attempt === undefined ? `Task ${task.id} has not run yet (${task.status}).` : `Task ${task.id} has no attempt ${attempt}.`)
   }

@@ -69,6 +69,53 @@ export function exitCodeOf(task: Task, run: Run | undefined): number {
   return signal === undefined ? EXIT.failed : 128 + signal
 }
 
+const PAGE_LINES = 10_000
+
+/**
+ * Prints a run's log exactly once while it is being written. The last line of a live run
+ * may still grow (the log cannot tell a finished line from a growing one), so in text
+ * mode it is printed as far as it goes and continued later; JSON records are written only
+ * for lines known to be complete (a later line exists, or the run has ended).
+ */
+class LogPrinter {
+  private readonly stream: EventStream
+  private readonly json: boolean
+  /** The first line not yet printed in full. */
+  private nextLine = 0
+  /** Characters of `nextLine` already printed (text mode). */
+  private printedChars = 0
+
+  constructor(stream: EventStream, json: boolean) {
+    this.stream = stream
+    this.json = json
+  }
+
+  reset(): void {
+    this.nextLine = 0
+    this.printedChars = 0
+  }
+
+  /** Prints what is new; true once the run has ended and all of its log is printed. */
+  async drain(runId: number): Promise<boolean> {
+    for (;;) {
+      const page = await this.stream.invoke('run.readLog', { runId, fromLine: this.nextLine, count: PAGE_LINES })
+      for (const line of page.lines) {
+        const complete = page.done || line.n < page.totalLines - 1
+        if (this.json) {
+          if (!complete) break
+          process.stdout.write(`${JSON.stringify({ type: 'line', runId, ...line })}\n`)
+        } else {
+          const rest = line.text.slice(this.printedChars)
+          process.stdout.write(`${rest === '' ? '' : styleLine({ ...line, text: rest })}${complete ? '\n' : ''}`)
+          this.printedChars = complete ? 0 : line.text.length
+        }
+        if (complete) this.nextLine = line.n + 1
+      }
+      if (page.lines.length < PAGE_LINES || this.nextLine >= page.totalLines) return page.done && this.nextLine >= page.totalLines
+    }
+  }
+}
+
 /**
  * Prints a task's output as it is written and returns its exit code. Events only wake the
  * loop; the text always comes from the run's log, so no line is printed twice or skipped,
@@ -82,31 +129,16 @@ export async function follow(ctx: Context, idText: string): Promise<number> {
   try {
     const wake = await watchEvents(stream, (event) => taskIdOf(event) === taskId || (event.type === 'task.removed' && event.taskIds.includes(taskId)))
     let runId: number | null = null
-    let nextLine = 0
-
-    /** Prints the run's lines from `nextLine` on; true once the run has ended and all of it is printed. */
-    const drain = async (id: number): Promise<boolean> => {
-      for (;;) {
-        const page = await stream.invoke('run.readLog', { runId: id, fromLine: nextLine, count: 10_000 })
-        // While the run is live its last line may still be growing: print it once the next one starts or the run ends.
-        const complete = !page.done && page.lines.at(-1)?.n === page.totalLines - 1 ? page.lines.slice(0, -1) : page.lines
-        for (const line of complete) {
-          if (ctx.json) process.stdout.write(`${JSON.stringify({ type: 'line', runId: id, ...line })}\n`)
-          else process.stdout.write(`${styleLine(line)}\n`)
-        }
-        nextLine = (complete.at(-1)?.n ?? nextLine - 1) + 1
-        if (complete.length === 0 || nextLine >= page.totalLines) return page.done && nextLine >= page.totalLines
-      }
-    }
+    const printer = new LogPrinter(stream, ctx.json)
 
     for (;;) {
       const seen = wake.version
       const { task, runs } = await stream.invoke('task.get', { taskId })
       runId ??= task.lastRunId
-      const runDone = runId === null ? true : await drain(runId)
+      const runDone = runId === null ? true : await printer.drain(runId)
       if (runId !== null && runDone && task.lastRunId !== runId) {
         runId = task.lastRunId
-        nextLine = 0
+        printer.reset()
         if (!ctx.json) process.stderr.write(paint('dim', `— task ${taskId}: next attempt —\n`, process.stderr))
         continue
       }
@@ -141,14 +173,18 @@ export async function wait(ctx: Context, ids: readonly string[], options: { grou
     // Fail early, naming the id, when a named task does not exist.
     for (const taskId of named) await stream.invoke('task.get', { taskId })
     const open = named.length > 0 ? [...OPEN_STATUSES, 'stashed' as const] : OPEN_STATUSES
+    // A live count for a person watching; scripts and pipes get only the result.
+    const progress = process.stderr.isTTY && !ctx.json
     for (;;) {
       const seen = wake.version
       const { tasks } = await stream.invoke('task.list', { status: [...open], ...(options.group === undefined ? {} : { group: options.group }), limit: 100_000 })
       const pending = named.length > 0 ? tasks.filter((task) => tracked.has(task.id)) : tasks
       if (named.length === 0) for (const task of tasks) tracked.add(task.id)
+      if (progress) process.stderr.write(`\r\u001b[K${tracked.size - pending.length} of ${tracked.size} finished…`)
       if (pending.length === 0) break
       await wake.after(seen)
     }
+    if (progress) process.stderr.write('\r\u001b[K')
     const { tasks: all } = await stream.invoke('task.list', { ...(options.group === undefined ? {} : { group: options.group }), limit: 100_000 })
     const finished = all.filter((task) => tracked.has(task.id)).map((task) => ({ id: task.id, status: task.status, name: task.name }))
     const failed = finished.filter((task) => task.status !== 'succeeded')

@@ -1,0 +1,328 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { z } from 'zod'
+import {
+  COMMANDS,
+  FiringSchema,
+  RemoteBindingSchema,
+  SavedTaskSchema,
+  TriggerSchema,
+  TriggerSpecSchema,
+  WorkerInfoSchema,
+  DurableEventSchema,
+  ERROR_CODES,
+  GroupSchema,
+  LIMITS,
+  LogLineSchema,
+  PROTOCOL_VERSION,
+  RunSchema,
+  TaskDefinitionSchema,
+  TaskSchema,
+  TaskSpecSchema,
+  TransientEventSchema,
+  type CommandName,
+} from '../../src-shared/index.ts'
+import { SettingsSchema } from '../../src-shared/settings.ts'
+import { EXIT } from '../cli/exit.ts'
+import { COMMAND_PATH, DEFAULT_AUTH_TIMEOUT_MS, HTTP_STATUS, WS_PATH } from './server.ts'
+import { CLOSE_AUTH_TIMEOUT, CLOSE_GOING_AWAY, CLOSE_UNAUTHORIZED } from './ws-client.ts'
+
+/**
+ * docs/api.md, generated from the contract's schemas (zod → JSON Schema) plus the prose
+ * below. `npm run docs:api` rewrites it; a test fails when it is stale.
+ */
+
+/** What each command is for, in a sentence, and an example of its params (checked against the schema). */
+const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknown }>> = {
+  'task.submit': {
+    about: 'Adds a task. A `command` array runs without a shell; a string runs through the shell.',
+    example: { definition: { name: 'build', spec: { kind: 'shell', command: ['make', '-j8'], cwd: '/home/me/project' }, group: 'build', retry: { maxAttempts: 3 } } },
+  },
+  'task.list': { about: 'Tasks matching the filters, in queue order, a page at a time.', example: { status: ['running', 'queued'], limit: 50 } },
+  'task.get': { about: 'One task and all of its runs.', example: { taskId: 12 } },
+  'task.cancel': { about: 'Cancels tasks; a running one is stopped with its whole process tree. `affected` lists the ones that changed.', example: { taskIds: [12, 13] } },
+  'task.pause': { about: 'Pauses tasks: a running process is stopped (SIGSTOP), a waiting one is held.', example: { taskIds: [12] } },
+  'task.resume': { about: 'Resumes paused tasks.', example: { taskIds: [12] } },
+  'task.retry': { about: 'Runs finished tasks again from the same definition; earlier runs stay as history.', example: { taskIds: [12] } },
+  'task.stash': { about: 'Keeps tasks without scheduling them.', example: { taskIds: [12] } },
+  'task.unstash': { about: 'Schedules stashed tasks.', example: { taskIds: [12] } },
+  'task.edit': { about: 'Replaces the definition of a task that has not started.', example: { taskId: 12, definition: { spec: { kind: 'shell', command: 'make test' } } } },
+  'task.move': { about: 'Moves a task within its group’s queue.', example: { taskId: 12, to: 'top' } },
+  'task.send': { about: 'Writes text to a running task’s stdin.', example: { taskId: 12, text: 'yes\n' } },
+  'task.clean': { about: 'Removes finished tasks (and their logs).', example: { olderThanMs: 86_400_000, statuses: ['succeeded'] } },
+  'group.list': { about: 'Every group with its parallel limit and paused flag.', example: {} },
+  'group.set': { about: 'Creates a group or changes its parallel limit.', example: { name: 'downloads', parallel: 4 } },
+  'group.remove': { about: 'Removes a group.', example: { name: 'downloads' } },
+  'group.pause': { about: 'Starts no new task of the group until resumed.', example: { name: 'downloads' } },
+  'group.resume': { about: 'Resumes a paused group.', example: { name: 'downloads' } },
+  'engine.pause': { about: 'Starts no new task at all until resumed.', example: {} },
+  'engine.resume': { about: 'Resumes the engine.', example: {} },
+  'engine.loop': { about: 'The engine’s event loop made visible: ready, waiting (and why), running, recently completed.', example: {} },
+  'run.readLog': { about: 'A window of a run’s log lines; `done` is true once the run has ended.', example: { runId: 7, fromLine: 0, count: 100 } },
+  'data.export': { about: 'Tasks, runs and groups as a JSON document (no logs).', example: { taskIds: [12] } },
+  'data.import': {
+    about: 'Adds the tasks of an export document, validated whole before anything is stored; imported tasks get new ids.',
+    example: { document: { format: 'taskdeck-export', version: 1, exportedAt: 1_763_700_000_000, groups: [], tasks: [], runs: [] } },
+  },
+  'settings.get': { about: 'The user settings.', example: {} },
+  'settings.set': { about: 'Merges a partial change into the settings; the result is validated whole.', example: { patch: { theme: 'dark' } } },
+  'events.subscribe': {
+    about: 'WebSocket only. Replays every durable event after `since`, then streams live events on this connection.',
+    example: { since: 1200 },
+  },
+  'events.read': { about: 'A page of durable events after `since` (for HTTP clients and history views).', example: { since: 0, limit: 100 } },
+  'savedTask.list': { about: 'Every saved task (a named definition kept to run later, by hand or by a trigger).', example: {} },
+  'savedTask.create': { about: 'Saves a task definition under a name.', example: { name: 'nightly backup', definition: { spec: { kind: 'shell', command: ['./backup.sh'] } } } },
+  'savedTask.update': { about: 'Renames a saved task or replaces its definition.', example: { savedTaskId: 3, name: 'weekly backup' } },
+  'savedTask.remove': { about: 'Removes a saved task; refused while triggers still start it.', example: { savedTaskId: 3 } },
+  'savedTask.run': { about: 'Starts a saved task now, recorded as a manual firing.', example: { savedTaskId: 3 } },
+  'savedTask.discover': {
+    about: 'What a project folder offers as saved tasks (its taskdeck.json tasks, npm scripts and Makefile targets), each running in that folder; stores nothing.',
+    example: { folder: '/home/me/project' },
+  },
+  'savedTask.importFolder': {
+    about: 'Saves the tasks a project folder offers (all, or those named), validated whole first.',
+    example: { folder: '/home/me/project', names: ['npm run build', 'make test'] },
+  },
+  'trigger.list': { about: 'Every trigger, or those of one saved task.', example: { savedTaskId: 3 } },
+  'trigger.get': { about: 'One trigger with its firing history (newest first) and, for schedules, the next run times.', example: { triggerId: 5, historyLimit: 20 } },
+  'trigger.create': {
+    about: 'Creates a trigger (schedule, file watch, webhook, global shortcut, or task completion) that starts a saved task.',
+    example: { trigger: { name: 'every night', savedTaskId: 3, spec: { kind: 'schedule', cron: '0 3 * * *', timezone: 'Europe/Berlin', catchUp: 'once' } } },
+  },
+  'trigger.update': {
+    about: 'Replaces a trigger’s saved task and spec (and its name and paused state when given); its history stays.',
+    example: { triggerId: 5, trigger: { savedTaskId: 3, spec: { kind: 'schedule', everyMs: 3_600_000 } } },
+  },
+  'trigger.remove': { about: 'Removes a trigger.', example: { triggerId: 5 } },
+  'trigger.pause': { about: 'Stops a trigger from firing until resumed.', example: { triggerId: 5 } },
+  'trigger.resume': { about: 'Resumes a trigger; a schedule does not catch up the slots that passed while it was paused.', example: { triggerId: 5 } },
+  'trigger.fire': { about: '“Run now”: fires the trigger (even a paused one), with an optional payload for the task.', example: { triggerId: 5, payload: { reason: 'manual' } } },
+  'trigger.export': { about: 'Saved tasks and triggers as a JSON document.', example: {} },
+  'trigger.import': {
+    about: 'Adds the saved tasks and triggers of an export document, validated whole (schemas, references, paths, shortcut clashes) before anything is stored; new ids are given.',
+    example: { document: { format: 'taskdeck-triggers', version: 1, exportedAt: 1_763_700_000_000, savedTasks: [], triggers: [] } },
+  },
+  'worker.list': { about: 'Remote workers seen through every bound Redis in the last few heartbeats.', example: { group: 'render' } },
+  'group.bindRemote': {
+    about: 'Binds a group to a Redis connection so its tasks run on `taskdeck worker` processes; refused when Redis is unreachable or its maxmemory-policy is not noeviction.',
+    example: { name: 'render', connection: { url: 'redis://redis.lan:6379/0' } },
+  },
+  'group.unbindRemote': { about: 'Unbinds a group; its unfinished remote runs keep running and still report back.', example: { name: 'render' } },
+  'group.listRemote': { about: 'Every group bound to Redis, without credentials.', example: {} },
+}
+
+/** Shared types, rendered once and referenced by name from the commands and events. */
+const TYPES: ReadonlyArray<[string, z.ZodType]> = [
+  ['TaskDefinition', TaskDefinitionSchema],
+  ['TaskSpec', TaskSpecSchema],
+  ['Task', TaskSchema],
+  ['Run', RunSchema],
+  ['Group', GroupSchema],
+  ['LogLine', LogLineSchema],
+  ['Settings', SettingsSchema],
+  ['SavedTask', SavedTaskSchema],
+  ['TriggerSpec', TriggerSpecSchema],
+  ['Trigger', TriggerSchema],
+  ['Firing', FiringSchema],
+  ['WorkerInfo', WorkerInfoSchema],
+  ['RemoteBinding', RemoteBindingSchema],
+]
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): unknown {
+  const registry = z.registry<{ id: string }>()
+  for (const [id, type] of TYPES) if (type !== schema) registry.add(type, { id })
+  const converted = z.toJSONSchema(schema, { metadata: registry, io, unrepresentable: 'any', reused: 'inline' }) as Record<string, unknown>
+  delete converted.$schema
+  delete converted.$defs
+  return JSON.parse(JSON.stringify(converted).replaceAll('"#/$defs/', '"#/types/')) as unknown
+}
+
+const block = (value: unknown): string => `\`\`\`json\n${JSON.stringify(value, null, 2)}\n\`\`\``
+const details = (summary: string, value: unknown): string => `<details><summary>${summary}</summary>\n\n${block(value)}\n\n</details>`
+const anchor = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]+/g, '-')
+
+function commandSection(name: CommandName): string {
+  const { params, result } = COMMANDS[name]
+  const doc = COMMAND_DOCS[name]
+  const lines = [`### \`${name}\``, '', doc?.about ?? '(Not described yet: add it to COMMAND_DOCS in src-main/server/api-docs.ts.)', '']
+  if (doc !== undefined) {
+    const checked = params.safeParse(doc.example)
+    if (!checked.success) throw new Error(`The docs example for ${name} does not match its schema: ${checked.error.message}`)
+    lines.push(`\`\`\`json\n${JSON.stringify({ v: PROTOCOL_VERSION, id: 1, command: name, params: doc.example })}\n\`\`\``, '')
+  }
+  lines.push(details('params (JSON Schema)', jsonSchema(params, 'input')), '', details('result value (JSON Schema)', jsonSchema(result, 'output')), '')
+  return lines.join('\n')
+}
+
+function eventSection(schema: z.ZodType): string {
+  const type = ((schema as z.ZodObject).shape.type as z.ZodLiteral<string>).value
+  return [`### \`${type}\``, '', details('JSON Schema', jsonSchema(schema, 'output')), ''].join('\n')
+}
+
+const HTTP_STATUS_ROWS = ERROR_CODES.map((code) => `| \`${code}\` | ${HTTP_STATUS[code]} |`).join('\n')
+
+export function renderApiDocs(): string {
+  const commandNames = Object.keys(COMMANDS) as CommandName[]
+  const durable = DurableEventSchema.options as readonly z.ZodType[]
+  const transient = TransientEventSchema.options as readonly z.ZodType[]
+  return `<!-- Generated by \`npm run docs:api\` (src-main/server/api-docs.ts) from the contract in src-shared/. Do not edit by hand. -->
+
+# Taskdeck local API
+
+Taskdeck's engine is reachable over HTTP and WebSocket on the loopback interface, with
+exactly the messages the desktop window uses over Electron IPC: one contract
+(\`src-shared/\`), validated on the server side. The CLI is a client of this API.
+
+## Finding the server
+
+The running app (or \`taskdeck serve\` / \`taskdeck daemon\`) listens on \`127.0.0.1\` only,
+on a free port unless \`--port\` says otherwise, and writes \`<home>/api.json\` (mode 0600,
+replaced atomically, removed on shutdown):
+
+\`\`\`json
+{ "url": "http://127.0.0.1:43117/", "port": 43117, "token": "<43 characters>", "pid": 81234, "startedAt": 1763700000000 }
+\`\`\`
+
+\`<home>\` is \`--home\`, else \`TASKDECK_HOME\`, else the OS's app-data folder.
+
+## Security rules (every request)
+
+- **Token.** Every API call carries the token from api.json: an \`Authorization: Bearer <token>\`
+  header (HTTP, and WebSocket clients that can set headers), or — for browsers, which cannot set
+  WebSocket headers — a first WebSocket message \`{"v":${PROTOCOL_VERSION},"id":0,"command":"session.auth","params":{"token":"…"}}\`.
+  Tokens are compared in constant time. \`taskdeck serve\` prints the URL to open as
+  \`http://127.0.0.1:PORT/#token=…\`: the fragment never reaches the server or its logs.
+- **Host.** Must be \`127.0.0.1:PORT\` or \`localhost:PORT\` (DNS rebinding is refused with 403).
+- **Origin.** Absent, or \`http://127.0.0.1:PORT\` / \`http://localhost:PORT\`; any other origin gets 403,
+  on HTTP and on the WebSocket upgrade. No CORS headers are ever sent.
+- **Size.** A request body or WebSocket message may be at most ${LIMITS.messageBytes} bytes (413, or WebSocket close 1009);
+  every field has its own limit in the schemas below.
+- **Handshake.** A WebSocket that has not authenticated within ${DEFAULT_AUTH_TIMEOUT_MS / 1000} s is closed (${CLOSE_AUTH_TIMEOUT}); a wrong token closes it (${CLOSE_UNAUTHORIZED}).
+- Every response carries a strict Content-Security-Policy, \`X-Content-Type-Options: nosniff\`,
+  \`X-Frame-Options: DENY\` and \`Referrer-Policy: no-referrer\`.
+
+## Messages
+
+A request (protocol version ${PROTOCOL_VERSION}):
+
+\`\`\`json
+{ "v": ${PROTOCOL_VERSION}, "id": 1, "command": "task.list", "params": { "status": ["running"] } }
+\`\`\`
+
+What the server sends (\`ServerMessage\`):
+
+- \`{ "v": ${PROTOCOL_VERSION}, "kind": "response", "id": 1, "result": { "ok": true, "value": … } }\` or
+  \`"result": { "ok": false, "error": { "code": "…", "message": "…", "details": { "issues": [{ "path": "…", "message": "…" }] } } }\`.
+  A message that could not be read at all is answered with \`id: -1\`.
+- \`{ "v": ${PROTOCOL_VERSION}, "kind": "events", "events": [ … ] }\` — WebSocket only, after \`events.subscribe\`:
+  events in order, batched (one message per event-loop turn, at most 2000 events each). Events produced
+  before a response are sent before it.
+- \`{ "v": ${PROTOCOL_VERSION}, "kind": "resync", "since": 1234, "reason": "…" }\` — WebSocket only: the client fell too
+  far behind (its socket buffer stayed above the high-water mark while events piled up), so the server
+  ended its subscription instead of buffering without bound. Subscribe again with \`since\` = the last seq
+  you processed; no durable event is lost. Missed live output can be re-read with \`run.readLog\`.
+
+Error codes and the HTTP status they get on \`${COMMAND_PATH}\`:
+
+| code | HTTP |
+|---|---|
+${HTTP_STATUS_ROWS}
+
+## Routes
+
+| Method and path | Auth | What |
+|---|---|---|
+| \`POST ${COMMAND_PATH}\` | token | One request envelope in, one \`response\` message out. Every command except \`events.subscribe\`. |
+| \`GET ${WS_PATH}\` (upgrade) | token (header or \`session.auth\`) | WebSocket: requests, responses and the event stream. |
+| \`GET /…\` | none | The built web UI (\`out/renderer\`), with path-traversal protection. |
+| other routes | per route | Mounted by other modules (the triggers module's \`POST /hooks/:id\`, which checks its own per-hook secret); same Host/Origin checks and size limits. |
+
+WebSocket close codes: ${CLOSE_UNAUTHORIZED} unauthorized, ${CLOSE_AUTH_TIMEOUT} no \`session.auth\` in time, 1009 message too large, ${CLOSE_GOING_AWAY} server shutting down.
+
+### Examples
+
+\`\`\`sh
+TOKEN=$(jq -r .token ~/.local/share/taskdeck/api.json)
+PORT=$(jq -r .port ~/.local/share/taskdeck/api.json)
+curl -s http://127.0.0.1:$PORT${COMMAND_PATH} -H "Authorization: Bearer $TOKEN" \\
+  -d '{"v":${PROTOCOL_VERSION},"id":1,"command":"task.submit","params":{"definition":{"spec":{"kind":"shell","command":["make","test"]}}}}'
+\`\`\`
+
+\`\`\`js
+// In a page served by Taskdeck (the token comes from the URL fragment):
+const ws = new WebSocket(\`ws://\${location.host}${WS_PATH}\`)
+ws.onopen = () => {
+  ws.send(JSON.stringify({ v: ${PROTOCOL_VERSION}, id: 0, command: 'session.auth', params: { token } }))
+  ws.send(JSON.stringify({ v: ${PROTOCOL_VERSION}, id: 1, command: 'events.subscribe', params: { since: lastSeq } }))
+}
+ws.onmessage = (m) => { const msg = JSON.parse(m.data); /* response | events | resync */ }
+\`\`\`
+
+## Commands
+
+${commandNames.map((name) => `- [\`${name}\`](#${anchor(name)})`).join('\n')}
+
+${commandNames.map(commandSection).join('\n')}
+## Events
+
+Durable events carry \`seq\` (gapless, increasing) and are replayed by \`events.subscribe\`;
+transient ones (live output, progress, stats) are not.
+
+### Durable
+
+${durable.map(eventSection).join('\n')}
+### Transient
+
+${transient.map(eventSection).join('\n')}
+## Types
+
+Referenced above as \`#/types/<Name>\`.
+
+${TYPES.map(([name, schema]) => `### ${name}\n\n${details('JSON Schema', jsonSchema(schema, 'output'))}\n`).join('\n')}
+## The CLI's machine-readable output
+
+Every \`taskdeck\` command takes \`--json\`: it prints one JSON document on stdout (NDJSON for
+\`follow\`), which is the command's result value above unless noted; errors go to stderr as
+\`{"error":{"code","message","details"}}\`.
+
+| Command | stdout with --json |
+|---|---|
+| \`add\` | \`{ task }\` (task.submit) |
+| \`status\` | \`{ tasks: [Task & { lastRun: Run \\| null }], total }\` |
+| \`follow\` | NDJSON: \`{ type: "line", runId, n, stream, text }\` … then \`{ type: "end", taskId, status, exitCode, signal }\` |
+| \`log\` | \`{ runId, lines: [LogLine], droppedBytes }\` |
+| \`wait\` | \`{ tasks: [{ id, status, name }], ok }\` |
+| \`kill\`, \`retry\`, \`stash\`, \`unstash\`, \`pause IDS\`, \`resume IDS\` | \`{ affected: [ids] }\` |
+| \`edit\` | \`{ task }\` |
+| \`clean\` | \`{ removed: [ids] }\` |
+| \`group\` | \`{ groups }\`; \`group add/limit/pause/resume\`: \`{ group }\`; \`group rm\`: \`{}\` |
+| \`export FILE\` | \`{ file, tasks, runs, groups }\` (counts); without FILE the export document itself |
+| \`import\` | \`{ imported: [{ from, to }] }\` |
+| \`serve\` | \`{ url, browserUrl, port, pid, home }\` (first line) |
+| \`daemon\` | \`{ url, browserUrl, port, pid, home, alreadyRunning }\` |
+| \`stop\` | \`{ stopped: pid \\| null }\` |
+
+Exit codes: ${EXIT.ok} success; ${EXIT.failed} the thing asked failed (not found, refused, a waited-for task
+did not succeed); ${EXIT.usage} usage error or invalid input; ${EXIT.unreachable} Taskdeck not reachable (not running,
+stale api.json, wrong token or protocol); ${EXIT.interrupted} interrupted. \`follow\` (and \`add --follow\`) exit with the task's
+own exit code (128+N when it was killed by signal N, 1 when it ended without one).
+`
+}
+
+export const API_DOCS_PATH = join(import.meta.dirname, '..', '..', 'docs', 'api.md')
+
+// `node src-main/server/api-docs.ts` rewrites docs/api.md; with --check it only reports staleness.
+if (import.meta.main) {
+  const rendered = renderApiDocs()
+  if (process.argv.includes('--check')) {
+    const current = readFileSync(API_DOCS_PATH, 'utf8')
+    if (current !== rendered) {
+      process.stderr.write('docs/api.md is stale: run `npm run docs:api`.\n')
+      process.exit(1)
+    }
+  } else {
+    writeFileSync(API_DOCS_PATH, rendered)
+    process.stdout.write(`Wrote ${API_DOCS_PATH}\n`)
+  }
+}

@@ -1,0 +1,311 @@
+import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Group, LogLine, Run, Task } from '../../src-shared/index.ts'
+import { collect, runCli, spawnCli, startServe, tempDir, waitForOutput, type ServeProcess } from './helpers.ts'
+
+type TaskRow = Task & { lastRun: Run | null }
+
+/** Live (non-zombie) processes whose command line contains `argument`. */
+function processesWithArgument(argument: string): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+        return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(argument)
+      } catch {
+        return false
+      }
+    })
+    .map(Number)
+}
+
+/** The CLI end to end: real `taskdeck` processes against a real `taskdeck serve` in a temp home. */
+describe('taskdeck CLI against taskdeck serve', () => {
+  const dir = tempDir()
+  const home = join(dir.path, 'home')
+  const work = realpathSync(dir.path)
+  let serve: ServeProcess
+  const cli = (...args: string[]) => runCli(home, args, { cwd: work })
+  const addQuiet = async (...args: string[]): Promise<number> => {
+    const result = await cli('add', '-q', ...args)
+    expect(result.code, result.stderr).toBe(0)
+    return Number(result.stdout.trim())
+  }
+  const getTask = async (id: number): Promise<TaskRow> => {
+    const rows = (await cli('status', '--json')).json<{ tasks: TaskRow[] }>().tasks
+    const task = rows.find((row) => row.id === id)
+    if (!task) throw new Error(`task ${id} is not listed`)
+    return task
+  }
+
+  beforeAll(async () => {
+    serve = await startServe(home)
+  })
+  afterAll(async () => {
+    // SIGTERM stops it cleanly: exit 0 and api.json removed.
+    expect(await serve.stop()).toBe(0)
+    expect(existsSync(join(home, 'api.json'))).toBe(false)
+    dir.cleanup()
+  })
+
+  it('serve prints its URL with the token in the fragment, and writes api.json', () => {
+    expect(serve.info.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
+    const api = JSON.parse(readFileSync(join(home, 'api.json'), 'utf8')) as { token: string; pid: number }
+    expect(serve.info.browserUrl).toBe(`${serve.info.url}#token=${api.token}`)
+    expect(api.pid).toBe(serve.child.pid)
+  })
+
+  it('serve composes the triggers extension: its commands over the API, its webhooks on the server', async () => {
+    const api = JSON.parse(readFileSync(join(home, 'api.json'), 'utf8')) as { url: string; token: string }
+    const call = async (command: string, params: unknown) => {
+      const response = await fetch(`${api.url}api/v1/command`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ v: 1, id: 1, command, params }),
+      })
+      const message = (await response.json()) as { result: { ok: boolean; value: Record<string, { id: number }> } }
+      expect(message.result.ok).toBe(true)
+      return message.result.value
+    }
+    const { savedTask } = await call('savedTask.create', { name: 'hooked', definition: { spec: { kind: 'shell', command: ['echo', 'hooked'] } } })
+    const secret = 'a-long-enough-webhook-secret'
+    const { trigger } = await call('trigger.create', { trigger: { savedTaskId: savedTask?.id, spec: { kind: 'webhook', secret } } })
+    const refused = await fetch(`${api.url}hooks/${trigger?.id}`, { method: 'POST', body: '{}' })
+    expect(refused.status).toBeGreaterThanOrEqual(400)
+    const fired = await fetch(`${api.url}hooks/${trigger?.id}`, { method: 'POST', headers: { 'x-taskdeck-secret': secret }, body: '{}' })
+    expect(fired.status).toBe(202)
+    const { taskId } = (await fired.json()) as { taskId: number }
+    const followed = await cli('follow', String(taskId))
+    expect(followed.stdout).toBe('hooked\n')
+    expect(followed.code).toBe(0)
+  })
+
+  it('add (argv, no shell) returns the task as JSON and runs it in the current directory', async () => {
+    const added = await cli('add', '--json', '--name', 'argv task', '--label', 'x', '--priority', '5', '--', 'sh', '-c', 'pwd; echo "$0"', 'literal $HOME')
+    expect(added.code, added.stderr).toBe(0)
+    const { task } = added.json<{ task: Task }>()
+    expect(task).toMatchObject({
+      name: 'argv task',
+      definition: { spec: { kind: 'shell', command: ['sh', '-c', 'pwd; echo "$0"', 'literal $HOME'], cwd: work }, labels: ['x'], priority: 5 },
+    })
+    const followed = await cli('follow', String(task.id))
+    expect(followed.code).toBe(0)
+    expect(followed.stdout).toBe(`${work}\nliteral $HOME\n`)
+  })
+
+  it('add --shell runs through the shell with --env and --cwd', async () => {
+    const id = await addQuiet('--shell', 'echo "$GREETING from $(pwd)" | tr a-z A-Z', '--env', 'GREETING=hi', '--cwd', '/')
+    const followed = await cli('follow', String(id))
+    expect(followed.stdout).toBe('HI FROM /\n')
+    expect(followed.code).toBe(0)
+  })
+
+  it('follow exits with the task exit code; add --follow too', async () => {
+    const id = await addQuiet('--', 'sh', '-c', 'echo out; echo err >&2; exit 7')
+    const followed = await cli('follow', String(id))
+    expect(followed.code).toBe(7)
+    expect(followed.stdout).toBe('out\nerr\n')
+    expect(followed.stderr).toContain(`Task ${id} failed`)
+    const direct = await cli('add', '-q', '--follow', '--', 'sh', '-c', 'echo direct; exit 3')
+    expect(direct.code).toBe(3)
+    expect(direct.stdout).toMatch(/^\d+\ndirect\n$/)
+  })
+
+  it('follow streams a live task as it writes; send feeds its stdin', async () => {
+    const id = await addQuiet('--', 'sh', '-c', 'echo ready; read line; echo "got $line"; exit 4')
+    const follower = spawnCli(home, ['follow', String(id)])
+    const done = collect(follower)
+    await waitForOutput(follower, 'ready')
+    const sent = await cli('send', String(id), 'hello')
+    expect(sent.code, sent.stderr).toBe(0)
+    const followed = await done
+    expect(followed.stdout).toBe('ready\ngot hello\n')
+    expect(followed.code).toBe(4)
+  })
+
+  it('follow --json prints NDJSON lines and an end record', async () => {
+    const id = await addQuiet('--', 'sh', '-c', 'echo one; echo two >&2')
+    const followed = await cli('follow', '--json', String(id))
+    const records = followed.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
+    expect(records).toEqual([
+      expect.objectContaining({ type: 'line', n: 0, stream: 'stdout', text: 'one' }),
+      expect.objectContaining({ type: 'line', n: 1, stream: 'stderr', text: 'two' }),
+      { type: 'end', taskId: id, status: 'succeeded', exitCode: 0, signal: null },
+    ])
+  })
+
+  it('log prints a finished run (all, --lines, --stderr, --json)', async () => {
+    const id = await addQuiet('--shell', 'for i in 1 2 3 4 5; do echo out$i; done')
+    expect((await cli('wait', String(id))).code).toBe(0)
+    expect((await cli('log', String(id))).stdout).toBe('out1\nout2\nout3\nout4\nout5\n')
+    expect((await cli('log', String(id), '--lines', '2')).stdout).toBe('out4\nout5\n')
+    const json = (await cli('log', String(id), '--json', '--lines', '1')).json<{ runId: number; lines: LogLine[]; droppedBytes: number }>()
+    expect(json).toMatchObject({ runId: expect.any(Number) as unknown, lines: [{ n: 4, stream: 'stdout', text: 'out5' }], droppedBytes: 0 })
+    // stdout and stderr are separate pipes, so only each stream's own order is fixed.
+    const mixed = await addQuiet('--shell', 'echo a1; echo e1 >&2; echo a2; echo e2 >&2')
+    await cli('wait', String(mixed))
+    expect((await cli('log', String(mixed), '--stderr')).stdout).toBe('e1\ne2\n')
+    expect((await cli('log', String(mixed))).stdout.split('\n').filter((l) => l.startsWith('a'))).toEqual(['a1', 'a2'])
+  })
+
+  it('status shows a table, filters, and a stable JSON shape', async () => {
+    const failing = await addQuiet('--name', 'will-fail', '--', 'sh', '-c', 'exit 9')
+    await cli('wait', String(failing))
+    const table = await cli('status')
+    expect(table.code).toBe(0)
+    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+STATUS\s+GROUP\s+EXIT\s+TIME\s+NAME$/)
+    expect(table.stdout).toMatch(new RegExp(`\\n${failing}\\s+failed\\s+default\\s+9\\s+\\S+\\s+will-fail`))
+    const json = (await cli('status', '--json', '--status', 'failed')).json<{ tasks: TaskRow[]; total: number }>()
+    expect(json.tasks.every((task) => task.status === 'failed')).toBe(true)
+    expect(json.tasks.find((task) => task.id === failing)).toMatchObject({ name: 'will-fail', lastRun: { exitCode: 9, status: 'failed' } })
+    expect(json.total).toBe(json.tasks.length)
+    const bad = await cli('status', '--status', 'bogus')
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('status')
+  })
+
+  it('wait exits 0 when all succeeded, 1 when one did not, and names unknown ids', async () => {
+    const good = await addQuiet('--', 'true')
+    const bad = await addQuiet('--', 'false')
+    const ok = await cli('wait', String(good), '--json')
+    expect(ok.code).toBe(0)
+    expect(ok.json()).toEqual({ tasks: [{ id: good, status: 'succeeded', name: expect.any(String) as unknown }], ok: true })
+    const mixed = await cli('wait', String(good), String(bad))
+    expect(mixed.code).toBe(1)
+    expect(mixed.stdout).toContain('1 of 2 tasks did not succeed')
+    const missing = await cli('wait', '99999')
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toContain('99999')
+  })
+
+  it('kill stops a running task', async () => {
+    // A distinctive argument, so the test can tell that this very process is gone afterwards.
+    const id = await addQuiet('--', 'sh', '-c', 'echo started; exec sleep 987654')
+    const follower = spawnCli(home, ['follow', String(id)])
+    const followed = collect(follower)
+    await waitForOutput(follower, 'started')
+    const killed = await cli('kill', '--json', String(id))
+    expect(killed.code).toBe(0)
+    expect(killed.json()).toEqual({ affected: [id] })
+    expect((await followed).code).not.toBe(0)
+    expect((await getTask(id)).status).toBe('cancelled')
+    expect(processesWithArgument('987654')).toEqual([])
+    const again = await cli('kill', String(id))
+    expect(again.code).toBe(1)
+    expect(again.stdout).toBe('')
+    expect(again.stderr).toContain('No task changed')
+  })
+
+  it('group add/limit/pause/resume/rm, and a paused group holds its tasks', async () => {
+    expect((await cli('group', 'add', 'g1', '--parallel', '2')).code).toBe(0)
+    expect((await cli('group', 'limit', 'g1', '3', '--json')).json<{ group: Group }>().group).toEqual({ name: 'g1', parallel: 3, paused: false })
+    expect((await cli('group', 'pause', 'g1')).code).toBe(0)
+    const held = await addQuiet('--group', 'g1', '--', 'echo', 'held')
+    const groups = (await cli('group', '--json')).json<{ groups: Group[] }>().groups
+    expect(groups.find((g) => g.name === 'g1')).toMatchObject({ paused: true })
+    expect(['queued', 'waiting']).toContain((await getTask(held)).status)
+    expect((await cli('resume', '--group', 'g1')).code).toBe(0)
+    expect((await cli('wait', String(held))).code).toBe(0)
+    expect((await cli('group', 'add', 'empty')).code).toBe(0)
+    expect((await cli('group', 'rm', 'empty')).code).toBe(0)
+    expect((await cli('group', '--json')).json<{ groups: Group[] }>().groups.map((g) => g.name)).not.toContain('empty')
+  })
+
+  it('retry runs a failed task again', async () => {
+    const id = await addQuiet('--', 'sh', '-c', 'echo attempt; exit 1')
+    expect((await cli('wait', String(id))).code).toBe(1)
+    const firstRun = (await getTask(id)).lastRun
+    const retried = await cli('retry', '--json', String(id))
+    expect(retried.json()).toEqual({ affected: [id] })
+    expect((await cli('wait', String(id))).code).toBe(1)
+    const after = await getTask(id)
+    expect(after.lastRun?.id).toBeGreaterThan(firstRun?.id ?? Number.POSITIVE_INFINITY)
+    expect((await cli('log', String(id), '--attempt', '1', '--json')).json<{ runId: number }>().runId).toBe(firstRun?.id)
+    expect((await cli('log', String(id), '--attempt', '3')).code).toBe(1)
+  })
+
+  it('edit changes a stashed task; unstash runs the new command', async () => {
+    const id = await addQuiet('--stash', '--', 'echo', 'before')
+    expect((await getTask(id)).status).toBe('stashed')
+    const edited = await cli('edit', String(id), '--json', '--name', 'renamed', '--', 'echo', 'after')
+    expect(edited.code, edited.stderr).toBe(0)
+    expect(edited.json<{ task: Task }>().task).toMatchObject({ name: 'renamed', definition: { spec: { command: ['echo', 'after'] } } })
+    expect((await cli('unstash', String(id))).code).toBe(0)
+    const followed = await cli('follow', String(id))
+    expect(followed.stdout).toBe('after\n')
+  })
+
+  it('clean removes finished tasks', async () => {
+    const id = await addQuiet('--', 'true')
+    await cli('wait', String(id))
+    const cleaned = await cli('clean', '--json', '--status', 'succeeded')
+    expect(cleaned.code).toBe(0)
+    expect(cleaned.json<{ removed: number[] }>().removed).toContain(id)
+    expect((await cli('status', '--json')).json<{ tasks: TaskRow[] }>().tasks.map((t) => t.id)).not.toContain(id)
+  })
+
+  it('export and import round-trip tasks into another home; bad files change nothing', async () => {
+    const id = await addQuiet('--name', 'exported', '--label', 'keep', '--', 'echo', 'portable')
+    await cli('wait', String(id))
+    const file = join(work, 'backup.json')
+    const exported = await cli('export', file, '--json')
+    expect(exported.code).toBe(0)
+    const document = JSON.parse(readFileSync(file, 'utf8')) as { format: string; tasks: Task[] }
+    expect(document.format).toBe('taskdeck-export')
+    expect(document.tasks.map((t) => t.name)).toContain('exported')
+    expect((await cli('export')).json<{ format: string }>().format).toBe('taskdeck-export')
+
+    const otherHome = join(work, 'other')
+    const other = await startServe(otherHome)
+    try {
+      const imported = await runCli(otherHome, ['import', file, '--json'])
+      expect(imported.code, imported.stderr).toBe(0)
+      const mapping = imported.json<{ imported: { from: number; to: number }[] }>().imported
+      expect(mapping.map((m) => m.from)).toContain(id)
+      const tasks = (await runCli(otherHome, ['status', '--json'])).json<{ tasks: TaskRow[] }>().tasks
+      expect(tasks.find((t) => t.name === 'exported')).toMatchObject({ definition: { labels: ['keep'], spec: { command: ['echo', 'portable'] } } })
+
+      const before = tasks.length
+      writeFileSync(join(work, 'broken.json'), '{"format": "taskdeck-export", ')
+      const broken = await runCli(otherHome, ['import', join(work, 'broken.json')])
+      expect(broken.code).toBe(2)
+      expect(broken.stderr).toContain('is not valid JSON')
+      writeFileSync(join(work, 'wrong.json'), JSON.stringify({ ...document, tasks: [{ id: 'x' }] }))
+      const wrong = await runCli(otherHome, ['import', join(work, 'wrong.json')])
+      expect(wrong.code).toBe(2)
+      expect(wrong.stderr).toContain('document.tasks.0')
+      expect((await runCli(otherHome, ['status', '--json'])).json<{ total: number }>().total).toBe(before)
+    } finally {
+      expect(await other.stop()).toBe(0)
+    }
+  })
+
+  it('bad input: usage errors exit 2, refusals exit 1, each naming the problem on stderr', async () => {
+    const noCommand = await cli('add', '--name', 'x')
+    expect(noCommand.code).toBe(2)
+    expect(noCommand.stderr).toContain('add needs a command')
+    const unknownOption = await cli('status', '--frobnicate')
+    expect(unknownOption.code).toBe(2)
+    expect(unknownOption.stderr).toContain('--frobnicate')
+    const badDuration = await cli('add', '--timeout', 'soon', '--', 'true')
+    expect(badDuration.code).toBe(2)
+    expect(badDuration.stderr).toContain('--timeout')
+    const badGroup = await cli('add', '--json', '--group', 'no spaces!', '--', 'true')
+    expect(badGroup.code).toBe(2)
+    expect(JSON.parse(badGroup.stderr)).toMatchObject({ error: { code: 'bad_request', details: { issues: [{ path: 'definition.group' }] } } })
+    const missingCwd = await cli('add', '--cwd', '/does/not/exist', '--', 'true')
+    expect(missingCwd.code).not.toBe(0)
+    expect(missingCwd.stderr).toContain('/does/not/exist')
+    writeFileSync(join(work, 'huge.json'), JSON.stringify({ format: 'taskdeck-export', padding: 'x'.repeat(5 * 1024 * 1024) }))
+    const huge = await cli('import', join(work, 'huge.json'))
+    expect(huge.code).toBe(2)
+    expect(huge.stderr).toContain('at most 4194304 bytes')
+    const pauseNothing = await cli('pause')
+    expect(pauseNothing.code).toBe(2)
+    const notFound = await cli('follow', '424242')
+    expect(notFound.code).toBe(1)
+    expect(notFound.stderr).toContain('424242')
+  })
+})

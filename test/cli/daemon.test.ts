@@ -1,0 +1,103 @@
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { processAlive } from '../../src-main/cli/daemon.ts'
+import { PROTOCOL_VERSION } from '../../src-shared/index.ts'
+import { PROTOCOL_VERSION as CLI_PROTOCOL_VERSION } from '../../src-main/cli/client.ts'
+import { runCli, tempDir } from './helpers.ts'
+
+interface DaemonInfo {
+  url: string
+  browserUrl: string
+  port: number
+  pid: number
+  home: string
+  alreadyRunning: boolean
+}
+
+describe('taskdeck daemon, stop, --auto-start and an absent Taskdeck', () => {
+  const dir = tempDir()
+  const started: number[] = []
+  afterAll(() => dir.cleanup())
+  afterEach(() => {
+    // Nothing a test started may outlive it.
+    for (const pid of started.splice(0)) if (processAlive(pid)) process.kill(pid, 'SIGKILL')
+  })
+
+  it('the CLI speaks the contract protocol version', () => {
+    expect(CLI_PROTOCOL_VERSION).toBe(PROTOCOL_VERSION)
+  })
+
+  it('prints its version and help with examples and exit codes', async () => {
+    const home = join(dir.path, 'help')
+    const version = await runCli(home, ['--version'])
+    expect(version.code).toBe(0)
+    expect(version.stdout.trim()).toBe((JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string }).version)
+    const help = await runCli(home, ['--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toContain('taskdeck add -- make -j8 test')
+    expect(help.stdout).toContain('Exit codes:')
+  })
+
+  it('says Taskdeck is not running (exit 3) and suggests the daemon', async () => {
+    const home = join(dir.path, 'absent')
+    const plain = await runCli(home, ['status'])
+    expect(plain.code).toBe(3)
+    expect(plain.stderr).toContain('taskdeck daemon')
+    const json = await runCli(home, ['add', '--json', '--', 'true'])
+    expect(json.code).toBe(3)
+    expect(JSON.parse(json.stderr)).toMatchObject({ error: { code: 'unreachable' } })
+    expect(json.stdout).toBe('')
+  })
+
+  it('treats a stale api.json (dead pid) as not running, and a corrupt one as unreachable', async () => {
+    const home = join(dir.path, 'stale')
+    await runCli(home, ['status'])
+    writeFileSync(join(home, 'api.json'), JSON.stringify({ url: 'http://127.0.0.1:1/', port: 1, token: 't', pid: 2 ** 22 + 1, startedAt: 0 }))
+    expect((await runCli(home, ['status'])).code).toBe(3)
+    writeFileSync(join(home, 'api.json'), '{not json')
+    const corrupt = await runCli(home, ['status'])
+    expect(corrupt.code).toBe(3)
+    expect(corrupt.stderr).toContain('api.json')
+  })
+
+  it('daemon starts in the background, answers, is found again, and stop ends it cleanly', async () => {
+    const home = join(dir.path, 'daemon')
+    const first = await runCli(home, ['daemon', '--json'])
+    expect(first.code, first.stderr).toBe(0)
+    const info = first.json<DaemonInfo>()
+    started.push(info.pid)
+    expect(info).toMatchObject({ alreadyRunning: false, home })
+    expect(info.browserUrl).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${info.port}/#token=`))
+    expect(processAlive(info.pid)).toBe(true)
+    expect(statSync(join(home, 'daemon.log')).mode & 0o777).toBe(0o600)
+
+    const again = (await runCli(home, ['daemon', '--json'])).json<DaemonInfo>()
+    expect(again).toMatchObject({ alreadyRunning: true, pid: info.pid })
+
+    const added = await runCli(home, ['add', '-q', '--follow', '--', 'echo', 'from the daemon'])
+    expect(added.stdout).toMatch(/from the daemon/)
+
+    const serveAgain = await runCli(home, ['serve'])
+    expect(serveAgain.code).toBe(1)
+    expect(serveAgain.stderr).toContain('already runs')
+
+    const stopped = await runCli(home, ['stop', '--json'])
+    expect(stopped.json()).toEqual({ stopped: info.pid })
+    expect(processAlive(info.pid)).toBe(false)
+    expect(existsSync(join(home, 'api.json'))).toBe(false)
+    expect(readFileSync(join(home, 'daemon.log'), 'utf8')).toContain('Stopping (SIGTERM)')
+    expect((await runCli(home, ['stop'])).stdout).toContain('not running')
+  })
+
+  it('--auto-start starts the daemon when none runs', async () => {
+    const home = join(dir.path, 'auto')
+    const listed = await runCli(home, ['status', '--json', '--auto-start'])
+    expect(listed.code, listed.stderr).toBe(0)
+    expect(listed.json()).toEqual({ tasks: [], total: 0 })
+    const info = JSON.parse(readFileSync(join(home, 'api.json'), 'utf8')) as { pid: number }
+    started.push(info.pid)
+    expect((await runCli(home, ['stop'])).code).toBe(0)
+    expect(processAlive(info.pid)).toBe(false)
+  })
+})
