@@ -70,6 +70,8 @@ export const en = {
     unauthorizedTitle: 'This page is no longer connected.',
     unauthorizedBody: 'Taskdeck was restarted with a new token: open the URL it printed (`taskdeck serve`) in this tab, and the view picks up where it left off.',
     catchingUp: 'Catching up ({{count}} events)…',
+    resyncs_one: 'resynchronised once after a gap',
+    resyncs_other: 'resynchronised {{count}} times after gaps',
     seq: 'Last event applied',
   },
   toast: { region: 'Notifications', dismiss: 'Dismiss' },

@@ -72,6 +72,8 @@ export const ko: Messages = {
     unauthorizedTitle: '이 페이지는 더 이상 연결되어 있지 않습니다.',
     unauthorizedBody: 'Taskdeck 이 새 토큰으로 다시 시작되었습니다. 출력된 URL(`taskdeck serve`)을 이 탭에서 열면 보던 곳에서 이어집니다.',
     catchingUp: '따라잡는 중 (이벤트 {{count}}개)…',
+    resyncs_one: '누락 후 한 번 다시 동기화함',
+    resyncs_other: '누락 후 {{count}}번 다시 동기화함',
     seq: '마지막으로 반영된 이벤트',
   },
   toast: { region: '알림', dismiss: '닫기' },
