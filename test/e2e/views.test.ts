@@ -93,6 +93,8 @@ describe('every view, in light and dark', () => {
     await page.keyboard.press('s')
     await page.getByRole('combobox', { name: 'Language' }).selectOption('ko')
     await page.getByRole('heading', { name: '설정' }).waitFor()
+    // Esc leaves the language menu, so the next keys are shortcuts again.
+    await page.keyboard.press('Escape')
     await page.keyboard.press('g')
     await page.keyboard.press('t')
     await page.getByRole('button', { name: /실행 중/ }).first().waitFor()
@@ -117,6 +119,7 @@ describe('keymap', () => {
     const row = page.getByRole('row', { name: /Cancel task\(s\)/ })
     await row.locator('.kbd', { hasText: 'Q' }).waitFor()
 
+    await page.keyboard.press('Escape')
     await page.keyboard.press('g')
     await page.keyboard.press('t')
     const nightly = page.locator('[data-task-id]', { hasText: 'Nightly report' })
