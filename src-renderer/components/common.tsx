@@ -81,7 +81,7 @@ export function Sparkline({ values, max, label, height = 48, unit = '' }: { valu
     <figure className="spark" aria-label={label}>
       <figcaption>
         <span>{label}</span>
-        <strong>{last === undefined ? '—' : `${last >= 100 ? Math.round(last) : last.toFixed(1)}${unit}`}</strong>
+        <strong>{last === undefined ? '—' : `${last >= 100 || Number.isInteger(last) ? Math.round(last) : last.toFixed(1)}${unit}`}</strong>
       </figcaption>
       <svg viewBox={`0 0 ${width} ${height}`} preserveAspectRatio="none" role="img" aria-label={label}>
         {values.length > 1 ? (
