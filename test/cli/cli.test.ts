@@ -194,6 +194,8 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect(processesWithArgument('987654')).toEqual([])
     const again = await cli('kill', String(id))
     expect(again.code).toBe(1)
+    expect(again.stdout).toBe('')
+    expect(again.stderr).toContain('No task changed')
   })
 
   it('group add/limit/pause/resume/rm, and a paused group holds its tasks', async () => {

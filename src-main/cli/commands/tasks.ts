@@ -39,10 +39,11 @@ export async function bulk(ctx: Context, command: BulkCommand, ids: readonly str
   if (taskIds.length === 0) throw usageError('Name at least one task id.')
   const client = await ctx.connect()
   const { affected } = await client.invoke(command, { taskIds })
-  ctx.print({ affected }, () =>
-    affected.length === 0 ? `No task changed (${PAST_TENSE[command].toLowerCase()} does not apply to their state).` : `${PAST_TENSE[command]}: ${affected.join(', ')}`,
-  )
-  if (affected.length === 0) process.exitCode = EXIT.failed
+  if (affected.length === 0) {
+    const verb = command.slice('task.'.length)
+    throw new CliError(EXIT.failed, 'conflict', `No task changed: ${verb} does not apply to ${taskIds.length === 1 ? 'its' : 'their'} current state (see \`taskdeck status\`).`)
+  }
+  ctx.print({ affected }, () => `${PAST_TENSE[command]}: ${affected.join(', ')}`)
 }
 
 /** `pause`/`resume` with ids (tasks), --group (a group) or --all (the whole engine). */
