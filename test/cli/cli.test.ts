@@ -102,6 +102,14 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect(followed.code).toBe(0)
   })
 
+  it('add --inherit-env gives the task this shell\'s environment; without it the task does not get it', async () => {
+    const env = { TASKDECK_TEST_MARK: 'from-the-cli-shell' }
+    const inherited = await runCli(home, ['add', '-q', '--follow', '--inherit-env', '--shell', 'echo "mark=$TASKDECK_TEST_MARK"'], { cwd: work, env })
+    expect(inherited.stdout).toMatch(/^\d+\nmark=from-the-cli-shell\n$/)
+    const plain = await runCli(home, ['add', '-q', '--follow', '--shell', 'echo "mark=$TASKDECK_TEST_MARK"'], { cwd: work, env })
+    expect(plain.stdout).toMatch(/^\d+\nmark=\n$/)
+  })
+
   it('follow exits with the task exit code; add --follow too', async () => {
     const id = await addQuiet('--', 'sh', '-c', 'echo out; echo err >&2; exit 7')
     const followed = await cli('follow', String(id))
