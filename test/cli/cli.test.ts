@@ -221,6 +221,25 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect((await cli('group', '--json')).json<{ groups: Group[] }>().groups.map((g) => g.name)).not.toContain('empty')
   })
 
+  it('pause and resume a running task, and the whole engine with --all', async () => {
+    const id = await addQuiet('--', 'sh', '-c', 'echo go; read line; echo "done $line"')
+    const follower = spawnCli(home, ['follow', String(id)])
+    const followed = collect(follower)
+    await waitForOutput(follower, 'go')
+    expect((await cli('pause', '--json', String(id))).json()).toEqual({ affected: [id] })
+    expect((await getTask(id)).status).toBe('paused')
+    expect((await cli('resume', String(id))).code).toBe(0)
+    expect((await getTask(id)).status).toBe('running')
+    await cli('send', String(id), 'now')
+    expect((await followed).stdout).toBe('go\ndone now\n')
+
+    expect((await cli('pause', '--all')).code).toBe(0)
+    const held = await addQuiet('--', 'echo', 'after the pause')
+    expect(['queued', 'waiting']).toContain((await getTask(held)).status)
+    expect((await cli('resume', '--all')).code).toBe(0)
+    expect((await cli('follow', String(held))).stdout).toBe('after the pause\n')
+  })
+
   it('retry runs a failed task again', async () => {
     const id = await addQuiet('--', 'sh', '-c', 'echo attempt; exit 1')
     expect((await cli('wait', String(id))).code).toBe(1)
