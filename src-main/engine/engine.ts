@@ -40,6 +40,7 @@ import { Store, migrate, type DurableEventInput, type ProjectInTransaction, type
 export const INTERRUPTED_REASON = 'Taskdeck stopped while this run was running'
 const RECENT_COMPLETIONS = 20
 const PROGRESS_SAVE_MS = 1000
+const PID_RECORD_DELAY_MS = 50
 const MAX_TIMER_MS = 2 ** 31 - 1
 
 export interface EngineOptions {
@@ -76,6 +77,8 @@ interface ActiveRun {
   readonly log: RunLogWriter
   readonly decoders: Map<LogStream, TextDecoder>
   timeout: NodeJS.Timeout | null
+  /** Pending durable record of the process id (see launch). */
+  recordPid: NodeJS.Timeout | null
   progress: Progress | null
   progressSavedAt: number
   readonly finished: Promise<void>
@@ -464,6 +467,7 @@ export class Engine implements EngineApi {
       log: new RunLogWriter(this.logDir, runId, this.settings.logCapBytes),
       decoders: new Map(),
       timeout: null,
+      recordPid: null,
       progress: null,
       progressSavedAt: 0,
       finished,
@@ -509,7 +513,12 @@ export class Engine implements EngineApi {
       active.run = { ...active.run, pid }
       this.runs.set(active.run.id, active.run)
       const startTicks = processStartTicks(pid)
-      this.emit({ type: 'run.updated', run: active.run }, undefined, [['upsertRunProcess', active.run.id, pid, startTicks]])
+      // Recorded a moment later, so a short run ends with one commit on its path instead of two; a crash
+      // within that moment can only leave behind a process younger than PID_RECORD_DELAY_MS.
+      active.recordPid = setTimeout(() => {
+        active.recordPid = null
+        this.emit({ type: 'run.updated', run: active.run }, undefined, [['upsertRunProcess', active.run.id, pid, startTicks]])
+      }, PID_RECORD_DELAY_MS)
     }
     // A backend enforces the timeout itself (time spent waiting for a remote worker does not count).
     const timeoutMs = definition.timeoutMs
@@ -545,6 +554,7 @@ export class Engine implements EngineApi {
     this.active.delete(active.run.id)
     this.activeByTask.delete(active.task.id)
     if (active.timeout) clearTimeout(active.timeout)
+    if (active.recordPid) clearTimeout(active.recordPid)
     for (const [stream, decoder] of active.decoders) {
       const rest = decoder.decode()
       if (rest) this.emitTransient({ type: 'run.output', runId: active.run.id, taskId: active.task.id, stream, line: Math.max(0, active.log.lines - 1), text: rest })

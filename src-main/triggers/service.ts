@@ -489,7 +489,7 @@ export class TriggerService {
       firedAt,
       cause: request.cause,
       scheduledFor: request.scheduledFor,
-      outcome: request.skipped && request.failure === undefined ? 'skipped' : task ? 'submitted' : 'failed',
+      outcome: request.skipped ? 'skipped' : task ? 'submitted' : 'failed',
       taskId: task?.id ?? null,
       error: error === null ? null : typeof error === 'string' ? error : messageOf(error),
       detail: request.detail,

@@ -19,7 +19,13 @@ export class EngineProcess {
     this.child.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk))
     this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()))
     createInterface({ input: this.child.stdout }).on('line', (line) => {
-      const message = JSON.parse(line) as { kind: string; id?: number; result?: Result<unknown>; event?: DurableEvent }
+      let message: { kind: string; id?: number; result?: Result<unknown>; event?: DurableEvent }
+      try {
+        message = JSON.parse(line) as typeof message
+      } catch {
+        // A SIGKILL can cut the last line short; a complete line always parses.
+        return
+      }
       if (message.kind === 'response') {
         this.pending.get(message.id!)?.(message.result!)
         this.pending.delete(message.id!)

@@ -37,7 +37,12 @@ const streamTo = (stream: 'stdout' | 'stderr'): Writable =>
       callback()
     },
   })
-globalThis.console = new Console({ stdout: streamTo('stdout'), stderr: streamTo('stderr') })
+const stdout = streamTo('stdout')
+const stderr = streamTo('stderr')
+globalThis.console = new Console({ stdout, stderr })
+// Direct writes too, synchronously, so they stay in order with everything else the job posts.
+process.stdout.write = stdout.write.bind(stdout)
+process.stderr.write = stderr.write.bind(stderr)
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'abort') {
@@ -69,8 +74,8 @@ async function runJob(jobId: number, path: string, input: unknown): Promise<void
     signal: controller.signal,
   }
   try {
-    const main = await loadScript(path)
-    const value = await main(input, api)
+    const main = loadScript(path)
+    const value = await (typeof main === 'function' ? main : await main)(input, api)
     flushProgress()
     post({ type: 'result', jobId, value: toJson(value) })
   } catch (error) {
@@ -83,17 +88,29 @@ async function runJob(jobId: number, path: string, input: unknown): Promise<void
   }
 }
 
-async function loadScript(path: string): Promise<ScriptMain> {
-  // The module cache is per URL: keying it by the file's mtime and size reloads an edited
-  // script but reuses an unchanged one.
+/** Loaded scripts by path, with the version they were loaded at, so a warm worker starts a known script at once. */
+const loaded = new Map<string, { version: string; main: ScriptMain }>()
+
+function loadScript(path: string): ScriptMain | Promise<ScriptMain> {
+  // An edited file (new mtime or size) is imported again under a new URL: the module
+  // cache is per URL, so the old version is never reused.
   const info = statSync(path)
+  const version = `${info.mtimeMs}-${info.size}`
+  const cached = loaded.get(path)
+  if (cached?.version === version) return cached.main
+  return importScript(path, version)
+}
+
+async function importScript(path: string, version: string): Promise<ScriptMain> {
   const url = pathToFileURL(path)
-  url.search = `?v=${info.mtimeMs}-${info.size}`
+  url.search = `?v=${version}`
   const module = (await import(url.href)) as { default?: unknown }
   if (typeof module.default !== 'function') {
     throw new Error(`${path} has no default export function; write: export default (input, api) => result`)
   }
-  return module.default as ScriptMain
+  const main = module.default as ScriptMain
+  loaded.set(path, { version, main })
+  return main
 }
 
 /** The run's result is stored as JSON: convert here, in the worker, so a bad value fails the run clearly. */

@@ -1,4 +1,4 @@
-import { constants } from 'node:fs'
+import { constants, existsSync } from 'node:fs'
 import { access, stat } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
@@ -14,7 +14,11 @@ import type { JobEnd } from './worker-pool.ts'
  */
 export function defaultScriptWorkerEntry(): URL {
   const file = import.meta.url.endsWith('.ts') ? 'script-worker.ts' : 'script-worker.js'
-  return new URL(`./${file}`, import.meta.url)
+  const entry = new URL(`./${file}`, import.meta.url)
+  // A worker thread loads its entry with Node's own loader, which does not read inside an
+  // asar archive: packaged builds unpack the worker (asarUnpack) next to the archive.
+  const unpacked = new URL(entry.href.replace('/app.asar/', '/app.asar.unpacked/'))
+  return unpacked.href !== entry.href && existsSync(unpacked) ? unpacked : entry
 }
 
 export interface ScriptRunnerOptions {
@@ -24,6 +28,8 @@ export interface ScriptRunnerOptions {
   poolSize?: number
   /** After cancel or timeout, how long a script may take to notice `api.signal` before its worker is terminated. */
   abortGraceMs?: number
+  /** Heap limit of each worker thread, MB; a script that exceeds it fails alone. */
+  maxHeapMb?: number
 }
 
 export interface ScriptRunner extends Runner<'script'> {
@@ -39,7 +45,12 @@ export interface ScriptRunner extends Runner<'script'> {
  */
 export function createScriptRunner(options: ScriptRunnerOptions): ScriptRunner {
   const poolSize = Math.max(1, Math.floor(options.poolSize ?? availableParallelism()))
-  const pool = new WorkerPool({ entry: options.workerEntry, size: poolSize, abortGraceMs: options.abortGraceMs ?? 200 })
+  const pool = new WorkerPool({
+    entry: options.workerEntry,
+    size: poolSize,
+    abortGraceMs: options.abortGraceMs ?? 200,
+    maxHeapMb: options.maxHeapMb ?? 2048,
+  })
 
   return {
     kind: 'script',
