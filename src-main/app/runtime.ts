@@ -30,7 +30,7 @@ export async function otherOwner(home: string): Promise<{ pid: number; url: stri
   return { pid: read.info.pid, url: read.info.url }
 }
 
-export async function openRuntime(options: { home: string; rendererDir: string }): Promise<TaskdeckRuntime> {
+export async function openRuntime(options: { home: string; rendererDir: string; port?: number }): Promise<TaskdeckRuntime> {
   const { home } = options
   const owner = await otherOwner(home)
   if (owner !== null) {
@@ -45,7 +45,7 @@ export async function openRuntime(options: { home: string; rendererDir: string }
   }
   let server: TaskdeckServer
   try {
-    server = await createServer({ engine: api, home, staticDir: options.rendererDir, routes: [triggers.webhookRoute] })
+    server = await createServer({ engine: api, home, staticDir: options.rendererDir, routes: [triggers.webhookRoute], ...(options.port === undefined ? {} : { port: options.port }) })
   } catch (error) {
     await triggers.dispose()
     await engine.close()

@@ -56,6 +56,7 @@ function definitionOptions(command: Command): Command {
     .option('-l, --label <label>', 'a label (repeatable)', collect)
     .option('--cwd <dir>', 'working directory (default: the current one)')
     .option('-e, --env <KEY=VALUE>', 'an environment variable for the task (repeatable)', collect)
+    .option('-E, --inherit-env', "give the task this shell's whole environment (stored with the task)")
     .option('--stdin <text>', 'text to write to the task\'s stdin ("-" reads this process\'s stdin)')
     .addOption(new Option('--notify <policy>', 'desktop notification when it ends').choices(['default', 'always', 'failure', 'never']))
 }

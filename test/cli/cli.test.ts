@@ -102,6 +102,14 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect(followed.code).toBe(0)
   })
 
+  it('add --inherit-env gives the task this shell\'s environment; without it the task does not get it', async () => {
+    const env = { TASKDECK_TEST_MARK: 'from-the-cli-shell' }
+    const inherited = await runCli(home, ['add', '-q', '--follow', '--inherit-env', '--shell', 'echo "mark=$TASKDECK_TEST_MARK"'], { cwd: work, env })
+    expect(inherited.stdout).toMatch(/^\d+\nmark=from-the-cli-shell\n$/)
+    const plain = await runCli(home, ['add', '-q', '--follow', '--shell', 'echo "mark=$TASKDECK_TEST_MARK"'], { cwd: work, env })
+    expect(plain.stdout).toMatch(/^\d+\nmark=\n$/)
+  })
+
   it('follow exits with the task exit code; add --follow too', async () => {
     const id = await addQuiet('--', 'sh', '-c', 'echo out; echo err >&2; exit 7')
     const followed = await cli('follow', String(id))
@@ -211,6 +219,25 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect((await cli('group', 'add', 'empty')).code).toBe(0)
     expect((await cli('group', 'rm', 'empty')).code).toBe(0)
     expect((await cli('group', '--json')).json<{ groups: Group[] }>().groups.map((g) => g.name)).not.toContain('empty')
+  })
+
+  it('pause and resume a running task, and the whole engine with --all', async () => {
+    const id = await addQuiet('--', 'sh', '-c', 'echo go; read line; echo "done $line"')
+    const follower = spawnCli(home, ['follow', String(id)])
+    const followed = collect(follower)
+    await waitForOutput(follower, 'go')
+    expect((await cli('pause', '--json', String(id))).json()).toEqual({ affected: [id] })
+    expect((await getTask(id)).status).toBe('paused')
+    expect((await cli('resume', String(id))).code).toBe(0)
+    expect((await getTask(id)).status).toBe('running')
+    await cli('send', String(id), 'now')
+    expect((await followed).stdout).toBe('go\ndone now\n')
+
+    expect((await cli('pause', '--all')).code).toBe(0)
+    const held = await addQuiet('--', 'echo', 'after the pause')
+    expect(['queued', 'waiting']).toContain((await getTask(held)).status)
+    expect((await cli('resume', '--all')).code).toBe(0)
+    expect((await cli('follow', String(held))).stdout).toBe('after the pause\n')
   })
 
   it('retry runs a failed task again', async () => {

@@ -1,8 +1,5 @@
 import { join } from 'node:path'
-import type { EngineApi } from '../../engine/api.ts'
-import { Engine } from '../../engine/engine.ts'
-import { createServer } from '../../server/server.ts'
-import { createTriggers } from '../../triggers/index.ts'
+import { openRuntime } from '../../app/runtime.ts'
 import type { Context } from '../context.ts'
 import { runningServer, startDaemon, stopServer } from '../daemon.ts'
 import { CliError, EXIT } from '../exit.ts'
@@ -18,32 +15,14 @@ export async function serve(ctx: Context, options: { port?: string }): Promise<v
   if (existing !== null && existing.pid !== process.pid) {
     throw new CliError(EXIT.failed, 'conflict', `Taskdeck already runs for ${ctx.home} at ${existing.url} (process ${existing.pid}).`)
   }
-  const engine = await Engine.open({ home: ctx.home })
-  // The headless composition root: the engine plus the triggers extension (its commands
-  // beside the engine's, its webhooks on the local server), as in the desktop app.
-  const triggers = createTriggers(engine.host)
-  const api: EngineApi = {
-    handlers: { ...engine.handlers, ...triggers.handlers },
-    subscribe: (since, listener) => engine.subscribe(since, listener),
-    close: () => engine.close(),
-  }
-  const stopAll = async () => {
-    await triggers.dispose()
-    await engine.close()
-  }
-  let server
+  // The shared composition root (engine, triggers, local API), as in the desktop app.
+  let runtime
   try {
-    server = await createServer({
-      engine: api,
-      home: ctx.home,
-      ...(port === undefined ? {} : { port }),
-      staticDir: join(packageRoot(), 'out', 'renderer'),
-      routes: [triggers.webhookRoute],
-    })
+    runtime = await openRuntime({ home: ctx.home, rendererDir: join(packageRoot(), 'out', 'renderer'), ...(port === undefined ? {} : { port }) })
   } catch (error) {
-    await stopAll()
     throw new CliError(EXIT.failed, 'serve', (error as Error).message)
   }
+  const { server } = runtime
   const info = { url: server.url, browserUrl: server.browserUrl, port: server.port, pid: process.pid, home: ctx.home }
   ctx.print(info, () =>
     [
@@ -57,8 +36,7 @@ export async function serve(ctx: Context, options: { port?: string }): Promise<v
     for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(name, resolve)
   })
   process.stderr.write(`Stopping (${signal})…\n`)
-  await server.close()
-  await stopAll()
+  await runtime.close()
 }
 
 /** Starts `serve` in the background and returns once it answers. */
