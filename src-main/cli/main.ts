@@ -227,6 +227,13 @@ function report(error: unknown, json: boolean): number {
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
+  // `taskdeck status | head`: when the reader goes away, stop quietly like any Unix tool.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+      throw error
+    })
+  }
   try {
     await buildProgram().parseAsync([...argv], { from: 'user' })
   } catch (error) {

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Group, LogLine, Run, Task } from '../../src-shared/index.ts'
@@ -158,6 +159,20 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect((await cli('log', String(mixed))).stdout.split('\n').filter((l) => l.startsWith('a'))).toEqual(['a1', 'a2'])
   })
 
+  it('log of a run that never started says why on stderr', async () => {
+    const id = await addQuiet('--', 'definitely-not-a-program-taskdeck')
+    expect((await cli('wait', String(id))).code).toBe(1)
+    const log = await cli('log', String(id))
+    expect(log.stdout).toBe('')
+    expect(log.stderr).toContain(`Task ${id} failed: executable not found: definitely-not-a-program-taskdeck`)
+  })
+
+  it('stops quietly when its reader goes away (taskdeck --help | head -1)', async () => {
+    const piped = await collect(spawn('sh', ['-c', `node ${JSON.stringify(join(import.meta.dirname, '../../bin/taskdeck.js'))} --help | head -1`], { env: { ...process.env, TASKDECK_HOME: home, TASKDECK_CLI_FROM_SOURCE: '1' } }))
+    expect(piped.stdout).toMatch(/^Usage: taskdeck/)
+    expect(piped.stderr).not.toContain('EPIPE')
+  })
+
   it('status shows a table, filters, and a stable JSON shape', async () => {
     const failing = await addQuiet('--name', 'will-fail', '--', 'sh', '-c', 'exit 9')
     await cli('wait', String(failing))
@@ -165,6 +180,8 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect(table.code).toBe(0)
     expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+STATUS\s+GROUP\s+EXIT\s+TIME\s+NAME$/)
     expect(table.stdout).toMatch(new RegExp(`\\n${failing}\\s+failed\\s+default\\s+9\\s+\\S+\\s+will-fail`))
+    // Why it failed is on the same line: the first thing a user asks of a failure.
+    expect(table.stdout).toMatch(new RegExp(`\\n${failing}\\s.*will-fail\\s+\\(exited with code 9\\)`))
     const json = (await cli('status', '--json', '--status', 'failed')).json<{ tasks: TaskRow[]; total: number }>()
     expect(json.tasks.every((task) => task.status === 'failed')).toBe(true)
     expect(json.tasks.find((task) => task.id === failing)).toMatchObject({ name: 'will-fail', lastRun: { exitCode: 9, status: 'failed' } })
