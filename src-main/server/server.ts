@@ -7,7 +7,7 @@ import { ApiSession } from '../api/session.ts'
 import type { Disposable, EngineApi } from '../engine/api.ts'
 import { removeApiFileIfOurs, writeApiFile } from './api-file.ts'
 import { compileRoute, DEFAULT_ROUTE_BODY_BYTES, type CompiledRoute, type HttpRoute } from './routes.ts'
-import { bearerToken, checkHostAndOrigin, newToken, securityHeaders, tokenMatches } from './security.ts'
+import { bearerToken, checkHostAndOrigin, loadOrCreateToken, securityHeaders, tokenMatches } from './security.ts'
 import { lookupStatic, sendFile } from './static.ts'
 import { CLOSE_GOING_AWAY, WsClient } from './ws-client.ts'
 
@@ -53,7 +53,7 @@ export interface TaskdeckServer {
  */
 export async function createServer(options: ServerOptions): Promise<TaskdeckServer> {
   const { engine, home } = options
-  const token = newToken()
+  const token = loadOrCreateToken(home)
   const routes = new Map<string, CompiledRoute>()
   const clients = new Set<WsClient>()
   let port = 0

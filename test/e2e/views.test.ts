@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
@@ -171,7 +172,17 @@ describe('reconnecting', () => {
     // Work happens while the UI is disconnected; it must appear after the reconnect.
     served = await serve(home.home, port)
     await cli(home.home, ['add', '-q', '-n', 'Added while away', '--shell', 'echo hello from the gap'])
-    // This server has a new token, so the old one is refused and the UI says what to do…
+    // The data directory keeps its token, so the tab reconnects by itself, without a reload.
+    await connection.getByText('Live').waitFor({ timeout: 30_000 })
+    expect(await page.evaluate('window.stillTheSameDocument')).toBe(true)
+    await page.locator('[data-task-id]', { hasText: 'Added while away' }).click()
+    await page.locator('.log-scroll').getByText('hello from the gap').waitFor()
+
+    // A revoked token (its file deleted) is refused, and the UI says what to do…
+    await page.keyboard.press('Escape')
+    await served.stop()
+    rmSync(join(home.home, 'api-token'))
+    served = await serve(home.home, port)
     await connection.getByText(/Not authorized/).waitFor({ timeout: 30_000 })
     await shootQuiet(page, 'reconnect-unauthorized')
     // …which is to open the new URL: in the same tab it only changes the fragment.
@@ -179,8 +190,6 @@ describe('reconnecting', () => {
     await connection.getByText('Live').waitFor()
     expect(await page.evaluate('window.stillTheSameDocument')).toBe(true)
     expect(page.url()).not.toContain('token')
-    await page.locator('[data-task-id]', { hasText: 'Added while away' }).click()
-    await page.locator('.log-scroll').getByText('hello from the gap').waitFor()
 
     // And the connection carries new commands.
     await page.keyboard.press('Escape')
