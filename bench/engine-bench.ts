@@ -16,6 +16,7 @@ import { TaskDefinitionSchema } from '../src-shared/index.ts'
 import { Engine } from '../src-main/engine/engine.ts'
 import { defaultRunners } from '../src-main/engine/runners/index.ts'
 import { startLocalRedis } from './redis-server.ts'
+import type { LocalRedis } from './redis-server.ts'
 
 export interface EngineBenchOptions {
   /** Measured no-op script tasks for enqueue → start latency (after `warmup` unmeasured ones). */
@@ -54,6 +55,11 @@ export interface SystemResults {
   enqueueAckMs: Distribution
   /** Durable no-op tasks per second, first enqueue to last completion. */
   throughputPerSec: number
+  /**
+   * CPU time per no-op task in the throughput run, µs: this process (all threads) plus, for
+   * BullMQ, redis-server. Unlike wall time it barely moves when other work shares the machine.
+   */
+  cpuPerTaskUs: number | null
   /** Main-thread event-loop delay during the throughput run, ms (resolution subtracted). */
   loopDelayMs: { p50: number; p99: number; max: number }
   /** Sequential `true` tasks, each followed by a raw spawn of `true` in the same process state. */
@@ -133,6 +139,8 @@ interface Subject {
   burst(count: number): Promise<void>
   /** Enqueues one `true` and resolves when it finished. */
   shell(): Promise<void>
+  /** CPU time used so far by processes outside this one that the system needs (redis-server), ms; null when unknown. */
+  externalCpuMs(): number | null
   close(): Promise<void>
 }
 
@@ -142,6 +150,7 @@ interface Samples {
   startedEvent: number[]
   throughputSeconds: number
   throughputTasks: number
+  cpuMs: number | null
   loop: ReturnType<typeof monitorEventLoopDelay>
   shellNs: bigint
   rawNs: bigint
@@ -159,7 +168,7 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
     await writeFile(scriptPath, NOOP_SCRIPT)
     subjects.push(await openTaskdeck('Taskdeck (FULL)', join(work, 'home-full'), scriptPath, 'FULL', options.concurrency))
     subjects.push(await openTaskdeck('Taskdeck (NORMAL)', join(work, 'home-normal'), scriptPath, 'NORMAL', options.concurrency))
-    subjects.push(await openBullmq('BullMQ', redis.host, redis.port, options.concurrency))
+    subjects.push(await openBullmq('BullMQ', redis, options.concurrency))
     const [full, normal, bullmq] = await measure(subjects, options, log)
 
     const report: EngineBenchReport = {
@@ -212,6 +221,7 @@ async function measure(subjects: Subject[], options: EngineBenchOptions, log: (l
     startedEvent: [],
     throughputSeconds: 0,
     throughputTasks: 0,
+    cpuMs: 0,
     loop: monitorEventLoopDelay({ resolution: 1 }),
     shellNs: 0n,
     rawNs: 0n,
@@ -249,11 +259,17 @@ async function measure(subjects: Subject[], options: EngineBenchOptions, log: (l
     await inTurn(round, async (subject, s) => {
       const count = share(options.throughputTasks, round)
       if (count === 0) return
+      const cpuBefore = process.cpuUsage()
+      const externalBefore = subject.externalCpuMs()
       s.loop.enable()
       const start = hrNow()
       await subject.burst(count)
       s.throughputSeconds += msBetween(start, hrNow()) / 1000
       s.loop.disable()
+      const cpu = process.cpuUsage(cpuBefore)
+      const externalAfter = subject.externalCpuMs()
+      const external = externalBefore === null || externalAfter === null ? null : externalAfter - externalBefore
+      s.cpuMs = s.cpuMs === null || external === null ? null : s.cpuMs + (cpu.user + cpu.system) / 1000 + external
       s.throughputTasks += count
     })
   }
@@ -285,6 +301,7 @@ function results(s: Samples, withShell: boolean): SystemResults {
     latencyMs: distribution(s.start),
     enqueueAckMs: distribution(s.ack),
     throughputPerSec: s.throughputTasks / s.throughputSeconds,
+    cpuPerTaskUs: s.cpuMs === null ? null : (s.cpuMs * 1000) / s.throughputTasks,
     loopDelayMs: loopDelay(s.loop),
     shell: withShell && s.shellTasks > 0 ? { perTaskMs, rawSpawnMs, ratio: perTaskMs / rawSpawnMs } : null,
   }
@@ -365,6 +382,8 @@ async function openTaskdeck(
     async shell() {
       await runOne(shell)
     },
+    // The engine, its worker threads and SQLite all run in this process.
+    externalCpuMs: () => 0,
     async close() {
       listening.dispose()
       await engine.close()
@@ -374,7 +393,8 @@ async function openTaskdeck(
 
 // ─── BullMQ ────────────────────────────────────────────────────────────────────────
 
-async function openBullmq(name: string, host: string, port: number, concurrency: number): Promise<Subject> {
+async function openBullmq(name: string, redis: LocalRedis, concurrency: number): Promise<Subject> {
+  const { host, port } = redis
   const connection = { host, port, maxRetriesPerRequest: null }
   const startedAt = new Map<string, bigint>()
   const waiting = new Map<string, () => void>()
@@ -443,6 +463,7 @@ async function openBullmq(name: string, host: string, port: number, concurrency:
     async shell() {
       await untilCompleted((await shellQueue.add('true', {})).id!)
     },
+    externalCpuMs: () => redis.cpuMs(),
     async close() {
       await Promise.all([noopWorker.close(), shellWorker.close()])
       await Promise.all([noopQueue.close(), shellQueue.close()])
@@ -476,13 +497,13 @@ function checkGoals(report: EngineBenchReport): GoalCheck[] {
   const t = report.taskdeck
   const atMost = (goal: string, value: number, limit: number, unit: string): GoalCheck => ({
     goal,
-    measured: `${round(value)} ${unit}`,
+    measured: `${round(value)}${unit === '×' ? '' : ' '}${unit}`,
     met: value <= limit,
     ...(value > limit ? { missedBy: `${round(value / limit)}× the goal` } : {}),
   })
   const atLeast = (goal: string, value: number, limit: number, unit: string): GoalCheck => ({
     goal,
-    measured: `${round(value)} ${unit}`,
+    measured: `${round(value)}${unit === '×' ? '' : ' '}${unit}`,
     met: value >= limit,
     ...(value < limit ? { missedBy: `${round((value / limit) * 100)}% of the goal` } : {}),
   })
@@ -516,6 +537,7 @@ export function formatTable(report: EngineBenchReport): string {
     ['enqueue → stored (ack) p50 (ms)', fmt(t.enqueueAckMs.p50), fmt(n.enqueueAckMs.p50), fmt(b.enqueueAckMs.p50), ''],
     ['enqueue → run.started event p50 (ms)', fmt(t.startedEventMs.p50), fmt(n.startedEventMs.p50), '—', ''],
     ['durable no-op tasks/s', fmt(t.throughputPerSec), fmt(n.throughputPerSec), fmt(b.throughputPerSec), times(1 / report.ratios.throughput)],
+    ['CPU per no-op task, all threads + redis (µs)', fmtOpt(t.cpuPerTaskUs), fmtOpt(n.cpuPerTaskUs), fmtOpt(b.cpuPerTaskUs), ''],
     ['loop delay p99 during throughput (ms)', fmt(t.loopDelayMs.p99), fmt(n.loopDelayMs.p99), fmt(b.loopDelayMs.p99), ''],
     ['`true` per task (ms)', fmt(t.shell?.perTaskMs ?? Number.NaN), '—', fmt(b.shell?.perTaskMs ?? Number.NaN), ''],
     ['raw spawn of `true` alongside (ms)', fmt(t.shell?.rawSpawnMs ?? Number.NaN), '—', fmt(b.shell?.rawSpawnMs ?? Number.NaN), ''],
@@ -526,6 +548,10 @@ export function formatTable(report: EngineBenchReport): string {
   const table = [line(rows[0]!), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)]
   const goals = report.goals.map((g) => `- ${g.met ? 'met' : '**missed**'}: ${g.goal} — measured ${g.measured}${g.missedBy ? ` (${g.missedBy})` : ''}`)
   return [...table, '', 'Goals (Taskdeck, synchronous=FULL):', '', ...goals].join('\n')
+}
+
+function fmtOpt(value: number | null): string {
+  return value === null ? '—' : fmt(value)
 }
 
 function fmt(value: number): string {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
@@ -10,6 +11,8 @@ export interface LocalRedis {
   readonly host: string
   readonly port: number
   readonly version: string
+  /** CPU time redis-server has used so far, ms (Linux: /proc; elsewhere null). */
+  cpuMs(): number | null
   stop(): Promise<void>
 }
 
@@ -48,6 +51,7 @@ export async function startLocalRedis(): Promise<LocalRedis> {
     host: '127.0.0.1',
     port,
     version,
+    cpuMs: () => processCpuMs(child.pid),
     async stop() {
       if (child.exitCode === null) {
         const exited = once(child, 'exit')
@@ -65,4 +69,17 @@ export async function freePort(): Promise<number> {
   const { port } = probe.address() as AddressInfo
   await new Promise<void>((resolvePromise) => probe.close(() => resolvePromise()))
   return port
+}
+
+/** utime + stime of a process from /proc/<pid>/stat, in ms; null where there is no /proc. */
+function processCpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // Fields 14 and 15 of stat (counted from pid = 1), in clock ticks of 10 ms on Linux.
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return null
+  }
 }

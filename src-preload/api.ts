@@ -13,6 +13,16 @@ export interface PreloadIpc {
 /** Must equal the contract's PROTOCOL_VERSION (a test checks); kept here so the preload bundle stays free of zod. */
 export const PRELOAD_PROTOCOL_VERSION = 1
 
+/**
+ * Main keeps one connection per window across reloads and tags event batches with the id
+ * of the subscribing request; a page that started counting at 1 again could take a batch
+ * still in flight for the page before it. Starting each page at a random id avoids that.
+ */
+function randomFirstId(): number {
+  const [value = 0] = crypto.getRandomValues(new Uint32Array(1))
+  return value + 1
+}
+
 type IntentListener = (intent: DesktopIntent) => void
 type StatusListener = (problems: ShortcutProblem[]) => void
 
@@ -20,8 +30,8 @@ type StatusListener = (problems: ShortcutProblem[]) => void
  * Builds `window.taskdeck` over ipcRenderer. Only these four functions cross the
  * bridge; ipcRenderer and Electron's event objects never reach the page.
  */
-export function createPreloadApi(ipc: PreloadIpc): TaskdeckPreloadApi {
-  let nextRequestId = 1
+export function createPreloadApi(ipc: PreloadIpc, firstRequestId = randomFirstId()): TaskdeckPreloadApi {
+  let nextRequestId = firstRequestId
 
   async function invoke<N extends CommandName>(command: N, params: CommandInput<N>): Promise<Result<CommandResult<N>>> {
     const id = nextRequestId++

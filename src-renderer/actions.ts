@@ -19,6 +19,12 @@ export function currentTaskId(model: AppModel): number | null {
   return model.cursor.value
 }
 
+/** Focuses now when the field is on screen, else once the view that holds it has rendered. */
+const focusSoon = (id: string) => {
+  if (document.getElementById(id)) focus(id)
+  else requestAnimationFrame(() => focus(id))
+}
+
 const focus = (id: string) => {
   const el = document.getElementById(id)
   if (el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement) {
@@ -66,7 +72,7 @@ export function createActions(model: AppModel, t: (key: string) => string) {
         return
       case 'task.new':
         if (!inTaskViews()) model.route.set({ view: 'tasks' })
-        requestAnimationFrame(() => focus(NEW_TASK_INPUT_ID))
+        focusSoon(NEW_TASK_INPUT_ID)
         return
       case 'nav.down':
         return inTaskViews() ? moveCursor(1) : undefined
@@ -120,7 +126,7 @@ export function createActions(model: AppModel, t: (key: string) => string) {
       }
       case 'search.focus':
         if (!inTaskViews()) model.route.set({ view: 'tasks' })
-        requestAnimationFrame(() => focus(SEARCH_INPUT_ID))
+        focusSoon(SEARCH_INPUT_ID)
         return
       case 'view.tasks':
         return model.route.set({ view: 'tasks' })
@@ -140,7 +146,7 @@ export function createActions(model: AppModel, t: (key: string) => string) {
         return
       case 'log.jump':
         model.logCommands$.next('jump')
-        requestAnimationFrame(() => focus(LOG_JUMP_INPUT_ID))
+        focusSoon(LOG_JUMP_INPUT_ID)
         return
       case 'help.shortcuts':
         model.paletteOpen.set(true)

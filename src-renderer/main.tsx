@@ -1,3 +1,4 @@
+import './zod-config.ts'
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { of, type Observable } from 'rxjs'
@@ -5,20 +6,46 @@ import { ipcBridge } from './bridge/ipc.ts'
 import type { Bridge, ConnectionState } from './bridge/types.ts'
 import { WEBSOCKET_PATH, takeTokenFromLocation, webSocketBridge } from './bridge/websocket.ts'
 import { initI18n, resolveLanguage } from './i18n/index.ts'
-import { createAppModel } from './model.ts'
+import { createAppModel, type ModelOptions } from './model.ts'
 import { App } from './views/App.tsx'
 import './styles/app.css'
 
 function connect(): { bridge: Bridge; connection$: Observable<ConnectionState> } {
   if (window.taskdeck) return { bridge: ipcBridge(window.taskdeck), connection$: of<ConnectionState>({ kind: 'online' }) }
-  const token = takeTokenFromLocation(window.location, window.history, window.sessionStorage)
+  let token = takeTokenFromLocation(window.location, window.history, window.sessionStorage)
   const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:'
-  const bridge = webSocketBridge({ url: `${scheme}//${window.location.host}${WEBSOCKET_PATH}`, token })
+  const bridge = webSocketBridge({ url: `${scheme}//${window.location.host}${WEBSOCKET_PATH}`, token: () => token })
+  // A restarted `taskdeck serve` prints a new URL; opening it in this tab reconnects
+  // without a reload, so the state and the event position are kept.
+  window.addEventListener('hashchange', () => {
+    const next = takeTokenFromLocation(window.location, window.history, window.sessionStorage)
+    if (next !== token) {
+      token = next
+      bridge.reconnect()
+    }
+  })
   return { bridge, connection$: bridge.connection$ }
 }
 
+/** `?bench` exposes ingestion counters to `npm run bench:ui`; `?bench&naive` is its baseline. */
+function benchOptions(query: URLSearchParams): ModelOptions {
+  if (!query.has('bench')) return {}
+  const counters = { events: 0, batches: 0, lastSeq: 0, firstAt: 0, lastAt: 0 }
+  Object.assign(window, { taskdeckBench: counters })
+  return {
+    naive: query.has('naive'),
+    onApplied: (batch, state) => {
+      if (counters.batches === 0) counters.firstAt = performance.now()
+      counters.lastAt = performance.now()
+      counters.events += batch.length
+      counters.batches++
+      counters.lastSeq = state.lastSeq
+    },
+  }
+}
+
 const { bridge, connection$ } = connect()
-const model = createAppModel(bridge, connection$)
+const model = createAppModel(bridge, connection$, benchOptions(new URLSearchParams(window.location.search)))
 initI18n(resolveLanguage('system', navigator.languages))
 
 const root = document.getElementById('root')

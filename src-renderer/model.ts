@@ -1,9 +1,10 @@
-import { BehaviorSubject, Subject, combineLatest, distinctUntilChanged, filter, map, scan, share, throttleTime, asyncScheduler, type Observable } from 'rxjs'
+import { BehaviorSubject, Subject, asyncScheduler, combineLatest, distinctUntilChanged, filter, map, mergeMap, scan, share, throttleTime, type Observable } from 'rxjs'
 import { DEFAULT_SETTINGS, type ApiError, type EngineEvent, type Settings } from '../src-shared/index.ts'
 import type { Bridge, ConnectionState } from './bridge/types.ts'
 import { batchPerFrame } from './streams/batching.ts'
 import { pendingKeys, runIntents$, type Intent, type IntentStatus } from './streams/intents.ts'
 import type { RunOutput } from './streams/log-window.ts'
+import { finishNotifications$ } from './streams/notifications.ts'
 import { sequencedEvents$ } from './streams/sequence.ts'
 import { INITIAL_STATE, foldEvents, type AppState } from './streams/state.ts'
 import { DEFAULT_QUERY, queryTasks, type TaskQuery, type TaskRow } from './streams/tasks-query.ts'
@@ -47,15 +48,34 @@ export class Store<T> {
  * Everything the views share, wired once at start: engine events (in order, batched per
  * frame, folded into state), live output, intents and their statuses, toasts and the route.
  */
-export function createAppModel(bridge: Bridge, connection$: Observable<ConnectionState>) {
+export interface ModelOptions {
+  /**
+   * The baseline the benchmark compares against: every event folded and stored on its own
+   * (one state update per event), without per-frame batching. Never used by the product.
+   */
+  naive?: boolean
+  /** Counts what was ingested, for `npm run bench:ui` (exposed as window.taskdeckBench). */
+  onApplied?: (batch: readonly EngineEvent[], state: AppState) => void
+}
+
+export function createAppModel(bridge: Bridge, connection$: Observable<ConnectionState>, options: ModelOptions = {}) {
   const resyncs = new Store(0)
   const events$: Observable<EngineEvent[]> = sequencedEvents$((since, onEvents) => bridge.subscribe(since, onEvents), {
     onResync: () => resyncs.update((n) => n + 1),
   }).pipe(share())
-  const frames$ = events$.pipe(batchPerFrame<EngineEvent>(), share())
+  const frames$ = options.naive
+    ? events$.pipe(
+        mergeMap((batch) => batch.map((event) => [event])),
+        share(),
+      )
+    : events$.pipe(batchPerFrame<EngineEvent>(), share())
 
   const state = new Store<AppState>(INITIAL_STATE)
-  frames$.pipe(scan(foldEvents, INITIAL_STATE)).subscribe((next) => state.set(next))
+  frames$.subscribe((batch) => {
+    const next = foldEvents(state.value, batch)
+    state.set(next)
+    options.onApplied?.(batch, next)
+  })
 
   /** Live output, per frame, for whichever log viewer is open; never folded into the state. */
   const output$: Observable<RunOutput[]> = frames$.pipe(
@@ -128,12 +148,16 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     )
     .subscribe((next) => rows.set(next))
 
+  /** What the browser should announce about finished tasks (Electron's main process does its own). */
+  const notifications$ = finishNotifications$(frames$, settings.value$, { liveSince: Date.now(), isFocused: () => document.hasFocus() }).pipe(share())
+
   const paletteOpen = new Store(false)
   /** Commands for whichever log viewer is open (it subscribes while mounted). */
   const logCommands$ = new Subject<'follow' | 'jump'>()
 
   return {
     bridge,
+    notifications$,
     paletteOpen,
     logCommands$,
     cursor,

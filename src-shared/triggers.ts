@@ -12,6 +12,13 @@ export const SavedTaskIdSchema = z.number().int().positive('saved task ids are p
 export const TriggerIdSchema = z.number().int().positive('trigger ids are positive integers')
 export const FiringIdSchema = z.number().int().positive()
 
+/** POSIX, drive-letter or UNC: triggers run without a working directory to be relative to. */
+const absolutePath = z
+  .string()
+  .min(1)
+  .max(LIMITS.pathChars)
+  .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\'), 'must be an absolute path')
+
 const name = z.string().min(1, 'must not be empty').max(LIMITS.nameChars, `must be at most ${LIMITS.nameChars} characters`)
 
 /** A named task definition kept for later: run by hand, from a favourite, or by a trigger. */
@@ -82,13 +89,7 @@ export const ScheduleSpecSchema = z
 export const FileWatchSpecSchema = z.object({
   kind: z.literal('fileWatch'),
   paths: z
-    .array(
-      z
-        .string()
-        .min(1)
-        .max(LIMITS.pathChars)
-        .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\'), 'must be an absolute path'),
-    )
+    .array(absolutePath)
     .min(1, 'name at least one path')
     .max(100),
   events: z
@@ -96,6 +97,8 @@ export const FileWatchSpecSchema = z.object({
     .min(1)
     .default(['add', 'change', 'unlink']),
   debounceMs: z.number().int().min(0).max(3600_000).default(500),
+  /** While changes keep coming, fire at least this often anyway (a log file that is always being written). */
+  maxWaitMs: z.number().int().min(100).max(24 * 3600_000).default(30_000),
 })
 
 /**
@@ -278,6 +281,16 @@ export const TriggersDocumentSchema = z.object({
 })
 export type TriggersDocument = z.infer<typeof TriggersDocumentSchema>
 
+/** A task a project folder offers: from its `taskdeck.json`, its npm scripts or its Makefile targets. */
+export const SavedTaskCandidateSchema = z.object({
+  name,
+  definition: TaskDefinitionSchema,
+  source: z.enum(['taskdeck.json', 'package.json', 'Makefile']),
+})
+export type SavedTaskCandidate = z.infer<typeof SavedTaskCandidateSchema>
+
+const folder = absolutePath
+
 const savedTaskRef = z.object({ savedTaskId: SavedTaskIdSchema })
 const triggerRef = z.object({ triggerId: TriggerIdSchema })
 const idMap = z.array(z.object({ from: z.number().int(), to: z.number().int() }))
@@ -295,6 +308,13 @@ export const TRIGGER_COMMANDS = {
   /** Refused while triggers still start it; remove those first. */
   'savedTask.remove': { params: savedTaskRef, result: z.object({}) },
   'savedTask.run': { params: savedTaskRef, result: z.object({ task: TaskSchema, firing: FiringSchema }) },
+  /** What a project folder offers (taskdeck.json, npm scripts, Makefile targets), each running in that folder. Stores nothing. */
+  'savedTask.discover': { params: z.object({ folder }), result: z.object({ candidates: z.array(SavedTaskCandidateSchema) }) },
+  /** Saves the folder's candidates (all, or those named), validated whole first. */
+  'savedTask.importFolder': {
+    params: z.object({ folder, names: z.array(name).min(1).max(1000).optional() }),
+    result: z.object({ savedTasks: z.array(SavedTaskSchema) }),
+  },
   'trigger.list': {
     params: z.object({ savedTaskId: SavedTaskIdSchema.optional() }),
     result: z.object({ triggers: z.array(TriggerSchema) }),
@@ -310,9 +330,9 @@ export const TRIGGER_COMMANDS = {
     }),
   },
   'trigger.create': { params: z.object({ trigger: TriggerInputSchema }), result: z.object({ trigger: TriggerSchema }) },
-  /** Replaces name, saved task and spec; history stays. */
+  /** Replaces saved task and spec (and name and paused when given); history stays. */
   'trigger.update': {
-    params: triggerRef.extend({ trigger: TriggerInputSchema }),
+    params: triggerRef.extend({ trigger: TriggerInputSchema.extend({ paused: z.boolean().optional() }) }),
     result: z.object({ trigger: TriggerSchema }),
   },
   'trigger.remove': { params: triggerRef, result: z.object({}) },

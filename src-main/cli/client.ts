@@ -1,10 +1,17 @@
-import { Agent, request as httpRequest } from 'node:http'
+import type { Agent } from 'node:http'
 import type { CommandInput, CommandName, CommandResult } from '../../src-shared/commands.ts'
 import type { Result } from '../../src-shared/errors.ts'
 import type { ServerMessage } from '../../src-shared/protocol.ts'
 import type { EventStream } from './stream.ts'
 import type { ApiInfo } from '../server/api-file.ts'
 import { CliError, EXIT, fromApiError } from './exit.ts'
+
+/**
+ * node:http through getBuiltinModule rather than an ES import: the ES namespace of
+ * node:http evaluates its lazy exports (fetch's WebSocket and friends), which loads undici
+ * and adds tens of milliseconds to every CLI call.
+ */
+const http = process.getBuiltinModule('node:http')
 
 /** Kept literal so that one-shot commands need not load the contract's schemas (zod). */
 export const PROTOCOL_VERSION = 1
@@ -16,7 +23,7 @@ const COMMAND_PATH = '/api/v1/command'
  */
 export class ApiClient {
   readonly info: ApiInfo
-  private readonly agent = new Agent({ keepAlive: true })
+  private readonly agent: Agent = new http.Agent({ keepAlive: true })
   private nextId = 1
 
   constructor(info: ApiInfo) {
@@ -32,6 +39,7 @@ export class ApiClient {
 
   async call(command: string, params: unknown): Promise<Result<unknown>> {
     const body = JSON.stringify({ v: PROTOCOL_VERSION, id: this.nextId++, command, params })
+    await refuseOversized(body)
     const text = await this.post(body)
     let message: ServerMessage
     try {
@@ -45,7 +53,7 @@ export class ApiClient {
 
   private post(body: string): Promise<string> {
     return new Promise((resolve, reject) => {
-      const req = httpRequest(
+      const req = http.request(
         {
           host: '127.0.0.1',
           port: this.info.port,
@@ -90,5 +98,19 @@ export class ApiClient {
 
   close(): void {
     this.agent.destroy()
+  }
+}
+
+/**
+ * The server refuses a message over LIMITS.messageBytes before reading it; saying so here
+ * names the problem instead of failing on a connection the server has closed. The
+ * contract (and with it zod) is loaded only for bodies big enough to be in question.
+ */
+async function refuseOversized(body: string): Promise<void> {
+  if (body.length < 1024 * 1024) return
+  const { LIMITS } = await import('../../src-shared/model.ts')
+  const bytes = Buffer.byteLength(body)
+  if (bytes > LIMITS.messageBytes) {
+    throw new CliError(EXIT.usage, 'too_large', `The request is ${bytes} bytes; the API accepts at most ${LIMITS.messageBytes} bytes per message.`)
   }
 }

@@ -16,6 +16,7 @@ export interface DefinitionOptions {
   label?: string[]
   cwd?: string
   env?: string[]
+  inheritEnv?: boolean
   stdin?: string
   notify?: string
   stash?: boolean
@@ -37,7 +38,7 @@ export function definitionFromOptions(argv: readonly string[], options: Definiti
       command,
       // The server may run in another directory; a task runs where it was added, like in a shell.
       cwd: resolve(options.cwd ?? process.cwd()),
-      ...(options.env?.length ? { env: parseEnv(options.env) } : {}),
+      ...(options.env?.length || options.inheritEnv ? { env: { ...(options.inheritEnv ? inheritedEnv() : {}), ...parseEnv(options.env ?? []) } } : {}),
       ...(options.stdin === undefined ? {} : { stdin: stdinText(options.stdin) }),
     },
   }
@@ -47,7 +48,7 @@ export function definitionFromOptions(argv: readonly string[], options: Definiti
 /** An existing definition with the given options (and command, if any) changed. */
 export function editedDefinition(current: TaskDefinition, argv: readonly string[], options: DefinitionOptions): TaskDefinitionInput {
   const command = commandFrom(argv, options)
-  const touchesSpec = command !== null || options.cwd !== undefined || options.env !== undefined || options.stdin !== undefined
+  const touchesSpec = command !== null || options.cwd !== undefined || options.env !== undefined || options.inheritEnv || options.stdin !== undefined
   let spec: TaskDefinitionInput['spec'] = current.spec
   if (touchesSpec) {
     if (current.spec.kind !== 'shell') throw usageError(`The task is a ${current.spec.kind} task; only shell tasks have a command, cwd, env or stdin.`)
@@ -55,7 +56,7 @@ export function editedDefinition(current: TaskDefinition, argv: readonly string[
       ...current.spec,
       ...(command === null ? {} : { command }),
       ...(options.cwd === undefined ? {} : { cwd: resolve(options.cwd) }),
-      ...(options.env === undefined ? {} : { env: parseEnv(options.env) }),
+      ...(options.env === undefined && !options.inheritEnv ? {} : { env: { ...(options.inheritEnv ? inheritedEnv() : {}), ...parseEnv(options.env ?? []) } }),
       ...(options.stdin === undefined ? {} : { stdin: stdinText(options.stdin) }),
     }
   }
@@ -91,6 +92,19 @@ function commandFrom(argv: readonly string[], options: DefinitionOptions): strin
   }
   if (options.shell !== undefined) return options.shell
   return argv.length > 0 ? [...argv] : null
+}
+
+/**
+ * This shell's environment, for tasks that need its PATH, virtualenv or tool versions (as
+ * pueue does by default). Opt-in, because it stores every variable, secrets included, with
+ * the task; values longer than the contract allows are left out.
+ */
+function inheritedEnv(): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && value.length <= 32 * 1024 && name !== '' && !name.includes('=')) env[name] = value
+  }
+  return env
 }
 
 /** `--stdin -` reads this process's standard input; anything else is the text itself. */

@@ -3,6 +3,7 @@ import { Context, type GlobalOptions } from './context.ts'
 import type { DefinitionOptions } from './definition.ts'
 import { CliError, EXIT } from './exit.ts'
 import { collect } from './format.ts'
+import { packageVersion } from './package.ts'
 
 /**
  * `taskdeck`: the plain-Node CLI. Client commands talk to the running app or daemon over
@@ -55,6 +56,7 @@ function definitionOptions(command: Command): Command {
     .option('-l, --label <label>', 'a label (repeatable)', collect)
     .option('--cwd <dir>', 'working directory (default: the current one)')
     .option('-e, --env <KEY=VALUE>', 'an environment variable for the task (repeatable)', collect)
+    .option('-E, --inherit-env', "give the task this shell's whole environment (stored with the task)")
     .option('--stdin <text>', 'text to write to the task\'s stdin ("-" reads this process\'s stdin)')
     .addOption(new Option('--notify <policy>', 'desktop notification when it ends').choices(['default', 'always', 'failure', 'never']))
 }
@@ -63,6 +65,7 @@ export function buildProgram(): Command {
   const program = new Command('taskdeck')
   program
     .description('Run, watch and steer background jobs. Talks to the running Taskdeck app or daemon.')
+    .version(packageVersion(), '-V, --version')
     .enablePositionalOptions()
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
@@ -236,6 +239,13 @@ function report(error: unknown, json: boolean): number {
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
+  // `taskdeck status | head`: when the reader goes away, stop quietly like any Unix tool.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+      throw error
+    })
+  }
   try {
     await buildProgram().parseAsync([...argv], { from: 'user' })
   } catch (error) {

@@ -963,6 +963,12 @@ export class Engine implements EngineApi {
 
   private createHandlers(): CommandHandlers {
     const committed = () => this.store.waitFor(this.store.lastAppendedSeq)
+    // A read answers from memory, which may be ahead of the log by one group commit; it is
+    // sent only once that commit is durable, so no client ever sees state a crash could undo.
+    const durableRead = async <T>(value: T): Promise<T> => {
+      await committed()
+      return value
+    }
     const withTasks = async (params: { taskIds: number[] }, change: (task: Task) => boolean) => {
       const affected = this.affect(params.taskIds, change)
       await committed()
@@ -970,10 +976,10 @@ export class Engine implements EngineApi {
     }
     return {
       'task.submit': async ({ definition }) => ({ task: await this.submit(definition) }),
-      'task.list': (params) => Promise.resolve(this.list(params)),
+      'task.list': (params) => durableRead(this.list(params)),
       'task.get': ({ taskId }) => {
         const task = this.taskOrThrow(taskId)
-        return Promise.resolve({ task, runs: (this.runsByTask.get(taskId) ?? []).map((id) => this.runs.get(id)!) })
+        return durableRead({ task, runs: (this.runsByTask.get(taskId) ?? []).map((id) => this.runs.get(id)!) })
       },
       'task.cancel': (params) => withTasks(params, (task) => this.cancel(task)),
       'task.pause': (params) => withTasks(params, (task) => this.pause(task)),
@@ -1023,7 +1029,7 @@ export class Engine implements EngineApi {
         await committed()
         return { removed }
       },
-      'group.list': () => Promise.resolve({ groups: [...this.groups.values()] }),
+      'group.list': () => durableRead({ groups: [...this.groups.values()] }),
       'group.set': async ({ name, parallel }) => {
         const group = { ...(this.groups.get(name) ?? { name, paused: false }), parallel }
         await this.saveGroup(group)
@@ -1074,16 +1080,16 @@ export class Engine implements EngineApi {
         this.schedulePump()
         return {}
       },
-      'engine.loop': () => Promise.resolve(this.snapshot()),
+      'engine.loop': () => durableRead(this.snapshot()),
       'run.readLog': ({ runId, fromLine, count, stream }) => {
         const run = this.runs.get(runId)
         if (!run) throw new TaskdeckError('not_found', `There is no run ${runId}.`, { runId })
         const window = readLogWindow(this.logDir, runId, fromLine, count, stream)
         return Promise.resolve({ lines: window.lines, totalLines: window.totalLines, droppedBytes: window.droppedBytes, done: !this.active.has(runId) })
       },
-      'data.export': ({ taskIds }) => Promise.resolve(this.exportDocument(taskIds)),
+      'data.export': ({ taskIds }) => durableRead(this.exportDocument(taskIds)),
       'data.import': async ({ document }) => ({ imported: await this.importDocument(ExportDocumentSchema.parse(document)) }),
-      'settings.get': () => Promise.resolve({ settings: this.settings }),
+      'settings.get': () => durableRead({ settings: this.settings }),
       'settings.set': async ({ patch }) => {
         const merged = mergeSettings(this.settings, patch)
         const parsed = SettingsSchema.safeParse(merged)

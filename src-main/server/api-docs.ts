@@ -76,6 +76,14 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
   'savedTask.update': { about: 'Renames a saved task or replaces its definition.', example: { savedTaskId: 3, name: 'weekly backup' } },
   'savedTask.remove': { about: 'Removes a saved task; refused while triggers still start it.', example: { savedTaskId: 3 } },
   'savedTask.run': { about: 'Starts a saved task now, recorded as a manual firing.', example: { savedTaskId: 3 } },
+  'savedTask.discover': {
+    about: 'What a project folder offers as saved tasks (its taskdeck.json tasks, npm scripts and Makefile targets), each running in that folder; stores nothing.',
+    example: { folder: '/home/me/project' },
+  },
+  'savedTask.importFolder': {
+    about: 'Saves the tasks a project folder offers (all, or those named), validated whole first.',
+    example: { folder: '/home/me/project', names: ['npm run build', 'make test'] },
+  },
   'trigger.list': { about: 'Every trigger, or those of one saved task.', example: { savedTaskId: 3 } },
   'trigger.get': { about: 'One trigger with its firing history (newest first) and, for schedules, the next run times.', example: { triggerId: 5, historyLimit: 20 } },
   'trigger.create': {
@@ -83,7 +91,7 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
     example: { trigger: { name: 'every night', savedTaskId: 3, spec: { kind: 'schedule', cron: '0 3 * * *', timezone: 'Europe/Berlin', catchUp: 'once' } } },
   },
   'trigger.update': {
-    about: 'Replaces a trigger’s name, saved task and spec; its history stays.',
+    about: 'Replaces a trigger’s saved task and spec (and its name and paused state when given); its history stays.',
     example: { triggerId: 5, trigger: { savedTaskId: 3, spec: { kind: 'schedule', everyMs: 3_600_000 } } },
   },
   'trigger.remove': { about: 'Removes a trigger.', example: { triggerId: 5 } },

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { open, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 
@@ -35,7 +34,8 @@ export const apiFilePath = (home: string): string => join(home, API_FILE_NAME)
 /** Written to a private temp file, flushed, then renamed: readers never see half a file. */
 export async function writeApiFile(home: string, info: ApiInfo): Promise<void> {
   const target = apiFilePath(home)
-  const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`
+  // 'wx' below refuses an existing file, so pid + time is unique enough (and spares every CLI call loading node:crypto).
+  const temp = `${target}.${process.pid}.${Date.now()}.tmp`
   const handle = await open(temp, 'wx', 0o600)
   try {
     await handle.writeFile(`${JSON.stringify(info, null, 2)}\n`)

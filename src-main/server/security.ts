@@ -1,9 +1,36 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
+import { chmodSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 
 /** A fresh API token: 32 random bytes, URL-safe so it can travel in a URL fragment. */
 export function newToken(): string {
   return randomBytes(32).toString('base64url')
+}
+
+export const TOKEN_FILE_NAME = 'api-token'
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/
+
+/**
+ * The data directory's API token, made once and kept (mode 0600) so that a restarted
+ * server accepts the clients it had: a browser tab reconnects by itself, a printed URL
+ * stays valid. A file that others could read, or that holds no valid token, is replaced.
+ */
+export function loadOrCreateToken(home: string): string {
+  const path = join(home, TOKEN_FILE_NAME)
+  try {
+    const stats = statSync(path)
+    const token = readFileSync(path, 'utf8').trim()
+    if ((stats.mode & 0o077) === 0 && TOKEN_PATTERN.test(token)) return token
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
+  const token = newToken()
+  const temp = `${path}.${process.pid}.tmp`
+  writeFileSync(temp, `${token}\n`, { mode: 0o600, flag: 'w' })
+  chmodSync(temp, 0o600)
+  renameSync(temp, path)
+  return token
 }
 
 /**

@@ -7,7 +7,7 @@ import { ApiSession } from '../api/session.ts'
 import type { Disposable, EngineApi } from '../engine/api.ts'
 import { removeApiFileIfOurs, writeApiFile } from './api-file.ts'
 import { compileRoute, DEFAULT_ROUTE_BODY_BYTES, type CompiledRoute, type HttpRoute } from './routes.ts'
-import { bearerToken, checkHostAndOrigin, newToken, securityHeaders, tokenMatches } from './security.ts'
+import { bearerToken, checkHostAndOrigin, loadOrCreateToken, securityHeaders, tokenMatches } from './security.ts'
 import { lookupStatic, sendFile } from './static.ts'
 import { CLOSE_GOING_AWAY, WsClient } from './ws-client.ts'
 
@@ -40,6 +40,8 @@ export interface TaskdeckServer {
   readonly token: string
   /** The URL to open in a browser: the token travels in the fragment, which never reaches a server or a log. */
   readonly browserUrl: string
+  /** WebSocket clients connected right now. */
+  readonly clientCount: number
   addRoute(route: HttpRoute): Disposable
   close(): Promise<void>
 }
@@ -51,7 +53,7 @@ export interface TaskdeckServer {
  */
 export async function createServer(options: ServerOptions): Promise<TaskdeckServer> {
   const { engine, home } = options
-  const token = newToken()
+  const token = loadOrCreateToken(home)
   const routes = new Map<string, CompiledRoute>()
   const clients = new Set<WsClient>()
   let port = 0
@@ -213,6 +215,9 @@ export async function createServer(options: ServerOptions): Promise<TaskdeckServ
     port,
     token,
     browserUrl: `${url}#token=${token}`,
+    get clientCount() {
+      return clients.size
+    },
     addRoute,
     close() {
       closing ??= (async () => {

@@ -133,6 +133,11 @@ export class WsClient {
   private fromSession(message: ServerMessage): void {
     if (this.closed) return
     if (message.kind !== 'events') {
+      // A client that keeps asking without reading the answers is cut off, not buffered for.
+      if (this.socket.bufferedAmount > this.options.maxPendingBytes * 4) {
+        this.socket.terminate()
+        return
+      }
       // Responses keep their place in the stream: events produced before them go first.
       this.flush()
       this.sendNow(message)

@@ -10,12 +10,12 @@ const GLOB_CHARS = /[*?[\]{}]/
  * A watched path: the folder or file chokidar watches (chokidar 4+ no longer expands
  * globs), and whether a changed path belongs to it.
  */
-export interface WatchTarget {
+interface WatchTarget {
   base: string
   matches(path: string): boolean
 }
 
-export function watchTarget(pattern: string): WatchTarget {
+function watchTarget(pattern: string): WatchTarget {
   const parts = pattern.split(/[\\/]/)
   const firstGlob = parts.findIndex((part) => GLOB_CHARS.test(part))
   if (firstGlob === -1) {
@@ -51,7 +51,10 @@ export function fileChanges$(spec: FileWatchSpec, hooks: { onReady(): void; onCl
       if (wanted.has(event) && targets.some((t) => t.matches(path))) subscriber.next(path)
     })
     watcher.on('ready', () => hooks.onReady())
-    watcher.on('error', (error) => subscriber.error(error))
+    watcher.on('error', (error) => {
+      hooks.onReady()
+      subscriber.error(error)
+    })
     return () => hooks.onClosed(watcher.close())
   })
 }

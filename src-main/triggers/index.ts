@@ -12,7 +12,7 @@ export type { TriggerCommandHandlers } from './service.ts'
 export type { ShortcutBinding } from './shortcuts.ts'
 export { resolveShortcut } from './shortcuts.ts'
 export type { WebhookRequest, WebhookResponse } from './webhook.ts'
-export { SECRET_HEADER, sendWebhookResponse, webhookRequestOf } from './webhook.ts'
+export { SECRET_HEADER, SIGNATURE_HEADER, sendWebhookResponse, webhookRequestOf } from './webhook.ts'
 
 export interface TriggersOptions {
   /** Wall clock and timer scheduler; defaults to the engine's clock and real timers. */

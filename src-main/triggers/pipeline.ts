@@ -1,6 +1,8 @@
 import {
   EMPTY,
   buffer,
+  exhaustMap,
+  catchError,
   connect,
   debounceTime,
   defer,
@@ -10,13 +12,18 @@ import {
   map,
   merge,
   mergeMap,
+  of,
+  race,
   repeat,
   scan,
   share,
+  startWith,
   switchMap,
+  take,
   throttleTime,
   timer,
   type Observable,
+  type OperatorFunction,
   type SchedulerLike,
 } from 'rxjs'
 import {
@@ -56,12 +63,22 @@ export interface FireRequest {
   scheduledFor: number | null
   /** Only record the missed slots in the history; start nothing. */
   skipped?: boolean
+  /** The trigger's source failed (a watcher error): record why in the history; start nothing. */
+  failure?: string
   /** Schedules: the newest slot this request accounts for. */
   cursorAt?: number
   input: Pick<FiringInput, 'changedPaths' | 'webhook' | 'completion' | 'payload'>
   detail: Record<string, Json>
   reply?: (outcome: { firing: Firing; task: Task | null; error: unknown }) => void
 }
+
+const CAUSE_OF_KIND = {
+  schedule: 'schedule',
+  fileWatch: 'file',
+  webhook: 'webhook',
+  shortcut: 'shortcut',
+  completion: 'completion',
+} as const satisfies Record<TriggerRecord['spec']['kind'], FiringCause>
 
 /** A trigger as it now is, or gone. */
 export type TriggerChange = { record: TriggerRecord } | { removed: number }
@@ -105,7 +122,21 @@ export function firingRequests$(inputs: PipelineInputs): Observable<FireRequest>
       changes$.pipe(
         switchMap((change) => {
           if ('removed' in change || change.record.paused) return EMPTY
-          return sourceFor(change.record, inputs, finished$)
+          const record = change.record
+          // One trigger's failure stops that trigger, recorded in its history, never the others.
+          return sourceFor(record, inputs, finished$).pipe(
+            catchError((error: unknown) =>
+              of<FireRequest>({
+                triggerId: record.id,
+                savedTaskId: record.savedTaskId,
+                cause: CAUSE_OF_KIND[record.spec.kind],
+                scheduledFor: null,
+                failure: `This trigger stopped: ${error instanceof Error ? error.message : JSON.stringify(error)}. Pause and resume it to restart.`,
+                input: {},
+                detail: {},
+              }),
+            ),
+          )
         }),
       ),
     ),
@@ -179,8 +210,7 @@ function fileRequests$(record: TriggerRecord, spec: FileWatchSpec, inputs: Pipel
     onClosed: (closing) => inputs.watcher.onClosed(record.id, closing),
   })
   return changes$.pipe(
-    connect((paths$) => paths$.pipe(buffer(paths$.pipe(debounceTime(spec.debounceMs, inputs.clock.scheduler))))),
-    filter((paths) => paths.length > 0),
+    batchBursts(spec.debounceMs, spec.maxWaitMs, inputs.clock.scheduler),
     map((paths) => {
       const changedPaths = [...new Set(paths)]
       return {
@@ -192,6 +222,25 @@ function fileRequests$(record: TriggerRecord, spec: FileWatchSpec, inputs: Pipel
         detail: { changedPaths: changedPaths.slice(0, 100), changedCount: changedPaths.length },
       }
     }),
+  )
+}
+
+/**
+ * Collects a burst into one batch: it closes after `quietMs` without a new value, or
+ * `maxWaitMs` after its first value if values keep coming (a log file written to all the
+ * time still fires, at least that often).
+ */
+export function batchBursts<T>(quietMs: number, maxWaitMs: number, scheduler: SchedulerLike): OperatorFunction<T, T[]> {
+  return connect((values$) =>
+    values$.pipe(
+      buffer(
+        values$.pipe(
+          // The first value of a burst opens it; later values only push the quiet deadline.
+          exhaustMap((first) => race(values$.pipe(startWith(first), debounceTime(quietMs, scheduler)), timer(maxWaitMs, scheduler)).pipe(take(1))),
+        ),
+      ),
+      filter((batch) => batch.length > 0),
+    ),
   )
 }
 

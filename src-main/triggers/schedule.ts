@@ -8,7 +8,7 @@ import type { ScheduleSpec } from '../../src-shared/index.ts'
  */
 
 /** Slots counted at most, so a per-second cron after a month of downtime stays cheap. */
-export const MAX_COUNTED_SLOTS = 10_000
+const MAX_COUNTED_SLOTS = 10_000
 
 const crons = new Map<string, Cron>()
 function cronOf(spec: ScheduleSpec): Cron {
@@ -40,7 +40,7 @@ export function lastSlotAtOrBefore(spec: ScheduleSpec, anchorAt: number, at: num
 }
 
 /** Slots in (after, upTo], oldest first, at most `cap` of them. */
-export function slotsBetween(spec: ScheduleSpec, anchorAt: number, after: number, upTo: number, cap: number): number[] {
+function slotsBetween(spec: ScheduleSpec, anchorAt: number, after: number, upTo: number, cap: number): number[] {
   const slots: number[] = []
   let cursor = after
   while (slots.length < cap) {

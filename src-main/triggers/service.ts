@@ -1,7 +1,6 @@
 import { Observable, Subject, catchError, concatMap, defer, EMPTY, from, type Subscription } from 'rxjs'
 import {
   TaskdeckError,
-  TriggerInputSchema,
   describeIssues,
   normalizeAccelerator,
   type CommandParams,
@@ -18,6 +17,7 @@ import {
 } from '../../src-shared/index.ts'
 import type { Disposable } from '../engine/api.ts'
 import type { EngineExtensionHost } from '../engine/host.ts'
+import { discoverFolder } from './discover.ts'
 import { missingWatchPath } from './files.ts'
 import { definitionForFiring, savedTaskLabel, triggerLabel, type FiringInput } from './input.ts'
 import { firingRequests$, type Clock, type FireRequest, type TriggerChange } from './pipeline.ts'
@@ -40,6 +40,9 @@ export type TriggerCommandHandlers = {
 type Params<N extends TriggerCommandName> = CommandParams<N>
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : JSON.stringify(error))
+
+/** Runs a synchronous handler body so that a refusal it throws arrives as a rejected promise, like every handler's. */
+const settle = <T>(body: () => T): Promise<T> => new Promise((resolve) => resolve(body()))
 
 const badRequest = (what: string, issues: FieldIssue[]): TaskdeckError =>
   new TaskdeckError('bad_request', describeIssues(what, issues), { issues })
@@ -64,8 +67,12 @@ export class TriggerService {
   private readonly readyResolvers = new Map<number, () => void>()
   private readonly watchersClosing = new Set<Promise<void>>()
   private readonly shortcutListeners = new Set<(bindings: ShortcutBinding[]) => void>()
+  /** Callers waiting for a firing (run now, webhooks); told at shutdown, never left hanging. */
+  private readonly unanswered = new Set<() => void>()
   private readonly subscription: Subscription
   private disposed = false
+  /** The firing being served, so shutdown waits for its record to be written. */
+  private inFlight: Promise<void> = Promise.resolve()
 
   constructor(host: EngineExtensionHost, options: TriggerServiceOptions) {
     this.host = host
@@ -91,20 +98,26 @@ export class TriggerService {
       shortcutThrottleMs: options.shortcutThrottleMs,
       watcher: {
         onReady: (triggerId) => this.readyResolvers.get(triggerId)?.(),
-        onClosed: (triggerId, closing) => {
-          this.watchersReady.delete(triggerId)
+        onClosed: (_triggerId, closing) => {
           const tracked = closing.catch(() => undefined).finally(() => this.watchersClosing.delete(tracked))
           this.watchersClosing.add(tracked)
         },
       },
     })
-      .pipe(concatMap((request) => defer(() => from(this.fire(request))).pipe(catchError(() => EMPTY))))
+      .pipe(
+        concatMap((request) =>
+          defer(() => {
+            this.inFlight = this.fire(request)
+            return from(this.inFlight)
+          }).pipe(catchError(() => EMPTY)),
+        ),
+      )
       .subscribe()
     for (const record of this.records.values()) this.announce(record)
   }
 
   readonly commands: TriggerCommandHandlers = {
-    'savedTask.list': () => Promise.resolve({ savedTasks: [...this.savedTasks.values()] }),
+    'savedTask.list': () => settle(() => ({ savedTasks: [...this.savedTasks.values()] })),
     'savedTask.create': async ({ name, definition }: Params<'savedTask.create'>) => {
       const now = this.options.clock.now()
       const savedTask: SavedTask = { id: ++this.ids.savedTask, name, definition, createdAt: now, updatedAt: now }
@@ -146,20 +159,34 @@ export class TriggerService {
       if (!outcome.task) throw outcome.error instanceof TaskdeckError ? outcome.error : new TaskdeckError('internal', outcome.firing.error ?? 'not started')
       return { task: outcome.task, firing: outcome.firing }
     },
-    'trigger.list': ({ savedTaskId }: Params<'trigger.list'>) =>
-      Promise.resolve({
-        triggers: [...this.records.values()].filter((r) => savedTaskId === undefined || r.savedTaskId === savedTaskId).map((r) => this.view(r)),
-      }),
-    'trigger.get': ({ triggerId, historyLimit }: Params<'trigger.get'>) => {
-      const record = this.recordOrThrow(triggerId)
-      const upcoming =
-        record.spec.kind === 'schedule' && !record.paused
-          ? upcomingSlots(record.spec, record.anchorAt, Math.max(record.cursorAt, this.options.clock.now()), 5)
-          : []
-      return Promise.resolve({ trigger: this.view(record), history: this.store.history(triggerId, historyLimit), upcoming })
+    'savedTask.discover': ({ folder }: Params<'savedTask.discover'>) => settle(() => ({ candidates: discoverFolder(folder) })),
+    'savedTask.importFolder': async ({ folder, names }: Params<'savedTask.importFolder'>) => {
+      const candidates = discoverFolder(folder)
+      const offered = new Set(candidates.map((c) => c.name))
+      const unknown = (names ?? []).flatMap((name, index) => (offered.has(name) ? [] : [{ path: `names.${index}`, message: `${folder} offers no task "${name}"` }]))
+      if (unknown.length > 0) throw badRequest('folder import', unknown)
+      const chosen = names ? candidates.filter((c) => names.includes(c.name)) : candidates
+      const now = this.options.clock.now()
+      const savedTasks = chosen.map((c): SavedTask => ({ id: ++this.ids.savedTask, name: c.name, definition: c.definition, createdAt: now, updatedAt: now }))
+      // Appended in one turn, so the engine group-commits them together (one transaction up to its batch size).
+      await Promise.all(savedTasks.map((savedTask) => this.host.append({ type: 'savedTask.updated', savedTask }, () => this.store.putSavedTask(savedTask))))
+      for (const savedTask of savedTasks) this.savedTasks.set(savedTask.id, savedTask)
+      return { savedTasks }
     },
-    'trigger.create': async ({ trigger }: Params<'trigger.create'>) => {
-      const input = TriggerInputSchema.parse(trigger)
+    'trigger.list': ({ savedTaskId }: Params<'trigger.list'>) =>
+      settle(() => ({
+        triggers: [...this.records.values()].filter((r) => savedTaskId === undefined || r.savedTaskId === savedTaskId).map((r) => this.view(r)),
+      })),
+    'trigger.get': ({ triggerId, historyLimit }: Params<'trigger.get'>) =>
+      settle(() => {
+        const record = this.recordOrThrow(triggerId)
+        const upcoming =
+          record.spec.kind === 'schedule' && !record.paused
+            ? upcomingSlots(record.spec, record.anchorAt, Math.max(record.cursorAt, this.options.clock.now()), 5)
+            : []
+        return { trigger: this.view(record), history: this.store.history(triggerId, historyLimit), upcoming }
+      }),
+    'trigger.create': async ({ trigger: input }: Params<'trigger.create'>) => {
       this.checkTrigger(input, null, 'trigger')
       const now = this.options.clock.now()
       const record: TriggerRecord = {
@@ -176,9 +203,8 @@ export class TriggerService {
       }
       return { trigger: await this.putTrigger(record) }
     },
-    'trigger.update': async ({ triggerId, trigger }: Params<'trigger.update'>) => {
+    'trigger.update': async ({ triggerId, trigger: input }: Params<'trigger.update'>) => {
       const current = this.recordOrThrow(triggerId)
-      const input = TriggerInputSchema.parse(trigger)
       this.checkTrigger(input, triggerId, 'trigger')
       const now = this.options.clock.now()
       // A changed schedule starts afresh: slots of the old one are not "missed" by the new one.
@@ -187,7 +213,7 @@ export class TriggerService {
         name: input.name ?? current.name,
         savedTaskId: input.savedTaskId,
         spec: input.spec,
-        paused: input.paused,
+        paused: input.paused ?? current.paused,
         updatedAt: now,
         anchorAt: now,
         cursorAt: now,
@@ -198,6 +224,7 @@ export class TriggerService {
       const record = this.recordOrThrow(triggerId)
       await this.host.append({ type: 'trigger.removed', triggerId }, () => this.store.removeTrigger(triggerId))
       this.records.delete(triggerId)
+      this.watchersReady.delete(triggerId)
       this.changes$.next({ removed: triggerId })
       if (record.spec.kind === 'shortcut') this.shortcutsChanged()
       return {}
@@ -226,14 +253,16 @@ export class TriggerService {
       })
       return { firing: outcome.firing }
     },
-    'trigger.export': (): Promise<TriggersDocument> =>
-      Promise.resolve({
-        format: 'taskdeck-triggers',
-        version: 1,
-        exportedAt: this.options.clock.now(),
-        savedTasks: [...this.savedTasks.values()].map(({ id, name, definition }) => ({ id, name, definition })),
-        triggers: [...this.records.values()].map(({ id, name, savedTaskId, spec, paused }) => ({ id, name, savedTaskId, spec, paused })),
-      }),
+    'trigger.export': () =>
+      settle(
+        (): TriggersDocument => ({
+          format: 'taskdeck-triggers',
+          version: 1,
+          exportedAt: this.options.clock.now(),
+          savedTasks: [...this.savedTasks.values()].map(({ id, name, definition }) => ({ id, name, definition })),
+          triggers: [...this.records.values()].map(({ id, name, savedTaskId, spec, paused }) => ({ id, name, savedTaskId, spec, paused })),
+        }),
+      ),
     'trigger.import': async ({ document }: Params<'trigger.import'>) => this.importDocument(document),
   }
 
@@ -291,7 +320,7 @@ export class TriggerService {
         cursorAt: now,
       }
     })
-    // Appended in one turn, so the engine writes them in one transaction: all or nothing.
+    // Everything was validated above; appended in one turn, the engine group-commits them together (one transaction up to its batch size).
     await Promise.all([
       ...savedTasks.map((savedTask) => this.host.append({ type: 'savedTask.updated', savedTask }, () => this.store.putSavedTask(savedTask))),
       ...records.map((record) =>
@@ -371,6 +400,8 @@ export class TriggerService {
   private announce(record: TriggerRecord): void {
     if (record.spec.kind === 'fileWatch' && !record.paused) {
       this.watchersReady.set(record.id, new Promise<void>((resolve) => this.readyResolvers.set(record.id, resolve)))
+    } else {
+      this.watchersReady.delete(record.id)
     }
     this.changes$.next({ record })
   }
@@ -407,7 +438,17 @@ export class TriggerService {
 
   private request(request: Omit<FireRequest, 'reply'>): Promise<{ firing: Firing; task: Task | null; error: unknown }> {
     if (this.disposed) return Promise.reject(new TaskdeckError('conflict', 'Triggers are shut down.'))
-    return new Promise((resolve) => this.direct$.next({ ...request, reply: resolve }))
+    return new Promise((resolve, reject) => {
+      const abandon = (): void => reject(new TaskdeckError('conflict', 'Triggers shut down before this firing was served.'))
+      this.unanswered.add(abandon)
+      this.direct$.next({
+        ...request,
+        reply: (outcome) => {
+          this.unanswered.delete(abandon)
+          resolve(outcome)
+        },
+      })
+    })
   }
 
   /**
@@ -433,8 +474,8 @@ export class TriggerService {
       ...request.input,
     }
     let task: Task | null = null
-    let error: unknown = null
-    if (!request.skipped) {
+    let error: unknown = request.failure ?? null
+    if (!request.skipped && request.failure === undefined) {
       try {
         task = await this.host.submit(definitionForFiring(saved, input))
       } catch (caught) {
@@ -450,14 +491,14 @@ export class TriggerService {
       scheduledFor: request.scheduledFor,
       outcome: request.skipped ? 'skipped' : task ? 'submitted' : 'failed',
       taskId: task?.id ?? null,
-      error: error === null ? null : messageOf(error),
+      error: error === null ? null : typeof error === 'string' ? error : messageOf(error),
       detail: request.detail,
     }
     // The trigger may have changed while the task was submitted: update what it now is.
     const current = request.triggerId === null ? undefined : this.records.get(request.triggerId)
     const updated = current && {
       ...current,
-      lastFiredAt: request.skipped ? current.lastFiredAt : firedAt,
+      lastFiredAt: request.skipped || request.failure !== undefined ? current.lastFiredAt : firedAt,
       cursorAt: Math.max(current.cursorAt, request.cursorAt ?? 0),
     }
     try {
@@ -538,6 +579,9 @@ export class TriggerService {
     if (this.disposed) return
     this.disposed = true
     this.subscription.unsubscribe()
+    for (const abandon of this.unanswered) abandon()
+    this.unanswered.clear()
+    await this.inFlight.catch(() => undefined)
     this.shortcutListeners.clear()
     await Promise.all(this.watchersClosing)
   }

@@ -25,7 +25,7 @@ export const TRIGGER_MIGRATIONS: readonly string[] = [
 ]
 
 /** History kept per trigger; older firings are dropped as new ones are recorded. */
-export const HISTORY_PER_TRIGGER = 1000
+const HISTORY_PER_TRIGGER = 1000
 
 /**
  * A trigger as kept: what the user stated plus the bookkeeping schedules need.

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { WebhookSpec } from '../../src-shared/index.ts'
 
@@ -67,12 +67,26 @@ function header(request: WebhookRequest, name: string): string | null {
   return value?.[0] ?? null
 }
 
-function secretOf(request: WebhookRequest): string | null {
-  const direct = header(request, SECRET_HEADER)
-  if (direct) return direct
+/** GitHub (and Gitea, Forgejo) sign the body with the hook's secret instead of sending it. */
+export const SIGNATURE_HEADER = 'x-hub-signature-256'
+
+type Credential = { kind: 'secret'; value: string } | { kind: 'signature'; hex: string }
+
+/** The secret as sent (our header, a bearer token, GitLab's token header) or a body signature. */
+function credentialOf(request: WebhookRequest): Credential | null {
   const auth = header(request, 'authorization')
-  const match = auth ? /^Bearer\s+(\S+)$/i.exec(auth) : null
-  return match?.[1] ?? null
+  const bearer = auth ? /^Bearer\s+(\S+)$/i.exec(auth)?.[1] : undefined
+  const secret = header(request, SECRET_HEADER) ?? bearer ?? header(request, 'x-gitlab-token')
+  if (secret) return { kind: 'secret', value: secret }
+  const signature = /^sha256=([0-9a-f]{64})$/i.exec(header(request, SIGNATURE_HEADER) ?? '')?.[1]
+  return signature ? { kind: 'signature', hex: signature.toLowerCase() } : null
+}
+
+/** Both sides are hashed to equal lengths first, so the comparison takes the same time whatever was sent. */
+function credentialMatches(credential: Credential, secret: string, body: Buffer): boolean {
+  if (credential.kind === 'secret') return timingSafeEqual(digest(credential.value), digest(secret))
+  const expected = createHmac('sha256', secret).update(body).digest('hex')
+  return timingSafeEqual(digest(credential.hex), digest(expected))
 }
 
 const refuse = (status: number, error: string, headers: Record<string, string> = {}): WebhookResponse => ({
@@ -96,9 +110,10 @@ async function readBody(body: Uint8Array | AsyncIterable<Uint8Array>, limit: num
 
 /**
  * Handles one webhook call, checking in this order: rate limit (counting refused calls
- * too), known hook, secret (SHA-256 digests compared in constant time), paused, declared
- * and actual size, JSON when the content type says JSON. Accepted calls fire the trigger
- * and answer 202 with the firing and the task it created.
+ * too), known hook, some credential given, declared and actual size, the credential (the
+ * secret, or an HMAC-SHA256 signature of the body, compared in constant time), paused,
+ * JSON when the content type says JSON. Accepted calls fire the trigger and answer 202
+ * with the firing and the task it created.
  */
 export async function handleWebhook(
   request: WebhookRequest,
@@ -114,22 +129,26 @@ export async function handleWebhook(
   }
   if (!target) return refuse(404, `No webhook trigger ${request.hookId.slice(0, 32)}.`)
 
-  const given = secretOf(request)
-  if (given === null) {
-    return refuse(401, `Missing secret: send it in the ${SECRET_HEADER} header or as "Authorization: Bearer <secret>".`, {
-      'www-authenticate': 'Bearer',
-    })
+  const credential = credentialOf(request)
+  if (credential === null) {
+    return refuse(
+      401,
+      `Missing secret: send it in the ${SECRET_HEADER} header or as "Authorization: Bearer <secret>", or sign the body (${SIGNATURE_HEADER}).`,
+      { 'www-authenticate': 'Bearer' },
+    )
   }
-  if (!timingSafeEqual(digest(given), digest(target.spec.secret))) {
-    return refuse(401, 'Wrong secret for this hook.', { 'www-authenticate': 'Bearer' })
-  }
-  if (target.paused) return refuse(409, `Trigger ${target.triggerId} is paused.`)
-
+  // The body is read before the credential is checked because a signature covers it; the size limits bound that work.
   const maxBytes = target.spec.maxBodyBytes
   const declared = Number(header(request, 'content-length') ?? '0')
   if (declared > maxBytes) return refuse(413, `Body too large: ${declared} bytes; this hook takes at most ${maxBytes}.`)
   const raw = await readBody(request.body, maxBytes)
   if (raw === null) return refuse(413, `Body too large: this hook takes at most ${maxBytes} bytes.`)
+  if (!credentialMatches(credential, target.spec.secret, raw)) {
+    return refuse(401, credential.kind === 'secret' ? 'Wrong secret for this hook.' : 'The body signature does not match this hook’s secret.', {
+      'www-authenticate': 'Bearer',
+    })
+  }
+  if (target.paused) return refuse(409, `Trigger ${target.triggerId} is paused.`)
 
   const contentType = header(request, 'content-type')
   let body: unknown = raw.toString('utf8')

@@ -16,13 +16,16 @@ import type { Bridge, ConnectionState } from './types.ts'
 
 export interface WebSocketBridgeOptions {
   url: string
-  token: string | null
+  /** Read at every connection attempt, so a token given later (a new URL) is used. */
+  token: () => string | null
   backoff?: BackoffOptions
   scheduler?: SchedulerLike
 }
 
 export interface WebSocketBridge extends Bridge {
   connection$: Observable<ConnectionState>
+  /** Connects again now (e.g. with a new token), keeping the subscription and its last seq. */
+  reconnect(): void
   dispose(): void
 }
 
@@ -67,7 +70,7 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
   const connection = new Observable<ServerMessage>((subscriber) => {
     const ws = new WebSocket(options.url)
     let authed = false
-    ws.onopen = () => ws.send(JSON.stringify({ v: PROTOCOL_VERSION, id: AUTH_ID, command: AUTH_COMMAND, params: { token: options.token ?? '' } }))
+    ws.onopen = () => ws.send(JSON.stringify({ v: PROTOCOL_VERSION, id: AUTH_ID, command: AUTH_COMMAND, params: { token: options.token() ?? '' } }))
     ws.onmessage = (message: MessageEvent) => {
       const parsed = JSON.parse(String(message.data)) as ServerMessage
       if (!authed) {
@@ -118,8 +121,8 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
     },
   }
 
-  const owned = new Subscription()
-  owned.add(
+  let current = new Subscription()
+  const connect = () =>
     connection.pipe(retryWithBackoff(backoff)).subscribe({
       next: (message) => {
         if (message.kind === 'response') {
@@ -141,8 +144,8 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
         connection$.next({ kind: 'unauthorized', reason: error instanceof Error ? error.message : String(error) })
         failInFlight('Not connected: the token was refused.')
       },
-    }),
-  )
+    })
+  current = connect()
 
   return {
     connection$: connection$.asObservable(),
@@ -152,13 +155,20 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
     subscribe(since, onEvents) {
       const mine = { lastSeq: since, onEvents }
       subscription = mine
-      void request('events.subscribe', { since })
+      // Offline, the subscription is made on connecting (resubscribe), not queued twice.
+      if (connection$.value.kind === 'online') void request('events.subscribe', { since })
       return () => {
         if (subscription === mine) subscription = null
       }
     },
+    reconnect() {
+      current.unsubscribe()
+      failInFlight('The connection was restarted before the answer came; check whether it ran.')
+      connection$.next({ kind: 'connecting', attempt: 0 })
+      current = connect()
+    },
     dispose() {
-      owned.unsubscribe()
+      current.unsubscribe()
       connection$.complete()
     },
   }

@@ -81,11 +81,17 @@ export function Sparkline({ values, max, label, height = 48, unit = '' }: { valu
     <figure className="spark" aria-label={label}>
       <figcaption>
         <span>{label}</span>
-        <strong>{last === undefined ? '—' : `${last >= 100 ? Math.round(last) : last.toFixed(1)}${unit}`}</strong>
+        <strong>{last === undefined ? '—' : `${last >= 100 || Number.isInteger(last) ? Math.round(last) : last.toFixed(1)}${unit}`}</strong>
       </figcaption>
       <svg viewBox={`0 0 ${width} ${height}`} preserveAspectRatio="none" role="img" aria-label={label}>
-        {values.length > 1 && <polygon className="spark-area" points={`0,${height} ${points.join(' ')} ${width},${height}`} />}
-        {values.length > 1 && <polyline className="spark-line" points={points.join(' ')} />}
+        {values.length > 1 ? (
+          <>
+            <polygon className="spark-area" points={`0,${height} ${points.join(' ')} ${width},${height}`} />
+            <polyline className="spark-line" points={points.join(' ')} />
+          </>
+        ) : (
+          <line className="spark-empty" x1={0} x2={width} y1={height - 2} y2={height - 2} />
+        )}
       </svg>
     </figure>
   )

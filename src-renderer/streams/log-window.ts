@@ -25,6 +25,11 @@ export class LogWindow {
   private total: number
   private readonly versionSubject = new BehaviorSubject(0)
   private errorText: string | null = null
+  /** The line the last live chunk left unfinished (no newline yet), if any. */
+  private openLine: number | null = null
+  /** The lines in view (set by ensure), which live output keeps current. */
+  private wantedFrom = 0
+  private wantedTo = 0
   readonly version$: Observable<number> = this.versionSubject.asObservable()
 
   constructor(runId: number, knownLines: number, readLog: ReadLog) {
@@ -47,6 +52,8 @@ export class LogWindow {
 
   /** Makes sure lines [from, to) are loaded or loading. */
   ensure(from: number, to: number): void {
+    this.wantedFrom = from
+    this.wantedTo = to
     const first = Math.floor(Math.max(0, from) / PAGE_LINES)
     const last = Math.floor(Math.max(0, Math.min(to, this.total) - 1) / PAGE_LINES)
     for (let page = first; page <= last; page++) {
@@ -60,33 +67,58 @@ export class LogWindow {
   /** Reads the log's current length from the engine (for a run opened after output began). */
   async refresh(): Promise<void> {
     const result = await this.readLog({ runId: this.runId, fromLine: Math.max(0, this.total - 1), count: 1 })
-    if (result.ok) this.setTotal(result.value.totalLines)
+    if (result.ok) this.setTotal(Math.max(this.total, result.value.totalLines))
     else this.fail(result.error.message)
   }
 
-  /** Applies a live chunk. `line` is the line the chunk starts or continues. */
+  /**
+   * Applies a live chunk. `line` is the line the chunk starts or continues. A chunk can
+   * overlap what run.readLog already returned (the read happened after the bytes were
+   * written but before their event arrived); such a repeat is recognised and not doubled.
+   */
   append(chunk: RunOutput): void {
     if (chunk.runId !== this.runId) return
-    const parts = chunk.text.split('\n')
-    let n = chunk.line
-    parts.forEach((part, i) => {
-      const isLast = i === parts.length - 1
-      if (isLast && part === '') return
-      const existing = i === 0 ? this.line(n) : undefined
-      const pageIndex = Math.floor(n / PAGE_LINES)
-      const page = this.pages.get(pageIndex)
-      const text = existing ? existing.text + part : part
-      // Only pages already held (or the tail page) are written, so a far-away chunk cannot
-      // leave a page half-filled that would then never be fetched.
-      if (page) page[n % PAGE_LINES] = { stream: chunk.stream, text }
-      else if (n === this.total || n % PAGE_LINES === 0) {
-        const fresh: (LogLineView | undefined)[] = []
-        fresh[n % PAGE_LINES] = { stream: chunk.stream, text }
-        this.pages.set(pageIndex, fresh)
+    const text = chunk.text
+    let newlines = 0
+    for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) newlines++
+    const segments = newlines + (text.endsWith('\n') ? 0 : 1)
+    const end = chunk.line + segments
+    const total = Math.max(this.total, end)
+    // Only lines someone can see become objects: the tail (follow) and the window in view.
+    // A firehose far from both costs a scan for newlines, not ten million allocations.
+    const tailFrom = total - PAGE_LINES
+    let from = 0
+    for (let i = 0; i < segments; i++) {
+      const stop = text.indexOf('\n', from)
+      const n = chunk.line + i
+      if (n >= tailFrom || (n >= this.wantedFrom && n < this.wantedTo)) {
+        this.writeLive(n, i === 0, stop === -1 ? text.slice(from) : text.slice(from, stop), chunk.stream)
+      } else {
+        // A held copy of this line is now out of date: leave a hole, so it is read again.
+        const page = this.pages.get(Math.floor(n / PAGE_LINES))
+        if (page) page[n % PAGE_LINES] = undefined
       }
-      n++
-    })
-    this.setTotal(Math.max(this.total, n))
+      from = stop + 1
+    }
+    this.openLine = text.endsWith('\n') ? null : end - 1
+    this.setTotal(total)
+  }
+
+  private writeLive(n: number, startsChunk: boolean, part: string, stream: LogStream) {
+    const pageIndex = Math.floor(n / PAGE_LINES)
+    let page = this.pages.get(pageIndex)
+    if (!page) {
+      page = []
+      this.pages.set(pageIndex, page)
+    }
+    const existing = page[n % PAGE_LINES]
+    let text = part
+    if (existing) {
+      if (startsChunk && this.openLine === n) text = existing.text + part
+      else if (existing.text === part || existing.text.endsWith(part)) text = existing.text
+      else if (startsChunk) text = existing.text + part
+    }
+    page[n % PAGE_LINES] = { stream, text }
   }
 
   private setTotal(total: number) {
@@ -128,8 +160,12 @@ export class LogWindow {
   }
 }
 
+/** Keeps a line already grown further by live output over an older read of it. */
 function writeLine(lines: (LogLineView | undefined)[], page: number, line: LogLine) {
-  lines[line.n - page * PAGE_LINES] = { stream: line.stream, text: line.text }
+  const index = line.n - page * PAGE_LINES
+  const existing = lines[index]
+  if (existing && existing.text.length >= line.text.length) return
+  lines[index] = { stream: line.stream, text: line.text }
 }
 
 /** Case-insensitive search over a window's loaded lines, used to find the next match. */

@@ -55,12 +55,14 @@ export function foldEvents(state: AppState, batch: readonly EngineEvent[]): AppS
   let stats: EngineStats[] | null = null
   let completions: Completion[] | null = null
   let { enginePaused, settings, lastSeq } = state
+  let onlyOutput = true
   const writableTasks = () => (tasks ??= new Map(state.tasks))
   const writableRuns = () => (runs ??= new Map(state.runs))
   const writableProgress = () => (progress ??= new Map(state.progress))
   const writableGroups = () => (groups ??= new Map(state.groups))
 
   for (const event of batch) {
+    if (event.type !== 'run.output') onlyOutput = false
     if ('seq' in event) lastSeq = Math.max(lastSeq, event.seq)
     switch (event.type) {
       case 'task.created':
@@ -116,6 +118,8 @@ export function foldEvents(state: AppState, batch: readonly EngineEvent[]): AppS
         assertNever(event)
     }
   }
+  // Output alone changes nothing here: the same state object means no view re-renders for it.
+  if (onlyOutput) return state
   return {
     tasks: tasks ?? state.tasks,
     runs: runs ?? state.runs,

@@ -94,7 +94,10 @@ function pairs(s: string, separator: string): Record<string, string> | undefined
   return Object.keys(out).length > 0 ? out : undefined
 }
 
-/** Issues that are about the form's text before any schema sees it (JSON that does not parse). */
+/**
+ * The definition the form describes, plus the problems found before any schema sees it
+ * (input JSON that does not parse).
+ */
 export function toDefinition(form: TaskForm): { definition: TaskDefinitionInput; issues: FieldIssue[] } {
   const issues: FieldIssue[] = []
   const spec = (() => {

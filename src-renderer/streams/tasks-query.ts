@@ -101,7 +101,8 @@ function comparator(sort: SortKey): (a: TaskRow, b: TaskRow) => number {
 
 export function runDuration(run: Run | null, now = Date.now()): number {
   if (!run) return 0
-  return run.durationMs ?? (run.finishedAt ?? now) - run.startedAt
+  // `now` ticks once a second, so it can trail a run that just started: never below zero.
+  return run.durationMs ?? Math.max(0, (run.finishedAt ?? now) - run.startedAt)
 }
 
 /** Groups and labels present, for the filter menus. */

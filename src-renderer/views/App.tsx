@@ -8,7 +8,7 @@ import type { AppModel } from '../model.ts'
 import { keyCommands$, type CommandId, type KeyPress } from '../streams/keymap.ts'
 import { ActionButton, Kbd } from '../components/common.tsx'
 import { CommandPalette } from './CommandPalette.tsx'
-import { ConnectionIndicator, Toasts } from './Chrome.tsx'
+import { ConnectionBanner, ConnectionIndicator, Toasts } from './Chrome.tsx'
 import { DashboardView } from './DashboardView.tsx'
 import { LoopView } from './LoopView.tsx'
 import { NewTaskView } from './NewTaskView.tsx'
@@ -75,6 +75,20 @@ function Shell({ model }: { model: AppModel }) {
     run(command.command)
   })
 
+  useSubscription(model.notifications$, (notification) => {
+    // Under Electron the main process shows OS notifications; in a browser we do it here.
+    if (window.taskdeck) return
+    if ('Notification' in window && Notification.permission === 'granted') {
+      const shown = new Notification(notification.title, { body: notification.body, tag: 'taskdeck-finished' })
+      shown.onclick = () => {
+        window.focus()
+        const target = notification.onClick
+        if (target.kind === 'open-task') model.route.set({ view: 'task', taskId: target.taskId })
+        else if (target.kind === 'open-view') model.route.set({ view: target.view })
+      }
+    } else model.toast(notification.urgency === 'critical' ? 'error' : 'success', notification.title, notification.body)
+  })
+
   useEffect(() => {
     // Desktop-only requests from the main process (tray, global shortcuts), when under Electron.
     return window.taskdeck?.onDesktopIntent((intent) => {
@@ -113,6 +127,7 @@ function Shell({ model }: { model: AppModel }) {
         </div>
       </nav>
       <main className="main" id="main">
+        <ConnectionBanner />
         {route.view === 'tasks' || route.view === 'task' ? (
           <TasksView run={run} />
         ) : route.view === 'new' ? (

@@ -7,6 +7,7 @@ export function ConnectionIndicator() {
   const model = useModel()
   const connection = useStore(model.connection)
   const state = useStore(model.state)
+  const resyncs = useStore(model.resyncs)
   const catchingUp = state.lastBatchSize >= 2000
   const label =
     connection.kind === 'online'
@@ -22,9 +23,21 @@ export function ConnectionIndicator() {
     <div className={`connection connection-${catchingUp && connection.kind === 'online' ? 'catching-up' : connection.kind}`} role="status" aria-live="polite" data-testid="connection">
       <span className="connection-dot" aria-hidden />
       <span>{label}</span>
-      <span className="connection-seq" title={t('connection.seq')}>
+      <span className="connection-seq" title={resyncs > 0 ? `${t('connection.seq')} · ${t('connection.resyncs', { count: resyncs })}` : t('connection.seq')}>
         #{state.lastSeq}
       </span>
+    </div>
+  )
+}
+
+/** When the user must act (the token was refused), say so where it cannot be missed. */
+export function ConnectionBanner() {
+  const { t } = useTranslation()
+  const connection = useStore(useModel().connection)
+  if (connection.kind !== 'unauthorized') return null
+  return (
+    <div className="banner banner-error" role="alert">
+      <strong>{t('connection.unauthorizedTitle')}</strong> {t('connection.unauthorizedBody')}
     </div>
   )
 }

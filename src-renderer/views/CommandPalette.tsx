@@ -29,7 +29,7 @@ function PaletteDialog({ run, close }: { run: (id: CommandId) => void; close: ()
   const listRef = useRef<HTMLUListElement>(null)
 
   const entries = useMemo(() => {
-    const all: Entry[] = COMMAND_IDS.map((id) => {
+    const all: Entry[] = COMMAND_IDS.filter((id) => id !== 'palette.open').map((id) => {
       const binding = keymap.find((k) => k.command === id)?.binding
       return { id, title: t(`command.${id}`), shortcut: binding ? displayBinding(binding, IS_MAC) : '', run: () => run(id) }
     })

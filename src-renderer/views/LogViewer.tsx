@@ -72,12 +72,20 @@ export function LogViewer({ run }: { run: Run }) {
     if (follow && el && el.scrollTop !== maxScrollTop) el.scrollTop = maxScrollTop
   }, [follow, maxScrollTop, total])
 
+  // Only the user's own scrolling (wheel, scrollbar, keys) turns follow off; scrolls made
+  // by follow itself or by a re-layout never do.
+  const userScrolledAt = useRef(0)
+  const markUserScroll = () => {
+    userScrolledAt.current = performance.now()
+  }
   const onScroll = () => {
     const el = scrollRef.current
     if (!el) return
     setScrollTop(el.scrollTop)
     const atBottom = el.scrollTop >= maxScrollTop - LINE_HEIGHT
-    if (atBottom !== follow) setFollow(atBottom)
+    const byUser = performance.now() - userScrolledAt.current < 1000
+    if (byUser && atBottom !== follow) setFollow(atBottom)
+    else if (atBottom && !follow) setFollow(true)
   }
 
   const scrollToLine = (line: number) => {
@@ -196,7 +204,14 @@ export function LogViewer({ run }: { run: Run }) {
           {run.droppedBytes > 0 && <span className="log-dropped"> · {t('log.dropped', { bytes: run.droppedBytes })}</span>}
         </span>
       </div>
-      <div className="log-scroll" ref={scrollRef} onScroll={onScroll} tabIndex={0} role="log" aria-label={t('log.output')} aria-live="off">
+      <div
+        className="log-scroll"
+        ref={scrollRef}
+        onScroll={onScroll}
+        onWheel={markUserScroll}
+        onPointerDown={markUserScroll}
+        onKeyDown={markUserScroll}
+        tabIndex={0} role="log" aria-label={t('log.output')} aria-live="off">
         <div className="log-spacer" style={{ height: spacerHeight }}>
           <div className="log-block" style={{ transform: `translateY(${blockTop}px)` }}>
             {total === 0 ? <div className="log-empty">{run.status === 'running' ? t('log.waiting') : t('log.empty')}</div> : rows}

@@ -18,7 +18,6 @@ export function LoopView() {
   const result = useObservableState(snapshot$, null)
   const snapshot = result?.ok ? result.value : null
   const stats = state.stats
-  const latest = stats.at(-1)
 
   return (
     <div className="page loop">
@@ -35,15 +34,15 @@ export function LoopView() {
         <Sparkline label={t('loop.throughput')} unit="/s" values={stats.map((s) => s.throughput)} />
       </div>
       <div className="loop-flow" aria-label={t('loop.flow')}>
-        <Lane title={t('loop.waiting')} hint={t('loop.waitingHint')} entries={snapshot?.waiting ?? []} count={latest?.queueDepth.waiting} tone="waiting" showDetail />
+        <Lane title={t('loop.waiting')} hint={t('loop.waitingHint')} entries={snapshot?.waiting ?? []} tone="waiting" showDetail />
         <div className="flow-arrow" aria-hidden>
           →
         </div>
-        <Lane title={t('loop.ready')} hint={t('loop.readyHint')} entries={snapshot?.ready ?? []} count={latest?.queueDepth.ready} tone="queued" />
+        <Lane title={t('loop.ready')} hint={t('loop.readyHint')} entries={snapshot?.ready ?? []} tone="queued" />
         <div className="flow-arrow" aria-hidden>
           →
         </div>
-        <Lane title={t('loop.running')} hint={t('loop.runningHint')} entries={snapshot?.running ?? []} count={latest?.queueDepth.running} tone="running" showDetail />
+        <Lane title={t('loop.running')} hint={t('loop.runningHint')} entries={snapshot?.running ?? []} tone="running" showDetail />
         <div className="flow-arrow" aria-hidden>
           →
         </div>
@@ -53,14 +52,14 @@ export function LoopView() {
   )
 }
 
-function Lane({ title, hint, entries, count, tone, showDetail }: { title: string; hint: string; entries: Entry[]; count?: number; tone: string; showDetail?: boolean }) {
+function Lane({ title, hint, entries, tone, showDetail }: { title: string; hint: string; entries: Entry[]; tone: string; showDetail?: boolean }) {
   const { t } = useTranslation()
   const model = useModel()
   return (
     <section className={`lane lane-${tone}`} aria-label={title}>
       <header>
         <h2>{title}</h2>
-        <span className="lane-count">{count ?? entries.length}</span>
+        <span className="lane-count">{entries.length}</span>
       </header>
       <p className="lane-hint">{hint}</p>
       <ul>

@@ -1,9 +1,11 @@
 import { useMemo, useState, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
-import type { FieldIssue } from '../../src-shared/index.ts'
+import type { FieldIssue, TaskStatus } from '../../src-shared/index.ts'
 import { ActionButton, Kbd } from '../components/common.tsx'
 import { EMPTY_FORM, fieldOfIssue, formOf, validateForm, type TaskForm } from '../streams/task-form.ts'
 import { useModel, useStore } from './context.ts'
+
+const EDITABLE: readonly TaskStatus[] = ['stashed', 'queued', 'waiting']
 
 type Errors = Partial<Record<keyof TaskForm | 'form', string>>
 
@@ -21,8 +23,10 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
   const model = useModel()
   const state = useStore(model.state)
   const settings = useStore(model.settings)
-  const editing = editTaskId !== undefined ? state.tasks.get(editTaskId) : undefined
-  const [form, setForm] = useState<TaskForm>(() => (editing ? formOf(editing.definition) : { ...EMPTY_FORM, group: settings.defaultGroup }))
+  const source = editTaskId !== undefined ? state.tasks.get(editTaskId) : undefined
+  // Only a task that has not started can change; any other becomes the template of a new one.
+  const editing = source && EDITABLE.includes(source.status) ? source : undefined
+  const [form, setForm] = useState<TaskForm>(() => (source ? formOf(source.definition) : { ...EMPTY_FORM, group: settings.defaultGroup }))
   const [errors, setErrors] = useState<Errors>({})
   const [submitting, setSubmitting] = useState(false)
   const [depFilter, setDepFilter] = useState('')
@@ -106,7 +110,7 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
   return (
     <div className="page new-task">
       <header className="page-head">
-        <h1>{editing ? t('form.editTitle', { id: editing.id }) : t('form.newTitle')}</h1>
+        <h1>{editing ? t('form.editTitle', { id: editing.id }) : source ? t('form.cloneTitle', { id: source.id }) : t('form.newTitle')}</h1>
         <p className="muted">{t('form.subtitle')}</p>
       </header>
       <form
@@ -238,7 +242,7 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
             {submitting && <span className="spinner" aria-hidden />}
             {editing ? t('form.save') : t('form.submit')} <Kbd>Ctrl+↵</Kbd>
           </button>
-          <ActionButton variant="ghost" label={t('form.cancel')} onClick={() => model.route.set(editing ? { view: 'task', taskId: editing.id } : { view: 'tasks' })} />
+          <ActionButton variant="ghost" label={t('form.cancel')} onClick={() => model.route.set(source ? { view: 'task', taskId: source.id } : { view: 'tasks' })} />
         </div>
       </form>
     </div>

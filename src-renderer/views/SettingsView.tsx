@@ -1,6 +1,7 @@
-import { useState, type ReactNode } from 'react'
+import { useEffect, useState, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { Settings } from '../../src-shared/index.ts'
+import { DEFAULT_GLOBAL_SHORTCUTS, FAVOURITE_SHORTCUT_IDS, GLOBAL_SHORTCUT_IDS, SHORTCUT_TITLES, acceleratorProblem } from '../../src-shared/decisions/shortcuts.ts'
 import { Kbd } from '../components/common.tsx'
 import { COMMAND_IDS, DEFAULT_KEYMAP, displayBinding, normaliseBinding, strokeOf, type CommandId } from '../streams/keymap.ts'
 import { IS_MAC, useModel, useStore } from './context.ts'
@@ -89,6 +90,7 @@ export function SettingsView() {
 
       <section className="panel">
         <h2>{t('settings.notifications')}</h2>
+        {!window.taskdeck && <BrowserNotificationsRow />}
         <Row label={t('settings.notifyPolicy')}>
           <select
             aria-label={t('settings.notifyPolicy')}
@@ -128,6 +130,8 @@ export function SettingsView() {
         </Row>
       </section>
 
+      <GlobalShortcuts overrides={settings.globalShortcuts} onSave={(globalShortcuts) => void save({ globalShortcuts })} />
+
       <section className="panel">
         <h2>{t('settings.keymap')}</h2>
         <p className="muted">{t('settings.keymapHint')}</p>
@@ -145,6 +149,70 @@ export function SettingsView() {
         </table>
       </section>
     </div>
+  )
+}
+
+interface ShortcutProblemView {
+  id: string
+  message: string
+}
+/** The desktop preload's optional status hook (only the Electron app registers global shortcuts). */
+type ShortcutStatusSource = { onShortcutStatus?: (listener: (problems: ShortcutProblemView[]) => void) => () => void }
+
+/**
+ * Global (system-wide) shortcuts of the desktop app: checked with the same pure rules main
+ * applies (decisions/shortcuts), with the app's report of keys another program holds.
+ */
+function GlobalShortcuts({ overrides, onSave }: { overrides: Readonly<Record<string, string>>; onSave: (next: Record<string, string>) => void }) {
+  const { t } = useTranslation()
+  const [problems, setProblems] = useState<ShortcutProblemView[]>([])
+  const [drafts, setDrafts] = useState<Record<string, string>>({})
+  useEffect(() => (window.taskdeck as ShortcutStatusSource | undefined)?.onShortcutStatus?.(setProblems), [])
+  const ids = GLOBAL_SHORTCUT_IDS.slice(0, 3).concat(FAVOURITE_SHORTCUT_IDS.slice(0, 3))
+  return (
+    <section className="panel">
+      <h2>{t('settings.globalShortcuts')}</h2>
+      <p className="muted">{t(window.taskdeck ? 'settings.globalShortcutsHint' : 'settings.globalShortcutsBrowser')}</p>
+      {ids.map((id) => {
+        const value = drafts[id] ?? overrides[id] ?? DEFAULT_GLOBAL_SHORTCUTS[id] ?? ''
+        const syntax = value === '' ? null : acceleratorProblem(value)
+        const reported = problems.find((p) => p.id === id)?.message
+        return (
+          <Row key={id} label={SHORTCUT_TITLES[id] ?? id} hint={syntax ?? reported ?? (value === '' ? t('settings.shortcutOff') : undefined)}>
+            <input
+              className="mono accelerator"
+              aria-label={SHORTCUT_TITLES[id] ?? id}
+              aria-invalid={syntax ? true : undefined}
+              value={value}
+              placeholder={t('settings.shortcutOff')}
+              onChange={(e) => setDrafts((d) => ({ ...d, [id]: e.target.value }))}
+              onBlur={() => {
+                const draft = drafts[id]
+                if (draft === undefined || (draft !== '' && acceleratorProblem(draft))) return
+                setDrafts(({ [id]: _, ...rest }) => rest)
+                onSave({ ...overrides, [id]: draft })
+              }}
+            />
+          </Row>
+        )
+      })}
+    </section>
+  )
+}
+
+/** In a browser, notifications need the page's permission; elsewhere they become toasts. */
+function BrowserNotificationsRow() {
+  const { t } = useTranslation()
+  const supported = 'Notification' in window
+  const [permission, setPermission] = useState<NotificationPermission | 'unsupported'>(supported ? Notification.permission : 'unsupported')
+  return (
+    <Row label={t('settings.browserNotifications')} hint={t(`settings.browserPermission.${permission}`)}>
+      {permission === 'default' && (
+        <button type="button" className="btn" onClick={() => void Notification.requestPermission().then(setPermission)}>
+          {t('settings.allowNotifications')}
+        </button>
+      )}
+    </Row>
   )
 }
 

@@ -1,10 +1,10 @@
 import { useVirtualizer } from '@tanstack/react-virtual'
-import { useEffect, useMemo, useRef, useState } from 'react'
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { interval, map } from 'rxjs'
 import { TASK_STATUSES, isFinished, type TaskStatus } from '../../src-shared/index.ts'
 import { NEW_TASK_INPUT_ID, SEARCH_INPUT_ID } from '../actions.ts'
-import { ActionButton, EmptyState, Kbd, StatusBadge, formatDuration } from '../components/common.tsx'
+import { ActionButton, EmptyState, Kbd, formatDuration } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import type { CommandId } from '../streams/keymap.ts'
 import { commandText, facets, runDuration, type SortKey, type TaskRow } from '../streams/tasks-query.ts'
@@ -210,6 +210,36 @@ function TaskList() {
   const scrollRef = useRef<HTMLDivElement>(null)
   const virtualizer = useVirtualizer({ count: rows.length, getScrollElement: () => scrollRef.current, estimateSize: () => ROW_HEIGHT, overscan: 12 })
   const cursorIndex = rows.findIndex((r) => r.task.id === cursor)
+  // Translated once per render of the list, not once per row (i18next lookups add up when scrolling).
+  const statusLabels = useMemo(() => Object.fromEntries(TASK_STATUSES.map((s) => [s, t(`status.${s}`)])) as Record<TaskStatus, string>, [t])
+  const selectLabel = t('tasks.selectRow')
+  const toggleChecked = useCallback(
+    (id: number) => {
+      const next = new Set(model.checked.value)
+      if (next.has(id)) next.delete(id)
+      else next.add(id)
+      model.checked.set(next)
+    },
+    [model],
+  )
+  /** Click opens; Shift+click selects the range from the cursor; Ctrl/Cmd+click toggles one. */
+  const openTask = useCallback(
+    (id: number, how: { shift: boolean; toggle: boolean }) => {
+      if (how.toggle) return toggleChecked(id)
+      const current = model.rows.value
+      const from = current.findIndex((r) => r.task.id === model.cursor.value)
+      const to = current.findIndex((r) => r.task.id === id)
+      if (how.shift && from >= 0 && to >= 0) {
+        const next = new Set(model.checked.value)
+        for (let i = Math.min(from, to); i <= Math.max(from, to); i++) next.add(current[i]!.task.id)
+        model.checked.set(next)
+        return
+      }
+      model.cursor.set(id)
+      model.route.set({ view: 'task', taskId: id })
+    },
+    [model, toggleChecked],
+  )
 
   useEffect(() => {
     if (cursorIndex >= 0) virtualizer.scrollToIndex(cursorIndex, { align: 'auto' })
@@ -227,12 +257,8 @@ function TaskList() {
   }
   if (rows.length === 0) return <EmptyState title={t('empty.noMatchTitle')}>{t('empty.noMatchBody')}</EmptyState>
 
-  const toggle = (id: number) => {
-    const next = new Set(model.checked.value)
-    if (next.has(id)) next.delete(id)
-    else next.add(id)
-    model.checked.set(next)
-  }
+  const toggle = toggleChecked
+  const open = openTask
   const openTaskId = route.view === 'task' ? route.taskId : null
 
   return (
@@ -247,15 +273,14 @@ function TaskList() {
               row={row}
               index={item.index}
               top={item.start}
-              now={now}
+              now={row.task.status === 'running' || row.task.status === 'paused' ? now : 0}
+              statusLabel={statusLabels[row.task.status]}
+              selectLabel={selectLabel}
               isCursor={row.task.id === cursor}
               isOpen={row.task.id === openTaskId}
               isChecked={checked.has(row.task.id)}
-              onToggle={() => toggle(row.task.id)}
-              onOpen={() => {
-                model.cursor.set(row.task.id)
-                model.route.set({ view: 'task', taskId: row.task.id })
-              }}
+              onToggle={toggle}
+              onOpen={open}
             />
           )
         })}
@@ -264,20 +289,23 @@ function TaskList() {
   )
 }
 
-function TaskListRow(props: {
+/** One row; memoised, so scrolling and ticks re-render only rows whose data changed. */
+const TaskListRow = memo(function TaskListRow(props: {
   row: TaskRow
   index: number
   top: number
+  /** The clock, for running rows only (0 otherwise, so finished rows never re-render on ticks). */
   now: number
+  statusLabel: string
+  selectLabel: string
   isCursor: boolean
   isOpen: boolean
   isChecked: boolean
-  onToggle: () => void
-  onOpen: () => void
+  onToggle: (id: number) => void
+  onOpen: (id: number, how: { shift: boolean; toggle: boolean }) => void
 }) {
-  const { t } = useTranslation()
   const { task, lastRun, progress } = props.row
-  const duration = lastRun ? runDuration(lastRun, props.now) : null
+  const duration = lastRun ? runDuration(lastRun, props.now || Date.now()) : null
   const pct = progress && progress.total ? Math.min(100, (progress.done / progress.total) * 100) : null
   const failedReason = isFinished(task.status) && task.status !== 'succeeded' ? (lastRun?.reason ?? task.reason ?? null) : null
   return (
@@ -288,19 +316,22 @@ function TaskListRow(props: {
       data-task-id={task.id}
       className={`task-row ${props.isCursor ? 'cursor' : ''} ${props.isOpen ? 'open' : ''} ${props.isChecked ? 'checked' : ''}`}
       style={{ transform: `translateY(${props.top}px)`, height: ROW_HEIGHT }}
-      onClick={props.onOpen}
+      onClick={(e) => props.onOpen(task.id, { shift: e.shiftKey, toggle: e.ctrlKey || e.metaKey })}
     >
       <span role="gridcell" className="cell-check">
         <input
           type="checkbox"
-          aria-label={t('tasks.select', { id: task.id })}
+          aria-label={`${props.selectLabel} #${task.id}`}
           checked={props.isChecked}
           onClick={(e) => e.stopPropagation()}
-          onChange={props.onToggle}
+          onChange={() => props.onToggle(task.id)}
         />
       </span>
       <span role="gridcell" className="cell-status">
-        <StatusBadge status={task.status} />
+        <span className={`status status-${task.status}`}>
+          <span className="status-dot" aria-hidden />
+          {props.statusLabel}
+        </span>
       </span>
       <span role="gridcell" className="cell-id">
         #{task.id}
@@ -331,4 +362,4 @@ function TaskListRow(props: {
       </span>
     </div>
   )
-}
+})

@@ -4,8 +4,9 @@ import type { DesktopAction } from './tray.ts'
 
 /**
  * The application menu, as data. Its accelerators show the renderer's keymap (mod+n new
- * task, shift+P pause all) but are not registered by the menu (`registerAccelerator:
- * false`): the keymap in the page handles those keys, so a key press never acts twice.
+ * task, shift+P pause all, or the user's rebinding in settings.keymap) but are not
+ * registered by the menu (`registerAccelerator: false`): the keymap in the page handles
+ * those keys, so a key press never acts twice.
  */
 export type MenuRole =
   | 'about' | 'services' | 'hide' | 'hideOthers' | 'unhide' | 'quit'
@@ -29,6 +30,31 @@ export interface AppMenuSection {
 
 export const PROJECT_URL = 'https://github.com/taskdeck/taskdeck'
 
+/** The renderer keymap's defaults for the commands the menu shows (src-renderer/streams/keymap.ts). */
+const KEYMAP_DEFAULTS: Readonly<Record<string, string>> = { 'task.new': 'mod+n', 'engine.togglePause': 'shift+P' }
+
+/**
+ * A keymap binding ("mod+shift+k", "shift+P") as an Electron accelerator, or null when the
+ * menu cannot show it (a chord such as "g t", or a key Electron has no name for).
+ */
+export function bindingToAccelerator(binding: string): string | null {
+  if (binding.includes(' ')) return null
+  const parts = binding.split('+')
+  const key = parts.pop() ?? ''
+  const modifiers: Record<string, string> = { mod: 'CommandOrControl', ctrl: 'Control', meta: 'Super', alt: 'Alt', shift: 'Shift' }
+  const mapped = parts.map((p) => modifiers[p.toLowerCase()])
+  if (mapped.some((m) => m === undefined) || key === '') return null
+  const named: Record<string, string> = { enter: 'Enter', escape: 'Escape', arrowup: 'Up', arrowdown: 'Down', arrowleft: 'Left', arrowright: 'Right', ' ': 'Space' }
+  const electronKey = key.length === 1 ? key.toUpperCase() : (named[key.toLowerCase()] ?? (/^F([1-9]|1[0-9]|2[0-4])$/.test(key) ? key : null))
+  return electronKey === null ? null : [...(mapped as string[]), electronKey].join('+')
+}
+
+/** The accelerator the menu shows for a keymap command, following the user's overrides. */
+function shownAccelerator(command: string, keymap: Readonly<Record<string, string>>): { accelerator?: string; registerAccelerator?: boolean } {
+  const accelerator = bindingToAccelerator(keymap[command] ?? KEYMAP_DEFAULTS[command] ?? '')
+  return accelerator === null ? {} : { accelerator, registerAccelerator: false }
+}
+
 const sep: AppMenuItem = { type: 'separator' }
 const role = (r: MenuRole): AppMenuItem => ({ type: 'role', role: r })
 const view = (label: string, v: 'tasks' | 'loop' | 'dashboard' | 'settings', accelerator?: string): AppMenuItem => ({
@@ -40,9 +66,10 @@ const view = (label: string, v: 'tasks' | 'loop' | 'dashboard' | 'settings', acc
 
 export function appMenuModel(options: { platform: string; isDev: boolean; state: DesktopState }): AppMenuSection[] {
   const isMac = options.platform === 'darwin'
+  const { keymap } = options.state.settings
   const pauseItem: AppMenuItem = options.state.enginePaused
-    ? { type: 'command', label: 'Resume All Tasks', command: { kind: 'resume-all' }, accelerator: 'Shift+P', registerAccelerator: false }
-    : { type: 'command', label: 'Pause All Tasks', command: { kind: 'pause-all' }, accelerator: 'Shift+P', registerAccelerator: false }
+    ? { type: 'command', label: 'Resume All Tasks', command: { kind: 'resume-all' }, ...shownAccelerator('engine.togglePause', keymap) }
+    : { type: 'command', label: 'Pause All Tasks', command: { kind: 'pause-all' }, ...shownAccelerator('engine.togglePause', keymap) }
   const sections: AppMenuSection[] = []
   if (isMac) {
     sections.push({
@@ -55,7 +82,7 @@ export function appMenuModel(options: { platform: string; isDev: boolean; state:
     label: '&File',
     role: 'fileMenu',
     items: [
-      { type: 'command', label: 'New Task…', command: { kind: 'quick-add' }, accelerator: 'CommandOrControl+N', registerAccelerator: false },
+      { type: 'command', label: 'New Task…', command: { kind: 'quick-add' }, ...shownAccelerator('task.new', keymap) },
       pauseItem,
       ...(isMac ? [sep, role('close')] : [sep, view('Settings…', 'settings'), sep, { type: 'command', label: 'Quit', command: { kind: 'quit' }, accelerator: 'CommandOrControl+Q' } satisfies AppMenuItem]),
     ],

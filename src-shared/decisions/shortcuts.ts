@@ -118,13 +118,59 @@ export function planShortcuts(overrides: Readonly<Record<string, string>>, platf
   return { register, problems }
 }
 
+/** A shortcut trigger (src-main/triggers): pressing it runs a saved task. */
+export interface TriggerShortcut {
+  triggerId: number
+  accelerator: string
+  name: string
+}
+
+export const triggerShortcutId = (triggerId: number): string => `trigger-${triggerId}`
+export const isTriggerShortcutId = (id: string): boolean => /^trigger-[0-9]+$/.test(id)
+
+function shortcutTitle(id: string, triggers: readonly TriggerShortcut[]): string {
+  const trigger = triggers.find((t) => triggerShortcutId(t.triggerId) === id)
+  return trigger ? `the shortcut trigger "${trigger.name}"` : `"${SHORTCUT_TITLES[id] ?? id}"`
+}
+
+/**
+ * The app's own shortcuts first (they are part of the product), then the user's shortcut
+ * triggers; a trigger whose chord the app already uses is reported, not registered.
+ */
+export function planAllShortcuts(overrides: Readonly<Record<string, string>>, triggers: readonly TriggerShortcut[], platform: string): ShortcutPlan {
+  const { register, problems } = planShortcuts(overrides, platform)
+  const owners = new Map(register.map((b) => [normaliseAccelerator(b.accelerator, platform), b.id]))
+  for (const trigger of triggers) {
+    const id = triggerShortcutId(trigger.triggerId)
+    const syntax = acceleratorProblem(trigger.accelerator)
+    if (syntax !== null) {
+      problems.push({ id, accelerator: trigger.accelerator, problem: 'invalid', message: `${trigger.accelerator} ${syntax}.` })
+      continue
+    }
+    const key = normaliseAccelerator(trigger.accelerator, platform)
+    const owner = owners.get(key)
+    if (owner !== undefined) {
+      problems.push({
+        id,
+        accelerator: trigger.accelerator,
+        problem: 'duplicate',
+        message: `${trigger.accelerator} is already used by ${shortcutTitle(owner, triggers)}; the shortcut trigger "${trigger.name}" is not active.`,
+      })
+      continue
+    }
+    owners.set(key, id)
+    register.push({ id, accelerator: trigger.accelerator })
+  }
+  return { register, problems }
+}
+
 /** `globalShortcut.register` returned false: another application owns the keys. */
-export function takenProblem(binding: ShortcutBinding): ShortcutProblem {
+export function takenProblem(binding: ShortcutBinding, triggers: readonly TriggerShortcut[] = []): ShortcutProblem {
   return {
     id: binding.id,
     accelerator: binding.accelerator,
     problem: 'taken',
-    message: `${binding.accelerator} is taken by another application; choose another for "${SHORTCUT_TITLES[binding.id] ?? binding.id}".`,
+    message: `${binding.accelerator} is taken by another application; choose another for ${shortcutTitle(binding.id, triggers)}.`,
   }
 }
 

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Group, LogLine, Run, Task } from '../../src-shared/index.ts'
@@ -57,6 +58,31 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect(api.pid).toBe(serve.child.pid)
   })
 
+  it('serve composes the triggers extension: its commands over the API, its webhooks on the server', async () => {
+    const api = JSON.parse(readFileSync(join(home, 'api.json'), 'utf8')) as { url: string; token: string }
+    const call = async (command: string, params: unknown) => {
+      const response = await fetch(`${api.url}api/v1/command`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ v: 1, id: 1, command, params }),
+      })
+      const message = (await response.json()) as { result: { ok: boolean; value: Record<string, { id: number }> } }
+      expect(message.result.ok).toBe(true)
+      return message.result.value
+    }
+    const { savedTask } = await call('savedTask.create', { name: 'hooked', definition: { spec: { kind: 'shell', command: ['echo', 'hooked'] } } })
+    const secret = 'a-long-enough-webhook-secret'
+    const { trigger } = await call('trigger.create', { trigger: { savedTaskId: savedTask?.id, spec: { kind: 'webhook', secret } } })
+    const refused = await fetch(`${api.url}hooks/${trigger?.id}`, { method: 'POST', body: '{}' })
+    expect(refused.status).toBeGreaterThanOrEqual(400)
+    const fired = await fetch(`${api.url}hooks/${trigger?.id}`, { method: 'POST', headers: { 'x-taskdeck-secret': secret }, body: '{}' })
+    expect(fired.status).toBe(202)
+    const { taskId } = (await fired.json()) as { taskId: number }
+    const followed = await cli('follow', String(taskId))
+    expect(followed.stdout).toBe('hooked\n')
+    expect(followed.code).toBe(0)
+  })
+
   it('add (argv, no shell) returns the task as JSON and runs it in the current directory', async () => {
     const added = await cli('add', '--json', '--name', 'argv task', '--label', 'x', '--priority', '5', '--', 'sh', '-c', 'pwd; echo "$0"', 'literal $HOME')
     expect(added.code, added.stderr).toBe(0)
@@ -75,6 +101,14 @@ describe('taskdeck CLI against taskdeck serve', () => {
     const followed = await cli('follow', String(id))
     expect(followed.stdout).toBe('HI FROM /\n')
     expect(followed.code).toBe(0)
+  })
+
+  it('add --inherit-env gives the task this shell\'s environment; without it the task does not get it', async () => {
+    const env = { TASKDECK_TEST_MARK: 'from-the-cli-shell' }
+    const inherited = await runCli(home, ['add', '-q', '--follow', '--inherit-env', '--shell', 'echo "mark=$TASKDECK_TEST_MARK"'], { cwd: work, env })
+    expect(inherited.stdout).toMatch(/^\d+\nmark=from-the-cli-shell\n$/)
+    const plain = await runCli(home, ['add', '-q', '--follow', '--shell', 'echo "mark=$TASKDECK_TEST_MARK"'], { cwd: work, env })
+    expect(plain.stdout).toMatch(/^\d+\nmark=\n$/)
   })
 
   it('follow exits with the task exit code; add --follow too', async () => {
@@ -125,6 +159,20 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect((await cli('log', String(mixed))).stdout.split('\n').filter((l) => l.startsWith('a'))).toEqual(['a1', 'a2'])
   })
 
+  it('log of a run that never started says why on stderr', async () => {
+    const id = await addQuiet('--', 'definitely-not-a-program-taskdeck')
+    expect((await cli('wait', String(id))).code).toBe(1)
+    const log = await cli('log', String(id))
+    expect(log.stdout).toBe('')
+    expect(log.stderr).toContain(`Task ${id} failed: executable not found: definitely-not-a-program-taskdeck`)
+  })
+
+  it('stops quietly when its reader goes away (taskdeck --help | head -1)', async () => {
+    const piped = await collect(spawn('sh', ['-c', `node ${JSON.stringify(join(import.meta.dirname, '../../bin/taskdeck.js'))} --help | head -1`], { env: { ...process.env, TASKDECK_HOME: home, TASKDECK_CLI_FROM_SOURCE: '1' } }))
+    expect(piped.stdout).toMatch(/^Usage: taskdeck/)
+    expect(piped.stderr).not.toContain('EPIPE')
+  })
+
   it('status shows a table, filters, and a stable JSON shape', async () => {
     const failing = await addQuiet('--name', 'will-fail', '--', 'sh', '-c', 'exit 9')
     await cli('wait', String(failing))
@@ -132,6 +180,8 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect(table.code).toBe(0)
     expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+STATUS\s+GROUP\s+EXIT\s+TIME\s+NAME$/)
     expect(table.stdout).toMatch(new RegExp(`\\n${failing}\\s+failed\\s+default\\s+9\\s+\\S+\\s+will-fail`))
+    // Why it failed is on the same line: the first thing a user asks of a failure.
+    expect(table.stdout).toMatch(new RegExp(`\\n${failing}\\s.*will-fail\\s+\\(exited with code 9\\)`))
     const json = (await cli('status', '--json', '--status', 'failed')).json<{ tasks: TaskRow[]; total: number }>()
     expect(json.tasks.every((task) => task.status === 'failed')).toBe(true)
     expect(json.tasks.find((task) => task.id === failing)).toMatchObject({ name: 'will-fail', lastRun: { exitCode: 9, status: 'failed' } })
@@ -169,6 +219,8 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect(processesWithArgument('987654')).toEqual([])
     const again = await cli('kill', String(id))
     expect(again.code).toBe(1)
+    expect(again.stdout).toBe('')
+    expect(again.stderr).toContain('No task changed')
   })
 
   it('group add/limit/pause/resume/rm, and a paused group holds its tasks', async () => {
@@ -184,6 +236,25 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect((await cli('group', 'add', 'empty')).code).toBe(0)
     expect((await cli('group', 'rm', 'empty')).code).toBe(0)
     expect((await cli('group', '--json')).json<{ groups: Group[] }>().groups.map((g) => g.name)).not.toContain('empty')
+  })
+
+  it('pause and resume a running task, and the whole engine with --all', async () => {
+    const id = await addQuiet('--', 'sh', '-c', 'echo go; read line; echo "done $line"')
+    const follower = spawnCli(home, ['follow', String(id)])
+    const followed = collect(follower)
+    await waitForOutput(follower, 'go')
+    expect((await cli('pause', '--json', String(id))).json()).toEqual({ affected: [id] })
+    expect((await getTask(id)).status).toBe('paused')
+    expect((await cli('resume', String(id))).code).toBe(0)
+    expect((await getTask(id)).status).toBe('running')
+    await cli('send', String(id), 'now')
+    expect((await followed).stdout).toBe('go\ndone now\n')
+
+    expect((await cli('pause', '--all')).code).toBe(0)
+    const held = await addQuiet('--', 'echo', 'after the pause')
+    expect(['queued', 'waiting']).toContain((await getTask(held)).status)
+    expect((await cli('resume', '--all')).code).toBe(0)
+    expect((await cli('follow', String(held))).stdout).toBe('after the pause\n')
   })
 
   it('retry runs a failed task again', async () => {
@@ -271,6 +342,10 @@ describe('taskdeck CLI against taskdeck serve', () => {
     const missingCwd = await cli('add', '--cwd', '/does/not/exist', '--', 'true')
     expect(missingCwd.code).not.toBe(0)
     expect(missingCwd.stderr).toContain('/does/not/exist')
+    writeFileSync(join(work, 'huge.json'), JSON.stringify({ format: 'taskdeck-export', padding: 'x'.repeat(5 * 1024 * 1024) }))
+    const huge = await cli('import', join(work, 'huge.json'))
+    expect(huge.code).toBe(2)
+    expect(huge.stderr).toContain('at most 4194304 bytes')
     const pauseNothing = await cli('pause')
     expect(pauseNothing.code).toBe(2)
     const notFound = await cli('follow', '424242')

@@ -28,6 +28,17 @@ describe('taskdeck daemon, stop, --auto-start and an absent Taskdeck', () => {
     expect(CLI_PROTOCOL_VERSION).toBe(PROTOCOL_VERSION)
   })
 
+  it('prints its version and help with examples and exit codes', async () => {
+    const home = join(dir.path, 'help')
+    const version = await runCli(home, ['--version'])
+    expect(version.code).toBe(0)
+    expect(version.stdout.trim()).toBe((JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string }).version)
+    const help = await runCli(home, ['--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toContain('taskdeck add -- make -j8 test')
+    expect(help.stdout).toContain('Exit codes:')
+  })
+
   it('says Taskdeck is not running (exit 3) and suggests the daemon', async () => {
     const home = join(dir.path, 'absent')
     const plain = await runCli(home, ['status'])

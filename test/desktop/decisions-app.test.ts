@@ -1,10 +1,21 @@
 import { describe, expect, it } from 'vitest'
-import { appMenuModel, type AppMenuItem } from '../../src-shared/decisions/appMenu.ts'
+import { appMenuModel, bindingToAccelerator, type AppMenuItem } from '../../src-shared/decisions/appMenu.ts'
 import { autostartDesktopEntry, planStartAtLogin, quoteExecArg } from '../../src-shared/decisions/autostart.ts'
 import { foldDesktopEvents, initialDesktopState } from '../../src-shared/decisions/desktopState.ts'
 import { homeFromArgv, parseDeepLink, parseLaunchArgs } from '../../src-shared/decisions/launchArgs.ts'
 import { closeButtonHides, planQuit, quitChoice } from '../../src-shared/decisions/quit.ts'
-import { acceleratorProblem, DEFAULT_GLOBAL_SHORTCUTS, GLOBAL_SHORTCUT_IDS, normaliseAccelerator, planShortcuts, shortcutAction, takenProblem } from '../../src-shared/decisions/shortcuts.ts'
+import {
+  acceleratorProblem,
+  DEFAULT_GLOBAL_SHORTCUTS,
+  GLOBAL_SHORTCUT_IDS,
+  isTriggerShortcutId,
+  normaliseAccelerator,
+  planAllShortcuts,
+  planShortcuts,
+  shortcutAction,
+  takenProblem,
+  triggerShortcutId,
+} from '../../src-shared/decisions/shortcuts.ts'
 import { MIN_WINDOW, parseWindowState, placeWindow, type Rect } from '../../src-shared/decisions/windowState.ts'
 import { enginePaused, settingsChanged } from './fixtures.ts'
 
@@ -56,6 +67,32 @@ describe('global shortcuts', () => {
     const overrides = { 'quick-add': 'Ctrl+Alt+T' }
     expect(planShortcuts(overrides, 'linux').problems.map((p) => [p.id, p.problem])).toEqual([['quick-add', 'duplicate']])
     expect(planShortcuts(overrides, 'darwin').problems).toEqual([])
+  })
+
+  it('adds shortcut triggers after the app’s shortcuts, refusing clashes and bad chords', () => {
+    const plan = planAllShortcuts(
+      { 'quick-add': '' },
+      [
+        { triggerId: 1, accelerator: 'CommandOrControl+Alt+N', name: 'free again' },
+        { triggerId: 2, accelerator: 'Control+Alt+1', name: 'clashes with favourite 1' },
+        { triggerId: 3, accelerator: 'Super+B', name: 'build' },
+        { triggerId: 4, accelerator: 'Super+b', name: 'same chord' },
+        { triggerId: 5, accelerator: 'B', name: 'bare' },
+      ],
+      'linux',
+    )
+    expect(plan.register.filter((b) => isTriggerShortcutId(b.id))).toEqual([
+      { id: 'trigger-1', accelerator: 'CommandOrControl+Alt+N' },
+      { id: 'trigger-3', accelerator: 'Super+B' },
+    ])
+    expect(plan.problems.map((p) => [p.id, p.problem, p.message])).toEqual([
+      ['trigger-2', 'duplicate', 'Control+Alt+1 is already used by "Run favourite 1"; the shortcut trigger "clashes with favourite 1" is not active.'],
+      ['trigger-4', 'duplicate', 'Super+b is already used by the shortcut trigger "build"; the shortcut trigger "same chord" is not active.'],
+      ['trigger-5', 'invalid', 'B needs a modifier (only F1–F24 may stand alone).'],
+    ])
+    expect(triggerShortcutId(12)).toBe('trigger-12')
+    expect(isTriggerShortcutId('trigger-x')).toBe(false)
+    expect(isTriggerShortcutId('toggle-window')).toBe(false)
   })
 
   it('reports a registration refused by the OS with the accelerator and what it was for', () => {
@@ -239,6 +276,24 @@ describe('application menu', () => {
     expect(file[1]).toMatchObject({ label: 'Pause All Tasks', accelerator: 'Shift+P', registerAccelerator: false })
     expect(file.at(-1)).toEqual({ type: 'command', label: 'Quit', command: { kind: 'quit' }, accelerator: 'CommandOrControl+Q' })
     expect(JSON.stringify(menu)).not.toContain('toggleDevTools')
+  })
+
+  it('follows the user’s keymap rebinding, and shows nothing for a chord', () => {
+    const rebound = foldDesktopEvents(initialDesktopState(), [settingsChanged({ keymap: { 'task.new': 'mod+shift+t', 'engine.togglePause': 'g p' } })], true)
+    const file = commands(appMenuModel({ platform: 'linux', isDev: false, state: rebound })[0]?.items ?? [])
+    expect(file[0]).toEqual({ type: 'command', label: 'New Task…', command: { kind: 'quick-add' }, accelerator: 'CommandOrControl+Shift+T', registerAccelerator: false })
+    expect(file[1]).toEqual({ type: 'command', label: 'Pause All Tasks', command: { kind: 'pause-all' } })
+  })
+
+  it('turns keymap bindings into accelerators', () => {
+    expect(bindingToAccelerator('mod+k')).toBe('CommandOrControl+K')
+    expect(bindingToAccelerator('shift+P')).toBe('Shift+P')
+    expect(bindingToAccelerator('ctrl+alt+ArrowDown')).toBe('Control+Alt+Down')
+    expect(bindingToAccelerator('F5')).toBe('F5')
+    expect(bindingToAccelerator('g t')).toBeNull()
+    expect(bindingToAccelerator('hyper+k')).toBeNull()
+    expect(bindingToAccelerator('mod+PageFlip')).toBeNull()
+    expect(bindingToAccelerator('')).toBeNull()
   })
 
   it('has a macOS app menu, dev tools only in development, and Resume when paused', () => {

@@ -49,3 +49,39 @@ describe('LogWindow', () => {
     expect(await findInLog(readLog, 1, 'absent', 0, 20_000, 1)).toBeNull()
   })
 })
+
+describe('LogWindow overlap of reads and live output', () => {
+  it('does not double a line that was read before its chunk arrived', async () => {
+    const { readLog } = logOf(1, () => 'step 1')
+    const log = new LogWindow(1, 0, readLog)
+    log.ensure(0, 10)
+    await new Promise((r) => setTimeout(r, 0))
+    log.append(chunk(0, 'step 1\n'))
+    log.append(chunk(1, 'step 2\n'))
+    expect([log.line(0)?.text, log.line(1)?.text]).toEqual(['step 1', 'step 2'])
+  })
+
+  it('keeps the live version when an older read of a line arrives late', async () => {
+    const { readLog } = logOf(1, () => 'ste')
+    const log = new LogWindow(1, 0, readLog)
+    log.append(chunk(0, 'step 1\n'))
+    log.ensure(0, 10)
+    await new Promise((r) => setTimeout(r, 0))
+    expect(log.line(0)?.text).toBe('step 1')
+  })
+})
+
+describe('LogWindow under a firehose', () => {
+  it('keeps only the tail and the window in view as objects, and counts the rest', () => {
+    const log = new LogWindow(1, 0, logOf(0).readLog)
+    log.ensure(0, 40)
+    const lines = Array.from({ length: 5000 }, (_, i) => `n${i}`)
+    log.append(chunk(0, `${lines.join('\n')}\n`))
+    expect(log.totalLines).toBe(5000)
+    expect(log.line(10)?.text).toBe('n10')
+    expect(log.line(4999)?.text).toBe('n4999')
+    expect(log.line(5000 - PAGE_LINES)?.text).toBe(`n${5000 - PAGE_LINES}`)
+    expect(log.line(4999 - PAGE_LINES)).toBeUndefined()
+    expect(log.line(2000)).toBeUndefined()
+  })
+})

@@ -35,6 +35,11 @@ describe('foldEvents', () => {
     expect(after.enginePaused).toBe(true)
   })
 
+  it('returns the very same state for a batch of output only, so the task list does not re-render', () => {
+    const before = foldEvents(INITIAL_STATE, [{ type: 'task.created', seq: 1, at: 1, task: task(1) }])
+    expect(foldEvents(before, [output(7, 0, 'a\n'), output(7, 1, 'b\n')])).toBe(before)
+  })
+
   it('removes tasks and folds a stream of batches in order (marble)', () => {
     const ts = new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
     ts.run(({ cold, expectObservable }) => {

@@ -1,6 +1,9 @@
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { gzipSync } from 'node:zlib'
+
+const GZIP_BOMB = gzipSync(Buffer.alloc(20 * 1024 * 1024))
 
 /**
  * A real HTTP server on 127.0.0.1 with the behaviours the runner must cope with. It
@@ -98,6 +101,11 @@ export async function startTestServer(shared: SocketCounter = { open: 0, max: 0 
         pump()
         return
       }
+      case 'gzip-bomb':
+        // 20 MB of zeros, about 20 kB on the wire.
+        res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(GZIP_BOMB.length) })
+        res.end(GZIP_BOMB)
+        return
       case 'declared-huge':
         res.writeHead(200, { 'content-length': String(10 * 1024 * 1024 * 1024) })
         res.write('only the start')

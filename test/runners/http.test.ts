@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { createServer as createHttpsServer } from 'node:https'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { HttpSpecSchema, TaskdeckError } from '../../src-shared/index.ts'
 import type { HttpSpec } from '../../src-shared/index.ts'
@@ -156,6 +159,28 @@ describe('http runner', () => {
     await server.waitForNoSockets()
   })
 
+  it('applies the size cap to the decoded body, so a compressed bomb is stopped', async () => {
+    const outcome = await runner.start(spec({ urls: [`${server.url}/gzip-bomb`], maxBytes: 1_000_000 }), recordingContext()).done
+    expect(outcome.error).toMatch(/gzip-bomb: response exceeded the 1\.0 MB cap \(maxBytes\); aborted$/)
+  })
+
+  it('shortens a long file name to fit, keeping the extension and the dedupe suffix', async () => {
+    const dir = await tempDir('http-long')
+    try {
+      const long = `${'n'.repeat(300)}.txt`
+      const urls = [1, 2].map(() => `${server.url}/attachment?cd=${encodeURIComponent(`attachment; filename="${long}"`)}`)
+      const outcome = await runner.start(spec({ urls, saveDir: dir.path, concurrency: 1 }), recordingContext()).done
+      expect(outcome.error).toBeNull()
+      const names = (await readdir(dir.path)).sort()
+      expect(names).toHaveLength(2)
+      for (const name of names) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(255)
+      expect(names[0]).toMatch(/^n+ \(1\)\.txt$/)
+      expect(names[1]).toMatch(/^n+\.txt$/)
+    } finally {
+      await dir.remove()
+    }
+  })
+
   it('names a refused connection and a failed DNS lookup', async () => {
     const closedPort = await freePort()
     const refused = await runner.start(spec({ urls: [`http://127.0.0.1:${closedPort}/x`] }), recordingContext()).done
@@ -163,6 +188,26 @@ describe('http runner', () => {
 
     const unknown = await runner.start(spec({ urls: ['http://no-such-host.invalid/x'] }), recordingContext()).done
     expect(unknown.error).toMatch(/DNS lookup failed/)
+  })
+
+  it('refuses a certificate that does not verify, without retrying', async () => {
+    const dir = await tempDir('http-tls')
+    const key = join(dir.path, 'key.pem')
+    const cert = join(dir.path, 'cert.pem')
+    await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'])
+    const tls = createHttpsServer({ key: await readFile(key), cert: await readFile(cert) }, (_req, res) => res.end('secret'))
+    await new Promise<void>((resolvePromise) => tls.listen(0, '127.0.0.1', resolvePromise))
+    try {
+      const url = `https://127.0.0.1:${(tls.address() as AddressInfo).port}/`
+      const context = recordingContext()
+      const outcome = await runner.start(spec({ urls: [url], retriesPerRequest: 3 }), context).done
+      expect(outcome.error).toContain(`1 of 1 requests failed; first: GET ${url}: TLS certificate not accepted: self-signed certificate`)
+      expect(context.text('stderr')).not.toContain('retry')
+    } finally {
+      tls.closeAllConnections()
+      await new Promise<void>((resolvePromise) => tls.close(() => resolvePromise()))
+      await dir.remove()
+    }
   })
 
   it('cancels every in-flight request at once and closes its sockets', async () => {

@@ -17,6 +17,7 @@ const SCRIPTS: Record<string, string> = {
       api.log('logged', { n: input.n })
       console.log('via console')
       console.error('to stderr')
+      process.stdout.write('written directly\\n')
       return { doubled: input.n * 2, threadId }
     }`,
   'throws.mjs': `export default () => { throw new Error('boom at step 3') }`,
@@ -65,7 +66,7 @@ describe('script runner', () => {
     expect(result.doubled).toBe(42)
     // threadId 0 is the main thread: the work ran elsewhere.
     expect(result.threadId).toBeGreaterThan(0)
-    expect(context.text('stdout')).toBe("logged { n: 21 }\nvia console\n")
+    expect(context.text('stdout')).toBe('logged { n: 21 }\nvia console\nwritten directly\n')
     expect(context.text('stderr')).toBe('to stderr\n')
     expect(context.progressUpdates.at(0)).toEqual({ done: 1, total: 5, message: 'step 1' })
     expect(context.progressUpdates.at(-1)).toEqual({ done: 5, total: 5, message: 'step 5' })
@@ -170,6 +171,29 @@ describe('script runner', () => {
     await mkdir(folder)
     await expect(runner.check!(script('folder'))).rejects.toThrow(`definition.spec.path: ${folder} is not a file`)
     await expect(runner.check!(script('double.mjs'))).resolves.toBeUndefined()
+  })
+
+  it('ends a script that runs out of memory with its worker, not the process', async () => {
+    const small = createScriptRunner({ workerEntry: scriptWorkerEntry, poolSize: 1, maxHeapMb: 32 })
+    try {
+      const path = join(dir.path, 'hog.mjs')
+      await writeFile(path, 'export default () => { const keep = []; for (;;) keep.push(new Array(100000).fill(Math.random())) }')
+      const outcome = await small.start({ kind: 'script', path }, recordingContext()).done
+      expect(outcome.error).toMatch(/^the script crashed its worker: .*memory limit/)
+      expect((await small.start(script('double.mjs', { n: 3 }), recordingContext()).done).result).toMatchObject({ doubled: 6 })
+    } finally {
+      await small.close()
+    }
+  })
+
+  it('stops running scripts when the runner closes', async () => {
+    const own = createScriptRunner({ workerEntry: scriptWorkerEntry, poolSize: 1 })
+    const context = recordingContext()
+    const run = own.start(script('spin.mjs', 'closing'), context)
+    await context.waitForProgress(() => true)
+    await own.close()
+    expect((await run.done).error).toBe('stopped before the script finished')
+    expect((await own.start(script('double.mjs', { n: 1 }), recordingContext()).done).error).toBe('the script runner is closed')
   })
 
   it('fails every run clearly when the worker entry cannot load', async () => {

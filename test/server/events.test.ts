@@ -101,4 +101,22 @@ describe('event stream over a real WebSocket', () => {
     expect(durable(socket).some((e) => e.type === 'run.finished' && e.run.taskId === flood.id)).toBe(true)
     await socket.close()
   })
+
+  it('cuts off a client that keeps sending requests without reading the answers', async () => {
+    h = await startHarness({ highWaterBytes: 16 * 1024, maxPendingBytes: 16 * 1024 })
+    for (let i = 0; i < 100; i++) {
+      await call(h.server, 'task.submit', { definition: { name: `${i}`.padEnd(200, 'x'), spec: { kind: 'shell', command: ['true'] }, stashed: true } })
+    }
+    const socket = await TestSocket.open(h.server.port, { headers: { authorization: `Bearer ${h.server.token}` } })
+    const tcp = (socket.socket as unknown as { _socket: Socket })._socket
+    tcp.pause()
+    for (let i = 0; i < 400; i++) socket.sendRaw(JSON.stringify({ v: 1, id: i, command: 'task.list', params: {} }))
+    expect(h.server.clientCount).toBe(1)
+    await waitUntil(() => h.server.clientCount === 0, 'the server to drop the client')
+    tcp.resume()
+    expect((await socket.closed).code).toBe(1006)
+    // Far fewer answers arrived than were asked for, and the server still serves others.
+    expect(socket.messages.length).toBeLessThan(400)
+    expect((await call<{ total: number }>(h.server, 'task.list')).total).toBe(100)
+  })
 })

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { loadOrCreateToken, TOKEN_FILE_NAME } from '../../src-main/server/security.ts'
 import { CLOSE_AUTH_TIMEOUT, CLOSE_UNAUTHORIZED } from '../../src-main/server/ws-client.ts'
 import { command, rawRequest, startHarness, TestSocket, type Harness } from './helpers.ts'
 
@@ -25,6 +26,19 @@ describe('local API security', () => {
     expect(h.server.browserUrl).toBe(`${h.server.url}#token=${h.server.token}`)
     await h.server.close()
     expect(existsSync(file)).toBe(false)
+  })
+
+  it('keeps one token per data directory (mode 0600) and replaces one that others could read', () => {
+    const file = join(h.home, TOKEN_FILE_NAME)
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    expect(readFileSync(file, 'utf8').trim()).toBe(h.server.token)
+    expect(loadOrCreateToken(h.home)).toBe(h.server.token)
+    chmodSync(file, 0o644)
+    const replaced = loadOrCreateToken(h.home)
+    expect(replaced).not.toBe(h.server.token)
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    writeFileSync(file, 'not a token\n', { mode: 0o600 })
+    expect(loadOrCreateToken(h.home)).toMatch(/^[A-Za-z0-9_-]{43}$/)
   })
 
   describe('HTTP', () => {

@@ -30,7 +30,7 @@ describe('file watch triggers (real files, real engine)', () => {
     const { trigger } = await world.call('trigger.create', {
       trigger: {
         savedTaskId: savedTask.id,
-        spec: { kind: 'fileWatch', paths: [join(watched.path, 'src', '**', '*.txt')], debounceMs: 800 },
+        spec: { kind: 'fileWatch', paths: [join(watched.path, 'src', '**', '*.txt')], debounceMs: 1500 },
       },
     })
     await world.triggers.ready()
@@ -59,7 +59,7 @@ describe('file watch triggers (real files, real engine)', () => {
     const file = join(watched.path, 'watched.txt')
     writeFileSync(file, 'v1')
     const { trigger } = await world.call('trigger.create', {
-      trigger: { savedTaskId: savedTask.id, spec: { kind: 'fileWatch', paths: [file], debounceMs: 100 } },
+      trigger: { savedTaskId: savedTask.id, spec: { kind: 'fileWatch', paths: [file], debounceMs: 300 } },
     })
     await world.triggers.ready()
     await world.call('trigger.pause', { triggerId: trigger.id })
@@ -72,6 +72,27 @@ describe('file watch triggers (real files, real engine)', () => {
     // The change made while paused never fired: the only firing came after resume, and it is the only one.
     const { history } = await world.call('trigger.get', { triggerId: trigger.id })
     expect(history).toHaveLength(1)
+  })
+
+  it('watches the new paths once a trigger is changed', async () => {
+    const { savedTask } = await world.call('savedTask.create', { name: 'noop', definition: argv('true') })
+    const first = join(watched.path, 'first.txt')
+    const second = join(watched.path, 'src', 'second.txt')
+    writeFileSync(first, '')
+    writeFileSync(second, '')
+    const { trigger } = await world.call('trigger.create', {
+      trigger: { savedTaskId: savedTask.id, spec: { kind: 'fileWatch', paths: [first], debounceMs: 300 } },
+    })
+    await world.triggers.ready()
+    await world.call('trigger.update', {
+      triggerId: trigger.id,
+      trigger: { savedTaskId: savedTask.id, spec: { kind: 'fileWatch', paths: [second], debounceMs: 300 } },
+    })
+    await world.triggers.ready()
+    writeFileSync(first, 'no longer watched')
+    writeFileSync(second, 'watched now')
+    const [firing] = await world.log.untilFirings(1, trigger.id)
+    expect(firing!.detail.changedPaths).toEqual([second])
   })
 
   it('refuses a path that does not exist, naming the field, and stores nothing', async () => {

@@ -1,7 +1,7 @@
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import { TaskDefinitionSchema, type EngineEvent, type Task, type TaskStatus } from '../../src-shared/index.ts'
-import { completionMatches, finishedTasks$ } from '../../src-main/triggers/pipeline.ts'
+import { batchBursts, completionMatches, finishedTasks$ } from '../../src-main/triggers/pipeline.ts'
 
 const task = (id: number, status: TaskStatus, lastRunId: number | null, labels: string[] = []): Task => ({
   id,
@@ -16,6 +16,27 @@ const task = (id: number, status: TaskStatus, lastRunId: number | null, labels: 
   progress: null,
 })
 const updated = (t: Task): EngineEvent => ({ type: 'task.updated', seq: 1, at: 0, task: t })
+
+describe('batching file changes', () => {
+  const marbles = (test: (helpers: Parameters<Parameters<TestScheduler['run']>[0]>[0], scheduler: TestScheduler) => void) => {
+    const scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
+    scheduler.run((helpers) => test(helpers, scheduler))
+  }
+
+  it('closes a burst after a quiet spell, with every change in it', () => {
+    marbles(({ cold, expectObservable }, scheduler) => {
+      const changes$ = cold('-a-b-c-----d')
+      expectObservable(changes$.pipe(batchBursts(3, 100, scheduler))).toBe('--------x-----y', { x: ['a', 'b', 'c'], y: ['d'] })
+    })
+  })
+
+  it('fires at least every maxWaitMs while changes never stop', () => {
+    marbles(({ cold, expectObservable }, scheduler) => {
+      const changes$ = cold('-a-a-a-a-a-a-a-a')
+      expectObservable(changes$.pipe(batchBursts(3, 9, scheduler))).toBe('----------x-------y', { x: ['a', 'a', 'a', 'a', 'a'], y: ['a', 'a', 'a'] })
+    })
+  })
+})
 
 describe('the completion pipeline', () => {
   it('emits each finish once: repeats are dropped, a retry (new run) finishes again', () => {

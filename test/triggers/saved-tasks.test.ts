@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { DurableEventSchema, parseRequest } from '../../src-shared/index.ts'
+import { DurableEventSchema, isDurable, parseRequest } from '../../src-shared/index.ts'
 import { TestClock, argv, openWorld, tempDir, type World } from './helpers.ts'
 
 describe('saved tasks, history, export and import', () => {
@@ -95,6 +95,10 @@ describe('saved tasks, history, export and import', () => {
     await world.call('trigger.create', { trigger: { savedTaskId: test.id, spec: { kind: 'completion', when: 'succeeded', afterSavedTaskId: build.id } } })
     await world.call('trigger.create', { trigger: { savedTaskId: test.id, spec: { kind: 'shortcut', accelerator: 'CmdOrCtrl+Alt+T' }, paused: true } })
     const exported = JSON.parse(JSON.stringify(await world.call('trigger.export', {}))) as unknown
+    // Every event the triggers announced is one the contract declares, as a client would parse it.
+    const announced = world.log.events.filter((e) => isDurable(e) && /^(trigger|savedTask)\./.test(e.type))
+    expect(announced.map((e) => e.type)).toEqual(['savedTask.updated', 'savedTask.updated', 'trigger.updated', 'trigger.updated', 'trigger.updated'])
+    for (const event of announced) expect(DurableEventSchema.parse(JSON.parse(JSON.stringify(event)))).toEqual(event)
 
     const otherHome = tempDir('saved-import')
     const other = await openWorld(otherHome.path, { clock: new TestClock(Date.parse('2026-06-01T00:00:00Z')) })

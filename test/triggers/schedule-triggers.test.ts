@@ -109,6 +109,23 @@ describe('schedule triggers (virtual clock, real engine)', () => {
     expect(reopened.nextRunAt).toBe(T0 + 80 * MIN)
   })
 
+  it('update replaces the schedule and starts afresh, keeping the name, the paused state and the history', async () => {
+    const trigger = await everyTenMinutes('all')
+    clock.advance(10 * MIN)
+    await world.log.untilFirings(1, trigger.id)
+    await world.call('trigger.pause', { triggerId: trigger.id })
+    const { trigger: updated } = await world.call('trigger.update', {
+      triggerId: trigger.id,
+      trigger: { savedTaskId: trigger.savedTaskId, spec: { kind: 'schedule', everyMs: 30 * MIN, catchUp: 'all' } },
+    })
+    expect(updated).toMatchObject({ name: trigger.name, paused: true, nextRunAt: null })
+    clock.advance(5 * MIN)
+    const { trigger: resumed, history } = await world.call('trigger.resume', { triggerId: trigger.id }).then(() => world.call('trigger.get', { triggerId: trigger.id }))
+    // Counted from the update (at 10 min), every 30 minutes: 40 min next.
+    expect(resumed.nextRunAt).toBe(T0 + 40 * MIN)
+    expect(history).toHaveLength(1)
+  })
+
   it('pause stops firing; resume does not catch up the paused time', async () => {
     const trigger = await everyTenMinutes('all')
     const { trigger: paused } = await world.call('trigger.pause', { triggerId: trigger.id })

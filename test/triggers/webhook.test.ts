@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { parseRequest } from '../../src-shared/index.ts'
-import { SECRET_HEADER, sendWebhookResponse, webhookRequestOf } from '../../src-main/triggers/index.ts'
+import { createHmac } from 'node:crypto'
+import { SECRET_HEADER, SIGNATURE_HEADER, sendWebhookResponse, webhookRequestOf } from '../../src-main/triggers/index.ts'
 import { openWorld, tempDir, type World } from './helpers.ts'
 
 const SECRET = 'correct-horse-battery-staple'
@@ -88,6 +89,21 @@ describe('webhook triggers (real HTTP on 127.0.0.1, real engine)', () => {
       ['webhook', 'submitted', 5],
       ['webhook', 'submitted', Buffer.byteLength(payload)],
     ])
+  })
+
+  it('accepts GitHub-style body signatures and GitLab’s token header', async () => {
+    const { trigger } = await hook()
+    const body = JSON.stringify({ action: 'published', release: { tag_name: 'v1.2.0' } })
+    const signature = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`
+    const signed = await post(`/hooks/${trigger.id}`, body, { [SIGNATURE_HEADER]: signature, 'content-type': 'application/json' })
+    expect(signed.status).toBe(202)
+
+    const tampered = await post(`/hooks/${trigger.id}`, body.replace('v1.2.0', 'v6.6.6'), { [SIGNATURE_HEADER]: signature, 'content-type': 'application/json' })
+    expect(tampered.status).toBe(401)
+    expect(tampered.body.error).toMatch(/signature does not match/)
+
+    expect((await post(`/hooks/${trigger.id}`, body, { 'x-gitlab-token': SECRET })).status).toBe(202)
+    expect(world.log.firings(trigger.id).map((f) => f.outcome)).toEqual(['submitted', 'submitted'])
   })
 
   it('refuses calls without the secret, with a wrong one, for unknown hooks and for paused ones', async () => {

@@ -1,27 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { Engine } from '../../engine/engine.ts'
-import { createServer } from '../../server/server.ts'
+import { join } from 'node:path'
+import { openRuntime } from '../../app/runtime.ts'
 import type { Context } from '../context.ts'
 import { runningServer, startDaemon, stopServer } from '../daemon.ts'
 import { CliError, EXIT } from '../exit.ts'
 import { parseInteger } from '../format.ts'
-
-/**
- * The folder holding package.json, found by walking up from this module: the same answer
- * whether it runs from src-main/cli/ or bundled into out/main/.
- */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (;;) {
-    const manifest = join(dir, 'package.json')
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'taskdeck') return dir
-    const parent = dirname(dir)
-    if (parent === dir) throw new Error('Cannot find the taskdeck package folder.')
-    dir = parent
-  }
-}
+import { packageRoot } from '../package.ts'
 
 const portOption = (port: string | undefined): number | undefined => (port === undefined ? undefined : parseInteger(port, '--port', 0, 65535))
 
@@ -32,14 +15,14 @@ export async function serve(ctx: Context, options: { port?: string }): Promise<v
   if (existing !== null && existing.pid !== process.pid) {
     throw new CliError(EXIT.failed, 'conflict', `Taskdeck already runs for ${ctx.home} at ${existing.url} (process ${existing.pid}).`)
   }
-  const engine = await Engine.open({ home: ctx.home })
-  let server
+  // The shared composition root (engine, triggers, local API), as in the desktop app.
+  let runtime
   try {
-    server = await createServer({ engine, home: ctx.home, ...(port === undefined ? {} : { port }), staticDir: join(packageRoot(), 'out', 'renderer') })
+    runtime = await openRuntime({ home: ctx.home, rendererDir: join(packageRoot(), 'out', 'renderer'), ...(port === undefined ? {} : { port }) })
   } catch (error) {
-    await engine.close()
     throw new CliError(EXIT.failed, 'serve', (error as Error).message)
   }
+  const { server } = runtime
   const info = { url: server.url, browserUrl: server.browserUrl, port: server.port, pid: process.pid, home: ctx.home }
   ctx.print(info, () =>
     [
@@ -53,8 +36,7 @@ export async function serve(ctx: Context, options: { port?: string }): Promise<v
     for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(name, resolve)
   })
   process.stderr.write(`Stopping (${signal})…\n`)
-  await server.close()
-  await engine.close()
+  await runtime.close()
 }
 
 /** Starts `serve` in the background and returns once it answers. */

@@ -39,10 +39,11 @@ export async function bulk(ctx: Context, command: BulkCommand, ids: readonly str
   if (taskIds.length === 0) throw usageError('Name at least one task id.')
   const client = await ctx.connect()
   const { affected } = await client.invoke(command, { taskIds })
-  ctx.print({ affected }, () =>
-    affected.length === 0 ? `No task changed (${PAST_TENSE[command].toLowerCase()} does not apply to their state).` : `${PAST_TENSE[command]}: ${affected.join(', ')}`,
-  )
-  if (affected.length === 0) process.exitCode = EXIT.failed
+  if (affected.length === 0) {
+    const verb = command.slice('task.'.length)
+    throw new CliError(EXIT.failed, 'conflict', `No task changed: ${verb} does not apply to ${taskIds.length === 1 ? 'its' : 'their'} current state (see \`taskdeck status\`).`)
+  }
+  ctx.print({ affected }, () => `${PAST_TENSE[command]}: ${affected.join(', ')}`)
 }
 
 /** `pause`/`resume` with ids (tasks), --group (a group) or --all (the whole engine). */
@@ -107,7 +108,7 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
       task.definition.group,
       task.lastRun?.exitCode?.toString() ?? task.lastRun?.signal ?? '',
       formatDuration(task.lastRun?.durationMs ?? null),
-      task.name,
+      withReason(task.name, task.status === 'succeeded' ? null : (task.lastRun?.reason ?? task.reason ?? null)),
     ])
     const more = total > tasks.length ? `\n${tasks.length} of ${total} shown; use --limit or filters.` : ''
     return table(['ID', 'STATUS', 'GROUP', 'EXIT', 'TIME', 'NAME'], body) + more
@@ -144,8 +145,13 @@ export async function log(ctx: Context, idText: string, options: { lines?: strin
     return
   }
   for (const line of lines) process.stdout.write(`${styleLine(line)}\n`)
+  // A run that never started (a missing executable, a bad cwd) has no output: say why it ended.
+  if (run.reason !== null && run.status !== 'succeeded') process.stderr.write(paint('yellow', `Task ${task.id} ${run.status}: ${run.reason}\n`, process.stderr))
   if (droppedBytes > 0) process.stderr.write(paint('yellow', `(${droppedBytes} bytes of output were dropped by the log cap)\n`, process.stderr))
 }
+
+/** The name, and in red why the task ended when it did not succeed: the first thing a user asks of a failure. */
+const withReason = (name: string, reason: string | null): string => (reason === null ? name : `${name}  ${paint('red', `(${reason})`)}`)
 
 export function pickRun(task: Task, runs: readonly Run[], attempt: string | undefined): Run {
   // Attempt N is the task's Nth run overall (a manual retry restarts the engine's own attempt count).

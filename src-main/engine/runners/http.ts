@@ -63,6 +63,14 @@ class RequestFailure extends Error {
 
 const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504])
 const PROGRESS_INTERVAL_MS = 100
+const TLS_CERT_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+])
 
 export function createHttpRunner(options: HttpRunnerOptions = {}): Runner<'http'> {
   const retryBaseDelayMs = options.retryBaseDelayMs ?? 250
@@ -316,7 +324,11 @@ async function fetchAndRead(
   }
 }
 
-/** Reads the body, writing it to `file` when given, and aborts once more than `maxBytes` arrived. */
+/**
+ * Reads the body, writing it to `file` when given, and aborts once more than `maxBytes`
+ * arrived. fetch has already decoded any Content-Encoding, so a small compressed response
+ * that inflates past the cap is stopped too.
+ */
 async function drainBody(response: Response, maxBytes: number, file: FileHandle | null): Promise<number> {
   if (response.body === null) return 0
   let bytes = 0
@@ -358,6 +370,8 @@ function toFailure(error: unknown, spec: HttpSpec, runSignal: AbortSignal): Requ
       return new RequestFailure(`no route to ${address || host || 'the server'}`, true)
   }
   const message = cause?.message ?? describe(error)
+  // A certificate that fails verification fails the same way next time: say so, do not retry.
+  if (TLS_CERT_CODES.has(code) || code.startsWith('ERR_TLS_')) return new RequestFailure(`TLS certificate not accepted: ${message}`, false)
   if (/redirect count exceeded/i.test(message)) return new RequestFailure('too many redirects', false)
   return new RequestFailure(message, true)
 }
@@ -412,16 +426,22 @@ export function fileNameFor(response: { headers: { get(name: string): string | n
   }
   // basename drops any directory part a server tried to smuggle in; sanitize removes
   // separators, control characters, reserved names and leading dots' tricks.
-  const safe = sanitizeFilename(basename(candidate.replaceAll('\\', '/')), { replacement: '_' }).replace(/^\.+/, '')
+  const safe = sanitizeFilename(fitName(basename(candidate.replaceAll('\\', '/'))), { replacement: '_' }).replace(/^\.+/, '')
   return safe === '' ? 'download' : safe
+}
+
+/** File names are at most 255 bytes: shortens the stem, never the suffix (extension, dedupe number). */
+function fitName(name: string, suffix = extname(name)): string {
+  let stem = name.slice(0, name.length - extname(name).length)
+  while (stem.length > 1 && Buffer.byteLength(stem + suffix) > 255) stem = stem.slice(0, -1)
+  return stem + suffix
 }
 
 /** Opens `dir/name` for writing, never overwriting: "name (1).ext", "name (2).ext"… when taken. */
 async function createUniqueFile(dir: string, name: string): Promise<{ path: string; handle: FileHandle }> {
   const ext = extname(name)
-  const stem = name.slice(0, name.length - ext.length)
   for (let n = 0; ; n++) {
-    const path = join(dir, n === 0 ? name : `${stem} (${n})${ext}`)
+    const path = join(dir, fitName(name, n === 0 ? ext : ` (${n})${ext}`))
     try {
       return { path, handle: await open(path, 'wx') }
     } catch (error) {

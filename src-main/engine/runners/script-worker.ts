@@ -37,7 +37,12 @@ const streamTo = (stream: 'stdout' | 'stderr'): Writable =>
       callback()
     },
   })
-globalThis.console = new Console({ stdout: streamTo('stdout'), stderr: streamTo('stderr') })
+const stdout = streamTo('stdout')
+const stderr = streamTo('stderr')
+globalThis.console = new Console({ stdout, stderr })
+// Direct writes too, synchronously, so they stay in order with everything else the job posts.
+process.stdout.write = stdout.write.bind(stdout)
+process.stderr.write = stderr.write.bind(stderr)
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'abort') {

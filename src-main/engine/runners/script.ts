@@ -28,6 +28,8 @@ export interface ScriptRunnerOptions {
   poolSize?: number
   /** After cancel or timeout, how long a script may take to notice `api.signal` before its worker is terminated. */
   abortGraceMs?: number
+  /** Heap limit of each worker thread, MB; a script that exceeds it fails alone. */
+  maxHeapMb?: number
 }
 
 export interface ScriptRunner extends Runner<'script'> {
@@ -43,7 +45,12 @@ export interface ScriptRunner extends Runner<'script'> {
  */
 export function createScriptRunner(options: ScriptRunnerOptions): ScriptRunner {
   const poolSize = Math.max(1, Math.floor(options.poolSize ?? availableParallelism()))
-  const pool = new WorkerPool({ entry: options.workerEntry, size: poolSize, abortGraceMs: options.abortGraceMs ?? 200 })
+  const pool = new WorkerPool({
+    entry: options.workerEntry,
+    size: poolSize,
+    abortGraceMs: options.abortGraceMs ?? 200,
+    maxHeapMb: options.maxHeapMb ?? 2048,
+  })
 
   return {
     kind: 'script',

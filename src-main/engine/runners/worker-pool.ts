@@ -8,6 +8,11 @@ export interface WorkerPoolOptions {
   size: number
   /** After an abort, how long a script may take to end on its own before its worker is terminated. */
   abortGraceMs: number
+  /**
+   * Heap limit per worker. A script that reaches it ends with its worker, instead of taking
+   * the whole process down with it as an out-of-memory crash would.
+   */
+  maxHeapMb: number
 }
 
 export interface ScriptJob {
@@ -91,7 +96,10 @@ export class WorkerPool {
     this.#closed = true
     for (const waiting of this.#queue.splice(0)) waiting.finish({ kind: 'aborted' })
     await Promise.all(
-      [...this.#slots].map((slot) => slot.worker.terminate()),
+      [...this.#slots].map((slot) => {
+        if (slot.job) slot.job.aborted = true
+        return slot.worker.terminate()
+      }),
     )
   }
 
@@ -141,7 +149,10 @@ export class WorkerPool {
   }
 
   #spawn(): Slot {
-    const worker = new Worker(this.#options.entry, { name: 'taskdeck-script' })
+    const worker = new Worker(this.#options.entry, {
+      name: 'taskdeck-script',
+      resourceLimits: { maxOldGenerationSizeMb: this.#options.maxHeapMb },
+    })
     const slot: Slot = { worker, job: null, online: false }
     this.#slots.add(slot)
     worker.once('online', () => (slot.online = true))

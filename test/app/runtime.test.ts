@@ -1,0 +1,70 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { openRuntime, otherOwner, type TaskdeckRuntime } from '../../src-main/app/runtime.ts'
+import { COMMANDS } from '../../src-shared/index.ts'
+
+// The desktop runtime for real: engine, triggers and the local API on a temp home.
+let home: string
+let runtime: TaskdeckRuntime | null = null
+let stranger: ChildProcess | null = null
+
+beforeEach(() => {
+  home = mkdtempSync(join(tmpdir(), 'taskdeck-runtime-'))
+})
+afterEach(async () => {
+  await runtime?.close()
+  runtime = null
+  stranger?.kill()
+  stranger = null
+  rmSync(home, { recursive: true, force: true })
+})
+
+describe('desktop runtime', () => {
+  it('serves engine and trigger commands on one API, and the local server for the CLI', async () => {
+    runtime = await openRuntime({ home, rendererDir: join(home, 'no-renderer') })
+    expect(await runtime.api.handlers['task.list']({ limit: 10, offset: 0 })).toEqual({ tasks: [], total: 0 })
+    const saved = await runtime.api.handlers['savedTask.create']?.(COMMANDS['savedTask.create'].params.parse({ name: 'build', definition: { spec: { kind: 'shell', command: 'true' } } }))
+    expect(saved?.savedTask.name).toBe('build')
+    expect(existsSync(join(home, 'api.json'))).toBe(true)
+    const response = await fetch(new URL('/api/nothing-here', runtime.server.url))
+    expect(response.status).toBeGreaterThanOrEqual(400)
+  })
+
+  it('lists shortcut triggers for the desktop to register, and runs one when pressed', async () => {
+    runtime = await openRuntime({ home, rendererDir: join(home, 'no-renderer') })
+    const changes: unknown[] = []
+    const watching = runtime.onDidChangeShortcuts((bindings) => changes.push(bindings))
+    const saved = await runtime.api.handlers['savedTask.create']?.(COMMANDS['savedTask.create'].params.parse({ name: 'build', definition: { spec: { kind: 'shell', command: 'true' } } }))
+    await runtime.api.handlers['trigger.create']?.(
+      COMMANDS['trigger.create'].params.parse({ trigger: { name: 'build key', savedTaskId: saved?.savedTask.id, spec: { kind: 'shortcut', accelerator: 'Super+B' } } }),
+    )
+    expect(runtime.shortcutBindings()).toMatchObject([{ accelerator: 'Super+B', name: 'build key' }])
+    expect(changes.length).toBeGreaterThan(0)
+    expect(runtime.pressShortcut('Super+B')).toBe(true)
+    expect(runtime.pressShortcut('Super+Q')).toBe(false)
+    const api = runtime.api
+    await vi.waitFor(async () => expect((await api.handlers['task.list']({ limit: 10, offset: 0 })).tasks.map((t) => t.definition.spec)).toMatchObject([{ kind: 'shell', command: 'true', env: { TASKDECK_FIRED_BY: 'shortcut' } }]))
+    watching.dispose()
+  })
+
+  it('refuses a data directory another live process serves, naming it', async () => {
+    stranger = spawn('sleep', ['30'])
+    const pid = stranger.pid ?? 0
+    writeFileSync(join(home, 'api.json'), JSON.stringify({ url: 'http://127.0.0.1:4999/', port: 4999, token: 'x'.repeat(43), pid, startedAt: Date.now() }))
+    expect(await otherOwner(home)).toEqual({ pid, url: 'http://127.0.0.1:4999/' })
+    await expect(openRuntime({ home, rendererDir: home })).rejects.toThrow(`Taskdeck already runs for ${home} (process ${pid}, http://127.0.0.1:4999/).`)
+    expect(existsSync(join(home, 'taskdeck.db'))).toBe(false)
+  })
+
+  it('takes over a data directory whose server is gone', async () => {
+    writeFileSync(join(home, 'api.json'), JSON.stringify({ url: 'http://127.0.0.1:4999/', port: 4999, token: 'x'.repeat(43), pid: 2 ** 22 + 17, startedAt: Date.now() }))
+    expect(await otherOwner(home)).toBeNull()
+    runtime = await openRuntime({ home, rendererDir: home })
+    await runtime.close()
+    runtime = null
+    expect(existsSync(join(home, 'api.json'))).toBe(false)
+  })
+})

@@ -1,0 +1,244 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { DesktopShell, favouriteCopy, type ShellPorts } from '../../src-main/desktop/shell.ts'
+import { Engine } from '../../src-main/engine/engine.ts'
+import type { AppMenuSection } from '../../src-shared/decisions/appMenu.ts'
+import type { DesktopIntent } from '../../src-shared/decisions/intents.ts'
+import type { FinishedTask } from '../../src-shared/decisions/notifications.ts'
+import type { TrayModel } from '../../src-shared/decisions/tray.ts'
+import { COMMANDS, type TaskDefinitionInput } from '../../src-shared/index.ts'
+import { Recorder } from './stand-ins.ts'
+
+// DesktopShell against the real engine (temp SQLite, real child processes); the window,
+// tray, menu and dialogs are recording stand-ins.
+
+class FakeWindow extends Recorder {
+  visible = true
+  focused = false
+  isVisible = () => this.visible
+  isFocused = () => this.focused
+  show = () => {
+    this.record('show')
+    this.visible = true
+  }
+  hide = () => {
+    this.record('hide')
+    this.visible = false
+    this.focused = false
+  }
+  focus = () => {
+    this.record('focus')
+    this.focused = true
+  }
+}
+
+let home: string
+let engine: Engine
+let desktop: DesktopShell
+let window: FakeWindow
+let trays: TrayModel[]
+let menus: AppMenuSection[][]
+let notified: FinishedTask[][]
+let shortcutSettings: Array<Readonly<Record<string, string>>>
+let startAtLogin: boolean[]
+let intents: DesktopIntent[]
+let quitAnswer: number
+let quits: number
+let logs: string[]
+
+const ports = (): ShellPorts => ({
+  engine,
+  platform: 'linux',
+  isDev: false,
+  window,
+  schedule: (run) => setImmediate(run),
+  applyTray: (model) => trays.push(model),
+  applyAppMenu: (sections) => menus.push(sections),
+  notify: (tasks) => notified.push(tasks),
+  applyShortcuts: (overrides) => shortcutSettings.push(overrides),
+  applyStartAtLogin: (enabled) => startAtLogin.push(enabled),
+  sendIntent: (intent) => intents.push(intent),
+  openInBrowser: () => undefined,
+  askQuit: () => Promise.resolve(quitAnswer),
+  quitApp: () => quits++,
+  log: (message) => logs.push(message),
+})
+
+beforeEach(async () => {
+  home = mkdtempSync(join(tmpdir(), 'taskdeck-shell-'))
+  engine = await Engine.open({ home, statsIntervalMs: 0, killGraceMs: 200 })
+  window = new FakeWindow()
+  trays = []
+  menus = []
+  notified = []
+  shortcutSettings = []
+  startAtLogin = []
+  intents = []
+  quitAnswer = 2
+  quits = 0
+  logs = []
+})
+
+afterEach(async () => {
+  desktop.dispose()
+  await engine.close()
+  rmSync(home, { recursive: true, force: true })
+})
+
+const submit = async (command: string, extra: Partial<TaskDefinitionInput> = {}) =>
+  (await engine.handlers['task.submit'](COMMANDS['task.submit'].params.parse({ definition: { name: command, spec: { kind: 'shell', command }, ...extra } }))).task
+const lastTray = () => trays[trays.length - 1]
+const statusOf = async (taskId: number) => (await engine.handlers['task.get']({ taskId })).task.status
+const startShell = async () => {
+  desktop = new DesktopShell(ports())
+  await desktop.start()
+}
+
+describe('DesktopShell with the real engine', () => {
+  it('starts idle and applies menu, shortcuts and login item from the stored settings', async () => {
+    await engine.handlers['settings.set']({ patch: { startAtLogin: true, globalShortcuts: { 'quick-add': 'Super+N' } } })
+    await startShell()
+    expect(lastTray()).toMatchObject({ icon: 'idle', tooltip: 'Taskdeck: idle' })
+    expect(menus).toHaveLength(1)
+    expect(shortcutSettings.at(-1)).toEqual({ 'quick-add': 'Super+N' })
+    expect(startAtLogin).toEqual([true])
+  })
+
+  it('shows a running task in the tray, and its Cancel really stops it', async () => {
+    await startShell()
+    const sleeper = await submit('sleep 30')
+    await vi.waitFor(() => expect(lastTray()?.icon).toBe('running'))
+    expect(lastTray()?.tooltip).toBe('Taskdeck: 1 task running')
+    const item = lastTray()?.menu.find((i) => i.type === 'submenu' && i.label === 'sleep 30')
+    const cancel = item?.type === 'submenu' ? item.items.find((i) => i.type === 'item' && i.label === 'Cancel') : undefined
+    expect(cancel).toMatchObject({ action: { kind: 'cancel-task', taskId: sleeper.id } })
+    if (cancel?.type === 'item' && cancel.action) desktop.dispatch(cancel.action)
+    await vi.waitFor(async () => expect(await statusOf(sleeper.id)).toBe('cancelled'))
+    await vi.waitFor(() => expect(lastTray()?.icon).toBe('idle'))
+    expect(notified).toEqual([])
+  })
+
+  it('notifies a live failure while unfocused, turns the tray to failed, and clears it when looked at', async () => {
+    await startShell()
+    const failing = await submit('exit 3')
+    await vi.waitFor(() => expect(notified.flat().map((t) => t.taskId)).toEqual([failing.id]))
+    expect(notified[0]?.[0]).toMatchObject({ outcome: 'failed', exitCode: 3 })
+    await vi.waitFor(() => expect(lastTray()?.icon).toBe('failed'))
+    desktop.windowShownOrFocused()
+    await vi.waitFor(() => expect(lastTray()?.icon).toBe('idle'))
+  })
+
+  it('stays quiet while the window has focus (default settings)', async () => {
+    window.focused = true
+    await startShell()
+    const ok = await submit('true')
+    // Once the shell has folded the success, a notification would already have been asked for.
+    await vi.waitFor(() => expect(desktop.state.tasks.get(ok.id)?.status).toBe('succeeded'))
+    expect(notified).toEqual([])
+  })
+
+  it('does not notify history, but lists old failures in the menu', async () => {
+    const old = await submit('exit 4')
+    await vi.waitFor(async () => expect(await statusOf(old.id)).toBe('failed'))
+    await startShell()
+    await vi.waitFor(() => expect(lastTray()?.menu.some((i) => i.type === 'submenu' && i.label === 'Last Failures')).toBe(true))
+    expect(lastTray()?.icon).toBe('idle')
+    expect(notified).toEqual([])
+  })
+
+  it('pauses and resumes everything from a global shortcut, and the menu follows', async () => {
+    await startShell()
+    desktop.shortcut('pause-resume-all')
+    await vi.waitFor(() => expect(lastTray()?.menu.some((i) => i.type === 'item' && i.label === 'Resume All')).toBe(true))
+    expect(JSON.stringify(menus.at(-1))).toContain('Resume All Tasks')
+    const queued = await submit('true')
+    expect(await statusOf(queued.id)).not.toBe('succeeded')
+    desktop.shortcut('pause-resume-all')
+    await vi.waitFor(async () => expect(await statusOf(queued.id)).toBe('succeeded'))
+  })
+
+  it('runs a favourite as a fresh task with the same command', async () => {
+    const original = await submit('echo fav', { labels: ['x'] })
+    await engine.handlers['settings.set']({ patch: { favourites: [original.id] } })
+    await startShell()
+    desktop.shortcut('favourite-1')
+    await vi.waitFor(async () => expect((await engine.handlers['task.list']({ limit: 10, offset: 0 })).total).toBe(2))
+    const { tasks } = await engine.handlers['task.list']({ limit: 10, offset: 0 })
+    const copy = tasks.find((t) => t.id !== original.id)
+    expect(copy?.definition.spec).toEqual(original.definition.spec)
+    desktop.shortcut('favourite-2')
+    expect(logs.at(-1)).toBe('Global shortcut favourite-2 has nothing to do (no favourite in that slot).')
+  })
+
+  it('logs an engine refusal instead of throwing (favourite that no longer exists)', async () => {
+    await startShell()
+    desktop.dispatch({ kind: 'run-favourite', taskId: 999 })
+    await vi.waitFor(() => expect(logs.at(-1)).toMatch(/^run-favourite failed: /))
+  })
+
+  it('toggles, shows and opens the window on a task', async () => {
+    await startShell()
+    window.focused = true
+    desktop.dispatch({ kind: 'toggle-window' })
+    expect(window.visible).toBe(false)
+    desktop.dispatch({ kind: 'toggle-window' })
+    expect(window.calls.slice(-2)).toEqual([['show'], ['focus']])
+    desktop.dispatch({ kind: 'open-task', taskId: 5 })
+    desktop.menuCommand({ kind: 'intent', intent: { kind: 'open-view', view: 'settings' } })
+    desktop.dispatch({ kind: 'quick-add' })
+    expect(intents).toEqual([{ kind: 'open-task', taskId: 5 }, { kind: 'open-view', view: 'settings' }, { kind: 'quick-add' }])
+    desktop.dispatch({ kind: 'quit' })
+    expect(quits).toBe(1)
+  })
+
+  it('follows settings changes: shortcuts re-applied, start at login toggled once', async () => {
+    await startShell()
+    await engine.handlers['settings.set']({ patch: { globalShortcuts: { 'toggle-window': '' } } })
+    await vi.waitFor(() => expect(shortcutSettings.at(-1)).toEqual({ 'toggle-window': '' }))
+    await engine.handlers['settings.set']({ patch: { startAtLogin: true } })
+    await vi.waitFor(() => expect(startAtLogin).toEqual([false, true]))
+  })
+
+  describe('quitting with running tasks', () => {
+    it('quits at once when nothing runs', async () => {
+      await startShell()
+      expect(await desktop.confirmQuit()).toBe(true)
+    })
+
+    it('keeps running in the tray when asked: the window hides and nothing stops', async () => {
+      await startShell()
+      const sleeper = await submit('sleep 30')
+      await vi.waitFor(() => expect(lastTray()?.icon).toBe('running'))
+      quitAnswer = 0
+      expect(await desktop.confirmQuit()).toBe(false)
+      expect(window.visible).toBe(false)
+      expect(await statusOf(sleeper.id)).toBe('running')
+    })
+
+    it('stops the tasks and quits when asked', async () => {
+      await startShell()
+      const sleeper = await submit('sleep 30')
+      await vi.waitFor(() => expect(lastTray()?.icon).toBe('running'))
+      quitAnswer = 1
+      expect(await desktop.confirmQuit()).toBe(true)
+      await vi.waitFor(async () => expect(await statusOf(sleeper.id)).toBe('cancelled'))
+    })
+
+    it('goes back on Cancel', async () => {
+      await startShell()
+      await submit('sleep 30')
+      await vi.waitFor(() => expect(lastTray()?.icon).toBe('running'))
+      quitAnswer = 2
+      expect(await desktop.confirmQuit()).toBe(false)
+      expect(window.visible).toBe(true)
+    })
+  })
+})
+
+describe('favourite copies', () => {
+  it('drop the original schedule and dependencies', () => {
+    expect(favouriteCopy({ spec: { kind: 'shell', command: 'x' }, after: [1], delayMs: 5, runAt: 9, stashed: true, name: 'n' })).toEqual({ spec: { kind: 'shell', command: 'x' }, name: 'n' })
+  })
+})

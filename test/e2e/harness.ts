@@ -1,0 +1,109 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
+
+export const ROOT = resolve(import.meta.dirname, '../..')
+export const ARTIFACTS = join(ROOT, 'test-artifacts')
+
+export function requireBuiltUi(): void {
+  if (!existsSync(join(ROOT, 'out/renderer/index.html'))) {
+    throw new Error('The web UI is not built: run `npx electron-vite build` (npm test does) before the browser tests.')
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => resolvePort(port))
+    })
+  })
+}
+
+export interface Served {
+  browserUrl: string
+  port: number
+  process: ChildProcess
+  stop(): Promise<void>
+}
+
+/** Starts a real `taskdeck serve` on the home and port given, and waits for its URL. */
+export async function serve(home: string, port: number): Promise<Served> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/taskdeck.js'), 'serve', '--home', home, '--port', String(port), '--json'], {
+    cwd: ROOT,
+    env: { ...process.env, TASKDECK_CLI_FROM_SOURCE: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  const info = await new Promise<{ browserUrl: string; port: number }>((resolveInfo, reject) => {
+    let stdout = ''
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString()
+      const line = stdout.split('\n').find((l) => l.trim().startsWith('{'))
+      if (line) resolveInfo(JSON.parse(line) as { browserUrl: string; port: number })
+    })
+    child.once('exit', (code) => reject(new Error(`taskdeck serve exited (${code}): ${stderr}`)))
+  })
+  const exited = new Promise<void>((r) => child.once('exit', () => r()))
+  return {
+    ...info,
+    process: child,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+      await exited
+    },
+  }
+}
+
+/** Runs the real CLI against the server of `home` (for seeding varied tasks quickly). */
+export async function cli(home: string, args: string[]): Promise<string> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/taskdeck.js'), '--home', home, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, TASKDECK_CLI_FROM_SOURCE: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+  const code = await new Promise<number | null>((r) => child.once('exit', r))
+  if (code !== 0) throw new Error(`taskdeck ${args.join(' ')} exited ${code}: ${err}`)
+  return out.trim()
+}
+
+export async function tempHome(): Promise<{ home: string; remove(): Promise<void> }> {
+  const home = await mkdtemp(join(tmpdir(), 'taskdeck-e2e-'))
+  return { home, remove: () => rm(home, { recursive: true, force: true }) }
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run', '--disable-component-update', '--disable-sync'],
+  })
+}
+
+/** A page that fails the test on any uncaught error in the UI. */
+export async function openPage(browser: Browser, url: string, colorScheme: 'light' | 'dark' = 'light'): Promise<{ page: Page; errors: string[] }> {
+  // Reduced motion: screenshots show where things are, not where an animation happens to be.
+  const context = await browser.newContext({ viewport: { width: 1360, height: 820 }, colorScheme, locale: 'en-US', reducedMotion: 'reduce' })
+  const page = await context.newPage()
+  const errors: string[] = []
+  page.on('pageerror', (error) => errors.push(error.message))
+  // The served CSP is strict (no inline styles or scripts, no eval): any violation is a bug.
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) errors.push(message.text())
+  })
+  await page.goto(url)
+  await page.getByTestId('connection').getByText('Live').waitFor()
+  return { page, errors }
+}

@@ -1,0 +1,243 @@
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest'
+import { ARTIFACTS, freePort, launchChromium, openPage, requireBuiltUi, serve, tempHome, type Served } from './harness.ts'
+
+let browser: Browser
+let served: Served
+let home: Awaited<ReturnType<typeof tempHome>>
+let page: Page
+let errors: string[]
+
+const detail = () => page.locator('aside.detail')
+const logText = () => page.locator('.log-scroll')
+
+/** The id of the focused element (the code runs in the page, hence a string). */
+const activeId = () => page.evaluate<string | undefined>('document.activeElement?.id')
+
+/** Takes focus out of any text field, so single-key shortcuts apply. */
+async function blur() {
+  await page.evaluate('document.activeElement?.blur()')
+}
+
+/** Types a command into the new-task input by keyboard only and runs it. */
+async function submitByKeyboard(command: string) {
+  await blur()
+  await page.keyboard.press('Escape')
+  await page.keyboard.press('n')
+  await expect.poll(() => activeId()).toBe('quick-add')
+  await page.keyboard.type(command)
+  await page.keyboard.press('Enter')
+  await detail().locator('code.detail-command', { hasText: command }).waitFor()
+}
+
+beforeAll(async () => {
+  requireBuiltUi()
+  await mkdir(ARTIFACTS, { recursive: true })
+  home = await tempHome()
+  served = await serve(home.home, await freePort())
+  browser = await launchChromium()
+  ;({ page, errors } = await openPage(browser, served.browserUrl))
+})
+
+beforeEach((context) => {
+  // A failing browser test leaves a picture of what the user would have seen.
+  onTestFailed(async () => {
+    await page.screenshot({ path: join(ARTIFACTS, `failed-${context.task.name.slice(0, 40).replace(/\W+/g, '-')}.png`) })
+  })
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await served?.stop()
+  await home?.remove()
+})
+
+describe('the walking skeleton in a real browser', () => {
+  it('shows an empty state that says what to do, and keeps the token out of the URL', async () => {
+    await page.getByText('No tasks yet').waitFor()
+    expect(page.url()).not.toContain('token')
+    await page.screenshot({ path: join(ARTIFACTS, 'tasks-empty-light.png') })
+  })
+
+  it('submits a task by keyboard only, streams its lines, and still shows them after a reload', async () => {
+    await submitByKeyboard('for i in 1 2 3; do echo step $i; sleep 0.2; done')
+    for (const line of ['step 1', 'step 2', 'step 3']) await logText().getByText(line, { exact: true }).waitFor()
+    await detail().locator('.detail-title .status-succeeded').waitFor()
+    await expect.poll(() => detail().locator('.detail-facts').textContent()).toContain('exit 0')
+
+    await page.reload()
+    await page.getByTestId('connection').getByText('Live').waitFor()
+    await page.locator('[data-task-id]').first().waitFor()
+    await page.keyboard.press('j')
+    await page.keyboard.press('Enter')
+    for (const line of ['step 1', 'step 2', 'step 3']) await logText().getByText(line, { exact: true }).waitFor()
+    await detail().locator('.detail-title .status-succeeded').waitFor()
+  })
+
+  it('shows why a task failed: a non-zero exit and a missing executable', async () => {
+    await submitByKeyboard('exit 3')
+    const reason = detail().getByTestId('failure-reason')
+    await reason.waitFor()
+    expect(await reason.textContent()).toMatch(/3/)
+    await page.screenshot({ path: join(ARTIFACTS, 'task-failed-light.png') })
+
+    await submitByKeyboard('definitely-not-a-program-4711 --flag')
+    await detail().getByTestId('failure-reason').waitFor()
+    // The shell's own message reaches the log; the banner names the exit code.
+    await logText().getByText(/not found/).waitFor()
+    expect(await detail().getByTestId('failure-reason').textContent()).toMatch(/127/)
+    expect(errors).toEqual([])
+  })
+
+  it('shows a field-level error for an invalid cwd in the full form', async () => {
+    await page.keyboard.press('Escape')
+    await page.getByRole('button', { name: 'More options…' }).click()
+    await page.locator('#f-command').fill('pwd')
+    await page.locator('#f-group').fill('not a group!')
+    await page.keyboard.press('Control+Enter')
+    await page.locator('.field.invalid', { hasText: 'Group' }).getByRole('alert').waitFor()
+    await page.locator('#f-group').fill('default')
+    await page.locator('#f-cwd').fill('/definitely/not/here')
+    await page.keyboard.press('Control+Enter')
+    // The engine refuses the cwd (or runs and fails on it): either way the reason is shown.
+    await page.locator('[role=alert]', { hasText: /not here|does not exist|no such/i }).first().waitFor()
+    await page.screenshot({ path: join(ARTIFACTS, 'new-task-errors-light.png') })
+  })
+
+  it('edits a task that has not started, and makes a new task from a finished one', async () => {
+    await blur()
+    await page.keyboard.press('Escape')
+    await page.getByRole('button', { name: 'More options…' }).click()
+    await page.locator('#f-command').fill('echo stashed')
+    await page.getByText('Stash (keep, do not run yet)').click()
+    await page.keyboard.press('Control+Enter')
+    await detail().locator('.detail-title .status-stashed').waitFor()
+    await blur()
+    await page.keyboard.press('e')
+    await page.getByRole('heading', { name: /Edit task #\d+/ }).waitFor()
+    await page.locator('#f-name').fill('Renamed while stashed')
+    await page.keyboard.press('Control+Enter')
+    await detail().getByRole('heading', { name: /Renamed while stashed/ }).waitFor()
+
+    await submitByKeyboard('echo original')
+    await detail().locator('.detail-title .status-succeeded').waitFor()
+    await blur()
+    await page.keyboard.press('e')
+    await page.getByRole('heading', { name: /New task from #\d+/ }).waitFor()
+    expect(await page.locator('#f-command').inputValue()).toBe('echo original')
+    await page.locator('#f-command').fill('echo copy')
+    await page.keyboard.press('Control+Enter')
+    await logText().getByText('copy', { exact: true }).waitFor()
+  })
+
+  it('opens the command palette with Ctrl+K, fuzzy-finds a command and runs it', async () => {
+    await page.keyboard.press('Escape')
+    await blur()
+    await page.keyboard.press('Control+k')
+    const palette = page.getByRole('dialog', { name: 'Command palette' })
+    await palette.waitFor()
+    await page.keyboard.type('dashbrd')
+    await expect.poll(() => palette.getByRole('option').first().textContent()).toContain('Go to Dashboard')
+    await expect.poll(() => palette.getByRole('option').first().textContent()).toContain('G D')
+    await page.screenshot({ path: join(ARTIFACTS, 'palette-light.png') })
+    await page.keyboard.press('Enter')
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor()
+    expect(await palette.count()).toBe(0)
+  })
+
+  it('switches views with g-chords and focuses search with /', async () => {
+    await page.keyboard.press('g')
+    await page.keyboard.press('l')
+    await page.getByRole('heading', { name: 'Event loop' }).waitFor()
+    await page.keyboard.press('g')
+    await page.keyboard.press('s')
+    await page.getByRole('heading', { name: 'Settings' }).waitFor()
+    await page.keyboard.press('g')
+    await page.keyboard.press('t')
+    await page.getByRole('textbox', { name: 'New task: a shell command' }).waitFor()
+    await page.keyboard.press('/')
+    await expect.poll(() => activeId()).toBe('task-search')
+    await page.keyboard.type('exit 3')
+    await expect.poll(() => page.locator('[data-task-id]').count()).toBe(1)
+    await page.keyboard.press('Escape')
+    await page.locator('#task-search').fill('')
+  })
+
+  it('follows live output, stops following when scrolled up, and resumes at the bottom', async () => {
+    await submitByKeyboard('for i in $(seq 1 400); do echo tick $i; sleep 0.01; done')
+    const follow = detail().getByRole('button', { name: /Follow/ })
+    await logText().getByText('tick 400', { exact: true }).waitFor()
+    expect(await follow.getAttribute('aria-pressed')).toBe('true')
+    await logText().hover()
+    await page.mouse.wheel(0, -100_000)
+    await expect.poll(() => follow.getAttribute('aria-pressed')).toBe('false')
+    await logText().getByText('tick 1', { exact: true }).waitFor()
+    await page.mouse.wheel(0, 100_000)
+    await expect.poll(() => follow.getAttribute('aria-pressed')).toBe('true')
+  })
+
+  it('searches a large log with next/previous and jumps to a line', async () => {
+    await submitByKeyboard('seq 1 300000')
+    await detail().locator('.detail-title .status-succeeded').waitFor({ timeout: 60_000 })
+    await expect.poll(() => detail().locator('.log-count').textContent(), { timeout: 30_000 }).toContain('300000 lines')
+    const search = detail().getByRole('searchbox', { name: 'Find in output' })
+    await blur()
+    await page.keyboard.press(':')
+    await expect.poll(() => activeId()).toBe('log-jump')
+    await page.keyboard.type('123456')
+    await page.keyboard.press('Enter')
+    await detail().locator('.log-line.log-match[data-line="123455"]', { hasText: '123456' }).waitFor()
+    // Lines holding "99999" are 99999, 199999 and 299999 (indexes one less): next, next, previous.
+    await search.fill('99999')
+    await search.press('Enter')
+    await detail().locator('.log-line.log-match[data-line="199998"]').waitFor()
+    await search.press('Enter')
+    await detail().locator('.log-line.log-match[data-line="299998"]').waitFor()
+    await detail().getByRole('button', { name: 'Previous match' }).click()
+    await detail().locator('.log-line.log-match[data-line="199998"]').waitFor()
+    await page.screenshot({ path: join(ARTIFACTS, 'log-search-light.png') })
+  })
+
+  it('selects several tasks and cancels them in one bulk action', async () => {
+    for (let i = 0; i < 3; i++) await submitByKeyboard(`sleep 60 # bulk ${i}`)
+    await page.keyboard.press('Escape')
+    await page.keyboard.press('Escape')
+    await page.locator('#task-search').fill('# bulk')
+    await expect.poll(() => page.locator('[data-task-id]').count()).toBe(3)
+    await blur()
+    // Mouse: click the first, Shift+click the last selects the range.
+    await page.locator('[data-task-id]').first().click()
+    await page.keyboard.press('Escape')
+    await page.locator('[data-task-id]').last().click({ modifiers: ['Shift'] })
+    await page.getByRole('toolbar', { name: 'Selected tasks' }).getByText('3 selected').waitFor()
+    await page.keyboard.press('Escape')
+    await page.getByRole('toolbar', { name: 'Selected tasks' }).waitFor({ state: 'detached' })
+    // Keyboard: select all shown.
+    await page.keyboard.press('Control+a')
+    await page.getByRole('toolbar', { name: 'Selected tasks' }).getByText('3 selected').waitFor()
+    await page.screenshot({ path: join(ARTIFACTS, 'bulk-light.png') })
+    await page.keyboard.press('c')
+    await expect.poll(() => page.locator('[data-task-id] .status-cancelled').count(), { timeout: 20_000 }).toBe(3)
+    await page.keyboard.press('Escape')
+    await page.locator('#task-search').fill('')
+    expect(errors).toEqual([])
+  })
+
+  it('tells about a finished task with the shared notification decisions (a toast without browser permission)', async () => {
+    await blur()
+    await page.keyboard.press('g')
+    await page.keyboard.press('s')
+    const toggle = page.getByRole('switch', { name: 'Only when Taskdeck is not focused' })
+    await toggle.click()
+    await expect.poll(() => toggle.getAttribute('aria-checked')).toBe('false')
+    await submitByKeyboard('sleep 0.3; exit 4')
+    const toast = page.getByRole('alert').filter({ hasText: 'Failed: sleep 0.3; exit 4' })
+    await toast.waitFor()
+    expect(await toast.textContent()).toMatch(/exited with code 4/i)
+    await page.screenshot({ path: join(ARTIFACTS, 'toast-light.png') })
+    await toast.getByRole('button', { name: 'Dismiss' }).click()
+    await expect.poll(() => toast.count()).toBe(0)
+  })
+})

@@ -1,0 +1,208 @@
+import { rmSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ARTIFACTS, cli, freePort, launchChromium, openPage, requireBuiltUi, serve, tempHome, type Served } from './harness.ts'
+
+let browser: Browser
+let served: Served
+let home: Awaited<ReturnType<typeof tempHome>>
+let port: number
+
+beforeAll(async () => {
+  requireBuiltUi()
+  await mkdir(ARTIFACTS, { recursive: true })
+  home = await tempHome()
+  port = await freePort()
+  served = await serve(home.home, port)
+  browser = await launchChromium()
+  // A realistic queue: groups with limits, labels, a dependency chain, failures, a long runner, a coloured log.
+  await cli(home.home, ['group', 'add', 'ci', '--parallel', '1'])
+  await cli(home.home, ['add', '-q', '-n', 'Build app', '-g', 'ci', '-l', 'build', '-l', 'nightly', '--shell', 'for i in $(seq 1 30); do printf "\\033[32m✓\\033[0m compiled module %s\\n" $i; done'])
+  await cli(home.home, ['add', '-q', '-n', 'Unit tests', '-g', 'ci', '-l', 'test', '--shell', 'echo running; echo "1 failing" >&2; exit 1'])
+  await cli(home.home, ['add', '-q', '-n', 'Backup photos', '-l', 'backup', '--shell', 'for i in $(seq 1 600); do echo "copied IMG_$i.jpg"; sleep 0.1; done'])
+  await cli(home.home, ['add', '-q', '-n', 'Nightly report', '-g', 'ci', '--shell', 'sleep 120'])
+  await cli(home.home, ['add', '-q', '-n', 'Deploy', '-g', 'ci', '-l', 'prod', '--shell', 'sleep 5'])
+  await cli(home.home, ['add', '-q', '--shell', 'definitely-missing-tool --all'])
+  await cli(home.home, ['add', '-q', '-n', 'Later', '-d', '10m', '--shell', 'echo later'])
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await served?.stop()
+  await home?.remove()
+})
+
+async function shoot(page: Page, name: string, theme: string) {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}-${theme}.png`) })
+}
+
+describe('every view, in light and dark', () => {
+  for (const theme of ['light', 'dark'] as const) {
+    it(`renders tasks, detail, new task, loop, dashboard, settings and the palette (${theme})`, async () => {
+      const { page, errors } = await openPage(browser, served.browserUrl, theme)
+      expect(await page.evaluate('document.documentElement.dataset.theme')).toBe(theme)
+      await page.locator('[data-task-id]').nth(6).waitFor()
+      await page.locator('[data-task-id] .status-failed').first().waitFor()
+      await shoot(page, 'tasks', theme)
+
+      await page.locator('[data-task-id]', { hasText: 'Build app' }).click()
+      await page.locator('.log-scroll').getByText('compiled module 30').waitFor()
+      expect(await page.locator('.log-scroll .fg-ansi-green').count()).toBeGreaterThan(0)
+      await shoot(page, 'task-detail', theme)
+
+      await page.locator('[data-task-id]', { hasText: 'Unit tests' }).click()
+      await page.getByTestId('failure-reason').waitFor()
+      await shoot(page, 'task-failed', theme)
+
+      await page.keyboard.press('Escape')
+      await page.getByRole('button', { name: 'More options…' }).click()
+      await page.getByRole('heading', { name: 'New task' }).waitFor()
+      await shoot(page, 'new-task', theme)
+
+      await page.keyboard.press('Escape')
+      await page.keyboard.press('g')
+      await page.keyboard.press('l')
+      await page.getByRole('heading', { name: 'Event loop' }).waitFor()
+      await page.locator('.lane-waiting .lane-item').first().waitFor()
+      await page.locator('.lane-running .lane-item').first().waitFor()
+      await shoot(page, 'loop', theme)
+
+      await page.keyboard.press('g')
+      await page.keyboard.press('d')
+      await page.getByRole('heading', { name: 'Dashboard' }).waitFor()
+      await shoot(page, 'dashboard', theme)
+
+      await page.keyboard.press('g')
+      await page.keyboard.press('s')
+      await page.getByRole('heading', { name: 'Settings' }).waitFor()
+      await shoot(page, 'settings', theme)
+      await page.getByRole('heading', { name: 'Global shortcuts' }).scrollIntoViewIfNeeded()
+      await shoot(page, 'settings-shortcuts', theme)
+
+      await page.keyboard.press('Control+k')
+      await page.getByRole('dialog', { name: 'Command palette' }).waitFor()
+      await shoot(page, 'palette', theme)
+      await page.keyboard.press('Escape')
+      expect(errors).toEqual([])
+      await page.context().close()
+    })
+  }
+
+  it('switches to Korean from Settings, and back', async () => {
+    const { page } = await openPage(browser, served.browserUrl)
+    await page.keyboard.press('g')
+    await page.keyboard.press('s')
+    await page.getByRole('combobox', { name: 'Language' }).selectOption('ko')
+    await page.getByRole('heading', { name: '설정' }).waitFor()
+    // Esc leaves the language menu, so the next keys are shortcuts again.
+    await page.keyboard.press('Escape')
+    await page.keyboard.press('g')
+    await page.keyboard.press('t')
+    await page.getByRole('button', { name: /실행 중/ }).first().waitFor()
+    await shoot(page, 'tasks-korean', 'light')
+    await page.keyboard.press('g')
+    await page.keyboard.press('s')
+    await page.getByRole('combobox', { name: '언어' }).selectOption('en')
+    await page.getByRole('heading', { name: 'Settings' }).waitFor()
+    await page.context().close()
+  })
+})
+
+describe('keymap', () => {
+  it('rebinds a shortcut in Settings and the new key acts at once', async () => {
+    const { page, errors } = await openPage(browser, served.browserUrl)
+    await page.keyboard.press('g')
+    await page.keyboard.press('s')
+    const change = page.getByRole('button', { name: 'Change the shortcut for Cancel task(s)' })
+    await change.click()
+    await expect.poll(() => change.textContent()).toBe('Press a key…')
+    await page.keyboard.press('q')
+    const row = page.getByRole('row', { name: /Cancel task\(s\)/ })
+    await row.locator('.kbd', { hasText: 'Q' }).waitFor()
+
+    await page.keyboard.press('Escape')
+    await page.keyboard.press('g')
+    await page.keyboard.press('t')
+    const nightly = page.locator('[data-task-id]', { hasText: 'Nightly report' })
+    await nightly.locator('.status-running').waitFor()
+    await nightly.click()
+    await page.keyboard.press('q')
+    await nightly.locator('.status-cancelled').waitFor()
+    // The palette shows the new binding too.
+    await page.keyboard.press('Control+k')
+    await page.keyboard.type('cancel task')
+    await page.getByRole('option', { name: /Cancel task\(s\)/ }).locator('.kbd', { hasText: 'Q' }).waitFor()
+    await page.keyboard.press('Escape')
+
+    await page.keyboard.press('g')
+    await page.keyboard.press('s')
+    await row.getByRole('button', { name: 'Reset' }).click()
+    await row.locator('.kbd', { hasText: 'C' }).waitFor()
+
+    // Global shortcuts are checked with the desktop's own rules before they are saved.
+    const quickAdd = page.getByRole('textbox', { name: 'New task', exact: true })
+    expect(await quickAdd.inputValue()).toBe('CommandOrControl+Alt+N')
+    await quickAdd.fill('T')
+    await page.getByText('needs a modifier (only F1–F24 may stand alone)').waitFor()
+    await quickAdd.fill('CommandOrControl+Shift+N')
+    await quickAdd.blur()
+    await expect.poll(() => quickAdd.inputValue()).toBe('CommandOrControl+Shift+N')
+    await page.reload()
+    await page.getByTestId('connection').getByText('Live').waitFor()
+    await page.keyboard.press('g')
+    await page.keyboard.press('s')
+    await expect.poll(() => page.getByRole('textbox', { name: 'New task', exact: true }).inputValue()).toBe('CommandOrControl+Shift+N')
+    expect(errors).toEqual([])
+    await page.context().close()
+  })
+})
+
+describe('reconnecting', () => {
+  it('shows the server went away, and after its restart resumes from the last seq without a reload', async () => {
+    const { page, errors } = await openPage(browser, served.browserUrl)
+    const connection = page.getByTestId('connection')
+    await page.locator('[data-task-id]').first().waitFor()
+    await page.evaluate('window.stillTheSameDocument = true')
+    await served.stop()
+    await connection.getByText(/Offline/).waitFor()
+    await shootQuiet(page, 'reconnect-offline')
+
+    // Work happens while the UI is disconnected; it must appear after the reconnect.
+    served = await serve(home.home, port)
+    await cli(home.home, ['add', '-q', '-n', 'Added while away', '--shell', 'echo hello from the gap'])
+    // The data directory keeps its token, so the tab reconnects by itself, without a reload.
+    await connection.getByText('Live').waitFor({ timeout: 30_000 })
+    expect(await page.evaluate('window.stillTheSameDocument')).toBe(true)
+    await page.locator('[data-task-id]', { hasText: 'Added while away' }).click()
+    await page.locator('.log-scroll').getByText('hello from the gap').waitFor()
+
+    // A revoked token (its file deleted) is refused, and the UI says what to do…
+    await page.keyboard.press('Escape')
+    await served.stop()
+    rmSync(join(home.home, 'api-token'))
+    served = await serve(home.home, port)
+    await connection.getByText(/Not authorized/).waitFor({ timeout: 30_000 })
+    await shootQuiet(page, 'reconnect-unauthorized')
+    // …which is to open the new URL: in the same tab it only changes the fragment.
+    await page.goto(served.browserUrl)
+    await connection.getByText('Live').waitFor()
+    expect(await page.evaluate('window.stillTheSameDocument')).toBe(true)
+    expect(page.url()).not.toContain('token')
+
+    // And the connection carries new commands.
+    await page.keyboard.press('Escape')
+    await page.keyboard.press('n')
+    await expect.poll(() => page.evaluate<string | undefined>('document.activeElement?.id')).toBe('quick-add')
+    await page.keyboard.type('echo after reconnect')
+    await page.keyboard.press('Enter')
+    await page.locator('.log-scroll').getByText('after reconnect', { exact: true }).waitFor()
+    expect(errors).toEqual([])
+    await page.context().close()
+  })
+})
+
+async function shootQuiet(page: Page, name: string) {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) })
+}

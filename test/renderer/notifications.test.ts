@@ -1,0 +1,47 @@
+import { TestScheduler } from 'rxjs/testing'
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_SETTINGS, type EngineEvent, type Settings } from '../../src-shared/index.ts'
+import { finishNotifications$ } from '../../src-renderer/streams/notifications.ts'
+import { run, task } from './events.ts'
+
+const finish = (id: number, status: 'succeeded' | 'failed', at: number): EngineEvent[] => [
+  { type: 'run.finished', seq: id * 10, at, run: run(id, id, { status, exitCode: status === 'failed' ? 2 : 0, finishedAt: at, durationMs: 5000 }) },
+  { type: 'task.updated', seq: id * 10 + 1, at, task: task(id, { name: `job ${id}`, status }) },
+]
+const started = (id: number): EngineEvent[] => [{ type: 'task.created', seq: id * 10 - 1, at: 1, task: task(id, { name: `job ${id}`, status: 'running' }) }]
+
+const settings = (patch: Partial<Settings['notifications']> = {}): Settings => ({ ...DEFAULT_SETTINGS, notifications: { ...DEFAULT_SETTINGS.notifications, onlyWhenUnfocused: false, ...patch } })
+
+describe('finishNotifications$', () => {
+  it('coalesces finishes within the window into one notification', () => {
+    const ts = new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
+    ts.run(({ hot, expectObservable }) => {
+      const batches$ = hot<EngineEvent[]>('ab 100ms c 200ms d', { a: started(1), b: [...started(2), ...started(3)], c: finish(1, 'succeeded', 500), d: finish(2, 'failed', 600) })
+      const settings$ = hot('s', { s: settings() })
+      const out$ = finishNotifications$(batches$, settings$, { liveSince: 0, isFocused: () => false, scheduler: ts })
+      // c at 102 opens a 1500 ms window; d at 303 joins it; one notification at 1602.
+      expectObservable(out$, '^ 5000ms !').toBe('1602ms n', {
+        n: expect.objectContaining({ title: '2 tasks finished, 1 failed', urgency: 'critical' }) as never,
+      })
+    })
+  })
+
+  it('ignores replayed history and respects the policy from settings', () => {
+    const ts = new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
+    ts.run(({ hot, expectObservable }) => {
+      const batches$ = hot<EngineEvent[]>('a-b-c', { a: [...started(1), ...started(2)], b: finish(1, 'failed', 50), c: finish(2, 'succeeded', 500) })
+      const only$ = finishNotifications$(batches$, hot('s', { s: settings({ policy: 'failure' }) }), { liveSince: 100, isFocused: () => false, scheduler: ts })
+      // Task 1 failed before the page was opened (history); task 2 succeeded but the policy is failures only.
+      expectObservable(only$, '^ 5000ms !').toBe('')
+    })
+  })
+
+  it('says nothing while the window has focus when the user asked for that', () => {
+    const ts = new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
+    ts.run(({ hot, expectObservable }) => {
+      const batches$ = hot<EngineEvent[]>('a-b', { a: started(1), b: finish(1, 'failed', 500) })
+      const out$ = finishNotifications$(batches$, hot('s', { s: settings({ onlyWhenUnfocused: true }) }), { liveSince: 0, isFocused: () => true, scheduler: ts })
+      expectObservable(out$, '^ 5000ms !').toBe('')
+    })
+  })
+})

@@ -1,0 +1,82 @@
+import { request as httpRequest } from 'node:http'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Result, ServerMessage, Trigger, SavedTask } from '../../src-shared/index.ts'
+import type { EngineApi } from '../../src-main/engine/api.ts'
+import { createServer, COMMAND_PATH, type TaskdeckServer } from '../../src-main/server/server.ts'
+import { SECRET_HEADER, WEBHOOK_MAX_BODY_BYTES } from '../../src-main/triggers/index.ts'
+import { openWorld, tempDir, type World } from './helpers.ts'
+
+const SECRET = 'a-webhook-secret-of-some-length'
+
+/** The composition root in miniature: engine and trigger handlers behind one API, webhooks mounted on the local server. */
+describe('triggers behind the real local server', () => {
+  let home: ReturnType<typeof tempDir>
+  let world: World
+  let server: TaskdeckServer
+
+  beforeEach(async () => {
+    home = tempDir('server')
+    world = await openWorld(home.path)
+    const api: EngineApi = {
+      handlers: { ...world.engine.handlers, ...world.triggers.handlers },
+      subscribe: (since, listener) => world.engine.subscribe(since, listener),
+      close: () => world.engine.close(),
+    }
+    server = await createServer({ engine: api, home: home.path, routes: [world.triggers.webhookRoute] })
+  })
+  afterEach(async () => {
+    await server.close()
+    await world.close()
+    home.remove()
+  })
+
+  function post(path: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        { host: '127.0.0.1', port: server.port, path, method: 'POST', agent: false, headers: { host: `127.0.0.1:${server.port}`, ...headers } },
+        (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (chunk: Buffer) => chunks.push(chunk))
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8')
+            resolve({ status: res.statusCode ?? 0, json: text ? (JSON.parse(text) as unknown) : null })
+          })
+        },
+      )
+      req.on('error', reject)
+      req.end(body)
+    })
+  }
+
+  async function api<T>(command: string, params: unknown): Promise<T> {
+    const reply = await post(COMMAND_PATH, JSON.stringify({ v: 1, id: 1, command, params }), {
+      authorization: `Bearer ${server.token}`,
+      'content-type': 'application/json',
+    })
+    const result = (reply.json as Extract<ServerMessage, { kind: 'response' }>).result as Result<T>
+    if (!result.ok) throw new Error(result.error.message)
+    return result.value
+  }
+
+  it('serves the trigger commands over the API and fires webhooks mounted at /hooks/:id', async () => {
+    const { savedTask } = await api<{ savedTask: SavedTask }>('savedTask.create', { name: 'deploy', definition: { spec: { kind: 'shell', command: ['true'] } } })
+    const { trigger } = await api<{ trigger: Trigger }>('trigger.create', {
+      trigger: { savedTaskId: savedTask.id, spec: { kind: 'webhook', secret: SECRET, maxBodyBytes: 64 } },
+    })
+
+    const accepted = await post(`/hooks/${trigger.id}`, '{"ok":1}', { [SECRET_HEADER]: SECRET, 'content-type': 'application/json' })
+    expect(accepted.status).toBe(202)
+    const { taskId } = accepted.json as { taskId: number }
+    expect(await world.log.untilFinished(taskId)).toBe('succeeded')
+
+    expect((await post(`/hooks/${trigger.id}`, '{}')).status).toBe(401)
+    expect((await post(`/hooks/${trigger.id}`, 'x'.repeat(100), { [SECRET_HEADER]: SECRET })).status).toBe(413)
+    // Over the largest any hook may take: the server refuses it before the triggers see it.
+    expect((await post(`/hooks/${trigger.id}`, Buffer.alloc(WEBHOOK_MAX_BODY_BYTES + 1), { [SECRET_HEADER]: SECRET })).status).toBe(413)
+    // The Host check of the local server still applies to hooks (DNS rebinding).
+    expect((await post(`/hooks/${trigger.id}`, '{}', { [SECRET_HEADER]: SECRET, host: 'evil.example' })).status).toBe(403)
+
+    const { history } = await api<{ history: { outcome: string }[] }>('trigger.get', { triggerId: trigger.id })
+    expect(history.map((f) => f.outcome)).toEqual(['submitted'])
+  })
+})
