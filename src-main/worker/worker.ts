@@ -60,24 +60,26 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
   const shownUrl = redactRedisUrl(options.redis.url)
 
   const redis = connectRedis(options.redis)
-  try {
-    await assertRedisSuitable(redis, shownUrl)
-  } catch (error) {
-    redis.disconnect()
-    throw error
-  }
-  const subscriber = redis.duplicate()
-  // ioredis reconnects by itself; these only keep the errors from being unhandled and say what happens.
+  const subscriber = redis.duplicate({ lazyConnect: true })
+  // ioredis reconnects by itself (a worker may well start before its Redis): these keep the
+  // errors from being unhandled and say once what happens.
   let connected = true
   for (const connection of [redis, subscriber]) {
     connection.on('error', (error: Error) => {
-      if (connected) log(`redis: ${error.message}; reconnecting`)
+      if (connected) log(`redis at ${shownUrl}: ${error.message}; retrying`)
       connected = false
     })
     connection.on('ready', () => {
-      if (!connected) log('redis: connected again')
+      if (!connected) log(`redis at ${shownUrl}: connected`)
       connected = true
     })
+  }
+  try {
+    await assertRedisSuitable(redis, shownUrl)
+  } catch (error) {
+    subscriber.disconnect()
+    redis.disconnect()
+    throw error
   }
   const active = new Map<string, ActiveRun>()
   let state: WorkerState = 'running'
