@@ -1,6 +1,9 @@
 import { processAlive } from '../cli/daemon.ts'
 import type { Disposable, EngineApi } from '../engine/api.ts'
+import { RemoteGroups } from '../engine/backends/remote-groups.ts'
+import type { SecretBox } from '../engine/backends/secrets.ts'
 import { Engine } from '../engine/engine.ts'
+import { defaultRunners } from '../engine/runners/index.ts'
 import { readApiFile } from '../server/api-file.ts'
 import { createServer, type TaskdeckServer } from '../server/server.ts'
 import { createTriggers, type ShortcutBinding } from '../triggers/index.ts'
@@ -30,25 +33,39 @@ export async function otherOwner(home: string): Promise<{ pid: number; url: stri
   return { pid: read.info.pid, url: read.info.url }
 }
 
-export async function openRuntime(options: { home: string; rendererDir: string; port?: number }): Promise<TaskdeckRuntime> {
+export interface RuntimeOptions {
+  home: string
+  rendererDir: string
+  port?: number
+  /** Where Redis passwords of remote groups are kept: Electron's safeStorage in the app, a 0600 file otherwise. */
+  secrets?: SecretBox
+}
+
+export async function openRuntime(options: RuntimeOptions): Promise<TaskdeckRuntime> {
   const { home } = options
   const owner = await otherOwner(home)
   if (owner !== null) {
     throw new Error(`Taskdeck already runs for ${home} (process ${owner.pid}, ${owner.url}). Stop it with "taskdeck stop", or start the app with another --home.`)
   }
-  const engine = await Engine.open({ home })
+  // Groups bound to Redis run on remote workers; every other group runs here.
+  const runners = defaultRunners()
+  const remote = new RemoteGroups({ home, local: runners, ...(options.secrets ? { secrets: options.secrets } : {}) })
+  const engine = await Engine.open({ home, runners, backend: remote })
+  remote.attach(engine)
   const triggers = createTriggers(engine.host)
+  // Closed together: a remote run's cancel, sent while the engine interrupts it, must not hold the quit.
+  const closeEngine = () => Promise.all([engine.close(), remote.close()]).then(() => undefined)
   const api: EngineApi = {
-    handlers: { ...engine.handlers, ...triggers.handlers },
+    handlers: { ...engine.handlers, ...triggers.handlers, ...remote.handlers },
     subscribe: (since, listener) => engine.subscribe(since, listener),
-    close: () => engine.close(),
+    close: closeEngine,
   }
   let server: TaskdeckServer
   try {
     server = await createServer({ engine: api, home, staticDir: options.rendererDir, routes: [triggers.webhookRoute], ...(options.port === undefined ? {} : { port: options.port }) })
   } catch (error) {
     await triggers.dispose()
-    await engine.close()
+    await closeEngine()
     throw error
   }
   return {
@@ -60,7 +77,7 @@ export async function openRuntime(options: { home: string; rendererDir: string; 
     async close() {
       await server.close()
       await triggers.dispose()
-      await engine.close()
+      await closeEngine()
     },
   }
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { app, BrowserWindow, dialog, globalShortcut, ipcMain, Menu, nativeImage, nativeTheme, Notification, protocol, screen, session, shell, Tray, type NativeImage } from 'electron'
+import { app, BrowserWindow, dialog, globalShortcut, ipcMain, Menu, nativeImage, nativeTheme, Notification, protocol, safeStorage, screen, session, shell, Tray, type NativeImage } from 'electron'
 import { APP_ORIGIN } from '../../src-shared/decisions/appProtocol.ts'
 import { HIDDEN_START_FLAG, planStartAtLogin } from '../../src-shared/decisions/autostart.ts'
 import type { DesktopIntent, ShortcutProblem } from '../../src-shared/decisions/intents.ts'
@@ -19,6 +19,7 @@ import { NotificationController } from './notifications.ts'
 import { applyLoginItemPlan, readWindowState, writeWindowState, xdgAutostartDir } from './persistence.ts'
 import { declareAppScheme, handleAppProtocol } from './protocol.ts'
 import { openRuntime } from '../app/runtime.ts'
+import { safeStorageSecrets } from '../engine/backends/secrets.ts'
 import { DesktopShell } from './shell.ts'
 import { ShortcutController } from './shortcuts.ts'
 import { TrayController } from './tray.ts'
@@ -108,7 +109,8 @@ function main(): void {
   async function ready(): Promise<void> {
     const home = resolveHome({ flag: homeFromArgv(process.argv) })
     const outDir = join(import.meta.dirname, '..')
-    const runtime = await openRuntime({ home, rendererDir: join(outDir, 'renderer') })
+    const secrets = safeStorageSecrets(safeStorage)
+    const runtime = await openRuntime({ home, rendererDir: join(outDir, 'renderer'), ...(secrets ? { secrets } : {}) })
     const engine = runtime.api
     handleAppProtocol(protocol, join(outDir, 'renderer'))
     guardSession(session.defaultSession, trust)

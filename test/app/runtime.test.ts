@@ -22,12 +22,15 @@ afterEach(async () => {
   rmSync(home, { recursive: true, force: true })
 })
 
-describe('desktop runtime', () => {
+describe('the composition root (desktop app and taskdeck serve)', () => {
   it('serves engine and trigger commands on one API, and the local server for the CLI', async () => {
     runtime = await openRuntime({ home, rendererDir: join(home, 'no-renderer') })
     expect(await runtime.api.handlers['task.list']({ limit: 10, offset: 0 })).toEqual({ tasks: [], total: 0 })
     const saved = await runtime.api.handlers['savedTask.create']?.(COMMANDS['savedTask.create'].params.parse({ name: 'build', definition: { spec: { kind: 'shell', command: 'true' } } }))
     expect(saved?.savedTask.name).toBe('build')
+    // The remote-worker commands are served too (no Redis bound: no workers, no bindings).
+    expect(await runtime.api.handlers['worker.list']?.({})).toEqual({ workers: [] })
+    expect(await runtime.api.handlers['group.listRemote']?.({})).toEqual({ bindings: [] })
     expect(existsSync(join(home, 'api.json'))).toBe(true)
     const response = await fetch(new URL('/api/nothing-here', runtime.server.url))
     expect(response.status).toBeGreaterThanOrEqual(400)

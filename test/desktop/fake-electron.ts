@@ -167,6 +167,13 @@ export const shell = {
 }
 
 const display = { id: 1, workArea: { x: 0, y: 0, width: 1920, height: 1040 } }
+/** Linux without a keyring: Electron reports encryption unavailable, so secrets fall back to the 0600 file. */
+export const safeStorage = {
+  isEncryptionAvailable: () => false,
+  encryptString: (plain: string) => Buffer.from(plain),
+  decryptString: (sealed: Buffer) => sealed.toString(),
+}
+
 export const screen = { getPrimaryDisplay: () => display, getAllDisplays: () => [display] }
 
 export const Menu = {
