@@ -8,6 +8,17 @@ import { serveAppRequest } from '../../src-main/desktop/protocol.ts'
 import { APP_ORIGIN } from '../../src-shared/decisions/appProtocol.ts'
 import { contentSecurityPolicy } from '../../src-shared/decisions/csp.ts'
 
+/**
+ * What the page's own scripts put on window, as seen from a predicate. Predicates are
+ * functions, not strings: Playwright polls a string predicate through `new Function`,
+ * which the very CSP under test (rightly) blocks.
+ */
+interface PageGlobals {
+  document: { getElementById(id: string): { childElementCount: number } | null }
+  __violations: { blockedURI: string; directive: string }[]
+  __evalOutcome?: string
+}
+
 // The built renderer bundle in real Chromium under the exact headers app:// sends: a tiny
 // loopback server answers every request through the same serveAppRequest as Electron.
 const renderer = join(import.meta.dirname, '..', '..', 'out', 'renderer')
@@ -73,7 +84,7 @@ beforeEach(async () => {
  * the policy Electron sends (the meta policy can only narrow it further).
  */
 const violations = async () => (await page.evaluate<Violation[]>('window.__violations')).filter((v) => v.policy === contentSecurityPolicy())
-const rendered = () => page.waitForFunction('document.getElementById("root").childElementCount > 0')
+const rendered = () => page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.getElementById('root')!.childElementCount > 0)
 
 describe('the renderer bundle under the app:// CSP header', () => {
   it('is served with the header', async () => {
@@ -110,7 +121,7 @@ describe('the renderer bundle under the app:// CSP header', () => {
       image.setAttribute('onerror', 'window.__handlerRan = true')
       image.src = 'data:image/png;base64,AAAA'
       document.body.appendChild(image)`)
-    await page.waitForFunction(`window.__violations.filter((v) => v.blockedURI === 'inline').length >= 2`)
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).__violations.filter((v) => v.blockedURI === 'inline').length >= 2)
     expect(await page.evaluate('[window.__inlineRan, window.__handlerRan]')).toEqual([undefined, undefined])
     const seen = (await violations()).slice(before).filter((v) => v.blockedURI === 'inline')
     expect(seen.map((v) => v.directive)).toEqual(['script-src-elem', 'script-src-attr'])
@@ -126,9 +137,9 @@ describe('the renderer bundle under the app:// CSP header', () => {
       const foreign = document.createElement('script')
       foreign.src = 'https://cdn.example/evil.js'
       document.head.appendChild(foreign)`)
-    await page.waitForFunction('window.__evalOutcome !== undefined')
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).__evalOutcome !== undefined)
     expect(await page.evaluate('window.__evalOutcome')).toBe('EvalError')
-    await page.waitForFunction(`window.__violations.some((v) => v.blockedURI.startsWith('https://cdn.example'))`)
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).__violations.some((v) => v.blockedURI.startsWith('https://cdn.example')))
     const seen = await violations()
     expect(seen.filter((v) => v.blockedURI.startsWith('https://cdn.example')).map((v) => v.directive)).toEqual(['script-src-elem'])
   })
