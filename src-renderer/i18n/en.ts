@@ -233,7 +233,7 @@ export const en = {
     listLabel: 'Remote workers',
     emptyTitle: 'No remote workers yet',
     emptyStart: 'Start a worker on any machine that reaches your Redis:',
-    emptyBind: 'Then bind a group to the same Redis (API command; its tasks then run on the workers):',
+    emptyBind: 'Then create the group and bind it to the same Redis with the API command group.bindRemote; its tasks then run on the workers:',
     emptyRedis: 'Redis must use maxmemory-policy noeviction. Workers appear here within a few seconds.',
     host: 'Host',
     pid: 'PID',

@@ -235,7 +235,7 @@ export const ko: Messages = {
     listLabel: '원격 워커',
     emptyTitle: '아직 원격 워커가 없습니다',
     emptyStart: 'Redis에 접속할 수 있는 아무 컴퓨터에서 워커를 시작하세요:',
-    emptyBind: '그다음 같은 Redis에 그룹을 연결하세요 (API 명령; 그 그룹의 작업은 워커에서 실행됩니다):',
+    emptyBind: '그다음 그룹을 만들고 API 명령 group.bindRemote로 같은 Redis에 연결하세요. 그 그룹의 작업은 워커에서 실행됩니다:',
     emptyRedis: 'Redis는 maxmemory-policy noeviction 이어야 합니다. 워커는 몇 초 안에 여기에 나타납니다.',
     host: '호스트',
     pid: 'PID',

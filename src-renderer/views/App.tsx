@@ -103,7 +103,7 @@ function Shell({ model }: { model: AppModel }) {
     { view: 'tasks', command: 'view.tasks', icon: '☰' },
     { view: 'loop', command: 'view.loop', icon: '⟳' },
     { view: 'dashboard', command: 'view.dashboard', icon: '▤' },
-    { view: 'workers', command: 'view.workers', icon: '⛭' },
+    { view: 'workers', command: 'view.workers', icon: '⇄' },
     { view: 'settings', command: 'view.settings', icon: '⚙' },
   ]
   const activeNav = route.view === 'task' || route.view === 'new' ? 'tasks' : route.view

@@ -15,6 +15,7 @@ const clock$ = interval(1000).pipe(
 )
 
 const WORKER_COMMAND = 'taskdeck worker --redis redis://HOST:6379 --group NAME'
+const GROUP_COMMAND = 'taskdeck group add NAME'
 const BIND_COMMAND = 'group.bindRemote { "name": "NAME", "connection": { "url": "redis://HOST:6379" } }'
 
 /** Remote workers (from heartbeats) and the groups bound to Redis. */
@@ -43,12 +44,16 @@ export function WorkersView() {
           </p>
           <p>{t('workers.emptyBind')}</p>
           <p className="empty-example">
+            <code>{GROUP_COMMAND}</code>
+          </p>
+          <p className="empty-example">
             <code>{BIND_COMMAND}</code>
           </p>
           <p>{t('workers.emptyRedis')}</p>
         </EmptyState>
       ) : (
         <section className="panel" aria-label={t('workers.listLabel')}>
+          <h2>{t('workers.listLabel')}</h2>
           <table className="workers-table" data-testid="workers-table">
             <thead>
               <tr>
@@ -127,7 +132,7 @@ function WorkerRow({ entry, now }: { entry: WorkerEntry; now: number }) {
         {info.cpus > 0 && <span className="muted"> / {info.cpus}</span>}
       </td>
       <td>{memory}</td>
-      <td>
+      <td className="worker-slots">
         {info.running.length} / {info.concurrency}
         <div className="muted">{t('workers.finished', { count: info.finished })}</div>
       </td>
@@ -147,7 +152,7 @@ function WorkerRow({ entry, now }: { entry: WorkerEntry; now: number }) {
                     <span className="cell-id">#{run.taskId}</span> {run.name}
                   </span>
                 )}
-                <span className="muted"> · {formatDuration(now - run.startedAt)}</span>
+                <span className="muted"> · {formatDuration(runElapsed(entry, run.startedAt, now))}</span>
               </li>
             ))}
           </ul>
@@ -178,6 +183,15 @@ function BindingRow({ binding }: { binding: RemoteBinding }) {
       <td className="muted">{binding.secretStorage}</td>
     </tr>
   )
+}
+
+/**
+ * How long a run has been going, free of clock skew between this machine and the worker:
+ * its age at the worker's last heartbeat (both on the worker's clock) plus the time since
+ * that heartbeat arrived (on ours).
+ */
+function runElapsed(entry: WorkerEntry, startedAt: number, now: number): number {
+  return Math.max(0, entry.info.at - startedAt) + Math.max(0, now - entry.seenAt)
 }
 
 function formatBytes(bytes: number): string {
