@@ -134,6 +134,8 @@ export function createActions(model: AppModel, t: (key: string) => string) {
         return model.route.set({ view: 'loop' })
       case 'view.dashboard':
         return model.route.set({ view: 'dashboard' })
+      case 'view.workers':
+        return model.route.set({ view: 'workers' })
       case 'view.settings':
         return model.route.set({ view: 'settings' })
       case 'engine.togglePause': {

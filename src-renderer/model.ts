@@ -6,8 +6,9 @@ import { pendingKeys, runIntents$, type Intent, type IntentStatus } from './stre
 import type { RunOutput } from './streams/log-window.ts'
 import { finishNotifications$ } from './streams/notifications.ts'
 import { sequencedEvents$ } from './streams/sequence.ts'
-import { INITIAL_STATE, foldEvents, type AppState } from './streams/state.ts'
+import { INITIAL_STATE, foldEvents, seedWorkers, type AppState } from './streams/state.ts'
 import { DEFAULT_QUERY, queryTasks, type TaskQuery, type TaskRow } from './streams/tasks-query.ts'
+import { workerListTriggers$, workerSeeds$ } from './streams/workers.ts'
 
 export interface Toast {
   id: number
@@ -23,6 +24,7 @@ export type Route =
   | { view: 'new'; editTaskId?: number }
   | { view: 'loop' }
   | { view: 'dashboard' }
+  | { view: 'workers' }
   | { view: 'settings' }
 
 /** A hot store: a current value plus change notifications, read by components through hooks. */
@@ -115,6 +117,11 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   const route = new Store<Route>({ view: 'tasks' })
   const connection = new Store<ConnectionState>({ kind: 'online' })
   connection$.subscribe((c) => connection.set(c))
+
+  workerSeeds$(
+    workerListTriggers$(connection.value$.pipe(map((c) => c.kind === 'online')), resyncs.value$),
+    () => bridge.invoke('worker.list', {}),
+  ).subscribe((workers) => state.update((s) => seedWorkers(s, workers, Date.now())))
 
   /** Sends an intent and resolves with its final status (for forms that show errors in place). */
   const send = (intent: Intent): Promise<IntentStatus> =>

@@ -1,4 +1,5 @@
 import type { EngineEvent, Group, Progress, Run, Settings, Task, TransientEvent } from '../../src-shared/index.ts'
+import type { WorkerInfo } from '../../src-shared/workers.ts'
 
 export type EngineStats = Extract<TransientEvent, { type: 'engine.stats' }>
 
@@ -24,6 +25,42 @@ export interface AppState {
   lastBatchSize: number
   /** Bumped when a task's durable state changes, so views can memoise cheaply. */
   tasksVersion: number
+  /** Remote workers by id: seeded from worker.list, kept current by worker.heartbeat. */
+  workers: ReadonlyMap<string, WorkerEntry>
+}
+
+/** A worker's last heartbeat and when this client received it (its own clock, not the worker's). */
+export interface WorkerEntry {
+  info: WorkerInfo
+  seenAt: number
+}
+
+/** How often workers beat (`taskdeck worker --heartbeat`, 2 s by default). */
+export const WORKER_HEARTBEAT_MS = 2000
+/** Missing this many beats in a row makes a worker stale (its Redis key expires after 3, too). */
+export const WORKER_STALE_BEATS = 3
+
+export type WorkerLiveness = 'running' | 'draining' | 'stale' | 'stopped'
+
+/** What the Workers view shows for a worker at `now`: a stopped or silent worker is gone. */
+export function workerLiveness(entry: WorkerEntry, now: number, heartbeatMs = WORKER_HEARTBEAT_MS): WorkerLiveness {
+  if (entry.info.state === 'stopped') return 'stopped'
+  if (now - entry.seenAt > heartbeatMs * WORKER_STALE_BEATS) return 'stale'
+  return entry.info.state
+}
+
+/**
+ * Replaces the workers with a `worker.list` answer (on connect and after a resync). A
+ * heartbeat that arrived while the list was on its way is newer than the list's entry
+ * and is kept.
+ */
+export function seedWorkers(state: AppState, listed: readonly WorkerInfo[], now: number): AppState {
+  const workers = new Map<string, WorkerEntry>()
+  for (const info of listed) {
+    const known = state.workers.get(info.id)
+    workers.set(info.id, known && known.info.at > info.at ? known : { info, seenAt: now })
+  }
+  return { ...state, workers }
 }
 
 export const STATS_HISTORY = 120
@@ -41,19 +78,29 @@ export const INITIAL_STATE: AppState = {
   lastSeq: 0,
   lastBatchSize: 0,
   tasksVersion: 0,
+  workers: new Map(),
 }
 
 /**
  * Folds one in-order batch into the state. Each collection is copied at most once per
- * batch (not per event), so a frame with thousands of events costs one copy.
+ * batch (not per event), so a frame with thousands of events costs one copy. `now` stamps
+ * worker heartbeats with this client's clock (injected so tests control staleness).
  */
-export function foldEvents(state: AppState, batch: readonly EngineEvent[]): AppState {
+export function foldEventsWithClock(now: () => number): (state: AppState, batch: readonly EngineEvent[]) => AppState {
+  return (state, batch) => fold(state, batch, now)
+}
+
+/** The fold with the real clock (a reducer: safe for `scan`, which passes an index third). */
+export const foldEvents = foldEventsWithClock(() => Date.now())
+
+function fold(state: AppState, batch: readonly EngineEvent[], now: () => number): AppState {
   let tasks: Map<number, Task> | null = null
   let runs: Map<number, Run> | null = null
   let progress: Map<number, Progress> | null = null
   let groups: Map<string, Group> | null = null
   let stats: EngineStats[] | null = null
   let completions: Completion[] | null = null
+  let workers: Map<string, WorkerEntry> | null = null
   let { enginePaused, settings, lastSeq } = state
   let onlyOutput = true
   const writableTasks = () => (tasks ??= new Map(state.tasks))
@@ -106,6 +153,8 @@ export function foldEvents(state: AppState, batch: readonly EngineEvent[]): AppS
         ;(stats ??= [...state.stats]).push(event)
         break
       case 'worker.heartbeat':
+        ;(workers ??= new Map(state.workers)).set(event.worker.id, { info: event.worker, seenAt: now() })
+        break
       case 'trigger.fired':
       case 'trigger.updated':
       case 'trigger.removed':
@@ -132,6 +181,7 @@ export function foldEvents(state: AppState, batch: readonly EngineEvent[]): AppS
     lastSeq,
     lastBatchSize: batch.length,
     tasksVersion: tasks ? state.tasksVersion + 1 : state.tasksVersion,
+    workers: workers ?? state.workers,
   }
 }
 

@@ -14,6 +14,7 @@ import { LoopView } from './LoopView.tsx'
 import { NewTaskView } from './NewTaskView.tsx'
 import { SettingsView } from './SettingsView.tsx'
 import { TasksView } from './TasksView.tsx'
+import { WorkersView } from './WorkersView.tsx'
 import { IS_MAC, ModelContext, useKeymap, useModel, useShortcut, useStore } from './context.ts'
 
 const keys$ = fromEvent<KeyboardEvent>(document, 'keydown').pipe(
@@ -98,10 +99,11 @@ function Shell({ model }: { model: AppModel }) {
     })
   }, [model, run])
 
-  const nav: { view: 'tasks' | 'loop' | 'dashboard' | 'settings'; command: CommandId; icon: string }[] = [
+  const nav: { view: 'tasks' | 'loop' | 'dashboard' | 'workers' | 'settings'; command: CommandId; icon: string }[] = [
     { view: 'tasks', command: 'view.tasks', icon: '☰' },
     { view: 'loop', command: 'view.loop', icon: '⟳' },
     { view: 'dashboard', command: 'view.dashboard', icon: '▤' },
+    { view: 'workers', command: 'view.workers', icon: '⇄' },
     { view: 'settings', command: 'view.settings', icon: '⚙' },
   ]
   const activeNav = route.view === 'task' || route.view === 'new' ? 'tasks' : route.view
@@ -136,6 +138,8 @@ function Shell({ model }: { model: AppModel }) {
           <LoopView />
         ) : route.view === 'dashboard' ? (
           <DashboardView />
+        ) : route.view === 'workers' ? (
+          <WorkersView />
         ) : (
           <SettingsView />
         )}

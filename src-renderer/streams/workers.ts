@@ -1,0 +1,30 @@
+import { distinctUntilChanged, filter, from, map, merge, skip, switchMap, type Observable } from 'rxjs'
+import type { Result } from '../../src-shared/index.ts'
+import type { WorkerInfo } from '../../src-shared/workers.ts'
+
+/**
+ * When the worker list must be fetched again: on going online (the first connection and
+ * every reconnect) and after each resync, since heartbeats are transient and missed ones
+ * are never replayed.
+ */
+export function workerListTriggers$(online$: Observable<boolean>, resyncs$: Observable<number>): Observable<unknown> {
+  return merge(
+    online$.pipe(
+      distinctUntilChanged(),
+      filter((online) => online),
+    ),
+    resyncs$.pipe(distinctUntilChanged(), skip(1)),
+  )
+}
+
+/** The `worker.list` answers for each trigger; a slower answer is dropped for a newer one. */
+export function workerSeeds$(
+  trigger$: Observable<unknown>,
+  fetch: () => Promise<Result<{ workers: WorkerInfo[] }>> | Observable<Result<{ workers: WorkerInfo[] }>>,
+): Observable<WorkerInfo[]> {
+  return trigger$.pipe(
+    switchMap(() => from(fetch())),
+    filter((result) => result.ok),
+    map((result) => (result.ok ? result.value.workers : [])),
+  )
+}

@@ -1,0 +1,140 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ARTIFACTS, ROOT, cli, freePort, launchChromium, openPage, requireBuiltUi, serve, tempHome, type Served } from './harness.ts'
+
+/** Resolves with the first stdout line of `child` matching `pattern`; rejects if it exits first. */
+function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! })
+    let seen = ''
+    const onExit = (code: number | null) => reject(new Error(`${what} exited (${code}) before printing ${pattern}:\n${seen}`))
+    lines.on('line', (line) => {
+      seen += `${line}\n`
+      if (pattern.test(line)) {
+        child.off('exit', onExit)
+        lines.close()
+        child.stdout!.resume()
+        resolve(line)
+      }
+    })
+    child.once('exit', onExit)
+  })
+}
+
+async function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill(signal)
+  await exited
+}
+
+let browser: Browser
+let served: Served
+let home: Awaited<ReturnType<typeof tempHome>>
+let redisDir: string
+let redis: ChildProcess
+let redisUrl: string
+let worker: ChildProcess | undefined
+
+/** One API call over HTTP with the token `taskdeck serve` wrote to the home. */
+async function call(command: string, params: unknown): Promise<{ ok: boolean; value?: unknown; error?: { message: string } }> {
+  const { token } = JSON.parse(await readFile(join(home.home, 'api.json'), 'utf8')) as { token: string }
+  const response = await fetch(`http://127.0.0.1:${served.port}/api/v1/command`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ v: 1, id: 1, command, params }),
+  })
+  const message = (await response.json()) as { result: { ok: boolean; value?: unknown; error?: { message: string } } }
+  return message.result
+}
+
+beforeAll(async () => {
+  requireBuiltUi()
+  await mkdir(ARTIFACTS, { recursive: true })
+  redisDir = await mkdtemp(join(tmpdir(), 'taskdeck-e2e-redis-'))
+  const redisPort = await freePort()
+  redis = spawn(
+    'redis-server',
+    ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', redisDir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--daemonize', 'no'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  )
+  await waitForLine(redis, /Ready to accept connections/, 'redis-server')
+  redisUrl = `redis://127.0.0.1:${redisPort}`
+  home = await tempHome()
+  served = await serve(home.home, await freePort())
+  browser = await launchChromium()
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await stopChild(worker, 'SIGKILL')
+  await served?.stop()
+  await stopChild(redis)
+  await home?.remove()
+  if (redisDir) await rm(redisDir, { recursive: true, force: true })
+})
+
+describe('Workers view', () => {
+  it('tells a new user how to start a worker, then lists a real worker and its remote group', async () => {
+    const { page, errors } = await openPage(browser, served.browserUrl, 'light')
+    await page.keyboard.press('g')
+    await page.keyboard.press('w')
+    await page.getByRole('heading', { name: 'Workers' }).waitFor()
+    await page.getByText('taskdeck worker --redis redis://HOST:6379 --group NAME').waitFor()
+    await page.getByText('No group is bound to Redis').waitFor()
+    await page.screenshot({ path: join(ARTIFACTS, 'workers-empty-light.png') })
+
+    await cli(home.home, ['group', 'add', 'farm'])
+    const bound = await call('group.bindRemote', { name: 'farm', connection: { url: redisUrl } })
+    expect(bound.error?.message).toBeUndefined()
+    expect(bound.ok).toBe(true)
+
+    worker = spawn(process.execPath, [join(ROOT, 'bin/taskdeck.js'), 'worker', '--redis', redisUrl, '--group', 'farm', '--concurrency', '3', '--heartbeat', '500', '--drain-timeout', '500'], {
+      cwd: ROOT,
+      env: { ...process.env, TASKDECK_CLI_FROM_SOURCE: '1' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    const line = await waitForLine(worker, /taskdeck worker (\S+) serves group/, 'taskdeck worker')
+    const workerId = /taskdeck worker (\S+) serves group/.exec(line)![1]!
+
+    const row = page.locator(`[data-worker="${workerId}"]`)
+    await row.waitFor()
+    await row.getByText('Running').waitFor()
+    expect(await row.textContent()).toContain(String(worker.pid))
+    expect(await row.textContent()).toContain('0 / 3')
+    const bindings = page.getByTestId('bindings-table')
+    await bindings.getByText(redisUrl).waitFor()
+
+    // A task of the bound group runs on the worker and is listed as its current task.
+    await cli(home.home, ['add', '-q', '-n', 'Render frames', '-g', 'farm', '--shell', 'sleep 30'])
+    const current = row.getByRole('button', { name: /Render frames/ })
+    await current.waitFor()
+    await row.getByText('1 / 3').waitFor()
+    await page.screenshot({ path: join(ARTIFACTS, 'workers-light.png') })
+
+    const dark = await openPage(browser, served.browserUrl, 'dark')
+    await dark.page.getByRole('button', { name: /Workers/ }).click()
+    await dark.page.locator(`[data-worker="${workerId}"]`).waitFor()
+    await dark.page.getByTestId('bindings-table').getByText(redisUrl).waitFor()
+    await dark.page.screenshot({ path: join(ARTIFACTS, 'workers-dark.png') })
+
+    // Its current task opens the task's detail; g w comes back.
+    await current.click()
+    await page.locator('[data-task-id]', { hasText: 'Render frames' }).waitFor()
+    await page.keyboard.press('g')
+    await page.keyboard.press('w')
+    await row.waitFor()
+
+    // A worker that shuts down sends a last heartbeat "stopped"; the view shows it gone.
+    await stopChild(worker, 'SIGTERM')
+    await row.getByText('Stopped').waitFor()
+    expect(errors).toEqual([])
+    expect(dark.errors).toEqual([])
+  })
+})
