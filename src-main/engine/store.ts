@@ -107,6 +107,8 @@ interface Pending {
   event: DurableEvent
   project: ProjectInTransaction | undefined
   ops: readonly WriteOp[] | undefined
+  /** Set inside `together`: this event must be committed in the same transaction as the next one. */
+  withNext?: boolean
 }
 
 /**
@@ -208,6 +210,17 @@ export class Store {
     return { event, committed: this.waitFor(event.seq) }
   }
 
+  /**
+   * Runs `write` (which appends events synchronously) so that all the events it appends are
+   * committed in one transaction, whatever the batch budget: stored together or not at all.
+   */
+  together<T>(write: () => T): T {
+    const first = this.pending.length
+    const result = write()
+    for (let i = first; i < this.pending.length - 1; i++) this.pending[i]!.withNext = true
+    return result
+  }
+
   /** Resolves once every event up to `seq` is committed. */
   waitFor(seq: number): Promise<void> {
     if (seq <= this.committedSeq) return Promise.resolve()
@@ -249,12 +262,13 @@ export class Store {
       return text
     }
     let taken = 0
-    for (const { event, project, ops: extra } of this.pending) {
+    for (const { event, project, ops: extra, withNext } of this.pending) {
       if (!onThisThread && project) break
       ops.push(['insertEvent', event.seq, event.type, event.at, payloadOf(event, jsonOf)])
       if (extra) ops.push(...extra)
       changes.add(event)
       taken++
+      if (withNext) continue
       if (taken >= this.maxBatch || ((taken & 63) === 0 && performance.now() > deadline)) break
     }
     for (const taskId of changes.removedTaskRuns) ops.push(['deleteRunsOfTask', taskId])
