@@ -44,6 +44,9 @@ type SqlValue = string | number | null
 /** One write: a statement name and its parameters. */
 export type WriteOp = [StatementName, ...SqlValue[]]
 
+/** Batches handed to the writer thread and not yet confirmed, at most. */
+const MAX_IN_FLIGHT = 2
+
 /**
  * The writer thread: it owns the commits of batches, so that SQLite's work and above all
  * the fsync of each commit never block the main thread's event loop. It is inlined
@@ -57,7 +60,13 @@ db.exec('PRAGMA busy_timeout = 10000')
 db.exec('PRAGMA synchronous = ' + workerData.synchronous)
 const statements = {}
 for (const [name, sql] of Object.entries(workerData.statements)) statements[name] = db.prepare(sql)
+// After a failed batch, later ones are refused: the log must not go on past a gap.
+let failed = null
 parentPort.on('message', (ops) => {
+  if (failed) {
+    parentPort.postMessage({ ok: false, error: failed })
+    return
+  }
   try {
     db.exec('BEGIN IMMEDIATE')
     for (const [name, ...params] of ops) statements[name].run(...params)
@@ -65,7 +74,8 @@ parentPort.on('message', (ops) => {
     parentPort.postMessage({ ok: true })
   } catch (error) {
     if (db.isTransaction) db.exec('ROLLBACK')
-    parentPort.postMessage({ ok: false, error: String(error && error.message || error) })
+    failed = String(error && error.message || error)
+    parentPort.postMessage({ ok: false, error: failed })
   }
 })
 `
@@ -132,8 +142,11 @@ export class Store {
   private readonly budgetMs: number
   private readonly statements: Record<StatementName, StatementSync>
   private readonly writer: Worker | null
-  /** The batch the writer thread is committing, announced when it confirms. */
-  private inFlight: Pending[] | null = null
+  /**
+   * Batches handed to the writer thread, oldest first, each announced when it confirms. Up to
+   * MAX_IN_FLIGHT at once: the next batch is ready on the writer's queue while it fsyncs one.
+   */
+  private readonly inFlight: Pending[][] = []
   private idleWaiters: (() => void)[] = []
 
   private constructor(db: DatabaseSync, path: string, options: StoreOptions) {
@@ -249,8 +262,10 @@ export class Store {
    * its time budget, so a burst is written over several turns instead of stalling the loop.
    */
   flush(): void {
-    if (this.pending.length === 0 || this.broken || this.inFlight) return
+    if (this.pending.length === 0 || this.broken || this.inFlight.length >= MAX_IN_FLIGHT) return
     const onThisThread = !this.writer || this.pending[0]!.project !== undefined
+    // A batch committed here must come after those the writer thread is still committing.
+    if (onThisThread && this.inFlight.length > 0) return
     const deadline = performance.now() + this.budgetMs
     const changes = new ProjectionChanges()
     const ops: WriteOp[] = []
@@ -283,10 +298,11 @@ export class Store {
     if (changes.maxRunId > 0) ops.push(['raiseCounter', 'lastRunId', changes.maxRunId])
     const batch = this.pending.splice(0, taken)
     if (!onThisThread && this.writer) {
-      this.inFlight = batch
+      this.inFlight.push(batch)
       // Referenced while it commits, so the process waits for the commit; unreferenced when idle.
       this.writer.ref()
       this.writer.postMessage(ops)
+      if (this.pending.length > 0) this.scheduleFlush()
       return
     }
     try {
@@ -303,10 +319,9 @@ export class Store {
   }
 
   private written(reply: { ok: boolean; error?: string }): void {
-    const batch = this.inFlight
-    this.inFlight = null
-    this.writer?.unref()
-    if (!batch) return
+    const batch = this.inFlight.shift()
+    if (this.inFlight.length === 0) this.writer?.unref()
+    if (!batch || this.broken) return
     if (!reply.ok) {
       this.fail(new Error(reply.error))
       return
@@ -320,7 +335,7 @@ export class Store {
     for (const listener of this.commitListeners) listener(events)
     this.resolveWaiters()
     if (this.pending.length > 0) this.scheduleFlush()
-    else for (const resolve of this.idleWaiters.splice(0)) resolve()
+    else if (this.inFlight.length === 0) for (const resolve of this.idleWaiters.splice(0)) resolve()
   }
 
   /** Memory is now ahead of the disk: refuse further work rather than diverge silently. */
@@ -371,7 +386,7 @@ export class Store {
   /** Writes what is pending, stops the writer thread and closes the database. */
   async close(): Promise<void> {
     if (this.closed) return
-    while ((this.pending.length > 0 || this.inFlight) && !this.broken) {
+    while ((this.pending.length > 0 || this.inFlight.length > 0) && !this.broken) {
       await new Promise<void>((resolve) => {
         this.idleWaiters.push(resolve)
         this.flush()
