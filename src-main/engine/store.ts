@@ -43,6 +43,11 @@ export type StatementName = keyof typeof STATEMENTS
 type SqlValue = string | number | null
 /** One write: a statement name and its parameters. */
 export type WriteOp = [StatementName, ...SqlValue[]]
+/**
+ * A projection row whose JSON is the one embedded in an event of the same batch: its last
+ * parameter is that event's index in the batch, so the JSON crosses to the writer thread once.
+ */
+type RowFromEventOp = ['upsertTaskFromEvent' | 'upsertRunFromEvent', ...SqlValue[]]
 
 /** Batches handed to the writer thread and not yet confirmed, at most. */
 const MAX_IN_FLIGHT = 2
@@ -60,6 +65,8 @@ db.exec('PRAGMA busy_timeout = 10000')
 db.exec('PRAGMA synchronous = ' + workerData.synchronous)
 const statements = {}
 for (const [name, sql] of Object.entries(workerData.statements)) statements[name] = db.prepare(sql)
+// The row's statement and the length of the event payload's prefix ('{"task":' or '{"run":') around the JSON.
+const FROM_EVENT = { upsertTaskFromEvent: [statements.upsertTask, 8], upsertRunFromEvent: [statements.upsertRun, 7] }
 // After a failed batch, later ones are refused: the log must not go on past a gap.
 let failed = null
 parentPort.on('message', (ops) => {
@@ -69,7 +76,15 @@ parentPort.on('message', (ops) => {
   }
   try {
     db.exec('BEGIN IMMEDIATE')
-    for (const [name, ...params] of ops) statements[name].run(...params)
+    for (const op of ops) {
+      const fromEvent = FROM_EVENT[op[0]]
+      if (fromEvent) {
+        const payload = ops[op[op.length - 1]][4]
+        fromEvent[0].run(...op.slice(1, -1), payload.slice(fromEvent[1], -1))
+      } else {
+        statements[op[0]].run(...op.slice(1))
+      }
+    }
     db.exec('COMMIT')
     parentPort.postMessage({ ok: true })
   } catch (error) {
@@ -110,6 +125,21 @@ function payloadOf(event: DurableEvent, jsonOf: (value: object) => string): stri
       const { type: _type, seq: _seq, at: _at, ...payload } = event
       return JSON.stringify(payload)
     }
+  }
+}
+
+/** The task or run whose JSON an event's payload embeds as `{"task":…}` or `{"run":…}` (see payloadOf). */
+function carriedObject(event: DurableEvent): object | undefined {
+  switch (event.type) {
+    case 'task.created':
+    case 'task.updated':
+      return event.task
+    case 'run.started':
+    case 'run.updated':
+    case 'run.finished':
+      return event.run
+    default:
+      return undefined
   }
 }
 
@@ -268,7 +298,7 @@ export class Store {
     if (onThisThread && this.inFlight.length > 0) return
     const deadline = performance.now() + this.budgetMs
     const changes = new ProjectionChanges()
-    const ops: WriteOp[] = []
+    const ops: (WriteOp | RowFromEventOp)[] = []
     // Each object is serialised once: the event payload embeds the same JSON the projection row stores.
     const json = new Map<object, string>()
     const jsonOf = (value: object) => {
@@ -276,9 +306,13 @@ export class Store {
       if (text === undefined) json.set(value, (text = JSON.stringify(value)))
       return text
     }
+    /** The index in `ops` of the last event that carries each task or run (the writer thread takes the row's JSON from it). */
+    const carriedBy = new Map<object, number>()
     let taken = 0
     for (const { event, project, ops: extra, withNext } of this.pending) {
       if (!onThisThread && project) break
+      const carried = carriedObject(event)
+      if (carried) carriedBy.set(carried, ops.length)
       ops.push(['insertEvent', event.seq, event.type, event.at, payloadOf(event, jsonOf)])
       if (extra) ops.push(...extra)
       changes.add(event)
@@ -287,10 +321,18 @@ export class Store {
       if (taken >= this.maxBatch || ((taken & 63) === 0 && performance.now() > deadline)) break
     }
     for (const taskId of changes.removedTaskRuns) ops.push(['deleteRunsOfTask', taskId])
+    const fromEvent = (value: object): number | undefined => (onThisThread ? undefined : carriedBy.get(value))
     for (const [id, task] of changes.tasks) {
-      ops.push(task ? ['upsertTask', id, task.status, task.definition.group, task.updatedAt, jsonOf(task)] : ['deleteTask', id])
+      const carrier = task && fromEvent(task)
+      if (!task) ops.push(['deleteTask', id])
+      else if (carrier !== undefined) ops.push(['upsertTaskFromEvent', id, task.status, task.definition.group, task.updatedAt, carrier])
+      else ops.push(['upsertTask', id, task.status, task.definition.group, task.updatedAt, jsonOf(task)])
     }
-    for (const [id, run] of changes.runs) if (run) ops.push(['upsertRun', id, run.taskId, run.status, jsonOf(run)])
+    for (const [id, run] of changes.runs) {
+      if (!run) continue
+      const carrier = fromEvent(run)
+      ops.push(carrier === undefined ? ['upsertRun', id, run.taskId, run.status, jsonOf(run)] : ['upsertRunFromEvent', id, run.taskId, run.status, carrier])
+    }
     for (const [name, group] of changes.groups) ops.push(group ? ['upsertGroup', name, jsonOf(group)] : ['deleteGroup', name])
     if (changes.settings) ops.push(['upsertSettings', jsonOf(changes.settings)])
     if (changes.paused !== null) ops.push(['upsertState', 'paused', JSON.stringify(changes.paused)])
@@ -307,7 +349,8 @@ export class Store {
     }
     try {
       this.db.exec('BEGIN IMMEDIATE')
-      for (const [name, ...params] of ops) this.statements[name].run(...params)
+      // Rows refer to events only on the writer thread (fromEvent), so these are all plain statements.
+      for (const [name, ...params] of ops as WriteOp[]) this.statements[name].run(...params)
       for (const { event, project } of batch) project?.(this.db, event)
       this.db.exec('COMMIT')
     } catch (error) {
