@@ -53,7 +53,7 @@ export interface SystemResults {
   latencyMs: Distribution
   /** Enqueue call → the queue acknowledges it as stored, ms. */
   enqueueAckMs: Distribution
-  /** Durable no-op tasks per second, first enqueue to last completion. */
+  /** Durable no-op tasks per second, first enqueue to last completion, enqueued with batch calls (submitMany / addBulk). */
   throughputPerSec: number
   /**
    * CPU time per no-op task in the throughput run, µs: this process (all threads) plus, for
@@ -62,6 +62,8 @@ export interface SystemResults {
   cpuPerTaskUs: number | null
   /** Main-thread event-loop delay during the throughput run, ms (resolution subtracted). */
   loopDelayMs: { p50: number; p99: number; max: number }
+  /** The throughput run with one enqueue call per task instead of batch calls (Taskdeck only). */
+  oneByOne: { throughputPerSec: number; cpuPerTaskUs: number; loopDelayMs: { p50: number; p99: number; max: number } } | null
   /** Sequential `true` tasks, each followed by a raw spawn of `true` in the same process state. */
   shell: ShellOverhead | null
 }
@@ -130,13 +132,18 @@ const msBetween = (from: bigint, to: bigint): number => Number(to - from) / 1e6
  */
 const ROUNDS = 4
 
+/** Tasks per batch call: Taskdeck's task.submitMany and BullMQ's addBulk alike. */
+const BATCH_CHUNK = 1000
+
 /** One queue under test, with the same workloads. */
 interface Subject {
   readonly name: string
   /** Enqueues one no-op and resolves when it completed: start, ack and (Taskdeck) run.started times, ms from before the enqueue. */
   noop(): Promise<{ start: number; ack: number; startedEvent: number | null }>
-  /** Enqueues `count` no-ops at once and resolves when all completed. */
+  /** Enqueues `count` no-ops at once with the queue's batch call, in chunks of BATCH_CHUNK, and resolves when all completed. */
   burst(count: number): Promise<void>
+  /** The same with one enqueue call per task (Taskdeck only: a client that submits one by one). */
+  burstOneByOne?(count: number): Promise<void>
   /** Enqueues one `true` and resolves when it finished. */
   shell(): Promise<void>
   /** CPU time used so far by processes outside this one that the system needs (redis-server), ms; null when unknown. */
@@ -152,6 +159,7 @@ interface Samples {
   throughputTasks: number
   cpuMs: number | null
   loop: ReturnType<typeof monitorEventLoopDelay>
+  oneByOne: { seconds: number; tasks: number; cpuMs: number; loop: ReturnType<typeof monitorEventLoopDelay> }
   shellNs: bigint
   rawNs: bigint
   shellTasks: number
@@ -223,6 +231,7 @@ async function measure(subjects: Subject[], options: EngineBenchOptions, log: (l
     throughputTasks: 0,
     cpuMs: 0,
     loop: monitorEventLoopDelay({ resolution: 1 }),
+    oneByOne: { seconds: 0, tasks: 0, cpuMs: 0, loop: monitorEventLoopDelay({ resolution: 1 }) },
     shellNs: 0n,
     rawNs: 0n,
     shellTasks: 0,
@@ -254,7 +263,10 @@ async function measure(subjects: Subject[], options: EngineBenchOptions, log: (l
     })
   }
 
-  log(`throughput: ${options.throughputTasks} no-ops each, submitted at once in ${ROUNDS} rounds, concurrency ${options.concurrency}`)
+  log(
+    `throughput: ${options.throughputTasks} no-ops each, submitted at once in ${ROUNDS} rounds, concurrency ${options.concurrency}` +
+      ` (batch calls of ${BATCH_CHUNK}; Taskdeck also one task.submit each)`,
+  )
   for (let round = 0; round < ROUNDS; round++) {
     await inTurn(round, async (subject, s) => {
       const count = share(options.throughputTasks, round)
@@ -271,6 +283,16 @@ async function measure(subjects: Subject[], options: EngineBenchOptions, log: (l
       const external = externalBefore === null || externalAfter === null ? null : externalAfter - externalBefore
       s.cpuMs = s.cpuMs === null || external === null ? null : s.cpuMs + (cpu.user + cpu.system) / 1000 + external
       s.throughputTasks += count
+      if (!subject.burstOneByOne) return
+      const oneByOneCpuBefore = process.cpuUsage()
+      s.oneByOne.loop.enable()
+      const oneByOneStart = hrNow()
+      await subject.burstOneByOne(count)
+      s.oneByOne.seconds += msBetween(oneByOneStart, hrNow()) / 1000
+      s.oneByOne.loop.disable()
+      const oneByOneCpu = process.cpuUsage(oneByOneCpuBefore)
+      s.oneByOne.cpuMs += (oneByOneCpu.user + oneByOneCpu.system) / 1000
+      s.oneByOne.tasks += count
     })
   }
 
@@ -303,6 +325,10 @@ function results(s: Samples, withShell: boolean): SystemResults {
     throughputPerSec: s.throughputTasks / s.throughputSeconds,
     cpuPerTaskUs: s.cpuMs === null ? null : (s.cpuMs * 1000) / s.throughputTasks,
     loopDelayMs: loopDelay(s.loop),
+    oneByOne:
+      s.oneByOne.tasks > 0
+        ? { throughputPerSec: s.oneByOne.tasks / s.oneByOne.seconds, cpuPerTaskUs: (s.oneByOne.cpuMs * 1000) / s.oneByOne.tasks, loopDelayMs: loopDelay(s.oneByOne.loop) }
+        : null,
     shell: withShell && s.shellTasks > 0 ? { perTaskMs, rawSpawnMs, ratio: perTaskMs / rawSpawnMs } : null,
   }
 }
@@ -371,6 +397,20 @@ async function openTaskdeck(
       }
     },
     async burst(count) {
+      const { promise, resolve } = withResolvers<void>()
+      counting = { left: count, resolve }
+      const submits: Promise<unknown>[] = []
+      for (let i = 0; i < count; i += BATCH_CHUNK) {
+        const size = Math.min(BATCH_CHUNK, count - i)
+        submits.push(engine.handlers['task.submitMany']({ definitions: Array.from({ length: size }, () => noop) }))
+      }
+      await Promise.all(submits)
+      await promise
+      counting = null
+      startedAt.clear()
+      check()
+    },
+    async burstOneByOne(count) {
       const { promise, resolve } = withResolvers<void>()
       counting = { left: count, resolve }
       await Promise.all(Array.from({ length: count }, () => submit(noop)))
@@ -449,10 +489,9 @@ async function openBullmq(name: string, redis: LocalRedis, concurrency: number):
       const { promise, resolve } = withResolvers<void>()
       counting = { left: count, resolve }
       // addBulk in chunks is BullMQ's fastest way in: one round trip per chunk.
-      const chunk = 1000
       const adds: Promise<unknown>[] = []
-      for (let i = 0; i < count; i += chunk) {
-        const size = Math.min(chunk, count - i)
+      for (let i = 0; i < count; i += BATCH_CHUNK) {
+        const size = Math.min(BATCH_CHUNK, count - i)
         adds.push(noopQueue.addBulk(Array.from({ length: size }, () => ({ name: 'noop', data: {} }))))
       }
       await Promise.all(adds)
@@ -536,9 +575,12 @@ export function formatTable(report: EngineBenchReport): string {
     ['enqueue → start p99 (ms)', fmt(t.latencyMs.p99), fmt(n.latencyMs.p99), fmt(b.latencyMs.p99), times(report.ratios.latencyP99)],
     ['enqueue → stored (ack) p50 (ms)', fmt(t.enqueueAckMs.p50), fmt(n.enqueueAckMs.p50), fmt(b.enqueueAckMs.p50), ''],
     ['enqueue → run.started event p50 (ms)', fmt(t.startedEventMs.p50), fmt(n.startedEventMs.p50), '—', ''],
-    ['durable no-op tasks/s', fmt(t.throughputPerSec), fmt(n.throughputPerSec), fmt(b.throughputPerSec), times(1 / report.ratios.throughput)],
+    ['durable no-op tasks/s (batch submit)', fmt(t.throughputPerSec), fmt(n.throughputPerSec), fmt(b.throughputPerSec), times(1 / report.ratios.throughput)],
     ['CPU per no-op task, all threads + redis (µs)', fmtOpt(t.cpuPerTaskUs), fmtOpt(n.cpuPerTaskUs), fmtOpt(b.cpuPerTaskUs), ''],
     ['loop delay p99 during throughput (ms)', fmt(t.loopDelayMs.p99), fmt(n.loopDelayMs.p99), fmt(b.loopDelayMs.p99), ''],
+    ['durable no-op tasks/s (one submit each)', fmtOpt(t.oneByOne?.throughputPerSec ?? null), fmtOpt(n.oneByOne?.throughputPerSec ?? null), '—', ''],
+    ['CPU per no-op task, one submit each (µs)', fmtOpt(t.oneByOne?.cpuPerTaskUs ?? null), fmtOpt(n.oneByOne?.cpuPerTaskUs ?? null), '—', ''],
+    ['loop delay p99, one submit each (ms)', fmtOpt(t.oneByOne?.loopDelayMs.p99 ?? null), fmtOpt(n.oneByOne?.loopDelayMs.p99 ?? null), '—', ''],
     ['`true` per task (ms)', fmt(t.shell?.perTaskMs ?? Number.NaN), '—', fmt(b.shell?.perTaskMs ?? Number.NaN), ''],
     ['raw spawn of `true` alongside (ms)', fmt(t.shell?.rawSpawnMs ?? Number.NaN), '—', fmt(b.shell?.rawSpawnMs ?? Number.NaN), ''],
     ['`true` task ÷ raw spawn', times(t.shell?.ratio ?? Number.NaN), '—', times(b.shell?.ratio ?? Number.NaN), ''],

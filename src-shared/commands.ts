@@ -39,6 +39,11 @@ const empty = z.object({})
  */
 export const COMMANDS = {
   'task.submit': { params: z.object({ definition: TaskDefinitionSchema }), result: z.object({ task: TaskSchema }) },
+  /** Adds many tasks in one group commit: all are stored or none (a refusal names the offending index). */
+  'task.submitMany': {
+    params: z.object({ definitions: z.array(TaskDefinitionSchema).min(1).max(LIMITS.submitManyCount) }),
+    result: z.object({ tasks: z.array(TaskSchema) }),
+  },
   'task.list': {
     params: z.object({
       status: z.array(TaskStatusSchema).optional(),

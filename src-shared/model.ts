@@ -15,6 +15,8 @@ export const LIMITS = {
   urlChars: 8192,
   dependencyCount: 1000,
   readLogMaxLines: 10_000,
+  /** Definitions in one task.submitMany. */
+  submitManyCount: 10_000,
   messageBytes: 4 * 1024 * 1024,
 } as const
 

@@ -733,6 +733,30 @@ export class Engine implements EngineApi {
   private async submit(definition: TaskDefinition): Promise<Task> {
     if (this.closing) throw new TaskdeckError('conflict', 'The engine is shutting down.')
     await this.checkDefinition(definition, null)
+    const { task, committed } = this.create(definition)
+    await committed
+    return task
+  }
+
+  /** Checks every definition first (refusing all if one is wrong), then stores all tasks in one transaction. */
+  private async submitMany(definitions: readonly TaskDefinition[]): Promise<Task[]> {
+    if (this.closing) throw new TaskdeckError('conflict', 'The engine is shutting down.')
+    await Promise.all(
+      definitions.map(async (definition, i) => {
+        try {
+          await this.checkDefinition(definition, null)
+        } catch (error) {
+          throw atIndex(error, i)
+        }
+      }),
+    )
+    if (this.closing) throw new TaskdeckError('conflict', 'The engine is shutting down.')
+    const created = this.store.together(() => definitions.map((definition) => this.create(definition)))
+    await Promise.all(created.map(({ committed }) => committed))
+    return created.map(({ task }) => task)
+  }
+
+  private create(definition: TaskDefinition): { task: Task; committed: Promise<void> } {
     const id = ++this.lastTaskId
     const now = this.now()
     const draft: Task = {
@@ -750,9 +774,7 @@ export class Engine implements EngineApi {
       queueOrder: id,
     }
     const initial = definition.stashed ? { status: 'stashed' as const, waitingFor: null } : this.readiness(draft)
-    const { task, committed } = this.saveTask(null, { ...draft, ...initial, reason: initial.reason ?? null })
-    await committed
-    return task
+    return this.saveTask(null, { ...draft, ...initial, reason: initial.reason ?? null })
   }
 
   // ─── commands ──────────────────────────────────────────────────────────────────────
@@ -976,6 +998,7 @@ export class Engine implements EngineApi {
     }
     return {
       'task.submit': async ({ definition }) => ({ task: await this.submit(definition) }),
+      'task.submitMany': async ({ definitions }) => ({ tasks: await this.submitMany(definitions) }),
       'task.list': (params) => durableRead(this.list(params)),
       'task.get': ({ taskId }) => {
         const task = this.taskOrThrow(taskId)
@@ -1209,6 +1232,17 @@ function rejectingHandlers(handlers: CommandHandlers): CommandHandlers {
     }
   }
   return wrapped as unknown as CommandHandlers
+}
+
+/** A refusal of `definition.…` in a batch, renamed to `definitions.<i>.…` so it names the offending entry. */
+function atIndex(error: unknown, index: number): unknown {
+  if (!(error instanceof TaskdeckError) || error.code !== 'bad_request') return error
+  const rename = (path: string) => path.replace(/^definition\b/, `definitions.${index}`)
+  const issues = (error.details as { issues?: { path: string; message: string }[] } | undefined)?.issues
+  return new TaskdeckError('bad_request', rename(error.message), {
+    ...(error.details as object | undefined),
+    ...(issues ? { issues: issues.map((issue) => ({ ...issue, path: rename(issue.path) })) } : {}),
+  })
 }
 
 function badField(path: string, message: string): TaskdeckError {

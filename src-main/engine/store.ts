@@ -43,6 +43,14 @@ export type StatementName = keyof typeof STATEMENTS
 type SqlValue = string | number | null
 /** One write: a statement name and its parameters. */
 export type WriteOp = [StatementName, ...SqlValue[]]
+/**
+ * A projection row whose JSON is the one embedded in an event of the same batch: its last
+ * parameter is that event's index in the batch, so the JSON crosses to the writer thread once.
+ */
+type RowFromEventOp = ['upsertTaskFromEvent' | 'upsertRunFromEvent', ...SqlValue[]]
+
+/** Batches handed to the writer thread and not yet confirmed, at most. */
+const MAX_IN_FLIGHT = 2
 
 /**
  * The writer thread: it owns the commits of batches, so that SQLite's work and above all
@@ -57,15 +65,32 @@ db.exec('PRAGMA busy_timeout = 10000')
 db.exec('PRAGMA synchronous = ' + workerData.synchronous)
 const statements = {}
 for (const [name, sql] of Object.entries(workerData.statements)) statements[name] = db.prepare(sql)
+// The row's statement and the length of the event payload's prefix ('{"task":' or '{"run":') around the JSON.
+const FROM_EVENT = { upsertTaskFromEvent: [statements.upsertTask, 8], upsertRunFromEvent: [statements.upsertRun, 7] }
+// After a failed batch, later ones are refused: the log must not go on past a gap.
+let failed = null
 parentPort.on('message', (ops) => {
+  if (failed) {
+    parentPort.postMessage({ ok: false, error: failed })
+    return
+  }
   try {
     db.exec('BEGIN IMMEDIATE')
-    for (const [name, ...params] of ops) statements[name].run(...params)
+    for (const op of ops) {
+      const fromEvent = FROM_EVENT[op[0]]
+      if (fromEvent) {
+        const payload = ops[op[op.length - 1]][4]
+        fromEvent[0].run(...op.slice(1, -1), payload.slice(fromEvent[1], -1))
+      } else {
+        statements[op[0]].run(...op.slice(1))
+      }
+    }
     db.exec('COMMIT')
     parentPort.postMessage({ ok: true })
   } catch (error) {
     if (db.isTransaction) db.exec('ROLLBACK')
-    parentPort.postMessage({ ok: false, error: String(error && error.message || error) })
+    failed = String(error && error.message || error)
+    parentPort.postMessage({ ok: false, error: failed })
   }
 })
 `
@@ -103,10 +128,27 @@ function payloadOf(event: DurableEvent, jsonOf: (value: object) => string): stri
   }
 }
 
+/** The task or run whose JSON an event's payload embeds as `{"task":…}` or `{"run":…}` (see payloadOf). */
+function carriedObject(event: DurableEvent): object | undefined {
+  switch (event.type) {
+    case 'task.created':
+    case 'task.updated':
+      return event.task
+    case 'run.started':
+    case 'run.updated':
+    case 'run.finished':
+      return event.run
+    default:
+      return undefined
+  }
+}
+
 interface Pending {
   event: DurableEvent
   project: ProjectInTransaction | undefined
   ops: readonly WriteOp[] | undefined
+  /** Set inside `together`: this event must be committed in the same transaction as the next one. */
+  withNext?: boolean
 }
 
 /**
@@ -130,8 +172,11 @@ export class Store {
   private readonly budgetMs: number
   private readonly statements: Record<StatementName, StatementSync>
   private readonly writer: Worker | null
-  /** The batch the writer thread is committing, announced when it confirms. */
-  private inFlight: Pending[] | null = null
+  /**
+   * Batches handed to the writer thread, oldest first, each announced when it confirms. Up to
+   * MAX_IN_FLIGHT at once: the next batch is ready on the writer's queue while it fsyncs one.
+   */
+  private readonly inFlight: Pending[][] = []
   private idleWaiters: (() => void)[] = []
 
   private constructor(db: DatabaseSync, path: string, options: StoreOptions) {
@@ -208,6 +253,17 @@ export class Store {
     return { event, committed: this.waitFor(event.seq) }
   }
 
+  /**
+   * Runs `write` (which appends events synchronously) so that all the events it appends are
+   * committed in one transaction, whatever the batch budget: stored together or not at all.
+   */
+  together<T>(write: () => T): T {
+    const first = this.pending.length
+    const result = write()
+    for (let i = first; i < this.pending.length - 1; i++) this.pending[i]!.withNext = true
+    return result
+  }
+
   /** Resolves once every event up to `seq` is committed. */
   waitFor(seq: number): Promise<void> {
     if (seq <= this.committedSeq) return Promise.resolve()
@@ -236,11 +292,13 @@ export class Store {
    * its time budget, so a burst is written over several turns instead of stalling the loop.
    */
   flush(): void {
-    if (this.pending.length === 0 || this.broken || this.inFlight) return
+    if (this.pending.length === 0 || this.broken || this.inFlight.length >= MAX_IN_FLIGHT) return
     const onThisThread = !this.writer || this.pending[0]!.project !== undefined
+    // A batch committed here must come after those the writer thread is still committing.
+    if (onThisThread && this.inFlight.length > 0) return
     const deadline = performance.now() + this.budgetMs
     const changes = new ProjectionChanges()
-    const ops: WriteOp[] = []
+    const ops: (WriteOp | RowFromEventOp)[] = []
     // Each object is serialised once: the event payload embeds the same JSON the projection row stores.
     const json = new Map<object, string>()
     const jsonOf = (value: object) => {
@@ -248,20 +306,33 @@ export class Store {
       if (text === undefined) json.set(value, (text = JSON.stringify(value)))
       return text
     }
+    /** The index in `ops` of the last event that carries each task or run (the writer thread takes the row's JSON from it). */
+    const carriedBy = new Map<object, number>()
     let taken = 0
-    for (const { event, project, ops: extra } of this.pending) {
+    for (const { event, project, ops: extra, withNext } of this.pending) {
       if (!onThisThread && project) break
+      const carried = carriedObject(event)
+      if (carried) carriedBy.set(carried, ops.length)
       ops.push(['insertEvent', event.seq, event.type, event.at, payloadOf(event, jsonOf)])
       if (extra) ops.push(...extra)
       changes.add(event)
       taken++
+      if (withNext) continue
       if (taken >= this.maxBatch || ((taken & 63) === 0 && performance.now() > deadline)) break
     }
     for (const taskId of changes.removedTaskRuns) ops.push(['deleteRunsOfTask', taskId])
+    const fromEvent = (value: object): number | undefined => (onThisThread ? undefined : carriedBy.get(value))
     for (const [id, task] of changes.tasks) {
-      ops.push(task ? ['upsertTask', id, task.status, task.definition.group, task.updatedAt, jsonOf(task)] : ['deleteTask', id])
+      const carrier = task && fromEvent(task)
+      if (!task) ops.push(['deleteTask', id])
+      else if (carrier !== undefined) ops.push(['upsertTaskFromEvent', id, task.status, task.definition.group, task.updatedAt, carrier])
+      else ops.push(['upsertTask', id, task.status, task.definition.group, task.updatedAt, jsonOf(task)])
     }
-    for (const [id, run] of changes.runs) if (run) ops.push(['upsertRun', id, run.taskId, run.status, jsonOf(run)])
+    for (const [id, run] of changes.runs) {
+      if (!run) continue
+      const carrier = fromEvent(run)
+      ops.push(carrier === undefined ? ['upsertRun', id, run.taskId, run.status, jsonOf(run)] : ['upsertRunFromEvent', id, run.taskId, run.status, carrier])
+    }
     for (const [name, group] of changes.groups) ops.push(group ? ['upsertGroup', name, jsonOf(group)] : ['deleteGroup', name])
     if (changes.settings) ops.push(['upsertSettings', jsonOf(changes.settings)])
     if (changes.paused !== null) ops.push(['upsertState', 'paused', JSON.stringify(changes.paused)])
@@ -269,15 +340,17 @@ export class Store {
     if (changes.maxRunId > 0) ops.push(['raiseCounter', 'lastRunId', changes.maxRunId])
     const batch = this.pending.splice(0, taken)
     if (!onThisThread && this.writer) {
-      this.inFlight = batch
+      this.inFlight.push(batch)
       // Referenced while it commits, so the process waits for the commit; unreferenced when idle.
       this.writer.ref()
       this.writer.postMessage(ops)
+      if (this.pending.length > 0) this.scheduleFlush()
       return
     }
     try {
       this.db.exec('BEGIN IMMEDIATE')
-      for (const [name, ...params] of ops) this.statements[name].run(...params)
+      // Rows refer to events only on the writer thread (fromEvent), so these are all plain statements.
+      for (const [name, ...params] of ops as WriteOp[]) this.statements[name].run(...params)
       for (const { event, project } of batch) project?.(this.db, event)
       this.db.exec('COMMIT')
     } catch (error) {
@@ -289,10 +362,9 @@ export class Store {
   }
 
   private written(reply: { ok: boolean; error?: string }): void {
-    const batch = this.inFlight
-    this.inFlight = null
-    this.writer?.unref()
-    if (!batch) return
+    const batch = this.inFlight.shift()
+    if (this.inFlight.length === 0) this.writer?.unref()
+    if (!batch || this.broken) return
     if (!reply.ok) {
       this.fail(new Error(reply.error))
       return
@@ -306,7 +378,7 @@ export class Store {
     for (const listener of this.commitListeners) listener(events)
     this.resolveWaiters()
     if (this.pending.length > 0) this.scheduleFlush()
-    else for (const resolve of this.idleWaiters.splice(0)) resolve()
+    else if (this.inFlight.length === 0) for (const resolve of this.idleWaiters.splice(0)) resolve()
   }
 
   /** Memory is now ahead of the disk: refuse further work rather than diverge silently. */
@@ -357,7 +429,7 @@ export class Store {
   /** Writes what is pending, stops the writer thread and closes the database. */
   async close(): Promise<void> {
     if (this.closed) return
-    while ((this.pending.length > 0 || this.inFlight) && !this.broken) {
+    while ((this.pending.length > 0 || this.inFlight.length > 0) && !this.broken) {
       await new Promise<void>((resolve) => {
         this.idleWaiters.push(resolve)
         this.flush()

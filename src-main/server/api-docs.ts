@@ -38,6 +38,10 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
     about: 'Adds a task. A `command` array runs without a shell; a string runs through the shell.',
     example: { definition: { name: 'build', spec: { kind: 'shell', command: ['make', '-j8'], cwd: '/home/me/project' }, group: 'build', retry: { maxAttempts: 3 } } },
   },
+  'task.submitMany': {
+    about: 'Adds up to 10,000 tasks in one commit: all are stored or none; a refusal names the entry (`definitions.2.group: …`).',
+    example: { definitions: [{ spec: { kind: 'shell', command: ['convert', 'a.png', 'a.jpg'] } }, { spec: { kind: 'shell', command: ['convert', 'b.png', 'b.jpg'] } }] },
+  },
   'task.list': { about: 'Tasks matching the filters, in queue order, a page at a time.', example: { status: ['running', 'queued'], limit: 50 } },
   'task.get': { about: 'One task and all of its runs.', example: { taskId: 12 } },
   'task.cancel': { about: 'Cancels tasks; a running one is stopped with its whole process tree. `affected` lists the ones that changed.', example: { taskIds: [12, 13] } },

@@ -29,12 +29,12 @@ describe('run logs', () => {
       const chunks = t.events.filter((e) => e.type === 'run.output')
       const joined = chunks.map((e) => (e.type === 'run.output' ? e.text : '')).join('')
       expect(joined.split('\n').length).toBe(100_001)
-      // A chunk starts or continues line `line`: exactly the number of newlines streamed before it.
-      let newlinesBefore = 0
+      // A chunk's `line` is the line its first character belongs to: the number of newlines streamed before it.
+      let newlines = 0
       for (const chunk of chunks) {
         if (chunk.type !== 'run.output') continue
-        expect(chunk.line).toBe(newlinesBefore)
-        newlinesBefore += chunk.text.split('\n').length - 1
+        expect(chunk.line).toBe(newlines)
+        newlines += chunk.text.split('\n').length - 1
       }
     } finally {
       await t.close()

@@ -20,13 +20,16 @@ describe('engine bench (smoke: tiny sizes, so the bench code cannot rot)', () =>
       const run = () => promisify(execFile)(process.execPath, [benchEntry, ...args, '--results', results, '--doc', doc])
       const { stdout } = await run()
 
-      expect(stdout).toMatch(/\| durable no-op tasks\/s +\| [\d.]+ +\| [\d.]+ +\| [\d.]+ +\| [\d.]+× +\|/)
+      expect(stdout).toMatch(/\| durable no-op tasks\/s \(batch submit\) +\| [\d.]+ +\| [\d.]+ +\| [\d.]+ +\| [\d.]+× +\|/)
+      expect(stdout).toMatch(/\| durable no-op tasks\/s \(one submit each\) +\| [\d.]+ +\| [\d.]+ +\| — +\|/)
       const report = JSON.parse(await readFile(results, 'utf8')) as EngineBenchReport
       expect(report.taskdeck.latencyMs.n).toBe(5)
       expect(report.bullmq.latencyMs.n).toBe(5)
       expect(report.taskdeck.throughputPerSec).toBeGreaterThan(0)
       expect(report.bullmq.throughputPerSec).toBeGreaterThan(0)
       expect(report.taskdeckNormal.throughputPerSec).toBeGreaterThan(0)
+      expect(report.taskdeck.oneByOne?.throughputPerSec).toBeGreaterThan(0)
+      expect(report.bullmq.oneByOne).toBeNull()
       expect(report.taskdeck.shell?.rawSpawnMs).toBeGreaterThan(0)
       expect(report.bullmq.shell?.perTaskMs).toBeGreaterThan(0)
       expect(report.goals.map((g) => g.goal)).toHaveLength(6)

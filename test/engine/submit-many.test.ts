@@ -1,0 +1,49 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { TaskDefinitionSchema, TaskdeckError, type EngineEvent, type TaskDefinitionInput } from '../../src-shared/index.ts'
+import { openEngine, shell, tempHome } from './helpers.ts'
+
+let dir: ReturnType<typeof tempHome>
+let t: Awaited<ReturnType<typeof openEngine>>
+let batches: EngineEvent[][]
+let subscription: { dispose: () => void }
+
+beforeEach(async () => {
+  dir = tempHome()
+  t = await openEngine({ home: dir.home })
+  batches = []
+  subscription = t.engine.subscribe(0, (batch) => batches.push([...batch]))
+})
+afterEach(async () => {
+  subscription.dispose()
+  await t.close()
+  dir.cleanup()
+})
+
+const submitMany = (definitions: TaskDefinitionInput[]) =>
+  t.engine.handlers['task.submitMany']({ definitions: definitions.map((definition) => TaskDefinitionSchema.parse(definition)) })
+
+describe('task.submitMany', () => {
+  it('stores more tasks than one batch holds in a single commit, in order, and runs them', async () => {
+    const count = 6000
+    const { tasks } = await submitMany(Array.from({ length: count }, (_, i) => shell('true', { name: `t${i}`, stashed: i >= 2 })))
+    expect(tasks.map((task) => task.name)).toEqual(Array.from({ length: count }, (_, i) => `t${i}`))
+    expect(new Set(tasks.map((task) => task.id)).size).toBe(count)
+    // One commit is announced as one batch; the store's batch limit (5,000 events) did not split it.
+    const created = batches.filter((batch) => batch.some((event) => event.type === 'task.created'))
+    expect(created).toHaveLength(1)
+    expect(created[0]!.filter((event) => event.type === 'task.created')).toHaveLength(count)
+    await Promise.all([t.until(tasks[0]!.id, ['succeeded']), t.until(tasks[1]!.id, ['succeeded'])])
+    expect((await t.engine.handlers['task.list']({ limit: 100_000, offset: 0 })).total).toBe(count)
+  })
+
+  it('refuses the whole batch when one definition is wrong, naming its index', async () => {
+    const error = await submitMany([shell('true'), shell('true'), shell('true', { group: 'nope' })]).then(
+      () => null,
+      (e: unknown) => e,
+    )
+    expect(error).toBeInstanceOf(TaskdeckError)
+    expect((error as TaskdeckError).message).toMatch(/^definitions\.2\.group: unknown group "nope"/)
+    expect((error as TaskdeckError).details).toMatchObject({ issues: [{ path: 'definitions.2.group' }] })
+    expect((await t.engine.handlers['task.list']({ limit: 10, offset: 0 })).total).toBe(0)
+  })
+})
