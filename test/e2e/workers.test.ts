@@ -1,31 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startRedis, waitForLine, type RedisServer } from '../redis/harness.ts'
 import { ARTIFACTS, ROOT, cli, freePort, launchChromium, openPage, requireBuiltUi, serve, tempHome, type Served } from './harness.ts'
-
-/** Resolves with the first stdout line of `child` matching `pattern`; rejects if it exits first. */
-function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! })
-    let seen = ''
-    const onExit = (code: number | null) => reject(new Error(`${what} exited (${code}) before printing ${pattern}:\n${seen}`))
-    lines.on('line', (line) => {
-      seen += `${line}\n`
-      if (pattern.test(line)) {
-        child.off('exit', onExit)
-        lines.close()
-        child.stdout!.resume()
-        resolve(line)
-      }
-    })
-    child.once('exit', onExit)
-  })
-}
 
 async function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return
@@ -37,8 +17,7 @@ async function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals
 let browser: Browser
 let served: Served
 let home: Awaited<ReturnType<typeof tempHome>>
-let redisDir: string
-let redis: ChildProcess
+let redis: RedisServer | undefined
 let redisUrl: string
 let worker: ChildProcess | undefined
 
@@ -57,15 +36,8 @@ async function call(command: string, params: unknown): Promise<{ ok: boolean; va
 beforeAll(async () => {
   requireBuiltUi()
   await mkdir(ARTIFACTS, { recursive: true })
-  redisDir = await mkdtemp(join(tmpdir(), 'taskdeck-e2e-redis-'))
-  const redisPort = await freePort()
-  redis = spawn(
-    'redis-server',
-    ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', redisDir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--daemonize', 'no'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  )
-  await waitForLine(redis, /Ready to accept connections/, 'redis-server')
-  redisUrl = `redis://127.0.0.1:${redisPort}`
+  redis = await startRedis()
+  redisUrl = redis.url
   home = await tempHome()
   served = await serve(home.home, await freePort())
   browser = await launchChromium()
@@ -75,9 +47,8 @@ afterAll(async () => {
   await browser?.close()
   await stopChild(worker, 'SIGKILL')
   await served?.stop()
-  await stopChild(redis)
+  await redis?.stop()
   await home?.remove()
-  if (redisDir) await rm(redisDir, { recursive: true, force: true })
 })
 
 describe('Workers view', () => {

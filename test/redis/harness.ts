@@ -39,6 +39,8 @@ export function waitForLine(child: ChildProcess, pattern: RegExp, what: string):
       if (pattern.test(line)) {
         child.off('exit', onExit)
         lines.close()
+        // Keep draining, so a chatty child never blocks on a full pipe.
+        child.stdout!.resume()
         resolve(line)
       }
     })
@@ -70,7 +72,6 @@ export async function startRedis(extraArgs: string[] = []): Promise<RedisServer>
     const started = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'inherit'] })
     child = started
     await waitForLine(started, /Ready to accept connections/, 'redis-server')
-    started.stdout.resume()
   }
   const kill = async () => {
     const running = child
