@@ -32,7 +32,7 @@ interface FrameStats {
 
 // ---------------------------------------------------------------- server and API client
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer()
     server.once('error', reject)
@@ -43,7 +43,7 @@ async function freePort(): Promise<number> {
   })
 }
 
-async function serve(home: string, port: number): Promise<{ child: ChildProcess; browserUrl: string; url: string; token: string }> {
+export async function serve(home: string, port: number): Promise<{ child: ChildProcess; browserUrl: string; url: string; token: string }> {
   const child = spawn(process.execPath, [join(ROOT, 'bin/taskdeck.js'), 'serve', '--home', home, '--port', String(port), '--json'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -194,7 +194,7 @@ async function firehose(browser: Browser, browserUrl: string, api: Api, mode: 'b
   return { mode, events, seconds: round(seconds), eventsPerSecond: Math.round(events / seconds), frames }
 }
 
-async function bigLog(browser: Browser, browserUrl: string, api: Api) {
+export async function bigLog(browser: Browser, browserUrl: string, api: Api) {
   const page = await openPage(browser, browserUrl, 'batched')
   await waitForSeq(page, await headSeq(api))
   const taskId = await submit(api, `seq 1 ${LOG_LINES}`, 'default')
@@ -284,7 +284,7 @@ export async function importHistory(api: Api, count: number): Promise<void> {
 }
 
 /** Tens of thousands of tasks: replay into the list, then scroll it and filter it. */
-async function bigList(browser: Browser, browserUrl: string, api: Api, count: number) {
+export async function bigList(browser: Browser, browserUrl: string, api: Api, count: number) {
   await importHistory(api, count)
   const head = await headSeq(api)
   const page = await openPage(browser, browserUrl, 'batched')
