@@ -5,6 +5,7 @@ import { batchPerFrame } from './streams/batching.ts'
 import { pendingKeys, runIntents$, type Intent, type IntentStatus } from './streams/intents.ts'
 import type { RunOutput } from './streams/log-window.ts'
 import { finishNotifications$ } from './streams/notifications.ts'
+import type { RangeAnchor } from './streams/selection.ts'
 import { sequencedEvents$ } from './streams/sequence.ts'
 import { INITIAL_STATE, foldEvents, seedWorkers, type AppState } from './streams/state.ts'
 import { DEFAULT_QUERY, queryTasks, taskFacetsOf, type TaskFacets, type TaskQuery, type TaskRow } from './streams/tasks-query.ts'
@@ -142,6 +143,8 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   /** The task list's own state: cursor, checked rows, and the query. */
   const cursor = new Store<number | null>(null)
   const checked = new Store<ReadonlySet<number>>(new Set())
+  /** Where the current Shift range began (see streams/selection.ts). */
+  const anchor = new Store<RangeAnchor | null>(null)
   const query = new Store<TaskQuery>(DEFAULT_QUERY)
   const rows = new Store<readonly TaskRow[]>([])
   combineLatest([
@@ -185,6 +188,7 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     logCommands$,
     cursor,
     checked,
+    anchor,
     query,
     rows,
     taskFacets,

@@ -3,10 +3,11 @@ import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { interval, map } from 'rxjs'
 import { TASK_STATUSES, isFinished, type TaskStatus } from '../../src-shared/index.ts'
-import { NEW_TASK_INPUT_ID, SEARCH_INPUT_ID } from '../actions.ts'
+import { NEW_TASK_INPUT_ID, SEARCH_INPUT_ID, applySelection } from '../actions.ts'
 import { ActionButton, EmptyState, Kbd, formatDuration } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import type { CommandId } from '../streams/keymap.ts'
+import { selectRange } from '../streams/selection.ts'
 import { commandText, runDuration, type SortKey, type TaskRow } from '../streams/tasks-query.ts'
 import { TaskDetail } from './TaskDetail.tsx'
 import { useModel, useShortcut, useStore } from './context.ts'
@@ -218,23 +219,20 @@ function TaskList() {
       const next = new Set(model.checked.value)
       if (next.has(id)) next.delete(id)
       else next.add(id)
+      model.anchor.set(null)
       model.checked.set(next)
     },
     [model],
   )
-  /** Click opens; Shift+click selects the range from the cursor; Ctrl/Cmd+click toggles one. */
+  /** Click opens; Shift+click checks the range from the cursor (or from where the range began); Ctrl/Cmd+click toggles one. */
   const openTask = useCallback(
     (id: number, how: { shift: boolean; toggle: boolean }) => {
       if (how.toggle) return toggleChecked(id)
-      const current = model.rows.value
-      const from = current.findIndex((r) => r.task.id === model.cursor.value)
-      const to = current.findIndex((r) => r.task.id === id)
-      if (how.shift && from >= 0 && to >= 0) {
-        const next = new Set(model.checked.value)
-        for (let i = Math.min(from, to); i <= Math.max(from, to); i++) next.add(current[i]!.task.id)
-        model.checked.set(next)
-        return
+      if (how.shift) {
+        const selection = { cursor: model.cursor.value, checked: model.checked.value, anchor: model.anchor.value }
+        return applySelection(model, selectRange(model.rows.value.map((r) => r.task.id), selection, id))
       }
+      model.anchor.set(null)
       model.cursor.set(id)
       model.route.set({ view: 'task', taskId: id })
     },
