@@ -313,7 +313,8 @@ export const en = {
     keepCurrent: 'Keep the current one',
     conflict: {
       same: '{{keys}} is already the shortcut for {{command}}.',
-      shadows: '{{keys}} starts the chord {{other}} ({{command}}), so on its own it would wait for the chord and never fire.',
+      shadows_one: '{{keys}} starts the chord {{chords}}, so on its own it would wait for a second key and never fire.',
+      shadows_other: '{{keys}} starts the chords {{chords}}, so on its own it would wait for a second key and never fire.',
       shadowed: '{{other}} ({{command}}) is the first key of {{keys}}, so it would stop working on its own.',
     },
     rebind: 'Change the shortcut for {{command}}',

@@ -315,7 +315,8 @@ export const ko: Messages = {
     keepCurrent: '지금 키 유지',
     conflict: {
       same: '{{keys}}는 이미 {{command}}의 단축키입니다.',
-      shadows: '{{keys}}는 연속 키 {{other}} ({{command}})의 첫 키라서, 단독으로는 연속 키를 기다리기만 하고 실행되지 않습니다.',
+      shadows_one: '{{keys}}는 연속 키 {{chords}}의 첫 키라서, 단독으로는 두 번째 키를 기다리기만 하고 실행되지 않습니다.',
+      shadows_other: '{{keys}}는 연속 키 {{chords}}의 첫 키라서, 단독으로는 두 번째 키를 기다리기만 하고 실행되지 않습니다.',
       shadowed: '{{other}} ({{command}})가 {{keys}}의 첫 키라서, 단독으로는 더 이상 동작하지 않습니다.',
     },
     rebind: '{{command}} 단축키 변경',

@@ -294,8 +294,15 @@ function KeymapRow({ command, override, keymap, onSave }: { command: CommandId; 
   }, [recording, presses, command])
 
   const keysOf = (binding: string) => displayBinding(binding, IS_MAC)
-  const clashText = (c: BindingConflict, binding: string) =>
-    t(`settings.conflict.${c.kind}`, { keys: keysOf(binding), other: keysOf(c.binding), command: t(`command.${c.command}`) })
+  const named = (c: BindingConflict) => `${keysOf(c.binding)} (${t(`command.${c.command}`)})`
+  /** One sentence per clash, except that all the chords a key would start are named in one. */
+  const clashMessages = (conflicts: readonly BindingConflict[], binding: string) => {
+    const chords = conflicts.filter((c) => c.kind === 'shadows')
+    return [
+      ...conflicts.filter((c) => c.kind !== 'shadows').map((c) => t(`settings.conflict.${c.kind}`, { keys: keysOf(binding), other: keysOf(c.binding), command: t(`command.${c.command}`) })),
+      ...(chords.length > 0 ? [t('settings.conflict.shadows', { keys: keysOf(binding), chords: chords.map(named).join(', '), count: chords.length })] : []),
+    ]
+  }
 
   return (
     <tr className={clash ? 'has-clash' : undefined}>
@@ -312,8 +319,8 @@ function KeymapRow({ command, override, keymap, onSave }: { command: CommandId; 
         )}
         {clash && (
           <div className="keymap-clash" role="alert">
-            {clash.conflicts.map((c) => (
-              <p key={`${c.command} ${c.binding}`}>{clashText(c, clash.binding)}</p>
+            {clashMessages(clash.conflicts, clash.binding).map((message) => (
+              <p key={message}>{message}</p>
             ))}
             <div className="keymap-clash-actions">
               <button
