@@ -26,7 +26,12 @@ afterAll(async () => {
 })
 
 const blur = (page: Page) => page.evaluate('document.activeElement?.blur()')
-const selectedIds = (page: Page) => page.locator('[data-task-id][aria-selected="true"]').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-task-id'))))
+async function selectedIds(page: Page): Promise<number[]> {
+  const rows = page.locator('[data-task-id][aria-selected="true"]')
+  const ids: number[] = []
+  for (let i = 0; i < (await rows.count()); i++) ids.push(Number(await rows.nth(i).getAttribute('data-task-id')))
+  return ids
+}
 const cursorId = (page: Page) => page.locator('[data-task-id].cursor').getAttribute('data-task-id').then(Number)
 
 describe('keyboard-only flows', () => {
