@@ -179,6 +179,7 @@ async function main() {
       return
     }
     const context = await browser.newContext({ viewport: { width: 1360, height: 820 } })
+    if (phase === 'tail') await api.request('settings.set', { patch: { logCapBytes: 2 * 1024 ** 3 } })
     const page: Page = await context.newPage()
     const cdp = await context.newCDPSession(page)
     await cdp.send('Profiler.enable')
@@ -199,6 +200,17 @@ async function main() {
       timeout: 120_000,
       polling: 50,
     })
+    if (phase === 'tail') {
+      const lines = Number(process.env.BENCH_UI_LOG_LINES ?? 2_000_000)
+      const { task } = await api.request<{ task: { id: number } }>('task.submit', { definition: { spec: { kind: 'shell', command: `seq 1 ${lines}` }, group: 'default' } })
+      await page.locator(`[data-task-id="${task.id}"]`).click()
+      await page.locator('.log-line').first().waitFor()
+      await cdp.send('Profiler.stop')
+      await cdp.send('Profiler.start')
+      before = await metrics()
+      await page.evaluate('window.taskdeckProbe?.start()')
+      await page.locator(`.log-line[data-line="${lines - 1}"]`).waitFor({ timeout: 300_000 })
+    }
     if (phase === 'scroll') {
       await cdp.send('Profiler.stop')
       await cdp.send('Profiler.start')

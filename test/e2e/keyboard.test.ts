@@ -133,7 +133,7 @@ describe('keyboard-only flows', () => {
     await page.context().close()
   })
 
-  it('shows a keymap clash in dark', async () => {
+  it('shows a keymap clash and a range selection in dark', async () => {
     const { page } = await openPage(browser, served.browserUrl, 'dark')
     await blur(page)
     await page.keyboard.press('g')
@@ -147,6 +147,16 @@ describe('keyboard-only flows', () => {
     expect(await row.getByRole('alert').textContent()).toContain('X (Select / unselect task) is the first key of X L')
     await row.getByRole('alert').scrollIntoViewIfNeeded()
     await page.screenshot({ path: join(ARTIFACTS, 'keymap-clash-dark.png') })
+    await row.getByRole('button', { name: 'Keep the current one' }).click()
+    await blur(page)
+    await page.keyboard.press('g')
+    await page.keyboard.press('t')
+    await page.locator('[data-task-id]').first().waitFor()
+    await page.keyboard.press('j')
+    await page.keyboard.press('Shift+J')
+    await page.keyboard.press('Shift+J')
+    await page.getByRole('toolbar', { name: 'Selected tasks' }).getByText('3 selected').waitFor()
+    await page.screenshot({ path: join(ARTIFACTS, 'range-selection-dark.png') })
     await page.context().close()
   })
 })
