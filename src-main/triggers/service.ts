@@ -23,7 +23,8 @@ import { definitionForFiring, savedTaskLabel, triggerLabel, type FiringInput } f
 import { firingRequests$, type Clock, type FireRequest, type TriggerChange } from './pipeline.ts'
 import { nextSlotAfter, upcomingSlots } from './schedule.ts'
 import { shortcutBindingsOf, shortcutClash, type ShortcutBinding } from './shortcuts.ts'
-import { TRIGGER_MIGRATIONS, TriggerStore, type TriggerRecord } from './store.ts'
+import { generateSecret, hashSecret } from './secrets.ts'
+import { TRIGGER_MIGRATIONS, TriggerStore, registerMigrationFunctions, type TriggerRecord } from './store.ts'
 import type { WebhookTarget } from './webhook.ts'
 
 export interface TriggerServiceOptions {
@@ -43,6 +44,21 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
 
 /** Runs a synchronous handler body so that a refusal it throws arrives as a rejected promise, like every handler's. */
 const settle = <T>(body: () => T): Promise<T> => new Promise((resolve) => resolve(body()))
+
+/**
+ * A spec as it is kept: a webhook's secret becomes a salted hash (the given secret, a
+ * generated one when none is given or `rotate` asks for it, else the `current` hook's), and
+ * the secret to answer once, when there is one to tell.
+ */
+async function keptSpec(spec: TriggerSpec, current: TriggerSpec | null, rotate: boolean): Promise<{ spec: TriggerSpec; secret?: string }> {
+  if (spec.kind !== 'webhook') return { spec }
+  const { secret: given, secretHash, ...rest } = spec
+  if (given !== undefined) return { spec: { ...rest, secretHash: await hashSecret(given) }, secret: given }
+  if (secretHash !== undefined) return { spec: { ...rest, secretHash } }
+  if (!rotate && current?.kind === 'webhook' && current.secretHash !== undefined) return { spec: { ...rest, secretHash: current.secretHash } }
+  const generated = generateSecret()
+  return { spec: { ...rest, secretHash: await hashSecret(generated) }, secret: generated }
+}
 
 const badRequest = (what: string, issues: FieldIssue[]): TaskdeckError =>
   new TaskdeckError('bad_request', describeIssues(what, issues), { issues })
@@ -77,6 +93,7 @@ export class TriggerService {
   constructor(host: EngineExtensionHost, options: TriggerServiceOptions) {
     this.host = host
     this.options = options
+    registerMigrationFunctions(host.db)
     host.migrate('triggers', TRIGGER_MIGRATIONS)
     this.store = new TriggerStore(host.db)
     this.ids = this.store.maxIds()
@@ -187,13 +204,14 @@ export class TriggerService {
         return { trigger: this.view(record), history: this.store.history(triggerId, historyLimit), upcoming }
       }),
     'trigger.create': async ({ trigger: input }: Params<'trigger.create'>) => {
-      this.checkTrigger(input, null, 'trigger')
+      const { spec, secret } = await keptSpec(input.spec, null, false)
+      this.checkTrigger({ savedTaskId: input.savedTaskId, spec }, null, 'trigger')
       const now = this.options.clock.now()
       const record: TriggerRecord = {
         id: ++this.ids.trigger,
-        name: input.name ?? this.defaultName(input.savedTaskId, input.spec),
+        name: input.name ?? this.defaultName(input.savedTaskId, spec),
         savedTaskId: input.savedTaskId,
-        spec: input.spec,
+        spec,
         paused: input.paused,
         createdAt: now,
         updatedAt: now,
@@ -201,24 +219,31 @@ export class TriggerService {
         anchorAt: now,
         cursorAt: now,
       }
-      return { trigger: await this.putTrigger(record) }
+      return { trigger: await this.putTrigger(record), ...(secret === undefined ? {} : { secret }) }
     },
-    'trigger.update': async ({ triggerId, trigger: input }: Params<'trigger.update'>) => {
+    'trigger.update': async ({ triggerId, trigger: input, rotateSecret }: Params<'trigger.update'>) => {
+      this.recordOrThrow(triggerId)
+      if (rotateSecret && input.spec.kind !== 'webhook') throw badRequest('trigger update', [{ path: 'rotateSecret', message: 'applies to webhook triggers only' }])
+      if (rotateSecret && input.spec.kind === 'webhook' && (input.spec.secret !== undefined || input.spec.secretHash !== undefined)) {
+        throw badRequest('trigger update', [{ path: 'rotateSecret', message: 'generates a new secret: do not also give secret or secretHash' }])
+      }
+      const { spec, secret } = await keptSpec(input.spec, this.recordOrThrow(triggerId).spec, rotateSecret ?? false)
+      // Read again after hashing: the trigger may have changed (or gone) meanwhile.
       const current = this.recordOrThrow(triggerId)
-      this.checkTrigger(input, triggerId, 'trigger')
+      this.checkTrigger({ savedTaskId: input.savedTaskId, spec }, triggerId, 'trigger')
       const now = this.options.clock.now()
       // A changed schedule starts afresh: slots of the old one are not "missed" by the new one.
       const record: TriggerRecord = {
         ...current,
         name: input.name ?? current.name,
         savedTaskId: input.savedTaskId,
-        spec: input.spec,
+        spec,
         paused: input.paused ?? current.paused,
         updatedAt: now,
         anchorAt: now,
         cursorAt: now,
       }
-      return { trigger: await this.putTrigger(record) }
+      return { trigger: await this.putTrigger(record), ...(secret === undefined ? {} : { secret }) }
     },
     'trigger.remove': async ({ triggerId }: Params<'trigger.remove'>) => {
       const record = this.recordOrThrow(triggerId)
@@ -266,8 +291,16 @@ export class TriggerService {
     'trigger.import': async ({ document }: Params<'trigger.import'>) => this.importDocument(document),
   }
 
-  private async importDocument(document: TriggersDocument): Promise<CommandResult<'trigger.import'>> {
+  private async importDocument(given: TriggersDocument): Promise<CommandResult<'trigger.import'>> {
     const issues: FieldIssue[] = []
+    // Exports carry each hook's hash; a hand-written document may give a secret, kept as a hash from here on.
+    const specs = await Promise.all(given.triggers.map((t) => keptSpec(t.spec, null, false)))
+    const document = { ...given, triggers: given.triggers.map((t, i) => ({ ...t, spec: specs[i]!.spec })) }
+    for (const [index, trigger] of given.triggers.entries()) {
+      if (trigger.spec.kind === 'webhook' && trigger.spec.secret === undefined && trigger.spec.secretHash === undefined) {
+        issues.push({ path: `document.triggers.${index}.spec.secretHash`, message: 'is required: give the hook’s secretHash (as exported) or a secret' })
+      }
+    }
     const docSavedIds = new Set<number>()
     for (const [index, saved] of document.savedTasks.entries()) {
       if (docSavedIds.has(saved.id)) issues.push({ path: `document.savedTasks.${index}.id`, message: `id ${saved.id} appears twice` })

@@ -8,6 +8,9 @@ import {
   type SavedTask,
   type TriggerSpec,
 } from '../../src-shared/index.ts'
+import { hashSecretSync } from './secrets.ts'
+
+const HASH_WEBHOOK_SECRET = 'taskdeck_hash_webhook_secret'
 
 /** The triggers' tables in the engine's database; entry i is version i + 1. Never edit a shipped entry: add one. */
 export const TRIGGER_MIGRATIONS: readonly string[] = [
@@ -22,7 +25,24 @@ export const TRIGGER_MIGRATIONS: readonly string[] = [
      id INTEGER PRIMARY KEY, trigger_id INTEGER, saved_task_id INTEGER NOT NULL, fired_at INTEGER NOT NULL,
      cause TEXT NOT NULL, scheduled_for INTEGER, outcome TEXT NOT NULL, task_id INTEGER, error TEXT, detail TEXT NOT NULL);
    CREATE INDEX trg_firings_by_trigger ON trg_firings (trigger_id, id);`,
+  // Webhook secrets were kept as given; keep a salted hash instead, and drop the secret from
+  // the trigger events already in the log (they carried the whole spec).
+  `UPDATE trg_triggers SET spec = ${HASH_WEBHOOK_SECRET}(spec)
+     WHERE json_extract(spec, '$.kind') = 'webhook' AND json_extract(spec, '$.secret') IS NOT NULL;
+   UPDATE events SET payload = json_remove(payload, '$.trigger.spec.secret')
+     WHERE type IN ('trigger.updated', 'trigger.fired') AND json_extract(payload, '$.trigger.spec.secret') IS NOT NULL;`,
 ]
+
+/**
+ * Registers the SQL functions the migrations call (hashing needs a random salt and scrypt,
+ * which SQL has not): call before migrating.
+ */
+export function registerMigrationFunctions(db: DatabaseSync): void {
+  db.function(HASH_WEBHOOK_SECRET, { deterministic: false }, (specJson) => {
+    const { secret, ...rest } = JSON.parse(String(specJson)) as { secret: string }
+    return JSON.stringify({ ...rest, secretHash: hashSecretSync(secret) })
+  })
+}
 
 /** History kept per trigger; older firings are dropped as new ones are recorded. */
 const HISTORY_PER_TRIGGER = 1000
