@@ -19,7 +19,8 @@ import type { Disposable } from '../engine/api.ts'
 import type { EngineExtensionHost } from '../engine/host.ts'
 import { discoverFolder } from './discover.ts'
 import { missingWatchPath } from './files.ts'
-import { definitionForFiring, savedTaskLabel, triggerLabel, type FiringInput } from './input.ts'
+import { loopThrough, describeLoop } from './chains.ts'
+import { definitionForFiring, triggerLabel, type FiringInput } from './input.ts'
 import { firingRequests$, type Clock, type FireRequest, type TriggerChange } from './pipeline.ts'
 import { nextSlotAfter, upcomingSlots } from './schedule.ts'
 import { shortcutBindingsOf, shortcutClash, type ShortcutBinding } from './shortcuts.ts'
@@ -58,6 +59,21 @@ async function keptSpec(spec: TriggerSpec, current: TriggerSpec | null, rotate: 
   if (!rotate && current?.kind === 'webhook' && current.secretHash !== undefined) return { spec: { ...rest, secretHash: current.secretHash } }
   const generated = generateSecret()
   return { spec: { ...rest, secretHash: await hashSecret(generated) }, secret: generated }
+}
+
+const loopMessage = (loop: string): string => `would start tasks in a loop forever: ${loop}`
+
+/** "build (0 3 * * *)", "deploy (webhook)". */
+function defaultName(savedTaskName: string, spec: TriggerSpec): string {
+  const how =
+    spec.kind === 'schedule'
+      ? (spec.cron ?? `every ${spec.everyMs} ms`)
+      : spec.kind === 'fileWatch'
+        ? 'on file change'
+        : spec.kind === 'shortcut'
+          ? spec.accelerator
+          : spec.kind
+  return `${savedTaskName} (${how})`.slice(0, 200)
 }
 
 const badRequest = (what: string, issues: FieldIssue[]): TaskdeckError =>
@@ -150,6 +166,7 @@ export class TriggerService {
         definition: definition ?? current.definition,
         updatedAt: this.options.clock.now(),
       }
+      this.checkSavedTaskChange(savedTask)
       await this.host.append({ type: 'savedTask.updated', savedTask }, () => this.store.putSavedTask(savedTask))
       this.savedTasks.set(savedTask.id, savedTask)
       return { savedTask }
@@ -205,11 +222,11 @@ export class TriggerService {
       }),
     'trigger.create': async ({ trigger: input }: Params<'trigger.create'>) => {
       const { spec, secret } = await keptSpec(input.spec, null, false)
-      this.checkTrigger({ savedTaskId: input.savedTaskId, spec }, null, 'trigger')
+      this.checkTrigger({ name: input.name, savedTaskId: input.savedTaskId, spec }, null, 'trigger')
       const now = this.options.clock.now()
       const record: TriggerRecord = {
         id: ++this.ids.trigger,
-        name: input.name ?? this.defaultName(input.savedTaskId, spec),
+        name: input.name ?? defaultName(this.savedTasks.get(input.savedTaskId)?.name ?? `saved task ${input.savedTaskId}`, spec),
         savedTaskId: input.savedTaskId,
         spec,
         paused: input.paused,
@@ -230,7 +247,7 @@ export class TriggerService {
       const { spec, secret } = await keptSpec(input.spec, this.recordOrThrow(triggerId).spec, rotateSecret ?? false)
       // Read again after hashing: the trigger may have changed (or gone) meanwhile.
       const current = this.recordOrThrow(triggerId)
-      this.checkTrigger({ savedTaskId: input.savedTaskId, spec }, triggerId, 'trigger')
+      this.checkTrigger({ name: input.name ?? current.name, savedTaskId: input.savedTaskId, spec }, triggerId, 'trigger')
       const now = this.options.clock.now()
       // A changed schedule starts afresh: slots of the old one are not "missed" by the new one.
       const record: TriggerRecord = {
@@ -329,6 +346,7 @@ export class TriggerService {
     if (issues.length > 0) throw badRequest('import document', issues)
 
     const now = this.options.clock.now()
+    const idsBefore = { ...this.ids }
     const savedIdMap = new Map<number, number>()
     const savedTasks: SavedTask[] = document.savedTasks.map((saved) => {
       const id = ++this.ids.savedTask
@@ -342,7 +360,7 @@ export class TriggerService {
           : trigger.spec
       return {
         id: ++this.ids.trigger,
-        name: trigger.name ?? this.defaultName(savedIdMap.get(trigger.savedTaskId)!, spec),
+        name: trigger.name ?? defaultName(savedTasks.find((t) => t.id === savedIdMap.get(trigger.savedTaskId))!.name, spec),
         savedTaskId: savedIdMap.get(trigger.savedTaskId)!,
         spec,
         paused: trigger.paused,
@@ -353,6 +371,21 @@ export class TriggerService {
         cursorAt: now,
       }
     })
+    // Loops are checked with the document's saved tasks and triggers added to those already here.
+    const allSaved = new Map(this.savedTasks)
+    for (const savedTask of savedTasks) allSaved.set(savedTask.id, savedTask)
+    const allTriggers = [...this.records.values(), ...records]
+    const told = new Set<number>()
+    const loops = records.flatMap((record, index) => {
+      // A loop is told once, at the first of its triggers.
+      const loop = record.spec.kind === 'completion' && !told.has(record.id) ? loopThrough(allSaved, allTriggers, record.id) : null
+      for (const link of loop ?? []) told.add(link.trigger.id)
+      return loop ? [{ path: `document.triggers.${index}.spec`, message: loopMessage(describeLoop(loop, allSaved, null)) }] : []
+    })
+    if (loops.length > 0) {
+      Object.assign(this.ids, idsBefore)
+      throw badRequest('import document', loops)
+    }
     // Everything was validated above; appended in one turn, the engine group-commits them together (one transaction up to its batch size).
     await Promise.all([
       ...savedTasks.map((savedTask) => this.host.append({ type: 'savedTask.updated', savedTask }, () => this.store.putSavedTask(savedTask))),
@@ -372,26 +405,42 @@ export class TriggerService {
     }
   }
 
-  /** What the schemas cannot know: references, paths on this machine, clashes, self-starting chains. */
-  private checkTrigger(input: { savedTaskId: number; spec: TriggerSpec }, exceptTriggerId: number | null, at: string): void {
+  /** What the schemas cannot know: references, paths on this machine, clashes, loops of completion triggers. */
+  private checkTrigger(input: { name?: string | undefined; savedTaskId: number; spec: TriggerSpec }, exceptTriggerId: number | null, at: string): void {
     const issues: FieldIssue[] = []
-    const saved = this.savedTasks.get(input.savedTaskId)
-    if (!saved) issues.push({ path: `${at}.savedTaskId`, message: `saved task ${input.savedTaskId} does not exist` })
+    if (!this.savedTasks.has(input.savedTaskId)) issues.push({ path: `${at}.savedTaskId`, message: `saved task ${input.savedTaskId} does not exist` })
     const spec = input.spec
-    if (spec.kind === 'completion') {
-      if (spec.afterSavedTaskId !== undefined && !this.savedTasks.has(spec.afterSavedTaskId)) {
-        issues.push({ path: `${at}.spec.afterSavedTaskId`, message: `saved task ${spec.afterSavedTaskId} does not exist` })
-      }
-      const startsItself =
-        spec.afterSavedTaskId === input.savedTaskId ||
-        (spec.label !== undefined &&
-          (spec.label === savedTaskLabel(input.savedTaskId) ||
-            (exceptTriggerId !== null && spec.label === triggerLabel(exceptTriggerId)) ||
-            (saved?.definition.labels.includes(spec.label) ?? false)))
-      if (startsItself) issues.push({ path: `${at}.spec`, message: 'the task it starts would match it again and start itself forever' })
+    if (spec.kind === 'completion' && spec.afterSavedTaskId !== undefined && !this.savedTasks.has(spec.afterSavedTaskId)) {
+      issues.push({ path: `${at}.spec.afterSavedTaskId`, message: `saved task ${spec.afterSavedTaskId} does not exist` })
     }
     issues.push(...this.environmentIssues(spec, exceptTriggerId, at))
+    if (issues.length === 0) {
+      // The id a new trigger is about to get: its tasks will carry that trigger label.
+      const id = exceptTriggerId ?? this.ids.trigger + 1
+      const candidate = { id, name: input.name ?? 'this trigger', savedTaskId: input.savedTaskId, spec }
+      const triggers = [...[...this.records.values()].filter((r) => r.id !== id), candidate]
+      // Loops through this trigger, or through a trigger that watches the tasks this one starts (by their trigger label).
+      const through = triggers.filter((t) => t.id === id || (t.spec.kind === 'completion' && t.spec.label === triggerLabel(id)))
+      const loop = through.map((t) => loopThrough(this.savedTasks, triggers, t.id)).find((l) => l !== null)
+      if (loop) issues.push({ path: `${at}.spec`, message: loopMessage(describeLoop(loop, this.savedTasks, exceptTriggerId === null ? id : null)) })
+    }
     if (issues.length > 0) throw badRequest(at, issues)
+  }
+
+  /** A changed saved task (its labels) must not close a loop of completion triggers through it. */
+  private checkSavedTaskChange(savedTask: SavedTask): void {
+    const savedTasks = new Map(this.savedTasks).set(savedTask.id, savedTask)
+    const triggers = [...this.records.values()]
+    for (const trigger of triggers) {
+      if (trigger.spec.kind !== 'completion') continue
+      const loop = loopThrough(savedTasks, triggers, trigger.id)
+      const start = loop?.findIndex((link) => link.from === savedTask.id) ?? -1
+      if (loop && start >= 0) {
+        // Told from the saved task being changed.
+        const told = [...loop.slice(start), ...loop.slice(0, start)]
+        throw badRequest('saved task', [{ path: 'definition.labels', message: loopMessage(describeLoop(told, savedTasks, null)) }])
+      }
+    }
   }
 
   private environmentIssues(spec: TriggerSpec, exceptTriggerId: number | null, at: string): FieldIssue[] {
@@ -404,19 +453,6 @@ export class TriggerService {
       if (clash) return [{ path: `${at}.spec.accelerator`, message: `${spec.accelerator} is already bound to trigger ${clash.id} "${clash.name}"` }]
     }
     return []
-  }
-
-  private defaultName(savedTaskId: number, spec: TriggerSpec): string {
-    const saved = this.savedTasks.get(savedTaskId)?.name ?? `saved task ${savedTaskId}`
-    const how =
-      spec.kind === 'schedule'
-        ? (spec.cron ?? `every ${spec.everyMs} ms`)
-        : spec.kind === 'fileWatch'
-          ? 'on file change'
-          : spec.kind === 'shortcut'
-            ? spec.accelerator
-            : spec.kind
-    return `${saved} (${how})`.slice(0, 200)
   }
 
   private async putTrigger(record: TriggerRecord): Promise<Trigger> {
