@@ -1,4 +1,4 @@
-import { Observable, Subject, catchError, concatMap, defer, EMPTY, from, type Subscription } from 'rxjs'
+import { Subject, catchError, concatMap, defer, EMPTY, from, tap, type Subscription } from 'rxjs'
 import {
   TaskdeckError,
   describeIssues,
@@ -33,7 +33,14 @@ export interface TriggerServiceOptions {
   lateToleranceMs: number
   maxTimerMs: number
   shortcutThrottleMs: number
+  /** Most completion firings in a row (a task started by one, whose finish starts the next…) before a chain is stopped. */
+  maxChainDepth: number
 }
+
+/** With nothing to fire, the completion cursor is still written this many events on, so a restart replays little. */
+const IDLE_CURSOR_STEP = 1000
+/** Events read per page when catching up. */
+const CATCH_UP_PAGE = 2000
 
 /** One handler per trigger command, like the engine's; params arrive validated by the contract. */
 export type TriggerCommandHandlers = {
@@ -105,6 +112,19 @@ export class TriggerService {
   private disposed = false
   /** The firing being served, so shutdown waits for its record to be written. */
   private inFlight: Promise<void> = Promise.resolve()
+  private readonly engineEvents$ = new Subject<EngineEvent>()
+  private readonly listening: Disposable
+  /** The newest durable event the pipeline has seen (its requests, if any, are in `pending`). */
+  private observedSeq: number
+  /** The completion cursor as last written. */
+  private writtenCursor: number
+  /** Completion requests made and not yet served, oldest first: the cursor stays before the first. */
+  private readonly pending: FireRequest[] = []
+  /**
+   * Tasks found in the replayed log that a completion firing started without recording it (the
+   * app stopped in between): by trigger and finish, so the firing is recorded, not repeated.
+   */
+  private readonly startedUnrecorded = new Map<string, number>()
 
   constructor(host: EngineExtensionHost, options: TriggerServiceOptions) {
     this.host = host
@@ -116,13 +136,9 @@ export class TriggerService {
     for (const savedTask of this.store.loadSavedTasks()) this.savedTasks.set(savedTask.id, savedTask)
     for (const record of this.store.loadTriggers()) this.records.set(record.id, record)
 
-    const engineEvents$ = new Observable<EngineEvent>((subscriber) => {
-      const listening = host.onEvent((event) => subscriber.next(event))
-      return () => listening.dispose()
-    })
     this.subscription = firingRequests$({
       triggerChanges$: this.changes$,
-      engineEvents$,
+      engineEvents$: this.engineEvents$,
       shortcutPresses$: this.presses$,
       direct$: this.direct$,
       clock: options.clock,
@@ -138,6 +154,10 @@ export class TriggerService {
       },
     })
       .pipe(
+        // Made synchronously as each event passes, so the cursor can never move past a request not yet served.
+        tap((request) => {
+          if (request.source) this.pending.push(request)
+        }),
         concatMap((request) =>
           defer(() => {
             this.inFlight = this.fire(request)
@@ -147,6 +167,44 @@ export class TriggerService {
       )
       .subscribe()
     for (const record of this.records.values()) this.announce(record)
+    // Catch up from the cursor, then listen from the same turn: nothing missed, nothing twice.
+    this.observedSeq = this.writtenCursor = this.store.completionCursor()
+    for (let page = host.readEvents(this.observedSeq, CATCH_UP_PAGE); page.length > 0; page = host.readEvents(this.observedSeq, CATCH_UP_PAGE)) {
+      for (const event of page) this.noteStartedByCompletion(event)
+      for (const event of page) this.onEngineEvent(event)
+    }
+    this.listening = host.onEvent((event) => this.onEngineEvent(event))
+  }
+
+  private onEngineEvent(event: EngineEvent): void {
+    this.engineEvents$.next(event)
+    if (!('seq' in event)) return
+    this.observedSeq = event.seq
+    if (this.pending.length === 0 && this.observedSeq - this.writtenCursor >= IDLE_CURSOR_STEP) this.writeCursor()
+  }
+
+  /** Remembers a replayed task that a completion trigger started, by the labels `definitionForFiring` gave it. */
+  private noteStartedByCompletion(event: EngineEvent): void {
+    if (event.type !== 'task.created') return
+    const labels = event.task.definition.labels
+    const key = labels.find((l) => l.startsWith('after-run:') || l.startsWith('after-task:'))
+    if (key === undefined) return
+    for (const label of labels) {
+      if (label.startsWith('trigger:')) this.startedUnrecorded.set(`${label.slice('trigger:'.length)}|${key}`, event.task.id)
+    }
+  }
+
+  /** Every finish at or before this seq has been served: the first unserved request's event is not. */
+  private safeCursor(): number {
+    return this.pending.length > 0 ? this.pending[0]!.source!.seq - 1 : this.observedSeq
+  }
+
+  /** A write of its own (one row), for when nothing fires: at most every IDLE_CURSOR_STEP events, and at shutdown. */
+  private writeCursor(): void {
+    const cursor = this.safeCursor()
+    if (cursor <= this.writtenCursor) return
+    this.store.advanceCompletionCursor(cursor)
+    this.writtenCursor = cursor
   }
 
   readonly commands: TriggerCommandHandlers = {
@@ -235,8 +293,9 @@ export class TriggerService {
         lastFiredAt: null,
         anchorAt: now,
         cursorAt: now,
+        fromSeq: 0,
       }
-      return { trigger: await this.putTrigger(record), ...(secret === undefined ? {} : { secret }) }
+      return { trigger: await this.putTrigger(record, true), ...(secret === undefined ? {} : { secret }) }
     },
     'trigger.update': async ({ triggerId, trigger: input, rotateSecret }: Params<'trigger.update'>) => {
       this.recordOrThrow(triggerId)
@@ -260,7 +319,7 @@ export class TriggerService {
         anchorAt: now,
         cursorAt: now,
       }
-      return { trigger: await this.putTrigger(record), ...(secret === undefined ? {} : { secret }) }
+      return { trigger: await this.putTrigger(record, true), ...(secret === undefined ? {} : { secret }) }
     },
     'trigger.remove': async ({ triggerId }: Params<'trigger.remove'>) => {
       const record = this.recordOrThrow(triggerId)
@@ -281,7 +340,7 @@ export class TriggerService {
       if (!current.paused) return { trigger: this.view(current) }
       const now = this.options.clock.now()
       // Slots that passed while paused were not missed: the user asked for them not to run.
-      return { trigger: await this.putTrigger({ ...current, paused: false, updatedAt: now, cursorAt: now }) }
+      return { trigger: await this.putTrigger({ ...current, paused: false, updatedAt: now, cursorAt: now }, true) }
     },
     'trigger.fire': async ({ triggerId, payload }: Params<'trigger.fire'>) => {
       const record = this.recordOrThrow(triggerId)
@@ -369,6 +428,7 @@ export class TriggerService {
         lastFiredAt: null,
         anchorAt: now,
         cursorAt: now,
+        fromSeq: 0,
       }
     })
     // Loops are checked with the document's saved tasks and triggers added to those already here.
@@ -389,9 +449,10 @@ export class TriggerService {
     // Everything was validated above; appended in one turn, the engine group-commits them together (one transaction up to its batch size).
     await Promise.all([
       ...savedTasks.map((savedTask) => this.host.append({ type: 'savedTask.updated', savedTask }, () => this.store.putSavedTask(savedTask))),
-      ...records.map((record) =>
-        this.host.append({ type: 'trigger.updated', trigger: this.view(record) }, () => this.store.putTrigger(record)),
-      ),
+      ...records.map(async (record) => {
+        const event = await this.host.append({ type: 'trigger.updated', trigger: this.view(record) }, (_db, event) => this.store.putTrigger({ ...record, fromSeq: event.seq }))
+        record.fromSeq = event.seq
+      }),
     ])
     for (const savedTask of savedTasks) this.savedTasks.set(savedTask.id, savedTask)
     for (const record of records) {
@@ -455,10 +516,13 @@ export class TriggerService {
     return []
   }
 
-  private async putTrigger(record: TriggerRecord): Promise<Trigger> {
-    const view = this.view(record)
-    const before = this.records.get(record.id)
-    await this.host.append({ type: 'trigger.updated', trigger: view }, () => this.store.putTrigger(record))
+  /** `startsAfresh`: created, changed or resumed, so a completion trigger watches finishes from this event on. */
+  private async putTrigger(given: TriggerRecord, startsAfresh = false): Promise<Trigger> {
+    const view = this.view(given)
+    const before = this.records.get(given.id)
+    const kept = (seq: number): TriggerRecord => (startsAfresh ? { ...given, fromSeq: seq } : given)
+    const event = await this.host.append({ type: 'trigger.updated', trigger: view }, (_db, event) => this.store.putTrigger(kept(event.seq)))
+    const record = kept(event.seq)
     this.records.set(record.id, record)
     this.announce(record)
     if (record.spec.kind === 'shortcut' || before?.spec.kind === 'shortcut') this.shortcutsChanged()
@@ -522,16 +586,47 @@ export class TriggerService {
 
   /**
    * Serves one request: submits the saved task (unless the request only records skipped
-   * slots), then records the firing and the trigger's new bookkeeping with one durable
-   * `trigger.fired` event. A refused submission is recorded as a failed firing.
+   * slots), then records the firing, the trigger's new bookkeeping and the completion cursor
+   * with one durable `trigger.fired` event. A refused submission is recorded as a failed firing.
+   *
+   * Completion requests are served at most once per trigger and finish: one already recorded
+   * is dropped (a finish announced again, or replayed), and one whose task was started but not
+   * recorded before the app stopped is recorded with that task instead of starting another.
+   * A chain longer than `maxChainDepth` is stopped, so a loop that got in some other way ends.
    */
   private async fire(request: FireRequest): Promise<void> {
+    try {
+      await this.serve(request)
+    } finally {
+      this.served(request)
+    }
+  }
+
+  private served(request: FireRequest): void {
+    const index = this.pending.indexOf(request)
+    if (index >= 0) this.pending.splice(index, 1)
+  }
+
+  private async serve(request: FireRequest): Promise<void> {
     const saved = this.savedTasks.get(request.savedTaskId)
     const record = request.triggerId === null ? null : this.records.get(request.triggerId)
     if (!saved || record === undefined) {
       // Removed while the request waited its turn.
       request.reply?.({ firing: this.orphanFiring(request), task: null, error: new TaskdeckError('not_found', 'The trigger or saved task was removed.') })
       return
+    }
+    let detail = request.detail
+    let startedBefore: number | null = null
+    let chainStopped: string | null = null
+    const completion = request.input.completion
+    if (request.source && record && completion) {
+      if (this.store.completionFiredFor(record.id, request.source.key)) return
+      startedBefore = this.startedUnrecorded.get(`${record.id}|${request.source.key}`) ?? null
+      const chainDepth = this.store.chainDepthOf(completion.taskId) + 1
+      detail = { ...detail, chainDepth, ...(startedBefore === null ? {} : { recovered: true }) }
+      if (chainDepth > this.options.maxChainDepth) {
+        chainStopped = `Chain stopped: this would be the ${chainDepth}th task in a row started by completion triggers (at most ${this.options.maxChainDepth}); do these triggers start each other in a loop? Task ${completion.taskId} finished last.`
+      }
     }
     const firedAt = this.options.clock.now()
     const input: FiringInput = {
@@ -543,14 +638,15 @@ export class TriggerService {
       ...request.input,
     }
     let task: Task | null = null
-    let error: unknown = request.failure ?? null
-    if (!request.skipped && request.failure === undefined) {
+    let error: unknown = request.failure ?? chainStopped
+    if (!request.skipped && error === null && startedBefore === null) {
       try {
         task = await this.host.submit(definitionForFiring(saved, input))
       } catch (caught) {
         error = caught
       }
     }
+    const taskId = task?.id ?? startedBefore
     const firing: Firing = {
       id: ++this.ids.firing,
       triggerId: request.triggerId,
@@ -558,24 +654,30 @@ export class TriggerService {
       firedAt,
       cause: request.cause,
       scheduledFor: request.scheduledFor,
-      outcome: request.skipped ? 'skipped' : task ? 'submitted' : 'failed',
-      taskId: task?.id ?? null,
+      outcome: request.skipped ? 'skipped' : taskId !== null ? 'submitted' : 'failed',
+      taskId,
       error: error === null ? null : typeof error === 'string' ? error : messageOf(error),
-      detail: request.detail,
+      detail,
     }
     // The trigger may have changed while the task was submitted: update what it now is.
     const current = request.triggerId === null ? undefined : this.records.get(request.triggerId)
     const updated = current && {
       ...current,
-      lastFiredAt: request.skipped || request.failure !== undefined ? current.lastFiredAt : firedAt,
+      lastFiredAt: request.skipped || request.failure !== undefined || chainStopped !== null ? current.lastFiredAt : firedAt,
       cursorAt: Math.max(current.cursorAt, request.cursorAt ?? 0),
     }
+    // This request is served once its record commits, and the cursor moves with it in the same transaction.
+    this.served(request)
+    const cursor = this.safeCursor()
     try {
       await this.host.append({ type: 'trigger.fired', firing, trigger: updated ? this.view(updated) : null }, () => {
         this.store.addFiring(firing)
         if (updated) this.store.putTrigger(updated)
+        if (cursor > this.writtenCursor) this.store.advanceCompletionCursor(cursor)
       })
+      this.writtenCursor = Math.max(this.writtenCursor, cursor)
       if (updated && this.records.get(updated.id) === current) this.records.set(updated.id, updated)
+      if (startedBefore !== null) this.startedUnrecorded.delete(`${record!.id}|${request.source!.key}`)
     } finally {
       request.reply?.({ firing, task, error })
     }
@@ -647,10 +749,13 @@ export class TriggerService {
   async dispose(): Promise<void> {
     if (this.disposed) return
     this.disposed = true
+    this.listening.dispose()
     this.subscription.unsubscribe()
     for (const abandon of this.unanswered) abandon()
     this.unanswered.clear()
     await this.inFlight.catch(() => undefined)
+    // Requests dropped above stay pending, so the cursor stops before them and the next start serves them.
+    this.writeCursor()
     this.shortcutListeners.clear()
     await Promise.all(this.watchersClosing)
   }
