@@ -625,7 +625,7 @@ export class TriggerService {
       const chainDepth = this.store.chainDepthOf(completion.taskId) + 1
       detail = { ...detail, chainDepth, ...(startedBefore === null ? {} : { recovered: true }) }
       if (chainDepth > this.options.maxChainDepth) {
-        chainStopped = `Chain stopped: this would be the ${chainDepth}th task in a row started by completion triggers (at most ${this.options.maxChainDepth}); do these triggers start each other in a loop? Task ${completion.taskId} finished last.`
+        chainStopped = `Chain stopped: this would be task ${chainDepth} in a row started by completion triggers (at most ${this.options.maxChainDepth}); do these triggers start each other in a loop? Task ${completion.taskId} finished last.`
       }
     }
     const firedAt = this.options.clock.now()

@@ -165,7 +165,7 @@ describe('completion triggers catch up with finishes they did not see, exactly o
       for (const e of events) if (e.type === 'trigger.fired' && e.firing.outcome === 'failed') return e.firing
       return undefined
     })
-    expect(stopped.error).toMatch(/^Chain stopped: this would be the 4th task in a row started by completion triggers \(at most 3\)/)
+    expect(stopped.error).toMatch(/^Chain stopped: this would be task 4 in a row started by completion triggers \(at most 3\)/)
     const chain = world.log.firings().filter((f) => f.cause === 'completion')
     expect(chain.map((f) => [f.triggerId, f.outcome, f.detail.chainDepth])).toEqual([
       [pingToPong.id, 'submitted', 1],
