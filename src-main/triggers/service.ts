@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util'
 import { Subject, catchError, concatMap, defer, EMPTY, from, tap, type Subscription } from 'rxjs'
 import {
   TaskdeckError,
@@ -259,10 +260,22 @@ export class TriggerService {
       if (unknown.length > 0) throw badRequest('folder import', unknown)
       const chosen = names ? candidates.filter((c) => names.includes(c.name)) : candidates
       const now = this.options.clock.now()
-      const savedTasks = chosen.map((c): SavedTask => ({ id: ++this.ids.savedTask, name: c.name, definition: c.definition, createdAt: now, updatedAt: now }))
+      // Importing a folder again adds only what is new: a task saved before with the same name and definition is answered as it is.
+      const existing = [...this.savedTasks.values()]
+      const savedTasks = chosen.map(
+        (c): SavedTask =>
+          existing.find((s) => s.name === c.name && isDeepStrictEqual(s.definition, c.definition)) ?? {
+            id: ++this.ids.savedTask,
+            name: c.name,
+            definition: c.definition,
+            createdAt: now,
+            updatedAt: now,
+          },
+      )
+      const added = savedTasks.filter((savedTask) => !this.savedTasks.has(savedTask.id))
       // Appended in one turn, so the engine group-commits them together (one transaction up to its batch size).
-      await Promise.all(savedTasks.map((savedTask) => this.host.append({ type: 'savedTask.updated', savedTask }, () => this.store.putSavedTask(savedTask))))
-      for (const savedTask of savedTasks) this.savedTasks.set(savedTask.id, savedTask)
+      await Promise.all(added.map((savedTask) => this.host.append({ type: 'savedTask.updated', savedTask }, () => this.store.putSavedTask(savedTask))))
+      for (const savedTask of added) this.savedTasks.set(savedTask.id, savedTask)
       return { savedTasks }
     },
     'trigger.list': ({ savedTaskId }: Params<'trigger.list'>) =>
