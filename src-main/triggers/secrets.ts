@@ -4,7 +4,7 @@ import { WEBHOOK_SECRET_HASH_PATTERN } from '../../src-shared/index.ts'
 /**
  * Webhook secrets are kept only as salted scrypt hashes: the server needs to check a secret,
  * never to know it, so a copied database or export does not open the hooks. The cost is
- * scrypt's interactive-login setting scaled down (N = 2^14, 16 MiB, ~30 ms on the libuv pool,
+ * scrypt's interactive-login setting scaled down (N = 2^14, 16 MiB, ~50 ms on the libuv pool,
  * off the event loop): a hook is rate limited, and generated secrets (32 random bytes) are
  * out of reach of any guessing; the cost only slows offline guesses at short chosen ones.
  * The parameters travel in each hash, so they can be raised later without breaking old hooks.
