@@ -9,7 +9,7 @@ export interface ChainTrigger {
   spec: TriggerSpec
 }
 
-/** One link of a loop: a task started from `from` finishes, and `trigger` starts `to`. */
+/** One link of a loop: a task started from `from` (by the link before) finishes, and `trigger` starts `to`. */
 export interface ChainLink {
   from: number
   trigger: ChainTrigger
@@ -24,71 +24,62 @@ function watchedLabel(spec: TriggerSpec): string | null {
 }
 
 /**
- * Completion triggers as a graph over saved tasks: an edge from S to T's saved task when a
- * task started from S carries the label T watches. Tasks started from S carry S's own labels,
- * `saved-task:S`, and `trigger:X` for each trigger X that starts S (see definitionForFiring).
+ * The labels of the tasks a trigger starts: its saved task's own, `saved-task:S` and
+ * `trigger:T`, the last two only while there is room under the label limit (as
+ * definitionForFiring adds them).
  */
-function linksFrom(savedTasks: ReadonlyMap<number, SavedTask>, triggers: readonly ChainTrigger[]): Map<number, ChainLink[]> {
-  const runLabels = new Map<number, Set<string>>()
-  for (const saved of savedTasks.values()) {
-    // Origin labels are added only while there is room (LIMITS.labelCount), as definitionForFiring does.
-    const labels = new Set(saved.definition.labels)
-    const room = LIMITS.labelCount - saved.definition.labels.length
-    if (room > 0) labels.add(savedTaskLabel(saved.id))
-    if (room > 1) for (const t of triggers) if (t.savedTaskId === saved.id) labels.add(triggerLabel(t.id))
-    runLabels.set(saved.id, labels)
-  }
-  const links = new Map<number, ChainLink[]>()
-  for (const trigger of triggers) {
-    const label = watchedLabel(trigger.spec)
-    if (label === null) continue
-    for (const [from, labels] of runLabels) {
-      if (!labels.has(label)) continue
-      const list = links.get(from) ?? []
-      list.push({ from, trigger, to: trigger.savedTaskId })
-      links.set(from, list)
-    }
-  }
-  return links
+function labelsOfTasksStartedBy(trigger: ChainTrigger, savedTasks: ReadonlyMap<number, SavedTask>): Set<string> {
+  const own = savedTasks.get(trigger.savedTaskId)?.definition.labels ?? []
+  const labels = new Set(own)
+  if (own.length < LIMITS.labelCount) labels.add(savedTaskLabel(trigger.savedTaskId))
+  if (own.length + 1 < LIMITS.labelCount) labels.add(triggerLabel(trigger.id))
+  return labels
 }
 
 /**
- * The shortest loop of completion triggers that goes through trigger `throughId` (its
- * links, in order, starting with one of the trigger's own), or null. A breadth-first search
- * from the saved task the trigger starts back to a saved task it watches.
+ * Completion triggers as a graph: an edge from T to W when the tasks T starts carry the
+ * label W watches, so each of them, finishing, makes W start its saved task. Only completion
+ * triggers have edges into them, so only they can be in a loop.
  */
-export function loopThrough(savedTasks: ReadonlyMap<number, SavedTask>, triggers: readonly ChainTrigger[], throughId: number): ChainLink[] | null {
-  const links = linksFrom(savedTasks, triggers)
-  const own = [...links.values()].flat().filter((l) => l.trigger.id === throughId)
-  let best: ChainLink[] | null = null
-  for (const first of own) {
-    const back = shortestPath(links, first.to, first.from)
-    if (back && (!best || back.length + 1 < best.length)) best = [first, ...back]
+function edges(savedTasks: ReadonlyMap<number, SavedTask>, triggers: readonly ChainTrigger[]): Map<number, ChainTrigger[]> {
+  const completions = triggers.filter((t) => watchedLabel(t.spec) !== null)
+  const next = new Map<number, ChainTrigger[]>()
+  for (const from of completions) {
+    const labels = labelsOfTasksStartedBy(from, savedTasks)
+    next.set(
+      from.id,
+      completions.filter((to) => labels.has(watchedLabel(to.spec)!)),
+    )
   }
-  return best
+  return next
 }
 
-function shortestPath(links: Map<number, ChainLink[]>, start: number, goal: number): ChainLink[] | null {
-  if (start === goal) return []
-  const via = new Map<number, ChainLink>()
+/**
+ * The shortest loop of completion triggers through trigger `throughId`, as links starting
+ * with that trigger's, or null: a breadth-first search from the trigger back to itself.
+ */
+export function loopThrough(savedTasks: ReadonlyMap<number, SavedTask>, triggers: readonly ChainTrigger[], throughId: number): ChainLink[] | null {
+  const next = edges(savedTasks, triggers)
+  const start = triggers.find((t) => t.id === throughId)
+  if (!start || !next.has(start.id)) return null
+  const via = new Map<number, ChainTrigger>()
   let frontier = [start]
-  const seen = new Set(frontier)
   while (frontier.length > 0) {
-    const next: number[] = []
-    for (const node of frontier) {
-      for (const link of links.get(node) ?? []) {
-        if (seen.has(link.to)) continue
-        seen.add(link.to)
-        via.set(link.to, link)
-        if (link.to === goal) {
-          const path: ChainLink[] = []
-          for (let at = goal; at !== start; at = via.get(at)!.from) path.unshift(via.get(at)!)
-          return path
+    const following: ChainTrigger[] = []
+    for (const trigger of frontier) {
+      for (const to of next.get(trigger.id) ?? []) {
+        if (to.id === start.id) {
+          const cycle = [trigger]
+          for (let at = trigger; at.id !== start.id; at = via.get(at.id)!) cycle.unshift(via.get(at.id)!)
+          // Each trigger starts its saved task when one the previous trigger started finishes.
+          return cycle.map((t, i) => ({ from: cycle[(i + cycle.length - 1) % cycle.length]!.savedTaskId, trigger: t, to: t.savedTaskId }))
         }
-        next.push(link.to)
+        if (via.has(to.id)) continue
+        via.set(to.id, trigger)
+        following.push(to)
       }
     }
-    frontier = next
+    frontier = following
   }
   return null
 }

@@ -21,7 +21,7 @@ import type { EngineExtensionHost } from '../engine/host.ts'
 import { discoverFolder } from './discover.ts'
 import { missingWatchPath } from './files.ts'
 import { loopThrough, describeLoop } from './chains.ts'
-import { definitionForFiring, triggerLabel, type FiringInput } from './input.ts'
+import { definitionForFiring, type FiringInput } from './input.ts'
 import { firingRequests$, type Clock, type FireRequest, type TriggerChange } from './pipeline.ts'
 import { nextSlotAfter, upcomingSlots } from './schedule.ts'
 import { shortcutBindingsOf, shortcutClash, type ShortcutBinding } from './shortcuts.ts'
@@ -493,9 +493,8 @@ export class TriggerService {
       const id = exceptTriggerId ?? this.ids.trigger + 1
       const candidate = { id, name: input.name ?? 'this trigger', savedTaskId: input.savedTaskId, spec }
       const triggers = [...[...this.records.values()].filter((r) => r.id !== id), candidate]
-      // Loops through this trigger, or through a trigger that watches the tasks this one starts (by their trigger label).
-      const through = triggers.filter((t) => t.id === id || (t.spec.kind === 'completion' && t.spec.label === triggerLabel(id)))
-      const loop = through.map((t) => loopThrough(this.savedTasks, triggers, t.id)).find((l) => l !== null)
+      // Existing triggers form no loop, so a new one would pass through this trigger.
+      const loop = loopThrough(this.savedTasks, triggers, id)
       if (loop) issues.push({ path: `${at}.spec`, message: loopMessage(describeLoop(loop, this.savedTasks, exceptTriggerId === null ? id : null)) })
     }
     if (issues.length > 0) throw badRequest(at, issues)
@@ -505,8 +504,9 @@ export class TriggerService {
   private checkSavedTaskChange(savedTask: SavedTask): void {
     const savedTasks = new Map(this.savedTasks).set(savedTask.id, savedTask)
     const triggers = [...this.records.values()]
+    // The labels of the tasks it starts changed: a new loop would pass through a completion trigger that starts it.
     for (const trigger of triggers) {
-      if (trigger.spec.kind !== 'completion') continue
+      if (trigger.spec.kind !== 'completion' || trigger.savedTaskId !== savedTask.id) continue
       const loop = loopThrough(savedTasks, triggers, trigger.id)
       const start = loop?.findIndex((link) => link.from === savedTask.id) ?? -1
       if (loop && start >= 0) {

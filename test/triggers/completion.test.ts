@@ -82,6 +82,22 @@ describe('task completion triggers: chains through the real engine', () => {
     expect((await world.call('trigger.list', {})).triggers).toEqual([])
   })
 
+  it('allows a chain back to the same saved task when the tasks it starts are not watched (no loop)', async () => {
+    const report = (await world.call('savedTask.create', { name: 'report', definition: argv('true') })).savedTask
+    // A scheduled run of "report" is followed by one more run; that run carries trigger:<follow-up>, not trigger:<nightly>.
+    const nightly = (await world.call('trigger.create', { trigger: { name: 'nightly', savedTaskId: report.id, spec: { kind: 'schedule', cron: '0 3 * * *' } } })).trigger
+    const followUp = (
+      await world.call('trigger.create', { trigger: { name: 'again', savedTaskId: report.id, spec: { kind: 'completion', when: 'succeeded', label: `trigger:${nightly.id}` } } })
+    ).trigger
+    await world.call('trigger.fire', { triggerId: nightly.id })
+    const [again] = await world.log.untilFirings(1, followUp.id)
+    expect(await world.log.untilFinished(again!.taskId!)).toBe('succeeded')
+    // Served in order: a firing for "again"'s own task would have been recorded before this one.
+    const { task: other } = await world.call('savedTask.run', { savedTaskId: report.id })
+    await world.log.untilFinished(other.id)
+    expect(world.log.firings(followUp.id)).toHaveLength(1)
+  })
+
   it('refuses loops through several triggers and saved tasks, on create, update, saved task edit and import, changing nothing', async () => {
     const saved = async (name: string, labels: string[] = []) => (await world.call('savedTask.create', { name, definition: { ...argv('true'), labels } })).savedTask
     const build = await saved('build')
