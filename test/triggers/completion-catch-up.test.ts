@@ -84,6 +84,16 @@ describe('completion triggers catch up with finishes they did not see, exactly o
     ])
     const second = await reopenAndSettle(home, 'nightly', trigger.id)
     expect(second.history.map((f) => f.detail.sourceTaskId)).toEqual([missed.id, first.marker.id, second.marker.id])
+
+    // Shutdown leaves the cursor past everything served, so the next start replays only what came after.
+    const servedUpTo = Math.max(...world!.log.events.filter((e) => e.type === 'trigger.fired').map((e) => e.seq))
+    await world!.close()
+    world = null
+    const cursor = await withEngineOnly(home, async (engine) => {
+      await Promise.resolve()
+      return engine.host.db.prepare("SELECT value FROM trg_state WHERE key = 'completionSeq'").get()?.value
+    })
+    expect(cursor).toBeGreaterThanOrEqual(servedUpTo)
   })
 
   it('fires for a task the shutdown interrupted (it ended after the triggers stopped listening)', async () => {
