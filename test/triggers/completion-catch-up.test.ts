@@ -99,6 +99,23 @@ describe('completion triggers catch up with finishes they did not see, exactly o
     expect(cursor).toBeGreaterThanOrEqual(servedUpTo)
   })
 
+  it('moves the cursor on while nothing fires, so a restart does not replay the whole log', async () => {
+    const { trigger } = await setUp('nightly')
+    const cursor = () => Number(world!.engine.host.db.prepare("SELECT value FROM trg_state WHERE key = 'completionSeq'").get()?.value)
+    const before = cursor()
+    // 1200 events no trigger cares about: 600 tasks stashed, then cancelled.
+    const stashed = TaskDefinitionSchema.parse({ ...argv('true'), stashed: true })
+    const { tasks } = await world!.engine.handlers['task.submitMany']({ definitions: Array.from({ length: 600 }, () => stashed) })
+    await world!.engine.handlers['task.cancel']({ taskIds: tasks.map((t) => t.id) })
+    const lastCancelled = await world!.log.until((events) => {
+      const cancelled = events.flatMap((e) => (e.type === 'task.updated' && e.task.status === 'cancelled' ? [e.seq] : []))
+      return cancelled.length === tasks.length ? cancelled[cancelled.length - 1] : undefined
+    })
+    expect(cursor()).toBeGreaterThanOrEqual(before + 1000)
+    expect(cursor()).toBeLessThanOrEqual(lastCancelled)
+    expect(world!.log.firings(trigger.id)).toEqual([])
+  })
+
   it('fires for a task the shutdown interrupted (it ended after the triggers stopped listening)', async () => {
     const { home, trigger } = await setUp('long')
     const { task: long } = await world!.engine.handlers['task.submit']({ definition: TaskDefinitionSchema.parse({ ...argv('sleep', '30'), labels: ['long'] }) })
