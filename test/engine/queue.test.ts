@@ -1,20 +1,11 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { TaskdeckError, type EngineEvent, type Run, type Task } from '../../src-shared/index.ts'
-import { isAlive, openEngine, shell, tempHome, waitFor } from './helpers.ts'
+import { isAlive, shell, waitFor } from './helpers.ts'
+import { useEngine } from '../support/engine.ts'
 
-let dir: ReturnType<typeof tempHome>
-let t: Awaited<ReturnType<typeof openEngine>>
-
-beforeEach(async () => {
-  dir = tempHome()
-  t = await openEngine({ home: dir.home })
-})
-afterEach(async () => {
-  await t.close()
-  dir.cleanup()
-})
+const t = useEngine()
 
 type Of<K extends EngineEvent['type']> = Extract<EngineEvent, { type: K }>
 const startedOrder = () => t.events.filter((e): e is Of<'run.started'> => e.type === 'run.started').map((e) => e.run.taskId)
@@ -145,7 +136,7 @@ describe('dependencies', () => {
   })
 
   it('retrying a failed dependency puts the chain failed by it back to waiting, and the chain completes', async () => {
-    const marker = join(dir.home, 'a-may-pass')
+    const marker = join(t.home, 'a-may-pass')
     const a = await t.submit(shell(`test -f ${marker}`))
     const b = await t.submit(shell('echo b', { after: [a.id] }))
     const c = await t.submit(shell('echo c', { after: [b.id] }))
@@ -162,18 +153,16 @@ describe('dependencies', () => {
   })
 
   it('a chain revived by a retry survives a restart before the retry runs', async () => {
-    const marker = join(dir.home, 'a-may-pass')
+    const marker = join(t.home, 'a-may-pass')
     const a = await t.submit(shell(`test -f ${marker}`))
     const b = await t.submit(shell('echo b', { after: [a.id] }))
     const c = await t.submit(shell('echo c', { after: [b.id] }))
     await t.until(c.id, ['failed'])
-    await t.close()
-    t = await openEngine({ home: dir.home })
+    await t.reopen()
     writeFileSync(marker, '')
     await t.engine.handlers['engine.pause']({})
     await t.engine.handlers['task.retry']({ taskIds: [a.id] })
-    await t.close()
-    t = await openEngine({ home: dir.home })
+    await t.reopen()
     const get = async (id: number) => (await t.engine.handlers['task.get']({ taskId: id })).task
     expect(await get(a.id)).toMatchObject({ status: 'queued' })
     expect(await get(b.id)).toMatchObject({ status: 'waiting', waitingFor: { kind: 'dependency', taskIds: [a.id] } })
@@ -185,7 +174,7 @@ describe('dependencies', () => {
   })
 
   it('a dependant with another failed dependency stays failed until that one is retried too', async () => {
-    const marker = join(dir.home, 'may-pass')
+    const marker = join(t.home, 'may-pass')
     const a = await t.submit(shell(`test -f ${marker}`))
     const e = await t.submit(shell(`test -f ${marker}`))
     await t.until(a.id, ['failed'])
@@ -287,7 +276,7 @@ describe('timeouts and retries', () => {
   })
 
   it('stops retrying once an attempt succeeds; task.retry runs a finished task again and keeps history', async () => {
-    const marker = join(dir.home, 'marker')
+    const marker = join(t.home, 'marker')
     const task = await t.submit(shell(`if [ -f ${marker} ]; then echo second; else touch ${marker}; exit 1; fi`, { retry: { maxAttempts: 5, backoffMs: 1 } }))
     await t.until(task.id, ['succeeded'])
     expect((await runsOf(task.id)).map((r) => r.status)).toEqual(['failed', 'succeeded'])
@@ -307,8 +296,7 @@ describe('timeouts and retries', () => {
     const fixed = { ...task.definition, spec: { kind: 'shell' as const, command: 'echo fixed' } }
     const edited = await t.engine.handlers['task.edit']({ taskId: task.id, definition: fixed })
     expect(edited.task).toMatchObject({ status: 'waiting', waitingFor: pending, name: 'echo fixed' })
-    await t.close()
-    t = await openEngine({ home: dir.home })
+    await t.reopen()
     expect((await t.engine.handlers['task.get']({ taskId: task.id })).task).toMatchObject({ status: 'waiting', waitingFor: pending })
     const loop = await t.engine.handlers['engine.loop']({})
     expect(loop.waiting.find((entry) => entry.taskId === task.id)?.detail).toMatch(/^backoff: attempt 2 at /)
@@ -325,8 +313,7 @@ describe('timeouts and retries', () => {
   })
 
   it('jitter spreads the backoff within its bounds', async () => {
-    await t.close()
-    t = await openEngine({ home: dir.home, random: () => 1 })
+    await t.reopen({ random: () => 1 })
     const task = await t.submit(shell('exit 1', { retry: { maxAttempts: 2, backoffMs: 1000, jitter: 0.5 } }))
     const waiting = await t.until(task.id, ['waiting'])
     const wait = waiting.waitingFor as { until: number }
@@ -384,11 +371,11 @@ describe('delays, stash, edit, clean', () => {
     await t.until(bad.id, ['failed'])
     await t.until(needed.id, ['succeeded'])
     const okRun = (await runsOf(ok.id))[0]!
-    expect(existsSync(join(dir.home, 'logs', `${okRun.id}.log`))).toBe(true)
+    expect(existsSync(join(t.home, 'logs', `${okRun.id}.log`))).toBe(true)
     expect((await t.engine.handlers['task.clean']({ olderThanMs: 3_600_000 })).removed).toEqual([])
     expect((await t.engine.handlers['task.clean']({ statuses: ['failed'] })).removed).toEqual([bad.id])
     expect((await t.engine.handlers['task.clean']({})).removed).toEqual([ok.id])
-    expect(existsSync(join(dir.home, 'logs', `${okRun.id}.log`))).toBe(false)
+    expect(existsSync(join(t.home, 'logs', `${okRun.id}.log`))).toBe(false)
     expect((await refusal(t.engine.handlers['task.get']({ taskId: ok.id }))).code).toBe('not_found')
     expect(t.events.some((e) => e.type === 'task.removed' && e.taskIds.includes(bad.id))).toBe(true)
   })
@@ -405,10 +392,8 @@ describe('delays, stash, edit, clean', () => {
 
 describe('runners other than shell', () => {
   it('cancels and times out any runner through its abort signal', async () => {
-    await t.close()
     const seen: string[] = []
-    t = await openEngine({
-      home: dir.home,
+    await t.reopen({
       runners: {
         script: {
           kind: 'script',

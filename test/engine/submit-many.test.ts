@@ -1,23 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { TaskDefinitionSchema, TaskdeckError, type EngineEvent, type TaskDefinitionInput } from '../../src-shared/index.ts'
-import { openEngine, shell, tempHome } from './helpers.ts'
+import { shell } from './helpers.ts'
+import { useEngine } from '../support/engine.ts'
 
-let dir: ReturnType<typeof tempHome>
-let t: Awaited<ReturnType<typeof openEngine>>
+const t = useEngine()
 let batches: EngineEvent[][]
 let subscription: { dispose: () => void }
 
-beforeEach(async () => {
-  dir = tempHome()
-  t = await openEngine({ home: dir.home })
+beforeEach(() => {
   batches = []
   subscription = t.engine.subscribe(0, (batch) => batches.push([...batch]))
 })
-afterEach(async () => {
-  subscription.dispose()
-  await t.close()
-  dir.cleanup()
-})
+afterEach(() => subscription.dispose())
 
 const submitMany = (definitions: TaskDefinitionInput[]) =>
   t.engine.handlers['task.submitMany']({ definitions: definitions.map((definition) => TaskDefinitionSchema.parse(definition)) })
