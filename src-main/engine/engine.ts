@@ -1260,6 +1260,7 @@ export class Engine implements EngineApi {
         this.eventListeners.add(listener)
         return { dispose: () => this.eventListeners.delete(listener) }
       },
+      readEvents: (since, limit) => this.store.readEvents(since, limit),
       emitTransient: (event) => this.emitTransient(event),
       now: () => this.now(),
     }
