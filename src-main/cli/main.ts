@@ -61,7 +61,29 @@ function definitionOptions(command: Command): Command {
     .addOption(new Option('--notify <policy>', 'desktop notification when it ends').choices(['default', 'always', 'failure', 'never']))
 }
 
-export function buildProgram(): Command {
+/**
+ * The program for these arguments. Only the subcommand they name is defined (with all of
+ * them when none matches, for help and "did you mean"): defining all thirty, each with its
+ * options, would cost a one-shot `add` several milliseconds of its start-up.
+ */
+export function buildProgram(argv: readonly string[] = []): Command {
+  const named = commandName(argv)
+  const program = defineProgram(named)
+  return named !== undefined && program.commands.length === 0 ? defineProgram(undefined) : program
+}
+
+/** The first word that is not an option (or the value of --home). */
+function commandName(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? ''
+    if (arg === '--home') i++
+    else if (arg === '--') return undefined
+    else if (!arg.startsWith('-')) return arg
+  }
+  return undefined
+}
+
+function defineProgram(only: string | undefined): Command {
   const program = new Command('taskdeck')
   program
     .description('Run, watch and steer background jobs. Talks to the running Taskdeck app or daemon.')
@@ -85,9 +107,10 @@ export function buildProgram(): Command {
         ctx.close()
       }
     }
+  const wanted = (...names: string[]) => only === undefined || names.includes(only)
   const sub = (name: string, description: string) => globalOptions(program.command(name).description(description))
 
-  definitionOptions(sub('add', 'add a task: taskdeck add [options] -- CMD ARGS…'))
+  if (wanted('add')) definitionOptions(sub('add', 'add a task: taskdeck add [options] -- CMD ARGS…'))
     .argument('[command...]', 'the program and its arguments (after --)')
     .option('--stash', 'keep it without scheduling it until `resume`d')
     .option('-q, --quiet', 'print only the new task id')
@@ -104,7 +127,7 @@ export function buildProgram(): Command {
       }),
     )
 
-  sub('status', 'list tasks as a table')
+  if (wanted('status', 'ls')) sub('status', 'list tasks as a table')
     .alias('ls')
     .option('-s, --status <status>', 'only these statuses (comma-separated; repeatable)', collect)
     .option('-g, --group <group>', 'only this group')
@@ -113,27 +136,27 @@ export function buildProgram(): Command {
     .option('--limit <n>', 'at most this many rows', '1000')
     .action(run(async (ctx, options: Record<string, string & string[]>) => (await import('./commands/tasks.ts')).status(ctx, options)))
 
-  sub('follow', "print a task's output as it is written; exit with its exit code")
+  if (wanted('follow')) sub('follow', "print a task's output as it is written; exit with its exit code")
     .argument('<id>')
     .action(run(async (ctx, id: string) => (await import('./commands/watch.ts')).follow(ctx, id)))
 
-  sub('log', "print a task's output (its last run, or --attempt N)")
+  if (wanted('log')) sub('log', "print a task's output (its last run, or --attempt N)")
     .argument('<id>')
     .option('--lines <n>', 'only the last N lines')
     .option('--stderr', 'only standard error')
     .option('--attempt <n>', "the output of the task's Nth run instead of its last")
     .action(run(async (ctx, id: string, options: { lines?: string; stderr?: boolean; attempt?: string }) => (await import('./commands/tasks.ts')).log(ctx, id, options)))
 
-  sub('wait', 'wait until tasks have finished (exit 1 if any did not succeed)')
+  if (wanted('wait')) sub('wait', 'wait until tasks have finished (exit 1 if any did not succeed)')
     .argument('[ids...]', 'task ids (default: every unfinished task)')
     .option('-g, --group <group>', "wait for this group's tasks")
     .action(run(async (ctx, ids: string[], options: { group?: string }) => (await import('./commands/watch.ts')).wait(ctx, ids, options)))
 
-  sub('kill', 'cancel tasks (a running one is stopped with its whole process tree)')
+  if (wanted('kill')) sub('kill', 'cancel tasks (a running one is stopped with its whole process tree)')
     .argument('<ids...>')
     .action(run(async (ctx, ids: string[]) => (await import('./commands/tasks.ts')).bulk(ctx, 'task.cancel', ids)))
 
-  for (const action of ['pause', 'resume'] as const) {
+  if (wanted('pause', 'resume')) for (const action of ['pause', 'resume'] as const) {
     sub(action, action === 'pause' ? 'pause tasks, a group, or everything' : 'resume tasks, a group, or everything (also unstashes)')
       .argument('[ids...]')
       .option('-g, --group <group>', `${action} a group`)
@@ -143,75 +166,77 @@ export function buildProgram(): Command {
       )
   }
 
-  sub('retry', 'run finished tasks again (earlier runs stay as history)')
+  if (wanted('retry')) sub('retry', 'run finished tasks again (earlier runs stay as history)')
     .argument('<ids...>')
     .action(run(async (ctx, ids: string[]) => (await import('./commands/tasks.ts')).bulk(ctx, 'task.retry', ids)))
 
-  sub('stash', 'keep tasks without scheduling them')
+  if (wanted('stash')) sub('stash', 'keep tasks without scheduling them')
     .argument('<ids...>')
     .action(run(async (ctx, ids: string[]) => (await import('./commands/tasks.ts')).bulk(ctx, 'task.stash', ids)))
 
-  sub('unstash', 'schedule stashed tasks')
+  if (wanted('unstash')) sub('unstash', 'schedule stashed tasks')
     .argument('<ids...>')
     .action(run(async (ctx, ids: string[]) => (await import('./commands/tasks.ts')).bulk(ctx, 'task.unstash', ids)))
 
-  definitionOptions(sub('edit', "change a task that has not started: taskdeck edit ID [options] [-- CMD ARGS…]"))
+  if (wanted('edit')) definitionOptions(sub('edit', "change a task that has not started: taskdeck edit ID [options] [-- CMD ARGS…]"))
     .argument('<id>')
     .argument('[command...]', 'a new program and arguments (after --)')
     .option('--stash', 'stash it')
     .action(run(async (ctx, id: string, argv: string[], options: DefinitionOptions) => (await import('./commands/tasks.ts')).edit(ctx, id, argv, options)))
 
-  sub('send', "write TEXT (and a newline) to a running task's stdin")
+  if (wanted('send')) sub('send', "write TEXT (and a newline) to a running task's stdin")
     .argument('<id>')
     .argument('<text>')
     .option('--no-newline', 'do not append a newline')
     .action(run(async (ctx, id: string, text: string, options: { newline: boolean }) => (await import('./commands/tasks.ts')).send(ctx, id, text, options)))
 
-  sub('clean', 'remove finished tasks and their logs')
+  if (wanted('clean')) sub('clean', 'remove finished tasks and their logs')
     .option('--older-than <duration>', 'only tasks that finished longer ago than this')
     .option('-s, --status <status>', 'only these statuses (comma-separated; repeatable)', collect)
     .action(run(async (ctx, options: { olderThan?: string; status?: string[] }) => (await import('./commands/tasks.ts')).clean(ctx, options)))
 
-  const group = sub('group', 'list groups, or change one (add, rm, limit, pause, resume)')
-    .action(run(async (ctx) => (await import('./commands/groups.ts')).listGroups(ctx)))
-  globalOptions(group.command('add').description('create a group (or change its limit)'))
-    .argument('<name>')
-    .option('--parallel <n>', 'how many of its tasks run at once', '1')
-    .action(run(async (ctx, name: string, options: { parallel: string }) => (await import('./commands/groups.ts')).setGroup(ctx, name, options.parallel)))
-  globalOptions(group.command('rm').alias('remove').description('remove an empty group'))
-    .argument('<name>')
-    .action(run(async (ctx, name: string) => (await import('./commands/groups.ts')).removeGroup(ctx, name)))
-  globalOptions(group.command('limit').description('set how many of its tasks run at once'))
-    .argument('<name>')
-    .argument('<parallel>')
-    .action(run(async (ctx, name: string, parallel: string) => (await import('./commands/groups.ts')).setGroup(ctx, name, parallel)))
-  for (const action of ['pause', 'resume'] as const) {
-    globalOptions(group.command(action).description(`${action} a group`))
+  if (wanted('group')) {
+    const group = sub('group', 'list groups, or change one (add, rm, limit, pause, resume)')
+      .action(run(async (ctx) => (await import('./commands/groups.ts')).listGroups(ctx)))
+    globalOptions(group.command('add').description('create a group (or change its limit)'))
       .argument('<name>')
-      .action(run(async (ctx, name: string) => (await import('./commands/tasks.ts')).pauseOrResume(ctx, action, [], { group: name })))
+      .option('--parallel <n>', 'how many of its tasks run at once', '1')
+      .action(run(async (ctx, name: string, options: { parallel: string }) => (await import('./commands/groups.ts')).setGroup(ctx, name, options.parallel)))
+    globalOptions(group.command('rm').alias('remove').description('remove an empty group'))
+      .argument('<name>')
+      .action(run(async (ctx, name: string) => (await import('./commands/groups.ts')).removeGroup(ctx, name)))
+    globalOptions(group.command('limit').description('set how many of its tasks run at once'))
+      .argument('<name>')
+      .argument('<parallel>')
+      .action(run(async (ctx, name: string, parallel: string) => (await import('./commands/groups.ts')).setGroup(ctx, name, parallel)))
+    for (const action of ['pause', 'resume'] as const) {
+      globalOptions(group.command(action).description(`${action} a group`))
+        .argument('<name>')
+        .action(run(async (ctx, name: string) => (await import('./commands/tasks.ts')).pauseOrResume(ctx, action, [], { group: name })))
+    }
   }
 
-  sub('export', 'write tasks, runs and groups as JSON (to FILE or stdout)')
+  if (wanted('export')) sub('export', 'write tasks, runs and groups as JSON (to FILE or stdout)')
     .argument('[file]')
     .option('--task <ids>', 'only these tasks (comma-separated; repeatable)', collect)
     .action(run(async (ctx, file: string | undefined, options: { task?: string[] }) => (await import('./commands/data.ts')).exportData(ctx, file, options)))
 
-  sub('import', 'add the tasks of an export file (validated whole first; "-" reads stdin)')
+  if (wanted('import')) sub('import', 'add the tasks of an export file (validated whole first; "-" reads stdin)')
     .argument('<file>')
     .action(run(async (ctx, file: string) => (await import('./commands/data.ts')).importData(ctx, file)))
 
-  sub('serve', 'run the engine and the local API + web UI in this terminal')
+  if (wanted('serve')) sub('serve', 'run the engine and the local API + web UI in this terminal')
     .option('--port <n>', 'listen on this port of 127.0.0.1 (default: a free one)')
     .action(run(async (ctx, options: { port?: string }) => (await import('./commands/serve.ts')).serve(ctx, options)))
 
-  sub('daemon', 'start `serve` in the background (log in <home>/daemon.log)')
+  if (wanted('daemon')) sub('daemon', 'start `serve` in the background (log in <home>/daemon.log)')
     .option('--port <n>', 'listen on this port of 127.0.0.1 (default: a free one)')
-    .action(run(async (ctx, options: { port?: string }) => (await import('./commands/serve.ts')).daemon(ctx, options)))
+    .action(run(async (ctx, options: { port?: string }) => (await import('./commands/daemon.ts')).daemon(ctx, options)))
 
-  sub('stop', 'stop the Taskdeck serving this home').action(run(async (ctx) => (await import('./commands/serve.ts')).stop(ctx)))
+  if (wanted('stop')) sub('stop', 'stop the Taskdeck serving this home').action(run(async (ctx) => (await import('./commands/daemon.ts')).stop(ctx)))
 
   // Parses its own options (src-main/worker/main.ts), so `taskdeck worker --help` documents them.
-  program
+  if (wanted('worker')) program
     .command('worker')
     .description('serve a remote group from Redis on this machine: taskdeck worker --redis URL --group NAME [--concurrency N]')
     .helpOption(false)
@@ -247,11 +272,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     })
   }
   try {
-    await buildProgram().parseAsync([...argv], { from: 'user' })
+    await buildProgram(argv).parseAsync([...argv], { from: 'user' })
   } catch (error) {
     process.exitCode = report(error, argv.includes('--json'))
   }
 }
-
-// `node src-main/cli/main.ts …` runs it directly; bin/taskdeck.js imports it and calls main().
-if (import.meta.main) await main(process.argv.slice(2))
