@@ -23,8 +23,8 @@ export const CLI_BUNDLE_DIR = join(root, 'out', 'cli')
 const SERVER_SIDE = [/[\\/]cli[\\/]commands[\\/]serve\.ts$/, /[\\/]worker[\\/]main\.ts$/]
 const STUB_ID = '\0taskdeck-server-side'
 
-export async function bundleCli(): Promise<void> {
-  await rm(CLI_BUNDLE_DIR, { recursive: true, force: true })
+export async function bundleCli(outDir = CLI_BUNDLE_DIR): Promise<void> {
+  await rm(outDir, { recursive: true, force: true })
   await build({
     input: { taskdeck: join(root, 'src-main', 'cli', 'main.ts') },
     platform: 'node',
@@ -57,7 +57,7 @@ export async function bundleCli(): Promise<void> {
       },
     ],
     output: {
-      dir: CLI_BUNDLE_DIR,
+      dir: outDir,
       format: 'cjs',
       entryFileNames: '[name].cjs',
       chunkFileNames: 'chunks/[name]-[hash].cjs',

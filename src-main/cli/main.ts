@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander'
 import { Context, type GlobalOptions } from './context.ts'
 import type { DefinitionOptions } from './definition.ts'
-import { CliError, EXIT } from './exit.ts'
+import { CliError, EXIT, usageError } from './exit.ts'
 import { collect } from './format.ts'
 import { packageVersion } from './package.ts'
 
@@ -115,10 +115,25 @@ function defineProgram(only: string | undefined): Command {
     .option('--stash', 'keep it without scheduling it until `resume`d')
     .option('-q, --quiet', 'print only the new task id')
     .option('-f, --follow', 'then follow its output and exit with its exit code')
+    .option('--batch [mode]', 'add one task per line of stdin, over one connection: argv (default; a JSON array or shell-like words, no shell) or shell')
     .passThroughOptions()
-    .addHelpText('after', '\nExamples:\n  $ taskdeck add -- rsync -a src/ backup/\n  $ taskdeck add --shell "make && make test" --group ci --label nightly')
+    .addHelpText(
+      'after',
+      [
+        '\nExamples:',
+        '  $ taskdeck add -- rsync -a src/ backup/',
+        '  $ taskdeck add --shell "make && make test" --group ci --label nightly',
+        "  $ for f in *.png; do printf '%s\\n' \"convert '$f' '${f%.png}.jpg'\"; done | taskdeck add --batch --group images",
+        '  $ printf \'%s\\n\' \'["ffmpeg", "-i", "a b.mov", "a b.mp4"]\' | taskdeck add --batch -q',
+      ].join('\n'),
+    )
     .action(
-      run(async (ctx, argv: string[], options: DefinitionOptions & { quiet?: boolean; follow?: boolean }) => {
+      run(async (ctx, argv: string[], options: DefinitionOptions & { quiet?: boolean; follow?: boolean; batch?: string | true }) => {
+        if (options.batch !== undefined) {
+          if (argv.length > 0 || options.follow) throw usageError('--batch reads the commands from stdin: give no command after -- and no --follow.')
+          await (await import('./commands/tasks.ts')).addBatch(ctx, options.batch === true ? 'argv' : options.batch, options)
+          return
+        }
         const { add } = await import('./commands/tasks.ts')
         const task = await add(ctx, argv, options)
         if (!options.follow) return
