@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander'
 import { Context, type GlobalOptions } from './context.ts'
+import type { TriggerAddOptions } from './commands/triggers.ts'
 import type { DefinitionOptions } from './definition.ts'
 import { CliError, EXIT, usageError } from './exit.ts'
 import { collect } from './format.ts'
@@ -35,6 +36,17 @@ Examples:
   $ taskdeck status --status failed --json
   $ taskdeck wait --group build && echo all built
   $ taskdeck export backup.json && taskdeck import backup.json`
+
+const TRIGGER_EXAMPLES = `
+Examples:
+  $ taskdeck trigger add --cron '30 9 * * 1-5' --tz Europe/Berlin -- ./standup-report.sh
+  $ taskdeck trigger add --every 15m --catch-up skip --name sync -- rsync -a ~/notes/ backup:/notes/
+  $ taskdeck trigger add --path 'src/**/*.md' --debounce 1s -- make site
+  $ taskdeck trigger add --webhook -- ./deploy.sh          prints the URL and its secret once
+  $ taskdeck trigger add --after-task 42 --on failure -- notify-send 'build failed'
+  $ taskdeck trigger add --accelerator CommandOrControl+Alt+B -- make
+  $ taskdeck trigger list
+  $ taskdeck trigger show 3 --json`
 
 function globalOptions(command: Command): Command {
   return command
@@ -229,6 +241,66 @@ function defineProgram(only: string | undefined): Command {
         .argument('<name>')
         .action(run(async (ctx, name: string) => (await import('./commands/tasks.ts')).pauseOrResume(ctx, action, [], { group: name })))
     }
+  }
+
+  if (wanted('trigger', 'triggers')) {
+    const trigger = sub('trigger', 'saved tasks that start themselves: list, show, add, rm, pause, resume, fire, history, export, import')
+      .alias('triggers')
+      .addHelpText('after', TRIGGER_EXAMPLES)
+      .action(run(async (ctx) => (await import('./commands/triggers.ts')).listTriggers(ctx)))
+    const triggerSub = (name: string, description: string) => globalOptions(trigger.command(name).description(description))
+    triggerSub('list', 'list triggers with their next run times').action(run(async (ctx) => (await import('./commands/triggers.ts')).listTriggers(ctx)))
+    triggerSub('show', 'one trigger: what starts it, its task, its next runs and recent firings')
+      .argument('<id>')
+      .option('--limit <n>', 'firings to show', '10')
+      .action(run(async (ctx, id: string, options: { limit?: string }) => (await import('./commands/triggers.ts')).showTrigger(ctx, id, options)))
+    definitionOptions(triggerSub('add', 'save a task (given as for `add`) and a trigger that starts it: taskdeck trigger add KIND-OPTIONS [options] -- CMD ARGS…'))
+      .argument('[command...]', 'the program and its arguments (after --)')
+      .option('--cron <expr>', 'schedule: a cron expression (5 or 6 fields)')
+      .option('--tz <zone>', 'schedule: the IANA time zone of --cron (default: the engine\'s)')
+      .option('--every <duration>', 'schedule: a plain interval (30s, 10m, 1h)')
+      .option('--catch-up <policy>', 'schedule: missed runs after sleep or downtime: skip, once (default) or all')
+      .option('--max-catch-up <n>', 'schedule: with --catch-up all, start at most N missed runs')
+      .option('--path <glob>', 'file watch: a path or glob, relative to here (repeatable)', collect)
+      .option('--debounce <duration>', 'file watch: fire once for changes this close together (default 500ms)')
+      .option('--events <list>', 'file watch: add,change,unlink (default: all)')
+      .option('--webhook', 'webhook: POST /hooks/ID on the local server; a secret is generated and printed once')
+      .option('--secret-stdin', 'webhook: read the secret from stdin instead')
+      .option('--accelerator <keys>', 'global shortcut, like CommandOrControl+Shift+B (registered by the desktop app)')
+      .option('--after-task <id>', 'completion: when this task ends')
+      .option('--after-label <label>', 'completion: when any task with this label ends')
+      .option('--on <outcome>', 'completion: success (default), failure or finish')
+      .option('--saved-task <id>', 'start this existing saved task instead of a command')
+      .option('--paused', 'create it paused')
+      .addHelpText('after', TRIGGER_EXAMPLES)
+      .action(
+        run(async (ctx, argv: string[], options: TriggerAddOptions) =>
+          (await import('./commands/triggers.ts')).addTrigger(ctx, argv, options),
+        ),
+      )
+    triggerSub('rm', 'remove a trigger (its saved task stays unless --with-task)')
+      .alias('remove')
+      .argument('<id>')
+      .option('--with-task', 'also remove its saved task, unless another trigger starts it')
+      .action(run(async (ctx, id: string, options: { withTask?: boolean }) => (await import('./commands/triggers.ts')).removeTrigger(ctx, id, options)))
+    for (const action of ['pause', 'resume'] as const) {
+      triggerSub(action, action === 'pause' ? 'stop a trigger from firing' : 'let a paused trigger fire again (missed schedule slots are not caught up)')
+        .argument('<id>')
+        .action(run(async (ctx, id: string) => (await import('./commands/triggers.ts')).changeTrigger(ctx, action, id)))
+    }
+    triggerSub('fire', 'run a trigger\'s task now (even when paused)')
+      .argument('<id>')
+      .action(run(async (ctx, id: string) => (await import('./commands/triggers.ts')).fireTrigger(ctx, id)))
+    triggerSub('history', 'a trigger\'s firings, newest first')
+      .argument('<id>')
+      .option('--limit <n>', 'at most this many', '50')
+      .action(run(async (ctx, id: string, options: { limit?: string }) => (await import('./commands/triggers.ts')).triggerHistory(ctx, id, options)))
+    triggerSub('export', 'write saved tasks and triggers as JSON (to FILE or stdout; webhook secrets included)')
+      .argument('[file]')
+      .action(run(async (ctx, file: string | undefined) => (await import('./commands/triggers.ts')).exportTriggers(ctx, file)))
+    triggerSub('import', 'add the saved tasks and triggers of an export file (validated whole first; "-" reads stdin)')
+      .argument('<file>')
+      .action(run(async (ctx, file: string) => (await import('./commands/triggers.ts')).importTriggers(ctx, file)))
   }
 
   if (wanted('export')) sub('export', 'write tasks, runs and groups as JSON (to FILE or stdout)')
