@@ -225,6 +225,8 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect(json.tasks.every((task) => task.status === 'failed')).toBe(true)
     expect(json.tasks.find((task) => task.id === failing)).toMatchObject({ name: 'will-fail', lastRun: { exitCode: 9, status: 'failed' } })
     expect(json.total).toBe(json.tasks.length)
+    const stashed = await addQuiet('--stash', '--', 'true')
+    expect((await getTask(stashed)).lastRun).toBeNull()
     const bad = await cli('status', '--status', 'bogus')
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain('status')

@@ -132,17 +132,16 @@ export interface StatusOptions {
 
 export async function status(ctx: Context, options: StatusOptions): Promise<void> {
   const client = await ctx.connect()
-  const { tasks, total } = await client.invoke('task.list', {
+  const { tasks, total, lastRuns } = await client.invoke('task.list', {
     ...(options.status === undefined ? {} : { status: statusList(options.status) }),
     ...(options.group === undefined ? {} : { group: options.group }),
     ...(options.label === undefined ? {} : { label: options.label }),
     ...(options.text === undefined ? {} : { text: options.text }),
     limit: options.limit === undefined ? 1000 : parseInteger(options.limit, '--limit', 1, 100_000),
+    // The table's exit codes and durations come in the same answer.
+    withLastRuns: true,
   })
-  // One request for every listed task's runs, so the table can show exit codes and durations.
-  const runs = tasks.length === 0 ? [] : (await client.invoke('data.export', { taskIds: tasks.map((t) => t.id) })).runs
-  const lastRunIds = new Set(tasks.map((task) => task.lastRunId))
-  const lastRun = new Map<number, Run>(runs.filter((run) => lastRunIds.has(run.id)).map((run) => [run.taskId, run]))
+  const lastRun = new Map<number, Run>((lastRuns ?? []).map((run) => [run.taskId, run]))
   const rows = tasks.map((task) => ({ ...task, lastRun: lastRun.get(task.id) ?? null }))
   ctx.print({ tasks: rows, total }, () => {
     if (tasks.length === 0) return total === 0 ? 'No tasks.' : `No tasks on this page (${total} match).`
