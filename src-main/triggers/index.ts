@@ -3,6 +3,7 @@ import type { Disposable } from '../engine/api.ts'
 import type { EngineExtensionHost } from '../engine/host.ts'
 import type { Clock } from './pipeline.ts'
 import { TriggerService, type TriggerCommandHandlers } from './service.ts'
+import { SecretChecker } from './secrets.ts'
 import type { ShortcutBinding } from './shortcuts.ts'
 import { RateLimiter, handleWebhook, type WebhookRequest, type WebhookResponse } from './webhook.ts'
 
@@ -23,6 +24,8 @@ export interface TriggersOptions {
   maxTimerMs?: number
   /** Repeated presses of a shortcut within this window start one task (default 1 s). */
   shortcutThrottleMs?: number
+  /** Most tasks in a row that completion triggers start from one another before the chain is stopped (default 32). */
+  maxChainDepth?: number
 }
 
 /** The largest body any hook may accept (`maxBodyBytes` is capped by the contract at this). */
@@ -74,10 +77,12 @@ export function createTriggers(host: EngineExtensionHost, options: TriggersOptio
     lateToleranceMs: options.lateToleranceMs ?? 60_000,
     maxTimerMs: options.maxTimerMs ?? 60_000,
     shortcutThrottleMs: options.shortcutThrottleMs ?? 1000,
+    maxChainDepth: options.maxChainDepth ?? 32,
   })
   const limiter = new RateLimiter(() => clock.now())
+  const secrets = new SecretChecker()
   const handle = (request: WebhookRequest): Promise<WebhookResponse> =>
-    handleWebhook(request, (triggerId) => service.webhookTarget(triggerId), limiter)
+    handleWebhook(request, (triggerId) => service.webhookTarget(triggerId), limiter, secrets)
   return {
     handlers: service.commands,
     webhookRoute: {
