@@ -12,7 +12,6 @@ import {
   issuesOf,
   type CommandParams,
   type CommandResult,
-  type DurableEvent,
   type EngineEvent,
   type ExportDocument,
   type Group,
@@ -35,7 +34,7 @@ import { RunLogWriter, logTotals, readLogWindow, removeLog } from './logs.ts'
 import { defaultRunners, runnerFor, type RunnerRegistry } from './runners/index.ts'
 import type { RunContext, RunOutcome, StartedRun } from './runners/types.ts'
 import type { BackendOutcome, BackendRun, ExecutionBackend } from './backends/types.ts'
-import { Store, migrate, type DurableEventInput, type ProjectInTransaction, type WriteOp } from './store.ts'
+import { Store, migrate, type AppendedEvent, type DurableEventInput, type ProjectInTransaction, type WriteOp } from './store.ts'
 
 export const INTERRUPTED_REASON = 'Taskdeck stopped while this run was running'
 const RECENT_COMPLETIONS = 20
@@ -187,7 +186,7 @@ export class Engine implements EngineApi {
 
   // ─── events ────────────────────────────────────────────────────────────────────────
 
-  private emit(input: DurableEventInput, project?: ProjectInTransaction, ops?: readonly WriteOp[]): { event: DurableEvent; committed: Promise<void> } {
+  private emit(input: DurableEventInput, project?: ProjectInTransaction, ops?: readonly WriteOp[]): AppendedEvent {
     return this.store.append(input, project, ops)
   }
 
@@ -279,7 +278,7 @@ export class Engine implements EngineApi {
    * The one place a task changes: memory, queues, timers and dependency index follow the
    * new state, then a `task.updated` (or `task.created`) event records it.
    */
-  private saveTask(previous: Task | null, patch: TaskPatch & Partial<Pick<Task, 'id'>>): { task: Task; committed: Promise<void> } {
+  private saveTask(previous: Task | null, patch: TaskPatch & Partial<Pick<Task, 'id'>>): SavedTask {
     const task = { ...(previous ?? {}), ...patch, updatedAt: this.now() } as Task
     this.tasks.set(task.id, task)
     if (previous?.status === 'queued') this.dequeue(previous)
@@ -288,10 +287,10 @@ export class Engine implements EngineApi {
     const wait = task.status === 'waiting' ? task.waitingFor : null
     if (wait && (wait.kind === 'delay' || wait.kind === 'backoff')) this.armTimer(task.id, wait.until)
     if (wait?.kind === 'dependency') for (const dep of wait.taskIds) this.dependantsOf(dep).add(task.id)
-    const { committed } = this.emit({ type: previous ? 'task.updated' : 'task.created', task })
+    const appended = this.emit({ type: previous ? 'task.updated' : 'task.created', task })
     if (isFinished(task.status) && !(previous && isFinished(previous.status))) this.releaseDependants(task.id)
     this.schedulePump()
-    return { task, committed }
+    return new SavedTask(task, appended)
   }
 
   private dependantsOf(taskId: number): Set<number> {
@@ -785,11 +784,12 @@ export class Engine implements EngineApi {
     )
     if (this.closing) throw new TaskdeckError('conflict', 'The engine is shutting down.')
     const created = this.store.together(() => definitions.map((definition) => this.create(definition)))
-    await Promise.all(created.map(({ committed }) => committed))
+    // Stored in one transaction: the last one's commit is everyone's.
+    await created[created.length - 1]?.committed
     return created.map(({ task }) => task)
   }
 
-  private create(definition: TaskDefinition): { task: Task; committed: Promise<void> } {
+  private create(definition: TaskDefinition): SavedTask {
     const id = ++this.lastTaskId
     const now = this.now()
     const draft: Task = {
@@ -1285,6 +1285,21 @@ export class Engine implements EngineApi {
       await this.store.close()
     })()
     return this.closed
+  }
+}
+
+/** A task as saved, and (made only when asked for) the promise of its event's commit. */
+class SavedTask {
+  readonly task: Task
+  readonly #appended: AppendedEvent
+
+  constructor(task: Task, appended: AppendedEvent) {
+    this.task = task
+    this.#appended = appended
+  }
+
+  get committed(): Promise<void> {
+    return this.#appended.committed
   }
 }
 
