@@ -131,6 +131,8 @@ export class Engine implements EngineApi {
   private readonly activeByTask = new Map<number, ActiveRun>()
   private readonly timers = new Map<number, NodeJS.Timeout>()
   private readonly dependants = new Map<number, Set<number>>()
+  /** Runner checks of specs at submit time, by the spec's JSON, while they are under way. */
+  private readonly checksUnderWay = new Map<string, Promise<void>>()
   private readonly completions: Completion[] = []
   private readonly subscribers = new Set<Subscriber>()
   private readonly eventListeners = new Set<(event: EngineEvent) => void>()
@@ -722,12 +724,7 @@ export class Engine implements EngineApi {
 
   // ─── submit and edit ───────────────────────────────────────────────────────────────
 
-  /**
-   * `specChecks`, within one batch, shares a runner's check among equal specs: a batch of a
-   * thousand runs of one script looks at the file once, at the same moment, instead of a
-   * thousand times (two file-system calls each on the main thread).
-   */
-  private async checkDefinition(definition: TaskDefinition, editing: number | null, specChecks?: Map<string, Promise<void>>): Promise<void> {
+  private async checkDefinition(definition: TaskDefinition, editing: number | null): Promise<void> {
     if (!this.groups.has(definition.group)) {
       throw badField('definition.group', `unknown group "${definition.group}" (create it with group.set first)`)
     }
@@ -740,10 +737,15 @@ export class Engine implements EngineApi {
     }
     const runner = runnerFor(this.runners, definition.spec.kind)
     if (!runner.check) return
-    if (!specChecks) return runner.check(definition.spec)
+    // Submits of equal specs under way at once share one check: a batch (or a burst of single
+    // submits) of a thousand runs of one script looks at the file once, at that same moment,
+    // instead of making two file-system calls per task on the main thread.
     const key = JSON.stringify(definition.spec)
-    let check = specChecks.get(key)
-    if (!check) specChecks.set(key, (check = runner.check(definition.spec)))
+    let check = this.checksUnderWay.get(key)
+    if (!check) {
+      check = runner.check(definition.spec).finally(() => this.checksUnderWay.delete(key))
+      this.checksUnderWay.set(key, check)
+    }
     return check
   }
 
@@ -772,11 +774,10 @@ export class Engine implements EngineApi {
   /** Checks every definition first (refusing all if one is wrong), then stores all tasks in one transaction. */
   private async submitMany(definitions: readonly TaskDefinition[]): Promise<Task[]> {
     if (this.closing) throw new TaskdeckError('conflict', 'The engine is shutting down.')
-    const specChecks = new Map<string, Promise<void>>()
     await Promise.all(
       definitions.map(async (definition, i) => {
         try {
-          await this.checkDefinition(definition, null, specChecks)
+          await this.checkDefinition(definition, null)
         } catch (error) {
           throw atIndex(error, i)
         }
