@@ -1209,7 +1209,13 @@ export class Engine implements EngineApi {
       if (text && !task.name.toLowerCase().includes(text)) continue
       matching.push(task)
     }
-    return { tasks: matching.slice(params.offset, params.offset + params.limit), total: matching.length }
+    const tasks = matching.slice(params.offset, params.offset + params.limit)
+    if (!params.withLastRuns) return { tasks, total: matching.length }
+    const lastRuns = tasks.flatMap((task) => {
+      const run = task.lastRunId === null ? undefined : this.runs.get(task.lastRunId)
+      return run === undefined ? [] : [run]
+    })
+    return { tasks, total: matching.length, lastRuns }
   }
 
   /** Removes finished tasks (and their runs and logs) older than the cutoff, except dependencies of unfinished tasks. */
@@ -1261,6 +1267,7 @@ export class Engine implements EngineApi {
         this.eventListeners.add(listener)
         return { dispose: () => this.eventListeners.delete(listener) }
       },
+      readEvents: (since, limit) => this.store.readEvents(since, limit),
       emitTransient: (event) => this.emitTransient(event),
       now: () => this.now(),
     }
