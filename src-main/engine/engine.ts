@@ -868,8 +868,22 @@ export class Engine implements EngineApi {
       active.task = this.saveTask(task, { status: 'running', waitingFor: null }).task
       return true
     }
-    this.evaluate({ ...task, waitingFor: null })
+    this.evaluate({ ...task, waitingFor: this.retryDueAfterPause(task) })
     return true
+  }
+
+  /**
+   * A task paused while it waited for a retry waits for it again once resumed (a pause
+   * records only who paused it, so the time is drawn again: the last run's end plus the
+   * policy's backoff for that attempt). It was waiting for one when its last run is its
+   * latest attempt, that run failed or timed out, and the policy allows another attempt.
+   */
+  private retryDueAfterPause(task: Task): WaitReason | null {
+    const retry = task.definition.retry
+    const lastRun = task.lastRunId !== null ? this.runs.get(task.lastRunId) : undefined
+    if (!retry || !lastRun || lastRun.finishedAt === null || lastRun.attempt !== task.attempts || task.attempts >= retry.maxAttempts) return null
+    if (lastRun.status !== 'failed' && lastRun.status !== 'timed_out') return null
+    return { kind: 'backoff', until: lastRun.finishedAt + this.backoffDelay(retry, task.attempts), attempt: task.attempts + 1 }
   }
 
   /** A running task paused by one scope stays paused, now on behalf of the other. */

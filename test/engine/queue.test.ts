@@ -312,6 +312,15 @@ describe('timeouts and retries', () => {
     expect((await runsOf(task.id)).map((r) => r.attempt)).toEqual([1, 2])
   })
 
+  it('a task paused while it waits for a retry waits for it again when resumed', async () => {
+    const task = await t.submit(shell('exit 1', { retry: { maxAttempts: 2, backoffMs: 3_600_000, maxBackoffMs: 86_400_000, jitter: 0 } }))
+    const pending = (await t.until(task.id, ['waiting'])).waitingFor
+    expect((await t.engine.handlers['task.pause']({ taskIds: [task.id] })).affected).toEqual([task.id])
+    await t.engine.handlers['task.resume']({ taskIds: [task.id] })
+    expect((await t.engine.handlers['task.get']({ taskId: task.id })).task).toMatchObject({ status: 'waiting', waitingFor: pending })
+    expect(await runsOf(task.id)).toHaveLength(1)
+  })
+
   it('jitter spreads the backoff within its bounds', async () => {
     await t.reopen({ random: () => 1 })
     const task = await t.submit(shell('exit 1', { retry: { maxAttempts: 2, backoffMs: 1000, jitter: 0.5 } }))
