@@ -46,7 +46,7 @@ describe('the script worker pool', () => {
     }
   })
 
-  it('cancels a job waiting inside a busy worker without running it, and runs the rest in order', async () => {
+  it('cancels a job waiting inside a busy worker without running it; one waiting in a terminated worker runs on its replacement', async () => {
     const { pool, spinning, echo } = setUp()
     try {
       const stuck = [await spinning(), await spinning()]
