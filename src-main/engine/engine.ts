@@ -868,17 +868,17 @@ export class Engine implements EngineApi {
       active.task = this.saveTask(task, { status: 'running', waitingFor: null }).task
       return true
     }
-    this.evaluate({ ...task, waitingFor: this.retryDueAfterPause(task) })
+    this.evaluate({ ...task, waitingFor: this.pendingRetry(task) })
     return true
   }
 
   /**
-   * A task paused while it waited for a retry waits for it again once resumed (a pause
-   * records only who paused it, so the time is drawn again: the last run's end plus the
-   * policy's backoff for that attempt). It was waiting for one when its last run is its
-   * latest attempt, that run failed or timed out, and the policy allows another attempt.
+   * A task paused or stashed while it waited for a retry waits for it again once resumed or
+   * unstashed (a pause or a stash replaces the wait, so the time is drawn again: the last
+   * run's end plus the policy's backoff for that attempt). It was waiting for one when its
+   * last run is its latest attempt, that run failed or timed out, and the policy allows another.
    */
-  private retryDueAfterPause(task: Task): WaitReason | null {
+  private pendingRetry(task: Task): WaitReason | null {
     const retry = task.definition.retry
     const lastRun = task.lastRunId !== null ? this.runs.get(task.lastRunId) : undefined
     if (!retry || !lastRun || lastRun.finishedAt === null || lastRun.attempt !== task.attempts || task.attempts >= retry.maxAttempts) return null
@@ -1098,7 +1098,7 @@ export class Engine implements EngineApi {
       'task.unstash': (params) =>
         withTasks(params, (task) => {
           if (task.status !== 'stashed') return false
-          this.evaluate({ ...task, waitingFor: null })
+          this.evaluate({ ...task, waitingFor: this.pendingRetry(task) })
           return true
         }),
       'task.edit': async ({ taskId, definition }) => {
