@@ -374,7 +374,8 @@ export class Engine implements EngineApi {
     if (pending.length > 0) return { status: 'waiting', waitingFor: { kind: 'dependency', taskIds: pending } }
     const delayUntil = this.delayUntil(task)
     if (delayUntil !== null && delayUntil > this.now()) return { status: 'waiting', waitingFor: { kind: 'delay', until: delayUntil } }
-    const wait = task.waitingFor
+    // A task that waited for its dependencies may owe a retry too (an edit added them while it waited for one).
+    const wait = task.waitingFor?.kind === 'dependency' ? this.pendingRetry(task) : task.waitingFor
     if (wait?.kind === 'backoff' && wait.until > this.now()) return { status: 'waiting', waitingFor: wait }
     return { status: 'queued', waitingFor: null }
   }
