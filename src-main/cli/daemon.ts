@@ -1,5 +1,4 @@
-import { closeSync, openSync, readFileSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { apiFilePath, readApiFile, type ApiInfo } from '../server/api-file.ts'
 import { CliError, EXIT } from './exit.ts'
@@ -94,5 +93,5 @@ export async function stopServer(info: ApiInfo, home: string): Promise<void> {
   }
   // A server killed without its shutdown leaves a stale file; it must not mislead the next client.
   const left = await readApiFile(home)
-  if (left.kind === 'found' && left.info.pid === info.pid) await rm(apiFilePath(home), { force: true })
+  if (left.kind === 'found' && left.info.pid === info.pid) rmSync(apiFilePath(home), { force: true })
 }
