@@ -57,7 +57,7 @@ export type ApiFileRead = { kind: 'found'; info: ApiInfo } | { kind: 'missing' }
  * Read synchronously (it is a few hundred bytes): fs/promises would be one more module for
  * every CLI call to load, and `node:fs` loads it only when its `promises` is first used.
  */
-export async function readApiFile(home: string): Promise<ApiFileRead> {
+export function readApiFileSync(home: string): ApiFileRead {
   let text: string
   try {
     text = readFileSync(apiFilePath(home), 'utf8')
@@ -76,6 +76,8 @@ export async function readApiFile(home: string): Promise<ApiFileRead> {
   const { url, port, token, pid, startedAt } = value as ApiInfo
   return { kind: 'found', info: { url, port, token, pid, startedAt } }
 }
+
+export const readApiFile = (home: string): Promise<ApiFileRead> => Promise.resolve(readApiFileSync(home))
 
 /** Removes the file only if it still describes this server (another one may have replaced it). */
 export async function removeApiFileIfOurs(home: string, token: string): Promise<void> {
