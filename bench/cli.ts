@@ -184,7 +184,7 @@ const section = `${START}
 Node ${environment.node}, ${environment.cpus} × ${environment.cpuModel}; the CLI ran from ${environment.cli}.
 1-minute load average ${environment.loadAverage1m.atStart} at the start, ${environment.loadAverage1m.atEnd} at the end${
   Math.max(environment.loadAverage1m.atStart, environment.loadAverage1m.atEnd) > environment.cpus
-    ? ': the machine was busy with other work, so absolute times are inflated; the tools ran interleaved under the same conditions, so compare the ratios'
+    ? ': the machine was busy with other work, so absolute times are inflated, and since every tool runs its whole loop in turn (rounds repeat the turns) the load can differ between tools: ratios are rough, more so for the per-call CLI, whose request also waits for the busy server'
     : ''
 }.
 
