@@ -244,7 +244,7 @@ function defineProgram(only: string | undefined): Command {
   }
 
   if (wanted('trigger', 'triggers')) {
-    const trigger = sub('trigger', 'saved tasks that start themselves: list, show, add, rm, pause, resume, fire, history, export, import')
+    const trigger = sub('trigger', 'saved tasks that start themselves: list, show, add, rm, pause, resume, fire, history, rotate-secret, export, import')
       .alias('triggers')
       .addHelpText('after', TRIGGER_EXAMPLES)
       .action(run(async (ctx) => (await import('./commands/triggers.ts')).listTriggers(ctx)))
@@ -288,6 +288,9 @@ function defineProgram(only: string | undefined): Command {
         .argument('<id>')
         .action(run(async (ctx, id: string) => (await import('./commands/triggers.ts')).changeTrigger(ctx, action, id)))
     }
+    triggerSub('rotate-secret', 'give a webhook a new generated secret, printed once (the old one stops working)')
+      .argument('<id>')
+      .action(run(async (ctx, id: string) => (await import('./commands/triggers.ts')).rotateSecret(ctx, id)))
     triggerSub('fire', 'run a trigger\'s task now (even when paused)')
       .argument('<id>')
       .action(run(async (ctx, id: string) => (await import('./commands/triggers.ts')).fireTrigger(ctx, id)))
@@ -295,7 +298,7 @@ function defineProgram(only: string | undefined): Command {
       .argument('<id>')
       .option('--limit <n>', 'at most this many', '50')
       .action(run(async (ctx, id: string, options: { limit?: string }) => (await import('./commands/triggers.ts')).triggerHistory(ctx, id, options)))
-    triggerSub('export', 'write saved tasks and triggers as JSON (to FILE or stdout; webhook secrets included)')
+    triggerSub('export', 'write saved tasks and triggers as JSON (to FILE or stdout; webhooks only as a hash of their secret)')
       .argument('[file]')
       .action(run(async (ctx, file: string | undefined) => (await import('./commands/triggers.ts')).exportTriggers(ctx, file)))
     triggerSub('import', 'add the saved tasks and triggers of an export file (validated whole first; "-" reads stdin)')

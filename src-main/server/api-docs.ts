@@ -309,9 +309,10 @@ Every \`taskdeck\` command takes \`--json\`: it prints one JSON document on stdo
 | \`stop\` | \`{ stopped: pid \\| null }\` |
 | \`trigger\` / \`trigger list\` | \`{ triggers }\` (each with \`nextRunAt\` for active schedules) |
 | \`trigger show ID\` | \`{ trigger, savedTask, upcoming: [times], history: [Firing] }\` |
-| \`trigger add\` | \`{ trigger, savedTask }\`, plus \`url\` for webhooks and \`secret\` when it was generated (shown only then) |
+| \`trigger add\` | \`{ trigger, savedTask }\`, plus \`url\` for webhooks and \`secret\` when the server generated it (shown only then; only its hash is kept) |
 | \`trigger pause/resume ID\` | \`{ trigger }\` |
 | \`trigger fire ID\` | \`{ firing }\` |
+| \`trigger rotate-secret ID\` | \`{ trigger, url, secret }\` (the new secret, shown only then) |
 | \`trigger history ID\` | \`{ history: [Firing] }\` (newest first) |
 | \`trigger rm ID\` | \`{ removed, removedSavedTask }\` (the saved task's id with --with-task, else null) |
 | \`trigger export FILE\` | \`{ file, savedTasks, triggers }\` (counts); without FILE the taskdeck-triggers document itself |

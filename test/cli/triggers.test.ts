@@ -95,15 +95,28 @@ describe('taskdeck trigger', () => {
 
   it('a webhook gets a generated secret printed once; the hook answers only to it', async () => {
     const { trigger, url, secret } = await add('--webhook', '--', 'cat')
-    expect(secret).toMatch(/^[\w-]{32}$/)
+    expect(secret).toMatch(/^[\x21-\x7e]{16,}$/)
     expect(url).toBe(`${serve.info.url}hooks/${trigger.id}`)
     const wrong = await fetch(url ?? '', { method: 'POST', headers: { 'x-taskdeck-secret': 'not-the-secret-at-all' }, body: '{}' })
     expect(wrong.status).toBeGreaterThanOrEqual(400)
     const right = await fetch(url ?? '', { method: 'POST', headers: { 'x-taskdeck-secret': secret ?? '' }, body: '{"n":1}' })
     expect(right.status).toBe(202)
+    // Shown once: neither the trigger nor an export carries it.
+    expect(JSON.stringify((await cli('trigger', 'show', String(trigger.id), '--json')).json())).not.toContain(secret)
+    expect((await cli('trigger', 'export')).stdout).not.toContain(secret)
     const human = await cli('trigger', 'add', '--webhook', '--', 'true')
-    expect(human.stdout).toMatch(/Secret \(shown only now\): [\w-]{32}\n/)
+    expect(human.stdout).toMatch(/Secret \(shown only now\): \S{16,}\n/)
     expect(human.stdout).toContain("curl -X POST -H 'X-Taskdeck-Secret: ")
+
+    // rotate-secret: a new one works, the old one no longer does.
+    const rotated = (await cli('trigger', 'rotate-secret', String(trigger.id), '--json')).json<{ secret: string; url: string }>()
+    expect(rotated.secret).not.toBe(secret)
+    expect((await fetch(url ?? '', { method: 'POST', headers: { 'x-taskdeck-secret': secret ?? '' }, body: '{}' })).status).toBeGreaterThanOrEqual(400)
+    expect((await fetch(rotated.url, { method: 'POST', headers: { 'x-taskdeck-secret': rotated.secret }, body: '{}' })).status).toBe(202)
+    const notWebhook = await add('--every', '1h', '--', 'true')
+    const refused = await cli('trigger', 'rotate-secret', String(notWebhook.trigger.id))
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain('only webhooks have a secret')
   })
 
   it('--secret-stdin takes the secret from stdin; a short one is refused and nothing is stored', async () => {
