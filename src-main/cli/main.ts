@@ -33,6 +33,8 @@ Examples:
   $ taskdeck add --shell 'du -sh * | sort -h' run through the shell
   $ taskdeck add --group build --retries 2 --timeout 10m -- ./build.sh
   $ id=$(taskdeck add -q -- ./slow.sh); taskdeck follow "$id"
+  $ printf 'gzip -k %q\\n' *.log | taskdeck add --batch   one task per line, one process
+  $ taskdeck trigger add --cron '0 3 * * *' -- ./backup.sh  and --every, --path, --webhook…
   $ taskdeck status --status failed --json
   $ taskdeck wait --group build && echo all built
   $ taskdeck export backup.json && taskdeck import backup.json`
@@ -135,7 +137,7 @@ function defineProgram(only: string | undefined): Command {
         '\nExamples:',
         '  $ taskdeck add -- rsync -a src/ backup/',
         '  $ taskdeck add --shell "make && make test" --group ci --label nightly',
-        "  $ for f in *.png; do printf '%s\\n' \"convert '$f' '${f%.png}.jpg'\"; done | taskdeck add --batch --group images",
+        "  $ for f in *.png; do printf 'convert %q %q\\n' \"$f\" \"${f%.png}.jpg\"; done | taskdeck add --batch --group images",
         '  $ printf \'%s\\n\' \'["ffmpeg", "-i", "a b.mov", "a b.mp4"]\' | taskdeck add --batch -q',
       ].join('\n'),
     )
