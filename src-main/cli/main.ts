@@ -50,6 +50,14 @@ Examples:
   $ taskdeck trigger list
   $ taskdeck trigger show 3 --json`
 
+const SAVED_EXAMPLES = `
+Examples:
+  $ taskdeck saved add backup -- rsync -a ~/notes/ /mnt/backup/notes/
+  $ taskdeck saved discover              npm scripts, Makefile targets, taskdeck.json here
+  $ taskdeck saved import --name test --name build
+  $ taskdeck saved run 3
+  $ taskdeck trigger add --cron '0 3 * * *' --saved-task 3`
+
 function globalOptions(command: Command): Command {
   return command
     .option('--home <dir>', 'data directory (default: TASKDECK_HOME or the OS app-data folder)')
@@ -306,6 +314,32 @@ function defineProgram(only: string | undefined): Command {
     triggerSub('import', 'add the saved tasks and triggers of an export file (validated whole first; "-" reads stdin)')
       .argument('<file>')
       .action(run(async (ctx, file: string) => (await import('./commands/triggers.ts')).importTriggers(ctx, file)))
+  }
+
+  if (wanted('saved')) {
+    const saved = sub('saved', 'saved tasks (what triggers start): list, add, run, rm, discover, import')
+      .addHelpText('after', SAVED_EXAMPLES)
+      .action(run(async (ctx) => (await import('./commands/saved.ts')).listSaved(ctx)))
+    const savedSub = (name: string, description: string) => globalOptions(saved.command(name).description(description))
+    savedSub('list', 'list saved tasks and the triggers that start them').action(run(async (ctx) => (await import('./commands/saved.ts')).listSaved(ctx)))
+    definitionOptions(savedSub('add', 'save a task (given as for `add`) under a name: taskdeck saved add NAME [options] -- CMD ARGS…'))
+      .argument('<name>')
+      .argument('[command...]', 'the program and its arguments (after --)')
+      .action(run(async (ctx, name: string, argv: string[], options: DefinitionOptions) => (await import('./commands/saved.ts')).addSaved(ctx, name, argv, options)))
+    savedSub('run', 'run a saved task now')
+      .argument('<id>')
+      .action(run(async (ctx, id: string) => (await import('./commands/saved.ts')).runSaved(ctx, id)))
+    savedSub('rm', 'remove a saved task (refused while a trigger starts it)')
+      .alias('remove')
+      .argument('<id>')
+      .action(run(async (ctx, id: string) => (await import('./commands/saved.ts')).removeSaved(ctx, id)))
+    savedSub('discover', "what a folder offers: its taskdeck.json tasks, npm scripts and Makefile targets (stores nothing)")
+      .argument('[dir]', 'the folder (default: this one)')
+      .action(run(async (ctx, dir: string | undefined) => (await import('./commands/saved.ts')).discover(ctx, dir)))
+    savedSub('import', "save what a folder offers (all, or those named with --name), each running in that folder")
+      .argument('[dir]', 'the folder (default: this one)')
+      .option('-n, --name <name>', 'only this one (repeatable)', collect)
+      .action(run(async (ctx, dir: string | undefined, options: { name?: string[] }) => (await import('./commands/saved.ts')).importFolder(ctx, dir, options)))
   }
 
   if (wanted('export')) sub('export', 'write tasks, runs and groups as JSON (to FILE or stdout)')

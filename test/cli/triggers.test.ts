@@ -1,4 +1,4 @@
-import { readFileSync, realpathSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Firing, SavedTask, Trigger, TriggersDocument } from '../../src-shared/triggers.ts'
@@ -224,6 +224,39 @@ describe('taskdeck trigger', () => {
     expect(wrong.code).toBe(2)
     expect(wrong.stderr).toContain('cron')
     expect((await stored()).triggers.length).toBe(after.triggers.length)
+  })
+
+  it('saved: add, list, run, discover and import a folder, rm (refused while a trigger starts it)', async () => {
+    const added = await cli('saved', 'add', 'greet', '--json', '--env', 'WHO=world', '--', 'sh', '-c', 'echo "hello $WHO"')
+    expect(added.code, added.stderr).toBe(0)
+    const { savedTask } = added.json<{ savedTask: SavedTask }>()
+    expect(savedTask).toMatchObject({ name: 'greet', definition: { spec: { kind: 'shell', command: ['sh', '-c', 'echo "hello $WHO"'], cwd: work, env: { WHO: 'world' } } } })
+    const ran = (await cli('saved', 'run', String(savedTask.id), '--json')).json<{ task: { id: number } }>()
+    expect((await cli('follow', String(ran.task.id))).stdout).toBe('hello world\n')
+
+    const { trigger } = await add('--every', '1h', '--saved-task', String(savedTask.id))
+    const listed = await cli('saved', 'list')
+    expect(listed.stdout).toMatch(new RegExp(`\\n${savedTask.id}\\s+greet\\s+${trigger.id}\\s+sh -c`))
+    const refused = await cli('saved', 'rm', String(savedTask.id))
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain(`${trigger.id}`)
+    await cli('trigger', 'rm', String(trigger.id))
+    expect((await cli('saved', 'rm', String(savedTask.id))).code).toBe(0)
+    expect((await stored()).savedTasks.map((s) => s.id)).not.toContain(savedTask.id)
+
+    const project = join(work, 'project')
+    mkdirSync(project)
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'p', scripts: { build: 'echo building', test: 'echo testing' } }))
+    const offered = (await runCli(home, ['saved', 'discover', '--json'], { cwd: project })).json<{ candidates: { name: string; source: string }[] }>()
+    expect(offered.candidates.map((c) => c.source)).toEqual(['package.json', 'package.json'])
+    const human = await runCli(home, ['saved', 'discover'], { cwd: project })
+    expect(human.stdout.split('\n')[0]).toMatch(/^NAME\s+FROM\s+TASK$/)
+    const wanted = offered.candidates[0]?.name ?? ''
+    const imported = (await cli('saved', 'import', project, '--name', wanted, '--json')).json<{ savedTasks: SavedTask[] }>()
+    expect(imported.savedTasks.map((s) => s.name)).toEqual([wanted])
+    const missing = await cli('saved', 'discover', join(work, 'no-such-folder'))
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toContain('no-such-folder')
   })
 
   it('--help shows every kind with examples', async () => {

@@ -135,7 +135,7 @@ export async function addTrigger(ctx: Context, argv: readonly string[], options:
   if (options.savedTask !== undefined) {
     const savedTaskId = parseInteger(options.savedTask, '--saved-task', 1, Number.MAX_SAFE_INTEGER)
     const found = (await client.invoke('savedTask.list', {})).savedTasks.find((candidate) => candidate.id === savedTaskId)
-    if (found === undefined) throw new CliError(EXIT.failed, 'not_found', `Saved task ${savedTaskId} does not exist (see the Saved tasks view, or create one with trigger add -- CMD).`)
+    if (found === undefined) throw new CliError(EXIT.failed, 'not_found', `Saved task ${savedTaskId} does not exist (see \`taskdeck saved list\`).`)
     savedTask = found
   } else {
     const definition = definitionFromOptions(argv, options)
