@@ -317,6 +317,12 @@ Every \`taskdeck\` command takes \`--json\`: it prints one JSON document on stdo
 | \`trigger rm ID\` | \`{ removed, removedSavedTask }\` (the saved task's id with --with-task, else null) |
 | \`trigger export FILE\` | \`{ file, savedTasks, triggers }\` (counts); without FILE the taskdeck-triggers document itself |
 | \`trigger import FILE\` | \`{ savedTasks: [{ from, to }], triggers: [{ from, to }] }\` |
+| \`saved\` / \`saved list\` | \`{ savedTasks }\` |
+| \`saved add NAME\` | \`{ savedTask }\` |
+| \`saved run ID\` | \`{ task }\` |
+| \`saved rm ID\` | \`{ removed }\` |
+| \`saved discover [DIR]\` | \`{ candidates: [{ name, definition, source }] }\` |
+| \`saved import [DIR]\` | \`{ savedTasks }\` |
 
 Exit codes: ${EXIT.ok} success; ${EXIT.failed} the thing asked failed (not found, refused, a waited-for task
 did not succeed); ${EXIT.usage} usage error or invalid input; ${EXIT.unreachable} Taskdeck not reachable (not running,
