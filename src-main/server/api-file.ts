@@ -11,6 +11,8 @@ export interface ApiInfo {
   token: string
   pid: number
   startedAt: number
+  /** The Unix socket for CLI requests (src-main/server/local-socket.ts), where there is one. */
+  socket?: string
 }
 
 /**
@@ -25,6 +27,7 @@ function problemWith(value: unknown): string | null {
   if (typeof info.token !== 'string' || info.token === '') return 'token must be a non-empty string'
   if (!Number.isInteger(info.pid) || (info.pid as number) < 1) return 'pid must be a process id'
   if (typeof info.startedAt !== 'number') return 'startedAt must be a number'
+  if (info.socket !== undefined && (typeof info.socket !== 'string' || info.socket === '')) return 'socket must be a path'
   return null
 }
 
@@ -73,8 +76,8 @@ export function readApiFileSync(home: string): ApiFileRead {
   }
   const problem = problemWith(value)
   if (problem !== null) return { kind: 'invalid', message: `${apiFilePath(home)} is not a Taskdeck API file: ${problem}` }
-  const { url, port, token, pid, startedAt } = value as ApiInfo
-  return { kind: 'found', info: { url, port, token, pid, startedAt } }
+  const { url, port, token, pid, startedAt, socket } = value as ApiInfo
+  return { kind: 'found', info: { url, port, token, pid, startedAt, ...(socket === undefined ? {} : { socket }) } }
 }
 
 export const readApiFile = (home: string): Promise<ApiFileRead> => Promise.resolve(readApiFileSync(home))
