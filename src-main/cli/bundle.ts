@@ -62,6 +62,8 @@ export async function bundleCli(outDir = CLI_BUNDLE_DIR): Promise<void> {
       entryFileNames: '[name].cjs',
       chunkFileNames: 'chunks/[name]-[hash].cjs',
       sourcemap: false,
+      // Less to read and hash on every call (commander's JSDoc is a third of its size); licence comments stay.
+      comments: { legal: true, annotation: false, jsdoc: false },
     },
   })
 }

@@ -1,4 +1,5 @@
 import type { Agent } from 'node:http'
+import type { Socket } from 'node:net'
 import type { CommandInput, CommandName, CommandResult } from '../../src-shared/commands.ts'
 import type { Result } from '../../src-shared/errors.ts'
 import type { ServerMessage } from '../../src-shared/protocol.ts'
@@ -6,28 +7,24 @@ import type { EventStream } from './stream.ts'
 import type { ApiInfo } from '../server/api-file.ts'
 import { CliError, EXIT, fromApiError } from './exit.ts'
 
-/**
- * node:http through getBuiltinModule rather than an ES import: the ES namespace of
- * node:http evaluates its lazy exports (fetch's WebSocket and friends), which loads undici
- * and adds tens of milliseconds to every CLI call.
- */
-const http = process.getBuiltinModule('node:http')
-
 /** Kept literal so that one-shot commands need not load the contract's schemas (zod). */
 export const PROTOCOL_VERSION = 1
 const COMMAND_PATH = '/api/v1/command'
 
 /**
- * The CLI's side of the local API. One-shot commands go over plain HTTP (one request,
- * one response); commands that watch the event stream open a WebSocket.
+ * The CLI's side of the local API. One-shot commands go over the server's Unix socket when
+ * api.json names one (JSON lines; src-main/server/local-socket.ts), else over plain HTTP;
+ * commands that watch the event stream open a WebSocket.
  */
 export class ApiClient {
   readonly info: ApiInfo
-  private readonly agent: Agent = new http.Agent({ keepAlive: true })
+  private agent: Agent | null = null
+  private channel: SocketChannel | null
   private nextId = 1
 
   constructor(info: ApiInfo) {
     this.info = info
+    this.channel = info.socket === undefined ? null : new SocketChannel(info.socket, info.token)
   }
 
   /** Runs one command; a refusal becomes a CliError with the matching exit code. */
@@ -38,9 +35,10 @@ export class ApiClient {
   }
 
   async call(command: string, params: unknown): Promise<Result<unknown>> {
-    const body = JSON.stringify({ v: PROTOCOL_VERSION, id: this.nextId++, command, params })
+    const id = this.nextId++
+    const body = JSON.stringify({ v: PROTOCOL_VERSION, id, command, params })
     await refuseOversized(body)
-    const text = await this.post(body)
+    const text = await this.send(id, body)
     let message: ServerMessage
     try {
       message = JSON.parse(text) as ServerMessage
@@ -51,7 +49,21 @@ export class ApiClient {
     return message.result
   }
 
+  private async send(id: number, body: string): Promise<string> {
+    if (this.channel !== null) {
+      const answer = await this.channel.request(id, body)
+      if (answer !== null) return answer
+      // The socket could not be reached (nothing was sent): the HTTP port still can be.
+      this.channel = null
+    }
+    return this.post(body)
+  }
+
   private post(body: string): Promise<string> {
+    // node:http through getBuiltinModule, and only when needed: an ES import of it evaluates
+    // its lazy exports (fetch's WebSocket and friends), which loads undici.
+    const http = process.getBuiltinModule('node:http')
+    const agent = (this.agent ??= new http.Agent({ keepAlive: true }))
     return new Promise((resolve, reject) => {
       const req = http.request(
         {
@@ -59,7 +71,7 @@ export class ApiClient {
           port: this.info.port,
           path: COMMAND_PATH,
           method: 'POST',
-          agent: this.agent,
+          agent,
           headers: {
             authorization: `Bearer ${this.info.token}`,
             'content-type': 'application/json',
@@ -97,8 +109,86 @@ export class ApiClient {
   }
 
   close(): void {
-    this.agent.destroy()
+    this.agent?.destroy()
+    this.channel?.close()
   }
+}
+
+/**
+ * Requests as JSON lines over the server's Unix socket: the token line first, then each
+ * request; answers are matched by id. `request` resolves null when the socket cannot be
+ * connected to (nothing was sent, so the caller may use HTTP instead).
+ */
+class SocketChannel {
+  private readonly path: string
+  private readonly token: string
+  private socket: Socket | null = null
+  private connected = false
+  private failed = false
+  private buffered = ''
+  private readonly waiting = new Map<number, { resolve: (line: string | null) => void; reject: (error: CliError) => void }>()
+
+  constructor(path: string, token: string) {
+    this.path = path
+    this.token = token
+  }
+
+  request(id: number, body: string): Promise<string | null> {
+    if (this.failed) return Promise.resolve(null)
+    const socket = this.socket ?? this.open()
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject })
+      socket.write(`${body}\n`)
+    })
+  }
+
+  private open(): Socket {
+    const { connect } = process.getBuiltinModule('node:net')
+    const socket = connect(this.path)
+    this.socket = socket
+    socket.setEncoding('utf8')
+    socket.write(`${JSON.stringify({ token: this.token })}\n`)
+    socket.once('connect', () => (this.connected = true))
+    socket.on('data', (chunk: string) => this.onData(chunk))
+    socket.on('error', (error: NodeJS.ErrnoException) => this.onEnd(error))
+    socket.on('close', () => this.onEnd(null))
+    return socket
+  }
+
+  private onData(chunk: string): void {
+    this.buffered += chunk
+    for (let newline = this.buffered.indexOf('\n'); newline !== -1; newline = this.buffered.indexOf('\n')) {
+      const line = this.buffered.slice(0, newline)
+      this.buffered = this.buffered.slice(newline + 1)
+      // An answer to no request of ours (id -1: the connection itself was refused) goes to the oldest.
+      const id = idOf(line)
+      const key = this.waiting.has(id) ? id : this.waiting.keys().next().value
+      const waiter = key === undefined ? undefined : this.waiting.get(key)
+      if (key === undefined || waiter === undefined) continue
+      this.waiting.delete(key)
+      waiter.resolve(line)
+    }
+  }
+
+  /** Before it connected: answer null so the request goes over HTTP. After: the requests in flight fail. */
+  private onEnd(error: NodeJS.ErrnoException | null): void {
+    this.failed = true
+    for (const waiter of this.waiting.values()) {
+      if (!this.connected) waiter.resolve(null)
+      else waiter.reject(new CliError(EXIT.unreachable, 'unreachable', `The connection to Taskdeck at ${this.path} closed${error ? ` (${error.message})` : ''} before it answered.`))
+    }
+    this.waiting.clear()
+  }
+
+  close(): void {
+    this.socket?.destroy()
+  }
+}
+
+/** The id of an answer line without parsing it twice (call() parses it): answers start {"v":1,"kind":"response","id":N. */
+function idOf(line: string): number {
+  const match = /^\{"v":\d+,"kind":"response","id":(-?\d+)/.exec(line)
+  return match ? Number(match[1]) : -1
 }
 
 /**

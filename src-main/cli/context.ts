@@ -26,7 +26,7 @@ export class Context {
   /** The running Taskdeck for this home; started in the background first with --auto-start. */
   async connect(): Promise<ApiClient> {
     if (this.client) return this.client
-    let info = await runningServer(this.home)
+    let info = runningServer(this.home)
     if (info === null) {
       if (!this.autoStart) {
         throw new CliError(

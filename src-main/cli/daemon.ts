@@ -1,7 +1,6 @@
-import { closeSync, openSync, readFileSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { apiFilePath, readApiFile, type ApiInfo } from '../server/api-file.ts'
+import { apiFilePath, readApiFileSync, type ApiInfo } from '../server/api-file.ts'
 import { CliError, EXIT } from './exit.ts'
 
 export const DAEMON_LOG = 'daemon.log'
@@ -30,8 +29,8 @@ function isZombie(pid: number): boolean {
 }
 
 /** The API file of a Taskdeck that is running for `home`, or null (none, or a stale file). */
-export async function runningServer(home: string): Promise<ApiInfo | null> {
-  const read = await readApiFile(home)
+export function runningServer(home: string): ApiInfo | null {
+  const read = readApiFileSync(home)
   if (read.kind === 'invalid') throw new CliError(EXIT.unreachable, 'unreachable', read.message)
   if (read.kind === 'missing' || !processAlive(read.info.pid)) return null
   return read.info
@@ -61,7 +60,7 @@ export async function startDaemon(home: string, port: number | undefined): Promi
 
   const deadline = Date.now() + STARTUP_TIMEOUT_MS
   for (;;) {
-    const read = await readApiFile(home)
+    const read = readApiFileSync(home)
     if (read.kind === 'found' && read.info.pid === child.pid) return read.info
     if (startup.exited !== null) {
       const { code, signal } = startup.exited
@@ -93,6 +92,6 @@ export async function stopServer(info: ApiInfo, home: string): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS))
   }
   // A server killed without its shutdown leaves a stale file; it must not mislead the next client.
-  const left = await readApiFile(home)
-  if (left.kind === 'found' && left.info.pid === info.pid) await rm(apiFilePath(home), { force: true })
+  const left = readApiFileSync(home)
+  if (left.kind === 'found' && left.info.pid === info.pid) rmSync(apiFilePath(home), { force: true })
 }

@@ -33,6 +33,8 @@ Examples:
   $ taskdeck add --shell 'du -sh * | sort -h' run through the shell
   $ taskdeck add --group build --retries 2 --timeout 10m -- ./build.sh
   $ id=$(taskdeck add -q -- ./slow.sh); taskdeck follow "$id"
+  $ printf 'gzip -k %q\\n' *.log | taskdeck add --batch   one task per line, one process
+  $ taskdeck trigger add --cron '0 3 * * *' -- ./backup.sh  and --every, --path, --webhook…
   $ taskdeck status --status failed --json
   $ taskdeck wait --group build && echo all built
   $ taskdeck export backup.json && taskdeck import backup.json`
@@ -47,6 +49,14 @@ Examples:
   $ taskdeck trigger add --accelerator CommandOrControl+Alt+B -- make
   $ taskdeck trigger list
   $ taskdeck trigger show 3 --json`
+
+const SAVED_EXAMPLES = `
+Examples:
+  $ taskdeck saved add backup -- rsync -a ~/notes/ /mnt/backup/notes/
+  $ taskdeck saved discover              npm scripts, Makefile targets, taskdeck.json here
+  $ taskdeck saved import --name test --name build
+  $ taskdeck saved run 3
+  $ taskdeck trigger add --cron '0 3 * * *' --saved-task 3`
 
 function globalOptions(command: Command): Command {
   return command
@@ -135,7 +145,7 @@ function defineProgram(only: string | undefined): Command {
         '\nExamples:',
         '  $ taskdeck add -- rsync -a src/ backup/',
         '  $ taskdeck add --shell "make && make test" --group ci --label nightly',
-        "  $ for f in *.png; do printf '%s\\n' \"convert '$f' '${f%.png}.jpg'\"; done | taskdeck add --batch --group images",
+        "  $ for f in *.png; do printf 'convert %q %q\\n' \"$f\" \"${f%.png}.jpg\"; done | taskdeck add --batch --group images",
         '  $ printf \'%s\\n\' \'["ffmpeg", "-i", "a b.mov", "a b.mp4"]\' | taskdeck add --batch -q',
       ].join('\n'),
     )
@@ -244,7 +254,7 @@ function defineProgram(only: string | undefined): Command {
   }
 
   if (wanted('trigger', 'triggers')) {
-    const trigger = sub('trigger', 'saved tasks that start themselves: list, show, add, rm, pause, resume, fire, history, export, import')
+    const trigger = sub('trigger', 'saved tasks that start themselves: list, show, add, rm, pause, resume, fire, history, rotate-secret, export, import')
       .alias('triggers')
       .addHelpText('after', TRIGGER_EXAMPLES)
       .action(run(async (ctx) => (await import('./commands/triggers.ts')).listTriggers(ctx)))
@@ -288,6 +298,9 @@ function defineProgram(only: string | undefined): Command {
         .argument('<id>')
         .action(run(async (ctx, id: string) => (await import('./commands/triggers.ts')).changeTrigger(ctx, action, id)))
     }
+    triggerSub('rotate-secret', 'give a webhook a new generated secret, printed once (the old one stops working)')
+      .argument('<id>')
+      .action(run(async (ctx, id: string) => (await import('./commands/triggers.ts')).rotateSecret(ctx, id)))
     triggerSub('fire', 'run a trigger\'s task now (even when paused)')
       .argument('<id>')
       .action(run(async (ctx, id: string) => (await import('./commands/triggers.ts')).fireTrigger(ctx, id)))
@@ -295,12 +308,38 @@ function defineProgram(only: string | undefined): Command {
       .argument('<id>')
       .option('--limit <n>', 'at most this many', '50')
       .action(run(async (ctx, id: string, options: { limit?: string }) => (await import('./commands/triggers.ts')).triggerHistory(ctx, id, options)))
-    triggerSub('export', 'write saved tasks and triggers as JSON (to FILE or stdout; webhook secrets included)')
+    triggerSub('export', 'write saved tasks and triggers as JSON (to FILE or stdout; webhooks only as a hash of their secret)')
       .argument('[file]')
       .action(run(async (ctx, file: string | undefined) => (await import('./commands/triggers.ts')).exportTriggers(ctx, file)))
     triggerSub('import', 'add the saved tasks and triggers of an export file (validated whole first; "-" reads stdin)')
       .argument('<file>')
       .action(run(async (ctx, file: string) => (await import('./commands/triggers.ts')).importTriggers(ctx, file)))
+  }
+
+  if (wanted('saved')) {
+    const saved = sub('saved', 'saved tasks (what triggers start): list, add, run, rm, discover, import')
+      .addHelpText('after', SAVED_EXAMPLES)
+      .action(run(async (ctx) => (await import('./commands/saved.ts')).listSaved(ctx)))
+    const savedSub = (name: string, description: string) => globalOptions(saved.command(name).description(description))
+    savedSub('list', 'list saved tasks and the triggers that start them').action(run(async (ctx) => (await import('./commands/saved.ts')).listSaved(ctx)))
+    definitionOptions(savedSub('add', 'save a task (given as for `add`) under a name: taskdeck saved add NAME [options] -- CMD ARGS…'))
+      .argument('<name>')
+      .argument('[command...]', 'the program and its arguments (after --)')
+      .action(run(async (ctx, name: string, argv: string[], options: DefinitionOptions) => (await import('./commands/saved.ts')).addSaved(ctx, name, argv, options)))
+    savedSub('run', 'run a saved task now')
+      .argument('<id>')
+      .action(run(async (ctx, id: string) => (await import('./commands/saved.ts')).runSaved(ctx, id)))
+    savedSub('rm', 'remove a saved task (refused while a trigger starts it)')
+      .alias('remove')
+      .argument('<id>')
+      .action(run(async (ctx, id: string) => (await import('./commands/saved.ts')).removeSaved(ctx, id)))
+    savedSub('discover', "what a folder offers: its taskdeck.json tasks, npm scripts and Makefile targets (stores nothing)")
+      .argument('[dir]', 'the folder (default: this one)')
+      .action(run(async (ctx, dir: string | undefined) => (await import('./commands/saved.ts')).discover(ctx, dir)))
+    savedSub('import', "save what a folder offers (all, or those named with --name), each running in that folder")
+      .argument('[dir]', 'the folder (default: this one)')
+      .option('-n, --name <name>', 'only this one (repeatable)', collect)
+      .action(run(async (ctx, dir: string | undefined, options: { name?: string[] }) => (await import('./commands/saved.ts')).importFolder(ctx, dir, options)))
   }
 
   if (wanted('export')) sub('export', 'write tasks, runs and groups as JSON (to FILE or stdout)')

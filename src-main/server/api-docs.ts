@@ -174,7 +174,7 @@ export function renderApiDocs(): string {
 
 # Taskdeck local API
 
-Taskdeck's engine is reachable over HTTP and WebSocket on the loopback interface, with
+Taskdeck's engine is reachable over HTTP and WebSocket on the loopback interface (and, for the CLI, a Unix socket), with
 exactly the messages the desktop window uses over Electron IPC: one contract
 (\`src-shared/\`), validated on the server side. The CLI is a client of this API.
 
@@ -185,8 +185,11 @@ on a free port unless \`--port\` says otherwise, and writes \`<home>/api.json\` 
 replaced atomically, removed on shutdown):
 
 \`\`\`json
-{ "url": "http://127.0.0.1:43117/", "port": 43117, "token": "<43 characters>", "pid": 81234, "startedAt": 1763700000000 }
+{ "url": "http://127.0.0.1:43117/", "port": 43117, "token": "<43 characters>", "pid": 81234, "startedAt": 1763700000000, "socket": "/home/me/.local/share/taskdeck/api.sock" }
 \`\`\`
+
+\`socket\` is there on Linux and macOS when the home's path is short enough for a socket address: see
+"The local socket" below.
 
 \`<home>\` is \`--home\`, else \`TASKDECK_HOME\`, else the OS's app-data folder.
 
@@ -241,6 +244,24 @@ ${HTTP_STATUS_ROWS}
 | \`GET ${WS_PATH}\` (upgrade) | token (header or \`session.auth\`) | WebSocket: requests, responses and the event stream. |
 | \`GET /…\` | none | The built web UI (\`out/renderer\`), with path-traversal protection. |
 | other routes | per route | Mounted by other modules (the triggers module's \`POST /hooks/:id\`, which checks its own per-hook secret); same Host/Origin checks and size limits. |
+
+## The local socket (requests for the CLI)
+
+\`<home>/api.sock\` (a Unix socket, mode 0600 in the 0700 home) carries the same request envelopes
+without HTTP, for clients such as the CLI that start once per command (a one-shot command then
+needs neither node:http nor an HTTP parser). Newline-delimited JSON:
+
+1. The first line is \`{"token": "<the token from api.json>"}\` (compared in constant time). Anything
+   else is answered with an \`unauthorized\` response (\`id: -1\`) and the connection is closed.
+2. Then every line is a request envelope, and every answer a \`response\` line with the request's
+   \`id\` (answers may come in any order). Every command except \`events.subscribe\` (use the WebSocket).
+3. A line over ${LIMITS.messageBytes} bytes is answered \`too_large\` and the connection closed; an idle
+   connection is closed after a minute.
+
+\`\`\`sh
+TOKEN=$(jq -r .token ~/.local/share/taskdeck/api.json)
+printf '%s\\n' "{\\"token\\":\\"$TOKEN\\"}" '{"v":1,"id":1,"command":"group.list","params":{}}' | nc -U -q1 ~/.local/share/taskdeck/api.sock
+\`\`\`
 
 WebSocket close codes: ${CLOSE_UNAUTHORIZED} unauthorized, ${CLOSE_AUTH_TIMEOUT} no \`session.auth\` in time, 1009 message too large, ${CLOSE_GOING_AWAY} server shutting down.
 
@@ -309,13 +330,20 @@ Every \`taskdeck\` command takes \`--json\`: it prints one JSON document on stdo
 | \`stop\` | \`{ stopped: pid \\| null }\` |
 | \`trigger\` / \`trigger list\` | \`{ triggers }\` (each with \`nextRunAt\` for active schedules) |
 | \`trigger show ID\` | \`{ trigger, savedTask, upcoming: [times], history: [Firing] }\` |
-| \`trigger add\` | \`{ trigger, savedTask }\`, plus \`url\` for webhooks and \`secret\` when it was generated (shown only then) |
+| \`trigger add\` | \`{ trigger, savedTask }\`, plus \`url\` for webhooks and \`secret\` when the server generated it (shown only then; only its hash is kept) |
 | \`trigger pause/resume ID\` | \`{ trigger }\` |
 | \`trigger fire ID\` | \`{ firing }\` |
+| \`trigger rotate-secret ID\` | \`{ trigger, url, secret }\` (the new secret, shown only then) |
 | \`trigger history ID\` | \`{ history: [Firing] }\` (newest first) |
 | \`trigger rm ID\` | \`{ removed, removedSavedTask }\` (the saved task's id with --with-task, else null) |
 | \`trigger export FILE\` | \`{ file, savedTasks, triggers }\` (counts); without FILE the taskdeck-triggers document itself |
 | \`trigger import FILE\` | \`{ savedTasks: [{ from, to }], triggers: [{ from, to }] }\` |
+| \`saved\` / \`saved list\` | \`{ savedTasks }\` |
+| \`saved add NAME\` | \`{ savedTask }\` |
+| \`saved run ID\` | \`{ task }\` |
+| \`saved rm ID\` | \`{ removed }\` |
+| \`saved discover [DIR]\` | \`{ candidates: [{ name, definition, source }] }\` |
+| \`saved import [DIR]\` | \`{ savedTasks }\` |
 
 Exit codes: ${EXIT.ok} success; ${EXIT.failed} the thing asked failed (not found, refused, a waited-for task
 did not succeed); ${EXIT.usage} usage error or invalid input; ${EXIT.unreachable} Taskdeck not reachable (not running,

@@ -1,4 +1,4 @@
-import { open, readFile, rename, rm } from 'node:fs/promises'
+import { promises as fs, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 /**
@@ -11,6 +11,8 @@ export interface ApiInfo {
   token: string
   pid: number
   startedAt: number
+  /** The Unix socket for CLI requests (src-main/server/local-socket.ts), where there is one. */
+  socket?: string
 }
 
 /**
@@ -25,6 +27,7 @@ function problemWith(value: unknown): string | null {
   if (typeof info.token !== 'string' || info.token === '') return 'token must be a non-empty string'
   if (!Number.isInteger(info.pid) || (info.pid as number) < 1) return 'pid must be a process id'
   if (typeof info.startedAt !== 'number') return 'startedAt must be a number'
+  if (info.socket !== undefined && (typeof info.socket !== 'string' || info.socket === '')) return 'socket must be a path'
   return null
 }
 
@@ -36,7 +39,7 @@ export async function writeApiFile(home: string, info: ApiInfo): Promise<void> {
   const target = apiFilePath(home)
   // 'wx' below refuses an existing file, so pid + time is unique enough (and spares every CLI call loading node:crypto).
   const temp = `${target}.${process.pid}.${Date.now()}.tmp`
-  const handle = await open(temp, 'wx', 0o600)
+  const handle = await fs.open(temp, 'wx', 0o600)
   try {
     await handle.writeFile(`${JSON.stringify(info, null, 2)}\n`)
     await handle.sync()
@@ -44,19 +47,23 @@ export async function writeApiFile(home: string, info: ApiInfo): Promise<void> {
     await handle.close()
   }
   try {
-    await rename(temp, target)
+    await fs.rename(temp, target)
   } catch (error) {
-    await rm(temp, { force: true })
+    await fs.rm(temp, { force: true })
     throw error
   }
 }
 
 export type ApiFileRead = { kind: 'found'; info: ApiInfo } | { kind: 'missing' } | { kind: 'invalid'; message: string }
 
-export async function readApiFile(home: string): Promise<ApiFileRead> {
+/**
+ * Read synchronously (it is a few hundred bytes): fs/promises would be one more module for
+ * every CLI call to load, and `node:fs` loads it only when its `promises` is first used.
+ */
+export function readApiFileSync(home: string): ApiFileRead {
   let text: string
   try {
-    text = await readFile(apiFilePath(home), 'utf8')
+    text = readFileSync(apiFilePath(home), 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' }
     return { kind: 'invalid', message: `${apiFilePath(home)} cannot be read: ${(error as Error).message}` }
@@ -69,12 +76,14 @@ export async function readApiFile(home: string): Promise<ApiFileRead> {
   }
   const problem = problemWith(value)
   if (problem !== null) return { kind: 'invalid', message: `${apiFilePath(home)} is not a Taskdeck API file: ${problem}` }
-  const { url, port, token, pid, startedAt } = value as ApiInfo
-  return { kind: 'found', info: { url, port, token, pid, startedAt } }
+  const { url, port, token, pid, startedAt, socket } = value as ApiInfo
+  return { kind: 'found', info: { url, port, token, pid, startedAt, ...(socket === undefined ? {} : { socket }) } }
 }
+
+export const readApiFile = (home: string): Promise<ApiFileRead> => Promise.resolve(readApiFileSync(home))
 
 /** Removes the file only if it still describes this server (another one may have replaced it). */
 export async function removeApiFileIfOurs(home: string, token: string): Promise<void> {
   const current = await readApiFile(home)
-  if (current.kind === 'found' && current.info.token === token) await rm(apiFilePath(home), { force: true })
+  if (current.kind === 'found' && current.info.token === token) await fs.rm(apiFilePath(home), { force: true })
 }

@@ -6,6 +6,7 @@ import { AUTH_COMMAND, LIMITS, fail, response, type ErrorCode, type Result, type
 import { ApiSession } from '../api/session.ts'
 import type { Disposable, EngineApi } from '../engine/api.ts'
 import { removeApiFileIfOurs, writeApiFile } from './api-file.ts'
+import { listenLocalSocket } from './local-socket.ts'
 import { compileRoute, DEFAULT_ROUTE_BODY_BYTES, type CompiledRoute, type HttpRoute } from './routes.ts'
 import { bearerToken, checkHostAndOrigin, loadOrCreateToken, securityHeaders, tokenMatches } from './security.ts'
 import { lookupStatic, sendFile } from './static.ts'
@@ -207,7 +208,8 @@ export async function createServer(options: ServerOptions): Promise<TaskdeckServ
   await mkdir(home, { recursive: true, mode: 0o700 })
   port = await listen(http, options.port ?? 0)
   const url = `http://127.0.0.1:${port}/`
-  await writeApiFile(home, { url, port, token, pid: process.pid, startedAt: Date.now() })
+  const localSocket = await listenLocalSocket({ engine, home, token })
+  await writeApiFile(home, { url, port, token, pid: process.pid, startedAt: Date.now(), ...(localSocket === null ? {} : { socket: localSocket.path }) })
 
   let closing: Promise<void> | null = null
   return {
@@ -227,6 +229,7 @@ export async function createServer(options: ServerOptions): Promise<TaskdeckServ
           http.close(() => resolve())
           http.closeAllConnections()
         })
+        await localSocket?.close()
         await removeApiFileIfOurs(home, token)
       })()
       return closing

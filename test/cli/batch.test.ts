@@ -21,6 +21,16 @@ describe('add --batch line parsing', () => {
     expect(parseBatch(`echo '$HOME' "*" '|'`, 'argv')[0]?.command).toEqual(['echo', '$HOME', '*', '|'])
   })
 
+  it("reads bash's printf %q quoting, so `printf 'cmd %q\\n' *` is a safe way to make lines", () => {
+    const lines = ["flac a\\ b.wav", "flac dollar\\$x.wav", "flac it\\'s.wav", "flac x\\(1\\).wav"].join('\n')
+    expect(parseBatch(lines, 'argv').map((entry) => entry.command)).toEqual([
+      ['flac', 'a b.wav'],
+      ['flac', 'dollar$x.wav'],
+      ['flac', "it's.wav"],
+      ['flac', 'x(1).wav'],
+    ])
+  })
+
   it('takes a JSON array line as the exact argv', () => {
     expect(parseBatch('["a", "b c", "$HOME", "*"]', 'argv')).toEqual([{ line: 1, command: ['a', 'b c', '$HOME', '*'] }])
   })

@@ -37,7 +37,7 @@ describe('the CLI bundle (out/cli/taskdeck.cjs)', () => {
     rmSync(bundleDir, { recursive: true, force: true })
   })
 
-  it('adds a task and lists it, loading neither child_process nor worker_threads', async () => {
+  it('adds a task over the local socket and lists it, loading neither node:http, child_process, worker_threads nor fs/promises', async () => {
     const added = await runBundle(['add', '-q', '--', 'echo', 'from the bundle'])
     expect(added.code, added.stderr).toBe(0)
     const id = Number(added.stdout.trim())
@@ -45,6 +45,9 @@ describe('the CLI bundle (out/cli/taskdeck.cjs)', () => {
     // What a one-shot command must not pay for at start-up (see src-main/cli/bundle.ts).
     expect(added.loaded()).not.toContain('NativeModule child_process')
     expect(added.loaded()).not.toContain('NativeModule worker_threads')
+    expect(added.loaded()).not.toContain('NativeModule fs/promises')
+    // The request went over the Unix socket named in api.json: node:http's client was never loaded.
+    expect(added.loaded()).not.toContain('NativeModule _http_client')
     const status = await runBundle(['status', '--json'])
     expect(status.json<{ tasks: { id: number }[] }>().tasks.map((task) => task.id)).toContain(id)
   })

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -81,6 +81,17 @@ describe('taskdeck CLI against taskdeck serve', () => {
     const followed = await cli('follow', String(taskId))
     expect(followed.stdout).toBe('hooked\n')
     expect(followed.code).toBe(0)
+  })
+
+  it('uses HTTP when the socket named in api.json cannot be reached', async () => {
+    const api = JSON.parse(readFileSync(join(home, 'api.json'), 'utf8')) as Record<string, unknown>
+    expect(api.socket).toBe(join(home, 'api.sock'))
+    const elsewhere = join(dir.path, 'socket-gone')
+    mkdirSync(elsewhere)
+    writeFileSync(join(elsewhere, 'api.json'), JSON.stringify({ ...api, socket: join(elsewhere, 'no.sock') }), { mode: 0o600 })
+    const added = await runCli(elsewhere, ['add', '-q', '--', 'true'], { cwd: work })
+    expect(added.code, added.stderr).toBe(0)
+    expect((await cli('wait', added.stdout.trim())).code).toBe(0)
   })
 
   it('add (argv, no shell) returns the task as JSON and runs it in the current directory', async () => {

@@ -37,6 +37,14 @@ describe('taskdeck daemon, stop, --auto-start and an absent Taskdeck', () => {
     expect(help.code).toBe(0)
     expect(help.stdout).toContain('taskdeck add -- make -j8 test')
     expect(help.stdout).toContain('Exit codes:')
+    // Only the named subcommand is defined on a normal call; help, typos and global options still find theirs.
+    const addHelp = await runCli(home, ['help', 'add'])
+    expect(addHelp.stdout).toContain('--batch [mode]')
+    const afterHome = await runCli(home, ['--home', home, 'trigger', 'add', '--help'])
+    expect(afterHome.stdout).toContain('--cron <expr>')
+    const typo = await runCli(home, ['--json', 'stauts'])
+    expect(typo.code).toBe(2)
+    expect(typo.stderr).toContain('(Did you mean status?)')
   })
 
   it('says Taskdeck is not running (exit 3) and suggests the daemon', async () => {

@@ -1,4 +1,4 @@
-import { readFileSync, realpathSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Firing, SavedTask, Trigger, TriggersDocument } from '../../src-shared/triggers.ts'
@@ -95,15 +95,28 @@ describe('taskdeck trigger', () => {
 
   it('a webhook gets a generated secret printed once; the hook answers only to it', async () => {
     const { trigger, url, secret } = await add('--webhook', '--', 'cat')
-    expect(secret).toMatch(/^[\w-]{32}$/)
+    expect(secret).toMatch(/^[\x21-\x7e]{16,}$/)
     expect(url).toBe(`${serve.info.url}hooks/${trigger.id}`)
     const wrong = await fetch(url ?? '', { method: 'POST', headers: { 'x-taskdeck-secret': 'not-the-secret-at-all' }, body: '{}' })
     expect(wrong.status).toBeGreaterThanOrEqual(400)
     const right = await fetch(url ?? '', { method: 'POST', headers: { 'x-taskdeck-secret': secret ?? '' }, body: '{"n":1}' })
     expect(right.status).toBe(202)
+    // Shown once: neither the trigger nor an export carries it.
+    expect(JSON.stringify((await cli('trigger', 'show', String(trigger.id), '--json')).json())).not.toContain(secret)
+    expect((await cli('trigger', 'export')).stdout).not.toContain(secret)
     const human = await cli('trigger', 'add', '--webhook', '--', 'true')
-    expect(human.stdout).toMatch(/Secret \(shown only now\): [\w-]{32}\n/)
+    expect(human.stdout).toMatch(/Secret \(shown only now\): \S{16,}\n/)
     expect(human.stdout).toContain("curl -X POST -H 'X-Taskdeck-Secret: ")
+
+    // rotate-secret: a new one works, the old one no longer does.
+    const rotated = (await cli('trigger', 'rotate-secret', String(trigger.id), '--json')).json<{ secret: string; url: string }>()
+    expect(rotated.secret).not.toBe(secret)
+    expect((await fetch(url ?? '', { method: 'POST', headers: { 'x-taskdeck-secret': secret ?? '' }, body: '{}' })).status).toBeGreaterThanOrEqual(400)
+    expect((await fetch(rotated.url, { method: 'POST', headers: { 'x-taskdeck-secret': rotated.secret }, body: '{}' })).status).toBe(202)
+    const notWebhook = await add('--every', '1h', '--', 'true')
+    const refused = await cli('trigger', 'rotate-secret', String(notWebhook.trigger.id))
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain('only webhooks have a secret')
   })
 
   it('--secret-stdin takes the secret from stdin; a short one is refused and nothing is stored', async () => {
@@ -211,6 +224,39 @@ describe('taskdeck trigger', () => {
     expect(wrong.code).toBe(2)
     expect(wrong.stderr).toContain('cron')
     expect((await stored()).triggers.length).toBe(after.triggers.length)
+  })
+
+  it('saved: add, list, run, discover and import a folder, rm (refused while a trigger starts it)', async () => {
+    const added = await cli('saved', 'add', 'greet', '--json', '--env', 'WHO=world', '--', 'sh', '-c', 'echo "hello $WHO"')
+    expect(added.code, added.stderr).toBe(0)
+    const { savedTask } = added.json<{ savedTask: SavedTask }>()
+    expect(savedTask).toMatchObject({ name: 'greet', definition: { spec: { kind: 'shell', command: ['sh', '-c', 'echo "hello $WHO"'], cwd: work, env: { WHO: 'world' } } } })
+    const ran = (await cli('saved', 'run', String(savedTask.id), '--json')).json<{ task: { id: number } }>()
+    expect((await cli('follow', String(ran.task.id))).stdout).toBe('hello world\n')
+
+    const { trigger } = await add('--every', '1h', '--saved-task', String(savedTask.id))
+    const listed = await cli('saved', 'list')
+    expect(listed.stdout).toMatch(new RegExp(`\\n${savedTask.id}\\s+greet\\s+${trigger.id}\\s+sh -c`))
+    const refused = await cli('saved', 'rm', String(savedTask.id))
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain(`${trigger.id}`)
+    await cli('trigger', 'rm', String(trigger.id))
+    expect((await cli('saved', 'rm', String(savedTask.id))).code).toBe(0)
+    expect((await stored()).savedTasks.map((s) => s.id)).not.toContain(savedTask.id)
+
+    const project = join(work, 'project')
+    mkdirSync(project)
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'p', scripts: { build: 'echo building', test: 'echo testing' } }))
+    const offered = (await runCli(home, ['saved', 'discover', '--json'], { cwd: project })).json<{ candidates: { name: string; source: string }[] }>()
+    expect(offered.candidates.map((c) => c.source)).toEqual(['package.json', 'package.json'])
+    const human = await runCli(home, ['saved', 'discover'], { cwd: project })
+    expect(human.stdout.split('\n')[0]).toMatch(/^NAME\s+FROM\s+TASK$/)
+    const wanted = offered.candidates[0]?.name ?? ''
+    const imported = (await cli('saved', 'import', project, '--name', wanted, '--json')).json<{ savedTasks: SavedTask[] }>()
+    expect(imported.savedTasks.map((s) => s.name)).toEqual([wanted])
+    const missing = await cli('saved', 'discover', join(work, 'no-such-folder'))
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toContain('no-such-folder')
   })
 
   it('--help shows every kind with examples', async () => {

@@ -12,7 +12,7 @@ export const portOption = (port: string | undefined): number | undefined => (por
 
 /** Starts `serve` in the background and returns once it answers. */
 export async function daemon(ctx: Context, options: { port?: string }): Promise<void> {
-  const existing = await runningServer(ctx.home)
+  const existing = runningServer(ctx.home)
   const info = existing ?? (await startDaemon(ctx.home, portOption(options.port)))
   const browserUrl = `${info.url}#token=${info.token}`
   ctx.print({ url: info.url, browserUrl, port: info.port, pid: info.pid, home: ctx.home, alreadyRunning: existing !== null }, () =>
@@ -24,7 +24,7 @@ export async function daemon(ctx: Context, options: { port?: string }): Promise<
 
 /** Stops the Taskdeck serving this home (a daemon or a `serve` in another terminal). */
 export async function stop(ctx: Context): Promise<void> {
-  const info = await runningServer(ctx.home)
+  const info = runningServer(ctx.home)
   if (info === null) {
     ctx.print({ stopped: null }, () => `Taskdeck is not running for ${ctx.home}.`)
     return

@@ -9,7 +9,7 @@ import { packageRoot } from '../package.ts'
 /** The headless engine and the local API in this process, until SIGINT or SIGTERM. */
 export async function serve(ctx: Context, options: { port?: string }): Promise<void> {
   const port = portOption(options.port)
-  const existing = await runningServer(ctx.home)
+  const existing = runningServer(ctx.home)
   if (existing !== null && existing.pid !== process.pid) {
     throw new CliError(EXIT.failed, 'conflict', `Taskdeck already runs for ${ctx.home} at ${existing.url} (process ${existing.pid}).`)
   }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
@@ -39,7 +38,7 @@ const OUTCOMES: Readonly<Record<string, 'succeeded' | 'failed' | 'finished'>> = 
 const WATCH_EVENTS = ['add', 'change', 'unlink'] as const
 
 /** The trigger's spec from the kind options; exactly one kind must be chosen. */
-export function specFromOptions(options: TriggerAddOptions, readSecret: () => string): { spec: TriggerSpecInput; generatedSecret: string | null } {
+export function specFromOptions(options: TriggerAddOptions, readSecret: () => string): { spec: TriggerSpecInput; secretGenerated: boolean } {
   const kinds = [
     options.cron !== undefined || options.every !== undefined ? 'schedule' : null,
     options.path !== undefined ? 'watch' : null,
@@ -74,7 +73,7 @@ export function specFromOptions(options: TriggerAddOptions, readSecret: () => st
           ...(catchUp === undefined ? {} : { catchUp }),
           ...(options.maxCatchUp === undefined ? {} : { maxCatchUp: parseInteger(options.maxCatchUp, '--max-catch-up', 1, 1000) }),
         },
-        generatedSecret: null,
+        secretGenerated: false,
       }
     }
     case 'watch': {
@@ -89,16 +88,14 @@ export function specFromOptions(options: TriggerAddOptions, readSecret: () => st
           ...(events === undefined ? {} : { events: events as (typeof WATCH_EVENTS)[number][] }),
           ...(options.debounce === undefined ? {} : { debounceMs: parseDuration(options.debounce, '--debounce') }),
         },
-        generatedSecret: null,
+        secretGenerated: false,
       }
     }
-    case 'webhook': {
-      // 32 URL-safe characters from 24 random bytes; printed once, stored by the server.
-      const generatedSecret = options.secretStdin ? null : randomBytes(24).toString('base64url')
-      return { spec: { kind: 'webhook', secret: generatedSecret ?? readSecret() }, generatedSecret }
-    }
+    case 'webhook':
+      // Without a secret the server generates one and answers it once; it keeps only a hash.
+      return { spec: { kind: 'webhook', ...(options.secretStdin ? { secret: readSecret() } : {}) }, secretGenerated: !options.secretStdin }
     case 'shortcut':
-      return { spec: { kind: 'shortcut', accelerator: options.accelerator ?? '' }, generatedSecret: null }
+      return { spec: { kind: 'shortcut', accelerator: options.accelerator ?? '' }, secretGenerated: false }
     case 'completion': {
       if (options.afterTask !== undefined && options.afterLabel !== undefined) throw usageError('Give --after-task or --after-label, not both.')
       const when = OUTCOMES[options.on ?? 'success']
@@ -110,7 +107,7 @@ export function specFromOptions(options: TriggerAddOptions, readSecret: () => st
           ...(options.afterTask === undefined ? {} : { taskId: parseInteger(options.afterTask, '--after-task', 1, Number.MAX_SAFE_INTEGER) }),
           ...(options.afterLabel === undefined ? {} : { label: options.afterLabel }),
         },
-        generatedSecret: null,
+        secretGenerated: false,
       }
     }
     default:
@@ -130,7 +127,7 @@ export async function addTrigger(ctx: Context, argv: readonly string[], options:
   if (options.savedTask !== undefined && (argv.length > 0 || options.shell !== undefined)) {
     throw usageError('Give the task either as --saved-task ID or as a command (after -- or with --shell), not both.')
   }
-  const { spec, generatedSecret } = specFromOptions(options, secretFromStdin)
+  const { spec, secretGenerated } = specFromOptions(options, secretFromStdin)
   const client = await ctx.connect()
 
   let savedTask: SavedTask
@@ -138,7 +135,7 @@ export async function addTrigger(ctx: Context, argv: readonly string[], options:
   if (options.savedTask !== undefined) {
     const savedTaskId = parseInteger(options.savedTask, '--saved-task', 1, Number.MAX_SAFE_INTEGER)
     const found = (await client.invoke('savedTask.list', {})).savedTasks.find((candidate) => candidate.id === savedTaskId)
-    if (found === undefined) throw new CliError(EXIT.failed, 'not_found', `Saved task ${savedTaskId} does not exist (see the Saved tasks view, or create one with trigger add -- CMD).`)
+    if (found === undefined) throw new CliError(EXIT.failed, 'not_found', `Saved task ${savedTaskId} does not exist (see \`taskdeck saved list\`).`)
     savedTask = found
   } else {
     const definition = definitionFromOptions(argv, options)
@@ -149,8 +146,11 @@ export async function addTrigger(ctx: Context, argv: readonly string[], options:
 
   const input: TriggerInput = { savedTaskId: savedTask.id, spec, paused: options.paused === true, ...(options.name === undefined ? {} : { name: options.name }) }
   let trigger: Trigger
+  let generatedSecret: string | null = null
   try {
-    trigger = (await client.invoke('trigger.create', { trigger: input })).trigger
+    const created = await client.invoke('trigger.create', { trigger: input })
+    trigger = created.trigger
+    if (secretGenerated) generatedSecret = created.secret ?? null
   } catch (error) {
     // A refused trigger leaves nothing behind: the saved task made for it goes too.
     if (createdSavedTask) await client.invoke('savedTask.remove', { savedTaskId: savedTask.id }).catch(() => undefined)
@@ -291,6 +291,22 @@ export async function changeTrigger(ctx: Context, action: 'pause' | 'resume', id
   ctx.print({ trigger }, () => `Trigger ${trigger.id} ${trigger.paused ? 'paused' : `resumed${trigger.nextRunAt === null ? '' : `; next run ${formatTime(trigger.nextRunAt)}`}`}.`)
 }
 
+/** A new generated secret for a webhook, answered once; the old one stops working. */
+export async function rotateSecret(ctx: Context, idText: string): Promise<void> {
+  const client = await ctx.connect()
+  const { trigger: current } = await client.invoke('trigger.get', { triggerId: triggerId(idText), historyLimit: 1 })
+  if (current.spec.kind !== 'webhook') throw usageError(`Trigger ${current.id} is a ${current.spec.kind} trigger; only webhooks have a secret.`)
+  // The spec without its secret hash: rotateSecret asks the server for a new one.
+  const { secretHash: _old, ...spec } = current.spec
+  const { trigger, secret } = await client.invoke('trigger.update', {
+    triggerId: current.id,
+    trigger: { name: current.name, savedTaskId: current.savedTaskId, spec, paused: current.paused },
+    rotateSecret: true,
+  })
+  const url = `${client.info.url}hooks/${trigger.id}`
+  ctx.print({ trigger, url, secret }, () => `Trigger ${trigger.id} has a new secret (shown only now): ${secret ?? '?'}\nPOST ${url} with the header X-Taskdeck-Secret.`)
+}
+
 export async function fireTrigger(ctx: Context, idText: string): Promise<void> {
   const client = await ctx.connect()
   const { firing } = await client.invoke('trigger.fire', { triggerId: triggerId(idText) })
@@ -329,7 +345,7 @@ export async function exportTriggers(ctx: Context, file: string | undefined): Pr
     process.stdout.write(text)
     return
   }
-  // Webhook secrets are in it: readable by the owner only.
+  // Readable by the owner only: it describes what runs on this machine (webhooks carry only a hash of their secret).
   await writeFile(file, text, { mode: 0o600 })
   ctx.print({ file, savedTasks: document.savedTasks.length, triggers: document.triggers.length }, () => `Exported ${document.triggers.length} triggers and ${document.savedTasks.length} saved tasks to ${file}.`)
 }

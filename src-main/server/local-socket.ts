@@ -1,0 +1,127 @@
+import { chmod, rm } from 'node:fs/promises'
+import { createServer, type Socket } from 'node:net'
+import { join } from 'node:path'
+import { AUTH_COMMAND, LIMITS, fail, response, type ErrorCode, type ServerMessage } from '../../src-shared/index.ts'
+import { ApiSession } from '../api/session.ts'
+import type { EngineApi } from '../engine/api.ts'
+import { tokenMatches } from './security.ts'
+
+/**
+ * The CLI's way in: a Unix socket, `<home>/api.sock` (owner-only, in the owner-only home),
+ * carrying the API's request envelopes as JSON lines. It spares every one-shot command
+ * node:http's client and parser, as PEERS.md (A4) recommends for a local CLI. The first
+ * line must be `{"token": "<api token>"}` (checked in constant time), as on every other
+ * transport; then each line is a request and each answer a line, matched by `id`.
+ * Requests only: the event stream stays on the WebSocket. Windows, and homes whose path is
+ * too long for a socket address, go without; the CLI then uses HTTP.
+ */
+
+export const SOCKET_FILE_NAME = 'api.sock'
+/** A socket address holds 104 (macOS) to 108 (Linux) bytes. */
+const MAX_SOCKET_PATH_BYTES = 100
+/** An idle connection is closed after this long (a CLI call lasts milliseconds). */
+const IDLE_MS = 60_000
+
+export interface LocalSocket {
+  readonly path: string
+  close(): Promise<void>
+}
+
+export async function listenLocalSocket(options: { engine: EngineApi; home: string; token: string }): Promise<LocalSocket | null> {
+  const path = join(options.home, SOCKET_FILE_NAME)
+  if (process.platform === 'win32' || Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES) return null
+  // Left by a server that did not shut down cleanly; a live one for this home was refused before we got here.
+  await rm(path, { force: true })
+  const connections = new Set<Socket>()
+  const server = createServer((socket) => {
+    connections.add(socket)
+    socket.once('close', () => connections.delete(socket))
+    serveConnection(socket, options.engine, options.token)
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(path, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  await chmod(path, 0o600)
+  let closing: Promise<void> | null = null
+  return {
+    path,
+    close() {
+      closing ??= (async () => {
+        for (const socket of connections) socket.destroy()
+        await new Promise<void>((resolve) => server.close(() => resolve()))
+        await rm(path, { force: true })
+      })()
+      return closing
+    },
+  }
+}
+
+function serveConnection(socket: Socket, engine: EngineApi, token: string): void {
+  socket.setEncoding('utf8')
+  socket.setTimeout(IDLE_MS, () => socket.end())
+  socket.on('error', () => socket.destroy())
+  let buffered = ''
+  let authenticated = false
+  const send = (message: ServerMessage) => {
+    if (socket.writable) socket.write(`${JSON.stringify(message)}\n`)
+  }
+  const refuse = (code: ErrorCode, message: string) => {
+    send(response(-1, fail(code, message)))
+    socket.end()
+    buffered = ''
+  }
+
+  socket.on('data', (chunk: string) => {
+    buffered += chunk
+    for (let newline = buffered.indexOf('\n'); newline !== -1 && !socket.writableEnded; newline = buffered.indexOf('\n')) {
+      const line = buffered.slice(0, newline)
+      buffered = buffered.slice(newline + 1)
+      if (Buffer.byteLength(line) > LIMITS.messageBytes) return refuse('too_large', `A message is larger than ${LIMITS.messageBytes} bytes.`)
+      if (!authenticated) {
+        authenticated = presentedToken(line, token)
+        if (!authenticated) return refuse('unauthorized', 'The first line must be {"token": "<the API token from api.json>"}.')
+        continue
+      }
+      void answer(line, engine).then(send)
+    }
+    // Characters never outnumber bytes, so this many without a newline is too large for sure.
+    if (buffered.length > LIMITS.messageBytes) refuse('too_large', `A message is larger than ${LIMITS.messageBytes} bytes.`)
+  })
+}
+
+function presentedToken(line: string, token: string): boolean {
+  try {
+    const presented = (JSON.parse(line) as { token?: unknown }).token
+    return typeof presented === 'string' && tokenMatches(token, presented)
+  } catch {
+    return false
+  }
+}
+
+/** One request through ApiSession, as over HTTP: validated, dispatched, refused as a value. */
+async function answer(line: string, engine: EngineApi): Promise<ServerMessage> {
+  let raw: unknown
+  try {
+    raw = JSON.parse(line)
+  } catch (error) {
+    return response(-1, fail('bad_request', `The line is not valid JSON: ${(error as Error).message}`))
+  }
+  const request = typeof raw === 'object' && raw !== null ? (raw as { command?: unknown; id?: unknown }) : {}
+  if (request.command === 'events.subscribe' || request.command === AUTH_COMMAND) {
+    return response(typeof request.id === 'number' ? request.id : -1, fail('bad_request', `${String(request.command)} needs the WebSocket; on this socket, page through events with events.read.`))
+  }
+  let reply: ServerMessage | null = null
+  const session = new ApiSession(engine, (message) => {
+    if (message.kind === 'response') reply = message
+  })
+  try {
+    await session.handle(raw)
+  } finally {
+    session.dispose()
+  }
+  return reply ?? response(-1, fail('internal', 'The command produced no response.'))
+}
