@@ -98,28 +98,6 @@ describe('engine with a remote group', () => {
     expect((await app.until(timed.id, ['timed_out', 'failed', 'succeeded'])).status).toBe('timed_out')
   })
 
-  it('closing the app stops its remote runs on their workers, like local ones', async () => {
-    const w = await worker()
-    const task = await app.submit(shell('echo up; sleep 60', { group: 'remote' }))
-    await until(() => app.events.some((e) => e.type === 'run.output' && e.taskId === task.id && e.text.includes('up')), 'the run to start')
-    const seen: EngineEvent[] = []
-    const subscription = app.engine.subscribe(0, (batch) => seen.push(...batch))
-    await Promise.all([app.engine.close(), remote.close()])
-    subscription.dispose()
-    const finished = seen.find((e) => e.type === 'run.finished' && e.run.taskId === task.id)
-    expect(finished).toMatchObject({ run: { status: 'interrupted' } })
-    // The worker obeyed the cancel: it is free again and lists no run.
-    const probe = new RemoteGroups({ home: home.home, local: pool.runners })
-    try {
-      await until(async () => {
-        const [listed] = (await probe.handlers['worker.list']({ group: 'remote' })).workers
-        return listed?.id === w.id && listed.running.length === 0
-      }, 'the worker to be idle')
-    } finally {
-      await probe.close()
-    }
-  })
-
   it('a group bound with whenUnreachable "local" runs in the app while Redis is down', async () => {
     await app.engine.handlers['group.set']({ name: 'hybrid', parallel: 2 })
     await remote.handlers['group.bindRemote']({

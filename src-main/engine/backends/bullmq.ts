@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq'
+import type { Job } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { TaskdeckError, WorkerInfoSchema } from '../../../src-shared/index.ts'
 import type { TaskSpec, WorkerInfo } from '../../../src-shared/index.ts'
@@ -17,7 +18,7 @@ import {
   redisKeys,
 } from './redis-protocol.ts'
 import type { RedisKeys, RemoteJob, Report } from './redis-protocol.ts'
-import type { BackendOutcome, BackendRun, ExecutionBackend, PlacedRun } from './types.ts'
+import type { AdoptedRun, BackendOutcome, BackendRun, ExecutionBackend, PlacedRun } from './types.ts'
 
 export interface BullmqBackendOptions {
   connection: RedisConnectionOptions
@@ -50,6 +51,8 @@ interface PendingRun {
   suspect: boolean
   /** When the last report (or the enqueue) happened: only quiet runs are reconciled. */
   lastActivity: number
+  /** Adopted after a restart: checked against its job once the stream's backlog is read. */
+  adopted: boolean
   onAbort: () => void
 }
 
@@ -81,6 +84,11 @@ export class BullmqBackend implements ExecutionBackend {
   #reconcileTimer: NodeJS.Timeout | undefined
   #reading = false
   #closing = false
+  /** Adopted runs whose job had ended when checked: settled after one more read, which brings any report written before the job ended. */
+  readonly #endedWithoutReport: { pending: PendingRun; state: string; job: Job | undefined }[] = []
+  #uncheckedAdoptions = false
+  /** The app is closing and its runs go on without it: reports stay unread (and unacknowledged) for the next process. */
+  #detaching = false
   #lastError: string | null = null
   #reconciling = false
 
@@ -164,14 +172,19 @@ export class BullmqBackend implements ExecutionBackend {
 
   /**
    * Takes back a run this source enqueued before it restarted: its remaining reports are
-   * delivered to `context` from where the previous process stopped reading. Call before
-   * `startReading()`.
+   * delivered to `context` from where the previous process stopped reading (so a run that
+   * finished meanwhile ends with its real outcome). Once that backlog is read, a run whose
+   * job is gone from Redis ends `worker-lost`. Call before `startReading()`.
    */
-  adopt(runId: number, group: string, context: RunContext): BackendRun {
-    const jobId = jobIdOf(this.source, runId)
+  adopt(run: AdoptedRun, context: RunContext): BackendRun {
+    const jobId = jobIdOf(this.source, context.runId)
     const existing = this.#pending.get(jobId)
     if (existing) return { pid: null, done: existing.done }
-    return this.#track(jobId, group, context).run
+    if (!context.signal.aborted) context.output('system', `Taskdeck restarted: following this run on ${this.name} again\n`)
+    const { run: adopted, pending } = this.#track(jobId, run.group, context)
+    pending.adopted = true
+    this.#uncheckedAdoptions = true
+    return adopted
   }
 
   startReading(): void {
@@ -213,7 +226,8 @@ export class BullmqBackend implements ExecutionBackend {
    */
   async close({ settleMs = 0 }: { settleMs?: number } = {}): Promise<void> {
     if (this.#closing) return
-    const cancelling = [...this.#pending.values()].filter((p) => p.context.signal.aborted).map((p) => p.done)
+    this.#detaching = true
+    const cancelling = [...this.#pending.values()].filter((p) => p.context.signal.aborted && p.context.signal.reason !== 'shutdown').map((p) => p.done)
     if (cancelling.length > 0 && settleMs > 0) {
       let timer: NodeJS.Timeout | undefined
       await Promise.race([Promise.all(cancelling), new Promise((resolve) => (timer = setTimeout(resolve, settleMs)))])
@@ -226,12 +240,7 @@ export class BullmqBackend implements ExecutionBackend {
     this.#reader.disconnect()
     this.#subscriber.disconnect()
     await Promise.allSettled([...this.#queues.values()].map((queue) => queue.close()))
-    for (const pending of [...this.#pending.values()]) {
-      this.#finish(pending.jobId, {
-        ...failure(`Taskdeck stopped watching this run on ${this.name}; it may still be running on its worker`, pending.worker),
-        endedBy: 'worker-lost',
-      })
-    }
+    for (const pending of [...this.#pending.values()]) this.#detach(pending)
     this.#redis.disconnect()
   }
 
@@ -248,6 +257,7 @@ export class BullmqBackend implements ExecutionBackend {
       worker: null,
       suspect: false,
       lastActivity: Date.now(),
+      adopted: false,
       onAbort: () => void this.#cancel(pending),
     }
     this.#pending.set(jobId, pending)
@@ -272,6 +282,7 @@ export class BullmqBackend implements ExecutionBackend {
    * yet is simply removed.
    */
   async #cancel(pending: PendingRun): Promise<void> {
+    if (pending.context.signal.reason === 'shutdown') return this.#detach(pending)
     await pending.enqueued
     if (!this.#pending.has(pending.jobId)) return
     try {
@@ -284,6 +295,18 @@ export class BullmqBackend implements ExecutionBackend {
     } catch (error) {
       if (!this.#closing) pending.context.output('system', `could not deliver the cancel request yet: ${messageOf(error)}\n`)
     }
+  }
+
+  /**
+   * The engine is closing (abort reason "shutdown"), not cancelling: the run goes on on its
+   * worker and its reports wait in the stream for the next process, which adopts it.
+   */
+  #detach(pending: PendingRun): void {
+    this.#detaching = true
+    this.#finish(pending.jobId, {
+      ...failure(`Taskdeck stopped watching this run on ${this.name}; it may still be running on its worker`, pending.worker),
+      endedBy: 'detached',
+    })
   }
 
   #finish(jobId: string, outcome: BackendOutcome): void {
@@ -314,6 +337,7 @@ export class BullmqBackend implements ExecutionBackend {
         const args = ['GROUP', REPORT_CONSUMER_GROUP, 'engine', 'COUNT', READ_COUNT]
         if (!backlog) args.push('BLOCK', READ_BLOCK_MS)
         const reply = await this.#reader.callBuffer('XREADGROUP', ...args, 'STREAMS', stream, backlog ? '0' : '>')
+        if (this.#detaching) return
         const entries = entriesOf(reply)
         if (backlog && entries.length === 0) {
           backlog = false
@@ -325,6 +349,8 @@ export class BullmqBackend implements ExecutionBackend {
           if (report) this.#dispatch(report)
         }
         if (entries.length > 0) await this.#redis.xack(stream, REPORT_CONSUMER_GROUP, ...entries.map(([id]) => id))
+        for (const ended of this.#endedWithoutReport.splice(0)) this.#settleFromJob(ended.pending, ended.state, ended.job)
+        if (!backlog && entries.length < READ_COUNT && this.#uncheckedAdoptions) await this.#checkAdopted()
       } catch (error) {
         if (this.#closing) return
         if (messageOf(error).includes('NOGROUP')) await this.#ensureConsumerGroup().catch(() => undefined)
@@ -398,20 +424,51 @@ export class BullmqBackend implements ExecutionBackend {
           pending.suspect = true
           continue
         }
-        if (state === 'completed' && job) {
-          pending.context.output('system', 'the end of this run was read from its BullMQ job: its reports were gone from Redis, so output may be missing\n')
-          this.#finish(pending.jobId, outcomeFromReturnValue(job.returnvalue, pending.worker))
-        } else if (state === 'failed' && job) {
-          const stalled = job.failedReason.includes('stalled')
-          this.#finish(pending.jobId, {
-            ...failure(stalled ? `worker ${pending.worker ?? '(unknown)'} lost: ${job.failedReason}` : job.failedReason, pending.worker),
-            endedBy: stalled ? 'worker-lost' : null,
-          })
-        } else {
-          this.#finish(pending.jobId, failure('the job vanished from Redis (removed by someone else, or Redis lost data)', pending.worker))
-        }
+        this.#settleFromJob(pending, state, job)
       } catch {
         // Redis is unreachable: try again on the next pass.
+      }
+    }
+  }
+
+  /** Ends a run whose job is terminal or gone and whose last reports will not come. */
+  #settleFromJob(pending: PendingRun, state: string, job: Job | undefined): void {
+    if (!this.#pending.has(pending.jobId)) return
+    if (state === 'completed' && job) {
+      pending.context.output('system', 'the end of this run was read from its BullMQ job: its reports were gone from Redis, so output may be missing\n')
+      this.#finish(pending.jobId, outcomeFromReturnValue(job.returnvalue, pending.worker))
+    } else if (state === 'failed' && job) {
+      const stalled = job.failedReason.includes('stalled')
+      this.#finish(pending.jobId, {
+        ...failure(stalled ? `worker ${pending.worker ?? '(unknown)'} lost: ${job.failedReason}` : job.failedReason, pending.worker),
+        endedBy: stalled ? 'worker-lost' : null,
+      })
+    } else {
+      this.#finish(pending.jobId, {
+        ...failure('its BullMQ job is gone from Redis (removed by someone else, or Redis lost data)', pending.worker),
+        endedBy: 'worker-lost',
+      })
+    }
+  }
+
+  /**
+   * Runs adopted after a restart, once the report backlog is read: each one whose job still
+   * waits or runs is left to its reports; one whose job ended or is gone is settled after the
+   * next read (a worker writes its last report before its job ends, so that read has it if
+   * it exists) instead of after two reconcile passes.
+   */
+  async #checkAdopted(): Promise<void> {
+    this.#uncheckedAdoptions = false
+    const adopted = [...this.#pending.values()].filter((p) => p.adopted)
+    for (const pending of adopted) pending.adopted = false
+    for (const pending of adopted) {
+      if (this.#closing) return
+      try {
+        const job = await this.#queue(pending.group).getJob(pending.jobId)
+        const state = job ? await job.getState() : 'missing'
+        if (state === 'completed' || state === 'failed' || state === 'missing' || state === 'unknown') this.#endedWithoutReport.push({ pending, state, job })
+      } catch {
+        pending.suspect = true // Redis is unreachable: the reconcile passes take over.
       }
     }
   }

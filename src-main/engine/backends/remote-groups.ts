@@ -13,7 +13,7 @@ import type { RedisConnectionOptions } from './redis-connection.ts'
 import { plainFileSecrets } from './secrets.ts'
 import type { SecretBox } from './secrets.ts'
 import { EmbeddedBackend } from './embedded.ts'
-import type { BackendOutcome, BackendRun, ExecutionBackend, PlacedRun, RunnerRegistry } from './types.ts'
+import type { AdoptedRun, BackendOutcome, BackendRun, ExecutionBackend, PlacedRun, RunnerRegistry } from './types.ts'
 
 export type RemoteCommandHandlers = Pick<ExtensionCommandHandlers, WorkerCommandName>
 
@@ -55,6 +55,8 @@ interface Connection {
   readonly ready: Promise<BullmqBackend>
   heartbeats: Disposable | null
   retry: NodeJS.Timeout | undefined
+  /** Runs handed back by the engine at start, adopted once connected and before the report stream is read. */
+  readonly adoptions: { run: AdoptedRun; context: RunContext; resolve: (run: BackendRun) => void }[]
 }
 
 /**
@@ -164,6 +166,31 @@ export class RemoteGroups implements ExecutionBackend {
   }
 
   /**
+   * A run of a bound group found running when the app started: its worker may still be on it,
+   * or have finished it while the app was closed; the group's backend follows it again from
+   * its report stream (or ends it `worker-lost` if its job is gone). A run of a group that is
+   * not bound ran here and is gone with the previous process.
+   */
+  adopt(run: AdoptedRun, context: RunContext): BackendRun | null {
+    const binding = this.#bindings.get(run.group)
+    if (!binding) return null
+    const connection = this.#connections.get(binding.sealed)!
+    if (connection.backend) return connection.backend.adopt(run, context)
+    const adopted = new Promise<BackendRun>((resolve) => connection.adoptions.push({ run, context, resolve }))
+    // While Redis is unreachable a cancel cannot be delivered; the run ends at once and the worker may finish it unobserved.
+    const stopped = new Promise<BackendOutcome>((resolve) => {
+      const onAbort = () => {
+        const detached = context.signal.reason === 'shutdown'
+        const error = detached ? 'Taskdeck closed before it reached Redis again' : `cancelled while Redis at ${binding.redis} is unreachable; the worker may still finish it`
+        resolve({ exitCode: null, signal: null, error, endedBy: detached ? 'detached' : 'cancel', worker: null })
+      }
+      if (context.signal.aborted) onAbort()
+      else context.signal.addEventListener('abort', onAbort, { once: true })
+    })
+    return { pid: null, done: Promise.race([stopped, adopted.then((backend) => backend.done)]) }
+  }
+
+  /**
    * Call together with the engine's close (`Promise.all([engine.close(), remote.close()])`):
    * the engine cancels its runs, remote ones get a few seconds to confirm, and whatever
    * Redis cannot confirm (it is unreachable) ends interrupted instead of holding the close.
@@ -193,12 +220,15 @@ export class RemoteGroups implements ExecutionBackend {
       ready: new Promise((resolve) => (resolveReady = resolve)),
       heartbeats: null,
       retry: undefined,
+      adoptions: [],
     }
     this.#connections.set(binding.sealed, connection)
     const attempt = async () => {
       try {
-        const backend = await BullmqBackend.connect({ connection: options, source: this.source, prefix: this.#prefix })
+        const backend = await BullmqBackend.connect({ connection: options, source: this.source, prefix: this.#prefix, deferReading: true })
         if (this.#closed) return void (await backend.close())
+        for (const { run, context, resolve } of connection.adoptions.splice(0)) resolve(backend.adopt(run, context))
+        backend.startReading()
         connection.backend = backend
         connection.status = 'connected'
         connection.reason = null
