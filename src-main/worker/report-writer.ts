@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis'
 import type { LogStream, Progress } from '../../src-shared/index.ts'
-import { REPORT_STREAM_MAXLEN, encodeReport } from '../engine/backends/redis-protocol.ts'
+import { REPORT_STREAM_MAXLEN, TAKE_STDIN_SCRIPT, encodeReport } from '../engine/backends/redis-protocol.ts'
 import type { Report, ReportBody } from '../engine/backends/redis-protocol.ts'
 
 const FLUSH_DELAY_MS = 20
@@ -42,15 +42,19 @@ export class ReportWriter {
     this.#schedule()
   }
 
-  /** Reports the start and answers whether `cancelKey` exists, in one round trip. */
-  async begin(worker: string, cancelKey: string): Promise<boolean> {
-    const [[, exists] = []] =
+  /**
+   * Reports the start, answers whether a cancel arrived before it, and takes the stdin text
+   * sent before it, in one round trip.
+   */
+  async begin(worker: string, keys: { cancel: string; stdin: string; stdinBytes: string }): Promise<{ cancelled: boolean; stdin: string[] }> {
+    const [[, exists] = [], , [, stdin] = []] =
       (await this.#redis
         .pipeline()
-        .exists(cancelKey)
+        .exists(keys.cancel)
         .xadd(this.#stream, 'MAXLEN', '~', REPORT_STREAM_MAXLEN, '*', ...encodeReport({ kind: 'started', jobId: this.#jobId, worker, pid: null }))
+        .eval(TAKE_STDIN_SCRIPT, 2, keys.stdin, keys.stdinBytes)
         .exec()) ?? []
-    return exists === 1
+    return { cancelled: exists === 1, stdin: Array.isArray(stdin) ? (stdin as string[]) : [] }
   }
 
   /** Everything buffered so far, then `report`, in this order. */

@@ -8,7 +8,7 @@ import { executeLocally } from '../engine/backends/local-execution.ts'
 import type { LocalExecution } from '../engine/backends/local-execution.ts'
 import { assertRedisSuitable, connectRedis, redactRedisUrl } from '../engine/backends/redis-connection.ts'
 import type { RedisConnectionOptions } from '../engine/backends/redis-connection.ts'
-import { RemoteJobSchema, redisKeys } from '../engine/backends/redis-protocol.ts'
+import { RemoteJobSchema, TAKE_STDIN_SCRIPT, redisKeys } from '../engine/backends/redis-protocol.ts'
 import type { BackendOutcome, RunnerRegistry } from '../engine/backends/types.ts'
 import { ReportWriter } from './report-writer.ts'
 
@@ -43,8 +43,11 @@ export interface RunningWorker {
 
 interface ActiveRun {
   readonly info: WorkerRun
+  readonly writer: ReportWriter
   execution: LocalExecution | null
   cancelled: boolean
+  /** Stdin text was announced before the run's execution existed: take it once it does. */
+  stdinAnnounced: boolean
 }
 
 const VERSION = '0.1.0'
@@ -96,9 +99,36 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
   const recheckCancels = async () => {
     for (const jobId of active.keys()) if ((await redis.exists(keys.cancel(jobId))) === 1) cancelRun(jobId)
   }
-  subscriber.on('message', (_channel: string, jobId: string) => cancelRun(jobId))
-  subscriber.on('ready', () => void recheckCancels().catch(() => undefined))
-  await subscriber.subscribe(keys.cancelChannel)
+  /** Writes stdin text to a run in the order the app sent it (replies, and so these writes, come in command order). */
+  const deliverStdin = (run: ActiveRun, texts: readonly string[]) => {
+    for (const text of texts) {
+      try {
+        if (!run.execution?.run.send) throw new Error('this run has no stdin')
+        run.execution.run.send(text)
+      } catch (error) {
+        run.writer.output('system', `stdin text not delivered (${Buffer.byteLength(text)} bytes): ${error instanceof Error ? error.message : String(error)}\n`)
+      }
+    }
+  }
+  const takeStdin = async (jobId: string) => {
+    const run = active.get(jobId)
+    if (!run) return
+    if (!run.execution) {
+      run.stdinAnnounced = true
+      return
+    }
+    const texts = (await redis.eval(TAKE_STDIN_SCRIPT, 2, keys.stdin(jobId), keys.stdinBytes(jobId))) as string[]
+    deliverStdin(run, texts)
+  }
+  subscriber.on('message', (channel: string, jobId: string) => {
+    if (channel === keys.stdinChannel) void takeStdin(jobId).catch(() => undefined)
+    else cancelRun(jobId)
+  })
+  subscriber.on('ready', () => {
+    void recheckCancels().catch(() => undefined)
+    for (const jobId of active.keys()) void takeStdin(jobId).catch(() => undefined)
+  })
+  await subscriber.subscribe(keys.cancelChannel, keys.stdinChannel)
 
   const processJob = async (job: Job): Promise<BackendOutcome> => {
     const parsed = RemoteJobSchema.safeParse(job.data)
@@ -109,13 +139,16 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
     const writer = new ReportWriter(redis, keys.reportStream(data.source), job.id)
     const run: ActiveRun = {
       info: { jobId: job.id, source: data.source, runId: data.runId, taskId: data.taskId, attempt: data.attempt, name: data.name, startedAt: Date.now() },
+      writer,
       execution: null,
       cancelled: false,
+      stdinAnnounced: false,
     }
     active.set(job.id, run)
     try {
-      // One round trip: announce the start and learn whether a cancel arrived before it.
-      if (await writer.begin(id, keys.cancel(job.id))) run.cancelled = true
+      // One round trip: announce the start, learn whether a cancel arrived before it, take the stdin text sent so far.
+      const begun = await writer.begin(id, { cancel: keys.cancel(job.id), stdin: keys.stdin(job.id), stdinBytes: keys.stdinBytes(job.id) })
+      if (begun.cancelled) run.cancelled = true
       let outcome: BackendOutcome
       if (run.cancelled) {
         outcome = { exitCode: null, signal: null, error: 'cancelled before it started', endedBy: 'cancel', worker: id }
@@ -135,6 +168,8 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
         )
         run.execution = execution
         if (run.cancelled) execution.stop('cancel', 'cancelled')
+        deliverStdin(run, begun.stdin)
+        if (run.stdinAnnounced) void takeStdin(job.id).catch(() => undefined)
         outcome = await execution.run.done
       }
       await writer.send({ kind: 'finished', outcome })

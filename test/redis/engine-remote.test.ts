@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { EngineEvent, WorkerInfo } from '../../src-shared/index.ts'
 import { RemoteGroups } from '../../src-main/engine/backends/remote-groups.ts'
+import { STDIN_MAX_MESSAGES } from '../../src-main/engine/backends/redis-protocol.ts'
 import { workerRunners } from '../../src-main/worker/runners.ts'
 import { openEngine, shell, tempHome } from '../engine/helpers.ts'
 import { spawnWorker, startRedis, until } from './harness.ts'
@@ -96,6 +97,39 @@ describe('engine with a remote group', () => {
 
     const timed = await app.submit(shell('sleep 60', { group: 'remote', timeoutMs: 300 }))
     expect((await app.until(timed.id, ['timed_out', 'failed', 'succeeded'])).status).toBe('timed_out')
+  })
+
+  it('task.send writes to the stdin of a shell task on a worker, in order, including text sent before a worker took it', async () => {
+    const task = await app.submit(shell('for i in 1 2 3; do read line; echo "got:$line"; done', { group: 'remote' }))
+    await until(() => app.events.some((e) => e.type === 'run.output' && e.taskId === task.id && e.text.includes('waiting for a worker')), 'the run to wait in Redis')
+    await app.engine.handlers['task.send']({ taskId: task.id, text: 'one\n' })
+    await worker()
+    await until(() => app.events.some((e) => e.type === 'run.output' && e.taskId === task.id && e.text.includes('got:one')), 'the first line to be read')
+    await app.engine.handlers['task.send']({ taskId: task.id, text: 'two\n' })
+    await app.engine.handlers['task.send']({ taskId: task.id, text: 'three\n' })
+    expect((await app.until(task.id, ['succeeded', 'failed'])).status).toBe('succeeded')
+    const { runs } = await app.engine.handlers['task.get']({ taskId: task.id })
+    const stdout = (await app.lines(runs[0]!.id)).filter((l) => l.stream === 'stdout').map((l) => l.text)
+    expect(stdout).toEqual(['got:one', 'got:two', 'got:three'])
+
+    // A spec that writes its own stdin closes it, remotely as locally.
+    const closed = await app.submit({ spec: { kind: 'shell', command: 'cat; echo up; sleep 60', stdin: 'given\n' }, group: 'remote' })
+    await until(() => app.events.some((e) => e.type === 'run.output' && e.taskId === closed.id && e.text.includes('up')), 'the run to start')
+    await expect(app.engine.handlers['task.send']({ taskId: closed.id, text: 'more\n' })).rejects.toThrow("This run's stdin is closed")
+    await app.engine.handlers['task.cancel']({ taskIds: [closed.id] })
+    expect((await app.until(closed.id, ['cancelled', 'failed', 'succeeded'])).status).toBe('cancelled')
+  })
+
+  it('stdin text waiting for a worker is bounded: past the bound it is refused and the run log says so', async () => {
+    const task = await app.submit(shell('cat', { group: 'remote' }))
+    await until(() => app.events.some((e) => e.type === 'run.output' && e.taskId === task.id && e.text.includes('waiting for a worker')), 'the run to wait in Redis')
+    for (let i = 0; i <= STDIN_MAX_MESSAGES; i++) await app.engine.handlers['task.send']({ taskId: task.id, text: `line ${i}\n` })
+    await until(() => app.events.some((e) => e.type === 'run.output' && e.taskId === task.id && e.stream === 'system' && e.text.includes('stdin text not delivered')), 'the refusal')
+    const refused = app.events.filter((e) => e.type === 'run.output' && e.taskId === task.id && e.text.includes('not delivered'))
+    expect(refused).toHaveLength(1)
+    expect(JSON.stringify(refused)).toContain(`at most ${STDIN_MAX_MESSAGES} messages`)
+    await app.engine.handlers['task.cancel']({ taskIds: [task.id] })
+    expect((await app.until(task.id, ['cancelled', 'failed', 'succeeded'])).status).toBe('cancelled')
   })
 
   it('a group bound with whenUnreachable "local" runs in the app while Redis is down', async () => {

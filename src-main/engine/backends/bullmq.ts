@@ -10,7 +10,10 @@ import type { RedisConnectionOptions } from './redis-connection.ts'
 import {
   CANCEL_TTL_MS,
   PROTOCOL_VERSION,
+  PUSH_STDIN_SCRIPT,
   REPORT_CONSUMER_GROUP,
+  STDIN_MAX_BYTES,
+  STDIN_MAX_MESSAGES,
   SourceIdSchema,
   bullPriorityOf,
   decodeReport,
@@ -53,6 +56,8 @@ interface PendingRun {
   lastActivity: number
   /** Adopted after a restart: checked against its job once the stream's backlog is read. */
   adopted: boolean
+  /** The spec wrote its own stdin text and closed it (as a local shell run does). */
+  stdinClosed: boolean
   onAbort: () => void
 }
 
@@ -142,7 +147,7 @@ export class BullmqBackend implements ExecutionBackend {
   start(spec: TaskSpec, placed: PlacedRun, context: RunContext): BackendRun {
     const jobId = jobIdOf(this.source, context.runId)
     const known = this.#pending.get(jobId)
-    if (known) return { pid: null, done: known.done }
+    if (known) return { pid: null, done: known.done, send: (text) => this.#sendStdin(known, text) }
     const job: RemoteJob = {
       v: PROTOCOL_VERSION,
       source: this.source,
@@ -154,6 +159,7 @@ export class BullmqBackend implements ExecutionBackend {
       ...(placed.timeoutMs !== undefined && { timeoutMs: placed.timeoutMs }),
     }
     const { run, pending } = this.#track(jobId, placed.group, context)
+    pending.stdinClosed = spec.kind === 'shell' && spec.stdin !== undefined
     context.output('system', `queued on ${this.name} in group ${placed.group}; waiting for a worker\n`)
     pending.enqueued = this.#queue(placed.group)
       .add(placed.name || `task ${context.taskId}`, job, {
@@ -258,12 +264,13 @@ export class BullmqBackend implements ExecutionBackend {
       suspect: false,
       lastActivity: Date.now(),
       adopted: false,
+      stdinClosed: false,
       onAbort: () => void this.#cancel(pending),
     }
     this.#pending.set(jobId, pending)
     if (context.signal.aborted) queueMicrotask(pending.onAbort)
     else context.signal.addEventListener('abort', pending.onAbort, { once: true })
-    return { run: { pid: null, done }, pending }
+    return { run: { pid: null, done, send: (text) => this.#sendStdin(pending, text) }, pending }
   }
 
   #queue(group: string): Queue {
@@ -307,6 +314,25 @@ export class BullmqBackend implements ExecutionBackend {
       ...failure(`Taskdeck stopped watching this run on ${this.name}; it may still be running on its worker`, pending.worker),
       endedBy: 'detached',
     })
+  }
+
+  /**
+   * Stdin text for a remote run goes through a bounded list per run (see PUSH_STDIN_SCRIPT),
+   * read by the worker when told on the stdin channel, or when it starts the job. Text the
+   * bounds refuse, or that cannot reach Redis, is reported in the run's log.
+   */
+  #sendStdin(pending: PendingRun, text: string): void {
+    if (pending.stdinClosed) throw new TaskdeckError('conflict', "This run's stdin is closed (its stdin text was already written, or it has ended).")
+    const { jobId, context } = pending
+    const notDelivered = (why: string) => context.output('system', `stdin text not delivered (${Buffer.byteLength(text)} bytes): ${why}\n`)
+    this.#redis
+      .eval(PUSH_STDIN_SCRIPT, 2, this.#keys.stdin(jobId), this.#keys.stdinBytes(jobId), text, STDIN_MAX_MESSAGES, STDIN_MAX_BYTES, CANCEL_TTL_MS, this.#keys.stdinChannel, jobId)
+      .then(
+        (stored) => {
+          if (stored !== 1) notDelivered(`the worker has not read the text sent before (at most ${STDIN_MAX_MESSAGES} messages or ${STDIN_MAX_BYTES / 1024 / 1024} MiB wait for it)`)
+        },
+        (error: unknown) => notDelivered(messageOf(error)),
+      )
   }
 
   #finish(jobId: string, outcome: BackendOutcome): void {

@@ -11,9 +11,11 @@ import type { BackendOutcome } from './types.ts'
  *   taskdeck:q:<group>:*        BullMQ queue of a remote group (BullMQ's own keys)
  *   taskdeck:src:<source>       report stream of one app: started/out/progress/finished/lost
  *   taskdeck:cancel:<jobId>     a cancel request that outlives a worker's disconnection
+ *   taskdeck:stdin:<jobId>      text for the run's stdin not yet read by its worker (a bounded list),
+ *   taskdeck:stdin:<jobId>:bytes  and its size
  *   taskdeck:worker:<id>        a worker's last heartbeat (expires)
  *   taskdeck:workers            sorted set of worker ids by last heartbeat
- *   channels taskdeck:heartbeats, taskdeck:cancels
+ *   channels taskdeck:heartbeats, taskdeck:cancels, taskdeck:stdins (job ids with new stdin text)
  */
 export const PROTOCOL_VERSION = 1
 export const DEFAULT_PREFIX = 'taskdeck'
@@ -38,9 +40,41 @@ export function redisKeys(prefix = DEFAULT_PREFIX) {
     workers: `${prefix}:workers`,
     heartbeatChannel: `${prefix}:heartbeats`,
     cancelChannel: `${prefix}:cancels`,
+    stdin: (jobId: string) => `${prefix}:stdin:${jobId}`,
+    stdinBytes: (jobId: string) => `${prefix}:stdin:${jobId}:bytes`,
+    stdinChannel: `${prefix}:stdins`,
   }
 }
 export type RedisKeys = ReturnType<typeof redisKeys>
+
+/**
+ * Stdin text waiting for a worker is bounded per run: a run that does not read (or whose job
+ * no worker has taken yet) cannot make Redis hold more than this.
+ */
+export const STDIN_MAX_MESSAGES = 64
+export const STDIN_MAX_BYTES = 4 * 1024 * 1024
+
+/**
+ * App side, atomically: append ARGV[1] to the run's stdin list unless that would pass the
+ * bounds, then announce the job id. Returns 1, or 0 when refused (nothing stored).
+ * KEYS: list, byte counter. ARGV: text, max messages, max bytes, ttl ms, channel, job id.
+ */
+export const PUSH_STDIN_SCRIPT = `
+local size = string.len(ARGV[1])
+if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+if (tonumber(redis.call('GET', KEYS[2]) or '0') + size) > tonumber(ARGV[3]) then return 0 end
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('INCRBY', KEYS[2], size)
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('PUBLISH', ARGV[5], ARGV[6])
+return 1`
+
+/** Worker side, atomically: takes every waiting stdin text of a run, in order. KEYS: list, byte counter. */
+export const TAKE_STDIN_SCRIPT = `
+local texts = redis.call('LRANGE', KEYS[1], 0, -1)
+redis.call('DEL', KEYS[1], KEYS[2])
+return texts`
 
 /** One BullMQ job per run: starting the same run twice finds the same job instead of running it twice. */
 export const jobIdOf = (source: string, runId: number) => `run.${source}.${runId}`

@@ -161,8 +161,9 @@ export class RemoteGroups implements ExecutionBackend {
       if (context.signal.aborted) onAbort()
       else context.signal.addEventListener('abort', onAbort, { once: true })
     })
-    const done = Promise.race([cancelled, connection.ready.then((backend) => backend.start(spec, placed, context).done)])
-    return { pid: null, done }
+    const stdin = new StdinUntilStarted()
+    const done = Promise.race([cancelled, connection.ready.then((backend) => stdin.started(backend.start(spec, placed, context)).done)])
+    return { pid: null, done, send: (text) => stdin.send(text) }
   }
 
   /**
@@ -187,7 +188,8 @@ export class RemoteGroups implements ExecutionBackend {
       if (context.signal.aborted) onAbort()
       else context.signal.addEventListener('abort', onAbort, { once: true })
     })
-    return { pid: null, done: Promise.race([stopped, adopted.then((backend) => backend.done)]) }
+    const stdin = new StdinUntilStarted()
+    return { pid: null, done: Promise.race([stopped, adopted.then((backend) => stdin.started(backend).done)]), send: (text) => stdin.send(text) }
   }
 
   /**
@@ -276,6 +278,29 @@ export class RemoteGroups implements ExecutionBackend {
       closeSync(fd)
     }
     renameSync(temporary, this.#file)
+  }
+}
+
+/** Stdin text sent to a run that waits for Redis, kept in order until the run has its backend run. */
+class StdinUntilStarted {
+  #run: BackendRun | null = null
+  readonly #waiting: string[] = []
+
+  send(text: string): void {
+    if (this.#run?.send) this.#run.send(text)
+    else this.#waiting.push(text)
+  }
+
+  started(run: BackendRun): BackendRun {
+    this.#run = run
+    for (const text of this.#waiting.splice(0)) {
+      try {
+        run.send?.(text)
+      } catch {
+        // Refused the way a direct send would have been (the spec's stdin is closed): nothing to deliver.
+      }
+    }
+    return run
   }
 }
 
