@@ -64,10 +64,12 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
 
   const redis = connectRedis(options.redis)
   const subscriber = redis.duplicate({ lazyConnect: true })
+  // Reports, cancel and stdin checks and heartbeats: a connection without BullMQ's scripts (see ReportWriter).
+  const reports = redis.duplicate({ lazyConnect: true })
   // ioredis reconnects by itself (a worker may well start before its Redis): these keep the
   // errors from being unhandled and say once what happens.
   let connected = true
-  for (const connection of [redis, subscriber]) {
+  for (const connection of [redis, subscriber, reports]) {
     connection.on('error', (error: Error) => {
       if (connected) log(`redis at ${shownUrl}: ${error.message}; retrying`)
       connected = false
@@ -81,6 +83,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
     await assertRedisSuitable(redis, shownUrl)
   } catch (error) {
     subscriber.disconnect()
+    reports.disconnect()
     redis.disconnect()
     throw error
   }
@@ -97,7 +100,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
   }
   // A cancel published while this worker was disconnected is still stored under its key.
   const recheckCancels = async () => {
-    for (const jobId of active.keys()) if ((await redis.exists(keys.cancel(jobId))) === 1) cancelRun(jobId)
+    for (const jobId of active.keys()) if ((await reports.exists(keys.cancel(jobId))) === 1) cancelRun(jobId)
   }
   /** Writes stdin text to a run in the order the app sent it (replies, and so these writes, come in command order). */
   const deliverStdin = (run: ActiveRun, texts: readonly string[]) => {
@@ -117,7 +120,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
       run.stdinAnnounced = true
       return
     }
-    const texts = (await redis.eval(TAKE_STDIN_SCRIPT, 2, keys.stdin(jobId), keys.stdinBytes(jobId))) as string[]
+    const texts = (await reports.eval(TAKE_STDIN_SCRIPT, 2, keys.stdin(jobId), keys.stdinBytes(jobId))) as string[]
     deliverStdin(run, texts)
   }
   subscriber.on('message', (channel: string, jobId: string) => {
@@ -136,7 +139,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
       throw new UnrecoverableError(`job ${job.id ?? '?'} is not a Taskdeck run of protocol version 1: ${parsed.error?.message ?? 'no id'}`)
     }
     const data = parsed.data
-    const writer = new ReportWriter(redis, keys.reportStream(data.source), job.id)
+    const writer = new ReportWriter(reports, keys.reportStream(data.source), job.id)
     const run: ActiveRun = {
       info: { jobId: job.id, source: data.source, runId: data.runId, taskId: data.taskId, attempt: data.attempt, name: data.name, startedAt: Date.now() },
       writer,
@@ -173,7 +176,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
         outcome = await execution.run.done
       }
       await writer.send({ kind: 'finished', outcome })
-      if (run.cancelled) await redis.del(keys.cancel(job.id))
+      if (run.cancelled) await reports.del(keys.cancel(job.id))
       finished++
       return outcome
     } finally {
@@ -196,7 +199,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
   worker.on('stalled', (jobId) => {
     const [, source] = jobId.split('.')
     if (!source) return
-    const writer = new ReportWriter(redis, keys.reportStream(source), jobId)
+    const writer = new ReportWriter(reports, keys.reportStream(source), jobId)
     void writer.send({
       kind: 'lost',
       reason: `its lock expired (the worker was killed, lost its connection, or blocked longer than the lock duration); noticed by ${id}`,
@@ -223,7 +226,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
   }
   const heartbeat = async () => {
     const json = JSON.stringify(info())
-    await redis
+    await reports
       .multi()
       .set(keys.worker(id), json, 'PX', heartbeatMs * 3)
       .zadd(keys.workers, Date.now(), id)
@@ -248,8 +251,9 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
       clearInterval(heartbeatTimer)
       state = 'stopped'
       const json = JSON.stringify(info())
-      await redis.multi().del(keys.worker(id)).zrem(keys.workers, id).publish(keys.heartbeatChannel, json).exec().catch(() => undefined)
+      await reports.multi().del(keys.worker(id)).zrem(keys.workers, id).publish(keys.heartbeatChannel, json).exec().catch(() => undefined)
       subscriber.disconnect()
+      reports.disconnect()
       redis.disconnect()
       log(`taskdeck worker ${id} stopped`)
     })())

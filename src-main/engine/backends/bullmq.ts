@@ -16,7 +16,7 @@ import {
   STDIN_MAX_MESSAGES,
   SourceIdSchema,
   bullPriorityOf,
-  decodeReport,
+  decodeReports,
   jobIdOf,
   redisKeys,
 } from './redis-protocol.ts'
@@ -371,8 +371,7 @@ export class BullmqBackend implements ExecutionBackend {
           continue
         }
         for (const [, fields] of entries) {
-          const report = fields ? decodeReport(fields) : null
-          if (report) this.#dispatch(report)
+          if (fields) for (const report of decodeReports(fields)) this.#dispatch(report)
         }
         if (entries.length > 0) await this.#redis.xack(stream, REPORT_CONSUMER_GROUP, ...entries.map(([id]) => id))
         for (const ended of this.#endedWithoutReport.splice(0)) this.#settleFromJob(ended.pending, ended.state, ended.job)
