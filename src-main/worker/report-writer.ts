@@ -58,6 +58,13 @@ export class ReportWriter {
     return { cancelled: cancelled === 1, stdin }
   }
 
+  /** Holds the `started` report, for when the worker already knows there is no cancel and no stdin waiting. */
+  started(worker: string): { cancelled: false; stdin: string[] } {
+    this.#held.unshift({ kind: 'started', worker, pid: null })
+    this.#schedule()
+    return { cancelled: false, stdin: [] }
+  }
+
   /** Everything held so far, then `report`, in one entry; resolves once written. */
   async send(report: ReportBody): Promise<void> {
     this.#flush(report)

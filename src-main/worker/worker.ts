@@ -51,6 +51,9 @@ interface ActiveRun {
 }
 
 const VERSION = '0.1.0'
+/** How long after (re)subscribing the worker still asks Redis for each job's cancel and stdin, in case an announcement was missed. */
+const SUBSCRIBER_SETTLE_MS = 2000
+const HEARD_KEEP_MS = 10 * 60_000
 
 /** `taskdeck worker`: serves one remote group from Redis with this machine's runners. */
 export async function runWorker(options: WorkerOptions): Promise<RunningWorker> {
@@ -113,9 +116,28 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
       }
     }
   }
+  /**
+   * Cancels and stdin announcements heard for jobs this worker has not started: one may
+   * arrive between BullMQ handing a job over and `processJob` registering it.
+   */
+  const heard = new Map<string, { cancel: boolean; stdin: boolean; at: number }>()
+  const hear = (jobId: string, what: 'cancel' | 'stdin') => {
+    const now = Date.now()
+    const entry = heard.get(jobId) ?? { cancel: false, stdin: false, at: now }
+    entry[what] = true
+    heard.set(jobId, entry)
+    if (heard.size > 1000) for (const [key, value] of heard) if (now - value.at > HEARD_KEEP_MS) heard.delete(key)
+  }
+  /**
+   * When the subscriber last became ready again after losing its connection (null while it
+   * is not connected): announcements published meanwhile were missed. Its first connection
+   * is made before BullMQ hands this worker any job, so it counts as settled at once.
+   */
+  let listeningSince: number | null = null
+  let subscribedOnce = false
   const takeStdin = async (jobId: string) => {
     const run = active.get(jobId)
-    if (!run) return
+    if (!run) return hear(jobId, 'stdin')
     if (!run.execution) {
       run.stdinAnnounced = true
       return
@@ -125,9 +147,13 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
   }
   subscriber.on('message', (channel: string, jobId: string) => {
     if (channel === keys.stdinChannel) void takeStdin(jobId).catch(() => undefined)
-    else cancelRun(jobId)
+    else if (active.has(jobId)) cancelRun(jobId)
+    else hear(jobId, 'cancel')
   })
+  subscriber.on('close', () => (listeningSince = null))
   subscriber.on('ready', () => {
+    listeningSince = subscribedOnce ? Date.now() : 0
+    subscribedOnce = true
     void recheckCancels().catch(() => undefined)
     for (const jobId of active.keys()) void takeStdin(jobId).catch(() => undefined)
   })
@@ -148,10 +174,20 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
       stdinAnnounced: false,
     }
     active.set(job.id, run)
+    const announced = heard.get(job.id)
+    heard.delete(job.id)
     try {
-      // One round trip: announce the start, learn whether a cancel arrived before it, take the stdin text sent so far.
-      const begun = await writer.begin(id, { cancel: keys.cancel(job.id), stdin: keys.stdin(job.id), stdinBytes: keys.stdinBytes(job.id) })
-      if (begun.cancelled) run.cancelled = true
+      // The app stores a cancel before announcing it, and cancels a job no worker has taken by
+      // removing it: while the subscriber listens (and has not just reconnected), a cancel for
+      // this job was heard. Stdin text may wait from before any worker subscribed, so a shell
+      // run that may read it asks Redis, in one round trip, as does any job after a reconnection.
+      const listening = listeningSince !== null && Date.now() - listeningSince > SUBSCRIBER_SETTLE_MS
+      const mayReadStdin = data.spec.kind === 'shell' && data.spec.stdin === undefined
+      const begun = listening && !mayReadStdin
+        ? writer.started(id)
+        : await writer.begin(id, { cancel: keys.cancel(job.id), stdin: keys.stdin(job.id), stdinBytes: keys.stdinBytes(job.id) })
+      if (begun.cancelled || announced?.cancel) run.cancelled = true
+      if (announced?.stdin) run.stdinAnnounced = true
       let outcome: BackendOutcome
       if (run.cancelled) {
         outcome = { exitCode: null, signal: null, error: 'cancelled before it started', endedBy: 'cancel', worker: id }

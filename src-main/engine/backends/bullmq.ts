@@ -102,8 +102,8 @@ export class BullmqBackend implements ExecutionBackend {
     this.name = redactRedisUrl(options.connection.url)
     this.#keys = redisKeys(options.prefix)
     this.#redis = redis
-    this.#reader = redis.duplicate()
-    this.#subscriber = redis.duplicate()
+    this.#reader = redis.duplicate({ enableAutoPipelining: false })
+    this.#subscriber = redis.duplicate({ enableAutoPipelining: false })
     this.#reconcileIntervalMs = options.reconcileIntervalMs ?? 15_000
     for (const connection of [redis, this.#reader, this.#subscriber]) {
       connection.on('error', (error: Error) => (this.#lastError = error.message))
@@ -148,6 +148,8 @@ export class BullmqBackend implements ExecutionBackend {
     const jobId = jobIdOf(this.source, context.runId)
     const known = this.#pending.get(jobId)
     if (known) return { pid: null, done: known.done, send: (text) => this.#sendStdin(known, text) }
+    // Cancelled before it was handed over: a job added now could be taken by an idle worker before its removal.
+    if (context.signal.aborted) return { pid: null, done: Promise.resolve({ ...failure('cancelled before it was queued', null), endedBy: 'cancel' }) }
     const job: RemoteJob = {
       v: PROTOCOL_VERSION,
       source: this.source,
