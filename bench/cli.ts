@@ -21,7 +21,7 @@ const { values } = parseArgs({ options: { tasks: { type: 'string', default: '500
 const tasks = Number(values.tasks)
 const rounds = Number(values.rounds)
 const node = process.execPath
-const builtCli = existsSync(join(root, 'out', 'main', 'cli.js'))
+const builtCli = existsSync(join(root, 'out', 'cli', 'taskdeck.cjs'))
 
 interface Tool {
   name: string
@@ -46,6 +46,11 @@ const taskdeck = (name: string, add: string): Tool => ({
 
 const TOOLS: Tool[] = [
   taskdeck('taskdeck (CLI)', '$TD add -q -- true >/dev/null'),
+  // The same 500 commands as lines on one `add --batch`: one process, one connection, task.submitMany.
+  {
+    ...taskdeck('taskdeck (add --batch)', ''),
+    loop: `for i in $(seq ${tasks}); do echo true; done | $TD add --batch -q >/dev/null; $TD wait >/dev/null`,
+  },
   // The same engine and server without a Node process per job: what the CLI's start-up costs.
   taskdeck(
     'taskdeck (curl → HTTP API)',
@@ -113,6 +118,8 @@ function ratiosOf(perTask: Record<string, number>): Record<string, number> {
   return {
     'taskdeck CLI / tsp': per('taskdeck (CLI)') / per('task-spooler (tsp)'),
     'taskdeck CLI / nq': per('taskdeck (CLI)') / per('nq'),
+    'taskdeck add --batch / tsp': per('taskdeck (add --batch)') / per('task-spooler (tsp)'),
+    'taskdeck add --batch / nq': per('taskdeck (add --batch)') / per('nq'),
     'taskdeck via curl / tsp': per('taskdeck (curl → HTTP API)') / per('task-spooler (tsp)'),
     'node start-up alone / tsp': per('node -e 0 (start-up only)') / per('task-spooler (tsp)'),
     'taskdeck CLI / node start-up': per('taskdeck (CLI)') / per('node -e 0 (start-up only)'),
@@ -139,7 +146,7 @@ function run(): Results {
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model ?? 'unknown',
       loadAverage1m: { atStart: loadAtStart, atEnd: Number(loadavg()[0]?.toFixed(2)) },
-      cli: builtCli ? 'out/main/cli.js (built)' : 'TypeScript sources (not built)',
+      cli: builtCli ? 'the CommonJS bundle out/cli/taskdeck.cjs (built)' : 'TypeScript sources (not built)',
     },
     perTaskMs: perTask,
     samplesMs: Object.fromEntries(samples),

@@ -52,8 +52,15 @@ export const COMMANDS = {
       text: z.string().max(500).optional(),
       limit: z.number().int().min(1).max(100_000).default(1000),
       offset: z.number().int().min(0).default(0),
+      /** Also return the last run of each listed task (a table's exit code and duration, in one request). */
+      withLastRuns: z.boolean().optional(),
     }),
-    result: z.object({ tasks: z.array(TaskSchema), total: z.number().int() }),
+    result: z.object({
+      tasks: z.array(TaskSchema),
+      total: z.number().int(),
+      /** With `withLastRuns`: the run named by each listed task's lastRunId (tasks that have not run have none). */
+      lastRuns: z.array(RunSchema).optional(),
+    }),
   },
   'task.get': {
     params: z.object({ taskId: TaskIdSchema }),

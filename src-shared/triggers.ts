@@ -101,28 +101,44 @@ export const FileWatchSpecSchema = z.object({
   maxWaitMs: z.number().int().min(100).max(24 * 3600_000).default(30_000),
 })
 
+/** A webhook secret as given: long enough that guessing it at the rate limit is hopeless. */
+export const WebhookSecretSchema = z
+  .string()
+  .min(16, 'must be at least 16 characters')
+  .max(512)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+
+/** How a webhook secret is kept: `scrypt$N$r$p$salt$hash` (salt and hash base64url). */
+export const WEBHOOK_SECRET_HASH_PATTERN = /^scrypt\$\d{1,8}\$\d{1,3}\$\d{1,3}\$[\w-]{16,64}\$[\w-]{32,128}$/
+
 /**
  * `POST /hooks/:triggerId` with the secret in `X-Taskdeck-Secret` (or `Authorization: Bearer`).
- * The body (JSON or text) is passed to the task.
+ * The body (JSON or text) is passed to the task. Only a salted hash of the secret is kept:
+ * `secret` is input only (given, or generated when neither it nor `secretHash` is given) and
+ * is answered once by `trigger.create` / `trigger.update`; stored triggers, events, lists and
+ * exports carry `secretHash`, which an import takes as it is.
  */
-export const WebhookSpecSchema = z.object({
-  kind: z.literal('webhook'),
-  secret: z
-    .string({ error: 'is required: every webhook needs its own secret' })
-    .min(16, 'must be at least 16 characters')
-    .max(512)
-    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
-  /** Requests allowed per window, counting refused ones, so guessing the secret is slow. */
-  rateLimit: z
-    .object({ max: z.number().int().min(1).max(10_000), windowMs: z.number().int().min(1000).max(3600_000) })
-    .default({ max: 30, windowMs: 60_000 }),
-  maxBodyBytes: z
-    .number()
-    .int()
-    .min(1)
-    .max(LIMITS.stdinChars / 2)
-    .default(256 * 1024),
-})
+export const WebhookSpecSchema = z
+  .object({
+    kind: z.literal('webhook'),
+    secret: WebhookSecretSchema.optional(),
+    secretHash: z.string().regex(WEBHOOK_SECRET_HASH_PATTERN, 'is not a Taskdeck webhook secret hash (scrypt$N$r$p$salt$hash)').optional(),
+    /** Requests allowed per window, counting refused ones, so guessing the secret is slow. */
+    rateLimit: z
+      .object({ max: z.number().int().min(1).max(10_000), windowMs: z.number().int().min(1000).max(3600_000) })
+      .default({ max: 30, windowMs: 60_000 }),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(LIMITS.stdinChars / 2)
+      .default(256 * 1024),
+  })
+  .superRefine((spec, ctx) => {
+    if (spec.secret !== undefined && spec.secretHash !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['secretHash'], message: 'give secret or secretHash, not both' })
+    }
+  })
 
 const MODIFIERS: Record<string, string> = {
   commandorcontrol: 'CommandOrControl',
@@ -329,11 +345,16 @@ export const TRIGGER_COMMANDS = {
       upcoming: z.array(z.number()),
     }),
   },
-  'trigger.create': { params: z.object({ trigger: TriggerInputSchema }), result: z.object({ trigger: TriggerSchema }) },
-  /** Replaces saved task and spec (and name and paused when given); history stays. */
+  /** `secret`: a webhook's secret (the one given, or a generated one), answered only here: it is never stored. */
+  'trigger.create': { params: z.object({ trigger: TriggerInputSchema }), result: z.object({ trigger: TriggerSchema, secret: z.string().optional() }) },
+  /**
+   * Replaces saved task and spec (and name and paused when given); history stays. A webhook
+   * keeps its secret unless the spec gives a new `secret` (or `secretHash`) or `rotateSecret`
+   * asks for a generated one, which is then answered once as `secret`.
+   */
   'trigger.update': {
-    params: triggerRef.extend({ trigger: TriggerInputSchema.extend({ paused: z.boolean().optional() }) }),
-    result: z.object({ trigger: TriggerSchema }),
+    params: triggerRef.extend({ trigger: TriggerInputSchema.extend({ paused: z.boolean().optional() }), rotateSecret: z.boolean().optional() }),
+    result: z.object({ trigger: TriggerSchema, secret: z.string().optional() }),
   },
   'trigger.remove': { params: triggerRef, result: z.object({}) },
   'trigger.pause': { params: triggerRef, result: z.object({ trigger: TriggerSchema }) },

@@ -1,8 +1,9 @@
 import { Command, CommanderError, Option } from 'commander'
 import { Context, type GlobalOptions } from './context.ts'
 import type { BindOptions } from './commands/groups.ts'
+import type { TriggerAddOptions } from './commands/triggers.ts'
 import type { DefinitionOptions } from './definition.ts'
-import { CliError, EXIT } from './exit.ts'
+import { CliError, EXIT, usageError } from './exit.ts'
 import { collect } from './format.ts'
 import { packageVersion } from './package.ts'
 
@@ -37,6 +38,17 @@ Examples:
   $ taskdeck wait --group build && echo all built
   $ taskdeck export backup.json && taskdeck import backup.json`
 
+const TRIGGER_EXAMPLES = `
+Examples:
+  $ taskdeck trigger add --cron '30 9 * * 1-5' --tz Europe/Berlin -- ./standup-report.sh
+  $ taskdeck trigger add --every 15m --catch-up skip --name sync -- rsync -a ~/notes/ backup:/notes/
+  $ taskdeck trigger add --path 'src/**/*.md' --debounce 1s -- make site
+  $ taskdeck trigger add --webhook -- ./deploy.sh          prints the URL and its secret once
+  $ taskdeck trigger add --after-task 42 --on failure -- notify-send 'build failed'
+  $ taskdeck trigger add --accelerator CommandOrControl+Alt+B -- make
+  $ taskdeck trigger list
+  $ taskdeck trigger show 3 --json`
+
 function globalOptions(command: Command): Command {
   return command
     .option('--home <dir>', 'data directory (default: TASKDECK_HOME or the OS app-data folder)')
@@ -62,7 +74,29 @@ function definitionOptions(command: Command): Command {
     .addOption(new Option('--notify <policy>', 'desktop notification when it ends').choices(['default', 'always', 'failure', 'never']))
 }
 
-export function buildProgram(): Command {
+/**
+ * The program for these arguments. Only the subcommand they name is defined (with all of
+ * them when none matches, for help and "did you mean"): defining all thirty, each with its
+ * options, would cost a one-shot `add` several milliseconds of its start-up.
+ */
+export function buildProgram(argv: readonly string[] = []): Command {
+  const named = commandName(argv)
+  const program = defineProgram(named)
+  return named !== undefined && program.commands.length === 0 ? defineProgram(undefined) : program
+}
+
+/** The first word that is not an option (or the value of --home). */
+function commandName(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? ''
+    if (arg === '--home') i++
+    else if (arg === '--') return undefined
+    else if (!arg.startsWith('-')) return arg
+  }
+  return undefined
+}
+
+function defineProgram(only: string | undefined): Command {
   const program = new Command('taskdeck')
   program
     .description('Run, watch and steer background jobs. Talks to the running Taskdeck app or daemon.')
@@ -86,17 +120,33 @@ export function buildProgram(): Command {
         ctx.close()
       }
     }
+  const wanted = (...names: string[]) => only === undefined || names.includes(only)
   const sub = (name: string, description: string) => globalOptions(program.command(name).description(description))
 
-  definitionOptions(sub('add', 'add a task: taskdeck add [options] -- CMD ARGS…'))
+  if (wanted('add')) definitionOptions(sub('add', 'add a task: taskdeck add [options] -- CMD ARGS…'))
     .argument('[command...]', 'the program and its arguments (after --)')
     .option('--stash', 'keep it without scheduling it until `resume`d')
     .option('-q, --quiet', 'print only the new task id')
     .option('-f, --follow', 'then follow its output and exit with its exit code')
+    .option('--batch [mode]', 'add one task per line of stdin, over one connection: argv (default; a JSON array or shell-like words, no shell) or shell')
     .passThroughOptions()
-    .addHelpText('after', '\nExamples:\n  $ taskdeck add -- rsync -a src/ backup/\n  $ taskdeck add --shell "make && make test" --group ci --label nightly')
+    .addHelpText(
+      'after',
+      [
+        '\nExamples:',
+        '  $ taskdeck add -- rsync -a src/ backup/',
+        '  $ taskdeck add --shell "make && make test" --group ci --label nightly',
+        "  $ for f in *.png; do printf '%s\\n' \"convert '$f' '${f%.png}.jpg'\"; done | taskdeck add --batch --group images",
+        '  $ printf \'%s\\n\' \'["ffmpeg", "-i", "a b.mov", "a b.mp4"]\' | taskdeck add --batch -q',
+      ].join('\n'),
+    )
     .action(
-      run(async (ctx, argv: string[], options: DefinitionOptions & { quiet?: boolean; follow?: boolean }) => {
+      run(async (ctx, argv: string[], options: DefinitionOptions & { quiet?: boolean; follow?: boolean; batch?: string | true }) => {
+        if (options.batch !== undefined) {
+          if (argv.length > 0 || options.follow) throw usageError('--batch reads the commands from stdin: give no command after -- and no --follow.')
+          await (await import('./commands/tasks.ts')).addBatch(ctx, options.batch === true ? 'argv' : options.batch, options)
+          return
+        }
         const { add } = await import('./commands/tasks.ts')
         const task = await add(ctx, argv, options)
         if (!options.follow) return
@@ -105,7 +155,7 @@ export function buildProgram(): Command {
       }),
     )
 
-  sub('status', 'list tasks as a table')
+  if (wanted('status', 'ls')) sub('status', 'list tasks as a table')
     .alias('ls')
     .option('-s, --status <status>', 'only these statuses (comma-separated; repeatable)', collect)
     .option('-g, --group <group>', 'only this group')
@@ -114,27 +164,27 @@ export function buildProgram(): Command {
     .option('--limit <n>', 'at most this many rows', '1000')
     .action(run(async (ctx, options: Record<string, string & string[]>) => (await import('./commands/tasks.ts')).status(ctx, options)))
 
-  sub('follow', "print a task's output as it is written; exit with its exit code")
+  if (wanted('follow')) sub('follow', "print a task's output as it is written; exit with its exit code")
     .argument('<id>')
     .action(run(async (ctx, id: string) => (await import('./commands/watch.ts')).follow(ctx, id)))
 
-  sub('log', "print a task's output (its last run, or --attempt N)")
+  if (wanted('log')) sub('log', "print a task's output (its last run, or --attempt N)")
     .argument('<id>')
     .option('--lines <n>', 'only the last N lines')
     .option('--stderr', 'only standard error')
     .option('--attempt <n>', "the output of the task's Nth run instead of its last")
     .action(run(async (ctx, id: string, options: { lines?: string; stderr?: boolean; attempt?: string }) => (await import('./commands/tasks.ts')).log(ctx, id, options)))
 
-  sub('wait', 'wait until tasks have finished (exit 1 if any did not succeed)')
+  if (wanted('wait')) sub('wait', 'wait until tasks have finished (exit 1 if any did not succeed)')
     .argument('[ids...]', 'task ids (default: every unfinished task)')
     .option('-g, --group <group>', "wait for this group's tasks")
     .action(run(async (ctx, ids: string[], options: { group?: string }) => (await import('./commands/watch.ts')).wait(ctx, ids, options)))
 
-  sub('kill', 'cancel tasks (a running one is stopped with its whole process tree)')
+  if (wanted('kill')) sub('kill', 'cancel tasks (a running one is stopped with its whole process tree)')
     .argument('<ids...>')
     .action(run(async (ctx, ids: string[]) => (await import('./commands/tasks.ts')).bulk(ctx, 'task.cancel', ids)))
 
-  for (const action of ['pause', 'resume'] as const) {
+  if (wanted('pause', 'resume')) for (const action of ['pause', 'resume'] as const) {
     sub(action, action === 'pause' ? 'pause tasks, a group, or everything' : 'resume tasks, a group, or everything (also unstashes)')
       .argument('[ids...]')
       .option('-g, --group <group>', `${action} a group`)
@@ -144,86 +194,148 @@ export function buildProgram(): Command {
       )
   }
 
-  sub('retry', 'run finished tasks again (earlier runs stay as history)')
+  if (wanted('retry')) sub('retry', 'run finished tasks again (earlier runs stay as history)')
     .argument('<ids...>')
     .action(run(async (ctx, ids: string[]) => (await import('./commands/tasks.ts')).bulk(ctx, 'task.retry', ids)))
 
-  sub('stash', 'keep tasks without scheduling them')
+  if (wanted('stash')) sub('stash', 'keep tasks without scheduling them')
     .argument('<ids...>')
     .action(run(async (ctx, ids: string[]) => (await import('./commands/tasks.ts')).bulk(ctx, 'task.stash', ids)))
 
-  sub('unstash', 'schedule stashed tasks')
+  if (wanted('unstash')) sub('unstash', 'schedule stashed tasks')
     .argument('<ids...>')
     .action(run(async (ctx, ids: string[]) => (await import('./commands/tasks.ts')).bulk(ctx, 'task.unstash', ids)))
 
-  definitionOptions(sub('edit', "change a task that has not started: taskdeck edit ID [options] [-- CMD ARGS…]"))
+  if (wanted('edit')) definitionOptions(sub('edit', "change a task that has not started: taskdeck edit ID [options] [-- CMD ARGS…]"))
     .argument('<id>')
     .argument('[command...]', 'a new program and arguments (after --)')
     .option('--stash', 'stash it')
     .action(run(async (ctx, id: string, argv: string[], options: DefinitionOptions) => (await import('./commands/tasks.ts')).edit(ctx, id, argv, options)))
 
-  sub('send', "write TEXT (and a newline) to a running task's stdin")
+  if (wanted('send')) sub('send', "write TEXT (and a newline) to a running task's stdin")
     .argument('<id>')
     .argument('<text>')
     .option('--no-newline', 'do not append a newline')
     .action(run(async (ctx, id: string, text: string, options: { newline: boolean }) => (await import('./commands/tasks.ts')).send(ctx, id, text, options)))
 
-  sub('clean', 'remove finished tasks and their logs')
+  if (wanted('clean')) sub('clean', 'remove finished tasks and their logs')
     .option('--older-than <duration>', 'only tasks that finished longer ago than this')
     .option('-s, --status <status>', 'only these statuses (comma-separated; repeatable)', collect)
     .action(run(async (ctx, options: { olderThan?: string; status?: string[] }) => (await import('./commands/tasks.ts')).clean(ctx, options)))
 
-  const group = sub('group', 'list groups, or change one (add, rm, limit, pause, resume, bind, unbind)')
-    .action(run(async (ctx) => (await import('./commands/groups.ts')).listGroups(ctx)))
-  globalOptions(group.command('add').description('create a group (or change its limit)'))
-    .argument('<name>')
-    .option('--parallel <n>', 'how many of its tasks run at once', '1')
-    .action(run(async (ctx, name: string, options: { parallel: string }) => (await import('./commands/groups.ts')).setGroup(ctx, name, options.parallel)))
-  globalOptions(group.command('rm').alias('remove').description('remove an empty group'))
-    .argument('<name>')
-    .action(run(async (ctx, name: string) => (await import('./commands/groups.ts')).removeGroup(ctx, name)))
-  globalOptions(group.command('limit').description('set how many of its tasks run at once'))
-    .argument('<name>')
-    .argument('<parallel>')
-    .action(run(async (ctx, name: string, parallel: string) => (await import('./commands/groups.ts')).setGroup(ctx, name, parallel)))
-  globalOptions(group.command('bind').description('run a group\'s tasks on `taskdeck worker` processes through Redis'))
-    .argument('<name>')
-    .requiredOption('--redis <url>', 'redis://[user:password@]host:port[/db] (rediss:// for TLS)')
-    .option('--password-stdin', 'read the Redis password from stdin')
-    .option('--tls', 'connect with TLS (turns redis:// into rediss://)')
-    .option('--tls-no-verify', 'accept a server certificate that does not verify')
-    .option('--when-unreachable <wait|local>', 'while Redis is unreachable: wait for it (default) or run here')
-    .action(run(async (ctx, name: string, options: BindOptions) => (await import('./commands/groups.ts')).bindGroup(ctx, name, options)))
-  globalOptions(group.command('unbind').description('run a group\'s tasks on this machine again'))
-    .argument('<name>')
-    .action(run(async (ctx, name: string) => (await import('./commands/groups.ts')).unbindGroup(ctx, name)))
-  for (const action of ['pause', 'resume'] as const) {
-    globalOptions(group.command(action).description(`${action} a group`))
+  if (wanted('group')) {
+    const group = sub('group', 'list groups, or change one (add, rm, limit, pause, resume, bind, unbind)')
+      .action(run(async (ctx) => (await import('./commands/groups.ts')).listGroups(ctx)))
+    globalOptions(group.command('add').description('create a group (or change its limit)'))
       .argument('<name>')
-      .action(run(async (ctx, name: string) => (await import('./commands/tasks.ts')).pauseOrResume(ctx, action, [], { group: name })))
+      .option('--parallel <n>', 'how many of its tasks run at once', '1')
+      .action(run(async (ctx, name: string, options: { parallel: string }) => (await import('./commands/groups.ts')).setGroup(ctx, name, options.parallel)))
+    globalOptions(group.command('rm').alias('remove').description('remove an empty group'))
+      .argument('<name>')
+      .action(run(async (ctx, name: string) => (await import('./commands/groups.ts')).removeGroup(ctx, name)))
+    globalOptions(group.command('limit').description('set how many of its tasks run at once'))
+      .argument('<name>')
+      .argument('<parallel>')
+      .action(run(async (ctx, name: string, parallel: string) => (await import('./commands/groups.ts')).setGroup(ctx, name, parallel)))
+    globalOptions(group.command('bind').description("run a group's tasks on `taskdeck worker` processes through Redis"))
+      .argument('<name>')
+      .requiredOption('--redis <url>', 'redis://[user:password@]host:port[/db] (rediss:// for TLS)')
+      .option('--password-stdin', 'read the Redis password from stdin')
+      .option('--tls', 'connect with TLS (turns redis:// into rediss://)')
+      .option('--tls-no-verify', 'accept a server certificate that does not verify')
+      .option('--when-unreachable <wait|local>', 'while Redis is unreachable: wait for it (default) or run here')
+      .action(run(async (ctx, name: string, options: BindOptions) => (await import('./commands/groups.ts')).bindGroup(ctx, name, options)))
+    globalOptions(group.command('unbind').description("run a group's tasks on this machine again"))
+      .argument('<name>')
+      .action(run(async (ctx, name: string) => (await import('./commands/groups.ts')).unbindGroup(ctx, name)))
+    for (const action of ['pause', 'resume'] as const) {
+      globalOptions(group.command(action).description(`${action} a group`))
+        .argument('<name>')
+        .action(run(async (ctx, name: string) => (await import('./commands/tasks.ts')).pauseOrResume(ctx, action, [], { group: name })))
+    }
   }
 
-  sub('export', 'write tasks, runs and groups as JSON (to FILE or stdout)')
+  if (wanted('trigger', 'triggers')) {
+    const trigger = sub('trigger', 'saved tasks that start themselves: list, show, add, rm, pause, resume, fire, history, export, import')
+      .alias('triggers')
+      .addHelpText('after', TRIGGER_EXAMPLES)
+      .action(run(async (ctx) => (await import('./commands/triggers.ts')).listTriggers(ctx)))
+    const triggerSub = (name: string, description: string) => globalOptions(trigger.command(name).description(description))
+    triggerSub('list', 'list triggers with their next run times').action(run(async (ctx) => (await import('./commands/triggers.ts')).listTriggers(ctx)))
+    triggerSub('show', 'one trigger: what starts it, its task, its next runs and recent firings')
+      .argument('<id>')
+      .option('--limit <n>', 'firings to show', '10')
+      .action(run(async (ctx, id: string, options: { limit?: string }) => (await import('./commands/triggers.ts')).showTrigger(ctx, id, options)))
+    definitionOptions(triggerSub('add', 'save a task (given as for `add`) and a trigger that starts it: taskdeck trigger add KIND-OPTIONS [options] -- CMD ARGS…'))
+      .argument('[command...]', 'the program and its arguments (after --)')
+      .option('--cron <expr>', 'schedule: a cron expression (5 or 6 fields)')
+      .option('--tz <zone>', 'schedule: the IANA time zone of --cron (default: the engine\'s)')
+      .option('--every <duration>', 'schedule: a plain interval (30s, 10m, 1h)')
+      .option('--catch-up <policy>', 'schedule: missed runs after sleep or downtime: skip, once (default) or all')
+      .option('--max-catch-up <n>', 'schedule: with --catch-up all, start at most N missed runs')
+      .option('--path <glob>', 'file watch: a path or glob, relative to here (repeatable)', collect)
+      .option('--debounce <duration>', 'file watch: fire once for changes this close together (default 500ms)')
+      .option('--events <list>', 'file watch: add,change,unlink (default: all)')
+      .option('--webhook', 'webhook: POST /hooks/ID on the local server; a secret is generated and printed once')
+      .option('--secret-stdin', 'webhook: read the secret from stdin instead')
+      .option('--accelerator <keys>', 'global shortcut, like CommandOrControl+Shift+B (registered by the desktop app)')
+      .option('--after-task <id>', 'completion: when this task ends')
+      .option('--after-label <label>', 'completion: when any task with this label ends')
+      .option('--on <outcome>', 'completion: success (default), failure or finish')
+      .option('--saved-task <id>', 'start this existing saved task instead of a command')
+      .option('--paused', 'create it paused')
+      .addHelpText('after', TRIGGER_EXAMPLES)
+      .action(
+        run(async (ctx, argv: string[], options: TriggerAddOptions) =>
+          (await import('./commands/triggers.ts')).addTrigger(ctx, argv, options),
+        ),
+      )
+    triggerSub('rm', 'remove a trigger (its saved task stays unless --with-task)')
+      .alias('remove')
+      .argument('<id>')
+      .option('--with-task', 'also remove its saved task, unless another trigger starts it')
+      .action(run(async (ctx, id: string, options: { withTask?: boolean }) => (await import('./commands/triggers.ts')).removeTrigger(ctx, id, options)))
+    for (const action of ['pause', 'resume'] as const) {
+      triggerSub(action, action === 'pause' ? 'stop a trigger from firing' : 'let a paused trigger fire again (missed schedule slots are not caught up)')
+        .argument('<id>')
+        .action(run(async (ctx, id: string) => (await import('./commands/triggers.ts')).changeTrigger(ctx, action, id)))
+    }
+    triggerSub('fire', 'run a trigger\'s task now (even when paused)')
+      .argument('<id>')
+      .action(run(async (ctx, id: string) => (await import('./commands/triggers.ts')).fireTrigger(ctx, id)))
+    triggerSub('history', 'a trigger\'s firings, newest first')
+      .argument('<id>')
+      .option('--limit <n>', 'at most this many', '50')
+      .action(run(async (ctx, id: string, options: { limit?: string }) => (await import('./commands/triggers.ts')).triggerHistory(ctx, id, options)))
+    triggerSub('export', 'write saved tasks and triggers as JSON (to FILE or stdout; webhook secrets included)')
+      .argument('[file]')
+      .action(run(async (ctx, file: string | undefined) => (await import('./commands/triggers.ts')).exportTriggers(ctx, file)))
+    triggerSub('import', 'add the saved tasks and triggers of an export file (validated whole first; "-" reads stdin)')
+      .argument('<file>')
+      .action(run(async (ctx, file: string) => (await import('./commands/triggers.ts')).importTriggers(ctx, file)))
+  }
+
+  if (wanted('export')) sub('export', 'write tasks, runs and groups as JSON (to FILE or stdout)')
     .argument('[file]')
     .option('--task <ids>', 'only these tasks (comma-separated; repeatable)', collect)
     .action(run(async (ctx, file: string | undefined, options: { task?: string[] }) => (await import('./commands/data.ts')).exportData(ctx, file, options)))
 
-  sub('import', 'add the tasks of an export file (validated whole first; "-" reads stdin)')
+  if (wanted('import')) sub('import', 'add the tasks of an export file (validated whole first; "-" reads stdin)')
     .argument('<file>')
     .action(run(async (ctx, file: string) => (await import('./commands/data.ts')).importData(ctx, file)))
 
-  sub('serve', 'run the engine and the local API + web UI in this terminal')
+  if (wanted('serve')) sub('serve', 'run the engine and the local API + web UI in this terminal')
     .option('--port <n>', 'listen on this port of 127.0.0.1 (default: a free one)')
     .action(run(async (ctx, options: { port?: string }) => (await import('./commands/serve.ts')).serve(ctx, options)))
 
-  sub('daemon', 'start `serve` in the background (log in <home>/daemon.log)')
+  if (wanted('daemon')) sub('daemon', 'start `serve` in the background (log in <home>/daemon.log)')
     .option('--port <n>', 'listen on this port of 127.0.0.1 (default: a free one)')
-    .action(run(async (ctx, options: { port?: string }) => (await import('./commands/serve.ts')).daemon(ctx, options)))
+    .action(run(async (ctx, options: { port?: string }) => (await import('./commands/daemon.ts')).daemon(ctx, options)))
 
-  sub('stop', 'stop the Taskdeck serving this home').action(run(async (ctx) => (await import('./commands/serve.ts')).stop(ctx)))
+  if (wanted('stop')) sub('stop', 'stop the Taskdeck serving this home').action(run(async (ctx) => (await import('./commands/daemon.ts')).stop(ctx)))
 
   // Parses its own options (src-main/worker/main.ts), so `taskdeck worker --help` documents them.
-  program
+  if (wanted('worker')) program
     .command('worker')
     .description('serve a remote group from Redis on this machine: taskdeck worker --redis URL --group NAME [--concurrency N]')
     .helpOption(false)
@@ -259,11 +371,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     })
   }
   try {
-    await buildProgram().parseAsync([...argv], { from: 'user' })
+    await buildProgram(argv).parseAsync([...argv], { from: 'user' })
   } catch (error) {
     process.exitCode = report(error, argv.includes('--json'))
   }
 }
-
-// `node src-main/cli/main.ts …` runs it directly; bin/taskdeck.js imports it and calls main().
-if (import.meta.main) await main(process.argv.slice(2))

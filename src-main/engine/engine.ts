@@ -366,7 +366,7 @@ export class Engine implements EngineApi {
       if (dep.status === 'succeeded') continue
       if (isFinished(dep.status)) {
         const why = this.reasonOf(dep)
-        return { status: 'failed', waitingFor: null, reason: `dependency #${depId} ${dep.status.replace('_', ' ')}${why ? `: ${why}` : ''}` }
+        return { status: 'failed', waitingFor: null, reason: `${dependencyReasonPrefix(depId)}${dep.status.replace('_', ' ')}${why ? `: ${why}` : ''}` }
       }
       pending.push(depId)
     }
@@ -648,12 +648,34 @@ export class Engine implements EngineApi {
   private afterRun(task: Task, run: Run): TaskPatch {
     const retry = task.definition.retry
     if ((run.status === 'failed' || run.status === 'timed_out') && retry && task.attempts < retry.maxAttempts) {
-      const base = Math.min(retry.maxBackoffMs, retry.backoffMs * retry.factor ** (task.attempts - 1))
-      const delay = Math.max(0, Math.round(base * (1 + retry.jitter * (2 * this.random() - 1))))
-      return { status: 'waiting', waitingFor: { kind: 'backoff', until: this.now() + delay, attempt: task.attempts + 1 }, reason: null }
+      return { status: 'waiting', waitingFor: { kind: 'backoff', until: this.now() + this.backoffDelay(retry, task.attempts), attempt: task.attempts + 1 }, reason: null }
     }
     if (run.status === 'interrupted' && task.definition.retryOnInterrupt) return { status: 'queued', waitingFor: null, reason: null }
     return { status: run.status === 'paused' || run.status === 'running' ? 'failed' : run.status, waitingFor: null, reason: null }
+  }
+
+  /** How long to wait after failed attempt number `attempts`: exponential, capped, with jitter. */
+  private backoffDelay(retry: NonNullable<TaskDefinition['retry']>, attempts: number): number {
+    const base = Math.min(retry.maxBackoffMs, retry.backoffMs * retry.factor ** (attempts - 1))
+    return Math.max(0, Math.round(base * (1 + retry.jitter * (2 * this.random() - 1))))
+  }
+
+  /**
+   * The retry an edited task still waits for. An edit keeps a pending retry's time: editing a
+   * failing task (say, fixing its command) must not start it at once. Only an edit of the
+   * retry policy's timing (backoffMs, factor, maxBackoffMs, jitter) reschedules it, counted
+   * from the end of the last run under the new policy. Removing the policy or lowering
+   * maxAttempts does not cancel the attempt already scheduled; it limits the ones after it.
+   */
+  private pendingRetryAfterEdit(task: Task, definition: TaskDefinition): WaitReason | null {
+    const wait = task.waitingFor
+    if (task.status !== 'waiting' || wait?.kind !== 'backoff') return null
+    const before = task.definition.retry
+    const after = definition.retry
+    if (!before || !after || retryTimingKey(before) === retryTimingKey(after)) return wait
+    const lastRun = task.lastRunId !== null ? this.runs.get(task.lastRunId) : undefined
+    const failedAt = lastRun?.finishedAt ?? this.now()
+    return { ...wait, until: failedAt + this.backoffDelay(after, task.attempts) }
   }
 
   // ─── recovery ──────────────────────────────────────────────────────────────────────
@@ -756,7 +778,12 @@ export class Engine implements EngineApi {
 
   // ─── submit and edit ───────────────────────────────────────────────────────────────
 
-  private async checkDefinition(definition: TaskDefinition, editing: number | null): Promise<void> {
+  /**
+   * `specChecks`, within one batch, shares a runner's check among equal specs: a batch of a
+   * thousand runs of one script looks at the file once, at the same moment, instead of a
+   * thousand times (two file-system calls each on the main thread).
+   */
+  private async checkDefinition(definition: TaskDefinition, editing: number | null, specChecks?: Map<string, Promise<void>>): Promise<void> {
     if (!this.groups.has(definition.group)) {
       throw badField('definition.group', `unknown group "${definition.group}" (create it with group.set first)`)
     }
@@ -768,7 +795,12 @@ export class Engine implements EngineApi {
       throw badField('definition.after', `this would make a dependency cycle through task ${editing}`)
     }
     const runner = runnerFor(this.runners, definition.spec.kind)
-    await (runner.check)?.(definition.spec)
+    if (!runner.check) return
+    if (!specChecks) return runner.check(definition.spec)
+    const key = JSON.stringify(definition.spec)
+    let check = specChecks.get(key)
+    if (!check) specChecks.set(key, (check = runner.check(definition.spec)))
+    return check
   }
 
   /** Does following `after` links from `from` reach `target`? */
@@ -796,10 +828,11 @@ export class Engine implements EngineApi {
   /** Checks every definition first (refusing all if one is wrong), then stores all tasks in one transaction. */
   private async submitMany(definitions: readonly TaskDefinition[]): Promise<Task[]> {
     if (this.closing) throw new TaskdeckError('conflict', 'The engine is shutting down.')
+    const specChecks = new Map<string, Promise<void>>()
     await Promise.all(
       definitions.map(async (definition, i) => {
         try {
-          await this.checkDefinition(definition, null)
+          await this.checkDefinition(definition, null, specChecks)
         } catch (error) {
           throw atIndex(error, i)
         }
@@ -907,7 +940,40 @@ export class Engine implements EngineApi {
     const next = this.readiness(fresh)
     if (next.status === 'failed') throw new TaskdeckError('conflict', `Task ${task.id} cannot run: ${next.reason ?? 'a dependency failed'}.`)
     this.saveTask(task, { attempts: 0, status: next.status, waitingFor: next.waitingFor, reason: null })
+    this.reviveDependants(task.id)
     return true
+  }
+
+  /**
+   * Dependants that failed only because a dependency failed (their reason says so) wait
+   * again once that dependency is retried, and so do theirs, transitively: like pueue, a
+   * retried link lets the whole chain complete. A dependant that still has another failed
+   * dependency stays failed, its reason now naming that one (retrying it revives it).
+   */
+  private reviveDependants(retriedId: number): void {
+    const failedDependants = new Map<number, Task[]>()
+    for (const task of this.tasks.values()) {
+      if (!failedByDependency(task)) continue
+      for (const dep of task.definition.after) {
+        const list = failedDependants.get(dep)
+        if (list) list.push(task)
+        else failedDependants.set(dep, [task])
+      }
+    }
+    const revived = [retriedId]
+    while (revived.length > 0) {
+      for (const stale of failedDependants.get(revived.pop()!) ?? []) {
+        const dependant = this.tasks.get(stale.id)!
+        if (!failedByDependency(dependant)) continue
+        const next = this.readiness({ ...dependant, attempts: 0, waitingFor: null, reason: null })
+        if (next.status === 'failed') {
+          if (next.reason !== dependant.reason) this.saveTask(dependant, { reason: next.reason ?? null })
+          continue
+        }
+        this.saveTask(dependant, { attempts: 0, status: next.status, waitingFor: next.waitingFor, reason: null })
+        revived.push(dependant.id)
+      }
+    }
   }
 
   private move(task: Task, to: 'up' | 'down' | 'top' | 'bottom'): Task {
@@ -1083,7 +1149,10 @@ export class Engine implements EngineApi {
         await this.checkDefinition(definition, taskId)
         const current = this.taskOrThrow(taskId)
         const edited = { ...current, definition, name: definition.name || defaultName(definition) }
-        const next = current.status === 'stashed' || current.status === 'paused' ? { status: current.status, waitingFor: current.waitingFor } : this.readiness({ ...edited, waitingFor: null })
+        const next =
+          current.status === 'stashed' || current.status === 'paused'
+            ? { status: current.status, waitingFor: current.waitingFor }
+            : this.readiness({ ...edited, waitingFor: this.pendingRetryAfterEdit(current, definition) })
         const saved = this.saveTask(current, { definition, name: edited.name, status: next.status, waitingFor: next.waitingFor, reason: ('reason' in next ? next.reason : null) ?? null })
         await saved.committed
         return { task: saved.task }
@@ -1194,7 +1263,13 @@ export class Engine implements EngineApi {
       if (text && !task.name.toLowerCase().includes(text)) continue
       matching.push(task)
     }
-    return { tasks: matching.slice(params.offset, params.offset + params.limit), total: matching.length }
+    const tasks = matching.slice(params.offset, params.offset + params.limit)
+    if (!params.withLastRuns) return { tasks, total: matching.length }
+    const lastRuns = tasks.flatMap((task) => {
+      const run = task.lastRunId === null ? undefined : this.runs.get(task.lastRunId)
+      return run === undefined ? [] : [run]
+    })
+    return { tasks, total: matching.length, lastRuns }
   }
 
   /** Removes finished tasks (and their runs and logs) older than the cutoff, except dependencies of unfinished tasks. */
@@ -1246,6 +1321,7 @@ export class Engine implements EngineApi {
         this.eventListeners.add(listener)
         return { dispose: () => this.eventListeners.delete(listener) }
       },
+      readEvents: (since, limit) => this.store.readEvents(since, limit),
       emitTransient: (event) => this.emitTransient(event),
       now: () => this.now(),
     }
@@ -1298,6 +1374,21 @@ function atIndex(error: unknown, index: number): unknown {
     ...(error.details as object | undefined),
     ...(issues ? { issues: issues.map((issue) => ({ ...issue, path: rename(issue.path) })) } : {}),
   })
+}
+
+/** How the reason of a task failed by its dependency `depId` begins (see readiness). */
+function dependencyReasonPrefix(depId: number): string {
+  return `dependency #${depId} `
+}
+
+/** Did the task fail without running, because one of its dependencies ended without success? */
+function failedByDependency(task: Task): boolean {
+  const reason = task.reason
+  return task.status === 'failed' && !!reason && task.definition.after.some((dep) => reason.startsWith(dependencyReasonPrefix(dep)))
+}
+
+function retryTimingKey(retry: NonNullable<TaskDefinition['retry']>): string {
+  return `${retry.backoffMs}/${retry.factor}/${retry.maxBackoffMs}/${retry.jitter}`
 }
 
 function badField(path: string, message: string): TaskdeckError {

@@ -21,6 +21,9 @@ import type { DurableEventInput, ProjectInTransaction } from './store.ts'
  *   defaults filled); resolves with the task once it is durable.
  * - `onEvent(listener)`: every event, durable (after commit, in seq order) and transient,
  *   as it is announced. Returns a disposer.
+ * - `readEvents(since, limit)`: committed durable events with `seq > since`, oldest first,
+ *   read synchronously: an extension that kept a cursor catches up from it, then listens
+ *   with `onEvent` from the same turn, missing nothing and hearing nothing twice.
  * - `emitTransient(event)`: a transient event for every subscriber (not stored, not replayed).
  * - `now()`: the engine's clock (tests may give the engine another one).
  */
@@ -30,6 +33,7 @@ export interface EngineExtensionHost {
   append(event: DurableEventInput, project?: ProjectInTransaction): Promise<DurableEvent>
   submit(definition: TaskDefinitionInput): Promise<Task>
   onEvent(listener: (event: EngineEvent) => void): Disposable
+  readEvents(since: number, limit: number): DurableEvent[]
   /** Announces a live-only event (a remote worker's heartbeat) to every subscriber. */
   emitTransient(event: TransientEvent): void
   now(): number

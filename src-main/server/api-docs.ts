@@ -42,7 +42,7 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
     about: 'Adds up to 10,000 tasks in one commit: all are stored or none; a refusal names the entry (`definitions.2.group: …`).',
     example: { definitions: [{ spec: { kind: 'shell', command: ['convert', 'a.png', 'a.jpg'] } }, { spec: { kind: 'shell', command: ['convert', 'b.png', 'b.jpg'] } }] },
   },
-  'task.list': { about: 'Tasks matching the filters, in queue order, a page at a time.', example: { status: ['running', 'queued'], limit: 50 } },
+  'task.list': { about: 'Tasks matching the filters, in queue order, a page at a time; with withLastRuns, also the last run of each (exit code, duration) in the same answer.', example: { status: ['running', 'queued'], limit: 50, withLastRuns: true } },
   'task.get': { about: 'One task and all of its runs.', example: { taskId: 12 } },
   'task.cancel': { about: 'Cancels tasks; a running one is stopped with its whole process tree. `affected` lists the ones that changed.', example: { taskIds: [12, 13] } },
   'task.pause': { about: 'Pauses tasks: a running process is stopped (SIGSTOP), a waiting one is held.', example: { taskIds: [12] } },
@@ -293,6 +293,7 @@ Every \`taskdeck\` command takes \`--json\`: it prints one JSON document on stdo
 | Command | stdout with --json |
 |---|---|
 | \`add\` | \`{ task }\` (task.submit) |
+| \`add --batch\` | \`{ tasks }\` (task.submitMany, in chunks of 1,000 over one connection) |
 | \`status\` | \`{ tasks: [Task & { lastRun: Run \\| null }], total }\` |
 | \`follow\` | NDJSON: \`{ type: "line", runId, n, stream, text }\` … then \`{ type: "end", taskId, status, exitCode, signal }\` |
 | \`log\` | \`{ runId, lines: [LogLine], droppedBytes }\` |
@@ -306,6 +307,15 @@ Every \`taskdeck\` command takes \`--json\`: it prints one JSON document on stdo
 | \`serve\` | \`{ url, browserUrl, port, pid, home }\` (first line) |
 | \`daemon\` | \`{ url, browserUrl, port, pid, home, alreadyRunning }\` |
 | \`stop\` | \`{ stopped: pid \\| null }\` |
+| \`trigger\` / \`trigger list\` | \`{ triggers }\` (each with \`nextRunAt\` for active schedules) |
+| \`trigger show ID\` | \`{ trigger, savedTask, upcoming: [times], history: [Firing] }\` |
+| \`trigger add\` | \`{ trigger, savedTask }\`, plus \`url\` for webhooks and \`secret\` when it was generated (shown only then) |
+| \`trigger pause/resume ID\` | \`{ trigger }\` |
+| \`trigger fire ID\` | \`{ firing }\` |
+| \`trigger history ID\` | \`{ history: [Firing] }\` (newest first) |
+| \`trigger rm ID\` | \`{ removed, removedSavedTask }\` (the saved task's id with --with-task, else null) |
+| \`trigger export FILE\` | \`{ file, savedTasks, triggers }\` (counts); without FILE the taskdeck-triggers document itself |
+| \`trigger import FILE\` | \`{ savedTasks: [{ from, to }], triggers: [{ from, to }] }\` |
 
 Exit codes: ${EXIT.ok} success; ${EXIT.failed} the thing asked failed (not found, refused, a waited-for task
 did not succeed); ${EXIT.usage} usage error or invalid input; ${EXIT.unreachable} Taskdeck not reachable (not running,

@@ -23,6 +23,8 @@ export interface TriggersOptions {
   maxTimerMs?: number
   /** Repeated presses of a shortcut within this window start one task (default 1 s). */
   shortcutThrottleMs?: number
+  /** Most tasks in a row that completion triggers start from one another before the chain is stopped (default 32). */
+  maxChainDepth?: number
 }
 
 /** The largest body any hook may accept (`maxBodyBytes` is capped by the contract at this). */
@@ -74,6 +76,7 @@ export function createTriggers(host: EngineExtensionHost, options: TriggersOptio
     lateToleranceMs: options.lateToleranceMs ?? 60_000,
     maxTimerMs: options.maxTimerMs ?? 60_000,
     shortcutThrottleMs: options.shortcutThrottleMs ?? 1000,
+    maxChainDepth: options.maxChainDepth ?? 32,
   })
   const limiter = new RateLimiter(() => clock.now())
   const handle = (request: WebhookRequest): Promise<WebhookResponse> =>

@@ -9,7 +9,8 @@ export interface FiringInput {
   scheduledFor: number | null
   changedPaths?: string[]
   webhook?: { contentType: string | null; body: unknown }
-  completion?: { taskId: number; name: string; status: string }
+  /** `key` says which finish it was; it becomes a label of the started task, so a restart can tell it was started. */
+  completion?: { taskId: number; name: string; status: string; key: string }
   /** Whatever `trigger.fire` was given. */
   payload?: unknown
 }
@@ -28,7 +29,7 @@ export const triggerLabel = (triggerId: number): string => `trigger:${triggerId}
 export function definitionForFiring(saved: SavedTask, input: FiringInput): TaskDefinitionInput {
   const definition = saved.definition
   const labels = [...definition.labels]
-  for (const label of [savedTaskLabel(saved.id), input.trigger ? triggerLabel(input.trigger.id) : null]) {
+  for (const label of [savedTaskLabel(saved.id), input.trigger ? triggerLabel(input.trigger.id) : null, input.completion?.key ?? null]) {
     if (label && !labels.includes(label) && labels.length < LIMITS.labelCount) labels.push(label)
   }
   const base = { ...definition, name: definition.name ?? saved.name, labels }

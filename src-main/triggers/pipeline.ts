@@ -67,6 +67,8 @@ export interface FireRequest {
   failure?: string
   /** Schedules: the newest slot this request accounts for. */
   cursorAt?: number
+  /** Completions: the event in which the watched task finished, and which finish it was (`after-run:<id>`, `after-task:<id>`). */
+  source?: { seq: number; key: string }
   input: Pick<FiringInput, 'changedPaths' | 'webhook' | 'completion' | 'payload'>
   detail: Record<string, Json>
   reply?: (outcome: { firing: Firing; task: Task | null; error: unknown }) => void
@@ -144,7 +146,7 @@ export function firingRequests$(inputs: PipelineInputs): Observable<FireRequest>
   return merge(triggered$, inputs.direct$)
 }
 
-function sourceFor(record: TriggerRecord, inputs: PipelineInputs, finished$: Observable<Task>): Observable<FireRequest> {
+function sourceFor(record: TriggerRecord, inputs: PipelineInputs, finished$: Observable<FinishedTask>): Observable<FireRequest> {
   const spec = record.spec
   switch (spec.kind) {
     case 'schedule':
@@ -270,16 +272,27 @@ export function completionMatches(spec: CompletionSpec, task: Task): boolean {
   return spec.afterSavedTaskId !== undefined && task.definition.labels.includes(savedTaskLabel(spec.afterSavedTaskId))
 }
 
-function completionRequests$(record: TriggerRecord, spec: CompletionSpec, finished$: Observable<Task>): Observable<FireRequest> {
+/** A task that has just reached a finished status, and the event that said so. */
+export interface FinishedTask {
+  task: Task
+  seq: number
+}
+
+/** Which finish of a task this was: runs are never reused, and a task that ends without a run ends once. */
+export const finishKey = (task: Task): string => (task.lastRunId === null ? `after-task:${task.id}` : `after-run:${task.lastRunId}`)
+
+function completionRequests$(record: TriggerRecord, spec: CompletionSpec, finished$: Observable<FinishedTask>): Observable<FireRequest> {
   return finished$.pipe(
-    filter((task) => completionMatches(spec, task)),
-    map((task) => ({
+    // Finishes before the trigger was created (changed, resumed) are not its business, even when replayed.
+    filter(({ task, seq }) => seq > record.fromSeq && completionMatches(spec, task)),
+    map(({ task, seq }) => ({
       triggerId: record.id,
       savedTaskId: record.savedTaskId,
       cause: 'completion' as const,
       scheduledFor: null,
-      input: { completion: { taskId: task.id, name: task.name, status: task.status } },
-      detail: { sourceTaskId: task.id, sourceStatus: task.status },
+      source: { seq, key: finishKey(task) },
+      input: { completion: { taskId: task.id, name: task.name, status: task.status, key: finishKey(task) } },
+      detail: { sourceTaskId: task.id, sourceStatus: task.status, sourceKey: finishKey(task) },
     })),
   )
 }
@@ -287,9 +300,9 @@ function completionRequests$(record: TriggerRecord, spec: CompletionSpec, finish
 /**
  * Each time a task reaches a finished status, once: the engine may announce a finished task
  * again (a label edit, a clean-up), and a retried task finishes again with a new run, so
- * the key is the status and the last run.
+ * the key is the status and the last run. Only durable events count (they have a `seq`).
  */
-export function finishedTasks$(events$: Observable<EngineEvent>): Observable<Task> {
+export function finishedTasks$(events$: Observable<EngineEvent>): Observable<FinishedTask> {
   return events$.pipe(
     scan(
       (state, event) => {
@@ -300,14 +313,14 @@ export function finishedTasks$(events$: Observable<EngineEvent>): Observable<Tas
           const key = `${event.task.status}:${event.task.lastRunId ?? 0}`
           if (state.seen.get(event.task.id) !== key) {
             state.seen.set(event.task.id, key)
-            state.emit = event.task
+            state.emit = { task: event.task, seq: event.seq }
           }
         }
         return state
       },
-      { seen: new Map<number, string>(), emit: null as Task | null },
+      { seen: new Map<number, string>(), emit: null as FinishedTask | null },
     ),
     map((state) => state.emit),
-    filter((task): task is Task => task !== null),
+    filter((finished): finished is FinishedTask => finished !== null),
   )
 }

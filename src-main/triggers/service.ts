@@ -1,4 +1,5 @@
-import { Observable, Subject, catchError, concatMap, defer, EMPTY, from, type Subscription } from 'rxjs'
+import { isDeepStrictEqual } from 'node:util'
+import { Subject, catchError, concatMap, defer, EMPTY, from, tap, type Subscription } from 'rxjs'
 import {
   TaskdeckError,
   describeIssues,
@@ -19,11 +20,13 @@ import type { Disposable } from '../engine/api.ts'
 import type { EngineExtensionHost } from '../engine/host.ts'
 import { discoverFolder } from './discover.ts'
 import { missingWatchPath } from './files.ts'
-import { definitionForFiring, savedTaskLabel, triggerLabel, type FiringInput } from './input.ts'
+import { loopThrough, describeLoop } from './chains.ts'
+import { definitionForFiring, type FiringInput } from './input.ts'
 import { firingRequests$, type Clock, type FireRequest, type TriggerChange } from './pipeline.ts'
 import { nextSlotAfter, upcomingSlots } from './schedule.ts'
 import { shortcutBindingsOf, shortcutClash, type ShortcutBinding } from './shortcuts.ts'
-import { TRIGGER_MIGRATIONS, TriggerStore, type TriggerRecord } from './store.ts'
+import { generateSecret, hashSecret } from './secrets.ts'
+import { TRIGGER_MIGRATIONS, TriggerStore, registerMigrationFunctions, type TriggerRecord } from './store.ts'
 import type { WebhookTarget } from './webhook.ts'
 
 export interface TriggerServiceOptions {
@@ -31,7 +34,14 @@ export interface TriggerServiceOptions {
   lateToleranceMs: number
   maxTimerMs: number
   shortcutThrottleMs: number
+  /** Most completion firings in a row (a task started by one, whose finish starts the next…) before a chain is stopped. */
+  maxChainDepth: number
 }
+
+/** With nothing to fire, the completion cursor is still written this many events on, so a restart replays little. */
+const IDLE_CURSOR_STEP = 1000
+/** Events read per page when catching up. */
+const CATCH_UP_PAGE = 2000
 
 /** One handler per trigger command, like the engine's; params arrive validated by the contract. */
 export type TriggerCommandHandlers = {
@@ -43,6 +53,36 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
 
 /** Runs a synchronous handler body so that a refusal it throws arrives as a rejected promise, like every handler's. */
 const settle = <T>(body: () => T): Promise<T> => new Promise((resolve) => resolve(body()))
+
+/**
+ * A spec as it is kept: a webhook's secret becomes a salted hash (the given secret, a
+ * generated one when none is given or `rotate` asks for it, else the `current` hook's), and
+ * the secret to answer once, when there is one to tell.
+ */
+async function keptSpec(spec: TriggerSpec, current: TriggerSpec | null, rotate: boolean): Promise<{ spec: TriggerSpec; secret?: string }> {
+  if (spec.kind !== 'webhook') return { spec }
+  const { secret: given, secretHash, ...rest } = spec
+  if (given !== undefined) return { spec: { ...rest, secretHash: await hashSecret(given) }, secret: given }
+  if (secretHash !== undefined) return { spec: { ...rest, secretHash } }
+  if (!rotate && current?.kind === 'webhook' && current.secretHash !== undefined) return { spec: { ...rest, secretHash: current.secretHash } }
+  const generated = generateSecret()
+  return { spec: { ...rest, secretHash: await hashSecret(generated) }, secret: generated }
+}
+
+const loopMessage = (loop: string): string => `would start tasks in a loop forever: ${loop}`
+
+/** "build (0 3 * * *)", "deploy (webhook)". */
+function defaultName(savedTaskName: string, spec: TriggerSpec): string {
+  const how =
+    spec.kind === 'schedule'
+      ? (spec.cron ?? `every ${spec.everyMs} ms`)
+      : spec.kind === 'fileWatch'
+        ? 'on file change'
+        : spec.kind === 'shortcut'
+          ? spec.accelerator
+          : spec.kind
+  return `${savedTaskName} (${how})`.slice(0, 200)
+}
 
 const badRequest = (what: string, issues: FieldIssue[]): TaskdeckError =>
   new TaskdeckError('bad_request', describeIssues(what, issues), { issues })
@@ -73,23 +113,33 @@ export class TriggerService {
   private disposed = false
   /** The firing being served, so shutdown waits for its record to be written. */
   private inFlight: Promise<void> = Promise.resolve()
+  private readonly engineEvents$ = new Subject<EngineEvent>()
+  private readonly listening: Disposable
+  /** The newest durable event the pipeline has seen (its requests, if any, are in `pending`). */
+  private observedSeq: number
+  /** The completion cursor as last written. */
+  private writtenCursor: number
+  /** Completion requests made and not yet served, oldest first: the cursor stays before the first. */
+  private readonly pending: FireRequest[] = []
+  /**
+   * Tasks found in the replayed log that a completion firing started without recording it (the
+   * app stopped in between): by trigger and finish, so the firing is recorded, not repeated.
+   */
+  private readonly startedUnrecorded = new Map<string, number>()
 
   constructor(host: EngineExtensionHost, options: TriggerServiceOptions) {
     this.host = host
     this.options = options
+    registerMigrationFunctions(host.db)
     host.migrate('triggers', TRIGGER_MIGRATIONS)
     this.store = new TriggerStore(host.db)
     this.ids = this.store.maxIds()
     for (const savedTask of this.store.loadSavedTasks()) this.savedTasks.set(savedTask.id, savedTask)
     for (const record of this.store.loadTriggers()) this.records.set(record.id, record)
 
-    const engineEvents$ = new Observable<EngineEvent>((subscriber) => {
-      const listening = host.onEvent((event) => subscriber.next(event))
-      return () => listening.dispose()
-    })
     this.subscription = firingRequests$({
       triggerChanges$: this.changes$,
-      engineEvents$,
+      engineEvents$: this.engineEvents$,
       shortcutPresses$: this.presses$,
       direct$: this.direct$,
       clock: options.clock,
@@ -105,6 +155,10 @@ export class TriggerService {
       },
     })
       .pipe(
+        // Made synchronously as each event passes, so the cursor can never move past a request not yet served.
+        tap((request) => {
+          if (request.source) this.pending.push(request)
+        }),
         concatMap((request) =>
           defer(() => {
             this.inFlight = this.fire(request)
@@ -114,6 +168,44 @@ export class TriggerService {
       )
       .subscribe()
     for (const record of this.records.values()) this.announce(record)
+    // Catch up from the cursor, then listen from the same turn: nothing missed, nothing twice.
+    this.observedSeq = this.writtenCursor = this.store.completionCursor()
+    for (let page = host.readEvents(this.observedSeq, CATCH_UP_PAGE); page.length > 0; page = host.readEvents(this.observedSeq, CATCH_UP_PAGE)) {
+      for (const event of page) this.noteStartedByCompletion(event)
+      for (const event of page) this.onEngineEvent(event)
+    }
+    this.listening = host.onEvent((event) => this.onEngineEvent(event))
+  }
+
+  private onEngineEvent(event: EngineEvent): void {
+    this.engineEvents$.next(event)
+    if (!('seq' in event)) return
+    this.observedSeq = event.seq
+    if (this.pending.length === 0 && this.observedSeq - this.writtenCursor >= IDLE_CURSOR_STEP) this.writeCursor()
+  }
+
+  /** Remembers a replayed task that a completion trigger started, by the labels `definitionForFiring` gave it. */
+  private noteStartedByCompletion(event: EngineEvent): void {
+    if (event.type !== 'task.created') return
+    const labels = event.task.definition.labels
+    const key = labels.find((l) => l.startsWith('after-run:') || l.startsWith('after-task:'))
+    if (key === undefined) return
+    for (const label of labels) {
+      if (label.startsWith('trigger:')) this.startedUnrecorded.set(`${label.slice('trigger:'.length)}|${key}`, event.task.id)
+    }
+  }
+
+  /** Every finish at or before this seq has been served: the first unserved request's event is not. */
+  private safeCursor(): number {
+    return this.pending.length > 0 ? this.pending[0]!.source!.seq - 1 : this.observedSeq
+  }
+
+  /** A write of its own (one row), for when nothing fires: at most every IDLE_CURSOR_STEP events, and at shutdown. */
+  private writeCursor(): void {
+    const cursor = this.safeCursor()
+    if (cursor <= this.writtenCursor) return
+    this.store.advanceCompletionCursor(cursor)
+    this.writtenCursor = cursor
   }
 
   readonly commands: TriggerCommandHandlers = {
@@ -133,6 +225,7 @@ export class TriggerService {
         definition: definition ?? current.definition,
         updatedAt: this.options.clock.now(),
       }
+      this.checkSavedTaskChange(savedTask)
       await this.host.append({ type: 'savedTask.updated', savedTask }, () => this.store.putSavedTask(savedTask))
       this.savedTasks.set(savedTask.id, savedTask)
       return { savedTask }
@@ -167,10 +260,22 @@ export class TriggerService {
       if (unknown.length > 0) throw badRequest('folder import', unknown)
       const chosen = names ? candidates.filter((c) => names.includes(c.name)) : candidates
       const now = this.options.clock.now()
-      const savedTasks = chosen.map((c): SavedTask => ({ id: ++this.ids.savedTask, name: c.name, definition: c.definition, createdAt: now, updatedAt: now }))
+      // Importing a folder again adds only what is new: a task saved before with the same name and definition is answered as it is.
+      const existing = [...this.savedTasks.values()]
+      const savedTasks = chosen.map(
+        (c): SavedTask =>
+          existing.find((s) => s.name === c.name && isDeepStrictEqual(s.definition, c.definition)) ?? {
+            id: ++this.ids.savedTask,
+            name: c.name,
+            definition: c.definition,
+            createdAt: now,
+            updatedAt: now,
+          },
+      )
+      const added = savedTasks.filter((savedTask) => !this.savedTasks.has(savedTask.id))
       // Appended in one turn, so the engine group-commits them together (one transaction up to its batch size).
-      await Promise.all(savedTasks.map((savedTask) => this.host.append({ type: 'savedTask.updated', savedTask }, () => this.store.putSavedTask(savedTask))))
-      for (const savedTask of savedTasks) this.savedTasks.set(savedTask.id, savedTask)
+      await Promise.all(added.map((savedTask) => this.host.append({ type: 'savedTask.updated', savedTask }, () => this.store.putSavedTask(savedTask))))
+      for (const savedTask of added) this.savedTasks.set(savedTask.id, savedTask)
       return { savedTasks }
     },
     'trigger.list': ({ savedTaskId }: Params<'trigger.list'>) =>
@@ -187,38 +292,47 @@ export class TriggerService {
         return { trigger: this.view(record), history: this.store.history(triggerId, historyLimit), upcoming }
       }),
     'trigger.create': async ({ trigger: input }: Params<'trigger.create'>) => {
-      this.checkTrigger(input, null, 'trigger')
+      const { spec, secret } = await keptSpec(input.spec, null, false)
+      this.checkTrigger({ name: input.name, savedTaskId: input.savedTaskId, spec }, null, 'trigger')
       const now = this.options.clock.now()
       const record: TriggerRecord = {
         id: ++this.ids.trigger,
-        name: input.name ?? this.defaultName(input.savedTaskId, input.spec),
+        name: input.name ?? defaultName(this.savedTasks.get(input.savedTaskId)?.name ?? `saved task ${input.savedTaskId}`, spec),
         savedTaskId: input.savedTaskId,
-        spec: input.spec,
+        spec,
         paused: input.paused,
         createdAt: now,
         updatedAt: now,
         lastFiredAt: null,
         anchorAt: now,
         cursorAt: now,
+        fromSeq: 0,
       }
-      return { trigger: await this.putTrigger(record) }
+      return { trigger: await this.putTrigger(record, true), ...(secret === undefined ? {} : { secret }) }
     },
-    'trigger.update': async ({ triggerId, trigger: input }: Params<'trigger.update'>) => {
+    'trigger.update': async ({ triggerId, trigger: input, rotateSecret }: Params<'trigger.update'>) => {
+      this.recordOrThrow(triggerId)
+      if (rotateSecret && input.spec.kind !== 'webhook') throw badRequest('trigger update', [{ path: 'rotateSecret', message: 'applies to webhook triggers only' }])
+      if (rotateSecret && input.spec.kind === 'webhook' && (input.spec.secret !== undefined || input.spec.secretHash !== undefined)) {
+        throw badRequest('trigger update', [{ path: 'rotateSecret', message: 'generates a new secret: do not also give secret or secretHash' }])
+      }
+      const { spec, secret } = await keptSpec(input.spec, this.recordOrThrow(triggerId).spec, rotateSecret ?? false)
+      // Read again after hashing: the trigger may have changed (or gone) meanwhile.
       const current = this.recordOrThrow(triggerId)
-      this.checkTrigger(input, triggerId, 'trigger')
+      this.checkTrigger({ name: input.name ?? current.name, savedTaskId: input.savedTaskId, spec }, triggerId, 'trigger')
       const now = this.options.clock.now()
       // A changed schedule starts afresh: slots of the old one are not "missed" by the new one.
       const record: TriggerRecord = {
         ...current,
         name: input.name ?? current.name,
         savedTaskId: input.savedTaskId,
-        spec: input.spec,
+        spec,
         paused: input.paused ?? current.paused,
         updatedAt: now,
         anchorAt: now,
         cursorAt: now,
       }
-      return { trigger: await this.putTrigger(record) }
+      return { trigger: await this.putTrigger(record, true), ...(secret === undefined ? {} : { secret }) }
     },
     'trigger.remove': async ({ triggerId }: Params<'trigger.remove'>) => {
       const record = this.recordOrThrow(triggerId)
@@ -239,7 +353,7 @@ export class TriggerService {
       if (!current.paused) return { trigger: this.view(current) }
       const now = this.options.clock.now()
       // Slots that passed while paused were not missed: the user asked for them not to run.
-      return { trigger: await this.putTrigger({ ...current, paused: false, updatedAt: now, cursorAt: now }) }
+      return { trigger: await this.putTrigger({ ...current, paused: false, updatedAt: now, cursorAt: now }, true) }
     },
     'trigger.fire': async ({ triggerId, payload }: Params<'trigger.fire'>) => {
       const record = this.recordOrThrow(triggerId)
@@ -266,8 +380,16 @@ export class TriggerService {
     'trigger.import': async ({ document }: Params<'trigger.import'>) => this.importDocument(document),
   }
 
-  private async importDocument(document: TriggersDocument): Promise<CommandResult<'trigger.import'>> {
+  private async importDocument(given: TriggersDocument): Promise<CommandResult<'trigger.import'>> {
     const issues: FieldIssue[] = []
+    // Exports carry each hook's hash; a hand-written document may give a secret, kept as a hash from here on.
+    const specs = await Promise.all(given.triggers.map((t) => keptSpec(t.spec, null, false)))
+    const document = { ...given, triggers: given.triggers.map((t, i) => ({ ...t, spec: specs[i]!.spec })) }
+    for (const [index, trigger] of given.triggers.entries()) {
+      if (trigger.spec.kind === 'webhook' && trigger.spec.secret === undefined && trigger.spec.secretHash === undefined) {
+        issues.push({ path: `document.triggers.${index}.spec.secretHash`, message: 'is required: give the hook’s secretHash (as exported) or a secret' })
+      }
+    }
     const docSavedIds = new Set<number>()
     for (const [index, saved] of document.savedTasks.entries()) {
       if (docSavedIds.has(saved.id)) issues.push({ path: `document.savedTasks.${index}.id`, message: `id ${saved.id} appears twice` })
@@ -296,6 +418,7 @@ export class TriggerService {
     if (issues.length > 0) throw badRequest('import document', issues)
 
     const now = this.options.clock.now()
+    const idsBefore = { ...this.ids }
     const savedIdMap = new Map<number, number>()
     const savedTasks: SavedTask[] = document.savedTasks.map((saved) => {
       const id = ++this.ids.savedTask
@@ -309,7 +432,7 @@ export class TriggerService {
           : trigger.spec
       return {
         id: ++this.ids.trigger,
-        name: trigger.name ?? this.defaultName(savedIdMap.get(trigger.savedTaskId)!, spec),
+        name: trigger.name ?? defaultName(savedTasks.find((t) => t.id === savedIdMap.get(trigger.savedTaskId))!.name, spec),
         savedTaskId: savedIdMap.get(trigger.savedTaskId)!,
         spec,
         paused: trigger.paused,
@@ -318,14 +441,31 @@ export class TriggerService {
         lastFiredAt: null,
         anchorAt: now,
         cursorAt: now,
+        fromSeq: 0,
       }
     })
+    // Loops are checked with the document's saved tasks and triggers added to those already here.
+    const allSaved = new Map(this.savedTasks)
+    for (const savedTask of savedTasks) allSaved.set(savedTask.id, savedTask)
+    const allTriggers = [...this.records.values(), ...records]
+    const told = new Set<number>()
+    const loops = records.flatMap((record, index) => {
+      // A loop is told once, at the first of its triggers.
+      const loop = record.spec.kind === 'completion' && !told.has(record.id) ? loopThrough(allSaved, allTriggers, record.id) : null
+      for (const link of loop ?? []) told.add(link.trigger.id)
+      return loop ? [{ path: `document.triggers.${index}.spec`, message: loopMessage(describeLoop(loop, allSaved, null)) }] : []
+    })
+    if (loops.length > 0) {
+      Object.assign(this.ids, idsBefore)
+      throw badRequest('import document', loops)
+    }
     // Everything was validated above; appended in one turn, the engine group-commits them together (one transaction up to its batch size).
     await Promise.all([
       ...savedTasks.map((savedTask) => this.host.append({ type: 'savedTask.updated', savedTask }, () => this.store.putSavedTask(savedTask))),
-      ...records.map((record) =>
-        this.host.append({ type: 'trigger.updated', trigger: this.view(record) }, () => this.store.putTrigger(record)),
-      ),
+      ...records.map(async (record) => {
+        const event = await this.host.append({ type: 'trigger.updated', trigger: this.view(record) }, (_db, event) => this.store.putTrigger({ ...record, fromSeq: event.seq }))
+        record.fromSeq = event.seq
+      }),
     ])
     for (const savedTask of savedTasks) this.savedTasks.set(savedTask.id, savedTask)
     for (const record of records) {
@@ -339,26 +479,42 @@ export class TriggerService {
     }
   }
 
-  /** What the schemas cannot know: references, paths on this machine, clashes, self-starting chains. */
-  private checkTrigger(input: { savedTaskId: number; spec: TriggerSpec }, exceptTriggerId: number | null, at: string): void {
+  /** What the schemas cannot know: references, paths on this machine, clashes, loops of completion triggers. */
+  private checkTrigger(input: { name?: string | undefined; savedTaskId: number; spec: TriggerSpec }, exceptTriggerId: number | null, at: string): void {
     const issues: FieldIssue[] = []
-    const saved = this.savedTasks.get(input.savedTaskId)
-    if (!saved) issues.push({ path: `${at}.savedTaskId`, message: `saved task ${input.savedTaskId} does not exist` })
+    if (!this.savedTasks.has(input.savedTaskId)) issues.push({ path: `${at}.savedTaskId`, message: `saved task ${input.savedTaskId} does not exist` })
     const spec = input.spec
-    if (spec.kind === 'completion') {
-      if (spec.afterSavedTaskId !== undefined && !this.savedTasks.has(spec.afterSavedTaskId)) {
-        issues.push({ path: `${at}.spec.afterSavedTaskId`, message: `saved task ${spec.afterSavedTaskId} does not exist` })
-      }
-      const startsItself =
-        spec.afterSavedTaskId === input.savedTaskId ||
-        (spec.label !== undefined &&
-          (spec.label === savedTaskLabel(input.savedTaskId) ||
-            (exceptTriggerId !== null && spec.label === triggerLabel(exceptTriggerId)) ||
-            (saved?.definition.labels.includes(spec.label) ?? false)))
-      if (startsItself) issues.push({ path: `${at}.spec`, message: 'the task it starts would match it again and start itself forever' })
+    if (spec.kind === 'completion' && spec.afterSavedTaskId !== undefined && !this.savedTasks.has(spec.afterSavedTaskId)) {
+      issues.push({ path: `${at}.spec.afterSavedTaskId`, message: `saved task ${spec.afterSavedTaskId} does not exist` })
     }
     issues.push(...this.environmentIssues(spec, exceptTriggerId, at))
+    if (issues.length === 0) {
+      // The id a new trigger is about to get: its tasks will carry that trigger label.
+      const id = exceptTriggerId ?? this.ids.trigger + 1
+      const candidate = { id, name: input.name ?? 'this trigger', savedTaskId: input.savedTaskId, spec }
+      const triggers = [...[...this.records.values()].filter((r) => r.id !== id), candidate]
+      // Existing triggers form no loop, so a new one would pass through this trigger.
+      const loop = loopThrough(this.savedTasks, triggers, id)
+      if (loop) issues.push({ path: `${at}.spec`, message: loopMessage(describeLoop(loop, this.savedTasks, exceptTriggerId === null ? id : null)) })
+    }
     if (issues.length > 0) throw badRequest(at, issues)
+  }
+
+  /** A changed saved task (its labels) must not close a loop of completion triggers through it. */
+  private checkSavedTaskChange(savedTask: SavedTask): void {
+    const savedTasks = new Map(this.savedTasks).set(savedTask.id, savedTask)
+    const triggers = [...this.records.values()]
+    // The labels of the tasks it starts changed: a new loop would pass through a completion trigger that starts it.
+    for (const trigger of triggers) {
+      if (trigger.spec.kind !== 'completion' || trigger.savedTaskId !== savedTask.id) continue
+      const loop = loopThrough(savedTasks, triggers, trigger.id)
+      const start = loop?.findIndex((link) => link.from === savedTask.id) ?? -1
+      if (loop && start >= 0) {
+        // Told from the saved task being changed.
+        const told = [...loop.slice(start), ...loop.slice(0, start)]
+        throw badRequest('saved task', [{ path: 'definition.labels', message: loopMessage(describeLoop(told, savedTasks, null)) }])
+      }
+    }
   }
 
   private environmentIssues(spec: TriggerSpec, exceptTriggerId: number | null, at: string): FieldIssue[] {
@@ -373,23 +529,13 @@ export class TriggerService {
     return []
   }
 
-  private defaultName(savedTaskId: number, spec: TriggerSpec): string {
-    const saved = this.savedTasks.get(savedTaskId)?.name ?? `saved task ${savedTaskId}`
-    const how =
-      spec.kind === 'schedule'
-        ? (spec.cron ?? `every ${spec.everyMs} ms`)
-        : spec.kind === 'fileWatch'
-          ? 'on file change'
-          : spec.kind === 'shortcut'
-            ? spec.accelerator
-            : spec.kind
-    return `${saved} (${how})`.slice(0, 200)
-  }
-
-  private async putTrigger(record: TriggerRecord): Promise<Trigger> {
-    const view = this.view(record)
-    const before = this.records.get(record.id)
-    await this.host.append({ type: 'trigger.updated', trigger: view }, () => this.store.putTrigger(record))
+  /** `startsAfresh`: created, changed or resumed, so a completion trigger watches finishes from this event on. */
+  private async putTrigger(given: TriggerRecord, startsAfresh = false): Promise<Trigger> {
+    const view = this.view(given)
+    const before = this.records.get(given.id)
+    const kept = (seq: number): TriggerRecord => (startsAfresh ? { ...given, fromSeq: seq } : given)
+    const event = await this.host.append({ type: 'trigger.updated', trigger: view }, (_db, event) => this.store.putTrigger(kept(event.seq)))
+    const record = kept(event.seq)
     this.records.set(record.id, record)
     this.announce(record)
     if (record.spec.kind === 'shortcut' || before?.spec.kind === 'shortcut') this.shortcutsChanged()
@@ -453,16 +599,47 @@ export class TriggerService {
 
   /**
    * Serves one request: submits the saved task (unless the request only records skipped
-   * slots), then records the firing and the trigger's new bookkeeping with one durable
-   * `trigger.fired` event. A refused submission is recorded as a failed firing.
+   * slots), then records the firing, the trigger's new bookkeeping and the completion cursor
+   * with one durable `trigger.fired` event. A refused submission is recorded as a failed firing.
+   *
+   * Completion requests are served at most once per trigger and finish: one already recorded
+   * is dropped (a finish announced again, or replayed), and one whose task was started but not
+   * recorded before the app stopped is recorded with that task instead of starting another.
+   * A chain longer than `maxChainDepth` is stopped, so a loop that got in some other way ends.
    */
   private async fire(request: FireRequest): Promise<void> {
+    try {
+      await this.serve(request)
+    } finally {
+      this.served(request)
+    }
+  }
+
+  private served(request: FireRequest): void {
+    const index = this.pending.indexOf(request)
+    if (index >= 0) this.pending.splice(index, 1)
+  }
+
+  private async serve(request: FireRequest): Promise<void> {
     const saved = this.savedTasks.get(request.savedTaskId)
     const record = request.triggerId === null ? null : this.records.get(request.triggerId)
     if (!saved || record === undefined) {
       // Removed while the request waited its turn.
       request.reply?.({ firing: this.orphanFiring(request), task: null, error: new TaskdeckError('not_found', 'The trigger or saved task was removed.') })
       return
+    }
+    let detail = request.detail
+    let startedBefore: number | null = null
+    let chainStopped: string | null = null
+    const completion = request.input.completion
+    if (request.source && record && completion) {
+      if (this.store.completionFiredFor(record.id, request.source.key)) return
+      startedBefore = this.startedUnrecorded.get(`${record.id}|${request.source.key}`) ?? null
+      const chainDepth = this.store.chainDepthOf(completion.taskId) + 1
+      detail = { ...detail, chainDepth, ...(startedBefore === null ? {} : { recovered: true }) }
+      if (chainDepth > this.options.maxChainDepth) {
+        chainStopped = `Chain stopped: this would be task ${chainDepth} in a row started by completion triggers (at most ${this.options.maxChainDepth}); do these triggers start each other in a loop? Task ${completion.taskId} finished last.`
+      }
     }
     const firedAt = this.options.clock.now()
     const input: FiringInput = {
@@ -474,14 +651,15 @@ export class TriggerService {
       ...request.input,
     }
     let task: Task | null = null
-    let error: unknown = request.failure ?? null
-    if (!request.skipped && request.failure === undefined) {
+    let error: unknown = request.failure ?? chainStopped
+    if (!request.skipped && error === null && startedBefore === null) {
       try {
         task = await this.host.submit(definitionForFiring(saved, input))
       } catch (caught) {
         error = caught
       }
     }
+    const taskId = task?.id ?? startedBefore
     const firing: Firing = {
       id: ++this.ids.firing,
       triggerId: request.triggerId,
@@ -489,24 +667,30 @@ export class TriggerService {
       firedAt,
       cause: request.cause,
       scheduledFor: request.scheduledFor,
-      outcome: request.skipped ? 'skipped' : task ? 'submitted' : 'failed',
-      taskId: task?.id ?? null,
+      outcome: request.skipped ? 'skipped' : taskId !== null ? 'submitted' : 'failed',
+      taskId,
       error: error === null ? null : typeof error === 'string' ? error : messageOf(error),
-      detail: request.detail,
+      detail,
     }
     // The trigger may have changed while the task was submitted: update what it now is.
     const current = request.triggerId === null ? undefined : this.records.get(request.triggerId)
     const updated = current && {
       ...current,
-      lastFiredAt: request.skipped || request.failure !== undefined ? current.lastFiredAt : firedAt,
+      lastFiredAt: request.skipped || request.failure !== undefined || chainStopped !== null ? current.lastFiredAt : firedAt,
       cursorAt: Math.max(current.cursorAt, request.cursorAt ?? 0),
     }
+    // This request is served once its record commits, and the cursor moves with it in the same transaction.
+    this.served(request)
+    const cursor = this.safeCursor()
     try {
       await this.host.append({ type: 'trigger.fired', firing, trigger: updated ? this.view(updated) : null }, () => {
         this.store.addFiring(firing)
         if (updated) this.store.putTrigger(updated)
+        if (cursor > this.writtenCursor) this.store.advanceCompletionCursor(cursor)
       })
+      this.writtenCursor = Math.max(this.writtenCursor, cursor)
       if (updated && this.records.get(updated.id) === current) this.records.set(updated.id, updated)
+      if (startedBefore !== null) this.startedUnrecorded.delete(`${record!.id}|${request.source!.key}`)
     } finally {
       request.reply?.({ firing, task, error })
     }
@@ -578,10 +762,13 @@ export class TriggerService {
   async dispose(): Promise<void> {
     if (this.disposed) return
     this.disposed = true
+    this.listening.dispose()
     this.subscription.unsubscribe()
     for (const abandon of this.unanswered) abandon()
     this.unanswered.clear()
     await this.inFlight.catch(() => undefined)
+    // Requests dropped above stay pending, so the cursor stops before them and the next start serves them.
+    this.writeCursor()
     this.shortcutListeners.clear()
     await Promise.all(this.watchersClosing)
   }

@@ -8,6 +8,11 @@ import {
   type SavedTask,
   type TriggerSpec,
 } from '../../src-shared/index.ts'
+import { hashSecretSync } from './secrets.ts'
+
+const HASH_WEBHOOK_SECRET = 'taskdeck_hash_webhook_secret'
+/** The newest event seq up to which every completion trigger has been served. */
+const COMPLETION_CURSOR = 'completionSeq'
 
 /** The triggers' tables in the engine's database; entry i is version i + 1. Never edit a shipped entry: add one. */
 export const TRIGGER_MIGRATIONS: readonly string[] = [
@@ -22,7 +27,31 @@ export const TRIGGER_MIGRATIONS: readonly string[] = [
      id INTEGER PRIMARY KEY, trigger_id INTEGER, saved_task_id INTEGER NOT NULL, fired_at INTEGER NOT NULL,
      cause TEXT NOT NULL, scheduled_for INTEGER, outcome TEXT NOT NULL, task_id INTEGER, error TEXT, detail TEXT NOT NULL);
    CREATE INDEX trg_firings_by_trigger ON trg_firings (trigger_id, id);`,
+  // Webhook secrets were kept as given; keep a salted hash instead, and drop the secret from
+  // the trigger events already in the log (they carried the whole spec).
+  `UPDATE trg_triggers SET spec = ${HASH_WEBHOOK_SECRET}(spec)
+     WHERE json_extract(spec, '$.kind') = 'webhook' AND json_extract(spec, '$.secret') IS NOT NULL;
+   UPDATE events SET payload = json_remove(payload, '$.trigger.spec.secret')
+     WHERE type IN ('trigger.updated', 'trigger.fired') AND json_extract(payload, '$.trigger.spec.secret') IS NOT NULL;`,
+  // Completion triggers catch up from a durable cursor in the event log. It starts at the log's
+  // head, so an upgrade does not fire for every task that ever finished; a trigger fires only
+  // for finishes after the event that created (changed, resumed) it.
+  `CREATE TABLE trg_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+   INSERT INTO trg_state (key, value) SELECT '${COMPLETION_CURSOR}', coalesce(max(seq), 0) FROM events;
+   ALTER TABLE trg_triggers ADD COLUMN from_seq INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX trg_firings_by_task ON trg_firings (task_id) WHERE task_id IS NOT NULL;`,
 ]
+
+/**
+ * Registers the SQL functions the migrations call (hashing needs a random salt and scrypt,
+ * which SQL has not): call before migrating.
+ */
+export function registerMigrationFunctions(db: DatabaseSync): void {
+  db.function(HASH_WEBHOOK_SECRET, { deterministic: false }, (specJson) => {
+    const { secret, ...rest } = JSON.parse(String(specJson)) as { secret: string }
+    return JSON.stringify({ ...rest, secretHash: hashSecretSync(secret) })
+  })
+}
 
 /** History kept per trigger; older firings are dropped as new ones are recorded. */
 const HISTORY_PER_TRIGGER = 1000
@@ -43,6 +72,8 @@ export interface TriggerRecord {
   lastFiredAt: number | null
   anchorAt: number
   cursorAt: number
+  /** Completion triggers fire for tasks that finish in events after this seq (the one that created, changed or resumed it). */
+  fromSeq: number
 }
 
 interface TriggerRow {
@@ -56,6 +87,7 @@ interface TriggerRow {
   last_fired_at: number | null
   anchor_at: number
   cursor_at: number
+  from_seq: number
 }
 
 interface FiringRow {
@@ -88,7 +120,11 @@ export class TriggerStore {
     | 'history'
     | 'maxSavedTaskId'
     | 'maxTriggerId'
-    | 'maxFiringId',
+    | 'maxFiringId'
+    | 'readCursor'
+    | 'writeCursor'
+    | 'firingOfTask'
+    | 'completionFiring',
     StatementSync
   >
 
@@ -100,11 +136,11 @@ export class TriggerStore {
       ),
       deleteSavedTask: db.prepare('DELETE FROM trg_saved_tasks WHERE id = ?'),
       upsertTrigger: db.prepare(
-        `INSERT INTO trg_triggers (id, name, saved_task_id, spec, paused, created_at, updated_at, last_fired_at, anchor_at, cursor_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO trg_triggers (id, name, saved_task_id, spec, paused, created_at, updated_at, last_fired_at, anchor_at, cursor_at, from_seq)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, saved_task_id = excluded.saved_task_id, spec = excluded.spec,
            paused = excluded.paused, updated_at = excluded.updated_at, last_fired_at = excluded.last_fired_at,
-           anchor_at = excluded.anchor_at, cursor_at = excluded.cursor_at`,
+           anchor_at = excluded.anchor_at, cursor_at = excluded.cursor_at, from_seq = excluded.from_seq`,
       ),
       deleteTrigger: db.prepare('DELETE FROM trg_triggers WHERE id = ?'),
       deleteFiringsOf: db.prepare('DELETE FROM trg_firings WHERE trigger_id = ?'),
@@ -120,6 +156,14 @@ export class TriggerStore {
       maxSavedTaskId: db.prepare('SELECT coalesce(max(id), 0) AS id FROM trg_saved_tasks'),
       maxTriggerId: db.prepare('SELECT coalesce(max(id), 0) AS id FROM trg_triggers'),
       maxFiringId: db.prepare('SELECT coalesce(max(id), 0) AS id FROM trg_firings'),
+      readCursor: db.prepare(`SELECT value FROM trg_state WHERE key = '${COMPLETION_CURSOR}'`),
+      // Never backwards: a late writer with an older view cannot undo a newer cursor.
+      writeCursor: db.prepare(`UPDATE trg_state SET value = max(value, ?) WHERE key = '${COMPLETION_CURSOR}'`),
+      firingOfTask: db.prepare('SELECT cause, detail FROM trg_firings WHERE task_id = ? ORDER BY id LIMIT 1'),
+      // A trigger's history is at most HISTORY_PER_TRIGGER rows, read through its index.
+      completionFiring: db.prepare(
+        `SELECT task_id AS taskId FROM trg_firings WHERE trigger_id = ? AND cause = 'completion' AND json_extract(detail, '$.sourceKey') = ? LIMIT 1`,
+      ),
     }
     this.db = db
   }
@@ -164,6 +208,7 @@ export class TriggerStore {
       lastFiredAt: row.last_fired_at,
       anchorAt: row.anchor_at,
       cursorAt: row.cursor_at,
+      fromSeq: row.from_seq,
     }))
   }
 
@@ -211,7 +256,31 @@ export class TriggerStore {
       record.lastFiredAt,
       record.anchorAt,
       record.cursorAt,
+      record.fromSeq,
     )
+  }
+
+  /** The completion cursor: every finish at or before this event seq has been served. */
+  completionCursor(): number {
+    return Number((this.statements.readCursor.get() as { value: number }).value)
+  }
+
+  /** Moves the cursor forward (never back). Inside a projection, or alone as one small write. */
+  advanceCompletionCursor(seq: number): void {
+    this.statements.writeCursor.run(seq)
+  }
+
+  /** How deep in a chain of completion triggers the task is: 0 unless a completion firing started it. */
+  chainDepthOf(taskId: number): number {
+    const row = this.statements.firingOfTask.get(taskId) as { cause: string; detail: string } | undefined
+    if (row?.cause !== 'completion') return 0
+    const depth = (JSON.parse(row.detail) as { chainDepth?: unknown }).chainDepth
+    return typeof depth === 'number' ? depth : 1
+  }
+
+  /** The task a completion trigger already started for this finish (`sourceKey`), if it did. */
+  completionFiredFor(triggerId: number, sourceKey: string): { taskId: number | null } | null {
+    return (this.statements.completionFiring.get(triggerId, sourceKey) as { taskId: number | null } | undefined) ?? null
   }
 
   removeTrigger(triggerId: number): void {

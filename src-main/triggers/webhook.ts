@@ -1,6 +1,6 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { WebhookSpec } from '../../src-shared/index.ts'
+import { verifySecret } from './secrets.ts'
 
 /** One `POST /hooks/:id` as any server sees it; header names in lower case. */
 export interface WebhookRequest {
@@ -59,34 +59,24 @@ export class RateLimiter {
 /** Unknown hook ids share one bucket, so probing ids costs as much as probing secrets. */
 const UNKNOWN_HOOK_LIMIT = { max: 60, windowMs: 60_000 }
 
-const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest()
-
 function header(request: WebhookRequest, name: string): string | null {
   const value = request.headers[name]
   if (typeof value === 'string') return value
   return value?.[0] ?? null
 }
 
-/** GitHub (and Gitea, Forgejo) sign the body with the hook's secret instead of sending it. */
+/**
+ * GitHub (and Gitea, Forgejo) sign the body with the hook's secret instead of sending it.
+ * Checking a signature needs the secret itself, which Taskdeck does not keep (only a hash),
+ * so such calls are refused with a message that says how to send the secret instead.
+ */
 export const SIGNATURE_HEADER = 'x-hub-signature-256'
 
-type Credential = { kind: 'secret'; value: string } | { kind: 'signature'; hex: string }
-
-/** The secret as sent (our header, a bearer token, GitLab's token header) or a body signature. */
-function credentialOf(request: WebhookRequest): Credential | null {
+/** The secret as sent: our header, a bearer token, or GitLab's token header. */
+function secretOf(request: WebhookRequest): string | null {
   const auth = header(request, 'authorization')
   const bearer = auth ? /^Bearer\s+(\S+)$/i.exec(auth)?.[1] : undefined
-  const secret = header(request, SECRET_HEADER) ?? bearer ?? header(request, 'x-gitlab-token')
-  if (secret) return { kind: 'secret', value: secret }
-  const signature = /^sha256=([0-9a-f]{64})$/i.exec(header(request, SIGNATURE_HEADER) ?? '')?.[1]
-  return signature ? { kind: 'signature', hex: signature.toLowerCase() } : null
-}
-
-/** Both sides are hashed to equal lengths first, so the comparison takes the same time whatever was sent. */
-function credentialMatches(credential: Credential, secret: string, body: Buffer): boolean {
-  if (credential.kind === 'secret') return timingSafeEqual(digest(credential.value), digest(secret))
-  const expected = createHmac('sha256', secret).update(body).digest('hex')
-  return timingSafeEqual(digest(credential.hex), digest(expected))
+  return header(request, SECRET_HEADER) ?? bearer ?? header(request, 'x-gitlab-token') ?? null
 }
 
 const refuse = (status: number, error: string, headers: Record<string, string> = {}): WebhookResponse => ({
@@ -110,9 +100,9 @@ async function readBody(body: Uint8Array | AsyncIterable<Uint8Array>, limit: num
 
 /**
  * Handles one webhook call, checking in this order: rate limit (counting refused calls
- * too), known hook, some credential given, declared and actual size, the credential (the
- * secret, or an HMAC-SHA256 signature of the body, compared in constant time), paused,
- * JSON when the content type says JSON. Accepted calls fire the trigger and answer 202
+ * too), known hook, a secret given, declared size, the secret (against the hook's salted
+ * scrypt hash, compared in constant time), actual size, paused, JSON when the content type
+ * says JSON. Accepted calls fire the trigger and answer 202
  * with the firing and the task it created.
  */
 export async function handleWebhook(
@@ -129,25 +119,26 @@ export async function handleWebhook(
   }
   if (!target) return refuse(404, `No webhook trigger ${request.hookId.slice(0, 32)}.`)
 
-  const credential = credentialOf(request)
-  if (credential === null) {
+  const secret = secretOf(request)
+  if (secret === null) {
+    const signedOnly = header(request, SIGNATURE_HEADER) !== null
     return refuse(
       401,
-      `Missing secret: send it in the ${SECRET_HEADER} header or as "Authorization: Bearer <secret>", or sign the body (${SIGNATURE_HEADER}).`,
+      signedOnly
+        ? `Body signatures (${SIGNATURE_HEADER}) cannot be checked: Taskdeck keeps only a hash of each hook's secret. Send the secret in the ${SECRET_HEADER} header or as "Authorization: Bearer <secret>".`
+        : `Missing secret: send it in the ${SECRET_HEADER} header or as "Authorization: Bearer <secret>".`,
       { 'www-authenticate': 'Bearer' },
     )
   }
-  // The body is read before the credential is checked because a signature covers it; the size limits bound that work.
   const maxBytes = target.spec.maxBodyBytes
   const declared = Number(header(request, 'content-length') ?? '0')
   if (declared > maxBytes) return refuse(413, `Body too large: ${declared} bytes; this hook takes at most ${maxBytes}.`)
+  // Checked before the body is read, so a caller without the secret cannot make us read it.
+  if (target.spec.secretHash === undefined || !(await verifySecret(secret, target.spec.secretHash))) {
+    return refuse(401, 'Wrong secret for this hook.', { 'www-authenticate': 'Bearer' })
+  }
   const raw = await readBody(request.body, maxBytes)
   if (raw === null) return refuse(413, `Body too large: this hook takes at most ${maxBytes} bytes.`)
-  if (!credentialMatches(credential, target.spec.secret, raw)) {
-    return refuse(401, credential.kind === 'secret' ? 'Wrong secret for this hook.' : 'The body signature does not match this hook’s secret.', {
-      'www-authenticate': 'Bearer',
-    })
-  }
   if (target.paused) return refuse(409, `Trigger ${target.triggerId} is paused.`)
 
   const contentType = header(request, 'content-type')

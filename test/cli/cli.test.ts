@@ -96,6 +96,45 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect(followed.stdout).toBe(`${work}\nliteral $HOME\n`)
   })
 
+  it('add --batch adds one task per stdin line (JSON argv, shell words, or --batch shell) with the options given', async () => {
+    const input = ['["printf", "%s|", "a b"]', "printf '%s|' 'c d' e\\ f", '', '# a comment line', 'printf "%s|" g  # trailing comment'].join('\n')
+    expect((await cli('group', 'add', 'batch', '--parallel', '2')).code).toBe(0)
+    const added = await runCli(home, ['add', '--batch', '--json', '--group', 'batch', '--label', 'b'], { cwd: work, input })
+    expect(added.code, added.stderr).toBe(0)
+    const { tasks } = added.json<{ tasks: Task[] }>()
+    expect(tasks.map((task) => task.definition.spec)).toEqual([
+      { kind: 'shell', command: ['printf', '%s|', 'a b'], cwd: work },
+      { kind: 'shell', command: ['printf', '%s|', 'c d', 'e f'], cwd: work },
+      { kind: 'shell', command: ['printf', '%s|', 'g'], cwd: work },
+    ])
+    expect(tasks.every((task) => task.definition.group === 'batch' && task.definition.labels.includes('b'))).toBe(true)
+    expect((await cli('wait', '--group', 'batch')).code).toBe(0)
+    expect((await cli('log', String(tasks[1]?.id))).stdout).toBe('c d|e f|\n')
+
+    const shell = await runCli(home, ['add', '--batch', 'shell', '-q'], { cwd: work, input: 'echo "$((6 * 7))" | tr 4 x\n' })
+    expect(shell.code, shell.stderr).toBe(0)
+    const [id] = shell.stdout.trim().split('\n')
+    expect((await cli('follow', String(id))).stdout).toBe('x2\n')
+  })
+
+  it('add --batch refuses a line a shell would be needed for, naming the line, and adds nothing', async () => {
+    const before = (await cli('status', '--json')).json<{ total: number }>().total
+    for (const [line, problem] of [
+      ['ls *.txt', '*.txt: globs are not expanded'],
+      ['echo $HOME', '$HOME: variables are not expanded'],
+      ['make | tee log', '|: shell operators need a shell'],
+      ['["not", 1]', 'a JSON line must be a non-empty array of strings'],
+    ] as const) {
+      const refused = await runCli(home, ['add', '--batch'], { cwd: work, input: `true\n${line}\n` })
+      expect(refused.code).toBe(2)
+      expect(refused.stderr).toContain(`--batch line 2: ${problem}`)
+    }
+    const withCommand = await runCli(home, ['add', '--batch', '--', 'true'], { cwd: work, input: 'true\n' })
+    expect(withCommand.code).toBe(2)
+    expect(withCommand.stderr).toContain('--batch reads the commands from stdin')
+    expect((await cli('status', '--json')).json<{ total: number }>().total).toBe(before)
+  })
+
   it('add --shell runs through the shell with --env and --cwd', async () => {
     const id = await addQuiet('--shell', 'echo "$GREETING from $(pwd)" | tr a-z A-Z', '--env', 'GREETING=hi', '--cwd', '/')
     const followed = await cli('follow', String(id))
@@ -186,6 +225,8 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect(json.tasks.every((task) => task.status === 'failed')).toBe(true)
     expect(json.tasks.find((task) => task.id === failing)).toMatchObject({ name: 'will-fail', lastRun: { exitCode: 9, status: 'failed' } })
     expect(json.total).toBe(json.tasks.length)
+    const stashed = await addQuiet('--stash', '--', 'true')
+    expect((await getTask(stashed)).lastRun).toBeNull()
     const bad = await cli('status', '--status', 'bogus')
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain('status')

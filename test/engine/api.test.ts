@@ -1,18 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { PROTOCOL_VERSION, type ServerMessage } from '../../src-shared/index.ts'
 import { ApiSession } from '../../src-main/api/session.ts'
-import { openEngine, tempHome } from './helpers.ts'
+import { useEngine } from '../support/engine.ts'
 
-let dir: ReturnType<typeof tempHome>
-let t: Awaited<ReturnType<typeof openEngine>>
-beforeEach(async () => {
-  dir = tempHome()
-  t = await openEngine({ home: dir.home })
-})
-afterEach(async () => {
-  await t.close()
-  dir.cleanup()
-})
+const t = useEngine()
 
 /** Sends one request through the same session every transport uses and returns its response. */
 async function call(command: string, params: unknown): Promise<Extract<ServerMessage, { kind: 'response' }>['result']> {

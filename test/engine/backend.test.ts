@@ -1,18 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { EmbeddedBackend } from '../../src-main/engine/backends/embedded.ts'
 import { defaultRunners } from '../../src-main/engine/runners/index.ts'
-import { openEngine, shell, tempHome } from './helpers.ts'
+import { shell } from './helpers.ts'
+import { useEngine } from '../support/engine.ts'
 
-let dir: ReturnType<typeof tempHome>
-let t: Awaited<ReturnType<typeof openEngine>>
-beforeEach(async () => {
-  dir = tempHome()
-  t = await openEngine({ home: dir.home, backend: new EmbeddedBackend(defaultRunners({ killGraceMs: 500 })) })
-})
-afterEach(async () => {
-  await t.close()
-  dir.cleanup()
-})
+const t = useEngine({ backend: new EmbeddedBackend(defaultRunners({ killGraceMs: 500 })) })
 
 describe('an execution backend', () => {
   it('runs tasks, and its timeout and cancel map to timed_out and cancelled', async () => {

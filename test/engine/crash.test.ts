@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { DatabaseSync } from 'node:sqlite'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { isFinished, type Run, type Task } from '../../src-shared/index.ts'
 import { Engine } from '../../src-main/engine/engine.ts'
-import { tempHome } from './helpers.ts'
+import { useTempHome } from '../support/engine.ts'
 import { EngineProcess } from './process.ts'
 
 /**
@@ -15,11 +15,7 @@ import { EngineProcess } from './process.ts'
  */
 const TASKS = 1000
 
-let dir: ReturnType<typeof tempHome>
-beforeEach(() => {
-  dir = tempHome()
-})
-afterEach(() => dir.cleanup())
+const dir = useTempHome()
 
 /** A small seeded generator (mulberry32), so a failing kill point can be replayed. */
 function seeded(seed: number): () => number {

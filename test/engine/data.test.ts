@@ -1,17 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ExportDocumentSchema, TaskdeckError, type EngineEvent } from '../../src-shared/index.ts'
-import { openEngine, shell, tempHome } from './helpers.ts'
+import { shell } from './helpers.ts'
+import { useEngine } from '../support/engine.ts'
 
-let dir: ReturnType<typeof tempHome>
-let t: Awaited<ReturnType<typeof openEngine>>
-beforeEach(async () => {
-  dir = tempHome()
-  t = await openEngine({ home: dir.home })
-})
-afterEach(async () => {
-  await t.close()
-  dir.cleanup()
-})
+const t = useEngine()
 
 describe('settings', () => {
   it('merges a patch, validates the whole, announces the change and keeps it across a restart', async () => {
@@ -24,8 +16,7 @@ describe('settings', () => {
     const error = await t.engine.handlers['settings.set']({ patch: { logCapBytes: 12 } }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(TaskdeckError)
     expect((error as TaskdeckError).details?.issues?.[0]?.path).toBe('patch.logCapBytes')
-    await t.close()
-    t = await openEngine({ home: dir.home })
+    await t.reopen()
     expect((await t.engine.handlers['settings.get']({})).settings.theme).toBe('dark')
   })
 })
@@ -41,25 +32,19 @@ describe('export and import', () => {
     expect(document.tasks.map((task) => task.id)).toEqual([a.id, b.id])
     expect(document.runs).toHaveLength(1)
 
-    const other = tempHome()
-    const target = await openEngine({ home: other.home })
-    try {
-      await target.submit(shell('echo already here', { stashed: true }))
-      const { imported } = await target.engine.handlers['data.import']({ document })
-      expect(imported.map((m) => m.from)).toEqual([a.id, b.id])
-      const [newA, newB] = imported.map((m) => m.to)
-      expect(newA).not.toBe(a.id)
-      const gotA = await target.engine.handlers['task.get']({ taskId: newA! })
-      expect(gotA.task).toMatchObject({ status: 'succeeded', definition: { group: 'builds', labels: ['ci'] } })
-      expect(gotA.runs).toHaveLength(1)
-      expect(gotA.runs[0]).toMatchObject({ status: 'succeeded', taskId: newA, logLines: 0 })
-      const gotB = await target.engine.handlers['task.get']({ taskId: newB! })
-      expect(gotB.task).toMatchObject({ status: 'stashed', definition: { after: [newA] } })
-      expect((await target.engine.handlers['group.list']({})).groups.map((g) => g.name).sort()).toEqual(['builds', 'default'])
-    } finally {
-      await target.close()
-      other.cleanup()
-    }
+    const target = await t.open({ home: t.anotherHome() })
+    await target.submit(shell('echo already here', { stashed: true }))
+    const { imported } = await target.engine.handlers['data.import']({ document })
+    expect(imported.map((m) => m.from)).toEqual([a.id, b.id])
+    const [newA, newB] = imported.map((m) => m.to)
+    expect(newA).not.toBe(a.id)
+    const gotA = await target.engine.handlers['task.get']({ taskId: newA! })
+    expect(gotA.task).toMatchObject({ status: 'succeeded', definition: { group: 'builds', labels: ['ci'] } })
+    expect(gotA.runs).toHaveLength(1)
+    expect(gotA.runs[0]).toMatchObject({ status: 'succeeded', taskId: newA, logLines: 0 })
+    const gotB = await target.engine.handlers['task.get']({ taskId: newB! })
+    expect(gotB.task).toMatchObject({ status: 'stashed', definition: { after: [newA] } })
+    expect((await target.engine.handlers['group.list']({})).groups.map((g) => g.name).sort()).toEqual(['builds', 'default'])
   })
 
   it('refuses a document whose dependencies point outside it, and stores nothing', async () => {
@@ -95,11 +80,9 @@ describe('the visible event loop', () => {
   })
 
   it('shows a finished run in the completion queue as delivering until its end is durable', async () => {
-    await t.close()
     let finishRun!: () => void
     const runnerDone = new Promise<void>((resolve) => (finishRun = resolve))
-    t = await openEngine({
-      home: dir.home,
+    await t.reopen({
       runners: {
         script: {
           kind: 'script',
@@ -120,8 +103,7 @@ describe('the visible event loop', () => {
   })
 
   it('emits engine.stats periodically with loop delay, queue depth, throughput and head seq', async () => {
-    await t.close()
-    t = await openEngine({ home: dir.home, statsIntervalMs: 50 })
+    await t.reopen({ statsIntervalMs: 50 })
     const task = await t.submit(shell('true'))
     await t.until(task.id, ['succeeded'])
     const mark = t.events.length

@@ -1,67 +1,56 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { isDurable, type DurableEvent, type EngineEvent } from '../../src-shared/index.ts'
 import { Store } from '../../src-main/engine/store.ts'
 import { applyEvent, emptyProjection } from '../../src-main/engine/projection.ts'
 import { Engine } from '../../src-main/engine/engine.ts'
-import { openEngine, shell, tempHome } from './helpers.ts'
+import { shell } from './helpers.ts'
+import { useTempHome } from '../support/engine.ts'
 import { join } from 'node:path'
 
-let dir: ReturnType<typeof tempHome>
-beforeEach(() => {
-  dir = tempHome()
-})
-afterEach(() => dir.cleanup())
+const dir = useTempHome()
 
 const durable = (events: readonly EngineEvent[]) => events.filter(isDurable)
 
 describe('the event log', () => {
   it('replays exactly the missed events after `since`, in order, then live ones, with no gap or duplicate', async () => {
-    const t = await openEngine({ home: dir.home })
-    try {
-      for (let i = 0; i < 5; i++) await t.submit(shell(`echo ${i}`))
-      const all = durable(t.events)
-      const since = all[3]!.seq
-      const received: EngineEvent[] = []
-      const subscription = t.engine.subscribe(since, (batch) => received.push(...batch))
-      expect(subscription.headSeq).toBeGreaterThanOrEqual(all[all.length - 1]!.seq)
-      // Live events keep coming while the replay is under way.
-      const last = await t.submit(shell('echo live'))
-      await t.until(last.id, ['succeeded'])
-      await new Promise((r) => setImmediate(r))
-      subscription.dispose()
-      const seqs = durable(received).map((e) => e.seq)
-      const expected = durable(t.events).map((e) => e.seq).filter((seq) => seq > since && seq <= seqs[seqs.length - 1]!)
-      expect(seqs[0]).toBe(since + 1)
-      expect(seqs).toEqual(expected)
-      for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe(seqs[i - 1]! + 1)
-      expect(received.some((e) => e.type === 'task.updated' && e.task.id === last.id && e.task.status === 'succeeded')).toBe(true)
-    } finally {
-      await t.close()
-    }
+    const t = await dir.open()
+    for (let i = 0; i < 5; i++) await t.submit(shell(`echo ${i}`))
+    const all = durable(t.events)
+    const since = all[3]!.seq
+    const received: EngineEvent[] = []
+    const subscription = t.engine.subscribe(since, (batch) => received.push(...batch))
+    expect(subscription.headSeq).toBeGreaterThanOrEqual(all[all.length - 1]!.seq)
+    // Live events keep coming while the replay is under way.
+    const last = await t.submit(shell('echo live'))
+    await t.until(last.id, ['succeeded'])
+    await new Promise((r) => setImmediate(r))
+    subscription.dispose()
+    const seqs = durable(received).map((e) => e.seq)
+    const expected = durable(t.events).map((e) => e.seq).filter((seq) => seq > since && seq <= seqs[seqs.length - 1]!)
+    expect(seqs[0]).toBe(since + 1)
+    expect(seqs).toEqual(expected)
+    for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe(seqs[i - 1]! + 1)
+    expect(received.some((e) => e.type === 'task.updated' && e.task.id === last.id && e.task.status === 'succeeded')).toBe(true)
   })
 
   it('announces an event only once it is committed', async () => {
-    const t = await openEngine({ home: dir.home })
-    try {
-      const seen: number[] = []
-      const store = (t.engine as unknown as { store: Store }).store
-      t.engine.subscribe(store.headSeq, (batch) => {
-        for (const event of durable(batch)) {
-          const row = store.db.prepare('SELECT seq FROM events WHERE seq = ?').get(event.seq)
-          expect(row).toBeDefined()
-          seen.push(event.seq)
-        }
-      })
-      const task = await t.submit(shell('true'))
-      await t.until(task.id, ['succeeded'])
-      expect(seen.length).toBeGreaterThan(0)
-    } finally {
-      await t.close()
-    }
+    const t = await dir.open()
+    const seen: number[] = []
+    const store = (t.engine as unknown as { store: Store }).store
+    t.engine.subscribe(store.headSeq, (batch) => {
+      for (const event of durable(batch)) {
+        const row = store.db.prepare('SELECT seq FROM events WHERE seq = ?').get(event.seq)
+        expect(row).toBeDefined()
+        seen.push(event.seq)
+      }
+    })
+    const task = await t.submit(shell('true'))
+    await t.until(task.id, ['succeeded'])
+    expect(seen.length).toBeGreaterThan(0)
   })
 
   it('projection tables equal a fold of the whole log', async () => {
-    const t = await openEngine({ home: dir.home })
+    const t = await dir.open()
     const a = await t.submit(shell('echo a'))
     const b = await t.submit(shell('exit 2', { after: [a.id] }))
     await t.submit(shell('echo c', { stashed: true, labels: ['x'] }))
@@ -90,7 +79,7 @@ describe('the event log', () => {
   })
 
   it('keeps everything across a clean restart', async () => {
-    const t = await openEngine({ home: dir.home })
+    const t = await dir.open()
     const task = await t.submit(shell('echo kept'))
     await t.until(task.id, ['succeeded'])
     const before = await t.engine.handlers['task.get']({ taskId: task.id })

@@ -1,15 +1,11 @@
 import { statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { resolveHome } from '../../src-main/engine/home.ts'
 import { Engine } from '../../src-main/engine/engine.ts'
-import { tempHome } from './helpers.ts'
+import { useTempHome } from '../support/engine.ts'
 
-let dir: ReturnType<typeof tempHome>
-beforeEach(() => {
-  dir = tempHome()
-})
-afterEach(() => dir.cleanup())
+const dir = useTempHome()
 
 describe('the data directory', () => {
   it('prefers --home, then TASKDECK_HOME, then the OS app-data folder, and creates it private', () => {

@@ -1,17 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { EngineEvent } from '../../src-shared/index.ts'
-import { openEngine, tempHome } from './helpers.ts'
+import { useEngine } from '../support/engine.ts'
 
-let dir: ReturnType<typeof tempHome>
-let t: Awaited<ReturnType<typeof openEngine>>
-beforeEach(async () => {
-  dir = tempHome()
-  t = await openEngine({ home: dir.home })
-})
-afterEach(async () => {
-  await t.close()
-  dir.cleanup()
-})
+const t = useEngine()
 
 describe('the extension host', () => {
   it('submits validated definitions and hears every event after it is committed', async () => {

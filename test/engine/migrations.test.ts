@@ -1,17 +1,13 @@
 import { DatabaseSync } from 'node:sqlite'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { TaskSchema } from '../../src-shared/index.ts'
 import { ENGINE_MIGRATIONS } from '../../src-main/engine/migrations/index.ts'
 import { migrate } from '../../src-main/engine/store.ts'
 import { Engine } from '../../src-main/engine/engine.ts'
-import { tempHome } from './helpers.ts'
+import { useTempHome } from '../support/engine.ts'
 
-let dir: ReturnType<typeof tempHome>
-beforeEach(() => {
-  dir = tempHome()
-})
-afterEach(() => dir.cleanup())
+const dir = useTempHome()
 
 describe('schema migrations', () => {
   it('opens a database made by schema version 1 and brings it up to date without losing data', async () => {

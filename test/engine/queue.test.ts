@@ -1,20 +1,11 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { TaskdeckError, type EngineEvent, type Run, type Task } from '../../src-shared/index.ts'
-import { isAlive, openEngine, shell, tempHome, waitFor } from './helpers.ts'
+import { isAlive, shell, waitFor } from './helpers.ts'
+import { useEngine } from '../support/engine.ts'
 
-let dir: ReturnType<typeof tempHome>
-let t: Awaited<ReturnType<typeof openEngine>>
-
-beforeEach(async () => {
-  dir = tempHome()
-  t = await openEngine({ home: dir.home })
-})
-afterEach(async () => {
-  await t.close()
-  dir.cleanup()
-})
+const t = useEngine()
 
 type Of<K extends EngineEvent['type']> = Extract<EngineEvent, { type: K }>
 const startedOrder = () => t.events.filter((e): e is Of<'run.started'> => e.type === 'run.started').map((e) => e.run.taskId)
@@ -144,6 +135,65 @@ describe('dependencies', () => {
     expect((await t.until(e.id, ['failed'])).reason).toBe(`dependency #${d.id} cancelled: cancelled by user`)
   })
 
+  it('retrying a failed dependency puts the chain failed by it back to waiting, and the chain completes', async () => {
+    const marker = join(t.home, 'a-may-pass')
+    const a = await t.submit(shell(`test -f ${marker}`))
+    const b = await t.submit(shell('echo b', { after: [a.id] }))
+    const c = await t.submit(shell('echo c', { after: [b.id] }))
+    await t.until(c.id, ['failed'])
+    writeFileSync(marker, '')
+    expect((await t.engine.handlers['task.retry']({ taskIds: [a.id] })).affected).toEqual([a.id])
+    // Each link waits again on the one before it, recorded as an event.
+    expect(await t.until(b.id, ['waiting'])).toMatchObject({ waitingFor: { kind: 'dependency', taskIds: [a.id] }, reason: null })
+    expect(await t.until(c.id, ['waiting'])).toMatchObject({ waitingFor: { kind: 'dependency', taskIds: [b.id] }, reason: null })
+    await t.until(c.id, ['succeeded'])
+    expect((await runsOf(a.id)).map((r) => r.status)).toEqual(['failed', 'succeeded'])
+    expect((await runsOf(b.id)).map((r) => r.status)).toEqual(['succeeded'])
+    expect((await runsOf(c.id)).map((r) => r.status)).toEqual(['succeeded'])
+  })
+
+  it('a chain revived by a retry survives a restart before the retry runs', async () => {
+    const marker = join(t.home, 'a-may-pass')
+    const a = await t.submit(shell(`test -f ${marker}`))
+    const b = await t.submit(shell('echo b', { after: [a.id] }))
+    const c = await t.submit(shell('echo c', { after: [b.id] }))
+    await t.until(c.id, ['failed'])
+    await t.reopen()
+    writeFileSync(marker, '')
+    await t.engine.handlers['engine.pause']({})
+    await t.engine.handlers['task.retry']({ taskIds: [a.id] })
+    await t.reopen()
+    const get = async (id: number) => (await t.engine.handlers['task.get']({ taskId: id })).task
+    expect(await get(a.id)).toMatchObject({ status: 'queued' })
+    expect(await get(b.id)).toMatchObject({ status: 'waiting', waitingFor: { kind: 'dependency', taskIds: [a.id] } })
+    expect(await get(c.id)).toMatchObject({ status: 'waiting', waitingFor: { kind: 'dependency', taskIds: [b.id] } })
+    await t.engine.handlers['engine.resume']({})
+    await t.until(c.id, ['succeeded'])
+    expect((await runsOf(b.id)).map((r) => r.status)).toEqual(['succeeded'])
+    expect((await runsOf(c.id)).map((r) => r.status)).toEqual(['succeeded'])
+  })
+
+  it('a dependant with another failed dependency stays failed until that one is retried too', async () => {
+    const marker = join(t.home, 'may-pass')
+    const a = await t.submit(shell(`test -f ${marker}`))
+    const e = await t.submit(shell(`test -f ${marker}`))
+    await t.until(a.id, ['failed'])
+    await t.until(e.id, ['failed'])
+    const d = await t.submit(shell('echo d', { after: [a.id, e.id] }))
+    expect(d).toMatchObject({ status: 'failed', reason: `dependency #${a.id} failed: exited with code 1` })
+    const ownFailure = await t.submit(shell('exit 3', { after: [e.id], stashed: true }))
+    writeFileSync(marker, '')
+    await t.engine.handlers['task.retry']({ taskIds: [a.id] })
+    const renamed = `dependency #${e.id} failed: exited with code 1`
+    await t.waitForEvent((event): event is Of<'task.updated'> => event.type === 'task.updated' && event.task.id === d.id && event.task.reason === renamed)
+    expect((await t.engine.handlers['task.get']({ taskId: d.id })).task).toMatchObject({ status: 'failed', reason: renamed })
+    await t.until(a.id, ['succeeded'])
+    await t.engine.handlers['task.retry']({ taskIds: [e.id] })
+    await t.until(d.id, ['succeeded'])
+    // A task that was never failed by its dependency is left as it was.
+    expect((await t.engine.handlers['task.get']({ taskId: ownFailure.id })).task.status).toBe('stashed')
+  })
+
   it('refuses unknown ids, self-dependencies and cycles', async () => {
     expect((await refusal(t.submit(shell('true', { after: [999] })))).message).toBe('definition.after.0: there is no task 999')
     const a = await t.submit(shell('true', { stashed: true }))
@@ -226,7 +276,7 @@ describe('timeouts and retries', () => {
   })
 
   it('stops retrying once an attempt succeeds; task.retry runs a finished task again and keeps history', async () => {
-    const marker = join(dir.home, 'marker')
+    const marker = join(t.home, 'marker')
     const task = await t.submit(shell(`if [ -f ${marker} ]; then echo second; else touch ${marker}; exit 1; fi`, { retry: { maxAttempts: 5, backoffMs: 1 } }))
     await t.until(task.id, ['succeeded'])
     expect((await runsOf(task.id)).map((r) => r.status)).toEqual(['failed', 'succeeded'])
@@ -238,9 +288,32 @@ describe('timeouts and retries', () => {
     expect((await runsOf(task.id)).map((r) => r.status)).toEqual(['failed', 'succeeded', 'succeeded'])
   })
 
+  it('an edit keeps a pending retry\'s time (across a restart); an edit of the backoff reschedules it', async () => {
+    const task = await t.submit(shell('exit 1', { retry: { maxAttempts: 2, backoffMs: 3_600_000, maxBackoffMs: 86_400_000, jitter: 0 } }))
+    const waiting = await t.until(task.id, ['waiting'])
+    const pending = waiting.waitingFor
+    expect(pending).toMatchObject({ kind: 'backoff', attempt: 2 })
+    const fixed = { ...task.definition, spec: { kind: 'shell' as const, command: 'echo fixed' } }
+    const edited = await t.engine.handlers['task.edit']({ taskId: task.id, definition: fixed })
+    expect(edited.task).toMatchObject({ status: 'waiting', waitingFor: pending, name: 'echo fixed' })
+    await t.reopen()
+    expect((await t.engine.handlers['task.get']({ taskId: task.id })).task).toMatchObject({ status: 'waiting', waitingFor: pending })
+    const loop = await t.engine.handlers['engine.loop']({})
+    expect(loop.waiting.find((entry) => entry.taskId === task.id)?.detail).toMatch(/^backoff: attempt 2 at /)
+    const run = (await runsOf(task.id))[0]!
+    const withBackoff = (backoffMs: number) => ({ ...fixed, retry: { ...fixed.retry!, backoffMs } })
+    const later = await t.engine.handlers['task.edit']({ taskId: task.id, definition: withBackoff(7_200_000) })
+    expect(later.task.waitingFor).toEqual({ kind: 'backoff', attempt: 2, until: run.finishedAt! + 7_200_000 })
+    // A backoff that has already elapsed since the failure lets the retry run now.
+    const sooner = await t.engine.handlers['task.edit']({ taskId: task.id, definition: withBackoff(1) })
+    expect(sooner.task).toMatchObject({ status: 'queued', waitingFor: null })
+    const done = await t.until(task.id, ['succeeded'])
+    expect((await t.lines(done.lastRunId!)).map((l) => l.text)).toEqual(['fixed'])
+    expect((await runsOf(task.id)).map((r) => r.attempt)).toEqual([1, 2])
+  })
+
   it('jitter spreads the backoff within its bounds', async () => {
-    await t.close()
-    t = await openEngine({ home: dir.home, random: () => 1 })
+    await t.reopen({ random: () => 1 })
     const task = await t.submit(shell('exit 1', { retry: { maxAttempts: 2, backoffMs: 1000, jitter: 0.5 } }))
     const waiting = await t.until(task.id, ['waiting'])
     const wait = waiting.waitingFor as { until: number }
@@ -298,11 +371,11 @@ describe('delays, stash, edit, clean', () => {
     await t.until(bad.id, ['failed'])
     await t.until(needed.id, ['succeeded'])
     const okRun = (await runsOf(ok.id))[0]!
-    expect(existsSync(join(dir.home, 'logs', `${okRun.id}.log`))).toBe(true)
+    expect(existsSync(join(t.home, 'logs', `${okRun.id}.log`))).toBe(true)
     expect((await t.engine.handlers['task.clean']({ olderThanMs: 3_600_000 })).removed).toEqual([])
     expect((await t.engine.handlers['task.clean']({ statuses: ['failed'] })).removed).toEqual([bad.id])
     expect((await t.engine.handlers['task.clean']({})).removed).toEqual([ok.id])
-    expect(existsSync(join(dir.home, 'logs', `${okRun.id}.log`))).toBe(false)
+    expect(existsSync(join(t.home, 'logs', `${okRun.id}.log`))).toBe(false)
     expect((await refusal(t.engine.handlers['task.get']({ taskId: ok.id }))).code).toBe('not_found')
     expect(t.events.some((e) => e.type === 'task.removed' && e.taskIds.includes(bad.id))).toBe(true)
   })
@@ -319,10 +392,8 @@ describe('delays, stash, edit, clean', () => {
 
 describe('runners other than shell', () => {
   it('cancels and times out any runner through its abort signal', async () => {
-    await t.close()
     const seen: string[] = []
-    t = await openEngine({
-      home: dir.home,
+    await t.reopen({
       runners: {
         script: {
           kind: 'script',

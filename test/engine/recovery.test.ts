@@ -1,15 +1,12 @@
 import { readFileSync, statSync } from 'node:fs'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { DurableEvent, Task } from '../../src-shared/index.ts'
 import { INTERRUPTED_REASON } from '../../src-main/engine/engine.ts'
-import { isAlive, openEngine, tempHome, waitFor } from './helpers.ts'
+import { isAlive, waitFor } from './helpers.ts'
+import { useTempHome } from '../support/engine.ts'
 import { EngineProcess } from './process.ts'
 
-let dir: ReturnType<typeof tempHome>
-beforeEach(() => {
-  dir = tempHome()
-})
-afterEach(() => dir.cleanup())
+const dir = useTempHome()
 
 describe('recovery after the engine dies', () => {
   it('marks a run killed with its engine interrupted, keeps its log readable, and kills its leftovers', async () => {
@@ -32,21 +29,17 @@ describe('recovery after the engine dies', () => {
     await child.kill()
     expect(isAlive(run.pid!)).toBe(true)
 
-    const t = await openEngine({ home: dir.home })
-    try {
-      const { task, runs } = await t.engine.handlers['task.get']({ taskId: run.taskId })
-      expect(task).toMatchObject({ status: 'interrupted', reason: INTERRUPTED_REASON })
-      expect(runs[0]).toMatchObject({ status: 'interrupted', reason: INTERRUPTED_REASON, logLines: 2 })
-      const log = await t.engine.handlers['run.readLog']({ runId: run.id, fromLine: 0, count: 10 })
-      expect(log.lines.map((l) => [l.stream, l.text])).toEqual([
-        ['stdout', 'before'],
-        ['stderr', 'also'],
-      ])
-      expect(log.done).toBe(true)
-      await waitFor(() => !isAlive(run.pid!), 'the leftover process group to be killed')
-    } finally {
-      await t.close()
-    }
+    const t = await dir.open()
+    const { task, runs } = await t.engine.handlers['task.get']({ taskId: run.taskId })
+    expect(task).toMatchObject({ status: 'interrupted', reason: INTERRUPTED_REASON })
+    expect(runs[0]).toMatchObject({ status: 'interrupted', reason: INTERRUPTED_REASON, logLines: 2 })
+    const log = await t.engine.handlers['run.readLog']({ runId: run.id, fromLine: 0, count: 10 })
+    expect(log.lines.map((l) => [l.stream, l.text])).toEqual([
+      ['stdout', 'before'],
+      ['stderr', 'also'],
+    ])
+    expect(log.done).toBe(true)
+    await waitFor(() => !isAlive(run.pid!), 'the leftover process group to be killed')
   })
 
   it('kills leftovers whose group leader already exited', async () => {
@@ -63,12 +56,8 @@ describe('recovery after the engine dies', () => {
     await waitFor(() => !isAlive(leader), 'the leader to exit')
     await child.kill()
     expect(isAlive(background)).toBe(true)
-    const t = await openEngine({ home: dir.home })
-    try {
-      await waitFor(() => !isAlive(background), 'the leftover to be killed')
-    } finally {
-      await t.close()
-    }
+    await dir.open()
+    await waitFor(() => !isAlive(background), 'the leftover to be killed')
   })
 })
 
@@ -99,37 +88,29 @@ describe('recovery of the queue', () => {
     await child.until(() => child.events.filter((e) => e.type === 'run.updated' && e.run.pid !== null).length === 2)
     await child.kill()
 
-    const t = await openEngine({ home: dir.home })
-    try {
-      const get = async (id: number) => (await t.engine.handlers['task.get']({ taskId: id })).task
-      expect(await get(stays.id)).toMatchObject({ status: 'interrupted', reason: INTERRUPTED_REASON })
-      expect(await get(delayed.id)).toMatchObject({ status: 'waiting', waitingFor: { kind: 'delay', until: delayed.createdAt + 3_600_000 } })
-      const rerun = await t.waitForEvent((e): e is Extract<DurableEvent, { type: 'run.started' }> => e.type === 'run.started' && e.run.taskId === again.id && e.run.attempt === 2)
-      expect(rerun.run.status).toBe('running')
-      const loop = await t.engine.handlers['engine.loop']({})
-      expect(loop.running.map((e) => e.taskId)).toEqual([again.id])
-      expect(loop.waiting.filter((e) => e.group === 'one').map((e) => e.taskId)).toEqual([queuedFirst.id, queuedSecond.id])
-      const { runs } = await t.engine.handlers['task.get']({ taskId: again.id })
-      expect(runs.map((r) => r.status)).toEqual(['interrupted', 'running'])
-      await t.engine.handlers['task.cancel']({ taskIds: [again.id, queuedFirst.id, queuedSecond.id, delayed.id] })
-    } finally {
-      await t.close()
-    }
+    const t = await dir.open()
+    const get = async (id: number) => (await t.engine.handlers['task.get']({ taskId: id })).task
+    expect(await get(stays.id)).toMatchObject({ status: 'interrupted', reason: INTERRUPTED_REASON })
+    expect(await get(delayed.id)).toMatchObject({ status: 'waiting', waitingFor: { kind: 'delay', until: delayed.createdAt + 3_600_000 } })
+    const rerun = await t.waitForEvent((e): e is Extract<DurableEvent, { type: 'run.started' }> => e.type === 'run.started' && e.run.taskId === again.id && e.run.attempt === 2)
+    expect(rerun.run.status).toBe('running')
+    const loop = await t.engine.handlers['engine.loop']({})
+    expect(loop.running.map((e) => e.taskId)).toEqual([again.id])
+    expect(loop.waiting.filter((e) => e.group === 'one').map((e) => e.taskId)).toEqual([queuedFirst.id, queuedSecond.id])
+    const { runs } = await t.engine.handlers['task.get']({ taskId: again.id })
+    expect(runs.map((r) => r.status)).toEqual(['interrupted', 'running'])
+    await t.engine.handlers['task.cancel']({ taskIds: [again.id, queuedFirst.id, queuedSecond.id, delayed.id] })
   })
 
   it('a clean close interrupts running runs and re-queues retryOnInterrupt tasks', async () => {
-    let t = await openEngine({ home: dir.home })
+    let t = await dir.open()
     const again = await t.submit({ spec: { kind: 'shell', command: 'sleep 300' }, retryOnInterrupt: true })
     const stays = await t.submit({ spec: { kind: 'shell', command: 'sleep 300' } })
     await t.waitForEvent((e): e is DurableEvent => e.type === 'run.updated' && e.run.taskId === stays.id && e.run.pid !== null)
     await t.close()
-    t = await openEngine({ home: dir.home })
-    try {
-      expect((await t.engine.handlers['task.get']({ taskId: stays.id })).task.status).toBe('interrupted')
-      await t.waitForEvent((e): e is DurableEvent => e.type === 'run.started' && e.run.taskId === again.id && e.run.attempt === 2)
-      await t.engine.handlers['task.cancel']({ taskIds: [again.id] })
-    } finally {
-      await t.close()
-    }
+    t = await dir.open()
+    expect((await t.engine.handlers['task.get']({ taskId: stays.id })).task.status).toBe('interrupted')
+    await t.waitForEvent((e): e is DurableEvent => e.type === 'run.started' && e.run.taskId === again.id && e.run.attempt === 2)
+    await t.engine.handlers['task.cancel']({ taskIds: [again.id] })
   })
 })

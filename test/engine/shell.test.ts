@@ -1,21 +1,12 @@
 import { mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { TaskdeckError } from '../../src-shared/index.ts'
 import { createShellRunner } from '../../src-main/engine/runners/shell.ts'
-import { isAlive, openEngine, shell, tempHome, waitFor } from './helpers.ts'
+import { isAlive, shell, waitFor } from './helpers.ts'
+import { useEngine } from '../support/engine.ts'
 
-let dir: ReturnType<typeof tempHome>
-let t: Awaited<ReturnType<typeof openEngine>>
-
-beforeEach(async () => {
-  dir = tempHome()
-  t = await openEngine({ home: dir.home })
-})
-afterEach(async () => {
-  await t.close()
-  dir.cleanup()
-})
+const t = useEngine()
 
 describe('shell runner', () => {
   it('keeps output order and content, stdout and stderr apart', async () => {
@@ -50,7 +41,7 @@ describe('shell runner', () => {
   })
 
   it('names a file that is not executable', async () => {
-    const script = join(dir.home, 'not-executable.sh')
+    const script = join(t.home, 'not-executable.sh')
     writeFileSync(script, 'echo hi\n')
     chmodSync(script, 0o644)
     const task = await t.submit(shell([script]))
@@ -60,7 +51,7 @@ describe('shell runner', () => {
   })
 
   it('never interprets argv: no injection', async () => {
-    const marker = join(dir.home, 'injected')
+    const marker = join(t.home, 'injected')
     const task = await t.submit(shell(['echo', `; touch ${marker}`, '$(touch x)']))
     await t.until(task.id, ['succeeded'])
     expect((await t.lines(task.lastRunId ?? (await t.engine.handlers['task.get']({ taskId: task.id })).task.lastRunId!)).map((l) => l.text)).toEqual([`; touch ${marker} $(touch x)`])
@@ -72,7 +63,7 @@ describe('shell runner', () => {
       code: 'bad_request',
       message: 'definition.spec.cwd: directory /nope/nowhere does not exist',
     })
-    const vanishing = join(dir.home, 'vanishing')
+    const vanishing = join(t.home, 'vanishing')
     mkdirSync(vanishing)
     await t.engine.handlers['engine.pause']({})
     const task = await t.submit({ spec: { kind: 'shell', command: 'pwd', cwd: vanishing } })
@@ -86,10 +77,10 @@ describe('shell runner', () => {
 
   it('uses cwd, env and stdin', async () => {
     const task = await t.submit({
-      spec: { kind: 'shell', command: 'pwd; echo "$GREETING"; cat', cwd: dir.home, env: { GREETING: 'hello there' }, stdin: 'from stdin\n' },
+      spec: { kind: 'shell', command: 'pwd; echo "$GREETING"; cat', cwd: t.home, env: { GREETING: 'hello there' }, stdin: 'from stdin\n' },
     })
     const done = await t.until(task.id, ['succeeded', 'failed'])
-    expect((await t.lines(done.lastRunId!)).map((l) => l.text)).toEqual([dir.home, 'hello there', 'from stdin'])
+    expect((await t.lines(done.lastRunId!)).map((l) => l.text)).toEqual([t.home, 'hello there', 'from stdin'])
   })
 
   it('task.send writes to a running task\'s stdin', async () => {
@@ -102,7 +93,7 @@ describe('shell runner', () => {
   })
 
   it('cancel kills a process tree three levels deep, leaving no survivors', async () => {
-    const pids = join(dir.home, 'pids')
+    const pids = join(t.home, 'pids')
     // level 1: sh; level 2: a subshell; level 3: sleep (and a TERM-ignoring one to force SIGKILL)
     const command = `echo $$ >> ${pids}; ( echo $$BASHPID >> ${pids} 2>/dev/null; sh -c 'echo $$ >> ${pids}; trap "" TERM; sleep 300 & echo $! >> ${pids}; sleep 300' ) & wait`
     const task = await t.submit(shell(['sh', '-c', command]))
@@ -124,11 +115,8 @@ describe('shell runner', () => {
   })
 
   it('refuses a kind that has no runner', async () => {
-    const shellOnly = tempHome()
-    const only = await openEngine({ home: shellOnly.home, runners: { shell: createShellRunner() } })
+    const only = await t.open({ home: t.anotherHome(), runners: { shell: createShellRunner() } })
     const error = await only.submit({ spec: { kind: 'script', path: '/tmp/x.js' } }).catch((e: unknown) => e)
-    await only.close()
-    shellOnly.cleanup()
     expect(error).toBeInstanceOf(TaskdeckError)
     expect(error).toMatchObject({ code: 'bad_request' })
     expect((error as Error).message).toBe('definition.spec.kind: no runner for kind "script" in this Taskdeck')

@@ -1,23 +1,19 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { TaskDefinitionSchema, TaskdeckError, type EngineEvent, type TaskDefinitionInput } from '../../src-shared/index.ts'
-import { openEngine, shell, tempHome } from './helpers.ts'
+import { shell } from './helpers.ts'
+import { useEngine } from '../support/engine.ts'
 
-let dir: ReturnType<typeof tempHome>
-let t: Awaited<ReturnType<typeof openEngine>>
+const t = useEngine()
 let batches: EngineEvent[][]
 let subscription: { dispose: () => void }
 
-beforeEach(async () => {
-  dir = tempHome()
-  t = await openEngine({ home: dir.home })
+beforeEach(() => {
   batches = []
   subscription = t.engine.subscribe(0, (batch) => batches.push([...batch]))
 })
-afterEach(async () => {
-  subscription.dispose()
-  await t.close()
-  dir.cleanup()
-})
+afterEach(() => subscription.dispose())
 
 const submitMany = (definitions: TaskDefinitionInput[]) =>
   t.engine.handlers['task.submitMany']({ definitions: definitions.map((definition) => TaskDefinitionSchema.parse(definition)) })
@@ -45,5 +41,19 @@ describe('task.submitMany', () => {
     expect((error as TaskdeckError).message).toMatch(/^definitions\.2\.group: unknown group "nope"/)
     expect((error as TaskdeckError).details).toMatchObject({ issues: [{ path: 'definitions.2.group' }] })
     expect((await t.engine.handlers['task.list']({ limit: 10, offset: 0 })).total).toBe(0)
+  })
+
+  it('checks equal specs of a batch once, and still names the first entry whose check fails', async () => {
+    const script = join(t.home, 'job.mjs')
+    writeFileSync(script, 'export default () => 1\n')
+    const missing = { spec: { kind: 'script' as const, path: join(t.home, 'missing.mjs') }, stashed: true }
+    const present = { spec: { kind: 'script' as const, path: script }, stashed: true }
+    const error = await submitMany([present, missing, present, missing]).then(
+      () => null,
+      (e: unknown) => e,
+    )
+    expect((error as TaskdeckError).message).toBe(`definitions.1.spec.path: ${missing.spec.path} does not exist`)
+    const { tasks } = await submitMany([present, present, present])
+    expect(tasks.map((task) => task.status)).toEqual(['stashed', 'stashed', 'stashed'])
   })
 })

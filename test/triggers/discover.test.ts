@@ -50,6 +50,21 @@ describe('saved tasks from a project folder', () => {
     expect(savedTasks.map((s) => s.name)).toEqual(['docs', 'make all'])
     const { task } = await world.call('savedTask.run', { savedTaskId: savedTasks[0]!.id })
     expect(await world.log.untilFinished(task.id)).toBe('succeeded')
+
+    // Importing again adds only what is new or changed; what was imported as it is keeps its id.
+    writeFileSync(join(project.path, 'Makefile'), 'all:\n\ttrue\nlint:\n\ttrue\n')
+    const again = await world.call('savedTask.importFolder', { folder: project.path })
+    expect(again.savedTasks.map((s) => s.name)).toEqual(['serve', 'docs', 'yarn run build', 'yarn run test:unit', 'make all', 'make lint'])
+    expect(again.savedTasks[1]!.id).toBe(savedTasks[0]!.id)
+    expect(again.savedTasks[4]!.id).toBe(savedTasks[1]!.id)
+    const names = (await world.call('savedTask.list', {})).savedTasks.map((s) => s.name)
+    expect(names.sort()).toEqual(['docs', 'make all', 'make lint', 'serve', 'yarn run build', 'yarn run test:unit'])
+
+    // The same after a restart, when the saved definitions come back from the database.
+    await world.close()
+    world = await openWorld(home.path)
+    const afterRestart = await world.call('savedTask.importFolder', { folder: project.path })
+    expect(afterRestart.savedTasks.map((s) => s.id)).toEqual(again.savedTasks.map((s) => s.id))
   })
 
   it('names what is wrong: a missing folder, a bad taskdeck.json entry, an unknown name; nothing is stored', async () => {

@@ -15,7 +15,7 @@ const task = (id: number, status: TaskStatus, lastRunId: number | null, labels: 
   lastRunId,
   progress: null,
 })
-const updated = (t: Task): EngineEvent => ({ type: 'task.updated', seq: 1, at: 0, task: t })
+const updated = (t: Task, seq = 1): EngineEvent => ({ type: 'task.updated', seq, at: 0, task: t })
 
 describe('batching file changes', () => {
   const marbles = (test: (helpers: Parameters<Parameters<TestScheduler['run']>[0]>[0], scheduler: TestScheduler) => void) => {
@@ -39,18 +39,18 @@ describe('batching file changes', () => {
 })
 
 describe('the completion pipeline', () => {
-  it('emits each finish once: repeats are dropped, a retry (new run) finishes again', () => {
+  it('emits each finish once, with its event seq: repeats are dropped, a retry (new run) finishes again', () => {
     new TestScheduler((actual, expected) => expect(actual).toEqual(expected)).run(({ cold, expectObservable }) => {
       const events$ = cold<EngineEvent>('abcdefg', {
         a: updated(task(1, 'running', 1)),
-        b: updated(task(1, 'succeeded', 1)),
+        b: updated(task(1, 'succeeded', 1), 2),
         c: updated(task(1, 'succeeded', 1)), // announced again (a label edit): not a new finish
         d: { type: 'task.removed', seq: 2, at: 0, taskIds: [2] },
         e: updated(task(1, 'queued', 1)),
         f: updated(task(1, 'running', 2)),
-        g: updated(task(1, 'failed', 2)), // retried and finished again
+        g: updated(task(1, 'failed', 2), 7), // retried and finished again
       })
-      expectObservable(finishedTasks$(events$)).toBe('-b----g', { b: task(1, 'succeeded', 1), g: task(1, 'failed', 2) })
+      expectObservable(finishedTasks$(events$)).toBe('-b----g', { b: { task: task(1, 'succeeded', 1), seq: 2 }, g: { task: task(1, 'failed', 2), seq: 7 } })
     })
   })
 

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs'
 import type { LogLine, Run, Task, TaskStatus } from '../../../src-shared/model.ts'
+import { parseBatch } from '../batch.ts'
 import type { Context } from '../context.ts'
 import { definitionFromOptions, editedDefinition, type DefinitionOptions } from '../definition.ts'
 import { CliError, EXIT, usageError } from '../exit.ts'
@@ -10,6 +12,48 @@ export async function add(ctx: Context, argv: readonly string[], options: Defini
   const { task } = await client.invoke('task.submit', { definition })
   ctx.print({ task }, () => (options.quiet ? String(task.id) : `Task ${task.id} added (${task.status}): ${task.name}`))
   return task
+}
+
+/** Definitions per task.submitMany: well under the API's message limit for commands of a few hundred bytes. */
+const BATCH_CHUNK = 1000
+
+/**
+ * `add --batch`: every line of stdin becomes a task, with the options given. All lines are
+ * read and checked first, so a bad line adds nothing; then they go as task.submitMany
+ * requests over one connection (each request is stored whole or not at all).
+ */
+export async function addBatch(ctx: Context, mode: string, options: DefinitionOptions & { quiet?: boolean }): Promise<Task[]> {
+  if (mode !== 'argv' && mode !== 'shell') throw usageError(`--batch: "${mode}" is not a mode; use argv (the default) or shell.`)
+  if (options.shell !== undefined) throw usageError('--batch reads the commands from stdin; give --batch shell instead of --shell to run each line through the shell.')
+  if (options.stdin === '-') throw usageError('--batch reads the commands from stdin, so --stdin - cannot read it too.')
+  const lines = parseBatch(readFileSync(0, 'utf8'), mode)
+  // One definition built from the options; each line only changes the command.
+  const template = definitionFromOptions(['placeholder'], options)
+  const definitions = lines.map(({ command }) => ({ ...template, spec: { ...template.spec, command } }))
+  const client = await ctx.connect()
+  const tasks: Task[] = []
+  for (let start = 0; start < definitions.length; start += BATCH_CHUNK) {
+    const submitted = await client.invoke('task.submitMany', { definitions: definitions.slice(start, start + BATCH_CHUNK) })
+    tasks.push(...submitted.tasks)
+  }
+  ctx.print({ tasks }, () => {
+    if (options.quiet) return tasks.map((task) => task.id).join('\n')
+    if (tasks.length === 0) return 'No commands on stdin; nothing added.'
+    return `Added ${tasks.length} task${tasks.length === 1 ? '' : 's'}: ${idRanges(tasks.map((task) => task.id))}`
+  })
+  return tasks
+}
+
+/** "3-7, 9" for [3, 4, 5, 6, 7, 9]. */
+export function idRanges(ids: readonly number[]): string {
+  const ranges: string[] = []
+  for (let i = 0; i < ids.length; ) {
+    let j = i
+    while (j + 1 < ids.length && ids[j + 1] === (ids[j] ?? 0) + 1) j++
+    ranges.push(j > i ? `${ids[i]}-${ids[j]}` : String(ids[i]))
+    i = j + 1
+  }
+  return ranges.join(', ')
 }
 
 export async function edit(ctx: Context, idText: string, argv: readonly string[], options: DefinitionOptions): Promise<void> {
@@ -88,17 +132,16 @@ export interface StatusOptions {
 
 export async function status(ctx: Context, options: StatusOptions): Promise<void> {
   const client = await ctx.connect()
-  const { tasks, total } = await client.invoke('task.list', {
+  const { tasks, total, lastRuns } = await client.invoke('task.list', {
     ...(options.status === undefined ? {} : { status: statusList(options.status) }),
     ...(options.group === undefined ? {} : { group: options.group }),
     ...(options.label === undefined ? {} : { label: options.label }),
     ...(options.text === undefined ? {} : { text: options.text }),
     limit: options.limit === undefined ? 1000 : parseInteger(options.limit, '--limit', 1, 100_000),
+    // The table's exit codes and durations come in the same answer.
+    withLastRuns: true,
   })
-  // One request for every listed task's runs, so the table can show exit codes and durations.
-  const runs = tasks.length === 0 ? [] : (await client.invoke('data.export', { taskIds: tasks.map((t) => t.id) })).runs
-  const lastRunIds = new Set(tasks.map((task) => task.lastRunId))
-  const lastRun = new Map<number, Run>(runs.filter((run) => lastRunIds.has(run.id)).map((run) => [run.taskId, run]))
+  const lastRun = new Map<number, Run>((lastRuns ?? []).map((run) => [run.taskId, run]))
   const rows = tasks.map((task) => ({ ...task, lastRun: lastRun.get(task.id) ?? null }))
   ctx.print({ tasks: rows, total }, () => {
     if (tasks.length === 0) return total === 0 ? 'No tasks.' : `No tasks on this page (${total} match).`

@@ -1,0 +1,354 @@
+import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import type { SavedTask, Trigger, TriggerInput, TriggerSpecInput, Firing } from '../../../src-shared/triggers.ts'
+import type { Context } from '../context.ts'
+import { definitionFromOptions, type DefinitionOptions } from '../definition.ts'
+import { CliError, EXIT, usageError } from '../exit.ts'
+import { paint, parseDuration, parseIds, parseInteger, table } from '../format.ts'
+
+/**
+ * `taskdeck trigger …`: saved tasks that start themselves, over the trigger.* and
+ * savedTask.* commands. `trigger add` takes the task exactly as `add` does and saves it,
+ * then creates the trigger that starts it.
+ */
+
+/** The options of `trigger add` beyond those of `add`. */
+export interface TriggerAddOptions extends DefinitionOptions {
+  cron?: string
+  tz?: string
+  every?: string
+  catchUp?: string
+  maxCatchUp?: string
+  path?: string[]
+  debounce?: string
+  events?: string
+  webhook?: boolean
+  secretStdin?: boolean
+  accelerator?: string
+  afterTask?: string
+  afterLabel?: string
+  on?: string
+  savedTask?: string
+  paused?: boolean
+}
+
+const CATCH_UP = ['skip', 'once', 'all'] as const
+const OUTCOMES: Readonly<Record<string, 'succeeded' | 'failed' | 'finished'>> = { success: 'succeeded', failure: 'failed', finish: 'finished' }
+const WATCH_EVENTS = ['add', 'change', 'unlink'] as const
+
+/** The trigger's spec from the kind options; exactly one kind must be chosen. */
+export function specFromOptions(options: TriggerAddOptions, readSecret: () => string): { spec: TriggerSpecInput; generatedSecret: string | null } {
+  const kinds = [
+    options.cron !== undefined || options.every !== undefined ? 'schedule' : null,
+    options.path !== undefined ? 'watch' : null,
+    options.webhook ? 'webhook' : null,
+    options.accelerator !== undefined ? 'shortcut' : null,
+    options.afterTask !== undefined || options.afterLabel !== undefined ? 'completion' : null,
+  ].filter((kind) => kind !== null)
+  if (kinds.length !== 1) {
+    throw usageError(
+      kinds.length === 0
+        ? 'trigger add needs what starts the task: --cron EXPR or --every DURATION, --path GLOB, --webhook, --accelerator KEYS, or --after-task ID.'
+        : `trigger add takes one kind of trigger, not ${kinds.join(' and ')}.`,
+    )
+  }
+  if (options.cron !== undefined && options.every !== undefined) throw usageError('Give --cron or --every, not both.')
+  if (options.tz !== undefined && options.cron === undefined) throw usageError('--tz applies to --cron schedules only.')
+  if ((options.catchUp !== undefined || options.maxCatchUp !== undefined) && kinds[0] !== 'schedule') throw usageError('--catch-up applies to schedules (--cron, --every) only.')
+  if ((options.debounce !== undefined || options.events !== undefined) && kinds[0] !== 'watch') throw usageError('--debounce and --events apply to --path only.')
+  if (options.secretStdin && kinds[0] !== 'webhook') throw usageError('--secret-stdin applies to --webhook only.')
+  if (options.on !== undefined && kinds[0] !== 'completion') throw usageError('--on applies to --after-task and --after-label only.')
+
+  switch (kinds[0]) {
+    case 'schedule': {
+      const catchUp = options.catchUp === undefined ? undefined : CATCH_UP.find((policy) => policy === options.catchUp)
+      if (options.catchUp !== undefined && catchUp === undefined) throw usageError(`--catch-up: "${options.catchUp}" is not one of ${CATCH_UP.join(', ')}.`)
+      return {
+        spec: {
+          kind: 'schedule',
+          ...(options.cron === undefined ? {} : { cron: options.cron }),
+          ...(options.tz === undefined ? {} : { timezone: options.tz }),
+          ...(options.every === undefined ? {} : { everyMs: parseDuration(options.every, '--every') }),
+          ...(catchUp === undefined ? {} : { catchUp }),
+          ...(options.maxCatchUp === undefined ? {} : { maxCatchUp: parseInteger(options.maxCatchUp, '--max-catch-up', 1, 1000) }),
+        },
+        generatedSecret: null,
+      }
+    }
+    case 'watch': {
+      const events = options.events?.split(',').map((event) => event.trim())
+      const unknown = events?.find((event) => !WATCH_EVENTS.some((known) => known === event))
+      if (unknown !== undefined) throw usageError(`--events: "${unknown}" is not one of ${WATCH_EVENTS.join(', ')}.`)
+      return {
+        spec: {
+          kind: 'fileWatch',
+          // Triggers run with no working directory, so paths are made absolute here, where the user is.
+          paths: (options.path ?? []).map((path) => resolve(path)),
+          ...(events === undefined ? {} : { events: events as (typeof WATCH_EVENTS)[number][] }),
+          ...(options.debounce === undefined ? {} : { debounceMs: parseDuration(options.debounce, '--debounce') }),
+        },
+        generatedSecret: null,
+      }
+    }
+    case 'webhook': {
+      // 32 URL-safe characters from 24 random bytes; printed once, stored by the server.
+      const generatedSecret = options.secretStdin ? null : randomBytes(24).toString('base64url')
+      return { spec: { kind: 'webhook', secret: generatedSecret ?? readSecret() }, generatedSecret }
+    }
+    case 'shortcut':
+      return { spec: { kind: 'shortcut', accelerator: options.accelerator ?? '' }, generatedSecret: null }
+    case 'completion': {
+      if (options.afterTask !== undefined && options.afterLabel !== undefined) throw usageError('Give --after-task or --after-label, not both.')
+      const when = OUTCOMES[options.on ?? 'success']
+      if (when === undefined) throw usageError(`--on: "${options.on}" is not one of ${Object.keys(OUTCOMES).join(', ')}.`)
+      return {
+        spec: {
+          kind: 'completion',
+          when,
+          ...(options.afterTask === undefined ? {} : { taskId: parseInteger(options.afterTask, '--after-task', 1, Number.MAX_SAFE_INTEGER) }),
+          ...(options.afterLabel === undefined ? {} : { label: options.afterLabel }),
+        },
+        generatedSecret: null,
+      }
+    }
+    default:
+      throw usageError('trigger add: unknown kind.')
+  }
+}
+
+/** The secret from stdin, without its trailing newline; checked by the server. */
+function secretFromStdin(): string {
+  return readFileSync(0, 'utf8').replace(/\r?\n$/, '')
+}
+
+const commandText = (command: string | readonly string[]): string => (typeof command === 'string' ? command : command.join(' '))
+
+export async function addTrigger(ctx: Context, argv: readonly string[], options: TriggerAddOptions): Promise<void> {
+  if (options.secretStdin && options.stdin === '-') throw usageError('--secret-stdin and --stdin - cannot both read stdin.')
+  if (options.savedTask !== undefined && (argv.length > 0 || options.shell !== undefined)) {
+    throw usageError('Give the task either as --saved-task ID or as a command (after -- or with --shell), not both.')
+  }
+  const { spec, generatedSecret } = specFromOptions(options, secretFromStdin)
+  const client = await ctx.connect()
+
+  let savedTask: SavedTask
+  let createdSavedTask = false
+  if (options.savedTask !== undefined) {
+    const savedTaskId = parseInteger(options.savedTask, '--saved-task', 1, Number.MAX_SAFE_INTEGER)
+    const found = (await client.invoke('savedTask.list', {})).savedTasks.find((candidate) => candidate.id === savedTaskId)
+    if (found === undefined) throw new CliError(EXIT.failed, 'not_found', `Saved task ${savedTaskId} does not exist (see the Saved tasks view, or create one with trigger add -- CMD).`)
+    savedTask = found
+  } else {
+    const definition = definitionFromOptions(argv, options)
+    const name = options.name ?? commandText(definition.spec.kind === 'shell' ? definition.spec.command : '').slice(0, 200)
+    savedTask = (await client.invoke('savedTask.create', { name, definition })).savedTask
+    createdSavedTask = true
+  }
+
+  const input: TriggerInput = { savedTaskId: savedTask.id, spec, paused: options.paused === true, ...(options.name === undefined ? {} : { name: options.name }) }
+  let trigger: Trigger
+  try {
+    trigger = (await client.invoke('trigger.create', { trigger: input })).trigger
+  } catch (error) {
+    // A refused trigger leaves nothing behind: the saved task made for it goes too.
+    if (createdSavedTask) await client.invoke('savedTask.remove', { savedTaskId: savedTask.id }).catch(() => undefined)
+    throw error
+  }
+  const hookUrl = trigger.spec.kind === 'webhook' ? `${client.info.url}hooks/${trigger.id}` : null
+  ctx.print({ trigger, savedTask, ...(hookUrl === null ? {} : { url: hookUrl }), ...(generatedSecret === null ? {} : { secret: generatedSecret }) }, () => {
+    const lines = [`Trigger ${trigger.id} added (${describeSpec(trigger)}): starts saved task ${savedTask.id} (${savedTask.name}).`]
+    if (trigger.nextRunAt !== null) lines.push(`Next run: ${formatTime(trigger.nextRunAt)}.`)
+    if (hookUrl !== null) {
+      lines.push(`POST ${hookUrl} with the header X-Taskdeck-Secret.`)
+      if (generatedSecret !== null) lines.push(`Secret (shown only now): ${generatedSecret}`, `  $ curl -X POST -H 'X-Taskdeck-Secret: ${generatedSecret}' --data '{}' ${hookUrl}`)
+    }
+    return lines.join('\n')
+  })
+}
+
+/** One line for what makes a trigger fire. */
+export function describeSpec(trigger: Trigger): string {
+  const spec = trigger.spec
+  switch (spec.kind) {
+    case 'schedule':
+      return spec.cron !== undefined
+        ? `cron "${spec.cron}"${spec.timezone ? ` ${spec.timezone}` : ''}, catch-up ${spec.catchUp}`
+        : `every ${formatEvery(spec.everyMs ?? 0)}, catch-up ${spec.catchUp}`
+    case 'fileWatch':
+      return `watch ${spec.paths.join(', ')} (debounce ${formatEvery(spec.debounceMs)})`
+    case 'webhook':
+      return `webhook POST /hooks/${trigger.id}`
+    case 'shortcut':
+      return `shortcut ${spec.accelerator}`
+    case 'completion': {
+      const source = spec.taskId !== undefined ? `task ${spec.taskId}` : spec.label !== undefined ? `a task labelled ${spec.label}` : `a task of saved task ${spec.afterSavedTaskId}`
+      return `when ${source} ${spec.when === 'finished' ? 'finishes' : spec.when}`
+    }
+  }
+}
+
+function formatEvery(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`
+  }
+  return `${ms}ms`
+}
+
+/** Local time to the second, and how far away it is. */
+export function formatTime(at: number, now = Date.now()): string {
+  const date = new Date(at)
+  const pad = (n: number) => String(n).padStart(2, '0')
+  const text = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`
+  return `${text} (${relative(at - now)})`
+}
+
+function relative(ms: number): string {
+  const future = ms >= 0
+  const abs = Math.abs(ms)
+  const parts =
+    abs < 60_000
+      ? [`${Math.round(abs / 1000)}s`]
+      : abs < 3_600_000
+        ? [`${Math.floor(abs / 60_000)}m`]
+        : abs < 86_400_000
+          ? [`${Math.floor(abs / 3_600_000)}h`, `${Math.floor((abs % 3_600_000) / 60_000)}m`]
+          : [`${Math.floor(abs / 86_400_000)}d`, `${Math.floor((abs % 86_400_000) / 3_600_000)}h`]
+  return future ? `in ${parts.join(' ')}` : `${parts.join(' ')} ago`
+}
+
+const triggerId = (text: string): number => parseIds([text], 'trigger id')[0] ?? 0
+
+export async function listTriggers(ctx: Context): Promise<void> {
+  const client = await ctx.connect()
+  const [{ triggers }, { savedTasks }] = await Promise.all([client.invoke('trigger.list', {}), client.invoke('savedTask.list', {})])
+  const names = new Map(savedTasks.map((savedTask) => [savedTask.id, savedTask.name]))
+  ctx.print({ triggers }, () => {
+    if (triggers.length === 0) return 'No triggers. Add one with `taskdeck trigger add --cron "0 9 * * 1-5" -- CMD` (see `taskdeck trigger add --help`).'
+    return table(
+      ['ID', 'KIND', 'STATE', 'NEXT RUN', 'LAST FIRED', 'WHEN', 'TASK'],
+      triggers.map((trigger) => [
+        String(trigger.id),
+        trigger.spec.kind,
+        trigger.paused ? paint('yellow', 'paused') : 'active',
+        trigger.nextRunAt === null ? '' : formatTime(trigger.nextRunAt),
+        trigger.lastFiredAt === null ? '' : formatTime(trigger.lastFiredAt),
+        describeSpec(trigger),
+        `${trigger.savedTaskId} ${names.get(trigger.savedTaskId) ?? ''}`.trim(),
+      ]),
+    )
+  })
+}
+
+export async function showTrigger(ctx: Context, idText: string, options: { limit?: string }): Promise<void> {
+  const client = await ctx.connect()
+  const historyLimit = options.limit === undefined ? 10 : parseInteger(options.limit, '--limit', 1, 1000)
+  const [shown, { savedTasks }] = await Promise.all([client.invoke('trigger.get', { triggerId: triggerId(idText), historyLimit }), client.invoke('savedTask.list', {})])
+  const { trigger, history, upcoming } = shown
+  const savedTask = savedTasks.find((candidate) => candidate.id === trigger.savedTaskId) ?? null
+  ctx.print({ trigger, savedTask, upcoming, history }, () => {
+    const spec = savedTask?.definition.spec
+    const lines = [
+      `Trigger ${trigger.id}: ${trigger.name}`,
+      `  when:       ${describeSpec(trigger)}`,
+      `  state:      ${trigger.paused ? 'paused' : 'active'}`,
+      `  starts:     saved task ${trigger.savedTaskId}${savedTask ? ` (${savedTask.name})` : ''}${spec?.kind === 'shell' ? `: ${commandText(spec.command)}` : ''}`,
+      `  last fired: ${trigger.lastFiredAt === null ? 'never' : formatTime(trigger.lastFiredAt)}`,
+    ]
+    if (upcoming.length > 0) lines.push('  next runs:', ...upcoming.map((at) => `    ${formatTime(at)}`))
+    lines.push(history.length === 0 ? '  history:    none yet' : `  history (newest first):\n${historyTable(history, '    ')}`)
+    return lines.join('\n')
+  })
+}
+
+export async function triggerHistory(ctx: Context, idText: string, options: { limit?: string }): Promise<void> {
+  const client = await ctx.connect()
+  const historyLimit = options.limit === undefined ? 50 : parseInteger(options.limit, '--limit', 1, 1000)
+  const { history } = await client.invoke('trigger.get', { triggerId: triggerId(idText), historyLimit })
+  ctx.print({ history }, () => (history.length === 0 ? `Trigger ${idText} has not fired yet.` : historyTable(history, '')))
+}
+
+function historyTable(history: readonly Firing[], indent: string): string {
+  return table(
+    ['FIRED', 'CAUSE', 'OUTCOME', 'TASK', 'DETAIL'],
+    history.map((firing) => [
+      formatTime(firing.firedAt),
+      firing.cause,
+      firing.outcome === 'submitted' ? firing.outcome : paint(firing.outcome === 'failed' ? 'red' : 'yellow', firing.outcome),
+      firing.taskId === null ? '' : String(firing.taskId),
+      firing.error ?? '',
+    ]),
+  )
+    .split('\n')
+    .map((line) => indent + line)
+    .join('\n')
+}
+
+export async function changeTrigger(ctx: Context, action: 'pause' | 'resume', idText: string): Promise<void> {
+  const client = await ctx.connect()
+  const { trigger } = await client.invoke(action === 'pause' ? 'trigger.pause' : 'trigger.resume', { triggerId: triggerId(idText) })
+  ctx.print({ trigger }, () => `Trigger ${trigger.id} ${trigger.paused ? 'paused' : `resumed${trigger.nextRunAt === null ? '' : `; next run ${formatTime(trigger.nextRunAt)}`}`}.`)
+}
+
+export async function fireTrigger(ctx: Context, idText: string): Promise<void> {
+  const client = await ctx.connect()
+  const { firing } = await client.invoke('trigger.fire', { triggerId: triggerId(idText) })
+  ctx.print({ firing }, () =>
+    firing.taskId === null ? `Trigger ${idText} fired, but no task started (${firing.outcome}${firing.error ? `: ${firing.error}` : ''}).` : `Trigger ${idText} fired: task ${firing.taskId}.`,
+  )
+  if (firing.outcome === 'failed') process.exitCode = EXIT.failed
+}
+
+/** Removes a trigger; with --with-task also its saved task, unless another trigger still starts it. */
+export async function removeTrigger(ctx: Context, idText: string, options: { withTask?: boolean }): Promise<void> {
+  const client = await ctx.connect()
+  const id = triggerId(idText)
+  const { trigger } = await client.invoke('trigger.get', { triggerId: id, historyLimit: 1 })
+  await client.invoke('trigger.remove', { triggerId: id })
+  let removedSavedTask: number | null = null
+  if (options.withTask) {
+    const { triggers } = await client.invoke('trigger.list', { savedTaskId: trigger.savedTaskId })
+    if (triggers.length === 0) {
+      await client.invoke('savedTask.remove', { savedTaskId: trigger.savedTaskId })
+      removedSavedTask = trigger.savedTaskId
+    }
+  }
+  ctx.print({ removed: id, removedSavedTask }, () =>
+    removedSavedTask !== null
+      ? `Trigger ${id} and saved task ${removedSavedTask} removed.`
+      : `Trigger ${id} removed; saved task ${trigger.savedTaskId} is kept${options.withTask ? ' (another trigger starts it)' : ' (--with-task removes it too)'}.`,
+  )
+}
+
+export async function exportTriggers(ctx: Context, file: string | undefined): Promise<void> {
+  const client = await ctx.connect()
+  const document = await client.invoke('trigger.export', {})
+  const text = `${JSON.stringify(document, null, 2)}\n`
+  if (file === undefined || file === '-') {
+    process.stdout.write(text)
+    return
+  }
+  // Webhook secrets are in it: readable by the owner only.
+  await writeFile(file, text, { mode: 0o600 })
+  ctx.print({ file, savedTasks: document.savedTasks.length, triggers: document.triggers.length }, () => `Exported ${document.triggers.length} triggers and ${document.savedTasks.length} saved tasks to ${file}.`)
+}
+
+export async function importTriggers(ctx: Context, file: string): Promise<void> {
+  let text: string
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8')
+  } catch (error) {
+    throw new CliError(EXIT.usage, 'usage', `Cannot read ${file}: ${(error as Error).message}`)
+  }
+  let document: unknown
+  try {
+    document = JSON.parse(text)
+  } catch (error) {
+    throw new CliError(EXIT.usage, 'bad_request', `${file} is not valid JSON: ${(error as Error).message}`)
+  }
+  const client = await ctx.connect()
+  // Validated whole by the server (schemas, references, paths, shortcut clashes) before anything is stored.
+  const { savedTasks, triggers } = await client.invoke('trigger.import', { document: document as never })
+  ctx.print({ savedTasks, triggers }, () => `Imported ${triggers.length} trigger${triggers.length === 1 ? '' : 's'} and ${savedTasks.length} saved task${savedTasks.length === 1 ? '' : 's'}.`)
+}

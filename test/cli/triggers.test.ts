@@ -1,0 +1,223 @@
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Firing, SavedTask, Trigger, TriggersDocument } from '../../src-shared/triggers.ts'
+import { runCli, startServe, tempDir, type ServeProcess } from './helpers.ts'
+
+interface Added {
+  trigger: Trigger
+  savedTask: SavedTask
+  url?: string
+  secret?: string
+}
+
+/** `taskdeck trigger …` end to end: real CLI processes against a real `taskdeck serve` (engine + triggers). */
+describe('taskdeck trigger', () => {
+  const dir = tempDir('taskdeck-cli-triggers-')
+  const home = join(dir.path, 'home')
+  const work = realpathSync(dir.path)
+  let serve: ServeProcess
+  const cli = (...args: string[]) => runCli(home, args, { cwd: work })
+  const add = async (...args: string[]): Promise<Added> => {
+    const result = await cli('trigger', 'add', '--json', ...args)
+    expect(result.code, result.stderr).toBe(0)
+    return result.json<Added>()
+  }
+  /** What is stored, read back through the CLI: saved tasks and triggers. */
+  const stored = async (): Promise<TriggersDocument> => (await cli('trigger', 'export')).json<TriggersDocument>()
+  /** Waits (on the trigger's own history, read again after each firing can have happened) until it has `count` firings. */
+  const firings = async (triggerId: number, count: number): Promise<Firing[]> => {
+    for (;;) {
+      const { history } = (await cli('trigger', 'history', String(triggerId), '--json')).json<{ history: Firing[] }>()
+      if (history.length >= count) return history
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+
+  beforeAll(async () => {
+    serve = await startServe(home)
+  })
+  afterAll(async () => {
+    expect(await serve.stop()).toBe(0)
+    dir.cleanup()
+  })
+
+  it('adds a cron schedule in a time zone and shows its next run times (list, show, --json)', async () => {
+    const { trigger, savedTask } = await add('--cron', '30 9 * * 1-5', '--tz', 'Europe/Berlin', '--catch-up', 'all', '--name', 'standup', '--', 'echo', 'standup')
+    expect(trigger).toMatchObject({ name: 'standup', paused: false, spec: { kind: 'schedule', cron: '30 9 * * 1-5', timezone: 'Europe/Berlin', catchUp: 'all' } })
+    expect(savedTask).toMatchObject({ id: trigger.savedTaskId, name: 'standup', definition: { spec: { kind: 'shell', command: ['echo', 'standup'], cwd: work } } })
+    expect(trigger.nextRunAt).toBeGreaterThan(Date.now())
+    // 09:30 in Berlin is 08:30 or 07:30 UTC, on a weekday.
+    const next = new Date(trigger.nextRunAt ?? 0)
+    expect([7, 8]).toContain(next.getUTCHours())
+    expect(next.getUTCMinutes()).toBe(30)
+    expect([1, 2, 3, 4, 5]).toContain(next.getUTCDay())
+
+    const listed = (await cli('trigger', 'list', '--json')).json<{ triggers: Trigger[] }>().triggers
+    expect(listed.find((t) => t.id === trigger.id)?.nextRunAt).toBe(trigger.nextRunAt)
+    const table = await cli('trigger', 'list')
+    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+KIND\s+STATE\s+NEXT RUN\s+LAST FIRED\s+WHEN\s+TASK$/)
+    expect(table.stdout).toMatch(new RegExp(`\\n${trigger.id}\\s+schedule\\s+active\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:30:00 \\(in [^)]+\\)`))
+
+    const shown = (await cli('trigger', 'show', String(trigger.id), '--json')).json<{ trigger: Trigger; upcoming: number[]; history: Firing[]; savedTask: SavedTask }>()
+    expect(shown.upcoming.length).toBeGreaterThan(1)
+    expect(shown.upcoming[0]).toBe(trigger.nextRunAt)
+    expect([...shown.upcoming].sort((a, b) => a - b)).toEqual(shown.upcoming)
+    expect(shown.savedTask.id).toBe(savedTask.id)
+    const human = await cli('trigger', 'show', String(trigger.id))
+    expect(human.stdout).toContain('next runs:')
+    expect(human.stdout).toContain('starts:     saved task')
+    expect(human.stdout).toContain('echo standup')
+  })
+
+  it('pauses and resumes an interval; a paused schedule has no next run', async () => {
+    const { trigger } = await add('--every', '1h', '--catch-up', 'skip', '--paused', '--', 'true')
+    expect(trigger).toMatchObject({ paused: true, nextRunAt: null, spec: { kind: 'schedule', everyMs: 3_600_000, catchUp: 'skip' } })
+    const resumed = (await cli('trigger', 'resume', String(trigger.id), '--json')).json<{ trigger: Trigger }>().trigger
+    expect(resumed.paused).toBe(false)
+    expect(resumed.nextRunAt).toBeGreaterThan(Date.now())
+    const paused = await cli('trigger', 'pause', String(trigger.id))
+    expect(paused.stdout).toBe(`Trigger ${trigger.id} paused.\n`)
+    expect((await cli('trigger', 'list')).stdout).toMatch(new RegExp(`\\n${trigger.id}\\s+schedule\\s+paused\\s`))
+  })
+
+  it('fire runs the task now (even paused) and the firing is in its history', async () => {
+    const { trigger } = await add('--every', '1d', '--paused', '--', 'sh', '-c', 'echo "fired by $TASKDECK_FIRED_BY"')
+    const fired = await cli('trigger', 'fire', String(trigger.id), '--json')
+    expect(fired.code, fired.stderr).toBe(0)
+    const { firing } = fired.json<{ firing: Firing }>()
+    expect(firing).toMatchObject({ triggerId: trigger.id, cause: 'manual', outcome: 'submitted' })
+    const followed = await cli('follow', String(firing.taskId))
+    expect(followed.stdout).toBe('fired by manual\n')
+    const history = await cli('trigger', 'history', String(trigger.id))
+    expect(history.stdout).toMatch(new RegExp(`manual\\s+submitted\\s+${firing.taskId}`))
+  })
+
+  it('a webhook gets a generated secret printed once; the hook answers only to it', async () => {
+    const { trigger, url, secret } = await add('--webhook', '--', 'cat')
+    expect(secret).toMatch(/^[\w-]{32}$/)
+    expect(url).toBe(`${serve.info.url}hooks/${trigger.id}`)
+    const wrong = await fetch(url ?? '', { method: 'POST', headers: { 'x-taskdeck-secret': 'not-the-secret-at-all' }, body: '{}' })
+    expect(wrong.status).toBeGreaterThanOrEqual(400)
+    const right = await fetch(url ?? '', { method: 'POST', headers: { 'x-taskdeck-secret': secret ?? '' }, body: '{"n":1}' })
+    expect(right.status).toBe(202)
+    const human = await cli('trigger', 'add', '--webhook', '--', 'true')
+    expect(human.stdout).toMatch(/Secret \(shown only now\): [\w-]{32}\n/)
+    expect(human.stdout).toContain("curl -X POST -H 'X-Taskdeck-Secret: ")
+  })
+
+  it('--secret-stdin takes the secret from stdin; a short one is refused and nothing is stored', async () => {
+    const mine = 'my-own-webhook-secret-1234'
+    const added = await runCli(home, ['trigger', 'add', '--json', '--webhook', '--secret-stdin', '--', 'true'], { cwd: work, input: `${mine}\n` })
+    expect(added.code, added.stderr).toBe(0)
+    const { url, secret } = added.json<Added>()
+    expect(secret).toBeUndefined()
+    expect((await fetch(url ?? '', { method: 'POST', headers: { 'x-taskdeck-secret': mine }, body: '{}' })).status).toBe(202)
+
+    const before = await stored()
+    const short = await runCli(home, ['trigger', 'add', '--webhook', '--secret-stdin', '--', 'true'], { cwd: work, input: 'short\n' })
+    expect(short.code).toBe(2)
+    expect(short.stderr).toContain('secret')
+    expect(await stored()).toEqual({ ...before, exportedAt: expect.any(Number) as unknown })
+  })
+
+  it('file watches take paths relative to here; shortcuts are normalised', async () => {
+    writeFileSync(join(work, 'notes.md'), '# notes\n')
+    const { trigger } = await add('--path', '*.md', '--path', 'notes.md', '--debounce', '2s', '--events', 'add,change', '--', 'true')
+    expect(trigger.spec).toEqual({ kind: 'fileWatch', paths: [join(work, '*.md'), join(work, 'notes.md')], debounceMs: 2000, events: ['add', 'change'], maxWaitMs: 30_000 })
+    const shortcut = await add('--accelerator', 'ctrl+shift+k', '--', 'true')
+    expect(shortcut.trigger.spec).toEqual({ kind: 'shortcut', accelerator: 'Control+Shift+K' })
+  })
+
+  it('a completion trigger starts its task when the watched task fails', async () => {
+    const watched = await cli('add', '-q', '--stash', '--', 'sh', '-c', 'exit 3')
+    const watchedId = Number(watched.stdout.trim())
+    const { trigger } = await add('--after-task', String(watchedId), '--on', 'failure', '--', 'sh', '-c', 'echo "after $TASKDECK_SOURCE_TASK_ID $TASKDECK_SOURCE_STATUS"')
+    expect(trigger.spec).toEqual({ kind: 'completion', when: 'failed', taskId: watchedId })
+    expect((await cli('unstash', String(watchedId))).code).toBe(0)
+    const [firing] = await firings(trigger.id, 1)
+    expect(firing).toMatchObject({ cause: 'completion', outcome: 'submitted' })
+    expect((await cli('follow', String(firing?.taskId))).stdout).toBe(`after ${watchedId} failed\n`)
+  })
+
+  it('refuses bad input with exit 2 naming the problem, and stores nothing', async () => {
+    const before = await stored()
+    const cases: [string[], string][] = [
+      [['--cron', '61 * * * *', '--', 'true'], 'invalid cron expression "61 * * * *"'],
+      [['--cron', '* * * * *', '--tz', 'Mars/Olympus', '--', 'true'], 'time zone'],
+      [['--every', 'soon', '--', 'true'], '--every: "soon" is not a duration'],
+      [['--path', join(work, 'nope', 'x'), '--', 'true'], `${join(work, 'nope', 'x')} does not exist`],
+      [['--accelerator', 'K', '--', 'true'], 'accelerator'],
+      [['--after-task', '1', '--on', 'sometimes', '--', 'true'], '--on: "sometimes" is not one of success, failure, finish'],
+      [['--', 'true'], 'trigger add needs what starts the task'],
+      [['--cron', '* * * * *', '--webhook', '--', 'true'], 'one kind of trigger, not schedule and webhook'],
+      [['--every', '1h', '--tz', 'UTC', '--', 'true'], '--tz applies to --cron schedules only'],
+      [['--every', '1h'], 'add needs a command'],
+      [['--every', '1h', '--saved-task', '1', '--', 'true'], 'not both'],
+    ]
+    for (const [args, problem] of cases) {
+      const result = await cli('trigger', 'add', ...args)
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(2)
+      expect(result.stderr).toContain(problem)
+    }
+    const json = await cli('trigger', 'add', '--json', '--cron', 'nonsense', '--', 'true')
+    expect(JSON.parse(json.stderr)).toMatchObject({ error: { code: 'bad_request' } })
+    expect(await stored()).toEqual({ ...before, exportedAt: expect.any(Number) as unknown })
+    const missing = await cli('trigger', 'show', '99999')
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toContain('trigger 99999 does not exist')
+  })
+
+  it('rm removes the trigger and keeps its saved task unless --with-task', async () => {
+    const kept = await add('--every', '1h', '--', 'true')
+    const removed = await cli('trigger', 'rm', String(kept.trigger.id))
+    expect(removed.stdout).toContain(`saved task ${kept.savedTask.id} is kept`)
+    const afterKeep = await stored()
+    expect(afterKeep.triggers.map((t) => t.id)).not.toContain(kept.trigger.id)
+    expect(afterKeep.savedTasks.map((s) => s.id)).toContain(kept.savedTask.id)
+
+    const gone = await add('--every', '1h', '--', 'true')
+    const both = await cli('trigger', 'rm', String(gone.trigger.id), '--with-task', '--json')
+    expect(both.json()).toEqual({ removed: gone.trigger.id, removedSavedTask: gone.savedTask.id })
+    expect((await stored()).savedTasks.map((s) => s.id)).not.toContain(gone.savedTask.id)
+    expect((await cli('trigger', 'show', String(gone.trigger.id))).code).toBe(1)
+
+    // Reuses an existing saved task.
+    const reused = await add('--every', '2h', '--saved-task', String(kept.savedTask.id))
+    expect(reused.trigger.savedTaskId).toBe(kept.savedTask.id)
+  })
+
+  it('export and import round-trip saved tasks and triggers; a malformed file changes nothing', async () => {
+    // A shortcut can be bound once, so importing the same document again would (rightly) be refused.
+    for (const shortcut of (await stored()).triggers.filter((t) => t.spec.kind === 'shortcut')) await cli('trigger', 'rm', String(shortcut.id))
+    const file = join(work, 'triggers.json')
+    const exported = await cli('trigger', 'export', file)
+    expect(exported.code, exported.stderr).toBe(0)
+    const document = JSON.parse(readFileSync(file, 'utf8')) as TriggersDocument
+    expect(document.format).toBe('taskdeck-triggers')
+    const imported = await cli('trigger', 'import', file, '--json')
+    expect(imported.code, imported.stderr).toBe(0)
+    const maps = imported.json<{ savedTasks: { from: number; to: number }[]; triggers: { from: number; to: number }[] }>()
+    expect(maps.triggers.map((m) => m.from).sort()).toEqual(document.triggers.map((t) => t.id).sort())
+    const after = await stored()
+    expect(after.triggers.length).toBe(document.triggers.length * 2)
+
+    writeFileSync(join(work, 'broken.json'), '{"format": "taskdeck-triggers", ')
+    const broken = await cli('trigger', 'import', join(work, 'broken.json'))
+    expect(broken.code).toBe(2)
+    expect(broken.stderr).toContain('is not valid JSON')
+    writeFileSync(join(work, 'wrong.json'), JSON.stringify({ ...document, triggers: [{ ...document.triggers[0], spec: { kind: 'schedule', cron: 'bad' } }] }))
+    const wrong = await cli('trigger', 'import', join(work, 'wrong.json'))
+    expect(wrong.code).toBe(2)
+    expect(wrong.stderr).toContain('cron')
+    expect((await stored()).triggers.length).toBe(after.triggers.length)
+  })
+
+  it('--help shows every kind with examples', async () => {
+    const help = await cli('trigger', 'add', '--help')
+    expect(help.code).toBe(0)
+    for (const option of ['--cron', '--tz', '--every', '--catch-up', '--path', '--debounce', '--webhook', '--secret-stdin', '--accelerator', '--after-task', '--on']) expect(help.stdout).toContain(option)
+    expect(help.stdout).toContain("taskdeck trigger add --cron '30 9 * * 1-5' --tz Europe/Berlin")
+    expect((await cli('trigger', '--help')).stdout).toContain('history')
+  })
+})

@@ -1,0 +1,49 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { Engine } from '../../src-main/engine/engine.ts'
+import { TRIGGER_MIGRATIONS } from '../../src-main/triggers/store.ts'
+import { SECRET_HEADER } from '../../src-main/triggers/index.ts'
+import { openWorld, tempDir, type World } from './helpers.ts'
+
+const SECRET = 'plaintext-from-session-one'
+
+describe('migration 2: webhook secrets kept in plain text become salted hashes', () => {
+  const homes: ReturnType<typeof tempDir>[] = []
+  let world: World | null = null
+  afterEach(async () => {
+    await world?.close()
+    world = null
+    for (const home of homes.splice(0)) home.remove()
+  })
+
+  it('hashes stored secrets, drops them from logged events, and the hook still answers to its secret', async () => {
+    const home = tempDir('secret-migration')
+    homes.push(home)
+    // A database as the first triggers schema left it: the spec (secret included) in the row and in its event.
+    const engine = await Engine.open({ home: home.path, statsIntervalMs: 0 })
+    engine.host.migrate('triggers', TRIGGER_MIGRATIONS.slice(0, 1))
+    const spec = { kind: 'webhook' as const, secret: SECRET, rateLimit: { max: 30, windowMs: 60_000 }, maxBodyBytes: 1024 }
+    const definition = { spec: { kind: 'shell', command: ['true'] } }
+    const trigger = { id: 1, name: 'old hook', savedTaskId: 1, spec, paused: false, createdAt: 1, updatedAt: 1, lastFiredAt: null, nextRunAt: null }
+    await engine.host.append({ type: 'trigger.updated', trigger }, (db) => {
+      db.prepare('INSERT INTO trg_saved_tasks VALUES (1, ?, ?, 1, 1)').run('deploy', JSON.stringify(definition))
+      db.prepare('INSERT INTO trg_triggers VALUES (1, ?, 1, ?, 0, 1, 1, NULL, 1, 1)').run('old hook', JSON.stringify(spec))
+    })
+    await engine.close()
+
+    world = await openWorld(home.path)
+    const db = world.engine.host.db
+    const versions = db.prepare("SELECT version FROM schema_migrations WHERE owner = 'triggers' ORDER BY version").all()
+    expect(versions.map((v) => v.version)).toEqual(TRIGGER_MIGRATIONS.map((_, i) => i + 1))
+    const rows = db.prepare("SELECT spec FROM trg_triggers UNION ALL SELECT payload FROM events WHERE type LIKE 'trigger.%'").all()
+    expect(rows).toHaveLength(2)
+    for (const row of rows) expect(Object.values(row).join()).not.toContain(SECRET)
+
+    const [kept] = (await world.call('trigger.list', {})).triggers
+    expect(kept?.spec).toMatchObject({ kind: 'webhook', maxBodyBytes: 1024 })
+    expect(kept?.spec.kind === 'webhook' && kept.spec.secretHash).toMatch(/^scrypt\$/)
+    const answer = (secret: string) => world!.triggers.handleWebhook({ hookId: '1', headers: { [SECRET_HEADER]: secret }, body: new Uint8Array() })
+    expect((await answer('not-the-secret-at-all')).status).toBe(401)
+    const accepted = await answer(SECRET)
+    expect(accepted.status).toBe(202)
+  })
+})
