@@ -244,6 +244,7 @@ function defineProgram(only: string | undefined): Command {
       .option('--tls', 'connect with TLS (turns redis:// into rediss://)')
       .option('--tls-no-verify', 'accept a server certificate that does not verify')
       .option('--when-unreachable <wait|local>', 'while Redis is unreachable: wait for it (default) or run here')
+      .option('--local-slots <n>', 'overflow: run up to N of its runs here, only the rest on workers')
       .action(run(async (ctx, name: string, options: BindOptions) => (await import('./commands/groups.ts')).bindGroup(ctx, name, options)))
     globalOptions(group.command('unbind').description("run a group's tasks on this machine again"))
       .argument('<name>')

@@ -738,7 +738,7 @@ export class Engine implements EngineApi {
     const active = this.activate(run, task, RunLogWriter.resume(this.logDir, run.id, this.settings.logCapBytes))
     let adopted: BackendRun | null
     try {
-      adopted = this.backend.adopt({ group: task.definition.group, name: task.name }, this.contextOf(active))
+      adopted = this.backend.adopt({ group: task.definition.group, name: task.name, pid: run.pid }, this.contextOf(active))
     } catch {
       adopted = null
     }

@@ -9,9 +9,11 @@ interface BindForm {
   password: string
   verifyTls: boolean
   whenUnreachable: WhenUnreachable
+  /** Overflow: how many runs execute here before the rest go to workers; empty: all on workers. */
+  localSlots: string
 }
 
-type Field = 'group' | 'url' | 'password' | 'form'
+type Field = 'group' | 'url' | 'password' | 'localSlots' | 'form'
 type Errors = Partial<Record<Field, string>>
 
 const BindParamsSchema = WORKER_COMMANDS['group.bindRemote'].params
@@ -21,6 +23,7 @@ function fieldOf(path: readonly PropertyKey[]): Field {
   if (path[0] === 'name') return 'group'
   if (path[0] === 'connection' && path[1] === 'url') return 'url'
   if (path[0] === 'connection' && path[1] === 'password') return 'password'
+  if (path[0] === 'localSlots') return 'localSlots'
   return 'form'
 }
 
@@ -33,7 +36,7 @@ export function BindGroupForm({ boundGroups, onChanged }: { boundGroups: Readonl
   const { t } = useTranslation()
   const model = useModel()
   const groups = [...useStore(model.state).groups.keys()].filter((name) => !boundGroups.has(name)).sort()
-  const [form, setForm] = useState<BindForm>({ group: '', url: '', password: '', verifyTls: true, whenUnreachable: 'wait' })
+  const [form, setForm] = useState<BindForm>({ group: '', url: '', password: '', verifyTls: true, whenUnreachable: 'wait', localSlots: '' })
   const [errors, setErrors] = useState<Errors>({})
   const [busy, setBusy] = useState(false)
   const group = form.group || groups[0] || ''
@@ -48,6 +51,7 @@ export function BindGroupForm({ boundGroups, onChanged }: { boundGroups: Readonl
       name: group,
       connection: { url: form.url.trim(), ...(form.password ? { password: form.password } : {}), tlsRejectUnauthorized: form.verifyTls },
       whenUnreachable: form.whenUnreachable,
+      ...(form.localSlots.trim() === '' ? {} : { localSlots: Number(form.localSlots) }),
     })
     if (!checked.success) {
       const next: Errors = {}
@@ -137,6 +141,20 @@ export function BindGroupForm({ boundGroups, onChanged }: { boundGroups: Readonl
             <input type="checkbox" checked={form.verifyTls} onChange={(e) => set('verifyTls', e.target.checked, 'form')} />
             {t('workers.bind.verifyTls')}
           </label>
+        </div>
+        <div className={`field ${errors.localSlots ? 'invalid' : ''}`}>
+          <label htmlFor="bind-local-slots">{t('workers.bind.localSlots')}</label>
+          <input
+            id="bind-local-slots"
+            type="number"
+            min={1}
+            inputMode="numeric"
+            placeholder={t('workers.bind.localSlotsPlaceholder')}
+            value={form.localSlots}
+            aria-invalid={errors.localSlots ? true : undefined}
+            onChange={(e) => set('localSlots', e.target.value, 'localSlots')}
+          />
+          {error('localSlots') ?? <div className="field-hint">{t('workers.bind.localSlotsHint')}</div>}
         </div>
         {error('form')}
         <div className="form-actions">

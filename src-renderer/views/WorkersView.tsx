@@ -185,6 +185,7 @@ function BindingRow({ binding, onChanged }: { binding: RemoteBinding; onChanged:
       </td>
       <td>
         <code>{binding.redis}</code>
+        {binding.localSlots !== null && <div className="muted binding-reason">{t('workers.bind.overflow', { count: binding.localSlots })}</div>}
       </td>
       <td>
         <span className={`worker-state binding-${binding.status}`}>

@@ -47,6 +47,12 @@ describe('taskdeck group bind / unbind', () => {
       expect(text).not.toContain(PASSWORD)
     }
 
+    // Rebinding with --local-slots makes it an overflow group.
+    const overflow = await runCli(home.path, ['group', 'bind', 'build', '--redis', redis.url, '--password-stdin', '--local-slots', '2'], { input: PASSWORD })
+    expect(overflow.code).toBe(0)
+    expect(overflow.stdout).toContain('Up to 2 of its runs at once run on this machine; the rest overflow to the workers.')
+    expect((await runCli(home.path, ['group'])).stdout).toContain(`this machine ×2, then ${redis.url} (connected)`)
+
     const unbound = await runCli(home.path, ['group', 'unbind', 'build'])
     expect(unbound.code).toBe(0)
     expect(unbound.stdout).toContain('Group build runs on this machine again')

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { EngineEvent, WorkerInfo } from '../../src-shared/index.ts'
@@ -130,6 +130,30 @@ describe('engine with a remote group', () => {
     expect(JSON.stringify(refused)).toContain(`at most ${STDIN_MAX_MESSAGES} messages`)
     await app.engine.handlers['task.cancel']({ taskIds: [task.id] })
     expect((await app.until(task.id, ['cancelled', 'failed', 'succeeded'])).status).toBe('cancelled')
+  })
+
+  it('an overflow group runs up to its local slots in the app and the rest on workers', async () => {
+    const w = await spawnWorker(redis.url, 'burst', { concurrency: 1, env: { TASKDECK_REDIS_PASSWORD: PASSWORD } })
+    workers.push(w)
+    await app.engine.handlers['group.set']({ name: 'burst', parallel: 3 })
+    const { binding } = await remote.handlers['group.bindRemote']({
+      name: 'burst',
+      connection: { url: redis.url, password: PASSWORD, tlsRejectUnauthorized: true },
+      whenUnreachable: 'wait',
+      localSlots: 2,
+    })
+    expect(binding.localSlots).toBe(2)
+    const gate = join(home.home, 'burst-gate')
+    const tasks = []
+    for (let i = 0; i < 3; i++) tasks.push(await app.submit(shell(`echo up; until [ -e ${gate} ]; do sleep 0.05; done; echo done`, { group: 'burst' })))
+    for (const task of tasks) await until(() => app.events.some((e) => e.type === 'run.output' && e.taskId === task.id && e.text.includes('up')), `task ${task.id} to start`)
+    writeFileSync(gate, '')
+    for (const task of tasks) expect((await app.until(task.id, ['succeeded', 'failed'])).status).toBe('succeeded')
+    const runs = await Promise.all(tasks.map(async (task) => (await app.engine.handlers['task.get']({ taskId: task.id })).runs[0]!))
+    expect(runs.map((r) => r.worker).sort()).toEqual(['local', 'local', w.id].sort())
+    for (const run of runs.filter((r) => r.worker === 'local')) {
+      expect((await app.lines(run.id)).some((l) => l.text.startsWith('running in this app (local slot'))).toBe(true)
+    }
   })
 
   it('a group bound with whenUnreachable "local" runs in the app while Redis is down', async () => {

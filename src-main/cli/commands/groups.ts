@@ -10,8 +10,9 @@ const describe = (group: Group): string => `Group ${group.name}: ${group.paralle
 /** Where a group's runs execute, in a table cell. */
 function runsOn(binding: RemoteBinding | undefined): string {
   if (!binding) return 'this machine'
+  const overflow = binding.localSlots === null ? '' : `this machine ×${binding.localSlots}, then `
   const status = binding.status === 'connected' ? binding.status : paint(binding.status === 'connecting' ? 'yellow' : 'red', binding.status)
-  return `${binding.redis} (${status})`
+  return `${overflow}${binding.redis} (${status})`
 }
 
 export async function listGroups(ctx: Context): Promise<void> {
@@ -51,6 +52,7 @@ export interface BindOptions {
   tls?: boolean
   tlsNoVerify?: boolean
   whenUnreachable?: string
+  localSlots?: string
 }
 
 /**
@@ -64,6 +66,7 @@ export async function bindGroup(ctx: Context, name: string, options: BindOptions
     name,
     connection: { url, ...(password ? { password } : {}), tlsRejectUnauthorized: !options.tlsNoVerify },
     ...(options.whenUnreachable === undefined ? {} : { whenUnreachable: options.whenUnreachable }),
+    ...(options.localSlots === undefined ? {} : { localSlots: parseInteger(options.localSlots, '--local-slots', 1, 1024) }),
   })
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
@@ -77,6 +80,7 @@ export async function bindGroup(ctx: Context, name: string, options: BindOptions
       `Group ${binding.group} runs on ${binding.redis} (${binding.status}).`,
       `Secret kept in: ${binding.secretStorage}.`,
       `While Redis is unreachable its tasks ${binding.whenUnreachable === 'local' ? 'run on this machine' : 'wait for it'}.`,
+      ...(binding.localSlots === null ? [] : [`Up to ${binding.localSlots} of its runs at once run on this machine; the rest overflow to the workers.`]),
       `Start workers with: taskdeck worker --redis ${binding.redis} --group ${binding.group}`,
     ].join('\n'),
   )

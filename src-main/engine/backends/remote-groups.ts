@@ -41,6 +41,7 @@ const StoredBindingSchema = z.object({
   storage: z.string(),
   tlsRejectUnauthorized: z.boolean(),
   whenUnreachable: WhenUnreachableSchema.default('wait'),
+  localSlots: z.number().int().positive().nullable().default(null),
 })
 type StoredBinding = z.infer<typeof StoredBindingSchema>
 const RemoteFileSchema = z.object({ version: z.literal(1), source: z.string(), bindings: z.array(StoredBindingSchema) })
@@ -78,6 +79,8 @@ export class RemoteGroups implements ExecutionBackend {
   readonly #retryMs: number
   readonly #bindings = new Map<string, StoredBinding>()
   readonly #connections = new Map<string, Connection>()
+  /** Runs of each overflow group executing in this app right now. */
+  readonly #localRuns = new Map<string, number>()
   #engine: AttachableEngine | null = null
   #closed = false
 
@@ -103,7 +106,7 @@ export class RemoteGroups implements ExecutionBackend {
         for (const worker of lists.flat()) seen.set(worker.id, worker)
         return { workers: [...seen.values()] }
       },
-      'group.bindRemote': async ({ name, connection, whenUnreachable }) => {
+      'group.bindRemote': async ({ name, connection, whenUnreachable, localSlots }) => {
         const engine = this.#engine
         if (engine) {
           const { groups } = await engine.handlers['group.list']({})
@@ -121,6 +124,7 @@ export class RemoteGroups implements ExecutionBackend {
           storage: this.#secrets.description,
           tlsRejectUnauthorized: input.tlsRejectUnauthorized,
           whenUnreachable,
+          localSlots: localSlots ?? null,
         }
         this.#bindings.set(name, binding)
         this.#save()
@@ -148,6 +152,11 @@ export class RemoteGroups implements ExecutionBackend {
   start(spec: TaskSpec, placed: PlacedRun, context: RunContext): BackendRun {
     const binding = this.#bindings.get(placed.group)
     if (!binding) return this.#embedded.start(spec, placed, context)
+    const running = this.#localRuns.get(placed.group) ?? 0
+    if (binding.localSlots !== null && running < binding.localSlots) {
+      context.output('system', `running in this app (local slot ${running + 1} of ${binding.localSlots}); more runs of ${placed.group} at once overflow to ${binding.redis}\n`)
+      return this.#startLocalSlot(spec, placed, context)
+    }
     const connection = this.#connections.get(binding.sealed)!
     const unreachable = connection.backend ? connection.backend.connectionError : connection.reason
     if (unreachable && binding.whenUnreachable === 'local') {
@@ -174,7 +183,7 @@ export class RemoteGroups implements ExecutionBackend {
    */
   adopt(run: AdoptedRun, context: RunContext): BackendRun | null {
     const binding = this.#bindings.get(run.group)
-    if (!binding) return null
+    if (!binding || run.pid !== null) return null
     const connection = this.#connections.get(binding.sealed)!
     if (connection.backend) return connection.backend.adopt(run, context)
     const adopted = new Promise<BackendRun>((resolve) => connection.adoptions.push({ run, context, resolve }))
@@ -190,6 +199,14 @@ export class RemoteGroups implements ExecutionBackend {
     })
     const stdin = new StdinUntilStarted()
     return { pid: null, done: Promise.race([stopped, adopted.then((backend) => stdin.started(backend).done)]), send: (text) => stdin.send(text) }
+  }
+
+  /** An overflow group's run in one of its local slots; the slot frees when the run ends. */
+  #startLocalSlot(spec: TaskSpec, placed: PlacedRun, context: RunContext): BackendRun {
+    this.#localRuns.set(placed.group, (this.#localRuns.get(placed.group) ?? 0) + 1)
+    const run = this.#embedded.start(spec, placed, context)
+    const free = () => this.#localRuns.set(placed.group, Math.max(0, (this.#localRuns.get(placed.group) ?? 1) - 1))
+    return { ...run, done: run.done.finally(free) }
   }
 
   /**
@@ -263,6 +280,7 @@ export class RemoteGroups implements ExecutionBackend {
       reason: lost ?? connection?.reason ?? null,
       secretStorage: binding.storage,
       whenUnreachable: binding.whenUnreachable,
+      localSlots: binding.localSlots,
     }
   }
 

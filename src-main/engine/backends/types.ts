@@ -58,6 +58,8 @@ export interface ExecutionBackend {
 export interface AdoptedRun {
   readonly group: string
   readonly name: string
+  /** The process id recorded for it: it ran in this app's previous process, so nothing is left to follow. */
+  readonly pid: number | null
 }
 
 /** The runners of one process, by task kind (the engine's registry type). */
