@@ -363,7 +363,9 @@ export class BullmqBackend implements ExecutionBackend {
     while (!this.#closing) {
       try {
         const args = ['GROUP', REPORT_CONSUMER_GROUP, 'engine', 'COUNT', READ_COUNT]
-        if (!backlog) args.push('BLOCK', READ_BLOCK_MS)
+        // Adopted runs wait for a look at the stream's head (and their job): do not block for new entries before that.
+        const checking = this.#uncheckedAdoptions || this.#endedWithoutReport.length > 0
+        if (!backlog && !checking) args.push('BLOCK', READ_BLOCK_MS)
         const reply = await this.#reader.callBuffer('XREADGROUP', ...args, 'STREAMS', stream, backlog ? '0' : '>')
         if (this.#detaching) return
         const entries = entriesOf(reply)
