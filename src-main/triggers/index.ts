@@ -3,6 +3,7 @@ import type { Disposable } from '../engine/api.ts'
 import type { EngineExtensionHost } from '../engine/host.ts'
 import type { Clock } from './pipeline.ts'
 import { TriggerService, type TriggerCommandHandlers } from './service.ts'
+import { SecretChecker } from './secrets.ts'
 import type { ShortcutBinding } from './shortcuts.ts'
 import { RateLimiter, handleWebhook, type WebhookRequest, type WebhookResponse } from './webhook.ts'
 
@@ -79,8 +80,9 @@ export function createTriggers(host: EngineExtensionHost, options: TriggersOptio
     maxChainDepth: options.maxChainDepth ?? 32,
   })
   const limiter = new RateLimiter(() => clock.now())
+  const secrets = new SecretChecker()
   const handle = (request: WebhookRequest): Promise<WebhookResponse> =>
-    handleWebhook(request, (triggerId) => service.webhookTarget(triggerId), limiter)
+    handleWebhook(request, (triggerId) => service.webhookTarget(triggerId), limiter, secrets)
   return {
     handlers: service.commands,
     webhookRoute: {

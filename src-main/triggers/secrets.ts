@@ -1,4 +1,4 @@
-import { randomBytes, scrypt, scryptSync, timingSafeEqual, type ScryptOptions } from 'node:crypto'
+import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual, type ScryptOptions } from 'node:crypto'
 import { WEBHOOK_SECRET_HASH_PATTERN } from '../../src-shared/index.ts'
 
 /**
@@ -58,5 +58,37 @@ export async function verifySecret(presented: string, stored: string): Promise<b
   } catch {
     // Parameters scrypt refuses (an imported hash with N not a power of two, or too costly) match nothing.
     return false
+  }
+}
+
+/** Secrets that passed, by the hash they matched; forgotten wholesale past this many (rotations leave old entries). */
+const MAX_REMEMBERED = 1000
+
+/**
+ * Checks presented secrets against hooks' hashes, keeping the per-request cost small for the
+ * callers that have the secret and bounded for those that do not:
+ *
+ * - a secret that passed is remembered in memory (as its SHA-256, never on disk) with the
+ *   hash it matched, so the hook's next calls are checked in microseconds; a rotated secret
+ *   has a new hash, so the old one is not remembered for it;
+ * - scrypt runs one check at a time, so guesses (already rate limited per hook) never hold
+ *   more than one of libuv's threads, which file reads and writes also need.
+ */
+export class SecretChecker {
+  private readonly passed = new Map<string, Buffer>()
+  private lane: Promise<unknown> = Promise.resolve()
+
+  async check(presented: string, secretHash: string): Promise<boolean> {
+    const digest = createHash('sha256').update(presented, 'utf8').digest()
+    const remembered = this.passed.get(secretHash)
+    if (remembered && timingSafeEqual(remembered, digest)) return true
+    const result = this.lane.then(() => verifySecret(presented, secretHash))
+    this.lane = result
+    const matches = await result
+    if (matches) {
+      if (this.passed.size >= MAX_REMEMBERED) this.passed.clear()
+      this.passed.set(secretHash, digest)
+    }
+    return matches
   }
 }

@@ -119,6 +119,8 @@ export class TriggerService {
   private observedSeq: number
   /** The completion cursor as last written. */
   private writtenCursor: number
+  /** The seq at which a write of the cursor alone was last tried, so a failing one is not retried at every event. */
+  private idleWriteTriedAt = 0
   /** Completion requests made and not yet served, oldest first: the cursor stays before the first. */
   private readonly pending: FireRequest[] = []
   /**
@@ -181,7 +183,10 @@ export class TriggerService {
     this.engineEvents$.next(event)
     if (!('seq' in event)) return
     this.observedSeq = event.seq
-    if (this.pending.length === 0 && this.observedSeq - this.writtenCursor >= IDLE_CURSOR_STEP) this.writeCursor()
+    if (this.pending.length === 0 && this.observedSeq - Math.max(this.writtenCursor, this.idleWriteTriedAt) >= IDLE_CURSOR_STEP) {
+      this.idleWriteTriedAt = this.observedSeq
+      this.writeCursor()
+    }
   }
 
   /** Remembers a replayed task that a completion trigger started, by the labels `definitionForFiring` gave it. */
@@ -200,12 +205,21 @@ export class TriggerService {
     return this.pending.length > 0 ? this.pending[0]!.source!.seq - 1 : this.observedSeq
   }
 
-  /** A write of its own (one row), for when nothing fires: at most every IDLE_CURSOR_STEP events, and at shutdown. */
+  /**
+   * A write of its own (one row), for when nothing fires: at most every IDLE_CURSOR_STEP
+   * events, and at shutdown. A failed write (the database busy or closed) only leaves the
+   * cursor behind, which costs a longer replay, never a lost or doubled firing; it must not
+   * throw into the engine's announcement of events.
+   */
   private writeCursor(): void {
     const cursor = this.safeCursor()
     if (cursor <= this.writtenCursor) return
-    this.store.advanceCompletionCursor(cursor)
-    this.writtenCursor = cursor
+    try {
+      this.store.advanceCompletionCursor(cursor)
+      this.writtenCursor = cursor
+    } catch {
+      // Tried again IDLE_CURSOR_STEP events later, or written with the next firing.
+    }
   }
 
   readonly commands: TriggerCommandHandlers = {

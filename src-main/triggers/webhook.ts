@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { WebhookSpec } from '../../src-shared/index.ts'
-import { verifySecret } from './secrets.ts'
+import type { SecretChecker } from './secrets.ts'
 
 /** One `POST /hooks/:id` as any server sees it; header names in lower case. */
 export interface WebhookRequest {
@@ -109,6 +109,7 @@ export async function handleWebhook(
   request: WebhookRequest,
   lookup: (triggerId: number) => WebhookTarget | null,
   limiter: RateLimiter,
+  secrets: SecretChecker,
 ): Promise<WebhookResponse> {
   const triggerId = /^[1-9]\d{0,15}$/.test(request.hookId) ? Number(request.hookId) : null
   const target = triggerId === null ? null : lookup(triggerId)
@@ -134,7 +135,7 @@ export async function handleWebhook(
   const declared = Number(header(request, 'content-length') ?? '0')
   if (declared > maxBytes) return refuse(413, `Body too large: ${declared} bytes; this hook takes at most ${maxBytes}.`)
   // Checked before the body is read, so a caller without the secret cannot make us read it.
-  if (target.spec.secretHash === undefined || !(await verifySecret(secret, target.spec.secretHash))) {
+  if (target.spec.secretHash === undefined || !(await secrets.check(secret, target.spec.secretHash))) {
     return refuse(401, 'Wrong secret for this hook.', { 'www-authenticate': 'Bearer' })
   }
   const raw = await readBody(request.body, maxBytes)

@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { TaskDefinitionSchema, isFinished, type Task } from '../../src-shared/index.ts'
 import { Engine } from '../../src-main/engine/engine.ts'
@@ -96,6 +99,23 @@ describe('completion triggers catch up with finishes they did not see, exactly o
     expect(cursor).toBeGreaterThanOrEqual(servedUpTo)
   })
 
+  it('moves the cursor on while nothing fires, so a restart does not replay the whole log', async () => {
+    const { trigger } = await setUp('nightly')
+    const cursor = () => Number(world!.engine.host.db.prepare("SELECT value FROM trg_state WHERE key = 'completionSeq'").get()?.value)
+    const before = cursor()
+    // 1200 events no trigger cares about: 600 tasks stashed, then cancelled.
+    const stashed = TaskDefinitionSchema.parse({ ...argv('true'), stashed: true })
+    const { tasks } = await world!.engine.handlers['task.submitMany']({ definitions: Array.from({ length: 600 }, () => stashed) })
+    await world!.engine.handlers['task.cancel']({ taskIds: tasks.map((t) => t.id) })
+    const lastCancelled = await world!.log.until((events) => {
+      const cancelled = events.flatMap((e) => (e.type === 'task.updated' && e.task.status === 'cancelled' ? [e.seq] : []))
+      return cancelled.length === tasks.length ? cancelled[cancelled.length - 1] : undefined
+    })
+    expect(cursor()).toBeGreaterThanOrEqual(before + 1000)
+    expect(cursor()).toBeLessThanOrEqual(lastCancelled)
+    expect(world!.log.firings(trigger.id)).toEqual([])
+  })
+
   it('fires for a task the shutdown interrupted (it ended after the triggers stopped listening)', async () => {
     const { home, trigger } = await setUp('long')
     const { task: long } = await world!.engine.handlers['task.submit']({ definition: TaskDefinitionSchema.parse({ ...argv('sleep', '30'), labels: ['long'] }) })
@@ -150,6 +170,30 @@ describe('completion triggers catch up with finishes they did not see, exactly o
     ])
     const { tasks } = await world!.engine.handlers['task.list']({ label: `trigger:${trigger.id}`, limit: 1000, offset: 0 })
     expect(tasks.map((t) => t.id)).toEqual([started.id, history[1]!.taskId])
+  })
+
+  it('killed (SIGKILL) while its completion firing is being recorded, it starts the chained task exactly once', async () => {
+    const { home, after, trigger } = await setUp('nightly')
+    // The chained task kills the process that started it (only the fixture: never a test runner): the engine and its triggers, mid-firing.
+    const killer = (await world!.call('savedTask.create', { name: 'killer', definition: argv('sh', '-c', 'grep -q killed-by-its-chain /proc/$PPID/cmdline && kill -KILL $PPID') })).savedTask
+    await world!.call('trigger.update', { triggerId: trigger.id, trigger: { savedTaskId: killer.id, spec: { kind: 'completion', when: 'finished', label: 'nightly' } } })
+    await world!.close()
+    world = null
+    const child = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/killed-by-its-chain.ts', import.meta.url)), home], { stdio: ['ignore', 'ignore', 'inherit'] })
+    const [, signal] = (await once(child, 'exit')) as [number | null, string | null]
+    expect(signal).toBe('SIGKILL')
+
+    world = await openWorld(home)
+    // Whichever won the race (the firing's record or the kill), after the restart there is one firing and one task.
+    if ((await world.call('trigger.get', { triggerId: trigger.id })).history.length === 0) await world.log.untilFirings(1, trigger.id)
+    // Requests are served in order: once this run is served, nothing replayed is still waiting.
+    await world.call('savedTask.run', { savedTaskId: after.id })
+    const { history } = await world.call('trigger.get', { triggerId: trigger.id })
+    const { tasks } = await world.engine.handlers['task.list']({ label: `trigger:${trigger.id}`, limit: 1000, offset: 0 })
+    expect(history).toHaveLength(1)
+    expect(tasks).toHaveLength(1)
+    expect(history[0]!.taskId).toBe(tasks[0]!.id)
+    await untilFinished(world, tasks[0]!.id)
   })
 
   it('stops a chain that loops at run time (a loop stored by an older version) after maxChainDepth tasks', async () => {

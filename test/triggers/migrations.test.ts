@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { TaskDefinitionSchema, isFinished } from '../../src-shared/index.ts'
 import { Engine } from '../../src-main/engine/engine.ts'
 import { TRIGGER_MIGRATIONS } from '../../src-main/triggers/store.ts'
 import { SECRET_HEADER } from '../../src-main/triggers/index.ts'
@@ -6,7 +7,7 @@ import { openWorld, tempDir, type World } from './helpers.ts'
 
 const SECRET = 'plaintext-from-session-one'
 
-describe('migration 2: webhook secrets kept in plain text become salted hashes', () => {
+describe('upgrading a database the first triggers schema wrote', () => {
   const homes: ReturnType<typeof tempDir>[] = []
   let world: World | null = null
   afterEach(async () => {
@@ -15,7 +16,7 @@ describe('migration 2: webhook secrets kept in plain text become salted hashes',
     for (const home of homes.splice(0)) home.remove()
   })
 
-  it('hashes stored secrets, drops them from logged events, and the hook still answers to its secret', async () => {
+  it('migration 2 hashes stored webhook secrets, drops them from logged events, and the hook still answers to its secret', async () => {
     const home = tempDir('secret-migration')
     homes.push(home)
     // A database as the first triggers schema left it: the spec (secret included) in the row and in its event.
@@ -45,5 +46,38 @@ describe('migration 2: webhook secrets kept in plain text become salted hashes',
     expect((await answer('not-the-secret-at-all')).status).toBe(401)
     const accepted = await answer(SECRET)
     expect(accepted.status).toBe(202)
+  })
+
+  it('migration 3 starts the completion cursor at the head of the log: an upgrade fires nothing for old finishes', async () => {
+    const home = tempDir('cursor-migration')
+    homes.push(home)
+    const engine = await Engine.open({ home: home.path, statsIntervalMs: 0 })
+    engine.host.migrate('triggers', TRIGGER_MIGRATIONS.slice(0, 1))
+    const spec = { kind: 'completion' as const, when: 'finished' as const, label: 'nightly' }
+    const definition = { spec: { kind: 'shell', command: ['true'] } }
+    await engine.host.append({ type: 'savedTask.updated', savedTask: { id: 1, name: 'after', definition: TaskDefinitionSchema.parse(definition), createdAt: 1, updatedAt: 1 } }, (db) => {
+      db.prepare('INSERT INTO trg_saved_tasks VALUES (1, ?, ?, 1, 1)').run('after', JSON.stringify(definition))
+      db.prepare('INSERT INTO trg_triggers VALUES (1, ?, 1, ?, 0, 1, 1, NULL, 1, 1)').run('after nightly', JSON.stringify(spec))
+    })
+    // A task that finished under the old version (which served it then).
+    const finished = new Promise<void>((resolve) => {
+      const listening = engine.host.onEvent((event) => {
+        if (event.type === 'task.updated' && event.task.definition.labels.includes('nightly') && isFinished(event.task.status)) {
+          listening.dispose()
+          resolve()
+        }
+      })
+    })
+    await engine.handlers['task.submit']({ definition: TaskDefinitionSchema.parse({ spec: { kind: 'shell', command: ['false'] }, labels: ['nightly'] }) })
+    await finished
+    await engine.close()
+
+    world = await openWorld(home.path)
+    // One new finish: its firing is the first and only one (firings are served in order, so an old one would come first).
+    const { task: fresh } = await world.engine.handlers['task.submit']({ definition: TaskDefinitionSchema.parse({ ...definition, labels: ['nightly'] }) })
+    const [firing] = await world.log.untilFirings(1, 1)
+    expect(firing?.detail.sourceTaskId).toBe(fresh.id)
+    await world.log.untilFinished(firing!.taskId!)
+    expect((await world.call('trigger.get', { triggerId: 1 })).history).toHaveLength(1)
   })
 })
