@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Queue } from 'bullmq'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { EngineEvent } from '../../src-shared/index.ts'
 import { RemoteGroups } from '../../src-main/engine/backends/remote-groups.ts'
 import { jobIdOf, redisKeys } from '../../src-main/engine/backends/redis-protocol.ts'
 import { workerRunners } from '../../src-main/worker/runners.ts'
@@ -123,6 +124,24 @@ describe('app restart with remote runs in flight', () => {
     ])
     expect(lines.some((l) => l.text.includes('output may be missing'))).toBe(false)
     expect(readFileSync(file('executions'), 'utf8')).toBe('run\n')
+  })
+
+  it('a run cancelled as the app closes ends cancelled: its worker confirms it before the app is gone', async () => {
+    await worker()
+    const task = await app.submit(shell(gated('echo never'), { group: 'remote', retryOnInterrupt: true }))
+    await until(() => app.events.some((e) => e.type === 'run.output' && e.taskId === task.id && e.text.includes('before')), 'the run to start')
+    const seen: EngineEvent[] = []
+    const subscription = app.engine.subscribe(0, (batch) => seen.push(...batch))
+    await app.engine.handlers['task.cancel']({ taskIds: [task.id] })
+    await closeApp()
+    subscription.dispose()
+    // Settled while the app was still there (not left running for the next process to adopt).
+    expect(seen.find((e) => e.type === 'run.finished' && e.run.taskId === task.id)).toMatchObject({ run: { status: 'cancelled' } })
+    await openApp()
+    const { task: reopened, runs } = await app.engine.handlers['task.get']({ taskId: task.id })
+    expect(reopened.status).toBe('cancelled')
+    expect(runs.map((r) => [r.status, r.reason])).toEqual([['cancelled', 'cancelled by user']])
+    expect((await app.lines(runs[0]!.id)).some((l) => l.text === 'never')).toBe(false)
   })
 
   it('a run whose job is gone from Redis is interrupted at reopening, and its retry runs', async () => {

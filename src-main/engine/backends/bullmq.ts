@@ -92,7 +92,7 @@ export class BullmqBackend implements ExecutionBackend {
   /** Adopted runs whose job had ended when checked: settled after one more read, which brings any report written before the job ended. */
   readonly #endedWithoutReport: { pending: PendingRun; state: string; job: Job | undefined }[] = []
   #uncheckedAdoptions = false
-  /** The app is closing and its runs go on without it: reports stay unread (and unacknowledged) for the next process. */
+  /** The app is closing and its runs go on without it: their reports stay unacknowledged, for the next process. */
   #detaching = false
   #lastError: string | null = null
   #reconciling = false
@@ -367,17 +367,21 @@ export class BullmqBackend implements ExecutionBackend {
         const checking = this.#uncheckedAdoptions || this.#endedWithoutReport.length > 0
         if (!backlog && !checking) args.push('BLOCK', READ_BLOCK_MS)
         const reply = await this.#reader.callBuffer('XREADGROUP', ...args, 'STREAMS', stream, backlog ? '0' : '>')
-        if (this.#detaching) return
         const entries = entriesOf(reply)
         if (backlog && entries.length === 0) {
           backlog = false
           void this.#reconcile()
           continue
         }
-        for (const [, fields] of entries) {
-          if (fields) for (const report of decodeReports(fields)) this.#dispatch(report)
+        const handled: Buffer[] = []
+        for (const [id, fields] of entries) {
+          const reports = fields ? decodeReports(fields) : []
+          // While the app closes, a detached run's reports stay unacknowledged: the next process reads them first.
+          if (this.#detaching && !reports.every((report) => this.#pending.has(report.jobId))) continue
+          for (const report of reports) this.#dispatch(report)
+          handled.push(id)
         }
-        if (entries.length > 0) await this.#redis.xack(stream, REPORT_CONSUMER_GROUP, ...entries.map(([id]) => id))
+        if (handled.length > 0) await this.#redis.xack(stream, REPORT_CONSUMER_GROUP, ...handled)
         for (const ended of this.#endedWithoutReport.splice(0)) this.#settleFromJob(ended.pending, ended.state, ended.job)
         if (!backlog && entries.length < READ_COUNT && this.#uncheckedAdoptions) await this.#checkAdopted()
       } catch (error) {
