@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { cpus, tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import WebSocket from 'ws'
@@ -32,7 +32,7 @@ interface FrameStats {
 
 // ---------------------------------------------------------------- server and API client
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer()
     server.once('error', reject)
@@ -43,7 +43,7 @@ async function freePort(): Promise<number> {
   })
 }
 
-async function serve(home: string, port: number): Promise<{ child: ChildProcess; browserUrl: string; url: string; token: string }> {
+export async function serve(home: string, port: number): Promise<{ child: ChildProcess; browserUrl: string; url: string; token: string }> {
   const child = spawn(process.execPath, [join(ROOT, 'bin/taskdeck.js'), 'serve', '--home', home, '--port', String(port), '--json'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -194,7 +194,7 @@ async function firehose(browser: Browser, browserUrl: string, api: Api, mode: 'b
   return { mode, events, seconds: round(seconds), eventsPerSecond: Math.round(events / seconds), frames }
 }
 
-async function bigLog(browser: Browser, browserUrl: string, api: Api) {
+export async function bigLog(browser: Browser, browserUrl: string, api: Api) {
   const page = await openPage(browser, browserUrl, 'batched')
   await waitForSeq(page, await headSeq(api))
   const taskId = await submit(api, `seq 1 ${LOG_LINES}`, 'default')
@@ -284,13 +284,25 @@ export async function importHistory(api: Api, count: number): Promise<void> {
 }
 
 /** Tens of thousands of tasks: replay into the list, then scroll it and filter it. */
-async function bigList(browser: Browser, browserUrl: string, api: Api, count: number) {
+export async function bigList(browser: Browser, browserUrl: string, api: Api, count: number) {
   await importHistory(api, count)
   const head = await headSeq(api)
-  const page = await openPage(browser, browserUrl, 'batched')
+  const floor = await transportFloor(browser, browserUrl)
+  const context = await browser.newContext({ viewport: { width: 1360, height: 820 } })
+  await context.addInitScript(PROBE)
+  const page = await context.newPage()
+  const cdp = await context.newCDPSession(page)
+  await cdp.send('Performance.enable')
+  const busyMs = async () => ((await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) * 1000
+  const busyBefore = await busyMs()
+  const url = new URL(browserUrl)
+  url.search = '?bench'
+  await page.goto(url.toString())
   await probeStart(page)
   await waitForSeq(page, head)
   const replayFrames = await probeStop(page)
+  // Everything the renderer's main thread did from navigation to the last event: boot, parse, fold, render, layout, paint.
+  const rendererBusyMs = (await busyMs()) - busyBefore
   const c = await counters(page)
   const replaySeconds = Math.max(0.001, (c.lastAt - c.firstAt) / 1000)
   await page.locator('[data-task-id]').first().waitFor()
@@ -308,7 +320,63 @@ async function bigList(browser: Browser, browserUrl: string, api: Api, count: nu
   await page.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('[data-task-id]').length === 1)
   const filterMs = Date.now() - filterStart
   await page.context().close()
-  return { tasks: count, events: c.events, replaySeconds: round(replaySeconds), eventsPerSecond: Math.round(c.events / replaySeconds), replayFrames, scroll, filterMs }
+  return {
+    tasks: count,
+    events: c.events,
+    replaySeconds: round(replaySeconds),
+    eventsPerSecond: Math.round(c.events / replaySeconds),
+    rendererBusyMs: Math.round(rendererBusyMs),
+    eventsPerBusySecond: Math.round(c.events / (rendererBusyMs / 1000)),
+    floor,
+    replayFrames,
+    scroll,
+    filterMs,
+  }
+}
+
+/**
+ * The same replay into a bare page on the same origin: a WebSocket and JSON.parse, no app.
+ * What the transport (server, socket, browser) allows at best on this machine.
+ */
+async function transportFloor(browser: Browser, browserUrl: string): Promise<{ events: number; seconds: number; eventsPerSecond: number; parseMs: number }> {
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  const url = new URL(browserUrl)
+  const token = url.hash.replace('#token=', '')
+  await page.goto(`${url.origin}/favicon.ico`)
+  const result = await page.evaluate(
+    async ([wsUrl, authToken]) =>
+      new Promise<{ events: number; ms: number; parseMs: number }>((done) => {
+        const ws = new WebSocket(wsUrl!)
+        let head = Infinity
+        let last = 0
+        let events = 0
+        let parseMs = 0
+        let started = 0
+        ws.onopen = () => {
+          ws.send(JSON.stringify({ v: 1, id: 0, command: 'session.auth', params: { token: authToken } }))
+          started = performance.now()
+          ws.send(JSON.stringify({ v: 1, id: 1, command: 'events.subscribe', params: { since: 0 } }))
+        }
+        ws.onmessage = (m) => {
+          const t = performance.now()
+          const message = JSON.parse(m.data as string) as { kind: string; id?: number; result?: { value: { headSeq: number } }; events?: { seq?: number }[] }
+          parseMs += performance.now() - t
+          if (message.kind === 'response' && message.id === 1) head = message.result!.value.headSeq
+          if (message.kind === 'events') {
+            events += message.events!.length
+            for (const e of message.events!) if (e.seq !== undefined && e.seq > last) last = e.seq
+          }
+          if (last >= head) {
+            ws.close()
+            done({ events, ms: performance.now() - started, parseMs })
+          }
+        }
+      }),
+    [url.origin.replace(/^http/, 'ws') + '/api/v1/ws', token],
+  )
+  await context.close()
+  return { events: result.events, seconds: round(result.ms / 1000), eventsPerSecond: Math.round(result.events / (result.ms / 1000)), parseMs: Math.round(result.parseMs) }
 }
 
 // ---------------------------------------------------------------- main
@@ -323,6 +391,7 @@ async function main() {
     args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run', '--disable-component-update', '--disable-sync', '--enable-precise-memory-info'],
   })
   const api = await apiClient(server.url, server.token)
+  const loadBefore = round(loadavg()[0]!)
   try {
     await api.request('settings.set', { patch: { logCapBytes: 2 * 1024 ** 3 } })
     await api.request('group.set', { name: 'bench', parallel: 16 })
@@ -351,6 +420,7 @@ async function main() {
       firehoseFrameP95Ratio: round(live.naive.frames.p95 / Math.max(0.1, live.batched.frames.p95)),
       log,
       list,
+      load: { before: loadBefore, after: round(loadavg()[0]!) },
     }
     await mkdir(join(ROOT, 'bench/results'), { recursive: true })
     await writeFile(join(ROOT, 'bench/results/ui.json'), JSON.stringify(results, null, 2) + '\n')
@@ -375,7 +445,20 @@ type Results = {
   firehose: Record<'batched' | 'naive', { events: number; seconds: number; eventsPerSecond: number; frames: FrameStats }>
   firehoseFrameP95Ratio: number
   log: { lines: number; tail: FrameStats; openMs: number; scroll: FrameStats; jumpMs: number }
-  list: { tasks: number; events: number; replaySeconds: number; eventsPerSecond: number; replayFrames: FrameStats; scroll: FrameStats; filterMs: number }
+  /** The 1-minute load average before and after the run (other work on the machine makes figures noisy). */
+  load?: { before: number; after: number }
+  list: {
+    tasks: number
+    events: number
+    replaySeconds: number
+    eventsPerSecond: number
+    rendererBusyMs: number
+    eventsPerBusySecond: number
+    floor: { events: number; seconds: number; eventsPerSecond: number; parseMs: number }
+    replayFrames: FrameStats
+    scroll: FrameStats
+    filterMs: number
+  }
 }
 
 /** Replaces the UI section of docs/benchmarks.md (other sections belong to other benches). */
@@ -429,13 +512,23 @@ ${frames('wheel-scrolling the list', r.list.scroll)}
 
 Typing a search that narrows ${r.list.tasks.toLocaleString('en')} tasks to one: ${r.list.filterMs} ms until the list shows it.
 
+Where the replay's time goes: the renderer's main thread was busy ${r.list.rendererBusyMs} ms in all (boot, JSON.parse, sequence checks,
+folds, React, layout, paint; wall time of its tasks, so it grows when other processes take the CPU), i.e. **${r.list.eventsPerBusySecond} events per busy second**.
+The same replay into a bare page (one WebSocket and JSON.parse, no app) took ${r.list.floor.seconds} s = ${r.list.floor.eventsPerSecond} events/s
+(JSON.parse alone ${r.list.floor.parseMs} ms): ${
+    r.list.eventsPerBusySecond >= r.list.floor.eventsPerSecond
+      ? `the transport (the server reading the history from SQLite, the socket), not the UI, set the pace of ${r.list.eventsPerSecond}/s.`
+      : `in this run the renderer was the slower part (the app reached ${Math.round((100 * r.list.eventsPerSecond) / Math.max(1, r.list.floor.eventsPerSecond))}% of the bare page's rate).`
+  }
+${r.load ? `\nMachine load (1-minute average) ${r.load.before} before the run and ${r.load.after} after it: other work shared the 2 cores, so these figures are noisy.\n` : ''}
 **Against the goals of issue 4** (all on this 2-core machine, where the engine, the server and Chromium's
 software rasteriser share the CPU): heap stayed at most ${Math.max(r.replay.batched.frames.heapMaxMB, r.firehose.batched.frames.heapMaxMB, r.log.tail.heapMaxMB, r.log.scroll.heapMaxMB, r.list.replayFrames.heapMaxMB, r.list.scroll.heapMaxMB)} MB (goal ≤ 150 MB: met);
 the 10M-line log scrolls at p95 ${r.log.scroll.p95} ms (goal ≤ 16.7 ms) and tails at p95 ${r.log.tail.p95} ms while \`seq\` and the engine saturate both cores;
 the live firehose keeps p95 at ${r.firehose.batched.frames.p95} ms, but live rates are bounded by the engine (${r.firehose.batched.eventsPerSecond}/s here),
-so the ≥ 250,000 events/s goal is not demonstrated: the highest ingest measured is the replay, ${Math.max(r.replay.batched.eventsPerSecond, r.list.eventsPerSecond)}/s,
-which includes the server reading the history from SQLite. Scrolling the task list costs ${r.list.scroll.p95} ms at p95 per frame in software rendering
-(the rows' raster, not JavaScript: React work per frame is a few ms).
+so the ≥ 250,000 events/s goal is not met end to end: the highest ingest measured is the replay, ${Math.max(r.replay.batched.eventsPerSecond, r.list.eventsPerSecond)}/s,
+against a transport floor of ${r.list.floor.eventsPerSecond}/s on this machine and a renderer capacity of ${r.list.eventsPerBusySecond} events per busy second.
+Frames during a replay are long because one server message carries up to 2,000 events (one JSON.parse, one fold, one render per frame).
+Scrolling the task list costs ${r.list.scroll.p95} ms at p95 per frame in software rendering.
 <!-- ui-bench:end -->
 `
   const start = existing.indexOf('<!-- ui-bench:start -->')
@@ -446,4 +539,8 @@ which includes the server reading the history from SQLite. Scrolling the task li
   await writeFile(path, next)
 }
 
-if (import.meta.main) await main()
+if (import.meta.main) {
+  // `node bench/ui.ts --markdown` rewrites the docs section from bench/results/ui.json without measuring again.
+  if (process.argv.includes('--markdown')) await writeMarkdown(JSON.parse(await readFile(join(ROOT, 'bench/results/ui.json'), 'utf8')) as Results)
+  else await main()
+}

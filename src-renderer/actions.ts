@@ -1,6 +1,7 @@
 import { isFinished, type CommandName, type Task } from '../src-shared/index.ts'
 import type { AppModel } from './model.ts'
 import type { CommandId } from './streams/keymap.ts'
+import { extendSelection, type ListSelection } from './streams/selection.ts'
 
 export const NEW_TASK_INPUT_ID = 'quick-add'
 export const SEARCH_INPUT_ID = 'task-search'
@@ -48,6 +49,16 @@ export function bulk(model: AppModel, command: keyof typeof applicable, label: s
   model.intents.next({ command, params: { taskIds }, key: `${command}:${taskIds.join(',')}`, label })
 }
 
+/** Puts a selection (from streams/selection.ts) into the model's stores. */
+export function applySelection(model: AppModel, selection: ListSelection): void {
+  model.anchor.set(selection.anchor)
+  model.checked.set(selection.checked)
+  if (selection.cursor !== model.cursor.value) {
+    model.cursor.set(selection.cursor)
+    if (model.route.value.view === 'task' && selection.cursor !== null) model.route.set({ view: 'task', taskId: selection.cursor })
+  }
+}
+
 /**
  * Every command in the keymap and the palette, in one place: keys, clicks and the palette
  * all end here, so they cannot drift apart.
@@ -60,8 +71,17 @@ export function createActions(model: AppModel, t: (key: string) => string) {
     const next =
       delta === 'first' ? 0 : delta === 'last' ? rows.length - 1 : index < 0 ? 0 : Math.max(0, Math.min(rows.length - 1, index + delta))
     const id = rows[next]?.task.id ?? null
+    model.anchor.set(null)
     model.cursor.set(id)
     if (model.route.value.view === 'task' && id !== null) model.route.set({ view: 'task', taskId: id })
+  }
+  const extend = (delta: number) => {
+    const next = extendSelection(
+      model.rows.value.map((r) => r.task.id),
+      { cursor: model.cursor.value, checked: model.checked.value, anchor: model.anchor.value },
+      delta,
+    )
+    applySelection(model, next)
   }
   const inTaskViews = () => model.route.value.view === 'tasks' || model.route.value.view === 'task'
 
@@ -95,7 +115,7 @@ export function createActions(model: AppModel, t: (key: string) => string) {
         }
         const route = model.route.value
         if (route.view === 'task' || route.view === 'new') model.route.set({ view: 'tasks' })
-        else if (model.checked.value.size > 0) model.checked.set(new Set())
+        else if (model.checked.value.size > 0) applySelection(model, { cursor: model.cursor.value, checked: new Set(), anchor: null })
         else if (route.view !== 'tasks') model.route.set({ view: 'tasks' })
         return
       }
@@ -105,9 +125,14 @@ export function createActions(model: AppModel, t: (key: string) => string) {
         const next = new Set(model.checked.value)
         if (next.has(cursor)) next.delete(cursor)
         else next.add(cursor)
+        model.anchor.set(null)
         model.checked.set(next)
         return
       }
+      case 'select.down':
+        return inTaskViews() ? extend(1) : undefined
+      case 'select.up':
+        return inTaskViews() ? extend(-1) : undefined
       case 'select.all':
         if (inTaskViews()) model.checked.set(new Set(model.rows.value.map((r) => r.task.id)))
         return

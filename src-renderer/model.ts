@@ -5,9 +5,10 @@ import { batchPerFrame } from './streams/batching.ts'
 import { pendingKeys, runIntents$, type Intent, type IntentStatus } from './streams/intents.ts'
 import type { RunOutput } from './streams/log-window.ts'
 import { finishNotifications$ } from './streams/notifications.ts'
+import type { RangeAnchor } from './streams/selection.ts'
 import { sequencedEvents$ } from './streams/sequence.ts'
 import { INITIAL_STATE, foldEvents, seedWorkers, type AppState } from './streams/state.ts'
-import { DEFAULT_QUERY, queryTasks, type TaskQuery, type TaskRow } from './streams/tasks-query.ts'
+import { DEFAULT_QUERY, queryTasks, taskFacetsOf, type TaskFacets, type TaskQuery, type TaskRow } from './streams/tasks-query.ts'
 import { workerListTriggers$, workerSeeds$ } from './streams/workers.ts'
 
 export interface Toast {
@@ -142,6 +143,8 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   /** The task list's own state: cursor, checked rows, and the query. */
   const cursor = new Store<number | null>(null)
   const checked = new Store<ReadonlySet<number>>(new Set())
+  /** Where the current Shift range began (see streams/selection.ts). */
+  const anchor = new Store<RangeAnchor | null>(null)
   const query = new Store<TaskQuery>(DEFAULT_QUERY)
   const rows = new Store<readonly TaskRow[]>([])
   combineLatest([
@@ -151,9 +154,25 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     .pipe(
       // Filtering and sorting tens of thousands of tasks is kept to ten times a second.
       throttleTime(100, asyncScheduler, { leading: true, trailing: true }),
-      map(([s, q]) => queryTasks(s.tasks, s.runs, s.progress, q)),
+      scan(
+        (previous, [s, q]) => {
+          const next = queryTasks(s.tasks, s.runs, s.progress, q, previous.byId)
+          return { rows: next, byId: new Map(next.map((row) => [row.task.id, row])) }
+        },
+        { rows: [] as TaskRow[], byId: new Map<number, TaskRow>() },
+      ),
     )
-    .subscribe((next) => rows.set(next))
+    .subscribe((next) => rows.set(next.rows))
+  /** Groups, labels and counts per status for the filters, on the same ten-a-second budget as the rows. */
+  const taskFacets = new Store<TaskFacets>(taskFacetsOf(new Map()))
+  state.value$
+    .pipe(
+      map((s) => s.tasks),
+      distinctUntilChanged(),
+      throttleTime(100, asyncScheduler, { leading: true, trailing: true }),
+      map(taskFacetsOf),
+    )
+    .subscribe((next) => taskFacets.set(next))
 
   /** What the browser should announce about finished tasks (Electron's main process does its own). */
   const notifications$ = finishNotifications$(frames$, settings.value$, { liveSince: Date.now(), isFocused: () => document.hasFocus() }).pipe(share())
@@ -169,8 +188,10 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     logCommands$,
     cursor,
     checked,
+    anchor,
     query,
     rows,
+    taskFacets,
     state,
     output$,
     frames$,

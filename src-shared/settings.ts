@@ -22,8 +22,8 @@ export const SettingsSchema = z.object({
       minDurationMs: z.number().int().min(0).default(0),
     })
     .prefault({}),
-  /** Command id → key binding overrides of the default keymap. */
-  keymap: z.record(z.string().max(64), KeyBindingSchema).default({}),
+  /** Command id → key binding overrides of the default keymap ("" leaves a command without a key). */
+  keymap: z.record(z.string().max(64), z.union([KeyBindingSchema, z.literal('')])).default({}),
   /** Global shortcut id → accelerator overrides ("" disables one). */
   globalShortcuts: z.record(z.string().max(64), z.union([AcceleratorSchema, z.literal('')])).default({}),
   closeToTray: z.boolean().default(true),

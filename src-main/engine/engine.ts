@@ -12,7 +12,6 @@ import {
   issuesOf,
   type CommandParams,
   type CommandResult,
-  type DurableEvent,
   type EngineEvent,
   type ExportDocument,
   type Group,
@@ -35,7 +34,7 @@ import { RunLogWriter, logTotals, readLogWindow, removeLog } from './logs.ts'
 import { defaultRunners, runnerFor, type RunnerRegistry } from './runners/index.ts'
 import type { RunContext, RunOutcome, StartedRun } from './runners/types.ts'
 import type { BackendOutcome, BackendRun, ExecutionBackend } from './backends/types.ts'
-import { Store, migrate, type DurableEventInput, type ProjectInTransaction, type WriteOp } from './store.ts'
+import { Store, migrate, type AppendedEvent, type DurableEventInput, type ProjectInTransaction, type WriteOp } from './store.ts'
 
 export const INTERRUPTED_REASON = 'Taskdeck stopped while this run was running'
 const RECENT_COMPLETIONS = 20
@@ -132,6 +131,8 @@ export class Engine implements EngineApi {
   private readonly activeByTask = new Map<number, ActiveRun>()
   private readonly timers = new Map<number, NodeJS.Timeout>()
   private readonly dependants = new Map<number, Set<number>>()
+  /** Runner checks of specs at submit time, by the spec's JSON, while they are under way. */
+  private readonly checksUnderWay = new Map<string, Promise<void>>()
   private readonly completions: Completion[] = []
   private readonly subscribers = new Set<Subscriber>()
   private readonly eventListeners = new Set<(event: EngineEvent) => void>()
@@ -187,7 +188,7 @@ export class Engine implements EngineApi {
 
   // ─── events ────────────────────────────────────────────────────────────────────────
 
-  private emit(input: DurableEventInput, project?: ProjectInTransaction, ops?: readonly WriteOp[]): { event: DurableEvent; committed: Promise<void> } {
+  private emit(input: DurableEventInput, project?: ProjectInTransaction, ops?: readonly WriteOp[]): AppendedEvent {
     return this.store.append(input, project, ops)
   }
 
@@ -279,7 +280,7 @@ export class Engine implements EngineApi {
    * The one place a task changes: memory, queues, timers and dependency index follow the
    * new state, then a `task.updated` (or `task.created`) event records it.
    */
-  private saveTask(previous: Task | null, patch: TaskPatch & Partial<Pick<Task, 'id'>>): { task: Task; committed: Promise<void> } {
+  private saveTask(previous: Task | null, patch: TaskPatch & Partial<Pick<Task, 'id'>>): SavedTask {
     const task = { ...(previous ?? {}), ...patch, updatedAt: this.now() } as Task
     this.tasks.set(task.id, task)
     if (previous?.status === 'queued') this.dequeue(previous)
@@ -288,10 +289,10 @@ export class Engine implements EngineApi {
     const wait = task.status === 'waiting' ? task.waitingFor : null
     if (wait && (wait.kind === 'delay' || wait.kind === 'backoff')) this.armTimer(task.id, wait.until)
     if (wait?.kind === 'dependency') for (const dep of wait.taskIds) this.dependantsOf(dep).add(task.id)
-    const { committed } = this.emit({ type: previous ? 'task.updated' : 'task.created', task })
+    const appended = this.emit({ type: previous ? 'task.updated' : 'task.created', task })
     if (isFinished(task.status) && !(previous && isFinished(previous.status))) this.releaseDependants(task.id)
     this.schedulePump()
-    return { task, committed }
+    return new SavedTask(task, appended)
   }
 
   private dependantsOf(taskId: number): Set<number> {
@@ -373,7 +374,8 @@ export class Engine implements EngineApi {
     if (pending.length > 0) return { status: 'waiting', waitingFor: { kind: 'dependency', taskIds: pending } }
     const delayUntil = this.delayUntil(task)
     if (delayUntil !== null && delayUntil > this.now()) return { status: 'waiting', waitingFor: { kind: 'delay', until: delayUntil } }
-    const wait = task.waitingFor
+    // A task that waited for its dependencies may owe a retry too (an edit added them while it waited for one).
+    const wait = task.waitingFor?.kind === 'dependency' ? this.pendingRetry(task) : task.waitingFor
     if (wait?.kind === 'backoff' && wait.until > this.now()) return { status: 'waiting', waitingFor: wait }
     return { status: 'queued', waitingFor: null }
   }
@@ -778,12 +780,7 @@ export class Engine implements EngineApi {
 
   // ─── submit and edit ───────────────────────────────────────────────────────────────
 
-  /**
-   * `specChecks`, within one batch, shares a runner's check among equal specs: a batch of a
-   * thousand runs of one script looks at the file once, at the same moment, instead of a
-   * thousand times (two file-system calls each on the main thread).
-   */
-  private async checkDefinition(definition: TaskDefinition, editing: number | null, specChecks?: Map<string, Promise<void>>): Promise<void> {
+  private async checkDefinition(definition: TaskDefinition, editing: number | null): Promise<void> {
     if (!this.groups.has(definition.group)) {
       throw badField('definition.group', `unknown group "${definition.group}" (create it with group.set first)`)
     }
@@ -796,10 +793,15 @@ export class Engine implements EngineApi {
     }
     const runner = runnerFor(this.runners, definition.spec.kind)
     if (!runner.check) return
-    if (!specChecks) return runner.check(definition.spec)
+    // Submits of equal specs under way at once share one check: a batch (or a burst of single
+    // submits) of a thousand runs of one script looks at the file once, at that same moment,
+    // instead of making two file-system calls per task on the main thread.
     const key = JSON.stringify(definition.spec)
-    let check = specChecks.get(key)
-    if (!check) specChecks.set(key, (check = runner.check(definition.spec)))
+    let check = this.checksUnderWay.get(key)
+    if (!check) {
+      check = runner.check(definition.spec).finally(() => this.checksUnderWay.delete(key))
+      this.checksUnderWay.set(key, check)
+    }
     return check
   }
 
@@ -828,11 +830,10 @@ export class Engine implements EngineApi {
   /** Checks every definition first (refusing all if one is wrong), then stores all tasks in one transaction. */
   private async submitMany(definitions: readonly TaskDefinition[]): Promise<Task[]> {
     if (this.closing) throw new TaskdeckError('conflict', 'The engine is shutting down.')
-    const specChecks = new Map<string, Promise<void>>()
     await Promise.all(
       definitions.map(async (definition, i) => {
         try {
-          await this.checkDefinition(definition, null, specChecks)
+          await this.checkDefinition(definition, null)
         } catch (error) {
           throw atIndex(error, i)
         }
@@ -840,11 +841,12 @@ export class Engine implements EngineApi {
     )
     if (this.closing) throw new TaskdeckError('conflict', 'The engine is shutting down.')
     const created = this.store.together(() => definitions.map((definition) => this.create(definition)))
-    await Promise.all(created.map(({ committed }) => committed))
+    // Stored in one transaction: the last one's commit is everyone's.
+    await created[created.length - 1]?.committed
     return created.map(({ task }) => task)
   }
 
-  private create(definition: TaskDefinition): { task: Task; committed: Promise<void> } {
+  private create(definition: TaskDefinition): SavedTask {
     const id = ++this.lastTaskId
     const now = this.now()
     const draft: Task = {
@@ -922,8 +924,22 @@ export class Engine implements EngineApi {
       active.task = this.saveTask(task, { status: 'running', waitingFor: null }).task
       return true
     }
-    this.evaluate({ ...task, waitingFor: null })
+    this.evaluate({ ...task, waitingFor: this.pendingRetry(task) })
     return true
+  }
+
+  /**
+   * A task paused or stashed while it waited for a retry waits for it again once resumed or
+   * unstashed (a pause or a stash replaces the wait, so the time is drawn again: the last
+   * run's end plus the policy's backoff for that attempt). It was waiting for one when its
+   * last run is its latest attempt, that run failed or timed out, and the policy allows another.
+   */
+  private pendingRetry(task: Task): WaitReason | null {
+    const retry = task.definition.retry
+    const lastRun = task.lastRunId !== null ? this.runs.get(task.lastRunId) : undefined
+    if (!retry || !lastRun || lastRun.finishedAt === null || lastRun.attempt !== task.attempts || task.attempts >= retry.maxAttempts) return null
+    if (lastRun.status !== 'failed' && lastRun.status !== 'timed_out') return null
+    return { kind: 'backoff', until: lastRun.finishedAt + this.backoffDelay(retry, task.attempts), attempt: task.attempts + 1 }
   }
 
   /** A running task paused by one scope stays paused, now on behalf of the other. */
@@ -1138,7 +1154,7 @@ export class Engine implements EngineApi {
       'task.unstash': (params) =>
         withTasks(params, (task) => {
           if (task.status !== 'stashed') return false
-          this.evaluate({ ...task, waitingFor: null })
+          this.evaluate({ ...task, waitingFor: this.pendingRetry(task) })
           return true
         }),
       'task.edit': async ({ taskId, definition }) => {
@@ -1347,6 +1363,21 @@ export class Engine implements EngineApi {
       await this.store.close()
     })()
     return this.closed
+  }
+}
+
+/** A task as saved, and (made only when asked for) the promise of its event's commit. */
+class SavedTask {
+  readonly task: Task
+  readonly #appended: AppendedEvent
+
+  constructor(task: Task, appended: AppendedEvent) {
+    this.task = task
+    this.#appended = appended
+  }
+
+  get committed(): Promise<void> {
+    return this.#appended.committed
   }
 }
 

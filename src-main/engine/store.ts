@@ -244,13 +244,13 @@ export class Store {
    * Places an event in the log. It is written with the other events of this tick in one
    * transaction; `committed` resolves once it is durable.
    */
-  append(input: DurableEventInput, project?: ProjectInTransaction, ops?: readonly WriteOp[]): { event: DurableEvent; committed: Promise<void> } {
+  append(input: DurableEventInput, project?: ProjectInTransaction, ops?: readonly WriteOp[]): AppendedEvent {
     if (this.closed) throw new TaskdeckError('internal', 'The engine is closed.')
     if (this.broken) throw this.broken
     const event = { ...input, seq: ++this.lastSeq, at: this.now() }
     this.pending.push({ event, project, ops })
     this.scheduleFlush()
-    return { event, committed: this.waitFor(event.seq) }
+    return new AppendedEvent(this, event)
   }
 
   /**
@@ -267,6 +267,7 @@ export class Store {
   /** Resolves once every event up to `seq` is committed. */
   waitFor(seq: number): Promise<void> {
     if (seq <= this.committedSeq) return Promise.resolve()
+    if (this.broken) return Promise.reject(this.broken)
     return new Promise((resolve, reject) => this.waiters.push({ seq, resolve, reject }))
   }
 
@@ -440,6 +441,22 @@ export class Store {
     this.db.close()
   }
 
+}
+
+/** An event placed in the log. Its `committed` promise is made only when asked for: most events are never awaited one by one. */
+export class AppendedEvent {
+  readonly event: DurableEvent
+  readonly #store: Store
+
+  constructor(store: Store, event: DurableEvent) {
+    this.#store = store
+    this.event = event
+  }
+
+  /** Resolves once the event is durable. */
+  get committed(): Promise<void> {
+    return this.#store.waitFor(this.event.seq)
+  }
 }
 
 function damaged(path: string, problem: string, existed = true): TaskdeckError {

@@ -24,6 +24,8 @@ export const COMMAND_IDS = [
   'nav.first',
   'nav.last',
   'select.toggle',
+  'select.down',
+  'select.up',
   'select.all',
   'task.cancel',
   'task.retry',
@@ -67,6 +69,10 @@ export const DEFAULT_KEYMAP: readonly KeymapEntry[] = [
   { command: 'nav.open', binding: 'Enter' },
   { command: 'nav.back', binding: 'Escape', inEditable: true },
   { command: 'select.toggle', binding: 'x' },
+  { command: 'select.down', binding: 'J', repeatable: true },
+  { command: 'select.down', binding: 'shift+ArrowDown', repeatable: true },
+  { command: 'select.up', binding: 'K', repeatable: true },
+  { command: 'select.up', binding: 'shift+ArrowUp', repeatable: true },
   { command: 'select.all', binding: 'mod+a' },
   { command: 'task.cancel', binding: 'c' },
   { command: 'task.retry', binding: 'r' },
@@ -87,7 +93,7 @@ export const DEFAULT_KEYMAP: readonly KeymapEntry[] = [
 
 /**
  * The keymap with the user's overrides (Settings.keymap: command → binding) applied:
- * an overridden command keeps only its new binding.
+ * an overridden command keeps only its new binding, and "" leaves it without one.
  */
 export function applyOverrides(base: readonly KeymapEntry[], overrides: Readonly<Record<string, string>>): KeymapEntry[] {
   const out: KeymapEntry[] = []
@@ -97,7 +103,7 @@ export function applyOverrides(base: readonly KeymapEntry[], overrides: Readonly
     if (override === undefined) out.push(entry)
     else if (!done.has(entry.command)) {
       done.add(entry.command)
-      out.push({ ...entry, binding: override })
+      if (override !== '') out.push({ ...entry, binding: override })
     }
   }
   return out

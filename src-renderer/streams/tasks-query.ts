@@ -45,12 +45,17 @@ export function commandText(task: Task): string {
   }
 }
 
-/** Filters and sorts the tasks for the list. Pure: the same query and state give the same rows. */
+/**
+ * Filters and sorts the tasks for the list. Pure: the same query and state give the same
+ * rows. Given the previous call's rows by task id, a row whose task, run and progress are
+ * unchanged is reused as the same object, so memoised list rows skip re-rendering.
+ */
 export function queryTasks(
   tasks: ReadonlyMap<number, Task>,
   runs: ReadonlyMap<number, Run>,
   progress: ReadonlyMap<number, Progress>,
   query: TaskQuery,
+  previous?: ReadonlyMap<number, TaskRow>,
 ): TaskRow[] {
   const needle = query.text.trim().toLowerCase()
   const statuses = query.statuses.length > 0 ? new Set(query.statuses) : null
@@ -60,11 +65,10 @@ export function queryTasks(
     if (query.group !== null && task.definition.group !== query.group) continue
     if (query.label !== null && !task.definition.labels.includes(query.label)) continue
     if (needle && !matchesText(task, needle)) continue
-    rows.push({
-      task,
-      lastRun: task.lastRunId !== null ? (runs.get(task.lastRunId) ?? null) : null,
-      progress: progress.get(task.id) ?? task.progress,
-    })
+    const lastRun = task.lastRunId !== null ? (runs.get(task.lastRunId) ?? null) : null
+    const taskProgress = progress.get(task.id) ?? task.progress
+    const known = previous?.get(task.id)
+    rows.push(known && known.task === task && known.lastRun === lastRun && known.progress === taskProgress ? known : { task, lastRun, progress: taskProgress })
   }
   const dir = query.descending ? -1 : 1
   const compare = comparator(query.sort)
@@ -105,15 +109,26 @@ export function runDuration(run: Run | null, now = Date.now()): number {
   return run.durationMs ?? Math.max(0, (run.finishedAt ?? now) - run.startedAt)
 }
 
-/** Groups and labels present, for the filter menus. */
-export function facets(tasks: ReadonlyMap<number, Task>): { groups: string[]; labels: string[] } {
+export interface TaskFacets {
+  /** Groups and labels present, for the filter menus. */
+  groups: string[]
+  labels: string[]
+  /** Tasks per status, for the status chips. */
+  counts: ReadonlyMap<TaskStatus, number>
+  total: number
+}
+
+/** What the filters show about all tasks, in one pass over them. */
+export function taskFacetsOf(tasks: ReadonlyMap<number, Task>): TaskFacets {
   const groups = new Set<string>()
   const labels = new Set<string>()
+  const counts = new Map<TaskStatus, number>()
   for (const task of tasks.values()) {
     groups.add(task.definition.group)
     for (const l of task.definition.labels) labels.add(l)
+    counts.set(task.status, (counts.get(task.status) ?? 0) + 1)
   }
-  return { groups: [...groups].sort(), labels: [...labels].sort() }
+  return { groups: [...groups].sort(), labels: [...labels].sort(), counts, total: tasks.size }
 }
 
 /**

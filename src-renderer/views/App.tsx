@@ -26,12 +26,17 @@ const keys$ = fromEvent<KeyboardEvent>(document, 'keydown').pipe(
       alt: event.altKey,
       shift: event.shiftKey,
       repeat: event.repeat,
-      inEditable: isEditable(event.target),
+      // A focused button or link owns Enter (it activates it), as a text field owns every key.
+      inEditable: isEditable(event.target) || (event.key === 'Enter' && isActivatable(event.target)),
       source: event,
     }),
   ),
   share(),
 )
+
+function isActivatable(target: EventTarget | null): boolean {
+  return target instanceof HTMLElement && target.matches('button, a[href], summary, [role=button], [role=switch]')
+}
 
 function isEditable(target: EventTarget | null): boolean {
   return target instanceof HTMLElement && (target.isContentEditable || target.matches('input:not([type=checkbox]):not([type=radio]), textarea, select'))

@@ -1,14 +1,16 @@
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { Run } from '../../src-shared/index.ts'
 import { LOG_JUMP_INPUT_ID } from '../actions.ts'
 import { AnsiText } from '../components/AnsiText.tsx'
 import { Kbd } from '../components/common.tsx'
 import { useObservableState, useSubscription } from '../hooks/observable.ts'
-import { LogWindow, findInLog } from '../streams/log-window.ts'
+import { LogWindow, findInLog, type LogLineView } from '../streams/log-window.ts'
 import { useModel, useShortcut } from './context.ts'
 
 const LINE_HEIGHT = 18
+/** Lines are keyed by slot (line number modulo this), so following a growing log reuses DOM rows. */
+const LINE_SLOTS = 512
 /** Browsers cap an element's height (Chromium near 33.5M px); past this the scrollbar is scaled. */
 const MAX_SCROLL_PX = 8_000_000
 
@@ -125,15 +127,7 @@ export function LogViewer({ run }: { run: Run }) {
   const blockTop = scrollTop - (topLine - first) * LINE_HEIGHT
   const rows = []
   for (let n = first; n < last; n++) {
-    const line = log.line(n)
-    rows.push(
-      <div key={n} className={`log-line ${line ? `log-${line.stream}` : 'log-loading'} ${n === match ? 'log-match' : ''}`} data-line={n}>
-        <span className="log-n" aria-hidden>
-          {n + 1}
-        </span>
-        <span className="log-text">{line ? <AnsiText text={line.text} highlight={search || undefined} /> : '\u00a0'}</span>
-      </div>,
-    )
+    rows.push(<LogRow key={n % LINE_SLOTS} n={n} line={log.line(n)} isMatch={n === match} highlight={search || undefined} />)
   }
 
   return (
@@ -221,3 +215,15 @@ export function LogViewer({ run }: { run: Run }) {
     </div>
   )
 }
+
+/** One line; memoised, so a frame re-renders only the slots whose line changed. */
+const LogRow = memo(function LogRow({ n, line, isMatch, highlight }: { n: number; line: LogLineView | undefined; isMatch: boolean; highlight: string | undefined }) {
+  return (
+    <div className={`log-line ${line ? `log-${line.stream}` : 'log-loading'} ${isMatch ? 'log-match' : ''}`} data-line={n}>
+      <span className="log-n" aria-hidden>
+        {n + 1}
+      </span>
+      <span className="log-text">{line ? <AnsiText text={line.text} highlight={highlight} /> : '\u00a0'}</span>
+    </div>
+  )
+})

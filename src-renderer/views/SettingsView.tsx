@@ -1,16 +1,19 @@
-import { useEffect, useState, type ReactNode } from 'react'
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { Settings } from '../../src-shared/index.ts'
 import { DEFAULT_GLOBAL_SHORTCUTS, FAVOURITE_SHORTCUT_IDS, GLOBAL_SHORTCUT_IDS, SHORTCUT_TITLES, acceleratorProblem } from '../../src-shared/decisions/shortcuts.ts'
 import { Kbd } from '../components/common.tsx'
-import { COMMAND_IDS, DEFAULT_KEYMAP, displayBinding, normaliseBinding, strokeOf, type CommandId } from '../streams/keymap.ts'
-import { IS_MAC, useModel, useStore } from './context.ts'
+import { Subject } from 'rxjs'
+import { bindingConflicts, recordBinding$, type BindingConflict } from '../streams/binding-recorder.ts'
+import { COMMAND_IDS, DEFAULT_KEYMAP, displayBinding, type CommandId, type KeyPress, type KeymapEntry } from '../streams/keymap.ts'
+import { IS_MAC, useKeymap, useModel, useStore } from './context.ts'
 
 export function SettingsView() {
   const { t } = useTranslation()
   const model = useModel()
   const settings = useStore(model.settings)
   const state = useStore(model.state)
+  const keymap = useKeymap()
   const [error, setError] = useState<string | null>(null)
 
   const save = async (patch: Partial<Settings>) => {
@@ -138,7 +141,7 @@ export function SettingsView() {
         <table className="keymap">
           <tbody>
             {COMMAND_IDS.map((command) => (
-              <KeymapRow key={command} command={command} override={settings.keymap[command]} onSave={(binding) => {
+              <KeymapRow key={command} command={command} override={settings.keymap[command]} keymap={keymap} onSave={(binding) => {
                 const keymap = { ...settings.keymap }
                 if (binding === null) delete keymap[command]
                 else keymap[command] = binding
@@ -257,40 +260,114 @@ function CommitInput({ value, label, type = 'text', onCommit }: { value: string;
   )
 }
 
-function KeymapRow({ command, override, onSave }: { command: CommandId; override: string | undefined; onSave: (binding: string | null) => void }) {
+/** A key press in the recorder, as the key stream sees it. */
+const pressOf = (e: ReactKeyboardEvent): KeyPress => ({ key: e.key, ctrl: e.ctrlKey, meta: e.metaKey, alt: e.altKey, shift: e.shiftKey, repeat: e.repeat, inEditable: false })
+
+/**
+ * One command's binding: Change records a key or a chord ("g" then "x") through
+ * recordBinding$, checks it against the other bindings, and saves it or shows the clash;
+ * Clear leaves the command without a key; Reset returns to the default.
+ */
+function KeymapRow({ command, override, keymap, onSave }: { command: CommandId; override: string | undefined; keymap: readonly KeymapEntry[]; onSave: (binding: string | null) => void }) {
   const { t } = useTranslation()
   const [recording, setRecording] = useState(false)
+  const [partial, setPartial] = useState<string[]>([])
+  const [clash, setClash] = useState<{ binding: string; conflicts: BindingConflict[] } | null>(null)
+  const presses = useMemo(() => new Subject<KeyPress>(), [])
+  const latest = useRef({ keymap, onSave })
+  latest.current = { keymap, onSave }
   const defaults = DEFAULT_KEYMAP.filter((k) => k.command === command).map((k) => k.binding)
-  const current = override !== undefined ? [override] : defaults
+  const current = override !== undefined ? (override === '' ? [] : [override]) : defaults
+
+  useEffect(() => {
+    if (!recording) return
+    setPartial([])
+    const subscription = recordBinding$(presses, { isMac: IS_MAC }).subscribe((step) => {
+      if (step.kind === 'partial') return setPartial(step.strokes)
+      setRecording(false)
+      if (step.kind === 'cancelled') return
+      const conflicts = bindingConflicts(latest.current.keymap, command, step.binding)
+      if (conflicts.length === 0) latest.current.onSave(step.binding)
+      else setClash({ binding: step.binding, conflicts })
+    })
+    return () => subscription.unsubscribe()
+  }, [recording, presses, command])
+
+  const keysOf = (binding: string) => displayBinding(binding, IS_MAC)
+  const named = (c: BindingConflict) => `${keysOf(c.binding)} (${t(`command.${c.command}`)})`
+  /** One sentence per clash, except that all the chords a key would start are named in one. */
+  const clashMessages = (conflicts: readonly BindingConflict[], binding: string) => {
+    const chords = conflicts.filter((c) => c.kind === 'shadows')
+    return [
+      ...conflicts.filter((c) => c.kind !== 'shadows').map((c) => t(`settings.conflict.${c.kind}`, { keys: keysOf(binding), other: keysOf(c.binding), command: t(`command.${c.command}`) })),
+      ...(chords.length > 0 ? [t('settings.conflict.shadows', { keys: keysOf(binding), chords: chords.map(named).join(', '), count: chords.length })] : []),
+    ]
+  }
+
   return (
-    <tr>
+    <tr className={clash ? 'has-clash' : undefined}>
       <td>{t(`command.${command}`)}</td>
       <td>
-        {current.map((b) => (
-          <Kbd key={b}>{displayBinding(b, IS_MAC)}</Kbd>
-        ))}
+        {recording ? (
+          <span className="keymap-recording" aria-live="polite">
+            {partial.length > 0 ? t('settings.pressSecond', { keys: keysOf(partial.join(' ')) }) : t('settings.pressKey')}
+          </span>
+        ) : current.length === 0 ? (
+          <span className="muted">{t('settings.noKey')}</span>
+        ) : (
+          current.map((b) => <Kbd key={b}>{keysOf(b)}</Kbd>)
+        )}
+        {clash && (
+          <div className="keymap-clash" role="alert">
+            {clashMessages(clash.conflicts, clash.binding).map((message) => (
+              <p key={message}>{message}</p>
+            ))}
+            <div className="keymap-clash-actions">
+              <button
+                type="button"
+                className="btn btn-primary"
+                onClick={() => {
+                  onSave(clash.binding)
+                  setClash(null)
+                }}
+              >
+                {t('settings.useAnyway', { keys: keysOf(clash.binding) })}
+              </button>
+              <button type="button" className="btn btn-ghost" onClick={() => setClash(null)}>
+                {t('settings.keepCurrent')}
+              </button>
+            </div>
+          </div>
+        )}
       </td>
       <td className="keymap-actions">
         <button
           type="button"
           className={`btn btn-ghost ${recording ? 'recording' : ''}`}
           aria-label={t('settings.rebind', { command: t(`command.${command}`) })}
-          onClick={() => setRecording(true)}
+          aria-pressed={recording}
+          onClick={() => {
+            setClash(null)
+            setRecording(true)
+          }}
           onBlur={() => setRecording(false)}
           onKeyDown={(e) => {
-            if (!recording || ['Shift', 'Control', 'Alt', 'Meta', 'Tab'].includes(e.key)) return
+            if (!recording || e.key === 'Tab') return
+            // The keys being recorded must not also run their current commands.
             e.preventDefault()
             e.stopPropagation()
-            setRecording(false)
-            if (e.key === 'Escape') return
-            const stroke = strokeOf({ key: e.key, ctrl: e.ctrlKey, meta: e.metaKey, alt: e.altKey, shift: e.shiftKey }, IS_MAC)
-            onSave(normaliseBinding(stroke).join(' '))
+            presses.next(pressOf(e))
           }}
         >
-          {recording ? t('settings.pressKey') : t('settings.change')}
+          {recording ? t('settings.recording') : t('settings.change')}
         </button>
+        {current.length > 0 && (
+          <button type="button" className="btn btn-ghost" aria-label={t('settings.clearFor', { command: t(`command.${command}`) })} onClick={() => onSave('')}>
+            {t('settings.clear')}
+          </button>
+        )}
         {override !== undefined && (
-          <button type="button" className="btn btn-ghost" onClick={() => onSave(null)}>
+          <button type="button" className="btn btn-ghost" aria-label={t('settings.resetFor', { command: t(`command.${command}`) })} onClick={() => onSave(null)}>
             {t('settings.reset')}
           </button>
         )}

@@ -3,15 +3,22 @@ import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { interval, map } from 'rxjs'
 import { TASK_STATUSES, isFinished, type TaskStatus } from '../../src-shared/index.ts'
-import { NEW_TASK_INPUT_ID, SEARCH_INPUT_ID } from '../actions.ts'
+import { NEW_TASK_INPUT_ID, SEARCH_INPUT_ID, applySelection } from '../actions.ts'
 import { ActionButton, EmptyState, Kbd, formatDuration } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import type { CommandId } from '../streams/keymap.ts'
-import { commandText, facets, runDuration, type SortKey, type TaskRow } from '../streams/tasks-query.ts'
+import { selectRange } from '../streams/selection.ts'
+import { commandText, runDuration, type SortKey, type TaskRow } from '../streams/tasks-query.ts'
 import { TaskDetail } from './TaskDetail.tsx'
 import { useModel, useShortcut, useStore } from './context.ts'
 
 const ROW_HEIGHT = 36
+/**
+ * Rows are keyed by their slot (index modulo this), not by task id: when rows shift (new
+ * tasks on top, scrolling) React updates the same DOM rows instead of removing and
+ * creating them, which was most of the list's cost per frame. Larger than any window.
+ */
+const ROW_SLOTS = 512
 const clock$ = interval(1000).pipe(map(() => Date.now()))
 
 export function TasksView({ run }: { run: (id: CommandId) => void }) {
@@ -107,17 +114,11 @@ function Filters() {
   const { t } = useTranslation()
   const model = useModel()
   const query = useStore(model.query)
-  const state = useStore(model.state)
   const rows = useStore(model.rows)
-  const { groups, labels } = useMemo(() => facets(state.tasks), [state.tasks])
+  const { groups, labels, counts, total } = useStore(model.taskFacets)
   const shortcut = useShortcut('search.focus')
   const toggleStatus = (status: TaskStatus) =>
     model.query.update((q) => ({ ...q, statuses: q.statuses.includes(status) ? q.statuses.filter((s) => s !== status) : [...q.statuses, status] }))
-  const counts = useMemo(() => {
-    const c = new Map<TaskStatus, number>()
-    for (const task of state.tasks.values()) c.set(task.status, (c.get(task.status) ?? 0) + 1)
-    return c
-  }, [state.tasks])
 
   return (
     <div className="filters">
@@ -164,7 +165,7 @@ function Filters() {
           {query.descending ? '↓' : '↑'}
         </button>
         <span className="count" aria-live="polite">
-          {t('filters.count', { shown: rows.length, total: state.tasks.size })}
+          {t('filters.count', { shown: rows.length, total })}
         </span>
       </div>
       <div className="chips" role="group" aria-label={t('filters.status')}>
@@ -204,7 +205,7 @@ function TaskList() {
   const rows = useStore(model.rows)
   const cursor = useStore(model.cursor)
   const checked = useStore(model.checked)
-  const state = useStore(model.state)
+  const { total } = useStore(model.taskFacets)
   const route = useStore(model.route)
   const now = useObservableState(clock$, Date.now())
   const scrollRef = useRef<HTMLDivElement>(null)
@@ -218,23 +219,20 @@ function TaskList() {
       const next = new Set(model.checked.value)
       if (next.has(id)) next.delete(id)
       else next.add(id)
+      model.anchor.set(null)
       model.checked.set(next)
     },
     [model],
   )
-  /** Click opens; Shift+click selects the range from the cursor; Ctrl/Cmd+click toggles one. */
+  /** Click opens; Shift+click checks the range from the cursor (or from where the range began); Ctrl/Cmd+click toggles one. */
   const openTask = useCallback(
     (id: number, how: { shift: boolean; toggle: boolean }) => {
       if (how.toggle) return toggleChecked(id)
-      const current = model.rows.value
-      const from = current.findIndex((r) => r.task.id === model.cursor.value)
-      const to = current.findIndex((r) => r.task.id === id)
-      if (how.shift && from >= 0 && to >= 0) {
-        const next = new Set(model.checked.value)
-        for (let i = Math.min(from, to); i <= Math.max(from, to); i++) next.add(current[i]!.task.id)
-        model.checked.set(next)
-        return
+      if (how.shift) {
+        const selection = { cursor: model.cursor.value, checked: model.checked.value, anchor: model.anchor.value }
+        return applySelection(model, selectRange(model.rows.value.map((r) => r.task.id), selection, id))
       }
+      model.anchor.set(null)
       model.cursor.set(id)
       model.route.set({ view: 'task', taskId: id })
     },
@@ -245,7 +243,7 @@ function TaskList() {
     if (cursorIndex >= 0) virtualizer.scrollToIndex(cursorIndex, { align: 'auto' })
   }, [cursorIndex, virtualizer])
 
-  if (state.tasks.size === 0) {
+  if (total === 0) {
     return (
       <EmptyState title={t('empty.tasksTitle')}>
         <p>{t('empty.tasksBody')}</p>
@@ -269,7 +267,7 @@ function TaskList() {
           if (!row) return null
           return (
             <TaskListRow
-              key={row.task.id}
+              key={item.index % ROW_SLOTS}
               row={row}
               index={item.index}
               top={item.start}

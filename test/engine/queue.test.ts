@@ -312,6 +312,32 @@ describe('timeouts and retries', () => {
     expect((await runsOf(task.id)).map((r) => r.attempt)).toEqual([1, 2])
   })
 
+  it('a task given a dependency while it waits for a retry still waits for the retry once the dependency succeeded', async () => {
+    const task = await t.submit(shell('exit 1', { retry: { maxAttempts: 2, backoffMs: 3_600_000, maxBackoffMs: 86_400_000, jitter: 0 } }))
+    const pending = (await t.until(task.id, ['waiting'])).waitingFor
+    const dependency = await t.submit(waitsForLine())
+    const edited = await t.engine.handlers['task.edit']({ taskId: task.id, definition: { ...task.definition, after: [dependency.id] } })
+    expect(edited.task.waitingFor).toEqual({ kind: 'dependency', taskIds: [dependency.id] })
+    await processUp(dependency.id)
+    await release(dependency.id)
+    await t.until(dependency.id, ['succeeded'])
+    expect((await t.engine.handlers['task.get']({ taskId: task.id })).task).toMatchObject({ status: 'waiting', waitingFor: pending })
+    expect(await runsOf(task.id)).toHaveLength(1)
+  })
+
+  it('a task paused or stashed while it waits for a retry waits for it again when resumed or unstashed', async () => {
+    const task = await t.submit(shell('exit 1', { retry: { maxAttempts: 2, backoffMs: 3_600_000, maxBackoffMs: 86_400_000, jitter: 0 } }))
+    const pending = (await t.until(task.id, ['waiting'])).waitingFor
+    const get = async () => (await t.engine.handlers['task.get']({ taskId: task.id })).task
+    expect((await t.engine.handlers['task.pause']({ taskIds: [task.id] })).affected).toEqual([task.id])
+    await t.engine.handlers['task.resume']({ taskIds: [task.id] })
+    expect(await get()).toMatchObject({ status: 'waiting', waitingFor: pending })
+    expect((await t.engine.handlers['task.stash']({ taskIds: [task.id] })).affected).toEqual([task.id])
+    await t.engine.handlers['task.unstash']({ taskIds: [task.id] })
+    expect(await get()).toMatchObject({ status: 'waiting', waitingFor: pending })
+    expect(await runsOf(task.id)).toHaveLength(1)
+  })
+
   it('jitter spreads the backoff within its bounds', async () => {
     await t.reopen({ random: () => 1 })
     const task = await t.submit(shell('exit 1', { retry: { maxAttempts: 2, backoffMs: 1000, jitter: 0.5 } }))

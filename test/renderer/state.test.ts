@@ -77,6 +77,21 @@ describe('queryTasks', () => {
     expect(ids({ sort: 'name', descending: false })).toEqual([3, 1, 2])
   })
 
+  it('reuses the previous row objects for unchanged tasks, and only those', () => {
+    const first = queryTasks(tasks, new Map(), new Map(), DEFAULT_QUERY)
+    const byId = new Map(first.map((r) => [r.task.id, r]))
+    const changed = new Map(tasks).set(2, task(2, { name: 'deploy', status: 'succeeded' }))
+    const second = queryTasks(changed, new Map(), new Map(), DEFAULT_QUERY, byId)
+    expect(second[0]).toBe(byId.get(3))
+    expect(second[2]).toBe(byId.get(1))
+    expect(second[1]).not.toBe(byId.get(2))
+    expect(second[1]!.task.status).toBe('succeeded')
+    // New progress for a task is a new row, too.
+    const third = queryTasks(changed, new Map(), new Map([[3, { done: 1, total: 2 }]]), DEFAULT_QUERY, new Map(second.map((r) => [r.task.id, r])))
+    expect(third[0]).not.toBe(second[0])
+    expect(third[0]!.progress).toEqual({ done: 1, total: 2 })
+  })
+
   it('fuzzy-matches palette entries in order, preferring word starts', () => {
     expect(fuzzyScore('gtt', 'Go to Tasks')).not.toBeNull()
     expect(fuzzyScore('xyz', 'Go to Tasks')).toBeNull()

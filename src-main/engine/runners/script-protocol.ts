@@ -3,7 +3,12 @@
  * the worker bundle imports nothing from the main side at run time.
  */
 export type ToWorker =
-  | { type: 'run'; jobId: number; path: string; input: unknown }
+  /**
+   * `claim` is the job's cell in the worker's shared `claims` (workerData): the pool stores the
+   * job id there before posting, and the worker starts the job only if it swaps that id for 0
+   * first; the pool takes a job back (to run it elsewhere, or cancel it) by the same swap.
+   */
+  | { type: 'run'; jobId: number; path: string; input: unknown; claim: number }
   /** Aborts the job's `api.signal`; the pool terminates the worker if the script does not end soon. */
   | { type: 'abort'; jobId: number }
 

@@ -8,7 +8,7 @@ import { statSync } from 'node:fs'
 import { Writable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
 import { format } from 'node:util'
-import { parentPort } from 'node:worker_threads'
+import { parentPort, workerData } from 'node:worker_threads'
 import type { FromWorker, ToWorker } from './script-protocol.ts'
 
 /** What a script's default export receives as its second argument. */
@@ -44,13 +44,33 @@ globalThis.console = new Console({ stdout, stderr })
 process.stdout.write = stdout.write.bind(stdout)
 process.stderr.write = stderr.write.bind(stderr)
 
+const claims = (workerData as { claims: Int32Array }).claims
+type RunMessage = Extract<ToWorker, { type: 'run' }>
+/** Jobs posted while one runs (the pool hands the next one over early); each runs only if still ours to claim. */
+const waiting: RunMessage[] = []
+let running = false
+
 port.on('message', (message: ToWorker) => {
   if (message.type === 'abort') {
     if (current?.jobId === message.jobId) current.controller.abort()
     return
   }
-  void runJob(message.jobId, message.path, message.input)
+  waiting.push(message)
+  if (!running) startNext()
 })
+
+function startNext(): void {
+  for (let job = waiting.shift(); job; job = waiting.shift()) {
+    // The pool took it back (cancelled, or moved to a free worker): skip it.
+    if (Atomics.compareExchange(claims, job.claim, job.jobId, 0) !== job.jobId) continue
+    running = true
+    void runJob(job.jobId, job.path, job.input).finally(() => {
+      running = false
+      startNext()
+    })
+    return
+  }
+}
 
 async function runJob(jobId: number, path: string, input: unknown): Promise<void> {
   const controller = new AbortController()
