@@ -27,7 +27,7 @@ import type { WorkerProcess } from '../test/redis/harness.ts'
 const TASKS = Number(process.env.BENCH_TASKS ?? 2000)
 const LATENCY_TASKS = Number(process.env.BENCH_LATENCY_TASKS ?? 200)
 const PER_WORKER = 4
-const WORKER_COUNTS = [1, 2, 4]
+const WORKER_COUNTS = (process.env.BENCH_WORKERS ?? '1,2,4').split(',').map(Number)
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3)
 const NOOP: TaskSpec = { kind: 'script', path: join(ROOT, 'bench/fixtures/noop.mjs') }
 

@@ -75,6 +75,8 @@ export const RemoteBindingSchema = z.object({
   /** How the secret is kept on this machine: "safeStorage (keychain)", "file (0600)". */
   secretStorage: z.string(),
   whenUnreachable: WhenUnreachableSchema,
+  /** Overflow placement: this many of the group's runs execute in this app, the rest on workers; null: every run on workers. */
+  localSlots: z.number().int().positive().nullable().default(null),
 })
 export type RemoteBinding = z.infer<typeof RemoteBindingSchema>
 
@@ -94,6 +96,11 @@ export const WORKER_COMMANDS = {
       connection: RedisConnectionInputSchema,
       /** While Redis is unreachable: keep runs waiting for it, or run them in this app instead. */
       whenUnreachable: WhenUnreachableSchema.default('wait'),
+      /**
+       * Overflow placement: run up to this many of the group's runs in this app and hand only
+       * the rest to Redis workers (the group's `parallel` still bounds them all). Omitted: every run on workers.
+       */
+      localSlots: z.number().int().min(1).max(1024).optional(),
     }),
     result: z.object({ binding: RemoteBindingSchema }),
   },

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander'
 import { Context, type GlobalOptions } from './context.ts'
+import type { BindOptions } from './commands/groups.ts'
 import type { TriggerAddOptions } from './commands/triggers.ts'
 import type { DefinitionOptions } from './definition.ts'
 import { CliError, EXIT, usageError } from './exit.ts'
@@ -233,7 +234,7 @@ function defineProgram(only: string | undefined): Command {
     .action(run(async (ctx, options: { olderThan?: string; status?: string[] }) => (await import('./commands/tasks.ts')).clean(ctx, options)))
 
   if (wanted('group')) {
-    const group = sub('group', 'list groups, or change one (add, rm, limit, pause, resume)')
+    const group = sub('group', 'list groups, or change one (add, rm, limit, pause, resume, bind, unbind)')
       .action(run(async (ctx) => (await import('./commands/groups.ts')).listGroups(ctx)))
     globalOptions(group.command('add').description('create a group (or change its limit)'))
       .argument('<name>')
@@ -246,6 +247,18 @@ function defineProgram(only: string | undefined): Command {
       .argument('<name>')
       .argument('<parallel>')
       .action(run(async (ctx, name: string, parallel: string) => (await import('./commands/groups.ts')).setGroup(ctx, name, parallel)))
+    globalOptions(group.command('bind').description("run a group's tasks on `taskdeck worker` processes through Redis"))
+      .argument('<name>')
+      .requiredOption('--redis <url>', 'redis://[user:password@]host:port[/db] (rediss:// for TLS)')
+      .option('--password-stdin', 'read the Redis password from stdin')
+      .option('--tls', 'connect with TLS (turns redis:// into rediss://)')
+      .option('--tls-no-verify', 'accept a server certificate that does not verify')
+      .option('--when-unreachable <wait|local>', 'while Redis is unreachable: wait for it (default) or run here')
+      .option('--local-slots <n>', 'overflow: run up to N of its runs here, only the rest on workers')
+      .action(run(async (ctx, name: string, options: BindOptions) => (await import('./commands/groups.ts')).bindGroup(ctx, name, options)))
+    globalOptions(group.command('unbind').description("run a group's tasks on this machine again"))
+      .argument('<name>')
+      .action(run(async (ctx, name: string) => (await import('./commands/groups.ts')).unbindGroup(ctx, name)))
     for (const action of ['pause', 'resume'] as const) {
       globalOptions(group.command(action).description(`${action} a group`))
         .argument('<name>')

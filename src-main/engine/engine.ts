@@ -457,6 +457,15 @@ export class Engine implements EngineApi {
       progress: null,
       reason: null,
     })
+    const active = this.activate(run, task, new RunLogWriter(this.logDir, runId, this.settings.logCapBytes))
+    // The claim (run.started + task running) is durable before anything runs.
+    committed.then(
+      () => this.launch(active),
+      (error: unknown) => void this.complete(active, { exitCode: null, signal: null, error: `could not record the start: ${String(error)}` }),
+    )
+  }
+
+  private activate(run: Run, task: Task, log: RunLogWriter): ActiveRun {
     let finish!: () => void
     const finished = new Promise<void>((resolve) => (finish = resolve))
     const active: ActiveRun = {
@@ -466,7 +475,7 @@ export class Engine implements EngineApi {
       stopReason: null,
       started: null,
       unsent: [],
-      log: new RunLogWriter(this.logDir, runId, this.settings.logCapBytes),
+      log,
       decoders: new Map(),
       timeout: null,
       recordPid: null,
@@ -475,13 +484,20 @@ export class Engine implements EngineApi {
       finished,
       finish,
     }
-    this.active.set(runId, active)
+    this.active.set(run.id, active)
     this.activeByTask.set(task.id, active)
-    // The claim (run.started + task running) is durable before anything runs.
-    committed.then(
-      () => this.launch(active),
-      (error: unknown) => void this.complete(active, { exitCode: null, signal: null, error: `could not record the start: ${String(error)}` }),
-    )
+    return active
+  }
+
+  private contextOf(active: ActiveRun): RunContext {
+    return {
+      runId: active.run.id,
+      taskId: active.task.id,
+      attempt: active.run.attempt,
+      signal: active.abort.signal,
+      output: (stream, chunk) => this.output(active, stream, chunk),
+      progress: (progress) => this.progress(active, progress),
+    }
   }
 
   private launch(active: ActiveRun): void {
@@ -491,14 +507,7 @@ export class Engine implements EngineApi {
     }
     const definition = active.task.definition
     const spec = definition.spec
-    const context: RunContext = {
-      runId: active.run.id,
-      taskId: active.task.id,
-      attempt: active.run.attempt,
-      signal: active.abort.signal,
-      output: (stream, chunk) => this.output(active, stream, chunk),
-      progress: (progress) => this.progress(active, progress),
-    }
+    const context = this.contextOf(active)
     let started: StartedRun | BackendRun
     try {
       started = this.backend
@@ -525,6 +534,10 @@ export class Engine implements EngineApi {
     // A backend enforces the timeout itself (time spent waiting for a remote worker does not count).
     const timeoutMs = definition.timeoutMs
     if (timeoutMs !== undefined && !this.backend) active.timeout = setTimeout(() => this.stop(active, 'timeout'), timeoutMs)
+    this.completeWhenDone(active, started)
+  }
+
+  private completeWhenDone(active: ActiveRun, started: StartedRun | BackendRun): void {
     void (started.done as Promise<RunOutcome | BackendOutcome>).then(
       (outcome) => this.complete(active, outcome),
       (error: unknown) => this.complete(active, { exitCode: null, signal: null, error: String(error) }),
@@ -553,6 +566,8 @@ export class Engine implements EngineApi {
 
   private async complete(active: ActiveRun, outcome: RunOutcome | BackendOutcome): Promise<void> {
     if (!this.active.has(active.run.id)) return
+    const endedBy = 'endedBy' in outcome ? outcome.endedBy : null
+    if (endedBy === 'detached' && this.closing) return this.detach(active)
     this.active.delete(active.run.id)
     this.activeByTask.delete(active.task.id)
     if (active.timeout) clearTimeout(active.timeout)
@@ -564,9 +579,8 @@ export class Engine implements EngineApi {
     active.log.close()
     // Output is announced before the run's end.
     this.flushOutput()
-    if ('endedBy' in outcome && outcome.endedBy && !active.stopReason) {
-      active.stopReason = outcome.endedBy === 'worker-lost' ? 'lost' : outcome.endedBy
-    }
+    // Detached while the engine is not closing: nobody follows the run any more, as if its worker were lost.
+    if (endedBy && !active.stopReason) active.stopReason = endedBy === 'worker-lost' || endedBy === 'detached' ? 'lost' : endedBy
     const { status, reason } = this.outcomeStatus(active, outcome)
     const finishedAt = this.now()
     const run: Run = {
@@ -595,6 +609,20 @@ export class Engine implements EngineApi {
     this.completions.length = Math.min(this.completions.length, RECENT_COMPLETIONS)
     active.finish()
     await saved.committed
+  }
+
+  /**
+   * The engine is closing and the backend leaves this run going on elsewhere (a remote
+   * worker): it stays `running` in the log, for the backend to adopt after the restart.
+   */
+  private detach(active: ActiveRun): void {
+    this.active.delete(active.run.id)
+    this.activeByTask.delete(active.task.id)
+    if (active.timeout) clearTimeout(active.timeout)
+    if (active.recordPid) clearTimeout(active.recordPid)
+    active.log.close()
+    this.flushOutput()
+    active.finish()
   }
 
   private outcomeStatus(active: ActiveRun, outcome: RunOutcome): { status: RunStatus; reason: string | null } {
@@ -658,6 +686,8 @@ export class Engine implements EngineApi {
    * After a crash (or a clean close): runs that were running become `interrupted` and
    * leftovers of their process groups are killed; tasks marked `retryOnInterrupt` go
    * back to the queue in their old place; queued, waiting and delayed tasks keep theirs.
+   * A run the backend can still follow (a remote worker's job) is adopted instead and ends
+   * normally.
    */
   private recover(): void {
     if (!this.groups.has('default')) void this.saveGroup({ name: 'default', parallel: this.settings.defaultGroupParallel, paused: false })
@@ -672,6 +702,7 @@ export class Engine implements EngineApi {
     const interrupted = new Set<number>()
     for (const run of [...this.runs.values()]) {
       if (run.status !== 'running' && run.status !== 'paused') continue
+      if (run.status === 'running' && this.adopt(run)) continue
       const totals = logTotals(this.logDir, run.id)
       const ended: Run = {
         ...run,
@@ -689,7 +720,7 @@ export class Engine implements EngineApi {
     }
     for (const task of [...this.tasks.values()]) {
       const wasRunning = task.status === 'running' || (task.status === 'paused' && task.lastRunId !== null && interrupted.has(task.lastRunId))
-      if (!wasRunning) continue
+      if (!wasRunning || this.activeByTask.has(task.id)) continue
       if (task.definition.retryOnInterrupt) this.saveTask(task, { status: 'queued', waitingFor: null, reason: null })
       else this.saveTask(task, { status: 'interrupted', waitingFor: null, reason: INTERRUPTED_REASON })
     }
@@ -700,6 +731,30 @@ export class Engine implements EngineApi {
       }
     }
     this.schedulePump()
+  }
+
+  /** Hands a run found running at start back to the backend, if it may still be going on there. */
+  private adopt(run: Run): boolean {
+    const task = this.tasks.get(run.taskId)
+    if (!this.backend?.adopt || !task || task.status !== 'running' || task.lastRunId !== run.id) return false
+    const active = this.activate(run, task, RunLogWriter.resume(this.logDir, run.id, this.settings.logCapBytes))
+    let adopted: BackendRun | null
+    try {
+      adopted = this.backend.adopt({ group: task.definition.group, name: task.name, pid: run.pid }, this.contextOf(active))
+    } catch {
+      adopted = null
+    }
+    if (!adopted) {
+      this.active.delete(run.id)
+      this.activeByTask.delete(task.id)
+      active.log.close()
+      return false
+    }
+    active.started = adopted
+    const group = task.definition.group
+    this.runningPerGroup.set(group, (this.runningPerGroup.get(group) ?? 0) + 1)
+    this.completeWhenDone(active, adopted)
+    return true
   }
 
   private evaluateOrArm(task: Task): void {

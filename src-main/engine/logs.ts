@@ -119,6 +119,30 @@ export class RunLogWriter {
     this.head = new PartWriter(dir, { name: String(runId), firstLine: 0, lines: 0, bytes: 0 })
   }
 
+  /**
+   * A writer that continues a run's existing log (a run adopted after a restart): line
+   * numbers, sizes, tail segments and the open last line carry on where they stopped.
+   */
+  static resume(dir: string, runId: number, capBytes = Number.MAX_SAFE_INTEGER): RunLogWriter {
+    const writer = new RunLogWriter(dir, runId, capBytes)
+    const { parts, droppedBytes, droppedLines } = readParts(dir, runId)
+    const [head, ...segments] = parts
+    if (!head) return writer
+    writer.head.part.lines = head.lines
+    writer.head.part.bytes = head.bytes
+    for (const segment of segments) writer.segments.push(new PartWriter(dir, { ...segment }))
+    const last = parts[parts.length - 1]!
+    writer.nextSegment = segments.length === 0 ? 0 : Number(last.name.slice(last.name.lastIndexOf('seg') + 3)) + 1
+    writer.lines = last.firstLine + last.lines
+    writer.bytes = parts.reduce((sum, p) => sum + p.bytes, 0) + droppedBytes
+    writer.droppedBytes = droppedBytes
+    writer.droppedLines = droppedLines
+    const tail = lastLineState(dir, last)
+    writer.lastStream = tail.stream
+    writer.atLineStart = tail.atLineStart
+    return writer
+  }
+
   private get capBytes(): number {
     return this.headLimit + this.tailLimit
   }
@@ -249,6 +273,27 @@ function sizeOf(path: string): number {
   } catch {
     return 0
   }
+}
+
+/** The stream of a part's last line and whether that line is complete (ends with a newline). */
+function lastLineState(dir: string, part: Part): { stream: LogStream | null; atLineStart: boolean } {
+  if (part.lines === 0 || part.bytes === 0) return { stream: null, atLineStart: true }
+  const paths = partPaths(dir, part.name)
+  const byte = Buffer.alloc(RECORD_BYTES)
+  const indexFd = openSync(paths.index, 'r')
+  try {
+    readSync(indexFd, byte, 0, RECORD_BYTES, (part.lines - 1) * RECORD_BYTES)
+  } finally {
+    closeSync(indexFd)
+  }
+  const stream = STREAM_CODES[byte[6]!] ?? null
+  const logFd = openSync(paths.log, 'r')
+  try {
+    readSync(logFd, byte, 0, 1, part.bytes - 1)
+  } finally {
+    closeSync(logFd)
+  }
+  return { stream, atLineStart: byte[0] === NEWLINE }
 }
 
 /** Lines and bytes a run's log holds, for a run whose writer is gone (recovery). */

@@ -1,22 +1,27 @@
 import type { Redis } from 'ioredis'
 import type { LogStream, Progress } from '../../src-shared/index.ts'
-import { REPORT_STREAM_MAXLEN, encodeReport } from '../engine/backends/redis-protocol.ts'
-import type { Report, ReportBody } from '../engine/backends/redis-protocol.ts'
+import { BEGIN_SCRIPT, REPORT_STREAM_MAXLEN, encodeReports } from '../engine/backends/redis-protocol.ts'
+import type { ReportBody } from '../engine/backends/redis-protocol.ts'
 
 const FLUSH_DELAY_MS = 20
 const FLUSH_BYTES = 256 * 1024
 
 /**
- * Writes one run's reports to its app's stream, in order. Output is coalesced for a few
- * milliseconds (a chatty process would otherwise cost one Redis round trip per write);
- * progress keeps only its latest value per flush. Writes issued while Redis restarts wait
- * in ioredis's offline queue and go out on reconnection.
+ * Writes one run's reports to its app's stream, in order. Reports are held for a few
+ * milliseconds and written together as one stream entry: a chatty process would otherwise
+ * cost one Redis round trip per write, and a short run's start, output and outcome become
+ * a single XADD. Progress keeps only its latest value per flush. Writes issued while Redis
+ * restarts wait in ioredis's offline queue and go out on reconnection.
+ *
+ * Give it a connection of its own, not the one BullMQ uses: BullMQ defines dozens of
+ * scripts on its connection, and ioredis copies every one onto each pipeline it creates.
  */
 export class ReportWriter {
   readonly #redis: Redis
   readonly #stream: string
   readonly #jobId: string
-  #chunks: { stream: LogStream; data: Buffer }[] = []
+  /** Held reports in order; consecutive output of one stream is merged into one chunk. */
+  #held: ReportBody[] = []
   #bytes = 0
   #progress: Progress | null = null
   #timer: NodeJS.Timeout | undefined
@@ -30,9 +35,9 @@ export class ReportWriter {
 
   output(stream: LogStream, chunk: Uint8Array | string): void {
     const data = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-    const last = this.#chunks.at(-1)
-    if (last?.stream === stream) last.data = Buffer.concat([last.data, data])
-    else this.#chunks.push({ stream, data: Buffer.from(data) })
+    const last = this.#held.at(-1)
+    if (last?.kind === 'out' && last.stream === stream) last.data = Buffer.concat([last.data, data])
+    else this.#held.push({ kind: 'out', stream, data: Buffer.from(data) })
     this.#bytes += data.byteLength
     this.#schedule()
   }
@@ -42,21 +47,27 @@ export class ReportWriter {
     this.#schedule()
   }
 
-  /** Reports the start and answers whether `cancelKey` exists, in one round trip. */
-  async begin(worker: string, cancelKey: string): Promise<boolean> {
-    const [[, exists] = []] =
-      (await this.#redis
-        .pipeline()
-        .exists(cancelKey)
-        .xadd(this.#stream, 'MAXLEN', '~', REPORT_STREAM_MAXLEN, '*', ...encodeReport({ kind: 'started', jobId: this.#jobId, worker, pid: null }))
-        .exec()) ?? []
-    return exists === 1
+  /**
+   * Before the job runs, in one command: whether a cancel is stored for it, and the stdin
+   * text sent so far (taken). The `started` report is held and leaves with the next write.
+   */
+  async begin(worker: string, keys: { cancel: string; stdin: string; stdinBytes: string }): Promise<{ cancelled: boolean; stdin: string[] }> {
+    this.#held.unshift({ kind: 'started', worker, pid: null })
+    this.#schedule()
+    const [cancelled, stdin] = (await this.#redis.eval(BEGIN_SCRIPT, 3, keys.cancel, keys.stdin, keys.stdinBytes)) as [number, string[]]
+    return { cancelled: cancelled === 1, stdin }
   }
 
-  /** Everything buffered so far, then `report`, in this order. */
+  /** Holds the `started` report, for when the worker already knows there is no cancel and no stdin waiting. */
+  started(worker: string): { cancelled: false; stdin: string[] } {
+    this.#held.unshift({ kind: 'started', worker, pid: null })
+    this.#schedule()
+    return { cancelled: false, stdin: [] }
+  }
+
+  /** Everything held so far, then `report`, in one entry; resolves once written. */
   async send(report: ReportBody): Promise<void> {
-    this.#flush()
-    this.#append([{ ...report, jobId: this.#jobId }])
+    this.#flush(report)
     await this.#writing
   }
 
@@ -70,22 +81,18 @@ export class ReportWriter {
     else this.#timer ??= setTimeout(() => this.#flush(), FLUSH_DELAY_MS)
   }
 
-  #flush(): void {
+  #flush(last?: ReportBody): void {
     clearTimeout(this.#timer)
     this.#timer = undefined
-    const reports: Report[] = this.#chunks.map(({ stream, data }) => ({ kind: 'out', jobId: this.#jobId, stream, data }))
-    if (this.#progress) reports.push({ kind: 'progress', jobId: this.#jobId, progress: this.#progress })
-    this.#chunks = []
+    const reports = this.#held
+    if (this.#progress) reports.push({ kind: 'progress', progress: this.#progress })
+    if (last) reports.push(last)
+    this.#held = []
     this.#bytes = 0
     this.#progress = null
-    if (reports.length > 0) this.#append(reports)
-  }
-
-  #append(reports: Report[]): void {
-    const pipeline = this.#redis.pipeline()
-    for (const report of reports) pipeline.xadd(this.#stream, 'MAXLEN', '~', REPORT_STREAM_MAXLEN, '*', ...encodeReport(report))
-    // Pipelines leave on one connection in the order they are made; the chain lets `flush` await them all.
-    const write = pipeline.exec()
+    if (reports.length === 0) return
+    const write = this.#redis.xadd(this.#stream, 'MAXLEN', '~', REPORT_STREAM_MAXLEN, '*', ...encodeReports(this.#jobId, reports))
+    // Commands leave one connection in the order they are made; the chain lets `flush` await them all.
     this.#writing = this.#writing.then(() => write).then(
       () => undefined,
       () => undefined,

@@ -8,7 +8,7 @@ import { executeLocally } from '../engine/backends/local-execution.ts'
 import type { LocalExecution } from '../engine/backends/local-execution.ts'
 import { assertRedisSuitable, connectRedis, redactRedisUrl } from '../engine/backends/redis-connection.ts'
 import type { RedisConnectionOptions } from '../engine/backends/redis-connection.ts'
-import { RemoteJobSchema, redisKeys } from '../engine/backends/redis-protocol.ts'
+import { RemoteJobSchema, TAKE_STDIN_SCRIPT, redisKeys } from '../engine/backends/redis-protocol.ts'
 import type { BackendOutcome, RunnerRegistry } from '../engine/backends/types.ts'
 import { ReportWriter } from './report-writer.ts'
 
@@ -43,11 +43,17 @@ export interface RunningWorker {
 
 interface ActiveRun {
   readonly info: WorkerRun
+  readonly writer: ReportWriter
   execution: LocalExecution | null
   cancelled: boolean
+  /** Stdin text was announced before the run's execution existed: take it once it does. */
+  stdinAnnounced: boolean
 }
 
 const VERSION = '0.1.0'
+/** How long after (re)subscribing the worker still asks Redis for each job's cancel and stdin, in case an announcement was missed. */
+const SUBSCRIBER_SETTLE_MS = 2000
+const HEARD_KEEP_MS = 10 * 60_000
 
 /** `taskdeck worker`: serves one remote group from Redis with this machine's runners. */
 export async function runWorker(options: WorkerOptions): Promise<RunningWorker> {
@@ -61,10 +67,12 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
 
   const redis = connectRedis(options.redis)
   const subscriber = redis.duplicate({ lazyConnect: true })
+  // Reports, cancel and stdin checks and heartbeats: a connection without BullMQ's scripts (see ReportWriter).
+  const reports = redis.duplicate({ lazyConnect: true })
   // ioredis reconnects by itself (a worker may well start before its Redis): these keep the
   // errors from being unhandled and say once what happens.
   let connected = true
-  for (const connection of [redis, subscriber]) {
+  for (const connection of [redis, subscriber, reports]) {
     connection.on('error', (error: Error) => {
       if (connected) log(`redis at ${shownUrl}: ${error.message}; retrying`)
       connected = false
@@ -78,6 +86,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
     await assertRedisSuitable(redis, shownUrl)
   } catch (error) {
     subscriber.disconnect()
+    reports.disconnect()
     redis.disconnect()
     throw error
   }
@@ -94,11 +103,61 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
   }
   // A cancel published while this worker was disconnected is still stored under its key.
   const recheckCancels = async () => {
-    for (const jobId of active.keys()) if ((await redis.exists(keys.cancel(jobId))) === 1) cancelRun(jobId)
+    for (const jobId of active.keys()) if ((await reports.exists(keys.cancel(jobId))) === 1) cancelRun(jobId)
   }
-  subscriber.on('message', (_channel: string, jobId: string) => cancelRun(jobId))
-  subscriber.on('ready', () => void recheckCancels().catch(() => undefined))
-  await subscriber.subscribe(keys.cancelChannel)
+  /** Writes stdin text to a run in the order the app sent it (replies, and so these writes, come in command order). */
+  const deliverStdin = (run: ActiveRun, texts: readonly string[]) => {
+    for (const text of texts) {
+      try {
+        if (!run.execution?.run.send) throw new Error('this run has no stdin')
+        run.execution.run.send(text)
+      } catch (error) {
+        run.writer.output('system', `stdin text not delivered (${Buffer.byteLength(text)} bytes): ${error instanceof Error ? error.message : String(error)}\n`)
+      }
+    }
+  }
+  /**
+   * Cancels and stdin announcements heard for jobs this worker has not started: one may
+   * arrive between BullMQ handing a job over and `processJob` registering it.
+   */
+  const heard = new Map<string, { cancel: boolean; stdin: boolean; at: number }>()
+  const hear = (jobId: string, what: 'cancel' | 'stdin') => {
+    const now = Date.now()
+    const entry = heard.get(jobId) ?? { cancel: false, stdin: false, at: now }
+    entry[what] = true
+    heard.set(jobId, entry)
+    if (heard.size > 1000) for (const [key, value] of heard) if (now - value.at > HEARD_KEEP_MS) heard.delete(key)
+  }
+  /**
+   * When the subscriber last became ready again after losing its connection (null while it
+   * is not connected): announcements published meanwhile were missed. Its first connection
+   * is made before BullMQ hands this worker any job, so it counts as settled at once.
+   */
+  let listeningSince: number | null = null
+  let subscribedOnce = false
+  const takeStdin = async (jobId: string) => {
+    const run = active.get(jobId)
+    if (!run) return hear(jobId, 'stdin')
+    if (!run.execution) {
+      run.stdinAnnounced = true
+      return
+    }
+    const texts = (await reports.eval(TAKE_STDIN_SCRIPT, 2, keys.stdin(jobId), keys.stdinBytes(jobId))) as string[]
+    deliverStdin(run, texts)
+  }
+  subscriber.on('message', (channel: string, jobId: string) => {
+    if (channel === keys.stdinChannel) void takeStdin(jobId).catch(() => undefined)
+    else if (active.has(jobId)) cancelRun(jobId)
+    else hear(jobId, 'cancel')
+  })
+  subscriber.on('close', () => (listeningSince = null))
+  subscriber.on('ready', () => {
+    listeningSince = subscribedOnce ? Date.now() : 0
+    subscribedOnce = true
+    void recheckCancels().catch(() => undefined)
+    for (const jobId of active.keys()) void takeStdin(jobId).catch(() => undefined)
+  })
+  await subscriber.subscribe(keys.cancelChannel, keys.stdinChannel)
 
   const processJob = async (job: Job): Promise<BackendOutcome> => {
     const parsed = RemoteJobSchema.safeParse(job.data)
@@ -106,16 +165,29 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
       throw new UnrecoverableError(`job ${job.id ?? '?'} is not a Taskdeck run of protocol version 1: ${parsed.error?.message ?? 'no id'}`)
     }
     const data = parsed.data
-    const writer = new ReportWriter(redis, keys.reportStream(data.source), job.id)
+    const writer = new ReportWriter(reports, keys.reportStream(data.source), job.id)
     const run: ActiveRun = {
       info: { jobId: job.id, source: data.source, runId: data.runId, taskId: data.taskId, attempt: data.attempt, name: data.name, startedAt: Date.now() },
+      writer,
       execution: null,
       cancelled: false,
+      stdinAnnounced: false,
     }
     active.set(job.id, run)
+    const announced = heard.get(job.id)
+    heard.delete(job.id)
     try {
-      // One round trip: announce the start and learn whether a cancel arrived before it.
-      if (await writer.begin(id, keys.cancel(job.id))) run.cancelled = true
+      // The app stores a cancel before announcing it, and cancels a job no worker has taken by
+      // removing it: while the subscriber listens (and has not just reconnected), a cancel for
+      // this job was heard. Stdin text may wait from before any worker subscribed, so a shell
+      // run that may read it asks Redis, in one round trip, as does any job after a reconnection.
+      const listening = listeningSince !== null && Date.now() - listeningSince > SUBSCRIBER_SETTLE_MS
+      const mayReadStdin = data.spec.kind === 'shell' && data.spec.stdin === undefined
+      const begun = listening && !mayReadStdin
+        ? writer.started(id)
+        : await writer.begin(id, { cancel: keys.cancel(job.id), stdin: keys.stdin(job.id), stdinBytes: keys.stdinBytes(job.id) })
+      if (begun.cancelled || announced?.cancel) run.cancelled = true
+      if (announced?.stdin) run.stdinAnnounced = true
       let outcome: BackendOutcome
       if (run.cancelled) {
         outcome = { exitCode: null, signal: null, error: 'cancelled before it started', endedBy: 'cancel', worker: id }
@@ -135,10 +207,12 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
         )
         run.execution = execution
         if (run.cancelled) execution.stop('cancel', 'cancelled')
+        deliverStdin(run, begun.stdin)
+        if (run.stdinAnnounced) void takeStdin(job.id).catch(() => undefined)
         outcome = await execution.run.done
       }
       await writer.send({ kind: 'finished', outcome })
-      if (run.cancelled) await redis.del(keys.cancel(job.id))
+      if (run.cancelled) await reports.del(keys.cancel(job.id))
       finished++
       return outcome
     } finally {
@@ -161,7 +235,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
   worker.on('stalled', (jobId) => {
     const [, source] = jobId.split('.')
     if (!source) return
-    const writer = new ReportWriter(redis, keys.reportStream(source), jobId)
+    const writer = new ReportWriter(reports, keys.reportStream(source), jobId)
     void writer.send({
       kind: 'lost',
       reason: `its lock expired (the worker was killed, lost its connection, or blocked longer than the lock duration); noticed by ${id}`,
@@ -188,7 +262,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
   }
   const heartbeat = async () => {
     const json = JSON.stringify(info())
-    await redis
+    await reports
       .multi()
       .set(keys.worker(id), json, 'PX', heartbeatMs * 3)
       .zadd(keys.workers, Date.now(), id)
@@ -213,8 +287,9 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
       clearInterval(heartbeatTimer)
       state = 'stopped'
       const json = JSON.stringify(info())
-      await redis.multi().del(keys.worker(id)).zrem(keys.workers, id).publish(keys.heartbeatChannel, json).exec().catch(() => undefined)
+      await reports.multi().del(keys.worker(id)).zrem(keys.workers, id).publish(keys.heartbeatChannel, json).exec().catch(() => undefined)
       subscriber.disconnect()
+      reports.disconnect()
       redis.disconnect()
       log(`taskdeck worker ${id} stopped`)
     })())

@@ -1,12 +1,13 @@
-import { useMemo } from 'react'
+import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
-import { interval, map, merge, startWith, timer } from 'rxjs'
+import { Subject, interval, map, merge, startWith, timer } from 'rxjs'
 import type { RemoteBinding } from '../../src-shared/workers.ts'
 import { EmptyState, formatDuration } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { snapshotOnActivity$ } from '../streams/loop.ts'
 import { workerLiveness, type WorkerEntry } from '../streams/state.ts'
 import { useModel, useStore } from './context.ts'
+import { BindGroupForm } from './WorkersBindForm.tsx'
 
 /** Re-evaluates staleness once a second even when no heartbeat arrives (that is the point). */
 const clock$ = interval(1000).pipe(
@@ -16,7 +17,7 @@ const clock$ = interval(1000).pipe(
 
 const WORKER_COMMAND = 'taskdeck worker --redis redis://HOST:6379 --group NAME'
 const GROUP_COMMAND = 'taskdeck group add NAME'
-const BIND_COMMAND = 'group.bindRemote { "name": "NAME", "connection": { "url": "redis://HOST:6379" } }'
+const BIND_COMMAND = 'taskdeck group bind NAME --redis redis://HOST:6379'
 
 /** Remote workers (from heartbeats) and the groups bound to Redis. */
 export function WorkersView() {
@@ -24,8 +25,9 @@ export function WorkersView() {
   const model = useModel()
   const state = useStore(model.state)
   const now = useObservableState(clock$, Date.now())
-  // Bindings change rarely and have no event: re-read them every few seconds while shown.
-  const bindings$ = useMemo(() => snapshotOnActivity$(merge(timer(0), interval(5000)), () => model.bridge.invoke('group.listRemote', {})), [model])
+  // Bindings change rarely and have no event: re-read them every few seconds while shown, and at once after a change here.
+  const changed$ = useMemo(() => new Subject<void>(), [])
+  const bindings$ = useMemo(() => snapshotOnActivity$(merge(timer(0), interval(5000), changed$), () => model.bridge.invoke('group.listRemote', {})), [model, changed$])
   const bindingsResult = useObservableState(bindings$, null)
   const bindings = bindingsResult?.ok ? bindingsResult.value.bindings : []
   const workers = [...state.workers.values()].sort((a, b) => a.info.group.localeCompare(b.info.group) || a.info.host.localeCompare(b.info.host) || a.info.pid - b.info.pid)
@@ -89,15 +91,17 @@ export function WorkersView() {
                 <th scope="col">{t('workers.state')}</th>
                 <th scope="col">{t('workers.whenUnreachable')}</th>
                 <th scope="col">{t('workers.secret')}</th>
+                <th scope="col" aria-label={t('workers.bind.actions')} />
               </tr>
             </thead>
             <tbody>
               {bindings.map((binding) => (
-                <BindingRow key={binding.group} binding={binding} />
+                <BindingRow key={binding.group} binding={binding} onChanged={() => changed$.next()} />
               ))}
             </tbody>
           </table>
         )}
+        <BindGroupForm boundGroups={new Set(bindings.map((b) => b.group))} onChanged={() => changed$.next()} />
       </section>
     </div>
   )
@@ -162,8 +166,18 @@ function WorkerRow({ entry, now }: { entry: WorkerEntry; now: number }) {
   )
 }
 
-function BindingRow({ binding }: { binding: RemoteBinding }) {
+function BindingRow({ binding, onChanged }: { binding: RemoteBinding; onChanged: () => void }) {
   const { t } = useTranslation()
+  const model = useModel()
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  const unbind = async () => {
+    setBusy(true)
+    const result = await model.bridge.invoke('group.unbindRemote', { name: binding.group })
+    setBusy(false)
+    if (result.ok) onChanged()
+    else setError(result.error.message)
+  }
   return (
     <tr>
       <td>
@@ -171,6 +185,7 @@ function BindingRow({ binding }: { binding: RemoteBinding }) {
       </td>
       <td>
         <code>{binding.redis}</code>
+        {binding.localSlots !== null && <div className="muted binding-reason">{t('workers.bind.overflow', { count: binding.localSlots })}</div>}
       </td>
       <td>
         <span className={`worker-state binding-${binding.status}`}>
@@ -181,6 +196,16 @@ function BindingRow({ binding }: { binding: RemoteBinding }) {
       </td>
       <td>{t(`workers.unreachable.${binding.whenUnreachable}`)}</td>
       <td className="muted">{binding.secretStorage}</td>
+      <td>
+        <button type="button" className="btn btn-ghost" title={t('workers.bind.unbindHint')} disabled={busy} aria-busy={busy || undefined} onClick={() => void unbind()}>
+          {t('workers.bind.unbind')}
+        </button>
+        {error && (
+          <div className="field-error" role="alert">
+            {error}
+          </div>
+        )}
+      </td>
     </tr>
   )
 }

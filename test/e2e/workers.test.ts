@@ -18,6 +18,7 @@ let browser: Browser
 let served: Served
 let home: Awaited<ReturnType<typeof tempHome>>
 let redis: RedisServer | undefined
+let evicting: RedisServer | undefined
 let redisUrl: string
 let worker: ChildProcess | undefined
 
@@ -36,7 +37,7 @@ async function call(command: string, params: unknown): Promise<{ ok: boolean; va
 beforeAll(async () => {
   requireBuiltUi()
   await mkdir(ARTIFACTS, { recursive: true })
-  redis = await startRedis()
+  ;[redis, evicting] = await Promise.all([startRedis(), startRedis(['--maxmemory-policy', 'allkeys-lru'])])
   redisUrl = redis.url
   home = await tempHome()
   served = await serve(home.home, await freePort())
@@ -48,6 +49,7 @@ afterAll(async () => {
   await stopChild(worker, 'SIGKILL')
   await served?.stop()
   await redis?.stop()
+  await evicting?.stop()
   await home?.remove()
 })
 
@@ -61,10 +63,33 @@ describe('Workers view', () => {
     await page.getByText('No group is bound to Redis').waitFor()
     await page.screenshot({ path: join(ARTIFACTS, 'workers-empty-light.png') })
 
+    // Bind the group through the form: the contract's schema refuses a bad URL in place, the
+    // app refuses an evicting Redis and says why, then a good Redis binds.
     await cli(home.home, ['group', 'add', 'farm'])
-    const bound = await call('group.bindRemote', { name: 'farm', connection: { url: redisUrl } })
-    expect(bound.error?.message).toBeUndefined()
-    expect(bound.ok).toBe(true)
+    const form = page.getByRole('form', { name: 'Bind a group to Redis' })
+    await form.locator('#bind-group option[value="farm"]').waitFor({ state: 'attached' })
+    await form.locator('#bind-group').selectOption('farm')
+    await form.getByLabel('Redis URL').fill('http://HOST:6379')
+    await form.getByRole('button', { name: 'Bind' }).click()
+    await form.getByRole('alert').getByText('must be a redis:// or rediss:// URL').waitFor()
+    await form.getByLabel('Redis URL').fill(evicting!.url)
+    await form.getByRole('button', { name: 'Bind' }).click()
+    const refusal = form.getByRole('alert')
+    await refusal.getByText(/maxmemory-policy allkeys-lru; Taskdeck needs noeviction/).waitFor()
+    expect(await refusal.textContent()).toContain('CONFIG SET maxmemory-policy noeviction')
+    expect(await form.getByLabel('Redis URL').getAttribute('aria-invalid')).toBe('true')
+    expect((await call('group.listRemote', {})).value).toEqual({ bindings: [] })
+    await page.screenshot({ path: join(ARTIFACTS, 'workers-bind-refused-light.png') })
+    await form.getByLabel('Redis URL').fill(redisUrl)
+    await form.getByLabel('Run here first (overflow)').fill('0')
+    await form.getByRole('button', { name: 'Bind' }).click()
+    await form.getByRole('alert').getByText(/>=\s*1/).waitFor()
+    expect(await form.getByLabel('Run here first (overflow)').getAttribute('aria-invalid')).toBe('true')
+    await form.getByLabel('Run here first (overflow)').fill('')
+    await form.getByRole('button', { name: 'Bind' }).click()
+    await page.getByTestId('bindings-table').getByText(redisUrl).waitFor()
+    await page.getByTestId('bindings-table').getByText('Connected').waitFor()
+    expect(await form.getByRole('alert').count()).toBe(0)
 
     worker = spawn(process.execPath, [join(ROOT, 'bin/taskdeck.js'), 'worker', '--redis', redisUrl, '--group', 'farm', '--concurrency', '3', '--heartbeat', '500', '--drain-timeout', '500'], {
       cwd: ROOT,
@@ -105,6 +130,11 @@ describe('Workers view', () => {
     // A worker that shuts down sends a last heartbeat "stopped"; the view shows it gone.
     await stopChild(worker, 'SIGTERM')
     await row.getByText('Stopped').waitFor()
+
+    // Unbinding from the view: the group runs in the app again.
+    await page.getByTestId('bindings-table').getByRole('button', { name: 'Unbind' }).click()
+    await page.getByText('No group is bound to Redis').waitFor()
+    expect((await call('group.listRemote', {})).value).toEqual({ bindings: [] })
     expect(errors).toEqual([])
     expect(dark.errors).toEqual([])
   })

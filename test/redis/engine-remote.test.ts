@@ -1,8 +1,9 @@
-import { readFileSync, statSync } from 'node:fs'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { EngineEvent, WorkerInfo } from '../../src-shared/index.ts'
 import { RemoteGroups } from '../../src-main/engine/backends/remote-groups.ts'
+import { STDIN_MAX_MESSAGES } from '../../src-main/engine/backends/redis-protocol.ts'
 import { workerRunners } from '../../src-main/worker/runners.ts'
 import { openEngine, shell, tempHome } from '../engine/helpers.ts'
 import { spawnWorker, startRedis, until } from './harness.ts'
@@ -98,25 +99,60 @@ describe('engine with a remote group', () => {
     expect((await app.until(timed.id, ['timed_out', 'failed', 'succeeded'])).status).toBe('timed_out')
   })
 
-  it('closing the app stops its remote runs on their workers, like local ones', async () => {
-    const w = await worker()
-    const task = await app.submit(shell('echo up; sleep 60', { group: 'remote' }))
-    await until(() => app.events.some((e) => e.type === 'run.output' && e.taskId === task.id && e.text.includes('up')), 'the run to start')
-    const seen: EngineEvent[] = []
-    const subscription = app.engine.subscribe(0, (batch) => seen.push(...batch))
-    await Promise.all([app.engine.close(), remote.close()])
-    subscription.dispose()
-    const finished = seen.find((e) => e.type === 'run.finished' && e.run.taskId === task.id)
-    expect(finished).toMatchObject({ run: { status: 'interrupted' } })
-    // The worker obeyed the cancel: it is free again and lists no run.
-    const probe = new RemoteGroups({ home: home.home, local: pool.runners })
-    try {
-      await until(async () => {
-        const [listed] = (await probe.handlers['worker.list']({ group: 'remote' })).workers
-        return listed?.id === w.id && listed.running.length === 0
-      }, 'the worker to be idle')
-    } finally {
-      await probe.close()
+  it('task.send writes to the stdin of a shell task on a worker, in order, including text sent before a worker took it', async () => {
+    const task = await app.submit(shell('for i in 1 2 3; do read line; echo "got:$line"; done', { group: 'remote' }))
+    await until(() => app.events.some((e) => e.type === 'run.output' && e.taskId === task.id && e.text.includes('waiting for a worker')), 'the run to wait in Redis')
+    await app.engine.handlers['task.send']({ taskId: task.id, text: 'one\n' })
+    await worker()
+    await until(() => app.events.some((e) => e.type === 'run.output' && e.taskId === task.id && e.text.includes('got:one')), 'the first line to be read')
+    await app.engine.handlers['task.send']({ taskId: task.id, text: 'two\n' })
+    await app.engine.handlers['task.send']({ taskId: task.id, text: 'three\n' })
+    expect((await app.until(task.id, ['succeeded', 'failed'])).status).toBe('succeeded')
+    const { runs } = await app.engine.handlers['task.get']({ taskId: task.id })
+    const stdout = (await app.lines(runs[0]!.id)).filter((l) => l.stream === 'stdout').map((l) => l.text)
+    expect(stdout).toEqual(['got:one', 'got:two', 'got:three'])
+
+    // A spec that writes its own stdin closes it, remotely as locally.
+    const closed = await app.submit({ spec: { kind: 'shell', command: 'cat; echo up; sleep 60', stdin: 'given\n' }, group: 'remote' })
+    await until(() => app.events.some((e) => e.type === 'run.output' && e.taskId === closed.id && e.text.includes('up')), 'the run to start')
+    await expect(app.engine.handlers['task.send']({ taskId: closed.id, text: 'more\n' })).rejects.toThrow("This run's stdin is closed")
+    await app.engine.handlers['task.cancel']({ taskIds: [closed.id] })
+    expect((await app.until(closed.id, ['cancelled', 'failed', 'succeeded'])).status).toBe('cancelled')
+  })
+
+  it('stdin text waiting for a worker is bounded: past the bound it is refused and the run log says so', async () => {
+    const task = await app.submit(shell('cat', { group: 'remote' }))
+    await until(() => app.events.some((e) => e.type === 'run.output' && e.taskId === task.id && e.text.includes('waiting for a worker')), 'the run to wait in Redis')
+    for (let i = 0; i <= STDIN_MAX_MESSAGES; i++) await app.engine.handlers['task.send']({ taskId: task.id, text: `line ${i}\n` })
+    await until(() => app.events.some((e) => e.type === 'run.output' && e.taskId === task.id && e.stream === 'system' && e.text.includes('stdin text not delivered')), 'the refusal')
+    const refused = app.events.filter((e) => e.type === 'run.output' && e.taskId === task.id && e.text.includes('not delivered'))
+    expect(refused).toHaveLength(1)
+    expect(JSON.stringify(refused)).toContain(`at most ${STDIN_MAX_MESSAGES} messages`)
+    await app.engine.handlers['task.cancel']({ taskIds: [task.id] })
+    expect((await app.until(task.id, ['cancelled', 'failed', 'succeeded'])).status).toBe('cancelled')
+  })
+
+  it('an overflow group runs up to its local slots in the app and the rest on workers', async () => {
+    const w = await spawnWorker(redis.url, 'burst', { concurrency: 1, env: { TASKDECK_REDIS_PASSWORD: PASSWORD } })
+    workers.push(w)
+    await app.engine.handlers['group.set']({ name: 'burst', parallel: 3 })
+    const { binding } = await remote.handlers['group.bindRemote']({
+      name: 'burst',
+      connection: { url: redis.url, password: PASSWORD, tlsRejectUnauthorized: true },
+      whenUnreachable: 'wait',
+      localSlots: 2,
+    })
+    expect(binding.localSlots).toBe(2)
+    const gate = join(home.home, 'burst-gate')
+    const tasks = []
+    for (let i = 0; i < 3; i++) tasks.push(await app.submit(shell(`echo up; until [ -e ${gate} ]; do sleep 0.05; done; echo done`, { group: 'burst' })))
+    for (const task of tasks) await until(() => app.events.some((e) => e.type === 'run.output' && e.taskId === task.id && e.text.includes('up')), `task ${task.id} to start`)
+    writeFileSync(gate, '')
+    for (const task of tasks) expect((await app.until(task.id, ['succeeded', 'failed'])).status).toBe('succeeded')
+    const runs = await Promise.all(tasks.map(async (task) => (await app.engine.handlers['task.get']({ taskId: task.id })).runs[0]!))
+    expect(runs.map((r) => r.worker).sort()).toEqual(['local', 'local', w.id].sort())
+    for (const run of runs.filter((r) => r.worker === 'local')) {
+      expect((await app.lines(run.id)).some((l) => l.text.startsWith('running in this app (local slot'))).toBe(true)
     }
   })
 

@@ -158,7 +158,7 @@ describe('remote execution under faults', () => {
 
     const back = await connect({ source: appSource, deferReading: true })
     const after = new RecordingContext(before.runId, 7, 1)
-    const adopted = back.adopt(before.runId, group, after)
+    const adopted = back.adopt({ group, name: '', pid: null }, after)
     back.startReading()
     const outcome = await adopted.done
     expect(outcome).toMatchObject({ error: null, result: { ticks: 30 } })
@@ -188,7 +188,7 @@ describe('remote execution under faults', () => {
     }
     const back = await connect({ source: appSource, deferReading: true })
     const after = new RecordingContext(context.runId, 8, 1)
-    const adopted = back.adopt(context.runId, group, after)
+    const adopted = back.adopt({ group, name: '', pid: null }, after)
     back.startReading()
     expect(await adopted.done).toMatchObject({ error: null, exitCode: 0, result: { ticks: 20 } })
     expect(after.text('system')).toContain('output may be missing')

@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq'
+import type { Job } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { TaskdeckError, WorkerInfoSchema } from '../../../src-shared/index.ts'
 import type { TaskSpec, WorkerInfo } from '../../../src-shared/index.ts'
@@ -9,15 +10,18 @@ import type { RedisConnectionOptions } from './redis-connection.ts'
 import {
   CANCEL_TTL_MS,
   PROTOCOL_VERSION,
+  PUSH_STDIN_SCRIPT,
   REPORT_CONSUMER_GROUP,
+  STDIN_MAX_BYTES,
+  STDIN_MAX_MESSAGES,
   SourceIdSchema,
   bullPriorityOf,
-  decodeReport,
+  decodeReports,
   jobIdOf,
   redisKeys,
 } from './redis-protocol.ts'
 import type { RedisKeys, RemoteJob, Report } from './redis-protocol.ts'
-import type { BackendOutcome, BackendRun, ExecutionBackend, PlacedRun } from './types.ts'
+import type { AdoptedRun, BackendOutcome, BackendRun, ExecutionBackend, PlacedRun } from './types.ts'
 
 export interface BullmqBackendOptions {
   connection: RedisConnectionOptions
@@ -50,6 +54,10 @@ interface PendingRun {
   suspect: boolean
   /** When the last report (or the enqueue) happened: only quiet runs are reconciled. */
   lastActivity: number
+  /** Adopted after a restart: checked against its job once the stream's backlog is read. */
+  adopted: boolean
+  /** The spec wrote its own stdin text and closed it (as a local shell run does). */
+  stdinClosed: boolean
   onAbort: () => void
 }
 
@@ -81,6 +89,11 @@ export class BullmqBackend implements ExecutionBackend {
   #reconcileTimer: NodeJS.Timeout | undefined
   #reading = false
   #closing = false
+  /** Adopted runs whose job had ended when checked: settled after one more read, which brings any report written before the job ended. */
+  readonly #endedWithoutReport: { pending: PendingRun; state: string; job: Job | undefined }[] = []
+  #uncheckedAdoptions = false
+  /** The app is closing and its runs go on without it: their reports stay unacknowledged, for the next process. */
+  #detaching = false
   #lastError: string | null = null
   #reconciling = false
 
@@ -89,8 +102,8 @@ export class BullmqBackend implements ExecutionBackend {
     this.name = redactRedisUrl(options.connection.url)
     this.#keys = redisKeys(options.prefix)
     this.#redis = redis
-    this.#reader = redis.duplicate()
-    this.#subscriber = redis.duplicate()
+    this.#reader = redis.duplicate({ enableAutoPipelining: false })
+    this.#subscriber = redis.duplicate({ enableAutoPipelining: false })
     this.#reconcileIntervalMs = options.reconcileIntervalMs ?? 15_000
     for (const connection of [redis, this.#reader, this.#subscriber]) {
       connection.on('error', (error: Error) => (this.#lastError = error.message))
@@ -134,7 +147,9 @@ export class BullmqBackend implements ExecutionBackend {
   start(spec: TaskSpec, placed: PlacedRun, context: RunContext): BackendRun {
     const jobId = jobIdOf(this.source, context.runId)
     const known = this.#pending.get(jobId)
-    if (known) return { pid: null, done: known.done }
+    if (known) return { pid: null, done: known.done, send: (text) => this.#sendStdin(known, text) }
+    // Cancelled before it was handed over: a job added now could be taken by an idle worker before its removal.
+    if (context.signal.aborted) return { pid: null, done: Promise.resolve({ ...failure('cancelled before it was queued', null), endedBy: 'cancel' }) }
     const job: RemoteJob = {
       v: PROTOCOL_VERSION,
       source: this.source,
@@ -146,6 +161,7 @@ export class BullmqBackend implements ExecutionBackend {
       ...(placed.timeoutMs !== undefined && { timeoutMs: placed.timeoutMs }),
     }
     const { run, pending } = this.#track(jobId, placed.group, context)
+    pending.stdinClosed = spec.kind === 'shell' && spec.stdin !== undefined
     context.output('system', `queued on ${this.name} in group ${placed.group}; waiting for a worker\n`)
     pending.enqueued = this.#queue(placed.group)
       .add(placed.name || `task ${context.taskId}`, job, {
@@ -164,14 +180,19 @@ export class BullmqBackend implements ExecutionBackend {
 
   /**
    * Takes back a run this source enqueued before it restarted: its remaining reports are
-   * delivered to `context` from where the previous process stopped reading. Call before
-   * `startReading()`.
+   * delivered to `context` from where the previous process stopped reading (so a run that
+   * finished meanwhile ends with its real outcome). Once that backlog is read, a run whose
+   * job is gone from Redis ends `worker-lost`. Call before `startReading()`.
    */
-  adopt(runId: number, group: string, context: RunContext): BackendRun {
-    const jobId = jobIdOf(this.source, runId)
+  adopt(run: AdoptedRun, context: RunContext): BackendRun {
+    const jobId = jobIdOf(this.source, context.runId)
     const existing = this.#pending.get(jobId)
     if (existing) return { pid: null, done: existing.done }
-    return this.#track(jobId, group, context).run
+    if (!context.signal.aborted) context.output('system', `Taskdeck restarted: following this run on ${this.name} again\n`)
+    const { run: adopted, pending } = this.#track(jobId, run.group, context)
+    pending.adopted = true
+    this.#uncheckedAdoptions = true
+    return adopted
   }
 
   startReading(): void {
@@ -213,7 +234,8 @@ export class BullmqBackend implements ExecutionBackend {
    */
   async close({ settleMs = 0 }: { settleMs?: number } = {}): Promise<void> {
     if (this.#closing) return
-    const cancelling = [...this.#pending.values()].filter((p) => p.context.signal.aborted).map((p) => p.done)
+    this.#detaching = true
+    const cancelling = [...this.#pending.values()].filter((p) => p.context.signal.aborted && p.context.signal.reason !== 'shutdown').map((p) => p.done)
     if (cancelling.length > 0 && settleMs > 0) {
       let timer: NodeJS.Timeout | undefined
       await Promise.race([Promise.all(cancelling), new Promise((resolve) => (timer = setTimeout(resolve, settleMs)))])
@@ -226,12 +248,7 @@ export class BullmqBackend implements ExecutionBackend {
     this.#reader.disconnect()
     this.#subscriber.disconnect()
     await Promise.allSettled([...this.#queues.values()].map((queue) => queue.close()))
-    for (const pending of [...this.#pending.values()]) {
-      this.#finish(pending.jobId, {
-        ...failure(`Taskdeck stopped watching this run on ${this.name}; it may still be running on its worker`, pending.worker),
-        endedBy: 'worker-lost',
-      })
-    }
+    for (const pending of [...this.#pending.values()]) this.#detach(pending)
     this.#redis.disconnect()
   }
 
@@ -248,12 +265,14 @@ export class BullmqBackend implements ExecutionBackend {
       worker: null,
       suspect: false,
       lastActivity: Date.now(),
+      adopted: false,
+      stdinClosed: false,
       onAbort: () => void this.#cancel(pending),
     }
     this.#pending.set(jobId, pending)
     if (context.signal.aborted) queueMicrotask(pending.onAbort)
     else context.signal.addEventListener('abort', pending.onAbort, { once: true })
-    return { run: { pid: null, done }, pending }
+    return { run: { pid: null, done, send: (text) => this.#sendStdin(pending, text) }, pending }
   }
 
   #queue(group: string): Queue {
@@ -272,6 +291,7 @@ export class BullmqBackend implements ExecutionBackend {
    * yet is simply removed.
    */
   async #cancel(pending: PendingRun): Promise<void> {
+    if (pending.context.signal.reason === 'shutdown') return this.#detach(pending)
     await pending.enqueued
     if (!this.#pending.has(pending.jobId)) return
     try {
@@ -284,6 +304,37 @@ export class BullmqBackend implements ExecutionBackend {
     } catch (error) {
       if (!this.#closing) pending.context.output('system', `could not deliver the cancel request yet: ${messageOf(error)}\n`)
     }
+  }
+
+  /**
+   * The engine is closing (abort reason "shutdown"), not cancelling: the run goes on on its
+   * worker and its reports wait in the stream for the next process, which adopts it.
+   */
+  #detach(pending: PendingRun): void {
+    this.#detaching = true
+    this.#finish(pending.jobId, {
+      ...failure(`Taskdeck stopped watching this run on ${this.name}; it may still be running on its worker`, pending.worker),
+      endedBy: 'detached',
+    })
+  }
+
+  /**
+   * Stdin text for a remote run goes through a bounded list per run (see PUSH_STDIN_SCRIPT),
+   * read by the worker when told on the stdin channel, or when it starts the job. Text the
+   * bounds refuse, or that cannot reach Redis, is reported in the run's log.
+   */
+  #sendStdin(pending: PendingRun, text: string): void {
+    if (pending.stdinClosed) throw new TaskdeckError('conflict', "This run's stdin is closed (its stdin text was already written, or it has ended).")
+    const { jobId, context } = pending
+    const notDelivered = (why: string) => context.output('system', `stdin text not delivered (${Buffer.byteLength(text)} bytes): ${why}\n`)
+    this.#redis
+      .eval(PUSH_STDIN_SCRIPT, 2, this.#keys.stdin(jobId), this.#keys.stdinBytes(jobId), text, STDIN_MAX_MESSAGES, STDIN_MAX_BYTES, CANCEL_TTL_MS, this.#keys.stdinChannel, jobId)
+      .then(
+        (stored) => {
+          if (stored !== 1) notDelivered(`the worker has not read the text sent before (at most ${STDIN_MAX_MESSAGES} messages or ${STDIN_MAX_BYTES / 1024 / 1024} MiB wait for it)`)
+        },
+        (error: unknown) => notDelivered(messageOf(error)),
+      )
   }
 
   #finish(jobId: string, outcome: BackendOutcome): void {
@@ -312,7 +363,9 @@ export class BullmqBackend implements ExecutionBackend {
     while (!this.#closing) {
       try {
         const args = ['GROUP', REPORT_CONSUMER_GROUP, 'engine', 'COUNT', READ_COUNT]
-        if (!backlog) args.push('BLOCK', READ_BLOCK_MS)
+        // Adopted runs wait for a look at the stream's head (and their job): do not block for new entries before that.
+        const checking = this.#uncheckedAdoptions || this.#endedWithoutReport.length > 0
+        if (!backlog && !checking) args.push('BLOCK', READ_BLOCK_MS)
         const reply = await this.#reader.callBuffer('XREADGROUP', ...args, 'STREAMS', stream, backlog ? '0' : '>')
         const entries = entriesOf(reply)
         if (backlog && entries.length === 0) {
@@ -320,11 +373,17 @@ export class BullmqBackend implements ExecutionBackend {
           void this.#reconcile()
           continue
         }
-        for (const [, fields] of entries) {
-          const report = fields ? decodeReport(fields) : null
-          if (report) this.#dispatch(report)
+        const handled: Buffer[] = []
+        for (const [id, fields] of entries) {
+          const reports = fields ? decodeReports(fields) : []
+          // While the app closes, a detached run's reports stay unacknowledged: the next process reads them first.
+          if (this.#detaching && !reports.every((report) => this.#pending.has(report.jobId))) continue
+          for (const report of reports) this.#dispatch(report)
+          handled.push(id)
         }
-        if (entries.length > 0) await this.#redis.xack(stream, REPORT_CONSUMER_GROUP, ...entries.map(([id]) => id))
+        if (handled.length > 0) await this.#redis.xack(stream, REPORT_CONSUMER_GROUP, ...handled)
+        for (const ended of this.#endedWithoutReport.splice(0)) this.#settleFromJob(ended.pending, ended.state, ended.job)
+        if (!backlog && entries.length < READ_COUNT && this.#uncheckedAdoptions) await this.#checkAdopted()
       } catch (error) {
         if (this.#closing) return
         if (messageOf(error).includes('NOGROUP')) await this.#ensureConsumerGroup().catch(() => undefined)
@@ -398,20 +457,51 @@ export class BullmqBackend implements ExecutionBackend {
           pending.suspect = true
           continue
         }
-        if (state === 'completed' && job) {
-          pending.context.output('system', 'the end of this run was read from its BullMQ job: its reports were gone from Redis, so output may be missing\n')
-          this.#finish(pending.jobId, outcomeFromReturnValue(job.returnvalue, pending.worker))
-        } else if (state === 'failed' && job) {
-          const stalled = job.failedReason.includes('stalled')
-          this.#finish(pending.jobId, {
-            ...failure(stalled ? `worker ${pending.worker ?? '(unknown)'} lost: ${job.failedReason}` : job.failedReason, pending.worker),
-            endedBy: stalled ? 'worker-lost' : null,
-          })
-        } else {
-          this.#finish(pending.jobId, failure('the job vanished from Redis (removed by someone else, or Redis lost data)', pending.worker))
-        }
+        this.#settleFromJob(pending, state, job)
       } catch {
         // Redis is unreachable: try again on the next pass.
+      }
+    }
+  }
+
+  /** Ends a run whose job is terminal or gone and whose last reports will not come. */
+  #settleFromJob(pending: PendingRun, state: string, job: Job | undefined): void {
+    if (!this.#pending.has(pending.jobId)) return
+    if (state === 'completed' && job) {
+      pending.context.output('system', 'the end of this run was read from its BullMQ job: its reports were gone from Redis, so output may be missing\n')
+      this.#finish(pending.jobId, outcomeFromReturnValue(job.returnvalue, pending.worker))
+    } else if (state === 'failed' && job) {
+      const stalled = job.failedReason.includes('stalled')
+      this.#finish(pending.jobId, {
+        ...failure(stalled ? `worker ${pending.worker ?? '(unknown)'} lost: ${job.failedReason}` : job.failedReason, pending.worker),
+        endedBy: stalled ? 'worker-lost' : null,
+      })
+    } else {
+      this.#finish(pending.jobId, {
+        ...failure('its BullMQ job is gone from Redis (removed by someone else, or Redis lost data)', pending.worker),
+        endedBy: 'worker-lost',
+      })
+    }
+  }
+
+  /**
+   * Runs adopted after a restart, once the report backlog is read: each one whose job still
+   * waits or runs is left to its reports; one whose job ended or is gone is settled after the
+   * next read (a worker writes its last report before its job ends, so that read has it if
+   * it exists) instead of after two reconcile passes.
+   */
+  async #checkAdopted(): Promise<void> {
+    this.#uncheckedAdoptions = false
+    const adopted = [...this.#pending.values()].filter((p) => p.adopted)
+    for (const pending of adopted) pending.adopted = false
+    for (const pending of adopted) {
+      if (this.#closing) return
+      try {
+        const job = await this.#queue(pending.group).getJob(pending.jobId)
+        const state = job ? await job.getState() : 'missing'
+        if (state === 'completed' || state === 'failed' || state === 'missing' || state === 'unknown') this.#endedWithoutReport.push({ pending, state, job })
+      } catch {
+        pending.suspect = true // Redis is unreachable: the reconcile passes take over.
       }
     }
   }

@@ -11,9 +11,11 @@ import type { BackendOutcome } from './types.ts'
  *   taskdeck:q:<group>:*        BullMQ queue of a remote group (BullMQ's own keys)
  *   taskdeck:src:<source>       report stream of one app: started/out/progress/finished/lost
  *   taskdeck:cancel:<jobId>     a cancel request that outlives a worker's disconnection
+ *   taskdeck:stdin:<jobId>      text for the run's stdin not yet read by its worker (a bounded list),
+ *   taskdeck:stdin:<jobId>:bytes  and its size
  *   taskdeck:worker:<id>        a worker's last heartbeat (expires)
  *   taskdeck:workers            sorted set of worker ids by last heartbeat
- *   channels taskdeck:heartbeats, taskdeck:cancels
+ *   channels taskdeck:heartbeats, taskdeck:cancels, taskdeck:stdins (job ids with new stdin text)
  */
 export const PROTOCOL_VERSION = 1
 export const DEFAULT_PREFIX = 'taskdeck'
@@ -38,9 +40,52 @@ export function redisKeys(prefix = DEFAULT_PREFIX) {
     workers: `${prefix}:workers`,
     heartbeatChannel: `${prefix}:heartbeats`,
     cancelChannel: `${prefix}:cancels`,
+    stdin: (jobId: string) => `${prefix}:stdin:${jobId}`,
+    stdinBytes: (jobId: string) => `${prefix}:stdin:${jobId}:bytes`,
+    stdinChannel: `${prefix}:stdins`,
   }
 }
 export type RedisKeys = ReturnType<typeof redisKeys>
+
+/**
+ * Stdin text waiting for a worker is bounded per run: a run that does not read (or whose job
+ * no worker has taken yet) cannot make Redis hold more than this.
+ */
+export const STDIN_MAX_MESSAGES = 64
+export const STDIN_MAX_BYTES = 4 * 1024 * 1024
+
+/**
+ * App side, atomically: append ARGV[1] to the run's stdin list unless that would pass the
+ * bounds, then announce the job id. Returns 1, or 0 when refused (nothing stored).
+ * KEYS: list, byte counter. ARGV: text, max messages, max bytes, ttl ms, channel, job id.
+ */
+export const PUSH_STDIN_SCRIPT = `
+local size = string.len(ARGV[1])
+if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+if (tonumber(redis.call('GET', KEYS[2]) or '0') + size) > tonumber(ARGV[3]) then return 0 end
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('INCRBY', KEYS[2], size)
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('PUBLISH', ARGV[5], ARGV[6])
+return 1`
+
+/** Worker side, atomically: takes every waiting stdin text of a run, in order. KEYS: list, byte counter. */
+export const TAKE_STDIN_SCRIPT = `
+local texts = redis.call('LRANGE', KEYS[1], 0, -1)
+if #texts > 0 then redis.call('DEL', KEYS[1], KEYS[2]) end
+return texts`
+
+/**
+ * Worker side, before it starts a job, in one command: whether a cancel is stored for it,
+ * and the stdin text sent so far (taken). KEYS: cancel key, stdin list, stdin byte counter.
+ * Returns [0|1, texts].
+ */
+export const BEGIN_SCRIPT = `
+local cancelled = redis.call('EXISTS', KEYS[1])
+local texts = redis.call('LRANGE', KEYS[2], 0, -1)
+if #texts > 0 then redis.call('DEL', KEYS[2], KEYS[3]) end
+return {cancelled, texts}`
 
 /** One BullMQ job per run: starting the same run twice finds the same job instead of running it twice. */
 export const jobIdOf = (source: string, runId: number) => `run.${source}.${runId}`
@@ -78,21 +123,61 @@ export type Report =
 /** A report without its job id, which the writer adds. */
 export type ReportBody = Report extends infer R ? (R extends Report ? Omit<R, 'jobId'> : never) : never
 
-/** Flat field list for XADD. */
-export function encodeReport(report: Report): (string | Buffer)[] {
-  const head = ['k', report.kind, 'j', report.jobId]
+/** A report's own fields (after its kind and job id), as name/value pairs. */
+function bodyFields(report: Report): (string | Buffer)[] {
   switch (report.kind) {
     case 'started':
-      return [...head, 'w', report.worker, 'p', String(report.pid ?? '')]
+      return ['w', report.worker, 'p', String(report.pid ?? '')]
     case 'out':
-      return [...head, 's', report.stream, 'd', report.data]
+      return ['s', report.stream, 'd', report.data]
     case 'progress':
-      return [...head, 'd', JSON.stringify(report.progress)]
+      return ['d', JSON.stringify(report.progress)]
     case 'finished':
-      return [...head, 'd', JSON.stringify(report.outcome)]
+      return ['d', JSON.stringify(report.outcome)]
     case 'lost':
-      return [...head, 'd', report.reason]
+      return ['d', report.reason]
   }
+}
+
+/** Flat field list for XADD: one report. */
+export function encodeReport(report: Report): (string | Buffer)[] {
+  return ['k', report.kind, 'j', report.jobId, ...bodyFields(report)]
+}
+
+/**
+ * Several reports of one run in one stream entry (`k batch`, then `r <kind>` and that
+ * report's fields, for each): a short run's start, output and outcome cost one XADD and one
+ * entry to read instead of three.
+ */
+export function encodeReports(jobId: string, reports: readonly ReportBody[]): (string | Buffer)[] {
+  if (reports.length === 1) return encodeReport({ ...reports[0]!, jobId })
+  const fields: (string | Buffer)[] = ['k', 'batch', 'j', jobId]
+  for (const report of reports) fields.push('r', report.kind, ...bodyFields({ ...report, jobId }))
+  return fields
+}
+
+/** Decodes an XREAD entry's fields: one report, or the reports of a batch; what this version does not understand is skipped. */
+export function decodeReports(fields: readonly Buffer[]): Report[] {
+  if (fields[1]?.toString() !== 'batch') {
+    const report = decodeReport(fields)
+    return report ? [report] : []
+  }
+  const jobId = fields[3]
+  if (!jobId) return []
+  const reports: Report[] = []
+  let current: Buffer[] | null = null
+  const close = () => {
+    const report = current ? decodeReport(current) : null
+    if (report) reports.push(report)
+  }
+  for (let i = 4; i + 1 < fields.length; i += 2) {
+    if (fields[i]!.toString() === 'r') {
+      close()
+      current = [Buffer.from('k'), fields[i + 1]!, Buffer.from('j'), jobId]
+    } else current?.push(fields[i]!, fields[i + 1]!)
+  }
+  close()
+  return reports
 }
 
 /** Decodes an XREAD entry's fields; entries this version does not understand are null (and skipped). */

@@ -13,7 +13,7 @@ import type { RedisConnectionOptions } from './redis-connection.ts'
 import { plainFileSecrets } from './secrets.ts'
 import type { SecretBox } from './secrets.ts'
 import { EmbeddedBackend } from './embedded.ts'
-import type { BackendOutcome, BackendRun, ExecutionBackend, PlacedRun, RunnerRegistry } from './types.ts'
+import type { AdoptedRun, BackendOutcome, BackendRun, ExecutionBackend, PlacedRun, RunnerRegistry } from './types.ts'
 
 export type RemoteCommandHandlers = Pick<ExtensionCommandHandlers, WorkerCommandName>
 
@@ -41,6 +41,7 @@ const StoredBindingSchema = z.object({
   storage: z.string(),
   tlsRejectUnauthorized: z.boolean(),
   whenUnreachable: WhenUnreachableSchema.default('wait'),
+  localSlots: z.number().int().positive().nullable().default(null),
 })
 type StoredBinding = z.infer<typeof StoredBindingSchema>
 const RemoteFileSchema = z.object({ version: z.literal(1), source: z.string(), bindings: z.array(StoredBindingSchema) })
@@ -55,6 +56,8 @@ interface Connection {
   readonly ready: Promise<BullmqBackend>
   heartbeats: Disposable | null
   retry: NodeJS.Timeout | undefined
+  /** Runs handed back by the engine at start, adopted once connected and before the report stream is read. */
+  readonly adoptions: { run: AdoptedRun; context: RunContext; resolve: (run: BackendRun) => void }[]
 }
 
 /**
@@ -76,6 +79,8 @@ export class RemoteGroups implements ExecutionBackend {
   readonly #retryMs: number
   readonly #bindings = new Map<string, StoredBinding>()
   readonly #connections = new Map<string, Connection>()
+  /** Runs of each overflow group executing in this app right now. */
+  readonly #localRuns = new Map<string, number>()
   #engine: AttachableEngine | null = null
   #closed = false
 
@@ -101,7 +106,7 @@ export class RemoteGroups implements ExecutionBackend {
         for (const worker of lists.flat()) seen.set(worker.id, worker)
         return { workers: [...seen.values()] }
       },
-      'group.bindRemote': async ({ name, connection, whenUnreachable }) => {
+      'group.bindRemote': async ({ name, connection, whenUnreachable, localSlots }) => {
         const engine = this.#engine
         if (engine) {
           const { groups } = await engine.handlers['group.list']({})
@@ -119,6 +124,7 @@ export class RemoteGroups implements ExecutionBackend {
           storage: this.#secrets.description,
           tlsRejectUnauthorized: input.tlsRejectUnauthorized,
           whenUnreachable,
+          localSlots: localSlots ?? null,
         }
         this.#bindings.set(name, binding)
         this.#save()
@@ -146,6 +152,11 @@ export class RemoteGroups implements ExecutionBackend {
   start(spec: TaskSpec, placed: PlacedRun, context: RunContext): BackendRun {
     const binding = this.#bindings.get(placed.group)
     if (!binding) return this.#embedded.start(spec, placed, context)
+    const running = this.#localRuns.get(placed.group) ?? 0
+    if (binding.localSlots !== null && running < binding.localSlots) {
+      context.output('system', `running in this app (local slot ${running + 1} of ${binding.localSlots}); more runs of ${placed.group} at once overflow to ${binding.redis}\n`)
+      return this.#startLocalSlot(spec, placed, context)
+    }
     const connection = this.#connections.get(binding.sealed)!
     const unreachable = connection.backend ? connection.backend.connectionError : connection.reason
     if (unreachable && binding.whenUnreachable === 'local') {
@@ -159,8 +170,43 @@ export class RemoteGroups implements ExecutionBackend {
       if (context.signal.aborted) onAbort()
       else context.signal.addEventListener('abort', onAbort, { once: true })
     })
-    const done = Promise.race([cancelled, connection.ready.then((backend) => backend.start(spec, placed, context).done)])
-    return { pid: null, done }
+    const stdin = new StdinUntilStarted()
+    const done = Promise.race([cancelled, connection.ready.then((backend) => stdin.started(backend.start(spec, placed, context)).done)])
+    return { pid: null, done, send: (text) => stdin.send(text) }
+  }
+
+  /**
+   * A run of a bound group found running when the app started: its worker may still be on it,
+   * or have finished it while the app was closed; the group's backend follows it again from
+   * its report stream (or ends it `worker-lost` if its job is gone). A run of a group that is
+   * not bound ran here and is gone with the previous process.
+   */
+  adopt(run: AdoptedRun, context: RunContext): BackendRun | null {
+    const binding = this.#bindings.get(run.group)
+    if (!binding || run.pid !== null) return null
+    const connection = this.#connections.get(binding.sealed)!
+    if (connection.backend) return connection.backend.adopt(run, context)
+    const adopted = new Promise<BackendRun>((resolve) => connection.adoptions.push({ run, context, resolve }))
+    // While Redis is unreachable a cancel cannot be delivered; the run ends at once and the worker may finish it unobserved.
+    const stopped = new Promise<BackendOutcome>((resolve) => {
+      const onAbort = () => {
+        const detached = context.signal.reason === 'shutdown'
+        const error = detached ? 'Taskdeck closed before it reached Redis again' : `cancelled while Redis at ${binding.redis} is unreachable; the worker may still finish it`
+        resolve({ exitCode: null, signal: null, error, endedBy: detached ? 'detached' : 'cancel', worker: null })
+      }
+      if (context.signal.aborted) onAbort()
+      else context.signal.addEventListener('abort', onAbort, { once: true })
+    })
+    const stdin = new StdinUntilStarted()
+    return { pid: null, done: Promise.race([stopped, adopted.then((backend) => stdin.started(backend).done)]), send: (text) => stdin.send(text) }
+  }
+
+  /** An overflow group's run in one of its local slots; the slot frees when the run ends. */
+  #startLocalSlot(spec: TaskSpec, placed: PlacedRun, context: RunContext): BackendRun {
+    this.#localRuns.set(placed.group, (this.#localRuns.get(placed.group) ?? 0) + 1)
+    const run = this.#embedded.start(spec, placed, context)
+    const free = () => this.#localRuns.set(placed.group, Math.max(0, (this.#localRuns.get(placed.group) ?? 1) - 1))
+    return { ...run, done: run.done.finally(free) }
   }
 
   /**
@@ -193,12 +239,15 @@ export class RemoteGroups implements ExecutionBackend {
       ready: new Promise((resolve) => (resolveReady = resolve)),
       heartbeats: null,
       retry: undefined,
+      adoptions: [],
     }
     this.#connections.set(binding.sealed, connection)
     const attempt = async () => {
       try {
-        const backend = await BullmqBackend.connect({ connection: options, source: this.source, prefix: this.#prefix })
+        const backend = await BullmqBackend.connect({ connection: options, source: this.source, prefix: this.#prefix, deferReading: true })
         if (this.#closed) return void (await backend.close())
+        for (const { run, context, resolve } of connection.adoptions.splice(0)) resolve(backend.adopt(run, context))
+        backend.startReading()
         connection.backend = backend
         connection.status = 'connected'
         connection.reason = null
@@ -231,6 +280,7 @@ export class RemoteGroups implements ExecutionBackend {
       reason: lost ?? connection?.reason ?? null,
       secretStorage: binding.storage,
       whenUnreachable: binding.whenUnreachable,
+      localSlots: binding.localSlots,
     }
   }
 
@@ -246,6 +296,29 @@ export class RemoteGroups implements ExecutionBackend {
       closeSync(fd)
     }
     renameSync(temporary, this.#file)
+  }
+}
+
+/** Stdin text sent to a run that waits for Redis, kept in order until the run has its backend run. */
+class StdinUntilStarted {
+  #run: BackendRun | null = null
+  readonly #waiting: string[] = []
+
+  send(text: string): void {
+    if (this.#run?.send) this.#run.send(text)
+    else this.#waiting.push(text)
+  }
+
+  started(run: BackendRun): BackendRun {
+    this.#run = run
+    for (const text of this.#waiting.splice(0)) {
+      try {
+        run.send?.(text)
+      } catch {
+        // Refused the way a direct send would have been (the spec's stdin is closed): nothing to deliver.
+      }
+    }
+    return run
   }
 }
 

@@ -15,8 +15,11 @@ export interface PlacedRun {
  * Why a run ended when the backend, not the task, decided it. The engine maps these to run
  * statuses: timeout → timed_out, cancel → cancelled, worker-lost → interrupted (so
  * `retryOnInterrupt` and retry policies apply to a lost remote attempt like to a local crash).
+ * `detached`: the app is closing and the run goes on elsewhere (a remote worker); a closing
+ * engine leaves it `running` in its log for `adopt` after the restart (any other time it
+ * counts as worker-lost).
  */
-export type EndedBy = 'timeout' | 'cancel' | 'worker-lost'
+export type EndedBy = 'timeout' | 'cancel' | 'worker-lost' | 'detached'
 
 export interface BackendOutcome extends RunOutcome {
   endedBy: EndedBy | null
@@ -40,7 +43,23 @@ export interface ExecutionBackend {
   /** "embedded", or "redis://host:port/db" (no credentials). */
   readonly name: string
   start(spec: TaskSpec, placed: PlacedRun, context: RunContext): BackendRun
+  /**
+   * At engine start, for each run the log says was running: takes it back if it may still be
+   * going on elsewhere (a remote group's job), reporting its further output and its outcome
+   * through `context` as if it had never been left; an attempt whose job is gone ends
+   * `worker-lost`. Null when this backend cannot have left it running (a local run): the
+   * engine then marks it interrupted.
+   */
+  adopt?(run: AdoptedRun, context: RunContext): BackendRun | null
   close(): Promise<void>
+}
+
+/** A run the engine found running at start. */
+export interface AdoptedRun {
+  readonly group: string
+  readonly name: string
+  /** The process id recorded for it: it ran in this app's previous process, so nothing is left to follow. */
+  readonly pid: number | null
 }
 
 /** The runners of one process, by task kind (the engine's registry type). */
