@@ -13,8 +13,10 @@ const FLUSH_BYTES = 256 * 1024
  * a single XADD. Progress keeps only its latest value per flush. Writes issued while Redis
  * restarts wait in ioredis's offline queue and go out on reconnection.
  *
- * Give it a connection of its own, not the one BullMQ uses: BullMQ defines dozens of
- * scripts on its connection, and ioredis copies every one onto each pipeline it creates.
+ * Give it the connection BullMQ moves the job to completed on: commands leave one connection
+ * in the order they are made, so the last report is in the stream before the job ends
+ * without waiting for its reply. The writer makes single commands, never pipelines (ioredis
+ * copies BullMQ's dozens of scripts onto every pipeline of that connection).
  */
 export class ReportWriter {
   readonly #redis: Redis

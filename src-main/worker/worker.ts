@@ -67,7 +67,8 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
 
   const redis = connectRedis(options.redis)
   const subscriber = redis.duplicate({ lazyConnect: true })
-  // Reports, cancel and stdin checks and heartbeats: a connection without BullMQ's scripts (see ReportWriter).
+  // Cancel and stdin checks, heartbeats and `lost` reports: a connection without BullMQ's scripts,
+  // so its pipelines stay cheap (ioredis copies a connection's scripts onto each of its pipelines).
   const reports = redis.duplicate({ lazyConnect: true })
   // ioredis reconnects by itself (a worker may well start before its Redis): these keep the
   // errors from being unhandled and say once what happens.
@@ -165,7 +166,8 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
       throw new UnrecoverableError(`job ${job.id ?? '?'} is not a Taskdeck run of protocol version 1: ${parsed.error?.message ?? 'no id'}`)
     }
     const data = parsed.data
-    const writer = new ReportWriter(reports, keys.reportStream(data.source), job.id)
+    // A run's reports go out on the connection BullMQ completes its job on (see ReportWriter).
+    const writer = new ReportWriter(redis, keys.reportStream(data.source), job.id)
     const run: ActiveRun = {
       info: { jobId: job.id, source: data.source, runId: data.runId, taskId: data.taskId, attempt: data.attempt, name: data.name, startedAt: Date.now() },
       writer,
@@ -211,7 +213,9 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
         if (run.stdinAnnounced) void takeStdin(job.id).catch(() => undefined)
         outcome = await execution.run.done
       }
-      await writer.send({ kind: 'finished', outcome })
+      // Not awaited: BullMQ's moveToFinished follows on the same connection, so Redis stores the
+      // report first and both replies come back together instead of one round trip after the other.
+      void writer.send({ kind: 'finished', outcome })
       if (run.cancelled) await reports.del(keys.cancel(job.id))
       finished++
       return outcome

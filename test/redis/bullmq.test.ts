@@ -4,7 +4,9 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { TaskdeckError } from '../../src-shared/index.ts'
 import type { WorkerInfo } from '../../src-shared/index.ts'
+import { Redis } from 'ioredis'
 import { BullmqBackend } from '../../src-main/engine/backends/bullmq.ts'
+import { REPORT_CONSUMER_GROUP, redisKeys } from '../../src-main/engine/backends/redis-protocol.ts'
 import type { PlacedRun } from '../../src-main/engine/backends/types.ts'
 import { script } from './conformance.ts'
 import { RecordingContext, spawnWorker, startRedis, tempDir, until } from './harness.ts'
@@ -51,6 +53,28 @@ describe('BullMQ backend', () => {
     await blocked.done
     await Promise.all(submitted)
     expect(await readFile(file, 'utf8')).toBe('high\nmid-1\nmid-2\nlow\n')
+  })
+
+  it('runs started in one turn (enqueued together) each end with their own outcome and output, and leave no report unacknowledged', async () => {
+    const group = 'bulk'
+    const source = `bulk-${randomUUID().slice(0, 8)}`
+    const bulkApp = await BullmqBackend.connect({ connection: { url: redis.url }, source })
+    try {
+      workers.push(await spawnWorker(redis.url, group, { concurrency: 4 }))
+      const names = Array.from({ length: 40 }, (_, i) => `n${i}`)
+      const contexts = names.map(() => new RecordingContext(nextRunId++))
+      const outcomes = await Promise.all(names.map((name, i) => bulkApp.start(script('hello', { name }), placed(group), contexts[i]!).done))
+      expect(outcomes.map((outcome) => outcome.result)).toEqual(names.map((name) => ({ greeted: name })))
+      expect(contexts.map((context) => context.text('stdout'))).toEqual(names.map((name) => `hello ${name}\n`))
+      const admin = new Redis(redis.url)
+      try {
+        await until(async () => ((await admin.xpending(redisKeys().reportStream(source), REPORT_CONSUMER_GROUP)) as [number])[0] === 0, 'every report entry to be acknowledged')
+      } finally {
+        admin.disconnect()
+      }
+    } finally {
+      await bulkApp.close()
+    }
   })
 
   it('starting the same run twice enqueues and runs it once', async () => {

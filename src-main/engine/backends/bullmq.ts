@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq'
-import type { Job } from 'bullmq'
+import type { Job, JobsOptions } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { TaskdeckError, WorkerInfoSchema } from '../../../src-shared/index.ts'
 import type { TaskSpec, WorkerInfo } from '../../../src-shared/index.ts'
@@ -61,6 +61,18 @@ interface PendingRun {
   onAbort: () => void
 }
 
+interface BulkJob {
+  name: string
+  data: RemoteJob
+  opts: JobsOptions
+}
+
+interface EnqueueRequest {
+  readonly job: BulkJob
+  readonly resolve: () => void
+  readonly reject: (error: unknown) => void
+}
+
 const READ_COUNT = 500
 const READ_BLOCK_MS = 2000
 const WORKER_LIST_WINDOW_MS = 30_000
@@ -96,6 +108,10 @@ export class BullmqBackend implements ExecutionBackend {
   #detaching = false
   #lastError: string | null = null
   #reconciling = false
+  /** Report entries handled and not yet acknowledged (by id): acknowledged with the next read, or as the app closes. */
+  readonly #unacked = new Map<string, Buffer>()
+  /** Jobs to add at the end of this turn of the event loop, by group (see #enqueue). */
+  readonly #enqueueBatches = new Map<string, EnqueueRequest[]>()
 
   private constructor(options: BullmqBackendOptions, redis: Redis) {
     this.source = SourceIdSchema.parse(options.source)
@@ -163,18 +179,20 @@ export class BullmqBackend implements ExecutionBackend {
     const { run, pending } = this.#track(jobId, placed.group, context)
     pending.stdinClosed = spec.kind === 'shell' && spec.stdin !== undefined
     context.output('system', `queued on ${this.name} in group ${placed.group}; waiting for a worker\n`)
-    pending.enqueued = this.#queue(placed.group)
-      .add(placed.name || `task ${context.taskId}`, job, {
+    pending.enqueued = this.#enqueue(placed.group, {
+      name: placed.name || `task ${context.taskId}`,
+      data: job,
+      opts: {
         jobId,
         priority: bullPriorityOf(placed.priority),
         attempts: 1,
         removeOnComplete: { age: 24 * 3600, count: 10_000 },
         removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
-      })
-      .then(
-        () => undefined,
-        (error: unknown) => this.#finish(jobId, failure(`could not enqueue on ${this.name}: ${messageOf(error)}`, null)),
-      )
+      },
+    }).then(
+      () => undefined,
+      (error: unknown) => this.#finish(jobId, failure(`could not enqueue on ${this.name}: ${messageOf(error)}`, null)),
+    )
     return run
   }
 
@@ -249,6 +267,8 @@ export class BullmqBackend implements ExecutionBackend {
     this.#subscriber.disconnect()
     await Promise.allSettled([...this.#queues.values()].map((queue) => queue.close()))
     for (const pending of [...this.#pending.values()]) this.#detach(pending)
+    // Handled entries left unacknowledged would reach the next process again (a detached run's output twice).
+    if (this.#unacked.size > 0) await this.#redis.xack(this.#keys.reportStream(this.source), REPORT_CONSUMER_GROUP, ...this.#unacked.values()).catch(() => undefined)
     this.#redis.disconnect()
   }
 
@@ -273,6 +293,39 @@ export class BullmqBackend implements ExecutionBackend {
     if (context.signal.aborted) queueMicrotask(pending.onAbort)
     else context.signal.addEventListener('abort', pending.onAbort, { once: true })
     return { run: { pid: null, done, send: (text) => this.#sendStdin(pending, text) }, pending }
+  }
+
+  /**
+   * Runs that become ready in the same turn of the event loop are enqueued together (one
+   * addBulk: one pipeline, one write) instead of one round trip each. addBulk does not say
+   * which of its jobs failed, so after a failure each job is added again on its own: job ids
+   * make that idempotent, and only a job that cannot be added fails its run.
+   */
+  #enqueue(group: string, job: BulkJob): Promise<void> {
+    let batch = this.#enqueueBatches.get(group)
+    if (!batch) {
+      const created: EnqueueRequest[] = []
+      batch = created
+      this.#enqueueBatches.set(group, created)
+      setImmediate(() => {
+        this.#enqueueBatches.delete(group)
+        void this.#addBatch(group, created)
+      })
+    }
+    const requests = batch
+    return new Promise((resolve, reject) => requests.push({ job, resolve, reject }))
+  }
+
+  async #addBatch(group: string, requests: EnqueueRequest[]): Promise<void> {
+    const queue = this.#queue(group)
+    const addEach = () => requests.forEach(({ job, resolve, reject }) => void queue.add(job.name, job.data, job.opts).then(() => resolve(), reject))
+    if (requests.length === 1) return addEach()
+    try {
+      await queue.addBulk(requests.map((request) => request.job))
+      for (const request of requests) request.resolve()
+    } catch {
+      addEach()
+    }
   }
 
   #queue(group: string): Queue {
@@ -355,7 +408,10 @@ export class BullmqBackend implements ExecutionBackend {
 
   /**
    * First the entries delivered to this consumer but never acknowledged (the previous
-   * process died between reading and acknowledging), then new ones as they arrive.
+   * process died between reading and acknowledging), then new ones as they arrive. The
+   * entries handled by one read are acknowledged in the same round trip as the next read
+   * (XACK, then XREADGROUP, in one pipeline); an entry handled but not yet known to be
+   * acknowledged is not handled again when the backlog is re-read after an error.
    */
   async #read(): Promise<void> {
     const stream = this.#keys.reportStream(this.source)
@@ -366,22 +422,28 @@ export class BullmqBackend implements ExecutionBackend {
         // Adopted runs wait for a look at the stream's head (and their job): do not block for new entries before that.
         const checking = this.#uncheckedAdoptions || this.#endedWithoutReport.length > 0
         if (!backlog && !checking) args.push('BLOCK', READ_BLOCK_MS)
-        const reply = await this.#reader.callBuffer('XREADGROUP', ...args, 'STREAMS', stream, backlog ? '0' : '>')
-        const entries = entriesOf(reply)
+        const acked = [...this.#unacked.keys()]
+        const round = this.#reader.pipeline()
+        if (acked.length > 0) round.xack(stream, REPORT_CONSUMER_GROUP, ...this.#unacked.values())
+        round.callBuffer('XREADGROUP', ...args, 'STREAMS', stream, backlog ? '0' : '>')
+        const results = (await round.exec()) ?? []
+        for (const [error] of results) if (error) throw error
+        for (const id of acked) this.#unacked.delete(id)
+        const entries = entriesOf(results.at(-1)?.[1])
         if (backlog && entries.length === 0) {
           backlog = false
           void this.#reconcile()
           continue
         }
-        const handled: Buffer[] = []
         for (const [id, fields] of entries) {
+          const key = id.toString()
+          if (this.#unacked.has(key)) continue // handled before an error interrupted its acknowledgement
           const reports = fields ? decodeReports(fields) : []
           // While the app closes, a detached run's reports stay unacknowledged: the next process reads them first.
           if (this.#detaching && !reports.every((report) => this.#pending.has(report.jobId))) continue
           for (const report of reports) this.#dispatch(report)
-          handled.push(id)
+          this.#unacked.set(key, id)
         }
-        if (handled.length > 0) await this.#redis.xack(stream, REPORT_CONSUMER_GROUP, ...handled)
         for (const ended of this.#endedWithoutReport.splice(0)) this.#settleFromJob(ended.pending, ended.state, ended.job)
         if (!backlog && entries.length < READ_COUNT && this.#uncheckedAdoptions) await this.#checkAdopted()
       } catch (error) {
