@@ -40,6 +40,7 @@ export function LogViewer({ run }: { run: Run }) {
   useEffect(() => {
     void log.refresh()
   }, [log])
+  useEffect(() => log.growTo(run.logLines), [log, run.logLines])
   useSubscription(model.output$, (batch) => {
     for (const chunk of batch) log.append(chunk)
   })
