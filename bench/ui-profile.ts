@@ -233,6 +233,7 @@ async function main() {
     await cdp.send('Tracing.end')
     await traced
     console.log(traceSummary(traceEvents))
+    await writeFile(join(tmpdir(), `taskdeck-ui-${phase}.trace.json`), JSON.stringify(traceEvents))
     await writeFile(join(tmpdir(), `taskdeck-ui-${phase}.cpuprofile`), JSON.stringify(profile))
     console.log(topSelf(profile))
   } finally {

@@ -36,6 +36,13 @@ export interface WsClientOptions {
 
 /** Events per message: a long replay goes out as several messages of reasonable size. */
 const MAX_EVENTS_PER_MESSAGE = 2000
+/**
+ * Bytes (estimated) per message: a browser decodes and parses each message in one task on
+ * its main thread, so a multi-megabyte backlog of output sent as one message freezes the UI
+ * for hundreds of milliseconds; as many small messages it leaves room for frames in between.
+ * A single event larger than this still goes alone.
+ */
+const MAX_BYTES_PER_MESSAGE = 256 * 1024
 /** How long to wait before retrying a flush while the socket is above its high-water mark. */
 const CONGESTED_RETRY_MS = 25
 
@@ -145,7 +152,7 @@ export class WsClient {
     }
     for (const event of message.events) {
       this.pending.push(event)
-      this.pendingBytes += event.type === 'run.output' ? event.text.length + 128 : 512
+      this.pendingBytes += estimatedBytes(event)
     }
     if (this.pendingBytes > this.options.maxPendingBytes && this.socket.bufferedAmount > this.options.highWaterBytes) {
       this.resync()
@@ -174,11 +181,21 @@ export class WsClient {
     const events = this.pending
     this.pending = []
     this.pendingBytes = 0
-    for (let start = 0; start < events.length; start += MAX_EVENTS_PER_MESSAGE) {
-      const batch = events.slice(start, start + MAX_EVENTS_PER_MESSAGE)
+    let batch: typeof events = []
+    let batchBytes = 0
+    const send = () => {
       this.sendNow(eventsMessage(batch))
       for (const event of batch) if (isDurable(event)) this.lastSeqSent = event.seq
+      batch = []
+      batchBytes = 0
     }
+    for (const event of events) {
+      const bytes = estimatedBytes(event)
+      if (batch.length > 0 && (batch.length >= MAX_EVENTS_PER_MESSAGE || batchBytes + bytes > MAX_BYTES_PER_MESSAGE)) send()
+      batch.push(event)
+      batchBytes += bytes
+    }
+    if (batch.length > 0) send()
   }
 
   /** Ends the subscription and tells the client where to pick up; nothing is buffered any more. */
@@ -230,3 +247,6 @@ function sinceOf(raw: unknown): number {
   const since = isRecord(params) ? params.since : undefined
   return typeof since === 'number' && Number.isSafeInteger(since) && since >= 0 ? since : 0
 }
+
+/** A cheap estimate of an event's size on the wire (output is all text; others are small). */
+const estimatedBytes = (event: EngineEvent): number => (event.type === 'run.output' ? event.text.length + 128 : 512)

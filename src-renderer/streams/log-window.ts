@@ -64,6 +64,14 @@ export class LogWindow {
     this.evict(first, last)
   }
 
+  /**
+   * Takes a length the engine reported (a finished run's final line count): live output
+   * dropped on the way (a resync cuts transient events) would otherwise leave the end unseen.
+   */
+  growTo(lines: number): void {
+    if (lines > this.total) this.setTotal(lines)
+  }
+
   /** Reads the log's current length from the engine (for a run opened after output began). */
   async refresh(): Promise<void> {
     const result = await this.readLog({ runId: this.runId, fromLine: Math.max(0, this.total - 1), count: 1 })

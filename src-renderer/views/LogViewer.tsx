@@ -40,6 +40,7 @@ export function LogViewer({ run }: { run: Run }) {
   useEffect(() => {
     void log.refresh()
   }, [log])
+  useEffect(() => log.growTo(run.logLines), [log, run.logLines])
   useSubscription(model.output$, (batch) => {
     for (const chunk of batch) log.append(chunk)
   })
@@ -68,11 +69,13 @@ export function LogViewer({ run }: { run: Run }) {
   const last = Math.min(total, first + visibleRows + 1)
   log.ensure(first, last + 50)
 
-  // Follow mode keeps the newest line in view as the log grows.
+  // Follow mode keeps the newest line in view as the log grows. It compares with the
+  // position the last scroll event reported rather than reading el.scrollTop, which would
+  // force a synchronous layout on every chunk even when (scaled, at the bottom) nothing moves.
   useLayoutEffect(() => {
     const el = scrollRef.current
-    if (follow && el && el.scrollTop !== maxScrollTop) el.scrollTop = maxScrollTop
-  }, [follow, maxScrollTop, total])
+    if (follow && el && scrollTop !== maxScrollTop) el.scrollTop = maxScrollTop
+  }, [follow, maxScrollTop, scrollTop])
 
   // Only the user's own scrolling (wheel, scrollbar, keys) turns follow off; scrolls made
   // by follow itself or by a re-layout never do.

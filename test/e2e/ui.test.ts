@@ -178,6 +178,18 @@ describe('the walking skeleton in a real browser', () => {
     await expect.poll(() => follow.getAttribute('aria-pressed')).toBe('true')
   })
 
+  it('keeps following a log taller than the scaled scrollbar to its last line, and stops when scrolled up', async () => {
+    // 600,000 lines of 18 px exceed the 8M px cap: the scrollbar is scaled and sits still at the bottom while lines arrive.
+    await submitByKeyboard('seq 1 600000')
+    const follow = detail().getByRole('button', { name: /Follow/ })
+    await detail().locator('.log-line[data-line="599999"]', { hasText: '600000' }).waitFor({ timeout: 60_000 })
+    expect(await follow.getAttribute('aria-pressed')).toBe('true')
+    await logText().hover()
+    await page.mouse.wheel(0, -2000)
+    await expect.poll(() => follow.getAttribute('aria-pressed')).toBe('false')
+    await expect.poll(() => detail().locator('.log-line[data-line="599999"]').count()).toBe(0)
+  })
+
   it('searches a large log with next/previous and jumps to a line', async () => {
     await submitByKeyboard('seq 1 300000')
     await detail().locator('.detail-title .status-succeeded').waitFor({ timeout: 60_000 })

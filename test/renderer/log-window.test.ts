@@ -71,6 +71,22 @@ describe('LogWindow overlap of reads and live output', () => {
   })
 })
 
+describe('LogWindow when live output was dropped', () => {
+  it('reaches the end a finished run reports, and reads the lines it never saw live', async () => {
+    const { readLog } = logOf(2000)
+    const log = new LogWindow(1, 0, readLog)
+    // Only the first chunk arrived; a resync cut the rest of the live output.
+    log.append(chunk(0, 'line 0\nline 1\n'))
+    expect(log.totalLines).toBe(2)
+    log.growTo(2000)
+    log.growTo(5) // an older, smaller count never shrinks the log
+    expect(log.totalLines).toBe(2000)
+    log.ensure(1990, 2000)
+    await new Promise((r) => setTimeout(r, 0))
+    expect(log.line(1999)?.text).toBe('line 1999')
+  })
+})
+
 describe('LogWindow under a firehose', () => {
   it('keeps only the tail and the window in view as objects, and counts the rest', () => {
     const log = new LogWindow(1, 0, logOf(0).readLog)

@@ -102,6 +102,31 @@ describe('event stream over a real WebSocket', () => {
     await socket.close()
   })
 
+  it('sends a backlog of output as many messages of bounded size, in order and complete', async () => {
+    // A browser decodes each message in one main-thread task: a megabytes-long message is a frozen UI.
+    h = await startHarness({ highWaterBytes: 16 * 1024, maxPendingBytes: 256 * 1024 * 1024 })
+    const socket = await TestSocket.open(h.server.port, { headers: { authorization: `Bearer ${h.server.token}` } })
+    await socket.request('events.subscribe', { since: 0 })
+    const tcp = (socket.socket as unknown as { _socket: Socket })._socket
+    tcp.pause()
+    const lines = 2_000_000
+    const flood = await submit(h, `seq 1 ${lines}`)
+    await untilFinished(h, flood.id)
+    tcp.resume()
+    await socket.waitFor((m) => m.kind === 'events' && m.events.some((e) => e.type === 'run.finished' && e.run.taskId === flood.id))
+
+    const outputMessages = socket.messages.filter((m) => m.kind === 'events' && m.events.some((e) => e.type === 'run.output'))
+    expect(outputMessages.length).toBeGreaterThan(4)
+    const largestEvent = Math.max(...socket.events().map((e) => JSON.stringify(e).length))
+    for (const message of outputMessages) expect(JSON.stringify(message).length).toBeLessThanOrEqual(Math.max(largestEvent, 256 * 1024) + 1024)
+    const text = socket
+      .events()
+      .flatMap((e) => (e.type === 'run.output' && e.taskId === flood.id ? [e.text] : []))
+      .join('')
+    expect(text).toBe(Array.from({ length: lines }, (_, i) => `${i + 1}\n`).join(''))
+    await socket.close()
+  })
+
   it('cuts off a client that keeps sending requests without reading the answers', async () => {
     h = await startHarness({ highWaterBytes: 16 * 1024, maxPendingBytes: 16 * 1024 })
     for (let i = 0; i < 100; i++) {
