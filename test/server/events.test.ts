@@ -118,7 +118,9 @@ describe('event stream over a real WebSocket', () => {
     const outputMessages = socket.messages.filter((m) => m.kind === 'events' && m.events.some((e) => e.type === 'run.output'))
     expect(outputMessages.length).toBeGreaterThan(4)
     const largestEvent = Math.max(...socket.events().map((e) => JSON.stringify(e).length))
-    for (const message of outputMessages) expect(JSON.stringify(message).length).toBeLessThanOrEqual(Math.max(largestEvent, 256 * 1024) + 1024)
+    // The server caps an *estimate* (text length, not JSON escapes such as "\n" → "\\n"), so a message may pass
+    // 256 KiB by the escapes of its text: bounded by a quarter more, never megabytes.
+    for (const message of outputMessages) expect(JSON.stringify(message).length).toBeLessThanOrEqual(Math.max(largestEvent, 320 * 1024))
     const text = socket
       .events()
       .flatMap((e) => (e.type === 'run.output' && e.taskId === flood.id ? [e.text] : []))
