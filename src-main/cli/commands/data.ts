@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
 import type { Context } from '../context.ts'
-import { CliError, EXIT } from '../exit.ts'
+import { readDocument, writeDocument } from '../document.ts'
 import { parseIds } from '../format.ts'
 
 /** Tasks, runs and groups as JSON: to FILE, or to stdout when there is none (or it is "-"). */
@@ -9,29 +7,13 @@ export async function exportData(ctx: Context, file: string | undefined, options
   const client = await ctx.connect()
   const taskIds = options.task === undefined ? undefined : parseIds(options.task)
   const document = await client.invoke('data.export', taskIds === undefined ? {} : { taskIds })
-  const text = `${JSON.stringify(document, null, 2)}\n`
-  if (file === undefined || file === '-') {
-    process.stdout.write(text)
-    return
-  }
-  await writeFile(file, text, { mode: 0o600 })
+  if (!(await writeDocument(file, document))) return
   ctx.print({ file, tasks: document.tasks.length, runs: document.runs.length, groups: document.groups.length }, () => `Exported ${document.tasks.length} tasks to ${file}.`)
 }
 
 /** Reads an export document; the server validates it whole before storing anything. */
 export async function importData(ctx: Context, file: string): Promise<void> {
-  let text: string
-  try {
-    text = readFileSync(file === '-' ? 0 : file, 'utf8')
-  } catch (error) {
-    throw new CliError(EXIT.usage, 'usage', `Cannot read ${file}: ${(error as Error).message}`)
-  }
-  let document: unknown
-  try {
-    document = JSON.parse(text)
-  } catch (error) {
-    throw new CliError(EXIT.usage, 'bad_request', `${file} is not valid JSON: ${(error as Error).message}`)
-  }
+  const document = readDocument(file)
   const client = await ctx.connect()
   // The contract's schema checks the document; sent as unknown, refused with field-level messages.
   const { imported } = await client.invoke('data.import', { document: document as never })

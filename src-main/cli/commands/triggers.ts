@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { SavedTask, Trigger, TriggerInput, TriggerSpecInput, Firing } from '../../../src-shared/triggers.ts'
 import type { Context } from '../context.ts'
+import { readDocument, writeDocument } from '../document.ts'
 import { definitionFromOptions, type DefinitionOptions } from '../definition.ts'
 import { CliError, EXIT, usageError } from '../exit.ts'
 import { paint, parseDuration, parseIds, parseInteger, table } from '../format.ts'
@@ -340,29 +340,12 @@ export async function removeTrigger(ctx: Context, idText: string, options: { wit
 export async function exportTriggers(ctx: Context, file: string | undefined): Promise<void> {
   const client = await ctx.connect()
   const document = await client.invoke('trigger.export', {})
-  const text = `${JSON.stringify(document, null, 2)}\n`
-  if (file === undefined || file === '-') {
-    process.stdout.write(text)
-    return
-  }
-  // Readable by the owner only: it describes what runs on this machine (webhooks carry only a hash of their secret).
-  await writeFile(file, text, { mode: 0o600 })
+  if (!(await writeDocument(file, document))) return
   ctx.print({ file, savedTasks: document.savedTasks.length, triggers: document.triggers.length }, () => `Exported ${document.triggers.length} triggers and ${document.savedTasks.length} saved tasks to ${file}.`)
 }
 
 export async function importTriggers(ctx: Context, file: string): Promise<void> {
-  let text: string
-  try {
-    text = readFileSync(file === '-' ? 0 : file, 'utf8')
-  } catch (error) {
-    throw new CliError(EXIT.usage, 'usage', `Cannot read ${file}: ${(error as Error).message}`)
-  }
-  let document: unknown
-  try {
-    document = JSON.parse(text)
-  } catch (error) {
-    throw new CliError(EXIT.usage, 'bad_request', `${file} is not valid JSON: ${(error as Error).message}`)
-  }
+  const document = readDocument(file)
   const client = await ctx.connect()
   // Validated whole by the server (schemas, references, paths, shortcut clashes) before anything is stored.
   const { savedTasks, triggers } = await client.invoke('trigger.import', { document: document as never })
