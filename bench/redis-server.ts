@@ -2,10 +2,9 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePort } from '../test/support/net.ts'
 
 export interface LocalRedis {
   readonly host: string
@@ -63,13 +62,6 @@ export async function startLocalRedis(): Promise<LocalRedis> {
   }
 }
 
-export async function freePort(): Promise<number> {
-  const probe = createServer()
-  await new Promise<void>((resolvePromise) => probe.listen(0, '127.0.0.1', resolvePromise))
-  const { port } = probe.address() as AddressInfo
-  await new Promise<void>((resolvePromise) => probe.close(() => resolvePromise()))
-  return port
-}
 
 /** utime + stime of a process from /proc/<pid>/stat, in ms; null where there is no /proc. */
 function processCpuMs(pid: number | undefined): number | null {

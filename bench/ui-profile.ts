@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Page } from 'playwright-core'
 import WebSocket from 'ws'
-import { apiClient, bigList, bigLog, freePort, importHistory, serve } from './ui.ts'
+import { freePort } from '../test/support/net.ts'
+import { apiClient, bigList, bigLog, importHistory, serve, transportFloor } from './ui.ts'
 
 interface ProfileNode {
   id: number
@@ -140,42 +141,8 @@ async function main() {
     const n = process.env.SKIP_NODE ? { events: 0, ms: 1 } : await nodeReplay(server.url, server.token)
     console.log(`node client: ${n.events} events in ${n.ms.toFixed(0)} ms = ${Math.round(n.events / (n.ms / 1000))}/s`)
     if (phase === 'floor') {
-      const context = await browser.newContext()
-      const page = await context.newPage()
-      const url = new URL(server.browserUrl)
-      await page.goto(url.origin + '/nonexistent')
-      const result = await page.evaluate(
-        async ([wsUrl, token]) =>
-          new Promise<string>((ok) => {
-            const ws = new WebSocket(wsUrl!)
-            let head = Infinity
-            let last = 0
-            let events = 0
-            let parseMs = 0
-            let started = 0
-            ws.onopen = () => {
-              ws.send(JSON.stringify({ v: 1, id: 0, command: 'session.auth', params: { token } }))
-              started = performance.now()
-              ws.send(JSON.stringify({ v: 1, id: 1, command: 'events.subscribe', params: { since: 0 } }))
-            }
-            ws.onmessage = (m) => {
-              const t = performance.now()
-              const msg = JSON.parse(m.data as string) as { kind: string; id?: number; result?: { value: { headSeq: number } }; events?: { seq?: number }[] }
-              parseMs += performance.now() - t
-              if (msg.kind === 'response' && msg.id === 1) head = msg.result!.value.headSeq
-              if (msg.kind === 'events') {
-                events += msg.events!.length
-                for (const e of msg.events!) if (e.seq !== undefined && e.seq > last) last = e.seq
-              }
-              if (last >= head) {
-                ok(`browser floor: ${events} events in ${(performance.now() - started).toFixed(0)} ms, JSON.parse ${parseMs.toFixed(0)} ms`)
-                ws.close()
-              }
-            }
-          }),
-        [server.url.replace(/^http/, 'ws') + 'api/v1/ws', server.token],
-      )
-      console.log(result)
+      const floor = await transportFloor(browser, server.browserUrl)
+      console.log(`browser floor: ${floor.events} events in ${floor.seconds} s (${floor.eventsPerSecond}/s), JSON.parse ${floor.parseMs} ms`)
       return
     }
     const context = await browser.newContext({ viewport: { width: 1360, height: 820 } })

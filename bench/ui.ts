@@ -9,11 +9,11 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import WebSocket from 'ws'
+import { freePort } from '../test/support/net.ts'
 
 const ROOT = resolve(import.meta.dirname, '..')
 const SEED_TASKS = Number(process.env.BENCH_UI_TASKS ?? 3000)
@@ -32,16 +32,6 @@ interface FrameStats {
 
 // ---------------------------------------------------------------- server and API client
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
-}
 
 export async function serve(home: string, port: number): Promise<{ child: ChildProcess; browserUrl: string; url: string; token: string }> {
   const child = spawn(process.execPath, [join(ROOT, 'bin/taskdeck.js'), 'serve', '--home', home, '--port', String(port), '--json'], {
@@ -338,7 +328,7 @@ export async function bigList(browser: Browser, browserUrl: string, api: Api, co
  * The same replay into a bare page on the same origin: a WebSocket and JSON.parse, no app.
  * What the transport (server, socket, browser) allows at best on this machine.
  */
-async function transportFloor(browser: Browser, browserUrl: string): Promise<{ events: number; seconds: number; eventsPerSecond: number; parseMs: number }> {
+export async function transportFloor(browser: Browser, browserUrl: string): Promise<{ events: number; seconds: number; eventsPerSecond: number; parseMs: number }> {
   const context = await browser.newContext()
   const page = await context.newPage()
   const url = new URL(browserUrl)

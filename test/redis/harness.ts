@@ -1,27 +1,17 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { LogStream, Progress } from '../../src-shared/index.ts'
 import type { RunContext } from '../../src-main/engine/runners/types.ts'
+import { freePort } from '../support/net.ts'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const WORKER_MAIN = join(ROOT, 'src-main/worker/main.ts')
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
-    })
-  })
-}
 
 export async function tempDir(prefix: string): Promise<{ path: string; remove(): Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), `taskdeck-${prefix}-`))

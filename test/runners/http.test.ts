@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { createServer as createHttpsServer } from 'node:https'
-import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -13,6 +12,7 @@ import type { HttpRunResult } from '../../src-main/engine/runners/http.ts'
 import { recordingContext, tempDir } from './helpers.ts'
 import { startTestServer } from './http-server.ts'
 import type { SocketCounter, TestServer } from './http-server.ts'
+import { freePort } from '../support/net.ts'
 
 const runner = createHttpRunner({ retryBaseDelayMs: 1 })
 const spec = (input: Omit<Partial<HttpSpec>, 'requests'> & { urls: string[] }): HttpSpec => {
@@ -302,10 +302,3 @@ describe('fileNameFor', () => {
   })
 })
 
-async function freePort(): Promise<number> {
-  const probe = createServer()
-  await new Promise<void>((resolvePromise) => probe.listen(0, '127.0.0.1', resolvePromise))
-  const { port } = probe.address() as AddressInfo
-  await new Promise<void>((resolvePromise) => probe.close(() => resolvePromise()))
-  return port
-}
