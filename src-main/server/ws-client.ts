@@ -70,7 +70,9 @@ export class WsClient {
     this.socket = socket
     this.options = options
     this.authenticated = options.authenticated
-    this.session = new ApiSession(options.engine, (message) => this.fromSession(message))
+    this.session = new ApiSession(options.engine, (message) => this.fromSession(message), {
+      backlogBytes: () => this.socket.bufferedAmount + this.pendingBytes,
+    })
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary))
     socket.on('close', () => this.dispose())
     socket.on('error', () => this.socket.terminate())
