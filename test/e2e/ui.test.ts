@@ -190,6 +190,59 @@ describe('the walking skeleton in a real browser', () => {
     await expect.poll(() => detail().locator('.log-line[data-line="599999"]').count()).toBe(0)
   })
 
+  it('follows a fast run from coalesced tails to its last line, receiving a fraction of its output, and shows earlier lines when scrolled up', async () => {
+    // A page of its own, so the WebSocket's frames can be counted from its first byte.
+    const context = await browser.newContext({ viewport: { width: 1360, height: 820 }, locale: 'en-US', reducedMotion: 'reduce' })
+    const own = await context.newPage()
+    const pageErrors: string[] = []
+    own.on('pageerror', (error) => pageErrors.push(error.message))
+    let outputChars = 0
+    own.on('websocket', (socket) =>
+      socket.on('framereceived', ({ payload }) => {
+        if (typeof payload === 'string' && payload.includes('"run.output"')) outputChars += payload.length
+      }),
+    )
+    await own.goto(served.browserUrl)
+    await own.getByTestId('connection').getByText('Live').waitFor()
+    // About 27 MB: under the default log cap (50 MB), so every line is kept to be read back.
+    const lines = 2_000_000
+    // Fast, but with a short pause every 50,000 lines, so it is still running when the screenshot is taken.
+    const command = `seq 1 ${lines} | awk '{ print "fast " $1; if ($1 % 50000 == 0) { fflush(); system("sleep 0.05") } }'`
+    await own.keyboard.press('n')
+    await own.keyboard.type(command)
+    await own.keyboard.press('Enter')
+    const view = own.locator('aside.detail')
+    await view.locator('code.detail-command', { hasText: command }).waitFor()
+    const follow = view.getByRole('button', { name: /Follow/ })
+    // Mid-run: the follow view shows lines far into the log while they are written.
+    await view.locator('.log-line[data-line]').filter({ hasText: /fast \d{6,}/ }).first().waitFor({ timeout: 60_000 })
+    await own.screenshot({ path: join(ARTIFACTS, 'log-follow-fast-run-light.png') })
+    const last = view.locator(`.log-line[data-line="${lines - 1}"]`, { hasText: `fast ${lines}` })
+    await last.waitFor({ timeout: 120_000 })
+    expect(await follow.getAttribute('aria-pressed')).toBe('true')
+    await view.locator('.detail-title .status-succeeded').waitFor({ timeout: 30_000 })
+    const logChars = Array.from({ length: lines }, (_, i) => 'fast '.length + String(i + 1).length + 1).reduce((a, b) => a + b, 0)
+    // Watched and coalesced: the page was sent its newest lines, not the whole log.
+    expect(outputChars).toBeLessThan(logChars / 10)
+    // Scrolling up reads the lines it was never sent, with run.readLog.
+    await view.locator('.log-scroll').hover()
+    await own.mouse.wheel(0, -30_000)
+    await expect.poll(() => follow.getAttribute('aria-pressed')).toBe('false')
+    const shown = view.locator('.log-line[data-line]').filter({ hasText: /fast \d+/ }).first()
+    await shown.waitFor()
+    const n = Number(await shown.getAttribute('data-line'))
+    // Thousands of lines above the newest ones the page was sent.
+    expect(n).toBeLessThan(lines - 1000)
+    expect(await shown.textContent()).toMatch(new RegExp(`fast ${n + 1}$`))
+    await own.evaluate('document.activeElement?.blur()')
+    await own.keyboard.press(':')
+    await own.keyboard.type('1')
+    await own.keyboard.press('Enter')
+    await view.locator('.log-line[data-line="0"]', { hasText: 'fast 1' }).waitFor()
+    expect(pageErrors).toEqual([])
+    await context.close()
+  })
+
   it('searches a large log with next/previous and jumps to a line', async () => {
     await submitByKeyboard('seq 1 300000')
     await detail().locator('.detail-title .status-succeeded').waitFor({ timeout: 60_000 })
