@@ -1,4 +1,4 @@
-import { BehaviorSubject, Subject, asyncScheduler, combineLatest, distinctUntilChanged, filter, map, mergeMap, scan, share, throttleTime, type Observable } from 'rxjs'
+import { BehaviorSubject, Subject, asyncScheduler, combineLatest, distinctUntilChanged, filter, map, merge, mergeMap, scan, share, skip, throttleTime, type Observable } from 'rxjs'
 import { DEFAULT_SETTINGS, type ApiError, type EngineEvent, type Settings } from '../src-shared/index.ts'
 import type { Bridge, ConnectionState } from './bridge/types.ts'
 import { foldAndPublish$, framesOf, meterPerFrame } from './streams/ingest.ts'
@@ -9,6 +9,7 @@ import type { RangeAnchor } from './streams/selection.ts'
 import { sequencedEvents$ } from './streams/sequence.ts'
 import { INITIAL_STATE, StateBuilder, foldEvents, seedWorkers, type AppState } from './streams/state.ts'
 import { DEFAULT_QUERY, queryTasks, taskFacetsOf, type TaskFacets, type TaskQuery, type TaskRow } from './streams/tasks-query.ts'
+import { addWatch, removeWatch, watchRequests$, type WatchCounts } from './streams/watch.ts'
 import { workerListTriggers$, workerSeeds$ } from './streams/workers.ts'
 
 export interface Toast {
@@ -63,7 +64,8 @@ export interface ModelOptions {
 
 export function createAppModel(bridge: Bridge, connection$: Observable<ConnectionState>, options: ModelOptions = {}) {
   const resyncs = new Store(0)
-  const events$: Observable<EngineEvent[]> = sequencedEvents$((since, onEvents) => bridge.subscribe(since, onEvents), {
+  // Live output comes only for the runs a view shows (watchRun below), coalesced to the tail when a run is fast.
+  const events$: Observable<EngineEvent[]> = sequencedEvents$((since, onEvents) => bridge.subscribe(since, onEvents, { output: 'watched' }), {
     onResync: () => resyncs.update((n) => n + 1),
   }).pipe(share())
   const state = new Store<AppState>(INITIAL_STATE)
@@ -96,6 +98,21 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
       options.onApplied?.(events, next)
     })
   }
+
+  /** The runs whose live output views show; the server is told (output.watch) on every change and reconnect. */
+  const watched = new Store<WatchCounts>(new Map())
+  watchRequests$(watched.value$, connection$.pipe(map((c) => c.kind === 'online'))).subscribe((runIds) => {
+    void bridge.invoke('output.watch', { runIds }).then((result) => {
+      if (!result.ok) console.warn(`Taskdeck: output.watch failed: ${result.error.message}`)
+    })
+  })
+  /** Receive a run's live output while a view shows it; returns the disposer. */
+  const watchRun = (runId: number): (() => void) => {
+    watched.update((counts) => addWatch(counts, runId))
+    return () => watched.update((counts) => removeWatch(counts, runId))
+  }
+  /** Ticks when live output may have been missed (server resync, reconnect, a seq gap): log views read their window again. */
+  const outputResync$: Observable<void> = merge(bridge.resync$, resyncs.value$.pipe(skip(1))).pipe(map(() => undefined), share())
 
   /** Live output, per frame, for whichever log viewer is open; never folded into the state. */
   const output$: Observable<RunOutput[]> = frames$.pipe(
@@ -211,6 +228,8 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     taskFacets,
     state,
     output$,
+    watchRun,
+    outputResync$,
     frames$,
     statuses$,
     pending,

@@ -9,11 +9,14 @@ export interface Disposable {
  * One handler per command, exhaustive: adding a command to the contract fails the build
  * until the engine handles it. Handlers receive params already validated by the contract
  * and throw `TaskdeckError` for refusals (not found, conflict, bad definition).
- * `events.subscribe` is handled by the transport through `subscribe` below.
+ * `events.subscribe` and `output.watch` are handled by the session (src-main/api) through `subscribe` below.
  */
 export type CommandHandlers = {
-  [N in Exclude<CommandName, 'events.subscribe' | ExtensionCommandName>]: (params: CommandParams<N>) => Promise<CommandResult<N>>
+  [N in Exclude<CommandName, SessionCommandName | ExtensionCommandName>]: (params: CommandParams<N>) => Promise<CommandResult<N>>
 }
+
+/** Commands about the connection itself, served by ApiSession rather than the engine. */
+export type SessionCommandName = 'events.subscribe' | 'output.watch'
 
 /** Commands served by in-process extensions (src-main/triggers), not the engine; the composition root adds their handlers. */
 export type ExtensionCommandName = TriggerCommandName | WorkerCommandName

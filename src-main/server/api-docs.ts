@@ -71,8 +71,13 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
   'settings.get': { about: 'The user settings.', example: {} },
   'settings.set': { about: 'Merges a partial change into the settings; the result is validated whole.', example: { patch: { theme: 'dark' } } },
   'events.subscribe': {
-    about: 'WebSocket only. Replays every durable event after `since`, then streams live events on this connection.',
-    example: { since: 1200 },
+    about:
+      'WebSocket only. Replays every durable event after `since`, then streams live events on this connection. `output: "watched"` sends live output only for the runs named with `output.watch`, coalesced to their newest lines when a run writes faster than the connection drains (see `run.output`’s `skippedFrom`); the default `"all"` sends every chunk of every run.',
+    example: { since: 1200, output: 'watched' },
+  },
+  'output.watch': {
+    about: 'WebSocket only. Sets the runs whose live output a `watched` subscription carries (replaces the previous set; lasts for the connection).',
+    example: { runIds: [7] },
   },
   'events.read': { about: 'A page of durable events after `since` (for HTTP clients and history views).', example: { since: 0, limit: 100 } },
   'savedTask.list': { about: 'Every saved task (a named definition kept to run later, by hand or by a trigger).', example: {} },

@@ -88,7 +88,9 @@ export class WsClient {
       subscribe: (since, listener) =>
         engine.subscribe(since, listener, { onStoredPage: (page) => this.fromStoredPage(page), readyForPage: () => this.readyForPage() }),
     }
-    this.session = new ApiSession(textReplay, (message) => this.fromSession(message))
+    this.session = new ApiSession(textReplay, (message) => this.fromSession(message), {
+      backlogBytes: () => this.socket.bufferedAmount + this.pendingBytes,
+    })
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary))
     socket.on('close', () => this.dispose())
     socket.on('error', () => this.socket.terminate())

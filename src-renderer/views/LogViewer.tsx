@@ -37,13 +37,16 @@ export function LogViewer({ run }: { run: Run }) {
   const followShortcut = useShortcut('log.follow')
   const jumpShortcut = useShortcut('log.jump')
 
+  // Watch before reading the length: output written after the read then arrives live, and
+  // output written before it is counted by it (an overlap is recognised by append).
+  useEffect(() => model.watchRun(run.id), [model, run.id])
   useEffect(() => {
     void log.refresh()
   }, [log])
-  useEffect(() => log.growTo(run.logLines), [log, run.logLines])
   useSubscription(model.output$, (batch) => {
     for (const chunk of batch) log.append(chunk)
   })
+  useSubscription(model.outputResync$, () => void log.resync())
   useSubscription(model.logCommands$, (command) => {
     if (command === 'follow') setFollow((f) => !f)
   })
