@@ -1,13 +1,13 @@
 import { BehaviorSubject, Subject, asyncScheduler, combineLatest, distinctUntilChanged, filter, map, merge, mergeMap, scan, share, skip, throttleTime, type Observable } from 'rxjs'
 import { DEFAULT_SETTINGS, type ApiError, type EngineEvent, type Settings } from '../src-shared/index.ts'
 import type { Bridge, ConnectionState } from './bridge/types.ts'
-import { batchPerFrame } from './streams/batching.ts'
+import { foldAndPublish$, framesOf, meterPerFrame } from './streams/ingest.ts'
 import { pendingKeys, runIntents$, type Intent, type IntentStatus } from './streams/intents.ts'
 import type { RunOutput } from './streams/log-window.ts'
 import { finishNotifications$ } from './streams/notifications.ts'
 import type { RangeAnchor } from './streams/selection.ts'
 import { sequencedEvents$ } from './streams/sequence.ts'
-import { INITIAL_STATE, foldEvents, seedWorkers, type AppState } from './streams/state.ts'
+import { INITIAL_STATE, StateBuilder, foldEvents, seedWorkers, type AppState } from './streams/state.ts'
 import { DEFAULT_QUERY, queryTasks, taskFacetsOf, type TaskFacets, type TaskQuery, type TaskRow } from './streams/tasks-query.ts'
 import { addWatch, removeWatch, watchRequests$, type WatchCounts } from './streams/watch.ts'
 import { workerListTriggers$, workerSeeds$ } from './streams/workers.ts'
@@ -58,8 +58,8 @@ export interface ModelOptions {
    * (one state update per event), without per-frame batching. Never used by the product.
    */
   naive?: boolean
-  /** Counts what was ingested, for `npm run bench:ui` (exposed as window.taskdeckBench). */
-  onApplied?: (batch: readonly EngineEvent[], state: AppState) => void
+  /** Counts what was ingested, for `npm run bench:ui` (exposed as window.taskdeckBench): events folded into each state the views get. */
+  onApplied?: (events: number, state: AppState) => void
 }
 
 export function createAppModel(bridge: Bridge, connection$: Observable<ConnectionState>, options: ModelOptions = {}) {
@@ -68,19 +68,36 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   const events$: Observable<EngineEvent[]> = sequencedEvents$((since, onEvents) => bridge.subscribe(since, onEvents, { output: 'watched' }), {
     onResync: () => resyncs.update((n) => n + 1),
   }).pipe(share())
-  const frames$ = options.naive
-    ? events$.pipe(
-        mergeMap((batch) => batch.map((event) => [event])),
-        share(),
-      )
-    : events$.pipe(batchPerFrame<EngineEvent>(), share())
-
   const state = new Store<AppState>(INITIAL_STATE)
-  frames$.subscribe((batch) => {
-    const next = foldEvents(state.value, batch)
+  /** Folds events as they are metered into frames; the views get its states (see foldAndPublish$). */
+  const builder = new StateBuilder(INITIAL_STATE)
+  /** A change to the state from outside the event stream, on top of what is folded but not yet published. */
+  const updateState = (change: (current: AppState) => AppState) => {
+    const events = builder.pending
+    const next = change(builder.build())
+    builder.rebase(next)
     state.set(next)
-    options.onApplied?.(batch, next)
-  })
+    if (events > 0) options.onApplied?.(events, next)
+  }
+  let frames$: Observable<EngineEvent[]>
+  if (options.naive) {
+    frames$ = events$.pipe(
+      mergeMap((batch) => batch.map((event) => [event])),
+      share(),
+    )
+    frames$.subscribe((batch) => {
+      const next = foldEvents(state.value, batch)
+      state.set(next)
+      options.onApplied?.(batch.length, next)
+    })
+  } else {
+    const slices$ = events$.pipe(meterPerFrame<EngineEvent>(), share())
+    frames$ = slices$.pipe(framesOf<EngineEvent>(), share())
+    foldAndPublish$(slices$, builder).subscribe(({ state: next, events }) => {
+      state.set(next)
+      options.onApplied?.(events, next)
+    })
+  }
 
   /** The runs whose live output views show; the server is told (output.watch) on every change and reconnect. */
   const watched = new Store<WatchCounts>(new Map())
@@ -139,7 +156,7 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   workerSeeds$(
     workerListTriggers$(connection.value$.pipe(map((c) => c.kind === 'online')), resyncs.value$),
     () => bridge.invoke('worker.list', {}),
-  ).subscribe((workers) => state.update((s) => seedWorkers(s, workers, Date.now())))
+  ).subscribe((workers) => (options.naive ? state.update((s) => seedWorkers(s, workers, Date.now())) : updateState((s) => seedWorkers(s, workers, Date.now()))))
 
   /** Sends an intent and resolves with its final status (for forms that show errors in place). */
   const send = (intent: Intent): Promise<IntentStatus> =>

@@ -24,6 +24,26 @@ export type ExtensionCommandHandlers = {
   [N in ExtensionCommandName]: (params: CommandParams<N>) => Promise<CommandResult<N>>
 }
 
+/** A durable event as its JSON text, exactly as `JSON.stringify` writes the event (see `SubscribeOptions`). */
+export interface StoredEventText {
+  seq: number
+  json: string
+}
+
+export interface SubscribeOptions {
+  /**
+   * Given by transports that send text (the WebSocket): replayed history is handed over
+   * as pages of stored JSON text, straight from the event log without parsing and
+   * re-serialising each event. Pages and live batches come in seq order between them.
+   */
+  onStoredPage?: (events: readonly StoredEventText[]) => void
+  /**
+   * Asked before each replay page: while it says no (the client's socket is full), the
+   * replay waits instead of reading the whole history into memory ahead of the client.
+   */
+  readyForPage?: () => boolean
+}
+
 /** What every transport (IPC, WebSocket, CLI, worker) needs from an engine. */
 export interface EngineApi {
   /** The engine's handlers, plus the extensions' where the composition root added them. */
@@ -33,6 +53,6 @@ export interface EngineApi {
    * (durable and transient) as they happen, with no gap and no duplicate between the two.
    * `listener` receives events in batches, in order.
    */
-  subscribe(since: number, listener: (events: readonly EngineEvent[]) => void): Disposable & { readonly headSeq: number }
+  subscribe(since: number, listener: (events: readonly EngineEvent[]) => void, options?: SubscribeOptions): Disposable & { readonly headSeq: number }
   close(): Promise<void>
 }
