@@ -1,8 +1,8 @@
-import { mkdir } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest'
-import { ARTIFACTS, freePort, launchChromium, openPage, requireBuiltUi, serve, tempHome, type Served } from './harness.ts'
+import { ARTIFACTS, cli, freePort, launchChromium, openPage, requireBuiltUi, serve, tempHome, type Served } from './harness.ts'
 
 let browser: Browser
 let served: Served
@@ -240,6 +240,37 @@ describe('the walking skeleton in a real browser', () => {
     await own.keyboard.press('Enter')
     await view.locator('.log-line[data-line="0"]', { hasText: 'fast 1' }).waitFor()
     expect(pageErrors).toEqual([])
+    await context.close()
+  })
+
+  it('after a reconnect, re-reads an open log (output written while away) and watches its run again (output after)', async () => {
+    const context = await browser.newContext({ viewport: { width: 1360, height: 820 }, locale: 'en-US', reducedMotion: 'reduce' })
+    const own = await context.newPage()
+    await own.goto(served.browserUrl)
+    const connection = own.getByTestId('connection')
+    await connection.getByText('Live').waitFor()
+    const gate = (n: number) => join(home.home, `reconnect-gate-${n}`)
+    const command = `echo before-away; until [ -f ${gate(1)} ]; do sleep 0.02; done; echo while-away; until [ -f ${gate(2)} ]; do sleep 0.02; done; echo after-back`
+    await own.keyboard.press('n')
+    await own.keyboard.type(command)
+    await own.keyboard.press('Enter')
+    const log = own.locator('aside.detail .log-scroll')
+    await log.getByText('before-away', { exact: true }).waitFor()
+    const taskId = ((await own.locator('aside.detail .detail-id').textContent()) ?? '').replace('#', '')
+
+    // A wrong token in the URL makes the tab reconnect and be refused: it is away.
+    const wrongUrl = served.browserUrl.replace(/token=[^&]+/, 'token=wrong')
+    await own.goto(wrongUrl)
+    await connection.getByText(/Not authorized/).waitFor()
+    await writeFile(gate(1), '')
+    await expect.poll(() => cli(home.home, ['log', taskId])).toContain('while-away')
+
+    // Back with the right token: the open log reads what it missed, and its run's output flows again.
+    await own.goto(served.browserUrl)
+    await connection.getByText('Live').waitFor()
+    await log.getByText('while-away', { exact: true }).waitFor()
+    await writeFile(gate(2), '')
+    await log.getByText('after-back', { exact: true }).waitFor()
     await context.close()
   })
 
