@@ -228,8 +228,9 @@ What the server sends (\`ServerMessage\`):
   \`"result": { "ok": false, "error": { "code": "…", "message": "…", "details": { "issues": [{ "path": "…", "message": "…" }] } } }\`.
   A message that could not be read at all is answered with \`id: -1\`.
 - \`{ "v": ${PROTOCOL_VERSION}, "kind": "events", "events": [ … ] }\` — WebSocket only, after \`events.subscribe\`:
-  events in order, batched (one message per event-loop turn, at most 2000 events each). Events produced
-  before a response are sent before it.
+  events in order, batched (one message per event-loop turn, at most 2000 events and 256 KiB of UTF-8
+  each; a single larger event goes alone). Events produced before a response are sent before it. A
+  replay is read from the event log no faster than the client's socket drains.
 - \`{ "v": ${PROTOCOL_VERSION}, "kind": "resync", "since": 1234, "reason": "…" }\` — WebSocket only: the client fell too
   far behind (its socket buffer stayed above the high-water mark while events piled up), so the server
   ended its subscription instead of buffering without bound. Subscribe again with \`since\` = the last seq

@@ -128,7 +128,7 @@ export interface Published {
 }
 
 const DEFAULT_BUSY_EVENTS = 500
-const DEFAULT_BUSY_PUBLISH_MS = 250
+const DEFAULT_BUSY_PUBLISH_MS = 500
 
 /**
  * Folds frame slices into `builder` and decides when the views see the result: at the end
