@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -12,6 +11,7 @@ import { openRuntime, type TaskdeckRuntime } from '../../src-main/app/runtime.ts
 import type { Disposable } from '../../src-main/engine/api.ts'
 import { APP_ORIGIN } from '../../src-shared/decisions/appProtocol.ts'
 import { IPC_CHANNELS, type EventPush } from '../../src-shared/decisions/ipc.ts'
+import { tempHome } from '../support/engine.ts'
 import { FakeIpcMain } from './stand-ins.ts'
 
 // The desktop IPC path end to end, minus Electron itself: the real UI bundle in Chromium,
@@ -21,7 +21,7 @@ import { FakeIpcMain } from './stand-ins.ts'
 // an evaluate in the page).
 const repo = join(import.meta.dirname, '..', '..')
 const ARTIFACTS = join(repo, 'test-artifacts', 'desktop')
-let home: string
+let dir: ReturnType<typeof tempHome>
 let runtime: TaskdeckRuntime
 let server: Server
 let origin: string
@@ -66,8 +66,8 @@ function preloadScript(): string {
 
 beforeAll(async () => {
   expect(existsSync(join(repo, 'out', 'renderer', 'index.html')), 'out/ is missing: run `npx electron-vite build`').toBe(true)
-  home = mkdtempSync(join(tmpdir(), 'taskdeck-ipc-browser-'))
-  runtime = await openRuntime({ home, rendererDir: join(repo, 'out', 'renderer') })
+  dir = tempHome()
+  runtime = await openRuntime({ home: dir.home, rendererDir: join(repo, 'out', 'renderer') })
   const renderer = join(repo, 'out', 'renderer')
   server = createServer((request, response) => {
     void serveAppRequest(renderer, { url: `${APP_ORIGIN}${request.url ?? '/'}`, method: request.method ?? 'GET' }).then(async (answer) => {
@@ -98,7 +98,7 @@ afterAll(async () => {
   ipc?.dispose()
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
   await runtime?.close()
-  rmSync(home, { recursive: true, force: true })
+  dir.cleanup()
 })
 
 describe('the UI over Electron IPC (built preload, main IPC, real runtime)', () => {
