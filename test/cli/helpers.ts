@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
+import { afterAll, beforeAll, expect } from 'vitest'
 
 const BIN = resolve(import.meta.dirname, '../../bin/taskdeck.js')
 
@@ -84,6 +85,58 @@ export async function startServe(home: string): Promise<ServeProcess> {
       if (child.exitCode === null) child.kill('SIGTERM')
       return exited
     },
+  }
+}
+
+export interface ServeFixture {
+  /** The data directory `taskdeck serve` runs on. */
+  readonly home: string
+  /** A temp folder (resolved: it is what tasks see as their cwd) that holds `home`; the CLI runs in it. */
+  readonly work: string
+  /** The running `taskdeck serve` (only inside tests). */
+  readonly info: ServeProcess['info']
+  readonly child: ChildProcess
+  /** Runs `taskdeck ARGS…` in `work` against this home. */
+  readonly cli: (...args: string[]) => Promise<CliResult>
+}
+
+/**
+ * One `taskdeck serve` for the file's tests, in a temp folder: started before the first test;
+ * after the last, SIGTERM must stop it cleanly (exit 0, api.json removed), then the folder goes.
+ */
+export function useServe(): ServeFixture {
+  const dir = tempDir()
+  const work = realpathSync(dir.path)
+  const home = join(work, 'home')
+  let serve: ServeProcess | null = null
+  const running = (): ServeProcess => {
+    if (!serve) throw new Error('useServe: taskdeck serve runs only while the tests do')
+    return serve
+  }
+  beforeAll(async () => {
+    serve = await startServe(home)
+  })
+  afterAll(async () => {
+    try {
+      if (serve) {
+        expect(await serve.stop()).toBe(0)
+        expect(existsSync(join(home, 'api.json'))).toBe(false)
+      }
+    } finally {
+      serve = null
+      dir.cleanup()
+    }
+  })
+  return {
+    home,
+    work,
+    get info() {
+      return running().info
+    },
+    get child() {
+      return running().child
+    },
+    cli: (...args) => runCli(home, args, { cwd: work }),
   }
 }
 

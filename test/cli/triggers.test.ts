@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Firing, SavedTask, Trigger, TriggersDocument } from '../../src-shared/triggers.ts'
-import { runCli, startServe, tempDir, type ServeProcess } from './helpers.ts'
+import { runCli, useServe } from './helpers.ts'
 
 interface Added {
   trigger: Trigger
@@ -13,11 +13,8 @@ interface Added {
 
 /** `taskdeck trigger …` end to end: real CLI processes against a real `taskdeck serve` (engine + triggers). */
 describe('taskdeck trigger', () => {
-  const dir = tempDir('taskdeck-cli-triggers-')
-  const home = join(dir.path, 'home')
-  const work = realpathSync(dir.path)
-  let serve: ServeProcess
-  const cli = (...args: string[]) => runCli(home, args, { cwd: work })
+  const serve = useServe()
+  const { home, work, cli } = serve
   const add = async (...args: string[]): Promise<Added> => {
     const result = await cli('trigger', 'add', '--json', ...args)
     expect(result.code, result.stderr).toBe(0)
@@ -33,14 +30,6 @@ describe('taskdeck trigger', () => {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
   }
-
-  beforeAll(async () => {
-    serve = await startServe(home)
-  })
-  afterAll(async () => {
-    expect(await serve.stop()).toBe(0)
-    dir.cleanup()
-  })
 
   it('adds a cron schedule in a time zone and shows its next run times (list, show, --json)', async () => {
     const { trigger, savedTask } = await add('--cron', '30 9 * * 1-5', '--tz', 'Europe/Berlin', '--catch-up', 'all', '--name', 'standup', '--', 'echo', 'standup')
