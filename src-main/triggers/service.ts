@@ -84,6 +84,11 @@ function defaultName(savedTaskName: string, spec: TriggerSpec): string {
   return `${savedTaskName} (${how})`.slice(0, 200)
 }
 
+/** A trigger as it is first stored: never fired, its schedule and file cursors starting now. */
+function newTriggerRecord(id: number, fields: Pick<TriggerRecord, 'name' | 'savedTaskId' | 'spec' | 'paused'>, now: number): TriggerRecord {
+  return { id, ...fields, createdAt: now, updatedAt: now, lastFiredAt: null, anchorAt: now, cursorAt: now, fromSeq: 0 }
+}
+
 const badRequest = (what: string, issues: FieldIssue[]): TaskdeckError =>
   new TaskdeckError('bad_request', describeIssues(what, issues), { issues })
 
@@ -309,19 +314,8 @@ export class TriggerService {
       const { spec, secret } = await keptSpec(input.spec, null, false)
       this.checkTrigger({ name: input.name, savedTaskId: input.savedTaskId, spec }, null, 'trigger')
       const now = this.options.clock.now()
-      const record: TriggerRecord = {
-        id: ++this.ids.trigger,
-        name: input.name ?? defaultName(this.savedTasks.get(input.savedTaskId)?.name ?? `saved task ${input.savedTaskId}`, spec),
-        savedTaskId: input.savedTaskId,
-        spec,
-        paused: input.paused,
-        createdAt: now,
-        updatedAt: now,
-        lastFiredAt: null,
-        anchorAt: now,
-        cursorAt: now,
-        fromSeq: 0,
-      }
+      const name = input.name ?? defaultName(this.savedTasks.get(input.savedTaskId)?.name ?? `saved task ${input.savedTaskId}`, spec)
+      const record = newTriggerRecord(++this.ids.trigger, { name, savedTaskId: input.savedTaskId, spec, paused: input.paused }, now)
       return { trigger: await this.putTrigger(record, true), ...(secret === undefined ? {} : { secret }) }
     },
     'trigger.update': async ({ triggerId, trigger: input, rotateSecret }: Params<'trigger.update'>) => {
@@ -444,19 +438,9 @@ export class TriggerService {
         trigger.spec.kind === 'completion' && trigger.spec.afterSavedTaskId !== undefined
           ? { ...trigger.spec, afterSavedTaskId: savedIdMap.get(trigger.spec.afterSavedTaskId)! }
           : trigger.spec
-      return {
-        id: ++this.ids.trigger,
-        name: trigger.name ?? defaultName(savedTasks.find((t) => t.id === savedIdMap.get(trigger.savedTaskId))!.name, spec),
-        savedTaskId: savedIdMap.get(trigger.savedTaskId)!,
-        spec,
-        paused: trigger.paused,
-        createdAt: now,
-        updatedAt: now,
-        lastFiredAt: null,
-        anchorAt: now,
-        cursorAt: now,
-        fromSeq: 0,
-      }
+      const savedTaskId = savedIdMap.get(trigger.savedTaskId)!
+      const name = trigger.name ?? defaultName(savedTasks.find((t) => t.id === savedTaskId)!.name, spec)
+      return newTriggerRecord(++this.ids.trigger, { name, savedTaskId, spec, paused: trigger.paused }, now)
     })
     // Loops are checked with the document's saved tasks and triggers added to those already here.
     const allSaved = new Map(this.savedTasks)
