@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, realpathSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { afterAll, beforeAll, expect } from 'vitest'
+import { tempHome } from '../support/engine.ts'
 
 const BIN = resolve(import.meta.dirname, '../../bin/taskdeck.js')
 
@@ -105,8 +105,8 @@ export interface ServeFixture {
  * after the last, SIGTERM must stop it cleanly (exit 0, api.json removed), then the folder goes.
  */
 export function useServe(): ServeFixture {
-  const dir = tempDir()
-  const work = realpathSync(dir.path)
+  const dir = tempHome()
+  const work = realpathSync(dir.home)
   const home = join(work, 'home')
   let serve: ServeProcess | null = null
   const running = (): ServeProcess => {
@@ -138,11 +138,6 @@ export function useServe(): ServeFixture {
     },
     cli: (...args) => runCli(home, args, { cwd: work }),
   }
-}
-
-export function tempDir(prefix = 'taskdeck-cli-'): { path: string; cleanup: () => void } {
-  const path = mkdtempSync(join(tmpdir(), prefix))
-  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) }
 }
 
 /** Resolves once `text` has appeared on the child's stdout. */
