@@ -275,7 +275,8 @@ export class TriggerService {
     'savedTask.importFolder': async ({ folder, names }: Params<'savedTask.importFolder'>) => {
       const candidates = discoverFolder(folder)
       const offered = new Set(candidates.map((c) => c.name))
-      const unknown = (names ?? []).flatMap((name, index) => (offered.has(name) ? [] : [{ path: `names.${index}`, message: `${folder} offers no task "${name}"` }]))
+      const offers = offered.size === 0 ? 'nothing' : [...offered].map((name) => `"${name}"`).join(', ')
+      const unknown = (names ?? []).flatMap((name, index) => (offered.has(name) ? [] : [{ path: `names.${index}`, message: `${folder} offers no task "${name}" (it offers ${offers})` }]))
       if (unknown.length > 0) throw badRequest('folder import', unknown)
       const chosen = names ? candidates.filter((c) => names.includes(c.name)) : candidates
       const now = this.options.clock.now()

@@ -73,7 +73,7 @@ describe('saved tasks from a project folder', () => {
     await expect(world.call('savedTask.discover', { folder: project })).rejects.toMatchObject({ code: 'bad_request' })
     writeFileSync(join(project, 'taskdeck.json'), JSON.stringify({ tasks: { ok: 'true' } }))
     await expect(world.call('savedTask.importFolder', { folder: project, names: ['ok', 'missing'] })).rejects.toMatchObject({
-      message: `Invalid folder import: names.1: ${project} offers no task "missing"`,
+      message: `Invalid folder import: names.1: ${project} offers no task "missing" (it offers "ok")`,
     })
     expect((await world.call('savedTask.list', {})).savedTasks).toEqual([])
   })

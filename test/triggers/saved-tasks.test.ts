@@ -15,10 +15,10 @@ describe('saved tasks, history, export and import', () => {
     // The engine checks the definition when the task is started, not when it is saved.
     await expect(world.call('savedTask.run', { savedTaskId: savedTask.id })).rejects.toMatchObject({
       code: 'bad_request',
-      message: 'definition.group: unknown group "tools" (create it with group.set first)',
+      message: 'definition.group: unknown group "tools" (create it first: taskdeck group add tools)',
     })
     const refused = (await world.log.untilFirings(1))[0]
-    expect(refused).toMatchObject({ cause: 'manual', outcome: 'failed', taskId: null, error: 'definition.group: unknown group "tools" (create it with group.set first)' })
+    expect(refused).toMatchObject({ cause: 'manual', outcome: 'failed', taskId: null, error: 'definition.group: unknown group "tools" (create it first: taskdeck group add tools)' })
 
     await world.engine.handlers['group.set']({ name: 'tools', parallel: 2 })
     const { task } = await world.call('savedTask.run', { savedTaskId: savedTask.id })
