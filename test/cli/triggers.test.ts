@@ -145,11 +145,13 @@ describe('taskdeck trigger', () => {
   it('refuses bad input with exit 2 naming the problem, and stores nothing', async () => {
     const before = await stored()
     const cases: [string[], string][] = [
-      [['--cron', '61 * * * *', '--', 'true'], 'invalid cron expression "61 * * * *"'],
-      [['--cron', '* * * * *', '--tz', 'Mars/Olympus', '--', 'true'], 'time zone'],
+      [['--cron', '61 * * * *', '--', 'true'], 'taskdeck: --cron: invalid cron expression "61 * * * *": Invalid value for minute: 61.\n'],
+      // Only the zone is named: the pattern is not refused a second time for it.
+      [['--cron', '* * * * *', '--tz', 'Mars/Olympus', '--', 'true'], 'taskdeck: --tz "Mars/Olympus": is not a known IANA time zone.\n'],
       [['--every', 'soon', '--', 'true'], '--every: "soon" is not a duration'],
       [['--path', join(work, 'nope', 'x'), '--', 'true'], `${join(work, 'nope', 'x')} does not exist`],
-      [['--accelerator', 'K', '--', 'true'], 'accelerator'],
+      [['--accelerator', 'K', '--', 'true'], '--accelerator "K": is not a usable accelerator'],
+      [['--every', '999ms', '--', 'true'], '--every: must be at least 1000 ms'],
       [['--after-task', '1', '--on', 'sometimes', '--', 'true'], '--on: "sometimes" is not one of success, failure, finish'],
       [['--', 'true'], 'trigger add needs what starts the task'],
       [['--cron', '* * * * *', '--webhook', '--', 'true'], 'one kind of trigger, not schedule and webhook'],
@@ -243,6 +245,10 @@ describe('taskdeck trigger', () => {
     const wanted = offered.candidates[0]?.name ?? ''
     const imported = (await cli('saved', 'import', project, '--name', wanted, '--json')).json<{ savedTasks: SavedTask[] }>()
     expect(imported.savedTasks.map((s) => s.name)).toEqual([wanted])
+    // A name the folder does not offer is refused with the names it does.
+    const unoffered = await cli('saved', 'import', project, '--name', 'test')
+    expect(unoffered.code).toBe(2)
+    expect(unoffered.stderr).toBe(`taskdeck: --name: ${project} offers no task "test" (it offers "npm run build", "npm run test").\n`)
     const missing = await cli('saved', 'discover', join(work, 'no-such-folder'))
     expect(missing.code).toBe(2)
     expect(missing.stderr).toContain('no-such-folder')
