@@ -803,7 +803,7 @@ export class Engine implements EngineApi {
 
   private async checkDefinition(definition: TaskDefinition, editing: number | null): Promise<void> {
     if (!this.groups.has(definition.group)) {
-      throw badField('definition.group', `unknown group "${definition.group}" (create it with group.set first)`)
+      throw badField('definition.group', `unknown group "${definition.group}" (create it first: taskdeck group add ${definition.group})`)
     }
     for (const [i, dep] of definition.after.entries()) {
       if (!this.tasks.has(dep)) throw badField(`definition.after.${i}`, `there is no task ${dep}`)
