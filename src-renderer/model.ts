@@ -95,7 +95,7 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     frames$ = slices$.pipe(framesOf<EngineEvent>(), share())
     foldAndPublish$(slices$, builder).subscribe(({ state: next, events }) => {
       state.set(next)
-      options.onApplied?.(events, next)
+      if (events > 0) options.onApplied?.(events, next)
     })
   }
 

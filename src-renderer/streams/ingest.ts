@@ -152,9 +152,14 @@ export function foldAndPublish$(slices$: Observable<FrameSlice<EngineEvent>>, bu
     let lastBusyFrameAt = -Infinity
     let queued = 0
     let trailing: Subscription | null = null
+    let endCheck: Subscription | null = null
     const publish = (catchingUp: boolean) => {
       trailing?.unsubscribe()
       trailing = null
+      if (!catchingUp) {
+        endCheck?.unsubscribe()
+        endCheck = null
+      }
       lastPublishAt = scheduler.now()
       const previous = builder.current
       const events = builder.pending
@@ -181,9 +186,16 @@ export function foldAndPublish$(slices$: Observable<FrameSlice<EngineEvent>>, bu
         queued = slice.queued
         const busy = slice.queued > 0 || eventsThisFrame >= busyEvents
         eventsThisFrame = 0
-        if (busy) lastBusyFrameAt = scheduler.now()
-        if (busy) publishWhenDue()
-        else if (trailing === null) publish(false)
+        if (busy) {
+          lastBusyFrameAt = scheduler.now()
+          publishWhenDue()
+          // The burst is over when quietMs pass without another busy frame: its last state is shown then, not a period later.
+          endCheck?.unsubscribe()
+          endCheck = scheduler.schedule(() => {
+            endCheck = null
+            if (queued === 0) publish(false)
+          }, quietMs)
+        } else if (trailing === null && endCheck === null) publish(false)
       },
       error: (error: unknown) => subscriber.error(error),
       complete: () => {
@@ -194,6 +206,7 @@ export function foldAndPublish$(slices$: Observable<FrameSlice<EngineEvent>>, bu
     return () => {
       subscription.unsubscribe()
       trailing?.unsubscribe()
+      endCheck?.unsubscribe()
     }
   })
 }
