@@ -49,8 +49,8 @@ export class Store<T> {
 }
 
 /**
- * Everything the views share, wired once at start: engine events (in order, batched per
- * frame, folded into state), live output, intents and their statuses, toasts and the route.
+ * Everything the views share, wired once at start: engine events (in order, metered into
+ * frames, folded into state), live output, intents and their statuses, toasts and the route.
  */
 export interface ModelOptions {
   /**
