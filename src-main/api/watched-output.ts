@@ -84,7 +84,8 @@ export class WatchedOutput {
     let tail = this.tails.get(event.runId)
     if (!tail) this.tails.set(event.runId, (tail = { received: 0, fast: false, held: [], heldBytes: 0, skippedFrom: null }))
     tail.received += event.text.length
-    this.timer ??= setInterval(() => this.tick(), TAIL_INTERVAL_MS)
+    // Unreferenced: a tail waiting to be sent never keeps the process alive on its own.
+    this.timer ??= setInterval(() => this.tick(), TAIL_INTERVAL_MS).unref()
     if (tail.held.length === 0 && !tail.fast && tail.received <= STREAM_ALLOWANCE_BYTES && this.backlogBytes() <= BACKLOG_HIGH_WATER_BYTES) return true
     tail.fast ||= tail.received > STREAM_ALLOWANCE_BYTES
     hold(tail, event)

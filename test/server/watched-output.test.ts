@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { isFinished, type RunOutput, type Task } from '../../src-shared/index.ts'
+import { BACKLOG_HIGH_WATER_BYTES, TAIL_BYTES, TAIL_LINES, WatchedOutput } from '../../src-main/api/watched-output.ts'
+import { isFinished, type EngineEvent, type RunOutput, type Task } from '../../src-shared/index.ts'
 import { call, startHarness, TestSocket, waitUntil, type Harness } from './helpers.ts'
 
 /** A shell task that starts, then waits for `go` in its folder before running `body`, so a client can watch its run first. */
@@ -125,5 +126,55 @@ describe('watched output over a real WebSocket', () => {
     expect(await socket.request('output.watch', {})).toMatchObject({ ok: false, error: { code: 'bad_request' } })
     expect(await socket.request('events.subscribe', { output: 'some' })).toMatchObject({ ok: false, error: { code: 'bad_request' } })
     await socket.close()
+  })
+})
+
+describe('WatchedOutput (the policy on its own)', () => {
+  const output = (line: number, text: string, stream: 'stdout' | 'stderr' = 'stdout'): RunOutput => ({ type: 'run.output', runId: 1, taskId: 1, stream, line, text })
+  const linesText = (from: number, to: number, prefix = 'l') => Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}\n`).join('')
+  const nextEmit = (emitted: EngineEvent[][]) => waitUntil(() => emitted.length > 0, 'a coalesced tail')
+
+  it('holds a fast run and sends its newest lines, keeping each stream and the line numbers', async () => {
+    const emitted: EngineEvent[][] = []
+    const watched = new WatchedOutput(() => 0, (events) => emitted.push(events))
+    watched.watch([1])
+    expect(watched.filter([output(0, linesText(0, 5000))])).toEqual([])
+    expect(watched.filter([output(5000, linesText(5000, 5001, 'err'), 'stderr'), output(5001, 'open')])).toEqual([])
+    await nextEmit(emitted)
+    watched.reset()
+    const sent = emitted[0] as RunOutput[]
+    expect(sent.map((e) => [e.stream, e.line, e.skippedFrom])).toEqual([
+      ['stdout', 5001 - TAIL_LINES, 0],
+      ['stderr', 5000, undefined],
+      ['stdout', 5001, undefined],
+    ])
+    expect(sent[0]!.text).toBe(linesText(5001 - TAIL_LINES, 5000))
+    expect(sent[1]!.text).toBe('err5000\n')
+    expect(sent[2]!.text).toBe('open')
+  })
+
+  it('keeps a single line longer than the byte budget whole', async () => {
+    const emitted: EngineEvent[][] = []
+    const watched = new WatchedOutput(() => 0, (events) => emitted.push(events))
+    watched.watch([1])
+    const long = 'x'.repeat(TAIL_BYTES * 3)
+    watched.filter([output(0, `${linesText(0, 10)}${long}\n`)])
+    await nextEmit(emitted)
+    watched.reset()
+    expect(emitted[0]).toEqual([{ ...output(10, `${long}\n`), skippedFrom: 0 }])
+  })
+
+  it('holds even modest output while the connection is congested, and sends a held tail before its run is reported finished', () => {
+    const emitted: EngineEvent[][] = []
+    let backlog = BACKLOG_HIGH_WATER_BYTES + 1
+    const watched = new WatchedOutput(() => backlog, (events) => emitted.push(events))
+    watched.watch([1])
+    expect(watched.filter([output(0, 'a\n')])).toEqual([])
+    backlog = 0
+    const finished = { type: 'run.finished', seq: 9, at: 0, run: { id: 1 } } as unknown as EngineEvent
+    const progress: EngineEvent = { type: 'run.progress', runId: 2, taskId: 2, progress: { done: 1, total: 2 } }
+    expect(watched.filter([progress, finished])).toEqual([progress, output(0, 'a\n'), finished])
+    watched.reset()
+    expect(emitted).toEqual([])
   })
 })
