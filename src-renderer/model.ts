@@ -49,8 +49,8 @@ export class Store<T> {
 }
 
 /**
- * Everything the views share, wired once at start: engine events (in order, batched per
- * frame, folded into state), live output, intents and their statuses, toasts and the route.
+ * Everything the views share, wired once at start: engine events (in order, metered into
+ * frames, folded into state), live output, intents and their statuses, toasts and the route.
  */
 export interface ModelOptions {
   /**
@@ -80,11 +80,14 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     if (events > 0) options.onApplied?.(events, next)
   }
   let frames$: Observable<EngineEvent[]>
+  /** The events of each state handed to the views (per frame, or per refresh while catching up). */
+  let published$: Observable<EngineEvent[]>
   if (options.naive) {
     frames$ = events$.pipe(
       mergeMap((batch) => batch.map((event) => [event])),
       share(),
     )
+    published$ = frames$
     frames$.subscribe((batch) => {
       const next = foldEvents(state.value, batch)
       state.set(next)
@@ -93,9 +96,20 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   } else {
     const slices$ = events$.pipe(meterPerFrame<EngineEvent>(), share())
     frames$ = slices$.pipe(framesOf<EngineEvent>(), share())
+    const publishedEvents = new Subject<EngineEvent[]>()
+    published$ = publishedEvents.asObservable()
+    // Subscribed before foldAndPublish$, so a slice is collected before the publish it may cause.
+    let sincePublish: EngineEvent[] = []
+    slices$.subscribe((slice) => {
+      for (const event of slice.items) sincePublish.push(event)
+    })
     foldAndPublish$(slices$, builder).subscribe(({ state: next, events }) => {
       state.set(next)
-      options.onApplied?.(events, next)
+      if (events > 0) options.onApplied?.(events, next)
+      if (sincePublish.length === 0) return
+      const batch = sincePublish
+      sincePublish = []
+      publishedEvents.next(batch)
     })
   }
 
@@ -208,8 +222,11 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     )
     .subscribe((next) => taskFacets.set(next))
 
-  /** What the browser should announce about finished tasks (Electron's main process does its own). */
-  const notifications$ = finishNotifications$(frames$, settings.value$, { liveSince: Date.now(), isFocused: () => document.hasFocus() }).pipe(share())
+  /**
+   * What the browser should announce about finished tasks (Electron's main process does its own). It folds
+   * per published state, not per frame: its desktop-state fold copies the task map once per batch.
+   */
+  const notifications$ = finishNotifications$(published$, settings.value$, { liveSince: Date.now(), isFocused: () => document.hasFocus() }).pipe(share())
 
   const paletteOpen = new Store(false)
   /** Commands for whichever log viewer is open (it subscribes while mounted). */

@@ -117,8 +117,10 @@ export interface PublishOptions {
   scheduler?: SchedulerLike
   /** A frame with at least this many events, or with events left queued, means the UI is catching up. */
   busyEventsPerFrame?: number
-  /** While catching up, views see the state at most this often (plus once when the burst ends). */
+  /** While catching up, views see the state at most this often. */
   busyPublishMs?: number
+  /** A burst is over once no frame with events has ended for this long. */
+  quietMs?: number
 }
 
 /** A state handed to the views, and how many events were folded into it since the previous one. */
@@ -129,49 +131,82 @@ export interface Published {
 
 const DEFAULT_BUSY_EVENTS = 500
 const DEFAULT_BUSY_PUBLISH_MS = 500
+const DEFAULT_QUIET_MS = 100
 
 /**
  * Folds frame slices into `builder` and decides when the views see the result: at the end
  * of every ordinary frame (live updates show in the next frame), but while a replay or a
  * flood is being caught up, at most every `busyPublishMs`, because re-rendering and laying
  * out the views for every frame of a catch-up would take the frames' time from folding.
- * The last state of a burst is always published.
+ * States published during a burst are marked `catchingUp`; once the burst is over the
+ * final state is published with `catchingUp: false`.
  */
 export function foldAndPublish$(slices$: Observable<FrameSlice<EngineEvent>>, builder: StateBuilder, options: PublishOptions = {}): Observable<Published> {
   const scheduler = options.scheduler ?? asyncScheduler
   const busyEvents = options.busyEventsPerFrame ?? DEFAULT_BUSY_EVENTS
   const busyPublishMs = options.busyPublishMs ?? DEFAULT_BUSY_PUBLISH_MS
+  const quietMs = options.quietMs ?? DEFAULT_QUIET_MS
   return new Observable<Published>((subscriber) => {
     let eventsThisFrame = 0
     let lastPublishAt = -Infinity
+    let lastBusyFrameAt = -Infinity
+    let queued = 0
     let trailing: Subscription | null = null
-    const publish = () => {
+    let endCheck: Subscription | null = null
+    const publish = (catchingUp: boolean) => {
       trailing?.unsubscribe()
       trailing = null
+      if (!catchingUp) {
+        endCheck?.unsubscribe()
+        endCheck = null
+      }
       lastPublishAt = scheduler.now()
+      const previous = builder.current
       const events = builder.pending
-      if (events > 0) subscriber.next({ state: builder.build(), events })
+      const state = builder.build(catchingUp)
+      if (events > 0 || state !== previous) subscriber.next({ state, events })
+    }
+    /** While catching up: publish now if it is time, else make sure a publish comes when it is. */
+    const publishWhenDue = () => {
+      const wait = lastPublishAt + busyPublishMs - scheduler.now()
+      if (wait <= 0) publishOrFinish()
+      else trailing ??= scheduler.schedule(publishOrFinish, wait)
+    }
+    const publishOrFinish = () => {
+      trailing = null
+      const over = queued === 0 && scheduler.now() - lastBusyFrameAt >= quietMs
+      publish(!over)
+      if (!over) trailing = scheduler.schedule(publishOrFinish, busyPublishMs)
     }
     const subscription = slices$.subscribe({
       next: (slice) => {
         builder.apply(slice.items)
         eventsThisFrame += slice.items.length
         if (!slice.frameEnd) return
+        queued = slice.queued
         const busy = slice.queued > 0 || eventsThisFrame >= busyEvents
         eventsThisFrame = 0
-        const wait = lastPublishAt + busyPublishMs - scheduler.now()
-        if (!busy || wait <= 0) publish()
-        else trailing ??= scheduler.schedule(publish, wait)
+        if (busy) {
+          lastBusyFrameAt = scheduler.now()
+          publishWhenDue()
+          // The burst is over when quietMs pass without another busy frame: its last state is shown then, not a period later.
+          endCheck?.unsubscribe()
+          endCheck = scheduler.schedule(() => {
+            endCheck = null
+            if (queued === 0) publish(false)
+          }, quietMs)
+        } else if (trailing === null && endCheck === null) publish(false)
       },
       error: (error: unknown) => subscriber.error(error),
       complete: () => {
-        publish()
+        publish(false)
         subscriber.complete()
       },
     })
     return () => {
       subscription.unsubscribe()
       trailing?.unsubscribe()
+      endCheck?.unsubscribe()
     }
   })
 }

@@ -21,8 +21,10 @@ export interface AppState {
   stats: readonly EngineStats[]
   completions: readonly Completion[]
   lastSeq: number
-  /** Size of the last applied batch: big batches mean the UI is catching up. */
+  /** Events folded into this state since the previous one. */
   lastBatchSize: number
+  /** Set while a replay or a flood is being caught up: views are then refreshed less often (see streams/ingest.ts). */
+  catchingUp: boolean
   /** Bumped when a task's durable state changes, so views can memoise cheaply. */
   tasksVersion: number
   /** Remote workers by id: seeded from worker.list, kept current by worker.heartbeat. */
@@ -77,6 +79,7 @@ export const INITIAL_STATE: AppState = {
   completions: [],
   lastSeq: 0,
   lastBatchSize: 0,
+  catchingUp: false,
   tasksVersion: 0,
   workers: new Map(),
 }
@@ -124,6 +127,11 @@ export class StateBuilder {
     this.base = base
     this.now = now
     ;({ enginePaused: this.enginePaused, settings: this.settings, lastSeq: this.lastSeq } = base)
+  }
+
+  /** The last state built (or rebased on). */
+  get current(): AppState {
+    return this.base
   }
 
   /** Events applied since the last `build`. */
@@ -210,13 +218,15 @@ export class StateBuilder {
   }
 
   /**
-   * The state with everything applied since the last build. Output alone changes nothing:
-   * the same state object means no view re-renders for it.
+   * The state with everything applied since the last build, marked as caught up or not.
+   * Output alone changes nothing: the same state object means no view re-renders for it.
    */
-  build(): AppState {
+  build(catchingUp = false): AppState {
     const state = this.base
     const next: AppState = !this.changed
-      ? state
+      ? state.catchingUp === catchingUp
+        ? state
+        : { ...state, catchingUp }
       : {
           tasks: this.tasks ?? state.tasks,
           runs: this.runs ?? state.runs,
@@ -228,6 +238,7 @@ export class StateBuilder {
           completions: this.completions ? this.completions.slice(-COMPLETION_HISTORY) : state.completions,
           lastSeq: this.lastSeq,
           lastBatchSize: this.applied,
+          catchingUp,
           tasksVersion: this.tasks ? state.tasksVersion + 1 : state.tasksVersion,
           workers: this.workers ?? state.workers,
         }

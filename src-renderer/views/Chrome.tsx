@@ -8,7 +8,7 @@ export function ConnectionIndicator() {
   const connection = useStore(model.connection)
   const state = useStore(model.state)
   const resyncs = useStore(model.resyncs)
-  const catchingUp = state.lastBatchSize >= 2000
+  const catchingUp = state.catchingUp
   const label =
     connection.kind === 'online'
       ? catchingUp

@@ -81,16 +81,22 @@ describe('foldAndPublish$', () => {
     })
   })
 
-  it('while catching up publishes at most every busyPublishMs, and always the state at the end of the burst', () => {
+  it('while catching up publishes at most every busyPublishMs, marked catchingUp, and the final state once the burst is over', () => {
     const ts = scheduler()
     ts.run(({ cold, expectObservable }) => {
       // Frames every 16 ms with events left queued (a replay) until the last one.
       const frames = Object.fromEntries(range(0, 8).map((i) => [String.fromCharCode(97 + i), slice([paused(i + 1, i % 2 === 0)], true, 8 - i - 1)]))
       const slices$ = cold('a 15ms b 15ms c 15ms d 15ms e 15ms f 15ms g 15ms h', frames)
       const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, busyPublishMs: 40 })
-      // The first frame publishes at once; then trailing publishes at 40 (seq 3) and 80 (seq 6); the last frame
-      // (nothing left queued, few events) publishes at once at 112.
-      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq}/${p.events}`))).toBe('a 39ms b 39ms c 31ms d', { a: '1/1', b: '3/2', c: '6/3', d: '8/2' })
+      // The first frame publishes at once; then every 40 ms (seq 3, 6, 8) while frames come; once no busy frame
+      // has ended for quietMs (100 ms after the one at 96), the state is published as caught up.
+      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq}/${p.events}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('a 39ms b 39ms c 39ms d 75ms e', {
+        a: '1/1/behind',
+        b: '3/2/behind',
+        c: '6/3/behind',
+        d: '8/2/behind',
+        e: '8/0/live',
+      })
     })
   })
 
@@ -101,7 +107,11 @@ describe('foldAndPublish$', () => {
       const more = range(11, 10).map((seq) => paused(seq))
       const slices$ = cold('a 15ms b', { a: slice(many), b: slice(more) })
       const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, busyEventsPerFrame: 10, busyPublishMs: 100 })
-      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq}/${p.events}`))).toBe('a 99ms b', { a: '10/10', b: '20/10' })
+      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq}/${p.events}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('a 99ms b 15ms c', {
+        a: '10/10/behind',
+        b: '20/10/behind',
+        c: '20/0/live',
+      })
     })
   })
 
