@@ -75,6 +75,12 @@ interface EnqueueRequest {
 
 const READ_COUNT = 500
 const READ_BLOCK_MS = 2000
+/**
+ * While reports keep coming, reads start at most this often: a read returns as soon as one
+ * entry is there, so under load each would carry only a few, and every read costs the app
+ * and Redis a round trip (XACK + XREADGROUP) of their own. Delays an outcome by at most this.
+ */
+const READ_GATHER_MS = 5
 const WORKER_LIST_WINDOW_MS = 30_000
 /** Runs checked per reconcile pass, so thousands of queued runs do not cost thousands of round trips at once. */
 const RECONCILE_BATCH = 200
@@ -416,12 +422,17 @@ export class BullmqBackend implements ExecutionBackend {
   async #read(): Promise<void> {
     const stream = this.#keys.reportStream(this.source)
     let backlog = true
+    /** When the last read that brought entries (but not a full batch) began; 0 after an empty one. */
+    let gatheringSince = 0
     while (!this.#closing) {
       try {
         const args = ['GROUP', REPORT_CONSUMER_GROUP, 'engine', 'COUNT', READ_COUNT]
         // Adopted runs wait for a look at the stream's head (and their job): do not block for new entries before that.
         const checking = this.#uncheckedAdoptions || this.#endedWithoutReport.length > 0
         if (!backlog && !checking) args.push('BLOCK', READ_BLOCK_MS)
+        const wait = gatheringSince + READ_GATHER_MS - performance.now()
+        if (!backlog && wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+        const readAt = performance.now()
         const acked = [...this.#unacked.keys()]
         const round = this.#reader.pipeline()
         if (acked.length > 0) round.xack(stream, REPORT_CONSUMER_GROUP, ...this.#unacked.values())
@@ -430,6 +441,7 @@ export class BullmqBackend implements ExecutionBackend {
         for (const [error] of results) if (error) throw error
         for (const id of acked) this.#unacked.delete(id)
         const entries = entriesOf(results.at(-1)?.[1])
+        gatheringSince = entries.length > 0 && entries.length < READ_COUNT ? readAt : 0
         if (backlog && entries.length === 0) {
           backlog = false
           void this.#reconcile()
