@@ -500,8 +500,10 @@ export class BullmqBackend implements ExecutionBackend {
 
   /**
    * Reports are the normal path; this catches what they cannot: a report trimmed from the
-   * stream while the app was away, or a job removed behind our back. A run is settled from
-   * its job only when two passes in a row see it terminal, so a report still in flight wins.
+   * stream while the app was away, a job removed behind our back, or a job still active whose
+   * lock expired with no live worker left to notice (BullMQ's stalled check runs in workers).
+   * A run is settled from its job only when two passes in a row see it so, so a report still
+   * in flight wins.
    */
   async #reconcile(): Promise<void> {
     if (this.#reconciling) return
@@ -520,9 +522,13 @@ export class BullmqBackend implements ExecutionBackend {
       if (this.#closing) return
       try {
         await pending.enqueued
-        const job = await this.#queue(pending.group).getJob(pending.jobId)
-        const state = job ? await job.getState() : 'missing'
-        const terminal = state === 'completed' || state === 'failed' || state === 'missing' || state === 'unknown'
+        const queue = this.#queue(pending.group)
+        const job = await queue.getJob(pending.jobId)
+        let state = job ? await job.getState() : 'missing'
+        // Active without a lock: its worker died, and no live worker's stalled check has said so
+        // (there may be none left), so nobody would report this run lost.
+        if (state === 'active' && (await this.#redis.exists(`${queue.toKey(pending.jobId)}:lock`)) === 0) state = 'lockless'
+        const terminal = state === 'completed' || state === 'failed' || state === 'missing' || state === 'unknown' || state === 'lockless'
         if (!terminal) {
           pending.suspect = false
           continue
@@ -538,10 +544,15 @@ export class BullmqBackend implements ExecutionBackend {
     }
   }
 
-  /** Ends a run whose job is terminal or gone and whose last reports will not come. */
+  /** Ends a run whose job is terminal, gone, or lost with its worker, and whose last reports will not come. */
   #settleFromJob(pending: PendingRun, state: string, job: Job | undefined): void {
     if (!this.#pending.has(pending.jobId)) return
-    if (state === 'completed' && job) {
+    if (state === 'lockless') {
+      this.#finish(pending.jobId, {
+        ...failure(`worker ${pending.worker ?? '(unknown)'} lost: its lock expired and no live worker of group ${pending.group} reported it`, pending.worker),
+        endedBy: 'worker-lost',
+      })
+    } else if (state === 'completed' && job) {
       pending.context.output('system', 'the end of this run was read from its BullMQ job: its reports were gone from Redis, so output may be missing\n')
       this.#finish(pending.jobId, outcomeFromReturnValue(job.returnvalue, pending.worker))
     } else if (state === 'failed' && job) {
