@@ -6,6 +6,7 @@ import { TaskdeckError } from '../../src-shared/index.ts'
 import type { WorkerInfo } from '../../src-shared/index.ts'
 import { Redis } from 'ioredis'
 import { BullmqBackend } from '../../src-main/engine/backends/bullmq.ts'
+import { workerCommand } from '../../src-main/worker/main.ts'
 import { REPORT_CONSUMER_GROUP, jobIdOf, redisKeys } from '../../src-main/engine/backends/redis-protocol.ts'
 import type { PlacedRun } from '../../src-main/engine/backends/types.ts'
 import { script } from './conformance.ts'
@@ -208,5 +209,12 @@ describe('a Redis that may evict keys', () => {
     } finally {
       await evicting.start()
     }
+  })
+})
+
+describe('taskdeck worker arguments', () => {
+  it('--script-threads must be a positive integer, and is refused before any connection', async () => {
+    const argv = ['--redis', 'redis://127.0.0.1:1', '--group', 'g', '--script-threads', '0']
+    await expect(workerCommand({ argv, env: {} })).rejects.toThrow('--script-threads: must be a positive integer, got "0"')
   })
 })
