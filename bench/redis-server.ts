@@ -64,7 +64,7 @@ export async function startLocalRedis(): Promise<LocalRedis> {
 
 
 /** utime + stime of a process from /proc/<pid>/stat, in ms; null where there is no /proc. */
-function processCpuMs(pid: number | undefined): number | null {
+export function processCpuMs(pid: number | undefined): number | null {
   if (pid === undefined) return null
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')

@@ -130,7 +130,7 @@ async function main() {
         args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run', '--disable-component-update', '--disable-sync', '--enable-precise-memory-info'],
       })
       await api.request('settings.set', { patch: { logCapBytes: 2 * 1024 ** 3 } })
-      const result = phase === 'bench-log' ? await bigLog(launch, server.browserUrl, api) : await bigList(launch, server.browserUrl, api, count)
+      const result = phase === 'bench-log' ? await bigLog(launch, server.browserUrl, api) : await bigList(launch, server.browserUrl, api, count, server.child.pid)
       console.log(JSON.stringify(result, null, 1))
       await launch.close()
       return

@@ -1,4 +1,4 @@
-import type { CommandInput, CommandName, CommandResult, EngineEvent, Result } from '../src-shared/index.ts'
+import type { CommandInput, CommandName, CommandResult, EngineEvent, OutputMode, Result } from '../src-shared/index.ts'
 import type { DesktopIntent, ShortcutProblem } from '../src-shared/decisions/intents.ts'
 import { IPC_CHANNELS, type EventPush } from '../src-shared/decisions/ipc.ts'
 import type { TaskdeckPreloadApi } from './bridge.ts'
@@ -42,7 +42,7 @@ export function createPreloadApi(ipc: PreloadIpc, firstRequestId = randomFirstId
     }
   }
 
-  function subscribe(since: number, onEvents: (events: EngineEvent[]) => void): () => void {
+  function subscribe(since: number, onEvents: (events: EngineEvent[]) => void, options: { output?: OutputMode } = {}): () => void {
     const subscription = nextRequestId
     let active = true
     const listener = (_event: unknown, push: unknown) => {
@@ -54,7 +54,7 @@ export function createPreloadApi(ipc: PreloadIpc, firstRequestId = randomFirstId
       active = false
       ipc.removeListener(IPC_CHANNELS.events, listener)
     }
-    void invoke('events.subscribe', { since }).then((result) => {
+    void invoke('events.subscribe', options.output ? { since, output: options.output } : { since }).then((result) => {
       if (!result.ok) {
         console.error(`Taskdeck: events.subscribe failed: ${result.error.message}`)
         dispose()

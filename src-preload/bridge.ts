@@ -1,4 +1,4 @@
-import type { CommandInput, CommandName, CommandResult, EngineEvent, Result } from '../src-shared/index.ts'
+import type { CommandInput, CommandName, CommandResult, EngineEvent, OutputMode, Result } from '../src-shared/index.ts'
 import type { DesktopIntent, ShortcutProblem } from '../src-shared/decisions/intents.ts'
 
 /**
@@ -8,8 +8,11 @@ import type { DesktopIntent, ShortcutProblem } from '../src-shared/decisions/int
  */
 export interface TaskdeckPreloadApi {
   invoke<N extends CommandName>(command: N, params: CommandInput<N>): Promise<Result<CommandResult<N>>>
-  /** Replays durable events after `since`, then live ones; returns the disposer. */
-  subscribe(since: number, onEvents: (events: EngineEvent[]) => void): () => void
+  /**
+   * Replays durable events after `since`, then live ones; returns the disposer. `output`
+   * is events.subscribe's: `watched` carries live output only of the runs named with output.watch.
+   */
+  subscribe(since: number, onEvents: (events: EngineEvent[]) => void, options?: { output?: OutputMode }): () => void
   /**
    * Desktop-only requests from main (open a task, a view, quick add). Intents sent before
    * the first listener (a deep link at cold start) are held for it.

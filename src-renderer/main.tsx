@@ -34,10 +34,10 @@ function benchOptions(query: URLSearchParams): ModelOptions {
   Object.assign(window, { taskdeckBench: counters })
   return {
     naive: query.has('naive'),
-    onApplied: (batch, state) => {
+    onApplied: (events, state) => {
       if (counters.batches === 0) counters.firstAt = performance.now()
       counters.lastAt = performance.now()
-      counters.events += batch.length
+      counters.events += events
       counters.batches++
       counters.lastSeq = state.lastSeq
     },

@@ -1,14 +1,15 @@
-import { BehaviorSubject, Subject, asyncScheduler, combineLatest, distinctUntilChanged, filter, map, mergeMap, scan, share, throttleTime, type Observable } from 'rxjs'
+import { BehaviorSubject, Subject, asyncScheduler, combineLatest, distinctUntilChanged, filter, map, merge, mergeMap, scan, share, skip, throttleTime, type Observable } from 'rxjs'
 import { DEFAULT_SETTINGS, type ApiError, type EngineEvent, type Settings } from '../src-shared/index.ts'
 import type { Bridge, ConnectionState } from './bridge/types.ts'
-import { batchPerFrame } from './streams/batching.ts'
+import { foldAndPublish$, framesOf, meterPerFrame } from './streams/ingest.ts'
 import { pendingKeys, runIntents$, type Intent, type IntentStatus } from './streams/intents.ts'
 import type { RunOutput } from './streams/log-window.ts'
 import { finishNotifications$ } from './streams/notifications.ts'
 import type { RangeAnchor } from './streams/selection.ts'
 import { sequencedEvents$ } from './streams/sequence.ts'
-import { INITIAL_STATE, foldEvents, seedWorkers, type AppState } from './streams/state.ts'
+import { INITIAL_STATE, StateBuilder, foldEvents, seedWorkers, type AppState } from './streams/state.ts'
 import { DEFAULT_QUERY, queryTasks, taskFacetsOf, type TaskFacets, type TaskQuery, type TaskRow } from './streams/tasks-query.ts'
+import { addWatch, removeWatch, watchRequests$, type WatchCounts } from './streams/watch.ts'
 import { workerListTriggers$, workerSeeds$ } from './streams/workers.ts'
 
 export interface Toast {
@@ -57,28 +58,61 @@ export interface ModelOptions {
    * (one state update per event), without per-frame batching. Never used by the product.
    */
   naive?: boolean
-  /** Counts what was ingested, for `npm run bench:ui` (exposed as window.taskdeckBench). */
-  onApplied?: (batch: readonly EngineEvent[], state: AppState) => void
+  /** Counts what was ingested, for `npm run bench:ui` (exposed as window.taskdeckBench): events folded into each state the views get. */
+  onApplied?: (events: number, state: AppState) => void
 }
 
 export function createAppModel(bridge: Bridge, connection$: Observable<ConnectionState>, options: ModelOptions = {}) {
   const resyncs = new Store(0)
-  const events$: Observable<EngineEvent[]> = sequencedEvents$((since, onEvents) => bridge.subscribe(since, onEvents), {
+  // Live output comes only for the runs a view shows (watchRun below), coalesced to the tail when a run is fast.
+  const events$: Observable<EngineEvent[]> = sequencedEvents$((since, onEvents) => bridge.subscribe(since, onEvents, { output: 'watched' }), {
     onResync: () => resyncs.update((n) => n + 1),
   }).pipe(share())
-  const frames$ = options.naive
-    ? events$.pipe(
-        mergeMap((batch) => batch.map((event) => [event])),
-        share(),
-      )
-    : events$.pipe(batchPerFrame<EngineEvent>(), share())
-
   const state = new Store<AppState>(INITIAL_STATE)
-  frames$.subscribe((batch) => {
-    const next = foldEvents(state.value, batch)
+  /** Folds events as they are metered into frames; the views get its states (see foldAndPublish$). */
+  const builder = new StateBuilder(INITIAL_STATE)
+  /** A change to the state from outside the event stream, on top of what is folded but not yet published. */
+  const updateState = (change: (current: AppState) => AppState) => {
+    const events = builder.pending
+    const next = change(builder.build())
+    builder.rebase(next)
     state.set(next)
-    options.onApplied?.(batch, next)
+    if (events > 0) options.onApplied?.(events, next)
+  }
+  let frames$: Observable<EngineEvent[]>
+  if (options.naive) {
+    frames$ = events$.pipe(
+      mergeMap((batch) => batch.map((event) => [event])),
+      share(),
+    )
+    frames$.subscribe((batch) => {
+      const next = foldEvents(state.value, batch)
+      state.set(next)
+      options.onApplied?.(batch.length, next)
+    })
+  } else {
+    const slices$ = events$.pipe(meterPerFrame<EngineEvent>(), share())
+    frames$ = slices$.pipe(framesOf<EngineEvent>(), share())
+    foldAndPublish$(slices$, builder).subscribe(({ state: next, events }) => {
+      state.set(next)
+      options.onApplied?.(events, next)
+    })
+  }
+
+  /** The runs whose live output views show; the server is told (output.watch) on every change and reconnect. */
+  const watched = new Store<WatchCounts>(new Map())
+  watchRequests$(watched.value$, connection$.pipe(map((c) => c.kind === 'online'))).subscribe((runIds) => {
+    void bridge.invoke('output.watch', { runIds }).then((result) => {
+      if (!result.ok) console.warn(`Taskdeck: output.watch failed: ${result.error.message}`)
+    })
   })
+  /** Receive a run's live output while a view shows it; returns the disposer. */
+  const watchRun = (runId: number): (() => void) => {
+    watched.update((counts) => addWatch(counts, runId))
+    return () => watched.update((counts) => removeWatch(counts, runId))
+  }
+  /** Ticks when live output may have been missed (server resync, reconnect, a seq gap): log views read their window again. */
+  const outputResync$: Observable<void> = merge(bridge.resync$, resyncs.value$.pipe(skip(1))).pipe(map(() => undefined), share())
 
   /** Live output, per frame, for whichever log viewer is open; never folded into the state. */
   const output$: Observable<RunOutput[]> = frames$.pipe(
@@ -122,7 +156,7 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   workerSeeds$(
     workerListTriggers$(connection.value$.pipe(map((c) => c.kind === 'online')), resyncs.value$),
     () => bridge.invoke('worker.list', {}),
-  ).subscribe((workers) => state.update((s) => seedWorkers(s, workers, Date.now())))
+  ).subscribe((workers) => (options.naive ? state.update((s) => seedWorkers(s, workers, Date.now())) : updateState((s) => seedWorkers(s, workers, Date.now()))))
 
   /** Sends an intent and resolves with its final status (for forms that show errors in place). */
   const send = (intent: Intent): Promise<IntentStatus> =>
@@ -194,6 +228,8 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     taskFacets,
     state,
     output$,
+    watchRun,
+    outputResync$,
     frames$,
     statuses$,
     pending,

@@ -17,6 +17,10 @@ import { SettingsSchema } from './settings.ts'
 import { TRIGGER_COMMANDS } from './triggers.ts'
 import { WORKER_COMMANDS } from './workers.ts'
 
+/** Which runs' live output an event subscription carries (see `events.subscribe`). */
+export const OutputModeSchema = z.enum(['all', 'watched'])
+export type OutputMode = z.infer<typeof OutputModeSchema>
+
 /** The JSON format of `data.export` / `data.import`, versioned on its own. */
 export const ExportDocumentSchema = z.object({
   format: z.literal('taskdeck-export'),
@@ -136,11 +140,23 @@ export const COMMANDS = {
   /**
    * Starts the event stream on this connection: every durable event after `since` is
    * replayed in order, then live events follow. `headSeq` is the newest seq at the moment
-   * of subscribing.
+   * of subscribing. `output` chooses which runs' live output (run.output) is sent: `all`
+   * (every run, every chunk), or `watched`: only the runs named with `output.watch`, and for
+   * a run writing faster than the connection drains, its newest lines with a `skippedFrom`
+   * gap marker instead of every chunk. Durable events and run.progress are never filtered.
    */
   'events.subscribe': {
-    params: z.object({ since: z.number().int().min(0).default(0) }),
+    params: z.object({ since: z.number().int().min(0).default(0), output: OutputModeSchema.default('all') }),
     result: z.object({ headSeq: z.number().int() }),
+  },
+  /**
+   * Sets the runs whose live output this connection receives when it subscribed with
+   * `output: 'watched'` (replacing the previous set; `[]` watches none). Lasts for the
+   * connection, across re-subscriptions.
+   */
+  'output.watch': {
+    params: z.object({ runIds: z.array(RunIdSchema).max(LIMITS.watchedRuns) }),
+    result: z.object({ runIds: z.array(RunIdSchema) }),
   },
   /** Durable events in a seq range, for clients that page through history. */
   'events.read': {

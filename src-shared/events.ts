@@ -53,7 +53,14 @@ export const RunOutputSchema = z.object({
   /** 0-based number of the first line this chunk starts or continues. */
   line: z.number().int().nonnegative(),
   text: z.string(),
+  /**
+   * Only on a `watched` subscription, when the server coalesced a fast run to its tail:
+   * lines [skippedFrom, line) were left out (read them with run.readLog), and `text`
+   * begins at the start of line `line`.
+   */
+  skippedFrom: z.number().int().nonnegative().optional(),
 })
+export type RunOutput = z.infer<typeof RunOutputSchema>
 export const RunProgressSchema = z.object({
   type: z.literal('run.progress'),
   runId: RunIdSchema,

@@ -18,6 +18,8 @@ export const LIMITS = {
   /** Definitions in one task.submitMany. */
   submitManyCount: 10_000,
   messageBytes: 4 * 1024 * 1024,
+  /** Runs one connection can watch the live output of (output.watch). */
+  watchedRuns: 100,
 } as const
 
 const text = (max: number) => z.string().max(max, `must be at most ${max} characters`)

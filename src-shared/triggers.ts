@@ -50,7 +50,8 @@ export function cronProblem(pattern: string, timezone?: string): string | null {
     const cron = new Cron(pattern, { paused: true, ...(timezone ? { timezone } : {}) })
     return cron.nextRun() ? null : 'never fires'
   } catch (error) {
-    return error instanceof Error ? error.message : String(error)
+    // croner prefixes its class name ("CronPattern: Invalid value for minute: 61").
+    return (error instanceof Error ? error.message : String(error)).replace(/^Cron\w*: /, '')
   }
 }
 
@@ -77,7 +78,8 @@ export const ScheduleSpecSchema = z
       ctx.addIssue({ code: 'custom', path: ['timezone'], message: 'applies to cron schedules only' })
     }
     if (spec.cron !== undefined) {
-      const problem = cronProblem(spec.cron, spec.timezone)
+      // An unknown time zone is its own issue, not a second one about the pattern.
+      const problem = cronProblem(spec.cron, spec.timezone !== undefined && isTimeZone(spec.timezone) ? spec.timezone : undefined)
       if (problem) ctx.addIssue({ code: 'custom', path: ['cron'], message: `invalid cron expression "${spec.cron}": ${problem}` })
     }
   })

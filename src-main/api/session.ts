@@ -7,11 +7,22 @@ import {
   parseRequest,
   response,
   type CommandName,
+  type CommandParams,
   type EngineEvent,
   type Result,
   type ServerMessage,
 } from '../../src-shared/index.ts'
 import type { Disposable, EngineApi } from '../engine/api.ts'
+import { WatchedOutput } from './watched-output.ts'
+
+export interface ApiSessionOptions {
+  /**
+   * Bytes this connection accepted but has not yet delivered (a WebSocket's bufferedAmount
+   * plus its unsent batch): above a high-water mark, watched output is held and coalesced.
+   * Transports without a measure leave it out.
+   */
+  backlogBytes?: () => number
+}
 
 /**
  * One client connection, whatever carries it (Electron IPC, a WebSocket). It validates
@@ -22,10 +33,13 @@ export class ApiSession implements Disposable {
   private subscription: Disposable | null = null
   private readonly engine: EngineApi
   private readonly send: (message: ServerMessage) => void
+  /** Live output of the runs this client shows; used when it subscribed with `output: 'watched'`. */
+  private readonly watchedOutput: WatchedOutput
 
-  constructor(engine: EngineApi, send: (message: ServerMessage) => void) {
+  constructor(engine: EngineApi, send: (message: ServerMessage) => void, options: ApiSessionOptions = {}) {
     this.engine = engine
     this.send = send
+    this.watchedOutput = new WatchedOutput(options.backlogBytes ?? (() => 0), (events) => this.send(eventsMessage(events)))
   }
 
   /** Handles one incoming message; the response is sent, never thrown. */
@@ -41,7 +55,8 @@ export class ApiSession implements Disposable {
 
   private async run(command: CommandName, params: unknown): Promise<Result<unknown>> {
     try {
-      if (command === 'events.subscribe') return ok(this.startEvents((params as { since: number }).since))
+      if (command === 'events.subscribe') return ok(this.startEvents(params as CommandParams<'events.subscribe'>))
+      if (command === 'output.watch') return ok({ runIds: this.watchedOutput.watch((params as CommandParams<'output.watch'>).runIds) })
       const handler = this.engine.handlers[command] as ((p: unknown) => Promise<unknown>) | undefined
       if (!handler) return fail('unknown_command', `Command "${command}" is not served by this process.`)
       return ok(await handler(params))
@@ -50,16 +65,26 @@ export class ApiSession implements Disposable {
     }
   }
 
-  private startEvents(since: number): { headSeq: number } {
+  private startEvents({ since, output }: CommandParams<'events.subscribe'>): { headSeq: number } {
     this.subscription?.dispose()
-    const subscription = this.engine.subscribe(since, (events: readonly EngineEvent[]) => this.send(eventsMessage([...events])))
+    this.watchedOutput.reset()
+    const deliver =
+      output === 'all'
+        ? (events: readonly EngineEvent[]) => this.send(eventsMessage([...events]))
+        : (events: readonly EngineEvent[]) => {
+            const passed = this.watchedOutput.filter(events)
+            if (passed.length > 0) this.send(eventsMessage(passed))
+          }
+    const subscription = this.engine.subscribe(since, deliver)
     this.subscription = subscription
     return { headSeq: subscription.headSeq }
   }
 
+  /** Ends the event subscription (the session can subscribe again; watched runs are kept). */
   dispose(): void {
     this.subscription?.dispose()
     this.subscription = null
+    this.watchedOutput.reset()
   }
 }
 

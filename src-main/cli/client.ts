@@ -5,7 +5,7 @@ import type { Result } from '../../src-shared/errors.ts'
 import type { ServerMessage } from '../../src-shared/protocol.ts'
 import type { EventStream } from './stream.ts'
 import type { ApiInfo } from '../server/api-file.ts'
-import { CliError, EXIT, fromApiError } from './exit.ts'
+import { CliError, EXIT, fromApiError, type OptionNames } from './exit.ts'
 
 /** Kept literal so that one-shot commands need not load the contract's schemas (zod). */
 export const PROTOCOL_VERSION = 1
@@ -27,10 +27,13 @@ export class ApiClient {
     this.channel = info.socket === undefined ? null : new SocketChannel(info.socket, info.token)
   }
 
-  /** Runs one command; a refusal becomes a CliError with the matching exit code. */
-  async invoke<N extends CommandName>(command: N, params: CommandInput<N>): Promise<CommandResult<N>> {
+  /**
+   * Runs one command; a refusal becomes a CliError with the matching exit code, naming the
+   * options (`optionNames`) behind the refused params where it can.
+   */
+  async invoke<N extends CommandName>(command: N, params: CommandInput<N>, optionNames?: OptionNames): Promise<CommandResult<N>> {
     const result = await this.call(command, params)
-    if (!result.ok) throw fromApiError(result.error)
+    if (!result.ok) throw fromApiError(result.error, params, optionNames)
     return result.value as CommandResult<N>
   }
 

@@ -41,6 +41,24 @@ const EXIT_FOR_CODE: Readonly<Record<ErrorCode, number>> = {
   internal: EXIT.failed,
 }
 
-export function fromApiError(error: ApiError): CliError {
-  return new CliError(EXIT_FOR_CODE[error.code], error.code, error.message, error.details)
+/** Which command-line option set each params field (by path prefix): `{ 'trigger.spec.cron': '--cron' }`. */
+export type OptionNames = Readonly<Record<string, string>>
+
+/**
+ * The server's refusal as a CliError. Where every refused field came from a known option, the
+ * message names the options ("--cron "61 * * * *": invalid …") instead of the API's params paths.
+ */
+export function fromApiError(error: ApiError, params?: unknown, options?: OptionNames): CliError {
+  const issues = error.details?.issues
+  const named = options && error.code === 'bad_request' && issues?.length ? issues.map((issue) => optionIssue(issue.path, issue.message, params, options)) : []
+  const message = named.length > 0 && named.every((text) => text !== null) ? named.join('; ').replace(/(?<![.!?])$/, '.') : error.message
+  return new CliError(EXIT_FOR_CODE[error.code], error.code, message, error.details)
+}
+
+function optionIssue(path: string, message: string, params: unknown, options: OptionNames): string | null {
+  const field = Object.keys(options).find((prefix) => path === prefix || path.startsWith(`${prefix}.`))
+  if (field === undefined) return null
+  const value = path.split('.').reduce<unknown>((at, key) => (typeof at === 'object' && at !== null ? (at as Record<string, unknown>)[key] : undefined), params)
+  const shown = typeof value === 'string' && !message.includes(`"${value}"`) ? ` "${value}"` : ''
+  return `${options[field]}${shown}: ${message}`
 }

@@ -114,6 +114,8 @@ function defineProgram(only: string | undefined): Command {
     .enablePositionalOptions()
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
+    // One prefix for every error the CLI prints, commander's usage errors included.
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'taskdeck: ')) })
     .addHelpText('after', `${EXAMPLES}\n${EXIT_CODES_HELP}`)
   globalOptions(program)
 

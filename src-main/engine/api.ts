@@ -9,16 +9,39 @@ export interface Disposable {
  * One handler per command, exhaustive: adding a command to the contract fails the build
  * until the engine handles it. Handlers receive params already validated by the contract
  * and throw `TaskdeckError` for refusals (not found, conflict, bad definition).
- * `events.subscribe` is handled by the transport through `subscribe` below.
+ * `events.subscribe` and `output.watch` are handled by the session (src-main/api) through `subscribe` below.
  */
 export type CommandHandlers = {
-  [N in Exclude<CommandName, 'events.subscribe' | ExtensionCommandName>]: (params: CommandParams<N>) => Promise<CommandResult<N>>
+  [N in Exclude<CommandName, SessionCommandName | ExtensionCommandName>]: (params: CommandParams<N>) => Promise<CommandResult<N>>
 }
+
+/** Commands about the connection itself, served by ApiSession rather than the engine. */
+export type SessionCommandName = 'events.subscribe' | 'output.watch'
 
 /** Commands served by in-process extensions (src-main/triggers), not the engine; the composition root adds their handlers. */
 export type ExtensionCommandName = TriggerCommandName | WorkerCommandName
 export type ExtensionCommandHandlers = {
   [N in ExtensionCommandName]: (params: CommandParams<N>) => Promise<CommandResult<N>>
+}
+
+/** A durable event as its JSON text, exactly as `JSON.stringify` writes the event (see `SubscribeOptions`). */
+export interface StoredEventText {
+  seq: number
+  json: string
+}
+
+export interface SubscribeOptions {
+  /**
+   * Given by transports that send text (the WebSocket): replayed history is handed over
+   * as pages of stored JSON text, straight from the event log without parsing and
+   * re-serialising each event. Pages and live batches come in seq order between them.
+   */
+  onStoredPage?: (events: readonly StoredEventText[]) => void
+  /**
+   * Asked before each replay page: while it says no (the client's socket is full), the
+   * replay waits instead of reading the whole history into memory ahead of the client.
+   */
+  readyForPage?: () => boolean
 }
 
 /** What every transport (IPC, WebSocket, CLI, worker) needs from an engine. */
@@ -30,6 +53,6 @@ export interface EngineApi {
    * (durable and transient) as they happen, with no gap and no duplicate between the two.
    * `listener` receives events in batches, in order.
    */
-  subscribe(since: number, listener: (events: readonly EngineEvent[]) => void): Disposable & { readonly headSeq: number }
+  subscribe(since: number, listener: (events: readonly EngineEvent[]) => void, options?: SubscribeOptions): Disposable & { readonly headSeq: number }
   close(): Promise<void>
 }

@@ -28,7 +28,7 @@ import {
   type TransientEvent,
   type WaitReason,
 } from '../../src-shared/index.ts'
-import type { CommandHandlers, Disposable, EngineApi } from './api.ts'
+import type { CommandHandlers, Disposable, EngineApi, SubscribeOptions } from './api.ts'
 import type { EngineExtensionHost } from './host.ts'
 import { RunLogWriter, logTotals, readLogWindow, removeLog } from './logs.ts'
 import { defaultRunners, runnerFor, type RunnerRegistry } from './runners/index.ts'
@@ -83,6 +83,11 @@ interface ActiveRun {
   readonly finished: Promise<void>
   finish: () => void
 }
+
+/** Durable events read from the log per replay step. */
+const REPLAY_PAGE_EVENTS = 2000
+/** How long a replay waits for a client whose socket is full before asking again. */
+const REPLAY_WAIT_MS = 10
 
 interface Subscriber {
   listener: (events: readonly EngineEvent[]) => void
@@ -200,20 +205,36 @@ export class Engine implements EngineApi {
     if (this.eventListeners.size > 0) for (const event of events) for (const listener of this.eventListeners) listener(event)
   }
 
-  subscribe(since: number, listener: (events: readonly EngineEvent[]) => void): Disposable & { readonly headSeq: number } {
+  subscribe(since: number, listener: (events: readonly EngineEvent[]) => void, options: SubscribeOptions = {}): Disposable & { readonly headSeq: number } {
     const headSeq = this.store.headSeq
     const subscriber: Subscriber = { listener, backlog: [], disposed: false }
     this.subscribers.add(subscriber)
     let cursor = Math.min(since, headSeq)
+    const { onStoredPage, readyForPage } = options
     // Replays in pages on later ticks (never inside subscribe), holding live events back until caught up.
     const replayPage = () => {
       if (subscriber.disposed) return
-      const page = this.store.readEvents(cursor, 2000, headSeq)
-      if (page.length > 0) {
-        cursor = page[page.length - 1]!.seq
-        subscriber.listener(page)
+      if (readyForPage && !readyForPage()) {
+        setTimeout(replayPage, REPLAY_WAIT_MS)
+        return
       }
-      if (page.length > 0 && cursor < headSeq) {
+      let read: number
+      if (onStoredPage) {
+        const page = this.store.readEventTexts(cursor, REPLAY_PAGE_EVENTS, headSeq)
+        read = page.length
+        if (read > 0) {
+          cursor = page[read - 1]!.seq
+          onStoredPage(page)
+        }
+      } else {
+        const page = this.store.readEvents(cursor, REPLAY_PAGE_EVENTS, headSeq)
+        read = page.length
+        if (read > 0) {
+          cursor = page[read - 1]!.seq
+          subscriber.listener(page)
+        }
+      }
+      if (read > 0 && cursor < headSeq) {
         setImmediate(replayPage)
         return
       }
@@ -782,7 +803,7 @@ export class Engine implements EngineApi {
 
   private async checkDefinition(definition: TaskDefinition, editing: number | null): Promise<void> {
     if (!this.groups.has(definition.group)) {
-      throw badField('definition.group', `unknown group "${definition.group}" (create it with group.set first)`)
+      throw badField('definition.group', `unknown group "${definition.group}" (create it first: taskdeck group add ${definition.group})`)
     }
     for (const [i, dep] of definition.after.entries()) {
       if (!this.tasks.has(dep)) throw badField(`definition.after.${i}`, `there is no task ${dep}`)

@@ -10,6 +10,7 @@ import {
   type Run,
   type Task,
 } from '../../src-shared/index.ts'
+import type { StoredEventText } from './api.ts'
 import { ENGINE_MIGRATIONS } from './migrations/index.ts'
 import { ProjectionChanges, type ProjectionState } from './projection.ts'
 
@@ -404,6 +405,22 @@ export class Store {
     return rows.map((row) => ({ type: row.type, seq: row.seq, at: row.at, ...(JSON.parse(row.payload) as object) }) as DurableEvent)
   }
 
+  /**
+   * The same events as `readEvents`, each as its JSON text, built from the stored columns
+   * without parsing the payload: byte for byte what `JSON.stringify` makes of the event
+   * `readEvents` returns (the payload is stored as JSON.stringify wrote it, without the
+   * type, seq and at that lead the event).
+   */
+  readEventTexts(since: number, limit: number, upTo = this.committedSeq): StoredEventText[] {
+    const rows = this.db
+      .prepare('SELECT seq, type, at, payload FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?')
+      .all(since, upTo, limit) as { seq: number; type: string; at: number; payload: string }[]
+    return rows.map(({ seq, type, at, payload }) => {
+      const head = `{"type":${quotedType(type)},"seq":${seq},"at":${JSON.stringify(at)}`
+      return { seq, json: payload === '{}' ? `${head}}` : `${head},${payload.slice(1)}` }
+    })
+  }
+
   /** The projection tables as they are on disk. */
   loadProjection(): ProjectionState {
     const tasks = new Map<number, Task>()
@@ -441,6 +458,14 @@ export class Store {
     this.db.close()
   }
 
+}
+
+const quotedTypes = new Map<string, string>()
+/** Event types are few: each is quoted once. */
+function quotedType(type: string): string {
+  let quoted = quotedTypes.get(type)
+  if (quoted === undefined) quotedTypes.set(type, (quoted = JSON.stringify(type)))
+  return quoted
 }
 
 /** An event placed in the log. Its `committed` promise is made only when asked for: most events are never awaited one by one. */

@@ -71,8 +71,13 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
   'settings.get': { about: 'The user settings.', example: {} },
   'settings.set': { about: 'Merges a partial change into the settings; the result is validated whole.', example: { patch: { theme: 'dark' } } },
   'events.subscribe': {
-    about: 'WebSocket only. Replays every durable event after `since`, then streams live events on this connection.',
-    example: { since: 1200 },
+    about:
+      'WebSocket only. Replays every durable event after `since`, then streams live events on this connection. `output: "watched"` sends live output only for the runs named with `output.watch`, coalesced to their newest lines when a run writes faster than the connection drains (see `run.output`’s `skippedFrom`); the default `"all"` sends every chunk of every run.',
+    example: { since: 1200, output: 'watched' },
+  },
+  'output.watch': {
+    about: 'WebSocket only. Sets the runs whose live output a `watched` subscription carries (replaces the previous set; lasts for the connection).',
+    example: { runIds: [7] },
   },
   'events.read': { about: 'A page of durable events after `since` (for HTTP clients and history views).', example: { since: 0, limit: 100 } },
   'savedTask.list': { about: 'Every saved task (a named definition kept to run later, by hand or by a trigger).', example: {} },
@@ -223,8 +228,9 @@ What the server sends (\`ServerMessage\`):
   \`"result": { "ok": false, "error": { "code": "…", "message": "…", "details": { "issues": [{ "path": "…", "message": "…" }] } } }\`.
   A message that could not be read at all is answered with \`id: -1\`.
 - \`{ "v": ${PROTOCOL_VERSION}, "kind": "events", "events": [ … ] }\` — WebSocket only, after \`events.subscribe\`:
-  events in order, batched (one message per event-loop turn, at most 2000 events each). Events produced
-  before a response are sent before it.
+  events in order, batched (one message per event-loop turn, at most 2000 events and 256 KiB of UTF-8
+  each; a single larger event goes alone). Events produced before a response are sent before it. A
+  replay is read from the event log no faster than the client's socket drains.
 - \`{ "v": ${PROTOCOL_VERSION}, "kind": "resync", "since": 1234, "reason": "…" }\` — WebSocket only: the client fell too
   far behind (its socket buffer stayed above the high-water mark while events piled up), so the server
   ended its subscription instead of buffering without bound. Subscribe again with \`since\` = the last seq

@@ -3,17 +3,15 @@ import {
   AUTH_COMMAND,
   PROTOCOL_VERSION,
   RequestEnvelopeSchema,
-  eventsMessage,
   fail,
   isDurable,
   ok,
   response,
   resyncMessage,
-  type EngineEvent,
   type ServerMessage,
 } from '../../src-shared/index.ts'
 import { ApiSession } from '../api/session.ts'
-import type { EngineApi } from '../engine/api.ts'
+import type { EngineApi, StoredEventText } from '../engine/api.ts'
 import { tokenMatches } from './security.ts'
 
 /** Close codes in the application range, so clients can tell why they were dropped. */
@@ -35,16 +33,28 @@ export interface WsClientOptions {
 }
 
 /** Events per message: a long replay goes out as several messages of reasonable size. */
-const MAX_EVENTS_PER_MESSAGE = 2000
+export const MAX_EVENTS_PER_MESSAGE = 2000
 /**
- * Bytes (estimated) per message: a browser decodes and parses each message in one task on
- * its main thread, so a multi-megabyte backlog of output sent as one message freezes the UI
+ * UTF-8 bytes per message: a browser decodes and parses each message in one task on its
+ * main thread, so a multi-megabyte backlog of output sent as one message freezes the UI
  * for hundreds of milliseconds; as many small messages it leaves room for frames in between.
  * A single event larger than this still goes alone.
  */
-const MAX_BYTES_PER_MESSAGE = 256 * 1024
+export const MAX_BYTES_PER_MESSAGE = 256 * 1024
 /** How long to wait before retrying a flush while the socket is above its high-water mark. */
 const CONGESTED_RETRY_MS = 25
+
+/** An event ready for the wire: its JSON text, that text's UTF-8 size, and its seq (0 for transient events). */
+export interface WireEvent {
+  json: string
+  bytes: number
+  seq: number
+}
+
+/** An events message is this prefix, the events' JSON joined by commas, and the suffix: the ServerMessage `eventsMessage` makes. */
+const EVENTS_PREFIX = `{"v":${PROTOCOL_VERSION},"kind":"events","events":[`
+const EVENTS_SUFFIX = ']}'
+const ENVELOPE_BYTES = Buffer.byteLength(EVENTS_PREFIX) + EVENTS_SUFFIX.length
 
 /**
  * One WebSocket client. It waits for authentication, hands every message to an
@@ -58,7 +68,7 @@ export class WsClient {
   private readonly session: ApiSession
   private authenticated: boolean
   private authTimer: NodeJS.Timeout | null = null
-  private pending: EngineEvent[] = []
+  private pending: WireEvent[] = []
   private pendingBytes = 0
   private flushTimer: NodeJS.Timeout | null = null
   private flushImmediate: NodeJS.Immediate | null = null
@@ -70,7 +80,17 @@ export class WsClient {
     this.socket = socket
     this.options = options
     this.authenticated = options.authenticated
-    this.session = new ApiSession(options.engine, (message) => this.fromSession(message))
+    const engine = options.engine
+    // Replayed history goes out as the log's own JSON text, read no faster than the socket drains.
+    const textReplay: EngineApi = {
+      handlers: engine.handlers,
+      close: () => engine.close(),
+      subscribe: (since, listener) =>
+        engine.subscribe(since, listener, { onStoredPage: (page) => this.fromStoredPage(page), readyForPage: () => this.readyForPage() }),
+    }
+    this.session = new ApiSession(textReplay, (message) => this.fromSession(message), {
+      backlogBytes: () => this.socket.bufferedAmount + this.pendingBytes,
+    })
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary))
     socket.on('close', () => this.dispose())
     socket.on('error', () => this.socket.terminate())
@@ -151,9 +171,28 @@ export class WsClient {
       return
     }
     for (const event of message.events) {
-      this.pending.push(event)
-      this.pendingBytes += estimatedBytes(event)
+      const json = JSON.stringify(event)
+      this.queue({ json, bytes: Buffer.byteLength(json), seq: isDurable(event) ? event.seq : 0 })
     }
+    this.afterQueued()
+  }
+
+  private fromStoredPage(page: readonly StoredEventText[]): void {
+    if (this.closed) return
+    for (const { seq, json } of page) this.queue({ json, bytes: Buffer.byteLength(json), seq })
+    this.afterQueued()
+  }
+
+  private readyForPage(): boolean {
+    return this.socket.bufferedAmount + this.pendingBytes <= this.options.highWaterBytes
+  }
+
+  private queue(event: WireEvent): void {
+    this.pending.push(event)
+    this.pendingBytes += event.bytes
+  }
+
+  private afterQueued(): void {
     if (this.pendingBytes > this.options.maxPendingBytes && this.socket.bufferedAmount > this.options.highWaterBytes) {
       this.resync()
       return
@@ -181,21 +220,10 @@ export class WsClient {
     const events = this.pending
     this.pending = []
     this.pendingBytes = 0
-    let batch: typeof events = []
-    let batchBytes = 0
-    const send = () => {
-      this.sendNow(eventsMessage(batch))
-      for (const event of batch) if (isDurable(event)) this.lastSeqSent = event.seq
-      batch = []
-      batchBytes = 0
+    for (const message of eventsMessages(events)) {
+      this.sendText(message.text)
+      if (message.lastSeq > 0) this.lastSeqSent = message.lastSeq
     }
-    for (const event of events) {
-      const bytes = estimatedBytes(event)
-      if (batch.length > 0 && (batch.length >= MAX_EVENTS_PER_MESSAGE || batchBytes + bytes > MAX_BYTES_PER_MESSAGE)) send()
-      batch.push(event)
-      batchBytes += bytes
-    }
-    if (batch.length > 0) send()
   }
 
   /** Ends the subscription and tells the client where to pick up; nothing is buffered any more. */
@@ -212,8 +240,12 @@ export class WsClient {
   }
 
   private sendNow(message: ServerMessage): void {
+    this.sendText(JSON.stringify(message))
+  }
+
+  private sendText(text: string): void {
     if (this.socket.readyState !== this.socket.OPEN) return
-    this.socket.send(JSON.stringify(message))
+    this.socket.send(text)
   }
 
   private dispose(): void {
@@ -248,5 +280,31 @@ function sinceOf(raw: unknown): number {
   return typeof since === 'number' && Number.isSafeInteger(since) && since >= 0 ? since : 0
 }
 
-/** A cheap estimate of an event's size on the wire (output is all text; others are small). */
-const estimatedBytes = (event: EngineEvent): number => (event.type === 'run.output' ? event.text.length + 128 : 512)
+/**
+ * Splits events into `events` messages of at most MAX_EVENTS_PER_MESSAGE events and
+ * MAX_BYTES_PER_MESSAGE UTF-8 bytes (an event larger than that goes alone), by joining
+ * their JSON text. `lastSeq` is the newest durable seq in the message, 0 if none.
+ */
+export function eventsMessages(events: readonly WireEvent[]): { text: string; bytes: number; lastSeq: number }[] {
+  const messages: { text: string; bytes: number; lastSeq: number }[] = []
+  let start = 0
+  let bytes = ENVELOPE_BYTES
+  let lastSeq = 0
+  const close = (end: number) => {
+    const parts: string[] = []
+    for (let i = start; i < end; i++) parts.push(events[i]!.json)
+    messages.push({ text: EVENTS_PREFIX + parts.join(',') + EVENTS_SUFFIX, bytes, lastSeq })
+    start = end
+    bytes = ENVELOPE_BYTES
+    lastSeq = 0
+  }
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!
+    // Every event after the first is preceded by a comma.
+    if (i > start && (i - start >= MAX_EVENTS_PER_MESSAGE || bytes + 1 + event.bytes > MAX_BYTES_PER_MESSAGE)) close(i)
+    bytes += (i > start ? 1 : 0) + event.bytes
+    if (event.seq > 0) lastSeq = event.seq
+  }
+  if (start < events.length) close(events.length)
+  return messages
+}

@@ -84,6 +84,11 @@ function defaultName(savedTaskName: string, spec: TriggerSpec): string {
   return `${savedTaskName} (${how})`.slice(0, 200)
 }
 
+/** A trigger as it is first stored: never fired, its schedule and file cursors starting now. */
+function newTriggerRecord(id: number, fields: Pick<TriggerRecord, 'name' | 'savedTaskId' | 'spec' | 'paused'>, now: number): TriggerRecord {
+  return { id, ...fields, createdAt: now, updatedAt: now, lastFiredAt: null, anchorAt: now, cursorAt: now, fromSeq: 0 }
+}
+
 const badRequest = (what: string, issues: FieldIssue[]): TaskdeckError =>
   new TaskdeckError('bad_request', describeIssues(what, issues), { issues })
 
@@ -270,7 +275,8 @@ export class TriggerService {
     'savedTask.importFolder': async ({ folder, names }: Params<'savedTask.importFolder'>) => {
       const candidates = discoverFolder(folder)
       const offered = new Set(candidates.map((c) => c.name))
-      const unknown = (names ?? []).flatMap((name, index) => (offered.has(name) ? [] : [{ path: `names.${index}`, message: `${folder} offers no task "${name}"` }]))
+      const offers = offered.size === 0 ? 'nothing' : [...offered].map((name) => `"${name}"`).join(', ')
+      const unknown = (names ?? []).flatMap((name, index) => (offered.has(name) ? [] : [{ path: `names.${index}`, message: `${folder} offers no task "${name}" (it offers ${offers})` }]))
       if (unknown.length > 0) throw badRequest('folder import', unknown)
       const chosen = names ? candidates.filter((c) => names.includes(c.name)) : candidates
       const now = this.options.clock.now()
@@ -309,19 +315,8 @@ export class TriggerService {
       const { spec, secret } = await keptSpec(input.spec, null, false)
       this.checkTrigger({ name: input.name, savedTaskId: input.savedTaskId, spec }, null, 'trigger')
       const now = this.options.clock.now()
-      const record: TriggerRecord = {
-        id: ++this.ids.trigger,
-        name: input.name ?? defaultName(this.savedTasks.get(input.savedTaskId)?.name ?? `saved task ${input.savedTaskId}`, spec),
-        savedTaskId: input.savedTaskId,
-        spec,
-        paused: input.paused,
-        createdAt: now,
-        updatedAt: now,
-        lastFiredAt: null,
-        anchorAt: now,
-        cursorAt: now,
-        fromSeq: 0,
-      }
+      const name = input.name ?? defaultName(this.savedTasks.get(input.savedTaskId)?.name ?? `saved task ${input.savedTaskId}`, spec)
+      const record = newTriggerRecord(++this.ids.trigger, { name, savedTaskId: input.savedTaskId, spec, paused: input.paused }, now)
       return { trigger: await this.putTrigger(record, true), ...(secret === undefined ? {} : { secret }) }
     },
     'trigger.update': async ({ triggerId, trigger: input, rotateSecret }: Params<'trigger.update'>) => {
@@ -444,19 +439,9 @@ export class TriggerService {
         trigger.spec.kind === 'completion' && trigger.spec.afterSavedTaskId !== undefined
           ? { ...trigger.spec, afterSavedTaskId: savedIdMap.get(trigger.spec.afterSavedTaskId)! }
           : trigger.spec
-      return {
-        id: ++this.ids.trigger,
-        name: trigger.name ?? defaultName(savedTasks.find((t) => t.id === savedIdMap.get(trigger.savedTaskId))!.name, spec),
-        savedTaskId: savedIdMap.get(trigger.savedTaskId)!,
-        spec,
-        paused: trigger.paused,
-        createdAt: now,
-        updatedAt: now,
-        lastFiredAt: null,
-        anchorAt: now,
-        cursorAt: now,
-        fromSeq: 0,
-      }
+      const savedTaskId = savedIdMap.get(trigger.savedTaskId)!
+      const name = trigger.name ?? defaultName(savedTasks.find((t) => t.id === savedTaskId)!.name, spec)
+      return newTriggerRecord(++this.ids.trigger, { name, savedTaskId, spec, paused: trigger.paused }, now)
     })
     // Loops are checked with the document's saved tasks and triggers added to those already here.
     const allSaved = new Map(this.savedTasks)

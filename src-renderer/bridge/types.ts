@@ -1,4 +1,10 @@
-import type { CommandInput, CommandName, CommandResult, EngineEvent, Result } from '../../src-shared/index.ts'
+import type { Observable } from 'rxjs'
+import type { CommandInput, CommandName, CommandResult, EngineEvent, OutputMode, Result } from '../../src-shared/index.ts'
+
+export interface SubscribeOptions {
+  /** `watched`: live output only of the runs named with output.watch (see events.subscribe). */
+  output?: OutputMode
+}
 
 /**
  * The renderer's only door to the engine. Same shape as `window.taskdeck` (the preload's
@@ -7,7 +13,12 @@ import type { CommandInput, CommandName, CommandResult, EngineEvent, Result } fr
 export interface Bridge {
   invoke<N extends CommandName>(command: N, params: CommandInput<N>): Promise<Result<CommandResult<N>>>
   /** Replays durable events after `since`, then live ones; returns the disposer. */
-  subscribe(since: number, onEvents: (events: EngineEvent[]) => void): () => void
+  subscribe(since: number, onEvents: (events: EngineEvent[]) => void, options?: SubscribeOptions): () => void
+  /**
+   * Ticks when live output may have been lost on the way (the server sent `resync`, or the
+   * connection was re-established): open log views read what they show again.
+   */
+  resync$: Observable<void>
 }
 
 /** How the transport is doing; the WebSocket bridge reconnects, IPC is always `online`. */

@@ -1,4 +1,4 @@
-import { BehaviorSubject, Observable, Subscription, type SchedulerLike } from 'rxjs'
+import { BehaviorSubject, Observable, Subject, Subscription, type SchedulerLike } from 'rxjs'
 import {
   AUTH_COMMAND,
   PROTOCOL_VERSION,
@@ -12,7 +12,7 @@ import {
   type ServerMessage,
 } from '../../src-shared/index.ts'
 import { DEFAULT_BACKOFF, retryWithBackoff, type BackoffOptions } from '../streams/reconnect.ts'
-import type { Bridge, ConnectionState } from './types.ts'
+import type { Bridge, ConnectionState, SubscribeOptions } from './types.ts'
 
 export interface WebSocketBridgeOptions {
   url: string
@@ -38,7 +38,8 @@ export const WEBSOCKET_PATH = '/api/v1/ws'
 /**
  * The browser's bridge to `taskdeck serve`: one WebSocket carrying the same envelopes as
  * IPC. It authenticates with the first message, reconnects with backoff, and on every
- * reconnect resubscribes from the last seq it delivered, so the UI misses nothing.
+ * reconnect resubscribes from the last seq it delivered, so the UI misses no durable event;
+ * live output dropped meanwhile is announced on `resync$` for log views to read again.
  * Requests made while offline wait for the connection; requests in flight when it drops
  * fail as values (the UI shows them), since the server may or may not have run them.
  */
@@ -48,7 +49,10 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
   const outbox: { id: number; text: string }[] = []
   let socket: WebSocket | null = null
   let nextId = 1
-  let subscription: { lastSeq: number; onEvents: (events: EngineEvent[]) => void } | null = null
+  let subscription: { lastSeq: number; onEvents: (events: EngineEvent[]) => void; options: SubscribeOptions } | null = null
+  const resync$ = new Subject<void>()
+  /** Set once a connection was online: the next one may have missed live output. */
+  let wasOnline = false
 
   const sendNow = (id: number, text: string) => {
     if (socket && connection$.value.kind === 'online') socket.send(text)
@@ -62,9 +66,11 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
       sendNow(id, JSON.stringify({ v: PROTOCOL_VERSION, id, command, params }))
     })
 
+  const subscribeParams = (since: number, options: SubscribeOptions) => (options.output ? { since, output: options.output } : { since })
+
   const resubscribe = () => {
     if (!subscription) return
-    void request('events.subscribe', { since: subscription.lastSeq })
+    void request('events.subscribe', subscribeParams(subscription.lastSeq, subscription.options))
   }
 
   const connection = new Observable<ServerMessage>((subscriber) => {
@@ -84,6 +90,8 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
           connection$.next({ kind: 'online' })
           for (const queued of outbox.splice(0)) ws.send(queued.text)
           resubscribe()
+          if (wasOnline) resync$.next()
+          wasOnline = true
         }
         return
       }
@@ -134,6 +142,7 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
         if (message.kind === 'resync') {
           // The server stopped streaming to us (we fell behind): ask again from what we have.
           resubscribe()
+          resync$.next()
           return
         }
         if (!subscription) return
@@ -152,11 +161,12 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
     invoke<N extends CommandName>(command: N, params: CommandInput<N>): Promise<Result<CommandResult<N>>> {
       return request(command, params) as Promise<Result<CommandResult<N>>>
     },
-    subscribe(since, onEvents) {
-      const mine = { lastSeq: since, onEvents }
+    resync$: resync$.asObservable(),
+    subscribe(since, onEvents, options = {}) {
+      const mine = { lastSeq: since, onEvents, options }
       subscription = mine
       // Offline, the subscription is made on connecting (resubscribe), not queued twice.
-      if (connection$.value.kind === 'online') void request('events.subscribe', { since })
+      if (connection$.value.kind === 'online') void request('events.subscribe', subscribeParams(since, options))
       return () => {
         if (subscription === mine) subscription = null
       }
@@ -170,6 +180,7 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
     dispose() {
       current.unsubscribe()
       connection$.complete()
+      resync$.complete()
     },
   }
 }

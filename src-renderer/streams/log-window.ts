@@ -1,7 +1,7 @@
 import { BehaviorSubject, type Observable } from 'rxjs'
-import type { CommandInput, CommandResult, LogLine, LogStream, Result, TransientEvent } from '../../src-shared/index.ts'
+import type { CommandInput, CommandResult, LogLine, LogStream, Result, RunOutput } from '../../src-shared/index.ts'
 
-export type RunOutput = Extract<TransientEvent, { type: 'run.output' }>
+export type { RunOutput }
 type ReadLog = (params: CommandInput<'run.readLog'>) => Promise<Result<CommandResult<'run.readLog'>>>
 
 export const PAGE_LINES = 500
@@ -16,6 +16,8 @@ export interface LogLineView {
  * A window onto one run's log: pages of lines fetched with run.readLog as they scroll into
  * view, plus live output appended as it arrives. It never holds the whole log, so a run
  * with ten million lines costs what the screen shows. `version$` ticks when lines change.
+ * Live output of a fast run comes coalesced to its tail (`skippedFrom` marks the lines the
+ * server left out); those lines are simply not held, and are read when scrolled into view.
  */
 export class LogWindow {
   private readonly pages = new Map<number, (LogLineView | undefined)[]>()
@@ -54,22 +56,29 @@ export class LogWindow {
   ensure(from: number, to: number): void {
     this.wantedFrom = from
     this.wantedTo = to
+    const end = Math.min(to, this.total)
     const first = Math.floor(Math.max(0, from) / PAGE_LINES)
-    const last = Math.floor(Math.max(0, Math.min(to, this.total) - 1) / PAGE_LINES)
+    const last = Math.floor(Math.max(0, end - 1) / PAGE_LINES)
     for (let page = first; page <= last; page++) {
+      if (this.loading.has(page)) continue
+      // Only the wanted lines count: a followed fast run holds its newest lines, not whole pages.
       const lines = this.pages.get(page)
-      const complete = lines !== undefined && lines.length >= Math.min(PAGE_LINES, this.total - page * PAGE_LINES) && !lines.includes(undefined)
-      if (!complete && !this.loading.has(page)) void this.load(page)
+      let missing = lines === undefined
+      for (let n = Math.max(from, page * PAGE_LINES); lines && !missing && n < Math.min(end, (page + 1) * PAGE_LINES); n++) missing = lines[n % PAGE_LINES] === undefined
+      if (missing) void this.load(page)
     }
     this.evict(first, last)
   }
 
   /**
-   * Takes a length the engine reported (a finished run's final line count): live output
-   * dropped on the way (a resync cuts transient events) would otherwise leave the end unseen.
+   * Live output may have been lost on the way (a resync or reconnect): forget what is held
+   * and read the length and the lines in view again.
    */
-  growTo(lines: number): void {
-    if (lines > this.total) this.setTotal(lines)
+  resync(): Promise<void> {
+    this.pages.clear()
+    this.openLine = null
+    this.bump()
+    return this.refresh()
   }
 
   /** Reads the log's current length from the engine (for a run opened after output began). */
@@ -86,6 +95,7 @@ export class LogWindow {
    */
   append(chunk: RunOutput): void {
     if (chunk.runId !== this.runId) return
+    if (chunk.skippedFrom !== undefined) this.skip(chunk.skippedFrom, chunk.line)
     const text = chunk.text
     let newlines = 0
     for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) newlines++
@@ -100,7 +110,8 @@ export class LogWindow {
       const stop = text.indexOf('\n', from)
       const n = chunk.line + i
       if (n >= tailFrom || (n >= this.wantedFrom && n < this.wantedTo)) {
-        this.writeLive(n, i === 0, stop === -1 ? text.slice(from) : text.slice(from, stop), chunk.stream)
+        const part = stop === -1 ? text.slice(from) : text.slice(from, stop)
+        this.writeLive(n, i === 0 ? (chunk.skippedFrom === undefined ? 'continues' : 'starts') : 'whole', part, chunk.stream)
       } else {
         // A held copy of this line is now out of date: leave a hole, so it is read again.
         const page = this.pages.get(Math.floor(n / PAGE_LINES))
@@ -112,7 +123,25 @@ export class LogWindow {
     this.setTotal(total)
   }
 
-  private writeLive(n: number, startsChunk: boolean, part: string, stream: LogStream) {
+  /**
+   * Lines [from, to) were left out of the live stream. Complete lines held from earlier
+   * reads stay; the one that may have been unfinished (the last known line, or the open
+   * live line) becomes a hole, read again when in view.
+   */
+  private skip(from: number, to: number) {
+    const lastKnown = this.openLine ?? this.total - 1
+    this.openLine = null
+    if (lastKnown >= from && lastKnown < to) {
+      const page = this.pages.get(Math.floor(lastKnown / PAGE_LINES))
+      if (page) page[lastKnown % PAGE_LINES] = undefined
+    }
+  }
+
+  /**
+   * `continues`: the chunk's first part, which may continue the line; `starts`: a first part
+   * known to begin the line (after a gap); `whole`: any later part.
+   */
+  private writeLive(n: number, position: 'continues' | 'starts' | 'whole', part: string, stream: LogStream) {
     const pageIndex = Math.floor(n / PAGE_LINES)
     let page = this.pages.get(pageIndex)
     if (!page) {
@@ -121,7 +150,11 @@ export class LogWindow {
     }
     const existing = page[n % PAGE_LINES]
     let text = part
-    if (existing) {
+    if (existing && position === 'starts') {
+      // A read of this line made after it grew further is the newer copy.
+      if (existing.text.startsWith(part)) text = existing.text
+    } else if (existing) {
+      const startsChunk = position === 'continues'
       if (startsChunk && this.openLine === n) text = existing.text + part
       else if (existing.text === part || existing.text.endsWith(part)) text = existing.text
       else if (startsChunk) text = existing.text + part

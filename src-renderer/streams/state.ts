@@ -87,101 +87,163 @@ export const INITIAL_STATE: AppState = {
  * worker heartbeats with this client's clock (injected so tests control staleness).
  */
 export function foldEventsWithClock(now: () => number): (state: AppState, batch: readonly EngineEvent[]) => AppState {
-  return (state, batch) => fold(state, batch, now)
+  return (state, batch) => {
+    const builder = new StateBuilder(state, now)
+    builder.apply(batch)
+    return builder.build()
+  }
 }
 
 /** The fold with the real clock (a reducer: safe for `scan`, which passes an index third). */
 export const foldEvents = foldEventsWithClock(() => Date.now())
 
-function fold(state: AppState, batch: readonly EngineEvent[], now: () => number): AppState {
-  let tasks: Map<number, Task> | null = null
-  let runs: Map<number, Run> | null = null
-  let progress: Map<number, Progress> | null = null
-  let groups: Map<string, Group> | null = null
-  let stats: EngineStats[] | null = null
-  let completions: Completion[] | null = null
-  let workers: Map<string, WorkerEntry> | null = null
-  let { enginePaused, settings, lastSeq } = state
-  let onlyOutput = true
-  const writableTasks = () => (tasks ??= new Map(state.tasks))
-  const writableRuns = () => (runs ??= new Map(state.runs))
-  const writableProgress = () => (progress ??= new Map(state.progress))
-  const writableGroups = () => (groups ??= new Map(state.groups))
+/**
+ * Folds many batches into one next state with mutable builders: a collection is copied
+ * the first time a batch changes it after `build`, then written in place until the next
+ * `build`, so slices of a long replay folded over several frames share one copy. A state
+ * returned by `build` is never written to again.
+ */
+export class StateBuilder {
+  private base: AppState
+  private readonly now: () => number
+  private tasks: Map<number, Task> | null = null
+  private runs: Map<number, Run> | null = null
+  private progress: Map<number, Progress> | null = null
+  private groups: Map<string, Group> | null = null
+  private stats: EngineStats[] | null = null
+  private completions: Completion[] | null = null
+  private workers: Map<string, WorkerEntry> | null = null
+  private enginePaused: boolean
+  private settings: Settings | null
+  private lastSeq: number
+  /** Events applied since the last build, and whether any of them was more than output. */
+  private applied = 0
+  private changed = false
 
-  for (const event of batch) {
-    if (event.type !== 'run.output') onlyOutput = false
-    if ('seq' in event) lastSeq = Math.max(lastSeq, event.seq)
-    switch (event.type) {
-      case 'task.created':
-      case 'task.updated':
-        writableTasks().set(event.task.id, event.task)
-        if (event.task.status !== 'running' && event.task.status !== 'paused' && (progress ?? state.progress).has(event.task.id)) {
-          writableProgress().delete(event.task.id)
-        }
-        break
-      case 'task.removed':
-        for (const id of event.taskIds) writableTasks().delete(id)
-        break
-      case 'run.started':
-      case 'run.updated':
-        writableRuns().set(event.run.id, event.run)
-        break
-      case 'run.finished':
-        writableRuns().set(event.run.id, event.run)
-        ;(completions ??= [...state.completions]).push({
-          at: event.run.finishedAt ?? event.at,
-          taskId: event.run.taskId,
-          ok: event.run.status === 'succeeded',
-        })
-        break
-      case 'group.updated':
-        writableGroups().set(event.group.name, event.group)
-        break
-      case 'group.removed':
-        writableGroups().delete(event.name)
-        break
-      case 'engine.paused':
-        enginePaused = event.paused
-        break
-      case 'settings.changed':
-        settings = event.settings
-        break
-      case 'run.progress':
-        writableProgress().set(event.taskId, event.progress)
-        break
-      case 'engine.stats':
-        ;(stats ??= [...state.stats]).push(event)
-        break
-      case 'worker.heartbeat':
-        ;(workers ??= new Map(state.workers)).set(event.worker.id, { info: event.worker, seenAt: now() })
-        break
-      case 'trigger.fired':
-      case 'trigger.updated':
-      case 'trigger.removed':
-      case 'savedTask.updated':
-      case 'savedTask.removed':
-      case 'run.output':
-        // Output lives in the run's log; the log viewer reads it, the state does not keep it.
-        break
-      default:
-        assertNever(event)
+  constructor(base: AppState, now: () => number = Date.now) {
+    this.base = base
+    this.now = now
+    ;({ enginePaused: this.enginePaused, settings: this.settings, lastSeq: this.lastSeq } = base)
+  }
+
+  /** Events applied since the last `build`. */
+  get pending(): number {
+    return this.applied
+  }
+
+  private writableTasks(): Map<number, Task> {
+    return (this.tasks ??= new Map(this.base.tasks))
+  }
+
+  private writableRuns(): Map<number, Run> {
+    return (this.runs ??= new Map(this.base.runs))
+  }
+
+  private writableProgress(): Map<number, Progress> {
+    return (this.progress ??= new Map(this.base.progress))
+  }
+
+  private writableGroups(): Map<string, Group> {
+    return (this.groups ??= new Map(this.base.groups))
+  }
+
+  apply(batch: readonly EngineEvent[]): void {
+    this.applied += batch.length
+    for (const event of batch) {
+      if (event.type === 'run.output') continue // Output lives in the run's log; the log viewer reads it, the state does not keep it.
+      this.changed = true
+      if ('seq' in event && event.seq > this.lastSeq) this.lastSeq = event.seq
+      switch (event.type) {
+        case 'task.created':
+        case 'task.updated':
+          this.writableTasks().set(event.task.id, event.task)
+          if (event.task.status !== 'running' && event.task.status !== 'paused' && (this.progress ?? this.base.progress).has(event.task.id)) {
+            this.writableProgress().delete(event.task.id)
+          }
+          break
+        case 'task.removed':
+          for (const id of event.taskIds) this.writableTasks().delete(id)
+          break
+        case 'run.started':
+        case 'run.updated':
+          this.writableRuns().set(event.run.id, event.run)
+          break
+        case 'run.finished':
+          this.writableRuns().set(event.run.id, event.run)
+          ;(this.completions ??= [...this.base.completions]).push({
+            at: event.run.finishedAt ?? event.at,
+            taskId: event.run.taskId,
+            ok: event.run.status === 'succeeded',
+          })
+          break
+        case 'group.updated':
+          this.writableGroups().set(event.group.name, event.group)
+          break
+        case 'group.removed':
+          this.writableGroups().delete(event.name)
+          break
+        case 'engine.paused':
+          this.enginePaused = event.paused
+          break
+        case 'settings.changed':
+          this.settings = event.settings
+          break
+        case 'run.progress':
+          this.writableProgress().set(event.taskId, event.progress)
+          break
+        case 'engine.stats':
+          ;(this.stats ??= [...this.base.stats]).push(event)
+          break
+        case 'worker.heartbeat':
+          ;(this.workers ??= new Map(this.base.workers)).set(event.worker.id, { info: event.worker, seenAt: this.now() })
+          break
+        case 'trigger.fired':
+        case 'trigger.updated':
+        case 'trigger.removed':
+        case 'savedTask.updated':
+        case 'savedTask.removed':
+          break
+        default:
+          assertNever(event)
+      }
     }
   }
-  // Output alone changes nothing here: the same state object means no view re-renders for it.
-  if (onlyOutput) return state
-  return {
-    tasks: tasks ?? state.tasks,
-    runs: runs ?? state.runs,
-    progress: progress ?? state.progress,
-    groups: groups ?? state.groups,
-    enginePaused,
-    settings,
-    stats: stats ? stats.slice(-STATS_HISTORY) : state.stats,
-    completions: completions ? completions.slice(-COMPLETION_HISTORY) : state.completions,
-    lastSeq,
-    lastBatchSize: batch.length,
-    tasksVersion: tasks ? state.tasksVersion + 1 : state.tasksVersion,
-    workers: workers ?? state.workers,
+
+  /**
+   * The state with everything applied since the last build. Output alone changes nothing:
+   * the same state object means no view re-renders for it.
+   */
+  build(): AppState {
+    const state = this.base
+    const next: AppState = !this.changed
+      ? state
+      : {
+          tasks: this.tasks ?? state.tasks,
+          runs: this.runs ?? state.runs,
+          progress: this.progress ?? state.progress,
+          groups: this.groups ?? state.groups,
+          enginePaused: this.enginePaused,
+          settings: this.settings,
+          stats: this.stats ? this.stats.slice(-STATS_HISTORY) : state.stats,
+          completions: this.completions ? this.completions.slice(-COMPLETION_HISTORY) : state.completions,
+          lastSeq: this.lastSeq,
+          lastBatchSize: this.applied,
+          tasksVersion: this.tasks ? state.tasksVersion + 1 : state.tasksVersion,
+          workers: this.workers ?? state.workers,
+        }
+    this.rebase(next)
+    return next
+  }
+
+  /** Continues from `state` (a build, or a state changed outside the event stream such as seeded workers). */
+  rebase(state: AppState): void {
+    this.base = state
+    this.tasks = this.runs = this.progress = this.groups = null
+    this.workers = null
+    this.stats = this.completions = null
+    ;({ enginePaused: this.enginePaused, settings: this.settings, lastSeq: this.lastSeq } = state)
+    this.applied = 0
+    this.changed = false
   }
 }
 

@@ -37,13 +37,16 @@ export function LogViewer({ run }: { run: Run }) {
   const followShortcut = useShortcut('log.follow')
   const jumpShortcut = useShortcut('log.jump')
 
+  // Watch before reading the length: output written after the read then arrives live, and
+  // output written before it is counted by it (an overlap is recognised by append).
+  useEffect(() => model.watchRun(run.id), [model, run.id])
   useEffect(() => {
     void log.refresh()
   }, [log])
-  useEffect(() => log.growTo(run.logLines), [log, run.logLines])
   useSubscription(model.output$, (batch) => {
     for (const chunk of batch) log.append(chunk)
   })
+  useSubscription(model.outputResync$, () => void log.resync())
   useSubscription(model.logCommands$, (command) => {
     if (command === 'follow') setFollow((f) => !f)
   })
@@ -63,7 +66,11 @@ export function LogViewer({ run }: { run: Run }) {
   const spacerHeight = Math.max(scaled ? MAX_SCROLL_PX : contentHeight, viewportHeight)
   const maxScrollTop = Math.max(0, spacerHeight - viewportHeight)
   const maxTopLine = Math.max(0, total - (visibleRows - 1))
-  const topLine = scaled ? (maxScrollTop === 0 ? 0 : (scrollTop / maxScrollTop) * maxTopLine) : scrollTop / LINE_HEIGHT
+  // Following, the view is drawn at the bottom at once: a fast run's tail jumps thousands of
+  // lines per update, and drawing at the last reported position until the scroll event
+  // catches up would show an empty frame each time.
+  const viewTop = follow ? maxScrollTop : scrollTop
+  const topLine = scaled ? (maxScrollTop === 0 ? 0 : (viewTop / maxScrollTop) * maxTopLine) : viewTop / LINE_HEIGHT
   const scrollTopForLine = (line: number) => (scaled ? (Math.min(line, maxTopLine) / Math.max(1, maxTopLine)) * maxScrollTop : line * LINE_HEIGHT)
   const first = Math.floor(topLine)
   const last = Math.min(total, first + visibleRows + 1)
@@ -127,7 +134,7 @@ export function LogViewer({ run }: { run: Run }) {
     }
   }
 
-  const blockTop = scrollTop - (topLine - first) * LINE_HEIGHT
+  const blockTop = viewTop - (topLine - first) * LINE_HEIGHT
   const rows = []
   for (let n = first; n < last; n++) {
     rows.push(<LogRow key={n % LINE_SLOTS} n={n} line={log.line(n)} isMatch={n === match} highlight={search || undefined} />)

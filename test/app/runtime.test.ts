@@ -1,43 +1,39 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { openRuntime, otherOwner, type TaskdeckRuntime } from '../../src-main/app/runtime.ts'
 import { COMMANDS } from '../../src-shared/index.ts'
+import { useTempHome } from '../support/engine.ts'
 
 // The desktop runtime for real: engine, triggers and the local API on a temp home.
-let home: string
+const dir = useTempHome()
 let runtime: TaskdeckRuntime | null = null
 let stranger: ChildProcess | null = null
 
-beforeEach(() => {
-  home = mkdtempSync(join(tmpdir(), 'taskdeck-runtime-'))
-})
 afterEach(async () => {
   await runtime?.close()
   runtime = null
   stranger?.kill()
   stranger = null
-  rmSync(home, { recursive: true, force: true })
 })
 
 describe('the composition root (desktop app and taskdeck serve)', () => {
   it('serves engine and trigger commands on one API, and the local server for the CLI', async () => {
-    runtime = await openRuntime({ home, rendererDir: join(home, 'no-renderer') })
+    runtime = await openRuntime({ home: dir.home, rendererDir: join(dir.home, 'no-renderer') })
     expect(await runtime.api.handlers['task.list']({ limit: 10, offset: 0 })).toEqual({ tasks: [], total: 0 })
     const saved = await runtime.api.handlers['savedTask.create']?.(COMMANDS['savedTask.create'].params.parse({ name: 'build', definition: { spec: { kind: 'shell', command: 'true' } } }))
     expect(saved?.savedTask.name).toBe('build')
     // The remote-worker commands are served too (no Redis bound: no workers, no bindings).
     expect(await runtime.api.handlers['worker.list']?.({})).toEqual({ workers: [] })
     expect(await runtime.api.handlers['group.listRemote']?.({})).toEqual({ bindings: [] })
-    expect(existsSync(join(home, 'api.json'))).toBe(true)
+    expect(existsSync(join(dir.home, 'api.json'))).toBe(true)
     const response = await fetch(new URL('/api/nothing-here', runtime.server.url))
     expect(response.status).toBeGreaterThanOrEqual(400)
   })
 
   it('lists shortcut triggers for the desktop to register, and runs one when pressed', async () => {
-    runtime = await openRuntime({ home, rendererDir: join(home, 'no-renderer') })
+    runtime = await openRuntime({ home: dir.home, rendererDir: join(dir.home, 'no-renderer') })
     const changes: unknown[] = []
     const watching = runtime.onDidChangeShortcuts((bindings) => changes.push(bindings))
     const saved = await runtime.api.handlers['savedTask.create']?.(COMMANDS['savedTask.create'].params.parse({ name: 'build', definition: { spec: { kind: 'shell', command: 'true' } } }))
@@ -56,18 +52,18 @@ describe('the composition root (desktop app and taskdeck serve)', () => {
   it('refuses a data directory another live process serves, naming it', async () => {
     stranger = spawn('sleep', ['30'])
     const pid = stranger.pid ?? 0
-    writeFileSync(join(home, 'api.json'), JSON.stringify({ url: 'http://127.0.0.1:4999/', port: 4999, token: 'x'.repeat(43), pid, startedAt: Date.now() }))
-    expect(await otherOwner(home)).toEqual({ pid, url: 'http://127.0.0.1:4999/' })
-    await expect(openRuntime({ home, rendererDir: home })).rejects.toThrow(`Taskdeck already runs for ${home} (process ${pid}, http://127.0.0.1:4999/).`)
-    expect(existsSync(join(home, 'taskdeck.db'))).toBe(false)
+    writeFileSync(join(dir.home, 'api.json'), JSON.stringify({ url: 'http://127.0.0.1:4999/', port: 4999, token: 'x'.repeat(43), pid, startedAt: Date.now() }))
+    expect(await otherOwner(dir.home)).toEqual({ pid, url: 'http://127.0.0.1:4999/' })
+    await expect(openRuntime({ home: dir.home, rendererDir: dir.home })).rejects.toThrow(`Taskdeck already runs for ${dir.home} (process ${pid}, http://127.0.0.1:4999/).`)
+    expect(existsSync(join(dir.home, 'taskdeck.db'))).toBe(false)
   })
 
   it('takes over a data directory whose server is gone', async () => {
-    writeFileSync(join(home, 'api.json'), JSON.stringify({ url: 'http://127.0.0.1:4999/', port: 4999, token: 'x'.repeat(43), pid: 2 ** 22 + 17, startedAt: Date.now() }))
-    expect(await otherOwner(home)).toBeNull()
-    runtime = await openRuntime({ home, rendererDir: home })
+    writeFileSync(join(dir.home, 'api.json'), JSON.stringify({ url: 'http://127.0.0.1:4999/', port: 4999, token: 'x'.repeat(43), pid: 2 ** 22 + 17, startedAt: Date.now() }))
+    expect(await otherOwner(dir.home)).toBeNull()
+    runtime = await openRuntime({ home: dir.home, rendererDir: dir.home })
     await runtime.close()
     runtime = null
-    expect(existsSync(join(home, 'api.json'))).toBe(false)
+    expect(existsSync(join(dir.home, 'api.json'))).toBe(false)
   })
 })

@@ -1,9 +1,9 @@
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bundleCli } from '../../src-main/cli/bundle.ts'
-import { cliEnv, collect, startServe, tempDir, type ServeProcess } from './helpers.ts'
+import { cliEnv, collect, useServe } from './helpers.ts'
 
 /**
  * The CommonJS bundle that built installs run for client commands (bin/taskdeck.js), built
@@ -13,10 +13,7 @@ import { cliEnv, collect, startServe, tempDir, type ServeProcess } from './helpe
 describe('the CLI bundle (out/cli/taskdeck.cjs)', () => {
   const root = resolve(import.meta.dirname, '..', '..')
   const bundleDir = mkdtempSync(join(root, 'out', '.cli-bundle-test-'))
-  const dir = tempDir()
-  const home = join(dir.path, 'home')
-  const work = realpathSync(dir.path)
-  let serve: ServeProcess
+  const { home, work } = useServe()
 
   /** Runs the bundle's main(argv) in a fresh Node; prints the built-in modules it loaded on fd 3. */
   const runBundle = (args: readonly string[], input?: string) => {
@@ -29,11 +26,8 @@ describe('the CLI bundle (out/cli/taskdeck.cjs)', () => {
 
   beforeAll(async () => {
     await bundleCli(bundleDir)
-    serve = await startServe(home)
   })
-  afterAll(async () => {
-    await serve.stop()
-    dir.cleanup()
+  afterAll(() => {
     rmSync(bundleDir, { recursive: true, force: true })
   })
 

@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Group, LogLine, Run, Task } from '../../src-shared/index.ts'
-import { collect, runCli, spawnCli, startServe, tempDir, waitForOutput, type ServeProcess } from './helpers.ts'
+import { collect, runCli, spawnCli, startServe, useServe, waitForOutput } from './helpers.ts'
 
 type TaskRow = Task & { lastRun: Run | null }
 
@@ -24,11 +24,8 @@ function processesWithArgument(argument: string): number[] {
 
 /** The CLI end to end: real `taskdeck` processes against a real `taskdeck serve` in a temp home. */
 describe('taskdeck CLI against taskdeck serve', () => {
-  const dir = tempDir()
-  const home = join(dir.path, 'home')
-  const work = realpathSync(dir.path)
-  let serve: ServeProcess
-  const cli = (...args: string[]) => runCli(home, args, { cwd: work })
+  const serve = useServe()
+  const { home, work, cli } = serve
   const addQuiet = async (...args: string[]): Promise<number> => {
     const result = await cli('add', '-q', ...args)
     expect(result.code, result.stderr).toBe(0)
@@ -40,16 +37,6 @@ describe('taskdeck CLI against taskdeck serve', () => {
     if (!task) throw new Error(`task ${id} is not listed`)
     return task
   }
-
-  beforeAll(async () => {
-    serve = await startServe(home)
-  })
-  afterAll(async () => {
-    // SIGTERM stops it cleanly: exit 0 and api.json removed.
-    expect(await serve.stop()).toBe(0)
-    expect(existsSync(join(home, 'api.json'))).toBe(false)
-    dir.cleanup()
-  })
 
   it('serve prints its URL with the token in the fragment, and writes api.json', () => {
     expect(serve.info.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
@@ -86,7 +73,7 @@ describe('taskdeck CLI against taskdeck serve', () => {
   it('uses HTTP when the socket named in api.json cannot be reached', async () => {
     const api = JSON.parse(readFileSync(join(home, 'api.json'), 'utf8')) as Record<string, unknown>
     expect(api.socket).toBe(join(home, 'api.sock'))
-    const elsewhere = join(dir.path, 'socket-gone')
+    const elsewhere = join(work, 'socket-gone')
     mkdirSync(elsewhere)
     writeFileSync(join(elsewhere, 'api.json'), JSON.stringify({ ...api, socket: join(elsewhere, 'no.sock') }), { mode: 0o600 })
     const added = await runCli(elsewhere, ['add', '-q', '--', 'true'], { cwd: work })
@@ -384,7 +371,13 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect(noCommand.stderr).toContain('add needs a command')
     const unknownOption = await cli('status', '--frobnicate')
     expect(unknownOption.code).toBe(2)
-    expect(unknownOption.stderr).toContain('--frobnicate')
+    expect(unknownOption.stderr).toContain("taskdeck: unknown option '--frobnicate'")
+    const badStatus = await cli('status', '--status', 'running,sleeping')
+    expect(badStatus.code).toBe(2)
+    expect(badStatus.stderr).toMatch(/^taskdeck: --status "sleeping": Invalid option: expected one of "stashed"\|/)
+    const unknownGroup = await cli('add', '--group', 'nowhere', '--', 'true')
+    expect(unknownGroup.code).toBe(2)
+    expect(unknownGroup.stderr).toContain('unknown group "nowhere" (create it first: taskdeck group add nowhere)')
     const badDuration = await cli('add', '--timeout', 'soon', '--', 'true')
     expect(badDuration.code).toBe(2)
     expect(badDuration.stderr).toContain('--timeout')

@@ -4,7 +4,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { processAlive } from '../../src-main/cli/daemon.ts'
 import { PROTOCOL_VERSION } from '../../src-shared/index.ts'
 import { PROTOCOL_VERSION as CLI_PROTOCOL_VERSION } from '../../src-main/cli/client.ts'
-import { runCli, tempDir } from './helpers.ts'
+import { tempHome } from '../support/engine.ts'
+import { runCli } from './helpers.ts'
 
 interface DaemonInfo {
   url: string
@@ -16,7 +17,7 @@ interface DaemonInfo {
 }
 
 describe('taskdeck daemon, stop, --auto-start and an absent Taskdeck', () => {
-  const dir = tempDir()
+  const dir = tempHome()
   const started: number[] = []
   afterAll(() => dir.cleanup())
   afterEach(() => {
@@ -29,7 +30,7 @@ describe('taskdeck daemon, stop, --auto-start and an absent Taskdeck', () => {
   })
 
   it('prints its version and help with examples and exit codes', async () => {
-    const home = join(dir.path, 'help')
+    const home = join(dir.home, 'help')
     const version = await runCli(home, ['--version'])
     expect(version.code).toBe(0)
     expect(version.stdout.trim()).toBe((JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string }).version)
@@ -48,7 +49,7 @@ describe('taskdeck daemon, stop, --auto-start and an absent Taskdeck', () => {
   })
 
   it('says Taskdeck is not running (exit 3) and suggests the daemon', async () => {
-    const home = join(dir.path, 'absent')
+    const home = join(dir.home, 'absent')
     const plain = await runCli(home, ['status'])
     expect(plain.code).toBe(3)
     expect(plain.stderr).toContain('taskdeck daemon')
@@ -59,7 +60,7 @@ describe('taskdeck daemon, stop, --auto-start and an absent Taskdeck', () => {
   })
 
   it('treats a stale api.json (dead pid) as not running, and a corrupt one as unreachable', async () => {
-    const home = join(dir.path, 'stale')
+    const home = join(dir.home, 'stale')
     await runCli(home, ['status'])
     writeFileSync(join(home, 'api.json'), JSON.stringify({ url: 'http://127.0.0.1:1/', port: 1, token: 't', pid: 2 ** 22 + 1, startedAt: 0 }))
     expect((await runCli(home, ['status'])).code).toBe(3)
@@ -70,7 +71,7 @@ describe('taskdeck daemon, stop, --auto-start and an absent Taskdeck', () => {
   })
 
   it('daemon starts in the background, answers, is found again, and stop ends it cleanly', async () => {
-    const home = join(dir.path, 'daemon')
+    const home = join(dir.home, 'daemon')
     const first = await runCli(home, ['daemon', '--json'])
     expect(first.code, first.stderr).toBe(0)
     const info = first.json<DaemonInfo>()
@@ -99,7 +100,7 @@ describe('taskdeck daemon, stop, --auto-start and an absent Taskdeck', () => {
   })
 
   it('--auto-start starts the daemon when none runs', async () => {
-    const home = join(dir.path, 'auto')
+    const home = join(dir.home, 'auto')
     const listed = await runCli(home, ['status', '--json', '--auto-start'])
     expect(listed.code, listed.stderr).toBe(0)
     expect(listed.json()).toEqual({ tasks: [], total: 0 })

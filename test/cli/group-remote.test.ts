@@ -3,81 +3,82 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startRedis } from '../redis/harness.ts'
 import type { RedisServer } from '../redis/harness.ts'
-import { runCli, startServe, tempDir } from './helpers.ts'
+import { tempHome } from '../support/engine.ts'
+import { runCli, startServe } from './helpers.ts'
 import type { ServeProcess } from './helpers.ts'
 
 const PASSWORD = 'cli-s3cret'
 
 /** `taskdeck group bind/unbind/list` as a user types them, against `taskdeck serve` and real redis-servers. */
 describe('taskdeck group bind / unbind', () => {
-  let home: ReturnType<typeof tempDir>
+  let dir: ReturnType<typeof tempHome>
   let serve: ServeProcess
   let redis: RedisServer
   let evicting: RedisServer
 
   beforeAll(async () => {
-    home = tempDir()
+    dir = tempHome()
     ;[redis, evicting] = await Promise.all([startRedis(['--requirepass', PASSWORD]), startRedis(['--maxmemory-policy', 'allkeys-lru'])])
-    serve = await startServe(home.path)
-    expect((await runCli(home.path, ['group', 'add', 'build', '--parallel', '3'])).code).toBe(0)
+    serve = await startServe(dir.home)
+    expect((await runCli(dir.home, ['group', 'add', 'build', '--parallel', '3'])).code).toBe(0)
   })
   afterAll(async () => {
     await serve.stop()
     await Promise.all([redis.stop(), evicting.stop()])
-    home.cleanup()
+    dir.cleanup()
   })
 
   it('binds a group with the password from stdin, lists it as remote, and never shows the password', async () => {
-    const bound = await runCli(home.path, ['group', 'bind', 'build', '--redis', redis.url, '--password-stdin'], { input: `${PASSWORD}\n` })
+    const bound = await runCli(dir.home, ['group', 'bind', 'build', '--redis', redis.url, '--password-stdin'], { input: `${PASSWORD}\n` })
     expect(bound.stderr).toBe('')
     expect(bound.code).toBe(0)
     expect(bound.stdout).toContain(`Group build runs on ${redis.url} (connected).`)
     expect(bound.stdout).toContain(`taskdeck worker --redis ${redis.url} --group build`)
 
-    const listed = await runCli(home.path, ['group'])
+    const listed = await runCli(dir.home, ['group'])
     expect(listed.code).toBe(0)
     const rows = listed.stdout.trim().split('\n')
     expect(rows[0]).toMatch(/^GROUP\s+PARALLEL\s+STATE\s+RUNS ON$/)
     expect(rows.find((r) => r.startsWith('build'))).toMatch(new RegExp(`^build\\s+3\\s+running\\s+${redis.url.replace(/[.:/]/g, '\\$&')} \\(connected\\)$`))
     expect(rows.find((r) => r.startsWith('default'))).toMatch(/this machine$/)
 
-    const json = (await runCli(home.path, ['group', '--json'])).json<{ bindings: { group: string; status: string; whenUnreachable: string }[] }>()
+    const json = (await runCli(dir.home, ['group', '--json'])).json<{ bindings: { group: string; status: string; whenUnreachable: string }[] }>()
     expect(json.bindings).toEqual([expect.objectContaining({ group: 'build', status: 'connected', whenUnreachable: 'wait' })])
-    for (const text of [bound.stdout, listed.stdout, JSON.stringify(json), readFileSync(join(home.path, 'remote-groups.json'), 'utf8')]) {
+    for (const text of [bound.stdout, listed.stdout, JSON.stringify(json), readFileSync(join(dir.home, 'remote-groups.json'), 'utf8')]) {
       expect(text).not.toContain(PASSWORD)
     }
 
     // Rebinding with --local-slots makes it an overflow group.
-    const overflow = await runCli(home.path, ['group', 'bind', 'build', '--redis', redis.url, '--password-stdin', '--local-slots', '2'], { input: PASSWORD })
+    const overflow = await runCli(dir.home, ['group', 'bind', 'build', '--redis', redis.url, '--password-stdin', '--local-slots', '2'], { input: PASSWORD })
     expect(overflow.code).toBe(0)
     expect(overflow.stdout).toContain('Up to 2 of its runs at once run on this machine; the rest overflow to the workers.')
-    expect((await runCli(home.path, ['group'])).stdout).toContain(`this machine ×2, then ${redis.url} (connected)`)
+    expect((await runCli(dir.home, ['group'])).stdout).toContain(`this machine ×2, then ${redis.url} (connected)`)
 
-    const unbound = await runCli(home.path, ['group', 'unbind', 'build'])
+    const unbound = await runCli(dir.home, ['group', 'unbind', 'build'])
     expect(unbound.code).toBe(0)
     expect(unbound.stdout).toContain('Group build runs on this machine again')
-    expect((await runCli(home.path, ['group', '--json'])).json<{ bindings: unknown[] }>().bindings).toEqual([])
-    const again = await runCli(home.path, ['group', 'unbind', 'build'])
+    expect((await runCli(dir.home, ['group', '--json'])).json<{ bindings: unknown[] }>().bindings).toEqual([])
+    const again = await runCli(dir.home, ['group', 'unbind', 'build'])
     expect(again.code).toBe(1)
     expect(again.stderr).toContain('Group "build" is not bound to Redis.')
   })
 
   it('refuses a Redis that may evict keys, saying why and how to fix it, and stores nothing', async () => {
-    const refused = await runCli(home.path, ['group', 'bind', 'build', '--redis', evicting.url])
+    const refused = await runCli(dir.home, ['group', 'bind', 'build', '--redis', evicting.url])
     expect(refused.code).toBe(1)
     expect(refused.stderr).toContain('maxmemory-policy allkeys-lru')
     expect(refused.stderr).toContain('CONFIG SET maxmemory-policy noeviction')
-    expect((await runCli(home.path, ['group', '--json'])).json<{ bindings: unknown[] }>().bindings).toEqual([])
+    expect((await runCli(dir.home, ['group', '--json'])).json<{ bindings: unknown[] }>().bindings).toEqual([])
   })
 
   it('refuses bad input before contacting anything: a non-Redis URL, an unknown --when-unreachable, an unknown group', async () => {
-    const http = await runCli(home.path, ['group', 'bind', 'build', '--redis', 'http://example.com'])
+    const http = await runCli(dir.home, ['group', 'bind', 'build', '--redis', 'http://example.com'])
     expect(http.code).toBe(2)
     expect(http.stderr).toContain('--redis: must be a redis:// or rediss:// URL')
-    const policy = await runCli(home.path, ['group', 'bind', 'build', '--redis', redis.url, '--when-unreachable', 'later'])
+    const policy = await runCli(dir.home, ['group', 'bind', 'build', '--redis', redis.url, '--when-unreachable', 'later'])
     expect(policy.code).toBe(2)
     expect(policy.stderr).toContain('--when-unreachable')
-    const missing = await runCli(home.path, ['group', 'bind', 'nope', '--redis', redis.url], { input: PASSWORD })
+    const missing = await runCli(dir.home, ['group', 'bind', 'nope', '--redis', redis.url], { input: PASSWORD })
     expect(missing.code).toBe(1)
     expect(missing.stderr).toContain('There is no group "nope".')
   })

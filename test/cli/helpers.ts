@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, realpathSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
+import { afterAll, beforeAll, expect } from 'vitest'
+import { tempHome } from '../support/engine.ts'
 
 const BIN = resolve(import.meta.dirname, '../../bin/taskdeck.js')
 
@@ -87,9 +88,56 @@ export async function startServe(home: string): Promise<ServeProcess> {
   }
 }
 
-export function tempDir(prefix = 'taskdeck-cli-'): { path: string; cleanup: () => void } {
-  const path = mkdtempSync(join(tmpdir(), prefix))
-  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) }
+export interface ServeFixture {
+  /** The data directory `taskdeck serve` runs on. */
+  readonly home: string
+  /** A temp folder (resolved: it is what tasks see as their cwd) that holds `home`; the CLI runs in it. */
+  readonly work: string
+  /** The running `taskdeck serve` (only inside tests). */
+  readonly info: ServeProcess['info']
+  readonly child: ChildProcess
+  /** Runs `taskdeck ARGS…` in `work` against this home. */
+  readonly cli: (...args: string[]) => Promise<CliResult>
+}
+
+/**
+ * One `taskdeck serve` for the file's tests, in a temp folder: started before the first test;
+ * after the last, SIGTERM must stop it cleanly (exit 0, api.json removed), then the folder goes.
+ */
+export function useServe(): ServeFixture {
+  const dir = tempHome()
+  const work = realpathSync(dir.home)
+  const home = join(work, 'home')
+  let serve: ServeProcess | null = null
+  const running = (): ServeProcess => {
+    if (!serve) throw new Error('useServe: taskdeck serve runs only while the tests do')
+    return serve
+  }
+  beforeAll(async () => {
+    serve = await startServe(home)
+  })
+  afterAll(async () => {
+    try {
+      if (serve) {
+        expect(await serve.stop()).toBe(0)
+        expect(existsSync(join(home, 'api.json'))).toBe(false)
+      }
+    } finally {
+      serve = null
+      dir.cleanup()
+    }
+  })
+  return {
+    home,
+    work,
+    get info() {
+      return running().info
+    },
+    get child() {
+      return running().child
+    },
+    cli: (...args) => runCli(home, args, { cwd: work }),
+  }
 }
 
 /** Resolves once `text` has appeared on the child's stdout. */

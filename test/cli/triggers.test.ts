@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Firing, SavedTask, Trigger, TriggersDocument } from '../../src-shared/triggers.ts'
-import { runCli, startServe, tempDir, type ServeProcess } from './helpers.ts'
+import { runCli, useServe } from './helpers.ts'
 
 interface Added {
   trigger: Trigger
@@ -13,11 +13,8 @@ interface Added {
 
 /** `taskdeck trigger …` end to end: real CLI processes against a real `taskdeck serve` (engine + triggers). */
 describe('taskdeck trigger', () => {
-  const dir = tempDir('taskdeck-cli-triggers-')
-  const home = join(dir.path, 'home')
-  const work = realpathSync(dir.path)
-  let serve: ServeProcess
-  const cli = (...args: string[]) => runCli(home, args, { cwd: work })
+  const serve = useServe()
+  const { home, work, cli } = serve
   const add = async (...args: string[]): Promise<Added> => {
     const result = await cli('trigger', 'add', '--json', ...args)
     expect(result.code, result.stderr).toBe(0)
@@ -33,14 +30,6 @@ describe('taskdeck trigger', () => {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
   }
-
-  beforeAll(async () => {
-    serve = await startServe(home)
-  })
-  afterAll(async () => {
-    expect(await serve.stop()).toBe(0)
-    dir.cleanup()
-  })
 
   it('adds a cron schedule in a time zone and shows its next run times (list, show, --json)', async () => {
     const { trigger, savedTask } = await add('--cron', '30 9 * * 1-5', '--tz', 'Europe/Berlin', '--catch-up', 'all', '--name', 'standup', '--', 'echo', 'standup')
@@ -156,11 +145,13 @@ describe('taskdeck trigger', () => {
   it('refuses bad input with exit 2 naming the problem, and stores nothing', async () => {
     const before = await stored()
     const cases: [string[], string][] = [
-      [['--cron', '61 * * * *', '--', 'true'], 'invalid cron expression "61 * * * *"'],
-      [['--cron', '* * * * *', '--tz', 'Mars/Olympus', '--', 'true'], 'time zone'],
+      [['--cron', '61 * * * *', '--', 'true'], 'taskdeck: --cron: invalid cron expression "61 * * * *": Invalid value for minute: 61.\n'],
+      // Only the zone is named: the pattern is not refused a second time for it.
+      [['--cron', '* * * * *', '--tz', 'Mars/Olympus', '--', 'true'], 'taskdeck: --tz "Mars/Olympus": is not a known IANA time zone.\n'],
       [['--every', 'soon', '--', 'true'], '--every: "soon" is not a duration'],
       [['--path', join(work, 'nope', 'x'), '--', 'true'], `${join(work, 'nope', 'x')} does not exist`],
-      [['--accelerator', 'K', '--', 'true'], 'accelerator'],
+      [['--accelerator', 'K', '--', 'true'], '--accelerator "K": is not a usable accelerator'],
+      [['--every', '999ms', '--', 'true'], '--every: must be at least 1000 ms'],
       [['--after-task', '1', '--on', 'sometimes', '--', 'true'], '--on: "sometimes" is not one of success, failure, finish'],
       [['--', 'true'], 'trigger add needs what starts the task'],
       [['--cron', '* * * * *', '--webhook', '--', 'true'], 'one kind of trigger, not schedule and webhook'],
@@ -254,6 +245,10 @@ describe('taskdeck trigger', () => {
     const wanted = offered.candidates[0]?.name ?? ''
     const imported = (await cli('saved', 'import', project, '--name', wanted, '--json')).json<{ savedTasks: SavedTask[] }>()
     expect(imported.savedTasks.map((s) => s.name)).toEqual([wanted])
+    // A name the folder does not offer is refused with the names it does.
+    const unoffered = await cli('saved', 'import', project, '--name', 'test')
+    expect(unoffered.code).toBe(2)
+    expect(unoffered.stderr).toBe(`taskdeck: --name: ${project} offers no task "test" (it offers "npm run build", "npm run test").\n`)
     const missing = await cli('saved', 'discover', join(work, 'no-such-folder'))
     expect(missing.code).toBe(2)
     expect(missing.stderr).toContain('no-such-folder')

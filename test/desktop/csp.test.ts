@@ -1,12 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { serveAppRequest } from '../../src-main/desktop/protocol.ts'
-import { APP_ORIGIN } from '../../src-shared/decisions/appProtocol.ts'
 import { contentSecurityPolicy } from '../../src-shared/decisions/csp.ts'
+import { launchChromium } from '../support/browser.ts'
+import { serveRenderer, type RendererServer } from './renderer-server.ts'
 
 /**
  * What the page's own scripts put on window, as seen from a predicate. Predicates are
@@ -25,7 +23,7 @@ const renderer = join(import.meta.dirname, '..', '..', 'out', 'renderer')
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts', 'desktop')
 const EVAL_PROBE_PATH = '/__test__/eval-probe.js'
 const EVAL_PROBE = "try { new Function('return 1')(); window.__evalOutcome = 'ran' } catch (error) { window.__evalOutcome = error.name }"
-let server: Server
+let server: RendererServer | undefined
 let origin: string
 let browser: Browser
 let page: Page
@@ -39,30 +37,20 @@ interface Violation {
 
 beforeAll(async () => {
   expect(existsSync(join(renderer, 'index.html')), 'out/renderer is missing: run `npx electron-vite build`').toBe(true)
-  server = createServer((request, response) => {
-    if (request.url === EVAL_PROBE_PATH) {
-      // A same-origin script (allowed by script-src 'self') that tries to eval, as page code would.
-      response.writeHead(200, { 'Content-Type': 'text/javascript', 'Content-Security-Policy': contentSecurityPolicy() })
-      response.end(EVAL_PROBE)
-      return
-    }
-    void serveAppRequest(renderer, { url: `${APP_ORIGIN}${request.url ?? '/'}`, method: request.method ?? 'GET' }).then(async (answer) => {
-      response.writeHead(answer.status, Object.fromEntries(answer.headers))
-      response.end(Buffer.from(await answer.arrayBuffer()))
-    })
+  server = await serveRenderer(renderer, (request, response) => {
+    if (request.url !== EVAL_PROBE_PATH) return false
+    // A same-origin script (allowed by script-src 'self') that tries to eval, as page code would.
+    response.writeHead(200, { 'Content-Type': 'text/javascript', 'Content-Security-Policy': contentSecurityPolicy() })
+    response.end(EVAL_PROBE)
+    return true
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run', '--disable-component-update', '--disable-sync'],
-  })
+  origin = server.origin
+  browser = await launchChromium()
 }, 60_000)
 
 afterAll(async () => {
   await browser?.close()
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
+  await server?.close()
 })
 
 beforeEach(async () => {

@@ -1,17 +1,15 @@
 import { EventEmitter } from 'node:events'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { registerIpc } from '../../src-main/desktop/ipc.ts'
-import { serveAppRequest } from '../../src-main/desktop/protocol.ts'
 import { openRuntime, type TaskdeckRuntime } from '../../src-main/app/runtime.ts'
 import type { Disposable } from '../../src-main/engine/api.ts'
-import { APP_ORIGIN } from '../../src-shared/decisions/appProtocol.ts'
 import { IPC_CHANNELS, type EventPush } from '../../src-shared/decisions/ipc.ts'
+import { launchChromium } from '../support/browser.ts'
+import { tempHome } from '../support/engine.ts'
+import { serveRenderer, type RendererServer } from './renderer-server.ts'
 import { FakeIpcMain } from './stand-ins.ts'
 
 // The desktop IPC path end to end, minus Electron itself: the real UI bundle in Chromium,
@@ -21,9 +19,9 @@ import { FakeIpcMain } from './stand-ins.ts'
 // an evaluate in the page).
 const repo = join(import.meta.dirname, '..', '..')
 const ARTIFACTS = join(repo, 'test-artifacts', 'desktop')
-let home: string
+let dir: ReturnType<typeof tempHome>
 let runtime: TaskdeckRuntime
-let server: Server
+let server: RendererServer | undefined
 let origin: string
 let browser: Browser
 let page: Page
@@ -66,24 +64,13 @@ function preloadScript(): string {
 
 beforeAll(async () => {
   expect(existsSync(join(repo, 'out', 'renderer', 'index.html')), 'out/ is missing: run `npx electron-vite build`').toBe(true)
-  home = mkdtempSync(join(tmpdir(), 'taskdeck-ipc-browser-'))
-  runtime = await openRuntime({ home, rendererDir: join(repo, 'out', 'renderer') })
-  const renderer = join(repo, 'out', 'renderer')
-  server = createServer((request, response) => {
-    void serveAppRequest(renderer, { url: `${APP_ORIGIN}${request.url ?? '/'}`, method: request.method ?? 'GET' }).then(async (answer) => {
-      response.writeHead(answer.status, Object.fromEntries(answer.headers))
-      response.end(Buffer.from(await answer.arrayBuffer()))
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  dir = tempHome()
+  runtime = await openRuntime({ home: dir.home, rendererDir: join(repo, 'out', 'renderer') })
+  server = await serveRenderer(join(repo, 'out', 'renderer'))
+  origin = server.origin
   // The page is trusted the way the dev server is: by its exact origin, checked on every message.
   ipc = registerIpc({ ipcMain: ipcMain as unknown as Parameters<typeof registerIpc>[0]['ipcMain'], engine: runtime.api, trust: { devServerOrigin: origin }, schedule: setImmediate })
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run', '--disable-component-update', '--disable-sync'],
-  })
+  browser = await launchChromium()
   page = await browser.newPage()
   await page.exposeBinding('__ipcInvoke', async (source, channel: string, message: unknown) => {
     const frame = source.frame
@@ -96,9 +83,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close()
   ipc?.dispose()
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
+  await server?.close()
   await runtime?.close()
-  rmSync(home, { recursive: true, force: true })
+  dir.cleanup()
 })
 
 describe('the UI over Electron IPC (built preload, main IPC, real runtime)', () => {

@@ -1,35 +1,27 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { registerIpc } from '../../src-main/desktop/ipc.ts'
-import { Engine } from '../../src-main/engine/engine.ts'
 import type { Disposable } from '../../src-main/engine/api.ts'
 import { IPC_CHANNELS, type EventPush } from '../../src-shared/decisions/ipc.ts'
 import type { EngineEvent, Result } from '../../src-shared/index.ts'
+import { useEngine } from '../support/engine.ts'
 import { childFrame, FakeIpcMain, FakeWebContents, ManualScheduler, topFrame, type FakeFrame } from './stand-ins.ts'
 
 // The real engine on a temp SQLite file; only Electron's ipcMain/webContents are stand-ins.
-let home: string
-let engine: Engine
+const t = useEngine()
 let ipcMain: FakeIpcMain
 let scheduler: ManualScheduler
 let ipc: Disposable
 let window: FakeWebContents
 
-beforeEach(async () => {
-  home = mkdtempSync(join(tmpdir(), 'taskdeck-ipc-'))
-  engine = await Engine.open({ home, statsIntervalMs: 0 })
+beforeEach(() => {
   ipcMain = new FakeIpcMain()
   scheduler = new ManualScheduler()
-  ipc = registerIpc({ ipcMain: ipcMain as unknown as Parameters<typeof registerIpc>[0]['ipcMain'], engine, trust: {}, schedule: scheduler.schedule })
+  ipc = registerIpc({ ipcMain: ipcMain as unknown as Parameters<typeof registerIpc>[0]['ipcMain'], engine: t.engine, trust: {}, schedule: scheduler.schedule })
   window = new FakeWebContents()
 })
 
-afterEach(async () => {
+afterEach(() => {
   ipc.dispose()
-  await engine.close()
-  rmSync(home, { recursive: true, force: true })
 })
 
 const fromApp = topFrame('app://bundle/index.html')
@@ -116,7 +108,7 @@ describe('event push', () => {
 
   it('coalesces everything queued before a flush into one message', async () => {
     const collected: EngineEvent[] = []
-    const probe = engine.subscribe(0, (events) => collected.push(...events))
+    const probe = t.engine.subscribe(0, (events) => collected.push(...events))
     await invoke(envelope('events.subscribe', { since: 0 }))
     expect(await invoke(envelope('engine.pause'))).toMatchObject({ ok: true })
     for (let i = 0; i < 5; i++) await invoke(envelope('task.submit', shell(`echo ${i}`)))

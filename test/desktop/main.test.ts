@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { IPC_CHANNELS } from '../../src-shared/decisions/ipc.ts'
 import type { Result } from '../../src-shared/index.ts'
+import { tempHome } from '../support/engine.ts'
 import * as electron from './fake-electron.ts'
 
 // main.ts for real (the real engine in a temp home), with `electron` replaced by the
@@ -11,7 +11,7 @@ import * as electron from './fake-electron.ts'
 vi.mock('electron', () => import('./fake-electron.ts'))
 
 const { app, BrowserWindow, calls, dialog, globalShortcut, ipcMain } = electron
-let home: string
+const { home, cleanup } = tempHome()
 const argv = process.argv
 const window = () => {
   const [created] = BrowserWindow.created
@@ -25,14 +25,13 @@ const invoke = (command: string, params: unknown = {}, event: unknown = fromApp(
   ipcMain.handlers.get(IPC_CHANNELS.invoke)?.(event, { v: 1, id: nextId++, command, params }) as Promise<Result<unknown>>
 
 beforeAll(async () => {
-  home = mkdtempSync(join(tmpdir(), 'taskdeck-main-'))
   process.argv = [argv[0] ?? 'electron', 'main.js', `--home=${home}`]
   await import('../../src-main/desktop/main.ts')
 })
 
 afterAll(() => {
   process.argv = argv
-  rmSync(home, { recursive: true, force: true })
+  cleanup()
 })
 
 describe('main.ts lifecycle', () => {

@@ -1,14 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { DesktopShell, favouriteCopy, type ShellPorts } from '../../src-main/desktop/shell.ts'
-import { Engine } from '../../src-main/engine/engine.ts'
 import type { AppMenuSection } from '../../src-shared/decisions/appMenu.ts'
 import type { DesktopIntent } from '../../src-shared/decisions/intents.ts'
 import type { FinishedTask } from '../../src-shared/decisions/notifications.ts'
 import type { TrayModel } from '../../src-shared/decisions/tray.ts'
 import { COMMANDS, type TaskDefinitionInput } from '../../src-shared/index.ts'
+import { useEngine } from '../support/engine.ts'
 import { Recorder } from './stand-ins.ts'
 
 // DesktopShell against the real engine (temp SQLite, real child processes); the window,
@@ -34,8 +31,7 @@ class FakeWindow extends Recorder {
   }
 }
 
-let home: string
-let engine: Engine
+const t = useEngine({ killGraceMs: 200 })
 let desktop: DesktopShell
 let window: FakeWindow
 let trays: TrayModel[]
@@ -49,7 +45,7 @@ let quits: number
 let logs: string[]
 
 const ports = (): ShellPorts => ({
-  engine,
+  engine: t.engine,
   platform: 'linux',
   isDev: false,
   window,
@@ -66,9 +62,7 @@ const ports = (): ShellPorts => ({
   log: (message) => logs.push(message),
 })
 
-beforeEach(async () => {
-  home = mkdtempSync(join(tmpdir(), 'taskdeck-shell-'))
-  engine = await Engine.open({ home, statsIntervalMs: 0, killGraceMs: 200 })
+beforeEach(() => {
   window = new FakeWindow()
   trays = []
   menus = []
@@ -81,16 +75,14 @@ beforeEach(async () => {
   logs = []
 })
 
-afterEach(async () => {
+afterEach(() => {
   desktop.dispose()
-  await engine.close()
-  rmSync(home, { recursive: true, force: true })
 })
 
 const submit = async (command: string, extra: Partial<TaskDefinitionInput> = {}) =>
-  (await engine.handlers['task.submit'](COMMANDS['task.submit'].params.parse({ definition: { name: command, spec: { kind: 'shell', command }, ...extra } }))).task
+  (await t.engine.handlers['task.submit'](COMMANDS['task.submit'].params.parse({ definition: { name: command, spec: { kind: 'shell', command }, ...extra } }))).task
 const lastTray = () => trays[trays.length - 1]
-const statusOf = async (taskId: number) => (await engine.handlers['task.get']({ taskId })).task.status
+const statusOf = async (taskId: number) => (await t.engine.handlers['task.get']({ taskId })).task.status
 const startShell = async () => {
   desktop = new DesktopShell(ports())
   await desktop.start()
@@ -98,7 +90,7 @@ const startShell = async () => {
 
 describe('DesktopShell with the real engine', () => {
   it('starts idle and applies menu, shortcuts and login item from the stored settings', async () => {
-    await engine.handlers['settings.set']({ patch: { startAtLogin: true, globalShortcuts: { 'quick-add': 'Super+N' } } })
+    await t.engine.handlers['settings.set']({ patch: { startAtLogin: true, globalShortcuts: { 'quick-add': 'Super+N' } } })
     await startShell()
     expect(lastTray()).toMatchObject({ icon: 'idle', tooltip: 'Taskdeck: idle' })
     expect(menus).toHaveLength(1)
@@ -161,11 +153,11 @@ describe('DesktopShell with the real engine', () => {
 
   it('runs a favourite as a fresh task with the same command', async () => {
     const original = await submit('echo fav', { labels: ['x'] })
-    await engine.handlers['settings.set']({ patch: { favourites: [original.id] } })
+    await t.engine.handlers['settings.set']({ patch: { favourites: [original.id] } })
     await startShell()
     desktop.shortcut('favourite-1')
-    await vi.waitFor(async () => expect((await engine.handlers['task.list']({ limit: 10, offset: 0 })).total).toBe(2))
-    const { tasks } = await engine.handlers['task.list']({ limit: 10, offset: 0 })
+    await vi.waitFor(async () => expect((await t.engine.handlers['task.list']({ limit: 10, offset: 0 })).total).toBe(2))
+    const { tasks } = await t.engine.handlers['task.list']({ limit: 10, offset: 0 })
     const copy = tasks.find((t) => t.id !== original.id)
     expect(copy?.definition.spec).toEqual(original.definition.spec)
     desktop.shortcut('favourite-2')
@@ -195,9 +187,9 @@ describe('DesktopShell with the real engine', () => {
 
   it('follows settings changes: shortcuts re-applied, start at login toggled once', async () => {
     await startShell()
-    await engine.handlers['settings.set']({ patch: { globalShortcuts: { 'toggle-window': '' } } })
+    await t.engine.handlers['settings.set']({ patch: { globalShortcuts: { 'toggle-window': '' } } })
     await vi.waitFor(() => expect(shortcutSettings.at(-1)).toEqual({ 'toggle-window': '' }))
-    await engine.handlers['settings.set']({ patch: { startAtLogin: true } })
+    await t.engine.handlers['settings.set']({ patch: { startAtLogin: true } })
     await vi.waitFor(() => expect(startAtLogin).toEqual([false, true]))
   })
 

@@ -1,8 +1,8 @@
-import { mkdir } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest'
-import { ARTIFACTS, freePort, launchChromium, openPage, requireBuiltUi, serve, tempHome, type Served } from './harness.ts'
+import { ARTIFACTS, cli, freePort, launchChromium, openPage, requireBuiltUi, serve, tempHome, type Served } from './harness.ts'
 
 let browser: Browser
 let served: Served
@@ -188,6 +188,90 @@ describe('the walking skeleton in a real browser', () => {
     await page.mouse.wheel(0, -2000)
     await expect.poll(() => follow.getAttribute('aria-pressed')).toBe('false')
     await expect.poll(() => detail().locator('.log-line[data-line="599999"]').count()).toBe(0)
+  })
+
+  it('follows a fast run from coalesced tails to its last line, receiving a fraction of its output, and shows earlier lines when scrolled up', async () => {
+    // A page of its own, so the WebSocket's frames can be counted from its first byte.
+    const context = await browser.newContext({ viewport: { width: 1360, height: 820 }, locale: 'en-US', reducedMotion: 'reduce' })
+    const own = await context.newPage()
+    const pageErrors: string[] = []
+    own.on('pageerror', (error) => pageErrors.push(error.message))
+    let outputChars = 0
+    own.on('websocket', (socket) =>
+      socket.on('framereceived', ({ payload }) => {
+        if (typeof payload === 'string' && payload.includes('"run.output"')) outputChars += payload.length
+      }),
+    )
+    await own.goto(served.browserUrl)
+    await own.getByTestId('connection').getByText('Live').waitFor()
+    // About 27 MB: under the default log cap (50 MB), so every line is kept to be read back.
+    const lines = 2_000_000
+    // Fast, but with a short pause every 50,000 lines, so it is still running when the screenshot is taken.
+    const command = `seq 1 ${lines} | awk '{ print "fast " $1; if ($1 % 50000 == 0) { fflush(); system("sleep 0.05") } }'`
+    await own.keyboard.press('n')
+    await own.keyboard.type(command)
+    await own.keyboard.press('Enter')
+    const view = own.locator('aside.detail')
+    await view.locator('code.detail-command', { hasText: command }).waitFor()
+    const follow = view.getByRole('button', { name: /Follow/ })
+    // Mid-run: the follow view shows lines far into the log while they are written.
+    await view.locator('.log-line[data-line]').filter({ hasText: /fast \d{6,}/ }).first().waitFor({ timeout: 60_000 })
+    await own.screenshot({ path: join(ARTIFACTS, 'log-follow-fast-run-light.png') })
+    const last = view.locator(`.log-line[data-line="${lines - 1}"]`, { hasText: `fast ${lines}` })
+    await last.waitFor({ timeout: 120_000 })
+    expect(await follow.getAttribute('aria-pressed')).toBe('true')
+    await view.locator('.detail-title .status-succeeded').waitFor({ timeout: 30_000 })
+    const logChars = Array.from({ length: lines }, (_, i) => 'fast '.length + String(i + 1).length + 1).reduce((a, b) => a + b, 0)
+    // Watched and coalesced: the page was sent its newest lines, not the whole log.
+    expect(outputChars).toBeLessThan(logChars / 10)
+    // Scrolling up reads the lines it was never sent, with run.readLog.
+    await view.locator('.log-scroll').hover()
+    await own.mouse.wheel(0, -30_000)
+    await expect.poll(() => follow.getAttribute('aria-pressed')).toBe('false')
+    const shown = view.locator('.log-line[data-line]').filter({ hasText: /fast \d+/ }).first()
+    await shown.waitFor()
+    const n = Number(await shown.getAttribute('data-line'))
+    // Thousands of lines above the newest ones the page was sent.
+    expect(n).toBeLessThan(lines - 1000)
+    expect(await shown.textContent()).toMatch(new RegExp(`fast ${n + 1}$`))
+    await own.evaluate('document.activeElement?.blur()')
+    await own.keyboard.press(':')
+    await own.keyboard.type('1')
+    await own.keyboard.press('Enter')
+    await view.locator('.log-line[data-line="0"]', { hasText: 'fast 1' }).waitFor()
+    expect(pageErrors).toEqual([])
+    await context.close()
+  })
+
+  it('after a reconnect, re-reads an open log (output written while away) and watches its run again (output after)', async () => {
+    const context = await browser.newContext({ viewport: { width: 1360, height: 820 }, locale: 'en-US', reducedMotion: 'reduce' })
+    const own = await context.newPage()
+    await own.goto(served.browserUrl)
+    const connection = own.getByTestId('connection')
+    await connection.getByText('Live').waitFor()
+    const gate = (n: number) => join(home.home, `reconnect-gate-${n}`)
+    const command = `echo before-away; until [ -f ${gate(1)} ]; do sleep 0.02; done; echo while-away; until [ -f ${gate(2)} ]; do sleep 0.02; done; echo after-back`
+    await own.keyboard.press('n')
+    await own.keyboard.type(command)
+    await own.keyboard.press('Enter')
+    const log = own.locator('aside.detail .log-scroll')
+    await log.getByText('before-away', { exact: true }).waitFor()
+    const taskId = ((await own.locator('aside.detail .detail-id').textContent()) ?? '').replace('#', '')
+
+    // A wrong token in the URL makes the tab reconnect and be refused: it is away.
+    const wrongUrl = served.browserUrl.replace(/token=[^&]+/, 'token=wrong')
+    await own.goto(wrongUrl)
+    await connection.getByText(/Not authorized/).waitFor()
+    await writeFile(gate(1), '')
+    await expect.poll(() => cli(home.home, ['log', taskId])).toContain('while-away')
+
+    // Back with the right token: the open log reads what it missed, and its run's output flows again.
+    await own.goto(served.browserUrl)
+    await connection.getByText('Live').waitFor()
+    await log.getByText('while-away', { exact: true }).waitFor()
+    await writeFile(gate(2), '')
+    await log.getByText('after-back', { exact: true }).waitFor()
+    await context.close()
   })
 
   it('searches a large log with next/previous and jumps to a line', async () => {

@@ -3,7 +3,7 @@ import { isDurable, type DurableEvent, type EngineEvent } from '../../src-shared
 import { Store } from '../../src-main/engine/store.ts'
 import { applyEvent, emptyProjection } from '../../src-main/engine/projection.ts'
 import { Engine } from '../../src-main/engine/engine.ts'
-import { shell } from './helpers.ts'
+import { shell, waitFor } from './helpers.ts'
 import { useTempHome } from '../support/engine.ts'
 import { join } from 'node:path'
 
@@ -94,5 +94,37 @@ describe('the event log', () => {
     } finally {
       await engine.close()
     }
+  })
+})
+
+describe('replay as stored text', () => {
+  it("hands history over as the log's own JSON text, byte for byte what JSON.stringify makes of each event", async () => {
+    const t = await dir.open()
+    // Names that JSON must escape or that are not ASCII, so a text-building slip would show.
+    for (const name of ['quote " backslash \\ tab \t newline \n', '한국어 작업 🚀', 'plain']) {
+      const task = await t.submit(shell('true', { name, labels: ['a"b', '라벨'] }))
+      await t.until(task.id, ['succeeded'])
+    }
+    await t.engine.handlers['engine.pause']({})
+    const store = (t.engine as unknown as { store: Store }).store
+    const expected = store.readEvents(0, 10_000)
+    expect(expected.length).toBeGreaterThan(10)
+
+    const pages: string[][] = []
+    const objects: EngineEvent[] = []
+    let asked = 0
+    const subscription = t.engine.subscribe(0, (batch) => objects.push(...batch), {
+      onStoredPage: (page) => pages.push(page.map((e) => e.json)),
+      // The first two asks find the client's socket full: the replay waits, then goes on.
+      readyForPage: () => ++asked > 2,
+    })
+    await waitFor(() => pages.flat().length >= expected.length, 'the stored replay')
+    subscription.dispose()
+    expect(asked).toBeGreaterThan(2)
+    expect(pages.flat()).toEqual(expected.map((e) => JSON.stringify(e)))
+    expect(pages.flat().map((json) => JSON.parse(json) as unknown)).toEqual(expected)
+    expect(pages.flat().map((json) => (JSON.parse(json) as DurableEvent).seq)).toEqual(expected.map((_, i) => i + 1))
+    // History went only to onStoredPage; the listener hears live events only.
+    expect(durable(objects)).toEqual([])
   })
 })

@@ -80,7 +80,7 @@ describe('groups', () => {
   it('refuses an unknown group, and removes only unused groups other than default', async () => {
     const error = await refusal(t.submit(shell('true', { group: 'nope' })))
     expect(error.code).toBe('bad_request')
-    expect(error.message).toBe('definition.group: unknown group "nope" (create it with group.set first)')
+    expect(error.message).toBe('definition.group: unknown group "nope" (create it first: taskdeck group add nope)')
     expect((await refusal(t.engine.handlers['group.remove']({ name: 'default' }))).code).toBe('conflict')
     await t.engine.handlers['group.set']({ name: 'spare', parallel: 2 })
     await t.engine.handlers['group.remove']({ name: 'spare' })

@@ -72,18 +72,54 @@ describe('LogWindow overlap of reads and live output', () => {
 })
 
 describe('LogWindow when live output was dropped', () => {
-  it('reaches the end a finished run reports, and reads the lines it never saw live', async () => {
-    const { readLog } = logOf(2000)
+  it('after a resync forgets what it held and reads the length and the lines in view again', async () => {
+    const { readLog, reads } = logOf(2000)
     const log = new LogWindow(1, 0, readLog)
-    // Only the first chunk arrived; a resync cut the rest of the live output.
-    log.append(chunk(0, 'line 0\nline 1\n'))
+    // Only the first chunk arrived, the second line unfinished; a resync cut the rest.
+    log.append(chunk(0, 'line 0\nli'))
     expect(log.totalLines).toBe(2)
-    log.growTo(2000)
-    log.growTo(5) // an older, smaller count never shrinks the log
+    await log.resync()
     expect(log.totalLines).toBe(2000)
+    expect(log.line(1)).toBeUndefined()
     log.ensure(1990, 2000)
     await new Promise((r) => setTimeout(r, 0))
     expect(log.line(1999)?.text).toBe('line 1999')
+    expect(reads.at(-1)).toEqual({ fromLine: 1500, count: 500 })
+  })
+})
+
+describe('LogWindow following a fast run coalesced to its tail', () => {
+  const tail = (from: number, to: number, skippedFrom: number): RunOutput => ({
+    ...chunk(from, Array.from({ length: to - from }, (_, i) => `line ${from + i}\n`).join('')),
+    skippedFrom,
+  })
+
+  it('counts every line, holds the newest ones, and reads the left-out lines only when they come into view', async () => {
+    const { readLog, reads } = logOf(100_000)
+    const log = new LogWindow(1, 0, readLog)
+    log.append(chunk(0, 'line 0\nline 1\nli'))
+    log.append(tail(99_800, 100_000, 2))
+    expect(log.totalLines).toBe(100_000)
+    expect(log.line(99_999)?.text).toBe('line 99999')
+    expect(log.line(1)?.text).toBe('line 1')
+    // The line left unfinished before the gap is not shown half-written.
+    expect(log.line(2)).toBeUndefined()
+    // Following: the lines on screen are all held, so nothing is read.
+    log.ensure(99_960, 100_000)
+    expect(reads).toEqual([])
+    // Scrolling up into the gap reads that window.
+    log.ensure(50_000, 50_040)
+    await new Promise((r) => setTimeout(r, 0))
+    expect(reads).toEqual([{ fromLine: 50_000, count: PAGE_LINES }])
+    expect(log.line(50_010)?.text).toBe('line 50010')
+  })
+
+  it('takes the first line of a tail as the start of that line, not a continuation of an older copy', () => {
+    const log = new LogWindow(1, 0, logOf(0).readLog)
+    log.append(chunk(0, 'line 0\nline 1\n'))
+    log.append({ ...chunk(2, 'line 2 is long\n'), skippedFrom: 2 })
+    log.append({ ...chunk(500, 'line 500\nline 501\n'), skippedFrom: 3 })
+    expect([log.line(2)?.text, log.line(500)?.text, log.line(501)?.text, log.totalLines]).toEqual(['line 2 is long', 'line 500', 'line 501', 502])
   })
 })
 

@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { LogStream, Progress } from '../../src-shared/index.ts'
 import type { RunContext } from '../../src-main/engine/runners/types.ts'
 
@@ -59,10 +56,4 @@ export function recordingContext(runId = 1): RecordingContext {
     waitForOutput: (pattern, stream) => waitFor(() => (pattern.test(text(stream)) ? true : undefined)).then(() => undefined),
     waitForProgress: (predicate) => waitFor(() => progressUpdates.find(predicate)),
   }
-}
-
-/** A fresh temp directory, removed by the returned disposer. */
-export async function tempDir(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {
-  const path = await mkdtemp(join(tmpdir(), `taskdeck-${prefix}-`))
-  return { path, remove: () => rm(path, { recursive: true, force: true }) }
 }

@@ -9,7 +9,8 @@ import { HttpSpecSchema, TaskdeckError } from '../../src-shared/index.ts'
 import type { HttpSpec } from '../../src-shared/index.ts'
 import { connectionShares, createHttpRunner, fileNameFor } from '../../src-main/engine/runners/http.ts'
 import type { HttpRunResult } from '../../src-main/engine/runners/http.ts'
-import { recordingContext, tempDir } from './helpers.ts'
+import { useTempHome } from '../support/engine.ts'
+import { recordingContext } from './helpers.ts'
 import { startTestServer } from './http-server.ts'
 import type { SocketCounter, TestServer } from './http-server.ts'
 import { freePort } from '../support/net.ts'
@@ -20,6 +21,8 @@ const spec = (input: Omit<Partial<HttpSpec>, 'requests'> & { urls: string[] }): 
   return HttpSpecSchema.parse({ kind: 'http', requests: urls.map((url) => ({ url })), ...rest })
 }
 
+/** A fresh folder per test (to save downloads in), removed after it. */
+const temp = useTempHome()
 let server: TestServer
 beforeEach(async () => {
   server = await startTestServer()
@@ -165,20 +168,15 @@ describe('http runner', () => {
   })
 
   it('shortens a long file name to fit, keeping the extension and the dedupe suffix', async () => {
-    const dir = await tempDir('http-long')
-    try {
-      const long = `${'n'.repeat(300)}.txt`
-      const urls = [1, 2].map(() => `${server.url}/attachment?cd=${encodeURIComponent(`attachment; filename="${long}"`)}`)
-      const outcome = await runner.start(spec({ urls, saveDir: dir.path, concurrency: 1 }), recordingContext()).done
-      expect(outcome.error).toBeNull()
-      const names = (await readdir(dir.path)).sort()
-      expect(names).toHaveLength(2)
-      for (const name of names) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(255)
-      expect(names[0]).toMatch(/^n+ \(1\)\.txt$/)
-      expect(names[1]).toMatch(/^n+\.txt$/)
-    } finally {
-      await dir.remove()
-    }
+    const long = `${'n'.repeat(300)}.txt`
+    const urls = [1, 2].map(() => `${server.url}/attachment?cd=${encodeURIComponent(`attachment; filename="${long}"`)}`)
+    const outcome = await runner.start(spec({ urls, saveDir: temp.home, concurrency: 1 }), recordingContext()).done
+    expect(outcome.error).toBeNull()
+    const names = (await readdir(temp.home)).sort()
+    expect(names).toHaveLength(2)
+    for (const name of names) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(255)
+    expect(names[0]).toMatch(/^n+ \(1\)\.txt$/)
+    expect(names[1]).toMatch(/^n+\.txt$/)
   })
 
   it('names a refused connection and a failed DNS lookup', async () => {
@@ -191,9 +189,8 @@ describe('http runner', () => {
   })
 
   it('refuses a certificate that does not verify, without retrying', async () => {
-    const dir = await tempDir('http-tls')
-    const key = join(dir.path, 'key.pem')
-    const cert = join(dir.path, 'cert.pem')
+    const key = join(temp.home, 'key.pem')
+    const cert = join(temp.home, 'cert.pem')
     await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'])
     const tls = createHttpsServer({ key: await readFile(key), cert: await readFile(cert) }, (_req, res) => res.end('secret'))
     await new Promise<void>((resolvePromise) => tls.listen(0, '127.0.0.1', resolvePromise))
@@ -206,7 +203,6 @@ describe('http runner', () => {
     } finally {
       tls.closeAllConnections()
       await new Promise<void>((resolvePromise) => tls.close(() => resolvePromise()))
-      await dir.remove()
     }
   })
 
@@ -225,58 +221,43 @@ describe('http runner', () => {
   })
 
   it('saves responses under safe, unique file names', async () => {
-    const dir = await tempDir('http-save')
-    try {
-      await writeFile(join(dir.path, 'report.csv'), 'already here')
-      const cd = (value: string) => `${server.url}/attachment?cd=${encodeURIComponent(value)}`
-      const urls = [
-        `${server.url}/files/sub/report.csv`,
-        `${server.url}/files/sub/report.csv`,
-        cd('attachment; filename="../../escape.txt"'),
-        cd(`attachment; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf`),
-        cd('attachment; filename=".hidden"'),
-        `${server.url}/files/`,
-      ]
-      const outcome = await runner.start(spec({ urls, saveDir: dir.path, concurrency: 1 }), recordingContext()).done
-      expect(outcome.error).toBeNull()
+    await writeFile(join(temp.home, 'report.csv'), 'already here')
+    const cd = (value: string) => `${server.url}/attachment?cd=${encodeURIComponent(value)}`
+    const urls = [
+      `${server.url}/files/sub/report.csv`,
+      `${server.url}/files/sub/report.csv`,
+      cd('attachment; filename="../../escape.txt"'),
+      cd(`attachment; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf`),
+      cd('attachment; filename=".hidden"'),
+      `${server.url}/files/`,
+    ]
+    const outcome = await runner.start(spec({ urls, saveDir: temp.home, concurrency: 1 }), recordingContext()).done
+    expect(outcome.error).toBeNull()
 
-      const files = (outcome.result as HttpRunResult).requests.map((r) => r.file)
-      expect(files).toEqual(
-        ['report (1).csv', 'report (2).csv', 'escape.txt', 'résumé.pdf', 'hidden', 'download'].map((name) => join(dir.path, name)),
-      )
-      expect((await readdir(dir.path)).sort()).toEqual(['download', 'escape.txt', 'hidden', 'report (1).csv', 'report (2).csv', 'report.csv', 'résumé.pdf'].sort())
-      expect(await readFile(join(dir.path, 'report.csv'), 'utf8')).toBe('already here')
-      expect(await readFile(join(dir.path, 'report (1).csv'), 'utf8')).toBe('file sub/report.csv')
-    } finally {
-      await dir.remove()
-    }
+    const files = (outcome.result as HttpRunResult).requests.map((r) => r.file)
+    expect(files).toEqual(
+      ['report (1).csv', 'report (2).csv', 'escape.txt', 'résumé.pdf', 'hidden', 'download'].map((name) => join(temp.home, name)),
+    )
+    expect((await readdir(temp.home)).sort()).toEqual(['download', 'escape.txt', 'hidden', 'report (1).csv', 'report (2).csv', 'report.csv', 'résumé.pdf'].sort())
+    expect(await readFile(join(temp.home, 'report.csv'), 'utf8')).toBe('already here')
+    expect(await readFile(join(temp.home, 'report (1).csv'), 'utf8')).toBe('file sub/report.csv')
   })
 
   it('removes a partly written file when the response fails', async () => {
-    const dir = await tempDir('http-partial')
-    try {
-      const outcome = await runner
-        .start(spec({ urls: [`${server.url}/endless`], saveDir: dir.path, maxBytes: 500_000 }), recordingContext())
-        .done
-      expect(outcome.error).toContain('cap (maxBytes)')
-      expect(await readdir(dir.path)).toEqual([])
-    } finally {
-      await dir.remove()
-    }
+    const outcome = await runner
+      .start(spec({ urls: [`${server.url}/endless`], saveDir: temp.home, maxBytes: 500_000 }), recordingContext())
+      .done
+    expect(outcome.error).toContain('cap (maxBytes)')
+    expect(await readdir(temp.home)).toEqual([])
   })
 
   it('refuses at submit a saveDir that is a file', async () => {
-    const dir = await tempDir('http-check')
-    try {
-      const file = join(dir.path, 'plain')
-      await writeFile(file, '')
-      const check = runner.check!(spec({ urls: [`${server.url}/ok/1`], saveDir: file }))
-      await expect(check).rejects.toThrow(TaskdeckError)
-      await expect(check).rejects.toThrow(`definition.spec.saveDir: ${file} exists and is not a directory`)
-      await expect(runner.check!(spec({ urls: [`${server.url}/ok/1`], saveDir: join(dir.path, 'new') }))).resolves.toBeUndefined()
-    } finally {
-      await dir.remove()
-    }
+    const file = join(temp.home, 'plain')
+    await writeFile(file, '')
+    const check = runner.check!(spec({ urls: [`${server.url}/ok/1`], saveDir: file }))
+    await expect(check).rejects.toThrow(TaskdeckError)
+    await expect(check).rejects.toThrow(`definition.spec.saveDir: ${file} exists and is not a directory`)
+    await expect(runner.check!(spec({ urls: [`${server.url}/ok/1`], saveDir: join(temp.home, 'new') }))).resolves.toBeUndefined()
   })
 })
 

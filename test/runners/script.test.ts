@@ -5,7 +5,8 @@ import { TaskdeckError } from '../../src-shared/index.ts'
 import type { ScriptSpec } from '../../src-shared/index.ts'
 import { createScriptRunner, defaultScriptWorkerEntry } from '../../src-main/engine/runners/script.ts'
 import type { ScriptRunner } from '../../src-main/engine/runners/script.ts'
-import { recordingContext, tempDir } from './helpers.ts'
+import { tempHome } from '../support/engine.ts'
+import { recordingContext } from './helpers.ts'
 
 const scriptWorkerEntry = defaultScriptWorkerEntry()
 
@@ -39,21 +40,21 @@ const SCRIPTS: Record<string, string> = {
 }
 
 let runner: ScriptRunner
-let dir: Awaited<ReturnType<typeof tempDir>>
+let dir: ReturnType<typeof tempHome>
 const script = (name: string, input?: ScriptSpec['input']): ScriptSpec => ({
   kind: 'script',
-  path: join(dir.path, name),
+  path: join(dir.home, name),
   ...(input !== undefined ? { input } : {}),
 })
 
 beforeAll(async () => {
-  dir = await tempDir('scripts')
-  for (const [name, source] of Object.entries(SCRIPTS)) await writeFile(join(dir.path, name), source)
+  dir = tempHome()
+  for (const [name, source] of Object.entries(SCRIPTS)) await writeFile(join(dir.home, name), source)
   runner = createScriptRunner({ workerEntry: scriptWorkerEntry, poolSize: 2, abortGraceMs: 100 })
 })
 afterAll(async () => {
   await runner.close()
-  await dir.remove()
+  dir.cleanup()
 })
 
 describe('script runner', () => {
@@ -134,7 +135,7 @@ describe('script runner', () => {
 
   it('explains a module without a default function, a result that is not JSON, and process.exit', async () => {
     const notFunction = await runner.start(script('not-a-function.mjs'), recordingContext()).done
-    expect(notFunction.error).toBe(`${join(dir.path, 'not-a-function.mjs')} has no default export function; write: export default (input, api) => result`)
+    expect(notFunction.error).toBe(`${join(dir.home, 'not-a-function.mjs')} has no default export function; write: export default (input, api) => result`)
 
     const bigint = await runner.start(script('bigint.mjs'), recordingContext()).done
     expect(bigint.error).toMatch(/^the script's result cannot be stored as JSON: .*BigInt/)
@@ -151,7 +152,7 @@ describe('script runner', () => {
   })
 
   it('reloads a script that was edited between runs', async () => {
-    const path = join(dir.path, 'edited.mjs')
+    const path = join(dir.home, 'edited.mjs')
     await writeFile(path, 'export default () => "first"')
     expect((await runner.start(script('edited.mjs'), recordingContext()).done).result).toBe('first')
     await writeFile(path, 'export default () => "second version"')
@@ -159,7 +160,7 @@ describe('script runner', () => {
   })
 
   it('refuses at submit a path that does not exist or is not a file, naming the field', async () => {
-    const missing = join(dir.path, 'missing.mjs')
+    const missing = join(dir.home, 'missing.mjs')
     const refusal = runner.check!(script('missing.mjs'))
     await expect(refusal).rejects.toBeInstanceOf(TaskdeckError)
     await expect(refusal).rejects.toMatchObject({
@@ -167,7 +168,7 @@ describe('script runner', () => {
       message: `definition.spec.path: ${missing} does not exist`,
       details: { issues: [{ path: 'definition.spec.path', message: `${missing} does not exist` }] },
     })
-    const folder = join(dir.path, 'folder')
+    const folder = join(dir.home, 'folder')
     await mkdir(folder)
     await expect(runner.check!(script('folder'))).rejects.toThrow(`definition.spec.path: ${folder} is not a file`)
     await expect(runner.check!(script('double.mjs'))).resolves.toBeUndefined()
@@ -176,7 +177,7 @@ describe('script runner', () => {
   it('ends a script that runs out of memory with its worker, not the process', async () => {
     const small = createScriptRunner({ workerEntry: scriptWorkerEntry, poolSize: 1, maxHeapMb: 32 })
     try {
-      const path = join(dir.path, 'hog.mjs')
+      const path = join(dir.home, 'hog.mjs')
       await writeFile(path, 'export default () => { const keep = []; for (;;) keep.push(new Array(100000).fill(Math.random())) }')
       const outcome = await small.start({ kind: 'script', path }, recordingContext()).done
       expect(outcome.error).toMatch(/^the script crashed its worker: .*memory limit/)

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { EngineEvent } from '../../src-shared/index.ts'
-import { openEngine, tempHome } from '../engine/helpers.ts'
+import { useEngine } from '../support/engine.ts'
 import type { HttpRunResult } from '../../src-main/engine/runners/http.ts'
 import { startTestServer } from './http-server.ts'
 import type { TestServer } from './http-server.ts'
@@ -10,19 +10,14 @@ import type { TestServer } from './http-server.ts'
 type Progress = Extract<EngineEvent, { type: 'run.progress' }>
 const isProgress = (e: EngineEvent): e is Progress => e.type === 'run.progress'
 
-let dir: ReturnType<typeof tempHome>
-let t: Awaited<ReturnType<typeof openEngine>>
+const t = useEngine()
 let server: TestServer
 
 beforeEach(async () => {
-  dir = tempHome()
-  t = await openEngine({ home: dir.home })
   server = await startTestServer()
 })
 afterEach(async () => {
-  await t.close()
   await server.close()
-  dir.cleanup()
 })
 
 const finalRun = async (taskId: number) => (await t.engine.handlers['task.get']({ taskId })).runs.at(-1)!
@@ -68,7 +63,7 @@ describe('http tasks through the engine', () => {
   })
 
   it('refuses at submit a saveDir that is a file', async () => {
-    const file = join(dir.home, 'a-file')
+    const file = join(t.home, 'a-file')
     await writeFile(file, '')
     const submit = t.submit({ spec: { kind: 'http', requests: [{ url: `${server.url}/ok/1` }], saveDir: file } })
     await expect(submit).rejects.toMatchObject({ code: 'bad_request', details: { issues: [{ path: 'definition.spec.saveDir' }] } })
@@ -77,7 +72,7 @@ describe('http tasks through the engine', () => {
 
 describe('script tasks through the engine', () => {
   const write = async (name: string, source: string) => {
-    const path = join(dir.home, name)
+    const path = join(t.home, name)
     await writeFile(path, source)
     return path
   }
@@ -130,7 +125,7 @@ describe('script tasks through the engine', () => {
   })
 
   it('refuses at submit a script path that does not exist', async () => {
-    const missing = join(dir.home, 'nope.mjs')
+    const missing = join(t.home, 'nope.mjs')
     await expect(t.submit({ spec: { kind: 'script', path: missing } })).rejects.toMatchObject({
       code: 'bad_request',
       message: `definition.spec.path: ${missing} does not exist`,

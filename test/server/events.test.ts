@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { isDurable, isFinished, type DurableEvent, type ServerMessage, type Task } from '../../src-shared/index.ts'
+import { MAX_BYTES_PER_MESSAGE } from '../../src-main/server/ws-client.ts'
 import { call, startHarness, TestSocket, waitUntil, type Harness } from './helpers.ts'
 
 const shell = (command: string | string[]) => ({ definition: { spec: { kind: 'shell', command } } })
@@ -110,22 +111,25 @@ describe('event stream over a real WebSocket', () => {
     const tcp = (socket.socket as unknown as { _socket: Socket })._socket
     tcp.pause()
     const lines = 2_000_000
-    const flood = await submit(h, `seq 1 ${lines}`)
+    // Every line ends in "\n" (two bytes in JSON) and every tenth carries a three-byte character: sizes must be exact.
+    const flood = await submit(h, `seq 1 ${lines} | sed '0~10s/$/ 가/'`)
     await untilFinished(h, flood.id)
     tcp.resume()
     await socket.waitFor((m) => m.kind === 'events' && m.events.some((e) => e.type === 'run.finished' && e.run.taskId === flood.id))
 
-    const outputMessages = socket.messages.filter((m) => m.kind === 'events' && m.events.some((e) => e.type === 'run.output'))
+    const outputMessages = socket.messages.flatMap((m, i) => (m.kind === 'events' && m.events.some((e) => e.type === 'run.output') ? [i] : []))
     expect(outputMessages.length).toBeGreaterThan(4)
-    const largestEvent = Math.max(...socket.events().map((e) => JSON.stringify(e).length))
-    // The server caps an *estimate* (text length, not JSON escapes such as "\n" → "\\n"), so a message may pass
-    // 256 KiB by the escapes of its text: bounded by a quarter more, never megabytes.
-    for (const message of outputMessages) expect(JSON.stringify(message).length).toBeLessThanOrEqual(Math.max(largestEvent, 320 * 1024))
+    const largestEvent = Math.max(...socket.events().map((e) => Buffer.byteLength(JSON.stringify(e))))
+    // The cap is on the message's real UTF-8 size (escapes and multi-byte characters included); a larger event goes alone.
+    const envelope = Buffer.byteLength(JSON.stringify({ v: 1, kind: 'events', events: [] }))
+    for (const i of outputMessages) expect(socket.messageBytes[i]).toBeLessThanOrEqual(Math.max(envelope + largestEvent, MAX_BYTES_PER_MESSAGE))
+    // Full messages, not a trickle: a split happens only when the next event would not fit.
+    expect(Math.max(...outputMessages.map((i) => socket.messageBytes[i]!))).toBeGreaterThan(MAX_BYTES_PER_MESSAGE - largestEvent)
     const text = socket
       .events()
       .flatMap((e) => (e.type === 'run.output' && e.taskId === flood.id ? [e.text] : []))
       .join('')
-    expect(text).toBe(Array.from({ length: lines }, (_, i) => `${i + 1}\n`).join(''))
+    expect(text).toBe(Array.from({ length: lines }, (_, i) => `${i + 1}${(i + 1) % 10 === 0 ? ' 가' : ''}\n`).join(''))
     await socket.close()
   })
 

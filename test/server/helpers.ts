@@ -104,6 +104,8 @@ export async function call<T = unknown>(server: TaskdeckServer, name: string, pa
 export class TestSocket {
   readonly socket: WebSocket
   readonly messages: ServerMessage[] = []
+  /** The UTF-8 size of each message as it came off the wire, by index in `messages`. */
+  readonly messageBytes: number[] = []
   readonly closed: Promise<{ code: number; reason: string }>
   private readonly listeners = new Set<() => void>()
   private nextId = 1
@@ -112,6 +114,7 @@ export class TestSocket {
     this.socket = socket
     socket.on('message', (data: Buffer) => {
       this.messages.push(JSON.parse(data.toString('utf8')) as ServerMessage)
+      this.messageBytes.push(data.length)
       for (const listener of [...this.listeners]) listener()
     })
     this.closed = new Promise((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })))

@@ -1,18 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { argv, openWorld, tempDir, type World } from './helpers.ts'
+import { describe, expect, it } from 'vitest'
+import { useWorld } from '../support/world.ts'
+import { argv } from './helpers.ts'
 
 describe('task completion triggers: chains through the real engine', () => {
-  let home: ReturnType<typeof tempDir>
-  let world: World
-
-  beforeEach(async () => {
-    home = tempDir('chain')
-    world = await openWorld(home.path)
-  })
-  afterEach(async () => {
-    await world.close()
-    home.remove()
-  })
+  const world = useWorld()
 
   it('build succeeds → test runs; test fails → notify runs; each started task knows what finished', async () => {
     const build = (await world.call('savedTask.create', { name: 'build', definition: argv('true') })).savedTask

@@ -1,24 +1,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { makeTargets } from '../../src-main/triggers/discover.ts'
-import { openWorld, tempDir, type World } from './helpers.ts'
+import { useWorld } from '../support/world.ts'
 
 describe('saved tasks from a project folder', () => {
-  let home: ReturnType<typeof tempDir>
-  let project: ReturnType<typeof tempDir>
-  let world: World
+  const world = useWorld()
+  let project: string
 
-  beforeEach(async () => {
-    home = tempDir('disc-home')
-    project = tempDir('disc-project')
-    mkdirSync(join(project.path, 'docs'))
-    world = await openWorld(home.path)
-  })
-  afterEach(async () => {
-    await world.close()
-    home.remove()
-    project.remove()
+  beforeEach(() => {
+    project = world.anotherDir()
+    mkdirSync(join(project, 'docs'))
   })
 
   it('reads Makefile targets, skipping variables, special and pattern targets', () => {
@@ -28,32 +20,32 @@ describe('saved tasks from a project folder', () => {
 
   it('offers taskdeck.json tasks, npm scripts and Makefile targets, each running in the folder, and imports the chosen ones', async () => {
     writeFileSync(
-      join(project.path, 'taskdeck.json'),
+      join(project, 'taskdeck.json'),
       JSON.stringify({ tasks: { serve: 'python3 -m http.server', docs: { spec: { kind: 'shell', command: ['true'], cwd: 'docs' }, group: 'default' } } }),
     )
-    writeFileSync(join(project.path, 'package.json'), JSON.stringify({ name: 'demo', scripts: { build: 'tsc', 'test:unit': 'vitest' } }))
-    writeFileSync(join(project.path, 'yarn.lock'), '')
-    writeFileSync(join(project.path, 'Makefile'), 'all:\n\ttrue\n')
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'demo', scripts: { build: 'tsc', 'test:unit': 'vitest' } }))
+    writeFileSync(join(project, 'yarn.lock'), '')
+    writeFileSync(join(project, 'Makefile'), 'all:\n\ttrue\n')
 
-    const { candidates } = await world.call('savedTask.discover', { folder: project.path })
+    const { candidates } = await world.call('savedTask.discover', { folder: project })
     expect(candidates.map((c) => [c.source, c.name, c.definition.spec])).toEqual([
-      ['taskdeck.json', 'serve', { kind: 'shell', command: 'python3 -m http.server', cwd: project.path }],
-      ['taskdeck.json', 'docs', { kind: 'shell', command: ['true'], cwd: join(project.path, 'docs') }],
-      ['package.json', 'yarn run build', { kind: 'shell', command: ['yarn', 'run', 'build'], cwd: project.path }],
-      ['package.json', 'yarn run test:unit', { kind: 'shell', command: ['yarn', 'run', 'test:unit'], cwd: project.path }],
-      ['Makefile', 'make all', { kind: 'shell', command: ['make', 'all'], cwd: project.path }],
+      ['taskdeck.json', 'serve', { kind: 'shell', command: 'python3 -m http.server', cwd: project }],
+      ['taskdeck.json', 'docs', { kind: 'shell', command: ['true'], cwd: join(project, 'docs') }],
+      ['package.json', 'yarn run build', { kind: 'shell', command: ['yarn', 'run', 'build'], cwd: project }],
+      ['package.json', 'yarn run test:unit', { kind: 'shell', command: ['yarn', 'run', 'test:unit'], cwd: project }],
+      ['Makefile', 'make all', { kind: 'shell', command: ['make', 'all'], cwd: project }],
     ])
     // Discovering stores nothing.
     expect((await world.call('savedTask.list', {})).savedTasks).toEqual([])
 
-    const { savedTasks } = await world.call('savedTask.importFolder', { folder: project.path, names: ['docs', 'make all'] })
+    const { savedTasks } = await world.call('savedTask.importFolder', { folder: project, names: ['docs', 'make all'] })
     expect(savedTasks.map((s) => s.name)).toEqual(['docs', 'make all'])
     const { task } = await world.call('savedTask.run', { savedTaskId: savedTasks[0]!.id })
     expect(await world.log.untilFinished(task.id)).toBe('succeeded')
 
     // Importing again adds only what is new or changed; what was imported as it is keeps its id.
-    writeFileSync(join(project.path, 'Makefile'), 'all:\n\ttrue\nlint:\n\ttrue\n')
-    const again = await world.call('savedTask.importFolder', { folder: project.path })
+    writeFileSync(join(project, 'Makefile'), 'all:\n\ttrue\nlint:\n\ttrue\n')
+    const again = await world.call('savedTask.importFolder', { folder: project })
     expect(again.savedTasks.map((s) => s.name)).toEqual(['serve', 'docs', 'yarn run build', 'yarn run test:unit', 'make all', 'make lint'])
     expect(again.savedTasks[1]!.id).toBe(savedTasks[0]!.id)
     expect(again.savedTasks[4]!.id).toBe(savedTasks[1]!.id)
@@ -62,26 +54,26 @@ describe('saved tasks from a project folder', () => {
 
     // The same after a restart, when the saved definitions come back from the database.
     await world.close()
-    world = await openWorld(home.path)
-    const afterRestart = await world.call('savedTask.importFolder', { folder: project.path })
+    await world.open()
+    const afterRestart = await world.call('savedTask.importFolder', { folder: project })
     expect(afterRestart.savedTasks.map((s) => s.id)).toEqual(again.savedTasks.map((s) => s.id))
   })
 
   it('names what is wrong: a missing folder, a bad taskdeck.json entry, an unknown name; nothing is stored', async () => {
-    await expect(world.call('savedTask.discover', { folder: join(project.path, 'nope') })).rejects.toMatchObject({
+    await expect(world.call('savedTask.discover', { folder: join(project, 'nope') })).rejects.toMatchObject({
       code: 'bad_request',
-      message: `folder: ${join(project.path, 'nope')} is not an existing directory`,
+      message: `folder: ${join(project, 'nope')} is not an existing directory`,
     })
-    writeFileSync(join(project.path, 'taskdeck.json'), JSON.stringify({ tasks: { ok: 'true', broken: { spec: { kind: 'shell' } } } }))
-    await expect(world.call('savedTask.importFolder', { folder: project.path })).rejects.toMatchObject({
+    writeFileSync(join(project, 'taskdeck.json'), JSON.stringify({ tasks: { ok: 'true', broken: { spec: { kind: 'shell' } } } }))
+    await expect(world.call('savedTask.importFolder', { folder: project })).rejects.toMatchObject({
       code: 'bad_request',
       details: { issues: [{ path: 'tasks.broken.spec.command' }] },
     })
-    writeFileSync(join(project.path, 'taskdeck.json'), '{ not json')
-    await expect(world.call('savedTask.discover', { folder: project.path })).rejects.toMatchObject({ code: 'bad_request' })
-    writeFileSync(join(project.path, 'taskdeck.json'), JSON.stringify({ tasks: { ok: 'true' } }))
-    await expect(world.call('savedTask.importFolder', { folder: project.path, names: ['ok', 'missing'] })).rejects.toMatchObject({
-      message: `Invalid folder import: names.1: ${project.path} offers no task "missing"`,
+    writeFileSync(join(project, 'taskdeck.json'), '{ not json')
+    await expect(world.call('savedTask.discover', { folder: project })).rejects.toMatchObject({ code: 'bad_request' })
+    writeFileSync(join(project, 'taskdeck.json'), JSON.stringify({ tasks: { ok: 'true' } }))
+    await expect(world.call('savedTask.importFolder', { folder: project, names: ['ok', 'missing'] })).rejects.toMatchObject({
+      message: `Invalid folder import: names.1: ${project} offers no task "missing" (it offers "ok")`,
     })
     expect((await world.call('savedTask.list', {})).savedTasks).toEqual([])
   })

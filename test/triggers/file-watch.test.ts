@@ -1,27 +1,20 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { argv, openWorld, tempDir, type World } from './helpers.ts'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { useWorld } from '../support/world.ts'
+import { argv } from './helpers.ts'
 
 describe('file watch triggers (real files, real engine)', () => {
-  let home: ReturnType<typeof tempDir>
-  let watched: ReturnType<typeof tempDir>
-  let world: World
+  const world = useWorld()
+  let watched: string
 
-  beforeEach(async () => {
-    home = tempDir('fw-home')
-    watched = tempDir('fw-dir')
-    mkdirSync(join(watched.path, 'src', 'deep'), { recursive: true })
-    world = await openWorld(home.path)
-  })
-  afterEach(async () => {
-    await world.close()
-    home.remove()
-    watched.remove()
+  beforeEach(() => {
+    watched = world.anotherDir()
+    mkdirSync(join(watched, 'src', 'deep'), { recursive: true })
   })
 
   it('coalesces a burst of changes into one firing that hands the task every changed path', async () => {
-    const out = join(watched.path, 'received.json')
+    const out = join(watched, 'received.json')
     const { savedTask } = await world.call('savedTask.create', {
       name: 'rebuild',
       // The firing arrives on stdin as one JSON line; the paths also arrive in TASKDECK_CHANGED_PATHS.
@@ -30,14 +23,14 @@ describe('file watch triggers (real files, real engine)', () => {
     const { trigger } = await world.call('trigger.create', {
       trigger: {
         savedTaskId: savedTask.id,
-        spec: { kind: 'fileWatch', paths: [join(watched.path, 'src', '**', '*.txt')], debounceMs: 1500 },
+        spec: { kind: 'fileWatch', paths: [join(watched, 'src', '**', '*.txt')], debounceMs: 1500 },
       },
     })
     await world.triggers.ready()
 
-    const burst = ['a.txt', 'b.txt', join('deep', 'c.txt')].map((name) => join(watched.path, 'src', name))
+    const burst = ['a.txt', 'b.txt', join('deep', 'c.txt')].map((name) => join(watched, 'src', name))
     for (const path of burst) writeFileSync(path, 'x')
-    writeFileSync(join(watched.path, 'src', 'ignored.log'), 'not matched by the glob')
+    writeFileSync(join(watched, 'src', 'ignored.log'), 'not matched by the glob')
     writeFileSync(burst[0]!, 'changed again')
 
     const [firing] = await world.log.untilFirings(1, trigger.id)
@@ -56,7 +49,7 @@ describe('file watch triggers (real files, real engine)', () => {
 
   it('stops watching while paused and watches again when resumed', async () => {
     const { savedTask } = await world.call('savedTask.create', { name: 'noop', definition: argv('true') })
-    const file = join(watched.path, 'watched.txt')
+    const file = join(watched, 'watched.txt')
     writeFileSync(file, 'v1')
     const { trigger } = await world.call('trigger.create', {
       trigger: { savedTaskId: savedTask.id, spec: { kind: 'fileWatch', paths: [file], debounceMs: 300 } },
@@ -76,8 +69,8 @@ describe('file watch triggers (real files, real engine)', () => {
 
   it('watches the new paths once a trigger is changed', async () => {
     const { savedTask } = await world.call('savedTask.create', { name: 'noop', definition: argv('true') })
-    const first = join(watched.path, 'first.txt')
-    const second = join(watched.path, 'src', 'second.txt')
+    const first = join(watched, 'first.txt')
+    const second = join(watched, 'src', 'second.txt')
     writeFileSync(first, '')
     writeFileSync(second, '')
     const { trigger } = await world.call('trigger.create', {
@@ -97,10 +90,10 @@ describe('file watch triggers (real files, real engine)', () => {
 
   it('refuses a path that does not exist, naming the field, and stores nothing', async () => {
     const { savedTask } = await world.call('savedTask.create', { name: 'noop', definition: argv('true') })
-    const missing = join(watched.path, 'nope', '*.txt')
+    const missing = join(watched, 'nope', '*.txt')
     await expect(
-      world.call('trigger.create', { trigger: { savedTaskId: savedTask.id, spec: { kind: 'fileWatch', paths: [watched.path, missing] } } }),
-    ).rejects.toMatchObject({ code: 'bad_request', message: `Invalid trigger: trigger.spec.paths.1: ${join(watched.path, 'nope')} does not exist` })
+      world.call('trigger.create', { trigger: { savedTaskId: savedTask.id, spec: { kind: 'fileWatch', paths: [watched, missing] } } }),
+    ).rejects.toMatchObject({ code: 'bad_request', message: `Invalid trigger: trigger.spec.paths.1: ${join(watched, 'nope')} does not exist` })
     expect((await world.call('trigger.list', {})).triggers).toEqual([])
   })
 })

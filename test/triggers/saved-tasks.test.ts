@@ -1,19 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { DurableEventSchema, isDurable, parseRequest } from '../../src-shared/index.ts'
-import { TestClock, argv, openWorld, tempDir, type World } from './helpers.ts'
+import { openWorld, useWorld } from '../support/world.ts'
+import { TestClock, argv } from './helpers.ts'
 
 describe('saved tasks, history, export and import', () => {
-  let home: ReturnType<typeof tempDir>
-  let world: World
-
-  beforeEach(async () => {
-    home = tempDir('saved')
-    world = await openWorld(home.path)
-  })
-  afterEach(async () => {
-    await world.close()
-    home.remove()
-  })
+  const world = useWorld()
 
   it('creates, updates, lists and runs saved tasks; the run is labelled with its origin', async () => {
     const { savedTask } = await world.call('savedTask.create', { name: 'greet', definition: { ...argv('echo', 'hi'), group: 'tools' } })
@@ -24,10 +15,10 @@ describe('saved tasks, history, export and import', () => {
     // The engine checks the definition when the task is started, not when it is saved.
     await expect(world.call('savedTask.run', { savedTaskId: savedTask.id })).rejects.toMatchObject({
       code: 'bad_request',
-      message: 'definition.group: unknown group "tools" (create it with group.set first)',
+      message: 'definition.group: unknown group "tools" (create it first: taskdeck group add tools)',
     })
     const refused = (await world.log.untilFirings(1))[0]
-    expect(refused).toMatchObject({ cause: 'manual', outcome: 'failed', taskId: null, error: 'definition.group: unknown group "tools" (create it with group.set first)' })
+    expect(refused).toMatchObject({ cause: 'manual', outcome: 'failed', taskId: null, error: 'definition.group: unknown group "tools" (create it first: taskdeck group add tools)' })
 
     await world.engine.handlers['group.set']({ name: 'tools', parallel: 2 })
     const { task } = await world.call('savedTask.run', { savedTaskId: savedTask.id })
@@ -77,7 +68,7 @@ describe('saved tasks, history, export and import', () => {
     expect(first).toMatchObject({ cause: 'manual', outcome: 'submitted', triggerId: trigger.id })
     await world.close()
 
-    world = await openWorld(home.path)
+    await world.open()
     const { trigger: reopened, history } = await world.call('trigger.get', { triggerId: trigger.id })
     expect(history).toEqual([second, first])
     expect(reopened.lastFiredAt).toBe(second.firedAt)
@@ -100,8 +91,7 @@ describe('saved tasks, history, export and import', () => {
     expect(announced.map((e) => e.type)).toEqual(['savedTask.updated', 'savedTask.updated', 'trigger.updated', 'trigger.updated', 'trigger.updated'])
     for (const event of announced) expect(DurableEventSchema.parse(JSON.parse(JSON.stringify(event)))).toEqual(event)
 
-    const otherHome = tempDir('saved-import')
-    const other = await openWorld(otherHome.path, { clock: new TestClock(Date.parse('2026-06-01T00:00:00Z')) })
+    const other = await openWorld(world.anotherDir(), { clock: new TestClock(Date.parse('2026-06-01T00:00:00Z')) })
     try {
       // Something already there gets other ids.
       await other.call('savedTask.create', { name: 'existing', definition: argv('true') })
@@ -123,7 +113,6 @@ describe('saved tasks, history, export and import', () => {
       expect(new Date(nightly.nextRunAt!).toISOString()).toBe('2026-06-01T01:00:00.000Z')
     } finally {
       await other.close()
-      otherHome.remove()
     }
   })
 

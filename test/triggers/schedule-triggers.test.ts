@@ -1,23 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { TestClock, argv, openWorld, tempDir, type World } from './helpers.ts'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { useWorld } from '../support/world.ts'
+import { TestClock, argv } from './helpers.ts'
 
 const MIN = 60_000
 const T0 = Date.parse('2026-03-01T12:00:00Z')
 
 describe('schedule triggers (virtual clock, real engine)', () => {
-  let home: ReturnType<typeof tempDir>
   let clock: TestClock
-  let world: World
-
-  beforeEach(async () => {
-    home = tempDir('sched')
+  beforeEach(() => {
     clock = new TestClock(T0)
-    world = await openWorld(home.path, { clock })
   })
-  afterEach(async () => {
-    await world.close()
-    home.remove()
-  })
+  const world = useWorld(() => ({ clock }))
 
   async function everyTenMinutes(catchUp: 'skip' | 'once' | 'all') {
     const { savedTask } = await world.call('savedTask.create', { name: 'tick', definition: argv('true') })
@@ -102,7 +95,7 @@ describe('schedule triggers (virtual clock, real engine)', () => {
     await world.close()
 
     clock.sleep(65 * MIN) // the app is closed for 65 minutes: slots 20 … 70 min are missed
-    world = await openWorld(home.path, { clock })
+    await world.open()
     const firings = await world.log.untilFirings(1, trigger.id)
     expect(firings[0]).toMatchObject({ cause: 'catch-up', outcome: 'submitted', scheduledFor: T0 + 70 * MIN, detail: { missed: 6 } })
     const { trigger: reopened } = await world.call('trigger.get', { triggerId: trigger.id })

@@ -4,30 +4,25 @@ import type { Result, ServerMessage, Trigger, SavedTask } from '../../src-shared
 import type { EngineApi } from '../../src-main/engine/api.ts'
 import { createServer, COMMAND_PATH, type TaskdeckServer } from '../../src-main/server/server.ts'
 import { SECRET_HEADER, WEBHOOK_MAX_BODY_BYTES } from '../../src-main/triggers/index.ts'
-import { openWorld, tempDir, type World } from './helpers.ts'
+import { useWorld } from '../support/world.ts'
 
 const SECRET = 'a-webhook-secret-of-some-length'
 
 /** The composition root in miniature: engine and trigger handlers behind one API, webhooks mounted on the local server. */
 describe('triggers behind the real local server', () => {
-  let home: ReturnType<typeof tempDir>
-  let world: World
+  const world = useWorld()
   let server: TaskdeckServer
 
   beforeEach(async () => {
-    home = tempDir('server')
-    world = await openWorld(home.path)
     const api: EngineApi = {
       handlers: { ...world.engine.handlers, ...world.triggers.handlers },
       subscribe: (since, listener) => world.engine.subscribe(since, listener),
       close: () => world.engine.close(),
     }
-    server = await createServer({ engine: api, home: home.path, routes: [world.triggers.webhookRoute] })
+    server = await createServer({ engine: api, home: world.home, routes: [world.triggers.webhookRoute] })
   })
   afterEach(async () => {
     await server.close()
-    await world.close()
-    home.remove()
   })
 
   function post(path: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> {

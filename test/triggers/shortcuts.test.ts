@@ -1,7 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { normalizeAccelerator } from '../../src-shared/index.ts'
 import { resolveShortcut, type ShortcutBinding } from '../../src-main/triggers/index.ts'
-import { TestClock, argv, openWorld, tempDir, type World } from './helpers.ts'
+import { useWorld } from '../support/world.ts'
+import { TestClock, argv } from './helpers.ts'
 
 describe('accelerators', () => {
   it('have one spelling, so two spellings of a chord are the same chord', () => {
@@ -23,19 +24,11 @@ describe('accelerators', () => {
 })
 
 describe('shortcut triggers (real engine)', () => {
-  let home: ReturnType<typeof tempDir>
   let clock: TestClock
-  let world: World
-
-  beforeEach(async () => {
-    home = tempDir('keys')
+  beforeEach(() => {
     clock = new TestClock(Date.parse('2026-03-01T12:00:00Z'))
-    world = await openWorld(home.path, { clock })
   })
-  afterEach(async () => {
-    await world.close()
-    home.remove()
-  })
+  const world = useWorld(() => ({ clock }))
 
   it('binds, fires once per press (key repeat throttled), unbinds while paused, and tells the adapter', async () => {
     const seen: ShortcutBinding[][] = []

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createHmac } from 'node:crypto'
 import { SECRET_HEADER, SIGNATURE_HEADER, sendWebhookResponse, webhookRequestOf } from '../../src-main/triggers/index.ts'
-import { openWorld, tempDir, type World } from './helpers.ts'
+import { useWorld } from '../support/world.ts'
 
 const SECRET = 'correct-horse-battery-staple'
 
@@ -16,14 +16,11 @@ interface Reply {
 }
 
 describe('webhook triggers (real HTTP on 127.0.0.1, real engine)', () => {
-  let home: ReturnType<typeof tempDir>
-  let world: World
+  const world = useWorld()
   let server: Server
   let port: number
 
   beforeEach(async () => {
-    home = tempDir('hook')
-    world = await openWorld(home.path)
     // The smallest server that mounts the handler the way the local server does: POST /hooks/:id.
     server = createServer((req, res) => {
       const match = /^\/hooks\/([^/?]+)$/.exec(req.url ?? '')
@@ -38,8 +35,6 @@ describe('webhook triggers (real HTTP on 127.0.0.1, real engine)', () => {
   })
   afterEach(async () => {
     await new Promise((resolve) => server.close(resolve))
-    await world.close()
-    home.remove()
   })
 
   function post(path: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<Reply> {
@@ -56,7 +51,7 @@ describe('webhook triggers (real HTTP on 127.0.0.1, real engine)', () => {
   }
 
   async function hook(spec: Record<string, unknown> = {}) {
-    const out = join(home.path, 'payload.json')
+    const out = join(world.home, 'payload.json')
     const { savedTask } = await world.call('savedTask.create', { name: 'deploy', definition: { spec: { kind: 'shell', command: `cat > '${out}'` } } })
     const { trigger } = await world.call('trigger.create', {
       trigger: { savedTaskId: savedTask.id, spec: { kind: 'webhook', secret: SECRET, ...spec } },
@@ -182,10 +177,10 @@ describe('webhook triggers (real HTTP on 127.0.0.1, real engine)', () => {
     for (const answer of answers) expect(JSON.stringify(answer)).not.toContain(secret)
     await world.close()
     for (const file of ['taskdeck.db', 'taskdeck.db-wal']) {
-      const path = join(home.path, file)
+      const path = join(world.home, file)
       if (existsSync(path)) expect(readFileSync(path).includes(secret)).toBe(false)
     }
-    world = await openWorld(home.path)
+    await world.open()
     expect((await post(`/hooks/${created.trigger.id}`, '{}', { [SECRET_HEADER]: secret })).status).toBe(202)
   })
 

@@ -75,6 +75,6 @@ export async function discover(ctx: Context, folder: string | undefined): Promis
 /** Saves a folder's candidates: all, or those named with --name. */
 export async function importFolder(ctx: Context, folder: string | undefined, options: { name?: string[] }): Promise<void> {
   const client = await ctx.connect()
-  const { savedTasks } = await client.invoke('savedTask.importFolder', { folder: resolve(folder ?? '.'), ...(options.name === undefined ? {} : { names: options.name }) })
+  const { savedTasks } = await client.invoke('savedTask.importFolder', { folder: resolve(folder ?? '.'), ...(options.name === undefined ? {} : { names: options.name }) }, { names: '--name' })
   ctx.print({ savedTasks }, () => `Saved ${savedTasks.length} task${savedTasks.length === 1 ? '' : 's'}${savedTasks.length ? `: ${savedTasks.map((s) => `${s.id} ${s.name}`).join(', ')}` : ''}.`)
 }

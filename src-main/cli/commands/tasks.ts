@@ -118,7 +118,7 @@ export async function clean(ctx: Context, options: { olderThan?: string; status?
   const { removed } = await client.invoke('task.clean', {
     ...(options.olderThan === undefined ? {} : { olderThanMs: parseDuration(options.olderThan, '--older-than') }),
     ...(options.status === undefined ? {} : { statuses: statusList(options.status) }),
-  })
+  }, { statuses: '--status', olderThanMs: '--older-than' })
   ctx.print({ removed }, () => `Removed ${removed.length} finished task${removed.length === 1 ? '' : 's'}.`)
 }
 
@@ -140,7 +140,7 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
     limit: options.limit === undefined ? 1000 : parseInteger(options.limit, '--limit', 1, 100_000),
     // The table's exit codes and durations come in the same answer.
     withLastRuns: true,
-  })
+  }, { status: '--status', group: '--group', label: '--label', text: '--text' })
   const lastRun = new Map<number, Run>((lastRuns ?? []).map((run) => [run.taskId, run]))
   const rows = tasks.map((task) => ({ ...task, lastRun: lastRun.get(task.id) ?? null }))
   ctx.print({ tasks: rows, total }, () => {

@@ -115,6 +115,20 @@ export function specFromOptions(options: TriggerAddOptions, readSecret: () => st
   }
 }
 
+/** The `trigger add` option behind each field of the trigger it sends. */
+const TRIGGER_OPTION_NAMES = {
+  'trigger.name': '--name',
+  'trigger.spec.cron': '--cron',
+  'trigger.spec.timezone': '--tz',
+  'trigger.spec.everyMs': '--every',
+  'trigger.spec.maxCatchUp': '--max-catch-up',
+  'trigger.spec.paths': '--path',
+  'trigger.spec.debounceMs': '--debounce',
+  'trigger.spec.accelerator': '--accelerator',
+  'trigger.spec.taskId': '--after-task',
+  'trigger.spec.label': '--after-label',
+} as const
+
 /** The secret from stdin, without its trailing newline; checked by the server. */
 function secretFromStdin(): string {
   return readFileSync(0, 'utf8').replace(/\r?\n$/, '')
@@ -148,7 +162,7 @@ export async function addTrigger(ctx: Context, argv: readonly string[], options:
   let trigger: Trigger
   let generatedSecret: string | null = null
   try {
-    const created = await client.invoke('trigger.create', { trigger: input })
+    const created = await client.invoke('trigger.create', { trigger: input }, TRIGGER_OPTION_NAMES)
     trigger = created.trigger
     if (secretGenerated) generatedSecret = created.secret ?? null
   } catch (error) {

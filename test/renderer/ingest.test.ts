@@ -1,0 +1,148 @@
+import { Subject, map } from 'rxjs'
+import { TestScheduler } from 'rxjs/testing'
+import { describe, expect, it } from 'vitest'
+import type { EngineEvent } from '../../src-shared/index.ts'
+import { foldAndPublish$, framesOf, meterPerFrame, type FrameSlice } from '../../src-renderer/streams/ingest.ts'
+import { INITIAL_STATE, StateBuilder, foldEvents } from '../../src-renderer/streams/state.ts'
+import { output, paused, run, task } from './events.ts'
+
+const FRAME = 16
+const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
+const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i)
+
+/** A clock on which every reading costs `step` ms: the downstream's work as the meter measures it. */
+function tickingClock(step: number): () => number {
+  let t = 0
+  return () => (t += step)
+}
+
+describe('meterPerFrame', () => {
+  it('hands a frame only as many slices as fit its budget and keeps the rest, in order, for the next frames', () => {
+    const ts = scheduler()
+    ts.run(({ cold, expectObservable }) => {
+      // 1000 items in slices of 100; each reading of the clock advances it 3 ms, so a frame stops after 8 ms of slices.
+      const source$ = cold('a', { a: range(0, 1000) })
+      const slices$ = source$.pipe(meterPerFrame<number>({ scheduler: ts, frameDelayMs: FRAME, sliceSize: 100, budgetMs: 8, now: tickingClock(3) }))
+      expectObservable(slices$.pipe(map((s) => (s.frameEnd ? `end:${s.queued}` : `${s.items[0]}-${s.items.at(-1)}`)))).toBe(
+        '16ms (abcd) 10ms (efgh) 10ms (ijkl) 10ms (mn)',
+        { a: '0-99', b: '100-199', c: '200-299', d: 'end:700', e: '300-399', f: '400-499', g: '500-599', h: 'end:400', i: '600-699', j: '700-799', k: '800-899', l: 'end:100', m: '900-999', n: 'end:0' },
+      )
+    })
+  })
+
+  it('with time to spare, hands everything that arrived in a frame over in that frame', () => {
+    const ts = scheduler()
+    ts.run(({ cold, expectObservable }) => {
+      const source$ = cold('a-b 20ms c', { a: [1, 2], b: [3], c: [4] })
+      const slices$ = source$.pipe(meterPerFrame<number>({ scheduler: ts, frameDelayMs: FRAME, now: () => 0 }))
+      expectObservable(slices$.pipe(framesOf<number>())).toBe('16ms x 22ms y', { x: [1, 2, 3], y: [4] })
+    })
+  })
+
+  it('always makes progress: a slice that alone exceeds the budget still goes, one per frame', () => {
+    const ts = scheduler()
+    ts.run(({ cold, expectObservable }) => {
+      const slices$ = cold('a', { a: range(0, 3) }).pipe(meterPerFrame<number>({ scheduler: ts, frameDelayMs: FRAME, sliceSize: 1, budgetMs: 8, now: tickingClock(50) }))
+      expectObservable(slices$.pipe(framesOf<number>())).toBe('16ms x 15ms y 15ms z', { x: [0], y: [1], z: [2] })
+    })
+  })
+
+  it('emits everything still queued when the source completes, so nothing is lost', () => {
+    const ts = scheduler()
+    ts.run(({ cold, expectObservable }) => {
+      const slices$ = cold('a|', { a: range(0, 5) }).pipe(meterPerFrame<number>({ scheduler: ts, frameDelayMs: FRAME }))
+      expectObservable(slices$.pipe(framesOf<number>())).toBe('-(x|)', { x: range(0, 5) })
+    })
+  })
+
+  it('keeps a hundred thousand items across many frames complete and in order', () => {
+    const ts = scheduler()
+    ts.run(({ cold, expectObservable }) => {
+      const batches = Object.fromEntries(range(0, 10).map((i) => [String(i), range(i * 10_000, 10_000)]))
+      const metered = () => cold('(0123456789)', batches).pipe(meterPerFrame<number>({ scheduler: ts, frameDelayMs: FRAME, sliceSize: 1000, budgetMs: 8, now: tickingClock(1) }))
+      const all: number[] = []
+      metered().subscribe((s) => all.push(...s.items))
+      expectObservable(metered().pipe(framesOf<number>(), map((f) => f.length))).toBe(`16ms ${'a 15ms '.repeat(12)}b`, { a: 8000, b: 4000 })
+      ts.flush()
+      expect(all).toEqual(range(0, 100_000))
+    })
+  })
+})
+
+describe('foldAndPublish$', () => {
+  const slice = (items: EngineEvent[], frameEnd = true, queued = 0): FrameSlice<EngineEvent> => ({ items, frameEnd, queued })
+
+  it('publishes at the end of every ordinary frame, with the events folded into it', () => {
+    const ts = scheduler()
+    ts.run(({ cold, expectObservable }) => {
+      const slices$ = cold('a 15ms b', { a: slice([paused(1)]), b: slice([paused(2, false)]) })
+      const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts })
+      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq}:${p.events}:${p.state.enginePaused}`))).toBe('a 15ms b', { a: '1:1:true', b: '2:1:false' })
+    })
+  })
+
+  it('while catching up publishes at most every busyPublishMs, and always the state at the end of the burst', () => {
+    const ts = scheduler()
+    ts.run(({ cold, expectObservable }) => {
+      // Frames every 16 ms with events left queued (a replay) until the last one.
+      const frames = Object.fromEntries(range(0, 8).map((i) => [String.fromCharCode(97 + i), slice([paused(i + 1, i % 2 === 0)], true, 8 - i - 1)]))
+      const slices$ = cold('a 15ms b 15ms c 15ms d 15ms e 15ms f 15ms g 15ms h', frames)
+      const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, busyPublishMs: 40 })
+      // The first frame publishes at once; then trailing publishes at 40 (seq 3) and 80 (seq 6); the last frame
+      // (nothing left queued, few events) publishes at once at 112.
+      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq}/${p.events}`))).toBe('a 39ms b 39ms c 31ms d', { a: '1/1', b: '3/2', c: '6/3', d: '8/2' })
+    })
+  })
+
+  it('treats a frame with many events as catching up even when nothing is left queued', () => {
+    const ts = scheduler()
+    ts.run(({ cold, expectObservable }) => {
+      const many = range(1, 10).map((seq) => paused(seq))
+      const more = range(11, 10).map((seq) => paused(seq))
+      const slices$ = cold('a 15ms b', { a: slice(many), b: slice(more) })
+      const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, busyEventsPerFrame: 10, busyPublishMs: 100 })
+      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq}/${p.events}`))).toBe('a 99ms b', { a: '10/10', b: '20/10' })
+    })
+  })
+
+  it('folds slices of a frame into the same state a single fold of all its events gives', () => {
+    const events: EngineEvent[] = [
+      { type: 'task.created', seq: 1, at: 1, task: task(1) },
+      { type: 'run.started', seq: 2, at: 2, run: run(7, 1) },
+      output(7, 0, 'hello\n'),
+      { type: 'run.progress', runId: 7, taskId: 1, progress: { done: 3, total: 10 } },
+      { type: 'run.finished', seq: 3, at: 3, run: run(7, 1, { status: 'succeeded', exitCode: 0, finishedAt: 30 }) },
+      { type: 'task.updated', seq: 4, at: 4, task: task(1, { status: 'succeeded', lastRunId: 7 }) },
+      { type: 'task.created', seq: 5, at: 5, task: task(2) },
+    ]
+    const slices = new Subject<FrameSlice<EngineEvent>>()
+    const published: unknown[] = []
+    foldAndPublish$(slices, new StateBuilder(INITIAL_STATE)).subscribe((p) => published.push(p.state))
+    slices.next(slice(events.slice(0, 2), false))
+    slices.next(slice(events.slice(2, 5), false))
+    expect(published).toEqual([])
+    slices.next(slice(events.slice(5)))
+    expect(published).toEqual([{ ...foldEvents(INITIAL_STATE, events), lastBatchSize: events.length }])
+  })
+})
+
+describe('StateBuilder', () => {
+  it('never writes to a state it has built: later slices copy before changing', () => {
+    const builder = new StateBuilder(INITIAL_STATE)
+    builder.apply([{ type: 'task.created', seq: 1, at: 1, task: task(1) }])
+    const first = builder.build()
+    builder.apply([{ type: 'task.created', seq: 2, at: 2, task: task(2) }])
+    const second = builder.build()
+    expect([...first.tasks.keys()]).toEqual([1])
+    expect([...second.tasks.keys()]).toEqual([1, 2])
+    expect(second.tasksVersion).toBe(first.tasksVersion + 1)
+  })
+
+  it('keeps the state identical when only output was applied', () => {
+    const builder = new StateBuilder(INITIAL_STATE)
+    builder.apply([{ type: 'task.created', seq: 1, at: 1, task: task(1) }])
+    const first = builder.build()
+    builder.apply([output(7, 0, 'a\n')])
+    expect(builder.build()).toBe(first)
+  })
+})
