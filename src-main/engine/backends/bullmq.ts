@@ -9,6 +9,7 @@ import { assertRedisSuitable, connectRedis, redactRedisUrl } from './redis-conne
 import type { RedisConnectionOptions } from './redis-connection.ts'
 import {
   CANCEL_TTL_MS,
+  LOCKLESS_ACTIVE_SCRIPT,
   PROTOCOL_VERSION,
   PUSH_STDIN_SCRIPT,
   REPORT_CONSUMER_GROUP,
@@ -527,7 +528,9 @@ export class BullmqBackend implements ExecutionBackend {
         let state = job ? await job.getState() : 'missing'
         // Active without a lock: its worker died, and no live worker's stalled check has said so
         // (there may be none left), so nobody would report this run lost.
-        if (state === 'active' && (await this.#redis.exists(`${queue.toKey(pending.jobId)}:lock`)) === 0) state = 'lockless'
+        if (state === 'active' && (await this.#redis.eval(LOCKLESS_ACTIVE_SCRIPT, 2, queue.toKey('active'), `${queue.toKey(pending.jobId)}:lock`, pending.jobId)) === 1) {
+          state = 'lockless'
+        }
         const terminal = state === 'completed' || state === 'failed' || state === 'missing' || state === 'unknown' || state === 'lockless'
         if (!terminal) {
           pending.suspect = false
