@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import os from 'node:os'
 import { UnrecoverableError, Worker } from 'bullmq'
 import type { Job } from 'bullmq'
+import type { Redis } from 'ioredis'
 import { GroupNameSchema } from '../../src-shared/index.ts'
 import type { WorkerInfo, WorkerRun, WorkerState } from '../../src-shared/index.ts'
 import { executeLocally } from '../engine/backends/local-execution.ts'
@@ -215,6 +216,8 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
       }
       // Not awaited: BullMQ's moveToFinished follows on the same connection, so Redis stores the
       // report first and both replies come back together instead of one round trip after the other.
+      // Both leave in one socket write (see coalesceWrites).
+      coalesceWrites(redis)
       void writer.send({ kind: 'finished', outcome })
       if (run.cancelled) await reports.del(keys.cancel(job.id))
       finished++
@@ -298,4 +301,17 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
       log(`taskdeck worker ${id} stopped`)
     })())
   return { id, close }
+}
+
+/**
+ * Holds what is written on `redis` until the current turn's promise callbacks have run
+ * (process.nextTick runs after them): the finished report and BullMQ's moveToFinished, made
+ * in the same turn, reach Redis in one write and one read instead of two of each, about a
+ * tenth of a no-op task's cost on this machine. Writes are only delayed, never reordered.
+ */
+function coalesceWrites(redis: Redis): void {
+  const socket = redis.stream
+  if (!socket || socket.writableCorked > 0) return
+  socket.cork()
+  process.nextTick(() => socket.uncork())
 }

@@ -6,7 +6,8 @@ import { TaskdeckError } from '../../src-shared/index.ts'
 import type { WorkerInfo } from '../../src-shared/index.ts'
 import { Redis } from 'ioredis'
 import { BullmqBackend } from '../../src-main/engine/backends/bullmq.ts'
-import { REPORT_CONSUMER_GROUP, redisKeys } from '../../src-main/engine/backends/redis-protocol.ts'
+import { workerCommand } from '../../src-main/worker/main.ts'
+import { REPORT_CONSUMER_GROUP, jobIdOf, redisKeys } from '../../src-main/engine/backends/redis-protocol.ts'
 import type { PlacedRun } from '../../src-main/engine/backends/types.ts'
 import { script } from './conformance.ts'
 import { RecordingContext, spawnWorker, startRedis, tempDir, until } from './harness.ts'
@@ -73,6 +74,36 @@ describe('BullMQ backend', () => {
         admin.disconnect()
       }
     } finally {
+      await bulkApp.close()
+    }
+  })
+
+  it('when Redis refuses one job of a bulk enqueue, only that run fails to enqueue; the others of the bulk run once', async () => {
+    const group = 'bulk-refused'
+    const source = `refused-${randomUUID().slice(0, 8)}`
+    const file = join(scratch.path, 'bulk-refused.txt')
+    const bulkApp = await BullmqBackend.connect({ connection: { url: redis.url }, source })
+    const admin = new Redis(redis.url)
+    try {
+      const runIds = Array.from({ length: 5 }, () => nextRunId++)
+      const refusedRunId = runIds[2]!
+      // A foreign string where that job's hash would go: BullMQ's add script reads it as a
+      // hash (the job id seems taken) and Redis answers WRONGTYPE for this job alone.
+      await admin.set(`${redisKeys().bullPrefix}:${group}:${jobIdOf(source, refusedRunId)}`, 'not a job')
+      const contexts = runIds.map((runId) => new RecordingContext(runId))
+      const runs = runIds.map((runId, i) => bulkApp.start(script('append', { file, label: `run ${runId}` }), placed(group), contexts[i]!))
+      workers.push(await spawnWorker(redis.url, group, { concurrency: 2 }))
+      const outcomes = await Promise.all(runs.map((run) => run.done))
+      outcomes.forEach((outcome, i) => {
+        if (runIds[i] === refusedRunId) {
+          expect(outcome.error).toMatch(/^could not enqueue on redis:\/\/.*WRONGTYPE/)
+          expect(outcome.worker).toBeNull()
+        } else expect(outcome).toMatchObject({ exitCode: 0, error: null })
+      })
+      const executed = (await readFile(file, 'utf8')).trim().split('\n').sort()
+      expect(executed).toEqual(runIds.filter((runId) => runId !== refusedRunId).map((runId) => `run ${runId}`).sort())
+    } finally {
+      admin.disconnect()
       await bulkApp.close()
     }
   })
@@ -178,5 +209,12 @@ describe('a Redis that may evict keys', () => {
     } finally {
       await evicting.start()
     }
+  })
+})
+
+describe('taskdeck worker arguments', () => {
+  it('--script-threads must be a positive integer, and is refused before any connection', async () => {
+    const argv = ['--redis', 'redis://127.0.0.1:1', '--group', 'g', '--script-threads', '0']
+    await expect(workerCommand({ argv, env: {} })).rejects.toThrow('--script-threads: must be a positive integer, got "0"')
   })
 })

@@ -107,6 +107,25 @@ describe('remote execution under faults', () => {
     }
   })
 
+  it('the only worker killed mid-task: with no worker left to notice, the app itself reports the attempt lost once its lock expired', async () => {
+    const group = 'kill-last'
+    const victim = await worker(group, 1)
+    const app = await connect({ source: source() })
+    const first = new RecordingContext(nextRunId++, 1, 1)
+    const firstRun = app.start(script('sleep', { ms: 60_000 }), placed(group), first)
+    await until(() => first.text('stdout').includes('sleeping'), 'the attempt to start')
+    victim.child.kill('SIGKILL')
+
+    const lost = await firstRun.done
+    expect(lost).toMatchObject({ endedBy: 'worker-lost', worker: victim.id, exitCode: null })
+    expect(lost.error).toBe(`worker ${victim.id} lost: its lock expired and no live worker of group ${group} reported it`)
+
+    const replacement = await worker(group, 1)
+    const second = new RecordingContext(nextRunId++, 1, 2)
+    const retried = await app.start(script('hello', { name: 'again' }), placed(group), second).done
+    expect(retried).toMatchObject({ error: null, endedBy: null, worker: replacement.id })
+  })
+
   it('Redis restarted while workers run: everyone reconnects and every accepted task runs', async () => {
     const group = 'restart'
     const file = join(scratch.path, 'restart.txt')

@@ -9,6 +9,7 @@ import { assertRedisSuitable, connectRedis, redactRedisUrl } from './redis-conne
 import type { RedisConnectionOptions } from './redis-connection.ts'
 import {
   CANCEL_TTL_MS,
+  LOCKLESS_ACTIVE_SCRIPT,
   PROTOCOL_VERSION,
   PUSH_STDIN_SCRIPT,
   REPORT_CONSUMER_GROUP,
@@ -75,6 +76,12 @@ interface EnqueueRequest {
 
 const READ_COUNT = 500
 const READ_BLOCK_MS = 2000
+/**
+ * While reports keep coming, reads start at most this often: a read returns as soon as one
+ * entry is there, so under load each would carry only a few, and every read costs the app
+ * and Redis a round trip (XACK + XREADGROUP) of their own. Delays an outcome by at most this.
+ */
+const READ_GATHER_MS = 5
 const WORKER_LIST_WINDOW_MS = 30_000
 /** Runs checked per reconcile pass, so thousands of queued runs do not cost thousands of round trips at once. */
 const RECONCILE_BATCH = 200
@@ -416,12 +423,17 @@ export class BullmqBackend implements ExecutionBackend {
   async #read(): Promise<void> {
     const stream = this.#keys.reportStream(this.source)
     let backlog = true
+    /** When the last read that brought entries (but not a full batch) began; 0 after an empty one. */
+    let gatheringSince = 0
     while (!this.#closing) {
       try {
         const args = ['GROUP', REPORT_CONSUMER_GROUP, 'engine', 'COUNT', READ_COUNT]
         // Adopted runs wait for a look at the stream's head (and their job): do not block for new entries before that.
         const checking = this.#uncheckedAdoptions || this.#endedWithoutReport.length > 0
         if (!backlog && !checking) args.push('BLOCK', READ_BLOCK_MS)
+        const wait = gatheringSince + READ_GATHER_MS - performance.now()
+        if (!backlog && wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+        const readAt = performance.now()
         const acked = [...this.#unacked.keys()]
         const round = this.#reader.pipeline()
         if (acked.length > 0) round.xack(stream, REPORT_CONSUMER_GROUP, ...this.#unacked.values())
@@ -430,6 +442,7 @@ export class BullmqBackend implements ExecutionBackend {
         for (const [error] of results) if (error) throw error
         for (const id of acked) this.#unacked.delete(id)
         const entries = entriesOf(results.at(-1)?.[1])
+        gatheringSince = entries.length > 0 && entries.length < READ_COUNT ? readAt : 0
         if (backlog && entries.length === 0) {
           backlog = false
           void this.#reconcile()
@@ -488,8 +501,10 @@ export class BullmqBackend implements ExecutionBackend {
 
   /**
    * Reports are the normal path; this catches what they cannot: a report trimmed from the
-   * stream while the app was away, or a job removed behind our back. A run is settled from
-   * its job only when two passes in a row see it terminal, so a report still in flight wins.
+   * stream while the app was away, a job removed behind our back, or a job still active whose
+   * lock expired with no live worker left to notice (BullMQ's stalled check runs in workers).
+   * A run is settled from its job only when two passes in a row see it so, so a report still
+   * in flight wins.
    */
   async #reconcile(): Promise<void> {
     if (this.#reconciling) return
@@ -508,9 +523,15 @@ export class BullmqBackend implements ExecutionBackend {
       if (this.#closing) return
       try {
         await pending.enqueued
-        const job = await this.#queue(pending.group).getJob(pending.jobId)
-        const state = job ? await job.getState() : 'missing'
-        const terminal = state === 'completed' || state === 'failed' || state === 'missing' || state === 'unknown'
+        const queue = this.#queue(pending.group)
+        const job = await queue.getJob(pending.jobId)
+        let state = job ? await job.getState() : 'missing'
+        // Active without a lock: its worker died, and no live worker's stalled check has said so
+        // (there may be none left), so nobody would report this run lost.
+        if (state === 'active' && (await this.#redis.eval(LOCKLESS_ACTIVE_SCRIPT, 2, queue.toKey('active'), `${queue.toKey(pending.jobId)}:lock`, pending.jobId)) === 1) {
+          state = 'lockless'
+        }
+        const terminal = state === 'completed' || state === 'failed' || state === 'missing' || state === 'unknown' || state === 'lockless'
         if (!terminal) {
           pending.suspect = false
           continue
@@ -526,10 +547,15 @@ export class BullmqBackend implements ExecutionBackend {
     }
   }
 
-  /** Ends a run whose job is terminal or gone and whose last reports will not come. */
+  /** Ends a run whose job is terminal, gone, or lost with its worker, and whose last reports will not come. */
   #settleFromJob(pending: PendingRun, state: string, job: Job | undefined): void {
     if (!this.#pending.has(pending.jobId)) return
-    if (state === 'completed' && job) {
+    if (state === 'lockless') {
+      this.#finish(pending.jobId, {
+        ...failure(`worker ${pending.worker ?? '(unknown)'} lost: its lock expired and no live worker of group ${pending.group} reported it`, pending.worker),
+        endedBy: 'worker-lost',
+      })
+    } else if (state === 'completed' && job) {
       pending.context.output('system', 'the end of this run was read from its BullMQ job: its reports were gone from Redis, so output may be missing\n')
       this.#finish(pending.jobId, outcomeFromReturnValue(job.returnvalue, pending.worker))
     } else if (state === 'failed' && job) {

@@ -87,6 +87,16 @@ local texts = redis.call('LRANGE', KEYS[2], 0, -1)
 if #texts > 0 then redis.call('DEL', KEYS[2], KEYS[3]) end
 return {cancelled, texts}`
 
+/**
+ * App side, atomically: 1 when a job is in its queue's active list without a lock, i.e. its
+ * worker stopped renewing the lock (died) and no stalled check has moved it yet. Checked in
+ * one step, so a job finishing or starting meanwhile cannot look lockless.
+ * KEYS: active list, the job's lock key. ARGV: job id.
+ */
+export const LOCKLESS_ACTIVE_SCRIPT = `
+if redis.call('LPOS', KEYS[1], ARGV[1]) and redis.call('EXISTS', KEYS[2]) == 0 then return 1 end
+return 0`
+
 /** One BullMQ job per run: starting the same run twice finds the same job instead of running it twice. */
 export const jobIdOf = (source: string, runId: number) => `run.${source}.${runId}`
 
