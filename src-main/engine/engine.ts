@@ -671,7 +671,9 @@ export class Engine implements EngineApi {
   private afterRun(task: Task, run: Run): TaskPatch {
     const retry = task.definition.retry
     if ((run.status === 'failed' || run.status === 'timed_out') && retry && task.attempts < retry.maxAttempts) {
-      return { status: 'waiting', waitingFor: { kind: 'backoff', until: this.now() + this.backoffDelay(retry, task.attempts), attempt: task.attempts + 1 }, reason: null }
+      // Counted from the run's end, as pendingRetry recounts it, so a wait restored later is the same instant.
+      const failedAt = run.finishedAt ?? this.now()
+      return { status: 'waiting', waitingFor: { kind: 'backoff', until: failedAt + this.backoffDelay(retry, task.attempts), attempt: task.attempts + 1 }, reason: null }
     }
     if (run.status === 'interrupted' && task.definition.retryOnInterrupt) return { status: 'queued', waitingFor: null, reason: null }
     return { status: run.status === 'paused' || run.status === 'running' ? 'failed' : run.status, waitingFor: null, reason: null }
