@@ -37,6 +37,22 @@ const SCRIPTS: Record<string, string> = {
   'exits.mjs': `export default () => { process.exit(3) }`,
   'commonjs.cjs': `module.exports = (input) => 'cjs ' + input`,
   'typed.ts': `export default (input: { a: number }): number => input.a + 1`,
+  'sync-steps.mjs': `
+    export default (n, api) => {
+      api.progress(1, 3, 'first')
+      api.progress(2, 3, 'second')
+      console.log('line ' + n)
+      return n * 2
+    }`,
+  'late-signal.mjs': `
+    import { existsSync } from 'node:fs'
+    export default async (release, api) => {
+      console.log('waiting')
+      while (!existsSync(release)) await new Promise((resolve) => setTimeout(resolve, 5))
+      // The first look at api.signal comes after the cancel: it must already be aborted, or become so.
+      while (!api.signal.aborted) await new Promise((resolve) => setTimeout(resolve, 5))
+      console.log('saw abort')
+    }`,
 }
 
 let runner: ScriptRunner
@@ -117,6 +133,34 @@ describe('script runner', () => {
     const outcomes = await Promise.all(Array.from({ length: 12 }, (_, n) => runner.start(script('double.mjs', { n }), recordingContext()).done))
     expect(outcomes.map((o) => (o.result as { doubled: number }).doubled)).toEqual(Array.from({ length: 12 }, (_, n) => n * 2))
     expect(new Set(outcomes.map((o) => (o.result as { threadId: number }).threadId)).size).toBeLessThanOrEqual(2)
+  })
+
+  it('reports output, the last throttled progress and the result of scripts that return at once, each with its own run', async () => {
+    const contexts = Array.from({ length: 20 }, () => recordingContext())
+    const outcomes = await Promise.all(contexts.map((context, n) => runner.start(script('sync-steps.mjs', n), context).done))
+    expect(outcomes.map((o) => o.result)).toEqual(contexts.map((_, n) => n * 2))
+    contexts.forEach((context, n) => {
+      expect(context.text('stdout')).toBe(`line ${n}\n`)
+      // The second update was throttled: it arrives with the result, after the first.
+      expect(context.progressUpdates.at(-1)).toEqual({ done: 2, total: 3, message: 'second' })
+      expect(context.progressUpdates.length).toBeLessThanOrEqual(2)
+    })
+  })
+
+  it('gives a script that first reads api.signal after a cancel an aborted signal', async () => {
+    const patient = createScriptRunner({ workerEntry: scriptWorkerEntry, poolSize: 1, abortGraceMs: 60_000 })
+    try {
+      const release = join(dir.home, 'release-late-signal')
+      const context = recordingContext()
+      const run = patient.start(script('late-signal.mjs', release), context)
+      await context.waitForOutput(/waiting/)
+      context.controller.abort()
+      await writeFile(release, '')
+      expect((await run.done).error).toBe('stopped before the script finished')
+      expect(context.text('stdout')).toBe('waiting\nsaw abort\n')
+    } finally {
+      await patient.close()
+    }
   })
 
   it('cancels a run still waiting for a worker without starting it', async () => {

@@ -12,8 +12,15 @@ export type ToWorker =
   /** Aborts the job's `api.signal`; the pool terminates the worker if the script does not end soon. */
   | { type: 'abort'; jobId: number }
 
-export type FromWorker =
+export type WorkerEvent =
   | { type: 'output'; jobId: number; stream: 'stdout' | 'stderr'; text: string }
   | { type: 'progress'; jobId: number; done: number; total: number | null; message?: string }
   | { type: 'result'; jobId: number; value: unknown }
   | { type: 'error'; jobId: number; message: string; stack: string }
+
+/**
+ * The worker posts its events in order, a few at once where that delays none of them: a job's
+ * last progress travels with its result. Output is posted as it is written, so a script that
+ * prints and then loops still shows its output before it is stopped.
+ */
+export type FromWorker = WorkerEvent[]

@@ -9,7 +9,7 @@ import { Writable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
 import { format } from 'node:util'
 import { parentPort, workerData } from 'node:worker_threads'
-import type { FromWorker, ToWorker } from './script-protocol.ts'
+import type { FromWorker, ToWorker, WorkerEvent } from './script-protocol.ts'
 
 /** What a script's default export receives as its second argument. */
 export interface ScriptApi {
@@ -26,14 +26,15 @@ const PROGRESS_INTERVAL_MS = 50
 const port = parentPort
 if (port === null) throw new Error('script-worker must run in a worker thread')
 
-let current: { jobId: number; controller: AbortController } | null = null
+/** The running job; its AbortController is made only if the script reads `api.signal` (most never do). */
+let current: { jobId: number; controller: AbortController | null; aborted: boolean } | null = null
 const post = (message: FromWorker): void => port.postMessage(message)
 
 const streamTo = (stream: 'stdout' | 'stderr'): Writable =>
   new Writable({
     decodeStrings: false,
     write(chunk: string | Buffer, _encoding, callback) {
-      if (current) post({ type: 'output', jobId: current.jobId, stream, text: chunk.toString() })
+      if (current) post([{ type: 'output', jobId: current.jobId, stream, text: chunk.toString() }])
       callback()
     },
   })
@@ -52,7 +53,10 @@ let running = false
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'abort') {
-    if (current?.jobId === message.jobId) current.controller.abort()
+    if (current?.jobId === message.jobId) {
+      current.aborted = true
+      current.controller?.abort()
+    }
     return
   }
   waiting.push(message)
@@ -63,8 +67,11 @@ function startNext(): void {
   for (let job = waiting.shift(); job; job = waiting.shift()) {
     // The pool took it back (cancelled, or moved to a free worker): skip it.
     if (Atomics.compareExchange(claims, job.claim, job.jobId, 0) !== job.jobId) continue
+    const pending = runJob(job.jobId, job.path, job.input)
+    // A script that returned a plain value has ended already: go on with the next job at once.
+    if (pending === undefined) continue
     running = true
-    void runJob(job.jobId, job.path, job.input).finally(() => {
+    void pending.finally(() => {
       running = false
       startNext()
     })
@@ -72,41 +79,73 @@ function startNext(): void {
   }
 }
 
-async function runJob(jobId: number, path: string, input: unknown): Promise<void> {
-  const controller = new AbortController()
-  current = { jobId, controller }
-  let lastProgressAt = 0
-  let pendingProgress: FromWorker | null = null
-  const flushProgress = (): void => {
-    if (pendingProgress) post(pendingProgress)
-    pendingProgress = null
-  }
+/**
+ * Runs one job. A loaded script that returns a value (not a promise) ends within this call
+ * and posts its result at once, without awaiting anything: no promise, no extra microtask
+ * turns, the next job starts in the same turn. Otherwise the returned promise settles when
+ * the job has ended.
+ */
+function runJob(jobId: number, path: string, input: unknown): Promise<void> | undefined {
+  const job: NonNullable<typeof current> = { jobId, controller: null, aborted: false }
+  current = job
+  let lastProgressAt = Number.NEGATIVE_INFINITY
+  let pendingProgress: WorkerEvent | null = null
   const api: ScriptApi = {
     progress(done, total = null, message) {
       pendingProgress = { type: 'progress', jobId, done, total, ...(message !== undefined ? { message: String(message) } : {}) }
       const now = performance.now()
       if (now - lastProgressAt >= PROGRESS_INTERVAL_MS || done === total) {
         lastProgressAt = now
-        flushProgress()
+        post([pendingProgress])
+        pendingProgress = null
       }
     },
-    log: (...args) => post({ type: 'output', jobId, stream: 'stdout', text: `${format(...args)}\n` }),
-    signal: controller.signal,
+    log: (...args) => post([{ type: 'output', jobId, stream: 'stdout', text: `${format(...args)}\n` }]),
+    get signal() {
+      if (job.controller === null) {
+        job.controller = new AbortController()
+        if (job.aborted) job.controller.abort()
+      }
+      return job.controller.signal
+    },
   }
-  try {
-    const main = loadScript(path)
-    const value = await (typeof main === 'function' ? main : await main)(input, api)
-    flushProgress()
-    post({ type: 'result', jobId, value: toJson(value) })
-  } catch (error) {
-    flushProgress()
+  // The job's last progress (if throttled) travels in the same message as its end.
+  const end = (last: WorkerEvent): void => {
+    post(pendingProgress ? [pendingProgress, last] : [last])
+    pendingProgress = null
+    if (current === job) current = null
+  }
+  const fail = (error: unknown): void => {
     const message = error instanceof Error ? error.message : `threw a non-error value: ${format(error)}`
     const stack = error instanceof Error ? (error.stack ?? message) : message
-    post({ type: 'error', jobId, message, stack })
-  } finally {
-    current = null
+    end({ type: 'error', jobId, message, stack })
   }
+  const succeed = (value: unknown): void => {
+    let json: unknown
+    try {
+      json = toJson(value)
+    } catch (error) {
+      fail(error)
+      return
+    }
+    end({ type: 'result', jobId, value: json })
+  }
+  let value: unknown
+  try {
+    const main = loadScript(path)
+    if (typeof main !== 'function') return main.then((loaded) => loaded(input, api)).then(succeed, fail)
+    value = main(input, api)
+  } catch (error) {
+    fail(error)
+    return undefined
+  }
+  if (isThenable(value)) return Promise.resolve(value).then(succeed, fail)
+  succeed(value)
+  return undefined
 }
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function'
 
 /** Loaded scripts by path, with the version they were loaded at, so a warm worker starts a known script at once. */
 const loaded = new Map<string, { version: string; main: ScriptMain }>()

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads'
-import type { FromWorker, ToWorker } from './script-protocol.ts'
+import type { FromWorker, ToWorker, WorkerEvent } from './script-protocol.ts'
 
 export interface WorkerPoolOptions {
   /** The worker's entry module (script-worker.ts in source, out/main/script-worker.js when built). */
@@ -258,22 +258,26 @@ export class WorkerPool {
     return slot
   }
 
-  #onMessage(slot: Slot, message: FromWorker): void {
-    const active = slot.jobs.find((job) => job.id === message.jobId)
+  #onMessage(slot: Slot, events: FromWorker): void {
+    for (const event of events) this.#onEvent(slot, event)
+  }
+
+  #onEvent(slot: Slot, event: WorkerEvent): void {
+    const active = slot.jobs.find((job) => job.id === event.jobId)
     if (!active) return
-    switch (message.type) {
+    switch (event.type) {
       case 'output':
-        active.job.onOutput(message.stream, message.text)
+        active.job.onOutput(event.stream, event.text)
         return
       case 'progress':
-        active.job.onProgress(message.done, message.total, message.message)
+        active.job.onProgress(event.done, event.total, event.message)
         return
       case 'result':
-        active.finish(active.aborted ? { kind: 'aborted' } : { kind: 'result', value: message.value })
+        active.finish(active.aborted ? { kind: 'aborted' } : { kind: 'result', value: event.value })
         this.#ended(slot, active)
         return
       case 'error':
-        active.finish(active.aborted ? { kind: 'aborted' } : { kind: 'error', message: message.message, stack: message.stack })
+        active.finish(active.aborted ? { kind: 'aborted' } : { kind: 'error', message: event.message, stack: event.stack })
         this.#ended(slot, active)
         return
     }
