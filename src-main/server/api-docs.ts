@@ -246,7 +246,7 @@ ${HTTP_STATUS_ROWS}
 
 | Method and path | Auth | What |
 |---|---|---|
-| \`POST ${COMMAND_PATH}\` | token | One request envelope in, one \`response\` message out. Every command except \`events.subscribe\`. |
+| \`POST ${COMMAND_PATH}\` | token | One request envelope in, one \`response\` message out. Every command except \`events.subscribe\` and \`output.watch\`. |
 | \`GET ${WS_PATH}\` (upgrade) | token (header or \`session.auth\`) | WebSocket: requests, responses and the event stream. |
 | \`GET /…\` | none | The built web UI (\`out/renderer\`), with path-traversal protection. |
 | other routes | per route | Mounted by other modules (the triggers module's \`POST /hooks/:id\`, which checks its own per-hook secret); same Host/Origin checks and size limits. |
@@ -260,7 +260,7 @@ needs neither node:http nor an HTTP parser). Newline-delimited JSON:
 1. The first line is \`{"token": "<the token from api.json>"}\` (compared in constant time). Anything
    else is answered with an \`unauthorized\` response (\`id: -1\`) and the connection is closed.
 2. Then every line is a request envelope, and every answer a \`response\` line with the request's
-   \`id\` (answers may come in any order). Every command except \`events.subscribe\` (use the WebSocket).
+   \`id\` (answers may come in any order). Every command except \`events.subscribe\` and \`output.watch\` (use the WebSocket).
 3. A line over ${LIMITS.messageBytes} bytes is answered \`too_large\` and the connection closed; an idle
    connection is closed after a minute.
 

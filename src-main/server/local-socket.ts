@@ -1,9 +1,9 @@
 import { chmod, rm } from 'node:fs/promises'
 import { createServer, type Socket } from 'node:net'
 import { join } from 'node:path'
-import { AUTH_COMMAND, LIMITS, fail, response, type ErrorCode, type ServerMessage } from '../../src-shared/index.ts'
-import { ApiSession } from '../api/session.ts'
+import { LIMITS, fail, response, type ErrorCode, type ServerMessage } from '../../src-shared/index.ts'
 import type { EngineApi } from '../engine/api.ts'
+import { answerOneRequest } from './one-request.ts'
 import { tokenMatches } from './security.ts'
 
 /**
@@ -102,7 +102,7 @@ function presentedToken(line: string, token: string): boolean {
   }
 }
 
-/** One request through ApiSession, as over HTTP: validated, dispatched, refused as a value. */
+/** One request through a throw-away ApiSession, as over HTTP (see one-request.ts). */
 async function answer(line: string, engine: EngineApi): Promise<ServerMessage> {
   let raw: unknown
   try {
@@ -110,18 +110,5 @@ async function answer(line: string, engine: EngineApi): Promise<ServerMessage> {
   } catch (error) {
     return response(-1, fail('bad_request', `The line is not valid JSON: ${(error as Error).message}`))
   }
-  const request = typeof raw === 'object' && raw !== null ? (raw as { command?: unknown; id?: unknown }) : {}
-  if (request.command === 'events.subscribe' || request.command === AUTH_COMMAND) {
-    return response(typeof request.id === 'number' ? request.id : -1, fail('bad_request', `${String(request.command)} needs the WebSocket; on this socket, page through events with events.read.`))
-  }
-  let reply: ServerMessage | null = null
-  const session = new ApiSession(engine, (message) => {
-    if (message.kind === 'response') reply = message
-  })
-  try {
-    await session.handle(raw)
-  } finally {
-    session.dispose()
-  }
-  return reply ?? response(-1, fail('internal', 'The command produced no response.'))
+  return answerOneRequest(engine, raw, 'use the WebSocket; on this socket, page through events with events.read.')
 }

@@ -2,11 +2,11 @@ import { mkdir } from 'node:fs/promises'
 import { STATUS_CODES, createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
-import { AUTH_COMMAND, LIMITS, fail, response, type ErrorCode, type Result, type ServerMessage } from '../../src-shared/index.ts'
-import { ApiSession } from '../api/session.ts'
+import { LIMITS, fail, response, type ErrorCode, type Result, type ServerMessage } from '../../src-shared/index.ts'
 import type { Disposable, EngineApi } from '../engine/api.ts'
 import { removeApiFileIfOurs, writeApiFile } from './api-file.ts'
 import { listenLocalSocket } from './local-socket.ts'
+import { answerOneRequest } from './one-request.ts'
 import { compileRoute, DEFAULT_ROUTE_BODY_BYTES, type CompiledRoute, type HttpRoute } from './routes.ts'
 import { bearerToken, checkHostAndOrigin, loadOrCreateToken, securityHeaders, tokenMatches } from './security.ts'
 import { lookupStatic, sendFile } from './static.ts'
@@ -113,22 +113,7 @@ export async function createServer(options: ServerOptions): Promise<TaskdeckServ
     } catch (error) {
       return sendMessage(res, response(-1, fail('bad_request', `Body is not valid JSON: ${(error as Error).message}`)))
     }
-    const command = typeof raw === 'object' && raw !== null ? (raw as { command?: unknown }).command : undefined
-    if (command === 'events.subscribe' || command === AUTH_COMMAND) {
-      const id = (raw as { id?: unknown }).id
-      const refusal = fail('bad_request', `${String(command)} needs the WebSocket at ${WS_PATH}; over HTTP, page through events with events.read.`)
-      return sendMessage(res, response(typeof id === 'number' ? id : -1, refusal))
-    }
-    let answer: ServerMessage | null = null
-    const session = new ApiSession(engine, (message) => {
-      if (message.kind === 'response') answer = message
-    })
-    try {
-      await session.handle(raw)
-    } finally {
-      session.dispose()
-    }
-    return sendMessage(res, answer ?? response(-1, fail('internal', 'The command produced no response.')))
+    return sendMessage(res, await answerOneRequest(engine, raw, `use the WebSocket at ${WS_PATH}; over HTTP, page through events with events.read.`))
   }
 
   async function handleRoute(

@@ -70,9 +70,12 @@ describe('the local socket for CLI requests', () => {
     expect((await harness.engine.handlers['task.list']({ limit: 1000, offset: 0 })).total).toBe(before)
   })
 
-  it('sends subscriptions to the WebSocket and refuses lines over the message limit', async () => {
-    const { answers } = await exchange(path, [JSON.stringify({ token }), envelope(3, 'events.subscribe', { since: 0 }), 'not json'], 2)
-    expect(answers.find((a) => a.kind === 'response' && a.id === 3)).toMatchObject({ result: { ok: false, error: { code: 'bad_request', message: expect.stringContaining('WebSocket') as unknown } } })
+  it('sends subscriptions and output watching to the WebSocket and refuses lines over the message limit', async () => {
+    const lines = [JSON.stringify({ token }), envelope(3, 'events.subscribe', { since: 0 }), envelope(5, 'output.watch', { runIds: [1] }), 'not json']
+    const { answers } = await exchange(path, lines, 3)
+    for (const id of [3, 5]) {
+      expect(answers.find((a) => a.kind === 'response' && a.id === id)).toMatchObject({ result: { ok: false, error: { code: 'bad_request', message: expect.stringContaining('WebSocket') as unknown } } })
+    }
     expect(answers.find((a) => a.kind === 'response' && a.id === -1)).toMatchObject({ result: { ok: false, error: { code: 'bad_request' } } })
 
     const huge = envelope(4, 'task.submit', { definition: { spec: { kind: 'shell', command: ['echo', 'x'.repeat(LIMITS.messageBytes)], cwd: '/' } } })

@@ -71,7 +71,7 @@ describe('malformed and hostile messages', () => {
     await stillServing()
   })
 
-  it('over HTTP: invalid JSON is a 400 bad_request, an oversized body a 413, events.subscribe is refused', async () => {
+  it('over HTTP: invalid JSON is a 400 bad_request, an oversized body a 413, events.subscribe and output.watch are refused', async () => {
     const invalid = await command(h.server, '{nope')
     expect(invalid.status).toBe(400)
     expect(invalid.message).toMatchObject({ kind: 'response', id: -1, result: { ok: false, error: { code: 'bad_request' } } })
@@ -95,6 +95,11 @@ describe('malformed and hostile messages', () => {
     const subscribe = await command(h.server, { v: 1, id: 3, command: 'events.subscribe', params: { since: 0 } })
     expect(subscribe.status).toBe(400)
     expect(subscribe.message).toMatchObject({ id: 3, result: { ok: false, error: { code: 'bad_request', message: expect.stringContaining('WebSocket') as unknown } } })
+
+    // Watching output only means something on a connection that lives on.
+    const watch = await command(h.server, { v: 1, id: 5, command: 'output.watch', params: { runIds: [1] } })
+    expect(watch.status).toBe(400)
+    expect(watch.message).toMatchObject({ id: 5, result: { ok: false, error: { code: 'bad_request', message: expect.stringContaining('WebSocket') as unknown } } })
 
     const unknown = await command(h.server, { v: 1, id: 4, command: 'nope' })
     expect(unknown.status).toBe(400)
