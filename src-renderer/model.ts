@@ -8,7 +8,7 @@ import { finishNotifications$ } from './streams/notifications.ts'
 import type { RangeAnchor } from './streams/selection.ts'
 import { sequencedEvents$ } from './streams/sequence.ts'
 import { INITIAL_STATE, StateBuilder, foldEvents, seedWorkers, type AppState } from './streams/state.ts'
-import { DEFAULT_QUERY, queryTasks, taskFacetsOf, type TaskFacets, type TaskQuery, type TaskRow } from './streams/tasks-query.ts'
+import { DEFAULT_QUERY, TaskListIndex, taskFacetsOf, type TaskFacets, type TaskQuery, type TaskRow } from './streams/tasks-query.ts'
 import { addWatch, removeWatch, watchRequests$, type WatchCounts } from './streams/watch.ts'
 import { workerListTriggers$, workerSeeds$ } from './streams/workers.ts'
 
@@ -195,6 +195,13 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   const anchor = new Store<RangeAnchor | null>(null)
   const query = new Store<TaskQuery>(DEFAULT_QUERY)
   const rows = new Store<readonly TaskRow[]>([])
+  /** Updated with the tasks that changed since the last refresh, not refiltered and resorted in full. */
+  const taskList = new TaskListIndex()
+  /** Tasks changed by the states since the list's last refresh (it refreshes at most ten times a second). */
+  let changedSinceRefresh = new Set<number>()
+  state.value$.subscribe((s) => {
+    for (const id of s.changedTaskIds) changedSinceRefresh.add(id)
+  })
   combineLatest([
     state.value$.pipe(distinctUntilChanged((a, b) => a.tasks === b.tasks && a.runs === b.runs && a.progress === b.progress)),
     query.value$,
@@ -202,15 +209,14 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     .pipe(
       // Filtering and sorting tens of thousands of tasks is kept to ten times a second.
       throttleTime(100, asyncScheduler, { leading: true, trailing: true }),
-      scan(
-        (previous, [s, q]) => {
-          const next = queryTasks(s.tasks, s.runs, s.progress, q, previous.byId)
-          return { rows: next, byId: new Map(next.map((row) => [row.task.id, row])) }
-        },
-        { rows: [] as TaskRow[], byId: new Map<number, TaskRow>() },
-      ),
+      map(([s, q]) => {
+        const changed = changedSinceRefresh
+        changedSinceRefresh = new Set()
+        return taskList.update(s.tasks, s.runs, s.progress, q, changed)
+      }),
+      distinctUntilChanged(),
     )
-    .subscribe((next) => rows.set(next.rows))
+    .subscribe((next) => rows.set(next))
   /** Groups, labels and counts per status for the filters, on the same ten-a-second budget as the rows. */
   const taskFacets = new Store<TaskFacets>(taskFacetsOf(new Map()))
   state.value$
