@@ -230,7 +230,7 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
 
   /**
    * What the browser should announce about finished tasks (Electron's main process does its own). It folds
-   * per published state, not per frame: its desktop-state fold copies the task map once per batch.
+   * per published state, not per frame, so the fold frames keep their budget (its fold writes its own maps in place).
    */
   const notifications$ = finishNotifications$(published$, settings.value$, { liveSince: Date.now(), isFocused: () => document.hasFocus() }).pipe(share())
 
