@@ -60,6 +60,9 @@ export interface ModelOptions {
   naive?: boolean
   /** Counts what was ingested, for `npm run bench:ui` (exposed as window.taskdeckBench): events folded into each state the views get. */
   onApplied?: (events: number, state: AppState) => void
+  /** Tuning for `npm run bench:ui` (BENCH_UI_FOLD_BUDGET_MS, BENCH_UI_PUBLISH_MS): the fold budget per frame and the refresh period while catching up. */
+  foldBudgetMs?: number
+  busyPublishMs?: number
 }
 
 export function createAppModel(bridge: Bridge, connection$: Observable<ConnectionState>, options: ModelOptions = {}) {
@@ -97,13 +100,13 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
       options.onApplied?.(batch.length, next)
     })
   } else {
-    const slices$ = events$.pipe(meterPerFrame<EngineEvent>(), share())
+    const slices$ = events$.pipe(meterPerFrame<EngineEvent>({ budgetMs: options.foldBudgetMs }), share())
     frames$ = slices$.pipe(framesOf<EngineEvent>(), share())
     folded$ = slices$.pipe(
       filter((slice) => slice.items.length > 0),
       map((slice) => slice.items),
     )
-    foldAndPublish$(slices$, builder).subscribe(({ state: next, events }) => {
+    foldAndPublish$(slices$, builder, { busyPublishMs: options.busyPublishMs }).subscribe(({ state: next, events }) => {
       state.set(next)
       if (events > 0) options.onApplied?.(events, next)
     })
