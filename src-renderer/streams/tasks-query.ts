@@ -155,14 +155,11 @@ export class TaskListIndex {
         after = before && before.task === task && before.lastRun === lastRun && before.progress === taskProgress ? before : { task, lastRun, progress: taskProgress }
       }
       if (after === before) continue
-      if (before) {
-        removed.push(before)
-        this.byId.delete(id)
-      }
+      if (before) removed.push(before)
       if (after) {
         inserted.push(after)
         this.byId.set(id, after)
-      }
+      } else this.byId.delete(id)
     }
     if (removed.length === 0 && inserted.length === 0) return
     const order = rowOrder(query)
@@ -183,12 +180,12 @@ function spliceRows(current: readonly TaskRow[], removed: readonly TaskRow[], in
 }
 
 function mergeRows(current: readonly TaskRow[], removed: readonly TaskRow[], inserted: TaskRow[], order: (a: TaskRow, b: TaskRow) => number): TaskRow[] {
-  const gone = new Set(removed)
+  const gone = removed.length > 0 ? new Set(removed) : null
   inserted.sort(order)
   const rows: TaskRow[] = []
   let next = 0
   for (const row of current) {
-    if (gone.has(row)) continue
+    if (gone?.has(row)) continue
     while (next < inserted.length && order(inserted[next]!, row) < 0) rows.push(inserted[next++]!)
     rows.push(row)
   }
@@ -220,6 +217,8 @@ function rowFilter(query: TaskQuery): (task: Task) => boolean {
 
 /** The list's total order: the query's sort, then newest first. */
 function rowOrder(query: TaskQuery): (a: TaskRow, b: TaskRow) => number {
+  // The default order (newest first) on its own: it is the common case, and ids are unique.
+  if (query.sort === 'id') return query.descending ? (a, b) => b.task.id - a.task.id : (a, b) => a.task.id - b.task.id
   const dir = query.descending ? -1 : 1
   const compare = comparator(query.sort)
   return (a, b) => dir * compare(a, b) || b.task.id - a.task.id
