@@ -83,17 +83,14 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     if (events > 0) options.onApplied?.(events, next)
   }
   let frames$: Observable<EngineEvent[]>
-  /**
-   * The events as they are folded: per metered slice, so work done on them (the notifications' decisions)
-   * counts in the frame's fold budget instead of landing on the frame that refreshes the views.
-   */
-  let folded$: Observable<readonly EngineEvent[]>
+  /** The events of each state handed to the views (per frame, or per refresh while catching up). */
+  let published$: Observable<EngineEvent[]>
   if (options.naive) {
     frames$ = events$.pipe(
       mergeMap((batch) => batch.map((event) => [event])),
       share(),
     )
-    folded$ = frames$
+    published$ = frames$
     frames$.subscribe((batch) => {
       const next = foldEvents(state.value, batch)
       state.set(next)
@@ -102,13 +99,20 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   } else {
     const slices$ = events$.pipe(meterPerFrame<EngineEvent>({ budgetMs: options.foldBudgetMs }), share())
     frames$ = slices$.pipe(framesOf<EngineEvent>(), share())
-    folded$ = slices$.pipe(
-      filter((slice) => slice.items.length > 0),
-      map((slice) => slice.items),
-    )
+    const publishedEvents = new Subject<EngineEvent[]>()
+    published$ = publishedEvents.asObservable()
+    // Subscribed before foldAndPublish$, so a slice is collected before the publish it may cause.
+    let sincePublish: EngineEvent[] = []
+    slices$.subscribe((slice) => {
+      for (const event of slice.items) sincePublish.push(event)
+    })
     foldAndPublish$(slices$, builder, { busyPublishMs: options.busyPublishMs }).subscribe(({ state: next, events }) => {
       state.set(next)
       if (events > 0) options.onApplied?.(events, next)
+      if (sincePublish.length === 0) return
+      const batch = sincePublish
+      sincePublish = []
+      publishedEvents.next(batch)
     })
   }
 
@@ -229,9 +233,9 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
 
   /**
    * What the browser should announce about finished tasks (Electron's main process does its own). It folds
-   * per slice, inside the fold budget (its desktop state is written in place, so a slice costs no map copies).
+   * per published state, not per frame, so the fold frames keep their budget (its fold writes its own maps in place).
    */
-  const notifications$ = finishNotifications$(folded$, settings.value$, { liveSince: Date.now(), isFocused: () => document.hasFocus() }).pipe(share())
+  const notifications$ = finishNotifications$(published$, settings.value$, { liveSince: Date.now(), isFocused: () => document.hasFocus() }).pipe(share())
 
   const paletteOpen = new Store(false)
   /** Commands for whichever log viewer is open (it subscribes while mounted). */
