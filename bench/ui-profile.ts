@@ -62,6 +62,7 @@ interface TraceEvent {
   name: string
   ph: string
   dur?: number
+  ts?: number
   pid: number
   tid: number
   args?: { data?: { frame?: string } }
@@ -77,10 +78,26 @@ function traceSummary(events: TraceEvent[]): string {
     if (e.ph !== 'X' || `${e.pid}:${e.tid}` !== main) continue
     totals.set(e.name, (totals.get(e.name) ?? 0) + (e.dur ?? 0) / 1000)
   }
+  const onMain = events.filter((e) => e.ph === 'X' && `${e.pid}:${e.tid}` === main)
+  // The longest tasks, with what ran inside them: these are the frames that set p95.
+  const longest = onMain
+    .filter((e) => e.name === 'RunTask')
+    .sort((a, b) => (b.dur ?? 0) - (a.dur ?? 0))
+    .slice(0, 6)
+    .map((task) => {
+      const inside = new Map<string, number>()
+      for (const e of onMain) {
+        if (e === task || (e.ts ?? 0) < (task.ts ?? 0) || (e.ts ?? 0) + (e.dur ?? 0) > (task.ts ?? 0) + (task.dur ?? 0)) continue
+        inside.set(e.name, (inside.get(e.name) ?? 0) + (e.dur ?? 0) / 1000)
+      }
+      const parts = [...inside.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, ms]) => `${name} ${ms.toFixed(0)}`)
+      return `  task ${((task.dur ?? 0) / 1000).toFixed(0)} ms at ${((task.ts ?? 0) / 1000).toFixed(0)}: ${parts.join(', ')}`
+    })
   return [...totals.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, 18)
     .map(([name, ms]) => `${ms.toFixed(0).padStart(7)} ms  ${name}`)
+    .concat(['longest tasks:', ...longest])
     .join('\n')
 }
 

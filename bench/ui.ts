@@ -22,6 +22,8 @@ const ROOT = resolve(import.meta.dirname, '..')
 const SEED_TASKS = Number(process.env.BENCH_UI_TASKS ?? 3000)
 const LOG_LINES = Number(process.env.BENCH_UI_LOG_LINES ?? 10_000_000)
 const LIST_TASKS = Number(process.env.BENCH_UI_LIST_TASKS ?? 20_000)
+/** The product's page, optionally with a different fold budget per frame or refresh period while catching up (for comparing settings). */
+const BENCH_QUERY = '?bench' + (process.env.BENCH_UI_FOLD_BUDGET_MS ? `&foldBudget=${process.env.BENCH_UI_FOLD_BUDGET_MS}` : '') + (process.env.BENCH_UI_PUBLISH_MS ? `&publishMs=${process.env.BENCH_UI_PUBLISH_MS}` : '')
 
 interface FrameStats {
   frames: number
@@ -136,7 +138,7 @@ async function openPage(browser: Browser, browserUrl: string, mode: 'batched' | 
   await context.addInitScript(PROBE)
   const page = await context.newPage()
   const url = new URL(browserUrl)
-  url.search = mode === 'naive' ? '?bench&naive' : '?bench'
+  url.search = mode === 'naive' ? '?bench&naive' : BENCH_QUERY
   await page.goto(url.toString())
   return page
 }
@@ -300,7 +302,7 @@ export async function bigList(browser: Browser, browserUrl: string, api: Api, co
   const busyMs = async () => ((await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) * 1000
   const busyBefore = await busyMs()
   const url = new URL(browserUrl)
-  url.search = '?bench'
+  url.search = BENCH_QUERY
   await page.goto(url.toString())
   await probeStart(page)
   await waitForSeq(page, head)

@@ -27,13 +27,15 @@ function connect(): { bridge: Bridge; connection$: Observable<ConnectionState> }
   return { bridge, connection$: bridge.connection$ }
 }
 
-/** `?bench` exposes ingestion counters to `npm run bench:ui`; `?bench&naive` is its baseline. */
+/** `?bench` exposes ingestion counters to `npm run bench:ui`; `?bench&naive` is its baseline; `foldBudget` and `publishMs` tune the pipeline. */
 function benchOptions(query: URLSearchParams): ModelOptions {
   if (!query.has('bench')) return {}
   const counters = { events: 0, batches: 0, lastSeq: 0, firstAt: 0, lastAt: 0 }
   Object.assign(window, { taskdeckBench: counters })
   return {
     naive: query.has('naive'),
+    foldBudgetMs: query.has('foldBudget') ? Number(query.get('foldBudget')) : undefined,
+    busyPublishMs: query.has('publishMs') ? Number(query.get('publishMs')) : undefined,
     onApplied: (events, state) => {
       if (counters.batches === 0) counters.firstAt = performance.now()
       counters.lastAt = performance.now()

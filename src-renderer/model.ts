@@ -8,7 +8,7 @@ import { finishNotifications$ } from './streams/notifications.ts'
 import type { RangeAnchor } from './streams/selection.ts'
 import { sequencedEvents$ } from './streams/sequence.ts'
 import { INITIAL_STATE, StateBuilder, foldEvents, seedWorkers, type AppState } from './streams/state.ts'
-import { DEFAULT_QUERY, queryTasks, taskFacetsOf, type TaskFacets, type TaskQuery, type TaskRow } from './streams/tasks-query.ts'
+import { DEFAULT_QUERY, TaskListIndex, taskFacetsOf, type TaskFacets, type TaskQuery, type TaskRow } from './streams/tasks-query.ts'
 import { addWatch, removeWatch, watchRequests$, type WatchCounts } from './streams/watch.ts'
 import { workerListTriggers$, workerSeeds$ } from './streams/workers.ts'
 
@@ -60,6 +60,9 @@ export interface ModelOptions {
   naive?: boolean
   /** Counts what was ingested, for `npm run bench:ui` (exposed as window.taskdeckBench): events folded into each state the views get. */
   onApplied?: (events: number, state: AppState) => void
+  /** Tuning for `npm run bench:ui` (BENCH_UI_FOLD_BUDGET_MS, BENCH_UI_PUBLISH_MS): the fold budget per frame and the refresh period while catching up. */
+  foldBudgetMs?: number
+  busyPublishMs?: number
 }
 
 export function createAppModel(bridge: Bridge, connection$: Observable<ConnectionState>, options: ModelOptions = {}) {
@@ -94,7 +97,7 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
       options.onApplied?.(batch.length, next)
     })
   } else {
-    const slices$ = events$.pipe(meterPerFrame<EngineEvent>(), share())
+    const slices$ = events$.pipe(meterPerFrame<EngineEvent>({ budgetMs: options.foldBudgetMs }), share())
     frames$ = slices$.pipe(framesOf<EngineEvent>(), share())
     const publishedEvents = new Subject<EngineEvent[]>()
     published$ = publishedEvents.asObservable()
@@ -103,7 +106,7 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     slices$.subscribe((slice) => {
       for (const event of slice.items) sincePublish.push(event)
     })
-    foldAndPublish$(slices$, builder).subscribe(({ state: next, events }) => {
+    foldAndPublish$(slices$, builder, { busyPublishMs: options.busyPublishMs }).subscribe(({ state: next, events }) => {
       state.set(next)
       if (events > 0) options.onApplied?.(events, next)
       if (sincePublish.length === 0) return
@@ -195,6 +198,13 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   const anchor = new Store<RangeAnchor | null>(null)
   const query = new Store<TaskQuery>(DEFAULT_QUERY)
   const rows = new Store<readonly TaskRow[]>([])
+  /** Updated with the tasks that changed since the last refresh, not refiltered and resorted in full. */
+  const taskList = new TaskListIndex()
+  /** Tasks changed by the states since the list's last refresh (it refreshes at most ten times a second). */
+  let changedSinceRefresh = new Set<number>()
+  state.value$.subscribe((s) => {
+    for (const id of s.changedTaskIds) changedSinceRefresh.add(id)
+  })
   combineLatest([
     state.value$.pipe(distinctUntilChanged((a, b) => a.tasks === b.tasks && a.runs === b.runs && a.progress === b.progress)),
     query.value$,
@@ -202,15 +212,14 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     .pipe(
       // Filtering and sorting tens of thousands of tasks is kept to ten times a second.
       throttleTime(100, asyncScheduler, { leading: true, trailing: true }),
-      scan(
-        (previous, [s, q]) => {
-          const next = queryTasks(s.tasks, s.runs, s.progress, q, previous.byId)
-          return { rows: next, byId: new Map(next.map((row) => [row.task.id, row])) }
-        },
-        { rows: [] as TaskRow[], byId: new Map<number, TaskRow>() },
-      ),
+      map(([s, q]) => {
+        const changed = changedSinceRefresh
+        changedSinceRefresh = new Set()
+        return taskList.update(s.tasks, s.runs, s.progress, q, changed)
+      }),
+      distinctUntilChanged(),
     )
-    .subscribe((next) => rows.set(next.rows))
+    .subscribe((next) => rows.set(next))
   /** Groups, labels and counts per status for the filters, on the same ten-a-second budget as the rows. */
   const taskFacets = new Store<TaskFacets>(taskFacetsOf(new Map()))
   state.value$
@@ -224,7 +233,7 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
 
   /**
    * What the browser should announce about finished tasks (Electron's main process does its own). It folds
-   * per published state, not per frame: its desktop-state fold copies the task map once per batch.
+   * per published state, not per frame, so the fold frames keep their budget (its fold writes its own maps in place).
    */
   const notifications$ = finishNotifications$(published$, settings.value$, { liveSince: Date.now(), isFocused: () => document.hasFocus() }).pipe(share())
 

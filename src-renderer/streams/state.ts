@@ -27,6 +27,11 @@ export interface AppState {
   catchingUp: boolean
   /** Bumped when a task's durable state changes, so views can memoise cheaply. */
   tasksVersion: number
+  /**
+   * Tasks whose task, runs or live progress this state's events touched (created, updated,
+   * removed, a run of theirs, progress): the task list updates just these rows (TaskListIndex).
+   */
+  changedTaskIds: ReadonlySet<number>
   /** Remote workers by id: seeded from worker.list, kept current by worker.heartbeat. */
   workers: ReadonlyMap<string, WorkerEntry>
 }
@@ -65,6 +70,8 @@ export function seedWorkers(state: AppState, listed: readonly WorkerInfo[], now:
   return { ...state, workers }
 }
 
+const NO_TASKS: ReadonlySet<number> = new Set()
+
 export const STATS_HISTORY = 120
 export const COMPLETION_HISTORY = 5000
 
@@ -81,6 +88,7 @@ export const INITIAL_STATE: AppState = {
   lastBatchSize: 0,
   catchingUp: false,
   tasksVersion: 0,
+  changedTaskIds: new Set(),
   workers: new Map(),
 }
 
@@ -122,6 +130,7 @@ export class StateBuilder {
   /** Events applied since the last build, and whether any of them was more than output. */
   private applied = 0
   private changed = false
+  private changedTaskIds: Set<number> | null = null
 
   constructor(base: AppState, now: () => number = Date.now) {
     this.base = base
@@ -155,6 +164,10 @@ export class StateBuilder {
     return (this.groups ??= new Map(this.base.groups))
   }
 
+  private taskChanged(id: number): void {
+    ;(this.changedTaskIds ??= new Set()).add(id)
+  }
+
   apply(batch: readonly EngineEvent[]): void {
     this.applied += batch.length
     for (const event of batch) {
@@ -165,19 +178,25 @@ export class StateBuilder {
         case 'task.created':
         case 'task.updated':
           this.writableTasks().set(event.task.id, event.task)
+          this.taskChanged(event.task.id)
           if (event.task.status !== 'running' && event.task.status !== 'paused' && (this.progress ?? this.base.progress).has(event.task.id)) {
             this.writableProgress().delete(event.task.id)
           }
           break
         case 'task.removed':
-          for (const id of event.taskIds) this.writableTasks().delete(id)
+          for (const id of event.taskIds) {
+            this.writableTasks().delete(id)
+            this.taskChanged(id)
+          }
           break
         case 'run.started':
         case 'run.updated':
           this.writableRuns().set(event.run.id, event.run)
+          this.taskChanged(event.run.taskId)
           break
         case 'run.finished':
           this.writableRuns().set(event.run.id, event.run)
+          this.taskChanged(event.run.taskId)
           ;(this.completions ??= [...this.base.completions]).push({
             at: event.run.finishedAt ?? event.at,
             taskId: event.run.taskId,
@@ -198,6 +217,7 @@ export class StateBuilder {
           break
         case 'run.progress':
           this.writableProgress().set(event.taskId, event.progress)
+          this.taskChanged(event.taskId)
           break
         case 'engine.stats':
           ;(this.stats ??= [...this.base.stats]).push(event)
@@ -226,7 +246,7 @@ export class StateBuilder {
     const next: AppState = !this.changed
       ? state.catchingUp === catchingUp
         ? state
-        : { ...state, catchingUp }
+        : { ...state, catchingUp, changedTaskIds: NO_TASKS }
       : {
           tasks: this.tasks ?? state.tasks,
           runs: this.runs ?? state.runs,
@@ -240,6 +260,7 @@ export class StateBuilder {
           lastBatchSize: this.applied,
           catchingUp,
           tasksVersion: this.tasks ? state.tasksVersion + 1 : state.tasksVersion,
+          changedTaskIds: this.changedTaskIds ?? NO_TASKS,
           workers: this.workers ?? state.workers,
         }
     this.rebase(next)
@@ -255,6 +276,7 @@ export class StateBuilder {
     ;({ enginePaused: this.enginePaused, settings: this.settings, lastSeq: this.lastSeq } = state)
     this.applied = 0
     this.changed = false
+    this.changedTaskIds = null
   }
 }
 

@@ -57,23 +57,171 @@ export function queryTasks(
   query: TaskQuery,
   previous?: ReadonlyMap<number, TaskRow>,
 ): TaskRow[] {
-  const needle = query.text.trim().toLowerCase()
-  const statuses = query.statuses.length > 0 ? new Set(query.statuses) : null
+  const keep = rowFilter(query)
   const rows: TaskRow[] = []
   for (const task of tasks.values()) {
-    if (statuses && !statuses.has(task.status)) continue
-    if (query.group !== null && task.definition.group !== query.group) continue
-    if (query.label !== null && !task.definition.labels.includes(query.label)) continue
-    if (needle && !matchesText(task, needle)) continue
+    if (!keep(task)) continue
     const lastRun = task.lastRunId !== null ? (runs.get(task.lastRunId) ?? null) : null
     const taskProgress = progress.get(task.id) ?? task.progress
     const known = previous?.get(task.id)
     rows.push(known && known.task === task && known.lastRun === lastRun && known.progress === taskProgress ? known : { task, lastRun, progress: taskProgress })
   }
+  rows.sort(rowOrder(query))
+  return rows
+}
+
+/**
+ * The task list kept up to date across states: a new state costs a pass of identity checks
+ * over the tasks and runs plus work for the rows that changed (binary search and splice for
+ * a few, one sort of the changed rows and a merge for many), instead of filtering and sorting
+ * every task again. It gives exactly queryTasks' rows (tested against it), given the engine's
+ * invariant that a run belongs to one task and a task's lastRunId names one of its runs. Hand-written:
+ * no library keeps a filtered, sorted view over Maps of immutable values. A new query, and
+ * the duration sort (running rows' durations grow with the clock), are computed in full.
+ */
+export class TaskListIndex {
+  private rows: TaskRow[] = []
+  private readonly byId = new Map<number, TaskRow>()
+  private tasks: ReadonlyMap<number, Task> | null = null
+  private runs: ReadonlyMap<number, Run> = new Map()
+  private progress: ReadonlyMap<number, Progress> = new Map()
+  private query: TaskQuery | null = null
+
+  /**
+   * The rows for this state and query: the previous array when nothing shown changed.
+   * `changedIds`, when the caller knows them (AppState.changedTaskIds of every state since the
+   * previous update), spares the pass that finds them.
+   */
+  update(
+    tasks: ReadonlyMap<number, Task>,
+    runs: ReadonlyMap<number, Run>,
+    progress: ReadonlyMap<number, Progress>,
+    query: TaskQuery,
+    changedIds?: ReadonlySet<number>,
+  ): readonly TaskRow[] {
+    const previousTasks = this.tasks
+    const changed = previousTasks === null || query !== this.query || query.sort === 'duration' ? null : (changedIds ?? this.changedTaskIds(previousTasks, tasks, runs, progress))
+    if (changed === null) this.recompute(tasks, runs, progress, query)
+    else if (changed.size > 0) this.patch(changed, tasks, runs, progress, query)
+    this.tasks = tasks
+    this.runs = runs
+    this.progress = progress
+    this.query = query
+    return this.rows
+  }
+
+  private recompute(tasks: ReadonlyMap<number, Task>, runs: ReadonlyMap<number, Run>, progress: ReadonlyMap<number, Progress>, query: TaskQuery): void {
+    this.rows = queryTasks(tasks, runs, progress, query, this.byId)
+    this.byId.clear()
+    for (const row of this.rows) this.byId.set(row.task.id, row)
+  }
+
+  /** Ids of the tasks whose row may differ (task, last run or progress replaced; added; removed); null when a full pass is simpler. */
+  private changedTaskIds(previousTasks: ReadonlyMap<number, Task>, tasks: ReadonlyMap<number, Task>, runs: ReadonlyMap<number, Run>, progress: ReadonlyMap<number, Progress>): Set<number> | null {
+    const changed = new Set<number>()
+    if (tasks !== previousTasks) {
+      let added = 0
+      for (const [id, task] of tasks) {
+        const before = previousTasks.get(id)
+        if (before === task) continue
+        changed.add(id)
+        if (before === undefined) added++
+      }
+      if (previousTasks.size + added !== tasks.size) for (const id of previousTasks.keys()) if (!tasks.has(id)) changed.add(id)
+    }
+    if (runs !== this.runs) {
+      // Runs are only ever added or replaced; anything else is rare enough for a full pass.
+      if (runs.size < this.runs.size) return null
+      for (const [id, run] of runs) if (this.runs.get(id) !== run) changed.add(run.taskId)
+    }
+    if (progress !== this.progress) {
+      for (const [id, value] of progress) if (this.progress.get(id) !== value) changed.add(id)
+      for (const id of this.progress.keys()) if (!progress.has(id)) changed.add(id)
+    }
+    return changed
+  }
+
+  private patch(changed: Iterable<number>, tasks: ReadonlyMap<number, Task>, runs: ReadonlyMap<number, Run>, progress: ReadonlyMap<number, Progress>, query: TaskQuery): void {
+    const keep = rowFilter(query)
+    const removed: TaskRow[] = []
+    const inserted: TaskRow[] = []
+    for (const id of changed) {
+      const before = this.byId.get(id)
+      const task = tasks.get(id)
+      let after: TaskRow | undefined
+      if (task !== undefined && keep(task)) {
+        const lastRun = task.lastRunId !== null ? (runs.get(task.lastRunId) ?? null) : null
+        const taskProgress = progress.get(id) ?? task.progress
+        after = before && before.task === task && before.lastRun === lastRun && before.progress === taskProgress ? before : { task, lastRun, progress: taskProgress }
+      }
+      if (after === before) continue
+      if (before) removed.push(before)
+      if (after) {
+        inserted.push(after)
+        this.byId.set(id, after)
+      } else this.byId.delete(id)
+    }
+    if (removed.length === 0 && inserted.length === 0) return
+    const order = rowOrder(query)
+    const rows = removed.length + inserted.length <= FEW_CHANGES ? spliceRows(this.rows, removed, inserted, order) : mergeRows(this.rows, removed, inserted, order)
+    this.rows = rows
+  }
+}
+
+/** Up to this many row changes are spliced in one by one; more are sorted and merged in one pass. */
+const FEW_CHANGES = 32
+
+function spliceRows(current: readonly TaskRow[], removed: readonly TaskRow[], inserted: readonly TaskRow[], order: (a: TaskRow, b: TaskRow) => number): TaskRow[] {
+  const rows = current.slice()
+  // A row's position follows from its own fields, which never change: found by binary search.
+  for (const row of removed) rows.splice(lowerBound(rows, row, order), 1)
+  for (const row of inserted) rows.splice(lowerBound(rows, row, order), 0, row)
+  return rows
+}
+
+function mergeRows(current: readonly TaskRow[], removed: readonly TaskRow[], inserted: TaskRow[], order: (a: TaskRow, b: TaskRow) => number): TaskRow[] {
+  const gone = removed.length > 0 ? new Set(removed) : null
+  inserted.sort(order)
+  const rows: TaskRow[] = []
+  let next = 0
+  for (const row of current) {
+    if (gone?.has(row)) continue
+    while (next < inserted.length && order(inserted[next]!, row) < 0) rows.push(inserted[next++]!)
+    rows.push(row)
+  }
+  while (next < inserted.length) rows.push(inserted[next++]!)
+  return rows
+}
+
+function lowerBound(rows: readonly TaskRow[], row: TaskRow, order: (a: TaskRow, b: TaskRow) => number): number {
+  let low = 0
+  let high = rows.length
+  while (low < high) {
+    const mid = (low + high) >>> 1
+    if (order(rows[mid]!, row) < 0) low = mid + 1
+    else high = mid
+  }
+  return low
+}
+
+/** Whether a task passes the query's filters. */
+function rowFilter(query: TaskQuery): (task: Task) => boolean {
+  const needle = query.text.trim().toLowerCase()
+  const statuses = query.statuses.length > 0 ? new Set(query.statuses) : null
+  return (task) =>
+    (!statuses || statuses.has(task.status)) &&
+    (query.group === null || task.definition.group === query.group) &&
+    (query.label === null || task.definition.labels.includes(query.label)) &&
+    (!needle || matchesText(task, needle))
+}
+
+/** The list's total order: the query's sort, then newest first. */
+function rowOrder(query: TaskQuery): (a: TaskRow, b: TaskRow) => number {
+  // The default order (newest first) on its own: it is the common case, and ids are unique.
+  if (query.sort === 'id') return query.descending ? (a, b) => b.task.id - a.task.id : (a, b) => a.task.id - b.task.id
   const dir = query.descending ? -1 : 1
   const compare = comparator(query.sort)
-  rows.sort((a, b) => dir * compare(a, b) || b.task.id - a.task.id)
-  return rows
+  return (a, b) => dir * compare(a, b) || b.task.id - a.task.id
 }
 
 function matchesText(task: Task, needle: string): boolean {

@@ -2,6 +2,7 @@ import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_SETTINGS, type EngineEvent, type Settings } from '../../src-shared/index.ts'
 import { finishNotifications$ } from '../../src-renderer/streams/notifications.ts'
+import { foldDesktopEvents, foldDesktopEventsInPlace, initialDesktopState } from '../../src-shared/decisions/desktopState.ts'
 import { run, task } from './events.ts'
 
 const finish = (id: number, status: 'succeeded' | 'failed', at: number): EngineEvent[] => [
@@ -43,5 +44,23 @@ describe('finishNotifications$', () => {
       const out$ = finishNotifications$(batches$, hot('s', { s: settings({ onlyWhenUnfocused: true }) }), { liveSince: 0, isFocused: () => true, scheduler: ts })
       expectObservable(out$, '^ 5000ms !').toBe('')
     })
+  })
+})
+
+describe('foldDesktopEventsInPlace', () => {
+  it('folds exactly like foldDesktopEvents, writing the maps it owns instead of copying them', () => {
+    const batches: EngineEvent[][] = [[...started(1), ...started(2)], finish(1, 'failed', 50), [{ type: 'task.removed', seq: 40, at: 60, taskIds: [2] }], finish(3, 'succeeded', 70)]
+    let copied = initialDesktopState()
+    let inPlace = initialDesktopState()
+    const ownMaps = inPlace.tasks
+    for (const batch of batches) {
+      const before = copied
+      copied = foldDesktopEvents(copied, batch, true)
+      expect(before.tasks).not.toBe(copied.tasks)
+      inPlace = foldDesktopEventsInPlace(inPlace, batch, true)
+      expect(inPlace).toEqual(copied)
+    }
+    expect(inPlace.tasks).toBe(ownMaps)
+    expect([...inPlace.tasks.keys()]).toEqual([1, 3])
   })
 })
