@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
+import { COMMAND_PATH } from '../../src-main/server/server.ts'
 export { freePort } from '../support/net.ts'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
@@ -50,6 +51,19 @@ export async function serve(home: string, port: number): Promise<Served> {
       await exited
     },
   }
+}
+
+/** One command over the served HTTP API (with the token from the home's api.json): to check what the server holds. */
+export async function callServer<T>(home: string, served: Served, command: string, params: unknown = {}): Promise<T> {
+  const { token } = JSON.parse(await readFile(join(home, 'api.json'), 'utf8')) as { token: string }
+  const reply = await fetch(`http://127.0.0.1:${served.port}${COMMAND_PATH}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ v: 1, id: 1, command, params }),
+  })
+  const message = (await reply.json()) as { result: { ok: boolean; value?: T; error?: unknown } }
+  if (!message.result.ok) throw new Error(`${command} was refused: ${JSON.stringify(message.result.error)}`)
+  return message.result.value as T
 }
 
 /** Runs the real CLI against the server of `home` (for seeding varied tasks quickly). */
