@@ -3,8 +3,9 @@ import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { COMMAND_PATH } from '../../src-main/server/server.ts'
+export { launchChromium } from '../support/browser.ts'
 export { freePort } from '../support/net.ts'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
@@ -85,14 +86,6 @@ export async function cli(home: string, args: string[]): Promise<string> {
 export async function tempHome(): Promise<{ home: string; remove(): Promise<void> }> {
   const home = await mkdtemp(join(tmpdir(), 'taskdeck-e2e-'))
   return { home, remove: () => rm(home, { recursive: true, force: true }) }
-}
-
-export async function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run', '--disable-component-update', '--disable-sync'],
-  })
 }
 
 /** A page that fails the test on any uncaught error in the UI. */
