@@ -18,9 +18,16 @@ export function useStore<T>(store: Store<T>): T {
 
 export const IS_MAC = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform)
 
+/**
+ * The keymap, the same array for as long as the bindings are the same. Settings arrive as new
+ * objects (the first settings.get, any other setting's change); a new keymap array would
+ * restart the key stream and drop a chord half typed ("g" pressed, "s" still to come).
+ */
 export function useKeymap(): KeymapEntry[] {
-  const settings = useStore(useModel().settings)
-  return useMemo(() => applyOverrides(DEFAULT_KEYMAP, settings.keymap), [settings.keymap])
+  const overrides = useStore(useModel().settings).keymap
+  const bindingsKey = JSON.stringify(overrides)
+  // Keyed by content, not by object identity.
+  return useMemo(() => applyOverrides(DEFAULT_KEYMAP, overrides), [bindingsKey])
 }
 
 /** The first binding of a command as people read it ("Ctrl+K"), or "" when unbound. */
