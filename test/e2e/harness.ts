@@ -1,12 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll } from 'vitest'
 import { COMMAND_PATH } from '../../src-main/server/server.ts'
-export { launchChromium } from '../support/browser.ts'
-export { freePort } from '../support/net.ts'
+import { launchChromium } from '../support/browser.ts'
+import { freePort } from '../support/net.ts'
+export { freePort, launchChromium }
 
 export const ROOT = resolve(import.meta.dirname, '../..')
 export const ARTIFACTS = join(ROOT, 'test-artifacts')
@@ -102,4 +104,38 @@ export async function openPage(browser: Browser, url: string, colorScheme: 'ligh
   await page.goto(url)
   await page.getByTestId('connection').getByText('Live').waitFor()
   return { page, errors }
+}
+
+/** What a browser test file works against: Chromium, a served app on its own port and data directory. */
+export interface ServedUi {
+  browser: Browser
+  /** Reassign it after stopping the server to start a new one on the same port and home. */
+  served: Served
+  home: string
+  port: number
+}
+
+/**
+ * Registers the file's beforeAll/afterAll: a built UI, a temp data directory, `taskdeck serve`
+ * on a free port and Chromium; all stopped and removed after the file. Fields are set once
+ * beforeAll has run.
+ */
+export function useServedUi(): ServedUi {
+  const ui = {} as ServedUi
+  let dir: Awaited<ReturnType<typeof tempHome>> | undefined
+  beforeAll(async () => {
+    requireBuiltUi()
+    await mkdir(ARTIFACTS, { recursive: true })
+    dir = await tempHome()
+    ui.home = dir.home
+    ui.port = await freePort()
+    ui.served = await serve(ui.home, ui.port)
+    ui.browser = await launchChromium()
+  })
+  afterAll(async () => {
+    await ui.browser?.close()
+    await ui.served?.stop()
+    await dir?.remove()
+  })
+  return ui
 }

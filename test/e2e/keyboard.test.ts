@@ -1,28 +1,14 @@
-import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ARTIFACTS, cli, freePort, launchChromium, openPage, requireBuiltUi, serve, tempHome, type Served } from './harness.ts'
+import type { Page } from 'playwright-core'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { ARTIFACTS, cli, openPage, useServedUi } from './harness.ts'
 
-let browser: Browser
-let served: Served
-let home: Awaited<ReturnType<typeof tempHome>>
+const ui = useServedUi()
 
 beforeAll(async () => {
-  requireBuiltUi()
-  await mkdir(ARTIFACTS, { recursive: true })
-  home = await tempHome()
-  served = await serve(home.home, await freePort())
-  browser = await launchChromium()
   // One at a time: the rest stay queued, so every one of them can still be cancelled.
-  await cli(home.home, ['group', 'add', 'one', '--parallel', '1'])
-  for (let i = 1; i <= 6; i++) await cli(home.home, ['add', '-q', '-g', 'one', '-n', `range ${i}`, '--shell', 'sleep 300'])
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await served?.stop()
-  await home?.remove()
+  await cli(ui.home, ['group', 'add', 'one', '--parallel', '1'])
+  for (let i = 1; i <= 6; i++) await cli(ui.home, ['add', '-q', '-g', 'one', '-n', `range ${i}`, '--shell', 'sleep 300'])
 })
 
 const blur = (page: Page) => page.evaluate('document.activeElement?.blur()')
@@ -36,7 +22,7 @@ const cursorId = (page: Page) => page.locator('[data-task-id].cursor').getAttrib
 
 describe('keyboard-only flows', () => {
   it('selects a range with Shift+j/k and Shift+arrows, and cancels exactly that range', async () => {
-    const { page, errors } = await openPage(browser, served.browserUrl)
+    const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
     await page.locator('[data-task-id]').nth(5).waitFor()
     await blur(page)
     // Newest first: 6, 5, 4, 3, 2, 1. j puts the cursor on the first row.
@@ -78,7 +64,7 @@ describe('keyboard-only flows', () => {
   })
 
   it('records a chord as a new binding, warns about clashes (prefixes too), clears and resets', async () => {
-    const { page, errors } = await openPage(browser, served.browserUrl)
+    const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
     await page.locator('[data-task-id]').first().waitFor()
     await blur(page)
     await page.keyboard.press('g')
@@ -134,7 +120,7 @@ describe('keyboard-only flows', () => {
   })
 
   it('shows a keymap clash and a range selection in dark', async () => {
-    const { page } = await openPage(browser, served.browserUrl, 'dark')
+    const { page } = await openPage(ui.browser, ui.served.browserUrl, 'dark')
     await blur(page)
     await page.keyboard.press('g')
     await page.keyboard.press('s')

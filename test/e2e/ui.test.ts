@@ -1,12 +1,10 @@
-import { mkdir, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest'
-import { ARTIFACTS, cli, freePort, launchChromium, openPage, requireBuiltUi, serve, tempHome, type Served } from './harness.ts'
+import type { Page } from 'playwright-core'
+import { beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest'
+import { ARTIFACTS, cli, openPage, useServedUi } from './harness.ts'
 
-let browser: Browser
-let served: Served
-let home: Awaited<ReturnType<typeof tempHome>>
+const ui = useServedUi()
 let page: Page
 let errors: string[]
 
@@ -33,12 +31,7 @@ async function submitByKeyboard(command: string) {
 }
 
 beforeAll(async () => {
-  requireBuiltUi()
-  await mkdir(ARTIFACTS, { recursive: true })
-  home = await tempHome()
-  served = await serve(home.home, await freePort())
-  browser = await launchChromium()
-  ;({ page, errors } = await openPage(browser, served.browserUrl))
+  ;({ page, errors } = await openPage(ui.browser, ui.served.browserUrl))
 })
 
 beforeEach((context) => {
@@ -46,12 +39,6 @@ beforeEach((context) => {
   onTestFailed(async () => {
     await page.screenshot({ path: join(ARTIFACTS, `failed-${context.task.name.slice(0, 40).replace(/\W+/g, '-')}.png`) })
   })
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await served?.stop()
-  await home?.remove()
 })
 
 describe('the walking skeleton in a real browser', () => {
@@ -192,7 +179,7 @@ describe('the walking skeleton in a real browser', () => {
 
   it('follows a fast run from coalesced tails to its last line, receiving a fraction of its output, and shows earlier lines when scrolled up', async () => {
     // A page of its own, so the WebSocket's frames can be counted from its first byte.
-    const context = await browser.newContext({ viewport: { width: 1360, height: 820 }, locale: 'en-US', reducedMotion: 'reduce' })
+    const context = await ui.browser.newContext({ viewport: { width: 1360, height: 820 }, locale: 'en-US', reducedMotion: 'reduce' })
     const own = await context.newPage()
     const pageErrors: string[] = []
     own.on('pageerror', (error) => pageErrors.push(error.message))
@@ -202,7 +189,7 @@ describe('the walking skeleton in a real browser', () => {
         if (typeof payload === 'string' && payload.includes('"run.output"')) outputChars += payload.length
       }),
     )
-    await own.goto(served.browserUrl)
+    await own.goto(ui.served.browserUrl)
     await own.getByTestId('connection').getByText('Live').waitFor()
     // About 27 MB: under the default log cap (50 MB), so every line is kept to be read back.
     const lines = 2_000_000
@@ -244,12 +231,12 @@ describe('the walking skeleton in a real browser', () => {
   })
 
   it('after a reconnect, re-reads an open log (output written while away) and watches its run again (output after)', async () => {
-    const context = await browser.newContext({ viewport: { width: 1360, height: 820 }, locale: 'en-US', reducedMotion: 'reduce' })
+    const context = await ui.browser.newContext({ viewport: { width: 1360, height: 820 }, locale: 'en-US', reducedMotion: 'reduce' })
     const own = await context.newPage()
-    await own.goto(served.browserUrl)
+    await own.goto(ui.served.browserUrl)
     const connection = own.getByTestId('connection')
     await connection.getByText('Live').waitFor()
-    const gate = (n: number) => join(home.home, `reconnect-gate-${n}`)
+    const gate = (n: number) => join(ui.home, `reconnect-gate-${n}`)
     const command = `echo before-away; until [ -f ${gate(1)} ]; do sleep 0.02; done; echo while-away; until [ -f ${gate(2)} ]; do sleep 0.02; done; echo after-back`
     await own.keyboard.press('n')
     await own.keyboard.type(command)
@@ -259,14 +246,14 @@ describe('the walking skeleton in a real browser', () => {
     const taskId = ((await own.locator('aside.detail .detail-id').textContent()) ?? '').replace('#', '')
 
     // A wrong token in the URL makes the tab reconnect and be refused: it is away.
-    const wrongUrl = served.browserUrl.replace(/token=[^&]+/, 'token=wrong')
+    const wrongUrl = ui.served.browserUrl.replace(/token=[^&]+/, 'token=wrong')
     await own.goto(wrongUrl)
     await connection.getByText(/Not authorized/).waitFor()
     await writeFile(gate(1), '')
-    await expect.poll(() => cli(home.home, ['log', taskId])).toContain('while-away')
+    await expect.poll(() => cli(ui.home, ['log', taskId])).toContain('while-away')
 
     // Back with the right token: the open log reads what it missed, and its run's output flows again.
-    await own.goto(served.browserUrl)
+    await own.goto(ui.served.browserUrl)
     await connection.getByText('Live').waitFor()
     await log.getByText('while-away', { exact: true }).waitFor()
     await writeFile(gate(2), '')

@@ -1,38 +1,22 @@
 import { rmSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import type { Settings } from '../../src-shared/index.ts'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ARTIFACTS, callServer, cli, freePort, launchChromium, openPage, requireBuiltUi, serve, tempHome, type Served } from './harness.ts'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { ARTIFACTS, callServer, cli, openPage, serve, useServedUi } from './harness.ts'
 
-let browser: Browser
-let served: Served
-let home: Awaited<ReturnType<typeof tempHome>>
-let port: number
+const ui = useServedUi()
 
 beforeAll(async () => {
-  requireBuiltUi()
-  await mkdir(ARTIFACTS, { recursive: true })
-  home = await tempHome()
-  port = await freePort()
-  served = await serve(home.home, port)
-  browser = await launchChromium()
   // A realistic queue: groups with limits, labels, a dependency chain, failures, a long runner, a coloured log.
-  await cli(home.home, ['group', 'add', 'ci', '--parallel', '1'])
-  await cli(home.home, ['add', '-q', '-n', 'Build app', '-g', 'ci', '-l', 'build', '-l', 'nightly', '--shell', 'for i in $(seq 1 30); do printf "\\033[32m✓\\033[0m compiled module %s\\n" $i; done'])
-  await cli(home.home, ['add', '-q', '-n', 'Unit tests', '-g', 'ci', '-l', 'test', '--shell', 'echo running; echo "1 failing" >&2; exit 1'])
-  await cli(home.home, ['add', '-q', '-n', 'Backup photos', '-l', 'backup', '--shell', 'for i in $(seq 1 600); do echo "copied IMG_$i.jpg"; sleep 0.1; done'])
-  await cli(home.home, ['add', '-q', '-n', 'Nightly report', '-g', 'ci', '--shell', 'sleep 120'])
-  await cli(home.home, ['add', '-q', '-n', 'Deploy', '-g', 'ci', '-l', 'prod', '--shell', 'sleep 5'])
-  await cli(home.home, ['add', '-q', '--shell', 'definitely-missing-tool --all'])
-  await cli(home.home, ['add', '-q', '-n', 'Later', '-d', '10m', '--shell', 'echo later'])
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await served?.stop()
-  await home?.remove()
+  await cli(ui.home, ['group', 'add', 'ci', '--parallel', '1'])
+  await cli(ui.home, ['add', '-q', '-n', 'Build app', '-g', 'ci', '-l', 'build', '-l', 'nightly', '--shell', 'for i in $(seq 1 30); do printf "\\033[32m✓\\033[0m compiled module %s\\n" $i; done'])
+  await cli(ui.home, ['add', '-q', '-n', 'Unit tests', '-g', 'ci', '-l', 'test', '--shell', 'echo running; echo "1 failing" >&2; exit 1'])
+  await cli(ui.home, ['add', '-q', '-n', 'Backup photos', '-l', 'backup', '--shell', 'for i in $(seq 1 600); do echo "copied IMG_$i.jpg"; sleep 0.1; done'])
+  await cli(ui.home, ['add', '-q', '-n', 'Nightly report', '-g', 'ci', '--shell', 'sleep 120'])
+  await cli(ui.home, ['add', '-q', '-n', 'Deploy', '-g', 'ci', '-l', 'prod', '--shell', 'sleep 5'])
+  await cli(ui.home, ['add', '-q', '--shell', 'definitely-missing-tool --all'])
+  await cli(ui.home, ['add', '-q', '-n', 'Later', '-d', '10m', '--shell', 'echo later'])
 })
 
 async function shoot(page: Page, name: string, theme: string) {
@@ -42,7 +26,7 @@ async function shoot(page: Page, name: string, theme: string) {
 describe('every view, in light and dark', () => {
   for (const theme of ['light', 'dark'] as const) {
     it(`renders tasks, detail, new task, loop, dashboard, settings and the palette (${theme})`, async () => {
-      const { page, errors } = await openPage(browser, served.browserUrl, theme)
+      const { page, errors } = await openPage(ui.browser, ui.served.browserUrl, theme)
       expect(await page.evaluate('document.documentElement.dataset.theme')).toBe(theme)
       await page.locator('[data-task-id]').nth(6).waitFor()
       await page.locator('[data-task-id] .status-failed').first().waitFor()
@@ -92,7 +76,7 @@ describe('every view, in light and dark', () => {
   }
 
   it('switches to Korean from Settings, and back', async () => {
-    const { page } = await openPage(browser, served.browserUrl)
+    const { page } = await openPage(ui.browser, ui.served.browserUrl)
     await page.keyboard.press('g')
     await page.keyboard.press('s')
     await page.getByRole('combobox', { name: 'Language' }).selectOption('ko')
@@ -113,7 +97,7 @@ describe('every view, in light and dark', () => {
 
 describe('keymap', () => {
   it('rebinds a shortcut in Settings and the new key acts at once', async () => {
-    const { page, errors } = await openPage(browser, served.browserUrl)
+    const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
     await page.keyboard.press('g')
     await page.keyboard.press('s')
     const change = page.getByRole('button', { name: 'Change the shortcut for Cancel task(s)' })
@@ -152,7 +136,7 @@ describe('keymap', () => {
     await quickAdd.fill('CommandOrControl+Shift+N')
     await quickAdd.blur()
     // The field shows its draft at once; reload only once the server holds the new binding.
-    const savedShortcuts = async () => (await callServer<{ settings: Settings }>(home.home, served, 'settings.get')).settings.globalShortcuts
+    const savedShortcuts = async () => (await callServer<{ settings: Settings }>(ui.home, ui.served, 'settings.get')).settings.globalShortcuts
     await expect.poll(savedShortcuts).toMatchObject({ 'quick-add': 'CommandOrControl+Shift+N' })
     await page.reload()
     await page.getByTestId('connection').getByText('Live').waitFor()
@@ -166,17 +150,17 @@ describe('keymap', () => {
 
 describe('reconnecting', () => {
   it('shows the server went away, and after its restart resumes from the last seq without a reload', async () => {
-    const { page, errors } = await openPage(browser, served.browserUrl)
+    const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
     const connection = page.getByTestId('connection')
     await page.locator('[data-task-id]').first().waitFor()
     await page.evaluate('window.stillTheSameDocument = true')
-    await served.stop()
+    await ui.served.stop()
     await connection.getByText(/Offline/).waitFor()
     await shootQuiet(page, 'reconnect-offline')
 
     // Work happens while the UI is disconnected; it must appear after the reconnect.
-    served = await serve(home.home, port)
-    await cli(home.home, ['add', '-q', '-n', 'Added while away', '--shell', 'echo hello from the gap'])
+    ui.served = await serve(ui.home, ui.port)
+    await cli(ui.home, ['add', '-q', '-n', 'Added while away', '--shell', 'echo hello from the gap'])
     // The data directory keeps its token, so the tab reconnects by itself, without a reload.
     await connection.getByText('Live').waitFor({ timeout: 30_000 })
     expect(await page.evaluate('window.stillTheSameDocument')).toBe(true)
@@ -185,13 +169,13 @@ describe('reconnecting', () => {
 
     // A revoked token (its file deleted) is refused, and the UI says what to do…
     await page.keyboard.press('Escape')
-    await served.stop()
-    rmSync(join(home.home, 'api-token'))
-    served = await serve(home.home, port)
+    await ui.served.stop()
+    rmSync(join(ui.home, 'api-token'))
+    ui.served = await serve(ui.home, ui.port)
     await connection.getByText(/Not authorized/).waitFor({ timeout: 30_000 })
     await shootQuiet(page, 'reconnect-unauthorized')
     // …which is to open the new URL: in the same tab it only changes the fragment.
-    await page.goto(served.browserUrl)
+    await page.goto(ui.served.browserUrl)
     await connection.getByText('Live').waitFor()
     expect(await page.evaluate('window.stillTheSameDocument')).toBe(true)
     expect(page.url()).not.toContain('token')

@@ -1,11 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
-import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startRedis, waitForLine, type RedisServer } from '../redis/harness.ts'
-import { ARTIFACTS, ROOT, cli, freePort, launchChromium, openPage, requireBuiltUi, serve, tempHome, type Served } from './harness.ts'
+import { ARTIFACTS, callServer, cli, openPage, ROOT, useServedUi } from './harness.ts'
 
 async function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return
@@ -14,48 +11,28 @@ async function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals
   await exited
 }
 
-let browser: Browser
-let served: Served
-let home: Awaited<ReturnType<typeof tempHome>>
 let redis: RedisServer | undefined
 let evicting: RedisServer | undefined
 let redisUrl: string
 let worker: ChildProcess | undefined
 
-/** One API call over HTTP with the token `taskdeck serve` wrote to the home. */
-async function call(command: string, params: unknown): Promise<{ ok: boolean; value?: unknown; error?: { message: string } }> {
-  const { token } = JSON.parse(await readFile(join(home.home, 'api.json'), 'utf8')) as { token: string }
-  const response = await fetch(`http://127.0.0.1:${served.port}/api/v1/command`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ v: 1, id: 1, command, params }),
-  })
-  const message = (await response.json()) as { result: { ok: boolean; value?: unknown; error?: { message: string } } }
-  return message.result
-}
-
+// Redis first: its hooks stop after the served app's (hooks unwind in reverse), so the app never waits on a stopped Redis.
 beforeAll(async () => {
-  requireBuiltUi()
-  await mkdir(ARTIFACTS, { recursive: true })
   ;[redis, evicting] = await Promise.all([startRedis(), startRedis(['--maxmemory-policy', 'allkeys-lru'])])
   redisUrl = redis.url
-  home = await tempHome()
-  served = await serve(home.home, await freePort())
-  browser = await launchChromium()
 })
 
 afterAll(async () => {
-  await browser?.close()
   await stopChild(worker, 'SIGKILL')
-  await served?.stop()
   await redis?.stop()
   await evicting?.stop()
-  await home?.remove()
 })
+
+const ui = useServedUi()
 
 describe('Workers view', () => {
   it('tells a new user how to start a worker, then lists a real worker and its remote group', async () => {
-    const { page, errors } = await openPage(browser, served.browserUrl, 'light')
+    const { page, errors } = await openPage(ui.browser, ui.served.browserUrl, 'light')
     await page.keyboard.press('g')
     await page.keyboard.press('w')
     await page.getByRole('heading', { name: 'Workers' }).waitFor()
@@ -65,7 +42,7 @@ describe('Workers view', () => {
 
     // Bind the group through the form: the contract's schema refuses a bad URL in place, the
     // app refuses an evicting Redis and says why, then a good Redis binds.
-    await cli(home.home, ['group', 'add', 'farm'])
+    await cli(ui.home, ['group', 'add', 'farm'])
     const form = page.getByRole('form', { name: 'Bind a group to Redis' })
     await form.locator('#bind-group option[value="farm"]').waitFor({ state: 'attached' })
     await form.locator('#bind-group').selectOption('farm')
@@ -78,7 +55,7 @@ describe('Workers view', () => {
     await refusal.getByText(/maxmemory-policy allkeys-lru; Taskdeck needs noeviction/).waitFor()
     expect(await refusal.textContent()).toContain('CONFIG SET maxmemory-policy noeviction')
     expect(await form.getByLabel('Redis URL').getAttribute('aria-invalid')).toBe('true')
-    expect((await call('group.listRemote', {})).value).toEqual({ bindings: [] })
+    expect(await callServer(ui.home, ui.served, 'group.listRemote')).toEqual({ bindings: [] })
     await page.screenshot({ path: join(ARTIFACTS, 'workers-bind-refused-light.png') })
     await form.getByLabel('Redis URL').fill(redisUrl)
     await form.getByLabel('Run here first (overflow)').fill('0')
@@ -108,13 +85,13 @@ describe('Workers view', () => {
     await bindings.getByText(redisUrl).waitFor()
 
     // A task of the bound group runs on the worker and is listed as its current task.
-    await cli(home.home, ['add', '-q', '-n', 'Render frames', '-g', 'farm', '--shell', 'sleep 30'])
+    await cli(ui.home, ['add', '-q', '-n', 'Render frames', '-g', 'farm', '--shell', 'sleep 30'])
     const current = row.getByRole('button', { name: /Render frames/ })
     await current.waitFor()
     await row.getByText('1 / 3').waitFor()
     await page.screenshot({ path: join(ARTIFACTS, 'workers-light.png') })
 
-    const dark = await openPage(browser, served.browserUrl, 'dark')
+    const dark = await openPage(ui.browser, ui.served.browserUrl, 'dark')
     await dark.page.getByRole('button', { name: /Workers/ }).click()
     await dark.page.locator(`[data-worker="${workerId}"]`).waitFor()
     await dark.page.getByTestId('bindings-table').getByText(redisUrl).waitFor()
@@ -134,7 +111,7 @@ describe('Workers view', () => {
     // Unbinding from the view: the group runs in the app again.
     await page.getByTestId('bindings-table').getByRole('button', { name: 'Unbind' }).click()
     await page.getByText('No group is bound to Redis').waitFor()
-    expect((await call('group.listRemote', {})).value).toEqual({ bindings: [] })
+    expect(await callServer(ui.home, ui.served, 'group.listRemote')).toEqual({ bindings: [] })
     expect(errors).toEqual([])
     expect(dark.errors).toEqual([])
   })
