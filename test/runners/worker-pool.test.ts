@@ -1,0 +1,66 @@
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { defaultScriptWorkerEntry } from '../../src-main/engine/runners/script.ts'
+import { WorkerPool } from '../../src-main/engine/runners/worker-pool.ts'
+import type { JobEnd } from '../../src-main/engine/runners/worker-pool.ts'
+import { tempHome } from '../support/engine.ts'
+
+const SCRIPTS: Record<string, string> = {
+  'thread.mjs': `
+    import { threadId } from 'node:worker_threads'
+    export default () => threadId`,
+  // CPU-bound until `n` copies run at the same time: it ends only if they all run in parallel.
+  'barrier.mjs': `
+    import { threadId } from 'node:worker_threads'
+    export default ({ cells, n }) => {
+      Atomics.add(cells, 0, 1)
+      while (Atomics.load(cells, 0) < n) {}
+      return threadId
+    }`,
+}
+
+let dir: ReturnType<typeof tempHome>
+let pool: WorkerPool | undefined
+beforeAll(async () => {
+  dir = tempHome()
+  for (const [name, source] of Object.entries(SCRIPTS)) await writeFile(join(dir.home, name), source)
+})
+afterEach(async () => {
+  await pool?.close()
+  pool = undefined
+})
+afterAll(() => dir.cleanup())
+
+const openPool = (size: number, packWindowMs: number) =>
+  (pool = new WorkerPool({ entry: defaultScriptWorkerEntry(), size, abortGraceMs: 100, maxHeapMb: 256, packWindowMs }))
+const run = (target: WorkerPool, name: string, input: unknown = null): Promise<JobEnd> =>
+  target.run({ path: join(dir.home, name), input, onOutput: () => undefined, onProgress: () => undefined }).done
+const threadOf = (end: JobEnd): number => {
+  if (end.kind !== 'result') throw new Error(`expected a result, got ${JSON.stringify(end)}`)
+  return end.value as number
+}
+
+describe('worker pool placement', () => {
+  it('packs short scripts started together onto the thread that is already running short ones', async () => {
+    // Every job counts as short here, so the placement does not depend on this machine's speed.
+    const target = openPool(4, 60_000)
+    // Two rounds on the first thread: it has ended a short job, so it counts as busy with short jobs.
+    const first = threadOf(await run(target, 'thread.mjs'))
+    expect(threadOf(await run(target, 'thread.mjs'))).toBe(first)
+
+    const threads = (await Promise.all(Array.from({ length: 4 }, () => run(target, 'thread.mjs')))).map(threadOf)
+    expect(threads).toEqual([first, first, first, first])
+  })
+
+  it('still runs CPU-bound scripts in parallel, one per thread, when they were packed behind each other', async () => {
+    // Jobs count as short for up to 1 s: after quick ones, the CPU-bound scripts are first
+    // packed onto one thread, and must move to idle threads once they run longer than that.
+    const target = openPool(3, 1000)
+    expect(threadOf(await run(target, 'thread.mjs'))).toBe(threadOf(await run(target, 'thread.mjs')))
+
+    const cells = new Int32Array(new SharedArrayBuffer(4))
+    const threads = (await Promise.all(Array.from({ length: 3 }, () => run(target, 'barrier.mjs', { cells, n: 3 })))).map(threadOf)
+    expect(new Set(threads).size).toBe(3)
+  })
+})
