@@ -27,7 +27,8 @@ export class ReportWriter {
   #bytes = 0
   #progress: Progress | null = null
   #timer: NodeJS.Timeout | undefined
-  #writing: Promise<void> = Promise.resolve()
+  /** The last XADD made; replies come in command order, so once it settles every earlier one has. */
+  #writing: Promise<unknown> | null = null
 
   constructor(redis: Redis, stream: string, jobId: string) {
     this.#redis = redis
@@ -36,10 +37,11 @@ export class ReportWriter {
   }
 
   output(stream: LogStream, chunk: Uint8Array | string): void {
-    const data = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    // A string is encoded into a new buffer; bytes are copied, as the runner may reuse its buffer.
+    const data = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.copyBytesFrom(chunk)
     const last = this.#held.at(-1)
     if (last?.kind === 'out' && last.stream === stream) last.data = Buffer.concat([last.data, data])
-    else this.#held.push({ kind: 'out', stream, data: Buffer.from(data) })
+    else this.#held.push({ kind: 'out', stream, data })
     this.#bytes += data.byteLength
     this.#schedule()
   }
@@ -68,14 +70,23 @@ export class ReportWriter {
   }
 
   /** Everything held so far, then `report`, in one entry; resolves once written. */
-  async send(report: ReportBody): Promise<void> {
+  send(report: ReportBody): Promise<void> {
     this.#flush(report)
-    await this.#writing
+    return this.#written()
   }
 
-  async flush(): Promise<void> {
+  flush(): Promise<void> {
     this.#flush()
-    await this.#writing
+    return this.#written()
+  }
+
+  #written(): Promise<void> {
+    return this.#writing === null
+      ? Promise.resolve()
+      : this.#writing.then(
+          () => undefined,
+          () => undefined,
+        )
   }
 
   #schedule(): void {
@@ -93,11 +104,9 @@ export class ReportWriter {
     this.#bytes = 0
     this.#progress = null
     if (reports.length === 0) return
-    const write = this.#redis.xadd(this.#stream, 'MAXLEN', '~', REPORT_STREAM_MAXLEN, '*', ...encodeReports(this.#jobId, reports))
-    // Commands leave one connection in the order they are made; the chain lets `flush` await them all.
-    this.#writing = this.#writing.then(() => write).then(
-      () => undefined,
-      () => undefined,
-    )
+    const fields = encodeReports(this.#jobId, reports)
+    this.#writing = this.#redis.xadd(this.#stream, 'MAXLEN', '~', REPORT_STREAM_MAXLEN, '*', ...fields)
+    // send and flush resolve whether the write succeeded or not; this keeps a failure from being unhandled.
+    this.#writing.catch(() => undefined)
   }
 }

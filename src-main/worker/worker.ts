@@ -55,6 +55,8 @@ const VERSION = '0.1.0'
 /** How long after (re)subscribing the worker still asks Redis for each job's cancel and stdin, in case an announcement was missed. */
 const SUBSCRIBER_SETTLE_MS = 2000
 const HEARD_KEEP_MS = 10 * 60_000
+/** The signal of every run's context: a worker stops a run through LocalExecution.stop, with its reason. */
+const NEVER_ABORTED = new AbortController().signal
 
 /** `taskdeck worker`: serves one remote group from Redis with this machine's runners. */
 export async function runWorker(options: WorkerOptions): Promise<RunningWorker> {
@@ -202,7 +204,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
             runId: data.runId,
             taskId: data.taskId,
             attempt: data.attempt,
-            signal: new AbortController().signal, // stops go through execution.stop, with their reason
+            signal: NEVER_ABORTED, // stops go through execution.stop, with their reason
             output: (stream, chunk) => writer.output(stream, chunk),
             progress: (progress) => writer.progress(progress),
           },

@@ -6,7 +6,7 @@ import type { ReportBody } from '../../src-main/engine/backends/redis-protocol.t
 const asRead = (fields: (string | Buffer)[]) => fields.map((f) => (Buffer.isBuffer(f) ? f : Buffer.from(f)))
 
 describe('report stream entries', () => {
-  it('a batch entry carries a run’s start, output (bytes kept), progress and outcome in order', () => {
+  it('a packed entry carries a run’s start, output (bytes kept), progress and outcome in order, in six fields', () => {
     const binary = Buffer.from([0xff, 0x00, 0x72, 0x0a])
     const reports: ReportBody[] = [
       { kind: 'started', worker: 'host:1:a', pid: null },
@@ -15,9 +15,36 @@ describe('report stream entries', () => {
       { kind: 'progress', progress: { done: 1, total: 2 } },
       { kind: 'finished', outcome: { exitCode: 0, signal: null, error: null, endedBy: null, worker: 'host:1:a', result: { ok: true } } },
     ]
-    const decoded = decodeReports(asRead(encodeReports('run.s.1', reports)))
+    const fields = encodeReports('run.s.1', reports)
+    expect(fields.slice(0, 5)).toEqual(['k', 'pack', 'j', 'run.s.1', 'd'])
+    expect(fields).toHaveLength(6)
+    const decoded = decodeReports(asRead(fields))
     expect(decoded).toEqual(reports.map((r) => ({ ...r, jobId: 'run.s.1' })))
     expect(Buffer.compare((decoded[1] as { data: Buffer }).data, binary)).toBe(0)
+    const withPid = decodeReports(asRead(encodeReports('run.s.1', [{ kind: 'started', worker: 'w', pid: 4242 }, { kind: 'lost', reason: 'x' }])))
+    expect(withPid[0]).toEqual({ kind: 'started', jobId: 'run.s.1', worker: 'w', pid: 4242 })
+  })
+
+  it('skips packed records of unknown types and a truncated last record', () => {
+    const [, , , , , packed] = encodeReports('run.s.5', [
+      { kind: 'lost', reason: 'first' },
+      { kind: 'lost', reason: 'second' },
+    ]) as [string, string, string, string, string, Buffer]
+    const unknown = Buffer.from(packed)
+    unknown[0] = 99
+    expect(decodeReports(asRead(['k', 'pack', 'j', 'run.s.5', 'd', unknown]))).toEqual([{ kind: 'lost', jobId: 'run.s.5', reason: 'second' }])
+    const truncated = packed.subarray(0, packed.length - 2)
+    expect(decodeReports(asRead(['k', 'pack', 'j', 'run.s.5', 'd', truncated]))).toEqual([{ kind: 'lost', jobId: 'run.s.5', reason: 'first' }])
+  })
+
+  it('still reads batch entries written by earlier workers', () => {
+    const outcome = { exitCode: 0, signal: null, error: null, endedBy: null, worker: 'host:1:a' }
+    const fields = ['k', 'batch', 'j', 'run.s.6', 'r', 'started', 'w', 'host:1:a', 'p', '', 'r', 'out', 's', 'stdout', 'd', 'hi\n', 'r', 'finished', 'd', JSON.stringify(outcome)]
+    expect(decodeReports(asRead(fields))).toEqual([
+      { kind: 'started', jobId: 'run.s.6', worker: 'host:1:a', pid: null },
+      { kind: 'out', jobId: 'run.s.6', stream: 'stdout', data: Buffer.from('hi\n') },
+      { kind: 'finished', jobId: 'run.s.6', outcome },
+    ])
   })
 
   it('a single report stays a plain entry, and entries of unknown kinds are skipped', () => {

@@ -133,80 +133,196 @@ export type Report =
 /** A report without its job id, which the writer adds. */
 export type ReportBody = Report extends infer R ? (R extends Report ? Omit<R, 'jobId'> : never) : never
 
-/** A report's own fields (after its kind and job id), as name/value pairs. */
-function bodyFields(report: Report): (string | Buffer)[] {
+/** Appends a report's own fields (after its kind and job id) as name/value pairs. */
+function pushBody(fields: (string | Buffer)[], report: ReportBody): void {
   switch (report.kind) {
     case 'started':
-      return ['w', report.worker, 'p', String(report.pid ?? '')]
+      fields.push('w', report.worker, 'p', String(report.pid ?? ''))
+      return
     case 'out':
-      return ['s', report.stream, 'd', report.data]
+      fields.push('s', report.stream, 'd', report.data)
+      return
     case 'progress':
-      return ['d', JSON.stringify(report.progress)]
+      fields.push('d', JSON.stringify(report.progress))
+      return
     case 'finished':
-      return ['d', JSON.stringify(report.outcome)]
+      fields.push('d', JSON.stringify(report.outcome))
+      return
     case 'lost':
-      return ['d', report.reason]
+      fields.push('d', report.reason)
+      return
   }
 }
 
 /** Flat field list for XADD: one report. */
 export function encodeReport(report: Report): (string | Buffer)[] {
-  return ['k', report.kind, 'j', report.jobId, ...bodyFields(report)]
-}
-
-/**
- * Several reports of one run in one stream entry (`k batch`, then `r <kind>` and that
- * report's fields, for each): a short run's start, output and outcome cost one XADD and one
- * entry to read instead of three.
- */
-export function encodeReports(jobId: string, reports: readonly ReportBody[]): (string | Buffer)[] {
-  if (reports.length === 1) return encodeReport({ ...reports[0]!, jobId })
-  const fields: (string | Buffer)[] = ['k', 'batch', 'j', jobId]
-  for (const report of reports) fields.push('r', report.kind, ...bodyFields({ ...report, jobId }))
+  const fields: (string | Buffer)[] = ['k', report.kind, 'j', report.jobId]
+  pushBody(fields, report)
   return fields
 }
 
+/**
+ * Several reports of one run in one stream entry: a short run's start, output and outcome
+ * cost one XADD and one entry to read instead of three. The reports travel packed in one
+ * value (`k pack j <job id> d <records>`), so Redis stores, and the app decodes, six fields
+ * per run rather than about twenty. Each record: type (1 byte), payload length (4 bytes, big
+ * endian), payload — started: the pid (int32, -1 for none) and the worker id; out: the stream
+ * (1 byte) and the bytes as written; progress and finished: JSON; lost: the reason. Readers
+ * skip record types they do not know. (Entries of kind `batch`, `r <kind>` pairs, were written
+ * by earlier workers and are still read.)
+ */
+export function encodeReports(jobId: string, reports: readonly ReportBody[]): (string | Buffer)[] {
+  if (reports.length === 1) {
+    const fields: (string | Buffer)[] = ['k', reports[0]!.kind, 'j', jobId]
+    pushBody(fields, reports[0]!)
+    return fields
+  }
+  const payloads: (string | Buffer)[] = []
+  let size = 0
+  for (const report of reports) {
+    const payload = recordPayload(report)
+    payloads.push(payload)
+    size += RECORD_HEADER + RECORD_PREFIX[report.kind] + (typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength)
+  }
+  const packed = Buffer.allocUnsafe(size)
+  let at = 0
+  reports.forEach((report, i) => {
+    const payload = payloads[i]!
+    const start = at
+    at += RECORD_HEADER
+    packed[start] = RECORD_TYPE[report.kind]
+    if (report.kind === 'started') at = packed.writeInt32BE(report.pid ?? -1, at)
+    else if (report.kind === 'out') packed[at++] = STREAMS.indexOf(report.stream)
+    at += typeof payload === 'string' ? packed.write(payload, at) : payload.copy(packed, at)
+    packed.writeUInt32BE(at - start - RECORD_HEADER, start + 1)
+  })
+  return ['k', 'pack', 'j', jobId, 'd', packed]
+}
+
+const RECORD_HEADER = 5
+const RECORD_TYPE = { started: 1, out: 2, progress: 3, finished: 4, lost: 5 } as const
+/** Bytes before a record's string or bytes: the pid of `started`, the stream of `out`. */
+const RECORD_PREFIX = { started: 4, out: 1, progress: 0, finished: 0, lost: 0 } as const
+const STREAMS = LogStreamSchema.options
+
+function recordPayload(report: ReportBody): string | Buffer {
+  switch (report.kind) {
+    case 'started':
+      return report.worker
+    case 'out':
+      return report.data
+    case 'progress':
+      return JSON.stringify(report.progress)
+    case 'finished':
+      return JSON.stringify(report.outcome)
+    case 'lost':
+      return report.reason
+  }
+}
+
+function decodePacked(jobId: string, packed: Buffer): Report[] {
+  const reports: Report[] = []
+  for (let at = 0; at + RECORD_HEADER <= packed.length; ) {
+    const type = packed[at]!
+    const end = at + RECORD_HEADER + packed.readUInt32BE(at + 1)
+    const body = packed.subarray(at + RECORD_HEADER, end)
+    at = end
+    if (end > packed.length) break
+    try {
+      if (type === RECORD_TYPE.started && body.length >= 4) {
+        const pid = body.readInt32BE(0)
+        reports.push({ kind: 'started', jobId, worker: body.toString('utf8', 4), pid: pid < 0 ? null : pid })
+      } else if (type === RECORD_TYPE.out && body.length >= 1) {
+        const stream = STREAMS[body[0]!]
+        if (stream) reports.push({ kind: 'out', jobId, stream, data: body.subarray(1) })
+      } else if (type === RECORD_TYPE.progress) {
+        reports.push({ kind: 'progress', jobId, progress: ProgressSchema.parse(JSON.parse(body.toString())) })
+      } else if (type === RECORD_TYPE.finished) {
+        reports.push({ kind: 'finished', jobId, outcome: OutcomeSchema.parse(JSON.parse(body.toString())) })
+      } else if (type === RECORD_TYPE.lost) {
+        reports.push({ kind: 'lost', jobId, reason: body.toString() })
+      }
+    } catch {
+      // A record this version cannot read is skipped, like an unknown one.
+    }
+  }
+  return reports
+}
+
+// Field names are one byte each; entries are decoded in place, without copies or maps (the app reads one entry per run).
+const KIND = 0x6b // k
+const JOB = 0x6a // j
+const REPORT = 0x72 // r
+const WORKER = 0x77 // w
+const PID = 0x70 // p
+const STREAM = 0x73 // s
+const DATA = 0x64 // d
+const nameIs = (field: Buffer | undefined, name: number) => field !== undefined && field.length === 1 && field[0] === name
+
 /** Decodes an XREAD entry's fields: one report, or the reports of a batch; what this version does not understand is skipped. */
 export function decodeReports(fields: readonly Buffer[]): Report[] {
-  if (fields[1]?.toString() !== 'batch') {
+  const entryKind = fields[1]?.toString()
+  if (entryKind === 'pack') {
+    const jobId = fields[3]?.toString()
+    return jobId && nameIs(fields[4], DATA) && fields[5] ? decodePacked(jobId, fields[5]) : []
+  }
+  if (entryKind !== 'batch') {
     const report = decodeReport(fields)
     return report ? [report] : []
   }
-  const jobId = fields[3]
+  const jobId = fields[3]?.toString()
   if (!jobId) return []
   const reports: Report[] = []
-  let current: Buffer[] | null = null
-  const close = () => {
-    const report = current ? decodeReport(current) : null
+  let kind: string | null = null
+  let from = 0
+  const close = (to: number) => {
+    const report = kind === null ? null : decodeBody(kind, jobId, fields, from, to)
     if (report) reports.push(report)
   }
   for (let i = 4; i + 1 < fields.length; i += 2) {
-    if (fields[i]!.toString() === 'r') {
-      close()
-      current = [Buffer.from('k'), fields[i + 1]!, Buffer.from('j'), jobId]
-    } else current?.push(fields[i]!, fields[i + 1]!)
+    if (!nameIs(fields[i], REPORT)) continue
+    close(i)
+    kind = fields[i + 1]!.toString()
+    from = i + 2
   }
-  close()
+  close(fields.length)
   return reports
 }
 
 /** Decodes an XREAD entry's fields; entries this version does not understand are null (and skipped). */
 export function decodeReport(fields: readonly Buffer[]): Report | null {
-  const map = new Map<string, Buffer>()
-  for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i]!.toString(), fields[i + 1]!)
-  const kind = map.get('k')?.toString()
-  const jobId = map.get('j')?.toString()
-  const data = map.get('d')
-  if (!jobId) return null
+  let kind: string | undefined
+  let jobId: string | undefined
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (nameIs(fields[i], KIND)) kind = fields[i + 1]!.toString()
+    else if (nameIs(fields[i], JOB)) jobId = fields[i + 1]!.toString()
+  }
+  return jobId && kind !== undefined ? decodeBody(kind, jobId, fields, 0, fields.length) : null
+}
+
+/** One report from the name/value pairs in fields[from, to). */
+function decodeBody(kind: string, jobId: string, fields: readonly Buffer[], from: number, to: number): Report | null {
+  let worker: Buffer | undefined
+  let pid: Buffer | undefined
+  let stream: Buffer | undefined
+  let data: Buffer | undefined
+  for (let i = from; i + 1 < to; i += 2) {
+    const name = fields[i]!
+    if (name.length !== 1) continue
+    if (name[0] === WORKER) worker = fields[i + 1]
+    else if (name[0] === PID) pid = fields[i + 1]
+    else if (name[0] === STREAM) stream = fields[i + 1]
+    else if (name[0] === DATA) data = fields[i + 1]
+  }
   try {
     switch (kind) {
       case 'started': {
-        const pid = Number.parseInt(map.get('p')?.toString() ?? '', 10)
-        return { kind, jobId, worker: map.get('w')?.toString() ?? 'unknown', pid: Number.isFinite(pid) ? pid : null }
+        const number = Number.parseInt(pid?.toString() ?? '', 10)
+        return { kind, jobId, worker: worker?.toString() ?? 'unknown', pid: Number.isFinite(number) ? number : null }
       }
       case 'out': {
-        const stream = LogStreamSchema.safeParse(map.get('s')?.toString())
-        return stream.success && data ? { kind, jobId, stream: stream.data, data } : null
+        const parsed = LogStreamSchema.safeParse(stream?.toString())
+        return parsed.success && data ? { kind, jobId, stream: parsed.data, data } : null
       }
       case 'progress':
         return data ? { kind, jobId, progress: ProgressSchema.parse(JSON.parse(data.toString())) } : null
