@@ -10,6 +10,13 @@ const SCRIPTS: Record<string, string> = {
   'thread.mjs': `
     import { threadId } from 'node:worker_threads'
     export default () => threadId`,
+  // Marks its cell as started, then spins until cell 3 releases it.
+  'held.mjs': `
+    export default ({ cells, index }) => {
+      Atomics.store(cells, index, 1)
+      while (Atomics.load(cells, 3) === 0) {}
+      return index
+    }`,
   // CPU-bound until `n` copies run at the same time: it ends only if they all run in parallel.
   'barrier.mjs': `
     import { threadId } from 'node:worker_threads'
@@ -62,5 +69,18 @@ describe('worker pool placement', () => {
     const cells = new Int32Array(new SharedArrayBuffer(4))
     const threads = (await Promise.all(Array.from({ length: 3 }, () => run(target, 'barrier.mjs', { cells, n: 3 })))).map(threadOf)
     expect(new Set(threads).size).toBe(3)
+  })
+
+  it('moves the oldest of the jobs packed behind a long one first, so they start in the order they came', async () => {
+    const target = openPool(2, 1000)
+    expect(threadOf(await run(target, 'thread.mjs'))).toBe(threadOf(await run(target, 'thread.mjs')))
+
+    // Three long scripts packed onto one thread; one other thread is free for the second of them.
+    const cells = new Int32Array(new SharedArrayBuffer(16))
+    const runs = [0, 1, 2].map((index) => run(target, 'held.mjs', { cells, index }))
+    while (Atomics.load(cells, 0) === 0 || Atomics.load(cells, 1) === 0) await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(Atomics.load(cells, 2)).toBe(0)
+    Atomics.store(cells, 3, 1)
+    expect((await Promise.all(runs)).map((end) => (end.kind === 'result' ? end.value : end.kind))).toEqual([0, 1, 2])
   })
 })

@@ -201,11 +201,13 @@ export class WorkerPool {
         continue
       }
       slot.quick = false
+      // Oldest first, as many as there are idle or new workers: jobs start in the order they came.
       const moved: Active[] = []
-      for (let i = slot.jobs.length - 1; i > 0 && this.#idle.length + this.#options.size - this.#slots.size > moved.length; i--) {
-        const waitingJob = slot.jobs[i]!
-        if (!this.#withdraw(waitingJob)) break
-        moved.unshift(waitingJob)
+      const room = this.#idle.length + this.#options.size - this.#slots.size
+      while (moved.length < room && slot.jobs.length > 1) {
+        const next = slot.jobs[1]!
+        if (!this.#withdraw(next)) break
+        moved.push(next)
       }
       for (const active of moved) this.#assign(active)
     }
