@@ -253,12 +253,12 @@ export class WorkerPool {
     while (slot.jobs.length < JOBS_PER_WORKER && this.#queue.length > 0) this.#post(slot, this.#queue.shift()!)
     if (slot.jobs.length > 0) return
     // Nothing queued: take half of the jobs waiting in the busiest worker, newest first (not
-    // from one busy with short jobs: they were packed there on purpose, and end soon).
+    // short jobs packed onto a worker busy with short ones: they were put there on purpose, and end soon).
     let busiest: Slot | null = null
     const now = performance.now()
     for (const other of this.#slots) {
       if (other === slot || other.jobs.length < 2 || other.jobs.length <= (busiest?.jobs.length ?? 0)) continue
-      if (!(other.quick && now - other.turnoverAt < this.#packWindowMs)) busiest = other
+      if (!(other.quick && other.jobs.length <= PACK_LIMIT && now - other.turnoverAt < this.#packWindowMs)) busiest = other
     }
     const taken: Active[] = []
     for (let i = busiest ? Math.ceil((busiest.jobs.length - 1) / 2) : 0; i > 0; i--) {
