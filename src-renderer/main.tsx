@@ -27,7 +27,7 @@ function connect(): { bridge: Bridge; connection$: Observable<ConnectionState> }
   return { bridge, connection$: bridge.connection$ }
 }
 
-/** `?bench` exposes ingestion counters to `npm run bench:ui`; `?bench&naive` is its baseline; `foldBudget` and `publishMs` tune the pipeline. */
+/** `?bench` exposes ingestion counters to `npm run bench:ui`; `?bench&naive` is its baseline; `foldBudget` and `publishMs` tune the pipeline; `view` opens a view. */
 function benchOptions(query: URLSearchParams): ModelOptions {
   if (!query.has('bench')) return {}
   const counters = { events: 0, batches: 0, lastSeq: 0, firstAt: 0, lastAt: 0 }
@@ -47,7 +47,11 @@ function benchOptions(query: URLSearchParams): ModelOptions {
 }
 
 const { bridge, connection$ } = connect()
-const model = createAppModel(bridge, connection$, benchOptions(new URLSearchParams(window.location.search)))
+const query = new URLSearchParams(window.location.search)
+const model = createAppModel(bridge, connection$, benchOptions(query))
+// `?bench&view=dashboard` (or loop): the bench measures a replay into that view.
+const benchView = query.has('bench') ? query.get('view') : null
+if (benchView === 'dashboard' || benchView === 'loop') model.route.set({ view: benchView })
 initI18n(resolveLanguage('system', navigator.languages))
 
 const root = document.getElementById('root')

@@ -1,0 +1,96 @@
+import type { Run } from '../../src-shared/index.ts'
+
+/** A task and its figure in a dashboard table (its longest run in ms, or its failed runs). */
+export interface TaskLeader {
+  taskId: number
+  value: number
+}
+
+export interface RunLeaders {
+  /** Tasks by their longest finished run, longest first. */
+  slowest: TaskLeader[]
+  /** Tasks by how many of their runs failed or timed out, most first. */
+  failing: TaskLeader[]
+}
+
+const failed = (run: Run) => run.status === 'failed' || run.status === 'timed_out'
+
+/** The dashboard's tables computed from all runs: the reference the index is tested against. */
+export function runLeadersOf(runs: ReadonlyMap<number, Run>, limit: number): RunLeaders {
+  const failures = new Map<number, number>()
+  const longest = new Map<number, number>()
+  for (const run of runs.values()) {
+    if (failed(run)) failures.set(run.taskId, (failures.get(run.taskId) ?? 0) + 1)
+    if (run.durationMs !== null) longest.set(run.taskId, Math.max(longest.get(run.taskId) ?? 0, run.durationMs))
+  }
+  return { slowest: topOf(longest, limit), failing: topOf(failures, limit) }
+}
+
+/**
+ * runLeadersOf kept up to date as runs change: a changed run moves its task's failure count and
+ * may raise its longest duration, so a state costs its changed runs; the tables are picked
+ * (one pass, no sort of every task) only when read after a change. A run's duration only
+ * ever goes from null to its value; should one shrink or a run disappear, the longest
+ * durations are counted again from the runs seen. Tested against runLeadersOf.
+ */
+export class RunLeadersIndex {
+  /** The run each figure was taken from. */
+  private readonly known = new Map<number, Run>()
+  private readonly failures = new Map<number, number>()
+  private readonly longest = new Map<number, number>()
+  private longestStale = false
+  private last: { limit: number; leaders: RunLeaders } | null = null
+
+  /** Counts the runs `changedIds` as they are in `runs` now. */
+  stage(changedIds: Iterable<number>, runs: ReadonlyMap<number, Run>): void {
+    for (const id of changedIds) {
+      const before = this.known.get(id)
+      const after = runs.get(id)
+      if (before === after) continue
+      this.last = null
+      if (after) this.known.set(id, after)
+      else this.known.delete(id)
+      const taskId = (after ?? before)!.taskId
+      const delta = (after && failed(after) ? 1 : 0) - (before && failed(before) ? 1 : 0)
+      if (delta !== 0) {
+        const count = (this.failures.get(taskId) ?? 0) + delta
+        if (count === 0) this.failures.delete(taskId)
+        else this.failures.set(taskId, count)
+      }
+      const was = before?.durationMs ?? null
+      const is = after?.durationMs ?? null
+      if (was !== null && was !== is) this.longestStale = true
+      else if (is !== null && !((this.longest.get(taskId) ?? -1) >= is)) this.longest.set(taskId, is)
+    }
+  }
+
+  leaders(limit: number): RunLeaders {
+    if (this.last?.limit === limit) return this.last.leaders
+    if (this.longestStale) {
+      this.longest.clear()
+      for (const run of this.known.values()) if (run.durationMs !== null) this.longest.set(run.taskId, Math.max(this.longest.get(run.taskId) ?? 0, run.durationMs))
+      this.longestStale = false
+    }
+    const leaders = { slowest: topOf(this.longest, limit), failing: topOf(this.failures, limit) }
+    this.last = { limit, leaders }
+    return leaders
+  }
+}
+
+/** The `limit` largest values, largest first (ties: lower task id first), in one pass. */
+function topOf(values: ReadonlyMap<number, number>, limit: number): TaskLeader[] {
+  const top: TaskLeader[] = []
+  if (limit <= 0) return top
+  const before = (a: TaskLeader, b: TaskLeader) => a.value > b.value || (a.value === b.value && a.taskId < b.taskId)
+  for (const [taskId, value] of values) {
+    if (top.length === limit && !before({ taskId, value }, top[limit - 1]!)) continue
+    let at = top.length === limit ? limit - 1 : top.length
+    const entry = { taskId, value }
+    while (at > 0 && before(entry, top[at - 1]!)) {
+      top[at] = top[at - 1]!
+      at--
+    }
+    top[at] = entry
+  }
+  return top
+}
