@@ -103,7 +103,7 @@ const headSeq = async (api: Api) => (await api.request<{ headSeq: number }>('eve
 // ---------------------------------------------------------------- in-page measurement
 
 /** Installed before the app: records rAF deltas, long tasks and heap, between start() and stop(). */
-const PROBE = `
+export const PROBE = `
   window.taskdeckProbe = (() => {
     let recording = false, last = 0, deltas = [], longTasks = [], heap = 0
     const frame = (t) => { if (recording && last) deltas.push(t - last); last = t; requestAnimationFrame(frame) }
