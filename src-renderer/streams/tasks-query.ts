@@ -209,22 +209,38 @@ function spliceRows(current: readonly TaskRow[], removed: readonly TaskRow[], in
   return rows
 }
 
+/**
+ * Many changes at once: each removed and inserted row's position is found by binary search,
+ * and the rows between them are copied, so the cost is a copy of the array plus a search per
+ * change (a replay adds thousands of rows to a list of tens of thousands, mostly in one place).
+ */
 function mergeRows(current: readonly TaskRow[], removed: readonly TaskRow[], inserted: TaskRow[], order: (a: TaskRow, b: TaskRow) => number): TaskRow[] {
-  const gone = removed.length > 0 ? new Set(removed) : null
+  // Positions in `current`: a removed row sits exactly at its lower bound (the order is total).
+  const gone = removed.map((row) => lowerBound(current, row, order)).sort((a, b) => a - b)
   inserted.sort(order)
-  const rows: TaskRow[] = []
-  let next = 0
-  for (const row of current) {
-    if (gone?.has(row)) continue
-    while (next < inserted.length && order(inserted[next]!, row) < 0) rows.push(inserted[next++]!)
-    rows.push(row)
+  const rows = new Array<TaskRow>(current.length - removed.length + inserted.length)
+  let out = 0
+  let from = 0
+  let nextGone = 0
+  const copyUntil = (to: number) => {
+    for (; from < to; from++) {
+      if (nextGone < gone.length && gone[nextGone] === from) {
+        nextGone++
+        continue
+      }
+      rows[out++] = current[from]!
+    }
   }
-  while (next < inserted.length) rows.push(inserted[next++]!)
+  for (const row of inserted) {
+    copyUntil(lowerBound(current, row, order, from))
+    rows[out++] = row
+  }
+  copyUntil(current.length)
   return rows
 }
 
-function lowerBound(rows: readonly TaskRow[], row: TaskRow, order: (a: TaskRow, b: TaskRow) => number): number {
-  let low = 0
+function lowerBound(rows: readonly TaskRow[], row: TaskRow, order: (a: TaskRow, b: TaskRow) => number, from = 0): number {
+  let low = from
   let high = rows.length
   while (low < high) {
     const mid = (low + high) >>> 1
