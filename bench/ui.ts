@@ -326,6 +326,7 @@ export async function bigList(browser: Browser, browserUrl: string, api: Api, co
   await page.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('[data-task-id]').length === 1)
   const filterMs = Date.now() - filterStart
   await page.context().close()
+  const variants = await replayVariants(browser, browserUrl, api)
   return {
     tasks: count,
     events: c.events,
@@ -339,7 +340,40 @@ export async function bigList(browser: Browser, browserUrl: string, api: Api, co
     replayFrames,
     scroll,
     filterMs,
+    variants,
   }
+}
+
+/**
+ * The same history replayed into other views and the dark theme: each view refreshes what it
+ * shows while the events stream in (the Tasks list, the Dashboard's counts and tables, the
+ * Loop view's charts), so each has its own frame times.
+ */
+async function replayVariants(browser: Browser, browserUrl: string, api: Api) {
+  const variants: { view: 'tasks' | 'dashboard' | 'loop'; theme: 'light' | 'dark' }[] = [
+    { view: 'tasks', theme: 'dark' },
+    { view: 'dashboard', theme: 'light' },
+    { view: 'loop', theme: 'light' },
+  ]
+  const results: { view: string; theme: string; events: number; eventsPerSecond: number; frames: FrameStats }[] = []
+  for (const { view, theme } of variants) {
+    await api.request('settings.set', { patch: { theme } })
+    const head = await headSeq(api)
+    const context = await browser.newContext({ viewport: { width: 1360, height: 820 } })
+    await context.addInitScript(PROBE)
+    const page = await context.newPage()
+    const url = new URL(browserUrl)
+    url.search = `${BENCH_QUERY}&view=${view}`
+    await page.goto(url.toString())
+    await probeStart(page)
+    await waitForSeq(page, head)
+    const frames = await probeStop(page)
+    const c = await counters(page)
+    await context.close()
+    results.push({ view, theme, events: c.events, eventsPerSecond: Math.round(c.events / Math.max(0.001, (c.lastAt - c.firstAt) / 1000)), frames })
+  }
+  await api.request('settings.set', { patch: { theme: 'system' } })
+  return results
 }
 
 /**
@@ -586,6 +620,7 @@ type Results = {
     replayFrames: FrameStats
     scroll: FrameStats
     filterMs: number
+    variants?: Awaited<ReturnType<typeof replayVariants>>
   }
 }
 
@@ -648,7 +683,7 @@ skipped range with run.readLog only when scrolled there), instead of sending, an
 | phase | frames | p50 | p95 | max | long tasks | heap MB |
 |---|---|---|---|---|---|---|
 ${frames(`replay (${r.list.events} events in ${r.list.replaySeconds} s = ${r.list.eventsPerSecond}/s)`, r.list.replayFrames)}
-${frames('wheel-scrolling the list', r.list.scroll)}
+${frames('wheel-scrolling the list', r.list.scroll)}${(r.list.variants ?? []).map((v) => '\n' + frames(`replay into ${v.view}, ${v.theme} (${v.events} events, ${v.eventsPerSecond}/s)`, v.frames)).join('')}
 
 Typing a search that narrows ${r.list.tasks.toLocaleString('en')} tasks to one: ${r.list.filterMs} ms until the list shows it.
 
