@@ -13,12 +13,6 @@ import { TaskDetail } from './TaskDetail.tsx'
 import { useModel, useShortcut, useStore } from './context.ts'
 
 const ROW_HEIGHT = 36
-/**
- * Rows are keyed by their slot (index modulo this), not by task id: when rows shift (new
- * tasks on top, scrolling) React updates the same DOM rows instead of removing and
- * creating them, which was most of the list's cost per frame. Larger than any window.
- */
-const ROW_SLOTS = 512
 /** Rows rendered above and below the visible ones. */
 const OVERSCAN = 6
 const clock$ = interval(1000).pipe(map(() => Date.now()))
@@ -276,7 +270,7 @@ function TaskList() {
           const index = first + offset
           return (
             <TaskListRow
-              key={index % ROW_SLOTS}
+              key={index % visible.slots}
               row={row}
               index={index}
               top={index * ROW_HEIGHT}
@@ -297,23 +291,29 @@ function TaskList() {
 }
 
 /**
- * Which rows the list's viewport shows, [first, end). Every row has the same height, so the
- * window follows from the scroll position by division: hand-written because
+ * Which rows the list's viewport shows, [first, end), and how many rows a window can hold with
+ * its overscan (`slots`). Rows are keyed by their index modulo `slots`: any window's rows have
+ * distinct keys, and a row scrolled out frees exactly the key of the row scrolled in, so React
+ * updates the same DOM rows with other tasks instead of removing and creating rows (when rows
+ * shift as new tasks arrive on top, and when a fast wheel jumps a whole window per frame).
+ * Every row has the same height, so the window follows from the scroll position by division:
+ * hand-written because
  * @tanstack/react-virtual keeps a measurement object per row and rebuilt all of them (20,000
  * with a big history) whenever the row count changed, which it does on every refresh while
  * tasks stream in. Re-renders only when the window moves by a row.
  */
-function useVisibleRows(scrollRef: RefObject<HTMLDivElement | null>, mounted: boolean): { first: number; end: number } {
+function useVisibleRows(scrollRef: RefObject<HTMLDivElement | null>, mounted: boolean): { first: number; end: number; slots: number } {
   // Until the list's size is known, only the overscan rows: a first mount that also laid out a
   // screenful of rows took two frames' time; the rest follow in the next frame.
-  const [visible, setVisible] = useState({ first: 0, end: 0 })
+  const [visible, setVisible] = useState({ first: 0, end: 0, slots: 2 * OVERSCAN + 1 })
   useLayoutEffect(() => {
     const list = scrollRef.current
     if (!mounted || !list) return
     const measure = (sync: boolean) => {
       const first = Math.floor(list.scrollTop / ROW_HEIGHT)
       const end = Math.ceil((list.scrollTop + list.clientHeight) / ROW_HEIGHT)
-      const update = () => setVisible((v) => (v.first === first && v.end === end ? v : { first, end }))
+      const slots = Math.ceil(list.clientHeight / ROW_HEIGHT) + 1 + 2 * OVERSCAN
+      const update = () => setVisible((v) => (v.first === first && v.end === end && v.slots === slots ? v : { first, end, slots }))
       // While scrolling, the new rows are drawn in the same frame as the scroll, never blank.
       if (sync) flushSync(update)
       else update()
