@@ -196,7 +196,7 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   /** The dashboard's slowest and most-failing tasks. */
   const runLeaders = new RunLeadersIndex()
   /** Updated with the tasks that changed, not refiltered and resorted in full. */
-  const taskList = new TaskListIndex()
+  const taskList = new TaskListIndex(query.value)
   const facets = new TaskFacetsIndex()
   if (options.naive) {
     /** Tasks changed by the states since the list's last refresh (it refreshes at most ten times a second). */

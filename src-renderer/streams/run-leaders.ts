@@ -81,16 +81,18 @@ export class RunLeadersIndex {
 function topOf(values: ReadonlyMap<number, number>, limit: number): TaskLeader[] {
   const top: TaskLeader[] = []
   if (limit <= 0) return top
-  const before = (a: TaskLeader, b: TaskLeader) => a.value > b.value || (a.value === b.value && a.taskId < b.taskId)
   for (const [taskId, value] of values) {
-    if (top.length === limit && !before({ taskId, value }, top[limit - 1]!)) continue
-    let at = top.length === limit ? limit - 1 : top.length
-    const entry = { taskId, value }
-    while (at > 0 && before(entry, top[at - 1]!)) {
-      top[at] = top[at - 1]!
-      at--
+    if (top.length === limit) {
+      const last = top[limit - 1]!
+      if (value < last.value || (value === last.value && taskId > last.taskId)) continue
     }
-    top[at] = entry
+    let at = top.length === limit ? limit - 1 : top.length
+    for (; at > 0; at--) {
+      const above = top[at - 1]!
+      if (value < above.value || (value === above.value && taskId > above.taskId)) break
+      top[at] = above
+    }
+    top[at] = { taskId, value }
   }
   return top
 }

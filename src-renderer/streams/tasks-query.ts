@@ -94,6 +94,14 @@ export class TaskListIndex {
   private readonly removed = new Set<TaskRow>()
   private readonly inserted = new Map<number, TaskRow>()
 
+  /** Given the query the first state will be shown with, changes are staged from the very first event (no full pass at the first flush). */
+  constructor(initialQuery?: TaskQuery) {
+    if (initialQuery) {
+      this.tasks = new Map()
+      this.query = initialQuery
+    }
+  }
+
   /**
    * The rows for this state and query: the previous array when nothing shown changed.
    * `changedIds`, when the caller knows them (AppState.changedTaskIds of every state since the
