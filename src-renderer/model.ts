@@ -156,8 +156,13 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     .pipe(
       map((s) => s.settings),
       filter((s): s is Settings => s !== null),
+      distinctUntilChanged(),
     )
-    .subscribe((s) => settings.set(s))
+    // A replayed history repeats settings.changed events with the same content: each new object
+    // would re-render the whole shell (its theme, language and keymap come from the settings).
+    .subscribe((s) => {
+      if (JSON.stringify(s) !== JSON.stringify(settings.value)) settings.set(s)
+    })
 
   const route = new Store<Route>({ view: 'tasks' })
   const connection = new Store<ConnectionState>({ kind: 'online' })

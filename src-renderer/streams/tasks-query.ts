@@ -230,13 +230,15 @@ function mergeRows(current: readonly TaskRow[], removed: readonly TaskRow[], ins
   let out = 0
   let from = 0
   let nextGone = 0
+  /** Copies current[from, to) except the removed rows. */
   const copyUntil = (to: number) => {
-    for (; from < to; from++) {
-      if (nextGone < gone.length && gone[nextGone] === from) {
+    while (from < to) {
+      const stop = nextGone < gone.length && gone[nextGone]! < to ? gone[nextGone]! : to
+      for (; from < stop; from++) rows[out++] = current[from]!
+      if (from < to) {
+        from++
         nextGone++
-        continue
       }
-      rows[out++] = current[from]!
     }
   }
   for (const row of inserted) {
