@@ -204,7 +204,8 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   const taskList = new TaskListIndex(query.value)
   const facets = new TaskFacetsIndex()
   if (options.naive) {
-    /** Tasks changed by the states since the list's last refresh (it refreshes at most ten times a second). */
+    // The bench's baseline folds without the builder: the list follows its states, at most ten times a second.
+    /** Tasks changed by the states since the list's last refresh. */
     let changedSinceRefresh = new Set<number>()
     state.value$.subscribe((s) => {
       for (const id of s.changedTaskIds) changedSinceRefresh.add(id)
