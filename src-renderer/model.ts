@@ -250,8 +250,8 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
       if (rows.value !== built.rows) rows.set(built.rows)
       if (taskFacets.value !== built.facets) taskFacets.set(built.facets)
     })
-    // A new query is shown at once, with whatever is folded so far.
-    query.value$.pipe(skip(1)).subscribe(() => updateState((s) => s))
+    // A new query is shown at once, with whatever is folded so far; typing refilters at most ten times a second.
+    query.value$.pipe(skip(1), throttleTime(100, asyncScheduler, { leading: true, trailing: true })).subscribe(() => updateState((s) => s))
   }
 
   /**
