@@ -78,7 +78,9 @@ function replay(events: readonly EngineEvent[], mode: 'full' | 'staged'): Figure
   const builder = new StateBuilder(INITIAL_STATE)
   const list = new TaskListIndex(mode === 'staged' ? DEFAULT_QUERY : undefined)
   const facets = new TaskFacetsIndex()
-  const leaders = new RunLeadersIndex()
+  const leaders = new RunLeadersIndex(() => builder.folded.runs)
+  // The Dashboard is open (the tables kept up to date per slice).
+  leaders.watch()
   let changed = new Set<number>()
   if (mode === 'staged') {
     builder.listen({

@@ -199,7 +199,7 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   /** Groups, labels and counts per status for the filters. */
   const taskFacets = new Store<TaskFacets>(taskFacetsOf(new Map()))
   /** The dashboard's slowest and most-failing tasks. */
-  const runLeaders = new RunLeadersIndex()
+  const runLeaders = new RunLeadersIndex(() => (options.naive ? state.value.runs : builder.folded.runs))
   /** Updated with the tasks that changed, not refiltered and resorted in full. */
   const taskList = new TaskListIndex(query.value)
   const facets = new TaskFacetsIndex()

@@ -27,44 +27,54 @@ export function runLeadersOf(runs: ReadonlyMap<number, Run>, limit: number): Run
 }
 
 /**
- * runLeadersOf kept up to date as runs change: a changed run moves its task's failure count and
- * may raise its longest duration, so a state costs its changed runs; the tables are picked
- * (one pass, no sort of every task) only when read after a change. A run's duration only
- * ever goes from null to its value; should one shrink or a run disappear, the longest
- * durations are counted again from the runs seen. Tested against runLeadersOf.
+ * runLeadersOf kept up to date as runs change, while someone shows the tables (`watch`): a
+ * changed run moves its task's failure count and may raise its longest duration, so a state
+ * costs its changed runs; the tables are picked (one pass, no sort of every task) only when read
+ * after a change. Unwatched, it does nothing per run and counts everything again from
+ * `currentRuns` when next read. A run's duration only ever goes from null to its value; should
+ * one shrink or a run disappear, the longest durations are counted again. Tested against
+ * runLeadersOf.
  */
 export class RunLeadersIndex {
+  /** The runs as folded so far (read when the figures are counted from scratch). */
+  private readonly currentRuns: () => ReadonlyMap<number, Run>
   /** The run each figure was taken from. */
   private readonly known = new Map<number, Run>()
   private readonly failures = new Map<number, number>()
   private readonly longest = new Map<number, number>()
+  /** Not kept up to date: counted from scratch at the next read. */
+  private stale = true
   private longestStale = false
+  private watchers = 0
   private last: { limit: number; leaders: RunLeaders } | null = null
 
-  /** Counts the runs `changedIds` as they are in `runs` now. */
-  stage(changedIds: Iterable<number>, runs: ReadonlyMap<number, Run>): void {
-    for (const id of changedIds) {
-      const before = this.known.get(id)
-      const after = runs.get(id)
-      if (before === after) continue
-      this.last = null
-      if (after) this.known.set(id, after)
-      else this.known.delete(id)
-      const taskId = (after ?? before)!.taskId
-      const delta = (after && failed(after) ? 1 : 0) - (before && failed(before) ? 1 : 0)
-      if (delta !== 0) {
-        const count = (this.failures.get(taskId) ?? 0) + delta
-        if (count === 0) this.failures.delete(taskId)
-        else this.failures.set(taskId, count)
-      }
-      const was = before?.durationMs ?? null
-      const is = after?.durationMs ?? null
-      if (was !== null && was !== is) this.longestStale = true
-      else if (is !== null && !((this.longest.get(taskId) ?? -1) >= is)) this.longest.set(taskId, is)
+  constructor(currentRuns: () => ReadonlyMap<number, Run>) {
+    this.currentRuns = currentRuns
+  }
+
+  /** Keeps the figures up to date until the returned function is called (a view showing them). */
+  watch(): () => void {
+    this.watchers++
+    let watching = true
+    return () => {
+      if (!watching) return
+      watching = false
+      if (--this.watchers === 0) this.forget()
     }
   }
 
+  /** Counts the runs `changedIds` as they are in `runs` now. */
+  stage(changedIds: Iterable<number>, runs: ReadonlyMap<number, Run>): void {
+    if (this.stale) return
+    for (const id of changedIds) this.count(id, runs)
+  }
+
   leaders(limit: number): RunLeaders {
+    if (this.stale) {
+      const runs = this.currentRuns()
+      for (const id of runs.keys()) this.count(id, runs)
+      this.stale = false
+    }
     if (this.last?.limit === limit) return this.last.leaders
     if (this.longestStale) {
       this.longest.clear()
@@ -74,6 +84,35 @@ export class RunLeadersIndex {
     const leaders = { slowest: topOf(this.longest, limit), failing: topOf(this.failures, limit) }
     this.last = { limit, leaders }
     return leaders
+  }
+
+  private count(id: number, runs: ReadonlyMap<number, Run>): void {
+    const before = this.known.get(id)
+    const after = runs.get(id)
+    if (before === after) return
+    this.last = null
+    if (after) this.known.set(id, after)
+    else this.known.delete(id)
+    const taskId = (after ?? before)!.taskId
+    const delta = (after && failed(after) ? 1 : 0) - (before && failed(before) ? 1 : 0)
+    if (delta !== 0) {
+      const count = (this.failures.get(taskId) ?? 0) + delta
+      if (count === 0) this.failures.delete(taskId)
+      else this.failures.set(taskId, count)
+    }
+    const was = before?.durationMs ?? null
+    const is = after?.durationMs ?? null
+    if (was !== null && was !== is) this.longestStale = true
+    else if (is !== null && !((this.longest.get(taskId) ?? -1) >= is)) this.longest.set(taskId, is)
+  }
+
+  private forget(): void {
+    this.known.clear()
+    this.failures.clear()
+    this.longest.clear()
+    this.stale = true
+    this.longestStale = false
+    this.last = null
   }
 }
 

@@ -1,4 +1,4 @@
-import { useMemo } from 'react'
+import { useEffect, useMemo } from 'react'
 import { useTranslation } from 'react-i18next'
 import { interval, map } from 'rxjs'
 import { TASK_STATUSES, type TaskStatus } from '../../src-shared/index.ts'
@@ -20,6 +20,7 @@ export function DashboardView() {
 
   // Both kept up to date as events are folded (see model.ts), not counted again over every task and run.
   const { counts } = useStore(model.taskFacets)
+  useEffect(() => model.runLeaders.watch(), [model])
   const { slowest, failing } = useMemo(() => {
     const { slowest, failing } = model.runLeaders.leaders(8)
     const named = (leaders: TaskLeader[]) => leaders.map(({ taskId, value }) => ({ taskId, value, name: state.tasks.get(taskId)?.name ?? `#${taskId}` }))

@@ -78,7 +78,9 @@ describe('the list, facets and dashboard tables derived as events are folded', (
     // Seeds 1-3 stage from the first event on; the others start with a full pass.
     const list = new TaskListIndex(seed <= 3 ? DEFAULT_QUERY : undefined)
     const facets = new TaskFacetsIndex()
-    const leaders = new RunLeadersIndex()
+    const leaders = new RunLeadersIndex(() => builder.folded.runs)
+    // Odd seeds show the tables from the start; even ones only from step 100 (unwatched, they are counted again when read).
+    if (seed % 2 === 1) leaders.watch()
     let query: TaskQuery = DEFAULT_QUERY
     const built: { state: AppState; rows: ReturnType<TaskListIndex['flush']> }[] = []
     builder.listen({
@@ -112,7 +114,7 @@ describe('the list, facets and dashboard tables derived as events are folded', (
       const stale = rows.findIndex((row, i) => row.task !== expected[i]!.task || row.lastRun !== expected[i]!.lastRun || row.progress !== expected[i]!.progress)
       expect({ step, stale }).toEqual({ step, stale: -1 })
       expect(facets.facets()).toEqual(taskFacetsOf(state.tasks))
-      expect(leaders.leaders(5)).toEqual(runLeadersOf(state.runs, 5))
+      if (seed % 2 === 1 || step >= 100) expect(leaders.leaders(5)).toEqual(runLeadersOf(state.runs, 5))
       checked += rows.length
     }
     expect(checked).toBeGreaterThan(0)
@@ -148,10 +150,25 @@ describe('the list, facets and dashboard tables derived as events are folded', (
   })
 
   it('dashboard tables notice a run whose duration shrank (counted again in full)', () => {
-    const leaders = new RunLeadersIndex()
-    leaders.stage([1, 2], new Map([[1, run(1, 7, { durationMs: 900 })], [2, run(2, 8, { durationMs: 100 })]]))
+    let runs = new Map([[1, run(1, 7, { durationMs: 900 })], [2, run(2, 8, { durationMs: 100 })]])
+    const leaders = new RunLeadersIndex(() => runs)
+    leaders.watch()
     expect(leaders.leaders(1).slowest).toEqual([{ taskId: 7, value: 900 }])
-    leaders.stage([1], new Map([[1, run(1, 7, { durationMs: 50 })]]))
+    runs = new Map(runs).set(1, run(1, 7, { durationMs: 50 }))
+    leaders.stage([1], runs)
     expect(leaders.leaders(2).slowest).toEqual([{ taskId: 8, value: 100 }, { taskId: 7, value: 50 }])
+  })
+
+  it('dashboard tables are not kept while nobody shows them, and are counted again when read', () => {
+    let runs = new Map([[1, run(1, 7, { status: 'failed', durationMs: 10 })]])
+    const leaders = new RunLeadersIndex(() => runs)
+    const stop = leaders.watch()
+    expect(leaders.leaders(3).failing).toEqual([{ taskId: 7, value: 1 }])
+    stop()
+    runs = new Map(runs).set(2, run(2, 7, { status: 'timed_out', durationMs: 30 }))
+    // Unwatched: staging does nothing, the next read counts from the runs as they are.
+    leaders.stage([2], runs)
+    expect(leaders.leaders(3)).toEqual(runLeadersOf(runs, 3))
+    expect(leaders.leaders(3).failing).toEqual([{ taskId: 7, value: 2 }])
   })
 })
