@@ -7,10 +7,13 @@
  * ~60,000 events/s is ~30,000 events):
  * - "full": what each refresh cost before the derivations followed the fold: the task list
  *   patched at the refresh (TaskListIndex.update with the changed ids), the filters' facets
- *   counted over every task, and the dashboard's tables counted over every run and sorted;
+ *   counted over every task, and the dashboard's tables counted over every run and sorted
+ *   (with the Dashboard open; "full-tasks": on the Tasks view, without them);
  * - "staged": the list, facets and tables staged per slice by a FoldListener, and each refresh
- *   only merging them in (what the app does now).
- * It prints, for each, the CPU time per slice and per refresh (median and max).
+ *   only merging them in (what the app does now), with the Dashboard open (its tables kept up to
+ *   date per run); "staged-tasks": the same on the Tasks view (the tables are not kept).
+ * It prints, for each, the CPU time per slice and per refresh (median and max); BENCH_MODES
+ * (comma-separated) runs only some of them.
  */
 import { cpuUsage } from 'node:process'
 import type { EngineEvent, Run, Task } from '../src-shared/index.ts'
@@ -74,15 +77,18 @@ interface Figures {
   refreshMs: number[]
 }
 
-function replay(events: readonly EngineEvent[], mode: 'full' | 'staged'): Figures {
+type Mode = 'full' | 'full-tasks' | 'staged' | 'staged-tasks'
+
+function replay(events: readonly EngineEvent[], mode: Mode): Figures {
   const builder = new StateBuilder(INITIAL_STATE)
-  const list = new TaskListIndex(mode === 'staged' ? DEFAULT_QUERY : undefined)
+  const full = mode === 'full' || mode === 'full-tasks'
+  const list = new TaskListIndex(full ? undefined : DEFAULT_QUERY)
   const facets = new TaskFacetsIndex()
   const leaders = new RunLeadersIndex(() => builder.folded.runs)
   // The Dashboard is open (the tables kept up to date per slice).
-  leaders.watch()
+  if (mode === 'staged') leaders.watch()
   let changed = new Set<number>()
-  if (mode === 'staged') {
+  if (!full) {
     builder.listen({
       applied: (batch, folded) => {
         list.stage(batch.taskIds, folded)
@@ -97,19 +103,21 @@ function replay(events: readonly EngineEvent[], mode: 'full' | 'staged'): Figure
   const refresh = () => {
     const started = cpuMs()
     const state = builder.build(true)
-    if (mode === 'full') {
+    if (full) {
       list.update(state.tasks, state.runs, state.progress, DEFAULT_QUERY, changed)
       changed = new Set()
       taskFacetsOf(state.tasks)
-      runLeadersOf(state.runs, 8)
-      // The dashboard sorted every task's figure to take the top eight.
-      ;[...state.runs.values()].map((r) => [r.taskId, r.durationMs ?? 0] as const).sort((a, b) => b[1] - a[1])
+      if (mode === 'full') {
+        runLeadersOf(state.runs, 8)
+        // The dashboard sorted every task's figure to take the top eight.
+        ;[...state.runs.values()].map((r) => [r.taskId, r.durationMs ?? 0] as const).sort((a, b) => b[1] - a[1])
+      }
     } else {
       facets.facets()
-      leaders.leaders(8)
+      if (mode === 'staged') leaders.leaders(8)
     }
     figures.refreshMs.push(cpuMs() - started)
-    if (mode === 'full') for (const id of state.changedTaskIds) changed.add(id)
+    if (full) for (const id of state.changedTaskIds) changed.add(id)
     sinceRefresh = 0
   }
   for (let at = 0; at < events.length; at += SLICE) {
@@ -127,16 +135,16 @@ function replay(events: readonly EngineEvent[], mode: 'full' | 'staged'): Figure
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
 const max = (xs: number[]) => Math.max(...xs)
+const MODES: Mode[] = (process.env.BENCH_MODES?.split(',') as Mode[] | undefined) ?? ['full', 'staged', 'full-tasks', 'staged-tasks']
 const events = history(TASKS)
 // Warm up both paths first, then alternate so both see the same conditions.
-replay(events, 'full')
-replay(events, 'staged')
+for (const mode of MODES) replay(events, mode)
 for (let round = 0; round < 3; round++) {
-  for (const mode of ['full', 'staged'] as const) {
+  for (const mode of MODES) {
     const f = replay(events, mode)
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
     console.log(
-      `${mode.padEnd(6)} ${TASKS} tasks, ${events.length} events: per slice of ${SLICE} median ${median(f.sliceMs).toFixed(2)} ms max ${max(f.sliceMs).toFixed(1)}; ` +
+      `${mode.padEnd(12)} ${TASKS} tasks, ${events.length} events: per slice of ${SLICE} median ${median(f.sliceMs).toFixed(2)} ms max ${max(f.sliceMs).toFixed(1)}; ` +
         `per refresh (every ${PUBLISH_EVENTS} events) median ${median(f.refreshMs).toFixed(1)} ms max ${max(f.refreshMs).toFixed(1)}; total ${(sum(f.sliceMs) + sum(f.refreshMs)).toFixed(0)} ms`,
     )
   }
