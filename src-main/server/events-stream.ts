@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { EngineApi } from '../engine/api.ts'
+import { isDurable } from '../../src-shared/index.ts'
+import type { EngineApi, StoredEventText } from '../engine/api.ts'
 
 export const EVENTS_PATH = '/api/v1/events'
 /** The response header naming the last seq the body carries (the event log's head when the request came). */
@@ -26,26 +27,24 @@ export function parseSince(query: URLSearchParams): { since: number } | { error:
  */
 export function streamEvents(engine: EngineApi, since: number, request: IncomingMessage, res: ServerResponse): void {
   let ended = false
+  const write = (page: readonly StoredEventText[]) => {
+    if (ended) return
+    let text = ''
+    let last = since
+    for (const event of page) {
+      // Live events after head are not this response's: the WebSocket subscription that follows delivers them.
+      if (event.seq > head) break
+      text += event.json + '\n'
+      last = event.seq
+    }
+    res.write(text)
+    if (last >= head) finish()
+  }
   const subscription = engine.subscribe(
     since,
-    () => {
-      // Live events after head are not this response's: the WebSocket subscription delivers them.
-    },
-    {
-      readyForPage: () => res.writableLength < HIGH_WATER_BYTES,
-      onStoredPage: (page) => {
-        if (ended) return
-        let text = ''
-        let last = since
-        for (const event of page) {
-          if (event.seq > head) break
-          text += event.json + '\n'
-          last = event.seq
-        }
-        res.write(text)
-        if (last >= head) finish()
-      },
-    },
+    // Where an engine replays parsed events instead of stored text, they are serialised here, as JSON.stringify stored them.
+    (events) => write(events.filter(isDurable).map((event) => ({ seq: event.seq, json: JSON.stringify(event) }))),
+    { readyForPage: () => res.writableLength < HIGH_WATER_BYTES, onStoredPage: write },
   )
   const head = subscription.headSeq
   const finish = () => {
