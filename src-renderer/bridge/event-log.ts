@@ -16,6 +16,18 @@ export interface ValidatedPiece {
   lastSeq: number
 }
 
+/** What the page asks its event-log worker (event-log.worker.ts) for, and what the worker answers. */
+export interface EventLogRequest {
+  origin: string
+  token: string
+  since: number
+}
+
+export type EventLogReply =
+  | { kind: 'piece'; text: string; lastSeq: number }
+  | { kind: 'end'; headSeq: number; lastSeq: number }
+  | { kind: 'error'; message: string }
+
 /**
  * Reads `GET /api/v1/events?since=…` (NDJSON, one stored event per line, ending at the
  * head seq the response names) and hands it over in pieces of whole lines, each parsed

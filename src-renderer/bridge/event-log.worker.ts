@@ -5,18 +5,7 @@
  * docs/benchmarks.md "Transports for catching up on history").
  */
 import '../zod-config.ts'
-import { readEventLog } from './event-log.ts'
-
-export interface EventLogRequest {
-  origin: string
-  token: string
-  since: number
-}
-
-export type EventLogReply =
-  | { kind: 'piece'; text: string; lastSeq: number }
-  | { kind: 'end'; headSeq: number; lastSeq: number }
-  | { kind: 'error'; message: string }
+import { readEventLog, type EventLogReply, type EventLogRequest } from './event-log.ts'
 
 const scope = globalThis as unknown as { onmessage: ((message: MessageEvent<EventLogRequest>) => void) | null; postMessage(reply: EventLogReply): void }
 

@@ -240,7 +240,11 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
 }
 
 /** Reads the token from `#token=…` once, keeps it for this tab, and strips it from the URL. */
-export function takeTokenFromLocation(location: Location, history: History, storage: Storage): string | null {
+export function takeTokenFromLocation(
+  location: { readonly hash: string; readonly pathname: string; readonly search: string },
+  history: { replaceState(data: unknown, unused: string, url: string): void },
+  storage: { getItem(key: string): string | null; setItem(key: string, value: string): void },
+): string | null {
   const match = /(?:^#|&)token=([^&]+)/.exec(location.hash)
   if (match?.[1]) {
     const token = decodeURIComponent(match[1])

@@ -2,48 +2,9 @@ import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DurableEventSchema, type DurableEvent } from '../../src-shared/index.ts'
 import { EVENTS_PATH, HEAD_SEQ_HEADER } from '../../src-main/server/events-stream.ts'
-import { call, rawRequest, startHarness, type Harness } from './helpers.ts'
+import { call, importTasks, rawRequest, startHarness, type Harness } from './helpers.ts'
 
 const HEAD_HEADER = HEAD_SEQ_HEADER.toLowerCase()
-
-/** Imported finished tasks: two durable events each (task.created, run.finished), written in one go. */
-async function importTasks(h: Harness, first: number, count: number): Promise<void> {
-  const tasks = []
-  const runs = []
-  for (let id = first; id < first + count; id++) {
-    tasks.push({
-      id,
-      name: `imported ${id} — 한국어 "quoted"\n`,
-      definition: { spec: { kind: 'shell', command: `echo ${id}` }, group: 'default', priority: 0, labels: [], after: [], stashed: false, retryOnInterrupt: false, notify: 'default' },
-      status: 'succeeded',
-      waitingFor: null,
-      createdAt: 1_700_000_000_000 + id,
-      updatedAt: 1_700_000_000_000 + id,
-      attempts: 1,
-      lastRunId: id,
-      progress: null,
-    })
-    runs.push({
-      id,
-      taskId: id,
-      attempt: 1,
-      status: 'succeeded',
-      startedAt: 1_700_000_000_000 + id,
-      finishedAt: 1_700_000_000_001 + id,
-      durationMs: 1,
-      exitCode: 0,
-      signal: null,
-      reason: null,
-      pid: null,
-      worker: 'local',
-      result: null,
-      logLines: 0,
-      logBytes: 0,
-      droppedBytes: 0,
-    })
-  }
-  await call(h.server, 'data.import', { document: { format: 'taskdeck-export', version: 1, exportedAt: Date.now(), groups: [], tasks, runs } })
-}
 
 async function readAll(h: Harness, since: number): Promise<DurableEvent[]> {
   const events: DurableEvent[] = []
