@@ -811,8 +811,11 @@ type Results = {
     events: number
     replaySeconds: number
     eventsPerSecond: number
+    fromNavigationSeconds?: number
     rendererBusyMs: number
     eventsPerBusySecond: number
+    /** The same replay with the history over the WebSocket only (`?transport=ws`, the way before the HTTP catch-up). */
+    webSocketReplay?: { events: number; replaySeconds: number; eventsPerSecond: number; fromNavigationSeconds: number; rendererBusyMs: number; eventsPerBusySecond: number; replayFrames: FrameStats }
     server?: Awaited<ReturnType<typeof serverReplay>>
     wire?: Awaited<ReturnType<typeof wireFloor>>
     floor: { events: number; seconds: number; eventsPerSecond: number; parseMs: number }
@@ -892,8 +895,9 @@ Where the replay's time goes (the same ${r.list.events}-event history, each stag
 ${r.list.server ? `| our server → a Node client that does not parse | ${r.list.server.eventsPerSecond} | ${r.list.server.bytesPerEvent} bytes/event on the wire; serve process CPU ${r.list.server.serverCpuUsPerEvent ?? '?'} µs/event |
 ` : ''}${r.list.wire ? `| true floor: pre-serialised messages from a trivial \`ws\` server → bare page (WebSocket + JSON.parse) | ${r.list.wire.eventsPerSecond} | ${r.list.wire.messages} messages, ${r.list.wire.mbPerSecond} MB/s; JSON.parse ${r.list.wire.parseMs} ms; frame p95 ${r.list.wire.frameP95} ms |
 ` : ''}| our server → bare page (WebSocket + JSON.parse) | ${r.list.floor.eventsPerSecond} | JSON.parse ${r.list.floor.parseMs} ms |
-| our server → the app (folded and shown) | ${r.list.eventsPerSecond} | renderer main thread busy ${r.list.rendererBusyMs} ms from navigation on (boot included) = ${r.list.eventsPerBusySecond} events per busy second |
-
+| our server → the app (folded and shown; history over \`GET /api/v1/events\`, read and checked in a worker, then the WebSocket) | ${r.list.eventsPerSecond} | renderer main thread busy ${r.list.rendererBusyMs} ms from navigation on (boot included) = ${r.list.eventsPerBusySecond} events per busy second${r.list.fromNavigationSeconds === undefined ? '' : `; last event shown ${r.list.fromNavigationSeconds} s after navigation`}; frame p95 ${r.list.replayFrames.p95} ms |
+${r.list.webSocketReplay ? `| our server → the app, history over the WebSocket only (\`?transport=ws\`, as before) | ${r.list.webSocketReplay.eventsPerSecond} | renderer main thread busy ${r.list.webSocketReplay.rendererBusyMs} ms = ${r.list.webSocketReplay.eventsPerBusySecond} events per busy second; last event shown ${r.list.webSocketReplay.fromNavigationSeconds} s after navigation; frame p95 ${r.list.webSocketReplay.replayFrames.p95} ms |
+` : ''}
 ${r.load ? `\nMachine load (1-minute average) ${r.load.before} before the run and ${r.load.after} after it: other work shared the 2 cores, so these figures are noisy.\n` : ''}
 **Against the goals of issue 4** (all on this 2-core machine, where the engine, the server and Chromium's
 software rasteriser share the CPU): heap stayed at most ${Math.max(r.replay.batched.frames.heapMaxMB, r.firehose.batched.frames.heapMaxMB, r.log.tail.heapMaxMB, r.log.scroll.heapMaxMB, r.list.replayFrames.heapMaxMB, r.list.scroll.heapMaxMB)} MB (goal ≤ 150 MB: met);

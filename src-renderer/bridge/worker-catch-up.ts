@@ -8,8 +8,12 @@ import type { EventLogReply, EventLogRequest } from './event-log.ts'
  * (whose one leniency, unknown keys, the state fold ignores).
  */
 export function catchUpInWorker(origin: string): CatchUp {
+  const start = () => new Worker(new URL('./event-log.worker.ts', import.meta.url), { type: 'module' })
+  // Started now, so the worker loads and evaluates its code (the contract's schemas) while the page boots and connects.
+  let ready: Worker | null = start()
   return (since, token, onEvents) => {
-    const worker = new Worker(new URL('./event-log.worker.ts', import.meta.url), { type: 'module' })
+    const worker = ready ?? start()
+    ready = null
     let cancelled = false
     let fail: (error: Error) => void = () => {}
     const done = new Promise<number>((resolve, reject) => {
