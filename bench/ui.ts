@@ -298,7 +298,7 @@ export async function bigList(browser: Browser, browserUrl: string, api: Api, co
   const overWebSocket = await appReplay(browser, browserUrl, head, 'ws')
   await overWebSocket.page.context().close()
   const { page, ...replay } = await appReplay(browser, browserUrl, head, 'http')
-  const { events, replaySeconds, eventsPerSecond, fromNavigationSeconds, rendererBusyMs, eventsPerBusySecond, replayFrames } = replay
+  const { events, replaySeconds, eventsPerSecond, fromNavigationSeconds, rendererBusyMs, eventsPerBusySecond, rendererCpuMs, otherChromiumCpuMs, replayFrames } = replay
   await page.locator('[data-task-id]').first().waitFor()
   const list = page.locator('.task-list')
   await list.hover()
@@ -323,6 +323,8 @@ export async function bigList(browser: Browser, browserUrl: string, api: Api, co
     fromNavigationSeconds,
     rendererBusyMs,
     eventsPerBusySecond,
+    rendererCpuMs,
+    otherChromiumCpuMs,
     webSocketReplay,
     server,
     wire,
@@ -345,6 +347,8 @@ async function appReplay(browser: Browser, browserUrl: string, head: number, tra
   await cdp.send('Performance.enable')
   const busyMs = async () => ((await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) * 1000
   const busyBefore = await busyMs()
+  const cpu = chromiumCpu(browser)
+  const cpuBefore = await cpu.ms()
   const url = new URL(browserUrl)
   url.search = BENCH_QUERY + (transport === 'ws' ? '&transport=ws' : '')
   await page.goto(url.toString())
@@ -353,6 +357,9 @@ async function appReplay(browser: Browser, browserUrl: string, head: number, tra
   const replayFrames = await probeStop(page)
   // Everything the renderer's main thread did from navigation to the last event: boot, parse, fold, render, layout, paint.
   const rendererBusyMs = (await busyMs()) - busyBefore
+  // The whole renderer process (main thread, the catch-up worker, IO) and the browser's other processes (network service, browser).
+  const cpuAfter = await cpu.ms()
+  await cpu.detach()
   const c = await counters(page)
   const replaySeconds = Math.max(0.001, (c.lastAt - c.firstAt) / 1000)
   return {
@@ -364,7 +371,23 @@ async function appReplay(browser: Browser, browserUrl: string, head: number, tra
     fromNavigationSeconds: round(c.lastAt / 1000),
     rendererBusyMs: Math.round(rendererBusyMs),
     eventsPerBusySecond: Math.round(c.events / (rendererBusyMs / 1000)),
+    rendererCpuMs: Math.round((cpuAfter.renderer ?? 0) - (cpuBefore.renderer ?? 0)),
+    otherChromiumCpuMs: Math.round(Object.keys(cpuAfter).filter((t) => t !== 'renderer').reduce((sum, t) => sum + (cpuAfter[t] ?? 0) - (cpuBefore[t] ?? 0), 0)),
     replayFrames,
+  }
+}
+
+/** CPU time of Chromium's processes by type (renderer, browser, utility…), in ms, from CDP SystemInfo.getProcessInfo. */
+function chromiumCpu(browser: Browser) {
+  const session = browser.newBrowserCDPSession()
+  return {
+    async ms(): Promise<Record<string, number>> {
+      const { processInfo } = (await (await session).send('SystemInfo.getProcessInfo')) as { processInfo: { type: string; cpuTime: number }[] }
+      const byType: Record<string, number> = {}
+      for (const p of processInfo) byType[p.type] = (byType[p.type] ?? 0) + p.cpuTime * 1000
+      return byType
+    },
+    detach: async () => (await session).detach(),
   }
 }
 
@@ -605,13 +628,8 @@ export async function transportProbes(browser: Browser, messages: readonly strin
   const port = await freePort()
   await new Promise<void>((ok) => http.listen(port, '127.0.0.1', ok))
   const origin = `http://127.0.0.1:${port}`
-  const browserCdp = await browser.newBrowserCDPSession()
-  const chromiumCpuMs = async () => {
-    const { processInfo } = (await browserCdp.send('SystemInfo.getProcessInfo')) as { processInfo: { type: string; cpuTime: number }[] }
-    const byType: Record<string, number> = {}
-    for (const p of processInfo) byType[p.type] = (byType[p.type] ?? 0) + p.cpuTime * 1000
-    return byType
-  }
+  const cpuUse = chromiumCpu(browser)
+  const chromiumCpuMs = () => cpuUse.ms()
   const rows: { via: TransportVia; eventsPerSecond: number; seconds: number; mainBusyMs: number; parseMs: number; rendererCpuMs: number; otherCpuMs: number; frameP95: number }[] = []
   try {
     for (let round_ = 0; round_ < rounds; round_++)
@@ -705,7 +723,7 @@ export async function transportProbes(browser: Browser, messages: readonly strin
         await context.close()
       }
   } finally {
-    await browserCdp.detach()
+    await cpuUse.detach()
     plain.close()
     deflate.close()
     http.close()
@@ -815,7 +833,19 @@ type Results = {
     rendererBusyMs: number
     eventsPerBusySecond: number
     /** The same replay with the history over the WebSocket only (`?transport=ws`, the way before the HTTP catch-up). */
-    webSocketReplay?: { events: number; replaySeconds: number; eventsPerSecond: number; fromNavigationSeconds: number; rendererBusyMs: number; eventsPerBusySecond: number; replayFrames: FrameStats }
+    rendererCpuMs?: number
+    otherChromiumCpuMs?: number
+    webSocketReplay?: {
+      events: number
+      replaySeconds: number
+      eventsPerSecond: number
+      fromNavigationSeconds: number
+      rendererBusyMs: number
+      eventsPerBusySecond: number
+      rendererCpuMs: number
+      otherChromiumCpuMs: number
+      replayFrames: FrameStats
+    }
     server?: Awaited<ReturnType<typeof serverReplay>>
     wire?: Awaited<ReturnType<typeof wireFloor>>
     floor: { events: number; seconds: number; eventsPerSecond: number; parseMs: number }
@@ -895,8 +925,8 @@ Where the replay's time goes (the same ${r.list.events}-event history, each stag
 ${r.list.server ? `| our server → a Node client that does not parse | ${r.list.server.eventsPerSecond} | ${r.list.server.bytesPerEvent} bytes/event on the wire; serve process CPU ${r.list.server.serverCpuUsPerEvent ?? '?'} µs/event |
 ` : ''}${r.list.wire ? `| true floor: pre-serialised messages from a trivial \`ws\` server → bare page (WebSocket + JSON.parse) | ${r.list.wire.eventsPerSecond} | ${r.list.wire.messages} messages, ${r.list.wire.mbPerSecond} MB/s; JSON.parse ${r.list.wire.parseMs} ms; frame p95 ${r.list.wire.frameP95} ms |
 ` : ''}| our server → bare page (WebSocket + JSON.parse) | ${r.list.floor.eventsPerSecond} | JSON.parse ${r.list.floor.parseMs} ms |
-| our server → the app (folded and shown; history over \`GET /api/v1/events\`, read and checked in a worker, then the WebSocket) | ${r.list.eventsPerSecond} | renderer main thread busy ${r.list.rendererBusyMs} ms from navigation on (boot included) = ${r.list.eventsPerBusySecond} events per busy second${r.list.fromNavigationSeconds === undefined ? '' : `; last event shown ${r.list.fromNavigationSeconds} s after navigation`}; frame p95 ${r.list.replayFrames.p95} ms |
-${r.list.webSocketReplay ? `| our server → the app, history over the WebSocket only (\`?transport=ws\`, as before) | ${r.list.webSocketReplay.eventsPerSecond} | renderer main thread busy ${r.list.webSocketReplay.rendererBusyMs} ms = ${r.list.webSocketReplay.eventsPerBusySecond} events per busy second; last event shown ${r.list.webSocketReplay.fromNavigationSeconds} s after navigation; frame p95 ${r.list.webSocketReplay.replayFrames.p95} ms |
+| our server → the app (folded and shown; history over \`GET /api/v1/events\`, read and checked in a worker, then the WebSocket) | ${r.list.eventsPerSecond} | renderer main thread busy ${r.list.rendererBusyMs} ms from navigation on (boot included) = ${r.list.eventsPerBusySecond} events per busy second${r.list.rendererCpuMs === undefined ? '' : ` (renderer process CPU ${r.list.rendererCpuMs} ms, other Chromium processes ${r.list.otherChromiumCpuMs} ms)`}${r.list.fromNavigationSeconds === undefined ? '' : `; last event shown ${r.list.fromNavigationSeconds} s after navigation`}; frame p95 ${r.list.replayFrames.p95} ms |
+${r.list.webSocketReplay ? `| our server → the app, history over the WebSocket only (\`?transport=ws\`, as before) | ${r.list.webSocketReplay.eventsPerSecond} | renderer main thread busy ${r.list.webSocketReplay.rendererBusyMs} ms = ${r.list.webSocketReplay.eventsPerBusySecond} events per busy second (renderer process CPU ${r.list.webSocketReplay.rendererCpuMs} ms, other Chromium processes ${r.list.webSocketReplay.otherChromiumCpuMs} ms); last event shown ${r.list.webSocketReplay.fromNavigationSeconds} s after navigation; frame p95 ${r.list.webSocketReplay.replayFrames.p95} ms |
 ` : ''}
 ${r.load ? `\nMachine load (1-minute average) ${r.load.before} before the run and ${r.load.after} after it: other work shared the 2 cores, so these figures are noisy.\n` : ''}
 **Against the goals of issue 4** (all on this 2-core machine, where the engine, the server and Chromium's
