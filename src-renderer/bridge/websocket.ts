@@ -79,6 +79,16 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
   let catchingUp: { cancel(): void } | null = null
   let missedOutputWhileCatchingUp = false
 
+  /**
+   * Tells log views that live output may have been lost. While a catch-up runs there is no
+   * live subscription yet, so a re-read now could miss output written before it starts: the
+   * tick waits until the WebSocket subscription that follows the catch-up is made.
+   */
+  const announceMissedOutput = () => {
+    if (catchingUp) missedOutputWhileCatchingUp = true
+    else resync$.next()
+  }
+
   const deliver = (target: NonNullable<typeof subscription>, events: EngineEvent[]) => {
     for (const event of events) if (isDurable(event) && event.seq > target.lastSeq) target.lastSeq = event.seq
     target.onEvents(events)
@@ -133,7 +143,7 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
           connection$.next({ kind: 'online' })
           for (const queued of outbox.splice(0)) ws.send(queued.text)
           resubscribe()
-          if (wasOnline) resync$.next()
+          if (wasOnline) announceMissedOutput()
           wasOnline = true
         }
         return
@@ -188,7 +198,7 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
         if (message.kind === 'resync') {
           // The server stopped streaming to us (we fell behind): ask again from what we have.
           resubscribe()
-          resync$.next()
+          announceMissedOutput()
           return
         }
         if (!subscription) return
