@@ -171,7 +171,7 @@ async function main() {
     await cdp.send('Profiler.enable')
     await cdp.send('Profiler.setSamplingInterval', { interval: 200 })
     const url = new URL(server.browserUrl)
-    url.search = '?bench' + (process.env.BENCH_UI_VIEW ? `&view=${process.env.BENCH_UI_VIEW}` : '')
+    url.search = '?bench' + (process.env.BENCH_UI_VIEW ? `&view=${process.env.BENCH_UI_VIEW}` : '') + (process.env.BENCH_UI_TRANSPORT === 'ws' ? '&transport=ws' : '')
     await cdp.send('Performance.enable')
     const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]))
     const traceEvents: TraceEvent[] = []
