@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { chromium, type Page } from 'playwright-core'
 import WebSocket from 'ws'
 import { freePort } from '../test/support/net.ts'
-import { apiClient, bigList, bigLog, importHistory, serve, transportFloor } from './ui.ts'
+import { PROBE, apiClient, bigList, bigLog, importHistory, serve, transportFloor } from './ui.ts'
 
 interface ProfileNode {
   id: number
@@ -163,13 +163,15 @@ async function main() {
       return
     }
     const context = await browser.newContext({ viewport: { width: 1360, height: 820 } })
+    await context.addInitScript(PROBE)
+    if (process.env.BENCH_UI_THEME) await api.request('settings.set', { patch: { theme: process.env.BENCH_UI_THEME } })
     if (phase === 'tail') await api.request('settings.set', { patch: { logCapBytes: 2 * 1024 ** 3 } })
     const page: Page = await context.newPage()
     const cdp = await context.newCDPSession(page)
     await cdp.send('Profiler.enable')
     await cdp.send('Profiler.setSamplingInterval', { interval: 200 })
     const url = new URL(server.browserUrl)
-    url.search = '?bench'
+    url.search = '?bench' + (process.env.BENCH_UI_VIEW ? `&view=${process.env.BENCH_UI_VIEW}` : '') + (process.env.BENCH_UI_TRANSPORT === 'ws' ? '&transport=ws' : '')
     await cdp.send('Performance.enable')
     const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]))
     const traceEvents: TraceEvent[] = []
@@ -178,12 +180,16 @@ async function main() {
     await cdp.send('Tracing.start', { categories: 'devtools.timeline,v8,disabled-by-default-devtools.timeline', transferMode: 'ReportEvents' })
     await cdp.send('Profiler.start')
     await page.goto(url.toString())
+    await page.evaluate('window.taskdeckProbe.start()')
     let before = await metrics()
     const head = (await api.request<{ headSeq: number }>('events.read', { since: 0, limit: 1 })).headSeq
     await page.waitForFunction((target) => ((globalThis as unknown as { taskdeckBench?: { lastSeq: number } }).taskdeckBench?.lastSeq ?? 0) >= target, head, {
       timeout: 120_000,
       polling: 50,
     })
+    const probe = await page.evaluate<{ deltas: number[]; longTasks: number[] }>('window.taskdeckProbe.stop()')
+    const sorted = [...probe.deltas].sort((a, b) => a - b)
+    console.log(`replay frames: ${sorted.length}, p95 ${sorted[Math.floor(0.95 * sorted.length)]?.toFixed(1)}, over 17 ms: ${sorted.filter((d) => d > 17).map((d) => d.toFixed(0)).join(' ')}; long tasks ${probe.longTasks.map((d) => d.toFixed(0)).join(' ')}`)
     if (phase === 'tail') {
       const lines = Number(process.env.BENCH_UI_LOG_LINES ?? 2_000_000)
       const { task } = await api.request<{ task: { id: number } }>('task.submit', { definition: { spec: { kind: 'shell', command: `seq 1 ${lines}` }, group: 'default' } })

@@ -103,7 +103,7 @@ const headSeq = async (api: Api) => (await api.request<{ headSeq: number }>('eve
 // ---------------------------------------------------------------- in-page measurement
 
 /** Installed before the app: records rAF deltas, long tasks and heap, between start() and stop(). */
-const PROBE = `
+export const PROBE = `
   window.taskdeckProbe = (() => {
     let recording = false, last = 0, deltas = [], longTasks = [], heap = 0
     const frame = (t) => { if (recording && last) deltas.push(t - last); last = t; requestAnimationFrame(frame) }
@@ -294,23 +294,11 @@ export async function bigList(browser: Browser, browserUrl: string, api: Api, co
   const server = await serverReplay(browserUrl, serverPid)
   const wire = await wireFloor(browser, api)
   const floor = await transportFloor(browser, browserUrl)
-  const context = await browser.newContext({ viewport: { width: 1360, height: 820 } })
-  await context.addInitScript(PROBE)
-  const page = await context.newPage()
-  const cdp = await context.newCDPSession(page)
-  await cdp.send('Performance.enable')
-  const busyMs = async () => ((await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) * 1000
-  const busyBefore = await busyMs()
-  const url = new URL(browserUrl)
-  url.search = BENCH_QUERY
-  await page.goto(url.toString())
-  await probeStart(page)
-  await waitForSeq(page, head)
-  const replayFrames = await probeStop(page)
-  // Everything the renderer's main thread did from navigation to the last event: boot, parse, fold, render, layout, paint.
-  const rendererBusyMs = (await busyMs()) - busyBefore
-  const c = await counters(page)
-  const replaySeconds = Math.max(0.001, (c.lastAt - c.firstAt) / 1000)
+  // The WebSocket-only replay first (the way before the HTTP catch-up), then the product's page in the same conditions.
+  const overWebSocket = await appReplay(browser, browserUrl, head, 'ws')
+  await overWebSocket.page.context().close()
+  const { page, ...replay } = await appReplay(browser, browserUrl, head, 'http')
+  const { events, replaySeconds, eventsPerSecond, fromNavigationSeconds, rendererBusyMs, eventsPerBusySecond, rendererCpuMs, otherChromiumCpuMs, replayFrames } = replay
   await page.locator('[data-task-id]').first().waitFor()
   const list = page.locator('.task-list')
   await list.hover()
@@ -326,19 +314,114 @@ export async function bigList(browser: Browser, browserUrl: string, api: Api, co
   await page.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('[data-task-id]').length === 1)
   const filterMs = Date.now() - filterStart
   await page.context().close()
+  const variants = await replayVariants(browser, browserUrl, api)
+  const { page: _closed, ...webSocketReplay } = overWebSocket
   return {
     tasks: count,
-    events: c.events,
-    replaySeconds: round(replaySeconds),
-    eventsPerSecond: Math.round(c.events / replaySeconds),
-    rendererBusyMs: Math.round(rendererBusyMs),
-    eventsPerBusySecond: Math.round(c.events / (rendererBusyMs / 1000)),
+    events,
+    replaySeconds,
+    eventsPerSecond,
+    fromNavigationSeconds,
+    rendererBusyMs,
+    eventsPerBusySecond,
+    rendererCpuMs,
+    otherChromiumCpuMs,
+    webSocketReplay,
     server,
     wire,
     floor,
     replayFrames,
     scroll,
     filterMs,
+    variants,
+  }
+}
+
+/**
+ * The same history replayed into other views and the dark theme: each view refreshes what it
+ * shows while the events stream in (the Tasks list, the Dashboard's counts and tables, the
+ * Loop view's charts), so each has its own frame times.
+ */
+async function replayVariants(browser: Browser, browserUrl: string, api: Api) {
+  const variants: { view: 'tasks' | 'dashboard' | 'loop'; theme: 'light' | 'dark' }[] = [
+    { view: 'tasks', theme: 'dark' },
+    { view: 'dashboard', theme: 'light' },
+    { view: 'loop', theme: 'light' },
+  ]
+  const results: { view: string; theme: string; events: number; eventsPerSecond: number; frames: FrameStats }[] = []
+  for (const { view, theme } of variants) {
+    await api.request('settings.set', { patch: { theme } })
+    const head = await headSeq(api)
+    const context = await browser.newContext({ viewport: { width: 1360, height: 820 } })
+    await context.addInitScript(PROBE)
+    const page = await context.newPage()
+    const url = new URL(browserUrl)
+    url.search = `${BENCH_QUERY}&view=${view}`
+    await page.goto(url.toString())
+    await probeStart(page)
+    await waitForSeq(page, head)
+    const frames = await probeStop(page)
+    const c = await counters(page)
+    await context.close()
+    results.push({ view, theme, events: c.events, eventsPerSecond: Math.round(c.events / Math.max(0.001, (c.lastAt - c.firstAt) / 1000)), frames })
+  }
+  await api.request('settings.set', { patch: { theme: 'system' } })
+  return results
+}
+
+/**
+ * The app opening on the history: `http` is the product (history over GET /api/v1/events in
+ * a worker, then the WebSocket), `ws` the WebSocket's own replay (`?transport=ws`).
+ */
+async function appReplay(browser: Browser, browserUrl: string, head: number, transport: 'http' | 'ws') {
+  const context = await browser.newContext({ viewport: { width: 1360, height: 820 } })
+  await context.addInitScript(PROBE)
+  const page = await context.newPage()
+  const cdp = await context.newCDPSession(page)
+  await cdp.send('Performance.enable')
+  const busyMs = async () => ((await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) * 1000
+  const busyBefore = await busyMs()
+  const cpu = chromiumCpu(browser)
+  const cpuBefore = await cpu.ms()
+  const url = new URL(browserUrl)
+  url.search = BENCH_QUERY + (transport === 'ws' ? '&transport=ws' : '')
+  await page.goto(url.toString())
+  await probeStart(page)
+  await waitForSeq(page, head)
+  const replayFrames = await probeStop(page)
+  // Everything the renderer's main thread did from navigation to the last event: boot, parse, fold, render, layout, paint.
+  const rendererBusyMs = (await busyMs()) - busyBefore
+  // The whole renderer process (main thread, the catch-up worker, IO) and the browser's other processes (network service, browser).
+  const cpuAfter = await cpu.ms()
+  await cpu.detach()
+  const c = await counters(page)
+  const replaySeconds = Math.max(0.001, (c.lastAt - c.firstAt) / 1000)
+  return {
+    page,
+    events: c.events,
+    replaySeconds: round(replaySeconds),
+    eventsPerSecond: Math.round(c.events / replaySeconds),
+    /** From navigation (page boot, connecting, the worker's start included) to the last event shown. */
+    fromNavigationSeconds: round(c.lastAt / 1000),
+    rendererBusyMs: Math.round(rendererBusyMs),
+    eventsPerBusySecond: Math.round(c.events / (rendererBusyMs / 1000)),
+    rendererCpuMs: Math.round((cpuAfter.renderer ?? 0) - (cpuBefore.renderer ?? 0)),
+    otherChromiumCpuMs: Math.round(Object.keys(cpuAfter).filter((t) => t !== 'renderer').reduce((sum, t) => sum + (cpuAfter[t] ?? 0) - (cpuBefore[t] ?? 0), 0)),
+    replayFrames,
+  }
+}
+
+/** CPU time of Chromium's processes by type (renderer, browser, utility…), in ms, from CDP SystemInfo.getProcessInfo. */
+function chromiumCpu(browser: Browser) {
+  const session = browser.newBrowserCDPSession()
+  return {
+    async ms(): Promise<Record<string, number>> {
+      const { processInfo } = (await (await session).send('SystemInfo.getProcessInfo')) as { processInfo: { type: string; cpuTime: number }[] }
+      const byType: Record<string, number> = {}
+      for (const p of processInfo) byType[p.type] = (byType[p.type] ?? 0) + p.cpuTime * 1000
+      return byType
+    },
+    detach: async () => (await session).detach(),
   }
 }
 
@@ -424,12 +507,8 @@ export async function serverReplay(browserUrl: string, serverPid: number | undef
   }
 }
 
-/**
- * The true floor: the same history as the server would frame it (eventsMessages, ≤ 256 KiB
- * each), serialised in advance and sent by a trivial `ws` server into a bare page that only
- * JSON.parses each message. What Chromium's WebSocket and JSON.parse can do at all here.
- */
-export async function wireFloor(browser: Browser, api: Api) {
+/** The whole event log, framed as the server frames a replay (eventsMessages, ≤ 256 KiB each). */
+async function historyMessages(api: Api): Promise<{ events: unknown[]; messages: string[] }> {
   const events: unknown[] = []
   for (let since = 0; ; ) {
     const page = await api.request<{ events: { seq: number }[]; headSeq: number }>('events.read', { since, limit: 10_000 })
@@ -443,6 +522,16 @@ export async function wireFloor(browser: Browser, api: Api) {
       return { json, bytes: Buffer.byteLength(json), seq: 0 }
     }),
   ).map((m) => m.text)
+  return { events, messages }
+}
+
+/**
+ * The true floor: the same history as the server would frame it (eventsMessages, ≤ 256 KiB
+ * each), serialised in advance and sent by a trivial `ws` server into a bare page that only
+ * JSON.parses each message. What Chromium's WebSocket and JSON.parse can do at all here.
+ */
+export async function wireFloor(browser: Browser, api: Api) {
+  const { events, messages } = await historyMessages(api)
   const http = createServer((_req, res) => res.end('<!doctype html><title>floor</title>'))
   const wss = new WebSocketServer({ server: http, perMessageDeflate: false })
   wss.on('connection', (ws) => {
@@ -505,17 +594,191 @@ export async function wireFloor(browser: Browser, api: Api) {
   }
 }
 
+// ---------------------------------------------------------------- transport probes
+
+/** The bare page's worker: reads the history over a WebSocket or a streamed fetch, parses it, and hands parsed batches to the page. */
+const PROBE_WORKER = `
+  onmessage = async ({ data: { url, via, asText } }) => {
+    let parseMs = 0
+    const deliver = (text) => { if (asText) return postMessage(text); const t = performance.now(); const m = JSON.parse(text); parseMs += performance.now() - t; postMessage(m.events) }
+    if (via === 'ws') {
+      const ws = new WebSocket(url)
+      ws.onmessage = (m) => deliver(m.data)
+      ws.onclose = () => postMessage({ parseMs })
+      return
+    }
+    const reader = (await fetch(url)).body.pipeThrough(new TextDecoderStream()).getReader()
+    let rest = ''
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      let text = rest + value, start = 0
+      for (let end = text.indexOf('\\n'); end >= 0; end = text.indexOf('\\n', start)) { deliver(text.slice(start, end)); start = end + 1 }
+      rest = text.slice(start)
+    }
+    postMessage({ parseMs })
+  }
+`
+
+type TransportVia = 'ws-text' | 'ws-binary' | 'ws-deflate' | 'fetch-ndjson' | 'worker-fetch' | 'worker-fetch-text' | 'worker-ws'
+
+/**
+ * Other ways to bring the same history into a bare page, each from a trivial server that
+ * sends pre-serialised messages (the ones the server frames, one per line for the streamed
+ * fetch): WebSocket text, binary and permessage-deflate frames; fetch() of an NDJSON
+ * response read through a ReadableStream; and both parsed in a dedicated worker that posts
+ * parsed batches to the page. Main-thread busy time (CDP TaskDuration) and the renderer's
+ * and network service's CPU (SystemInfo.getProcessInfo) show where the work lands.
+ */
+export async function transportProbes(browser: Browser, messages: readonly string[], events: number, vias: readonly TransportVia[], rounds = 1) {
+  const lines = Buffer.from(messages.map((m) => m + '\n').join(''))
+  const http = createServer((req, res) => {
+    if (req.url === '/worker.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(PROBE_WORKER)
+    if (req.url !== '/stream') return res.end('<!doctype html><title>transport</title>')
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' })
+    // Written in 64 KiB chunks with backpressure, as a server streaming from its store would.
+    let at = 0
+    const more = () => {
+      while (at < lines.length) {
+        const chunk = lines.subarray(at, (at += 64 * 1024))
+        if (!res.write(chunk)) return void res.once('drain', more)
+      }
+      res.end()
+    }
+    more()
+  })
+  const plain = new WebSocketServer({ noServer: true, perMessageDeflate: false })
+  const deflate = new WebSocketServer({ noServer: true, perMessageDeflate: { threshold: 0 } })
+  const binary = messages.map((m) => Buffer.from(m))
+  http.on('upgrade', (req, socket, head) => {
+    const path = req.url ?? '/'
+    const wss = path === '/deflate' ? deflate : plain
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (path === '/binary') for (const m of binary) ws.send(m)
+      else for (const m of messages) ws.send(m)
+      ws.close()
+    })
+  })
+  const port = await freePort()
+  await new Promise<void>((ok) => http.listen(port, '127.0.0.1', ok))
+  const origin = `http://127.0.0.1:${port}`
+  const cpuUse = chromiumCpu(browser)
+  const chromiumCpuMs = () => cpuUse.ms()
+  const rows: { via: TransportVia; eventsPerSecond: number; seconds: number; mainBusyMs: number; parseMs: number; rendererCpuMs: number; otherCpuMs: number; frameP95: number }[] = []
+  try {
+    for (let round_ = 0; round_ < rounds; round_++)
+      for (const via of vias) {
+        const context = await browser.newContext()
+        const page = await context.newPage()
+        await page.goto(`${origin}/`)
+        const cdp = await context.newCDPSession(page)
+        await cdp.send('Performance.enable')
+        const busyMs = async () => ((await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) * 1000
+        const busyBefore = await busyMs()
+        const cpuBefore = await chromiumCpuMs()
+        const result = await page.evaluate(
+          async ([via, origin, total]) =>
+            new Promise<{ ms: number; parseMs: number; deltas: number[] }>((done, fail) => {
+              const g = globalThis as unknown as { requestAnimationFrame(callback: (t: number) => void): number }
+              let received = 0
+              let parseMs = 0
+              let lastFrame = 0
+              const deltas: number[] = []
+              const frame = (t: number) => {
+                if (lastFrame) deltas.push(t - lastFrame)
+                lastFrame = t
+                if (received < total) g.requestAnimationFrame(frame)
+              }
+              g.requestAnimationFrame(frame)
+              const started = performance.now()
+              const finish = () => {
+                if (received >= total) done({ ms: performance.now() - started, parseMs, deltas })
+              }
+              const take = (text: string) => {
+                const t = performance.now()
+                received += (JSON.parse(text) as { events: unknown[] }).events.length
+                parseMs += performance.now() - t
+                finish()
+              }
+              const wsUrl = origin.replace(/^http/, 'ws')
+              if (via === 'ws-text' || via === 'ws-deflate') {
+                const ws = new WebSocket(`${wsUrl}/${via === 'ws-deflate' ? 'deflate' : 'text'}`)
+                ws.onmessage = (m) => take(m.data as string)
+              } else if (via === 'ws-binary') {
+                const ws = new WebSocket(`${wsUrl}/binary`)
+                ws.binaryType = 'arraybuffer'
+                const decoder = new TextDecoder()
+                ws.onmessage = (m) => take(decoder.decode(m.data as ArrayBuffer))
+              } else if (via === 'fetch-ndjson') {
+                void (async () => {
+                  const reader = (await fetch(`${origin}/stream`)).body!.pipeThrough(new TextDecoderStream()).getReader()
+                  let rest = ''
+                  for (;;) {
+                    const { done: ended, value } = await reader.read()
+                    if (ended) break
+                    const text = rest + value
+                    let start = 0
+                    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+                      take(text.slice(start, end))
+                      start = end + 1
+                    }
+                    rest = text.slice(start)
+                  }
+                })().catch(fail)
+              } else {
+                type PageWorker = { onmessage: (m: { data: unknown[] | string | { parseMs: number } }) => void; postMessage(message: unknown): void }
+                const worker = new (globalThis as unknown as { Worker: new (url: string) => PageWorker }).Worker(`${origin}/worker.js`)
+                worker.onmessage = ({ data }) => {
+                  if (typeof data === 'string') take(data)
+                  else if (Array.isArray(data)) {
+                    received += data.length
+                    finish()
+                  }
+                }
+                worker.postMessage(via === 'worker-ws' ? { via: 'ws', url: `${wsUrl}/text` } : { via: 'fetch', url: `${origin}/stream`, asText: via === 'worker-fetch-text' })
+              }
+            }),
+          [via, origin, events] as const,
+        )
+        const mainBusyMs = (await busyMs()) - busyBefore
+        const cpuAfter = await chromiumCpuMs()
+        const cpu = (type: string) => (cpuAfter[type] ?? 0) - (cpuBefore[type] ?? 0)
+        const otherCpuMs = Object.keys(cpuAfter).filter((t) => t !== 'renderer').reduce((sum, t) => sum + cpu(t), 0)
+        rows.push({
+          via,
+          eventsPerSecond: Math.round(events / (result.ms / 1000)),
+          seconds: round(result.ms / 1000),
+          mainBusyMs: Math.round(mainBusyMs),
+          parseMs: Math.round(result.parseMs),
+          rendererCpuMs: Math.round(cpu('renderer')),
+          otherCpuMs: Math.round(otherCpuMs),
+          frameP95: summarise({ deltas: result.deltas, longTasks: [], heap: 0 }).p95,
+        })
+        await context.close()
+      }
+  } finally {
+    await cpuUse.detach()
+    plain.close()
+    deflate.close()
+    http.close()
+  }
+  return { events, bytesPerEvent: Math.round(lines.length / events), rows }
+}
+
 // ---------------------------------------------------------------- main
+
+const launchBenchChromium = () =>
+  chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run', '--disable-component-update', '--disable-sync', '--enable-precise-memory-info'],
+  })
 
 async function main() {
   if (!existsSync(join(ROOT, 'out/renderer/index.html'))) throw new Error('Build the UI first: npx electron-vite build')
   const home = await mkdtemp(join(tmpdir(), 'taskdeck-bench-ui-'))
   const server = await serve(home, await freePort())
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run', '--disable-component-update', '--disable-sync', '--enable-precise-memory-info'],
-  })
+  const browser = await launchBenchChromium()
   const api = await apiClient(server.url, server.token)
   const loadBefore = round(loadavg()[0]!)
   try {
@@ -562,6 +825,28 @@ async function main() {
   }
 }
 
+/** `node bench/ui.ts --transport`: only the transport probes, on the ${LIST_TASKS}-task history, in alternating rounds. */
+async function transportOnly() {
+  const home = await mkdtemp(join(tmpdir(), 'taskdeck-bench-ui-'))
+  const server = await serve(home, await freePort())
+  const browser = await launchBenchChromium()
+  const api = await apiClient(server.url, server.token)
+  try {
+    await importHistory(api, LIST_TASKS)
+    const { events, messages } = await historyMessages(api)
+    const loadBefore = round(loadavg()[0]!)
+    const vias = (process.env.BENCH_UI_TRANSPORTS?.split(',') ?? ['ws-text', 'ws-binary', 'ws-deflate', 'fetch-ndjson', 'worker-fetch', 'worker-fetch-text', 'worker-ws']) as TransportVia[]
+    const probes = await transportProbes(browser, messages, events.length, vias, Number(process.env.BENCH_UI_ROUNDS ?? 3))
+    console.log(JSON.stringify({ date: new Date().toISOString(), load: { before: loadBefore, after: round(loadavg()[0]!) }, ...probes }, null, 2))
+  } finally {
+    api.close()
+    await browser.close()
+    server.child.kill('SIGTERM')
+    await new Promise((r) => server.child.once('exit', r))
+    await rm(home, { recursive: true, force: true })
+  }
+}
+
 type Results = {
   date: string
   machine: { cpus: number; model: string; node: string; browser: string }
@@ -578,14 +863,30 @@ type Results = {
     events: number
     replaySeconds: number
     eventsPerSecond: number
+    fromNavigationSeconds?: number
     rendererBusyMs: number
     eventsPerBusySecond: number
+    /** The same replay with the history over the WebSocket only (`?transport=ws`, the way before the HTTP catch-up). */
+    rendererCpuMs?: number
+    otherChromiumCpuMs?: number
+    webSocketReplay?: {
+      events: number
+      replaySeconds: number
+      eventsPerSecond: number
+      fromNavigationSeconds: number
+      rendererBusyMs: number
+      eventsPerBusySecond: number
+      rendererCpuMs: number
+      otherChromiumCpuMs: number
+      replayFrames: FrameStats
+    }
     server?: Awaited<ReturnType<typeof serverReplay>>
     wire?: Awaited<ReturnType<typeof wireFloor>>
     floor: { events: number; seconds: number; eventsPerSecond: number; parseMs: number }
     replayFrames: FrameStats
     scroll: FrameStats
     filterMs: number
+    variants?: Awaited<ReturnType<typeof replayVariants>>
   }
 }
 
@@ -648,7 +949,7 @@ skipped range with run.readLog only when scrolled there), instead of sending, an
 | phase | frames | p50 | p95 | max | long tasks | heap MB |
 |---|---|---|---|---|---|---|
 ${frames(`replay (${r.list.events} events in ${r.list.replaySeconds} s = ${r.list.eventsPerSecond}/s)`, r.list.replayFrames)}
-${frames('wheel-scrolling the list', r.list.scroll)}
+${frames('wheel-scrolling the list', r.list.scroll)}${(r.list.variants ?? []).map((v) => '\n' + frames(`replay into ${v.view}, ${v.theme} (${v.events} events, ${v.eventsPerSecond}/s)`, v.frames)).join('')}
 
 Typing a search that narrows ${r.list.tasks.toLocaleString('en')} tasks to one: ${r.list.filterMs} ms until the list shows it.
 
@@ -659,8 +960,9 @@ Where the replay's time goes (the same ${r.list.events}-event history, each stag
 ${r.list.server ? `| our server → a Node client that does not parse | ${r.list.server.eventsPerSecond} | ${r.list.server.bytesPerEvent} bytes/event on the wire; serve process CPU ${r.list.server.serverCpuUsPerEvent ?? '?'} µs/event |
 ` : ''}${r.list.wire ? `| true floor: pre-serialised messages from a trivial \`ws\` server → bare page (WebSocket + JSON.parse) | ${r.list.wire.eventsPerSecond} | ${r.list.wire.messages} messages, ${r.list.wire.mbPerSecond} MB/s; JSON.parse ${r.list.wire.parseMs} ms; frame p95 ${r.list.wire.frameP95} ms |
 ` : ''}| our server → bare page (WebSocket + JSON.parse) | ${r.list.floor.eventsPerSecond} | JSON.parse ${r.list.floor.parseMs} ms |
-| our server → the app (folded and shown) | ${r.list.eventsPerSecond} | renderer main thread busy ${r.list.rendererBusyMs} ms from navigation on (boot included) = ${r.list.eventsPerBusySecond} events per busy second |
-
+| our server → the app (folded and shown; history over \`GET /api/v1/events\`, read and checked in a worker, then the WebSocket) | ${r.list.eventsPerSecond} | renderer main thread busy ${r.list.rendererBusyMs} ms from navigation on (boot included) = ${r.list.eventsPerBusySecond} events per busy second${r.list.rendererCpuMs === undefined ? '' : ` (renderer process CPU ${r.list.rendererCpuMs} ms, other Chromium processes ${r.list.otherChromiumCpuMs} ms)`}${r.list.fromNavigationSeconds === undefined ? '' : `; last event shown ${r.list.fromNavigationSeconds} s after navigation`}; frame p95 ${r.list.replayFrames.p95} ms |
+${r.list.webSocketReplay ? `| our server → the app, history over the WebSocket only (\`?transport=ws\`, as before) | ${r.list.webSocketReplay.eventsPerSecond} | renderer main thread busy ${r.list.webSocketReplay.rendererBusyMs} ms = ${r.list.webSocketReplay.eventsPerBusySecond} events per busy second (renderer process CPU ${r.list.webSocketReplay.rendererCpuMs} ms, other Chromium processes ${r.list.webSocketReplay.otherChromiumCpuMs} ms); last event shown ${r.list.webSocketReplay.fromNavigationSeconds} s after navigation; frame p95 ${r.list.webSocketReplay.replayFrames.p95} ms |
+` : ''}
 ${r.load ? `\nMachine load (1-minute average) ${r.load.before} before the run and ${r.load.after} after it: other work shared the 2 cores, so these figures are noisy.\n` : ''}
 **Against the goals of issue 4** (all on this 2-core machine, where the engine, the server and Chromium's
 software rasteriser share the CPU): heap stayed at most ${Math.max(r.replay.batched.frames.heapMaxMB, r.firehose.batched.frames.heapMaxMB, r.log.tail.heapMaxMB, r.log.scroll.heapMaxMB, r.list.replayFrames.heapMaxMB, r.list.scroll.heapMaxMB)} MB (goal ≤ 150 MB: met);
@@ -681,6 +983,7 @@ Scrolling the task list costs ${r.list.scroll.p95} ms at p95 per frame in softwa
 
 if (import.meta.main) {
   // `node bench/ui.ts --markdown` rewrites the docs section from bench/results/ui.json without measuring again.
-  if (process.argv.includes('--markdown')) await writeMarkdown(JSON.parse(await readFile(join(ROOT, 'bench/results/ui.json'), 'utf8')) as Results)
+  if (process.argv.includes('--transport')) await transportOnly()
+  else if (process.argv.includes('--markdown')) await writeMarkdown(JSON.parse(await readFile(join(ROOT, 'bench/results/ui.json'), 'utf8')) as Results)
   else await main()
 }

@@ -2,6 +2,7 @@ import './zod-config.ts'
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { of, type Observable } from 'rxjs'
+import { catchUpInWorker } from './bridge/worker-catch-up.ts'
 import { ipcBridge } from './bridge/ipc.ts'
 import type { Bridge, ConnectionState } from './bridge/types.ts'
 import { WEBSOCKET_PATH, takeTokenFromLocation, webSocketBridge } from './bridge/websocket.ts'
@@ -14,7 +15,14 @@ function connect(): { bridge: Bridge; connection$: Observable<ConnectionState> }
   if (window.taskdeck) return { bridge: ipcBridge(window.taskdeck), connection$: of<ConnectionState>({ kind: 'online' }) }
   let token = takeTokenFromLocation(window.location, window.history, window.sessionStorage)
   const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:'
-  const bridge = webSocketBridge({ url: `${scheme}//${window.location.host}${WEBSOCKET_PATH}`, token: () => token })
+  // History comes over HTTP (read, parsed and checked in a worker), then the WebSocket carries what follows.
+  // (`?bench&transport=ws` keeps the WebSocket's own replay, for bench:ui to compare.)
+  const webSocketOnly = new URLSearchParams(window.location.search).get('transport') === 'ws'
+  const bridge = webSocketBridge({
+    url: `${scheme}//${window.location.host}${WEBSOCKET_PATH}`,
+    token: () => token,
+    ...(webSocketOnly ? {} : { catchUp: catchUpInWorker(window.location.origin) }),
+  })
   // A restarted `taskdeck serve` prints a new URL; opening it in this tab reconnects
   // without a reload, so the state and the event position are kept.
   window.addEventListener('hashchange', () => {
@@ -27,7 +35,7 @@ function connect(): { bridge: Bridge; connection$: Observable<ConnectionState> }
   return { bridge, connection$: bridge.connection$ }
 }
 
-/** `?bench` exposes ingestion counters to `npm run bench:ui`; `?bench&naive` is its baseline; `foldBudget` and `publishMs` tune the pipeline. */
+/** `?bench` exposes ingestion counters to `npm run bench:ui`; `?bench&naive` is its baseline; `foldBudget` and `publishMs` tune the pipeline; `view` opens a view. */
 function benchOptions(query: URLSearchParams): ModelOptions {
   if (!query.has('bench')) return {}
   const counters = { events: 0, batches: 0, lastSeq: 0, firstAt: 0, lastAt: 0 }
@@ -47,7 +55,11 @@ function benchOptions(query: URLSearchParams): ModelOptions {
 }
 
 const { bridge, connection$ } = connect()
-const model = createAppModel(bridge, connection$, benchOptions(new URLSearchParams(window.location.search)))
+const query = new URLSearchParams(window.location.search)
+const model = createAppModel(bridge, connection$, benchOptions(query))
+// `?bench&view=dashboard` (or loop): the bench measures a replay into that view.
+const benchView = query.has('bench') ? query.get('view') : null
+if (benchView === 'dashboard' || benchView === 'loop') model.route.set({ view: benchView })
 initI18n(resolveLanguage('system', navigator.languages))
 
 const root = document.getElementById('root')

@@ -8,7 +8,8 @@ import { finishNotifications$ } from './streams/notifications.ts'
 import type { RangeAnchor } from './streams/selection.ts'
 import { sequencedEvents$ } from './streams/sequence.ts'
 import { INITIAL_STATE, StateBuilder, foldEvents, seedWorkers, type AppState } from './streams/state.ts'
-import { DEFAULT_QUERY, TaskListIndex, taskFacetsOf, type TaskFacets, type TaskQuery, type TaskRow } from './streams/tasks-query.ts'
+import { RunLeadersIndex } from './streams/run-leaders.ts'
+import { DEFAULT_QUERY, TaskFacetsIndex, TaskListIndex, taskFacetsOf, type TaskFacets, type TaskQuery, type TaskRow } from './streams/tasks-query.ts'
 import { addWatch, removeWatch, watchRequests$, type WatchCounts } from './streams/watch.ts'
 import { workerListTriggers$, workerSeeds$ } from './streams/workers.ts'
 
@@ -77,20 +78,20 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   /** A change to the state from outside the event stream, on top of what is folded but not yet published. */
   const updateState = (change: (current: AppState) => AppState) => {
     const events = builder.pending
-    const next = change(builder.build())
+    const next = change(builder.build(builder.current.catchingUp))
     builder.rebase(next)
     state.set(next)
     if (events > 0) options.onApplied?.(events, next)
   }
   let frames$: Observable<EngineEvent[]>
-  /** The events of each state handed to the views (per frame, or per refresh while catching up). */
-  let published$: Observable<EngineEvent[]>
+  /** The events as they are folded (per metered slice, or per event in the naive baseline). */
+  let folded$: Observable<readonly EngineEvent[]>
   if (options.naive) {
     frames$ = events$.pipe(
       mergeMap((batch) => batch.map((event) => [event])),
       share(),
     )
-    published$ = frames$
+    folded$ = frames$
     frames$.subscribe((batch) => {
       const next = foldEvents(state.value, batch)
       state.set(next)
@@ -99,20 +100,12 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   } else {
     const slices$ = events$.pipe(meterPerFrame<EngineEvent>({ budgetMs: options.foldBudgetMs }), share())
     frames$ = slices$.pipe(framesOf<EngineEvent>(), share())
-    const publishedEvents = new Subject<EngineEvent[]>()
-    published$ = publishedEvents.asObservable()
-    // Subscribed before foldAndPublish$, so a slice is collected before the publish it may cause.
-    let sincePublish: EngineEvent[] = []
-    slices$.subscribe((slice) => {
-      for (const event of slice.items) sincePublish.push(event)
-    })
+    const foldedBatches = new Subject<readonly EngineEvent[]>()
+    folded$ = foldedBatches.asObservable()
+    builder.listen({ applied: (batch) => foldedBatches.next(batch.events), built: () => undefined })
     foldAndPublish$(slices$, builder, { busyPublishMs: options.busyPublishMs }).subscribe(({ state: next, events }) => {
       state.set(next)
       if (events > 0) options.onApplied?.(events, next)
-      if (sincePublish.length === 0) return
-      const batch = sincePublish
-      sincePublish = []
-      publishedEvents.next(batch)
     })
   }
 
@@ -163,8 +156,13 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     .pipe(
       map((s) => s.settings),
       filter((s): s is Settings => s !== null),
+      distinctUntilChanged(),
     )
-    .subscribe((s) => settings.set(s))
+    // A replayed history repeats settings.changed events with the same content: each new object
+    // would re-render the whole shell (its theme, language and keymap come from the settings).
+    .subscribe((s) => {
+      if (JSON.stringify(s) !== JSON.stringify(settings.value)) settings.set(s)
+    })
 
   const route = new Store<Route>({ view: 'tasks' })
   const connection = new Store<ConnectionState>({ kind: 'online' })
@@ -198,44 +196,69 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   const anchor = new Store<RangeAnchor | null>(null)
   const query = new Store<TaskQuery>(DEFAULT_QUERY)
   const rows = new Store<readonly TaskRow[]>([])
-  /** Updated with the tasks that changed since the last refresh, not refiltered and resorted in full. */
-  const taskList = new TaskListIndex()
-  /** Tasks changed by the states since the list's last refresh (it refreshes at most ten times a second). */
-  let changedSinceRefresh = new Set<number>()
-  state.value$.subscribe((s) => {
-    for (const id of s.changedTaskIds) changedSinceRefresh.add(id)
-  })
-  combineLatest([
-    state.value$.pipe(distinctUntilChanged((a, b) => a.tasks === b.tasks && a.runs === b.runs && a.progress === b.progress)),
-    query.value$,
-  ])
-    .pipe(
-      // Filtering and sorting tens of thousands of tasks is kept to ten times a second.
-      throttleTime(100, asyncScheduler, { leading: true, trailing: true }),
-      map(([s, q]) => {
-        const changed = changedSinceRefresh
-        changedSinceRefresh = new Set()
-        return taskList.update(s.tasks, s.runs, s.progress, q, changed)
-      }),
-      distinctUntilChanged(),
-    )
-    .subscribe((next) => rows.set(next))
-  /** Groups, labels and counts per status for the filters, on the same ten-a-second budget as the rows. */
+  /** Groups, labels and counts per status for the filters. */
   const taskFacets = new Store<TaskFacets>(taskFacetsOf(new Map()))
-  state.value$
-    .pipe(
-      map((s) => s.tasks),
-      distinctUntilChanged(),
-      throttleTime(100, asyncScheduler, { leading: true, trailing: true }),
-      map(taskFacetsOf),
-    )
-    .subscribe((next) => taskFacets.set(next))
+  /** The dashboard's slowest and most-failing tasks. */
+  const runLeaders = new RunLeadersIndex(() => (options.naive ? state.value.runs : builder.folded.runs))
+  /** Updated with the tasks that changed, not refiltered and resorted in full. */
+  const taskList = new TaskListIndex(query.value)
+  const facets = new TaskFacetsIndex()
+  if (options.naive) {
+    // The bench's baseline folds without the builder: the list follows its states, at most ten times a second.
+    /** Tasks changed by the states since the list's last refresh. */
+    let changedSinceRefresh = new Set<number>()
+    state.value$.subscribe((s) => {
+      for (const id of s.changedTaskIds) changedSinceRefresh.add(id)
+      facets.stage(s.changedTaskIds, s.tasks)
+      runLeaders.stage(s.changedRunIds, s.runs)
+    })
+    combineLatest([
+      state.value$.pipe(distinctUntilChanged((a, b) => a.tasks === b.tasks && a.runs === b.runs && a.progress === b.progress)),
+      query.value$,
+    ])
+      .pipe(
+        throttleTime(100, asyncScheduler, { leading: true, trailing: true }),
+        map(([s, q]) => {
+          const changed = changedSinceRefresh
+          changedSinceRefresh = new Set()
+          return taskList.update(s.tasks, s.runs, s.progress, q, changed)
+        }),
+        distinctUntilChanged(),
+      )
+      .subscribe((next) => rows.set(next))
+    state.value$.pipe(throttleTime(100, asyncScheduler, { leading: true, trailing: true })).subscribe(() => taskFacets.set(facets.facets()))
+  } else {
+    /**
+     * The list, facets and dashboard tables follow the fold: each applied slice's tasks and runs
+     * are worked out within the fold's frame budget, and a built state only merges them in, so
+     * showing a state costs about the same with 50,000 tasks as with 50.
+     */
+    let built: { state: AppState; rows: readonly TaskRow[]; facets: TaskFacets } | null = null
+    builder.listen({
+      applied: (batch, folded) => {
+        taskList.stage(batch.taskIds, folded)
+        facets.stage(batch.taskIds, folded.tasks)
+        runLeaders.stage(batch.runIds, folded.runs)
+      },
+      built: (next) => {
+        built = { state: next, rows: taskList.flush(next, query.value), facets: facets.facets() }
+      },
+    })
+    state.value$.subscribe((s) => {
+      // Rows built for the state's own collections (a rebased state, such as seeded workers, shares them).
+      if (!built || built.state.tasks !== s.tasks || built.state.runs !== s.runs || built.state.progress !== s.progress) return
+      if (rows.value !== built.rows) rows.set(built.rows)
+      if (taskFacets.value !== built.facets) taskFacets.set(built.facets)
+    })
+    // A new query is shown at once, with whatever is folded so far; typing refilters at most ten times a second.
+    query.value$.pipe(skip(1), throttleTime(100, asyncScheduler, { leading: true, trailing: true })).subscribe(() => updateState((s) => s))
+  }
 
   /**
    * What the browser should announce about finished tasks (Electron's main process does its own). It folds
-   * per published state, not per frame, so the fold frames keep their budget (its fold writes its own maps in place).
+   * each slice as the state does, inside the fold's frame budget (its fold writes its own maps in place).
    */
-  const notifications$ = finishNotifications$(published$, settings.value$, { liveSince: Date.now(), isFocused: () => document.hasFocus() }).pipe(share())
+  const notifications$ = finishNotifications$(folded$, settings.value$, { liveSince: Date.now(), isFocused: () => document.hasFocus() }).pipe(share())
 
   const paletteOpen = new Store(false)
   /** Commands for whichever log viewer is open (it subscribes while mounted). */
@@ -252,6 +275,7 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     query,
     rows,
     taskFacets,
+    runLeaders,
     state,
     output$,
     watchRun,

@@ -57,7 +57,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<TaskdeckRunt
   const closeEngine = () => Promise.all([engine.close(), remote.close()]).then(() => undefined)
   const api: EngineApi = {
     handlers: { ...engine.handlers, ...triggers.handlers, ...remote.handlers },
-    subscribe: (since, listener) => engine.subscribe(since, listener),
+    subscribe: (since, listener, subscribeOptions) => engine.subscribe(since, listener, subscribeOptions),
     close: closeEngine,
   }
   let server: TaskdeckServer

@@ -5,6 +5,7 @@ import { WebSocketServer } from 'ws'
 import { LIMITS, fail, response, type ErrorCode, type Result, type ServerMessage } from '../../src-shared/index.ts'
 import type { Disposable, EngineApi } from '../engine/api.ts'
 import { removeApiFileIfOurs, writeApiFile } from './api-file.ts'
+import { EVENTS_PATH, parseSince, streamEvents } from './events-stream.ts'
 import { listenLocalSocket } from './local-socket.ts'
 import { answerOneRequest } from './one-request.ts'
 import { compileRoute, DEFAULT_ROUTE_BODY_BYTES, type CompiledRoute, type HttpRoute } from './routes.ts'
@@ -87,6 +88,7 @@ export async function createServer(options: ServerOptions): Promise<TaskdeckServ
     const query = new URLSearchParams(queryStart === -1 ? '' : target.slice(queryStart + 1))
 
     if (pathname === COMMAND_PATH) return handleCommand(request, res)
+    if (pathname === EVENTS_PATH) return handleEvents(request, res, query)
     if (pathname === WS_PATH) return sendJson(res, 426, failure('bad_request', `${WS_PATH} speaks WebSocket only.`))
     if (pathname.startsWith('/api/')) return sendJson(res, 404, failure('not_found', `No API route ${pathname}.`))
 
@@ -114,6 +116,17 @@ export async function createServer(options: ServerOptions): Promise<TaskdeckServ
       return sendMessage(res, response(-1, fail('bad_request', `Body is not valid JSON: ${(error as Error).message}`)))
     }
     return sendMessage(res, await answerOneRequest(engine, raw, `use the WebSocket at ${WS_PATH}; over HTTP, page through events with events.read.`))
+  }
+
+  function handleEvents(request: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
+    if (!authorized(request)) return unauthorized(res)
+    if (request.method !== 'GET') {
+      res.setHeader('Allow', 'GET')
+      return sendJson(res, 405, failure('bad_request', `${EVENTS_PATH} accepts GET with ?since=<seq>.`))
+    }
+    const since = parseSince(query)
+    if ('error' in since) return sendJson(res, 400, failure('bad_request', since.error))
+    streamEvents(engine, since.since, request, res)
   }
 
   async function handleRoute(

@@ -12,6 +12,7 @@ import {
   type ServerMessage,
 } from '../../src-shared/index.ts'
 import { DEFAULT_BACKOFF, retryWithBackoff, type BackoffOptions } from '../streams/reconnect.ts'
+import type { CatchUp } from './catch-up.ts'
 import type { Bridge, ConnectionState, SubscribeOptions } from './types.ts'
 
 export interface WebSocketBridgeOptions {
@@ -20,6 +21,12 @@ export interface WebSocketBridgeOptions {
   token: () => string | null
   backoff?: BackoffOptions
   scheduler?: SchedulerLike
+  /**
+   * How a subscription catches up on history before the WebSocket takes over (the event
+   * log over HTTP, which browsers read faster than WebSocket frames); without it, or when
+   * it fails, the WebSocket's `since` replay brings the history.
+   */
+  catchUp?: CatchUp
 }
 
 export interface WebSocketBridge extends Bridge {
@@ -68,9 +75,55 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
 
   const subscribeParams = (since: number, options: SubscribeOptions) => (options.output ? { since, output: options.output } : { since })
 
+  /** The catch-up in progress, if any: a newer (re)subscription or a disconnect cancels it. */
+  let catchingUp: { cancel(): void } | null = null
+  let missedOutputWhileCatchingUp = false
+
+  /**
+   * Tells log views that live output may have been lost. While a catch-up runs there is no
+   * live subscription yet, so a re-read now could miss output written before it starts: the
+   * tick waits until the WebSocket subscription that follows the catch-up is made.
+   */
+  const announceMissedOutput = () => {
+    if (catchingUp) missedOutputWhileCatchingUp = true
+    else resync$.next()
+  }
+
+  const deliver = (target: NonNullable<typeof subscription>, events: EngineEvent[]) => {
+    for (const event of events) if (isDurable(event) && event.seq > target.lastSeq) target.lastSeq = event.seq
+    target.onEvents(events)
+  }
+
+  /**
+   * Subscribes over the WebSocket from the last seq delivered, after catching up over HTTP
+   * first when a catch-up is configured: the WebSocket then replays only what came after
+   * the log's head (and, should the catch-up fail, everything it did not deliver), so no
+   * event is lost or delivered twice, and the subscriber's sequence check still sees them in order.
+   */
   const resubscribe = () => {
-    if (!subscription) return
-    void request('events.subscribe', subscribeParams(subscription.lastSeq, subscription.options))
+    catchingUp?.cancel()
+    catchingUp = null
+    const target = subscription
+    if (!target) return
+    const token = options.token()
+    if (!options.catchUp || token === null) {
+      void request('events.subscribe', subscribeParams(target.lastSeq, target.options))
+      return
+    }
+    const run = options.catchUp(target.lastSeq, token, (events) => deliver(target, events))
+    const mine = { cancel: () => run.cancel() }
+    catchingUp = mine
+    const thenSubscribe = () => {
+      if (catchingUp !== mine) return
+      catchingUp = null
+      if (subscription !== target || connection$.value.kind !== 'online') return
+      void request('events.subscribe', subscribeParams(target.lastSeq, target.options)).then(() => {
+        if (!missedOutputWhileCatchingUp) return
+        missedOutputWhileCatchingUp = false
+        resync$.next()
+      })
+    }
+    run.done.then(thenSubscribe, thenSubscribe)
   }
 
   const connection = new Observable<ServerMessage>((subscriber) => {
@@ -90,7 +143,7 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
           connection$.next({ kind: 'online' })
           for (const queued of outbox.splice(0)) ws.send(queued.text)
           resubscribe()
-          if (wasOnline) resync$.next()
+          if (wasOnline) announceMissedOutput()
           wasOnline = true
         }
         return
@@ -99,6 +152,9 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
     }
     ws.onclose = (event: CloseEvent) => {
       if (socket === ws) socket = null
+      // The next connection catches up again from what was delivered.
+      catchingUp?.cancel()
+      catchingUp = null
       failInFlight('The connection to Taskdeck was lost before the answer came; check whether it ran.')
       if (event.code === 4401 || event.code === 1008) subscriber.error(new UnauthorizedError(event.reason || 'The token was refused.'))
       else subscriber.error(new Error(event.reason || `connection closed (${event.code})`))
@@ -142,12 +198,17 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
         if (message.kind === 'resync') {
           // The server stopped streaming to us (we fell behind): ask again from what we have.
           resubscribe()
-          resync$.next()
+          announceMissedOutput()
           return
         }
         if (!subscription) return
-        for (const event of message.events) if (isDurable(event) && event.seq > subscription.lastSeq) subscription.lastSeq = event.seq
-        subscription.onEvents(message.events)
+        if (catchingUp) {
+          // A subscription made before this catch-up is still streaming: its durable events come again
+          // from the WebSocket subscription that follows the catch-up, its live output is announced as missed.
+          if (message.events.some((event) => !isDurable(event))) missedOutputWhileCatchingUp = true
+          return
+        }
+        deliver(subscription, message.events)
       },
       error: (error: unknown) => {
         connection$.next({ kind: 'unauthorized', reason: error instanceof Error ? error.message : String(error) })
@@ -166,9 +227,12 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
       const mine = { lastSeq: since, onEvents, options }
       subscription = mine
       // Offline, the subscription is made on connecting (resubscribe), not queued twice.
-      if (connection$.value.kind === 'online') void request('events.subscribe', subscribeParams(since, options))
+      if (connection$.value.kind === 'online') resubscribe()
       return () => {
-        if (subscription === mine) subscription = null
+        if (subscription !== mine) return
+        subscription = null
+        catchingUp?.cancel()
+        catchingUp = null
       }
     },
     reconnect() {
@@ -186,7 +250,11 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
 }
 
 /** Reads the token from `#token=…` once, keeps it for this tab, and strips it from the URL. */
-export function takeTokenFromLocation(location: Location, history: History, storage: Storage): string | null {
+export function takeTokenFromLocation(
+  location: { readonly hash: string; readonly pathname: string; readonly search: string },
+  history: { replaceState(data: unknown, unused: string, url: string): void },
+  storage: { getItem(key: string): string | null; setItem(key: string, value: string): void },
+): string | null {
   const match = /(?:^#|&)token=([^&]+)/.exec(location.hash)
   if (match?.[1]) {
     const token = decodeURIComponent(match[1])

@@ -32,6 +32,8 @@ export interface AppState {
    * removed, a run of theirs, progress): the task list updates just these rows (TaskListIndex).
    */
   changedTaskIds: ReadonlySet<number>
+  /** Runs this state's events started, updated or finished (the dashboard's run aggregates update just these). */
+  changedRunIds: ReadonlySet<number>
   /** Remote workers by id: seeded from worker.list, kept current by worker.heartbeat. */
   workers: ReadonlyMap<string, WorkerEntry>
 }
@@ -70,7 +72,7 @@ export function seedWorkers(state: AppState, listed: readonly WorkerInfo[], now:
   return { ...state, workers }
 }
 
-const NO_TASKS: ReadonlySet<number> = new Set()
+const NO_IDS: ReadonlySet<number> = new Set()
 
 export const STATS_HISTORY = 120
 export const COMPLETION_HISTORY = 5000
@@ -89,7 +91,32 @@ export const INITIAL_STATE: AppState = {
   catchingUp: false,
   tasksVersion: 0,
   changedTaskIds: new Set(),
+  changedRunIds: new Set(),
   workers: new Map(),
+}
+
+/** The collections as folded so far (a builder's, written in place until its next build): read them, never keep them. */
+export interface FoldedCollections {
+  tasks: ReadonlyMap<number, Task>
+  runs: ReadonlyMap<number, Run>
+  progress: ReadonlyMap<number, Progress>
+}
+
+/** What one applied batch touched. */
+export interface AppliedBatch {
+  events: readonly EngineEvent[]
+  taskIds: ReadonlySet<number>
+  runIds: ReadonlySet<number>
+}
+
+/**
+ * Views derived from the state and kept up to date as events are folded (the task list,
+ * its facets, the dashboard's run aggregates): their per-event work happens in `applied`,
+ * inside the fold's per-frame budget, and `built` only makes them visible with the state.
+ */
+export interface FoldListener {
+  applied(batch: AppliedBatch, folded: FoldedCollections): void
+  built(state: AppState): void
 }
 
 /**
@@ -131,6 +158,11 @@ export class StateBuilder {
   private applied = 0
   private changed = false
   private changedTaskIds: Set<number> | null = null
+  private changedRunIds: Set<number> | null = null
+  private readonly listeners: FoldListener[] = []
+  /** What the batch being applied touched (collected only while someone listens). */
+  private batchTaskIds: Set<number> | null = null
+  private batchRunIds: Set<number> | null = null
 
   constructor(base: AppState, now: () => number = Date.now) {
     this.base = base
@@ -166,9 +198,43 @@ export class StateBuilder {
 
   private taskChanged(id: number): void {
     ;(this.changedTaskIds ??= new Set()).add(id)
+    this.batchTaskIds?.add(id)
+  }
+
+  private runChanged(run: Run): void {
+    ;(this.changedRunIds ??= new Set()).add(run.id)
+    this.batchRunIds?.add(run.id)
+    this.taskChanged(run.taskId)
+  }
+
+  /** Tells `listener` about every batch applied and every state built from now on; returns the disposer. */
+  listen(listener: FoldListener): () => void {
+    this.listeners.push(listener)
+    return () => {
+      const at = this.listeners.indexOf(listener)
+      if (at >= 0) this.listeners.splice(at, 1)
+    }
+  }
+
+  /** The collections with everything applied so far. */
+  get folded(): FoldedCollections {
+    return { tasks: this.tasks ?? this.base.tasks, runs: this.runs ?? this.base.runs, progress: this.progress ?? this.base.progress }
   }
 
   apply(batch: readonly EngineEvent[]): void {
+    if (this.listeners.length === 0) return this.fold(batch)
+    const taskIds = (this.batchTaskIds = new Set())
+    const runIds = (this.batchRunIds = new Set())
+    try {
+      this.fold(batch)
+    } finally {
+      this.batchTaskIds = this.batchRunIds = null
+    }
+    const folded = this.folded
+    for (const listener of this.listeners) listener.applied({ events: batch, taskIds, runIds }, folded)
+  }
+
+  private fold(batch: readonly EngineEvent[]): void {
     this.applied += batch.length
     for (const event of batch) {
       if (event.type === 'run.output') continue // Output lives in the run's log; the log viewer reads it, the state does not keep it.
@@ -192,11 +258,11 @@ export class StateBuilder {
         case 'run.started':
         case 'run.updated':
           this.writableRuns().set(event.run.id, event.run)
-          this.taskChanged(event.run.taskId)
+          this.runChanged(event.run)
           break
         case 'run.finished':
           this.writableRuns().set(event.run.id, event.run)
-          this.taskChanged(event.run.taskId)
+          this.runChanged(event.run)
           ;(this.completions ??= [...this.base.completions]).push({
             at: event.run.finishedAt ?? event.at,
             taskId: event.run.taskId,
@@ -246,7 +312,7 @@ export class StateBuilder {
     const next: AppState = !this.changed
       ? state.catchingUp === catchingUp
         ? state
-        : { ...state, catchingUp, changedTaskIds: NO_TASKS }
+        : { ...state, catchingUp, changedTaskIds: NO_IDS, changedRunIds: NO_IDS }
       : {
           tasks: this.tasks ?? state.tasks,
           runs: this.runs ?? state.runs,
@@ -260,10 +326,12 @@ export class StateBuilder {
           lastBatchSize: this.applied,
           catchingUp,
           tasksVersion: this.tasks ? state.tasksVersion + 1 : state.tasksVersion,
-          changedTaskIds: this.changedTaskIds ?? NO_TASKS,
+          changedTaskIds: this.changedTaskIds ?? NO_IDS,
+          changedRunIds: this.changedRunIds ?? NO_IDS,
           workers: this.workers ?? state.workers,
         }
     this.rebase(next)
+    for (const listener of this.listeners) listener.built(next)
     return next
   }
 
@@ -276,7 +344,7 @@ export class StateBuilder {
     ;({ enginePaused: this.enginePaused, settings: this.settings, lastSeq: this.lastSeq } = state)
     this.applied = 0
     this.changed = false
-    this.changedTaskIds = null
+    this.changedTaskIds = this.changedRunIds = null
   }
 }
 

@@ -78,14 +78,29 @@ export function queryTasks(
  * invariant that a run belongs to one task and a task's lastRunId names one of its runs. Hand-written:
  * no library keeps a filtered, sorted view over Maps of immutable values. A new query, and
  * the duration sort (running rows' durations grow with the clock), are computed in full.
+ *
+ * The work per changed task can also be done ahead, as events are folded (`stage`, inside the
+ * fold's frame budget), so that showing a state (`flush`) only merges the staged rows in.
  */
 export class TaskListIndex {
   private rows: TaskRow[] = []
+  /** The latest row of each task that passes the query: shown, or staged to be. */
   private readonly byId = new Map<number, TaskRow>()
   private tasks: ReadonlyMap<number, Task> | null = null
   private runs: ReadonlyMap<number, Run> = new Map()
   private progress: ReadonlyMap<number, Progress> = new Map()
   private query: TaskQuery | null = null
+  /** Shown rows to take out, and rows to put in, at the next flush. */
+  private readonly removed = new Set<TaskRow>()
+  private readonly inserted = new Map<number, TaskRow>()
+
+  /** Given the query the first state will be shown with, changes are staged from the very first event (no full pass at the first flush). */
+  constructor(initialQuery?: TaskQuery) {
+    if (initialQuery) {
+      this.tasks = new Map()
+      this.query = initialQuery
+    }
+  }
 
   /**
    * The rows for this state and query: the previous array when nothing shown changed.
@@ -100,14 +115,63 @@ export class TaskListIndex {
     changedIds?: ReadonlySet<number>,
   ): readonly TaskRow[] {
     const previousTasks = this.tasks
-    const changed = previousTasks === null || query !== this.query || query.sort === 'duration' ? null : (changedIds ?? this.changedTaskIds(previousTasks, tasks, runs, progress))
-    if (changed === null) this.recompute(tasks, runs, progress, query)
-    else if (changed.size > 0) this.patch(changed, tasks, runs, progress, query)
-    this.tasks = tasks
-    this.runs = runs
-    this.progress = progress
+    const changed = previousTasks === null || !this.incremental(query) ? null : (changedIds ?? this.changedTaskIds(previousTasks, tasks, runs, progress))
+    if (changed !== null) this.stage(changed, { tasks, runs, progress })
+    return this.flush({ tasks, runs, progress }, query, changed === null)
+  }
+
+  /**
+   * Works out the rows of the tasks `changedIds` (from the collections as folded so far), to be
+   * shown at the next flush. Nothing to do while a full pass is due anyway.
+   */
+  stage(changedIds: Iterable<number>, folded: { tasks: ReadonlyMap<number, Task>; runs: ReadonlyMap<number, Run>; progress: ReadonlyMap<number, Progress> }): void {
+    const query = this.query
+    if (this.tasks === null || query === null || query.sort === 'duration') return
+    const keep = rowFilter(query)
+    for (const id of changedIds) {
+      const before = this.byId.get(id)
+      const task = folded.tasks.get(id)
+      let after: TaskRow | undefined
+      if (task !== undefined && keep(task)) {
+        const lastRun = task.lastRunId !== null ? (folded.runs.get(task.lastRunId) ?? null) : null
+        const taskProgress = folded.progress.get(id) ?? task.progress
+        after = before && before.task === task && before.lastRun === lastRun && before.progress === taskProgress ? before : { task, lastRun, progress: taskProgress }
+      }
+      if (after === before) continue
+      // A staged row was never shown: it is dropped, not removed.
+      if (before && this.inserted.get(id) === before) this.inserted.delete(id)
+      else if (before) this.removed.add(before)
+      if (after) {
+        this.inserted.set(id, after)
+        this.byId.set(id, after)
+      } else this.byId.delete(id)
+    }
+  }
+
+  /**
+   * The rows of a state: the staged changes merged in, or everything computed again for a new
+   * query (or `full`). `state` must hold everything staged since the previous flush.
+   */
+  flush(state: { tasks: ReadonlyMap<number, Task>; runs: ReadonlyMap<number, Run>; progress: ReadonlyMap<number, Progress> }, query: TaskQuery, full = false): readonly TaskRow[] {
+    if (full || this.tasks === null || !this.incremental(query)) this.recompute(state.tasks, state.runs, state.progress, query)
+    else if (this.removed.size > 0 || this.inserted.size > 0) {
+      const removed = [...this.removed]
+      const inserted = [...this.inserted.values()]
+      const order = rowOrder(query)
+      this.rows = removed.length + inserted.length <= FEW_CHANGES ? spliceRows(this.rows, removed, inserted, order) : mergeRows(this.rows, removed, inserted, order)
+    }
+    this.removed.clear()
+    this.inserted.clear()
+    this.tasks = state.tasks
+    this.runs = state.runs
+    this.progress = state.progress
     this.query = query
     return this.rows
+  }
+
+  /** Whether rows for `query` can be patched from the current ones. */
+  private incremental(query: TaskQuery): boolean {
+    return query === this.query && query.sort !== 'duration'
   }
 
   private recompute(tasks: ReadonlyMap<number, Task>, runs: ReadonlyMap<number, Run>, progress: ReadonlyMap<number, Progress>, query: TaskQuery): void {
@@ -140,32 +204,6 @@ export class TaskListIndex {
     }
     return changed
   }
-
-  private patch(changed: Iterable<number>, tasks: ReadonlyMap<number, Task>, runs: ReadonlyMap<number, Run>, progress: ReadonlyMap<number, Progress>, query: TaskQuery): void {
-    const keep = rowFilter(query)
-    const removed: TaskRow[] = []
-    const inserted: TaskRow[] = []
-    for (const id of changed) {
-      const before = this.byId.get(id)
-      const task = tasks.get(id)
-      let after: TaskRow | undefined
-      if (task !== undefined && keep(task)) {
-        const lastRun = task.lastRunId !== null ? (runs.get(task.lastRunId) ?? null) : null
-        const taskProgress = progress.get(id) ?? task.progress
-        after = before && before.task === task && before.lastRun === lastRun && before.progress === taskProgress ? before : { task, lastRun, progress: taskProgress }
-      }
-      if (after === before) continue
-      if (before) removed.push(before)
-      if (after) {
-        inserted.push(after)
-        this.byId.set(id, after)
-      } else this.byId.delete(id)
-    }
-    if (removed.length === 0 && inserted.length === 0) return
-    const order = rowOrder(query)
-    const rows = removed.length + inserted.length <= FEW_CHANGES ? spliceRows(this.rows, removed, inserted, order) : mergeRows(this.rows, removed, inserted, order)
-    this.rows = rows
-  }
 }
 
 /** Up to this many row changes are spliced in one by one; more are sorted and merged in one pass. */
@@ -179,22 +217,40 @@ function spliceRows(current: readonly TaskRow[], removed: readonly TaskRow[], in
   return rows
 }
 
+/**
+ * Many changes at once: each removed and inserted row's position is found by binary search,
+ * and the rows between them are copied, so the cost is a copy of the array plus a search per
+ * change (a replay adds thousands of rows to a list of tens of thousands, mostly in one place).
+ */
 function mergeRows(current: readonly TaskRow[], removed: readonly TaskRow[], inserted: TaskRow[], order: (a: TaskRow, b: TaskRow) => number): TaskRow[] {
-  const gone = removed.length > 0 ? new Set(removed) : null
+  // Positions in `current`: a removed row sits exactly at its lower bound (the order is total).
+  const gone = removed.map((row) => lowerBound(current, row, order)).sort((a, b) => a - b)
   inserted.sort(order)
-  const rows: TaskRow[] = []
-  let next = 0
-  for (const row of current) {
-    if (gone?.has(row)) continue
-    while (next < inserted.length && order(inserted[next]!, row) < 0) rows.push(inserted[next++]!)
-    rows.push(row)
+  const rows = new Array<TaskRow>(current.length - removed.length + inserted.length)
+  let out = 0
+  let from = 0
+  let nextGone = 0
+  /** Copies current[from, to) except the removed rows. */
+  const copyUntil = (to: number) => {
+    while (from < to) {
+      const stop = nextGone < gone.length && gone[nextGone]! < to ? gone[nextGone]! : to
+      for (; from < stop; from++) rows[out++] = current[from]!
+      if (from < to) {
+        from++
+        nextGone++
+      }
+    }
   }
-  while (next < inserted.length) rows.push(inserted[next++]!)
+  for (const row of inserted) {
+    copyUntil(lowerBound(current, row, order, from))
+    rows[out++] = row
+  }
+  copyUntil(current.length)
   return rows
 }
 
-function lowerBound(rows: readonly TaskRow[], row: TaskRow, order: (a: TaskRow, b: TaskRow) => number): number {
-  let low = 0
+function lowerBound(rows: readonly TaskRow[], row: TaskRow, order: (a: TaskRow, b: TaskRow) => number, from = 0): number {
+  let low = from
   let high = rows.length
   while (low < high) {
     const mid = (low + high) >>> 1
@@ -277,6 +333,71 @@ export function taskFacetsOf(tasks: ReadonlyMap<number, Task>): TaskFacets {
     counts.set(task.status, (counts.get(task.status) ?? 0) + 1)
   }
   return { groups: [...groups].sort(), labels: [...labels].sort(), counts, total: tasks.size }
+}
+
+/**
+ * taskFacetsOf kept up to date as tasks change: each changed task moves its counts (status,
+ * group, labels) from its old values to its new ones, so a state costs the changed tasks, not
+ * all of them. `facets()` gives the same object while nothing changed, and new group and label
+ * lists only when one appears or disappears. Tested against taskFacetsOf.
+ */
+export class TaskFacetsIndex {
+  /** The task each count was taken from. */
+  private readonly known = new Map<number, Task>()
+  private readonly statuses = new Map<TaskStatus, number>()
+  private readonly groups = new Map<string, number>()
+  private readonly labels = new Map<string, number>()
+  private countsChanged = true
+  private namesChanged = true
+  private last: TaskFacets = { groups: [], labels: [], counts: new Map(), total: 0 }
+
+  /** Counts the tasks `changedIds` as they are in `tasks` now (added, replaced or gone). */
+  stage(changedIds: Iterable<number>, tasks: ReadonlyMap<number, Task>): void {
+    for (const id of changedIds) {
+      const before = this.known.get(id)
+      const after = tasks.get(id)
+      if (before === after) continue
+      if (before) this.count(before, -1)
+      if (after) {
+        this.count(after, 1)
+        this.known.set(id, after)
+      } else this.known.delete(id)
+    }
+  }
+
+  facets(): TaskFacets {
+    if (!this.countsChanged && !this.namesChanged) return this.last
+    this.last = {
+      groups: this.namesChanged ? sameOr(this.last.groups, [...this.groups.keys()].sort()) : this.last.groups,
+      labels: this.namesChanged ? sameOr(this.last.labels, [...this.labels.keys()].sort()) : this.last.labels,
+      counts: new Map(this.statuses),
+      total: this.known.size,
+    }
+    this.countsChanged = this.namesChanged = false
+    return this.last
+  }
+
+  private count(task: Task, delta: 1 | -1): void {
+    this.countsChanged = true
+    bump(this.statuses, task.status, delta)
+    if (bump(this.groups, task.definition.group, delta)) this.namesChanged = true
+    const labels = task.definition.labels
+    // A label listed twice counts once, as in taskFacetsOf.
+    for (let i = 0; i < labels.length; i++) if (labels.indexOf(labels[i]!) === i && bump(this.labels, labels[i]!, delta)) this.namesChanged = true
+  }
+}
+
+/** `before` when `after` has the same items (a task moving between statuses drops and re-adds its group). */
+function sameOr(before: string[], after: string[]): string[] {
+  return before.length === after.length && before.every((item, i) => item === after[i]) ? before : after
+}
+
+/** Adds `delta` to a count, dropping it at zero; true when the key appeared or disappeared. */
+function bump<K>(counts: Map<K, number>, key: K, delta: 1 | -1): boolean {
+  const next = (counts.get(key) ?? 0) + delta
+  if (next === 0) counts.delete(key)
+  else counts.set(key, next)
+  return next === 0 || next === delta
 }
 
 /**

@@ -5,6 +5,7 @@ import { createActions } from '../actions.ts'
 import { useObservableState, useSubscription } from '../hooks/observable.ts'
 import { resolveLanguage } from '../i18n/index.ts'
 import type { AppModel } from '../model.ts'
+import type { AppState } from '../streams/state.ts'
 import { keyCommands$, type CommandId, type KeyPress } from '../streams/keymap.ts'
 import { ActionButton, Kbd } from '../components/common.tsx'
 import { CommandPalette } from './CommandPalette.tsx'
@@ -15,7 +16,7 @@ import { NewTaskView } from './NewTaskView.tsx'
 import { SettingsView } from './SettingsView.tsx'
 import { TasksView } from './TasksView.tsx'
 import { WorkersView } from './WorkersView.tsx'
-import { IS_MAC, ModelContext, useKeymap, useModel, useShortcut, useStore } from './context.ts'
+import { IS_MAC, ModelContext, useKeymap, useModel, useShortcut, useStore, useStoreSelect } from './context.ts'
 
 const keys$ = fromEvent<KeyboardEvent>(document, 'keydown').pipe(
   map(
@@ -168,15 +169,17 @@ function NavButton({ active, command, icon, label, onClick }: { active: boolean;
   )
 }
 
+const selectEnginePaused = (state: AppState) => state.enginePaused
+
 function EnginePauseButton({ onToggle }: { onToggle: () => void }) {
   const { t } = useTranslation()
-  const state = useStore(useModel().state)
+  const enginePaused = useStoreSelect(useModel().state, selectEnginePaused)
   return (
     <ActionButton
       variant="ghost"
       command="engine.togglePause"
-      className={state.enginePaused ? 'engine-paused' : ''}
-      label={state.enginePaused ? t('action.resumeAll') : t('action.pauseAll')}
+      className={enginePaused ? 'engine-paused' : ''}
+      label={enginePaused ? t('action.resumeAll') : t('action.pauseAll')}
       onClick={onToggle}
     />
   )

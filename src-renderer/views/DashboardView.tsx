@@ -1,10 +1,11 @@
-import { useMemo } from 'react'
+import { useEffect, useMemo } from 'react'
 import { useTranslation } from 'react-i18next'
 import { interval, map } from 'rxjs'
 import { TASK_STATUSES, type TaskStatus } from '../../src-shared/index.ts'
 import { EmptyState, Sparkline, formatDuration } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { completionBuckets } from '../streams/loop.ts'
+import type { TaskLeader } from '../streams/run-leaders.ts'
 import { useModel, useStore } from './context.ts'
 
 const BUCKET_MS = 10_000
@@ -17,26 +18,15 @@ export function DashboardView() {
   const state = useStore(model.state)
   const now = useObservableState(tick$, Date.now())
 
-  const counts = useMemo(() => {
-    const c = new Map<TaskStatus, number>()
-    for (const task of state.tasks.values()) c.set(task.status, (c.get(task.status) ?? 0) + 1)
-    return c
-  }, [state.tasks])
-  const buckets = useMemo(() => completionBuckets(state.completions, now, BUCKET_MS, BUCKETS), [state.completions, now])
+  // Both kept up to date as events are folded (see model.ts), not counted again over every task and run.
+  const { counts } = useStore(model.taskFacets)
+  useEffect(() => model.runLeaders.watch(), [model])
   const { slowest, failing } = useMemo(() => {
-    const failures = new Map<number, number>()
-    const longest = new Map<number, number>()
-    for (const run of state.runs.values()) {
-      if (run.status === 'failed' || run.status === 'timed_out') failures.set(run.taskId, (failures.get(run.taskId) ?? 0) + 1)
-      if (run.durationMs !== null) longest.set(run.taskId, Math.max(longest.get(run.taskId) ?? 0, run.durationMs))
-    }
-    const top = (m: Map<number, number>) =>
-      [...m.entries()]
-        .sort((a, b) => b[1] - a[1])
-        .slice(0, 8)
-        .map(([taskId, value]) => ({ taskId, value, name: state.tasks.get(taskId)?.name ?? `#${taskId}` }))
-    return { slowest: top(longest), failing: top(failures) }
-  }, [state.runs, state.tasks])
+    const { slowest, failing } = model.runLeaders.leaders(8)
+    const named = (leaders: TaskLeader[]) => leaders.map(({ taskId, value }) => ({ taskId, value, name: state.tasks.get(taskId)?.name ?? `#${taskId}` }))
+    return { slowest: named(slowest), failing: named(failing) }
+  }, [model, state.runs, state.tasks])
+  const buckets = useMemo(() => completionBuckets(state.completions, now, BUCKET_MS, BUCKETS), [state.completions, now])
 
   const cards: TaskStatus[] = ['running', 'queued', 'waiting', 'failed', 'succeeded']
   const finished = state.completions.length

@@ -5,19 +5,21 @@ import type { LoopSnapshot } from '../../src-shared/index.ts'
 import { Sparkline } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { snapshotOnActivity$ } from '../streams/loop.ts'
-import { useModel, useStore } from './context.ts'
+import type { AppState } from '../streams/state.ts'
+import { useModel, useStoreSelect } from './context.ts'
 
 type Entry = LoopSnapshot['ready'][number]
+
+const selectStats = (state: AppState) => state.stats
 
 /** The engine's event loop made visible: ready → running → completion, and who waits why. */
 export function LoopView() {
   const { t } = useTranslation()
   const model = useModel()
-  const state = useStore(model.state)
+  const stats = useStoreSelect(model.state, selectStats)
   const snapshot$ = useMemo(() => snapshotOnActivity$(merge(timer(0), model.frames$), () => model.bridge.invoke('engine.loop', {})), [model])
   const result = useObservableState(snapshot$, null)
   const snapshot = result?.ok ? result.value : null
-  const stats = state.stats
 
   return (
     <div className="page loop">

@@ -1,5 +1,5 @@
-import { useVirtualizer } from '@tanstack/react-virtual'
-import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type RefObject } from 'react'
+import { flushSync } from 'react-dom'
 import { useTranslation } from 'react-i18next'
 import { interval, map } from 'rxjs'
 import { TASK_STATUSES, isFinished, type TaskStatus } from '../../src-shared/index.ts'
@@ -13,12 +13,8 @@ import { TaskDetail } from './TaskDetail.tsx'
 import { useModel, useShortcut, useStore } from './context.ts'
 
 const ROW_HEIGHT = 36
-/**
- * Rows are keyed by their slot (index modulo this), not by task id: when rows shift (new
- * tasks on top, scrolling) React updates the same DOM rows instead of removing and
- * creating them, which was most of the list's cost per frame. Larger than any window.
- */
-const ROW_SLOTS = 512
+/** Rows rendered above and below the visible ones. */
+const OVERSCAN = 6
 const clock$ = interval(1000).pipe(map(() => Date.now()))
 
 export function TasksView({ run }: { run: (id: CommandId) => void }) {
@@ -209,8 +205,8 @@ function TaskList() {
   const route = useStore(model.route)
   const now = useObservableState(clock$, Date.now())
   const scrollRef = useRef<HTMLDivElement>(null)
-  const virtualizer = useVirtualizer({ count: rows.length, getScrollElement: () => scrollRef.current, estimateSize: () => ROW_HEIGHT, overscan: 12 })
-  const cursorIndex = rows.findIndex((r) => r.task.id === cursor)
+  const visible = useVisibleRows(scrollRef, rows.length > 0)
+  const cursorIndex = cursor === null ? -1 : rows.findIndex((r) => r.task.id === cursor)
   // Translated once per render of the list, not once per row (i18next lookups add up when scrolling).
   const statusLabels = useMemo(() => Object.fromEntries(TASK_STATUSES.map((s) => [s, t(`status.${s}`)])) as Record<TaskStatus, string>, [t])
   const selectLabel = t('tasks.selectRow')
@@ -240,8 +236,13 @@ function TaskList() {
   )
 
   useEffect(() => {
-    if (cursorIndex >= 0) virtualizer.scrollToIndex(cursorIndex, { align: 'auto' })
-  }, [cursorIndex, virtualizer])
+    const list = scrollRef.current
+    if (cursorIndex < 0 || !list) return
+    // Just enough scrolling to show the cursor's row.
+    const top = cursorIndex * ROW_HEIGHT
+    if (top < list.scrollTop) list.scrollTop = top
+    else if (top + ROW_HEIGHT > list.scrollTop + list.clientHeight) list.scrollTop = top + ROW_HEIGHT - list.clientHeight
+  }, [cursorIndex])
 
   if (total === 0) {
     return (
@@ -258,19 +259,21 @@ function TaskList() {
   const toggle = toggleChecked
   const open = openTask
   const openTaskId = route.view === 'task' ? route.taskId : null
+  const first = Math.max(0, visible.first - OVERSCAN)
+  const end = Math.min(rows.length, visible.end + OVERSCAN)
+  const shown: TaskRow[] = rows.slice(first, end)
 
   return (
     <div className="task-list" ref={scrollRef} role="grid" aria-label={t('tasks.list')} aria-rowcount={rows.length} aria-multiselectable="true">
-      <div className="task-list-inner" style={{ height: virtualizer.getTotalSize() }}>
-        {virtualizer.getVirtualItems().map((item) => {
-          const row = rows[item.index]
-          if (!row) return null
+      <div className="task-list-inner" style={{ height: rows.length * ROW_HEIGHT }}>
+        {shown.map((row, offset) => {
+          const index = first + offset
           return (
             <TaskListRow
-              key={item.index % ROW_SLOTS}
+              key={index % visible.slots}
               row={row}
-              index={item.index}
-              top={item.start}
+              index={index}
+              top={index * ROW_HEIGHT}
               now={row.task.status === 'running' || row.task.status === 'paused' ? now : 0}
               statusLabel={statusLabels[row.task.status]}
               selectLabel={selectLabel}
@@ -285,6 +288,47 @@ function TaskList() {
       </div>
     </div>
   )
+}
+
+/**
+ * Which rows the list's viewport shows, [first, end), and how many rows a window can hold with
+ * its overscan (`slots`). Rows are keyed by their index modulo `slots`: any window's rows have
+ * distinct keys, and a row scrolled out frees exactly the key of the row scrolled in, so React
+ * updates the same DOM rows with other tasks instead of removing and creating rows (when rows
+ * shift as new tasks arrive on top, and when a fast wheel jumps a whole window per frame).
+ * Every row has the same height, so the window follows from the scroll position by division:
+ * hand-written because
+ * @tanstack/react-virtual keeps a measurement object per row and rebuilt all of them (20,000
+ * with a big history) whenever the row count changed, which it does on every refresh while
+ * tasks stream in. Re-renders only when the window moves by a row.
+ */
+function useVisibleRows(scrollRef: RefObject<HTMLDivElement | null>, mounted: boolean): { first: number; end: number; slots: number } {
+  // Until the list's size is known, only the overscan rows: a first mount that also laid out a
+  // screenful of rows took two frames' time; the rest follow in the next frame.
+  const [visible, setVisible] = useState({ first: 0, end: 0, slots: 2 * OVERSCAN + 1 })
+  useLayoutEffect(() => {
+    const list = scrollRef.current
+    if (!mounted || !list) return
+    const measure = (sync: boolean) => {
+      const first = Math.floor(list.scrollTop / ROW_HEIGHT)
+      const end = Math.ceil((list.scrollTop + list.clientHeight) / ROW_HEIGHT)
+      const slots = Math.ceil(list.clientHeight / ROW_HEIGHT) + 1 + 2 * OVERSCAN
+      const update = () => setVisible((v) => (v.first === first && v.end === end && v.slots === slots ? v : { first, end, slots }))
+      // While scrolling, the new rows are drawn in the same frame as the scroll, never blank.
+      if (sync) flushSync(update)
+      else update()
+    }
+    const onScroll = () => measure(true)
+    list.addEventListener('scroll', onScroll, { passive: true })
+    // Called once laid out (so reading the size forces no extra layout), then on every resize.
+    const resizes = new ResizeObserver(() => measure(false))
+    resizes.observe(list)
+    return () => {
+      list.removeEventListener('scroll', onScroll)
+      resizes.disconnect()
+    }
+  }, [scrollRef, mounted])
+  return visible
 }
 
 /** One row; memoised, so scrolling and ticks re-render only rows whose data changed. */

@@ -1,4 +1,5 @@
 import { createContext, useContext, useMemo } from 'react'
+import { distinctUntilChanged, map } from 'rxjs'
 import type { AppModel, Store } from '../model.ts'
 import { useObservableState } from '../hooks/observable.ts'
 import { DEFAULT_KEYMAP, applyOverrides, displayBinding, type CommandId, type KeymapEntry } from '../streams/keymap.ts'
@@ -14,6 +15,15 @@ export function useModel(): AppModel {
 /** A model store's current value; re-renders when it changes. */
 export function useStore<T>(store: Store<T>): T {
   return useObservableState(store.value$, store.value)
+}
+
+/**
+ * One part of a model store's value; re-renders only when that part changes (by identity), not
+ * on every state handed to the views (many per second while events stream in).
+ */
+export function useStoreSelect<T, R>(store: Store<T>, select: (value: T) => R): R {
+  const selected$ = useMemo(() => store.value$.pipe(map(select), distinctUntilChanged()), [store])
+  return useObservableState(selected$, select(store.value))
 }
 
 export const IS_MAC = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform)
