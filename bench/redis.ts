@@ -128,7 +128,9 @@ async function plainBullmq(url: string, workers: number): Promise<Row> {
       return child
     }),
   )
-  const queue = new Queue(name, { connection: { url }, prefix })
+  // BullMQ trims its event stream to 10,000 entries by default; a QueueEvents that falls that far behind
+  // (2,000 jobs write ~5 events each) would miss `completed` events and the run would never end.
+  const queue = new Queue(name, { connection: { url }, prefix, streams: { events: { maxLen: 100_000 } } })
   const events = new QueueEvents(name, { connection: { url }, prefix })
   await events.waitUntilReady()
   try {
