@@ -371,9 +371,10 @@ async function replayVariants(browser: Browser, browserUrl: string, api: Api) {
 
 /**
  * The app opening on the history: `http` is the product (history over GET /api/v1/events in
- * a worker, then the WebSocket), `ws` the WebSocket's own replay (`?transport=ws`).
+ * a worker, then the WebSocket), `ws` the WebSocket's own replay (`?transport=ws`), `page` the
+ * same catch-up on the page's main thread (`?transport=page`).
  */
-export async function appReplay(browser: Browser, browserUrl: string, head: number, transport: 'http' | 'ws') {
+export async function appReplay(browser: Browser, browserUrl: string, head: number, transport: 'http' | 'ws' | 'page') {
   const context = await browser.newContext({ viewport: { width: 1360, height: 820 } })
   await context.addInitScript(PROBE)
   const page = await context.newPage()
@@ -384,7 +385,7 @@ export async function appReplay(browser: Browser, browserUrl: string, head: numb
   const cpu = chromiumCpu(browser)
   const cpuBefore = await cpu.ms()
   const url = new URL(browserUrl)
-  url.search = BENCH_QUERY + (transport === 'ws' ? '&transport=ws' : '')
+  url.search = BENCH_QUERY + (transport === 'http' ? '' : `&transport=${transport}`)
   await page.goto(url.toString())
   await probeStart(page)
   await waitForSeq(page, head)

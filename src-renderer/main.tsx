@@ -2,6 +2,7 @@ import './zod-config.ts'
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { of, type Observable } from 'rxjs'
+import { catchUpHere } from './bridge/catch-up.ts'
 import { catchUpInWorker } from './bridge/worker-catch-up.ts'
 import { ipcBridge } from './bridge/ipc.ts'
 import type { Bridge, ConnectionState } from './bridge/types.ts'
@@ -16,12 +17,12 @@ function connect(): { bridge: Bridge; connection$: Observable<ConnectionState> }
   let token = takeTokenFromLocation(window.location, window.history, window.sessionStorage)
   const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:'
   // History comes over HTTP (read, parsed and checked in a worker), then the WebSocket carries what follows.
-  // (`?bench&transport=ws` keeps the WebSocket's own replay, for bench:ui to compare.)
-  const webSocketOnly = new URLSearchParams(window.location.search).get('transport') === 'ws'
+  // (For bench:ui to compare: `?transport=ws` keeps the WebSocket's own replay, `?transport=page` catches up on the main thread.)
+  const transport = new URLSearchParams(window.location.search).get('transport')
   const bridge = webSocketBridge({
     url: `${scheme}//${window.location.host}${WEBSOCKET_PATH}`,
     token: () => token,
-    ...(webSocketOnly ? {} : { catchUp: catchUpInWorker(window.location.origin) }),
+    ...(transport === 'ws' ? {} : { catchUp: transport === 'page' ? catchUpHere(window.location.origin) : catchUpInWorker(window.location.origin) }),
   })
   // A restarted `taskdeck serve` prints a new URL; opening it in this tab reconnects
   // without a reload, so the state and the event position are kept.
