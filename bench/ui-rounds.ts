@@ -1,7 +1,7 @@
 /**
  * The list replay into the app, interleaved: builds (repository roots, each with its own
  * `npx electron-vite build`) × transports (BENCH_UI_TRANSPORTS, default `http,ws`: the
- * product's catch-up in a worker, the WebSocket's own replay; `page`: the catch-up on the main thread), alternated for `BENCH_UI_ROUNDS` rounds, so builds compare in the
+ * product's catch-up on the page, the WebSocket's own replay; `worker`: the catch-up in a Web Worker), alternated for `BENCH_UI_ROUNDS` rounds, so builds compare in the
  * same load. `node bench/ui-rounds.ts [root…]` (default: this repository).
  * Prints one JSON line per replay: events/s, renderer main-thread busy and process CPU, frame p95.
  */
@@ -34,7 +34,7 @@ const browser = await chromium.launch({
 })
 try {
   for (let round = 1; round <= rounds; round++) {
-    const order = servers.flatMap((s) => ((process.env.BENCH_UI_TRANSPORTS ?? 'http,ws').split(',') as ('http' | 'ws' | 'page')[]).map((transport) => ({ s, transport })))
+    const order = servers.flatMap((s) => ((process.env.BENCH_UI_TRANSPORTS ?? 'http,ws').split(',') as ('http' | 'ws' | 'worker')[]).map((transport) => ({ s, transport })))
     // Each round starts with a different one, so no build or transport always runs first.
     const turn = (round - 1) % order.length
     for (const { s, transport } of [...order.slice(turn), ...order.slice(0, turn)]) {

@@ -370,11 +370,11 @@ async function replayVariants(browser: Browser, browserUrl: string, api: Api) {
 }
 
 /**
- * The app opening on the history: `http` is the product (history over GET /api/v1/events in
- * a worker, then the WebSocket), `ws` the WebSocket's own replay (`?transport=ws`), `page` the
- * same catch-up on the page's main thread (`?transport=page`).
+ * The app opening on the history: `http` is the product (history over GET /api/v1/events on
+ * the page's main thread, then the WebSocket), `ws` the WebSocket's own replay (`?transport=ws`),
+ * `worker` the same catch-up in a Web Worker (`?transport=worker`).
  */
-export async function appReplay(browser: Browser, browserUrl: string, head: number, transport: 'http' | 'ws' | 'page') {
+export async function appReplay(browser: Browser, browserUrl: string, head: number, transport: 'http' | 'ws' | 'worker') {
   const context = await browser.newContext({ viewport: { width: 1360, height: 820 } })
   await context.addInitScript(PROBE)
   const page = await context.newPage()
