@@ -70,7 +70,7 @@ export const en = {
     connecting: 'Connecting…',
     offline: 'Offline — retrying in {{seconds}} s',
     unauthorized: 'Not authorized — open the URL printed by `taskdeck serve`',
-    refused: 'Stopped — the server sent a message this page does not understand',
+    refused: 'Stopped — see the message above',
     refusedTitle: 'This page stopped listening to Taskdeck.',
     refusedBody: 'The server sent a message this version of the page does not understand (reload the page, which loads the server\'s own version):',
     unauthorizedTitle: 'This page is no longer connected.',

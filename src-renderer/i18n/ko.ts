@@ -72,7 +72,7 @@ export const ko: Messages = {
     connecting: '연결 중…',
     offline: '연결 끊김 — {{seconds}}초 후 재시도',
     unauthorized: '인증 실패 — `taskdeck serve` 가 출력한 URL을 여세요',
-    refused: '중지됨 — 서버가 이 페이지가 이해하지 못하는 메시지를 보냈습니다',
+    refused: '중지됨 — 위의 안내를 보세요',
     refusedTitle: '이 페이지는 Taskdeck 수신을 멈췄습니다.',
     refusedBody: '서버가 이 버전의 페이지가 이해하지 못하는 메시지를 보냈습니다(페이지를 새로 고치면 서버의 버전을 불러옵니다):',
     unauthorizedTitle: '이 페이지는 더 이상 연결되어 있지 않습니다.',
