@@ -39,16 +39,19 @@ describe('checkEventFrames', () => {
  * A stand-in server on a real socket that speaks the protocol (auth, events.subscribe)
  * and then sends what a test gives it, which the real server never would.
  */
-async function fakeServer(afterSubscribe: (socket: ServerSocket) => void) {
+async function fakeServer(afterSubscribe: (socket: ServerSocket, subscription: number) => void, beforeAnswer: (socket: ServerSocket, subscription: number) => void = () => {}) {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 })
   await new Promise<void>((resolve) => server.once('listening', resolve))
   let connections = 0
+  let subscriptions = 0
   server.on('connection', (socket) => {
     connections++
     socket.on('message', (data: Buffer) => {
       const request = JSON.parse(data.toString()) as { id: number; command: string }
+      const subscription = request.command === 'events.subscribe' ? ++subscriptions : 0
+      if (subscription > 0) beforeAnswer(socket, subscription)
       socket.send(JSON.stringify({ v: PROTOCOL_VERSION, kind: 'response', id: request.id, result: { ok: true, value: { headSeq: 2 } } }))
-      if (request.command === 'events.subscribe') afterSubscribe(socket)
+      if (subscription > 0) afterSubscribe(socket, subscription)
     })
   })
   return {
@@ -101,4 +104,33 @@ describe('the WebSocket bridge refusing messages it does not understand', () => 
       expect(answer).toMatchObject({ ok: false, error: { message: expect.stringMatching(reason) as unknown } })
     })
   }
+
+  it('drops events of the subscription being replaced that skip ahead, until the new one answers, and refuses none', async () => {
+    const delivered: number[] = []
+    server = await fakeServer(
+      (socket, subscription) => {
+        if (subscription === 1) socket.send(events([paused(1), paused(2)]))
+        else socket.send(events([paused(3), paused(4), paused(5), paused(6)]))
+      },
+      (socket, subscription) => {
+        // The old subscription was still streaming: seq 5 and 6, past what the new subscriber has (2).
+        if (subscription === 2) socket.send(events([paused(5), paused(6)]))
+      },
+    )
+    bridge = webSocketBridge({ url: server.url, token: () => 'token', backoff: { initialMs: 0, maxMs: 0, factor: 1 } })
+    const states: ConnectionState[] = []
+    bridge.connection$.subscribe((state) => states.push(state))
+    const first: number[] = []
+    const disposeFirst = bridge.subscribe(0, (batch) => first.push(...batch.filter(isDurable).map((e) => e.seq)))
+    await new Promise<void>((resolve) => {
+      const wait = setInterval(() => first.length === 2 && (clearInterval(wait), resolve()), 5)
+    })
+    disposeFirst()
+    bridge.subscribe(2, (batch) => delivered.push(...batch.filter(isDurable).map((e) => e.seq)))
+    await new Promise<void>((resolve) => {
+      const wait = setInterval(() => delivered.includes(6) && (clearInterval(wait), resolve()), 5)
+    })
+    expect(delivered).toEqual([3, 4, 5, 6])
+    expect(states.map((state) => state.kind)).toEqual(['connecting', 'online'])
+  })
 })
