@@ -38,9 +38,9 @@ interface FrameStats {
 // ---------------------------------------------------------------- server and API client
 
 
-export async function serve(home: string, port: number): Promise<{ child: ChildProcess; browserUrl: string; url: string; token: string }> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/taskdeck.js'), 'serve', '--home', home, '--port', String(port), '--json'], {
-    cwd: ROOT,
+export async function serve(home: string, port: number, root = ROOT): Promise<{ child: ChildProcess; browserUrl: string; url: string; token: string }> {
+  const child = spawn(process.execPath, [join(root, 'bin/taskdeck.js'), 'serve', '--home', home, '--port', String(port), '--json'], {
+    cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const info = await new Promise<{ browserUrl: string; url: string }>((ok, fail) => {
@@ -370,10 +370,11 @@ async function replayVariants(browser: Browser, browserUrl: string, api: Api) {
 }
 
 /**
- * The app opening on the history: `http` is the product (history over GET /api/v1/events in
- * a worker, then the WebSocket), `ws` the WebSocket's own replay (`?transport=ws`).
+ * The app opening on the history: `http` is the product (history over GET /api/v1/events on
+ * the page's main thread, then the WebSocket), `ws` the WebSocket's own replay (`?transport=ws`),
+ * `worker` the same catch-up in a Web Worker (`?transport=worker`).
  */
-async function appReplay(browser: Browser, browserUrl: string, head: number, transport: 'http' | 'ws') {
+export async function appReplay(browser: Browser, browserUrl: string, head: number, transport: 'http' | 'ws' | 'worker') {
   const context = await browser.newContext({ viewport: { width: 1360, height: 820 } })
   await context.addInitScript(PROBE)
   const page = await context.newPage()
@@ -384,7 +385,7 @@ async function appReplay(browser: Browser, browserUrl: string, head: number, tra
   const cpu = chromiumCpu(browser)
   const cpuBefore = await cpu.ms()
   const url = new URL(browserUrl)
-  url.search = BENCH_QUERY + (transport === 'ws' ? '&transport=ws' : '')
+  url.search = BENCH_QUERY + (transport === 'http' ? '' : `&transport=${transport}`)
   await page.goto(url.toString())
   await probeStart(page)
   await waitForSeq(page, head)

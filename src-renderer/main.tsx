@@ -2,6 +2,7 @@ import './zod-config.ts'
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { of, type Observable } from 'rxjs'
+import { catchUpHere } from './bridge/catch-up.ts'
 import { catchUpInWorker } from './bridge/worker-catch-up.ts'
 import { ipcBridge } from './bridge/ipc.ts'
 import type { Bridge, ConnectionState } from './bridge/types.ts'
@@ -15,13 +16,14 @@ function connect(): { bridge: Bridge; connection$: Observable<ConnectionState> }
   if (window.taskdeck) return { bridge: ipcBridge(window.taskdeck), connection$: of<ConnectionState>({ kind: 'online' }) }
   let token = takeTokenFromLocation(window.location, window.history, window.sessionStorage)
   const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:'
-  // History comes over HTTP (read, parsed and checked in a worker), then the WebSocket carries what follows.
-  // (`?bench&transport=ws` keeps the WebSocket's own replay, for bench:ui to compare.)
-  const webSocketOnly = new URLSearchParams(window.location.search).get('transport') === 'ws'
+  // History comes over HTTP (read, split, parsed and its framing checked on this thread: measured faster here than
+  // in a worker, docs/benchmarks.md "Checking the framing…"), then the WebSocket carries what follows.
+  // (For bench:ui to compare: `?transport=ws` keeps the WebSocket's own replay, `?transport=worker` catches up in a worker.)
+  const transport = new URLSearchParams(window.location.search).get('transport')
   const bridge = webSocketBridge({
     url: `${scheme}//${window.location.host}${WEBSOCKET_PATH}`,
     token: () => token,
-    ...(webSocketOnly ? {} : { catchUp: catchUpInWorker(window.location.origin) }),
+    ...(transport === 'ws' ? {} : { catchUp: transport === 'worker' ? catchUpInWorker(window.location.origin) : catchUpHere(window.location.origin) }),
   })
   // A restarted `taskdeck serve` prints a new URL; opening it in this tab reconnects
   // without a reload, so the state and the event position are kept.

@@ -1,3 +1,4 @@
+import { flushSync } from 'react-dom'
 import { BehaviorSubject, Subject, asyncScheduler, combineLatest, distinctUntilChanged, filter, map, merge, mergeMap, scan, share, skip, throttleTime, type Observable } from 'rxjs'
 import { DEFAULT_SETTINGS, type ApiError, type EngineEvent, type Settings } from '../src-shared/index.ts'
 import type { Bridge, ConnectionState } from './bridge/types.ts'
@@ -104,7 +105,8 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     folded$ = foldedBatches.asObservable()
     builder.listen({ applied: (batch) => foldedBatches.next(batch.events), built: () => undefined })
     foldAndPublish$(slices$, builder, { busyPublishMs: options.busyPublishMs }).subscribe(({ state: next, events }) => {
-      state.set(next)
+      // Rendered now, not in a later task: a publish at a frame's start is counted in that frame's fold budget (foldAndPublish$).
+      flushSync(() => state.set(next))
       if (events > 0) options.onApplied?.(events, next)
     })
   }

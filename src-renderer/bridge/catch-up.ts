@@ -10,7 +10,10 @@ import { readEventLog } from './event-log.ts'
  */
 export type CatchUp = (since: number, token: string, onEvents: (events: DurableEvent[]) => void) => { done: Promise<number>; cancel(): void }
 
-/** On the calling thread, where there are no workers (the bridge's tests in Node). */
+/**
+ * On the calling thread: the product's way in the page (measured faster than a worker on two
+ * shared cores, docs/benchmarks.md "Checking the framing…"), and the bridge's tests in Node.
+ */
 export function catchUpHere(origin: string): CatchUp {
   return (since, token, onEvents) => {
     const abort = new AbortController()

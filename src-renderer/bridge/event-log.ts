@@ -1,16 +1,16 @@
-import { DurableEventSchema, describeIssues, issuesOf, type DurableEvent } from '../../src-shared/index.ts'
+import { checkEventFrames, type DurableEvent } from '../../src-shared/index.ts'
 
 /** Where `taskdeck serve` streams the event log (src-main/server/events-stream.ts). */
 export const EVENTS_PATH = '/api/v1/events'
 const HEAD_SEQ_HEADER = 'Taskdeck-Head-Seq'
 /**
- * Characters of NDJSON validated and handed over at a time: the page parses each piece in
+ * Characters of NDJSON checked and handed over at a time: the page parses each piece in
  * one task on its main thread, so pieces stay small enough to leave room for frames.
  */
 const PIECE_CHARS = 256 * 1024
 
-/** Part of the log, already checked: `text` is a JSON array of the `count` events, the last with seq `lastSeq`. */
-export interface ValidatedPiece {
+/** Part of the log, its framing checked: `text` is the JSON array of `events`, the last with seq `lastSeq`. */
+export interface CheckedPiece {
   text: string
   events: DurableEvent[]
   lastSeq: number
@@ -31,16 +31,17 @@ export type EventLogReply =
 /**
  * Reads `GET /api/v1/events?since=…` (NDJSON, one stored event per line, ending at the
  * head seq the response names) and hands it over in pieces of whole lines, each parsed
- * and checked against the contract's DurableEventSchema. Throws (naming what was wrong)
- * on a refusal, an invalid event or a body cut short; the caller then falls back to the
- * WebSocket's `since` replay, which is always correct. Sequence checks stay with the
- * subscriber (checkSequence), as for events from the WebSocket.
+ * and its framing checked (checkEventFrames: durable event types the contract knows, each
+ * seq the next one after `since`; the contents are trusted, see docs/architecture.md
+ * "Trust boundaries"). Throws (naming what was wrong) on a refusal, a line that is not
+ * JSON, a bad frame or a body cut short; the caller then falls back to the WebSocket's
+ * `since` replay.
  */
 export async function readEventLog(
   origin: string,
   token: string,
   since: number,
-  onPiece: (piece: ValidatedPiece) => void,
+  onPiece: (piece: CheckedPiece) => void,
   signal?: AbortSignal,
 ): Promise<{ headSeq: number; lastSeq: number }> {
   const response = await fetch(`${origin}${EVENTS_PATH}?since=${since}`, { headers: { authorization: `Bearer ${token}` }, cache: 'no-store', signal })
@@ -54,13 +55,15 @@ export async function readEventLog(
   const take = (lines: string) => {
     // Whole NDJSON lines as one JSON array: JSON text never holds a raw newline, so each one separates two events.
     const text = `[${lines.replaceAll('\n', ',')}]`
-    const raw = JSON.parse(text) as unknown[]
-    const events: DurableEvent[] = []
-    for (const [index, candidate] of raw.entries()) {
-      const checked = DurableEventSchema.safeParse(candidate)
-      if (!checked.success) throw new Error(describeIssues(`event ${index + 1} after seq ${lastSeq}`, issuesOf(checked.error)))
-      events.push(checked.data)
+    let raw: unknown[]
+    try {
+      raw = JSON.parse(text) as unknown[]
+    } catch (error) {
+      throw new Error(`GET ${EVENTS_PATH}: the lines after seq ${lastSeq} are not JSON (${error instanceof Error ? error.message : String(error)})`, { cause: error })
     }
+    const problem = checkEventFrames(lastSeq, raw, { repeats: false, durableOnly: true })
+    if (problem) throw new Error(`GET ${EVENTS_PATH}: ${problem.message}`)
+    const events = raw as DurableEvent[]
     lastSeq = events.at(-1)?.seq ?? lastSeq
     onPiece({ text, events, lastSeq })
   }

@@ -1,6 +1,6 @@
 /**
  * A dedicated worker that reads the event log over HTTP (readEventLog): fetching, splitting,
- * parsing and checking every event against the contract happen here, off the page's main
+ * parsing and checking every event's framing happen here, off the page's main
  * thread, which receives each checked piece as text (the cheapest hand-over measured, see
  * docs/benchmarks.md "Transports for catching up on history").
  */

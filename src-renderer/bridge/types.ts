@@ -27,3 +27,5 @@ export type ConnectionState =
   | { kind: 'online' }
   | { kind: 'offline'; attempt: number; retryInMs: number; reason: string }
   | { kind: 'unauthorized'; reason: string }
+  /** The server sent a message the app does not understand (reason names it); not retried. */
+  | { kind: 'refused'; reason: string }

@@ -2,7 +2,11 @@ import { BehaviorSubject, Observable, Subject, Subscription, type SchedulerLike 
 import {
   AUTH_COMMAND,
   PROTOCOL_VERSION,
+  ServerMessageFrameSchema,
+  checkEventFrames,
+  describeIssues,
   isDurable,
+  issuesOf,
   type ApiError,
   type CommandInput,
   type CommandName,
@@ -37,6 +41,8 @@ export interface WebSocketBridge extends Bridge {
 }
 
 class UnauthorizedError extends Error {}
+/** The server sent a message the app does not understand: shown, and not retried (it would come again). */
+class RefusedMessageError extends Error {}
 
 const AUTH_ID = 0
 /** Where `taskdeck serve` accepts the WebSocket (src-main/server WS_PATH). */
@@ -58,6 +64,12 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
   let nextId = 1
   let subscription: { lastSeq: number; onEvents: (events: EngineEvent[]) => void; options: SubscribeOptions } | null = null
   const resync$ = new Subject<void>()
+  /**
+   * The id of an events.subscribe not yet answered: until then events of the subscription it
+   * replaces may still arrive, and those may skip ahead of what was delivered (the catch-up
+   * ignored them); they are dropped, since the new subscription replays them from the last seq.
+   */
+  let pendingSubscribe: number | null = null
   /** Set once a connection was online: the next one may have missed live output. */
   let wasOnline = false
 
@@ -68,8 +80,14 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
 
   const request = (command: string, params: unknown): Promise<Result<unknown>> =>
     new Promise((resolve) => {
+      const state = connection$.value
+      if (state.kind === 'refused') {
+        resolve({ ok: false, error: { code: 'internal', message: `Not connected: ${state.reason}` } satisfies ApiError })
+        return
+      }
       const id = nextId++
       inFlight.set(id, resolve)
+      if (command === 'events.subscribe') pendingSubscribe = id
       sendNow(id, JSON.stringify({ v: PROTOCOL_VERSION, id, command, params }))
     })
 
@@ -131,7 +149,11 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
     let authed = false
     ws.onopen = () => ws.send(JSON.stringify({ v: PROTOCOL_VERSION, id: AUTH_ID, command: AUTH_COMMAND, params: { token: options.token() ?? '' } }))
     ws.onmessage = (message: MessageEvent) => {
-      const parsed = JSON.parse(String(message.data)) as ServerMessage
+      const parsed = frameOf(String(message.data))
+      if (typeof parsed === 'string') {
+        subscriber.error(new RefusedMessageError(parsed))
+        return
+      }
       if (!authed) {
         if (parsed.kind === 'response' && parsed.id === AUTH_ID) {
           if (!parsed.result.ok) {
@@ -152,6 +174,7 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
     }
     ws.onclose = (event: CloseEvent) => {
       if (socket === ws) socket = null
+      pendingSubscribe = null
       // The next connection catches up again from what was delivered.
       catchingUp?.cancel()
       catchingUp = null
@@ -167,6 +190,18 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
     }
   })
 
+  /** The message if its envelope is one the app understands, else what was wrong (the events' frames are checked on delivery). */
+  const frameOf = (text: string): ServerMessage | string => {
+    let raw: unknown
+    try {
+      raw = JSON.parse(text)
+    } catch (error) {
+      return `a message from the server is not JSON (${error instanceof Error ? error.message : String(error)})`
+    }
+    const frame = ServerMessageFrameSchema.safeParse(raw)
+    return frame.success ? (raw as ServerMessage) : describeIssues('a message from the server', issuesOf(frame.error))
+  }
+
   const failInFlight = (message: string) => {
     const queuedIds = new Set(outbox.map((q) => q.id))
     for (const [id, resolve] of inFlight) {
@@ -179,17 +214,26 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
   const backoff: BackoffOptions = {
     ...(options.backoff ?? DEFAULT_BACKOFF),
     scheduler: options.scheduler,
-    isFatal: (error) => error instanceof UnauthorizedError,
+    isFatal: (error) => error instanceof UnauthorizedError || error instanceof RefusedMessageError,
     onRetry: (attempt, retryInMs, error) => {
       connection$.next({ kind: 'offline', attempt, retryInMs, reason: error instanceof Error ? error.message : String(error) })
     },
   }
 
   let current = new Subscription()
+  /** Ends the connection without retrying: the same server would send the same message again. */
+  const refuse = (reason: string) => {
+    current.unsubscribe()
+    catchingUp?.cancel()
+    catchingUp = null
+    connection$.next({ kind: 'refused', reason })
+    failInFlight(`Not connected: ${reason}`)
+  }
   const connect = () =>
     connection.pipe(retryWithBackoff(backoff)).subscribe({
       next: (message) => {
         if (message.kind === 'response') {
+          if (message.id === pendingSubscribe) pendingSubscribe = null
           const resolve = inFlight.get(message.id)
           inFlight.delete(message.id)
           resolve?.(message.result)
@@ -208,10 +252,22 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
           if (message.events.some((event) => !isDurable(event))) missedOutputWhileCatchingUp = true
           return
         }
+        const problem = checkEventFrames(subscription.lastSeq, message.events, { repeats: true, durableOnly: false })
+        if (problem?.gap && pendingSubscribe !== null) return
+        if (problem) {
+          refuse(`The server sent events the app does not understand: ${problem.message}.`)
+          return
+        }
         deliver(subscription, message.events)
       },
       error: (error: unknown) => {
-        connection$.next({ kind: 'unauthorized', reason: error instanceof Error ? error.message : String(error) })
+        const reason = error instanceof Error ? error.message : String(error)
+        if (error instanceof RefusedMessageError) {
+          connection$.next({ kind: 'refused', reason })
+          failInFlight(`Not connected: ${reason}`)
+          return
+        }
+        connection$.next({ kind: 'unauthorized', reason })
         failInFlight('Not connected: the token was refused.')
       },
     })
@@ -238,6 +294,7 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
     reconnect() {
       current.unsubscribe()
       failInFlight('The connection was restarted before the answer came; check whether it ran.')
+      pendingSubscribe = null
       connection$.next({ kind: 'connecting', attempt: 0 })
       current = connect()
     },

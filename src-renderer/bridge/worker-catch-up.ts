@@ -4,8 +4,7 @@ import type { EventLogReply, EventLogRequest } from './event-log.ts'
 
 /**
  * In a dedicated worker (event-log.worker.ts): the page's main thread only parses the
- * pieces, each the exact text the worker parsed and checked against DurableEventSchema
- * (whose one leniency, unknown keys, the state fold ignores).
+ * pieces, each the exact text whose framing the worker checked (checkEventFrames).
  */
 export function catchUpInWorker(origin: string): CatchUp {
   const start = () => new Worker(new URL('./event-log.worker.ts', import.meta.url), { type: 'module' })

@@ -138,8 +138,11 @@ const DEFAULT_QUIET_MS = 100
  * of every ordinary frame (live updates show in the next frame), but while a replay or a
  * flood is being caught up, at most every `busyPublishMs`, because re-rendering and laying
  * out the views for every frame of a catch-up would take the frames' time from folding.
- * States published during a burst are marked `catchingUp`; once the burst is over the
- * final state is published with `catchingUp: false`.
+ * While events are still queued, a due publish waits for the start of the next frame and
+ * is done before that frame's first slice is folded, so the meter counts it in the frame's
+ * budget (the subscriber renders synchronously): fold and refresh share one frame's time
+ * instead of adding up. States published during a burst are marked `catchingUp`; once the
+ * burst is over the final state is published with `catchingUp: false`.
  */
 export function foldAndPublish$(slices$: Observable<FrameSlice<EngineEvent>>, builder: StateBuilder, options: PublishOptions = {}): Observable<Published> {
   const scheduler = options.scheduler ?? asyncScheduler
@@ -150,12 +153,19 @@ export function foldAndPublish$(slices$: Observable<FrameSlice<EngineEvent>>, bu
     let eventsThisFrame = 0
     let lastPublishAt = -Infinity
     let lastBusyFrameAt = -Infinity
+    /** Events left queued when the last frame ended: more frames follow while it is above 0. */
     let queued = 0
+    /** Set between a frame's end and the next slice, which starts a frame. */
+    let frameStarts = true
+    /** A publish due later while nothing is queued (no frame may come to do it). */
     let trailing: Subscription | null = null
     let endCheck: Subscription | null = null
-    const publish = (catchingUp: boolean) => {
+    const stopTrailing = () => {
       trailing?.unsubscribe()
       trailing = null
+    }
+    const publish = (catchingUp: boolean) => {
+      stopTrailing()
       if (!catchingUp) {
         endCheck?.unsubscribe()
         endCheck = null
@@ -166,36 +176,45 @@ export function foldAndPublish$(slices$: Observable<FrameSlice<EngineEvent>>, bu
       const state = builder.build(catchingUp)
       if (events > 0 || state !== previous) subscriber.next({ state, events })
     }
-    /** While catching up: publish now if it is time, else make sure a publish comes when it is. */
-    const publishWhenDue = () => {
-      const wait = lastPublishAt + busyPublishMs - scheduler.now()
-      if (wait <= 0) publishOrFinish()
-      else trailing ??= scheduler.schedule(publishOrFinish, wait)
-    }
-    const publishOrFinish = () => {
-      trailing = null
-      const over = queued === 0 && scheduler.now() - lastBusyFrameAt >= quietMs
-      publish(!over)
-      if (!over) trailing = scheduler.schedule(publishOrFinish, busyPublishMs)
+    const isDue = () => scheduler.now() >= lastPublishAt + busyPublishMs
+    /** With nothing queued, no frame is sure to come: a timer publishes when it is time, and keeps doing so while the burst lasts. */
+    const publishLater = () => {
+      trailing ??= scheduler.schedule(() => {
+        trailing = null
+        // Events queued meanwhile: the next frame's start publishes.
+        if (queued > 0) return
+        const over = scheduler.now() - lastBusyFrameAt >= quietMs
+        publish(!over)
+        if (!over) publishLater()
+      }, Math.max(0, lastPublishAt + busyPublishMs - scheduler.now()))
     }
     const subscription = slices$.subscribe({
       next: (slice) => {
+        if (frameStarts) {
+          frameStarts = false
+          if (queued > 0 && isDue()) publish(true)
+        }
         builder.apply(slice.items)
         eventsThisFrame += slice.items.length
         if (!slice.frameEnd) return
+        frameStarts = true
         queued = slice.queued
         const busy = slice.queued > 0 || eventsThisFrame >= busyEvents
         eventsThisFrame = 0
         if (busy) {
           lastBusyFrameAt = scheduler.now()
-          publishWhenDue()
+          // Queued events bring the next frame, whose start publishes when it is time.
+          if (queued > 0) stopTrailing()
+          else publishLater()
           // The burst is over when quietMs pass without another busy frame: its last state is shown then, not a period later.
           endCheck?.unsubscribe()
           endCheck = scheduler.schedule(() => {
             endCheck = null
             if (queued === 0) publish(false)
           }, quietMs)
-        } else if (trailing === null && endCheck === null) publish(false)
+        } else if (endCheck === null) publish(false)
+        // A quiet frame inside a burst: its events show when the burst's next publish is due.
+        else publishLater()
       },
       error: (error: unknown) => subscriber.error(error),
       complete: () => {

@@ -18,7 +18,9 @@ export function ConnectionIndicator() {
         ? t('connection.connecting')
         : connection.kind === 'offline'
           ? t('connection.offline', { seconds: Math.ceil(connection.retryInMs / 1000) })
-          : t('connection.unauthorized')
+          : connection.kind === 'refused'
+            ? t('connection.refused')
+            : t('connection.unauthorized')
   return (
     <div className={`connection connection-${catchingUp && connection.kind === 'online' ? 'catching-up' : connection.kind}`} role="status" aria-live="polite" data-testid="connection">
       <span className="connection-dot" aria-hidden />
@@ -34,6 +36,13 @@ export function ConnectionIndicator() {
 export function ConnectionBanner() {
   const { t } = useTranslation()
   const connection = useStore(useModel().connection)
+  if (connection.kind === 'refused') {
+    return (
+      <div className="banner banner-error" role="alert">
+        <strong>{t('connection.refusedTitle')}</strong> {t('connection.refusedBody')} <code>{connection.reason}</code>
+      </div>
+    )
+  }
   if (connection.kind !== 'unauthorized') return null
   return (
     <div className="banner banner-error" role="alert">

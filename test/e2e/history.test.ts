@@ -43,7 +43,7 @@ async function importHistory(count: number): Promise<void> {
 }
 
 describe('opening on a long history', () => {
-  it('shows every task of a 12,000-task history (caught up over HTTP in a worker), then live ones over the WebSocket', async () => {
+  it('shows every task of a 12,000-task history (caught up over HTTP), then live ones over the WebSocket', async () => {
     await importHistory(TASKS)
     const { headSeq } = await callServer<{ headSeq: number }>(ui.home, ui.served, 'events.read', { since: 0, limit: 1 })
     expect(headSeq).toBeGreaterThanOrEqual(2 * TASKS)

@@ -1,4 +1,4 @@
-import { Subject, map } from 'rxjs'
+import { Subject, map, share } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import type { EngineEvent } from '../../src-shared/index.ts'
@@ -88,16 +88,56 @@ describe('foldAndPublish$', () => {
       const frames = Object.fromEntries(range(0, 8).map((i) => [String.fromCharCode(97 + i), slice([paused(i + 1, i % 2 === 0)], true, 8 - i - 1)]))
       const slices$ = cold('a 15ms b 15ms c 15ms d 15ms e 15ms f 15ms g 15ms h', frames)
       const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, busyPublishMs: 40 })
-      // The first frame publishes at once; then every 40 ms (seq 3, 6, 8) while frames come; once no busy frame
-      // has ended for quietMs (100 ms after the one at 96), the state is published as caught up.
-      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq}/${p.events}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('a 39ms b 39ms c 39ms d 75ms e', {
+      // While events are queued, a due publish waits for the next frame's start (counted in its fold budget):
+      // the first at 16, then every 40 ms (before the frames at 64 and 112 fold); the last frame (112) has nothing
+      // left queued, so a timer shows its event when due (152); once no busy frame has ended for quietMs (100 ms
+      // after the one at 96), the state is published as caught up.
+      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq}/${p.events}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('16ms a 47ms b 47ms c 39ms d 43ms e', {
         a: '1/1/behind',
-        b: '3/2/behind',
-        c: '6/3/behind',
-        d: '8/2/behind',
+        b: '4/3/behind',
+        c: '7/3/behind',
+        d: '8/1/behind',
         e: '8/0/live',
       })
     })
+  })
+
+  it('does a due refresh at the start of a frame, inside its fold budget: no event lost or reordered, the final state that of one fold', () => {
+    const ts = scheduler()
+    const events: EngineEvent[] = range(1, 2000).map((seq) =>
+      seq % 2 === 1 ? { type: 'task.created', seq, at: seq, task: task((seq + 1) / 2) } : { type: 'task.updated', seq, at: seq, task: task(seq / 2, { status: 'running' }) },
+    )
+    // Every reading of the meter's clock costs 1 ms; rendering a published state costs 7 ms of a frame's 8.
+    let clock = 0
+    const frames: { slices: number; published: boolean }[] = []
+    const published: { lastSeq: number; events: number; catchingUp: boolean }[] = []
+    let finalState = INITIAL_STATE
+    ts.run(({ cold }) => {
+      const slices$ = cold('a', { a: events }).pipe(meterPerFrame<EngineEvent>({ scheduler: ts, frameDelayMs: FRAME, sliceSize: 20, budgetMs: 8, now: () => ++clock }), share())
+      let frame = { slices: 0, published: false }
+      slices$.subscribe((s) => {
+        if (s.items.length > 0) frame.slices++
+        if (!s.frameEnd) return
+        frames.push(frame)
+        frame = { slices: 0, published: false }
+      })
+      foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, busyEventsPerFrame: 100, busyPublishMs: 40 }).subscribe(({ state, events: count }) => {
+        clock += 7
+        frame.published = true
+        finalState = state
+        published.push({ lastSeq: state.lastSeq, events: count, catchingUp: state.catchingUp })
+      })
+    })
+    // A frame that refreshed folded one slice in what the refresh left of its budget; the others folded as many as fit.
+    expect(frames.filter((f) => f.published).map((f) => f.slices)).toEqual(frames.filter((f) => f.published).map(() => 1))
+    expect(frames.filter((f) => f.published && f.slices > 0).length).toBeGreaterThan(2)
+    expect(frames.slice(0, -1).filter((f) => !f.published).map((f) => f.slices)).toEqual(frames.slice(0, -1).filter((f) => !f.published).map(() => 8))
+    expect(published.map((p) => p.events).reduce((a, b) => a + b, 0)).toBe(2000)
+    expect(published.map((p) => p.lastSeq)).toEqual([...published.map((p) => p.lastSeq)].sort((a, b) => a - b))
+    expect(published.at(-1)).toMatchObject({ lastSeq: 2000, catchingUp: false })
+    const folded = foldEvents(INITIAL_STATE, events)
+    const content = (state: typeof INITIAL_STATE) => ({ tasks: state.tasks, runs: state.runs, groups: state.groups, completions: state.completions, lastSeq: state.lastSeq })
+    expect(content(finalState)).toEqual(content(folded))
   })
 
   it('treats a frame with many events as catching up even when nothing is left queued', () => {

@@ -1,5 +1,8 @@
+import { createServer as createHttpServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { catchUpHere, type CatchUp } from '../../src-renderer/bridge/catch-up.ts'
+import { EVENTS_PATH } from '../../src-renderer/bridge/event-log.ts'
 import { WEBSOCKET_PATH, webSocketBridge, type WebSocketBridge } from '../../src-renderer/bridge/websocket.ts'
 import { sequencedEvents$ } from '../../src-renderer/streams/sequence.ts'
 import { isDurable, type DurableEvent, type EngineEvent } from '../../src-shared/index.ts'
@@ -114,6 +117,76 @@ describe('the WebSocket bridge catching up over HTTP', () => {
     await importTasks(h, 801, 10)
     await waitUntil(async () => app.durable.at(-1)?.seq === (await headSeq(h)), 'events after the reconnect')
     expect(seqs(app.durable)).toEqual(oneToN(await headSeq(h)))
+    expect(app.gaps).toEqual([])
+    app.stop()
+  })
+})
+
+/** The server's own NDJSON history, as `GET /api/v1/events` sends it. */
+async function storedLines(h: Harness): Promise<{ lines: string[]; head: number }> {
+  const response = await fetch(`${h.server.url.replace(/\/$/, '')}${EVENTS_PATH}?since=0`, { headers: { authorization: `Bearer ${h.server.token}` } })
+  const head = Number(response.headers.get('Taskdeck-Head-Seq'))
+  return { lines: (await response.text()).split('\n').filter((line) => line !== ''), head }
+}
+
+/** A stand-in for the events route on a real socket, serving a body the real server would not send. */
+async function serveEventLog(body: string, head: number): Promise<{ origin: string; close(): Promise<void> }> {
+  const server: Server = createHttpServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/x-ndjson', 'Taskdeck-Head-Seq': String(head) })
+    response.end(body)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
+}
+
+describe('the catch-up refusing what it does not understand', () => {
+  let h: Harness
+  let bridge: WebSocketBridge | null = null
+  let fake: { close(): Promise<void> } | null = null
+  afterEach(async () => {
+    bridge?.dispose()
+    bridge = null
+    await fake?.close()
+    fake = null
+    await h.close()
+  })
+
+  const malformed: [string, (lines: string[]) => string[], RegExp][] = [
+    ['a line that is not JSON', (lines) => [...lines.slice(0, 3), '{"type":"task.created","seq":4,', ...lines.slice(4)], /the lines after seq 0 are not JSON/],
+    ['an event type the contract does not know', (lines) => lines.map((line, i) => (i === 2 ? line.replace(/"type":"[^"]+"/, '"type":"task.exploded"') : line)), /event 3 after seq 2: unknown type "task.exploded"/],
+    ['a seq that skips ahead', (lines) => lines.filter((_, i) => i !== 4), /event 5 after seq 4 \("[a-z.]+"\): seq 6 skips ahead \(expected 5\)/],
+    ['a transient event in the log', (lines) => [...lines.slice(0, 2), '{"type":"engine.stats","loopDelayMs":{}}', ...lines.slice(2)], /event 3 after seq 2: unknown type "engine.stats"/],
+  ]
+
+  for (const [what, corrupt, message] of malformed) {
+    it(`refuses ${what}, naming it`, async () => {
+      h = await startHarness()
+      await importTasks(h, 1, 20)
+      const { lines, head } = await storedLines(h)
+      const served = await serveEventLog(`${corrupt(lines).join('\n')}\n`, head)
+      fake = served
+      const delivered: DurableEvent[] = []
+      const run = catchUpHere(served.origin)(0, h.server.token, (events) => delivered.push(...events))
+      await expect(run.done).rejects.toThrow(message)
+      expect(delivered).toEqual([])
+    })
+  }
+
+  it('falls back to the WebSocket replay when the catch-up refuses a line: every event once, in order', async () => {
+    h = await startHarness()
+    await importTasks(h, 1, 200)
+    const { lines, head } = await storedLines(h)
+    const served = await serveEventLog(`${lines.map((line, i) => (i === 7 ? line.replace(/"seq":\d+/, '"seq":"8"') : line)).join('\n')}\n`, head)
+    fake = served
+    const { catchUp, calls } = recorded(catchUpHere(served.origin))
+    bridge = webSocketBridge({ url: `ws://127.0.0.1:${h.server.port}${WEBSOCKET_PATH}`, token: () => h.server.token, catchUp })
+    const app = collect(bridge)
+    await waitUntil(() => app.durable.at(-1)?.seq === head, 'the history over the WebSocket')
+    expect(calls).toEqual([{ since: 0, delivered: 0, outcome: 'failed' }])
+    expect(seqs(app.durable)).toEqual(oneToN(head))
     expect(app.gaps).toEqual([])
     app.stop()
   })
