@@ -34,7 +34,7 @@ const browser = await chromium.launch({
 })
 try {
   for (let round = 1; round <= rounds; round++) {
-    const order = servers.flatMap((s) => ((process.env.BENCH_UI_TRANSPORTS ?? 'http,ws').split(',') as ('http' | 'ws' | 'worker')[]).map((transport) => ({ s, transport })))
+    const order = servers.flatMap((s) => ((process.env.BENCH_UI_TRANSPORTS ?? 'http,ws').split(',') as ('http' | 'ws')[]).map((transport) => ({ s, transport })))
     // Each round starts with a different one, so no build or transport always runs first.
     const turn = (round - 1) % order.length
     for (const { s, transport } of [...order.slice(turn), ...order.slice(0, turn)]) {

@@ -371,10 +371,9 @@ async function replayVariants(browser: Browser, browserUrl: string, api: Api) {
 
 /**
  * The app opening on the history: `http` is the product (history over GET /api/v1/events on
- * the page's main thread, then the WebSocket), `ws` the WebSocket's own replay (`?transport=ws`),
- * `worker` the same catch-up in a Web Worker (`?transport=worker`).
+ * the page's main thread, then the WebSocket), `ws` the WebSocket's own replay (`?transport=ws`).
  */
-export async function appReplay(browser: Browser, browserUrl: string, head: number, transport: 'http' | 'ws' | 'worker') {
+export async function appReplay(browser: Browser, browserUrl: string, head: number, transport: 'http' | 'ws') {
   const context = await browser.newContext({ viewport: { width: 1360, height: 820 } })
   await context.addInitScript(PROBE)
   const page = await context.newPage()

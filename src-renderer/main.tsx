@@ -3,7 +3,6 @@ import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { of, type Observable } from 'rxjs'
 import { catchUpHere } from './bridge/catch-up.ts'
-import { catchUpInWorker } from './bridge/worker-catch-up.ts'
 import { ipcBridge } from './bridge/ipc.ts'
 import type { Bridge, ConnectionState } from './bridge/types.ts'
 import { WEBSOCKET_PATH, takeTokenFromLocation, webSocketBridge } from './bridge/websocket.ts'
@@ -18,12 +17,12 @@ function connect(): { bridge: Bridge; connection$: Observable<ConnectionState> }
   const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:'
   // History comes over HTTP (read, split, parsed and its framing checked on this thread: measured faster here than
   // in a worker, docs/benchmarks.md "Checking the framing…"), then the WebSocket carries what follows.
-  // (For bench:ui to compare: `?transport=ws` keeps the WebSocket's own replay, `?transport=worker` catches up in a worker.)
+  // (For bench:ui to compare: `?transport=ws` keeps the WebSocket's own replay.)
   const transport = new URLSearchParams(window.location.search).get('transport')
   const bridge = webSocketBridge({
     url: `${scheme}//${window.location.host}${WEBSOCKET_PATH}`,
     token: () => token,
-    ...(transport === 'ws' ? {} : { catchUp: transport === 'worker' ? catchUpInWorker(window.location.origin) : catchUpHere(window.location.origin) }),
+    ...(transport === 'ws' ? {} : { catchUp: catchUpHere(window.location.origin) }),
   })
   // A restarted `taskdeck serve` prints a new URL; opening it in this tab reconnects
   // without a reload, so the state and the event position are kept.

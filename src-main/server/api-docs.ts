@@ -268,8 +268,8 @@ non-negative integer, 405 for methods other than GET.
 
 Browsers read a streamed response in large chunks through a data pipe, which catches up on a long history
 1.3–2.2 times as fast as WebSocket frames on the same machine (docs/benchmarks.md, "Transports for catching up
-on history"); the web UI reads it in a worker that checks every event against the contract's schemas, then
-subscribes over the WebSocket. Any HTTP client can read it:
+on history"); the web UI reads it on the page, checks every event's framing (a known durable type, each seq the
+next one; docs/architecture.md "Trust boundaries"), then subscribes over the WebSocket. Any HTTP client can read it:
 
 \`\`\`sh
 curl -sN -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT${EVENTS_PATH}?since=0" | jq -c 'select(.type == "run.finished")'

@@ -8,25 +8,17 @@ const HEAD_SEQ_HEADER = 'Taskdeck-Head-Seq'
  * one task on its main thread, so pieces stay small enough to leave room for frames.
  */
 const PIECE_CHARS = 256 * 1024
+/**
+ * How long the page parses the pieces of one fetched chunk (Chromium hands over several MB at
+ * once) before it lets a frame through.
+ */
+const PARSE_SLICE_MS = 4
 
-/** Part of the log, its framing checked: `text` is the JSON array of `events`, the last with seq `lastSeq`. */
+/** Part of the log, its framing checked: `events`, the last with seq `lastSeq`. */
 export interface CheckedPiece {
-  text: string
   events: DurableEvent[]
   lastSeq: number
 }
-
-/** What the page asks its event-log worker (event-log.worker.ts) for, and what the worker answers. */
-export interface EventLogRequest {
-  origin: string
-  token: string
-  since: number
-}
-
-export type EventLogReply =
-  | { kind: 'piece'; text: string; lastSeq: number }
-  | { kind: 'end'; headSeq: number; lastSeq: number }
-  | { kind: 'error'; message: string }
 
 /**
  * Reads `GET /api/v1/events?since=…` (NDJSON, one stored event per line, ending at the
@@ -65,7 +57,7 @@ export async function readEventLog(
     if (problem) throw new Error(`GET ${EVENTS_PATH}: ${problem.message}`)
     const events = raw as DurableEvent[]
     lastSeq = events.at(-1)?.seq ?? lastSeq
-    onPiece({ text, events, lastSeq })
+    onPiece({ events, lastSeq })
   }
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
   let rest = ''
@@ -78,15 +70,34 @@ export async function readEventLog(
       rest = text
       continue
     }
+    let sliceStart = performance.now()
     for (let start = 0; start < complete; ) {
       let end = start + PIECE_CHARS >= complete ? complete : text.lastIndexOf('\n', start + PIECE_CHARS)
       // One event longer than a piece goes alone.
       if (end <= start) end = text.indexOf('\n', start)
       take(text.slice(start, end))
       start = end + 1
+      if (start < complete && performance.now() - sliceStart >= PARSE_SLICE_MS) {
+        await nextTask()
+        if (signal?.aborted) throw new Error('The catch-up was cancelled.')
+        sliceStart = performance.now()
+      }
     }
     rest = text.slice(complete + 1)
   }
   if (rest !== '') throw new Error(`GET ${EVENTS_PATH} ended in the middle of an event (after seq ${lastSeq}).`)
   return { headSeq, lastSeq }
+}
+
+/** Resolves in a new task (a MessageChannel message, which timers' clamping does not delay), so a frame can be drawn first. */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel()
+    port1.addEventListener('message', () => {
+      port1.close()
+      resolve()
+    }, { once: true })
+    port1.start()
+    port2.postMessage(null)
+  })
 }
