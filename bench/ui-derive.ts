@@ -16,9 +16,11 @@
  * (comma-separated) runs only some of them.
  */
 import { cpuUsage } from 'node:process'
-import type { EngineEvent, Run, Task } from '../src-shared/index.ts'
+import type { EngineEvent } from '../src-shared/index.ts'
 import { RunLeadersIndex, runLeadersOf } from '../src-renderer/streams/run-leaders.ts'
 import { INITIAL_STATE, StateBuilder } from '../src-renderer/streams/state.ts'
+import { finishedRun, finishedTask } from '../test/support/history.ts'
+import { benchJobShape } from './ui.ts'
 import { DEFAULT_QUERY, TaskFacetsIndex, TaskListIndex, taskFacetsOf } from '../src-renderer/streams/tasks-query.ts'
 
 const TASKS = Number(process.argv[2] ?? 20_000)
@@ -27,42 +29,10 @@ const PUBLISH_EVENTS = Number(process.env.BENCH_PUBLISH_EVENTS ?? 30_000)
 
 function history(count: number): EngineEvent[] {
   const events: EngineEvent[] = []
-  const statuses = ['succeeded', 'succeeded', 'succeeded', 'failed', 'cancelled'] as const
   let seq = 0
-  for (let i = 0; i < count; i++) {
-    const id = i + 1
-    const status = statuses[i % statuses.length]!
-    const task: Task = {
-      id,
-      name: `imported job ${id}`,
-      definition: { spec: { kind: 'shell', command: `make target-${id}` }, group: 'default', priority: 0, labels: [`batch-${i % 7}`], after: [], stashed: false, retryOnInterrupt: false, notify: 'default' },
-      status,
-      waitingFor: null,
-      createdAt: 1_700_000_000_000 + i,
-      updatedAt: 1_700_000_000_000 + i,
-      attempts: 1,
-      lastRunId: id,
-      progress: null,
-    }
-    const run: Run = {
-      id,
-      taskId: id,
-      attempt: 1,
-      status,
-      startedAt: 1_700_000_000_000 + i,
-      finishedAt: 1_700_000_000_000 + i + (i % 997) * 10,
-      durationMs: (i % 997) * 10,
-      exitCode: status === 'failed' ? 1 : 0,
-      signal: null,
-      reason: status === 'failed' ? 'exited with code 1' : null,
-      pid: null,
-      worker: 'local',
-      result: null,
-      logLines: 0,
-      logBytes: 0,
-      droppedBytes: 0,
-    }
-    events.push({ type: 'task.created', seq: ++seq, at: seq, task }, { type: 'run.finished', seq: ++seq, at: seq, run })
+  for (let id = 1; id <= count; id++) {
+    const shape = benchJobShape(id)
+    events.push({ type: 'task.created', seq: ++seq, at: seq, task: finishedTask(id, shape) }, { type: 'run.finished', seq: ++seq, at: seq, run: finishedRun(id, shape) })
   }
   return events
 }

@@ -15,6 +15,7 @@ import { createServer } from 'node:http'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import WebSocket, { WebSocketServer } from 'ws'
 import { eventsMessages } from '../src-main/server/ws-client.ts'
+import { historyDocument, type FinishedShape } from '../test/support/history.ts'
 import { freePort } from '../test/support/net.ts'
 import { processCpuMs } from './redis-server.ts'
 
@@ -242,48 +243,18 @@ export async function bigLog(browser: Browser, browserUrl: string, api: Api) {
   return { lines: LOG_LINES, tail, tailSeconds, tailBusyMsPerSecond, openMs, scroll, jumpMs }
 }
 
+/** Task `id` of the benches' imported history: mostly succeeded, some failed or cancelled, seven labels, varied durations. */
+export function benchJobShape(id: number): FinishedShape {
+  const i = id - 1
+  const statuses = ['succeeded', 'succeeded', 'succeeded', 'failed', 'cancelled'] as const
+  return { name: `imported job ${id}`, status: statuses[i % statuses.length]!, command: `make target-${id}`, labels: [`batch-${i % 7}`], durationMs: (i % 997) * 10 }
+}
+
 /** A history of `count` finished tasks (with one run each), imported in slices under the message cap. */
 export async function importHistory(api: Api, count: number): Promise<void> {
   const slice = 4000
-  const statuses = ['succeeded', 'succeeded', 'succeeded', 'failed', 'cancelled'] as const
-  for (let start = 0; start < count; start += slice) {
-    const tasks = []
-    const runs = []
-    for (let i = start; i < Math.min(count, start + slice); i++) {
-      const id = i + 1
-      const status = statuses[i % statuses.length]!
-      tasks.push({
-        id,
-        name: `imported job ${id}`,
-        definition: { spec: { kind: 'shell', command: `make target-${id}` }, group: 'default', priority: 0, labels: [`batch-${i % 7}`], after: [], stashed: false, retryOnInterrupt: false, notify: 'default' },
-        status,
-        waitingFor: null,
-        createdAt: 1_700_000_000_000 + i,
-        updatedAt: 1_700_000_000_000 + i,
-        attempts: 1,
-        lastRunId: id,
-        progress: null,
-      })
-      runs.push({
-        id,
-        taskId: id,
-        attempt: 1,
-        status,
-        startedAt: 1_700_000_000_000 + i,
-        finishedAt: 1_700_000_000_000 + i + (i % 997) * 10,
-        durationMs: (i % 997) * 10,
-        exitCode: status === 'failed' ? 1 : 0,
-        signal: null,
-        reason: status === 'failed' ? 'exited with code 1' : null,
-        pid: null,
-        worker: 'local',
-        result: null,
-        logLines: 0,
-        logBytes: 0,
-        droppedBytes: 0,
-      })
-    }
-    await api.request('data.import', { document: { format: 'taskdeck-export', version: 1, exportedAt: Date.now(), groups: [], tasks, runs } })
+  for (let first = 1; first <= count; first += slice) {
+    await api.request('data.import', { document: historyDocument(first, Math.min(slice, count - first + 1), benchJobShape) })
   }
 }
 

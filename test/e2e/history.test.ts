@@ -1,44 +1,15 @@
 import { describe, expect, it } from 'vitest'
+import { historyDocument } from '../support/history.ts'
 import { callServer, useServedUi } from './harness.ts'
 
 const ui = useServedUi()
 const TASKS = 12_000
 
-/** Imported finished tasks (task.created + run.finished each), in slices the command's size limit allows. */
+/** Imported finished tasks (task.created + run.finished each), in slices the command's size limit allows; every tenth failed. */
 async function importHistory(count: number): Promise<void> {
   for (let first = 1; first <= count; first += 3000) {
-    const ids = Array.from({ length: Math.min(3000, count - first + 1) }, (_, i) => first + i)
-    const tasks = ids.map((id) => ({
-      id,
-      name: `history job ${id}`,
-      definition: { spec: { kind: 'shell', command: `echo ${id}` }, group: 'default', priority: 0, labels: [], after: [], stashed: false, retryOnInterrupt: false, notify: 'default' },
-      status: id % 10 === 0 ? 'failed' : 'succeeded',
-      waitingFor: null,
-      createdAt: 1_700_000_000_000 + id,
-      updatedAt: 1_700_000_000_000 + id,
-      attempts: 1,
-      lastRunId: id,
-      progress: null,
-    }))
-    const runs = ids.map((id) => ({
-      id,
-      taskId: id,
-      attempt: 1,
-      status: id % 10 === 0 ? 'failed' : 'succeeded',
-      startedAt: 1_700_000_000_000 + id,
-      finishedAt: 1_700_000_000_001 + id,
-      durationMs: 1,
-      exitCode: id % 10 === 0 ? 1 : 0,
-      signal: null,
-      reason: id % 10 === 0 ? 'exited with code 1' : null,
-      pid: null,
-      worker: 'local',
-      result: null,
-      logLines: 0,
-      logBytes: 0,
-      droppedBytes: 0,
-    }))
-    await callServer(ui.home, ui.served, 'data.import', { document: { format: 'taskdeck-export', version: 1, exportedAt: Date.now(), groups: [], tasks, runs } })
+    const document = historyDocument(first, Math.min(3000, count - first + 1), (id) => ({ name: `history job ${id}`, status: id % 10 === 0 ? 'failed' : 'succeeded' }))
+    await callServer(ui.home, ui.served, 'data.import', { document })
   }
 }
 

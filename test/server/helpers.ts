@@ -6,6 +6,7 @@ import { WebSocket, type ClientOptions } from 'ws'
 import { Engine } from '../../src-main/engine/engine.ts'
 import { createServer, type ServerOptions, type TaskdeckServer } from '../../src-main/server/server.ts'
 import type { EngineEvent, Result, ServerMessage } from '../../src-shared/index.ts'
+import { historyDocument } from '../support/history.ts'
 
 /** A temp folder with a data home and a small "built UI" next to a file that must never be served. */
 export function tempLayout(): { root: string; home: string; staticDir: string; cleanup: () => void } {
@@ -198,39 +199,5 @@ export async function waitUntil(condition: () => boolean | Promise<boolean>, wha
 
 /** Imported finished tasks: two durable events each (task.created, run.finished), written in one go. */
 export async function importTasks(h: Harness, first: number, count: number): Promise<void> {
-  const tasks = []
-  const runs = []
-  for (let id = first; id < first + count; id++) {
-    tasks.push({
-      id,
-      name: `imported ${id} — 한국어 "quoted"\n`,
-      definition: { spec: { kind: 'shell', command: `echo ${id}` }, group: 'default', priority: 0, labels: [], after: [], stashed: false, retryOnInterrupt: false, notify: 'default' },
-      status: 'succeeded',
-      waitingFor: null,
-      createdAt: 1_700_000_000_000 + id,
-      updatedAt: 1_700_000_000_000 + id,
-      attempts: 1,
-      lastRunId: id,
-      progress: null,
-    })
-    runs.push({
-      id,
-      taskId: id,
-      attempt: 1,
-      status: 'succeeded',
-      startedAt: 1_700_000_000_000 + id,
-      finishedAt: 1_700_000_000_001 + id,
-      durationMs: 1,
-      exitCode: 0,
-      signal: null,
-      reason: null,
-      pid: null,
-      worker: 'local',
-      result: null,
-      logLines: 0,
-      logBytes: 0,
-      droppedBytes: 0,
-    })
-  }
-  await call(h.server, 'data.import', { document: { format: 'taskdeck-export', version: 1, exportedAt: Date.now(), groups: [], tasks, runs } })
+  await call(h.server, 'data.import', { document: historyDocument(first, count, (id) => ({ name: `imported ${id} — 한국어 "quoted"\n` })) })
 }
