@@ -6,6 +6,7 @@ import { isFinished, type Run, type Task } from '../../src-shared/index.ts'
 import { Engine } from '../../src-main/engine/engine.ts'
 import { useTempHome } from '../support/engine.ts'
 import { EngineProcess } from './process.ts'
+import { seeded } from '../support/seeded.ts'
 
 /**
  * The Jepsen-style total-queue check: submit unique tasks, SIGKILL the engine at random
@@ -16,17 +17,6 @@ import { EngineProcess } from './process.ts'
 const TASKS = 1000
 
 const dir = useTempHome()
-
-/** A small seeded generator (mulberry32), so a failing kill point can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Each scenario kills first in its own phase: while submitting, while running, late in the drain. */
 const FIRST_KILL_RANGES: Record<number, [number, number]> = { 1: [20, 400], 2: [400, 3000], 3: [3000, 5000] }

@@ -4,18 +4,7 @@ import { RunLeadersIndex, runLeadersOf } from '../../src-renderer/streams/run-le
 import { INITIAL_STATE, StateBuilder, type AppState } from '../../src-renderer/streams/state.ts'
 import { DEFAULT_QUERY, TaskFacetsIndex, TaskListIndex, queryTasks, taskFacetsOf, type SortKey, type TaskQuery } from '../../src-renderer/streams/tasks-query.ts'
 import { run, task } from './events.ts'
-
-/** mulberry32: a small seeded generator, so a failing sequence can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { seeded } from '../support/seeded.ts'
 
 const STATUSES: TaskStatus[] = ['running', 'queued', 'failed', 'succeeded', 'paused', 'cancelled', 'timed_out']
 // Not 'duration': running rows' durations follow the clock, so two computations a millisecond apart may differ (the index computes that sort in full anyway).

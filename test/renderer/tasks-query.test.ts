@@ -2,18 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { Progress, Run, Task, TaskStatus } from '../../src-shared/index.ts'
 import { DEFAULT_QUERY, TaskListIndex, queryTasks, type SortKey, type TaskQuery } from '../../src-renderer/streams/tasks-query.ts'
 import { run, task } from './events.ts'
-
-/** mulberry32: a small seeded generator, so a failing sequence can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { seeded } from '../support/seeded.ts'
 
 const STATUSES: TaskStatus[] = ['running', 'queued', 'failed', 'succeeded', 'paused', 'cancelled']
 const SORTS: SortKey[] = ['id', 'name', 'status', 'updated', 'priority', 'duration']
