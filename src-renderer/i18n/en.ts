@@ -72,7 +72,7 @@ export const en = {
     unauthorized: 'Not authorized — open the URL printed by `taskdeck serve`',
     refused: 'Stopped — see the message above',
     refusedTitle: 'This page stopped listening to Taskdeck.',
-    refusedBody: 'The server sent a message this version of the page does not understand (reload the page, which loads the server\'s own version):',
+    refusedBody: 'Reload the page to load the server\'s own version of it. What was wrong:',
     unauthorizedTitle: 'This page is no longer connected.',
     unauthorizedBody: 'Taskdeck was restarted with a new token: open the URL it printed (`taskdeck serve`) in this tab, and the view picks up where it left off.',
     catchingUp: 'Catching up ({{count}} events)…',

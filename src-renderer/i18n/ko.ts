@@ -74,7 +74,7 @@ export const ko: Messages = {
     unauthorized: '인증 실패 — `taskdeck serve` 가 출력한 URL을 여세요',
     refused: '중지됨 — 위의 안내를 보세요',
     refusedTitle: '이 페이지는 Taskdeck 수신을 멈췄습니다.',
-    refusedBody: '서버가 이 버전의 페이지가 이해하지 못하는 메시지를 보냈습니다(페이지를 새로 고치면 서버의 버전을 불러옵니다):',
+    refusedBody: '페이지를 새로 고치면 서버의 버전을 불러옵니다. 문제:',
     unauthorizedTitle: '이 페이지는 더 이상 연결되어 있지 않습니다.',
     unauthorizedBody: 'Taskdeck 이 새 토큰으로 다시 시작되었습니다. 출력된 URL(`taskdeck serve`)을 이 탭에서 열면 보던 곳에서 이어집니다.',
     catchingUp: '따라잡는 중 (이벤트 {{count}}개)…',
