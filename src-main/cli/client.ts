@@ -2,6 +2,7 @@ import type { Agent } from 'node:http'
 import type { Socket } from 'node:net'
 import type { CommandInput, CommandName, CommandResult } from '../../src-shared/commands.ts'
 import type { Result } from '../../src-shared/errors.ts'
+import { COMMAND_PATH } from '../../src-shared/paths.ts'
 import type { ServerMessage } from '../../src-shared/protocol.ts'
 import type { EventStream } from './stream.ts'
 import type { ApiInfo } from '../server/api-file.ts'
@@ -9,7 +10,6 @@ import { CliError, EXIT, fromApiError, type OptionNames } from './exit.ts'
 
 /** Kept literal so that one-shot commands need not load the contract's schemas (zod). */
 export const PROTOCOL_VERSION = 1
-const COMMAND_PATH = '/api/v1/command'
 
 /**
  * The CLI's side of the local API. One-shot commands go over the server's Unix socket when

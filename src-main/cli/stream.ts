@@ -2,12 +2,12 @@ import { WebSocket } from 'ws'
 import type { CommandInput, CommandName, CommandResult } from '../../src-shared/commands.ts'
 import type { Result } from '../../src-shared/errors.ts'
 import type { EngineEvent } from '../../src-shared/events.ts'
+import { WEBSOCKET_PATH } from '../../src-shared/paths.ts'
 import type { ServerMessage } from '../../src-shared/protocol.ts'
 import type { ApiInfo } from '../server/api-file.ts'
 import { PROTOCOL_VERSION } from './client.ts'
 import { CliError, EXIT, fromApiError } from './exit.ts'
 
-const WS_PATH = '/api/v1/ws'
 
 type EventsListener = (events: readonly EngineEvent[]) => void
 
@@ -37,7 +37,7 @@ export class EventStream {
 
   static open(info: ApiInfo): Promise<EventStream> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(`ws://127.0.0.1:${info.port}${WS_PATH}`, {
+      const socket = new WebSocket(`ws://127.0.0.1:${info.port}${WEBSOCKET_PATH}`, {
         headers: { authorization: `Bearer ${info.token}` },
         perMessageDeflate: false,
       })

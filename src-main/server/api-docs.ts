@@ -24,8 +24,8 @@ import {
 } from '../../src-shared/index.ts'
 import { SettingsSchema } from '../../src-shared/settings.ts'
 import { EXIT } from '../cli/exit.ts'
-import { EVENTS_PATH, HEAD_SEQ_HEADER } from './events-stream.ts'
-import { COMMAND_PATH, DEFAULT_AUTH_TIMEOUT_MS, HTTP_STATUS, WS_PATH } from './server.ts'
+import { COMMAND_PATH, EVENTS_PATH, HEAD_SEQ_HEADER, WEBSOCKET_PATH } from '../../src-shared/paths.ts'
+import { DEFAULT_AUTH_TIMEOUT_MS, HTTP_STATUS } from './server.ts'
 import { CLOSE_AUTH_TIMEOUT, CLOSE_GOING_AWAY, CLOSE_UNAUTHORIZED } from './ws-client.ts'
 
 /**
@@ -248,7 +248,7 @@ ${HTTP_STATUS_ROWS}
 | Method and path | Auth | What |
 |---|---|---|
 | \`POST ${COMMAND_PATH}\` | token | One request envelope in, one \`response\` message out. Every command except \`events.subscribe\` and \`output.watch\`. |
-| \`GET ${WS_PATH}\` (upgrade) | token (header or \`session.auth\`) | WebSocket: requests, responses and the event stream. |
+| \`GET ${WEBSOCKET_PATH}\` (upgrade) | token (header or \`session.auth\`) | WebSocket: requests, responses and the event stream. |
 | \`GET ${EVENTS_PATH}?since=N\` | token (header) | The event log after seq N up to its head, streamed as NDJSON (see below). |
 | \`GET /…\` | none | The built web UI (\`out/renderer\`), with path-traversal protection. |
 | other routes | per route | Mounted by other modules (the triggers module's \`POST /hooks/:id\`, which checks its own per-hook secret); same Host/Origin checks and size limits. |
@@ -306,7 +306,7 @@ curl -s http://127.0.0.1:$PORT${COMMAND_PATH} -H "Authorization: Bearer $TOKEN" 
 
 \`\`\`js
 // In a page served by Taskdeck (the token comes from the URL fragment):
-const ws = new WebSocket(\`ws://\${location.host}${WS_PATH}\`)
+const ws = new WebSocket(\`ws://\${location.host}${WEBSOCKET_PATH}\`)
 ws.onopen = () => {
   ws.send(JSON.stringify({ v: ${PROTOCOL_VERSION}, id: 0, command: 'session.auth', params: { token } }))
   ws.send(JSON.stringify({ v: ${PROTOCOL_VERSION}, id: 1, command: 'events.subscribe', params: { since: lastSeq } }))

@@ -1,10 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { isDurable } from '../../src-shared/index.ts'
+import { HEAD_SEQ_HEADER, isDurable } from '../../src-shared/index.ts'
 import type { EngineApi, StoredEventText } from '../engine/api.ts'
 
-export const EVENTS_PATH = '/api/v1/events'
-/** The response header naming the last seq the body carries (the event log's head when the request came). */
-export const HEAD_SEQ_HEADER = 'Taskdeck-Head-Seq'
 /** Unsent bytes on the response above which the replay waits for the client instead of reading further. */
 const HIGH_WATER_BYTES = 4 * 1024 * 1024
 

@@ -2,10 +2,10 @@ import { mkdir } from 'node:fs/promises'
 import { STATUS_CODES, createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
-import { LIMITS, fail, response, type ErrorCode, type Result, type ServerMessage } from '../../src-shared/index.ts'
+import { COMMAND_PATH, EVENTS_PATH, LIMITS, WEBSOCKET_PATH, fail, response, type ErrorCode, type Result, type ServerMessage } from '../../src-shared/index.ts'
 import type { Disposable, EngineApi } from '../engine/api.ts'
 import { removeApiFileIfOurs, writeApiFile } from './api-file.ts'
-import { EVENTS_PATH, parseSince, streamEvents } from './events-stream.ts'
+import { parseSince, streamEvents } from './events-stream.ts'
 import { listenLocalSocket } from './local-socket.ts'
 import { answerOneRequest } from './one-request.ts'
 import { compileRoute, DEFAULT_ROUTE_BODY_BYTES, type CompiledRoute, type HttpRoute } from './routes.ts'
@@ -13,8 +13,6 @@ import { bearerToken, checkHostAndOrigin, loadOrCreateToken, securityHeaders, to
 import { lookupStatic, sendFile } from './static.ts'
 import { CLOSE_GOING_AWAY, WsClient } from './ws-client.ts'
 
-export const COMMAND_PATH = '/api/v1/command'
-export const WS_PATH = '/api/v1/ws'
 export const DEFAULT_AUTH_TIMEOUT_MS = 10_000
 
 export interface ServerOptions {
@@ -89,7 +87,7 @@ export async function createServer(options: ServerOptions): Promise<TaskdeckServ
 
     if (pathname === COMMAND_PATH) return handleCommand(request, res)
     if (pathname === EVENTS_PATH) return handleEvents(request, res, query)
-    if (pathname === WS_PATH) return sendJson(res, 426, failure('bad_request', `${WS_PATH} speaks WebSocket only.`))
+    if (pathname === WEBSOCKET_PATH) return sendJson(res, 426, failure('bad_request', `${WEBSOCKET_PATH} speaks WebSocket only.`))
     if (pathname.startsWith('/api/')) return sendJson(res, 404, failure('not_found', `No API route ${pathname}.`))
 
     for (const compiled of routes.values()) {
@@ -115,7 +113,7 @@ export async function createServer(options: ServerOptions): Promise<TaskdeckServ
     } catch (error) {
       return sendMessage(res, response(-1, fail('bad_request', `Body is not valid JSON: ${(error as Error).message}`)))
     }
-    return sendMessage(res, await answerOneRequest(engine, raw, `use the WebSocket at ${WS_PATH}; over HTTP, page through events with events.read.`))
+    return sendMessage(res, await answerOneRequest(engine, raw, `use the WebSocket at ${WEBSOCKET_PATH}; over HTTP, page through events with events.read.`))
   }
 
   function handleEvents(request: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
@@ -182,7 +180,7 @@ export async function createServer(options: ServerOptions): Promise<TaskdeckServ
     socket.on('error', () => socket.destroy())
     const refusal = checkHostAndOrigin(request.headers, port)
     if (refusal !== null) return rejectUpgrade(socket, 403, refusal)
-    if ((request.url ?? '').split('?')[0] !== WS_PATH) return rejectUpgrade(socket, 404, `WebSocket connections go to ${WS_PATH}.`)
+    if ((request.url ?? '').split('?')[0] !== WEBSOCKET_PATH) return rejectUpgrade(socket, 404, `WebSocket connections go to ${WEBSOCKET_PATH}.`)
     const presented = bearerToken(request.headers)
     if (presented !== null && !tokenMatches(token, presented)) return rejectUpgrade(socket, 401, 'The API token is wrong.')
     wss.handleUpgrade(request, socket, head, (ws) => {

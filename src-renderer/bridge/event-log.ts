@@ -1,8 +1,5 @@
-import { checkEventFrames, type DurableEvent } from '../../src-shared/index.ts'
+import { EVENTS_PATH, HEAD_SEQ_HEADER, checkEventFrames, type DurableEvent } from '../../src-shared/index.ts'
 
-/** Where `taskdeck serve` streams the event log (src-main/server/events-stream.ts). */
-export const EVENTS_PATH = '/api/v1/events'
-const HEAD_SEQ_HEADER = 'Taskdeck-Head-Seq'
 /**
  * Characters of NDJSON checked and handed over at a time: the page parses each piece in
  * one task on its main thread, so pieces stay small enough to leave room for frames.

@@ -45,8 +45,6 @@ class UnauthorizedError extends Error {}
 class RefusedMessageError extends Error {}
 
 const AUTH_ID = 0
-/** Where `taskdeck serve` accepts the WebSocket (src-main/server WS_PATH). */
-export const WEBSOCKET_PATH = '/api/v1/ws'
 
 /**
  * The browser's bridge to `taskdeck serve`: one WebSocket carrying the same envelopes as

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll } from 'vitest'
-import { COMMAND_PATH } from '../../src-main/server/server.ts'
+import { COMMAND_PATH } from '../../src-shared/index.ts'
 import { launchChromium } from '../support/browser.ts'
 import { freePort } from '../support/net.ts'
 export { freePort, launchChromium }

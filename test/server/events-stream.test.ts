@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DurableEventSchema, type DurableEvent } from '../../src-shared/index.ts'
-import { EVENTS_PATH, HEAD_SEQ_HEADER } from '../../src-main/server/events-stream.ts'
+import { EVENTS_PATH, HEAD_SEQ_HEADER } from '../../src-shared/index.ts'
 import { call, importTasks, rawRequest, startHarness, type Harness } from './helpers.ts'
 
 const HEAD_HEADER = HEAD_SEQ_HEADER.toLowerCase()
