@@ -94,6 +94,10 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
   /** The catch-up in progress, if any: a newer (re)subscription or a disconnect cancels it. */
   let catchingUp: { cancel(): void } | null = null
   let missedOutputWhileCatchingUp = false
+  const stopCatchingUp = () => {
+    catchingUp?.cancel()
+    catchingUp = null
+  }
 
   /**
    * Tells log views that live output may have been lost. While a catch-up runs there is no
@@ -117,8 +121,7 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
    * event is lost or delivered twice, and the subscriber's sequence check still sees them in order.
    */
   const resubscribe = () => {
-    catchingUp?.cancel()
-    catchingUp = null
+    stopCatchingUp()
     const target = subscription
     if (!target) return
     const token = options.token()
@@ -174,8 +177,7 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
       if (socket === ws) socket = null
       pendingSubscribe = null
       // The next connection catches up again from what was delivered.
-      catchingUp?.cancel()
-      catchingUp = null
+      stopCatchingUp()
       failInFlight('The connection to Taskdeck was lost before the answer came; check whether it ran.')
       if (event.code === 4401 || event.code === 1008) subscriber.error(new UnauthorizedError(event.reason || 'The token was refused.'))
       else subscriber.error(new Error(event.reason || `connection closed (${event.code})`))
@@ -222,8 +224,7 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
   /** Ends the connection without retrying: the same server would send the same message again. */
   const refuse = (reason: string) => {
     current.unsubscribe()
-    catchingUp?.cancel()
-    catchingUp = null
+    stopCatchingUp()
     connection$.next({ kind: 'refused', reason })
     failInFlight(`Not connected: ${reason}`)
   }
@@ -251,8 +252,11 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
           return
         }
         const problem = checkEventFrames(subscription.lastSeq, message.events, { repeats: true, durableOnly: false })
+        // A seq that skips ahead is not a message the app fails to understand but a hole: the subscriber's
+        // sequence check (streams/sequence.ts) keeps what came before it and subscribes again from there.
+        // Only while a subscribe is unanswered is it dropped: it can only be the replaced subscription's.
         if (problem?.gap && pendingSubscribe !== null) return
-        if (problem) {
+        if (problem && !problem.gap) {
           refuse(`The server sent events the app does not understand: ${problem.message}.`)
           return
         }
@@ -260,11 +264,7 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
       },
       error: (error: unknown) => {
         const reason = error instanceof Error ? error.message : String(error)
-        if (error instanceof RefusedMessageError) {
-          connection$.next({ kind: 'refused', reason })
-          failInFlight(`Not connected: ${reason}`)
-          return
-        }
+        if (error instanceof RefusedMessageError) return refuse(reason)
         connection$.next({ kind: 'unauthorized', reason })
         failInFlight('Not connected: the token was refused.')
       },
@@ -285,8 +285,7 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
       return () => {
         if (subscription !== mine) return
         subscription = null
-        catchingUp?.cancel()
-        catchingUp = null
+        stopCatchingUp()
       }
     },
     reconnect() {
