@@ -182,11 +182,16 @@ export class WorkerPool {
     let best: Slot | null = null
     let now = 0
     for (const slot of this.#slots) {
-      if (!slot.quick || slot.jobs.length === 0 || slot.jobs.length >= PACK_LIMIT || slot.jobs.length <= (best?.jobs.length ?? 0)) continue
+      if (slot.jobs.length === 0 || slot.jobs.length >= PACK_LIMIT || slot.jobs.length <= (best?.jobs.length ?? 0)) continue
       now ||= performance.now()
-      if (now - slot.turnoverAt < this.#packWindowMs) best = slot
+      if (this.#busyWithShortJobs(slot, now)) best = slot
     }
     return best
+  }
+
+  /** Whether the worker's jobs have been ending quickly, and one ended (or it started) within the pack window. */
+  #busyWithShortJobs(slot: Slot, now: number): boolean {
+    return slot.quick && now - slot.turnoverAt < this.#packWindowMs
   }
 
   /** Jobs waiting behind one that has run long move to idle (or new) workers. */
@@ -258,7 +263,7 @@ export class WorkerPool {
     const now = performance.now()
     for (const other of this.#slots) {
       if (other === slot || other.jobs.length < 2 || other.jobs.length <= (busiest?.jobs.length ?? 0)) continue
-      if (!(other.quick && other.jobs.length <= PACK_LIMIT && now - other.turnoverAt < this.#packWindowMs)) busiest = other
+      if (!(other.jobs.length <= PACK_LIMIT && this.#busyWithShortJobs(other, now))) busiest = other
     }
     const taken: Active[] = []
     for (let i = busiest ? Math.ceil((busiest.jobs.length - 1) / 2) : 0; i > 0; i--) {
