@@ -172,6 +172,8 @@ export class Store {
   private broken: TaskdeckError | null = null
   private readonly budgetMs: number
   private readonly statements: Record<StatementName, StatementSync>
+  /** Durable events in (since, upTo], oldest first, at most a limit: read by `readEvents` and, page after page of a replay, `readEventTexts`. */
+  private readonly eventRange: StatementSync
   private readonly writer: Worker | null
   /**
    * Batches handed to the writer thread, oldest first, each announced when it confirms. Up to
@@ -187,6 +189,7 @@ export class Store {
     this.now = options.now ?? Date.now
     this.lastSeq = this.committedSeq = Number((db.prepare('SELECT coalesce(max(seq), 0) AS head FROM events').get() as { head: number }).head)
     this.statements = Object.fromEntries(Object.entries(STATEMENTS).map(([name, sql]) => [name, db.prepare(sql)])) as Record<StatementName, StatementSync>
+    this.eventRange = db.prepare('SELECT seq, type, at, payload FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?')
     if (options.writerThread ?? true) {
       // The writer thread checkpoints the WAL; this connection never does, so it never stalls on it.
       db.exec('PRAGMA wal_autocheckpoint = 0')
@@ -399,9 +402,7 @@ export class Store {
 
   /** Durable events with `seq > since`, oldest first. */
   readEvents(since: number, limit: number, upTo = this.committedSeq): DurableEvent[] {
-    const rows = this.db
-      .prepare('SELECT seq, type, at, payload FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?')
-      .all(since, upTo, limit) as { seq: number; type: string; at: number; payload: string }[]
+    const rows = this.eventRange.all(since, upTo, limit) as { seq: number; type: string; at: number; payload: string }[]
     return rows.map((row) => ({ type: row.type, seq: row.seq, at: row.at, ...(JSON.parse(row.payload) as object) }) as DurableEvent)
   }
 
@@ -412,9 +413,7 @@ export class Store {
    * type, seq and at that lead the event).
    */
   readEventTexts(since: number, limit: number, upTo = this.committedSeq): StoredEventText[] {
-    const rows = this.db
-      .prepare('SELECT seq, type, at, payload FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?')
-      .all(since, upTo, limit) as { seq: number; type: string; at: number; payload: string }[]
+    const rows = this.eventRange.all(since, upTo, limit) as { seq: number; type: string; at: number; payload: string }[]
     return rows.map(({ seq, type, at, payload }) => {
       const head = `{"type":${quotedType(type)},"seq":${seq},"at":${JSON.stringify(at)}`
       return { seq, json: payload === '{}' ? `${head}}` : `${head},${payload.slice(1)}` }
