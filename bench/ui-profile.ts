@@ -5,13 +5,13 @@
  * functions with the most self time, plus how fast a plain Node client receives the
  * same replay (the server's share). Not part of the bench results.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import WebSocket from 'ws'
-import { freePort } from '../test/support/net.ts'
-import { PROBE, apiClient, bigList, bigLog, importHistory, serve, transportFloor } from './ui.ts'
+import { launchChromium } from '../test/support/browser.ts'
+import { PROBE, apiClient, bigList, bigLog, importHistory, launchBenchChromium, serveTempHome, transportFloor } from './ui.ts'
 
 interface ProfileNode {
   id: number
@@ -131,21 +131,12 @@ async function nodeReplay(url: string, token: string): Promise<{ events: number;
 async function main() {
   const phase = process.argv[2] ?? 'replay'
   const count = Number(process.env.BENCH_UI_LIST_TASKS ?? 20_000)
-  const home = await mkdtemp(join(tmpdir(), 'taskdeck-ui-profile-'))
-  const server = await serve(home, await freePort())
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run', '--disable-component-update', '--disable-sync'],
-  })
+  const server = await serveTempHome('taskdeck-ui-profile-')
+  const browser = await launchChromium()
   const api = await apiClient(server.url, server.token)
   try {
     if (phase === 'bench-log' || phase === 'bench-list') {
-      const launch = await chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        headless: true,
-        args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run', '--disable-component-update', '--disable-sync', '--enable-precise-memory-info'],
-      })
+      const launch = await launchBenchChromium()
       await api.request('settings.set', { patch: { logCapBytes: 2 * 1024 ** 3 } })
       const result = phase === 'bench-log' ? await bigLog(launch, server.browserUrl, api) : await bigList(launch, server.browserUrl, api, count, server.child.pid)
       console.log(JSON.stringify(result, null, 1))
@@ -229,9 +220,7 @@ async function main() {
   } finally {
     api.close()
     await browser.close()
-    server.child.kill('SIGTERM')
-    await new Promise((r) => server.child.once('exit', r))
-    await rm(home, { recursive: true, force: true })
+    await server.stop()
   }
 }
 

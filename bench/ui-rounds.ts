@@ -1,16 +1,13 @@
 /**
  * The list replay into the app, interleaved: builds (repository roots, each with its own
  * `npx electron-vite build`) × transports (BENCH_UI_TRANSPORTS, default `http,ws`: the
- * product's catch-up on the page, the WebSocket's own replay; `worker`: the catch-up in a Web Worker), alternated for `BENCH_UI_ROUNDS` rounds, so builds compare in the
+ * product's catch-up on the page, the WebSocket's own replay), alternated for `BENCH_UI_ROUNDS` rounds, so builds compare in the
  * same load. `node bench/ui-rounds.ts [root…]` (default: this repository).
  * Prints one JSON line per replay: events/s, renderer main-thread busy and process CPU, frame p95.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { chromium } from 'playwright-core'
-import { freePort } from '../test/support/net.ts'
-import { apiClient, appReplay, importHistory, serve } from './ui.ts'
+import { resolve } from 'node:path'
+import { launchChromium } from '../test/support/browser.ts'
+import { apiClient, appReplay, importHistory, serveTempHome } from './ui.ts'
 
 const roots = process.argv.slice(2).map((root) => resolve(root))
 if (roots.length === 0) roots.push(resolve(import.meta.dirname, '..'))
@@ -19,19 +16,14 @@ const rounds = Number(process.env.BENCH_UI_ROUNDS ?? 3)
 
 const servers = await Promise.all(
   roots.map(async (root) => {
-    const home = await mkdtemp(join(tmpdir(), 'taskdeck-ui-rounds-'))
-    const server = await serve(home, await freePort(), root)
+    const server = await serveTempHome('taskdeck-ui-rounds-', root)
     const api = await apiClient(server.url, server.token)
     await importHistory(api, count)
     const head = (await api.request<{ headSeq: number }>('events.read', { since: 0, limit: 1 })).headSeq
-    return { root, home, server, api, head }
+    return { root, server, api, head }
   }),
 )
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run', '--disable-component-update', '--disable-sync'],
-})
+const browser = await launchChromium()
 try {
   for (let round = 1; round <= rounds; round++) {
     const order = servers.flatMap((s) => ((process.env.BENCH_UI_TRANSPORTS ?? 'http,ws').split(',') as ('http' | 'ws')[]).map((transport) => ({ s, transport })))
@@ -50,8 +42,6 @@ try {
   await browser.close()
   for (const s of servers) {
     s.api.close()
-    s.server.child.kill('SIGTERM')
-    await new Promise((r) => s.server.child.once('exit', r))
-    await rm(s.home, { recursive: true, force: true })
+    await s.server.stop()
   }
 }

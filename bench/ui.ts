@@ -12,10 +12,11 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createServer } from 'node:http'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import WebSocket, { WebSocketServer } from 'ws'
 import { eventsMessages } from '../src-main/server/ws-client.ts'
 import { historyDocument, type FinishedShape } from '../test/support/history.ts'
+import { launchChromium } from '../test/support/browser.ts'
 import { freePort } from '../test/support/net.ts'
 import { processCpuMs } from './redis-server.ts'
 
@@ -738,17 +739,24 @@ export async function transportProbes(browser: Browser, messages: readonly strin
 
 // ---------------------------------------------------------------- main
 
-const launchBenchChromium = () =>
-  chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run', '--disable-component-update', '--disable-sync', '--enable-precise-memory-info'],
-  })
+/** Chromium for measuring: the heap figures need precise memory info. */
+export const launchBenchChromium = () => launchChromium(['--enable-precise-memory-info'])
+
+/** `taskdeck serve` (of the repository at `root`) on a fresh temp home; `stop` ends it and removes the home. */
+export async function serveTempHome(prefix: string, root = ROOT) {
+  const home = await mkdtemp(join(tmpdir(), prefix))
+  const server = await serve(home, await freePort(), root)
+  const stop = async () => {
+    server.child.kill('SIGTERM')
+    await new Promise((resolve) => server.child.once('exit', resolve))
+    await rm(home, { recursive: true, force: true })
+  }
+  return { ...server, home, stop }
+}
 
 async function main() {
   if (!existsSync(join(ROOT, 'out/renderer/index.html'))) throw new Error('Build the UI first: npx electron-vite build')
-  const home = await mkdtemp(join(tmpdir(), 'taskdeck-bench-ui-'))
-  const server = await serve(home, await freePort())
+  const server = await serveTempHome('taskdeck-bench-ui-')
   const browser = await launchBenchChromium()
   const api = await apiClient(server.url, server.token)
   const loadBefore = round(loadavg()[0]!)
@@ -790,16 +798,13 @@ async function main() {
   } finally {
     api.close()
     await browser.close()
-    server.child.kill('SIGTERM')
-    await new Promise((r) => server.child.once('exit', r))
-    await rm(home, { recursive: true, force: true })
+    await server.stop()
   }
 }
 
 /** `node bench/ui.ts --transport`: only the transport probes, on the ${LIST_TASKS}-task history, in alternating rounds. */
 async function transportOnly() {
-  const home = await mkdtemp(join(tmpdir(), 'taskdeck-bench-ui-'))
-  const server = await serve(home, await freePort())
+  const server = await serveTempHome('taskdeck-bench-ui-')
   const browser = await launchBenchChromium()
   const api = await apiClient(server.url, server.token)
   try {
@@ -812,9 +817,7 @@ async function transportOnly() {
   } finally {
     api.close()
     await browser.close()
-    server.child.kill('SIGTERM')
-    await new Promise((r) => server.child.once('exit', r))
-    await rm(home, { recursive: true, force: true })
+    await server.stop()
   }
 }
 
