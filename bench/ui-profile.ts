@@ -133,7 +133,20 @@ function windowTimeline(events: TraceEvent[]): string {
     'main thread self time by trace event (wall ms):',
     ...[...selfByName.entries()].sort((a, b) => b[1] - a[1]).slice(0, 14).map(([n, us]) => `  ${(us / 1000).toFixed(0).padStart(5)}  ${n}`),
   )
-  const frames = onMain.filter((e) => e.name === 'FireAnimationFrame' && (e.ts ?? 0) >= start - 50_000 && (e.ts ?? 0) <= end + 50_000).map((e) => e.ts!)
+  // One frame may run its rAF callbacks in more than one FireAnimationFrame: those within 4 ms are one frame.
+  const frames = onMain
+    .filter((e) => e.name === 'FireAnimationFrame' && (e.ts ?? 0) >= start && (e.ts ?? 0) <= end)
+    .map((e) => e.ts!)
+    .sort((a, b) => a - b)
+    .filter((ts, i, all) => i === 0 || ts - all[i - 1]! > 4_000)
+  // Main-thread CPU between consecutive frames: what the page asked of each frame, whatever the load did to the wall clock.
+  const frameCpu: number[] = []
+  for (let i = 1; i < frames.length; i++) {
+    frameCpu.push(onMain.filter((e) => e.name === 'RunTask' && (e.ts ?? 0) >= frames[i - 1]! && (e.ts ?? 0) < frames[i]!).reduce((sum, e) => sum + (e.tdur ?? 0), 0) / 1000)
+  }
+  const sortedCpu = [...frameCpu].sort((a, b) => a - b)
+  const q = (x: number) => (sortedCpu[Math.min(sortedCpu.length - 1, Math.floor(x * sortedCpu.length))] ?? 0).toFixed(1)
+  lines.push(`main-thread CPU per frame: p50 ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${q(1)} ms; frames with more than 16.7 ms of CPU: ${frameCpu.filter((ms) => ms > 16.7).length} of ${frameCpu.length}`)
   lines.push(`frames in the window: ${frames.length}; longer than 17 ms:`)
   for (let i = 1; i < frames.length; i++) {
     const from = frames[i - 1]!
@@ -218,7 +231,8 @@ async function main() {
   const phase = process.argv[2] ?? 'replay'
   if (phase === 'breakdown') return breakdown(process.argv.length > 3 ? process.argv.slice(3).map((root) => resolve(root)) : [resolve(import.meta.dirname, '..')])
   const count = Number(process.env.BENCH_UI_LIST_TASKS ?? 20_000)
-  const server = await serveTempHome('taskdeck-ui-profile-')
+  // BENCH_UI_ROOT: another build (repository root) to profile, e.g. a worktree of main for a before/after.
+  const server = await serveTempHome('taskdeck-ui-profile-', process.env.BENCH_UI_ROOT ? resolve(process.env.BENCH_UI_ROOT) : undefined)
   const browser = await launchChromium()
   const api = await apiClient(server.url, server.token)
   try {

@@ -10,6 +10,13 @@ const PIECE_CHARS = 256 * 1024
  * once) before it lets a frame through.
  */
 const PARSE_SLICE_MS = 4
+/**
+ * Main-thread time per animation frame the reader parses before it waits for the next frame.
+ * The events it parses are folded in the frame's rAF within the fold's own budget (8 ms,
+ * streams/ingest.ts), so parsing and folding together stay inside a 60 Hz frame instead of
+ * several parse tasks landing between two frames on top of a full fold.
+ */
+const PARSE_MS_PER_FRAME = 5
 
 /** Part of the log, its framing checked: `events`, the last with seq `lastSeq`. */
 export interface CheckedPiece {
@@ -56,34 +63,77 @@ export async function readEventLog(
     lastSeq = events.at(-1)?.seq ?? lastSeq
     onPiece({ events, lastSeq })
   }
+  const frames = frameClock()
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
   let rest = ''
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    const text = rest + value
-    const complete = text.lastIndexOf('\n')
-    if (complete < 0) {
-      rest = text
-      continue
-    }
-    let sliceStart = performance.now()
-    for (let start = 0; start < complete; ) {
-      let end = start + PIECE_CHARS >= complete ? complete : text.lastIndexOf('\n', start + PIECE_CHARS)
-      // One event longer than a piece goes alone.
-      if (end <= start) end = text.indexOf('\n', start)
-      take(text.slice(start, end))
-      start = end + 1
-      if (start < complete && performance.now() - sliceStart >= PARSE_SLICE_MS) {
-        await nextTask()
-        if (signal?.aborted) throw new Error('The catch-up was cancelled.')
-        sliceStart = performance.now()
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      const text = rest + value
+      const complete = text.lastIndexOf('\n')
+      if (complete < 0) {
+        rest = text
+        continue
       }
+      let sliceStart = performance.now()
+      for (let start = 0; start < complete; ) {
+        // A frame's parse time used up (in this chunk or the ones before): the rest waits for the next frame.
+        if (frames.spentThisFrame() >= PARSE_MS_PER_FRAME || performance.now() - sliceStart >= PARSE_SLICE_MS) {
+          await (frames.spentThisFrame() >= PARSE_MS_PER_FRAME ? frames.next() : nextTask())
+          if (signal?.aborted) throw new Error('The catch-up was cancelled.')
+          sliceStart = performance.now()
+        }
+        let end = start + PIECE_CHARS >= complete ? complete : text.lastIndexOf('\n', start + PIECE_CHARS)
+        // One event longer than a piece goes alone.
+        if (end <= start) end = text.indexOf('\n', start)
+        const pieceStart = performance.now()
+        take(text.slice(start, end))
+        frames.spent(performance.now() - pieceStart)
+        start = end + 1
+      }
+      rest = text.slice(complete + 1)
     }
-    rest = text.slice(complete + 1)
+  } finally {
+    frames.stop()
   }
   if (rest !== '') throw new Error(`GET ${EVENTS_PATH} ended in the middle of an event (after seq ${lastSeq}).`)
   return { headSeq, lastSeq }
+}
+
+/**
+ * Parse time per animation frame: `spentThisFrame` counts what `spent` added since the last
+ * frame began; `next` resolves in the first task after the next frame. Where there are no
+ * animation frames (Node, in tests) or none are drawn (a hidden tab) every moment is a new frame.
+ */
+function frameClock() {
+  const raf = (globalThis as { requestAnimationFrame?: (callback: () => void) => number }).requestAnimationFrame
+  const cancel = (globalThis as { cancelAnimationFrame?: (handle: number) => void }).cancelAnimationFrame
+  let frame = 0
+  let spentIn = { frame: -1, ms: 0 }
+  let handle: number | null = null
+  const waiters: (() => void)[] = []
+  const tick = () => {
+    frame++
+    // Resumed in a task after the frame (its rAF callbacks fold, then it is drawn), not inside it.
+    for (const resolve of waiters.splice(0)) void nextTask().then(resolve)
+    handle = raf!(tick)
+  }
+  if (raf) handle = raf(tick)
+  return {
+    spent(ms: number) {
+      if (!raf) return
+      if (spentIn.frame !== frame) spentIn = { frame, ms: 0 }
+      spentIn.ms += ms
+    },
+    spentThisFrame: () => (spentIn.frame === frame ? spentIn.ms : 0),
+    next: (): Promise<void> => (raf && !(globalThis as { document?: { hidden: boolean } }).document?.hidden ? new Promise((resolve) => waiters.push(resolve)) : nextTask()),
+    stop() {
+      if (handle !== null) cancel?.(handle)
+      handle = null
+      for (const resolve of waiters.splice(0)) resolve()
+    },
+  }
 }
 
 /** Resolves in a new task (a MessageChannel message, which timers' clamping does not delay), so a frame can be drawn first. */
