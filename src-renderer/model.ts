@@ -5,10 +5,11 @@ import type { Bridge, ConnectionState } from './bridge/types.ts'
 import { foldAndPublish$, framesOf, meterPerFrame } from './streams/ingest.ts'
 import { pendingKeys, runIntents$, type Intent, type IntentStatus } from './streams/intents.ts'
 import type { RunOutput } from './streams/log-window.ts'
-import { finishNotifications$ } from './streams/notifications.ts'
+import { finishNotifications$, liveFinishesIn } from './streams/notifications.ts'
+import type { FinishedTask } from '../src-shared/decisions/notifications.ts'
 import type { RangeAnchor } from './streams/selection.ts'
 import { sequencedEvents$ } from './streams/sequence.ts'
-import { INITIAL_STATE, StateBuilder, foldEvents, seedWorkers, type AppState } from './streams/state.ts'
+import { INITIAL_STATE, StateBuilder, foldEvents, seedWorkers, type AppState, type FoldedCollections } from './streams/state.ts'
 import { RunLeadersIndex } from './streams/run-leaders.ts'
 import { DEFAULT_QUERY, TaskFacetsIndex, TaskListIndex, taskFacetsOf, type TaskFacets, type TaskQuery, type TaskRow } from './streams/tasks-query.ts'
 import { addWatch, removeWatch, watchRequests$, type WatchCounts } from './streams/watch.ts'
@@ -85,15 +86,21 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     if (events > 0) options.onApplied?.(events, next)
   }
   let frames$: Observable<EngineEvent[]>
-  /** The events as they are folded (per metered slice, or per event in the naive baseline). */
-  let folded$: Observable<readonly EngineEvent[]>
+  /** Finishes are news only from now on: what came before is history being replayed. */
+  const liveSince = Date.now()
+  /** Tasks finished by live events, found as each batch is folded, against the state it applies to (for the browser's notifications). */
+  const liveFinishes = new Subject<FinishedTask[]>()
+  const noteFinishes = (events: readonly EngineEvent[], before: AppState | FoldedCollections) => {
+    const finished = liveFinishesIn(events, before, liveSince)
+    if (finished.length > 0) liveFinishes.next(finished)
+  }
   if (options.naive) {
     frames$ = events$.pipe(
       mergeMap((batch) => batch.map((event) => [event])),
       share(),
     )
-    folded$ = frames$
     frames$.subscribe((batch) => {
+      noteFinishes(batch, state.value)
       const next = foldEvents(state.value, batch)
       state.set(next)
       options.onApplied?.(batch.length, next)
@@ -101,9 +108,7 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   } else {
     const slices$ = events$.pipe(meterPerFrame<EngineEvent>({ budgetMs: options.foldBudgetMs }), share())
     frames$ = slices$.pipe(framesOf<EngineEvent>(), share())
-    const foldedBatches = new Subject<readonly EngineEvent[]>()
-    folded$ = foldedBatches.asObservable()
-    builder.listen({ applied: (batch) => foldedBatches.next(batch.events), built: () => undefined })
+    builder.listen({ applying: noteFinishes, applied: () => undefined, built: () => undefined })
     foldAndPublish$(slices$, builder, { busyPublishMs: options.busyPublishMs }).subscribe(({ state: next, events }) => {
       // Rendered now, not in a later task: a publish at a frame's start is counted in that frame's fold budget (foldAndPublish$).
       flushSync(() => state.set(next))
@@ -257,10 +262,10 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   }
 
   /**
-   * What the browser should announce about finished tasks (Electron's main process does its own). It folds
-   * each slice as the state does, inside the fold's frame budget (its fold writes its own maps in place).
+   * What the browser should announce about finished tasks (Electron's main process does its own), from the
+   * finishes found as each slice is folded, inside the fold's frame budget.
    */
-  const notifications$ = finishNotifications$(folded$, settings.value$, { liveSince: Date.now(), isFocused: () => document.hasFocus() }).pipe(share())
+  const notifications$ = finishNotifications$(liveFinishes, settings.value$, { isFocused: () => document.hasFocus() }).pipe(share())
 
   const paletteOpen = new Store(false)
   /** Commands for whichever log viewer is open (it subscribes while mounted). */

@@ -1,37 +1,44 @@
-import { asyncScheduler, buffer, defer, filter, map, mergeMap, scan, share, throttleTime, withLatestFrom, type Observable, type SchedulerLike } from 'rxjs'
-import type { EngineEvent, Settings } from '../../src-shared/index.ts'
-import { foldDesktopEventsInPlace, initialDesktopState, type DesktopState } from '../../src-shared/decisions/desktopState.ts'
+import { asyncScheduler, buffer, filter, map, mergeMap, share, throttleTime, withLatestFrom, type Observable, type SchedulerLike } from 'rxjs'
+import type { EngineEvent, Run, Settings } from '../../src-shared/index.ts'
+import { initialDesktopState, type TaskSummary } from '../../src-shared/decisions/desktopState.ts'
 import { COALESCE_WINDOW_MS, finishedTasksIn, notifiable, notificationFor, type FinishedTask, type NotificationModel } from '../../src-shared/decisions/notifications.ts'
+import type { FoldedCollections } from './state.ts'
 
 export interface NotificationOptions {
-  /** Finishes before this time are history being replayed, never news. */
-  liveSince: number
   isFocused: () => boolean
   scheduler?: SchedulerLike
 }
 
 /**
- * Engine batches → the notifications the browser should show, decided by the same pure
- * modules the desktop app uses (policy, do-not-disturb, focus, minimum duration), and
- * coalesced: finishes within COALESCE_WINDOW_MS of the first become one notification.
+ * The tasks `events` finish live (at or after `liveSince`; replayed history is never news),
+ * judged against `before`, the app's state the events apply to (a task already in that
+ * status is no news; its last run lends the details). Decided by the same pure module the
+ * desktop app uses (finishedTasksIn), on the tasks these events touch: the app's own fold
+ * keeps the state, so a replay costs one scan of its events and nothing else.
  */
-export function finishNotifications$(batches$: Observable<readonly EngineEvent[]>, settings$: Observable<Settings>, options: NotificationOptions): Observable<NotificationModel> {
+export function liveFinishesIn(events: readonly EngineEvent[], before: Pick<FoldedCollections, 'tasks' | 'runs'>, liveSince: number): FinishedTask[] {
+  if (!events.some((e) => (e.type === 'task.updated' || e.type === 'task.created') && e.at >= liveSince)) return []
+  const tasks = new Map<number, TaskSummary>()
+  const lastRuns = new Map<number, Run>()
+  for (const event of events) {
+    if (event.type !== 'task.updated' && event.type !== 'task.created') continue
+    const task = before.tasks.get(event.task.id)
+    if (!task || tasks.has(task.id)) continue
+    tasks.set(task.id, { id: task.id, name: task.name, status: task.status, notify: task.definition.notify })
+    const run = task.lastRunId === null ? undefined : before.runs.get(task.lastRunId)
+    if (run) lastRuns.set(task.id, run)
+  }
+  return finishedTasksIn({ ...initialDesktopState(), tasks, lastRuns }, events).filter((f) => f.at >= liveSince)
+}
+
+/**
+ * Live finishes (liveFinishesIn) → the notifications the browser should show, decided by
+ * the same pure modules the desktop app uses (policy, do-not-disturb, focus, minimum
+ * duration), and coalesced: finishes within COALESCE_WINDOW_MS of the first become one notification.
+ */
+export function finishNotifications$(finishes$: Observable<FinishedTask[]>, settings$: Observable<Settings>, options: NotificationOptions): Observable<NotificationModel> {
   const scheduler = options.scheduler ?? asyncScheduler
-  // A finish is news only if its task event is live; a replayed batch has none, and skips the search.
-  const hasLiveFinish = (events: readonly EngineEvent[]) => events.some((e) => (e.type === 'task.updated' || e.type === 'task.created') && e.at >= options.liveSince)
-  // The desktop state is this subscription's own (defer), so it is folded in place rather than copied per batch.
-  const finished$ = defer(() =>
-    batches$.pipe(
-      scan<readonly EngineEvent[], { state: DesktopState; finished: FinishedTask[] }>(
-        ({ state }, events) => {
-          const finished = hasLiveFinish(events) ? finishedTasksIn(state, events) : []
-          return { state: foldDesktopEventsInPlace(state, events, true), finished }
-        },
-        { state: initialDesktopState(), finished: [] },
-      ),
-    ),
-  ).pipe(
-    map(({ finished }) => finished.filter((f) => f.at >= options.liveSince)),
+  const finished$ = finishes$.pipe(
     withLatestFrom(settings$),
     map(([finished, settings]) => notifiable(finished, settings.notifications, options.isFocused())),
     filter((finished) => finished.length > 0),

@@ -115,6 +115,8 @@ export interface AppliedBatch {
  * inside the fold's per-frame budget, and `built` only makes them visible with the state.
  */
 export interface FoldListener {
+  /** Before a batch is folded: `folded` is still the state its events apply to. */
+  applying?(events: readonly EngineEvent[], folded: FoldedCollections): void
   applied(batch: AppliedBatch, folded: FoldedCollections): void
   built(state: AppState): void
 }
@@ -223,6 +225,7 @@ export class StateBuilder {
 
   apply(batch: readonly EngineEvent[]): void {
     if (this.listeners.length === 0) return this.fold(batch)
+    for (const listener of this.listeners) listener.applying?.(batch, this.folded)
     const taskIds = (this.batchTaskIds = new Set())
     const runIds = (this.batchRunIds = new Set())
     try {
