@@ -63,7 +63,7 @@ export async function readEventLog(
     lastSeq = events.at(-1)?.seq ?? lastSeq
     onPiece({ events, lastSeq })
   }
-  const frames = frameClock()
+  const frames = frameClock(signal)
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
   let rest = ''
   try {
@@ -105,8 +105,9 @@ export async function readEventLog(
  * Parse time per animation frame: `spentThisFrame` counts what `spent` added since the last
  * frame began; `next` resolves in the first task after the next frame. Where there are no
  * animation frames (Node, in tests) or none are drawn (a hidden tab) every moment is a new frame.
+ * A cancelled catch-up does not wait for a frame.
  */
-function frameClock() {
+function frameClock(signal?: AbortSignal) {
   const raf = (globalThis as { requestAnimationFrame?: (callback: () => void) => number }).requestAnimationFrame
   const cancel = (globalThis as { cancelAnimationFrame?: (handle: number) => void }).cancelAnimationFrame
   let frame = 0
@@ -127,7 +128,17 @@ function frameClock() {
       spentIn.ms += ms
     },
     spentThisFrame: () => (spentIn.frame === frame ? spentIn.ms : 0),
-    next: (): Promise<void> => (raf && !(globalThis as { document?: { hidden: boolean } }).document?.hidden ? new Promise((resolve) => waiters.push(resolve)) : nextTask()),
+    next: (): Promise<void> => {
+      if (!raf || (globalThis as { document?: { hidden: boolean } }).document?.hidden) return nextTask()
+      return new Promise((resolve) => {
+        const go = () => {
+          signal?.removeEventListener('abort', go)
+          resolve()
+        }
+        waiters.push(go)
+        signal?.addEventListener('abort', go)
+      })
+    },
     stop() {
       if (handle !== null) cancel?.(handle)
       handle = null

@@ -67,4 +67,26 @@ describe('the catch-up reader on a page that draws frames', () => {
     // Done reading, it asks for no more frames.
     expect(frames.pending()).toBe(0)
   })
+
+  it('stops at once when cancelled while it waits for a frame', async () => {
+    h = await startHarness()
+    await importTasks(h, 1, 3000)
+    frames = manualFrames()
+    let clock = 0
+    vi.spyOn(performance, 'now').mockImplementation(() => (clock += 1.5))
+    const abort = new AbortController()
+    let delivered = 0
+    const reading = readEventLog(h.server.url.replace(/\/$/, ''), h.server.token, 0, (piece) => (delivered += piece.events.length), abort.signal)
+    const outcome = reading.then(
+      () => 'finished',
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    )
+    await waitUntil(() => delivered > 0 && frames!.pending() > 0, 'the first pieces')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const before = delivered
+    abort.abort()
+    expect(await outcome).toBe('The catch-up was cancelled.')
+    expect(delivered).toBe(before)
+    expect(frames.pending()).toBe(0)
+  })
 })
