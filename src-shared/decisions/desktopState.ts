@@ -61,24 +61,11 @@ function summarise(task: Task): TaskSummary {
  * fill the "last failures" menu without counting as unseen.
  */
 export function foldDesktopEvents(state: DesktopState, events: readonly EngineEvent[], live: boolean): DesktopState {
-  return fold(state, events, live, true)
-}
-
-/**
- * The same fold for a caller that owns `state`'s maps (it never hands them to anyone): they
- * are written in place instead of copied, so a state with tens of thousands of tasks costs
- * nothing extra per batch. `state` itself must not be read again; use the result.
- */
-export function foldDesktopEventsInPlace(state: DesktopState, events: readonly EngineEvent[], live: boolean): DesktopState {
-  return fold(state, events, live, false)
-}
-
-function fold(state: DesktopState, events: readonly EngineEvent[], live: boolean, copy: boolean): DesktopState {
   let tasks: Map<number, TaskSummary> | null = null
   let lastRuns: Map<number, Run> | null = null
   let { recentFailures, unseenFailures, enginePaused, settings } = state
-  const writableTasks = () => (tasks ??= copy ? new Map(state.tasks) : (state.tasks as Map<number, TaskSummary>))
-  const writableRuns = () => (lastRuns ??= copy ? new Map(state.lastRuns) : (state.lastRuns as Map<number, Run>))
+  const writableTasks = () => (tasks ??= new Map(state.tasks))
+  const writableRuns = () => (lastRuns ??= new Map(state.lastRuns))
   for (const event of events) {
     switch (event.type) {
       case 'task.created':

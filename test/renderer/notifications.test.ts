@@ -5,7 +5,6 @@ import { DEFAULT_SETTINGS, type EngineEvent, type Settings } from '../../src-sha
 import type { FinishedTask } from '../../src-shared/decisions/notifications.ts'
 import { finishNotifications$, liveFinishesIn } from '../../src-renderer/streams/notifications.ts'
 import { INITIAL_STATE, StateBuilder } from '../../src-renderer/streams/state.ts'
-import { foldDesktopEvents, foldDesktopEventsInPlace, initialDesktopState } from '../../src-shared/decisions/desktopState.ts'
 import { run, task } from './events.ts'
 
 /** As the model does: each batch's live finishes against the state it applies to, then the batch folded. */
@@ -85,23 +84,5 @@ describe('liveFinishesIn', () => {
     const builder = new StateBuilder(INITIAL_STATE)
     builder.apply(started(1))
     expect(liveFinishesIn(finish(1, 'failed', 50), builder.folded, 100)).toEqual([])
-  })
-})
-
-describe('foldDesktopEventsInPlace', () => {
-  it('folds exactly like foldDesktopEvents, writing the maps it owns instead of copying them', () => {
-    const batches: EngineEvent[][] = [[...started(1), ...started(2)], finish(1, 'failed', 50), [{ type: 'task.removed', seq: 40, at: 60, taskIds: [2] }], finish(3, 'succeeded', 70)]
-    let copied = initialDesktopState()
-    let inPlace = initialDesktopState()
-    const ownMaps = inPlace.tasks
-    for (const batch of batches) {
-      const before = copied
-      copied = foldDesktopEvents(copied, batch, true)
-      expect(before.tasks).not.toBe(copied.tasks)
-      inPlace = foldDesktopEventsInPlace(inPlace, batch, true)
-      expect(inPlace).toEqual(copied)
-    }
-    expect(inPlace.tasks).toBe(ownMaps)
-    expect([...inPlace.tasks.keys()]).toEqual([1, 3])
   })
 })
