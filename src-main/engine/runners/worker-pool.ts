@@ -109,15 +109,16 @@ const UNPACK_AFTER_MS = 5
 /**
  * A worker beyond the first that has had no job for this long is terminated: an idle script
  * thread holds ~20 MB (its own V8 heap and Node environment), and a burst of long scripts
- * should not leave a thread per core behind for good. Seconds, not milliseconds, so a steady
- * flow of work never pays for starting threads again.
+ * should not leave a thread per core behind for good. A minute, because starting a thread
+ * again costs ~70 ms and ~80 ms of CPU on a small VM: with 5 s, work coming in bursts a few
+ * seconds apart paid that on every burst (~10% more CPU per no-op task in the engine bench).
  */
-const RETIRE_AFTER_MS = 5000
+const RETIRE_AFTER_MS = 60_000
 
 /**
  * An elastic pool of worker threads, each running one script job at a time. It grows up to
  * `size` while jobs would otherwise wait behind long ones, and shrinks back to one warm
- * worker once the extra ones have idled for RETIRE_AFTER_MS. Idle workers are unref'd, so
+ * worker once the extra ones have idled for RETIRE_AFTER_MS (a minute). Idle workers are unref'd, so
  * they never keep the process alive; a worker that was terminated (a hard timeout or a
  * cancelled script that did not end) or crashed is replaced.
  *
