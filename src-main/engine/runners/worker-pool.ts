@@ -211,12 +211,15 @@ export class WorkerPool {
     else this.#post(slot, active)
   }
 
-  /** The least busy worker below PACK_LIMIT whose running job started within the pack window (or that is still starting), if any. */
+  /**
+   * The least busy worker with room whose running job started within the pack window (or that
+   * is still starting), if any: a job waiting there waits behind no long job, so no new worker is needed.
+   */
   #fresh(): Slot | null {
     let best: Slot | null = null
     const now = performance.now()
     for (const slot of this.#slots) {
-      if (slot.jobs.length === 0 || slot.jobs.length >= Math.min(PACK_LIMIT, best?.jobs.length ?? PACK_LIMIT)) continue
+      if (slot.jobs.length === 0 || slot.jobs.length >= (best?.jobs.length ?? JOBS_PER_WORKER)) continue
       if (!slot.online || now - slot.turnoverAt < this.#packWindowMs) best = slot
     }
     return best
