@@ -330,7 +330,7 @@ export class WorkerPool {
     slot.worker.unref()
     slot.idleSince = performance.now()
     this.#idle.push(slot)
-    if (this.#slots.size > 1) this.#retireTimer ??= setTimeout(() => this.#retire(), this.#retireAfterMs).unref()
+    if (this.#slots.size > 1 && !this.#closed) this.#retireTimer ??= setTimeout(() => this.#retire(), this.#retireAfterMs).unref()
   }
 
   /** Terminates the workers that have idled for RETIRE_AFTER_MS, longest idle first, keeping at least one. */
