@@ -8,8 +8,9 @@ const USAGE = `usage: taskdeck worker --redis URL --group NAME [--concurrency N]
   --redis URL          redis:// or rediss:// (or TASKDECK_REDIS_URL); the password may come from TASKDECK_REDIS_PASSWORD
   --group NAME         the remote group to serve
   --concurrency N      runs at once (default: number of CPUs)
-  --script-threads N   threads running script tasks (default: concurrency, at most the number of CPUs);
-                       raise it for scripts that mostly wait (I/O) rather than compute
+  --script-threads N   most threads running script tasks (default: concurrency, at most the number of CPUs);
+                       one runs short scripts, more start only for long ones; raise it for scripts that
+                       mostly wait (I/O) rather than compute
   --drain-timeout MS   on SIGTERM, how long current runs may finish before they are handed back (default 30000)
   --lock-duration MS   how soon a dead worker's runs are reported lost (default 30000)
   --stalled-interval MS, --heartbeat MS, --tag TEXT, --insecure-tls`

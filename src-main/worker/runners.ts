@@ -5,11 +5,12 @@ import { createShellRunner } from '../engine/runners/shell.ts'
 import type { RunnerRegistry } from '../engine/backends/types.ts'
 
 /**
- * Script threads for a worker serving `concurrency` runs at once: no more than the machine
- * has cores, as in the app's own pool. A script is CPU work, so threads beyond the cores only
- * add switching, and each idle thread a short job lands on must be woken (the dominant cost of
- * a no-op script task when several worker processes share a small machine). Runs beyond that
- * are shell or HTTP runs, or scripts that wait for a free thread.
+ * Most script threads for a worker serving `concurrency` runs at once: no more than the
+ * machine has cores, as in the app's own pool. A script is CPU work, so threads beyond the
+ * cores only add switching. The pool starts them only as long scripts need them (short ones
+ * share one thread: each idle thread a short job lands on must be woken, the dominant cost of
+ * a no-op script task). Runs beyond that are shell or HTTP runs, or scripts that wait for a
+ * free thread.
  */
 export const defaultScriptThreads = (concurrency: number) => Math.max(1, Math.min(concurrency, availableParallelism()))
 

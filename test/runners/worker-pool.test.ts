@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { defaultScriptWorkerEntry } from '../../src-main/engine/runners/script.ts'
 import { WorkerPool } from '../../src-main/engine/runners/worker-pool.ts'
 import type { JobEnd } from '../../src-main/engine/runners/worker-pool.ts'
@@ -25,6 +25,13 @@ const SCRIPTS: Record<string, string> = {
       while (Atomics.load(cells, 0) < n) {}
       return threadId
     }`,
+  // Says which thread it runs on, then spins until it is terminated.
+  'spin.mjs': `
+    import { threadId } from 'node:worker_threads'
+    export default () => {
+      console.log(threadId)
+      for (;;) {}
+    }`,
 }
 
 let dir: ReturnType<typeof tempHome>
@@ -39,8 +46,8 @@ afterEach(async () => {
 })
 afterAll(() => dir.cleanup())
 
-const openPool = (size: number, packWindowMs: number) =>
-  (pool = new WorkerPool({ entry: defaultScriptWorkerEntry(), size, abortGraceMs: 100, maxHeapMb: 256, packWindowMs }))
+const openPool = (size: number, packWindowMs: number, retireAfterMs?: number) =>
+  (pool = new WorkerPool({ entry: defaultScriptWorkerEntry(), size, abortGraceMs: 100, maxHeapMb: 256, packWindowMs, ...(retireAfterMs !== undefined ? { retireAfterMs } : {}) }))
 const run = (target: WorkerPool, name: string, input: unknown = null): Promise<JobEnd> =>
   target.run({ path: join(dir.home, name), input, onOutput: () => undefined, onProgress: () => undefined }).done
 const threadOf = (end: JobEnd): number => {
@@ -82,5 +89,53 @@ describe('worker pool placement', () => {
     expect(Atomics.load(cells, 2)).toBe(0)
     Atomics.store(cells, 3, 1)
     expect((await Promise.all(runs)).map((end) => (end.kind === 'result' ? end.value : end.kind))).toEqual([0, 1, 2])
+  })
+})
+
+describe('worker pool size', () => {
+  it('starts one thread for short scripts and adds none while they end quickly', async () => {
+    const target = openPool(4, 60_000)
+    expect(target.threads).toBe(0)
+    // Eight at once: as many as one thread takes, and more than packing puts on a thread that has run nothing yet.
+    const threads = (await Promise.all(Array.from({ length: 8 }, () => run(target, 'thread.mjs')))).map(threadOf)
+    expect(new Set(threads).size).toBe(1)
+    expect(target.threads).toBe(1)
+  })
+
+  it('adds threads for CPU-bound scripts waiting behind a long one, up to its size, and retires the idle ones but one', async () => {
+    const target = openPool(3, 20, 100)
+    const parallel = async (): Promise<number[]> => {
+      const cells = new Int32Array(new SharedArrayBuffer(4))
+      // Five scripts that end only once three run at the same time: three threads, never a fourth.
+      return (await Promise.all(Array.from({ length: 5 }, () => run(target, 'barrier.mjs', { cells, n: 3 })))).map(threadOf)
+    }
+    expect(new Set(await parallel()).size).toBe(3)
+    expect(target.threads).toBe(3)
+
+    await vi.waitFor(() => expect(target.threads).toBe(1), { timeout: 10_000, interval: 20 })
+    const warm = threadOf(await run(target, 'thread.mjs'))
+    expect(target.threads).toBe(1)
+
+    // Grows again when the work needs it, and the warm thread is one of the three.
+    const threads = await parallel()
+    expect(new Set(threads).size).toBe(3)
+    expect(threads).toContain(warm)
+  })
+
+  it('replaces a thread terminated because its script did not stop, and does not retire the last thread', async () => {
+    const target = openPool(2, 20, 50)
+    let spinning = ''
+    const job = target.run({ path: join(dir.home, 'spin.mjs'), input: null, onOutput: (_stream, text) => (spinning += text), onProgress: () => undefined })
+    await vi.waitFor(() => expect(spinning).not.toBe(''), { timeout: 10_000, interval: 10 })
+    job.abort()
+    expect((await job.done).kind).toBe('aborted')
+    expect(target.threads).toBe(1)
+
+    const next = threadOf(await run(target, 'thread.mjs'))
+    expect(next).not.toBe(Number(spinning))
+    // Longer than retireAfterMs: the only thread stays.
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(target.threads).toBe(1)
+    expect(threadOf(await run(target, 'thread.mjs'))).toBe(next)
   })
 })

@@ -24,7 +24,7 @@ export function defaultScriptWorkerEntry(): URL {
 export interface ScriptRunnerOptions {
   /** Where script-worker lives: `new URL('./script-worker.ts', import.meta.url)` in source, out/main/script-worker.js when built. */
   workerEntry: URL | string
-  /** Worker threads at most; defaults to the machine's available parallelism. */
+  /** Worker threads at most (started as long scripts need them); defaults to the machine's available parallelism. */
   poolSize?: number
   /** After cancel or timeout, how long a script may take to notice `api.signal` before its worker is terminated. */
   abortGraceMs?: number

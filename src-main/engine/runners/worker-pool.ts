@@ -4,7 +4,12 @@ import type { FromWorker, ToWorker, WorkerEvent } from './script-protocol.ts'
 export interface WorkerPoolOptions {
   /** The worker's entry module (script-worker.ts in source, out/main/script-worker.js when built). */
   entry: URL | string
-  /** Most workers alive at once; jobs beyond that wait for a free worker. */
+  /**
+   * Most workers alive at once; jobs beyond that wait for a free worker. The pool starts with
+   * none and adds one only when a job would otherwise wait behind one that has run longer than
+   * the pack window (see #assign), so short scripts share one warm thread and only long or
+   * CPU-bound ones spread over more.
+   */
   size: number
   /** After an abort, how long a script may take to end on its own before its worker is terminated. */
   abortGraceMs: number
@@ -19,6 +24,8 @@ export interface WorkerPoolOptions {
    * to idle workers. Default PACK_WINDOW_MS.
    */
   packWindowMs?: number
+  /** How long a worker beyond the first may stay idle before it is terminated, freeing its memory. Default RETIRE_AFTER_MS. */
+  retireAfterMs?: number
 }
 
 export interface ScriptJob {
@@ -57,6 +64,10 @@ interface Slot {
   turnoverAt: number
   /** Whether its last job ended within PACK_WINDOW_MS of the previous turnover: short jobs are packed onto it. */
   quick: boolean
+  /** When it last went idle (performance.now()), for retiring it. */
+  idleSince: number
+  /** Terminated for idling (see RETIRE_AFTER_MS): not replaced. */
+  retired: boolean
 }
 
 interface Active {
@@ -95,11 +106,21 @@ const PACK_WINDOW_MS = 10
  * workers, so CPU-bound scripts still run in parallel, at most this late.
  */
 const UNPACK_AFTER_MS = 5
+/**
+ * A worker beyond the first that has had no job for this long is terminated: an idle script
+ * thread holds ~20 MB (its own V8 heap and Node environment), and a burst of long scripts
+ * should not leave a thread per core behind for good. A minute, because starting a thread
+ * again costs ~70 ms and ~80 ms of CPU on a small VM: with 5 s, work coming in bursts a few
+ * seconds apart paid that on every burst (~10% more CPU per no-op task in the engine bench).
+ */
+const RETIRE_AFTER_MS = 60_000
 
 /**
- * A fixed-size pool of worker threads, each running one script job at a time. Idle
- * workers stay warm (and unref'd, so they never keep the process alive); a worker that
- * was terminated or crashed is replaced.
+ * An elastic pool of worker threads, each running one script job at a time. It grows up to
+ * `size` while jobs would otherwise wait behind long ones, and shrinks back to one warm
+ * worker once the extra ones have idled for RETIRE_AFTER_MS (a minute). Idle workers are unref'd, so
+ * they never keep the process alive; a worker that was terminated (a hard timeout or a
+ * cancelled script that did not end) or crashed is replaced.
  *
  * When every worker is busy, a job may wait inside a busy worker instead of in the pool's
  * queue. It is not stuck there: until the worker claims it (an atomic swap of its claim
@@ -110,6 +131,7 @@ const UNPACK_AFTER_MS = 5
 export class WorkerPool {
   readonly #options: WorkerPoolOptions
   readonly #packWindowMs: number
+  readonly #retireAfterMs: number
   readonly #slots = new Set<Slot>()
   readonly #idle: Slot[] = []
   readonly #queue: Active[] = []
@@ -117,14 +139,22 @@ export class WorkerPool {
   #closed = false
   /** Moves jobs packed behind a long one (see UNPACK_AFTER_MS); set while packed jobs may wait. */
   #unpackTimer: NodeJS.Timeout | undefined
+  /** Retires idle workers beyond the first (see RETIRE_AFTER_MS); set while there are any. */
+  #retireTimer: NodeJS.Timeout | undefined
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options
     this.#packWindowMs = options.packWindowMs ?? PACK_WINDOW_MS
+    this.#retireAfterMs = options.retireAfterMs ?? RETIRE_AFTER_MS
   }
 
   get size(): number {
     return this.#options.size
+  }
+
+  /** Workers alive now (busy, idle or starting), at most `size`. */
+  get threads(): number {
+    return this.#slots.size
   }
 
   run(job: ScriptJob): PooledJob {
@@ -152,6 +182,7 @@ export class WorkerPool {
   async close(): Promise<void> {
     this.#closed = true
     clearTimeout(this.#unpackTimer)
+    clearTimeout(this.#retireTimer)
     for (const waiting of this.#queue.splice(0)) waiting.finish({ kind: 'aborted' })
     await Promise.all(
       [...this.#slots].map((slot) => {
@@ -162,19 +193,36 @@ export class WorkerPool {
   }
 
   /**
-   * Runs the job behind the short jobs of a busy worker, or on an idle or a new worker, or
-   * behind the jobs of the least busy one, or queues it.
+   * Runs the job behind the short jobs of a busy worker, or on an idle worker, or behind a job
+   * that started within the pack window (if `packBehindFresh`), or on a new worker, or behind
+   * the jobs of the least busy one, or queues it. A job packed behind another moves to an idle
+   * or new worker if that one runs long (see #unpack): a worker is added only for a job that
+   * would otherwise wait behind a long one.
    */
-  #assign(active: Active): void {
-    const hot = this.#hot()
-    if (hot !== null) {
-      this.#post(hot, active)
+  #assign(active: Active, packBehindFresh = true): void {
+    const packed = this.#hot() ?? (this.#idle.length === 0 && packBehindFresh ? this.#fresh() : null)
+    if (packed !== null) {
+      this.#post(packed, active)
       if (this.#idle.length > 0 || this.#slots.size < this.#options.size) this.#unpackTimer ??= setTimeout(() => this.#unpack(), UNPACK_AFTER_MS).unref()
       return
     }
     const slot = this.#idle.pop() ?? (this.#slots.size < this.#options.size ? this.#spawn() : this.#withRoom())
     if (slot === null) this.#queue.push(active)
     else this.#post(slot, active)
+  }
+
+  /**
+   * The least busy worker with room whose running job started within the pack window (or that
+   * is still starting), if any: a job waiting there waits behind no long job, so no new worker is needed.
+   */
+  #fresh(): Slot | null {
+    let best: Slot | null = null
+    const now = performance.now()
+    for (const slot of this.#slots) {
+      if (slot.jobs.length === 0 || slot.jobs.length >= (best?.jobs.length ?? JOBS_PER_WORKER)) continue
+      if (!slot.online || now - slot.turnoverAt < this.#packWindowMs) best = slot
+    }
+    return best
   }
 
   /** The busiest worker below PACK_LIMIT whose jobs have been ending quickly, if any. */
@@ -201,7 +249,8 @@ export class WorkerPool {
     let waiting = false
     for (const slot of this.#slots) {
       if (slot.jobs.length < 2) continue
-      if (now - slot.turnoverAt < this.#packWindowMs) {
+      // A worker still starting has not run anything yet: its jobs are not behind a long one.
+      if (!slot.online || now - slot.turnoverAt < this.#packWindowMs) {
         waiting = true
         continue
       }
@@ -214,7 +263,7 @@ export class WorkerPool {
         if (!this.#withdraw(next)) break
         moved.push(next)
       }
-      for (const active of moved) this.#assign(active)
+      for (const active of moved) this.#assign(active, false)
     }
     if (waiting) this.#unpackTimer = setTimeout(() => this.#unpack(), UNPACK_AFTER_MS).unref()
   }
@@ -273,8 +322,32 @@ export class WorkerPool {
     }
     for (const active of taken) this.#post(slot, active)
     if (taken.length > 0) return
+    this.#rest(slot)
+  }
+
+  /** Puts a worker with no jobs among the idle ones, from where it retires if it stays idle and is not the last. */
+  #rest(slot: Slot): void {
     slot.worker.unref()
+    slot.idleSince = performance.now()
     this.#idle.push(slot)
+    if (this.#slots.size > 1 && !this.#closed) this.#retireTimer ??= setTimeout(() => this.#retire(), this.#retireAfterMs).unref()
+  }
+
+  /** Terminates the workers that have idled for RETIRE_AFTER_MS, longest idle first, keeping at least one. */
+  #retire(): void {
+    this.#retireTimer = undefined
+    const now = performance.now()
+    // #idle is a stack (the most recently idle on top, used first): the longest idle are at the bottom.
+    while (this.#slots.size > 1 && this.#idle.length > 0 && now - this.#idle[0]!.idleSince >= this.#retireAfterMs) {
+      const slot = this.#idle.shift()!
+      slot.retired = true
+      this.#slots.delete(slot)
+      void slot.worker.terminate()
+    }
+    const next = this.#idle[0]
+    if (next !== undefined && this.#slots.size > 1) {
+      this.#retireTimer = setTimeout(() => this.#retire(), next.idleSince + this.#retireAfterMs - now).unref()
+    }
   }
 
   #abort(active: Active): void {
@@ -310,9 +383,13 @@ export class WorkerPool {
       resourceLimits: { maxOldGenerationSizeMb: this.#options.maxHeapMb },
       workerData: { claims },
     })
-    const slot: Slot = { worker, jobs: [], claims, freeClaims, online: false, turnoverAt: 0, quick: false }
+    const slot: Slot = { worker, jobs: [], claims, freeClaims, online: false, turnoverAt: 0, quick: false, idleSince: 0, retired: false }
     this.#slots.add(slot)
-    worker.once('online', () => (slot.online = true))
+    worker.once('online', () => {
+      slot.online = true
+      // Its first job starts now: the time it took to start does not count as that job running long.
+      if (slot.jobs.length > 0) slot.turnoverAt = performance.now()
+    })
     worker.on('message', (message: FromWorker) => this.#onMessage(slot, message))
     worker.on('error', (error: Error) => {
       const active = slot.jobs[0]
@@ -335,17 +412,12 @@ export class WorkerPool {
         else if (!started && slot.online) requeue.push(active)
         else active.finish({ kind: 'crashed', reason: `the script's worker exited with code ${code}` })
       }
-      if (this.#closed) return
+      if (this.#closed || slot.retired) return
       const pending = [...requeue, ...this.#queue.splice(0)]
       // Keep the pool warm: a replacement is ready before the next run asks for it.
-      if (pending.length === 0 && slot.online) this.#idle.push(this.#unrefd(this.#spawn()))
+      if (pending.length === 0 && slot.online) this.#rest(this.#spawn())
       for (const active of pending) this.#assign(active)
     })
-    return slot
-  }
-
-  #unrefd(slot: Slot): Slot {
-    slot.worker.unref()
     return slot
   }
 
