@@ -6,6 +6,7 @@ import { foldAndPublish$, framesOf, meterPerFrame } from './streams/ingest.ts'
 import { pendingKeys, runIntents$, type Intent, type IntentStatus } from './streams/intents.ts'
 import type { RunOutput } from './streams/log-window.ts'
 import { finishNotifications$, liveFinishesIn } from './streams/notifications.ts'
+import { foldedSettings$ } from './streams/settings.ts'
 import type { FinishedTask } from '../src-shared/decisions/notifications.ts'
 import type { RangeAnchor } from './streams/selection.ts'
 import { sequencedEvents$ } from './streams/sequence.ts'
@@ -159,17 +160,7 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   void bridge.invoke('settings.get', {}).then((result) => {
     if (result.ok) settings.set(result.value.settings)
   })
-  state.value$
-    .pipe(
-      map((s) => s.settings),
-      filter((s): s is Settings => s !== null),
-      distinctUntilChanged(),
-    )
-    // A replayed history repeats settings.changed events with the same content: each new object
-    // would re-render the whole shell (its theme, language and keymap come from the settings).
-    .subscribe((s) => {
-      if (JSON.stringify(s) !== JSON.stringify(settings.value)) settings.set(s)
-    })
+  foldedSettings$(state.value$, () => settings.value).subscribe((s) => settings.set(s))
 
   const route = new Store<Route>({ view: 'tasks' })
   const connection = new Store<ConnectionState>({ kind: 'online' })

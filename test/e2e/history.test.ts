@@ -14,8 +14,11 @@ async function importHistory(count: number): Promise<void> {
 }
 
 describe('opening on a long history', () => {
-  it('shows every task of a 12,000-task history (caught up over HTTP), then live ones over the WebSocket', async () => {
+  it('shows every task of a 12,000-task history (caught up over HTTP) without flashing its older settings, then live ones over the WebSocket', async () => {
+    // An older theme in the history, the current one after it: the replay must not show the old one on its way.
+    await callServer(ui.home, ui.served, 'settings.set', { patch: { theme: 'light' } })
     await importHistory(TASKS)
+    await callServer(ui.home, ui.served, 'settings.set', { patch: { theme: 'dark' } })
     const { headSeq } = await callServer<{ headSeq: number }>(ui.home, ui.served, 'events.read', { since: 0, limit: 1 })
     expect(headSeq).toBeGreaterThanOrEqual(2 * TASKS)
 
@@ -25,6 +28,11 @@ describe('opening on a long history', () => {
       const url = new URL(request.url())
       if (url.pathname === '/api/v1/events') eventLogRequests.push(url.search)
     })
+    // Every theme the page shows, in order (the attribute App sets on <html>).
+    await context.addInitScript(`window.shownThemes = []
+      const watch = () => new MutationObserver(() => window.shownThemes.push(document.documentElement.dataset.theme)).observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] })
+      if (document.documentElement) watch()
+      else document.addEventListener('readystatechange', watch, { once: true })`)
     const page = await context.newPage()
     const errors: string[] = []
     page.on('pageerror', (error) => errors.push(error.message))
@@ -37,6 +45,10 @@ describe('opening on a long history', () => {
     await page.locator(`[data-task-id="${TASKS}"]`).waitFor()
     // The history came over HTTP, from seq 0 (the WebSocket's own replay is only the fallback).
     expect(eventLogRequests).toEqual(['?since=0'])
+    // The current theme, and once it was shown, never the older one from the replayed history.
+    const themes = await page.evaluate<string[]>('window.shownThemes')
+    expect(themes.at(-1)).toBe('dark')
+    expect(themes.slice(themes.indexOf('dark'))).not.toContain('light')
 
     // Live after the catch-up: a task submitted now shows up and finishes.
     const { task } = await callServer<{ task: { id: number } }>(ui.home, ui.served, 'task.submit', { definition: { spec: { kind: 'shell', command: 'echo live' }, name: 'live after history' } })
