@@ -7,6 +7,7 @@ import { pendingKeys, runIntents$, type Intent, type IntentStatus } from './stre
 import type { RunOutput } from './streams/log-window.ts'
 import { finishNotifications$, liveFinishesIn } from './streams/notifications.ts'
 import { foldedSettings$ } from './streams/settings.ts'
+import { rememberSettings, rememberedSettings } from './remembered-settings.ts'
 import type { FinishedTask } from '../src-shared/decisions/notifications.ts'
 import type { RangeAnchor } from './streams/selection.ts'
 import { sequencedEvents$ } from './streams/sequence.ts'
@@ -156,7 +157,8 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     if (status.state === 'error') toast('error', status.intent.label ?? status.intent.command, status.error.message)
   })
 
-  const settings = new Store<Settings>(DEFAULT_SETTINGS)
+  const settings = new Store<Settings>(rememberedSettings() ?? DEFAULT_SETTINGS)
+  settings.value$.pipe(skip(1)).subscribe((s) => rememberSettings(s))
   void bridge.invoke('settings.get', {}).then((result) => {
     if (result.ok) settings.set(result.value.settings)
   })

@@ -93,6 +93,28 @@ describe('every view, in light and dark', () => {
     await page.getByRole('heading', { name: 'Settings' }).waitFor()
     await page.context().close()
   })
+
+  it('opens in the chosen theme from the first paint the next time, not in the default until the settings arrive', async () => {
+    const { page } = await openPage(ui.browser, ui.served.browserUrl)
+    await page.keyboard.press('g')
+    await page.keyboard.press('s')
+    await page.getByRole('radio', { name: 'Dark' }).click()
+    await page.waitForFunction(`document.documentElement.dataset.theme === 'dark'`)
+    // Every theme the page shows from now on, in order (the attribute App sets on <html>).
+    await page.context().addInitScript(`window.shownThemes = []
+      const watch = () => new MutationObserver(() => window.shownThemes.push(document.documentElement.dataset.theme)).observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] })
+      if (document.documentElement) watch()
+      else document.addEventListener('readystatechange', watch, { once: true })`)
+    await page.reload()
+    await page.getByTestId('connection').getByText('Live').waitFor()
+    expect(await page.evaluate('window.shownThemes')).toEqual(['dark'])
+    // Back to the system theme for the other tests of this file (the server keeps settings).
+    await page.keyboard.press('g')
+    await page.keyboard.press('s')
+    await page.getByRole('radio', { name: 'System' }).click()
+    await page.waitForFunction(`document.documentElement.dataset.theme === 'light'`)
+    await page.context().close()
+  })
 })
 
 describe('keymap', () => {
