@@ -220,9 +220,14 @@ export class WorkerPool {
     const now = performance.now()
     for (const slot of this.#slots) {
       if (slot.jobs.length === 0 || slot.jobs.length >= (best?.jobs.length ?? JOBS_PER_WORKER)) continue
-      if (!slot.online || now - slot.turnoverAt < this.#packWindowMs) best = slot
+      if (this.#runningFresh(slot, now)) best = slot
     }
     return best
+  }
+
+  /** Whether the worker's running job started within the pack window, or the worker is still starting (it has run nothing yet): jobs behind it wait behind no long one. */
+  #runningFresh(slot: Slot, now: number): boolean {
+    return !slot.online || now - slot.turnoverAt < this.#packWindowMs
   }
 
   /** The busiest worker below PACK_LIMIT whose jobs have been ending quickly, if any. */
@@ -249,8 +254,7 @@ export class WorkerPool {
     let waiting = false
     for (const slot of this.#slots) {
       if (slot.jobs.length < 2) continue
-      // A worker still starting has not run anything yet: its jobs are not behind a long one.
-      if (!slot.online || now - slot.turnoverAt < this.#packWindowMs) {
+      if (this.#runningFresh(slot, now)) {
         waiting = true
         continue
       }
