@@ -29,6 +29,7 @@ import { jobIdOf, redisKeys } from '../src-main/engine/backends/redis-protocol.t
 import type { TaskSpec } from '../src-shared/index.ts'
 import { workerRunners } from '../src-main/worker/runners.ts'
 import { RecordingContext, ROOT, spawnWorker, startRedis, waitForLine } from '../test/redis/harness.ts'
+import { processCpuMs } from './redis-server.ts'
 import type { WorkerProcess } from '../test/redis/harness.ts'
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 2000)
@@ -191,13 +192,6 @@ async function jobLatencies(queue: Queue, ids: string[]): Promise<number[]> {
   return jobs.map((job) => (job?.processedOn ?? NaN) - (job?.timestamp ?? NaN))
 }
 
-/** CPU time of a process and all its threads so far, ms (Linux /proc; clock ticks of 10 ms). */
-function processCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10
-}
-
 /** Redis's own CPU time (ms) and commands served so far, INFO itself excluded. */
 async function redisCounters(redis: Redis): Promise<{ cpuMs: number; commands: number }> {
   const [cpu, commandstats] = [await redis.info('cpu'), await redis.info('commandstats')]
@@ -212,11 +206,11 @@ async function startMeter(url: string, workers: ChildProcess[]): Promise<{ stop(
   const redis = new Redis(url)
   const redisBefore = await redisCounters(redis)
   const appBefore = process.cpuUsage()
-  const workersBefore = workers.map((child) => processCpuMs(child.pid!))
+  const workersBefore = workers.map((child) => processCpuMs(child.pid) ?? NaN)
   return {
     async stop() {
       const app = process.cpuUsage(appBefore)
-      const workersMs = workers.reduce((sum, child, i) => sum + processCpuMs(child.pid!) - workersBefore[i]!, 0)
+      const workersMs = workers.reduce((sum, child, i) => sum + (processCpuMs(child.pid) ?? NaN) - workersBefore[i]!, 0)
       const redisAfter = await redisCounters(redis)
       redis.disconnect()
       const perTask = (ms: number) => round((ms * 1000) / TASKS, 0)

@@ -7,6 +7,7 @@
  * counts threads that ended during the phase.
  */
 import { readFileSync, readdirSync } from 'node:fs'
+import { processCpuMs } from './redis-server.ts'
 
 export interface ThreadCpu {
   tid: number
@@ -83,9 +84,9 @@ function processTree(root: number): number[] {
 }
 
 function processCpu(pid: number, kind: string): ProcessCpu | null {
-  const fields = statFields(pid)
-  if (!fields) return null
-  return { pid, kind, threads: threadsOf(pid), totalMs: (Number(fields[11]) + Number(fields[12])) * 10 }
+  const totalMs = processCpuMs(pid)
+  if (totalMs === null) return null
+  return { pid, kind, threads: threadsOf(pid), totalMs }
 }
 
 /** Every thread of the serve process and of Chromium (the browser process `browserPid` and all its descendants). */
