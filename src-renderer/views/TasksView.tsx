@@ -331,6 +331,11 @@ function useVisibleRows(scrollRef: RefObject<HTMLDivElement | null>, mounted: bo
   return visible
 }
 
+/** A task named after its command (no name of its own) shows the command once, not twice side by side. */
+function showsCommand(task: TaskRow['task']): boolean {
+  return Boolean(task.definition.name) || !commandText(task).startsWith(task.name)
+}
+
 /** One row; memoised, so scrolling and ticks re-render only rows whose data changed. */
 const TaskListRow = memo(function TaskListRow(props: {
   row: TaskRow
@@ -380,7 +385,7 @@ const TaskListRow = memo(function TaskListRow(props: {
       </span>
       <span role="gridcell" className="cell-name">
         <span className="task-name">{task.name}</span>
-        {failedReason ? <span className="task-reason">{failedReason}</span> : <span className="task-command">{commandText(task)}</span>}
+        {failedReason ? <span className="task-reason">{failedReason}</span> : showsCommand(task) && <span className="task-command">{commandText(task)}</span>}
       </span>
       <span role="gridcell" className="cell-meta">
         <span className="group-tag">{task.definition.group}</span>
