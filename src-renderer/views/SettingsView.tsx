@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
-import type { Settings } from '../../src-shared/index.ts'
+import { COMMANDS, type Group, type Settings } from '../../src-shared/index.ts'
 import { DEFAULT_GLOBAL_SHORTCUTS, FAVOURITE_SHORTCUT_IDS, GLOBAL_SHORTCUT_IDS, SHORTCUT_TITLES, acceleratorProblem } from '../../src-shared/decisions/shortcuts.ts'
 import { Kbd } from '../components/common.tsx'
 import { Subject } from 'rxjs'
@@ -89,6 +89,7 @@ export function SettingsView() {
             </button>
           </Row>
         ))}
+        <AddGroupRow defaultParallel={settings.defaultGroupParallel} known={state.groups} />
       </section>
 
       <section className="panel">
@@ -200,6 +201,78 @@ function GlobalShortcuts({ overrides, onSave }: { overrides: Readonly<Record<str
         )
       })}
     </section>
+  )
+}
+
+/**
+ * A new group (tasks name one; the engine refuses a group it does not have), checked with the
+ * command's own schema before it is sent; a problem shows in place.
+ */
+function AddGroupRow({ defaultParallel, known }: { defaultParallel: number; known: ReadonlyMap<string, Group> }) {
+  const { t } = useTranslation()
+  const model = useModel()
+  const [name, setName] = useState('')
+  const [parallel, setParallel] = useState('')
+  const [error, setError] = useState<string | null>(null)
+  const add = async () => {
+    const params = { name: name.trim(), parallel: parallel.trim() === '' ? defaultParallel : Number(parallel) }
+    const checked = COMMANDS['group.set'].params.safeParse(params)
+    if (!checked.success) return setError(checked.error.issues[0]?.path[0] === 'name' ? t('form.issue.groupName') : t('settings.groupParallelRange'))
+    if (known.has(params.name)) return setError(t('settings.groupExists', { name: params.name }))
+    const status = await model.send({ command: 'group.set', params: checked.data, key: `group.set:${params.name}`, label: t('settings.groupFailed') })
+    if (status.state === 'ok') {
+      setName('')
+      setParallel('')
+      setError(null)
+    } else if (status.state === 'error') setError(status.error.message)
+  }
+  return (
+    <form
+      className="setting-row add-group"
+      onSubmit={(e) => {
+        e.preventDefault()
+        void add()
+      }}
+    >
+      <div>
+        <div className="setting-label">{t('settings.addGroup')}</div>
+        {error ? (
+          <div className="field-error" role="alert">
+            {error}
+          </div>
+        ) : (
+          <div className="field-hint">{t('settings.addGroupHint')}</div>
+        )}
+      </div>
+      <div className="setting-control">
+        <input
+          className="mono"
+          aria-label={t('settings.newGroupName')}
+          aria-invalid={error ? true : undefined}
+          placeholder={t('settings.newGroupName')}
+          value={name}
+          onChange={(e) => {
+            setName(e.target.value)
+            setError(null)
+          }}
+        />
+        <input
+          type="number"
+          className="narrow"
+          aria-label={t('settings.newGroupParallel')}
+          title={t('settings.newGroupParallel')}
+          placeholder={String(defaultParallel)}
+          value={parallel}
+          onChange={(e) => {
+            setParallel(e.target.value)
+            setError(null)
+          }}
+        />
+        <button type="submit" className="btn" disabled={!name.trim()}>
+          {t('settings.add')}
+        </button>
+      </div>
+    </form>
   )
 }
 

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest'
-import { ARTIFACTS, cli, openPage, useServedUi } from './harness.ts'
+import { ARTIFACTS, callServer, cli, openPage, useServedUi } from './harness.ts'
 
 const ui = useServedUi()
 let page: Page
@@ -53,6 +53,10 @@ describe('the walking skeleton in a real browser', () => {
     for (const line of ['step 1', 'step 2', 'step 3']) await logText().getByText(line, { exact: true }).waitFor()
     await detail().locator('.detail-title .status-succeeded').waitFor()
     await expect.poll(() => detail().locator('.detail-facts').textContent()).toContain('exit 0')
+    // Named after its command, the row shows the command once, not twice side by side.
+    const row = page.locator('.task-row.open')
+    expect(await row.locator('.task-name').textContent()).toBe('for i in 1 2 3; do echo step $i; sleep 0.2; done')
+    expect(await row.locator('.task-command').count()).toBe(0)
 
     await page.reload()
     await page.getByTestId('connection').getByText('Live').waitFor()
@@ -78,19 +82,44 @@ describe('the walking skeleton in a real browser', () => {
     expect(errors).toEqual([])
   })
 
-  it('shows a field-level error for an invalid cwd in the full form', async () => {
+  it('shows field-level errors in the fields\' own terms, offers to create an unknown group, and clears a fixed refusal\'s toast', async () => {
+    const fieldError = (label: string) => page.locator('.field.invalid', { has: page.getByText(label, { exact: true }) }).getByRole('alert')
     await page.keyboard.press('Escape')
     await page.getByRole('button', { name: 'More options…' }).click()
-    await page.locator('#f-command').fill('pwd')
+    await page.locator('#f-command').fill('pwd; echo "$A"')
     await page.locator('#f-group').fill('not a group!')
+    await page.locator('#f-timeoutSec').fill('-3')
+    await page.locator('#f-env').fill('A=1\nBAD LINE')
     await page.keyboard.press('Control+Enter')
-    await page.locator('.field.invalid', { hasText: 'Group' }).getByRole('alert').waitFor()
+    await expect.poll(() => fieldError('Group').textContent()).toMatch(/letters, digits/)
+    // The field is in seconds: no "milliseconds" from the schema underneath.
+    expect(await fieldError('Timeout (s)').textContent()).toBe('Must be greater than 0.')
+    // A line without "=" is named, not turned into a variable called "BAD LINE".
+    expect(await fieldError('Environment').textContent()).toBe('Line 2: write NAME=value.')
+    await page.locator('#f-timeoutSec').fill('30')
+    await page.locator('#f-env').fill('A=from-env')
+
     await page.locator('#f-group').fill('default')
     await page.locator('#f-cwd').fill('/definitely/not/here')
     await page.keyboard.press('Control+Enter')
-    // The engine refuses the cwd (or runs and fails on it): either way the reason is shown.
-    await page.locator('[role=alert]', { hasText: /not here|does not exist|no such/i }).first().waitFor()
+    // The engine refuses the cwd: the reason is shown under the field and in a toast.
+    await expect.poll(() => fieldError('Working directory').textContent()).toMatch(/does not exist/)
+    await page.locator('.toast', { hasText: 'Could not submit the task' }).waitFor()
     await page.screenshot({ path: join(ARTIFACTS, 'new-task-errors-light.png') })
+
+    // A group the engine does not have yet: said before sending, and created from the form.
+    await page.locator('#f-cwd').fill('/tmp')
+    await page.locator('#f-group').fill('e2e-builds')
+    await page.keyboard.press('Control+Enter')
+    await expect.poll(() => fieldError('Group').textContent()).toContain('There is no group “e2e-builds” yet.')
+    await fieldError('Group').getByRole('button', { name: /Create group “e2e-builds”/ }).click()
+    await expect.poll(() => page.locator('.field.invalid').count()).toBe(0)
+    await page.keyboard.press('Control+Enter')
+    await logText().getByText('from-env', { exact: true }).waitFor()
+    expect(await detail().locator('code.detail-command').textContent()).toBe('pwd; echo "$A"')
+    // The refusal that toast reported was fixed and the task went in: the toast went with it.
+    expect(await page.locator('.toast', { hasText: 'Could not submit the task' }).count()).toBe(0)
+    expect((await callServer<{ groups: { name: string }[] }>(ui.home, ui.served, 'group.list')).groups.map((g) => g.name)).toContain('e2e-builds')
   })
 
   it('edits a task that has not started, and makes a new task from a finished one', async () => {
@@ -107,6 +136,8 @@ describe('the walking skeleton in a real browser', () => {
     await page.locator('#f-name').fill('Renamed while stashed')
     await page.keyboard.press('Control+Enter')
     await detail().getByRole('heading', { name: /Renamed while stashed/ }).waitFor()
+    // With a name of its own, the row shows the command beside it.
+    await page.locator('.task-row.open .task-command', { hasText: 'echo stashed' }).waitFor()
 
     await submitByKeyboard('echo original')
     await detail().locator('.detail-title .status-succeeded').waitFor()
