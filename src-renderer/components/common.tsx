@@ -1,6 +1,7 @@
-import type { ButtonHTMLAttributes, ReactNode } from 'react'
+import { useCallback, type ButtonHTMLAttributes, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { TaskStatus } from '../../src-shared/index.ts'
+import { localizeEngineSentence } from '../streams/engine-sentences.ts'
 import type { CommandId } from '../streams/keymap.ts'
 import { useShortcut } from '../views/context.ts'
 
@@ -60,6 +61,19 @@ export function formatDuration(ms: number | null | undefined): string {
 export function formatTime(at: number | null | undefined): string {
   if (!at) return '—'
   return new Date(at).toLocaleString()
+}
+
+/** A moment as a clock shows it: the time alone when it is today, else with the date. */
+export function formatClock(at: number, locale?: string, now = Date.now()): string {
+  const d = new Date(at)
+  return d.toDateString() === new Date(now).toDateString() ? d.toLocaleTimeString(locale) : d.toLocaleString(locale)
+}
+
+/** The engine's sentences (why a run ended, a loop lane's detail) in the UI's language (streams/engine-sentences.ts). */
+export function useEngineSentence(): (text: string) => string {
+  const { t, i18n } = useTranslation()
+  const locale = i18n.language
+  return useCallback((text: string) => localizeEngineSentence(text, (key, values) => t(key, values ?? {}), (at) => formatClock(at, locale)), [t, locale])
 }
 
 export function EmptyState({ title, children }: { title: string; children?: ReactNode }) {

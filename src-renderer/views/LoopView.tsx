@@ -2,7 +2,7 @@ import { useMemo } from 'react'
 import { useTranslation } from 'react-i18next'
 import { merge, timer } from 'rxjs'
 import type { LoopSnapshot } from '../../src-shared/index.ts'
-import { Sparkline } from '../components/common.tsx'
+import { Sparkline, useEngineSentence } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { snapshotOnActivity$ } from '../streams/loop.ts'
 import type { AppState } from '../streams/state.ts'
@@ -57,6 +57,7 @@ export function LoopView() {
 function Lane({ title, hint, entries, tone, showDetail }: { title: string; hint: string; entries: Entry[]; tone: string; showDetail?: boolean }) {
   const { t } = useTranslation()
   const model = useModel()
+  const sentence = useEngineSentence()
   return (
     <section className={`lane lane-${tone}`} aria-label={title}>
       <header>
@@ -72,7 +73,7 @@ function Lane({ title, hint, entries, tone, showDetail }: { title: string; hint:
               <span className="cell-id">#{entry.taskId}</span> <span className="lane-name">{entry.name}</span>
             </button>
             <span className="group-tag">{entry.group}</span>
-            {showDetail && entry.detail && <span className="lane-detail">{entry.detail}</span>}
+            {showDetail && entry.detail && <span className="lane-detail">{sentence(entry.detail)}</span>}
           </li>
         ))}
       </ul>

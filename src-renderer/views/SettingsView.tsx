@@ -181,11 +181,13 @@ function GlobalShortcuts({ overrides, onSave }: { overrides: Readonly<Record<str
         const value = drafts[id] ?? overrides[id] ?? DEFAULT_GLOBAL_SHORTCUTS[id] ?? ''
         const syntax = value === '' ? null : acceleratorProblem(value)
         const reported = problems.find((p) => p.id === id)?.message
+        const favourite = FAVOURITE_SHORTCUT_IDS.indexOf(id)
+        const title = favourite >= 0 ? t('settings.shortcutTitles.favourite', { n: favourite + 1 }) : t(`settings.shortcutTitles.${id}`, { defaultValue: SHORTCUT_TITLES[id] ?? id })
         return (
-          <Row key={id} label={SHORTCUT_TITLES[id] ?? id} hint={syntax ?? reported ?? (value === '' ? t('settings.shortcutOff') : undefined)}>
+          <Row key={id} label={title} hint={syntax ?? reported ?? (value === '' ? t('settings.shortcutOff') : undefined)}>
             <input
               className="mono accelerator"
-              aria-label={SHORTCUT_TITLES[id] ?? id}
+              aria-label={title}
               aria-invalid={syntax ? true : undefined}
               value={value}
               placeholder={t('settings.shortcutOff')}

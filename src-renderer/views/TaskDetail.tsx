@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { isFinished, type Run, type Task } from '../../src-shared/index.ts'
-import { ActionButton, EmptyState, StatusBadge, formatDuration, formatTime } from '../components/common.tsx'
+import { ActionButton, EmptyState, StatusBadge, formatDuration, formatTime, useEngineSentence } from '../components/common.tsx'
 import type { CommandId } from '../streams/keymap.ts'
 import { runsOfTask } from '../streams/state.ts'
 import { commandText } from '../streams/tasks-query.ts'
@@ -80,15 +80,17 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
 
 function FailureBanner({ task, run }: { task: Task; run: Run | null }) {
   const { t } = useTranslation()
+  const sentence = useEngineSentence()
   if (!isFinished(task.status) || task.status === 'succeeded') return null
   if (!run) {
     return task.reason ? (
       <div className={`failure failure-${task.status}`} role="alert" data-testid="failure-reason">
-        <strong>{t(`status.${task.status}`)}</strong> {task.reason}
+        <strong>{t(`status.${task.status}`)}</strong> {sentence(task.reason)}
       </div>
     ) : null
   }
-  const reason = run.reason ?? task.reason ?? (run.exitCode !== null ? t('detail.exitedWith', { code: run.exitCode }) : run.signal ? t('detail.killedBy', { signal: run.signal }) : t(`status.${task.status}`))
+  const engineReason = run.reason ?? task.reason
+  const reason = engineReason ? sentence(engineReason) : (run.exitCode !== null ? t('detail.exitedWith', { code: run.exitCode }) : run.signal ? t('detail.killedBy', { signal: run.signal }) : t(`status.${task.status}`))
   return (
     <div className={`failure failure-${task.status}`} role="alert" data-testid="failure-reason">
       <strong>{t(`status.${task.status}`)}</strong> {reason}
@@ -98,6 +100,7 @@ function FailureBanner({ task, run }: { task: Task; run: Run | null }) {
 
 function RunHistory({ runs, selected, onPick }: { runs: Run[]; selected: number | null; onPick: (id: number) => void }) {
   const { t } = useTranslation()
+  const sentence = useEngineSentence()
   if (runs.length === 0) return <EmptyState title={t('detail.noRuns')} />
   return (
     <table className="runs">
@@ -130,7 +133,7 @@ function RunHistory({ runs, selected, onPick }: { runs: Run[]; selected: number 
             <td>{formatDuration(run.durationMs)}</td>
             <td>{run.exitCode ?? run.signal ?? '—'}</td>
             <td>{run.worker}</td>
-            <td className="reason">{run.reason ?? ''}</td>
+            <td className="reason">{run.reason ? sentence(run.reason) : ''}</td>
           </tr>
         ))}
       </tbody>

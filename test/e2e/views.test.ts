@@ -81,12 +81,35 @@ describe('every view, in light and dark', () => {
     await page.keyboard.press('s')
     await page.getByRole('combobox', { name: 'Language' }).selectOption('ko')
     await page.getByRole('heading', { name: '설정' }).waitFor()
-    // Esc leaves the language menu, so the next keys are shortcuts again.
+    // The desktop's global shortcuts are named in Korean too.
+    await page.getByRole('textbox', { name: '창 보이기 / 숨기기' }).waitFor()
+    // A group is added here, not only with the CLI.
+    await page.getByRole('textbox', { name: '그룹 이름', exact: true }).fill('photos')
+    await page.getByRole('spinbutton', { name: '동시 실행 수', exact: true }).fill('2')
+    await page.getByRole('button', { name: '추가', exact: true }).click()
+    await page.getByRole('spinbutton', { name: 'photos 의 동시 실행 수' }).waitFor()
+    expect(await page.getByRole('spinbutton', { name: 'photos 의 동시 실행 수' }).inputValue()).toBe('2')
+    await shoot(page, 'settings-korean', 'light')
+    // Esc leaves the form, so the next keys are shortcuts again.
     await page.keyboard.press('Escape')
+    await page.evaluate('document.activeElement?.blur()')
     await page.keyboard.press('g')
     await page.keyboard.press('t')
     await page.getByRole('button', { name: /실행 중/ }).first().waitFor()
+    // Why runs ended, in Korean (the engine writes English for every client).
+    await page.locator('[data-task-id]', { hasText: 'definitely-missing-tool' }).getByText('종료 코드 127 (명령을 찾을 수 없음)').waitFor()
+    await page.locator('[data-task-id]', { hasText: 'Unit tests' }).click()
+    expect(await page.getByTestId('failure-reason').textContent()).toBe('실패 종료 코드 1')
     await shoot(page, 'tasks-korean', 'light')
+    // The loop's lanes: the user's clock and words, not "running since 2026-11-22T08:48:52.423Z".
+    await page.keyboard.press('Escape')
+    await page.keyboard.press('g')
+    await page.keyboard.press('l')
+    const running = page.locator('.lane-running .lane-detail').first()
+    await running.waitFor()
+    expect(await running.textContent()).toMatch(/부터 실행 중/)
+    expect(await page.locator('.loop-flow').textContent()).not.toMatch(/\d{4}-\d\d-\d\dT/)
+    await shoot(page, 'loop-korean', 'light')
     await page.keyboard.press('g')
     await page.keyboard.press('s')
     await page.getByRole('combobox', { name: '언어' }).selectOption('en')
