@@ -8,18 +8,22 @@ import { commandText } from '../streams/tasks-query.ts'
 import { LogViewer } from './LogViewer.tsx'
 import { useModel, useStore } from './context.ts'
 
-type Tab = 'output' | 'definition' | 'runs'
+type Tab = 'output' | 'result' | 'definition' | 'runs'
 
 export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: number | undefined; run: (id: CommandId) => void }) {
   const { t } = useTranslation()
   const model = useModel()
   const state = useStore(model.state)
   const pending = useStore(model.pending)
-  const [tab, setTab] = useState<Tab>('output')
+  const [chosenTab, setTab] = useState<Tab>('output')
   const task = state.tasks.get(taskId)
   const runs = useMemo(() => runsOfTask(state.runs, taskId), [state.runs, taskId])
   if (!task) return <aside className="detail">{<EmptyState title={t('detail.missing', { id: taskId })} />}</aside>
   const shownRun = runs.find((r) => r.id === runId) ?? runs[0] ?? null
+  // What a script returned (its run's result) has a tab of its own when there is one.
+  const hasResult = shownRun !== null && shownRun.result !== null
+  const tabs: Tab[] = hasResult ? ['output', 'result', 'definition', 'runs'] : ['output', 'definition', 'runs']
+  const tab = tabs.includes(chosenTab) ? chosenTab : 'output'
   const busy = (command: string) => [...pending].some((k) => k.startsWith(`${command}:`) && k.split(':')[1]?.split(',').includes(String(task.id)))
 
   return (
@@ -57,7 +61,7 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
         </div>
       </header>
       <div className="tabs" role="tablist" aria-label={t('detail.tabs')}>
-        {(['output', 'definition', 'runs'] as const).map((name) => (
+        {tabs.map((name) => (
           <button key={name} type="button" role="tab" aria-selected={tab === name} className={`tab ${tab === name ? 'active' : ''}`} onClick={() => setTab(name)}>
             {t(`detail.tab.${name}`)}
             {name === 'runs' && <span className="chip-count">{runs.length}</span>}
@@ -71,6 +75,11 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
           ) : (
             <EmptyState title={t('detail.notStarted')}>{task.waitingFor ? t(`wait.${task.waitingFor.kind}`) : t(`status.${task.status}`)}</EmptyState>
           ))}
+        {tab === 'result' && shownRun && (
+          <pre className="definition" data-testid="run-result">
+            {JSON.stringify(shownRun.result, null, 2)}
+          </pre>
+        )}
         {tab === 'definition' && <pre className="definition">{JSON.stringify(task.definition, null, 2)}</pre>}
         {tab === 'runs' && <RunHistory runs={runs} selected={shownRun?.id ?? null} onPick={(id) => model.route.set({ view: 'task', taskId, runId: id })} />}
       </div>

@@ -150,6 +150,25 @@ describe('the walking skeleton in a real browser', () => {
     await logText().getByText('copy', { exact: true }).waitFor()
   })
 
+  it('runs a script from the form and shows what it returned', async () => {
+    const script = join(ui.home, 'sum.mjs')
+    await writeFile(script, 'export default (input) => { console.log(`adding ${input.upTo} numbers`); let sum = 0; for (let i = 1; i <= input.upTo; i++) sum += i; return { sum } }\n')
+    await blur()
+    await page.keyboard.press('Escape')
+    await page.getByRole('button', { name: 'More options…' }).click()
+    await page.getByRole('radio', { name: 'Script (worker thread)' }).click()
+    await page.locator('#f-scriptPath').fill(script)
+    await page.locator('#f-scriptInput').fill('{ "upTo": 100 }')
+    await page.keyboard.press('Control+Enter')
+    await detail().locator('.detail-title .status-succeeded').waitFor()
+    await logText().getByText('adding 100 numbers').waitFor()
+    expect(await detail().locator('.log-count').textContent()).toBe('1 line')
+    await detail().getByRole('tab', { name: 'Result' }).click()
+    expect(JSON.parse((await detail().getByTestId('run-result').textContent()) ?? 'null')).toEqual({ sum: 5050 })
+    await page.screenshot({ path: join(ARTIFACTS, 'script-result-light.png') })
+    await detail().getByRole('tab', { name: 'Output' }).click()
+  })
+
   it('opens the command palette with Ctrl+K, fuzzy-finds a command and runs it', async () => {
     await page.keyboard.press('Escape')
     await blur()
