@@ -14,11 +14,12 @@ export const en = {
     interrupted: 'Interrupted',
   },
   wait: {
-    dependency: 'Waiting for the tasks it depends on.',
-    delay: 'Waiting for its start delay.',
-    backoff: 'Waiting to retry after a failure.',
-    'group-limit': 'Waiting for a free slot in its group.',
     paused: 'Paused.',
+    dependencyOn_one: 'Starts when this task has succeeded:',
+    dependencyOn_other: 'Starts when these tasks have succeeded:',
+    delayUntil: 'Starts at {{time}} (its start delay).',
+    backoffUntil: 'Attempt {{attempt}} starts at {{time}}, after a failure.',
+    groupLimitOf: 'Waiting for a free slot in group {{group}}.',
   },
   action: {
     cancel: 'Cancel',

@@ -16,11 +16,12 @@ export const ko: Messages = {
     interrupted: '중단됨',
   },
   wait: {
-    dependency: '선행 작업이 끝나기를 기다리는 중입니다.',
-    delay: '시작 지연이 끝나기를 기다리는 중입니다.',
-    backoff: '실패 후 다시 시도하기를 기다리는 중입니다.',
-    'group-limit': '그룹에 빈 자리가 나기를 기다리는 중입니다.',
     paused: '일시 중지되었습니다.',
+    dependencyOn_one: '이 작업이 성공하면 시작합니다:',
+    dependencyOn_other: '이 작업들이 성공하면 시작합니다:',
+    delayUntil: '{{time}} 에 시작합니다 (시작 지연).',
+    backoffUntil: '실패 후 {{attempt}}번째 시도를 {{time}} 에 시작합니다.',
+    groupLimitOf: '{{group}} 그룹에 빈 자리가 나기를 기다리는 중입니다.',
   },
   action: {
     cancel: '취소',

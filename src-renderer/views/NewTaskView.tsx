@@ -30,6 +30,8 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
   const [errors, setErrors] = useState<Errors>({})
   const [submitting, setSubmitting] = useState(false)
   const [depFilter, setDepFilter] = useState('')
+  /** Groups created from this form: known before the engine's event about them arrives. */
+  const [createdGroups, setCreatedGroups] = useState<readonly string[]>([])
   const say = (message: FormMessage) => ('text' in message ? message.text : t(message.key, message.values ?? {}))
 
   const set = <K extends keyof TaskForm>(key: K, value: TaskForm[K]) => {
@@ -44,7 +46,7 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
   }, [state.tasks, depFilter, editTaskId])
 
   const submit = async () => {
-    const checked = validateForm(form, new Set(state.groups.keys()))
+    const checked = validateForm(form, new Set([...state.groups.keys(), ...createdGroups]))
     if (!checked.ok) {
       setErrors(errorsOf(checked.problems))
       return
@@ -69,6 +71,7 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
     const name = form.group.trim()
     const status = await model.send({ command: 'group.set', params: { name, parallel: settings.defaultGroupParallel }, key: `group.set:${name}`, label: t('form.createGroupFailed') })
     if (status.state === 'ok') {
+      setCreatedGroups((names) => [...names, name])
       setErrors((e) => ({ ...e, group: undefined }))
       // The button goes away with the problem; the keyboard stays in the form (Ctrl+Enter submits).
       document.getElementById('f-group')?.focus()

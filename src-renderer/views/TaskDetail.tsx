@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
-import { isFinished, type Run, type Task } from '../../src-shared/index.ts'
-import { ActionButton, EmptyState, StatusBadge, formatDuration, formatTime, useEngineSentence } from '../components/common.tsx'
+import { isFinished, type Run, type Task, type WaitReason } from '../../src-shared/index.ts'
+import { ActionButton, EmptyState, StatusBadge, formatClock, formatDuration, formatTime, useEngineSentence } from '../components/common.tsx'
 import type { CommandId } from '../streams/keymap.ts'
 import { runsOfTask } from '../streams/state.ts'
 import { commandText } from '../streams/tasks-query.ts'
@@ -73,7 +73,7 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
           (shownRun ? (
             <LogViewer key={shownRun.id} run={shownRun} />
           ) : (
-            <EmptyState title={t('detail.notStarted')}>{task.waitingFor ? t(`wait.${task.waitingFor.kind}`) : t(`status.${task.status}`)}</EmptyState>
+            <EmptyState title={t('detail.notStarted')}>{task.waitingFor ? <WaitingFor wait={task.waitingFor} /> : t(`status.${task.status}`)}</EmptyState>
           ))}
         {tab === 'result' && shownRun && (
           <pre className="definition" data-testid="run-result">
@@ -85,6 +85,42 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
       </div>
     </aside>
   )
+}
+
+/** What a task that has not started waits for, precisely: which tasks (one click away), until when, which group. */
+function WaitingFor({ wait }: { wait: WaitReason }) {
+  const { t, i18n } = useTranslation()
+  const model = useModel()
+  const tasks = useStore(model.state).tasks
+  switch (wait.kind) {
+    case 'dependency':
+      return (
+        <>
+          <p>{t('wait.dependencyOn', { count: wait.taskIds.length })}</p>
+          <ul className="waiting-on">
+            {wait.taskIds.map((id) => {
+              const dependency = tasks.get(id)
+              return (
+                <li key={id}>
+                  <button type="button" className="link" onClick={() => model.route.set({ view: 'task', taskId: id })}>
+                    <span className="cell-id">#{id}</span> {dependency?.name}
+                  </button>{' '}
+                  {dependency && <StatusBadge status={dependency.status} />}
+                </li>
+              )
+            })}
+          </ul>
+        </>
+      )
+    case 'delay':
+      return <p>{t('wait.delayUntil', { time: formatClock(wait.until, i18n.language) })}</p>
+    case 'backoff':
+      return <p>{t('wait.backoffUntil', { attempt: wait.attempt, time: formatClock(wait.until, i18n.language) })}</p>
+    case 'group-limit':
+      return <p>{t('wait.groupLimitOf', { group: wait.group })}</p>
+    case 'paused':
+      return <p>{t('wait.paused')}</p>
+  }
 }
 
 function FailureBanner({ task, run }: { task: Task; run: Run | null }) {

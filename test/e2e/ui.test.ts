@@ -139,6 +139,18 @@ describe('the walking skeleton in a real browser', () => {
     // With a name of its own, the row shows the command beside it.
     await page.locator('.task-row.open .task-command', { hasText: 'echo stashed' }).waitFor()
 
+    // A task that runs after it says so, naming the task it waits for, one click away.
+    await blur()
+    await page.keyboard.press('Escape')
+    await page.getByRole('button', { name: 'More options…' }).click()
+    await page.locator('#f-command').fill('echo after the stashed one')
+    await page.locator('.dep-list label', { hasText: 'Renamed while stashed' }).click()
+    await page.keyboard.press('Control+Enter')
+    await detail().locator('.detail-title .status-waiting').waitFor()
+    await detail().getByText('Starts when this task has succeeded:').waitFor()
+    await detail().locator('.waiting-on').getByRole('button', { name: /Renamed while stashed/ }).click()
+    await detail().getByRole('heading', { name: /Renamed while stashed/ }).waitFor()
+
     await submitByKeyboard('echo original')
     await detail().locator('.detail-title .status-succeeded').waitFor()
     await blur()
