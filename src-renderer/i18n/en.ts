@@ -104,7 +104,18 @@ export const en = {
     count: '{{shown}} of {{total}}',
   },
   sort: { id: 'Newest', status: 'Status', name: 'Name', updated: 'Last change', duration: 'Duration', priority: 'Priority' },
-  bulk: { label: 'Selected tasks', selected: '{{count}} selected', clear: 'Clear' },
+  bulk: {
+    label: 'Selected tasks',
+    selected: '{{count}} selected',
+    clear: 'Clear',
+    andMore: '{{tasks}} and {{count}} more',
+    skipped: {
+      cancel: '{{tasks}} left as is: already finished.',
+      retry: '{{tasks}} left as is: not finished yet.',
+      pause: '{{tasks}} left as is: not running, queued or waiting.',
+      resume: '{{tasks}} left as is: not paused.',
+    },
+  },
   tasks: { selectRow: 'Select task', list: 'Tasks' },
   empty: {
     tasksTitle: 'No tasks yet',

@@ -106,7 +106,18 @@ export const ko: Messages = {
     count: '{{total}}개 중 {{shown}}개',
   },
   sort: { id: '최신순', status: '상태', name: '이름', updated: '최근 변경', duration: '소요 시간', priority: '우선순위' },
-  bulk: { label: '선택한 작업', selected: '{{count}}개 선택됨', clear: '선택 해제' },
+  bulk: {
+    label: '선택한 작업',
+    selected: '{{count}}개 선택됨',
+    clear: '선택 해제',
+    andMore: '{{tasks}} 외 {{count}}개',
+    skipped: {
+      cancel: '{{tasks}}: 이미 끝나서 그대로 두었습니다.',
+      retry: '{{tasks}}: 아직 끝나지 않아 그대로 두었습니다.',
+      pause: '{{tasks}}: 실행, 대기열, 대기 중이 아니라 그대로 두었습니다.',
+      resume: '{{tasks}}: 일시 중지 상태가 아니라 그대로 두었습니다.',
+    },
+  },
   tasks: { selectRow: '작업 선택', list: '작업' },
   empty: {
     tasksTitle: '아직 작업이 없습니다',

@@ -63,7 +63,7 @@ function Shell({ model }: { model: AppModel }) {
   const route = useStore(model.route)
   const keymap = useKeymap()
   const systemDark = useObservableState(systemDark$, darkScheme.matches)
-  const run = useMemo(() => createActions(model, (key) => t(key)), [model, t])
+  const run = useMemo(() => createActions(model, (key, values) => t(key, values ?? {})), [model, t])
 
   const theme = settings.theme === 'system' ? (systemDark ? 'dark' : 'light') : settings.theme
   const language = resolveLanguage(settings.language, navigator.languages)

@@ -365,6 +365,9 @@ describe('the walking skeleton in a real browser', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'bulk-light.png') })
     await page.keyboard.press('c')
     await expect.poll(() => page.locator('[data-task-id] .status-cancelled').count(), { timeout: 20_000 }).toBe(3)
+    // Again: nothing left to cancel, and the user is told so instead of a key that seems dead.
+    await page.keyboard.press('c')
+    await page.locator('.toast-info', { hasText: 'left as is: already finished.' }).waitFor()
     await page.keyboard.press('Escape')
     await page.locator('#task-search').fill('')
     expect(errors).toEqual([])
