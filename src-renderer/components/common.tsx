@@ -32,7 +32,7 @@ export function ActionButton({ command, label, icon, busy, variant = 'default', 
       disabled={rest.disabled || busy}
     >
       {busy ? <span className="spinner" aria-hidden /> : icon}
-      <span>{label}</span>
+      <span className="btn-label">{label}</span>
       {shown && <Kbd>{shown}</Kbd>}
     </button>
   )

@@ -119,7 +119,7 @@ function Shell({ model }: { model: AppModel }) {
       <nav className="sidebar" aria-label={t('nav.label')}>
         <div className="brand">
           <span className="brand-mark" aria-hidden>◆</span>
-          <span>Taskdeck</span>
+          <span className="brand-name">Taskdeck</span>
         </div>
         <ul>
           {nav.map((item) => (
@@ -129,7 +129,7 @@ function Shell({ model }: { model: AppModel }) {
           ))}
         </ul>
         <div className="sidebar-foot">
-          <ActionButton variant="ghost" command="palette.open" label={t('palette.open')} onClick={() => run('palette.open')} />
+          <ActionButton variant="ghost" command="palette.open" icon={<span className="nav-icon" aria-hidden>⌘</span>} label={t('palette.open')} onClick={() => run('palette.open')} />
           <EnginePauseButton onToggle={() => run('engine.togglePause')} />
           <ConnectionIndicator />
         </div>
@@ -179,6 +179,11 @@ function EnginePauseButton({ onToggle }: { onToggle: () => void }) {
       variant="ghost"
       command="engine.togglePause"
       className={enginePaused ? 'engine-paused' : ''}
+      icon={
+        <span className="nav-icon" aria-hidden>
+          {enginePaused ? '▶' : '‖'}
+        </span>
+      }
       label={enginePaused ? t('action.resumeAll') : t('action.pauseAll')}
       onClick={onToggle}
     />

@@ -22,9 +22,9 @@ export function ConnectionIndicator() {
             ? t('connection.refused')
             : t('connection.unauthorized')
   return (
-    <div className={`connection connection-${catchingUp && connection.kind === 'online' ? 'catching-up' : connection.kind}`} role="status" aria-live="polite" data-testid="connection">
+    <div className={`connection connection-${catchingUp && connection.kind === 'online' ? 'catching-up' : connection.kind}`} role="status" aria-live="polite" data-testid="connection" title={label}>
       <span className="connection-dot" aria-hidden />
-      <span>{label}</span>
+      <span className="connection-label">{label}</span>
       <span className="connection-seq" title={resyncs > 0 ? `${t('connection.seq')} · ${t('connection.resyncs', { count: resyncs })}` : t('connection.seq')}>
         #{state.lastSeq}
       </span>

@@ -140,6 +140,40 @@ describe('every view, in light and dark', () => {
   })
 })
 
+describe('a narrow window', () => {
+  /** Boxes whose content is wider than they are (cut off or scrolling sideways), named by class. */
+  const overflowing = (page: Page) =>
+    page.evaluate<string[]>(`[...document.querySelectorAll('.main, .detail, .tab-panel, .log-toolbar, .page, .lane, .lane header, .spark figcaption, .card, .sidebar')]
+      .filter((e) => e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1)
+      .map((e) => e.className)`)
+
+  it('keeps every view within an 800-pixel window, the sidebar as icons that keep their names; at 700 an open task takes the width', async () => {
+    const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
+    await page.setViewportSize({ width: 800, height: 600 })
+    await page.locator('[data-task-id]', { hasText: 'Unit tests' }).click()
+    await page.getByTestId('failure-reason').waitFor()
+    expect(await overflowing(page)).toEqual([])
+    await shoot(page, 'narrow-task', 'light')
+    for (const [view, heading] of [['Event loop', 'Event loop'], ['Dashboard', 'Dashboard'], ['Settings', 'Settings']] as const) {
+      // The sidebar shows icons only; each button is still found (and read out) by its name.
+      await page.getByRole('navigation').getByRole('button', { name: view }).click()
+      await page.getByRole('heading', { name: heading, exact: true }).waitFor()
+      expect(await overflowing(page)).toEqual([])
+      await shoot(page, `narrow-${view.toLowerCase().replace(' ', '-')}`, 'light')
+    }
+    await page.setViewportSize({ width: 700, height: 600 })
+    await page.getByRole('navigation').getByRole('button', { name: 'Tasks' }).click()
+    await page.locator('[data-task-id]', { hasText: 'Unit tests' }).click()
+    await page.getByTestId('failure-reason').waitFor()
+    expect(await page.locator('.tasks-pane').isVisible()).toBe(false)
+    expect(await overflowing(page)).toEqual([])
+    await page.keyboard.press('Escape')
+    await page.locator('.tasks-pane').waitFor()
+    expect(errors).toEqual([])
+    await page.context().close()
+  })
+})
+
 describe('keymap', () => {
   it('rebinds a shortcut in Settings and the new key acts at once', async () => {
     const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
