@@ -56,17 +56,31 @@ export function SettingsView() {
 
       <section className="panel">
         <h2>{t('settings.queue')}</h2>
-        <Row label={t('settings.defaultGroup')}>
-          <CommitInput value={settings.defaultGroup} label={t('settings.defaultGroup')} onCommit={(v) => void save({ defaultGroup: v })} />
+        <Row label={t('settings.defaultGroup')} hint={t('settings.defaultGroupHint')}>
+          {/* One of the groups the engine has: a name it does not know would make every quick task fail. */}
+          <select aria-label={t('settings.defaultGroup')} value={settings.defaultGroup} onChange={(e) => void save({ defaultGroup: e.target.value })}>
+            {[...new Set([settings.defaultGroup, ...state.groups.keys()])].map((name) => (
+              <option key={name} value={name}>
+                {name}
+              </option>
+            ))}
+          </select>
         </Row>
         <Row label={t('settings.defaultParallel')}>
-          <CommitInput type="number" value={String(settings.defaultGroupParallel)} label={t('settings.defaultParallel')} onCommit={(v) => void save({ defaultGroupParallel: Number(v) })} />
+          <CommitInput
+            type="number"
+            value={String(settings.defaultGroupParallel)}
+            label={t('settings.defaultParallel')}
+            check={wholeBetween(1, 1024)}
+            onCommit={(v) => void save({ defaultGroupParallel: Number(v) })}
+          />
         </Row>
         <Row label={t('settings.logCap')} hint={t('settings.logCapHint')}>
           <CommitInput
             type="number"
             value={String(Math.round(settings.logCapBytes / 1024 / 1024))}
             label={t('settings.logCap')}
+            check={between(LOG_CAP_MB.min, LOG_CAP_MB.max)}
             onCommit={(v) => void save({ logCapBytes: Math.round(Number(v) * 1024 * 1024) })}
           />
         </Row>
@@ -78,6 +92,7 @@ export function SettingsView() {
               type="number"
               value={String(group.parallel)}
               label={t('settings.groupParallel', { name: group.name })}
+              check={wholeBetween(1, 1024)}
               onCommit={(v) => model.intents.next({ command: 'group.set', params: { name: group.name, parallel: Number(v) }, key: `group.set:${group.name}`, label: t('settings.groupFailed') })}
             />
             <button
@@ -119,6 +134,7 @@ export function SettingsView() {
             type="number"
             value={String(settings.notifications.minDurationMs / 1000)}
             label={t('settings.minDuration')}
+            check={atLeast(0)}
             onCommit={(v) => void save({ notifications: { ...settings.notifications, minDurationMs: Math.round(Number(v) * 1000) } })}
           />
         </Row>
@@ -314,24 +330,75 @@ function Toggle({ checked, label, onChange }: { checked: boolean; label: string;
   )
 }
 
-/** An input that saves on Enter or blur, not on every keystroke. */
-function CommitInput({ value, label, type = 'text', onCommit }: { value: string; label: string; type?: string; onCommit: (v: string) => void }) {
+/** A problem with what was typed, as an i18n key and its values; null when it can be saved. */
+type Check = (draft: string) => { key: string; values?: Record<string, number> } | null
+
+/** The log cap's range in the field's unit (MB), from the settings schema's bytes. */
+const LOG_CAP_MB = { min: 64 / 1024, max: 10 * 1024 }
+
+const between =
+  (min: number, max: number): Check =>
+  (draft) => {
+    const n = Number(draft)
+    return draft.trim() === '' || !Number.isFinite(n) || n < min || n > max ? { key: 'settings.between', values: { min, max } } : null
+  }
+const atLeast =
+  (min: number): Check =>
+  (draft) => {
+    const n = Number(draft)
+    return draft.trim() === '' || !Number.isFinite(n) || n < min ? { key: 'form.issue.min', values: { min } } : null
+  }
+const wholeBetween =
+  (min: number, max: number): Check =>
+  (draft) =>
+    between(min, max)(draft) || !Number.isInteger(Number(draft)) ? { key: 'settings.wholeBetween', values: { min, max } } : null
+
+/**
+ * An input that saves on Enter or blur, not on every keystroke. What cannot be saved stays as
+ * typed with the problem under it (not silently put back with a toast elsewhere on the page).
+ */
+function CommitInput({ value, label, type = 'text', check, onCommit }: { value: string; label: string; type?: string; check?: Check; onCommit: (v: string) => void }) {
+  const { t } = useTranslation()
   const [draft, setDraft] = useState<string | null>(null)
+  /** Set by Esc: the blur that follows it must not save what Esc threw away. */
+  const discarded = useRef(false)
+  const problem = draft === null ? null : (check?.(draft) ?? null)
   const commit = () => {
+    if (discarded.current) {
+      discarded.current = false
+      return setDraft(null)
+    }
+    if (problem) return
     if (draft !== null && draft !== value) onCommit(draft)
     setDraft(null)
   }
   return (
-    <input
-      type={type}
-      aria-label={label}
-      value={draft ?? value}
-      onChange={(e) => setDraft(e.target.value)}
-      onBlur={commit}
-      onKeyDown={(e) => {
-        if (e.key === 'Enter') commit()
-      }}
-    />
+    <div className="commit-input">
+      <input
+        type={type}
+        aria-label={label}
+        aria-invalid={problem ? true : undefined}
+        value={draft ?? value}
+        onChange={(e) => {
+          discarded.current = false
+          setDraft(e.target.value)
+        }}
+        onBlur={commit}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') commit()
+          // Esc puts back the saved value (and, as everywhere, leaves the field).
+          if (e.key === 'Escape') {
+            discarded.current = true
+            setDraft(null)
+          }
+        }}
+      />
+      {problem && (
+        <div className="field-error" role="alert">
+          {t(problem.key, problem.values ?? {})}
+        </div>
+      )}
+    </div>
   )
 }
 

@@ -140,6 +140,29 @@ describe('every view, in light and dark', () => {
   })
 })
 
+describe('settings', () => {
+  it('keeps a value it cannot save as typed with the reason under it, and offers only existing groups as the default', async () => {
+    const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
+    await page.keyboard.press('g')
+    await page.keyboard.press('s')
+    const parallel = page.getByRole('spinbutton', { name: 'Default parallel runs per group' })
+    await parallel.fill('0')
+    await parallel.press('Enter')
+    await page.locator('.setting-row', { has: parallel }).getByRole('alert').getByText('A whole number from 1 to 1024.').waitFor()
+    expect(await parallel.inputValue()).toBe('0')
+    expect(await page.locator('.toast').count()).toBe(0)
+    expect((await callServer<{ settings: Settings }>(ui.home, ui.served, 'settings.get')).settings.defaultGroupParallel).toBe(4)
+    // Esc throws the draft away.
+    await parallel.press('Escape')
+    await expect.poll(() => parallel.inputValue()).toBe('4')
+    // The default group is picked from the groups there are (a name the engine does not know would fail every quick task).
+    const defaultGroup = page.getByRole('combobox', { name: 'Default group' })
+    expect(await defaultGroup.locator('option').allTextContents()).toEqual(expect.arrayContaining(['default', 'ci']))
+    expect(errors).toEqual([])
+    await page.context().close()
+  })
+})
+
 describe('a narrow window', () => {
   /** Boxes whose content is wider than they are (cut off or scrolling sideways), named by class. */
   const overflowing = (page: Page) =>
