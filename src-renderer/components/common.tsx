@@ -58,6 +58,18 @@ export function formatDuration(ms: number | null | undefined): string {
   return `${Math.floor(m / 60)}h ${m % 60}m`
 }
 
+/** A size in bytes as people read it: "31.3 MB". */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KB', 'MB', 'GB', 'TB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return unit === 0 ? `${value} ${units[0]}` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`
+}
+
 export function formatTime(at: number | null | undefined): string {
   if (!at) return '—'
   return new Date(at).toLocaleString()

@@ -239,6 +239,16 @@ describe('the walking skeleton in a real browser', () => {
     await expect.poll(() => detail().locator('.log-line[data-line="599999"]').count()).toBe(0)
   })
 
+  it('numbers the lines of a ten-million-line log in a gutter that fits them, and says how much the log cap dropped in MB', async () => {
+    await submitByKeyboard('seq 1 10000000')
+    await detail().locator('.log-line[data-line="9999999"]', { hasText: '10000000' }).waitFor({ timeout: 60_000 })
+    await detail().locator('.detail-title .status-succeeded').waitFor({ timeout: 60_000 })
+    // Eight digits of line number fit their gutter (they ran into the text).
+    const gutter = detail().locator('.log-line[data-line="9999999"] .log-n')
+    expect(await gutter.evaluate((n) => n.scrollWidth <= n.clientWidth)).toBe(true)
+    expect(await detail().locator('.log-count').textContent()).toMatch(/^10,000,000 lines · \d+(\.\d)? MB dropped \(log cap\)$/)
+  })
+
   it('follows a fast run from coalesced tails to its last line, receiving a fraction of its output, and shows earlier lines when scrolled up', async () => {
     // A page of its own, so the WebSocket's frames can be counted from its first byte.
     const context = await ui.browser.newContext({ viewport: { width: 1360, height: 820 }, locale: 'en-US', reducedMotion: 'reduce' })
@@ -326,7 +336,7 @@ describe('the walking skeleton in a real browser', () => {
   it('searches a large log with next/previous and jumps to a line', async () => {
     await submitByKeyboard('seq 1 300000')
     await detail().locator('.detail-title .status-succeeded').waitFor({ timeout: 60_000 })
-    await expect.poll(() => detail().locator('.log-count').textContent(), { timeout: 30_000 }).toContain('300000 lines')
+    await expect.poll(() => detail().locator('.log-count').textContent(), { timeout: 30_000 }).toContain('300,000 lines')
     const search = detail().getByRole('searchbox', { name: 'Find in output' })
     await blur()
     await page.keyboard.press(':')
