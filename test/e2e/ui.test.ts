@@ -245,7 +245,7 @@ describe('the walking skeleton in a real browser', () => {
     await detail().locator('.detail-title .status-succeeded').waitFor({ timeout: 60_000 })
     // Eight digits of line number fit their gutter (they ran into the text).
     const gutter = detail().locator('.log-line[data-line="9999999"] .log-n')
-    expect(await gutter.evaluate((n) => n.scrollWidth <= n.clientWidth)).toBe(true)
+    expect(await gutter.evaluate('(n) => n.scrollWidth <= n.clientWidth')).toBe(true)
     expect(await detail().locator('.log-count').textContent()).toMatch(/^10,000,000 lines · \d+(\.\d)? MB dropped \(log cap\)$/)
   })
 
