@@ -243,8 +243,13 @@ describe('the walking skeleton in a real browser', () => {
     await submitByKeyboard('seq 1 10000000')
     await detail().locator('.log-line[data-line="9999999"]', { hasText: '10000000' }).waitFor({ timeout: 60_000 })
     await detail().locator('.detail-title .status-succeeded').waitFor({ timeout: 60_000 })
-    // Eight digits of line number fit their gutter (they ran into the text).
-    const fits = `(() => { const n = document.querySelector('.log-line[data-line="9999999"] .log-n'); return n.scrollWidth <= n.clientWidth })()`
+    // Eight digits of line number fit their gutter, right-aligned before its padding (they spilled towards the text).
+    const fits = `(() => {
+      const n = document.querySelector('.log-line[data-line="9999999"] .log-n')
+      const text = document.createRange()
+      text.selectNodeContents(n)
+      return text.getBoundingClientRect().right <= n.getBoundingClientRect().right - parseFloat(getComputedStyle(n).paddingRight) + 0.5
+    })()`
     expect(await page.evaluate(fits)).toBe(true)
     expect(await detail().locator('.log-count').textContent()).toMatch(/^10,000,000 lines · \d+(\.\d)? MB dropped \(log cap\)$/)
   })
