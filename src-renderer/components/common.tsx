@@ -88,6 +88,25 @@ export function useEngineSentence(): (text: string) => string {
   return useCallback((text: string) => localizeEngineSentence(text, (key, values) => t(key, values ?? {}), (at) => formatClock(at, locale)), [t, locale])
 }
 
+/**
+ * On a view that fills in as tasks run (Loop, Dashboard), while there has never been a task: what
+ * the page will show and the way to the first task, instead of a page of zeros.
+ */
+export function FirstRunHint({ what, onNewTask }: { what: string; onNewTask: () => void }) {
+  const { t } = useTranslation()
+  const shortcut = useShortcut('task.new')
+  return (
+    <div className="first-run" role="status">
+      <p>
+        <strong>{t('empty.firstRunTitle')}</strong> {what}
+      </p>
+      <button type="button" className="btn btn-primary" onClick={onNewTask}>
+        {t('empty.firstRunAction')} <Kbd>{shortcut}</Kbd>
+      </button>
+    </div>
+  )
+}
+
 export function EmptyState({ title, children }: { title: string; children?: ReactNode }) {
   return (
     <div className="empty" role="status">

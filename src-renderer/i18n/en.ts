@@ -122,6 +122,10 @@ export const en = {
     tasksBody: 'Type a shell command in the box above and press Enter. Its output streams here live, and it stays here after a restart.',
     noMatchTitle: 'No task matches',
     noMatchBody: 'Clear the search or the status filters to see every task.',
+    firstRunTitle: 'Nothing has run yet.',
+    firstRunAction: 'Run a first task',
+    loopFirstRun: 'Queue a task and watch it move from waiting and ready to running and done.',
+    dashboardFirstRun: 'Counts, throughput and the slowest and most failing tasks fill in as tasks run.',
   },
   detail: {
     label: 'Task #{{id}}',

@@ -124,6 +124,10 @@ export const ko: Messages = {
     tasksBody: '위 입력란에 셸 명령을 입력하고 Enter 를 누르세요. 출력이 여기에 실시간으로 표시되고, 다시 시작해도 남아 있습니다.',
     noMatchTitle: '일치하는 작업이 없습니다',
     noMatchBody: '검색어나 상태 필터를 지우면 모든 작업이 보입니다.',
+    firstRunTitle: '아직 실행된 작업이 없습니다.',
+    firstRunAction: '첫 작업 실행하기',
+    loopFirstRun: '작업을 넣으면 대기, 준비, 실행, 완료로 옮겨 가는 모습이 보입니다.',
+    dashboardFirstRun: '작업이 실행되면 개수, 처리량, 가장 느린 작업과 가장 자주 실패한 작업이 채워집니다.',
   },
   detail: {
     label: '작업 #{{id}}',

@@ -141,9 +141,9 @@ function Shell({ model }: { model: AppModel }) {
         ) : route.view === 'new' ? (
           <NewTaskView editTaskId={route.editTaskId} />
         ) : route.view === 'loop' ? (
-          <LoopView />
+          <LoopView onNewTask={() => run('task.new')} />
         ) : route.view === 'dashboard' ? (
-          <DashboardView />
+          <DashboardView onNewTask={() => run('task.new')} />
         ) : route.view === 'workers' ? (
           <WorkersView />
         ) : (

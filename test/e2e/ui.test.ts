@@ -46,6 +46,16 @@ describe('the walking skeleton in a real browser', () => {
     await page.getByText('No tasks yet').waitFor()
     expect(page.url()).not.toContain('token')
     await page.screenshot({ path: join(ARTIFACTS, 'tasks-empty-light.png') })
+    // The views that fill in as tasks run say so, with the way to a first task, rather than a page of zeros.
+    for (const key of ['l', 'd']) {
+      await page.keyboard.press('g')
+      await page.keyboard.press(key)
+      await page.getByRole('status').filter({ hasText: 'Nothing has run yet.' }).waitFor()
+    }
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-empty-light.png') })
+    await page.getByRole('button', { name: /Run a first task/ }).click()
+    await expect.poll(() => activeId()).toBe('quick-add')
+    await page.getByText('No tasks yet').waitFor()
   })
 
   it('submits a task by keyboard only, streams its lines, and still shows them after a reload', async () => {
