@@ -12,7 +12,7 @@ import { createAppModel, type ModelOptions } from './model.ts'
 import { App } from './views/App.tsx'
 import './styles/app.css'
 
-function connect(): { bridge: Bridge; connection$: Observable<ConnectionState> } {
+function connect(): { bridge: Bridge; connection$: Observable<ConnectionState>; reconnectNow?: () => void } {
   if (window.taskdeck) {
     const bridge = ipcBridge(window.taskdeck)
     return { bridge, connection$: bridge.connection$ }
@@ -37,7 +37,7 @@ function connect(): { bridge: Bridge; connection$: Observable<ConnectionState> }
       bridge.reconnect()
     }
   })
-  return { bridge, connection$: bridge.connection$ }
+  return { bridge, connection$: bridge.connection$, reconnectNow: () => bridge.reconnect() }
 }
 
 /** `?bench` exposes ingestion counters to `npm run bench:ui`; `?bench&naive` is its baseline; `foldBudget` and `publishMs` tune the pipeline; `view` opens a view. */
@@ -59,9 +59,9 @@ function benchOptions(query: URLSearchParams): ModelOptions {
   }
 }
 
-const { bridge, connection$ } = connect()
+const { bridge, connection$, reconnectNow } = connect()
 const query = new URLSearchParams(window.location.search)
-const model = createAppModel(bridge, connection$, benchOptions(query))
+const model = createAppModel(bridge, connection$, { ...benchOptions(query), reconnectNow })
 // `?bench&view=dashboard` (or loop): the bench measures a replay into that view.
 const benchView = query.has('bench') ? query.get('view') : null
 if (benchView === 'dashboard' || benchView === 'loop') model.route.set({ view: benchView })

@@ -63,6 +63,8 @@ export interface ModelOptions {
   /** Tuning for `npm run bench:ui` (BENCH_UI_FOLD_BUDGET_MS, BENCH_UI_PUBLISH_MS): the fold budget per frame and the refresh period while catching up. */
   foldBudgetMs?: number
   busyPublishMs?: number
+  /** Connects again at once instead of waiting out the backoff ("Retry now"); absent where the transport cannot drop (IPC). */
+  reconnectNow?: () => void
 }
 
 export function createAppModel(bridge: Bridge, connection$: Observable<ConnectionState>, options: ModelOptions = {}) {
@@ -264,6 +266,7 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
 
   return {
     bridge,
+    reconnectNow: options.reconnectNow,
     notifications$,
     paletteOpen,
     logCommands$,

@@ -5,7 +5,8 @@ import { ActionButton, Kbd } from '../components/common.tsx'
 import { EMPTY_FORM, formOf, problemsOfServer, validateForm, type FormMessage, type FormProblem, type TaskForm } from '../streams/task-form.ts'
 import { useModel, useStore } from './context.ts'
 
-const EDITABLE: readonly TaskStatus[] = ['stashed', 'queued', 'waiting']
+/** Only a task that has not started can change; any other becomes the template of a new one. */
+export const EDITABLE: readonly TaskStatus[] = ['stashed', 'queued', 'waiting']
 
 type Errors = Partial<Record<keyof TaskForm | 'form', FormMessage>>
 
@@ -24,7 +25,6 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
   const state = useStore(model.state)
   const settings = useStore(model.settings)
   const source = editTaskId !== undefined ? state.tasks.get(editTaskId) : undefined
-  // Only a task that has not started can change; any other becomes the template of a new one.
   const editing = source && EDITABLE.includes(source.status) ? source : undefined
   const [form, setForm] = useState<TaskForm>(() => (source ? formOf(source.definition) : { ...EMPTY_FORM, group: settings.defaultGroup }))
   const [errors, setErrors] = useState<Errors>({})

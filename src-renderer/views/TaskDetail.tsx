@@ -6,6 +6,7 @@ import type { CommandId } from '../streams/keymap.ts'
 import { runsOfTask } from '../streams/state.ts'
 import { commandText } from '../streams/tasks-query.ts'
 import { LogViewer } from './LogViewer.tsx'
+import { EDITABLE } from './NewTaskView.tsx'
 import { useModel, useStore } from './context.ts'
 
 type Tab = 'output' | 'result' | 'definition' | 'runs'
@@ -47,7 +48,7 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
             <ActionButton command="task.pause" label={t('action.pause')} busy={busy('task.pause')} onClick={() => run('task.pause')} />
           )}
           {task.status === 'paused' && <ActionButton command="task.resume" label={t('action.resume')} busy={busy('task.resume')} onClick={() => run('task.resume')} />}
-          <ActionButton command="task.edit" variant="ghost" label={t('action.edit')} onClick={() => run('task.edit')} />
+          <ActionButton command="task.edit" variant="ghost" label={EDITABLE.includes(task.status) ? t('action.edit') : t('action.editAsNew')} onClick={() => run('task.edit')} />
           <span className="detail-facts">
             {shownRun && (
               <>

@@ -163,6 +163,8 @@ describe('the walking skeleton in a real browser', () => {
 
     await submitByKeyboard('echo original')
     await detail().locator('.detail-title .status-succeeded').waitFor()
+    // A finished task cannot change: its button says it makes a new task from it.
+    await detail().getByRole('button', { name: /Edit as new/ }).waitFor()
     await blur()
     await page.keyboard.press('e')
     await page.getByRole('heading', { name: /New task from #\d+/ }).waitFor()

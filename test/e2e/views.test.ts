@@ -122,7 +122,8 @@ describe('every view, in light and dark', () => {
     await page.keyboard.press('g')
     await page.keyboard.press('s')
     await page.getByRole('radio', { name: 'Dark' }).click()
-    await page.waitForFunction(`document.documentElement.dataset.theme === 'dark'`)
+    // Polled from here: waitForFunction's polling evaluates a string in the page, which the served CSP (no eval) refuses.
+    await expect.poll(() => page.evaluate('document.documentElement.dataset.theme')).toBe('dark')
     // Every theme the page shows from now on, in order (the attribute App sets on <html>).
     await page.context().addInitScript(`window.shownThemes = []
       const watch = () => new MutationObserver(() => window.shownThemes.push(document.documentElement.dataset.theme)).observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] })
@@ -135,7 +136,7 @@ describe('every view, in light and dark', () => {
     await page.keyboard.press('g')
     await page.keyboard.press('s')
     await page.getByRole('radio', { name: 'System' }).click()
-    await page.waitForFunction(`document.documentElement.dataset.theme === 'light'`)
+    await expect.poll(() => page.evaluate('document.documentElement.dataset.theme')).toBe('light')
     await page.context().close()
   })
 })
@@ -259,11 +260,15 @@ describe('reconnecting', () => {
     await ui.served.stop()
     await connection.getByText(/Offline/).waitFor()
     await shootQuiet(page, 'reconnect-offline')
+    // Once the waits between attempts have grown to 8 s or more (the label counts down to the next one)…
+    await connection.getByText(/Offline — retrying in (8|9|10) s/).waitFor({ timeout: 30_000 })
 
     // Work happens while the UI is disconnected; it must appear after the reconnect.
     ui.served = await serve(ui.home, ui.port)
     await cli(ui.home, ['add', '-q', '-n', 'Added while away', '--shell', 'echo hello from the gap'])
-    // The data directory keeps its token, so the tab reconnects by itself, without a reload.
+    // …the user who knows the server is back need not wait: Retry now connects at once (the data
+    // directory keeps its token, so the tab reconnects without a reload).
+    await connection.getByRole('button', { name: 'Retry now' }).click()
     await connection.getByText('Live').waitFor({ timeout: 30_000 })
     expect(await page.evaluate('window.stillTheSameDocument')).toBe(true)
     await page.locator('[data-task-id]', { hasText: 'Added while away' }).click()
