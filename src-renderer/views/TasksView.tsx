@@ -378,9 +378,9 @@ const TaskListRow = memo(function TaskListRow(props: {
         />
       </span>
       <span role="gridcell" className="cell-status">
-        <span className={`status status-${task.status}`}>
+        <span className={`status status-${task.status}`} title={props.statusLabel}>
           <span className="status-dot" aria-hidden />
-          {props.statusLabel}
+          <span className="status-label">{props.statusLabel}</span>
         </span>
       </span>
       <span role="gridcell" className="cell-id">

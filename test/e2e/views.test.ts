@@ -177,6 +177,10 @@ describe('a narrow window', () => {
     await page.locator('[data-task-id]', { hasText: 'Unit tests' }).click()
     await page.getByTestId('failure-reason').waitFor()
     expect(await overflowing(page)).toEqual([])
+    // The list beside the task shows whole names (its status as a dot, read out by its word), not "Unit t…".
+    const namesCut = `[...document.querySelectorAll('.task-row .task-name')].filter((n) => n.scrollWidth > n.clientWidth).map((n) => n.textContent)`
+    expect(await page.evaluate(namesCut)).toEqual([])
+    expect(await page.locator('[data-task-id]', { hasText: 'Unit tests' }).locator('.status-label').textContent()).toBe('Failed')
     await shoot(page, 'narrow-task', 'light')
     for (const [view, heading] of [['Event loop', 'Event loop'], ['Dashboard', 'Dashboard'], ['Settings', 'Settings']] as const) {
       // The sidebar shows icons only; each button is still found (and read out) by its name.
