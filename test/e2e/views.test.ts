@@ -96,6 +96,11 @@ describe('every view, in light and dark', () => {
     await page.keyboard.press('g')
     await page.keyboard.press('t')
     await page.getByRole('button', { name: /실행 중/ }).first().waitFor()
+    // The palette finds commands by their Korean or their English names.
+    await page.keyboard.press('Control+k')
+    await page.keyboard.type('cancel')
+    await page.getByRole('option', { name: /작업 취소/ }).waitFor()
+    await page.keyboard.press('Escape')
     // Why runs ended, in Korean (the engine writes English for every client).
     await page.locator('[data-task-id]', { hasText: 'definitely-missing-tool' }).getByText('종료 코드 127 (명령을 찾을 수 없음)').waitFor()
     await page.locator('[data-task-id]', { hasText: 'Unit tests' }).click()
