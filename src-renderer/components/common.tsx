@@ -1,4 +1,4 @@
-import { useCallback, type ButtonHTMLAttributes, type ReactNode } from 'react'
+import { useCallback, useRef, type ButtonHTMLAttributes, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { TaskStatus } from '../../src-shared/index.ts'
 import { localizeEngineSentence } from '../streams/engine-sentences.ts'
@@ -35,6 +35,47 @@ export function ActionButton({ command, label, icon, busy, variant = 'default', 
       <span className="btn-label">{label}</span>
       {shown && <Kbd>{shown}</Kbd>}
     </button>
+  )
+}
+
+/**
+ * A choice of a few options as one control (task type, theme), with the radio group's keys: one
+ * Tab stop (the chosen option), arrows move the choice. Hand-written: it is one small element.
+ */
+export function Segmented<T extends string>({ label, options, value, labelOf, onChange }: { label: string; options: readonly T[]; value: T; labelOf: (option: T) => string; onChange: (option: T) => void }) {
+  const buttons = useRef<(HTMLButtonElement | null)[]>([])
+  const choose = (index: number) => {
+    const next = (index + options.length) % options.length
+    onChange(options[next]!)
+    buttons.current[next]?.focus()
+  }
+  return (
+    <div className="segmented" role="radiogroup" aria-label={label}>
+      {options.map((option, i) => (
+        <button
+          key={option}
+          ref={(el) => {
+            buttons.current[i] = el
+          }}
+          type="button"
+          role="radio"
+          aria-checked={value === option}
+          tabIndex={value === option ? 0 : -1}
+          className={value === option ? 'active' : ''}
+          onClick={() => onChange(option)}
+          onKeyDown={(e) => {
+            const step = e.key === 'ArrowRight' || e.key === 'ArrowDown' ? 1 : e.key === 'ArrowLeft' || e.key === 'ArrowUp' ? -1 : 0
+            if (step === 0) return
+            // The arrows are the group's own, not the list's j/k/↑/↓.
+            e.preventDefault()
+            e.stopPropagation()
+            choose(i + step)
+          }}
+        >
+          {labelOf(option)}
+        </button>
+      ))}
+    </div>
   )
 }
 

@@ -1,7 +1,7 @@
 import { useMemo, useState, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { TaskStatus } from '../../src-shared/index.ts'
-import { ActionButton, Kbd } from '../components/common.tsx'
+import { ActionButton, Kbd, Segmented } from '../components/common.tsx'
 import { EMPTY_FORM, formOf, problemsOfServer, validateForm, type FormMessage, type FormProblem, type TaskForm } from '../streams/task-form.ts'
 import { useModel, useStore } from './context.ts'
 
@@ -18,6 +18,7 @@ function errorsOf(problems: readonly FormProblem[]): Errors {
 }
 
 const UNKNOWN_GROUP = 'form.issue.unknownGroup'
+const TASK_KINDS = ['shell', 'http', 'script'] as const
 
 export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) {
   const { t } = useTranslation()
@@ -146,13 +147,7 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
           }
         }}
       >
-        <div className="segmented" role="radiogroup" aria-label={t('form.kind')}>
-          {(['shell', 'http', 'script'] as const).map((kind) => (
-            <button key={kind} type="button" role="radio" aria-checked={form.kind === kind} className={form.kind === kind ? 'active' : ''} onClick={() => set('kind', kind)}>
-              {t(`form.kinds.${kind}`)}
-            </button>
-          ))}
-        </div>
+        <Segmented label={t('form.kind')} options={TASK_KINDS} value={form.kind} labelOf={(kind) => t(`form.kinds.${kind}`)} onChange={(kind) => set('kind', kind)} />
 
         <fieldset>
           <legend>{t(`form.kinds.${form.kind}`)}</legend>

@@ -2,11 +2,13 @@ import { useEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboa
 import { useTranslation } from 'react-i18next'
 import { COMMANDS, type Group, type Settings } from '../../src-shared/index.ts'
 import { DEFAULT_GLOBAL_SHORTCUTS, FAVOURITE_SHORTCUT_IDS, GLOBAL_SHORTCUT_IDS, SHORTCUT_TITLES, acceleratorProblem } from '../../src-shared/decisions/shortcuts.ts'
-import { Kbd } from '../components/common.tsx'
+import { Kbd, Segmented } from '../components/common.tsx'
 import { Subject } from 'rxjs'
 import { bindingConflicts, recordBinding$, type BindingConflict } from '../streams/binding-recorder.ts'
 import { COMMAND_IDS, DEFAULT_KEYMAP, displayBinding, type CommandId, type KeyPress, type KeymapEntry } from '../streams/keymap.ts'
 import { IS_MAC, useKeymap, useModel, useStore } from './context.ts'
+
+const THEMES = ['system', 'light', 'dark'] as const
 
 export function SettingsView() {
   const { t } = useTranslation()
@@ -37,13 +39,7 @@ export function SettingsView() {
       <section className="panel">
         <h2>{t('settings.appearance')}</h2>
         <Row label={t('settings.theme')}>
-          <div className="segmented" role="radiogroup" aria-label={t('settings.theme')}>
-            {(['system', 'light', 'dark'] as const).map((theme) => (
-              <button key={theme} type="button" role="radio" aria-checked={settings.theme === theme} className={settings.theme === theme ? 'active' : ''} onClick={() => void save({ theme })}>
-                {t(`settings.themes.${theme}`)}
-              </button>
-            ))}
-          </div>
+          <Segmented label={t('settings.theme')} options={THEMES} value={settings.theme} labelOf={(theme) => t(`settings.themes.${theme}`)} onChange={(theme) => void save({ theme })} />
         </Row>
         <Row label={t('settings.language')}>
           <select aria-label={t('settings.language')} value={settings.language} onChange={(e) => void save({ language: e.target.value as Settings['language'] })}>
