@@ -197,7 +197,7 @@ function defineProgram(only: string | undefined): Command {
     .action(run(async (ctx, ids: string[]) => (await import('./commands/tasks.ts')).bulk(ctx, 'task.cancel', ids)))
 
   if (wanted('pause', 'resume')) for (const action of ['pause', 'resume'] as const) {
-    sub(action, action === 'pause' ? 'pause tasks, a group, or everything' : 'resume tasks, a group, or everything (also unstashes)')
+    sub(action, action === 'pause' ? 'pause tasks, a group, or everything' : 'resume paused tasks (and schedule stashed ones), a group, or everything')
       .argument('[ids...]')
       .option('-g, --group <group>', `${action} a group`)
       .option('--all', `${action} the whole engine`)

@@ -320,6 +320,17 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect(followed.stdout).toBe('after\n')
   })
 
+  it('resume IDS schedules a stashed task (as `add --stash` promises) and says so when nothing applies', async () => {
+    const id = await addQuiet('--stash', '--', 'echo', 'was stashed')
+    const resumed = await cli('resume', '--json', String(id))
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect(resumed.json()).toEqual({ affected: [id] })
+    expect((await cli('follow', String(id))).stdout).toBe('was stashed\n')
+    const again = await cli('resume', String(id))
+    expect(again.code).toBe(1)
+    expect(again.stderr).toContain('resume applies to paused and stashed tasks')
+  })
+
   it('clean removes finished tasks', async () => {
     const id = await addQuiet('--', 'true')
     await cli('wait', String(id))

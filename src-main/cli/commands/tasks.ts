@@ -94,7 +94,7 @@ export async function bulk(ctx: Context, command: BulkCommand, ids: readonly str
 export async function pauseOrResume(ctx: Context, action: 'pause' | 'resume', ids: readonly string[], options: { group?: string; all?: boolean }): Promise<void> {
   const chosen = [ids.length > 0, options.group !== undefined, options.all === true].filter(Boolean).length
   if (chosen !== 1) throw usageError(`${action} needs exactly one of: task ids, --group NAME, --all.`)
-  if (ids.length > 0) return bulk(ctx, action === 'pause' ? 'task.pause' : 'task.resume', ids)
+  if (ids.length > 0) return action === 'pause' ? bulk(ctx, 'task.pause', ids) : resumeTasks(ctx, ids)
   const client = await ctx.connect()
   if (options.group !== undefined) {
     const { group } = await client.invoke(action === 'pause' ? 'group.pause' : 'group.resume', { name: options.group })
@@ -103,6 +103,23 @@ export async function pauseOrResume(ctx: Context, action: 'pause' | 'resume', id
   }
   await client.invoke(action === 'pause' ? 'engine.pause' : 'engine.resume', {})
   ctx.print({}, () => (action === 'pause' ? 'Paused: no new task starts until `taskdeck resume --all`.' : 'Resumed.'))
+}
+
+/**
+ * `resume IDS`: paused tasks go on, and stashed ones are scheduled (as `add --stash` and the
+ * help promise), like pueue's `start`; the engine keeps the two commands apart.
+ */
+async function resumeTasks(ctx: Context, ids: readonly string[]): Promise<void> {
+  const taskIds = [...new Set(parseIds(ids))]
+  if (taskIds.length === 0) throw usageError('Name at least one task id.')
+  const client = await ctx.connect()
+  const resumed = (await client.invoke('task.resume', { taskIds })).affected
+  const unstashed = (await client.invoke('task.unstash', { taskIds })).affected
+  const affected = taskIds.filter((id) => resumed.includes(id) || unstashed.includes(id))
+  if (affected.length === 0) {
+    throw new CliError(EXIT.failed, 'conflict', `No task changed: resume applies to paused and stashed tasks, and ${taskIds.length === 1 ? 'this one is' : 'these are'} neither (see \`taskdeck status\`).`)
+  }
+  ctx.print({ affected }, () => `Resumed: ${affected.join(', ')}`)
 }
 
 export async function send(ctx: Context, idText: string, text: string, options: { newline: boolean }): Promise<void> {
