@@ -277,6 +277,20 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect((await cli('group', '--json')).json<{ groups: Group[] }>().groups.map((g) => g.name)).not.toContain('empty')
   })
 
+  it('group add without --parallel keeps an existing group\'s limit (a new group gets 1); bad values name the option', async () => {
+    expect((await cli('group', 'add', 'kept', '--parallel', '3')).code).toBe(0)
+    const again = await cli('group', 'add', 'kept', '--json')
+    expect(again.code, again.stderr).toBe(0)
+    expect(again.json<{ group: Group }>().group).toEqual({ name: 'kept', parallel: 3, paused: false })
+    expect((await cli('group', 'add', 'fresh', '--json')).json<{ group: Group }>().group).toEqual({ name: 'fresh', parallel: 1, paused: false })
+    const zero = await cli('group', 'add', 'kept', '--parallel', '0')
+    expect(zero.code).toBe(2)
+    expect(zero.stderr).toContain('taskdeck: --parallel: "0" is not a whole number from 1 to 1024.')
+    const badName = await cli('group', 'add', 'no spaces')
+    expect(badName.code).toBe(2)
+    expect(badName.stderr).toMatch(/^taskdeck: group name "no spaces": use letters/)
+  })
+
   it('pause and resume a running task, and the whole engine with --all', async () => {
     const id = await addQuiet('--', 'sh', '-c', 'echo go; read line; echo "done $line"')
     const follower = spawnCli(home, ['follow', String(id)])

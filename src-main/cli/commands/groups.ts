@@ -32,11 +32,11 @@ export async function listGroups(ctx: Context): Promise<void> {
 }
 
 /** `group add NAME [--parallel N]` and `group limit NAME N` both set a group's limit. */
-export async function setGroup(ctx: Context, name: string, parallel: string | undefined): Promise<void> {
+export async function setGroup(ctx: Context, name: string, parallel: string | undefined, what: string): Promise<void> {
+  const limit = parallel === undefined ? undefined : parseInteger(parallel, what, 1, 1024)
   const client = await ctx.connect()
-  const existing = (await client.invoke('group.list', {})).groups.find((group) => group.name === name)
-  const limit = parallel === undefined ? (existing?.parallel ?? 1) : parseInteger(parallel, 'parallel', 1, 1024)
-  const { group } = await client.invoke('group.set', { name, parallel: limit })
+  const existing = limit === undefined ? (await client.invoke('group.list', {})).groups.find((group) => group.name === name) : undefined
+  const { group } = await client.invoke('group.set', { name, parallel: limit ?? existing?.parallel ?? 1 }, { name: 'group name' })
   ctx.print({ group }, () => describe(group))
 }
 
