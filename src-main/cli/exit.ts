@@ -59,6 +59,6 @@ function optionIssue(path: string, message: string, params: unknown, options: Op
   const field = Object.keys(options).find((prefix) => path === prefix || path.startsWith(`${prefix}.`))
   if (field === undefined) return null
   const value = path.split('.').reduce<unknown>((at, key) => (typeof at === 'object' && at !== null ? (at as Record<string, unknown>)[key] : undefined), params)
-  const shown = typeof value === 'string' && !message.includes(`"${value}"`) ? ` "${value}"` : ''
+  const shown = typeof value === 'string' && value !== '' && !message.includes(`"${value}"`) ? ` "${value}"` : ''
   return `${options[field]}${shown}: ${message}`
 }

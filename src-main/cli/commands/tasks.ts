@@ -2,14 +2,14 @@ import { readFileSync } from 'node:fs'
 import type { LogLine, Run, Task, TaskStatus } from '../../../src-shared/model.ts'
 import { parseBatch } from '../batch.ts'
 import type { Context } from '../context.ts'
-import { definitionFromOptions, editedDefinition, type DefinitionOptions } from '../definition.ts'
+import { DEFINITION_OPTION_NAMES, definitionFromOptions, editedDefinition, type DefinitionOptions } from '../definition.ts'
 import { CliError, EXIT, usageError } from '../exit.ts'
 import { formatDuration, paint, parseDuration, parseIds, parseInteger, table } from '../format.ts'
 
 export async function add(ctx: Context, argv: readonly string[], options: DefinitionOptions & { quiet?: boolean }): Promise<Task> {
   const definition = definitionFromOptions(argv, options)
   const client = await ctx.connect()
-  const { task } = await client.invoke('task.submit', { definition })
+  const { task } = await client.invoke('task.submit', { definition }, DEFINITION_OPTION_NAMES)
   ctx.print({ task }, () => (options.quiet ? String(task.id) : `Task ${task.id} added (${task.status}): ${task.name}`))
   return task
 }
@@ -62,7 +62,7 @@ export async function edit(ctx: Context, idText: string, argv: readonly string[]
   const client = await ctx.connect()
   const { task: current } = await client.invoke('task.get', { taskId })
   const definition = editedDefinition(current.definition, argv, options)
-  const { task } = await client.invoke('task.edit', { taskId, definition })
+  const { task } = await client.invoke('task.edit', { taskId, definition }, DEFINITION_OPTION_NAMES)
   ctx.print({ task }, () => `Task ${task.id} updated: ${task.name}`)
 }
 

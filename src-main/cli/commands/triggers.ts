@@ -3,7 +3,7 @@ import { resolve } from 'node:path'
 import type { SavedTask, Trigger, TriggerInput, TriggerSpecInput, Firing } from '../../../src-shared/triggers.ts'
 import type { Context } from '../context.ts'
 import { readDocument, writeDocument } from '../document.ts'
-import { definitionFromOptions, type DefinitionOptions } from '../definition.ts'
+import { DEFINITION_OPTION_NAMES, definitionFromOptions, type DefinitionOptions } from '../definition.ts'
 import { CliError, EXIT, usageError } from '../exit.ts'
 import { paint, parseDuration, parseIds, parseInteger, table } from '../format.ts'
 
@@ -154,7 +154,7 @@ export async function addTrigger(ctx: Context, argv: readonly string[], options:
   } else {
     const definition = definitionFromOptions(argv, options)
     const name = options.name ?? commandText(definition.spec.kind === 'shell' ? definition.spec.command : '').slice(0, 200)
-    savedTask = (await client.invoke('savedTask.create', { name, definition })).savedTask
+    savedTask = (await client.invoke('savedTask.create', { name, definition }, { ...DEFINITION_OPTION_NAMES, name: '--name' })).savedTask
     createdSavedTask = true
   }
 
