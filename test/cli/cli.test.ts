@@ -352,6 +352,12 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect(cleaned.code).toBe(0)
     expect(cleaned.json<{ removed: number[] }>().removed).toContain(id)
     expect((await cli('status', '--json')).json<{ tasks: TaskRow[] }>().tasks.map((t) => t.id)).not.toContain(id)
+    // An unfinished status would match nothing: a usage error, not "Removed 0", and nothing goes.
+    const queued = await addQuiet('--stash', '--', 'true')
+    const refused = await cli('clean', '--status', 'failed,stashed')
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain('--status: clean removes only finished tasks (succeeded, failed, cancelled, timed_out, interrupted); stashed is not finished')
+    expect((await getTask(queued)).status).toBe('stashed')
   })
 
   it('export and import round-trip tasks into another home; bad files change nothing', async () => {

@@ -131,10 +131,20 @@ export async function send(ctx: Context, idText: string, text: string, options: 
 }
 
 export async function clean(ctx: Context, options: { olderThan?: string; status?: string[] }): Promise<void> {
+  const statuses = options.status === undefined ? undefined : statusList(options.status)
+  if (statuses !== undefined) {
+    // Unfinished statuses would match nothing: say so rather than "Removed 0".
+    const { FINISHED_STATUSES, TASK_STATUSES } = await import('../../../src-shared/model.ts')
+    const unfinished = statuses.filter((status) => TASK_STATUSES.includes(status) && !FINISHED_STATUSES.includes(status))
+    if (unfinished.length > 0) {
+      throw usageError(`--status: clean removes only finished tasks (${FINISHED_STATUSES.join(', ')}); ${unfinished.join(', ')} ${unfinished.length === 1 ? 'is' : 'are'} not finished (stop such tasks with \`taskdeck kill\` first).`)
+    }
+  }
+  const olderThanMs = options.olderThan === undefined ? undefined : parseDuration(options.olderThan, '--older-than')
   const client = await ctx.connect()
   const { removed } = await client.invoke('task.clean', {
-    ...(options.olderThan === undefined ? {} : { olderThanMs: parseDuration(options.olderThan, '--older-than') }),
-    ...(options.status === undefined ? {} : { statuses: statusList(options.status) }),
+    ...(olderThanMs === undefined ? {} : { olderThanMs }),
+    ...(statuses === undefined ? {} : { statuses }),
   }, { statuses: '--status', olderThanMs: '--older-than' })
   ctx.print({ removed }, () => `Removed ${removed.length} finished task${removed.length === 1 ? '' : 's'}.`)
 }
