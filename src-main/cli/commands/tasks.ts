@@ -214,7 +214,7 @@ export async function log(ctx: Context, idText: string, options: { lines?: strin
     ctx.print({ runId: run.id, lines, droppedBytes }, () => null)
     return
   }
-  for (const line of lines) process.stdout.write(`${styleLine(line)}\n`)
+  for (const line of lines) writeLine(line, line.text, true)
   // A run that never started (a missing executable, a bad cwd) has no output: say why it ended.
   if (run.reason !== null && run.status !== 'succeeded') process.stderr.write(paint('yellow', `Task ${task.id} ${run.status}: ${run.reason}\n`, process.stderr))
   if (droppedBytes > 0) process.stderr.write(paint('yellow', `(${droppedBytes} bytes of output were dropped by the log cap)\n`, process.stderr))
@@ -235,10 +235,15 @@ export function pickRun(task: Task, runs: readonly Run[], attempt: string | unde
   return run
 }
 
-export function styleLine(line: LogLine): string {
-  if (line.stream === 'stderr') return paint('red', line.text)
-  if (line.stream === 'system') return paint('dim', line.text)
-  return line.text
+/**
+ * Writes (part of) a log line: the task's own output on stdout, red for its stderr on a
+ * terminal; Taskdeck's notes (`system`: "queued on redis://…", "started on worker …", a
+ * cap's gap) on stderr, so that `taskdeck log ID > file` holds only what the task wrote.
+ */
+export function writeLine(line: LogLine, text: string, newline: boolean): void {
+  const end = newline ? '\n' : ''
+  if (line.stream === 'system') process.stderr.write(`${text === '' ? '' : paint('dim', text, process.stderr)}${end}`)
+  else process.stdout.write(`${text === '' || line.stream !== 'stderr' ? text : paint('red', text)}${end}`)
 }
 
 /** Statuses are checked by the server, whose error names the allowed values. */

@@ -5,7 +5,7 @@ import type { EventStream } from '../stream.ts'
 import type { Context } from '../context.ts'
 import { EXIT, usageError } from '../exit.ts'
 import { paint, parseIds, table } from '../format.ts'
-import { styleLine } from './tasks.ts'
+import { writeLine } from './tasks.ts'
 
 /**
  * Wakes a loop when something it watches changed. The loop notes `version` before reading
@@ -105,8 +105,7 @@ class LogPrinter {
           if (!complete) break
           process.stdout.write(`${JSON.stringify({ type: 'line', runId, ...line })}\n`)
         } else {
-          const rest = line.text.slice(this.printedChars)
-          process.stdout.write(`${rest === '' ? '' : styleLine({ ...line, text: rest })}${complete ? '\n' : ''}`)
+          writeLine(line, line.text.slice(this.printedChars), complete)
           this.printedChars = complete ? 0 : line.text.length
         }
         if (complete) this.nextLine = line.n + 1
