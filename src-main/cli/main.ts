@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander'
+import { Argument, Command, CommanderError, Option } from 'commander'
 import { Context, type GlobalOptions } from './context.ts'
 import type { BindOptions } from './commands/groups.ts'
 import type { TriggerAddOptions } from './commands/triggers.ts'
@@ -210,6 +210,11 @@ function defineProgram(only: string | undefined): Command {
     .argument('<ids...>')
     .action(run(async (ctx, ids: string[]) => (await import('./commands/tasks.ts')).bulk(ctx, 'task.retry', ids)))
 
+  if (wanted('move')) sub('move', "move a queued task within its group's queue (like tsp -u): to the top, the bottom, or one place up or down")
+    .argument('<id>')
+    .addArgument(new Argument('<where>', 'top, bottom, up or down').choices(['top', 'bottom', 'up', 'down']))
+    .action(run(async (ctx, id: string, where: 'top' | 'bottom' | 'up' | 'down') => (await import('./commands/tasks.ts')).move(ctx, id, where)))
+
   if (wanted('stash')) sub('stash', 'keep tasks without scheduling them')
     .argument('<ids...>')
     .action(run(async (ctx, ids: string[]) => (await import('./commands/tasks.ts')).bulk(ctx, 'task.stash', ids)))
@@ -236,7 +241,9 @@ function defineProgram(only: string | undefined): Command {
     .action(run(async (ctx, options: { olderThan?: string; status?: string[] }) => (await import('./commands/tasks.ts')).clean(ctx, options)))
 
   if (wanted('group')) {
-    const group = sub('group', 'list groups, or change one (add, rm, limit, pause, resume, bind, unbind)')
+    const group = sub('group', 'list groups, or change one (list, add, rm, limit, pause, resume, bind, unbind)')
+      .action(run(async (ctx) => (await import('./commands/groups.ts')).listGroups(ctx)))
+    globalOptions(group.command('list').alias('ls').description('list groups: their limits, state and where their tasks run'))
       .action(run(async (ctx) => (await import('./commands/groups.ts')).listGroups(ctx)))
     globalOptions(group.command('add').description('create a group (or change its limit)'))
       .argument('<name>')

@@ -286,9 +286,35 @@ describe('taskdeck CLI against taskdeck serve', () => {
     const zero = await cli('group', 'add', 'kept', '--parallel', '0')
     expect(zero.code).toBe(2)
     expect(zero.stderr).toContain('taskdeck: --parallel: "0" is not a whole number from 1 to 1024.')
+    // `group list` (and `ls`) as for triggers and saved tasks: the same as a bare `group`.
+    const listed = await cli('group', 'list', '--json')
+    expect(listed.code, listed.stderr).toBe(0)
+    expect(listed.json()).toEqual((await cli('group', '--json')).json())
+    expect((await cli('group', 'ls')).stdout).toMatch(/^GROUP\s+PARALLEL\s+STATE\s+RUNS ON\n/)
     const badName = await cli('group', 'add', 'no spaces')
     expect(badName.code).toBe(2)
     expect(badName.stderr).toMatch(/^taskdeck: group name "no spaces": use letters/)
+  })
+
+  it('move reorders a group\'s queue (top, down), and refuses a bad place or a task that is not queued', async () => {
+    expect((await cli('group', 'add', 'ordered', '--parallel', '1')).code).toBe(0)
+    expect((await cli('group', 'pause', 'ordered')).code).toBe(0)
+    const [a, b, c] = [await addQuiet('-g', 'ordered', '--', 'true'), await addQuiet('-g', 'ordered', '--', 'true'), await addQuiet('-g', 'ordered', '--', 'true')]
+    const top = await cli('move', String(c), 'top')
+    expect(top.code, top.stderr).toBe(0)
+    expect(top.stdout).toBe(`Task ${c} moved to the top of group ordered's queue (priority 0).\n`)
+    expect((await cli('move', '--json', String(a), 'down')).json<{ task: Task }>().task.id).toBe(a)
+    const sideways = await cli('move', String(a), 'sideways')
+    expect(sideways.code).toBe(2)
+    expect(sideways.stderr).toContain("'sideways' is invalid for argument 'where'. Allowed choices are top, bottom, up, down.")
+    expect((await cli('group', 'resume', 'ordered')).code).toBe(0)
+    expect((await cli('wait', '--group', 'ordered')).code).toBe(0)
+    // Run ids are given as runs start.
+    const started = await Promise.all([a, b, c].map(async (id) => ({ id, run: (await getTask(id)).lastRun?.id ?? 0 })))
+    expect(started.sort((x, y) => x.run - y.run).map((row) => row.id)).toEqual([c, b, a])
+    const finished = await cli('move', String(a), 'top')
+    expect(finished.code).toBe(1)
+    expect(finished.stderr).toContain(`Only a queued task can be moved; task ${a} is succeeded.`)
   })
 
   it('pause and resume a running task, and the whole engine with --all', async () => {

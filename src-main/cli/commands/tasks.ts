@@ -66,6 +66,15 @@ export async function edit(ctx: Context, idText: string, argv: readonly string[]
   ctx.print({ task }, () => `Task ${task.id} updated: ${task.name}`)
 }
 
+export async function move(ctx: Context, idText: string, where: 'top' | 'bottom' | 'up' | 'down'): Promise<void> {
+  const [taskId] = parseIds([idText])
+  if (taskId === undefined) throw usageError('move needs a task id.')
+  const client = await ctx.connect()
+  const { task } = await client.invoke('task.move', { taskId, to: where })
+  const place = where === 'top' || where === 'bottom' ? `to the ${where} of` : `one place ${where} in`
+  ctx.print({ task }, () => `Task ${task.id} moved ${place} group ${task.definition.group}'s queue (priority ${task.definition.priority}).`)
+}
+
 type BulkCommand = 'task.cancel' | 'task.pause' | 'task.resume' | 'task.retry' | 'task.stash' | 'task.unstash'
 
 const PAST_TENSE: Readonly<Record<BulkCommand, string>> = {
