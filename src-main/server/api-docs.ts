@@ -243,6 +243,21 @@ Error codes and the HTTP status they get on \`${COMMAND_PATH}\`:
 |---|---|
 ${HTTP_STATUS_ROWS}
 
+### Refusals of the HTTP layer
+
+A request refused before its envelope is read — 401 (no or wrong token, with \`WWW-Authenticate: Bearer\`),
+403 (foreign Host or Origin), 404 (no such route under \`/api/\`), 405 (wrong method), 413 (body too large),
+426 (plain HTTP to the WebSocket path) — gets no \`response\` message but the bare result, since there is no
+request id to answer:
+
+\`\`\`json
+{ "ok": false, "error": { "code": "unauthorized", "message": "Send the API token from api.json as \\"Authorization: Bearer <token>\\"." } }
+\`\`\`
+
+Once the body is read, every answer (a body that is not JSON or not an envelope included, with \`id: -1\`)
+is a \`response\` message as above, so a client can check the HTTP status first, then \`result\` (or
+\`error\` for these refusals).
+
 ## Routes
 
 | Method and path | Auth | What |
@@ -263,8 +278,8 @@ over the WebSocket with \`since\` = the last seq you read: the server replays wh
 continues live, so nothing is lost or duplicated between the two. A body that ends in the middle of a line was
 cut short (the server stopped): subscribe from the last complete event. The log is read only as fast as the
 client takes the body, and a client that disconnects stops the read. Refusals are JSON like the command
-route's: 401 without the token, 403 for a foreign Host or Origin, 400 for a \`since\` that is not a
-non-negative integer, 405 for methods other than GET.
+route's before a request is read (see "Refusals of the HTTP layer" above): 401 without the token, 403 for a
+foreign Host or Origin, 400 for a \`since\` that is not a non-negative integer, 405 for methods other than GET.
 
 Browsers read a streamed response in large chunks through a data pipe, which catches up on a long history
 1.3–2.2 times as fast as WebSocket frames on the same machine (docs/benchmarks.md, "Transports for catching up
@@ -350,9 +365,13 @@ Every \`taskdeck\` command takes \`--json\`: it prints one JSON document on stdo
 | \`log\` | \`{ runId, lines: [LogLine], droppedBytes }\` |
 | \`wait\` | \`{ tasks: [{ id, status, name }], ok }\` |
 | \`kill\`, \`retry\`, \`stash\`, \`unstash\`, \`pause IDS\`, \`resume IDS\` | \`{ affected: [ids] }\` |
-| \`edit\` | \`{ task }\` |
+| \`pause\` / \`resume\` \`--group NAME\` | \`{ group }\`; with \`--all\`: \`{}\` |
+| \`move\`, \`edit\` | \`{ task }\` |
+| \`send\` | \`{}\` |
 | \`clean\` | \`{ removed: [ids] }\` |
-| \`group\` | \`{ groups }\`; \`group add/limit/pause/resume\`: \`{ group }\`; \`group rm\`: \`{}\` |
+| \`group\` / \`group list\` | \`{ groups, bindings: [RemoteBinding] }\` |
+| \`group add/limit/pause/resume\` | \`{ group }\`; \`group rm\` and \`group unbind\`: \`{}\` |
+| \`group bind\` | \`{ binding }\` (a RemoteBinding, without its password) |
 | \`export FILE\` | \`{ file, tasks, runs, groups }\` (counts); without FILE the export document itself |
 | \`import\` | \`{ imported: [{ from, to }] }\` |
 | \`serve\` | \`{ url, browserUrl, port, pid, home }\` (first line) |
@@ -374,6 +393,11 @@ Every \`taskdeck\` command takes \`--json\`: it prints one JSON document on stdo
 | \`saved rm ID\` | \`{ removed }\` |
 | \`saved discover [DIR]\` | \`{ candidates: [{ name, definition, source }] }\` |
 | \`saved import [DIR]\` | \`{ savedTasks }\` |
+
+Without \`--json\`, \`log\` and \`follow\` write the task's own output (its stdout and stderr) on stdout and
+Taskdeck's notes on a run — lines of stream \`system\`, such as "queued on redis://…", "started on worker …",
+"Taskdeck restarted: following this run…" or a log cap's gap — on stderr, so \`taskdeck log ID > file\`
+holds only what the task wrote. With \`--json\` every line comes with its \`stream\`.
 
 Exit codes: ${EXIT.ok} success; ${EXIT.failed} the thing asked failed (not found, refused, a waited-for task
 did not succeed); ${EXIT.usage} usage error or invalid input; ${EXIT.unreachable} Taskdeck not reachable (not running,
