@@ -1,26 +1,11 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { Group, LogLine, Run, Task } from '../../src-shared/index.ts'
-import { collect, runCli, spawnCli, startServe, useServe, waitForOutput } from './helpers.ts'
+import { collect, processesWithArgument, runCli, spawnCli, startServe, useServe, waitForOutput } from './helpers.ts'
 
 type TaskRow = Task & { lastRun: Run | null }
-
-/** Live (non-zombie) processes whose command line contains `argument`. */
-function processesWithArgument(argument: string): number[] {
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .filter((pid) => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-        return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(argument)
-      } catch {
-        return false
-      }
-    })
-    .map(Number)
-}
 
 /** The CLI end to end: real `taskdeck` processes against a real `taskdeck serve` in a temp home. */
 describe('taskdeck CLI against taskdeck serve', () => {
