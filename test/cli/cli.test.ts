@@ -229,6 +229,24 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect(missing.stderr).toContain('99999')
   })
 
+  it('wait for a stashed task says that nothing starts it, and ends once it is resumed and done', async () => {
+    const id = await addQuiet('--stash', '--', 'true')
+    const waiter = spawnCli(home, ['wait', String(id)])
+    const waited = collect(waiter)
+    await new Promise<void>((resolve) => {
+      let seen = ''
+      waiter.stderr?.on('data', (chunk: Buffer) => {
+        seen += chunk.toString('utf8')
+        if (seen.includes('\n')) resolve()
+      })
+    })
+    expect((await cli('resume', String(id))).code).toBe(0)
+    const result = await waited
+    expect(result.code).toBe(0)
+    expect(result.stderr).toBe(`taskdeck: task ${id} is stashed: it starts only after \`taskdeck resume ${id}\`; waiting.\n`)
+    expect(result.stdout).toBe('1 task succeeded.\n')
+  })
+
   it('kill stops a running task', async () => {
     // A distinctive argument, so the test can tell that this very process is gone afterwards.
     const id = await addQuiet('--', 'sh', '-c', 'echo started; exec sleep 987654')

@@ -174,10 +174,17 @@ export async function wait(ctx: Context, ids: readonly string[], options: { grou
     const open = named.length > 0 ? [...OPEN_STATUSES, 'stashed' as const] : OPEN_STATUSES
     // A live count for a person watching; scripts and pipes get only the result.
     const progress = process.stderr.isTTY && !ctx.json
+    const toldStashed = new Set<number>()
     for (;;) {
       const seen = wake.version
       const { tasks } = await stream.invoke('task.list', { status: [...open], ...(options.group === undefined ? {} : { group: options.group }), limit: 100_000 })
       const pending = named.length > 0 ? tasks.filter((task) => tracked.has(task.id)) : tasks
+      // Nothing starts a stashed task: say so once, or the wait looks hung.
+      for (const task of pending) {
+        if (task.status !== 'stashed' || toldStashed.has(task.id)) continue
+        toldStashed.add(task.id)
+        process.stderr.write(`${progress ? '\r\u001b[K' : ''}taskdeck: task ${task.id} is stashed: it starts only after \`taskdeck resume ${task.id}\`; waiting.\n`)
+      }
       if (named.length === 0) for (const task of tasks) tracked.add(task.id)
       if (progress) process.stderr.write(`\r\u001b[K${tracked.size - pending.length} of ${tracked.size} finished…`)
       if (pending.length === 0) break
