@@ -37,7 +37,8 @@ import { CLOSE_AUTH_TIMEOUT, CLOSE_GOING_AWAY, CLOSE_UNAUTHORIZED } from './ws-c
 const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknown }>> = {
   'task.submit': {
     about: 'Adds a task. A `command` array runs without a shell; a string runs through the shell.',
-    example: { definition: { name: 'build', spec: { kind: 'shell', command: ['make', '-j8'], cwd: '/home/me/project' }, group: 'build', retry: { maxAttempts: 3 } } },
+    // Runs as written on a fresh install: no group or folder that only the reader has.
+    example: { definition: { name: 'build', spec: { kind: 'shell', command: ['make', '-j8'] }, retry: { maxAttempts: 3 } } },
   },
   'task.submitMany': {
     about: 'Adds up to 10,000 tasks in one commit: all are stored or none; a refusal names the entry (`definitions.2.group: …`).',
