@@ -399,6 +399,9 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect(document.format).toBe('taskdeck-export')
     expect(document.tasks.map((t) => t.name)).toContain('exported')
     expect((await cli('export')).json<{ format: string }>().format).toBe('taskdeck-export')
+    const unwritable = await cli('export', join(work, 'no-such-dir', 'backup.json'))
+    expect(unwritable.code).toBe(2)
+    expect(unwritable.stderr).toBe(`taskdeck: Cannot write ${join(work, 'no-such-dir', 'backup.json')}: ENOENT: no such file or directory, open '${join(work, 'no-such-dir', 'backup.json')}'\n`)
 
     const otherHome = join(work, 'other')
     const other = await startServe(otherHome)
