@@ -59,6 +59,17 @@ describe('taskdeck daemon, stop, --auto-start and an absent Taskdeck', () => {
     expect(json.stdout).toBe('')
   })
 
+  it('a data directory that cannot be one (a file, or under a file) is a usage error naming where it came from', async () => {
+    const file = join(dir.home, 'a-file')
+    writeFileSync(file, '')
+    const flag = await runCli(join(dir.home, 'unused'), ['status', '--home', file])
+    expect(flag.code).toBe(2)
+    expect(flag.stderr).toBe(`taskdeck: --home: cannot use it as the data directory: EEXIST: file already exists, mkdir '${file}'\n`)
+    const env = await runCli(join(file, 'below'), ['serve'])
+    expect(env.code).toBe(2)
+    expect(env.stderr).toBe(`taskdeck: TASKDECK_HOME: cannot use it as the data directory: ENOTDIR: not a directory, mkdir '${join(file, 'below')}'\n`)
+  })
+
   it('treats a stale api.json (dead pid) as not running, and a corrupt one as unreachable', async () => {
     const home = join(dir.home, 'stale')
     await runCli(home, ['status'])
