@@ -173,7 +173,7 @@ function defineProgram(only: string | undefined): Command {
     .option('-g, --group <group>', 'only this group')
     .option('-l, --label <label>', 'only tasks with this label')
     .option('--text <text>', 'only tasks whose name or command contains this')
-    .option('--limit <n>', 'at most this many rows', '1000')
+    .option('--limit <n>', 'at most this many rows: the newest that match', '1000')
     .action(run(async (ctx, options: Record<string, string & string[]>) => (await import('./commands/tasks.ts')).status(ctx, options)))
 
   if (wanted('follow')) sub('follow', "print a task's output as it is written; exit with its exit code")

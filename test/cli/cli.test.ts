@@ -215,6 +215,26 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect(bad.stderr).toContain('status')
   })
 
+  it('status says what a task that has not run waits for, and beyond --limit shows the newest tasks', async () => {
+    expect((await cli('group', 'add', 'held')).code).toBe(0)
+    expect((await cli('group', 'pause', 'held')).code).toBe(0)
+    const inPausedGroup = await addQuiet('-g', 'held', '--', 'true')
+    const first = await addQuiet('--stash', '--', 'true')
+    const delayed = await addQuiet('--delay', '1h', '--', 'true')
+    const dependent = await addQuiet('--after', String(first), '--', 'true')
+    const table = (await cli('status')).stdout
+    expect(table).toMatch(new RegExp(`\\n${inPausedGroup}\\s+queued\\s+held\\s+true  \\(group held is paused\\)\\n`))
+    expect(table).toMatch(new RegExp(`\\n${delayed}\\s+waiting\\s+default\\s+true  \\(starts in \\d+m\\)\\n`))
+    expect(table).toMatch(new RegExp(`\\n${dependent}\\s+waiting\\s+default\\s+true  \\(after ${first}\\)\\n`))
+    const page = await cli('status', '--limit', '2', '--json')
+    const { tasks, total } = page.json<{ tasks: TaskRow[]; total: number }>()
+    expect(tasks.map((task) => task.id)).toEqual([delayed, dependent])
+    expect(total).toBeGreaterThanOrEqual(4)
+    expect((await cli('status', '--limit', '2')).stdout).toContain(`The newest 2 of ${total} shown; use --limit or filters.`)
+    for (const id of [dependent, delayed, first, inPausedGroup]) expect((await cli('kill', String(id))).code).toBe(0)
+    expect((await cli('group', 'resume', 'held')).code).toBe(0)
+  })
+
   it('wait exits 0 when all succeeded, 1 when one did not, and names unknown ids', async () => {
     const good = await addQuiet('--', 'true')
     const bad = await addQuiet('--', 'false')

@@ -4,7 +4,7 @@ import { parseBatch } from '../batch.ts'
 import type { Context } from '../context.ts'
 import { DEFINITION_OPTION_NAMES, definitionFromOptions, editedDefinition, type DefinitionOptions } from '../definition.ts'
 import { CliError, EXIT, usageError } from '../exit.ts'
-import { formatDuration, paint, parseDuration, parseIds, parseInteger, table } from '../format.ts'
+import { formatDuration, formatRelative, paint, parseDuration, parseIds, parseInteger, table } from '../format.ts'
 
 export async function add(ctx: Context, argv: readonly string[], options: DefinitionOptions & { quiet?: boolean }): Promise<Task> {
   const definition = definitionFromOptions(argv, options)
@@ -167,8 +167,7 @@ export interface StatusOptions {
 }
 
 export async function status(ctx: Context, options: StatusOptions): Promise<void> {
-  const client = await ctx.connect()
-  const { tasks, total, lastRuns } = await client.invoke('task.list', {
+  const filters = {
     ...(options.status === undefined ? {} : { status: statusList(options.status) }),
     ...(options.group === undefined ? {} : { group: options.group }),
     ...(options.label === undefined ? {} : { label: options.label }),
@@ -176,7 +175,15 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
     limit: options.limit === undefined ? 1000 : parseInteger(options.limit, '--limit', 1, 100_000),
     // The table's exit codes and durations come in the same answer.
     withLastRuns: true,
-  }, { status: '--status', group: '--group', label: '--label', text: '--text' })
+  }
+  const optionNames = { status: '--status', group: '--group', label: '--label', text: '--text' }
+  const client = await ctx.connect()
+  const [first, { groups }] = await Promise.all([client.invoke('task.list', filters, optionNames), client.invoke('group.list', {})])
+  // Beyond the limit, the newest tasks: those a user is watching, not the oldest of a long history.
+  const { tasks, total, lastRuns } =
+    first.total > first.tasks.length ? await client.invoke('task.list', { ...filters, offset: first.total - filters.limit }, optionNames) : first
+  const pausedGroups = new Set(groups.filter((group) => group.paused).map((group) => group.name))
+  const now = Date.now()
   const lastRun = new Map<number, Run>((lastRuns ?? []).map((run) => [run.taskId, run]))
   const rows = tasks.map((task) => ({ ...task, lastRun: lastRun.get(task.id) ?? null }))
   ctx.print({ tasks: rows, total }, () => {
@@ -187,9 +194,9 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
       task.definition.group,
       task.lastRun?.exitCode?.toString() ?? task.lastRun?.signal ?? '',
       formatDuration(task.lastRun?.durationMs ?? null),
-      withReason(task.name, task.status === 'succeeded' ? null : (task.lastRun?.reason ?? task.reason ?? null)),
+      describeRow(task, pausedGroups, now),
     ])
-    const more = total > tasks.length ? `\n${tasks.length} of ${total} shown; use --limit or filters.` : ''
+    const more = total > tasks.length ? `\nThe newest ${tasks.length} of ${total} shown; use --limit or filters.` : ''
     return table(['ID', 'STATUS', 'GROUP', 'EXIT', 'TIME', 'NAME'], body) + more
   })
 }
@@ -231,6 +238,24 @@ export async function log(ctx: Context, idText: string, options: { lines?: strin
 
 /** The name, and in red why the task ended when it did not succeed: the first thing a user asks of a failure. */
 const withReason = (name: string, reason: string | null): string => (reason === null ? name : `${name}  ${paint('red', `(${reason})`)}`)
+
+/** The NAME cell: the name, then what a task that has not run waits for (dim), or why it did not succeed (red). */
+function describeRow(task: Task & { lastRun: Run | null }, pausedGroups: ReadonlySet<string>, now: number): string {
+  const note = waitNote(task, pausedGroups, now)
+  if (note !== null) return `${task.name}  ${paint('dim', `(${note})`)}`
+  return withReason(task.name, task.status === 'succeeded' ? null : (task.lastRun?.reason ?? task.reason ?? null))
+}
+
+/** What a task that has not run yet waits for, the next thing a user asks of a queue that does not move. */
+function waitNote(task: Task, pausedGroups: ReadonlySet<string>, now: number): string | null {
+  if ((task.status === 'queued' || task.status === 'waiting') && pausedGroups.has(task.definition.group)) return `group ${task.definition.group} is paused`
+  const wait = task.waitingFor
+  if (task.status !== 'waiting' || wait === null) return null
+  if (wait.kind === 'dependency') return `after ${wait.taskIds.join(', ')}`
+  if (wait.kind === 'delay') return `starts ${formatRelative(wait.until - now)}`
+  if (wait.kind === 'backoff') return `attempt ${wait.attempt} ${formatRelative(wait.until - now)}`
+  return null
+}
 
 export function pickRun(task: Task, runs: readonly Run[], attempt: string | undefined): Run {
   // Attempt N is the task's Nth run overall (a manual retry restarts the engine's own attempt count).

@@ -5,7 +5,7 @@ import type { Context } from '../context.ts'
 import { readDocument, writeDocument } from '../document.ts'
 import { DEFINITION_OPTION_NAMES, definitionFromOptions, type DefinitionOptions } from '../definition.ts'
 import { CliError, EXIT, usageError } from '../exit.ts'
-import { paint, parseDuration, parseIds, parseInteger, table } from '../format.ts'
+import { formatRelative, paint, parseDuration, parseIds, parseInteger, table } from '../format.ts'
 
 /**
  * `taskdeck trigger …`: saved tasks that start themselves, over the trigger.* and
@@ -215,21 +215,7 @@ export function formatTime(at: number, now = Date.now()): string {
   const date = new Date(at)
   const pad = (n: number) => String(n).padStart(2, '0')
   const text = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`
-  return `${text} (${relative(at - now)})`
-}
-
-function relative(ms: number): string {
-  const future = ms >= 0
-  const abs = Math.abs(ms)
-  const parts =
-    abs < 60_000
-      ? [`${Math.round(abs / 1000)}s`]
-      : abs < 3_600_000
-        ? [`${Math.floor(abs / 60_000)}m`]
-        : abs < 86_400_000
-          ? [`${Math.floor(abs / 3_600_000)}h`, `${Math.floor((abs % 3_600_000) / 60_000)}m`]
-          : [`${Math.floor(abs / 86_400_000)}d`, `${Math.floor((abs % 86_400_000) / 3_600_000)}h`]
-  return future ? `in ${parts.join(' ')}` : `${parts.join(' ')} ago`
+  return `${text} (${formatRelative(at - now)})`
 }
 
 const triggerId = (text: string): number => parseIds([text], 'trigger id')[0] ?? 0
