@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline'
 import { afterAll, beforeAll, expect } from 'vitest'
 import { tempHome } from '../support/engine.ts'
 
-const BIN = resolve(import.meta.dirname, '../../bin/taskdeck.js')
+export const BIN = resolve(import.meta.dirname, '../../bin/taskdeck.js')
 
 export interface CliResult {
   code: number | null
