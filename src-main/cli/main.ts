@@ -374,11 +374,11 @@ function defineProgram(only: string | undefined): Command {
     .action(run(async (ctx, file: string) => (await import('./commands/data.ts')).importData(ctx, file)))
 
   if (wanted('serve')) sub('serve', 'run the engine and the local API + web UI in this terminal')
-    .option('--port <n>', 'listen on this port of 127.0.0.1 (default: a free one)')
+    .option('--port <n>', 'listen on this port of 127.0.0.1 (default: the last one if free, else a free one)')
     .action(run(async (ctx, options: { port?: string }) => (await import('./commands/serve.ts')).serve(ctx, options)))
 
   if (wanted('daemon')) sub('daemon', 'start `serve` in the background (log in <home>/daemon.log)')
-    .option('--port <n>', 'listen on this port of 127.0.0.1 (default: a free one)')
+    .option('--port <n>', 'listen on this port of 127.0.0.1 (default: the last one if free, else a free one)')
     .action(run(async (ctx, options: { port?: string }) => (await import('./commands/daemon.ts')).daemon(ctx, options)))
 
   if (wanted('stop')) sub('stop', 'stop the Taskdeck serving this home').action(run(async (ctx) => (await import('./commands/daemon.ts')).stop(ctx)))

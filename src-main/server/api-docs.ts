@@ -188,7 +188,9 @@ exactly the messages the desktop window uses over Electron IPC: one contract
 ## Finding the server
 
 The running app (or \`taskdeck serve\` / \`taskdeck daemon\`) listens on \`127.0.0.1\` only,
-on a free port unless \`--port\` says otherwise, and writes \`<home>/api.json\` (mode 0600,
+on the port it had the last time (kept in \`<home>/api-port\`) when that one is free, else a free one, unless
+\`--port\` says otherwise — so a webhook's URL, a printed link or an open tab still work after a restart —
+and writes \`<home>/api.json\` (mode 0600,
 replaced atomically, removed on shutdown):
 
 \`\`\`json
