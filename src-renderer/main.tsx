@@ -1,7 +1,7 @@
 import './zod-config.ts'
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
-import { of, type Observable } from 'rxjs'
+import type { Observable } from 'rxjs'
 import { catchUpHere } from './bridge/catch-up.ts'
 import { ipcBridge } from './bridge/ipc.ts'
 import type { Bridge, ConnectionState } from './bridge/types.ts'
@@ -13,7 +13,10 @@ import { App } from './views/App.tsx'
 import './styles/app.css'
 
 function connect(): { bridge: Bridge; connection$: Observable<ConnectionState> } {
-  if (window.taskdeck) return { bridge: ipcBridge(window.taskdeck), connection$: of<ConnectionState>({ kind: 'online' }) }
+  if (window.taskdeck) {
+    const bridge = ipcBridge(window.taskdeck)
+    return { bridge, connection$: bridge.connection$ }
+  }
   let token = takeTokenFromLocation(window.location, window.history, window.sessionStorage)
   const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:'
   // History comes over HTTP (read, split, parsed and its framing checked on this thread: measured faster here than
