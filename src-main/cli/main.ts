@@ -91,8 +91,15 @@ function definitionOptions(command: Command): Command {
  */
 export function buildProgram(argv: readonly string[] = []): Command {
   const named = commandName(argv)
-  const program = defineProgram(named)
-  return named !== undefined && program.commands.length === 0 ? defineProgram(undefined) : program
+  const json = wantsJson(argv)
+  const program = defineProgram(named, json)
+  return named !== undefined && program.commands.length === 0 ? defineProgram(undefined, json) : program
+}
+
+/** --json among the CLI's own arguments (after `--` it belongs to the task's command). */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--')
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json')
 }
 
 /** The first word that is not an option (or the value of --home). */
@@ -106,16 +113,19 @@ function commandName(argv: readonly string[]): string | undefined {
   return undefined
 }
 
-function defineProgram(only: string | undefined): Command {
+function defineProgram(only: string | undefined, json: boolean): Command {
   const program = new Command('taskdeck')
   program
     .description('Run, watch and steer background jobs. Talks to the running Taskdeck app or daemon.')
     .version(packageVersion(), '-V, --version')
     .enablePositionalOptions()
     .exitOverride()
-    .showHelpAfterError('(run with --help for usage)')
-    // One prefix for every error the CLI prints, commander's usage errors included.
-    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'taskdeck: ')) })
+    .showHelpAfterError(!json && '(run with --help for usage)')
+    // One prefix for every error the CLI prints, commander's usage errors included; with --json, one shape.
+    .configureOutput({
+      outputError: (text, write) =>
+        write(json ? `${JSON.stringify({ error: { code: 'usage', message: text.replace(/^error: /, '').trim() } })}\n` : text.replace(/^error: /, 'taskdeck: ')),
+    })
     .addHelpText('after', `${EXAMPLES}\n${EXIT_CODES_HELP}`)
   globalOptions(program)
 
@@ -422,6 +432,6 @@ export async function main(argv: readonly string[]): Promise<void> {
   try {
     await buildProgram(argv).parseAsync([...argv], { from: 'user' })
   } catch (error) {
-    process.exitCode = report(error, argv.includes('--json'))
+    process.exitCode = report(error, wantsJson(argv))
   }
 }

@@ -455,6 +455,15 @@ describe('taskdeck CLI against taskdeck serve', () => {
     const unknownOption = await cli('status', '--frobnicate')
     expect(unknownOption.code).toBe(2)
     expect(unknownOption.stderr).toContain("taskdeck: unknown option '--frobnicate'")
+    // With --json every error has one shape, commander's usage errors included.
+    const unknownJson = await cli('status', '--frobnicate', '--json')
+    expect(unknownJson.code).toBe(2)
+    expect(JSON.parse(unknownJson.stderr)).toEqual({ error: { code: 'usage', message: "unknown option '--frobnicate'" } })
+    const missingJson = await cli('--json', 'kill')
+    expect(JSON.parse(missingJson.stderr)).toEqual({ error: { code: 'usage', message: "missing required argument 'ids'" } })
+    // A --json after -- is the task's.
+    const taskJson = await cli('add', '--frobnicate', '--', 'jq', '--json')
+    expect(taskJson.stderr).toContain("taskdeck: unknown option '--frobnicate'\n(run with --help for usage)")
     const badStatus = await cli('status', '--status', 'running,sleeping')
     expect(badStatus.code).toBe(2)
     expect(badStatus.stderr).toMatch(/^taskdeck: --status "sleeping": Invalid option: expected one of "stashed"\|/)
