@@ -167,9 +167,17 @@ describe('taskdeck trigger', () => {
     const json = await cli('trigger', 'add', '--json', '--cron', 'nonsense', '--', 'true')
     expect(JSON.parse(json.stderr)).toMatchObject({ error: { code: 'bad_request' } })
     expect(await stored()).toEqual({ ...before, exportedAt: expect.any(Number) as unknown })
-    const missing = await cli('trigger', 'show', '99999')
-    expect(missing.code).toBe(1)
-    expect(missing.stderr).toContain('trigger 99999 does not exist')
+    // Unknown ids read as sentences, without the API's params names (triggerId, savedTaskId).
+    for (const [args, message] of [
+      [['trigger', 'show', '99999'], 'Trigger 99999 does not exist.'],
+      [['trigger', 'fire', '99999'], 'Trigger 99999 does not exist.'],
+      [['saved', 'run', '99999'], 'Saved task 99999 does not exist.'],
+      [['saved', 'rm', '99999'], 'Saved task 99999 does not exist.'],
+    ] as const) {
+      const missing = await cli(...args)
+      expect(missing.code).toBe(1)
+      expect(missing.stderr).toBe(`taskdeck: ${message}\n`)
+    }
   })
 
   it('rm removes the trigger and keeps its saved task unless --with-task', async () => {
