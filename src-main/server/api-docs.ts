@@ -230,7 +230,9 @@ What the server sends (\`ServerMessage\`):
 
 - \`{ "v": ${PROTOCOL_VERSION}, "kind": "response", "id": 1, "result": { "ok": true, "value": … } }\` or
   \`"result": { "ok": false, "error": { "code": "…", "message": "…", "details": { "issues": [{ "path": "…", "message": "…" }] } } }\`.
-  A message that could not be read at all is answered with \`id: -1\`.
+  A message that could not be read at all is answered with \`id: -1\`. Params are checked against the
+  schemas below, defaults filled in; a field they do not name is refused (\`bad_request\`, \`"unknown field"\`
+  at its path), so a misspelt one never acts as if it were absent.
 - \`{ "v": ${PROTOCOL_VERSION}, "kind": "events", "events": [ … ] }\` — WebSocket only, after \`events.subscribe\`:
   events in order, batched (one message per event-loop turn, at most 2000 events and 256 KiB of UTF-8
   each; a single larger event goes alone). Events produced before a response are sent before it. A
