@@ -202,9 +202,11 @@ function defineProgram(only: string | undefined, json: boolean): Command {
     .option('-g, --group <group>', "wait for this group's tasks")
     .action(run(async (ctx, ids: string[], options: { group?: string }) => (await import('./commands/watch.ts')).wait(ctx, ids, options)))
 
-  if (wanted('kill')) sub('kill', 'cancel tasks (a running one is stopped with its whole process tree)')
-    .argument('<ids...>')
-    .action(run(async (ctx, ids: string[]) => (await import('./commands/tasks.ts')).bulk(ctx, 'task.cancel', ids)))
+  if (wanted('kill')) sub('kill', 'cancel tasks (a running one is stopped with its whole process tree): by id, every unfinished one of a group, or all')
+    .argument('[ids...]')
+    .option('-g, --group <group>', "cancel every unfinished task of this group")
+    .option('--all', 'cancel every unfinished task')
+    .action(run(async (ctx, ids: string[], options: { group?: string; all?: boolean }) => (await import('./commands/tasks.ts')).kill(ctx, ids, options)))
 
   if (wanted('pause', 'resume')) for (const action of ['pause', 'resume'] as const) {
     sub(action, action === 'pause' ? 'pause tasks, a group, or everything' : 'resume paused tasks (and schedule stashed ones), a group, or everything')

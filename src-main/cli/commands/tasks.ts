@@ -99,6 +99,22 @@ export async function bulk(ctx: Context, command: BulkCommand, ids: readonly str
   ctx.print({ affected }, () => `${PAST_TENSE[command]}: ${affected.join(', ')}`)
 }
 
+/** `kill` with ids, or every unfinished task of a group (--group) or of all (--all), like pueue's `kill -g` / `--all`. */
+export async function kill(ctx: Context, ids: readonly string[], options: { group?: string; all?: boolean }): Promise<void> {
+  const chosen = [ids.length > 0, options.group !== undefined, options.all === true].filter(Boolean).length
+  if (chosen !== 1) throw usageError('kill needs exactly one of: task ids, --group NAME, --all.')
+  if (ids.length > 0) return bulk(ctx, 'task.cancel', ids)
+  const { TASK_STATUSES, isFinished } = await import('../../../src-shared/model.ts')
+  const client = await ctx.connect()
+  const { tasks } = await client.invoke('task.list', { status: TASK_STATUSES.filter((status) => !isFinished(status)), ...(options.group === undefined ? {} : { group: options.group }), limit: 100_000 }, { group: '--group' })
+  const affected: number[] = []
+  for (let start = 0; start < tasks.length; start += 10_000) {
+    affected.push(...(await client.invoke('task.cancel', { taskIds: tasks.slice(start, start + 10_000).map((task) => task.id) })).affected)
+  }
+  const where = options.group === undefined ? '' : ` in group ${options.group}`
+  ctx.print({ affected }, () => (affected.length === 0 ? `No unfinished tasks${where}.` : `Cancelled${where}: ${idRanges(affected)}`))
+}
+
 /** `pause`/`resume` with ids (tasks), --group (a group) or --all (the whole engine). */
 export async function pauseOrResume(ctx: Context, action: 'pause' | 'resume', ids: readonly string[], options: { group?: string; all?: boolean }): Promise<void> {
   const chosen = [ids.length > 0, options.group !== undefined, options.all === true].filter(Boolean).length
