@@ -369,7 +369,7 @@ Every \`taskdeck\` command takes \`--json\`: it prints one JSON document on stdo
 | \`follow\` | NDJSON: \`{ type: "line", runId, n, stream, text }\` … then \`{ type: "end", taskId, status, exitCode, signal }\` |
 | \`log\` | \`{ runId, lines: [LogLine], droppedBytes }\` |
 | \`wait\` | \`{ tasks: [{ id, status, name }], ok }\` |
-| \`kill\`, \`retry\`, \`stash\`, \`unstash\`, \`pause IDS\`, \`resume IDS\` | \`{ affected: [ids] }\` |
+| \`kill\` (IDS, \`--group\`, \`--all\`), \`retry\`, \`stash\`, \`unstash\`, \`pause IDS\`, \`resume IDS\` | \`{ affected: [ids] }\` |
 | \`pause\` / \`resume\` \`--group NAME\` | \`{ group }\`; with \`--all\`: \`{}\` |
 | \`move\`, \`edit\` | \`{ task }\` |
 | \`send\` | \`{}\` |
