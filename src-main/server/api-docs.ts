@@ -44,7 +44,7 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
     about: 'Adds up to 10,000 tasks in one commit: all are stored or none; a refusal names the entry (`definitions.2.group: …`).',
     example: { definitions: [{ spec: { kind: 'shell', command: ['convert', 'a.png', 'a.jpg'] } }, { spec: { kind: 'shell', command: ['convert', 'b.png', 'b.jpg'] } }] },
   },
-  'task.list': { about: 'Tasks matching the filters, in queue order, a page at a time; with withLastRuns, also the last run of each (exit code, duration) in the same answer.', example: { status: ['running', 'queued'], limit: 50, withLastRuns: true } },
+  'task.list': { about: 'Tasks matching the filters, oldest first (by id; a group’s run order is priority, then queueOrder), a page at a time; with withLastRuns, also the last run of each (exit code, duration) in the same answer.', example: { status: ['running', 'queued'], limit: 50, withLastRuns: true } },
   'task.get': { about: 'One task and all of its runs.', example: { taskId: 12 } },
   'task.cancel': { about: 'Cancels tasks; a running one is stopped with its whole process tree. `affected` lists the ones that changed.', example: { taskIds: [12, 13] } },
   'task.pause': { about: 'Pauses tasks: a running process is stopped (SIGSTOP), a waiting one is held.', example: { taskIds: [12] } },
