@@ -158,6 +158,9 @@ describe('taskdeck trigger', () => {
       [['--every', '1h', '--tz', 'UTC', '--', 'true'], '--tz applies to --cron schedules only'],
       [['--every', '1h'], 'add needs a command'],
       [['--every', '1h', '--saved-task', '1', '--', 'true'], 'not both'],
+      // Options that would be stored and never used, or a task that never ends: refused, not kept silently.
+      [['--every', '1h', '--max-catch-up', '5', '--', 'true'], 'taskdeck: --max-catch-up applies with --catch-up all only.\n'],
+      [['--after-task', '99999', '--', 'true'], 'taskdeck: --after-task: there is no task 99999.\n'],
     ]
     for (const [args, problem] of cases) {
       const result = await cli('trigger', 'add', ...args)

@@ -64,6 +64,8 @@ export function specFromOptions(options: TriggerAddOptions, readSecret: () => st
     case 'schedule': {
       const catchUp = options.catchUp === undefined ? undefined : CATCH_UP.find((policy) => policy === options.catchUp)
       if (options.catchUp !== undefined && catchUp === undefined) throw usageError(`--catch-up: "${options.catchUp}" is not one of ${CATCH_UP.join(', ')}.`)
+      // Otherwise it would be stored and never used: only `all` starts more than one missed run.
+      if (options.maxCatchUp !== undefined && catchUp !== 'all') throw usageError('--max-catch-up applies with --catch-up all only.')
       return {
         spec: {
           kind: 'schedule',
@@ -143,6 +145,13 @@ export async function addTrigger(ctx: Context, argv: readonly string[], options:
   }
   const { spec, secretGenerated } = specFromOptions(options, secretFromStdin)
   const client = await ctx.connect()
+  // A trigger on a task that does not exist would wait forever without a word.
+  if (spec.kind === 'completion' && spec.taskId !== undefined) {
+    const taskId = spec.taskId
+    await client.invoke('task.get', { taskId }).catch((error: unknown) => {
+      throw error instanceof CliError && error.code === 'not_found' ? usageError(`--after-task: there is no task ${taskId}.`) : error
+    })
+  }
 
   let savedTask: SavedTask
   let createdSavedTask = false
