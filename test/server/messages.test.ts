@@ -42,6 +42,11 @@ describe('malformed and hostile messages', () => {
       ok: false,
       error: { code: 'bad_request', message: expect.stringContaining('definition.spec') as unknown },
     })
+    // An argv whose program is empty could never start ("could not start : …" at run time): refused at the door.
+    expect(await socket.request('task.submit', { definition: { spec: { kind: 'shell', command: ['', 'x'] } } })).toMatchObject({
+      ok: false,
+      error: { code: 'bad_request', details: { issues: [{ path: 'definition.spec.command.0', message: 'the program must not be empty' }] } },
+    })
     socket.sendRaw(JSON.stringify({ v: 1, id: 'x', command: 'task.list' }))
     expect(await socket.waitFor((m) => m.kind === 'response' && !m.result.ok && m.result.error.message.includes('id'))).toMatchObject({ id: -1 })
     await stillServing()
