@@ -136,10 +136,13 @@ function FailureBanner({ task, run }: { task: Task; run: Run | null }) {
     ) : null
   }
   const engineReason = run.reason ?? task.reason
-  const reason = engineReason ? sentence(engineReason) : (run.exitCode !== null ? t('detail.exitedWith', { code: run.exitCode }) : run.signal ? t('detail.killedBy', { signal: run.signal }) : t(`status.${task.status}`))
+  const status = t(`status.${task.status}`)
+  const reason = engineReason ? sentence(engineReason) : (run.exitCode !== null ? t('detail.exitedWith', { code: run.exitCode }) : run.signal ? t('detail.killedBy', { signal: run.signal }) : status)
+  // "cancelled by user" after "Cancelled" would say it twice: a reason that begins with the status word stands alone.
+  const saysStatus = reason.toLocaleLowerCase().startsWith(status.toLocaleLowerCase())
   return (
     <div className={`failure failure-${task.status}`} role="alert" data-testid="failure-reason">
-      <strong>{t(`status.${task.status}`)}</strong> {reason}
+      {saysStatus ? <strong>{status}{reason.slice(status.length)}</strong> : <><strong>{status}</strong> {reason}</>}
     </div>
   )
 }

@@ -396,6 +396,10 @@ describe('the walking skeleton in a real browser', () => {
     await page.keyboard.press('c')
     await page.locator('.toast-info', { hasText: 'left as is: already finished.' }).waitFor()
     await page.keyboard.press('Escape')
+    // The detail says why once ("Cancelled cancelled by user" said it twice).
+    await page.locator('[data-task-id]').first().click()
+    await expect.poll(() => page.getByTestId('failure-reason').textContent()).toBe('Cancelled by user')
+    await page.keyboard.press('Escape')
     await page.locator('#task-search').fill('')
     expect(errors).toEqual([])
   })
