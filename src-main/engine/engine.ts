@@ -207,9 +207,14 @@ export class Engine implements EngineApi {
 
   subscribe(since: number, listener: (events: readonly EngineEvent[]) => void, options: SubscribeOptions = {}): Disposable & { readonly headSeq: number } {
     const headSeq = this.store.headSeq
+    // A seq this log never reached comes from another event log (another home, or one started afresh): replaying
+    // "after" it would send nothing and then live events the client takes for repeats, so it is refused by name.
+    if (since > headSeq) {
+      throw new TaskdeckError('bad_request', `since: ${since} is beyond this event log's newest event (seq ${headSeq}); that seq comes from another event log. Subscribe with a since ≤ ${headSeq} (0 replays everything).`, { since, headSeq })
+    }
     const subscriber: Subscriber = { listener, backlog: [], disposed: false }
     this.subscribers.add(subscriber)
-    let cursor = Math.min(since, headSeq)
+    let cursor = since
     const { onStoredPage, readyForPage } = options
     // Replays in pages on later ticks (never inside subscribe), holding live events back until caught up.
     const replayPage = () => {

@@ -74,8 +74,8 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
   'settings.set': { about: 'Merges a partial change into the settings; the result is validated whole.', example: { patch: { theme: 'dark' } } },
   'events.subscribe': {
     about:
-      'WebSocket only. Replays every durable event after `since`, then streams live events on this connection. `output: "watched"` sends live output only for the runs named with `output.watch`, coalesced to their newest lines when a run writes faster than the connection drains (see `run.output`’s `skippedFrom`); the default `"all"` sends every chunk of every run.',
-    example: { since: 1200, output: 'watched' },
+      'WebSocket only. Replays every durable event after `since`, then streams live events on this connection. `output: "watched"` sends live output only for the runs named with `output.watch`, coalesced to their newest lines when a run writes faster than the connection drains (see `run.output`’s `skippedFrom`); the default `"all"` sends every chunk of every run. A `since` beyond the event log\'s newest seq is refused (`bad_request`, naming the head): that seq comes from another event log.',
+    example: { since: 0, output: 'watched' },
   },
   'output.watch': {
     about: 'WebSocket only. Sets the runs whose live output a `watched` subscription carries (replaces the previous set; lasts for the connection).',
@@ -284,7 +284,8 @@ continues live, so nothing is lost or duplicated between the two. A body that en
 cut short (the server stopped): subscribe from the last complete event. The log is read only as fast as the
 client takes the body, and a client that disconnects stops the read. Refusals are JSON like the command
 route's before a request is read (see "Refusals of the HTTP layer" above): 401 without the token, 403 for a
-foreign Host or Origin, 400 for a \`since\` that is not a non-negative integer, 405 for methods other than GET.
+foreign Host or Origin, 400 for a \`since\` that is not a non-negative integer or is beyond the log's head
+(a seq from another event log; the message names the head), 405 for methods other than GET.
 
 Browsers read a streamed response in large chunks through a data pipe, which catches up on a long history
 1.3–2.2 times as fast as WebSocket frames on the same machine (docs/benchmarks.md, "Transports for catching up

@@ -2,7 +2,8 @@ import { mkdir } from 'node:fs/promises'
 import { STATUS_CODES, createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
-import { COMMAND_PATH, EVENTS_PATH, LIMITS, WEBSOCKET_PATH, fail, response, type ErrorCode, type Result, type ServerMessage } from '../../src-shared/index.ts'
+import { COMMAND_PATH, EVENTS_PATH, LIMITS, TaskdeckError, WEBSOCKET_PATH, fail, response, type ErrorCode, type Result, type ServerMessage } from '../../src-shared/index.ts'
+import { toFailure } from '../api/session.ts'
 import type { Disposable, EngineApi } from '../engine/api.ts'
 import { readLastPort, removeApiFileIfOurs, writeApiFile, writeLastPort } from './api-file.ts'
 import { parseSince, streamEvents } from './events-stream.ts'
@@ -124,7 +125,13 @@ export async function createServer(options: ServerOptions): Promise<TaskdeckServ
     }
     const since = parseSince(query)
     if ('error' in since) return sendJson(res, 400, failure('bad_request', since.error))
-    streamEvents(engine, since.since, request, res)
+    try {
+      streamEvents(engine, since.since, request, res)
+    } catch (error) {
+      // Refused before anything was written (a since beyond the log's head): the reason, as a 400.
+      if (error instanceof TaskdeckError) return sendJson(res, 400, toFailure(error))
+      throw error
+    }
   }
 
   async function handleRoute(

@@ -120,13 +120,22 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
    * the log's head (and, should the catch-up fail, everything it did not deliver), so no
    * event is lost or delivered twice, and the subscriber's sequence check still sees them in order.
    */
+  /**
+   * Subscribes from what the page has. A refusal by name (a seq this server's event log never reached: the page
+   * folded another log) stops the connection with the server's reason: retrying would be refused again.
+   */
+  const subscribeFrom = (target: NonNullable<typeof subscription>) =>
+    request('events.subscribe', subscribeParams(target.lastSeq, target.options)).then((result) => {
+      if (!result.ok && result.error.code === 'bad_request' && subscription === target) refuse(`The server refused to send events: ${result.error.message}`)
+      return result
+    })
   const resubscribe = () => {
     stopCatchingUp()
     const target = subscription
     if (!target) return
     const token = options.token()
     if (!options.catchUp || token === null) {
-      void request('events.subscribe', subscribeParams(target.lastSeq, target.options))
+      void subscribeFrom(target)
       return
     }
     const run = options.catchUp(target.lastSeq, token, (events) => deliver(target, events))
@@ -136,7 +145,7 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
       if (catchingUp !== mine) return
       catchingUp = null
       if (subscription !== target || connection$.value.kind !== 'online') return
-      void request('events.subscribe', subscribeParams(target.lastSeq, target.options)).then(() => {
+      void subscribeFrom(target).then(() => {
         if (!missedOutputWhileCatchingUp) return
         missedOutputWhileCatchingUp = false
         resync$.next()
