@@ -93,6 +93,8 @@ export const COMMANDS = {
     params: z.object({
       olderThanMs: z.number().int().min(0).optional(),
       statuses: z.array(TaskStatusSchema).optional(),
+      /** Only these tasks (like pueue's remove): each must exist and be finished, and no unfinished task may run after it. */
+      taskIds: z.array(TaskIdSchema).min(1).max(10_000).optional(),
     }),
     result: z.object({ removed: z.array(TaskIdSchema) }),
   },

@@ -247,10 +247,12 @@ function defineProgram(only: string | undefined, json: boolean): Command {
     .option('--no-newline', 'do not append a newline')
     .action(run(async (ctx, id: string, text: string, options: { newline: boolean }) => (await import('./commands/tasks.ts')).send(ctx, id, text, options)))
 
-  if (wanted('clean')) sub('clean', 'remove finished tasks and their logs')
+  if (wanted('clean', 'rm', 'remove')) sub('clean', 'remove finished tasks and their logs: the ones named (rm IDS), or every finished one')
+    .aliases(['rm', 'remove'])
+    .argument('[ids...]', 'only these tasks (each must be finished; nothing is removed otherwise)')
     .option('--older-than <duration>', 'only tasks that finished longer ago than this')
     .option('-s, --status <status>', 'only these statuses (comma-separated; repeatable)', collect)
-    .action(run(async (ctx, options: { olderThan?: string; status?: string[] }) => (await import('./commands/tasks.ts')).clean(ctx, options)))
+    .action(run(async (ctx, ids: string[], options: { olderThan?: string; status?: string[] }) => (await import('./commands/tasks.ts')).clean(ctx, ids, options)))
 
   if (wanted('group')) {
     const group = sub('group', 'list groups, or change one (list, add, rm, limit, pause, resume, bind, unbind)')

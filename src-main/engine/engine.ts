@@ -1215,8 +1215,8 @@ export class Engine implements EngineApi {
         else active.unsent.push(text)
         return Promise.resolve({})
       },
-      'task.clean': async ({ olderThanMs, statuses }) => {
-        const removed = this.clean(olderThanMs, statuses)
+      'task.clean': async ({ olderThanMs, statuses, taskIds }) => {
+        const removed = this.clean(olderThanMs, statuses, taskIds)
         await committed()
         return { removed }
       },
@@ -1317,13 +1317,27 @@ export class Engine implements EngineApi {
   }
 
   /** Removes finished tasks (and their runs and logs) older than the cutoff, except dependencies of unfinished tasks. */
-  private clean(olderThanMs: number | undefined, statuses: TaskStatus[] | undefined): number[] {
+  private clean(olderThanMs: number | undefined, statuses: TaskStatus[] | undefined, taskIds: number[] | undefined): number[] {
     const wanted = new Set(statuses ?? ['succeeded', 'failed', 'cancelled', 'timed_out', 'interrupted'])
     const cutoff = olderThanMs === undefined ? Infinity : this.now() - olderThanMs
-    const needed = new Set<number>()
-    for (const task of this.tasks.values()) if (!isFinished(task.status)) for (const dep of task.definition.after) needed.add(dep)
+    const needed = new Map<number, number>()
+    for (const task of this.tasks.values()) if (!isFinished(task.status)) for (const dep of task.definition.after) needed.set(dep, task.id)
+    // Tasks named one by one are all removed or none, and each one that cannot be is named with why.
+    if (taskIds !== undefined) {
+      const named = [...new Set(taskIds)].map((id) => this.taskOrThrow(id))
+      const problems = named.flatMap((task) =>
+        !isFinished(task.status)
+          ? [`task ${task.id} is ${task.status} (cancel it first)`]
+          : needed.has(task.id)
+            ? [`task ${task.id} is a dependency of unfinished task ${needed.get(task.id)}`]
+            : [],
+      )
+      if (problems.length > 0) throw new TaskdeckError('conflict', `Nothing removed: ${problems.join('; ')}.`, { taskIds: named.map((task) => task.id) })
+    }
+    const only = taskIds === undefined ? null : new Set(taskIds)
     const removed: number[] = []
     for (const task of this.tasks.values()) {
+      if (only && !only.has(task.id)) continue
       if (!isFinished(task.status) || !wanted.has(task.status) || needed.has(task.id)) continue
       if (olderThanMs !== undefined && task.updatedAt > cutoff) continue
       removed.push(task.id)

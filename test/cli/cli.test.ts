@@ -434,6 +434,16 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect(refused.code).toBe(2)
     expect(refused.stderr).toContain('--status: clean removes only finished tasks (succeeded, failed, cancelled, timed_out, interrupted); stashed is not finished')
     expect((await getTask(queued)).status).toBe('stashed')
+    // By id, like pueue's remove: an unfinished one is named and nothing goes.
+    const done = await addQuiet('--', 'true')
+    await cli('wait', String(done))
+    const notFinished = await cli('rm', String(done), String(queued))
+    expect(notFinished.code).not.toBe(0)
+    expect(notFinished.stderr).toContain(`task ${queued} is stashed`)
+    expect((await getTask(done)).status).toBe('succeeded')
+    const removed = await cli('rm', '--json', String(done))
+    expect(removed.code).toBe(0)
+    expect(removed.json<{ removed: number[] }>().removed).toEqual([done])
   })
 
   it('export and import round-trip tasks into another home; bad files change nothing', async () => {

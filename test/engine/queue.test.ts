@@ -406,6 +406,26 @@ describe('delays, stash, edit, clean', () => {
     expect(t.events.some((e) => e.type === 'task.removed' && e.taskIds.includes(bad.id))).toBe(true)
   })
 
+  it('removes the finished tasks named, all or none, naming each one that cannot go', async () => {
+    const first = await t.submit(shell('true'))
+    const second = await t.submit(shell('exit 2'))
+    const needed = await t.submit(shell('true'))
+    const dependant = await t.submit(shell('true', { after: [needed.id], stashed: true }))
+    const kept = await t.submit(shell('true'))
+    for (const task of [first, needed, kept]) await t.until(task.id, ['succeeded'])
+    await t.until(second.id, ['failed'])
+    const refused = await refusal(t.engine.handlers['task.clean']({ taskIds: [first.id, needed.id, dependant.id] }))
+    expect(refused).toMatchObject({
+      code: 'conflict',
+      message: `Nothing removed: task ${needed.id} is a dependency of unfinished task ${dependant.id}; task ${dependant.id} is stashed (cancel it first).`,
+    })
+    expect((await t.engine.handlers['task.get']({ taskId: first.id })).task.status).toBe('succeeded')
+    expect((await refusal(t.engine.handlers['task.clean']({ taskIds: [first.id, 999] }))).code).toBe('not_found')
+    expect((await t.engine.handlers['task.clean']({ taskIds: [second.id, first.id] })).removed.sort((a, b) => a - b)).toEqual([first.id, second.id])
+    expect((await refusal(t.engine.handlers['task.get']({ taskId: first.id }))).code).toBe('not_found')
+    expect((await t.engine.handlers['task.get']({ taskId: kept.id })).task.status).toBe('succeeded')
+  })
+
   it('lists tasks by status, group, label and text', async () => {
     await t.submit(shell('echo alpha', { labels: ['x'], stashed: true }))
     await t.submit(shell('echo beta', { stashed: true }))

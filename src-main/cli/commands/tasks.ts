@@ -155,7 +155,8 @@ export async function send(ctx: Context, idText: string, text: string, options: 
   ctx.print({}, () => null)
 }
 
-export async function clean(ctx: Context, options: { olderThan?: string; status?: string[] }): Promise<void> {
+export async function clean(ctx: Context, ids: string[], options: { olderThan?: string; status?: string[] }): Promise<void> {
+  const taskIds = ids.length === 0 ? undefined : parseIds(ids)
   const statuses = options.status === undefined ? undefined : statusList(options.status)
   if (statuses !== undefined) {
     // Unfinished statuses would match nothing: say so rather than "Removed 0".
@@ -170,7 +171,8 @@ export async function clean(ctx: Context, options: { olderThan?: string; status?
   const { removed } = await client.invoke('task.clean', {
     ...(olderThanMs === undefined ? {} : { olderThanMs }),
     ...(statuses === undefined ? {} : { statuses }),
-  }, { statuses: '--status', olderThanMs: '--older-than' })
+    ...(taskIds === undefined ? {} : { taskIds }),
+  }, { statuses: '--status', olderThanMs: '--older-than', taskIds: 'IDS' })
   ctx.print({ removed }, () => `Removed ${removed.length} finished task${removed.length === 1 ? '' : 's'}.`)
 }
 
