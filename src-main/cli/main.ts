@@ -1,5 +1,7 @@
 import { Argument, Command, CommanderError, Option } from 'commander'
+import { resolveHome } from '../engine/home.ts'
 import { Context, type GlobalOptions } from './context.ts'
+import { runningServer } from './daemon.ts'
 import type { BindOptions } from './commands/groups.ts'
 import type { TriggerAddOptions } from './commands/triggers.ts'
 import type { DefinitionOptions } from './definition.ts'
@@ -36,6 +38,7 @@ Examples:
   $ id=$(taskdeck add -q -- ./slow.sh); taskdeck follow "$id"
   $ printf 'gzip -k %q\\n' *.log | taskdeck add --batch   one task per line, one process
   $ taskdeck trigger add --cron '0 3 * * *' -- ./backup.sh  and --every, --path, --webhook…
+  $ taskdeck                                  the queue (status), when Taskdeck runs for this home
   $ taskdeck status --status failed --json
   $ taskdeck wait --group build && echo all built
   $ taskdeck export backup.json && taskdeck import backup.json`
@@ -425,6 +428,23 @@ function report(error: unknown, json: boolean): number {
   return failure.exitCode
 }
 
+/**
+ * A bare `taskdeck` shows the queue when Taskdeck runs for this home (or --auto-start would
+ * start it), as `pueue` and `tsp` do; with nothing running it stays the help.
+ */
+function withDefaultCommand(argv: readonly string[]): readonly string[] {
+  if (commandName(argv) !== undefined || argv.some((arg) => ['-h', '--help', '-V', '--version', '--'].includes(arg))) return argv
+  if (argv.includes('--auto-start') || process.env.TASKDECK_AUTOSTART === '1') return [...argv, 'status']
+  const flag = argv[argv.indexOf('--home') + 1]
+  try {
+    const home = resolveHome(argv.includes('--home') && flag !== undefined ? { flag } : {})
+    return runningServer(home) === null ? argv : [...argv, 'status']
+  } catch {
+    // A home that cannot be used, or a broken API file: the help, and the commands name the problem.
+    return argv
+  }
+}
+
 export async function main(argv: readonly string[]): Promise<void> {
   // `taskdeck status | head`: when the reader goes away, stop quietly like any Unix tool.
   for (const stream of [process.stdout, process.stderr]) {
@@ -434,7 +454,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     })
   }
   try {
-    await buildProgram(argv).parseAsync([...argv], { from: 'user' })
+    const args = withDefaultCommand(argv)
+    await buildProgram(args).parseAsync([...args], { from: 'user' })
   } catch (error) {
     process.exitCode = report(error, wantsJson(argv))
   }

@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { spawn } from 'node:child_process'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { Group, LogLine, Run, Task } from '../../src-shared/index.ts'
@@ -419,6 +420,21 @@ describe('taskdeck CLI against taskdeck serve', () => {
     const again = await cli('resume', String(id))
     expect(again.code).toBe(1)
     expect(again.stderr).toContain('resume applies to paused and stashed tasks')
+  })
+
+  it('a bare taskdeck shows the queue like status (as pueue and tsp do); with nothing running, the help', async () => {
+    const id = await addQuiet('--stash', '--name', 'bare-invocation', '--', 'true')
+    const bare = await cli('--json')
+    expect(bare.code).toBe(0)
+    expect(bare.json<{ tasks: TaskRow[] }>().tasks.map((t) => t.id)).toContain(id)
+    const elsewhere = mkdtempSync(join(tmpdir(), 'taskdeck-bare-'))
+    try {
+      const help = await cli('--home', elsewhere)
+      expect(help.code).toBe(2)
+      expect(help.stderr).toContain('Usage: taskdeck [options] [command]')
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true })
+    }
   })
 
   it('clean removes finished tasks', async () => {
