@@ -101,12 +101,6 @@ const PACK_LIMIT = 4
 /** A worker counts as busy with short jobs while it ended its last job this soon after the one before, and has made progress this recently. */
 const PACK_WINDOW_MS = 10
 /**
- * A job packed behind one that turns out long is not left there: this long after packing,
- * jobs still waiting behind a job that has run longer than PACK_WINDOW_MS move to idle
- * workers, so CPU-bound scripts still run in parallel, at most this late.
- */
-const UNPACK_AFTER_MS = 5
-/**
  * A worker beyond the first that has had no job for this long is terminated: an idle script
  * thread holds ~20 MB (its own V8 heap and Node environment), and a burst of long scripts
  * should not leave a thread per core behind for good. A minute, because starting a thread
@@ -137,8 +131,13 @@ export class WorkerPool {
   readonly #queue: Active[] = []
   #nextJobId = 1
   #closed = false
-  /** Moves jobs packed behind a long one (see UNPACK_AFTER_MS); set while packed jobs may wait. */
+  /**
+   * Moves jobs packed behind a job that turns out long (see #unpack); set while packed jobs
+   * wait behind a fresh one, for the moment the first of those would stop being fresh.
+   */
   #unpackTimer: NodeJS.Timeout | undefined
+  /** When #unpackTimer fires (performance.now()). */
+  #unpackAt = 0
   /** Retires idle workers beyond the first (see RETIRE_AFTER_MS); set while there are any. */
   #retireTimer: NodeJS.Timeout | undefined
 
@@ -203,7 +202,7 @@ export class WorkerPool {
     const packed = this.#hot() ?? (this.#idle.length === 0 && packBehindFresh ? this.#fresh() : null)
     if (packed !== null) {
       this.#post(packed, active)
-      if (this.#idle.length > 0 || this.#slots.size < this.#options.size) this.#unpackTimer ??= setTimeout(() => this.#unpack(), UNPACK_AFTER_MS).unref()
+      if (this.#idle.length > 0 || this.#slots.size < this.#options.size) this.#watchPacked()
       return
     }
     const slot = this.#idle.pop() ?? (this.#slots.size < this.#options.size ? this.#spawn() : this.#withRoom())
@@ -247,6 +246,30 @@ export class WorkerPool {
     return slot.quick && now - slot.turnoverAt < this.#packWindowMs
   }
 
+  /**
+   * Makes sure #unpack runs when the first job that packed jobs wait behind would stop being
+   * fresh. A timer for that moment, not a poll: while short jobs flow, the running job keeps
+   * changing, so the timer finds them all fresh and is set again for the new first moment, at
+   * most once per pack window instead of every few milliseconds (each firing may wake this
+   * thread from sleep, which costs a remote worker serving many short scripts ~0.25 wake-ups
+   * per task with a 5 ms poll).
+   */
+  #watchPacked(): void {
+    const now = performance.now()
+    let due = Number.POSITIVE_INFINITY
+    for (const slot of this.#slots) {
+      if (slot.jobs.length < 2) continue
+      // A worker still starting has run nothing yet: look again one window from now.
+      const stale = slot.online ? slot.turnoverAt + this.#packWindowMs : now + this.#packWindowMs
+      // Jobs behind a job that is long already were moved if they could be; #refill takes them otherwise.
+      if (stale > now && stale < due) due = stale
+    }
+    if (due === Number.POSITIVE_INFINITY || (this.#unpackTimer !== undefined && this.#unpackAt <= due)) return
+    clearTimeout(this.#unpackTimer)
+    this.#unpackAt = due
+    this.#unpackTimer = setTimeout(() => this.#unpack(), due - now).unref()
+  }
+
   /** Jobs waiting behind one that has run long move to idle (or new) workers. */
   #unpack(): void {
     this.#unpackTimer = undefined
@@ -269,7 +292,7 @@ export class WorkerPool {
       }
       for (const active of moved) this.#assign(active, false)
     }
-    if (waiting) this.#unpackTimer = setTimeout(() => this.#unpack(), UNPACK_AFTER_MS).unref()
+    if (waiting) this.#watchPacked()
   }
 
   /** The worker with the fewest jobs, if it has room for one more. */
