@@ -24,6 +24,12 @@ export interface WorkerPoolOptions {
    * to idle workers. Default PACK_WINDOW_MS.
    */
   packWindowMs?: number
+  /**
+   * How long the job a job waits behind must have run before a new worker is started for the
+   * waiting one (an idle worker takes it after packWindowMs already). Default SPAWN_AFTER_MS;
+   * never less than packWindowMs.
+   */
+  spawnAfterMs?: number
   /** How long a worker beyond the first may stay idle before it is terminated, freeing its memory. Default RETIRE_AFTER_MS. */
   retireAfterMs?: number
 }
@@ -101,6 +107,16 @@ const PACK_LIMIT = 4
 /** A worker counts as busy with short jobs while it ended its last job this soon after the one before, and has made progress this recently. */
 const PACK_WINDOW_MS = 10
 /**
+ * A new worker is started for a job waiting behind another only once that one has run this
+ * long: starting a worker costs ~70 ms and ~80 ms of CPU on a small VM, and a job that has run
+ * just the pack window may be short after all. On a machine short of CPU a no-op script whose
+ * thread waits 10 ms for a core looks long; with the pack window alone, every worker process of
+ * a 4-process remote worker on 2 cores started a second thread it only used to wake up more
+ * (docs/benchmarks.md, session 6). CPU-bound scripts still spread over new workers, ~50 ms late
+ * on the first burst; idle workers take waiting jobs after the pack window.
+ */
+const SPAWN_AFTER_MS = 50
+/**
  * A worker beyond the first that has had no job for this long is terminated: an idle script
  * thread holds ~20 MB (its own V8 heap and Node environment), and a burst of long scripts
  * should not leave a thread per core behind for good. A minute, because starting a thread
@@ -125,6 +141,7 @@ const RETIRE_AFTER_MS = 60_000
 export class WorkerPool {
   readonly #options: WorkerPoolOptions
   readonly #packWindowMs: number
+  readonly #spawnAfterMs: number
   readonly #retireAfterMs: number
   readonly #slots = new Set<Slot>()
   readonly #idle: Slot[] = []
@@ -144,6 +161,7 @@ export class WorkerPool {
   constructor(options: WorkerPoolOptions) {
     this.#options = options
     this.#packWindowMs = options.packWindowMs ?? PACK_WINDOW_MS
+    this.#spawnAfterMs = Math.max(this.#packWindowMs, options.spawnAfterMs ?? SPAWN_AFTER_MS)
     this.#retireAfterMs = options.retireAfterMs ?? RETIRE_AFTER_MS
   }
 
@@ -199,7 +217,9 @@ export class WorkerPool {
    * would otherwise wait behind a long one.
    */
   #assign(active: Active, packBehindFresh = true): void {
-    const packed = this.#hot() ?? (this.#idle.length === 0 && packBehindFresh ? this.#fresh() : null)
+    // With no idle worker, the other choice is a new worker, worth its start only behind a job that has run SPAWN_AFTER_MS.
+    const freshFor = this.#slots.size < this.#options.size ? this.#spawnAfterMs : this.#packWindowMs
+    const packed = this.#hot() ?? (this.#idle.length === 0 && packBehindFresh ? this.#fresh(freshFor) : null)
     if (packed !== null) {
       this.#post(packed, active)
       if (this.#idle.length > 0 || this.#slots.size < this.#options.size) this.#watchPacked()
@@ -211,22 +231,22 @@ export class WorkerPool {
   }
 
   /**
-   * The least busy worker with room whose running job started within the pack window (or that
-   * is still starting), if any: a job waiting there waits behind no long job, so no new worker is needed.
+   * The least busy worker with room whose running job started within `withinMs` (or that is
+   * still starting), if any: a job waiting there waits behind no long job, so no new worker is needed.
    */
-  #fresh(): Slot | null {
+  #fresh(withinMs: number): Slot | null {
     let best: Slot | null = null
     const now = performance.now()
     for (const slot of this.#slots) {
       if (slot.jobs.length === 0 || slot.jobs.length >= (best?.jobs.length ?? JOBS_PER_WORKER)) continue
-      if (this.#runningFresh(slot, now)) best = slot
+      if (this.#runningFresh(slot, now, withinMs)) best = slot
     }
     return best
   }
 
-  /** Whether the worker's running job started within the pack window, or the worker is still starting (it has run nothing yet): jobs behind it wait behind no long one. */
-  #runningFresh(slot: Slot, now: number): boolean {
-    return !slot.online || now - slot.turnoverAt < this.#packWindowMs
+  /** Whether the worker's running job started within `withinMs` (the pack window by default), or the worker is still starting (it has run nothing yet): jobs behind it wait behind no long one. */
+  #runningFresh(slot: Slot, now: number, withinMs = this.#packWindowMs): boolean {
+    return !slot.online || now - slot.turnoverAt < withinMs
   }
 
   /** The busiest worker below PACK_LIMIT whose jobs have been ending quickly, if any. */
@@ -260,7 +280,13 @@ export class WorkerPool {
     for (const slot of this.#slots) {
       if (slot.jobs.length < 2) continue
       // A worker still starting has run nothing yet: look again one window from now.
-      const stale = slot.online ? slot.turnoverAt + this.#packWindowMs : now + this.#packWindowMs
+      const started = slot.online ? slot.turnoverAt : now
+      let stale = started + this.#packWindowMs
+      if (stale <= now) {
+        // Past the pack window: jobs behind it went to idle workers if there were any; a new worker may take them later.
+        if (this.#slots.size >= this.#options.size) continue
+        stale = started + this.#spawnAfterMs
+      }
       // Jobs behind a job that is long already were moved if they could be; #refill takes them otherwise.
       if (stale > now && stale < due) due = stale
     }
@@ -282,14 +308,17 @@ export class WorkerPool {
         continue
       }
       slot.quick = false
-      // Oldest first, as many as there are idle or new workers: jobs start in the order they came.
+      // Oldest first, as many as there are idle workers, and new ones once the running job has
+      // run SPAWN_AFTER_MS: jobs start in the order they came.
+      const newWorkers = now - slot.turnoverAt >= this.#spawnAfterMs ? this.#options.size - this.#slots.size : 0
       const moved: Active[] = []
-      const room = this.#idle.length + this.#options.size - this.#slots.size
+      const room = this.#idle.length + newWorkers
       while (moved.length < room && slot.jobs.length > 1) {
         const next = slot.jobs[1]!
         if (!this.#withdraw(next)) break
         moved.push(next)
       }
+      if (slot.jobs.length > 1 && newWorkers === 0 && this.#slots.size < this.#options.size) waiting = true
       for (const active of moved) this.#assign(active, false)
     }
     if (waiting) this.#watchPacked()
