@@ -7,7 +7,7 @@ export interface WorkerPoolOptions {
   /**
    * Most workers alive at once; jobs beyond that wait for a free worker. The pool starts with
    * none and adds one only when a job would otherwise wait behind one that has run longer than
-   * the pack window (see #assign), so short scripts share one warm thread and only long or
+   * SPAWN_AFTER_MS (see #assign), so short scripts share one warm thread and only long or
    * CPU-bound ones spread over more.
    */
   size: number
@@ -211,7 +211,7 @@ export class WorkerPool {
 
   /**
    * Runs the job behind the short jobs of a busy worker, or on an idle worker, or behind a job
-   * that started within the pack window (if `packBehindFresh`), or on a new worker, or behind
+   * that started within the pack window — SPAWN_AFTER_MS if the other choice is a new worker — (if `packBehindFresh`), or on a new worker, or behind
    * the jobs of the least busy one, or queues it. A job packed behind another moves to an idle
    * or new worker if that one runs long (see #unpack): a worker is added only for a job that
    * would otherwise wait behind a long one.
