@@ -283,12 +283,14 @@ export class WorkerPool {
       const started = slot.online ? slot.turnoverAt : now
       let stale = started + this.#packWindowMs
       if (stale <= now) {
-        // Past the pack window: jobs behind it went to idle workers if there were any; a new worker may take them later.
-        if (this.#slots.size >= this.#options.size) continue
-        stale = started + this.#spawnAfterMs
+        // Past the pack window (also when that moment passed while this turn moved other jobs):
+        // an idle worker takes its jobs now, a new one once it has run SPAWN_AFTER_MS; with
+        // neither, #refill takes them when a worker frees up.
+        if (this.#idle.length > 0) stale = now
+        else if (this.#slots.size < this.#options.size) stale = Math.max(now, started + this.#spawnAfterMs)
+        else continue
       }
-      // Jobs behind a job that is long already were moved if they could be; #refill takes them otherwise.
-      if (stale > now && stale < due) due = stale
+      if (stale < due) due = stale
     }
     if (due === Number.POSITIVE_INFINITY || (this.#unpackTimer !== undefined && this.#unpackAt <= due)) return
     clearTimeout(this.#unpackTimer)
