@@ -6,6 +6,10 @@
 // (Node >= 22.18 strips types). TASKDECK_CLI_FROM_SOURCE=1 forces the sources, so tests
 // exercise the code as it is now.
 'use strict'
+if (typeof process.getBuiltinModule !== 'function') {
+  process.stderr.write(`taskdeck: needs Node.js 22.13 or newer; this is Node.js ${process.versions.node} (${process.execPath}).\n`)
+  process.exit(1)
+}
 const { existsSync } = process.getBuiltinModule('node:fs')
 const { enableCompileCache } = process.getBuiltinModule('node:module')
 const { join } = process.getBuiltinModule('node:path')
@@ -13,6 +17,8 @@ const { pathToFileURL } = process.getBuiltinModule('node:url')
 
 /** Commands that load the engine: not in the client bundle. */
 const ENGINE_COMMANDS = new Set(['serve', 'worker'])
+/** Commands that open the engine's database (daemon starts serve). */
+const STORE_COMMANDS = new Set(['serve', 'daemon'])
 
 /** The subcommand's name: the first word that is not an option or the value of --home. */
 function commandName(args) {
@@ -52,6 +58,11 @@ async function load(argv) {
 // Cached compiled code: a one-shot command then spends far less of its start-up compiling.
 enableCompileCache?.(compileCacheDir())
 const argv = process.argv.slice(2)
+// The engine keeps its log in node:sqlite (unflagged since Node.js 22.13); the client commands need no more than this file does.
+if (STORE_COMMANDS.has(commandName(argv)) && process.getBuiltinModule('node:sqlite') === undefined) {
+  process.stderr.write(`taskdeck ${commandName(argv)}: the engine needs node:sqlite, which this Node.js (${process.versions.node}, ${process.execPath}) does not offer: use Node.js 22.13 or newer.\n`)
+  process.exit(1)
+}
 load(argv).then(
   (cli) => cli.main(argv),
   (error) => {

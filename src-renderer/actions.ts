@@ -42,10 +42,32 @@ const applicable: Record<'task.cancel' | 'task.retry' | 'task.pause' | 'task.res
   'task.resume': (t) => t.status === 'paused' || (t.status === 'waiting' && t.waitingFor?.kind === 'paused'),
 }
 
-export function bulk(model: AppModel, command: keyof typeof applicable, label: string): void {
-  const tasks = targetTasks(model).filter(applicable[command])
-  if (tasks.length === 0) return
-  const taskIds = tasks.map((t) => t.id)
+type BulkCommand = keyof typeof applicable
+type Translate = (key: string, values?: Record<string, string | number>) => string
+
+/** The target tasks a bulk command acts on, and those it leaves as they are (already finished, for a cancel). */
+export function bulkTargets(tasks: readonly Task[], command: BulkCommand): { taskIds: number[]; skipped: number[] } {
+  const taskIds: number[] = []
+  const skipped: number[] = []
+  for (const task of tasks) (applicable[command](task) ? taskIds : skipped).push(task.id)
+  return { taskIds, skipped }
+}
+
+/** "#3, #5 and 4 more": the tasks named, a few at most. */
+export function taskList(ids: readonly number[], t: Translate, shown = 5): string {
+  const named = ids.slice(0, shown).map((id) => `#${id}`).join(', ')
+  return ids.length > shown ? t('bulk.andMore', { tasks: named, count: ids.length - shown }) : named
+}
+
+/**
+ * Sends a bulk command for the tasks it applies to. Tasks it cannot apply to are not sent (the
+ * command would fail), and the user is told which were left as they are and why: a key that
+ * seems to do nothing leaves them guessing.
+ */
+export function bulk(model: AppModel, command: BulkCommand, label: string, t: Translate): void {
+  const { taskIds, skipped } = bulkTargets(targetTasks(model), command)
+  if (skipped.length > 0) model.toast('info', label, t(`bulk.skipped.${command.slice('task.'.length)}`, { tasks: taskList(skipped, t), count: skipped.length }))
+  if (taskIds.length === 0) return
   model.intents.next({ command, params: { taskIds }, key: `${command}:${taskIds.join(',')}`, label })
 }
 
@@ -63,7 +85,7 @@ export function applySelection(model: AppModel, selection: ListSelection): void 
  * Every command in the keymap and the palette, in one place: keys, clicks and the palette
  * all end here, so they cannot drift apart.
  */
-export function createActions(model: AppModel, t: (key: string) => string) {
+export function createActions(model: AppModel, t: Translate) {
   const moveCursor = (delta: number | 'first' | 'last') => {
     const rows = model.rows.value
     if (rows.length === 0) return
@@ -137,13 +159,13 @@ export function createActions(model: AppModel, t: (key: string) => string) {
         if (inTaskViews()) model.checked.set(new Set(model.rows.value.map((r) => r.task.id)))
         return
       case 'task.cancel':
-        return bulk(model, 'task.cancel', t('action.cancel'))
+        return bulk(model, 'task.cancel', t('action.cancel'), t)
       case 'task.retry':
-        return bulk(model, 'task.retry', t('action.retry'))
+        return bulk(model, 'task.retry', t('action.retry'), t)
       case 'task.pause':
-        return bulk(model, 'task.pause', t('action.pause'))
+        return bulk(model, 'task.pause', t('action.pause'), t)
       case 'task.resume':
-        return bulk(model, 'task.resume', t('action.resume'))
+        return bulk(model, 'task.resume', t('action.resume'), t)
       case 'task.edit': {
         const id = currentTaskId(model)
         if (id !== null) model.route.set({ view: 'new', editTaskId: id })

@@ -1,7 +1,7 @@
 import './zod-config.ts'
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
-import { of, type Observable } from 'rxjs'
+import type { Observable } from 'rxjs'
 import { catchUpHere } from './bridge/catch-up.ts'
 import { ipcBridge } from './bridge/ipc.ts'
 import type { Bridge, ConnectionState } from './bridge/types.ts'
@@ -12,8 +12,11 @@ import { createAppModel, type ModelOptions } from './model.ts'
 import { App } from './views/App.tsx'
 import './styles/app.css'
 
-function connect(): { bridge: Bridge; connection$: Observable<ConnectionState> } {
-  if (window.taskdeck) return { bridge: ipcBridge(window.taskdeck), connection$: of<ConnectionState>({ kind: 'online' }) }
+function connect(): { bridge: Bridge; connection$: Observable<ConnectionState>; reconnectNow?: () => void } {
+  if (window.taskdeck) {
+    const bridge = ipcBridge(window.taskdeck)
+    return { bridge, connection$: bridge.connection$ }
+  }
   let token = takeTokenFromLocation(window.location, window.history, window.sessionStorage)
   const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:'
   // History comes over HTTP (read, split, parsed and its framing checked on this thread: measured faster here than
@@ -34,7 +37,7 @@ function connect(): { bridge: Bridge; connection$: Observable<ConnectionState> }
       bridge.reconnect()
     }
   })
-  return { bridge, connection$: bridge.connection$ }
+  return { bridge, connection$: bridge.connection$, reconnectNow: () => bridge.reconnect() }
 }
 
 /** `?bench` exposes ingestion counters to `npm run bench:ui`; `?bench&naive` is its baseline; `foldBudget` and `publishMs` tune the pipeline; `view` opens a view. */
@@ -56,9 +59,9 @@ function benchOptions(query: URLSearchParams): ModelOptions {
   }
 }
 
-const { bridge, connection$ } = connect()
+const { bridge, connection$, reconnectNow } = connect()
 const query = new URLSearchParams(window.location.search)
-const model = createAppModel(bridge, connection$, benchOptions(query))
+const model = createAppModel(bridge, connection$, { ...benchOptions(query), reconnectNow })
 // `?bench&view=dashboard` (or loop): the bench measures a replay into that view.
 const benchView = query.has('bench') ? query.get('view') : null
 if (benchView === 'dashboard' || benchView === 'loop') model.route.set({ view: benchView })

@@ -15,14 +15,9 @@ import { INITIAL_STATE, StateBuilder, foldEvents, seedWorkers, type AppState, ty
 import { RunLeadersIndex } from './streams/run-leaders.ts'
 import { DEFAULT_QUERY, TaskFacetsIndex, TaskListIndex, taskFacetsOf, type TaskFacets, type TaskQuery, type TaskRow } from './streams/tasks-query.ts'
 import { addWatch, removeWatch, watchRequests$, type WatchCounts } from './streams/watch.ts'
+import { toastsAfterIntent, type Toast } from './streams/toasts.ts'
 import { workerListTriggers$, workerSeeds$ } from './streams/workers.ts'
 
-export interface Toast {
-  id: number
-  kind: 'error' | 'info' | 'success'
-  title: string
-  message: string
-}
 
 /** Where the user is. Views switch on it; Esc and g-chords change it. */
 export type Route =
@@ -68,6 +63,8 @@ export interface ModelOptions {
   /** Tuning for `npm run bench:ui` (BENCH_UI_FOLD_BUDGET_MS, BENCH_UI_PUBLISH_MS): the fold budget per frame and the refresh period while catching up. */
   foldBudgetMs?: number
   busyPublishMs?: number
+  /** Connects again at once instead of waiting out the backoff ("Retry now"); absent where the transport cannot drop (IPC). */
+  reconnectNow?: () => void
 }
 
 export function createAppModel(bridge: Bridge, connection$: Observable<ConnectionState>, options: ModelOptions = {}) {
@@ -154,7 +151,10 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   const pending = new Store<ReadonlySet<string>>(new Set())
   statuses$.pipe(scan(pendingKeys, new Set<string>() as ReadonlySet<string>)).subscribe((next) => pending.set(next))
   statuses$.subscribe((status) => {
-    if (status.state === 'error') toast('error', status.intent.label ?? status.intent.command, status.error.message)
+    const next = toastsAfterIntent(toasts.value, status, toastId + 1)
+    if (next === toasts.value) return
+    if (status.state === 'error') toastId++
+    toasts.set(next)
   })
 
   const settings = new Store<Settings>(rememberedSettings() ?? DEFAULT_SETTINGS)
@@ -266,6 +266,7 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
 
   return {
     bridge,
+    reconnectNow: options.reconnectNow,
     notifications$,
     paletteOpen,
     logCommands$,

@@ -42,7 +42,11 @@ export const ShellSpecSchema = z.object({
   kind: z.literal('shell'),
   command: z.union([
     nonEmpty(LIMITS.commandChars),
-    z.array(text(LIMITS.commandChars)).min(1, 'argv needs at least the program').max(LIMITS.argCount),
+    z
+      .array(text(LIMITS.commandChars))
+      .min(1, 'argv needs at least the program')
+      .max(LIMITS.argCount)
+      .refine((argv) => argv[0] !== '', { message: 'the program must not be empty', path: [0] }),
   ]),
   shell: nonEmpty(LIMITS.pathChars).optional(),
   cwd: nonEmpty(LIMITS.pathChars).optional(),

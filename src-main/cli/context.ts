@@ -18,7 +18,12 @@ export class Context {
   private client: ApiClient | null = null
 
   constructor(options: GlobalOptions) {
-    this.home = resolveHome(options.home === undefined ? {} : { flag: options.home })
+    try {
+      this.home = resolveHome(options.home === undefined ? {} : { flag: options.home })
+    } catch (error) {
+      const source = options.home ? '--home' : process.env.TASKDECK_HOME ? 'TASKDECK_HOME' : 'the default data directory'
+      throw new CliError(EXIT.usage, 'usage', `${source}: cannot use it as the data directory: ${(error as Error).message}`)
+    }
     this.json = options.json === true
     this.autoStart = options.autoStart === true || process.env.TASKDECK_AUTOSTART === '1'
   }

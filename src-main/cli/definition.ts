@@ -25,6 +25,23 @@ export interface DefinitionOptions {
 
 const NOTIFY = ['default', 'always', 'failure', 'never'] as const
 
+/** The option behind each field of a definition the CLI sends: the server's refusals then name the option. */
+export const DEFINITION_OPTION_NAMES = {
+  'definition.name': '--name',
+  'definition.group': '--group',
+  'definition.after': '--after',
+  'definition.priority': '--priority',
+  'definition.retry': '--retries',
+  'definition.timeoutMs': '--timeout',
+  'definition.delayMs': '--delay',
+  'definition.labels': '--label',
+  'definition.notify': '--notify',
+  'definition.spec.command': 'the command',
+  'definition.spec.cwd': '--cwd',
+  'definition.spec.env': '--env',
+  'definition.spec.stdin': '--stdin',
+} as const
+
 /**
  * A new task's definition from the command line. Only the shape is built here; every
  * value is validated by the server against the contract, which names what is wrong.

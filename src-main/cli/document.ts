@@ -13,7 +13,11 @@ export async function writeDocument(file: string | undefined, document: unknown)
     process.stdout.write(text)
     return false
   }
-  await writeFile(file, text, { mode: 0o600 })
+  try {
+    await writeFile(file, text, { mode: 0o600 })
+  } catch (error) {
+    throw new CliError(EXIT.usage, 'usage', `Cannot write ${file}: ${(error as Error).message}`)
+  }
   return true
 }
 

@@ -51,14 +51,23 @@ export type OptionNames = Readonly<Record<string, string>>
 export function fromApiError(error: ApiError, params?: unknown, options?: OptionNames): CliError {
   const issues = error.details?.issues
   const named = options && error.code === 'bad_request' && issues?.length ? issues.map((issue) => optionIssue(issue.path, issue.message, params, options)) : []
-  const message = named.length > 0 && named.every((text) => text !== null) ? named.join('; ').replace(/(?<![.!?])$/, '.') : error.message
+  const message = named.length > 0 && named.every((text) => text !== null) ? named.join('; ').replace(/(?<![.!?])$/, '.') : withoutParamsName(error.message, params)
   return new CliError(EXIT_FOR_CODE[error.code], error.code, message, error.details)
+}
+
+/** "triggerId: trigger 9 does not exist" reads "Trigger 9 does not exist." on a command line, where no one typed "triggerId". */
+function withoutParamsName(message: string, params: unknown): string {
+  if (typeof params !== 'object' || params === null) return message
+  const name = Object.keys(params).find((key) => message.startsWith(`${key}: `))
+  if (name === undefined) return message
+  const rest = message.slice(name.length + 2)
+  return `${rest.charAt(0).toUpperCase()}${rest.slice(1)}`.replace(/(?<![.!?])$/, '.')
 }
 
 function optionIssue(path: string, message: string, params: unknown, options: OptionNames): string | null {
   const field = Object.keys(options).find((prefix) => path === prefix || path.startsWith(`${prefix}.`))
   if (field === undefined) return null
   const value = path.split('.').reduce<unknown>((at, key) => (typeof at === 'object' && at !== null ? (at as Record<string, unknown>)[key] : undefined), params)
-  const shown = typeof value === 'string' && !message.includes(`"${value}"`) ? ` "${value}"` : ''
+  const shown = typeof value === 'string' && value !== '' && !message.includes(`"${value}"`) ? ` "${value}"` : ''
   return `${options[field]}${shown}: ${message}`
 }

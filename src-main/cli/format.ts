@@ -35,6 +35,21 @@ export function formatDuration(ms: number | null): string {
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`
 }
 
+/** "in 5s", "in 1h 20m", "3m ago": how far a time is from now. */
+export function formatRelative(ms: number): string {
+  const future = ms >= 0
+  const abs = Math.abs(ms)
+  const parts =
+    abs < 60_000
+      ? [`${Math.round(abs / 1000)}s`]
+      : abs < 3_600_000
+        ? [`${Math.floor(abs / 60_000)}m`]
+        : abs < 86_400_000
+          ? [`${Math.floor(abs / 3_600_000)}h`, `${Math.floor((abs % 3_600_000) / 60_000)}m`]
+          : [`${Math.floor(abs / 86_400_000)}d`, `${Math.floor((abs % 86_400_000) / 3_600_000)}h`]
+  return future ? `in ${parts.join(' ')}` : `${parts.join(' ')} ago`
+}
+
 export function parseInteger(text: string, what: string, min: number, max: number): number {
   const value = Number(text)
   if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {

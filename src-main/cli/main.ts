@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander'
+import { Argument, Command, CommanderError, Option } from 'commander'
 import { Context, type GlobalOptions } from './context.ts'
 import type { BindOptions } from './commands/groups.ts'
 import type { TriggerAddOptions } from './commands/triggers.ts'
@@ -91,8 +91,15 @@ function definitionOptions(command: Command): Command {
  */
 export function buildProgram(argv: readonly string[] = []): Command {
   const named = commandName(argv)
-  const program = defineProgram(named)
-  return named !== undefined && program.commands.length === 0 ? defineProgram(undefined) : program
+  const json = wantsJson(argv)
+  const program = defineProgram(named, json)
+  return named !== undefined && program.commands.length === 0 ? defineProgram(undefined, json) : program
+}
+
+/** --json among the CLI's own arguments (after `--` it belongs to the task's command). */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--')
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json')
 }
 
 /** The first word that is not an option (or the value of --home). */
@@ -106,16 +113,19 @@ function commandName(argv: readonly string[]): string | undefined {
   return undefined
 }
 
-function defineProgram(only: string | undefined): Command {
+function defineProgram(only: string | undefined, json: boolean): Command {
   const program = new Command('taskdeck')
   program
     .description('Run, watch and steer background jobs. Talks to the running Taskdeck app or daemon.')
     .version(packageVersion(), '-V, --version')
     .enablePositionalOptions()
     .exitOverride()
-    .showHelpAfterError('(run with --help for usage)')
-    // One prefix for every error the CLI prints, commander's usage errors included.
-    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'taskdeck: ')) })
+    .showHelpAfterError(!json && '(run with --help for usage)')
+    // One prefix for every error the CLI prints, commander's usage errors included; with --json, one shape.
+    .configureOutput({
+      outputError: (text, write) =>
+        write(json ? `${JSON.stringify({ error: { code: 'usage', message: text.replace(/^error: /, '').trim() } })}\n` : text.replace(/^error: /, 'taskdeck: ')),
+    })
     .addHelpText('after', `${EXAMPLES}\n${EXIT_CODES_HELP}`)
   globalOptions(program)
 
@@ -173,7 +183,7 @@ function defineProgram(only: string | undefined): Command {
     .option('-g, --group <group>', 'only this group')
     .option('-l, --label <label>', 'only tasks with this label')
     .option('--text <text>', 'only tasks whose name or command contains this')
-    .option('--limit <n>', 'at most this many rows', '1000')
+    .option('--limit <n>', 'at most this many rows: the newest that match', '1000')
     .action(run(async (ctx, options: Record<string, string & string[]>) => (await import('./commands/tasks.ts')).status(ctx, options)))
 
   if (wanted('follow')) sub('follow', "print a task's output as it is written; exit with its exit code")
@@ -192,12 +202,14 @@ function defineProgram(only: string | undefined): Command {
     .option('-g, --group <group>', "wait for this group's tasks")
     .action(run(async (ctx, ids: string[], options: { group?: string }) => (await import('./commands/watch.ts')).wait(ctx, ids, options)))
 
-  if (wanted('kill')) sub('kill', 'cancel tasks (a running one is stopped with its whole process tree)')
-    .argument('<ids...>')
-    .action(run(async (ctx, ids: string[]) => (await import('./commands/tasks.ts')).bulk(ctx, 'task.cancel', ids)))
+  if (wanted('kill')) sub('kill', 'cancel tasks (a running one is stopped with its whole process tree): by id, every unfinished one of a group, or all')
+    .argument('[ids...]')
+    .option('-g, --group <group>', "cancel every unfinished task of this group")
+    .option('--all', 'cancel every unfinished task')
+    .action(run(async (ctx, ids: string[], options: { group?: string; all?: boolean }) => (await import('./commands/tasks.ts')).kill(ctx, ids, options)))
 
   if (wanted('pause', 'resume')) for (const action of ['pause', 'resume'] as const) {
-    sub(action, action === 'pause' ? 'pause tasks, a group, or everything' : 'resume tasks, a group, or everything (also unstashes)')
+    sub(action, action === 'pause' ? 'pause tasks, a group, or everything' : 'resume paused tasks (and schedule stashed ones), a group, or everything')
       .argument('[ids...]')
       .option('-g, --group <group>', `${action} a group`)
       .option('--all', `${action} the whole engine`)
@@ -209,6 +221,11 @@ function defineProgram(only: string | undefined): Command {
   if (wanted('retry')) sub('retry', 'run finished tasks again (earlier runs stay as history)')
     .argument('<ids...>')
     .action(run(async (ctx, ids: string[]) => (await import('./commands/tasks.ts')).bulk(ctx, 'task.retry', ids)))
+
+  if (wanted('move')) sub('move', "move a queued task within its group's queue (like tsp -u): to the top, the bottom, or one place up or down")
+    .argument('<id>')
+    .addArgument(new Argument('<where>', 'top, bottom, up or down').choices(['top', 'bottom', 'up', 'down']))
+    .action(run(async (ctx, id: string, where: 'top' | 'bottom' | 'up' | 'down') => (await import('./commands/tasks.ts')).move(ctx, id, where)))
 
   if (wanted('stash')) sub('stash', 'keep tasks without scheduling them')
     .argument('<ids...>')
@@ -236,19 +253,21 @@ function defineProgram(only: string | undefined): Command {
     .action(run(async (ctx, options: { olderThan?: string; status?: string[] }) => (await import('./commands/tasks.ts')).clean(ctx, options)))
 
   if (wanted('group')) {
-    const group = sub('group', 'list groups, or change one (add, rm, limit, pause, resume, bind, unbind)')
+    const group = sub('group', 'list groups, or change one (list, add, rm, limit, pause, resume, bind, unbind)')
+      .action(run(async (ctx) => (await import('./commands/groups.ts')).listGroups(ctx)))
+    globalOptions(group.command('list').alias('ls').description('list groups: their limits, state and where their tasks run'))
       .action(run(async (ctx) => (await import('./commands/groups.ts')).listGroups(ctx)))
     globalOptions(group.command('add').description('create a group (or change its limit)'))
       .argument('<name>')
-      .option('--parallel <n>', 'how many of its tasks run at once', '1')
-      .action(run(async (ctx, name: string, options: { parallel: string }) => (await import('./commands/groups.ts')).setGroup(ctx, name, options.parallel)))
+      .option('--parallel <n>', 'how many of its tasks run at once (default: 1 for a new group; an existing group keeps its limit)')
+      .action(run(async (ctx, name: string, options: { parallel?: string }) => (await import('./commands/groups.ts')).setGroup(ctx, name, options.parallel, '--parallel', true)))
     globalOptions(group.command('rm').alias('remove').description('remove an empty group'))
       .argument('<name>')
       .action(run(async (ctx, name: string) => (await import('./commands/groups.ts')).removeGroup(ctx, name)))
     globalOptions(group.command('limit').description('set how many of its tasks run at once'))
       .argument('<name>')
       .argument('<parallel>')
-      .action(run(async (ctx, name: string, parallel: string) => (await import('./commands/groups.ts')).setGroup(ctx, name, parallel)))
+      .action(run(async (ctx, name: string, parallel: string) => (await import('./commands/groups.ts')).setGroup(ctx, name, parallel, 'parallel', false)))
     globalOptions(group.command('bind').description("run a group's tasks on `taskdeck worker` processes through Redis"))
       .argument('<name>')
       .requiredOption('--redis <url>', 'redis://[user:password@]host:port[/db] (rediss:// for TLS)')
@@ -367,11 +386,11 @@ function defineProgram(only: string | undefined): Command {
     .action(run(async (ctx, file: string) => (await import('./commands/data.ts')).importData(ctx, file)))
 
   if (wanted('serve')) sub('serve', 'run the engine and the local API + web UI in this terminal')
-    .option('--port <n>', 'listen on this port of 127.0.0.1 (default: a free one)')
+    .option('--port <n>', 'listen on this port of 127.0.0.1 (default: the last one if free, else a free one)')
     .action(run(async (ctx, options: { port?: string }) => (await import('./commands/serve.ts')).serve(ctx, options)))
 
   if (wanted('daemon')) sub('daemon', 'start `serve` in the background (log in <home>/daemon.log)')
-    .option('--port <n>', 'listen on this port of 127.0.0.1 (default: a free one)')
+    .option('--port <n>', 'listen on this port of 127.0.0.1 (default: the last one if free, else a free one)')
     .action(run(async (ctx, options: { port?: string }) => (await import('./commands/daemon.ts')).daemon(ctx, options)))
 
   if (wanted('stop')) sub('stop', 'stop the Taskdeck serving this home').action(run(async (ctx) => (await import('./commands/daemon.ts')).stop(ctx)))
@@ -415,6 +434,6 @@ export async function main(argv: readonly string[]): Promise<void> {
   try {
     await buildProgram(argv).parseAsync([...argv], { from: 'user' })
   } catch (error) {
-    process.exitCode = report(error, argv.includes('--json'))
+    process.exitCode = report(error, wantsJson(argv))
   }
 }

@@ -8,6 +8,12 @@ import type { ApiInfo } from '../server/api-file.ts'
 import { PROTOCOL_VERSION } from './client.ts'
 import { CliError, EXIT, fromApiError } from './exit.ts'
 
+/** Why the server ended the WebSocket, in words (close codes: RFC 6455 and docs/api.md). */
+function closeCause(code: number, reason: string): string {
+  if (code === 1001) return 'it is shutting down'
+  if (code === 1006) return 'it stopped or crashed'
+  return reason === '' ? `close code ${code}` : `${reason} (close code ${code})`
+}
 
 type EventsListener = (events: readonly EngineEvent[]) => void
 
@@ -28,7 +34,7 @@ export class EventStream {
     this.socket = socket
     socket.on('message', (data: Buffer) => this.onMessage(JSON.parse(data.toString('utf8')) as ServerMessage))
     socket.on('close', (code, reason) => {
-      this.closedError = new CliError(EXIT.unreachable, 'unreachable', `The connection to Taskdeck closed (${code} ${reason.toString()}).`)
+      this.closedError = new CliError(EXIT.unreachable, 'unreachable', `Lost the connection to Taskdeck: ${closeCause(code, reason.toString())}. Its tasks are in \`taskdeck status\` once it runs again.`)
       for (const resolve of this.waiting.values()) resolve({ ok: false, error: { code: 'internal', message: this.closedError.message } })
       this.waiting.clear()
       for (const listener of this.onClose) listener(this.closedError)

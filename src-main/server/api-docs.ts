@@ -37,13 +37,14 @@ import { CLOSE_AUTH_TIMEOUT, CLOSE_GOING_AWAY, CLOSE_UNAUTHORIZED } from './ws-c
 const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknown }>> = {
   'task.submit': {
     about: 'Adds a task. A `command` array runs without a shell; a string runs through the shell.',
-    example: { definition: { name: 'build', spec: { kind: 'shell', command: ['make', '-j8'], cwd: '/home/me/project' }, group: 'build', retry: { maxAttempts: 3 } } },
+    // Runs as written on a fresh install: no group or folder that only the reader has.
+    example: { definition: { name: 'build', spec: { kind: 'shell', command: ['make', '-j8'] }, retry: { maxAttempts: 3 } } },
   },
   'task.submitMany': {
     about: 'Adds up to 10,000 tasks in one commit: all are stored or none; a refusal names the entry (`definitions.2.group: …`).',
     example: { definitions: [{ spec: { kind: 'shell', command: ['convert', 'a.png', 'a.jpg'] } }, { spec: { kind: 'shell', command: ['convert', 'b.png', 'b.jpg'] } }] },
   },
-  'task.list': { about: 'Tasks matching the filters, in queue order, a page at a time; with withLastRuns, also the last run of each (exit code, duration) in the same answer.', example: { status: ['running', 'queued'], limit: 50, withLastRuns: true } },
+  'task.list': { about: 'Tasks matching the filters, oldest first (by id; a group’s run order is priority, then queueOrder), a page at a time; with withLastRuns, also the last run of each (exit code, duration) in the same answer.', example: { status: ['running', 'queued'], limit: 50, withLastRuns: true } },
   'task.get': { about: 'One task and all of its runs.', example: { taskId: 12 } },
   'task.cancel': { about: 'Cancels tasks; a running one is stopped with its whole process tree. `affected` lists the ones that changed.', example: { taskIds: [12, 13] } },
   'task.pause': { about: 'Pauses tasks: a running process is stopped (SIGSTOP), a waiting one is held.', example: { taskIds: [12] } },
@@ -187,7 +188,9 @@ exactly the messages the desktop window uses over Electron IPC: one contract
 ## Finding the server
 
 The running app (or \`taskdeck serve\` / \`taskdeck daemon\`) listens on \`127.0.0.1\` only,
-on a free port unless \`--port\` says otherwise, and writes \`<home>/api.json\` (mode 0600,
+on the port it had the last time (kept in \`<home>/api-port\`) when that one is free, else a free one, unless
+\`--port\` says otherwise — so a webhook's URL, a printed link or an open tab still work after a restart —
+and writes \`<home>/api.json\` (mode 0600,
 replaced atomically, removed on shutdown):
 
 \`\`\`json
@@ -227,7 +230,9 @@ What the server sends (\`ServerMessage\`):
 
 - \`{ "v": ${PROTOCOL_VERSION}, "kind": "response", "id": 1, "result": { "ok": true, "value": … } }\` or
   \`"result": { "ok": false, "error": { "code": "…", "message": "…", "details": { "issues": [{ "path": "…", "message": "…" }] } } }\`.
-  A message that could not be read at all is answered with \`id: -1\`.
+  A message that could not be read at all is answered with \`id: -1\`. Params are checked against the
+  schemas below, defaults filled in; a field they do not name is refused (\`bad_request\`, \`"unknown field"\`
+  at its path), so a misspelt one never acts as if it were absent.
 - \`{ "v": ${PROTOCOL_VERSION}, "kind": "events", "events": [ … ] }\` — WebSocket only, after \`events.subscribe\`:
   events in order, batched (one message per event-loop turn, at most 2000 events and 256 KiB of UTF-8
   each; a single larger event goes alone). Events produced before a response are sent before it. A
@@ -242,6 +247,21 @@ Error codes and the HTTP status they get on \`${COMMAND_PATH}\`:
 | code | HTTP |
 |---|---|
 ${HTTP_STATUS_ROWS}
+
+### Refusals of the HTTP layer
+
+A request refused before its envelope is read — 401 (no or wrong token, with \`WWW-Authenticate: Bearer\`),
+403 (foreign Host or Origin), 404 (no such route under \`/api/\`), 405 (wrong method), 413 (body too large),
+426 (plain HTTP to the WebSocket path) — gets no \`response\` message but the bare result, since there is no
+request id to answer:
+
+\`\`\`json
+{ "ok": false, "error": { "code": "unauthorized", "message": "Send the API token from api.json as \\"Authorization: Bearer <token>\\"." } }
+\`\`\`
+
+Once the body is read, every answer (a body that is not JSON or not an envelope included, with \`id: -1\`)
+is a \`response\` message as above, so a client can check the HTTP status first, then \`result\` (or
+\`error\` for these refusals).
 
 ## Routes
 
@@ -263,8 +283,8 @@ over the WebSocket with \`since\` = the last seq you read: the server replays wh
 continues live, so nothing is lost or duplicated between the two. A body that ends in the middle of a line was
 cut short (the server stopped): subscribe from the last complete event. The log is read only as fast as the
 client takes the body, and a client that disconnects stops the read. Refusals are JSON like the command
-route's: 401 without the token, 403 for a foreign Host or Origin, 400 for a \`since\` that is not a
-non-negative integer, 405 for methods other than GET.
+route's before a request is read (see "Refusals of the HTTP layer" above): 401 without the token, 403 for a
+foreign Host or Origin, 400 for a \`since\` that is not a non-negative integer, 405 for methods other than GET.
 
 Browsers read a streamed response in large chunks through a data pipe, which catches up on a long history
 1.3–2.2 times as fast as WebSocket frames on the same machine (docs/benchmarks.md, "Transports for catching up
@@ -345,14 +365,18 @@ Every \`taskdeck\` command takes \`--json\`: it prints one JSON document on stdo
 |---|---|
 | \`add\` | \`{ task }\` (task.submit) |
 | \`add --batch\` | \`{ tasks }\` (task.submitMany, in chunks of 1,000 over one connection) |
-| \`status\` | \`{ tasks: [Task & { lastRun: Run \\| null }], total }\` |
+| \`status\` | \`{ tasks: [Task & { lastRun: Run \\| null }], total }\` (the newest \`--limit\` of the \`total\` that match, oldest first) |
 | \`follow\` | NDJSON: \`{ type: "line", runId, n, stream, text }\` … then \`{ type: "end", taskId, status, exitCode, signal }\` |
 | \`log\` | \`{ runId, lines: [LogLine], droppedBytes }\` |
 | \`wait\` | \`{ tasks: [{ id, status, name }], ok }\` |
-| \`kill\`, \`retry\`, \`stash\`, \`unstash\`, \`pause IDS\`, \`resume IDS\` | \`{ affected: [ids] }\` |
-| \`edit\` | \`{ task }\` |
+| \`kill\` (IDS, \`--group\`, \`--all\`), \`retry\`, \`stash\`, \`unstash\`, \`pause IDS\`, \`resume IDS\` | \`{ affected: [ids] }\` |
+| \`pause\` / \`resume\` \`--group NAME\` | \`{ group }\`; with \`--all\`: \`{}\` |
+| \`move\`, \`edit\` | \`{ task }\` |
+| \`send\` | \`{}\` |
 | \`clean\` | \`{ removed: [ids] }\` |
-| \`group\` | \`{ groups }\`; \`group add/limit/pause/resume\`: \`{ group }\`; \`group rm\`: \`{}\` |
+| \`group\` / \`group list\` | \`{ groups, bindings: [RemoteBinding] }\` |
+| \`group add/limit/pause/resume\` | \`{ group }\`; \`group rm\` and \`group unbind\`: \`{}\` |
+| \`group bind\` | \`{ binding }\` (a RemoteBinding, without its password) |
 | \`export FILE\` | \`{ file, tasks, runs, groups }\` (counts); without FILE the export document itself |
 | \`import\` | \`{ imported: [{ from, to }] }\` |
 | \`serve\` | \`{ url, browserUrl, port, pid, home }\` (first line) |
@@ -374,6 +398,11 @@ Every \`taskdeck\` command takes \`--json\`: it prints one JSON document on stdo
 | \`saved rm ID\` | \`{ removed }\` |
 | \`saved discover [DIR]\` | \`{ candidates: [{ name, definition, source }] }\` |
 | \`saved import [DIR]\` | \`{ savedTasks }\` |
+
+Without \`--json\`, \`log\` and \`follow\` write the task's own output (its stdout and stderr) on stdout and
+Taskdeck's notes on a run — lines of stream \`system\`, such as "queued on redis://…", "started on worker …",
+"Taskdeck restarted: following this run…" or a log cap's gap — on stderr, so \`taskdeck log ID > file\`
+holds only what the task wrote. With \`--json\` every line comes with its \`stream\`.
 
 Exit codes: ${EXIT.ok} success; ${EXIT.failed} the thing asked failed (not found, refused, a waited-for task
 did not succeed); ${EXIT.usage} usage error or invalid input; ${EXIT.unreachable} Taskdeck not reachable (not running,

@@ -87,3 +87,23 @@ export async function removeApiFileIfOurs(home: string, token: string): Promise<
   const current = await readApiFile(home)
   if (current.kind === 'found' && current.info.token === token) await fs.rm(apiFilePath(home), { force: true })
 }
+
+/**
+ * `<home>/api-port`: the port the last server of this home listened on. A restarted server
+ * takes it again when it is free, so that what holds its URL keeps working: a webhook's
+ * URL given to another service, an open browser tab, a printed link.
+ */
+export const LAST_PORT_FILE_NAME = 'api-port'
+
+export function readLastPort(home: string): number | null {
+  try {
+    const port = Number(readFileSync(join(home, LAST_PORT_FILE_NAME), 'utf8').trim())
+    return Number.isInteger(port) && port >= 1 && port <= 65535 ? port : null
+  } catch {
+    return null
+  }
+}
+
+export async function writeLastPort(home: string, port: number): Promise<void> {
+  await fs.writeFile(join(home, LAST_PORT_FILE_NAME), `${port}\n`, { mode: 0o600 })
+}

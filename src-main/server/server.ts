@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
 import { COMMAND_PATH, EVENTS_PATH, LIMITS, WEBSOCKET_PATH, fail, response, type ErrorCode, type Result, type ServerMessage } from '../../src-shared/index.ts'
 import type { Disposable, EngineApi } from '../engine/api.ts'
-import { removeApiFileIfOurs, writeApiFile } from './api-file.ts'
+import { readLastPort, removeApiFileIfOurs, writeApiFile, writeLastPort } from './api-file.ts'
 import { parseSince, streamEvents } from './events-stream.ts'
 import { listenLocalSocket } from './local-socket.ts'
 import { answerOneRequest } from './one-request.ts'
@@ -202,7 +202,8 @@ export async function createServer(options: ServerOptions): Promise<TaskdeckServ
   })
 
   await mkdir(home, { recursive: true, mode: 0o700 })
-  port = await listen(http, options.port ?? 0)
+  port = await listenPreferring(http, options.port, readLastPort(home))
+  await writeLastPort(home, port)
   const url = `http://127.0.0.1:${port}/`
   const localSocket = await listenLocalSocket({ engine, home, token })
   await writeApiFile(home, { url, port, token, pid: process.pid, startedAt: Date.now(), ...(localSocket === null ? {} : { socket: localSocket.path }) })
@@ -231,6 +232,22 @@ export async function createServer(options: ServerOptions): Promise<TaskdeckServ
       return closing
     },
   }
+}
+
+/**
+ * The port asked for (in use: an error), else the one this home's last server had if it is
+ * free (see readLastPort), else a free one.
+ */
+async function listenPreferring(server: ReturnType<typeof createHttpServer>, asked: number | undefined, last: number | null): Promise<number> {
+  if (asked !== undefined && asked !== 0) return listen(server, asked)
+  if (last !== null) {
+    try {
+      return await listen(server, last)
+    } catch {
+      // Taken by another program since: any free port will do.
+    }
+  }
+  return listen(server, 0)
 }
 
 function listen(server: ReturnType<typeof createHttpServer>, port: number): Promise<number> {

@@ -1,16 +1,57 @@
-import { NEVER } from 'rxjs'
-import type { Bridge } from './types.ts'
+import { BehaviorSubject, NEVER, type Observable } from 'rxjs'
+import { checkEventFrames, type CommandName, type EngineEvent, type Result } from '../../src-shared/index.ts'
+import type { Bridge, ConnectionState } from './types.ts'
 
-export type PreloadApi = NonNullable<Window['taskdeck']>
+/** What ipcBridge uses of `window.taskdeck` (the preload's TaskdeckPreloadApi). */
+export type PreloadApi = Pick<Bridge, 'invoke' | 'subscribe'>
 
 /**
  * Under Electron the preload already offers the Bridge's invoke and subscribe. IPC has
  * no `resync` (main never drops a window's events), so nothing is lost on the way.
+ *
+ * What main sends is checked like what a server sends over the WebSocket (docs/architecture.md,
+ * "Trust boundaries"): every answer must be a Result, and every pushed batch's framing (known
+ * event types, a seq that continues the sequence). A batch the app does not understand stops the
+ * subscription and turns the connection to `refused`, naming the problem, instead of being
+ * folded; an answer that is not a Result becomes an `internal` error for the caller.
  */
-export function ipcBridge(api: PreloadApi): Bridge {
+export function ipcBridge(api: PreloadApi): Bridge & { connection$: Observable<ConnectionState> } {
+  const connection$ = new BehaviorSubject<ConnectionState>({ kind: 'online' })
   return {
-    invoke: (command, params) => api.invoke(command, params),
-    subscribe: (since, onEvents, options) => api.subscribe(since, onEvents, options),
+    connection$: connection$.asObservable(),
+    invoke: async (command, params) => checkedResult(command, await api.invoke(command, params)),
+    subscribe: (since, onEvents, options) => {
+      let lastSeq = since
+      let active = true
+      const dispose = api.subscribe(
+        since,
+        (events: EngineEvent[]) => {
+          if (!active) return
+          const problem = checkEventFrames(lastSeq, events, { repeats: true, durableOnly: false })
+          // A seq that skips ahead is a hole, not a message the app fails to understand: the subscriber's
+          // sequence check (streams/sequence.ts) keeps what came before it and subscribes again from there.
+          if (problem && !problem.gap) {
+            active = false
+            dispose()
+            connection$.next({ kind: 'refused', reason: `The app's main process sent events the window does not understand: ${problem.message}.` })
+            return
+          }
+          for (const event of events) if ('seq' in event && event.seq > lastSeq) lastSeq = event.seq
+          onEvents(events)
+        },
+        options,
+      )
+      return () => {
+        active = false
+        dispose()
+      }
+    },
     resync$: NEVER,
   }
+}
+
+function checkedResult<T>(command: CommandName, answer: Result<T>): Result<T> {
+  const ok = (answer as { ok?: unknown } | null)?.ok
+  if (typeof answer === 'object' && answer !== null && typeof ok === 'boolean') return answer
+  return { ok: false, error: { code: 'internal', message: `${command}: the app's main process answered with something that is not a result` } }
 }

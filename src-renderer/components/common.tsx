@@ -1,6 +1,7 @@
-import type { ButtonHTMLAttributes, ReactNode } from 'react'
+import { useCallback, useRef, type ButtonHTMLAttributes, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { TaskStatus } from '../../src-shared/index.ts'
+import { localizeEngineSentence } from '../streams/engine-sentences.ts'
 import type { CommandId } from '../streams/keymap.ts'
 import { useShortcut } from '../views/context.ts'
 
@@ -31,9 +32,50 @@ export function ActionButton({ command, label, icon, busy, variant = 'default', 
       disabled={rest.disabled || busy}
     >
       {busy ? <span className="spinner" aria-hidden /> : icon}
-      <span>{label}</span>
+      <span className="btn-label">{label}</span>
       {shown && <Kbd>{shown}</Kbd>}
     </button>
+  )
+}
+
+/**
+ * A choice of a few options as one control (task type, theme), with the radio group's keys: one
+ * Tab stop (the chosen option), arrows move the choice. Hand-written: it is one small element.
+ */
+export function Segmented<T extends string>({ label, options, value, labelOf, onChange }: { label: string; options: readonly T[]; value: T; labelOf: (option: T) => string; onChange: (option: T) => void }) {
+  const buttons = useRef<(HTMLButtonElement | null)[]>([])
+  const choose = (index: number) => {
+    const next = (index + options.length) % options.length
+    onChange(options[next]!)
+    buttons.current[next]?.focus()
+  }
+  return (
+    <div className="segmented" role="radiogroup" aria-label={label}>
+      {options.map((option, i) => (
+        <button
+          key={option}
+          ref={(el) => {
+            buttons.current[i] = el
+          }}
+          type="button"
+          role="radio"
+          aria-checked={value === option}
+          tabIndex={value === option ? 0 : -1}
+          className={value === option ? 'active' : ''}
+          onClick={() => onChange(option)}
+          onKeyDown={(e) => {
+            const step = e.key === 'ArrowRight' || e.key === 'ArrowDown' ? 1 : e.key === 'ArrowLeft' || e.key === 'ArrowUp' ? -1 : 0
+            if (step === 0) return
+            // The arrows are the group's own, not the list's j/k/↑/↓.
+            e.preventDefault()
+            e.stopPropagation()
+            choose(i + step)
+          }}
+        >
+          {labelOf(option)}
+        </button>
+      ))}
+    </div>
   )
 }
 
@@ -57,9 +99,53 @@ export function formatDuration(ms: number | null | undefined): string {
   return `${Math.floor(m / 60)}h ${m % 60}m`
 }
 
+/** A size in bytes as people read it: "31.3 MB". */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KB', 'MB', 'GB', 'TB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return unit === 0 ? `${value} ${units[0]}` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`
+}
+
 export function formatTime(at: number | null | undefined): string {
   if (!at) return '—'
   return new Date(at).toLocaleString()
+}
+
+/** A moment as a clock shows it: the time alone when it is today, else with the date. */
+export function formatClock(at: number, locale?: string, now = Date.now()): string {
+  const d = new Date(at)
+  return d.toDateString() === new Date(now).toDateString() ? d.toLocaleTimeString(locale) : d.toLocaleString(locale)
+}
+
+/** The engine's sentences (why a run ended, a loop lane's detail) in the UI's language (streams/engine-sentences.ts). */
+export function useEngineSentence(): (text: string) => string {
+  const { t, i18n } = useTranslation()
+  const locale = i18n.language
+  return useCallback((text: string) => localizeEngineSentence(text, (key, values) => t(key, values ?? {}), (at) => formatClock(at, locale)), [t, locale])
+}
+
+/**
+ * On a view that fills in as tasks run (Loop, Dashboard), while there has never been a task: what
+ * the page will show and the way to the first task, instead of a page of zeros.
+ */
+export function FirstRunHint({ what, onNewTask }: { what: string; onNewTask: () => void }) {
+  const { t } = useTranslation()
+  const shortcut = useShortcut('task.new')
+  return (
+    <div className="first-run" role="status">
+      <p>
+        <strong>{t('empty.firstRunTitle')}</strong> {what}
+      </p>
+      <button type="button" className="btn btn-primary" onClick={onNewTask}>
+        {t('empty.firstRunAction')} <Kbd>{shortcut}</Kbd>
+      </button>
+    </div>
+  )
 }
 
 export function EmptyState({ title, children }: { title: string; children?: ReactNode }) {

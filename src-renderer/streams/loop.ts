@@ -18,7 +18,12 @@ export function snapshotOnActivity$<T>(
   )
 }
 
-/** Buckets completions into fixed windows: runs finished and the share that succeeded. */
+/**
+ * Buckets completions into fixed windows: runs finished and the share that succeeded. A window
+ * in which nothing finished has no share of its own: it shows the last known one (before the
+ * first finish, the first known one), so a quiet minute after failures does not read as 100%
+ * (the chart's headline is its last value). With nothing finished at all there is no share.
+ */
 export function completionBuckets(
   completions: readonly { at: number; ok: boolean }[],
   now: number,
@@ -34,5 +39,9 @@ export function completionBuckets(
     finished[i] = (finished[i] ?? 0) + 1
     if (c.ok) succeeded[i] = (succeeded[i] ?? 0) + 1
   }
-  return { finished, successRate: finished.map((f, i) => (f === 0 ? 100 : ((succeeded[i] ?? 0) / f) * 100)) }
+  const firstKnown = finished.findIndex((f) => f > 0)
+  if (firstKnown < 0) return { finished, successRate: [] }
+  let known = ((succeeded[firstKnown] ?? 0) / (finished[firstKnown] ?? 1)) * 100
+  const successRate = finished.map((f, i) => (f === 0 ? known : (known = ((succeeded[i] ?? 0) / f) * 100)))
+  return { finished, successRate }
 }

@@ -1,4 +1,5 @@
-import { TaskDefinitionSchema, issuesOf, type FieldIssue, type TaskDefinition, type TaskDefinitionInput } from '../../src-shared/index.ts'
+import type { z } from 'zod'
+import { TaskDefinitionSchema, type FieldIssue, type TaskDefinition, type TaskDefinitionInput } from '../../src-shared/index.ts'
 
 /** The new/edit form's fields, all as typed (strings), so half-typed input survives. */
 export interface TaskForm {
@@ -71,12 +72,32 @@ export const EMPTY_FORM: TaskForm = {
   scriptInput: '',
 }
 
+/**
+ * What to tell the user about one field, in the UI's language: a message key of the
+ * renderer's i18n (`form.issue.*`) with its values, or, for what only the engine can say
+ * (a missing directory), the engine's own sentence.
+ */
+export type FormMessage = { key: string; values?: Record<string, string | number> } | { text: string }
+
+export interface FormProblem {
+  field: keyof TaskForm | 'form'
+  message: FormMessage
+}
+
+/** Fields typed in seconds whose definition value is in milliseconds: limits are shown in the field's unit. */
+const SECONDS_FIELDS: ReadonlySet<keyof TaskForm | 'form'> = new Set(['timeoutSec', 'delaySec', 'requestTimeoutSec'])
+
 const optional = (s: string) => (s.trim() === '' ? undefined : s.trim())
-/** A number field: empty is "not set"; anything else goes to the schema as typed, so it names the problem. */
+/**
+ * A number field: empty is "not set"; anything else goes to the schema as typed, so it names
+ * the problem (1.5 where a whole number is needed is refused, not rounded). Only a field
+ * typed in another unit than the definition's (seconds for milliseconds) is rounded.
+ */
 const num = (s: string, scale = 1): number | undefined => {
   if (s.trim() === '') return undefined
   const n = Number(s)
-  return Number.isFinite(n) ? Math.round(n * scale) : (s as unknown as number)
+  if (!Number.isFinite(n)) return s as unknown as number
+  return scale === 1 ? n : Math.round(n * scale)
 }
 const lines = (s: string) =>
   s
@@ -84,28 +105,41 @@ const lines = (s: string) =>
     .map((l) => l.trim())
     .filter(Boolean)
 
-function pairs(s: string, separator: string): Record<string, string> | undefined {
+/**
+ * "NAME=value" (or "Name: value") lines; a line without the separator is a problem named by
+ * its line number, never a silently made-up entry.
+ */
+function pairs(s: string, separator: string, field: 'env' | 'headers', problems: FormProblem[]): Record<string, string> | undefined {
   const out: Record<string, string> = {}
-  for (const line of lines(s)) {
+  s.split('\n').forEach((raw, index) => {
+    const line = raw.trim()
+    if (!line) return
     const at = line.indexOf(separator)
-    if (at <= 0) out[line] = ''
+    if (at <= 0) problems.push({ field, message: { key: `form.issue.${field === 'env' ? 'envLine' : 'headerLine'}`, values: { line: index + 1 } } })
     else out[line.slice(0, at).trim()] = line.slice(at + separator.length).trim()
-  }
+  })
   return Object.keys(out).length > 0 ? out : undefined
 }
 
 /**
  * The definition the form describes, plus the problems found before any schema sees it
- * (input JSON that does not parse).
+ * (input JSON that does not parse, an environment line without "=").
  */
-export function toDefinition(form: TaskForm): { definition: TaskDefinitionInput; issues: FieldIssue[] } {
-  const issues: FieldIssue[] = []
+export function toDefinition(form: TaskForm): { definition: TaskDefinitionInput; problems: FormProblem[] } {
+  const problems: FormProblem[] = []
   const spec = (() => {
     switch (form.kind) {
       case 'shell':
-        return { kind: 'shell' as const, command: form.command.trim(), shell: optional(form.shell), cwd: optional(form.cwd), env: pairs(form.env, '='), stdin: form.stdin || undefined }
+        return {
+          kind: 'shell' as const,
+          command: form.command.trim(),
+          shell: optional(form.shell),
+          cwd: optional(form.cwd),
+          env: pairs(form.env, '=', 'env', problems),
+          stdin: form.stdin || undefined,
+        }
       case 'http': {
-        const headers = pairs(form.headers, ':')
+        const headers = pairs(form.headers, ':', 'headers', problems)
         return {
           kind: 'http' as const,
           requests: lines(form.urls).map((url) => ({ url, method: form.method, headers, body: form.body || undefined })),
@@ -123,7 +157,7 @@ export function toDefinition(form: TaskForm): { definition: TaskDefinitionInput;
           try {
             input = JSON.parse(form.scriptInput)
           } catch (error) {
-            issues.push({ path: 'spec.input', message: `not valid JSON: ${error instanceof Error ? error.message : String(error)}` })
+            problems.push({ field: 'scriptInput', message: { key: 'form.issue.json', values: { error: error instanceof Error ? error.message : String(error) } } })
           }
         }
         return { kind: 'script' as const, path: form.scriptPath.trim(), input }
@@ -149,18 +183,72 @@ export function toDefinition(form: TaskForm): { definition: TaskDefinitionInput;
     retryOnInterrupt: form.retryOnInterrupt,
     notify: form.notify,
   }
-  return { definition: definition as TaskDefinitionInput, issues }
+  return { definition: definition as TaskDefinitionInput, problems }
 }
 
 /**
  * Validates the form with the contract's own schema: the same rules the engine applies,
- * reported per field ("spec.cwd" → the cwd field) before anything is sent.
+ * reported per field ("spec.cwd" → the cwd field) in the form's own terms (seconds where the
+ * field is in seconds) before anything is sent. With the groups the engine has, a group it
+ * does not know is named too (the engine refuses it).
  */
-export function validateForm(form: TaskForm): { ok: true; definition: TaskDefinitionInput } | { ok: false; issues: FieldIssue[] } {
-  const { definition, issues } = toDefinition(form)
+export function validateForm(
+  form: TaskForm,
+  knownGroups?: ReadonlySet<string>,
+): { ok: true; definition: TaskDefinitionInput } | { ok: false; problems: FormProblem[] } {
+  const { definition, problems } = toDefinition(form)
   const parsed = TaskDefinitionSchema.safeParse(definition)
-  const all = [...issues, ...(parsed.success ? [] : issuesOf(parsed.error))]
-  return all.length === 0 ? { ok: true, definition } : { ok: false, issues: all }
+  if (!parsed.success) for (const issue of parsed.error.issues) problems.push(problemOf(issue, definition))
+  const group = definition.group ?? 'default'
+  if (parsed.success && knownGroups && knownGroups.size > 0 && !knownGroups.has(group)) {
+    problems.push({ field: 'group', message: { key: 'form.issue.unknownGroup', values: { group } } })
+  }
+  return problems.length === 0 ? { ok: true, definition } : { ok: false, problems }
+}
+
+/** The engine's own refusal (its issue paths start with "definition."), under the fields they concern. */
+export function problemsOfServer(issues: readonly FieldIssue[]): FormProblem[] {
+  return issues.map((issue) => {
+    const field = fieldOfIssue(issue.path)
+    return { field, message: { text: field === 'form' ? `${issue.path}: ${issue.message}` : issue.message } }
+  })
+}
+
+function problemOf(issue: z.core.$ZodIssue, definition: TaskDefinitionInput): FormProblem {
+  const path = issue.path.map(String).join('.')
+  const field = fieldOfIssue(path)
+  const scale = SECONDS_FIELDS.has(field) ? 1000 : 1
+  const say = (key: string, values?: Record<string, string | number>): FormProblem => ({ field, message: { key: `form.issue.${key}`, values } })
+  switch (issue.code) {
+    case 'too_small':
+      if (issue.origin === 'number') return !issue.inclusive && Number(issue.minimum) === 0 ? say('positive') : say('min', { min: Number(issue.minimum) / scale })
+      if (issue.origin === 'string') return Number(issue.minimum) <= 1 ? say('required') : say('tooShort', { min: Number(issue.minimum) })
+      return say('required')
+    case 'too_big':
+      if (issue.origin === 'number') return say('max', { max: Number(issue.maximum) / scale })
+      if (issue.origin === 'string') return say('tooLong', { max: Number(issue.maximum) })
+      return say('tooMany', { max: Number(issue.maximum) })
+    case 'invalid_type':
+      if (issue.expected === 'int') return say('whole')
+      if (issue.expected === 'number') return say('number')
+      break
+    case 'invalid_format':
+      if (field === 'group') return say('groupName')
+      break
+    case 'invalid_key':
+      if (field === 'env') return say('envName', { name: String(issue.path.at(-1)) })
+      break
+    case 'custom':
+      if (/\.url$/.test(path)) return say('url', { url: String(valueAt(definition, issue.path)) })
+      break
+  }
+  return { field, message: { text: issue.message } }
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let at = root
+  for (const key of path) at = at !== null && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[key] : undefined
+  return at
 }
 
 /** Which form field an issue path belongs to, so the message shows under it. */
@@ -208,6 +296,7 @@ export function formOf(definition: TaskDefinition): TaskForm {
     after: definition.after,
     timeoutSec: definition.timeoutMs ? String(definition.timeoutMs / 1000) : '',
     delaySec: definition.delayMs ? String(definition.delayMs / 1000) : '',
+    runAt: definition.runAt ? localDateTime(definition.runAt) : '',
     retryMax: definition.retry ? String(definition.retry.maxAttempts) : '',
     retryBackoffMs: definition.retry ? String(definition.retry.backoffMs) : EMPTY_FORM.retryBackoffMs,
     retryFactor: definition.retry ? String(definition.retry.factor) : EMPTY_FORM.retryFactor,
@@ -219,7 +308,7 @@ export function formOf(definition: TaskDefinition): TaskForm {
   if (spec.kind === 'shell') {
     return {
       ...base,
-      command: typeof spec.command === 'string' ? spec.command : spec.command.join(' '),
+      command: typeof spec.command === 'string' ? spec.command : spec.command.map(shellQuoted).join(' '),
       shell: spec.shell ?? '',
       cwd: spec.cwd ?? '',
       env: Object.entries(spec.env ?? {})
@@ -247,4 +336,20 @@ export function formOf(definition: TaskDefinition): TaskForm {
     }
   }
   return { ...base, scriptPath: spec.path, scriptInput: spec.input === undefined ? '' : JSON.stringify(spec.input, null, 2) }
+}
+
+/**
+ * One argv word as the shell would read it back: an argv task (run without a shell) opens in
+ * the form as one command line, so a word with spaces or quotes must stay one word.
+ */
+function shellQuoted(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
+}
+
+/** A time as a datetime-local field shows it: the user's local time, to the second when it has seconds. */
+function localDateTime(at: number): string {
+  const d = new Date(at)
+  const pad = (n: number) => String(n).padStart(2, '0')
+  const seconds = d.getSeconds() === 0 ? '' : `:${pad(d.getSeconds())}`
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}${seconds}`
 }

@@ -63,7 +63,7 @@ function Shell({ model }: { model: AppModel }) {
   const route = useStore(model.route)
   const keymap = useKeymap()
   const systemDark = useObservableState(systemDark$, darkScheme.matches)
-  const run = useMemo(() => createActions(model, (key) => t(key)), [model, t])
+  const run = useMemo(() => createActions(model, (key, values) => t(key, values ?? {})), [model, t])
 
   const theme = settings.theme === 'system' ? (systemDark ? 'dark' : 'light') : settings.theme
   const language = resolveLanguage(settings.language, navigator.languages)
@@ -119,7 +119,7 @@ function Shell({ model }: { model: AppModel }) {
       <nav className="sidebar" aria-label={t('nav.label')}>
         <div className="brand">
           <span className="brand-mark" aria-hidden>◆</span>
-          <span>Taskdeck</span>
+          <span className="brand-name">Taskdeck</span>
         </div>
         <ul>
           {nav.map((item) => (
@@ -129,7 +129,7 @@ function Shell({ model }: { model: AppModel }) {
           ))}
         </ul>
         <div className="sidebar-foot">
-          <ActionButton variant="ghost" command="palette.open" label={t('palette.open')} onClick={() => run('palette.open')} />
+          <ActionButton variant="ghost" command="palette.open" icon={<span className="nav-icon" aria-hidden>⌘</span>} label={t('palette.open')} onClick={() => run('palette.open')} />
           <EnginePauseButton onToggle={() => run('engine.togglePause')} />
           <ConnectionIndicator />
         </div>
@@ -141,9 +141,9 @@ function Shell({ model }: { model: AppModel }) {
         ) : route.view === 'new' ? (
           <NewTaskView editTaskId={route.editTaskId} />
         ) : route.view === 'loop' ? (
-          <LoopView />
+          <LoopView onNewTask={() => run('task.new')} />
         ) : route.view === 'dashboard' ? (
-          <DashboardView />
+          <DashboardView onNewTask={() => run('task.new')} />
         ) : route.view === 'workers' ? (
           <WorkersView />
         ) : (
@@ -179,6 +179,11 @@ function EnginePauseButton({ onToggle }: { onToggle: () => void }) {
       variant="ghost"
       command="engine.togglePause"
       className={enginePaused ? 'engine-paused' : ''}
+      icon={
+        <span className="nav-icon" aria-hidden>
+          {enginePaused ? '▶' : '‖'}
+        </span>
+      }
       label={enginePaused ? t('action.resumeAll') : t('action.pauseAll')}
       onClick={onToggle}
     />

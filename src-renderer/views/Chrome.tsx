@@ -1,5 +1,16 @@
+import { useMemo } from 'react'
 import { useTranslation } from 'react-i18next'
+import { interval, map, startWith } from 'rxjs'
+import { useObservableState } from '../hooks/observable.ts'
 import { useModel, useStore } from './context.ts'
+
+const second$ = interval(1000).pipe(
+  startWith(0),
+  map(() => Date.now()),
+)
+
+/** Whole seconds until the next attempt, counting down (never below 1 while still waiting). */
+const secondsUntil = (at: number, now: number): number => Math.max(1, Math.ceil((at - now) / 1000))
 
 /** Unobtrusive while online; says what is happening when the connection is not. */
 export function ConnectionIndicator() {
@@ -9,6 +20,9 @@ export function ConnectionIndicator() {
   const state = useStore(model.state)
   const resyncs = useStore(model.resyncs)
   const catchingUp = state.catchingUp
+  // When the next attempt is due, fixed as the offline state arrives; the label counts down to it.
+  const retryAt = useMemo(() => (connection.kind === 'offline' ? Date.now() + connection.retryInMs : 0), [connection])
+  const now = useObservableState(second$, Date.now())
   const label =
     connection.kind === 'online'
       ? catchingUp
@@ -17,17 +31,33 @@ export function ConnectionIndicator() {
       : connection.kind === 'connecting'
         ? t('connection.connecting')
         : connection.kind === 'offline'
-          ? t('connection.offline', { seconds: Math.ceil(connection.retryInMs / 1000) })
+          ? t('connection.offline', { seconds: secondsUntil(retryAt, now) })
           : connection.kind === 'refused'
             ? t('connection.refused')
             : t('connection.unauthorized')
   return (
-    <div className={`connection connection-${catchingUp && connection.kind === 'online' ? 'catching-up' : connection.kind}`} role="status" aria-live="polite" data-testid="connection">
+    <div className={`connection connection-${catchingUp && connection.kind === 'online' ? 'catching-up' : connection.kind}`} role="status" aria-live="polite" data-testid="connection" title={label}>
       <span className="connection-dot" aria-hidden />
-      <span>{label}</span>
+      <span className="connection-label">
+        {connection.kind === 'offline' ? (
+          <>
+            {/* The countdown changes every second: screen readers hear once that the connection is lost. */}
+            <span className="sr-only">{t('connection.lost')}</span>
+            <span aria-hidden>{label}</span>
+          </>
+        ) : (
+          label
+        )}
+      </span>
       <span className="connection-seq" title={resyncs > 0 ? `${t('connection.seq')} · ${t('connection.resyncs', { count: resyncs })}` : t('connection.seq')}>
         #{state.lastSeq}
       </span>
+      {connection.kind === 'offline' && model.reconnectNow && (
+        <button type="button" className="btn btn-ghost connection-retry" title={t('connection.retryNow')} onClick={model.reconnectNow}>
+          <span aria-hidden>↻</span>
+          <span className="btn-label">{t('connection.retryNow')}</span>
+        </button>
+      )}
     </div>
   )
 }

@@ -8,6 +8,8 @@ import { IS_MAC, useKeymap, useModel, useStore } from './context.ts'
 interface Entry {
   id: string
   title: string
+  /** The English title too, when the UI is in another language: many type command names in English. */
+  alias?: string
   shortcut: string
   run: () => void
 }
@@ -20,10 +22,17 @@ export function CommandPalette({ run }: { run: (id: CommandId) => void }) {
   return <PaletteDialog run={run} close={() => model.paletteOpen.set(false)} />
 }
 
+/** How well the typed text matches an entry's title or its English alias (null: not at all). */
+function bestScore(text: string, entry: Entry): number | null {
+  const scores = [fuzzyScore(text, entry.title), entry.alias ? fuzzyScore(text, entry.alias) : null].filter((s): s is number => s !== null)
+  return scores.length === 0 ? null : Math.max(...scores)
+}
+
 function PaletteDialog({ run, close }: { run: (id: CommandId) => void; close: () => void }) {
-  const { t } = useTranslation()
+  const { t, i18n } = useTranslation()
   const model = useModel()
   const keymap = useKeymap()
+  const english = useMemo(() => (i18n.resolvedLanguage === 'en' ? null : i18n.getFixedT('en')), [i18n, i18n.resolvedLanguage])
   const [text, setText] = useState('')
   const [index, setIndex] = useState(0)
   const listRef = useRef<HTMLUListElement>(null)
@@ -31,7 +40,7 @@ function PaletteDialog({ run, close }: { run: (id: CommandId) => void; close: ()
   const entries = useMemo(() => {
     const all: Entry[] = COMMAND_IDS.filter((id) => id !== 'palette.open').map((id) => {
       const binding = keymap.find((k) => k.command === id)?.binding
-      return { id, title: t(`command.${id}`), shortcut: binding ? displayBinding(binding, IS_MAC) : '', run: () => run(id) }
+      return { id, title: t(`command.${id}`), alias: english?.(`command.${id}`), shortcut: binding ? displayBinding(binding, IS_MAC) : '', run: () => run(id) }
     })
     const taskNumber = /^#?(\d+)$/.exec(text.trim())
     if (taskNumber) {
@@ -40,11 +49,11 @@ function PaletteDialog({ run, close }: { run: (id: CommandId) => void; close: ()
       if (task) all.unshift({ id: `open-${taskId}`, title: t('palette.openTask', { id: taskId, name: task.name }), shortcut: '', run: () => model.route.set({ view: 'task', taskId }) })
     }
     return all
-      .map((entry) => ({ entry, score: taskNumber && entry.id.startsWith('open-') ? 1000 : fuzzyScore(text, entry.title) }))
+      .map((entry) => ({ entry, score: taskNumber && entry.id.startsWith('open-') ? 1000 : bestScore(text, entry) }))
       .filter((x): x is { entry: Entry; score: number } => x.score !== null)
       .sort((a, b) => b.score - a.score)
       .map((x) => x.entry)
-  }, [keymap, t, text, run, model])
+  }, [keymap, t, english, text, run, model])
 
   const choose = (entry: Entry | undefined) => {
     if (!entry) return

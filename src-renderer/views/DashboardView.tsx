@@ -2,7 +2,7 @@ import { useEffect, useMemo } from 'react'
 import { useTranslation } from 'react-i18next'
 import { interval, map } from 'rxjs'
 import { TASK_STATUSES, type TaskStatus } from '../../src-shared/index.ts'
-import { EmptyState, Sparkline, formatDuration } from '../components/common.tsx'
+import { EmptyState, FirstRunHint, Sparkline, formatDuration } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { completionBuckets } from '../streams/loop.ts'
 import type { TaskLeader } from '../streams/run-leaders.ts'
@@ -12,7 +12,7 @@ const BUCKET_MS = 10_000
 const BUCKETS = 36
 const tick$ = interval(2000).pipe(map(() => Date.now()))
 
-export function DashboardView() {
+export function DashboardView({ onNewTask }: { onNewTask: () => void }) {
   const { t } = useTranslation()
   const model = useModel()
   const state = useStore(model.state)
@@ -38,6 +38,7 @@ export function DashboardView() {
         <h1>{t('dashboard.title')}</h1>
         <p className="muted">{t('dashboard.subtitle', { count: state.tasks.size })}</p>
       </header>
+      {state.tasks.size === 0 && <FirstRunHint what={t('empty.dashboardFirstRun')} onNewTask={onNewTask} />}
       <div className="cards">
         {cards.map((status) => (
           <button key={status} type="button" className={`card card-${status}`} onClick={() => {

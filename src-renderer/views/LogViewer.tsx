@@ -1,9 +1,9 @@
-import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState, type CSSProperties } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { Run } from '../../src-shared/index.ts'
 import { LOG_JUMP_INPUT_ID } from '../actions.ts'
 import { AnsiText } from '../components/AnsiText.tsx'
-import { Kbd } from '../components/common.tsx'
+import { Kbd, formatBytes } from '../components/common.tsx'
 import { useObservableState, useSubscription } from '../hooks/observable.ts'
 import { LogWindow, findInLog, type LogLineView } from '../streams/log-window.ts'
 import { useModel, useShortcut } from './context.ts'
@@ -205,7 +205,7 @@ export function LogViewer({ run }: { run: Run }) {
         </button>
         <span className="log-count" aria-live="polite">
           {notice ?? log.error ?? t('log.lines', { count: total })}
-          {run.droppedBytes > 0 && <span className="log-dropped"> · {t('log.dropped', { bytes: run.droppedBytes })}</span>}
+          {run.droppedBytes > 0 && <span className="log-dropped"> · {t('log.dropped', { size: formatBytes(run.droppedBytes) })}</span>}
         </span>
       </div>
       <div
@@ -215,7 +215,9 @@ export function LogViewer({ run }: { run: Run }) {
         onWheel={markUserScroll}
         onPointerDown={markUserScroll}
         onKeyDown={markUserScroll}
-        tabIndex={0} role="log" aria-label={t('log.output')} aria-live="off">
+        tabIndex={0} role="log" aria-label={t('log.output')} aria-live="off"
+        // The line-number gutter is as wide as the last line's number (ten million needs eight digits).
+        style={{ '--log-digits': Math.max(4, String(total).length) } as CSSProperties}>
         <div className="log-spacer" style={{ height: spacerHeight }}>
           <div className="log-block" style={{ transform: `translateY(${blockTop}px)` }}>
             {total === 0 ? <div className="log-empty">{run.status === 'running' ? t('log.waiting') : t('log.empty')}</div> : rows}

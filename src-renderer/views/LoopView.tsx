@@ -2,7 +2,7 @@ import { useMemo } from 'react'
 import { useTranslation } from 'react-i18next'
 import { merge, timer } from 'rxjs'
 import type { LoopSnapshot } from '../../src-shared/index.ts'
-import { Sparkline } from '../components/common.tsx'
+import { FirstRunHint, Sparkline, useEngineSentence } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { snapshotOnActivity$ } from '../streams/loop.ts'
 import type { AppState } from '../streams/state.ts'
@@ -11,12 +11,14 @@ import { useModel, useStoreSelect } from './context.ts'
 type Entry = LoopSnapshot['ready'][number]
 
 const selectStats = (state: AppState) => state.stats
+const selectHasTasks = (state: AppState) => state.tasks.size > 0
 
 /** The engine's event loop made visible: ready → running → completion, and who waits why. */
-export function LoopView() {
+export function LoopView({ onNewTask }: { onNewTask: () => void }) {
   const { t } = useTranslation()
   const model = useModel()
   const stats = useStoreSelect(model.state, selectStats)
+  const hasTasks = useStoreSelect(model.state, selectHasTasks)
   const snapshot$ = useMemo(() => snapshotOnActivity$(merge(timer(0), model.frames$), () => model.bridge.invoke('engine.loop', {})), [model])
   const result = useObservableState(snapshot$, null)
   const snapshot = result?.ok ? result.value : null
@@ -29,6 +31,7 @@ export function LoopView() {
         {snapshot?.paused && <span className="pill warn">{t('loop.paused')}</span>}
       </header>
       {result && !result.ok && <div className="field-error">{result.error.message}</div>}
+      {!hasTasks && <FirstRunHint what={t('empty.loopFirstRun')} onNewTask={onNewTask} />}
       <div className="charts">
         <Sparkline label={t('loop.delayP99')} unit=" ms" values={stats.map((s) => s.loopDelayMs.p99)} />
         <Sparkline label={t('loop.delayP50')} unit=" ms" values={stats.map((s) => s.loopDelayMs.p50)} />
@@ -57,6 +60,7 @@ export function LoopView() {
 function Lane({ title, hint, entries, tone, showDetail }: { title: string; hint: string; entries: Entry[]; tone: string; showDetail?: boolean }) {
   const { t } = useTranslation()
   const model = useModel()
+  const sentence = useEngineSentence()
   return (
     <section className={`lane lane-${tone}`} aria-label={title}>
       <header>
@@ -72,7 +76,7 @@ function Lane({ title, hint, entries, tone, showDetail }: { title: string; hint:
               <span className="cell-id">#{entry.taskId}</span> <span className="lane-name">{entry.name}</span>
             </button>
             <span className="group-tag">{entry.group}</span>
-            {showDetail && entry.detail && <span className="lane-detail">{entry.detail}</span>}
+            {showDetail && entry.detail && <span className="lane-detail">{sentence(entry.detail)}</span>}
           </li>
         ))}
       </ul>

@@ -1,22 +1,24 @@
 import { useMemo, useState, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
-import type { FieldIssue, TaskStatus } from '../../src-shared/index.ts'
-import { ActionButton, Kbd } from '../components/common.tsx'
-import { EMPTY_FORM, fieldOfIssue, formOf, validateForm, type TaskForm } from '../streams/task-form.ts'
+import type { TaskStatus } from '../../src-shared/index.ts'
+import { ActionButton, Kbd, Segmented } from '../components/common.tsx'
+import { EMPTY_FORM, formOf, problemsOfServer, validateForm, type FormMessage, type FormProblem, type TaskForm } from '../streams/task-form.ts'
 import { useModel, useStore } from './context.ts'
 
-const EDITABLE: readonly TaskStatus[] = ['stashed', 'queued', 'waiting']
+/** Only a task that has not started can change; any other becomes the template of a new one. */
+export const EDITABLE: readonly TaskStatus[] = ['stashed', 'queued', 'waiting']
 
-type Errors = Partial<Record<keyof TaskForm | 'form', string>>
+type Errors = Partial<Record<keyof TaskForm | 'form', FormMessage>>
 
-function errorsOf(issues: readonly FieldIssue[]): Errors {
+/** The first problem of each field. */
+function errorsOf(problems: readonly FormProblem[]): Errors {
   const out: Errors = {}
-  for (const issue of issues) {
-    const field = fieldOfIssue(issue.path)
-    out[field] ??= field === 'form' ? `${issue.path}: ${issue.message}` : issue.message
-  }
+  for (const problem of problems) out[problem.field] ??= problem.message
   return out
 }
+
+const UNKNOWN_GROUP = 'form.issue.unknownGroup'
+const TASK_KINDS = ['shell', 'http', 'script'] as const
 
 export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) {
   const { t } = useTranslation()
@@ -24,12 +26,14 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
   const state = useStore(model.state)
   const settings = useStore(model.settings)
   const source = editTaskId !== undefined ? state.tasks.get(editTaskId) : undefined
-  // Only a task that has not started can change; any other becomes the template of a new one.
   const editing = source && EDITABLE.includes(source.status) ? source : undefined
   const [form, setForm] = useState<TaskForm>(() => (source ? formOf(source.definition) : { ...EMPTY_FORM, group: settings.defaultGroup }))
   const [errors, setErrors] = useState<Errors>({})
   const [submitting, setSubmitting] = useState(false)
   const [depFilter, setDepFilter] = useState('')
+  /** Groups created from this form: known before the engine's event about them arrives. */
+  const [createdGroups, setCreatedGroups] = useState<readonly string[]>([])
+  const say = (message: FormMessage) => ('text' in message ? message.text : t(message.key, message.values ?? {}))
 
   const set = <K extends keyof TaskForm>(key: K, value: TaskForm[K]) => {
     setForm((f) => ({ ...f, [key]: value }))
@@ -43,9 +47,9 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
   }, [state.tasks, depFilter, editTaskId])
 
   const submit = async () => {
-    const checked = validateForm(form)
+    const checked = validateForm(form, new Set([...state.groups.keys(), ...createdGroups]))
     if (!checked.ok) {
-      setErrors(errorsOf(checked.issues))
+      setErrors(errorsOf(checked.problems))
       return
     }
     setSubmitting(true)
@@ -59,27 +63,43 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
       model.route.set({ view: 'task', taskId: task.id })
     } else if (status.state === 'error') {
       const issues = status.error.details?.issues
-      setErrors(issues && issues.length > 0 ? errorsOf(issues) : { form: status.error.message })
+      setErrors(issues && issues.length > 0 ? errorsOf(problemsOfServer(issues)) : { form: { text: status.error.message } })
     }
   }
 
-  const field = (key: keyof TaskForm, label: string, input: ReactNode, hint?: string) => (
+  /** An unknown group is one click from existing, with the default parallel limit from Settings. */
+  const createGroup = async () => {
+    const name = form.group.trim()
+    const status = await model.send({ command: 'group.set', params: { name, parallel: settings.defaultGroupParallel }, key: `group.set:${name}`, label: t('form.createGroupFailed') })
+    if (status.state === 'ok') {
+      setCreatedGroups((names) => [...names, name])
+      setErrors((e) => ({ ...e, group: undefined }))
+      // The button goes away with the problem; the keyboard stays in the form (Ctrl+Enter submits).
+      document.getElementById('f-group')?.focus()
+    }
+  }
+  const groupError = errors.group
+  const unknownGroup = groupError !== undefined && 'key' in groupError && groupError.key === UNKNOWN_GROUP
+
+  const field = (key: keyof TaskForm, label: string, input: ReactNode, hint?: string, action?: ReactNode) => (
     <div className={`field ${errors[key] ? 'invalid' : ''}`}>
       <label htmlFor={`f-${key}`}>{label}</label>
       {input}
       {errors[key] ? (
         <div className="field-error" id={`f-${key}-error`} role="alert">
-          {errors[key]}
+          {say(errors[key])}
+          {action}
         </div>
       ) : hint ? (
         <div className="field-hint">{hint}</div>
       ) : null}
     </div>
   )
-  const text = (key: keyof TaskForm, props: { placeholder?: string; type?: string; mono?: boolean } = {}) => (
+  const text = (key: keyof TaskForm, props: { placeholder?: string; type?: string; mono?: boolean; list?: string } = {}) => (
     <input
       id={`f-${key}`}
       type={props.type ?? 'text'}
+      list={props.list}
       className={props.mono ? 'mono' : undefined}
       placeholder={props.placeholder}
       aria-invalid={errors[key] ? true : undefined}
@@ -127,13 +147,7 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
           }
         }}
       >
-        <div className="segmented" role="radiogroup" aria-label={t('form.kind')}>
-          {(['shell', 'http', 'script'] as const).map((kind) => (
-            <button key={kind} type="button" role="radio" aria-checked={form.kind === kind} className={form.kind === kind ? 'active' : ''} onClick={() => set('kind', kind)}>
-              {t(`form.kinds.${kind}`)}
-            </button>
-          ))}
-        </div>
+        <Segmented label={t('form.kind')} options={TASK_KINDS} value={form.kind} labelOf={(kind) => t(`form.kinds.${kind}`)} onChange={(kind) => set('kind', kind)} />
 
         <fieldset>
           <legend>{t(`form.kinds.${form.kind}`)}</legend>
@@ -184,7 +198,22 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
           <legend>{t('form.scheduling')}</legend>
           <div className="grid-3">
             {field('name', t('form.name'), text('name', { placeholder: t('form.namePlaceholder') }))}
-            {field('group', t('form.group'), text('group', { mono: true }))}
+            {field(
+              'group',
+              t('form.group'),
+              text('group', { mono: true, list: 'f-group-options' }),
+              undefined,
+              unknownGroup && (
+                <button type="button" className="btn" onClick={() => void createGroup()}>
+                  {t('form.createGroup', { group: form.group.trim(), parallel: settings.defaultGroupParallel })}
+                </button>
+              ),
+            )}
+            <datalist id="f-group-options">
+              {[...state.groups.keys()].map((name) => (
+                <option key={name} value={name} />
+              ))}
+            </datalist>
             {field('priority', t('form.priority'), text('priority', { type: 'number' }), t('form.priorityHint'))}
             {field('labels', t('form.labels'), text('labels', { placeholder: 'build, nightly' }), t('form.labelsHint'))}
             {field('timeoutSec', t('form.timeout'), text('timeoutSec', { type: 'number', placeholder: '∞' }))}
@@ -229,12 +258,16 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
               </label>
             ))}
           </div>
-          {errors.after && <div className="field-error">{errors.after}</div>}
+          {errors.after && (
+            <div className="field-error" role="alert">
+              {say(errors.after)}
+            </div>
+          )}
         </fieldset>
 
         {errors.form && (
           <div className="field-error form-error" role="alert">
-            {errors.form}
+            {say(errors.form)}
           </div>
         )}
         <div className="form-actions">

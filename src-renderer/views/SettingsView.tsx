@@ -1,12 +1,14 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
-import type { Settings } from '../../src-shared/index.ts'
+import { COMMANDS, type Group, type Settings } from '../../src-shared/index.ts'
 import { DEFAULT_GLOBAL_SHORTCUTS, FAVOURITE_SHORTCUT_IDS, GLOBAL_SHORTCUT_IDS, SHORTCUT_TITLES, acceleratorProblem } from '../../src-shared/decisions/shortcuts.ts'
-import { Kbd } from '../components/common.tsx'
+import { Kbd, Segmented } from '../components/common.tsx'
 import { Subject } from 'rxjs'
 import { bindingConflicts, recordBinding$, type BindingConflict } from '../streams/binding-recorder.ts'
 import { COMMAND_IDS, DEFAULT_KEYMAP, displayBinding, type CommandId, type KeyPress, type KeymapEntry } from '../streams/keymap.ts'
 import { IS_MAC, useKeymap, useModel, useStore } from './context.ts'
+
+const THEMES = ['system', 'light', 'dark'] as const
 
 export function SettingsView() {
   const { t } = useTranslation()
@@ -37,13 +39,7 @@ export function SettingsView() {
       <section className="panel">
         <h2>{t('settings.appearance')}</h2>
         <Row label={t('settings.theme')}>
-          <div className="segmented" role="radiogroup" aria-label={t('settings.theme')}>
-            {(['system', 'light', 'dark'] as const).map((theme) => (
-              <button key={theme} type="button" role="radio" aria-checked={settings.theme === theme} className={settings.theme === theme ? 'active' : ''} onClick={() => void save({ theme })}>
-                {t(`settings.themes.${theme}`)}
-              </button>
-            ))}
-          </div>
+          <Segmented label={t('settings.theme')} options={THEMES} value={settings.theme} labelOf={(theme) => t(`settings.themes.${theme}`)} onChange={(theme) => void save({ theme })} />
         </Row>
         <Row label={t('settings.language')}>
           <select aria-label={t('settings.language')} value={settings.language} onChange={(e) => void save({ language: e.target.value as Settings['language'] })}>
@@ -56,17 +52,31 @@ export function SettingsView() {
 
       <section className="panel">
         <h2>{t('settings.queue')}</h2>
-        <Row label={t('settings.defaultGroup')}>
-          <CommitInput value={settings.defaultGroup} label={t('settings.defaultGroup')} onCommit={(v) => void save({ defaultGroup: v })} />
+        <Row label={t('settings.defaultGroup')} hint={t('settings.defaultGroupHint')}>
+          {/* One of the groups the engine has: a name it does not know would make every quick task fail. */}
+          <select aria-label={t('settings.defaultGroup')} value={settings.defaultGroup} onChange={(e) => void save({ defaultGroup: e.target.value })}>
+            {[...new Set([settings.defaultGroup, ...state.groups.keys()])].map((name) => (
+              <option key={name} value={name}>
+                {name}
+              </option>
+            ))}
+          </select>
         </Row>
         <Row label={t('settings.defaultParallel')}>
-          <CommitInput type="number" value={String(settings.defaultGroupParallel)} label={t('settings.defaultParallel')} onCommit={(v) => void save({ defaultGroupParallel: Number(v) })} />
+          <CommitInput
+            type="number"
+            value={String(settings.defaultGroupParallel)}
+            label={t('settings.defaultParallel')}
+            check={wholeBetween(1, 1024)}
+            onCommit={(v) => void save({ defaultGroupParallel: Number(v) })}
+          />
         </Row>
         <Row label={t('settings.logCap')} hint={t('settings.logCapHint')}>
           <CommitInput
             type="number"
             value={String(Math.round(settings.logCapBytes / 1024 / 1024))}
             label={t('settings.logCap')}
+            check={between(LOG_CAP_MB.min, LOG_CAP_MB.max)}
             onCommit={(v) => void save({ logCapBytes: Math.round(Number(v) * 1024 * 1024) })}
           />
         </Row>
@@ -78,6 +88,7 @@ export function SettingsView() {
               type="number"
               value={String(group.parallel)}
               label={t('settings.groupParallel', { name: group.name })}
+              check={wholeBetween(1, 1024)}
               onCommit={(v) => model.intents.next({ command: 'group.set', params: { name: group.name, parallel: Number(v) }, key: `group.set:${group.name}`, label: t('settings.groupFailed') })}
             />
             <button
@@ -89,6 +100,7 @@ export function SettingsView() {
             </button>
           </Row>
         ))}
+        <AddGroupRow defaultParallel={settings.defaultGroupParallel} known={state.groups} />
       </section>
 
       <section className="panel">
@@ -118,6 +130,7 @@ export function SettingsView() {
             type="number"
             value={String(settings.notifications.minDurationMs / 1000)}
             label={t('settings.minDuration')}
+            check={atLeast(0)}
             onCommit={(v) => void save({ notifications: { ...settings.notifications, minDurationMs: Math.round(Number(v) * 1000) } })}
           />
         </Row>
@@ -180,11 +193,13 @@ function GlobalShortcuts({ overrides, onSave }: { overrides: Readonly<Record<str
         const value = drafts[id] ?? overrides[id] ?? DEFAULT_GLOBAL_SHORTCUTS[id] ?? ''
         const syntax = value === '' ? null : acceleratorProblem(value)
         const reported = problems.find((p) => p.id === id)?.message
+        const favourite = FAVOURITE_SHORTCUT_IDS.indexOf(id)
+        const title = favourite >= 0 ? t('settings.shortcutTitles.favourite', { n: favourite + 1 }) : t(`settings.shortcutTitles.${id}`, { defaultValue: SHORTCUT_TITLES[id] ?? id })
         return (
-          <Row key={id} label={SHORTCUT_TITLES[id] ?? id} hint={syntax ?? reported ?? (value === '' ? t('settings.shortcutOff') : undefined)}>
+          <Row key={id} label={title} hint={syntax ?? reported ?? (value === '' ? t('settings.shortcutOff') : undefined)}>
             <input
               className="mono accelerator"
-              aria-label={SHORTCUT_TITLES[id] ?? id}
+              aria-label={title}
               aria-invalid={syntax ? true : undefined}
               value={value}
               placeholder={t('settings.shortcutOff')}
@@ -200,6 +215,78 @@ function GlobalShortcuts({ overrides, onSave }: { overrides: Readonly<Record<str
         )
       })}
     </section>
+  )
+}
+
+/**
+ * A new group (tasks name one; the engine refuses a group it does not have), checked with the
+ * command's own schema before it is sent; a problem shows in place.
+ */
+function AddGroupRow({ defaultParallel, known }: { defaultParallel: number; known: ReadonlyMap<string, Group> }) {
+  const { t } = useTranslation()
+  const model = useModel()
+  const [name, setName] = useState('')
+  const [parallel, setParallel] = useState('')
+  const [error, setError] = useState<string | null>(null)
+  const add = async () => {
+    const params = { name: name.trim(), parallel: parallel.trim() === '' ? defaultParallel : Number(parallel) }
+    const checked = COMMANDS['group.set'].params.safeParse(params)
+    if (!checked.success) return setError(checked.error.issues[0]?.path[0] === 'name' ? t('form.issue.groupName') : t('settings.groupParallelRange'))
+    if (known.has(params.name)) return setError(t('settings.groupExists', { name: params.name }))
+    const status = await model.send({ command: 'group.set', params: checked.data, key: `group.set:${params.name}`, label: t('settings.groupFailed') })
+    if (status.state === 'ok') {
+      setName('')
+      setParallel('')
+      setError(null)
+    } else if (status.state === 'error') setError(status.error.message)
+  }
+  return (
+    <form
+      className="setting-row add-group"
+      onSubmit={(e) => {
+        e.preventDefault()
+        void add()
+      }}
+    >
+      <div>
+        <div className="setting-label">{t('settings.addGroup')}</div>
+        {error ? (
+          <div className="field-error" role="alert">
+            {error}
+          </div>
+        ) : (
+          <div className="field-hint">{t('settings.addGroupHint')}</div>
+        )}
+      </div>
+      <div className="setting-control">
+        <input
+          className="mono"
+          aria-label={t('settings.newGroupName')}
+          aria-invalid={error ? true : undefined}
+          placeholder={t('settings.newGroupName')}
+          value={name}
+          onChange={(e) => {
+            setName(e.target.value)
+            setError(null)
+          }}
+        />
+        <input
+          type="number"
+          className="narrow"
+          aria-label={t('settings.newGroupParallel')}
+          title={t('settings.newGroupParallel')}
+          placeholder={String(defaultParallel)}
+          value={parallel}
+          onChange={(e) => {
+            setParallel(e.target.value)
+            setError(null)
+          }}
+        />
+        <button type="submit" className="btn" disabled={!name.trim()}>
+          {t('settings.add')}
+        </button>
+      </div>
+    </form>
   )
 }
 
@@ -239,24 +326,75 @@ function Toggle({ checked, label, onChange }: { checked: boolean; label: string;
   )
 }
 
-/** An input that saves on Enter or blur, not on every keystroke. */
-function CommitInput({ value, label, type = 'text', onCommit }: { value: string; label: string; type?: string; onCommit: (v: string) => void }) {
+/** A problem with what was typed, as an i18n key and its values; null when it can be saved. */
+type Check = (draft: string) => { key: string; values?: Record<string, number> } | null
+
+/** The log cap's range in the field's unit (MB), from the settings schema's bytes. */
+const LOG_CAP_MB = { min: 64 / 1024, max: 10 * 1024 }
+
+const between =
+  (min: number, max: number): Check =>
+  (draft) => {
+    const n = Number(draft)
+    return draft.trim() === '' || !Number.isFinite(n) || n < min || n > max ? { key: 'settings.between', values: { min, max } } : null
+  }
+const atLeast =
+  (min: number): Check =>
+  (draft) => {
+    const n = Number(draft)
+    return draft.trim() === '' || !Number.isFinite(n) || n < min ? { key: 'form.issue.min', values: { min } } : null
+  }
+const wholeBetween =
+  (min: number, max: number): Check =>
+  (draft) =>
+    between(min, max)(draft) || !Number.isInteger(Number(draft)) ? { key: 'settings.wholeBetween', values: { min, max } } : null
+
+/**
+ * An input that saves on Enter or blur, not on every keystroke. What cannot be saved stays as
+ * typed with the problem under it (not silently put back with a toast elsewhere on the page).
+ */
+function CommitInput({ value, label, type = 'text', check, onCommit }: { value: string; label: string; type?: string; check?: Check; onCommit: (v: string) => void }) {
+  const { t } = useTranslation()
   const [draft, setDraft] = useState<string | null>(null)
+  /** Set by Esc: the blur that follows it must not save what Esc threw away. */
+  const discarded = useRef(false)
+  const problem = draft === null ? null : (check?.(draft) ?? null)
   const commit = () => {
+    if (discarded.current) {
+      discarded.current = false
+      return setDraft(null)
+    }
+    if (problem) return
     if (draft !== null && draft !== value) onCommit(draft)
     setDraft(null)
   }
   return (
-    <input
-      type={type}
-      aria-label={label}
-      value={draft ?? value}
-      onChange={(e) => setDraft(e.target.value)}
-      onBlur={commit}
-      onKeyDown={(e) => {
-        if (e.key === 'Enter') commit()
-      }}
-    />
+    <div className="commit-input">
+      <input
+        type={type}
+        aria-label={label}
+        aria-invalid={problem ? true : undefined}
+        value={draft ?? value}
+        onChange={(e) => {
+          discarded.current = false
+          setDraft(e.target.value)
+        }}
+        onBlur={commit}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') commit()
+          // Esc puts back the saved value (and, as everywhere, leaves the field).
+          if (e.key === 'Escape') {
+            discarded.current = true
+            setDraft(null)
+          }
+        }}
+      />
+      {problem && (
+        <div className="field-error" role="alert">
+          {t(problem.key, problem.values ?? {})}
+        </div>
+      )}
+    </div>
   )
 }
 

@@ -1,25 +1,30 @@
 import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
-import { isFinished, type Run, type Task } from '../../src-shared/index.ts'
-import { ActionButton, EmptyState, StatusBadge, formatDuration, formatTime } from '../components/common.tsx'
+import { isFinished, type Run, type Task, type WaitReason } from '../../src-shared/index.ts'
+import { ActionButton, EmptyState, StatusBadge, formatClock, formatDuration, formatTime, useEngineSentence } from '../components/common.tsx'
 import type { CommandId } from '../streams/keymap.ts'
 import { runsOfTask } from '../streams/state.ts'
 import { commandText } from '../streams/tasks-query.ts'
 import { LogViewer } from './LogViewer.tsx'
+import { EDITABLE } from './NewTaskView.tsx'
 import { useModel, useStore } from './context.ts'
 
-type Tab = 'output' | 'definition' | 'runs'
+type Tab = 'output' | 'result' | 'definition' | 'runs'
 
 export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: number | undefined; run: (id: CommandId) => void }) {
   const { t } = useTranslation()
   const model = useModel()
   const state = useStore(model.state)
   const pending = useStore(model.pending)
-  const [tab, setTab] = useState<Tab>('output')
+  const [chosenTab, setTab] = useState<Tab>('output')
   const task = state.tasks.get(taskId)
   const runs = useMemo(() => runsOfTask(state.runs, taskId), [state.runs, taskId])
   if (!task) return <aside className="detail">{<EmptyState title={t('detail.missing', { id: taskId })} />}</aside>
   const shownRun = runs.find((r) => r.id === runId) ?? runs[0] ?? null
+  // What a script returned (its run's result) has a tab of its own when there is one.
+  const hasResult = shownRun !== null && shownRun.result !== null
+  const tabs: Tab[] = hasResult ? ['output', 'result', 'definition', 'runs'] : ['output', 'definition', 'runs']
+  const tab = tabs.includes(chosenTab) ? chosenTab : 'output'
   const busy = (command: string) => [...pending].some((k) => k.startsWith(`${command}:`) && k.split(':')[1]?.split(',').includes(String(task.id)))
 
   return (
@@ -43,7 +48,7 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
             <ActionButton command="task.pause" label={t('action.pause')} busy={busy('task.pause')} onClick={() => run('task.pause')} />
           )}
           {task.status === 'paused' && <ActionButton command="task.resume" label={t('action.resume')} busy={busy('task.resume')} onClick={() => run('task.resume')} />}
-          <ActionButton command="task.edit" variant="ghost" label={t('action.edit')} onClick={() => run('task.edit')} />
+          <ActionButton command="task.edit" variant="ghost" label={EDITABLE.includes(task.status) ? t('action.edit') : t('action.editAsNew')} onClick={() => run('task.edit')} />
           <span className="detail-facts">
             {shownRun && (
               <>
@@ -57,7 +62,7 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
         </div>
       </header>
       <div className="tabs" role="tablist" aria-label={t('detail.tabs')}>
-        {(['output', 'definition', 'runs'] as const).map((name) => (
+        {tabs.map((name) => (
           <button key={name} type="button" role="tab" aria-selected={tab === name} className={`tab ${tab === name ? 'active' : ''}`} onClick={() => setTab(name)}>
             {t(`detail.tab.${name}`)}
             {name === 'runs' && <span className="chip-count">{runs.length}</span>}
@@ -69,8 +74,13 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
           (shownRun ? (
             <LogViewer key={shownRun.id} run={shownRun} />
           ) : (
-            <EmptyState title={t('detail.notStarted')}>{task.waitingFor ? t(`wait.${task.waitingFor.kind}`) : t(`status.${task.status}`)}</EmptyState>
+            <EmptyState title={t('detail.notStarted')}>{task.waitingFor ? <WaitingFor wait={task.waitingFor} /> : t(`status.${task.status}`)}</EmptyState>
           ))}
+        {tab === 'result' && shownRun && (
+          <pre className="definition" data-testid="run-result">
+            {JSON.stringify(shownRun.result, null, 2)}
+          </pre>
+        )}
         {tab === 'definition' && <pre className="definition">{JSON.stringify(task.definition, null, 2)}</pre>}
         {tab === 'runs' && <RunHistory runs={runs} selected={shownRun?.id ?? null} onPick={(id) => model.route.set({ view: 'task', taskId, runId: id })} />}
       </div>
@@ -78,26 +88,68 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
   )
 }
 
+/** What a task that has not started waits for, precisely: which tasks (one click away), until when, which group. */
+function WaitingFor({ wait }: { wait: WaitReason }) {
+  const { t, i18n } = useTranslation()
+  const model = useModel()
+  const tasks = useStore(model.state).tasks
+  switch (wait.kind) {
+    case 'dependency':
+      return (
+        <>
+          <p>{t('wait.dependencyOn', { count: wait.taskIds.length })}</p>
+          <ul className="waiting-on">
+            {wait.taskIds.map((id) => {
+              const dependency = tasks.get(id)
+              return (
+                <li key={id}>
+                  <button type="button" className="link" onClick={() => model.route.set({ view: 'task', taskId: id })}>
+                    <span className="cell-id">#{id}</span> {dependency?.name}
+                  </button>{' '}
+                  {dependency && <StatusBadge status={dependency.status} />}
+                </li>
+              )
+            })}
+          </ul>
+        </>
+      )
+    case 'delay':
+      return <p>{t('wait.delayUntil', { time: formatClock(wait.until, i18n.language) })}</p>
+    case 'backoff':
+      return <p>{t('wait.backoffUntil', { attempt: wait.attempt, time: formatClock(wait.until, i18n.language) })}</p>
+    case 'group-limit':
+      return <p>{t('wait.groupLimitOf', { group: wait.group })}</p>
+    case 'paused':
+      return <p>{t('wait.paused')}</p>
+  }
+}
+
 function FailureBanner({ task, run }: { task: Task; run: Run | null }) {
   const { t } = useTranslation()
+  const sentence = useEngineSentence()
   if (!isFinished(task.status) || task.status === 'succeeded') return null
   if (!run) {
     return task.reason ? (
       <div className={`failure failure-${task.status}`} role="alert" data-testid="failure-reason">
-        <strong>{t(`status.${task.status}`)}</strong> {task.reason}
+        <strong>{t(`status.${task.status}`)}</strong> {sentence(task.reason)}
       </div>
     ) : null
   }
-  const reason = run.reason ?? task.reason ?? (run.exitCode !== null ? t('detail.exitedWith', { code: run.exitCode }) : run.signal ? t('detail.killedBy', { signal: run.signal }) : t(`status.${task.status}`))
+  const engineReason = run.reason ?? task.reason
+  const status = t(`status.${task.status}`)
+  const reason = engineReason ? sentence(engineReason) : (run.exitCode !== null ? t('detail.exitedWith', { code: run.exitCode }) : run.signal ? t('detail.killedBy', { signal: run.signal }) : status)
+  // "cancelled by user" after "Cancelled" would say it twice: a reason that begins with the status word stands alone.
+  const saysStatus = reason.toLocaleLowerCase().startsWith(status.toLocaleLowerCase())
   return (
     <div className={`failure failure-${task.status}`} role="alert" data-testid="failure-reason">
-      <strong>{t(`status.${task.status}`)}</strong> {reason}
+      {saysStatus ? <strong>{status}{reason.slice(status.length)}</strong> : <><strong>{status}</strong> {reason}</>}
     </div>
   )
 }
 
 function RunHistory({ runs, selected, onPick }: { runs: Run[]; selected: number | null; onPick: (id: number) => void }) {
   const { t } = useTranslation()
+  const sentence = useEngineSentence()
   if (runs.length === 0) return <EmptyState title={t('detail.noRuns')} />
   return (
     <table className="runs">
@@ -130,7 +182,7 @@ function RunHistory({ runs, selected, onPick }: { runs: Run[]; selected: number 
             <td>{formatDuration(run.durationMs)}</td>
             <td>{run.exitCode ?? run.signal ?? '—'}</td>
             <td>{run.worker}</td>
-            <td className="reason">{run.reason ?? ''}</td>
+            <td className="reason">{run.reason ? sentence(run.reason) : ''}</td>
           </tr>
         ))}
       </tbody>

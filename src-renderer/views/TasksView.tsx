@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next'
 import { interval, map } from 'rxjs'
 import { TASK_STATUSES, isFinished, type TaskStatus } from '../../src-shared/index.ts'
 import { NEW_TASK_INPUT_ID, SEARCH_INPUT_ID, applySelection } from '../actions.ts'
-import { ActionButton, EmptyState, Kbd, formatDuration } from '../components/common.tsx'
+import { ActionButton, EmptyState, Kbd, formatDuration, useEngineSentence } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import type { CommandId } from '../streams/keymap.ts'
 import { selectRange } from '../streams/selection.ts'
@@ -210,6 +210,7 @@ function TaskList() {
   // Translated once per render of the list, not once per row (i18next lookups add up when scrolling).
   const statusLabels = useMemo(() => Object.fromEntries(TASK_STATUSES.map((s) => [s, t(`status.${s}`)])) as Record<TaskStatus, string>, [t])
   const selectLabel = t('tasks.selectRow')
+  const sentence = useEngineSentence()
   const toggleChecked = useCallback(
     (id: number) => {
       const next = new Set(model.checked.value)
@@ -277,6 +278,7 @@ function TaskList() {
               now={row.task.status === 'running' || row.task.status === 'paused' ? now : 0}
               statusLabel={statusLabels[row.task.status]}
               selectLabel={selectLabel}
+              sentence={sentence}
               isCursor={row.task.id === cursor}
               isOpen={row.task.id === openTaskId}
               isChecked={checked.has(row.task.id)}
@@ -331,6 +333,11 @@ function useVisibleRows(scrollRef: RefObject<HTMLDivElement | null>, mounted: bo
   return visible
 }
 
+/** A task named after its command (no name of its own) shows the command once, not twice side by side. */
+function showsCommand(task: TaskRow['task']): boolean {
+  return Boolean(task.definition.name) || !commandText(task).startsWith(task.name)
+}
+
 /** One row; memoised, so scrolling and ticks re-render only rows whose data changed. */
 const TaskListRow = memo(function TaskListRow(props: {
   row: TaskRow
@@ -340,6 +347,7 @@ const TaskListRow = memo(function TaskListRow(props: {
   now: number
   statusLabel: string
   selectLabel: string
+  sentence: (engineText: string) => string
   isCursor: boolean
   isOpen: boolean
   isChecked: boolean
@@ -370,9 +378,9 @@ const TaskListRow = memo(function TaskListRow(props: {
         />
       </span>
       <span role="gridcell" className="cell-status">
-        <span className={`status status-${task.status}`}>
+        <span className={`status status-${task.status}`} title={props.statusLabel}>
           <span className="status-dot" aria-hidden />
-          {props.statusLabel}
+          <span className="status-label">{props.statusLabel}</span>
         </span>
       </span>
       <span role="gridcell" className="cell-id">
@@ -380,7 +388,7 @@ const TaskListRow = memo(function TaskListRow(props: {
       </span>
       <span role="gridcell" className="cell-name">
         <span className="task-name">{task.name}</span>
-        {failedReason ? <span className="task-reason">{failedReason}</span> : <span className="task-command">{commandText(task)}</span>}
+        {failedReason ? <span className="task-reason">{props.sentence(failedReason)}</span> : showsCommand(task) && <span className="task-command">{commandText(task)}</span>}
       </span>
       <span role="gridcell" className="cell-meta">
         <span className="group-tag">{task.definition.group}</span>

@@ -1,26 +1,11 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { Group, LogLine, Run, Task } from '../../src-shared/index.ts'
-import { collect, runCli, spawnCli, startServe, useServe, waitForOutput } from './helpers.ts'
+import { collect, processesWithArgument, runCli, spawnCli, startServe, useServe, waitForOutput } from './helpers.ts'
 
 type TaskRow = Task & { lastRun: Run | null }
-
-/** Live (non-zombie) processes whose command line contains `argument`. */
-function processesWithArgument(argument: string): number[] {
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .filter((pid) => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-        return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(argument)
-      } catch {
-        return false
-      }
-    })
-    .map(Number)
-}
 
 /** The CLI end to end: real `taskdeck` processes against a real `taskdeck serve` in a temp home. */
 describe('taskdeck CLI against taskdeck serve', () => {
@@ -230,6 +215,26 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect(bad.stderr).toContain('status')
   })
 
+  it('status says what a task that has not run waits for, and beyond --limit shows the newest tasks', async () => {
+    expect((await cli('group', 'add', 'held')).code).toBe(0)
+    expect((await cli('group', 'pause', 'held')).code).toBe(0)
+    const inPausedGroup = await addQuiet('-g', 'held', '--', 'true')
+    const first = await addQuiet('--stash', '--', 'true')
+    const delayed = await addQuiet('--delay', '1h', '--', 'true')
+    const dependent = await addQuiet('--after', String(first), '--', 'true')
+    const table = (await cli('status')).stdout
+    expect(table).toMatch(new RegExp(`\\n${inPausedGroup}\\s+queued\\s+held\\s+true  \\(group held is paused\\)\\n`))
+    expect(table).toMatch(new RegExp(`\\n${delayed}\\s+waiting\\s+default\\s+true  \\(starts in \\d+m\\)\\n`))
+    expect(table).toMatch(new RegExp(`\\n${dependent}\\s+waiting\\s+default\\s+true  \\(after ${first}\\)\\n`))
+    const page = await cli('status', '--limit', '2', '--json')
+    const { tasks, total } = page.json<{ tasks: TaskRow[]; total: number }>()
+    expect(tasks.map((task) => task.id)).toEqual([delayed, dependent])
+    expect(total).toBeGreaterThanOrEqual(4)
+    expect((await cli('status', '--limit', '2')).stdout).toContain(`The newest 2 of ${total} shown; use --limit or filters.`)
+    for (const id of [dependent, delayed, first, inPausedGroup]) expect((await cli('kill', String(id))).code).toBe(0)
+    expect((await cli('group', 'resume', 'held')).code).toBe(0)
+  })
+
   it('wait exits 0 when all succeeded, 1 when one did not, and names unknown ids', async () => {
     const good = await addQuiet('--', 'true')
     const bad = await addQuiet('--', 'false')
@@ -242,6 +247,24 @@ describe('taskdeck CLI against taskdeck serve', () => {
     const missing = await cli('wait', '99999')
     expect(missing.code).toBe(1)
     expect(missing.stderr).toContain('99999')
+  })
+
+  it('wait for a stashed task says that nothing starts it, and ends once it is resumed and done', async () => {
+    const id = await addQuiet('--stash', '--', 'true')
+    const waiter = spawnCli(home, ['wait', String(id)])
+    const waited = collect(waiter)
+    await new Promise<void>((resolve) => {
+      let seen = ''
+      waiter.stderr?.on('data', (chunk: Buffer) => {
+        seen += chunk.toString('utf8')
+        if (seen.includes('\n')) resolve()
+      })
+    })
+    expect((await cli('resume', String(id))).code).toBe(0)
+    const result = await waited
+    expect(result.code).toBe(0)
+    expect(result.stderr).toBe(`taskdeck: task ${id} is stashed: it starts only after \`taskdeck resume ${id}\`; waiting.\n`)
+    expect(result.stdout).toBe('1 task succeeded.\n')
   })
 
   it('kill stops a running task', async () => {
@@ -262,6 +285,29 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect(again.stderr).toContain('No task changed')
   })
 
+  it('kill --group cancels every unfinished task of a group (running ones with their processes), and only those', async () => {
+    expect((await cli('group', 'add', 'doomed', '--parallel', '1')).code).toBe(0)
+    const running = await addQuiet('-g', 'doomed', '--', 'sh', '-c', 'echo started; exec sleep 987653')
+    const queued = await addQuiet('-g', 'doomed', '--', 'true')
+    const stashed = await addQuiet('-g', 'doomed', '--stash', '--', 'true')
+    const elsewhere = await addQuiet('--stash', '--', 'true')
+    const follower = spawnCli(home, ['follow', String(running)])
+    const followed = collect(follower)
+    await waitForOutput(follower, 'started')
+    const killed = await cli('kill', '--group', 'doomed', '--json')
+    expect(killed.code, killed.stderr).toBe(0)
+    expect(killed.json<{ affected: number[] }>().affected.sort((a, b) => a - b)).toEqual([running, queued, stashed])
+    expect((await followed).code).not.toBe(0)
+    for (const id of [running, queued, stashed]) expect((await getTask(id)).status).toBe('cancelled')
+    expect(processesWithArgument('987653')).toEqual([])
+    expect((await getTask(elsewhere)).status).toBe('stashed')
+    expect((await cli('kill', '--group', 'doomed')).stdout).toBe('No unfinished tasks in group doomed.\n')
+    const both = await cli('kill', String(elsewhere), '--all')
+    expect(both.code).toBe(2)
+    expect(both.stderr).toContain('kill needs exactly one of: task ids, --group NAME, --all.')
+    expect((await cli('kill', String(elsewhere))).code).toBe(0)
+  })
+
   it('group add/limit/pause/resume/rm, and a paused group holds its tasks', async () => {
     expect((await cli('group', 'add', 'g1', '--parallel', '2')).code).toBe(0)
     expect((await cli('group', 'limit', 'g1', '3', '--json')).json<{ group: Group }>().group).toEqual({ name: 'g1', parallel: 3, paused: false })
@@ -275,6 +321,50 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect((await cli('group', 'add', 'empty')).code).toBe(0)
     expect((await cli('group', 'rm', 'empty')).code).toBe(0)
     expect((await cli('group', '--json')).json<{ groups: Group[] }>().groups.map((g) => g.name)).not.toContain('empty')
+  })
+
+  it('group add without --parallel keeps an existing group\'s limit (a new group gets 1); bad values name the option', async () => {
+    expect((await cli('group', 'add', 'kept', '--parallel', '3')).code).toBe(0)
+    const again = await cli('group', 'add', 'kept', '--json')
+    expect(again.code, again.stderr).toBe(0)
+    expect(again.json<{ group: Group }>().group).toEqual({ name: 'kept', parallel: 3, paused: false })
+    expect((await cli('group', 'add', 'fresh', '--json')).json<{ group: Group }>().group).toEqual({ name: 'fresh', parallel: 1, paused: false })
+    const misspelt = await cli('group', 'limit', 'kpet', '5')
+    expect(misspelt.code).toBe(1)
+    expect(misspelt.stderr).toBe('taskdeck: There is no group "kpet" (create it with `taskdeck group add kpet --parallel 5`).\n')
+    expect((await cli('group', '--json')).json<{ groups: Group[] }>().groups.map((g) => g.name)).not.toContain('kpet')
+    const zero = await cli('group', 'add', 'kept', '--parallel', '0')
+    expect(zero.code).toBe(2)
+    expect(zero.stderr).toContain('taskdeck: --parallel: "0" is not a whole number from 1 to 1024.')
+    // `group list` (and `ls`) as for triggers and saved tasks: the same as a bare `group`.
+    const listed = await cli('group', 'list', '--json')
+    expect(listed.code, listed.stderr).toBe(0)
+    expect(listed.json()).toEqual((await cli('group', '--json')).json())
+    expect((await cli('group', 'ls')).stdout).toMatch(/^GROUP\s+PARALLEL\s+STATE\s+RUNS ON\n/)
+    const badName = await cli('group', 'add', 'no spaces')
+    expect(badName.code).toBe(2)
+    expect(badName.stderr).toMatch(/^taskdeck: group name "no spaces": use letters/)
+  })
+
+  it('move reorders a group\'s queue (top, down), and refuses a bad place or a task that is not queued', async () => {
+    expect((await cli('group', 'add', 'ordered', '--parallel', '1')).code).toBe(0)
+    expect((await cli('group', 'pause', 'ordered')).code).toBe(0)
+    const [a, b, c] = [await addQuiet('-g', 'ordered', '--', 'true'), await addQuiet('-g', 'ordered', '--', 'true'), await addQuiet('-g', 'ordered', '--', 'true')]
+    const top = await cli('move', String(c), 'top')
+    expect(top.code, top.stderr).toBe(0)
+    expect(top.stdout).toBe(`Task ${c} moved to the top of group ordered's queue (priority 0).\n`)
+    expect((await cli('move', '--json', String(a), 'down')).json<{ task: Task }>().task.id).toBe(a)
+    const sideways = await cli('move', String(a), 'sideways')
+    expect(sideways.code).toBe(2)
+    expect(sideways.stderr).toContain("'sideways' is invalid for argument 'where'. Allowed choices are top, bottom, up, down.")
+    expect((await cli('group', 'resume', 'ordered')).code).toBe(0)
+    expect((await cli('wait', '--group', 'ordered')).code).toBe(0)
+    // Run ids are given as runs start.
+    const started = await Promise.all([a, b, c].map(async (id) => ({ id, run: (await getTask(id)).lastRun?.id ?? 0 })))
+    expect(started.sort((x, y) => x.run - y.run).map((row) => row.id)).toEqual([c, b, a])
+    const finished = await cli('move', String(a), 'top')
+    expect(finished.code).toBe(1)
+    expect(finished.stderr).toContain(`Only a queued task can be moved; task ${a} is succeeded.`)
   })
 
   it('pause and resume a running task, and the whole engine with --all', async () => {
@@ -320,6 +410,17 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect(followed.stdout).toBe('after\n')
   })
 
+  it('resume IDS schedules a stashed task (as `add --stash` promises) and says so when nothing applies', async () => {
+    const id = await addQuiet('--stash', '--', 'echo', 'was stashed')
+    const resumed = await cli('resume', '--json', String(id))
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect(resumed.json()).toEqual({ affected: [id] })
+    expect((await cli('follow', String(id))).stdout).toBe('was stashed\n')
+    const again = await cli('resume', String(id))
+    expect(again.code).toBe(1)
+    expect(again.stderr).toContain('resume applies to paused and stashed tasks')
+  })
+
   it('clean removes finished tasks', async () => {
     const id = await addQuiet('--', 'true')
     await cli('wait', String(id))
@@ -327,6 +428,12 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect(cleaned.code).toBe(0)
     expect(cleaned.json<{ removed: number[] }>().removed).toContain(id)
     expect((await cli('status', '--json')).json<{ tasks: TaskRow[] }>().tasks.map((t) => t.id)).not.toContain(id)
+    // An unfinished status would match nothing: a usage error, not "Removed 0", and nothing goes.
+    const queued = await addQuiet('--stash', '--', 'true')
+    const refused = await cli('clean', '--status', 'failed,stashed')
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain('--status: clean removes only finished tasks (succeeded, failed, cancelled, timed_out, interrupted); stashed is not finished')
+    expect((await getTask(queued)).status).toBe('stashed')
   })
 
   it('export and import round-trip tasks into another home; bad files change nothing', async () => {
@@ -339,6 +446,9 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect(document.format).toBe('taskdeck-export')
     expect(document.tasks.map((t) => t.name)).toContain('exported')
     expect((await cli('export')).json<{ format: string }>().format).toBe('taskdeck-export')
+    const unwritable = await cli('export', join(work, 'no-such-dir', 'backup.json'))
+    expect(unwritable.code).toBe(2)
+    expect(unwritable.stderr).toBe(`taskdeck: Cannot write ${join(work, 'no-such-dir', 'backup.json')}: ENOENT: no such file or directory, open '${join(work, 'no-such-dir', 'backup.json')}'\n`)
 
     const otherHome = join(work, 'other')
     const other = await startServe(otherHome)
@@ -372,6 +482,15 @@ describe('taskdeck CLI against taskdeck serve', () => {
     const unknownOption = await cli('status', '--frobnicate')
     expect(unknownOption.code).toBe(2)
     expect(unknownOption.stderr).toContain("taskdeck: unknown option '--frobnicate'")
+    // With --json every error has one shape, commander's usage errors included.
+    const unknownJson = await cli('status', '--frobnicate', '--json')
+    expect(unknownJson.code).toBe(2)
+    expect(JSON.parse(unknownJson.stderr)).toEqual({ error: { code: 'usage', message: "unknown option '--frobnicate'" } })
+    const missingJson = await cli('--json', 'follow')
+    expect(JSON.parse(missingJson.stderr)).toEqual({ error: { code: 'usage', message: "missing required argument 'id'" } })
+    // A --json after -- is the task's.
+    const taskJson = await cli('add', '--frobnicate', '--', 'jq', '--json')
+    expect(taskJson.stderr).toContain("taskdeck: unknown option '--frobnicate'\n(run with --help for usage)")
     const badStatus = await cli('status', '--status', 'running,sleeping')
     expect(badStatus.code).toBe(2)
     expect(badStatus.stderr).toMatch(/^taskdeck: --status "sleeping": Invalid option: expected one of "stashed"\|/)
@@ -385,8 +504,23 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect(badGroup.code).toBe(2)
     expect(JSON.parse(badGroup.stderr)).toMatchObject({ error: { code: 'bad_request', details: { issues: [{ path: 'definition.group' }] } } })
     const missingCwd = await cli('add', '--cwd', '/does/not/exist', '--', 'true')
-    expect(missingCwd.code).not.toBe(0)
-    expect(missingCwd.stderr).toContain('/does/not/exist')
+    expect(missingCwd.code).toBe(2)
+    expect(missingCwd.stderr).toBe('taskdeck: --cwd "/does/not/exist": directory /does/not/exist does not exist.\n')
+    // The server's refusals name the option the user typed, not the API's params path.
+    const missingAfter = await cli('add', '--after', '424242', '--', 'true')
+    expect(missingAfter.code).toBe(2)
+    expect(missingAfter.stderr).toBe('taskdeck: --after: there is no task 424242.\n')
+    const badName = await cli('add', '--group', 'no spaces!', '--', 'true')
+    expect(badName.stderr).toMatch(/^taskdeck: --group "no spaces!": use letters/)
+    const emptyLabel = await cli('add', '--label', '', '--', 'true')
+    expect(emptyLabel.stderr).toBe('taskdeck: --label: must not be empty.\n')
+    const stashed = await addQuiet('--stash', '--', 'true')
+    const badEdit = await cli('edit', String(stashed), '--cwd', '/does/not/exist')
+    expect(badEdit.code).toBe(2)
+    expect(badEdit.stderr).toContain('taskdeck: --cwd "/does/not/exist"')
+    const badSaved = await cli('saved', 'add', 'x', '--group', 'no spaces!', '--', 'true')
+    expect(badSaved.code).toBe(2)
+    expect(badSaved.stderr).toMatch(/^taskdeck: --group "no spaces!": use letters/)
     writeFileSync(join(work, 'huge.json'), JSON.stringify({ format: 'taskdeck-export', padding: 'x'.repeat(5 * 1024 * 1024) }))
     const huge = await cli('import', join(work, 'huge.json'))
     expect(huge.code).toBe(2)

@@ -1,11 +1,12 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { processAlive } from '../../src-main/cli/daemon.ts'
 import { PROTOCOL_VERSION } from '../../src-shared/index.ts'
 import { PROTOCOL_VERSION as CLI_PROTOCOL_VERSION } from '../../src-main/cli/client.ts'
 import { tempHome } from '../support/engine.ts'
-import { runCli } from './helpers.ts'
+import { BIN, cliEnv, collect, runCli } from './helpers.ts'
 
 interface DaemonInfo {
   url: string
@@ -57,6 +58,31 @@ describe('taskdeck daemon, stop, --auto-start and an absent Taskdeck', () => {
     expect(json.code).toBe(3)
     expect(JSON.parse(json.stderr)).toMatchObject({ error: { code: 'unreachable' } })
     expect(json.stdout).toBe('')
+  })
+
+  it('a data directory that cannot be one (a file, or under a file) is a usage error naming where it came from', async () => {
+    const file = join(dir.home, 'a-file')
+    writeFileSync(file, '')
+    const flag = await runCli(join(dir.home, 'unused'), ['status', '--home', file])
+    expect(flag.code).toBe(2)
+    expect(flag.stderr).toBe(`taskdeck: --home: cannot use it as the data directory: EEXIST: file already exists, mkdir '${file}'\n`)
+    const env = await runCli(join(file, 'below'), ['serve'])
+    expect(env.code).toBe(2)
+    expect(env.stderr).toBe(`taskdeck: TASKDECK_HOME: cannot use it as the data directory: ENOTDIR: not a directory, mkdir '${join(file, 'below')}'\n`)
+  })
+
+  it('serve and daemon on a Node.js without node:sqlite say what they need (exit 1) instead of a stack trace', async () => {
+    const home = join(dir.home, 'no-sqlite')
+    for (const command of ['serve', 'daemon']) {
+      const refused = await collect(
+        spawn(process.execPath, ['--no-experimental-sqlite', BIN, command], { env: cliEnv(home), stdio: ['ignore', 'pipe', 'pipe'] }),
+      )
+      expect(refused.code).toBe(1)
+      expect(refused.stderr).toBe(
+        `taskdeck ${command}: the engine needs node:sqlite, which this Node.js (${process.versions.node}, ${process.execPath}) does not offer: use Node.js 22.13 or newer.\n`,
+      )
+    }
+    expect(existsSync(join(home, 'api.json'))).toBe(false)
   })
 
   it('treats a stale api.json (dead pid) as not running, and a corrupt one as unreachable', async () => {

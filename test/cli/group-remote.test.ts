@@ -63,6 +63,32 @@ describe('taskdeck group bind / unbind', () => {
     expect(again.stderr).toContain('Group "build" is not bound to Redis.')
   })
 
+  it("log and follow print Taskdeck's notes about a run on stderr: stdout holds only what the task wrote", async () => {
+    expect((await runCli(dir.home, ['group', 'add', 'notes'])).code).toBe(0)
+    const bound = await runCli(dir.home, ['group', 'bind', 'notes', '--redis', redis.url, '--password-stdin', '--local-slots', '1'], { input: PASSWORD })
+    expect(bound.code, bound.stderr).toBe(0)
+    try {
+      await expectNotesOnStderr()
+    } finally {
+      expect((await runCli(dir.home, ['group', 'unbind', 'notes'])).code).toBe(0)
+    }
+  })
+
+  async function expectNotesOnStderr(): Promise<void> {
+    const added = await runCli(dir.home, ['add', '-q', '--group', 'notes', '--', 'echo', 'out'])
+    const id = added.stdout.trim()
+    const followed = await runCli(dir.home, ['follow', id])
+    expect(followed.code).toBe(0)
+    expect(followed.stdout).toBe('out\n')
+    expect(followed.stderr).toContain('running in this app (local slot 1 of 1)')
+    const log = await runCli(dir.home, ['log', id])
+    expect(log.stdout).toBe('out\n')
+    expect(log.stderr).toContain('running in this app (local slot 1 of 1)')
+    // JSON keeps every line in order, each with its stream.
+    const json = (await runCli(dir.home, ['log', id, '--json'])).json<{ lines: { stream: string }[] }>()
+    expect(json.lines.map((line) => line.stream)).toEqual(['system', 'stdout'])
+  }
+
   it('refuses a Redis that may evict keys, saying why and how to fix it, and stores nothing', async () => {
     const refused = await runCli(dir.home, ['group', 'bind', 'build', '--redis', evicting.url])
     expect(refused.code).toBe(1)

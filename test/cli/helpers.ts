@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, realpathSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { afterAll, beforeAll, expect } from 'vitest'
 import { tempHome } from '../support/engine.ts'
 
-const BIN = resolve(import.meta.dirname, '../../bin/taskdeck.js')
+export const BIN = resolve(import.meta.dirname, '../../bin/taskdeck.js')
 
 export interface CliResult {
   code: number | null
@@ -154,4 +154,19 @@ export function waitForOutput(child: ChildProcess, text: string): Promise<void> 
     child.stdout?.on('data', onData)
     child.once('exit', () => reject(new Error(`exited before printing ${JSON.stringify(text)}; printed: ${seen}`)))
   })
+}
+
+/** Live (non-zombie) processes whose command line contains `argument`. */
+export function processesWithArgument(argument: string): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+        return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(argument)
+      } catch {
+        return false
+      }
+    })
+    .map(Number)
 }

@@ -158,6 +158,9 @@ describe('taskdeck trigger', () => {
       [['--every', '1h', '--tz', 'UTC', '--', 'true'], '--tz applies to --cron schedules only'],
       [['--every', '1h'], 'add needs a command'],
       [['--every', '1h', '--saved-task', '1', '--', 'true'], 'not both'],
+      // Options that would be stored and never used, or a task that never ends: refused, not kept silently.
+      [['--every', '1h', '--max-catch-up', '5', '--', 'true'], 'taskdeck: --max-catch-up applies with --catch-up all only.\n'],
+      [['--after-task', '99999', '--', 'true'], 'taskdeck: --after-task: there is no task 99999.\n'],
     ]
     for (const [args, problem] of cases) {
       const result = await cli('trigger', 'add', ...args)
@@ -167,9 +170,17 @@ describe('taskdeck trigger', () => {
     const json = await cli('trigger', 'add', '--json', '--cron', 'nonsense', '--', 'true')
     expect(JSON.parse(json.stderr)).toMatchObject({ error: { code: 'bad_request' } })
     expect(await stored()).toEqual({ ...before, exportedAt: expect.any(Number) as unknown })
-    const missing = await cli('trigger', 'show', '99999')
-    expect(missing.code).toBe(1)
-    expect(missing.stderr).toContain('trigger 99999 does not exist')
+    // Unknown ids read as sentences, without the API's params names (triggerId, savedTaskId).
+    for (const [args, message] of [
+      [['trigger', 'show', '99999'], 'Trigger 99999 does not exist.'],
+      [['trigger', 'fire', '99999'], 'Trigger 99999 does not exist.'],
+      [['saved', 'run', '99999'], 'Saved task 99999 does not exist.'],
+      [['saved', 'rm', '99999'], 'Saved task 99999 does not exist.'],
+    ] as const) {
+      const missing = await cli(...args)
+      expect(missing.code).toBe(1)
+      expect(missing.stderr).toBe(`taskdeck: ${message}\n`)
+    }
   })
 
   it('rm removes the trigger and keeps its saved task unless --with-task', async () => {

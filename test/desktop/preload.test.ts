@@ -3,6 +3,8 @@ import { join } from 'node:path'
 import { runInNewContext } from 'node:vm'
 import { describe, expect, it } from 'vitest'
 import { createPreloadApi, PRELOAD_PROTOCOL_VERSION, type PreloadIpc } from '../../src-preload/api.ts'
+import { ipcBridge } from '../../src-renderer/bridge/ipc.ts'
+import type { ConnectionState } from '../../src-renderer/bridge/types.ts'
 import { IPC_CHANNELS } from '../../src-shared/decisions/ipc.ts'
 import { PROTOCOL_VERSION, type EngineEvent } from '../../src-shared/index.ts'
 
@@ -173,5 +175,50 @@ describe('preload API', () => {
     ipc.emit(IPC_CHANNELS.shortcutStatus, [])
     expect(late).toHaveLength(1)
     expect(early).toHaveLength(3)
+  })
+})
+
+describe("the window's bridge over the preload (src-renderer/bridge/ipc.ts)", () => {
+  function open() {
+    const ipc = new FakeIpcRenderer()
+    const bridge = ipcBridge(createPreloadApi(ipc, 1))
+    const states: ConnectionState[] = []
+    bridge.connection$.subscribe((state) => states.push(state))
+    const delivered: EngineEvent[][] = []
+    bridge.subscribe(0, (events) => delivered.push(events))
+    return { ipc, bridge, states, delivered }
+  }
+
+  it('passes batches that continue the sequence, repeats and holes (the sequence check resubscribes at a hole)', () => {
+    const { ipc, states, delivered } = open()
+    ipc.emit(IPC_CHANNELS.events, { subscription: 1, events: [event(1), event(2)] })
+    ipc.emit(IPC_CHANNELS.events, { subscription: 1, events: [event(2), event(3)] })
+    ipc.emit(IPC_CHANNELS.events, { subscription: 1, events: [event(7)] })
+    expect(delivered).toEqual([[event(1), event(2)], [event(2), event(3)], [event(7)]])
+    expect(states).toEqual([{ kind: 'online' }])
+  })
+
+  it('stops listening and names the problem when main sends events the window does not understand', () => {
+    const { ipc, states, delivered } = open()
+    ipc.emit(IPC_CHANNELS.events, { subscription: 1, events: [event(1)] })
+    ipc.emit(IPC_CHANNELS.events, { subscription: 1, events: [event(2), { type: 'task.exploded', seq: 3, at: 3 }] })
+    ipc.emit(IPC_CHANNELS.events, { subscription: 1, events: [event(3)] })
+    expect(delivered).toEqual([[event(1)]])
+    expect(states.at(-1)).toEqual({
+      kind: 'refused',
+      reason: 'The app\'s main process sent events the window does not understand: event 2 after seq 2: unknown type "task.exploded".',
+    })
+    expect(ipc.count(IPC_CHANNELS.events)).toBe(0)
+  })
+
+  it('turns an answer that is not a Result into an internal error naming the command', async () => {
+    const { ipc, bridge } = open()
+    ipc.answer = () => 'surprise'
+    expect(await bridge.invoke('task.list', {})).toEqual({
+      ok: false,
+      error: { code: 'internal', message: "task.list: the app's main process answered with something that is not a result" },
+    })
+    ipc.answer = () => ({ ok: true, value: { tasks: [] } })
+    expect(await bridge.invoke('task.list', {})).toEqual({ ok: true, value: { tasks: [] } })
   })
 })

@@ -119,6 +119,25 @@ describe('keyboard-only flows', () => {
     await page.context().close()
   })
 
+  it('chooses the task type with the arrow keys, the group being one Tab stop', async () => {
+    const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
+    await page.getByRole('button', { name: 'More options…' }).click()
+    const kinds = page.getByRole('radiogroup', { name: 'Task type' })
+    expect(await kinds.locator('[role=radio][tabindex="0"]').count()).toBe(1)
+    await kinds.getByRole('radio', { name: 'Shell command' }).focus()
+    await page.keyboard.press('ArrowRight')
+    await expect.poll(() => kinds.getByRole('radio', { name: 'HTTP batch' }).getAttribute('aria-checked')).toBe('true')
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('HTTP batch')
+    await page.locator('#f-urls').waitFor()
+    // Left from the first wraps to the last; the arrows stay in the group (the form is still open).
+    await page.keyboard.press('ArrowLeft')
+    await page.keyboard.press('ArrowLeft')
+    await expect.poll(() => kinds.getByRole('radio', { name: 'Script (worker thread)' }).getAttribute('aria-checked')).toBe('true')
+    await page.getByRole('heading', { name: 'New task' }).waitFor()
+    expect(errors).toEqual([])
+    await page.context().close()
+  })
+
   it('shows a keymap clash and a range selection in dark', async () => {
     const { page } = await openPage(ui.browser, ui.served.browserUrl, 'dark')
     await blur(page)

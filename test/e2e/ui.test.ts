@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest'
-import { ARTIFACTS, cli, openPage, useServedUi } from './harness.ts'
+import { ARTIFACTS, callServer, cli, openPage, useServedUi } from './harness.ts'
 
 const ui = useServedUi()
 let page: Page
@@ -46,6 +46,16 @@ describe('the walking skeleton in a real browser', () => {
     await page.getByText('No tasks yet').waitFor()
     expect(page.url()).not.toContain('token')
     await page.screenshot({ path: join(ARTIFACTS, 'tasks-empty-light.png') })
+    // The views that fill in as tasks run say so, with the way to a first task, rather than a page of zeros.
+    for (const key of ['l', 'd']) {
+      await page.keyboard.press('g')
+      await page.keyboard.press(key)
+      await page.getByRole('status').filter({ hasText: 'Nothing has run yet.' }).waitFor()
+    }
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-empty-light.png') })
+    await page.getByRole('button', { name: /Run a first task/ }).click()
+    await expect.poll(() => activeId()).toBe('quick-add')
+    await page.getByText('No tasks yet').waitFor()
   })
 
   it('submits a task by keyboard only, streams its lines, and still shows them after a reload', async () => {
@@ -53,6 +63,10 @@ describe('the walking skeleton in a real browser', () => {
     for (const line of ['step 1', 'step 2', 'step 3']) await logText().getByText(line, { exact: true }).waitFor()
     await detail().locator('.detail-title .status-succeeded').waitFor()
     await expect.poll(() => detail().locator('.detail-facts').textContent()).toContain('exit 0')
+    // Named after its command, the row shows the command once, not twice side by side.
+    const row = page.locator('.task-row.open')
+    expect(await row.locator('.task-name').textContent()).toBe('for i in 1 2 3; do echo step $i; sleep 0.2; done')
+    expect(await row.locator('.task-command').count()).toBe(0)
 
     await page.reload()
     await page.getByTestId('connection').getByText('Live').waitFor()
@@ -78,19 +92,44 @@ describe('the walking skeleton in a real browser', () => {
     expect(errors).toEqual([])
   })
 
-  it('shows a field-level error for an invalid cwd in the full form', async () => {
+  it('shows field-level errors in the fields\' own terms, offers to create an unknown group, and clears a fixed refusal\'s toast', async () => {
+    const fieldError = (label: string) => page.locator('.field.invalid', { has: page.getByText(label, { exact: true }) }).getByRole('alert')
     await page.keyboard.press('Escape')
     await page.getByRole('button', { name: 'More options…' }).click()
-    await page.locator('#f-command').fill('pwd')
+    await page.locator('#f-command').fill('pwd; echo "$A"')
     await page.locator('#f-group').fill('not a group!')
+    await page.locator('#f-timeoutSec').fill('-3')
+    await page.locator('#f-env').fill('A=1\nBAD LINE')
     await page.keyboard.press('Control+Enter')
-    await page.locator('.field.invalid', { hasText: 'Group' }).getByRole('alert').waitFor()
+    await expect.poll(() => fieldError('Group').textContent()).toMatch(/letters, digits/)
+    // The field is in seconds: no "milliseconds" from the schema underneath.
+    expect(await fieldError('Timeout (s)').textContent()).toBe('Must be greater than 0.')
+    // A line without "=" is named, not turned into a variable called "BAD LINE".
+    expect(await fieldError('Environment').textContent()).toBe('Line 2: write NAME=value.')
+    await page.locator('#f-timeoutSec').fill('30')
+    await page.locator('#f-env').fill('A=from-env')
+
     await page.locator('#f-group').fill('default')
     await page.locator('#f-cwd').fill('/definitely/not/here')
     await page.keyboard.press('Control+Enter')
-    // The engine refuses the cwd (or runs and fails on it): either way the reason is shown.
-    await page.locator('[role=alert]', { hasText: /not here|does not exist|no such/i }).first().waitFor()
+    // The engine refuses the cwd: the reason is shown under the field and in a toast.
+    await expect.poll(() => fieldError('Working directory').textContent()).toMatch(/does not exist/)
+    await page.locator('.toast', { hasText: 'Could not submit the task' }).waitFor()
     await page.screenshot({ path: join(ARTIFACTS, 'new-task-errors-light.png') })
+
+    // A group the engine does not have yet: said before sending, and created from the form.
+    await page.locator('#f-cwd').fill('/tmp')
+    await page.locator('#f-group').fill('e2e-builds')
+    await page.keyboard.press('Control+Enter')
+    await expect.poll(() => fieldError('Group').textContent()).toContain('There is no group “e2e-builds” yet.')
+    await fieldError('Group').getByRole('button', { name: /Create group “e2e-builds”/ }).click()
+    await expect.poll(() => page.locator('.field.invalid').count()).toBe(0)
+    await page.keyboard.press('Control+Enter')
+    await logText().getByText('from-env', { exact: true }).waitFor()
+    expect(await detail().locator('code.detail-command').textContent()).toBe('pwd; echo "$A"')
+    // The refusal that toast reported was fixed and the task went in: the toast went with it.
+    expect(await page.locator('.toast', { hasText: 'Could not submit the task' }).count()).toBe(0)
+    expect((await callServer<{ groups: { name: string }[] }>(ui.home, ui.served, 'group.list')).groups.map((g) => g.name)).toContain('e2e-builds')
   })
 
   it('edits a task that has not started, and makes a new task from a finished one', async () => {
@@ -107,9 +146,25 @@ describe('the walking skeleton in a real browser', () => {
     await page.locator('#f-name').fill('Renamed while stashed')
     await page.keyboard.press('Control+Enter')
     await detail().getByRole('heading', { name: /Renamed while stashed/ }).waitFor()
+    // With a name of its own, the row shows the command beside it.
+    await page.locator('.task-row.open .task-command', { hasText: 'echo stashed' }).waitFor()
+
+    // A task that runs after it says so, naming the task it waits for, one click away.
+    await blur()
+    await page.keyboard.press('Escape')
+    await page.getByRole('button', { name: 'More options…' }).click()
+    await page.locator('#f-command').fill('echo after the stashed one')
+    await page.locator('.dep-list label', { hasText: 'Renamed while stashed' }).click()
+    await page.keyboard.press('Control+Enter')
+    await detail().locator('.detail-title .status-waiting').waitFor()
+    await detail().getByText('Starts when this task has succeeded:').waitFor()
+    await detail().locator('.waiting-on').getByRole('button', { name: /Renamed while stashed/ }).click()
+    await detail().getByRole('heading', { name: /Renamed while stashed/ }).waitFor()
 
     await submitByKeyboard('echo original')
     await detail().locator('.detail-title .status-succeeded').waitFor()
+    // A finished task cannot change: its button says it makes a new task from it.
+    await detail().getByRole('button', { name: /Edit as new/ }).waitFor()
     await blur()
     await page.keyboard.press('e')
     await page.getByRole('heading', { name: /New task from #\d+/ }).waitFor()
@@ -117,6 +172,25 @@ describe('the walking skeleton in a real browser', () => {
     await page.locator('#f-command').fill('echo copy')
     await page.keyboard.press('Control+Enter')
     await logText().getByText('copy', { exact: true }).waitFor()
+  })
+
+  it('runs a script from the form and shows what it returned', async () => {
+    const script = join(ui.home, 'sum.mjs')
+    await writeFile(script, 'export default (input) => { console.log(`adding ${input.upTo} numbers`); let sum = 0; for (let i = 1; i <= input.upTo; i++) sum += i; return { sum } }\n')
+    await blur()
+    await page.keyboard.press('Escape')
+    await page.getByRole('button', { name: 'More options…' }).click()
+    await page.getByRole('radio', { name: 'Script (worker thread)' }).click()
+    await page.locator('#f-scriptPath').fill(script)
+    await page.locator('#f-scriptInput').fill('{ "upTo": 100 }')
+    await page.keyboard.press('Control+Enter')
+    await detail().locator('.detail-title .status-succeeded').waitFor()
+    await logText().getByText('adding 100 numbers').waitFor()
+    expect(await detail().locator('.log-count').textContent()).toBe('1 line')
+    await detail().getByRole('tab', { name: 'Result' }).click()
+    expect(JSON.parse((await detail().getByTestId('run-result').textContent()) ?? 'null')).toEqual({ sum: 5050 })
+    await page.screenshot({ path: join(ARTIFACTS, 'script-result-light.png') })
+    await detail().getByRole('tab', { name: 'Output' }).click()
   })
 
   it('opens the command palette with Ctrl+K, fuzzy-finds a command and runs it', async () => {
@@ -175,6 +249,21 @@ describe('the walking skeleton in a real browser', () => {
     await page.mouse.wheel(0, -2000)
     await expect.poll(() => follow.getAttribute('aria-pressed')).toBe('false')
     await expect.poll(() => detail().locator('.log-line[data-line="599999"]').count()).toBe(0)
+  })
+
+  it('numbers the lines of a ten-million-line log in a gutter that fits them, and says how much the log cap dropped in MB', async () => {
+    await submitByKeyboard('seq 1 10000000')
+    await detail().locator('.log-line[data-line="9999999"]', { hasText: '10000000' }).waitFor({ timeout: 60_000 })
+    await detail().locator('.detail-title .status-succeeded').waitFor({ timeout: 60_000 })
+    // Eight digits of line number fit their gutter, right-aligned before its padding (they spilled towards the text).
+    const fits = `(() => {
+      const n = document.querySelector('.log-line[data-line="9999999"] .log-n')
+      const text = document.createRange()
+      text.selectNodeContents(n)
+      return text.getBoundingClientRect().right <= n.getBoundingClientRect().right - parseFloat(getComputedStyle(n).paddingRight) + 0.5
+    })()`
+    expect(await page.evaluate(fits)).toBe(true)
+    expect(await detail().locator('.log-count').textContent()).toMatch(/^10,000,000 lines · \d+(\.\d)? MB dropped \(log cap\)$/)
   })
 
   it('follows a fast run from coalesced tails to its last line, receiving a fraction of its output, and shows earlier lines when scrolled up', async () => {
@@ -264,7 +353,7 @@ describe('the walking skeleton in a real browser', () => {
   it('searches a large log with next/previous and jumps to a line', async () => {
     await submitByKeyboard('seq 1 300000')
     await detail().locator('.detail-title .status-succeeded').waitFor({ timeout: 60_000 })
-    await expect.poll(() => detail().locator('.log-count').textContent(), { timeout: 30_000 }).toContain('300000 lines')
+    await expect.poll(() => detail().locator('.log-count').textContent(), { timeout: 30_000 }).toContain('300,000 lines')
     const search = detail().getByRole('searchbox', { name: 'Find in output' })
     await blur()
     await page.keyboard.press(':')
@@ -303,6 +392,13 @@ describe('the walking skeleton in a real browser', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'bulk-light.png') })
     await page.keyboard.press('c')
     await expect.poll(() => page.locator('[data-task-id] .status-cancelled').count(), { timeout: 20_000 }).toBe(3)
+    // Again: nothing left to cancel, and the user is told so instead of a key that seems dead.
+    await page.keyboard.press('c')
+    await page.locator('.toast-info', { hasText: 'left as is: already finished.' }).waitFor()
+    await page.keyboard.press('Escape')
+    // The detail says why once ("Cancelled cancelled by user" said it twice).
+    await page.locator('[data-task-id]').first().click()
+    await expect.poll(() => page.getByTestId('failure-reason').textContent()).toBe('Cancelled by user')
     await page.keyboard.press('Escape')
     await page.locator('#task-search').fill('')
     expect(errors).toEqual([])

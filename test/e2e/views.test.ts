@@ -81,12 +81,40 @@ describe('every view, in light and dark', () => {
     await page.keyboard.press('s')
     await page.getByRole('combobox', { name: 'Language' }).selectOption('ko')
     await page.getByRole('heading', { name: '설정' }).waitFor()
-    // Esc leaves the language menu, so the next keys are shortcuts again.
+    // The desktop's global shortcuts are named in Korean too.
+    await page.getByRole('textbox', { name: '창 보이기 / 숨기기' }).waitFor()
+    // A group is added here, not only with the CLI.
+    await page.getByRole('textbox', { name: '그룹 이름', exact: true }).fill('photos')
+    await page.getByRole('spinbutton', { name: '동시 실행 수', exact: true }).fill('2')
+    await page.getByRole('button', { name: '추가', exact: true }).click()
+    await page.getByRole('spinbutton', { name: 'photos 의 동시 실행 수' }).waitFor()
+    expect(await page.getByRole('spinbutton', { name: 'photos 의 동시 실행 수' }).inputValue()).toBe('2')
+    await shoot(page, 'settings-korean', 'light')
+    // Esc leaves the form, so the next keys are shortcuts again.
     await page.keyboard.press('Escape')
+    await page.evaluate('document.activeElement?.blur()')
     await page.keyboard.press('g')
     await page.keyboard.press('t')
     await page.getByRole('button', { name: /실행 중/ }).first().waitFor()
+    // The palette finds commands by their Korean or their English names.
+    await page.keyboard.press('Control+k')
+    await page.keyboard.type('cancel')
+    await page.getByRole('option', { name: /작업 취소/ }).waitFor()
+    await page.keyboard.press('Escape')
+    // Why runs ended, in Korean (the engine writes English for every client).
+    await page.locator('[data-task-id]', { hasText: 'definitely-missing-tool' }).getByText('종료 코드 127 (명령을 찾을 수 없음)').waitFor()
+    await page.locator('[data-task-id]', { hasText: 'Unit tests' }).click()
+    expect(await page.getByTestId('failure-reason').textContent()).toBe('실패 종료 코드 1')
     await shoot(page, 'tasks-korean', 'light')
+    // The loop's lanes: the user's clock and words, not "running since 2026-11-22T08:48:52.423Z".
+    await page.keyboard.press('Escape')
+    await page.keyboard.press('g')
+    await page.keyboard.press('l')
+    const running = page.locator('.lane-running .lane-detail').first()
+    await running.waitFor()
+    expect(await running.textContent()).toMatch(/부터 실행 중/)
+    expect(await page.locator('.loop-flow').textContent()).not.toMatch(/\d{4}-\d\d-\d\dT/)
+    await shoot(page, 'loop-korean', 'light')
     await page.keyboard.press('g')
     await page.keyboard.press('s')
     await page.getByRole('combobox', { name: '언어' }).selectOption('en')
@@ -99,7 +127,8 @@ describe('every view, in light and dark', () => {
     await page.keyboard.press('g')
     await page.keyboard.press('s')
     await page.getByRole('radio', { name: 'Dark' }).click()
-    await page.waitForFunction(`document.documentElement.dataset.theme === 'dark'`)
+    // Polled from here: waitForFunction's polling evaluates a string in the page, which the served CSP (no eval) refuses.
+    await expect.poll(() => page.evaluate('document.documentElement.dataset.theme')).toBe('dark')
     // Every theme the page shows from now on, in order (the attribute App sets on <html>).
     await page.context().addInitScript(`window.shownThemes = []
       const watch = () => new MutationObserver(() => window.shownThemes.push(document.documentElement.dataset.theme)).observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] })
@@ -112,7 +141,68 @@ describe('every view, in light and dark', () => {
     await page.keyboard.press('g')
     await page.keyboard.press('s')
     await page.getByRole('radio', { name: 'System' }).click()
-    await page.waitForFunction(`document.documentElement.dataset.theme === 'light'`)
+    await expect.poll(() => page.evaluate('document.documentElement.dataset.theme')).toBe('light')
+    await page.context().close()
+  })
+})
+
+describe('settings', () => {
+  it('keeps a value it cannot save as typed with the reason under it, and offers only existing groups as the default', async () => {
+    const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
+    await page.keyboard.press('g')
+    await page.keyboard.press('s')
+    const parallel = page.getByRole('spinbutton', { name: 'Default parallel runs per group' })
+    await parallel.fill('0')
+    await parallel.press('Enter')
+    await page.locator('.setting-row', { has: parallel }).getByRole('alert').getByText('A whole number from 1 to 1024.').waitFor()
+    expect(await parallel.inputValue()).toBe('0')
+    expect(await page.locator('.toast').count()).toBe(0)
+    expect((await callServer<{ settings: Settings }>(ui.home, ui.served, 'settings.get')).settings.defaultGroupParallel).toBe(4)
+    // Esc throws the draft away.
+    await parallel.press('Escape')
+    await expect.poll(() => parallel.inputValue()).toBe('4')
+    // The default group is picked from the groups there are (a name the engine does not know would fail every quick task).
+    const defaultGroup = page.getByRole('combobox', { name: 'Default group' })
+    expect(await defaultGroup.locator('option').allTextContents()).toEqual(expect.arrayContaining(['default', 'ci']))
+    expect(errors).toEqual([])
+    await page.context().close()
+  })
+})
+
+describe('a narrow window', () => {
+  /** Boxes whose content is wider than they are (cut off or scrolling sideways), named by class. */
+  const overflowing = (page: Page) =>
+    page.evaluate<string[]>(`[...document.querySelectorAll('.main, .detail, .tab-panel, .log-toolbar, .page, .lane, .lane header, .spark figcaption, .card, .sidebar')]
+      .filter((e) => e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1)
+      .map((e) => e.className)`)
+
+  it('keeps every view within an 800-pixel window, the sidebar as icons that keep their names; at 700 an open task takes the width', async () => {
+    const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
+    await page.setViewportSize({ width: 800, height: 600 })
+    await page.locator('[data-task-id]', { hasText: 'Unit tests' }).click()
+    await page.getByTestId('failure-reason').waitFor()
+    expect(await overflowing(page)).toEqual([])
+    // The list beside the task shows whole names (its status as a dot, read out by its word), not "Unit t…".
+    const namesCut = `[...document.querySelectorAll('.task-row .task-name')].filter((n) => n.scrollWidth > n.clientWidth).map((n) => n.textContent)`
+    expect(await page.evaluate(namesCut)).toEqual([])
+    expect(await page.locator('[data-task-id]', { hasText: 'Unit tests' }).locator('.status-label').textContent()).toBe('Failed')
+    await shoot(page, 'narrow-task', 'light')
+    for (const [view, heading] of [['Event loop', 'Event loop'], ['Dashboard', 'Dashboard'], ['Settings', 'Settings']] as const) {
+      // The sidebar shows icons only; each button is still found (and read out) by its name.
+      await page.getByRole('navigation').getByRole('button', { name: view }).click()
+      await page.getByRole('heading', { name: heading, exact: true }).waitFor()
+      expect(await overflowing(page)).toEqual([])
+      await shoot(page, `narrow-${view.toLowerCase().replace(' ', '-')}`, 'light')
+    }
+    await page.setViewportSize({ width: 700, height: 600 })
+    await page.getByRole('navigation').getByRole('button', { name: 'Tasks' }).click()
+    await page.locator('[data-task-id]', { hasText: 'Unit tests' }).click()
+    await page.getByTestId('failure-reason').waitFor()
+    expect(await page.locator('.tasks-pane').isVisible()).toBe(false)
+    expect(await overflowing(page)).toEqual([])
+    await page.keyboard.press('Escape')
+    await page.locator('.tasks-pane').waitFor()
+    expect(errors).toEqual([])
     await page.context().close()
   })
 })
@@ -179,11 +269,15 @@ describe('reconnecting', () => {
     await ui.served.stop()
     await connection.getByText(/Offline/).waitFor()
     await shootQuiet(page, 'reconnect-offline')
+    // Once the waits between attempts have grown to 8 s or more (the label counts down to the next one)…
+    await connection.getByText(/Offline — retrying in (8|9|10) s/).waitFor({ timeout: 30_000 })
 
     // Work happens while the UI is disconnected; it must appear after the reconnect.
     ui.served = await serve(ui.home, ui.port)
     await cli(ui.home, ['add', '-q', '-n', 'Added while away', '--shell', 'echo hello from the gap'])
-    // The data directory keeps its token, so the tab reconnects by itself, without a reload.
+    // …the user who knows the server is back need not wait: Retry now connects at once (the data
+    // directory keeps its token, so the tab reconnects without a reload).
+    await connection.getByRole('button', { name: 'Retry now' }).click()
     await connection.getByText('Live').waitFor({ timeout: 30_000 })
     expect(await page.evaluate('window.stillTheSameDocument')).toBe(true)
     await page.locator('[data-task-id]', { hasText: 'Added while away' }).click()

@@ -44,6 +44,14 @@ describe('completionBuckets', () => {
       10,
     )
     expect(buckets.finished).toEqual([1, 2, 0, 0, 0, 1, 0, 0, 0, 1])
-    expect(buckets.successRate).toEqual([100, 50, 100, 100, 100, 0, 100, 100, 100, 100])
+    // Quiet windows keep the last known share: the failure at 50 is not followed by a false 100%.
+    expect(buckets.successRate).toEqual([100, 50, 50, 50, 50, 0, 0, 0, 0, 100])
+  })
+
+  it('ends on the last known share when the latest runs failed and nothing finished since', () => {
+    const buckets = completionBuckets([{ at: 35, ok: true }, { at: 42, ok: false }], 100, 10, 10)
+    // Before the first finish: the first known share; after the failure: 0%, not 100%.
+    expect(buckets.successRate).toEqual([100, 100, 100, 100, 0, 0, 0, 0, 0, 0])
+    expect(completionBuckets([], 100, 10, 10).successRate).toEqual([])
   })
 })

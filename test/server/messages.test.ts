@@ -42,6 +42,11 @@ describe('malformed and hostile messages', () => {
       ok: false,
       error: { code: 'bad_request', message: expect.stringContaining('definition.spec') as unknown },
     })
+    // An argv whose program is empty could never start ("could not start : …" at run time): refused at the door.
+    expect(await socket.request('task.submit', { definition: { spec: { kind: 'shell', command: ['', 'x'] } } })).toMatchObject({
+      ok: false,
+      error: { code: 'bad_request', details: { issues: [{ path: 'definition.spec.command.0', message: 'the program must not be empty' }] } },
+    })
     socket.sendRaw(JSON.stringify({ v: 1, id: 'x', command: 'task.list' }))
     expect(await socket.waitFor((m) => m.kind === 'response' && !m.result.ok && m.result.error.message.includes('id'))).toMatchObject({ id: -1 })
     await stillServing()
@@ -107,5 +112,45 @@ describe('malformed and hostile messages', () => {
     expect(missing.status).toBe(404)
     expect(missing.message).toMatchObject({ id: 5, result: { ok: false, error: { code: 'not_found' } } })
     expect((await command(h.server, { v: 1, id: 6, command: 'task.list' })).status).toBe(200)
+  })
+})
+
+/** Fields the contract does not know are refused by name: a misspelt one must not act as absent. */
+describe('unknown fields in params', () => {
+  let h: Harness
+  let socket: TestSocket
+  beforeAll(async () => {
+    h = await startHarness()
+    socket = await TestSocket.open(h.server.port, { headers: { authorization: `Bearer ${h.server.token}` } })
+  })
+  afterAll(async () => {
+    await socket.close()
+    await h.close()
+  })
+
+  it('refuses fields the contract does not know, naming them, instead of acting as if they were absent', async () => {
+    expect(await socket.request('task.submit', { definition: { spec: { kind: 'shell', command: ['true'] } } })).toMatchObject({ ok: true })
+    const finished = async () => (await socket.request('task.list', { status: ['succeeded', 'failed'] })) as { ok: true; value: { total: number } }
+    // Waits for the run through the event stream, not by time.
+    await socket.request('events.subscribe', { since: 0 })
+    await socket.waitFor((m) => m.kind === 'events' && m.events.some((event) => event.type === 'run.finished'))
+    const before = (await finished()).value.total
+    expect(before).toBeGreaterThan(0)
+    // task.list's `status` given to task.clean, whose field is `statuses`: cleaning every finished task would lose history.
+    expect(await socket.request('task.clean', { status: ['cancelled'] })).toMatchObject({
+      ok: false,
+      error: { code: 'bad_request', message: 'Invalid params for task.clean: status: unknown field', details: { issues: [{ path: 'status', message: 'unknown field' }] } },
+    })
+    expect((await finished()).value.total).toBe(before)
+    // Nested too: a task without the timeout its author meant is not stored.
+    expect(await socket.request('task.submit', { definition: { spec: { kind: 'shell', command: ['sleep', '100'] }, timeout: 1000 } })).toMatchObject({
+      ok: false,
+      error: { code: 'bad_request', details: { issues: [{ path: 'definition.timeout', message: 'unknown field' }] } },
+    })
+    expect(await socket.request('task.submitMany', { definitions: [{ spec: { kind: 'shell', command: ['true'], dir: '/' } }] })).toMatchObject({
+      ok: false,
+      error: { code: 'bad_request', details: { issues: [{ path: 'definitions.0.spec.dir', message: 'unknown field' }] } },
+    })
+    expect(await socket.request('task.list')).toMatchObject({ ok: true })
   })
 })

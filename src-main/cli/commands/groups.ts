@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import type { Group } from '../../../src-shared/model.ts'
 import { WORKER_COMMANDS, type RemoteBinding } from '../../../src-shared/workers.ts'
 import type { Context } from '../context.ts'
-import { usageError } from '../exit.ts'
+import { CliError, EXIT, usageError } from '../exit.ts'
 import { paint, parseInteger, table } from '../format.ts'
 
 const describe = (group: Group): string => `Group ${group.name}: ${group.parallel} at a time${group.paused ? ', paused' : ''}.`
@@ -31,12 +31,16 @@ export async function listGroups(ctx: Context): Promise<void> {
   })
 }
 
-/** `group add NAME [--parallel N]` and `group limit NAME N` both set a group's limit. */
-export async function setGroup(ctx: Context, name: string, parallel: string | undefined): Promise<void> {
+/**
+ * `group add NAME [--parallel N]` and `group limit NAME N` both set a group's limit; only
+ * `add` creates one (a misspelt name given to `limit` must not become a new group).
+ */
+export async function setGroup(ctx: Context, name: string, parallel: string | undefined, what: string, creates: boolean): Promise<void> {
+  const limit = parallel === undefined ? undefined : parseInteger(parallel, what, 1, 1024)
   const client = await ctx.connect()
-  const existing = (await client.invoke('group.list', {})).groups.find((group) => group.name === name)
-  const limit = parallel === undefined ? (existing?.parallel ?? 1) : parseInteger(parallel, 'parallel', 1, 1024)
-  const { group } = await client.invoke('group.set', { name, parallel: limit })
+  const existing = limit === undefined || !creates ? (await client.invoke('group.list', {})).groups.find((group) => group.name === name) : undefined
+  if (!creates && existing === undefined) throw new CliError(EXIT.failed, 'not_found', `There is no group "${name}" (create it with \`taskdeck group add ${name} --parallel ${limit ?? 1}\`).`)
+  const { group } = await client.invoke('group.set', { name, parallel: limit ?? existing?.parallel ?? 1 }, { name: 'group name' })
   ctx.print({ group }, () => describe(group))
 }
 

@@ -2,14 +2,14 @@ import { readFileSync } from 'node:fs'
 import type { LogLine, Run, Task, TaskStatus } from '../../../src-shared/model.ts'
 import { parseBatch } from '../batch.ts'
 import type { Context } from '../context.ts'
-import { definitionFromOptions, editedDefinition, type DefinitionOptions } from '../definition.ts'
+import { DEFINITION_OPTION_NAMES, definitionFromOptions, editedDefinition, type DefinitionOptions } from '../definition.ts'
 import { CliError, EXIT, usageError } from '../exit.ts'
-import { formatDuration, paint, parseDuration, parseIds, parseInteger, table } from '../format.ts'
+import { formatDuration, formatRelative, paint, parseDuration, parseIds, parseInteger, table } from '../format.ts'
 
 export async function add(ctx: Context, argv: readonly string[], options: DefinitionOptions & { quiet?: boolean }): Promise<Task> {
   const definition = definitionFromOptions(argv, options)
   const client = await ctx.connect()
-  const { task } = await client.invoke('task.submit', { definition })
+  const { task } = await client.invoke('task.submit', { definition }, DEFINITION_OPTION_NAMES)
   ctx.print({ task }, () => (options.quiet ? String(task.id) : `Task ${task.id} added (${task.status}): ${task.name}`))
   return task
 }
@@ -62,8 +62,17 @@ export async function edit(ctx: Context, idText: string, argv: readonly string[]
   const client = await ctx.connect()
   const { task: current } = await client.invoke('task.get', { taskId })
   const definition = editedDefinition(current.definition, argv, options)
-  const { task } = await client.invoke('task.edit', { taskId, definition })
+  const { task } = await client.invoke('task.edit', { taskId, definition }, DEFINITION_OPTION_NAMES)
   ctx.print({ task }, () => `Task ${task.id} updated: ${task.name}`)
+}
+
+export async function move(ctx: Context, idText: string, where: 'top' | 'bottom' | 'up' | 'down'): Promise<void> {
+  const [taskId] = parseIds([idText])
+  if (taskId === undefined) throw usageError('move needs a task id.')
+  const client = await ctx.connect()
+  const { task } = await client.invoke('task.move', { taskId, to: where })
+  const place = where === 'top' || where === 'bottom' ? `to the ${where} of` : `one place ${where} in`
+  ctx.print({ task }, () => `Task ${task.id} moved ${place} group ${task.definition.group}'s queue (priority ${task.definition.priority}).`)
 }
 
 type BulkCommand = 'task.cancel' | 'task.pause' | 'task.resume' | 'task.retry' | 'task.stash' | 'task.unstash'
@@ -90,11 +99,27 @@ export async function bulk(ctx: Context, command: BulkCommand, ids: readonly str
   ctx.print({ affected }, () => `${PAST_TENSE[command]}: ${affected.join(', ')}`)
 }
 
+/** `kill` with ids, or every unfinished task of a group (--group) or of all (--all), like pueue's `kill -g` / `--all`. */
+export async function kill(ctx: Context, ids: readonly string[], options: { group?: string; all?: boolean }): Promise<void> {
+  const chosen = [ids.length > 0, options.group !== undefined, options.all === true].filter(Boolean).length
+  if (chosen !== 1) throw usageError('kill needs exactly one of: task ids, --group NAME, --all.')
+  if (ids.length > 0) return bulk(ctx, 'task.cancel', ids)
+  const { TASK_STATUSES, isFinished } = await import('../../../src-shared/model.ts')
+  const client = await ctx.connect()
+  const { tasks } = await client.invoke('task.list', { status: TASK_STATUSES.filter((status) => !isFinished(status)), ...(options.group === undefined ? {} : { group: options.group }), limit: 100_000 }, { group: '--group' })
+  const affected: number[] = []
+  for (let start = 0; start < tasks.length; start += 10_000) {
+    affected.push(...(await client.invoke('task.cancel', { taskIds: tasks.slice(start, start + 10_000).map((task) => task.id) })).affected)
+  }
+  const where = options.group === undefined ? '' : ` in group ${options.group}`
+  ctx.print({ affected }, () => (affected.length === 0 ? `No unfinished tasks${where}.` : `Cancelled${where}: ${idRanges(affected)}`))
+}
+
 /** `pause`/`resume` with ids (tasks), --group (a group) or --all (the whole engine). */
 export async function pauseOrResume(ctx: Context, action: 'pause' | 'resume', ids: readonly string[], options: { group?: string; all?: boolean }): Promise<void> {
   const chosen = [ids.length > 0, options.group !== undefined, options.all === true].filter(Boolean).length
   if (chosen !== 1) throw usageError(`${action} needs exactly one of: task ids, --group NAME, --all.`)
-  if (ids.length > 0) return bulk(ctx, action === 'pause' ? 'task.pause' : 'task.resume', ids)
+  if (ids.length > 0) return action === 'pause' ? bulk(ctx, 'task.pause', ids) : resumeTasks(ctx, ids)
   const client = await ctx.connect()
   if (options.group !== undefined) {
     const { group } = await client.invoke(action === 'pause' ? 'group.pause' : 'group.resume', { name: options.group })
@@ -103,6 +128,23 @@ export async function pauseOrResume(ctx: Context, action: 'pause' | 'resume', id
   }
   await client.invoke(action === 'pause' ? 'engine.pause' : 'engine.resume', {})
   ctx.print({}, () => (action === 'pause' ? 'Paused: no new task starts until `taskdeck resume --all`.' : 'Resumed.'))
+}
+
+/**
+ * `resume IDS`: paused tasks go on, and stashed ones are scheduled (as `add --stash` and the
+ * help promise), like pueue's `start`; the engine keeps the two commands apart.
+ */
+async function resumeTasks(ctx: Context, ids: readonly string[]): Promise<void> {
+  const taskIds = [...new Set(parseIds(ids))]
+  if (taskIds.length === 0) throw usageError('Name at least one task id.')
+  const client = await ctx.connect()
+  const resumed = (await client.invoke('task.resume', { taskIds })).affected
+  const unstashed = (await client.invoke('task.unstash', { taskIds })).affected
+  const affected = taskIds.filter((id) => resumed.includes(id) || unstashed.includes(id))
+  if (affected.length === 0) {
+    throw new CliError(EXIT.failed, 'conflict', `No task changed: resume applies to paused and stashed tasks, and ${taskIds.length === 1 ? 'this one is' : 'these are'} neither (see \`taskdeck status\`).`)
+  }
+  ctx.print({ affected }, () => `Resumed: ${affected.join(', ')}`)
 }
 
 export async function send(ctx: Context, idText: string, text: string, options: { newline: boolean }): Promise<void> {
@@ -114,10 +156,20 @@ export async function send(ctx: Context, idText: string, text: string, options: 
 }
 
 export async function clean(ctx: Context, options: { olderThan?: string; status?: string[] }): Promise<void> {
+  const statuses = options.status === undefined ? undefined : statusList(options.status)
+  if (statuses !== undefined) {
+    // Unfinished statuses would match nothing: say so rather than "Removed 0".
+    const { FINISHED_STATUSES, TASK_STATUSES } = await import('../../../src-shared/model.ts')
+    const unfinished = statuses.filter((status) => TASK_STATUSES.includes(status) && !FINISHED_STATUSES.includes(status))
+    if (unfinished.length > 0) {
+      throw usageError(`--status: clean removes only finished tasks (${FINISHED_STATUSES.join(', ')}); ${unfinished.join(', ')} ${unfinished.length === 1 ? 'is' : 'are'} not finished (stop such tasks with \`taskdeck kill\` first).`)
+    }
+  }
+  const olderThanMs = options.olderThan === undefined ? undefined : parseDuration(options.olderThan, '--older-than')
   const client = await ctx.connect()
   const { removed } = await client.invoke('task.clean', {
-    ...(options.olderThan === undefined ? {} : { olderThanMs: parseDuration(options.olderThan, '--older-than') }),
-    ...(options.status === undefined ? {} : { statuses: statusList(options.status) }),
+    ...(olderThanMs === undefined ? {} : { olderThanMs }),
+    ...(statuses === undefined ? {} : { statuses }),
   }, { statuses: '--status', olderThanMs: '--older-than' })
   ctx.print({ removed }, () => `Removed ${removed.length} finished task${removed.length === 1 ? '' : 's'}.`)
 }
@@ -131,8 +183,7 @@ export interface StatusOptions {
 }
 
 export async function status(ctx: Context, options: StatusOptions): Promise<void> {
-  const client = await ctx.connect()
-  const { tasks, total, lastRuns } = await client.invoke('task.list', {
+  const filters = {
     ...(options.status === undefined ? {} : { status: statusList(options.status) }),
     ...(options.group === undefined ? {} : { group: options.group }),
     ...(options.label === undefined ? {} : { label: options.label }),
@@ -140,7 +191,15 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
     limit: options.limit === undefined ? 1000 : parseInteger(options.limit, '--limit', 1, 100_000),
     // The table's exit codes and durations come in the same answer.
     withLastRuns: true,
-  }, { status: '--status', group: '--group', label: '--label', text: '--text' })
+  }
+  const optionNames = { status: '--status', group: '--group', label: '--label', text: '--text' }
+  const client = await ctx.connect()
+  const [first, { groups }] = await Promise.all([client.invoke('task.list', filters, optionNames), client.invoke('group.list', {})])
+  // Beyond the limit, the newest tasks: those a user is watching, not the oldest of a long history.
+  const { tasks, total, lastRuns } =
+    first.total > first.tasks.length ? await client.invoke('task.list', { ...filters, offset: first.total - filters.limit }, optionNames) : first
+  const pausedGroups = new Set(groups.filter((group) => group.paused).map((group) => group.name))
+  const now = Date.now()
   const lastRun = new Map<number, Run>((lastRuns ?? []).map((run) => [run.taskId, run]))
   const rows = tasks.map((task) => ({ ...task, lastRun: lastRun.get(task.id) ?? null }))
   ctx.print({ tasks: rows, total }, () => {
@@ -151,9 +210,9 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
       task.definition.group,
       task.lastRun?.exitCode?.toString() ?? task.lastRun?.signal ?? '',
       formatDuration(task.lastRun?.durationMs ?? null),
-      withReason(task.name, task.status === 'succeeded' ? null : (task.lastRun?.reason ?? task.reason ?? null)),
+      describeRow(task, pausedGroups, now),
     ])
-    const more = total > tasks.length ? `\n${tasks.length} of ${total} shown; use --limit or filters.` : ''
+    const more = total > tasks.length ? `\nThe newest ${tasks.length} of ${total} shown; use --limit or filters.` : ''
     return table(['ID', 'STATUS', 'GROUP', 'EXIT', 'TIME', 'NAME'], body) + more
   })
 }
@@ -187,7 +246,7 @@ export async function log(ctx: Context, idText: string, options: { lines?: strin
     ctx.print({ runId: run.id, lines, droppedBytes }, () => null)
     return
   }
-  for (const line of lines) process.stdout.write(`${styleLine(line)}\n`)
+  for (const line of lines) writeLine(line, line.text, true)
   // A run that never started (a missing executable, a bad cwd) has no output: say why it ended.
   if (run.reason !== null && run.status !== 'succeeded') process.stderr.write(paint('yellow', `Task ${task.id} ${run.status}: ${run.reason}\n`, process.stderr))
   if (droppedBytes > 0) process.stderr.write(paint('yellow', `(${droppedBytes} bytes of output were dropped by the log cap)\n`, process.stderr))
@@ -195,6 +254,24 @@ export async function log(ctx: Context, idText: string, options: { lines?: strin
 
 /** The name, and in red why the task ended when it did not succeed: the first thing a user asks of a failure. */
 const withReason = (name: string, reason: string | null): string => (reason === null ? name : `${name}  ${paint('red', `(${reason})`)}`)
+
+/** The NAME cell: the name, then what a task that has not run waits for (dim), or why it did not succeed (red). */
+function describeRow(task: Task & { lastRun: Run | null }, pausedGroups: ReadonlySet<string>, now: number): string {
+  const note = waitNote(task, pausedGroups, now)
+  if (note !== null) return `${task.name}  ${paint('dim', `(${note})`)}`
+  return withReason(task.name, task.status === 'succeeded' ? null : (task.lastRun?.reason ?? task.reason ?? null))
+}
+
+/** What a task that has not run yet waits for, the next thing a user asks of a queue that does not move. */
+function waitNote(task: Task, pausedGroups: ReadonlySet<string>, now: number): string | null {
+  if ((task.status === 'queued' || task.status === 'waiting') && pausedGroups.has(task.definition.group)) return `group ${task.definition.group} is paused`
+  const wait = task.waitingFor
+  if (task.status !== 'waiting' || wait === null) return null
+  if (wait.kind === 'dependency') return `after ${wait.taskIds.join(', ')}`
+  if (wait.kind === 'delay') return `starts ${formatRelative(wait.until - now)}`
+  if (wait.kind === 'backoff') return `attempt ${wait.attempt} ${formatRelative(wait.until - now)}`
+  return null
+}
 
 export function pickRun(task: Task, runs: readonly Run[], attempt: string | undefined): Run {
   // Attempt N is the task's Nth run overall (a manual retry restarts the engine's own attempt count).
@@ -208,10 +285,15 @@ export function pickRun(task: Task, runs: readonly Run[], attempt: string | unde
   return run
 }
 
-export function styleLine(line: LogLine): string {
-  if (line.stream === 'stderr') return paint('red', line.text)
-  if (line.stream === 'system') return paint('dim', line.text)
-  return line.text
+/**
+ * Writes (part of) a log line: the task's own output on stdout, red for its stderr on a
+ * terminal; Taskdeck's notes (`system`: "queued on redis://…", "started on worker …", a
+ * cap's gap) on stderr, so that `taskdeck log ID > file` holds only what the task wrote.
+ */
+export function writeLine(line: LogLine, text: string, newline: boolean): void {
+  const end = newline ? '\n' : ''
+  if (line.stream === 'system') process.stderr.write(`${text === '' ? '' : paint('dim', text, process.stderr)}${end}`)
+  else process.stdout.write(`${text === '' || line.stream !== 'stderr' ? text : paint('red', text)}${end}`)
 }
 
 /** Statuses are checked by the server, whose error names the allowed values. */

@@ -3,9 +3,9 @@ import { resolve } from 'node:path'
 import type { SavedTask, Trigger, TriggerInput, TriggerSpecInput, Firing } from '../../../src-shared/triggers.ts'
 import type { Context } from '../context.ts'
 import { readDocument, writeDocument } from '../document.ts'
-import { definitionFromOptions, type DefinitionOptions } from '../definition.ts'
+import { DEFINITION_OPTION_NAMES, definitionFromOptions, type DefinitionOptions } from '../definition.ts'
 import { CliError, EXIT, usageError } from '../exit.ts'
-import { paint, parseDuration, parseIds, parseInteger, table } from '../format.ts'
+import { formatRelative, paint, parseDuration, parseIds, parseInteger, table } from '../format.ts'
 
 /**
  * `taskdeck trigger …`: saved tasks that start themselves, over the trigger.* and
@@ -64,6 +64,8 @@ export function specFromOptions(options: TriggerAddOptions, readSecret: () => st
     case 'schedule': {
       const catchUp = options.catchUp === undefined ? undefined : CATCH_UP.find((policy) => policy === options.catchUp)
       if (options.catchUp !== undefined && catchUp === undefined) throw usageError(`--catch-up: "${options.catchUp}" is not one of ${CATCH_UP.join(', ')}.`)
+      // Otherwise it would be stored and never used: only `all` starts more than one missed run.
+      if (options.maxCatchUp !== undefined && catchUp !== 'all') throw usageError('--max-catch-up applies with --catch-up all only.')
       return {
         spec: {
           kind: 'schedule',
@@ -143,6 +145,13 @@ export async function addTrigger(ctx: Context, argv: readonly string[], options:
   }
   const { spec, secretGenerated } = specFromOptions(options, secretFromStdin)
   const client = await ctx.connect()
+  // A trigger on a task that does not exist would wait forever without a word.
+  if (spec.kind === 'completion' && spec.taskId !== undefined) {
+    const taskId = spec.taskId
+    await client.invoke('task.get', { taskId }).catch((error: unknown) => {
+      throw error instanceof CliError && error.code === 'not_found' ? usageError(`--after-task: there is no task ${taskId}.`) : error
+    })
+  }
 
   let savedTask: SavedTask
   let createdSavedTask = false
@@ -154,7 +163,7 @@ export async function addTrigger(ctx: Context, argv: readonly string[], options:
   } else {
     const definition = definitionFromOptions(argv, options)
     const name = options.name ?? commandText(definition.spec.kind === 'shell' ? definition.spec.command : '').slice(0, 200)
-    savedTask = (await client.invoke('savedTask.create', { name, definition })).savedTask
+    savedTask = (await client.invoke('savedTask.create', { name, definition }, { ...DEFINITION_OPTION_NAMES, name: '--name' })).savedTask
     createdSavedTask = true
   }
 
@@ -215,21 +224,7 @@ export function formatTime(at: number, now = Date.now()): string {
   const date = new Date(at)
   const pad = (n: number) => String(n).padStart(2, '0')
   const text = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`
-  return `${text} (${relative(at - now)})`
-}
-
-function relative(ms: number): string {
-  const future = ms >= 0
-  const abs = Math.abs(ms)
-  const parts =
-    abs < 60_000
-      ? [`${Math.round(abs / 1000)}s`]
-      : abs < 3_600_000
-        ? [`${Math.floor(abs / 60_000)}m`]
-        : abs < 86_400_000
-          ? [`${Math.floor(abs / 3_600_000)}h`, `${Math.floor((abs % 3_600_000) / 60_000)}m`]
-          : [`${Math.floor(abs / 86_400_000)}d`, `${Math.floor((abs % 86_400_000) / 3_600_000)}h`]
-  return future ? `in ${parts.join(' ')}` : `${parts.join(' ')} ago`
+  return `${text} (${formatRelative(at - now)})`
 }
 
 const triggerId = (text: string): number => parseIds([text], 'trigger id')[0] ?? 0

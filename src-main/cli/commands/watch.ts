@@ -5,7 +5,7 @@ import type { EventStream } from '../stream.ts'
 import type { Context } from '../context.ts'
 import { EXIT, usageError } from '../exit.ts'
 import { paint, parseIds, table } from '../format.ts'
-import { styleLine } from './tasks.ts'
+import { writeLine } from './tasks.ts'
 
 /**
  * Wakes a loop when something it watches changed. The loop notes `version` before reading
@@ -105,8 +105,7 @@ class LogPrinter {
           if (!complete) break
           process.stdout.write(`${JSON.stringify({ type: 'line', runId, ...line })}\n`)
         } else {
-          const rest = line.text.slice(this.printedChars)
-          process.stdout.write(`${rest === '' ? '' : styleLine({ ...line, text: rest })}${complete ? '\n' : ''}`)
+          writeLine(line, line.text.slice(this.printedChars), complete)
           this.printedChars = complete ? 0 : line.text.length
         }
         if (complete) this.nextLine = line.n + 1
@@ -175,10 +174,17 @@ export async function wait(ctx: Context, ids: readonly string[], options: { grou
     const open = named.length > 0 ? [...OPEN_STATUSES, 'stashed' as const] : OPEN_STATUSES
     // A live count for a person watching; scripts and pipes get only the result.
     const progress = process.stderr.isTTY && !ctx.json
+    const toldStashed = new Set<number>()
     for (;;) {
       const seen = wake.version
       const { tasks } = await stream.invoke('task.list', { status: [...open], ...(options.group === undefined ? {} : { group: options.group }), limit: 100_000 })
       const pending = named.length > 0 ? tasks.filter((task) => tracked.has(task.id)) : tasks
+      // Nothing starts a stashed task: say so once, or the wait looks hung.
+      for (const task of pending) {
+        if (task.status !== 'stashed' || toldStashed.has(task.id)) continue
+        toldStashed.add(task.id)
+        process.stderr.write(`${progress ? '\r\u001b[K' : ''}taskdeck: task ${task.id} is stashed: it starts only after \`taskdeck resume ${task.id}\`; waiting.\n`)
+      }
       if (named.length === 0) for (const task of tasks) tracked.add(task.id)
       if (progress) process.stderr.write(`\r\u001b[K${tracked.size - pending.length} of ${tracked.size} finished…`)
       if (pending.length === 0) break

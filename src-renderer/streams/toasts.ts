@@ -1,0 +1,27 @@
+import type { IntentStatus } from './intents.ts'
+
+export interface Toast {
+  id: number
+  kind: 'error' | 'info' | 'success'
+  title: string
+  message: string
+  /** The intent key an error toast reports on: a later outcome of the same key replaces it. */
+  intentKey?: string
+}
+
+/** At most this many toasts at once; the oldest go first. */
+const SHOWN = 5
+
+/**
+ * The toasts after one intent outcome. A failure shows a toast in place of any earlier one for
+ * the same key (retrying the same action does not stack copies); a success takes the earlier
+ * failure's toast away, since what it reported is no longer true (the form it came from was
+ * corrected and went through). Pending changes nothing.
+ */
+export function toastsAfterIntent(toasts: readonly Toast[], status: IntentStatus, nextId: number): readonly Toast[] {
+  if (status.state === 'pending') return toasts
+  const others = toasts.filter((t) => t.intentKey !== status.key)
+  if (status.state === 'ok') return others.length === toasts.length ? toasts : others
+  const toast: Toast = { id: nextId, kind: 'error', title: status.intent.label ?? status.intent.command, message: status.error.message, intentKey: status.key }
+  return [...others.slice(-(SHOWN - 1)), toast]
+}
