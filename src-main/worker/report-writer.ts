@@ -26,9 +26,8 @@ export class ReportWriter {
   #held: ReportBody[] = []
   #bytes = 0
   #progress: Progress | null = null
-  #timer: NodeJS.Timeout | undefined
-  /** The last XADD made; replies come in command order, so once it settles every earlier one has. */
-  #writing: Promise<unknown> | null = null
+  /** Whether HOLD_CLOCK will flush what this writer holds. */
+  #holding = false
 
   constructor(redis: Redis, stream: string, jobId: string) {
     this.#redis = redis
@@ -69,34 +68,29 @@ export class ReportWriter {
     return { cancelled: false, stdin: [] }
   }
 
-  /** Everything held so far, then `report`, in one entry; resolves once written. */
-  send(report: ReportBody): Promise<void> {
+  /** Everything held so far, then `report`, in one entry. A failed write is not retried (ioredis already queues commands across reconnections). */
+  send(report: ReportBody): void {
     this.#flush(report)
-    return this.#written()
   }
 
-  flush(): Promise<void> {
+  /** Writes what is held now (HOLD_CLOCK calls it once reports have been held FLUSH_DELAY_MS). */
+  flush(): void {
     this.#flush()
-    return this.#written()
-  }
-
-  #written(): Promise<void> {
-    return this.#writing === null
-      ? Promise.resolve()
-      : this.#writing.then(
-          () => undefined,
-          () => undefined,
-        )
   }
 
   #schedule(): void {
     if (this.#bytes >= FLUSH_BYTES) this.#flush()
-    else this.#timer ??= setTimeout(() => this.#flush(), FLUSH_DELAY_MS)
+    else if (!this.#holding) {
+      this.#holding = true
+      HOLD_CLOCK.hold(this)
+    }
   }
 
   #flush(last?: ReportBody): void {
-    clearTimeout(this.#timer)
-    this.#timer = undefined
+    if (this.#holding) {
+      this.#holding = false
+      HOLD_CLOCK.release(this)
+    }
     const reports = this.#held
     if (this.#progress) reports.push({ kind: 'progress', progress: this.#progress })
     if (last) reports.push(last)
@@ -105,8 +99,52 @@ export class ReportWriter {
     this.#progress = null
     if (reports.length === 0) return
     const fields = encodeReports(this.#jobId, reports)
-    this.#writing = this.#redis.xadd(this.#stream, 'MAXLEN', '~', REPORT_STREAM_MAXLEN, '*', ...fields)
-    // send and flush resolve whether the write succeeded or not; this keeps a failure from being unhandled.
-    this.#writing.catch(() => undefined)
+    this.#redis.xadd(this.#stream, 'MAXLEN', '~', REPORT_STREAM_MAXLEN, '*', ...fields).catch(() => undefined)
   }
 }
+
+/**
+ * Flushes each writer's reports once they have been held FLUSH_DELAY_MS, with one timer for
+ * all the writers of this process instead of one per run. A short run's reports leave with
+ * its outcome long before that, so a timer per run was set and cleared for nothing on every
+ * task; this one fires at most once per FLUSH_DELAY_MS while runs hold reports.
+ */
+class HoldClock {
+  readonly #delayMs: number
+  /** When each holding writer began to hold, in that order (so the first is the first due). */
+  readonly #since = new Map<ReportWriter, number>()
+  #armed = false
+
+  constructor(delayMs: number) {
+    this.#delayMs = delayMs
+  }
+
+  hold(writer: ReportWriter): void {
+    this.#since.set(writer, performance.now())
+    if (!this.#armed) this.#arm(this.#delayMs)
+  }
+
+  /** The writer flushed by itself. Its timer stays: it fires once more at most, finding nothing or the next due. */
+  release(writer: ReportWriter): void {
+    this.#since.delete(writer)
+  }
+
+  #arm(delayMs: number): void {
+    this.#armed = true
+    setTimeout(() => this.#tick(), delayMs)
+  }
+
+  #tick(): void {
+    this.#armed = false
+    const now = performance.now()
+    for (const [writer, since] of this.#since) {
+      if (now - since < this.#delayMs) {
+        this.#arm(since + this.#delayMs - now)
+        return
+      }
+      writer.flush() // releases it (deleting the current entry of a Map being iterated is safe)
+    }
+  }
+}
+
+const HOLD_CLOCK = new HoldClock(FLUSH_DELAY_MS)

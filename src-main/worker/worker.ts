@@ -55,8 +55,6 @@ const VERSION = '0.1.0'
 /** How long after (re)subscribing the worker still asks Redis for each job's cancel and stdin, in case an announcement was missed. */
 const SUBSCRIBER_SETTLE_MS = 2000
 const HEARD_KEEP_MS = 10 * 60_000
-/** The signal of every run's context: a worker stops a run through LocalExecution.stop, with its reason. */
-const NEVER_ABORTED = new AbortController().signal
 
 /** `taskdeck worker`: serves one remote group from Redis with this machine's runners. */
 export async function runWorker(options: WorkerOptions): Promise<RunningWorker> {
@@ -204,7 +202,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
             runId: data.runId,
             taskId: data.taskId,
             attempt: data.attempt,
-            signal: NEVER_ABORTED, // stops go through execution.stop, with their reason
+            // No signal: a worker stops a run through execution.stop, with its reason.
             output: (stream, chunk) => writer.output(stream, chunk),
             progress: (progress) => writer.progress(progress),
           },
@@ -216,11 +214,11 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
         if (run.stdinAnnounced) void takeStdin(job.id).catch(() => undefined)
         outcome = await execution.run.done
       }
-      // Not awaited: BullMQ's moveToFinished follows on the same connection, so Redis stores the
+      // Not waited for: BullMQ's moveToFinished follows on the same connection, so Redis stores the
       // report first and both replies come back together instead of one round trip after the other.
       // Both leave in one socket write (see coalesceWrites).
       coalesceWrites(redis)
-      void writer.send({ kind: 'finished', outcome })
+      writer.send({ kind: 'finished', outcome })
       if (run.cancelled) await reports.del(keys.cancel(job.id))
       finished++
       return outcome
@@ -245,7 +243,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
     const [, source] = jobId.split('.')
     if (!source) return
     const writer = new ReportWriter(reports, keys.reportStream(source), jobId)
-    void writer.send({
+    writer.send({
       kind: 'lost',
       reason: `its lock expired (the worker was killed, lost its connection, or blocked longer than the lock duration); noticed by ${id}`,
     })

@@ -46,8 +46,16 @@ afterEach(async () => {
 })
 afterAll(() => dir.cleanup())
 
-const openPool = (size: number, packWindowMs: number, retireAfterMs?: number) =>
-  (pool = new WorkerPool({ entry: defaultScriptWorkerEntry(), size, abortGraceMs: 100, maxHeapMb: 256, packWindowMs, ...(retireAfterMs !== undefined ? { retireAfterMs } : {}) }))
+const openPool = (size: number, packWindowMs: number, retireAfterMs?: number, spawnAfterMs?: number) =>
+  (pool = new WorkerPool({
+    entry: defaultScriptWorkerEntry(),
+    size,
+    abortGraceMs: 100,
+    maxHeapMb: 256,
+    packWindowMs,
+    ...(retireAfterMs !== undefined ? { retireAfterMs } : {}),
+    ...(spawnAfterMs !== undefined ? { spawnAfterMs } : {}),
+  }))
 const run = (target: WorkerPool, name: string, input: unknown = null): Promise<JobEnd> =>
   target.run({ path: join(dir.home, name), input, onOutput: () => undefined, onProgress: () => undefined }).done
 const threadOf = (end: JobEnd): number => {
@@ -120,6 +128,23 @@ describe('worker pool size', () => {
     const threads = await parallel()
     expect(new Set(threads).size).toBe(3)
     expect(threads).toContain(warm)
+  })
+
+  it('starts no thread for a job waiting behind one that has run past the pack window but not long enough to pay for a thread', async () => {
+    // Jobs are short for 20 ms; a new thread is worth starting only behind a job that has run a minute.
+    const target = openPool(2, 20, undefined, 60_000)
+    expect(threadOf(await run(target, 'thread.mjs'))).toBe(threadOf(await run(target, 'thread.mjs')))
+    const cells = new Int32Array(new SharedArrayBuffer(16))
+    const held = run(target, 'held.mjs', { cells, index: 0 })
+    while (Atomics.load(cells, 0) === 0) await new Promise((resolve) => setTimeout(resolve, 10))
+    // Past the pack window for sure: the job behind it is not packed as behind a short one.
+    await new Promise((resolve) => setTimeout(resolve, 40))
+    const waiting = run(target, 'thread.mjs')
+    expect(target.threads).toBe(1)
+    Atomics.store(cells, 3, 1)
+    expect(await held).toEqual({ kind: 'result', value: 0 })
+    expect((await waiting).kind).toBe('result')
+    expect(target.threads).toBe(1)
   })
 
   it('replaces a thread terminated because its script did not stop, and does not retire the last thread', async () => {

@@ -15,6 +15,13 @@ export interface LocalExecutionOptions {
 }
 
 /**
+ * The context of a run executed here. Without a signal the run is stopped only through
+ * LocalExecution.stop (`taskdeck worker` stops runs that way, with their reason), and no
+ * listener is added to and removed from a signal that never aborts on every run.
+ */
+export type LocalRunContext = Omit<RunContext, 'signal'> & { readonly signal?: AbortSignal }
+
+/**
  * Runs a spec through this process's runner registry with a hard timeout. Shared by the
  * embedded backend and `taskdeck worker`, so cancel and timeout behave the same locally and
  * remotely: the runner sees one AbortSignal and kills everything it started.
@@ -22,7 +29,7 @@ export interface LocalExecutionOptions {
 export function executeLocally(
   runners: RunnerRegistry,
   spec: TaskSpec,
-  context: RunContext,
+  context: LocalRunContext,
   options: LocalExecutionOptions,
 ): LocalExecution {
   const controller = new AbortController()
@@ -35,15 +42,16 @@ export function executeLocally(
     controller.abort(new Error(reason))
   }
   const onCancel = () => stop('cancel', 'cancelled')
-  if (context.signal.aborted) onCancel()
-  else context.signal.addEventListener('abort', onCancel, { once: true })
+  const cancelSignal = context.signal
+  if (cancelSignal?.aborted) onCancel()
+  else cancelSignal?.addEventListener('abort', onCancel, { once: true })
   const timer =
     options.timeoutMs === undefined
       ? undefined
       : setTimeout(() => stop('timeout', `timed out after ${options.timeoutMs} ms`), options.timeoutMs)
   const release = () => {
     clearTimeout(timer)
-    context.signal.removeEventListener('abort', onCancel)
+    cancelSignal?.removeEventListener('abort', onCancel)
   }
 
   const failed = (error: string): LocalExecution => {

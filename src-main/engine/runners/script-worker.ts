@@ -40,7 +40,8 @@ const streamTo = (stream: 'stdout' | 'stderr'): Writable =>
   })
 const stdout = streamTo('stdout')
 const stderr = streamTo('stderr')
-globalThis.console = new Console({ stdout, stderr })
+// Writes to these streams never fail, so Console need not add and remove an 'error' listener around each call.
+globalThis.console = new Console({ stdout, stderr, ignoreErrors: false })
 // Direct writes too, synchronously, so they stay in order with everything else the job posts.
 process.stdout.write = stdout.write.bind(stdout)
 process.stderr.write = stderr.write.bind(stderr)

@@ -7,7 +7,7 @@ export interface WorkerPoolOptions {
   /**
    * Most workers alive at once; jobs beyond that wait for a free worker. The pool starts with
    * none and adds one only when a job would otherwise wait behind one that has run longer than
-   * the pack window (see #assign), so short scripts share one warm thread and only long or
+   * SPAWN_AFTER_MS (see #assign), so short scripts share one warm thread and only long or
    * CPU-bound ones spread over more.
    */
   size: number
@@ -24,6 +24,12 @@ export interface WorkerPoolOptions {
    * to idle workers. Default PACK_WINDOW_MS.
    */
   packWindowMs?: number
+  /**
+   * How long the job a job waits behind must have run before a new worker is started for the
+   * waiting one (an idle worker takes it after packWindowMs already). Default SPAWN_AFTER_MS;
+   * never less than packWindowMs.
+   */
+  spawnAfterMs?: number
   /** How long a worker beyond the first may stay idle before it is terminated, freeing its memory. Default RETIRE_AFTER_MS. */
   retireAfterMs?: number
 }
@@ -101,11 +107,15 @@ const PACK_LIMIT = 4
 /** A worker counts as busy with short jobs while it ended its last job this soon after the one before, and has made progress this recently. */
 const PACK_WINDOW_MS = 10
 /**
- * A job packed behind one that turns out long is not left there: this long after packing,
- * jobs still waiting behind a job that has run longer than PACK_WINDOW_MS move to idle
- * workers, so CPU-bound scripts still run in parallel, at most this late.
+ * A new worker is started for a job waiting behind another only once that one has run this
+ * long: starting a worker costs ~70 ms and ~80 ms of CPU on a small VM, and a job that has run
+ * just the pack window may be short after all. On a machine short of CPU a no-op script whose
+ * thread waits 10 ms for a core looks long; with the pack window alone, every worker process of
+ * a 4-process remote worker on 2 cores started a second thread it only used to wake up more
+ * (docs/benchmarks.md, session 6). CPU-bound scripts still spread over new workers, ~50 ms late
+ * on the first burst; idle workers take waiting jobs after the pack window.
  */
-const UNPACK_AFTER_MS = 5
+const SPAWN_AFTER_MS = 50
 /**
  * A worker beyond the first that has had no job for this long is terminated: an idle script
  * thread holds ~20 MB (its own V8 heap and Node environment), and a burst of long scripts
@@ -131,20 +141,27 @@ const RETIRE_AFTER_MS = 60_000
 export class WorkerPool {
   readonly #options: WorkerPoolOptions
   readonly #packWindowMs: number
+  readonly #spawnAfterMs: number
   readonly #retireAfterMs: number
   readonly #slots = new Set<Slot>()
   readonly #idle: Slot[] = []
   readonly #queue: Active[] = []
   #nextJobId = 1
   #closed = false
-  /** Moves jobs packed behind a long one (see UNPACK_AFTER_MS); set while packed jobs may wait. */
+  /**
+   * Moves jobs packed behind a job that turns out long (see #unpack); set while packed jobs
+   * wait behind a fresh one, for the moment the first of those would stop being fresh.
+   */
   #unpackTimer: NodeJS.Timeout | undefined
+  /** When #unpackTimer fires (performance.now()). */
+  #unpackAt = 0
   /** Retires idle workers beyond the first (see RETIRE_AFTER_MS); set while there are any. */
   #retireTimer: NodeJS.Timeout | undefined
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options
     this.#packWindowMs = options.packWindowMs ?? PACK_WINDOW_MS
+    this.#spawnAfterMs = Math.max(this.#packWindowMs, options.spawnAfterMs ?? SPAWN_AFTER_MS)
     this.#retireAfterMs = options.retireAfterMs ?? RETIRE_AFTER_MS
   }
 
@@ -194,16 +211,18 @@ export class WorkerPool {
 
   /**
    * Runs the job behind the short jobs of a busy worker, or on an idle worker, or behind a job
-   * that started within the pack window (if `packBehindFresh`), or on a new worker, or behind
+   * that started within the pack window — SPAWN_AFTER_MS if the other choice is a new worker — (if `packBehindFresh`), or on a new worker, or behind
    * the jobs of the least busy one, or queues it. A job packed behind another moves to an idle
    * or new worker if that one runs long (see #unpack): a worker is added only for a job that
    * would otherwise wait behind a long one.
    */
   #assign(active: Active, packBehindFresh = true): void {
-    const packed = this.#hot() ?? (this.#idle.length === 0 && packBehindFresh ? this.#fresh() : null)
+    // With no idle worker, the other choice is a new worker, worth its start only behind a job that has run SPAWN_AFTER_MS.
+    const freshFor = this.#slots.size < this.#options.size ? this.#spawnAfterMs : this.#packWindowMs
+    const packed = this.#hot() ?? (this.#idle.length === 0 && packBehindFresh ? this.#fresh(freshFor) : null)
     if (packed !== null) {
       this.#post(packed, active)
-      if (this.#idle.length > 0 || this.#slots.size < this.#options.size) this.#unpackTimer ??= setTimeout(() => this.#unpack(), UNPACK_AFTER_MS).unref()
+      if (this.#idle.length > 0 || this.#slots.size < this.#options.size) this.#watchPacked()
       return
     }
     const slot = this.#idle.pop() ?? (this.#slots.size < this.#options.size ? this.#spawn() : this.#withRoom())
@@ -212,22 +231,22 @@ export class WorkerPool {
   }
 
   /**
-   * The least busy worker with room whose running job started within the pack window (or that
-   * is still starting), if any: a job waiting there waits behind no long job, so no new worker is needed.
+   * The least busy worker with room whose running job started within `withinMs` (or that is
+   * still starting), if any: a job waiting there waits behind no long job, so no new worker is needed.
    */
-  #fresh(): Slot | null {
+  #fresh(withinMs: number): Slot | null {
     let best: Slot | null = null
     const now = performance.now()
     for (const slot of this.#slots) {
       if (slot.jobs.length === 0 || slot.jobs.length >= (best?.jobs.length ?? JOBS_PER_WORKER)) continue
-      if (this.#runningFresh(slot, now)) best = slot
+      if (this.#runningFresh(slot, now, withinMs)) best = slot
     }
     return best
   }
 
-  /** Whether the worker's running job started within the pack window, or the worker is still starting (it has run nothing yet): jobs behind it wait behind no long one. */
-  #runningFresh(slot: Slot, now: number): boolean {
-    return !slot.online || now - slot.turnoverAt < this.#packWindowMs
+  /** Whether the worker's running job started within `withinMs` (the pack window by default), or the worker is still starting (it has run nothing yet): jobs behind it wait behind no long one. */
+  #runningFresh(slot: Slot, now: number, withinMs = this.#packWindowMs): boolean {
+    return !slot.online || now - slot.turnoverAt < withinMs
   }
 
   /** The busiest worker below PACK_LIMIT whose jobs have been ending quickly, if any. */
@@ -247,6 +266,38 @@ export class WorkerPool {
     return slot.quick && now - slot.turnoverAt < this.#packWindowMs
   }
 
+  /**
+   * Makes sure #unpack runs when the first job that packed jobs wait behind would stop being
+   * fresh. A timer for that moment, not a poll: while short jobs flow, the running job keeps
+   * changing, so the timer finds them all fresh and is set again for the new first moment, at
+   * most once per pack window instead of every few milliseconds (each firing may wake this
+   * thread from sleep, which costs a remote worker serving many short scripts ~0.25 wake-ups
+   * per task with a 5 ms poll).
+   */
+  #watchPacked(): void {
+    const now = performance.now()
+    let due = Number.POSITIVE_INFINITY
+    for (const slot of this.#slots) {
+      if (slot.jobs.length < 2) continue
+      // A worker still starting has run nothing yet: look again one window from now.
+      const started = slot.online ? slot.turnoverAt : now
+      let stale = started + this.#packWindowMs
+      if (stale <= now) {
+        // Past the pack window (also when that moment passed while this turn moved other jobs):
+        // an idle worker takes its jobs now, a new one once it has run SPAWN_AFTER_MS; with
+        // neither, #refill takes them when a worker frees up.
+        if (this.#idle.length > 0) stale = now
+        else if (this.#slots.size < this.#options.size) stale = Math.max(now, started + this.#spawnAfterMs)
+        else continue
+      }
+      if (stale < due) due = stale
+    }
+    if (due === Number.POSITIVE_INFINITY || (this.#unpackTimer !== undefined && this.#unpackAt <= due)) return
+    clearTimeout(this.#unpackTimer)
+    this.#unpackAt = due
+    this.#unpackTimer = setTimeout(() => this.#unpack(), due - now).unref()
+  }
+
   /** Jobs waiting behind one that has run long move to idle (or new) workers. */
   #unpack(): void {
     this.#unpackTimer = undefined
@@ -259,17 +310,20 @@ export class WorkerPool {
         continue
       }
       slot.quick = false
-      // Oldest first, as many as there are idle or new workers: jobs start in the order they came.
+      // Oldest first, as many as there are idle workers, and new ones once the running job has
+      // run SPAWN_AFTER_MS: jobs start in the order they came.
+      const newWorkers = now - slot.turnoverAt >= this.#spawnAfterMs ? this.#options.size - this.#slots.size : 0
       const moved: Active[] = []
-      const room = this.#idle.length + this.#options.size - this.#slots.size
+      const room = this.#idle.length + newWorkers
       while (moved.length < room && slot.jobs.length > 1) {
         const next = slot.jobs[1]!
         if (!this.#withdraw(next)) break
         moved.push(next)
       }
+      if (slot.jobs.length > 1 && newWorkers === 0 && this.#slots.size < this.#options.size) waiting = true
       for (const active of moved) this.#assign(active, false)
     }
-    if (waiting) this.#unpackTimer = setTimeout(() => this.#unpack(), UNPACK_AFTER_MS).unref()
+    if (waiting) this.#watchPacked()
   }
 
   /** The worker with the fewest jobs, if it has room for one more. */
