@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Subject, interval, map, merge, startWith, timer } from 'rxjs'
 import type { RemoteBinding } from '../../src-shared/workers.ts'
-import { EmptyState, formatDuration } from '../components/common.tsx'
+import { EmptyState, formatBytes, formatDuration } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { snapshotOnActivity$ } from '../streams/loop.ts'
 import { workerLiveness, type WorkerEntry } from '../streams/state.ts'
@@ -219,13 +219,3 @@ function runElapsed(entry: WorkerEntry, startedAt: number, now: number): number 
   return Math.max(0, entry.info.at - startedAt) + Math.max(0, now - entry.seenAt)
 }
 
-function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return `${value.toFixed(value < 10 && unit > 0 ? 1 : 0)} ${units[unit]}`
-}
