@@ -63,7 +63,7 @@ export const en = {
   palette: {
     title: 'Command palette',
     open: 'Commands',
-    placeholder: 'Type a command, or #42 to open a task…',
+    placeholder: 'Type a command, a task name, or #42 to open a task…',
     nothing: 'No command matches.',
     openTask: 'Open task #{{id}} — {{name}}',
   },

@@ -65,7 +65,7 @@ export const ko: Messages = {
   palette: {
     title: '명령 팔레트',
     open: '명령',
-    placeholder: '명령을 입력하거나 #42 로 작업을 여세요…',
+    placeholder: '명령이나 작업 이름을 입력하거나 #42 로 작업을 여세요…',
     nothing: '일치하는 명령이 없습니다.',
     openTask: '작업 #{{id}} 열기 — {{name}}',
   },

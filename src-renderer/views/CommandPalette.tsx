@@ -14,7 +14,7 @@ interface Entry {
   run: () => void
 }
 
-/** Ctrl/Cmd+K: every command with its shortcut, plus "open task #n", fuzzy-filtered. */
+/** Ctrl/Cmd+K: every command with its shortcut, fuzzy-filtered, plus "open task" for #n or tasks found by name. */
 export function CommandPalette({ run }: { run: (id: CommandId) => void }) {
   const model = useModel()
   const open = useStore(model.paletteOpen)
@@ -26,6 +26,26 @@ export function CommandPalette({ run }: { run: (id: CommandId) => void }) {
 function bestScore(text: string, entry: Entry): number | null {
   const scores = [fuzzyScore(text, entry.title), entry.alias ? fuzzyScore(text, entry.alias) : null].filter((s): s is number => s !== null)
   return scores.length === 0 ? null : Math.max(...scores)
+}
+
+/** The palette lists at most this many tasks found by name. */
+const TASKS_BY_NAME = 8
+
+/**
+ * The newest tasks whose name contains the typed text (case-insensitive), at most TASKS_BY_NAME: a plain
+ * substring rather than the commands' fuzzy match, so that one keystroke stays cheap with 100,000 tasks and
+ * what is listed is plainly what was typed.
+ */
+function tasksNamed(text: string, tasks: Iterable<{ id: number; name: string }>): { id: number; name: string }[] {
+  const wanted = text.trim().toLocaleLowerCase()
+  if (wanted.length < 2) return []
+  const all = [...tasks]
+  const found: { id: number; name: string }[] = []
+  for (let i = all.length - 1; i >= 0 && found.length < TASKS_BY_NAME; i--) {
+    const task = all[i]!
+    if (task.name.toLocaleLowerCase().includes(wanted)) found.push(task)
+  }
+  return found
 }
 
 function PaletteDialog({ run, close }: { run: (id: CommandId) => void; close: () => void }) {
@@ -42,14 +62,23 @@ function PaletteDialog({ run, close }: { run: (id: CommandId) => void; close: ()
       const binding = keymap.find((k) => k.command === id)?.binding
       return { id, title: t(`command.${id}`), alias: english?.(`command.${id}`), shortcut: binding ? displayBinding(binding, IS_MAC) : '', run: () => run(id) }
     })
+    const openTask = (taskId: number, name: string): Entry => ({
+      id: `open-${taskId}`,
+      title: t('palette.openTask', { id: taskId, name }),
+      shortcut: '',
+      run: () => model.route.set({ view: 'task', taskId }),
+    })
     const taskNumber = /^#?(\d+)$/.exec(text.trim())
     if (taskNumber) {
       const taskId = Number(taskNumber[1])
       const task = model.state.value.tasks.get(taskId)
-      if (task) all.unshift({ id: `open-${taskId}`, title: t('palette.openTask', { id: taskId, name: task.name }), shortcut: '', run: () => model.route.set({ view: 'task', taskId }) })
+      if (task) all.unshift(openTask(taskId, task.name))
     }
+    const byName = taskNumber ? [] : tasksNamed(text, model.state.value.tasks.values()).map((task) => openTask(task.id, task.name))
     return all
       .map((entry) => ({ entry, score: taskNumber && entry.id.startsWith('open-') ? 1000 : bestScore(text, entry) }))
+      // Tasks found by name come after the commands that match: the palette is for commands first.
+      .concat(byName.map((entry) => ({ entry, score: -1 })))
       .filter((x): x is { entry: Entry; score: number } => x.score !== null)
       .sort((a, b) => b.score - a.score)
       .map((x) => x.entry)

@@ -206,6 +206,15 @@ describe('the walking skeleton in a real browser', () => {
     await page.keyboard.press('Enter')
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor()
     expect(await palette.count()).toBe(0)
+    // Tasks by name too, after the commands that match.
+    await page.keyboard.press('Control+k')
+    await page.keyboard.type('renamed while')
+    const found = palette.getByRole('option', { name: /^Open task #\d+ — Renamed while stashed/ })
+    await found.waitFor()
+    expect(await palette.getByRole('option').count()).toBe(1)
+    await page.keyboard.press('Enter')
+    await page.getByRole('heading', { name: /Renamed while stashed/ }).waitFor()
+    await page.keyboard.press('Escape')
   })
 
   it('switches views with g-chords and focuses search with /', async () => {
