@@ -211,6 +211,7 @@ describe('the walking skeleton in a real browser', () => {
     await page.keyboard.type('renamed while')
     const found = palette.getByRole('option', { name: /^Open task #\d+ — Renamed while stashed/ })
     await found.waitFor()
+    await page.screenshot({ path: join(ARTIFACTS, 'palette-task-light.png') })
     expect(await palette.getByRole('option').count()).toBe(1)
     await page.keyboard.press('Enter')
     await page.getByRole('heading', { name: /Renamed while stashed/ }).waitFor()
