@@ -1323,8 +1323,8 @@ export class Engine implements EngineApi {
     const needed = new Map<number, number>()
     for (const task of this.tasks.values()) if (!isFinished(task.status)) for (const dep of task.definition.after) needed.set(dep, task.id)
     // Tasks named one by one are all removed or none, and each one that cannot be is named with why.
-    if (taskIds !== undefined) {
-      const named = [...new Set(taskIds)].map((id) => this.taskOrThrow(id))
+    const named = taskIds === undefined ? undefined : [...new Set(taskIds)].map((id) => this.taskOrThrow(id))
+    if (named !== undefined) {
       const problems = named.flatMap((task) =>
         !isFinished(task.status)
           ? [`task ${task.id} is ${task.status} (cancel it first)`]
@@ -1334,10 +1334,8 @@ export class Engine implements EngineApi {
       )
       if (problems.length > 0) throw new TaskdeckError('conflict', `Nothing removed: ${problems.join('; ')}.`, { taskIds: named.map((task) => task.id) })
     }
-    const only = taskIds === undefined ? null : new Set(taskIds)
     const removed: number[] = []
-    for (const task of this.tasks.values()) {
-      if (only && !only.has(task.id)) continue
+    for (const task of named ?? this.tasks.values()) {
       if (!isFinished(task.status) || !wanted.has(task.status) || needed.has(task.id)) continue
       if (olderThanMs !== undefined && task.updatedAt > cutoff) continue
       removed.push(task.id)

@@ -129,7 +129,7 @@ export async function createServer(options: ServerOptions): Promise<TaskdeckServ
       streamEvents(engine, since.since, request, res)
     } catch (error) {
       // Refused before anything was written (a since beyond the log's head): the reason, as a 400.
-      if (error instanceof TaskdeckError) return sendJson(res, 400, toFailure(error))
+      if (error instanceof TaskdeckError) return sendJson(res, HTTP_STATUS[error.code], toFailure(error))
       throw error
     }
   }

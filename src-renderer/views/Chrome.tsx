@@ -12,6 +12,21 @@ const second$ = interval(1000).pipe(
 /** Whole seconds until the next attempt, counting down (never below 1 while still waiting). */
 const secondsUntil = (at: number, now: number): number => Math.max(1, Math.ceil((at - now) / 1000))
 
+/** "Offline — retrying in N s", counting down: the only part of the indicator that follows the clock. */
+function OfflineCountdown({ retryInMs }: { retryInMs: number }) {
+  const { t } = useTranslation()
+  // When the next attempt is due, fixed as this offline state arrives (a new state mounts a new countdown).
+  const retryAt = useMemo(() => Date.now() + retryInMs, [retryInMs])
+  const now = useObservableState(second$, Date.now())
+  return (
+    <>
+      {/* The countdown changes every second: screen readers hear once that the connection is lost. */}
+      <span className="sr-only">{t('connection.lost')}</span>
+      <span aria-hidden>{t('connection.offline', { seconds: secondsUntil(retryAt, now) })}</span>
+    </>
+  )
+}
+
 /** Unobtrusive while online; says what is happening when the connection is not. */
 export function ConnectionIndicator() {
   const { t } = useTranslation()
@@ -20,9 +35,6 @@ export function ConnectionIndicator() {
   const state = useStore(model.state)
   const resyncs = useStore(model.resyncs)
   const catchingUp = state.catchingUp
-  // When the next attempt is due, fixed as the offline state arrives; the label counts down to it.
-  const retryAt = useMemo(() => (connection.kind === 'offline' ? Date.now() + connection.retryInMs : 0), [connection])
-  const now = useObservableState(second$, Date.now())
   const label =
     connection.kind === 'online'
       ? catchingUp
@@ -31,24 +43,14 @@ export function ConnectionIndicator() {
       : connection.kind === 'connecting'
         ? t('connection.connecting')
         : connection.kind === 'offline'
-          ? t('connection.offline', { seconds: secondsUntil(retryAt, now) })
+          ? t('connection.lost')
           : connection.kind === 'refused'
             ? t('connection.refused')
             : t('connection.unauthorized')
   return (
     <div className={`connection connection-${catchingUp && connection.kind === 'online' ? 'catching-up' : connection.kind}`} role="status" aria-live="polite" data-testid="connection" title={label}>
       <span className="connection-dot" aria-hidden />
-      <span className="connection-label">
-        {connection.kind === 'offline' ? (
-          <>
-            {/* The countdown changes every second: screen readers hear once that the connection is lost. */}
-            <span className="sr-only">{t('connection.lost')}</span>
-            <span aria-hidden>{label}</span>
-          </>
-        ) : (
-          label
-        )}
-      </span>
+      <span className="connection-label">{connection.kind === 'offline' ? <OfflineCountdown key={connection.attempt} retryInMs={connection.retryInMs} /> : label}</span>
       <span className="connection-seq" title={resyncs > 0 ? `${t('connection.seq')} · ${t('connection.resyncs', { count: resyncs })}` : t('connection.seq')}>
         #{state.lastSeq}
       </span>

@@ -39,13 +39,14 @@ const TASKS_BY_NAME = 8
 function tasksNamed(text: string, tasks: Iterable<{ id: number; name: string }>): { id: number; name: string }[] {
   const wanted = text.trim().toLocaleLowerCase()
   if (wanted.length < 2) return []
-  const all = [...tasks]
+  // The state's map holds tasks oldest first: keep the last matches seen, without copying the map.
   const found: { id: number; name: string }[] = []
-  for (let i = all.length - 1; i >= 0 && found.length < TASKS_BY_NAME; i--) {
-    const task = all[i]!
-    if (task.name.toLocaleLowerCase().includes(wanted)) found.push(task)
+  for (const task of tasks) {
+    if (!task.name.toLocaleLowerCase().includes(wanted)) continue
+    if (found.length === TASKS_BY_NAME) found.shift()
+    found.push(task)
   }
-  return found
+  return found.reverse()
 }
 
 function PaletteDialog({ run, close }: { run: (id: CommandId) => void; close: () => void }) {
@@ -57,11 +58,16 @@ function PaletteDialog({ run, close }: { run: (id: CommandId) => void; close: ()
   const [index, setIndex] = useState(0)
   const listRef = useRef<HTMLUListElement>(null)
 
+  const commands = useMemo(
+    () =>
+      COMMAND_IDS.filter((id) => id !== 'palette.open').map((id): Entry => {
+        const binding = keymap.find((k) => k.command === id)?.binding
+        return { id, title: t(`command.${id}`), alias: english?.(`command.${id}`), shortcut: binding ? displayBinding(binding, IS_MAC) : '', run: () => run(id) }
+      }),
+    [keymap, t, english, run],
+  )
   const entries = useMemo(() => {
-    const all: Entry[] = COMMAND_IDS.filter((id) => id !== 'palette.open').map((id) => {
-      const binding = keymap.find((k) => k.command === id)?.binding
-      return { id, title: t(`command.${id}`), alias: english?.(`command.${id}`), shortcut: binding ? displayBinding(binding, IS_MAC) : '', run: () => run(id) }
-    })
+    const all = [...commands]
     const openTask = (taskId: number, name: string): Entry => ({
       id: `open-${taskId}`,
       title: t('palette.openTask', { id: taskId, name }),
@@ -82,7 +88,7 @@ function PaletteDialog({ run, close }: { run: (id: CommandId) => void; close: ()
       .filter((x): x is { entry: Entry; score: number } => x.score !== null)
       .sort((a, b) => b.score - a.score)
       .map((x) => x.entry)
-  }, [keymap, t, english, text, run, model])
+  }, [commands, t, text, model])
 
   const choose = (entry: Entry | undefined) => {
     if (!entry) return
