@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { DurableEventSchema, TransientEventSchema } from './events.ts'
+import { DurableEventSchema, TransientEventSchema, isDurable, type EngineEvent } from './events.ts'
 import { PROTOCOL_VERSION } from './protocol.ts'
 
 /**
@@ -56,4 +56,11 @@ export function checkEventFrames(lastSeq: number, events: readonly unknown[], op
     else if (!options.repeats) return { message: `${where} ("${type}"): seq ${at} goes back (expected ${expected})`, gap: null }
   }
   return null
+}
+
+/** The seq a subscriber has after `events` (repeats of earlier seqs and transient events leave it as it was). */
+export function lastSeqAfter(lastSeq: number, events: readonly EngineEvent[]): number {
+  let last = lastSeq
+  for (const event of events) if (isDurable(event) && event.seq > last) last = event.seq
+  return last
 }

@@ -1,5 +1,5 @@
 import { BehaviorSubject, NEVER, type Observable } from 'rxjs'
-import { checkEventFrames, type CommandName, type EngineEvent, type Result } from '../../src-shared/index.ts'
+import { checkEventFrames, lastSeqAfter, type CommandName, type EngineEvent, type Result } from '../../src-shared/index.ts'
 import type { Bridge, ConnectionState } from './types.ts'
 
 /** What ipcBridge uses of `window.taskdeck` (the preload's TaskdeckPreloadApi). */
@@ -36,7 +36,7 @@ export function ipcBridge(api: PreloadApi): Bridge & { connection$: Observable<C
             connection$.next({ kind: 'refused', reason: `The app's main process sent events the window does not understand: ${problem.message}.` })
             return
           }
-          for (const event of events) if ('seq' in event && event.seq > lastSeq) lastSeq = event.seq
+          lastSeq = lastSeqAfter(lastSeq, events)
           onEvents(events)
         },
         options,

@@ -4,6 +4,7 @@ import {
   PROTOCOL_VERSION,
   ServerMessageFrameSchema,
   checkEventFrames,
+  lastSeqAfter,
   describeIssues,
   isDurable,
   issuesOf,
@@ -110,7 +111,7 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
   }
 
   const deliver = (target: NonNullable<typeof subscription>, events: EngineEvent[]) => {
-    for (const event of events) if (isDurable(event) && event.seq > target.lastSeq) target.lastSeq = event.seq
+    target.lastSeq = lastSeqAfter(target.lastSeq, events)
     target.onEvents(events)
   }
 
