@@ -15,7 +15,7 @@ import { INITIAL_STATE, StateBuilder, foldEvents, seedWorkers, type AppState, ty
 import { RunLeadersIndex } from './streams/run-leaders.ts'
 import { DEFAULT_QUERY, TaskFacetsIndex, TaskListIndex, taskFacetsOf, type TaskFacets, type TaskQuery, type TaskRow } from './streams/tasks-query.ts'
 import { addWatch, removeWatch, watchRequests$, type WatchCounts } from './streams/watch.ts'
-import { toastsAfterIntent, type Toast } from './streams/toasts.ts'
+import { toastsAfterIntent, withToast, type Toast } from './streams/toasts.ts'
 import { workerListTriggers$, workerSeeds$ } from './streams/workers.ts'
 
 
@@ -141,7 +141,7 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   let toastId = 0
   const toast = (kind: Toast['kind'], title: string, message: string) => {
     const id = ++toastId
-    toasts.update((list) => [...list.slice(-4), { id, kind, title, message }])
+    toasts.update((list) => withToast(list, { id, kind, title, message }))
     if (kind !== 'error') setTimeout(() => dismissToast(id), 4000)
   }
   const dismissToast = (id: number) => toasts.update((list) => list.filter((t) => t.id !== id))
@@ -151,10 +151,9 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   const pending = new Store<ReadonlySet<string>>(new Set())
   statuses$.pipe(scan(pendingKeys, new Set<string>() as ReadonlySet<string>)).subscribe((next) => pending.set(next))
   statuses$.subscribe((status) => {
-    const next = toastsAfterIntent(toasts.value, status, toastId + 1)
-    if (next === toasts.value) return
-    if (status.state === 'error') toastId++
-    toasts.set(next)
+    // Ids need only be unique: one is taken for every outcome, used or not.
+    const next = toastsAfterIntent(toasts.value, status, ++toastId)
+    if (next !== toasts.value) toasts.set(next)
   })
 
   const settings = new Store<Settings>(rememberedSettings() ?? DEFAULT_SETTINGS)

@@ -12,6 +12,9 @@ export interface Toast {
 /** At most this many toasts at once; the oldest go first. */
 const SHOWN = 5
 
+/** The toasts with one more at the end, the oldest leaving beyond SHOWN. */
+export const withToast = (toasts: readonly Toast[], toast: Toast): readonly Toast[] => [...toasts.slice(-(SHOWN - 1)), toast]
+
 /**
  * The toasts after one intent outcome. A failure shows a toast in place of any earlier one for
  * the same key (retrying the same action does not stack copies); a success takes the earlier
@@ -23,5 +26,5 @@ export function toastsAfterIntent(toasts: readonly Toast[], status: IntentStatus
   const others = toasts.filter((t) => t.intentKey !== status.key)
   if (status.state === 'ok') return others.length === toasts.length ? toasts : others
   const toast: Toast = { id: nextId, kind: 'error', title: status.intent.label ?? status.intent.command, message: status.error.message, intentKey: status.key }
-  return [...others.slice(-(SHOWN - 1)), toast]
+  return withToast(others, toast)
 }
