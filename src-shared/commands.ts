@@ -100,7 +100,7 @@ export const COMMANDS = {
   },
   'group.list': { params: empty, result: z.object({ groups: z.array(GroupSchema) }) },
   'group.set': {
-    params: z.object({ name: GroupNameSchema, parallel: z.number().int().min(1, 'must be at least 1').max(1024) }),
+    params: z.object({ name: GroupNameSchema, parallel: z.number().int().min(1, 'must be at least 1').max(LIMITS.groupParallel) }),
     result: z.object({ group: GroupSchema }),
   },
   'group.remove': { params: z.object({ name: GroupNameSchema }), result: empty },

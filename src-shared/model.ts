@@ -20,6 +20,11 @@ export const LIMITS = {
   messageBytes: 4 * 1024 * 1024,
   /** Runs one connection can watch the live output of (output.watch). */
   watchedRuns: 100,
+  /** A group's parallel limit (and the settings' default for new groups). */
+  groupParallel: 1024,
+  /** The per-run log cap's range (settings.logCapBytes). */
+  logCapMinBytes: 64 * 1024,
+  logCapMaxBytes: 10 * 1024 ** 3,
 } as const
 
 const text = (max: number) => z.string().max(max, `must be at most ${max} characters`)
@@ -222,7 +227,7 @@ export type LogLine = z.infer<typeof LogLineSchema>
 
 export const GroupSchema = z.object({
   name: GroupNameSchema,
-  parallel: z.number().int().min(1).max(1024),
+  parallel: z.number().int().min(1).max(LIMITS.groupParallel),
   paused: z.boolean(),
 })
 export type Group = z.infer<typeof GroupSchema>

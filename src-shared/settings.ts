@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { GroupNameSchema } from './model.ts'
+import { GroupNameSchema, LIMITS } from './model.ts'
 
 /** A key chord as written in the keymap: "mod+k", "g t", "shift+?" ("mod" is Ctrl, or Cmd on macOS). */
 export const KeyBindingSchema = z.string().min(1).max(64)
@@ -11,8 +11,8 @@ export const SettingsSchema = z.object({
   theme: z.enum(['system', 'light', 'dark']).default('system'),
   language: z.enum(['system', 'en', 'ko']).default('system'),
   /** Per-run log cap in bytes; the head and tail are kept, the middle dropped and counted. */
-  logCapBytes: z.number().int().min(64 * 1024).max(10 * 1024 ** 3).default(50 * 1024 * 1024),
-  defaultGroupParallel: z.number().int().min(1).max(1024).default(4),
+  logCapBytes: z.number().int().min(LIMITS.logCapMinBytes).max(LIMITS.logCapMaxBytes).default(50 * 1024 * 1024),
+  defaultGroupParallel: z.number().int().min(1).max(LIMITS.groupParallel).default(4),
   notifications: z
     .object({
       policy: z.enum(['always', 'failure', 'never']).default('always'),

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
-import { COMMANDS, type Group, type Settings } from '../../src-shared/index.ts'
+import { COMMANDS, LIMITS, type Group, type Settings } from '../../src-shared/index.ts'
 import { DEFAULT_GLOBAL_SHORTCUTS, FAVOURITE_SHORTCUT_IDS, GLOBAL_SHORTCUT_IDS, SHORTCUT_TITLES, acceleratorProblem } from '../../src-shared/decisions/shortcuts.ts'
 import { Kbd, Segmented } from '../components/common.tsx'
 import { Subject } from 'rxjs'
@@ -67,7 +67,7 @@ export function SettingsView() {
             type="number"
             value={String(settings.defaultGroupParallel)}
             label={t('settings.defaultParallel')}
-            check={wholeBetween(1, 1024)}
+            check={wholeBetween(1, LIMITS.groupParallel)}
             onCommit={(v) => void save({ defaultGroupParallel: Number(v) })}
           />
         </Row>
@@ -88,7 +88,7 @@ export function SettingsView() {
               type="number"
               value={String(group.parallel)}
               label={t('settings.groupParallel', { name: group.name })}
-              check={wholeBetween(1, 1024)}
+              check={wholeBetween(1, LIMITS.groupParallel)}
               onCommit={(v) => model.intents.next({ command: 'group.set', params: { name: group.name, parallel: Number(v) }, key: `group.set:${group.name}`, label: t('settings.groupFailed') })}
             />
             <button
@@ -329,8 +329,8 @@ function Toggle({ checked, label, onChange }: { checked: boolean; label: string;
 /** A problem with what was typed, as an i18n key and its values; null when it can be saved. */
 type Check = (draft: string) => { key: string; values?: Record<string, number> } | null
 
-/** The log cap's range in the field's unit (MB), from the settings schema's bytes. */
-const LOG_CAP_MB = { min: 64 / 1024, max: 10 * 1024 }
+/** The log cap's range in the field's unit (MB), from the contract's bytes. */
+const LOG_CAP_MB = { min: LIMITS.logCapMinBytes / 1024 ** 2, max: LIMITS.logCapMaxBytes / 1024 ** 2 }
 
 const between =
   (min: number, max: number): Check =>
