@@ -7,7 +7,7 @@ import type { Response } from 'undici'
 import { parse as parseContentDisposition } from 'content-disposition'
 import sanitizeFilename from 'sanitize-filename'
 import { TaskdeckError } from '../../../src-shared/index.ts'
-import type { HttpSpec } from '../../../src-shared/index.ts'
+import type { EndReason, HttpSpec } from '../../../src-shared/index.ts'
 import type { RunContext, RunOutcome, Runner, StartedRun } from './types.ts'
 
 export interface HttpRunnerOptions {
@@ -134,7 +134,7 @@ async function runBatch(
     }
     await Promise.all(Array.from({ length: Math.min(spec.concurrency, total) }, lane))
   } catch (error) {
-    return { exitCode: null, signal: null, error: `could not run the batch: ${describe(error)}` }
+    return { exitCode: null, signal: null, failure: { kind: 'http-batch-error', message: describe(error) } }
   } finally {
     await agent.destroy().catch(() => undefined)
   }
@@ -151,14 +151,19 @@ async function runBatch(
   }
   if (context.signal.aborted) {
     const skipped = total - ran.length
-    return { exitCode: null, signal: null, error: `stopped with ${skipped} of ${total} requests not run`, result }
+    return { exitCode: null, signal: null, failure: { kind: 'http-stopped', notRun: skipped, total }, result }
   }
   if (failures.length > 0) {
     const first = failures[0]!
-    const error = `${failures.length} of ${total} requests failed; first: ${first.method} ${first.url}: ${first.error}`
-    return { exitCode: null, signal: null, error, result }
+    const failure: EndReason = {
+      kind: 'http-failed',
+      failed: failures.length,
+      total,
+      first: { method: first.method, url: first.url, status: first.status, error: first.error ?? '' },
+    }
+    return { exitCode: null, signal: null, failure, result }
   }
-  return { exitCode: 0, signal: null, error: null, result }
+  return { exitCode: 0, signal: null, failure: null, result }
 }
 
 /**
