@@ -221,14 +221,14 @@ export const EndReasonSchema = z.discriminatedUnion('kind', [
   /** Any other failure to start a process; `message` is the OS's. */
   z.object({ kind: z.literal('spawn-failed'), file: z.string(), message: z.string() }),
   /**
-   * Requests of an HTTP batch failed; `first` is the first failed one, with its HTTP status when
-   * the server answered and its error (the same text as in the run's result) otherwise.
+   * Requests of an HTTP batch failed; `first` is the first failed one: its HTTP status when the
+   * server answered, and its error (as in the run's result) unless the status alone says it (null).
    */
   z.object({
     kind: z.literal('http-failed'),
     failed: z.number().int().nonnegative(),
     total: z.number().int().nonnegative(),
-    first: z.object({ method: z.string(), url: z.string(), status: z.number().int().nullable(), error: z.string() }),
+    first: z.object({ method: z.string(), url: z.string(), status: z.number().int().nullable(), error: z.string().nullable() }),
   }),
   /** An HTTP batch was stopped with `notRun` of its `total` requests not run. */
   z.object({ kind: z.literal('http-stopped'), notRun: z.number().int().nonnegative(), total: z.number().int().nonnegative() }),
