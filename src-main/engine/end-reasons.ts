@@ -32,8 +32,8 @@ export function describeEndReason(reason: EndReason): string {
     case 'spawn-failed':
       return `could not start ${reason.file}: ${reason.message}`
     case 'http-failed': {
-      const { method, url, error } = reason.first
-      return `${reason.failed} of ${reason.total} requests failed; first: ${method} ${url}: ${error}`
+      const { method, url, status, error } = reason.first
+      return `${reason.failed} of ${reason.total} requests failed; first: ${method} ${url}: ${error ?? httpStatusFailure(status ?? 0)}`
     }
     case 'http-stopped':
       return `stopped with ${reason.notRun} of ${reason.total} requests not run`
@@ -122,6 +122,11 @@ function describeWait(wait: WaitReason | null): string {
     case 'paused':
       return `paused (${wait.scope})`
   }
+}
+
+/** A request that failed by its HTTP status alone, in the words of the HTTP runner's results. */
+export function httpStatusFailure(status: number): string {
+  return `HTTP ${status}`
 }
 
 /** "20 s" for whole seconds, "1500 ms" otherwise. */

@@ -9,6 +9,7 @@ import sanitizeFilename from 'sanitize-filename'
 import { TaskdeckError } from '../../../src-shared/index.ts'
 import type { EndReason, HttpSpec } from '../../../src-shared/index.ts'
 import type { RunContext, RunOutcome, Runner, StartedRun } from './types.ts'
+import { httpStatusFailure } from '../end-reasons.ts'
 
 export interface HttpRunnerOptions {
   /** First retry waits about this long; each further retry doubles it (with jitter). */
@@ -159,7 +160,7 @@ async function runBatch(
       kind: 'http-failed',
       failed: failures.length,
       total,
-      first: { method: first.method, url: first.url, status: first.status, error: first.error ?? '' },
+      first: { method: first.method, url: first.url, status: first.status, error: first.status !== null && first.error === httpStatusFailure(first.status) ? null : (first.error ?? null) },
     }
     return { exitCode: null, signal: null, failure, result }
   }
@@ -297,7 +298,7 @@ async function fetchAndRead(
   if (response.status >= 400) {
     await response.body?.cancel().catch(() => undefined)
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'))
-    throw new RequestFailure(`HTTP ${response.status}`, RETRYABLE_STATUS.has(response.status), response.status, retryAfterMs)
+    throw new RequestFailure(httpStatusFailure(response.status), RETRYABLE_STATUS.has(response.status), response.status, retryAfterMs)
   }
   if (response.status >= 300 && response.status < 400) {
     await response.body?.cancel().catch(() => undefined)
