@@ -199,8 +199,8 @@ export class Engine implements EngineApi {
 
   // ─── events ────────────────────────────────────────────────────────────────────────
 
-  private emit(input: DurableEventInput, project?: ProjectInTransaction, ops?: readonly WriteOp[]): AppendedEvent {
-    return this.store.append(input, project, ops)
+  private emit(input: DurableEventInput, project?: ProjectInTransaction, ops?: readonly WriteOp[], at?: number): AppendedEvent {
+    return this.store.append(input, project, ops, at)
   }
 
   private announce(events: readonly EngineEvent[]): void {
@@ -313,7 +313,8 @@ export class Engine implements EngineApi {
    * new state, then a `task.updated` (or `task.created`) event records it.
    */
   private saveTask(previous: Task | null, patch: TaskPatch & Partial<Pick<Task, 'id'>>): SavedTask {
-    const task = { ...(previous ?? {}), ...patch, updatedAt: this.now() } as Task
+    const at = this.now()
+    const task = { ...(previous ?? {}), ...patch, updatedAt: at } as Task
     this.tasks.set(task.id, task)
     if (previous?.status === 'queued') this.dequeue(previous)
     if (task.status === 'queued') this.enqueue(task)
@@ -321,7 +322,7 @@ export class Engine implements EngineApi {
     const wait = task.status === 'waiting' ? task.waitingFor : null
     if (wait && (wait.kind === 'delay' || wait.kind === 'backoff')) this.armTimer(task.id, wait.until)
     if (wait?.kind === 'dependency') for (const dep of wait.taskIds) this.dependantsOf(dep).add(task.id)
-    const appended = this.emit({ type: previous ? 'task.updated' : 'task.created', task })
+    const appended = this.emit({ type: previous ? 'task.updated' : 'task.created', task }, undefined, undefined, at)
     if (isFinished(task.status) && !(previous && isFinished(previous.status))) this.releaseDependants(task.id)
     this.schedulePump()
     return new SavedTask(task, appended)
@@ -481,7 +482,7 @@ export class Engine implements EngineApi {
     this.addRun(run)
     const group = previous.definition.group
     this.runningPerGroup.set(group, (this.runningPerGroup.get(group) ?? 0) + 1)
-    this.emit({ type: 'run.started', run })
+    this.emit({ type: 'run.started', run }, undefined, undefined, startedAt)
     const { task, committed } = this.saveTask(previous, {
       status: 'running',
       waitingFor: null,
@@ -633,7 +634,7 @@ export class Engine implements EngineApi {
     this.runs.set(run.id, run)
     const group = active.task.definition.group
     this.runningPerGroup.set(group, Math.max(0, (this.runningPerGroup.get(group) ?? 1) - 1))
-    this.emit({ type: 'run.finished', run }, undefined, [['deleteRunProcess', run.id]])
+    this.emit({ type: 'run.finished', run }, undefined, [['deleteRunProcess', run.id]], finishedAt)
     const task = this.tasks.get(active.task.id)!
     const saved = this.saveTask(task, { ...this.afterRun(task, run), ...(active.progress ? { progress: active.progress } : {}) })
     this.finishedSinceStats++
@@ -750,7 +751,7 @@ export class Engine implements EngineApi {
       }
       this.runs.set(run.id, ended)
       interrupted.add(run.id)
-      this.emit({ type: 'run.finished', run: ended }, undefined, [['deleteRunProcess', run.id]])
+      this.emit({ type: 'run.finished', run: ended }, undefined, [['deleteRunProcess', run.id]], now)
     }
     for (const task of [...this.tasks.values()]) {
       const wasRunning = task.status === 'running' || (task.status === 'paused' && task.lastRunId !== null && interrupted.has(task.lastRunId))
