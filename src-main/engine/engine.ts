@@ -471,7 +471,7 @@ export class Engine implements EngineApi {
       durationMs: null,
       exitCode: null,
       signal: null,
-      reason: null,
+      ...endedBecause(null),
       pid: null,
       worker: 'local',
       result: null,
