@@ -177,6 +177,7 @@ describe('BullMQ backend', () => {
     const outcome = await run.done
     expect(outcome).toMatchObject({ endedBy: 'worker-lost', worker: worker.id })
     expect(failureSentence(outcome)).toContain('shut down before the run finished')
+    expect(outcome.failure).toEqual({ kind: 'worker-lost', worker: worker.id, cause: { kind: 'shut-down' } })
     expect(await worker.exited).toBe(0)
   })
 })

@@ -66,6 +66,8 @@ export function backendConformance(target: ConformanceTarget): void {
     const context = new RecordingContext(runIds())
     const outcome = await target.backend().start(script('fail', { why: 'disk full' }), placed(), context).done
     expect(failureSentence(outcome)).toBe('boom: disk full')
+    // As data across Redis too, not only as the sentence.
+    expect(outcome.failure).toEqual({ kind: 'script-error', message: 'boom: disk full' })
     expect(outcome.endedBy).toBeNull()
     expect(context.text('stdout')).toContain('about to fail')
   })

@@ -87,6 +87,7 @@ describe('remote execution under faults', () => {
     const lost = await firstRun.done
     expect(lost).toMatchObject({ endedBy: 'worker-lost', worker: victim.id, exitCode: null })
     expect(failureSentence(lost)).toContain(`worker ${victim.id} lost`)
+    expect(lost.failure).toMatchObject({ kind: 'worker-lost', worker: victim.id, cause: { kind: expect.stringMatching(/^lock-expired/) as string } })
 
     const second = new RecordingContext(nextRunId++, 1, 2)
     const retried = await app.start(script('hello', { name: 'again' }), placed(group), second).done
@@ -120,6 +121,7 @@ describe('remote execution under faults', () => {
     const lost = await firstRun.done
     expect(lost).toMatchObject({ endedBy: 'worker-lost', worker: victim.id, exitCode: null })
     expect(failureSentence(lost)).toBe(`worker ${victim.id} lost: its lock expired and no live worker of group ${group} reported it`)
+    expect(lost.failure).toEqual({ kind: 'worker-lost', worker: victim.id, cause: { kind: 'lock-expired-unreported', group } })
 
     const replacement = await worker(group, 1)
     const second = new RecordingContext(nextRunId++, 1, 2)
