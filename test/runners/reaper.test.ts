@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -7,7 +7,7 @@ import { TREE_COMMAND, childrenOf, eventually, groupMembers, killLeftovers, stil
 
 const fixture = fileURLToPath(new URL('./fixtures/shell-owner.ts', import.meta.url))
 const started: ProcessIdentity[] = []
-const owners: ChildProcessWithoutNullStreams[] = []
+const owners: ChildProcess[] = []
 afterEach(() => {
   for (const owner of owners.splice(0)) if (owner.exitCode === null && owner.signalCode === null) owner.kill('SIGKILL')
   killLeftovers(started.splice(0))
