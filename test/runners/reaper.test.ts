@@ -6,6 +6,7 @@ import { killLeftoverGroups, processStartTicks } from '../../src-main/engine/run
 import { TREE_COMMAND, childrenOf, eventually, groupMembers, killLeftovers, stillAlive, wholeGroup, type ProcessIdentity } from './process-tree.ts'
 
 const fixture = fileURLToPath(new URL('./fixtures/shell-owner.ts', import.meta.url))
+const churningFixture = fileURLToPath(new URL('./fixtures/churning-owner.ts', import.meta.url))
 const started: ProcessIdentity[] = []
 const owners: ChildProcess[] = []
 afterEach(() => {
@@ -70,6 +71,20 @@ describe('orphan reaper', () => {
     expect(owning.child.exitCode).toBe(0)
     await eventually(() => !stillAlive(reaper), 'the reaper to exit with its owner')
     expect(stillAlive(leftover)).toBe(true)
+  })
+
+  it('still knows a group registered before its registry was rewritten many times', async () => {
+    const child = spawn(process.execPath, [churningFixture, TREE_COMMAND, '5000'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    owners.push(child)
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    await eventually(() => /leader \d+/.test(output), 'the group to start')
+    const group = await wholeGroup(Number(/leader (\d+)/.exec(output)![1]))
+    started.push(...group)
+    const reaper = reaperOf(child.pid!)
+    child.kill('SIGKILL')
+    await eventually(() => group.every((p) => !stillAlive(p)), 'every process of the group to be gone')
+    await eventually(() => !stillAlive(reaper), 'the reaper to exit')
   })
 
   it('pause and resume of a watched run still reach its whole group, and leave it running', async () => {
