@@ -1,27 +1,12 @@
-import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { DurableEvent, Task } from '../../src-shared/index.ts'
-import { TREE_COMMAND, childrenOf, eventually, killLeftovers, stillAlive, wholeGroup, type ProcessIdentity } from '../runners/process-tree.ts'
+import { TREE_COMMAND, eventually, killLeftovers, processState, reaperOf, stillAlive, wholeGroup, type ProcessIdentity } from '../runners/process-tree.ts'
 import { useTempHome } from '../support/engine.ts'
 import { EngineProcess } from './process.ts'
 
 const dir = useTempHome()
 const started: ProcessIdentity[] = []
 afterEach(() => killLeftovers(started.splice(0)))
-
-function state(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2)[0]
-  } catch {
-    return undefined
-  }
-}
-
-/** The engine's orphan reaper: its child whose command line names it. */
-function reaperOf(pid: number): ProcessIdentity | undefined {
-  return childrenOf(pid).find((child) => readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').includes('taskdeck-reaper'))
-}
 
 describe('runs of an engine that dies hard', () => {
   it('die with it, running or paused, child and grandchild: the reaper kills their groups without waiting for a restart', async () => {
@@ -41,14 +26,13 @@ describe('runs of an engine that dies hard', () => {
     started.push(...runningGroup, ...pausedGroup)
 
     expect((await engine.request('task.pause', { taskIds: [paused] })).ok).toBe(true)
-    await eventually(() => pausedGroup.every((p) => state(p.pid) === 'T'), 'the paused group to stop')
-    const reaper = reaperOf(engine.child.pid!)
-    expect(reaper).toBeDefined()
-    started.push(reaper!)
+    await eventually(() => pausedGroup.every((p) => processState(p.pid) === 'T'), 'the paused group to stop')
+    const reaper = await reaperOf(engine.child.pid!)
+    started.push(reaper)
 
     await engine.kill()
     await eventually(() => [...runningGroup, ...pausedGroup].every((p) => !stillAlive(p)), 'every process of both groups to be gone')
     // Its work done, the reaper exits too.
-    await eventually(() => !stillAlive(reaper!), 'the reaper to exit')
+    await eventually(() => !stillAlive(reaper), 'the reaper to exit')
   })
 })

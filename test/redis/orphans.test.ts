@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { BullmqBackend } from '../../src-main/engine/backends/bullmq.ts'
 import type { PlacedRun } from '../../src-main/engine/backends/types.ts'
-import { TREE_COMMAND, childrenOf, eventually, killLeftovers, stillAlive, wholeGroup, type ProcessIdentity } from '../runners/process-tree.ts'
+import { TREE_COMMAND, eventually, killLeftovers, reaperOf, stillAlive, wholeGroup, type ProcessIdentity } from '../runners/process-tree.ts'
 import { RecordingContext, spawnWorker, startRedis } from './harness.ts'
 import type { RedisServer, WorkerProcess } from './harness.ts'
 
@@ -43,13 +42,12 @@ describe('runs of a remote worker that dies', () => {
   it('SIGKILLed: its runs\' whole process groups are killed on its host, and the app hears they were lost', async () => {
     const first = await startTree(1)
     const second = await startTree(2)
-    const reaper = childrenOf(worker.child.pid!).find((child) => readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').includes('taskdeck-reaper'))
-    expect(reaper).toBeDefined()
-    started.push(reaper!)
+    const reaper = await reaperOf(worker.child.pid!)
+    started.push(reaper)
 
     worker.child.kill('SIGKILL')
     await eventually(() => [...first.group, ...second.group].every((p) => !stillAlive(p)), 'every process of both groups to be gone')
-    await eventually(() => !stillAlive(reaper!), 'the reaper to exit')
+    await eventually(() => !stillAlive(reaper), 'the reaper to exit')
     expect(await first.run.done).toMatchObject({ endedBy: 'worker-lost' })
     expect(await second.run.done).toMatchObject({ endedBy: 'worker-lost' })
   })
@@ -58,14 +56,13 @@ describe('runs of a remote worker that dies', () => {
     await worker.stop()
     worker = await spawnWorker(redis.url, placed.group, { concurrency: 2, extraArgs: ['--drain-timeout', '1'] })
     const tree = await startTree(3)
-    const reaper = childrenOf(worker.child.pid!).find((child) => readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').includes('taskdeck-reaper'))
-    expect(reaper).toBeDefined()
-    started.push(reaper!)
+    const reaper = await reaperOf(worker.child.pid!)
+    started.push(reaper)
 
     worker.child.kill('SIGTERM')
     expect(await worker.exited).toBe(0)
     expect(await tree.run.done).toMatchObject({ endedBy: 'worker-lost' })
     expect(tree.group.filter(stillAlive)).toEqual([])
-    await eventually(() => !stillAlive(reaper!), 'the reaper to exit with its worker')
+    await eventually(() => !stillAlive(reaper), 'the reaper to exit with its worker')
   })
 })

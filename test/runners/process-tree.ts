@@ -40,6 +40,11 @@ export function stillAlive(process: ProcessIdentity): boolean {
   return fields !== null && fields[0] !== 'Z' && fields[19] === process.startTicks
 }
 
+/** The state letter of process `pid` (R, S, T for stopped, Z…), undefined if there is none. */
+export function processState(pid: number): string | undefined {
+  return stat(pid)?.[0]
+}
+
 /** Polls until `condition` holds; a generous bound only turns a hang into a failure. */
 export async function eventually(condition: () => boolean, what: string, limitMs = 20_000): Promise<void> {
   const until = Date.now() + limitMs
@@ -64,6 +69,20 @@ export function childrenOf(pid: number): ProcessIdentity[] {
     if (fields && Number(fields[1]) === pid && fields[0] !== 'Z') children.push({ pid: Number(entry), startTicks: fields[19]! })
   }
   return children
+}
+
+/** The orphan reaper `pid` started (its child whose command line names it), once it has started. */
+export async function reaperOf(pid: number): Promise<ProcessIdentity> {
+  const find = () =>
+    childrenOf(pid).find((child) => {
+      try {
+        return readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').includes('taskdeck-reaper')
+      } catch {
+        return false
+      }
+    })
+  await eventually(() => find() !== undefined, `process ${pid} to start its reaper`)
+  return find()!
 }
 
 /** Kills what a failed test may have left behind (by identity: never a process that merely reuses a pid). */

@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { killLeftoverGroups, processStartTicks } from '../../src-main/engine/runners/process-groups.ts'
-import { TREE_COMMAND, childrenOf, eventually, groupMembers, killLeftovers, stillAlive, wholeGroup, type ProcessIdentity } from './process-tree.ts'
+import { TREE_COMMAND, eventually, groupMembers, killLeftovers, processState, reaperOf, stillAlive, wholeGroup, type ProcessIdentity } from './process-tree.ts'
 
 const fixture = fileURLToPath(new URL('./fixtures/shell-owner.ts', import.meta.url))
 const churningFixture = fileURLToPath(new URL('./fixtures/churning-owner.ts', import.meta.url))
@@ -25,20 +24,10 @@ async function owner(command: string, ready: RegExp, graceMs = 300) {
   return { child, exited, output: () => output }
 }
 
-function reaperOf(pid: number): ProcessIdentity {
-  const reaper = childrenOf(pid).find((child) => readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').includes('taskdeck-reaper'))
-  if (!reaper) throw new Error(`process ${pid} has no reaper`)
+async function startedReaper(pid: number): Promise<ProcessIdentity> {
+  const reaper = await reaperOf(pid)
   started.push(reaper)
   return reaper
-}
-
-function state(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2)[0]
-  } catch {
-    return undefined
-  }
 }
 
 describe('orphan reaper', () => {
@@ -48,8 +37,8 @@ describe('orphan reaper', () => {
     const group = await wholeGroup(leader)
     started.push(...group)
     running.child.stdin.write('pause\n')
-    await eventually(() => group.every((p) => state(p.pid) === 'T'), 'the group to stop')
-    const reaper = reaperOf(running.child.pid!)
+    await eventually(() => group.every((p) => processState(p.pid) === 'T'), 'the group to stop')
+    const reaper = await startedReaper(running.child.pid!)
 
     running.child.kill('SIGKILL')
     await running.exited
@@ -64,7 +53,7 @@ describe('orphan reaper', () => {
     const left = Number(/left (\d+)/.exec(owning.output())![1])
     const leftover = { pid: left, startTicks: processStartTicks(left)! }
     started.push(leftover)
-    const reaper = reaperOf(owning.child.pid!)
+    const reaper = await startedReaper(owning.child.pid!)
     // The owner stops reading its stdin: nothing else holds it, the reaper's pipe included.
     owning.child.stdin.write('end\n')
     await owning.exited
@@ -81,7 +70,7 @@ describe('orphan reaper', () => {
     await eventually(() => /leader \d+/.test(output), 'the group to start')
     const group = await wholeGroup(Number(/leader (\d+)/.exec(output)![1]))
     started.push(...group)
-    const reaper = reaperOf(child.pid!)
+    const reaper = await startedReaper(child.pid!)
     child.kill('SIGKILL')
     await eventually(() => group.every((p) => !stillAlive(p)), 'every process of the group to be gone')
     await eventually(() => !stillAlive(reaper), 'the reaper to exit')
@@ -93,9 +82,9 @@ describe('orphan reaper', () => {
     const group = await wholeGroup(leader)
     started.push(...group)
     owning.child.stdin.write('pause\n')
-    await eventually(() => group.every((p) => state(p.pid) === 'T'), 'the group to stop')
+    await eventually(() => group.every((p) => processState(p.pid) === 'T'), 'the group to stop')
     owning.child.stdin.write('resume\n')
-    await eventually(() => group.every((p) => state(p.pid) === 'S'), 'the group to continue')
+    await eventually(() => group.every((p) => processState(p.pid) === 'S'), 'the group to continue')
     expect(group.every(stillAlive)).toBe(true)
   })
 })
