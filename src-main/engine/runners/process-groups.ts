@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { closeSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 
 /**
  * Whether this system lets us name a process for sure (its kernel start time in /proc), which
@@ -36,8 +36,8 @@ export function processStartTicks(pid: number): string | null {
  *
  * It sleeps on a pipe from its owner that carries nothing: a read returns only at its end,
  * which comes when the owner ends it or dies in any way (SIGKILL, crash, OOM killer: the kernel
- * closes the pipe). Registering a run therefore wakes nothing (a line on the pipe woke the
- * reaper each time, ~90 µs of its CPU per run on a 2-core VM). Then it reads the registry,
+ * closes the pipe). Registering a run therefore wakes nothing (a line per run on the pipe would
+ * wake it each time: ~90 µs of its CPU per run on a 2-core VM). Then it reads the registry,
  * and every group still registered and still ours gets SIGTERM and SIGCONT (a paused run acts
  * on the TERM only once continued), and SIGKILL if anything of it is left after the grace.
  * With `$2` "-" the registry comes on stdin and there is no waiting (the restart-time cleanup).
@@ -62,7 +62,7 @@ while read -r op pgid ticks; do
   esac
 done
 if [ "$registry" != - ]; then
-  rm -f "$registry"
+  rm -f "$registry" "$registry.new"
   rmdir "\${registry%/*}" 2>/dev/null
 fi
 registered=
@@ -232,7 +232,7 @@ export class GroupReaper {
     if (this.#reaper !== reaper) return
     this.#reaper = null
     closeSync(reaper.fd)
-    rmSync(join(reaper.registry, '..'), { recursive: true, force: true })
+    rmSync(dirname(reaper.registry), { recursive: true, force: true })
   }
 
   /** Ends the reaper's pipe with nothing registered: it reads an empty registry, removes it and exits. */
