@@ -222,8 +222,7 @@ export class WorkerPool {
     const packed = this.#hot() ?? (this.#idle.length === 0 && packBehindFresh ? this.#fresh(freshFor) : null)
     if (packed !== null) {
       this.#post(packed, active)
-      const now = performance.now()
-      this.#wakeAt(this.#movableAt(packed, now), now)
+      this.#wakeAt(this.#movableAt(packed))
       return
     }
     const slot = this.#idle.pop() ?? (this.#slots.size < this.#options.size ? this.#spawn() : this.#withRoom())
@@ -269,18 +268,16 @@ export class WorkerPool {
 
   /**
    * When the jobs waiting behind the running job of `slot` may move to another thread (a
-   * moment at or before `now`: now), the one rule for moving packed jobs: once the running job
+   * moment in the past: now; performance.now() time), the one rule for moving packed jobs: once the running job
    * has run the pack window if a thread is idle, or SPAWN_AFTER_MS if a new thread may be
    * started. Never while every thread is busy and the pool is full: then a thread that frees up
    * takes them (#refill), or looks again as it goes idle (#rest). A worker still starting has
    * run nothing yet: its running job counts as starting now.
    */
-  #movableAt(slot: Slot, now: number): number {
+  #movableAt(slot: Slot): number {
     if (slot.jobs.length < 2) return Number.POSITIVE_INFINITY
-    const started = slot.online ? slot.turnoverAt : now
-    if (this.#idle.length > 0) return started + this.#packWindowMs
-    if (this.#slots.size < this.#options.size) return started + this.#spawnAfterMs
-    return Number.POSITIVE_INFINITY
+    const wait = this.#idle.length > 0 ? this.#packWindowMs : this.#slots.size < this.#options.size ? this.#spawnAfterMs : Number.POSITIVE_INFINITY
+    return (slot.online ? slot.turnoverAt : performance.now()) + wait
   }
 
   /**
@@ -292,18 +289,17 @@ export class WorkerPool {
    * a 5 ms poll); and never while no thread could take a job.
    */
   #watchPacked(): void {
-    const now = performance.now()
     let due = Number.POSITIVE_INFINITY
-    for (const slot of this.#slots) due = Math.min(due, this.#movableAt(slot, now))
-    this.#wakeAt(due, now)
+    for (const slot of this.#slots) due = Math.min(due, this.#movableAt(slot))
+    this.#wakeAt(due)
   }
 
   /** Arms the unpack timer for `due`, unless it is armed as early already. */
-  #wakeAt(due: number, now: number): void {
+  #wakeAt(due: number): void {
     if (due === Number.POSITIVE_INFINITY || (this.#unpackTimer !== undefined && this.#unpackAt <= due)) return
     clearTimeout(this.#unpackTimer)
     this.#unpackAt = due
-    this.#unpackTimer = setTimeout(() => this.#unpack(), Math.max(0, due - now)).unref()
+    this.#unpackTimer = setTimeout(() => this.#unpack(), Math.max(0, due - performance.now())).unref()
   }
 
   /** Jobs waiting behind one that has run long move to idle (or new) workers, oldest first: jobs start in the order they came. */
@@ -311,10 +307,10 @@ export class WorkerPool {
     this.#unpackTimer = undefined
     const now = performance.now()
     for (const slot of this.#slots) {
-      if (this.#movableAt(slot, now) > now) continue
+      if (this.#movableAt(slot) > now) continue
       // Its running job turned out long: short jobs are no longer packed onto it.
       slot.quick = false
-      while (this.#movableAt(slot, now) <= now) {
+      while (this.#movableAt(slot) <= now) {
         const next = slot.jobs[1]!
         if (!this.#withdraw(next)) break
         this.#assign(next, false)
