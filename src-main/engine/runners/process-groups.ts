@@ -129,7 +129,7 @@ export interface OwnedGroup {
 export function killLeftoverGroups(groups: readonly OwnedGroup[]): void {
   if (!canReap || groups.length === 0) return
   const input = groups.map((group) => registryLine(group.pgid, group.startTicks)).join('')
-  spawnSync('/bin/sh', reaperArgs(0, '-'), { input, stdio: ['pipe', 'ignore', 'ignore'], cwd: '/' })
+  spawnSync('/bin/sh', reaperArgs(0, '-'), { input, stdio: ['pipe', 'ignore', 'ignore'], cwd: '/', env: {} })
 }
 
 export interface GroupReaperOptions {
@@ -209,7 +209,9 @@ export class GroupReaper {
       const registry = join(mkdtempSync(join(tmpdir(), 'taskdeck-reaper-')), 'groups')
       writeFileSync(registry, [...this.#groups].map(([pgid, ticks]) => registryLine(pgid, ticks)).join(''))
       const fd = openSync(registry, 'a')
-      const child = spawn('/bin/sh', reaperArgs(this.#graceMs, registry), { detached: true, stdio: ['pipe', 'ignore', 'ignore'], cwd: '/' })
+      // Only PATH (for `sleep`): the owner's environment may hold secrets (a worker's Redis password).
+      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' }
+      const child = spawn('/bin/sh', reaperArgs(this.#graceMs, registry), { detached: true, stdio: ['pipe', 'ignore', 'ignore'], cwd: '/', env })
       reaper = { process: child, registry, fd, lines: this.#groups.size }
     } catch {
       this.#unavailable = true
