@@ -18,7 +18,7 @@ interface ActionButtonProps extends ButtonHTMLAttributes<HTMLButtonElement> {
 }
 
 /** A button that names its shortcut next to its label and in its tooltip. */
-export function ActionButton({ command, label, icon, busy, variant = 'default', className, ...rest }: ActionButtonProps) {
+export function ActionButton({ command, label, icon, busy, variant = 'default', className, onClick, ...rest }: ActionButtonProps) {
   const shortcut = useShortcut(command ?? 'help.shortcuts')
   const shown = command ? shortcut : ''
   return (
@@ -29,7 +29,9 @@ export function ActionButton({ command, label, icon, busy, variant = 'default', 
       aria-busy={busy || undefined}
       aria-keyshortcuts={shown || undefined}
       {...rest}
-      disabled={rest.disabled || busy}
+      // While busy it refuses clicks but keeps the keyboard (a disabled button would drop focus to <body>).
+      aria-disabled={busy || undefined}
+      onClick={busy ? undefined : onClick}
     >
       {busy ? <span className="spinner" aria-hidden /> : icon}
       <span className="btn-label">{label}</span>

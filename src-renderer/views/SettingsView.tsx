@@ -497,7 +497,8 @@ function KeymapRow({ command, override, keymap, onSave }: { command: CommandId; 
             presses.next(pressOf(e))
           }}
         >
-          {recording ? t('settings.recording') : t('settings.change')}
+          {/* Its name must hold the words it shows ("Change"): the pressed state and "Press a key…" beside it say it is recording. */}
+          {t('settings.change')}
         </button>
         {current.length > 0 && (
           <button type="button" className="btn btn-ghost" aria-label={t('settings.clearFor', { command: t(`command.${command}`) })} onClick={() => onSave('')}>

@@ -32,16 +32,18 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
       <header className="detail-head">
         <div className="detail-title">
           <StatusBadge status={task.status} />
-          <h1>
+          {/* Under the Tasks view's h1. */}
+          <h2>
             <span className="detail-id">#{task.id}</span> {task.name}
-          </h1>
+          </h2>
           <button type="button" className="btn btn-ghost icon close" aria-label={t('detail.close')} title={`${t('detail.close')} (Esc)`} onClick={() => model.route.set({ view: 'tasks' })}>
             ×
           </button>
         </div>
         <code className="detail-command">{commandText(task)}</code>
         <FailureBanner task={task} run={shownRun} />
-        <div className="detail-actions">
+        {/* An action that removes its own button (Cancel on a task that then ends) leaves the keyboard here. */}
+        <div className="detail-actions" data-focus-scope="button:not([disabled])">
           {!isFinished(task.status) && <ActionButton command="task.cancel" variant="danger" label={t('action.cancel')} busy={busy('task.cancel')} onClick={() => run('task.cancel')} />}
           {isFinished(task.status) && <ActionButton command="task.retry" label={t('action.retry')} busy={busy('task.retry')} onClick={() => run('task.retry')} />}
           {(task.status === 'running' || task.status === 'queued' || task.status === 'waiting') && (

@@ -13,6 +13,9 @@ import { TaskDetail } from './TaskDetail.tsx'
 import { useModel, useShortcut, useStore } from './context.ts'
 
 const ROW_HEIGHT = 36
+/** The list's element id (focus returns to it), and its rows' ids (its active descendant is the cursor's row). */
+export const TASK_LIST_ID = 'task-list'
+const rowId = (taskId: number) => `task-row-${taskId}`
 /** Rows rendered above and below the visible ones. */
 const OVERSCAN = 6
 const clock$ = interval(1000).pipe(map(() => Date.now()))
@@ -20,10 +23,16 @@ const clock$ = interval(1000).pipe(map(() => Date.now()))
 export function TasksView({ run }: { run: (id: CommandId) => void }) {
   const model = useModel()
   const route = useStore(model.route)
+  const { t } = useTranslation()
   const openTaskId = route.view === 'task' ? route.taskId : null
   return (
-    <div className={`tasks-view ${openTaskId !== null ? 'with-detail' : ''}`}>
-      <section className="tasks-pane" aria-label="Tasks">
+    // When what had the keyboard goes away (the bulk bar, the open task), the list takes it.
+    <div className={`tasks-view ${openTaskId !== null ? 'with-detail' : ''}`} data-focus-scope={`#${TASK_LIST_ID}`}>
+      <section className="tasks-pane" aria-labelledby="tasks-heading">
+        {/* The view's title for screen readers and the headings list; the sidebar shows it to the eye. */}
+        <h1 id="tasks-heading" className="sr-only">
+          {t('nav.tasks')}
+        </h1>
         <QuickAdd />
         <Filters />
         <BulkBar run={run} />
@@ -265,7 +274,19 @@ function TaskList() {
   const shown: TaskRow[] = rows.slice(first, end)
 
   return (
-    <div className="task-list" ref={scrollRef} role="grid" aria-label={t('tasks.list')} aria-rowcount={rows.length} aria-multiselectable="true">
+    <div
+      id={TASK_LIST_ID}
+      className="task-list"
+      ref={scrollRef}
+      role="grid"
+      aria-label={t('tasks.list')}
+      // Only a window of rows is in the DOM: the count and each row's index say where it is in the whole list.
+      aria-rowcount={rows.length}
+      aria-multiselectable="true"
+      // One Tab stop for the list; j/k and the arrows move the cursor, which screen readers follow as the active row.
+      tabIndex={0}
+      aria-activedescendant={cursor !== null && cursorIndex >= first && cursorIndex < end ? rowId(cursor) : undefined}
+    >
       <div className="task-list-inner" style={{ height: rows.length * ROW_HEIGHT }}>
         {shown.map((row, offset) => {
           const index = first + offset
@@ -361,6 +382,7 @@ const TaskListRow = memo(function TaskListRow(props: {
   return (
     <div
       role="row"
+      id={rowId(task.id)}
       aria-rowindex={props.index + 1}
       aria-selected={props.isChecked}
       data-task-id={task.id}
