@@ -164,14 +164,18 @@ export function Sparkline({ values, max, label, height = 48, unit = '' }: { valu
   const width = 240
   const top = Math.max(max ?? 0, ...values, 1)
   const points = values.map((v, i) => `${values.length <= 1 ? width : (i / (values.length - 1)) * width},${height - (v / top) * (height - 4) - 2}`)
+  const { t } = useTranslation()
   const last = values.at(-1)
+  const shown = (v: number) => `${v >= 100 || Number.isInteger(v) ? Math.round(v) : v.toFixed(1)}${unit}`
+  // The figure is named by its caption (the label and the latest value); the line's own name says what it shows: the range.
+  const trend = values.length > 1 ? t('chart.trend', { min: shown(Math.min(...values)), max: shown(Math.max(...values)) }) : t('chart.noTrend')
   return (
-    <figure className="spark" aria-label={label}>
+    <figure className="spark">
       <figcaption>
         <span>{label}</span>
-        <strong>{last === undefined ? '—' : `${last >= 100 || Number.isInteger(last) ? Math.round(last) : last.toFixed(1)}${unit}`}</strong>
+        <strong>{last === undefined ? '—' : shown(last)}</strong>
       </figcaption>
-      <svg viewBox={`0 0 ${width} ${height}`} preserveAspectRatio="none" role="img" aria-label={label}>
+      <svg viewBox={`0 0 ${width} ${height}`} preserveAspectRatio="none" role="img" aria-label={trend}>
         {values.length > 1 ? (
           <>
             <polygon className="spark-area" points={`0,${height} ${points.join(' ')} ${width},${height}`} />

@@ -1,5 +1,6 @@
 /** English UI strings. Keys are grouped by view; Korean (ko.ts) must have the same shape. */
 export const en = {
+  chart: { trend: 'Recent values from {{min}} to {{max}}', noTrend: 'No values yet' },
   nav: { label: 'Views', tasks: 'Tasks', loop: 'Event loop', dashboard: 'Dashboard', workers: 'Workers', settings: 'Settings' },
   status: {
     stashed: 'Stashed',

@@ -2,6 +2,7 @@ import type { Messages } from './en.ts'
 
 /** 한국어 UI 문자열. en.ts와 같은 모양이어야 합니다 (타입으로 검사). */
 export const ko: Messages = {
+  chart: { trend: '최근 값 {{min}} ~ {{max}}', noTrend: '아직 값 없음' },
   nav: { label: '보기', tasks: '작업', loop: '이벤트 루프', dashboard: '대시보드', workers: '워커', settings: '설정' },
   status: {
     stashed: '보관됨',

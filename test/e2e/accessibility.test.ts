@@ -249,6 +249,10 @@ describe('keyboard only', () => {
   it('keeps the keyboard in the palette, and gives it back to what opened it', async () => {
     const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
     await task(page, 'Long runner').locator('.status-running').waitFor()
+    // Polite, not chatty: the live regions hold states, not the seq that changes with every event.
+    expect(await page.getByTestId('connection').getByRole('status').textContent()).toBe('Live')
+    expect(await page.locator('[aria-live] .connection-seq, [role=status] .connection-seq').count()).toBe(0)
+    expect(await page.getByRole('region', { name: 'Notifications' }).getAttribute('aria-live')).toBe('polite')
     const dashboard = page.getByRole('navigation').getByRole('button', { name: 'Dashboard' })
     await dashboard.focus()
     await press(page, 'Control+k')
