@@ -10,6 +10,8 @@ import { EDITABLE } from './NewTaskView.tsx'
 import { useModel, useStore } from './context.ts'
 
 type Tab = 'output' | 'result' | 'definition' | 'runs'
+const TAB_PANEL_ID = 'detail-tab-panel'
+const tabId = (tab: Tab) => `detail-tab-${tab}`
 
 export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: number | undefined; run: (id: CommandId) => void }) {
   const { t } = useTranslation()
@@ -63,15 +65,39 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
           </span>
         </div>
       </header>
-      <div className="tabs" role="tablist" aria-label={t('detail.tabs')}>
+      <div
+        className="tabs"
+        role="tablist"
+        aria-label={t('detail.tabs')}
+        onKeyDown={(e) => {
+          // The tabs' own keys (one Tab stop, arrows choose), not the list's j/k/↑/↓.
+          const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0
+          const next = step !== 0 ? tabs[(tabs.indexOf(tab) + step + tabs.length) % tabs.length] : e.key === 'Home' ? tabs[0] : e.key === 'End' ? tabs.at(-1) : undefined
+          if (!next) return
+          e.preventDefault()
+          e.stopPropagation()
+          setTab(next)
+          document.getElementById(tabId(next))?.focus()
+        }}
+      >
         {tabs.map((name) => (
-          <button key={name} type="button" role="tab" aria-selected={tab === name} className={`tab ${tab === name ? 'active' : ''}`} onClick={() => setTab(name)}>
+          <button
+            key={name}
+            id={tabId(name)}
+            type="button"
+            role="tab"
+            aria-selected={tab === name}
+            aria-controls={TAB_PANEL_ID}
+            tabIndex={tab === name ? 0 : -1}
+            className={`tab ${tab === name ? 'active' : ''}`}
+            onClick={() => setTab(name)}
+          >
             {t(`detail.tab.${name}`)}
             {name === 'runs' && <span className="chip-count">{runs.length}</span>}
           </button>
         ))}
       </div>
-      <div className="tab-panel" role="tabpanel">
+      <div className="tab-panel" role="tabpanel" id={TAB_PANEL_ID} aria-labelledby={tabId(tab)}>
         {tab === 'output' &&
           (shownRun ? (
             <LogViewer key={shownRun.id} run={shownRun} />
@@ -79,11 +105,16 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
             <EmptyState title={t('detail.notStarted')}>{task.waitingFor ? <WaitingFor wait={task.waitingFor} /> : t(`status.${task.status}`)}</EmptyState>
           ))}
         {tab === 'result' && shownRun && (
-          <pre className="definition" data-testid="run-result">
+          // Focusable, so that a long one scrolls from the keyboard.
+          <pre className="definition" data-testid="run-result" tabIndex={0}>
             {JSON.stringify(shownRun.result, null, 2)}
           </pre>
         )}
-        {tab === 'definition' && <pre className="definition">{JSON.stringify(task.definition, null, 2)}</pre>}
+        {tab === 'definition' && (
+          <pre className="definition" tabIndex={0}>
+            {JSON.stringify(task.definition, null, 2)}
+          </pre>
+        )}
         {tab === 'runs' && <RunHistory runs={runs} selected={shownRun?.id ?? null} onPick={(id) => model.route.set({ view: 'task', taskId, runId: id })} />}
       </div>
     </aside>

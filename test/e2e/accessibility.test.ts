@@ -320,6 +320,27 @@ describe('keyboard only', () => {
     await page.context().close()
   })
 
+  it("moves between a task's tabs with the arrow keys, the tab list being one Tab stop", async () => {
+    const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
+    await task(page, 'Sum script').click()
+    const tabs = page.getByRole('tablist')
+    await tabs.getByRole('tab', { name: 'Result' }).waitFor()
+    expect(await tabs.locator('[role=tab][tabindex="0"]').count()).toBe(1)
+    await tabs.getByRole('tab', { name: 'Output' }).focus()
+    await press(page, 'ArrowRight')
+    await expect.poll(() => tabs.getByRole('tab', { name: 'Result' }).getAttribute('aria-selected')).toBe('true')
+    expect(await focused(page)).toBe('detail-tab-result')
+    expect(await page.getByRole('tabpanel', { name: 'Result' }).getByTestId('run-result').count()).toBe(1)
+    await press(page, 'End')
+    await expect.poll(() => focused(page)).toBe('detail-tab-runs')
+    await press(page, 'ArrowRight')
+    await expect.poll(() => focused(page)).toBe('detail-tab-output')
+    // The keys stayed in the tabs: the task is still open, the list's cursor did not move.
+    expect(await page.locator('.detail').count()).toBe(1)
+    expect(errors).toEqual([])
+    await page.context().close()
+  })
+
   for (const theme of ['light', 'dark'] as const) {
     it(`shows a focus ring of at least 3:1 on buttons, fields and the list (${theme})`, async () => {
       const { page } = await openPage(ui.browser, ui.served.browserUrl, theme)
