@@ -141,6 +141,11 @@ describe('axe finds nothing to fix', () => {
         await page.locator('#f-urls').waitFor()
         await page.keyboard.press('Control+Enter')
         await page.locator('#f-urls-error').waitFor()
+        // Each field names its message: the problem when there is one, else its hint.
+        expect(await page.locator('#f-urls').getAttribute('aria-describedby')).toBe('f-urls-error')
+        expect(await page.locator('#f-maxBytes').getAttribute('aria-describedby')).toBe('f-maxBytes-hint')
+        // The default in the field's unit (bytes), written as the language writes numbers, not a raw 104857600.
+        expect(await page.locator('#f-maxBytes').getAttribute('placeholder')).toBe((100 * 1024 * 1024).toLocaleString(language))
         await check('new HTTP task with errors')
         await kinds.nth(2).click()
         await page.locator('#f-scriptPath').waitFor()
@@ -230,7 +235,7 @@ const ringOf = (page: Page) =>
   page.evaluate<{ visible: boolean; style: string; width: string; ring: string; background: string }>(`(() => {
     const e = document.activeElement
     const style = getComputedStyle(e)
-    const field = e.matches('input, select, textarea')
+    const field = e.matches('input:not([type=checkbox]):not([type=radio]), select, textarea')
     let background = 'rgb(255, 255, 255)'
     for (let n = e.parentElement; n; n = n.parentElement) {
       const bg = getComputedStyle(n).backgroundColor
@@ -358,6 +363,10 @@ describe('keyboard only', () => {
       await press(page, 'j')
       const ring = await ringOf(page)
       if (ring.style === 'none' || contrast(ring.ring, ring.background) < 3) rings.push(`task list: ${JSON.stringify(ring)}`)
+      // Into the list: a row's checkbox.
+      await press(page, 'Tab')
+      const check = await ringOf(page)
+      if (!check.visible || check.style === 'none' || contrast(check.ring, check.background) < 3) rings.push(`${await focused(page)}: ${JSON.stringify(check)}`)
       expect(rings).toEqual([])
       await page.screenshot({ path: join(ARTIFACTS, `a11y-focus-ring-${theme}.png`) })
       await page.context().close()
