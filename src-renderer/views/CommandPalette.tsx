@@ -121,6 +121,7 @@ function PaletteDialog({ run, close }: { run: (id: CommandId) => void; close: ()
         <input
           autoFocus
           className="palette-input"
+          aria-label={t('palette.title')}
           role="combobox"
           aria-expanded="true"
           aria-controls="palette-list"
@@ -151,8 +152,13 @@ function PaletteDialog({ run, close }: { run: (id: CommandId) => void; close: ()
             }
           }}
         />
-        <ul className="palette-list" id="palette-list" role="listbox" ref={listRef}>
-          {entries.length === 0 && <li className="palette-empty">{t('palette.nothing')}</li>}
+        {/* Outside the listbox (which holds options only), and said once as the list empties. */}
+        {entries.length === 0 && (
+          <p className="palette-empty" role="status">
+            {t('palette.nothing')}
+          </p>
+        )}
+        <ul className="palette-list" id="palette-list" role="listbox" aria-label={t('palette.title')} ref={listRef} hidden={entries.length === 0}>
           {entries.map((entry, i) => (
             <li
               key={entry.id}

@@ -191,6 +191,10 @@ describe('axe finds nothing to fix', () => {
         await page.getByRole('dialog').waitFor()
         await check('command palette')
         await shoot(page, `palette-${tag}`)
+        await page.keyboard.type('zzzz nothing like this')
+        await page.locator('.palette-empty').waitFor()
+        await check('command palette, nothing found')
+        await shoot(page, `palette-empty-${tag}`)
         await press(page, 'Escape')
 
         // Below 1000 px the sidebar shows icons only.
