@@ -443,7 +443,8 @@ function KeymapRow({ command, override, keymap, onSave }: { command: CommandId; 
   }
 
   return (
-    <tr className={clash ? 'has-clash' : undefined}>
+    // Clear, Reset and the clash's buttons remove themselves: the keyboard stays in the row (on Change).
+    <tr className={clash ? 'has-clash' : undefined} data-focus-scope="">
       <td>{t(`command.${command}`)}</td>
       <td>
         {recording ? (

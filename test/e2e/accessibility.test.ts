@@ -315,7 +315,18 @@ describe('keyboard only', () => {
     await page.locator('.bulk-bar').waitFor({ state: 'detached' })
     await expect.poll(() => focused(page)).toBe('task-list')
 
+    // Clear and Reset of a shortcut remove themselves: the row's Change button takes the keyboard.
+    await press(page, 'Escape', 'g', 's')
+    await page.getByRole('button', { name: 'Clear the shortcut for Retry' }).focus()
+    await press(page, 'Enter')
+    await expect.poll(() => focused(page)).toBe('Change the shortcut for Retry task(s)')
+    await page.getByRole('button', { name: 'Reset the shortcut for Retry' }).focus()
+    await press(page, 'Enter')
+    await page.getByRole('button', { name: 'Reset the shortcut for Retry' }).waitFor({ state: 'detached' })
+    await expect.poll(() => focused(page)).toBe('Change the shortcut for Retry task(s)')
+
     // Closing the last toast: the main region, not <body>.
+    await press(page, 'g', 't')
     await page.locator('.quick-add .btn-ghost').click()
     await page.locator('#f-command').fill('true')
     await page.locator('#f-cwd').fill('/definitely/not/here')
