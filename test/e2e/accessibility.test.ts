@@ -343,6 +343,10 @@ describe('keyboard only', () => {
   it("moves between a task's tabs with the arrow keys, the tab list being one Tab stop", async () => {
     const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
     await task(page, 'Sum script').click()
+    // The log's line count is not a live region (it grows with every chunk a run prints).
+    await page.locator('.log-count', { hasText: '1 line' }).waitFor()
+    expect(await page.locator('.log-count').getByRole('status').textContent()).toBe('')
+    expect(await page.locator('.log-count[aria-live], [aria-live] .log-count').count()).toBe(0)
     const tabs = page.getByRole('tablist')
     await tabs.getByRole('tab', { name: 'Result' }).waitFor()
     expect(await tabs.locator('[role=tab][tabindex="0"]').count()).toBe(1)
