@@ -122,6 +122,7 @@ function Filters() {
   const rows = useStore(model.rows)
   const { groups, labels, counts, total } = useStore(model.taskFacets)
   const shortcut = useShortcut('search.focus')
+  const announcement = useFilterAnnouncement(query, rows, total)
   const toggleStatus = (status: TaskStatus) =>
     model.query.update((q) => ({ ...q, statuses: q.statuses.includes(status) ? q.statuses.filter((s) => s !== status) : [...q.statuses, status] }))
 
@@ -169,8 +170,9 @@ function Filters() {
         >
           {query.descending ? '↓' : '↑'}
         </button>
-        <span className="count" aria-live="polite">
-          {t('filters.count', { shown: rows.length, total })}
+        <span className="count">{t('filters.count', { shown: rows.length, total })}</span>
+        <span className="sr-only" role="status">
+          {announcement}
         </span>
       </div>
       <div className="chips" role="group" aria-label={t('filters.status')}>
@@ -183,6 +185,30 @@ function Filters() {
       </div>
     </div>
   )
+}
+
+/**
+ * "3 of 120" for screen readers once the rows a filter change asked for are shown; not on every
+ * task that arrives (the visible count follows those too, and a live region there would talk
+ * through a busy queue).
+ */
+function useFilterAnnouncement(query: unknown, rows: readonly TaskRow[], total: number): string {
+  const { t } = useTranslation()
+  const [announcement, setAnnouncement] = useState('')
+  const shownQuery = useRef(query)
+  const awaitingRows = useRef(false)
+  useEffect(() => {
+    if (query === shownQuery.current) return
+    shownQuery.current = query
+    awaitingRows.current = true
+  }, [query])
+  useEffect(() => {
+    // The list is refiltered at most ten times a second: the rows after a change may come a render later.
+    if (!awaitingRows.current) return
+    awaitingRows.current = false
+    setAnnouncement(t('filters.count', { shown: rows.length, total }))
+  }, [rows, total, t])
+  return announcement
 }
 
 function BulkBar({ run }: { run: (id: CommandId) => void }) {

@@ -280,6 +280,13 @@ describe('keyboard only', () => {
     await press(page, 'Enter')
     await palette.waitFor({ state: 'detached' })
     expect(await focused(page)).toBe('task-search')
+    // A search says how many tasks it found, once; the visible count (which follows every new task) is not live.
+    const announced = page.locator('.filters [role=status]')
+    expect(await announced.textContent()).toBe('')
+    await page.keyboard.type('Sum script')
+    await expect.poll(() => announced.textContent()).toMatch(/^1 of \d+$/)
+    expect(await page.locator('.filters .count').getAttribute('aria-live')).toBeNull()
+    await page.locator('#task-search').fill('')
     expect(errors).toEqual([])
     await page.context().close()
   })
