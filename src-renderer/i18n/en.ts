@@ -121,7 +121,7 @@ export const en = {
       resume: '{{tasks}} left as is: not paused.',
     },
   },
-  tasks: { selectRow: 'Select task', list: 'Tasks' },
+  tasks: { selectRow: 'Select task', list: 'Tasks', progress: 'Progress' },
   empty: {
     tasksTitle: 'No tasks yet',
     tasksBody: 'Type a shell command in the box above and press Enter. Its output streams here live, and it stays here after a restart.',

@@ -123,7 +123,7 @@ export const ko: Messages = {
       resume: '{{tasks}}: 일시 중지 상태가 아니라 그대로 두었습니다.',
     },
   },
-  tasks: { selectRow: '작업 선택', list: '작업' },
+  tasks: { selectRow: '작업 선택', list: '작업', progress: '진행률' },
   empty: {
     tasksTitle: '아직 작업이 없습니다',
     tasksBody: '위 입력란에 셸 명령을 입력하고 Enter 를 누르세요. 출력이 여기에 실시간으로 표시되고, 다시 시작해도 남아 있습니다.',

@@ -157,13 +157,14 @@ function WaitingFor({ wait }: { wait: WaitReason }) {
   }
 }
 
+/** Why the task ended: a polite status (opening a failed task is no emergency; an alert would interrupt each time). */
 function FailureBanner({ task, run }: { task: Task; run: Run | null }) {
   const { t } = useTranslation()
   const sentence = useEngineSentence()
   if (!isFinished(task.status) || task.status === 'succeeded') return null
   if (!run) {
     return task.reason ? (
-      <div className={`failure failure-${task.status}`} role="alert" data-testid="failure-reason">
+      <div className={`failure failure-${task.status}`} role="status" data-testid="failure-reason">
         <strong>{t(`status.${task.status}`)}</strong> {sentence(task.reason)}
       </div>
     ) : null
@@ -174,7 +175,7 @@ function FailureBanner({ task, run }: { task: Task; run: Run | null }) {
   // "cancelled by user" after "Cancelled" would say it twice: a reason that begins with the status word stands alone.
   const saysStatus = reason.toLocaleLowerCase().startsWith(status.toLocaleLowerCase())
   return (
-    <div className={`failure failure-${task.status}`} role="alert" data-testid="failure-reason">
+    <div className={`failure failure-${task.status}`} role="status" data-testid="failure-reason">
       {saysStatus ? <strong>{status}{reason.slice(status.length)}</strong> : <><strong>{status}</strong> {reason}</>}
     </div>
   )

@@ -245,6 +245,7 @@ function TaskList() {
   // Translated once per render of the list, not once per row (i18next lookups add up when scrolling).
   const statusLabels = useMemo(() => Object.fromEntries(TASK_STATUSES.map((s) => [s, t(`status.${s}`)])) as Record<TaskStatus, string>, [t])
   const selectLabel = t('tasks.selectRow')
+  const progressLabel = t('tasks.progress')
   const sentence = useEngineSentence()
   const toggleChecked = useCallback(
     (id: number) => {
@@ -325,6 +326,7 @@ function TaskList() {
               now={row.task.status === 'running' || row.task.status === 'paused' ? now : 0}
               statusLabel={statusLabels[row.task.status]}
               selectLabel={selectLabel}
+              progressLabel={progressLabel}
               sentence={sentence}
               isCursor={row.task.id === cursor}
               isOpen={row.task.id === openTaskId}
@@ -394,6 +396,7 @@ const TaskListRow = memo(function TaskListRow(props: {
   now: number
   statusLabel: string
   selectLabel: string
+  progressLabel: string
   sentence: (engineText: string) => string
   isCursor: boolean
   isOpen: boolean
@@ -448,7 +451,7 @@ const TaskListRow = memo(function TaskListRow(props: {
       </span>
       <span role="gridcell" className="cell-progress">
         {pct !== null ? (
-          <span className="progress" role="progressbar" aria-valuenow={Math.round(pct)} aria-valuemin={0} aria-valuemax={100}>
+          <span className="progress" role="progressbar" aria-label={props.progressLabel} aria-valuenow={Math.round(pct)} aria-valuemin={0} aria-valuemax={100}>
             <span className="progress-fill" style={{ width: `${pct}%` }} />
           </span>
         ) : progress ? (

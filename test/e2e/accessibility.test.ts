@@ -23,6 +23,10 @@ beforeAll(async () => {
   const script = join(ui.home, 'sum.mjs')
   await writeFile(script, 'export default (input) => { console.log(`adding ${input.upTo}`); let sum = 0; for (let i = 1; i <= input.upTo; i++) sum += i; return { sum } }\n')
   await callServer(ui.home, ui.served, 'task.submit', { definition: { name: 'Sum script', spec: { kind: 'script', path: script, input: { upTo: 10 } } } })
+  // A run with a progress bar in its row.
+  const halfway = join(ui.home, 'halfway.mjs')
+  await writeFile(halfway, 'export default async (input, api) => { api.progress(3, 10); await new Promise((r) => setTimeout(r, 600_000)) }\n')
+  await callServer(ui.home, ui.served, 'task.submit', { definition: { name: 'Halfway', spec: { kind: 'script', path: halfway } } })
 })
 
 /** One axe finding, said so that a failing run names what to fix. */
@@ -99,6 +103,7 @@ describe('axe finds nothing to fix', () => {
         await task(page, 'Long runner').locator('.status-running').waitFor()
         await task(page, 'Unit tests').locator('.status-failed').waitFor()
         await task(page, 'Sum script').locator('.status-succeeded').waitFor()
+        await task(page, 'Halfway').getByRole('progressbar').waitFor()
         await blur(page)
         await press(page, 'j', 'Shift+J')
         await page.locator('.bulk-bar').waitFor()
