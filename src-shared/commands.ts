@@ -41,7 +41,7 @@ const empty = z.object({})
  * WebSocket and the CLI all carry exactly these. Params are validated at the boundary
  * (main side) before anything runs; results are typed for the client.
  */
-export const COMMANDS = {
+const DECLARED = {
   'task.submit': { params: z.object({ definition: TaskDefinitionSchema }), result: z.object({ task: TaskSchema }) },
   /** Adds many tasks in one group commit: all are stored or none (a refusal names the offending index). */
   'task.submitMany': {
@@ -168,6 +168,60 @@ export const COMMANDS = {
   ...TRIGGER_COMMANDS,
   ...WORKER_COMMANDS,
 } as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>
+
+/**
+ * The request side of a schema: a copy in which every object refuses keys it does not name
+ * (zod's `unrecognized_keys`, with the path), so a misspelt field is an error instead of
+ * silently absent: task.clean given list's `status` instead of `statuses` would otherwise
+ * clean every finished task. Only params are strict: the same schemas read stored rows,
+ * events and results, where a field from an older or newer version must not make history
+ * unreadable. Free-form JSON (`z.json()`, a lazy schema) is left as it is. Hand-written
+ * because zod 4 has no deep strict mode.
+ */
+export function strictRequest<T extends z.ZodType>(schema: T): T {
+  // One copy per schema, so a shared type (TaskDefinition) stays one type on the request side too.
+  let copy = strictCopies.get(schema)
+  if (copy === undefined) strictCopies.set(schema, (copy = strictCopyOf(schema)))
+  return copy as T
+}
+
+const strictCopies = new WeakMap<z.ZodType, z.ZodType>()
+
+function strictCopyOf<T extends z.ZodType>(schema: T): T {
+  const def = schema._zod.def as z.core.$ZodTypeDef & Record<string, unknown>
+  const inner = (key: string) => strictRequest(def[key] as z.ZodType)
+  const copy = (changes: Record<string, unknown>) => schema.clone({ ...def, ...changes }, { parent: true })
+  switch (def.type) {
+    case 'object': {
+      const shape = Object.fromEntries(Object.entries(def.shape as Record<string, z.ZodType>).map(([key, value]) => [key, strictRequest(value)]))
+      return copy({ shape, catchall: z.never() })
+    }
+    case 'array':
+      return copy({ element: inner('element') })
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'prefault':
+    case 'nonoptional':
+    case 'readonly':
+    case 'catch':
+      return copy({ innerType: inner('innerType') })
+    case 'union':
+      return copy({ options: (def.options as z.ZodType[]).map((option) => strictRequest(option)) })
+    case 'intersection':
+      return copy({ left: inner('left'), right: inner('right') })
+    case 'record':
+      return copy({ valueType: inner('valueType') })
+    case 'pipe':
+      return copy({ in: inner('in'), out: inner('out') })
+    default:
+      return schema
+  }
+}
+
+export const COMMANDS = Object.fromEntries(
+  Object.entries(DECLARED).map(([name, command]) => [name, { ...command, params: strictRequest(command.params) }]),
+) as unknown as typeof DECLARED
 
 export type CommandName = keyof typeof COMMANDS
 export type CommandParams<N extends CommandName> = z.infer<(typeof COMMANDS)[N]['params']>
