@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { z } from 'zod'
 import {
   COMMANDS,
+  strictRequest,
   FiringSchema,
   RemoteBindingSchema,
   SavedTaskSchema,
@@ -142,7 +143,8 @@ const TYPES: ReadonlyArray<[string, z.ZodType]> = [
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): unknown {
   const registry = z.registry<{ id: string }>()
-  for (const [id, type] of TYPES) if (type !== schema) registry.add(type, { id })
+  // Params are the strict copies of the shared types (see strictRequest): the same type, named the same.
+  for (const [id, type] of TYPES) if (type !== schema) registry.add(io === 'input' ? strictRequest(type) : type, { id })
   const converted = z.toJSONSchema(schema, { metadata: registry, io, unrepresentable: 'any', reused: 'inline' }) as Record<string, unknown>
   delete converted.$schema
   delete converted.$defs
@@ -207,7 +209,9 @@ replaced atomically, removed on shutdown):
 - **Token.** Every API call carries the token from api.json: an \`Authorization: Bearer <token>\`
   header (HTTP, and WebSocket clients that can set headers), or — for browsers, which cannot set
   WebSocket headers — a first WebSocket message \`{"v":${PROTOCOL_VERSION},"id":0,"command":"session.auth","params":{"token":"…"}}\`.
-  Tokens are compared in constant time. \`taskdeck serve\` prints the URL to open as
+  A wrong or missing token there closes the connection (${CLOSE_UNAUTHORIZED}); \`session.auth\` sent again on a connection that is
+  already authenticated is answered too — a wrong token is refused (\`unauthorized\`) and the connection, with every request
+  it has in flight, goes on. Tokens are compared in constant time. \`taskdeck serve\` prints the URL to open as
   \`http://127.0.0.1:PORT/#token=…\`: the fragment never reaches the server or its logs.
 - **Host.** Must be \`127.0.0.1:PORT\` or \`localhost:PORT\` (DNS rebinding is refused with 403).
 - **Origin.** Absent, or \`http://127.0.0.1:PORT\` / \`http://localhost:PORT\`; any other origin gets 403,
