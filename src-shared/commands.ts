@@ -56,6 +56,8 @@ const DECLARED = {
       text: z.string().max(500).optional(),
       limit: z.number().int().min(1).max(100_000).default(1000),
       offset: z.number().int().min(0).default(0),
+      /** Count `offset` and `limit` from the newest end: the `limit` newest matching tasks (still oldest first), e.g. a status view's last page. */
+      newest: z.boolean().optional(),
       /** Also return the last run of each listed task (a table's exit code and duration, in one request). */
       withLastRuns: z.boolean().optional(),
     }),
@@ -100,7 +102,12 @@ const DECLARED = {
   },
   'group.list': { params: empty, result: z.object({ groups: z.array(GroupSchema) }) },
   'group.set': {
-    params: z.object({ name: GroupNameSchema, parallel: z.number().int().min(1, 'must be at least 1').max(LIMITS.groupParallel) }),
+    params: z.object({
+      name: GroupNameSchema,
+      parallel: z.number().int().min(1, 'must be at least 1').max(LIMITS.groupParallel),
+      /** false: only change an existing group; an unknown name is refused (not_found) instead of becoming a new group. */
+      create: z.boolean().optional(),
+    }),
     result: z.object({ group: GroupSchema }),
   },
   'group.remove': { params: z.object({ name: GroupNameSchema }), result: empty },

@@ -1221,8 +1221,8 @@ export class Engine implements EngineApi {
         return { removed }
       },
       'group.list': () => durableRead({ groups: [...this.groups.values()] }),
-      'group.set': async ({ name, parallel }) => {
-        const group = { ...(this.groups.get(name) ?? { name, paused: false }), parallel }
+      'group.set': async ({ name, parallel, create }) => {
+        const group = { ...((create === false ? this.groupOrThrow(name) : this.groups.get(name)) ?? { name, paused: false }), parallel }
         await this.saveGroup(group)
         return { group }
       },
@@ -1307,7 +1307,8 @@ export class Engine implements EngineApi {
       if (text && !task.name.toLowerCase().includes(text)) continue
       matching.push(task)
     }
-    const tasks = matching.slice(params.offset, params.offset + params.limit)
+    const end = params.newest ? Math.max(0, matching.length - params.offset) : params.offset + params.limit
+    const tasks = matching.slice(Math.max(0, end - params.limit), end)
     if (!params.withLastRuns) return { tasks, total: matching.length }
     const lastRuns = tasks.flatMap((task) => {
       const run = task.lastRunId === null ? undefined : this.runs.get(task.lastRunId)
