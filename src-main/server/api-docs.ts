@@ -45,7 +45,11 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
     about: 'Adds up to 10,000 tasks in one commit: all are stored or none; a refusal names the entry (`definitions.2.group: …`).',
     example: { definitions: [{ spec: { kind: 'shell', command: ['convert', 'a.png', 'a.jpg'] } }, { spec: { kind: 'shell', command: ['convert', 'b.png', 'b.jpg'] } }] },
   },
-  'task.list': { about: 'Tasks matching the filters, oldest first (by id; a group’s run order is priority, then queueOrder), a page at a time; with withLastRuns, also the last run of each (exit code, duration) in the same answer.', example: { status: ['running', 'queued'], limit: 50, withLastRuns: true } },
+  'task.list': {
+    about:
+      'Tasks matching the filters, oldest first (by id; a group’s run order is priority, then queueOrder), a page at a time (with `newest`, `offset` and `limit` count from the newest end: the last page in one request); with withLastRuns, also the last run of each (exit code, duration) in the same answer.',
+    example: { status: ['running', 'queued'], limit: 50, newest: true, withLastRuns: true },
+  },
   'task.get': { about: 'One task and all of its runs.', example: { taskId: 12 } },
   'task.cancel': { about: 'Cancels tasks; a running one is stopped with its whole process tree. `affected` lists the ones that changed.', example: { taskIds: [12, 13] } },
   'task.pause': { about: 'Pauses tasks: a running process is stopped (SIGSTOP), a waiting one is held.', example: { taskIds: [12] } },
@@ -58,7 +62,10 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
   'task.send': { about: 'Writes text to a running task’s stdin.', example: { taskId: 12, text: 'yes\n' } },
   'task.clean': { about: 'Removes finished tasks (and their logs).', example: { olderThanMs: 86_400_000, statuses: ['succeeded'] } },
   'group.list': { about: 'Every group with its parallel limit and paused flag.', example: {} },
-  'group.set': { about: 'Creates a group or changes its parallel limit.', example: { name: 'downloads', parallel: 4 } },
+  'group.set': {
+    about: 'Creates a group or changes its parallel limit; with `create: false` it only changes an existing group (an unknown name is `not_found`).',
+    example: { name: 'downloads', parallel: 4 },
+  },
   'group.remove': { about: 'Removes a group.', example: { name: 'downloads' } },
   'group.pause': { about: 'Starts no new task of the group until resumed.', example: { name: 'downloads' } },
   'group.resume': { about: 'Resumes a paused group.', example: { name: 'downloads' } },

@@ -1,0 +1,94 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { EngineApi } from '../../src-main/engine/api.ts'
+import { Engine } from '../../src-main/engine/engine.ts'
+import { createServer, type TaskdeckServer } from '../../src-main/server/server.ts'
+import type { Run, Task } from '../../src-shared/index.ts'
+import { tempHome } from '../support/engine.ts'
+import { runCli } from './helpers.ts'
+
+/**
+ * How many requests a CLI command costs: real `taskdeck` processes against a real engine and
+ * server in a temp home, each command counted on its way from the API session to the engine.
+ */
+describe('CLI round trips', () => {
+  const dir = tempHome()
+  const home = join(dir.home, 'home')
+  const calls: string[] = []
+  let engine: Engine
+  let server: TaskdeckServer
+  const cli = (...args: string[]) => runCli(home, args, { cwd: dir.home })
+
+  beforeAll(async () => {
+    engine = await Engine.open({ home, statsIntervalMs: 0, killGraceMs: 500 })
+    const counted: EngineApi = {
+      handlers: new Proxy(engine.handlers, {
+        get(target, name, receiver) {
+          if (typeof name === 'string') calls.push(name)
+          return Reflect.get(target, name, receiver) as unknown
+        },
+      }),
+      subscribe: (since, listener, options) => engine.subscribe(since, listener, options),
+      close: () => engine.close(),
+    }
+    server = await createServer({ engine: counted, home })
+  })
+  afterAll(async () => {
+    await server.close()
+    await engine.close()
+    dir.cleanup()
+  })
+  beforeEach(() => {
+    calls.length = 0
+  })
+
+  it('status beyond --limit lists the newest tasks in one task.list', async () => {
+    for (const name of ['one', 'two', 'three']) expect((await cli('add', '--stash', '--name', name, '--', 'true')).code).toBe(0)
+    calls.length = 0
+    const page = await cli('status', '--limit', '2', '--json')
+    expect(page.code, page.stderr).toBe(0)
+    const { tasks, total } = page.json<{ tasks: (Task & { lastRun: Run | null })[]; total: number }>()
+    expect(tasks.map((task) => task.name)).toEqual(['two', 'three'])
+    expect(total).toBe(3)
+    expect(calls.filter((name) => name === 'task.list')).toHaveLength(1)
+  })
+
+  it('group limit changes an existing group in one group.set, and refuses an unknown one without creating it', async () => {
+    expect((await cli('group', 'add', 'build', '--parallel', '2')).code).toBe(0)
+    calls.length = 0
+    const limited = await cli('group', 'limit', 'build', '3')
+    expect(limited.code, limited.stderr).toBe(0)
+    expect(limited.stdout).toBe('Group build: 3 at a time.\n')
+    expect(calls).toEqual(['group.set'])
+
+    const misspelt = await cli('group', 'limit', 'biuld', '3')
+    expect(misspelt.code).toBe(1)
+    expect(misspelt.stderr).toBe('taskdeck: There is no group "biuld" (create it with `taskdeck group add biuld --parallel 3`).\n')
+    expect(calls).toEqual(['group.set', 'group.set'])
+    expect((await engine.handlers['group.list']({})).groups.map((group) => group.name)).not.toContain('biuld')
+  })
+
+  it('a bare taskdeck reads api.json once: to choose status and to connect', async () => {
+    // Counts the CLI's reads of api.json from inside its process.
+    const counter = join(dir.home, 'count-api-json-reads.mjs')
+    writeFileSync(
+      counter,
+      [
+        "import fs from 'node:fs'",
+        "import { syncBuiltinESMExports } from 'node:module'",
+        'const readFileSync = fs.readFileSync',
+        'let reads = 0',
+        "fs.readFileSync = function (path, ...rest) { if (String(path).endsWith('api.json')) reads++; return readFileSync.call(this, path, ...rest) }",
+        'syncBuiltinESMExports()',
+        "process.on('exit', () => process.stderr.write(`api.json reads: ${reads}\\n`))",
+      ].join('\n'),
+    )
+    const bare = await runCli(home, ['--json'], { cwd: dir.home, env: { NODE_OPTIONS: `--import=${pathToFileURL(counter).href}` } })
+    expect(bare.code, bare.stderr).toBe(0)
+    expect(bare.json<{ total: number }>().total).toBe(3)
+    expect(bare.stderr).toBe('api.json reads: 1\n')
+    expect(calls.filter((name) => name === 'task.list')).toHaveLength(1)
+  })
+})
