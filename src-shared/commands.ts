@@ -32,6 +32,15 @@ export const ExportDocumentSchema = z.object({
 })
 export type ExportDocument = z.infer<typeof ExportDocumentSchema>
 
+/** An object naming the same fields as `shape`, each optional and of any value: checked later, as a whole. */
+const sameKeys = (shape: Readonly<Record<string, z.ZodType>>) => z.object(Object.fromEntries(Object.keys(shape).map((key) => [key, z.unknown().optional()])))
+
+/**
+ * settings.set's patch names fields of the settings (notifications' one by one), so a misspelt
+ * one is refused instead of ignored; the values are checked on the merged settings.
+ */
+const SettingsPatchSchema = sameKeys(SettingsSchema.shape).extend({ notifications: sameKeys(SettingsSchema.shape.notifications.unwrap().shape).optional() })
+
 const taskIds = z.object({ taskIds: z.array(TaskIdSchema).min(1, 'name at least one task').max(10_000) })
 const affected = z.object({ affected: z.array(TaskIdSchema) })
 const empty = z.object({})
@@ -143,7 +152,7 @@ const DECLARED = {
   'settings.get': { params: empty, result: z.object({ settings: SettingsSchema }) },
   /** Merges a partial change into the settings; the whole result is validated. */
   'settings.set': {
-    params: z.object({ patch: z.record(z.string(), z.unknown()) }),
+    params: z.object({ patch: SettingsPatchSchema }),
     result: z.object({ settings: SettingsSchema }),
   },
   /**
