@@ -153,6 +153,25 @@ describe('unknown fields in params', () => {
     })
     expect(await socket.request('task.list')).toMatchObject({ ok: true })
   })
+
+  it('refuses a settings patch naming a setting that does not exist (it was ignored), and still merges a right one', async () => {
+    expect(await socket.request('settings.set', { patch: { defaultGroupParalel: 7, notifications: { polcy: 'never' } } })).toMatchObject({
+      ok: false,
+      error: {
+        code: 'bad_request',
+        details: {
+          issues: [
+            { path: 'patch.notifications.polcy', message: 'unknown field' },
+            { path: 'patch.defaultGroupParalel', message: 'unknown field' },
+          ],
+        },
+      },
+    })
+    expect(await socket.request('settings.set', { patch: { defaultGroupParallel: 7, notifications: { policy: 'never' } } })).toMatchObject({
+      ok: true,
+      value: { settings: { defaultGroupParallel: 7, notifications: { policy: 'never', onlyWhenUnfocused: true } } },
+    })
+  })
 })
 
 /**
