@@ -54,14 +54,22 @@ export function fromApiError(error: ApiError, params?: unknown, options?: Option
     return new CliError(
       EXIT.unreachable,
       error.code,
-      `${error.message.replace(/(?<![.!?])$/, '.')} The running Taskdeck is older than this taskdeck command: restart it (\`taskdeck stop\`, then \`taskdeck daemon\`, or quit and reopen the app).`,
+      `${sentence(error.message)} The running Taskdeck is older than this taskdeck command: restart it (\`taskdeck stop\`, then \`taskdeck daemon\`, or quit and reopen the app).`,
       error.details,
     )
   }
   const named = options && error.code === 'bad_request' && issues?.length ? issues.map((issue) => optionIssue(issue.path, issue.message, params, options)) : []
-  const message = named.length > 0 && named.every((text) => text !== null) ? named.join('; ').replace(/(?<![.!?])$/, '.') : withoutParamsName(error.message, params)
+  const message =
+    named.length > 0 && named.every((text) => text !== null)
+      ? sentence(named.join('; '))
+      : error.code === 'not_found' && issues?.length
+        ? // "triggerId: trigger 9 does not exist" reads "Trigger 9 does not exist." on a command line, where no one typed "triggerId".
+          issues.map((issue) => sentence(`${issue.message.charAt(0).toUpperCase()}${issue.message.slice(1)}`)).join(' ')
+        : error.message
   return new CliError(EXIT_FOR_CODE[error.code], error.code, message, error.details)
 }
+
+const sentence = (text: string): string => text.replace(/(?<![.!?])$/, '.')
 
 /**
  * The CLI sends only commands and fields it knows, so a server that does not know one runs an
@@ -76,15 +84,6 @@ function fromOlderServer(error: ApiError): boolean {
     issues.length > 0 &&
     issues.every((issue) => issue.message === 'unknown field' && issue.path !== 'document' && !issue.path.startsWith('document.'))
   )
-}
-
-/** "triggerId: trigger 9 does not exist" reads "Trigger 9 does not exist." on a command line, where no one typed "triggerId". */
-function withoutParamsName(message: string, params: unknown): string {
-  if (typeof params !== 'object' || params === null) return message
-  const name = Object.keys(params).find((key) => message.startsWith(`${key}: `))
-  if (name === undefined) return message
-  const rest = message.slice(name.length + 2)
-  return `${rest.charAt(0).toUpperCase()}${rest.slice(1)}`.replace(/(?<![.!?])$/, '.')
 }
 
 function optionIssue(path: string, message: string, params: unknown, options: OptionNames): string | null {

@@ -73,3 +73,13 @@ describe('refusals from a server older than the CLI', () => {
     expect(file.message).not.toContain('older')
   })
 })
+
+describe('not_found refusals', () => {
+  it('are phrased from the structured issues: no params name on a command line, whichever connection carried them', () => {
+    const missing = { code: 'not_found' as const, message: 'triggerId: trigger 9 does not exist', details: { issues: [{ path: 'triggerId', message: 'trigger 9 does not exist' }] } }
+    expect(fromApiError(missing).message).toBe('Trigger 9 does not exist.')
+    expect(fromApiError(missing, { triggerId: 9 }).exitCode).toBe(EXIT.failed)
+    // Without issues, the message as the server wrote it.
+    expect(fromApiError({ code: 'not_found', message: 'There is no task 99.', details: { taskId: 99 } }).message).toBe('There is no task 99.')
+  })
+})
