@@ -898,12 +898,16 @@ export class Engine implements EngineApi {
   // ─── commands ──────────────────────────────────────────────────────────────────────
 
   private affect(taskIds: readonly number[], change: (task: Task) => boolean): number[] {
-    const affected: number[] = []
-    for (const id of taskIds) {
-      const task = this.taskOrThrow(id)
-      if (change(task)) affected.push(id)
+    // Every named task must exist before any is changed: a refusal changes nothing.
+    const missing = taskIds.flatMap((id, index) => (this.tasks.has(id) ? [] : [{ id, index }]))
+    if (missing.length > 0) {
+      const ids = missing.map(({ id }) => id)
+      throw new TaskdeckError('not_found', ids.length === 1 ? `There is no task ${ids[0]}.` : `There are no tasks ${ids.join(', ')}.`, {
+        taskIds: ids,
+        issues: missing.map(({ id, index }) => ({ path: `taskIds.${index}`, message: `there is no task ${id}` })),
+      })
     }
-    return affected
+    return taskIds.filter((id) => change(this.tasks.get(id)!))
   }
 
   private cancel(task: Task): boolean {
