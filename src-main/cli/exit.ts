@@ -64,7 +64,7 @@ export function fromApiError(error: ApiError, params?: unknown, options?: Option
       ? sentence(named.join('; '))
       : error.code === 'not_found' && issues?.length
         ? // "triggerId: trigger 9 does not exist" reads "Trigger 9 does not exist." on a command line, where no one typed "triggerId".
-          issues.map((issue) => sentence(`${issue.message.charAt(0).toUpperCase()}${issue.message.slice(1)}`)).join(' ')
+          sentence(issues.map((issue, index) => (index === 0 ? `${issue.message.charAt(0).toUpperCase()}${issue.message.slice(1)}` : issue.message)).join('; '))
         : error.message
   return new CliError(EXIT_FOR_CODE[error.code], error.code, message, error.details)
 }

@@ -51,7 +51,11 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
     example: { status: ['running', 'queued'], limit: 50, newest: true, withLastRuns: true },
   },
   'task.get': { about: 'One task and all of its runs.', example: { taskId: 12 } },
-  'task.cancel': { about: 'Cancels tasks; a running one is stopped with its whole process tree. `affected` lists the ones that changed.', example: { taskIds: [12, 13] } },
+  'task.cancel': {
+    about:
+      'Cancels tasks; a running one is stopped with its whole process tree. `affected` lists the ones that changed. Like every command on `taskIds` (pause, resume, retry, stash, unstash), it changes nothing when one of them does not exist: `not_found`, with `details.taskIds` (the missing ids) and `details.issues` (the path of each).',
+    example: { taskIds: [12, 13] },
+  },
   'task.pause': { about: 'Pauses tasks: a running process is stopped (SIGSTOP), a waiting one is held.', example: { taskIds: [12] } },
   'task.resume': { about: 'Resumes paused tasks.', example: { taskIds: [12] } },
   'task.retry': { about: 'Runs finished tasks again from the same definition; earlier runs stay as history.', example: { taskIds: [12] } },

@@ -13,7 +13,7 @@ import { runCli } from './helpers.ts'
  * How many requests a CLI command costs: real `taskdeck` processes against a real engine and
  * server in a temp home, each command counted on its way from the API session to the engine.
  */
-describe('CLI round trips', () => {
+describe('CLI against a real server, every request counted', () => {
   const dir = tempHome()
   const home = join(dir.home, 'home')
   const calls: string[] = []
@@ -68,6 +68,25 @@ describe('CLI round trips', () => {
     expect(misspelt.stderr).toBe('taskdeck: There is no group "biuld" (create it with `taskdeck group add biuld --parallel 3`).\n')
     expect(calls).toEqual(['group.set', 'group.set'])
     expect((await engine.handlers['group.list']({})).groups.map((group) => group.name)).not.toContain('biuld')
+  })
+
+  it('kill naming a missing task changes none of them, and names every missing id', async () => {
+    const kept = Number((await cli('add', '-q', '--stash', '--', 'true')).stdout.trim())
+    const refused = await cli('kill', String(kept), '99998', '99999')
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toBe('taskdeck: There is no task 99998; there is no task 99999.\n')
+    expect((await engine.handlers['task.get']({ taskId: kept })).task.status).toBe('stashed')
+    const json = await cli('kill', '99999', '--json')
+    expect(JSON.parse(json.stderr)).toEqual({
+      error: {
+        code: 'not_found',
+        message: 'There is no task 99999.',
+        details: { taskIds: [99999], issues: [{ path: 'taskIds.0', message: 'there is no task 99999' }] },
+      },
+    })
+    expect((await cli('rm', String(kept))).code).toBe(1)
+    expect((await cli('kill', String(kept))).code).toBe(0)
+    expect((await cli('rm', String(kept))).code).toBe(0)
   })
 
   it('a bare taskdeck reads api.json once: to choose status and to connect', async () => {
