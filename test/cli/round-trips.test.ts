@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { EngineApi } from '../../src-main/engine/api.ts'
 import { Engine } from '../../src-main/engine/engine.ts'
 import { createServer, type TaskdeckServer } from '../../src-main/server/server.ts'
-import type { Run, Task } from '../../src-shared/index.ts'
+import { COMMANDS, type Run, type Task } from '../../src-shared/index.ts'
 import { tempHome } from '../support/engine.ts'
 import { runCli } from './helpers.ts'
 
@@ -53,6 +53,9 @@ describe('CLI against a real server, every request counted', () => {
     expect(tasks.map((task) => task.name)).toEqual(['two', 'three'])
     expect(total).toBe(3)
     expect(calls.filter((name) => name === 'task.list')).toHaveLength(1)
+    // The page before the newest: offset counts from the newest end too.
+    const before = await engine.handlers['task.list'](COMMANDS['task.list'].params.parse({ newest: true, limit: 2, offset: 1 }))
+    expect(before.tasks.map((task) => task.name)).toEqual(['one', 'two'])
   })
 
   it('group limit changes an existing group in one group.set, and refuses an unknown one without creating it', async () => {

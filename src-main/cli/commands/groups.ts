@@ -41,7 +41,7 @@ export async function setGroup(ctx: Context, name: string, parallel: string | un
   // Only `add` without --parallel needs the group first: an existing one keeps its limit.
   const existing = limit === undefined ? (await client.invoke('group.list', {})).groups.find((group) => group.name === name) : undefined
   try {
-    const { group } = await client.invoke('group.set', { name, parallel: limit ?? existing?.parallel ?? 1, create: creates }, { name: 'group name' })
+    const { group } = await client.invoke('group.set', { name, parallel: limit ?? existing?.parallel ?? 1, ...(creates ? {} : { create: false }) }, { name: 'group name' })
     ctx.print({ group }, () => describe(group))
   } catch (error) {
     if (!(error instanceof CliError) || error.code !== 'not_found') throw error
