@@ -92,6 +92,15 @@ describe('CLI against a real server, every request counted', () => {
     expect((await cli('rm', String(kept))).code).toBe(0)
   })
 
+  it('wait and kill refuse a group that does not exist instead of passing for done', async () => {
+    for (const args of [['wait', '--group', 'biuld'], ['kill', '--group', 'biuld']]) {
+      const refused = await cli(...args)
+      expect(refused.code).toBe(1)
+      expect(refused.stderr).toBe('taskdeck: There is no group "biuld".\n')
+    }
+    expect((await cli('kill', '--group', 'build')).stdout).toBe('No unfinished tasks in group build.\n')
+  })
+
   it('a bare taskdeck reads api.json once: to choose status and to connect', async () => {
     // Counts the CLI's reads of api.json from inside its process.
     const counter = join(dir.home, 'count-api-json-reads.mjs')

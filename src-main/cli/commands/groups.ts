@@ -49,6 +49,14 @@ export async function setGroup(ctx: Context, name: string, parallel: string | un
   }
 }
 
+/**
+ * Refuses a group that does not exist, where a misspelt name would otherwise match no task
+ * and pass for done: `wait --group biuld && deploy` must not deploy at once.
+ */
+export function requireGroup(groups: readonly Group[], name: string): void {
+  if (!groups.some((group) => group.name === name)) throw new CliError(EXIT.failed, 'not_found', `There is no group "${name}".`)
+}
+
 export async function removeGroup(ctx: Context, name: string): Promise<void> {
   const client = await ctx.connect()
   await client.invoke('group.remove', { name })

@@ -128,6 +128,7 @@ export async function kill(ctx: Context, ids: readonly string[], options: { grou
   if (ids.length > 0) return bulk(ctx, 'task.cancel', ids)
   const { TASK_STATUSES, isFinished } = await import('../../../src-shared/model.ts')
   const client = await ctx.connect()
+  if (options.group !== undefined) (await import('./groups.ts')).requireGroup((await client.invoke('group.list', {})).groups, options.group)
   const { tasks } = await client.invoke('task.list', { status: TASK_STATUSES.filter((status) => !isFinished(status)), ...(options.group === undefined ? {} : { group: options.group }), limit: 100_000 }, { group: '--group' })
   const affected = await changeTasks(ctx, ['task.cancel'], tasks.map((task) => task.id))
   const where = options.group === undefined ? '' : ` in group ${options.group}`

@@ -169,8 +169,9 @@ export async function wait(ctx: Context, ids: readonly string[], options: { grou
   try {
     const wake = await watchEvents(stream, (event) => event.type === 'task.created' || event.type === 'task.updated' || event.type === 'task.removed')
     const tracked = new Set<number>(named)
-    // Fail early, naming the id, when a named task does not exist.
+    // Fail early, naming the id or the group, when a named task or the group does not exist.
     for (const taskId of named) await stream.invoke('task.get', { taskId })
+    if (options.group !== undefined) (await import('./groups.ts')).requireGroup((await stream.invoke('group.list', {})).groups, options.group)
     const open = named.length > 0 ? [...OPEN_STATUSES, 'stashed' as const] : OPEN_STATUSES
     // A live count for a person watching; scripts and pipes get only the result.
     const progress = process.stderr.isTTY && !ctx.json
