@@ -20,7 +20,8 @@ Exit codes:
   0    success
   1    the thing asked failed (task not found, refused, a waited-for task failed)
   2    usage error: bad option or argument, invalid task definition, malformed import file
-  3    Taskdeck is not reachable (not running, stale api.json, wrong token or protocol)
+  3    Taskdeck is not reachable (not running, stale api.json, wrong token or protocol,
+       or older than this taskdeck: restart it)
   130  interrupted (Ctrl+C)
   follow exits with the followed task's own exit code (128+N when killed by signal N).
 

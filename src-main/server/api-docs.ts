@@ -422,7 +422,7 @@ holds only what the task wrote. With \`--json\` every line comes with its \`stre
 
 Exit codes: ${EXIT.ok} success; ${EXIT.failed} the thing asked failed (not found, refused, a waited-for task
 did not succeed); ${EXIT.usage} usage error or invalid input; ${EXIT.unreachable} Taskdeck not reachable (not running,
-stale api.json, wrong token or protocol); ${EXIT.interrupted} interrupted. \`follow\` (and \`add --follow\`) exit with the task's
+stale api.json, wrong token or protocol, or older than this \`taskdeck\`: restart it); ${EXIT.interrupted} interrupted. \`follow\` (and \`add --follow\`) exit with the task's
 own exit code (128+N when it was killed by signal N, 1 when it ended without one).
 `
 }
