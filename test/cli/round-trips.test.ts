@@ -101,6 +101,27 @@ describe('CLI against a real server, every request counted', () => {
     expect((await cli('kill', '--group', 'build')).stdout).toBe('No unfinished tasks in group build.\n')
   })
 
+  it('log of a failed attempt before a retry does not say the task failed', async () => {
+    const { task } = await engine.handlers['task.submit'](
+      COMMANDS['task.submit'].params.parse({ definition: { spec: { kind: 'shell', command: ['sh', '-c', 'exit 5'] }, retry: { maxAttempts: 2, backoffMs: 3_600_000 } } }),
+    )
+    // Waits, through the event stream, for the first attempt to end and the retry to be scheduled.
+    await new Promise<void>((resolve) => {
+      const subscription = engine.subscribe(0, (events) => {
+        if (events.some((event) => event.type === 'task.updated' && event.task.id === task.id && event.task.waitingFor?.kind === 'backoff')) {
+          queueMicrotask(() => subscription.dispose())
+          resolve()
+        }
+      })
+    })
+    const log = await cli('log', String(task.id))
+    expect(log.stderr).toBe(`Attempt 1 of task ${task.id} (now waiting) failed: exited with code 5\n`)
+    expect((await cli('kill', String(task.id))).code).toBe(0)
+    const final = await cli('log', String(task.id))
+    expect(final.stderr).toBe(`Attempt 1 of task ${task.id} (now cancelled) failed: exited with code 5\n`)
+    expect((await cli('rm', String(task.id))).code).toBe(0)
+  })
+
   it('a bare taskdeck reads api.json once: to choose status and to connect', async () => {
     // Counts the CLI's reads of api.json from inside its process.
     const counter = join(dir.home, 'count-api-json-reads.mjs')

@@ -263,8 +263,12 @@ export async function log(ctx: Context, idText: string, options: { lines?: strin
     return
   }
   for (const line of lines) writeLine(line, line.text, true)
-  // A run that never started (a missing executable, a bad cwd) has no output: say why it ended.
-  if (run.reason !== null && run.status !== 'succeeded') process.stderr.write(paint('yellow', `Task ${task.id} ${run.status}: ${run.reason}\n`, process.stderr))
+  // A run that never started (a missing executable, a bad cwd) has no output: say why it ended,
+  // as the task's end only when it was (an attempt that failed before a retry or a cancel is not the task failing).
+  if (run.reason !== null && run.status !== 'succeeded') {
+    const whose = run.id === task.lastRunId && run.status === task.status ? `Task ${task.id}` : `Attempt ${attemptOf(runs, run)} of task ${task.id} (now ${task.status})`
+    process.stderr.write(paint('yellow', `${whose} ${run.status}: ${run.reason}\n`, process.stderr))
+  }
   if (droppedBytes > 0) process.stderr.write(paint('yellow', `(${droppedBytes} bytes of output were dropped by the log cap)\n`, process.stderr))
 }
 
@@ -289,12 +293,15 @@ function waitNote(task: Task, pausedGroups: ReadonlySet<string>, now: number): s
   return null
 }
 
+/** Runs in the order they started: attempt N is the task's Nth run overall (a manual retry restarts the engine's own attempt count). */
+const byStart = (runs: readonly Run[]): Run[] => [...runs].sort((a, b) => a.id - b.id)
+const attemptOf = (runs: readonly Run[], run: Run): number => byStart(runs).indexOf(run) + 1
+
 export function pickRun(task: Task, runs: readonly Run[], attempt: string | undefined): Run {
-  // Attempt N is the task's Nth run overall (a manual retry restarts the engine's own attempt count).
   const run =
     attempt === undefined
       ? runs.find((r) => r.id === task.lastRunId)
-      : [...runs].sort((a, b) => a.id - b.id)[parseInteger(attempt, '--attempt', 1, Number.MAX_SAFE_INTEGER) - 1]
+      : byStart(runs)[parseInteger(attempt, '--attempt', 1, Number.MAX_SAFE_INTEGER) - 1]
   if (run === undefined) {
     throw new CliError(EXIT.failed, 'not_found', attempt === undefined ? `Task ${task.id} has not run yet (${task.status}).` : `Task ${task.id} has no attempt ${attempt}.`)
   }
