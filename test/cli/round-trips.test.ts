@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -7,11 +8,22 @@ import { Engine } from '../../src-main/engine/engine.ts'
 import { createServer, type TaskdeckServer } from '../../src-main/server/server.ts'
 import { COMMANDS, type Run, type Task } from '../../src-shared/index.ts'
 import { tempHome } from '../support/engine.ts'
-import { runCli } from './helpers.ts'
+import { collect, runCli, spawnCli } from './helpers.ts'
+
+/** Resolves once the child wrote a whole line on stderr. */
+function waitForStderrLine(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = ''
+    child.stderr?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString('utf8')
+      if (seen.includes('\n')) resolve()
+    })
+  })
+}
 
 /**
- * How many requests a CLI command costs: real `taskdeck` processes against a real engine and
- * server in a temp home, each command counted on its way from the API session to the engine.
+ * Real `taskdeck` processes against a real engine and server in a temp home, each command
+ * counted on its way from the API session to the engine (how many requests a command costs).
  */
 describe('CLI against a real server, every request counted', () => {
   const dir = tempHome()
@@ -120,6 +132,19 @@ describe('CLI against a real server, every request counted', () => {
     const final = await cli('log', String(task.id))
     expect(final.stderr).toBe(`Attempt 1 of task ${task.id} (now cancelled) failed: exited with code 5\n`)
     expect((await cli('rm', String(task.id))).code).toBe(0)
+  })
+
+  it('follow of a stashed task says that nothing starts it, then follows it once it is resumed', async () => {
+    const id = Number((await cli('add', '-q', '--stash', '--', 'echo', 'resumed-output')).stdout.trim())
+    const follower = spawnCli(home, ['follow', String(id)], { cwd: dir.home })
+    const followed = collect(follower)
+    await waitForStderrLine(follower)
+    expect((await cli('resume', String(id))).code).toBe(0)
+    const result = await followed
+    expect(result.code).toBe(0)
+    expect(result.stderr).toBe(`taskdeck: task ${id} is stashed: it starts only after \`taskdeck resume ${id}\`; waiting.\n`)
+    expect(result.stdout).toBe('resumed-output\n')
+    expect((await cli('rm', String(id))).code).toBe(0)
   })
 
   it('a bare taskdeck reads api.json once: to choose status and to connect', async () => {
