@@ -1,5 +1,16 @@
 import { z } from 'zod'
-import { GroupSchema, LogStreamSchema, ProgressSchema, RunIdSchema, RunSchema, TaskIdSchema, TaskSchema } from './model.ts'
+import {
+  EndReasonSchema,
+  GroupSchema,
+  LogStreamSchema,
+  ProgressSchema,
+  RunIdSchema,
+  RunSchema,
+  RunStatusSchema,
+  TaskIdSchema,
+  TaskSchema,
+  WaitReasonSchema,
+} from './model.ts'
 import { SettingsSchema } from './settings.ts'
 import { TRIGGER_EVENT_SCHEMAS } from './triggers.ts'
 import { WorkerHeartbeatSchema } from './workers.ts'
@@ -68,7 +79,35 @@ export const RunProgressSchema = z.object({
   progress: ProgressSchema,
 })
 
-export const LoopEntrySchema = z.object({ taskId: TaskIdSchema, name: z.string(), group: z.string(), detail: z.string() })
+/** Where a task stands in the engine's loop, as data (`LoopEntry.state`); `detail` words it in English. */
+export const LoopStateSchema = z.discriminatedUnion('kind', [
+  /** Runnable: `position` (1-based) in its group's queue. */
+  z.object({ kind: z.literal('ready'), position: z.number().int().positive() }),
+  /** Runnable but held: everything is paused. */
+  z.object({ kind: z.literal('all-paused') }),
+  /** Runnable but held: its group is paused. */
+  z.object({ kind: z.literal('group-paused') }),
+  /** Runnable but its group already runs `running` of its `parallel` slots. */
+  z.object({ kind: z.literal('group-full'), running: z.number().int().nonnegative(), parallel: z.number().int().positive() }),
+  /** Not runnable yet: why (null for a task with no recorded reason). */
+  z.object({ kind: z.literal('waiting'), waitingFor: WaitReasonSchema.nullable() }),
+  /** Its run is running (or, `paused`, stopped) since `since`, as process `pid` when it has one. */
+  z.object({ kind: z.literal('running'), since: z.number(), pid: z.number().int().nullable() }),
+  z.object({ kind: z.literal('paused'), since: z.number(), pid: z.number().int().nullable() }),
+  /** Its run ended; `delivering` while the end is not yet durable and announced. */
+  z.object({ kind: z.literal('finished'), status: RunStatusSchema, endReason: EndReasonSchema.nullable(), delivering: z.boolean() }),
+])
+export type LoopState = z.infer<typeof LoopStateSchema>
+
+export const LoopEntrySchema = z.object({
+  taskId: TaskIdSchema,
+  name: z.string(),
+  group: z.string(),
+  /** `state` in an English sentence. */
+  detail: z.string(),
+  state: LoopStateSchema,
+})
+export type LoopEntry = z.infer<typeof LoopEntrySchema>
 /** The engine's event loop made visible: who is ready, who waits and why, who just finished. */
 export const LoopSnapshotSchema = z.object({
   ready: z.array(LoopEntrySchema),

@@ -167,6 +167,96 @@ export const WaitReasonSchema = z.discriminatedUnion('kind', [
 ])
 export type WaitReason = z.infer<typeof WaitReasonSchema>
 
+/** Why a remote worker lost a run, when it said (see EndReason `worker-lost`). */
+export const WorkerLossSchema = z.discriminatedUnion('kind', [
+  /** The job's lock expired: its worker was killed, lost its connection, or blocked longer than the lock duration. */
+  z.object({ kind: z.literal('lock-expired'), noticedBy: z.string() }),
+  /** The job's lock expired and no live worker of `group` reported it (the app noticed). */
+  z.object({ kind: z.literal('lock-expired-unreported'), group: z.string() }),
+  /** The job is gone from Redis (removed by someone else, or Redis lost data). */
+  z.object({ kind: z.literal('job-gone') }),
+  /** BullMQ failed the job as stalled: its message. */
+  z.object({ kind: z.literal('stalled'), message: z.string() }),
+  /** The worker shut down (its drain time ran out) before the run finished. */
+  z.object({ kind: z.literal('shut-down') }),
+  /** Taskdeck stopped following the run on `queue`; it may still be running on its worker. */
+  z.object({ kind: z.literal('unwatched'), queue: z.string() }),
+  /** The app closed before Redis could be reached again; nobody follows the run any more. */
+  z.object({ kind: z.literal('redis-unreachable') }),
+])
+export type WorkerLoss = z.infer<typeof WorkerLossSchema>
+
+/**
+ * Why a run ended without success, or why a task ended without a run of its own, as data
+ * (`Run.endReason`, `Task.endReason`). The English sentence next to it (`reason`) is worded
+ * from it by one function (src-main/engine/end-reasons.ts) for the CLI and older clients;
+ * a UI says it in its own language from this. Free text appears only where the words are
+ * not ours: a script's error, an OS or network error message.
+ */
+export const EndReasonSchema = z.discriminatedUnion('kind', [
+  /** The process exited with a non-zero code; 127 from a shell means its command was not found. */
+  z.object({ kind: z.literal('exited'), code: z.number().int(), commandNotFound: z.boolean() }),
+  z.object({ kind: z.literal('killed'), signal: z.string() }),
+  /** Cancelled by a user (or a client acting for one). */
+  z.object({ kind: z.literal('cancelled') }),
+  z.object({ kind: z.literal('timed-out'), afterMs: z.number().nonnegative() }),
+  /** Taskdeck stopped (or crashed) while the run was running. */
+  z.object({ kind: z.literal('interrupted') }),
+  /** The remote worker running it was lost; `worker` and `cause` when known. */
+  z.object({ kind: z.literal('worker-lost'), worker: z.string().nullable(), cause: WorkerLossSchema.nullable() }),
+  z.object({ kind: z.literal('dependency-missing'), taskId: TaskIdSchema }),
+  /** A dependency ended without success; `cause` is that task's own end reason (itself perhaps a dependency's). */
+  z.object({
+    kind: z.literal('dependency-ended'),
+    taskId: TaskIdSchema,
+    status: z.enum(['failed', 'cancelled', 'timed_out', 'interrupted']),
+    get cause() {
+      return EndReasonSchema.nullable()
+    },
+  }),
+  /** A shell run's working directory does not exist. */
+  z.object({ kind: z.literal('cwd-missing'), cwd: z.string() }),
+  z.object({ kind: z.literal('executable-not-found'), file: z.string() }),
+  z.object({ kind: z.literal('permission-denied'), file: z.string() }),
+  /** Any other failure to start a process; `message` is the OS's. */
+  z.object({ kind: z.literal('spawn-failed'), file: z.string(), message: z.string() }),
+  /**
+   * Requests of an HTTP batch failed; `first` is the first failed one: its HTTP status when the
+   * server answered, and its error (as in the run's result) unless the status alone says it (null).
+   */
+  z.object({
+    kind: z.literal('http-failed'),
+    failed: z.number().int().nonnegative(),
+    total: z.number().int().nonnegative(),
+    first: z.object({ method: z.string(), url: z.string(), status: z.number().int().nullable(), error: z.string().nullable() }),
+  }),
+  /** An HTTP batch was stopped with `notRun` of its `total` requests not run. */
+  z.object({ kind: z.literal('http-stopped'), notRun: z.number().int().nonnegative(), total: z.number().int().nonnegative() }),
+  /** An HTTP batch could not run at all (its save directory could not be made, …). */
+  z.object({ kind: z.literal('http-batch-error'), message: z.string() }),
+  /** The script threw or rejected: its own message, as it wrote it. */
+  z.object({ kind: z.literal('script-error'), message: z.string() }),
+  z.object({ kind: z.literal('script-stopped') }),
+  /** The script crashed the worker thread it ran in. */
+  z.object({ kind: z.literal('script-crashed'), message: z.string() }),
+  /** The script made the worker thread it ran in exit. */
+  z.object({ kind: z.literal('script-worker-exited'), exitCode: z.number().int() }),
+  z.object({ kind: z.literal('script-runner-closed') }),
+  /** The process that was to run it has no runner for this kind of task. */
+  z.object({ kind: z.literal('no-runner'), taskKind: z.string() }),
+  z.object({ kind: z.literal('enqueue-failed'), queue: z.string(), message: z.string() }),
+  /** A remote worker finished the job but its outcome was lost. */
+  z.object({ kind: z.literal('outcome-lost') }),
+  /** The event claiming the run could not be stored, so it never started. */
+  z.object({ kind: z.literal('start-not-recorded'), message: z.string() }),
+  /** The runner itself failed (a bug): its message. */
+  z.object({ kind: z.literal('runner-failed'), message: z.string() }),
+  /** A sentence from a sender that gives no structured reason: a remote worker of an older version, BullMQ's reason for a failed job. */
+  z.object({ kind: z.literal('message'), text: z.string() }),
+])
+export type EndReason = z.infer<typeof EndReasonSchema>
+export type EndReasonKind = EndReason['kind']
+
 export const ProgressSchema = z.object({
   done: z.number().nonnegative(),
   total: z.number().nonnegative().nullable(),
@@ -185,8 +275,10 @@ export const TaskSchema = z.object({
   attempts: z.number().int().nonnegative(),
   lastRunId: RunIdSchema.nullable(),
   progress: ProgressSchema.nullable(),
-  /** Why the task ended without a run of its own (a dependency failed, cancelled while queued). */
+  /** Why the task ended without a run of its own (a dependency failed, cancelled while queued), in English. */
   reason: z.string().nullable().optional(),
+  /** `reason` as data; absent in events stored before it existed. */
+  endReason: EndReasonSchema.nullable().optional(),
   /** Position among tasks of equal priority in its group's queue (smaller runs first); `task.move` changes it. */
   queueOrder: z.number().optional(),
 })
@@ -202,8 +294,10 @@ export const RunSchema = z.object({
   durationMs: z.number().nullable(),
   exitCode: z.number().int().nullable(),
   signal: z.string().nullable(),
-  /** Why it ended, in a sentence, when it did not simply succeed. */
+  /** Why it ended, in an English sentence, when it did not simply succeed. */
   reason: z.string().nullable(),
+  /** `reason` as data; absent in events stored before it existed. */
+  endReason: EndReasonSchema.nullable().optional(),
   pid: z.number().int().nullable(),
   /** Where it ran: "local" or a remote worker's id. */
   worker: z.string(),

@@ -12,11 +12,14 @@ import {
   issuesOf,
   type CommandParams,
   type CommandResult,
+  type EndReason,
   type EngineEvent,
   type ExportDocument,
   type Group,
   type LogStream,
+  type LoopEntry,
   type LoopSnapshot,
+  type LoopState,
   type Progress,
   type Run,
   type RunStatus,
@@ -34,9 +37,11 @@ import { RunLogWriter, logTotals, readLogWindow, removeLog } from './logs.ts'
 import { defaultRunners, runnerFor, type RunnerRegistry } from './runners/index.ts'
 import type { RunContext, RunOutcome, StartedRun } from './runners/types.ts'
 import type { BackendOutcome, BackendRun, ExecutionBackend } from './backends/types.ts'
+import { describeEndReason, describeLoopState } from './end-reasons.ts'
 import { Store, migrate, type AppendedEvent, type DurableEventInput, type ProjectInTransaction, type WriteOp } from './store.ts'
 
-export const INTERRUPTED_REASON = 'Taskdeck stopped while this run was running'
+const INTERRUPTED: EndReason = { kind: 'interrupted' }
+export const INTERRUPTED_REASON = describeEndReason(INTERRUPTED)
 const RECENT_COMPLETIONS = 20
 const PROGRESS_SAVE_MS = 1000
 const PID_RECORD_DELAY_MS = 50
@@ -100,7 +105,8 @@ interface Completion {
   taskId: number
   name: string
   group: string
-  detail: string
+  status: RunStatus
+  endReason: EndReason | null
   /** The run's end is delivered (durable and announced) once the log's head reaches this seq. */
   deliveredAtSeq: number
 }
@@ -193,8 +199,8 @@ export class Engine implements EngineApi {
 
   // ─── events ────────────────────────────────────────────────────────────────────────
 
-  private emit(input: DurableEventInput, project?: ProjectInTransaction, ops?: readonly WriteOp[]): AppendedEvent {
-    return this.store.append(input, project, ops)
+  private emit(input: DurableEventInput, project?: ProjectInTransaction, ops?: readonly WriteOp[], at?: number): AppendedEvent {
+    return this.store.append(input, project, ops, at)
   }
 
   private announce(events: readonly EngineEvent[]): void {
@@ -307,7 +313,8 @@ export class Engine implements EngineApi {
    * new state, then a `task.updated` (or `task.created`) event records it.
    */
   private saveTask(previous: Task | null, patch: TaskPatch & Partial<Pick<Task, 'id'>>): SavedTask {
-    const task = { ...(previous ?? {}), ...patch, updatedAt: this.now() } as Task
+    const at = this.now()
+    const task = { ...(previous ?? {}), ...patch, updatedAt: at } as Task
     this.tasks.set(task.id, task)
     if (previous?.status === 'queued') this.dequeue(previous)
     if (task.status === 'queued') this.enqueue(task)
@@ -315,7 +322,7 @@ export class Engine implements EngineApi {
     const wait = task.status === 'waiting' ? task.waitingFor : null
     if (wait && (wait.kind === 'delay' || wait.kind === 'backoff')) this.armTimer(task.id, wait.until)
     if (wait?.kind === 'dependency') for (const dep of wait.taskIds) this.dependantsOf(dep).add(task.id)
-    const appended = this.emit({ type: previous ? 'task.updated' : 'task.created', task })
+    const appended = this.emit({ type: previous ? 'task.updated' : 'task.created', task }, undefined, undefined, at)
     if (isFinished(task.status) && !(previous && isFinished(previous.status))) this.releaseDependants(task.id)
     this.schedulePump()
     return new SavedTask(task, appended)
@@ -385,15 +392,15 @@ export class Engine implements EngineApi {
   }
 
   /** When a task not running and not held may start: its dependencies, delay and backoff decide. */
-  private readiness(task: Task): { status: TaskStatus; waitingFor: WaitReason | null; reason?: string } {
+  private readiness(task: Task): { status: TaskStatus; waitingFor: WaitReason | null; endReason?: EndReason } {
     const pending: number[] = []
     for (const depId of task.definition.after) {
       const dep = this.tasks.get(depId)
-      if (!dep) return { status: 'failed', waitingFor: null, reason: `dependency #${depId} no longer exists` }
+      if (!dep) return { status: 'failed', waitingFor: null, endReason: { kind: 'dependency-missing', taskId: depId } }
       if (dep.status === 'succeeded') continue
       if (isFinished(dep.status)) {
-        const why = this.reasonOf(dep)
-        return { status: 'failed', waitingFor: null, reason: `${dependencyReasonPrefix(depId)}${dep.status.replace('_', ' ')}${why ? `: ${why}` : ''}` }
+        const status = dep.status as 'failed' | 'cancelled' | 'timed_out' | 'interrupted'
+        return { status: 'failed', waitingFor: null, endReason: { kind: 'dependency-ended', taskId: depId, status, cause: this.endReasonOf(dep) } }
       }
       pending.push(depId)
     }
@@ -414,16 +421,17 @@ export class Engine implements EngineApi {
     return null
   }
 
-  private reasonOf(task: Task): string | null {
-    if (task.reason) return task.reason
+  /** Why a finished task ended: its own reason, or its last run's. */
+  private endReasonOf(task: Task): EndReason | null {
+    if (task.reason) return storedEndReason(task)
     const run = task.lastRunId !== null ? this.runs.get(task.lastRunId) : undefined
-    return run?.reason ?? null
+    return run ? storedEndReason(run) : null
   }
 
   private evaluate(task: Task): Task {
     const next = this.readiness(task)
     if (next.status === task.status && JSON.stringify(next.waitingFor) === JSON.stringify(task.waitingFor)) return task
-    return this.saveTask(task, { status: next.status, waitingFor: next.waitingFor, reason: next.reason ?? null }).task
+    return this.saveTask(task, { status: next.status, waitingFor: next.waitingFor, ...endedBecause(next.endReason) }).task
   }
 
   // ─── scheduling ────────────────────────────────────────────────────────────────────
@@ -463,7 +471,7 @@ export class Engine implements EngineApi {
       durationMs: null,
       exitCode: null,
       signal: null,
-      reason: null,
+      ...endedBecause(null),
       pid: null,
       worker: 'local',
       result: null,
@@ -474,20 +482,20 @@ export class Engine implements EngineApi {
     this.addRun(run)
     const group = previous.definition.group
     this.runningPerGroup.set(group, (this.runningPerGroup.get(group) ?? 0) + 1)
-    this.emit({ type: 'run.started', run })
+    this.emit({ type: 'run.started', run }, undefined, undefined, startedAt)
     const { task, committed } = this.saveTask(previous, {
       status: 'running',
       waitingFor: null,
       attempts,
       lastRunId: runId,
       progress: null,
-      reason: null,
+      ...endedBecause(null),
     })
     const active = this.activate(run, task, new RunLogWriter(this.logDir, runId, this.settings.logCapBytes))
     // The claim (run.started + task running) is durable before anything runs.
     committed.then(
       () => this.launch(active),
-      (error: unknown) => void this.complete(active, { exitCode: null, signal: null, error: `could not record the start: ${String(error)}` }),
+      (error: unknown) => void this.complete(active, { exitCode: null, signal: null, failure: { kind: 'start-not-recorded', message: String(error) } }),
     )
   }
 
@@ -528,7 +536,7 @@ export class Engine implements EngineApi {
 
   private launch(active: ActiveRun): void {
     if (active.stopReason) {
-      void this.complete(active, { exitCode: null, signal: null, error: null })
+      void this.complete(active, { exitCode: null, signal: null, failure: null })
       return
     }
     const definition = active.task.definition
@@ -540,7 +548,7 @@ export class Engine implements EngineApi {
         ? this.backend.start(spec, { group: definition.group, name: active.task.name, priority: definition.priority, timeoutMs: definition.timeoutMs }, context)
         : runnerFor(this.runners, spec.kind).start(spec, context)
     } catch (error) {
-      void this.complete(active, { exitCode: null, signal: null, error: error instanceof Error ? error.message : String(error) })
+      void this.complete(active, { exitCode: null, signal: null, failure: { kind: 'runner-failed', message: error instanceof Error ? error.message : String(error) } })
       return
     }
     active.started = started
@@ -566,7 +574,7 @@ export class Engine implements EngineApi {
   private completeWhenDone(active: ActiveRun, started: StartedRun | BackendRun): void {
     void (started.done as Promise<RunOutcome | BackendOutcome>).then(
       (outcome) => this.complete(active, outcome),
-      (error: unknown) => this.complete(active, { exitCode: null, signal: null, error: String(error) }),
+      (error: unknown) => this.complete(active, { exitCode: null, signal: null, failure: { kind: 'runner-failed', message: String(error) } }),
     )
   }
 
@@ -607,13 +615,13 @@ export class Engine implements EngineApi {
     this.flushOutput()
     // Detached while the engine is not closing: nobody follows the run any more, as if its worker were lost.
     if (endedBy && !active.stopReason) active.stopReason = endedBy === 'worker-lost' || endedBy === 'detached' ? 'lost' : endedBy
-    const { status, reason } = this.outcomeStatus(active, outcome)
+    const { status, endReason } = this.outcomeStatus(active, outcome)
     const finishedAt = this.now()
     const run: Run = {
       ...active.run,
       worker: 'worker' in outcome && outcome.worker ? outcome.worker : active.run.worker,
       status,
-      reason,
+      ...endedBecause(endReason),
       finishedAt,
       durationMs: finishedAt - active.run.startedAt,
       exitCode: outcome.exitCode,
@@ -626,12 +634,11 @@ export class Engine implements EngineApi {
     this.runs.set(run.id, run)
     const group = active.task.definition.group
     this.runningPerGroup.set(group, Math.max(0, (this.runningPerGroup.get(group) ?? 1) - 1))
-    this.emit({ type: 'run.finished', run }, undefined, [['deleteRunProcess', run.id]])
+    this.emit({ type: 'run.finished', run }, undefined, [['deleteRunProcess', run.id]], finishedAt)
     const task = this.tasks.get(active.task.id)!
     const saved = this.saveTask(task, { ...this.afterRun(task, run), ...(active.progress ? { progress: active.progress } : {}) })
     this.finishedSinceStats++
-    const detail = `${status}${reason ? `: ${reason}` : ''}`
-    this.completions.unshift({ taskId: task.id, name: task.name, group, detail, deliveredAtSeq: this.store.lastAppendedSeq })
+    this.completions.unshift({ taskId: task.id, name: task.name, group, status, endReason, deliveredAtSeq: this.store.lastAppendedSeq })
     this.completions.length = Math.min(this.completions.length, RECENT_COMPLETIONS)
     active.finish()
     await saved.committed
@@ -651,25 +658,25 @@ export class Engine implements EngineApi {
     active.finish()
   }
 
-  private outcomeStatus(active: ActiveRun, outcome: RunOutcome): { status: RunStatus; reason: string | null } {
+  private outcomeStatus(active: ActiveRun, outcome: RunOutcome): { status: RunStatus; endReason: EndReason | null } {
     switch (active.stopReason) {
       case 'cancel':
-        return { status: 'cancelled', reason: 'cancelled by user' }
+        return { status: 'cancelled', endReason: { kind: 'cancelled' } }
       case 'timeout':
-        return { status: 'timed_out', reason: `timed out after ${formatMs(active.task.definition.timeoutMs ?? 0)}` }
+        return { status: 'timed_out', endReason: { kind: 'timed-out', afterMs: active.task.definition.timeoutMs ?? 0 } }
       case 'shutdown':
-        return { status: 'interrupted', reason: INTERRUPTED_REASON }
+        return { status: 'interrupted', endReason: INTERRUPTED }
       case 'lost':
-        return { status: 'interrupted', reason: outcome.error ?? 'the worker running it was lost' }
+        return { status: 'interrupted', endReason: outcome.failure ?? { kind: 'worker-lost', worker: null, cause: null } }
       case null:
         break
     }
-    if (outcome.error) return { status: 'failed', reason: outcome.error }
-    if (outcome.signal) return { status: 'failed', reason: `killed by ${outcome.signal}` }
+    if (outcome.failure) return { status: 'failed', endReason: outcome.failure }
+    if (outcome.signal) return { status: 'failed', endReason: { kind: 'killed', signal: outcome.signal } }
     if (outcome.exitCode !== null && outcome.exitCode !== 0) {
-      return { status: 'failed', reason: `exited with code ${outcome.exitCode}${outcome.exitCode === 127 ? ' (command not found)' : ''}` }
+      return { status: 'failed', endReason: { kind: 'exited', code: outcome.exitCode, commandNotFound: outcome.exitCode === 127 } }
     }
-    return { status: 'succeeded', reason: null }
+    return { status: 'succeeded', endReason: null }
   }
 
   /** The task's next state once a run ended: done, retried after a backoff, or re-queued after an interruption. */
@@ -678,10 +685,10 @@ export class Engine implements EngineApi {
     if ((run.status === 'failed' || run.status === 'timed_out') && retry && task.attempts < retry.maxAttempts) {
       // Counted from the run's end, as pendingRetry recounts it, so a wait restored later is the same instant.
       const failedAt = run.finishedAt ?? this.now()
-      return { status: 'waiting', waitingFor: { kind: 'backoff', until: failedAt + this.backoffDelay(retry, task.attempts), attempt: task.attempts + 1 }, reason: null }
+      return { status: 'waiting', waitingFor: { kind: 'backoff', until: failedAt + this.backoffDelay(retry, task.attempts), attempt: task.attempts + 1 }, ...endedBecause(null) }
     }
-    if (run.status === 'interrupted' && task.definition.retryOnInterrupt) return { status: 'queued', waitingFor: null, reason: null }
-    return { status: run.status === 'paused' || run.status === 'running' ? 'failed' : run.status, waitingFor: null, reason: null }
+    if (run.status === 'interrupted' && task.definition.retryOnInterrupt) return { status: 'queued', waitingFor: null, ...endedBecause(null) }
+    return { status: run.status === 'paused' || run.status === 'running' ? 'failed' : run.status, waitingFor: null, ...endedBecause(null) }
   }
 
   /** How long to wait after failed attempt number `attempts`: exponential, capped, with jitter. */
@@ -735,7 +742,7 @@ export class Engine implements EngineApi {
       const ended: Run = {
         ...run,
         status: 'interrupted',
-        reason: INTERRUPTED_REASON,
+        ...endedBecause(INTERRUPTED),
         finishedAt: now,
         durationMs: now - run.startedAt,
         logLines: totals.lines,
@@ -744,13 +751,13 @@ export class Engine implements EngineApi {
       }
       this.runs.set(run.id, ended)
       interrupted.add(run.id)
-      this.emit({ type: 'run.finished', run: ended }, undefined, [['deleteRunProcess', run.id]])
+      this.emit({ type: 'run.finished', run: ended }, undefined, [['deleteRunProcess', run.id]], now)
     }
     for (const task of [...this.tasks.values()]) {
       const wasRunning = task.status === 'running' || (task.status === 'paused' && task.lastRunId !== null && interrupted.has(task.lastRunId))
       if (!wasRunning || this.activeByTask.has(task.id)) continue
-      if (task.definition.retryOnInterrupt) this.saveTask(task, { status: 'queued', waitingFor: null, reason: null })
-      else this.saveTask(task, { status: 'interrupted', waitingFor: null, reason: INTERRUPTED_REASON })
+      if (task.definition.retryOnInterrupt) this.saveTask(task, { status: 'queued', waitingFor: null, ...endedBecause(null) })
+      else this.saveTask(task, { status: 'interrupted', waitingFor: null, ...endedBecause(INTERRUPTED) })
     }
     for (const task of [...this.tasks.values()]) {
       if (task.status === 'waiting') {
@@ -888,11 +895,11 @@ export class Engine implements EngineApi {
       attempts: 0,
       lastRunId: null,
       progress: null,
-      reason: null,
+      ...endedBecause(null),
       queueOrder: id,
     }
     const initial = definition.stashed ? { status: 'stashed' as const, waitingFor: null } : this.readiness(draft)
-    return this.saveTask(null, { ...draft, ...initial, reason: initial.reason ?? null })
+    return this.saveTask(null, { ...draft, ...initial, ...endedBecause('endReason' in initial ? initial.endReason : null) })
   }
 
   // ─── commands ──────────────────────────────────────────────────────────────────────
@@ -917,7 +924,7 @@ export class Engine implements EngineApi {
       return true
     }
     if (isFinished(task.status)) return false
-    this.saveTask(task, { status: 'cancelled', waitingFor: null, reason: 'cancelled by user' })
+    this.saveTask(task, { status: 'cancelled', waitingFor: null, ...endedBecause({ kind: 'cancelled' }) })
     return true
   }
 
@@ -984,10 +991,10 @@ export class Engine implements EngineApi {
   private retry(task: Task): boolean {
     if (!isFinished(task.status)) return false
     // A manual retry starts a fresh round of automatic attempts; earlier runs stay as history.
-    const fresh = { ...task, attempts: 0, waitingFor: null, reason: null }
+    const fresh = { ...task, attempts: 0, waitingFor: null, ...endedBecause(null) }
     const next = this.readiness(fresh)
-    if (next.status === 'failed') throw new TaskdeckError('conflict', `Task ${task.id} cannot run: ${next.reason ?? 'a dependency failed'}.`)
-    this.saveTask(task, { attempts: 0, status: next.status, waitingFor: next.waitingFor, reason: null })
+    if (next.status === 'failed') throw new TaskdeckError('conflict', `Task ${task.id} cannot run: ${next.endReason ? describeEndReason(next.endReason) : 'a dependency failed'}.`)
+    this.saveTask(task, { attempts: 0, status: next.status, waitingFor: next.waitingFor, ...endedBecause(null) })
     this.reviveDependants(task.id)
     return true
   }
@@ -1013,12 +1020,13 @@ export class Engine implements EngineApi {
       for (const stale of failedDependants.get(revived.pop()!) ?? []) {
         const dependant = this.tasks.get(stale.id)!
         if (!failedByDependency(dependant)) continue
-        const next = this.readiness({ ...dependant, attempts: 0, waitingFor: null, reason: null })
+        const next = this.readiness({ ...dependant, attempts: 0, waitingFor: null, ...endedBecause(null) })
         if (next.status === 'failed') {
-          if (next.reason !== dependant.reason) this.saveTask(dependant, { reason: next.reason ?? null })
+          const now = endedBecause(next.endReason)
+          if (now.reason !== dependant.reason) this.saveTask(dependant, now)
           continue
         }
-        this.saveTask(dependant, { attempts: 0, status: next.status, waitingFor: next.waitingFor, reason: null })
+        this.saveTask(dependant, { attempts: 0, status: next.status, waitingFor: next.waitingFor, ...endedBecause(null) })
         revived.push(dependant.id)
       }
     }
@@ -1042,32 +1050,35 @@ export class Engine implements EngineApi {
   }
 
   private snapshot(): LoopSnapshot {
-    const entry = (task: Task, detail: string) => ({ taskId: task.id, name: task.name, group: task.definition.group, detail })
-    const ready: LoopSnapshot['ready'] = []
-    const waiting: LoopSnapshot['waiting'] = []
+    const entry = (task: Task, state: LoopState): LoopEntry => {
+      const group = task.definition.group
+      return { taskId: task.id, name: task.name, group, detail: describeLoopState(state, group), state }
+    }
+    const ready: LoopEntry[] = []
+    const waiting: LoopEntry[] = []
     for (const [name, queue] of this.queues) {
       const group = this.groups.get(name)
       const running = this.runningPerGroup.get(name) ?? 0
       queue.forEach((id, position) => {
         const task = this.tasks.get(id)!
-        if (this.paused) waiting.push(entry(task, 'paused: everything is paused'))
-        else if (group?.paused) waiting.push(entry(task, `paused: group ${name} is paused`))
-        else if (group && running >= group.parallel) waiting.push(entry(task, `group limit: ${name} runs ${running} of ${group.parallel}`))
-        else ready.push(entry(task, `position ${position + 1} in ${name}`))
+        if (this.paused) waiting.push(entry(task, { kind: 'all-paused' }))
+        else if (group?.paused) waiting.push(entry(task, { kind: 'group-paused' }))
+        else if (group && running >= group.parallel) waiting.push(entry(task, { kind: 'group-full', running, parallel: group.parallel }))
+        else ready.push(entry(task, { kind: 'ready', position: position + 1 }))
       })
     }
     for (const task of this.tasks.values()) {
-      if (task.status === 'waiting' || (task.status === 'paused' && !this.activeByTask.has(task.id))) waiting.push(entry(task, describeWait(task.waitingFor)))
+      if (task.status === 'waiting' || (task.status === 'paused' && !this.activeByTask.has(task.id))) waiting.push(entry(task, { kind: 'waiting', waitingFor: task.waitingFor }))
     }
     const running = [...this.active.values()].map((a) => {
       const task = this.tasks.get(a.task.id)!
-      return entry(task, `${task.status === 'paused' ? 'paused' : 'running'} since ${new Date(a.run.startedAt).toISOString()}${a.run.pid ? ` · pid ${a.run.pid}` : ''}`)
+      return entry(task, { kind: task.status === 'paused' ? 'paused' : 'running', since: a.run.startedAt, pid: a.run.pid })
     })
     // Newest first; a run whose end is not yet durable is still being delivered.
-    const completion = this.completions.map(({ deliveredAtSeq, ...c }) => ({
-      ...c,
-      detail: deliveredAtSeq > this.store.headSeq ? `delivering · ${c.detail}` : c.detail,
-    }))
+    const completion = this.completions.map(({ deliveredAtSeq, taskId, name, group, status, endReason }) => {
+      const state: LoopState = { kind: 'finished', status, endReason, delivering: deliveredAtSeq > this.store.headSeq }
+      return { taskId, name, group, detail: describeLoopState(state, group), state }
+    })
     return { ready, waiting, running, completion, paused: this.paused }
   }
 
@@ -1201,7 +1212,7 @@ export class Engine implements EngineApi {
           current.status === 'stashed' || current.status === 'paused'
             ? { status: current.status, waitingFor: current.waitingFor }
             : this.readiness({ ...edited, waitingFor: this.pendingRetryAfterEdit(current, definition) })
-        const saved = this.saveTask(current, { definition, name: edited.name, status: next.status, waitingFor: next.waitingFor, reason: ('reason' in next ? next.reason : null) ?? null })
+        const saved = this.saveTask(current, { definition, name: edited.name, status: next.status, waitingFor: next.waitingFor, ...endedBecause('endReason' in next ? next.endReason : null) })
         await saved.committed
         return { task: saved.task }
       },
@@ -1452,15 +1463,29 @@ function atIndex(error: unknown, index: number): unknown {
   })
 }
 
-/** How the reason of a task failed by its dependency `depId` begins (see readiness). */
-function dependencyReasonPrefix(depId: number): string {
-  return `dependency #${depId} `
+/** Did the task fail without running, because one of its dependencies ended without success or is gone? */
+function failedByDependency(task: Task): boolean {
+  if (task.status !== 'failed' || !task.reason) return false
+  const kind = storedEndReason(task).kind
+  return kind === 'dependency-ended' || kind === 'dependency-missing' || (kind === 'message' && failedByDependencyBefore(task, task.reason))
 }
 
-/** Did the task fail without running, because one of its dependencies ended without success? */
-function failedByDependency(task: Task): boolean {
-  const reason = task.reason
-  return task.status === 'failed' && !!reason && task.definition.after.some((dep) => reason.startsWith(dependencyReasonPrefix(dep)))
+/**
+ * A task stored before end reasons were data has only its English sentence; the words
+ * that began it are known (they were written by readiness), so its revival still works.
+ */
+function failedByDependencyBefore(task: Task, reason: string): boolean {
+  return task.definition.after.some((dep) => reason.startsWith(`dependency #${dep} `))
+}
+
+/** A reason and its English sentence, set together so they never disagree. */
+function endedBecause(endReason: EndReason | null | undefined): { reason: string | null; endReason: EndReason | null } {
+  return endReason ? { reason: describeEndReason(endReason), endReason } : { reason: null, endReason: null }
+}
+
+/** The end reason of a task or run as stored; one stored before reasons were data has its English sentence only. */
+function storedEndReason(ended: { reason?: string | null | undefined; endReason?: EndReason | null | undefined }): EndReason {
+  return ended.endReason ?? { kind: 'message', text: ended.reason ?? '' }
 }
 
 function retryTimingKey(retry: NonNullable<TaskDefinition['retry']>): string {
@@ -1481,26 +1506,6 @@ function defaultName(definition: TaskDefinition): string {
     case 'script':
       return spec.path.slice(0, 200)
   }
-}
-
-function describeWait(wait: WaitReason | null): string {
-  if (!wait) return 'waiting'
-  switch (wait.kind) {
-    case 'dependency':
-      return `dependency: after ${wait.taskIds.map((id) => `#${id}`).join(', ')}`
-    case 'delay':
-      return `delay: until ${new Date(wait.until).toISOString()}`
-    case 'backoff':
-      return `backoff: attempt ${wait.attempt} at ${new Date(wait.until).toISOString()}`
-    case 'group-limit':
-      return `group limit: ${wait.group}`
-    case 'paused':
-      return `paused (${wait.scope})`
-  }
-}
-
-function formatMs(ms: number): string {
-  return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`
 }
 
 function mergeSettings(current: Settings, patch: Record<string, unknown>): Record<string, unknown> {

@@ -246,12 +246,14 @@ export class Store {
 
   /**
    * Places an event in the log. It is written with the other events of this tick in one
-   * transaction; `committed` resolves once it is durable.
+   * transaction; `committed` resolves once it is durable. `at` is the moment the caller
+   * already read for the change it records (a task's updatedAt, a run's start or end), so
+   * the event and what it carries tell one time, read once.
    */
-  append(input: DurableEventInput, project?: ProjectInTransaction, ops?: readonly WriteOp[]): AppendedEvent {
+  append(input: DurableEventInput, project?: ProjectInTransaction, ops?: readonly WriteOp[], at = this.now()): AppendedEvent {
     if (this.closed) throw new TaskdeckError('internal', 'The engine is closed.')
     if (this.broken) throw this.broken
-    const event = { ...input, seq: ++this.lastSeq, at: this.now() }
+    const event = { ...input, seq: ++this.lastSeq, at }
     this.pending.push({ event, project, ops })
     this.scheduleFlush()
     return new AppendedEvent(this, event)

@@ -9,7 +9,8 @@ import { executeLocally } from '../engine/backends/local-execution.ts'
 import type { LocalExecution } from '../engine/backends/local-execution.ts'
 import { assertRedisSuitable, connectRedis, redactRedisUrl } from '../engine/backends/redis-connection.ts'
 import type { RedisConnectionOptions } from '../engine/backends/redis-connection.ts'
-import { RemoteJobSchema, TAKE_STDIN_SCRIPT, redisKeys } from '../engine/backends/redis-protocol.ts'
+import { RemoteJobSchema, TAKE_STDIN_SCRIPT, outcomeToWire, redisKeys } from '../engine/backends/redis-protocol.ts'
+import type { WireOutcome } from '../engine/backends/redis-protocol.ts'
 import type { BackendOutcome, RunnerRegistry } from '../engine/backends/types.ts'
 import { ReportWriter } from './report-writer.ts'
 
@@ -101,7 +102,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
     const run = active.get(jobId)
     if (!run || run.cancelled) return
     run.cancelled = true
-    run.execution?.stop('cancel', 'cancelled')
+    run.execution?.stop('cancel', { kind: 'cancelled' })
   }
   // A cancel published while this worker was disconnected is still stored under its key.
   const recheckCancels = async () => {
@@ -161,7 +162,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
   })
   await subscriber.subscribe(keys.cancelChannel, keys.stdinChannel)
 
-  const processJob = async (job: Job): Promise<BackendOutcome> => {
+  const processJob = async (job: Job): Promise<WireOutcome> => {
     const parsed = RemoteJobSchema.safeParse(job.data)
     if (!parsed.success || !job.id) {
       throw new UnrecoverableError(`job ${job.id ?? '?'} is not a Taskdeck run of protocol version 1: ${parsed.error?.message ?? 'no id'}`)
@@ -193,7 +194,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
       if (announced?.stdin) run.stdinAnnounced = true
       let outcome: BackendOutcome
       if (run.cancelled) {
-        outcome = { exitCode: null, signal: null, error: 'cancelled before it started', endedBy: 'cancel', worker: id }
+        outcome = { exitCode: null, signal: null, failure: { kind: 'cancelled' }, endedBy: 'cancel', worker: id }
       } else {
         const execution = executeLocally(
           options.runners,
@@ -209,7 +210,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
           { timeoutMs: data.timeoutMs, worker: id },
         )
         run.execution = execution
-        if (run.cancelled) execution.stop('cancel', 'cancelled')
+        if (run.cancelled) execution.stop('cancel', { kind: 'cancelled' })
         deliverStdin(run, begun.stdin)
         if (run.stdinAnnounced) void takeStdin(job.id).catch(() => undefined)
         outcome = await execution.run.done
@@ -221,7 +222,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
       writer.send({ kind: 'finished', outcome })
       if (run.cancelled) await reports.del(keys.cancel(job.id))
       finished++
-      return outcome
+      return outcomeToWire(outcome)
     } finally {
       active.delete(job.id)
     }
@@ -245,7 +246,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
     const writer = new ReportWriter(reports, keys.reportStream(source), jobId)
     writer.send({
       kind: 'lost',
-      reason: `its lock expired (the worker was killed, lost its connection, or blocked longer than the lock duration); noticed by ${id}`,
+      loss: { kind: 'lock-expired', noticedBy: id },
     })
   })
 
@@ -287,7 +288,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
       state = 'draining'
       await heartbeat().catch(() => undefined)
       const handBack = setTimeout(() => {
-        for (const run of active.values()) run.execution?.stop('worker-lost', `worker ${id} shut down before the run finished`)
+        for (const run of active.values()) run.execution?.stop('worker-lost', { kind: 'worker-lost', worker: id, cause: { kind: 'shut-down' } })
       }, drainMs)
       await worker.close()
       clearTimeout(handBack)

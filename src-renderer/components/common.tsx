@@ -1,7 +1,7 @@
-import { useCallback, useRef, type ButtonHTMLAttributes, type ReactNode } from 'react'
+import { useMemo, useRef, type ButtonHTMLAttributes, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
-import type { TaskStatus } from '../../src-shared/index.ts'
-import { localizeEngineSentence } from '../streams/engine-sentences.ts'
+import type { LoopEntry, TaskStatus } from '../../src-shared/index.ts'
+import { sayEnded, sayLoopEntry, type Clock, type Ended } from '../streams/engine-sentences.ts'
 import type { CommandId } from '../streams/keymap.ts'
 import { useShortcut } from '../views/context.ts'
 
@@ -122,11 +122,15 @@ export function formatClock(at: number, locale?: string, now = Date.now()): stri
   return d.toDateString() === new Date(now).toDateString() ? d.toLocaleTimeString(locale) : d.toLocaleString(locale)
 }
 
-/** The engine's sentences (why a run ended, a loop lane's detail) in the UI's language (streams/engine-sentences.ts). */
-export function useEngineSentence(): (text: string) => string {
+/** Why a run or task ended, and a loop lane's detail, in the UI's language and the user's clock (streams/engine-sentences.ts). */
+export function useEngineSentences(): { ended: (ended: Ended) => string | null; loopEntry: (entry: LoopEntry) => string } {
   const { t, i18n } = useTranslation()
   const locale = i18n.language
-  return useCallback((text: string) => localizeEngineSentence(text, (key, values) => t(key, values ?? {}), (at) => formatClock(at, locale)), [t, locale])
+  return useMemo(() => {
+    const translate = (key: string, values?: Record<string, string | number>) => t(key, values ?? {})
+    const clock: Clock = { time: (at) => formatClock(at, locale), duration: formatDuration }
+    return { ended: (ended) => sayEnded(ended, translate, clock), loopEntry: (entry) => sayLoopEntry(entry, translate, clock) }
+  }, [t, locale])
 }
 
 /**

@@ -1,62 +1,159 @@
-import type { TaskStatus } from '../../src-shared/index.ts'
+import type { EndReason, LoopEntry, LoopState, WaitReason, WorkerLoss } from '../../src-shared/index.ts'
 
 /** An i18n lookup: the renderer's `t`. */
 export type Translate = (key: string, values?: Record<string, string | number>) => string
 
-const STATUS_WORDS: Readonly<Record<string, TaskStatus>> = {
-  succeeded: 'succeeded',
-  failed: 'failed',
-  cancelled: 'cancelled',
-  timed_out: 'timed_out',
-  'timed out': 'timed_out',
-  interrupted: 'interrupted',
-  running: 'running',
-  paused: 'paused',
+/** How the user reads times and durations (their clock, the UI's duration format). */
+export interface Clock {
+  time(at: number): string
+  duration(ms: number): string
+}
+
+/** Something that may have ended for a reason: a run or a task. */
+export interface Ended {
+  /** The engine's English sentence, kept for clients that predate `endReason`. */
+  reason?: string | null | undefined
+  endReason?: EndReason | null | undefined
 }
 
 /**
- * The engine's sentences about runs and its event loop (a reason a run ended, a loop lane's
- * detail) in the UI's language, with times in the user's clock instead of ISO strings. The
- * engine writes them in English for every client (the CLI prints them); the UI recognises the
- * ones it knows and says them itself. One it does not know (a script's own error, a future
- * wording) is shown as the engine wrote it, never dropped.
+ * Why a run or task ended, in the UI's language, from the engine's structured reason. An
+ * event stored before reasons were data has only the engine's English sentence: it is shown
+ * as written. Null when there is no reason (it succeeded, or has not ended).
  */
-export function localizeEngineSentence(text: string, t: Translate, formatTime: (at: number) => string): string {
-  const again = (inner: string) => localizeEngineSentence(inner, t, formatTime)
-  const at = (iso: string) => {
-    const ms = Date.parse(iso)
-    return Number.isNaN(ms) ? iso : formatTime(ms)
+export function sayEnded(ended: Ended, t: Translate, clock: Clock): string | null {
+  if (ended.endReason) return sayEndReason(ended.endReason, t, clock)
+  return ended.reason ?? null
+}
+
+export function sayEndReason(reason: EndReason, t: Translate, clock: Clock): string {
+  switch (reason.kind) {
+    case 'exited':
+      return t(reason.commandNotFound ? 'engine.exitedNotFound' : 'engine.exited', { code: reason.code })
+    case 'killed':
+      return t('engine.killedBy', { signal: reason.signal })
+    case 'cancelled':
+      return t('engine.cancelled')
+    case 'timed-out':
+      return t('engine.timedOut', { after: clock.duration(reason.afterMs) })
+    case 'interrupted':
+      return t('engine.interrupted')
+    case 'worker-lost':
+      return sayWorkerLoss(reason.worker, reason.cause, t)
+    case 'dependency-missing':
+      return t('engine.dependencyGone', { id: reason.taskId })
+    case 'dependency-ended': {
+      const ended = t('engine.dependencyEnded', { id: reason.taskId, status: t(`engine.dependencyStatus.${reason.status}`) })
+      return reason.cause ? t('engine.because', { what: ended, why: sayEndReason(reason.cause, t, clock) }) : ended
+    }
+    case 'cwd-missing':
+      return t('engine.cwdMissing', { cwd: reason.cwd })
+    case 'executable-not-found':
+      return t('engine.executableNotFound', { file: reason.file })
+    case 'permission-denied':
+      return t('engine.permissionDenied', { file: reason.file })
+    case 'spawn-failed':
+      return t('engine.spawnFailed', { file: reason.file, message: reason.message })
+    case 'http-failed': {
+      const { method, url, status, error } = reason.first
+      // A failure by status alone is said in the UI's words; any other is the request's own error.
+      const why = error ?? t('engine.httpStatus', { status: status ?? 0 })
+      return t('engine.httpFailed', { failed: reason.failed, total: reason.total, method, url, error: why })
+    }
+    case 'http-stopped':
+      return t('engine.httpStopped', { notRun: reason.notRun, total: reason.total })
+    case 'http-batch-error':
+      return t('engine.httpBatchError', { message: reason.message })
+    case 'script-error':
+      return reason.message
+    case 'script-stopped':
+      return t('engine.scriptStopped')
+    case 'script-crashed':
+      return t('engine.scriptCrashed', { message: reason.message })
+    case 'script-worker-exited':
+      return t('engine.scriptWorkerExited', { code: reason.exitCode })
+    case 'script-runner-closed':
+      return t('engine.scriptRunnerClosed')
+    case 'no-runner':
+      return t('engine.noRunner', { kind: reason.taskKind })
+    case 'enqueue-failed':
+      return t('engine.enqueueFailed', { queue: reason.queue, message: reason.message })
+    case 'outcome-lost':
+      return t('engine.outcomeLost')
+    case 'start-not-recorded':
+      return t('engine.startNotRecorded', { message: reason.message })
+    case 'runner-failed':
+      return t('engine.runnerFailed', { message: reason.message })
+    case 'message':
+      return reason.text
   }
-  let m: RegExpMatchArray | null
-  if ((m = text.match(/^exited with code (-?\d+)( \(command not found\))?$/))) return t(m[2] ? 'engine.exitedNotFound' : 'engine.exited', { code: Number(m[1]) })
-  if ((m = text.match(/^killed by (\w+)$/))) return t('engine.killedBy', { signal: m[1]! })
-  if (text === 'cancelled by user') return t('engine.cancelled')
-  if ((m = text.match(/^timed out after (.+)$/))) return t('engine.timedOut', { after: m[1]! })
-  if (text === 'Taskdeck stopped while this run was running') return t('engine.interrupted')
-  if (text === 'the worker running it was lost') return t('engine.workerLost')
-  if ((m = text.match(/^dependency #(\d+) no longer exists$/))) return t('engine.dependencyGone', { id: Number(m[1]) })
-  if ((m = text.match(/^dependency #(\d+) (failed|cancelled|timed out|interrupted)(?:: (.*))?$/))) {
-    const ended = t('engine.dependencyEnded', { id: Number(m[1]), status: t(`engine.dependencyStatus.${STATUS_WORDS[m[2]!]!}`) })
-    return m[3] ? `${ended}: ${again(m[3])}` : ended
+}
+
+function sayWorkerLoss(worker: string | null, loss: WorkerLoss | null, t: Translate): string {
+  const named = worker ?? t('engine.unknownWorker')
+  switch (loss?.kind) {
+    case undefined:
+      return worker === null ? t('engine.workerLost') : t('engine.workerLostNamed', { worker })
+    case 'lock-expired':
+      return t('engine.workerLoss.lockExpired', { worker: named, noticedBy: loss.noticedBy })
+    case 'lock-expired-unreported':
+      return t('engine.workerLoss.lockExpiredUnreported', { worker: named, group: loss.group })
+    case 'job-gone':
+      return t('engine.workerLoss.jobGone')
+    case 'stalled':
+      return t('engine.workerLoss.stalled', { worker: named, message: loss.message })
+    case 'shut-down':
+      return t('engine.workerLoss.shutDown', { worker: named })
+    case 'unwatched':
+      return t('engine.workerLoss.unwatched', { queue: loss.queue })
+    case 'redis-unreachable':
+      return t('engine.workerLoss.redisUnreachable')
   }
-  // Loop lanes.
-  if ((m = text.match(/^delivering · (.*)$/))) return `${t('engine.delivering')} · ${again(m[1]!)}`
-  if ((m = text.match(/^(running|paused) since (\S+)(?: · pid (\d+))?$/))) {
-    const since = t(m[1] === 'running' ? 'engine.runningSince' : 'engine.pausedSince', { time: at(m[2]!) })
-    return m[3] ? `${since} · pid ${m[3]}` : since
+}
+
+/** A loop lane entry's detail in the UI's language, with times in the user's clock. */
+export function sayLoopEntry(entry: LoopEntry, t: Translate, clock: Clock): string {
+  return sayLoopState(entry.state, entry.group, t, clock)
+}
+
+function sayLoopState(state: LoopState, group: string, t: Translate, clock: Clock): string {
+  switch (state.kind) {
+    case 'ready':
+      return t('engine.position', { n: state.position, group })
+    case 'all-paused':
+      return t('engine.allPaused')
+    case 'group-paused':
+      return t('engine.groupPaused', { group })
+    case 'group-full':
+      return t('engine.groupFull', { group, running: state.running, parallel: state.parallel })
+    case 'waiting':
+      return sayWait(state.waitingFor, t, clock)
+    case 'running':
+    case 'paused': {
+      const since = t(state.kind === 'running' ? 'engine.runningSince' : 'engine.pausedSince', { time: clock.time(state.since) })
+      return state.pid ? t('engine.pid', { since, pid: state.pid }) : since
+    }
+    case 'finished': {
+      const status = t(`status.${state.status}`)
+      const ended = state.endReason ? t('engine.because', { what: status, why: sayEndReason(state.endReason, t, clock) }) : status
+      return state.delivering ? t('engine.delivering', { ended }) : ended
+    }
   }
-  if ((m = text.match(/^(succeeded|failed|cancelled|timed_out|interrupted)(?:: (.*))?$/))) {
-    const status = t(`status.${STATUS_WORDS[m[1]!]!}`)
-    return m[2] ? `${status}: ${again(m[2])}` : status
+}
+
+function sayWait(wait: WaitReason | null, t: Translate, clock: Clock): string {
+  switch (wait?.kind) {
+    case undefined:
+      return t('engine.waiting')
+    case 'dependency':
+      return t('engine.after', { ids: wait.taskIds.map((id) => `#${id}`).join(', ') })
+    case 'delay':
+      return t('engine.delayUntil', { time: clock.time(wait.until) })
+    case 'backoff':
+      return t('engine.backoff', { attempt: wait.attempt, time: clock.time(wait.until) })
+    case 'group-limit':
+      return t('engine.groupLimit', { group: wait.group })
+    case 'paused':
+      return t(`engine.paused.${wait.scope}`)
   }
-  if (text === 'paused: everything is paused') return t('engine.allPaused')
-  if ((m = text.match(/^paused: group (\S+) is paused$/))) return t('engine.groupPaused', { group: m[1]! })
-  if ((m = text.match(/^group limit: (\S+) runs (\d+) of (\d+)$/))) return t('engine.groupFull', { group: m[1]!, running: Number(m[2]), parallel: Number(m[3]) })
-  if ((m = text.match(/^group limit: (\S+)$/))) return t('engine.groupLimit', { group: m[1]! })
-  if ((m = text.match(/^position (\d+) in (\S+)$/))) return t('engine.position', { n: Number(m[1]), group: m[2]! })
-  if ((m = text.match(/^dependency: after (.+)$/))) return t('engine.after', { ids: m[1]! })
-  if ((m = text.match(/^delay: until (\S+)$/))) return t('engine.delayUntil', { time: at(m[1]!) })
-  if ((m = text.match(/^backoff: attempt (\d+) at (\S+)$/))) return t('engine.backoff', { attempt: Number(m[1]), time: at(m[2]!) })
-  if ((m = text.match(/^paused \((task|group|all)\)$/))) return t(`engine.paused.${m[1]!}`)
-  return text
 }

@@ -2,7 +2,7 @@ import { useMemo } from 'react'
 import { useTranslation } from 'react-i18next'
 import { merge, timer } from 'rxjs'
 import type { LoopSnapshot } from '../../src-shared/index.ts'
-import { FirstRunHint, Sparkline, useEngineSentence } from '../components/common.tsx'
+import { FirstRunHint, Sparkline, useEngineSentences } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { snapshotOnActivity$ } from '../streams/loop.ts'
 import type { AppState } from '../streams/state.ts'
@@ -60,7 +60,7 @@ export function LoopView({ onNewTask }: { onNewTask: () => void }) {
 function Lane({ title, hint, entries, tone, showDetail }: { title: string; hint: string; entries: Entry[]; tone: string; showDetail?: boolean }) {
   const { t } = useTranslation()
   const model = useModel()
-  const sentence = useEngineSentence()
+  const sentences = useEngineSentences()
   return (
     <section className={`lane lane-${tone}`} aria-label={title}>
       <header>
@@ -76,7 +76,7 @@ function Lane({ title, hint, entries, tone, showDetail }: { title: string; hint:
               <span className="cell-id">#{entry.taskId}</span> <span className="lane-name">{entry.name}</span>
             </button>
             <span className="group-tag">{entry.group}</span>
-            {showDetail && entry.detail && <span className="lane-detail">{sentence(entry.detail)}</span>}
+            {showDetail && <span className="lane-detail">{sentences.loopEntry(entry)}</span>}
           </li>
         ))}
       </ul>

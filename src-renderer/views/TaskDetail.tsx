@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
-import { isFinished, type Run, type Task, type WaitReason } from '../../src-shared/index.ts'
-import { ActionButton, EmptyState, StatusBadge, formatClock, formatDuration, formatTime, useEngineSentence } from '../components/common.tsx'
+import { isFinished, type Run, type Task, type TaskSpec, type WaitReason } from '../../src-shared/index.ts'
+import { ActionButton, EmptyState, StatusBadge, formatClock, formatDuration, formatTime, useEngineSentences } from '../components/common.tsx'
 import type { CommandId } from '../streams/keymap.ts'
 import { runsOfTask } from '../streams/state.ts'
 import { commandText } from '../streams/tasks-query.ts'
@@ -21,6 +21,8 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
   const runs = useMemo(() => runsOfTask(state.runs, taskId), [state.runs, taskId])
   if (!task) return <aside className="detail">{<EmptyState title={t('detail.missing', { id: taskId })} />}</aside>
   const shownRun = runs.find((r) => r.id === runId) ?? runs[0] ?? null
+  // Only a process has an exit code (a script's or an HTTP batch's run reports 0 when it succeeded).
+  const shell = task.definition.spec.kind === 'shell'
   // What a script returned (its run's result) has a tab of its own when there is one.
   const hasResult = shownRun !== null && shownRun.result !== null
   const tabs: Tab[] = hasResult ? ['output', 'result', 'definition', 'runs'] : ['output', 'definition', 'runs']
@@ -54,8 +56,9 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
               <>
                 <span>{t('detail.attempt', { n: shownRun.attempt })}</span>
                 <span>{formatDuration(shownRun.durationMs ?? Date.now() - shownRun.startedAt)}</span>
-                {shownRun.exitCode !== null && <span>{t('detail.exit', { code: shownRun.exitCode })}</span>}
-                {shownRun.signal && <span>{shownRun.signal}</span>}
+                {shell && shownRun.exitCode !== null && <span>{t('detail.exit', { code: shownRun.exitCode })}</span>}
+                {shell && shownRun.signal && <span>{shownRun.signal}</span>}
+                {!shell && <RunEnd run={shownRun} kind={task.definition.spec.kind} />}
               </>
             )}
           </span>
@@ -82,7 +85,7 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
           </pre>
         )}
         {tab === 'definition' && <pre className="definition">{JSON.stringify(task.definition, null, 2)}</pre>}
-        {tab === 'runs' && <RunHistory runs={runs} selected={shownRun?.id ?? null} onPick={(id) => model.route.set({ view: 'task', taskId, runId: id })} />}
+        {tab === 'runs' && <RunHistory runs={runs} kind={task.definition.spec.kind} selected={shownRun?.id ?? null} onPick={(id) => model.route.set({ view: 'task', taskId, runId: id })} />}
       </div>
     </aside>
   )
@@ -126,18 +129,19 @@ function WaitingFor({ wait }: { wait: WaitReason }) {
 
 function FailureBanner({ task, run }: { task: Task; run: Run | null }) {
   const { t } = useTranslation()
-  const sentence = useEngineSentence()
+  const { ended } = useEngineSentences()
   if (!isFinished(task.status) || task.status === 'succeeded') return null
+  const taskReason = ended(task)
   if (!run) {
-    return task.reason ? (
+    return taskReason ? (
       <div className={`failure failure-${task.status}`} role="alert" data-testid="failure-reason">
-        <strong>{t(`status.${task.status}`)}</strong> {sentence(task.reason)}
+        <strong>{t(`status.${task.status}`)}</strong> {taskReason}
       </div>
     ) : null
   }
-  const engineReason = run.reason ?? task.reason
+  const engineReason = ended(run) ?? taskReason
   const status = t(`status.${task.status}`)
-  const reason = engineReason ? sentence(engineReason) : (run.exitCode !== null ? t('detail.exitedWith', { code: run.exitCode }) : run.signal ? t('detail.killedBy', { signal: run.signal }) : status)
+  const reason = engineReason ?? (run.exitCode !== null ? t('detail.exitedWith', { code: run.exitCode }) : run.signal ? t('detail.killedBy', { signal: run.signal }) : status)
   // "cancelled by user" after "Cancelled" would say it twice: a reason that begins with the status word stands alone.
   const saysStatus = reason.toLocaleLowerCase().startsWith(status.toLocaleLowerCase())
   return (
@@ -147,9 +151,16 @@ function FailureBanner({ task, run }: { task: Task; run: Run | null }) {
   )
 }
 
-function RunHistory({ runs, selected, onPick }: { runs: Run[]; selected: number | null; onPick: (id: number) => void }) {
+/** How a run with no process ended, in a word: a script returned (its result is in the Result tab), a batch's requests are done. */
+function RunEnd({ run, kind }: { run: Run; kind: TaskSpec['kind'] }) {
   const { t } = useTranslation()
-  const sentence = useEngineSentence()
+  if (run.status !== 'succeeded' || kind === 'shell') return null
+  return <span>{t(kind === 'script' ? 'runEnd.returned' : 'runEnd.requestsDone')}</span>
+}
+
+function RunHistory({ runs, kind, selected, onPick }: { runs: Run[]; kind: TaskSpec['kind']; selected: number | null; onPick: (id: number) => void }) {
+  const { t } = useTranslation()
+  const { ended } = useEngineSentences()
   if (runs.length === 0) return <EmptyState title={t('detail.noRuns')} />
   return (
     <table className="runs">
@@ -180,9 +191,9 @@ function RunHistory({ runs, selected, onPick }: { runs: Run[]; selected: number 
             </td>
             <td>{formatTime(run.startedAt)}</td>
             <td>{formatDuration(run.durationMs)}</td>
-            <td>{run.exitCode ?? run.signal ?? '—'}</td>
+            <td>{kind === 'shell' ? (run.exitCode ?? run.signal ?? '—') : run.status === 'succeeded' ? <RunEnd run={run} kind={kind} /> : '—'}</td>
             <td>{run.worker}</td>
-            <td className="reason">{run.reason ? sentence(run.reason) : ''}</td>
+            <td className="reason">{ended(run) ?? ''}</td>
           </tr>
         ))}
       </tbody>

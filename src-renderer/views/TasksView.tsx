@@ -4,8 +4,9 @@ import { useTranslation } from 'react-i18next'
 import { interval, map } from 'rxjs'
 import { TASK_STATUSES, isFinished, type TaskStatus } from '../../src-shared/index.ts'
 import { NEW_TASK_INPUT_ID, SEARCH_INPUT_ID, applySelection } from '../actions.ts'
-import { ActionButton, EmptyState, Kbd, formatDuration, useEngineSentence } from '../components/common.tsx'
+import { ActionButton, EmptyState, Kbd, formatDuration, useEngineSentences } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
+import type { Ended } from '../streams/engine-sentences.ts'
 import type { CommandId } from '../streams/keymap.ts'
 import { selectRange } from '../streams/selection.ts'
 import { commandText, runDuration, type SortKey, type TaskRow } from '../streams/tasks-query.ts'
@@ -210,7 +211,7 @@ function TaskList() {
   // Translated once per render of the list, not once per row (i18next lookups add up when scrolling).
   const statusLabels = useMemo(() => Object.fromEntries(TASK_STATUSES.map((s) => [s, t(`status.${s}`)])) as Record<TaskStatus, string>, [t])
   const selectLabel = t('tasks.selectRow')
-  const sentence = useEngineSentence()
+  const sentence = useEngineSentences().ended
   const toggleChecked = useCallback(
     (id: number) => {
       const next = new Set(model.checked.value)
@@ -347,7 +348,7 @@ const TaskListRow = memo(function TaskListRow(props: {
   now: number
   statusLabel: string
   selectLabel: string
-  sentence: (engineText: string) => string
+  sentence: (ended: Ended) => string | null
   isCursor: boolean
   isOpen: boolean
   isChecked: boolean
@@ -357,7 +358,7 @@ const TaskListRow = memo(function TaskListRow(props: {
   const { task, lastRun, progress } = props.row
   const duration = lastRun ? runDuration(lastRun, props.now || Date.now()) : null
   const pct = progress && progress.total ? Math.min(100, (progress.done / progress.total) * 100) : null
-  const failedReason = isFinished(task.status) && task.status !== 'succeeded' ? (lastRun?.reason ?? task.reason ?? null) : null
+  const failedReason = isFinished(task.status) && task.status !== 'succeeded' ? ((lastRun ? props.sentence(lastRun) : null) ?? props.sentence(task)) : null
   return (
     <div
       role="row"
@@ -388,7 +389,7 @@ const TaskListRow = memo(function TaskListRow(props: {
       </span>
       <span role="gridcell" className="cell-name">
         <span className="task-name">{task.name}</span>
-        {failedReason ? <span className="task-reason">{props.sentence(failedReason)}</span> : showsCommand(task) && <span className="task-command">{commandText(task)}</span>}
+        {failedReason ? <span className="task-reason">{failedReason}</span> : showsCommand(task) && <span className="task-command">{commandText(task)}</span>}
       </span>
       <span role="gridcell" className="cell-meta">
         <span className="group-tag">{task.definition.group}</span>

@@ -187,6 +187,10 @@ describe('the walking skeleton in a real browser', () => {
     await detail().locator('.detail-title .status-succeeded').waitFor()
     await logText().getByText('adding 100 numbers').waitFor()
     expect(await detail().locator('.log-count').textContent()).toBe('1 line')
+    // A script has no exit code: its run says it returned (what, in the Result tab).
+    const facts = await detail().locator('.detail-facts').textContent()
+    expect(facts).toContain('returned')
+    expect(facts).not.toMatch(/exit/)
     await detail().getByRole('tab', { name: 'Result' }).click()
     expect(JSON.parse((await detail().getByTestId('run-result').textContent()) ?? 'null')).toEqual({ sum: 5050 })
     await page.screenshot({ path: join(ARTIFACTS, 'script-result-light.png') })

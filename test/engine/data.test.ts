@@ -86,7 +86,7 @@ describe('the visible event loop', () => {
       runners: {
         script: {
           kind: 'script',
-          start: () => ({ pid: null, done: runnerDone.then(() => ({ exitCode: 0, signal: null, error: null, result: 42 })) }),
+          start: () => ({ pid: null, done: runnerDone.then(() => ({ exitCode: 0, signal: null, failure: null, result: 42 })) }),
         },
       },
     })

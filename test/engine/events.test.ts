@@ -12,6 +12,22 @@ const dir = useTempHome()
 const durable = (events: readonly EngineEvent[]) => events.filter(isDurable)
 
 describe('the event log', () => {
+  it('stamps an event with the time the change it carries already tells (the clock is read once)', async () => {
+    // A clock that moves on every read: two reads for one event would disagree.
+    let tick = 1_000_000
+    const t = await dir.open({ now: () => (tick += 7) })
+    const task = await t.submit(shell('exit 1'))
+    await t.until(task.id, ['failed'])
+    const events = durable(t.events)
+    const tasks = events.filter((e) => e.type === 'task.created' || e.type === 'task.updated')
+    expect(tasks.length).toBeGreaterThanOrEqual(3)
+    for (const event of tasks) expect(event.at).toBe(event.task.updatedAt)
+    const started = events.find((e) => e.type === 'run.started')!
+    const finished = events.find((e) => e.type === 'run.finished')!
+    expect(started.at).toBe(started.run.startedAt)
+    expect(finished.at).toBe(finished.run.finishedAt)
+  })
+
   it('replays exactly the missed events after `since`, in order, then live ones, with no gap or duplicate', async () => {
     const t = await dir.open()
     for (let i = 0; i < 5; i++) await t.submit(shell(`echo ${i}`))

@@ -449,7 +449,7 @@ describe('runners other than shell', () => {
               context.output('stdout', 'started\n')
               context.signal.addEventListener('abort', () => {
                 seen.push(String(context.signal.reason))
-                resolve({ exitCode: null, signal: null, error: 'stopped' })
+                resolve({ exitCode: null, signal: null, failure: { kind: 'script-stopped' } })
               })
             }),
           }),

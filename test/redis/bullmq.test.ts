@@ -12,6 +12,7 @@ import type { PlacedRun } from '../../src-main/engine/backends/types.ts'
 import { script } from './conformance.ts'
 import { RecordingContext, spawnWorker, startRedis, tempDir, until } from './harness.ts'
 import type { RedisServer, WorkerProcess } from './harness.ts'
+import { failureSentence } from '../support/end-reasons.ts'
 
 /** What only the Redis backend has: queue order across workers, idempotent enqueue, workers to list, refusal of an evicting Redis. */
 describe('BullMQ backend', () => {
@@ -96,9 +97,9 @@ describe('BullMQ backend', () => {
       const outcomes = await Promise.all(runs.map((run) => run.done))
       outcomes.forEach((outcome, i) => {
         if (runIds[i] === refusedRunId) {
-          expect(outcome.error).toMatch(/^could not enqueue on redis:\/\/.*WRONGTYPE/)
+          expect(failureSentence(outcome)).toMatch(/^could not enqueue on redis:\/\/.*WRONGTYPE/)
           expect(outcome.worker).toBeNull()
-        } else expect(outcome).toMatchObject({ exitCode: 0, error: null })
+        } else expect(outcome).toMatchObject({ exitCode: 0, failure: null })
       })
       const executed = (await readFile(file, 'utf8')).trim().split('\n').sort()
       expect(executed).toEqual(runIds.filter((runId) => runId !== refusedRunId).map((runId) => `run ${runId}`).sort())
@@ -160,7 +161,7 @@ describe('BullMQ backend', () => {
     const run = app.start(script('append', { file, label: 'finished', delayMs: 500 }), placed(group), context)
     await until(() => context.text('system').includes('started on worker'), 'the run to start')
     worker.child.kill('SIGTERM')
-    expect(await run.done).toMatchObject({ error: null, endedBy: null, worker: worker.id })
+    expect(await run.done).toMatchObject({ failure: null, endedBy: null, worker: worker.id })
     expect(await worker.exited).toBe(0)
     expect(await readFile(file, 'utf8')).toBe('finished\n')
   })
@@ -175,7 +176,8 @@ describe('BullMQ backend', () => {
     worker.child.kill('SIGTERM')
     const outcome = await run.done
     expect(outcome).toMatchObject({ endedBy: 'worker-lost', worker: worker.id })
-    expect(outcome.error).toContain('shut down before the run finished')
+    expect(failureSentence(outcome)).toContain('shut down before the run finished')
+    expect(outcome.failure).toEqual({ kind: 'worker-lost', worker: worker.id, cause: { kind: 'shut-down' } })
     expect(await worker.exited).toBe(0)
   })
 })

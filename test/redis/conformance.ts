@@ -5,6 +5,7 @@ import { expect, it } from 'vitest'
 import type { TaskSpec } from '../../src-shared/index.ts'
 import type { ExecutionBackend, PlacedRun } from '../../src-main/engine/backends/types.ts'
 import { RecordingContext, ROOT, until } from './harness.ts'
+import { failureSentence } from '../support/end-reasons.ts'
 
 export const FIXTURES = join(ROOT, 'test/redis/fixtures')
 export const script = (name: string, input?: unknown): TaskSpec => ({
@@ -35,7 +36,7 @@ export function backendConformance(target: ConformanceTarget): void {
   it('runs a task: output on both streams, progress, result, success', async () => {
     const context = new RecordingContext(runIds())
     const outcome = await target.backend().start(script('hello', { name: 'remote' }), placed(), context).done
-    expect(outcome).toMatchObject({ exitCode: 0, error: null, endedBy: null, result: { greeted: 'remote' } })
+    expect(outcome).toMatchObject({ exitCode: 0, failure: null, endedBy: null, result: { greeted: 'remote' } })
     expect(target.expectedWorkers()).toContain(outcome.worker)
     expect(context.text('stdout')).toContain('hello remote\n')
     expect(context.text('stderr')).toContain('a warning\n')
@@ -64,7 +65,9 @@ export function backendConformance(target: ConformanceTarget): void {
   it('reports a failure with its reason', async () => {
     const context = new RecordingContext(runIds())
     const outcome = await target.backend().start(script('fail', { why: 'disk full' }), placed(), context).done
-    expect(outcome.error).toBe('boom: disk full')
+    expect(failureSentence(outcome)).toBe('boom: disk full')
+    // As data across Redis too, not only as the sentence.
+    expect(outcome.failure).toEqual({ kind: 'script-error', message: 'boom: disk full' })
     expect(outcome.endedBy).toBeNull()
     expect(context.text('stdout')).toContain('about to fail')
   })
@@ -99,10 +102,10 @@ export function backendConformance(target: ConformanceTarget): void {
     const spec = script('append', { file, label: 'ok', failUntilMarker: `${file}.marker` })
     const first = new RecordingContext(runIds(), 900, 1)
     const firstOutcome = await target.backend().start(spec, placed(), first).done
-    expect(firstOutcome.error).toBe('first attempt fails on purpose')
+    expect(failureSentence(firstOutcome)).toBe('first attempt fails on purpose')
     const second = new RecordingContext(runIds(), 900, 2)
     const secondOutcome = await target.backend().start(spec, placed(), second).done
-    expect(secondOutcome).toMatchObject({ error: null, result: { label: 'ok' } })
+    expect(secondOutcome).toMatchObject({ failure: null, result: { label: 'ok' } })
     expect(await readFile(file, 'utf8')).toBe('ok\n')
   })
 }

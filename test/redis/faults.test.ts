@@ -11,6 +11,7 @@ import type { TaskSpec } from '../../src-shared/index.ts'
 import { script } from './conformance.ts'
 import { RecordingContext, spawnWorker, startRedis, tempDir, until } from './harness.ts'
 import type { RedisServer, WorkerProcess } from './harness.ts'
+import { failureSentence } from '../support/end-reasons.ts'
 
 /** The kinds of report entries written for one job, in order, read straight from Redis. */
 async function reportsOf(url: string, source: string, jobId: string): Promise<string[]> {
@@ -85,11 +86,12 @@ describe('remote execution under faults', () => {
 
     const lost = await firstRun.done
     expect(lost).toMatchObject({ endedBy: 'worker-lost', worker: victim.id, exitCode: null })
-    expect(lost.error).toContain(`worker ${victim.id} lost`)
+    expect(failureSentence(lost)).toContain(`worker ${victim.id} lost`)
+    expect(lost.failure).toMatchObject({ kind: 'worker-lost', worker: victim.id, cause: { kind: expect.stringMatching(/^lock-expired/) as string } })
 
     const second = new RecordingContext(nextRunId++, 1, 2)
     const retried = await app.start(script('hello', { name: 'again' }), placed(group), second).done
-    expect(retried).toMatchObject({ error: null, endedBy: null, worker: survivor.id })
+    expect(retried).toMatchObject({ failure: null, endedBy: null, worker: survivor.id })
     expect(second.text('stdout')).toContain('hello again')
 
     // BullMQ must not run the lost attempt again on its own: its job fails instead of re-running.
@@ -118,12 +120,13 @@ describe('remote execution under faults', () => {
 
     const lost = await firstRun.done
     expect(lost).toMatchObject({ endedBy: 'worker-lost', worker: victim.id, exitCode: null })
-    expect(lost.error).toBe(`worker ${victim.id} lost: its lock expired and no live worker of group ${group} reported it`)
+    expect(failureSentence(lost)).toBe(`worker ${victim.id} lost: its lock expired and no live worker of group ${group} reported it`)
+    expect(lost.failure).toEqual({ kind: 'worker-lost', worker: victim.id, cause: { kind: 'lock-expired-unreported', group } })
 
     const replacement = await worker(group, 1)
     const second = new RecordingContext(nextRunId++, 1, 2)
     const retried = await app.start(script('hello', { name: 'again' }), placed(group), second).done
-    expect(retried).toMatchObject({ error: null, endedBy: null, worker: replacement.id })
+    expect(retried).toMatchObject({ failure: null, endedBy: null, worker: replacement.id })
   })
 
   it('Redis restarted while workers run: everyone reconnects and every accepted task runs', async () => {
@@ -141,7 +144,7 @@ describe('remote execution under faults', () => {
     await redis.start()
     const results = await Promise.all([...before, ...during])
 
-    for (const attempts of results) expect(attempts.at(-1)!.outcome).toMatchObject({ error: null, endedBy: null })
+    for (const attempts of results) expect(attempts.at(-1)!.outcome).toMatchObject({ failure: null, endedBy: null })
     const lines = (await readFile(file, 'utf8')).trim().split('\n').map(Number)
     for (let label = 0; label < 20; label++) {
       const runs = lines.filter((line) => line === label).length
@@ -180,7 +183,7 @@ describe('remote execution under faults', () => {
     const adopted = back.adopt({ group, name: '', pid: null }, after)
     back.startReading()
     const outcome = await adopted.done
-    expect(outcome).toMatchObject({ error: null, result: { ticks: 30 } })
+    expect(outcome).toMatchObject({ failure: null, result: { ticks: 30 } })
     const expected = Array.from({ length: 30 }, (_, i) => `tick ${i}\n`).join('')
     expect(before.text('stdout') + after.text('stdout')).toBe(expected)
     expect(after.progresses.at(-1)).toMatchObject({ done: 30, total: 30 })
@@ -209,7 +212,7 @@ describe('remote execution under faults', () => {
     const after = new RecordingContext(context.runId, 8, 1)
     const adopted = back.adopt({ group, name: '', pid: null }, after)
     back.startReading()
-    expect(await adopted.done).toMatchObject({ error: null, exitCode: 0, result: { ticks: 20 } })
+    expect(await adopted.done).toMatchObject({ failure: null, exitCode: 0, result: { ticks: 20 } })
     expect(after.text('system')).toContain('output may be missing')
   })
 
@@ -223,7 +226,7 @@ describe('remote execution under faults', () => {
       contexts.map((context, i) => app.start(script('append', { file, label: i }), placed(group), context).done),
     )
 
-    outcomes.forEach((outcome, i) => expect(outcome).toMatchObject({ error: null, result: { label: i } }))
+    outcomes.forEach((outcome, i) => expect(outcome).toMatchObject({ failure: null, result: { label: i } }))
     contexts.forEach((context, i) => {
       expect(context.text('stdout')).toBe(`appended ${i}\n`)
       expect(context.text('system').match(/started on worker/g)).toHaveLength(1)

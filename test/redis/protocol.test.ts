@@ -13,7 +13,7 @@ describe('report stream entries', () => {
       { kind: 'out', stream: 'stdout', data: binary },
       { kind: 'out', stream: 'stderr', data: Buffer.from('r\n') },
       { kind: 'progress', progress: { done: 1, total: 2 } },
-      { kind: 'finished', outcome: { exitCode: 0, signal: null, error: null, endedBy: null, worker: 'host:1:a', result: { ok: true } } },
+      { kind: 'finished', outcome: { exitCode: 0, signal: null, failure: { kind: 'exited', code: 3, commandNotFound: false }, endedBy: null, worker: 'host:1:a', result: { ok: true } } },
     ]
     const fields = encodeReports('run.s.1', reports)
     expect(fields.slice(0, 5)).toEqual(['k', 'pack', 'j', 'run.s.1', 'd'])
@@ -21,38 +21,39 @@ describe('report stream entries', () => {
     const decoded = decodeReports(asRead(fields))
     expect(decoded).toEqual(reports.map((r) => ({ ...r, jobId: 'run.s.1' })))
     expect(Buffer.compare((decoded[1] as { data: Buffer }).data, binary)).toBe(0)
-    const withPid = decodeReports(asRead(encodeReports('run.s.1', [{ kind: 'started', worker: 'w', pid: 4242 }, { kind: 'lost', reason: 'x' }])))
+    const withPid = decodeReports(asRead(encodeReports('run.s.1', [{ kind: 'started', worker: 'w', pid: 4242 }, { kind: 'lost', loss: { kind: 'lock-expired', noticedBy: 'w2' } }])))
     expect(withPid[0]).toEqual({ kind: 'started', jobId: 'run.s.1', worker: 'w', pid: 4242 })
   })
 
   it('skips packed records of unknown types and a truncated last record', () => {
     const [, , , , , packed] = encodeReports('run.s.5', [
-      { kind: 'lost', reason: 'first' },
-      { kind: 'lost', reason: 'second' },
+      { kind: 'lost', loss: 'first' },
+      { kind: 'lost', loss: { kind: 'job-gone' } },
     ]) as [string, string, string, string, string, Buffer]
     const unknown = Buffer.from(packed)
     unknown[0] = 99
-    expect(decodeReports(asRead(['k', 'pack', 'j', 'run.s.5', 'd', unknown]))).toEqual([{ kind: 'lost', jobId: 'run.s.5', reason: 'second' }])
+    expect(decodeReports(asRead(['k', 'pack', 'j', 'run.s.5', 'd', unknown]))).toEqual([{ kind: 'lost', jobId: 'run.s.5', loss: { kind: 'job-gone' } }])
     const truncated = packed.subarray(0, packed.length - 2)
-    expect(decodeReports(asRead(['k', 'pack', 'j', 'run.s.5', 'd', truncated]))).toEqual([{ kind: 'lost', jobId: 'run.s.5', reason: 'first' }])
+    expect(decodeReports(asRead(['k', 'pack', 'j', 'run.s.5', 'd', truncated]))).toEqual([{ kind: 'lost', jobId: 'run.s.5', loss: 'first' }])
   })
 
   it('still reads batch entries written by earlier workers', () => {
-    const outcome = { exitCode: 0, signal: null, error: null, endedBy: null, worker: 'host:1:a' }
+    // Without `failure`: earlier workers sent the failure as an English sentence only.
+    const outcome = { exitCode: null, signal: null, error: 'boom', endedBy: null, worker: 'host:1:a' }
     const fields = ['k', 'batch', 'j', 'run.s.6', 'r', 'started', 'w', 'host:1:a', 'p', '', 'r', 'out', 's', 'stdout', 'd', 'hi\n', 'r', 'finished', 'd', JSON.stringify(outcome)]
     expect(decodeReports(asRead(fields))).toEqual([
       { kind: 'started', jobId: 'run.s.6', worker: 'host:1:a', pid: null },
       { kind: 'out', jobId: 'run.s.6', stream: 'stdout', data: Buffer.from('hi\n') },
-      { kind: 'finished', jobId: 'run.s.6', outcome },
+      { kind: 'finished', jobId: 'run.s.6', outcome: { exitCode: null, signal: null, failure: { kind: 'message', text: 'boom' }, endedBy: null, worker: 'host:1:a' } },
     ])
   })
 
   it('a single report stays a plain entry, and entries of unknown kinds are skipped', () => {
-    const single = encodeReports('run.s.2', [{ kind: 'lost', reason: 'lock expired' }])
-    expect(single).toEqual(encodeReport({ kind: 'lost', jobId: 'run.s.2', reason: 'lock expired' }))
-    expect(decodeReports(asRead(single))).toEqual([{ kind: 'lost', jobId: 'run.s.2', reason: 'lock expired' }])
+    const single = encodeReports('run.s.2', [{ kind: 'lost', loss: 'lock expired' }])
+    expect(single).toEqual(encodeReport({ kind: 'lost', jobId: 'run.s.2', loss: 'lock expired' }))
+    expect(decodeReports(asRead(single))).toEqual([{ kind: 'lost', jobId: 'run.s.2', loss: 'lock expired' }])
     expect(decodeReports(asRead(['k', 'future', 'j', 'run.s.3', 'x', 'y']))).toEqual([])
     const mixed = asRead(['k', 'batch', 'j', 'run.s.4', 'r', 'future', 'x', 'y', 'r', 'lost', 'd', 'gone'])
-    expect(decodeReports(mixed)).toEqual([{ kind: 'lost', jobId: 'run.s.4', reason: 'gone' }])
+    expect(decodeReports(mixed)).toEqual([{ kind: 'lost', jobId: 'run.s.4', loss: 'gone' }])
   })
 })

@@ -43,7 +43,7 @@ describe('report writer', () => {
     second.output('stderr', 'two\n')
     await vi.waitFor(async () => expect(await entries(stream)).toHaveLength(3), { timeout: 5000, interval: 5 })
     first.output('stdout', 'three\n')
-    first.send({ kind: 'finished', outcome: { exitCode: 0, signal: null, error: null, endedBy: null, worker: 'w1' } })
+    first.send({ kind: 'finished', outcome: { exitCode: 0, signal: null, failure: null, endedBy: null, worker: 'w1' } })
     await vi.waitFor(async () => expect(await entries(stream)).toHaveLength(4), { timeout: 5000, interval: 5 })
     const all = await entries(stream)
     expect(all[2]).toMatchObject([{ kind: 'out', jobId: 'run.s.2', stream: 'stderr' }])

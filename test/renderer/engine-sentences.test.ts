@@ -1,49 +1,92 @@
 import i18next from 'i18next'
 import { describe, expect, it } from 'vitest'
+import type { EndReason, LoopState } from '../../src-shared/index.ts'
+import { formatDuration } from '../../src-renderer/components/common.tsx'
+import { formatMs } from '../../src-main/engine/end-reasons.ts'
 import { en } from '../../src-renderer/i18n/en.ts'
 import { ko } from '../../src-renderer/i18n/ko.ts'
-import { localizeEngineSentence, type Translate } from '../../src-renderer/streams/engine-sentences.ts'
+import { sayEndReason, sayEnded, sayLoopEntry, type Clock, type Translate } from '../../src-renderer/streams/engine-sentences.ts'
+import { END_REASON_SAMPLES, LOOP_STATE_SAMPLES, MORE_END_REASONS, WORKER_LOSS_SAMPLES } from '../support/end-reason-samples.ts'
 
 async function translator(lng: 'en' | 'ko'): Promise<Translate> {
   const i18n = i18next.createInstance()
   await i18n.init({ resources: { en: { translation: en }, ko: { translation: ko } }, lng, fallbackLng: 'en', interpolation: { escapeValue: false } })
-  return (key, values) => i18n.t(key, values ?? {})
+  return (key, values) => {
+    // A missing key would come back as the key itself (or English, through the fallback): refuse both.
+    expect(i18n.exists(key, { lng, fallbackLng: false }), `${lng} has ${key}`).toBe(true)
+    return i18n.t(key, values ?? {})
+  }
 }
-const clock = (at: number) => `<${new Date(at).toISOString().slice(11, 19)}>`
+/** The engine's own clock and duration format: English comes out exactly as the engine's. */
+const isoClock: Clock = { time: (at) => new Date(at).toISOString(), duration: formatMs }
+const userClock: Clock = { time: (at) => `<${new Date(at).toISOString().slice(11, 19)}>`, duration: formatDuration }
 
-describe('localizeEngineSentence', () => {
-  it('says why a run ended in Korean, as the engine\'s English says it', async () => {
-    const t = await translator('ko')
-    const say = (text: string) => localizeEngineSentence(text, t, clock)
-    expect(say('exited with code 3')).toBe('종료 코드 3')
-    expect(say('exited with code 127 (command not found)')).toBe('종료 코드 127 (명령을 찾을 수 없음)')
-    expect(say('killed by SIGKILL')).toBe('SIGKILL 신호로 종료됨')
-    expect(say('cancelled by user')).toBe('사용자가 취소함')
-    expect(say('timed out after 20 s')).toBe('20 s 후 시간 초과')
-    expect(say('Taskdeck stopped while this run was running')).toBe('실행 중에 Taskdeck 이 멈췄습니다')
-    expect(say('dependency #3 timed out: timed out after 5 s')).toBe('선행 작업 #3 이(가) 시간 초과되었습니다: 5 s 후 시간 초과')
-  })
+/** Free text a reason carries (a path, a script's message): it stays as written in any language. */
+function freeText(value: unknown): string[] {
+  if (typeof value === 'string') return [value]
+  if (value && typeof value === 'object') return Object.values(value).flatMap(freeText)
+  return []
+}
 
-  it('keeps English exactly as the engine wrote it', async () => {
+/** The English words of a sentence that are not part of its free text. */
+function englishWords(english: string, reason: unknown): string[] {
+  const quoted = freeText(reason).join(' ')
+  return [...new Set(english.match(/[A-Za-z']{3,}/g) ?? [])].filter((word) => !quoted.includes(word) && word !== 'HTTP' && word !== 'pid' && word !== 'Taskdeck' && word !== 'Redis' && word !== 'BullMQ')
+}
+
+const workerLost = Object.values(WORKER_LOSS_SAMPLES).map(([cause, english]): [EndReason, string] => [{ kind: 'worker-lost', worker: 'host:1:a', cause }, english])
+const everyReason: [EndReason, string][] = [...Object.values(END_REASON_SAMPLES), ...MORE_END_REASONS, ...workerLost]
+
+describe('the UI says why runs ended from the structured reason', () => {
+  it('in English, as the engine words it (so en.ts and the engine say the same)', async () => {
     const t = await translator('en')
-    for (const text of ['exited with code 3', 'killed by SIGTERM', 'cancelled by user', 'dependency #3 failed: exited with code 1', 'position 2 in default', 'group limit: io runs 2 of 2']) {
-      expect(localizeEngineSentence(text, t, clock)).toBe(text)
+    for (const [reason, english] of everyReason) expect(sayEndReason(reason, t, isoClock)).toBe(english)
+  })
+
+  it('in Korean, with no English left but the free text a reason carries', async () => {
+    const t = await translator('ko')
+    for (const [reason, english] of everyReason) {
+      const korean = sayEndReason(reason, t, isoClock)
+      if (reason.kind === 'script-error' || reason.kind === 'message') {
+        // A script's own message, a sentence from an older worker: shown as written.
+        expect(korean).toBe(english)
+        continue
+      }
+      expect(korean, english).not.toBe(english)
+      for (const word of englishWords(english, reason)) expect(korean, `"${word}" in ${korean}`).not.toContain(word)
     }
+    expect(sayEndReason(END_REASON_SAMPLES['timed-out'][0], t, userClock)).toBe('20 s 후 시간 초과')
+    expect(sayEndReason(MORE_END_REASONS[0]![0], t, userClock)).toBe('종료 코드 127 (명령을 찾을 수 없음)')
+    expect(sayEndReason(MORE_END_REASONS[4]![0], t, userClock)).toBe('선행 작업 #4 이(가) 실패했습니다: 선행 작업 #3 이(가) 실패했습니다: 종료 코드 1')
   })
 
-  it('turns the loop lanes\' ISO times into the user\'s clock', async () => {
+  it('shows an event stored before reasons were data as the engine wrote it, and nothing when there is no reason', async () => {
     const t = await translator('ko')
-    const say = (text: string) => localizeEngineSentence(text, t, clock)
-    expect(say('running since 2026-11-22T08:48:52.423Z · pid 3617')).toBe('<08:48:52> 부터 실행 중 · pid 3617')
-    expect(say('delivering · failed: exited with code 3')).toBe('전달 중 · 실패: 종료 코드 3')
-    expect(say('backoff: attempt 2 at 2026-11-22T09:00:00.000Z')).toBe('<09:00:00> 에 2번째 시도')
-    expect(say('paused: group io is paused')).toBe('io 그룹이 일시 중지됨')
-    const english = await translator('en')
-    expect(localizeEngineSentence('delay: until 2026-11-22T09:00:00.000Z', english, clock)).toBe('delay: until <09:00:00>')
+    expect(sayEnded({ reason: 'exited with code 3' }, t, userClock)).toBe('exited with code 3')
+    expect(sayEnded({ reason: 'exited with code 3', endReason: null }, t, userClock)).toBe('exited with code 3')
+    expect(sayEnded({ reason: 'exited with code 3', endReason: { kind: 'exited', code: 3, commandNotFound: false } }, t, userClock)).toBe('종료 코드 3')
+    expect(sayEnded({ reason: null, endReason: null }, t, userClock)).toBeNull()
+  })
+})
+
+describe('the UI says the loop lanes from their state', () => {
+  const entry = (state: LoopState) => ({ taskId: 1, name: 'n', group: 'io', detail: 'ignored', state })
+
+  it('in English, as the engine words it', async () => {
+    const t = await translator('en')
+    // The UI's status words are capitalised ("Failed"); the rest is the engine's wording.
+    for (const [state, english] of LOOP_STATE_SAMPLES) expect(sayLoopEntry(entry(state), t, isoClock).toLowerCase()).toBe(english.toLowerCase())
   })
 
-  it('shows a sentence it does not know as the engine wrote it', async () => {
+  it('in Korean, with times in the user\'s clock and no English left', async () => {
     const t = await translator('ko')
-    expect(localizeEngineSentence('the script threw: TypeError: x is not a function', t, clock)).toBe('the script threw: TypeError: x is not a function')
+    for (const [state, english] of LOOP_STATE_SAMPLES) {
+      const korean = sayLoopEntry(entry(state), t, userClock)
+      expect(korean).not.toMatch(/\d{4}-\d{2}-\d{2}T/)
+      for (const word of englishWords(english, { group: 'io' })) expect(korean, `"${word}" in ${korean}`).not.toContain(word)
+    }
+    expect(sayLoopEntry(entry(LOOP_STATE_SAMPLES[10]![0]), t, userClock)).toBe('<08:48:52> 부터 실행 중 · pid 3617')
+    expect(sayLoopEntry(entry(LOOP_STATE_SAMPLES[13]![0]), t, userClock)).toBe('전달 중 · 실패: 종료 코드 3')
+    expect(sayLoopEntry(entry(LOOP_STATE_SAMPLES[7]![0]), t, userClock)).toBe('<08:48:52> 에 2번째 시도')
   })
 })

@@ -14,6 +14,7 @@ import { recordingContext } from './helpers.ts'
 import { startTestServer } from './http-server.ts'
 import type { SocketCounter, TestServer } from './http-server.ts'
 import { freePort } from '../support/net.ts'
+import { failureSentence } from '../support/end-reasons.ts'
 
 const runner = createHttpRunner({ retryBaseDelayMs: 1 })
 const spec = (input: Omit<Partial<HttpSpec>, 'requests'> & { urls: string[] }): HttpSpec => {
@@ -37,7 +38,7 @@ describe('http runner', () => {
     const urls = [1, 2, 3].map((n) => `${server.url}/ok/${n}`)
     const outcome = await runner.start(spec({ urls }), context).done
 
-    expect(outcome.error).toBeNull()
+    expect(failureSentence(outcome)).toBeNull()
     expect(outcome.exitCode).toBe(0)
     const result = outcome.result as HttpRunResult
     expect(result).toMatchObject({ total: 3, succeeded: 3, failed: 0, omitted: 0 })
@@ -54,7 +55,7 @@ describe('http runner', () => {
       requests: [{ url: `${server.url}/echo`, method: 'POST', headers: { 'x-test': 'yes' }, body: 'payload' }],
     })
     const outcome = await runner.start(s, context).done
-    expect(outcome.error).toBeNull()
+    expect(failureSentence(outcome)).toBeNull()
     expect((outcome.result as HttpRunResult).requests[0]).toMatchObject({ method: 'POST', status: 200, bytes: 'POST yes payload'.length })
   })
 
@@ -63,7 +64,7 @@ describe('http runner', () => {
     const urls = Array.from({ length: 500 }, (_, i) => `${server.url}/ok/${i}?delay=2`)
     const outcome = await runner.start(spec({ urls, concurrency: 6 }), context).done
 
-    expect(outcome.error).toBeNull()
+    expect(failureSentence(outcome)).toBeNull()
     expect((outcome.result as HttpRunResult).succeeded).toBe(500)
     expect(server.maxInFlight).toBeLessThanOrEqual(6)
     expect(server.maxOpenSockets).toBeLessThanOrEqual(6)
@@ -79,7 +80,7 @@ describe('http runner', () => {
       // Two origins, skewed 9:1: each keeps a share of the 4 connections.
       const few = Array.from({ length: 100 }, (_, i) => `${servers[i % 10 === 0 ? 1 : 0]!.url}/ok/${i}?delay=2`)
       const fewOutcome = await runner.start(spec({ urls: few, concurrency: 4 }), recordingContext()).done
-      expect(fewOutcome.error).toBeNull()
+      expect(failureSentence(fewOutcome)).toBeNull()
       expect(counter.max).toBeLessThanOrEqual(4)
 
       // Six origins, more than the concurrency: no socket outlives its request.
@@ -87,7 +88,7 @@ describe('http runner', () => {
       const totalBefore = servers.reduce((sum, s) => sum + s.totalSockets, 0)
       const many = Array.from({ length: 120 }, (_, i) => `${servers[i % 6]!.url}/ok/${i}?delay=10`)
       const manyOutcome = await runner.start(spec({ urls: many, concurrency: 4 }), recordingContext()).done
-      expect(manyOutcome.error).toBeNull()
+      expect(failureSentence(manyOutcome)).toBeNull()
       expect((manyOutcome.result as HttpRunResult).succeeded).toBe(120)
       // One connection per request, closed after it; the server may still count a socket
       // the client has closed when the lane's next one arrives, hence at most one extra per lane.
@@ -103,7 +104,7 @@ describe('http runner', () => {
     const urls = [`${server.url}/ok/a`, `${server.url}/status/404`, `${server.url}/status/500`]
     const outcome = await runner.start(spec({ urls, concurrency: 1 }), context).done
 
-    expect(outcome.error).toBe(`2 of 3 requests failed; first: GET ${server.url}/status/404: HTTP 404`)
+    expect(failureSentence(outcome)).toBe(`2 of 3 requests failed; first: GET ${server.url}/status/404: HTTP 404`)
     expect(outcome.result).toMatchObject({ succeeded: 1, failed: 2 })
     expect(context.text('stderr')).toContain(`failed GET ${server.url}/status/404 : HTTP 404`)
     expect(context.text('stderr')).toContain(`failed GET ${server.url}/status/500 : HTTP 500`)
@@ -112,7 +113,7 @@ describe('http runner', () => {
   it('times out a request that never answers, with the timeout in the reason', async () => {
     const context = recordingContext()
     const outcome = await runner.start(spec({ urls: [`${server.url}/hang`], requestTimeoutMs: 200 }), context).done
-    expect(outcome.error).toBe(`1 of 1 requests failed; first: GET ${server.url}/hang: timeout after 200 ms`)
+    expect(failureSentence(outcome)).toBe(`1 of 1 requests failed; first: GET ${server.url}/hang: timeout after 200 ms`)
     expect(context.text('stderr')).toContain(`failed GET ${server.url}/hang : timeout after 200 ms`)
   })
 
@@ -121,7 +122,7 @@ describe('http runner', () => {
     const url = `${server.url}/flaky/k1?fails=2`
     const outcome = await runner.start(spec({ urls: [url], retriesPerRequest: 3 }), context).done
 
-    expect(outcome.error).toBeNull()
+    expect(failureSentence(outcome)).toBeNull()
     expect((outcome.result as HttpRunResult).requests[0]).toMatchObject({ status: 200, attempts: 3 })
     expect(context.text('stderr').match(/^retry \d\/3 GET .* HTTP 503$/gm)).toHaveLength(2)
   })
@@ -142,36 +143,36 @@ describe('http runner', () => {
 
     const context = recordingContext()
     const kept = await runner.start(spec({ urls: [`${server.url}/redirect/x`], followRedirects: false }), context).done
-    expect(kept.error).toBeNull()
+    expect(failureSentence(kept)).toBeNull()
     expect((kept.result as HttpRunResult).requests[0]).toMatchObject({ status: 302, location: '/ok/x' })
     expect(context.text('stdout')).toContain(`302 GET ${server.url}/redirect/x 0 B`)
 
     const looping = await runner.start(spec({ urls: [`${server.url}/loop`] }), recordingContext()).done
-    expect(looping.error).toMatch(/first: GET .*\/loop: too many redirects$/)
+    expect(failureSentence(looping)).toMatch(/first: GET .*\/loop: too many redirects$/)
   })
 
   it('aborts a response that grows past the size cap, and refuses a declared size over it', async () => {
     const context = recordingContext()
     const outcome = await runner.start(spec({ urls: [`${server.url}/endless`], maxBytes: 1_000_000, retriesPerRequest: 2 }), context).done
-    expect(outcome.error).toMatch(/first: GET .*\/endless: response exceeded the 1\.0 MB cap \(maxBytes\); aborted$/)
+    expect(failureSentence(outcome)).toMatch(/first: GET .*\/endless: response exceeded the 1\.0 MB cap \(maxBytes\); aborted$/)
     // A size cap is not a transient failure: no retries.
     expect(context.text('stderr')).not.toContain('retry')
 
     const declared = await runner.start(spec({ urls: [`${server.url}/declared-huge`], maxBytes: 1_000_000 }), recordingContext()).done
-    expect(declared.error).toMatch(/response too large: Content-Length 10\.7 GB exceeds the 1\.0 MB cap \(maxBytes\)$/)
+    expect(failureSentence(declared)).toMatch(/response too large: Content-Length 10\.7 GB exceeds the 1\.0 MB cap \(maxBytes\)$/)
     await server.waitForNoSockets()
   })
 
   it('applies the size cap to the decoded body, so a compressed bomb is stopped', async () => {
     const outcome = await runner.start(spec({ urls: [`${server.url}/gzip-bomb`], maxBytes: 1_000_000 }), recordingContext()).done
-    expect(outcome.error).toMatch(/gzip-bomb: response exceeded the 1\.0 MB cap \(maxBytes\); aborted$/)
+    expect(failureSentence(outcome)).toMatch(/gzip-bomb: response exceeded the 1\.0 MB cap \(maxBytes\); aborted$/)
   })
 
   it('shortens a long file name to fit, keeping the extension and the dedupe suffix', async () => {
     const long = `${'n'.repeat(300)}.txt`
     const urls = [1, 2].map(() => `${server.url}/attachment?cd=${encodeURIComponent(`attachment; filename="${long}"`)}`)
     const outcome = await runner.start(spec({ urls, saveDir: temp.home, concurrency: 1 }), recordingContext()).done
-    expect(outcome.error).toBeNull()
+    expect(failureSentence(outcome)).toBeNull()
     const names = (await readdir(temp.home)).sort()
     expect(names).toHaveLength(2)
     for (const name of names) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(255)
@@ -182,10 +183,10 @@ describe('http runner', () => {
   it('names a refused connection and a failed DNS lookup', async () => {
     const closedPort = await freePort()
     const refused = await runner.start(spec({ urls: [`http://127.0.0.1:${closedPort}/x`] }), recordingContext()).done
-    expect(refused.error).toContain(`connection refused by 127.0.0.1:${closedPort}`)
+    expect(failureSentence(refused)).toContain(`connection refused by 127.0.0.1:${closedPort}`)
 
     const unknown = await runner.start(spec({ urls: ['http://no-such-host.invalid/x'] }), recordingContext()).done
-    expect(unknown.error).toMatch(/DNS lookup failed/)
+    expect(failureSentence(unknown)).toMatch(/DNS lookup failed/)
   })
 
   it('refuses a certificate that does not verify, without retrying', async () => {
@@ -198,7 +199,7 @@ describe('http runner', () => {
       const url = `https://127.0.0.1:${(tls.address() as AddressInfo).port}/`
       const context = recordingContext()
       const outcome = await runner.start(spec({ urls: [url], retriesPerRequest: 3 }), context).done
-      expect(outcome.error).toContain(`1 of 1 requests failed; first: GET ${url}: TLS certificate not accepted: self-signed certificate`)
+      expect(failureSentence(outcome)).toContain(`1 of 1 requests failed; first: GET ${url}: TLS certificate not accepted: self-signed certificate`)
       expect(context.text('stderr')).not.toContain('retry')
     } finally {
       tls.closeAllConnections()
@@ -214,7 +215,7 @@ describe('http runner', () => {
 
     context.controller.abort()
     const outcome = await run.done
-    expect(outcome.error).toBe('stopped with 16 of 20 requests not run')
+    expect(failureSentence(outcome)).toBe('stopped with 16 of 20 requests not run')
     expect((outcome.result as HttpRunResult).requests.every((r) => r.error === 'cancelled')).toBe(true)
     await server.waitForNoSockets()
     expect(server.totalSockets).toBe(4)
@@ -232,7 +233,7 @@ describe('http runner', () => {
       `${server.url}/files/`,
     ]
     const outcome = await runner.start(spec({ urls, saveDir: temp.home, concurrency: 1 }), recordingContext()).done
-    expect(outcome.error).toBeNull()
+    expect(failureSentence(outcome)).toBeNull()
 
     const files = (outcome.result as HttpRunResult).requests.map((r) => r.file)
     expect(files).toEqual(
@@ -247,7 +248,7 @@ describe('http runner', () => {
     const outcome = await runner
       .start(spec({ urls: [`${server.url}/endless`], saveDir: temp.home, maxBytes: 500_000 }), recordingContext())
       .done
-    expect(outcome.error).toContain('cap (maxBytes)')
+    expect(failureSentence(outcome)).toContain('cap (maxBytes)')
     expect(await readdir(temp.home)).toEqual([])
   })
 

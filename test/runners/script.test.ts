@@ -7,6 +7,7 @@ import { createScriptRunner, defaultScriptWorkerEntry } from '../../src-main/eng
 import type { ScriptRunner } from '../../src-main/engine/runners/script.ts'
 import { tempHome } from '../support/engine.ts'
 import { recordingContext } from './helpers.ts'
+import { failureSentence } from '../support/end-reasons.ts'
 
 const scriptWorkerEntry = defaultScriptWorkerEntry()
 
@@ -78,7 +79,7 @@ describe('script runner', () => {
     const context = recordingContext()
     const outcome = await runner.start(script('double.mjs', { n: 21 }), context).done
 
-    expect(outcome.error).toBeNull()
+    expect(failureSentence(outcome)).toBeNull()
     const result = outcome.result as { doubled: number; threadId: number }
     expect(result.doubled).toBe(42)
     // threadId 0 is the main thread: the work ran elsewhere.
@@ -92,7 +93,7 @@ describe('script runner', () => {
   it('fails with the error message and puts the stack in stderr when the script throws', async () => {
     const context = recordingContext()
     const outcome = await runner.start(script('throws.mjs'), context).done
-    expect(outcome.error).toBe('boom at step 3')
+    expect(failureSentence(outcome)).toBe('boom at step 3')
     expect(context.text('stderr')).toMatch(/^Error: boom at step 3\n\s+at .*throws\.mjs/)
   })
 
@@ -101,7 +102,7 @@ describe('script runner', () => {
     const run = runner.start(script('spin.mjs', 'a'), context)
     await context.waitForProgress((p) => p.message === 'spinning a')
     context.controller.abort()
-    expect((await run.done).error).toBe('stopped before the script finished')
+    expect(failureSentence((await run.done))).toBe('stopped before the script finished')
 
     const after = await runner.start(script('double.mjs', { n: 1 }), recordingContext()).done
     expect(after.result).toMatchObject({ doubled: 2 })
@@ -112,7 +113,7 @@ describe('script runner', () => {
     const run = runner.start(script('cooperative.mjs'), context)
     await context.waitForProgress((p) => p.message === 'waiting')
     context.controller.abort()
-    expect((await run.done).error).toBe('stopped before the script finished')
+    expect(failureSentence((await run.done))).toBe('stopped before the script finished')
   })
 
   it('runs at most poolSize scripts at once; the next starts when a worker frees up', async () => {
@@ -126,7 +127,7 @@ describe('script runner', () => {
     await contexts[2]!.waitForProgress((p) => p.message === 'spinning z')
     contexts[1]!.controller.abort()
     contexts[2]!.controller.abort()
-    for (const run of runs) expect((await run.done).error).toBe('stopped before the script finished')
+    for (const run of runs) expect(failureSentence((await run.done))).toBe('stopped before the script finished')
   })
 
   it('runs many more scripts than workers, each waiting for a worker to finish its last one', async () => {
@@ -156,7 +157,7 @@ describe('script runner', () => {
       await context.waitForOutput(/waiting/)
       context.controller.abort()
       await writeFile(release, '')
-      expect((await run.done).error).toBe('stopped before the script finished')
+      expect(failureSentence((await run.done))).toBe('stopped before the script finished')
       expect(context.text('stdout')).toBe('waiting\nsaw abort\n')
     } finally {
       await patient.close()
@@ -171,7 +172,7 @@ describe('script runner', () => {
     const waiting = recordingContext()
     const waitingRun = runner.start(script('double.mjs', { n: 1 }), waiting)
     waiting.controller.abort()
-    expect((await waitingRun.done).error).toBe('stopped before the script finished')
+    expect(failureSentence((await waitingRun.done))).toBe('stopped before the script finished')
     expect(waiting.text()).toBe('')
     for (const context of busy) context.controller.abort()
     await Promise.all(busyRuns.map((run) => run.done))
@@ -179,13 +180,13 @@ describe('script runner', () => {
 
   it('explains a module without a default function, a result that is not JSON, and process.exit', async () => {
     const notFunction = await runner.start(script('not-a-function.mjs'), recordingContext()).done
-    expect(notFunction.error).toBe(`${join(dir.home, 'not-a-function.mjs')} has no default export function; write: export default (input, api) => result`)
+    expect(failureSentence(notFunction)).toBe(`${join(dir.home, 'not-a-function.mjs')} has no default export function; write: export default (input, api) => result`)
 
     const bigint = await runner.start(script('bigint.mjs'), recordingContext()).done
-    expect(bigint.error).toMatch(/^the script's result cannot be stored as JSON: .*BigInt/)
+    expect(failureSentence(bigint)).toMatch(/^the script's result cannot be stored as JSON: .*BigInt/)
 
     const exits = await runner.start(script('exits.mjs'), recordingContext()).done
-    expect(exits.error).toBe("the script's worker exited with code 3")
+    expect(failureSentence(exits)).toBe("the script's worker exited with code 3")
     // The pool recovers from a worker that exited.
     expect((await runner.start(script('double.mjs', { n: 2 }), recordingContext()).done).result).toMatchObject({ doubled: 4 })
   })
@@ -224,7 +225,7 @@ describe('script runner', () => {
       const path = join(dir.home, 'hog.mjs')
       await writeFile(path, 'export default () => { const keep = []; for (;;) keep.push(new Array(100000).fill(Math.random())) }')
       const outcome = await small.start({ kind: 'script', path }, recordingContext()).done
-      expect(outcome.error).toMatch(/^the script crashed its worker: .*memory limit/)
+      expect(failureSentence(outcome)).toMatch(/^the script crashed its worker: .*memory limit/)
       expect((await small.start(script('double.mjs', { n: 3 }), recordingContext()).done).result).toMatchObject({ doubled: 6 })
     } finally {
       await small.close()
@@ -237,15 +238,15 @@ describe('script runner', () => {
     const run = own.start(script('spin.mjs', 'closing'), context)
     await context.waitForProgress(() => true)
     await own.close()
-    expect((await run.done).error).toBe('stopped before the script finished')
-    expect((await own.start(script('double.mjs', { n: 1 }), recordingContext()).done).error).toBe('the script runner is closed')
+    expect(failureSentence((await run.done))).toBe('stopped before the script finished')
+    expect(failureSentence((await own.start(script('double.mjs', { n: 1 }), recordingContext()).done))).toBe('the script runner is closed')
   })
 
   it('fails every run clearly when the worker entry cannot load', async () => {
     const broken = createScriptRunner({ workerEntry: new URL('file:///nonexistent/script-worker.js'), poolSize: 1 })
     try {
       const outcome = await broken.start(script('double.mjs', { n: 1 }), recordingContext()).done
-      expect(outcome.error).toMatch(/^the script crashed its worker: Cannot find module/)
+      expect(failureSentence(outcome)).toMatch(/^the script crashed its worker: Cannot find module/)
     } finally {
       await broken.close()
     }

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq'
 import type { Job, JobsOptions } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { TaskdeckError, WorkerInfoSchema } from '../../../src-shared/index.ts'
-import type { TaskSpec, WorkerInfo } from '../../../src-shared/index.ts'
+import type { EndReason, TaskSpec, WorkerInfo } from '../../../src-shared/index.ts'
 import type { Disposable } from '../api.ts'
 import type { RunContext } from '../runners/types.ts'
 import { assertRedisSuitable, connectRedis, redactRedisUrl } from './redis-connection.ts'
@@ -19,6 +19,8 @@ import {
   bullPriorityOf,
   decodeReports,
   jobIdOf,
+  OutcomeSchema,
+  outcomeFromWire,
   redisKeys,
 } from './redis-protocol.ts'
 import type { RedisKeys, RemoteJob, Report } from './redis-protocol.ts'
@@ -172,7 +174,7 @@ export class BullmqBackend implements ExecutionBackend {
     const known = this.#pending.get(jobId)
     if (known) return { pid: null, done: known.done, send: (text) => this.#sendStdin(known, text) }
     // Cancelled before it was handed over: a job added now could be taken by an idle worker before its removal.
-    if (context.signal.aborted) return { pid: null, done: Promise.resolve({ ...failure('cancelled before it was queued', null), endedBy: 'cancel' }) }
+    if (context.signal.aborted) return { pid: null, done: Promise.resolve({ ...failure({ kind: 'cancelled' }, null), endedBy: 'cancel' }) }
     const job: RemoteJob = {
       v: PROTOCOL_VERSION,
       source: this.source,
@@ -198,7 +200,7 @@ export class BullmqBackend implements ExecutionBackend {
       },
     }).then(
       () => undefined,
-      (error: unknown) => this.#finish(jobId, failure(`could not enqueue on ${this.name}: ${messageOf(error)}`, null)),
+      (error: unknown) => this.#finish(jobId, failure({ kind: 'enqueue-failed', queue: this.name, message: messageOf(error) }, null)),
     )
     return run
   }
@@ -359,7 +361,7 @@ export class BullmqBackend implements ExecutionBackend {
       await this.#redis.publish(this.#keys.cancelChannel, pending.jobId)
       const removed = await this.#queue(pending.group).remove(pending.jobId)
       if (removed === 1) {
-        this.#finish(pending.jobId, { ...failure('cancelled before a worker started it', null), endedBy: 'cancel' })
+        this.#finish(pending.jobId, { ...failure({ kind: 'cancelled' }, null), endedBy: 'cancel' })
       }
     } catch (error) {
       if (!this.#closing) pending.context.output('system', `could not deliver the cancel request yet: ${messageOf(error)}\n`)
@@ -373,7 +375,7 @@ export class BullmqBackend implements ExecutionBackend {
   #detach(pending: PendingRun): void {
     this.#detaching = true
     this.#finish(pending.jobId, {
-      ...failure(`Taskdeck stopped watching this run on ${this.name}; it may still be running on its worker`, pending.worker),
+      ...failure({ kind: 'worker-lost', worker: pending.worker, cause: { kind: 'unwatched', queue: this.name } }, pending.worker),
       endedBy: 'detached',
     })
   }
@@ -491,7 +493,10 @@ export class BullmqBackend implements ExecutionBackend {
         this.#finish(report.jobId, {
           exitCode: null,
           signal: null,
-          error: `worker ${pending.worker ?? '(unknown)'} lost: ${report.reason}`,
+          failure:
+            typeof report.loss === 'string'
+              ? { kind: 'message', text: `worker ${pending.worker ?? '(unknown)'} lost: ${report.loss}` }
+              : { kind: 'worker-lost', worker: pending.worker, cause: report.loss },
           endedBy: 'worker-lost',
           worker: pending.worker,
         })
@@ -552,7 +557,7 @@ export class BullmqBackend implements ExecutionBackend {
     if (!this.#pending.has(pending.jobId)) return
     if (state === 'lockless') {
       this.#finish(pending.jobId, {
-        ...failure(`worker ${pending.worker ?? '(unknown)'} lost: its lock expired and no live worker of group ${pending.group} reported it`, pending.worker),
+        ...failure({ kind: 'worker-lost', worker: pending.worker, cause: { kind: 'lock-expired-unreported', group: pending.group } }, pending.worker),
         endedBy: 'worker-lost',
       })
     } else if (state === 'completed' && job) {
@@ -561,12 +566,17 @@ export class BullmqBackend implements ExecutionBackend {
     } else if (state === 'failed' && job) {
       const stalled = job.failedReason.includes('stalled')
       this.#finish(pending.jobId, {
-        ...failure(stalled ? `worker ${pending.worker ?? '(unknown)'} lost: ${job.failedReason}` : job.failedReason, pending.worker),
+        ...failure(
+          stalled
+            ? { kind: 'worker-lost', worker: pending.worker, cause: { kind: 'stalled', message: job.failedReason } }
+            : { kind: 'message', text: job.failedReason },
+          pending.worker,
+        ),
         endedBy: stalled ? 'worker-lost' : null,
       })
     } else {
       this.#finish(pending.jobId, {
-        ...failure('its BullMQ job is gone from Redis (removed by someone else, or Redis lost data)', pending.worker),
+        ...failure({ kind: 'worker-lost', worker: pending.worker, cause: { kind: 'job-gone' } }, pending.worker),
         endedBy: 'worker-lost',
       })
     }
@@ -610,13 +620,14 @@ function entriesOf(reply: unknown): StreamEntry[] {
   return Array.isArray(pair) && Array.isArray(pair[1]) ? (pair[1] as StreamEntry[]) : []
 }
 
-function failure(error: string, worker: string | null): BackendOutcome {
-  return { exitCode: null, signal: null, error, endedBy: null, worker }
+function failure(reason: EndReason, worker: string | null): BackendOutcome {
+  return { exitCode: null, signal: null, failure: reason, endedBy: null, worker }
 }
 
 function outcomeFromReturnValue(value: unknown, worker: string | null): BackendOutcome {
-  if (value && typeof value === 'object' && 'exitCode' in value) return { ...failure('', worker), ...(value as BackendOutcome) }
-  return failure('the worker finished the job but its outcome was lost', worker)
+  const wire = OutcomeSchema.safeParse(value)
+  if (wire.success) return outcomeFromWire(wire.data)
+  return failure({ kind: 'outcome-lost' }, worker)
 }
 
 function parseWorker(json: string): WorkerInfo | null {

@@ -1,11 +1,12 @@
-import type { TaskSpec } from '../../../src-shared/index.ts'
+import type { EndReason, TaskSpec } from '../../../src-shared/index.ts'
 import type { RunContext, StartedRun } from '../runners/types.ts'
 import type { BackendOutcome, BackendRun, EndedBy, RunnerRegistry } from './types.ts'
+import { describeEndReason } from '../end-reasons.ts'
 
 /** A run executing in this process, with a way to stop it for a reason the runner cannot know. */
 export interface LocalExecution {
   readonly run: BackendRun
-  stop(endedBy: EndedBy, reason: string): void
+  stop(endedBy: EndedBy, reason: EndReason): void
 }
 
 export interface LocalExecutionOptions {
@@ -34,34 +35,33 @@ export function executeLocally(
 ): LocalExecution {
   const controller = new AbortController()
   let endedBy: EndedBy | null = null
-  let stopReason: string | null = null
-  const stop = (why: EndedBy, reason: string) => {
+  let stopReason: EndReason | null = null
+  const stop = (why: EndedBy, reason: EndReason) => {
     if (controller.signal.aborted) return
     endedBy = why
     stopReason = reason
-    controller.abort(new Error(reason))
+    controller.abort(new Error(describeEndReason(reason)))
   }
-  const onCancel = () => stop('cancel', 'cancelled')
+  const onCancel = () => stop('cancel', { kind: 'cancelled' })
   const cancelSignal = context.signal
   if (cancelSignal?.aborted) onCancel()
   else cancelSignal?.addEventListener('abort', onCancel, { once: true })
+  const timeoutMs = options.timeoutMs
   const timer =
-    options.timeoutMs === undefined
-      ? undefined
-      : setTimeout(() => stop('timeout', `timed out after ${options.timeoutMs} ms`), options.timeoutMs)
+    timeoutMs === undefined ? undefined : setTimeout(() => stop('timeout', { kind: 'timed-out', afterMs: timeoutMs }), timeoutMs)
   const release = () => {
     clearTimeout(timer)
     cancelSignal?.removeEventListener('abort', onCancel)
   }
 
-  const failed = (error: string): LocalExecution => {
+  const failed = (failure: EndReason): LocalExecution => {
     release()
-    const done = Promise.resolve<BackendOutcome>({ exitCode: null, signal: null, error, endedBy, worker: options.worker })
+    const done = Promise.resolve<BackendOutcome>({ exitCode: null, signal: null, failure, endedBy, worker: options.worker })
     return { run: { pid: null, done }, stop }
   }
-  if (controller.signal.aborted) return failed('cancelled before it started')
+  if (controller.signal.aborted) return failed({ kind: 'cancelled' })
   const runner = runners[spec.kind]
-  if (!runner) return failed(`this process has no runner for ${spec.kind} tasks`)
+  if (!runner) return failed({ kind: 'no-runner', taskKind: spec.kind })
   const runnerContext: RunContext = {
     runId: context.runId,
     taskId: context.taskId,
@@ -75,15 +75,15 @@ export function executeLocally(
     // The registry maps each kind to its own runner, so the spec matches the runner's kind.
     started = (runner as { start(spec: TaskSpec, context: RunContext): StartedRun }).start(spec, runnerContext)
   } catch (error) {
-    return failed(error instanceof Error ? error.message : String(error))
+    return failed({ kind: 'runner-failed', message: error instanceof Error ? error.message : String(error) })
   }
   const done = started.done.then(
     // When we stopped it, our reason says more than the runner's "stopped before it finished".
-    (outcome): BackendOutcome => ({ ...outcome, error: stopReason ?? outcome.error, endedBy, worker: options.worker }),
+    (outcome): BackendOutcome => ({ ...outcome, failure: stopReason ?? outcome.failure, endedBy, worker: options.worker }),
     (error: unknown): BackendOutcome => ({
       exitCode: null,
       signal: null,
-      error: `runner failed: ${error instanceof Error ? error.message : String(error)}`,
+      failure: { kind: 'runner-failed', message: error instanceof Error ? error.message : String(error) },
       endedBy,
       worker: options.worker,
     }),

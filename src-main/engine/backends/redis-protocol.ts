@@ -1,6 +1,7 @@
 import { z } from 'zod'
-import { LogStreamSchema, ProgressSchema, TaskSpecSchema } from '../../../src-shared/index.ts'
-import type { LogStream, Progress } from '../../../src-shared/index.ts'
+import { EndReasonSchema, LogStreamSchema, ProgressSchema, TaskSpecSchema, WorkerLossSchema } from '../../../src-shared/index.ts'
+import type { LogStream, Progress, WorkerLoss } from '../../../src-shared/index.ts'
+import { describeEndReason } from '../end-reasons.ts'
 import type { BackendOutcome } from './types.ts'
 
 /**
@@ -116,11 +117,52 @@ export type RemoteJob = z.infer<typeof RemoteJobSchema>
 export const OutcomeSchema = z.object({
   exitCode: z.number().int().nullable(),
   signal: z.string().nullable(),
+  /** The failure in English, for apps of earlier versions. */
   error: z.string().nullable(),
+  /** The failure as data; absent from workers of earlier versions. */
+  failure: EndReasonSchema.nullable().optional(),
   result: z.json().optional(),
   endedBy: z.enum(['timeout', 'cancel', 'worker-lost']).nullable(),
   worker: z.string().nullable(),
 })
+
+export type WireOutcome = z.infer<typeof OutcomeSchema>
+
+/** An outcome as it travels (a finished report, a job's return value): its failure as data and in English. */
+export function outcomeToWire(outcome: BackendOutcome): WireOutcome {
+  const { exitCode, signal, failure, result, endedBy, worker } = outcome
+  return {
+    exitCode,
+    signal,
+    error: failure ? describeEndReason(failure) : null,
+    failure,
+    // A runner's result is JSON (scripts' results are checked in their worker, HTTP's is built as JSON).
+    ...(result !== undefined && { result: result as WireOutcome['result'] }),
+    // A worker's runs are never detached: that happens only inside an app that closes.
+    endedBy: endedBy === 'detached' ? null : endedBy,
+    worker,
+  }
+}
+
+/** An outcome read back; a worker of an earlier version sent only the English sentence. */
+export function outcomeFromWire(wire: WireOutcome): BackendOutcome {
+  const { error, failure, ...rest } = wire
+  return { ...rest, failure: failure ?? (error ? { kind: 'message', text: error } : null) }
+}
+
+function lossToWire(loss: WorkerLoss | string): string {
+  return typeof loss === 'string' ? loss : JSON.stringify(loss)
+}
+
+function lossFromWire(text: string): WorkerLoss | string {
+  try {
+    const parsed = WorkerLossSchema.safeParse(JSON.parse(text))
+    if (parsed.success) return parsed.data
+  } catch {
+    // A sentence from a worker of an earlier version.
+  }
+  return text
+}
 
 /** An entry of an app's report stream, decoded. */
 export type Report =
@@ -128,7 +170,8 @@ export type Report =
   | { kind: 'out'; jobId: string; stream: LogStream; data: Buffer }
   | { kind: 'progress'; jobId: string; progress: Progress }
   | { kind: 'finished'; jobId: string; outcome: BackendOutcome }
-  | { kind: 'lost'; jobId: string; reason: string }
+  /** A run lost with its worker: why, or the sentence of a worker of an earlier version. */
+  | { kind: 'lost'; jobId: string; loss: WorkerLoss | string }
 
 /** A report without its job id, which the writer adds. */
 export type ReportBody = Report extends infer R ? (R extends Report ? Omit<R, 'jobId'> : never) : never
@@ -146,10 +189,10 @@ function pushBody(fields: (string | Buffer)[], report: ReportBody): void {
       fields.push('d', JSON.stringify(report.progress))
       return
     case 'finished':
-      fields.push('d', JSON.stringify(report.outcome))
+      fields.push('d', JSON.stringify(outcomeToWire(report.outcome)))
       return
     case 'lost':
-      fields.push('d', report.reason)
+      fields.push('d', lossToWire(report.loss))
       return
   }
 }
@@ -214,9 +257,9 @@ function recordPayload(report: ReportBody): string | Buffer {
     case 'progress':
       return JSON.stringify(report.progress)
     case 'finished':
-      return JSON.stringify(report.outcome)
+      return JSON.stringify(outcomeToWire(report.outcome))
     case 'lost':
-      return report.reason
+      return lossToWire(report.loss)
   }
 }
 
@@ -238,9 +281,9 @@ function decodePacked(jobId: string, packed: Buffer): Report[] {
       } else if (type === RECORD_TYPE.progress) {
         reports.push({ kind: 'progress', jobId, progress: ProgressSchema.parse(JSON.parse(body.toString())) })
       } else if (type === RECORD_TYPE.finished) {
-        reports.push({ kind: 'finished', jobId, outcome: OutcomeSchema.parse(JSON.parse(body.toString())) })
+        reports.push({ kind: 'finished', jobId, outcome: outcomeFromWire(OutcomeSchema.parse(JSON.parse(body.toString()))) })
       } else if (type === RECORD_TYPE.lost) {
-        reports.push({ kind: 'lost', jobId, reason: body.toString() })
+        reports.push({ kind: 'lost', jobId, loss: lossFromWire(body.toString()) })
       }
     } catch {
       // A record this version cannot read is skipped, like an unknown one.
@@ -327,9 +370,9 @@ function decodeBody(kind: string, jobId: string, fields: readonly Buffer[], from
       case 'progress':
         return data ? { kind, jobId, progress: ProgressSchema.parse(JSON.parse(data.toString())) } : null
       case 'finished':
-        return data ? { kind, jobId, outcome: OutcomeSchema.parse(JSON.parse(data.toString())) } : null
+        return data ? { kind, jobId, outcome: outcomeFromWire(OutcomeSchema.parse(JSON.parse(data.toString()))) } : null
       case 'lost':
-        return { kind, jobId, reason: data?.toString() ?? 'worker lost' }
+        return { kind, jobId, loss: data ? lossFromWire(data.toString()) : 'worker lost' }
       default:
         return null
     }

@@ -3,7 +3,7 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } f
 import { join } from 'node:path'
 import { z } from 'zod'
 import { RedisConnectionInputSchema, TaskdeckError, WhenUnreachableSchema } from '../../../src-shared/index.ts'
-import type { RemoteBinding, RemoteStatus, TaskSpec, WorkerCommandName, WorkerInfo } from '../../../src-shared/index.ts'
+import type { EndReason, RemoteBinding, RemoteStatus, TaskSpec, WorkerCommandName, WorkerInfo } from '../../../src-shared/index.ts'
 import type { CommandHandlers, Disposable, ExtensionCommandHandlers } from '../api.ts'
 import type { EngineExtensionHost } from '../host.ts'
 import type { RunContext } from '../runners/types.ts'
@@ -166,7 +166,7 @@ export class RemoteGroups implements ExecutionBackend {
     if (connection.backend) return connection.backend.start(spec, placed, context)
     context.output('system', `waiting for Redis at ${binding.redis}: ${connection.reason ?? 'connecting'}\n`)
     const cancelled = new Promise<BackendOutcome>((resolve) => {
-      const onAbort = () => resolve({ exitCode: null, signal: null, error: 'cancelled while waiting for Redis', endedBy: 'cancel', worker: null })
+      const onAbort = () => resolve({ exitCode: null, signal: null, failure: { kind: 'cancelled' }, endedBy: 'cancel', worker: null })
       if (context.signal.aborted) onAbort()
       else context.signal.addEventListener('abort', onAbort, { once: true })
     })
@@ -191,8 +191,8 @@ export class RemoteGroups implements ExecutionBackend {
     const stopped = new Promise<BackendOutcome>((resolve) => {
       const onAbort = () => {
         const detached = context.signal.reason === 'shutdown'
-        const error = detached ? 'Taskdeck closed before it reached Redis again' : `cancelled while Redis at ${binding.redis} is unreachable; the worker may still finish it`
-        resolve({ exitCode: null, signal: null, error, endedBy: detached ? 'detached' : 'cancel', worker: null })
+        const failure: EndReason = detached ? { kind: 'worker-lost', worker: null, cause: { kind: 'redis-unreachable' } } : { kind: 'cancelled' }
+        resolve({ exitCode: null, signal: null, failure, endedBy: detached ? 'detached' : 'cancel', worker: null })
       }
       if (context.signal.aborted) onAbort()
       else context.signal.addEventListener('abort', onAbort, { once: true })

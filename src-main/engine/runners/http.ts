@@ -7,8 +7,9 @@ import type { Response } from 'undici'
 import { parse as parseContentDisposition } from 'content-disposition'
 import sanitizeFilename from 'sanitize-filename'
 import { TaskdeckError } from '../../../src-shared/index.ts'
-import type { HttpSpec } from '../../../src-shared/index.ts'
+import type { EndReason, HttpSpec } from '../../../src-shared/index.ts'
 import type { RunContext, RunOutcome, Runner, StartedRun } from './types.ts'
+import { httpStatusFailure } from '../end-reasons.ts'
 
 export interface HttpRunnerOptions {
   /** First retry waits about this long; each further retry doubles it (with jitter). */
@@ -134,7 +135,7 @@ async function runBatch(
     }
     await Promise.all(Array.from({ length: Math.min(spec.concurrency, total) }, lane))
   } catch (error) {
-    return { exitCode: null, signal: null, error: `could not run the batch: ${describe(error)}` }
+    return { exitCode: null, signal: null, failure: { kind: 'http-batch-error', message: describe(error) } }
   } finally {
     await agent.destroy().catch(() => undefined)
   }
@@ -151,14 +152,19 @@ async function runBatch(
   }
   if (context.signal.aborted) {
     const skipped = total - ran.length
-    return { exitCode: null, signal: null, error: `stopped with ${skipped} of ${total} requests not run`, result }
+    return { exitCode: null, signal: null, failure: { kind: 'http-stopped', notRun: skipped, total }, result }
   }
   if (failures.length > 0) {
     const first = failures[0]!
-    const error = `${failures.length} of ${total} requests failed; first: ${first.method} ${first.url}: ${first.error}`
-    return { exitCode: null, signal: null, error, result }
+    const failure: EndReason = {
+      kind: 'http-failed',
+      failed: failures.length,
+      total,
+      first: { method: first.method, url: first.url, status: first.status, error: first.status !== null && first.error === httpStatusFailure(first.status) ? null : (first.error ?? null) },
+    }
+    return { exitCode: null, signal: null, failure, result }
   }
-  return { exitCode: 0, signal: null, error: null, result }
+  return { exitCode: 0, signal: null, failure: null, result }
 }
 
 /**
@@ -292,7 +298,7 @@ async function fetchAndRead(
   if (response.status >= 400) {
     await response.body?.cancel().catch(() => undefined)
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'))
-    throw new RequestFailure(`HTTP ${response.status}`, RETRYABLE_STATUS.has(response.status), response.status, retryAfterMs)
+    throw new RequestFailure(httpStatusFailure(response.status), RETRYABLE_STATUS.has(response.status), response.status, retryAfterMs)
   }
   if (response.status >= 300 && response.status < 400) {
     await response.body?.cancel().catch(() => undefined)

@@ -86,13 +86,13 @@ export function createScriptRunner(options: ScriptRunnerOptions): ScriptRunner {
 function toOutcome(end: JobEnd, output: (stream: 'stderr', text: string) => void): RunOutcome {
   switch (end.kind) {
     case 'result':
-      return { exitCode: 0, signal: null, error: null, result: end.value }
+      return { exitCode: 0, signal: null, failure: null, result: end.value }
     case 'error':
       output('stderr', `${end.stack}\n`)
-      return { exitCode: null, signal: null, error: end.message }
+      return { exitCode: null, signal: null, failure: { kind: 'script-error', message: end.message } }
     case 'aborted':
-      return { exitCode: null, signal: null, error: 'stopped before the script finished' }
+      return { exitCode: null, signal: null, failure: { kind: 'script-stopped' } }
     case 'crashed':
-      return { exitCode: null, signal: null, error: end.reason }
+      return { exitCode: null, signal: null, failure: end.reason }
   }
 }

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { TaskdeckError, type ShellSpec } from '../../../src-shared/index.ts'
+import { TaskdeckError, type EndReason, type ShellSpec } from '../../../src-shared/index.ts'
 import type { Runner, RunContext, RunOutcome, StartedRun } from './types.ts'
 
 export interface ShellRunnerOptions {
@@ -53,7 +53,7 @@ function finished(outcome: RunOutcome): StartedRun {
 
 function startShell(spec: ShellSpec, context: RunContext, killGraceMs: number): StartedRun {
   if (spec.cwd !== undefined && cwdProblem(spec.cwd)) {
-    return finished({ exitCode: null, signal: null, error: `working directory does not exist: ${spec.cwd}` })
+    return finished({ exitCode: null, signal: null, failure: { kind: 'cwd-missing', cwd: spec.cwd } })
   }
   const { file, args } = commandLine(spec)
   let child: ChildProcess
@@ -66,7 +66,7 @@ function startShell(spec: ShellSpec, context: RunContext, killGraceMs: number): 
       windowsHide: true,
     })
   } catch (error) {
-    return finished({ exitCode: null, signal: null, error: spawnProblem(error, file) })
+    return finished({ exitCode: null, signal: null, failure: spawnProblem(error, file) })
   }
   const pid = child.pid ?? null
   child.stdout!.on('data', (chunk: Buffer) => context.output('stdout', chunk))
@@ -88,18 +88,18 @@ function startShell(spec: ShellSpec, context: RunContext, killGraceMs: number): 
   else context.signal.addEventListener('abort', stop, { once: true })
 
   const done = new Promise<RunOutcome>((resolve) => {
-    let spawnError: string | null = null
+    let spawnError: EndReason | null = null
     child.once('error', (error) => {
       spawnError = spawnProblem(error, file)
       // When spawning itself failed there is no process and 'close' may never come.
-      if (child.pid === undefined) resolve({ exitCode: null, signal: null, error: spawnError })
+      if (child.pid === undefined) resolve({ exitCode: null, signal: null, failure: spawnError })
     })
     // 'close' (not 'exit'): stdout and stderr are drained, so the log is complete.
     child.once('close', (code, signal) => {
       context.signal.removeEventListener('abort', stop)
       const settle = () => {
         if (killTimer) clearTimeout(killTimer)
-        resolve({ exitCode: code, signal, error: spawnError })
+        resolve({ exitCode: code, signal, failure: spawnError })
       }
       // On cancel, the leader may be gone while members of its group linger: wait for them (up to the SIGKILL).
       if (context.signal.aborted && group) void group.waitUntilGone(killGraceMs + 1000).then(settle)
@@ -121,11 +121,11 @@ function startShell(spec: ShellSpec, context: RunContext, killGraceMs: number): 
   }
 }
 
-function spawnProblem(error: unknown, file: string): string {
+function spawnProblem(error: unknown, file: string): EndReason {
   const code = (error as NodeJS.ErrnoException).code
-  if (code === 'ENOENT') return `executable not found: ${file}`
-  if (code === 'EACCES') return `permission denied: ${file}`
-  return `could not start ${file}: ${error instanceof Error ? error.message : String(error)}`
+  if (code === 'ENOENT') return { kind: 'executable-not-found', file }
+  if (code === 'EACCES') return { kind: 'permission-denied', file }
+  return { kind: 'spawn-failed', file, message: error instanceof Error ? error.message : String(error) }
 }
 
 /** A process group, addressed as a whole (negative pid) on POSIX; taskkill /T on Windows. */

@@ -1,4 +1,4 @@
-import type { LogStream, Progress, TaskSpec } from '../../../src-shared/index.ts'
+import type { EndReason, LogStream, Progress, TaskSpec } from '../../../src-shared/index.ts'
 
 /** What a runner gets for one run. The engine owns logging, timing and state. */
 export interface RunContext {
@@ -16,8 +16,8 @@ export interface RunContext {
 export interface RunOutcome {
   exitCode: number | null
   signal: string | null
-  /** Set when the run failed to do its job: "executable not found: foo", "HTTP 500 on 3 of 10 URLs". */
-  error: string | null
+  /** Set when the run failed to do its job (executable not found, HTTP requests failed, the script threw), as data. */
+  failure: EndReason | null
   result?: unknown
 }
 

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads'
+import type { EndReason } from '../../../src-shared/index.ts'
 import type { FromWorker, ToWorker, WorkerEvent } from './script-protocol.ts'
 
 export interface WorkerPoolOptions {
@@ -45,7 +46,7 @@ export type JobEnd =
   | { kind: 'result'; value: unknown }
   | { kind: 'error'; message: string; stack: string }
   | { kind: 'aborted' }
-  | { kind: 'crashed'; reason: string }
+  | { kind: 'crashed'; reason: EndReason }
 
 export interface PooledJob {
   readonly done: Promise<JobEnd>
@@ -190,7 +191,7 @@ export class WorkerPool {
         settle(end)
       },
     }
-    if (this.#closed) active.finish({ kind: 'crashed', reason: 'the script runner is closed' })
+    if (this.#closed) active.finish({ kind: 'crashed', reason: { kind: 'script-runner-closed' } })
     else this.#assign(active)
     return { done, abort: () => this.#abort(active) }
   }
@@ -454,7 +455,7 @@ export class WorkerPool {
       if (active) {
         this.#leave(slot, active)
         active.job.onOutput('stderr', `${error.stack ?? error.message}\n`)
-        active.finish({ kind: 'crashed', reason: `the script crashed its worker: ${error.message}` })
+        active.finish({ kind: 'crashed', reason: { kind: 'script-crashed', message: error.message } })
       }
     })
     worker.on('exit', (code) => {
@@ -468,7 +469,7 @@ export class WorkerPool {
         if (active.aborted || this.#closed) active.finish({ kind: 'aborted' })
         // A job that was only waiting in this worker runs on another, unless the worker never came up (a broken entry).
         else if (!started && slot.online) requeue.push(active)
-        else active.finish({ kind: 'crashed', reason: `the script's worker exited with code ${code}` })
+        else active.finish({ kind: 'crashed', reason: { kind: 'script-worker-exited', exitCode: code } })
       }
       if (this.#closed || slot.retired) return
       const pending = [...requeue, ...this.#queue.splice(0)]

@@ -1,0 +1,135 @@
+import type { EndReason, LoopState, WaitReason, WorkerLoss } from '../../src-shared/index.ts'
+
+/**
+ * The one place that words the engine's structured reasons in English: `Run.reason`,
+ * `Task.reason` and `LoopEntry.detail` are made from `endReason` / `state` here, so the
+ * sentence the CLI prints and the data a UI translates can never disagree.
+ */
+export function describeEndReason(reason: EndReason): string {
+  switch (reason.kind) {
+    case 'exited':
+      return `exited with code ${reason.code}${reason.commandNotFound ? ' (command not found)' : ''}`
+    case 'killed':
+      return `killed by ${reason.signal}`
+    case 'cancelled':
+      return 'cancelled by user'
+    case 'timed-out':
+      return `timed out after ${formatMs(reason.afterMs)}`
+    case 'interrupted':
+      return 'Taskdeck stopped while this run was running'
+    case 'worker-lost':
+      return describeWorkerLoss(reason.worker, reason.cause)
+    case 'dependency-missing':
+      return `dependency #${reason.taskId} no longer exists`
+    case 'dependency-ended':
+      return `dependency #${reason.taskId} ${reason.status.replace('_', ' ')}${reason.cause ? `: ${describeEndReason(reason.cause)}` : ''}`
+    case 'cwd-missing':
+      return `working directory does not exist: ${reason.cwd}`
+    case 'executable-not-found':
+      return `executable not found: ${reason.file}`
+    case 'permission-denied':
+      return `permission denied: ${reason.file}`
+    case 'spawn-failed':
+      return `could not start ${reason.file}: ${reason.message}`
+    case 'http-failed': {
+      const { method, url, status, error } = reason.first
+      return `${reason.failed} of ${reason.total} requests failed; first: ${method} ${url}: ${error ?? httpStatusFailure(status ?? 0)}`
+    }
+    case 'http-stopped':
+      return `stopped with ${reason.notRun} of ${reason.total} requests not run`
+    case 'http-batch-error':
+      return `could not run the batch: ${reason.message}`
+    case 'script-error':
+      return reason.message
+    case 'script-stopped':
+      return 'stopped before the script finished'
+    case 'script-crashed':
+      return `the script crashed its worker: ${reason.message}`
+    case 'script-worker-exited':
+      return `the script's worker exited with code ${reason.exitCode}`
+    case 'script-runner-closed':
+      return 'the script runner is closed'
+    case 'no-runner':
+      return `this process has no runner for ${reason.taskKind} tasks`
+    case 'enqueue-failed':
+      return `could not enqueue on ${reason.queue}: ${reason.message}`
+    case 'outcome-lost':
+      return 'the worker finished the job but its outcome was lost'
+    case 'start-not-recorded':
+      return `could not record the start: ${reason.message}`
+    case 'runner-failed':
+      return `runner failed: ${reason.message}`
+    case 'message':
+      return reason.text
+  }
+}
+
+function describeWorkerLoss(worker: string | null, loss: WorkerLoss | null): string {
+  switch (loss?.kind) {
+    case undefined:
+      return worker === null ? 'the worker running it was lost' : `worker ${worker} lost`
+    case 'lock-expired':
+      return `worker ${worker ?? '(unknown)'} lost: its lock expired (the worker was killed, lost its connection, or blocked longer than the lock duration); noticed by ${loss.noticedBy}`
+    case 'lock-expired-unreported':
+      return `worker ${worker ?? '(unknown)'} lost: its lock expired and no live worker of group ${loss.group} reported it`
+    case 'job-gone':
+      return 'its BullMQ job is gone from Redis (removed by someone else, or Redis lost data)'
+    case 'stalled':
+      return `worker ${worker ?? '(unknown)'} lost: ${loss.message}`
+    case 'shut-down':
+      return `worker ${worker ?? '(unknown)'} shut down before the run finished`
+    case 'unwatched':
+      return `Taskdeck stopped watching this run on ${loss.queue}; it may still be running on its worker`
+    case 'redis-unreachable':
+      return 'Taskdeck closed before it reached Redis again'
+  }
+}
+
+/** A loop lane entry's detail; `group` is the entry's group. */
+export function describeLoopState(state: LoopState, group: string): string {
+  switch (state.kind) {
+    case 'ready':
+      return `position ${state.position} in ${group}`
+    case 'all-paused':
+      return 'paused: everything is paused'
+    case 'group-paused':
+      return `paused: group ${group} is paused`
+    case 'group-full':
+      return `group limit: ${group} runs ${state.running} of ${state.parallel}`
+    case 'waiting':
+      return describeWait(state.waitingFor)
+    case 'running':
+    case 'paused':
+      return `${state.kind} since ${new Date(state.since).toISOString()}${state.pid ? ` · pid ${state.pid}` : ''}`
+    case 'finished': {
+      const ended = `${state.status}${state.endReason ? `: ${describeEndReason(state.endReason)}` : ''}`
+      return state.delivering ? `delivering · ${ended}` : ended
+    }
+  }
+}
+
+function describeWait(wait: WaitReason | null): string {
+  if (!wait) return 'waiting'
+  switch (wait.kind) {
+    case 'dependency':
+      return `dependency: after ${wait.taskIds.map((id) => `#${id}`).join(', ')}`
+    case 'delay':
+      return `delay: until ${new Date(wait.until).toISOString()}`
+    case 'backoff':
+      return `backoff: attempt ${wait.attempt} at ${new Date(wait.until).toISOString()}`
+    case 'group-limit':
+      return `group limit: ${wait.group}`
+    case 'paused':
+      return `paused (${wait.scope})`
+  }
+}
+
+/** A request that failed by its HTTP status alone, in the words of the HTTP runner's results. */
+export function httpStatusFailure(status: number): string {
+  return `HTTP ${status}`
+}
+
+/** "20 s" for whole seconds, "1500 ms" otherwise. */
+export function formatMs(ms: number): string {
+  return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`
+}

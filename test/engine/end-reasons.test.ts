@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest'
+import { EndReasonSchema, LoopStateSchema } from '../../src-shared/index.ts'
+import { describeEndReason, describeLoopState } from '../../src-main/engine/end-reasons.ts'
+import { END_REASON_SAMPLES, LOOP_STATE_SAMPLES, MORE_END_REASONS, WORKER_LOSS_SAMPLES } from '../support/end-reason-samples.ts'
+
+describe('the English wording of end reasons', () => {
+  it('says every kind of reason as the engine always has', () => {
+    for (const [reason, english] of [...Object.values(END_REASON_SAMPLES), ...MORE_END_REASONS]) {
+      expect(EndReasonSchema.parse(reason)).toEqual(reason)
+      expect(describeEndReason(reason)).toBe(english)
+    }
+  })
+
+  it('says every way a worker is lost', () => {
+    for (const [cause, english] of Object.values(WORKER_LOSS_SAMPLES)) {
+      expect(describeEndReason({ kind: 'worker-lost', worker: 'host:1:a', cause })).toBe(english)
+    }
+    expect(describeEndReason({ kind: 'worker-lost', worker: null, cause: { kind: 'shut-down' } })).toBe('worker (unknown) shut down before the run finished')
+  })
+
+  it('says every loop state', () => {
+    for (const [state, english] of LOOP_STATE_SAMPLES) {
+      expect(LoopStateSchema.parse(state)).toEqual(state)
+      expect(describeLoopState(state, 'io')).toBe(english)
+    }
+  })
+})
