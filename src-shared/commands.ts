@@ -196,12 +196,22 @@ const DECLARED = {
  */
 export function strictRequest<T extends z.ZodType>(schema: T): T {
   // One copy per schema, so a shared type (TaskDefinition) stays one type on the request side too.
-  let copy = strictCopies.get(schema)
-  if (copy === undefined) strictCopies.set(schema, (copy = strictCopyOf(schema)))
-  return copy as T
+  const done = strictCopies.get(schema)
+  if (done !== undefined) return done as T
+  // A schema that contains itself (EndReason's cause) refers to its copy lazily, as zod does.
+  if (copying.has(schema)) return z.lazy(() => strictCopies.get(schema)!) as unknown as T
+  copying.add(schema)
+  try {
+    const copy = strictCopyOf(schema)
+    strictCopies.set(schema, copy)
+    return copy
+  } finally {
+    copying.delete(schema)
+  }
 }
 
 const strictCopies = new WeakMap<z.ZodType, z.ZodType>()
+const copying = new Set<z.ZodType>()
 
 function strictCopyOf<T extends z.ZodType>(schema: T): T {
   const def = schema._zod.def as z.core.$ZodTypeDef & Record<string, unknown>
