@@ -198,6 +198,29 @@ describe('strict params, lenient stored data', () => {
     expect(issuesOf(trigger.error!)).toContainEqual({ path: 'trigger.spec.tz', message: 'unknown field' })
   })
 
+  it('follows a schema that contains itself (a dependency-ended reason whose cause is another reason)', () => {
+    const reason = (cause: unknown) => ({ kind: 'dependency-ended', taskId: 1, status: 'failed', cause })
+    const task = (endReason: unknown) => ({
+      id: 2,
+      name: 'after 1',
+      definition: { spec: { kind: 'shell', command: ['true'] }, group: 'default', priority: 0, labels: [], after: [1], stashed: false, retryOnInterrupt: false, notify: 'default' },
+      status: 'failed',
+      waitingFor: null,
+      createdAt: 1,
+      updatedAt: 1,
+      attempts: 0,
+      lastRunId: null,
+      progress: null,
+      endReason,
+    })
+    const document = (endReason: unknown) => ({ format: 'taskdeck-export', version: 1, exportedAt: 1, groups: [], tasks: [task(endReason)], runs: [] })
+    const nested = reason(reason({ kind: 'exited', code: 1, commandNotFound: false }))
+    expect(COMMANDS['data.import'].params.safeParse({ document: document(nested) }).success).toBe(true)
+    const misspelt = COMMANDS['data.import'].params.safeParse({ document: document(reason(reason({ kind: 'exited', code: 1, commandNotFound: false, signl: 'x' }))) })
+    expect(misspelt.success).toBe(false)
+    expect(issuesOf(misspelt.error!)).toEqual([{ path: 'document.tasks.0.endReason.cause.cause.signl', message: 'unknown field' }])
+  })
+
   it('keeps free-form JSON free: a script input and a trigger payload may hold any keys', () => {
     expect(COMMANDS['task.submit'].params.safeParse({ definition: { spec: { kind: 'script', path: '/s.js', input: { anything: { nested: 1 } } } } }).success).toBe(true)
     expect(COMMANDS['trigger.fire'].params.safeParse({ triggerId: 1, payload: { any: 'thing' } }).success).toBe(true)
