@@ -906,12 +906,16 @@ export class Engine implements EngineApi {
   // ─── commands ──────────────────────────────────────────────────────────────────────
 
   private affect(taskIds: readonly number[], change: (task: Task) => boolean): number[] {
-    const affected: number[] = []
-    for (const id of taskIds) {
-      const task = this.taskOrThrow(id)
-      if (change(task)) affected.push(id)
+    // Every named task must exist before any is changed: a refusal changes nothing.
+    const missing = taskIds.flatMap((id, index) => (this.tasks.has(id) ? [] : [{ id, index }]))
+    if (missing.length > 0) {
+      const ids = missing.map(({ id }) => id)
+      throw new TaskdeckError('not_found', ids.length === 1 ? `There is no task ${ids[0]}.` : `There are no tasks ${ids.join(', ')}.`, {
+        taskIds: ids,
+        issues: missing.map(({ id, index }) => ({ path: `taskIds.${index}`, message: `there is no task ${id}` })),
+      })
     }
-    return affected
+    return taskIds.filter((id) => change(this.tasks.get(id)!))
   }
 
   private cancel(task: Task): boolean {
@@ -1233,8 +1237,8 @@ export class Engine implements EngineApi {
         return { removed }
       },
       'group.list': () => durableRead({ groups: [...this.groups.values()] }),
-      'group.set': async ({ name, parallel }) => {
-        const group = { ...(this.groups.get(name) ?? { name, paused: false }), parallel }
+      'group.set': async ({ name, parallel, create }) => {
+        const group = { ...((create === false ? this.groupOrThrow(name) : this.groups.get(name)) ?? { name, paused: false }), parallel }
         await this.saveGroup(group)
         return { group }
       },
@@ -1319,7 +1323,8 @@ export class Engine implements EngineApi {
       if (text && !task.name.toLowerCase().includes(text)) continue
       matching.push(task)
     }
-    const tasks = matching.slice(params.offset, params.offset + params.limit)
+    const end = params.newest ? Math.max(0, matching.length - params.offset) : params.offset + params.limit
+    const tasks = matching.slice(Math.max(0, end - params.limit), end)
     if (!params.withLastRuns) return { tasks, total: matching.length }
     const lastRuns = tasks.flatMap((task) => {
       const run = task.lastRunId === null ? undefined : this.runs.get(task.lastRunId)
