@@ -48,7 +48,8 @@ export async function openRuntime(options: RuntimeOptions): Promise<TaskdeckRunt
     throw new Error(`Taskdeck already runs for ${home} (process ${owner.pid}, ${owner.url}). Stop it with "taskdeck stop", or start the app with another --home.`)
   }
   // Groups bound to Redis run on remote workers; every other group runs here.
-  const runners = defaultRunners()
+  // The orphan reaper's registry in the data home: no temporary-file cleaner ages it out under a long run.
+  const runners = defaultRunners({ reaperDir: home })
   const remote = new RemoteGroups({ home, local: runners, ...(options.secrets ? { secrets: options.secrets } : {}) })
   const engine = await Engine.open({ home, runners, backend: remote })
   remote.attach(engine)

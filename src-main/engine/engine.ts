@@ -163,7 +163,8 @@ export class Engine implements EngineApi {
     this.logDir = join(options.home, 'logs')
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 })
     this.store = store
-    this.runners = options.runners ?? defaultRunners({ killGraceMs: options.killGraceMs })
+    // The reaper's registry in the data home: no temporary-file cleaner ages it out under a long run.
+    this.runners = options.runners ?? defaultRunners({ killGraceMs: options.killGraceMs, reaperDir: options.home })
     this.backend = options.backend ?? null
     this.now = options.now ?? Date.now
     this.random = options.random ?? Math.random
@@ -1417,6 +1418,8 @@ export class Engine implements EngineApi {
       for (const subscriber of this.subscribers) subscriber.disposed = true
       this.subscribers.clear()
       this.eventListeners.clear()
+      // Nothing runs any more: idle reapers go now rather than up to a minute later (a runner used again starts a new one).
+      for (const runner of Object.values(this.runners)) runner.dispose?.()
       await this.store.close()
     })()
     return this.closed

@@ -20,8 +20,12 @@ export const defaultScriptThreads = (concurrency: number) => Math.max(1, Math.mi
  */
 export function workerRunners(concurrency: number, scriptThreads = defaultScriptThreads(concurrency)): { runners: RunnerRegistry; close(): Promise<void> } {
   const script = createScriptRunner({ workerEntry: defaultScriptWorkerEntry(), poolSize: scriptThreads })
+  const shell = createShellRunner()
   return {
-    runners: { shell: createShellRunner(), http: createHttpRunner(), script },
-    close: () => script.close(),
+    runners: { shell, http: createHttpRunner(), script },
+    close: () => {
+      shell.dispose?.()
+      return script.close()
+    },
   }
 }

@@ -1,6 +1,7 @@
+import { readdirSync, readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { DurableEvent, Task } from '../../src-shared/index.ts'
-import { TREE_COMMAND, eventually, killLeftovers, processState, reaperOf, stillAlive, wholeGroup, type ProcessIdentity } from '../runners/process-tree.ts'
+import { TREE_COMMAND, childrenOf, eventually, isReaper, killLeftovers, processState, reaperOf, stillAlive, wholeGroup, type ProcessIdentity } from '../runners/process-tree.ts'
 import { useTempHome } from '../support/engine.ts'
 import { EngineProcess } from './process.ts'
 
@@ -34,5 +35,29 @@ describe('runs of an engine that dies hard', () => {
     await eventually(() => [...runningGroup, ...pausedGroup].every((p) => !stillAlive(p)), 'every process of both groups to be gone')
     // Its work done, the reaper exits too.
     await eventually(() => !stillAlive(reaper), 'the reaper to exit')
+  })
+})
+
+describe('an engine that closes cleanly', () => {
+  it('keeps its reaper\'s registry in its data home and leaves no reaper behind', async () => {
+    const reapersOfHome = () =>
+      childrenOf(process.pid).filter((child) => {
+        try {
+          return isReaper(child.pid) && readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').includes(dir.home)
+        } catch {
+          return false
+        }
+      })
+    const t = await dir.open()
+    const task = await t.submit({ spec: { kind: 'shell', command: 'exit 0' } })
+    await t.until(task.id, ['succeeded'])
+    // The reaper stays a while after the last run (back-to-back runs share it).
+    const [reaper] = reapersOfHome()
+    expect(reaper).toBeDefined()
+    started.push(reaper!)
+    expect(readdirSync(dir.home).some((name) => name.startsWith('taskdeck-reaper-'))).toBe(true)
+    await t.close()
+    await eventually(() => !stillAlive(reaper!), 'the reaper to exit with the engine')
+    expect(readdirSync(dir.home).some((name) => name.startsWith('taskdeck-reaper-'))).toBe(false)
   })
 })

@@ -72,15 +72,17 @@ export function childrenOf(pid: number): ProcessIdentity[] {
 }
 
 /** The orphan reaper `pid` started (its child whose command line names it), once it has started. */
+/** Whether process `pid` is an orphan reaper (its command line names it). */
+export function isReaper(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('taskdeck-reaper')
+  } catch {
+    return false
+  }
+}
+
 export async function reaperOf(pid: number): Promise<ProcessIdentity> {
-  const find = () =>
-    childrenOf(pid).find((child) => {
-      try {
-        return readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').includes('taskdeck-reaper')
-      } catch {
-        return false
-      }
-    })
+  const find = () => childrenOf(pid).find((child) => isReaper(child.pid))
   await eventually(() => find() !== undefined, `process ${pid} to start its reaper`)
   return find()!
 }

@@ -1,17 +1,29 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { killLeftoverGroups, processStartTicks } from '../../src-main/engine/runners/process-groups.ts'
-import { TREE_COMMAND, eventually, groupMembers, killLeftovers, processState, reaperOf, stillAlive, wholeGroup, type ProcessIdentity } from './process-tree.ts'
+import { TREE_COMMAND, childrenOf, eventually, isReaper, groupMembers, killLeftovers, processState, reaperOf, stillAlive, wholeGroup, type ProcessIdentity } from './process-tree.ts'
 
 const fixture = fileURLToPath(new URL('./fixtures/shell-owner.ts', import.meta.url))
 const churningFixture = fileURLToPath(new URL('./fixtures/churning-owner.ts', import.meta.url))
+const failingFixture = fileURLToPath(new URL('./fixtures/failing-owner.ts', import.meta.url))
 const started: ProcessIdentity[] = []
 const owners: ChildProcess[] = []
+const dirs: string[] = []
 afterEach(() => {
   for (const owner of owners.splice(0)) if (owner.exitCode === null && owner.signalCode === null) owner.kill('SIGKILL')
   killLeftovers(started.splice(0))
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'taskdeck-reaper-test-'))
+  dirs.push(dir)
+  return dir
+}
 
 /** A process owning a shell runner that runs `command`; resolves once it printed a line matching `ready`. */
 async function owner(command: string, ready: RegExp, graceMs = 300) {
@@ -31,6 +43,24 @@ async function startedReaper(pid: number): Promise<ProcessIdentity> {
 }
 
 describe('orphan reaper', () => {
+  it('continues a SIGKILLed owner\'s paused run after the SIGTERM, so it can act on it within the grace', async () => {
+    const marker = join(tempDir(), 'terminated')
+    // A stopped process keeps a SIGTERM pending until continued; only a SIGKILL (here after 60 s) ends it stopped.
+    const running = await owner(`trap 'echo term > "${marker}"; exit 0' TERM; ${TREE_COMMAND}`, /leader (\d+)/, 60_000)
+    const leader = Number(/leader (\d+)/.exec(running.output())![1])
+    const group = await wholeGroup(leader)
+    started.push(...group)
+    running.child.stdin.write('pause\n')
+    await eventually(() => group.every((p) => processState(p.pid) === 'T'), 'the group to stop')
+    const reaper = await startedReaper(running.child.pid!)
+
+    running.child.kill('SIGKILL')
+    await running.exited
+    await eventually(() => existsSync(marker), 'the paused run to handle its SIGTERM')
+    await eventually(() => group.every((p) => !stillAlive(p)), 'every process of the group to be gone')
+    await eventually(() => !stillAlive(reaper), 'the reaper to exit')
+  })
+
   it('kills a SIGKILLed owner\'s paused run, SIGKILLing what ignores SIGTERM after the grace', async () => {
     const running = await owner(`trap "" TERM; ${TREE_COMMAND}`, /leader (\d+)/)
     const leader = Number(/leader (\d+)/.exec(running.output())![1])
@@ -74,6 +104,50 @@ describe('orphan reaper', () => {
     child.kill('SIGKILL')
     await eventually(() => group.every((p) => !stillAlive(p)), 'every process of the group to be gone')
     await eventually(() => !stillAlive(reaper), 'the reaper to exit')
+  })
+
+  it('keeps registering when its registry cannot be written: gives that reaper up without letting it act, and a fresh one watches every group', async () => {
+    const registryDir = tempDir()
+    const child = spawn(process.execPath, [failingFixture, registryDir, TREE_COMMAND], { stdio: ['pipe', 'pipe', 'inherit'] })
+    owners.push(child)
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    await eventually(() => /leader \d+/.test(output), 'the group to start')
+    const group = await wholeGroup(Number(/leader (\d+)/.exec(output)![1]))
+    started.push(...group)
+    const first = await startedReaper(child.pid!)
+
+    child.stdin.write('break\n')
+    await eventually(() => output.includes('survived'), 'the owner to go on registering')
+    await eventually(() => !stillAlive(first), 'the first reaper to be given up')
+    const second = await startedReaper(child.pid!)
+    expect(second.pid).not.toBe(first.pid)
+    expect(group.every(stillAlive)).toBe(true)
+
+    child.kill('SIGKILL')
+    await eventually(() => group.every((p) => !stillAlive(p)), 'every process of the group to be gone')
+    await eventually(() => !stillAlive(second), 'the second reaper to exit')
+  })
+
+  it('is started again at once when killed from outside while a run is registered, its registry in the directory it was given', async () => {
+    const registryDir = tempDir()
+    const child = spawn(process.execPath, [churningFixture, TREE_COMMAND, '0', registryDir], { stdio: ['ignore', 'pipe', 'inherit'] })
+    owners.push(child)
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    await eventually(() => /leader \d+/.test(output), 'the group to start')
+    const group = await wholeGroup(Number(/leader (\d+)/.exec(output)![1]))
+    started.push(...group)
+    expect(readdirSync(registryDir)).toEqual([expect.stringMatching(/^taskdeck-reaper-/)])
+    const first = await startedReaper(child.pid!)
+
+    process.kill(first.pid, 'SIGKILL')
+    await eventually(() => !stillAlive(first), 'the first reaper to die')
+    await eventually(() => childrenOf(child.pid!).some((c) => c.pid !== first.pid && isReaper(c.pid)), 'a new reaper')
+    const second = await startedReaper(child.pid!)
+    child.kill('SIGKILL')
+    await eventually(() => group.every((p) => !stillAlive(p)), 'every process of the group to be gone')
+    await eventually(() => !stillAlive(second), 'the second reaper to exit')
   })
 
   it('pause and resume of a watched run still reach its whole group, and leave it running', async () => {

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { closeSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs'
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 
@@ -129,12 +129,22 @@ export interface OwnedGroup {
 export function killLeftoverGroups(groups: readonly OwnedGroup[]): void {
   if (!canReap || groups.length === 0) return
   const input = groups.map((group) => registryLine(group.pgid, group.startTicks)).join('')
-  spawnSync('/bin/sh', reaperArgs(0, '-'), { input, stdio: ['pipe', 'ignore', 'ignore'], cwd: '/', env: {} })
+  // Bounded: the engine opens behind this. The rule reads /proc once per group whose leader is gone, a few milliseconds.
+  spawnSync('/bin/sh', reaperArgs(0, '-'), { input, stdio: ['pipe', 'ignore', 'ignore'], cwd: '/', env: {}, timeout: LEFTOVER_KILL_TIMEOUT_MS, killSignal: 'SIGKILL' })
 }
+
+const LEFTOVER_KILL_TIMEOUT_MS = 10_000
 
 export interface GroupReaperOptions {
   /** SIGTERM → SIGKILL grace when the owner died. */
   graceMs: number
+  /**
+   * The directory the registry lives in (a 0700 directory is made in it for each reaper): the
+   * owner's state directory (the engine's data home), which no temporary-file cleaner ages out
+   * under a long run. Default: the system's temporary directory, where the registry is touched
+   * hourly so that cleaners (systemd-tmpfiles: 10 days) never see it as old.
+   */
+  registryDir?: string
   /** How long the reaper stays after the last group was forgotten, so back-to-back runs do not start one each. */
   idleMs?: number
 }
@@ -143,10 +153,13 @@ export interface GroupReaperOptions {
 const REAPER_IDLE_MS = 60_000
 /** The registry file is rewritten with only the registered groups once it has this many lines (and four times as many as groups). */
 const COMPACT_LINES = 1000
+/** How often the registry's times are refreshed, far below any temporary-file cleaner's age (days). */
+const REFRESH_MS = 3_600_000
 
 interface Reaper {
   readonly process: ChildProcess
   readonly registry: string
+  readonly refreshTimer: NodeJS.Timeout
   fd: number
   lines: number
 }
@@ -155,13 +168,19 @@ interface Reaper {
  * One reaper process per owner (the engine's shell runner, a worker's): started on the first
  * registered group, detached into its own session (a Ctrl-C or a signal to this process's
  * group does not reach it) and unref'd (it never keeps this process alive). Registering is one
- * small append to its registry file (in a 0700 temporary directory), never a round trip, and
- * wakes no process. The reaper ends itself once no group was registered for `idleMs`; if it
- * died, the next registration starts a new one with every group still registered.
+ * small append to its registry file (in a 0700 directory), never a round trip, and wakes no
+ * process. The reaper ends itself once no group was registered for `idleMs` (or on dispose());
+ * if it was killed, a new one starts at once with every group still registered.
+ *
+ * Registering never throws: the run it protects goes on whatever happens to the bookkeeping.
+ * If the registry cannot be written (ENOSPC, EIO), that reaper is given up (SIGKILLed: ending
+ * its pipe would make it kill every registered group) and a fresh one starts with all groups;
+ * if none can start, runs go unwatched and the restart-time cleanup remains.
  */
 export class GroupReaper {
   readonly #graceMs: number
   readonly #idleMs: number
+  readonly #registryDir: string
   readonly #groups = new Map<number, string>()
   #reaper: Reaper | null = null
   #idleTimer: NodeJS.Timeout | undefined
@@ -171,6 +190,7 @@ export class GroupReaper {
   constructor(options: GroupReaperOptions) {
     this.#graceMs = options.graceMs
     this.#idleMs = options.idleMs ?? REAPER_IDLE_MS
+    this.#registryDir = options.registryDir ?? tmpdir()
   }
 
   register(group: OwnedGroup): void {
@@ -187,9 +207,19 @@ export class GroupReaper {
     if (this.#groups.size === 0) this.#idleTimer = setTimeout(() => this.#stop(), this.#idleMs).unref()
   }
 
+  /** Lets the reaper go now if nothing is registered (a clean close); otherwise it stays armed for the groups still running. */
+  dispose(): void {
+    clearTimeout(this.#idleTimer)
+    this.#stop()
+  }
+
   #append(reaper: Reaper, line: string): void {
-    writeSync(reaper.fd, line)
-    if (++reaper.lines >= COMPACT_LINES && reaper.lines >= 4 * this.#groups.size) this.#compact(reaper)
+    try {
+      writeSync(reaper.fd, line)
+      if (++reaper.lines >= COMPACT_LINES && reaper.lines >= 4 * this.#groups.size) this.#compact(reaper)
+    } catch {
+      this.#replace(reaper)
+    }
   }
 
   /** Replaces the registry with the groups registered now (written aside, then renamed: the reaper never reads half a file). */
@@ -198,22 +228,42 @@ export class GroupReaper {
     writeFileSync(`${reaper.registry}.new`, lines)
     renameSync(`${reaper.registry}.new`, reaper.registry)
     closeSync(reaper.fd)
+    reaper.fd = -1
     reaper.fd = openSync(reaper.registry, 'a')
     reaper.lines = this.#groups.size
   }
 
+  /** Its registry could not be written: gives that reaper up without letting it act, and starts a fresh one with every group. */
+  #replace(reaper: Reaper): void {
+    this.#reaper = null
+    try {
+      reaper.process.kill('SIGKILL')
+    } catch {
+      // Already gone.
+    }
+    this.#release(reaper)
+    if (this.#groups.size > 0) this.#start()
+  }
+
   /** Starts a reaper whose registry holds every group registered now. */
   #start(): void {
+    let dir: string | null = null
+    let fd = -1
     let reaper: Reaper
     try {
-      const registry = join(mkdtempSync(join(tmpdir(), 'taskdeck-reaper-')), 'groups')
+      mkdirSync(this.#registryDir, { recursive: true, mode: 0o700 })
+      dir = mkdtempSync(join(this.#registryDir, 'taskdeck-reaper-'))
+      const registry = join(dir, 'groups')
       writeFileSync(registry, [...this.#groups].map(([pgid, ticks]) => registryLine(pgid, ticks)).join(''))
-      const fd = openSync(registry, 'a')
+      fd = openSync(registry, 'a')
       // Only PATH (for `sleep`): the owner's environment may hold secrets (a worker's Redis password).
       const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' }
       const child = spawn('/bin/sh', reaperArgs(this.#graceMs, registry), { detached: true, stdio: ['pipe', 'ignore', 'ignore'], cwd: '/', env })
-      reaper = { process: child, registry, fd, lines: this.#groups.size }
+      const refreshTimer = setInterval(() => refresh(registry), REFRESH_MS).unref()
+      reaper = { process: child, registry, refreshTimer, fd, lines: this.#groups.size }
     } catch {
+      if (fd >= 0) closeQuietly(fd)
+      if (dir !== null) rmSync(dir, { recursive: true, force: true })
       this.#unavailable = true
       return
     }
@@ -223,7 +273,13 @@ export class GroupReaper {
       this.#unavailable = true
       this.#forget(reaper)
     })
-    child.once('exit', () => this.#forget(reaper))
+    child.once('exit', (code, signal) => {
+      // Killed from outside (a signal) while groups are registered: they must not stay unwatched until the next registration.
+      // An exit of its own (a code) means /bin/sh cannot do its job here: starting it again would only fail again.
+      if (this.#reaper === reaper && code !== null) this.#unavailable = true
+      this.#forget(reaper)
+      if (signal !== null && this.#reaper === null && this.#groups.size > 0 && !this.#unavailable) this.#start()
+    })
     child.unref()
     // The pipe only has to close when this process ends; an idle pipe must not keep it alive.
     ;(child.stdin as unknown as { unref(): void }).unref()
@@ -233,8 +289,19 @@ export class GroupReaper {
   #forget(reaper: Reaper): void {
     if (this.#reaper !== reaper) return
     this.#reaper = null
-    closeSync(reaper.fd)
-    rmSync(dirname(reaper.registry), { recursive: true, force: true })
+    this.#release(reaper)
+  }
+
+  /** Closes the owner's side of a reaper that is no longer ours, and removes its registry; never throws. */
+  #release(reaper: Reaper): void {
+    clearInterval(reaper.refreshTimer)
+    if (reaper.fd >= 0) closeQuietly(reaper.fd)
+    reaper.fd = -1
+    try {
+      rmSync(dirname(reaper.registry), { recursive: true, force: true })
+    } catch {
+      // Left for the system's cleaner; the reaper that read it is gone.
+    }
   }
 
   /** Ends the reaper's pipe with nothing registered: it reads an empty registry, removes it and exits. */
@@ -242,7 +309,27 @@ export class GroupReaper {
     const reaper = this.#reaper
     if (this.#groups.size > 0 || !reaper) return
     this.#reaper = null
-    closeSync(reaper.fd)
+    clearInterval(reaper.refreshTimer)
+    if (reaper.fd >= 0) closeQuietly(reaper.fd)
     reaper.process.stdin!.end()
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd)
+  } catch {
+    // EIO on close: the descriptor is released all the same.
+  }
+}
+
+/** Touches the registry and its directory, so that a temporary-file cleaner never sees them as old. */
+function refresh(registry: string): void {
+  const now = new Date()
+  try {
+    utimesSync(registry, now, now)
+    utimesSync(dirname(registry), now, now)
+  } catch {
+    // Gone or unwritable: nothing better to do here; the registry is only read when the owner dies.
   }
 }

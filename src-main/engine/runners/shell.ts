@@ -13,6 +13,8 @@ export interface ShellRunnerOptions {
    * cleanup on its own.
    */
   orphanReaper?: boolean
+  /** Where the reaper keeps its registry: the owner's state directory (the engine's data home); default the system's temporary directory. */
+  reaperDir?: string
 }
 
 const isWindows = process.platform === 'win32'
@@ -25,7 +27,7 @@ const isWindows = process.platform === 'win32'
  */
 export function createShellRunner(options: ShellRunnerOptions = {}): Runner<'shell'> {
   const killGraceMs = options.killGraceMs ?? 5000
-  const reaper = options.orphanReaper === false || isWindows ? null : new GroupReaper({ graceMs: killGraceMs })
+  const reaper = options.orphanReaper === false || isWindows ? null : new GroupReaper({ graceMs: killGraceMs, registryDir: options.reaperDir })
   return {
     kind: 'shell',
     check(spec) {
@@ -37,6 +39,9 @@ export function createShellRunner(options: ShellRunnerOptions = {}): Runner<'she
     },
     start(spec, context) {
       return startShell(spec, context, killGraceMs, reaper)
+    },
+    dispose() {
+      reaper?.dispose()
     },
   }
 }

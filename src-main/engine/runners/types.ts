@@ -38,4 +38,6 @@ export interface Runner<K extends TaskSpec['kind'] = TaskSpec['kind']> {
   /** Checks what the schema cannot (a script file exists, a cwd exists) at submit time; throws TaskdeckError('bad_request'). */
   check?(spec: Extract<TaskSpec, { kind: K }>): Promise<void>
   start(spec: Extract<TaskSpec, { kind: K }>, context: RunContext): StartedRun
+  /** Lets go of what the runner keeps between runs (the shell runner's reaper) once its owner closes; runs still going stay watched. */
+  dispose?(): void
 }
