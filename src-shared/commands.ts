@@ -198,7 +198,7 @@ export function strictRequest<T extends z.ZodType>(schema: T): T {
   // One copy per schema, so a shared type (TaskDefinition) stays one type on the request side too.
   const done = strictCopies.get(schema)
   if (done !== undefined) return done as T
-  // A schema that contains itself (EndReason's cause) refers to its copy lazily, as zod does.
+  // A schema that contains itself (a recursion through a getter) refers to its copy lazily, as zod does.
   if (copying.has(schema)) return z.lazy(() => strictCopies.get(schema)!) as unknown as T
   copying.add(schema)
   try {

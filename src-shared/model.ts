@@ -152,7 +152,11 @@ export const TASK_STATUSES = [
 export const TaskStatusSchema = z.enum(TASK_STATUSES)
 export type TaskStatus = z.infer<typeof TaskStatusSchema>
 
-export const FINISHED_STATUSES: readonly TaskStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out', 'interrupted']
+/** How a task can end without success. */
+export const UNSUCCESSFUL_STATUSES = ['failed', 'cancelled', 'timed_out', 'interrupted'] as const
+export type UnsuccessfulStatus = (typeof UNSUCCESSFUL_STATUSES)[number]
+export const isUnsuccessful = (s: TaskStatus): s is UnsuccessfulStatus => (UNSUCCESSFUL_STATUSES as readonly TaskStatus[]).includes(s)
+export const FINISHED_STATUSES: readonly TaskStatus[] = ['succeeded', ...UNSUCCESSFUL_STATUSES]
 export const isFinished = (s: TaskStatus): boolean => FINISHED_STATUSES.includes(s)
 
 export const RunStatusSchema = z.enum(['running', 'paused', 'succeeded', 'failed', 'cancelled', 'timed_out', 'interrupted'])
@@ -186,14 +190,8 @@ export const WorkerLossSchema = z.discriminatedUnion('kind', [
 ])
 export type WorkerLoss = z.infer<typeof WorkerLossSchema>
 
-/**
- * Why a run ended without success, or why a task ended without a run of its own, as data
- * (`Run.endReason`, `Task.endReason`). The English sentence next to it (`reason`) is worded
- * from it by one function (src-main/engine/end-reasons.ts) for the CLI and older clients;
- * a UI says it in its own language from this. Free text appears only where the words are
- * not ours: a script's error, an OS or network error message.
- */
-export const EndReasonSchema = z.discriminatedUnion('kind', [
+/** The end reasons of a run or task itself (see EndReasonSchema), each with its own kind. */
+const OWN_END_REASONS = [
   /** The process exited with a non-zero code; 127 from a shell means its command was not found. */
   z.object({ kind: z.literal('exited'), code: z.number().int(), commandNotFound: z.boolean() }),
   z.object({ kind: z.literal('killed'), signal: z.string() }),
@@ -205,15 +203,6 @@ export const EndReasonSchema = z.discriminatedUnion('kind', [
   /** The remote worker running it was lost; `worker` and `cause` when known. */
   z.object({ kind: z.literal('worker-lost'), worker: z.string().nullable(), cause: WorkerLossSchema.nullable() }),
   z.object({ kind: z.literal('dependency-missing'), taskId: TaskIdSchema }),
-  /** A dependency ended without success; `cause` is that task's own end reason (itself perhaps a dependency's). */
-  z.object({
-    kind: z.literal('dependency-ended'),
-    taskId: TaskIdSchema,
-    status: z.enum(['failed', 'cancelled', 'timed_out', 'interrupted']),
-    get cause() {
-      return EndReasonSchema.nullable()
-    },
-  }),
   /** A shell run's working directory does not exist. */
   z.object({ kind: z.literal('cwd-missing'), cwd: z.string() }),
   z.object({ kind: z.literal('executable-not-found'), file: z.string() }),
@@ -253,9 +242,53 @@ export const EndReasonSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('runner-failed'), message: z.string() }),
   /** A sentence from a sender that gives no structured reason: a remote worker of an older version, BullMQ's reason for a failed job. */
   z.object({ kind: z.literal('message'), text: z.string() }),
-])
+] as const
+
+/** Every end reason but a dependency's: what a run or task ended of by itself. */
+const OwnEndReasonSchema = z.discriminatedUnion('kind', [...OWN_END_REASONS])
+
+/** The dependency a chain of failed dependencies started from, with its own reason. */
+const RootDependencyEndedSchema = z.object({
+  kind: z.literal('dependency-ended'),
+  taskId: TaskIdSchema,
+  status: z.enum(UNSUCCESSFUL_STATUSES),
+  cause: OwnEndReasonSchema.nullable(),
+})
+
+/**
+ * A dependency ended without success. `cause` is that task's own end reason; when the
+ * dependency itself failed because of one of its own, `cause` names the dependency the chain
+ * started from and its reason (see dependencyCause): nesting is at most two deep, however long
+ * the chain, so a reason stays small and every parser's recursion shallow.
+ */
+const DependencyEndedSchema = z.object({
+  kind: z.literal('dependency-ended'),
+  taskId: TaskIdSchema,
+  status: z.enum(UNSUCCESSFUL_STATUSES),
+  cause: z.discriminatedUnion('kind', [...OWN_END_REASONS, RootDependencyEndedSchema]).nullable(),
+})
+
+/**
+ * Why a run ended without success, or why a task ended without a run of its own, as data
+ * (`Run.endReason`, `Task.endReason`). The English sentence next to it (`reason`) is worded
+ * from it by one function (src-main/engine/end-reasons.ts) for the CLI and older clients;
+ * a UI says it in its own language from this. Free text appears only where the words are
+ * not ours: a script's error, an OS or network error message.
+ */
+export const EndReasonSchema = z.discriminatedUnion('kind', [...OWN_END_REASONS, DependencyEndedSchema])
 export type EndReason = z.infer<typeof EndReasonSchema>
 export type EndReasonKind = EndReason['kind']
+
+/**
+ * What a task failed by a dependency that ended with `reason` keeps as its cause: the reason
+ * itself, unless it is a dependency's too, then the root of that chain (one step: the
+ * dependency's reason was made by this rule already).
+ */
+export function dependencyCause(reason: EndReason | null): z.infer<typeof DependencyEndedSchema>['cause'] {
+  if (reason?.kind !== 'dependency-ended') return reason
+  const { cause } = reason
+  return cause?.kind === 'dependency-ended' ? cause : { ...reason, cause }
+}
 
 export const ProgressSchema = z.object({
   done: z.number().nonnegative(),

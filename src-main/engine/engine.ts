@@ -8,7 +8,9 @@ import {
   TaskDefinitionSchema,
   TaskdeckError,
   describeIssues,
+  dependencyCause,
   isFinished,
+  isUnsuccessful,
   issuesOf,
   type CommandParams,
   type CommandResult,
@@ -152,6 +154,8 @@ export class Engine implements EngineApi {
   private outputScheduled = false
   private pumpScheduled = false
   private closing = false
+  /** Finished tasks whose dependants are still to be released, while releaseDependants works (null otherwise). */
+  private releasing: number[] | null = null
   private closed: Promise<void> | null = null
   private readonly statsTimer: NodeJS.Timeout | null = null
   private readonly loopDelay: ReturnType<typeof monitorEventLoopDelay> | null = null
@@ -336,13 +340,30 @@ export class Engine implements EngineApi {
     return set
   }
 
+  /**
+   * Re-evaluates what waited for a task that just finished. A dependant that finishes in turn
+   * (failed by this one) is queued here rather than released from within: a chain of thousands
+   * of dependants is worked through in a loop, not on the stack.
+   */
   private releaseDependants(taskId: number): void {
-    const waiting = this.dependants.get(taskId)
-    if (!waiting) return
-    this.dependants.delete(taskId)
-    for (const id of waiting) {
-      const task = this.tasks.get(id)
-      if (task?.status === 'waiting' && task.waitingFor?.kind === 'dependency') this.evaluate(task)
+    if (this.releasing) {
+      this.releasing.push(taskId)
+      return
+    }
+    this.releasing = [taskId]
+    try {
+      for (let next = 0; next < this.releasing.length; next++) {
+        const finished = this.releasing[next]!
+        const waiting = this.dependants.get(finished)
+        if (!waiting) continue
+        this.dependants.delete(finished)
+        for (const id of waiting) {
+          const task = this.tasks.get(id)
+          if (task?.status === 'waiting' && task.waitingFor?.kind === 'dependency') this.evaluate(task)
+        }
+      }
+    } finally {
+      this.releasing = null
     }
   }
 
@@ -400,9 +421,8 @@ export class Engine implements EngineApi {
       const dep = this.tasks.get(depId)
       if (!dep) return { status: 'failed', waitingFor: null, endReason: { kind: 'dependency-missing', taskId: depId } }
       if (dep.status === 'succeeded') continue
-      if (isFinished(dep.status)) {
-        const status = dep.status as 'failed' | 'cancelled' | 'timed_out' | 'interrupted'
-        return { status: 'failed', waitingFor: null, endReason: { kind: 'dependency-ended', taskId: depId, status, cause: this.endReasonOf(dep) } }
+      if (isUnsuccessful(dep.status)) {
+        return { status: 'failed', waitingFor: null, endReason: { kind: 'dependency-ended', taskId: depId, status: dep.status, cause: dependencyCause(this.endReasonOf(dep)) } }
       }
       pending.push(depId)
     }

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { afterEach, describe, expect, it } from 'vitest'
-import { DurableEventSchema, type EndReason, type Run, type Task } from '../../src-shared/index.ts'
+import { DurableEventSchema, TaskDefinitionSchema, type EndReason, type Run, type Task } from '../../src-shared/index.ts'
 import { describeEndReason } from '../../src-main/engine/end-reasons.ts'
 import { useEngine } from '../support/engine.ts'
 import { shell, waitFor } from './helpers.ts'
@@ -57,13 +57,18 @@ describe('why a run ended, as data, on real runs', () => {
     const first = await t.submit(shell('exit 1'))
     const second = await t.submit(shell('true', { after: [first.id] }))
     const third = await t.submit(shell('true', { after: [second.id] }))
+    const fourth = await t.submit(shell('true', { after: [third.id] }))
     const held = await t.submit(shell('true', { stashed: true }))
     await t.engine.handlers['task.cancel']({ taskIds: [held.id] })
     const failed = await t.until(third.id, ['failed'])
-    const cause: EndReason = { kind: 'dependency-ended', taskId: first.id, status: 'failed', cause: { kind: 'exited', code: 1, commandNotFound: false } }
-    const expected: EndReason = { kind: 'dependency-ended', taskId: second.id, status: 'failed', cause }
+    const root = { kind: 'dependency-ended', taskId: first.id, status: 'failed', cause: { kind: 'exited', code: 1, commandNotFound: false } } as const
+    const expected: EndReason = { kind: 'dependency-ended', taskId: second.id, status: 'failed', cause: root }
     expect(failed.endReason).toEqual(expected)
     expect(failed.reason).toBe(`dependency #${second.id} failed: dependency #${first.id} failed: exited with code 1`)
+    // Further down the chain only the root is kept next to the direct dependency: the reason does not grow with the chain.
+    const last = await t.until(fourth.id, ['failed'])
+    expect(last.endReason).toEqual({ kind: 'dependency-ended', taskId: third.id, status: 'failed', cause: root })
+    expect(last.reason).toBe(`dependency #${third.id} failed: dependency #${first.id} failed: exited with code 1`)
     expect((await t.engine.handlers['task.get']({ taskId: held.id })).task).toMatchObject({ status: 'cancelled', reason: 'cancelled by user', endReason: { kind: 'cancelled' } })
   })
 
@@ -166,5 +171,30 @@ describe('a database written before reasons were data', () => {
     expect(dependantAfterRetry()[0]).toMatchObject({ status: 'waiting', reason: null, endReason: null })
     const failedAgain = (await t.engine.handlers['task.get']({ taskId: dependant.id })).task
     expect(failedAgain.endReason).toEqual({ kind: 'dependency-ended', taskId: dependency.id, status: 'failed', cause: { kind: 'exited', code: 1, commandNotFound: false } })
+  })
+})
+
+describe('a long chain of dependants whose root fails', () => {
+  it('gives each a reason of bounded size, and exports and imports it', async () => {
+    const root = await t.submit(shell('exit 1', { stashed: true }))
+    let previous = root.id
+    const chain: number[] = []
+    for (let i = 0; i < 3000; i++) {
+      previous = (await t.engine.handlers['task.submit']({ definition: TaskDefinitionSchema.parse(shell('true', { after: [previous] })) })).task.id
+      chain.push(previous)
+    }
+    await t.engine.handlers['task.unstash']({ taskIds: [root.id] })
+    const last = await t.until(chain.at(-1)!, ['failed'])
+    expect(last.reason).toBe(`dependency #${chain.at(-2)} failed: dependency #${root.id} failed: exited with code 1`)
+    expect(JSON.stringify(last.endReason).length).toBeLessThan(300)
+
+    const document = await t.engine.handlers['data.export']({})
+    expect(document.tasks).toHaveLength(3001)
+    const target = await t.open({ home: t.anotherHome() })
+    const { imported } = await target.engine.handlers['data.import']({ document: JSON.parse(JSON.stringify(document)) as typeof document })
+    expect(imported).toHaveLength(3001)
+    const copy = (await target.engine.handlers['task.get']({ taskId: imported.at(-1)!.to })).task
+    expect(copy.status).toBe('failed')
+    expect(copy.endReason).toMatchObject({ kind: 'dependency-ended', cause: { kind: 'dependency-ended', cause: { kind: 'exited', code: 1 } } })
   })
 })

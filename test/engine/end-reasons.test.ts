@@ -11,6 +11,16 @@ describe('the English wording of end reasons', () => {
     }
   })
 
+  it('nests a dependency\'s reason at most two deep: a deeper one (however deep) is refused, not a stack overflow', () => {
+    const exited = { kind: 'exited', code: 1, commandNotFound: false }
+    const dependencyEnded = (taskId: number, cause: unknown) => ({ kind: 'dependency-ended', taskId, status: 'failed', cause })
+    expect(EndReasonSchema.safeParse(dependencyEnded(3, dependencyEnded(2, exited))).success).toBe(true)
+    expect(EndReasonSchema.safeParse(dependencyEnded(3, dependencyEnded(2, dependencyEnded(1, exited)))).success).toBe(false)
+    let deep: unknown = exited
+    for (let id = 1; id <= 100_000; id++) deep = dependencyEnded(id, deep)
+    expect(EndReasonSchema.safeParse(deep).success).toBe(false)
+  })
+
   it('says every way a worker is lost', () => {
     for (const [cause, english] of Object.values(WORKER_LOSS_SAMPLES)) {
       expect(describeEndReason({ kind: 'worker-lost', worker: 'host:1:a', cause })).toBe(english)
