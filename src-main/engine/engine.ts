@@ -1490,7 +1490,7 @@ function atIndex(error: unknown, index: number): unknown {
 /** Did the task fail without running, because one of its dependencies ended without success or is gone? */
 function failedByDependency(task: Task): boolean {
   if (task.status !== 'failed' || !task.reason) return false
-  const kind = storedEndReason(task).kind
+  const kind = storedEndReason(task)?.kind
   return kind === 'dependency-ended' || kind === 'dependency-missing' || (kind === 'message' && failedByDependencyBefore(task, task.reason))
 }
 
@@ -1508,8 +1508,10 @@ function endedBecause(endReason: EndReason | null | undefined): { reason: string
 }
 
 /** The end reason of a task or run as stored; one stored before reasons were data has its English sentence only. */
-function storedEndReason(ended: { reason?: string | null | undefined; endReason?: EndReason | null | undefined }): EndReason {
-  return ended.endReason ?? { kind: 'message', text: ended.reason ?? '' }
+function storedEndReason(ended: { reason?: string | null | undefined; endReason?: EndReason | null | undefined }): EndReason | null {
+  // Only a missing field means "stored before reasons were data"; null is "no reason", not an empty sentence.
+  if (ended.endReason !== undefined) return ended.endReason
+  return ended.reason ? { kind: 'message', text: ended.reason } : null
 }
 
 function retryTimingKey(retry: NonNullable<TaskDefinition['retry']>): string {

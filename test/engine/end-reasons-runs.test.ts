@@ -174,6 +174,21 @@ describe('a database written before reasons were data', () => {
   })
 })
 
+describe('a dependency that ended with no reason stored', () => {
+  it('fails its dependant without an empty cause', async () => {
+    const dependency = await t.submit(shell('exit 1'))
+    await t.until(dependency.id, ['failed'])
+    await t.engine.close()
+    const db = new DatabaseSync(join(t.home, 'taskdeck.db'))
+    db.exec(`UPDATE runs SET json = json_set(json, '$.endReason', json('null'), '$.reason', json('null'))`)
+    db.close()
+    await t.reopen()
+    const dependant = await t.submit(shell('true', { after: [dependency.id] }))
+    const failed = await t.until(dependant.id, ['failed'])
+    expect(failed).toMatchObject({ reason: `dependency #${dependency.id} failed`, endReason: { kind: 'dependency-ended', taskId: dependency.id, status: 'failed', cause: null } })
+  })
+})
+
 describe('a long chain of dependants whose root fails', () => {
   it('gives each a reason of bounded size, and exports and imports it', async () => {
     const root = await t.submit(shell('exit 1', { stashed: true }))
