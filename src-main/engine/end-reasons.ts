@@ -65,19 +65,36 @@ export function describeEndReason(reason: EndReason): string {
 }
 
 function describeWorkerLoss(worker: string | null, loss: WorkerLoss | null): string {
-  switch (loss?.kind) {
-    case undefined:
-      return worker === null ? 'the worker running it was lost' : `worker ${worker} lost`
+  if (loss === null) return worker === null ? 'the worker running it was lost' : `worker ${worker} lost`
+  switch (loss.kind) {
     case 'lock-expired':
-      return `worker ${worker ?? '(unknown)'} lost: its lock expired (the worker was killed, lost its connection, or blocked longer than the lock duration); noticed by ${loss.noticedBy}`
     case 'lock-expired-unreported':
-      return `worker ${worker ?? '(unknown)'} lost: its lock expired and no live worker of group ${loss.group} reported it`
-    case 'job-gone':
-      return 'its BullMQ job is gone from Redis (removed by someone else, or Redis lost data)'
     case 'stalled':
-      return `worker ${worker ?? '(unknown)'} lost: ${loss.message}`
+      return `worker ${worker ?? '(unknown)'} lost: ${describeLoss(loss)}`
     case 'shut-down':
       return `worker ${worker ?? '(unknown)'} shut down before the run finished`
+    default:
+      return describeLoss(loss)
+  }
+}
+
+/**
+ * Why a worker was lost, in English: what follows "worker X lost: " for a lost lock or a
+ * stall (what a lost report's `d` carried before losses were data, so that apps of earlier
+ * versions still say it), the whole sentence for the others.
+ */
+export function describeLoss(loss: WorkerLoss): string {
+  switch (loss.kind) {
+    case 'lock-expired':
+      return `its lock expired (the worker was killed, lost its connection, or blocked longer than the lock duration); noticed by ${loss.noticedBy}`
+    case 'lock-expired-unreported':
+      return `its lock expired and no live worker of group ${loss.group} reported it`
+    case 'stalled':
+      return loss.message
+    case 'job-gone':
+      return 'its BullMQ job is gone from Redis (removed by someone else, or Redis lost data)'
+    case 'shut-down':
+      return 'the worker shut down before the run finished'
     case 'unwatched':
       return `Taskdeck stopped watching this run on ${loss.queue}; it may still be running on its worker`
     case 'redis-unreachable':

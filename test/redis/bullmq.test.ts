@@ -7,7 +7,7 @@ import type { WorkerInfo } from '../../src-shared/index.ts'
 import { Redis } from 'ioredis'
 import { BullmqBackend } from '../../src-main/engine/backends/bullmq.ts'
 import { workerCommand } from '../../src-main/worker/main.ts'
-import { REPORT_CONSUMER_GROUP, jobIdOf, redisKeys } from '../../src-main/engine/backends/redis-protocol.ts'
+import { REPORT_CONSUMER_GROUP, encodeReport, jobIdOf, redisKeys } from '../../src-main/engine/backends/redis-protocol.ts'
 import type { PlacedRun } from '../../src-main/engine/backends/types.ts'
 import { script } from './conformance.ts'
 import { RecordingContext, spawnWorker, startRedis, tempDir, until } from './harness.ts'
@@ -106,6 +106,31 @@ describe('BullMQ backend', () => {
     } finally {
       admin.disconnect()
       await bulkApp.close()
+    }
+  })
+
+  it('reads what a newer worker reports: a failure of a kind it does not know by its English sentence, a loss with its data beside the English', async () => {
+    const source = `wire-${randomUUID().slice(0, 8)}`
+    const wireApp = await BullmqBackend.connect({ connection: { url: redis.url }, source })
+    const admin = new Redis(redis.url)
+    try {
+      // No worker serves this group: the reports below are written by hand, as a newer worker would.
+      const finishedRun = nextRunId++
+      const finished = wireApp.start(script('hello', { name: 'x' }), placed('hand-written'), new RecordingContext(finishedRun))
+      const outcome = { exitCode: null, signal: null, error: 'the flux capacitor overheated', failure: { kind: 'flux-overheated', degrees: 88 }, endedBy: null, worker: 'future:1:a' }
+      await admin.xadd(redisKeys().reportStream(source), '*', 'k', 'finished', 'j', jobIdOf(source, finishedRun), 'd', JSON.stringify(outcome))
+      expect((await finished.done).failure).toEqual({ kind: 'message', text: 'the flux capacitor overheated' })
+
+      const lostRun = nextRunId++
+      const lost = wireApp.start(script('hello', { name: 'y' }), placed('hand-written'), new RecordingContext(lostRun))
+      const fields = encodeReport({ kind: 'lost', jobId: jobIdOf(source, lostRun), loss: { kind: 'lock-expired', noticedBy: 'w2' } })
+      // An app of an earlier version shows `d` after "worker X lost: ": it must be English.
+      expect(fields.slice(4, 6)).toEqual(['d', 'its lock expired (the worker was killed, lost its connection, or blocked longer than the lock duration); noticed by w2'])
+      await admin.xadd(redisKeys().reportStream(source), '*', ...fields)
+      expect((await lost.done).failure).toEqual({ kind: 'worker-lost', worker: null, cause: { kind: 'lock-expired', noticedBy: 'w2' } })
+    } finally {
+      admin.disconnect()
+      await wireApp.close()
     }
   })
 

@@ -33,8 +33,23 @@ describe('report stream entries', () => {
     const unknown = Buffer.from(packed)
     unknown[0] = 99
     expect(decodeReports(asRead(['k', 'pack', 'j', 'run.s.5', 'd', unknown]))).toEqual([{ kind: 'lost', jobId: 'run.s.5', loss: { kind: 'job-gone' } }])
+    // The truncated record is the loss as data: the English before it remains.
     const truncated = packed.subarray(0, packed.length - 2)
-    expect(decodeReports(asRead(['k', 'pack', 'j', 'run.s.5', 'd', truncated]))).toEqual([{ kind: 'lost', jobId: 'run.s.5', loss: 'first' }])
+    expect(decodeReports(asRead(['k', 'pack', 'j', 'run.s.5', 'd', truncated]))).toEqual([
+      { kind: 'lost', jobId: 'run.s.5', loss: 'first' },
+      { kind: 'lost', jobId: 'run.s.5', loss: 'its BullMQ job is gone from Redis (removed by someone else, or Redis lost data)' },
+    ])
+  })
+
+  it('a packed loss is English in its lost record (what earlier apps read), its data in a record they skip', () => {
+    const loss = { kind: 'lock-expired', noticedBy: 'w2' } as const
+    const [, , , , , packed] = encodeReports('run.s.7', [{ kind: 'started', worker: 'w', pid: 1 }, { kind: 'lost', loss }]) as [string, string, string, string, string, Buffer]
+    const types: number[] = []
+    for (let at = 0; at < packed.length; at += 5 + packed.readUInt32BE(at + 1)) types.push(packed[at]!)
+    expect(types).toEqual([1, 5, 6])
+    const lostAt = 5 + packed.readUInt32BE(1)
+    expect(packed.toString('utf8', lostAt + 5, lostAt + 5 + packed.readUInt32BE(lostAt + 1))).toMatch(/^its lock expired .*noticed by w2$/)
+    expect(decodeReports(asRead(['k', 'pack', 'j', 'run.s.7', 'd', packed]))[1]).toEqual({ kind: 'lost', jobId: 'run.s.7', loss })
   })
 
   it('still reads batch entries written by earlier workers', () => {

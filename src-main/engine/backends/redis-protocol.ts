@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { EndReasonSchema, LogStreamSchema, ProgressSchema, TaskSpecSchema, WorkerLossSchema } from '../../../src-shared/index.ts'
 import type { LogStream, Progress, WorkerLoss } from '../../../src-shared/index.ts'
-import { describeEndReason } from '../end-reasons.ts'
+import { describeEndReason, describeLoss } from '../end-reasons.ts'
 import type { BackendOutcome } from './types.ts'
 
 /**
@@ -119,8 +119,11 @@ export const OutcomeSchema = z.object({
   signal: z.string().nullable(),
   /** The failure in English, for apps of earlier versions. */
   error: z.string().nullable(),
-  /** The failure as data; absent from workers of earlier versions. */
-  failure: EndReasonSchema.nullable().optional(),
+  /**
+   * The failure as data; absent from workers of earlier versions. One this version cannot read
+   * (a kind from a newer worker) counts as absent: `error` still says it in English.
+   */
+  failure: EndReasonSchema.nullable().optional().catch(undefined),
   result: z.json().optional(),
   endedBy: z.enum(['timeout', 'cancel', 'worker-lost']).nullable(),
   worker: z.string().nullable(),
@@ -150,18 +153,23 @@ export function outcomeFromWire(wire: WireOutcome): BackendOutcome {
   return { ...rest, failure: failure ?? (error ? { kind: 'message', text: error } : null) }
 }
 
-function lossToWire(loss: WorkerLoss | string): string {
-  return typeof loss === 'string' ? loss : JSON.stringify(loss)
+/** A loss in English, as `d` carried it before losses were data: apps of earlier versions show it after "worker X lost: ". */
+function lossSentence(loss: WorkerLoss | string): string {
+  return typeof loss === 'string' ? loss : describeLoss(loss)
 }
 
-function lossFromWire(text: string): WorkerLoss | string {
-  try {
-    const parsed = WorkerLossSchema.safeParse(JSON.parse(text))
-    if (parsed.success) return parsed.data
-  } catch {
-    // A sentence from a worker of an earlier version.
+/** A loss read back: the data (the `l` field, or a packed loss record) when there is some this version reads, else the sentence. */
+function lossFromWire(sentence: string | undefined, data: string | undefined): WorkerLoss | string {
+  for (const text of [data, sentence]) {
+    if (text === undefined) continue
+    try {
+      const parsed = WorkerLossSchema.safeParse(JSON.parse(text))
+      if (parsed.success) return parsed.data
+    } catch {
+      // A sentence (from any version), or data from a newer one.
+    }
   }
-  return text
+  return sentence ?? 'worker lost'
 }
 
 /** An entry of an app's report stream, decoded. */
@@ -192,7 +200,8 @@ function pushBody(fields: (string | Buffer)[], report: ReportBody): void {
       fields.push('d', JSON.stringify(outcomeToWire(report.outcome)))
       return
     case 'lost':
-      fields.push('d', lossToWire(report.loss))
+      fields.push('d', lossSentence(report.loss))
+      if (typeof report.loss !== 'string') fields.push('l', JSON.stringify(report.loss))
       return
   }
 }
@@ -210,8 +219,9 @@ export function encodeReport(report: Report): (string | Buffer)[] {
  * value (`k pack j <job id> d <records>`), so Redis stores, and the app decodes, six fields
  * per run rather than about twenty. Each record: type (1 byte), payload length (4 bytes, big
  * endian), payload — started: the pid (int32, -1 for none) and the worker id; out: the stream
- * (1 byte) and the bytes as written; progress and finished: JSON; lost: the reason. Readers
- * skip record types they do not know. (Entries of kind `batch`, `r <kind>` pairs, were written
+ * (1 byte) and the bytes as written; progress and finished: JSON; lost: the reason in English,
+ * followed by a loss record (JSON) when the reason is data. Readers skip record types they do
+ * not know (so an earlier app reads the English). (Entries of kind `batch`, `r <kind>` pairs, were written
  * by earlier workers and are still read.)
  */
 export function encodeReports(jobId: string, reports: readonly ReportBody[]): (string | Buffer)[] {
@@ -220,30 +230,34 @@ export function encodeReports(jobId: string, reports: readonly ReportBody[]): (s
     pushBody(fields, reports[0]!)
     return fields
   }
-  const payloads: (string | Buffer)[] = []
+  const records: { report: ReportBody | null; type: number; payload: string | Buffer }[] = []
   let size = 0
+  const add = (report: ReportBody | null, type: number, payload: string | Buffer) => {
+    records.push({ report, type, payload })
+    size += RECORD_HEADER + (report ? RECORD_PREFIX[report.kind] : 0) + (typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength)
+  }
   for (const report of reports) {
-    const payload = recordPayload(report)
-    payloads.push(payload)
-    size += RECORD_HEADER + RECORD_PREFIX[report.kind] + (typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength)
+    add(report, RECORD_TYPE[report.kind], recordPayload(report))
+    if (report.kind === 'lost' && typeof report.loss !== 'string') add(null, LOSS_RECORD, JSON.stringify(report.loss))
   }
   const packed = Buffer.allocUnsafe(size)
   let at = 0
-  reports.forEach((report, i) => {
-    const payload = payloads[i]!
+  for (const { report, type, payload } of records) {
     const start = at
     at += RECORD_HEADER
-    packed[start] = RECORD_TYPE[report.kind]
-    if (report.kind === 'started') at = packed.writeInt32BE(report.pid ?? -1, at)
-    else if (report.kind === 'out') packed[at++] = STREAMS.indexOf(report.stream)
+    packed[start] = type
+    if (report?.kind === 'started') at = packed.writeInt32BE(report.pid ?? -1, at)
+    else if (report?.kind === 'out') packed[at++] = STREAMS.indexOf(report.stream)
     at += typeof payload === 'string' ? packed.write(payload, at) : payload.copy(packed, at)
     packed.writeUInt32BE(at - start - RECORD_HEADER, start + 1)
-  })
+  }
   return ['k', 'pack', 'j', jobId, 'd', packed]
 }
 
 const RECORD_HEADER = 5
 const RECORD_TYPE = { started: 1, out: 2, progress: 3, finished: 4, lost: 5 } as const
+/** The loss of the `lost` record just before, as data (apps of earlier versions skip it and read the English). */
+const LOSS_RECORD = 6
 /** Bytes before a record's string or bytes: the pid of `started`, the stream of `out`. */
 const RECORD_PREFIX = { started: 4, out: 1, progress: 0, finished: 0, lost: 0 } as const
 const STREAMS = LogStreamSchema.options
@@ -259,7 +273,7 @@ function recordPayload(report: ReportBody): string | Buffer {
     case 'finished':
       return JSON.stringify(outcomeToWire(report.outcome))
     case 'lost':
-      return lossToWire(report.loss)
+      return lossSentence(report.loss)
   }
 }
 
@@ -283,7 +297,10 @@ function decodePacked(jobId: string, packed: Buffer): Report[] {
       } else if (type === RECORD_TYPE.finished) {
         reports.push({ kind: 'finished', jobId, outcome: outcomeFromWire(OutcomeSchema.parse(JSON.parse(body.toString()))) })
       } else if (type === RECORD_TYPE.lost) {
-        reports.push({ kind: 'lost', jobId, loss: lossFromWire(body.toString()) })
+        reports.push({ kind: 'lost', jobId, loss: lossFromWire(body.toString(), undefined) })
+      } else if (type === LOSS_RECORD) {
+        const lost = reports.at(-1)
+        if (lost?.kind === 'lost') lost.loss = lossFromWire(typeof lost.loss === 'string' ? lost.loss : undefined, body.toString())
       }
     } catch {
       // A record this version cannot read is skipped, like an unknown one.
@@ -300,6 +317,7 @@ const WORKER = 0x77 // w
 const PID = 0x70 // p
 const STREAM = 0x73 // s
 const DATA = 0x64 // d
+const LOSS = 0x6c // l
 const nameIs = (field: Buffer | undefined, name: number) => field !== undefined && field.length === 1 && field[0] === name
 
 /** Decodes an XREAD entry's fields: one report, or the reports of a batch; what this version does not understand is skipped. */
@@ -349,6 +367,7 @@ function decodeBody(kind: string, jobId: string, fields: readonly Buffer[], from
   let pid: Buffer | undefined
   let stream: Buffer | undefined
   let data: Buffer | undefined
+  let loss: Buffer | undefined
   for (let i = from; i + 1 < to; i += 2) {
     const name = fields[i]!
     if (name.length !== 1) continue
@@ -356,6 +375,7 @@ function decodeBody(kind: string, jobId: string, fields: readonly Buffer[], from
     else if (name[0] === PID) pid = fields[i + 1]
     else if (name[0] === STREAM) stream = fields[i + 1]
     else if (name[0] === DATA) data = fields[i + 1]
+    else if (name[0] === LOSS) loss = fields[i + 1]
   }
   try {
     switch (kind) {
@@ -372,7 +392,7 @@ function decodeBody(kind: string, jobId: string, fields: readonly Buffer[], from
       case 'finished':
         return data ? { kind, jobId, outcome: outcomeFromWire(OutcomeSchema.parse(JSON.parse(data.toString()))) } : null
       case 'lost':
-        return { kind, jobId, loss: data ? lossFromWire(data.toString()) : 'worker lost' }
+        return { kind, jobId, loss: lossFromWire(data?.toString(), loss?.toString()) }
       default:
         return null
     }
