@@ -268,8 +268,9 @@ export class WorkerPool {
   }
 
   /**
-   * When the jobs waiting behind the running job of `slot` may move to another thread (a
-   * moment in the past: now; performance.now() time), the one rule for moving packed jobs: once the running job
+   * When the jobs waiting behind the running job of `slot` may move to another thread, as a
+   * performance.now() timestamp: ≤ now means movable now, +∞ means never (until something
+   * changes). The one rule for moving packed jobs: once the running job
    * has run the pack window if a thread is idle, or SPAWN_AFTER_MS if a new thread may be
    * started. Never while every thread is busy and the pool is full: then a thread that frees up
    * takes them (#refill), or looks again as it goes idle (#rest). A worker still starting has
@@ -297,7 +298,8 @@ export class WorkerPool {
 
   /** Arms the unpack timer for `due`, unless it is armed as early already. */
   #wakeAt(due: number): void {
-    if (due === Number.POSITIVE_INFINITY || (this.#unpackTimer !== undefined && this.#unpackAt <= due)) return
+    // After close() (a result arriving before its thread is terminated): nothing moves any more.
+    if (this.#closed || due === Number.POSITIVE_INFINITY || (this.#unpackTimer !== undefined && this.#unpackAt <= due)) return
     clearTimeout(this.#unpackTimer)
     this.#unpackAt = due
     this.#unpackTimer = setTimeout(() => this.#unpack(), Math.max(0, due - performance.now())).unref()
@@ -306,6 +308,7 @@ export class WorkerPool {
   /** Jobs waiting behind one that has run long move to idle (or new) workers, oldest first: jobs start in the order they came. */
   #unpack(): void {
     this.#unpackTimer = undefined
+    if (this.#closed) return
     const now = performance.now()
     for (const slot of this.#slots) {
       if (this.#movableAt(slot) > now) continue
@@ -356,6 +359,8 @@ export class WorkerPool {
 
   /** After a job left `slot`: give it more work (queued, or taken back from a busy worker), or let it idle. */
   #refill(slot: Slot): void {
+    // Closed: a thread that just finished a job takes no other (it would run an aborted job, or start a thread).
+    if (this.#closed) return
     while (slot.jobs.length < JOBS_PER_WORKER && this.#queue.length > 0) this.#post(slot, this.#queue.shift()!)
     if (slot.jobs.length > 0) return
     // Nothing queued: take half of the jobs waiting in the busiest worker, newest first (not
