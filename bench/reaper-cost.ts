@@ -7,6 +7,7 @@
  * and of the reaper itself (/proc), plus wall time per task. CPU time is the figure to
  * compare on a shared machine; wall time moves with the load.
  */
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -58,7 +59,10 @@ async function open(name: string, orphanReaper: boolean): Promise<Subject> {
   }
 }
 
-/** CPU time (µs) of this process's reaper children, from /proc (clock ticks of 10 ms). */
+/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on every Linux we know, but read, not assumed). */
+const CLOCK_TICKS_PER_S = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim())
+
+/** CPU time (µs) of this process's reaper children, from /proc (in clock ticks, see CLOCK_TICKS_PER_S). */
 function reaperCpuUs(): number {
   let ticks = 0
   for (const entry of readdirSync('/proc')) {
@@ -72,7 +76,7 @@ function reaperCpuUs(): number {
       // Gone meanwhile.
     }
   }
-  return ticks * 10_000
+  return (ticks * 1_000_000) / CLOCK_TICKS_PER_S
 }
 
 const subjects = [await open('with reaper', true), await open('without', false)]
