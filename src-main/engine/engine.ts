@@ -926,8 +926,12 @@ export class Engine implements EngineApi {
 
   // ─── commands ──────────────────────────────────────────────────────────────────────
 
-  private affect(taskIds: readonly number[], change: (task: Task) => boolean): number[] {
-    // Every named task must exist before any is changed: a refusal changes nothing.
+  /**
+   * Applies `change` to each named task, in order, and returns the ids it changed. A refusal
+   * changes nothing: every task must exist, and `check` (what the command refuses: a conflict)
+   * passes for the whole list before any task is changed.
+   */
+  private affect(taskIds: readonly number[], change: (task: Task) => boolean, check?: (tasks: readonly Task[]) => void): number[] {
     const missing = taskIds.flatMap((id, index) => (this.tasks.has(id) ? [] : [{ id, index }]))
     if (missing.length > 0) {
       const ids = missing.map(({ id }) => id)
@@ -936,7 +940,82 @@ export class Engine implements EngineApi {
         issues: missing.map(({ id, index }) => ({ path: `taskIds.${index}`, message: `there is no task ${id}` })),
       })
     }
+    check?.(taskIds.map((id) => this.tasks.get(id)!))
     return taskIds.filter((id) => change(this.tasks.get(id)!))
+  }
+
+  /** A user's pause of a running task its runner cannot pause (a script) is refused. */
+  private pauseRefusal(task: Task): TaskdeckError | null {
+    const active = this.activeByTask.get(task.id)
+    if (!active || task.status === 'paused' || active.started?.pause) return null
+    return new TaskdeckError('conflict', `Task ${task.id} (${task.definition.spec.kind}) cannot be paused while it runs.`)
+  }
+
+  /**
+   * Refuses a retry of finished tasks of which one would fail at once for a dependency, unless
+   * that dependency runs again too: retried in the same list, or revived by a retry of the
+   * list (a dependant failed only by a dependency comes back with it, see reviveDependants).
+   */
+  private checkRetries(tasks: readonly Task[]): void {
+    const retried = tasks.filter((task) => isFinished(task.status))
+    const again = new Set(retried.map((task) => task.id))
+    const runsAgain = (depId: number) => {
+      const dep = this.tasks.get(depId)
+      return dep !== undefined && (again.has(depId) || !isUnsuccessful(dep.status))
+    }
+    const failedDependants = new Map<number, Task[]>()
+    for (const task of this.tasks.values()) {
+      if (!failedByDependency(task)) continue
+      for (const dep of task.definition.after) {
+        const list = failedDependants.get(dep)
+        if (list) list.push(task)
+        else failedDependants.set(dep, [task])
+      }
+    }
+    const revived = [...again]
+    while (revived.length > 0) {
+      for (const dependant of failedDependants.get(revived.pop()!) ?? []) {
+        if (again.has(dependant.id) || !dependant.definition.after.every(runsAgain)) continue
+        again.add(dependant.id)
+        revived.push(dependant.id)
+      }
+    }
+    for (const task of retried) {
+      const blocking = task.definition.after.find((depId) => !runsAgain(depId))
+      if (blocking === undefined) continue
+      const dep = this.tasks.get(blocking)
+      const reason: EndReason = dep && isUnsuccessful(dep.status)
+        ? { kind: 'dependency-ended', taskId: blocking, status: dep.status, cause: dependencyCause(this.endReasonOf(dep)) }
+        : { kind: 'dependency-missing', taskId: blocking }
+      throw new TaskdeckError('conflict', `Task ${task.id} cannot run: ${describeEndReason(reason)}.`)
+    }
+  }
+
+  /**
+   * Retries the named tasks (checked whole first, see checkRetries). One whose dependency is
+   * revived by another of the list waits for that one to go first, whatever the list's order.
+   */
+  private retryAll(taskIds: readonly number[]): number[] {
+    const named = [...new Set(taskIds)]
+    let remaining = named
+    const affected = new Set<number>()
+    // Only the refusals: that every task exists, and checkRetries.
+    this.affect(named, () => false, (tasks) => this.checkRetries(tasks))
+    while (remaining.length > 0) {
+      const deferred: number[] = []
+      let refusal: unknown = null
+      for (const id of remaining) {
+        try {
+          if (this.retry(this.tasks.get(id)!)) affected.add(id)
+        } catch (error) {
+          refusal ??= error
+          deferred.push(id)
+        }
+      }
+      if (deferred.length === remaining.length) throw refusal
+      remaining = deferred
+    }
+    return named.filter((id) => affected.has(id))
   }
 
   private cancel(task: Task): boolean {
@@ -955,9 +1034,10 @@ export class Engine implements EngineApi {
     const active = this.activeByTask.get(task.id)
     if (active) {
       if (task.status === 'paused') return false
-      if (!active.started?.pause) {
+      const refusal = this.pauseRefusal(task)
+      if (refusal || !active.started?.pause) {
         if (scope !== 'task') return false
-        throw new TaskdeckError('conflict', `Task ${task.id} (${task.definition.spec.kind}) cannot be paused while it runs.`)
+        throw refusal
       }
       active.started.pause()
       active.run = { ...active.run, status: 'paused' }
@@ -1193,8 +1273,8 @@ export class Engine implements EngineApi {
       await committed()
       return value
     }
-    const withTasks = async (params: { taskIds: number[] }, change: (task: Task) => boolean) => {
-      const affected = this.affect(params.taskIds, change)
+    const withTasks = async (params: { taskIds: number[] }, change: (task: Task) => boolean, check?: (tasks: readonly Task[]) => void) => {
+      const affected = this.affect(params.taskIds, change, check)
       await committed()
       return { affected }
     }
@@ -1207,9 +1287,23 @@ export class Engine implements EngineApi {
         return durableRead({ task, runs: (this.runsByTask.get(taskId) ?? []).map((id) => this.runs.get(id)!) })
       },
       'task.cancel': (params) => withTasks(params, (task) => this.cancel(task)),
-      'task.pause': (params) => withTasks(params, (task) => this.pause(task)),
+      'task.pause': (params) =>
+        withTasks(
+          params,
+          (task) => this.pause(task),
+          (tasks) => {
+            for (const task of tasks) {
+              const refusal = this.pauseRefusal(task)
+              if (refusal) throw refusal
+            }
+          },
+        ),
       'task.resume': (params) => withTasks(params, (task) => this.resume(task)),
-      'task.retry': (params) => withTasks(params, (task) => this.retry(task)),
+      'task.retry': async (params) => {
+        const affected = this.retryAll(params.taskIds)
+        await committed()
+        return { affected }
+      },
       'task.stash': (params) =>
         withTasks(params, (task) => {
           if (task.status !== 'queued' && task.status !== 'waiting' && !(task.status === 'paused' && !this.activeByTask.has(task.id))) return false

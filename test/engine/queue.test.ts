@@ -194,6 +194,37 @@ describe('dependencies', () => {
     expect((await t.engine.handlers['task.get']({ taskId: ownFailure.id })).task.status).toBe('stashed')
   })
 
+  it('retries a list whole: refused as a whole when one cannot run, accepted whatever its order when the list revives what one waits for', async () => {
+    const marker = join(t.home, 'a-may-pass')
+    const a = await t.submit(shell(`test -f ${marker}`))
+    const b = await t.submit(shell('echo b', { after: [a.id] }))
+    const x = await t.submit(shell('exit 2'))
+    await t.until(b.id, ['failed'])
+    await t.until(x.id, ['failed'])
+    const refused = await refusal(t.engine.handlers['task.retry']({ taskIds: [x.id, b.id] }))
+    expect(refused).toMatchObject({ code: 'conflict', message: `Task ${b.id} cannot run: dependency #${a.id} failed: exited with code 1.` })
+    expect((await t.engine.handlers['task.get']({ taskId: x.id })).task).toMatchObject({ status: 'failed', attempts: 1 })
+    expect(await runsOf(x.id)).toHaveLength(1)
+
+    writeFileSync(marker, '')
+    // b comes back with a (revived, as when a alone is retried), whichever of the two the list names first.
+    expect((await t.engine.handlers['task.retry']({ taskIds: [b.id, a.id] })).affected).toEqual([a.id])
+    await t.until(b.id, ['succeeded'])
+  })
+
+  it('pauses a list whole: a running task that cannot be paused refuses it before any other is paused', async () => {
+    const path = join(t.home, 'waits.mjs')
+    writeFileSync(path, 'export default () => new Promise((resolve) => setTimeout(resolve, 60_000))\n')
+    const running = await t.submit(shell('sleep 60'))
+    const script = await t.submit({ spec: { kind: 'script', path } })
+    await t.until(running.id, ['running'])
+    await t.until(script.id, ['running'])
+    const refused = await refusal(t.engine.handlers['task.pause']({ taskIds: [running.id, script.id] }))
+    expect(refused).toMatchObject({ code: 'conflict', message: `Task ${script.id} (script) cannot be paused while it runs.` })
+    expect((await t.engine.handlers['task.get']({ taskId: running.id })).task.status).toBe('running')
+    await t.engine.handlers['task.cancel']({ taskIds: [running.id, script.id] })
+  })
+
   it('refuses unknown ids, self-dependencies and cycles', async () => {
     expect((await refusal(t.submit(shell('true', { after: [999] })))).message).toBe('definition.after.0: there is no task 999')
     const a = await t.submit(shell('true', { stashed: true }))
