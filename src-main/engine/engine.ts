@@ -1035,11 +1035,12 @@ export class Engine implements EngineApi {
     if (active) {
       if (task.status === 'paused') return false
       const refusal = this.pauseRefusal(task)
-      if (refusal || !active.started?.pause) {
+      if (refusal) {
         if (scope !== 'task') return false
         throw refusal
       }
-      active.started.pause()
+      // No refusal: its runner can pause it.
+      active.started!.pause!()
       active.run = { ...active.run, status: 'paused' }
       this.runs.set(active.run.id, active.run)
       this.emit({ type: 'run.updated', run: active.run })
