@@ -217,7 +217,12 @@ const OWN_END_REASONS = [
     kind: z.literal('http-failed'),
     failed: z.number().int().nonnegative(),
     total: z.number().int().nonnegative(),
-    first: z.object({ method: z.string(), url: z.string(), status: z.number().int().nullable(), error: z.string().nullable() }),
+    first: z.union([
+      /** The server answered: its status, and the error when the status alone does not say it. */
+      z.object({ method: z.string(), url: z.string(), status: z.number().int(), error: z.string().nullable() }),
+      /** No answer: the error says why. */
+      z.object({ method: z.string(), url: z.string(), status: z.null(), error: z.string() }),
+    ]),
   }),
   /** An HTTP batch was stopped with `notRun` of its `total` requests not run. */
   z.object({ kind: z.literal('http-stopped'), notRun: z.number().int().nonnegative(), total: z.number().int().nonnegative() }),

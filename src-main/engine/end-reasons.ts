@@ -32,8 +32,8 @@ export function describeEndReason(reason: EndReason): string {
     case 'spawn-failed':
       return `could not start ${reason.file}: ${reason.message}`
     case 'http-failed': {
-      const { method, url, status, error } = reason.first
-      return `${reason.failed} of ${reason.total} requests failed; first: ${method} ${url}: ${error ?? httpStatusFailure(status ?? 0)}`
+      const { first } = reason
+      return `${reason.failed} of ${reason.total} requests failed; first: ${first.method} ${first.url}: ${first.status === null ? first.error : (first.error ?? httpStatusFailure(first.status))}`
     }
     case 'http-stopped':
       return `stopped with ${reason.notRun} of ${reason.total} requests not run`

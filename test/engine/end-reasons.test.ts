@@ -21,6 +21,14 @@ describe('the English wording of end reasons', () => {
     expect(EndReasonSchema.safeParse(deep).success).toBe(false)
   })
 
+  it('an HTTP failure names a status or an error: never neither', () => {
+    const first = (status: number | null, error: string | null) => ({ kind: 'http-failed', failed: 1, total: 1, first: { method: 'GET', url: 'http://x/', status, error } })
+    expect(EndReasonSchema.safeParse(first(404, null)).success).toBe(true)
+    expect(EndReasonSchema.safeParse(first(200, 'response exceeded the cap')).success).toBe(true)
+    expect(EndReasonSchema.safeParse(first(null, 'connection refused')).success).toBe(true)
+    expect(EndReasonSchema.safeParse(first(null, null)).success).toBe(false)
+  })
+
   it('says every way a worker is lost', () => {
     for (const [cause, english] of Object.values(WORKER_LOSS_SAMPLES)) {
       expect(describeEndReason({ kind: 'worker-lost', worker: 'host:1:a', cause })).toBe(english)

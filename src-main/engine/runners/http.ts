@@ -54,13 +54,19 @@ class RequestFailure extends Error {
   readonly retryable: boolean
   readonly status: number | null
   readonly retryAfterMs: number | null
-  constructor(message: string, retryable: boolean, status: number | null = null, retryAfterMs: number | null = null) {
+  /** The status alone says what failed (the message only words it): the run's end reason gives the status, not the words. */
+  readonly byStatus: boolean
+  constructor(message: string, retryable: boolean, status: number | null = null, retryAfterMs: number | null = null, byStatus = false) {
     super(message)
     this.retryable = retryable
     this.status = status
     this.retryAfterMs = retryAfterMs
+    this.byStatus = byStatus
   }
 }
+
+/** The summaries of requests that failed by their HTTP status alone (see RequestFailure.byStatus); not part of the result. */
+const failedByStatus = new WeakSet<HttpRequestSummary>()
 
 const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504])
 const PROGRESS_INTERVAL_MS = 100
@@ -156,11 +162,13 @@ async function runBatch(
   }
   if (failures.length > 0) {
     const first = failures[0]!
+    const { method, url } = first
+    const error = first.error ?? 'failed'
     const failure: EndReason = {
       kind: 'http-failed',
       failed: failures.length,
       total,
-      first: { method: first.method, url: first.url, status: first.status, error: first.status !== null && first.error === httpStatusFailure(first.status) ? null : (first.error ?? null) },
+      first: first.status === null ? { method, url, status: null, error } : { method, url, status: first.status, error: failedByStatus.has(first) ? null : error },
     }
     return { exitCode: null, signal: null, failure, result }
   }
@@ -235,7 +243,7 @@ async function fetchWithRetries(
       const failure = toFailure(error, spec, context.signal)
       const retriesLeft = spec.retriesPerRequest - (attempt - 1)
       if (!failure.retryable || retriesLeft <= 0 || context.signal.aborted) {
-        return {
+        const summary: HttpRequestSummary = {
           url: request.url,
           method,
           status: failure.status,
@@ -244,6 +252,8 @@ async function fetchWithRetries(
           attempts: attempt,
           error: failure.message,
         }
+        if (failure.byStatus) failedByStatus.add(summary)
+        return summary
       }
       const backoff = Math.min(options.retryMaxDelayMs, options.retryBaseDelayMs * 2 ** (attempt - 1))
       const delay = Math.min(options.retryMaxDelayMs, failure.retryAfterMs ?? Math.round(backoff * (0.5 + Math.random() / 2)))
@@ -298,7 +308,7 @@ async function fetchAndRead(
   if (response.status >= 400) {
     await response.body?.cancel().catch(() => undefined)
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'))
-    throw new RequestFailure(httpStatusFailure(response.status), RETRYABLE_STATUS.has(response.status), response.status, retryAfterMs)
+    throw new RequestFailure(httpStatusFailure(response.status), RETRYABLE_STATUS.has(response.status), response.status, retryAfterMs, true)
   }
   if (response.status >= 300 && response.status < 400) {
     await response.body?.cancel().catch(() => undefined)
