@@ -13,7 +13,7 @@ import {
   TaskSchema,
   TaskStatusSchema,
 } from './model.ts'
-import { SettingsSchema } from './settings.ts'
+import { FIELD_BY_FIELD_SETTINGS, SettingsSchema, type FieldByFieldSetting } from './settings.ts'
 import { TRIGGER_COMMANDS } from './triggers.ts'
 import { WORKER_COMMANDS } from './workers.ts'
 
@@ -36,10 +36,14 @@ export type ExportDocument = z.infer<typeof ExportDocumentSchema>
 const sameKeys = (shape: Readonly<Record<string, z.ZodType>>) => z.object(Object.fromEntries(Object.keys(shape).map((key) => [key, z.unknown().optional()])))
 
 /**
- * settings.set's patch names fields of the settings (notifications' one by one), so a misspelt
- * one is refused instead of ignored; the values are checked on the merged settings.
+ * settings.set's patch names fields of the settings (those of FIELD_BY_FIELD_SETTINGS one by
+ * one), so a misspelt one is refused instead of ignored; the values are checked on the merged settings.
  */
-const SettingsPatchSchema = sameKeys(SettingsSchema.shape).extend({ notifications: sameKeys(SettingsSchema.shape.notifications.unwrap().shape).optional() })
+const SettingsPatchSchema = sameKeys(SettingsSchema.shape).extend(
+  Object.fromEntries(FIELD_BY_FIELD_SETTINGS.map((key) => [key, sameKeys(SettingsSchema.shape[key].unwrap().shape).optional()])) as {
+    [K in FieldByFieldSetting]: z.ZodOptional<ReturnType<typeof sameKeys>>
+  },
+)
 
 const taskIds = z.object({ taskIds: z.array(TaskIdSchema).min(1, 'name at least one task').max(10_000) })
 const affected = z.object({ affected: z.array(TaskIdSchema) })

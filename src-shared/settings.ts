@@ -33,4 +33,12 @@ export const SettingsSchema = z.object({
   defaultGroup: GroupNameSchema.default('default'),
 })
 export type Settings = z.infer<typeof SettingsSchema>
+
+/**
+ * The settings a patch (settings.set) changes field by field: it names their fields one by
+ * one, merged into the current ones; every other setting is replaced whole.
+ */
+export const FIELD_BY_FIELD_SETTINGS = ['notifications'] as const satisfies readonly (keyof Settings)[]
+export type FieldByFieldSetting = (typeof FIELD_BY_FIELD_SETTINGS)[number]
+export const isFieldByFieldSetting = (key: string): key is FieldByFieldSetting => (FIELD_BY_FIELD_SETTINGS as readonly string[]).includes(key)
 export const DEFAULT_SETTINGS: Settings = SettingsSchema.parse({})

@@ -9,6 +9,7 @@ import {
   TaskdeckError,
   describeIssues,
   dependencyCause,
+  isFieldByFieldSetting,
   isFinished,
   isUnsuccessful,
   issuesOf,
@@ -1634,7 +1635,7 @@ function mergeSettings(current: Settings, patch: Record<string, unknown>): Recor
   for (const [key, value] of Object.entries(patch)) {
     const existing = merged[key]
     const isPlain = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v)
-    merged[key] = isPlain(existing) && isPlain(value) && key === 'notifications' ? { ...(existing as object), ...(value as object) } : value
+    merged[key] = isPlain(existing) && isPlain(value) && isFieldByFieldSetting(key) ? { ...(existing as object), ...(value as object) } : value
   }
   return merged
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ExportDocumentSchema, TaskdeckError, type EngineEvent } from '../../src-shared/index.ts'
+import { COMMANDS, DEFAULT_SETTINGS, ExportDocumentSchema, FIELD_BY_FIELD_SETTINGS, TaskdeckError, type EngineEvent, type Settings } from '../../src-shared/index.ts'
 import { shell } from './helpers.ts'
 import { useEngine } from '../support/engine.ts'
 
@@ -18,6 +18,14 @@ describe('settings', () => {
     expect((error as TaskdeckError).details?.issues?.[0]?.path).toBe('patch.logCapBytes')
     await t.reopen()
     expect((await t.engine.handlers['settings.get']({})).settings.theme).toBe('dark')
+  })
+
+  it('names the fields of a setting patched field by field one by one: a misspelt one is refused', () => {
+    for (const key of FIELD_BY_FIELD_SETTINGS) {
+      expect(COMMANDS['settings.set'].params.safeParse({ patch: { [key]: { misspelt: true } } }).success).toBe(false)
+      const field = Object.keys(DEFAULT_SETTINGS[key])[0]!
+      expect(COMMANDS['settings.set'].params.safeParse({ patch: { [key]: { [field]: DEFAULT_SETTINGS[key][field as keyof Settings[typeof key]] } } }).success).toBe(true)
+    }
   })
 })
 
