@@ -228,6 +228,8 @@ function strictCopyOf<T extends z.ZodType>(schema: T): T {
     }
     case 'array':
       return copy({ element: inner('element') })
+    case 'tuple':
+      return copy({ items: (def.items as z.ZodType[]).map((item) => strictRequest(item)), rest: def.rest ? inner('rest') : null })
     case 'optional':
     case 'nullable':
     case 'default':
