@@ -250,7 +250,7 @@ const OWN_END_REASONS = [
 ] as const
 
 /** Every end reason but a dependency's: what a run or task ended of by itself. */
-const OwnEndReasonSchema = z.discriminatedUnion('kind', [...OWN_END_REASONS])
+export const OwnEndReasonSchema = z.discriminatedUnion('kind', [...OWN_END_REASONS])
 
 /** The dependency a chain of failed dependencies started from, with its own reason. */
 const RootDependencyEndedSchema = z.object({
