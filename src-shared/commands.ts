@@ -41,7 +41,7 @@ const sameKeys = (shape: Readonly<Record<string, z.ZodType>>) => z.object(Object
  */
 const SettingsPatchSchema = sameKeys(SettingsSchema.shape).extend({ notifications: sameKeys(SettingsSchema.shape.notifications.unwrap().shape).optional() })
 
-const taskIds = z.object({ taskIds: z.array(TaskIdSchema).min(1, 'name at least one task').max(10_000) })
+const taskIds = z.object({ taskIds: z.array(TaskIdSchema).min(1, 'name at least one task').max(LIMITS.taskIdsPerCommand) })
 const affected = z.object({ affected: z.array(TaskIdSchema) })
 const empty = z.object({})
 
