@@ -323,7 +323,9 @@ needs neither node:http nor an HTTP parser). Newline-delimited JSON:
    else is answered with an \`unauthorized\` response (\`id: -1\`) and the connection is closed.
 2. Then every line is a request envelope, and every answer a \`response\` line with the request's
    \`id\` (answers may come in any order). Every command except \`events.subscribe\` and \`output.watch\` (use the WebSocket).
-3. A line over ${LIMITS.messageBytes} bytes is answered \`too_large\` and the connection closed; an idle
+3. A line over ${LIMITS.messageBytes} bytes is not read: it is answered \`too_large\` (with its \`id\` when the
+   line starts \`{"v":1,"id":N\`, else \`-1\`; \`details.limitBytes\`) and the connection goes on, so requests in
+   flight are still answered (as the first line, it is refused and the connection closed). An idle
    connection is closed after a minute.
 
 \`\`\`sh
