@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { LogLine, Run, Task, TaskStatus } from '../../../src-shared/model.ts'
 import { parseBatch } from '../batch.ts'
+import { API_REVISIONS } from '../../server/api-file.ts'
 import type { Context } from '../context.ts'
 import { DEFINITION_OPTION_NAMES, definitionFromOptions, editedDefinition, type DefinitionOptions } from '../definition.ts'
 import { CliError, EXIT, usageError } from '../exit.ts'
@@ -216,6 +217,7 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
   const optionNames = { status: '--status', group: '--group', label: '--label', text: '--text' }
   const client = await ctx.connect()
   // Beyond the limit, the newest tasks: those a user is watching, not the oldest of a long history.
+  client.requireRevision(API_REVISIONS.strictParams, 'status (the newest tasks first)')
   const [{ tasks, total, lastRuns }, { groups }] = await Promise.all([
     client.invoke('task.list', { ...filters, newest: true }, optionNames),
     client.invoke('group.list', {}),
