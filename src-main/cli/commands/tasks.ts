@@ -5,7 +5,7 @@ import { API_REVISIONS } from '../../server/api-file.ts'
 import type { Context } from '../context.ts'
 import { DEFINITION_OPTION_NAMES, definitionFromOptions, editedDefinition, type DefinitionOptions } from '../definition.ts'
 import { CliError, EXIT, usageError } from '../exit.ts'
-import { formatDuration, formatRelative, paint, parseDuration, parseIds, parseInteger, table } from '../format.ts'
+import { formatDuration, formatRelative, paint, parseDuration, parseIds, parseInteger, runEndCell, table } from '../format.ts'
 
 export async function add(ctx: Context, argv: readonly string[], options: DefinitionOptions & { quiet?: boolean }): Promise<Task> {
   const definition = definitionFromOptions(argv, options)
@@ -232,7 +232,7 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
       String(task.id),
       paintStatus(task.status),
       task.definition.group,
-      task.lastRun?.exitCode?.toString() ?? task.lastRun?.signal ?? '',
+      runEndCell(task.definition.spec.kind, task.lastRun),
       formatDuration(task.lastRun?.durationMs ?? null),
       describeRow(task, pausedGroups, now),
     ])
