@@ -248,9 +248,9 @@ describe('start at login', () => {
 
 describe('quitting and closing', () => {
   it('quits at once when nothing runs, asks otherwise', () => {
-    expect(planQuit(0)).toEqual({ kind: 'quit' })
-    expect(planQuit(1)).toMatchObject({ kind: 'ask', message: '1 task is still running.' })
-    expect(planQuit(3)).toMatchObject({ kind: 'ask', message: '3 tasks are still running.' })
+    expect(planQuit(0, 'en')).toEqual({ kind: 'quit' })
+    expect(planQuit(1, 'en')).toMatchObject({ kind: 'ask', question: { message: '1 task is still running.' } })
+    expect(planQuit(3, 'en')).toMatchObject({ kind: 'ask', question: { message: '3 tasks are still running.' } })
   })
 
   it('maps the dialog buttons, treating anything else as cancel', () => {
@@ -269,7 +269,7 @@ describe('application menu', () => {
   const commands = (items: AppMenuItem[]) => items.flatMap((i) => (i.type === 'command' ? [i] : []))
 
   it('shows the renderer keymap accelerators without registering them (the page handles the keys)', () => {
-    const menu = appMenuModel({ platform: 'linux', isDev: false, state: initialDesktopState() })
+    const menu = appMenuModel({ platform: 'linux', isDev: false, state: initialDesktopState(), language: 'en' })
     expect(menu.map((s) => s.label)).toEqual(['&File', '&Edit', '&View', '&Window', '&Help'])
     const file = commands(menu[0]?.items ?? [])
     expect(file[0]).toEqual({ type: 'command', label: 'New Task…', command: { kind: 'quick-add' }, accelerator: 'CommandOrControl+N', registerAccelerator: false })
@@ -280,7 +280,7 @@ describe('application menu', () => {
 
   it('follows the user’s keymap rebinding, and shows nothing for a chord', () => {
     const rebound = foldDesktopEvents(initialDesktopState(), [settingsChanged({ keymap: { 'task.new': 'mod+shift+t', 'engine.togglePause': 'g p' } })], true)
-    const file = commands(appMenuModel({ platform: 'linux', isDev: false, state: rebound })[0]?.items ?? [])
+    const file = commands(appMenuModel({ platform: 'linux', isDev: false, state: rebound, language: 'en' })[0]?.items ?? [])
     expect(file[0]).toEqual({ type: 'command', label: 'New Task…', command: { kind: 'quick-add' }, accelerator: 'CommandOrControl+Shift+T', registerAccelerator: false })
     expect(file[1]).toEqual({ type: 'command', label: 'Pause All Tasks', command: { kind: 'pause-all' } })
   })
@@ -298,7 +298,7 @@ describe('application menu', () => {
 
   it('has a macOS app menu, dev tools only in development, and Resume when paused', () => {
     const paused = foldDesktopEvents(initialDesktopState(), [enginePaused(true)], true)
-    const menu = appMenuModel({ platform: 'darwin', isDev: true, state: paused })
+    const menu = appMenuModel({ platform: 'darwin', isDev: true, state: paused, language: 'en' })
     expect(menu[0]).toMatchObject({ label: 'Taskdeck', role: 'appMenu' })
     expect(JSON.stringify(menu)).toContain('toggleDevTools')
     expect(commands(menu[1]?.items ?? []).map((c) => c.label)).toEqual(['New Task…', 'Resume All Tasks'])
