@@ -47,7 +47,9 @@ export interface DesktopStrings {
     removedTask: (taskId: number) => string
     quit: string
     tooltipIdle: string
-    tooltip: (parts: readonly string[]) => string
+    /** `summary`: the parts below, joined by `separator`. */
+    tooltip: (summary: string) => string
+    separator: string
     running: (n: number) => string
     paused: (n: number) => string
     newFailures: (n: number) => string
@@ -117,7 +119,8 @@ const en: DesktopStrings = {
     removedTask: (taskId) => `Task #${taskId} (removed)`,
     quit: 'Quit Taskdeck',
     tooltipIdle: 'Taskdeck: idle',
-    tooltip: (parts) => `Taskdeck: ${parts.join(', ')}`,
+    tooltip: (summary) => `Taskdeck: ${summary}`,
+    separator: ', ',
     running: (n) => `${n} ${n === 1 ? 'task' : 'tasks'} running`,
     paused: (n) => `${n} paused`,
     newFailures: (n) => `${n} ${n === 1 ? 'new failure' : 'new failures'}`,
@@ -210,7 +213,8 @@ const ko: DesktopStrings = {
     removedTask: (taskId) => `작업 #${taskId} (삭제됨)`,
     quit: 'Taskdeck 종료',
     tooltipIdle: 'Taskdeck: 대기 중',
-    tooltip: (parts) => `Taskdeck: ${parts.join(', ')}`,
+    tooltip: (summary) => `Taskdeck: ${summary}`,
+    separator: ', ',
     running: (n) => `작업 ${n}개 실행 중`,
     paused: (n) => `${n}개 일시 중지`,
     newFailures: (n) => `새 실패 ${n}개`,

@@ -59,7 +59,7 @@ export function trayTooltip(state: DesktopState, language: Language): string {
   if (paused > 0) parts.push(words.paused(paused))
   if (state.unseenFailures > 0) parts.push(words.newFailures(state.unseenFailures))
   if (state.enginePaused) parts.push(words.queuePaused)
-  return parts.length === 0 ? words.tooltipIdle : words.tooltip(parts)
+  return parts.length === 0 ? words.tooltipIdle : words.tooltip(parts.join(words.separator))
 }
 
 export function trayModel({ state, windowVisible, language }: TrayInputs): TrayModel {
