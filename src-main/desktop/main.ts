@@ -176,6 +176,7 @@ function main(): void {
     const shortcuts = new ShortcutController({
       globalShortcut,
       platform: process.platform,
+      language: () => shellInstance.language,
       onShortcut: (binding) => {
         if (isTriggerShortcutId(binding.id)) runtime.pressShortcut(binding.accelerator)
         else desktop?.shortcut(binding.id)

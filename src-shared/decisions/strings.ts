@@ -5,7 +5,7 @@ import type { Language } from './language.ts'
 
 /**
  * Every word the desktop surfaces say (notifications in main and in the browser, the tray,
- * the application menu, the quit dialog), in each language Taskdeck speaks. A plain typed
+ * the application menu, the quit dialog, global shortcut problems), in each language Taskdeck speaks. A plain typed
  * table rather than i18next: each entry that takes values is a function, so the compiler
  * checks every call's values and every language's keys, counts read as code (English
  * plurals, Korean counters), and main needs no i18n runtime. Terms follow the window's
@@ -80,6 +80,25 @@ export interface DesktopStrings {
     cancel: string
     message: (running: number) => string
     detail: string
+  }
+  shortcuts: {
+    /** The app's global shortcuts by id (favourites apart). */
+    titles: { 'toggle-window': string; 'quick-add': string; 'pause-resume-all': string }
+    favourite: (n: number) => string
+    /** A shortcut's title as a message names it. */
+    named: (title: string) => string
+    trigger: (name: string) => string
+    emptyPart: string
+    notModifier: (modifier: string) => string
+    repeatsModifier: string
+    notKey: (key: string) => string
+    needsModifier: string
+    invalid: (accelerator: string, why: string) => string
+    unknownId: (id: string) => string
+    duplicate: (accelerator: string, owner: string) => string
+    triggerDuplicate: (accelerator: string, owner: string, trigger: string) => string
+    taken: (accelerator: string, owner: string) => string
+    notUnderstood: (accelerator: string) => string
   }
   startFailed: string
 }
@@ -175,6 +194,23 @@ const en: DesktopStrings = {
     message: (running) => (running === 1 ? '1 task is still running.' : `${running} tasks are still running.`),
     detail: 'Quitting stops them. Keep Taskdeck running in the tray to let them finish.',
   },
+  shortcuts: {
+    titles: { 'toggle-window': 'Show or hide the window', 'quick-add': 'New task', 'pause-resume-all': 'Pause or resume all tasks' },
+    favourite: (n) => `Run favourite ${n}`,
+    named: (title) => `"${title}"`,
+    trigger: (name) => `the shortcut trigger "${name}"`,
+    emptyPart: 'has an empty part (write "Plus" for the + key)',
+    notModifier: (modifier) => `"${modifier}" is not a modifier`,
+    repeatsModifier: 'repeats a modifier',
+    notKey: (key) => `"${key}" is not a key`,
+    needsModifier: 'needs a modifier (only F1–F24 may stand alone)',
+    invalid: (accelerator, why) => `${accelerator} ${why}.`,
+    unknownId: (id) => `There is no global shortcut called "${id}".`,
+    duplicate: (accelerator, owner) => `${accelerator} is already used by ${owner}.`,
+    triggerDuplicate: (accelerator, owner, trigger) => `${accelerator} is already used by ${owner}; the shortcut trigger "${trigger}" is not active.`,
+    taken: (accelerator, owner) => `${accelerator} is taken by another application; choose another for ${owner}.`,
+    notUnderstood: (accelerator) => `${accelerator} is not an accelerator this system understands.`,
+  },
   startFailed: 'Taskdeck could not start',
 }
 
@@ -268,6 +304,23 @@ const ko: DesktopStrings = {
     cancel: '취소',
     message: (running) => `작업 ${running}개가 아직 실행 중입니다.`,
     detail: '종료하면 실행 중인 작업이 중지됩니다. 작업을 끝까지 실행하려면 Taskdeck 을 트레이에 남겨 두세요.',
+  },
+  shortcuts: {
+    titles: { 'toggle-window': '창 보이기 / 숨기기', 'quick-add': '새 작업', 'pause-resume-all': '모든 작업 일시 중지 / 재개' },
+    favourite: (n) => `즐겨찾기 ${n} 실행`,
+    named: (title) => `“${title}”`,
+    trigger: (name) => `단축키 트리거 “${name}”`,
+    emptyPart: '빈 부분이 있습니다 (+ 키는 “Plus” 로 쓰세요)',
+    notModifier: (modifier) => `“${modifier}” 은(는) 보조 키가 아닙니다`,
+    repeatsModifier: '같은 보조 키가 두 번 있습니다',
+    notKey: (key) => `“${key}” 은(는) 키가 아닙니다`,
+    needsModifier: '보조 키가 필요합니다 (F1–F24 만 단독으로 쓸 수 있습니다)',
+    invalid: (accelerator, why) => `${accelerator}: ${why}.`,
+    unknownId: (id) => `“${id}” 라는 전역 단축키는 없습니다.`,
+    duplicate: (accelerator, owner) => `${accelerator} 은(는) 이미 ${owner} 에 쓰이고 있습니다.`,
+    triggerDuplicate: (accelerator, owner, trigger) => `${accelerator} 은(는) 이미 ${owner} 에 쓰이고 있어 단축키 트리거 “${trigger}” 이(가) 동작하지 않습니다.`,
+    taken: (accelerator, owner) => `${accelerator} 은(는) 다른 프로그램이 쓰고 있습니다. ${owner} 에 다른 키를 고르세요.`,
+    notUnderstood: (accelerator) => `${accelerator} 은(는) 이 시스템이 알아듣지 못하는 단축키입니다.`,
   },
   startFailed: 'Taskdeck 을 시작할 수 없습니다',
 }

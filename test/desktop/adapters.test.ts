@@ -387,7 +387,7 @@ describe('notification adapter', () => {
 })
 
 describe('global shortcut adapter', () => {
-  const setup = (taken: string[]) => {
+  const setup = (taken: string[], language: () => Language = () => 'en') => {
     const recorder = new Recorder()
     const callbacks = new Map<string, () => void>()
     const statuses: unknown[] = []
@@ -403,6 +403,7 @@ describe('global shortcut adapter', () => {
         unregister: (accelerator: string) => recorder.record('unregister', accelerator),
       },
       platform: 'linux',
+      language,
       onShortcut: (binding) => fired.push(binding.id),
       onStatus: (problems) => statuses.push(problems),
     })
@@ -455,6 +456,22 @@ describe('global shortcut adapter', () => {
     expect(recorder.named('register')).toHaveLength(registrations)
   })
 
+  it('re-tells its problems in a new language without registering again', () => {
+    let language: Language = 'en'
+    const { recorder, statuses, controller } = setup(['CommandOrControl+Alt+N'], () => language)
+    controller.apply({ 'favourite-1': 'Nope+1' })
+    const registrations = recorder.calls.length
+    language = 'ko'
+    controller.apply({ 'favourite-1': 'Nope+1' })
+    expect(recorder.calls).toHaveLength(registrations)
+    expect(statuses.at(-1)).toEqual([
+      { id: 'favourite-1', accelerator: 'Nope+1', problem: 'invalid', message: 'Nope+1: “Nope” 은(는) 보조 키가 아닙니다.' },
+      { id: 'quick-add', accelerator: 'CommandOrControl+Alt+N', problem: 'taken', message: 'CommandOrControl+Alt+N 은(는) 다른 프로그램이 쓰고 있습니다. “새 작업” 에 다른 키를 고르세요.' },
+    ])
+    controller.apply({ 'favourite-1': 'Nope+1' })
+    expect(statuses).toHaveLength(2)
+  })
+
   it('unregisters everything it registered on quit', () => {
     const { recorder, controller } = setup(['CommandOrControl+Alt+1'])
     controller.apply({})
@@ -474,6 +491,7 @@ describe('global shortcut adapter', () => {
         unregister: () => undefined,
       },
       platform: 'linux',
+      language: () => 'en',
       onShortcut: () => undefined,
       onStatus: (problems) => statuses.push(problems),
     })

@@ -21,7 +21,7 @@ import { enginePaused, settingsChanged } from './fixtures.ts'
 
 describe('global shortcuts', () => {
   it('registers every default when nothing is overridden, without clashes', () => {
-    const plan = planShortcuts({}, 'linux')
+    const plan = planShortcuts({}, 'linux', 'en')
     expect(plan.problems).toEqual([])
     expect(plan.register.map((b) => b.id)).toEqual([...GLOBAL_SHORTCUT_IDS])
     expect(plan.register[0]).toEqual({ id: 'toggle-window', accelerator: 'CommandOrControl+Alt+T' })
@@ -35,7 +35,7 @@ describe('global shortcuts', () => {
       'pause-resume-all': 'Ctrl+Alt+1',
       'favourite-2': 'CommandOrControl+Banana',
       'open-sesame': 'F5',
-    }, 'linux')
+    }, 'linux', 'en')
     expect(plan.register.find((b) => b.id === 'toggle-window')?.accelerator).toBe('Super+Space')
     expect(plan.register.some((b) => b.id === 'quick-add')).toBe(false)
     expect(plan.problems).toEqual([
@@ -65,8 +65,8 @@ describe('global shortcuts', () => {
 
   it('sees a clash through CommandOrControl only where it means the same key', () => {
     const overrides = { 'quick-add': 'Ctrl+Alt+T' }
-    expect(planShortcuts(overrides, 'linux').problems.map((p) => [p.id, p.problem])).toEqual([['quick-add', 'duplicate']])
-    expect(planShortcuts(overrides, 'darwin').problems).toEqual([])
+    expect(planShortcuts(overrides, 'linux', 'en').problems.map((p) => [p.id, p.problem])).toEqual([['quick-add', 'duplicate']])
+    expect(planShortcuts(overrides, 'darwin', 'en').problems).toEqual([])
   })
 
   it('adds shortcut triggers after the app’s shortcuts, refusing clashes and bad chords', () => {
@@ -80,6 +80,7 @@ describe('global shortcuts', () => {
         { triggerId: 5, accelerator: 'B', name: 'bare' },
       ],
       'linux',
+      'en',
     )
     expect(plan.register.filter((b) => isTriggerShortcutId(b.id))).toEqual([
       { id: 'trigger-1', accelerator: 'CommandOrControl+Alt+N' },
@@ -96,12 +97,25 @@ describe('global shortcuts', () => {
   })
 
   it('reports a registration refused by the OS with the accelerator and what it was for', () => {
-    expect(takenProblem({ id: 'quick-add', accelerator: 'CommandOrControl+Alt+N' })).toEqual({
+    expect(takenProblem({ id: 'quick-add', accelerator: 'CommandOrControl+Alt+N' }, [], 'en')).toEqual({
       id: 'quick-add',
       accelerator: 'CommandOrControl+Alt+N',
       problem: 'taken',
       message: 'CommandOrControl+Alt+N is taken by another application; choose another for "New task".',
     })
+  })
+
+  it('tells shortcut problems in Korean', () => {
+    expect(acceleratorProblem('A', 'ko')).toBe('보조 키가 필요합니다 (F1–F24 만 단독으로 쓸 수 있습니다)')
+    expect(acceleratorProblem('Hyper+A', 'ko')).toBe('“Hyper” 은(는) 보조 키가 아닙니다')
+    const plan = planAllShortcuts({ 'pause-resume-all': 'Ctrl+Alt+1', 'open-sesame': 'F5' }, [{ triggerId: 2, accelerator: 'Control+Alt+T', name: '빌드' }, { triggerId: 3, accelerator: 'B', name: 'bare' }], 'linux', 'ko')
+    expect(plan.problems.map((p) => p.message)).toEqual([
+      '“open-sesame” 라는 전역 단축키는 없습니다.',
+      'CommandOrControl+Alt+1 은(는) 이미 “모든 작업 일시 중지 / 재개” 에 쓰이고 있습니다.',
+      'Control+Alt+T 은(는) 이미 “창 보이기 / 숨기기” 에 쓰이고 있어 단축키 트리거 “빌드” 이(가) 동작하지 않습니다.',
+      'B: 보조 키가 필요합니다 (F1–F24 만 단독으로 쓸 수 있습니다).',
+    ])
+    expect(takenProblem({ id: 'favourite-2', accelerator: 'Super+2' }, [], 'ko').message).toBe('Super+2 은(는) 다른 프로그램이 쓰고 있습니다. “즐겨찾기 2 실행” 에 다른 키를 고르세요.')
   })
 
   it('maps each shortcut to an action, pause toggling with the queue and favourites by position', () => {
