@@ -101,6 +101,8 @@ export interface DesktopStrings {
     notUnderstood: (accelerator: string) => string
   }
   startFailed: string
+  /** What Taskdeck is, for desktop entries (Linux menus, autostart). */
+  appDescription: string
 }
 
 const en: DesktopStrings = {
@@ -212,6 +214,7 @@ const en: DesktopStrings = {
     notUnderstood: (accelerator) => `${accelerator} is not an accelerator this system understands.`,
   },
   startFailed: 'Taskdeck could not start',
+  appDescription: 'Run, watch and steer background jobs',
 }
 
 const ko: DesktopStrings = {
@@ -323,6 +326,7 @@ const ko: DesktopStrings = {
     notUnderstood: (accelerator) => `${accelerator} 은(는) 이 시스템이 알아듣지 못하는 단축키입니다.`,
   },
   startFailed: 'Taskdeck 을 시작할 수 없습니다',
+  appDescription: '백그라운드 작업을 실행하고 지켜보고 조정합니다',
 }
 
 export const DESKTOP_STRINGS: Readonly<Record<Language, DesktopStrings>> = { en, ko }

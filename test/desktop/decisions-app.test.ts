@@ -237,6 +237,7 @@ describe('start at login', () => {
         'Version=1.0',
         'Name=Taskdeck',
         'Comment=Run, watch and steer background jobs',
+        'Comment[ko]=백그라운드 작업을 실행하고 지켜보고 조정합니다',
         'Exec=/home/ann/Apps/Taskdeck-0.1.0.AppImage --hidden',
         'Icon=taskdeck',
         'Terminal=false',
