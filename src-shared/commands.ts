@@ -32,6 +32,15 @@ export const ExportDocumentSchema = z.object({
 })
 export type ExportDocument = z.infer<typeof ExportDocumentSchema>
 
+/** An object naming the same fields as `shape`, each optional and of any value: checked later, as a whole. */
+const sameKeys = (shape: Readonly<Record<string, z.ZodType>>) => z.object(Object.fromEntries(Object.keys(shape).map((key) => [key, z.unknown().optional()])))
+
+/**
+ * settings.set's patch names fields of the settings (notifications' one by one), so a misspelt
+ * one is refused instead of ignored; the values are checked on the merged settings.
+ */
+const SettingsPatchSchema = sameKeys(SettingsSchema.shape).extend({ notifications: sameKeys(SettingsSchema.shape.notifications.unwrap().shape).optional() })
+
 const taskIds = z.object({ taskIds: z.array(TaskIdSchema).min(1, 'name at least one task').max(10_000) })
 const affected = z.object({ affected: z.array(TaskIdSchema) })
 const empty = z.object({})
@@ -41,7 +50,7 @@ const empty = z.object({})
  * WebSocket and the CLI all carry exactly these. Params are validated at the boundary
  * (main side) before anything runs; results are typed for the client.
  */
-export const COMMANDS = {
+const DECLARED = {
   'task.submit': { params: z.object({ definition: TaskDefinitionSchema }), result: z.object({ task: TaskSchema }) },
   /** Adds many tasks in one group commit: all are stored or none (a refusal names the offending index). */
   'task.submitMany': {
@@ -56,6 +65,8 @@ export const COMMANDS = {
       text: z.string().max(500).optional(),
       limit: z.number().int().min(1).max(100_000).default(1000),
       offset: z.number().int().min(0).default(0),
+      /** Count `offset` and `limit` from the newest end: the `limit` newest matching tasks (still oldest first), e.g. a status view's last page. */
+      newest: z.boolean().optional(),
       /** Also return the last run of each listed task (a table's exit code and duration, in one request). */
       withLastRuns: z.boolean().optional(),
     }),
@@ -100,7 +111,12 @@ export const COMMANDS = {
   },
   'group.list': { params: empty, result: z.object({ groups: z.array(GroupSchema) }) },
   'group.set': {
-    params: z.object({ name: GroupNameSchema, parallel: z.number().int().min(1, 'must be at least 1').max(LIMITS.groupParallel) }),
+    params: z.object({
+      name: GroupNameSchema,
+      parallel: z.number().int().min(1, 'must be at least 1').max(LIMITS.groupParallel),
+      /** false: only change an existing group; an unknown name is refused (not_found) instead of becoming a new group. */
+      create: z.boolean().optional(),
+    }),
     result: z.object({ group: GroupSchema }),
   },
   'group.remove': { params: z.object({ name: GroupNameSchema }), result: empty },
@@ -136,7 +152,7 @@ export const COMMANDS = {
   'settings.get': { params: empty, result: z.object({ settings: SettingsSchema }) },
   /** Merges a partial change into the settings; the whole result is validated. */
   'settings.set': {
-    params: z.object({ patch: z.record(z.string(), z.unknown()) }),
+    params: z.object({ patch: SettingsPatchSchema }),
     result: z.object({ settings: SettingsSchema }),
   },
   /**
@@ -168,6 +184,70 @@ export const COMMANDS = {
   ...TRIGGER_COMMANDS,
   ...WORKER_COMMANDS,
 } as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>
+
+/**
+ * The request side of a schema: a copy in which every object refuses keys it does not name
+ * (zod's `unrecognized_keys`, with the path), so a misspelt field is an error instead of
+ * silently absent: task.clean given list's `status` instead of `statuses` would otherwise
+ * clean every finished task. Only params are strict: the same schemas read stored rows,
+ * events and results, where a field from an older or newer version must not make history
+ * unreadable. Free-form JSON (`z.json()`, a lazy schema) is left as it is. Hand-written
+ * because zod 4 has no deep strict mode.
+ */
+export function strictRequest<T extends z.ZodType>(schema: T): T {
+  // One copy per schema, so a shared type (TaskDefinition) stays one type on the request side too.
+  const done = strictCopies.get(schema)
+  if (done !== undefined) return done as T
+  // A schema that contains itself (EndReason's cause) refers to its copy lazily, as zod does.
+  if (copying.has(schema)) return z.lazy(() => strictCopies.get(schema)!) as unknown as T
+  copying.add(schema)
+  try {
+    const copy = strictCopyOf(schema)
+    strictCopies.set(schema, copy)
+    return copy
+  } finally {
+    copying.delete(schema)
+  }
+}
+
+const strictCopies = new WeakMap<z.ZodType, z.ZodType>()
+const copying = new Set<z.ZodType>()
+
+function strictCopyOf<T extends z.ZodType>(schema: T): T {
+  const def = schema._zod.def as z.core.$ZodTypeDef & Record<string, unknown>
+  const inner = (key: string) => strictRequest(def[key] as z.ZodType)
+  const copy = (changes: Record<string, unknown>) => schema.clone({ ...def, ...changes }, { parent: true })
+  switch (def.type) {
+    case 'object': {
+      const shape = Object.fromEntries(Object.entries(def.shape as Record<string, z.ZodType>).map(([key, value]) => [key, strictRequest(value)]))
+      return copy({ shape, catchall: z.never() })
+    }
+    case 'array':
+      return copy({ element: inner('element') })
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'prefault':
+    case 'nonoptional':
+    case 'readonly':
+    case 'catch':
+      return copy({ innerType: inner('innerType') })
+    case 'union':
+      return copy({ options: (def.options as z.ZodType[]).map((option) => strictRequest(option)) })
+    case 'intersection':
+      return copy({ left: inner('left'), right: inner('right') })
+    case 'record':
+      return copy({ valueType: inner('valueType') })
+    case 'pipe':
+      return copy({ in: inner('in'), out: inner('out') })
+    default:
+      return schema
+  }
+}
+
+export const COMMANDS = Object.fromEntries(
+  Object.entries(DECLARED).map(([name, command]) => [name, { ...command, params: strictRequest(command.params) }]),
+) as unknown as typeof DECLARED
 
 export type CommandName = keyof typeof COMMANDS
 export type CommandParams<N extends CommandName> = z.infer<(typeof COMMANDS)[N]['params']>

@@ -47,11 +47,14 @@ export class TaskdeckError extends Error {
   }
 }
 
+/** One issue per wrong field; a key a strict schema does not know is named by its own path ("definition.timeout: unknown field"). */
 export function issuesOf(error: z.ZodError): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.') || '(root)',
-    message: issue.message,
-  }))
+  const dotted = (path: readonly PropertyKey[]) => path.map(String).join('.') || '(root)'
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: dotted([...issue.path, key]), message: 'unknown field' }))
+      : [{ path: dotted(issue.path), message: issue.message }],
+  )
 }
 
 /** One readable sentence naming every field that was wrong. */

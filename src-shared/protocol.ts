@@ -49,7 +49,8 @@ export interface ParsedRequest {
 
 /**
  * Validates one incoming message against the contract: envelope, protocol version,
- * command name, then the command's own params (defaults filled in). Every failure is a
+ * command name, then the command's own params (defaults filled in; a field the command
+ * does not know is refused by its path, see strictRequest). Every failure is a
  * value naming what was wrong; `id` is kept whenever it could be read, so the client
  * can match the error to its request.
  */
@@ -78,25 +79,5 @@ export function parseRequest(raw: unknown): { id: number | null; result: Result<
     const issues = issuesOf(parsed.error)
     return { id, result: fail('bad_request', describeIssues(`params for ${command}`, issues), { issues }) }
   }
-  // The schemas drop fields they do not know; a misspelt one must not pass as absent
-  // (task.clean with list's `status` instead of `statuses` would clean every finished task).
-  const unknown = unknownFields(params ?? {}, parsed.data, [])
-  if (unknown.length > 0) {
-    const issues = unknown.map((path) => ({ path, message: 'unknown field' }))
-    return { id, result: fail('bad_request', describeIssues(`params for ${command}`, issues), { issues }) }
-  }
   return { id, result: ok({ id, command, params: parsed.data }) }
-}
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
-
-/** Paths of the fields in `raw` that validation dropped from `parsed` (known fields are kept, or filled in with defaults). */
-function unknownFields(raw: unknown, parsed: unknown, path: readonly string[]): string[] {
-  if (isPlainObject(raw) && isPlainObject(parsed)) {
-    return Object.keys(raw).flatMap((key) => (key in parsed ? unknownFields(raw[key], parsed[key], [...path, key]) : [[...path, key].join('.')]))
-  }
-  if (Array.isArray(raw) && Array.isArray(parsed) && raw.length === parsed.length) {
-    return raw.flatMap((item, index) => unknownFields(item, parsed[index], [...path, String(index)]))
-  }
-  return []
 }

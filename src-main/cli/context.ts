@@ -1,4 +1,5 @@
 import { resolveHome } from '../engine/home.ts'
+import type { ApiInfo } from '../server/api-file.ts'
 import { ApiClient } from './client.ts'
 import { runningServer, startDaemon } from './daemon.ts'
 import { CliError, EXIT } from './exit.ts'
@@ -10,14 +11,21 @@ export interface GlobalOptions {
   autoStart?: boolean
 }
 
+/** A server already looked up for a home (a bare `taskdeck` looks before choosing `status`). */
+export interface FoundServer {
+  home: string
+  info: ApiInfo
+}
+
 /** What a command needs: where the data lives, how to print, and a way to reach the server. */
 export class Context {
   readonly home: string
   readonly json: boolean
   private readonly autoStart: boolean
   private client: ApiClient | null = null
+  private readonly found: ApiInfo | null
 
-  constructor(options: GlobalOptions) {
+  constructor(options: GlobalOptions, found?: FoundServer) {
     try {
       this.home = resolveHome(options.home === undefined ? {} : { flag: options.home })
     } catch (error) {
@@ -26,12 +34,13 @@ export class Context {
     }
     this.json = options.json === true
     this.autoStart = options.autoStart === true || process.env.TASKDECK_AUTOSTART === '1'
+    this.found = found?.home === this.home ? found.info : null
   }
 
   /** The running Taskdeck for this home; started in the background first with --auto-start. */
   async connect(): Promise<ApiClient> {
     if (this.client) return this.client
-    let info = runningServer(this.home)
+    let info = this.found ?? runningServer(this.home)
     if (info === null) {
       if (!this.autoStart) {
         throw new CliError(

@@ -50,18 +50,40 @@ export type OptionNames = Readonly<Record<string, string>>
  */
 export function fromApiError(error: ApiError, params?: unknown, options?: OptionNames): CliError {
   const issues = error.details?.issues
+  if (fromOlderServer(error)) {
+    return new CliError(
+      EXIT.unreachable,
+      error.code,
+      `${sentence(error.message)} The running Taskdeck is older than this taskdeck command: restart it (\`taskdeck stop\`, then \`taskdeck daemon\`, or quit and reopen the app).`,
+      error.details,
+    )
+  }
   const named = options && error.code === 'bad_request' && issues?.length ? issues.map((issue) => optionIssue(issue.path, issue.message, params, options)) : []
-  const message = named.length > 0 && named.every((text) => text !== null) ? named.join('; ').replace(/(?<![.!?])$/, '.') : withoutParamsName(error.message, params)
+  const message =
+    named.length > 0 && named.every((text) => text !== null)
+      ? sentence(named.join('; '))
+      : error.code === 'not_found' && issues?.length
+        ? // "triggerId: trigger 9 does not exist" reads "Trigger 9 does not exist." on a command line, where no one typed "triggerId".
+          sentence(issues.map((issue, index) => (index === 0 ? `${issue.message.charAt(0).toUpperCase()}${issue.message.slice(1)}` : issue.message)).join('; '))
+        : error.message
   return new CliError(EXIT_FOR_CODE[error.code], error.code, message, error.details)
 }
 
-/** "triggerId: trigger 9 does not exist" reads "Trigger 9 does not exist." on a command line, where no one typed "triggerId". */
-function withoutParamsName(message: string, params: unknown): string {
-  if (typeof params !== 'object' || params === null) return message
-  const name = Object.keys(params).find((key) => message.startsWith(`${key}: `))
-  if (name === undefined) return message
-  const rest = message.slice(name.length + 2)
-  return `${rest.charAt(0).toUpperCase()}${rest.slice(1)}`.replace(/(?<![.!?])$/, '.')
+const sentence = (text: string): string => text.replace(/(?<![.!?])$/, '.')
+
+/**
+ * The CLI sends only commands and fields it knows, so a server that does not know one runs an
+ * older Taskdeck (an app or daemon started before an update). Only an import's document comes
+ * from the user as it is, and an unknown field there is the file's problem.
+ */
+function fromOlderServer(error: ApiError): boolean {
+  if (error.code === 'unknown_command') return true
+  const issues = error.details?.issues ?? []
+  return (
+    error.code === 'bad_request' &&
+    issues.length > 0 &&
+    issues.every((issue) => issue.message === 'unknown field' && issue.path !== 'document' && !issue.path.startsWith('document.'))
+  )
 }
 
 function optionIssue(path: string, message: string, params: unknown, options: OptionNames): string | null {

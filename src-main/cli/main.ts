@@ -1,6 +1,6 @@
 import { Argument, Command, CommanderError, Option } from 'commander'
 import { resolveHome } from '../engine/home.ts'
-import { Context, type GlobalOptions } from './context.ts'
+import { Context, type FoundServer, type GlobalOptions } from './context.ts'
 import { runningServer } from './daemon.ts'
 import type { BindOptions } from './commands/groups.ts'
 import type { TriggerAddOptions } from './commands/triggers.ts'
@@ -20,7 +20,8 @@ Exit codes:
   0    success
   1    the thing asked failed (task not found, refused, a waited-for task failed)
   2    usage error: bad option or argument, invalid task definition, malformed import file
-  3    Taskdeck is not reachable (not running, stale api.json, wrong token or protocol)
+  3    Taskdeck is not reachable (not running, stale api.json, wrong token or protocol,
+       or older than this taskdeck: restart it)
   130  interrupted (Ctrl+C)
   follow exits with the followed task's own exit code (128+N when killed by signal N).
 
@@ -92,11 +93,11 @@ function definitionOptions(command: Command): Command {
  * them when none matches, for help and "did you mean"): defining all thirty, each with its
  * options, would cost a one-shot `add` several milliseconds of its start-up.
  */
-export function buildProgram(argv: readonly string[] = []): Command {
+export function buildProgram(argv: readonly string[] = [], found?: FoundServer): Command {
   const named = commandName(argv)
   const json = wantsJson(argv)
-  const program = defineProgram(named, json)
-  return named !== undefined && program.commands.length === 0 ? defineProgram(undefined, json) : program
+  const program = defineProgram(named, json, found)
+  return named !== undefined && program.commands.length === 0 ? defineProgram(undefined, json, found) : program
 }
 
 /** --json among the CLI's own arguments (after `--` it belongs to the task's command). */
@@ -116,7 +117,7 @@ function commandName(argv: readonly string[]): string | undefined {
   return undefined
 }
 
-function defineProgram(only: string | undefined, json: boolean): Command {
+function defineProgram(only: string | undefined, json: boolean, found: FoundServer | undefined): Command {
   const program = new Command('taskdeck')
   program
     .description('Run, watch and steer background jobs. Talks to the running Taskdeck app or daemon.')
@@ -137,7 +138,7 @@ function defineProgram(only: string | undefined, json: boolean): Command {
     <A extends unknown[]>(action: (ctx: Context, ...args: A) => Promise<number | void>) =>
     async (...args: [...A, Record<string, unknown>, Command]): Promise<void> => {
       const command = args.at(-1) as Command
-      const ctx = new Context({ ...program.opts<GlobalOptions>(), ...command.opts<GlobalOptions>() })
+      const ctx = new Context({ ...program.opts<GlobalOptions>(), ...command.opts<GlobalOptions>() }, found)
       try {
         const code = await action(ctx, ...(args.slice(0, -1) as unknown as A))
         if (typeof code === 'number') process.exitCode = code
@@ -430,18 +431,20 @@ function report(error: unknown, json: boolean): number {
 
 /**
  * A bare `taskdeck` shows the queue when Taskdeck runs for this home (or --auto-start would
- * start it), as `pueue` and `tsp` do; with nothing running it stays the help.
+ * start it), as `pueue` and `tsp` do; with nothing running it stays the help. The server it
+ * found is the one `status` connects to: api.json is read once.
  */
-function withDefaultCommand(argv: readonly string[]): readonly string[] {
-  if (commandName(argv) !== undefined || argv.some((arg) => ['-h', '--help', '-V', '--version', '--'].includes(arg))) return argv
-  if (argv.includes('--auto-start') || process.env.TASKDECK_AUTOSTART === '1') return [...argv, 'status']
+function withDefaultCommand(argv: readonly string[]): { args: readonly string[]; found?: FoundServer } {
+  if (commandName(argv) !== undefined || argv.some((arg) => ['-h', '--help', '-V', '--version', '--'].includes(arg))) return { args: argv }
+  if (argv.includes('--auto-start') || process.env.TASKDECK_AUTOSTART === '1') return { args: [...argv, 'status'] }
   const flag = argv[argv.indexOf('--home') + 1]
   try {
     const home = resolveHome(argv.includes('--home') && flag !== undefined ? { flag } : {})
-    return runningServer(home) === null ? argv : [...argv, 'status']
+    const info = runningServer(home)
+    return info === null ? { args: argv } : { args: [...argv, 'status'], found: { home, info } }
   } catch {
     // A home that cannot be used, or a broken API file: the help, and the commands name the problem.
-    return argv
+    return { args: argv }
   }
 }
 
@@ -454,8 +457,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     })
   }
   try {
-    const args = withDefaultCommand(argv)
-    await buildProgram(args).parseAsync([...args], { from: 'user' })
+    const { args, found } = withDefaultCommand(argv)
+    await buildProgram(args, found).parseAsync([...args], { from: 'user' })
   } catch (error) {
     process.exitCode = report(error, wantsJson(argv))
   }

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { TextDecoder } from 'node:util'
@@ -35,6 +35,7 @@ import type { CommandHandlers, Disposable, EngineApi, SubscribeOptions } from '.
 import type { EngineExtensionHost } from './host.ts'
 import { RunLogWriter, logTotals, readLogWindow, removeLog } from './logs.ts'
 import { defaultRunners, runnerFor, type RunnerRegistry } from './runners/index.ts'
+import { killLeftoverGroups } from './runners/process-groups.ts'
 import type { RunContext, RunOutcome, StartedRun } from './runners/types.ts'
 import type { BackendOutcome, BackendRun, ExecutionBackend } from './backends/types.ts'
 import { describeEndReason, describeLoopState } from './end-reasons.ts'
@@ -557,7 +558,7 @@ export class Engine implements EngineApi {
       const pid = started.pid
       active.run = { ...active.run, pid }
       this.runs.set(active.run.id, active.run)
-      const startTicks = processStartTicks(pid)
+      const startTicks = started.startTicks ?? null
       // Recorded a moment later, so a short run ends with one commit on its path instead of two; a crash
       // within that moment can only leave behind a process younger than PID_RECORD_DELAY_MS.
       active.recordPid = setTimeout(() => {
@@ -731,7 +732,7 @@ export class Engine implements EngineApi {
       pid: number
       start_ticks: string | null
     }[]
-    for (const process of leftovers) killLeftover(process.pid, process.start_ticks)
+    killLeftoverGroups(leftovers.flatMap((row) => (row.start_ticks === null ? [] : [{ pgid: row.pid, startTicks: row.start_ticks }])))
     for (const task of this.tasks.values()) if (task.status === 'queued') this.enqueue(task)
     const now = this.now()
     const interrupted = new Set<number>()
@@ -905,12 +906,16 @@ export class Engine implements EngineApi {
   // ─── commands ──────────────────────────────────────────────────────────────────────
 
   private affect(taskIds: readonly number[], change: (task: Task) => boolean): number[] {
-    const affected: number[] = []
-    for (const id of taskIds) {
-      const task = this.taskOrThrow(id)
-      if (change(task)) affected.push(id)
+    // Every named task must exist before any is changed: a refusal changes nothing.
+    const missing = taskIds.flatMap((id, index) => (this.tasks.has(id) ? [] : [{ id, index }]))
+    if (missing.length > 0) {
+      const ids = missing.map(({ id }) => id)
+      throw new TaskdeckError('not_found', ids.length === 1 ? `There is no task ${ids[0]}.` : `There are no tasks ${ids.join(', ')}.`, {
+        taskIds: ids,
+        issues: missing.map(({ id, index }) => ({ path: `taskIds.${index}`, message: `there is no task ${id}` })),
+      })
     }
-    return affected
+    return taskIds.filter((id) => change(this.tasks.get(id)!))
   }
 
   private cancel(task: Task): boolean {
@@ -1232,8 +1237,8 @@ export class Engine implements EngineApi {
         return { removed }
       },
       'group.list': () => durableRead({ groups: [...this.groups.values()] }),
-      'group.set': async ({ name, parallel }) => {
-        const group = { ...(this.groups.get(name) ?? { name, paused: false }), parallel }
+      'group.set': async ({ name, parallel, create }) => {
+        const group = { ...((create === false ? this.groupOrThrow(name) : this.groups.get(name)) ?? { name, paused: false }), parallel }
         await this.saveGroup(group)
         return { group }
       },
@@ -1318,7 +1323,8 @@ export class Engine implements EngineApi {
       if (text && !task.name.toLowerCase().includes(text)) continue
       matching.push(task)
     }
-    const tasks = matching.slice(params.offset, params.offset + params.limit)
+    const end = params.newest ? Math.max(0, matching.length - params.offset) : params.offset + params.limit
+    const tasks = matching.slice(Math.max(0, end - params.limit), end)
     if (!params.withLastRuns) return { tasks, total: matching.length }
     const lastRuns = tasks.flatMap((task) => {
       const run = task.lastRunId === null ? undefined : this.runs.get(task.lastRunId)
@@ -1512,47 +1518,3 @@ function mergeSettings(current: Settings, patch: Record<string, unknown>): Recor
   }
   return merged
 }
-
-/** The kernel's start time of a process (Linux), to recognise it again after a crash despite pid reuse. */
-function processStartTicks(pid: number): string | null {
-  if (process.platform !== 'linux') return null
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null
-  } catch {
-    return null
-  }
-}
-
-/**
- * Kills what is left of a run's process group after a crash, only when it is provably
- * ours: the leader is the very process we started (same kernel start time), or the
- * leader is gone and the group still has members started after it (a live group's id
- * cannot be handed to anyone else).
- */
-function killLeftover(pid: number, startTicks: string | null): void {
-  if (startTicks === null || process.platform !== 'linux') return
-  const leader = processStartTicks(pid)
-  const ours = leader !== null ? leader === startTicks : groupMembersStartedSince(pid, Number(startTicks))
-  if (!ours) return
-  try {
-    process.kill(-pid, 'SIGKILL')
-  } catch {
-    // Already gone.
-  }
-}
-
-function groupMembersStartedSince(pgid: number, startTicks: number): boolean {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      if (Number(fields[2]) === pgid && Number(fields[19]) >= startTicks) return true
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return false
-}
-

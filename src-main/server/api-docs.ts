@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { z } from 'zod'
 import {
   COMMANDS,
+  strictRequest,
   FiringSchema,
   RemoteBindingSchema,
   SavedTaskSchema,
@@ -45,9 +46,17 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
     about: 'Adds up to 10,000 tasks in one commit: all are stored or none; a refusal names the entry (`definitions.2.group: …`).',
     example: { definitions: [{ spec: { kind: 'shell', command: ['convert', 'a.png', 'a.jpg'] } }, { spec: { kind: 'shell', command: ['convert', 'b.png', 'b.jpg'] } }] },
   },
-  'task.list': { about: 'Tasks matching the filters, oldest first (by id; a group’s run order is priority, then queueOrder), a page at a time; with withLastRuns, also the last run of each (exit code, duration) in the same answer.', example: { status: ['running', 'queued'], limit: 50, withLastRuns: true } },
+  'task.list': {
+    about:
+      'Tasks matching the filters, oldest first (by id; a group’s run order is priority, then queueOrder), a page at a time (with `newest`, `offset` and `limit` count from the newest end: the last page in one request); with withLastRuns, also the last run of each (exit code, duration) in the same answer.',
+    example: { status: ['running', 'queued'], limit: 50, newest: true, withLastRuns: true },
+  },
   'task.get': { about: 'One task and all of its runs.', example: { taskId: 12 } },
-  'task.cancel': { about: 'Cancels tasks; a running one is stopped with its whole process tree. `affected` lists the ones that changed.', example: { taskIds: [12, 13] } },
+  'task.cancel': {
+    about:
+      'Cancels tasks; a running one is stopped with its whole process tree. `affected` lists the ones that changed. Like every command on `taskIds` (pause, resume, retry, stash, unstash), it changes nothing when one of them does not exist: `not_found`, with `details.taskIds` (the missing ids) and `details.issues` (the path of each).',
+    example: { taskIds: [12, 13] },
+  },
   'task.pause': { about: 'Pauses tasks: a running process is stopped (SIGSTOP), a waiting one is held.', example: { taskIds: [12] } },
   'task.resume': { about: 'Resumes paused tasks.', example: { taskIds: [12] } },
   'task.retry': { about: 'Runs finished tasks again from the same definition; earlier runs stay as history.', example: { taskIds: [12] } },
@@ -58,7 +67,10 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
   'task.send': { about: 'Writes text to a running task’s stdin.', example: { taskId: 12, text: 'yes\n' } },
   'task.clean': { about: 'Removes finished tasks (and their logs).', example: { olderThanMs: 86_400_000, statuses: ['succeeded'] } },
   'group.list': { about: 'Every group with its parallel limit and paused flag.', example: {} },
-  'group.set': { about: 'Creates a group or changes its parallel limit.', example: { name: 'downloads', parallel: 4 } },
+  'group.set': {
+    about: 'Creates a group or changes its parallel limit; with `create: false` it only changes an existing group (an unknown name is `not_found`).',
+    example: { name: 'downloads', parallel: 4 },
+  },
   'group.remove': { about: 'Removes a group.', example: { name: 'downloads' } },
   'group.pause': { about: 'Starts no new task of the group until resumed.', example: { name: 'downloads' } },
   'group.resume': { about: 'Resumes a paused group.', example: { name: 'downloads' } },
@@ -144,7 +156,8 @@ const TYPES: ReadonlyArray<[string, z.ZodType]> = [
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): unknown {
   const registry = z.registry<{ id: string }>()
-  for (const [id, type] of TYPES) if (type !== schema) registry.add(type, { id })
+  // Params are the strict copies of the shared types (see strictRequest): the same type, named the same.
+  for (const [id, type] of TYPES) if (type !== schema) registry.add(io === 'input' ? strictRequest(type) : type, { id })
   const converted = z.toJSONSchema(schema, { metadata: registry, io, unrepresentable: 'any', reused: 'inline' }) as Record<string, unknown>
   delete converted.$schema
   delete converted.$defs
@@ -209,7 +222,9 @@ replaced atomically, removed on shutdown):
 - **Token.** Every API call carries the token from api.json: an \`Authorization: Bearer <token>\`
   header (HTTP, and WebSocket clients that can set headers), or — for browsers, which cannot set
   WebSocket headers — a first WebSocket message \`{"v":${PROTOCOL_VERSION},"id":0,"command":"session.auth","params":{"token":"…"}}\`.
-  Tokens are compared in constant time. \`taskdeck serve\` prints the URL to open as
+  A wrong or missing token there closes the connection (${CLOSE_UNAUTHORIZED}); \`session.auth\` sent again on a connection that is
+  already authenticated is answered too — a wrong token is refused (\`unauthorized\`) and the connection, with every request
+  it has in flight, goes on. Tokens are compared in constant time. \`taskdeck serve\` prints the URL to open as
   \`http://127.0.0.1:PORT/#token=…\`: the fragment never reaches the server or its logs.
 - **Host.** Must be \`127.0.0.1:PORT\` or \`localhost:PORT\` (DNS rebinding is refused with 403).
 - **Origin.** Absent, or \`http://127.0.0.1:PORT\` / \`http://localhost:PORT\`; any other origin gets 403,
@@ -409,7 +424,7 @@ holds only what the task wrote. With \`--json\` every line comes with its \`stre
 
 Exit codes: ${EXIT.ok} success; ${EXIT.failed} the thing asked failed (not found, refused, a waited-for task
 did not succeed); ${EXIT.usage} usage error or invalid input; ${EXIT.unreachable} Taskdeck not reachable (not running,
-stale api.json, wrong token or protocol); ${EXIT.interrupted} interrupted. \`follow\` (and \`add --follow\`) exit with the task's
+stale api.json, wrong token or protocol, or older than this \`taskdeck\`: restart it); ${EXIT.interrupted} interrupted. \`follow\` (and \`add --follow\`) exit with the task's
 own exit code (128+N when it was killed by signal N, 1 when it ended without one).
 `
 }

@@ -7,8 +7,11 @@ const HIGH_WATER_BYTES = 4 * 1024 * 1024
 
 /** `since` from the query: absent means 0; anything but a non-negative integer is refused with a reason. */
 export function parseSince(query: URLSearchParams): { since: number } | { error: string } {
-  const raw = query.get('since')
-  if (raw === null) return { since: 0 }
+  const given = query.getAll('since')
+  // Two values would leave it to us which one was meant.
+  if (given.length > 1) return { error: `since: given ${given.length} times; give it once.` }
+  const raw = given[0]
+  if (raw === undefined) return { since: 0 }
   if (!/^\d{1,15}$/.test(raw)) return { error: `since: expected a non-negative integer, got "${raw.slice(0, 40)}".` }
   return { since: Number(raw) }
 }

@@ -8,6 +8,7 @@ import {
   ok,
   response,
   resyncMessage,
+  type ApiError,
   type ServerMessage,
 } from '../../src-shared/index.ts'
 import { ApiSession } from '../api/session.ts'
@@ -131,24 +132,32 @@ export class WsClient {
     void this.session.handle(raw)
   }
 
+  /**
+   * `session.auth`: the first message of a client that cannot send an Authorization header.
+   * Refused before authentication, the connection closes (nothing else of it was accepted).
+   * Sent again on an authenticated connection, a wrong token (or version) is refused by name
+   * and the connection goes on: it proved it holds the token when it opened, a wrong one now
+   * grants nothing, and closing would leave the requests it has in flight without answers.
+   */
   private authenticate(raw: unknown): void {
     const envelope = RequestEnvelopeSchema.safeParse(raw)
     const id = envelope.success ? envelope.data.id : idOf(raw)
     const params = envelope.success ? envelope.data.params : undefined
     const token = typeof params === 'object' && params !== null ? (params as { token?: unknown }).token : undefined
-    if (envelope.success && envelope.data.v !== PROTOCOL_VERSION) {
-      this.sendNow(
-        response(
-          id,
-          fail('protocol_mismatch', `Protocol version ${envelope.data.v} is not supported; this server speaks version ${PROTOCOL_VERSION}.`),
-        ),
-      )
-      this.close(CLOSE_UNAUTHORIZED, 'protocol mismatch')
-      return
-    }
-    if (typeof token !== 'string' || !tokenMatches(this.options.token, token)) {
-      this.sendNow(response(id, fail('unauthorized', 'The API token is missing or wrong.')))
-      this.close(CLOSE_UNAUTHORIZED, 'unauthorized')
+    const refusal: ApiError | null =
+      envelope.success && envelope.data.v !== PROTOCOL_VERSION
+        ? { code: 'protocol_mismatch', message: `Protocol version ${envelope.data.v} is not supported; this server speaks version ${PROTOCOL_VERSION}.` }
+        : typeof token !== 'string' || !tokenMatches(this.options.token, token)
+          ? {
+              code: 'unauthorized',
+              message: this.authenticated
+                ? `${AUTH_COMMAND}: the API token is missing or wrong; this connection stays authenticated with the token it opened with.`
+                : 'The API token is missing or wrong.',
+            }
+          : null
+    if (refusal !== null) {
+      this.sendNow(response(id, fail(refusal.code, refusal.message)))
+      if (!this.authenticated) this.close(CLOSE_UNAUTHORIZED, refusal.code === 'unauthorized' ? 'unauthorized' : 'protocol mismatch')
       return
     }
     this.authenticated = true

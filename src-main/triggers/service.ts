@@ -571,13 +571,13 @@ export class TriggerService {
 
   private savedTaskOrThrow(savedTaskId: number, field: string): SavedTask {
     const saved = this.savedTasks.get(savedTaskId)
-    if (!saved) throw new TaskdeckError('not_found', `${field}: saved task ${savedTaskId} does not exist`)
+    if (!saved) throw notFound(field, `saved task ${savedTaskId} does not exist`)
     return saved
   }
 
   private recordOrThrow(triggerId: number): TriggerRecord {
     const record = this.records.get(triggerId)
-    if (!record) throw new TaskdeckError('not_found', `triggerId: trigger ${triggerId} does not exist`)
+    if (!record) throw notFound('triggerId', `trigger ${triggerId} does not exist`)
     return record
   }
 
@@ -772,3 +772,6 @@ export class TriggerService {
     await Promise.all(this.watchersClosing)
   }
 }
+
+/** A record the params name does not exist: the message names the field, and `details.issues` carries it for clients to phrase. */
+const notFound = (path: string, message: string): TaskdeckError => new TaskdeckError('not_found', `${path}: ${message}`, { issues: [{ path, message }] })

@@ -26,8 +26,6 @@ export class ReportWriter {
   #held: ReportBody[] = []
   #bytes = 0
   #progress: Progress | null = null
-  /** Whether HOLD_CLOCK will flush what this writer holds. */
-  #holding = false
 
   constructor(redis: Redis, stream: string, jobId: string) {
     this.#redis = redis
@@ -80,17 +78,11 @@ export class ReportWriter {
 
   #schedule(): void {
     if (this.#bytes >= FLUSH_BYTES) this.#flush()
-    else if (!this.#holding) {
-      this.#holding = true
-      HOLD_CLOCK.hold(this)
-    }
+    else HOLD_CLOCK.hold(this)
   }
 
   #flush(last?: ReportBody): void {
-    if (this.#holding) {
-      this.#holding = false
-      HOLD_CLOCK.release(this)
-    }
+    HOLD_CLOCK.release(this)
     const reports = this.#held
     if (this.#progress) reports.push({ kind: 'progress', progress: this.#progress })
     if (last) reports.push(last)
@@ -119,12 +111,14 @@ class HoldClock {
     this.#delayMs = delayMs
   }
 
+  /** The writer holds reports; the first report it holds counts (a chatty run is flushed FLUSH_DELAY_MS after it began to hold, not after its last output). */
   hold(writer: ReportWriter): void {
+    if (this.#since.has(writer)) return
     this.#since.set(writer, performance.now())
     if (!this.#armed) this.#arm(this.#delayMs)
   }
 
-  /** The writer flushed by itself. Its timer stays: it fires once more at most, finding nothing or the next due. */
+  /** The writer holds nothing any more (it flushed). The timer stays: it fires once more at most, finding nothing or the next due. */
   release(writer: ReportWriter): void {
     this.#since.delete(writer)
   }

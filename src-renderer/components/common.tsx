@@ -18,7 +18,7 @@ interface ActionButtonProps extends ButtonHTMLAttributes<HTMLButtonElement> {
 }
 
 /** A button that names its shortcut next to its label and in its tooltip. */
-export function ActionButton({ command, label, icon, busy, variant = 'default', className, ...rest }: ActionButtonProps) {
+export function ActionButton({ command, label, icon, busy, variant = 'default', className, onClick, ...rest }: ActionButtonProps) {
   const shortcut = useShortcut(command ?? 'help.shortcuts')
   const shown = command ? shortcut : ''
   return (
@@ -29,7 +29,9 @@ export function ActionButton({ command, label, icon, busy, variant = 'default', 
       aria-busy={busy || undefined}
       aria-keyshortcuts={shown || undefined}
       {...rest}
-      disabled={rest.disabled || busy}
+      // While busy it refuses clicks but keeps the keyboard (a disabled button would drop focus to <body>).
+      aria-disabled={busy || undefined}
+      onClick={busy ? undefined : onClick}
     >
       {busy ? <span className="spinner" aria-hidden /> : icon}
       <span className="btn-label">{label}</span>
@@ -166,14 +168,18 @@ export function Sparkline({ values, max, label, height = 48, unit = '' }: { valu
   const width = 240
   const top = Math.max(max ?? 0, ...values, 1)
   const points = values.map((v, i) => `${values.length <= 1 ? width : (i / (values.length - 1)) * width},${height - (v / top) * (height - 4) - 2}`)
+  const { t } = useTranslation()
   const last = values.at(-1)
+  const shown = (v: number) => `${v >= 100 || Number.isInteger(v) ? Math.round(v) : v.toFixed(1)}${unit}`
+  // The figure is named by its caption (the label and the latest value); the line's own name says what it shows: the range.
+  const trend = values.length > 1 ? t('chart.trend', { min: shown(Math.min(...values)), max: shown(Math.max(...values)) }) : t('chart.noTrend')
   return (
-    <figure className="spark" aria-label={label}>
+    <figure className="spark">
       <figcaption>
         <span>{label}</span>
-        <strong>{last === undefined ? '—' : `${last >= 100 || Number.isInteger(last) ? Math.round(last) : last.toFixed(1)}${unit}`}</strong>
+        <strong>{last === undefined ? '—' : shown(last)}</strong>
       </figcaption>
-      <svg viewBox={`0 0 ${width} ${height}`} preserveAspectRatio="none" role="img" aria-label={label}>
+      <svg viewBox={`0 0 ${width} ${height}`} preserveAspectRatio="none" role="img" aria-label={trend}>
         {values.length > 1 ? (
           <>
             <polygon className="spark-area" points={`0,${height} ${points.join(' ')} ${width},${height}`} />

@@ -2,6 +2,7 @@ import { END_REASON_MESSAGES } from '../../src-shared/decisions/endReasons.ts'
 
 /** English UI strings. Keys are grouped by view; Korean (ko.ts) must have the same shape. */
 export const en = {
+  chart: { trend: 'Recent values from {{min}} to {{max}}', noTrend: 'No values yet' },
   nav: { label: 'Views', tasks: 'Tasks', loop: 'Event loop', dashboard: 'Dashboard', workers: 'Workers', settings: 'Settings' },
   status: {
     stashed: 'Stashed',
@@ -81,6 +82,7 @@ export const en = {
     refusedBody: 'Reload the page to load the server\'s own version of it. What was wrong:',
     unauthorizedTitle: 'This page is no longer connected.',
     unauthorizedBody: 'Taskdeck was restarted with a new token: open the URL it printed (`taskdeck serve`) in this tab, and the view picks up where it left off.',
+    catchingUpStatus: 'Catching up with the engine…',
     catchingUp_one: 'Catching up ({{count}} event)…',
     catchingUp_other: 'Catching up ({{count}} events)…',
     resyncs_one: 'resynchronised once after a gap',
@@ -121,7 +123,7 @@ export const en = {
       resume: '{{tasks}} left as is: not paused.',
     },
   },
-  tasks: { selectRow: 'Select task', list: 'Tasks' },
+  tasks: { selectRow: 'Select task', list: 'Tasks', progress: 'Progress' },
   empty: {
     tasksTitle: 'No tasks yet',
     tasksBody: 'Type a shell command in the box above and press Enter. Its output streams here live, and it stays here after a restart.',
@@ -190,6 +192,7 @@ export const en = {
     requestTimeout: 'Per-request timeout (s)',
     retriesPerRequest: 'Retries per request',
     maxBytes: 'Max bytes per response',
+    maxBytesHint: 'In bytes; {{size}} when empty.',
     saveDir: 'Save to folder',
     headers: 'Headers',
     body: 'Body',
@@ -397,12 +400,11 @@ export const en = {
     keymap: 'Keyboard shortcuts',
     keymapHint: 'Press Change, then a key, or two keys in a row for a chord (“g” then “x”). Esc cancels.',
     change: 'Change',
-    recording: 'Recording…',
     pressKey: 'Press a key…',
     pressSecond: '{{keys}} … (a second key makes a chord)',
     noKey: 'No key',
     clear: 'Clear',
-    clearFor: 'Remove the shortcut for {{command}}',
+    clearFor: 'Clear the shortcut for {{command}}',
     reset: 'Reset',
     resetFor: 'Reset the shortcut for {{command}}',
     useAnyway: 'Use {{keys}} anyway',

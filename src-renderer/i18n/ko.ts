@@ -3,6 +3,7 @@ import type { Messages } from './en.ts'
 
 /** 한국어 UI 문자열. en.ts와 같은 모양이어야 합니다 (타입으로 검사). */
 export const ko: Messages = {
+  chart: { trend: '최근 값 {{min}} ~ {{max}}', noTrend: '아직 값 없음' },
   nav: { label: '보기', tasks: '작업', loop: '이벤트 루프', dashboard: '대시보드', workers: '워커', settings: '설정' },
   status: {
     stashed: '보관됨',
@@ -82,6 +83,7 @@ export const ko: Messages = {
     refusedBody: '페이지를 새로 고치면 서버의 버전을 불러옵니다. 문제:',
     unauthorizedTitle: '이 페이지는 더 이상 연결되어 있지 않습니다.',
     unauthorizedBody: 'Taskdeck 이 새 토큰으로 다시 시작되었습니다. 출력된 URL(`taskdeck serve`)을 이 탭에서 열면 보던 곳에서 이어집니다.',
+    catchingUpStatus: '엔진의 이벤트를 따라잡는 중…',
     catchingUp_one: '따라잡는 중 (이벤트 {{count}}개)…',
     catchingUp_other: '따라잡는 중 (이벤트 {{count}}개)…',
     resyncs_one: '누락 후 한 번 다시 동기화함',
@@ -122,7 +124,7 @@ export const ko: Messages = {
       resume: '{{tasks}}: 일시 중지 상태가 아니라 그대로 두었습니다.',
     },
   },
-  tasks: { selectRow: '작업 선택', list: '작업' },
+  tasks: { selectRow: '작업 선택', list: '작업', progress: '진행률' },
   empty: {
     tasksTitle: '아직 작업이 없습니다',
     tasksBody: '위 입력란에 셸 명령을 입력하고 Enter 를 누르세요. 출력이 여기에 실시간으로 표시되고, 다시 시작해도 남아 있습니다.',
@@ -190,6 +192,7 @@ export const ko: Messages = {
     requestTimeout: '요청당 제한 시간 (초)',
     retriesPerRequest: '요청당 재시도',
     maxBytes: '응답당 최대 바이트',
+    maxBytesHint: '바이트 단위; 비워 두면 {{size}}.',
     saveDir: '저장 폴더',
     headers: '헤더',
     body: '본문',
@@ -396,7 +399,6 @@ export const ko: Messages = {
     keymap: '단축키',
     keymapHint: '변경을 누른 뒤 키를 누르세요. 두 키를 이어 누르면 연속 키가 됩니다 (“g” 다음 “x”). Esc는 취소합니다.',
     change: '변경',
-    recording: '기록 중…',
     pressKey: '키를 누르세요…',
     pressSecond: '{{keys}} … (두 번째 키를 누르면 연속 키)',
     noKey: '키 없음',

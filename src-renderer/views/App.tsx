@@ -9,6 +9,7 @@ import type { AppModel } from '../model.ts'
 import type { AppState } from '../streams/state.ts'
 import { keyCommands$, type CommandId, type KeyPress } from '../streams/keymap.ts'
 import { ActionButton, Kbd } from '../components/common.tsx'
+import { MAIN_ID, rescueLostFocus } from '../components/focus-rescue.ts'
 import { CommandPalette } from './CommandPalette.tsx'
 import { ConnectionBanner, ConnectionIndicator, Toasts } from './Chrome.tsx'
 import { DashboardView } from './DashboardView.tsx'
@@ -98,6 +99,8 @@ function Shell({ model }: { model: AppModel }) {
     } else model.toast(notification.urgency === 'critical' ? 'error' : 'success', text.title, text.body)
   })
 
+  useEffect(() => rescueLostFocus(document), [])
+
   useEffect(() => {
     // Desktop-only requests from the main process (tray, global shortcuts), when under Electron.
     return window.taskdeck?.onDesktopIntent((intent) => {
@@ -136,7 +139,8 @@ function Shell({ model }: { model: AppModel }) {
           <ConnectionIndicator />
         </div>
       </nav>
-      <main className="main" id="main">
+      {/* Focusable by script only: where the keyboard goes when nothing nearer can take it. */}
+      <main className="main" id={MAIN_ID} tabIndex={-1}>
         <ConnectionBanner />
         {route.view === 'tasks' || route.view === 'task' ? (
           <TasksView run={run} />

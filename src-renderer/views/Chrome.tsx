@@ -48,9 +48,21 @@ export function ConnectionIndicator() {
             ? t('connection.refused')
             : t('connection.unauthorized')
   return (
-    <div className={`connection connection-${catchingUp && connection.kind === 'online' ? 'catching-up' : connection.kind}`} role="status" aria-live="polite" data-testid="connection" title={label}>
+    <div className={`connection connection-${catchingUp && connection.kind === 'online' ? 'catching-up' : connection.kind}`} data-testid="connection" title={label}>
       <span className="connection-dot" aria-hidden />
-      <span className="connection-label">{connection.kind === 'offline' ? <OfflineCountdown key={connection.attempt} retryInMs={connection.retryInMs} /> : label}</span>
+      {/* The live region holds the state alone: the event count and the seq change many times a second, and screen readers would read each. */}
+      <span className="connection-label" role="status">
+        {connection.kind === 'offline' ? (
+          <OfflineCountdown key={connection.attempt} retryInMs={connection.retryInMs} />
+        ) : catchingUp && connection.kind === 'online' ? (
+          <>
+            <span className="sr-only">{t('connection.catchingUpStatus')}</span>
+            <span aria-hidden>{label}</span>
+          </>
+        ) : (
+          label
+        )}
+      </span>
       <span className="connection-seq" title={resyncs > 0 ? `${t('connection.seq')} · ${t('connection.resyncs', { count: resyncs })}` : t('connection.seq')}>
         #{state.lastSeq}
       </span>
@@ -88,9 +100,11 @@ export function Toasts() {
   const model = useModel()
   const toasts = useStore(model.toasts)
   return (
-    <div className="toasts" role="region" aria-label={t('toast.region')} aria-live="assertive">
+    // One polite live region, there from the start (a region added with its first toast is not always read);
+    // an error is an alert of its own, read at once. Closing a toast leaves the keyboard on the next one.
+    <div className="toasts" role="region" aria-label={t('toast.region')} aria-live="polite" aria-relevant="additions" data-focus-scope="">
       {toasts.map((toast) => (
-        <div key={toast.id} className={`toast toast-${toast.kind}`} role={toast.kind === 'error' ? 'alert' : 'status'}>
+        <div key={toast.id} className={`toast toast-${toast.kind}`} role={toast.kind === 'error' ? 'alert' : undefined}>
           <div className="toast-text">
             <strong>{toast.title}</strong>
             <span>{toast.message}</span>

@@ -1,4 +1,4 @@
-import { useMemo, useRef, useState } from 'react'
+import { useLayoutEffect, useMemo, useRef, useState, type RefObject } from 'react'
 import { useTranslation } from 'react-i18next'
 import { COMMAND_IDS, displayBinding, type CommandId } from '../streams/keymap.ts'
 import { fuzzyScore } from '../streams/tasks-query.ts'
@@ -49,6 +49,22 @@ function tasksNamed(text: string, tasks: Iterable<{ id: number; name: string }>)
   return found.reverse()
 }
 
+/**
+ * Gives the keyboard back, when the dialog closes, to what had it when the dialog opened, unless
+ * the command chosen moved it elsewhere (the search field, the new-task input).
+ */
+function useReturnFocus(dialogRef: RefObject<HTMLElement | null>) {
+  // Read while rendering: by the time effects run, the dialog's input has taken the focus.
+  const [opener] = useState(() => document.activeElement)
+  useLayoutEffect(() => {
+    return () => {
+      const now = document.activeElement
+      const stillOurs = now === null || now === document.body || (dialogRef.current?.contains(now) ?? false)
+      if (stillOurs && opener instanceof HTMLElement && opener !== document.body && opener.isConnected) opener.focus()
+    }
+  }, [dialogRef, opener])
+}
+
 function PaletteDialog({ run, close }: { run: (id: CommandId) => void; close: () => void }) {
   const { t, i18n } = useTranslation()
   const model = useModel()
@@ -57,6 +73,8 @@ function PaletteDialog({ run, close }: { run: (id: CommandId) => void; close: ()
   const [text, setText] = useState('')
   const [index, setIndex] = useState(0)
   const listRef = useRef<HTMLUListElement>(null)
+  const dialogRef = useRef<HTMLDivElement>(null)
+  useReturnFocus(dialogRef)
 
   const commands = useMemo(
     () =>
@@ -99,10 +117,11 @@ function PaletteDialog({ run, close }: { run: (id: CommandId) => void; close: ()
 
   return (
     <div className="palette-backdrop" onMouseDown={close}>
-      <div className="palette" role="dialog" aria-modal="true" aria-label={t('palette.title')} onMouseDown={(e) => e.stopPropagation()}>
+      <div ref={dialogRef} className="palette" role="dialog" aria-modal="true" aria-label={t('palette.title')} onMouseDown={(e) => e.stopPropagation()}>
         <input
           autoFocus
           className="palette-input"
+          aria-label={t('palette.title')}
           role="combobox"
           aria-expanded="true"
           aria-controls="palette-list"
@@ -115,7 +134,10 @@ function PaletteDialog({ run, close }: { run: (id: CommandId) => void; close: ()
           }}
           onKeyDown={(e) => {
             e.stopPropagation()
-            if (e.key === 'Escape' || ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k')) {
+            if (e.key === 'Tab') {
+              // The input is the dialog's only stop (the options are its active descendants): Tab stays in the dialog.
+              e.preventDefault()
+            } else if (e.key === 'Escape' || ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k')) {
               e.preventDefault()
               close()
             } else if (e.key === 'ArrowDown' || (e.ctrlKey && e.key === 'j')) {
@@ -130,8 +152,13 @@ function PaletteDialog({ run, close }: { run: (id: CommandId) => void; close: ()
             }
           }}
         />
-        <ul className="palette-list" id="palette-list" role="listbox" ref={listRef}>
-          {entries.length === 0 && <li className="palette-empty">{t('palette.nothing')}</li>}
+        {/* Outside the listbox (which holds options only), and said once as the list empties. */}
+        {entries.length === 0 && (
+          <p className="palette-empty" role="status">
+            {t('palette.nothing')}
+          </p>
+        )}
+        <ul className="palette-list" id="palette-list" role="listbox" aria-label={t('palette.title')} ref={listRef} hidden={entries.length === 0}>
           {entries.map((entry, i) => (
             <li
               key={entry.id}

@@ -203,8 +203,10 @@ export function LogViewer({ run }: { run: Run }) {
         <button type="button" className="btn btn-ghost" onClick={() => void copy()} title={t('log.copyTitle')}>
           {t('log.copy')}
         </button>
-        <span className="log-count" aria-live="polite">
-          {notice ?? log.error ?? t('log.lines', { count: total })}
+        <span className="log-count">
+          {/* Read out: what the user asked for (a search's result) and errors; not the line count, which grows with every chunk. */}
+          <span role="status">{notice ?? log.error}</span>
+          {notice === null && !log.error && t('log.lines', { count: total })}
           {run.droppedBytes > 0 && <span className="log-dropped"> · {t('log.dropped', { size: formatBytes(run.droppedBytes) })}</span>}
         </span>
       </div>

@@ -38,7 +38,7 @@ export function LoopView({ onNewTask }: { onNewTask: () => void }) {
         <Sparkline label={t('loop.depth')} values={stats.map((s) => s.queueDepth.ready + s.queueDepth.waiting)} />
         <Sparkline label={t('loop.throughput')} unit="/s" values={stats.map((s) => s.throughput)} />
       </div>
-      <div className="loop-flow" aria-label={t('loop.flow')}>
+      <div className="loop-flow" role="group" aria-label={t('loop.flow')}>
         <Lane title={t('loop.waiting')} hint={t('loop.waitingHint')} entries={snapshot?.waiting ?? []} tone="waiting" showDetail />
         <div className="flow-arrow" aria-hidden>
           →

@@ -1,7 +1,7 @@
-import { useMemo, useState, type ReactNode } from 'react'
+import { cloneElement, useMemo, useState, type ReactElement, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
-import type { TaskStatus } from '../../src-shared/index.ts'
-import { ActionButton, Kbd, Segmented } from '../components/common.tsx'
+import { HttpSpecSchema, type TaskStatus } from '../../src-shared/index.ts'
+import { ActionButton, Kbd, Segmented, formatBytes } from '../components/common.tsx'
 import { EMPTY_FORM, formOf, problemsOfServer, validateForm, type FormMessage, type FormProblem, type TaskForm } from '../streams/task-form.ts'
 import { useModel, useStore } from './context.ts'
 
@@ -18,10 +18,12 @@ function errorsOf(problems: readonly FormProblem[]): Errors {
 }
 
 const UNKNOWN_GROUP = 'form.issue.unknownGroup'
+/** What the engine takes when the field is left empty: the contract's default, in the field's unit (bytes). */
+const DEFAULT_MAX_BYTES = HttpSpecSchema.shape.maxBytes.parse(undefined)
 const TASK_KINDS = ['shell', 'http', 'script'] as const
 
 export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) {
-  const { t } = useTranslation()
+  const { t, i18n } = useTranslation()
   const model = useModel()
   const state = useStore(model.state)
   const settings = useStore(model.settings)
@@ -81,20 +83,26 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
   const groupError = errors.group
   const unknownGroup = groupError !== undefined && 'key' in groupError && groupError.key === UNKNOWN_GROUP
 
-  const field = (key: keyof TaskForm, label: string, input: ReactNode, hint?: string, action?: ReactNode) => (
-    <div className={`field ${errors[key] ? 'invalid' : ''}`}>
-      <label htmlFor={`f-${key}`}>{label}</label>
-      {input}
-      {errors[key] ? (
-        <div className="field-error" id={`f-${key}-error`} role="alert">
-          {say(errors[key])}
-          {action}
-        </div>
-      ) : hint ? (
-        <div className="field-hint">{hint}</div>
-      ) : null}
-    </div>
-  )
+  /** A labelled control with its message under it (the problem, else the hint), which the control names as its description. */
+  const field = (key: keyof TaskForm, label: string, input: ReactElement<{ 'aria-describedby'?: string }>, hint?: string, action?: ReactNode) => {
+    const messageId = errors[key] ? `f-${key}-error` : hint ? `f-${key}-hint` : undefined
+    return (
+      <div className={`field ${errors[key] ? 'invalid' : ''}`}>
+        <label htmlFor={`f-${key}`}>{label}</label>
+        {cloneElement(input, { 'aria-describedby': messageId })}
+        {errors[key] ? (
+          <div className="field-error" id={messageId} role="alert">
+            {say(errors[key])}
+            {action}
+          </div>
+        ) : hint ? (
+          <div className="field-hint" id={messageId}>
+            {hint}
+          </div>
+        ) : null}
+      </div>
+    )
+  }
   const text = (key: keyof TaskForm, props: { placeholder?: string; type?: string; mono?: boolean; list?: string } = {}) => (
     <input
       id={`f-${key}`}
@@ -103,7 +111,6 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
       className={props.mono ? 'mono' : undefined}
       placeholder={props.placeholder}
       aria-invalid={errors[key] ? true : undefined}
-      aria-describedby={errors[key] ? `f-${key}-error` : undefined}
       value={form[key] as string}
       onChange={(e) => set(key, e.target.value as never)}
     />
@@ -115,7 +122,6 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
       rows={rows}
       placeholder={placeholder}
       aria-invalid={errors[key] ? true : undefined}
-      aria-describedby={errors[key] ? `f-${key}-error` : undefined}
       value={form[key] as string}
       onChange={(e) => set(key, e.target.value as never)}
     />
@@ -178,7 +184,12 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
                 {field('concurrency', t('form.concurrency'), text('concurrency', { type: 'number' }))}
                 {field('requestTimeoutSec', t('form.requestTimeout'), text('requestTimeoutSec', { type: 'number' }))}
                 {field('retriesPerRequest', t('form.retriesPerRequest'), text('retriesPerRequest', { type: 'number' }))}
-                {field('maxBytes', t('form.maxBytes'), text('maxBytes', { type: 'number', placeholder: '104857600' }))}
+                {field(
+                  'maxBytes',
+                  t('form.maxBytes'),
+                  text('maxBytes', { type: 'number', placeholder: DEFAULT_MAX_BYTES.toLocaleString(i18n.language) }),
+                  t('form.maxBytesHint', { size: formatBytes(DEFAULT_MAX_BYTES) }),
+                )}
                 {field('saveDir', t('form.saveDir'), text('saveDir', { mono: true, placeholder: '~/Downloads' }))}
               </div>
               {field('headers', t('form.headers'), area('headers', 'Authorization: Bearer …', 2))}

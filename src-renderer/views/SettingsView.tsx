@@ -443,7 +443,8 @@ function KeymapRow({ command, override, keymap, onSave }: { command: CommandId; 
   }
 
   return (
-    <tr className={clash ? 'has-clash' : undefined}>
+    // Clear, Reset and the clash's buttons remove themselves: the keyboard stays in the row (on Change).
+    <tr className={clash ? 'has-clash' : undefined} data-focus-scope="">
       <td>{t(`command.${command}`)}</td>
       <td>
         {recording ? (
@@ -497,7 +498,8 @@ function KeymapRow({ command, override, keymap, onSave }: { command: CommandId; 
             presses.next(pressOf(e))
           }}
         >
-          {recording ? t('settings.recording') : t('settings.change')}
+          {/* Its name must hold the words it shows ("Change"): the pressed state and "Press a key…" beside it say it is recording. */}
+          {t('settings.change')}
         </button>
         {current.length > 0 && (
           <button type="button" className="btn btn-ghost" aria-label={t('settings.clearFor', { command: t(`command.${command}`) })} onClick={() => onSave('')}>

@@ -10,6 +10,8 @@ import { EDITABLE } from './NewTaskView.tsx'
 import { useModel, useStore } from './context.ts'
 
 type Tab = 'output' | 'result' | 'definition' | 'runs'
+const TAB_PANEL_ID = 'detail-tab-panel'
+const tabId = (tab: Tab) => `detail-tab-${tab}`
 
 export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: number | undefined; run: (id: CommandId) => void }) {
   const { t } = useTranslation()
@@ -34,16 +36,18 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
       <header className="detail-head">
         <div className="detail-title">
           <StatusBadge status={task.status} />
-          <h1>
+          {/* Under the Tasks view's h1. */}
+          <h2>
             <span className="detail-id">#{task.id}</span> {task.name}
-          </h1>
+          </h2>
           <button type="button" className="btn btn-ghost icon close" aria-label={t('detail.close')} title={`${t('detail.close')} (Esc)`} onClick={() => model.route.set({ view: 'tasks' })}>
             ×
           </button>
         </div>
         <code className="detail-command">{commandText(task)}</code>
         <FailureBanner task={task} run={shownRun} />
-        <div className="detail-actions">
+        {/* An action that removes its own button (Cancel on a task that then ends) leaves the keyboard here. */}
+        <div className="detail-actions" data-focus-scope="button:not([disabled])">
           {!isFinished(task.status) && <ActionButton command="task.cancel" variant="danger" label={t('action.cancel')} busy={busy('task.cancel')} onClick={() => run('task.cancel')} />}
           {isFinished(task.status) && <ActionButton command="task.retry" label={t('action.retry')} busy={busy('task.retry')} onClick={() => run('task.retry')} />}
           {(task.status === 'running' || task.status === 'queued' || task.status === 'waiting') && (
@@ -64,15 +68,39 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
           </span>
         </div>
       </header>
-      <div className="tabs" role="tablist" aria-label={t('detail.tabs')}>
+      <div
+        className="tabs"
+        role="tablist"
+        aria-label={t('detail.tabs')}
+        onKeyDown={(e) => {
+          // The tabs' own keys (one Tab stop, arrows choose), not the list's j/k/↑/↓.
+          const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0
+          const next = step !== 0 ? tabs[(tabs.indexOf(tab) + step + tabs.length) % tabs.length] : e.key === 'Home' ? tabs[0] : e.key === 'End' ? tabs.at(-1) : undefined
+          if (!next) return
+          e.preventDefault()
+          e.stopPropagation()
+          setTab(next)
+          document.getElementById(tabId(next))?.focus()
+        }}
+      >
         {tabs.map((name) => (
-          <button key={name} type="button" role="tab" aria-selected={tab === name} className={`tab ${tab === name ? 'active' : ''}`} onClick={() => setTab(name)}>
+          <button
+            key={name}
+            id={tabId(name)}
+            type="button"
+            role="tab"
+            aria-selected={tab === name}
+            aria-controls={TAB_PANEL_ID}
+            tabIndex={tab === name ? 0 : -1}
+            className={`tab ${tab === name ? 'active' : ''}`}
+            onClick={() => setTab(name)}
+          >
             {t(`detail.tab.${name}`)}
             {name === 'runs' && <span className="chip-count">{runs.length}</span>}
           </button>
         ))}
       </div>
-      <div className="tab-panel" role="tabpanel">
+      <div className="tab-panel" role="tabpanel" id={TAB_PANEL_ID} aria-labelledby={tabId(tab)}>
         {tab === 'output' &&
           (shownRun ? (
             <LogViewer key={shownRun.id} run={shownRun} />
@@ -80,11 +108,16 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
             <EmptyState title={t('detail.notStarted')}>{task.waitingFor ? <WaitingFor wait={task.waitingFor} /> : t(`status.${task.status}`)}</EmptyState>
           ))}
         {tab === 'result' && shownRun && (
-          <pre className="definition" data-testid="run-result">
+          // Focusable, so that a long one scrolls from the keyboard.
+          <pre className="definition" data-testid="run-result" tabIndex={0}>
             {JSON.stringify(shownRun.result, null, 2)}
           </pre>
         )}
-        {tab === 'definition' && <pre className="definition">{JSON.stringify(task.definition, null, 2)}</pre>}
+        {tab === 'definition' && (
+          <pre className="definition" tabIndex={0}>
+            {JSON.stringify(task.definition, null, 2)}
+          </pre>
+        )}
         {tab === 'runs' && <RunHistory runs={runs} kind={task.definition.spec.kind} selected={shownRun?.id ?? null} onPick={(id) => model.route.set({ view: 'task', taskId, runId: id })} />}
       </div>
     </aside>
@@ -127,6 +160,7 @@ function WaitingFor({ wait }: { wait: WaitReason }) {
   }
 }
 
+/** Why the task ended: a polite status (opening a failed task is no emergency; an alert would interrupt each time). */
 function FailureBanner({ task, run }: { task: Task; run: Run | null }) {
   const { t } = useTranslation()
   const { ended } = useEngineSentences()
@@ -134,7 +168,7 @@ function FailureBanner({ task, run }: { task: Task; run: Run | null }) {
   const taskReason = ended(task)
   if (!run) {
     return taskReason ? (
-      <div className={`failure failure-${task.status}`} role="alert" data-testid="failure-reason">
+      <div className={`failure failure-${task.status}`} role="status" data-testid="failure-reason">
         <strong>{t(`status.${task.status}`)}</strong> {taskReason}
       </div>
     ) : null
@@ -145,7 +179,7 @@ function FailureBanner({ task, run }: { task: Task; run: Run | null }) {
   // "cancelled by user" after "Cancelled" would say it twice: a reason that begins with the status word stands alone.
   const saysStatus = reason.toLocaleLowerCase().startsWith(status.toLocaleLowerCase())
   return (
-    <div className={`failure failure-${task.status}`} role="alert" data-testid="failure-reason">
+    <div className={`failure failure-${task.status}`} role="status" data-testid="failure-reason">
       {saysStatus ? <strong>{status}{reason.slice(status.length)}</strong> : <><strong>{status}</strong> {reason}</>}
     </div>
   )

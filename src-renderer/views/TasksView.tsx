@@ -14,6 +14,9 @@ import { TaskDetail } from './TaskDetail.tsx'
 import { useModel, useShortcut, useStore } from './context.ts'
 
 const ROW_HEIGHT = 36
+/** The list's element id (focus returns to it), and its rows' ids (its active descendant is the cursor's row). */
+export const TASK_LIST_ID = 'task-list'
+const rowId = (taskId: number) => `task-row-${taskId}`
 /** Rows rendered above and below the visible ones. */
 const OVERSCAN = 6
 const clock$ = interval(1000).pipe(map(() => Date.now()))
@@ -21,10 +24,16 @@ const clock$ = interval(1000).pipe(map(() => Date.now()))
 export function TasksView({ run }: { run: (id: CommandId) => void }) {
   const model = useModel()
   const route = useStore(model.route)
+  const { t } = useTranslation()
   const openTaskId = route.view === 'task' ? route.taskId : null
   return (
-    <div className={`tasks-view ${openTaskId !== null ? 'with-detail' : ''}`}>
-      <section className="tasks-pane" aria-label="Tasks">
+    // When what had the keyboard goes away (the bulk bar, the open task), the list takes it.
+    <div className={`tasks-view ${openTaskId !== null ? 'with-detail' : ''}`} data-focus-scope={`#${TASK_LIST_ID}`}>
+      <section className="tasks-pane" aria-labelledby="tasks-heading">
+        {/* The view's title for screen readers and the headings list; the sidebar shows it to the eye. */}
+        <h1 id="tasks-heading" className="sr-only">
+          {t('nav.tasks')}
+        </h1>
         <QuickAdd />
         <Filters />
         <BulkBar run={run} />
@@ -114,6 +123,7 @@ function Filters() {
   const rows = useStore(model.rows)
   const { groups, labels, counts, total } = useStore(model.taskFacets)
   const shortcut = useShortcut('search.focus')
+  const announcement = useFilterAnnouncement(query, rows, total)
   const toggleStatus = (status: TaskStatus) =>
     model.query.update((q) => ({ ...q, statuses: q.statuses.includes(status) ? q.statuses.filter((s) => s !== status) : [...q.statuses, status] }))
 
@@ -161,8 +171,9 @@ function Filters() {
         >
           {query.descending ? '↓' : '↑'}
         </button>
-        <span className="count" aria-live="polite">
-          {t('filters.count', { shown: rows.length, total })}
+        <span className="count">{t('filters.count', { shown: rows.length, total })}</span>
+        <span className="sr-only" role="status">
+          {announcement}
         </span>
       </div>
       <div className="chips" role="group" aria-label={t('filters.status')}>
@@ -175,6 +186,30 @@ function Filters() {
       </div>
     </div>
   )
+}
+
+/**
+ * "3 of 120" for screen readers once the rows a filter change asked for are shown; not on every
+ * task that arrives (the visible count follows those too, and a live region there would talk
+ * through a busy queue).
+ */
+function useFilterAnnouncement(query: unknown, rows: readonly TaskRow[], total: number): string {
+  const { t } = useTranslation()
+  const [announcement, setAnnouncement] = useState('')
+  const shownQuery = useRef(query)
+  const awaitingRows = useRef(false)
+  useEffect(() => {
+    if (query === shownQuery.current) return
+    shownQuery.current = query
+    awaitingRows.current = true
+  }, [query])
+  useEffect(() => {
+    // The list is refiltered at most ten times a second: the rows after a change may come a render later.
+    if (!awaitingRows.current) return
+    awaitingRows.current = false
+    setAnnouncement(t('filters.count', { shown: rows.length, total }))
+  }, [rows, total, t])
+  return announcement
 }
 
 function BulkBar({ run }: { run: (id: CommandId) => void }) {
@@ -211,6 +246,7 @@ function TaskList() {
   // Translated once per render of the list, not once per row (i18next lookups add up when scrolling).
   const statusLabels = useMemo(() => Object.fromEntries(TASK_STATUSES.map((s) => [s, t(`status.${s}`)])) as Record<TaskStatus, string>, [t])
   const selectLabel = t('tasks.selectRow')
+  const progressLabel = t('tasks.progress')
   const sentence = useEngineSentences().ended
   const toggleChecked = useCallback(
     (id: number) => {
@@ -266,7 +302,19 @@ function TaskList() {
   const shown: TaskRow[] = rows.slice(first, end)
 
   return (
-    <div className="task-list" ref={scrollRef} role="grid" aria-label={t('tasks.list')} aria-rowcount={rows.length} aria-multiselectable="true">
+    <div
+      id={TASK_LIST_ID}
+      className="task-list"
+      ref={scrollRef}
+      role="grid"
+      aria-label={t('tasks.list')}
+      // Only a window of rows is in the DOM: the count and each row's index say where it is in the whole list.
+      aria-rowcount={rows.length}
+      aria-multiselectable="true"
+      // One Tab stop for the list; j/k and the arrows move the cursor, which screen readers follow as the active row.
+      tabIndex={0}
+      aria-activedescendant={cursor !== null && cursorIndex >= first && cursorIndex < end ? rowId(cursor) : undefined}
+    >
       <div className="task-list-inner" style={{ height: rows.length * ROW_HEIGHT }}>
         {shown.map((row, offset) => {
           const index = first + offset
@@ -279,6 +327,7 @@ function TaskList() {
               now={row.task.status === 'running' || row.task.status === 'paused' ? now : 0}
               statusLabel={statusLabels[row.task.status]}
               selectLabel={selectLabel}
+              progressLabel={progressLabel}
               sentence={sentence}
               isCursor={row.task.id === cursor}
               isOpen={row.task.id === openTaskId}
@@ -348,6 +397,7 @@ const TaskListRow = memo(function TaskListRow(props: {
   now: number
   statusLabel: string
   selectLabel: string
+  progressLabel: string
   sentence: (ended: Ended) => string | null
   isCursor: boolean
   isOpen: boolean
@@ -362,6 +412,7 @@ const TaskListRow = memo(function TaskListRow(props: {
   return (
     <div
       role="row"
+      id={rowId(task.id)}
       aria-rowindex={props.index + 1}
       aria-selected={props.isChecked}
       data-task-id={task.id}
@@ -401,7 +452,7 @@ const TaskListRow = memo(function TaskListRow(props: {
       </span>
       <span role="gridcell" className="cell-progress">
         {pct !== null ? (
-          <span className="progress" role="progressbar" aria-valuenow={Math.round(pct)} aria-valuemin={0} aria-valuemax={100}>
+          <span className="progress" role="progressbar" aria-label={props.progressLabel} aria-valuenow={Math.round(pct)} aria-valuemin={0} aria-valuemax={100}>
             <span className="progress-fill" style={{ width: `${pct}%` }} />
           </span>
         ) : progress ? (

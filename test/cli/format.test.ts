@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { CliError, EXIT } from '../../src-main/cli/exit.ts'
+import { CliError, EXIT, fromApiError } from '../../src-main/cli/exit.ts'
 import { formatDuration, parseDuration, parseEnv, parseIds, parseInteger, table } from '../../src-main/cli/format.ts'
 
 const usage = (fn: () => unknown) => {
@@ -47,5 +47,39 @@ describe('CLI argument parsing and formatting', () => {
     // eslint-disable-next-line no-control-regex -- headers may be bold when colour is forced
     const plain = table(['ID', 'NAME'], [['1', 'a'], ['100', 'b']]).replace(/\u001b\[[0-9;]*m/g, '')
     expect(plain.split('\n')).toEqual(['ID   NAME', '1    a', '100  b'])
+  })
+})
+
+describe('refusals from a server older than the CLI', () => {
+  const unknown = (path: string) => ({
+    code: 'bad_request' as const,
+    message: `Invalid params for task.list: ${path}: unknown field`,
+    details: { issues: [{ path, message: 'unknown field' }] },
+  })
+
+  it('say to restart it when it does not know a field or command this CLI sends (a daemon started before an update)', () => {
+    // What a server from before task.list's `newest` answers `taskdeck status`.
+    const skew = fromApiError(unknown('newest'), { newest: true })
+    expect(skew.exitCode).toBe(EXIT.unreachable)
+    expect(skew.message).toBe(
+      'Invalid params for task.list: newest: unknown field. The running Taskdeck is older than this taskdeck command: restart it (`taskdeck stop`, then `taskdeck daemon`, or quit and reopen the app).',
+    )
+    expect(fromApiError({ code: 'unknown_command', message: 'Unknown command "task.new".' }).message).toContain('The running Taskdeck is older than this taskdeck command')
+  })
+
+  it('leave an unknown field in an imported document to the file', () => {
+    const file = fromApiError({ code: 'bad_request', message: 'Invalid params for data.import: document.tasks.0.colour: unknown field', details: { issues: [{ path: 'document.tasks.0.colour', message: 'unknown field' }] } })
+    expect(file.exitCode).toBe(EXIT.usage)
+    expect(file.message).not.toContain('older')
+  })
+})
+
+describe('not_found refusals', () => {
+  it('are phrased from the structured issues: no params name on a command line, whichever connection carried them', () => {
+    const missing = { code: 'not_found' as const, message: 'triggerId: trigger 9 does not exist', details: { issues: [{ path: 'triggerId', message: 'trigger 9 does not exist' }] } }
+    expect(fromApiError(missing).message).toBe('Trigger 9 does not exist.')
+    expect(fromApiError(missing, { triggerId: 9 }).exitCode).toBe(EXIT.failed)
+    // Without issues, the message as the server wrote it.
+    expect(fromApiError({ code: 'not_found', message: 'There is no task 99.', details: { taskId: 99 } }).message).toBe('There is no task 99.')
   })
 })

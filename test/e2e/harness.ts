@@ -91,9 +91,14 @@ export async function tempHome(): Promise<{ home: string; remove(): Promise<void
 }
 
 /** A page that fails the test on any uncaught error in the UI. */
-export async function openPage(browser: Browser, url: string, colorScheme: 'light' | 'dark' = 'light'): Promise<{ page: Page; errors: string[] }> {
-  // Reduced motion: screenshots show where things are, not where an animation happens to be.
-  const context = await browser.newContext({ viewport: { width: 1360, height: 820 }, colorScheme, locale: 'en-US', reducedMotion: 'reduce' })
+export async function openPage(
+  browser: Browser,
+  url: string,
+  colorScheme: 'light' | 'dark' = 'light',
+  { locale = 'en-US', reducedMotion = 'reduce' }: { locale?: string; reducedMotion?: 'reduce' | 'no-preference' } = {},
+): Promise<{ page: Page; errors: string[] }> {
+  // Reduced motion by default: screenshots show where things are, not where an animation happens to be.
+  const context = await browser.newContext({ viewport: { width: 1360, height: 820 }, colorScheme, locale, reducedMotion })
   const page = await context.newPage()
   const errors: string[] = []
   page.on('pageerror', (error) => errors.push(error.message))
@@ -102,7 +107,8 @@ export async function openPage(browser: Browser, url: string, colorScheme: 'ligh
     if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) errors.push(message.text())
   })
   await page.goto(url)
-  await page.getByTestId('connection').getByText('Live').waitFor()
+  // Online in any language (the label is translated).
+  await page.locator('[data-testid=connection].connection-online').waitFor()
   return { page, errors }
 }
 

@@ -109,7 +109,7 @@ describe('keyboard-only flows', () => {
     await retryRow.locator('.kbd', { hasText: /^R$/ }).waitFor()
 
     // Clear leaves Retry without a key; Reset brings the default back.
-    await page.getByRole('button', { name: 'Remove the shortcut for Retry' }).click()
+    await page.getByRole('button', { name: 'Clear the shortcut for Retry' }).click()
     await retryRow.getByText('No key').waitFor()
     await page.getByRole('button', { name: 'Reset the shortcut for Retry' }).click()
     await retryRow.locator('.kbd', { hasText: /^R$/ }).waitFor()

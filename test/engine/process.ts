@@ -14,8 +14,10 @@ export class EngineProcess {
   private readonly watchers = new Set<() => void>()
   readonly exited: Promise<void>
 
-  constructor(home: string) {
-    this.child = spawn(process.execPath, [fixture, home], { stdio: ['pipe', 'pipe', 'pipe'] })
+  /** `orphanReaper: false` leaves a killed engine's runs to the restart-time cleanup alone. */
+  constructor(home: string, options: { orphanReaper?: boolean } = {}) {
+    const args = options.orphanReaper === false ? [fixture, home, '--no-orphan-reaper'] : [fixture, home]
+    this.child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] })
     this.child.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk))
     this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()))
     createInterface({ input: this.child.stdout }).on('line', (line) => {

@@ -9,8 +9,9 @@ import { EngineProcess } from './process.ts'
 const dir = useTempHome()
 
 describe('recovery after the engine dies', () => {
+  // Without the orphan reaper (which would kill the leftovers at once, test/engine/orphans.test.ts): the restart-time cleanup alone.
   it('marks a run killed with its engine interrupted, keeps its log readable, and kills its leftovers', async () => {
-    const child = new EngineProcess(dir.home)
+    const child = new EngineProcess(dir.home, { orphanReaper: false })
     await child.until(() => child.ready)
     const submitted = await child.request('task.submit', {
       definition: { spec: { kind: 'shell', command: 'echo before; echo also >&2; sleep 300' } },
@@ -43,7 +44,7 @@ describe('recovery after the engine dies', () => {
   })
 
   it('kills leftovers whose group leader already exited', async () => {
-    const child = new EngineProcess(dir.home)
+    const child = new EngineProcess(dir.home, { orphanReaper: false })
     await child.until(() => child.ready)
     const pidFile = `${dir.home}/background.pid`
     // The leader exits at once; its background child keeps stdout open, so the run is still running.

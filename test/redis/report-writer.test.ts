@@ -52,4 +52,26 @@ describe('report writer', () => {
     await new Promise((resolve) => setTimeout(resolve, 60))
     expect(await entries(stream)).toHaveLength(4)
   })
+
+  it('writes a chatty run\'s reports while it keeps writing, every line once and in order across entries', async () => {
+    const stream = 'test:reports:chatty'
+    const writer = new ReportWriter(redis, stream, 'run.s.3')
+    writer.started('w3')
+    // Output keeps coming, faster than the hold delay, until the first entry is in the stream.
+    let written = 0
+    const chatter = setInterval(() => writer.output('stdout', `line ${written++}\n`), 2)
+    try {
+      await vi.waitFor(async () => expect(await entries(stream)).toHaveLength(1), { timeout: 5000, interval: 5 })
+    } finally {
+      clearInterval(chatter)
+    }
+    writer.send({ kind: 'finished', outcome: { exitCode: 0, signal: null, failure: null, endedBy: null, worker: 'w3' } })
+    await vi.waitFor(async () => expect((await entries(stream)).flat().at(-1)?.kind).toBe('finished'), { timeout: 5000, interval: 5 })
+    // At least once and in order: every line written arrives exactly once, in the order written.
+    const text = (await entries(stream))
+      .flat()
+      .flatMap((report) => (report.kind === 'out' ? [Buffer.from(report.data).toString()] : []))
+      .join('')
+    expect(text).toBe(Array.from({ length: written }, (_, i) => `line ${i}\n`).join(''))
+  })
 })

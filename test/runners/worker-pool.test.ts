@@ -25,6 +25,13 @@ const SCRIPTS: Record<string, string> = {
       while (Atomics.load(cells, 0) < n) {}
       return threadId
     }`,
+  // Marks its cell as started, then spins until its own gate cell opens.
+  'gated.mjs': `
+    export default ({ cells, index, gate }) => {
+      Atomics.store(cells, index, 1)
+      while (Atomics.load(cells, gate) === 0) {}
+      return index
+    }`,
   // Says which thread it runs on, then spins until it is terminated.
   'spin.mjs': `
     import { threadId } from 'node:worker_threads'
@@ -97,6 +104,39 @@ describe('worker pool placement', () => {
     expect(Atomics.load(cells, 2)).toBe(0)
     Atomics.store(cells, 3, 1)
     expect((await Promise.all(runs)).map((end) => (end.kind === 'result' ? end.value : end.kind))).toEqual([0, 1, 2])
+  })
+
+  it('moves a job packed behind a short-looking job that turns long to a thread that frees up while the pool was full', async () => {
+    // Jobs count as short for 1 s; a thread may be added behind a job that has run 1 s.
+    const target = openPool(2, 1000, undefined, 1000)
+    const cells = new Int32Array(new SharedArrayBuffer(32))
+    const started = (index: number) => vi.waitFor(() => expect(Atomics.load(cells, index)).toBe(1), { timeout: 10_000, interval: 5 })
+    const gated = (index: number) => run(target, 'gated.mjs', { cells, index, gate: index + 4 })
+    const open = (index: number) => Atomics.store(cells, index + 4, 1)
+    // Two threads, each running a held job (the second moved to a new thread after the first ran 1 s).
+    const first = gated(0)
+    await started(0)
+    const second = gated(1)
+    await started(1)
+    expect(target.threads).toBe(2)
+    // The first thread ends its job and a short one: it counts as busy with short jobs.
+    open(0)
+    await first
+    await run(target, 'thread.mjs')
+    // It takes a job that will turn out long, and a short job is packed behind it: every thread is busy.
+    const long = gated(2)
+    await started(2)
+    const packed = run(target, 'thread.mjs')
+    // The other thread frees up while the first still looks busy with short jobs: it does not take the
+    // packed job at once, but the packed job must not wait for the long one to end.
+    open(1)
+    await second
+    // The long job cannot end before its gate opens (below): the packed one ends without waiting for it.
+    let packedEnd: JobEnd | undefined
+    void packed.then((end) => (packedEnd = end))
+    await vi.waitFor(() => expect(packedEnd?.kind).toBe('result'), { timeout: 10_000, interval: 10 })
+    open(2)
+    expect(await long).toEqual({ kind: 'result', value: 2 })
   })
 })
 

@@ -1,6 +1,6 @@
 import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LIMITS } from '../../src-shared/index.ts'
+import { COMMANDS, LIMITS, TaskDefinitionSchema, issuesOf } from '../../src-shared/index.ts'
 import { command, startHarness, TestSocket, type Harness } from './helpers.ts'
 
 /** Hostile or malformed messages each get a clear error value; the server keeps serving. */
@@ -152,5 +152,97 @@ describe('unknown fields in params', () => {
       error: { code: 'bad_request', details: { issues: [{ path: 'definitions.0.spec.dir', message: 'unknown field' }] } },
     })
     expect(await socket.request('task.list')).toMatchObject({ ok: true })
+  })
+
+  it('refuses a settings patch naming a setting that does not exist (it was ignored), and still merges a right one', async () => {
+    expect(await socket.request('settings.set', { patch: { defaultGroupParalel: 7, notifications: { polcy: 'never' } } })).toMatchObject({
+      ok: false,
+      error: {
+        code: 'bad_request',
+        details: {
+          issues: [
+            { path: 'patch.notifications.polcy', message: 'unknown field' },
+            { path: 'patch.defaultGroupParalel', message: 'unknown field' },
+          ],
+        },
+      },
+    })
+    expect(await socket.request('settings.set', { patch: { defaultGroupParallel: 7, notifications: { policy: 'never' } } })).toMatchObject({
+      ok: true,
+      value: { settings: { defaultGroupParallel: 7, notifications: { policy: 'never', onlyWhenUnfocused: true } } },
+    })
+  })
+})
+
+/**
+ * The contract's params schemas refuse unknown fields themselves, so every client that checks
+ * params with COMMANDS before sending (the renderer's forms, the CLI) gets the same refusal the
+ * server gives; the schemas that read stored data stay lenient, so older rows still replay.
+ */
+describe('strict params, lenient stored data', () => {
+  it('refuses an unknown field at any depth in the params schema itself, naming its path', () => {
+    const clean = COMMANDS['task.clean'].params.safeParse({ status: ['cancelled'] })
+    expect(clean.success).toBe(false)
+    expect(issuesOf(clean.error!)).toEqual([{ path: 'status', message: 'unknown field' }])
+    const submit = COMMANDS['task.submitMany'].params.safeParse({
+      definitions: [{ spec: { kind: 'http', requests: [{ url: 'https://example.com/', header: {} }] }, retry: { maxAttempts: 2, backof: 5 } }],
+    })
+    expect(submit.success).toBe(false)
+    expect(issuesOf(submit.error!).sort((a, b) => a.path.localeCompare(b.path))).toEqual([
+      { path: 'definitions.0.retry.backof', message: 'unknown field' },
+      { path: 'definitions.0.spec.requests.0.header', message: 'unknown field' },
+    ])
+    // Commands declared outside commands.ts are strict too: a schedule's misspelt time zone is not ignored.
+    const trigger = COMMANDS['trigger.create'].params.safeParse({ trigger: { savedTaskId: 1, spec: { kind: 'schedule', cron: '0 3 * * *', tz: 'Europe/Berlin' } } })
+    expect(trigger.success).toBe(false)
+    expect(issuesOf(trigger.error!)).toContainEqual({ path: 'trigger.spec.tz', message: 'unknown field' })
+  })
+
+  it('follows a schema that contains itself (a dependency-ended reason whose cause is another reason)', () => {
+    const reason = (cause: unknown) => ({ kind: 'dependency-ended', taskId: 1, status: 'failed', cause })
+    const task = (endReason: unknown) => ({
+      id: 2,
+      name: 'after 1',
+      definition: { spec: { kind: 'shell', command: ['true'] }, group: 'default', priority: 0, labels: [], after: [1], stashed: false, retryOnInterrupt: false, notify: 'default' },
+      status: 'failed',
+      waitingFor: null,
+      createdAt: 1,
+      updatedAt: 1,
+      attempts: 0,
+      lastRunId: null,
+      progress: null,
+      endReason,
+    })
+    const document = (endReason: unknown) => ({ format: 'taskdeck-export', version: 1, exportedAt: 1, groups: [], tasks: [task(endReason)], runs: [] })
+    const nested = reason(reason({ kind: 'exited', code: 1, commandNotFound: false }))
+    expect(COMMANDS['data.import'].params.safeParse({ document: document(nested) }).success).toBe(true)
+    const misspelt = COMMANDS['data.import'].params.safeParse({ document: document(reason(reason({ kind: 'exited', code: 1, commandNotFound: false, signl: 'x' }))) })
+    expect(misspelt.success).toBe(false)
+    expect(issuesOf(misspelt.error!)).toEqual([{ path: 'document.tasks.0.endReason.cause.cause.signl', message: 'unknown field' }])
+  })
+
+  it('keeps free-form JSON free: a script input and a trigger payload may hold any keys', () => {
+    expect(COMMANDS['task.submit'].params.safeParse({ definition: { spec: { kind: 'script', path: '/s.js', input: { anything: { nested: 1 } } } } }).success).toBe(true)
+    expect(COMMANDS['trigger.fire'].params.safeParse({ triggerId: 1, payload: { any: 'thing' } }).success).toBe(true)
+  })
+
+  it('reads stored data leniently: a task row with a field this version does not know still parses', () => {
+    const { task } = COMMANDS['task.submit'].result.parse({
+      task: {
+        id: 1,
+        name: 'old',
+        definition: { spec: { kind: 'shell', command: ['true'], legacy: 1 }, legacyField: true },
+        status: 'succeeded',
+        waitingFor: null,
+        createdAt: 1,
+        updatedAt: 1,
+        attempts: 1,
+        lastRunId: null,
+        progress: null,
+        droppedField: 'x',
+      },
+    })
+    expect(task.definition.spec).toEqual({ kind: 'shell', command: ['true'] })
+    expect(TaskDefinitionSchema.safeParse({ spec: { kind: 'shell', command: ['true'] }, legacyField: true }).success).toBe(true)
   })
 })

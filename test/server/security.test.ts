@@ -137,6 +137,23 @@ describe('local API security', () => {
       }
     })
 
+    it('refuses a wrong session.auth on an authenticated socket by name, answering every request in flight and keeping the connection', async () => {
+      const socket = await TestSocket.open(h.server.port, { origin: url(h) })
+      expect(await socket.auth(h.server.token)).toMatchObject({ ok: true })
+      // Sent back to back: the submit is still being stored when the wrong token arrives.
+      const definitions = Array.from({ length: 200 }, (_, i) => ({ name: `in-flight-${i}`, spec: { kind: 'shell', command: ['true'] }, stashed: true }))
+      const [submitted, reauth] = await Promise.all([socket.request('task.submitMany', { definitions }), socket.request('session.auth', { token: 'wrong' })])
+      expect(submitted).toMatchObject({ ok: true, value: { tasks: expect.arrayContaining([expect.objectContaining({ name: 'in-flight-0' })]) as unknown } })
+      expect(reauth).toEqual({
+        ok: false,
+        error: { code: 'unauthorized', message: 'session.auth: the API token is missing or wrong; this connection stays authenticated with the token it opened with.' },
+      })
+      expect(await socket.request('task.list', { text: 'in-flight-', limit: 1 })).toMatchObject({ ok: true, value: { total: 200 } })
+      // The right token again is simply confirmed.
+      expect(await socket.auth(h.server.token)).toEqual({ ok: true, value: { protocol: 1 } })
+      await socket.close()
+    })
+
     it('closes a socket that never authenticates after the handshake timeout', async () => {
       const socket = await TestSocket.open(h.server.port)
       expect(await socket.closed).toEqual({ code: CLOSE_AUTH_TIMEOUT, reason: 'authentication timed out' })

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import type { Group } from '../../../src-shared/model.ts'
+import { LIMITS, type Group } from '../../../src-shared/model.ts'
 import { WORKER_COMMANDS, type RemoteBinding } from '../../../src-shared/workers.ts'
 import type { Context } from '../context.ts'
 import { CliError, EXIT, usageError } from '../exit.ts'
@@ -36,12 +36,25 @@ export async function listGroups(ctx: Context): Promise<void> {
  * `add` creates one (a misspelt name given to `limit` must not become a new group).
  */
 export async function setGroup(ctx: Context, name: string, parallel: string | undefined, what: string, creates: boolean): Promise<void> {
-  const limit = parallel === undefined ? undefined : parseInteger(parallel, what, 1, 1024)
+  const limit = parallel === undefined ? undefined : parseInteger(parallel, what, 1, LIMITS.groupParallel)
   const client = await ctx.connect()
-  const existing = limit === undefined || !creates ? (await client.invoke('group.list', {})).groups.find((group) => group.name === name) : undefined
-  if (!creates && existing === undefined) throw new CliError(EXIT.failed, 'not_found', `There is no group "${name}" (create it with \`taskdeck group add ${name} --parallel ${limit ?? 1}\`).`)
-  const { group } = await client.invoke('group.set', { name, parallel: limit ?? existing?.parallel ?? 1 }, { name: 'group name' })
-  ctx.print({ group }, () => describe(group))
+  // Only `add` without --parallel needs the group first: an existing one keeps its limit.
+  const existing = limit === undefined ? (await client.invoke('group.list', {})).groups.find((group) => group.name === name) : undefined
+  try {
+    const { group } = await client.invoke('group.set', { name, parallel: limit ?? existing?.parallel ?? 1, ...(creates ? {} : { create: false }) }, { name: 'group name' })
+    ctx.print({ group }, () => describe(group))
+  } catch (error) {
+    if (!(error instanceof CliError) || error.code !== 'not_found') throw error
+    throw new CliError(EXIT.failed, 'not_found', `There is no group "${name}" (create it with \`taskdeck group add ${name} --parallel ${limit ?? 1}\`).`, error.details)
+  }
+}
+
+/**
+ * Refuses a group that does not exist, where a misspelt name would otherwise match no task
+ * and pass for done: `wait --group biuld && deploy` must not deploy at once.
+ */
+export function requireGroup(groups: readonly Group[], name: string): void {
+  if (!groups.some((group) => group.name === name)) throw new CliError(EXIT.failed, 'not_found', `There is no group "${name}".`)
 }
 
 export async function removeGroup(ctx: Context, name: string): Promise<void> {

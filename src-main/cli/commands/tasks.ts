@@ -86,17 +86,39 @@ const PAST_TENSE: Readonly<Record<BulkCommand, string>> = {
   'task.unstash': 'Unstashed',
 }
 
-/** kill / retry and the per-task forms of pause / resume. */
-export async function bulk(ctx: Context, command: BulkCommand, ids: readonly string[]): Promise<void> {
-  const taskIds = parseIds(ids)
-  if (taskIds.length === 0) throw usageError('Name at least one task id.')
+/** Task ids per request: the contract's most for one task.cancel (etc.). */
+const IDS_PER_REQUEST = 10_000
+
+/**
+ * Applies `commands` to the tasks, in requests the API accepts; the ids any of them changed,
+ * in the order given. Every per-task action goes through here: the ones named on the command
+ * line (`ids`) and kill's --group / --all.
+ */
+async function changeTasks(ctx: Context, commands: readonly BulkCommand[], taskIds: readonly number[]): Promise<number[]> {
   const client = await ctx.connect()
-  const { affected } = await client.invoke(command, { taskIds })
-  if (affected.length === 0) {
-    const verb = command.slice('task.'.length)
-    throw new CliError(EXIT.failed, 'conflict', `No task changed: ${verb} does not apply to ${taskIds.length === 1 ? 'its' : 'their'} current state (see \`taskdeck status\`).`)
+  const changed = new Set<number>()
+  for (let start = 0; start < taskIds.length; start += IDS_PER_REQUEST) {
+    const chunk = taskIds.slice(start, start + IDS_PER_REQUEST)
+    for (const command of commands) for (const id of (await client.invoke(command, { taskIds: chunk })).affected) changed.add(id)
   }
-  ctx.print({ affected }, () => `${PAST_TENSE[command]}: ${affected.join(', ')}`)
+  return taskIds.filter((id) => changed.has(id))
+}
+
+/** An action on the tasks named on the command line: refused when it changed none of them (`nothingChanged` says why). */
+async function changeNamedTasks(ctx: Context, ids: readonly string[], commands: readonly BulkCommand[], done: string, nothingChanged: (count: number) => string): Promise<void> {
+  const taskIds = [...new Set(parseIds(ids))]
+  if (taskIds.length === 0) throw usageError('Name at least one task id.')
+  const affected = await changeTasks(ctx, commands, taskIds)
+  if (affected.length === 0) throw new CliError(EXIT.failed, 'conflict', nothingChanged(taskIds.length))
+  ctx.print({ affected }, () => `${done}: ${affected.join(', ')}`)
+}
+
+/** kill / retry and the per-task forms of pause / resume. */
+export function bulk(ctx: Context, command: BulkCommand, ids: readonly string[]): Promise<void> {
+  const verb = command.slice('task.'.length)
+  return changeNamedTasks(ctx, ids, [command], PAST_TENSE[command], (count) =>
+    `No task changed: ${verb} does not apply to ${count === 1 ? 'its' : 'their'} current state (see \`taskdeck status\`).`,
+  )
 }
 
 /** `kill` with ids, or every unfinished task of a group (--group) or of all (--all), like pueue's `kill -g` / `--all`. */
@@ -106,11 +128,9 @@ export async function kill(ctx: Context, ids: readonly string[], options: { grou
   if (ids.length > 0) return bulk(ctx, 'task.cancel', ids)
   const { TASK_STATUSES, isFinished } = await import('../../../src-shared/model.ts')
   const client = await ctx.connect()
+  if (options.group !== undefined) (await import('./groups.ts')).requireGroup((await client.invoke('group.list', {})).groups, options.group)
   const { tasks } = await client.invoke('task.list', { status: TASK_STATUSES.filter((status) => !isFinished(status)), ...(options.group === undefined ? {} : { group: options.group }), limit: 100_000 }, { group: '--group' })
-  const affected: number[] = []
-  for (let start = 0; start < tasks.length; start += 10_000) {
-    affected.push(...(await client.invoke('task.cancel', { taskIds: tasks.slice(start, start + 10_000).map((task) => task.id) })).affected)
-  }
+  const affected = await changeTasks(ctx, ['task.cancel'], tasks.map((task) => task.id))
   const where = options.group === undefined ? '' : ` in group ${options.group}`
   ctx.print({ affected }, () => (affected.length === 0 ? `No unfinished tasks${where}.` : `Cancelled${where}: ${idRanges(affected)}`))
 }
@@ -134,17 +154,10 @@ export async function pauseOrResume(ctx: Context, action: 'pause' | 'resume', id
  * `resume IDS`: paused tasks go on, and stashed ones are scheduled (as `add --stash` and the
  * help promise), like pueue's `start`; the engine keeps the two commands apart.
  */
-async function resumeTasks(ctx: Context, ids: readonly string[]): Promise<void> {
-  const taskIds = [...new Set(parseIds(ids))]
-  if (taskIds.length === 0) throw usageError('Name at least one task id.')
-  const client = await ctx.connect()
-  const resumed = (await client.invoke('task.resume', { taskIds })).affected
-  const unstashed = (await client.invoke('task.unstash', { taskIds })).affected
-  const affected = taskIds.filter((id) => resumed.includes(id) || unstashed.includes(id))
-  if (affected.length === 0) {
-    throw new CliError(EXIT.failed, 'conflict', `No task changed: resume applies to paused and stashed tasks, and ${taskIds.length === 1 ? 'this one is' : 'these are'} neither (see \`taskdeck status\`).`)
-  }
-  ctx.print({ affected }, () => `Resumed: ${affected.join(', ')}`)
+function resumeTasks(ctx: Context, ids: readonly string[]): Promise<void> {
+  return changeNamedTasks(ctx, ids, ['task.resume', 'task.unstash'], 'Resumed', (count) =>
+    `No task changed: resume applies to paused and stashed tasks, and ${count === 1 ? 'this one is' : 'these are'} neither (see \`taskdeck status\`).`,
+  )
 }
 
 export async function send(ctx: Context, idText: string, text: string, options: { newline: boolean }): Promise<void> {
@@ -196,10 +209,11 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
   }
   const optionNames = { status: '--status', group: '--group', label: '--label', text: '--text' }
   const client = await ctx.connect()
-  const [first, { groups }] = await Promise.all([client.invoke('task.list', filters, optionNames), client.invoke('group.list', {})])
   // Beyond the limit, the newest tasks: those a user is watching, not the oldest of a long history.
-  const { tasks, total, lastRuns } =
-    first.total > first.tasks.length ? await client.invoke('task.list', { ...filters, offset: first.total - filters.limit }, optionNames) : first
+  const [{ tasks, total, lastRuns }, { groups }] = await Promise.all([
+    client.invoke('task.list', { ...filters, newest: true }, optionNames),
+    client.invoke('group.list', {}),
+  ])
   const pausedGroups = new Set(groups.filter((group) => group.paused).map((group) => group.name))
   const now = Date.now()
   const lastRun = new Map<number, Run>((lastRuns ?? []).map((run) => [run.taskId, run]))
@@ -249,8 +263,12 @@ export async function log(ctx: Context, idText: string, options: { lines?: strin
     return
   }
   for (const line of lines) writeLine(line, line.text, true)
-  // A run that never started (a missing executable, a bad cwd) has no output: say why it ended.
-  if (run.reason !== null && run.status !== 'succeeded') process.stderr.write(paint('yellow', `Task ${task.id} ${run.status}: ${run.reason}\n`, process.stderr))
+  // A run that never started (a missing executable, a bad cwd) has no output: say why it ended,
+  // as the task's end only when it was (an attempt that failed before a retry or a cancel is not the task failing).
+  if (run.reason !== null && run.status !== 'succeeded') {
+    const whose = run.id === task.lastRunId && run.status === task.status ? `Task ${task.id}` : `Attempt ${attemptOf(runs, run)} of task ${task.id} (now ${task.status})`
+    process.stderr.write(paint('yellow', `${whose} ${run.status}: ${run.reason}\n`, process.stderr))
+  }
   if (droppedBytes > 0) process.stderr.write(paint('yellow', `(${droppedBytes} bytes of output were dropped by the log cap)\n`, process.stderr))
 }
 
@@ -275,12 +293,15 @@ function waitNote(task: Task, pausedGroups: ReadonlySet<string>, now: number): s
   return null
 }
 
+/** Runs in the order they started: attempt N is the task's Nth run overall (a manual retry restarts the engine's own attempt count). */
+const byStart = (runs: readonly Run[]): Run[] => [...runs].sort((a, b) => a.id - b.id)
+const attemptOf = (runs: readonly Run[], run: Run): number => byStart(runs).indexOf(run) + 1
+
 export function pickRun(task: Task, runs: readonly Run[], attempt: string | undefined): Run {
-  // Attempt N is the task's Nth run overall (a manual retry restarts the engine's own attempt count).
   const run =
     attempt === undefined
       ? runs.find((r) => r.id === task.lastRunId)
-      : [...runs].sort((a, b) => a.id - b.id)[parseInteger(attempt, '--attempt', 1, Number.MAX_SAFE_INTEGER) - 1]
+      : byStart(runs)[parseInteger(attempt, '--attempt', 1, Number.MAX_SAFE_INTEGER) - 1]
   if (run === undefined) {
     throw new CliError(EXIT.failed, 'not_found', attempt === undefined ? `Task ${task.id} has not run yet (${task.status}).` : `Task ${task.id} has no attempt ${attempt}.`)
   }

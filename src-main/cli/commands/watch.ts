@@ -129,10 +129,16 @@ export async function follow(ctx: Context, idText: string): Promise<number> {
     const wake = await watchEvents(stream, (event) => taskIdOf(event) === taskId || (event.type === 'task.removed' && event.taskIds.includes(taskId)))
     let runId: number | null = null
     const printer = new LogPrinter(stream, ctx.json)
+    let toldStashed = false
 
     for (;;) {
       const seen = wake.version
       const { task, runs } = await stream.invoke('task.get', { taskId })
+      // Nothing starts a stashed task: say so once, or the follow looks hung (as wait does).
+      if (task.status === 'stashed' && !toldStashed) {
+        toldStashed = true
+        process.stderr.write(stashedNote(taskId))
+      }
       runId ??= task.lastRunId
       const runDone = runId === null ? true : await printer.drain(runId)
       if (runId !== null && runDone && task.lastRunId !== runId) {
@@ -155,6 +161,8 @@ export async function follow(ctx: Context, idText: string): Promise<number> {
   }
 }
 
+const stashedNote = (taskId: number): string => `taskdeck: task ${taskId} is stashed: it starts only after \`taskdeck resume ${taskId}\`; waiting.\n`
+
 const OPEN_STATUSES: readonly TaskStatus[] = TASK_STATUSES.filter((status) => !isFinished(status) && status !== 'stashed')
 
 /**
@@ -169,8 +177,9 @@ export async function wait(ctx: Context, ids: readonly string[], options: { grou
   try {
     const wake = await watchEvents(stream, (event) => event.type === 'task.created' || event.type === 'task.updated' || event.type === 'task.removed')
     const tracked = new Set<number>(named)
-    // Fail early, naming the id, when a named task does not exist.
+    // Fail early, naming the id or the group, when a named task or the group does not exist.
     for (const taskId of named) await stream.invoke('task.get', { taskId })
+    if (options.group !== undefined) (await import('./groups.ts')).requireGroup((await stream.invoke('group.list', {})).groups, options.group)
     const open = named.length > 0 ? [...OPEN_STATUSES, 'stashed' as const] : OPEN_STATUSES
     // A live count for a person watching; scripts and pipes get only the result.
     const progress = process.stderr.isTTY && !ctx.json
@@ -183,7 +192,7 @@ export async function wait(ctx: Context, ids: readonly string[], options: { grou
       for (const task of pending) {
         if (task.status !== 'stashed' || toldStashed.has(task.id)) continue
         toldStashed.add(task.id)
-        process.stderr.write(`${progress ? '\r\u001b[K' : ''}taskdeck: task ${task.id} is stashed: it starts only after \`taskdeck resume ${task.id}\`; waiting.\n`)
+        process.stderr.write(`${progress ? '\r\u001b[K' : ''}${stashedNote(task.id)}`)
       }
       if (named.length === 0) for (const task of tasks) tracked.add(task.id)
       if (progress) process.stderr.write(`\r\u001b[K${tracked.size - pending.length} of ${tracked.size} finished…`)

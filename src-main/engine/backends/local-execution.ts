@@ -91,6 +91,7 @@ export function executeLocally(
   void done.finally(release)
   const run: BackendRun = {
     pid: started.pid,
+    startTicks: started.startTicks ?? null,
     done,
     ...(started.pause && { pause: started.pause.bind(started) }),
     ...(started.resume && { resume: started.resume.bind(started) }),

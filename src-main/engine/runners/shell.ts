@@ -1,11 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { readdirSync, statSync } from 'node:fs'
 import { TaskdeckError, type EndReason, type ShellSpec } from '../../../src-shared/index.ts'
+import { GroupReaper, procStat, processStartTicks } from './process-groups.ts'
 import type { Runner, RunContext, RunOutcome, StartedRun } from './types.ts'
 
 export interface ShellRunnerOptions {
   /** Time between SIGTERM and SIGKILL when a run is cancelled or times out. */
   killGraceMs?: number
+  /**
+   * Whether a reaper process kills the runs' process groups if this process dies without
+   * stopping them (SIGKILL, crash); default true. Off only to test the engine's restart-time
+   * cleanup on its own.
+   */
+  orphanReaper?: boolean
 }
 
 const isWindows = process.platform === 'win32'
@@ -18,6 +25,7 @@ const isWindows = process.platform === 'win32'
  */
 export function createShellRunner(options: ShellRunnerOptions = {}): Runner<'shell'> {
   const killGraceMs = options.killGraceMs ?? 5000
+  const reaper = options.orphanReaper === false || isWindows ? null : new GroupReaper({ graceMs: killGraceMs })
   return {
     kind: 'shell',
     check(spec) {
@@ -28,7 +36,7 @@ export function createShellRunner(options: ShellRunnerOptions = {}): Runner<'she
       return Promise.resolve()
     },
     start(spec, context) {
-      return startShell(spec, context, killGraceMs)
+      return startShell(spec, context, killGraceMs, reaper)
     },
   }
 }
@@ -51,7 +59,7 @@ function finished(outcome: RunOutcome): StartedRun {
   return { pid: null, done: Promise.resolve(outcome) }
 }
 
-function startShell(spec: ShellSpec, context: RunContext, killGraceMs: number): StartedRun {
+function startShell(spec: ShellSpec, context: RunContext, killGraceMs: number, reaper: GroupReaper | null): StartedRun {
   if (spec.cwd !== undefined && cwdProblem(spec.cwd)) {
     return finished({ exitCode: null, signal: null, failure: { kind: 'cwd-missing', cwd: spec.cwd } })
   }
@@ -69,6 +77,9 @@ function startShell(spec: ShellSpec, context: RunContext, killGraceMs: number): 
     return finished({ exitCode: null, signal: null, failure: spawnProblem(error, file) })
   }
   const pid = child.pid ?? null
+  // Read in the turn of the spawn: the child cannot have been reaped yet, so this is its start time.
+  const startTicks = pid !== null ? processStartTicks(pid) : null
+  if (reaper && pid !== null && startTicks !== null) reaper.register({ pgid: pid, startTicks })
   child.stdout!.on('data', (chunk: Buffer) => context.output('stdout', chunk))
   child.stderr!.on('data', (chunk: Buffer) => context.output('stderr', chunk))
   // A run that exits without reading its stdin makes our writes fail with EPIPE; that is not an error of the run.
@@ -99,6 +110,7 @@ function startShell(spec: ShellSpec, context: RunContext, killGraceMs: number): 
       context.signal.removeEventListener('abort', stop)
       const settle = () => {
         if (killTimer) clearTimeout(killTimer)
+        if (reaper && pid !== null) reaper.unregister(pid)
         resolve({ exitCode: code, signal, failure: spawnError })
       }
       // On cancel, the leader may be gone while members of its group linger: wait for them (up to the SIGKILL).
@@ -108,6 +120,7 @@ function startShell(spec: ShellSpec, context: RunContext, killGraceMs: number): 
   })
   return {
     pid,
+    startTicks,
     done,
     // Windows has no SIGSTOP: a shell run there cannot be paused, and says so by having no pause().
     pause: group && !isWindows ? () => group.signal('SIGSTOP') : undefined,
@@ -169,15 +182,8 @@ function hasLivingMember(pgid: number): boolean {
   if (process.platform !== 'linux') return true
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue
-    let stat: string
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-    } catch {
-      continue
-    }
-    // Fields after "(comm)": state ppid pgrp ...
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true
+    const fields = procStat(entry)
+    if (fields !== null && Number(fields[2]) === pgid && fields[0] !== 'Z') return true
   }
   return false
 }

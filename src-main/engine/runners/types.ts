@@ -23,6 +23,8 @@ export interface RunOutcome {
 
 export interface StartedRun {
   readonly pid: number | null
+  /** The kernel's start time of `pid` (Linux), read when it was spawned, to recognise it again after a crash despite pid reuse. */
+  readonly startTicks?: string | null
   /** Settles once everything the run started has ended and its output is flushed. Never rejects. */
   readonly done: Promise<RunOutcome>
   pause?(): void

@@ -223,7 +223,7 @@ export class WorkerPool {
     const packed = this.#hot() ?? (this.#idle.length === 0 && packBehindFresh ? this.#fresh(freshFor) : null)
     if (packed !== null) {
       this.#post(packed, active)
-      if (this.#idle.length > 0 || this.#slots.size < this.#options.size) this.#watchPacked()
+      this.#wakeAt(this.#movableAt(packed))
       return
     }
     const slot = this.#idle.pop() ?? (this.#slots.size < this.#options.size ? this.#spawn() : this.#withRoom())
@@ -268,63 +268,56 @@ export class WorkerPool {
   }
 
   /**
-   * Makes sure #unpack runs when the first job that packed jobs wait behind would stop being
-   * fresh. A timer for that moment, not a poll: while short jobs flow, the running job keeps
-   * changing, so the timer finds them all fresh and is set again for the new first moment, at
-   * most once per pack window instead of every few milliseconds (each firing may wake this
-   * thread from sleep, which costs a remote worker serving many short scripts ~0.25 wake-ups
-   * per task with a 5 ms poll).
+   * When the jobs waiting behind the running job of `slot` may move to another thread (a
+   * moment in the past: now; performance.now() time), the one rule for moving packed jobs: once the running job
+   * has run the pack window if a thread is idle, or SPAWN_AFTER_MS if a new thread may be
+   * started. Never while every thread is busy and the pool is full: then a thread that frees up
+   * takes them (#refill), or looks again as it goes idle (#rest). A worker still starting has
+   * run nothing yet: its running job counts as starting now.
+   */
+  #movableAt(slot: Slot): number {
+    if (slot.jobs.length < 2) return Number.POSITIVE_INFINITY
+    const wait = this.#idle.length > 0 ? this.#packWindowMs : this.#slots.size < this.#options.size ? this.#spawnAfterMs : Number.POSITIVE_INFINITY
+    return (slot.online ? slot.turnoverAt : performance.now()) + wait
+  }
+
+  /**
+   * Makes sure #unpack runs at the first moment packed jobs may move (see #movableAt). A timer
+   * for that moment, not a poll: while short jobs flow, the running job keeps changing, so the
+   * timer finds nothing to move and is set again for the new first moment, at most once per
+   * pack window instead of every few milliseconds (each firing may wake this thread from
+   * sleep, which costs a remote worker serving many short scripts ~0.25 wake-ups per task with
+   * a 5 ms poll); and never while no thread could take a job.
    */
   #watchPacked(): void {
-    const now = performance.now()
     let due = Number.POSITIVE_INFINITY
-    for (const slot of this.#slots) {
-      if (slot.jobs.length < 2) continue
-      // A worker still starting has run nothing yet: look again one window from now.
-      const started = slot.online ? slot.turnoverAt : now
-      let stale = started + this.#packWindowMs
-      if (stale <= now) {
-        // Past the pack window (also when that moment passed while this turn moved other jobs):
-        // an idle worker takes its jobs now, a new one once it has run SPAWN_AFTER_MS; with
-        // neither, #refill takes them when a worker frees up.
-        if (this.#idle.length > 0) stale = now
-        else if (this.#slots.size < this.#options.size) stale = Math.max(now, started + this.#spawnAfterMs)
-        else continue
-      }
-      if (stale < due) due = stale
-    }
+    for (const slot of this.#slots) due = Math.min(due, this.#movableAt(slot))
+    this.#wakeAt(due)
+  }
+
+  /** Arms the unpack timer for `due`, unless it is armed as early already. */
+  #wakeAt(due: number): void {
     if (due === Number.POSITIVE_INFINITY || (this.#unpackTimer !== undefined && this.#unpackAt <= due)) return
     clearTimeout(this.#unpackTimer)
     this.#unpackAt = due
-    this.#unpackTimer = setTimeout(() => this.#unpack(), due - now).unref()
+    this.#unpackTimer = setTimeout(() => this.#unpack(), Math.max(0, due - performance.now())).unref()
   }
 
-  /** Jobs waiting behind one that has run long move to idle (or new) workers. */
+  /** Jobs waiting behind one that has run long move to idle (or new) workers, oldest first: jobs start in the order they came. */
   #unpack(): void {
     this.#unpackTimer = undefined
     const now = performance.now()
-    let waiting = false
     for (const slot of this.#slots) {
-      if (slot.jobs.length < 2) continue
-      if (this.#runningFresh(slot, now)) {
-        waiting = true
-        continue
-      }
+      if (this.#movableAt(slot) > now) continue
+      // Its running job turned out long: short jobs are no longer packed onto it.
       slot.quick = false
-      // Oldest first, as many as there are idle workers, and new ones once the running job has
-      // run SPAWN_AFTER_MS: jobs start in the order they came.
-      const newWorkers = now - slot.turnoverAt >= this.#spawnAfterMs ? this.#options.size - this.#slots.size : 0
-      const moved: Active[] = []
-      const room = this.#idle.length + newWorkers
-      while (moved.length < room && slot.jobs.length > 1) {
+      while (this.#movableAt(slot) <= now) {
         const next = slot.jobs[1]!
         if (!this.#withdraw(next)) break
-        moved.push(next)
+        this.#assign(next, false)
       }
-      if (slot.jobs.length > 1 && newWorkers === 0 && this.#slots.size < this.#options.size) waiting = true
-      for (const active of moved) this.#assign(active, false)
     }
-    if (waiting) this.#watchPacked()
+    this.#watchPacked()
   }
 
   /** The worker with the fewest jobs, if it has room for one more. */
@@ -390,6 +383,8 @@ export class WorkerPool {
     slot.idleSince = performance.now()
     this.#idle.push(slot)
     if (this.#slots.size > 1 && !this.#closed) this.#retireTimer ??= setTimeout(() => this.#retire(), this.#retireAfterMs).unref()
+    // A thread to move packed jobs to: they may move sooner now.
+    this.#watchPacked()
   }
 
   /** Terminates the workers that have idled for RETIRE_AFTER_MS, longest idle first, keeping at least one. */

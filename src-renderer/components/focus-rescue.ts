@@ -1,0 +1,40 @@
+/** What can take the keyboard, in document order. */
+const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])'
+
+/** The element that takes the keyboard when nothing nearer can: the main region (focusable by script only). */
+export const MAIN_ID = 'main'
+
+/**
+ * Keeps the keyboard somewhere sensible when the focused element goes away because of what it did
+ * (Cancel removes its own button once the task ends; Clear removes the bulk bar; × removes its
+ * toast): instead of falling to <body>, where the next Tab starts again from the top, focus moves
+ * to the nearest enclosing `[data-focus-scope]` still on the page, to the element its value
+ * selects or else the first focusable one in it, and finally to the main region. Focus that the
+ * user moved away (a click on empty space, another window) is left alone: only an element that
+ * was removed or disabled is replaced. Hand-written: a document listener of a few lines.
+ * Returns the disposer.
+ */
+export function rescueLostFocus(document: Document): () => void {
+  const onFocusOut = (event: FocusEvent) => {
+    const lost = event.target
+    if (event.relatedTarget !== null || !(lost instanceof HTMLElement)) return
+    // Chromium fires focusout while the element is still attached: remember where it was.
+    const scopes: HTMLElement[] = []
+    for (let scope = lost.closest<HTMLElement>('[data-focus-scope]'); scope; scope = scope.parentElement?.closest<HTMLElement>('[data-focus-scope]') ?? null) scopes.push(scope)
+    // After the update that removed or disabled it has been committed.
+    requestAnimationFrame(() => {
+      const active = document.activeElement
+      if (active !== null && active !== document.body) return
+      if (lost.isConnected && !lost.matches(':disabled')) return
+      for (const scope of scopes) {
+        if (!scope.isConnected) continue
+        const wanted = scope.dataset.focusScope
+        const target = (wanted ? scope.querySelector<HTMLElement>(wanted) : null) ?? scope.querySelector<HTMLElement>(FOCUSABLE)
+        if (target) return target.focus()
+      }
+      document.getElementById(MAIN_ID)?.focus()
+    })
+  }
+  document.addEventListener('focusout', onFocusOut)
+  return () => document.removeEventListener('focusout', onFocusOut)
+}
