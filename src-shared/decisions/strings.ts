@@ -218,7 +218,7 @@ const en: DesktopStrings = {
 }
 
 const ko: DesktopStrings = {
-  duration: { ms: (n) => `${n}ms`, s: (n) => `${n}초`, minS: (m, s) => `${m}분 ${s}초`, hMin: (h, m) => `${h}시간 ${m}분` },
+  duration: { ms: (n) => `${n} ms`, s: (n) => `${n}초`, minS: (m, s) => `${m}분 ${s}초`, hMin: (h, m) => `${h}시간 ${m}분` },
   notification: {
     finishedTitle: (name) => `완료: ${name}`,
     failedTitle: (name) => `실패: ${name}`,

@@ -51,7 +51,7 @@ describe('string tables', () => {
   it('formats durations in each language', () => {
     const samples = [999, 1000, 59_400, 83_000, 7_500_000]
     expect(samples.map((ms) => formatDuration(ms, 'en'))).toEqual(['999 ms', '1 s', '59 s', '1 min 23 s', '2 h 5 min'])
-    expect(samples.map((ms) => formatDuration(ms, 'ko'))).toEqual(['999ms', '1초', '59초', '1분 23초', '2시간 5분'])
+    expect(samples.map((ms) => formatDuration(ms, 'ko'))).toEqual(['999 ms', '1초', '59초', '1분 23초', '2시간 5분'])
   })
 })
 
@@ -130,7 +130,7 @@ describe('notifications in English and Korean', () => {
     })
     expect(say([failure({ kind: 'exited', code: 3, commandNotFound: false }, { durationMs: 900 })], 'ko')).toEqual({
       title: '실패: nightly backup',
-      body: '종료 코드 3 (900ms 후)',
+      body: '종료 코드 3 (900 ms 후)',
       actions: ['다시 실행', '로그 열기'],
     })
   })
