@@ -349,8 +349,8 @@ export function formatDuration(ms: number, language: Language): string {
 /**
  * The end-reason templates (endReasons.ts) read the way i18next reads them: a dotted key
  * under `engine.`, `{{name}}` replaced by its value. A few lines instead of an i18next
- * instance in main, because the templates use nothing else (the renderer's test of every
- * reason in both languages keeps them so).
+ * instance in main, because the templates use nothing else (decisions-language.test.ts
+ * holds this to the window's i18next wording for every reason, in both languages).
  */
 function endReasonTranslator(language: Language): Translate {
   return (key, values) => {

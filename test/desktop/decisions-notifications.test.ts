@@ -47,6 +47,19 @@ describe('finished tasks in an event batch', () => {
     ])
   })
 
+  it('carries the structured end reason from the run, or from the task when it ended without one', () => {
+    const found = finishedTasksIn(initialDesktopState(), [
+      ...lifecycle(1, 'failed', { run: { reason: 'killed by SIGTERM', endReason: { kind: 'killed', signal: 'SIGTERM' } } }),
+      created(task(2, 'queued')),
+      updated(task(2, 'failed', { reason: 'dependency #1 failed', endReason: { kind: 'dependency-ended', taskId: 1, status: 'failed', cause: null } })),
+    ])
+    expect(found.map((f) => [f.taskId, f.endReason])).toEqual([
+      [1, { kind: 'killed', signal: 'SIGTERM' }],
+      [2, { kind: 'dependency-ended', taskId: 1, status: 'failed', cause: null }],
+    ])
+    expect(finishedTasksIn(initialDesktopState(), lifecycle(3, 'failed'))[0]?.endReason).toBeNull()
+  })
+
   it('ignores an update that repeats a final status already known', () => {
     const state = foldDesktopEvents(initialDesktopState(), lifecycle(1, 'failed'), false)
     expect(finishedTasksIn(state, [updated(task(1, 'failed'))])).toEqual([])
