@@ -139,12 +139,28 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
 
   const toasts = new Store<readonly Toast[]>([])
   let toastId = 0
+  /** Toasts that are not errors leave after this long, unless the pointer or the keyboard is on the toasts. */
+  const TOAST_SHOWN_MS = 4000
+  let toastsHeld = false
+  /** Toasts whose time ran out while held: each gets its full time again once released. */
+  const overdue = new Set<number>()
+  const expire = (id: number) => {
+    if (toastsHeld) overdue.add(id)
+    else dismissToast(id)
+  }
   const toast = (kind: Toast['kind'], title: string, message: string) => {
     const id = ++toastId
     toasts.update((list) => withToast(list, { id, kind, title, message }))
-    if (kind !== 'error') setTimeout(() => dismissToast(id), 4000)
+    if (kind !== 'error') setTimeout(() => expire(id), TOAST_SHOWN_MS)
   }
   const dismissToast = (id: number) => toasts.update((list) => list.filter((t) => t.id !== id))
+  /** While the user points at or is in the toasts, none leaves by itself (WCAG 2.2.1: time to read and act). */
+  const holdToasts = (held: boolean) => {
+    toastsHeld = held
+    if (held) return
+    for (const id of overdue) setTimeout(() => expire(id), TOAST_SHOWN_MS)
+    overdue.clear()
+  }
 
   const intents = new Subject<Intent>()
   const statuses$: Observable<IntentStatus> = runIntents$(intents, (command, params) => bridge.invoke(command, params)).pipe(share())
@@ -288,6 +304,7 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     toasts,
     toast,
     dismissToast,
+    holdToasts,
     settings,
     route,
     connection,

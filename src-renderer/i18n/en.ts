@@ -82,7 +82,6 @@ export const en = {
     refusedBody: 'Reload the page to load the server\'s own version of it. What was wrong:',
     unauthorizedTitle: 'This page is no longer connected.',
     unauthorizedBody: 'Taskdeck was restarted with a new token: open the URL it printed (`taskdeck serve`) in this tab, and the view picks up where it left off.',
-    catchingUpStatus: 'Catching up with the engine…',
     catchingUp_one: 'Catching up ({{count}} event)…',
     catchingUp_other: 'Catching up ({{count}} events)…',
     resyncs_one: 'resynchronised once after a gap',

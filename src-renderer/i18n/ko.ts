@@ -83,7 +83,6 @@ export const ko: Messages = {
     refusedBody: '페이지를 새로 고치면 서버의 버전을 불러옵니다. 문제:',
     unauthorizedTitle: '이 페이지는 더 이상 연결되어 있지 않습니다.',
     unauthorizedBody: 'Taskdeck 이 새 토큰으로 다시 시작되었습니다. 출력된 URL(`taskdeck serve`)을 이 탭에서 열면 보던 곳에서 이어집니다.',
-    catchingUpStatus: '엔진의 이벤트를 따라잡는 중…',
     catchingUp_one: '따라잡는 중 (이벤트 {{count}}개)…',
     catchingUp_other: '따라잡는 중 (이벤트 {{count}}개)…',
     resyncs_one: '누락 후 한 번 다시 동기화함',

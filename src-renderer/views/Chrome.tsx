@@ -1,4 +1,4 @@
-import { useMemo } from 'react'
+import { useEffect, useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { interval, map, startWith } from 'rxjs'
 import { useObservableState } from '../hooks/observable.ts'
@@ -50,13 +50,14 @@ export function ConnectionIndicator() {
   return (
     <div className={`connection connection-${catchingUp && connection.kind === 'online' ? 'catching-up' : connection.kind}`} data-testid="connection" title={label}>
       <span className="connection-dot" aria-hidden />
-      {/* The live region holds the state alone: the event count and the seq change many times a second, and screen readers would read each. */}
+      {/* The live region says the connection's kind alone. Catching up comes and goes with every burst of events,
+          and the event count, the countdown and the seq change many times a second: screen readers would read each. */}
       <span className="connection-label" role="status">
         {connection.kind === 'offline' ? (
           <OfflineCountdown key={connection.attempt} retryInMs={connection.retryInMs} />
         ) : catchingUp && connection.kind === 'online' ? (
           <>
-            <span className="sr-only">{t('connection.catchingUpStatus')}</span>
+            <span className="sr-only">{t('connection.online')}</span>
             <span aria-hidden>{label}</span>
           </>
         ) : (
@@ -99,21 +100,41 @@ export function Toasts() {
   const { t } = useTranslation()
   const model = useModel()
   const toasts = useStore(model.toasts)
+  const [focused, setFocused] = useState(false)
+  const [pointed, setPointed] = useState(false)
+  const held = focused || pointed
+  useEffect(() => model.holdToasts(held), [model, held])
+  const toast = (item: (typeof toasts)[number]) => (
+    <div key={item.id} className={`toast toast-${item.kind}`}>
+      <div className="toast-text">
+        <strong>{item.title}</strong>
+        <span>{item.message}</span>
+      </div>
+      <button type="button" className="toast-close" aria-label={t('toast.dismiss')} onClick={() => model.dismissToast(item.id)}>
+        ×
+      </button>
+    </div>
+  )
   return (
-    // One polite live region, there from the start (a region added with its first toast is not always read);
-    // an error is an alert of its own, read at once. Closing a toast leaves the keyboard on the next one.
-    <div className="toasts" role="region" aria-label={t('toast.region')} aria-live="polite" aria-relevant="additions" data-focus-scope="">
-      {toasts.map((toast) => (
-        <div key={toast.id} className={`toast toast-${toast.kind}`} role={toast.kind === 'error' ? 'alert' : undefined}>
-          <div className="toast-text">
-            <strong>{toast.title}</strong>
-            <span>{toast.message}</span>
-          </div>
-          <button type="button" className="toast-close" aria-label={t('toast.dismiss')} onClick={() => model.dismissToast(toast.id)}>
-            ×
-          </button>
-        </div>
-      ))}
+    // Two live regions, there from the start (a region added with its first toast is not always read): errors are
+    // read at once, the rest politely; each toast is read once (an alert inside a polite region would be read
+    // twice). Errors stack above. Closing a toast leaves the keyboard on another one.
+    <div
+      className="toasts"
+      role="region"
+      aria-label={t('toast.region')}
+      data-focus-scope=""
+      onFocus={() => setFocused(true)}
+      onBlur={(event) => setFocused(event.currentTarget.contains(event.relatedTarget))}
+      onPointerEnter={() => setPointed(true)}
+      onPointerLeave={() => setPointed(false)}
+    >
+      <div className="toast-stack" aria-live="assertive" aria-relevant="additions">
+        {toasts.filter((item) => item.kind === 'error').map(toast)}
+      </div>
+      <div className="toast-stack" aria-live="polite" aria-relevant="additions">
+        {toasts.filter((item) => item.kind !== 'error').map(toast)}
+      </div>
     </div>
   )
 }
