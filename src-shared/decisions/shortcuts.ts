@@ -43,11 +43,8 @@ const NAMED_KEYS = new Set(
 const SINGLE_KEY = /^[A-Za-z0-9)!@#$%^&*(:;<=>?_~{}|[\]\\'",./`-]$/
 const FUNCTION_KEY = /^F([1-9]|1[0-9]|2[0-4])$/i
 
-/**
- * Why an accelerator is malformed, in `language`, or null when Electron will accept its
- * syntax. English unless told: the window's Settings view does not pass its language yet.
- */
-export function acceleratorProblem(accelerator: string, language: Language = 'en'): string | null {
+/** Why an accelerator is malformed, in `language`, or null when Electron will accept its syntax. */
+export function acceleratorProblem(accelerator: string, language: Language): string | null {
   const words = desktopStrings(language).shortcuts
   const parts = accelerator.split('+')
   // "CommandOrControl++" would split into an empty key; Electron spells that key "Plus".
