@@ -45,7 +45,7 @@ const SettingsPatchSchema = sameKeys(SettingsSchema.shape).extend(
   },
 )
 
-const taskIds = z.object({ taskIds: z.array(TaskIdSchema).min(1, 'name at least one task').max(10_000) })
+const taskIds = z.object({ taskIds: z.array(TaskIdSchema).min(1, 'name at least one task').max(LIMITS.taskIdsPerCommand) })
 const affected = z.object({ affected: z.array(TaskIdSchema) })
 const empty = z.object({})
 

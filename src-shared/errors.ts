@@ -14,6 +14,13 @@ export const ERROR_CODES = [
 ] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]
 
+/**
+ * `details.reason` of an `unknown_command` for a command of the contract that the answering
+ * process does not serve (it runs without the extension behind it). Without it, the server
+ * does not know the command at all: it is older than the client.
+ */
+export const NOT_SERVED = 'not_served'
+
 /** A field-level problem: `path` is the dotted location in the params ("definition.spec.cwd"). */
 export interface FieldIssue {
   path: string

@@ -17,6 +17,8 @@ export const LIMITS = {
   readLogMaxLines: 10_000,
   /** Definitions in one task.submitMany. */
   submitManyCount: 10_000,
+  /** Task ids in one task.cancel / pause / resume / retry / stash / unstash (applied all or none). */
+  taskIdsPerCommand: 10_000,
   messageBytes: 4 * 1024 * 1024,
   /** Runs one connection can watch the live output of (output.watch). */
   watchedRuns: 100,

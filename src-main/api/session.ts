@@ -1,5 +1,6 @@
 import {
   AUTH_COMMAND,
+  NOT_SERVED,
   TaskdeckError,
   eventsMessage,
   fail,
@@ -58,7 +59,7 @@ export class ApiSession implements Disposable {
       if (command === 'events.subscribe') return ok(this.startEvents(params as CommandParams<'events.subscribe'>))
       if (command === 'output.watch') return ok({ runIds: this.watchedOutput.watch((params as CommandParams<'output.watch'>).runIds) })
       const handler = this.engine.handlers[command] as ((p: unknown) => Promise<unknown>) | undefined
-      if (!handler) return fail('unknown_command', `Command "${command}" is not served by this process.`)
+      if (!handler) return fail('unknown_command', `Command "${command}" is not served by this process.`, { reason: NOT_SERVED })
       return ok(await handler(params))
     } catch (error) {
       return toFailure(error)

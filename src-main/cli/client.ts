@@ -6,7 +6,7 @@ import { COMMAND_PATH } from '../../src-shared/paths.ts'
 import type { ServerMessage } from '../../src-shared/protocol.ts'
 import type { EventStream } from './stream.ts'
 import type { ApiInfo } from '../server/api-file.ts'
-import { CliError, EXIT, fromApiError, type OptionNames } from './exit.ts'
+import { CliError, EXIT, OLDER_SERVER, fromApiError, type OptionNames } from './exit.ts'
 
 /** Kept literal so that one-shot commands need not load the contract's schemas (zod). */
 export const PROTOCOL_VERSION = 1
@@ -35,6 +35,15 @@ export class ApiClient {
     const result = await this.call(command, params)
     if (!result.ok) throw fromApiError(result.error, params, optionNames)
     return result.value as CommandResult<N>
+  }
+
+  /**
+   * Refuses (exit 3) a server whose API_REVISION (in api.json, so no request is spent) is below
+   * `revision`, before `what` sends a field such a server would ignore without a word.
+   */
+  requireRevision(revision: number, what: string): void {
+    const running = this.info.apiRevision ?? 1
+    if (running < revision) throw new CliError(EXIT.unreachable, 'protocol_mismatch', `${what} needs API revision ${revision}; the running Taskdeck has ${running}. ${OLDER_SERVER}`)
   }
 
   async call(command: string, params: unknown): Promise<Result<unknown>> {

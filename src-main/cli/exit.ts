@@ -1,4 +1,4 @@
-import type { ApiError, ErrorCode } from '../../src-shared/errors.ts'
+import { NOT_SERVED, type ApiError, type ErrorCode } from '../../src-shared/errors.ts'
 
 /** Exit codes, documented in `taskdeck --help` and docs/api.md. */
 export const EXIT = {
@@ -31,7 +31,8 @@ export const usageError = (message: string): CliError => new CliError(EXIT.usage
 
 const EXIT_FOR_CODE: Readonly<Record<ErrorCode, number>> = {
   bad_request: EXIT.usage,
-  unknown_command: EXIT.unreachable,
+  // From an older server, EXIT.unreachable (fromOlderServer); else not served by this process.
+  unknown_command: EXIT.failed,
   protocol_mismatch: EXIT.unreachable,
   unauthorized: EXIT.unreachable,
   not_found: EXIT.failed,
@@ -50,13 +51,9 @@ export type OptionNames = Readonly<Record<string, string>>
  */
 export function fromApiError(error: ApiError, params?: unknown, options?: OptionNames): CliError {
   const issues = error.details?.issues
-  if (fromOlderServer(error)) {
-    return new CliError(
-      EXIT.unreachable,
-      error.code,
-      `${sentence(error.message)} The running Taskdeck is older than this taskdeck command: restart it (\`taskdeck stop\`, then \`taskdeck daemon\`, or quit and reopen the app).`,
-      error.details,
-    )
+  if (fromOlderServer(error)) return new CliError(EXIT.unreachable, error.code, `${sentence(error.message)} ${OLDER_SERVER}`, error.details)
+  if (error.code === 'unknown_command') {
+    return new CliError(EXIT.failed, error.code, `${sentence(error.message)} The running Taskdeck was started without the part that serves it; restarting it will not change that.`, error.details)
   }
   const named = options && error.code === 'bad_request' && issues?.length ? issues.map((issue) => optionIssue(issue.path, issue.message, params, options)) : []
   const message =
@@ -69,15 +66,19 @@ export function fromApiError(error: ApiError, params?: unknown, options?: Option
   return new CliError(EXIT_FOR_CODE[error.code], error.code, message, error.details)
 }
 
+/** What to do when the running Taskdeck is older than this taskdeck command. */
+export const OLDER_SERVER = 'The running Taskdeck is older than this taskdeck command: restart it (`taskdeck stop`, then `taskdeck daemon`, or quit and reopen the app).'
+
 const sentence = (text: string): string => text.replace(/(?<![.!?])$/, '.')
 
 /**
  * The CLI sends only commands and fields it knows, so a server that does not know one runs an
- * older Taskdeck (an app or daemon started before an update). Only an import's document comes
- * from the user as it is, and an unknown field there is the file's problem.
+ * older Taskdeck (an app or daemon started before an update). A command it knows but does not
+ * serve (details.reason NOT_SERVED) is not that. Only an import's document comes from the user
+ * as it is, and an unknown field there is the file's problem.
  */
 function fromOlderServer(error: ApiError): boolean {
-  if (error.code === 'unknown_command') return true
+  if (error.code === 'unknown_command') return error.details?.reason !== NOT_SERVED
   const issues = error.details?.issues ?? []
   return (
     error.code === 'bad_request' &&

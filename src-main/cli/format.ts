@@ -1,4 +1,5 @@
 import { styleText } from 'node:util'
+import type { Run, TaskSpec } from '../../src-shared/model.ts'
 import { usageError } from './exit.ts'
 
 type Style = Parameters<typeof styleText>[0]
@@ -77,6 +78,19 @@ export function parseEnv(pairs: readonly string[]): Record<string, string> {
     env[pair.slice(0, eq)] = pair.slice(eq + 1)
   }
   return env
+}
+
+/**
+ * How a task's last run ended, for the status table's EXIT column, by the desktop window's rule
+ * (its run history): a shell run's exit code or signal; a script or an HTTP batch has no process
+ * exit code, so a succeeded one "returned" or has "all requests done", and any other ended one
+ * shows "—". Blank while there is no run or it goes on.
+ */
+export function runEndCell(kind: TaskSpec['kind'], run: Run | null): string {
+  if (run === null || run.status === 'running' || run.status === 'paused') return ''
+  if (kind === 'shell') return run.exitCode?.toString() ?? run.signal ?? '—'
+  if (run.status !== 'succeeded') return '—'
+  return kind === 'script' ? 'returned' : 'all requests done'
 }
 
 /** A plain text table: columns padded to their widest cell; the last column is not padded. */

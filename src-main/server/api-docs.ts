@@ -13,6 +13,7 @@ import {
   DurableEventSchema,
   EndReasonSchema,
   ERROR_CODES,
+  NOT_SERVED,
   GroupSchema,
   LIMITS,
   LogLineSchema,
@@ -26,6 +27,7 @@ import {
 } from '../../src-shared/index.ts'
 import { SettingsSchema } from '../../src-shared/settings.ts'
 import { EXIT } from '../cli/exit.ts'
+import { API_REVISION, API_REVISIONS } from './api-file.ts'
 import { COMMAND_PATH, EVENTS_PATH, HEAD_SEQ_HEADER, WEBSOCKET_PATH } from '../../src-shared/paths.ts'
 import { DEFAULT_AUTH_TIMEOUT_MS, HTTP_STATUS } from './server.ts'
 import { CLOSE_AUTH_TIMEOUT, CLOSE_GOING_AWAY, CLOSE_UNAUTHORIZED } from './ws-client.ts'
@@ -209,11 +211,16 @@ and writes \`<home>/api.json\` (mode 0600,
 replaced atomically, removed on shutdown):
 
 \`\`\`json
-{ "url": "http://127.0.0.1:43117/", "port": 43117, "token": "<43 characters>", "pid": 81234, "startedAt": 1763700000000, "socket": "/home/me/.local/share/taskdeck/api.sock" }
+{ "url": "http://127.0.0.1:43117/", "port": 43117, "token": "<43 characters>", "pid": 81234, "startedAt": 1763700000000, "socket": "/home/me/.local/share/taskdeck/api.sock", "apiRevision": ${API_REVISION} }
 \`\`\`
 
 \`socket\` is there on Linux and macOS when the home's path is short enough for a socket address: see
 "The local socket" below.
+
+\`apiRevision\` says what the API accepts within protocol version ${PROTOCOL_VERSION}, for a client that sends a field an
+older server would ignore without a word: ${API_REVISIONS.strictParams}, every command's params are strict (a field the command does not
+know is refused). A server that writes none is revision 1; the CLI refuses to send \`status\` (\`newest\`) and
+\`group limit\` (\`create: false\`) to it (exit ${EXIT.unreachable}: restart it) rather than have them ignored.
 
 \`<home>\` is \`--home\`, else \`TASKDECK_HOME\`, else the OS's app-data folder.
 
@@ -264,6 +271,10 @@ Error codes and the HTTP status they get on \`${COMMAND_PATH}\`:
 | code | HTTP |
 |---|---|
 ${HTTP_STATUS_ROWS}
+
+\`unknown_command\` with \`details.reason\` = \`"${NOT_SERVED}"\` names a command of the contract that this process does not
+serve (it runs without the part behind it: a restart will not help); without it, the server does not know the command
+at all (it is older than the client: a restart of it will).
 
 ### Refusals of the HTTP layer
 
@@ -323,7 +334,9 @@ needs neither node:http nor an HTTP parser). Newline-delimited JSON:
    else is answered with an \`unauthorized\` response (\`id: -1\`) and the connection is closed.
 2. Then every line is a request envelope, and every answer a \`response\` line with the request's
    \`id\` (answers may come in any order). Every command except \`events.subscribe\` and \`output.watch\` (use the WebSocket).
-3. A line over ${LIMITS.messageBytes} bytes is answered \`too_large\` and the connection closed; an idle
+3. A line over ${LIMITS.messageBytes} bytes is not read: it is answered \`too_large\` (with its \`id\` when the
+   line starts \`{"v":1,"id":N\`, else \`-1\`; \`details.limitBytes\`) and the connection goes on, so requests in
+   flight are still answered (as the first line, it is refused and the connection closed). An idle
    connection is closed after a minute.
 
 \`\`\`sh

@@ -13,7 +13,20 @@ export interface ApiInfo {
   startedAt: number
   /** The Unix socket for CLI requests (src-main/server/local-socket.ts), where there is one. */
   socket?: string
+  /** API_REVISION of the server; absent from servers before it. */
+  apiRevision?: number
 }
+
+/**
+ * What the API accepts within protocol version 1, for clients that send a field an older
+ * server would ignore without a word. A server that writes no revision is revision 1.
+ */
+export const API_REVISIONS = {
+  /** Every command's params are strict (a field the command does not know is refused), so task.list's `newest` and group.set's `create` are obeyed or refused. */
+  strictParams: 2,
+} as const
+/** This server's revision: the newest of API_REVISIONS. */
+export const API_REVISION = API_REVISIONS.strictParams
 
 /**
  * Checked by hand rather than with zod: every CLI call reads this file, and loading zod
@@ -28,6 +41,7 @@ function problemWith(value: unknown): string | null {
   if (!Number.isInteger(info.pid) || (info.pid as number) < 1) return 'pid must be a process id'
   if (typeof info.startedAt !== 'number') return 'startedAt must be a number'
   if (info.socket !== undefined && (typeof info.socket !== 'string' || info.socket === '')) return 'socket must be a path'
+  if (info.apiRevision !== undefined && !Number.isInteger(info.apiRevision)) return 'apiRevision must be an integer'
   return null
 }
 
@@ -76,8 +90,8 @@ export function readApiFileSync(home: string): ApiFileRead {
   }
   const problem = problemWith(value)
   if (problem !== null) return { kind: 'invalid', message: `${apiFilePath(home)} is not a Taskdeck API file: ${problem}` }
-  const { url, port, token, pid, startedAt, socket } = value as ApiInfo
-  return { kind: 'found', info: { url, port, token, pid, startedAt, ...(socket === undefined ? {} : { socket }) } }
+  const { url, port, token, pid, startedAt, socket, apiRevision } = value as ApiInfo
+  return { kind: 'found', info: { url, port, token, pid, startedAt, ...(socket === undefined ? {} : { socket }), ...(apiRevision === undefined ? {} : { apiRevision }) } }
 }
 
 export const readApiFile = (home: string): Promise<ApiFileRead> => Promise.resolve(readApiFileSync(home))

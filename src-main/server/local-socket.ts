@@ -65,6 +65,8 @@ function serveConnection(socket: Socket, engine: EngineApi, token: string): void
   socket.setTimeout(IDLE_MS, () => socket.end())
   socket.on('error', () => socket.destroy())
   let buffered = ''
+  /** Inside a line already answered as too large: its bytes are dropped up to its newline. */
+  let skippingLine = false
   let authenticated = false
   const send = (message: ServerMessage) => {
     if (socket.writable) socket.write(`${JSON.stringify(message)}\n`)
@@ -74,13 +76,31 @@ function serveConnection(socket: Socket, engine: EngineApi, token: string): void
     socket.end()
     buffered = ''
   }
+  /**
+   * A line over the limit is answered by name and not read; the connection goes on, so the
+   * requests in flight on it are still answered. Before authentication it closes, as any refusal there.
+   */
+  const tooLarge = (start: string) => {
+    const message = `A message is larger than ${LIMITS.messageBytes} bytes; it was not read.`
+    if (!authenticated) return refuse('too_large', message)
+    send(response(idAtStart(start), fail('too_large', message, { limitBytes: LIMITS.messageBytes })))
+  }
 
   socket.on('data', (chunk: string) => {
+    if (skippingLine) {
+      const newline = chunk.indexOf('\n')
+      if (newline === -1) return
+      skippingLine = false
+      chunk = chunk.slice(newline + 1)
+    }
     buffered += chunk
     for (let newline = buffered.indexOf('\n'); newline !== -1 && !socket.writableEnded; newline = buffered.indexOf('\n')) {
       const line = buffered.slice(0, newline)
       buffered = buffered.slice(newline + 1)
-      if (Buffer.byteLength(line) > LIMITS.messageBytes) return refuse('too_large', `A message is larger than ${LIMITS.messageBytes} bytes.`)
+      if (Buffer.byteLength(line) > LIMITS.messageBytes) {
+        tooLarge(line)
+        continue
+      }
       if (!authenticated) {
         authenticated = presentedToken(line, token)
         if (!authenticated) return refuse('unauthorized', 'The first line must be {"token": "<the API token from api.json>"}.')
@@ -89,8 +109,22 @@ function serveConnection(socket: Socket, engine: EngineApi, token: string): void
       void answer(line, engine).then(send)
     }
     // Characters never outnumber bytes, so this many without a newline is too large for sure.
-    if (buffered.length > LIMITS.messageBytes) refuse('too_large', `A message is larger than ${LIMITS.messageBytes} bytes.`)
+    if (buffered.length > LIMITS.messageBytes && !socket.writableEnded) {
+      tooLarge(buffered)
+      buffered = ''
+      skippingLine = true
+    }
   })
+}
+
+/**
+ * The id of a request too large to be parsed, read from its start where the envelope puts it
+ * before anything nested (`{"v":1,"id":4,…`, as the CLI writes it), so the client can match
+ * the refusal to its request; -1 when it is not there.
+ */
+function idAtStart(line: string): number {
+  const match = /^\s*\{[^{}[\]]*?"id"\s*:\s*(\d{1,15})\s*[,}]/.exec(line.slice(0, 200))
+  return match ? Number(match[1]) : -1
 }
 
 function presentedToken(line: string, token: string): boolean {

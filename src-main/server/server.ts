@@ -5,7 +5,7 @@ import { WebSocketServer } from 'ws'
 import { COMMAND_PATH, EVENTS_PATH, LIMITS, TaskdeckError, WEBSOCKET_PATH, fail, response, type ErrorCode, type Result, type ServerMessage } from '../../src-shared/index.ts'
 import { toFailure } from '../api/session.ts'
 import type { Disposable, EngineApi } from '../engine/api.ts'
-import { readLastPort, removeApiFileIfOurs, writeApiFile, writeLastPort } from './api-file.ts'
+import { API_REVISION, readLastPort, removeApiFileIfOurs, writeApiFile, writeLastPort } from './api-file.ts'
 import { parseSince, streamEvents } from './events-stream.ts'
 import { listenLocalSocket } from './local-socket.ts'
 import { answerOneRequest } from './one-request.ts'
@@ -213,7 +213,7 @@ export async function createServer(options: ServerOptions): Promise<TaskdeckServ
   await writeLastPort(home, port)
   const url = `http://127.0.0.1:${port}/`
   const localSocket = await listenLocalSocket({ engine, home, token })
-  await writeApiFile(home, { url, port, token, pid: process.pid, startedAt: Date.now(), ...(localSocket === null ? {} : { socket: localSocket.path }) })
+  await writeApiFile(home, { url, port, token, pid: process.pid, startedAt: Date.now(), ...(localSocket === null ? {} : { socket: localSocket.path }), apiRevision: API_REVISION })
 
   let closing: Promise<void> | null = null
   return {

@@ -108,14 +108,14 @@ export class WsClient {
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.closed) return
     if (isBinary) {
-      this.sendNow(response(-1, fail('bad_request', 'Binary frames are not accepted; send each message as a JSON text frame.')))
+      this.respond(response(-1, fail('bad_request', 'Binary frames are not accepted; send each message as a JSON text frame.')))
       return
     }
     let raw: unknown
     try {
       raw = JSON.parse(rawText(data))
     } catch (error) {
-      this.sendNow(response(-1, fail('bad_request', `Message is not valid JSON: ${(error as Error).message}`)))
+      this.respond(response(-1, fail('bad_request', `Message is not valid JSON: ${(error as Error).message}`)))
       return
     }
     if (isAuthMessage(raw)) {
@@ -124,7 +124,7 @@ export class WsClient {
     }
     if (!this.authenticated) {
       const id = idOf(raw)
-      this.sendNow(response(id, fail('unauthorized', `The first message must be ${AUTH_COMMAND} with the API token.`)))
+      this.respond(response(id, fail('unauthorized', `The first message must be ${AUTH_COMMAND} with the API token.`)))
       this.close(CLOSE_UNAUTHORIZED, 'unauthorized')
       return
     }
@@ -156,27 +156,20 @@ export class WsClient {
             }
           : null
     if (refusal !== null) {
-      this.sendNow(response(id, fail(refusal.code, refusal.message)))
+      this.respond(response(id, fail(refusal.code, refusal.message)))
       if (!this.authenticated) this.close(CLOSE_UNAUTHORIZED, refusal.code === 'unauthorized' ? 'unauthorized' : 'protocol mismatch')
       return
     }
     this.authenticated = true
     if (this.authTimer) clearTimeout(this.authTimer)
     this.authTimer = null
-    this.sendNow(response(id, ok({ protocol: PROTOCOL_VERSION })))
+    this.respond(response(id, ok({ protocol: PROTOCOL_VERSION })))
   }
 
   private fromSession(message: ServerMessage): void {
     if (this.closed) return
     if (message.kind !== 'events') {
-      // A client that keeps asking without reading the answers is cut off, not buffered for.
-      if (this.socket.bufferedAmount > this.options.maxPendingBytes * 4) {
-        this.socket.terminate()
-        return
-      }
-      // Responses keep their place in the stream: events produced before them go first.
-      this.flush()
-      this.sendNow(message)
+      this.respond(message)
       return
     }
     for (const event of message.events) {
@@ -212,6 +205,22 @@ export class WsClient {
     })
   }
 
+  /**
+   * Every response goes out here. Responses keep their place in the stream: the events
+   * queued before one go first, even on a congested socket (the queue holds at most about
+   * maxPendingBytes: beyond that the subscription ends in `resync`).
+   */
+  private respond(message: ServerMessage): void {
+    if (this.closed) return
+    // A client that keeps asking without reading the answers is cut off, not buffered for.
+    if (this.socket.bufferedAmount > this.options.maxPendingBytes * 4) {
+      this.socket.terminate()
+      return
+    }
+    this.sendPending()
+    this.sendNow(message)
+  }
+
   /** Sends the waiting events unless the socket is congested, in which case it retries shortly. */
   private flush(): void {
     if (this.closed || this.pending.length === 0) return
@@ -226,6 +235,10 @@ export class WsClient {
       }, CONGESTED_RETRY_MS)
       return
     }
+    this.sendPending()
+  }
+
+  private sendPending(): void {
     const events = this.pending
     this.pending = []
     this.pendingBytes = 0

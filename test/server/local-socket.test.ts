@@ -70,16 +70,32 @@ describe('the local socket for CLI requests', () => {
     expect((await harness.engine.handlers['task.list']({ limit: 1000, offset: 0 })).total).toBe(before)
   })
 
-  it('sends subscriptions and output watching to the WebSocket and refuses lines over the message limit', async () => {
+  it('sends subscriptions and output watching to the WebSocket', async () => {
     const lines = [JSON.stringify({ token }), envelope(3, 'events.subscribe', { since: 0 }), envelope(5, 'output.watch', { runIds: [1] }), 'not json']
     const { answers } = await exchange(path, lines, 3)
     for (const id of [3, 5]) {
       expect(answers.find((a) => a.kind === 'response' && a.id === id)).toMatchObject({ result: { ok: false, error: { code: 'bad_request', message: expect.stringContaining('WebSocket') as unknown } } })
     }
     expect(answers.find((a) => a.kind === 'response' && a.id === -1)).toMatchObject({ result: { ok: false, error: { code: 'bad_request' } } })
+  })
 
+  it('answers a line over the message limit as too large, by its id, and goes on answering the requests before and after it', async () => {
     const huge = envelope(4, 'task.submit', { definition: { spec: { kind: 'shell', command: ['echo', 'x'.repeat(LIMITS.messageBytes)], cwd: '/' } } })
-    const tooLarge = await exchange(path, [JSON.stringify({ token }), huge], 1)
-    expect(tooLarge.answers[0]).toMatchObject({ id: -1, result: { ok: false, error: { code: 'too_large' } } })
+    const { answers, closed } = await exchange(path, [JSON.stringify({ token }), submit(3), huge, submit(5)], 3)
+    expect(closed).toBe(false)
+    const byId = new Map(answers.map((answer) => [answer.kind === 'response' ? answer.id : 0, answer]))
+    expect(byId.get(4)).toEqual({
+      v: 1,
+      kind: 'response',
+      id: 4,
+      result: { ok: false, error: { code: 'too_large', message: `A message is larger than ${LIMITS.messageBytes} bytes; it was not read.`, details: { limitBytes: LIMITS.messageBytes } } },
+    })
+    for (const id of [3, 5]) expect(byId.get(id)).toMatchObject({ result: { ok: true, value: { task: { definition: { spec: { command: ['true'] } } } } } })
+  })
+
+  it('closes a connection whose first line is over the message limit', async () => {
+    const { answers, closed } = await exchange(path, [`{"token":"${'x'.repeat(LIMITS.messageBytes)}"}`, submit(2)], 2)
+    expect(answers).toEqual([expect.objectContaining({ id: -1, result: { ok: false, error: expect.objectContaining({ code: 'too_large' }) as unknown } })])
+    expect(closed).toBe(true)
   })
 })

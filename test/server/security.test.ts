@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { createConnection, type NetConnectOpts, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { loadOrCreateToken, TOKEN_FILE_NAME } from '../../src-main/server/security.ts'
@@ -138,17 +139,26 @@ describe('local API security', () => {
     })
 
     it('refuses a wrong session.auth on an authenticated socket by name, answering every request in flight and keeping the connection', async () => {
-      const socket = await TestSocket.open(h.server.port, { origin: url(h) })
+      // The connection under the WebSocket, kept to write two frames at once.
+      let tcp: Socket | null = null
+      const connect = ((options: NetConnectOpts) => (tcp = createConnection(options))) as typeof createConnection
+      const socket = await TestSocket.open(h.server.port, { origin: url(h), createConnection: connect })
       expect(await socket.auth(h.server.token)).toMatchObject({ ok: true })
-      // Sent back to back: the submit is still being stored when the wrong token arrives.
-      const definitions = Array.from({ length: 200 }, (_, i) => ({ name: `in-flight-${i}`, spec: { kind: 'shell', command: ['true'] }, stashed: true }))
-      const [submitted, reauth] = await Promise.all([socket.request('task.submitMany', { definitions }), socket.request('session.auth', { token: 'wrong' })])
-      expect(submitted).toMatchObject({ ok: true, value: { tasks: expect.arrayContaining([expect.objectContaining({ name: 'in-flight-0' })]) as unknown } })
+      // Both frames in one write, so the server reads them together: the submit, handed to the engine,
+      // is still unanswered when the wrong token is refused (asserted below by the answers' order).
+      const definitions = [{ name: 'in-flight', spec: { kind: 'shell', command: ['true'] }, stashed: true }]
+      tcp!.cork()
+      const answers = Promise.all([socket.request('task.submitMany', { definitions }), socket.request('session.auth', { token: 'wrong' })])
+      tcp!.uncork()
+      const [submitted, reauth] = await answers
+      expect(submitted).toMatchObject({ ok: true, value: { tasks: [expect.objectContaining({ name: 'in-flight' })] } })
       expect(reauth).toEqual({
         ok: false,
         error: { code: 'unauthorized', message: 'session.auth: the API token is missing or wrong; this connection stays authenticated with the token it opened with.' },
       })
-      expect(await socket.request('task.list', { text: 'in-flight-', limit: 1 })).toMatchObject({ ok: true, value: { total: 200 } })
+      const answerAt = (id: number) => socket.messages.findIndex((message) => message.kind === 'response' && message.id === id)
+      expect(answerAt(3)).toBeLessThan(answerAt(2))
+      expect(await socket.request('task.list', { text: 'in-flight', limit: 1 })).toMatchObject({ ok: true, value: { total: 1 } })
       // The right token again is simply confirmed.
       expect(await socket.auth(h.server.token)).toEqual({ ok: true, value: { protocol: 1 } })
       await socket.close()

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { LIMITS, type Group } from '../../../src-shared/model.ts'
 import { WORKER_COMMANDS, type RemoteBinding } from '../../../src-shared/workers.ts'
+import { API_REVISIONS } from '../../server/api-file.ts'
 import type { Context } from '../context.ts'
 import { CliError, EXIT, usageError } from '../exit.ts'
 import { paint, parseInteger, table } from '../format.ts'
@@ -38,6 +39,7 @@ export async function listGroups(ctx: Context): Promise<void> {
 export async function setGroup(ctx: Context, name: string, parallel: string | undefined, what: string, creates: boolean): Promise<void> {
   const limit = parallel === undefined ? undefined : parseInteger(parallel, what, 1, LIMITS.groupParallel)
   const client = await ctx.connect()
+  if (!creates) client.requireRevision(API_REVISIONS.strictParams, 'group limit (an existing group only)')
   // Only `add` without --parallel needs the group first: an existing one keeps its limit.
   const existing = limit === undefined ? (await client.invoke('group.list', {})).groups.find((group) => group.name === name) : undefined
   try {

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs'
 import type { LogLine, Run, Task, TaskStatus } from '../../../src-shared/model.ts'
 import { parseBatch } from '../batch.ts'
+import { API_REVISIONS } from '../../server/api-file.ts'
 import type { Context } from '../context.ts'
 import { DEFINITION_OPTION_NAMES, definitionFromOptions, editedDefinition, type DefinitionOptions } from '../definition.ts'
 import { CliError, EXIT, usageError } from '../exit.ts'
-import { formatDuration, formatRelative, paint, parseDuration, parseIds, parseInteger, table } from '../format.ts'
+import { formatDuration, formatRelative, paint, parseDuration, parseIds, parseInteger, runEndCell, table } from '../format.ts'
 
 export async function add(ctx: Context, argv: readonly string[], options: DefinitionOptions & { quiet?: boolean }): Promise<Task> {
   const definition = definitionFromOptions(argv, options)
@@ -86,21 +87,23 @@ const PAST_TENSE: Readonly<Record<BulkCommand, string>> = {
   'task.unstash': 'Unstashed',
 }
 
-/** Task ids per request: the contract's most for one task.cancel (etc.). */
-const IDS_PER_REQUEST = 10_000
-
 /**
- * Applies `commands` to the tasks, in requests the API accepts; the ids any of them changed,
- * in the order given. Every per-task action goes through here: the ones named on the command
- * line (`ids`) and kill's --group / --all.
+ * Applies `commands` to the tasks; the ids any of them changed, in the order given. Every
+ * per-task action goes through here: the ones named on the command line (`ids`) and kill's
+ * --group / --all. Each command goes as one request, which the engine applies to all the
+ * tasks or (refused) to none; more ids than one request takes are refused here rather than
+ * split, since a later part refused would leave the earlier parts applied.
  */
-async function changeTasks(ctx: Context, commands: readonly BulkCommand[], taskIds: readonly number[]): Promise<number[]> {
+async function changeTasks(ctx: Context, commands: readonly BulkCommand[], taskIds: readonly number[], tooMany: (limit: number) => string): Promise<number[]> {
+  // The contract (and with it zod) is loaded only for lists long enough to be in question.
+  if (taskIds.length > 1000) {
+    const { LIMITS } = await import('../../../src-shared/model.ts')
+    if (taskIds.length > LIMITS.taskIdsPerCommand) throw usageError(tooMany(LIMITS.taskIdsPerCommand))
+  }
+  if (taskIds.length === 0) return []
   const client = await ctx.connect()
   const changed = new Set<number>()
-  for (let start = 0; start < taskIds.length; start += IDS_PER_REQUEST) {
-    const chunk = taskIds.slice(start, start + IDS_PER_REQUEST)
-    for (const command of commands) for (const id of (await client.invoke(command, { taskIds: chunk })).affected) changed.add(id)
-  }
+  for (const command of commands) for (const id of (await client.invoke(command, { taskIds: [...taskIds] })).affected) changed.add(id)
   return taskIds.filter((id) => changed.has(id))
 }
 
@@ -108,7 +111,9 @@ async function changeTasks(ctx: Context, commands: readonly BulkCommand[], taskI
 async function changeNamedTasks(ctx: Context, ids: readonly string[], commands: readonly BulkCommand[], done: string, nothingChanged: (count: number) => string): Promise<void> {
   const taskIds = [...new Set(parseIds(ids))]
   if (taskIds.length === 0) throw usageError('Name at least one task id.')
-  const affected = await changeTasks(ctx, commands, taskIds)
+  const affected = await changeTasks(ctx, commands, taskIds, (limit) =>
+    `${taskIds.length} tasks named; one call changes at most ${limit}, all or none. Nothing was changed: name at most ${limit} per call.`,
+  )
   if (affected.length === 0) throw new CliError(EXIT.failed, 'conflict', nothingChanged(taskIds.length))
   ctx.print({ affected }, () => `${done}: ${affected.join(', ')}`)
 }
@@ -130,8 +135,10 @@ export async function kill(ctx: Context, ids: readonly string[], options: { grou
   const client = await ctx.connect()
   if (options.group !== undefined) (await import('./groups.ts')).requireGroup((await client.invoke('group.list', {})).groups, options.group)
   const { tasks } = await client.invoke('task.list', { status: TASK_STATUSES.filter((status) => !isFinished(status)), ...(options.group === undefined ? {} : { group: options.group }), limit: 100_000 }, { group: '--group' })
-  const affected = await changeTasks(ctx, ['task.cancel'], tasks.map((task) => task.id))
   const where = options.group === undefined ? '' : ` in group ${options.group}`
+  const affected = await changeTasks(ctx, ['task.cancel'], tasks.map((task) => task.id), (limit) =>
+    `${tasks.length} unfinished tasks${where}; one kill cancels at most ${limit}, all or none. Nothing was cancelled: kill them by id, at most ${limit} per call (\`taskdeck status --json\` lists them).`,
+  )
   ctx.print({ affected }, () => (affected.length === 0 ? `No unfinished tasks${where}.` : `Cancelled${where}: ${idRanges(affected)}`))
 }
 
@@ -210,6 +217,7 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
   const optionNames = { status: '--status', group: '--group', label: '--label', text: '--text' }
   const client = await ctx.connect()
   // Beyond the limit, the newest tasks: those a user is watching, not the oldest of a long history.
+  client.requireRevision(API_REVISIONS.strictParams, 'status (the newest tasks first)')
   const [{ tasks, total, lastRuns }, { groups }] = await Promise.all([
     client.invoke('task.list', { ...filters, newest: true }, optionNames),
     client.invoke('group.list', {}),
@@ -224,7 +232,7 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
       String(task.id),
       paintStatus(task.status),
       task.definition.group,
-      task.lastRun?.exitCode?.toString() ?? task.lastRun?.signal ?? '',
+      runEndCell(task.definition.spec.kind, task.lastRun),
       formatDuration(task.lastRun?.durationMs ?? null),
       describeRow(task, pausedGroups, now),
     ])

@@ -1,0 +1,63 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Engine } from '../../src-main/engine/engine.ts'
+import { createServer, type TaskdeckServer } from '../../src-main/server/server.ts'
+import { API_REVISIONS, apiFilePath } from '../../src-main/server/api-file.ts'
+import { COMMANDS } from '../../src-shared/index.ts'
+import { tempHome } from '../support/engine.ts'
+import { runCli } from './helpers.ts'
+
+/** A real server whose engine runs without the triggers extension (as a bare engine does). */
+describe('CLI against a server that lacks what it sends', () => {
+  const dir = tempHome()
+  const home = join(dir.home, 'home')
+  let engine: Engine
+  let server: TaskdeckServer
+  const cli = (...args: string[]) => runCli(home, args, { cwd: dir.home })
+
+  beforeAll(async () => {
+    engine = await Engine.open({ home, statsIntervalMs: 0, killGraceMs: 500 })
+    server = await createServer({ engine, home })
+    await engine.handlers['group.set'](COMMANDS['group.set'].params.parse({ name: 'build', parallel: 2 }))
+  })
+  afterAll(async () => {
+    await server.close()
+    await engine.close()
+    dir.cleanup()
+  })
+
+  it('a command the server knows but does not serve fails (exit 1) without asking for a restart', async () => {
+    const refused = await cli('trigger', 'list')
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toBe(
+      'taskdeck: Command "trigger.list" is not served by this process. The running Taskdeck was started without the part that serves it; restarting it will not change that.\n',
+    )
+    const json = await cli('trigger', 'list', '--json')
+    expect(JSON.parse(json.stderr)).toMatchObject({ error: { code: 'unknown_command', details: { reason: 'not_served' } } })
+  })
+
+  it('status and group limit refuse (exit 3) a server whose api.json names no revision, before sending a field it would ignore', async () => {
+    const written = readFileSync(apiFilePath(home), 'utf8')
+    expect(JSON.parse(written)).toMatchObject({ apiRevision: API_REVISIONS.strictParams })
+    const { apiRevision: _dropped, ...older } = JSON.parse(written) as Record<string, unknown>
+    writeFileSync(apiFilePath(home), JSON.stringify(older), { mode: 0o600 })
+    try {
+      const status = await cli('status')
+      expect(status.code).toBe(3)
+      expect(status.stderr).toBe(
+        'taskdeck: status (the newest tasks first) needs API revision 2; the running Taskdeck has 1. The running Taskdeck is older than this taskdeck command: restart it (`taskdeck stop`, then `taskdeck daemon`, or quit and reopen the app).\n',
+      )
+      const limit = await cli('group', 'limit', 'build', '5')
+      expect(limit.code).toBe(3)
+      expect(limit.stderr).toContain('taskdeck: group limit (an existing group only) needs API revision 2; the running Taskdeck has 1.')
+      expect((await engine.handlers['group.list']({})).groups.find((group) => group.name === 'build')?.parallel).toBe(2)
+      // Commands that send nothing an older server would ignore go on as before.
+      expect((await cli('add', '-q', '--stash', '--', 'true')).code).toBe(0)
+    } finally {
+      writeFileSync(apiFilePath(home), written, { mode: 0o600 })
+    }
+    expect((await cli('status')).code).toBe(0)
+    expect((await cli('group', 'limit', 'build', '5')).code).toBe(0)
+  })
+})
