@@ -12,6 +12,7 @@ import {
   WorkerInfoSchema,
   DurableEventSchema,
   EndReasonSchema,
+  OwnEndReasonSchema,
   ERROR_CODES,
   NOT_SERVED,
   GroupSchema,
@@ -56,7 +57,7 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
   'task.get': { about: 'One task and all of its runs.', example: { taskId: 12 } },
   'task.cancel': {
     about:
-      'Cancels tasks; a running one is stopped with its whole process tree. `affected` lists the ones that changed. Like every command on `taskIds` (pause, resume, retry, stash, unstash), it changes nothing when one of them does not exist: `not_found`, with `details.taskIds` (the missing ids) and `details.issues` (the path of each).',
+      'Cancels tasks; a running one is stopped with its whole process tree. `affected` lists the ones that changed. Like every command on `taskIds` (pause, resume, retry, stash, unstash), it changes nothing when it refuses: when one of them does not exist (`not_found`, with `details.taskIds` (the missing ids) and `details.issues` (the path of each)), or, for pause and retry, when one of them cannot be paused or retried (`conflict`).',
     example: { taskIds: [12, 13] },
   },
   'task.pause': { about: 'Pauses tasks: a running process is stopped (SIGSTOP), a waiting one is held.', example: { taskIds: [12] } },
@@ -145,6 +146,7 @@ const TYPES: ReadonlyArray<[string, z.ZodType]> = [
   ['Task', TaskSchema],
   ['Run', RunSchema],
   ['EndReason', EndReasonSchema],
+  ['OwnEndReason', OwnEndReasonSchema],
   ['Group', GroupSchema],
   ['LogLine', LogLineSchema],
   ['Settings', SettingsSchema],
