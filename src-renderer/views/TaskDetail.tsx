@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next'
 import { isFinished, type Run, type Task, type TaskSpec, type WaitReason } from '../../src-shared/index.ts'
 import { ActionButton, EmptyState, StatusBadge, formatClock, formatDuration, formatTime, useEngineSentences } from '../components/common.tsx'
 import type { CommandId } from '../streams/keymap.ts'
+import { reasonSaysStatus, sentenceCase } from '../streams/engine-sentences.ts'
 import { runsOfTask } from '../streams/state.ts'
 import { commandText } from '../streams/tasks-query.ts'
 import { LogViewer } from './LogViewer.tsx'
@@ -165,22 +166,16 @@ function FailureBanner({ task, run }: { task: Task; run: Run | null }) {
   const { t } = useTranslation()
   const { ended } = useEngineSentences()
   if (!isFinished(task.status) || task.status === 'succeeded') return null
-  const taskReason = ended(task)
-  if (!run) {
-    return taskReason ? (
-      <div className={`failure failure-${task.status}`} role="status" data-testid="failure-reason">
-        <strong>{t(`status.${task.status}`)}</strong> {taskReason}
-      </div>
-    ) : null
-  }
-  const engineReason = ended(run) ?? taskReason
   const status = t(`status.${task.status}`)
-  const reason = engineReason ?? (run.exitCode !== null ? t('detail.exitedWith', { code: run.exitCode }) : run.signal ? t('detail.killedBy', { signal: run.signal }) : status)
-  // "cancelled by user" after "Cancelled" would say it twice: a reason that begins with the status word stands alone.
-  const saysStatus = reason.toLocaleLowerCase().startsWith(status.toLocaleLowerCase())
+  // The run's reason, else the task's (one that ended before it ran); else what the process said.
+  const source = run && ended(run) !== null ? run : ended(task) !== null ? task : null
+  const reason = source ? ended(source) : run?.exitCode != null ? t('detail.exitedWith', { code: run.exitCode }) : run?.signal ? t('detail.killedBy', { signal: run.signal }) : null
+  if (reason === null && !run) return null
+  const alone = source?.endReason != null && reasonSaysStatus(source.endReason)
   return (
     <div className={`failure failure-${task.status}`} role="status" data-testid="failure-reason">
-      {saysStatus ? <strong>{status}{reason.slice(status.length)}</strong> : <><strong>{status}</strong> {reason}</>}
+      {/* "Cancelled" before "cancelled by user" would say it twice, in any language. */}
+      {reason === null ? <strong>{status}</strong> : alone ? <strong>{sentenceCase(reason)}</strong> : <><strong>{status}</strong> {reason}</>}
     </div>
   )
 }

@@ -89,4 +89,18 @@ describe('the UI says the loop lanes from their state', () => {
     expect(sayLoopEntry(entry(LOOP_STATE_SAMPLES[13]![0]), t, userClock)).toBe('전달 중 · 실패: 종료 코드 3')
     expect(sayLoopEntry(entry(LOOP_STATE_SAMPLES[7]![0]), t, userClock)).toBe('<08:48:52> 에 2번째 시도')
   })
+
+  it('says the status once when the reason already says it ("Cancelled: cancelled by user" said it twice), in both languages', async () => {
+    const cancelled: LoopState = { kind: 'finished', status: 'cancelled', endReason: { kind: 'cancelled' }, delivering: false }
+    const timedOut: LoopState = { kind: 'finished', status: 'timed_out', endReason: { kind: 'timed-out', afterMs: 20_000 }, delivering: true }
+    const interrupted: LoopState = { kind: 'finished', status: 'interrupted', endReason: { kind: 'interrupted' }, delivering: false }
+    const en = await translator('en')
+    expect(sayLoopEntry(entry(cancelled), en, userClock)).toBe('Cancelled by user')
+    expect(sayLoopEntry(entry(timedOut), en, userClock)).toBe('delivering · Timed out after 20 s')
+    // Its sentence does not say the status word: both are worth reading.
+    expect(sayLoopEntry(entry(interrupted), en, userClock)).toBe('Interrupted: Taskdeck stopped while this run was running')
+    const ko = await translator('ko')
+    expect(sayLoopEntry(entry(cancelled), ko, userClock)).toBe('사용자가 취소함')
+    expect(sayLoopEntry(entry(timedOut), ko, userClock)).toBe('전달 중 · 20 s 후 시간 초과')
+  })
 })
