@@ -346,6 +346,28 @@ describe('keyboard only', () => {
     await page.context().close()
   })
 
+  it('rescues the keyboard past a target that cannot take it, and from a button hidden while still on the page', async () => {
+    const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
+    await task(page, 'Long runner').waitFor()
+    // Scopes built in the page: what is tested is the app's own listener on the real document.
+    const place = (html: string) => page.evaluate(`document.getElementById('main').insertAdjacentHTML('beforeend', ${JSON.stringify(html)})`)
+    await place(
+      '<div data-focus-scope="" id="outer"><button id="outer-button">outer</button>' +
+        '<div data-focus-scope="button.preferred"><button class="preferred" hidden>hidden</button><button id="goes-away">goes away</button></div></div>',
+    )
+    await page.locator('#goes-away').focus()
+    await page.evaluate(`document.getElementById('goes-away').remove()`)
+    // The inner scope's choice is hidden: focus did not land there, so the next scope is tried.
+    await expect.poll(() => focused(page)).toBe('outer-button')
+
+    await place('<div data-focus-scope=""><button id="hides">hides</button><button id="stays">stays</button></div>')
+    await page.locator('#hides').focus()
+    await page.evaluate(`document.getElementById('hides').hidden = true`)
+    await expect.poll(() => focused(page)).toBe('stays')
+    expect(errors).toEqual([])
+    await page.context().close()
+  })
+
   it("moves between a task's tabs with the arrow keys, the tab list being one Tab stop", async () => {
     const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
     await task(page, 'Sum script').click()
