@@ -426,7 +426,8 @@ describe('the walking skeleton in a real browser', () => {
     await toggle.click()
     await expect.poll(() => toggle.getAttribute('aria-checked')).toBe('false')
     await submitByKeyboard('sleep 0.3; exit 4')
-    const toast = page.getByRole('alert').filter({ hasText: 'Failed: sleep 0.3; exit 4' })
+    // A failure is an error: in the assertive live region (no role of its own there: it would be read twice).
+    const toast = page.locator('[aria-live=assertive] .toast', { hasText: 'Failed: sleep 0.3; exit 4' })
     await toast.waitFor()
     expect(await toast.textContent()).toMatch(/exited with code 4/i)
     await page.screenshot({ path: join(ARTIFACTS, 'toast-light.png') })
