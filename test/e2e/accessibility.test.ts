@@ -260,7 +260,10 @@ describe('keyboard only', () => {
     // Polite, not chatty: the live regions hold states, not the seq that changes with every event.
     expect(await page.getByTestId('connection').getByRole('status').textContent()).toBe('Live')
     expect(await page.locator('[aria-live] .connection-seq, [role=status] .connection-seq').count()).toBe(0)
-    expect(await page.getByRole('region', { name: 'Notifications' }).getAttribute('aria-live')).toBe('polite')
+    // Errors are read at once, the rest politely: two live regions, each toast in one.
+    const toasts = page.getByRole('region', { name: 'Notifications' })
+    expect(await toasts.locator('[aria-live=assertive]').count()).toBe(1)
+    expect(await toasts.locator('[aria-live=polite]').count()).toBe(1)
     const dashboard = page.getByRole('navigation').getByRole('button', { name: 'Dashboard' })
     await dashboard.focus()
     await press(page, 'Control+k')
