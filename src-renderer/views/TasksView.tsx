@@ -188,27 +188,29 @@ function Filters() {
   )
 }
 
+/** How long the filters stay still before their count is said: typing a word is one change, not one per key. */
+const FILTER_SETTLE_MS = 500
+
 /**
- * "3 of 120" for screen readers once the rows a filter change asked for are shown; not on every
- * task that arrives (the visible count follows those too, and a live region there would talk
- * through a busy queue).
+ * "3 of 120" for screen readers once the filters have settled (each keystroke's refilter would
+ * otherwise be read, or cut off the last); not on every task that arrives (the visible count
+ * follows those too, and a live region there would talk through a busy queue). By then the
+ * list, refiltered at most ten times a second, shows the settled filter's rows.
  */
 function useFilterAnnouncement(query: unknown, rows: readonly TaskRow[], total: number): string {
   const { t } = useTranslation()
   const [announcement, setAnnouncement] = useState('')
-  const shownQuery = useRef(query)
-  const awaitingRows = useRef(false)
+  const [settledQuery, setSettledQuery] = useState(query)
+  const announcedQuery = useRef(query)
   useEffect(() => {
-    if (query === shownQuery.current) return
-    shownQuery.current = query
-    awaitingRows.current = true
+    const timer = setTimeout(() => setSettledQuery(query), FILTER_SETTLE_MS)
+    return () => clearTimeout(timer)
   }, [query])
   useEffect(() => {
-    // The list is refiltered at most ten times a second: the rows after a change may come a render later.
-    if (!awaitingRows.current) return
-    awaitingRows.current = false
+    if (settledQuery === announcedQuery.current) return
+    announcedQuery.current = settledQuery
     setAnnouncement(t('filters.count', { shown: rows.length, total }))
-  }, [rows, total, t])
+  }, [settledQuery, rows, total, t])
   return announcement
 }
 

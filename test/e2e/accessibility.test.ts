@@ -282,12 +282,26 @@ describe('keyboard only', () => {
     await press(page, 'Enter')
     await palette.waitFor({ state: 'detached' })
     expect(await focused(page)).toBe('task-search')
-    // A search says how many tasks it found, once; the visible count (which follows every new task) is not live.
+    // A search says how many tasks it found, once the typing settles; the visible count (which follows every new task) is not live.
     const announced = page.locator('.filters [role=status]')
     expect(await announced.textContent()).toBe('')
-    await page.keyboard.type('Sum script')
+    await page.evaluate(`(() => {
+      const region = document.querySelector('.filters [role=status]')
+      window.announcements = []
+      new MutationObserver(() => window.announcements.push(region.textContent)).observe(region, { childList: true, characterData: true, subtree: true })
+    })()`)
+    const announcements = () => page.evaluate<string[]>('window.announcements')
+    // Keys a little apart, so that each could be refiltered (and was said, one after another, before).
+    await page.keyboard.type('Halfway', { delay: 40 })
     await expect.poll(() => announced.textContent()).toMatch(/^1 of \d+$/)
+    const said = await announced.textContent()
+    expect(await announcements()).toEqual([said])
     expect(await page.locator('.filters .count').getAttribute('aria-live')).toBeNull()
+    // A task that arrives afterwards and matches changes the visible count, not what was said.
+    await callServer(ui.home, ui.served, 'task.submit', { definition: { name: 'Halfway again', spec: { kind: 'shell', command: 'true' } } })
+    await page.locator('.filters .count', { hasText: /^2 of \d+$/ }).waitFor()
+    expect(await announced.textContent()).toBe(said)
+    expect(await announcements()).toEqual([said])
     await page.locator('#task-search').fill('')
     expect(errors).toEqual([])
     await page.context().close()
