@@ -5,6 +5,8 @@ import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import type { AxeResults } from 'axe-core'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { en } from '../../src-renderer/i18n/en.ts'
+import { ko } from '../../src-renderer/i18n/ko.ts'
 import { ARTIFACTS, callServer, cli, openPage, serve, useServedUi } from './harness.ts'
 
 const ui = useServedUi()
@@ -167,14 +169,16 @@ describe('axe finds nothing to fix', () => {
         await page.locator('.lane-running .lane-item').first().waitFor()
         await check('loop')
         await shoot(page, `loop-${tag}`)
+        // Each view by its own heading (a selector the view before also matches would not wait at all).
+        const words = language === 'ko' ? ko : en
         await press(page, 'g', 'd')
-        await page.locator('.dashboard, .page').first().waitFor()
+        await page.getByRole('heading', { level: 1, name: words.dashboard.title, exact: true }).waitFor()
         await check('dashboard')
         await press(page, 'g', 'w')
-        await page.getByRole('heading', { level: 1 }).waitFor()
+        await page.getByRole('heading', { level: 1, name: words.workers.title, exact: true }).waitFor()
         await check('workers')
         await press(page, 'g', 's')
-        await page.locator('.keymap-table, table').first().waitFor()
+        await page.getByRole('heading', { level: 1, name: words.settings.title, exact: true }).waitFor()
         await check('settings')
         // Rebinding a key: recording, then a clash waiting for an answer.
         await page.locator('button[aria-pressed]', { hasText: /Change|변경/ }).first().click()
