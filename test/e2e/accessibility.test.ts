@@ -277,6 +277,14 @@ describe('keyboard only', () => {
     // Tab and Shift+Tab stay in the dialog (aria-modal: the page behind is out of reach).
     await press(page, 'Tab', 'Tab', 'Shift+Tab')
     expect(await focusIsWithin(page, '[role=dialog]')).toBe(true)
+    // The field says whether its list is shown: not while nothing matches (the list is hidden then).
+    const combobox = palette.getByRole('combobox')
+    expect(await combobox.getAttribute('aria-expanded')).toBe('true')
+    await page.keyboard.type('zzzz nothing like this')
+    await palette.locator('.palette-empty').waitFor()
+    expect(await combobox.getAttribute('aria-expanded')).toBe('false')
+    await combobox.fill('')
+    await expect.poll(() => combobox.getAttribute('aria-expanded')).toBe('true')
     await press(page, 'Escape')
     await palette.waitFor({ state: 'detached' })
     expect(await focused(page)).toMatch(/Dashboard/)
