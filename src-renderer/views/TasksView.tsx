@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next'
 import { interval, map } from 'rxjs'
 import { TASK_STATUSES, isFinished, type TaskStatus } from '../../src-shared/index.ts'
 import { NEW_TASK_INPUT_ID, SEARCH_INPUT_ID, applySelection } from '../actions.ts'
-import { ActionButton, EmptyState, Kbd, formatDuration, useEngineSentences } from '../components/common.tsx'
+import { ActionButton, EmptyState, Kbd, busyButton, formatDuration, useEngineSentences } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import type { Ended } from '../streams/engine-sentences.ts'
 import type { CommandId } from '../streams/keymap.ts'
@@ -98,7 +98,7 @@ function QuickAdd() {
           setError(null)
         }}
       />
-      <button type="submit" className="btn btn-primary" disabled={!text.trim() || busy} aria-busy={busy || undefined} title={`${t('quickAdd.run')} (↵)`}>
+      <button type="submit" className="btn btn-primary" disabled={!text.trim()} {...busyButton(busy)} title={`${t('quickAdd.run')} (↵)`}>
         {busy && <span className="spinner" aria-hidden />}
         {t('quickAdd.run')} <Kbd>↵</Kbd>
       </button>

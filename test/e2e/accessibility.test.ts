@@ -397,6 +397,59 @@ describe('keyboard only', () => {
     await page.context().close()
   })
 
+  it('keeps the keyboard on a submit button while its task is being sent, and sends it once', async () => {
+    // The page's WebSocket goes through the test, which holds task.submit until told: the busy state lasts as long as needed.
+    const context = await ui.browser.newContext({ viewport: { width: 1360, height: 820 }, reducedMotion: 'reduce' })
+    const page = await context.newPage()
+    let holding = true
+    const held: (() => void)[] = []
+    await page.routeWebSocket(/.*/, (ws) => {
+      const server = ws.connectToServer()
+      ws.onMessage((message) => {
+        if (holding && typeof message === 'string' && message.includes('"task.submit"')) held.push(() => server.send(message))
+        else server.send(message)
+      })
+    })
+    await page.goto(ui.served.browserUrl)
+    await page.locator('[data-testid=connection].connection-online').waitFor()
+    const isFocused = (selector: string) => page.evaluate<boolean>(`document.activeElement === document.querySelector(${JSON.stringify(selector)})`)
+    const release = () => {
+      holding = false
+      for (const send of held.splice(0)) send()
+      holding = true
+    }
+
+    // Quick add.
+    const run = '.quick-add button[type=submit]'
+    await page.locator('#quick-add').fill('echo quick and held')
+    await page.locator(run).focus()
+    await press(page, 'Enter')
+    await expect.poll(() => page.locator(run).getAttribute('aria-busy')).toBe('true')
+    expect(await page.locator(run).getAttribute('aria-disabled')).toBe('true')
+    expect(await isFocused(run)).toBe(true)
+    await press(page, 'Enter')
+    expect(held).toHaveLength(1)
+    release()
+    await task(page, 'echo quick and held').waitFor()
+
+    // The new-task form.
+    await page.locator('.quick-add .btn-ghost').click()
+    await page.locator('#f-command').fill('echo form and held')
+    const submit = '.form-actions button[type=submit]'
+    await page.locator(submit).focus()
+    await press(page, 'Enter')
+    await expect.poll(() => page.locator(submit).getAttribute('aria-busy')).toBe('true')
+    expect(await page.locator(submit).getAttribute('aria-disabled')).toBe('true')
+    expect(await isFocused(submit)).toBe(true)
+    await press(page, 'Enter')
+    await press(page, 'Control+Enter')
+    expect(held).toHaveLength(1)
+    release()
+    await task(page, 'echo form and held').waitFor()
+    expect((await callServer<{ tasks: unknown[] }>(ui.home, ui.served, 'task.list', { text: 'and held' })).tasks).toHaveLength(2)
+    await context.close()
+  })
+
   it("moves between a task's tabs with the arrow keys, the tab list being one Tab stop", async () => {
     const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
     await task(page, 'Sum script').click()
