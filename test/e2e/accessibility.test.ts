@@ -476,6 +476,30 @@ describe('keyboard only', () => {
   })
 
   for (const theme of ['light', 'dark'] as const) {
+    it(`keeps text, muted and faint text visibly apart, each readable on every background (${theme})`, async () => {
+      const { page } = await openPage(ui.browser, ui.served.browserUrl, theme)
+      // Each token as the browser computes it (rgb()), through a probe element.
+      const colours = await page.evaluate<Record<string, string>>(`(() => {
+        const probe = document.createElement('span')
+        document.body.append(probe)
+        const out = {}
+        for (const name of ['text', 'text-muted', 'text-faint', 'bg', 'bg-elev', 'bg-sunk', 'bg-hover', 'bg-active']) {
+          probe.style.color = 'var(--' + name + ')'
+          out[name] = getComputedStyle(probe).color
+        }
+        probe.remove()
+        return out
+      })()`)
+      for (const background of ['bg', 'bg-elev', 'bg-sunk', 'bg-hover', 'bg-active']) {
+        for (const text of ['text', 'text-muted', 'text-faint']) expect(contrast(colours[text]!, colours[background]!), `${text} on ${background}`).toBeGreaterThanOrEqual(4.5)
+      }
+      // A step of a quarter or more in contrast between neighbours (muted was 1.18 times faint, and looked the same).
+      const on = (text: string) => contrast(colours[text]!, colours.bg!)
+      expect(on('text') / on('text-muted')).toBeGreaterThanOrEqual(1.25)
+      expect(on('text-muted') / on('text-faint')).toBeGreaterThanOrEqual(1.25)
+      await page.context().close()
+    })
+
     it(`shows a focus ring of at least 3:1 on buttons, fields and the list (${theme})`, async () => {
       const { page } = await openPage(ui.browser, ui.served.browserUrl, theme)
       await task(page, 'Long runner').waitFor()
