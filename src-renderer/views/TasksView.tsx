@@ -322,7 +322,9 @@ function TaskList() {
           const index = first + offset
           return (
             <TaskListRow
-              key={index % visible.slots}
+              // The cursor's row keeps its element while rows shift (it is the list's active descendant: its id must not
+              // move to another element); the others reuse elements by slot (see useVisibleRows).
+              key={row.task.id === cursor ? `cursor-${row.task.id}` : index % visible.slots}
               row={row}
               index={index}
               top={index * ROW_HEIGHT}
@@ -349,7 +351,8 @@ function TaskList() {
  * its overscan (`slots`). Rows are keyed by their index modulo `slots`: any window's rows have
  * distinct keys, and a row scrolled out frees exactly the key of the row scrolled in, so React
  * updates the same DOM rows with other tasks instead of removing and creating rows (when rows
- * shift as new tasks arrive on top, and when a fast wheel jumps a whole window per frame).
+ * shift as new tasks arrive on top, and when a fast wheel jumps a whole window per frame). The
+ * cursor's row is the exception, keyed by its task: moving the cursor remounts two rows, scrolling none.
  * Every row has the same height, so the window follows from the scroll position by division:
  * hand-written because
  * @tanstack/react-virtual keeps a measurement object per row and rebuilt all of them (20,000

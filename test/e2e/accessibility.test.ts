@@ -327,6 +327,12 @@ describe('keyboard only', () => {
     await press(page, 'j')
     const cursorRow = await page.locator('[data-task-id].cursor').getAttribute('id')
     expect(await list.getAttribute('aria-activedescendant')).toBe(cursorRow)
+    // A task arriving on top shifts the rows: the active row stays the same element (its id does not move to another one).
+    await page.evaluate(`window.activeRow = document.getElementById(${JSON.stringify(cursorRow)})`)
+    await callServer(ui.home, ui.served, 'task.submit', { definition: { name: 'Arrived on top', spec: { kind: 'shell', command: 'true' } } })
+    await task(page, 'Arrived on top').waitFor()
+    expect(await list.getAttribute('aria-activedescendant')).toBe(cursorRow)
+    expect(await page.evaluate<boolean>(`window.activeRow === document.getElementById(${JSON.stringify(cursorRow)}) && window.activeRow.classList.contains('cursor')`)).toBe(true)
     expect(await list.getAttribute('aria-rowcount')).toBe(String(await page.locator('[data-task-id]').count()))
 
     // Cancel ends the task: its button goes, and the keyboard stays in the task's actions (now Retry).
