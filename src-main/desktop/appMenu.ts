@@ -5,7 +5,7 @@ import type { AppMenuCommand, AppMenuItem, AppMenuSection } from '../../src-shar
 export function appMenuTemplate(sections: readonly AppMenuSection[], run: (command: AppMenuCommand) => void): MenuItemConstructorOptions[] {
   const item = (entry: AppMenuItem): MenuItemConstructorOptions => {
     if (entry.type === 'separator') return { type: 'separator' }
-    if (entry.type === 'role') return { role: entry.role }
+    if (entry.type === 'role') return { role: entry.role, label: entry.label }
     return {
       label: entry.label,
       click: () => run(entry.command),

@@ -5,8 +5,10 @@ import { HIDDEN_START_FLAG, planStartAtLogin } from '../../src-shared/decisions/
 import type { DesktopIntent, ShortcutProblem } from '../../src-shared/decisions/intents.ts'
 import { IPC_CHANNELS } from '../../src-shared/decisions/ipc.ts'
 import { DEEP_LINK_SCHEME, homeFromArgv, parseDeepLink, parseLaunchArgs } from '../../src-shared/decisions/launchArgs.ts'
+import { resolveLanguage } from '../../src-shared/decisions/language.ts'
 import { closeButtonHides, QUIT_DIALOG } from '../../src-shared/decisions/quit.ts'
 import { APP_ID, TRAY_ICON_STATES, trayIconPath, windowIconPath, type ResourceContext } from '../../src-shared/decisions/resources.ts'
+import { desktopStrings } from '../../src-shared/decisions/strings.ts'
 import { isAllowedExternalUrl } from '../../src-shared/decisions/trust.ts'
 import { isTriggerShortcutId } from '../../src-shared/decisions/shortcuts.ts'
 import { placeWindow } from '../../src-shared/decisions/windowState.ts'
@@ -33,6 +35,9 @@ import { createMainWindow, guardSession, guardWebContents } from './window.ts'
  */
 
 const log = (message: string) => console.warn(`[taskdeck] ${message}`)
+
+/** The system's languages, most preferred first: the app's locale (what the window's navigator.languages starts with), then the OS's list. */
+const systemLanguages = (): string[] => [app.getLocale(), ...app.getPreferredSystemLanguages()]
 
 /** The app's only way to the system browser: allowlisted https links, nothing else. */
 function openAllowlisted(url: string): Promise<void> {
@@ -102,7 +107,7 @@ function main(): void {
     .whenReady()
     .then(() => ready())
     .catch((error: unknown) => {
-      dialog.showErrorBox('Taskdeck could not start', error instanceof Error ? error.message : String(error))
+      dialog.showErrorBox(desktopStrings(resolveLanguage('system', systemLanguages())).startFailed, error instanceof Error ? error.message : String(error))
       app.exit(1)
     })
 
@@ -159,6 +164,7 @@ function main(): void {
       create: (options) => new Notification(options),
       isSupported: () => Notification.isSupported(),
       platform: process.platform,
+      language: () => shellInstance.language,
       now: Date.now,
       setTimer: (run, ms) => {
         const timer = setTimeout(run, ms)
@@ -170,6 +176,7 @@ function main(): void {
     const shortcuts = new ShortcutController({
       globalShortcut,
       platform: process.platform,
+      language: () => shellInstance.language,
       onShortcut: (binding) => {
         if (isTriggerShortcutId(binding.id)) runtime.pressShortcut(binding.accelerator)
         else desktop?.shortcut(binding.id)
@@ -185,6 +192,7 @@ function main(): void {
       engine,
       platform: process.platform,
       isDev: !app.isPackaged,
+      systemLanguages,
       window,
       schedule: setImmediate,
       applyTray: (model) => trayController.apply(model),
@@ -201,8 +209,8 @@ function main(): void {
       },
       sendIntent,
       openInBrowser: (url) => void openAllowlisted(url).catch(() => undefined),
-      askQuit: async (message, detail) => {
-        const { response } = await dialog.showMessageBox(window, { type: 'question', title: QUIT_DIALOG.title, message, detail, buttons: [...QUIT_DIALOG.buttons], defaultId: QUIT_DIALOG.defaultId, cancelId: QUIT_DIALOG.cancelId })
+      askQuit: async (question) => {
+        const { response } = await dialog.showMessageBox(window, { type: 'question', title: question.title, message: question.message, detail: question.detail, buttons: [...question.buttons], defaultId: QUIT_DIALOG.defaultId, cancelId: QUIT_DIALOG.cancelId })
         return response
       },
       quitApp: () => app.quit(),

@@ -1,7 +1,9 @@
 import type { Notification, NotificationConstructorOptions } from 'electron'
+import type { Language } from '../../src-shared/decisions/language.ts'
 import {
   bufferFinishes,
   emptyNotificationBuffer,
+  sayNotification,
   takeDueNotification,
   type FinishedTask,
   type NotificationBuffer,
@@ -13,6 +15,8 @@ export interface NotificationDeps {
   create: (options: NotificationConstructorOptions) => Pick<Notification, 'show' | 'close' | 'on'>
   isSupported: () => boolean
   platform: string
+  /** The language to speak when a notification is shown (the user's setting may change meanwhile). */
+  language: () => Language
   now: () => number
   setTimer: (run: () => void, ms: number) => { cancel(): void }
   onIntent: (intent: DesktopIntent) => void
@@ -55,11 +59,12 @@ export class NotificationController {
 
   private show(model: NotificationModel): void {
     const withActions = ACTIONS_PLATFORMS.has(this.deps.platform) && model.actions.length > 0
+    const text = sayNotification(model, this.deps.language())
     const notification = this.deps.create({
-      title: model.title,
-      body: model.body,
+      title: text.title,
+      body: text.body,
       urgency: model.urgency,
-      ...(withActions ? { actions: model.actions.map((a) => ({ type: 'button' as const, text: a.label })) } : {}),
+      ...(withActions ? { actions: text.actions.map((label) => ({ type: 'button' as const, text: label })) } : {}),
     })
     this.live.add(notification)
     notification.on('click', () => this.deps.onIntent(model.onClick))

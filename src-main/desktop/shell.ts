@@ -2,8 +2,9 @@ import { COMMANDS, type EngineEvent, type TaskDefinitionInput } from '../../src-
 import { appMenuModel, type AppMenuCommand, type AppMenuSection } from '../../src-shared/decisions/appMenu.ts'
 import { activeTasks, foldDesktopEvents, initialDesktopState, markFailuresSeen, type DesktopState } from '../../src-shared/decisions/desktopState.ts'
 import type { DesktopIntent } from '../../src-shared/decisions/intents.ts'
+import { resolveLanguage, type Language } from '../../src-shared/decisions/language.ts'
 import { finishedTasksIn, notifiable, type FinishedTask } from '../../src-shared/decisions/notifications.ts'
-import { planQuit, quitChoice } from '../../src-shared/decisions/quit.ts'
+import { planQuit, quitChoice, type QuitQuestion } from '../../src-shared/decisions/quit.ts'
 import { shortcutAction } from '../../src-shared/decisions/shortcuts.ts'
 import { trayModel, type DesktopAction, type TrayModel } from '../../src-shared/decisions/tray.ts'
 import type { Disposable, EngineApi } from '../engine/api.ts'
@@ -22,6 +23,8 @@ export interface ShellPorts {
   engine: EngineApi
   platform: string
   isDev: boolean
+  /** The system's languages, most preferred first (Electron's app locale, then the OS's preferred languages). */
+  systemLanguages: () => readonly string[]
   window: WindowPort
   schedule: Scheduler
   applyTray: (model: TrayModel) => void
@@ -32,7 +35,7 @@ export interface ShellPorts {
   sendIntent: (intent: DesktopIntent) => void
   openInBrowser: (url: string) => void
   /** Asks the user (a message box in main) and resolves with the button index. */
-  askQuit: (message: string, detail: string) => Promise<number>
+  askQuit: (question: QuitQuestion) => Promise<number>
   quitApp: () => void
   log: (message: string) => void
 }
@@ -59,6 +62,11 @@ export class DesktopShell implements Disposable {
 
   get state(): DesktopState {
     return this.current
+  }
+
+  /** The language every desktop surface speaks: settings.language, or the system's. */
+  get language(): Language {
+    return resolveLanguage(this.current.settings.language, this.ports.systemLanguages())
   }
 
   async start(): Promise<void> {
@@ -106,8 +114,10 @@ export class DesktopShell implements Disposable {
 
   private render(): void {
     const { settings } = this.current
-    this.ports.applyTray(trayModel({ state: this.current, windowVisible: this.ports.window.isVisible() }))
-    const menu = appMenuModel({ platform: this.ports.platform, isDev: this.ports.isDev, state: this.current })
+    // A settings.changed with a new language gives new labels: the tray and the menu are rebuilt in it.
+    const language = this.language
+    this.ports.applyTray(trayModel({ state: this.current, windowVisible: this.ports.window.isVisible(), language }))
+    const menu = appMenuModel({ platform: this.ports.platform, isDev: this.ports.isDev, state: this.current, language })
     const menuKey = JSON.stringify(menu)
     if (menuKey !== this.lastMenuKey) {
       this.lastMenuKey = menuKey
@@ -199,9 +209,9 @@ export class DesktopShell implements Disposable {
    */
   async confirmQuit(): Promise<boolean> {
     const active = activeTasks(this.current)
-    const plan = planQuit(active.length)
+    const plan = planQuit(active.length, this.language)
     if (plan.kind === 'quit') return true
-    const choice = quitChoice(await this.ports.askQuit(plan.message, plan.detail))
+    const choice = quitChoice(await this.ports.askQuit(plan.question))
     switch (choice.kind) {
       case 'keep-in-tray':
         this.ports.window.hide()

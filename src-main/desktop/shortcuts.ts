@@ -1,10 +1,13 @@
 import type { GlobalShortcut } from 'electron'
 import type { ShortcutProblem } from '../../src-shared/decisions/intents.ts'
-import { planAllShortcuts, takenProblem, type ShortcutBinding, type TriggerShortcut } from '../../src-shared/decisions/shortcuts.ts'
+import type { Language } from '../../src-shared/decisions/language.ts'
+import { notUnderstoodProblem, planAllShortcuts, takenProblem, type ShortcutBinding, type TriggerShortcut } from '../../src-shared/decisions/shortcuts.ts'
 
 export interface ShortcutDeps {
   globalShortcut: Pick<GlobalShortcut, 'register' | 'unregister'>
   platform: string
+  /** The language problems are told in; a change re-tells them without registering again. */
+  language: () => Language
   /** A registered shortcut was pressed: an app shortcut id, or `trigger-N` for a shortcut trigger. */
   onShortcut: (binding: ShortcutBinding) => void
   onStatus: (problems: ShortcutProblem[]) => void
@@ -21,6 +24,9 @@ export class ShortcutController {
   private overrides: Readonly<Record<string, string>> = {}
   private triggers: readonly TriggerShortcut[] = []
   private applied: string | null = null
+  /** Bindings the system refused at the last registration, and the language problems were last told in. */
+  private refused: Array<{ binding: ShortcutBinding; problem: 'taken' | 'invalid' }> = []
+  private told: Language | null = null
 
   constructor(deps: ShortcutDeps) {
     this.deps = deps
@@ -40,24 +46,29 @@ export class ShortcutController {
 
   private update(): void {
     const key = JSON.stringify([this.overrides, this.triggers])
-    if (key === this.applied) return
-    this.applied = key
-    this.unregisterAll()
-    const plan = planAllShortcuts(this.overrides, this.triggers, this.deps.platform)
-    const problems = [...plan.problems]
-    for (const binding of plan.register) {
-      let ok: boolean
-      try {
-        ok = this.deps.globalShortcut.register(binding.accelerator, () => this.deps.onShortcut(binding))
-      } catch {
-        // Electron throws for an accelerator it cannot parse; the syntax check should have caught it.
-        problems.push({ ...binding, problem: 'invalid', message: `${binding.accelerator} is not an accelerator this system understands.` })
-        continue
+    const language = this.deps.language()
+    if (key === this.applied && language === this.told) return
+    const plan = planAllShortcuts(this.overrides, this.triggers, this.deps.platform, language)
+    if (key !== this.applied) {
+      this.applied = key
+      this.unregisterAll()
+      this.refused = []
+      for (const binding of plan.register) {
+        let ok: boolean
+        try {
+          ok = this.deps.globalShortcut.register(binding.accelerator, () => this.deps.onShortcut(binding))
+        } catch {
+          // Electron throws for an accelerator it cannot parse; the syntax check should have caught it.
+          this.refused.push({ binding, problem: 'invalid' })
+          continue
+        }
+        if (ok) this.registered.push(binding)
+        else this.refused.push({ binding, problem: 'taken' })
       }
-      if (ok) this.registered.push(binding)
-      else problems.push(takenProblem(binding, this.triggers))
     }
-    this.deps.onStatus(problems)
+    this.told = language
+    const refused = this.refused.map(({ binding, problem }) => (problem === 'taken' ? takenProblem(binding, this.triggers, language) : notUnderstoodProblem(binding, language)))
+    this.deps.onStatus([...plan.problems, ...refused])
   }
 
   /** Called on will-quit: global shortcuts outlive the app otherwise on some systems. */

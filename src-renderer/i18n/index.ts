@@ -1,16 +1,11 @@
 import i18next from 'i18next'
 import { initReactI18next } from 'react-i18next'
-import type { Settings } from '../../src-shared/index.ts'
+import type { Language } from '../../src-shared/decisions/language.ts'
 import { en } from './en.ts'
 import { ko } from './ko.ts'
 
-export type Language = 'en' | 'ko'
-
-/** The system language when the user has not chosen one: Korean for any ko-* locale. */
-export function resolveLanguage(setting: Settings['language'], systemLanguages: readonly string[]): Language {
-  if (setting !== 'system') return setting
-  return systemLanguages.some((l) => l.toLowerCase().startsWith('ko')) ? 'ko' : 'en'
-}
+// One rule for the window and the desktop surfaces (tray, menus, notifications).
+export { resolveLanguage, type Language } from '../../src-shared/decisions/language.ts'
 
 export function initI18n(language: Language): typeof i18next {
   void i18next.use(initReactI18next).init({

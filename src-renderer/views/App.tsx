@@ -1,6 +1,7 @@
 import { useEffect, useMemo } from 'react'
 import { useTranslation } from 'react-i18next'
 import { fromEvent, map, share, startWith } from 'rxjs'
+import { sayNotification } from '../../src-shared/decisions/notifications.ts'
 import { createActions } from '../actions.ts'
 import { useObservableState, useSubscription } from '../hooks/observable.ts'
 import { resolveLanguage } from '../i18n/index.ts'
@@ -86,15 +87,16 @@ function Shell({ model }: { model: AppModel }) {
   useSubscription(model.notifications$, (notification) => {
     // Under Electron the main process shows OS notifications; in a browser we do it here.
     if (window.taskdeck) return
+    const text = sayNotification(notification, language)
     if ('Notification' in window && Notification.permission === 'granted') {
-      const shown = new Notification(notification.title, { body: notification.body, tag: 'taskdeck-finished' })
+      const shown = new Notification(text.title, { body: text.body, tag: 'taskdeck-finished' })
       shown.onclick = () => {
         window.focus()
         const target = notification.onClick
         if (target.kind === 'open-task') model.route.set({ view: 'task', taskId: target.taskId })
         else if (target.kind === 'open-view') model.route.set({ view: target.view })
       }
-    } else model.toast(notification.urgency === 'critical' ? 'error' : 'success', notification.title, notification.body)
+    } else model.toast(notification.urgency === 'critical' ? 'error' : 'success', text.title, text.body)
   })
 
   useEffect(() => rescueLostFocus(document), [])

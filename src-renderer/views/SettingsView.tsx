@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { COMMANDS, LIMITS, type Group, type Settings } from '../../src-shared/index.ts'
+import { resolveLanguage } from '../../src-shared/decisions/language.ts'
 import { DEFAULT_GLOBAL_SHORTCUTS, FAVOURITE_SHORTCUT_IDS, GLOBAL_SHORTCUT_IDS, SHORTCUT_TITLES, acceleratorProblem } from '../../src-shared/decisions/shortcuts.ts'
 import { Kbd, Segmented } from '../components/common.tsx'
 import { Subject } from 'rxjs'
@@ -180,7 +181,9 @@ type ShortcutStatusSource = { onShortcutStatus?: (listener: (problems: ShortcutP
  * applies (decisions/shortcuts), with the app's report of keys another program holds.
  */
 function GlobalShortcuts({ overrides, onSave }: { overrides: Readonly<Record<string, string>>; onSave: (next: Record<string, string>) => void }) {
-  const { t } = useTranslation()
+  const { t, i18n } = useTranslation()
+  // The window's language (App resolved it from the settings and the system's languages).
+  const language = resolveLanguage('system', [i18n.language])
   const [problems, setProblems] = useState<ShortcutProblemView[]>([])
   const [drafts, setDrafts] = useState<Record<string, string>>({})
   useEffect(() => (window.taskdeck as ShortcutStatusSource | undefined)?.onShortcutStatus?.(setProblems), [])
@@ -191,7 +194,7 @@ function GlobalShortcuts({ overrides, onSave }: { overrides: Readonly<Record<str
       <p className="muted">{t(window.taskdeck ? 'settings.globalShortcutsHint' : 'settings.globalShortcutsBrowser')}</p>
       {ids.map((id) => {
         const value = drafts[id] ?? overrides[id] ?? DEFAULT_GLOBAL_SHORTCUTS[id] ?? ''
-        const syntax = value === '' ? null : acceleratorProblem(value)
+        const syntax = value === '' ? null : acceleratorProblem(value, language)
         const reported = problems.find((p) => p.id === id)?.message
         const favourite = FAVOURITE_SHORTCUT_IDS.indexOf(id)
         const title = favourite >= 0 ? t('settings.shortcutTitles.favourite', { n: favourite + 1 }) : t(`settings.shortcutTitles.${id}`, { defaultValue: SHORTCUT_TITLES[id] ?? id })
@@ -206,7 +209,7 @@ function GlobalShortcuts({ overrides, onSave }: { overrides: Readonly<Record<str
               onChange={(e) => setDrafts((d) => ({ ...d, [id]: e.target.value }))}
               onBlur={() => {
                 const draft = drafts[id]
-                if (draft === undefined || (draft !== '' && acceleratorProblem(draft))) return
+                if (draft === undefined || (draft !== '' && acceleratorProblem(draft, language))) return
                 setDrafts(({ [id]: _, ...rest }) => rest)
                 onSave({ ...overrides, [id]: draft })
               }}

@@ -1,5 +1,7 @@
 import type { DesktopState } from './desktopState.ts'
 import type { DesktopIntent } from './intents.ts'
+import type { Language } from './language.ts'
+import { desktopStrings } from './strings.ts'
 import type { DesktopAction } from './tray.ts'
 
 /**
@@ -18,7 +20,8 @@ export type AppMenuCommand = DesktopAction | { kind: 'intent'; intent: DesktopIn
 
 export type AppMenuItem =
   | { type: 'separator' }
-  | { type: 'role'; role: MenuRole }
+  /** Electron's roles come with English labels: each is given the user's language. */
+  | { type: 'role'; role: MenuRole; label: string }
   | { type: 'command'; label: string; command: AppMenuCommand; accelerator?: string; registerAccelerator?: boolean }
 
 export interface AppMenuSection {
@@ -56,7 +59,6 @@ function shownAccelerator(command: string, keymap: Readonly<Record<string, strin
 }
 
 const sep: AppMenuItem = { type: 'separator' }
-const role = (r: MenuRole): AppMenuItem => ({ type: 'role', role: r })
 const view = (label: string, v: 'tasks' | 'loop' | 'dashboard' | 'settings', accelerator?: string): AppMenuItem => ({
   type: 'command',
   label,
@@ -64,37 +66,39 @@ const view = (label: string, v: 'tasks' | 'loop' | 'dashboard' | 'settings', acc
   ...(accelerator ? { accelerator, registerAccelerator: false } : {}),
 })
 
-export function appMenuModel(options: { platform: string; isDev: boolean; state: DesktopState }): AppMenuSection[] {
+export function appMenuModel(options: { platform: string; isDev: boolean; state: DesktopState; language: Language }): AppMenuSection[] {
+  const words = desktopStrings(options.language).appMenu
+  const role = (r: MenuRole): AppMenuItem => ({ type: 'role', role: r, label: words.roles[r] })
   const isMac = options.platform === 'darwin'
   const { keymap } = options.state.settings
   const pauseItem: AppMenuItem = options.state.enginePaused
-    ? { type: 'command', label: 'Resume All Tasks', command: { kind: 'resume-all' }, ...shownAccelerator('engine.togglePause', keymap) }
-    : { type: 'command', label: 'Pause All Tasks', command: { kind: 'pause-all' }, ...shownAccelerator('engine.togglePause', keymap) }
+    ? { type: 'command', label: words.resumeAll, command: { kind: 'resume-all' }, ...shownAccelerator('engine.togglePause', keymap) }
+    : { type: 'command', label: words.pauseAll, command: { kind: 'pause-all' }, ...shownAccelerator('engine.togglePause', keymap) }
   const sections: AppMenuSection[] = []
   if (isMac) {
     sections.push({
       label: 'Taskdeck',
       role: 'appMenu',
-      items: [role('about'), sep, view('Settings…', 'settings', 'CommandOrControl+,'), sep, role('services'), sep, role('hide'), role('hideOthers'), role('unhide'), sep, { type: 'command', label: 'Quit Taskdeck', command: { kind: 'quit' }, accelerator: 'CommandOrControl+Q' }],
+      items: [role('about'), sep, view(words.settings, 'settings', 'CommandOrControl+,'), sep, role('services'), sep, role('hide'), role('hideOthers'), role('unhide'), sep, { type: 'command', label: words.quitApp, command: { kind: 'quit' }, accelerator: 'CommandOrControl+Q' }],
     })
   }
   sections.push({
-    label: '&File',
+    label: words.file,
     role: 'fileMenu',
     items: [
-      { type: 'command', label: 'New Task…', command: { kind: 'quick-add' }, ...shownAccelerator('task.new', keymap) },
+      { type: 'command', label: words.newTask, command: { kind: 'quick-add' }, ...shownAccelerator('task.new', keymap) },
       pauseItem,
-      ...(isMac ? [sep, role('close')] : [sep, view('Settings…', 'settings'), sep, { type: 'command', label: 'Quit', command: { kind: 'quit' }, accelerator: 'CommandOrControl+Q' } satisfies AppMenuItem]),
+      ...(isMac ? [sep, role('close')] : [sep, view(words.settings, 'settings'), sep, { type: 'command', label: words.quit, command: { kind: 'quit' }, accelerator: 'CommandOrControl+Q' } satisfies AppMenuItem]),
     ],
   })
-  sections.push({ label: '&Edit', role: 'editMenu', items: [role('undo'), role('redo'), sep, role('cut'), role('copy'), role('paste'), role('selectAll')] })
+  sections.push({ label: words.edit, role: 'editMenu', items: [role('undo'), role('redo'), sep, role('cut'), role('copy'), role('paste'), role('selectAll')] })
   sections.push({
-    label: '&View',
+    label: words.view,
     role: 'viewMenu',
     items: [
-      view('Tasks', 'tasks'),
-      view('Event Loop', 'loop'),
-      view('Dashboard', 'dashboard'),
+      view(words.tasks, 'tasks'),
+      view(words.loop, 'loop'),
+      view(words.dashboard, 'dashboard'),
       sep,
       role('reload'),
       ...(options.isDev ? [role('toggleDevTools')] : []),
@@ -106,7 +110,7 @@ export function appMenuModel(options: { platform: string; isDev: boolean; state:
       role('togglefullscreen'),
     ],
   })
-  sections.push({ label: '&Window', role: 'windowMenu', items: isMac ? [role('minimize'), role('zoom'), sep, role('front')] : [role('minimize'), role('close')] })
-  sections.push({ label: '&Help', role: 'help', items: [{ type: 'command', label: 'Taskdeck on GitHub', command: { kind: 'open-external', url: PROJECT_URL } }] })
+  sections.push({ label: words.window, role: 'windowMenu', items: isMac ? [role('minimize'), role('zoom'), sep, role('front')] : [role('minimize'), role('close')] })
+  sections.push({ label: words.help, role: 'help', items: [{ type: 'command', label: words.projectPage, command: { kind: 'open-external', url: PROJECT_URL } }] })
   return sections
 }

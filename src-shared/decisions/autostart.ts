@@ -1,3 +1,6 @@
+import { LANGUAGES } from './language.ts'
+import { DESKTOP_STRINGS } from './strings.ts'
+
 /**
  * Start at login. macOS and Windows have `app.setLoginItemSettings`; Linux desktops read
  * XDG autostart entries (~/.config/autostart/*.desktop), written from this text.
@@ -38,7 +41,10 @@ export function autostartDesktopEntry(input: AutostartEntryInput): string {
     'Type=Application',
     'Version=1.0',
     `Name=${value(input.name ?? 'Taskdeck')}`,
-    `Comment=${value(input.comment ?? 'Run, watch and steer background jobs')}`,
+    // The desktop shows the comment in the user's language (Comment[ko]) when it has one.
+    ...(input.comment !== undefined
+      ? [`Comment=${value(input.comment)}`]
+      : LANGUAGES.map((language) => `Comment${language === 'en' ? '' : `[${language}]`}=${value(DESKTOP_STRINGS[language].appDescription)}`)),
     `Exec=${execValue}`,
     ...(input.icon ? [`Icon=${value(input.icon)}`] : []),
     'Terminal=false',

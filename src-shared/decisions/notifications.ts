@@ -1,13 +1,17 @@
-import type { EngineEvent, NotifyPolicy, Run, TaskStatus } from '../index.ts'
+import type { EndReason, EngineEvent, NotifyPolicy, Run, TaskStatus } from '../index.ts'
 import type { Settings } from '../settings.ts'
 import type { DesktopState } from './desktopState.ts'
 import type { DesktopIntent } from './intents.ts'
+import type { Language } from './language.ts'
+import { desktopStrings, formatDuration, sayEndReasonIn } from './strings.ts'
 import { shortLabel } from './tray.ts'
 
 /**
  * When to tell the user that tasks finished, and what to say. Used by Electron main (OS
  * notifications) and by the browser UI (the web Notification API or in-app toasts), so it
  * decides from plain values: events, settings, whether the window has focus, the time.
+ * What to tell (notificationFor) is decided apart from its words (sayNotification), which
+ * are said in the user's language when shown.
  */
 
 export type FinishOutcome = 'succeeded' | 'failed'
@@ -18,6 +22,9 @@ export interface FinishedTask {
   status: TaskStatus
   outcome: FinishOutcome
   notify: NotifyPolicy
+  /** Why it failed, as data; null for a success, or an event stored before reasons were data. */
+  endReason: EndReason | null
+  /** The engine's English sentence for it: said only when `endReason` is missing. */
   reason: string | null
   exitCode: number | null
   durationMs: number | null
@@ -26,17 +33,24 @@ export interface FinishedTask {
 
 export interface NotificationAction {
   id: 'retry' | 'open-log'
-  label: string
   taskId: number
 }
 
+/** What to tell: which finishes, how loudly, and what a click and the buttons do. */
 export interface NotificationModel {
-  title: string
-  body: string
+  /** The finishes told: one is told by name, more as a count with names. */
+  tasks: readonly FinishedTask[]
   urgency: 'normal' | 'critical'
   /** What a click on the notification opens. */
   onClick: DesktopIntent
   actions: NotificationAction[]
+}
+
+/** A notification's words in one language; `actions` labels `NotificationModel.actions`, in order. */
+export interface NotificationText {
+  title: string
+  body: string
+  actions: string[]
 }
 
 /** Finishes arriving within this window of the first one are told together. */
@@ -73,6 +87,7 @@ export function finishedTasksIn(before: DesktopState, events: readonly EngineEve
       status: task.status,
       outcome,
       notify: task.definition.notify,
+      endReason: task.endReason ?? run?.endReason ?? null,
       reason: task.reason ?? run?.reason ?? null,
       exitCode: run?.exitCode ?? null,
       durationMs: run ? (run.durationMs ?? Math.max(0, event.at - run.startedAt)) : null,
@@ -82,7 +97,7 @@ export function finishedTasksIn(before: DesktopState, events: readonly EngineEve
   // A run.finished that arrives after its task.updated in the same batch still lends its details.
   return finished.map((f) => {
     const run = runs.get(f.taskId)
-    return run?.finishedAt != null ? { ...f, reason: run.reason ?? f.reason, exitCode: run.exitCode, durationMs: run.durationMs ?? f.durationMs } : f
+    return run?.finishedAt != null ? { ...f, endReason: run.endReason ?? f.endReason, reason: run.reason ?? f.reason, exitCode: run.exitCode, durationMs: run.durationMs ?? f.durationMs } : f
   })
 }
 
@@ -104,64 +119,72 @@ export function notifiable(tasks: readonly FinishedTask[], settings: Settings['n
   return tasks.filter((t) => suppressionReason(t, settings, windowFocused) === null)
 }
 
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`
-  const totalSeconds = Math.round(ms / 1000)
-  if (totalSeconds < 60) return `${totalSeconds} s`
-  const totalMinutes = Math.floor(totalSeconds / 60)
-  if (totalMinutes < 60) return `${totalMinutes} min ${totalSeconds % 60} s`
-  return `${Math.floor(totalMinutes / 60)} h ${totalMinutes % 60} min`
-}
+/** A task's name as a notification shows it: one line, clipped (no menu mnemonics here). */
+const shownName = (task: FinishedTask): string => shortLabel(task.name).replace(/&&/g, '&')
 
-function failureDetail(task: FinishedTask): string {
-  if (task.reason) return task.reason
-  if (task.status === 'timed_out') return 'Timed out'
-  if (task.status === 'interrupted') return 'Interrupted'
-  return task.exitCode !== null ? `Exited with code ${task.exitCode}` : 'Failed'
-}
-
-function single(task: FinishedTask): NotificationModel {
-  const name = shortLabel(task.name).replace(/&&/g, '&')
-  const took = task.durationMs !== null ? ` after ${formatDuration(task.durationMs)}` : ''
-  if (task.outcome === 'succeeded') {
-    return { title: `Finished: ${name}`, body: `Succeeded${took}.`, urgency: 'normal', onClick: { kind: 'open-task', taskId: task.taskId }, actions: [] }
-  }
-  return {
-    title: `Failed: ${name}`,
-    body: `${failureDetail(task)}${took}.`,
-    urgency: 'critical',
-    onClick: { kind: 'open-task', taskId: task.taskId },
-    actions: [
-      { id: 'retry', label: 'Retry', taskId: task.taskId },
-      { id: 'open-log', label: 'Open Log', taskId: task.taskId },
-    ],
-  }
-}
-
-function listNames(tasks: readonly FinishedTask[], max: number): string {
-  const names = tasks.slice(0, max).map((t) => shortLabel(t.name).replace(/&&/g, '&'))
-  return tasks.length > max ? `${names.join(', ')} and ${tasks.length - max} more` : names.join(', ')
-}
-
-/** One notification for a burst: the task itself when alone, a count otherwise ("12 tasks finished, 1 failed"). */
+/** What to tell about a burst: the task itself when alone (a failure offers Retry and Open Log), a count otherwise. */
 export function notificationFor(tasks: readonly FinishedTask[]): NotificationModel | null {
   const [first] = tasks
   if (first === undefined) return null
-  if (tasks.length === 1) return single(first)
+  if (tasks.length === 1) {
+    const failed = first.outcome === 'failed'
+    return {
+      tasks,
+      urgency: failed ? 'critical' : 'normal',
+      onClick: { kind: 'open-task', taskId: first.taskId },
+      actions: failed ? [{ id: 'retry', taskId: first.taskId }, { id: 'open-log', taskId: first.taskId }] : [],
+    }
+  }
   const failed = tasks.filter((t) => t.outcome === 'failed')
-  const succeeded = tasks.filter((t) => t.outcome === 'succeeded')
-  const title = `${tasks.length} tasks finished${failed.length > 0 ? `, ${failed.length} failed` : ''}`
-  const lines: string[] = []
-  if (failed.length > 0) lines.push(`Failed: ${listNames(failed, 3)}`)
-  if (succeeded.length > 0) lines.push(`Succeeded: ${listNames(succeeded, 3)}`)
   const [onlyFailure] = failed
   return {
-    title,
-    body: lines.join('\n'),
+    tasks,
     urgency: failed.length > 0 ? 'critical' : 'normal',
     onClick: failed.length === 1 && onlyFailure ? { kind: 'open-task', taskId: onlyFailure.taskId } : { kind: 'open-view', view: 'tasks' },
     actions: [],
   }
+}
+
+/**
+ * Why a task failed, in `language`: from its structured end reason; an event stored before
+ * reasons were data has only the engine's English sentence, said as written.
+ */
+export function failureDetail(task: FinishedTask, language: Language): string {
+  const words = desktopStrings(language).notification
+  if (task.endReason) {
+    const said = sayEndReasonIn(task.endReason, language)
+    // The reasons are clauses ("exited with code 3"); English starts a sentence with a capital.
+    return language === 'en' ? said.charAt(0).toUpperCase() + said.slice(1) : said
+  }
+  if (task.reason) return task.reason
+  if (task.status === 'timed_out') return words.timedOut
+  if (task.status === 'interrupted') return words.interrupted
+  return task.exitCode !== null ? words.exitedWithCode(task.exitCode) : words.unknownFailure
+}
+
+/** A notification's title, body and button labels in `language`. */
+export function sayNotification(model: NotificationModel, language: Language): NotificationText {
+  const words = desktopStrings(language).notification
+  const labels = { retry: words.retry, 'open-log': words.openLog }
+  const actions = model.actions.map((a) => labels[a.id])
+  const [first] = model.tasks
+  if (model.tasks.length === 1 && first) {
+    const took = first.durationMs !== null ? formatDuration(first.durationMs, language) : null
+    return first.outcome === 'succeeded'
+      ? { title: words.finishedTitle(shownName(first)), body: words.succeeded(took), actions }
+      : // A timeout's reason already says how long it ran.
+        { title: words.failedTitle(shownName(first)), body: words.failed(failureDetail(first, language), first.endReason?.kind === 'timed-out' ? null : took), actions }
+  }
+  const listNames = (tasks: readonly FinishedTask[], max: number): string => {
+    const names = tasks.slice(0, max).map(shownName).join(words.listSeparator)
+    return tasks.length > max ? words.andMore(names, tasks.length - max) : names
+  }
+  const failed = model.tasks.filter((t) => t.outcome === 'failed')
+  const succeeded = model.tasks.filter((t) => t.outcome === 'succeeded')
+  const lines: string[] = []
+  if (failed.length > 0) lines.push(words.burstFailed(listNames(failed, 3)))
+  if (succeeded.length > 0) lines.push(words.burstSucceeded(listNames(succeeded, 3)))
+  return { title: words.burstTitle(model.tasks.length, failed.length), body: lines.join('\n'), actions }
 }
 
 /**

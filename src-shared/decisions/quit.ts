@@ -1,28 +1,32 @@
+import type { Language } from './language.ts'
+import { desktopStrings } from './strings.ts'
+
 /**
  * Quitting stops the embedded engine, and with it every running task. So with tasks
  * running, quitting asks first: keep them running with the window closed (the tray stays),
- * stop them and quit, or go back.
+ * stop them and quit, or go back. The dialog's buttons by index (Electron's `response`):
+ * 0 keep running in the tray, 1 stop tasks and quit, 2 cancel.
  */
-export const QUIT_DIALOG = {
-  title: 'Tasks are still running',
-  buttons: ['Keep Running in Tray', 'Stop Tasks and Quit', 'Cancel'],
-  defaultId: 0,
-  cancelId: 2,
-} as const
+export const QUIT_DIALOG = { defaultId: 0, cancelId: 2 } as const
 
-export type QuitPlan =
-  | { kind: 'quit' }
-  | { kind: 'ask'; message: string; detail: string }
+/** The question, in the user's language. */
+export interface QuitQuestion {
+  title: string
+  message: string
+  detail: string
+  buttons: [keepRunning: string, stopAndQuit: string, cancel: string]
+}
+
+export type QuitPlan = { kind: 'quit' } | { kind: 'ask'; question: QuitQuestion }
 
 export type QuitChoice = { kind: 'keep-in-tray' } | { kind: 'stop-and-quit' } | { kind: 'abort' }
 
-export function planQuit(activeTaskCount: number): QuitPlan {
+export function planQuit(activeTaskCount: number, language: Language): QuitPlan {
   if (activeTaskCount === 0) return { kind: 'quit' }
-  const tasks = activeTaskCount === 1 ? '1 task is' : `${activeTaskCount} tasks are`
+  const words = desktopStrings(language).quit
   return {
     kind: 'ask',
-    message: `${tasks} still running.`,
-    detail: 'Quitting stops them. Keep Taskdeck running in the tray to let them finish.',
+    question: { title: words.title, message: words.message(activeTaskCount), detail: words.detail, buttons: [words.keepRunning, words.stopAndQuit, words.cancel] },
   }
 }
 

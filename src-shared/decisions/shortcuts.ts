@@ -1,5 +1,7 @@
 import type { DesktopState } from './desktopState.ts'
 import type { ShortcutProblem } from './intents.ts'
+import type { Language } from './language.ts'
+import { desktopStrings } from './strings.ts'
 import type { DesktopAction } from './tray.ts'
 
 /**
@@ -18,12 +20,13 @@ export const DEFAULT_GLOBAL_SHORTCUTS: Readonly<Record<string, string>> = {
   ...Object.fromEntries(FAVOURITE_SHORTCUT_IDS.map((id, i) => [id, `CommandOrControl+Alt+${i + 1}`])),
 }
 
-export const SHORTCUT_TITLES: Readonly<Record<string, string>> = {
-  'toggle-window': 'Show or hide the window',
-  'quick-add': 'New task',
-  'pause-resume-all': 'Pause or resume all tasks',
-  ...Object.fromEntries(FAVOURITE_SHORTCUT_IDS.map((id, i) => [id, `Run favourite ${i + 1}`])),
+/** What each global shortcut is called, in `language`. */
+export function shortcutTitles(language: Language): Readonly<Record<string, string>> {
+  const words = desktopStrings(language).shortcuts
+  return { ...words.titles, ...Object.fromEntries(FAVOURITE_SHORTCUT_IDS.map((id, i) => [id, words.favourite(i + 1)])) }
 }
+
+export const SHORTCUT_TITLES: Readonly<Record<string, string>> = shortcutTitles('en')
 
 const MODIFIERS = new Set(
   ['Command', 'Cmd', 'Control', 'Ctrl', 'CommandOrControl', 'CmdOrCtrl', 'Alt', 'Option', 'AltGr', 'Shift', 'Super', 'Meta'].map((m) => m.toLowerCase()),
@@ -40,19 +43,20 @@ const NAMED_KEYS = new Set(
 const SINGLE_KEY = /^[A-Za-z0-9)!@#$%^&*(:;<=>?_~{}|[\]\\'",./`-]$/
 const FUNCTION_KEY = /^F([1-9]|1[0-9]|2[0-4])$/i
 
-/** Why an accelerator is malformed, or null when Electron will accept its syntax. */
-export function acceleratorProblem(accelerator: string): string | null {
+/** Why an accelerator is malformed, in `language`, or null when Electron will accept its syntax. */
+export function acceleratorProblem(accelerator: string, language: Language): string | null {
+  const words = desktopStrings(language).shortcuts
   const parts = accelerator.split('+')
   // "CommandOrControl++" would split into an empty key; Electron spells that key "Plus".
-  if (parts.some((p) => p === '')) return 'has an empty part (write "Plus" for the + key)'
+  if (parts.some((p) => p === '')) return words.emptyPart
   const key = parts[parts.length - 1] ?? ''
   const modifiers = parts.slice(0, -1)
   const unknown = modifiers.find((m) => !MODIFIERS.has(m.toLowerCase()))
-  if (unknown !== undefined) return `"${unknown}" is not a modifier`
-  if (new Set(modifiers.map((m) => m.toLowerCase())).size !== modifiers.length) return 'repeats a modifier'
-  if (!(SINGLE_KEY.test(key) || FUNCTION_KEY.test(key) || NAMED_KEYS.has(key.toLowerCase()))) return `"${key}" is not a key`
+  if (unknown !== undefined) return words.notModifier(unknown)
+  if (new Set(modifiers.map((m) => m.toLowerCase())).size !== modifiers.length) return words.repeatsModifier
+  if (!(SINGLE_KEY.test(key) || FUNCTION_KEY.test(key) || NAMED_KEYS.has(key.toLowerCase()))) return words.notKey(key)
   // A global shortcut without a modifier would steal a plain key from every other app.
-  if (modifiers.length === 0 && !FUNCTION_KEY.test(key)) return 'needs a modifier (only F1–F24 may stand alone)'
+  if (modifiers.length === 0 && !FUNCTION_KEY.test(key)) return words.needsModifier
   return null
 }
 
@@ -88,12 +92,14 @@ export interface ShortcutPlan {
   problems: ShortcutProblem[]
 }
 
-/** Defaults merged with overrides ("" disables one), checked for syntax and for clashes among themselves. */
-export function planShortcuts(overrides: Readonly<Record<string, string>>, platform: string): ShortcutPlan {
+/** Defaults merged with overrides ("" disables one), checked for syntax and for clashes among themselves; problems said in `language`. */
+export function planShortcuts(overrides: Readonly<Record<string, string>>, platform: string, language: Language): ShortcutPlan {
+  const words = desktopStrings(language).shortcuts
+  const titles = shortcutTitles(language)
   const problems: ShortcutProblem[] = []
   for (const id of Object.keys(overrides)) {
     if (!Object.hasOwn(DEFAULT_GLOBAL_SHORTCUTS, id)) {
-      problems.push({ id: id.slice(0, 64), accelerator: String(overrides[id]).slice(0, 128), problem: 'unknown-id', message: `There is no global shortcut called "${id.slice(0, 64)}".` })
+      problems.push({ id: id.slice(0, 64), accelerator: String(overrides[id]).slice(0, 128), problem: 'unknown-id', message: words.unknownId(id.slice(0, 64)) })
     }
   }
   const register: ShortcutBinding[] = []
@@ -101,15 +107,15 @@ export function planShortcuts(overrides: Readonly<Record<string, string>>, platf
   for (const id of GLOBAL_SHORTCUT_IDS) {
     const accelerator = Object.hasOwn(overrides, id) ? (overrides[id] ?? '') : (DEFAULT_GLOBAL_SHORTCUTS[id] ?? '')
     if (accelerator === '') continue
-    const syntax = acceleratorProblem(accelerator)
+    const syntax = acceleratorProblem(accelerator, language)
     if (syntax !== null) {
-      problems.push({ id, accelerator, problem: 'invalid', message: `${accelerator} ${syntax}.` })
+      problems.push({ id, accelerator, problem: 'invalid', message: words.invalid(accelerator, syntax) })
       continue
     }
     const key = normaliseAccelerator(accelerator, platform)
     const owner = owners.get(key)
     if (owner !== undefined) {
-      problems.push({ id, accelerator, problem: 'duplicate', message: `${accelerator} is already used by "${SHORTCUT_TITLES[owner] ?? owner}".` })
+      problems.push({ id, accelerator, problem: 'duplicate', message: words.duplicate(accelerator, words.named(titles[owner] ?? owner)) })
       continue
     }
     owners.set(key, id)
@@ -128,23 +134,25 @@ export interface TriggerShortcut {
 export const triggerShortcutId = (triggerId: number): string => `trigger-${triggerId}`
 export const isTriggerShortcutId = (id: string): boolean => /^trigger-[0-9]+$/.test(id)
 
-function shortcutTitle(id: string, triggers: readonly TriggerShortcut[]): string {
+function shortcutTitle(id: string, triggers: readonly TriggerShortcut[], language: Language): string {
+  const words = desktopStrings(language).shortcuts
   const trigger = triggers.find((t) => triggerShortcutId(t.triggerId) === id)
-  return trigger ? `the shortcut trigger "${trigger.name}"` : `"${SHORTCUT_TITLES[id] ?? id}"`
+  return trigger ? words.trigger(trigger.name) : words.named(shortcutTitles(language)[id] ?? id)
 }
 
 /**
  * The app's own shortcuts first (they are part of the product), then the user's shortcut
  * triggers; a trigger whose chord the app already uses is reported, not registered.
  */
-export function planAllShortcuts(overrides: Readonly<Record<string, string>>, triggers: readonly TriggerShortcut[], platform: string): ShortcutPlan {
-  const { register, problems } = planShortcuts(overrides, platform)
+export function planAllShortcuts(overrides: Readonly<Record<string, string>>, triggers: readonly TriggerShortcut[], platform: string, language: Language): ShortcutPlan {
+  const words = desktopStrings(language).shortcuts
+  const { register, problems } = planShortcuts(overrides, platform, language)
   const owners = new Map(register.map((b) => [normaliseAccelerator(b.accelerator, platform), b.id]))
   for (const trigger of triggers) {
     const id = triggerShortcutId(trigger.triggerId)
-    const syntax = acceleratorProblem(trigger.accelerator)
+    const syntax = acceleratorProblem(trigger.accelerator, language)
     if (syntax !== null) {
-      problems.push({ id, accelerator: trigger.accelerator, problem: 'invalid', message: `${trigger.accelerator} ${syntax}.` })
+      problems.push({ id, accelerator: trigger.accelerator, problem: 'invalid', message: words.invalid(trigger.accelerator, syntax) })
       continue
     }
     const key = normaliseAccelerator(trigger.accelerator, platform)
@@ -154,7 +162,7 @@ export function planAllShortcuts(overrides: Readonly<Record<string, string>>, tr
         id,
         accelerator: trigger.accelerator,
         problem: 'duplicate',
-        message: `${trigger.accelerator} is already used by ${shortcutTitle(owner, triggers)}; the shortcut trigger "${trigger.name}" is not active.`,
+        message: words.triggerDuplicate(trigger.accelerator, shortcutTitle(owner, triggers, language), trigger.name),
       })
       continue
     }
@@ -165,13 +173,18 @@ export function planAllShortcuts(overrides: Readonly<Record<string, string>>, tr
 }
 
 /** `globalShortcut.register` returned false: another application owns the keys. */
-export function takenProblem(binding: ShortcutBinding, triggers: readonly TriggerShortcut[] = []): ShortcutProblem {
+export function takenProblem(binding: ShortcutBinding, triggers: readonly TriggerShortcut[], language: Language): ShortcutProblem {
   return {
     id: binding.id,
     accelerator: binding.accelerator,
     problem: 'taken',
-    message: `${binding.accelerator} is taken by another application; choose another for ${shortcutTitle(binding.id, triggers)}.`,
+    message: desktopStrings(language).shortcuts.taken(binding.accelerator, shortcutTitle(binding.id, triggers, language)),
   }
+}
+
+/** Electron threw on `register`: the syntax check passed, but this system cannot use the accelerator. */
+export function notUnderstoodProblem(binding: ShortcutBinding, language: Language): ShortcutProblem {
+  return { ...binding, problem: 'invalid', message: desktopStrings(language).shortcuts.notUnderstood(binding.accelerator) }
 }
 
 /** What a global shortcut does, given the current state (favourites, paused or not). */

@@ -1,4 +1,6 @@
 import { activeTasks, type DesktopState } from './desktopState.ts'
+import type { Language } from './language.ts'
+import { desktopStrings } from './strings.ts'
 
 /** Things a click in the tray (or a menu item) asks the shell to do. */
 export type DesktopAction =
@@ -29,6 +31,7 @@ export interface TrayModel {
 export interface TrayInputs {
   state: DesktopState
   windowVisible: boolean
+  language: Language
 }
 
 const MAX_RUNNING_LISTED = 10
@@ -41,56 +44,56 @@ export function shortLabel(text: string): string {
   return clipped.replace(/&/g, '&&')
 }
 
-const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`
-
 export function trayIconState(state: DesktopState): TrayIconState {
   if (state.unseenFailures > 0) return 'failed'
   return activeTasks(state).length > 0 ? 'running' : 'idle'
 }
 
-export function trayTooltip(state: DesktopState): string {
+export function trayTooltip(state: DesktopState, language: Language): string {
+  const words = desktopStrings(language).tray
   const active = activeTasks(state)
   const running = active.filter((t) => t.status === 'running').length
   const paused = active.length - running
   const parts: string[] = []
-  if (running > 0) parts.push(`${plural(running, 'task', 'tasks')} running`)
-  if (paused > 0) parts.push(`${paused} paused`)
-  if (state.unseenFailures > 0) parts.push(`${plural(state.unseenFailures, 'new failure', 'new failures')}`)
-  if (state.enginePaused) parts.push('queue paused')
-  return parts.length === 0 ? 'Taskdeck: idle' : `Taskdeck: ${parts.join(', ')}`
+  if (running > 0) parts.push(words.running(running))
+  if (paused > 0) parts.push(words.paused(paused))
+  if (state.unseenFailures > 0) parts.push(words.newFailures(state.unseenFailures))
+  if (state.enginePaused) parts.push(words.queuePaused)
+  return parts.length === 0 ? words.tooltipIdle : words.tooltip(parts.join(words.separator))
 }
 
-export function trayModel({ state, windowVisible }: TrayInputs): TrayModel {
+export function trayModel({ state, windowVisible, language }: TrayInputs): TrayModel {
+  const words = desktopStrings(language).tray
   const active = activeTasks(state)
-  const menu: TrayMenuItem[] = [{ type: 'item', label: windowVisible ? 'Hide Taskdeck' : 'Show Taskdeck', enabled: true, action: { kind: 'toggle-window' } }]
-  menu.push({ type: 'item', label: 'New Task…', enabled: true, action: { kind: 'quick-add' } }, { type: 'separator' })
+  const menu: TrayMenuItem[] = [{ type: 'item', label: windowVisible ? words.hide : words.show, enabled: true, action: { kind: 'toggle-window' } }]
+  menu.push({ type: 'item', label: words.newTask, enabled: true, action: { kind: 'quick-add' } }, { type: 'separator' })
 
-  if (active.length === 0) menu.push({ type: 'item', label: 'No running tasks', enabled: false, action: null })
+  if (active.length === 0) menu.push({ type: 'item', label: words.noRunning, enabled: false, action: null })
   for (const task of active.slice(0, MAX_RUNNING_LISTED)) {
     const label = `${task.status === 'paused' ? '⏸ ' : ''}${shortLabel(task.name)}`
     menu.push({
       type: 'submenu',
       label,
       items: [
-        { type: 'item', label: 'Open', enabled: true, action: { kind: 'open-task', taskId: task.id } },
-        { type: 'item', label: 'Cancel', enabled: true, action: { kind: 'cancel-task', taskId: task.id } },
+        { type: 'item', label: words.open, enabled: true, action: { kind: 'open-task', taskId: task.id } },
+        { type: 'item', label: words.cancel, enabled: true, action: { kind: 'cancel-task', taskId: task.id } },
       ],
     })
   }
   if (active.length > MAX_RUNNING_LISTED) {
-    menu.push({ type: 'item', label: `…and ${active.length - MAX_RUNNING_LISTED} more`, enabled: true, action: { kind: 'show-window' } })
+    menu.push({ type: 'item', label: words.andMore(active.length - MAX_RUNNING_LISTED), enabled: true, action: { kind: 'show-window' } })
   }
   menu.push({ type: 'separator' })
   menu.push(
     state.enginePaused
-      ? { type: 'item', label: 'Resume All', enabled: true, action: { kind: 'resume-all' } }
-      : { type: 'item', label: 'Pause All', enabled: true, action: { kind: 'pause-all' } },
+      ? { type: 'item', label: words.resumeAll, enabled: true, action: { kind: 'resume-all' } }
+      : { type: 'item', label: words.pauseAll, enabled: true, action: { kind: 'pause-all' } },
   )
 
   if (state.recentFailures.length > 0) {
     menu.push({
       type: 'submenu',
-      label: state.unseenFailures > 0 ? `Last Failures (${state.unseenFailures} new)` : 'Last Failures',
+      label: words.lastFailures(state.unseenFailures),
       items: state.recentFailures.map((f) => ({ type: 'item', label: shortLabel(f.name), enabled: true, action: { kind: 'open-task', taskId: f.taskId } })),
     })
   }
@@ -98,20 +101,20 @@ export function trayModel({ state, windowVisible }: TrayInputs): TrayModel {
   const favourites = state.settings.favourites
   menu.push({
     type: 'submenu',
-    label: 'Run Favourite',
+    label: words.runFavourite,
     items:
       favourites.length === 0
-        ? [{ type: 'item', label: 'No favourites yet (add them in Settings)', enabled: false, action: null }]
+        ? [{ type: 'item', label: words.noFavourites, enabled: false, action: null }]
         : favourites.map((taskId, index) => {
             const task = state.tasks.get(taskId)
             return {
               type: 'item',
-              label: `${index + 1}. ${task ? shortLabel(task.name) : `Task #${taskId} (removed)`}`,
+              label: `${index + 1}. ${task ? shortLabel(task.name) : words.removedTask(taskId)}`,
               enabled: task !== undefined,
               action: { kind: 'run-favourite', taskId },
             }
           }),
   })
-  menu.push({ type: 'separator' }, { type: 'item', label: 'Quit Taskdeck', enabled: true, action: { kind: 'quit' } })
-  return { icon: trayIconState(state), tooltip: trayTooltip(state), menu }
+  menu.push({ type: 'separator' }, { type: 'item', label: words.quit, enabled: true, action: { kind: 'quit' } })
+  return { icon: trayIconState(state), tooltip: trayTooltip(state, language), menu }
 }

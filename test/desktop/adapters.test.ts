@@ -14,6 +14,7 @@ import { appMenuModel } from '../../src-shared/decisions/appMenu.ts'
 import { planStartAtLogin } from '../../src-shared/decisions/autostart.ts'
 import { contentSecurityPolicy } from '../../src-shared/decisions/csp.ts'
 import { foldDesktopEvents, initialDesktopState } from '../../src-shared/decisions/desktopState.ts'
+import type { Language } from '../../src-shared/decisions/language.ts'
 import type { FinishedTask } from '../../src-shared/decisions/notifications.ts'
 import { trayModel, type DesktopAction } from '../../src-shared/decisions/tray.ts'
 import { created, resetSeq, task } from './fixtures.ts'
@@ -223,8 +224,8 @@ describe('tray adapter', () => {
   it('sets icon, tooltip and menu once, and nothing again for an equal model', () => {
     const { tray, controller } = setup('linux')
     const state = foldDesktopEvents(initialDesktopState(), [created(task(1, 'running'))], true)
-    controller.apply(trayModel({ state, windowVisible: true }))
-    controller.apply(trayModel({ state, windowVisible: true }))
+    controller.apply(trayModel({ state, windowVisible: true, language: 'en' }))
+    controller.apply(trayModel({ state, windowVisible: true, language: 'en' }))
     expect(tray.calls.map((c) => c[0])).toEqual(['on', 'setImage', 'setToolTip', 'setContextMenu'])
     expect(tray.named('setImage')).toEqual([['running.png']])
     expect(tray.named('setToolTip')).toEqual([['Taskdeck: 1 task running']])
@@ -233,9 +234,9 @@ describe('tray adapter', () => {
   it('changes only what changed', () => {
     const { tray, controller } = setup('linux')
     const state = initialDesktopState()
-    controller.apply(trayModel({ state, windowVisible: true }))
+    controller.apply(trayModel({ state, windowVisible: true, language: 'en' }))
     tray.calls.length = 0
-    controller.apply(trayModel({ state, windowVisible: false }))
+    controller.apply(trayModel({ state, windowVisible: false, language: 'en' }))
     expect(tray.calls.map((c) => c[0])).toEqual(['setContextMenu'])
   })
 
@@ -247,7 +248,7 @@ describe('tray adapter', () => {
     mac.tray.click()
     expect(mac.dispatched).toEqual([])
     const state = foldDesktopEvents(initialDesktopState(), [created(task(3, 'running', { name: 'sync' }))], true)
-    const template = trayMenuTemplate(trayModel({ state, windowVisible: true }).menu, (a) => mac.dispatched.push(a))
+    const template = trayMenuTemplate(trayModel({ state, windowVisible: true, language: 'en' }).menu, (a) => mac.dispatched.push(a))
     const sync = template.find((item) => item.label === 'sync')
     const cancel = (sync?.submenu as Array<{ label: string; click?: () => void }>).find((i) => i.label === 'Cancel')
     cancel?.click?.()
@@ -281,12 +282,13 @@ describe('notification adapter', () => {
     status: outcome,
     outcome,
     notify: 'default',
+    endReason: outcome === 'failed' ? { kind: 'exited', code: 2, commandNotFound: false } : null,
     reason: null,
     exitCode: outcome === 'failed' ? 2 : 0,
     durationMs: 1000,
     at: 0,
   })
-  const setup = (platform = 'darwin') => {
+  const setup = (platform = 'darwin', language: () => Language = () => 'en') => {
     FakeNotification.created = []
     let now = 0
     const timers: Array<{ at: number; run: () => void; cancelled: boolean }> = []
@@ -296,6 +298,7 @@ describe('notification adapter', () => {
       create: (options) => cast(new FakeNotification(options as Record<string, unknown>)),
       isSupported: () => true,
       platform,
+      language,
       now: () => now,
       setTimer: (run, ms) => {
         const timer = { at: now + ms, run, cancelled: false }
@@ -348,6 +351,23 @@ describe('notification adapter', () => {
     ])
   })
 
+  it('speaks the language of the moment it shows: Korean title, body from the end reason, and buttons', () => {
+    let language: Language = 'en'
+    const { controller, advance } = setup('win32', () => language)
+    controller.add([finished(7, 'failed')])
+    // The user switches to Korean while the burst waits.
+    language = 'ko'
+    advance(1500)
+    expect(FakeNotification.created[0]?.options).toMatchObject({
+      title: '실패: job 7',
+      body: '종료 코드 2 (1초 후)',
+      actions: [
+        { type: 'button', text: '다시 실행' },
+        { type: 'button', text: '로그 열기' },
+      ],
+    })
+  })
+
   it('shows no action buttons on Linux, where the click opens the task', () => {
     const { controller, advance } = setup('linux')
     controller.add([finished(7, 'failed')])
@@ -367,7 +387,7 @@ describe('notification adapter', () => {
 })
 
 describe('global shortcut adapter', () => {
-  const setup = (taken: string[]) => {
+  const setup = (taken: string[], language: () => Language = () => 'en') => {
     const recorder = new Recorder()
     const callbacks = new Map<string, () => void>()
     const statuses: unknown[] = []
@@ -383,6 +403,7 @@ describe('global shortcut adapter', () => {
         unregister: (accelerator: string) => recorder.record('unregister', accelerator),
       },
       platform: 'linux',
+      language,
       onShortcut: (binding) => fired.push(binding.id),
       onStatus: (problems) => statuses.push(problems),
     })
@@ -435,6 +456,22 @@ describe('global shortcut adapter', () => {
     expect(recorder.named('register')).toHaveLength(registrations)
   })
 
+  it('re-tells its problems in a new language without registering again', () => {
+    let language: Language = 'en'
+    const { recorder, statuses, controller } = setup(['CommandOrControl+Alt+N'], () => language)
+    controller.apply({ 'favourite-1': 'Nope+1' })
+    const registrations = recorder.calls.length
+    language = 'ko'
+    controller.apply({ 'favourite-1': 'Nope+1' })
+    expect(recorder.calls).toHaveLength(registrations)
+    expect(statuses.at(-1)).toEqual([
+      { id: 'favourite-1', accelerator: 'Nope+1', problem: 'invalid', message: 'Nope+1: “Nope” 은(는) 보조 키가 아닙니다.' },
+      { id: 'quick-add', accelerator: 'CommandOrControl+Alt+N', problem: 'taken', message: 'CommandOrControl+Alt+N 은(는) 다른 프로그램이 쓰고 있습니다. “새 작업” 에 다른 키를 고르세요.' },
+    ])
+    controller.apply({ 'favourite-1': 'Nope+1' })
+    expect(statuses).toHaveLength(2)
+  })
+
   it('unregisters everything it registered on quit', () => {
     const { recorder, controller } = setup(['CommandOrControl+Alt+1'])
     controller.apply({})
@@ -454,6 +491,7 @@ describe('global shortcut adapter', () => {
         unregister: () => undefined,
       },
       platform: 'linux',
+      language: () => 'en',
       onShortcut: () => undefined,
       onStatus: (problems) => statuses.push(problems),
     })
@@ -466,7 +504,7 @@ describe('global shortcut adapter', () => {
 describe('application menu adapter', () => {
   it('builds Electron items: roles, commands that call back, accelerators shown but not registered', () => {
     const commands: unknown[] = []
-    const template = appMenuTemplate(appMenuModel({ platform: 'linux', isDev: false, state: initialDesktopState() }), (c) => commands.push(c))
+    const template = appMenuTemplate(appMenuModel({ platform: 'linux', isDev: false, state: initialDesktopState(), language: 'en' }), (c) => commands.push(c))
     const file = template[0]?.submenu as Array<Record<string, unknown> & { click?: () => void }>
     expect(file[0]).toMatchObject({ label: 'New Task…', accelerator: 'CommandOrControl+N', registerAccelerator: false })
     file[0]?.click?.()

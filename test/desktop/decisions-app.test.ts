@@ -21,7 +21,7 @@ import { enginePaused, settingsChanged } from './fixtures.ts'
 
 describe('global shortcuts', () => {
   it('registers every default when nothing is overridden, without clashes', () => {
-    const plan = planShortcuts({}, 'linux')
+    const plan = planShortcuts({}, 'linux', 'en')
     expect(plan.problems).toEqual([])
     expect(plan.register.map((b) => b.id)).toEqual([...GLOBAL_SHORTCUT_IDS])
     expect(plan.register[0]).toEqual({ id: 'toggle-window', accelerator: 'CommandOrControl+Alt+T' })
@@ -35,7 +35,7 @@ describe('global shortcuts', () => {
       'pause-resume-all': 'Ctrl+Alt+1',
       'favourite-2': 'CommandOrControl+Banana',
       'open-sesame': 'F5',
-    }, 'linux')
+    }, 'linux', 'en')
     expect(plan.register.find((b) => b.id === 'toggle-window')?.accelerator).toBe('Super+Space')
     expect(plan.register.some((b) => b.id === 'quick-add')).toBe(false)
     expect(plan.problems).toEqual([
@@ -46,17 +46,17 @@ describe('global shortcuts', () => {
   })
 
   it('checks accelerator syntax as Electron reads it', () => {
-    expect(acceleratorProblem('CommandOrControl+Shift+Space')).toBeNull()
-    expect(acceleratorProblem('CmdOrCtrl+Plus')).toBeNull()
-    expect(acceleratorProblem('Alt+F4')).toBeNull()
-    expect(acceleratorProblem('F13')).toBeNull()
-    expect(acceleratorProblem('Ctrl+/')).toBeNull()
-    expect(acceleratorProblem('A')).toBe('needs a modifier (only F1–F24 may stand alone)')
-    expect(acceleratorProblem('Ctrl++')).toBe('has an empty part (write "Plus" for the + key)')
-    expect(acceleratorProblem('Hyper+A')).toBe('"Hyper" is not a modifier')
-    expect(acceleratorProblem('Ctrl+Control+A')).toBeNull()
-    expect(acceleratorProblem('Ctrl+Ctrl+A')).toBe('repeats a modifier')
-    expect(acceleratorProblem('Ctrl+F25')).toBe('"F25" is not a key')
+    expect(acceleratorProblem('CommandOrControl+Shift+Space', 'en')).toBeNull()
+    expect(acceleratorProblem('CmdOrCtrl+Plus', 'en')).toBeNull()
+    expect(acceleratorProblem('Alt+F4', 'en')).toBeNull()
+    expect(acceleratorProblem('F13', 'en')).toBeNull()
+    expect(acceleratorProblem('Ctrl+/', 'en')).toBeNull()
+    expect(acceleratorProblem('A', 'en')).toBe('needs a modifier (only F1–F24 may stand alone)')
+    expect(acceleratorProblem('Ctrl++', 'en')).toBe('has an empty part (write "Plus" for the + key)')
+    expect(acceleratorProblem('Hyper+A', 'en')).toBe('"Hyper" is not a modifier')
+    expect(acceleratorProblem('Ctrl+Control+A', 'en')).toBeNull()
+    expect(acceleratorProblem('Ctrl+Ctrl+A', 'en')).toBe('repeats a modifier')
+    expect(acceleratorProblem('Ctrl+F25', 'en')).toBe('"F25" is not a key')
     expect(normaliseAccelerator('Ctrl+Alt+t', 'linux')).toBe(normaliseAccelerator('Alt+Control+T', 'linux'))
     expect(normaliseAccelerator('CmdOrCtrl+A', 'win32')).toBe(normaliseAccelerator('Ctrl+A', 'win32'))
     expect(normaliseAccelerator('CmdOrCtrl+A', 'darwin')).toBe(normaliseAccelerator('Cmd+A', 'darwin'))
@@ -65,8 +65,8 @@ describe('global shortcuts', () => {
 
   it('sees a clash through CommandOrControl only where it means the same key', () => {
     const overrides = { 'quick-add': 'Ctrl+Alt+T' }
-    expect(planShortcuts(overrides, 'linux').problems.map((p) => [p.id, p.problem])).toEqual([['quick-add', 'duplicate']])
-    expect(planShortcuts(overrides, 'darwin').problems).toEqual([])
+    expect(planShortcuts(overrides, 'linux', 'en').problems.map((p) => [p.id, p.problem])).toEqual([['quick-add', 'duplicate']])
+    expect(planShortcuts(overrides, 'darwin', 'en').problems).toEqual([])
   })
 
   it('adds shortcut triggers after the app’s shortcuts, refusing clashes and bad chords', () => {
@@ -80,6 +80,7 @@ describe('global shortcuts', () => {
         { triggerId: 5, accelerator: 'B', name: 'bare' },
       ],
       'linux',
+      'en',
     )
     expect(plan.register.filter((b) => isTriggerShortcutId(b.id))).toEqual([
       { id: 'trigger-1', accelerator: 'CommandOrControl+Alt+N' },
@@ -96,12 +97,25 @@ describe('global shortcuts', () => {
   })
 
   it('reports a registration refused by the OS with the accelerator and what it was for', () => {
-    expect(takenProblem({ id: 'quick-add', accelerator: 'CommandOrControl+Alt+N' })).toEqual({
+    expect(takenProblem({ id: 'quick-add', accelerator: 'CommandOrControl+Alt+N' }, [], 'en')).toEqual({
       id: 'quick-add',
       accelerator: 'CommandOrControl+Alt+N',
       problem: 'taken',
       message: 'CommandOrControl+Alt+N is taken by another application; choose another for "New task".',
     })
+  })
+
+  it('tells shortcut problems in Korean', () => {
+    expect(acceleratorProblem('A', 'ko')).toBe('보조 키가 필요합니다 (F1–F24 만 단독으로 쓸 수 있습니다)')
+    expect(acceleratorProblem('Hyper+A', 'ko')).toBe('“Hyper” 은(는) 보조 키가 아닙니다')
+    const plan = planAllShortcuts({ 'pause-resume-all': 'Ctrl+Alt+1', 'open-sesame': 'F5' }, [{ triggerId: 2, accelerator: 'Control+Alt+T', name: '빌드' }, { triggerId: 3, accelerator: 'B', name: 'bare' }], 'linux', 'ko')
+    expect(plan.problems.map((p) => p.message)).toEqual([
+      '“open-sesame” 라는 전역 단축키는 없습니다.',
+      'CommandOrControl+Alt+1 은(는) 이미 “모든 작업 일시 중지 / 재개” 에 쓰이고 있습니다.',
+      'Control+Alt+T 은(는) 이미 “창 보이기 / 숨기기” 에 쓰이고 있어 단축키 트리거 “빌드” 이(가) 동작하지 않습니다.',
+      'B: 보조 키가 필요합니다 (F1–F24 만 단독으로 쓸 수 있습니다).',
+    ])
+    expect(takenProblem({ id: 'favourite-2', accelerator: 'Super+2' }, [], 'ko').message).toBe('Super+2 은(는) 다른 프로그램이 쓰고 있습니다. “즐겨찾기 2 실행” 에 다른 키를 고르세요.')
   })
 
   it('maps each shortcut to an action, pause toggling with the queue and favourites by position', () => {
@@ -223,6 +237,7 @@ describe('start at login', () => {
         'Version=1.0',
         'Name=Taskdeck',
         'Comment=Run, watch and steer background jobs',
+        'Comment[ko]=백그라운드 작업을 실행하고 지켜보고 조정합니다',
         'Exec=/home/ann/Apps/Taskdeck-0.1.0.AppImage --hidden',
         'Icon=taskdeck',
         'Terminal=false',
@@ -248,9 +263,9 @@ describe('start at login', () => {
 
 describe('quitting and closing', () => {
   it('quits at once when nothing runs, asks otherwise', () => {
-    expect(planQuit(0)).toEqual({ kind: 'quit' })
-    expect(planQuit(1)).toMatchObject({ kind: 'ask', message: '1 task is still running.' })
-    expect(planQuit(3)).toMatchObject({ kind: 'ask', message: '3 tasks are still running.' })
+    expect(planQuit(0, 'en')).toEqual({ kind: 'quit' })
+    expect(planQuit(1, 'en')).toMatchObject({ kind: 'ask', question: { message: '1 task is still running.' } })
+    expect(planQuit(3, 'en')).toMatchObject({ kind: 'ask', question: { message: '3 tasks are still running.' } })
   })
 
   it('maps the dialog buttons, treating anything else as cancel', () => {
@@ -269,7 +284,7 @@ describe('application menu', () => {
   const commands = (items: AppMenuItem[]) => items.flatMap((i) => (i.type === 'command' ? [i] : []))
 
   it('shows the renderer keymap accelerators without registering them (the page handles the keys)', () => {
-    const menu = appMenuModel({ platform: 'linux', isDev: false, state: initialDesktopState() })
+    const menu = appMenuModel({ platform: 'linux', isDev: false, state: initialDesktopState(), language: 'en' })
     expect(menu.map((s) => s.label)).toEqual(['&File', '&Edit', '&View', '&Window', '&Help'])
     const file = commands(menu[0]?.items ?? [])
     expect(file[0]).toEqual({ type: 'command', label: 'New Task…', command: { kind: 'quick-add' }, accelerator: 'CommandOrControl+N', registerAccelerator: false })
@@ -280,7 +295,7 @@ describe('application menu', () => {
 
   it('follows the user’s keymap rebinding, and shows nothing for a chord', () => {
     const rebound = foldDesktopEvents(initialDesktopState(), [settingsChanged({ keymap: { 'task.new': 'mod+shift+t', 'engine.togglePause': 'g p' } })], true)
-    const file = commands(appMenuModel({ platform: 'linux', isDev: false, state: rebound })[0]?.items ?? [])
+    const file = commands(appMenuModel({ platform: 'linux', isDev: false, state: rebound, language: 'en' })[0]?.items ?? [])
     expect(file[0]).toEqual({ type: 'command', label: 'New Task…', command: { kind: 'quick-add' }, accelerator: 'CommandOrControl+Shift+T', registerAccelerator: false })
     expect(file[1]).toEqual({ type: 'command', label: 'Pause All Tasks', command: { kind: 'pause-all' } })
   })
@@ -298,7 +313,7 @@ describe('application menu', () => {
 
   it('has a macOS app menu, dev tools only in development, and Resume when paused', () => {
     const paused = foldDesktopEvents(initialDesktopState(), [enginePaused(true)], true)
-    const menu = appMenuModel({ platform: 'darwin', isDev: true, state: paused })
+    const menu = appMenuModel({ platform: 'darwin', isDev: true, state: paused, language: 'en' })
     expect(menu[0]).toMatchObject({ label: 'Taskdeck', role: 'appMenu' })
     expect(JSON.stringify(menu)).toContain('toggleDevTools')
     expect(commands(menu[1]?.items ?? []).map((c) => c.label)).toEqual(['New Task…', 'Resume All Tasks'])

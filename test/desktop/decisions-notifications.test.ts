@@ -5,13 +5,14 @@ import {
   COALESCE_WINDOW_MS,
   emptyNotificationBuffer,
   finishedTasksIn,
-  formatDuration,
   notifiable,
   notificationFor,
+  sayNotification,
   suppressionReason,
   takeDueNotification,
   type FinishedTask,
 } from '../../src-shared/decisions/notifications.ts'
+import { formatDuration } from '../../src-shared/decisions/strings.ts'
 import { DEFAULT_SETTINGS, type Settings } from '../../src-shared/index.ts'
 import { created, finished, lifecycle, resetSeq, run, task, updated } from './fixtures.ts'
 
@@ -25,6 +26,7 @@ const finish = (patch: Partial<FinishedTask> = {}): FinishedTask => ({
   status: 'succeeded',
   outcome: 'succeeded',
   notify: 'default',
+  endReason: null,
   reason: null,
   exitCode: 0,
   durationMs: 5000,
@@ -43,6 +45,19 @@ describe('finished tasks in an event batch', () => {
       [1, 'succeeded', 5000, null],
       [2, 'failed', 5000, 'exit code 3'],
     ])
+  })
+
+  it('carries the structured end reason from the run, or from the task when it ended without one', () => {
+    const found = finishedTasksIn(initialDesktopState(), [
+      ...lifecycle(1, 'failed', { run: { reason: 'killed by SIGTERM', endReason: { kind: 'killed', signal: 'SIGTERM' } } }),
+      created(task(2, 'queued')),
+      updated(task(2, 'failed', { reason: 'dependency #1 failed', endReason: { kind: 'dependency-ended', taskId: 1, status: 'failed', cause: null } })),
+    ])
+    expect(found.map((f) => [f.taskId, f.endReason])).toEqual([
+      [1, { kind: 'killed', signal: 'SIGTERM' }],
+      [2, { kind: 'dependency-ended', taskId: 1, status: 'failed', cause: null }],
+    ])
+    expect(finishedTasksIn(initialDesktopState(), lifecycle(3, 'failed'))[0]?.endReason).toBeNull()
   })
 
   it('ignores an update that repeats a final status already known', () => {
@@ -107,44 +122,63 @@ describe('notification policy', () => {
   })
 })
 
-describe('notification text and actions', () => {
+describe('what a notification tells (in English)', () => {
+  const say = (tasks: FinishedTask[]) => {
+    const model = notificationFor(tasks)
+    return model && { ...model, ...sayNotification(model, 'en') }
+  }
+
   it('tells one success plainly, and a click opens the task', () => {
-    expect(notificationFor([finish({ durationMs: 83_000 })])).toEqual({
-      title: 'Finished: build',
-      body: 'Succeeded after 1 min 23 s.',
-      urgency: 'normal',
-      onClick: { kind: 'open-task', taskId: 1 },
-      actions: [],
-    })
+    const success = finish({ durationMs: 83_000 })
+    expect(notificationFor([success])).toEqual({ tasks: [success], urgency: 'normal', onClick: { kind: 'open-task', taskId: 1 }, actions: [] })
+    expect(sayNotification(notificationFor([success])!, 'en')).toEqual({ title: 'Finished: build', body: 'Succeeded after 1 min 23 s.', actions: [] })
   })
 
   it('tells one failure with its reason and offers Retry and Open Log', () => {
-    const model = notificationFor([finish({ taskId: 4, name: 'R&D sync', outcome: 'failed', status: 'failed', exitCode: 3, durationMs: 900 })])
+    const model = say([finish({ taskId: 4, name: 'R&D sync', outcome: 'failed', status: 'failed', exitCode: 3, durationMs: 900, endReason: { kind: 'exited', code: 3, commandNotFound: false } })])
     expect(model).toMatchObject({ title: 'Failed: R&D sync', body: 'Exited with code 3 after 900 ms.', urgency: 'critical', onClick: { kind: 'open-task', taskId: 4 } })
-    expect(model?.actions).toEqual([
-      { id: 'retry', label: 'Retry', taskId: 4 },
-      { id: 'open-log', label: 'Open Log', taskId: 4 },
+    expect(model?.actions).toEqual(['Retry', 'Open Log'])
+    expect(notificationFor([finish({ taskId: 4, outcome: 'failed' })])?.actions).toEqual([
+      { id: 'retry', taskId: 4 },
+      { id: 'open-log', taskId: 4 },
     ])
-    expect(notificationFor([finish({ outcome: 'failed', status: 'timed_out', exitCode: null, durationMs: null })])?.body).toBe('Timed out.')
-    expect(notificationFor([finish({ outcome: 'failed', reason: 'cwd /nope does not exist' })])?.body).toBe('cwd /nope does not exist after 5 s.')
+    expect(say([finish({ outcome: 'failed', status: 'timed_out', exitCode: null, durationMs: null })])?.body).toBe('Timed out.')
+  })
+
+  it('words the failure from the structured end reason, the English sentence only for old events', () => {
+    const failed = (patch: Partial<FinishedTask>) => say([finish({ outcome: 'failed', status: 'failed', ...patch })])?.body
+    // An event stored before reasons were data: its English sentence as written.
+    expect(failed({ reason: 'cwd /nope does not exist' })).toBe('cwd /nope does not exist after 5 s.')
+    // With both, the structured reason wins (the sentence is only its English rendering).
+    expect(failed({ reason: 'exit code 9', endReason: { kind: 'killed', signal: 'SIGKILL' } })).toBe('Killed by SIGKILL after 5 s.')
+    expect(failed({ endReason: { kind: 'exited', code: 127, commandNotFound: true } })).toBe('Exited with code 127 (command not found) after 5 s.')
+    expect(failed({ status: 'timed_out', endReason: { kind: 'timed-out', afterMs: 90_000 } })).toBe('Timed out after 1 min 30 s.')
+    expect(failed({ endReason: { kind: 'cwd-missing', cwd: '/nope' } })).toBe('Working directory does not exist: /nope after 5 s.')
+    expect(failed({ status: 'interrupted', endReason: { kind: 'interrupted' } })).toBe('Taskdeck stopped while this run was running after 5 s.')
+    expect(failed({ endReason: { kind: 'dependency-ended', taskId: 3, status: 'failed', cause: { kind: 'exited', code: 1, commandNotFound: false } } })).toBe('Dependency #3 failed: exited with code 1 after 5 s.')
+    expect(failed({ endReason: { kind: 'script-error', message: 'boom' } })).toBe('Boom after 5 s.')
+    // Neither: what the status and exit code say.
+    expect(failed({ exitCode: null })).toBe('Failed after 5 s.')
+    expect(failed({ status: 'interrupted', exitCode: null, durationMs: null })).toBe('Interrupted.')
   })
 
   it('coalesces a burst: "12 tasks finished, 1 failed"', () => {
     const burst = [...Array.from({ length: 11 }, (_, i) => finish({ taskId: i + 1, name: `job ${i + 1}` })), finish({ taskId: 12, name: 'deploy', outcome: 'failed' })]
-    const model = notificationFor(burst)
+    const model = say(burst)
     expect(model?.title).toBe('12 tasks finished, 1 failed')
     expect(model?.body).toBe('Failed: deploy\nSucceeded: job 1, job 2, job 3 and 8 more')
     expect(model?.onClick).toEqual({ kind: 'open-task', taskId: 12 })
     expect(model?.urgency).toBe('critical')
-    const allGood = notificationFor([finish(), finish({ taskId: 2 })])
-    expect(allGood).toMatchObject({ title: '2 tasks finished', urgency: 'normal', onClick: { kind: 'open-view', view: 'tasks' } })
+    expect(model?.tasks).toEqual(burst)
+    const allGood = say([finish(), finish({ taskId: 2 })])
+    expect(allGood).toMatchObject({ title: '2 tasks finished', urgency: 'normal', onClick: { kind: 'open-view', view: 'tasks' }, actions: [] })
     const twoFailed = notificationFor([finish({ outcome: 'failed' }), finish({ taskId: 2, outcome: 'failed' })])
     expect(twoFailed?.onClick).toEqual({ kind: 'open-view', view: 'tasks' })
     expect(notificationFor([])).toBeNull()
   })
 
   it('formats durations for people', () => {
-    expect([0, 999, 1000, 59_400, 60_000, 3_599_000, 3_600_000, 7_500_000].map(formatDuration)).toEqual([
+    expect([0, 999, 1000, 59_400, 60_000, 3_599_000, 3_600_000, 7_500_000].map((ms) => formatDuration(ms, 'en'))).toEqual([
       '0 ms',
       '999 ms',
       '1 s',
@@ -167,7 +201,7 @@ describe('burst buffer', () => {
     expect(early.notification).toBeNull()
     expect(early.buffer).toBe(buffer)
     const due = takeDueNotification(buffer, 1000 + COALESCE_WINDOW_MS)
-    expect(due.notification?.title).toBe('2 tasks finished, 1 failed')
+    expect(due.notification && sayNotification(due.notification, 'en').title).toBe('2 tasks finished, 1 failed')
     expect(due.buffer).toEqual(emptyNotificationBuffer)
     expect(bufferFinishes(emptyNotificationBuffer, [], 5)).toBe(emptyNotificationBuffer)
     expect(takeDueNotification(emptyNotificationBuffer, 10 ** 12).notification).toBeNull()

@@ -60,7 +60,7 @@ describe('desktop state fold', () => {
 
 describe('tray model', () => {
   it('is idle with nothing running', () => {
-    const model = trayModel({ state: initialDesktopState(), windowVisible: true })
+    const model = trayModel({ state: initialDesktopState(), windowVisible: true, language: 'en' })
     expect(model.icon).toBe('idle')
     expect(model.tooltip).toBe('Taskdeck: idle')
     expect(labels(model.menu)).toEqual([
@@ -78,7 +78,7 @@ describe('tray model', () => {
 
   it('shows running tasks with Cancel, and the count in the tooltip', () => {
     const state = foldDesktopEvents(initialDesktopState(), [created(task(1, 'running', { name: 'build & test' })), created(task(2, 'running')), created(task(3, 'paused'))], true)
-    const model = trayModel({ state, windowVisible: false })
+    const model = trayModel({ state, windowVisible: false, language: 'en' })
     expect(model.icon).toBe('running')
     expect(model.tooltip).toBe('Taskdeck: 2 tasks running, 1 paused')
     expect(model.menu[0]).toMatchObject({ label: 'Show Taskdeck', action: { kind: 'toggle-window' } })
@@ -91,7 +91,7 @@ describe('tray model', () => {
 
   it('lists at most ten running tasks and links to the rest', () => {
     const events = Array.from({ length: 13 }, (_, i) => created(task(i + 1, 'running')))
-    const model = trayModel({ state: foldDesktopEvents(initialDesktopState(), events, true), windowVisible: true })
+    const model = trayModel({ state: foldDesktopEvents(initialDesktopState(), events, true), windowVisible: true, language: 'en' })
     expect(model.menu.filter((i) => i.type === 'submenu' && i.label.startsWith('task '))).toHaveLength(10)
     expect(model.menu).toContainEqual({ type: 'item', label: '…and 3 more', enabled: true, action: { kind: 'show-window' } })
     expect(model.tooltip).toBe('Taskdeck: 13 tasks running')
@@ -99,25 +99,25 @@ describe('tray model', () => {
 
   it('shows failures since the last look, and forgets them once seen', () => {
     const state = foldDesktopEvents(initialDesktopState(), [...lifecycle(4, 'failed', { name: 'backup' }), created(task(5, 'running'))], true)
-    const model = trayModel({ state, windowVisible: false })
+    const model = trayModel({ state, windowVisible: false, language: 'en' })
     expect(model.icon).toBe('failed')
     expect(model.tooltip).toBe('Taskdeck: 1 task running, 1 new failure')
     expect(submenu(model.menu, 'Last Failures (1 new)')).toEqual([{ type: 'item', label: 'backup', enabled: true, action: { kind: 'open-task', taskId: 4 } }])
-    const seen = trayModel({ state: markFailuresSeen(state), windowVisible: true })
+    const seen = trayModel({ state: markFailuresSeen(state), windowVisible: true, language: 'en' })
     expect(seen.icon).toBe('running')
     expect(labels(seen.menu)).toContain('Last Failures')
   })
 
   it('offers Resume All when the queue is paused', () => {
     const state = foldDesktopEvents(initialDesktopState(), [enginePaused(true)], true)
-    const model = trayModel({ state, windowVisible: true })
+    const model = trayModel({ state, windowVisible: true, language: 'en' })
     expect(model.menu).toContainEqual({ type: 'item', label: 'Resume All', enabled: true, action: { kind: 'resume-all' } })
     expect(model.tooltip).toBe('Taskdeck: queue paused')
   })
 
   it('lists favourites by name in order, disabling removed ones', () => {
     const state = foldDesktopEvents(initialDesktopState(), [created(task(7, 'succeeded', { name: 'deploy' })), settingsChanged({ favourites: [7, 99] })], true)
-    expect(submenu(trayModel({ state, windowVisible: true }).menu, 'Run Favourite')).toEqual([
+    expect(submenu(trayModel({ state, windowVisible: true, language: 'en' }).menu, 'Run Favourite')).toEqual([
       { type: 'item', label: '1. deploy', enabled: true, action: { kind: 'run-favourite', taskId: 7 } },
       { type: 'item', label: '2. Task #99 (removed)', enabled: false, action: { kind: 'run-favourite', taskId: 99 } },
     ])
@@ -131,6 +131,6 @@ describe('tray model', () => {
 
   it('is deterministic: the same state gives an equal model (so the adapter can skip rebuilds)', () => {
     const state = foldDesktopEvents(initialDesktopState(), [created(task(1, 'running'))], true)
-    expect(trayModel({ state, windowVisible: true })).toEqual(trayModel({ state, windowVisible: true }))
+    expect(trayModel({ state, windowVisible: true, language: 'en' })).toEqual(trayModel({ state, windowVisible: true, language: 'en' }))
   })
 })

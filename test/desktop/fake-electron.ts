@@ -31,6 +31,15 @@ class FakeApp extends EventEmitter {
   becomeReady() {
     this.markReady()
   }
+  /** The app's locale and the OS's preferred languages; a test may change them. */
+  locale = 'en-US'
+  preferredSystemLanguages = ['en-US']
+  getLocale() {
+    return this.locale
+  }
+  getPreferredSystemLanguages() {
+    return [...this.preferredSystemLanguages]
+  }
   getAppPath() {
     return process.cwd()
   }

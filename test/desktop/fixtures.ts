@@ -1,4 +1,4 @@
-import type { DurableEvent, Run, Task, TaskDefinitionInput, TaskStatus } from '../../src-shared/index.ts'
+import type { DurableEvent, EndReason, Run, Task, TaskDefinitionInput, TaskStatus } from '../../src-shared/index.ts'
 import { DEFAULT_SETTINGS, TaskDefinitionSchema, type Settings } from '../../src-shared/index.ts'
 
 /** Builders for contract-valid events, so decision tests read as stories. */
@@ -7,7 +7,7 @@ export const resetSeq = (): void => {
   seq = 0
 }
 
-export function task(id: number, status: TaskStatus, extra: { name?: string; definition?: Partial<TaskDefinitionInput>; reason?: string } = {}): Task {
+export function task(id: number, status: TaskStatus, extra: { name?: string; definition?: Partial<TaskDefinitionInput>; reason?: string; endReason?: EndReason } = {}): Task {
   return {
     id,
     name: extra.name ?? `task ${id}`,
@@ -20,6 +20,7 @@ export function task(id: number, status: TaskStatus, extra: { name?: string; def
     lastRunId: null,
     progress: null,
     ...(extra.reason !== undefined ? { reason: extra.reason } : {}),
+    ...(extra.endReason !== undefined ? { endReason: extra.endReason } : {}),
   }
 }
 

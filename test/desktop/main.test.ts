@@ -68,6 +68,37 @@ describe('main.ts lifecycle', () => {
     expect(await invoke('task.list', {}, foreign)).toMatchObject({ ok: false, error: { code: 'unauthorized' } })
   })
 
+  it('rebuilds the tray and the application menu in the new language when settings.language changes', async () => {
+    type Template = Array<{ label?: string; role?: string; submenu?: Template }>
+    const labels = (items: Template): string[] => items.flatMap((i) => [...(i.label ? [i.label] : []), ...labels(i.submenu ?? [])])
+    const trayLabels = () => labels((calls.named('tray.setContextMenu').at(-1)?.[0] as { template: Template }).template)
+    const menuLabels = () => labels((calls.named('Menu.setApplicationMenu').at(-1)?.[0] as { template: Template }).template)
+    const setLanguage = async (language: string) => expect(await invoke('settings.set', { patch: { language } })).toMatchObject({ ok: true })
+    expect(trayLabels()).toContain('Quit Taskdeck')
+    expect(menuLabels()).toEqual(expect.arrayContaining(['&File', 'New Task…', 'Undo']))
+
+    await setLanguage('ko')
+    await vi.waitFor(() => expect(calls.named('tray.setToolTip').at(-1)).toEqual(['Taskdeck: 대기 중']))
+    expect(trayLabels()).toEqual(expect.arrayContaining(['Taskdeck 보이기', '새 작업…', '모두 일시 중지', 'Taskdeck 종료']))
+    expect(menuLabels()).toEqual(expect.arrayContaining(['파일(&F)', '새 작업…', '모든 작업 일시 중지', '실행 취소', '도움말(&H)']))
+    expect(menuLabels()).not.toContain('Undo')
+
+    // An explicit language wins over a Korean system; `system` then follows the system.
+    app.locale = 'ko-KR'
+    app.preferredSystemLanguages = ['ko-KR', 'en-US']
+    await setLanguage('en')
+    await vi.waitFor(() => expect(calls.named('tray.setToolTip').at(-1)).toEqual(['Taskdeck: idle']))
+    expect(menuLabels()).toContain('&File')
+    await setLanguage('system')
+    await vi.waitFor(() => expect(calls.named('tray.setToolTip').at(-1)).toEqual(['Taskdeck: 대기 중']))
+    expect(menuLabels()).toContain('파일(&F)')
+
+    app.locale = 'en-US'
+    app.preferredSystemLanguages = ['en-US']
+    await setLanguage('en')
+    await vi.waitFor(() => expect(calls.named('tray.setToolTip').at(-1)).toEqual(['Taskdeck: idle']))
+  })
+
   it('tells the page which global shortcut another app holds, once it has loaded', () => {
     expect(sent(IPC_CHANNELS.shortcutStatus)).toEqual([])
     window().webContents.emit('did-finish-load')

@@ -7,6 +7,7 @@ import { DebugLogger } from 'builder-util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEEP_LINK_SCHEME } from '../../src-shared/decisions/launchArgs.ts'
 import { APP_ID, TRAY_ICON_STATES, trayIconPath, windowIconPath } from '../../src-shared/decisions/resources.ts'
+import { DESKTOP_STRINGS } from '../../src-shared/decisions/strings.ts'
 
 // The electron-builder configuration, loaded and validated by electron-builder itself, then
 // checked against the built out/ tree. No installer can be produced here (no Electron binary).
@@ -73,7 +74,9 @@ describe('electron-builder configuration', () => {
     expect(targets(config.win)).toEqual(['nsis'])
     expect(config.publish).toEqual([{ provider: 'github', owner: 'taskdeck', repo: 'taskdeck', releaseType: 'release' }])
     expect(config.protocols).toEqual([{ name: 'Taskdeck link', schemes: [DEEP_LINK_SCHEME] }])
-    expect(config.linux?.desktop?.desktopActions).toEqual({ NewTask: { Name: 'New Task', Exec: 'taskdeck --quick-add' } })
+    expect(config.linux?.desktop?.desktopActions).toEqual({ NewTask: { Name: 'New Task', 'Name[ko]': '새 작업', Exec: 'taskdeck --quick-add' } })
+    // The Linux menu entry speaks Korean too, in the app's own words.
+    expect(config.linux?.desktop?.entry).toMatchObject({ Comment: DESKTOP_STRINGS.en.appDescription, 'Comment[ko]': DESKTOP_STRINGS.ko.appDescription })
   })
 
   it('points at icons and entitlements that exist', () => {

@@ -3,6 +3,7 @@ import { DesktopShell, favouriteCopy, type ShellPorts } from '../../src-main/des
 import type { AppMenuSection } from '../../src-shared/decisions/appMenu.ts'
 import type { DesktopIntent } from '../../src-shared/decisions/intents.ts'
 import type { FinishedTask } from '../../src-shared/decisions/notifications.ts'
+import type { QuitQuestion } from '../../src-shared/decisions/quit.ts'
 import type { TrayModel } from '../../src-shared/decisions/tray.ts'
 import { COMMANDS, type TaskDefinitionInput } from '../../src-shared/index.ts'
 import { useEngine } from '../support/engine.ts'
@@ -41,6 +42,8 @@ let shortcutSettings: Array<Readonly<Record<string, string>>>
 let startAtLogin: boolean[]
 let intents: DesktopIntent[]
 let quitAnswer: number
+let questions: QuitQuestion[]
+let systemLanguages: string[]
 let quits: number
 let logs: string[]
 
@@ -48,6 +51,7 @@ const ports = (): ShellPorts => ({
   engine: t.engine,
   platform: 'linux',
   isDev: false,
+  systemLanguages: () => systemLanguages,
   window,
   schedule: (run) => setImmediate(run),
   applyTray: (model) => trays.push(model),
@@ -57,7 +61,10 @@ const ports = (): ShellPorts => ({
   applyStartAtLogin: (enabled) => startAtLogin.push(enabled),
   sendIntent: (intent) => intents.push(intent),
   openInBrowser: () => undefined,
-  askQuit: () => Promise.resolve(quitAnswer),
+  askQuit: (question) => {
+    questions.push(question)
+    return Promise.resolve(quitAnswer)
+  },
   quitApp: () => quits++,
   log: (message) => logs.push(message),
 })
@@ -71,6 +78,8 @@ beforeEach(() => {
   startAtLogin = []
   intents = []
   quitAnswer = 2
+  questions = []
+  systemLanguages = ['en-US']
   quits = 0
   logs = []
 })
@@ -216,6 +225,25 @@ describe('DesktopShell with the real engine', () => {
       quitAnswer = 1
       expect(await desktop.confirmQuit()).toBe(true)
       await vi.waitFor(async () => expect(await statusOf(sleeper.id)).toBe('cancelled'))
+    })
+
+    it('asks in the user’s language: the system’s Korean, or the setting', async () => {
+      systemLanguages = ['ko-KR']
+      await startShell()
+      await submit('sleep 30')
+      await vi.waitFor(() => expect(lastTray()?.tooltip).toBe('Taskdeck: 작업 1개 실행 중'))
+      expect(await desktop.confirmQuit()).toBe(false)
+      expect(questions.at(-1)).toEqual({
+        title: '작업이 아직 실행 중입니다',
+        message: '작업 1개가 아직 실행 중입니다.',
+        detail: expect.stringContaining('트레이') as string,
+        buttons: ['트레이에서 계속 실행', '작업 중지 후 종료', '취소'],
+      })
+      await t.engine.handlers['settings.set']({ patch: { language: 'en' } })
+      await vi.waitFor(() => expect(lastTray()?.tooltip).toBe('Taskdeck: 1 task running'))
+      expect(menus.at(-1)?.[0]?.label).toBe('&File')
+      expect(await desktop.confirmQuit()).toBe(false)
+      expect(questions.at(-1)).toMatchObject({ title: 'Tasks are still running', message: '1 task is still running.', buttons: ['Keep Running in Tray', 'Stop Tasks and Quit', 'Cancel'] })
     })
 
     it('goes back on Cancel', async () => {

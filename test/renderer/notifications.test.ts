@@ -36,7 +36,7 @@ describe('finishNotifications$', () => {
       const out$ = finishNotifications$(liveFinishes$(batches$, 0), settings$, { isFocused: () => false, scheduler: ts })
       // c at 102 opens a 1500 ms window; d at 303 joins it; one notification at 1602.
       expectObservable(out$, '^ 5000ms !').toBe('1602ms n', {
-        n: expect.objectContaining({ title: '2 tasks finished, 1 failed', urgency: 'critical' }) as never,
+        n: expect.objectContaining({ tasks: [expect.objectContaining({ taskId: 1 }), expect.objectContaining({ taskId: 2 })], urgency: 'critical' }) as never,
       })
     })
   })
