@@ -17,6 +17,15 @@ interface ActionButtonProps extends ButtonHTMLAttributes<HTMLButtonElement> {
   variant?: 'primary' | 'ghost' | 'danger' | 'default'
 }
 
+/**
+ * The one rule for a button whose action is under way: it refuses (aria-disabled; its handler
+ * does nothing while busy) but keeps the keyboard, where a disabled button would drop focus to
+ * <body>; aria-busy says why.
+ */
+export function busyButton(busy: boolean | undefined): { 'aria-busy': true | undefined; 'aria-disabled': true | undefined } {
+  return { 'aria-busy': busy || undefined, 'aria-disabled': busy || undefined }
+}
+
 /** A button that names its shortcut next to its label and in its tooltip. */
 export function ActionButton({ command, label, icon, busy, variant = 'default', className, onClick, ...rest }: ActionButtonProps) {
   const shortcut = useShortcut(command ?? 'help.shortcuts')
@@ -26,11 +35,9 @@ export function ActionButton({ command, label, icon, busy, variant = 'default', 
       type="button"
       className={`btn btn-${variant} ${className ?? ''}`}
       title={shown ? `${label} (${shown})` : label}
-      aria-busy={busy || undefined}
       aria-keyshortcuts={shown || undefined}
       {...rest}
-      // While busy it refuses clicks but keeps the keyboard (a disabled button would drop focus to <body>).
-      aria-disabled={busy || undefined}
+      {...busyButton(busy)}
       onClick={busy ? undefined : onClick}
     >
       {busy ? <span className="spinner" aria-hidden /> : icon}

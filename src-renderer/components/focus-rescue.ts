@@ -11,30 +11,40 @@ export const MAIN_ID = 'main'
  * to the nearest enclosing `[data-focus-scope]` still on the page, to the element its value
  * selects or else the first focusable one in it, and finally to the main region. Focus that the
  * user moved away (a click on empty space, another window) is left alone: only an element that
- * was removed or disabled is replaced. Hand-written: a document listener of a few lines.
+ * was removed, disabled or hidden is replaced, by one that does take the keyboard. Hand-written:
+ * a document listener of a few lines.
  * Returns the disposer.
  */
 export function rescueLostFocus(document: Document): () => void {
+  let frame = 0
   const onFocusOut = (event: FocusEvent) => {
     const lost = event.target
     if (event.relatedTarget !== null || !(lost instanceof HTMLElement)) return
     // Chromium fires focusout while the element is still attached: remember where it was.
     const scopes: HTMLElement[] = []
     for (let scope = lost.closest<HTMLElement>('[data-focus-scope]'); scope; scope = scope.parentElement?.closest<HTMLElement>('[data-focus-scope]') ?? null) scopes.push(scope)
-    // After the update that removed or disabled it has been committed.
-    requestAnimationFrame(() => {
+    // After the update that removed, disabled or hid it has been committed (a later loss supersedes this one).
+    cancelAnimationFrame(frame)
+    frame = requestAnimationFrame(() => {
       const active = document.activeElement
       if (active !== null && active !== document.body) return
-      if (lost.isConnected && !lost.matches(':disabled')) return
+      if (lost.isConnected && !lost.matches(':disabled') && lost.checkVisibility()) return
       for (const scope of scopes) {
         if (!scope.isConnected) continue
         const wanted = scope.dataset.focusScope
-        const target = (wanted ? scope.querySelector<HTMLElement>(wanted) : null) ?? scope.querySelector<HTMLElement>(FOCUSABLE)
-        if (target) return target.focus()
+        const candidates = [...(wanted ? scope.querySelectorAll<HTMLElement>(wanted) : []), ...scope.querySelectorAll<HTMLElement>(FOCUSABLE)]
+        // A hidden or inert one does not take the keyboard: only one that did ends the search.
+        for (const candidate of candidates) {
+          candidate.focus()
+          if (document.activeElement === candidate) return
+        }
       }
       document.getElementById(MAIN_ID)?.focus()
     })
   }
   document.addEventListener('focusout', onFocusOut)
-  return () => document.removeEventListener('focusout', onFocusOut)
+  return () => {
+    document.removeEventListener('focusout', onFocusOut)
+    cancelAnimationFrame(frame)
+  }
 }

@@ -1,8 +1,28 @@
-import type { LoopEntry, LoopState, WaitReason } from '../../src-shared/index.ts'
+import type { EndReason, LoopEntry, LoopState, RunStatus, WaitReason } from '../../src-shared/index.ts'
 import { sayEndReason, type Clock, type Translate } from '../../src-shared/decisions/endReasons.ts'
 
 // The wording of end reasons is shared with the desktop's notifications.
 export { sayEnded, sayEndReason, type Clock, type Ended, type Translate } from '../../src-shared/decisions/endReasons.ts'
+
+/**
+ * A reason that says the status itself ("cancelled by user", "timed out after 20 s"): after
+ * the status word it would say it twice, so it stands alone. Decided from the kind, since
+ * whether the words overlap differs between languages.
+ */
+export function reasonSaysStatus(reason: EndReason): boolean {
+  return reason.kind === 'cancelled' || reason.kind === 'timed-out'
+}
+
+/** A reason standing alone, as the start of a sentence ("Cancelled by user"). */
+export function sentenceCase(text: string): string {
+  return text.charAt(0).toLocaleUpperCase() + text.slice(1)
+}
+
+/** A status and why it came to be, saying the status once ("Failed: exited with code 3", "Cancelled by user"). */
+function sayStatusBecause(status: RunStatus, reason: EndReason, t: Translate, clock: Clock): string {
+  const why = sayEndReason(reason, t, clock)
+  return reasonSaysStatus(reason) ? sentenceCase(why) : t('engine.because', { what: t(`status.${status}`), why })
+}
 
 /** A loop lane entry's detail in the UI's language, with times in the user's clock. */
 export function sayLoopEntry(entry: LoopEntry, t: Translate, clock: Clock): string {
@@ -27,8 +47,7 @@ function sayLoopState(state: LoopState, group: string, t: Translate, clock: Cloc
       return state.pid ? t('engine.pid', { since, pid: state.pid }) : since
     }
     case 'finished': {
-      const status = t(`status.${state.status}`)
-      const ended = state.endReason ? t('engine.because', { what: status, why: sayEndReason(state.endReason, t, clock) }) : status
+      const ended = state.endReason ? sayStatusBecause(state.status, state.endReason, t, clock) : t(`status.${state.status}`)
       return state.delivering ? t('engine.delivering', { ended }) : ended
     }
   }

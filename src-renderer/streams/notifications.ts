@@ -1,6 +1,6 @@
 import { asyncScheduler, buffer, filter, map, mergeMap, share, throttleTime, withLatestFrom, type Observable, type SchedulerLike } from 'rxjs'
 import type { EngineEvent, Run, Settings } from '../../src-shared/index.ts'
-import { initialDesktopState, type DesktopState, type TaskSummary } from '../../src-shared/decisions/desktopState.ts'
+import { initialDesktopState, type TaskSummary } from '../../src-shared/decisions/desktopState.ts'
 import { COALESCE_WINDOW_MS, finishedTasksIn, notifiable, notificationFor, type FinishedTask, type NotificationModel } from '../../src-shared/decisions/notifications.ts'
 import type { FoldedCollections } from './state.ts'
 
@@ -18,29 +18,19 @@ export interface NotificationOptions {
  */
 export function liveFinishesIn(events: readonly EngineEvent[], before: Pick<FoldedCollections, 'tasks' | 'runs'>, liveSince: number): FinishedTask[] {
   if (!events.some((e) => (e.type === 'task.updated' || e.type === 'task.created') && e.at >= liveSince)) return []
-  const { tasks, lastRuns } = scratch
-  try {
-    for (const event of events) {
-      if (event.type !== 'task.updated' && event.type !== 'task.created') continue
-      const task = before.tasks.get(event.task.id)
-      if (!task || tasks.has(task.id)) continue
-      tasks.set(task.id, { id: task.id, name: task.name, status: task.status, notify: task.definition.notify })
-      const run = task.lastRunId === null ? undefined : before.runs.get(task.lastRunId)
-      if (run) lastRuns.set(task.id, run)
-    }
-    return finishedTasksIn(scratch, events).filter((f) => f.at >= liveSince)
-  } finally {
-    // Emptied after each call: it holds nothing between calls (and no task or run stays referenced).
-    tasks.clear()
-    lastRuns.clear()
+  // The tasks these events touch, as they were before them, with their last runs.
+  const tasks = new Map<number, TaskSummary>()
+  const lastRuns = new Map<number, Run>()
+  for (const event of events) {
+    if (event.type !== 'task.updated' && event.type !== 'task.created') continue
+    const task = before.tasks.get(event.task.id)
+    if (!task || tasks.has(task.id)) continue
+    tasks.set(task.id, { id: task.id, name: task.name, status: task.status, notify: task.definition.notify })
+    const run = task.lastRunId === null ? undefined : before.runs.get(task.lastRunId)
+    if (run) lastRuns.set(task.id, run)
   }
+  return finishedTasksIn({ ...initialDesktopState(), tasks, lastRuns }, events).filter((f) => f.at >= liveSince)
 }
-
-/**
- * The desktop state liveFinishesIn hands to finishedTasksIn, made once and refilled per call with
- * the tasks the events touch (finishedTasksIn reads it synchronously and keeps no reference).
- */
-const scratch: DesktopState & { tasks: Map<number, TaskSummary>; lastRuns: Map<number, Run> } = { ...initialDesktopState(), tasks: new Map(), lastRuns: new Map() }
 
 /**
  * Live finishes (liveFinishesIn) → the notifications the browser should show, decided by

@@ -1,7 +1,7 @@
 import { cloneElement, useMemo, useState, type ReactElement, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { HttpSpecSchema, type TaskStatus } from '../../src-shared/index.ts'
-import { ActionButton, Kbd, Segmented, formatBytes } from '../components/common.tsx'
+import { ActionButton, Kbd, Segmented, busyButton, formatBytes } from '../components/common.tsx'
 import { EMPTY_FORM, formOf, problemsOfServer, validateForm, type FormMessage, type FormProblem, type TaskForm } from '../streams/task-form.ts'
 import { useModel, useStore } from './context.ts'
 
@@ -49,6 +49,7 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
   }, [state.tasks, depFilter, editTaskId])
 
   const submit = async () => {
+    if (submitting) return
     const checked = validateForm(form, new Set([...state.groups.keys(), ...createdGroups]))
     if (!checked.ok) {
       setErrors(errorsOf(checked.problems))
@@ -282,7 +283,7 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
           </div>
         )}
         <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={submitting} aria-busy={submitting || undefined}>
+          <button type="submit" className="btn btn-primary" {...busyButton(submitting)}>
             {submitting && <span className="spinner" aria-hidden />}
             {editing ? t('form.save') : t('form.submit')} <Kbd>Ctrl+↵</Kbd>
           </button>

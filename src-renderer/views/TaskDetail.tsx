@@ -1,8 +1,10 @@
 import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
+import type { TFunction } from 'i18next'
 import { isFinished, type Run, type Task, type TaskSpec, type WaitReason } from '../../src-shared/index.ts'
 import { ActionButton, EmptyState, StatusBadge, formatClock, formatDuration, formatTime, useEngineSentences } from '../components/common.tsx'
 import type { CommandId } from '../streams/keymap.ts'
+import { reasonSaysStatus, sentenceCase } from '../streams/engine-sentences.ts'
 import { runsOfTask } from '../streams/state.ts'
 import { commandText } from '../streams/tasks-query.ts'
 import { LogViewer } from './LogViewer.tsx'
@@ -23,8 +25,6 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
   const runs = useMemo(() => runsOfTask(state.runs, taskId), [state.runs, taskId])
   if (!task) return <aside className="detail">{<EmptyState title={t('detail.missing', { id: taskId })} />}</aside>
   const shownRun = runs.find((r) => r.id === runId) ?? runs[0] ?? null
-  // Only a process has an exit code (a script's or an HTTP batch's run reports 0 when it succeeded).
-  const shell = task.definition.spec.kind === 'shell'
   // What a script returned (its run's result) has a tab of its own when there is one.
   const hasResult = shownRun !== null && shownRun.result !== null
   const tabs: Tab[] = hasResult ? ['output', 'result', 'definition', 'runs'] : ['output', 'definition', 'runs']
@@ -60,9 +60,7 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
               <>
                 <span>{t('detail.attempt', { n: shownRun.attempt })}</span>
                 <span>{formatDuration(shownRun.durationMs ?? Date.now() - shownRun.startedAt)}</span>
-                {shell && shownRun.exitCode !== null && <span>{t('detail.exit', { code: shownRun.exitCode })}</span>}
-                {shell && shownRun.signal && <span>{shownRun.signal}</span>}
-                {!shell && <RunEnd run={shownRun} kind={task.definition.spec.kind} />}
+                <RunEnd run={shownRun} kind={task.definition.spec.kind} />
               </>
             )}
           </span>
@@ -165,31 +163,36 @@ function FailureBanner({ task, run }: { task: Task; run: Run | null }) {
   const { t } = useTranslation()
   const { ended } = useEngineSentences()
   if (!isFinished(task.status) || task.status === 'succeeded') return null
-  const taskReason = ended(task)
-  if (!run) {
-    return taskReason ? (
-      <div className={`failure failure-${task.status}`} role="status" data-testid="failure-reason">
-        <strong>{t(`status.${task.status}`)}</strong> {taskReason}
-      </div>
-    ) : null
-  }
-  const engineReason = ended(run) ?? taskReason
   const status = t(`status.${task.status}`)
-  const reason = engineReason ?? (run.exitCode !== null ? t('detail.exitedWith', { code: run.exitCode }) : run.signal ? t('detail.killedBy', { signal: run.signal }) : status)
-  // "cancelled by user" after "Cancelled" would say it twice: a reason that begins with the status word stands alone.
-  const saysStatus = reason.toLocaleLowerCase().startsWith(status.toLocaleLowerCase())
+  // The run's reason, else the task's (one that ended before it ran); else what the process said.
+  const source = run && ended(run) !== null ? run : ended(task) !== null ? task : null
+  const reason = source ? ended(source) : run?.exitCode != null ? t('detail.exitedWith', { code: run.exitCode }) : run?.signal ? t('detail.killedBy', { signal: run.signal }) : null
+  if (reason === null && !run) return null
+  const alone = source?.endReason != null && reasonSaysStatus(source.endReason)
   return (
     <div className={`failure failure-${task.status}`} role="status" data-testid="failure-reason">
-      {saysStatus ? <strong>{status}{reason.slice(status.length)}</strong> : <><strong>{status}</strong> {reason}</>}
+      {/* "Cancelled" before "cancelled by user" would say it twice, in any language. */}
+      {reason === null ? <strong>{status}</strong> : alone ? <strong>{sentenceCase(reason)}</strong> : <><strong>{status}</strong> {reason}</>}
     </div>
   )
 }
 
-/** How a run with no process ended, in a word: a script returned (its result is in the Result tab), a batch's requests are done. */
+/**
+ * How a run ended, in a word: a process's exit code or signal; only a process has an exit code
+ * (a script's or an HTTP batch's run reports 0 when it succeeded), so a script that succeeded
+ * "returned" (what, in the Result tab) and a batch that did has "all requests done". Null while
+ * it runs, and for a script or batch that did not succeed (its reason says why).
+ */
+function runEndWord(run: Run, kind: TaskSpec['kind'], t: TFunction): string | null {
+  if (kind === 'shell') return run.exitCode !== null ? t('detail.exit', { code: run.exitCode }) : run.signal
+  if (run.status !== 'succeeded') return null
+  return t(kind === 'script' ? 'runEnd.returned' : 'runEnd.requestsDone')
+}
+
 function RunEnd({ run, kind }: { run: Run; kind: TaskSpec['kind'] }) {
   const { t } = useTranslation()
-  if (run.status !== 'succeeded' || kind === 'shell') return null
-  return <span>{t(kind === 'script' ? 'runEnd.returned' : 'runEnd.requestsDone')}</span>
+  const word = runEndWord(run, kind, t)
+  return word === null ? null : <span>{word}</span>
 }
 
 function RunHistory({ runs, kind, selected, onPick }: { runs: Run[]; kind: TaskSpec['kind']; selected: number | null; onPick: (id: number) => void }) {
@@ -204,7 +207,7 @@ function RunHistory({ runs, kind, selected, onPick }: { runs: Run[]; kind: TaskS
           <th>{t('runs.status')}</th>
           <th>{t('runs.started')}</th>
           <th>{t('runs.duration')}</th>
-          <th>{t('runs.exit')}</th>
+          <th>{t('runs.ended')}</th>
           <th>{t('runs.worker')}</th>
           <th>{t('runs.reason')}</th>
         </tr>
@@ -225,7 +228,7 @@ function RunHistory({ runs, kind, selected, onPick }: { runs: Run[]; kind: TaskS
             </td>
             <td>{formatTime(run.startedAt)}</td>
             <td>{formatDuration(run.durationMs)}</td>
-            <td>{kind === 'shell' ? (run.exitCode ?? run.signal ?? '—') : run.status === 'succeeded' ? <RunEnd run={run} kind={kind} /> : '—'}</td>
+            <td>{runEndWord(run, kind, t) ?? '—'}</td>
             <td>{run.worker}</td>
             <td className="reason">{ended(run) ?? ''}</td>
           </tr>

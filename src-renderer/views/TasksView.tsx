@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next'
 import { interval, map } from 'rxjs'
 import { TASK_STATUSES, isFinished, type TaskStatus } from '../../src-shared/index.ts'
 import { NEW_TASK_INPUT_ID, SEARCH_INPUT_ID, applySelection } from '../actions.ts'
-import { ActionButton, EmptyState, Kbd, formatDuration, useEngineSentences } from '../components/common.tsx'
+import { ActionButton, EmptyState, Kbd, busyButton, formatDuration, useEngineSentences } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import type { Ended } from '../streams/engine-sentences.ts'
 import type { CommandId } from '../streams/keymap.ts'
@@ -98,7 +98,7 @@ function QuickAdd() {
           setError(null)
         }}
       />
-      <button type="submit" className="btn btn-primary" disabled={!text.trim() || busy} aria-busy={busy || undefined} title={`${t('quickAdd.run')} (↵)`}>
+      <button type="submit" className="btn btn-primary" disabled={!text.trim()} {...busyButton(busy)} title={`${t('quickAdd.run')} (↵)`}>
         {busy && <span className="spinner" aria-hidden />}
         {t('quickAdd.run')} <Kbd>↵</Kbd>
       </button>
@@ -188,27 +188,29 @@ function Filters() {
   )
 }
 
+/** How long the filters stay still before their count is said: typing a word is one change, not one per key. */
+const FILTER_SETTLE_MS = 500
+
 /**
- * "3 of 120" for screen readers once the rows a filter change asked for are shown; not on every
- * task that arrives (the visible count follows those too, and a live region there would talk
- * through a busy queue).
+ * "3 of 120" for screen readers once the filters have settled (each keystroke's refilter would
+ * otherwise be read, or cut off the last); not on every task that arrives (the visible count
+ * follows those too, and a live region there would talk through a busy queue). By then the
+ * list, refiltered at most ten times a second, shows the settled filter's rows.
  */
 function useFilterAnnouncement(query: unknown, rows: readonly TaskRow[], total: number): string {
   const { t } = useTranslation()
   const [announcement, setAnnouncement] = useState('')
-  const shownQuery = useRef(query)
-  const awaitingRows = useRef(false)
+  const [settledQuery, setSettledQuery] = useState(query)
+  const announcedQuery = useRef(query)
   useEffect(() => {
-    if (query === shownQuery.current) return
-    shownQuery.current = query
-    awaitingRows.current = true
+    const timer = setTimeout(() => setSettledQuery(query), FILTER_SETTLE_MS)
+    return () => clearTimeout(timer)
   }, [query])
   useEffect(() => {
-    // The list is refiltered at most ten times a second: the rows after a change may come a render later.
-    if (!awaitingRows.current) return
-    awaitingRows.current = false
+    if (settledQuery === announcedQuery.current) return
+    announcedQuery.current = settledQuery
     setAnnouncement(t('filters.count', { shown: rows.length, total }))
-  }, [rows, total, t])
+  }, [settledQuery, rows, total, t])
   return announcement
 }
 
@@ -320,7 +322,9 @@ function TaskList() {
           const index = first + offset
           return (
             <TaskListRow
-              key={index % visible.slots}
+              // The cursor's row keeps its element while rows shift (it is the list's active descendant: its id must not
+              // move to another element); the others reuse elements by slot (see useVisibleRows).
+              key={row.task.id === cursor ? `cursor-${row.task.id}` : index % visible.slots}
               row={row}
               index={index}
               top={index * ROW_HEIGHT}
@@ -347,7 +351,8 @@ function TaskList() {
  * its overscan (`slots`). Rows are keyed by their index modulo `slots`: any window's rows have
  * distinct keys, and a row scrolled out frees exactly the key of the row scrolled in, so React
  * updates the same DOM rows with other tasks instead of removing and creating rows (when rows
- * shift as new tasks arrive on top, and when a fast wheel jumps a whole window per frame).
+ * shift as new tasks arrive on top, and when a fast wheel jumps a whole window per frame). The
+ * cursor's row is the exception, keyed by its task: moving the cursor remounts two rows, scrolling none.
  * Every row has the same height, so the window follows from the scroll position by division:
  * hand-written because
  * @tanstack/react-virtual keeps a measurement object per row and rebuilt all of them (20,000

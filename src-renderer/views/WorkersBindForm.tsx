@@ -1,6 +1,7 @@
 import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { WORKER_COMMANDS, type WhenUnreachable } from '../../src-shared/workers.ts'
+import { busyButton } from '../components/common.tsx'
 import { useModel, useStore } from './context.ts'
 
 interface BindForm {
@@ -47,6 +48,7 @@ export function BindGroupForm({ boundGroups, onChanged }: { boundGroups: Readonl
   }
 
   const submit = async () => {
+    if (busy) return
     const checked = BindParamsSchema.safeParse({
       name: group,
       connection: { url: form.url.trim(), ...(form.password ? { password: form.password } : {}), tlsRejectUnauthorized: form.verifyTls },
@@ -158,7 +160,7 @@ export function BindGroupForm({ boundGroups, onChanged }: { boundGroups: Readonl
         </div>
         {error('form')}
         <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={busy || groups.length === 0} aria-busy={busy || undefined}>
+          <button type="submit" className="btn btn-primary" disabled={groups.length === 0} {...busyButton(busy)}>
             {busy && <span className="spinner" aria-hidden />}
             <span>{t('workers.bind.submit')}</span>
           </button>

@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Subject, interval, map, merge, startWith, timer } from 'rxjs'
 import type { RemoteBinding } from '../../src-shared/workers.ts'
-import { EmptyState, formatBytes, formatDuration } from '../components/common.tsx'
+import { EmptyState, busyButton, formatBytes, formatDuration } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { snapshotOnActivity$ } from '../streams/loop.ts'
 import { workerLiveness, type WorkerEntry } from '../streams/state.ts'
@@ -172,6 +172,7 @@ function BindingRow({ binding, onChanged }: { binding: RemoteBinding; onChanged:
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | null>(null)
   const unbind = async () => {
+    if (busy) return
     setBusy(true)
     const result = await model.bridge.invoke('group.unbindRemote', { name: binding.group })
     setBusy(false)
@@ -197,7 +198,7 @@ function BindingRow({ binding, onChanged }: { binding: RemoteBinding; onChanged:
       <td>{t(`workers.unreachable.${binding.whenUnreachable}`)}</td>
       <td className="muted">{binding.secretStorage}</td>
       <td>
-        <button type="button" className="btn btn-ghost" title={t('workers.bind.unbindHint')} disabled={busy} aria-busy={busy || undefined} onClick={() => void unbind()}>
+        <button type="button" className="btn btn-ghost" title={t('workers.bind.unbindHint')} {...busyButton(busy)} onClick={() => void unbind()}>
           {t('workers.bind.unbind')}
         </button>
         {error && (

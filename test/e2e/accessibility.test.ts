@@ -5,6 +5,8 @@ import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import type { AxeResults } from 'axe-core'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { en } from '../../src-renderer/i18n/en.ts'
+import { ko } from '../../src-renderer/i18n/ko.ts'
 import { ARTIFACTS, callServer, cli, openPage, serve, useServedUi } from './harness.ts'
 
 const ui = useServedUi()
@@ -167,14 +169,16 @@ describe('axe finds nothing to fix', () => {
         await page.locator('.lane-running .lane-item').first().waitFor()
         await check('loop')
         await shoot(page, `loop-${tag}`)
+        // Each view by its own heading (a selector the view before also matches would not wait at all).
+        const words = language === 'ko' ? ko : en
         await press(page, 'g', 'd')
-        await page.locator('.dashboard, .page').first().waitFor()
+        await page.getByRole('heading', { level: 1, name: words.dashboard.title, exact: true }).waitFor()
         await check('dashboard')
         await press(page, 'g', 'w')
-        await page.getByRole('heading', { level: 1 }).waitFor()
+        await page.getByRole('heading', { level: 1, name: words.workers.title, exact: true }).waitFor()
         await check('workers')
         await press(page, 'g', 's')
-        await page.locator('.keymap-table, table').first().waitFor()
+        await page.getByRole('heading', { level: 1, name: words.settings.title, exact: true }).waitFor()
         await check('settings')
         // Rebinding a key: recording, then a clash waiting for an answer.
         await page.locator('button[aria-pressed]', { hasText: /Change|변경/ }).first().click()
@@ -260,7 +264,10 @@ describe('keyboard only', () => {
     // Polite, not chatty: the live regions hold states, not the seq that changes with every event.
     expect(await page.getByTestId('connection').getByRole('status').textContent()).toBe('Live')
     expect(await page.locator('[aria-live] .connection-seq, [role=status] .connection-seq').count()).toBe(0)
-    expect(await page.getByRole('region', { name: 'Notifications' }).getAttribute('aria-live')).toBe('polite')
+    // Errors are read at once, the rest politely: two live regions, each toast in one.
+    const toasts = page.getByRole('region', { name: 'Notifications' })
+    expect(await toasts.locator('[aria-live=assertive]').count()).toBe(1)
+    expect(await toasts.locator('[aria-live=polite]').count()).toBe(1)
     const dashboard = page.getByRole('navigation').getByRole('button', { name: 'Dashboard' })
     await dashboard.focus()
     await press(page, 'Control+k')
@@ -270,6 +277,14 @@ describe('keyboard only', () => {
     // Tab and Shift+Tab stay in the dialog (aria-modal: the page behind is out of reach).
     await press(page, 'Tab', 'Tab', 'Shift+Tab')
     expect(await focusIsWithin(page, '[role=dialog]')).toBe(true)
+    // The field says whether its list is shown: not while nothing matches (the list is hidden then).
+    const combobox = palette.getByRole('combobox')
+    expect(await combobox.getAttribute('aria-expanded')).toBe('true')
+    await page.keyboard.type('zzzz nothing like this')
+    await palette.locator('.palette-empty').waitFor()
+    expect(await combobox.getAttribute('aria-expanded')).toBe('false')
+    await combobox.fill('')
+    await expect.poll(() => combobox.getAttribute('aria-expanded')).toBe('true')
     await press(page, 'Escape')
     await palette.waitFor({ state: 'detached' })
     expect(await focused(page)).toMatch(/Dashboard/)
@@ -279,12 +294,26 @@ describe('keyboard only', () => {
     await press(page, 'Enter')
     await palette.waitFor({ state: 'detached' })
     expect(await focused(page)).toBe('task-search')
-    // A search says how many tasks it found, once; the visible count (which follows every new task) is not live.
+    // A search says how many tasks it found, once the typing settles; the visible count (which follows every new task) is not live.
     const announced = page.locator('.filters [role=status]')
     expect(await announced.textContent()).toBe('')
-    await page.keyboard.type('Sum script')
+    await page.evaluate(`(() => {
+      const region = document.querySelector('.filters [role=status]')
+      window.announcements = []
+      new MutationObserver(() => window.announcements.push(region.textContent)).observe(region, { childList: true, characterData: true, subtree: true })
+    })()`)
+    const announcements = () => page.evaluate<string[]>('window.announcements')
+    // Keys a little apart, so that each could be refiltered (and was said, one after another, before).
+    await page.keyboard.type('Halfway', { delay: 40 })
     await expect.poll(() => announced.textContent()).toMatch(/^1 of \d+$/)
+    const said = await announced.textContent()
+    expect(await announcements()).toEqual([said])
     expect(await page.locator('.filters .count').getAttribute('aria-live')).toBeNull()
+    // A task that arrives afterwards and matches changes the visible count, not what was said.
+    await callServer(ui.home, ui.served, 'task.submit', { definition: { name: 'Halfway again', spec: { kind: 'shell', command: 'true' } } })
+    await page.locator('.filters .count', { hasText: /^2 of \d+$/ }).waitFor()
+    expect(await announced.textContent()).toBe(said)
+    expect(await announcements()).toEqual([said])
     await page.locator('#task-search').fill('')
     expect(errors).toEqual([])
     await page.context().close()
@@ -298,6 +327,12 @@ describe('keyboard only', () => {
     await press(page, 'j')
     const cursorRow = await page.locator('[data-task-id].cursor').getAttribute('id')
     expect(await list.getAttribute('aria-activedescendant')).toBe(cursorRow)
+    // A task arriving on top shifts the rows: the active row stays the same element (its id does not move to another one).
+    await page.evaluate(`window.activeRow = document.getElementById(${JSON.stringify(cursorRow)})`)
+    await callServer(ui.home, ui.served, 'task.submit', { definition: { name: 'Arrived on top', spec: { kind: 'shell', command: 'true' } } })
+    await task(page, 'Arrived on top').waitFor()
+    expect(await list.getAttribute('aria-activedescendant')).toBe(cursorRow)
+    expect(await page.evaluate<boolean>(`window.activeRow === document.getElementById(${JSON.stringify(cursorRow)}) && window.activeRow.classList.contains('cursor')`)).toBe(true)
     expect(await list.getAttribute('aria-rowcount')).toBe(String(await page.locator('[data-task-id]').count()))
 
     // Cancel ends the task: its button goes, and the keyboard stays in the task's actions (now Retry).
@@ -346,6 +381,81 @@ describe('keyboard only', () => {
     await page.context().close()
   })
 
+  it('rescues the keyboard past a target that cannot take it, and from a button hidden while still on the page', async () => {
+    const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
+    await task(page, 'Long runner').waitFor()
+    // Scopes built in the page: what is tested is the app's own listener on the real document.
+    const place = (html: string) => page.evaluate(`document.getElementById('main').insertAdjacentHTML('beforeend', ${JSON.stringify(html)})`)
+    await place(
+      '<div data-focus-scope="" id="outer"><button id="outer-button">outer</button>' +
+        '<div data-focus-scope="button.preferred"><button class="preferred" hidden>hidden</button><button id="goes-away">goes away</button></div></div>',
+    )
+    await page.locator('#goes-away').focus()
+    await page.evaluate(`document.getElementById('goes-away').remove()`)
+    // The inner scope's choice is hidden: focus did not land there, so the next scope is tried.
+    await expect.poll(() => focused(page)).toBe('outer-button')
+
+    await place('<div data-focus-scope=""><button id="hides">hides</button><button id="stays">stays</button></div>')
+    await page.locator('#hides').focus()
+    await page.evaluate(`document.getElementById('hides').hidden = true`)
+    await expect.poll(() => focused(page)).toBe('stays')
+    expect(errors).toEqual([])
+    await page.context().close()
+  })
+
+  it('keeps the keyboard on a submit button while its task is being sent, and sends it once', async () => {
+    // The page's WebSocket goes through the test, which holds task.submit until told: the busy state lasts as long as needed.
+    const context = await ui.browser.newContext({ viewport: { width: 1360, height: 820 }, reducedMotion: 'reduce' })
+    const page = await context.newPage()
+    let holding = true
+    const held: (() => void)[] = []
+    await page.routeWebSocket(/.*/, (ws) => {
+      const server = ws.connectToServer()
+      ws.onMessage((message) => {
+        if (holding && typeof message === 'string' && message.includes('"task.submit"')) held.push(() => server.send(message))
+        else server.send(message)
+      })
+    })
+    await page.goto(ui.served.browserUrl)
+    await page.locator('[data-testid=connection].connection-online').waitFor()
+    const isFocused = (selector: string) => page.evaluate<boolean>(`document.activeElement === document.querySelector(${JSON.stringify(selector)})`)
+    const release = () => {
+      holding = false
+      for (const send of held.splice(0)) send()
+      holding = true
+    }
+
+    // Quick add.
+    const run = '.quick-add button[type=submit]'
+    await page.locator('#quick-add').fill('echo quick and held')
+    await page.locator(run).focus()
+    await press(page, 'Enter')
+    await expect.poll(() => page.locator(run).getAttribute('aria-busy')).toBe('true')
+    expect(await page.locator(run).getAttribute('aria-disabled')).toBe('true')
+    expect(await isFocused(run)).toBe(true)
+    await press(page, 'Enter')
+    expect(held).toHaveLength(1)
+    release()
+    await task(page, 'echo quick and held').waitFor()
+
+    // The new-task form.
+    await page.locator('.quick-add .btn-ghost').click()
+    await page.locator('#f-command').fill('echo form and held')
+    const submit = '.form-actions button[type=submit]'
+    await page.locator(submit).focus()
+    await press(page, 'Enter')
+    await expect.poll(() => page.locator(submit).getAttribute('aria-busy')).toBe('true')
+    expect(await page.locator(submit).getAttribute('aria-disabled')).toBe('true')
+    expect(await isFocused(submit)).toBe(true)
+    await press(page, 'Enter')
+    await press(page, 'Control+Enter')
+    expect(held).toHaveLength(1)
+    release()
+    await task(page, 'echo form and held').waitFor()
+    expect((await callServer<{ tasks: unknown[] }>(ui.home, ui.served, 'task.list', { text: 'and held' })).tasks).toHaveLength(2)
+    await context.close()
+  })
+
   it("moves between a task's tabs with the arrow keys, the tab list being one Tab stop", async () => {
     const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
     await task(page, 'Sum script').click()
@@ -372,6 +482,30 @@ describe('keyboard only', () => {
   })
 
   for (const theme of ['light', 'dark'] as const) {
+    it(`keeps text, muted and faint text visibly apart, each readable on every background (${theme})`, async () => {
+      const { page } = await openPage(ui.browser, ui.served.browserUrl, theme)
+      // Each token as the browser computes it (rgb()), through a probe element.
+      const colours = await page.evaluate<Record<string, string>>(`(() => {
+        const probe = document.createElement('span')
+        document.body.append(probe)
+        const out = {}
+        for (const name of ['text', 'text-muted', 'text-faint', 'bg', 'bg-elev', 'bg-sunk', 'bg-hover', 'bg-active']) {
+          probe.style.color = 'var(--' + name + ')'
+          out[name] = getComputedStyle(probe).color
+        }
+        probe.remove()
+        return out
+      })()`)
+      for (const background of ['bg', 'bg-elev', 'bg-sunk', 'bg-hover', 'bg-active']) {
+        for (const text of ['text', 'text-muted', 'text-faint']) expect(contrast(colours[text]!, colours[background]!), `${text} on ${background}`).toBeGreaterThanOrEqual(4.5)
+      }
+      // A step of a quarter or more in contrast between neighbours (muted was 1.18 times faint, and looked the same).
+      const on = (text: string) => contrast(colours[text]!, colours.bg!)
+      expect(on('text') / on('text-muted')).toBeGreaterThanOrEqual(1.25)
+      expect(on('text-muted') / on('text-faint')).toBeGreaterThanOrEqual(1.25)
+      await page.context().close()
+    })
+
     it(`shows a focus ring of at least 3:1 on buttons, fields and the list (${theme})`, async () => {
       const { page } = await openPage(ui.browser, ui.served.browserUrl, theme)
       await task(page, 'Long runner').waitFor()

@@ -82,6 +82,11 @@ describe('the walking skeleton in a real browser', () => {
     const reason = detail().getByTestId('failure-reason')
     await reason.waitFor()
     expect(await reason.textContent()).toMatch(/3/)
+    // How the run ended is one word, said alike in the facts and in the run history.
+    expect(await detail().locator('.detail-facts').textContent()).toContain('exit 3')
+    await detail().getByRole('tab', { name: /Runs/ }).click()
+    expect(await detail().getByRole('row').nth(1).getByRole('cell').nth(4).textContent()).toBe('exit 3')
+    await detail().getByRole('tab', { name: 'Output' }).click()
     await page.screenshot({ path: join(ARTIFACTS, 'task-failed-light.png') })
 
     await submitByKeyboard('definitely-not-a-program-4711 --flag')
@@ -191,6 +196,8 @@ describe('the walking skeleton in a real browser', () => {
     const facts = await detail().locator('.detail-facts').textContent()
     expect(facts).toContain('returned')
     expect(facts).not.toMatch(/exit/)
+    await detail().getByRole('tab', { name: /Runs/ }).click()
+    expect(await detail().getByRole('row').nth(1).getByRole('cell').nth(4).textContent()).toBe('returned')
     await detail().getByRole('tab', { name: 'Result' }).click()
     expect(JSON.parse((await detail().getByTestId('run-result').textContent()) ?? 'null')).toEqual({ sum: 5050 })
     await page.screenshot({ path: join(ARTIFACTS, 'script-result-light.png') })
@@ -426,7 +433,8 @@ describe('the walking skeleton in a real browser', () => {
     await toggle.click()
     await expect.poll(() => toggle.getAttribute('aria-checked')).toBe('false')
     await submitByKeyboard('sleep 0.3; exit 4')
-    const toast = page.getByRole('alert').filter({ hasText: 'Failed: sleep 0.3; exit 4' })
+    // A failure is an error: in the assertive live region (no role of its own there: it would be read twice).
+    const toast = page.locator('[aria-live=assertive] .toast', { hasText: 'Failed: sleep 0.3; exit 4' })
     await toast.waitFor()
     expect(await toast.textContent()).toMatch(/exited with code 4/i)
     await page.screenshot({ path: join(ARTIFACTS, 'toast-light.png') })

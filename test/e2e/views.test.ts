@@ -105,6 +105,15 @@ describe('every view, in light and dark', () => {
     await page.locator('[data-task-id]', { hasText: 'definitely-missing-tool' }).getByText('종료 코드 127 (명령을 찾을 수 없음)').waitFor()
     await page.locator('[data-task-id]', { hasText: 'Unit tests' }).click()
     expect(await page.getByTestId('failure-reason').textContent()).toBe('실패 종료 코드 1')
+    // A reason that says the status is not preceded by it ("취소됨 사용자가 취소함" said it twice).
+    const { task: stopped } = await callServer<{ task: { id: number } }>(ui.home, ui.served, 'task.submit', { definition: { name: 'Stopped by hand', spec: { kind: 'shell', command: 'sleep 600' } } })
+    await callServer(ui.home, ui.served, 'task.cancel', { taskIds: [stopped.id] })
+    await page.locator('[data-task-id]', { hasText: 'Stopped by hand' }).click()
+    await expect.poll(() => page.getByTestId('failure-reason').textContent()).toBe('사용자가 취소함')
+    await callServer(ui.home, ui.served, 'task.submit', { definition: { name: 'Too slow', timeoutMs: 300, spec: { kind: 'shell', command: 'sleep 600' } } })
+    await page.locator('[data-task-id]', { hasText: 'Too slow' }).locator('.status-timed_out').waitFor()
+    await page.locator('[data-task-id]', { hasText: 'Too slow' }).click()
+    await expect.poll(() => page.getByTestId('failure-reason').textContent()).toBe('300 ms 후 시간 초과')
     await shoot(page, 'tasks-korean', 'light')
     // The loop's lanes: the user's clock and words, not "running since 2026-11-22T08:48:52.423Z".
     await page.keyboard.press('Escape')

@@ -34,6 +34,18 @@ function englishWords(english: string, reason: unknown): string[] {
   return [...new Set(english.match(/[A-Za-z']{3,}/g) ?? [])].filter((word) => !quoted.includes(word) && word !== 'HTTP' && word !== 'pid' && word !== 'Taskdeck' && word !== 'Redis' && word !== 'BullMQ')
 }
 
+/** The sample of a kind (the first that `which` picks), by what it is rather than by its place in the list. */
+function loopSample<K extends LoopState['kind']>(kind: K, which: (state: Extract<LoopState, { kind: K }>) => boolean = () => true): LoopState {
+  const found = LOOP_STATE_SAMPLES.map(([state]) => state).find((state): state is Extract<LoopState, { kind: K }> => state.kind === kind && which(state as Extract<LoopState, { kind: K }>))
+  if (!found) throw new Error(`no ${kind} loop state sample`)
+  return found
+}
+function moreReason(which: (reason: EndReason) => boolean): EndReason {
+  const found = MORE_END_REASONS.map(([reason]) => reason).find(which)
+  if (!found) throw new Error('no such end reason sample')
+  return found
+}
+
 const workerLost = Object.values(WORKER_LOSS_SAMPLES).map(([cause, english]): [EndReason, string] => [{ kind: 'worker-lost', worker: 'host:1:a', cause }, english])
 const everyReason: [EndReason, string][] = [...Object.values(END_REASON_SAMPLES), ...MORE_END_REASONS, ...workerLost]
 
@@ -56,8 +68,8 @@ describe('the UI says why runs ended from the structured reason', () => {
       for (const word of englishWords(english, reason)) expect(korean, `"${word}" in ${korean}`).not.toContain(word)
     }
     expect(sayEndReason(END_REASON_SAMPLES['timed-out'][0], t, userClock)).toBe('20 s 후 시간 초과')
-    expect(sayEndReason(MORE_END_REASONS[0]![0], t, userClock)).toBe('종료 코드 127 (명령을 찾을 수 없음)')
-    expect(sayEndReason(MORE_END_REASONS[4]![0], t, userClock)).toBe('선행 작업 #4 이(가) 실패했습니다: 선행 작업 #3 이(가) 실패했습니다: 종료 코드 1')
+    expect(sayEndReason({ kind: 'exited', code: 127, commandNotFound: true }, t, userClock)).toBe('종료 코드 127 (명령을 찾을 수 없음)')
+    expect(sayEndReason(moreReason((r) => r.kind === 'dependency-ended' && r.cause?.kind === 'dependency-ended'), t, userClock)).toBe('선행 작업 #4 이(가) 실패했습니다: 선행 작업 #3 이(가) 실패했습니다: 종료 코드 1')
   })
 
   it('shows an event stored before reasons were data as the engine wrote it, and nothing when there is no reason', async () => {
@@ -85,8 +97,22 @@ describe('the UI says the loop lanes from their state', () => {
       expect(korean).not.toMatch(/\d{4}-\d{2}-\d{2}T/)
       for (const word of englishWords(english, { group: 'io' })) expect(korean, `"${word}" in ${korean}`).not.toContain(word)
     }
-    expect(sayLoopEntry(entry(LOOP_STATE_SAMPLES[10]![0]), t, userClock)).toBe('<08:48:52> 부터 실행 중 · pid 3617')
-    expect(sayLoopEntry(entry(LOOP_STATE_SAMPLES[13]![0]), t, userClock)).toBe('전달 중 · 실패: 종료 코드 3')
-    expect(sayLoopEntry(entry(LOOP_STATE_SAMPLES[7]![0]), t, userClock)).toBe('<08:48:52> 에 2번째 시도')
+    expect(sayLoopEntry(entry(loopSample('running')), t, userClock)).toBe('<08:48:52> 부터 실행 중 · pid 3617')
+    expect(sayLoopEntry(entry(loopSample('finished', (s) => s.delivering)), t, userClock)).toBe('전달 중 · 실패: 종료 코드 3')
+    expect(sayLoopEntry(entry(loopSample('waiting', (s) => s.waitingFor?.kind === 'backoff')), t, userClock)).toBe('<08:48:52> 에 2번째 시도')
+  })
+
+  it('says the status once when the reason already says it ("Cancelled: cancelled by user" said it twice), in both languages', async () => {
+    const cancelled: LoopState = { kind: 'finished', status: 'cancelled', endReason: { kind: 'cancelled' }, delivering: false }
+    const timedOut: LoopState = { kind: 'finished', status: 'timed_out', endReason: { kind: 'timed-out', afterMs: 20_000 }, delivering: true }
+    const interrupted: LoopState = { kind: 'finished', status: 'interrupted', endReason: { kind: 'interrupted' }, delivering: false }
+    const en = await translator('en')
+    expect(sayLoopEntry(entry(cancelled), en, userClock)).toBe('Cancelled by user')
+    expect(sayLoopEntry(entry(timedOut), en, userClock)).toBe('delivering · Timed out after 20 s')
+    // Its sentence does not say the status word: both are worth reading.
+    expect(sayLoopEntry(entry(interrupted), en, userClock)).toBe('Interrupted: Taskdeck stopped while this run was running')
+    const ko = await translator('ko')
+    expect(sayLoopEntry(entry(cancelled), ko, userClock)).toBe('사용자가 취소함')
+    expect(sayLoopEntry(entry(timedOut), ko, userClock)).toBe('전달 중 · 20 s 후 시간 초과')
   })
 })
