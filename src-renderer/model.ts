@@ -174,10 +174,18 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
 
   const settings = new Store<Settings>(rememberedSettings() ?? DEFAULT_SETTINGS)
   settings.value$.pipe(skip(1)).subscribe((s) => rememberSettings(s))
+  /** The event log's seq the settings shown reflect: folded settings.changed events up to it are not news. */
+  let settingsKnownAt = Infinity
   void bridge.invoke('settings.get', {}).then((result) => {
-    if (result.ok) settings.set(result.value.settings)
+    if (!result.ok) {
+      // Unanswered: the folded settings are all there is (caught-up states only, as before).
+      settingsKnownAt = 0
+      return
+    }
+    settingsKnownAt = result.value.seq ?? 0
+    settings.set(result.value.settings)
   })
-  foldedSettings$(state.value$, () => settings.value).subscribe((s) => settings.set(s))
+  foldedSettings$(state.value$, () => settings.value, () => settingsKnownAt).subscribe((s) => settings.set(s))
 
   const route = new Store<Route>({ view: 'tasks' })
   const connection = new Store<ConnectionState>({ kind: 'online' })

@@ -153,7 +153,17 @@ const DECLARED = {
     params: z.object({ document: ExportDocumentSchema }),
     result: z.object({ imported: z.array(z.object({ from: TaskIdSchema, to: TaskIdSchema })) }),
   },
-  'settings.get': { params: empty, result: z.object({ settings: SettingsSchema }) },
+  'settings.get': {
+    params: empty,
+    result: z.object({
+      settings: SettingsSchema,
+      /**
+       * The event log's seq these settings reflect (every settings.changed up to it): a client folding the log
+       * knows that a settings.changed at or below it is not newer. Absent from servers before it was added.
+       */
+      seq: z.number().int().nonnegative().optional(),
+    }),
+  },
   /** Merges a partial change into the settings; the whole result is validated. */
   'settings.set': {
     params: z.object({ patch: SettingsPatchSchema }),

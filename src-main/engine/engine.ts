@@ -1413,7 +1413,7 @@ export class Engine implements EngineApi {
       },
       'data.export': ({ taskIds }) => durableRead(this.exportDocument(taskIds)),
       'data.import': async ({ document }) => ({ imported: await this.importDocument(ExportDocumentSchema.parse(document)) }),
-      'settings.get': () => durableRead({ settings: this.settings }),
+      'settings.get': () => durableRead({ settings: this.settings, seq: this.store.lastAppendedSeq }),
       'settings.set': async ({ patch }) => {
         const merged = mergeSettings(this.settings, patch)
         const parsed = SettingsSchema.safeParse(merged)

@@ -18,6 +18,8 @@ export interface AppState {
   groups: ReadonlyMap<string, Group>
   enginePaused: boolean
   settings: Settings | null
+  /** The seq of the settings.changed event `settings` came from (0 while none was folded). */
+  settingsSeq: number
   stats: readonly EngineStats[]
   completions: readonly Completion[]
   lastSeq: number
@@ -84,6 +86,7 @@ export const INITIAL_STATE: AppState = {
   groups: new Map(),
   enginePaused: false,
   settings: null,
+  settingsSeq: 0,
   stats: [],
   completions: [],
   lastSeq: 0,
@@ -155,6 +158,7 @@ export class StateBuilder {
   private workers: Map<string, WorkerEntry> | null = null
   private enginePaused: boolean
   private settings: Settings | null
+  private settingsSeq: number
   private lastSeq: number
   /** Events applied since the last build, and whether any of them was more than output. */
   private applied = 0
@@ -169,7 +173,7 @@ export class StateBuilder {
   constructor(base: AppState, now: () => number = Date.now) {
     this.base = base
     this.now = now
-    ;({ enginePaused: this.enginePaused, settings: this.settings, lastSeq: this.lastSeq } = base)
+    ;({ enginePaused: this.enginePaused, settings: this.settings, settingsSeq: this.settingsSeq, lastSeq: this.lastSeq } = base)
   }
 
   /** The last state built (or rebased on). */
@@ -283,6 +287,7 @@ export class StateBuilder {
           break
         case 'settings.changed':
           this.settings = event.settings
+          this.settingsSeq = event.seq
           break
         case 'run.progress':
           this.writableProgress().set(event.taskId, event.progress)
@@ -323,6 +328,7 @@ export class StateBuilder {
           groups: this.groups ?? state.groups,
           enginePaused: this.enginePaused,
           settings: this.settings,
+          settingsSeq: this.settingsSeq,
           stats: this.stats ? this.stats.slice(-STATS_HISTORY) : state.stats,
           completions: this.completions ? this.completions.slice(-COMPLETION_HISTORY) : state.completions,
           lastSeq: this.lastSeq,
@@ -344,7 +350,7 @@ export class StateBuilder {
     this.tasks = this.runs = this.progress = this.groups = null
     this.workers = null
     this.stats = this.completions = null
-    ;({ enginePaused: this.enginePaused, settings: this.settings, lastSeq: this.lastSeq } = state)
+    ;({ enginePaused: this.enginePaused, settings: this.settings, settingsSeq: this.settingsSeq, lastSeq: this.lastSeq } = state)
     this.applied = 0
     this.changed = false
     this.changedTaskIds = this.changedRunIds = null

@@ -20,6 +20,17 @@ describe('settings', () => {
     expect((await t.engine.handlers['settings.get']({})).settings.theme).toBe('dark')
   })
 
+  it('says which seq of the event log its answer reflects: every settings.changed up to it, none after', async () => {
+    await t.engine.handlers['settings.set']({ patch: { theme: 'light' } })
+    const answered = await t.engine.handlers['settings.get']({})
+    const changes = t.events.filter((e) => e.type === 'settings.changed')
+    expect(answered.seq).toBeGreaterThanOrEqual(changes.at(-1)!.seq)
+    await t.engine.handlers['settings.set']({ patch: { theme: 'dark' } })
+    const later = t.events.filter((e) => e.type === 'settings.changed').at(-1)!
+    expect(later.seq).toBeGreaterThan(answered.seq!)
+    expect(answered.settings.theme).toBe('light')
+  })
+
   it('names the fields of a setting patched field by field one by one: a misspelt one is refused', () => {
     for (const key of FIELD_BY_FIELD_SETTINGS) {
       expect(COMMANDS['settings.set'].params.safeParse({ patch: { [key]: { misspelt: true } } }).success).toBe(false)
