@@ -1,5 +1,6 @@
 import { styleText } from 'node:util'
 import type { Run, TaskSpec } from '../../src-shared/model.ts'
+import { runEnd } from '../../src-shared/run-end.ts'
 import { usageError } from './exit.ts'
 
 type Style = Parameters<typeof styleText>[0]
@@ -88,9 +89,11 @@ export function parseEnv(pairs: readonly string[]): Record<string, string> {
  */
 export function runEndCell(kind: TaskSpec['kind'], run: Run | null): string {
   if (run === null || run.status === 'running' || run.status === 'paused') return ''
-  if (kind === 'shell') return run.exitCode?.toString() ?? run.signal ?? '—'
-  if (run.status !== 'succeeded') return '—'
-  return kind === 'script' ? 'returned' : 'all requests done'
+  const end = runEnd(kind, run)
+  if (end === null) return '—'
+  if (end.kind === 'exit') return String(end.code)
+  if (end.kind === 'signal') return end.signal
+  return end.kind === 'returned' ? 'returned' : 'all requests done'
 }
 
 /** A plain text table: columns padded to their widest cell; the last column is not padded. */

@@ -2,6 +2,7 @@ import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { TFunction } from 'i18next'
 import { isFinished, type Run, type Task, type TaskSpec, type WaitReason } from '../../src-shared/index.ts'
+import { runEnd } from '../../src-shared/run-end.ts'
 import { ActionButton, EmptyState, StatusBadge, formatClock, formatDuration, formatTime, useEngineSentences } from '../components/common.tsx'
 import type { CommandId } from '../streams/keymap.ts'
 import { reasonSaysStatus, sentenceCase } from '../streams/engine-sentences.ts'
@@ -184,9 +185,11 @@ function FailureBanner({ task, run }: { task: Task; run: Run | null }) {
  * it runs, and for a script or batch that did not succeed (its reason says why).
  */
 function runEndWord(run: Run, kind: TaskSpec['kind'], t: TFunction): string | null {
-  if (kind === 'shell') return run.exitCode !== null ? t('detail.exit', { code: run.exitCode }) : run.signal
-  if (run.status !== 'succeeded') return null
-  return t(kind === 'script' ? 'runEnd.returned' : 'runEnd.requestsDone')
+  const end = runEnd(kind, run)
+  if (end === null) return null
+  if (end.kind === 'exit') return t('detail.exit', { code: end.code })
+  if (end.kind === 'signal') return end.signal
+  return t(end.kind === 'returned' ? 'runEnd.returned' : 'runEnd.requestsDone')
 }
 
 function RunEnd({ run, kind }: { run: Run; kind: TaskSpec['kind'] }) {

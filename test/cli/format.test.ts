@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { CliError, EXIT, fromApiError } from '../../src-main/cli/exit.ts'
-import { formatDuration, parseDuration, parseEnv, parseIds, parseInteger, table } from '../../src-main/cli/format.ts'
+import { formatDuration, parseDuration, parseEnv, parseIds, parseInteger, runEndCell, table } from '../../src-main/cli/format.ts'
+import type { Run } from '../../src-shared/model.ts'
+import { runEnd } from '../../src-shared/run-end.ts'
 
 const usage = (fn: () => unknown) => {
   try {
@@ -81,5 +83,30 @@ describe('not_found refusals', () => {
     expect(fromApiError(missing, { triggerId: 9 }).exitCode).toBe(EXIT.failed)
     // Without issues, the message as the server wrote it.
     expect(fromApiError({ code: 'not_found', message: 'There is no task 99.', details: { taskId: 99 } }).message).toBe('There is no task 99.')
+  })
+})
+
+describe('how a run ended, in the status table (the window says the same: src-shared/run-end.ts)', () => {
+  const run = (patch: Partial<Run>): Run => ({
+    id: 1, taskId: 1, attempt: 1, status: 'succeeded', startedAt: 0, finishedAt: 1, durationMs: 1, exitCode: null, signal: null,
+    reason: null, pid: null, worker: 'local', result: null, logLines: 0, logBytes: 0, droppedBytes: 0, ...patch,
+  })
+
+  it('gives a process its exit code or signal, and a script or HTTP batch no made-up exit code', () => {
+    expect(runEndCell('shell', run({ exitCode: 0 }))).toBe('0')
+    expect(runEndCell('shell', run({ status: 'failed', exitCode: 3 }))).toBe('3')
+    expect(runEndCell('shell', run({ status: 'cancelled', signal: 'SIGTERM' }))).toBe('SIGTERM')
+    expect(runEndCell('script', run({ exitCode: 0 }))).toBe('returned')
+    expect(runEndCell('http', run({ exitCode: 0 }))).toBe('all requests done')
+    expect(runEndCell('script', run({ status: 'failed' }))).toBe('—')
+    expect(runEndCell('shell', run({ status: 'running', finishedAt: null }))).toBe('')
+    expect(runEndCell('shell', null)).toBe('')
+  })
+
+  it('is the same data the window words', () => {
+    expect(runEnd('shell', run({ status: 'failed', exitCode: 3 }))).toEqual({ kind: 'exit', code: 3 })
+    expect(runEnd('script', run({ exitCode: 0 }))).toEqual({ kind: 'returned' })
+    expect(runEnd('http', run({ status: 'failed' }))).toBeNull()
+    expect(runEnd('shell', run({ status: 'paused', finishedAt: null }))).toBeNull()
   })
 })
