@@ -1,4 +1,4 @@
-import { END_REASON_MESSAGES } from '../../src-shared/decisions/endReasons.ts'
+import { END_REASON_MESSAGES, type Widen } from '../../src-shared/decisions/endReasons.ts'
 
 /** English UI strings. Keys are grouped by view; Korean (ko.ts) must have the same shape. */
 export const en = {
@@ -420,5 +420,4 @@ export const en = {
 }
 
 /** The shape every language must provide. */
-type Widen<T> = { [K in keyof T]: T[K] extends string ? string : Widen<T[K]> }
 export type Messages = Widen<typeof en>

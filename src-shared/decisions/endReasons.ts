@@ -164,7 +164,7 @@ const EN = {
 }
 
 /** A table's shape, its strings widened: every language fills the same keys (the compiler checks). */
-type Widen<T> = { [K in keyof T]: T[K] extends string ? string : Widen<T[K]> }
+export type Widen<T> = { [K in keyof T]: T[K] extends string ? string : Widen<T[K]> }
 export type EndReasonMessages = Widen<typeof EN>
 
 /** The `engine.*` templates sayEndReason uses, per language; the renderer's en.ts and ko.ts spread them into their `engine` section. */

@@ -12,7 +12,7 @@ import { DESKTOP_STRINGS, formatDuration, sayEndReasonIn } from '../../src-share
 import { trayModel, type TrayMenuItem } from '../../src-shared/decisions/tray.ts'
 import type { EndReason } from '../../src-shared/index.ts'
 import { END_REASON_SAMPLES, MORE_END_REASONS, WORKER_LOSS_SAMPLES } from '../support/end-reason-samples.ts'
-import { created, enginePaused, lifecycle, resetSeq, settingsChanged, task } from './fixtures.ts'
+import { created, enginePaused, finish, lifecycle, resetSeq, settingsChanged, task } from './fixtures.ts'
 
 beforeEach(resetSeq)
 
@@ -95,19 +95,6 @@ describe('end reasons on the desktop', () => {
   })
 })
 
-const finish = (patch: Partial<FinishedTask> = {}): FinishedTask => ({
-  taskId: 1,
-  name: 'build',
-  status: 'succeeded',
-  outcome: 'succeeded',
-  notify: 'default',
-  endReason: null,
-  reason: null,
-  exitCode: 0,
-  durationMs: 5000,
-  at: 20_000,
-  ...patch,
-})
 const failure = (endReason: EndReason | null, patch: Partial<FinishedTask> = {}) => finish({ taskId: 4, name: 'nightly backup', status: 'failed', outcome: 'failed', endReason, exitCode: null, ...patch })
 const say = (tasks: FinishedTask[], language: Language) => {
   const model = notificationFor(tasks)

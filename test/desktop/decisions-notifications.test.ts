@@ -14,25 +14,12 @@ import {
 } from '../../src-shared/decisions/notifications.ts'
 import { formatDuration } from '../../src-shared/decisions/strings.ts'
 import { DEFAULT_SETTINGS, type Settings } from '../../src-shared/index.ts'
-import { created, finished, lifecycle, resetSeq, run, task, updated } from './fixtures.ts'
+import { created, finish, finished, lifecycle, resetSeq, run, task, updated } from './fixtures.ts'
 
 beforeEach(resetSeq)
 
 const defaults = DEFAULT_SETTINGS.notifications
 const notifySettings = (patch: Partial<Settings['notifications']>) => ({ ...defaults, ...patch })
-const finish = (patch: Partial<FinishedTask> = {}): FinishedTask => ({
-  taskId: 1,
-  name: 'build',
-  status: 'succeeded',
-  outcome: 'succeeded',
-  notify: 'default',
-  endReason: null,
-  reason: null,
-  exitCode: 0,
-  durationMs: 5000,
-  at: 20_000,
-  ...patch,
-})
 
 describe('finished tasks in an event batch', () => {
   it('finds tasks reaching a final status, with duration and reason from their run', () => {

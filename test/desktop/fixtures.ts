@@ -1,5 +1,6 @@
 import type { DurableEvent, EndReason, Run, Task, TaskDefinitionInput, TaskStatus } from '../../src-shared/index.ts'
 import { DEFAULT_SETTINGS, TaskDefinitionSchema, type Settings } from '../../src-shared/index.ts'
+import type { FinishedTask } from '../../src-shared/decisions/notifications.ts'
 
 /** Builders for contract-valid events, so decision tests read as stories. */
 let seq = 0
@@ -72,3 +73,18 @@ export function lifecycle(id: number, status: TaskStatus, extra: Parameters<type
     updated(task(id, status, extra)),
   ]
 }
+
+/** A task that finished (the notifications' input): a 5 s success of "build" unless patched. */
+export const finish = (patch: Partial<FinishedTask> = {}): FinishedTask => ({
+  taskId: 1,
+  name: 'build',
+  status: 'succeeded',
+  outcome: 'succeeded',
+  notify: 'default',
+  endReason: null,
+  reason: null,
+  exitCode: 0,
+  durationMs: 5000,
+  at: 20_000,
+  ...patch,
+})
