@@ -957,6 +957,20 @@ export class Engine implements EngineApi {
    * that dependency runs again too: retried in the same list, or revived by a retry of the
    * list (a dependant failed only by a dependency comes back with it, see reviveDependants).
    */
+  /** Tasks that failed only because a dependency did (their reason says so), by each of their dependencies. */
+  private failedDependants(): Map<number, Task[]> {
+    const byDependency = new Map<number, Task[]>()
+    for (const task of this.tasks.values()) {
+      if (!failedByDependency(task)) continue
+      for (const dep of task.definition.after) {
+        const list = byDependency.get(dep)
+        if (list) list.push(task)
+        else byDependency.set(dep, [task])
+      }
+    }
+    return byDependency
+  }
+
   private checkRetries(tasks: readonly Task[]): void {
     const retried = tasks.filter((task) => isFinished(task.status))
     const again = new Set(retried.map((task) => task.id))
@@ -964,15 +978,7 @@ export class Engine implements EngineApi {
       const dep = this.tasks.get(depId)
       return dep !== undefined && (again.has(depId) || !isUnsuccessful(dep.status))
     }
-    const failedDependants = new Map<number, Task[]>()
-    for (const task of this.tasks.values()) {
-      if (!failedByDependency(task)) continue
-      for (const dep of task.definition.after) {
-        const list = failedDependants.get(dep)
-        if (list) list.push(task)
-        else failedDependants.set(dep, [task])
-      }
-    }
+    const failedDependants = this.failedDependants()
     const revived = [...again]
     while (revived.length > 0) {
       for (const dependant of failedDependants.get(revived.pop()!) ?? []) {
@@ -1110,15 +1116,7 @@ export class Engine implements EngineApi {
    * dependency stays failed, its reason now naming that one (retrying it revives it).
    */
   private reviveDependants(retriedId: number): void {
-    const failedDependants = new Map<number, Task[]>()
-    for (const task of this.tasks.values()) {
-      if (!failedByDependency(task)) continue
-      for (const dep of task.definition.after) {
-        const list = failedDependants.get(dep)
-        if (list) list.push(task)
-        else failedDependants.set(dep, [task])
-      }
-    }
+    const failedDependants = this.failedDependants()
     const revived = [retriedId]
     while (revived.length > 0) {
       for (const stale of failedDependants.get(revived.pop()!) ?? []) {
