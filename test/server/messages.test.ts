@@ -2,19 +2,22 @@ import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { COMMANDS, LIMITS, TaskDefinitionSchema, issuesOf } from '../../src-shared/index.ts'
 import { command, startHarness, TestSocket, type Harness } from './helpers.ts'
+import { task as taskRow } from '../renderer/events.ts'
+
+// One server and one authenticated connection for the file's socket tests.
+let h: Harness
+let socket: TestSocket
+beforeAll(async () => {
+  h = await startHarness()
+  socket = await TestSocket.open(h.server.port, { headers: { authorization: `Bearer ${h.server.token}` } })
+})
+afterAll(async () => {
+  await socket.close()
+  await h.close()
+})
 
 /** Hostile or malformed messages each get a clear error value; the server keeps serving. */
 describe('malformed and hostile messages', () => {
-  let h: Harness
-  let socket: TestSocket
-  beforeAll(async () => {
-    h = await startHarness()
-    socket = await TestSocket.open(h.server.port, { headers: { authorization: `Bearer ${h.server.token}` } })
-  })
-  afterAll(async () => {
-    await socket.close()
-    await h.close()
-  })
 
   const stillServing = async () => expect(await socket.request('task.list')).toMatchObject({ ok: true })
 
@@ -117,16 +120,6 @@ describe('malformed and hostile messages', () => {
 
 /** Fields the contract does not know are refused by name: a misspelt one must not act as absent. */
 describe('unknown fields in params', () => {
-  let h: Harness
-  let socket: TestSocket
-  beforeAll(async () => {
-    h = await startHarness()
-    socket = await TestSocket.open(h.server.port, { headers: { authorization: `Bearer ${h.server.token}` } })
-  })
-  afterAll(async () => {
-    await socket.close()
-    await h.close()
-  })
 
   it('refuses fields the contract does not know, naming them, instead of acting as if they were absent', async () => {
     expect(await socket.request('task.submit', { definition: { spec: { kind: 'shell', command: ['true'] } } })).toMatchObject({ ok: true })
@@ -198,21 +191,9 @@ describe('strict params, lenient stored data', () => {
     expect(issuesOf(trigger.error!)).toContainEqual({ path: 'trigger.spec.tz', message: 'unknown field' })
   })
 
-  it('follows a schema that contains itself (a dependency-ended reason whose cause is another reason)', () => {
+  it('makes a nested end reason strict too (a dependency-ended reason and the cause it carries)', () => {
     const reason = (cause: unknown) => ({ kind: 'dependency-ended', taskId: 1, status: 'failed', cause })
-    const task = (endReason: unknown) => ({
-      id: 2,
-      name: 'after 1',
-      definition: { spec: { kind: 'shell', command: ['true'] }, group: 'default', priority: 0, labels: [], after: [1], stashed: false, retryOnInterrupt: false, notify: 'default' },
-      status: 'failed',
-      waitingFor: null,
-      createdAt: 1,
-      updatedAt: 1,
-      attempts: 0,
-      lastRunId: null,
-      progress: null,
-      endReason,
-    })
+    const task = (endReason: unknown) => ({ ...taskRow(2, { status: 'failed', definition: { ...taskRow(2).definition, after: [1] } }), endReason })
     const document = (endReason: unknown) => ({ format: 'taskdeck-export', version: 1, exportedAt: 1, groups: [], tasks: [task(endReason)], runs: [] })
     const nested = reason(reason({ kind: 'exited', code: 1, commandNotFound: false }))
     expect(COMMANDS['data.import'].params.safeParse({ document: document(nested) }).success).toBe(true)
