@@ -1,0 +1,224 @@
+import { diffArrays } from 'diff'
+import { catchError, concat, defer, EMPTY, expand, forkJoin, map, type Observable, of, reduce, shareReplay, startWith, switchMap } from 'rxjs'
+import { LIMITS, type LogStream } from '../../src-shared/index.ts'
+
+/**
+ * How many lines of each run are compared. Myers' diff costs (lines × differences): two
+ * 20,000-line logs with a thousand scattered changes take ~0.4 s of CPU, so the diff runs in a
+ * worker (see diff-worker.ts) and this cap bounds the worker's time and the memory both logs take.
+ */
+export const COMPARE_MAX_LINES = 20_000
+/**
+ * Past this many added + removed lines the runs are called too different to compare line by
+ * line. The search's cost grows with its square: giving up at 4,000 takes ~1.1 s of CPU.
+ */
+export const COMPARE_MAX_EDITS = 4_000
+/** A diff still searching after this long gives up (jsdiff's own timeout), as for too many edits. */
+export const COMPARE_TIMEOUT_MS = 5_000
+/** Unchanged lines shown around each change; longer unchanged stretches collapse to a count. */
+export const CONTEXT_LINES = 3
+
+export interface CompareLine {
+  stream: LogStream
+  text: string
+}
+
+/** One run's log as read for a comparison: its first `lines` (at most the cap) of `totalLines`. */
+export interface ComparedLog {
+  lines: CompareLine[]
+  totalLines: number
+  /** The log was longer than the cap: only its first lines were compared. */
+  truncated: boolean
+}
+
+export type LineKind = 'same' | 'added' | 'removed'
+
+/** A stretch of the diff: `count` consecutive lines of one kind (jsdiff's change objects, without values). */
+export interface ChangeRun {
+  kind: LineKind
+  count: number
+}
+
+/**
+ * The text a line is matched by. With `ignoreDigits`, every run of digits counts as the same
+ * (times, durations, ids, addresses differ between any two build logs); what is shown is
+ * always the real text.
+ */
+export function matchText(text: string, ignoreDigits: boolean): string {
+  return ignoreDigits ? text.replace(/\d+/g, '0') : text
+}
+
+/**
+ * Lines as small integers, equal when they match: the same stream and the same (normalised) text.
+ * A line on stderr never matches the same words on stdout. Integers make each comparison in the
+ * diff one `===` instead of a string comparison (about three times faster on long logs).
+ */
+export function lineKeys(base: readonly CompareLine[], target: readonly CompareLine[], ignoreDigits: boolean): { base: number[]; target: number[] } {
+  const ids = new Map<string, number>()
+  const key = (line: CompareLine) => {
+    const text = `${line.stream}\u0000${matchText(line.text, ignoreDigits)}`
+    let id = ids.get(text)
+    if (id === undefined) {
+      id = ids.size
+      ids.set(text, id)
+    }
+    return id
+  }
+  return { base: base.map(key), target: target.map(key) }
+}
+
+/** The line diff of two logs, or null when they are too different (or took too long) to compare line by line. */
+export function diffLogs(
+  base: readonly CompareLine[],
+  target: readonly CompareLine[],
+  ignoreDigits: boolean,
+  limits = { maxEdits: COMPARE_MAX_EDITS, timeoutMs: COMPARE_TIMEOUT_MS },
+): ChangeRun[] | null {
+  const keys = lineKeys(base, target, ignoreDigits)
+  const changes = diffArrays(keys.base, keys.target, { maxEditLength: limits.maxEdits, timeout: limits.timeoutMs })
+  if (!changes) return null
+  return changes.filter((c) => c.count > 0).map((c) => ({ kind: c.added ? 'added' : c.removed ? 'removed' : 'same', count: c.count }))
+}
+
+export interface DiffLine {
+  kind: LineKind
+  /** 1-based line numbers in each run's log (null on the side the line is not in). */
+  baseN: number | null
+  targetN: number | null
+  line: CompareLine
+  /** Set on the first line of each change: its index among the changes (for next/previous change). */
+  changeIndex?: number
+}
+
+export type DiffSegment = { kind: 'lines'; lines: DiffLine[] } | { kind: 'gap'; id: number; lines: DiffLine[] }
+
+export interface DiffView {
+  segments: DiffSegment[]
+  added: number
+  removed: number
+  /** Changes: stretches of consecutive added and removed lines. */
+  changes: number
+}
+
+/**
+ * A unified diff as segments: changed lines with `context` unchanged lines around each, the
+ * unchanged stretches between them collapsed to gaps (which the view expands on request). A gap
+ * hides at least two lines: hiding one behind a "1 line" button saves nothing.
+ */
+export function buildDiffView(base: readonly CompareLine[], target: readonly CompareLine[], runs: readonly ChangeRun[], context = CONTEXT_LINES): DiffView {
+  const segments: DiffSegment[] = []
+  let open: DiffLine[] = []
+  const flush = () => {
+    if (open.length > 0) segments.push({ kind: 'lines', lines: open })
+    open = []
+  }
+  let b = 0
+  let t = 0
+  let added = 0
+  let removed = 0
+  let changes = 0
+  let gaps = 0
+  let inChange = false
+  runs.forEach((run, index) => {
+    if (run.kind === 'same') {
+      inChange = false
+      const lines: DiffLine[] = []
+      for (let i = 0; i < run.count; i++) lines.push({ kind: 'same', baseN: b + i + 1, targetN: t + i + 1, line: target[t + i] ?? base[b + i] ?? { stream: 'stdout', text: '' } })
+      b += run.count
+      t += run.count
+      const keepBefore = index === 0 ? 0 : context
+      const keepAfter = index === runs.length - 1 ? 0 : context
+      if (run.count - keepBefore - keepAfter < 2) open.push(...lines)
+      else {
+        open.push(...lines.slice(0, keepBefore))
+        flush()
+        segments.push({ kind: 'gap', id: gaps++, lines: lines.slice(keepBefore, run.count - keepAfter) })
+        open.push(...lines.slice(run.count - keepAfter))
+      }
+      return
+    }
+    for (let i = 0; i < run.count; i++) {
+      const line: DiffLine =
+        run.kind === 'removed'
+          ? { kind: 'removed', baseN: b + i + 1, targetN: null, line: base[b + i] ?? { stream: 'stdout', text: '' } }
+          : { kind: 'added', baseN: null, targetN: t + i + 1, line: target[t + i] ?? { stream: 'stdout', text: '' } }
+      if (!inChange) line.changeIndex = changes++
+      inChange = true
+      open.push(line)
+    }
+    if (run.kind === 'removed') {
+      b += run.count
+      removed += run.count
+    } else {
+      t += run.count
+      added += run.count
+    }
+  })
+  flush()
+  return { segments, added, removed, changes }
+}
+
+/** One page of a run's log, as run.readLog answers. */
+export interface LogPage {
+  lines: CompareLine[]
+  totalLines: number
+}
+export type ReadPage = (runId: number, fromLine: number, count: number) => Observable<LogPage>
+
+/**
+ * Reads a run's log for a comparison: pages of run.readLog's largest size until the log's end
+ * or the cap. A run still writing is read as it stands (its length when each page was read).
+ */
+export function readForCompare$(readPage: ReadPage, runId: number, cap = COMPARE_MAX_LINES, pageLines: number = LIMITS.readLogMaxLines): Observable<ComparedLog> {
+  const next = (from: number) => readPage(runId, from, Math.min(pageLines, cap - from))
+  return next(0).pipe(
+    map((page) => ({ page, from: 0 })),
+    expand(({ page, from }) => {
+      const upTo = from + page.lines.length
+      return page.lines.length === 0 || upTo >= Math.min(cap, page.totalLines) ? EMPTY : next(upTo).pipe(map((nextPage) => ({ page: nextPage, from: upTo })))
+    }),
+    reduce<{ page: LogPage }, ComparedLog>(
+      (log, { page }) => {
+        const lines = log.lines.concat(page.lines)
+        const totalLines = Math.max(log.totalLines, page.totalLines)
+        return { lines, totalLines, truncated: totalLines > lines.length }
+      },
+      { lines: [], totalLines: 0, truncated: false },
+    ),
+  )
+}
+
+export type CompareState =
+  | { phase: 'reading' }
+  | { phase: 'comparing'; base: ComparedLog; target: ComparedLog }
+  | { phase: 'ready'; base: ComparedLog; target: ComparedLog; view: DiffView }
+  | { phase: 'tooDifferent'; base: ComparedLog; target: ComparedLog }
+  | { phase: 'failed'; message: string }
+
+export type DiffFunction = (base: CompareLine[], target: CompareLine[], ignoreDigits: boolean) => Observable<ChangeRun[] | null>
+
+/**
+ * Compares two runs' logs: reads both (once), then diffs them for each value of
+ * `ignoreDigits$`, dropping a diff still running when the option changes.
+ */
+export function compareRuns$(
+  baseRunId: number,
+  targetRunId: number,
+  ignoreDigits$: Observable<boolean>,
+  deps: { readPage: ReadPage; diff: DiffFunction; cap?: number },
+): Observable<CompareState> {
+  const logs$ = defer(() => forkJoin([readForCompare$(deps.readPage, baseRunId, deps.cap), readForCompare$(deps.readPage, targetRunId, deps.cap)])).pipe(shareReplay(1))
+  const compared$ = logs$.pipe(
+    switchMap(([base, target]) =>
+      ignoreDigits$.pipe(
+        switchMap((ignoreDigits) =>
+          deps.diff(base.lines, target.lines, ignoreDigits).pipe(
+            map((runs): CompareState => (runs === null ? { phase: 'tooDifferent', base, target } : { phase: 'ready', base, target, view: buildDiffView(base.lines, target.lines, runs) })),
+            startWith<CompareState>({ phase: 'comparing', base, target }),
+          ),
+        ),
+      ),
+    ),
+  )
+  return concat(of<CompareState>({ phase: 'reading' }), compared$).pipe(catchError((error: unknown) => of<CompareState>({ phase: 'failed', message: error instanceof Error ? error.message : String(error) })))
+}

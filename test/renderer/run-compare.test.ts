@@ -1,0 +1,229 @@
+import { map, of, type Observable } from 'rxjs'
+import { TestScheduler } from 'rxjs/testing'
+import { describe, expect, it } from 'vitest'
+import {
+  buildDiffView,
+  compareRuns$,
+  diffLogs,
+  readForCompare$,
+  type CompareLine,
+  type CompareState,
+  type DiffLine,
+  type DiffView,
+  type LogPage,
+} from '../../src-renderer/streams/run-compare.ts'
+
+const out = (text: string): CompareLine => ({ stream: 'stdout', text })
+const err = (text: string): CompareLine => ({ stream: 'stderr', text })
+const lines = (...texts: string[]) => texts.map(out)
+const numbered = (count: number, text = (n: number) => `line ${n}`) => Array.from({ length: count }, (_, n) => out(text(n)))
+
+/** The diff as a unified listing: "+ text", "- text", "  text", and "… N" for a collapsed gap. */
+function listing(view: DiffView): string[] {
+  const mark = (l: DiffLine) => `${l.kind === 'added' ? '+' : l.kind === 'removed' ? '-' : ' '} ${l.line.text}`
+  return view.segments.flatMap((s) => (s.kind === 'gap' ? [`… ${s.lines.length}`] : s.lines.map(mark)))
+}
+
+function diffView(base: CompareLine[], target: CompareLine[], ignoreDigits = false, context?: number): DiffView {
+  const runs = diffLogs(base, target, ignoreDigits)
+  if (runs === null) throw new Error('too different')
+  return buildDiffView(base, target, runs, context)
+}
+
+describe('diffLogs and buildDiffView', () => {
+  it('marks added and removed lines and counts them', () => {
+    const view = diffView(lines('a', 'b', 'c'), lines('a', 'B', 'c', 'd'))
+    expect(listing(view)).toEqual(['  a', '- b', '+ B', '  c', '+ d'])
+    expect({ added: view.added, removed: view.removed, changes: view.changes }).toEqual({ added: 2, removed: 1, changes: 2 })
+  })
+
+  it('numbers each line in the run it comes from', () => {
+    const view = diffView(lines('a', 'b', 'c'), lines('a', 'x', 'c'))
+    const all = view.segments.flatMap((s) => s.lines)
+    expect(all.map((l) => [l.baseN, l.targetN])).toEqual([
+      [1, 1],
+      [2, null],
+      [null, 2],
+      [3, 3],
+    ])
+  })
+
+  it('collapses unchanged stretches to a gap with their count, keeping context around each change', () => {
+    const base = numbered(30)
+    const target = numbered(30, (n) => (n === 10 || n === 25 ? `changed ${n}` : `line ${n}`))
+    const view = diffView(base, target, false, 2)
+    expect(listing(view)).toEqual([
+      '… 8',
+      '  line 8',
+      '  line 9',
+      '- line 10',
+      '+ changed 10',
+      '  line 11',
+      '  line 12',
+      '… 10',
+      '  line 23',
+      '  line 24',
+      '- line 25',
+      '+ changed 25',
+      '  line 26',
+      '  line 27',
+      '… 2',
+    ])
+    // The gaps hold their lines, so the view can show them on request.
+    const gaps = view.segments.filter((s) => s.kind === 'gap')
+    expect(gaps.map((g) => g.id)).toEqual([0, 1, 2])
+    expect(gaps[1]?.lines.map((l) => l.line.text)).toEqual(Array.from({ length: 10 }, (_, i) => `line ${13 + i}`))
+  })
+
+  it('does not hide a single line behind a gap', () => {
+    const base = numbered(9)
+    const target = numbered(9, (n) => (n === 1 || n === 7 ? `changed ${n}` : `line ${n}`))
+    // Between the changes: lines 2..6, five lines, two of context each side: one would be hidden.
+    expect(listing(diffView(base, target, false, 2)).some((l) => l.startsWith('…'))).toBe(false)
+  })
+
+  it('collapses identical logs to one gap and reports no changes', () => {
+    const view = diffView(numbered(50), numbered(50))
+    expect(listing(view)).toEqual(['… 50'])
+    expect({ added: view.added, removed: view.removed, changes: view.changes }).toEqual({ added: 0, removed: 0, changes: 0 })
+  })
+
+  it('keeps stdout and stderr apart: the same text on the other stream is a change', () => {
+    const view = diffView([out('warning: x'), out('done')], [err('warning: x'), out('done')])
+    const changed = view.segments.flatMap((s) => s.lines).filter((l) => l.kind !== 'same')
+    expect(changed.map((l) => [l.kind, l.line.stream, l.line.text])).toEqual([
+      ['removed', 'stdout', 'warning: x'],
+      ['added', 'stderr', 'warning: x'],
+    ])
+  })
+
+  it('with ignoreDigits matches lines that differ only in numbers, and shows the target run’s text', () => {
+    const base = lines('[12:00:01] build started', 'took 31 ms', 'error: missing file')
+    const target = lines('[12:05:44] build started', 'took 29 ms', 'ok')
+    expect(diffView(base, target).changes).toBe(1)
+    expect(diffView(base, target).removed).toBe(3)
+    const ignoring = diffView(base, target, true)
+    expect(listing(ignoring)).toEqual(['  [12:05:44] build started', '  took 29 ms', '- error: missing file', '+ ok'])
+  })
+
+  it('numbers the changes in order, once per stretch of consecutive added and removed lines', () => {
+    const base = numbered(40)
+    const target = numbered(40, (n) => (n === 5 || n === 6 || n === 30 ? `changed ${n}` : `line ${n}`))
+    const starts = diffView(base, target)
+      .segments.flatMap((s) => s.lines)
+      .filter((l) => l.changeIndex !== undefined)
+    expect(starts.map((l) => [l.changeIndex, l.line.text])).toEqual([
+      [0, 'line 5'],
+      [1, 'line 30'],
+    ])
+  })
+
+  it('gives up, rather than freezing, on logs too different to compare line by line', () => {
+    const limits = { maxEdits: 100, timeoutMs: 60_000 }
+    expect(diffLogs(numbered(40, (n) => `a ${n}`), numbered(40, (n) => `b ${n}`), false, limits)).toHaveLength(2)
+    expect(diffLogs(numbered(200, (n) => `a ${n}`), numbered(200, (n) => `b ${n}`), false, limits)).toBeNull()
+  })
+})
+
+/** A log held in memory, read in pages the way run.readLog answers; `reads` records each read. */
+function pagedLog(log: CompareLine[]) {
+  const reads: [number, number][] = []
+  const readPage = (_runId: number, fromLine: number, count: number): Observable<LogPage> => {
+    reads.push([fromLine, count])
+    return of({ lines: log.slice(fromLine, fromLine + count), totalLines: log.length })
+  }
+  return { readPage, reads }
+}
+
+describe('readForCompare$', () => {
+  it('reads a log in pages up to its end', async () => {
+    const { readPage, reads } = pagedLog(numbered(25))
+    const log = await lastOf(readForCompare$(readPage, 1, 100, 10))
+    expect(reads).toEqual([
+      [0, 10],
+      [10, 10],
+      [20, 10],
+    ])
+    expect(log.lines.map((l) => l.text)).toEqual(numbered(25).map((l) => l.text))
+    expect(log).toMatchObject({ totalLines: 25, truncated: false })
+  })
+
+  it('stops at the cap and says the log was longer', async () => {
+    const { readPage, reads } = pagedLog(numbered(1000))
+    const log = await lastOf(readForCompare$(readPage, 1, 25, 10))
+    expect(reads).toEqual([
+      [0, 10],
+      [10, 10],
+      [20, 5],
+    ])
+    expect(log.lines).toHaveLength(25)
+    expect(log).toMatchObject({ totalLines: 1000, truncated: true })
+  })
+
+  it('reads an empty log with one read', async () => {
+    const { readPage, reads } = pagedLog([])
+    expect(await lastOf(readForCompare$(readPage, 1, 25, 10))).toEqual({ lines: [], totalLines: 0, truncated: false })
+    expect(reads).toHaveLength(1)
+  })
+})
+
+function lastOf<T>(source: Observable<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let value: T | undefined
+    let seen = false
+    source.subscribe({
+      next: (v) => {
+        value = v
+        seen = true
+      },
+      error: reject,
+      complete: () => (seen ? resolve(value as T) : reject(new Error('no value'))),
+    })
+  })
+}
+
+describe('compareRuns$', () => {
+  const logs: Record<number, CompareLine[]> = { 1: lines('a', 'build 1', 'c'), 2: lines('a', 'build 2', 'c', 'd') }
+  const phaseOf = (state: CompareState) => (state.phase === 'ready' ? `ready +${state.view.added} -${state.view.removed}` : state.phase)
+
+  it('reads both logs, then diffs them again (without reading again) each time ignoreDigits changes, dropping a diff overtaken', () => {
+    const ts = new TestScheduler((actual, wanted) => expect(actual).toEqual(wanted))
+    ts.run(({ cold, expectObservable }) => {
+      let reads = 0
+      const readPage = (runId: number, from: number, count: number) => {
+        reads++
+        const log = logs[runId] ?? []
+        return cold<LogPage>('--(p|)', { p: { lines: log.slice(from, from + count), totalLines: log.length } })
+      }
+      // Each diff takes 3 frames (as a worker would). The option (a checkbox, replaying its value)
+      // is subscribed once the logs are read, at 2; the diff started at 11 is overtaken at 12.
+      const diff = (base: CompareLine[], target: CompareLine[], ignoreDigits: boolean) => cold('---(r|)', { r: diffLogs(base, target, ignoreDigits) })
+      const ignoreDigits$ = cold('f----t---ft', { f: false, t: true })
+      const states = compareRuns$(1, 2, ignoreDigits$, { readPage, diff }).pipe(map(phaseOf))
+      expectObservable(states).toBe('r-c--a-c--bcc--b', { r: 'reading', c: 'comparing', a: 'ready +2 -1', b: 'ready +1 -0' })
+      ts.flush()
+      expect(reads).toBe(2)
+    })
+  })
+
+  it('fails with the engine’s message when a read fails', () => {
+    const ts = new TestScheduler((actual, wanted) => expect(actual).toEqual(wanted))
+    ts.run(({ cold, expectObservable }) => {
+      const readPage = (runId: number) => (runId === 2 ? cold<LogPage>('-#', undefined, new Error('run 2 not found')) : cold<LogPage>('--(p|)', { p: { lines: [], totalLines: 0 } }))
+      const diff = () => of(null)
+      expectObservable(compareRuns$(1, 2, of(false), { readPage, diff })).toBe('r(f|)', { r: { phase: 'reading' }, f: { phase: 'failed', message: 'run 2 not found' } })
+    })
+  })
+
+  it('says when the runs are too different to compare', () => {
+    const ts = new TestScheduler((actual, wanted) => expect(actual).toEqual(wanted))
+    ts.run(({ cold, expectObservable }) => {
+      const readPage = () => cold<LogPage>('(p|)', { p: { lines: [], totalLines: 0 } })
+      expectObservable(compareRuns$(1, 2, of(false), { readPage, diff: () => cold('----(n|)', { n: null }) }).pipe(map((s) => s.phase))).toBe('(rc)(t|)', {
+        r: 'reading',
+        c: 'comparing',
+        t: 'tooDifferent',
+      })
+    })
+  })
+})
