@@ -197,6 +197,12 @@ export function createActions(model: AppModel, t: Translate) {
         model.logCommands$.next('jump')
         focusSoon(LOG_JUMP_INPUT_ID)
         return
+      case 'compare.next':
+        model.logCommands$.next('nextChange')
+        return
+      case 'compare.previous':
+        model.logCommands$.next('previousChange')
+        return
       case 'help.shortcuts':
         model.paletteOpen.set(true)
         return

@@ -284,8 +284,8 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   const notifications$ = finishNotifications$(liveFinishes, settings.value$, { isFocused: () => document.hasFocus() }).pipe(share())
 
   const paletteOpen = new Store(false)
-  /** Commands for whichever log viewer is open (it subscribes while mounted). */
-  const logCommands$ = new Subject<'follow' | 'jump'>()
+  /** Commands for whichever log viewer or run comparison is open (it subscribes while mounted). */
+  const logCommands$ = new Subject<'follow' | 'jump' | 'nextChange' | 'previousChange'>()
 
   return {
     bridge,

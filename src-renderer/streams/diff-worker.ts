@@ -1,4 +1,4 @@
-import { diffLogs, type CompareLine } from './run-compare.ts'
+import { diffLogs, type CompareLine } from './line-diff.ts'
 
 /** A diff of two long logs takes longer than a frame (see COMPARE_MAX_LINES), so it runs here, off the UI thread. */
 export interface DiffRequest {

@@ -41,6 +41,8 @@ export const COMMAND_IDS = [
   'engine.togglePause',
   'log.follow',
   'log.jump',
+  'compare.next',
+  'compare.previous',
   'help.shortcuts',
 ] as const
 export type CommandId = (typeof COMMAND_IDS)[number]
@@ -88,6 +90,8 @@ export const DEFAULT_KEYMAP: readonly KeymapEntry[] = [
   { command: 'engine.togglePause', binding: 'shift+P' },
   { command: 'log.follow', binding: 'f' },
   { command: 'log.jump', binding: ':' },
+  { command: 'compare.next', binding: ']', repeatable: true },
+  { command: 'compare.previous', binding: '[', repeatable: true },
   { command: 'help.shortcuts', binding: '?' },
 ]
 

@@ -1,6 +1,8 @@
-import { diffArrays } from 'diff'
 import { catchError, concat, defer, EMPTY, expand, forkJoin, map, type Observable, of, reduce, shareReplay, startWith, switchMap } from 'rxjs'
-import { LIMITS, type LogStream } from '../../src-shared/index.ts'
+import { LIMITS } from '../../src-shared/index.ts'
+import type { ChangeRun, CompareLine, LineKind } from './line-diff.ts'
+
+export { COMPARE_MAX_EDITS, diffLogs, type ChangeRun, type CompareLine } from './line-diff.ts'
 
 /**
  * How many lines of each run are compared. Myers' diff costs (lines × differences): two
@@ -8,20 +10,8 @@ import { LIMITS, type LogStream } from '../../src-shared/index.ts'
  * worker (see diff-worker.ts) and this cap bounds the worker's time and the memory both logs take.
  */
 export const COMPARE_MAX_LINES = 20_000
-/**
- * Past this many added + removed lines the runs are called too different to compare line by
- * line. The search's cost grows with its square: giving up at 4,000 takes ~1.1 s of CPU.
- */
-export const COMPARE_MAX_EDITS = 4_000
-/** A diff still searching after this long gives up (jsdiff's own timeout), as for too many edits. */
-export const COMPARE_TIMEOUT_MS = 5_000
 /** Unchanged lines shown around each change; longer unchanged stretches collapse to a count. */
 export const CONTEXT_LINES = 3
-
-export interface CompareLine {
-  stream: LogStream
-  text: string
-}
 
 /** One run's log as read for a comparison: its first `lines` (at most the cap) of `totalLines`. */
 export interface ComparedLog {
@@ -29,55 +19,6 @@ export interface ComparedLog {
   totalLines: number
   /** The log was longer than the cap: only its first lines were compared. */
   truncated: boolean
-}
-
-export type LineKind = 'same' | 'added' | 'removed'
-
-/** A stretch of the diff: `count` consecutive lines of one kind (jsdiff's change objects, without values). */
-export interface ChangeRun {
-  kind: LineKind
-  count: number
-}
-
-/**
- * The text a line is matched by. With `ignoreDigits`, every run of digits counts as the same
- * (times, durations, ids, addresses differ between any two build logs); what is shown is
- * always the real text.
- */
-export function matchText(text: string, ignoreDigits: boolean): string {
-  return ignoreDigits ? text.replace(/\d+/g, '0') : text
-}
-
-/**
- * Lines as small integers, equal when they match: the same stream and the same (normalised) text.
- * A line on stderr never matches the same words on stdout. Integers make each comparison in the
- * diff one `===` instead of a string comparison (about three times faster on long logs).
- */
-export function lineKeys(base: readonly CompareLine[], target: readonly CompareLine[], ignoreDigits: boolean): { base: number[]; target: number[] } {
-  const ids = new Map<string, number>()
-  const key = (line: CompareLine) => {
-    const text = `${line.stream}\u0000${matchText(line.text, ignoreDigits)}`
-    let id = ids.get(text)
-    if (id === undefined) {
-      id = ids.size
-      ids.set(text, id)
-    }
-    return id
-  }
-  return { base: base.map(key), target: target.map(key) }
-}
-
-/** The line diff of two logs, or null when they are too different (or took too long) to compare line by line. */
-export function diffLogs(
-  base: readonly CompareLine[],
-  target: readonly CompareLine[],
-  ignoreDigits: boolean,
-  limits = { maxEdits: COMPARE_MAX_EDITS, timeoutMs: COMPARE_TIMEOUT_MS },
-): ChangeRun[] | null {
-  const keys = lineKeys(base, target, ignoreDigits)
-  const changes = diffArrays(keys.base, keys.target, { maxEditLength: limits.maxEdits, timeout: limits.timeoutMs })
-  if (!changes) return null
-  return changes.filter((c) => c.count > 0).map((c) => ({ kind: c.added ? 'added' : c.removed ? 'removed' : 'same', count: c.count }))
 }
 
 export interface DiffLine {

@@ -9,6 +9,7 @@ import { reasonSaysStatus, sentenceCase } from '../streams/engine-sentences.ts'
 import { runsOfTask } from '../streams/state.ts'
 import { commandText } from '../streams/tasks-query.ts'
 import { LogViewer } from './LogViewer.tsx'
+import { RunCompare, type ComparePair } from './RunCompare.tsx'
 import { EDITABLE } from './NewTaskView.tsx'
 import { useModel, useStore } from './context.ts'
 
@@ -22,6 +23,7 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
   const state = useStore(model.state)
   const pending = useStore(model.pending)
   const [chosenTab, setTab] = useState<Tab>('output')
+  const [comparing, setComparing] = useState<ComparePair | null>(null)
   const task = state.tasks.get(taskId)
   const runs = useMemo(() => runsOfTask(state.runs, taskId), [state.runs, taskId])
   if (!task) return <aside className="detail">{<EmptyState title={t('detail.missing', { id: taskId })} />}</aside>
@@ -117,7 +119,12 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
             {JSON.stringify(task.definition, null, 2)}
           </pre>
         )}
-        {tab === 'runs' && <RunHistory runs={runs} kind={task.definition.spec.kind} selected={shownRun?.id ?? null} onPick={(id) => model.route.set({ view: 'task', taskId, runId: id })} />}
+        {tab === 'runs' &&
+          (comparing && runs.some((r) => r.id === comparing.base) && runs.some((r) => r.id === comparing.target) ? (
+            <RunCompare runs={runs} pair={comparing} onPair={setComparing} onBack={() => backFromCompare(comparing, setComparing)} />
+          ) : (
+            <RunHistory runs={runs} kind={task.definition.spec.kind} selected={shownRun?.id ?? null} onPick={(id) => model.route.set({ view: 'task', taskId, runId: id })} onCompare={setComparing} />
+          ))}
       </div>
     </aside>
   )
@@ -198,7 +205,14 @@ function RunEnd({ run, kind }: { run: Run; kind: TaskSpec['kind'] }) {
   return word === null ? null : <span>{word}</span>
 }
 
-function RunHistory({ runs, kind, selected, onPick }: { runs: Run[]; kind: TaskSpec['kind']; selected: number | null; onPick: (id: number) => void }) {
+/** Back to the runs' table, with the keyboard on the button that opened the comparison. */
+function backFromCompare(pair: ComparePair, setComparing: (pair: null) => void) {
+  setComparing(null)
+  requestAnimationFrame(() => document.getElementById(compareButtonId(pair.target))?.focus())
+}
+const compareButtonId = (runId: number) => `compare-run-${runId}`
+
+function RunHistory({ runs, kind, selected, onPick, onCompare }: { runs: Run[]; kind: TaskSpec['kind']; selected: number | null; onPick: (id: number) => void; onCompare: (pair: ComparePair) => void }) {
   const { t } = useTranslation()
   const { ended } = useEngineSentences()
   if (runs.length === 0) return <EmptyState title={t('detail.noRuns')} />
@@ -213,10 +227,11 @@ function RunHistory({ runs, kind, selected, onPick }: { runs: Run[]; kind: TaskS
           <th>{t('runs.ended')}</th>
           <th>{t('runs.worker')}</th>
           <th>{t('runs.reason')}</th>
+          <th>{t('compare.column')}</th>
         </tr>
       </thead>
       <tbody>
-        {runs.map((run) => (
+        {runs.map((run, index) => (
           <tr key={run.id} className={run.id === selected ? 'selected' : ''} onClick={() => onPick(run.id)}>
             <td>
               <button type="button" className="link" onClick={() => onPick(run.id)}>
@@ -234,6 +249,23 @@ function RunHistory({ runs, kind, selected, onPick }: { runs: Run[]; kind: TaskS
             <td>{runEndWord(run, kind, t) ?? '—'}</td>
             <td>{run.worker}</td>
             <td className="reason">{ended(run) ?? ''}</td>
+            <td>
+              {/* Runs are newest first: the previous run is the next row; runs are numbered in the task's history. */}
+              {runs[index + 1] && (
+                <button
+                  type="button"
+                  id={compareButtonId(run.id)}
+                  className="btn btn-ghost compare-open"
+                  aria-label={t('compare.withPreviousLabel', { target: runs.length - index, base: runs.length - index - 1 })}
+                  onClick={(e) => {
+                    e.stopPropagation()
+                    onCompare({ base: runs[index + 1]?.id ?? run.id, target: run.id })
+                  }}
+                >
+                  {t('compare.withPrevious')}
+                </button>
+              )}
+            </td>
           </tr>
         ))}
       </tbody>

@@ -1,0 +1,242 @@
+import { memo, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react'
+import { useTranslation } from 'react-i18next'
+import { BehaviorSubject, from, map, Observable } from 'rxjs'
+import type { Run } from '../../src-shared/index.ts'
+import { AnsiText } from '../components/AnsiText.tsx'
+import { Kbd, formatClock } from '../components/common.tsx'
+import { useObservableState, useSubscription } from '../hooks/observable.ts'
+import type { DiffRequest } from '../streams/diff-worker.ts'
+import { COMPARE_MAX_EDITS, COMPARE_MAX_LINES, compareRuns$, type ChangeRun, type CompareLine, type CompareState, type DiffLine, type DiffSegment, type ReadPage } from '../streams/run-compare.ts'
+import { useModel, useShortcut } from './context.ts'
+
+export interface ComparePair {
+  base: number
+  target: number
+}
+
+/** Lines drawn per block: the browser skips laying out blocks out of view (content-visibility). */
+const BLOCK_LINES = 200
+
+/** The diff in a worker of its own, ended (terminated) when the diff is no longer wanted. */
+function diffInWorker(base: CompareLine[], target: CompareLine[], ignoreDigits: boolean): Observable<ChangeRun[] | null> {
+  return new Observable((subscriber) => {
+    const worker = new Worker(new URL('../streams/diff-worker.ts', import.meta.url), { type: 'module' })
+    worker.onmessage = (event: MessageEvent<ChangeRun[] | null>) => {
+      subscriber.next(event.data)
+      subscriber.complete()
+    }
+    worker.onerror = (event) => subscriber.error(new Error(event.message))
+    const request: DiffRequest = { base, target, ignoreDigits }
+    worker.postMessage(request)
+    return () => worker.terminate()
+  })
+}
+
+/**
+ * Two runs of a task side by side in one unified diff of their logs: added and removed lines
+ * marked with + and − (not by colour alone), unchanged stretches collapsed, next/previous
+ * change from the keymap, Esc back to the runs.
+ */
+export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: ComparePair; onPair: (pair: ComparePair) => void; onBack: () => void }) {
+  const { t, i18n } = useTranslation()
+  const model = useModel()
+  const base = runs.find((r) => r.id === pair.base)
+  const target = runs.find((r) => r.id === pair.target)
+  const [ignoreDigits] = useState(() => new BehaviorSubject(false))
+  const ignoring = useObservableState(ignoreDigits, ignoreDigits.value)
+  // A new reading of both logs each time "Compare again" is pressed (a run still writing has grown).
+  const [reading, setReading] = useState(0)
+  const [readAt, setReadAt] = useState(() => Date.now())
+  const readPage = useMemo<ReadPage>(
+    () => (runId, fromLine, count) =>
+      from(model.bridge.invoke('run.readLog', { runId, fromLine, count })).pipe(
+        map((result) => {
+          if (!result.ok) throw new Error(result.error.message)
+          return { lines: result.value.lines, totalLines: result.value.totalLines }
+        }),
+      ),
+    [model],
+  )
+  const state$ = useMemo(() => compareRuns$(pair.base, pair.target, ignoreDigits, { readPage, diff: diffInWorker }), [pair.base, pair.target, ignoreDigits, readPage, reading])
+  const state = useObservableState<CompareState>(state$, { phase: 'reading' })
+  useEffect(() => setReadAt(Date.now()), [state$])
+
+  const [expanded, setExpanded] = useState<ReadonlySet<number>>(new Set())
+  const [current, setCurrent] = useState<number | null>(null)
+  const view = state.phase === 'ready' ? state.view : null
+  useEffect(() => {
+    setExpanded(new Set())
+    setCurrent(null)
+  }, [view])
+
+  const bodyRef = useRef<HTMLDivElement>(null)
+  // The button that opened the comparison is gone: the keyboard starts here (Esc leaves).
+  const backRef = useRef<HTMLButtonElement>(null)
+  useEffect(() => backRef.current?.focus(), [])
+  const nextShortcut = useShortcut('compare.next')
+  const previousShortcut = useShortcut('compare.previous')
+  const goTo = (step: 1 | -1) => {
+    if (!view || view.changes === 0) return
+    const n = current === null ? (step === 1 ? 0 : view.changes - 1) : (current + step + view.changes) % view.changes
+    setCurrent(n)
+    bodyRef.current?.querySelector(`[data-change="${n}"]`)?.scrollIntoView({ block: 'center' })
+  }
+  useSubscription(model.logCommands$, (command) => {
+    if (command === 'nextChange') goTo(1)
+    else if (command === 'previousChange') goTo(-1)
+  })
+
+  const onKeyDown = (e: KeyboardEvent) => {
+    // Esc leaves the comparison (back to the runs), not the task; a select's own Esc closes its list first.
+    if (e.key === 'Escape' && !(e.target instanceof HTMLSelectElement)) {
+      e.preventDefault()
+      e.stopPropagation()
+      onBack()
+    }
+  }
+
+  // Runs are numbered in the task's history (a manual retry starts its attempts at 1 again).
+  const ordinal = (run: Run | undefined) => (run ? runs.length - runs.indexOf(run) : 0)
+  const option = (run: Run) => (
+    <option key={run.id} value={run.id}>
+      {t('compare.option', { n: ordinal(run), status: t(`status.${run.status}`), time: formatClock(run.startedAt, i18n.language) })}
+    </option>
+  )
+  const notes: string[] = []
+  if (state.phase === 'ready' || state.phase === 'tooDifferent' || state.phase === 'comparing') {
+    for (const [run, log] of [
+      [base, state.base],
+      [target, state.target],
+    ] as const) {
+      if (log.truncated) notes.push(t('compare.truncated', { n: ordinal(run), total: log.totalLines, cap: COMPARE_MAX_LINES }))
+    }
+  }
+  for (const run of [base, target]) if (run?.status === 'running') notes.push(t('compare.running', { n: ordinal(run), time: formatClock(readAt, i18n.language) }))
+
+  return (
+    <section className="compare" aria-labelledby="compare-title" onKeyDown={onKeyDown}>
+      <div className="compare-head">
+        <button ref={backRef} type="button" className="btn btn-ghost" onClick={onBack} title={`${t('compare.back')} (Esc)`} data-testid="compare-back">
+          ← {t('compare.back')} <Kbd>Esc</Kbd>
+        </button>
+        <h3 id="compare-title">{t('compare.title')}</h3>
+      </div>
+      <div className="compare-toolbar" role="toolbar" aria-label={t('compare.title')}>
+        <span className="compare-pair">
+        <label className="compare-pick">
+          {t('compare.base')}
+          <select value={pair.base} onChange={(e) => onPair({ ...pair, base: Number(e.target.value) })}>
+            {runs.map(option)}
+          </select>
+        </label>
+        <span aria-hidden>→</span>
+        <label className="compare-pick">
+          {t('compare.target')}
+          <select value={pair.target} onChange={(e) => onPair({ ...pair, target: Number(e.target.value) })}>
+            {runs.map(option)}
+          </select>
+        </label>
+        </span>
+        <label className="compare-option">
+          <input type="checkbox" checked={ignoring} onChange={(e) => ignoreDigits.next(e.target.checked)} />
+          {t('compare.ignoreDigits')}
+        </label>
+        <button type="button" className="btn btn-ghost" title={`${t('compare.previous')} (${previousShortcut})`} aria-keyshortcuts={previousShortcut || undefined} disabled={!view || view.changes === 0} onClick={() => goTo(-1)}>
+          ↑ {t('compare.previous')} {previousShortcut && <Kbd>{previousShortcut}</Kbd>}
+        </button>
+        <button type="button" className="btn btn-ghost" title={`${t('compare.next')} (${nextShortcut})`} aria-keyshortcuts={nextShortcut || undefined} disabled={!view || view.changes === 0} onClick={() => goTo(1)}>
+          ↓ {t('compare.next')} {nextShortcut && <Kbd>{nextShortcut}</Kbd>}
+        </button>
+        <button type="button" className="btn btn-ghost" onClick={() => setReading((n) => n + 1)}>
+          {t('compare.again')}
+        </button>
+      </div>
+      <p className="compare-summary" role="status" data-testid="compare-summary">
+        {pair.base === pair.target
+          ? t('compare.sameRun')
+          : state.phase === 'reading'
+            ? t('compare.reading')
+            : state.phase === 'comparing'
+              ? t('compare.comparing')
+              : state.phase === 'failed'
+                ? t('compare.failed', { message: state.message })
+                : state.phase === 'tooDifferent'
+                  ? t('compare.tooDifferent', { count: COMPARE_MAX_EDITS })
+                  : state.view.changes === 0
+                    ? t('compare.same')
+                    : t('compare.summary', {
+                        added: t('compare.added', { count: state.view.added }),
+                        removed: t('compare.removed', { count: state.view.removed }),
+                        changes: t('compare.changes', { count: state.view.changes }),
+                      })}
+        {view && current !== null && <span className="compare-position"> · {t('compare.position', { n: current + 1, count: view.changes })}</span>}
+      </p>
+      {notes.length > 0 && (
+        <ul className="compare-notes" data-testid="compare-notes">
+          {notes.map((note) => (
+            <li key={note}>{note}</li>
+          ))}
+        </ul>
+      )}
+      {view && pair.base !== pair.target && (
+        <div className="compare-body" ref={bodyRef} tabIndex={0} role="region" aria-label={t('compare.diff')} data-testid="compare-diff">
+          {view.segments.map((segment, i) =>
+            segment.kind === 'gap' && !expanded.has(segment.id) ? (
+              <button key={`gap-${segment.id}`} type="button" className="compare-gap" onClick={() => {
+                setExpanded(new Set(expanded).add(segment.id))
+                bodyRef.current?.focus()
+              }}>
+                <span aria-hidden>⋯</span> {t('compare.gap', { count: segment.lines.length })} · {t('compare.show')}
+              </button>
+            ) : (
+              <Segment key={segment.kind === 'gap' ? `gap-${segment.id}` : `lines-${i}`} segment={segment} current={current} />
+            ),
+          )}
+        </div>
+      )}
+    </section>
+  )
+}
+
+const Segment = memo(function Segment({ segment, current }: { segment: DiffSegment; current: number | null }) {
+  const blocks: DiffLine[][] = []
+  for (let i = 0; i < segment.lines.length; i += BLOCK_LINES) blocks.push(segment.lines.slice(i, i + BLOCK_LINES))
+  return (
+    <>
+      {blocks.map((block, i) => (
+        <div key={i} className="compare-block" style={{ containIntrinsicBlockSize: `auto ${block.length * 18}px` }}>
+          {block.map((line, j) => (
+            <Line key={j} line={line} current={line.changeIndex !== undefined && line.changeIndex === current} />
+          ))}
+        </div>
+      ))}
+    </>
+  )
+})
+
+function Line({ line, current }: { line: DiffLine; current: boolean }) {
+  const { t } = useTranslation()
+  const sign = line.kind === 'added' ? '+' : line.kind === 'removed' ? '−' : ' '
+  const stream = line.line.stream
+  return (
+    <div className={`compare-line compare-${line.kind} compare-${stream}${current ? ' compare-current' : ''}`} data-change={line.changeIndex} data-kind={line.kind}>
+      <span className="compare-n" aria-hidden>
+        {line.baseN ?? ''}
+      </span>
+      <span className="compare-n" aria-hidden>
+        {line.targetN ?? ''}
+      </span>
+      <span className="compare-sign" aria-hidden>
+        {sign}
+      </span>
+      {line.kind !== 'same' && <span className="sr-only">{t(line.kind === 'added' ? 'compare.addedLine' : 'compare.removedLine')}: </span>}
+      <span className="compare-stream">
+        {stream !== 'stdout' && <abbr title={t(stream === 'stderr' ? 'compare.stderrName' : 'compare.systemName')}>{t(stream === 'stderr' ? 'compare.stderr' : 'compare.system')}</abbr>}
+      </span>
+      <span className="compare-text">
+        <AnsiText text={line.line.text} />
+      </span>
+    </div>
+  )
+}
+
