@@ -67,3 +67,26 @@ export function diffLogs(
   if (!changes) return null
   return changes.filter((c) => c.count > 0).map((c) => ({ kind: c.added ? 'added' : c.removed ? 'removed' : 'same', count: c.count }))
 }
+
+/*
+ * A log crosses to the worker as one string and one byte per line: copying 40,000 line objects
+ * cost the UI thread ~35 ms in Chromium (structured clone), one string a fraction of that.
+ */
+export interface PackedLog {
+  /** The lines' texts joined by "\n" (a log line holds none). */
+  texts: string
+  streams: Uint8Array
+}
+
+const STREAMS: readonly LogStream[] = ['stdout', 'stderr', 'system']
+
+export function packLog(lines: readonly CompareLine[]): PackedLog {
+  const streams = new Uint8Array(lines.length)
+  lines.forEach((line, i) => (streams[i] = STREAMS.indexOf(line.stream)))
+  return { texts: lines.map((line) => line.text).join('\n'), streams }
+}
+
+export function unpackLog(log: PackedLog): CompareLine[] {
+  if (log.streams.length === 0) return []
+  return log.texts.split('\n').map((text, i) => ({ stream: STREAMS[log.streams[i] ?? 0] ?? 'stdout', text }))
+}

@@ -1,5 +1,4 @@
 import { catchError, concat, defer, EMPTY, expand, forkJoin, map, type Observable, of, reduce, shareReplay, startWith, switchMap } from 'rxjs'
-import { LIMITS } from '../../src-shared/index.ts'
 import type { ChangeRun, CompareLine, LineKind } from './line-diff.ts'
 
 export { COMPARE_MAX_EDITS, diffLogs, type ChangeRun, type CompareLine } from './line-diff.ts'
@@ -10,6 +9,11 @@ export { COMPARE_MAX_EDITS, diffLogs, type ChangeRun, type CompareLine } from '.
  * worker (see diff-worker.ts) and this cap bounds the worker's time and the memory both logs take.
  */
 export const COMPARE_MAX_LINES = 20_000
+/**
+ * Lines per run.readLog while reading for a comparison: the UI thread checks each answer against
+ * the contract's schema, which for run.readLog's largest page (10,000 lines) was a ~60 ms task.
+ */
+export const COMPARE_PAGE_LINES = 2_000
 /** Unchanged lines shown around each change; longer unchanged stretches collapse to a count. */
 export const CONTEXT_LINES = 3
 
@@ -107,10 +111,9 @@ export interface LogPage {
 export type ReadPage = (runId: number, fromLine: number, count: number) => Observable<LogPage>
 
 /**
- * Reads a run's log for a comparison: pages of run.readLog's largest size until the log's end
- * or the cap. A run still writing is read as it stands (its length when each page was read).
+ * Reads a run's log for a comparison: pages until the log's end or the cap. A run still writing is read as it stands (its length when each page was read).
  */
-export function readForCompare$(readPage: ReadPage, runId: number, cap = COMPARE_MAX_LINES, pageLines: number = LIMITS.readLogMaxLines): Observable<ComparedLog> {
+export function readForCompare$(readPage: ReadPage, runId: number, cap = COMPARE_MAX_LINES, pageLines = COMPARE_PAGE_LINES): Observable<ComparedLog> {
   const next = (from: number) => readPage(runId, from, Math.min(pageLines, cap - from))
   return next(0).pipe(
     map((page) => ({ page, from: 0 })),

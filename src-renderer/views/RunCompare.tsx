@@ -1,4 +1,4 @@
-import { memo, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react'
+import { memo, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react'
 import { useTranslation } from 'react-i18next'
 import { BehaviorSubject, from, map, Observable } from 'rxjs'
 import type { Run } from '../../src-shared/index.ts'
@@ -6,6 +6,7 @@ import { AnsiText } from '../components/AnsiText.tsx'
 import { Kbd, formatClock } from '../components/common.tsx'
 import { useObservableState, useSubscription } from '../hooks/observable.ts'
 import type { DiffRequest } from '../streams/diff-worker.ts'
+import { packLog } from '../streams/line-diff.ts'
 import { COMPARE_MAX_EDITS, COMPARE_MAX_LINES, compareRuns$, type ChangeRun, type CompareLine, type CompareState, type DiffLine, type DiffSegment, type ReadPage } from '../streams/run-compare.ts'
 import { useModel, useShortcut } from './context.ts'
 
@@ -16,6 +17,29 @@ export interface ComparePair {
 
 /** Lines drawn per block: the browser skips laying out blocks out of view (content-visibility). */
 const BLOCK_LINES = 200
+/**
+ * Blocks added to the page per frame. Adding DOM nodes cannot be interrupted: 3,500 lines at once
+ * held Chromium's UI thread for ~240 ms; three blocks (600 lines) a frame keep each under ~25 ms.
+ */
+const BLOCKS_PER_FRAME = 3
+
+/** A block knows the changes that start in it, so moving to another change redraws only the blocks concerned. */
+type Piece = { kind: 'gap'; key: string; id: number; count: number } | { kind: 'block'; key: string; lines: DiffLine[]; changes: number[] }
+
+/** The diff as the page draws it: collapsed gaps as buttons, lines in blocks. */
+function piecesOf(segments: readonly DiffSegment[], expanded: ReadonlySet<number>): Piece[] {
+  const pieces: Piece[] = []
+  segments.forEach((segment, i) => {
+    const name = segment.kind === 'gap' ? `gap-${segment.id}` : `lines-${i}`
+    if (segment.kind === 'gap' && !expanded.has(segment.id)) pieces.push({ kind: 'gap', key: name, id: segment.id, count: segment.lines.length })
+    else
+      for (let at = 0; at < segment.lines.length; at += BLOCK_LINES) {
+        const lines = segment.lines.slice(at, at + BLOCK_LINES)
+        pieces.push({ kind: 'block', key: `${name}-${at}`, lines, changes: lines.flatMap((line) => (line.changeIndex === undefined ? [] : [line.changeIndex])) })
+      }
+  })
+  return pieces
+}
 
 /** The diff in a worker of its own, ended (terminated) when the diff is no longer wanted. */
 function diffInWorker(base: CompareLine[], target: CompareLine[], ignoreDigits: boolean): Observable<ChangeRun[] | null> {
@@ -26,8 +50,8 @@ function diffInWorker(base: CompareLine[], target: CompareLine[], ignoreDigits: 
       subscriber.complete()
     }
     worker.onerror = (event) => subscriber.error(new Error(event.message))
-    const request: DiffRequest = { base, target, ignoreDigits }
-    worker.postMessage(request)
+    const request: DiffRequest = { base: packLog(base), target: packLog(target), ignoreDigits }
+    worker.postMessage(request, [request.base.streams.buffer, request.target.streams.buffer])
     return () => worker.terminate()
   })
 }
@@ -64,10 +88,24 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
   const [expanded, setExpanded] = useState<ReadonlySet<number>>(new Set())
   const [current, setCurrent] = useState<number | null>(null)
   const view = state.phase === 'ready' ? state.view : null
+  // Thousands of lines are drawn in a transition, which React interrupts to let input and paint through.
+  const shownView = useDeferredValue(view)
+  const words = useMemo<LineWords>(
+    () => ({ added: t('compare.addedLine'), removed: t('compare.removedLine'), stderr: t('compare.stderr'), stderrName: t('compare.stderrName'), system: t('compare.system'), systemName: t('compare.systemName') }),
+    [t],
+  )
   useEffect(() => {
     setExpanded(new Set())
     setCurrent(null)
   }, [view])
+  const pieces = useMemo(() => (shownView ? piecesOf(shownView.segments, expanded) : []), [shownView, expanded])
+  const [drawn, setDrawn] = useState(BLOCKS_PER_FRAME)
+  useEffect(() => setDrawn(BLOCKS_PER_FRAME), [shownView])
+  useEffect(() => {
+    if (drawn >= pieces.length) return
+    const frame = requestAnimationFrame(() => setDrawn((n) => n + BLOCKS_PER_FRAME))
+    return () => cancelAnimationFrame(frame)
+  }, [drawn, pieces.length])
 
   const bodyRef = useRef<HTMLDivElement>(null)
   // The button that opened the comparison is gone: the keyboard starts here (Esc leaves).
@@ -75,12 +113,21 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
   useEffect(() => backRef.current?.focus(), [])
   const nextShortcut = useShortcut('compare.next')
   const previousShortcut = useShortcut('compare.previous')
+  // A change not drawn yet is drawn (with all before it) before it is scrolled to.
+  const scrollTo = useRef<number | null>(null)
   const goTo = (step: 1 | -1) => {
     if (!view || view.changes === 0) return
     const n = current === null ? (step === 1 ? 0 : view.changes - 1) : (current + step + view.changes) % view.changes
     setCurrent(n)
-    bodyRef.current?.querySelector(`[data-change="${n}"]`)?.scrollIntoView({ block: 'center' })
+    scrollTo.current = n
+    setDrawn((drawnNow) => Math.max(drawnNow, pieces.findIndex((piece) => piece.kind === 'block' && piece.changes.includes(n)) + 1))
   }
+  useLayoutEffect(() => {
+    const target = scrollTo.current === null ? null : bodyRef.current?.querySelector(`[data-change="${scrollTo.current}"]`)
+    if (!target) return
+    scrollTo.current = null
+    target.scrollIntoView({ block: 'center' })
+  })
   useSubscription(model.logCommands$, (command) => {
     if (command === 'nextChange') goTo(1)
     else if (command === 'previousChange') goTo(-1)
@@ -178,18 +225,23 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
           ))}
         </ul>
       )}
-      {view && pair.base !== pair.target && (
+      {shownView && pair.base !== pair.target && (
         <div className="compare-body" ref={bodyRef} tabIndex={0} role="region" aria-label={t('compare.diff')} data-testid="compare-diff">
-          {view.segments.map((segment, i) =>
-            segment.kind === 'gap' && !expanded.has(segment.id) ? (
-              <button key={`gap-${segment.id}`} type="button" className="compare-gap" onClick={() => {
-                setExpanded(new Set(expanded).add(segment.id))
-                bodyRef.current?.focus()
-              }}>
-                <span aria-hidden>⋯</span> {t('compare.gap', { count: segment.lines.length })} · {t('compare.show')}
+          {pieces.slice(0, drawn).map((piece) =>
+            piece.kind === 'gap' ? (
+              <button
+                key={piece.key}
+                type="button"
+                className="compare-gap"
+                onClick={() => {
+                  setExpanded(new Set(expanded).add(piece.id))
+                  bodyRef.current?.focus()
+                }}
+              >
+                <span aria-hidden>⋯</span> {t('compare.gap', { count: piece.count })} · {t('compare.show')}
               </button>
             ) : (
-              <Segment key={segment.kind === 'gap' ? `gap-${segment.id}` : `lines-${i}`} segment={segment} current={current} />
+              <Block key={piece.key} lines={piece.lines} current={current !== null && piece.changes.includes(current) ? current : null} words={words} />
             ),
           )}
         </div>
@@ -198,24 +250,27 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
   )
 }
 
-const Segment = memo(function Segment({ segment, current }: { segment: DiffSegment; current: number | null }) {
-  const blocks: DiffLine[][] = []
-  for (let i = 0; i < segment.lines.length; i += BLOCK_LINES) blocks.push(segment.lines.slice(i, i + BLOCK_LINES))
+/** The words every line may show, translated once for all of them. */
+interface LineWords {
+  added: string
+  removed: string
+  stderr: string
+  stderrName: string
+  system: string
+  systemName: string
+}
+
+const Block = memo(function Block({ lines, current, words }: { lines: DiffLine[]; current: number | null; words: LineWords }) {
   return (
-    <>
-      {blocks.map((block, i) => (
-        <div key={i} className="compare-block" style={{ containIntrinsicBlockSize: `auto ${block.length * 18}px` }}>
-          {block.map((line, j) => (
-            <Line key={j} line={line} current={line.changeIndex !== undefined && line.changeIndex === current} />
-          ))}
-        </div>
+    <div className="compare-block" style={{ containIntrinsicBlockSize: `auto ${lines.length * 18}px` }}>
+      {lines.map((line, j) => (
+        <Line key={j} line={line} current={line.changeIndex !== undefined && line.changeIndex === current} words={words} />
       ))}
-    </>
+    </div>
   )
 })
 
-function Line({ line, current }: { line: DiffLine; current: boolean }) {
-  const { t } = useTranslation()
+function Line({ line, current, words }: { line: DiffLine; current: boolean; words: LineWords }) {
   const sign = line.kind === 'added' ? '+' : line.kind === 'removed' ? '−' : ' '
   const stream = line.line.stream
   return (
@@ -229,9 +284,9 @@ function Line({ line, current }: { line: DiffLine; current: boolean }) {
       <span className="compare-sign" aria-hidden>
         {sign}
       </span>
-      {line.kind !== 'same' && <span className="sr-only">{t(line.kind === 'added' ? 'compare.addedLine' : 'compare.removedLine')}: </span>}
+      {line.kind !== 'same' && <span className="sr-only">{line.kind === 'added' ? words.added : words.removed}: </span>}
       <span className="compare-stream">
-        {stream !== 'stdout' && <abbr title={t(stream === 'stderr' ? 'compare.stderrName' : 'compare.systemName')}>{t(stream === 'stderr' ? 'compare.stderr' : 'compare.system')}</abbr>}
+        {stream !== 'stdout' && <abbr title={stream === 'stderr' ? words.stderrName : words.systemName}>{stream === 'stderr' ? words.stderr : words.system}</abbr>}
       </span>
       <span className="compare-text">
         <AnsiText text={line.line.text} />

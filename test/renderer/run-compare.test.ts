@@ -12,6 +12,7 @@ import {
   type DiffView,
   type LogPage,
 } from '../../src-renderer/streams/run-compare.ts'
+import { packLog, unpackLog } from '../../src-renderer/streams/line-diff.ts'
 
 const out = (text: string): CompareLine => ({ stream: 'stdout', text })
 const err = (text: string): CompareLine => ({ stream: 'stderr', text })
@@ -225,5 +226,14 @@ describe('compareRuns$', () => {
         t: 'tooDifferent',
       })
     })
+  })
+})
+
+describe('the diff worker’s packing', () => {
+  it('carries lines (empty ones, every stream, no lines at all) to the worker unchanged', () => {
+    const log = [out('first'), out(''), err('boom'), { stream: 'system', text: 'exited' } as CompareLine, out('')]
+    expect(unpackLog(packLog(log))).toEqual(log)
+    expect(unpackLog(packLog([]))).toEqual([])
+    expect(unpackLog(packLog([out('')]))).toEqual([out('')])
   })
 })
