@@ -117,6 +117,39 @@ describe('comparing two runs of a task', () => {
     await page.locator('table.runs').waitFor()
     await expect.poll(() => page.evaluate('document.activeElement?.getAttribute("aria-label")')).toBe('Compare run 2 with run 1')
     expect(await page.locator('.detail').count()).toBe(1)
+    await page.screenshot({ path: join(ARTIFACTS, 'compare-runs-table.png') })
+    await page.context().close()
+  })
+
+  it('says when a log was longer than the cap and when a run is still running, comparing them as they stand', async () => {
+    // 20,010 lines, then the run stays running; the first run is cancelled, the second left running.
+    const { task } = await callServer<{ task: { id: number } }>(ui.home, ui.served, 'task.submit', { definition: { name: 'Long log', spec: { kind: 'shell', command: 'seq 1 20010; echo printed; sleep 600' } } })
+    const printed = async (runCount: number) => {
+      for (;;) {
+        const { runs } = await callServer<{ runs: { id: number }[] }>(ui.home, ui.served, 'task.get', { taskId: task.id })
+        const newest = runs.sort((x, y) => x.id - y.id)[runCount - 1]
+        // A running run's record has no line count yet: its log has.
+        const log = newest ? await callServer<{ totalLines: number }>(ui.home, ui.served, 'run.readLog', { runId: newest.id, fromLine: 0, count: 1 }) : null
+        if (log && log.totalLines > 20_010) return
+        await new Promise((r) => setTimeout(r, 50))
+      }
+    }
+    await printed(1)
+    await callServer(ui.home, ui.served, 'task.cancel', { taskIds: [task.id] })
+    await callServer(ui.home, ui.served, 'task.retry', { taskIds: [task.id] })
+    await printed(2)
+    const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
+    await page.locator(`[data-task-id="${task.id}"]`).click()
+    await page.locator('#detail-tab-runs').click()
+    await page.getByRole('button', { name: /Compare run 2 with run 1/ }).click()
+    await expect.poll(() => summary(page).textContent(), { timeout: 30_000 }).toBe('No differences.')
+    const notes = await page.locator('[data-testid=compare-notes] li').allTextContents()
+    expect(notes.filter((n) => /only the first 20,000 were compared/.test(n))).toHaveLength(2)
+    expect(notes.some((n) => n.startsWith('Run 2 is still running: compared as its log stood at'))).toBe(true)
+    expect(notes.some((n) => n.startsWith('Run 1 is still running'))).toBe(false)
+    await page.screenshot({ path: join(ARTIFACTS, 'compare-long-running.png') })
+    await callServer(ui.home, ui.served, 'task.cancel', { taskIds: [task.id] })
+    expect(errors).toEqual([])
     await page.context().close()
   })
 
