@@ -153,7 +153,7 @@ export const en = {
   runEnd: { returned: 'returned', requestsDone: 'all requests done' },
   compare: {
     column: 'Compare',
-    withPrevious: 'Compare with previous',
+    withPrevious: 'Compare',
     withPreviousLabel: 'Compare run {{target}} with run {{base}}',
     title: 'Compare runs',
     base: 'Base',

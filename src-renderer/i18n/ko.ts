@@ -153,7 +153,7 @@ export const ko: Messages = {
   runEnd: { returned: '결과 반환', requestsDone: '모든 요청 완료' },
   compare: {
     column: '비교',
-    withPrevious: '이전 시도와 비교',
+    withPrevious: '비교',
     withPreviousLabel: '{{target}}번째 실행을 {{base}}번째 실행과 비교',
     title: '실행 비교',
     base: '기준',

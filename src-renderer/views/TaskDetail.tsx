@@ -250,7 +250,7 @@ function RunHistory({ runs, kind, selected, onPick, onCompare }: { runs: Run[]; 
             <td>{run.worker}</td>
             <td className="reason">{ended(run) ?? ''}</td>
             <td>
-              {/* Runs are newest first: the previous run is the next row; runs are numbered in the task's history. */}
+              {/* Runs are newest first: the previous run is the next row; runs are numbered in the task's history. The name says which two. */}
               {runs[index + 1] && (
                 <button
                   type="button"

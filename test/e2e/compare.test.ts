@@ -136,6 +136,8 @@ describe('comparing two runs of a task', () => {
     }
     await printed(1)
     await callServer(ui.home, ui.served, 'task.cancel', { taskIds: [task.id] })
+    // A retry applies to a finished task: wait for the cancel to have ended the run.
+    while ((await callServer<{ task: { status: string } }>(ui.home, ui.served, 'task.get', { taskId: task.id })).task.status !== 'cancelled') await new Promise((r) => setTimeout(r, 50))
     await callServer(ui.home, ui.served, 'task.retry', { taskIds: [task.id] })
     await printed(2)
     const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
