@@ -169,6 +169,9 @@ export const en = {
     dropped: '{{size}} dropped (log cap)',
     waiting: 'Waiting for output…',
     empty: 'This run printed nothing.',
+    /** Shown in the gutter of a standard error line, and what screen readers say before it. */
+    stderrMark: 'err',
+    stderrLabel: 'standard error:',
   },
   form: {
     newTitle: 'New task',

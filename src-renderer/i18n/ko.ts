@@ -169,6 +169,8 @@ export const ko: Messages = {
     dropped: '{{size}} 생략됨 (로그 한도)',
     waiting: '출력을 기다리는 중…',
     empty: '이 실행은 아무것도 출력하지 않았습니다.',
+    stderrMark: 'err',
+    stderrLabel: '표준 오류:',
   },
   form: {
     newTitle: '새 작업',
