@@ -91,7 +91,10 @@ export const en = {
   toast: { region: 'Notifications', dismiss: 'Dismiss' },
   quickAdd: {
     label: 'New task: a shell command',
+    /** The longest wording that fits the box is shown (useFittingText): a cut placeholder ends mid-word. */
     placeholder: 'Type a shell command, Enter runs it  ({{shortcut}})',
+    placeholderNoShortcut: 'Shell command, Enter runs it',
+    placeholderShort: 'Shell command',
     run: 'Run',
     more: 'More options…',
     failed: 'Could not start the task',

@@ -92,7 +92,9 @@ export const ko: Messages = {
   toast: { region: '알림', dismiss: '닫기' },
   quickAdd: {
     label: '새 작업: 셸 명령',
-    placeholder: '셸 명령 입력 후 Enter 로 실행  ({{shortcut}})',
+    placeholder: '셸 명령 입력 후 Enter로 실행  ({{shortcut}})',
+    placeholderNoShortcut: '셸 명령 입력 후 Enter로 실행',
+    placeholderShort: '셸 명령',
     run: '실행',
     more: '옵션 더 보기…',
     failed: '작업을 시작하지 못했습니다',

@@ -5,6 +5,7 @@ import { interval, map } from 'rxjs'
 import { TASK_STATUSES, isFinished, type TaskStatus } from '../../src-shared/index.ts'
 import { NEW_TASK_INPUT_ID, SEARCH_INPUT_ID, applySelection } from '../actions.ts'
 import { ActionButton, EmptyState, Kbd, busyButton, formatDuration, useEngineSentences } from '../components/common.tsx'
+import { useFittingText } from '../hooks/fitting-text.ts'
 import { useObservableState } from '../hooks/observable.ts'
 import type { Ended } from '../streams/engine-sentences.ts'
 import type { CommandId } from '../streams/keymap.ts'
@@ -54,6 +55,9 @@ function QuickAdd() {
   const [error, setError] = useState<string | null>(null)
   const shortcut = useShortcut('task.new')
   const busy = pending.has('task.submit')
+  const input = useRef<HTMLInputElement>(null)
+  const placeholders = useMemo(() => [t('quickAdd.placeholder', { shortcut }), t('quickAdd.placeholderNoShortcut'), t('quickAdd.placeholderShort')], [t, shortcut])
+  const placeholder = useFittingText(input, placeholders)
 
   const submit = async () => {
     const command = text.trim()
@@ -89,7 +93,8 @@ function QuickAdd() {
         aria-label={t('quickAdd.label')}
         aria-invalid={error !== null}
         aria-describedby={error ? 'quick-add-error' : undefined}
-        placeholder={t('quickAdd.placeholder', { shortcut })}
+        ref={input}
+        placeholder={placeholder}
         autoComplete="off"
         spellCheck={false}
         value={text}
