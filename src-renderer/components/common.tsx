@@ -88,6 +88,19 @@ export function Segmented<T extends string>({ label, options, value, labelOf, on
   )
 }
 
+/**
+ * A view's title, where the keyboard lands when the view opens and when nothing nearer can take
+ * it (views/App.tsx, focus-rescue.ts): a screen reader reads the view's name, and Tab goes on into
+ * the view. Focusable by script only (tabIndex -1), and without a ring: it is not a control.
+ */
+export function ViewHeading({ id, className, children }: { id?: string; className?: string; children: ReactNode }) {
+  return (
+    <h1 id={id} className={className} tabIndex={-1} data-view-heading="">
+      {children}
+    </h1>
+  )
+}
+
 /** The shapes a state is drawn with: each state is told apart by its shape as well as its colour (WCAG 1.4.1). */
 export type GlyphShape = 'dot' | 'dots' | 'clock' | 'pause' | 'check' | 'cross' | 'slash' | 'hourglass' | 'alert' | 'box' | 'half' | 'stop'
 

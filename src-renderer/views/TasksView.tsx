@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next'
 import { interval, map } from 'rxjs'
 import { TASK_STATUSES, isFinished, type TaskStatus } from '../../src-shared/index.ts'
 import { NEW_TASK_INPUT_ID, SEARCH_INPUT_ID, applySelection } from '../actions.ts'
-import { ActionButton, EmptyState, Kbd, StatusGlyph, busyButton, formatDuration, useEngineSentences } from '../components/common.tsx'
+import { ActionButton, EmptyState, Kbd, StatusGlyph, ViewHeading, busyButton, formatDuration, useEngineSentences } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import type { Ended } from '../streams/engine-sentences.ts'
 import type { CommandId } from '../streams/keymap.ts'
@@ -31,9 +31,9 @@ export function TasksView({ run }: { run: (id: CommandId) => void }) {
     <div className={`tasks-view ${openTaskId !== null ? 'with-detail' : ''}`} data-focus-scope={`#${TASK_LIST_ID}`}>
       <section className="tasks-pane" aria-labelledby="tasks-heading">
         {/* The view's title for screen readers and the headings list; the sidebar shows it to the eye. */}
-        <h1 id="tasks-heading" className="sr-only">
+        <ViewHeading id="tasks-heading" className="sr-only">
           {t('nav.tasks')}
-        </h1>
+        </ViewHeading>
         <QuickAdd />
         <Filters />
         <BulkBar run={run} />

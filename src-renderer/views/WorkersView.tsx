@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Subject, interval, map, merge, startWith, timer } from 'rxjs'
 import type { RemoteBinding, RemoteStatus } from '../../src-shared/workers.ts'
-import { EmptyState, Glyph, busyButton, formatBytes, formatDuration, type GlyphShape } from '../components/common.tsx'
+import { EmptyState, Glyph, ViewHeading, busyButton, formatBytes, formatDuration, type GlyphShape } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { snapshotOnActivity$ } from '../streams/loop.ts'
 import { workerLiveness, type WorkerEntry, type WorkerLiveness } from '../streams/state.ts'
@@ -35,7 +35,7 @@ export function WorkersView() {
   return (
     <div className="page workers">
       <header className="page-head">
-        <h1>{t('workers.title')}</h1>
+        <ViewHeading>{t('workers.title')}</ViewHeading>
         <p className="muted">{t('workers.subtitle')}</p>
       </header>
       {workers.length === 0 ? (
