@@ -165,8 +165,10 @@ function Shell({ model }: { model: AppModel }) {
 /**
  * A switch to another view (a g-chord, the sidebar, the palette, the tray) puts the keyboard on the
  * new view's heading: the old view's focused element is gone, and a screen reader says where the
- * user now is. A command that placed the keyboard in the new view itself (the search field, the
- * new-task input) keeps it there. Opening a task stays in the tasks view: the list keeps the keyboard.
+ * user now is. A command that takes the keyboard into the new view (search, new task) does so in
+ * the next frame, after this; focus already inside the main region (a field that took it first,
+ * the connection banner's button) is left where it is. Opening a task stays in the tasks view: the
+ * list keeps the keyboard.
  */
 function useFocusOnViewSwitch(view: string) {
   const shown = useRef(view)
