@@ -101,6 +101,19 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect((await cli('follow', String(id))).stdout).toBe('x2\n')
   })
 
+  it('add --batch reads all of a stdin pipe that a Node parent writes in pieces, more than a pipe holds (readFileSync(0) threw EAGAIN on it)', async () => {
+    const child = spawnCli(home, ['add', '--batch', '--stash', '-q'], { cwd: work })
+    const lines = Array.from({ length: 800 }, (_, i) => JSON.stringify(['echo', `piece-${i + 1}`, 'z'.repeat(1000)]))
+    for (const line of lines) child.stdin?.write(`${line}\n`)
+    const added = await collect(child)
+    expect(added.code, added.stderr).toBe(0)
+    const ids = added.stdout.trim().split('\n')
+    expect(ids).toHaveLength(lines.length)
+    // Stashed, then cancelled and removed: nothing of it runs or stays for the other tests.
+    expect((await cli('kill', ids.join(','))).code).toBe(0)
+    expect((await cli('rm', ...ids)).code).toBe(0)
+  })
+
   it('add --batch refuses a line a shell would be needed for, naming the line, and adds nothing', async () => {
     const before = (await cli('status', '--json')).json<{ total: number }>().total
     for (const [line, problem] of [

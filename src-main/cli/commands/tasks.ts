@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs'
 import type { LogLine, Run, Task, TaskStatus } from '../../../src-shared/model.ts'
 import { parseBatch } from '../batch.ts'
 import { API_REVISIONS } from '../../server/api-file.ts'
 import type { Context } from '../context.ts'
 import { DEFINITION_OPTION_NAMES, definitionFromOptions, editedDefinition, type DefinitionOptions } from '../definition.ts'
 import { CliError, EXIT, usageError } from '../exit.ts'
+import { readStdin } from '../stdin.ts'
 import { formatDuration, formatRelative, paint, parseDuration, parseIds, parseInteger, runEndCell, table } from '../format.ts'
 
 export async function add(ctx: Context, argv: readonly string[], options: DefinitionOptions & { quiet?: boolean }): Promise<Task> {
@@ -27,7 +27,7 @@ export async function addBatch(ctx: Context, mode: string, options: DefinitionOp
   if (mode !== 'argv' && mode !== 'shell') throw usageError(`--batch: "${mode}" is not a mode; use argv (the default) or shell.`)
   if (options.shell !== undefined) throw usageError('--batch reads the commands from stdin; give --batch shell instead of --shell to run each line through the shell.')
   if (options.stdin === '-') throw usageError('--batch reads the commands from stdin, so --stdin - cannot read it too.')
-  const lines = parseBatch(readFileSync(0, 'utf8'), mode)
+  const lines = parseBatch(await readStdin(), mode)
   // One definition built from the options; each line only changes the command.
   const template = definitionFromOptions(['placeholder'], options)
   const definitions = lines.map(({ command }) => ({ ...template, spec: { ...template.spec, command } }))
