@@ -213,6 +213,6 @@ async function refuseOversized(body: string): Promise<void> {
   const { LIMITS } = await import('../../src-shared/model.ts')
   const bytes = Buffer.byteLength(body)
   if (bytes > LIMITS.messageBytes) {
-    throw new CliError(EXIT.usage, 'too_large', `The request is ${bytes} bytes; the API accepts at most ${LIMITS.messageBytes} bytes per message.`)
+    throw new CliError(EXIT.usage, 'too_large', `The request is ${bytes} bytes; the API accepts at most ${LIMITS.messageBytes} bytes per message.`, { bytes, limitBytes: LIMITS.messageBytes })
   }
 }

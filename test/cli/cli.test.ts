@@ -125,6 +125,7 @@ describe('taskdeck CLI against taskdeck serve', () => {
       const refused = await runCli(home, ['add', '--batch'], { cwd: work, input: `true\n${line}\n` })
       expect(refused.code).toBe(2)
       expect(refused.stderr).toContain(`--batch line 2: ${problem}`)
+      expect(refused.stderr).toMatch(/ Nothing was added\.\n$/)
     }
     const withCommand = await runCli(home, ['add', '--batch', '--', 'true'], { cwd: work, input: 'true\n' })
     expect(withCommand.code).toBe(2)
