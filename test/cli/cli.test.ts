@@ -101,7 +101,7 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect((await cli('follow', String(id))).stdout).toBe('x2\n')
   })
 
-  it('add --batch reads all of a stdin pipe that a Node parent writes in pieces, more than a pipe holds (readFileSync(0) threw EAGAIN on it)', async () => {
+  it('add --batch and --stdin - read all of a stdin pipe that a Node parent writes in pieces, more than a pipe holds (readFileSync(0) threw EAGAIN on it)', async () => {
     const child = spawnCli(home, ['add', '--batch', '--stash', '-q'], { cwd: work })
     const lines = Array.from({ length: 800 }, (_, i) => JSON.stringify(['echo', `piece-${i + 1}`, 'z'.repeat(1000)]))
     for (const line of lines) child.stdin?.write(`${line}\n`)
@@ -112,6 +112,16 @@ describe('taskdeck CLI against taskdeck serve', () => {
     // Stashed, then cancelled and removed: nothing of it runs or stays for the other tests.
     expect((await cli('kill', ids.join(','))).code).toBe(0)
     expect((await cli('rm', ...ids)).code).toBe(0)
+
+    // `--stdin -` reads such a pipe whole too, as the task's stdin.
+    const withStdin = spawnCli(home, ['add', '--stash', '-q', '--stdin', '-', '--', 'cat'], { cwd: work })
+    for (const line of lines) withStdin.stdin?.write(`${line}\n`)
+    const stdinAdded = await collect(withStdin)
+    expect(stdinAdded.code, stdinAdded.stderr).toBe(0)
+    const stdinTask = await getTask(Number(stdinAdded.stdout.trim()))
+    expect(stdinTask.definition.spec.kind === 'shell' && stdinTask.definition.spec.stdin).toBe(lines.map((line) => `${line}\n`).join(''))
+    expect((await cli('kill', String(stdinTask.id))).code).toBe(0)
+    expect((await cli('rm', String(stdinTask.id))).code).toBe(0)
   })
 
   it('add --batch refuses a line a shell would be needed for, naming the line, and adds nothing', async () => {
@@ -510,6 +520,14 @@ describe('taskdeck CLI against taskdeck serve', () => {
       expect(wrong.code).toBe(2)
       expect(wrong.stderr).toContain('document.tasks.0')
       expect((await runCli(otherHome, ['status', '--json'])).json<{ total: number }>().total).toBe(before)
+
+      // "-" reads the document from stdin, here a pipe a Node parent writes in pieces, more than the pipe holds (JSON may end in spaces).
+      const fromStdin = spawnCli(otherHome, ['import', '-', '--json'])
+      const text = `${readFileSync(file, 'utf8')}${' '.repeat(1024 * 1024)}`
+      for (let start = 0; start < text.length; start += 4096) fromStdin.stdin?.write(text.slice(start, start + 4096))
+      const importedFromStdin = await collect(fromStdin)
+      expect(importedFromStdin.code, importedFromStdin.stderr).toBe(0)
+      expect(importedFromStdin.json<{ imported: { from: number }[] }>().imported.map((m) => m.from)).toContain(id)
     } finally {
       expect(await other.stop()).toBe(0)
     }

@@ -9,7 +9,7 @@ import { readStdin } from '../stdin.ts'
 import { formatDuration, formatRelative, paint, parseDuration, parseIds, parseInteger, runEndCell, table } from '../format.ts'
 
 export async function add(ctx: Context, argv: readonly string[], options: DefinitionOptions & { quiet?: boolean }): Promise<Task> {
-  const definition = definitionFromOptions(argv, options)
+  const definition = await definitionFromOptions(argv, options)
   const client = await ctx.connect()
   const { task } = await client.invoke('task.submit', { definition }, DEFINITION_OPTION_NAMES)
   ctx.print({ task }, () => (options.quiet ? String(task.id) : `Task ${task.id} added (${task.status}): ${task.name}`))
@@ -30,7 +30,7 @@ export async function addBatch(ctx: Context, mode: string, options: DefinitionOp
   if (options.stdin === '-') throw usageError('--batch reads the commands from stdin, so --stdin - cannot read it too.')
   const lines = parsedBatch(await readStdin(), mode)
   // One definition built from the options; each line only changes the command.
-  const template = definitionFromOptions(['placeholder'], options)
+  const template = await definitionFromOptions(['placeholder'], options)
   const definitions = lines.map(({ command }) => ({ ...template, spec: { ...template.spec, command } }))
   // The contract (and with it zod) is loaded only for batches long enough to be in question.
   if (definitions.length > 1000) {
@@ -134,7 +134,7 @@ export async function edit(ctx: Context, idText: string, argv: readonly string[]
   if (taskId === undefined) throw usageError('edit needs a task id.')
   const client = await ctx.connect()
   const { task: current } = await client.invoke('task.get', { taskId })
-  const definition = editedDefinition(current.definition, argv, options)
+  const definition = await editedDefinition(current.definition, argv, options)
   const { task } = await client.invoke('task.edit', { taskId, definition }, DEFINITION_OPTION_NAMES)
   ctx.print({ task }, () => `Task ${task.id} updated: ${task.name}`)
 }
