@@ -101,7 +101,7 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect((await cli('follow', String(id))).stdout).toBe('x2\n')
   })
 
-  it('add --batch and --stdin - read all of a stdin pipe that a Node parent writes in pieces, more than a pipe holds (readFileSync(0) threw EAGAIN on it)', async () => {
+  it('add --batch and --stdin - read all of a stdin pipe written in pieces, more than it holds (readFileSync(0) threw EAGAIN when it was empty for a moment)', async () => {
     const child = spawnCli(home, ['add', '--batch', '--stash', '-q'], { cwd: work })
     const lines = Array.from({ length: 800 }, (_, i) => JSON.stringify(['echo', `piece-${i + 1}`, 'z'.repeat(1000)]))
     for (const line of lines) child.stdin?.write(`${line}\n`)
@@ -521,7 +521,7 @@ describe('taskdeck CLI against taskdeck serve', () => {
       expect(wrong.stderr).toContain('document.tasks.0')
       expect((await runCli(otherHome, ['status', '--json'])).json<{ total: number }>().total).toBe(before)
 
-      // "-" reads the document from stdin, here a pipe a Node parent writes in pieces, more than the pipe holds (JSON may end in spaces).
+      // "-" reads the document from stdin, here a pipe written in pieces, more than it holds (JSON may end in spaces).
       const fromStdin = spawnCli(otherHome, ['import', '-', '--json'])
       const text = `${readFileSync(file, 'utf8')}${' '.repeat(1024 * 1024)}`
       for (let start = 0; start < text.length; start += 4096) fromStdin.stdin?.write(text.slice(start, start + 4096))
