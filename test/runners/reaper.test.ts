@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { killLeftoverGroups, processStartTicks } from '../../src-main/engine/runners/process-groups.ts'
+import { GroupReaper, killLeftoverGroups, processStartTicks } from '../../src-main/engine/runners/process-groups.ts'
 import { TREE_COMMAND, childrenOf, eventually, isReaper, groupMembers, killLeftovers, processState, reaperOf, stillAlive, wholeGroup, type ProcessIdentity } from './process-tree.ts'
 
 const fixture = fileURLToPath(new URL('./fixtures/shell-owner.ts', import.meta.url))
@@ -163,12 +163,14 @@ describe('orphan reaper', () => {
   })
 })
 
+/** A process group of its own started by `command` (its shell the leader), as a run's. */
+function detachedGroup(command: string) {
+  const child = spawn('/bin/sh', ['-c', command], { detached: true, stdio: 'ignore' })
+  const startTicks = processStartTicks(child.pid!)!
+  return { pgid: child.pid!, startTicks, exited: new Promise<void>((resolve) => child.once('exit', () => resolve())) }
+}
+
 describe('restart-time cleanup (killLeftoverGroups)', () => {
-  const detachedGroup = (command: string) => {
-    const child = spawn('/bin/sh', ['-c', command], { detached: true, stdio: 'ignore' })
-    const startTicks = processStartTicks(child.pid!)!
-    return { pgid: child.pid!, startTicks, exited: new Promise<void>((resolve) => child.once('exit', () => resolve())) }
-  }
 
   it('kills a group only when it is provably the one recorded: same leader start time, or members younger than the leader', async () => {
     const live = detachedGroup('sleep 1000 & wait')
@@ -192,5 +194,102 @@ describe('restart-time cleanup (killLeftoverGroups)', () => {
     expect(stillAlive(member!)).toBe(true)
     killLeftoverGroups([{ pgid: orphaned.pgid, startTicks: orphaned.startTicks }])
     await eventually(() => !stillAlive(member!), 'the member to be killed')
+  })
+})
+
+describe('registries left by a reaper killed with its owner', () => {
+  const namespace = /^pid:\[(\d+)\]$/.exec(readlinkSync('/proc/self/ns/pid'))![1]!
+  /** A real group of two processes (a shell and its `sleep`), watched until the test ends. */
+  const runningGroup = async () => {
+    const group = detachedGroup('sleep 1000 & wait')
+    started.push(...(await wholeGroup(group.pgid, 2)))
+    return { ...group, members: groupMembers(group.pgid) }
+  }
+  /** A process that ran and is gone: its pid and start time as a registry directory's name would hold them. */
+  const goneProcess = async (): Promise<ProcessIdentity> => {
+    const child = spawn('sleep', ['1000'], { stdio: 'ignore' })
+    const identity = { pid: child.pid!, startTicks: processStartTicks(child.pid!)! }
+    child.kill('SIGKILL')
+    await new Promise((resolve) => child.once('exit', resolve))
+    return identity
+  }
+  /** A registry directory as a reaper leaves it, named for `owner`, naming `groups`, and `reaper` if given. */
+  const leftRegistry = (registryDir: string, name: string, groups: { pgid: number; startTicks: string }[], reaper?: ProcessIdentity) => {
+    const dir = join(registryDir, name)
+    mkdirSync(dir, { mode: 0o700 })
+    writeFileSync(join(dir, 'groups'), groups.map((group) => `+ ${group.pgid} ${group.startTicks}\n`).join(''))
+    if (reaper) writeFileSync(join(dir, 'reaper'), `${reaper.pid} ${reaper.startTicks}\n`)
+    return dir
+  }
+  const ownerName = (owner: ProcessIdentity, ns = namespace) => `taskdeck-reaper-${owner.pid}-${owner.startTicks}-${ns}-Ab12Cd`
+
+  it('kill the groups it still names and go when the next reaper is made in that folder; a live owner\'s registry beside it stays, its group running', async () => {
+    const registryDir = tempDir()
+    const ownerIn = async () => {
+      const child = spawn(process.execPath, [churningFixture, TREE_COMMAND, '0', registryDir], { stdio: ['ignore', 'pipe', 'inherit'] })
+      owners.push(child)
+      let output = ''
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+      await eventually(() => /leader \d+/.test(output), 'the group to start')
+      const group = await wholeGroup(Number(/leader (\d+)/.exec(output)![1]))
+      started.push(...group)
+      return { child, group, reaper: await startedReaper(child.pid!) }
+    }
+    const dead = await ownerIn()
+    const registryOfDead = readdirSync(registryDir)
+    const live = await ownerIn()
+    // Owner and reaper killed together: stopped first, the owner cannot start another reaper.
+    process.kill(dead.child.pid!, 'SIGSTOP')
+    process.kill(dead.reaper.pid, 'SIGKILL')
+    await eventually(() => !stillAlive(dead.reaper), 'the reaper to die')
+    dead.child.kill('SIGKILL')
+    await eventually(() => dead.child.signalCode !== null, 'the owner to die')
+    expect(readdirSync(registryDir)).toHaveLength(2)
+    expect(dead.group.every(stillAlive)).toBe(true)
+
+    const next = new GroupReaper({ graceMs: 300, registryDir })
+    await eventually(() => dead.group.every((p) => !stillAlive(p)), 'the dead owner\'s group to be killed')
+    const left = readdirSync(registryDir)
+    expect(left).toHaveLength(1)
+    expect(registryOfDead).not.toContain(left[0])
+    expect([...live.group, live.reaper].every(stillAlive)).toBe(true)
+    next.dispose()
+  })
+
+  it('are taken only when provably stale: not while the reaper they name runs, nor from another pid namespace, a name without its owner, a link', async () => {
+    const registryDir = tempDir()
+    const gone = await goneProcess()
+    const kept = [
+      // Its owner gone, but its reaper still at work (it removes the registry itself).
+      leftRegistry(registryDir, ownerName(gone), [await runningGroup()], { pid: process.pid, startTicks: processStartTicks(process.pid)! }),
+      // Another namespace: its pids are not ours to judge.
+      leftRegistry(registryDir, ownerName(gone, `${namespace}0`), [await runningGroup()]),
+      // Named before owners were named: nothing proves its owner gone.
+      leftRegistry(registryDir, 'taskdeck-reaper-Xy34Zw', [await runningGroup()]),
+    ]
+    const linked = leftRegistry(tempDir(), 'target', [await runningGroup()])
+    symlinkSync(linked, join(registryDir, ownerName(await goneProcess())))
+    // The owner's pid runs again, but another process has it (this one): the owner is gone.
+    const reused = await runningGroup()
+    const stale = leftRegistry(registryDir, ownerName({ pid: process.pid, startTicks: String(Number(processStartTicks(process.pid)) + 1) }), [reused])
+    const groupsBefore = started.length
+
+    new GroupReaper({ graceMs: 300, registryDir }).dispose()
+    await eventually(() => reused.members.every((p) => !stillAlive(p)), 'the stale registry\'s group to be killed')
+    expect(existsSync(stale)).toBe(false)
+    expect(kept.every((dir) => existsSync(join(dir, 'groups')))).toBe(true)
+    expect(existsSync(join(linked, 'groups'))).toBe(true)
+    const others = started.slice(0, groupsBefore).filter((p) => !reused.members.some((member) => member.pid === p.pid))
+    expect(others.every(stillAlive)).toBe(true)
+  })
+
+  it.runIf(process.getuid?.() === 0)('are never taken from another user (a registry planted in a shared temporary folder)', async () => {
+    const registryDir = tempDir()
+    const group = await runningGroup()
+    const planted = leftRegistry(registryDir, ownerName(await goneProcess()), [group])
+    chownSync(planted, 65534, 65534)
+    new GroupReaper({ graceMs: 300, registryDir }).dispose()
+    expect(existsSync(join(planted, 'groups'))).toBe(true)
+    expect(group.members.every(stillAlive)).toBe(true)
   })
 })
