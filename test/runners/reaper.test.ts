@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { GroupReaper, killLeftoverGroups, processStartTicks } from '../../src-main/engine/runners/process-groups.ts'
+import { workerRunners } from '../../src-main/worker/runners.ts'
+import { recordingContext } from './helpers.ts'
 import { TREE_COMMAND, childrenOf, eventually, isReaper, groupMembers, killLeftovers, processState, reaperOf, stillAlive, wholeGroup, type ProcessIdentity } from './process-tree.ts'
 
 const fixture = fileURLToPath(new URL('./fixtures/shell-owner.ts', import.meta.url))
@@ -198,6 +200,7 @@ describe('restart-time cleanup (killLeftoverGroups)', () => {
 })
 
 describe('registries left by a reaper killed with its owner', () => {
+  const HOUR_MS = 3_600_000
   const namespace = /^pid:\[(\d+)\]$/.exec(readlinkSync('/proc/self/ns/pid'))![1]!
   /** A real group of two processes (a shell and its `sleep`), watched until the test ends. */
   const runningGroup = async () => {
@@ -291,5 +294,49 @@ describe('registries left by a reaper killed with its owner', () => {
     new GroupReaper({ graceMs: 300, registryDir }).dispose()
     expect(existsSync(join(planted, 'groups'))).toBe(true)
     expect(group.members.every(stillAlive)).toBe(true)
+  })
+
+  it('a worker\'s registry is in the temporary folder, touched hourly while it watches a run, and no more once the worker closed', async () => {
+    const temp = tempDir()
+    const previousTemp = process.env.TMPDIR
+    process.env.TMPDIR = temp
+    // Only the touch's scheduling is faked: the touch itself changes the real files' times.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    try {
+      const worker = workerRunners(1)
+      const context = recordingContext()
+      const run = worker.runners.shell!.start({ kind: 'shell', command: TREE_COMMAND }, context)
+      await context.waitForOutput(/leader \d+/)
+      started.push(...(await wholeGroup(run.pid!)))
+      const [name, ...others] = readdirSync(temp)
+      expect(others).toEqual([])
+      const folder = join(temp, name!)
+      const registry = join(folder, 'groups')
+      const longAgo = new Date(Date.now() - 30 * 24 * HOUR_MS)
+      const ageBack = () => [registry, folder].forEach((path) => utimesSync(path, longAgo, longAgo))
+      const touchedSince = (time: number) => [registry, folder].every((path) => statSync(path).mtimeMs >= time - 1000)
+      ageBack()
+      vi.advanceTimersByTime(HOUR_MS - 1)
+      expect(touchedSince(longAgo.getTime() + HOUR_MS)).toBe(false)
+      const beforeTouch = Date.now()
+      vi.advanceTimersByTime(1)
+      expect(touchedSince(beforeTouch)).toBe(true)
+
+      context.controller.abort()
+      await run.done
+      await worker.close()
+      await eventually(() => !existsSync(folder), 'the reaper to remove its registry as the worker closed')
+      expect(vi.getTimerCount()).toBe(0)
+      // Put back as it was: nothing touches it any more.
+      mkdirSync(folder)
+      writeFileSync(registry, '')
+      ageBack()
+      vi.advanceTimersByTime(2 * HOUR_MS)
+      expect(touchedSince(longAgo.getTime() + HOUR_MS)).toBe(false)
+    } finally {
+      vi.useRealTimers()
+      if (previousTemp === undefined) delete process.env.TMPDIR
+      else process.env.TMPDIR = previousTemp
+    }
   })
 })
