@@ -44,17 +44,44 @@ async function startedReaper(pid: number): Promise<ProcessIdentity> {
   return reaper
 }
 
+const leaderIn = (output: string) => Number(/leader (\d+)/.exec(output)![1])
+
+/** An owner running TREE_COMMAND after `setup` (a trap, say), once every process of the run's group started. */
+async function treeRun(setup: string | null, graceMs?: number) {
+  const running = await owner(setup === null ? TREE_COMMAND : `${setup}; ${TREE_COMMAND}`, /leader \d+/, graceMs)
+  const group = await wholeGroup(leaderIn(running.output()))
+  started.push(...group)
+  return { ...running, group }
+}
+
+/** The same run paused (every process of its group stopped), with the owner's reaper: what a SIGKILLed owner leaves. */
+async function pausedTreeRun(setup: string, graceMs?: number) {
+  const running = await treeRun(setup, graceMs)
+  running.child.stdin.write('pause\n')
+  await eventually(() => running.group.every((p) => processState(p.pid) === 'T'), 'the group to stop')
+  return { ...running, reaper: await startedReaper(running.child.pid!) }
+}
+
+/** An owner fixture (`node <args>`) running TREE_COMMAND, once every process of the run's group started. */
+async function fixtureOwner(args: string[]) {
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] })
+  owners.push(child)
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  await eventually(() => /leader \d+/.test(output), 'the group to start')
+  const group = await wholeGroup(leaderIn(output))
+  started.push(...group)
+  return { child, group, output: () => output }
+}
+
+const churningOwner = (churn: number, registryDir?: string) => fixtureOwner([churningFixture, TREE_COMMAND, String(churn), ...(registryDir === undefined ? [] : [registryDir])])
+
 describe('orphan reaper', () => {
   it('continues a SIGKILLed owner\'s paused run after the SIGTERM, so it can act on it within the grace', async () => {
     const marker = join(tempDir(), 'terminated')
     // A stopped process keeps a SIGTERM pending until continued; only a SIGKILL (here after 60 s) ends it stopped.
-    const running = await owner(`trap 'echo term > "${marker}"; exit 0' TERM; ${TREE_COMMAND}`, /leader (\d+)/, 60_000)
-    const leader = Number(/leader (\d+)/.exec(running.output())![1])
-    const group = await wholeGroup(leader)
-    started.push(...group)
-    running.child.stdin.write('pause\n')
-    await eventually(() => group.every((p) => processState(p.pid) === 'T'), 'the group to stop')
-    const reaper = await startedReaper(running.child.pid!)
+    const running = await pausedTreeRun(`trap 'echo term > "${marker}"; exit 0' TERM`, 60_000)
+    const { group, reaper } = running
 
     running.child.kill('SIGKILL')
     await running.exited
@@ -64,13 +91,8 @@ describe('orphan reaper', () => {
   })
 
   it('kills a SIGKILLed owner\'s paused run, SIGKILLing what ignores SIGTERM after the grace', async () => {
-    const running = await owner(`trap "" TERM; ${TREE_COMMAND}`, /leader (\d+)/)
-    const leader = Number(/leader (\d+)/.exec(running.output())![1])
-    const group = await wholeGroup(leader)
-    started.push(...group)
-    running.child.stdin.write('pause\n')
-    await eventually(() => group.every((p) => processState(p.pid) === 'T'), 'the group to stop')
-    const reaper = await startedReaper(running.child.pid!)
+    const running = await pausedTreeRun('trap "" TERM')
+    const { group, reaper } = running
 
     running.child.kill('SIGKILL')
     await running.exited
@@ -95,13 +117,7 @@ describe('orphan reaper', () => {
   })
 
   it('still knows a group registered before its registry was rewritten many times', async () => {
-    const child = spawn(process.execPath, [churningFixture, TREE_COMMAND, '5000'], { stdio: ['ignore', 'pipe', 'inherit'] })
-    owners.push(child)
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    await eventually(() => /leader \d+/.test(output), 'the group to start')
-    const group = await wholeGroup(Number(/leader (\d+)/.exec(output)![1]))
-    started.push(...group)
+    const { child, group } = await churningOwner(5000)
     const reaper = await startedReaper(child.pid!)
     child.kill('SIGKILL')
     await eventually(() => group.every((p) => !stillAlive(p)), 'every process of the group to be gone')
@@ -110,17 +126,11 @@ describe('orphan reaper', () => {
 
   it('keeps registering when its registry cannot be written: gives that reaper up without letting it act, and a fresh one watches every group', async () => {
     const registryDir = tempDir()
-    const child = spawn(process.execPath, [failingFixture, registryDir, TREE_COMMAND], { stdio: ['pipe', 'pipe', 'inherit'] })
-    owners.push(child)
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    await eventually(() => /leader \d+/.test(output), 'the group to start')
-    const group = await wholeGroup(Number(/leader (\d+)/.exec(output)![1]))
-    started.push(...group)
+    const { child, group, output } = await fixtureOwner([failingFixture, registryDir, TREE_COMMAND])
     const first = await startedReaper(child.pid!)
 
     child.stdin.write('break\n')
-    await eventually(() => output.includes('survived'), 'the owner to go on registering')
+    await eventually(() => output().includes('survived'), 'the owner to go on registering')
     await eventually(() => !stillAlive(first), 'the first reaper to be given up')
     const second = await startedReaper(child.pid!)
     expect(second.pid).not.toBe(first.pid)
@@ -133,13 +143,7 @@ describe('orphan reaper', () => {
 
   it('is started again at once when killed from outside while a run is registered, its registry in the directory it was given', async () => {
     const registryDir = tempDir()
-    const child = spawn(process.execPath, [churningFixture, TREE_COMMAND, '0', registryDir], { stdio: ['ignore', 'pipe', 'inherit'] })
-    owners.push(child)
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    await eventually(() => /leader \d+/.test(output), 'the group to start')
-    const group = await wholeGroup(Number(/leader (\d+)/.exec(output)![1]))
-    started.push(...group)
+    const { child, group } = await churningOwner(0, registryDir)
     expect(readdirSync(registryDir)).toEqual([expect.stringMatching(/^taskdeck-reaper-/)])
     const first = await startedReaper(child.pid!)
 
@@ -153,10 +157,8 @@ describe('orphan reaper', () => {
   })
 
   it('pause and resume of a watched run still reach its whole group, and leave it running', async () => {
-    const owning = await owner(TREE_COMMAND, /leader (\d+)/)
-    const leader = Number(/leader (\d+)/.exec(owning.output())![1])
-    const group = await wholeGroup(leader)
-    started.push(...group)
+    const owning = await treeRun(null)
+    const { group } = owning
     owning.child.stdin.write('pause\n')
     await eventually(() => group.every((p) => processState(p.pid) === 'T'), 'the group to stop')
     owning.child.stdin.write('resume\n')
@@ -229,14 +231,8 @@ describe('registries left by a reaper killed with its owner', () => {
   it('kill the groups it still names and go when the next reaper is made in that folder; a live owner\'s registry beside it stays, its group running', async () => {
     const registryDir = tempDir()
     const ownerIn = async () => {
-      const child = spawn(process.execPath, [churningFixture, TREE_COMMAND, '0', registryDir], { stdio: ['ignore', 'pipe', 'inherit'] })
-      owners.push(child)
-      let output = ''
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-      await eventually(() => /leader \d+/.test(output), 'the group to start')
-      const group = await wholeGroup(Number(/leader (\d+)/.exec(output)![1]))
-      started.push(...group)
-      return { child, group, reaper: await startedReaper(child.pid!) }
+      const owning = await churningOwner(0, registryDir)
+      return { ...owning, reaper: await startedReaper(owning.child.pid!) }
     }
     const dead = await ownerIn()
     const registryOfDead = readdirSync(registryDir)
