@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { GroupReaper, killLeftoverGroups, processStartTicks } from '../../src-main/engine/runners/process-groups.ts'
 import { workerRunners } from '../../src-main/worker/runners.ts'
+import { openEngine } from '../support/engine.ts'
 import { recordingContext } from './helpers.ts'
 import { TREE_COMMAND, childrenOf, eventually, isReaper, groupMembers, killLeftovers, processState, reaperOf, stillAlive, wholeGroup, type ProcessIdentity } from './process-tree.ts'
 
@@ -218,13 +219,21 @@ describe('registries left by a reaper killed with its owner', () => {
     await new Promise((resolve) => child.once('exit', resolve))
     return identity
   }
-  /** A registry directory as a reaper leaves it, named for `owner`, naming `groups`, and `reaper` if given. */
+  /** A registry directory `name` as a reaper leaves it, naming `groups`, with its reaper's identity if given. */
   const leftRegistry = (registryDir: string, name: string, groups: { pgid: number; startTicks: string }[], reaper?: ProcessIdentity) => {
     const dir = join(registryDir, name)
     mkdirSync(dir, { mode: 0o700 })
     writeFileSync(join(dir, 'groups'), groups.map((group) => `+ ${group.pgid} ${group.startTicks}\n`).join(''))
     if (reaper) writeFileSync(join(dir, 'reaper'), `${reaper.pid} ${reaper.startTicks}\n`)
     return dir
+  }
+  /** Kills an owner and its reaper together (a `kill -9` of their whole session): stopped first, the owner cannot start another reaper. */
+  const killWithItsReaper = async (owner: ChildProcess, reaper: ProcessIdentity) => {
+    process.kill(owner.pid!, 'SIGSTOP')
+    process.kill(reaper.pid, 'SIGKILL')
+    await eventually(() => !stillAlive(reaper), 'the reaper to die')
+    owner.kill('SIGKILL')
+    await eventually(() => owner.signalCode !== null, 'the owner to die')
   }
   const ownerName = (owner: ProcessIdentity, ns = namespace) => `taskdeck-reaper-${owner.pid}-${owner.startTicks}-${ns}-Ab12Cd`
 
@@ -237,12 +246,7 @@ describe('registries left by a reaper killed with its owner', () => {
     const dead = await ownerIn()
     const registryOfDead = readdirSync(registryDir)
     const live = await ownerIn()
-    // Owner and reaper killed together: stopped first, the owner cannot start another reaper.
-    process.kill(dead.child.pid!, 'SIGSTOP')
-    process.kill(dead.reaper.pid, 'SIGKILL')
-    await eventually(() => !stillAlive(dead.reaper), 'the reaper to die')
-    dead.child.kill('SIGKILL')
-    await eventually(() => dead.child.signalCode !== null, 'the owner to die')
+    await killWithItsReaper(dead.child, dead.reaper)
     expect(readdirSync(registryDir)).toHaveLength(2)
     expect(dead.group.every(stillAlive)).toBe(true)
 
@@ -253,6 +257,22 @@ describe('registries left by a reaper killed with its owner', () => {
     expect(registryOfDead).not.toContain(left[0])
     expect([...live.group, live.reaper].every(stillAlive)).toBe(true)
     next.dispose()
+  })
+
+  it('in an engine\'s data home are swept as the engine opens there, the groups they name killed (groups its database never heard of)', async () => {
+    const home = tempDir()
+    const dead = await churningOwner(0, home)
+    await killWithItsReaper(dead.child, await startedReaper(dead.child.pid!))
+    expect(readdirSync(home)).toEqual([expect.stringMatching(/^taskdeck-reaper-/)])
+    expect(dead.group.every(stillAlive)).toBe(true)
+
+    const engine = await openEngine({ home })
+    try {
+      await eventually(() => dead.group.every((p) => !stillAlive(p)), 'the group to be killed')
+      expect(readdirSync(home).filter((name) => name.startsWith('taskdeck-reaper-'))).toEqual([])
+    } finally {
+      await engine.close()
+    }
   })
 
   it('are taken only when provably stale: not while the reaper they name runs, nor from another pid namespace, a name without its owner, a link', async () => {
