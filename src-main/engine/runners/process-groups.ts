@@ -401,7 +401,7 @@ const STALE_REGISTRY_DIR = /^taskdeck-reaper-(\d+)-(\d+)-(\d+)-[A-Za-z0-9]{6}$/
  * else's registry planted in a shared temporary folder). Anything else is left alone: a live engine's or
  * worker's, one of another namespace, one named before owners were named. Never throws.
  */
-export function sweepStaleRegistries(registryDir: string): void {
+function sweepStaleRegistries(registryDir: string): void {
   if (!canReap) return
   const namespace = pidNamespace()
   let names: string[]
