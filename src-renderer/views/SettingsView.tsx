@@ -145,6 +145,9 @@ export function SettingsView() {
         <Row label={t('settings.startAtLogin')}>
           <Toggle checked={settings.startAtLogin} label={t('settings.startAtLogin')} onChange={(v) => void save({ startAtLogin: v })} />
         </Row>
+        <Row label={t('settings.keepAwake')} hint={t('settings.keepAwakeHint')}>
+          <Toggle checked={settings.keepAwake} label={t('settings.keepAwake')} onChange={(v) => void save({ keepAwake: v })} />
+        </Row>
       </section>
 
       <GlobalShortcuts overrides={settings.globalShortcuts} onSave={(globalShortcuts) => void save({ globalShortcuts })} />
