@@ -203,7 +203,6 @@ describe('restart-time cleanup (killLeftoverGroups)', () => {
 })
 
 describe('registries left by a reaper killed with its owner', () => {
-  const HOUR_MS = 3_600_000
   const namespace = /^pid:\[(\d+)\]$/.exec(readlinkSync('/proc/self/ns/pid'))![1]!
   /** A real group of two processes (a shell and its `sleep`), watched until the test ends. */
   const runningGroup = async () => {
@@ -311,8 +310,12 @@ describe('registries left by a reaper killed with its owner', () => {
     expect(existsSync(join(planted, 'groups'))).toBe(true)
     expect(group.members.every(stillAlive)).toBe(true)
   })
+})
 
-  it('a worker\'s registry is in the temporary folder, touched hourly while it watches a run, and no more once the worker closed', async () => {
+describe('a worker\'s registry', () => {
+  const HOUR_MS = 3_600_000
+
+  it('is in the temporary folder, touched hourly while it watches a run, and no more once the worker closed', async () => {
     const temp = tempDir()
     const previousTemp = process.env.TMPDIR
     process.env.TMPDIR = temp
