@@ -397,6 +397,8 @@ export const en = {
     desktop: 'Desktop',
     closeToTray: 'Closing the window keeps Taskdeck in the tray',
     startAtLogin: 'Start at login',
+    keepAwake: 'Keep the computer awake while tasks run',
+    keepAwakeHint: 'Sleep would freeze running tasks. The screen can still turn off; paused and queued tasks do not keep it awake.',
     globalShortcuts: 'Global shortcuts',
     globalShortcutsHint: 'Work in every app. Electron accelerators, e.g. CommandOrControl+Alt+T; empty turns one off.',
     globalShortcutsBrowser: 'Used by the desktop app (a browser cannot register system-wide keys). Electron accelerators, e.g. CommandOrControl+Alt+T.',

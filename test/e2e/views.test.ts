@@ -191,7 +191,7 @@ describe('a narrow window', () => {
     await page.locator('[data-task-id]', { hasText: 'Unit tests' }).click()
     await page.getByTestId('failure-reason').waitFor()
     expect(await overflowing(page)).toEqual([])
-    // The list beside the task shows whole names (its status as a dot, read out by its word), not "Unit t…".
+    // The list beside the task shows whole names (its status as a glyph, read out by its word), not "Unit t…".
     const namesCut = `[...document.querySelectorAll('.task-row .task-name')].filter((n) => n.scrollWidth > n.clientWidth).map((n) => n.textContent)`
     expect(await page.evaluate(namesCut)).toEqual([])
     expect(await page.locator('[data-task-id]', { hasText: 'Unit tests' }).locator('.status-label').textContent()).toBe('Failed')
