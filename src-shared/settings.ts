@@ -28,6 +28,8 @@ export const SettingsSchema = z.object({
   globalShortcuts: z.record(z.string().max(64), z.union([AcceleratorSchema, z.literal('')])).default({}),
   closeToTray: z.boolean().default(true),
   startAtLogin: z.boolean().default(false),
+  /** The desktop app keeps the computer from sleeping while a task runs (the screen may still turn off). */
+  keepAwake: z.boolean().default(true),
   /** Saved task definitions offered as favourites 1–9 (by saved task id or task id to rerun). */
   favourites: z.array(z.number().int().positive()).max(9).default([]),
   defaultGroup: GroupNameSchema.default('default'),

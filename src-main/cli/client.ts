@@ -6,6 +6,7 @@ import { COMMAND_PATH } from '../../src-shared/paths.ts'
 import type { ServerMessage } from '../../src-shared/protocol.ts'
 import type { EventStream } from './stream.ts'
 import type { ApiInfo } from '../server/api-file.ts'
+import { LineBuffer } from '../server/line-buffer.ts'
 import { CliError, EXIT, OLDER_SERVER, fromApiError, type OptionNames } from './exit.ts'
 
 /** Kept literal so that one-shot commands need not load the contract's schemas (zod). */
@@ -137,7 +138,7 @@ class SocketChannel {
   private socket: Socket | null = null
   private connected = false
   private failed = false
-  private buffered = ''
+  private readonly lines = new LineBuffer()
   private readonly waiting = new Map<number, { resolve: (line: string | null) => void; reject: (error: CliError) => void }>()
 
   constructor(path: string, token: string) {
@@ -168,10 +169,7 @@ class SocketChannel {
   }
 
   private onData(chunk: string): void {
-    this.buffered += chunk
-    for (let newline = this.buffered.indexOf('\n'); newline !== -1; newline = this.buffered.indexOf('\n')) {
-      const line = this.buffered.slice(0, newline)
-      this.buffered = this.buffered.slice(newline + 1)
+    for (const line of this.lines.push(chunk)) {
       // An answer to no request of ours (id -1: the connection itself was refused) goes to the oldest.
       const id = idOf(line)
       const key = this.waiting.has(id) ? id : this.waiting.keys().next().value
@@ -213,6 +211,6 @@ async function refuseOversized(body: string): Promise<void> {
   const { LIMITS } = await import('../../src-shared/model.ts')
   const bytes = Buffer.byteLength(body)
   if (bytes > LIMITS.messageBytes) {
-    throw new CliError(EXIT.usage, 'too_large', `The request is ${bytes} bytes; the API accepts at most ${LIMITS.messageBytes} bytes per message.`)
+    throw new CliError(EXIT.usage, 'too_large', `The request is ${bytes} bytes; the API accepts at most ${LIMITS.messageBytes} bytes per message.`, { bytes, limitBytes: LIMITS.messageBytes })
   }
 }

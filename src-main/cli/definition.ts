@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { TaskDefinition, TaskDefinitionInput } from '../../src-shared/model.ts'
 import { usageError } from './exit.ts'
+import { readStdin } from './stdin.ts'
 import { parseDuration, parseEnv, parseIds, parseInteger } from './format.ts'
 
 /** The options `add` and `edit` share; commander hands them over as strings. */
@@ -46,7 +46,7 @@ export const DEFINITION_OPTION_NAMES = {
  * A new task's definition from the command line. Only the shape is built here; every
  * value is validated by the server against the contract, which names what is wrong.
  */
-export function definitionFromOptions(argv: readonly string[], options: DefinitionOptions): TaskDefinitionInput {
+export async function definitionFromOptions(argv: readonly string[], options: DefinitionOptions): Promise<TaskDefinitionInput> {
   const command = commandFrom(argv, options)
   if (command === null) throw usageError('add needs a command: `taskdeck add -- CMD ARGS…` or `taskdeck add --shell "CMD | CMD"`.')
   const definition: TaskDefinitionInput = {
@@ -56,14 +56,14 @@ export function definitionFromOptions(argv: readonly string[], options: Definiti
       // The server may run in another directory; a task runs where it was added, like in a shell.
       cwd: resolve(options.cwd ?? process.cwd()),
       ...(options.env?.length || options.inheritEnv ? { env: { ...(options.inheritEnv ? inheritedEnv() : {}), ...parseEnv(options.env ?? []) } } : {}),
-      ...(options.stdin === undefined ? {} : { stdin: stdinText(options.stdin) }),
+      ...(options.stdin === undefined ? {} : { stdin: await stdinText(options.stdin) }),
     },
   }
   return applyCommonOptions(definition, options)
 }
 
 /** An existing definition with the given options (and command, if any) changed. */
-export function editedDefinition(current: TaskDefinition, argv: readonly string[], options: DefinitionOptions): TaskDefinitionInput {
+export async function editedDefinition(current: TaskDefinition, argv: readonly string[], options: DefinitionOptions): Promise<TaskDefinitionInput> {
   const command = commandFrom(argv, options)
   const touchesSpec = command !== null || options.cwd !== undefined || options.env !== undefined || options.inheritEnv || options.stdin !== undefined
   let spec: TaskDefinitionInput['spec'] = current.spec
@@ -74,7 +74,7 @@ export function editedDefinition(current: TaskDefinition, argv: readonly string[
       ...(command === null ? {} : { command }),
       ...(options.cwd === undefined ? {} : { cwd: resolve(options.cwd) }),
       ...(options.env === undefined && !options.inheritEnv ? {} : { env: { ...(options.inheritEnv ? inheritedEnv() : {}), ...parseEnv(options.env ?? []) } }),
-      ...(options.stdin === undefined ? {} : { stdin: stdinText(options.stdin) }),
+      ...(options.stdin === undefined ? {} : { stdin: await stdinText(options.stdin) }),
     }
   }
   return applyCommonOptions({ ...current, spec }, options)
@@ -125,6 +125,6 @@ function inheritedEnv(): Record<string, string> {
 }
 
 /** `--stdin -` reads this process's standard input; anything else is the text itself. */
-function stdinText(value: string): string {
-  return value === '-' ? readFileSync(0, 'utf8') : value
+function stdinText(value: string): Promise<string> {
+  return value === '-' ? readStdin() : Promise.resolve(value)
 }

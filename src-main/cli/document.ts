@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { CliError, EXIT } from './exit.ts'
+import { readStdin } from './stdin.ts'
 
 /**
  * Writes an exported document as indented JSON: to FILE (readable by the owner only: it
@@ -22,10 +23,10 @@ export async function writeDocument(file: string | undefined, document: unknown)
 }
 
 /** Reads a JSON document from FILE ("-": stdin); the server validates its shape whole. */
-export function readDocument(file: string): unknown {
+export async function readDocument(file: string): Promise<unknown> {
   let text: string
   try {
-    text = readFileSync(file === '-' ? 0 : file, 'utf8')
+    text = file === '-' ? await readStdin() : readFileSync(file, 'utf8')
   } catch (error) {
     throw new CliError(EXIT.usage, 'usage', `Cannot read ${file}: ${(error as Error).message}`)
   }

@@ -87,7 +87,8 @@ function fromOlderServer(error: ApiError): boolean {
   )
 }
 
-function optionIssue(path: string, message: string, params: unknown, options: OptionNames): string | null {
+/** An issue at `path` worded by the option behind it (`--group "x": …`); null when no option of `options` set that field. */
+export function optionIssue(path: string, message: string, params: unknown, options: OptionNames): string | null {
   const field = Object.keys(options).find((prefix) => path === prefix || path.startsWith(`${prefix}.`))
   if (field === undefined) return null
   const value = path.split('.').reduce<unknown>((at, key) => (typeof at === 'object' && at !== null ? (at as Record<string, unknown>)[key] : undefined), params)

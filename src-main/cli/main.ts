@@ -154,7 +154,7 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
     .option('--stash', 'keep it without scheduling it until `resume`d')
     .option('-q, --quiet', 'print only the new task id')
     .option('-f, --follow', 'then follow its output and exit with its exit code')
-    .option('--batch [mode]', 'add one task per line of stdin, over one connection: argv (default; a JSON array or shell-like words, no shell) or shell')
+    .option('--batch [mode]', 'add one task per line of stdin, all or none: argv (default; a JSON array or shell-like words, no shell) or shell')
     .passThroughOptions()
     .addHelpText(
       'after',

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { app, BrowserWindow, dialog, globalShortcut, ipcMain, Menu, nativeImage, nativeTheme, Notification, protocol, safeStorage, screen, session, shell, Tray, type NativeImage } from 'electron'
+import { app, BrowserWindow, dialog, globalShortcut, ipcMain, Menu, nativeImage, nativeTheme, Notification, powerSaveBlocker, protocol, safeStorage, screen, session, shell, Tray, type NativeImage } from 'electron'
 import { APP_ORIGIN } from '../../src-shared/decisions/appProtocol.ts'
 import { HIDDEN_START_FLAG, planStartAtLogin } from '../../src-shared/decisions/autostart.ts'
 import type { DesktopIntent, ShortcutProblem } from '../../src-shared/decisions/intents.ts'
@@ -18,6 +18,7 @@ import type { ShortcutBinding } from '../triggers/index.ts'
 import { appMenuTemplate } from './appMenu.ts'
 import { registerIpc } from './ipc.ts'
 import { NotificationController } from './notifications.ts'
+import { KeepAwakeController } from './power.ts'
 import { applyLoginItemPlan, readWindowState, writeWindowState, xdgAutostartDir } from './persistence.ts'
 import { declareAppScheme, handleAppProtocol } from './protocol.ts'
 import { openRuntime } from '../app/runtime.ts'
@@ -188,6 +189,7 @@ function main(): void {
       },
     })
 
+    const keepAwake = new KeepAwakeController(powerSaveBlocker)
     const shellInstance = new DesktopShell({
       engine,
       platform: process.platform,
@@ -207,6 +209,7 @@ function main(): void {
           log(`start at login: ${String(error)}`)
         }
       },
+      applyKeepAwake: (on) => keepAwake.apply(on),
       sendIntent,
       openInBrowser: (url) => void openAllowlisted(url).catch(() => undefined),
       askQuit: async (question) => {

@@ -2,6 +2,7 @@ import { COMMANDS, type EngineEvent, type TaskDefinitionInput } from '../../src-
 import { appMenuModel, type AppMenuCommand, type AppMenuSection } from '../../src-shared/decisions/appMenu.ts'
 import { activeTasks, foldDesktopEvents, initialDesktopState, markFailuresSeen, type DesktopState } from '../../src-shared/decisions/desktopState.ts'
 import type { DesktopIntent } from '../../src-shared/decisions/intents.ts'
+import { keepAwake } from '../../src-shared/decisions/keepAwake.ts'
 import { resolveLanguage, type Language } from '../../src-shared/decisions/language.ts'
 import { finishedTasksIn, notifiable, type FinishedTask } from '../../src-shared/decisions/notifications.ts'
 import { planQuit, quitChoice, type QuitQuestion } from '../../src-shared/decisions/quit.ts'
@@ -32,6 +33,8 @@ export interface ShellPorts {
   notify: (tasks: FinishedTask[]) => void
   applyShortcuts: (overrides: Readonly<Record<string, string>>) => void
   applyStartAtLogin: (enabled: boolean) => void
+  /** Holds off (true) or allows (false) system sleep; called only when that changes. */
+  applyKeepAwake: (on: boolean) => void
   sendIntent: (intent: DesktopIntent) => void
   openInBrowser: (url: string) => void
   /** Asks the user (a message box in main) and resolves with the button index. */
@@ -53,8 +56,11 @@ export class DesktopShell implements Disposable {
   private replayHead = Number.POSITIVE_INFINITY
   private subscription: Disposable | null = null
   private renderScheduled = false
+  /** After dispose nothing is applied: the tray is destroyed, and sleep must stay allowed. */
+  private disposed = false
   private lastMenuKey: string | null = null
   private lastStartAtLogin: boolean | null = null
+  private lastKeepAwake = false
 
   constructor(ports: ShellPorts) {
     this.ports = ports
@@ -104,7 +110,7 @@ export class DesktopShell implements Disposable {
   }
 
   private scheduleRender(): void {
-    if (this.renderScheduled) return
+    if (this.renderScheduled || this.disposed) return
     this.renderScheduled = true
     this.ports.schedule(() => {
       this.renderScheduled = false
@@ -113,6 +119,7 @@ export class DesktopShell implements Disposable {
   }
 
   private render(): void {
+    if (this.disposed) return
     const { settings } = this.current
     // A settings.changed with a new language gives new labels: the tray and the menu are rebuilt in it.
     const language = this.language
@@ -128,6 +135,13 @@ export class DesktopShell implements Disposable {
       this.lastStartAtLogin = settings.startAtLogin
       this.ports.applyStartAtLogin(settings.startAtLogin)
     }
+    this.applyKeepAwake(keepAwake(this.current))
+  }
+
+  private applyKeepAwake(on: boolean): void {
+    if (on === this.lastKeepAwake) return
+    this.lastKeepAwake = on
+    this.ports.applyKeepAwake(on)
   }
 
   showWindow(): void {
@@ -228,6 +242,8 @@ export class DesktopShell implements Disposable {
   dispose(): void {
     this.subscription?.dispose()
     this.subscription = null
+    this.applyKeepAwake(false)
+    this.disposed = true
   }
 }
 

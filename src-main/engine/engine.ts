@@ -838,7 +838,13 @@ export class Engine implements EngineApi {
 
   // ─── submit and edit ───────────────────────────────────────────────────────────────
 
-  private async checkDefinition(definition: TaskDefinition, editing: number | null): Promise<void> {
+  /**
+   * What a definition refers to: its group, its dependencies, no cycle through the task being
+   * edited. Checked before the spec's own check (to refuse early) and again in the same turn
+   * as the task is stored, so a `group.remove` or a `task.clean` that ran while the spec's
+   * check awaited the file system cannot slip in between. Throws a field error.
+   */
+  private checkReferences(definition: TaskDefinition, editing: number | null): void {
     if (!this.groups.has(definition.group)) {
       throw badField('definition.group', `unknown group "${definition.group}" (create it first: taskdeck group add ${definition.group})`)
     }
@@ -849,6 +855,10 @@ export class Engine implements EngineApi {
     if (editing !== null && this.reaches(definition.after, editing)) {
       throw badField('definition.after', `this would make a dependency cycle through task ${editing}`)
     }
+  }
+
+  /** The spec's own check by its runner (a script file exists, a URL is allowed): may await I/O. */
+  private async checkSpec(definition: TaskDefinition): Promise<void> {
     const runner = runnerFor(this.runners, definition.spec.kind)
     if (!runner.check) return
     // Submits of equal specs under way at once share one check: a batch (or a burst of single
@@ -861,6 +871,15 @@ export class Engine implements EngineApi {
       this.checksUnderWay.set(key, check)
     }
     return check
+  }
+
+  /** A task that has not started yet: only such a task can be edited. */
+  private editableOrThrow(taskId: number): Task {
+    const task = this.taskOrThrow(taskId)
+    if (this.activeByTask.has(taskId) || isFinished(task.status)) {
+      throw new TaskdeckError('conflict', `Only a task that has not started can be edited; task ${taskId} is ${task.status}.`)
+    }
+    return task
   }
 
   /** Does following `after` links from `from` reach `target`? */
@@ -878,8 +897,11 @@ export class Engine implements EngineApi {
   }
 
   private async submit(definition: TaskDefinition): Promise<Task> {
-    if (this.closing) throw new TaskdeckError('conflict', 'The engine is shutting down.')
-    await this.checkDefinition(definition, null)
+    this.refuseWhileClosing()
+    this.checkReferences(definition, null)
+    await this.checkSpec(definition)
+    this.refuseWhileClosing()
+    this.checkReferences(definition, null)
     const { task, committed } = this.create(definition)
     await committed
     return task
@@ -887,21 +909,35 @@ export class Engine implements EngineApi {
 
   /** Checks every definition first (refusing all if one is wrong), then stores all tasks in one transaction. */
   private async submitMany(definitions: readonly TaskDefinition[]): Promise<Task[]> {
-    if (this.closing) throw new TaskdeckError('conflict', 'The engine is shutting down.')
+    this.refuseWhileClosing()
+    const checkAllReferences = () =>
+      definitions.forEach((definition, i) => {
+        try {
+          this.checkReferences(definition, null)
+        } catch (error) {
+          throw atIndex(error, i)
+        }
+      })
+    checkAllReferences()
     await Promise.all(
       definitions.map(async (definition, i) => {
         try {
-          await this.checkDefinition(definition, null)
+          await this.checkSpec(definition)
         } catch (error) {
           throw atIndex(error, i)
         }
       }),
     )
-    if (this.closing) throw new TaskdeckError('conflict', 'The engine is shutting down.')
+    this.refuseWhileClosing()
+    checkAllReferences()
     const created = this.store.together(() => definitions.map((definition) => this.create(definition)))
     // Stored in one transaction: the last one's commit is everyone's.
     await created[created.length - 1]?.committed
     return created.map(({ task }) => task)
+  }
+
+  private refuseWhileClosing(): void {
+    if (this.closing) throw new TaskdeckError('conflict', 'The engine is shutting down.')
   }
 
   private create(definition: TaskDefinition): SavedTask {
@@ -1317,12 +1353,12 @@ export class Engine implements EngineApi {
           return true
         }),
       'task.edit': async ({ taskId, definition }) => {
-        const task = this.taskOrThrow(taskId)
-        if (this.activeByTask.has(taskId) || isFinished(task.status)) {
-          throw new TaskdeckError('conflict', `Only a task that has not started can be edited; task ${taskId} is ${task.status}.`)
-        }
-        await this.checkDefinition(definition, taskId)
-        const current = this.taskOrThrow(taskId)
+        this.editableOrThrow(taskId)
+        this.checkReferences(definition, taskId)
+        await this.checkSpec(definition)
+        // The task may have started, ended or gone, and what it refers to changed, while the spec was checked.
+        const current = this.editableOrThrow(taskId)
+        this.checkReferences(definition, taskId)
         const edited = { ...current, definition, name: definition.name || defaultName(definition) }
         const next =
           current.status === 'stashed' || current.status === 'paused'

@@ -397,7 +397,7 @@ Every \`taskdeck\` command takes \`--json\`: it prints one JSON document on stdo
 | Command | stdout with --json |
 |---|---|
 | \`add\` | \`{ task }\` (task.submit) |
-| \`add --batch\` | \`{ tasks }\` (task.submitMany, in chunks of 1,000 over one connection) |
+| \`add --batch\` | \`{ tasks }\` (one task.submitMany: the whole batch or, refused, nothing; refused lines are in \`details.lines\`) |
 | \`status\` | \`{ tasks: [Task & { lastRun: Run \\| null }], total }\` (the newest \`--limit\` of the \`total\` that match, oldest first) |
 | \`follow\` | NDJSON: \`{ type: "line", runId, n, stream, text }\` … then \`{ type: "end", taskId, status, exitCode, signal }\` |
 | \`log\` | \`{ runId, lines: [LogLine], droppedBytes }\` |

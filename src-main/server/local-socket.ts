@@ -3,6 +3,7 @@ import { createServer, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { LIMITS, fail, response, type ErrorCode, type ServerMessage } from '../../src-shared/index.ts'
 import type { EngineApi } from '../engine/api.ts'
+import { LineBuffer } from './line-buffer.ts'
 import { answerOneRequest } from './one-request.ts'
 import { tokenMatches } from './security.ts'
 
@@ -64,7 +65,7 @@ function serveConnection(socket: Socket, engine: EngineApi, token: string): void
   socket.setEncoding('utf8')
   socket.setTimeout(IDLE_MS, () => socket.end())
   socket.on('error', () => socket.destroy())
-  let buffered = ''
+  const lines = new LineBuffer()
   /** Inside a line already answered as too large: its bytes are dropped up to its newline. */
   let skippingLine = false
   let authenticated = false
@@ -74,7 +75,7 @@ function serveConnection(socket: Socket, engine: EngineApi, token: string): void
   const refuse = (code: ErrorCode, message: string) => {
     send(response(-1, fail(code, message)))
     socket.end()
-    buffered = ''
+    lines.clear()
   }
   /**
    * A line over the limit is answered by name and not read; the connection goes on, so the
@@ -93,10 +94,8 @@ function serveConnection(socket: Socket, engine: EngineApi, token: string): void
       skippingLine = false
       chunk = chunk.slice(newline + 1)
     }
-    buffered += chunk
-    for (let newline = buffered.indexOf('\n'); newline !== -1 && !socket.writableEnded; newline = buffered.indexOf('\n')) {
-      const line = buffered.slice(0, newline)
-      buffered = buffered.slice(newline + 1)
+    for (const line of lines.push(chunk)) {
+      if (socket.writableEnded) return
       if (Buffer.byteLength(line) > LIMITS.messageBytes) {
         tooLarge(line)
         continue
@@ -109,13 +108,16 @@ function serveConnection(socket: Socket, engine: EngineApi, token: string): void
       void answer(line, engine).then(send)
     }
     // Characters never outnumber bytes, so this many without a newline is too large for sure.
-    if (buffered.length > LIMITS.messageBytes && !socket.writableEnded) {
-      tooLarge(buffered)
-      buffered = ''
+    if (lines.pendingLength > LIMITS.messageBytes && !socket.writableEnded) {
+      tooLarge(lines.pendingStart(ID_SEARCH_CHARS))
+      lines.clear()
       skippingLine = true
     }
   })
 }
+
+/** How far into a too-large request its id is looked for. */
+const ID_SEARCH_CHARS = 200
 
 /**
  * The id of a request too large to be parsed, read from its start where the envelope puts it
@@ -123,7 +125,7 @@ function serveConnection(socket: Socket, engine: EngineApi, token: string): void
  * the refusal to its request; -1 when it is not there.
  */
 function idAtStart(line: string): number {
-  const match = /^\s*\{[^{}[\]]*?"id"\s*:\s*(\d{1,15})\s*[,}]/.exec(line.slice(0, 200))
+  const match = /^\s*\{[^{}[\]]*?"id"\s*:\s*(\d{1,15})\s*[,}]/.exec(line.slice(0, ID_SEARCH_CHARS))
   return match ? Number(match[1]) : -1
 }
 

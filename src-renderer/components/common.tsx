@@ -88,11 +88,108 @@ export function Segmented<T extends string>({ label, options, value, labelOf, on
   )
 }
 
+/**
+ * A view's title, where the keyboard lands when the view opens and when nothing nearer can take
+ * it (views/App.tsx, focus-rescue.ts): a screen reader reads the view's name, and Tab goes on into
+ * the view. Focusable by script only (tabIndex -1), and without a ring: it is not a control.
+ */
+export function ViewHeading({ id, className, children }: { id?: string; className?: string; children: ReactNode }) {
+  return (
+    <h1 id={id} className={className} tabIndex={-1} data-view-heading="">
+      {children}
+    </h1>
+  )
+}
+
+/** The shapes a state is drawn with: each state is told apart by its shape as well as its colour (WCAG 1.4.1). */
+export type GlyphShape = 'dot' | 'dots' | 'clock' | 'pause' | 'check' | 'cross' | 'slash' | 'hourglass' | 'alert' | 'box' | 'half' | 'stop'
+
+const ring = <circle cx="6" cy="6" r="4.75" fill="none" stroke="currentColor" strokeWidth="1.5" />
+
+/**
+ * Drawn on the 12-pixel grid they are shown at (straight edges on whole pixels), so that they
+ * stay crisp at 1x as well as 2x. Hand-drawn: a dozen small paths, no icon font to load.
+ */
+const GLYPHS: Record<GlyphShape, ReactNode> = {
+  dot: <circle cx="6" cy="6" r="3.5" />,
+  dots: (
+    <>
+      <circle cx="1.75" cy="6" r="1.5" />
+      <circle cx="6" cy="6" r="1.5" />
+      <circle cx="10.25" cy="6" r="1.5" />
+    </>
+  ),
+  clock: (
+    <>
+      {ring}
+      <path d="M6 3.5V6l1.75 1.25" fill="none" stroke="currentColor" strokeWidth="1.25" strokeLinecap="round" strokeLinejoin="round" />
+    </>
+  ),
+  pause: (
+    <>
+      <rect x="3" y="2" width="2" height="8" rx="0.5" />
+      <rect x="7" y="2" width="2" height="8" rx="0.5" />
+    </>
+  ),
+  check: <path d="M2 6.5 4.75 9.25 10 3" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round" />,
+  cross: <path d="M2.75 2.75l6.5 6.5m0-6.5-6.5 6.5" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />,
+  slash: (
+    <>
+      {ring}
+      <path d="M2.75 9.25 9.25 2.75" stroke="currentColor" strokeWidth="1.5" />
+    </>
+  ),
+  hourglass: <path d="M2 1h8v1.5L7 6l3 3.5V11H2V9.5L5 6 2 2.5z" />,
+  alert: <path fillRule="evenodd" d="M6 1l5.5 9.75H.5zM5.25 4.25h1.5V7.5h-1.5zm0 4.25h1.5v1.25h-1.5z" />,
+  box: (
+    <>
+      <rect x="1" y="1.5" width="10" height="3" rx="0.75" />
+      <path d="M2.75 4.5v5.75h6.5V4.5M5 6.75h2" fill="none" stroke="currentColor" strokeWidth="1.5" />
+    </>
+  ),
+  half: (
+    <>
+      {ring}
+      <path d="M6 1.25a4.75 4.75 0 0 1 0 9.5z" />
+    </>
+  ),
+  stop: <rect x="2" y="2" width="8" height="8" rx="1.5" />,
+}
+
+/** One shape per task status: families share a colour (failed and timed out are red), never a shape. */
+export const STATUS_SHAPES: Record<TaskStatus, GlyphShape> = {
+  stashed: 'box',
+  waiting: 'clock',
+  queued: 'dots',
+  running: 'dot',
+  paused: 'pause',
+  succeeded: 'check',
+  failed: 'cross',
+  cancelled: 'slash',
+  timed_out: 'hourglass',
+  interrupted: 'alert',
+}
+
+/** A state's glyph, in the colour of the text around it; decoration only, as the state is always said in words too. */
+export function Glyph({ shape }: { shape: GlyphShape }) {
+  return (
+    <span className={`glyph glyph-${shape}`} aria-hidden>
+      <svg viewBox="0 0 12 12" width="12" height="12" fill="currentColor" focusable="false">
+        {GLYPHS[shape]}
+      </svg>
+    </span>
+  )
+}
+
+export function StatusGlyph({ status }: { status: TaskStatus }) {
+  return <Glyph shape={STATUS_SHAPES[status]} />
+}
+
 export function StatusBadge({ status }: { status: TaskStatus }) {
   const { t } = useTranslation()
   return (
     <span className={`status status-${status}`}>
-      <span className="status-dot" aria-hidden />
+      <StatusGlyph status={status} />
       {t(`status.${status}`)}
     </span>
   )

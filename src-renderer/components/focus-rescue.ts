@@ -1,15 +1,24 @@
 /** What can take the keyboard, in document order. */
 const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])'
 
-/** The element that takes the keyboard when nothing nearer can: the main region (focusable by script only). */
-export const MAIN_ID = 'main'
+/** The heading of the view on screen (components/common.tsx ViewHeading): where the keyboard goes when nothing nearer can take it. */
+const VIEW_HEADING = '[data-view-heading]'
+
+/**
+ * Puts the keyboard on the view's heading, which a screen reader reads out (the view's name), and
+ * from which Tab goes on into the view. The page does not scroll to it: a rescue in a view
+ * scrolled down leaves the view where the user had it.
+ */
+export function focusViewHeading(document: Document): void {
+  document.querySelector<HTMLElement>(VIEW_HEADING)?.focus({ preventScroll: true })
+}
 
 /**
  * Keeps the keyboard somewhere sensible when the focused element goes away because of what it did
  * (Cancel removes its own button once the task ends; Clear removes the bulk bar; × removes its
  * toast): instead of falling to <body>, where the next Tab starts again from the top, focus moves
  * to the nearest enclosing `[data-focus-scope]` still on the page, to the element its value
- * selects or else the first focusable one in it, and finally to the main region. Focus that the
+ * selects or else the first focusable one in it, and finally to the view's heading. Focus that the
  * user moved away (a click on empty space, another window) is left alone: only an element that
  * was removed, disabled or hidden is replaced, by one that does take the keyboard. Hand-written:
  * a document listener of a few lines.
@@ -39,7 +48,7 @@ export function rescueLostFocus(document: Document): () => void {
           if (document.activeElement === candidate) return
         }
       }
-      document.getElementById(MAIN_ID)?.focus()
+      focusViewHeading(document)
     })
   }
   document.addEventListener('focusout', onFocusOut)

@@ -93,7 +93,10 @@ export const en = {
   toast: { region: 'Notifications', dismiss: 'Dismiss' },
   quickAdd: {
     label: 'New task: a shell command',
+    /** The longest wording that fits the box is shown (useFittingText): a cut placeholder ends mid-word. */
     placeholder: 'Type a shell command, Enter runs it  ({{shortcut}})',
+    placeholderNoShortcut: 'Shell command, Enter runs it',
+    placeholderShort: 'Shell command',
     run: 'Run',
     more: 'More options…',
     failed: 'Could not start the task',
@@ -211,6 +214,9 @@ export const en = {
     dropped: '{{size}} dropped (log cap)',
     waiting: 'Waiting for output…',
     empty: 'This run printed nothing.',
+    /** Shown in the gutter of a standard error line, and what screen readers say before it. */
+    stderrMark: 'err',
+    stderrLabel: 'standard error:',
   },
   form: {
     newTitle: 'New task',
@@ -433,6 +439,8 @@ export const en = {
     desktop: 'Desktop',
     closeToTray: 'Closing the window keeps Taskdeck in the tray',
     startAtLogin: 'Start at login',
+    keepAwake: 'Keep the computer awake while tasks run',
+    keepAwakeHint: 'Sleep would freeze running tasks. The screen can still turn off; paused and queued tasks do not keep it awake.',
     globalShortcuts: 'Global shortcuts',
     globalShortcutsHint: 'Work in every app. Electron accelerators, e.g. CommandOrControl+Alt+T; empty turns one off.',
     globalShortcutsBrowser: 'Used by the desktop app (a browser cannot register system-wide keys). Electron accelerators, e.g. CommandOrControl+Alt+T.',

@@ -94,7 +94,9 @@ export const ko: Messages = {
   toast: { region: '알림', dismiss: '닫기' },
   quickAdd: {
     label: '새 작업: 셸 명령',
-    placeholder: '셸 명령 입력 후 Enter 로 실행  ({{shortcut}})',
+    placeholder: '셸 명령 입력 후 Enter로 실행  ({{shortcut}})',
+    placeholderNoShortcut: '셸 명령 입력 후 Enter로 실행',
+    placeholderShort: '셸 명령',
     run: '실행',
     more: '옵션 더 보기…',
     failed: '작업을 시작하지 못했습니다',
@@ -211,6 +213,8 @@ export const ko: Messages = {
     dropped: '{{size}} 생략됨 (로그 한도)',
     waiting: '출력을 기다리는 중…',
     empty: '이 실행은 아무것도 출력하지 않았습니다.',
+    stderrMark: 'err',
+    stderrLabel: '표준 오류:',
   },
   form: {
     newTitle: '새 작업',
@@ -432,6 +436,8 @@ export const ko: Messages = {
     desktop: '데스크톱',
     closeToTray: '창을 닫아도 트레이에 남기',
     startAtLogin: '로그인할 때 시작',
+    keepAwake: '작업이 실행되는 동안 절전 모드 막기',
+    keepAwakeHint: '절전 모드에 들어가면 실행 중인 작업이 멈춥니다. 화면은 꺼질 수 있고, 일시 중지되거나 대기 중인 작업은 절전을 막지 않습니다.',
     globalShortcuts: '전역 단축키',
     globalShortcutsHint: '모든 앱에서 동작합니다. Electron 가속기 형식 (예: CommandOrControl+Alt+T); 비우면 끕니다.',
     globalShortcutsBrowser: '데스크톱 앱이 사용합니다 (브라우저는 전역 키를 등록할 수 없습니다). 예: CommandOrControl+Alt+T.',

@@ -115,11 +115,13 @@ export function framesOf<T>(): OperatorFunction<FrameSlice<T>, T[]> {
 export interface PublishOptions {
   /** Where trailing publishes are scheduled (virtual time in tests). */
   scheduler?: SchedulerLike
+  /** Where the end of a burst is confirmed: the next frame (animation frames; virtual time in tests). */
+  frameScheduler?: SchedulerLike
   /** A frame with at least this many events, or with events left queued, means the UI is catching up. */
   busyEventsPerFrame?: number
   /** While catching up, views see the state at most this often. */
   busyPublishMs?: number
-  /** A burst is over once no frame with events has ended for this long. */
+  /** A burst is over once no busy frame has ended for this long and the frame after that was not busy either. */
   quietMs?: number
 }
 
@@ -142,23 +144,27 @@ const DEFAULT_QUIET_MS = 100
  * is done before that frame's first slice is folded, so the meter counts it in the frame's
  * budget (the subscriber renders synchronously): fold and refresh share one frame's time
  * instead of adding up. States published during a burst are marked `catchingUp`; once the
- * burst is over the final state is published with `catchingUp: false`.
+ * burst is over the final state is published with `catchingUp: false`. The end is confirmed
+ * in a frame, not by the clock alone: on a loaded machine frames come further apart than
+ * quietMs while events wait for them, and a burst ended by the clock would be said over
+ * (and each of its frames published) while it is still being caught up.
  */
 export function foldAndPublish$(slices$: Observable<FrameSlice<EngineEvent>>, builder: StateBuilder, options: PublishOptions = {}): Observable<Published> {
   const scheduler = options.scheduler ?? asyncScheduler
+  const frameScheduler = options.frameScheduler ?? animationFrameScheduler
   const busyEvents = options.busyEventsPerFrame ?? DEFAULT_BUSY_EVENTS
   const busyPublishMs = options.busyPublishMs ?? DEFAULT_BUSY_PUBLISH_MS
   const quietMs = options.quietMs ?? DEFAULT_QUIET_MS
   return new Observable<Published>((subscriber) => {
     let eventsThisFrame = 0
     let lastPublishAt = -Infinity
-    let lastBusyFrameAt = -Infinity
     /** Events left queued when the last frame ended: more frames follow while it is above 0. */
     let queued = 0
     /** Set between a frame's end and the next slice, which starts a frame. */
     let frameStarts = true
     /** A publish due later while nothing is queued (no frame may come to do it). */
     let trailing: Subscription | null = null
+    /** Set while a burst lasts: the check that ends it, quietMs after its last busy frame, then in the next frame. */
     let endCheck: Subscription | null = null
     const stopTrailing = () => {
       trailing?.unsubscribe()
@@ -177,16 +183,29 @@ export function foldAndPublish$(slices$: Observable<FrameSlice<EngineEvent>>, bu
       if (events > 0 || state !== previous) subscriber.next({ state, events })
     }
     const isDue = () => scheduler.now() >= lastPublishAt + busyPublishMs
-    /** With nothing queued, no frame is sure to come: a timer publishes when it is time, and keeps doing so while the burst lasts. */
+    /** With nothing queued, no frame is sure to come: a timer publishes when it is time, and keeps doing so while the burst lasts (the end check stops it). */
     const publishLater = () => {
       trailing ??= scheduler.schedule(() => {
         trailing = null
         // Events queued meanwhile: the next frame's start publishes.
         if (queued > 0) return
-        const over = scheduler.now() - lastBusyFrameAt >= quietMs
-        publish(!over)
-        if (!over) publishLater()
+        publish(true)
+        publishLater()
       }, Math.max(0, lastPublishAt + busyPublishMs - scheduler.now()))
+    }
+    /**
+     * The burst is over when quietMs pass without another busy frame, as seen in the frame after: a frame
+     * already due then (events that arrived while the machine was too busy to draw) runs first, and if it is
+     * busy it starts this check again; its last state is shown then, not a period later.
+     */
+    const checkEndLater = () => {
+      endCheck?.unsubscribe()
+      endCheck = scheduler.schedule(() => {
+        endCheck = frameScheduler.schedule(() => {
+          endCheck = null
+          if (queued === 0) publish(false)
+        })
+      }, quietMs)
     }
     const subscription = slices$.subscribe({
       next: (slice) => {
@@ -202,16 +221,10 @@ export function foldAndPublish$(slices$: Observable<FrameSlice<EngineEvent>>, bu
         const busy = slice.queued > 0 || eventsThisFrame >= busyEvents
         eventsThisFrame = 0
         if (busy) {
-          lastBusyFrameAt = scheduler.now()
           // Queued events bring the next frame, whose start publishes when it is time.
           if (queued > 0) stopTrailing()
           else publishLater()
-          // The burst is over when quietMs pass without another busy frame: its last state is shown then, not a period later.
-          endCheck?.unsubscribe()
-          endCheck = scheduler.schedule(() => {
-            endCheck = null
-            if (queued === 0) publish(false)
-          }, quietMs)
+          checkEndLater()
         } else if (endCheck === null) publish(false)
         // A quiet frame inside a burst: its events show when the burst's next publish is due.
         else publishLater()

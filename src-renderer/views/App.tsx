@@ -1,4 +1,4 @@
-import { useEffect, useMemo } from 'react'
+import { useEffect, useLayoutEffect, useMemo, useRef } from 'react'
 import { useTranslation } from 'react-i18next'
 import { fromEvent, map, share, startWith } from 'rxjs'
 import { sayNotification } from '../../src-shared/decisions/notifications.ts'
@@ -9,7 +9,7 @@ import type { AppModel } from '../model.ts'
 import type { AppState } from '../streams/state.ts'
 import { keyCommands$, type CommandId, type KeyPress } from '../streams/keymap.ts'
 import { ActionButton, Kbd } from '../components/common.tsx'
-import { MAIN_ID, rescueLostFocus } from '../components/focus-rescue.ts'
+import { focusViewHeading, rescueLostFocus } from '../components/focus-rescue.ts'
 import { CommandPalette } from './CommandPalette.tsx'
 import { ConnectionBanner, ConnectionIndicator, Toasts } from './Chrome.tsx'
 import { DashboardView } from './DashboardView.tsx'
@@ -100,6 +100,7 @@ function Shell({ model }: { model: AppModel }) {
   })
 
   useEffect(() => rescueLostFocus(document), [])
+  useFocusOnViewSwitch(route.view === 'task' ? 'tasks' : route.view)
 
   useEffect(() => {
     // Desktop-only requests from the main process (tray, global shortcuts), when under Electron.
@@ -139,8 +140,7 @@ function Shell({ model }: { model: AppModel }) {
           <ConnectionIndicator />
         </div>
       </nav>
-      {/* Focusable by script only: where the keyboard goes when nothing nearer can take it. */}
-      <main className="main" id={MAIN_ID} tabIndex={-1}>
+      <main className="main" id="main">
         <ConnectionBanner />
         {route.view === 'tasks' || route.view === 'task' ? (
           <TasksView run={run} />
@@ -160,6 +160,26 @@ function Shell({ model }: { model: AppModel }) {
       <Toasts />
     </div>
   )
+}
+
+/**
+ * A switch to another view (a g-chord, the sidebar, the palette, the tray) puts the keyboard on the
+ * new view's heading: the old view's focused element is gone, and a screen reader says where the
+ * user now is. A command that takes the keyboard into the new view (search, new task) does so in
+ * the next frame, after this; focus already inside the main region (a field that took it first,
+ * the connection banner's button) is left where it is. Opening a task stays in the tasks view: the
+ * list keeps the keyboard.
+ */
+function useFocusOnViewSwitch(view: string) {
+  const shown = useRef(view)
+  // Before paint, and before the frame in which a command focuses its field.
+  useLayoutEffect(() => {
+    if (shown.current === view) return
+    shown.current = view
+    const active = document.activeElement
+    if (active instanceof HTMLElement && active !== document.body && active.closest('main')) return
+    focusViewHeading(document)
+  }, [view])
 }
 
 function NavButton({ active, command, icon, label, onClick }: { active: boolean; command: CommandId; icon: string; label: string; onClick: () => void }) {

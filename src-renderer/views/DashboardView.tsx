@@ -2,7 +2,7 @@ import { useEffect, useMemo } from 'react'
 import { useTranslation } from 'react-i18next'
 import { interval, map } from 'rxjs'
 import { TASK_STATUSES, type TaskStatus } from '../../src-shared/index.ts'
-import { EmptyState, FirstRunHint, Sparkline, formatDuration } from '../components/common.tsx'
+import { EmptyState, FirstRunHint, Sparkline, ViewHeading, formatDuration } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { completionBuckets } from '../streams/loop.ts'
 import type { TaskLeader } from '../streams/run-leaders.ts'
@@ -35,7 +35,7 @@ export function DashboardView({ onNewTask }: { onNewTask: () => void }) {
   return (
     <div className="page dashboard">
       <header className="page-head">
-        <h1>{t('dashboard.title')}</h1>
+        <ViewHeading>{t('dashboard.title')}</ViewHeading>
         <p className="muted">{t('dashboard.subtitle', { count: state.tasks.size })}</p>
       </header>
       {state.tasks.size === 0 && <FirstRunHint what={t('empty.dashboardFirstRun')} onNewTask={onNewTask} />}

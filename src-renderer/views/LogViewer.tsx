@@ -135,9 +135,11 @@ export function LogViewer({ run }: { run: Run }) {
   }
 
   const blockTop = viewTop - (topLine - first) * LINE_HEIGHT
+  const stderrMark = t('log.stderrMark')
+  const stderrLabel = t('log.stderrLabel')
   const rows = []
   for (let n = first; n < last; n++) {
-    rows.push(<LogRow key={n % LINE_SLOTS} n={n} line={log.line(n)} isMatch={n === match} highlight={search || undefined} />)
+    rows.push(<LogRow key={n % LINE_SLOTS} n={n} line={log.line(n)} isMatch={n === match} highlight={search || undefined} stderrMark={stderrMark} stderrLabel={stderrLabel} />)
   }
 
   return (
@@ -230,13 +232,20 @@ export function LogViewer({ run }: { run: Run }) {
   )
 }
 
-/** One line; memoised, so a frame re-renders only the slots whose line changed. */
-const LogRow = memo(function LogRow({ n, line, isMatch, highlight }: { n: number; line: LogLineView | undefined; isMatch: boolean; highlight: string | undefined }) {
+/**
+ * One line; memoised, so a frame re-renders only the slots whose line changed. A stderr line
+ * is told apart by more than its colour (WCAG 1.4.1): a mark in its own gutter column, drawn
+ * as CSS generated content so that selecting and copying lines never picks it up, with
+ * alternative text (`content: … / attr(data-label)`) that screen readers read before the line.
+ * The column is there on every line, so a first stderr line moves nothing.
+ */
+const LogRow = memo(function LogRow({ n, line, isMatch, highlight, stderrMark, stderrLabel }: { n: number; line: LogLineView | undefined; isMatch: boolean; highlight: string | undefined; stderrMark: string; stderrLabel: string }) {
   return (
     <div className={`log-line ${line ? `log-${line.stream}` : 'log-loading'} ${isMatch ? 'log-match' : ''}`} data-line={n}>
       <span className="log-n" aria-hidden>
         {n + 1}
       </span>
+      <span className="log-mark" {...(line?.stream === 'stderr' ? { 'data-mark': stderrMark, 'data-label': stderrLabel } : {})} />
       <span className="log-text">{line ? <AnsiText text={line.text} highlight={highlight} /> : '\u00a0'}</span>
     </div>
   )

@@ -2,7 +2,7 @@ import { useMemo } from 'react'
 import { useTranslation } from 'react-i18next'
 import { merge, timer } from 'rxjs'
 import type { LoopSnapshot } from '../../src-shared/index.ts'
-import { FirstRunHint, Sparkline, useEngineSentences } from '../components/common.tsx'
+import { FirstRunHint, Sparkline, ViewHeading, useEngineSentences } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { snapshotOnActivity$ } from '../streams/loop.ts'
 import type { AppState } from '../streams/state.ts'
@@ -26,7 +26,7 @@ export function LoopView({ onNewTask }: { onNewTask: () => void }) {
   return (
     <div className="page loop">
       <header className="page-head">
-        <h1>{t('loop.title')}</h1>
+        <ViewHeading>{t('loop.title')}</ViewHeading>
         <p className="muted">{t('loop.subtitle')}</p>
         {snapshot?.paused && <span className="pill warn">{t('loop.paused')}</span>}
       </header>

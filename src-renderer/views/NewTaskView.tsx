@@ -1,7 +1,7 @@
 import { cloneElement, useMemo, useState, type ReactElement, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { HttpSpecSchema, type TaskStatus } from '../../src-shared/index.ts'
-import { ActionButton, Kbd, Segmented, busyButton, formatBytes } from '../components/common.tsx'
+import { ActionButton, Kbd, Segmented, ViewHeading, busyButton, formatBytes } from '../components/common.tsx'
 import { EMPTY_FORM, formOf, problemsOfServer, validateForm, type FormMessage, type FormProblem, type TaskForm } from '../streams/task-form.ts'
 import { useModel, useStore } from './context.ts'
 
@@ -137,7 +137,7 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
   return (
     <div className="page new-task">
       <header className="page-head">
-        <h1>{editing ? t('form.editTitle', { id: editing.id }) : source ? t('form.cloneTitle', { id: source.id }) : t('form.newTitle')}</h1>
+        <ViewHeading>{editing ? t('form.editTitle', { id: editing.id }) : source ? t('form.cloneTitle', { id: source.id }) : t('form.newTitle')}</ViewHeading>
         <p className="muted">{t('form.subtitle')}</p>
       </header>
       <form

@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next'
 import { COMMANDS, LIMITS, type Group, type Settings } from '../../src-shared/index.ts'
 import { resolveLanguage } from '../../src-shared/decisions/language.ts'
 import { DEFAULT_GLOBAL_SHORTCUTS, FAVOURITE_SHORTCUT_IDS, GLOBAL_SHORTCUT_IDS, SHORTCUT_TITLES, acceleratorProblem } from '../../src-shared/decisions/shortcuts.ts'
-import { Kbd, Segmented } from '../components/common.tsx'
+import { Kbd, Segmented, ViewHeading } from '../components/common.tsx'
 import { Subject } from 'rxjs'
 import { bindingConflicts, recordBinding$, type BindingConflict } from '../streams/binding-recorder.ts'
 import { COMMAND_IDS, DEFAULT_KEYMAP, displayBinding, type CommandId, type KeyPress, type KeymapEntry } from '../streams/keymap.ts'
@@ -30,7 +30,7 @@ export function SettingsView() {
   return (
     <div className="page settings">
       <header className="page-head">
-        <h1>{t('settings.title')}</h1>
+        <ViewHeading>{t('settings.title')}</ViewHeading>
       </header>
       {error && (
         <div className="field-error form-error" role="alert">
@@ -144,6 +144,9 @@ export function SettingsView() {
         </Row>
         <Row label={t('settings.startAtLogin')}>
           <Toggle checked={settings.startAtLogin} label={t('settings.startAtLogin')} onChange={(v) => void save({ startAtLogin: v })} />
+        </Row>
+        <Row label={t('settings.keepAwake')} hint={t('settings.keepAwakeHint')}>
+          <Toggle checked={settings.keepAwake} label={t('settings.keepAwake')} onChange={(v) => void save({ keepAwake: v })} />
         </Row>
       </section>
 

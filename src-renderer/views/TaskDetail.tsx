@@ -239,10 +239,7 @@ function RunHistory({ runs, kind, selected, onPick, onCompare }: { runs: Run[]; 
               </button>
             </td>
             <td>
-              <span className={`status status-${run.status}`}>
-                <span className="status-dot" aria-hidden />
-                {t(`status.${run.status}`)}
-              </span>
+              <StatusBadge status={run.status} />
             </td>
             <td>{formatTime(run.startedAt)}</td>
             <td>{formatDuration(run.durationMs)}</td>

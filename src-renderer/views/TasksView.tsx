@@ -4,7 +4,8 @@ import { useTranslation } from 'react-i18next'
 import { interval, map } from 'rxjs'
 import { TASK_STATUSES, isFinished, type TaskStatus } from '../../src-shared/index.ts'
 import { NEW_TASK_INPUT_ID, SEARCH_INPUT_ID, applySelection } from '../actions.ts'
-import { ActionButton, EmptyState, Kbd, busyButton, formatDuration, useEngineSentences } from '../components/common.tsx'
+import { ActionButton, EmptyState, Kbd, StatusGlyph, ViewHeading, busyButton, formatDuration, useEngineSentences } from '../components/common.tsx'
+import { useFittingText } from '../hooks/fitting-text.ts'
 import { useObservableState } from '../hooks/observable.ts'
 import type { Ended } from '../streams/engine-sentences.ts'
 import type { CommandId } from '../streams/keymap.ts'
@@ -31,9 +32,9 @@ export function TasksView({ run }: { run: (id: CommandId) => void }) {
     <div className={`tasks-view ${openTaskId !== null ? 'with-detail' : ''}`} data-focus-scope={`#${TASK_LIST_ID}`}>
       <section className="tasks-pane" aria-labelledby="tasks-heading">
         {/* The view's title for screen readers and the headings list; the sidebar shows it to the eye. */}
-        <h1 id="tasks-heading" className="sr-only">
+        <ViewHeading id="tasks-heading" className="sr-only">
           {t('nav.tasks')}
-        </h1>
+        </ViewHeading>
         <QuickAdd />
         <Filters />
         <BulkBar run={run} />
@@ -54,6 +55,9 @@ function QuickAdd() {
   const [error, setError] = useState<string | null>(null)
   const shortcut = useShortcut('task.new')
   const busy = pending.has('task.submit')
+  const input = useRef<HTMLInputElement>(null)
+  const placeholders = useMemo(() => [t('quickAdd.placeholder', { shortcut }), t('quickAdd.placeholderNoShortcut'), t('quickAdd.placeholderShort')], [t, shortcut])
+  const placeholder = useFittingText(input, placeholders)
 
   const submit = async () => {
     const command = text.trim()
@@ -89,7 +93,8 @@ function QuickAdd() {
         aria-label={t('quickAdd.label')}
         aria-invalid={error !== null}
         aria-describedby={error ? 'quick-add-error' : undefined}
-        placeholder={t('quickAdd.placeholder', { shortcut })}
+        ref={input}
+        placeholder={placeholder}
         autoComplete="off"
         spellCheck={false}
         value={text}
@@ -436,7 +441,7 @@ const TaskListRow = memo(function TaskListRow(props: {
       </span>
       <span role="gridcell" className="cell-status">
         <span className={`status status-${task.status}`} title={props.statusLabel}>
-          <span className="status-dot" aria-hidden />
+          <StatusGlyph status={task.status} />
           <span className="status-label">{props.statusLabel}</span>
         </span>
       </span>

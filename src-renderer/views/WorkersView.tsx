@@ -1,11 +1,11 @@
 import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Subject, interval, map, merge, startWith, timer } from 'rxjs'
-import type { RemoteBinding } from '../../src-shared/workers.ts'
-import { EmptyState, busyButton, formatBytes, formatDuration } from '../components/common.tsx'
+import type { RemoteBinding, RemoteStatus } from '../../src-shared/workers.ts'
+import { EmptyState, Glyph, ViewHeading, busyButton, formatBytes, formatDuration, type GlyphShape } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { snapshotOnActivity$ } from '../streams/loop.ts'
-import { workerLiveness, type WorkerEntry } from '../streams/state.ts'
+import { workerLiveness, type WorkerEntry, type WorkerLiveness } from '../streams/state.ts'
 import { useModel, useStore } from './context.ts'
 import { BindGroupForm } from './WorkersBindForm.tsx'
 
@@ -35,7 +35,7 @@ export function WorkersView() {
   return (
     <div className="page workers">
       <header className="page-head">
-        <h1>{t('workers.title')}</h1>
+        <ViewHeading>{t('workers.title')}</ViewHeading>
         <p className="muted">{t('workers.subtitle')}</p>
       </header>
       {workers.length === 0 ? (
@@ -107,6 +107,10 @@ export function WorkersView() {
   )
 }
 
+/** A worker's and a binding's state as a shape too (the task statuses' vocabulary: a dot is alive, a triangle needs a look). */
+const WORKER_SHAPES: Record<WorkerLiveness, GlyphShape> = { running: 'dot', draining: 'half', stale: 'alert', stopped: 'stop' }
+const BINDING_SHAPES: Record<RemoteStatus, GlyphShape> = { connected: 'dot', connecting: 'dots', unreachable: 'alert', refused: 'slash' }
+
 function WorkerRow({ entry, now }: { entry: WorkerEntry; now: number }) {
   const { t } = useTranslation()
   const model = useModel()
@@ -127,7 +131,7 @@ function WorkerRow({ entry, now }: { entry: WorkerEntry; now: number }) {
       </td>
       <td>
         <span className={`worker-state worker-${liveness}`} title={liveness === 'stale' ? t('workers.staleHint', { ago: formatDuration(now - entry.seenAt) }) : undefined}>
-          <span className="status-dot" aria-hidden />
+          <Glyph shape={WORKER_SHAPES[liveness]} />
           {t(`workers.states.${liveness}`)}
         </span>
       </td>
@@ -190,7 +194,7 @@ function BindingRow({ binding, onChanged }: { binding: RemoteBinding; onChanged:
       </td>
       <td>
         <span className={`worker-state binding-${binding.status}`}>
-          <span className="status-dot" aria-hidden />
+          <Glyph shape={BINDING_SHAPES[binding.status]} />
           {t(`workers.remoteStatus.${binding.status}`)}
         </span>
         {binding.reason && <div className="muted binding-reason">{binding.reason}</div>}

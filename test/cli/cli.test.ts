@@ -101,6 +101,29 @@ describe('taskdeck CLI against taskdeck serve', () => {
     expect((await cli('follow', String(id))).stdout).toBe('x2\n')
   })
 
+  it('add --batch and --stdin - read all of a stdin pipe written in pieces, more than it holds (readFileSync(0) threw EAGAIN when it was empty for a moment)', async () => {
+    const child = spawnCli(home, ['add', '--batch', '--stash', '-q'], { cwd: work })
+    const lines = Array.from({ length: 800 }, (_, i) => JSON.stringify(['echo', `piece-${i + 1}`, 'z'.repeat(1000)]))
+    for (const line of lines) child.stdin?.write(`${line}\n`)
+    const added = await collect(child)
+    expect(added.code, added.stderr).toBe(0)
+    const ids = added.stdout.trim().split('\n')
+    expect(ids).toHaveLength(lines.length)
+    // Stashed, then cancelled and removed: nothing of it runs or stays for the other tests.
+    expect((await cli('kill', ids.join(','))).code).toBe(0)
+    expect((await cli('rm', ...ids)).code).toBe(0)
+
+    // `--stdin -` reads such a pipe whole too, as the task's stdin.
+    const withStdin = spawnCli(home, ['add', '--stash', '-q', '--stdin', '-', '--', 'cat'], { cwd: work })
+    for (const line of lines) withStdin.stdin?.write(`${line}\n`)
+    const stdinAdded = await collect(withStdin)
+    expect(stdinAdded.code, stdinAdded.stderr).toBe(0)
+    const stdinTask = await getTask(Number(stdinAdded.stdout.trim()))
+    expect(stdinTask.definition.spec.kind === 'shell' && stdinTask.definition.spec.stdin).toBe(lines.map((line) => `${line}\n`).join(''))
+    expect((await cli('kill', String(stdinTask.id))).code).toBe(0)
+    expect((await cli('rm', String(stdinTask.id))).code).toBe(0)
+  })
+
   it('add --batch refuses a line a shell would be needed for, naming the line, and adds nothing', async () => {
     const before = (await cli('status', '--json')).json<{ total: number }>().total
     for (const [line, problem] of [
@@ -112,6 +135,7 @@ describe('taskdeck CLI against taskdeck serve', () => {
       const refused = await runCli(home, ['add', '--batch'], { cwd: work, input: `true\n${line}\n` })
       expect(refused.code).toBe(2)
       expect(refused.stderr).toContain(`--batch line 2: ${problem}`)
+      expect(refused.stderr).toMatch(/ Nothing was added\.\n$/)
     }
     const withCommand = await runCli(home, ['add', '--batch', '--', 'true'], { cwd: work, input: 'true\n' })
     expect(withCommand.code).toBe(2)
@@ -496,6 +520,14 @@ describe('taskdeck CLI against taskdeck serve', () => {
       expect(wrong.code).toBe(2)
       expect(wrong.stderr).toContain('document.tasks.0')
       expect((await runCli(otherHome, ['status', '--json'])).json<{ total: number }>().total).toBe(before)
+
+      // "-" reads the document from stdin, here a pipe written in pieces, more than it holds (JSON may end in spaces).
+      const fromStdin = spawnCli(otherHome, ['import', '-', '--json'])
+      const text = `${readFileSync(file, 'utf8')}${' '.repeat(1024 * 1024)}`
+      for (let start = 0; start < text.length; start += 4096) fromStdin.stdin?.write(text.slice(start, start + 4096))
+      const importedFromStdin = await collect(fromStdin)
+      expect(importedFromStdin.code, importedFromStdin.stderr).toBe(0)
+      expect(importedFromStdin.json<{ imported: { from: number }[] }>().imported.map((m) => m.from)).toContain(id)
     } finally {
       expect(await other.stop()).toBe(0)
     }

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { appMenuTemplate } from '../../src-main/desktop/appMenu.ts'
 import { NotificationController } from '../../src-main/desktop/notifications.ts'
 import { applyLoginItemPlan, readWindowState, WINDOW_STATE_FILE, writeWindowState, xdgAutostartDir } from '../../src-main/desktop/persistence.ts'
+import { KeepAwakeController } from '../../src-main/desktop/power.ts'
 import { declareAppScheme, handleAppProtocol, serveAppRequest } from '../../src-main/desktop/protocol.ts'
 import { ShortcutController } from '../../src-main/desktop/shortcuts.ts'
 import { TrayController, trayMenuTemplate } from '../../src-main/desktop/tray.ts'
@@ -29,6 +30,28 @@ beforeEach(() => {
   resetSeq()
 })
 afterEach(() => rmSync(temp, { recursive: true, force: true }))
+
+describe('keep-awake adapter', () => {
+  it('starts one app-suspension blocker, stops that one, and ignores repeats', () => {
+    const recorder = new Recorder()
+    let next = 7
+    const controller = new KeepAwakeController({
+      start: (type) => (recorder.record('start', type), next++),
+      stop: (id) => (recorder.record('stop', id), true),
+    })
+    controller.apply(false)
+    controller.apply(true)
+    controller.apply(true)
+    controller.apply(false)
+    controller.apply(false)
+    controller.apply(true)
+    expect(recorder.calls).toEqual([
+      ['start', 'prevent-app-suspension'],
+      ['stop', 7],
+      ['start', 'prevent-app-suspension'],
+    ])
+  })
+})
 
 describe('app:// protocol adapter', () => {
   beforeEach(() => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { appMenuModel, bindingToAccelerator, type AppMenuItem } from '../../src-shared/decisions/appMenu.ts'
 import { autostartDesktopEntry, planStartAtLogin, quoteExecArg } from '../../src-shared/decisions/autostart.ts'
 import { foldDesktopEvents, initialDesktopState } from '../../src-shared/decisions/desktopState.ts'
+import { keepAwake } from '../../src-shared/decisions/keepAwake.ts'
 import { homeFromArgv, parseDeepLink, parseLaunchArgs } from '../../src-shared/decisions/launchArgs.ts'
 import { closeButtonHides, planQuit, quitChoice } from '../../src-shared/decisions/quit.ts'
 import {
@@ -17,7 +18,7 @@ import {
   triggerShortcutId,
 } from '../../src-shared/decisions/shortcuts.ts'
 import { MIN_WINDOW, parseWindowState, placeWindow, type Rect } from '../../src-shared/decisions/windowState.ts'
-import { enginePaused, settingsChanged } from './fixtures.ts'
+import { created, enginePaused, settingsChanged, task, updated } from './fixtures.ts'
 
 describe('global shortcuts', () => {
   it('registers every default when nothing is overridden, without clashes', () => {
@@ -277,6 +278,29 @@ describe('quitting and closing', () => {
     expect(closeButtonHides({ closeToTray: false, quitting: false, platform: 'linux' })).toBe(false)
     expect(closeButtonHides({ closeToTray: false, quitting: false, platform: 'darwin' })).toBe(true)
     expect(closeButtonHides({ closeToTray: true, quitting: true, platform: 'win32' })).toBe(false)
+  })
+})
+
+describe('keeping the computer awake', () => {
+  const live = (...events: Parameters<typeof foldDesktopEvents>[1]) => foldDesktopEvents(initialDesktopState(), events, true)
+
+  it('holds off sleep while a task runs, and only then', () => {
+    expect(keepAwake(initialDesktopState())).toBe(false)
+    expect(keepAwake(live(created(task(1, 'queued')), created(task(2, 'waiting')), created(task(3, 'stashed'))))).toBe(false)
+    const running = live(created(task(1, 'queued')), updated(task(1, 'running')))
+    expect(keepAwake(running)).toBe(true)
+    for (const after of ['paused', 'succeeded', 'failed', 'cancelled', 'timed_out', 'interrupted'] as const)
+      expect(keepAwake(foldDesktopEvents(running, [updated(task(1, after))], true)), after).toBe(false)
+  })
+
+  it('lets the machine sleep when the setting is off, even with tasks running', () => {
+    const running = live(created(task(1, 'running')), created(task(2, 'running')))
+    expect(keepAwake(foldDesktopEvents(running, [settingsChanged({ keepAwake: false })], true))).toBe(false)
+    expect(keepAwake(foldDesktopEvents(running, [settingsChanged({ keepAwake: false }), settingsChanged({ keepAwake: true })], true))).toBe(true)
+  })
+
+  it('is on by default', () => {
+    expect(initialDesktopState().settings.keepAwake).toBe(true)
   })
 })
 

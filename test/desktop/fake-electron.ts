@@ -183,6 +183,19 @@ export const safeStorage = {
   decryptString: (sealed: Buffer) => sealed.toString(),
 }
 
+let nextBlockerId = 1
+export const powerSaveBlocker = {
+  start(type: string) {
+    const id = nextBlockerId++
+    calls.record('powerSaveBlocker.start', type, id)
+    return id
+  },
+  stop(id: number) {
+    calls.record('powerSaveBlocker.stop', id)
+    return true
+  },
+}
+
 export const screen = { getPrimaryDisplay: () => display, getAllDisplays: () => [display] }
 
 export const Menu = {

@@ -46,7 +46,7 @@ describe('main.ts lifecycle', () => {
 
   it('on ready opens the engine in --home and one hardened window on app://bundle', async () => {
     app.becomeReady()
-    await vi.waitFor(() => expect(calls.named('window.loadURL')).toEqual([['app://bundle/index.html']]))
+    await vi.waitFor(() => expect(calls.named('window.loadURL')).toEqual([['app://bundle/index.html']]), { timeout: 15_000 })
     expect(existsSync(join(home, 'taskdeck.db'))).toBe(true)
     expect(BrowserWindow.created).toHaveLength(1)
     const prefs = window().options.webPreferences as Record<string, unknown>
@@ -138,6 +138,10 @@ describe('main.ts lifecycle', () => {
     const submitted = await invoke('task.submit', { definition: { name: 'long', spec: { kind: 'shell', command: 'sleep 30' } } })
     expect(submitted.ok).toBe(true)
     await vi.waitFor(() => expect(calls.named('tray.setToolTip').at(-1)).toEqual(['Taskdeck: 1 task running']))
+    // The running task holds off system sleep (settings.keepAwake is on by default).
+    const [type, blocker] = calls.named('powerSaveBlocker.start').at(-1) ?? []
+    expect(type).toBe('prevent-app-suspension')
+    expect(calls.named('powerSaveBlocker.stop').map(([id]) => id)).not.toContain(blocker)
 
     window().show()
     dialog.nextResponse = 0
@@ -156,6 +160,10 @@ describe('main.ts lifecycle', () => {
     expect(globalShortcut.callbacks.size).toBe(0)
     expect(existsSync(join(home, 'api.json'))).toBe(false)
     expect(calls.named('tray.destroy')).toHaveLength(1)
+    // Sleep is allowed again: the one blocker started is the one stopped.
+    const started = calls.named('powerSaveBlocker.start').map(([, id]) => id)
+    expect(started.length).toBeGreaterThan(0)
+    expect(calls.named('powerSaveBlocker.stop').map(([id]) => id)).toEqual(started)
     expect(calls.named('ipcMain.removeHandler')).toEqual([[IPC_CHANNELS.invoke]])
     // The engine is closed: its store is released, so a fresh look at the log shows the task cancelled.
     const { Engine } = await import('../../src-main/engine/engine.ts')

@@ -40,6 +40,7 @@ let menus: AppMenuSection[][]
 let notified: FinishedTask[][]
 let shortcutSettings: Array<Readonly<Record<string, string>>>
 let startAtLogin: boolean[]
+let keptAwake: boolean[]
 let intents: DesktopIntent[]
 let quitAnswer: number
 let questions: QuitQuestion[]
@@ -59,6 +60,7 @@ const ports = (): ShellPorts => ({
   notify: (tasks) => notified.push(tasks),
   applyShortcuts: (overrides) => shortcutSettings.push(overrides),
   applyStartAtLogin: (enabled) => startAtLogin.push(enabled),
+  applyKeepAwake: (on) => keptAwake.push(on),
   sendIntent: (intent) => intents.push(intent),
   openInBrowser: () => undefined,
   askQuit: (question) => {
@@ -76,6 +78,7 @@ beforeEach(() => {
   notified = []
   shortcutSettings = []
   startAtLogin = []
+  keptAwake = []
   intents = []
   quitAnswer = 2
   questions = []
@@ -119,6 +122,29 @@ describe('DesktopShell with the real engine', () => {
     await vi.waitFor(async () => expect(await statusOf(sleeper.id)).toBe('cancelled'))
     await vi.waitFor(() => expect(lastTray()?.icon).toBe('idle'))
     expect(notified).toEqual([])
+  })
+
+  it('keeps the computer awake while a task runs, lets it sleep when it ends, when the setting is off, and on quit', async () => {
+    await startShell()
+    expect(keptAwake).toEqual([])
+    const sleeper = await submit('sleep 30')
+    await vi.waitFor(() => expect(keptAwake).toEqual([true]))
+    await t.engine.handlers['settings.set']({ patch: { keepAwake: false } })
+    await vi.waitFor(() => expect(keptAwake).toEqual([true, false]))
+    await t.engine.handlers['settings.set']({ patch: { keepAwake: true } })
+    await vi.waitFor(() => expect(keptAwake).toEqual([true, false, true]))
+    await t.engine.handlers['task.cancel']({ taskIds: [sleeper.id] })
+    await vi.waitFor(() => expect(keptAwake).toEqual([true, false, true, false]))
+    const second = await submit('sleep 30')
+    await vi.waitFor(() => expect(keptAwake.at(-1)).toBe(true))
+    // A render already scheduled when the app quits must not take the blocker again (or touch the destroyed tray).
+    desktop.windowChanged()
+    const traysBefore = trays.length
+    desktop.dispose()
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(keptAwake.at(-1)).toBe(false)
+    expect(trays).toHaveLength(traysBefore)
+    await t.engine.handlers['task.cancel']({ taskIds: [second.id] })
   })
 
   it('notifies a live failure while unfocused, turns the tray to failed, and clears it when looked at', async () => {

@@ -366,7 +366,7 @@ describe('keyboard only', () => {
     await page.getByRole('button', { name: 'Reset the shortcut for Retry' }).waitFor({ state: 'detached' })
     await expect.poll(() => focused(page)).toBe('Change the shortcut for Retry task(s)')
 
-    // Closing the last toast: the main region, not <body>.
+    // Closing the last toast: the view's heading, not <body> (nor a ring around the whole panel).
     await press(page, 'g', 't')
     await page.locator('.quick-add .btn-ghost').click()
     await page.locator('#f-command').fill('true')
@@ -376,7 +376,51 @@ describe('keyboard only', () => {
     await page.locator('.toast-close').focus()
     await press(page, 'Enter')
     await page.locator('.toast').waitFor({ state: 'detached' })
-    await expect.poll(() => focused(page)).toBe('main')
+    await expect.poll(() => focused(page)).toBe(en.form.newTitle)
+    expect(await page.evaluate('document.activeElement.matches("h1[data-view-heading]")')).toBe(true)
+    expect((await ringOf(page)).style).toBe('none')
+    expect(errors).toEqual([])
+    await page.context().close()
+  })
+
+  it("puts the keyboard on the new view's heading after a view switch: read out, no ring, and Tab goes on into the view", async () => {
+    const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
+    await task(page, 'Long runner').waitFor()
+    const heading = () => page.evaluate<string>('document.activeElement.matches("h1[data-view-heading]") ? document.activeElement.textContent : "not a heading: " + document.activeElement.outerHTML.slice(0, 80)')
+    // From the list (which the switch removes), by g-chords.
+    await page.getByRole('grid').focus()
+    for (const [key, title] of [['d', en.dashboard.title], ['l', en.loop.title], ['w', en.workers.title], ['s', en.settings.title], ['t', en.nav.tasks]] as const) {
+      await press(page, 'g', key)
+      await expect.poll(heading).toBe(title)
+      // A heading is not a control: no ring (the panel's ring looked like a bug), though the keyboard put it there.
+      expect((await ringOf(page)).style).toBe('none')
+    }
+    // From the sidebar, where the focus was not lost: the new view's heading too.
+    await page.getByRole('navigation').getByRole('button', { name: 'Dashboard' }).focus()
+    await press(page, 'Enter')
+    await expect.poll(heading).toBe(en.dashboard.title)
+    // Tab goes on into the view, to a control that shows its ring.
+    await press(page, 'Tab')
+    expect(await focusIsWithin(page, 'main')).toBe(true)
+    expect((await ringOf(page)).visible).toBe(true)
+    // From the palette: the palette gives the keyboard to the new view, not back to what opened it.
+    await press(page, 'Control+k')
+    await page.keyboard.type(en.command['view.settings'])
+    await press(page, 'Enter')
+    await expect.poll(heading).toBe(en.settings.title)
+    // A command that takes the keyboard into its view keeps it there.
+    await press(page, '/')
+    await expect.poll(() => focused(page)).toBe('task-search')
+    await press(page, 'Escape', 'g', 'l')
+    await expect.poll(heading).toBe(en.loop.title)
+    await press(page, 'n')
+    await expect.poll(() => focused(page)).toBe('quick-add')
+    // Opening a task is not a view switch: the list keeps the keyboard.
+    await press(page, 'Escape')
+    await page.getByRole('grid').focus()
+    await press(page, 'j', 'Enter')
+    await page.locator('.detail').waitFor()
+    expect(await focused(page)).toBe('task-list')
     expect(errors).toEqual([])
     await page.context().close()
   })

@@ -7,6 +7,7 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll } from 'vitest'
 import { COMMAND_PATH } from '../../src-shared/index.ts'
 import { launchChromium } from '../support/browser.ts'
+import { historyDocument } from '../support/history.ts'
 import { freePort } from '../support/net.ts'
 export { freePort, launchChromium }
 
@@ -67,6 +68,17 @@ export async function callServer<T>(home: string, served: Served, command: strin
   const message = (await reply.json()) as { result: { ok: boolean; value?: T; error?: unknown } }
   if (!message.result.ok) throw new Error(`${command} was refused: ${JSON.stringify(message.result.error)}`)
   return message.result.value as T
+}
+
+/**
+ * Imports tasks 1 … `count` as a finished history (task.created + run.finished each), named "history job N", every
+ * tenth failed; in slices the command's size limit allows.
+ */
+export async function importHistory(ui: ServedUi, count: number): Promise<void> {
+  for (let first = 1; first <= count; first += 3000) {
+    const document = historyDocument(first, Math.min(3000, count - first + 1), (id) => ({ name: `history job ${id}`, status: id % 10 === 0 ? 'failed' : 'succeeded' }))
+    await callServer(ui.home, ui.served, 'data.import', { document })
+  }
 }
 
 /** Runs the real CLI against the server of `home` (for seeding varied tasks quickly). */

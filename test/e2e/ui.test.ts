@@ -393,6 +393,61 @@ describe('the walking skeleton in a real browser', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'log-search-light.png') })
   })
 
+  it('marks standard error lines with more than colour: a gutter label screen readers read, never copied, moving nothing', async () => {
+    // Two lines on each stream (one in ANSI colour); the log's order of the two streams is not fixed, their lines are found by text.
+    const stdout = ['first on stdout', 'second on stdout']
+    const stderr = ['warn: disk nearly full', 'needle on stderr']
+    await submitByKeyboard(`echo ${stdout[0]}; printf '\\033[33mwarn\\033[0m: disk nearly full\\n' >&2; echo ${stdout[1]}; echo ${stderr[1]} >&2`)
+    await detail().locator('.detail-title .status-succeeded').waitFor()
+    await expect.poll(() => logText().locator('.log-line[data-line]:not(.log-loading)').count()).toBe(4)
+    const rows = await page.evaluate<{ text: string; mark: string; markAlt: string; height: number; textLeft: number }[]>(`[...document.querySelectorAll('.log-scroll .log-line')].map((row) => {
+      const mark = row.querySelector('.log-mark')
+      return {
+        text: row.querySelector('.log-text').textContent,
+        mark: getComputedStyle(mark, '::before').content,
+        markAlt: mark.dataset.label ?? '',
+        height: row.getBoundingClientRect().height,
+        textLeft: row.querySelector('.log-text').getBoundingClientRect().left,
+      }
+    })`)
+    const byText = new Map(rows.map((row) => [row.text, row]))
+    // Seen: the mark is drawn on stderr lines alone.
+    for (const text of stderr) expect(byText.get(text)?.mark).toMatch(/^"err" \/ /)
+    for (const text of stdout) expect(byText.get(text)?.mark).toBe('none')
+    // Nothing moves: every line is one row high and its text starts at the same place.
+    expect(new Set(rows.map((row) => row.height))).toEqual(new Set([18]))
+    expect(new Set(rows.map((row) => row.textLeft)).size).toBe(1)
+
+    // Heard: screen readers get the label before each stderr line and before no other.
+    const spoken = (await logText().ariaSnapshot()).replaceAll(/standard error:\s*/g, 'standard error:')
+    for (const text of stderr) expect(spoken).toContain(`standard error:${text}`)
+    for (const text of stdout) expect(spoken).not.toContain(`standard error:${text}`)
+    expect(spoken.split('standard error:').length - 1).toBe(2)
+
+    // Copied, by the Copy button or by selecting the lines: the log's own text, without the mark.
+    const order = rows.map((row) => row.text)
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'])
+    await detail().getByRole('button', { name: 'Copy' }).click()
+    await expect.poll(() => page.evaluate('navigator.clipboard.readText()')).toBe(order.join('\n').replace('warn: disk', '\u001b[33mwarn\u001b[0m: disk'))
+    await page.evaluate(`(() => {
+      const lines = document.createRange()
+      lines.selectNodeContents(document.querySelector('.log-scroll .log-block'))
+      getSelection().removeAllRanges()
+      getSelection().addRange(lines)
+    })()`)
+    await page.keyboard.press('Control+c')
+    await expect.poll(() => page.evaluate('navigator.clipboard.readText()')).toBe(order.join('\n'))
+    await page.evaluate('getSelection().removeAllRanges()')
+
+    // Found by search: the stderr line's match is highlighted, its mark kept.
+    await detail().getByRole('searchbox', { name: 'Find in output' }).fill('needle')
+    const found = logText().locator('.log-line', { hasText: stderr[1] })
+    await found.locator('mark.match', { hasText: 'needle' }).waitFor()
+    expect(await page.evaluate(`getComputedStyle(document.querySelector('.log-line.log-stderr .log-text mark.match').closest('.log-line').querySelector('.log-mark'), '::before').content`)).toMatch(/^"err"/)
+    await page.screenshot({ path: join(ARTIFACTS, 'log-stderr-light.png') })
+    await detail().getByRole('searchbox', { name: 'Find in output' }).fill('')
+  })
+
   it('selects several tasks and cancels them in one bulk action', async () => {
     for (let i = 0; i < 3; i++) await submitByKeyboard(`sleep 60 # bulk ${i}`)
     await page.keyboard.press('Escape')

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import type { Settings } from '../../src-shared/index.ts'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { ARTIFACTS, callServer, cli, openPage, serve, useServedUi } from './harness.ts'
 
 const ui = useServedUi()
@@ -191,7 +191,7 @@ describe('a narrow window', () => {
     await page.locator('[data-task-id]', { hasText: 'Unit tests' }).click()
     await page.getByTestId('failure-reason').waitFor()
     expect(await overflowing(page)).toEqual([])
-    // The list beside the task shows whole names (its status as a dot, read out by its word), not "Unit t…".
+    // The list beside the task shows whole names (its status as a glyph, read out by its word), not "Unit t…".
     const namesCut = `[...document.querySelectorAll('.task-row .task-name')].filter((n) => n.scrollWidth > n.clientWidth).map((n) => n.textContent)`
     expect(await page.evaluate(namesCut)).toEqual([])
     expect(await page.locator('[data-task-id]', { hasText: 'Unit tests' }).locator('.status-label').textContent()).toBe('Failed')
@@ -214,6 +214,65 @@ describe('a narrow window', () => {
     expect(errors).toEqual([])
     await page.context().close()
   })
+})
+
+describe('the quick-add box', () => {
+  /**
+   * The box's placeholder, and whether it fits the text box, laid out by the page in a span of the
+   * field's own font (not by the canvas measure the view chooses with).
+   */
+  const placeholderFit = (page: Page) =>
+    page.evaluate<{ text: string; fits: boolean }>(`(() => {
+      const input = document.getElementById('quick-add')
+      const style = getComputedStyle(input)
+      const probe = document.createElement('span')
+      probe.textContent = input.placeholder
+      probe.style.font = style.font
+      probe.style.whiteSpace = 'pre'
+      probe.style.position = 'absolute'
+      document.body.append(probe)
+      const textWidth = probe.getBoundingClientRect().width
+      probe.remove()
+      return { text: input.placeholder, fits: textWidth <= input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) }
+    })()`)
+
+  for (const language of ['en', 'ko'] as const) {
+    it(`says as much as fits, never cut off, at every width (${language})`, async () => {
+      // The window's language is a setting (another test chose one): this test's, then the one it found.
+      const { settings } = await callServer<{ settings: Settings }>(ui.home, ui.served, 'settings.get')
+      await callServer(ui.home, ui.served, 'settings.set', { patch: { language } })
+      onTestFinished(() => callServer(ui.home, ui.served, 'settings.set', { patch: { language: settings.language } }))
+      const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
+      const wordings = language === 'en' ? ['Type a shell command, Enter runs it  (Ctrl+N)', 'Shell command, Enter runs it', 'Shell command'] : ['셸 명령 입력 후 Enter로 실행  (Ctrl+N)', '셸 명령 입력 후 Enter로 실행', '셸 명령']
+      const shown = new Map<string, string>()
+      /** The placeholder fits at the current width; it is recorded, with a picture of the box. */
+      const check = async (where: string) => {
+        await expect.poll(() => placeholderFit(page).then((fit) => fit.fits), { message: where }).toBe(true)
+        const { text } = await placeholderFit(page)
+        expect(wordings).toContain(text)
+        shown.set(where, text)
+        await page.locator('.quick-add').screenshot({ path: join(ARTIFACTS, `quick-add-${language}-${where}.png`) })
+      }
+      // The list alone, then an open task beside it, at the widths the layout has (at 700 and below the task takes the window).
+      for (const width of [1360, 700, 600]) {
+        await page.setViewportSize({ width, height: 600 })
+        await check(`${width}`)
+      }
+      await page.setViewportSize({ width: 1360, height: 600 })
+      await page.locator('[data-task-id]', { hasText: 'Unit tests' }).click()
+      await page.getByTestId('failure-reason').waitFor()
+      for (const width of [1360, 1000, 800]) {
+        await page.setViewportSize({ width, height: 600 })
+        await check(`${width}-with-task`)
+      }
+      // The whole wording where there is room, the short one in the narrowest box, and each wording somewhere.
+      expect(shown.get('1360')).toBe(wordings[0])
+      expect(shown.get('800-with-task')).toBe(wordings[2])
+      expect(new Set(shown.values()), JSON.stringify([...shown])).toEqual(new Set(wordings))
+      expect(errors).toEqual([])
+      await page.context().close()
+    })
+  }
 })
 
 describe('keymap', () => {

@@ -57,3 +57,42 @@ describe('task.submitMany', () => {
     expect(tasks.map((task) => task.status)).toEqual(['stashed', 'stashed', 'stashed'])
   })
 })
+
+// A script's spec check awaits the file system; what a definition refers to must still hold
+// when the task is stored, whatever ran in that gap.
+describe('references checked again after the spec check', () => {
+  const scriptIn = (group: string, extra: Partial<TaskDefinitionInput> = {}) => {
+    const path = join(t.home, 'job.mjs')
+    writeFileSync(path, 'export default () => 1\n')
+    return TaskDefinitionSchema.parse({ spec: { kind: 'script', path }, group, stashed: true, ...extra })
+  }
+  const refusal = (promise: Promise<unknown>) => promise.then(() => null, (e: unknown) => e as TaskdeckError)
+
+  it('refuses a submit and a batch whose group was removed meanwhile, storing nothing', async () => {
+    await t.engine.handlers['group.set']({ name: 'brief', parallel: 1 })
+    const single = refusal(t.engine.handlers['task.submit']({ definition: scriptIn('brief') }))
+    const batch = refusal(t.engine.handlers['task.submitMany']({ definitions: [scriptIn('default'), scriptIn('brief')] }))
+    await t.engine.handlers['group.remove']({ name: 'brief' })
+    expect((await single)?.message).toMatch(/^definition\.group: unknown group "brief"/)
+    expect((await batch)?.message).toMatch(/^definitions\.1\.group: unknown group "brief"/)
+    expect((await t.engine.handlers['task.list']({ limit: 10, offset: 0 })).total).toBe(0)
+  })
+
+  it('refuses a submit whose dependency was cleaned away meanwhile', async () => {
+    const { task: done } = await t.engine.handlers['task.submit']({ definition: TaskDefinitionSchema.parse(shell('true')) })
+    await t.until(done.id, ['succeeded'])
+    const dependant = refusal(t.engine.handlers['task.submit']({ definition: scriptIn('default', { after: [done.id] }) }))
+    await t.engine.handlers['task.clean']({})
+    expect((await dependant)?.message).toBe(`definition.after.0: there is no task ${done.id}`)
+  })
+
+  it('refuses an edit of a task cancelled meanwhile, which stays cancelled with its old definition', async () => {
+    const { task } = await t.engine.handlers['task.submit']({ definition: TaskDefinitionSchema.parse(shell('true', { stashed: true })) })
+    const edit = refusal(t.engine.handlers['task.edit']({ taskId: task.id, definition: scriptIn('default', { stashed: false }) }))
+    await t.engine.handlers['task.cancel']({ taskIds: [task.id] })
+    expect(await edit).toMatchObject({ code: 'conflict', message: `Only a task that has not started can be edited; task ${task.id} is cancelled.` })
+    const { task: after } = await t.engine.handlers['task.get']({ taskId: task.id })
+    expect(after.status).toBe('cancelled')
+    expect(after.definition.spec.kind).toBe('shell')
+  })
+})

@@ -1,4 +1,4 @@
-import { Subject, map, share } from 'rxjs'
+import { Subject, map, share, type SchedulerLike } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import type { EngineEvent } from '../../src-shared/index.ts'
@@ -76,7 +76,7 @@ describe('foldAndPublish$', () => {
     const ts = scheduler()
     ts.run(({ cold, expectObservable }) => {
       const slices$ = cold('a 15ms b', { a: slice([paused(1)]), b: slice([paused(2, false)]) })
-      const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts })
+      const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, frameScheduler: ts })
       expectObservable(published$.pipe(map((p) => `${p.state.lastSeq}:${p.events}:${p.state.enginePaused}`))).toBe('a 15ms b', { a: '1:1:true', b: '2:1:false' })
     })
   })
@@ -87,7 +87,7 @@ describe('foldAndPublish$', () => {
       // Frames every 16 ms with events left queued (a replay) until the last one.
       const frames = Object.fromEntries(range(0, 8).map((i) => [String.fromCharCode(97 + i), slice([paused(i + 1, i % 2 === 0)], true, 8 - i - 1)]))
       const slices$ = cold('a 15ms b 15ms c 15ms d 15ms e 15ms f 15ms g 15ms h', frames)
-      const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, busyPublishMs: 40 })
+      const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, frameScheduler: ts, busyPublishMs: 40 })
       // While events are queued, a due publish waits for the next frame's start (counted in its fold budget):
       // the first at 16, then every 40 ms (before the frames at 64 and 112 fold); the last frame (112) has nothing
       // left queued, so a timer shows its event when due (152); once no busy frame has ended for quietMs (100 ms
@@ -121,7 +121,7 @@ describe('foldAndPublish$', () => {
         frames.push(frame)
         frame = { slices: 0, published: false }
       })
-      foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, busyEventsPerFrame: 100, busyPublishMs: 40 }).subscribe(({ state, events: count }) => {
+      foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, frameScheduler: ts, busyEventsPerFrame: 100, busyPublishMs: 40 }).subscribe(({ state, events: count }) => {
         clock += 7
         frame.published = true
         finalState = state
@@ -146,11 +146,32 @@ describe('foldAndPublish$', () => {
       const many = range(1, 10).map((seq) => paused(seq))
       const more = range(11, 10).map((seq) => paused(seq))
       const slices$ = cold('a 15ms b', { a: slice(many), b: slice(more) })
-      const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, busyEventsPerFrame: 10, busyPublishMs: 100 })
+      const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, frameScheduler: ts, busyEventsPerFrame: 10, busyPublishMs: 100 })
       expectObservable(published$.pipe(map((p) => `${p.state.lastSeq}/${p.events}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('a 99ms b 15ms c', {
         a: '10/10/behind',
         b: '20/10/behind',
         c: '20/0/live',
+      })
+    })
+  })
+
+  it('keeps a burst whose frames come further apart than quietMs (a loaded machine) catching up until a frame is not busy', () => {
+    const ts = scheduler()
+    // Animation frames every 150 ms, as on a machine too busy to draw more often: work scheduled on them waits for the next.
+    const frameGap = 150
+    const frames: SchedulerLike = {
+      now: () => ts.now(),
+      schedule: (work: never, delay = 0, state?: never) => ts.schedule(work, Math.ceil((ts.now() + delay) / frameGap) * frameGap - ts.now(), state),
+    }
+    ts.run(({ cold, expectObservable }) => {
+      const busyFrame = (first: number) => slice(range(first, 10).map((seq) => paused(seq)))
+      const slices$ = cold('a 149ms b 149ms c 149ms d', { a: busyFrame(1), b: busyFrame(11), c: busyFrame(21), d: slice([paused(31)]) })
+      const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, frameScheduler: frames, busyEventsPerFrame: 10, busyPublishMs: 500, quietMs: 100 })
+      // Each end check (100 ms after a busy frame) waits for the next frame, which brings more events and is busy: the
+      // burst goes on, its frames are not published one by one, and it ends with the first frame that is not busy.
+      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq}/${p.events}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('a 449ms b', {
+        a: '10/10/behind',
+        b: '31/21/live',
       })
     })
   })

@@ -1,10 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterEach, describe, expect, it } from 'vitest'
-import { killLeftoverGroups, processStartTicks } from '../../src-main/engine/runners/process-groups.ts'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { GroupReaper, killLeftoverGroups, processStartTicks } from '../../src-main/engine/runners/process-groups.ts'
+import { workerRunners } from '../../src-main/worker/runners.ts'
+import { openEngine } from '../support/engine.ts'
+import { recordingContext } from './helpers.ts'
 import { TREE_COMMAND, childrenOf, eventually, isReaper, groupMembers, killLeftovers, processState, reaperOf, stillAlive, wholeGroup, type ProcessIdentity } from './process-tree.ts'
 
 const fixture = fileURLToPath(new URL('./fixtures/shell-owner.ts', import.meta.url))
@@ -42,17 +45,44 @@ async function startedReaper(pid: number): Promise<ProcessIdentity> {
   return reaper
 }
 
+const leaderIn = (output: string) => Number(/leader (\d+)/.exec(output)![1])
+
+/** An owner running TREE_COMMAND after `setup` (a trap, say), once every process of the run's group started. */
+async function treeRun(setup: string | null, graceMs?: number) {
+  const running = await owner(setup === null ? TREE_COMMAND : `${setup}; ${TREE_COMMAND}`, /leader \d+/, graceMs)
+  const group = await wholeGroup(leaderIn(running.output()))
+  started.push(...group)
+  return { ...running, group }
+}
+
+/** The same run paused (every process of its group stopped), with the owner's reaper: what a SIGKILLed owner leaves. */
+async function pausedTreeRun(setup: string, graceMs?: number) {
+  const running = await treeRun(setup, graceMs)
+  running.child.stdin.write('pause\n')
+  await eventually(() => running.group.every((p) => processState(p.pid) === 'T'), 'the group to stop')
+  return { ...running, reaper: await startedReaper(running.child.pid!) }
+}
+
+/** An owner fixture (`node <args>`) running TREE_COMMAND, once every process of the run's group started. */
+async function fixtureOwner(args: string[]) {
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] })
+  owners.push(child)
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  await eventually(() => /leader \d+/.test(output), 'the group to start')
+  const group = await wholeGroup(leaderIn(output))
+  started.push(...group)
+  return { child, group, output: () => output }
+}
+
+const churningOwner = (churn: number, registryDir?: string) => fixtureOwner([churningFixture, TREE_COMMAND, String(churn), ...(registryDir === undefined ? [] : [registryDir])])
+
 describe('orphan reaper', () => {
   it('continues a SIGKILLed owner\'s paused run after the SIGTERM, so it can act on it within the grace', async () => {
     const marker = join(tempDir(), 'terminated')
     // A stopped process keeps a SIGTERM pending until continued; only a SIGKILL (here after 60 s) ends it stopped.
-    const running = await owner(`trap 'echo term > "${marker}"; exit 0' TERM; ${TREE_COMMAND}`, /leader (\d+)/, 60_000)
-    const leader = Number(/leader (\d+)/.exec(running.output())![1])
-    const group = await wholeGroup(leader)
-    started.push(...group)
-    running.child.stdin.write('pause\n')
-    await eventually(() => group.every((p) => processState(p.pid) === 'T'), 'the group to stop')
-    const reaper = await startedReaper(running.child.pid!)
+    const running = await pausedTreeRun(`trap 'echo term > "${marker}"; exit 0' TERM`, 60_000)
+    const { group, reaper } = running
 
     running.child.kill('SIGKILL')
     await running.exited
@@ -62,13 +92,8 @@ describe('orphan reaper', () => {
   })
 
   it('kills a SIGKILLed owner\'s paused run, SIGKILLing what ignores SIGTERM after the grace', async () => {
-    const running = await owner(`trap "" TERM; ${TREE_COMMAND}`, /leader (\d+)/)
-    const leader = Number(/leader (\d+)/.exec(running.output())![1])
-    const group = await wholeGroup(leader)
-    started.push(...group)
-    running.child.stdin.write('pause\n')
-    await eventually(() => group.every((p) => processState(p.pid) === 'T'), 'the group to stop')
-    const reaper = await startedReaper(running.child.pid!)
+    const running = await pausedTreeRun('trap "" TERM')
+    const { group, reaper } = running
 
     running.child.kill('SIGKILL')
     await running.exited
@@ -93,13 +118,7 @@ describe('orphan reaper', () => {
   })
 
   it('still knows a group registered before its registry was rewritten many times', async () => {
-    const child = spawn(process.execPath, [churningFixture, TREE_COMMAND, '5000'], { stdio: ['ignore', 'pipe', 'inherit'] })
-    owners.push(child)
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    await eventually(() => /leader \d+/.test(output), 'the group to start')
-    const group = await wholeGroup(Number(/leader (\d+)/.exec(output)![1]))
-    started.push(...group)
+    const { child, group } = await churningOwner(5000)
     const reaper = await startedReaper(child.pid!)
     child.kill('SIGKILL')
     await eventually(() => group.every((p) => !stillAlive(p)), 'every process of the group to be gone')
@@ -108,17 +127,11 @@ describe('orphan reaper', () => {
 
   it('keeps registering when its registry cannot be written: gives that reaper up without letting it act, and a fresh one watches every group', async () => {
     const registryDir = tempDir()
-    const child = spawn(process.execPath, [failingFixture, registryDir, TREE_COMMAND], { stdio: ['pipe', 'pipe', 'inherit'] })
-    owners.push(child)
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    await eventually(() => /leader \d+/.test(output), 'the group to start')
-    const group = await wholeGroup(Number(/leader (\d+)/.exec(output)![1]))
-    started.push(...group)
+    const { child, group, output } = await fixtureOwner([failingFixture, registryDir, TREE_COMMAND])
     const first = await startedReaper(child.pid!)
 
     child.stdin.write('break\n')
-    await eventually(() => output.includes('survived'), 'the owner to go on registering')
+    await eventually(() => output().includes('survived'), 'the owner to go on registering')
     await eventually(() => !stillAlive(first), 'the first reaper to be given up')
     const second = await startedReaper(child.pid!)
     expect(second.pid).not.toBe(first.pid)
@@ -131,13 +144,7 @@ describe('orphan reaper', () => {
 
   it('is started again at once when killed from outside while a run is registered, its registry in the directory it was given', async () => {
     const registryDir = tempDir()
-    const child = spawn(process.execPath, [churningFixture, TREE_COMMAND, '0', registryDir], { stdio: ['ignore', 'pipe', 'inherit'] })
-    owners.push(child)
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    await eventually(() => /leader \d+/.test(output), 'the group to start')
-    const group = await wholeGroup(Number(/leader (\d+)/.exec(output)![1]))
-    started.push(...group)
+    const { child, group } = await churningOwner(0, registryDir)
     expect(readdirSync(registryDir)).toEqual([expect.stringMatching(/^taskdeck-reaper-/)])
     const first = await startedReaper(child.pid!)
 
@@ -151,10 +158,8 @@ describe('orphan reaper', () => {
   })
 
   it('pause and resume of a watched run still reach its whole group, and leave it running', async () => {
-    const owning = await owner(TREE_COMMAND, /leader (\d+)/)
-    const leader = Number(/leader (\d+)/.exec(owning.output())![1])
-    const group = await wholeGroup(leader)
-    started.push(...group)
+    const owning = await treeRun(null)
+    const { group } = owning
     owning.child.stdin.write('pause\n')
     await eventually(() => group.every((p) => processState(p.pid) === 'T'), 'the group to stop')
     owning.child.stdin.write('resume\n')
@@ -163,12 +168,14 @@ describe('orphan reaper', () => {
   })
 })
 
+/** A process group of its own started by `command` (its shell the leader), as a run's. */
+function detachedGroup(command: string) {
+  const child = spawn('/bin/sh', ['-c', command], { detached: true, stdio: 'ignore' })
+  const startTicks = processStartTicks(child.pid!)!
+  return { pgid: child.pid!, startTicks, exited: new Promise<void>((resolve) => child.once('exit', () => resolve())) }
+}
+
 describe('restart-time cleanup (killLeftoverGroups)', () => {
-  const detachedGroup = (command: string) => {
-    const child = spawn('/bin/sh', ['-c', command], { detached: true, stdio: 'ignore' })
-    const startTicks = processStartTicks(child.pid!)!
-    return { pgid: child.pid!, startTicks, exited: new Promise<void>((resolve) => child.once('exit', () => resolve())) }
-  }
 
   it('kills a group only when it is provably the one recorded: same leader start time, or members younger than the leader', async () => {
     const live = detachedGroup('sleep 1000 & wait')
@@ -192,5 +199,163 @@ describe('restart-time cleanup (killLeftoverGroups)', () => {
     expect(stillAlive(member!)).toBe(true)
     killLeftoverGroups([{ pgid: orphaned.pgid, startTicks: orphaned.startTicks }])
     await eventually(() => !stillAlive(member!), 'the member to be killed')
+  })
+})
+
+describe('registries left by a reaper killed with its owner', () => {
+  const namespace = /^pid:\[(\d+)\]$/.exec(readlinkSync('/proc/self/ns/pid'))![1]!
+  /** A real group of two processes (a shell and its `sleep`), watched until the test ends. */
+  const runningGroup = async () => {
+    const group = detachedGroup('sleep 1000 & wait')
+    started.push(...(await wholeGroup(group.pgid, 2)))
+    return { ...group, members: groupMembers(group.pgid) }
+  }
+  /** A process that ran and is gone: its pid and start time as a registry directory's name would hold them. */
+  const goneProcess = async (): Promise<ProcessIdentity> => {
+    const child = spawn('sleep', ['1000'], { stdio: 'ignore' })
+    const identity = { pid: child.pid!, startTicks: processStartTicks(child.pid!)! }
+    child.kill('SIGKILL')
+    await new Promise((resolve) => child.once('exit', resolve))
+    return identity
+  }
+  /** A registry directory `name` as a reaper leaves it, naming `groups`, with its reaper's identity if given. */
+  const leftRegistry = (registryDir: string, name: string, groups: { pgid: number; startTicks: string }[], reaper?: ProcessIdentity) => {
+    const dir = join(registryDir, name)
+    mkdirSync(dir, { mode: 0o700 })
+    writeFileSync(join(dir, 'groups'), groups.map((group) => `+ ${group.pgid} ${group.startTicks}\n`).join(''))
+    if (reaper) writeFileSync(join(dir, 'reaper'), `${reaper.pid} ${reaper.startTicks}\n`)
+    return dir
+  }
+  /** Kills an owner and its reaper together (a `kill -9` of their whole session): stopped first, the owner cannot start another reaper. */
+  const killWithItsReaper = async (owner: ChildProcess, reaper: ProcessIdentity) => {
+    process.kill(owner.pid!, 'SIGSTOP')
+    process.kill(reaper.pid, 'SIGKILL')
+    await eventually(() => !stillAlive(reaper), 'the reaper to die')
+    owner.kill('SIGKILL')
+    await eventually(() => owner.signalCode !== null, 'the owner to die')
+  }
+  const ownerName = (owner: ProcessIdentity, ns = namespace) => `taskdeck-reaper-${owner.pid}-${owner.startTicks}-${ns}-Ab12Cd`
+
+  it('kill the groups it still names and go when the next reaper is made in that folder; a live owner\'s registry beside it stays, its group running', async () => {
+    const registryDir = tempDir()
+    const ownerIn = async () => {
+      const owning = await churningOwner(0, registryDir)
+      return { ...owning, reaper: await startedReaper(owning.child.pid!) }
+    }
+    const dead = await ownerIn()
+    const registryOfDead = readdirSync(registryDir)
+    const live = await ownerIn()
+    await killWithItsReaper(dead.child, dead.reaper)
+    expect(readdirSync(registryDir)).toHaveLength(2)
+    expect(dead.group.every(stillAlive)).toBe(true)
+
+    const next = new GroupReaper({ graceMs: 300, registryDir })
+    await eventually(() => dead.group.every((p) => !stillAlive(p)), 'the dead owner\'s group to be killed')
+    const left = readdirSync(registryDir)
+    expect(left).toHaveLength(1)
+    expect(registryOfDead).not.toContain(left[0])
+    expect([...live.group, live.reaper].every(stillAlive)).toBe(true)
+    next.dispose()
+  })
+
+  it('in an engine\'s data home are swept as the engine opens there, the groups they name killed (groups its database never heard of)', async () => {
+    const home = tempDir()
+    const dead = await churningOwner(0, home)
+    await killWithItsReaper(dead.child, await startedReaper(dead.child.pid!))
+    expect(readdirSync(home)).toEqual([expect.stringMatching(/^taskdeck-reaper-/)])
+    expect(dead.group.every(stillAlive)).toBe(true)
+
+    const engine = await openEngine({ home })
+    try {
+      await eventually(() => dead.group.every((p) => !stillAlive(p)), 'the group to be killed')
+      expect(readdirSync(home).filter((name) => name.startsWith('taskdeck-reaper-'))).toEqual([])
+    } finally {
+      await engine.close()
+    }
+  })
+
+  it('are taken only when provably stale: not while the reaper they name runs, nor from another pid namespace, a name without its owner, a link', async () => {
+    const registryDir = tempDir()
+    const gone = await goneProcess()
+    const kept = [
+      // Its owner gone, but its reaper still at work (it removes the registry itself).
+      leftRegistry(registryDir, ownerName(gone), [await runningGroup()], { pid: process.pid, startTicks: processStartTicks(process.pid)! }),
+      // Another namespace: its pids are not ours to judge.
+      leftRegistry(registryDir, ownerName(gone, `${namespace}0`), [await runningGroup()]),
+      // Named before owners were named: nothing proves its owner gone.
+      leftRegistry(registryDir, 'taskdeck-reaper-Xy34Zw', [await runningGroup()]),
+    ]
+    const linked = leftRegistry(tempDir(), 'target', [await runningGroup()])
+    symlinkSync(linked, join(registryDir, ownerName(await goneProcess())))
+    // The owner's pid runs again, but another process has it (this one): the owner is gone.
+    const reused = await runningGroup()
+    const stale = leftRegistry(registryDir, ownerName({ pid: process.pid, startTicks: String(Number(processStartTicks(process.pid)) + 1) }), [reused])
+    const groupsBefore = started.length
+
+    new GroupReaper({ graceMs: 300, registryDir }).dispose()
+    await eventually(() => reused.members.every((p) => !stillAlive(p)), 'the stale registry\'s group to be killed')
+    expect(existsSync(stale)).toBe(false)
+    expect(kept.every((dir) => existsSync(join(dir, 'groups')))).toBe(true)
+    expect(existsSync(join(linked, 'groups'))).toBe(true)
+    const others = started.slice(0, groupsBefore).filter((p) => !reused.members.some((member) => member.pid === p.pid))
+    expect(others.every(stillAlive)).toBe(true)
+  })
+
+  it.runIf(process.getuid?.() === 0)('are never taken from another user (a registry planted in a shared temporary folder)', async () => {
+    const registryDir = tempDir()
+    const group = await runningGroup()
+    const planted = leftRegistry(registryDir, ownerName(await goneProcess()), [group])
+    chownSync(planted, 65534, 65534)
+    new GroupReaper({ graceMs: 300, registryDir }).dispose()
+    expect(existsSync(join(planted, 'groups'))).toBe(true)
+    expect(group.members.every(stillAlive)).toBe(true)
+  })
+})
+
+describe('a worker\'s registry', () => {
+  const HOUR_MS = 3_600_000
+
+  it('is in the temporary folder, touched hourly while it watches a run, and no more once the worker closed', async () => {
+    const temp = tempDir()
+    const previousTemp = process.env.TMPDIR
+    process.env.TMPDIR = temp
+    // Only the touch's scheduling is faked: the touch itself changes the real files' times.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    try {
+      const worker = workerRunners(1)
+      const context = recordingContext()
+      const run = worker.runners.shell!.start({ kind: 'shell', command: TREE_COMMAND }, context)
+      await context.waitForOutput(/leader \d+/)
+      started.push(...(await wholeGroup(run.pid!)))
+      const [name, ...others] = readdirSync(temp)
+      expect(others).toEqual([])
+      const folder = join(temp, name!)
+      const registry = join(folder, 'groups')
+      const longAgo = new Date(Date.now() - 30 * 24 * HOUR_MS)
+      const ageBack = () => [registry, folder].forEach((path) => utimesSync(path, longAgo, longAgo))
+      const touchedSince = (time: number) => [registry, folder].every((path) => statSync(path).mtimeMs >= time - 1000)
+      ageBack()
+      vi.advanceTimersByTime(HOUR_MS - 1)
+      expect(touchedSince(longAgo.getTime() + HOUR_MS)).toBe(false)
+      const beforeTouch = Date.now()
+      vi.advanceTimersByTime(1)
+      expect(touchedSince(beforeTouch)).toBe(true)
+
+      context.controller.abort()
+      await run.done
+      await worker.close()
+      await eventually(() => !existsSync(folder), 'the reaper to remove its registry as the worker closed')
+      expect(vi.getTimerCount()).toBe(0)
+      // Put back as it was: nothing touches it any more.
+      mkdirSync(folder)
+      writeFileSync(registry, '')
+      ageBack()
+      vi.advanceTimersByTime(2 * HOUR_MS)
+      expect(touchedSince(longAgo.getTime() + HOUR_MS)).toBe(false)
+    } finally {
+      vi.useRealTimers()
+      if (previousTemp === undefined) delete process.env.TMPDIR
+      else process.env.TMPDIR = previousTemp
+    }
   })
 })

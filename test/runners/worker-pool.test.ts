@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process'
+import { closeSync, constants, mkdirSync, openSync, readdirSync, writeSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -31,6 +33,25 @@ const SCRIPTS: Record<string, string> = {
       Atomics.store(cells, index, 1)
       while (Atomics.load(cells, gate) === 0) {}
       return index
+    }`,
+  // Marks its cell as started, then blocks in a system call (opening a FIFO) until a writer opens it: terminate() cannot stop it before.
+  'fifo.mjs': `
+    import { readFileSync } from 'node:fs'
+    export default ({ cells, index, fifo }) => {
+      Atomics.store(cells, index, 1)
+      return readFileSync(fifo, 'utf8')
+    }`,
+  // Leaves a file behind: a trace that it ran.
+  'trace.mjs': `
+    import { writeFileSync } from 'node:fs'
+    export default ({ file }) => writeFileSync(file, '')`,
+  // Spins until its gate cell opens, then ends with a last progress that travels in the same message as its result.
+  'gated-last-progress.mjs': `
+    export default ({ cells, gate }, api) => {
+      while (Atomics.load(cells, gate) === 0) {}
+      api.progress(0, 2, 'first')
+      api.progress(1, 2, 'last')
+      return gate
     }`,
   // Says which thread it runs on, then spins until it is terminated.
   'spin.mjs': `
@@ -202,5 +223,69 @@ describe('worker pool size', () => {
     await new Promise((resolve) => setTimeout(resolve, 200))
     expect(target.threads).toBe(1)
     expect(threadOf(await run(target, 'thread.mjs'))).toBe(next)
+  })
+})
+
+describe('worker pool close', () => {
+  it('moves and starts nothing once closed: a result arriving as it closes leaves the jobs packed behind a thread that cannot stop at once where they are', async () => {
+    // Jobs count as short for 1 s; a thread may be added behind a job that has run 1 s.
+    const target = openPool(2, 1000, undefined, 1000)
+    const cells = new Int32Array(new SharedArrayBuffer(32))
+    const started = (index: number) => vi.waitFor(() => expect(Atomics.load(cells, index)).toBe(1), { timeout: 10_000, interval: 5 })
+    const gated = (index: number) => run(target, 'gated.mjs', { cells, index, gate: index + 4 })
+    // Two threads: the second held job moved to a new thread after the first ran 1 s.
+    const first = gated(0)
+    await started(0)
+    const second = gated(1)
+    await started(1)
+    expect(target.threads).toBe(2)
+    // The first thread ends its long job and takes one that ends once its gate opens (cell 6).
+    Atomics.store(cells, 4, 1)
+    await first
+    let closed: Promise<void> | undefined
+    const closing = target.run({
+      path: join(dir.home, 'gated-last-progress.mjs'),
+      input: { cells, gate: 6 },
+      onOutput: () => undefined,
+      onProgress: (_done, _total, message) => {
+        if (message === 'last') closed = target.close()
+      },
+    })
+    // The second ends its job quickly: it counts as busy with short jobs, and takes a job that blocks
+    // in a system call (terminate() cannot stop it before the FIFO opens), with short jobs packed behind it.
+    Atomics.store(cells, 5, 1)
+    await second
+    const fifo = join(dir.home, 'close-fifo')
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0)
+    const traces = join(dir.home, 'close-traces')
+    mkdirSync(traces)
+    // The jobs packed behind the blocked one may move once it has run the pack window (and a thread is idle).
+    const movableAfter = performance.now() + 1000
+    const blocked = run(target, 'fifo.mjs', { cells, index: 2, fifo })
+    let released = false
+    const release = () => {
+      if (released) return
+      released = true
+      const writer = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK)
+      writeSync(writer, 'released')
+      closeSync(writer)
+    }
+    try {
+      await started(2)
+      const packed = [0, 1, 2].map((index) => run(target, 'trace.mjs', { file: join(traces, String(index)) }))
+      // The pool is closed between the gated job's last progress and its result: that thread goes idle after close().
+      Atomics.store(cells, 6, 1)
+      expect(await closing.done).toEqual({ kind: 'aborted' })
+      expect(closed).toBeDefined()
+      // Past the moment the packed jobs would have been movable: a timer armed after close() would have moved them.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, movableAfter - performance.now()) + 300))
+      release()
+      await closed
+      expect(await Promise.all([blocked, ...packed])).toEqual([{ kind: 'aborted' }, { kind: 'aborted' }, { kind: 'aborted' }, { kind: 'aborted' }])
+      expect(readdirSync(traces)).toEqual([])
+      expect(target.threads).toBe(0)
+    } finally {
+      release()
+    }
   })
 })

@@ -39,7 +39,7 @@ export async function listSaved(ctx: Context): Promise<void> {
 }
 
 export async function addSaved(ctx: Context, name: string, argv: readonly string[], options: DefinitionOptions): Promise<void> {
-  const definition = definitionFromOptions(argv, options)
+  const definition = await definitionFromOptions(argv, options)
   const client = await ctx.connect()
   const { savedTask } = await client.invoke('savedTask.create', { name, definition }, { ...DEFINITION_OPTION_NAMES, name: 'saved task name' })
   ctx.print({ savedTask }, () => `Saved task ${savedTask.id} (${savedTask.name}). Run it with \`taskdeck saved run ${savedTask.id}\`, or start it from a trigger with --saved-task ${savedTask.id}.`)

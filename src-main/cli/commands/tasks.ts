@@ -1,48 +1,120 @@
-import { readFileSync } from 'node:fs'
-import type { LogLine, Run, Task, TaskStatus } from '../../../src-shared/model.ts'
-import { parseBatch } from '../batch.ts'
+import type { LogLine, Run, Task, TaskDefinitionInput, TaskStatus } from '../../../src-shared/model.ts'
+import type { ApiClient } from '../client.ts'
+import { parseBatch, type BatchLine } from '../batch.ts'
 import { API_REVISIONS } from '../../server/api-file.ts'
 import type { Context } from '../context.ts'
 import { DEFINITION_OPTION_NAMES, definitionFromOptions, editedDefinition, type DefinitionOptions } from '../definition.ts'
-import { CliError, EXIT, usageError } from '../exit.ts'
+import { CliError, EXIT, optionIssue, usageError } from '../exit.ts'
+import { readStdin } from '../stdin.ts'
 import { formatDuration, formatRelative, paint, parseDuration, parseIds, parseInteger, runEndCell, table } from '../format.ts'
 
 export async function add(ctx: Context, argv: readonly string[], options: DefinitionOptions & { quiet?: boolean }): Promise<Task> {
-  const definition = definitionFromOptions(argv, options)
+  const definition = await definitionFromOptions(argv, options)
   const client = await ctx.connect()
   const { task } = await client.invoke('task.submit', { definition }, DEFINITION_OPTION_NAMES)
   ctx.print({ task }, () => (options.quiet ? String(task.id) : `Task ${task.id} added (${task.status}): ${task.name}`))
   return task
 }
 
-/** Definitions per task.submitMany: well under the API's message limit for commands of a few hundred bytes. */
-const BATCH_CHUNK = 1000
-
 /**
- * `add --batch`: every line of stdin becomes a task, with the options given. All lines are
- * read and checked first, so a bad line adds nothing; then they go as task.submitMany
- * requests over one connection (each request is stored whole or not at all).
+ * `add --batch`: every line of stdin becomes a task, with the options given, and the batch is
+ * added whole or not at all. All lines are read and checked first; then the whole batch goes
+ * as one task.submitMany, which the engine checks whole and stores in one transaction. A batch
+ * larger than one request takes is refused before anything is sent, not split: a later part
+ * refused (a group removed meanwhile, a dependency gone, a line the contract refuses) would
+ * leave the earlier parts added, and running.
  */
 export async function addBatch(ctx: Context, mode: string, options: DefinitionOptions & { quiet?: boolean }): Promise<Task[]> {
   if (mode !== 'argv' && mode !== 'shell') throw usageError(`--batch: "${mode}" is not a mode; use argv (the default) or shell.`)
   if (options.shell !== undefined) throw usageError('--batch reads the commands from stdin; give --batch shell instead of --shell to run each line through the shell.')
   if (options.stdin === '-') throw usageError('--batch reads the commands from stdin, so --stdin - cannot read it too.')
-  const lines = parseBatch(readFileSync(0, 'utf8'), mode)
+  const lines = parsedBatch(await readStdin(), mode)
   // One definition built from the options; each line only changes the command.
-  const template = definitionFromOptions(['placeholder'], options)
+  const template = await definitionFromOptions(['placeholder'], options)
   const definitions = lines.map(({ command }) => ({ ...template, spec: { ...template.spec, command } }))
-  const client = await ctx.connect()
-  const tasks: Task[] = []
-  for (let start = 0; start < definitions.length; start += BATCH_CHUNK) {
-    const submitted = await client.invoke('task.submitMany', { definitions: definitions.slice(start, start + BATCH_CHUNK) })
-    tasks.push(...submitted.tasks)
+  // The contract (and with it zod) is loaded only for batches long enough to be in question.
+  if (definitions.length > 1000) {
+    const { LIMITS } = await import('../../../src-shared/model.ts')
+    if (definitions.length > LIMITS.submitManyCount) {
+      throw usageError(`${definitions.length} commands on stdin; one batch adds at most ${LIMITS.submitManyCount}, all or none. Nothing was added: split the input (\`split -l ${LIMITS.submitManyCount}\`) and add each part.`)
+    }
   }
+  const tasks = definitions.length === 0 ? [] : await submitBatch(await ctx.connect(), lines, definitions)
   ctx.print({ tasks }, () => {
     if (options.quiet) return tasks.map((task) => task.id).join('\n')
     if (tasks.length === 0) return 'No commands on stdin; nothing added.'
     return `Added ${tasks.length} task${tasks.length === 1 ? '' : 's'}: ${idRanges(tasks.map((task) => task.id))}`
   })
   return tasks
+}
+
+/** The lines of a batch; a line refused is refused with all the others (the message says so, as every batch refusal does). */
+function parsedBatch(text: string, mode: 'argv' | 'shell'): BatchLine[] {
+  try {
+    return parseBatch(text, mode)
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error
+    throw new CliError(error.exitCode, error.code, `${error.message} Nothing was added.`, error.details)
+  }
+}
+
+/** The batch as one task.submitMany; a refusal says which lines (or options) were wrong, and that nothing was added. */
+async function submitBatch(client: ApiClient, lines: readonly BatchLine[], definitions: TaskDefinitionInput[]): Promise<Task[]> {
+  try {
+    return (await client.invoke('task.submitMany', { definitions })).tasks
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error
+    throw batchRefusal(error, lines, definitions)
+  }
+}
+
+/** How many refused lines a message names before it counts the rest. */
+const LINES_NAMED = 5
+
+function batchRefusal(error: CliError, lines: readonly BatchLine[], definitions: readonly TaskDefinitionInput[]): CliError {
+  if (error.code === 'unreachable') {
+    // The request may have been sent before the connection failed: then the engine stored it whole or not at all.
+    return new CliError(error.exitCode, error.code, `${error.message} The batch was added whole or not at all: \`taskdeck status\` shows which.`, error.details)
+  }
+  if (error.code === 'too_large') {
+    const fit = linesThatFit(definitions, error.details)
+    const howToSplit =
+      fit === null ? '' : fit === 0 ? '; even one line with these options is larger than that' : `; the first ${fit} lines fit in one (\`split -l ${fit}\`, then add each part)`
+    return new CliError(error.exitCode, error.code, `${error.message} Nothing was added: a batch goes as one message, all or none${howToSplit}.`, error.details)
+  }
+  const refusedLines: number[] = []
+  const parts = new Set<string>()
+  for (const issue of error.details?.issues ?? []) {
+    const at = /^definitions\.(\d+)\.(.+)$/.exec(issue.path)
+    const line = at ? lines[Number(at[1])]?.line : undefined
+    if (!at || line === undefined) continue
+    const field = `definition.${at[2]}`
+    if (field === 'definition.spec.command' || field.startsWith('definition.spec.command.')) {
+      refusedLines.push(line)
+      if (refusedLines.length <= LINES_NAMED) parts.add(`--batch line ${line}: the command: ${issue.message}`)
+      continue
+    }
+    // Every line has the options' fields: a refused one is named once, by its option.
+    parts.add(optionIssue(field, issue.message, { definition: definitions[Number(at[1])] }, DEFINITION_OPTION_NAMES) ?? `--batch line ${line}: ${field}: ${issue.message}`)
+  }
+  const more = refusedLines.length > LINES_NAMED ? ` (and ${refusedLines.length - LINES_NAMED} more lines)` : ''
+  const what = parts.size > 0 ? `${[...parts].join('; ')}${more}` : error.message.replace(/[.!?]$/, '')
+  return new CliError(error.exitCode, error.code, `${what}. Nothing was added: a batch is added whole or not at all.`, {
+    ...error.details,
+    ...(refusedLines.length > 0 ? { lines: refusedLines } : {}),
+  })
+}
+
+/** How many of the batch's first lines fit in one message, from the sizes a too_large refusal by the client gives; null without them. */
+function linesThatFit(definitions: readonly TaskDefinitionInput[], details: CliError['details']): number | null {
+  const { bytes, limitBytes } = details ?? {}
+  if (typeof bytes !== 'number' || typeof limitBytes !== 'number') return null
+  const sizes = definitions.map((definition) => Buffer.byteLength(JSON.stringify(definition)) + 1)
+  // The envelope around the definitions: what the message has beyond them.
+  let total = bytes - sizes.reduce((sum, size) => sum + size, 0)
+  let fit = 0
+  while (fit < sizes.length && total + sizes[fit]! <= limitBytes) total += sizes[fit++]!
+  return fit
 }
 
 /** "3-7, 9" for [3, 4, 5, 6, 7, 9]. */
@@ -62,7 +134,7 @@ export async function edit(ctx: Context, idText: string, argv: readonly string[]
   if (taskId === undefined) throw usageError('edit needs a task id.')
   const client = await ctx.connect()
   const { task: current } = await client.invoke('task.get', { taskId })
-  const definition = editedDefinition(current.definition, argv, options)
+  const definition = await editedDefinition(current.definition, argv, options)
   const { task } = await client.invoke('task.edit', { taskId, definition }, DEFINITION_OPTION_NAMES)
   ctx.print({ task }, () => `Task ${task.id} updated: ${task.name}`)
 }

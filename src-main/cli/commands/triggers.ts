@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { SavedTask, Trigger, TriggerInput, TriggerSpecInput, Firing } from '../../../src-shared/triggers.ts'
 import type { Context } from '../context.ts'
 import { readDocument, writeDocument } from '../document.ts'
 import { DEFINITION_OPTION_NAMES, definitionFromOptions, type DefinitionOptions } from '../definition.ts'
 import { CliError, EXIT, usageError } from '../exit.ts'
+import { readStdin } from '../stdin.ts'
 import { formatRelative, paint, parseDuration, parseIds, parseInteger, table } from '../format.ts'
 
 /**
@@ -38,7 +38,7 @@ const OUTCOMES: Readonly<Record<string, 'succeeded' | 'failed' | 'finished'>> = 
 const WATCH_EVENTS = ['add', 'change', 'unlink'] as const
 
 /** The trigger's spec from the kind options; exactly one kind must be chosen. */
-export function specFromOptions(options: TriggerAddOptions, readSecret: () => string): { spec: TriggerSpecInput; secretGenerated: boolean } {
+export async function specFromOptions(options: TriggerAddOptions, readSecret: () => Promise<string>): Promise<{ spec: TriggerSpecInput; secretGenerated: boolean }> {
   const kinds = [
     options.cron !== undefined || options.every !== undefined ? 'schedule' : null,
     options.path !== undefined ? 'watch' : null,
@@ -95,7 +95,7 @@ export function specFromOptions(options: TriggerAddOptions, readSecret: () => st
     }
     case 'webhook':
       // Without a secret the server generates one and answers it once; it keeps only a hash.
-      return { spec: { kind: 'webhook', ...(options.secretStdin ? { secret: readSecret() } : {}) }, secretGenerated: !options.secretStdin }
+      return { spec: { kind: 'webhook', ...(options.secretStdin ? { secret: await readSecret() } : {}) }, secretGenerated: !options.secretStdin }
     case 'shortcut':
       return { spec: { kind: 'shortcut', accelerator: options.accelerator ?? '' }, secretGenerated: false }
     case 'completion': {
@@ -132,8 +132,8 @@ const TRIGGER_OPTION_NAMES = {
 } as const
 
 /** The secret from stdin, without its trailing newline; checked by the server. */
-function secretFromStdin(): string {
-  return readFileSync(0, 'utf8').replace(/\r?\n$/, '')
+async function secretFromStdin(): Promise<string> {
+  return (await readStdin()).replace(/\r?\n$/, '')
 }
 
 const commandText = (command: string | readonly string[]): string => (typeof command === 'string' ? command : command.join(' '))
@@ -143,7 +143,7 @@ export async function addTrigger(ctx: Context, argv: readonly string[], options:
   if (options.savedTask !== undefined && (argv.length > 0 || options.shell !== undefined)) {
     throw usageError('Give the task either as --saved-task ID or as a command (after -- or with --shell), not both.')
   }
-  const { spec, secretGenerated } = specFromOptions(options, secretFromStdin)
+  const { spec, secretGenerated } = await specFromOptions(options, secretFromStdin)
   const client = await ctx.connect()
   // A trigger on a task that does not exist would wait forever without a word.
   if (spec.kind === 'completion' && spec.taskId !== undefined) {
@@ -161,7 +161,7 @@ export async function addTrigger(ctx: Context, argv: readonly string[], options:
     if (found === undefined) throw new CliError(EXIT.failed, 'not_found', `Saved task ${savedTaskId} does not exist (see \`taskdeck saved list\`).`)
     savedTask = found
   } else {
-    const definition = definitionFromOptions(argv, options)
+    const definition = await definitionFromOptions(argv, options)
     const name = options.name ?? commandText(definition.spec.kind === 'shell' ? definition.spec.command : '').slice(0, 200)
     savedTask = (await client.invoke('savedTask.create', { name, definition }, { ...DEFINITION_OPTION_NAMES, name: '--name' })).savedTask
     createdSavedTask = true
@@ -354,7 +354,7 @@ export async function exportTriggers(ctx: Context, file: string | undefined): Pr
 }
 
 export async function importTriggers(ctx: Context, file: string): Promise<void> {
-  const document = readDocument(file)
+  const document = await readDocument(file)
   const client = await ctx.connect()
   // Validated whole by the server (schemas, references, paths, shortcut clashes) before anything is stored.
   const { savedTasks, triggers } = await client.invoke('trigger.import', { document: document as never })

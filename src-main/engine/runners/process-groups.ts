@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync, writeSync } from 'node:fs'
+import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, utimesSync, writeFileSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 
@@ -26,6 +26,12 @@ export function procStat(pid: number | string): string[] | null {
 export function processStartTicks(pid: number): string | null {
   if (!canReap) return null
   return procStat(pid)?.[19] ?? null
+}
+
+/** Whether the very process that started at `startTicks` still runs as `pid` (a zombie has ended: it only waits to be reaped). */
+function stillRunning(pid: number | string, startTicks: string): boolean {
+  const stat = procStat(pid)
+  return stat !== null && stat[0] !== 'Z' && stat[19] === startTicks
 }
 
 /**
@@ -62,7 +68,7 @@ while read -r op pgid ticks; do
   esac
 done
 if [ "$registry" != - ]; then
-  rm -f "$registry" "$registry.new"
+  rm -f "$registry" "$registry.new" "\${registry%/*}/reaper"
   rmdir "\${registry%/*}" 2>/dev/null
 fi
 registered=
@@ -128,9 +134,13 @@ export interface OwnedGroup {
  */
 export function killLeftoverGroups(groups: readonly OwnedGroup[]): void {
   if (!canReap || groups.length === 0) return
-  const input = groups.map((group) => registryLine(group.pgid, group.startTicks)).join('')
+  killRegistered(groups.map((group) => registryLine(group.pgid, group.startTicks)).join(''))
+}
+
+/** Runs the reaper's rule once on `registry` (a registry's text: `+` and `-` lines), with no grace. */
+function killRegistered(registry: string): void {
   // Bounded: the engine opens behind this. The rule reads /proc once per group whose leader is gone, a few milliseconds.
-  spawnSync('/bin/sh', reaperArgs(0, '-'), { input, stdio: ['pipe', 'ignore', 'ignore'], cwd: '/', env: {}, timeout: LEFTOVER_KILL_TIMEOUT_MS, killSignal: 'SIGKILL' })
+  spawnSync('/bin/sh', reaperArgs(0, '-'), { input: registry, stdio: ['pipe', 'ignore', 'ignore'], cwd: '/', env: {}, timeout: LEFTOVER_KILL_TIMEOUT_MS, killSignal: 'SIGKILL' })
 }
 
 const LEFTOVER_KILL_TIMEOUT_MS = 10_000
@@ -142,7 +152,8 @@ export interface GroupReaperOptions {
    * The directory the registry lives in (a 0700 directory is made in it for each reaper): the
    * owner's state directory (the engine's data home), which no temporary-file cleaner ages out
    * under a long run. Default: the system's temporary directory, where the registry is touched
-   * hourly so that cleaners (systemd-tmpfiles: 10 days) never see it as old.
+   * hourly so that cleaners (systemd-tmpfiles: 10 days) never see it as old. Registries left there by reapers
+   * that died with their owner are swept when the GroupReaper is made (sweepStaleRegistries).
    */
   registryDir?: string
   /** How long the reaper stays after the last group was forgotten, so back-to-back runs do not start one each. */
@@ -176,6 +187,9 @@ interface Reaper {
  * If the registry cannot be written (ENOSPC, EIO), that reaper is given up (SIGKILLed: ending
  * its pipe would make it kill every registered group) and a fresh one starts with all groups;
  * if none can start, runs go unwatched and the restart-time cleanup remains.
+ *
+ * Made (at the engine's open, a worker's start), it first sweeps the registries that reapers
+ * killed together with their owner left in its directory (sweepStaleRegistries).
  */
 export class GroupReaper {
   readonly #graceMs: number
@@ -191,6 +205,7 @@ export class GroupReaper {
     this.#graceMs = options.graceMs
     this.#idleMs = options.idleMs ?? REAPER_IDLE_MS
     this.#registryDir = options.registryDir ?? tmpdir()
+    if (!this.#unavailable) sweepStaleRegistries(this.#registryDir)
   }
 
   register(group: OwnedGroup): void {
@@ -252,13 +267,14 @@ export class GroupReaper {
     let reaper: Reaper
     try {
       mkdirSync(this.#registryDir, { recursive: true, mode: 0o700 })
-      dir = mkdtempSync(join(this.#registryDir, 'taskdeck-reaper-'))
+      dir = mkdtempSync(join(this.#registryDir, registryDirPrefix()))
       const registry = join(dir, 'groups')
       writeFileSync(registry, [...this.#groups].map(([pgid, ticks]) => registryLine(pgid, ticks)).join(''))
       fd = openSync(registry, 'a')
       // Only PATH (for `sleep`): the owner's environment may hold secrets (a worker's Redis password).
       const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' }
       const child = spawn('/bin/sh', reaperArgs(this.#graceMs, registry), { detached: true, stdio: ['pipe', 'ignore', 'ignore'], cwd: '/', env })
+      recordReaper(dir, child.pid)
       const refreshTimer = setInterval(() => refresh(registry), REFRESH_MS).unref()
       reaper = { process: child, registry, refreshTimer, fd, lines: this.#groups.size }
     } catch {
@@ -331,5 +347,92 @@ function refresh(registry: string): void {
     utimesSync(dirname(registry), now, now)
   } catch {
     // Gone or unwritable: nothing better to do here; the registry is only read when the owner dies.
+  }
+}
+
+/** This process's part of its reaper directories' names (see registryDirPrefix), read once. */
+let ownerTag: string | null | undefined
+
+/**
+ * What a reaper directory's name starts with: `taskdeck-reaper-PID-TICKS-NS-`, this process's pid, kernel start
+ * time and pid namespace, fixed with the directory itself (mkdtemp), so another process can prove its owner gone
+ * (sweepStaleRegistries). Without them (no /proc) the name says nothing and the directory is never swept.
+ */
+function registryDirPrefix(): string {
+  if (ownerTag === undefined) {
+    const ticks = processStartTicks(process.pid)
+    const namespace = pidNamespace()
+    ownerTag = ticks !== null && namespace !== null ? `${process.pid}-${ticks}-${namespace}-` : null
+  }
+  return `taskdeck-reaper-${ownerTag ?? ''}`
+}
+
+/**
+ * The pid namespace this process sees (the inode of /proc/self/ns/pid): a pid and start time name a process only
+ * in their own namespace, and a directory may be shared with a container that has another.
+ */
+function pidNamespace(): string | null {
+  try {
+    return /^pid:\[(\d+)\]$/.exec(readlinkSync('/proc/self/ns/pid'))?.[1] ?? null
+  } catch {
+    return null
+  }
+}
+
+/** Records the reaper's own identity beside its registry, so a sweep never takes the registry from a reaper still reading it. */
+function recordReaper(dir: string, pid: number | undefined): void {
+  const ticks = pid === undefined ? null : processStartTicks(pid)
+  if (ticks === null) return
+  try {
+    writeFileSync(join(dir, 'reaper'), `${pid} ${ticks}\n`)
+  } catch {
+    // Without it a sweep takes the reaper for gone once its owner is: it then kills the groups itself, by the same rule.
+  }
+}
+
+const STALE_REGISTRY_DIR = /^taskdeck-reaper-(\d+)-(\d+)-(\d+)-[A-Za-z0-9]{6}$/
+
+/**
+ * Removes the registries left by reapers that died with their owner (a `kill -9` of both, say of a whole
+ * session: nothing else leaves one behind), after giving the groups each still names to the reaper's rule
+ * (killLeftoverGroups' rule: only groups provably the ones started), which is what that reaper would have done.
+ * A directory is stale only when provably so: its name's owner (pid, kernel start time, in this pid namespace)
+ * no longer runs, nor the reaper it recorded, and it is a directory of this user (not a link, not someone
+ * else's registry planted in a shared temporary folder). Anything else is left alone: a live engine's or
+ * worker's, one of another namespace, one named before owners were named. Never throws.
+ */
+function sweepStaleRegistries(registryDir: string): void {
+  if (!canReap) return
+  const namespace = pidNamespace()
+  let names: string[]
+  try {
+    names = readdirSync(registryDir)
+  } catch {
+    return
+  }
+  for (const name of names) {
+    const owner = STALE_REGISTRY_DIR.exec(name)
+    if (owner === null || owner[3] !== namespace || stillRunning(owner[1]!, owner[2]!)) continue
+    const dir = join(registryDir, name)
+    try {
+      const stat = lstatSync(dir)
+      if (!stat.isDirectory() || stat.uid !== process.getuid?.()) continue
+      const [reaperPid, reaperTicks] = readIfPresent(join(dir, 'reaper')).trim().split(' ')
+      if (reaperPid && reaperTicks && stillRunning(reaperPid, reaperTicks)) continue
+      const registry = readIfPresent(join(dir, 'groups'))
+      if (registry !== '') killRegistered(registry)
+      rmSync(dir, { recursive: true, force: true })
+    } catch {
+      // Unreadable or undeletable: left as it is (the system's cleaner, or a later sweep).
+    }
+  }
+}
+
+function readIfPresent(file: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return ''
+    throw error
   }
 }
