@@ -1356,7 +1356,8 @@ export class Engine implements EngineApi {
         this.editableOrThrow(taskId)
         this.checkReferences(definition, taskId)
         await this.checkSpec(definition)
-        // The task may have started, ended or gone, and what it refers to changed, while the spec was checked.
+        // The task may have started, ended or gone, what it refers to changed, or the engine begun to close, while the spec was checked.
+        this.refuseWhileClosing()
         const current = this.editableOrThrow(taskId)
         this.checkReferences(definition, taskId)
         const edited = { ...current, definition, name: definition.name || defaultName(definition) }
