@@ -126,5 +126,5 @@ function inheritedEnv(): Record<string, string> {
 
 /** `--stdin -` reads this process's standard input; anything else is the text itself. */
 function stdinText(value: string): Promise<string> {
-  return value === '-' ? readStdin() : Promise.resolve(value)
+  return value === '-' ? readStdin('--stdin -') : Promise.resolve(value)
 }

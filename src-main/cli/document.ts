@@ -26,8 +26,9 @@ export async function writeDocument(file: string | undefined, document: unknown)
 export async function readDocument(file: string): Promise<unknown> {
   let text: string
   try {
-    text = file === '-' ? await readStdin() : readFileSync(file, 'utf8')
+    text = file === '-' ? await readStdin('the document') : readFileSync(file, 'utf8')
   } catch (error) {
+    if (error instanceof CliError) throw error
     throw new CliError(EXIT.usage, 'usage', `Cannot read ${file}: ${(error as Error).message}`)
   }
   try {

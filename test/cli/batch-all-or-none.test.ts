@@ -55,6 +55,15 @@ describe('add --batch, all or none', () => {
     expect(await taskCount()).toBe(before)
   })
 
+  it('names a line with two refused words once', async () => {
+    const long = 'x'.repeat(LIMITS.commandChars + 1)
+    const asJson = await addBatch(['true', `echo ${long} ${long}`, 'true'].join('\n'), '--json')
+    expect(asJson.code).toBe(2)
+    const { error } = JSON.parse(asJson.stderr) as { error: { details: { lines: number[]; issues: { path: string }[] } } }
+    expect(error.details.issues.map((issue) => issue.path)).toEqual(['definitions.1.spec.command.1', 'definitions.1.spec.command.2'])
+    expect(error.details.lines).toEqual([2])
+  })
+
   it('adds nothing when the engine refuses the batch (a dependency that does not exist), naming the option', async () => {
     const before = await taskCount()
     const refused = await addBatch(echoLines('after', 1500).join('\n'), '--after', '999999')

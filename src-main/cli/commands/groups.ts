@@ -4,7 +4,7 @@ import { API_REVISIONS } from '../../server/api-file.ts'
 import type { Context } from '../context.ts'
 import { CliError, EXIT, usageError } from '../exit.ts'
 import { paint, parseInteger, table } from '../format.ts'
-import { readStdin } from '../stdin.ts'
+import { readStdin, SECRET_STDIN_MAX_BYTES } from '../stdin.ts'
 
 const describe = (group: Group): string => `Group ${group.name}: ${group.parallel} at a time${group.paused ? ', paused' : ''}.`
 
@@ -80,7 +80,7 @@ export interface BindOptions {
  */
 export async function bindGroup(ctx: Context, name: string, options: BindOptions): Promise<void> {
   const url = options.tls ? options.redis.replace(/^redis:\/\//, 'rediss://') : options.redis
-  const password = options.passwordStdin ? (await readStdin()).replace(/\r?\n$/, '') : undefined
+  const password = options.passwordStdin ? (await readStdin('--password-stdin', SECRET_STDIN_MAX_BYTES)).replace(/\r?\n$/, '') : undefined
   const parsed = WORKER_COMMANDS['group.bindRemote'].params.safeParse({
     name,
     connection: { url, ...(password ? { password } : {}), tlsRejectUnauthorized: !options.tlsNoVerify },

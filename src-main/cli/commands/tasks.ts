@@ -5,7 +5,7 @@ import { API_REVISIONS } from '../../server/api-file.ts'
 import type { Context } from '../context.ts'
 import { DEFINITION_OPTION_NAMES, definitionFromOptions, editedDefinition, type DefinitionOptions } from '../definition.ts'
 import { CliError, EXIT, optionIssue, usageError } from '../exit.ts'
-import { readStdin } from '../stdin.ts'
+import { BATCH_STDIN_MAX_BYTES, readStdin } from '../stdin.ts'
 import { formatDuration, formatRelative, paint, parseDuration, parseIds, parseInteger, runEndCell, table } from '../format.ts'
 
 export async function add(ctx: Context, argv: readonly string[], options: DefinitionOptions & { quiet?: boolean }): Promise<Task> {
@@ -28,12 +28,12 @@ export async function addBatch(ctx: Context, mode: string, options: DefinitionOp
   if (mode !== 'argv' && mode !== 'shell') throw usageError(`--batch: "${mode}" is not a mode; use argv (the default) or shell.`)
   if (options.shell !== undefined) throw usageError('--batch reads the commands from stdin; give --batch shell instead of --shell to run each line through the shell.')
   if (options.stdin === '-') throw usageError('--batch reads the commands from stdin, so --stdin - cannot read it too.')
-  const lines = parsedBatch(await readStdin(), mode)
+  const lines = parsedBatch(await readStdin('--batch', BATCH_STDIN_MAX_BYTES), mode)
   // One definition built from the options; each line only changes the command.
   const template = await definitionFromOptions(['placeholder'], options)
   const definitions = lines.map(({ command }) => ({ ...template, spec: { ...template.spec, command } }))
   // The contract (and with it zod) is loaded only for batches long enough to be in question.
-  if (definitions.length > 1000) {
+  if (definitions.length > BATCH_LINES_SURELY_ALLOWED) {
     const { LIMITS } = await import('../../../src-shared/model.ts')
     if (definitions.length > LIMITS.submitManyCount) {
       throw usageError(`${definitions.length} commands on stdin; one batch adds at most ${LIMITS.submitManyCount}, all or none. Nothing was added: split the input (\`split -l ${LIMITS.submitManyCount}\`) and add each part.`)
@@ -68,6 +68,14 @@ async function submitBatch(client: ApiClient, lines: readonly BatchLine[], defin
   }
 }
 
+/**
+ * A batch of at most this many lines is within LIMITS.submitManyCount (10,000) without
+ * loading the contract to check; only a longer one pays for loading zod. Lower the limit
+ * below this and the client's own refusal (with its `split -l` advice) is skipped; the
+ * server still refuses.
+ */
+const BATCH_LINES_SURELY_ALLOWED = 1000
+
 /** How many refused lines a message names before it counts the rest. */
 const LINES_NAMED = 5
 
@@ -90,6 +98,8 @@ function batchRefusal(error: CliError, lines: readonly BatchLine[], definitions:
     if (!at || line === undefined) continue
     const field = `definition.${at[2]}`
     if (field === 'definition.spec.command' || field.startsWith('definition.spec.command.')) {
+      // A line with two refused words has two issues, in order: it is one refused line.
+      if (refusedLines.at(-1) === line) continue
       refusedLines.push(line)
       if (refusedLines.length <= LINES_NAMED) parts.add(`--batch line ${line}: the command: ${issue.message}`)
       continue

@@ -4,7 +4,7 @@ import type { Context } from '../context.ts'
 import { readDocument, writeDocument } from '../document.ts'
 import { DEFINITION_OPTION_NAMES, definitionFromOptions, type DefinitionOptions } from '../definition.ts'
 import { CliError, EXIT, usageError } from '../exit.ts'
-import { readStdin } from '../stdin.ts'
+import { readStdin, SECRET_STDIN_MAX_BYTES } from '../stdin.ts'
 import { formatRelative, paint, parseDuration, parseIds, parseInteger, table } from '../format.ts'
 
 /**
@@ -133,7 +133,7 @@ const TRIGGER_OPTION_NAMES = {
 
 /** The secret from stdin, without its trailing newline; checked by the server. */
 async function secretFromStdin(): Promise<string> {
-  return (await readStdin()).replace(/\r?\n$/, '')
+  return (await readStdin('--secret-stdin', SECRET_STDIN_MAX_BYTES)).replace(/\r?\n$/, '')
 }
 
 const commandText = (command: string | readonly string[]): string => (typeof command === 'string' ? command : command.join(' '))
