@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -204,6 +204,7 @@ describe('restart-time cleanup (killLeftoverGroups)', () => {
 
 describe('registries left by a reaper killed with its owner', () => {
   const namespace = /^pid:\[(\d+)\]$/.exec(readlinkSync('/proc/self/ns/pid'))![1]!
+  const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim().replaceAll('-', '')
   /** A real group of two processes (a shell and its `sleep`), watched until the test ends. */
   const runningGroup = async () => {
     const group = detachedGroup('sleep 1000 & wait')
@@ -234,7 +235,8 @@ describe('registries left by a reaper killed with its owner', () => {
     owner.kill('SIGKILL')
     await eventually(() => owner.signalCode !== null, 'the owner to die')
   }
-  const ownerName = (owner: ProcessIdentity, ns = namespace) => `taskdeck-reaper-${owner.pid}-${owner.startTicks}-${ns}-Ab12Cd`
+  const ownerName = (owner: ProcessIdentity, ns = namespace, { host = hostname(), boot = bootId } = {}) =>
+    `taskdeck-reaper-${host}-${boot}-${owner.pid}-${owner.startTicks}-${ns}-Ab12Cd`
 
   it('kill the groups it still names and go when the next reaper is made in that folder; a live owner\'s registry beside it stays, its group running', async () => {
     const registryDir = tempDir()
@@ -299,6 +301,25 @@ describe('registries left by a reaper killed with its owner', () => {
     expect(existsSync(join(linked, 'groups'))).toBe(true)
     const others = started.slice(0, groupsBefore).filter((p) => !reused.members.some((member) => member.pid === p.pid))
     expect(others.every(stillAlive)).toBe(true)
+  })
+
+  it('of an earlier boot are removed without killing anything; of another machine, or named without host and boot, are left alone', async () => {
+    const registryDir = tempDir()
+    // Each names a running group by its leader's true identity: a sweep that judged it by that alone would kill it.
+    const group = await runningGroup()
+    const gone = await goneProcess()
+    const earlierBoot = leftRegistry(registryDir, ownerName(gone, namespace, { boot: bootId.replace(/^./, (c) => (c === '0' ? '1' : '0')) }), [group])
+    const kept = [
+      // Another machine sharing this folder (an NFS home): its owner and reaper may be at work there.
+      leftRegistry(registryDir, ownerName(gone, namespace, { host: `${hostname()}x` }), [group]),
+      // Named by pid, start time and pid namespace only: these repeat across boots and machines.
+      leftRegistry(registryDir, `taskdeck-reaper-${gone.pid}-${gone.startTicks}-${namespace}-Ab12Cd`, [group]),
+    ]
+
+    new GroupReaper({ graceMs: 300, registryDir }).dispose()
+    expect(existsSync(earlierBoot)).toBe(false)
+    expect(kept.every((dir) => existsSync(join(dir, 'groups')))).toBe(true)
+    expect(group.members.every(stillAlive)).toBe(true)
   })
 
   it.runIf(process.getuid?.() === 0)('are never taken from another user (a registry planted in a shared temporary folder)', async () => {

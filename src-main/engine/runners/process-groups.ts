@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, utimesSync, writeFileSync, writeSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 
 /**
@@ -354,17 +354,41 @@ function refresh(registry: string): void {
 let ownerTag: string | null | undefined
 
 /**
- * What a reaper directory's name starts with: `taskdeck-reaper-PID-TICKS-NS-`, this process's pid, kernel start
- * time and pid namespace, fixed with the directory itself (mkdtemp), so another process can prove its owner gone
- * (sweepStaleRegistries). Without them (no /proc) the name says nothing and the directory is never swept.
+ * What a reaper directory's name starts with: `taskdeck-reaper-HOST-BOOT-PID-TICKS-NS-`, this machine's name, the
+ * kernel's boot id, and this process's pid, kernel start time and pid namespace, fixed with the directory itself
+ * (mkdtemp), so another process can prove its owner gone (sweepStaleRegistries). Start times count from boot and
+ * namespace inodes are reused (the host's is the same number on every machine): only with the boot id do they name
+ * one process, and the host tells a folder of another boot of this machine (every process of it gone) from a folder
+ * of another machine sharing the home (NFS). Without any of them (no /proc, an unusual host name) the name says
+ * nothing and the directory is never swept.
  */
 function registryDirPrefix(): string {
   if (ownerTag === undefined) {
+    const identity = thisBoot()
     const ticks = processStartTicks(process.pid)
-    const namespace = pidNamespace()
-    ownerTag = ticks !== null && namespace !== null ? `${process.pid}-${ticks}-${namespace}-` : null
+    ownerTag = identity !== null && ticks !== null ? `${identity.host}-${identity.bootId}-${process.pid}-${ticks}-${identity.namespace}-` : null
   }
   return `taskdeck-reaper-${ownerTag ?? ''}`
+}
+
+interface BootIdentity {
+  readonly host: string
+  readonly bootId: string
+  readonly namespace: string
+}
+
+/** This machine's name (only if plain: letters, digits, dots, dashes), its boot id without dashes, and our pid namespace; null if any is unknown. */
+function thisBoot(): BootIdentity | null {
+  const host = hostname()
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(host)) return null
+  let bootId: string
+  try {
+    bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim().replaceAll('-', '')
+  } catch {
+    return null
+  }
+  const namespace = pidNamespace()
+  return /^[0-9a-f]{32}$/.test(bootId) && namespace !== null ? { host, bootId, namespace } : null
 }
 
 /**
@@ -390,20 +414,21 @@ function recordReaper(dir: string, pid: number | undefined): void {
   }
 }
 
-const STALE_REGISTRY_DIR = /^taskdeck-reaper-(\d+)-(\d+)-(\d+)-[A-Za-z0-9]{6}$/
+const STALE_REGISTRY_DIR = /^taskdeck-reaper-([A-Za-z0-9][A-Za-z0-9.-]*)-([0-9a-f]{32})-(\d+)-(\d+)-(\d+)-[A-Za-z0-9]{6}$/
 
 /**
  * Removes the registries left by reapers that died with their owner (a `kill -9` of both, say of a whole
- * session: nothing else leaves one behind), after giving the groups each still names to the reaper's rule
- * (killLeftoverGroups' rule: only groups provably the ones started), which is what that reaper would have done.
- * A directory is stale only when provably so: its name's owner (pid, kernel start time, in this pid namespace)
- * no longer runs, nor the reaper it recorded, and it is a directory of this user (not a link, not someone
- * else's registry planted in a shared temporary folder). Anything else is left alone: a live engine's or
- * worker's, one of another namespace, one named before owners were named. Never throws.
+ * session: nothing else leaves one behind). A directory must be this user's own (not a link, not someone else's
+ * registry planted in a shared temporary folder) and named in full (registryDirPrefix): anything else is left alone.
+ * One of an earlier boot of this machine is removed without killing anything: every process of that boot is gone.
+ * One of this boot and pid namespace whose owner (pid and kernel start time) no longer runs, nor the reaper it
+ * recorded, first has the groups it names killed, but only those whose leader is still the very process recorded.
+ * Left alone: a live owner's, one of another machine or pid namespace, one named before owners were named. Never throws.
  */
 function sweepStaleRegistries(registryDir: string): void {
   if (!canReap) return
-  const namespace = pidNamespace()
+  const here = thisBoot()
+  if (here === null) return
   let names: string[]
   try {
     names = readdirSync(registryDir)
@@ -412,15 +437,19 @@ function sweepStaleRegistries(registryDir: string): void {
   }
   for (const name of names) {
     const owner = STALE_REGISTRY_DIR.exec(name)
-    if (owner === null || owner[3] !== namespace || stillRunning(owner[1]!, owner[2]!)) continue
+    if (owner === null || owner[1] !== here.host) continue
+    const earlierBoot = owner[2] !== here.bootId
+    if (!earlierBoot && (owner[5] !== here.namespace || stillRunning(owner[3]!, owner[4]!))) continue
     const dir = join(registryDir, name)
     try {
       const stat = lstatSync(dir)
       if (!stat.isDirectory() || stat.uid !== process.getuid?.()) continue
-      const [reaperPid, reaperTicks] = readIfPresent(join(dir, 'reaper')).trim().split(' ')
-      if (reaperPid && reaperTicks && stillRunning(reaperPid, reaperTicks)) continue
-      const registry = readIfPresent(join(dir, 'groups'))
-      if (registry !== '') killRegistered(registry)
+      if (!earlierBoot) {
+        const [reaperPid, reaperTicks] = readIfPresent(join(dir, 'reaper')).trim().split(' ')
+        if (reaperPid && reaperTicks && stillRunning(reaperPid, reaperTicks)) continue
+        const registry = readIfPresent(join(dir, 'groups'))
+        if (registry !== '') killRegistered(registry)
+      }
       rmSync(dir, { recursive: true, force: true })
     } catch {
       // Unreadable or undeletable: left as it is (the system's cleaner, or a later sweep).
