@@ -322,6 +322,23 @@ describe('registries left by a reaper killed with its owner', () => {
     expect(group.members.every(stillAlive)).toBe(true)
   })
 
+  it('kill a group only while its leader is the very process recorded: a group id whose leader is gone may be a stranger\'s by then', async () => {
+    const registryDir = tempDir()
+    const ours = await runningGroup()
+    // The id of a group whose leader exited, now a group whose member started after the recorded leader did.
+    const stranger = detachedGroup('sleep 1000 & echo started')
+    await stranger.exited
+    await eventually(() => groupMembers(stranger.pgid).length === 1, 'the leader to be gone')
+    const [member] = groupMembers(stranger.pgid)
+    started.push(member!)
+    const stale = leftRegistry(registryDir, ownerName(await goneProcess()), [ours, { pgid: stranger.pgid, startTicks: stranger.startTicks }])
+
+    new GroupReaper({ graceMs: 300, registryDir }).dispose()
+    await eventually(() => ours.members.every((p) => !stillAlive(p)), 'the group still led by its recorded leader to be killed')
+    expect(existsSync(stale)).toBe(false)
+    expect(stillAlive(member!)).toBe(true)
+  })
+
   it.runIf(process.getuid?.() === 0)('are never taken from another user (a registry planted in a shared temporary folder)', async () => {
     const registryDir = tempDir()
     const group = await runningGroup()

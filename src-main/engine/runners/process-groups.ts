@@ -48,14 +48,17 @@ function stillRunning(pid: number | string, startTicks: string): boolean {
  * on the TERM only once continued), and SIGKILL if anything of it is left after the grace.
  * With `$2` "-" the registry comes on stdin and there is no waiting (the restart-time cleanup).
  *
- * A group is ours when its leader is the very process we started (same start time), or the
- * leader is gone and a member started after it (a group id is not reused while the group has
- * members). The registry is one shell variable per group, `g_PGID`.
+ * A group is ours when its leader is the very process we started (same start time), or, unless
+ * `$3` is "strict", the leader is gone and a member started after it (a group id is not reused
+ * while the group has members; but once the group is gone, its id may be a stranger's group whose
+ * members are all younger, so that branch is only sound close to the owner's death).
+ * The registry is one shell variable per group, `g_PGID`.
  */
 const REAPER_SCRIPT = `
 set -f
 grace=$1
 registry=$2
+rule=$3
 if [ "$registry" != - ]; then
   while read -r _; do :; done
   exec < "$registry"
@@ -86,6 +89,7 @@ ours() {
     [ "$1" = "\${21}" ]
     return
   fi
+  [ "$rule" = strict ] && return 1
   for file in /proc/[0-9]*/stat; do
     read -r stat 2>/dev/null < "$file" || continue
     set -- "$1" "$2" \${stat##*") "}
@@ -115,8 +119,11 @@ done
 for pgid in $doomed; do kill -s KILL -- "-$pgid" 2>/dev/null; done
 `
 
-function reaperArgs(graceMs: number, registry: string): string[] {
-  return ['-c', REAPER_SCRIPT, 'taskdeck-reaper', String(Math.ceil(graceMs / 100)), registry]
+/** `strict`: only groups whose leader is still the very process recorded (see REAPER_SCRIPT); `lenient`: also those whose leader is gone and whose members are all younger than it. */
+type OwnershipRule = 'strict' | 'lenient'
+
+function reaperArgs(graceMs: number, registry: string, rule: OwnershipRule): string[] {
+  return ['-c', REAPER_SCRIPT, 'taskdeck-reaper', String(Math.ceil(graceMs / 100)), registry, rule]
 }
 
 const registryLine = (pgid: number, startTicks: string) => `+ ${pgid} ${startTicks}\n`
@@ -134,13 +141,13 @@ export interface OwnedGroup {
  */
 export function killLeftoverGroups(groups: readonly OwnedGroup[]): void {
   if (!canReap || groups.length === 0) return
-  killRegistered(groups.map((group) => registryLine(group.pgid, group.startTicks)).join(''))
+  killRegistered(groups.map((group) => registryLine(group.pgid, group.startTicks)).join(''), 'lenient')
 }
 
 /** Runs the reaper's rule once on `registry` (a registry's text: `+` and `-` lines), with no grace. */
-function killRegistered(registry: string): void {
+function killRegistered(registry: string, rule: OwnershipRule): void {
   // Bounded: the engine opens behind this. The rule reads /proc once per group whose leader is gone, a few milliseconds.
-  spawnSync('/bin/sh', reaperArgs(0, '-'), { input: registry, stdio: ['pipe', 'ignore', 'ignore'], cwd: '/', env: {}, timeout: LEFTOVER_KILL_TIMEOUT_MS, killSignal: 'SIGKILL' })
+  spawnSync('/bin/sh', reaperArgs(0, '-', rule), { input: registry, stdio: ['pipe', 'ignore', 'ignore'], cwd: '/', env: {}, timeout: LEFTOVER_KILL_TIMEOUT_MS, killSignal: 'SIGKILL' })
 }
 
 const LEFTOVER_KILL_TIMEOUT_MS = 10_000
@@ -273,7 +280,7 @@ export class GroupReaper {
       fd = openSync(registry, 'a')
       // Only PATH (for `sleep`): the owner's environment may hold secrets (a worker's Redis password).
       const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' }
-      const child = spawn('/bin/sh', reaperArgs(this.#graceMs, registry), { detached: true, stdio: ['pipe', 'ignore', 'ignore'], cwd: '/', env })
+      const child = spawn('/bin/sh', reaperArgs(this.#graceMs, registry, 'lenient'), { detached: true, stdio: ['pipe', 'ignore', 'ignore'], cwd: '/', env })
       recordReaper(dir, child.pid)
       const refreshTimer = setInterval(() => refresh(registry), REFRESH_MS).unref()
       reaper = { process: child, registry, refreshTimer, fd, lines: this.#groups.size }
@@ -448,7 +455,8 @@ function sweepStaleRegistries(registryDir: string): void {
         const [reaperPid, reaperTicks] = readIfPresent(join(dir, 'reaper')).trim().split(' ')
         if (reaperPid && reaperTicks && stillRunning(reaperPid, reaperTicks)) continue
         const registry = readIfPresent(join(dir, 'groups'))
-        if (registry !== '') killRegistered(registry)
+        // Strict: the sweep may come days after that owner died, when its groups' ids belong to strangers.
+        if (registry !== '') killRegistered(registry, 'strict')
       }
       rmSync(dir, { recursive: true, force: true })
     } catch {
