@@ -219,12 +219,12 @@ describe('registries left by a reaper killed with its owner', () => {
     await new Promise((resolve) => child.once('exit', resolve))
     return identity
   }
-  /** A registry directory `name` as a reaper leaves it, naming `groups`, with its reaper's identity if given. */
-  const leftRegistry = (registryDir: string, name: string, groups: { pgid: number; startTicks: string }[], reaper?: ProcessIdentity) => {
+  /** A registry directory `name` as a reaper leaves it, naming `groups`, with its reaper's identity if given (or that file's text). */
+  const leftRegistry = (registryDir: string, name: string, groups: { pgid: number; startTicks: string }[], reaper?: ProcessIdentity | string) => {
     const dir = join(registryDir, name)
     mkdirSync(dir, { mode: 0o700 })
     writeFileSync(join(dir, 'groups'), groups.map((group) => `+ ${group.pgid} ${group.startTicks}\n`).join(''))
-    if (reaper) writeFileSync(join(dir, 'reaper'), `${reaper.pid} ${reaper.startTicks}\n`)
+    if (reaper !== undefined) writeFileSync(join(dir, 'reaper'), typeof reaper === 'string' ? reaper : `${reaper.pid} ${reaper.startTicks}\n`)
     return dir
   }
   /** Kills an owner and its reaper together (a `kill -9` of their whole session): stopped first, the owner cannot start another reaper. */
@@ -276,7 +276,7 @@ describe('registries left by a reaper killed with its owner', () => {
     }
   })
 
-  it('are taken only when provably stale: not while the reaper they name runs, nor from another pid namespace, a name without its owner, a link', async () => {
+  it('are taken only when provably stale: not while the reaper they name runs (or its identity is unreadable), nor from another pid namespace, a name without its owner, a link', async () => {
     const registryDir = tempDir()
     const gone = await goneProcess()
     const kept = [
@@ -286,6 +286,8 @@ describe('registries left by a reaper killed with its owner', () => {
       leftRegistry(registryDir, ownerName(gone, `${namespace}0`), [await runningGroup()]),
       // Named before owners were named: nothing proves its owner gone.
       leftRegistry(registryDir, 'taskdeck-reaper-Xy34Zw', [await runningGroup()]),
+      // Its reaper's identity unreadable: nothing proves that reaper gone.
+      leftRegistry(registryDir, ownerName(gone).replace('Ab12Cd', 'Ef34Gh'), [await runningGroup()], 'not-a-pid\n'),
     ]
     const linked = leftRegistry(tempDir(), 'target', [await runningGroup()])
     symlinkSync(linked, join(registryDir, ownerName(await goneProcess())))
@@ -370,8 +372,9 @@ describe('a worker\'s registry', () => {
       const folder = join(temp, name!)
       const registry = join(folder, 'groups')
       const longAgo = new Date(Date.now() - 30 * 24 * HOUR_MS)
-      const ageBack = () => [registry, folder].forEach((path) => utimesSync(path, longAgo, longAgo))
-      const touchedSince = (time: number) => [registry, folder].every((path) => statSync(path).mtimeMs >= time - 1000)
+      const reaperIdentity = join(folder, 'reaper')
+      const ageBack = () => [registry, reaperIdentity, folder].forEach((path) => utimesSync(path, longAgo, longAgo))
+      const touchedSince = (time: number) => [registry, reaperIdentity, folder].every((path) => statSync(path).mtimeMs >= time - 1000)
       ageBack()
       vi.advanceTimersByTime(HOUR_MS - 1)
       expect(touchedSince(longAgo.getTime() + HOUR_MS)).toBe(false)
@@ -387,6 +390,7 @@ describe('a worker\'s registry', () => {
       // Put back as it was: nothing touches it any more.
       mkdirSync(folder)
       writeFileSync(registry, '')
+      writeFileSync(reaperIdentity, '')
       ageBack()
       vi.advanceTimersByTime(2 * HOUR_MS)
       expect(touchedSince(longAgo.getTime() + HOUR_MS)).toBe(false)

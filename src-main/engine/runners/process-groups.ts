@@ -346,14 +346,18 @@ function closeQuietly(fd: number): void {
   }
 }
 
-/** Touches the registry and its directory, so that a temporary-file cleaner never sees them as old. */
+/**
+ * Touches the registry, the reaper's identity beside it and their directory, so that a temporary-file cleaner
+ * (which ages files one by one) never sees them as old: without its identity a live reaper is taken for gone.
+ */
 function refresh(registry: string): void {
   const now = new Date()
-  try {
-    utimesSync(registry, now, now)
-    utimesSync(dirname(registry), now, now)
-  } catch {
-    // Gone or unwritable: nothing better to do here; the registry is only read when the owner dies.
+  for (const path of [registry, join(dirname(registry), 'reaper'), dirname(registry)]) {
+    try {
+      utimesSync(path, now, now)
+    } catch {
+      // Gone or unwritable: nothing better to do here; the registry is only read when the owner dies.
+    }
   }
 }
 
@@ -452,8 +456,11 @@ function sweepStaleRegistries(registryDir: string): void {
       const stat = lstatSync(dir)
       if (!stat.isDirectory() || stat.uid !== process.getuid?.()) continue
       if (!earlierBoot) {
-        const [reaperPid, reaperTicks] = readIfPresent(join(dir, 'reaper')).trim().split(' ')
-        if (reaperPid && reaperTicks && stillRunning(reaperPid, reaperTicks)) continue
+        const recordedReaper = readIfPresent(join(dir, 'reaper'))
+        const reaper = /^(\d+) (\d+)\n$/.exec(recordedReaper)
+        // Present but not as recordReaper writes it: nothing proves that reaper gone.
+        if (recordedReaper !== '' && reaper === null) continue
+        if (reaper !== null && stillRunning(reaper[1]!, reaper[2]!)) continue
         const registry = readIfPresent(join(dir, 'groups'))
         // Strict: the sweep may come days after that owner died, when its groups' ids belong to strangers.
         if (registry !== '') killRegistered(registry, 'strict')
