@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -204,6 +204,7 @@ describe('restart-time cleanup (killLeftoverGroups)', () => {
 
 describe('registries left by a reaper killed with its owner', () => {
   const namespace = /^pid:\[(\d+)\]$/.exec(readlinkSync('/proc/self/ns/pid'))![1]!
+  const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim().replaceAll('-', '')
   /** A real group of two processes (a shell and its `sleep`), watched until the test ends. */
   const runningGroup = async () => {
     const group = detachedGroup('sleep 1000 & wait')
@@ -218,12 +219,12 @@ describe('registries left by a reaper killed with its owner', () => {
     await new Promise((resolve) => child.once('exit', resolve))
     return identity
   }
-  /** A registry directory `name` as a reaper leaves it, naming `groups`, with its reaper's identity if given. */
-  const leftRegistry = (registryDir: string, name: string, groups: { pgid: number; startTicks: string }[], reaper?: ProcessIdentity) => {
+  /** A registry directory `name` as a reaper leaves it, naming `groups`, with its reaper's identity if given (or that file's text). */
+  const leftRegistry = (registryDir: string, name: string, groups: { pgid: number; startTicks: string }[], reaper?: ProcessIdentity | string) => {
     const dir = join(registryDir, name)
     mkdirSync(dir, { mode: 0o700 })
     writeFileSync(join(dir, 'groups'), groups.map((group) => `+ ${group.pgid} ${group.startTicks}\n`).join(''))
-    if (reaper) writeFileSync(join(dir, 'reaper'), `${reaper.pid} ${reaper.startTicks}\n`)
+    if (reaper !== undefined) writeFileSync(join(dir, 'reaper'), typeof reaper === 'string' ? reaper : `${reaper.pid} ${reaper.startTicks}\n`)
     return dir
   }
   /** Kills an owner and its reaper together (a `kill -9` of their whole session): stopped first, the owner cannot start another reaper. */
@@ -234,7 +235,8 @@ describe('registries left by a reaper killed with its owner', () => {
     owner.kill('SIGKILL')
     await eventually(() => owner.signalCode !== null, 'the owner to die')
   }
-  const ownerName = (owner: ProcessIdentity, ns = namespace) => `taskdeck-reaper-${owner.pid}-${owner.startTicks}-${ns}-Ab12Cd`
+  const ownerName = (owner: ProcessIdentity, ns = namespace, { host = hostname(), boot = bootId } = {}) =>
+    `taskdeck-reaper-${host}-${boot}-${owner.pid}-${owner.startTicks}-${ns}-Ab12Cd`
 
   it('kill the groups it still names and go when the next reaper is made in that folder; a live owner\'s registry beside it stays, its group running', async () => {
     const registryDir = tempDir()
@@ -274,7 +276,7 @@ describe('registries left by a reaper killed with its owner', () => {
     }
   })
 
-  it('are taken only when provably stale: not while the reaper they name runs, nor from another pid namespace, a name without its owner, a link', async () => {
+  it('are taken only when provably stale: not while the reaper they name runs (or its identity is unreadable), nor from another pid namespace, a name without its owner, a link', async () => {
     const registryDir = tempDir()
     const gone = await goneProcess()
     const kept = [
@@ -284,6 +286,8 @@ describe('registries left by a reaper killed with its owner', () => {
       leftRegistry(registryDir, ownerName(gone, `${namespace}0`), [await runningGroup()]),
       // Named before owners were named: nothing proves its owner gone.
       leftRegistry(registryDir, 'taskdeck-reaper-Xy34Zw', [await runningGroup()]),
+      // Its reaper's identity unreadable: nothing proves that reaper gone.
+      leftRegistry(registryDir, ownerName(gone).replace('Ab12Cd', 'Ef34Gh'), [await runningGroup()], 'not-a-pid\n'),
     ]
     const linked = leftRegistry(tempDir(), 'target', [await runningGroup()])
     symlinkSync(linked, join(registryDir, ownerName(await goneProcess())))
@@ -299,6 +303,42 @@ describe('registries left by a reaper killed with its owner', () => {
     expect(existsSync(join(linked, 'groups'))).toBe(true)
     const others = started.slice(0, groupsBefore).filter((p) => !reused.members.some((member) => member.pid === p.pid))
     expect(others.every(stillAlive)).toBe(true)
+  })
+
+  it('of an earlier boot are removed without killing anything; of another machine, or named without host and boot, are left alone', async () => {
+    const registryDir = tempDir()
+    // Each names a running group by its leader's true identity: a sweep that judged it by that alone would kill it.
+    const group = await runningGroup()
+    const gone = await goneProcess()
+    const earlierBoot = leftRegistry(registryDir, ownerName(gone, namespace, { boot: bootId.replace(/^./, (c) => (c === '0' ? '1' : '0')) }), [group])
+    const kept = [
+      // Another machine sharing this folder (an NFS home): its owner and reaper may be at work there.
+      leftRegistry(registryDir, ownerName(gone, namespace, { host: `${hostname()}x` }), [group]),
+      // Named by pid, start time and pid namespace only: these repeat across boots and machines.
+      leftRegistry(registryDir, `taskdeck-reaper-${gone.pid}-${gone.startTicks}-${namespace}-Ab12Cd`, [group]),
+    ]
+
+    new GroupReaper({ graceMs: 300, registryDir }).dispose()
+    expect(existsSync(earlierBoot)).toBe(false)
+    expect(kept.every((dir) => existsSync(join(dir, 'groups')))).toBe(true)
+    expect(group.members.every(stillAlive)).toBe(true)
+  })
+
+  it('kill a group only while its leader is the very process recorded: a group id whose leader is gone may be a stranger\'s by then', async () => {
+    const registryDir = tempDir()
+    const ours = await runningGroup()
+    // The id of a group whose leader exited, now a group whose member started after the recorded leader did.
+    const stranger = detachedGroup('sleep 1000 & echo started')
+    await stranger.exited
+    await eventually(() => groupMembers(stranger.pgid).length === 1, 'the leader to be gone')
+    const [member] = groupMembers(stranger.pgid)
+    started.push(member!)
+    const stale = leftRegistry(registryDir, ownerName(await goneProcess()), [ours, { pgid: stranger.pgid, startTicks: stranger.startTicks }])
+
+    new GroupReaper({ graceMs: 300, registryDir }).dispose()
+    await eventually(() => ours.members.every((p) => !stillAlive(p)), 'the group still led by its recorded leader to be killed')
+    expect(existsSync(stale)).toBe(false)
+    expect(stillAlive(member!)).toBe(true)
   })
 
   it.runIf(process.getuid?.() === 0)('are never taken from another user (a registry planted in a shared temporary folder)', async () => {
@@ -332,8 +372,9 @@ describe('a worker\'s registry', () => {
       const folder = join(temp, name!)
       const registry = join(folder, 'groups')
       const longAgo = new Date(Date.now() - 30 * 24 * HOUR_MS)
-      const ageBack = () => [registry, folder].forEach((path) => utimesSync(path, longAgo, longAgo))
-      const touchedSince = (time: number) => [registry, folder].every((path) => statSync(path).mtimeMs >= time - 1000)
+      const reaperIdentity = join(folder, 'reaper')
+      const ageBack = () => [registry, reaperIdentity, folder].forEach((path) => utimesSync(path, longAgo, longAgo))
+      const touchedSince = (time: number) => [registry, reaperIdentity, folder].every((path) => statSync(path).mtimeMs >= time - 1000)
       ageBack()
       vi.advanceTimersByTime(HOUR_MS - 1)
       expect(touchedSince(longAgo.getTime() + HOUR_MS)).toBe(false)
@@ -349,6 +390,7 @@ describe('a worker\'s registry', () => {
       // Put back as it was: nothing touches it any more.
       mkdirSync(folder)
       writeFileSync(registry, '')
+      writeFileSync(reaperIdentity, '')
       ageBack()
       vi.advanceTimersByTime(2 * HOUR_MS)
       expect(touchedSince(longAgo.getTime() + HOUR_MS)).toBe(false)

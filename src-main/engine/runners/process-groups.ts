@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, utimesSync, writeFileSync, writeSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 
 /**
@@ -48,14 +48,17 @@ function stillRunning(pid: number | string, startTicks: string): boolean {
  * on the TERM only once continued), and SIGKILL if anything of it is left after the grace.
  * With `$2` "-" the registry comes on stdin and there is no waiting (the restart-time cleanup).
  *
- * A group is ours when its leader is the very process we started (same start time), or the
- * leader is gone and a member started after it (a group id is not reused while the group has
- * members). The registry is one shell variable per group, `g_PGID`.
+ * A group is ours when its leader is the very process we started (same start time), or, unless
+ * `$3` is "strict", the leader is gone and a member started after it (a group id is not reused
+ * while the group has members; but once the group is gone, its id may be a stranger's group whose
+ * members are all younger, so that branch is only sound close to the owner's death).
+ * The registry is one shell variable per group, `g_PGID`.
  */
 const REAPER_SCRIPT = `
 set -f
 grace=$1
 registry=$2
+rule=$3
 if [ "$registry" != - ]; then
   while read -r _; do :; done
   exec < "$registry"
@@ -86,6 +89,7 @@ ours() {
     [ "$1" = "\${21}" ]
     return
   fi
+  [ "$rule" = strict ] && return 1
   for file in /proc/[0-9]*/stat; do
     read -r stat 2>/dev/null < "$file" || continue
     set -- "$1" "$2" \${stat##*") "}
@@ -115,8 +119,11 @@ done
 for pgid in $doomed; do kill -s KILL -- "-$pgid" 2>/dev/null; done
 `
 
-function reaperArgs(graceMs: number, registry: string): string[] {
-  return ['-c', REAPER_SCRIPT, 'taskdeck-reaper', String(Math.ceil(graceMs / 100)), registry]
+/** `strict`: only groups whose leader is still the very process recorded (see REAPER_SCRIPT); `lenient`: also those whose leader is gone and whose members are all younger than it. */
+type OwnershipRule = 'strict' | 'lenient'
+
+function reaperArgs(graceMs: number, registry: string, rule: OwnershipRule): string[] {
+  return ['-c', REAPER_SCRIPT, 'taskdeck-reaper', String(Math.ceil(graceMs / 100)), registry, rule]
 }
 
 const registryLine = (pgid: number, startTicks: string) => `+ ${pgid} ${startTicks}\n`
@@ -134,13 +141,13 @@ export interface OwnedGroup {
  */
 export function killLeftoverGroups(groups: readonly OwnedGroup[]): void {
   if (!canReap || groups.length === 0) return
-  killRegistered(groups.map((group) => registryLine(group.pgid, group.startTicks)).join(''))
+  killRegistered(groups.map((group) => registryLine(group.pgid, group.startTicks)).join(''), 'lenient')
 }
 
 /** Runs the reaper's rule once on `registry` (a registry's text: `+` and `-` lines), with no grace. */
-function killRegistered(registry: string): void {
+function killRegistered(registry: string, rule: OwnershipRule): void {
   // Bounded: the engine opens behind this. The rule reads /proc once per group whose leader is gone, a few milliseconds.
-  spawnSync('/bin/sh', reaperArgs(0, '-'), { input: registry, stdio: ['pipe', 'ignore', 'ignore'], cwd: '/', env: {}, timeout: LEFTOVER_KILL_TIMEOUT_MS, killSignal: 'SIGKILL' })
+  spawnSync('/bin/sh', reaperArgs(0, '-', rule), { input: registry, stdio: ['pipe', 'ignore', 'ignore'], cwd: '/', env: {}, timeout: LEFTOVER_KILL_TIMEOUT_MS, killSignal: 'SIGKILL' })
 }
 
 const LEFTOVER_KILL_TIMEOUT_MS = 10_000
@@ -273,7 +280,7 @@ export class GroupReaper {
       fd = openSync(registry, 'a')
       // Only PATH (for `sleep`): the owner's environment may hold secrets (a worker's Redis password).
       const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' }
-      const child = spawn('/bin/sh', reaperArgs(this.#graceMs, registry), { detached: true, stdio: ['pipe', 'ignore', 'ignore'], cwd: '/', env })
+      const child = spawn('/bin/sh', reaperArgs(this.#graceMs, registry, 'lenient'), { detached: true, stdio: ['pipe', 'ignore', 'ignore'], cwd: '/', env })
       recordReaper(dir, child.pid)
       const refreshTimer = setInterval(() => refresh(registry), REFRESH_MS).unref()
       reaper = { process: child, registry, refreshTimer, fd, lines: this.#groups.size }
@@ -339,14 +346,18 @@ function closeQuietly(fd: number): void {
   }
 }
 
-/** Touches the registry and its directory, so that a temporary-file cleaner never sees them as old. */
+/**
+ * Touches the registry, the reaper's identity beside it and their directory, so that a temporary-file cleaner
+ * (which ages files one by one) never sees them as old: without its identity a live reaper is taken for gone.
+ */
 function refresh(registry: string): void {
   const now = new Date()
-  try {
-    utimesSync(registry, now, now)
-    utimesSync(dirname(registry), now, now)
-  } catch {
-    // Gone or unwritable: nothing better to do here; the registry is only read when the owner dies.
+  for (const path of [registry, join(dirname(registry), 'reaper'), dirname(registry)]) {
+    try {
+      utimesSync(path, now, now)
+    } catch {
+      // Gone or unwritable: nothing better to do here; the registry is only read when the owner dies.
+    }
   }
 }
 
@@ -354,17 +365,41 @@ function refresh(registry: string): void {
 let ownerTag: string | null | undefined
 
 /**
- * What a reaper directory's name starts with: `taskdeck-reaper-PID-TICKS-NS-`, this process's pid, kernel start
- * time and pid namespace, fixed with the directory itself (mkdtemp), so another process can prove its owner gone
- * (sweepStaleRegistries). Without them (no /proc) the name says nothing and the directory is never swept.
+ * What a reaper directory's name starts with: `taskdeck-reaper-HOST-BOOT-PID-TICKS-NS-`, this machine's name, the
+ * kernel's boot id, and this process's pid, kernel start time and pid namespace, fixed with the directory itself
+ * (mkdtemp), so another process can prove its owner gone (sweepStaleRegistries). Start times count from boot and
+ * namespace inodes are reused (the host's is the same number on every machine): only with the boot id do they name
+ * one process, and the host tells a folder of another boot of this machine (every process of it gone) from a folder
+ * of another machine sharing the home (NFS). Without any of them (no /proc, an unusual host name) the name says
+ * nothing and the directory is never swept.
  */
 function registryDirPrefix(): string {
   if (ownerTag === undefined) {
+    const identity = thisBoot()
     const ticks = processStartTicks(process.pid)
-    const namespace = pidNamespace()
-    ownerTag = ticks !== null && namespace !== null ? `${process.pid}-${ticks}-${namespace}-` : null
+    ownerTag = identity !== null && ticks !== null ? `${identity.host}-${identity.bootId}-${process.pid}-${ticks}-${identity.namespace}-` : null
   }
   return `taskdeck-reaper-${ownerTag ?? ''}`
+}
+
+interface BootIdentity {
+  readonly host: string
+  readonly bootId: string
+  readonly namespace: string
+}
+
+/** This machine's name (only if plain: letters, digits, dots, dashes), its boot id without dashes, and our pid namespace; null if any is unknown. */
+function thisBoot(): BootIdentity | null {
+  const host = hostname()
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(host)) return null
+  let bootId: string
+  try {
+    bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim().replaceAll('-', '')
+  } catch {
+    return null
+  }
+  const namespace = pidNamespace()
+  return /^[0-9a-f]{32}$/.test(bootId) && namespace !== null ? { host, bootId, namespace } : null
 }
 
 /**
@@ -390,20 +425,21 @@ function recordReaper(dir: string, pid: number | undefined): void {
   }
 }
 
-const STALE_REGISTRY_DIR = /^taskdeck-reaper-(\d+)-(\d+)-(\d+)-[A-Za-z0-9]{6}$/
+const STALE_REGISTRY_DIR = /^taskdeck-reaper-([A-Za-z0-9][A-Za-z0-9.-]*)-([0-9a-f]{32})-(\d+)-(\d+)-(\d+)-[A-Za-z0-9]{6}$/
 
 /**
  * Removes the registries left by reapers that died with their owner (a `kill -9` of both, say of a whole
- * session: nothing else leaves one behind), after giving the groups each still names to the reaper's rule
- * (killLeftoverGroups' rule: only groups provably the ones started), which is what that reaper would have done.
- * A directory is stale only when provably so: its name's owner (pid, kernel start time, in this pid namespace)
- * no longer runs, nor the reaper it recorded, and it is a directory of this user (not a link, not someone
- * else's registry planted in a shared temporary folder). Anything else is left alone: a live engine's or
- * worker's, one of another namespace, one named before owners were named. Never throws.
+ * session: nothing else leaves one behind). A directory must be this user's own (not a link, not someone else's
+ * registry planted in a shared temporary folder) and named in full (registryDirPrefix): anything else is left alone.
+ * One of an earlier boot of this machine is removed without killing anything: every process of that boot is gone.
+ * One of this boot and pid namespace whose owner (pid and kernel start time) no longer runs, nor the reaper it
+ * recorded, first has the groups it names killed, but only those whose leader is still the very process recorded.
+ * Left alone: a live owner's, one of another machine or pid namespace, one named before owners were named. Never throws.
  */
 function sweepStaleRegistries(registryDir: string): void {
   if (!canReap) return
-  const namespace = pidNamespace()
+  const here = thisBoot()
+  if (here === null) return
   let names: string[]
   try {
     names = readdirSync(registryDir)
@@ -412,15 +448,23 @@ function sweepStaleRegistries(registryDir: string): void {
   }
   for (const name of names) {
     const owner = STALE_REGISTRY_DIR.exec(name)
-    if (owner === null || owner[3] !== namespace || stillRunning(owner[1]!, owner[2]!)) continue
+    if (owner === null || owner[1] !== here.host) continue
+    const earlierBoot = owner[2] !== here.bootId
+    if (!earlierBoot && (owner[5] !== here.namespace || stillRunning(owner[3]!, owner[4]!))) continue
     const dir = join(registryDir, name)
     try {
       const stat = lstatSync(dir)
       if (!stat.isDirectory() || stat.uid !== process.getuid?.()) continue
-      const [reaperPid, reaperTicks] = readIfPresent(join(dir, 'reaper')).trim().split(' ')
-      if (reaperPid && reaperTicks && stillRunning(reaperPid, reaperTicks)) continue
-      const registry = readIfPresent(join(dir, 'groups'))
-      if (registry !== '') killRegistered(registry)
+      if (!earlierBoot) {
+        const recordedReaper = readIfPresent(join(dir, 'reaper'))
+        const reaper = /^(\d+) (\d+)\n$/.exec(recordedReaper)
+        // Present but not as recordReaper writes it: nothing proves that reaper gone.
+        if (recordedReaper !== '' && reaper === null) continue
+        if (reaper !== null && stillRunning(reaper[1]!, reaper[2]!)) continue
+        const registry = readIfPresent(join(dir, 'groups'))
+        // Strict: the sweep may come days after that owner died, when its groups' ids belong to strangers.
+        if (registry !== '') killRegistered(registry, 'strict')
+      }
       rmSync(dir, { recursive: true, force: true })
     } catch {
       // Unreadable or undeletable: left as it is (the system's cleaner, or a later sweep).
