@@ -1,4 +1,4 @@
-import { catchError, concat, defer, EMPTY, expand, forkJoin, map, type Observable, of, reduce, shareReplay, startWith, switchMap } from 'rxjs'
+import { catchError, concat, defer, EMPTY, expand, forkJoin, last, map, type Observable, of, shareReplay, startWith, switchMap } from 'rxjs'
 import type { ChangeRun, CompareLine, LineKind } from './line-diff.ts'
 
 export { COMPARE_MAX_EDITS, diffLogs, type ChangeRun, type CompareLine } from './line-diff.ts'
@@ -17,6 +17,9 @@ export const COMPARE_PAGE_LINES = 2_000
 /** Unchanged lines shown around each change; longer unchanged stretches collapse to a count. */
 export const CONTEXT_LINES = 3
 
+/** Stands in for a line the change runs name but the log lacks (never, when both come from one diff). */
+const MISSING_LINE: CompareLine = { n: -1, stream: 'stdout', text: '' }
+
 /** One run's log as read for a comparison: its first `lines` (at most the cap) of `totalLines`. */
 export interface ComparedLog {
   lines: CompareLine[]
@@ -27,7 +30,7 @@ export interface ComparedLog {
 
 export interface DiffLine {
   kind: LineKind
-  /** 1-based line numbers in each run's log (null on the side the line is not in). */
+  /** 1-based line numbers in each run's log, as the log viewer shows them (null on the side the line is not in). */
   baseN: number | null
   targetN: number | null
   line: CompareLine
@@ -68,7 +71,11 @@ export function buildDiffView(base: readonly CompareLine[], target: readonly Com
     if (run.kind === 'same') {
       inChange = false
       const lines: DiffLine[] = []
-      for (let i = 0; i < run.count; i++) lines.push({ kind: 'same', baseN: b + i + 1, targetN: t + i + 1, line: target[t + i] ?? base[b + i] ?? { stream: 'stdout', text: '' } })
+      for (let i = 0; i < run.count; i++) {
+        const baseLine = base[b + i] ?? MISSING_LINE
+        const targetLine = target[t + i] ?? MISSING_LINE
+        lines.push({ kind: 'same', baseN: baseLine.n + 1, targetN: targetLine.n + 1, line: targetLine === MISSING_LINE ? baseLine : targetLine })
+      }
       b += run.count
       t += run.count
       const keepBefore = index === 0 ? 0 : context
@@ -83,10 +90,9 @@ export function buildDiffView(base: readonly CompareLine[], target: readonly Com
       return
     }
     for (let i = 0; i < run.count; i++) {
+      const from = run.kind === 'removed' ? (base[b + i] ?? MISSING_LINE) : (target[t + i] ?? MISSING_LINE)
       const line: DiffLine =
-        run.kind === 'removed'
-          ? { kind: 'removed', baseN: b + i + 1, targetN: null, line: base[b + i] ?? { stream: 'stdout', text: '' } }
-          : { kind: 'added', baseN: null, targetN: t + i + 1, line: target[t + i] ?? { stream: 'stdout', text: '' } }
+        run.kind === 'removed' ? { kind: 'removed', baseN: from.n + 1, targetN: null, line: from } : { kind: 'added', baseN: null, targetN: from.n + 1, line: from }
       if (!inChange) line.changeIndex = changes++
       inChange = true
       open.push(line)
@@ -111,24 +117,30 @@ export interface LogPage {
 export type ReadPage = (runId: number, fromLine: number, count: number) => Observable<LogPage>
 
 /**
- * Reads a run's log for a comparison: pages until the log's end or the cap. A run still writing is read as it stands (its length when each page was read).
+ * Reads a run's log for a comparison: pages until the log's end or the cap (on lines compared).
+ * A run still writing is read as it stands (its length when each page was read). Each page
+ * starts after the last line read (its number `n`, not a count of lines read): where the log's
+ * cap dropped its middle, run.readLog skips the dropped lines and says so in one system line,
+ * numbered as the first dropped line, which it repeats for any page starting in the gap; a line
+ * numbered no later than one already read is that repeat, and is left out.
  */
 export function readForCompare$(readPage: ReadPage, runId: number, cap = COMPARE_MAX_LINES, pageLines = COMPARE_PAGE_LINES): Observable<ComparedLog> {
-  const next = (from: number) => readPage(runId, from, Math.min(pageLines, cap - from))
-  return next(0).pipe(
-    map((page) => ({ page, from: 0 })),
-    expand(({ page, from }) => {
-      const upTo = from + page.lines.length
-      return page.lines.length === 0 || upTo >= Math.min(cap, page.totalLines) ? EMPTY : next(upTo).pipe(map((nextPage) => ({ page: nextPage, from: upTo })))
-    }),
-    reduce<{ page: LogPage }, ComparedLog>(
-      (log, { page }) => {
-        const lines = log.lines.concat(page.lines)
-        const totalLines = Math.max(log.totalLines, page.totalLines)
-        return { lines, totalLines, truncated: totalLines > lines.length }
-      },
-      { lines: [], totalLines: 0, truncated: false },
-    ),
+  type Read = { lines: CompareLine[]; totalLines: number; done: boolean }
+  const next = (read: Read): Observable<Read> => {
+    const lastN = read.lines.at(-1)?.n ?? -1
+    return readPage(runId, lastN + 1, Math.min(pageLines, cap - read.lines.length)).pipe(
+      map((page) => {
+        const fresh = page.lines.filter((line) => line.n > lastN)
+        const lines = read.lines.concat(fresh.slice(0, cap - read.lines.length))
+        const end = lines.at(-1)?.n ?? -1
+        return { lines, totalLines: Math.max(read.totalLines, page.totalLines), done: fresh.length === 0 || lines.length >= cap || end + 1 >= page.totalLines }
+      }),
+    )
+  }
+  return next({ lines: [], totalLines: 0, done: false }).pipe(
+    expand((read) => (read.done ? EMPTY : next(read))),
+    last(),
+    map(({ lines, totalLines }) => ({ lines, totalLines, truncated: (lines.at(-1)?.n ?? -1) + 1 < totalLines })),
   )
 }
 

@@ -12,12 +12,14 @@ import {
   type DiffView,
   type LogPage,
 } from '../../src-renderer/streams/run-compare.ts'
-import { packLog, unpackLog } from '../../src-renderer/streams/line-diff.ts'
+import { packLog, unpackLog, type LineContent } from '../../src-renderer/streams/line-diff.ts'
 
-const out = (text: string): CompareLine => ({ stream: 'stdout', text })
-const err = (text: string): CompareLine => ({ stream: 'stderr', text })
-const lines = (...texts: string[]) => texts.map(out)
-const numbered = (count: number, text = (n: number) => `line ${n}`) => Array.from({ length: count }, (_, n) => out(text(n)))
+const out = (text: string): LineContent => ({ stream: 'stdout', text })
+const err = (text: string): LineContent => ({ stream: 'stderr', text })
+/** Lines as a log holds them, numbered from 0. */
+const logOf = (contents: LineContent[]): CompareLine[] => contents.map((line, n) => ({ ...line, n }))
+const lines = (...texts: string[]) => logOf(texts.map(out))
+const numbered = (count: number, text = (n: number) => `line ${n}`) => logOf(Array.from({ length: count }, (_, n) => out(text(n))))
 
 /** The diff as a unified listing: "+ text", "- text", "  text", and "… N" for a collapsed gap. */
 function listing(view: DiffView): string[] {
@@ -25,7 +27,9 @@ function listing(view: DiffView): string[] {
   return view.segments.flatMap((s) => (s.kind === 'gap' ? [`… ${s.lines.length}`] : s.lines.map(mark)))
 }
 
-function diffView(base: CompareLine[], target: CompareLine[], ignoreDigits = false, context?: number): DiffView {
+function diffView(baseContents: LineContent[], targetContents: LineContent[], ignoreDigits = false, context?: number): DiffView {
+  const base = logOf(baseContents)
+  const target = logOf(targetContents)
   const runs = diffLogs(base, target, ignoreDigits)
   if (runs === null) throw new Error('too different')
   return buildDiffView(base, target, runs, context)
@@ -136,6 +140,30 @@ function pagedLog(log: CompareLine[]) {
   return { readPage, reads }
 }
 
+/**
+ * A log whose cap dropped lines [keptHead, keptHead + dropped) of `total`, read as run.readLog
+ * reads it (readLogWindow in src-main/engine/logs.ts): a page starting before the kept tail
+ * skips the dropped lines and has one system line, numbered as the first dropped line, in their place.
+ */
+function pagedLogWithGap(total: number, keptHead: number, dropped: number) {
+  const reads: [number, number][] = []
+  const tailStart = keptHead + dropped
+  const lineAt = (n: number): CompareLine => ({ n, stream: 'stdout', text: `line ${n}` })
+  const readPage = (_runId: number, fromLine: number, count: number): Observable<LogPage> => {
+    reads.push([fromLine, count])
+    const page: CompareLine[] = []
+    let next = fromLine
+    for (; next < keptHead && page.length < count; next++) page.push(lineAt(next))
+    if (page.length < count && next < tailStart) {
+      page.push({ n: keptHead, stream: 'system', text: `[… ${dropped} lines dropped …]` })
+      next = tailStart
+    }
+    for (; next < total && page.length < count; next++) page.push(lineAt(next))
+    return of({ lines: page, totalLines: total })
+  }
+  return { readPage, reads }
+}
+
 describe('readForCompare$', () => {
   it('reads a log in pages up to its end', async () => {
     const { readPage, reads } = pagedLog(numbered(25))
@@ -159,6 +187,31 @@ describe('readForCompare$', () => {
     ])
     expect(log.lines).toHaveLength(25)
     expect(log).toMatchObject({ totalLines: 1000, truncated: true })
+  })
+
+  it('reads past lines the log cap dropped once, numbering lines as the log does', async () => {
+    // Lines 0-5 kept, 6-13 dropped, 14-19 kept: the first page ends on the "dropped" line.
+    const { readPage, reads } = pagedLogWithGap(20, 6, 8)
+    const log = await lastOf(readForCompare$(readPage, 1, 100, 7))
+    expect(log.lines.map((l) => [l.n, l.stream])).toEqual([
+      [0, 'stdout'],
+      [1, 'stdout'],
+      [2, 'stdout'],
+      [3, 'stdout'],
+      [4, 'stdout'],
+      [5, 'stdout'],
+      [6, 'system'],
+      [14, 'stdout'],
+      [15, 'stdout'],
+      [16, 'stdout'],
+      [17, 'stdout'],
+      [18, 'stdout'],
+      [19, 'stdout'],
+    ])
+    expect(reads[1]).toEqual([7, 7])
+    expect(log).toMatchObject({ totalLines: 20, truncated: false })
+    const view = buildDiffView(log.lines, log.lines, [{ kind: 'same', count: log.lines.length }], 0)
+    expect(view.segments.flatMap((s) => s.lines).at(-1)).toMatchObject({ baseN: 20, targetN: 20 })
   })
 
   it('reads an empty log with one read', async () => {
