@@ -134,8 +134,9 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
   })
 
   const onKeyDown = (e: KeyboardEvent) => {
-    // Esc leaves the comparison (back to the runs), not the task; a select's own Esc closes its list first.
-    if (e.key === 'Escape' && !(e.target instanceof HTMLSelectElement)) {
+    // Esc leaves the comparison (back to the runs), not the task, from anywhere in it (a run picker too:
+    // an open picker's list takes its own Esc first).
+    if (e.key === 'Escape') {
       e.preventDefault()
       e.stopPropagation()
       onBack()

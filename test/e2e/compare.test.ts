@@ -118,6 +118,13 @@ describe('comparing two runs of a task', () => {
     await expect.poll(() => page.evaluate('document.activeElement?.getAttribute("aria-label")')).toBe('Compare run 2 with run 1')
     expect(await page.locator('.detail').count()).toBe(1)
     await page.screenshot({ path: join(ARTIFACTS, 'compare-runs-table.png') })
+    // Esc on a run picker goes back to the runs too (not to the page, then out of the task).
+    await page.keyboard.press('Enter')
+    await page.getByLabel('Base', { exact: true }).focus()
+    await page.keyboard.press('Escape')
+    await page.locator('table.runs').waitFor()
+    await expect.poll(() => page.evaluate('document.activeElement?.getAttribute("aria-label")')).toBe('Compare run 2 with run 1')
+    expect(await page.locator('.detail').count()).toBe(1)
     await page.context().close()
   })
 
