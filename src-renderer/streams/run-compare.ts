@@ -26,6 +26,9 @@ export interface ComparedLog {
   totalLines: number
   /** The log was longer than the cap: only its first lines were compared. */
   truncated: boolean
+  /** The run was still running when its last page was read (at `readAt`): its log may have grown since. */
+  running: boolean
+  readAt: number
 }
 
 export interface DiffLine {
@@ -113,6 +116,8 @@ export function buildDiffView(base: readonly CompareLine[], target: readonly Com
 export interface LogPage {
   lines: CompareLine[]
   totalLines: number
+  /** The run had ended when the page was read (run.readLog's `done`). */
+  done: boolean
 }
 export type ReadPage = (runId: number, fromLine: number, count: number) => Observable<LogPage>
 
@@ -125,7 +130,7 @@ export type ReadPage = (runId: number, fromLine: number, count: number) => Obser
  * numbered no later than one already read is that repeat, and is left out.
  */
 export function readForCompare$(readPage: ReadPage, runId: number, cap = COMPARE_MAX_LINES, pageLines = COMPARE_PAGE_LINES): Observable<ComparedLog> {
-  type Read = { lines: CompareLine[]; totalLines: number; done: boolean }
+  type Read = { lines: CompareLine[]; totalLines: number; running: boolean; done: boolean }
   const next = (read: Read): Observable<Read> => {
     const lastN = read.lines.at(-1)?.n ?? -1
     return readPage(runId, lastN + 1, Math.min(pageLines, cap - read.lines.length)).pipe(
@@ -133,14 +138,19 @@ export function readForCompare$(readPage: ReadPage, runId: number, cap = COMPARE
         const fresh = page.lines.filter((line) => line.n > lastN)
         const lines = read.lines.concat(fresh.slice(0, cap - read.lines.length))
         const end = lines.at(-1)?.n ?? -1
-        return { lines, totalLines: Math.max(read.totalLines, page.totalLines), done: fresh.length === 0 || lines.length >= cap || end + 1 >= page.totalLines }
+        return {
+          lines,
+          totalLines: Math.max(read.totalLines, page.totalLines),
+          running: !page.done,
+          done: fresh.length === 0 || lines.length >= cap || end + 1 >= page.totalLines,
+        }
       }),
     )
   }
-  return next({ lines: [], totalLines: 0, done: false }).pipe(
+  return next({ lines: [], totalLines: 0, running: false, done: false }).pipe(
     expand((read) => (read.done ? EMPTY : next(read))),
     last(),
-    map(({ lines, totalLines }) => ({ lines, totalLines, truncated: (lines.at(-1)?.n ?? -1) + 1 < totalLines })),
+    map(({ lines, totalLines, running }) => ({ lines, totalLines, truncated: (lines.at(-1)?.n ?? -1) + 1 < totalLines, running, readAt: Date.now() })),
   )
 }
 

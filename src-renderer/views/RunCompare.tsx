@@ -70,20 +70,18 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
   const ignoring = useObservableState(ignoreDigits, ignoreDigits.value)
   // A new reading of both logs each time "Compare again" is pressed (a run still writing has grown).
   const [reading, setReading] = useState(0)
-  const [readAt, setReadAt] = useState(() => Date.now())
   const readPage = useMemo<ReadPage>(
     () => (runId, fromLine, count) =>
       from(model.bridge.invoke('run.readLog', { runId, fromLine, count })).pipe(
         map((result) => {
           if (!result.ok) throw new Error(result.error.message)
-          return { lines: result.value.lines, totalLines: result.value.totalLines }
+          return { lines: result.value.lines, totalLines: result.value.totalLines, done: result.value.done }
         }),
       ),
     [model],
   )
   const state$ = useMemo(() => compareRuns$(pair.base, pair.target, ignoreDigits, { readPage, diff: diffInWorker }), [pair.base, pair.target, ignoreDigits, readPage, reading])
   const state = useObservableState<CompareState>(state$, { phase: 'reading' })
-  useEffect(() => setReadAt(Date.now()), [state$])
 
   const [expanded, setExpanded] = useState<ReadonlySet<number>>(new Set())
   const [current, setCurrent] = useState<number | null>(null)
@@ -158,8 +156,14 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
     ] as const) {
       if (log.truncated) notes.push(t('compare.truncated', { n: ordinal(run), total: log.totalLines, cap: COMPARE_MAX_LINES }))
     }
+    // Whether a run was running when its log was read, not now: a run that ended since was compared unfinished.
+    for (const [run, log] of [
+      [base, state.base],
+      [target, state.target],
+    ] as const) {
+      if (log.running) notes.push(t('compare.running', { n: ordinal(run), time: formatClock(log.readAt, i18n.language) }))
+    }
   }
-  for (const run of [base, target]) if (run?.status === 'running') notes.push(t('compare.running', { n: ordinal(run), time: formatClock(readAt, i18n.language) }))
 
   return (
     <section className="compare" aria-labelledby="compare-title" onKeyDown={onKeyDown}>

@@ -131,11 +131,11 @@ describe('diffLogs and buildDiffView', () => {
 })
 
 /** A log held in memory, read in pages the way run.readLog answers; `reads` records each read. */
-function pagedLog(log: CompareLine[]) {
+function pagedLog(log: CompareLine[], runEndsAfterReads = 0) {
   const reads: [number, number][] = []
   const readPage = (_runId: number, fromLine: number, count: number): Observable<LogPage> => {
     reads.push([fromLine, count])
-    return of({ lines: log.slice(fromLine, fromLine + count), totalLines: log.length })
+    return of({ lines: log.slice(fromLine, fromLine + count), totalLines: log.length, done: reads.length > runEndsAfterReads })
   }
   return { readPage, reads }
 }
@@ -159,7 +159,7 @@ function pagedLogWithGap(total: number, keptHead: number, dropped: number) {
       next = tailStart
     }
     for (; next < total && page.length < count; next++) page.push(lineAt(next))
-    return of({ lines: page, totalLines: total })
+    return of({ lines: page, totalLines: total, done: true })
   }
   return { readPage, reads }
 }
@@ -214,9 +214,17 @@ describe('readForCompare$', () => {
     expect(view.segments.flatMap((s) => s.lines).at(-1)).toMatchObject({ baseN: 20, targetN: 20 })
   })
 
+  it('says whether the run was still running when its log was read (its last page), not before', async () => {
+    const before = Date.now()
+    expect(await lastOf(readForCompare$(pagedLog(numbered(25), 1).readPage, 1, 100, 10))).toMatchObject({ running: false })
+    const stillRunning = await lastOf(readForCompare$(pagedLog(numbered(25), 3).readPage, 1, 100, 10))
+    expect(stillRunning.running).toBe(true)
+    expect(stillRunning.readAt).toBeGreaterThanOrEqual(before)
+  })
+
   it('reads an empty log with one read', async () => {
     const { readPage, reads } = pagedLog([])
-    expect(await lastOf(readForCompare$(readPage, 1, 25, 10))).toEqual({ lines: [], totalLines: 0, truncated: false })
+    expect(await lastOf(readForCompare$(readPage, 1, 25, 10))).toMatchObject({ lines: [], totalLines: 0, truncated: false, running: false })
     expect(reads).toHaveLength(1)
   })
 })
@@ -247,7 +255,7 @@ describe('compareRuns$', () => {
       const readPage = (runId: number, from: number, count: number) => {
         reads++
         const log = logs[runId] ?? []
-        return cold<LogPage>('--(p|)', { p: { lines: log.slice(from, from + count), totalLines: log.length } })
+        return cold<LogPage>('--(p|)', { p: { lines: log.slice(from, from + count), totalLines: log.length, done: true } })
       }
       // Each diff takes 3 frames (as a worker would). The option (a checkbox, replaying its value)
       // is subscribed once the logs are read, at 2; the diff started at 11 is overtaken at 12.
@@ -263,7 +271,7 @@ describe('compareRuns$', () => {
   it('fails with the engine’s message when a read fails', () => {
     const ts = new TestScheduler((actual, wanted) => expect(actual).toEqual(wanted))
     ts.run(({ cold, expectObservable }) => {
-      const readPage = (runId: number) => (runId === 2 ? cold<LogPage>('-#', undefined, new Error('run 2 not found')) : cold<LogPage>('--(p|)', { p: { lines: [], totalLines: 0 } }))
+      const readPage = (runId: number) => (runId === 2 ? cold<LogPage>('-#', undefined, new Error('run 2 not found')) : cold<LogPage>('--(p|)', { p: { lines: [], totalLines: 0, done: true } }))
       const diff = () => of(null)
       expectObservable(compareRuns$(1, 2, of(false), { readPage, diff })).toBe('r(f|)', { r: { phase: 'reading' }, f: { phase: 'failed', message: 'run 2 not found' } })
     })
@@ -272,7 +280,7 @@ describe('compareRuns$', () => {
   it('says when the runs are too different to compare', () => {
     const ts = new TestScheduler((actual, wanted) => expect(actual).toEqual(wanted))
     ts.run(({ cold, expectObservable }) => {
-      const readPage = () => cold<LogPage>('(p|)', { p: { lines: [], totalLines: 0 } })
+      const readPage = () => cold<LogPage>('(p|)', { p: { lines: [], totalLines: 0, done: true } })
       expectObservable(compareRuns$(1, 2, of(false), { readPage, diff: () => cold('----(n|)', { n: null }) }).pipe(map((s) => s.phase))).toBe('(rc)(t|)', {
         r: 'reading',
         c: 'comparing',
