@@ -170,6 +170,7 @@ export const en = {
     reading: 'Reading both logs…',
     comparing: 'Comparing…',
     failed: 'Could not compare: {{message}}',
+    workerFailed: 'the diff worker failed',
     tooDifferent: 'These runs differ in more than {{count, number}} lines: too different to compare line by line.',
     same: 'No differences.',
     sameRun: 'Choose two different runs.',

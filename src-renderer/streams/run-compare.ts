@@ -163,6 +163,8 @@ export type CompareState =
 
 export type DiffFunction = (base: CompareLine[], target: CompareLine[], ignoreDigits: boolean) => Observable<ChangeRun[] | null>
 
+const failed = (error: unknown): CompareState => ({ phase: 'failed', message: error instanceof Error ? error.message : String(error) })
+
 /**
  * Compares two runs' logs: reads both (once), then diffs them for each value of
  * `ignoreDigits$`, dropping a diff still running when the option changes.
@@ -180,11 +182,13 @@ export function compareRuns$(
         switchMap((ignoreDigits) =>
           deps.diff(base.lines, target.lines, ignoreDigits).pipe(
             map((runs): CompareState => (runs === null ? { phase: 'tooDifferent', base, target } : { phase: 'ready', base, target, view: buildDiffView(base.lines, target.lines, runs) })),
+            // A failed diff fails this diff only: the option stays live (changing it diffs again).
+            catchError((error: unknown) => of<CompareState>(failed(error))),
             startWith<CompareState>({ phase: 'comparing', base, target }),
           ),
         ),
       ),
     ),
   )
-  return concat(of<CompareState>({ phase: 'reading' }), compared$).pipe(catchError((error: unknown) => of<CompareState>({ phase: 'failed', message: error instanceof Error ? error.message : String(error) })))
+  return concat(of<CompareState>({ phase: 'reading' }), compared$).pipe(catchError((error: unknown) => of<CompareState>(failed(error))))
 }

@@ -7,7 +7,7 @@ import { Kbd, formatClock } from '../components/common.tsx'
 import { useObservableState, useSubscription } from '../hooks/observable.ts'
 import type { DiffRequest } from '../streams/diff-worker.ts'
 import { packLog } from '../streams/line-diff.ts'
-import { COMPARE_MAX_EDITS, COMPARE_MAX_LINES, compareRuns$, type ChangeRun, type CompareLine, type CompareState, type DiffLine, type DiffSegment, type ReadPage } from '../streams/run-compare.ts'
+import { COMPARE_MAX_EDITS, COMPARE_MAX_LINES, compareRuns$, type ChangeRun, type CompareState, type DiffFunction, type DiffLine, type DiffSegment, type ReadPage } from '../streams/run-compare.ts'
 import { useModel, useShortcut } from './context.ts'
 
 export interface ComparePair {
@@ -41,19 +41,24 @@ function piecesOf(segments: readonly DiffSegment[], expanded: ReadonlySet<number
   return pieces
 }
 
-/** The diff in a worker of its own, ended (terminated) when the diff is no longer wanted. */
-function diffInWorker(base: CompareLine[], target: CompareLine[], ignoreDigits: boolean): Observable<ChangeRun[] | null> {
-  return new Observable((subscriber) => {
-    const worker = new Worker(new URL('../streams/diff-worker.ts', import.meta.url), { type: 'module' })
-    worker.onmessage = (event: MessageEvent<ChangeRun[] | null>) => {
-      subscriber.next(event.data)
-      subscriber.complete()
-    }
-    worker.onerror = (event) => subscriber.error(new Error(event.message))
-    const request: DiffRequest = { base: packLog(base), target: packLog(target), ignoreDigits }
-    worker.postMessage(request, [request.base.streams.buffer, request.target.streams.buffer])
-    return () => worker.terminate()
-  })
+/**
+ * The diff in a worker of its own, ended (terminated) when the diff is no longer wanted.
+ * `failedMessage` names a failure the worker's error event does not describe (it may have no message).
+ */
+function diffInWorker(failedMessage: string): DiffFunction {
+  return (base, target, ignoreDigits) =>
+    new Observable<ChangeRun[] | null>((subscriber) => {
+      const worker = new Worker(new URL('../streams/diff-worker.ts', import.meta.url), { type: 'module' })
+      worker.onmessage = (event: MessageEvent<ChangeRun[] | null>) => {
+        subscriber.next(event.data)
+        subscriber.complete()
+      }
+      worker.onerror = (event) => subscriber.error(new Error(event.message || failedMessage))
+      worker.onmessageerror = () => subscriber.error(new Error(failedMessage))
+      const request: DiffRequest = { base: packLog(base), target: packLog(target), ignoreDigits }
+      worker.postMessage(request, [request.base.streams.buffer, request.target.streams.buffer])
+      return () => worker.terminate()
+    })
 }
 
 /**
@@ -80,7 +85,8 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
       ),
     [model],
   )
-  const state$ = useMemo(() => compareRuns$(pair.base, pair.target, ignoreDigits, { readPage, diff: diffInWorker }), [pair.base, pair.target, ignoreDigits, readPage, reading])
+  const workerFailed = t('compare.workerFailed')
+  const state$ = useMemo(() => compareRuns$(pair.base, pair.target, ignoreDigits, { readPage, diff: diffInWorker(workerFailed) }), [pair.base, pair.target, ignoreDigits, readPage, reading, workerFailed])
   const state = useObservableState<CompareState>(state$, { phase: 'reading' })
 
   const [expanded, setExpanded] = useState<ReadonlySet<number>>(new Set())

@@ -6,6 +6,7 @@ import {
   compareRuns$,
   diffLogs,
   readForCompare$,
+  type ChangeRun,
   type CompareLine,
   type CompareState,
   type DiffLine,
@@ -274,6 +275,18 @@ describe('compareRuns$', () => {
       const readPage = (runId: number) => (runId === 2 ? cold<LogPage>('-#', undefined, new Error('run 2 not found')) : cold<LogPage>('--(p|)', { p: { lines: [], totalLines: 0, done: true } }))
       const diff = () => of(null)
       expectObservable(compareRuns$(1, 2, of(false), { readPage, diff })).toBe('r(f|)', { r: { phase: 'reading' }, f: { phase: 'failed', message: 'run 2 not found' } })
+    })
+  })
+
+  it('a failed diff fails that diff only: changing ignoreDigits diffs again', () => {
+    const ts = new TestScheduler((actual, wanted) => expect(actual).toEqual(wanted))
+    ts.run(({ cold, expectObservable }) => {
+      const readPage = (runId: number) => cold<LogPage>('-(p|)', { p: { lines: logs[runId] ?? [], totalLines: logs[runId]?.length ?? 0, done: true } })
+      let diffs = 0
+      const diff = (base: CompareLine[], target: CompareLine[], ignoreDigits: boolean) =>
+        diffs++ === 0 ? cold<ChangeRun[] | null>('-#', undefined, new Error('the diff worker failed')) : cold('-(r|)', { r: diffLogs(base, target, ignoreDigits) })
+      const states = compareRuns$(1, 2, cold('f---t', { f: false, t: true }), { readPage, diff }).pipe(map((s) => (s.phase === 'failed' ? `failed: ${s.message}` : phaseOf(s))))
+      expectObservable(states).toBe('rcf--ca', { r: 'reading', c: 'comparing', f: 'failed: the diff worker failed', a: 'ready +1 -0' })
     })
   })
 
