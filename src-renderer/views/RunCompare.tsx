@@ -98,9 +98,12 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
     () => ({ added: t('compare.addedLine'), removed: t('compare.removedLine'), stderr: t('compare.stderr'), stderrName: t('compare.stderrName'), system: t('compare.system'), systemName: t('compare.systemName') }),
     [t],
   )
+  // A change to scroll to not yet drawn (see goTo): a new diff's changes are others.
+  const scrollTo = useRef<number | null>(null)
   useEffect(() => {
     setExpanded(new Set())
     setCurrent(null)
+    scrollTo.current = null
   }, [view])
   const pieces = useMemo(() => (shownView ? piecesOf(shownView.segments, expanded) : []), [shownView, expanded])
   const [drawn, setDrawn] = useState(BLOCKS_PER_FRAME)
@@ -118,7 +121,6 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
   const nextShortcut = useShortcut('compare.next')
   const previousShortcut = useShortcut('compare.previous')
   // A change not drawn yet is drawn (with all before it) before it is scrolled to.
-  const scrollTo = useRef<number | null>(null)
   const goTo = (step: 1 | -1) => {
     if (!view || view.changes === 0) return
     const n = current === null ? (step === 1 ? 0 : view.changes - 1) : (current + step + view.changes) % view.changes
