@@ -155,6 +155,7 @@ export function readForCompare$(readPage: ReadPage, runId: number, cap = COMPARE
 }
 
 export type CompareState =
+  | { phase: 'sameRun' }
   | { phase: 'reading' }
   | { phase: 'comparing'; base: ComparedLog; target: ComparedLog }
   | { phase: 'ready'; base: ComparedLog; target: ComparedLog; view: DiffView }
@@ -175,6 +176,8 @@ export function compareRuns$(
   ignoreDigits$: Observable<boolean>,
   deps: { readPage: ReadPage; diff: DiffFunction; cap?: number },
 ): Observable<CompareState> {
+  // A run compared with itself: nothing to read nor diff.
+  if (baseRunId === targetRunId) return of<CompareState>({ phase: 'sameRun' })
   const logs$ = defer(() => forkJoin([readForCompare$(deps.readPage, baseRunId, deps.cap), readForCompare$(deps.readPage, targetRunId, deps.cap)])).pipe(shareReplay(1))
   const compared$ = logs$.pipe(
     switchMap(([base, target]) =>

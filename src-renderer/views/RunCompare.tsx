@@ -212,7 +212,7 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
         </button>
       </div>
       <p className="compare-summary" role="status" data-testid="compare-summary">
-        {pair.base === pair.target
+        {pair.base === pair.target || state.phase === 'sameRun'
           ? t('compare.sameRun')
           : state.phase === 'reading'
             ? t('compare.reading')

@@ -290,6 +290,17 @@ describe('compareRuns$', () => {
     })
   })
 
+  it('compares a run with itself without reading its log nor diffing', async () => {
+    const { readPage, reads } = pagedLog(numbered(5))
+    let diffs = 0
+    const diff = () => {
+      diffs++
+      return of(null)
+    }
+    expect(await lastOf(compareRuns$(3, 3, of(false), { readPage, diff }))).toEqual({ phase: 'sameRun' })
+    expect({ reads: reads.length, diffs }).toEqual({ reads: 0, diffs: 0 })
+  })
+
   it('says when the runs are too different to compare', () => {
     const ts = new TestScheduler((actual, wanted) => expect(actual).toEqual(wanted))
     ts.run(({ cold, expectObservable }) => {
