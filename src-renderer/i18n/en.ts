@@ -171,6 +171,7 @@ export const en = {
     comparing: 'Comparing…',
     failed: 'Could not compare: {{message}}',
     workerFailed: 'the diff worker failed',
+    tooSlow: 'Comparing these runs took longer than {{seconds}} seconds: too different to compare line by line.',
     tooDifferent: 'These runs differ in more than {{count, number}} lines: too different to compare line by line.',
     same: 'No differences.',
     sameRun: 'Choose two different runs.',

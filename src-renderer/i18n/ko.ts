@@ -170,6 +170,7 @@ export const ko: Messages = {
     comparing: '비교하는 중…',
     failed: '비교할 수 없습니다: {{message}}',
     workerFailed: '차이 계산 작업자가 실패했습니다',
+    tooSlow: '두 실행을 비교하는 데 {{seconds}}초가 넘게 걸려 줄 단위로 비교할 수 없습니다.',
     tooDifferent: '두 실행의 차이가 {{count, number}}줄을 넘어 줄 단위로 비교할 수 없습니다.',
     same: '차이가 없습니다.',
     sameRun: '서로 다른 두 실행을 고르세요.',

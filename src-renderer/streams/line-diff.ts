@@ -38,7 +38,7 @@ export interface ChangeRun {
  * (times, durations, ids, addresses differ between any two build logs); what is shown is
  * always the real text.
  */
-export function matchText(text: string, ignoreDigits: boolean): string {
+function matchText(text: string, ignoreDigits: boolean): string {
   return ignoreDigits ? text.replace(/\d+/g, '0') : text
 }
 
@@ -47,7 +47,7 @@ export function matchText(text: string, ignoreDigits: boolean): string {
  * A line on stderr never matches the same words on stdout. Integers make each comparison in the
  * diff one `===` instead of a string comparison (about three times faster on long logs).
  */
-export function lineKeys(base: readonly LineContent[], target: readonly LineContent[], ignoreDigits: boolean): { base: number[]; target: number[] } {
+function lineKeys(base: readonly LineContent[], target: readonly LineContent[], ignoreDigits: boolean): { base: number[]; target: number[] } {
   const ids = new Map<string, number>()
   const key = (line: LineContent) => {
     const text = `${line.stream}\u0000${matchText(line.text, ignoreDigits)}`
@@ -61,16 +61,21 @@ export function lineKeys(base: readonly LineContent[], target: readonly LineCont
   return { base: base.map(key), target: target.map(key) }
 }
 
-/** The line diff of two logs, or null when they are too different (or took too long) to compare line by line. */
+/** Why two logs were not compared line by line: more differences than COMPARE_MAX_EDITS, or the search ran past COMPARE_TIMEOUT_MS. */
+export type GiveUp = 'tooManyEdits' | 'tooSlow'
+
+/** The line diff of two logs, or why it gave up (the logs too different, or the search too slow, to compare line by line). */
 export function diffLogs(
   base: readonly LineContent[],
   target: readonly LineContent[],
   ignoreDigits: boolean,
   limits = { maxEdits: COMPARE_MAX_EDITS, timeoutMs: COMPARE_TIMEOUT_MS },
-): ChangeRun[] | null {
+): ChangeRun[] | GiveUp {
   const keys = lineKeys(base, target, ignoreDigits)
+  const started = Date.now()
   const changes = diffArrays(keys.base, keys.target, { maxEditLength: limits.maxEdits, timeout: limits.timeoutMs })
-  if (!changes) return null
+  // jsdiff answers undefined for either limit: the time taken says which.
+  if (!changes) return Date.now() - started >= limits.timeoutMs ? 'tooSlow' : 'tooManyEdits'
   return changes.filter((c) => c.count > 0).map((c) => ({ kind: c.added ? 'added' : c.removed ? 'removed' : 'same', count: c.count }))
 }
 

@@ -1,7 +1,7 @@
 import { catchError, concat, defer, EMPTY, expand, forkJoin, last, map, type Observable, of, shareReplay, startWith, switchMap } from 'rxjs'
-import type { ChangeRun, CompareLine, LineKind } from './line-diff.ts'
+import type { ChangeRun, CompareLine, GiveUp, LineKind } from './line-diff.ts'
 
-export { COMPARE_MAX_EDITS, diffLogs, type ChangeRun, type CompareLine } from './line-diff.ts'
+export { COMPARE_MAX_EDITS, COMPARE_TIMEOUT_MS, diffLogs, type ChangeRun, type CompareLine, type GiveUp } from './line-diff.ts'
 
 /**
  * How many lines of each run are compared. Myers' diff costs (lines × differences): two
@@ -159,10 +159,10 @@ export type CompareState =
   | { phase: 'reading' }
   | { phase: 'comparing'; base: ComparedLog; target: ComparedLog }
   | { phase: 'ready'; base: ComparedLog; target: ComparedLog; view: DiffView }
-  | { phase: 'tooDifferent'; base: ComparedLog; target: ComparedLog }
+  | { phase: 'tooDifferent'; reason: GiveUp; base: ComparedLog; target: ComparedLog }
   | { phase: 'failed'; message: string }
 
-export type DiffFunction = (base: CompareLine[], target: CompareLine[], ignoreDigits: boolean) => Observable<ChangeRun[] | null>
+export type DiffFunction = (base: CompareLine[], target: CompareLine[], ignoreDigits: boolean) => Observable<ChangeRun[] | GiveUp>
 
 const failed = (error: unknown): CompareState => ({ phase: 'failed', message: error instanceof Error ? error.message : String(error) })
 
@@ -184,7 +184,7 @@ export function compareRuns$(
       ignoreDigits$.pipe(
         switchMap((ignoreDigits) =>
           deps.diff(base.lines, target.lines, ignoreDigits).pipe(
-            map((runs): CompareState => (runs === null ? { phase: 'tooDifferent', base, target } : { phase: 'ready', base, target, view: buildDiffView(base.lines, target.lines, runs) })),
+            map((runs): CompareState => (typeof runs === 'string' ? { phase: 'tooDifferent', reason: runs, base, target } : { phase: 'ready', base, target, view: buildDiffView(base.lines, target.lines, runs) })),
             // A failed diff fails this diff only: the option stays live (changing it diffs again).
             catchError((error: unknown) => of<CompareState>(failed(error))),
             startWith<CompareState>({ phase: 'comparing', base, target }),

@@ -7,7 +7,7 @@ import { Kbd, formatClock } from '../components/common.tsx'
 import { useObservableState, useSubscription } from '../hooks/observable.ts'
 import type { DiffRequest } from '../streams/diff-worker.ts'
 import { packLog } from '../streams/line-diff.ts'
-import { COMPARE_MAX_EDITS, COMPARE_MAX_LINES, compareRuns$, type ChangeRun, type CompareState, type DiffFunction, type DiffLine, type DiffSegment, type ReadPage } from '../streams/run-compare.ts'
+import { COMPARE_MAX_EDITS, COMPARE_MAX_LINES, COMPARE_TIMEOUT_MS, type GiveUp, compareRuns$, type ChangeRun, type CompareState, type DiffFunction, type DiffLine, type DiffSegment, type ReadPage } from '../streams/run-compare.ts'
 import { useModel, useShortcut } from './context.ts'
 
 export interface ComparePair {
@@ -47,9 +47,9 @@ function piecesOf(segments: readonly DiffSegment[], expanded: ReadonlySet<number
  */
 function diffInWorker(failedMessage: string): DiffFunction {
   return (base, target, ignoreDigits) =>
-    new Observable<ChangeRun[] | null>((subscriber) => {
+    new Observable<ChangeRun[] | GiveUp>((subscriber) => {
       const worker = new Worker(new URL('../streams/diff-worker.ts', import.meta.url), { type: 'module' })
-      worker.onmessage = (event: MessageEvent<ChangeRun[] | null>) => {
+      worker.onmessage = (event: MessageEvent<ChangeRun[] | GiveUp>) => {
         subscriber.next(event.data)
         subscriber.complete()
       }
@@ -221,7 +221,9 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
               : state.phase === 'failed'
                 ? t('compare.failed', { message: state.message })
                 : state.phase === 'tooDifferent'
-                  ? t('compare.tooDifferent', { count: COMPARE_MAX_EDITS })
+                  ? state.reason === 'tooSlow'
+                    ? t('compare.tooSlow', { seconds: COMPARE_TIMEOUT_MS / 1000 })
+                    : t('compare.tooDifferent', { count: COMPARE_MAX_EDITS })
                   : state.view.changes === 0
                     ? t('compare.same')
                     : t('compare.summary', {

@@ -7,6 +7,7 @@ import {
   diffLogs,
   readForCompare$,
   type ChangeRun,
+  type GiveUp,
   type CompareLine,
   type CompareState,
   type DiffLine,
@@ -32,7 +33,7 @@ function diffView(baseContents: LineContent[], targetContents: LineContent[], ig
   const base = logOf(baseContents)
   const target = logOf(targetContents)
   const runs = diffLogs(base, target, ignoreDigits)
-  if (runs === null) throw new Error('too different')
+  if (typeof runs === 'string') throw new Error(runs)
   return buildDiffView(base, target, runs, context)
 }
 
@@ -127,7 +128,12 @@ describe('diffLogs and buildDiffView', () => {
   it('gives up, rather than freezing, on logs too different to compare line by line', () => {
     const limits = { maxEdits: 100, timeoutMs: 60_000 }
     expect(diffLogs(numbered(40, (n) => `a ${n}`), numbered(40, (n) => `b ${n}`), false, limits)).toHaveLength(2)
-    expect(diffLogs(numbered(200, (n) => `a ${n}`), numbered(200, (n) => `b ${n}`), false, limits)).toBeNull()
+    expect(diffLogs(numbered(200, (n) => `a ${n}`), numbered(200, (n) => `b ${n}`), false, limits)).toBe('tooManyEdits')
+  })
+
+  it('says when it gave up for time rather than for too many differences', () => {
+    // 3,000 lines all different with no edit limit: a search of millions of steps, far past 1 ms.
+    expect(diffLogs(numbered(3000, (n) => `a ${n}`), numbered(3000, (n) => `b ${n}`), false, { maxEdits: Infinity, timeoutMs: 1 })).toBe('tooSlow')
   })
 })
 
@@ -273,7 +279,7 @@ describe('compareRuns$', () => {
     const ts = new TestScheduler((actual, wanted) => expect(actual).toEqual(wanted))
     ts.run(({ cold, expectObservable }) => {
       const readPage = (runId: number) => (runId === 2 ? cold<LogPage>('-#', undefined, new Error('run 2 not found')) : cold<LogPage>('--(p|)', { p: { lines: [], totalLines: 0, done: true } }))
-      const diff = () => of(null)
+      const diff = () => of('tooManyEdits' as const)
       expectObservable(compareRuns$(1, 2, of(false), { readPage, diff })).toBe('r(f|)', { r: { phase: 'reading' }, f: { phase: 'failed', message: 'run 2 not found' } })
     })
   })
@@ -284,7 +290,7 @@ describe('compareRuns$', () => {
       const readPage = (runId: number) => cold<LogPage>('-(p|)', { p: { lines: logs[runId] ?? [], totalLines: logs[runId]?.length ?? 0, done: true } })
       let diffs = 0
       const diff = (base: CompareLine[], target: CompareLine[], ignoreDigits: boolean) =>
-        diffs++ === 0 ? cold<ChangeRun[] | null>('-#', undefined, new Error('the diff worker failed')) : cold('-(r|)', { r: diffLogs(base, target, ignoreDigits) })
+        diffs++ === 0 ? cold<ChangeRun[] | GiveUp>('-#', undefined, new Error('the diff worker failed')) : cold('-(r|)', { r: diffLogs(base, target, ignoreDigits) })
       const states = compareRuns$(1, 2, cold('f---t', { f: false, t: true }), { readPage, diff }).pipe(map((s) => (s.phase === 'failed' ? `failed: ${s.message}` : phaseOf(s))))
       expectObservable(states).toBe('rcf--ca', { r: 'reading', c: 'comparing', f: 'failed: the diff worker failed', a: 'ready +1 -0' })
     })
@@ -295,7 +301,7 @@ describe('compareRuns$', () => {
     let diffs = 0
     const diff = () => {
       diffs++
-      return of(null)
+      return of('tooManyEdits' as const)
     }
     expect(await lastOf(compareRuns$(3, 3, of(false), { readPage, diff }))).toEqual({ phase: 'sameRun' })
     expect({ reads: reads.length, diffs }).toEqual({ reads: 0, diffs: 0 })
@@ -305,7 +311,7 @@ describe('compareRuns$', () => {
     const ts = new TestScheduler((actual, wanted) => expect(actual).toEqual(wanted))
     ts.run(({ cold, expectObservable }) => {
       const readPage = () => cold<LogPage>('(p|)', { p: { lines: [], totalLines: 0, done: true } })
-      expectObservable(compareRuns$(1, 2, of(false), { readPage, diff: () => cold('----(n|)', { n: null }) }).pipe(map((s) => s.phase))).toBe('(rc)(t|)', {
+      expectObservable(compareRuns$(1, 2, of(false), { readPage, diff: () => cold<ChangeRun[] | GiveUp>('----(n|)', { n: 'tooManyEdits' }) }).pipe(map((s) => s.phase))).toBe('(rc)(t|)', {
         r: 'reading',
         c: 'comparing',
         t: 'tooDifferent',
