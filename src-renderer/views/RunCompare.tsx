@@ -181,7 +181,7 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
         </button>
         <h3 id="compare-title">{t('compare.title')}</h3>
       </div>
-      <div className="compare-toolbar" role="toolbar" aria-label={t('compare.title')}>
+      <div className="compare-toolbar">
         <span className="compare-pair">
         <label className="compare-pick">
           {t('compare.base')}
