@@ -4,7 +4,7 @@ import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import type { AxeResults } from 'axe-core'
 import type { Page } from 'playwright-core'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { ARTIFACTS, callServer, openPage, useServedUi } from './harness.ts'
 
 const ui = useServedUi()
@@ -131,6 +131,10 @@ describe('comparing two runs of a task', () => {
   it('says when a log was longer than the cap and when a run is still running, comparing them as they stand', async () => {
     // 20,010 lines, then the run stays running; the first run is cancelled, the second left running.
     const { task } = await callServer<{ task: { id: number } }>(ui.home, ui.served, 'task.submit', { definition: { name: 'Long log', spec: { kind: 'shell', command: 'seq 1 20010; echo printed; sleep 600' } } })
+    // Cancelled however the test ends (a failed expectation too), so no sleep outlives it.
+    onTestFinished(async () => {
+      await callServer(ui.home, ui.served, 'task.cancel', { taskIds: [task.id] })
+    })
     const printed = async (runCount: number) => {
       for (;;) {
         const { runs } = await callServer<{ runs: { id: number }[] }>(ui.home, ui.served, 'task.get', { taskId: task.id })
@@ -157,7 +161,6 @@ describe('comparing two runs of a task', () => {
     expect(notes.some((n) => n.startsWith('Run 2 is still running: compared as its log stood at'))).toBe(true)
     expect(notes.some((n) => n.startsWith('Run 1 is still running'))).toBe(false)
     await page.screenshot({ path: join(ARTIFACTS, 'compare-long-running.png') })
-    await callServer(ui.home, ui.served, 'task.cancel', { taskIds: [task.id] })
     expect(errors).toEqual([])
     await page.context().close()
   })
