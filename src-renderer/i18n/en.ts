@@ -191,10 +191,9 @@ export const en = {
     diff: 'Differences',
     addedLine: 'added',
     removedLine: 'removed',
-    stderr: 'err',
-    stderrName: 'standard error',
-    system: 'sys',
-    systemName: 'Taskdeck message',
+    /** Shown beside a Taskdeck message line (stderr lines share the log viewer's mark), and what screen readers say before it. */
+    systemMark: 'sys',
+    systemLabel: 'Taskdeck message:',
   },
   log: {
     toolbar: 'Output tools',

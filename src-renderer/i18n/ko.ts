@@ -190,10 +190,9 @@ export const ko: Messages = {
     diff: '차이',
     addedLine: '추가됨',
     removedLine: '삭제됨',
-    stderr: 'err',
-    stderrName: '표준 오류',
-    system: 'sys',
-    systemName: 'Taskdeck 메시지',
+    /** Shown beside a Taskdeck message line (stderr lines share the log viewer's mark), and what screen readers say before it. */
+    systemMark: 'sys',
+    systemLabel: 'Taskdeck 메시지:',
   },
   log: {
     toolbar: '출력 도구',

@@ -95,7 +95,7 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
   // Thousands of lines are drawn in a transition, which React interrupts to let input and paint through.
   const shownView = useDeferredValue(view)
   const words = useMemo<LineWords>(
-    () => ({ added: t('compare.addedLine'), removed: t('compare.removedLine'), stderr: t('compare.stderr'), stderrName: t('compare.stderrName'), system: t('compare.system'), systemName: t('compare.systemName') }),
+    () => ({ added: t('compare.addedLine'), removed: t('compare.removedLine'), stderrMark: t('log.stderrMark'), stderrLabel: t('log.stderrLabel'), systemMark: t('compare.systemMark'), systemLabel: t('compare.systemLabel') }),
     [t],
   )
   // A change to scroll to not yet drawn (see goTo): a new diff's changes are others.
@@ -269,10 +269,10 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
 interface LineWords {
   added: string
   removed: string
-  stderr: string
-  stderrName: string
-  system: string
-  systemName: string
+  stderrMark: string
+  stderrLabel: string
+  systemMark: string
+  systemLabel: string
 }
 
 const Block = memo(function Block({ lines, current, words }: { lines: DiffLine[]; current: number | null; words: LineWords }) {
@@ -300,8 +300,16 @@ function Line({ line, current, words }: { line: DiffLine; current: boolean; word
         {sign}
       </span>
       {line.kind !== 'same' && <span className="sr-only">{line.kind === 'added' ? words.added : words.removed}: </span>}
+      {/* As the log viewer marks stderr: a short mark seen, the stream's name heard before the text. */}
       <span className="compare-stream">
-        {stream !== 'stdout' && <abbr title={stream === 'stderr' ? words.stderrName : words.systemName}>{stream === 'stderr' ? words.stderr : words.system}</abbr>}
+        {stream !== 'stdout' && (
+          <>
+            <span className="compare-mark" aria-hidden>
+              {stream === 'stderr' ? words.stderrMark : words.systemMark}
+            </span>
+            <span className="sr-only">{stream === 'stderr' ? words.stderrLabel : words.systemLabel} </span>
+          </>
+        )}
       </span>
       <span className="compare-text">
         <AnsiText text={line.line.text} />

@@ -52,10 +52,10 @@ async function openComparison(page: Page, compareLabel: RegExp): Promise<void> {
 }
 
 const summary = (page: Page) => page.locator('[data-testid=compare-summary]')
-/** The diff's lines as shown: the gutter's sign, the stream tag, the text ("+ err warning: …"). */
+/** The diff's lines as shown: the gutter's sign, the stream's mark, the text ("+ err warning: …"). */
 const shownLines = (page: Page) =>
   page.evaluate<string[]>(`[...document.querySelectorAll('.compare-line')].map((line) =>
-    ['.compare-sign', '.compare-stream', '.compare-text'].map((part) => line.querySelector(part)?.textContent.trim()).filter(Boolean).join(' '))`)
+    ['.compare-sign', '.compare-mark', '.compare-text'].map((part) => line.querySelector(part)?.textContent.trim()).filter(Boolean).join(' '))`)
 
 async function audit(page: Page): Promise<string[]> {
   if (!(await page.evaluate('typeof window.axe !== "undefined"'))) await page.evaluate(AXE_SOURCE)
@@ -75,6 +75,9 @@ describe('comparing two runs of a task', () => {
     const lines = await shownLines(page)
     expect(lines.filter((l) => l.startsWith('−'))).toEqual(['− took 12 ms', '− compiled src/file-al.ts', '− result: 41'])
     expect(lines.filter((l) => l.startsWith('+'))).toEqual(['+ took 97 ms', '+ result: 42', '+ compiled src/file-new.ts', '+ err warning: --old-flag is deprecated'])
+    // "err" is seen; screen readers hear the log viewer's words for the stream instead.
+    expect(await page.locator('.compare-stderr .compare-mark').getAttribute('aria-hidden')).toBe('true')
+    expect(await page.locator('.compare-stderr .compare-stream .sr-only').textContent()).toBe('standard error: ')
     // Unchanged lines around the changes; the longer unchanged stretches collapsed to a count.
     expect(lines).toContain('compiled src/file-ak.ts')
     expect(lines).not.toContain('compiled src/file-ap.ts')
