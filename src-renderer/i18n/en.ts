@@ -151,7 +151,7 @@ export const en = {
     notStarted: 'Not started yet',
     noRuns: 'No runs yet.',
   },
-  runs: { attempt: 'Attempt', status: 'Status', started: 'Started', duration: 'Duration', ended: 'Ended', worker: 'Worker', reason: 'Reason' },
+  runs: { run: 'Run', numberWithAttempt: '{{n}} (attempt {{attempt}})', status: 'Status', started: 'Started', duration: 'Duration', ended: 'Ended', worker: 'Worker', reason: 'Reason' },
   /** How a run without a process exit code ended, where runs are summarised. */
   runEnd: { returned: 'returned', requestsDone: 'all requests done' },
   compare: {

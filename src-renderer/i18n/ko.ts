@@ -151,7 +151,7 @@ export const ko: Messages = {
     notStarted: '아직 시작되지 않았습니다',
     noRuns: '실행 기록이 없습니다.',
   },
-  runs: { attempt: '시도', status: '상태', started: '시작', duration: '소요 시간', ended: '종료', worker: '워커', reason: '이유' },
+  runs: { run: '실행', numberWithAttempt: '{{n}} ({{attempt}}번째 시도)', status: '상태', started: '시작', duration: '소요 시간', ended: '종료', worker: '워커', reason: '이유' },
   runEnd: { returned: '결과 반환', requestsDone: '모든 요청 완료' },
   compare: {
     column: '비교',

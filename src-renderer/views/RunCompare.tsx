@@ -8,6 +8,7 @@ import { useObservableState, useSubscription } from '../hooks/observable.ts'
 import type { DiffRequest } from '../streams/diff-worker.ts'
 import { packLog } from '../streams/line-diff.ts'
 import { COMPARE_MAX_EDITS, COMPARE_MAX_LINES, COMPARE_TIMEOUT_MS, type GiveUp, compareRuns$, type ChangeRun, type CompareState, type DiffFunction, type DiffLine, type DiffSegment, type ReadPage } from '../streams/run-compare.ts'
+import { runNumber } from '../streams/run-number.ts'
 import { useModel, useShortcut } from './context.ts'
 
 export interface ComparePair {
@@ -149,8 +150,7 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
     }
   }
 
-  // Runs are numbered in the task's history (a manual retry starts its attempts at 1 again).
-  const ordinal = (run: Run | undefined) => (run ? runs.length - runs.indexOf(run) : 0)
+  const ordinal = (run: Run | undefined) => (run ? runNumber(runs, run) : 0)
   const option = (run: Run) => (
     <option key={run.id} value={run.id}>
       {t('compare.option', { n: ordinal(run), status: t(`status.${run.status}`), time: formatClock(run.startedAt, i18n.language) })}
