@@ -112,6 +112,16 @@ export function buildDiffView(base: readonly CompareLine[], target: readonly Com
   return { segments, added, removed, changes }
 }
 
+/** The first line of change `index` (what a screen reader hears after "Change N of M"). */
+export function changeStart(view: DiffView, index: number): DiffLine | undefined {
+  for (const segment of view.segments) {
+    if (segment.kind === 'gap') continue
+    const line = segment.lines.find((l) => l.changeIndex === index)
+    if (line) return line
+  }
+  return undefined
+}
+
 /** One page of a run's log, as run.readLog answers. */
 export interface LogPage {
   lines: CompareLine[]

@@ -7,7 +7,7 @@ import { Kbd, formatClock } from '../components/common.tsx'
 import { useObservableState, useSubscription } from '../hooks/observable.ts'
 import type { DiffRequest } from '../streams/diff-worker.ts'
 import { packLog } from '../streams/line-diff.ts'
-import { COMPARE_MAX_EDITS, COMPARE_MAX_LINES, COMPARE_TIMEOUT_MS, type GiveUp, compareRuns$, type ChangeRun, type CompareState, type DiffFunction, type DiffLine, type DiffSegment, type ReadPage } from '../streams/run-compare.ts'
+import { COMPARE_MAX_EDITS, COMPARE_MAX_LINES, COMPARE_TIMEOUT_MS, changeStart, type GiveUp, compareRuns$, type ChangeRun, type CompareState, type DiffFunction, type DiffLine, type DiffSegment, type ReadPage } from '../streams/run-compare.ts'
 import { runNumber } from '../streams/run-number.ts'
 import { useModel, useShortcut } from './context.ts'
 
@@ -156,6 +156,7 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
       {t('compare.option', { n: ordinal(run), status: t(`status.${run.status}`), time: formatClock(run.startedAt, i18n.language) })}
     </option>
   )
+  const positionLine = (line: DiffLine | undefined) => (line ? `: ${line.kind === 'added' ? words.added : words.removed}: ${line.line.text}` : '')
   const notes: string[] = []
   if (state.phase === 'ready' || state.phase === 'tooDifferent' || state.phase === 'comparing') {
     for (const [run, log] of [
@@ -231,7 +232,14 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
                         removed: t('compare.removed', { count: state.view.removed }),
                         changes: t('compare.changes', { count: state.view.changes }),
                       })}
-        {view && current !== null && <span className="compare-position"> · {t('compare.position', { n: current + 1, count: view.changes })}</span>}
+        {view && current !== null && (
+          <span className="compare-position">
+            {' · '}
+            {t('compare.position', { n: current + 1, count: view.changes })}
+            {/* Heard with the position: the change's first line (it is what the view scrolled to). */}
+            <span className="sr-only">{positionLine(changeStart(view, current))}</span>
+          </span>
+        )}
       </p>
       {notes.length > 0 && (
         <ul className="compare-notes" data-testid="compare-notes">

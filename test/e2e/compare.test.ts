@@ -110,7 +110,8 @@ describe('comparing two runs of a task', () => {
     await expect.poll(() => summary(page).textContent()).toContain('4 lines added')
     await expect(page.getByRole('button', { name: /Next change/ }).textContent()).resolves.toContain(']')
     await page.keyboard.press(']')
-    await expect.poll(() => summary(page).textContent()).toContain('Change 1 of 4')
+    // The status says the change's first line too (a screen reader hears it with the position).
+    await expect.poll(() => summary(page).textContent()).toContain('Change 1 of 4: removed: took 12 ms')
     expect(await page.locator('.compare-current .compare-text').first().textContent()).toBe('took 12 ms')
     await page.keyboard.press('[')
     await expect.poll(() => summary(page).textContent()).toContain('Change 4 of 4')

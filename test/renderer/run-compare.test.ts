@@ -3,6 +3,7 @@ import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import {
   buildDiffView,
+  changeStart,
   compareRuns$,
   diffLogs,
   readForCompare$,
@@ -123,6 +124,12 @@ describe('diffLogs and buildDiffView', () => {
       [0, 'line 5'],
       [1, 'line 30'],
     ])
+  })
+
+  it('finds the first line of each change (what the position announces)', () => {
+    const view = diffView(lines('a', 'b', 'c', 'd'), lines('a', 'B', 'c', 'd', 'e'))
+    expect([0, 1, 2].map((n) => changeStart(view, n)?.line.text)).toEqual(['b', 'e', undefined])
+    expect(changeStart(view, 0)?.kind).toBe('removed')
   })
 
   it('gives up, rather than freezing, on logs too different to compare line by line', () => {
