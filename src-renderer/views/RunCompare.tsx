@@ -74,8 +74,8 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
   const target = runs.find((r) => r.id === pair.target)
   const [ignoreDigits] = useState(() => new BehaviorSubject(false))
   const ignoring = useObservableState(ignoreDigits, ignoreDigits.value)
-  // A new reading of both logs each time "Compare again" is pressed (a run still writing has grown).
-  const [reading, setReading] = useState(0)
+  // Bumped by "Compare again" (a run still writing has grown): a new state$ reads both logs again.
+  const [readRequest, setReadRequest] = useState(0)
   const readPage = useMemo<ReadPage>(
     () => (runId, fromLine, count) =>
       from(model.bridge.invoke('run.readLog', { runId, fromLine, count })).pipe(
@@ -87,7 +87,11 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
     [model],
   )
   const workerFailed = t('compare.workerFailed')
-  const state$ = useMemo(() => compareRuns$(pair.base, pair.target, ignoreDigits, { readPage, diff: diffInWorker(workerFailed) }), [pair.base, pair.target, ignoreDigits, readPage, reading, workerFailed])
+  const state$ = useMemo(
+    () => compareRuns$(pair.base, pair.target, ignoreDigits, { readPage, diff: diffInWorker(workerFailed) }),
+    // readRequest is not read inside: it is here so that each "Compare again" makes a new reading.
+    [pair.base, pair.target, ignoreDigits, readPage, workerFailed, readRequest],
+  )
   const state = useObservableState<CompareState>(state$, { phase: 'reading' })
 
   const [expanded, setExpanded] = useState<ReadonlySet<number>>(new Set())
@@ -208,7 +212,7 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
         <button type="button" className="btn btn-ghost" title={`${t('compare.next')} (${nextShortcut})`} aria-keyshortcuts={nextShortcut || undefined} disabled={!view || view.changes === 0} onClick={() => goTo(1)}>
           ↓ {t('compare.next')} {nextShortcut && <Kbd>{nextShortcut}</Kbd>}
         </button>
-        <button type="button" className="btn btn-ghost" onClick={() => setReading((n) => n + 1)}>
+        <button type="button" className="btn btn-ghost" onClick={() => setReadRequest((n) => n + 1)}>
           {t('compare.again')}
         </button>
       </div>
