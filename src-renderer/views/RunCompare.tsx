@@ -27,17 +27,29 @@ const BLOCKS_PER_FRAME = 3
 /** A block knows the changes that start in it, so moving to another change redraws only the blocks concerned. */
 type Piece = { kind: 'gap'; key: string; id: number; count: number } | { kind: 'block'; key: string; lines: DiffLine[]; changes: number[] }
 
+/** Each segment's blocks, made once: the same arrays each time the pieces are listed, so memo(Block) skips them. */
+const blocksBySegment = new WeakMap<DiffSegment, Piece[]>()
+
+function blocksOf(segment: DiffSegment, name: string): Piece[] {
+  let blocks = blocksBySegment.get(segment)
+  if (!blocks) {
+    blocks = []
+    for (let at = 0; at < segment.lines.length; at += BLOCK_LINES) {
+      const lines = segment.lines.slice(at, at + BLOCK_LINES)
+      blocks.push({ kind: 'block', key: `${name}-${at}`, lines, changes: lines.flatMap((line) => (line.changeIndex === undefined ? [] : [line.changeIndex])) })
+    }
+    blocksBySegment.set(segment, blocks)
+  }
+  return blocks
+}
+
 /** The diff as the page draws it: collapsed gaps as buttons, lines in blocks. */
 function piecesOf(segments: readonly DiffSegment[], expanded: ReadonlySet<number>): Piece[] {
   const pieces: Piece[] = []
   segments.forEach((segment, i) => {
     const name = segment.kind === 'gap' ? `gap-${segment.id}` : `lines-${i}`
     if (segment.kind === 'gap' && !expanded.has(segment.id)) pieces.push({ kind: 'gap', key: name, id: segment.id, count: segment.lines.length })
-    else
-      for (let at = 0; at < segment.lines.length; at += BLOCK_LINES) {
-        const lines = segment.lines.slice(at, at + BLOCK_LINES)
-        pieces.push({ kind: 'block', key: `${name}-${at}`, lines, changes: lines.flatMap((line) => (line.changeIndex === undefined ? [] : [line.changeIndex])) })
-      }
+    else pieces.push(...blocksOf(segment, name))
   })
   return pieces
 }
@@ -262,6 +274,8 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
                 className="compare-gap"
                 onClick={() => {
                   setExpanded(new Set(expanded).add(piece.id))
+                  // The gap's one piece becomes its blocks: as many more are drawn, so no line below it goes undrawn.
+                  setDrawn((n) => n + Math.ceil(piece.count / BLOCK_LINES) - 1)
                   bodyRef.current?.focus()
                 }}
               >
