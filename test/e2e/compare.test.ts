@@ -124,7 +124,7 @@ describe('comparing two runs of a task', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'compare-runs-table.png') })
     // Esc on a run picker goes back to the runs too (not to the page, then out of the task).
     await page.keyboard.press('Enter')
-    await page.getByLabel('Base', { exact: true }).focus()
+    await page.locator('.compare-pick select').first().focus()
     await page.keyboard.press('Escape')
     await page.locator('table.runs').waitFor()
     await expect.poll(() => page.evaluate('document.activeElement?.getAttribute("aria-label")')).toBe('Compare run 2 with run 1')
