@@ -137,13 +137,13 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
   useEffect(() => backRef.current?.focus(), [])
   const nextShortcut = useShortcut('compare.next')
   const previousShortcut = useShortcut('compare.previous')
-  // A change not drawn yet is drawn (with all before it) before it is scrolled to.
+  // A change not drawn yet is scrolled to once the frame-by-frame drawing reaches it (drawing all
+  // blocks up to it at once, e.g. the last change on "[", held the UI thread for hundreds of ms).
   const goTo = (step: 1 | -1) => {
     if (!view || view.changes === 0) return
     const n = current === null ? (step === 1 ? 0 : view.changes - 1) : (current + step + view.changes) % view.changes
     setCurrent(n)
     scrollTo.current = n
-    setDrawn((drawnNow) => Math.max(drawnNow, pieces.findIndex((piece) => piece.kind === 'block' && piece.changes.includes(n)) + 1))
   }
   useLayoutEffect(() => {
     const target = scrollTo.current === null ? null : bodyRef.current?.querySelector(`[data-change="${scrollTo.current}"]`)
