@@ -94,8 +94,14 @@ describe('comparing two runs of a task', () => {
     await expect.poll(() => summary(page).textContent()).toBe('4 lines added, 3 removed (4 changes)')
     await page.getByLabel('Ignore digits (times, counts)').check()
     await expect.poll(() => summary(page).textContent()).toBe('2 lines added, 1 removed (2 changes)')
-    // Every unchanged stretch shown: a matched line shows the second run's text.
-    while ((await page.locator('.compare-gap').count()) > 0) await page.locator('.compare-gap').first().click()
+    // Every unchanged stretch shown: a matched line shows the second run's text. The diff drawn may
+    // still be the one before the option for a moment (drawn in a deferred render): expand until all are shown.
+    await expect
+      .poll(async () => {
+        while ((await page.locator('.compare-gap').count()) > 0) await page.locator('.compare-gap').first().click()
+        return (await shownLines(page)).length
+      })
+      .toBe(secondOutput.length + 2)
     const lines = await shownLines(page)
     expect(lines).toContain('took 97 ms')
     expect(lines).not.toContain('took 12 ms')
