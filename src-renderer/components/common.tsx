@@ -157,7 +157,7 @@ const GLYPHS: Record<GlyphShape, ReactNode> = {
 }
 
 /** One shape per task status: families share a colour (failed and timed out are red), never a shape. */
-export const STATUS_SHAPES: Record<TaskStatus, GlyphShape> = {
+const STATUS_SHAPES: Record<TaskStatus, GlyphShape> = {
   stashed: 'box',
   waiting: 'clock',
   queued: 'dots',

@@ -151,7 +151,7 @@ export const en = {
     notStarted: 'Not started yet',
     noRuns: 'No runs yet.',
   },
-  runs: { attempt: 'Attempt', status: 'Status', started: 'Started', duration: 'Duration', ended: 'Ended', worker: 'Worker', reason: 'Reason' },
+  runs: { run: 'Run', numberWithAttempt: '{{n}} (attempt {{attempt}})', status: 'Status', started: 'Started', duration: 'Duration', ended: 'Ended', worker: 'Worker', reason: 'Reason' },
   /** How a run without a process exit code ended, where runs are summarised. */
   runEnd: { returned: 'returned', requestsDone: 'all requests done' },
   compare: {
@@ -170,6 +170,8 @@ export const en = {
     reading: 'Reading both logs…',
     comparing: 'Comparing…',
     failed: 'Could not compare: {{message}}',
+    workerFailed: 'the diff worker failed',
+    tooSlow: 'Comparing these runs took longer than {{seconds}} seconds: too different to compare line by line.',
     tooDifferent: 'These runs differ in more than {{count, number}} lines: too different to compare line by line.',
     same: 'No differences.',
     sameRun: 'Choose two different runs.',
@@ -189,10 +191,9 @@ export const en = {
     diff: 'Differences',
     addedLine: 'added',
     removedLine: 'removed',
-    stderr: 'err',
-    stderrName: 'standard error',
-    system: 'sys',
-    systemName: 'Taskdeck message',
+    /** Shown beside a Taskdeck message line (stderr lines share the log viewer's mark), and what screen readers say before it. */
+    systemMark: 'sys',
+    systemLabel: 'Taskdeck message:',
   },
   log: {
     toolbar: 'Output tools',

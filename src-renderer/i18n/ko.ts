@@ -151,7 +151,7 @@ export const ko: Messages = {
     notStarted: '아직 시작되지 않았습니다',
     noRuns: '실행 기록이 없습니다.',
   },
-  runs: { attempt: '시도', status: '상태', started: '시작', duration: '소요 시간', ended: '종료', worker: '워커', reason: '이유' },
+  runs: { run: '실행', numberWithAttempt: '{{n}} ({{attempt}}번째 시도)', status: '상태', started: '시작', duration: '소요 시간', ended: '종료', worker: '워커', reason: '이유' },
   runEnd: { returned: '결과 반환', requestsDone: '모든 요청 완료' },
   compare: {
     column: '비교',
@@ -169,6 +169,8 @@ export const ko: Messages = {
     reading: '두 로그를 읽는 중…',
     comparing: '비교하는 중…',
     failed: '비교할 수 없습니다: {{message}}',
+    workerFailed: '차이 계산 작업자가 실패했습니다',
+    tooSlow: '두 실행을 비교하는 데 {{seconds}}초가 넘게 걸려 줄 단위로 비교할 수 없습니다.',
     tooDifferent: '두 실행의 차이가 {{count, number}}줄을 넘어 줄 단위로 비교할 수 없습니다.',
     same: '차이가 없습니다.',
     sameRun: '서로 다른 두 실행을 고르세요.',
@@ -188,10 +190,9 @@ export const ko: Messages = {
     diff: '차이',
     addedLine: '추가됨',
     removedLine: '삭제됨',
-    stderr: 'err',
-    stderrName: '표준 오류',
-    system: 'sys',
-    systemName: 'Taskdeck 메시지',
+    /** Shown beside a Taskdeck message line (stderr lines share the log viewer's mark), and what screen readers say before it. */
+    systemMark: 'sys',
+    systemLabel: 'Taskdeck 메시지:',
   },
   log: {
     toolbar: '출력 도구',

@@ -14,9 +14,15 @@ export const COMPARE_MAX_EDITS = 4_000
 /** A diff still searching after this long gives up (jsdiff's own timeout), as for too many edits. */
 export const COMPARE_TIMEOUT_MS = 5_000
 
-export interface CompareLine {
+/** What a line is matched by: its stream and text. */
+export interface LineContent {
   stream: LogStream
   text: string
+}
+
+/** A line of a run's log as compared: `n` is its 0-based number in the log (as run.readLog numbers it). */
+export interface CompareLine extends LineContent {
+  n: number
 }
 
 export type LineKind = 'same' | 'added' | 'removed'
@@ -32,7 +38,7 @@ export interface ChangeRun {
  * (times, durations, ids, addresses differ between any two build logs); what is shown is
  * always the real text.
  */
-export function matchText(text: string, ignoreDigits: boolean): string {
+function matchText(text: string, ignoreDigits: boolean): string {
   return ignoreDigits ? text.replace(/\d+/g, '0') : text
 }
 
@@ -41,9 +47,9 @@ export function matchText(text: string, ignoreDigits: boolean): string {
  * A line on stderr never matches the same words on stdout. Integers make each comparison in the
  * diff one `===` instead of a string comparison (about three times faster on long logs).
  */
-export function lineKeys(base: readonly CompareLine[], target: readonly CompareLine[], ignoreDigits: boolean): { base: number[]; target: number[] } {
+function lineKeys(base: readonly LineContent[], target: readonly LineContent[], ignoreDigits: boolean): { base: number[]; target: number[] } {
   const ids = new Map<string, number>()
-  const key = (line: CompareLine) => {
+  const key = (line: LineContent) => {
     const text = `${line.stream}\u0000${matchText(line.text, ignoreDigits)}`
     let id = ids.get(text)
     if (id === undefined) {
@@ -55,16 +61,21 @@ export function lineKeys(base: readonly CompareLine[], target: readonly CompareL
   return { base: base.map(key), target: target.map(key) }
 }
 
-/** The line diff of two logs, or null when they are too different (or took too long) to compare line by line. */
+/** Why two logs were not compared line by line: more differences than COMPARE_MAX_EDITS, or the search ran past COMPARE_TIMEOUT_MS. */
+export type GiveUp = 'tooManyEdits' | 'tooSlow'
+
+/** The line diff of two logs, or why it gave up (the logs too different, or the search too slow, to compare line by line). */
 export function diffLogs(
-  base: readonly CompareLine[],
-  target: readonly CompareLine[],
+  base: readonly LineContent[],
+  target: readonly LineContent[],
   ignoreDigits: boolean,
   limits = { maxEdits: COMPARE_MAX_EDITS, timeoutMs: COMPARE_TIMEOUT_MS },
-): ChangeRun[] | null {
+): ChangeRun[] | GiveUp {
   const keys = lineKeys(base, target, ignoreDigits)
+  const started = Date.now()
   const changes = diffArrays(keys.base, keys.target, { maxEditLength: limits.maxEdits, timeout: limits.timeoutMs })
-  if (!changes) return null
+  // jsdiff answers undefined for either limit: the time taken says which.
+  if (!changes) return Date.now() - started >= limits.timeoutMs ? 'tooSlow' : 'tooManyEdits'
   return changes.filter((c) => c.count > 0).map((c) => ({ kind: c.added ? 'added' : c.removed ? 'removed' : 'same', count: c.count }))
 }
 
@@ -80,13 +91,13 @@ export interface PackedLog {
 
 const STREAMS: readonly LogStream[] = ['stdout', 'stderr', 'system']
 
-export function packLog(lines: readonly CompareLine[]): PackedLog {
+export function packLog(lines: readonly LineContent[]): PackedLog {
   const streams = new Uint8Array(lines.length)
   lines.forEach((line, i) => (streams[i] = STREAMS.indexOf(line.stream)))
   return { texts: lines.map((line) => line.text).join('\n'), streams }
 }
 
-export function unpackLog(log: PackedLog): CompareLine[] {
+export function unpackLog(log: PackedLog): LineContent[] {
   if (log.streams.length === 0) return []
   return log.texts.split('\n').map((text, i) => ({ stream: STREAMS[log.streams[i] ?? 0] ?? 'stdout', text }))
 }

@@ -1,7 +1,7 @@
-import { catchError, concat, defer, EMPTY, expand, forkJoin, map, type Observable, of, reduce, shareReplay, startWith, switchMap } from 'rxjs'
-import type { ChangeRun, CompareLine, LineKind } from './line-diff.ts'
+import { catchError, concat, defer, EMPTY, expand, forkJoin, last, map, type Observable, of, shareReplay, startWith, switchMap } from 'rxjs'
+import type { ChangeRun, CompareLine, GiveUp, LineKind } from './line-diff.ts'
 
-export { COMPARE_MAX_EDITS, diffLogs, type ChangeRun, type CompareLine } from './line-diff.ts'
+export { COMPARE_MAX_EDITS, COMPARE_TIMEOUT_MS, diffLogs, type ChangeRun, type CompareLine, type GiveUp } from './line-diff.ts'
 
 /**
  * How many lines of each run are compared. Myers' diff costs (lines × differences): two
@@ -17,17 +17,23 @@ export const COMPARE_PAGE_LINES = 2_000
 /** Unchanged lines shown around each change; longer unchanged stretches collapse to a count. */
 export const CONTEXT_LINES = 3
 
+/** Stands in for a line the change runs name but the log lacks (never, when both come from one diff). */
+const MISSING_LINE: CompareLine = { n: -1, stream: 'stdout', text: '' }
+
 /** One run's log as read for a comparison: its first `lines` (at most the cap) of `totalLines`. */
 export interface ComparedLog {
   lines: CompareLine[]
   totalLines: number
   /** The log was longer than the cap: only its first lines were compared. */
   truncated: boolean
+  /** The run was still running when its last page was read (at `readAt`): its log may have grown since. */
+  running: boolean
+  readAt: number
 }
 
 export interface DiffLine {
   kind: LineKind
-  /** 1-based line numbers in each run's log (null on the side the line is not in). */
+  /** 1-based line numbers in each run's log, as the log viewer shows them (null on the side the line is not in). */
   baseN: number | null
   targetN: number | null
   line: CompareLine
@@ -68,7 +74,11 @@ export function buildDiffView(base: readonly CompareLine[], target: readonly Com
     if (run.kind === 'same') {
       inChange = false
       const lines: DiffLine[] = []
-      for (let i = 0; i < run.count; i++) lines.push({ kind: 'same', baseN: b + i + 1, targetN: t + i + 1, line: target[t + i] ?? base[b + i] ?? { stream: 'stdout', text: '' } })
+      for (let i = 0; i < run.count; i++) {
+        const baseLine = base[b + i] ?? MISSING_LINE
+        const targetLine = target[t + i] ?? MISSING_LINE
+        lines.push({ kind: 'same', baseN: baseLine.n + 1, targetN: targetLine.n + 1, line: targetLine === MISSING_LINE ? baseLine : targetLine })
+      }
       b += run.count
       t += run.count
       const keepBefore = index === 0 ? 0 : context
@@ -83,10 +93,9 @@ export function buildDiffView(base: readonly CompareLine[], target: readonly Com
       return
     }
     for (let i = 0; i < run.count; i++) {
+      const from = run.kind === 'removed' ? (base[b + i] ?? MISSING_LINE) : (target[t + i] ?? MISSING_LINE)
       const line: DiffLine =
-        run.kind === 'removed'
-          ? { kind: 'removed', baseN: b + i + 1, targetN: null, line: base[b + i] ?? { stream: 'stdout', text: '' } }
-          : { kind: 'added', baseN: null, targetN: t + i + 1, line: target[t + i] ?? { stream: 'stdout', text: '' } }
+        run.kind === 'removed' ? { kind: 'removed', baseN: from.n + 1, targetN: null, line: from } : { kind: 'added', baseN: null, targetN: from.n + 1, line: from }
       if (!inChange) line.changeIndex = changes++
       inChange = true
       open.push(line)
@@ -103,43 +112,69 @@ export function buildDiffView(base: readonly CompareLine[], target: readonly Com
   return { segments, added, removed, changes }
 }
 
+/** The first line of change `index` (what a screen reader hears after "Change N of M"). */
+export function changeStart(view: DiffView, index: number): DiffLine | undefined {
+  for (const segment of view.segments) {
+    if (segment.kind === 'gap') continue
+    const line = segment.lines.find((l) => l.changeIndex === index)
+    if (line) return line
+  }
+  return undefined
+}
+
 /** One page of a run's log, as run.readLog answers. */
 export interface LogPage {
   lines: CompareLine[]
   totalLines: number
+  /** The run had ended when the page was read (run.readLog's `done`). */
+  done: boolean
 }
 export type ReadPage = (runId: number, fromLine: number, count: number) => Observable<LogPage>
 
 /**
- * Reads a run's log for a comparison: pages until the log's end or the cap. A run still writing is read as it stands (its length when each page was read).
+ * Reads a run's log for a comparison: pages until the log's end or the cap (on lines compared).
+ * A run still writing is read as it stands (its length when each page was read). Each page
+ * starts after the last line read (its number `n`, not a count of lines read): where the log's
+ * cap dropped its middle, run.readLog skips the dropped lines and says so in one system line,
+ * numbered as the first dropped line, which it repeats for any page starting in the gap; a line
+ * numbered no later than one already read is that repeat, and is left out.
  */
 export function readForCompare$(readPage: ReadPage, runId: number, cap = COMPARE_MAX_LINES, pageLines = COMPARE_PAGE_LINES): Observable<ComparedLog> {
-  const next = (from: number) => readPage(runId, from, Math.min(pageLines, cap - from))
-  return next(0).pipe(
-    map((page) => ({ page, from: 0 })),
-    expand(({ page, from }) => {
-      const upTo = from + page.lines.length
-      return page.lines.length === 0 || upTo >= Math.min(cap, page.totalLines) ? EMPTY : next(upTo).pipe(map((nextPage) => ({ page: nextPage, from: upTo })))
-    }),
-    reduce<{ page: LogPage }, ComparedLog>(
-      (log, { page }) => {
-        const lines = log.lines.concat(page.lines)
-        const totalLines = Math.max(log.totalLines, page.totalLines)
-        return { lines, totalLines, truncated: totalLines > lines.length }
-      },
-      { lines: [], totalLines: 0, truncated: false },
-    ),
+  type Read = { lines: CompareLine[]; totalLines: number; running: boolean; done: boolean }
+  const next = (read: Read): Observable<Read> => {
+    const lastN = read.lines.at(-1)?.n ?? -1
+    return readPage(runId, lastN + 1, Math.min(pageLines, cap - read.lines.length)).pipe(
+      map((page) => {
+        const fresh = page.lines.filter((line) => line.n > lastN)
+        const lines = read.lines.concat(fresh.slice(0, cap - read.lines.length))
+        const end = lines.at(-1)?.n ?? -1
+        return {
+          lines,
+          totalLines: Math.max(read.totalLines, page.totalLines),
+          running: !page.done,
+          done: fresh.length === 0 || lines.length >= cap || end + 1 >= page.totalLines,
+        }
+      }),
+    )
+  }
+  return next({ lines: [], totalLines: 0, running: false, done: false }).pipe(
+    expand((read) => (read.done ? EMPTY : next(read))),
+    last(),
+    map(({ lines, totalLines, running }) => ({ lines, totalLines, truncated: (lines.at(-1)?.n ?? -1) + 1 < totalLines, running, readAt: Date.now() })),
   )
 }
 
 export type CompareState =
+  | { phase: 'sameRun' }
   | { phase: 'reading' }
   | { phase: 'comparing'; base: ComparedLog; target: ComparedLog }
   | { phase: 'ready'; base: ComparedLog; target: ComparedLog; view: DiffView }
-  | { phase: 'tooDifferent'; base: ComparedLog; target: ComparedLog }
+  | { phase: 'tooDifferent'; reason: GiveUp; base: ComparedLog; target: ComparedLog }
   | { phase: 'failed'; message: string }
 
-export type DiffFunction = (base: CompareLine[], target: CompareLine[], ignoreDigits: boolean) => Observable<ChangeRun[] | null>
+export type DiffFunction = (base: CompareLine[], target: CompareLine[], ignoreDigits: boolean) => Observable<ChangeRun[] | GiveUp>
+
+const failed = (error: unknown): CompareState => ({ phase: 'failed', message: error instanceof Error ? error.message : String(error) })
 
 /**
  * Compares two runs' logs: reads both (once), then diffs them for each value of
@@ -151,18 +186,22 @@ export function compareRuns$(
   ignoreDigits$: Observable<boolean>,
   deps: { readPage: ReadPage; diff: DiffFunction; cap?: number },
 ): Observable<CompareState> {
+  // A run compared with itself: nothing to read nor diff.
+  if (baseRunId === targetRunId) return of<CompareState>({ phase: 'sameRun' })
   const logs$ = defer(() => forkJoin([readForCompare$(deps.readPage, baseRunId, deps.cap), readForCompare$(deps.readPage, targetRunId, deps.cap)])).pipe(shareReplay(1))
   const compared$ = logs$.pipe(
     switchMap(([base, target]) =>
       ignoreDigits$.pipe(
         switchMap((ignoreDigits) =>
           deps.diff(base.lines, target.lines, ignoreDigits).pipe(
-            map((runs): CompareState => (runs === null ? { phase: 'tooDifferent', base, target } : { phase: 'ready', base, target, view: buildDiffView(base.lines, target.lines, runs) })),
+            map((runs): CompareState => (typeof runs === 'string' ? { phase: 'tooDifferent', reason: runs, base, target } : { phase: 'ready', base, target, view: buildDiffView(base.lines, target.lines, runs) })),
+            // A failed diff fails this diff only: the option stays live (changing it diffs again).
+            catchError((error: unknown) => of<CompareState>(failed(error))),
             startWith<CompareState>({ phase: 'comparing', base, target }),
           ),
         ),
       ),
     ),
   )
-  return concat(of<CompareState>({ phase: 'reading' }), compared$).pipe(catchError((error: unknown) => of<CompareState>({ phase: 'failed', message: error instanceof Error ? error.message : String(error) })))
+  return concat(of<CompareState>({ phase: 'reading' }), compared$).pipe(catchError((error: unknown) => of<CompareState>(failed(error))))
 }

@@ -7,7 +7,8 @@ import { Kbd, formatClock } from '../components/common.tsx'
 import { useObservableState, useSubscription } from '../hooks/observable.ts'
 import type { DiffRequest } from '../streams/diff-worker.ts'
 import { packLog } from '../streams/line-diff.ts'
-import { COMPARE_MAX_EDITS, COMPARE_MAX_LINES, compareRuns$, type ChangeRun, type CompareLine, type CompareState, type DiffLine, type DiffSegment, type ReadPage } from '../streams/run-compare.ts'
+import { COMPARE_MAX_EDITS, COMPARE_MAX_LINES, COMPARE_TIMEOUT_MS, changeStart, type GiveUp, compareRuns$, type ChangeRun, type CompareState, type DiffFunction, type DiffLine, type DiffSegment, type ReadPage } from '../streams/run-compare.ts'
+import { runNumber } from '../streams/run-number.ts'
 import { useModel, useShortcut } from './context.ts'
 
 export interface ComparePair {
@@ -26,34 +27,51 @@ const BLOCKS_PER_FRAME = 3
 /** A block knows the changes that start in it, so moving to another change redraws only the blocks concerned. */
 type Piece = { kind: 'gap'; key: string; id: number; count: number } | { kind: 'block'; key: string; lines: DiffLine[]; changes: number[] }
 
+/** Each segment's blocks, made once: the same arrays each time the pieces are listed, so memo(Block) skips them. */
+const blocksBySegment = new WeakMap<DiffSegment, Piece[]>()
+
+function blocksOf(segment: DiffSegment, name: string): Piece[] {
+  let blocks = blocksBySegment.get(segment)
+  if (!blocks) {
+    blocks = []
+    for (let at = 0; at < segment.lines.length; at += BLOCK_LINES) {
+      const lines = segment.lines.slice(at, at + BLOCK_LINES)
+      blocks.push({ kind: 'block', key: `${name}-${at}`, lines, changes: lines.flatMap((line) => (line.changeIndex === undefined ? [] : [line.changeIndex])) })
+    }
+    blocksBySegment.set(segment, blocks)
+  }
+  return blocks
+}
+
 /** The diff as the page draws it: collapsed gaps as buttons, lines in blocks. */
 function piecesOf(segments: readonly DiffSegment[], expanded: ReadonlySet<number>): Piece[] {
   const pieces: Piece[] = []
   segments.forEach((segment, i) => {
     const name = segment.kind === 'gap' ? `gap-${segment.id}` : `lines-${i}`
     if (segment.kind === 'gap' && !expanded.has(segment.id)) pieces.push({ kind: 'gap', key: name, id: segment.id, count: segment.lines.length })
-    else
-      for (let at = 0; at < segment.lines.length; at += BLOCK_LINES) {
-        const lines = segment.lines.slice(at, at + BLOCK_LINES)
-        pieces.push({ kind: 'block', key: `${name}-${at}`, lines, changes: lines.flatMap((line) => (line.changeIndex === undefined ? [] : [line.changeIndex])) })
-      }
+    else pieces.push(...blocksOf(segment, name))
   })
   return pieces
 }
 
-/** The diff in a worker of its own, ended (terminated) when the diff is no longer wanted. */
-function diffInWorker(base: CompareLine[], target: CompareLine[], ignoreDigits: boolean): Observable<ChangeRun[] | null> {
-  return new Observable((subscriber) => {
-    const worker = new Worker(new URL('../streams/diff-worker.ts', import.meta.url), { type: 'module' })
-    worker.onmessage = (event: MessageEvent<ChangeRun[] | null>) => {
-      subscriber.next(event.data)
-      subscriber.complete()
-    }
-    worker.onerror = (event) => subscriber.error(new Error(event.message))
-    const request: DiffRequest = { base: packLog(base), target: packLog(target), ignoreDigits }
-    worker.postMessage(request, [request.base.streams.buffer, request.target.streams.buffer])
-    return () => worker.terminate()
-  })
+/**
+ * The diff in a worker of its own, ended (terminated) when the diff is no longer wanted.
+ * `failedMessage` names a failure the worker's error event does not describe (it may have no message).
+ */
+function diffInWorker(failedMessage: string): DiffFunction {
+  return (base, target, ignoreDigits) =>
+    new Observable<ChangeRun[] | GiveUp>((subscriber) => {
+      const worker = new Worker(new URL('../streams/diff-worker.ts', import.meta.url), { type: 'module' })
+      worker.onmessage = (event: MessageEvent<ChangeRun[] | GiveUp>) => {
+        subscriber.next(event.data)
+        subscriber.complete()
+      }
+      worker.onerror = (event) => subscriber.error(new Error(event.message || failedMessage))
+      worker.onmessageerror = () => subscriber.error(new Error(failedMessage))
+      const request: DiffRequest = { base: packLog(base), target: packLog(target), ignoreDigits }
+      worker.postMessage(request, [request.base.streams.buffer, request.target.streams.buffer])
+      return () => worker.terminate()
+    })
 }
 
 /**
@@ -68,22 +86,25 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
   const target = runs.find((r) => r.id === pair.target)
   const [ignoreDigits] = useState(() => new BehaviorSubject(false))
   const ignoring = useObservableState(ignoreDigits, ignoreDigits.value)
-  // A new reading of both logs each time "Compare again" is pressed (a run still writing has grown).
-  const [reading, setReading] = useState(0)
-  const [readAt, setReadAt] = useState(() => Date.now())
+  // Bumped by "Compare again" (a run still writing has grown): a new state$ reads both logs again.
+  const [readRequest, setReadRequest] = useState(0)
   const readPage = useMemo<ReadPage>(
     () => (runId, fromLine, count) =>
       from(model.bridge.invoke('run.readLog', { runId, fromLine, count })).pipe(
         map((result) => {
           if (!result.ok) throw new Error(result.error.message)
-          return { lines: result.value.lines, totalLines: result.value.totalLines }
+          return { lines: result.value.lines, totalLines: result.value.totalLines, done: result.value.done }
         }),
       ),
     [model],
   )
-  const state$ = useMemo(() => compareRuns$(pair.base, pair.target, ignoreDigits, { readPage, diff: diffInWorker }), [pair.base, pair.target, ignoreDigits, readPage, reading])
+  const workerFailed = t('compare.workerFailed')
+  const state$ = useMemo(
+    () => compareRuns$(pair.base, pair.target, ignoreDigits, { readPage, diff: diffInWorker(workerFailed) }),
+    // readRequest is not read inside: it is here so that each "Compare again" makes a new reading.
+    [pair.base, pair.target, ignoreDigits, readPage, workerFailed, readRequest],
+  )
   const state = useObservableState<CompareState>(state$, { phase: 'reading' })
-  useEffect(() => setReadAt(Date.now()), [state$])
 
   const [expanded, setExpanded] = useState<ReadonlySet<number>>(new Set())
   const [current, setCurrent] = useState<number | null>(null)
@@ -91,12 +112,15 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
   // Thousands of lines are drawn in a transition, which React interrupts to let input and paint through.
   const shownView = useDeferredValue(view)
   const words = useMemo<LineWords>(
-    () => ({ added: t('compare.addedLine'), removed: t('compare.removedLine'), stderr: t('compare.stderr'), stderrName: t('compare.stderrName'), system: t('compare.system'), systemName: t('compare.systemName') }),
+    () => ({ added: t('compare.addedLine'), removed: t('compare.removedLine'), stderrMark: t('log.stderrMark'), stderrLabel: t('log.stderrLabel'), systemMark: t('compare.systemMark'), systemLabel: t('compare.systemLabel') }),
     [t],
   )
+  // A change to scroll to not yet drawn (see goTo): a new diff's changes are others.
+  const scrollTo = useRef<number | null>(null)
   useEffect(() => {
     setExpanded(new Set())
     setCurrent(null)
+    scrollTo.current = null
   }, [view])
   const pieces = useMemo(() => (shownView ? piecesOf(shownView.segments, expanded) : []), [shownView, expanded])
   const [drawn, setDrawn] = useState(BLOCKS_PER_FRAME)
@@ -113,14 +137,13 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
   useEffect(() => backRef.current?.focus(), [])
   const nextShortcut = useShortcut('compare.next')
   const previousShortcut = useShortcut('compare.previous')
-  // A change not drawn yet is drawn (with all before it) before it is scrolled to.
-  const scrollTo = useRef<number | null>(null)
+  // A change not drawn yet is scrolled to once the frame-by-frame drawing reaches it (drawing all
+  // blocks up to it at once, e.g. the last change on "[", held the UI thread for hundreds of ms).
   const goTo = (step: 1 | -1) => {
     if (!view || view.changes === 0) return
     const n = current === null ? (step === 1 ? 0 : view.changes - 1) : (current + step + view.changes) % view.changes
     setCurrent(n)
     scrollTo.current = n
-    setDrawn((drawnNow) => Math.max(drawnNow, pieces.findIndex((piece) => piece.kind === 'block' && piece.changes.includes(n)) + 1))
   }
   useLayoutEffect(() => {
     const target = scrollTo.current === null ? null : bodyRef.current?.querySelector(`[data-change="${scrollTo.current}"]`)
@@ -134,21 +157,22 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
   })
 
   const onKeyDown = (e: KeyboardEvent) => {
-    // Esc leaves the comparison (back to the runs), not the task; a select's own Esc closes its list first.
-    if (e.key === 'Escape' && !(e.target instanceof HTMLSelectElement)) {
+    // Esc leaves the comparison (back to the runs), not the task, from anywhere in it (a run picker too:
+    // an open picker's list takes its own Esc first).
+    if (e.key === 'Escape') {
       e.preventDefault()
       e.stopPropagation()
       onBack()
     }
   }
 
-  // Runs are numbered in the task's history (a manual retry starts its attempts at 1 again).
-  const ordinal = (run: Run | undefined) => (run ? runs.length - runs.indexOf(run) : 0)
+  const ordinal = (run: Run | undefined) => (run ? runNumber(runs, run) : 0)
   const option = (run: Run) => (
     <option key={run.id} value={run.id}>
       {t('compare.option', { n: ordinal(run), status: t(`status.${run.status}`), time: formatClock(run.startedAt, i18n.language) })}
     </option>
   )
+  const positionLine = (line: DiffLine | undefined) => (line ? `: ${line.kind === 'added' ? words.added : words.removed}: ${line.line.text}` : '')
   const notes: string[] = []
   if (state.phase === 'ready' || state.phase === 'tooDifferent' || state.phase === 'comparing') {
     for (const [run, log] of [
@@ -157,8 +181,14 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
     ] as const) {
       if (log.truncated) notes.push(t('compare.truncated', { n: ordinal(run), total: log.totalLines, cap: COMPARE_MAX_LINES }))
     }
+    // Whether a run was running when its log was read, not now: a run that ended since was compared unfinished.
+    for (const [run, log] of [
+      [base, state.base],
+      [target, state.target],
+    ] as const) {
+      if (log.running) notes.push(t('compare.running', { n: ordinal(run), time: formatClock(log.readAt, i18n.language) }))
+    }
   }
-  for (const run of [base, target]) if (run?.status === 'running') notes.push(t('compare.running', { n: ordinal(run), time: formatClock(readAt, i18n.language) }))
 
   return (
     <section className="compare" aria-labelledby="compare-title" onKeyDown={onKeyDown}>
@@ -168,7 +198,7 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
         </button>
         <h3 id="compare-title">{t('compare.title')}</h3>
       </div>
-      <div className="compare-toolbar" role="toolbar" aria-label={t('compare.title')}>
+      <div className="compare-toolbar">
         <span className="compare-pair">
         <label className="compare-pick">
           {t('compare.base')}
@@ -194,12 +224,12 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
         <button type="button" className="btn btn-ghost" title={`${t('compare.next')} (${nextShortcut})`} aria-keyshortcuts={nextShortcut || undefined} disabled={!view || view.changes === 0} onClick={() => goTo(1)}>
           ↓ {t('compare.next')} {nextShortcut && <Kbd>{nextShortcut}</Kbd>}
         </button>
-        <button type="button" className="btn btn-ghost" onClick={() => setReading((n) => n + 1)}>
+        <button type="button" className="btn btn-ghost" onClick={() => setReadRequest((n) => n + 1)}>
           {t('compare.again')}
         </button>
       </div>
       <p className="compare-summary" role="status" data-testid="compare-summary">
-        {pair.base === pair.target
+        {pair.base === pair.target || state.phase === 'sameRun'
           ? t('compare.sameRun')
           : state.phase === 'reading'
             ? t('compare.reading')
@@ -208,7 +238,9 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
               : state.phase === 'failed'
                 ? t('compare.failed', { message: state.message })
                 : state.phase === 'tooDifferent'
-                  ? t('compare.tooDifferent', { count: COMPARE_MAX_EDITS })
+                  ? state.reason === 'tooSlow'
+                    ? t('compare.tooSlow', { seconds: COMPARE_TIMEOUT_MS / 1000 })
+                    : t('compare.tooDifferent', { count: COMPARE_MAX_EDITS })
                   : state.view.changes === 0
                     ? t('compare.same')
                     : t('compare.summary', {
@@ -216,7 +248,14 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
                         removed: t('compare.removed', { count: state.view.removed }),
                         changes: t('compare.changes', { count: state.view.changes }),
                       })}
-        {view && current !== null && <span className="compare-position"> · {t('compare.position', { n: current + 1, count: view.changes })}</span>}
+        {view && current !== null && (
+          <span className="compare-position">
+            {' · '}
+            {t('compare.position', { n: current + 1, count: view.changes })}
+            {/* Heard with the position: the change's first line (it is what the view scrolled to). */}
+            <span className="sr-only">{positionLine(changeStart(view, current))}</span>
+          </span>
+        )}
       </p>
       {notes.length > 0 && (
         <ul className="compare-notes" data-testid="compare-notes">
@@ -235,6 +274,8 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
                 className="compare-gap"
                 onClick={() => {
                   setExpanded(new Set(expanded).add(piece.id))
+                  // The gap's one piece becomes its blocks: as many more are drawn, so no line below it goes undrawn.
+                  setDrawn((n) => n + Math.ceil(piece.count / BLOCK_LINES) - 1)
                   bodyRef.current?.focus()
                 }}
               >
@@ -254,10 +295,10 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
 interface LineWords {
   added: string
   removed: string
-  stderr: string
-  stderrName: string
-  system: string
-  systemName: string
+  stderrMark: string
+  stderrLabel: string
+  systemMark: string
+  systemLabel: string
 }
 
 const Block = memo(function Block({ lines, current, words }: { lines: DiffLine[]; current: number | null; words: LineWords }) {
@@ -285,8 +326,16 @@ function Line({ line, current, words }: { line: DiffLine; current: boolean; word
         {sign}
       </span>
       {line.kind !== 'same' && <span className="sr-only">{line.kind === 'added' ? words.added : words.removed}: </span>}
+      {/* As the log viewer marks stderr: a short mark seen, the stream's name heard before the text. */}
       <span className="compare-stream">
-        {stream !== 'stdout' && <abbr title={stream === 'stderr' ? words.stderrName : words.systemName}>{stream === 'stderr' ? words.stderr : words.system}</abbr>}
+        {stream !== 'stdout' && (
+          <>
+            <span className="compare-mark" aria-hidden>
+              {stream === 'stderr' ? words.stderrMark : words.systemMark}
+            </span>
+            <span className="sr-only">{stream === 'stderr' ? words.stderrLabel : words.systemLabel} </span>
+          </>
+        )}
       </span>
       <span className="compare-text">
         <AnsiText text={line.line.text} />

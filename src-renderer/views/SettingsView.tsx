@@ -145,8 +145,8 @@ export function SettingsView() {
         <Row label={t('settings.startAtLogin')}>
           <Toggle checked={settings.startAtLogin} label={t('settings.startAtLogin')} onChange={(v) => void save({ startAtLogin: v })} />
         </Row>
-        <Row label={t('settings.keepAwake')} hint={t('settings.keepAwakeHint')}>
-          <Toggle checked={settings.keepAwake} label={t('settings.keepAwake')} onChange={(v) => void save({ keepAwake: v })} />
+        <Row label={t('settings.keepAwake')} hint={t('settings.keepAwakeHint')} hintId="keep-awake-hint">
+          <Toggle checked={settings.keepAwake} label={t('settings.keepAwake')} describedBy="keep-awake-hint" onChange={(v) => void save({ keepAwake: v })} />
         </Row>
       </section>
 
@@ -312,21 +312,26 @@ function BrowserNotificationsRow() {
   )
 }
 
-function Row({ label, hint, children }: { label: string; hint?: string; children: ReactNode }) {
+/** `hintId` names the hint, for the control beside it to be described by (aria-describedby). */
+function Row({ label, hint, hintId, children }: { label: string; hint?: string; hintId?: string; children: ReactNode }) {
   return (
     <div className="setting-row">
       <div>
         <div className="setting-label">{label}</div>
-        {hint && <div className="field-hint">{hint}</div>}
+        {hint && (
+          <div className="field-hint" id={hintId}>
+            {hint}
+          </div>
+        )}
       </div>
       <div className="setting-control">{children}</div>
     </div>
   )
 }
 
-function Toggle({ checked, label, onChange }: { checked: boolean; label: string; onChange: (v: boolean) => void }) {
+function Toggle({ checked, label, describedBy, onChange }: { checked: boolean; label: string; describedBy?: string; onChange: (v: boolean) => void }) {
   return (
-    <button type="button" role="switch" aria-checked={checked} aria-label={label} className={`switch ${checked ? 'on' : ''}`} onClick={() => onChange(!checked)}>
+    <button type="button" role="switch" aria-checked={checked} aria-label={label} aria-describedby={describedBy} className={`switch ${checked ? 'on' : ''}`} onClick={() => onChange(!checked)}>
       <span className="switch-knob" />
     </button>
   )

@@ -9,6 +9,7 @@ import { reasonSaysStatus, sentenceCase } from '../streams/engine-sentences.ts'
 import { runsOfTask } from '../streams/state.ts'
 import { commandText } from '../streams/tasks-query.ts'
 import { LogViewer } from './LogViewer.tsx'
+import { runNumber } from '../streams/run-number.ts'
 import { RunCompare, type ComparePair } from './RunCompare.tsx'
 import { EDITABLE } from './NewTaskView.tsx'
 import { useModel, useStore } from './context.ts'
@@ -220,7 +221,7 @@ function RunHistory({ runs, kind, selected, onPick, onCompare }: { runs: Run[]; 
     <table className="runs">
       <thead>
         <tr>
-          <th>{t('runs.attempt')}</th>
+          <th>{t('runs.run')}</th>
           <th>{t('runs.status')}</th>
           <th>{t('runs.started')}</th>
           <th>{t('runs.duration')}</th>
@@ -235,7 +236,7 @@ function RunHistory({ runs, kind, selected, onPick, onCompare }: { runs: Run[]; 
           <tr key={run.id} className={run.id === selected ? 'selected' : ''} onClick={() => onPick(run.id)}>
             <td>
               <button type="button" className="link" onClick={() => onPick(run.id)}>
-                #{run.attempt}
+                {runNumber(runs, run) === run.attempt ? runNumber(runs, run) : t('runs.numberWithAttempt', { n: runNumber(runs, run), attempt: run.attempt })}
               </button>
             </td>
             <td>
@@ -247,13 +248,13 @@ function RunHistory({ runs, kind, selected, onPick, onCompare }: { runs: Run[]; 
             <td>{run.worker}</td>
             <td className="reason">{ended(run) ?? ''}</td>
             <td>
-              {/* Runs are newest first: the previous run is the next row; runs are numbered in the task's history. The name says which two. */}
+              {/* Runs are newest first: the previous run is the next row. The name says which two. */}
               {runs[index + 1] && (
                 <button
                   type="button"
                   id={compareButtonId(run.id)}
                   className="btn btn-ghost compare-open"
-                  aria-label={t('compare.withPreviousLabel', { target: runs.length - index, base: runs.length - index - 1 })}
+                  aria-label={t('compare.withPreviousLabel', { target: runNumber(runs, run), base: runNumber(runs, run) - 1 })}
                   onClick={(e) => {
                     e.stopPropagation()
                     onCompare({ base: runs[index + 1]?.id ?? run.id, target: run.id })

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import type { AxeResults } from 'axe-core'
 import type { Page } from 'playwright-core'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { ARTIFACTS, callServer, openPage, useServedUi } from './harness.ts'
 
 const ui = useServedUi()
@@ -52,10 +52,10 @@ async function openComparison(page: Page, compareLabel: RegExp): Promise<void> {
 }
 
 const summary = (page: Page) => page.locator('[data-testid=compare-summary]')
-/** The diff's lines as shown: the gutter's sign, the stream tag, the text ("+ err warning: …"). */
+/** The diff's lines as shown: the gutter's sign, the stream's mark, the text ("+ err warning: …"). */
 const shownLines = (page: Page) =>
   page.evaluate<string[]>(`[...document.querySelectorAll('.compare-line')].map((line) =>
-    ['.compare-sign', '.compare-stream', '.compare-text'].map((part) => line.querySelector(part)?.textContent.trim()).filter(Boolean).join(' '))`)
+    ['.compare-sign', '.compare-mark', '.compare-text'].map((part) => line.querySelector(part)?.textContent.trim()).filter(Boolean).join(' '))`)
 
 async function audit(page: Page): Promise<string[]> {
   if (!(await page.evaluate('typeof window.axe !== "undefined"'))) await page.evaluate(AXE_SOURCE)
@@ -75,6 +75,9 @@ describe('comparing two runs of a task', () => {
     const lines = await shownLines(page)
     expect(lines.filter((l) => l.startsWith('−'))).toEqual(['− took 12 ms', '− compiled src/file-al.ts', '− result: 41'])
     expect(lines.filter((l) => l.startsWith('+'))).toEqual(['+ took 97 ms', '+ result: 42', '+ compiled src/file-new.ts', '+ err warning: --old-flag is deprecated'])
+    // "err" is seen; screen readers hear the log viewer's words for the stream instead.
+    expect(await page.locator('.compare-stderr .compare-mark').getAttribute('aria-hidden')).toBe('true')
+    expect(await page.locator('.compare-stderr .compare-stream .sr-only').textContent()).toBe('standard error: ')
     // Unchanged lines around the changes; the longer unchanged stretches collapsed to a count.
     expect(lines).toContain('compiled src/file-ak.ts')
     expect(lines).not.toContain('compiled src/file-ap.ts')
@@ -91,8 +94,14 @@ describe('comparing two runs of a task', () => {
     await expect.poll(() => summary(page).textContent()).toBe('4 lines added, 3 removed (4 changes)')
     await page.getByLabel('Ignore digits (times, counts)').check()
     await expect.poll(() => summary(page).textContent()).toBe('2 lines added, 1 removed (2 changes)')
-    // Every unchanged stretch shown: a matched line shows the second run's text.
-    while ((await page.locator('.compare-gap').count()) > 0) await page.locator('.compare-gap').first().click()
+    // Every unchanged stretch shown: a matched line shows the second run's text. The diff drawn may
+    // still be the one before the option for a moment (drawn in a deferred render): expand until all are shown.
+    await expect
+      .poll(async () => {
+        while ((await page.locator('.compare-gap').count()) > 0) await page.locator('.compare-gap').first().click()
+        return (await shownLines(page)).length
+      })
+      .toBe(secondOutput.length + 2)
     const lines = await shownLines(page)
     expect(lines).toContain('took 97 ms')
     expect(lines).not.toContain('took 12 ms')
@@ -107,7 +116,8 @@ describe('comparing two runs of a task', () => {
     await expect.poll(() => summary(page).textContent()).toContain('4 lines added')
     await expect(page.getByRole('button', { name: /Next change/ }).textContent()).resolves.toContain(']')
     await page.keyboard.press(']')
-    await expect.poll(() => summary(page).textContent()).toContain('Change 1 of 4')
+    // The status says the change's first line too (a screen reader hears it with the position).
+    await expect.poll(() => summary(page).textContent()).toContain('Change 1 of 4: removed: took 12 ms')
     expect(await page.locator('.compare-current .compare-text').first().textContent()).toBe('took 12 ms')
     await page.keyboard.press('[')
     await expect.poll(() => summary(page).textContent()).toContain('Change 4 of 4')
@@ -118,12 +128,23 @@ describe('comparing two runs of a task', () => {
     await expect.poll(() => page.evaluate('document.activeElement?.getAttribute("aria-label")')).toBe('Compare run 2 with run 1')
     expect(await page.locator('.detail').count()).toBe(1)
     await page.screenshot({ path: join(ARTIFACTS, 'compare-runs-table.png') })
+    // Esc on a run picker goes back to the runs too (not to the page, then out of the task).
+    await page.keyboard.press('Enter')
+    await page.locator('.compare-pick select').first().focus()
+    await page.keyboard.press('Escape')
+    await page.locator('table.runs').waitFor()
+    await expect.poll(() => page.evaluate('document.activeElement?.getAttribute("aria-label")')).toBe('Compare run 2 with run 1')
+    expect(await page.locator('.detail').count()).toBe(1)
     await page.context().close()
   })
 
   it('says when a log was longer than the cap and when a run is still running, comparing them as they stand', async () => {
     // 20,010 lines, then the run stays running; the first run is cancelled, the second left running.
     const { task } = await callServer<{ task: { id: number } }>(ui.home, ui.served, 'task.submit', { definition: { name: 'Long log', spec: { kind: 'shell', command: 'seq 1 20010; echo printed; sleep 600' } } })
+    // Cancelled however the test ends (a failed expectation too), so no sleep outlives it.
+    onTestFinished(async () => {
+      await callServer(ui.home, ui.served, 'task.cancel', { taskIds: [task.id] })
+    })
     const printed = async (runCount: number) => {
       for (;;) {
         const { runs } = await callServer<{ runs: { id: number }[] }>(ui.home, ui.served, 'task.get', { taskId: task.id })
@@ -150,7 +171,6 @@ describe('comparing two runs of a task', () => {
     expect(notes.some((n) => n.startsWith('Run 2 is still running: compared as its log stood at'))).toBe(true)
     expect(notes.some((n) => n.startsWith('Run 1 is still running'))).toBe(false)
     await page.screenshot({ path: join(ARTIFACTS, 'compare-long-running.png') })
-    await callServer(ui.home, ui.served, 'task.cancel', { taskIds: [task.id] })
     expect(errors).toEqual([])
     await page.context().close()
   })

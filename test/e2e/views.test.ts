@@ -156,6 +156,16 @@ describe('every view, in light and dark', () => {
 })
 
 describe('settings', () => {
+  it('describes a switch by the hint beside it', async () => {
+    const { page } = await openPage(ui.browser, ui.served.browserUrl)
+    await page.keyboard.press('g')
+    await page.keyboard.press('s')
+    const keepAwake = page.getByRole('switch', { name: 'Keep the computer awake while tasks run' })
+    const hintId = await keepAwake.getAttribute('aria-describedby')
+    expect(await page.locator(`[id="${hintId}"]`).textContent()).toMatch(/^Sleep would freeze running tasks\./)
+    await page.context().close()
+  })
+
   it('keeps a value it cannot save as typed with the reason under it, and offers only existing groups as the default', async () => {
     const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
     await page.keyboard.press('g')

@@ -3,21 +3,26 @@ import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import {
   buildDiffView,
+  changeStart,
   compareRuns$,
   diffLogs,
   readForCompare$,
+  type ChangeRun,
+  type GiveUp,
   type CompareLine,
   type CompareState,
   type DiffLine,
   type DiffView,
   type LogPage,
 } from '../../src-renderer/streams/run-compare.ts'
-import { packLog, unpackLog } from '../../src-renderer/streams/line-diff.ts'
+import { packLog, unpackLog, type LineContent } from '../../src-renderer/streams/line-diff.ts'
 
-const out = (text: string): CompareLine => ({ stream: 'stdout', text })
-const err = (text: string): CompareLine => ({ stream: 'stderr', text })
-const lines = (...texts: string[]) => texts.map(out)
-const numbered = (count: number, text = (n: number) => `line ${n}`) => Array.from({ length: count }, (_, n) => out(text(n)))
+const out = (text: string): LineContent => ({ stream: 'stdout', text })
+const err = (text: string): LineContent => ({ stream: 'stderr', text })
+/** Lines as a log holds them, numbered from 0. */
+const logOf = (contents: LineContent[]): CompareLine[] => contents.map((line, n) => ({ ...line, n }))
+const lines = (...texts: string[]) => logOf(texts.map(out))
+const numbered = (count: number, text = (n: number) => `line ${n}`) => logOf(Array.from({ length: count }, (_, n) => out(text(n))))
 
 /** The diff as a unified listing: "+ text", "- text", "  text", and "… N" for a collapsed gap. */
 function listing(view: DiffView): string[] {
@@ -25,9 +30,11 @@ function listing(view: DiffView): string[] {
   return view.segments.flatMap((s) => (s.kind === 'gap' ? [`… ${s.lines.length}`] : s.lines.map(mark)))
 }
 
-function diffView(base: CompareLine[], target: CompareLine[], ignoreDigits = false, context?: number): DiffView {
+function diffView(baseContents: LineContent[], targetContents: LineContent[], ignoreDigits = false, context?: number): DiffView {
+  const base = logOf(baseContents)
+  const target = logOf(targetContents)
   const runs = diffLogs(base, target, ignoreDigits)
-  if (runs === null) throw new Error('too different')
+  if (typeof runs === 'string') throw new Error(runs)
   return buildDiffView(base, target, runs, context)
 }
 
@@ -119,19 +126,54 @@ describe('diffLogs and buildDiffView', () => {
     ])
   })
 
+  it('finds the first line of each change (what the position announces)', () => {
+    const view = diffView(lines('a', 'b', 'c', 'd'), lines('a', 'B', 'c', 'd', 'e'))
+    expect([0, 1, 2].map((n) => changeStart(view, n)?.line.text)).toEqual(['b', 'e', undefined])
+    expect(changeStart(view, 0)?.kind).toBe('removed')
+  })
+
   it('gives up, rather than freezing, on logs too different to compare line by line', () => {
     const limits = { maxEdits: 100, timeoutMs: 60_000 }
     expect(diffLogs(numbered(40, (n) => `a ${n}`), numbered(40, (n) => `b ${n}`), false, limits)).toHaveLength(2)
-    expect(diffLogs(numbered(200, (n) => `a ${n}`), numbered(200, (n) => `b ${n}`), false, limits)).toBeNull()
+    expect(diffLogs(numbered(200, (n) => `a ${n}`), numbered(200, (n) => `b ${n}`), false, limits)).toBe('tooManyEdits')
+  })
+
+  it('says when it gave up for time rather than for too many differences', () => {
+    // 3,000 lines all different with no edit limit: a search of millions of steps, far past 1 ms.
+    expect(diffLogs(numbered(3000, (n) => `a ${n}`), numbered(3000, (n) => `b ${n}`), false, { maxEdits: Infinity, timeoutMs: 1 })).toBe('tooSlow')
   })
 })
 
 /** A log held in memory, read in pages the way run.readLog answers; `reads` records each read. */
-function pagedLog(log: CompareLine[]) {
+function pagedLog(log: CompareLine[], runEndsAfterReads = 0) {
   const reads: [number, number][] = []
   const readPage = (_runId: number, fromLine: number, count: number): Observable<LogPage> => {
     reads.push([fromLine, count])
-    return of({ lines: log.slice(fromLine, fromLine + count), totalLines: log.length })
+    return of({ lines: log.slice(fromLine, fromLine + count), totalLines: log.length, done: reads.length > runEndsAfterReads })
+  }
+  return { readPage, reads }
+}
+
+/**
+ * A log whose cap dropped lines [keptHead, keptHead + dropped) of `total`, read as run.readLog
+ * reads it (readLogWindow in src-main/engine/logs.ts): a page starting before the kept tail
+ * skips the dropped lines and has one system line, numbered as the first dropped line, in their place.
+ */
+function pagedLogWithGap(total: number, keptHead: number, dropped: number) {
+  const reads: [number, number][] = []
+  const tailStart = keptHead + dropped
+  const lineAt = (n: number): CompareLine => ({ n, stream: 'stdout', text: `line ${n}` })
+  const readPage = (_runId: number, fromLine: number, count: number): Observable<LogPage> => {
+    reads.push([fromLine, count])
+    const page: CompareLine[] = []
+    let next = fromLine
+    for (; next < keptHead && page.length < count; next++) page.push(lineAt(next))
+    if (page.length < count && next < tailStart) {
+      page.push({ n: keptHead, stream: 'system', text: `[… ${dropped} lines dropped …]` })
+      next = tailStart
+    }
+    for (; next < total && page.length < count; next++) page.push(lineAt(next))
+    return of({ lines: page, totalLines: total, done: true })
   }
   return { readPage, reads }
 }
@@ -161,9 +203,42 @@ describe('readForCompare$', () => {
     expect(log).toMatchObject({ totalLines: 1000, truncated: true })
   })
 
+  it('reads past lines the log cap dropped once, numbering lines as the log does', async () => {
+    // Lines 0-5 kept, 6-13 dropped, 14-19 kept: the first page ends on the "dropped" line.
+    const { readPage, reads } = pagedLogWithGap(20, 6, 8)
+    const log = await lastOf(readForCompare$(readPage, 1, 100, 7))
+    expect(log.lines.map((l) => [l.n, l.stream])).toEqual([
+      [0, 'stdout'],
+      [1, 'stdout'],
+      [2, 'stdout'],
+      [3, 'stdout'],
+      [4, 'stdout'],
+      [5, 'stdout'],
+      [6, 'system'],
+      [14, 'stdout'],
+      [15, 'stdout'],
+      [16, 'stdout'],
+      [17, 'stdout'],
+      [18, 'stdout'],
+      [19, 'stdout'],
+    ])
+    expect(reads[1]).toEqual([7, 7])
+    expect(log).toMatchObject({ totalLines: 20, truncated: false })
+    const view = buildDiffView(log.lines, log.lines, [{ kind: 'same', count: log.lines.length }], 0)
+    expect(view.segments.flatMap((s) => s.lines).at(-1)).toMatchObject({ baseN: 20, targetN: 20 })
+  })
+
+  it('says whether the run was still running when its log was read (its last page), not before', async () => {
+    const before = Date.now()
+    expect(await lastOf(readForCompare$(pagedLog(numbered(25), 1).readPage, 1, 100, 10))).toMatchObject({ running: false })
+    const stillRunning = await lastOf(readForCompare$(pagedLog(numbered(25), 3).readPage, 1, 100, 10))
+    expect(stillRunning.running).toBe(true)
+    expect(stillRunning.readAt).toBeGreaterThanOrEqual(before)
+  })
+
   it('reads an empty log with one read', async () => {
     const { readPage, reads } = pagedLog([])
-    expect(await lastOf(readForCompare$(readPage, 1, 25, 10))).toEqual({ lines: [], totalLines: 0, truncated: false })
+    expect(await lastOf(readForCompare$(readPage, 1, 25, 10))).toMatchObject({ lines: [], totalLines: 0, truncated: false, running: false })
     expect(reads).toHaveLength(1)
   })
 })
@@ -194,7 +269,7 @@ describe('compareRuns$', () => {
       const readPage = (runId: number, from: number, count: number) => {
         reads++
         const log = logs[runId] ?? []
-        return cold<LogPage>('--(p|)', { p: { lines: log.slice(from, from + count), totalLines: log.length } })
+        return cold<LogPage>('--(p|)', { p: { lines: log.slice(from, from + count), totalLines: log.length, done: true } })
       }
       // Each diff takes 3 frames (as a worker would). The option (a checkbox, replaying its value)
       // is subscribed once the logs are read, at 2; the diff started at 11 is overtaken at 12.
@@ -210,17 +285,40 @@ describe('compareRuns$', () => {
   it('fails with the engine’s message when a read fails', () => {
     const ts = new TestScheduler((actual, wanted) => expect(actual).toEqual(wanted))
     ts.run(({ cold, expectObservable }) => {
-      const readPage = (runId: number) => (runId === 2 ? cold<LogPage>('-#', undefined, new Error('run 2 not found')) : cold<LogPage>('--(p|)', { p: { lines: [], totalLines: 0 } }))
-      const diff = () => of(null)
+      const readPage = (runId: number) => (runId === 2 ? cold<LogPage>('-#', undefined, new Error('run 2 not found')) : cold<LogPage>('--(p|)', { p: { lines: [], totalLines: 0, done: true } }))
+      const diff = () => of('tooManyEdits' as const)
       expectObservable(compareRuns$(1, 2, of(false), { readPage, diff })).toBe('r(f|)', { r: { phase: 'reading' }, f: { phase: 'failed', message: 'run 2 not found' } })
     })
+  })
+
+  it('a failed diff fails that diff only: changing ignoreDigits diffs again', () => {
+    const ts = new TestScheduler((actual, wanted) => expect(actual).toEqual(wanted))
+    ts.run(({ cold, expectObservable }) => {
+      const readPage = (runId: number) => cold<LogPage>('-(p|)', { p: { lines: logs[runId] ?? [], totalLines: logs[runId]?.length ?? 0, done: true } })
+      let diffs = 0
+      const diff = (base: CompareLine[], target: CompareLine[], ignoreDigits: boolean) =>
+        diffs++ === 0 ? cold<ChangeRun[] | GiveUp>('-#', undefined, new Error('the diff worker failed')) : cold('-(r|)', { r: diffLogs(base, target, ignoreDigits) })
+      const states = compareRuns$(1, 2, cold('f---t', { f: false, t: true }), { readPage, diff }).pipe(map((s) => (s.phase === 'failed' ? `failed: ${s.message}` : phaseOf(s))))
+      expectObservable(states).toBe('rcf--ca', { r: 'reading', c: 'comparing', f: 'failed: the diff worker failed', a: 'ready +1 -0' })
+    })
+  })
+
+  it('compares a run with itself without reading its log nor diffing', async () => {
+    const { readPage, reads } = pagedLog(numbered(5))
+    let diffs = 0
+    const diff = () => {
+      diffs++
+      return of('tooManyEdits' as const)
+    }
+    expect(await lastOf(compareRuns$(3, 3, of(false), { readPage, diff }))).toEqual({ phase: 'sameRun' })
+    expect({ reads: reads.length, diffs }).toEqual({ reads: 0, diffs: 0 })
   })
 
   it('says when the runs are too different to compare', () => {
     const ts = new TestScheduler((actual, wanted) => expect(actual).toEqual(wanted))
     ts.run(({ cold, expectObservable }) => {
-      const readPage = () => cold<LogPage>('(p|)', { p: { lines: [], totalLines: 0 } })
-      expectObservable(compareRuns$(1, 2, of(false), { readPage, diff: () => cold('----(n|)', { n: null }) }).pipe(map((s) => s.phase))).toBe('(rc)(t|)', {
+      const readPage = () => cold<LogPage>('(p|)', { p: { lines: [], totalLines: 0, done: true } })
+      expectObservable(compareRuns$(1, 2, of(false), { readPage, diff: () => cold<ChangeRun[] | GiveUp>('----(n|)', { n: 'tooManyEdits' }) }).pipe(map((s) => s.phase))).toBe('(rc)(t|)', {
         r: 'reading',
         c: 'comparing',
         t: 'tooDifferent',
