@@ -172,6 +172,15 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
       {t('compare.option', { n: ordinal(run), status: t(`status.${run.status}`), time: formatClock(run.startedAt, i18n.language) })}
     </option>
   )
+  /** The run picked for one side of the comparison. */
+  const picker = (side: keyof ComparePair) => (
+    <label className="compare-pick">
+      {t(`compare.${side}`)}
+      <select value={pair[side]} onChange={(e) => onPair({ ...pair, [side]: Number(e.target.value) })}>
+        {runs.map(option)}
+      </select>
+    </label>
+  )
   const positionLine = (line: DiffLine | undefined) => (line ? `: ${line.kind === 'added' ? words.added : words.removed}: ${line.line.text}` : '')
   const notes: string[] = []
   if (state.phase === 'ready' || state.phase === 'tooDifferent' || state.phase === 'comparing') {
@@ -200,19 +209,9 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
       </div>
       <div className="compare-toolbar">
         <span className="compare-pair">
-        <label className="compare-pick">
-          {t('compare.base')}
-          <select value={pair.base} onChange={(e) => onPair({ ...pair, base: Number(e.target.value) })}>
-            {runs.map(option)}
-          </select>
-        </label>
-        <span aria-hidden>→</span>
-        <label className="compare-pick">
-          {t('compare.target')}
-          <select value={pair.target} onChange={(e) => onPair({ ...pair, target: Number(e.target.value) })}>
-            {runs.map(option)}
-          </select>
-        </label>
+          {picker('base')}
+          <span aria-hidden>→</span>
+          {picker('target')}
         </span>
         <label className="compare-option">
           <input type="checkbox" checked={ignoring} onChange={(e) => ignoreDigits.next(e.target.checked)} />
