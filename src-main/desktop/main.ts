@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { app, BrowserWindow, dialog, globalShortcut, ipcMain, Menu, nativeImage, nativeTheme, Notification, powerSaveBlocker, protocol, safeStorage, screen, session, shell, Tray, type NativeImage } from 'electron'
+import { app, BrowserWindow, dialog, globalShortcut, ipcMain, Menu, nativeImage, nativeTheme, Notification, powerMonitor, powerSaveBlocker, protocol, safeStorage, screen, session, shell, Tray, type NativeImage } from 'electron'
 import { APP_ORIGIN } from '../../src-shared/decisions/appProtocol.ts'
 import { HIDDEN_START_FLAG, planStartAtLogin } from '../../src-shared/decisions/autostart.ts'
 import type { DesktopIntent, ShortcutProblem } from '../../src-shared/decisions/intents.ts'
@@ -18,6 +18,7 @@ import type { ShortcutBinding } from '../triggers/index.ts'
 import { appMenuTemplate } from './appMenu.ts'
 import { registerIpc } from './ipc.ts'
 import { NotificationController } from './notifications.ts'
+import { MachineMonitor } from './machine.ts'
 import { KeepAwakeController } from './power.ts'
 import { applyLoginItemPlan, readWindowState, writeWindowState, xdgAutostartDir } from './persistence.ts'
 import { declareAppScheme, handleAppProtocol } from './protocol.ts'
@@ -190,6 +191,16 @@ function main(): void {
     })
 
     const keepAwake = new KeepAwakeController(powerSaveBlocker)
+    // The engine's machine state (AC power, user away) comes from Electron's power monitor, not the runtime's headless one.
+    const machineMonitor = new MachineMonitor({
+      powerMonitor,
+      report: (report) => engine.handlers['machine.report'](report),
+      setTimer: (run, ms) => {
+        const timer = setTimeout(run, ms)
+        return { cancel: () => clearTimeout(timer) }
+      },
+      log,
+    })
     const shellInstance = new DesktopShell({
       engine,
       platform: process.platform,
@@ -210,6 +221,7 @@ function main(): void {
         }
       },
       applyKeepAwake: (on) => keepAwake.apply(on),
+      applyIdleAfterMinutes: (minutes) => machineMonitor.apply(minutes),
       sendIntent,
       openInBrowser: (url) => void openAllowlisted(url).catch(() => undefined),
       askQuit: async (question) => {
@@ -268,6 +280,7 @@ function main(): void {
       notifications.dispose()
       triggerShortcuts.dispose()
       shellInstance.dispose()
+      machineMonitor.dispose()
       ipc.dispose()
       tray.destroy()
       void runtime

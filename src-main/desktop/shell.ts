@@ -35,6 +35,8 @@ export interface ShellPorts {
   applyStartAtLogin: (enabled: boolean) => void
   /** Holds off (true) or allows (false) system sleep; called only when that changes. */
   applyKeepAwake: (on: boolean) => void
+  /** How long without input before the user counts as away (settings.idleAfterMinutes, for the machine monitor); called at start and when it changes. */
+  applyIdleAfterMinutes: (minutes: number) => void
   sendIntent: (intent: DesktopIntent) => void
   openInBrowser: (url: string) => void
   /** Asks the user (a message box in main) and resolves with the button index. */
@@ -61,6 +63,7 @@ export class DesktopShell implements Disposable {
   private lastMenuKey: string | null = null
   private lastStartAtLogin: boolean | null = null
   private lastKeepAwake = false
+  private lastIdleAfterMinutes: number | null = null
 
   constructor(ports: ShellPorts) {
     this.ports = ports
@@ -136,6 +139,10 @@ export class DesktopShell implements Disposable {
       this.ports.applyStartAtLogin(settings.startAtLogin)
     }
     this.applyKeepAwake(keepAwake(this.current))
+    if (settings.idleAfterMinutes !== this.lastIdleAfterMinutes) {
+      this.lastIdleAfterMinutes = settings.idleAfterMinutes
+      this.ports.applyIdleAfterMinutes(settings.idleAfterMinutes)
+    }
   }
 
   private applyKeepAwake(on: boolean): void {

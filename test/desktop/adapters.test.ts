@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { appMenuTemplate } from '../../src-main/desktop/appMenu.ts'
 import { NotificationController } from '../../src-main/desktop/notifications.ts'
 import { applyLoginItemPlan, readWindowState, WINDOW_STATE_FILE, writeWindowState, xdgAutostartDir } from '../../src-main/desktop/persistence.ts'
+import { MachineMonitor } from '../../src-main/desktop/machine.ts'
 import { KeepAwakeController } from '../../src-main/desktop/power.ts'
 import { declareAppScheme, handleAppProtocol, serveAppRequest } from '../../src-main/desktop/protocol.ts'
 import { ShortcutController } from '../../src-main/desktop/shortcuts.ts'
@@ -50,6 +51,102 @@ describe('keep-awake adapter', () => {
       ['stop', 7],
       ['start', 'prevent-app-suspension'],
     ])
+  })
+})
+
+describe('machine monitor adapter', () => {
+  class PowerMonitor extends EventEmitter {
+    onBattery = false
+    idleSeconds = 0
+    isOnBatteryPower = () => this.onBattery
+    getSystemIdleTime = () => this.idleSeconds
+  }
+  const setUp = () => {
+    const powerMonitor = new PowerMonitor()
+    const reports: unknown[] = []
+    const timers: Array<{ run: () => void; ms: number; cancelled: boolean }> = []
+    const monitor = new MachineMonitor({
+      powerMonitor,
+      report: (report) => (reports.push(report), Promise.resolve()),
+      setTimer: (run, ms) => {
+        const timer = { run, ms, cancelled: false }
+        timers.push(timer)
+        return { cancel: () => (timer.cancelled = true) }
+      },
+      log: () => undefined,
+    })
+    const pending = () => timers.filter((t) => !t.cancelled)
+    /** The one pending poll fires (as setTimeout would). */
+    const poll = () => {
+      const [timer] = pending()
+      if (!timer || pending().length !== 1) throw new Error(`expected one pending poll, found ${pending().length}`)
+      timer.cancelled = true
+      timer.run()
+    }
+    return { powerMonitor, reports, monitor, pending, poll }
+  }
+
+  it('reports the machine at start, then only changes from power and lock events', () => {
+    const { powerMonitor, reports, monitor } = setUp()
+    expect(powerMonitor.listenerCount('on-ac')).toBe(0)
+    monitor.apply(10)
+    expect(reports).toEqual([{ onAcPower: true, userIdle: false }])
+    powerMonitor.onBattery = true
+    powerMonitor.emit('on-battery')
+    powerMonitor.emit('on-battery')
+    powerMonitor.emit('lock-screen')
+    powerMonitor.emit('unlock-screen')
+    powerMonitor.onBattery = false
+    powerMonitor.emit('on-ac')
+    expect(reports.slice(1)).toEqual([{ onAcPower: false }, { userIdle: true }, { userIdle: false }, { onAcPower: true }])
+    monitor.dispose()
+  })
+
+  it('polls the idle time when the user could be away, then often until they return', () => {
+    const { powerMonitor, reports, monitor, pending, poll } = setUp()
+    monitor.apply(10)
+    expect(pending().map((t) => t.ms)).toEqual([600_000])
+    powerMonitor.idleSeconds = 200
+    poll()
+    expect(pending().map((t) => t.ms)).toEqual([400_000])
+    powerMonitor.idleSeconds = 600
+    poll()
+    expect(reports.at(-1)).toEqual({ userIdle: true })
+    expect(pending().map((t) => t.ms)).toEqual([5_000])
+    poll()
+    expect(reports).toHaveLength(2)
+    powerMonitor.idleSeconds = 2
+    poll()
+    expect(reports.at(-1)).toEqual({ userIdle: false })
+    expect(pending().map((t) => t.ms)).toEqual([598_000])
+    monitor.dispose()
+  })
+
+  it('looks again after a resume and when the idle threshold changes', () => {
+    const { powerMonitor, reports, monitor, pending } = setUp()
+    monitor.apply(10)
+    // Unplugged while asleep: no on-battery event, the resume tells.
+    powerMonitor.onBattery = true
+    powerMonitor.emit('resume')
+    expect(reports.at(-1)).toEqual({ onAcPower: false })
+    powerMonitor.idleSeconds = 120
+    monitor.apply(10)
+    expect(reports).toHaveLength(2)
+    monitor.apply(2)
+    expect(reports.at(-1)).toEqual({ userIdle: true })
+    expect(pending()).toHaveLength(1)
+    monitor.dispose()
+  })
+
+  it('stops listening and polling when disposed', () => {
+    const { powerMonitor, reports, monitor, pending } = setUp()
+    monitor.apply(10)
+    monitor.dispose()
+    for (const event of ['on-ac', 'on-battery', 'lock-screen', 'unlock-screen', 'resume']) expect(powerMonitor.listenerCount(event), event).toBe(0)
+    expect(pending()).toEqual([])
+    powerMonitor.emit('lock-screen')
+    monitor.apply(3)
+    expect(reports).toHaveLength(1)
   })
 })
 

@@ -196,6 +196,19 @@ export const powerSaveBlocker = {
   },
 }
 
+/** The machine's power source and the user's input, which a test changes and then emits the matching event. */
+class FakePowerMonitor extends EventEmitter {
+  onBattery = false
+  idleSeconds = 0
+  isOnBatteryPower() {
+    return this.onBattery
+  }
+  getSystemIdleTime() {
+    return this.idleSeconds
+  }
+}
+export const powerMonitor = new FakePowerMonitor()
+
 export const screen = { getPrimaryDisplay: () => display, getAllDisplays: () => [display] }
 
 export const Menu = {

@@ -10,7 +10,7 @@ import * as electron from './fake-electron.ts'
 // recording stand-in: the test plays Electron's lifecycle and checks what main did.
 vi.mock('electron', () => import('./fake-electron.ts'))
 
-const { app, BrowserWindow, calls, dialog, globalShortcut, ipcMain } = electron
+const { app, BrowserWindow, calls, dialog, globalShortcut, ipcMain, powerMonitor } = electron
 const { home, cleanup } = tempHome()
 const argv = process.argv
 const window = () => {
@@ -99,6 +99,20 @@ describe('main.ts lifecycle', () => {
     await vi.waitFor(() => expect(calls.named('tray.setToolTip').at(-1)).toEqual(['Taskdeck: idle']))
   })
 
+  it('tells the engine what the power monitor sees: AC power, then battery, then the user away', async () => {
+    const machine = async () => ((await invoke('machine.get')) as Result<{ machine: { onAcPower: boolean | null; userIdle: boolean | null } }>)
+    await vi.waitFor(async () => expect(await machine()).toMatchObject({ ok: true, value: { machine: { onAcPower: true, userIdle: false } } }))
+    powerMonitor.onBattery = true
+    powerMonitor.emit('on-battery')
+    await vi.waitFor(async () => expect(await machine()).toMatchObject({ ok: true, value: { machine: { onAcPower: false, userIdle: false } } }))
+    powerMonitor.emit('lock-screen')
+    await vi.waitFor(async () => expect(await machine()).toMatchObject({ ok: true, value: { machine: { onAcPower: false, userIdle: true } } }))
+    powerMonitor.onBattery = false
+    powerMonitor.emit('on-ac')
+    powerMonitor.emit('unlock-screen')
+    await vi.waitFor(async () => expect(await machine()).toMatchObject({ ok: true, value: { machine: { onAcPower: true, userIdle: false } } }))
+  })
+
   it('tells the page which global shortcut another app holds, once it has loaded', () => {
     expect(sent(IPC_CHANNELS.shortcutStatus)).toEqual([])
     window().webContents.emit('did-finish-load')
@@ -165,6 +179,8 @@ describe('main.ts lifecycle', () => {
     expect(started.length).toBeGreaterThan(0)
     expect(calls.named('powerSaveBlocker.stop').map(([id]) => id)).toEqual(started)
     expect(calls.named('ipcMain.removeHandler')).toEqual([[IPC_CHANNELS.invoke]])
+    // The power monitor is let go: no listener, so no report reaches the closed engine.
+    for (const event of ['on-ac', 'on-battery', 'lock-screen', 'unlock-screen', 'resume']) expect(powerMonitor.listenerCount(event), event).toBe(0)
     // The engine is closed: its store is released, so a fresh look at the log shows the task cancelled.
     const { Engine } = await import('../../src-main/engine/engine.ts')
     const reopened = await Engine.open({ home, statsIntervalMs: 0 })

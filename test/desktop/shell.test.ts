@@ -41,6 +41,7 @@ let notified: FinishedTask[][]
 let shortcutSettings: Array<Readonly<Record<string, string>>>
 let startAtLogin: boolean[]
 let keptAwake: boolean[]
+let idleThresholds: number[]
 let intents: DesktopIntent[]
 let quitAnswer: number
 let questions: QuitQuestion[]
@@ -61,6 +62,7 @@ const ports = (): ShellPorts => ({
   applyShortcuts: (overrides) => shortcutSettings.push(overrides),
   applyStartAtLogin: (enabled) => startAtLogin.push(enabled),
   applyKeepAwake: (on) => keptAwake.push(on),
+  applyIdleAfterMinutes: (minutes) => idleThresholds.push(minutes),
   sendIntent: (intent) => intents.push(intent),
   openInBrowser: () => undefined,
   askQuit: (question) => {
@@ -79,6 +81,7 @@ beforeEach(() => {
   shortcutSettings = []
   startAtLogin = []
   keptAwake = []
+  idleThresholds = []
   intents = []
   quitAnswer = 2
   questions = []
@@ -145,6 +148,16 @@ describe('DesktopShell with the real engine', () => {
     expect(keptAwake.at(-1)).toBe(false)
     expect(trays).toHaveLength(traysBefore)
     await t.engine.handlers['task.cancel']({ taskIds: [second.id] })
+  })
+
+  it('gives the machine monitor settings.idleAfterMinutes at start and when it changes', async () => {
+    await startShell()
+    expect(idleThresholds).toEqual([10])
+    await t.engine.handlers['settings.set']({ patch: { idleAfterMinutes: 3 } })
+    await vi.waitFor(() => expect(idleThresholds).toEqual([10, 3]))
+    await t.engine.handlers['settings.set']({ patch: { keepAwake: false } })
+    await vi.waitFor(() => expect(trays.length).toBeGreaterThan(1))
+    expect(idleThresholds).toEqual([10, 3])
   })
 
   it('notifies a live failure while unfocused, turns the tray to failed, and clears it when looked at', async () => {

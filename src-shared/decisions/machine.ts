@@ -1,0 +1,64 @@
+/**
+ * Power- and presence-aware scheduling, the desktop's half: what the power monitor saw
+ * (on battery or not, seconds since the last input, the screen locked) becomes the
+ * `machine.report` the engine judges groups' `onlyWhen` conditions by. Only changes are
+ * sent, so a poll that sees nothing new costs the engine nothing.
+ */
+
+/** The parameters of `machine.report` this monitor sends (both fields, or only the changed one). */
+export interface MachineReport {
+  onAcPower?: boolean
+  userIdle?: boolean
+}
+
+/** What the power monitor says at one moment. */
+export interface MachineObservation {
+  onBattery: boolean
+  /** Seconds since the last keyboard or mouse input (Electron's `getSystemIdleTime`). */
+  idleSeconds: number
+  /** Between a 'lock-screen' and an 'unlock-screen': the user is away whatever the idle time says. */
+  locked: boolean
+}
+
+/** What was last reported, to send only what changed. */
+export interface ReportedMachine {
+  onAcPower: boolean
+  userIdle: boolean
+}
+
+/** While the user is away, how often to look for their return: they see their groups held (or paused) within this long. */
+export const RETURN_CHECK_MS = 5_000
+
+/** The user is away: the screen is locked, or there was no input for `idleAfterMinutes`. */
+export function userIdle(observation: MachineObservation, idleAfterMinutes: number): boolean {
+  return observation.locked || observation.idleSeconds >= idleAfterMinutes * 60
+}
+
+/** The machine as the engine should know it after this observation. */
+export function machineOf(observation: MachineObservation, idleAfterMinutes: number): ReportedMachine {
+  return { onAcPower: !observation.onBattery, userIdle: userIdle(observation, idleAfterMinutes) }
+}
+
+/**
+ * What to send after an observation: everything the first time (`last` null), then only
+ * the fields that changed; null when nothing did.
+ */
+export function reportFor(last: ReportedMachine | null, next: ReportedMachine): MachineReport | null {
+  if (last === null) return { ...next }
+  const report: MachineReport = {}
+  if (next.onAcPower !== last.onAcPower) report.onAcPower = next.onAcPower
+  if (next.userIdle !== last.userIdle) report.userIdle = next.userIdle
+  return Object.keys(report).length > 0 ? report : null
+}
+
+/**
+ * When to look at the idle time again. While the user is present, input only pushes the
+ * moment they become idle later, so the earliest it can come is when the idle time already
+ * counted reaches the threshold: one check then is enough (a second is the floor). While
+ * they are away (or the screen is locked), their return shows only as a smaller idle time,
+ * so it is looked for every RETURN_CHECK_MS.
+ */
+export function nextIdleCheckMs(observation: MachineObservation, idleAfterMinutes: number): number {
+  if (userIdle(observation, idleAfterMinutes)) return RETURN_CHECK_MS
+  return Math.max(1_000, (idleAfterMinutes * 60 - observation.idleSeconds) * 1_000)
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest'
+import { machineOf, nextIdleCheckMs, reportFor, RETURN_CHECK_MS, userIdle, type MachineObservation } from '../../src-shared/decisions/machine.ts'
+
+const seen = (over: Partial<MachineObservation> = {}): MachineObservation => ({ onBattery: false, idleSeconds: 0, locked: false, ...over })
+
+describe('machine report decisions', () => {
+  it('counts the user away after idleAfterMinutes without input, or at once when the screen is locked', () => {
+    expect(userIdle(seen({ idleSeconds: 599 }), 10)).toBe(false)
+    expect(userIdle(seen({ idleSeconds: 600 }), 10)).toBe(true)
+    expect(userIdle(seen({ idleSeconds: 600 }), 11)).toBe(false)
+    expect(userIdle(seen({ idleSeconds: 0, locked: true }), 10)).toBe(true)
+  })
+
+  it('reports AC power as the opposite of on battery', () => {
+    expect(machineOf(seen({ onBattery: true }), 10)).toEqual({ onAcPower: false, userIdle: false })
+    expect(machineOf(seen({ onBattery: false, locked: true }), 10)).toEqual({ onAcPower: true, userIdle: true })
+  })
+
+  it('sends everything first, then only what changed, and nothing when nothing did', () => {
+    const present = { onAcPower: true, userIdle: false }
+    expect(reportFor(null, present)).toEqual({ onAcPower: true, userIdle: false })
+    expect(reportFor(present, present)).toBeNull()
+    expect(reportFor(present, { onAcPower: false, userIdle: false })).toEqual({ onAcPower: false })
+    expect(reportFor(present, { onAcPower: true, userIdle: true })).toEqual({ userIdle: true })
+    expect(reportFor(present, { onAcPower: false, userIdle: true })).toEqual({ onAcPower: false, userIdle: true })
+  })
+
+  it('looks at the idle time again when the user could first be away, and often while they are away', () => {
+    expect(nextIdleCheckMs(seen({ idleSeconds: 0 }), 10)).toBe(600_000)
+    expect(nextIdleCheckMs(seen({ idleSeconds: 540 }), 10)).toBe(60_000)
+    // Never a busy loop, even at the edge.
+    expect(nextIdleCheckMs(seen({ idleSeconds: 599.8 }), 10)).toBe(1_000)
+    expect(nextIdleCheckMs(seen({ idleSeconds: 600 }), 10)).toBe(RETURN_CHECK_MS)
+    expect(nextIdleCheckMs(seen({ locked: true }), 10)).toBe(RETURN_CHECK_MS)
+  })
+})
