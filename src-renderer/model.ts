@@ -11,12 +11,12 @@ import { rememberSettings, rememberedSettings } from './remembered-settings.ts'
 import type { FinishedTask } from '../src-shared/decisions/notifications.ts'
 import type { RangeAnchor } from './streams/selection.ts'
 import { sequencedEvents$ } from './streams/sequence.ts'
-import { INITIAL_STATE, StateBuilder, foldEvents, seedWorkers, type AppState, type FoldedCollections } from './streams/state.ts'
+import { INITIAL_STATE, StateBuilder, foldEvents, seedMachine, seedWorkers, type AppState, type FoldedCollections } from './streams/state.ts'
 import { RunLeadersIndex } from './streams/run-leaders.ts'
 import { DEFAULT_QUERY, TaskFacetsIndex, TaskListIndex, taskFacetsOf, type TaskFacets, type TaskQuery, type TaskRow } from './streams/tasks-query.ts'
 import { addWatch, removeWatch, watchRequests$, type WatchCounts } from './streams/watch.ts'
 import { toastsAfterIntent, withToast, type Toast } from './streams/toasts.ts'
-import { workerListTriggers$, workerSeeds$ } from './streams/workers.ts'
+import { seeds$, workerListTriggers$, workerSeeds$ } from './streams/workers.ts'
 
 
 /** Where the user is. Views switch on it; Esc and g-chords change it. */
@@ -195,6 +195,8 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     workerListTriggers$(connection.value$.pipe(map((c) => c.kind === 'online')), resyncs.value$),
     () => bridge.invoke('worker.list', {}),
   ).subscribe((workers) => (options.naive ? state.update((s) => seedWorkers(s, workers, Date.now())) : updateState((s) => seedWorkers(s, workers, Date.now()))))
+  // The machine state is transient too: read again whenever the worker list is.
+  seeds$(workerListTriggers$(connection.value$.pipe(map((c) => c.kind === 'online')), resyncs.value$), () => bridge.invoke('machine.get', {})).subscribe(({ machine }) => (options.naive ? state.update((s) => seedMachine(s, machine)) : updateState((s) => seedMachine(s, machine))))
 
   /** Sends an intent and resolves with its final status (for forms that show errors in place). */
   const send = (intent: Intent): Promise<IntentStatus> =>

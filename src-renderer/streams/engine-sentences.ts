@@ -74,7 +74,12 @@ function sayWait(wait: WaitReason | null, t: Translate, clock: Clock): string {
   }
 }
 
+/** A run its group's machine conditions paused (`Run.heldFor`): "paused: group builds waits for AC power". */
+export function sayHeld(heldFor: readonly MachineCondition[], group: string, t: Translate): string {
+  return t('engine.held', { group, conditions: sayUnmet(heldFor, t) })
+}
+
 /** The unmet machine conditions in the UI's language, joined ("AC power and you to be away"). */
-function sayUnmet(unmet: readonly MachineCondition[], t: Translate): string {
+export function sayUnmet(unmet: readonly MachineCondition[], t: Translate): string {
   return unmet.map((condition) => t(`engine.condition.${condition}`)).join(t('engine.conditionJoin'))
 }

@@ -1,4 +1,4 @@
-import type { EngineEvent, Group, Progress, Run, Settings, Task, TransientEvent } from '../../src-shared/index.ts'
+import type { EngineEvent, Group, MachineState, Progress, Run, Settings, Task, TransientEvent } from '../../src-shared/index.ts'
 import type { WorkerInfo } from '../../src-shared/workers.ts'
 
 export type EngineStats = Extract<TransientEvent, { type: 'engine.stats' }>
@@ -38,6 +38,8 @@ export interface AppState {
   changedRunIds: ReadonlySet<number>
   /** Remote workers by id: seeded from worker.list, kept current by worker.heartbeat. */
   workers: ReadonlyMap<string, WorkerEntry>
+  /** What the engine knows of the machine (AC power, user away), for groups' `onlyWhen`: seeded from machine.get, kept current by machine.updated; null until known. */
+  machine: MachineState | null
 }
 
 /** A worker's last heartbeat and when this client received it (its own clock, not the worker's). */
@@ -74,6 +76,17 @@ export function seedWorkers(state: AppState, listed: readonly WorkerInfo[], now:
   return { ...state, workers }
 }
 
+/** The later of two machine states (by the engine's `at`): a machine.get answer may arrive after a newer machine.updated. */
+function newerMachine(known: MachineState | null, incoming: MachineState): MachineState {
+  return known && known.at > incoming.at ? known : incoming
+}
+
+/** Sets the machine from a `machine.get` answer (on connect and after a resync: machine.updated is transient, missed ones are never replayed). */
+export function seedMachine(state: AppState, machine: MachineState): AppState {
+  const next = newerMachine(state.machine, machine)
+  return next === state.machine ? state : { ...state, machine: next }
+}
+
 const NO_IDS: ReadonlySet<number> = new Set()
 
 export const STATS_HISTORY = 120
@@ -96,6 +109,7 @@ export const INITIAL_STATE: AppState = {
   changedTaskIds: new Set(),
   changedRunIds: new Set(),
   workers: new Map(),
+  machine: null,
 }
 
 /** The collections as folded so far (a builder's, written in place until its next build): read them, never keep them. */
@@ -156,6 +170,7 @@ export class StateBuilder {
   private stats: EngineStats[] | null = null
   private completions: Completion[] | null = null
   private workers: Map<string, WorkerEntry> | null = null
+  private machine: MachineState | null
   private enginePaused: boolean
   private settings: Settings | null
   private settingsSeq: number
@@ -173,7 +188,7 @@ export class StateBuilder {
   constructor(base: AppState, now: () => number = Date.now) {
     this.base = base
     this.now = now
-    ;({ enginePaused: this.enginePaused, settings: this.settings, settingsSeq: this.settingsSeq, lastSeq: this.lastSeq } = base)
+    ;({ enginePaused: this.enginePaused, settings: this.settings, settingsSeq: this.settingsSeq, lastSeq: this.lastSeq, machine: this.machine } = base)
   }
 
   /** The last state built (or rebased on). */
@@ -300,6 +315,7 @@ export class StateBuilder {
           ;(this.workers ??= new Map(this.base.workers)).set(event.worker.id, { info: event.worker, seenAt: this.now() })
           break
         case 'machine.updated':
+          this.machine = newerMachine(this.machine, event.machine)
           break
         case 'trigger.fired':
         case 'trigger.updated':
@@ -340,6 +356,7 @@ export class StateBuilder {
           changedTaskIds: this.changedTaskIds ?? NO_IDS,
           changedRunIds: this.changedRunIds ?? NO_IDS,
           workers: this.workers ?? state.workers,
+          machine: this.machine,
         }
     this.rebase(next)
     for (const listener of this.listeners) listener.built(next)
@@ -352,7 +369,7 @@ export class StateBuilder {
     this.tasks = this.runs = this.progress = this.groups = null
     this.workers = null
     this.stats = this.completions = null
-    ;({ enginePaused: this.enginePaused, settings: this.settings, settingsSeq: this.settingsSeq, lastSeq: this.lastSeq } = state)
+    ;({ enginePaused: this.enginePaused, settings: this.settings, settingsSeq: this.settingsSeq, lastSeq: this.lastSeq, machine: this.machine } = state)
     this.applied = 0
     this.changed = false
     this.changedTaskIds = this.changedRunIds = null

@@ -17,14 +17,19 @@ export function workerListTriggers$(online$: Observable<boolean>, resyncs$: Obse
   )
 }
 
+/** The ok answers of `fetch` for each trigger (the transient state's seeds: workers, the machine); a slower answer is dropped for a newer one. */
+export function seeds$<T>(trigger$: Observable<unknown>, fetch: () => Promise<Result<T>> | Observable<Result<T>>): Observable<T> {
+  return trigger$.pipe(
+    switchMap(() => from(fetch())),
+    filter((result): result is { ok: true; value: T } => result.ok),
+    map((result) => result.value),
+  )
+}
+
 /** The `worker.list` answers for each trigger; a slower answer is dropped for a newer one. */
 export function workerSeeds$(
   trigger$: Observable<unknown>,
   fetch: () => Promise<Result<{ workers: WorkerInfo[] }>> | Observable<Result<{ workers: WorkerInfo[] }>>,
 ): Observable<WorkerInfo[]> {
-  return trigger$.pipe(
-    switchMap(() => from(fetch())),
-    filter((result) => result.ok),
-    map((result) => (result.ok ? result.value.workers : [])),
-  )
+  return seeds$(trigger$, fetch).pipe(map((value) => value.workers))
 }

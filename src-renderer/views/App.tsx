@@ -12,6 +12,7 @@ import { ActionButton, Kbd } from '../components/common.tsx'
 import { focusViewHeading, rescueLostFocus } from '../components/focus-rescue.ts'
 import { CommandPalette } from './CommandPalette.tsx'
 import { ConnectionBanner, ConnectionIndicator, Toasts } from './Chrome.tsx'
+import { MachineIndicator } from './MachineIndicator.tsx'
 import { DashboardView } from './DashboardView.tsx'
 import { LoopView } from './LoopView.tsx'
 import { NewTaskView } from './NewTaskView.tsx'
@@ -137,6 +138,7 @@ function Shell({ model }: { model: AppModel }) {
         <div className="sidebar-foot">
           <ActionButton variant="ghost" command="palette.open" icon={<span className="nav-icon" aria-hidden>⌘</span>} label={t('palette.open')} onClick={() => run('palette.open')} />
           <EnginePauseButton onToggle={() => run('engine.togglePause')} />
+          <MachineIndicator />
           <ConnectionIndicator />
         </div>
       </nav>

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
-import { COMMANDS, LIMITS, type Group, type Settings } from '../../src-shared/index.ts'
+import { COMMANDS, LIMITS, MachineConditionSchema, SettingsSchema, WhenUnmetSchema, type Group, type MachineCondition, type Settings, type WhenUnmet } from '../../src-shared/index.ts'
 import { resolveLanguage } from '../../src-shared/decisions/language.ts'
 import { DEFAULT_GLOBAL_SHORTCUTS, FAVOURITE_SHORTCUT_IDS, GLOBAL_SHORTCUT_IDS, SHORTCUT_TITLES, acceleratorProblem } from '../../src-shared/decisions/shortcuts.ts'
 import { Kbd, Segmented, ViewHeading } from '../components/common.tsx'
@@ -83,8 +83,9 @@ export function SettingsView() {
         </Row>
         <h3>{t('settings.groups')}</h3>
         {state.groups.size === 0 && <p className="muted">{t('settings.noGroups')}</p>}
+        {state.groups.size > 0 && <p className="field-hint" id="group-conditions-hint">{t('settings.conditionsHint')}</p>}
         {[...state.groups.values()].map((group) => (
-          <Row key={group.name} label={group.name}>
+          <Row key={group.name} label={group.name} below={<GroupConditions group={group} />}>
             <CommitInput
               type="number"
               value={String(group.parallel)}
@@ -147,6 +148,16 @@ export function SettingsView() {
         </Row>
         <Row label={t('settings.keepAwake')} hint={t('settings.keepAwakeHint')} hintId="keep-awake-hint">
           <Toggle checked={settings.keepAwake} label={t('settings.keepAwake')} describedBy="keep-awake-hint" onChange={(v) => void save({ keepAwake: v })} />
+        </Row>
+        <Row label={t('settings.idleAfter')} hint={t('settings.idleAfterHint')} hintId="idle-after-hint">
+          <CommitInput
+            type="number"
+            value={String(settings.idleAfterMinutes)}
+            label={t('settings.idleAfter')}
+            describedBy="idle-after-hint"
+            check={wholeBetween(IDLE_AFTER_MINUTES.min, IDLE_AFTER_MINUTES.max)}
+            onCommit={(v) => void save({ idleAfterMinutes: Number(v) })}
+          />
         </Row>
       </section>
 
@@ -312,10 +323,10 @@ function BrowserNotificationsRow() {
   )
 }
 
-/** `hintId` names the hint, for the control beside it to be described by (aria-describedby). */
-function Row({ label, hint, hintId, children }: { label: string; hint?: string; hintId?: string; children: ReactNode }) {
+/** `hintId` names the hint, for the control beside it to be described by (aria-describedby); `below` spans the row under both. */
+function Row({ label, hint, hintId, below, children }: { label: string; hint?: string; hintId?: string; below?: ReactNode; children: ReactNode }) {
   return (
-    <div className="setting-row">
+    <div className={`setting-row${below ? ' has-below' : ''}`}>
       <div>
         <div className="setting-label">{label}</div>
         {hint && (
@@ -325,6 +336,68 @@ function Row({ label, hint, hintId, children }: { label: string; hint?: string; 
         )}
       </div>
       <div className="setting-control">{children}</div>
+      {below && <div className="setting-below">{below}</div>}
+    </div>
+  )
+}
+
+const CONDITIONS = MachineConditionSchema.options
+const WHEN_UNMET = WhenUnmetSchema.options
+
+/**
+ * A group's machine conditions (power- and presence-aware scheduling): run only on AC power
+ * and/or while the user is away, and whether unmet conditions also pause running tasks.
+ * Each change is checked with `group.set`'s own schema and sent at once (create: false, so a
+ * group removed meanwhile is not made again).
+ */
+function GroupConditions({ group }: { group: Group }) {
+  const { t } = useTranslation()
+  const model = useModel()
+  const [error, setError] = useState<string | null>(null)
+  const onlyWhen = group.onlyWhen ?? []
+  const whenUnmet = group.whenUnmet ?? 'wait'
+  const change = async (next: { onlyWhen?: MachineCondition[]; whenUnmet?: WhenUnmet }) => {
+    const checked = COMMANDS['group.set'].params.safeParse({ name: group.name, parallel: group.parallel, create: false, onlyWhen, whenUnmet, ...next })
+    if (!checked.success) return setError(checked.error.issues[0]?.message ?? null)
+    const status = await model.send({ command: 'group.set', params: checked.data, key: `group.set:${group.name}`, label: t('settings.groupFailed') })
+    if (status.state === 'error') setError(status.error.message)
+    else if (status.state === 'ok') setError(null)
+  }
+  const errorId = `group-conditions-error-${group.name}`
+  return (
+    <div className="group-conditions">
+      <fieldset>
+        <legend className="sr-only">{t('settings.onlyWhenFor', { name: group.name })}</legend>
+        <span className="group-conditions-label" aria-hidden>
+          {t('settings.onlyWhen')}
+        </span>
+        {CONDITIONS.map((condition) => (
+          <label key={condition} className="check">
+            <input
+              type="checkbox"
+              checked={onlyWhen.includes(condition)}
+              aria-describedby={error ? errorId : 'group-conditions-hint'}
+              onChange={(e) => void change({ onlyWhen: e.target.checked ? CONDITIONS.filter((c) => c === condition || onlyWhen.includes(c)) : onlyWhen.filter((c) => c !== condition) })}
+            />
+            {t(`settings.conditions.${condition}`)}
+          </label>
+        ))}
+      </fieldset>
+      <label className="group-conditions-unmet">
+        <span className="group-conditions-label">{t('settings.whenUnmet')}</span>
+        <select aria-label={t('settings.whenUnmetFor', { name: group.name })} value={whenUnmet} disabled={onlyWhen.length === 0} onChange={(e) => void change({ whenUnmet: WhenUnmetSchema.parse(e.target.value) })}>
+          {WHEN_UNMET.map((option) => (
+            <option key={option} value={option}>
+              {t(`settings.whenUnmetOptions.${option}`)}
+            </option>
+          ))}
+        </select>
+      </label>
+      {error && (
+        <div className="field-error" role="alert" id={errorId}>
+          {error}
+        </div>
+      )}
     </div>
   )
 }
@@ -341,6 +414,9 @@ function Toggle({ checked, label, describedBy, onChange }: { checked: boolean; l
 type Check = (draft: string) => { key: string; values?: Record<string, number> } | null
 
 /** The log cap's range in the field's unit (MB), from the contract's bytes. */
+/** The contract's bounds of settings.idleAfterMinutes. */
+const IDLE_AFTER_SCHEMA = SettingsSchema.shape.idleAfterMinutes.unwrap()
+const IDLE_AFTER_MINUTES = { min: IDLE_AFTER_SCHEMA.minValue ?? 1, max: IDLE_AFTER_SCHEMA.maxValue ?? 240 }
 const LOG_CAP_MB = { min: LIMITS.logCapMinBytes / 1024 ** 2, max: LIMITS.logCapMaxBytes / 1024 ** 2 }
 
 const between =
@@ -364,7 +440,7 @@ const wholeBetween =
  * An input that saves on Enter or blur, not on every keystroke. What cannot be saved stays as
  * typed with the problem under it (not silently put back with a toast elsewhere on the page).
  */
-function CommitInput({ value, label, type = 'text', check, onCommit }: { value: string; label: string; type?: string; check?: Check; onCommit: (v: string) => void }) {
+function CommitInput({ value, label, type = 'text', describedBy, check, onCommit }: { value: string; label: string; type?: string; describedBy?: string; check?: Check; onCommit: (v: string) => void }) {
   const { t } = useTranslation()
   const [draft, setDraft] = useState<string | null>(null)
   /** Set by Esc: the blur that follows it must not save what Esc threw away. */
@@ -385,6 +461,7 @@ function CommitInput({ value, label, type = 'text', check, onCommit }: { value: 
         type={type}
         aria-label={label}
         aria-invalid={problem ? true : undefined}
+        aria-describedby={describedBy}
         value={draft ?? value}
         onChange={(e) => {
           discarded.current = false

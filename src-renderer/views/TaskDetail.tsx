@@ -50,6 +50,11 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
         </div>
         <code className="detail-command">{commandText(task)}</code>
         <FailureBanner task={task} run={shownRun} />
+        {task.status === 'paused' && shownRun?.heldFor && (
+          <div className="held-banner" role="status" data-testid="held-reason">
+            {t('wait.held', { group: task.definition.group, conditions: shownRun.heldFor.map((c) => t(`wait.condition.${c}`)).join(t('engine.conditionJoin')) })}
+          </div>
+        )}
         {/* An action that removes its own button (Cancel on a task that then ends) leaves the keyboard here. */}
         <div className="detail-actions" data-focus-scope="button:not([disabled])">
           {!isFinished(task.status) && <ActionButton command="task.cancel" variant="danger" label={t('action.cancel')} busy={busy('task.cancel')} onClick={() => run('task.cancel')} />}
@@ -124,7 +129,7 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
           (comparing && runs.some((r) => r.id === comparing.base) && runs.some((r) => r.id === comparing.target) ? (
             <RunCompare runs={runs} pair={comparing} onPair={setComparing} onBack={() => backFromCompare(comparing, setComparing)} />
           ) : (
-            <RunHistory runs={runs} kind={task.definition.spec.kind} selected={shownRun?.id ?? null} onPick={(id) => model.route.set({ view: 'task', taskId, runId: id })} onCompare={setComparing} />
+            <RunHistory runs={runs} kind={task.definition.spec.kind} group={task.definition.group} selected={shownRun?.id ?? null} onPick={(id) => model.route.set({ view: 'task', taskId, runId: id })} onCompare={setComparing} />
           ))}
       </div>
     </aside>
@@ -164,6 +169,8 @@ function WaitingFor({ wait }: { wait: WaitReason }) {
       return <p>{t('wait.groupLimitOf', { group: wait.group })}</p>
     case 'paused':
       return <p>{t('wait.paused')}</p>
+    case 'machine':
+      return <p>{t('wait.machine', { group: wait.group, conditions: wait.unmet.map((c) => t(`wait.condition.${c}`)).join(t('engine.conditionJoin')) })}</p>
   }
 }
 
@@ -213,9 +220,9 @@ function backFromCompare(pair: ComparePair, setComparing: (pair: null) => void) 
 }
 const compareButtonId = (runId: number) => `compare-run-${runId}`
 
-function RunHistory({ runs, kind, selected, onPick, onCompare }: { runs: Run[]; kind: TaskSpec['kind']; selected: number | null; onPick: (id: number) => void; onCompare: (pair: ComparePair) => void }) {
+function RunHistory({ runs, kind, group, selected, onPick, onCompare }: { runs: Run[]; kind: TaskSpec['kind']; group: string; selected: number | null; onPick: (id: number) => void; onCompare: (pair: ComparePair) => void }) {
   const { t } = useTranslation()
-  const { ended } = useEngineSentences()
+  const { ended, held } = useEngineSentences()
   if (runs.length === 0) return <EmptyState title={t('detail.noRuns')} />
   return (
     <table className="runs">
@@ -246,7 +253,7 @@ function RunHistory({ runs, kind, selected, onPick, onCompare }: { runs: Run[]; 
             <td>{formatDuration(run.durationMs)}</td>
             <td>{runEndWord(run, kind, t) ?? '—'}</td>
             <td>{run.worker}</td>
-            <td className="reason">{ended(run) ?? ''}</td>
+            <td className="reason">{ended(run) ?? (run.status === 'paused' && run.heldFor ? held(run.heldFor, group) : '')}</td>
             <td>
               {/* Runs are newest first: the previous run is the next row. The name says which two. */}
               {runs[index + 1] && (

@@ -1,3 +1,5 @@
+import type { MachineCondition } from '../model.ts'
+
 /**
  * Power- and presence-aware scheduling, the desktop's half: what the power monitor saw
  * (on battery or not, seconds since the last input, the screen locked) becomes the
@@ -61,4 +63,19 @@ export function reportFor(last: ReportedMachine | null, next: ReportedMachine): 
 export function nextIdleCheckMs(observation: MachineObservation, idleAfterMinutes: number): number {
   if (userIdle(observation, idleAfterMinutes)) return RETURN_CHECK_MS
   return Math.max(1_000, (idleAfterMinutes * 60 - observation.idleSeconds) * 1_000)
+}
+
+/** The machine as the engine knows it (`MachineState` without its time): null where unknown. */
+export interface KnownMachine {
+  onAcPower: boolean | null
+  userIdle: boolean | null
+}
+
+/**
+ * Which of a group's `onlyWhen` conditions the machine does not meet, in the group's order.
+ * An unknown state (null, or no state yet) counts as met: nothing waits for what nobody reports.
+ */
+export function unmetConditions(onlyWhen: readonly MachineCondition[] | undefined, machine: KnownMachine | null): MachineCondition[] {
+  if (!onlyWhen || !machine) return []
+  return onlyWhen.filter((condition) => (condition === 'ac-power' ? machine.onAcPower === false : machine.userIdle === false))
 }

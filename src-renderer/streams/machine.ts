@@ -1,0 +1,33 @@
+import { MachineConditionSchema, type Group, type MachineCondition, type MachineState } from '../../src-shared/index.ts'
+import { unmetConditions } from '../../src-shared/decisions/machine.ts'
+
+/** What the status bar says about groups' machine conditions. */
+export interface MachineHold {
+  /** Groups that have conditions (`onlyWhen`), in the engine's order. */
+  conditioned: string[]
+  /** Of those, the ones whose runs wait (or are paused) now. */
+  held: string[]
+  /** Every condition some group has (AC power first). */
+  watched: MachineCondition[]
+  /** Every condition some held group waits for (AC power first). */
+  unmet: MachineCondition[]
+}
+
+/** null when no group has conditions: then the machine's state does not matter and nothing is shown. */
+export function machineHold(groups: ReadonlyMap<string, Group>, machine: MachineState | null): MachineHold | null {
+  const conditioned: string[] = []
+  const held: string[] = []
+  const watched = new Set<MachineCondition>()
+  const unmet = new Set<MachineCondition>()
+  for (const group of groups.values()) {
+    if (!group.onlyWhen || group.onlyWhen.length === 0) continue
+    conditioned.push(group.name)
+    for (const condition of group.onlyWhen) watched.add(condition)
+    const missing = unmetConditions(group.onlyWhen, machine)
+    if (missing.length > 0) held.push(group.name)
+    for (const condition of missing) unmet.add(condition)
+  }
+  if (conditioned.length === 0) return null
+  const inOrder = (set: ReadonlySet<MachineCondition>) => MachineConditionSchema.options.filter((c) => set.has(c))
+  return { conditioned, held, watched: inOrder(watched), unmet: inOrder(unmet) }
+}

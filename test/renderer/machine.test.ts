@@ -1,0 +1,77 @@
+import i18next from 'i18next'
+import { describe, expect, it } from 'vitest'
+import type { EngineEvent, Group, MachineState } from '../../src-shared/index.ts'
+import { unmetConditions } from '../../src-shared/decisions/machine.ts'
+import { en } from '../../src-renderer/i18n/en.ts'
+import { ko } from '../../src-renderer/i18n/ko.ts'
+import { sayHeld, sayLoopEntry, type Clock, type Translate } from '../../src-renderer/streams/engine-sentences.ts'
+import { machineHold } from '../../src-renderer/streams/machine.ts'
+import { INITIAL_STATE, foldEvents, seedMachine } from '../../src-renderer/streams/state.ts'
+
+async function translator(lng: 'en' | 'ko'): Promise<Translate> {
+  const i18n = i18next.createInstance()
+  await i18n.init({ resources: { en: { translation: en }, ko: { translation: ko } }, lng, fallbackLng: 'en', interpolation: { escapeValue: false } })
+  return (key, values) => {
+    expect(i18n.exists(key, { lng, fallbackLng: false }), `${lng} has ${key}`).toBe(true)
+    return i18n.t(key, values ?? {})
+  }
+}
+const clock: Clock = { time: (at) => String(at), duration: String }
+const group = (name: string, patch: Partial<Group> = {}): Group => ({ name, parallel: 1, paused: false, ...patch })
+const groups = (...list: Group[]) => new Map(list.map((g) => [g.name, g]))
+const machine = (onAcPower: boolean | null, userIdle: boolean | null, at = 1): MachineState => ({ onAcPower, userIdle, at })
+
+describe('which machine conditions a group has unmet', () => {
+  it('counts unknown as met, and keeps the group’s order', () => {
+    expect(unmetConditions(['ac-power', 'user-idle'], null)).toEqual([])
+    expect(unmetConditions(['ac-power', 'user-idle'], machine(null, null))).toEqual([])
+    expect(unmetConditions(['user-idle', 'ac-power'], machine(false, false))).toEqual(['user-idle', 'ac-power'])
+    expect(unmetConditions(['ac-power'], machine(false, true))).toEqual(['ac-power'])
+    expect(unmetConditions(['ac-power', 'user-idle'], machine(true, true))).toEqual([])
+    expect(unmetConditions(undefined, machine(false, false))).toEqual([])
+  })
+})
+
+describe('the status bar’s machine indicator', () => {
+  it('says nothing while no group has conditions', () => {
+    expect(machineHold(groups(group('default'), group('io', { onlyWhen: [] })), machine(false, false))).toBeNull()
+  })
+
+  it('counts the groups held and the conditions they wait for', () => {
+    const all = groups(group('default'), group('builds', { onlyWhen: ['ac-power'] }), group('nightly', { onlyWhen: ['user-idle', 'ac-power'], whenUnmet: 'pause' }), group('sync', { onlyWhen: ['user-idle'] }))
+    expect(machineHold(all, machine(false, true))).toEqual({ conditioned: ['builds', 'nightly', 'sync'], held: ['builds', 'nightly'], watched: ['ac-power', 'user-idle'], unmet: ['ac-power'] })
+    expect(machineHold(all, machine(true, false))).toMatchObject({ held: ['nightly', 'sync'], unmet: ['user-idle'] })
+    expect(machineHold(all, machine(true, true))).toMatchObject({ held: [], unmet: [] })
+    expect(machineHold(all, null)).toMatchObject({ held: [], unmet: [] })
+  })
+})
+
+describe('the machine state in the app state', () => {
+  const updated = (state: MachineState): EngineEvent => ({ type: 'machine.updated', machine: state })
+
+  it('follows machine.updated, and a machine.get answer only when it is not older', () => {
+    const first = foldEvents(INITIAL_STATE, [updated(machine(false, false, 5))])
+    expect(first.machine).toEqual(machine(false, false, 5))
+    // An answer sent before that update arrives after it: the update stays.
+    expect(seedMachine(first, machine(true, false, 4))).toBe(first)
+    expect(seedMachine(first, machine(true, false, 6)).machine).toEqual(machine(true, false, 6))
+    expect(seedMachine(INITIAL_STATE, machine(null, null, 0)).machine).toEqual(machine(null, null, 0))
+    // Other events keep it.
+    expect(foldEvents(first, [{ type: 'engine.paused', paused: true, seq: 1, at: 1 }]).machine).toEqual(machine(false, false, 5))
+  })
+})
+
+describe('machine sentences', () => {
+  const entry = (unmet: ['ac-power'] | ['ac-power', 'user-idle']) => ({ taskId: 1, name: 'n', group: 'builds', detail: '', state: { kind: 'machine' as const, unmet } })
+
+  it('say what a held group waits for, in English and Korean', async () => {
+    const t = await translator('en')
+    expect(sayLoopEntry(entry(['ac-power']), t, clock)).toBe('held: group builds waits for AC power')
+    expect(sayLoopEntry(entry(['ac-power', 'user-idle']), t, clock)).toBe('held: group builds waits for AC power and you to be away')
+    expect(sayLoopEntry({ ...entry(['ac-power']), state: { kind: 'waiting', waitingFor: { kind: 'machine', group: 'builds', unmet: ['user-idle'] } } }, t, clock)).toBe('held: group builds waits for you to be away')
+    expect(sayHeld(['ac-power'], 'builds', t)).toBe('paused: group builds waits for AC power')
+    const k = await translator('ko')
+    expect(sayLoopEntry(entry(['ac-power', 'user-idle']), k, clock)).toBe('보류: builds 그룹 조건 대기 (AC 전원 연결, 자리 비움)')
+    expect(sayHeld(['user-idle'], 'builds', k)).toBe('일시 중지: builds 그룹 조건 대기 (자리 비움)')
+  })
+})
