@@ -28,9 +28,7 @@ export function MachineIndicator() {
   const title = held ? t('machine.heldTitle', { conditions: join(hold.unmet), groups: hold.held.join(', ') }) : t('machine.metTitle', { groups: hold.conditioned.join(', ') })
   return (
     <div className={`machine ${held ? 'machine-held' : 'machine-met'}`} data-testid="machine" title={title} role="status">
-      <span className="machine-icon" aria-hidden>
-        {held ? '⏸' : '⚡'}
-      </span>
+      <span className="machine-dot" aria-hidden />
       <span className="machine-label" aria-hidden>
         {words.join(' · ')}
       </span>

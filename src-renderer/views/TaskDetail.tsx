@@ -6,7 +6,8 @@ import { runEnd } from '../../src-shared/run-end.ts'
 import { ActionButton, EmptyState, StatusBadge, formatClock, formatDuration, formatTime, useEngineSentences } from '../components/common.tsx'
 import type { CommandId } from '../streams/keymap.ts'
 import { reasonSaysStatus, sentenceCase } from '../streams/engine-sentences.ts'
-import { runsOfTask } from '../streams/state.ts'
+import { runsOfTask, type AppState } from '../streams/state.ts'
+import { unmetConditions } from '../../src-shared/decisions/machine.ts'
 import { commandText } from '../streams/tasks-query.ts'
 import { LogViewer } from './LogViewer.tsx'
 import { runNumber } from '../streams/run-number.ts'
@@ -29,6 +30,7 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
   const runs = useMemo(() => runsOfTask(state.runs, taskId), [state.runs, taskId])
   if (!task) return <aside className="detail">{<EmptyState title={t('detail.missing', { id: taskId })} />}</aside>
   const shownRun = runs.find((r) => r.id === runId) ?? runs[0] ?? null
+  const wait = task.waitingFor ?? heldInQueue(task, state)
   // What a script returned (its run's result) has a tab of its own when there is one.
   const hasResult = shownRun !== null && shownRun.result !== null
   const tabs: Tab[] = hasResult ? ['output', 'result', 'definition', 'runs'] : ['output', 'definition', 'runs']
@@ -112,7 +114,7 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
           (shownRun ? (
             <LogViewer key={shownRun.id} run={shownRun} />
           ) : (
-            <EmptyState title={t('detail.notStarted')}>{task.waitingFor ? <WaitingFor wait={task.waitingFor} /> : t(`status.${task.status}`)}</EmptyState>
+            <EmptyState title={t('detail.notStarted')}>{wait ? <WaitingFor wait={wait} /> : t(`status.${task.status}`)}</EmptyState>
           ))}
         {tab === 'result' && shownRun && (
           // Focusable, so that a long one scrolls from the keyboard.
@@ -134,6 +136,17 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
       </div>
     </aside>
   )
+}
+
+/**
+ * A queued task whose group's machine conditions are unmet: the engine keeps it queued (its
+ * loop lane says why), and the window knows the group and the machine, so it says why too.
+ */
+function heldInQueue(task: Task, state: AppState): WaitReason | null {
+  if (task.status !== 'queued') return null
+  const group = task.definition.group
+  const unmet = unmetConditions(state.groups.get(group)?.onlyWhen, state.machine)
+  return unmet.length > 0 ? { kind: 'machine', group, unmet } : null
 }
 
 /** What a task that has not started waits for, precisely: which tasks (one click away), until when, which group. */

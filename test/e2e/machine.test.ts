@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import type { Page } from 'playwright-core'
+import type { AxeResults } from 'axe-core'
+import { describe, expect, it } from 'vitest'
+import type { Group, Task } from '../../src-shared/index.ts'
+import { ARTIFACTS, callServer, openPage, useServedUi } from './harness.ts'
+
+// Power- and presence-aware scheduling in the browser against `taskdeck serve`: the test plays
+// the desktop's power monitor by calling machine.report over the API.
+const ui = useServedUi()
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+
+const report = (state: { onAcPower?: boolean | null; userIdle?: boolean | null }) => callServer(ui.home, ui.served, 'machine.report', state)
+const groupOf = async (name: string) => (await callServer<{ groups: Group[] }>(ui.home, ui.served, 'group.list')).groups.find((g) => g.name === name)
+const taskOf = async (taskId: number) => (await callServer<{ task: Task; runs: Array<{ id: number; status: string; heldFor?: string[] }> }>(ui.home, ui.served, 'task.get', { taskId }))
+const until = async (check: () => Promise<boolean>, what: string) => {
+  for (let i = 0; i < 400; i++) {
+    if (await check()) return
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+/** axe on the whole page (every WCAG A/AA and best-practice rule): the violations, said so a failure names what to fix. */
+async function axeViolations(page: Page): Promise<string[]> {
+  if (!(await page.evaluate('typeof window.axe !== "undefined"'))) await page.evaluate(AXE_SOURCE)
+  await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))')
+  const results = (await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(options: unknown): Promise<unknown> } }).axe
+    return axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] }, resultTypes: ['violations'] })
+  })) as AxeResults
+  return results.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.map(String).join(' ')} — ${v.help}`))
+}
+
+const go = async (page: Page, view: 's' | 't') => {
+  await page.locator('main').click({ position: { x: 5, y: 5 } })
+  await page.keyboard.press('Escape')
+  await page.keyboard.press('g')
+  await page.keyboard.press(view)
+}
+
+describe('groups that run only on AC power', () => {
+  it('are set in Settings, hold new tasks on battery with the reason shown, and pause then resume a running one', async () => {
+    await callServer(ui.home, ui.served, 'group.set', { name: 'builds', parallel: 1 })
+    await report({ onAcPower: true, userIdle: false })
+    const { page, errors } = await openPage(ui.browser, ui.served.browserUrl, 'light')
+    await go(page, 's')
+    await page.getByRole('heading', { name: 'Settings' }).waitFor()
+    // No group has conditions: the status bar says nothing of the machine.
+    expect(await page.locator('[data-testid=machine]').count()).toBe(0)
+
+    // From the keyboard: the condition's checkbox takes Space, the select its arrows.
+    const conditions = page.getByRole('group', { name: 'Run tasks of builds only when' })
+    const onAc = conditions.getByRole('checkbox', { name: 'On AC power' })
+    await onAc.focus()
+    await page.keyboard.press('Space')
+    await until(async () => (await groupOf('builds'))?.onlyWhen?.join() === 'ac-power', 'builds to need AC power')
+    await expect.poll(() => onAc.isChecked()).toBe(true)
+    const whenUnmet = page.getByRole('combobox', { name: 'While the conditions of builds are not met' })
+    await whenUnmet.selectOption('pause')
+    await until(async () => (await groupOf('builds'))?.whenUnmet === 'pause', 'builds to pause while unmet')
+    expect(await groupOf('builds')).toEqual({ name: 'builds', parallel: 1, paused: false, onlyWhen: ['ac-power'], whenUnmet: 'pause' })
+    // On AC power: met, said quietly.
+    await page.locator('[data-testid=machine].machine-met').getByText('On AC power').waitFor()
+    // The idle threshold, described by its hint.
+    const idle = page.getByRole('spinbutton', { name: 'Count me away after (minutes)' })
+    expect(await idle.getAttribute('aria-describedby')).toBe('idle-after-hint')
+    await idle.fill('3')
+    await idle.press('Enter')
+    await until(async () => (await callServer<{ settings: { idleAfterMinutes: number } }>(ui.home, ui.served, 'settings.get')).settings.idleAfterMinutes === 3, 'the idle threshold to be saved')
+    expect(await axeViolations(page)).toEqual([])
+    await page.locator('.panel', { has: page.getByRole('heading', { name: 'Queue' }) }).screenshot({ path: join(ARTIFACTS, 'machine-settings-light-en.png') })
+
+    // On battery a new task in builds waits; the indicator says so.
+    await report({ onAcPower: false })
+    const indicator = page.locator('[data-testid=machine].machine-held')
+    await indicator.getByText('On battery · 1 group held').waitFor()
+    expect(await indicator.getAttribute('title')).toBe('Held until AC power: builds')
+    const { task } = await callServer<{ task: Task }>(ui.home, ui.served, 'task.submit', { definition: { name: 'Nightly build', group: 'builds', spec: { kind: 'shell', command: 'sleep 600' } } })
+    await go(page, 't')
+    await page.locator(`[data-task-id="${task.id}"]`).click()
+    await page.getByText('Starts when the computer is on AC power: group builds runs only then.').waitFor()
+    expect((await taskOf(task.id)).task.status).toBe('queued')
+    expect(await axeViolations(page)).toEqual([])
+    await page.screenshot({ path: join(ARTIFACTS, 'machine-held-queued-light-en.png') })
+
+    // On AC power it runs; back on battery the engine pauses it, and the detail says why.
+    await report({ onAcPower: true })
+    await until(async () => (await taskOf(task.id)).task.status === 'running', 'the task to run')
+    await page.locator('[data-testid=machine].machine-met').waitFor()
+    await report({ onAcPower: false })
+    await until(async () => (await taskOf(task.id)).runs[0]?.heldFor?.join() === 'ac-power', 'the run to be held')
+    const held = page.getByTestId('held-reason')
+    await held.getByText('Paused by group builds until the computer is on AC power; it resumes by itself then.').waitFor()
+    await page.locator('#detail-tab-runs').click()
+    await page.locator('td.reason').getByText('paused: group builds waits for AC power').waitFor()
+    expect(await axeViolations(page)).toEqual([])
+    await page.screenshot({ path: join(ARTIFACTS, 'machine-held-run-light-en.png') })
+
+    // Dark and Korean: the same states read in Korean.
+    await callServer(ui.home, ui.served, 'settings.set', { patch: { language: 'ko' } })
+    const dark = await openPage(ui.browser, ui.served.browserUrl, 'dark', { locale: 'ko-KR' })
+    await dark.page.locator('[data-testid=machine].machine-held').getByText('배터리 사용 중 · 그룹 1개 보류').waitFor()
+    await dark.page.locator(`[data-task-id="${task.id}"]`).click()
+    await dark.page.getByTestId('held-reason').getByText('builds 그룹의 실행 조건(AC 전원 연결)이 충족되지 않아 일시 중지되었습니다. 충족되면 자동으로 재개합니다.').waitFor()
+    expect(await axeViolations(dark.page)).toEqual([])
+    await dark.page.screenshot({ path: join(ARTIFACTS, 'machine-held-run-dark-ko.png') })
+    await go(dark.page, 's')
+    await dark.page.getByRole('group', { name: 'builds 그룹의 실행 조건' }).waitFor()
+    expect(await axeViolations(dark.page)).toEqual([])
+    await dark.page.locator('.panel', { has: dark.page.getByRole('heading', { name: '대기열' }) }).screenshot({ path: join(ARTIFACTS, 'machine-settings-dark-ko.png') })
+    await dark.page.context().close()
+    await callServer(ui.home, ui.served, 'settings.set', { patch: { language: 'en' } })
+
+    // Met again: the engine resumes it.
+    await report({ onAcPower: true })
+    await until(async () => (await taskOf(task.id)).task.status === 'running', 'the run to resume')
+    await held.waitFor({ state: 'detached' })
+    expect((await taskOf(task.id)).runs[0]?.heldFor).toBeUndefined()
+    await callServer(ui.home, ui.served, 'task.cancel', { taskIds: [task.id] })
+    expect(errors).toEqual([])
+  })
+})
