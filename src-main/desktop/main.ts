@@ -117,7 +117,15 @@ function main(): void {
     const home = resolveHome({ flag: homeFromArgv(process.argv) })
     const outDir = join(import.meta.dirname, '..')
     const secrets = safeStorageSecrets(safeStorage)
-    const runtime = await openRuntime({ home, rendererDir: join(outDir, 'renderer'), ...(secrets ? { secrets } : {}) })
+    const runtime = await openRuntime({
+      home,
+      rendererDir: join(outDir, 'renderer'),
+      ...(secrets ? { secrets } : {}),
+      // The machine monitor below reports power and presence; the runtime's headless one (Linux sysfs) is not started.
+      // Until its first report (once the settings give the idle threshold) the user counts as present: an away-only group does not start early.
+      machineMonitor: 'none',
+      machine: { onAcPower: !powerMonitor.isOnBatteryPower(), userIdle: false },
+    })
     const engine = runtime.api
     handleAppProtocol(protocol, join(outDir, 'renderer'))
     guardSession(session.defaultSession, trust)
@@ -191,7 +199,7 @@ function main(): void {
     })
 
     const keepAwake = new KeepAwakeController(powerSaveBlocker)
-    // The engine's machine state (AC power, user away) comes from Electron's power monitor, not the runtime's headless one.
+    // The engine's machine state (AC power, user away) comes from Electron's power monitor.
     const machineMonitor = new MachineMonitor({
       powerMonitor,
       report: (report) => engine.handlers['machine.report'](report),

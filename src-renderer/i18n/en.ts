@@ -444,7 +444,7 @@ export const en = {
     whenUnmet: 'While not met',
     whenUnmetFor: 'While the conditions of {{name}} are not met',
     whenUnmetOptions: { wait: 'Wait (running tasks go on)', pause: 'Pause running tasks' },
-    conditionsHint: 'Away: no input for the idle time below, or the screen locked. Only the desktop app can tell; elsewhere these count as met.',
+    conditionsHint: 'Away: no input for the idle time below, or the screen locked. Only the desktop app can tell whether you are away; elsewhere that counts as met.',
     idleAfter: 'Count me away after (minutes)',
     idleAfterHint: 'Groups that run only while you are away start after this long without keyboard or mouse input, or at once when the screen locks.',
     notifications: 'Notifications',

@@ -441,7 +441,7 @@ export const ko: Messages = {
     whenUnmet: '조건이 맞지 않을 때',
     whenUnmetFor: '{{name}} 그룹의 조건이 맞지 않을 때',
     whenUnmetOptions: { wait: '기다리기 (실행 중인 작업은 계속)', pause: '실행 중인 작업 일시 중지' },
-    conditionsHint: '자리 비움: 아래 시간 동안 입력이 없거나 화면이 잠긴 상태. 데스크톱 앱만 알 수 있으며, 그 밖에서는 충족된 것으로 봅니다.',
+    conditionsHint: '자리 비움: 아래 시간 동안 입력이 없거나 화면이 잠긴 상태. 자리 비움은 데스크톱 앱만 알 수 있으며, 그 밖에서는 충족된 것으로 봅니다.',
     idleAfter: '자리 비움으로 볼 시간 (분)',
     idleAfterHint: '자리 비움 시에만 실행하는 그룹은 키보드나 마우스 입력 없이 이 시간이 지나면, 또는 화면이 잠기면 바로 시작합니다.',
     notifications: '알림',
