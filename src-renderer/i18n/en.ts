@@ -335,7 +335,7 @@ export const en = {
     paused: 'Queue paused',
     flow: 'Task flow',
     waiting: 'Waiting',
-    waitingHint: 'Blocked on a dependency, delay, backoff, pause or group limit.',
+    waitingHint: 'Blocked on a dependency, delay, backoff, pause, group limit or the group’s machine conditions.',
     ready: 'Ready queue',
     readyHint: 'Runnable, in priority order, waiting for a slot.',
     running: 'Running',

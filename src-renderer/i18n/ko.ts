@@ -332,7 +332,7 @@ export const ko: Messages = {
     paused: '대기열 일시 중지됨',
     flow: '작업 흐름',
     waiting: '대기 목록',
-    waitingHint: '선행 작업, 지연, 재시도 간격, 일시 중지, 그룹 한도로 막혀 있음.',
+    waitingHint: '선행 작업, 지연, 재시도 간격, 일시 중지, 그룹 한도, 그룹 실행 조건으로 막혀 있음.',
     ready: '준비 큐',
     readyHint: '실행 가능, 우선순위 순서로 자리를 기다림.',
     running: '실행 중',

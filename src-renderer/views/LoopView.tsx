@@ -12,6 +12,7 @@ type Entry = LoopSnapshot['ready'][number]
 
 const selectStats = (state: AppState) => state.stats
 const selectHasTasks = (state: AppState) => state.tasks.size > 0
+const selectTasks = (state: AppState) => state.tasks
 
 /** The engine's event loop made visible: ready → running → completion, and who waits why. */
 export function LoopView({ onNewTask }: { onNewTask: () => void }) {
@@ -61,6 +62,12 @@ function Lane({ title, hint, entries, tone, showDetail }: { title: string; hint:
   const { t } = useTranslation()
   const model = useModel()
   const sentences = useEngineSentences()
+  const tasks = useStoreSelect(model.state, selectTasks)
+  /** A run its group's conditions paused says so rather than only "paused since" (the task's wait reason is the run's hold). */
+  const detail = (entry: Entry) => {
+    const wait = entry.state.kind === 'paused' ? tasks.get(entry.taskId)?.waitingFor : null
+    return wait?.kind === 'machine' ? sentences.held(wait.unmet, wait.group) : sentences.loopEntry(entry)
+  }
   return (
     <section className={`lane lane-${tone}`} aria-label={title}>
       <header>
@@ -76,7 +83,7 @@ function Lane({ title, hint, entries, tone, showDetail }: { title: string; hint:
               <span className="cell-id">#{entry.taskId}</span> <span className="lane-name">{entry.name}</span>
             </button>
             <span className="group-tag">{entry.group}</span>
-            {showDetail && <span className="lane-detail">{sentences.loopEntry(entry)}</span>}
+            {showDetail && <span className="lane-detail">{detail(entry)}</span>}
           </li>
         ))}
       </ul>

@@ -34,7 +34,7 @@ async function axeViolations(page: Page): Promise<string[]> {
   return results.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.map(String).join(' ')} — ${v.help}`))
 }
 
-const go = async (page: Page, view: 's' | 't') => {
+const go = async (page: Page, view: 's' | 't' | 'l') => {
   await page.locator('main').click({ position: { x: 5, y: 5 } })
   await page.keyboard.press('Escape')
   await page.keyboard.press('g')
@@ -85,6 +85,9 @@ describe('groups that run only on AC power', () => {
     expect((await taskOf(task.id)).task.status).toBe('queued')
     expect(await axeViolations(page)).toEqual([])
     await page.screenshot({ path: join(ARTIFACTS, 'machine-held-queued-light-en.png') })
+    await go(page, 'l')
+    await page.getByRole('region', { name: 'Waiting' }).getByText('held: group builds waits for AC power').waitFor()
+    await page.getByRole('region', { name: 'Waiting' }).getByRole('button', { name: /Nightly build/ }).click()
 
     // On AC power it runs; back on battery the engine pauses it, and the detail says why.
     await report({ onAcPower: true })
@@ -94,6 +97,11 @@ describe('groups that run only on AC power', () => {
     await until(async () => (await taskOf(task.id)).runs[0]?.heldFor?.join() === 'ac-power', 'the run to be held')
     const held = page.getByTestId('held-reason')
     await held.getByText('Paused by group builds until the computer is on AC power; it resumes by itself then.').waitFor()
+    await go(page, 'l')
+    await page.getByRole('region', { name: 'Running' }).getByText('paused: group builds waits for AC power').waitFor()
+    await page.screenshot({ path: join(ARTIFACTS, 'machine-loop-light-en.png') })
+    await page.getByRole('region', { name: 'Running' }).getByRole('button', { name: /Nightly build/ }).click()
+    await held.waitFor()
     await page.locator('#detail-tab-runs').click()
     await page.locator('td.reason').getByText('paused: group builds waits for AC power').waitFor()
     expect(await axeViolations(page)).toEqual([])
