@@ -86,7 +86,7 @@ describe('groups that run only on AC power', () => {
     expect(await axeViolations(page)).toEqual([])
     await page.screenshot({ path: join(ARTIFACTS, 'machine-held-queued-light-en.png') })
     await go(page, 'l')
-    await page.getByRole('region', { name: 'Waiting' }).getByText('held: group builds waits for AC power').waitFor()
+    await page.getByRole('region', { name: 'Waiting' }).getByText('held: builds waits for AC power').waitFor()
     await page.getByRole('region', { name: 'Waiting' }).getByRole('button', { name: /Nightly build/ }).click()
 
     // On AC power it runs; back on battery the engine pauses it, and the detail says why.
@@ -98,12 +98,12 @@ describe('groups that run only on AC power', () => {
     const held = page.getByTestId('held-reason')
     await held.getByText('Paused by group builds until the computer is on AC power; it resumes by itself then.').waitFor()
     await go(page, 'l')
-    await page.getByRole('region', { name: 'Running' }).getByText('paused: group builds waits for AC power').waitFor()
+    await page.getByRole('region', { name: 'Running' }).getByText('paused: builds waits for AC power').waitFor()
     await page.screenshot({ path: join(ARTIFACTS, 'machine-loop-light-en.png') })
     await page.getByRole('region', { name: 'Running' }).getByRole('button', { name: /Nightly build/ }).click()
     await held.waitFor()
     await page.locator('#detail-tab-runs').click()
-    await page.locator('td.reason').getByText('paused: group builds waits for AC power').waitFor()
+    await page.locator('td.reason').getByText('paused: builds waits for AC power').waitFor()
     expect(await axeViolations(page)).toEqual([])
     await page.screenshot({ path: join(ARTIFACTS, 'machine-held-run-light-en.png') })
 

@@ -6,6 +6,7 @@ import { en } from '../../src-renderer/i18n/en.ts'
 import { ko } from '../../src-renderer/i18n/ko.ts'
 import { sayHeld, sayLoopEntry, type Clock, type Translate } from '../../src-renderer/streams/engine-sentences.ts'
 import { machineHold } from '../../src-renderer/streams/machine.ts'
+import { describeLoopState } from '../../src-main/engine/end-reasons.ts'
 import { INITIAL_STATE, foldEvents, seedMachine } from '../../src-renderer/streams/state.ts'
 
 async function translator(lng: 'en' | 'ko'): Promise<Translate> {
@@ -62,14 +63,23 @@ describe('the machine state in the app state', () => {
 })
 
 describe('machine sentences', () => {
+  it('in English, as the engine words them, but saying “you” where the engine says “the user”', async () => {
+    const t = await translator('en')
+    for (const unmet of [['ac-power'], ['user-idle'], ['ac-power', 'user-idle']] as const) {
+      const state = { kind: 'machine' as const, unmet: [...unmet] }
+      const engine = describeLoopState(state, 'io').replace('the user', 'you')
+      expect(sayLoopEntry({ taskId: 1, name: 'n', group: 'io', detail: '', state }, t, clock)).toBe(engine)
+    }
+  })
+
   const entry = (unmet: ['ac-power'] | ['ac-power', 'user-idle']) => ({ taskId: 1, name: 'n', group: 'builds', detail: '', state: { kind: 'machine' as const, unmet } })
 
   it('say what a held group waits for, in English and Korean', async () => {
     const t = await translator('en')
-    expect(sayLoopEntry(entry(['ac-power']), t, clock)).toBe('held: group builds waits for AC power')
-    expect(sayLoopEntry(entry(['ac-power', 'user-idle']), t, clock)).toBe('held: group builds waits for AC power and you to be away')
-    expect(sayLoopEntry({ ...entry(['ac-power']), state: { kind: 'waiting', waitingFor: { kind: 'machine', group: 'builds', unmet: ['user-idle'] } } }, t, clock)).toBe('held: group builds waits for you to be away')
-    expect(sayHeld(['ac-power'], 'builds', t)).toBe('paused: group builds waits for AC power')
+    expect(sayLoopEntry(entry(['ac-power']), t, clock)).toBe('held: builds waits for AC power')
+    expect(sayLoopEntry(entry(['ac-power', 'user-idle']), t, clock)).toBe('held: builds waits for AC power and you to be away')
+    expect(sayLoopEntry({ ...entry(['ac-power']), state: { kind: 'waiting', waitingFor: { kind: 'machine', group: 'builds', unmet: ['user-idle'] } } }, t, clock)).toBe('held: builds waits for you to be away')
+    expect(sayHeld(['ac-power'], 'builds', t)).toBe('paused: builds waits for AC power')
     const k = await translator('ko')
     expect(sayLoopEntry(entry(['ac-power', 'user-idle']), k, clock)).toBe('보류: builds 그룹 조건 대기 (AC 전원 연결, 자리 비움)')
     expect(sayHeld(['user-idle'], 'builds', k)).toBe('일시 중지: builds 그룹 조건 대기 (자리 비움)')
