@@ -111,6 +111,13 @@ describe('main.ts lifecycle', () => {
     powerMonitor.emit('on-ac')
     powerMonitor.emit('unlock-screen')
     await vi.waitFor(async () => expect(await machine()).toMatchObject({ ok: true, value: { machine: { onAcPower: true, userIdle: false } } }))
+    // Two minutes without input: away once settings.idleAfterMinutes comes down to 2, present again when it goes back up.
+    powerMonitor.idleSeconds = 120
+    expect(await invoke('settings.set', { patch: { idleAfterMinutes: 2 } })).toMatchObject({ ok: true })
+    await vi.waitFor(async () => expect(await machine()).toMatchObject({ ok: true, value: { machine: { userIdle: true } } }))
+    expect(await invoke('settings.set', { patch: { idleAfterMinutes: 10 } })).toMatchObject({ ok: true })
+    await vi.waitFor(async () => expect(await machine()).toMatchObject({ ok: true, value: { machine: { userIdle: false } } }))
+    powerMonitor.idleSeconds = 0
   })
 
   it('tells the page which global shortcut another app holds, once it has loaded', () => {
