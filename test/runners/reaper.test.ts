@@ -63,13 +63,17 @@ async function pausedTreeRun(setup: string, graceMs?: number) {
   return { ...running, reaper: await startedReaper(running.child.pid!) }
 }
 
-/** An owner fixture (`node <args>`) running TREE_COMMAND, once every process of the run's group started. */
+/**
+ * An owner fixture (`node <args>`) running TREE_COMMAND, once it registered the run's group (its own
+ * "registered" line: the run's "leader" line may come before the owner went on to register it) and
+ * every process of the group started.
+ */
 async function fixtureOwner(args: string[]) {
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] })
   owners.push(child)
   let output = ''
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  await eventually(() => /leader \d+/.test(output), 'the group to start')
+  await eventually(() => /leader \d+/.test(output) && /^registered$/m.test(output), 'the group to start and be registered')
   const group = await wholeGroup(leaderIn(output))
   started.push(...group)
   return { child, group, output: () => output }
