@@ -49,9 +49,12 @@ function stillRunning(pid: number | string, startTicks: string): boolean {
  * With `$2` "-" the registry comes on stdin and there is no waiting (the restart-time cleanup).
  *
  * A group is ours when its leader is the very process we started (same start time), or, unless
- * `$3` is "strict", the leader is gone and a member started after it (a group id is not reused
- * while the group has members; but once the group is gone, its id may be a stranger's group whose
- * members are all younger, so that branch is only sound close to the owner's death).
+ * `$3` is "strict", the leader is gone and a member of a group that is its own session started
+ * after it (a group id is not reused while the group has members; but once the group is gone, its
+ * id may be a stranger's group whose members are all younger, so that branch is only sound close
+ * to the owner's death). Every run's group is its own session (spawned detached: setsid), so the
+ * session test costs us nothing and leaves out every group a shell's job control made (a
+ * terminal's pipeline whose first command ended is a group with its leader gone).
  * The registry is one shell variable per group, `g_PGID`.
  */
 const REAPER_SCRIPT = `
@@ -93,7 +96,7 @@ ours() {
   for file in /proc/[0-9]*/stat; do
     read -r stat 2>/dev/null < "$file" || continue
     set -- "$1" "$2" \${stat##*") "}
-    [ "$5" = "$1" ] && [ "\${22}" -ge "$2" ] && return 0
+    [ "$5" = "$1" ] && [ "$6" = "$1" ] && [ "\${22}" -ge "$2" ] && return 0
   done
   return 1
 }
@@ -134,15 +137,33 @@ export interface OwnedGroup {
   readonly startTicks: string
 }
 
+/** A group a dead owner recorded, with the boot it was recorded in (bootId(); null if unknown: recorded before boots were). */
+export interface RecordedGroup extends OwnedGroup {
+  readonly bootId: string | null
+}
+
 /**
  * Kills what is left of groups a dead owner recorded (the engine's restart-time cleanup, the
  * second line of defence behind the reaper): the reaper's own rule, run once with these groups
  * and no grace. Waits for it (a few milliseconds), so the leftovers are gone when it returns.
+ *
+ * A group recorded in an earlier boot is left alone: none of its processes can exist, and its
+ * id and start time may now name anyone's. One of this boot gets the lenient rule (a leader that
+ * exited left its members running: they are orphans too). One recorded with no boot (before boot
+ * ids were recorded) gets the strict rule: it may be of an earlier boot, where "leader gone,
+ * younger members" says nothing, while a leader with the very pid and start time recorded is ours
+ * but for a coincidence of both.
  */
-export function killLeftoverGroups(groups: readonly OwnedGroup[]): void {
+export function killLeftoverGroups(groups: readonly RecordedGroup[]): void {
   if (!canReap || groups.length === 0) return
-  killRegistered(groups.map((group) => registryLine(group.pgid, group.startTicks)).join(''), 'lenient')
+  const here = bootId()
+  const thisBoot = groups.filter((group) => here !== null && group.bootId === here)
+  const unknownBoot = groups.filter((group) => here === null || group.bootId === null)
+  if (thisBoot.length > 0) killRegistered(registryOf(thisBoot), 'lenient')
+  if (unknownBoot.length > 0) killRegistered(registryOf(unknownBoot), 'strict')
 }
+
+const registryOf = (groups: readonly OwnedGroup[]) => groups.map((group) => registryLine(group.pgid, group.startTicks)).join('')
 
 /** Runs the reaper's rule once on `registry` (a registry's text: `+` and `-` lines), with no grace. */
 function killRegistered(registry: string, rule: OwnershipRule): void {
@@ -388,18 +409,28 @@ interface BootIdentity {
   readonly namespace: string
 }
 
-/** This machine's name (only if plain: letters, digits, dots, dashes), its boot id without dashes, and our pid namespace; null if any is unknown. */
+/** The kernel's boot id without dashes (32 hex digits), read once; null if unknown (not Linux, no /proc). */
+export function bootId(): string | null {
+  if (cachedBootId === undefined) {
+    try {
+      const id = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim().replaceAll('-', '')
+      cachedBootId = /^[0-9a-f]{32}$/.test(id) ? id : null
+    } catch {
+      cachedBootId = null
+    }
+  }
+  return cachedBootId
+}
+let cachedBootId: string | null | undefined
+
+/** This machine's name (only if plain: letters, digits, dots, dashes), its boot id, and our pid namespace; null if any is unknown. */
 function thisBoot(): BootIdentity | null {
   const host = hostname()
   if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(host)) return null
-  let bootId: string
-  try {
-    bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim().replaceAll('-', '')
-  } catch {
-    return null
-  }
+  const boot = bootId()
   const namespace = pidNamespace()
-  return /^[0-9a-f]{32}$/.test(bootId) && namespace !== null ? { host, bootId, namespace } : null
+  if (boot === null || namespace === null) return null
+  return { host, bootId: boot, namespace }
 }
 
 /**
