@@ -22,6 +22,17 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
 
+/** /etc/machine-id, if this system has one. */
+const machineId = ((): string | null => {
+  try {
+    return readFileSync('/etc/machine-id', 'utf8').trim()
+  } catch {
+    return null
+  }
+})()
+/** The machine part of this machine's reaper folder names. */
+const thisMachine = machineId === null ? hostname() : `${hostname()}.${machineId}`
+
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'taskdeck-reaper-test-'))
   dirs.push(dir)
@@ -149,7 +160,7 @@ describe('orphan reaper', () => {
   it('is started again at once when killed from outside while a run is registered, its registry in the directory it was given', async () => {
     const registryDir = tempDir()
     const { child, group } = await churningOwner(0, registryDir)
-    expect(readdirSync(registryDir)).toEqual([expect.stringMatching(/^taskdeck-reaper-/)])
+    expect(readdirSync(registryDir)).toEqual([expect.stringMatching(new RegExp(`^taskdeck-reaper-${thisMachine.replaceAll('.', '\\.')}-[0-9a-f]{32}-${child.pid}-`))])
     const first = await startedReaper(child.pid!)
 
     process.kill(first.pid, 'SIGKILL')
@@ -287,8 +298,8 @@ describe('registries left by a reaper killed with its owner', () => {
     owner.kill('SIGKILL')
     await eventually(() => owner.signalCode !== null, 'the owner to die')
   }
-  const ownerName = (owner: ProcessIdentity, ns = namespace, { host = hostname(), boot = thisBoot } = {}) =>
-    `taskdeck-reaper-${host}-${boot}-${owner.pid}-${owner.startTicks}-${ns}-Ab12Cd`
+  const ownerName = (owner: ProcessIdentity, ns = namespace, { machine = thisMachine, boot = thisBoot } = {}) =>
+    `taskdeck-reaper-${machine}-${boot}-${owner.pid}-${owner.startTicks}-${ns}-Ab12Cd`
 
   it('kill the groups it still names and go when the next reaper is made in that folder; a live owner\'s registry beside it stays, its group running', async () => {
     const registryDir = tempDir()
@@ -365,7 +376,7 @@ describe('registries left by a reaper killed with its owner', () => {
     const earlierBoot = leftRegistry(registryDir, ownerName(gone, namespace, { boot: otherBoot }), [group])
     const kept = [
       // Another machine sharing this folder (an NFS home): its owner and reaper may be at work there.
-      leftRegistry(registryDir, ownerName(gone, namespace, { host: `${hostname()}x` }), [group]),
+      leftRegistry(registryDir, ownerName(gone, namespace, { machine: `${hostname()}x.${machineId ?? '0'.repeat(32)}`, boot: otherBoot }), [group]),
       // Named by pid, start time and pid namespace only: these repeat across boots and machines.
       leftRegistry(registryDir, `taskdeck-reaper-${gone.pid}-${gone.startTicks}-${namespace}-Ab12Cd`, [group]),
     ]
@@ -374,6 +385,35 @@ describe('registries left by a reaper killed with its owner', () => {
     expect(existsSync(earlierBoot)).toBe(false)
     expect(kept.every((dir) => existsSync(join(dir, 'groups')))).toBe(true)
     expect(group.members.every(stillAlive)).toBe(true)
+  })
+
+  it.runIf(machineId !== null)('of another machine with this host name are left alone: a machine is named by its host name and machine id', async () => {
+    const registryDir = tempDir()
+    const group = await runningGroup()
+    const gone = await goneProcess()
+    const otherMachine = `${hostname()}.${machineId!.replace(/^./, (c) => (c === '0' ? '1' : '0'))}`
+    // Its boot is not ours: judged by the host name alone it would be taken for an earlier boot of this machine and removed.
+    const kept = leftRegistry(registryDir, ownerName(gone, namespace, { machine: otherMachine, boot: otherBoot }), [group])
+    const removed = leftRegistry(registryDir, ownerName(gone, namespace, { boot: otherBoot }), [group])
+
+    new GroupReaper({ graceMs: 300, registryDir }).dispose()
+    expect(existsSync(join(kept, 'groups'))).toBe(true)
+    expect(existsSync(removed)).toBe(false)
+    expect(group.members.every(stillAlive)).toBe(true)
+  })
+
+  it('named by host name alone (before machine ids) are judged as before: removed if of an earlier boot, swept if of this boot and stale', async () => {
+    const registryDir = tempDir()
+    const group = await runningGroup()
+    const gone = await goneProcess()
+    const earlier = leftRegistry(registryDir, ownerName(gone, namespace, { machine: hostname(), boot: otherBoot }), [group])
+    expect(group.members.every(stillAlive)).toBe(true)
+    const stale = leftRegistry(registryDir, ownerName(gone, namespace, { machine: hostname() }).replace('Ab12Cd', 'Ef34Gh'), [group])
+
+    new GroupReaper({ graceMs: 300, registryDir }).dispose()
+    expect(existsSync(earlier)).toBe(false)
+    expect(existsSync(stale)).toBe(false)
+    await eventually(() => group.members.every((p) => !stillAlive(p)), 'the group the stale registry of this boot names to be killed')
   })
 
   it('kill a group only while its leader is the very process recorded: a group id whose leader is gone may be a stranger\'s by then', async () => {

@@ -386,24 +386,27 @@ function refresh(registry: string): void {
 let ownerTag: string | null | undefined
 
 /**
- * What a reaper directory's name starts with: `taskdeck-reaper-HOST-BOOT-PID-TICKS-NS-`, this machine's name, the
- * kernel's boot id, and this process's pid, kernel start time and pid namespace, fixed with the directory itself
- * (mkdtemp), so another process can prove its owner gone (sweepStaleRegistries). Start times count from boot and
- * namespace inodes are reused (the host's is the same number on every machine): only with the boot id do they name
- * one process, and the host tells a folder of another boot of this machine (every process of it gone) from a folder
- * of another machine sharing the home (NFS). Without any of them (no /proc, an unusual host name) the name says
- * nothing and the directory is never swept.
+ * What a reaper directory's name starts with: `taskdeck-reaper-MACHINE-BOOT-PID-TICKS-NS-`, this machine's identity
+ * (thisBoot), the kernel's boot id, and this process's pid, kernel start time and pid namespace, fixed with the
+ * directory itself (mkdtemp), so another process can prove its owner gone (sweepStaleRegistries). Start times count
+ * from boot and namespace inodes are reused (the host's is the same number on every machine): only with the boot id
+ * do they name one process, and the machine tells a folder of another boot of this machine (every process of it gone)
+ * from a folder of another machine sharing the home (NFS). Without any of them (no /proc, an unusual host name) the
+ * name says nothing and the directory is never swept.
  */
 function registryDirPrefix(): string {
   if (ownerTag === undefined) {
     const identity = thisBoot()
     const ticks = processStartTicks(process.pid)
-    ownerTag = identity !== null && ticks !== null ? `${identity.host}-${identity.bootId}-${process.pid}-${ticks}-${identity.namespace}-` : null
+    ownerTag = identity !== null && ticks !== null ? `${identity.machine}-${identity.bootId}-${process.pid}-${ticks}-${identity.namespace}-` : null
   }
   return `taskdeck-reaper-${ownerTag ?? ''}`
 }
 
 interface BootIdentity {
+  /** `HOST.MACHINEID`, or only `HOST` where /etc/machine-id is missing or unreadable. */
+  readonly machine: string
+  /** This machine's name alone: the identity folders had before machine ids (session 8), still read. */
   readonly host: string
   readonly bootId: string
   readonly namespace: string
@@ -423,14 +426,31 @@ export function bootId(): string | null {
 }
 let cachedBootId: string | null | undefined
 
-/** This machine's name (only if plain: letters, digits, dots, dashes), its boot id, and our pid namespace; null if any is unknown. */
+/**
+ * This machine's host name (only if plain: letters, digits, dots, dashes) and machine id, its boot id and our pid
+ * namespace; null if the host name, boot id or namespace is unknown. The host name alone is not one machine's: two
+ * machines sharing a data home may have the same (one image, one default name), and each would take the other's
+ * folders for an earlier boot of its own. Their machine ids differ (systemd makes one per installation); the host
+ * name stays beside it for containers of one image, which share a machine id but have host names of their own.
+ */
 function thisBoot(): BootIdentity | null {
   const host = hostname()
   if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(host)) return null
   const boot = bootId()
   const namespace = pidNamespace()
   if (boot === null || namespace === null) return null
-  return { host, bootId: boot, namespace }
+  const id = machineId()
+  return { machine: id === null ? host : `${host}.${id}`, host, bootId: boot, namespace }
+}
+
+/** /etc/machine-id (32 hex digits), or null where it is missing, unreadable or not one. */
+function machineId(): string | null {
+  try {
+    const id = readFileSync('/etc/machine-id', 'utf8').trim()
+    return /^[0-9a-f]{32}$/.test(id) ? id : null
+  } catch {
+    return null
+  }
 }
 
 /**
@@ -465,7 +485,9 @@ const STALE_REGISTRY_DIR = /^taskdeck-reaper-([A-Za-z0-9][A-Za-z0-9.-]*)-([0-9a-
  * One of an earlier boot of this machine is removed without killing anything: every process of that boot is gone.
  * One of this boot and pid namespace whose owner (pid and kernel start time) no longer runs, nor the reaper it
  * recorded, first has the groups it names killed, but only those whose leader is still the very process recorded.
- * Left alone: a live owner's, one of another machine or pid namespace, one named before owners were named. Never throws.
+ * Left alone: a live owner's, one of another machine or pid namespace, one named before owners were named. A folder
+ * named by host name alone (session 8, before machine ids) is judged as this machine's if the host name is this
+ * one's, as it was then. Never throws.
  */
 function sweepStaleRegistries(registryDir: string): void {
   if (!canReap) return
@@ -479,7 +501,7 @@ function sweepStaleRegistries(registryDir: string): void {
   }
   for (const name of names) {
     const owner = STALE_REGISTRY_DIR.exec(name)
-    if (owner === null || owner[1] !== here.host) continue
+    if (owner === null || (owner[1] !== here.machine && owner[1] !== here.host)) continue
     const earlierBoot = owner[2] !== here.bootId
     if (!earlierBoot && (owner[5] !== here.namespace || stillRunning(owner[3]!, owner[4]!))) continue
     const dir = join(registryDir, name)
