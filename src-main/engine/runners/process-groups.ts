@@ -412,6 +412,8 @@ interface BootIdentity {
   readonly namespace: string
 }
 
+let cachedBootId: string | null | undefined
+
 /** The kernel's boot id without dashes (32 hex digits), read once; null if unknown (not Linux, no /proc). */
 export function bootId(): string | null {
   if (cachedBootId === undefined) {
@@ -424,7 +426,6 @@ export function bootId(): string | null {
   }
   return cachedBootId
 }
-let cachedBootId: string | null | undefined
 
 /**
  * This machine's host name (only if plain: letters, digits, dots, dashes) and machine id, its boot id and our pid
