@@ -40,7 +40,7 @@ import type { CommandHandlers, Disposable, EngineApi, SubscribeOptions } from '.
 import type { EngineExtensionHost } from './host.ts'
 import { RunLogWriter, logTotals, readLogWindow, removeLog } from './logs.ts'
 import { defaultRunners, runnerFor, type RunnerRegistry } from './runners/index.ts'
-import { killLeftoverGroups } from './runners/process-groups.ts'
+import { bootId, killLeftoverGroups } from './runners/process-groups.ts'
 import type { RunContext, RunOutcome, StartedRun } from './runners/types.ts'
 import type { BackendOutcome, BackendRun, ExecutionBackend } from './backends/types.ts'
 import { describeEndReason, describeLoopState } from './end-reasons.ts'
@@ -681,7 +681,7 @@ export class Engine implements EngineApi {
       // within that moment can only leave behind a process younger than PID_RECORD_DELAY_MS.
       active.recordPid = setTimeout(() => {
         active.recordPid = null
-        this.emit({ type: 'run.updated', run: active.run }, undefined, [['upsertRunProcess', active.run.id, pid, startTicks]])
+        this.emit({ type: 'run.updated', run: active.run }, undefined, [['upsertRunProcess', active.run.id, pid, startTicks, bootId()]])
       }, PID_RECORD_DELAY_MS)
     }
     // A backend enforces the timeout itself (time spent waiting for a remote worker does not count).
@@ -845,12 +845,12 @@ export class Engine implements EngineApi {
    */
   private recover(): void {
     if (!this.groups.has('default')) void this.saveGroup({ name: 'default', parallel: this.settings.defaultGroupParallel, paused: false })
-    const leftovers = this.store.db.prepare('SELECT run_id, pid, start_ticks FROM run_processes').all() as {
-      run_id: number
+    const leftovers = this.store.db.prepare('SELECT pid, start_ticks, boot_id FROM run_processes').all() as {
       pid: number
       start_ticks: string | null
+      boot_id: string | null
     }[]
-    killLeftoverGroups(leftovers.flatMap((row) => (row.start_ticks === null ? [] : [{ pgid: row.pid, startTicks: row.start_ticks }])))
+    killLeftoverGroups(leftovers.flatMap((row) => (row.start_ticks === null ? [] : [{ pgid: row.pid, startTicks: row.start_ticks, bootId: row.boot_id }])))
     for (const task of this.tasks.values()) if (task.status === 'queued') this.enqueue(task)
     const now = this.now()
     const interrupted = new Set<number>()
