@@ -553,6 +553,8 @@ export class Engine implements EngineApi {
    * its user resumed while held keeps running until the group's unmet conditions change again.
    */
   private applyHolds(names: Iterable<string>): void {
+    // A closing engine is stopping every run: none is held or resumed any more.
+    if (this.closing) return
     for (const name of names) {
       const unmet = this.holdingFor(this.groups.get(name))
       const key = unmet.join(',')
@@ -738,7 +740,8 @@ export class Engine implements EngineApi {
     const { status, endReason } = this.outcomeStatus(active, outcome)
     const finishedAt = this.now()
     const run: Run = {
-      ...active.run,
+      // A run that ends while held is no longer held by anything.
+      ...withoutHold(active.run),
       worker: 'worker' in outcome && outcome.worker ? outcome.worker : active.run.worker,
       status,
       ...endedBecause(endReason),
