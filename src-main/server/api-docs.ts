@@ -75,7 +75,7 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
       'Creates a group or changes its parallel limit; with `create: false` it only changes an existing group (an unknown name is `not_found`). ' +
       '`onlyWhen` makes its runs wait for machine conditions (`ac-power`: not on battery; `user-idle`: the user away, idle or screen locked; `[]` clears them), ' +
       'judged by what `machine.report` last said (unknown counts as met): while one is unmet the group starts no new run (its queued tasks show loop state `machine`), ' +
-      'and with `whenUnmet: "pause"` its running runs are paused too (SIGSTOP, as a user pause; `Run.heldFor` says why) and resumed once met. ' +
+      'and with `whenUnmet: "pause"` its running runs are paused too (SIGSTOP, as a user pause; scripts and HTTP batches cannot be paused and go on; `Run.heldFor` says why; held time counts toward `timeoutMs`, as paused time does) and resumed once met. ' +
       'Absent, either keeps its value. A group bound to Redis workers takes no conditions (`conflict`): they judge this machine, not the workers.',
     example: { name: 'nightly', parallel: 2, onlyWhen: ['ac-power', 'user-idle'], whenUnmet: 'pause' },
   },
