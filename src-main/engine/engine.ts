@@ -44,6 +44,7 @@ import { bootId, killLeftoverGroups } from './runners/process-groups.ts'
 import type { RunContext, RunOutcome, StartedRun } from './runners/types.ts'
 import type { BackendOutcome, BackendRun, ExecutionBackend } from './backends/types.ts'
 import { describeEndReason, describeLoopState } from './end-reasons.ts'
+import { unmetConditions } from './machine-conditions.ts'
 import { Store, migrate, type AppendedEvent, type DurableEventInput, type ProjectInTransaction, type WriteOp } from './store.ts'
 
 const INTERRUPTED: EndReason = { kind: 'interrupted' }
@@ -536,9 +537,9 @@ export class Engine implements EngineApi {
 
   // ─── machine conditions ─────────────────────────────────────────────────────────────
 
-  /** The group's `onlyWhen` conditions the machine does not meet now, in the group's order; an unknown state counts as met. */
+  /** The group's `onlyWhen` conditions the machine does not meet now, in the group's order. */
   private unmetConditions(group: Group): MachineCondition[] {
-    return (group.onlyWhen ?? []).filter((condition) => (condition === 'ac-power' ? this.machine.onAcPower === false : this.machine.userIdle === false))
+    return unmetConditions(group.onlyWhen, this.machine)
   }
 
   /** What a `whenUnmet: 'pause'` group holds its running runs for now (empty: they may run). */
@@ -552,6 +553,8 @@ export class Engine implements EngineApi {
    * its user resumed while held keeps running until the group's unmet conditions change again.
    */
   private applyHolds(names: Iterable<string>): void {
+    // A closing engine is stopping every run: none is held or resumed any more.
+    if (this.closing) return
     for (const name of names) {
       const unmet = this.holdingFor(this.groups.get(name))
       const key = unmet.join(',')
@@ -737,7 +740,8 @@ export class Engine implements EngineApi {
     const { status, endReason } = this.outcomeStatus(active, outcome)
     const finishedAt = this.now()
     const run: Run = {
-      ...active.run,
+      // A run that ends while held is no longer held by anything.
+      ...withoutHold(active.run),
       worker: 'worker' in outcome && outcome.worker ? outcome.worker : active.run.worker,
       status,
       ...endedBecause(endReason),

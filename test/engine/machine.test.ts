@@ -259,10 +259,13 @@ describe("whenUnmet 'pause': running runs are held while a condition is unmet", 
     await t.engine.handlers['task.cancel']({ taskIds: [cancelled.id] })
     await t.until(cancelled.id, ['cancelled'])
     expect((await runOf(cancelled.id)).reason).toBe('cancelled by user')
+    // A finished run is held by nothing.
+    expect(await runOf(cancelled.id)).not.toHaveProperty('heldFor')
     expect(isAlive(cancelledRun.pid!)).toBe(false)
     const ended = await t.until(timed.id, ['timed_out'])
     expect(ended.status).toBe('timed_out')
-    expect((await runOf(timed.id)).status).toBe('timed_out')
+    expect(await runOf(timed.id)).toMatchObject({ status: 'timed_out', reason: 'timed out after 1500 ms' })
+    expect(await runOf(timed.id)).not.toHaveProperty('heldFor')
     expect(isAlive(timedRun.pid!)).toBe(false)
   })
 
