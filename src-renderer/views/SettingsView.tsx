@@ -354,14 +354,21 @@ function GroupConditions({ group }: { group: Group }) {
   const { t } = useTranslation()
   const model = useModel()
   const [error, setError] = useState<string | null>(null)
-  const onlyWhen = group.onlyWhen ?? []
-  const whenUnmet = group.whenUnmet ?? 'wait'
+  // What was just asked for shows at once; the group's next update (or a refusal) replaces it.
+  const [asked, setAsked] = useState<{ onlyWhen: MachineCondition[]; whenUnmet: WhenUnmet } | null>(null)
+  useEffect(() => setAsked(null), [group])
+  const onlyWhen = asked?.onlyWhen ?? group.onlyWhen ?? []
+  const whenUnmet = asked?.whenUnmet ?? group.whenUnmet ?? 'wait'
   const change = async (next: { onlyWhen?: MachineCondition[]; whenUnmet?: WhenUnmet }) => {
-    const checked = COMMANDS['group.set'].params.safeParse({ name: group.name, parallel: group.parallel, create: false, onlyWhen, whenUnmet, ...next })
+    const wanted = { onlyWhen, whenUnmet, ...next }
+    const checked = COMMANDS['group.set'].params.safeParse({ name: group.name, parallel: group.parallel, create: false, ...wanted })
     if (!checked.success) return setError(checked.error.issues[0]?.message ?? null)
+    setAsked(wanted)
     const status = await model.send({ command: 'group.set', params: checked.data, key: `group.set:${group.name}`, label: t('settings.groupFailed') })
-    if (status.state === 'error') setError(status.error.message)
-    else if (status.state === 'ok') setError(null)
+    if (status.state === 'error') {
+      setAsked(null)
+      setError(status.error.message)
+    } else if (status.state === 'ok') setError(null)
   }
   const errorId = `group-conditions-error-${group.name}`
   return (
