@@ -1,3 +1,4 @@
+import Anser from 'anser'
 import { catchError, concat, defer, EMPTY, expand, forkJoin, last, map, type Observable, of, shareReplay, startWith, switchMap, timer } from 'rxjs'
 import { diffLogs, type ChangeRun, type CompareLine, type GiveUp, type LineKind } from './line-diff.ts'
 
@@ -179,6 +180,22 @@ export function centredScrollTop(rows: CompareRows, row: number, height: number)
   const top = rows.tops[row] ?? 0
   const rowHeight = (rows.tops[row + 1] ?? top) - top
   return Math.max(0, top - (height - rowHeight) / 2)
+}
+
+/**
+ * The text of rows `from` to `to` (both included) as copied: each line's text as shown (ANSI
+ * codes are drawn, not copied), one per line; collapsed gaps are not lines and are left out.
+ * The first and last rows are replaced by the part of them selected.
+ */
+export function copiedText(rows: readonly CompareRow[], from: number, to: number, firstPart: string, lastPart: string): string {
+  const texts: string[] = []
+  for (let i = from; i <= to; i++) {
+    const row = rows[i]
+    if (i === from) texts.push(firstPart)
+    else if (i === to) texts.push(lastPart)
+    else if (row && row.kind !== 'gap') texts.push(Anser.ansiToText(row.line.text))
+  }
+  return texts.join('\n')
 }
 
 /** One page of a run's log, as run.readLog answers. */

@@ -1,4 +1,4 @@
-import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type RefObject } from 'react'
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState, type ClipboardEvent, type KeyboardEvent, type RefObject } from 'react'
 import { flushSync } from 'react-dom'
 import { useTranslation } from 'react-i18next'
 import { BehaviorSubject, from, map, Observable } from 'rxjs'
@@ -16,6 +16,7 @@ import {
   changeStart,
   compareRows,
   compareRuns$,
+  copiedText,
   diffOnPage,
   rememberIgnoreDigits,
   rememberedIgnoreDigits,
@@ -164,6 +165,37 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
     const body = bodyRef.current
     if (body && body.scrollWidth > Math.max(widest, body.clientWidth)) setWidth({ view, px: body.scrollWidth })
   })
+  // The lines where a selection in the diff starts and ends stay drawn however far it is scrolled
+  // from them: the browser drops a selection whose end leaves the page.
+  const [selected, setSelected] = useState<{ view: DiffView | null; lines: readonly DiffLine[] }>({ view: null, lines: [] })
+  useEffect(() => {
+    const onSelectionChange = () => {
+      const selection = document.getSelection()
+      const ends = selection && !selection.isCollapsed ? [selection.anchorNode, selection.focusNode] : []
+      const lines = ends.flatMap((node) => {
+        const row = rows?.rows[rowIndexOf(bodyRef.current, node) ?? -1]
+        return row && row.kind !== 'gap' ? [row] : []
+      })
+      setSelected((was) => (was.view === view && was.lines.length === lines.length && was.lines.every((line, i) => line === lines[i]) ? was : { view, lines }))
+    }
+    document.addEventListener('selectionchange', onSelectionChange)
+    return () => document.removeEventListener('selectionchange', onSelectionChange)
+  }, [view, rows])
+  const pinned = rows && selected.view === view ? selected.lines.map((line) => rows.rows.indexOf(line)) : []
+  /**
+   * A selection over more rows than are drawn is copied from the diff itself: the rows between
+   * its ends may not be on the page. Within one row, or reaching outside the diff, the browser copies.
+   */
+  const onCopy = (event: ClipboardEvent) => {
+    const selection = document.getSelection()
+    if (!rows || !selection || selection.isCollapsed || selection.rangeCount === 0) return
+    const range = selection.getRangeAt(0)
+    const [from, to] = [rowIndexOf(bodyRef.current, range.startContainer), rowIndexOf(bodyRef.current, range.endContainer)]
+    if (from === null || to === null || from === to) return
+    const part = (index: number) => selectedPart(range, bodyRef.current?.querySelector(`[data-row="${index}"] .compare-text`) ?? null)
+    event.clipboardData.setData('text/plain', copiedText(rows.rows, from, to, part(from), part(to)))
+    event.preventDefault()
+  }
   // The button that opened the comparison is gone: the keyboard starts here (Esc leaves).
   const backRef = useRef<HTMLButtonElement>(null)
   useEffect(() => backRef.current?.focus(), [])
@@ -227,7 +259,8 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
   if ((state.phase === 'ready' || state.phase === 'tooDifferent') && state.diffedOnPage !== null) notes.push(t('compare.diffedOnPage', { reason: state.diffedOnPage }))
 
   return (
-    <section className="compare" aria-labelledby="compare-title" onKeyDown={onKeyDown}>
+    // A gap button scrolled out of the page (or opened) hands the keyboard to the diff, not the view's heading.
+    <section className="compare" aria-labelledby="compare-title" onKeyDown={onKeyDown} data-focus-scope=".compare-body">
       <div className="compare-head">
         <button ref={backRef} type="button" className="btn btn-ghost" onClick={onBack} title={`${t('compare.back')} (Esc)`} data-testid="compare-back">
           ← {t('compare.back')} <Kbd>Esc</Kbd>
@@ -298,9 +331,9 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
         </ul>
       )}
       {view && rows && pair.base !== pair.target && (
-        <div className="compare-body" ref={bodyRef} tabIndex={0} role="region" aria-label={t('compare.diff')} data-testid="compare-diff">
+        <div className="compare-body" ref={bodyRef} tabIndex={0} role="region" aria-label={t('compare.diff')} data-testid="compare-diff" onCopy={onCopy}>
           <div className="compare-rows" style={{ height: rows.tops[rows.rows.length], width: widest || undefined }}>
-            {drawnRows(rows, viewport).map((i) => {
+            {drawnRows(rows, viewport, pinned).map((i) => {
               const row = rows.rows[i]
               const top = rows.tops[i] ?? 0
               if (!row) return null
@@ -310,6 +343,7 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
                   type="button"
                   className="compare-gap"
                   style={{ transform: `translateY(${top}px)` }}
+                  data-row={i}
                   onClick={() => {
                     setOpened({ view, gaps: new Set(expanded).add(row.id), change: current })
                     // The button goes (its lines take its place): the keyboard stays in the diff.
@@ -319,7 +353,7 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
                   <span aria-hidden>⋯</span> {t('compare.gap', { count: row.count })} · {t('compare.show')}
                 </button>
               ) : (
-                <Line key={rowKey(row)} line={row} top={top} current={row.changeIndex !== undefined && row.changeIndex === current} words={words} />
+                <Line key={rowKey(row)} line={row} index={i} top={top} current={row.changeIndex !== undefined && row.changeIndex === current} words={words} />
               )
             })}
           </div>
@@ -329,10 +363,33 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
   )
 }
 
-/** The indexes of the rows to draw: those in and near the viewport. */
-function drawnRows(rows: CompareRows, viewport: { top: number; height: number }): number[] {
+/** The indexes of the rows to draw, in order (the page's order is the selection's): those in and near the viewport, and the pinned ones. */
+function drawnRows(rows: CompareRows, viewport: { top: number; height: number }, pinned: readonly number[]): number[] {
   const { first, end } = rowsInView(rows.tops, viewport.top, viewport.height, OVERSCAN)
-  return Array.from({ length: end - first }, (_, k) => first + k)
+  const inView = Array.from({ length: end - first }, (_, k) => first + k)
+  const outside = pinned.filter((i) => i >= 0 && (i < first || i >= end))
+  if (outside.length === 0) return inView
+  return [...new Set([...outside, ...inView])].sort((a, b) => a - b)
+}
+
+/** The index of the diff's row holding `node`, or null when it is not in the diff. */
+function rowIndexOf(body: HTMLElement | null, node: Node | null): number | null {
+  const element = node instanceof Element ? node : (node?.parentElement ?? null)
+  const row = element?.closest<HTMLElement>('[data-row]')
+  return row && body?.contains(row) ? Number(row.dataset.row) : null
+}
+
+/** What of a line's text (its `.compare-text`) `range` covers: none, part, or all of it. */
+function selectedPart(range: Range, text: Element | null): string {
+  if (!text) return ''
+  const part = document.createRange()
+  part.selectNodeContents(text)
+  const start = part.comparePoint(range.startContainer, range.startOffset)
+  const end = part.comparePoint(range.endContainer, range.endOffset)
+  if (start > 0 || end < 0) return ''
+  if (start === 0) part.setStart(range.startContainer, range.startOffset)
+  if (end === 0) part.setEnd(range.endContainer, range.endOffset)
+  return part.toString()
 }
 
 /** The words every line may show, translated once for all of them. */
@@ -346,11 +403,11 @@ interface LineWords {
 }
 
 /** One line; memoised, so a scroll draws only the lines that came into view. */
-const Line = memo(function Line({ line, top, current, words }: { line: DiffLine; top: number; current: boolean; words: LineWords }) {
+const Line = memo(function Line({ line, index, top, current, words }: { line: DiffLine; index: number; top: number; current: boolean; words: LineWords }) {
   const sign = line.kind === 'added' ? '+' : line.kind === 'removed' ? '−' : ' '
   const stream = line.line.stream
   return (
-    <div className={`compare-line compare-${line.kind} compare-${stream}${current ? ' compare-current' : ''}`} style={{ transform: `translateY(${top}px)` }} data-change={line.changeIndex} data-kind={line.kind}>
+    <div className={`compare-line compare-${line.kind} compare-${stream}${current ? ' compare-current' : ''}`} style={{ transform: `translateY(${top}px)` }} data-row={index} data-change={line.changeIndex} data-kind={line.kind}>
       <span className="compare-n" aria-hidden>
         {line.baseN ?? ''}
       </span>

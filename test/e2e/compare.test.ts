@@ -214,7 +214,39 @@ describe('comparing two runs of a task', () => {
     expect(middle.length).toBeGreaterThan(20)
     expect(middle).toEqual(middle.map((_, i) => middle[0]! + i))
     expect(Math.abs(middle[0]! - 10_000)).toBeLessThan(100)
+    // A gap with the keyboard on it scrolled out of the page (so out of it): the keyboard goes to the diff.
+    await page.evaluate(`document.querySelector('[data-testid=compare-diff]').scrollTop = 0`)
+    await framesLater(page)
+    await page.locator('.compare-gap').first().focus()
+    await page.evaluate(`(() => { const body = document.querySelector('[data-testid=compare-diff]'); body.scrollTop = body.scrollHeight })()`)
+    await expect.poll(() => page.locator('.compare-gap').count()).toBe(0)
+    await expect.poll(() => page.evaluate('document.activeElement?.dataset.testid')).toBe('compare-diff')
     expect(errors).toEqual([])
+    await page.context().close()
+  })
+
+  it('keeps a selection made across thousands of lines, and copies every line in it', async () => {
+    const { page } = await openPage(ui.browser, ui.served.browserUrl)
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'])
+    await openComparison(page, /Compare run 2 with run 1/, bigTaskId)
+    await expect.poll(() => summary(page).textContent()).toBe('2 lines added, 2 removed (2 changes)')
+    await page.locator('.compare-gap').filter({ hasText: '19,983' }).click()
+    const textOf = (line: string) => `[...document.querySelectorAll('.compare-line')].find((l) => l.querySelector('.compare-text').textContent === ${JSON.stringify(line)}).querySelector('.compare-text').firstChild`
+    // Selected from the middle of line 3 (as a drag starts), then scrolled 20,000 lines down.
+    await page.evaluate(`getSelection().setBaseAndExtent(${textOf('line 3 of the build')}, 5, ${textOf('line 4 of the build')}, 4)`)
+    await framesLater(page)
+    await page.evaluate(`(() => { const body = document.querySelector('[data-testid=compare-diff]'); body.scrollTop = body.scrollHeight })()`)
+    await framesLater(page)
+    // The selection's start is still on the page (far above what is drawn around the viewport), so the selection holds.
+    expect(await page.evaluate('getSelection().anchorNode?.isConnected')).toBe(true)
+    // Extended to the middle of the last line (as the drag ends there), and copied.
+    await page.evaluate(`getSelection().extend(${textOf('line 20000 of the build')}, 4)`)
+    await page.keyboard.press('Control+C')
+    const copied = (await page.evaluate<string>('navigator.clipboard.readText()')).split('\n')
+    expect(copied.slice(0, 5)).toEqual(['3 of the build', 'line 4 of the build', 'line 5 of the build', 'line 6 of the build', 'line 6 of the build, changed'])
+    expect(copied.slice(-3)).toEqual(['line 19998 of the build', 'line 19999 of the build', 'line'])
+    // Every line of both runs from line 3 to line 20,000: 19,998 lines and the two changes' added lines.
+    expect(copied).toHaveLength(19_998 + 2)
     await page.context().close()
   })
 

@@ -7,6 +7,7 @@ import {
   changeStart,
   compareRows,
   compareRuns$,
+  copiedText,
   diffLogs,
   diffOnPage,
   GAP_HEIGHT,
@@ -206,6 +207,17 @@ describe('compareRows: the diff as rows of known heights', () => {
     const top = rows.tops[bigGap]!
     expect(rowsInView(rows.tops, top + GAP_HEIGHT - 1, LINE_HEIGHT, 0)).toEqual({ first: bigGap, end: bigGap + 2 })
     expect(rowsInView(rows.tops, top + GAP_HEIGHT, LINE_HEIGHT, 0)).toEqual({ first: bigGap + 1, end: bigGap + 2 })
+  })
+
+  it('copies the rows between a selection’s ends as their texts, without ANSI codes or collapsed gaps', () => {
+    const red = '\u001b[31mred\u001b[0m b'
+    const changedEnds = diffView(lines('a', red, 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'), lines('A', red, 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'J'), false, 1)
+    const collapsed = compareRows(changedEnds, new Set())
+    expect(collapsed.rows.map((r) => (r.kind === 'gap' ? `… ${r.count}` : r.line.text))).toEqual(['a', 'A', red, '… 6', 'i', 'j', 'J'])
+    // Selected from within "a" to within "J": the ends as selected, the rows between from the diff.
+    expect(copiedText(collapsed.rows, 0, 6, 'a (part)', 'J (part)').split('\n')).toEqual(['a (part)', 'A', 'red b', 'i', 'j', 'J (part)'])
+    const opened = compareRows(changedEnds, new Set([0]))
+    expect(copiedText(opened.rows, 1, 4, 'A', 'd').split('\n')).toEqual(['A', 'red b', 'c', 'd'])
   })
 
   it('scrolls a row to the middle of the viewport, or as near as the top allows', () => {
