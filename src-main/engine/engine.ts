@@ -23,6 +23,7 @@ import {
   type LoopEntry,
   type LoopSnapshot,
   type LoopState,
+  type MachineState,
   type Progress,
   type Run,
   type RunStatus,
@@ -137,6 +138,8 @@ export class Engine implements EngineApi {
   private readonly groups = new Map<string, Group>()
   private settings: Settings
   private paused: boolean
+  /** What is known of the machine (power source, user presence): reported by `machine.report`; unknown until then. */
+  private machine: MachineState
   private lastTaskId: number
   private lastRunId: number
   /** Queued task ids per group, in the order they will start. */
@@ -179,6 +182,7 @@ export class Engine implements EngineApi {
     for (const [name, group] of state.groups) this.groups.set(name, group)
     this.settings = state.settings
     this.paused = state.paused
+    this.machine = { onAcPower: null, userIdle: null, at: this.now() }
     this.lastTaskId = Math.max(store.counter('lastTaskId'), ...this.tasks.keys(), 0)
     this.lastRunId = Math.max(store.counter('lastRunId'), ...this.runs.keys(), 0)
     this.lastStatsAt = this.now()
@@ -1440,6 +1444,19 @@ export class Engine implements EngineApi {
         return {}
       },
       'engine.loop': () => durableRead(this.snapshot()),
+      'machine.get': () => Promise.resolve({ machine: this.machine }),
+      'machine.report': (report) => {
+        const next: MachineState = {
+          onAcPower: report.onAcPower === undefined ? this.machine.onAcPower : report.onAcPower,
+          userIdle: report.userIdle === undefined ? this.machine.userIdle : report.userIdle,
+          at: this.machine.at,
+        }
+        if (next.onAcPower !== this.machine.onAcPower || next.userIdle !== this.machine.userIdle) {
+          this.machine = { ...next, at: this.now() }
+          this.emitTransient({ type: 'machine.updated', machine: this.machine })
+        }
+        return Promise.resolve({ machine: this.machine })
+      },
       'run.readLog': ({ runId, fromLine, count, stream }) => {
         const run = this.runs.get(runId)
         if (!run) throw new TaskdeckError('not_found', `There is no run ${runId}.`, { runId })
