@@ -3,10 +3,12 @@ import type { Disposable, EngineApi } from '../engine/api.ts'
 import { RemoteGroups } from '../engine/backends/remote-groups.ts'
 import type { SecretBox } from '../engine/backends/secrets.ts'
 import { Engine } from '../engine/engine.ts'
+import { POWER_SUPPLY_DIR, readAcPower } from '../engine/power-supply.ts'
 import { defaultRunners } from '../engine/runners/index.ts'
 import { readApiFile } from '../server/api-file.ts'
 import { createServer, type TaskdeckServer } from '../server/server.ts'
 import { createTriggers, type ShortcutBinding } from '../triggers/index.ts'
+import { startSystemMonitor } from './machine-monitor.ts'
 
 /**
  * The composition root: everything Taskdeck runs besides a window, on one data directory.
@@ -39,6 +41,17 @@ export interface RuntimeOptions {
   port?: number
   /** Where Redis passwords of remote groups are kept: Electron's safeStorage in the app, a 0600 file otherwise. */
   secrets?: SecretBox
+  /**
+   * Who tells the engine about the machine (groups' `onlyWhen` conditions): `'system'` (the
+   * default; `taskdeck serve` and the daemon) reads the power source itself (Linux:
+   * /sys/class/power_supply, polled; elsewhere it stays unknown); `'none'` leaves it to the
+   * opener, which reports through `machine.report` (the desktop app's power and idle monitor).
+   */
+  machineMonitor?: 'system' | 'none'
+  /** What the opener knows of the machine at start, so no run of a gated group starts before its first report. */
+  machine?: { onAcPower?: boolean | null; userIdle?: boolean | null }
+  /** The power-supply folder the system monitor reads (default POWER_SUPPLY_DIR). */
+  powerSupplyDir?: string
 }
 
 export async function openRuntime(options: RuntimeOptions): Promise<TaskdeckRuntime> {
@@ -51,11 +64,19 @@ export async function openRuntime(options: RuntimeOptions): Promise<TaskdeckRunt
   // The orphan reaper's registry in the data home: no temporary-file cleaner ages it out under a long run.
   const runners = defaultRunners({ reaperDir: home })
   const remote = new RemoteGroups({ home, local: runners, ...(options.secrets ? { secrets: options.secrets } : {}) })
-  const engine = await Engine.open({ home, runners, backend: remote })
+  const powerSupplyDir = options.powerSupplyDir ?? POWER_SUPPLY_DIR
+  // Only Linux publishes its power supplies as files; elsewhere the state stays unknown unless reported.
+  const monitored = (options.machineMonitor ?? 'system') === 'system' && process.platform === 'linux'
+  const machine = monitored ? { ...options.machine, onAcPower: readAcPower(powerSupplyDir) } : options.machine
+  const engine = await Engine.open({ home, runners, backend: remote, ...(machine ? { machine } : {}) })
   remote.attach(engine)
+  const monitor = monitored ? startSystemMonitor({ powerSupplyDir, initial: machine?.onAcPower ?? null, report: engine.handlers['machine.report'] }) : null
   const triggers = createTriggers(engine.host)
   // Closed together: a remote run's cancel, sent while the engine interrupts it, must not hold the quit.
-  const closeEngine = () => Promise.all([engine.close(), remote.close()]).then(() => undefined)
+  const closeEngine = () => {
+    monitor?.dispose()
+    return Promise.all([engine.close(), remote.close()]).then(() => undefined)
+  }
   const api: EngineApi = {
     handlers: { ...engine.handlers, ...triggers.handlers, ...remote.handlers },
     subscribe: (since, listener, subscribeOptions) => engine.subscribe(since, listener, subscribeOptions),

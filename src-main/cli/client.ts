@@ -42,6 +42,11 @@ export class ApiClient {
    * Refuses (exit 3) a server whose API_REVISION (in api.json, so no request is spent) is below
    * `revision`, before `what` sends a field such a server would ignore without a word.
    */
+  /** Whether the running server is at `revision` or newer (read from api.json: no request spent). */
+  hasRevision(revision: number): boolean {
+    return (this.info.apiRevision ?? 1) >= revision
+  }
+
   requireRevision(revision: number, what: string): void {
     const running = this.info.apiRevision ?? 1
     if (running < revision) throw new CliError(EXIT.unreachable, 'protocol_mismatch', `${what} needs API revision ${revision}; the running Taskdeck has ${running}. ${OLDER_SERVER}`)

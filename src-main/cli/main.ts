@@ -2,7 +2,8 @@ import { Argument, Command, CommanderError, Option } from 'commander'
 import { resolveHome } from '../engine/home.ts'
 import { Context, type FoundServer, type GlobalOptions } from './context.ts'
 import { runningServer } from './daemon.ts'
-import type { BindOptions } from './commands/groups.ts'
+import type { BindOptions, GroupChange } from './commands/groups.ts'
+import type { ReportOptions } from './commands/machine.ts'
 import type { TriggerAddOptions } from './commands/triggers.ts'
 import type { DefinitionOptions } from './definition.ts'
 import { CliError, EXIT, usageError } from './exit.ts'
@@ -259,21 +260,37 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
     .action(run(async (ctx, ids: string[], options: { olderThan?: string; status?: string[] }) => (await import('./commands/tasks.ts')).clean(ctx, ids, options)))
 
   if (wanted('group')) {
-    const group = sub('group', 'list groups, or change one (list, add, rm, limit, pause, resume, bind, unbind)')
+    const group = sub('group', 'list groups, or change one (list, add, set, rm, limit, pause, resume, bind, unbind)')
       .action(run(async (ctx) => (await import('./commands/groups.ts')).listGroups(ctx)))
     globalOptions(group.command('list').alias('ls').description('list groups: their limits, state and where their tasks run'))
       .action(run(async (ctx) => (await import('./commands/groups.ts')).listGroups(ctx)))
-    globalOptions(group.command('add').description('create a group (or change its limit)'))
+    const conditionOptions = (command: Command) =>
+      command
+        .option('--only-when <conditions>', 'start its tasks only while the machine is so: ac-power, user-idle (away: idle or screen locked), both comma-separated, or none')
+        .option('--when-unmet <wait|pause>', 'while a condition is unmet: wait (start nothing new; the default) or pause (also pause its running tasks until met)')
+    conditionOptions(globalOptions(group.command('add').description('create a group (or change its limit and conditions)')))
       .argument('<name>')
       .option('--parallel <n>', 'how many of its tasks run at once (default: 1 for a new group; an existing group keeps its limit)')
-      .action(run(async (ctx, name: string, options: { parallel?: string }) => (await import('./commands/groups.ts')).setGroup(ctx, name, options.parallel, '--parallel', true)))
+      .action(run(async (ctx, name: string, options: GroupChange) => (await import('./commands/groups.ts')).setGroup(ctx, name, options, '--parallel', true)))
+    conditionOptions(globalOptions(group.command('set').description("change an existing group's limit or machine conditions")))
+      .argument('<name>')
+      .option('--parallel <n>', 'how many of its tasks run at once')
+      .addHelpText('after', '\nExamples:\n  $ taskdeck group set nightly --only-when ac-power,user-idle --when-unmet pause\n  $ taskdeck group set nightly --only-when none')
+      .action(
+        run(async (ctx, name: string, options: GroupChange) => {
+          if (options.parallel === undefined && options.onlyWhen === undefined && options.whenUnmet === undefined) {
+            throw usageError('group set needs something to change: --parallel, --only-when or --when-unmet.')
+          }
+          await (await import('./commands/groups.ts')).setGroup(ctx, name, options, '--parallel', false)
+        }),
+      )
     globalOptions(group.command('rm').alias('remove').description('remove an empty group'))
       .argument('<name>')
       .action(run(async (ctx, name: string) => (await import('./commands/groups.ts')).removeGroup(ctx, name)))
     globalOptions(group.command('limit').description('set how many of its tasks run at once'))
       .argument('<name>')
       .argument('<parallel>')
-      .action(run(async (ctx, name: string, parallel: string) => (await import('./commands/groups.ts')).setGroup(ctx, name, parallel, 'parallel', false)))
+      .action(run(async (ctx, name: string, parallel: string) => (await import('./commands/groups.ts')).setGroup(ctx, name, { parallel }, 'parallel', false)))
     globalOptions(group.command('bind').description("run a group's tasks on `taskdeck worker` processes through Redis"))
       .argument('<name>')
       .requiredOption('--redis <url>', 'redis://[user:password@]host:port[/db] (rediss:// for TLS)')
@@ -291,6 +308,20 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
         .argument('<name>')
         .action(run(async (ctx, name: string) => (await import('./commands/tasks.ts')).pauseOrResume(ctx, action, [], { group: name })))
     }
+  }
+
+  if (wanted('machine')) {
+    const machine = sub('machine', "what Taskdeck knows of this machine (power source, user presence) and which groups' conditions hold them")
+      .action(run(async (ctx) => (await import('./commands/machine.ts')).showMachine(ctx)))
+    globalOptions(machine.command('report').description('tell Taskdeck what a script of yours observed (only what you give changes; unknown counts as met)'))
+      .option('--ac', 'on AC power')
+      .option('--battery', 'on battery')
+      .option('--unknown-power', 'the power source is unknown')
+      .option('--idle', 'the user is away (idle or screen locked)')
+      .option('--present', 'the user is present')
+      .option('--unknown-presence', 'presence is unknown')
+      .addHelpText('after', '\nExample (xprintidle gives X11 idle time in ms):\n  $ [ "$(xprintidle)" -gt 600000 ] && taskdeck machine report --idle || taskdeck machine report --present')
+      .action(run(async (ctx, options: ReportOptions) => (await import('./commands/machine.ts')).reportMachine(ctx, options)))
   }
 
   if (wanted('trigger', 'triggers')) {

@@ -158,6 +158,6 @@ export function formatMs(ms: number): string {
 const MACHINE_CONDITION_WORDS: Record<MachineCondition, string> = { 'ac-power': 'AC power', 'user-idle': 'the user to be away' }
 
 /** "waits for AC power and the user to be away". */
-function describeUnmet(unmet: readonly MachineCondition[]): string {
+export function describeUnmet(unmet: readonly MachineCondition[]): string {
   return `waits for ${unmet.map((condition) => MACHINE_CONDITION_WORDS[condition]).join(' and ')}`
 }

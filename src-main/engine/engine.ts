@@ -23,6 +23,7 @@ import {
   type LoopEntry,
   type LoopSnapshot,
   type LoopState,
+  type MachineCondition,
   type MachineState,
   type Progress,
   type Run,
@@ -39,10 +40,11 @@ import type { CommandHandlers, Disposable, EngineApi, SubscribeOptions } from '.
 import type { EngineExtensionHost } from './host.ts'
 import { RunLogWriter, logTotals, readLogWindow, removeLog } from './logs.ts'
 import { defaultRunners, runnerFor, type RunnerRegistry } from './runners/index.ts'
-import { killLeftoverGroups } from './runners/process-groups.ts'
+import { bootId, killLeftoverGroups } from './runners/process-groups.ts'
 import type { RunContext, RunOutcome, StartedRun } from './runners/types.ts'
 import type { BackendOutcome, BackendRun, ExecutionBackend } from './backends/types.ts'
 import { describeEndReason, describeLoopState } from './end-reasons.ts'
+import { unmetConditions } from './machine-conditions.ts'
 import { Store, migrate, type AppendedEvent, type DurableEventInput, type ProjectInTransaction, type WriteOp } from './store.ts'
 
 const INTERRUPTED: EndReason = { kind: 'interrupted' }
@@ -68,6 +70,11 @@ export interface EngineOptions {
   /** How often `engine.stats` is emitted; 0 turns it off. */
   statsIntervalMs?: number
   synchronous?: 'FULL' | 'NORMAL'
+  /**
+   * What the opener already knows of the machine (a power source read before opening): groups'
+   * `onlyWhen` conditions are judged by it from the first scheduling pass, before any report.
+   */
+  machine?: { onAcPower?: boolean | null; userIdle?: boolean | null }
   now?: () => number
   random?: () => number
 }
@@ -145,6 +152,8 @@ export class Engine implements EngineApi {
   /** Queued task ids per group, in the order they will start. */
   private readonly queues = new Map<string, number[]>()
   private readonly runningPerGroup = new Map<string, number>()
+  /** Per group with `whenUnmet: 'pause'`, the unmet conditions its running runs were last held (or released) for. */
+  private readonly heldPerGroup = new Map<string, string>()
   private readonly active = new Map<number, ActiveRun>()
   private readonly activeByTask = new Map<number, ActiveRun>()
   private readonly timers = new Map<number, NodeJS.Timeout>()
@@ -182,7 +191,7 @@ export class Engine implements EngineApi {
     for (const [name, group] of state.groups) this.groups.set(name, group)
     this.settings = state.settings
     this.paused = state.paused
-    this.machine = { onAcPower: null, userIdle: null, at: this.now() }
+    this.machine = { onAcPower: options.machine?.onAcPower ?? null, userIdle: options.machine?.userIdle ?? null, at: this.now() }
     this.lastTaskId = Math.max(store.counter('lastTaskId'), ...this.tasks.keys(), 0)
     this.lastRunId = Math.max(store.counter('lastRunId'), ...this.runs.keys(), 0)
     this.lastStatsAt = this.now()
@@ -476,7 +485,7 @@ export class Engine implements EngineApi {
     if (this.closing || this.paused) return
     for (const [name, queue] of this.queues) {
       const group = this.groups.get(name)
-      if (!group || group.paused) continue
+      if (!group || group.paused || this.unmetConditions(group).length > 0) continue
       while (queue.length > 0 && (this.runningPerGroup.get(name) ?? 0) < group.parallel) {
         const task = this.tasks.get(queue[0]!)!
         this.startRun(task)
@@ -523,6 +532,89 @@ export class Engine implements EngineApi {
     committed.then(
       () => this.launch(active),
       (error: unknown) => void this.complete(active, { exitCode: null, signal: null, failure: { kind: 'start-not-recorded', message: String(error) } }),
+    )
+  }
+
+  // ─── machine conditions ─────────────────────────────────────────────────────────────
+
+  /** The group's `onlyWhen` conditions the machine does not meet now, in the group's order. */
+  private unmetConditions(group: Group): MachineCondition[] {
+    return unmetConditions(group.onlyWhen, this.machine)
+  }
+
+  /** What a `whenUnmet: 'pause'` group holds its running runs for now (empty: they may run). */
+  private holdingFor(group: Group | undefined): MachineCondition[] {
+    return group?.whenUnmet === 'pause' ? this.unmetConditions(group) : []
+  }
+
+  /**
+   * Holds or releases the running runs of the named groups once what decides it changed (the
+   * machine, a group's conditions). It acts only on a change of what a group holds for: a run
+   * its user resumed while held keeps running until the group's unmet conditions change again.
+   */
+  private applyHolds(names: Iterable<string>): void {
+    // A closing engine is stopping every run: none is held or resumed any more.
+    if (this.closing) return
+    for (const name of names) {
+      const unmet = this.holdingFor(this.groups.get(name))
+      const key = unmet.join(',')
+      if ((this.heldPerGroup.get(name) ?? '') === key) continue
+      if (key === '') this.heldPerGroup.delete(name)
+      else this.heldPerGroup.set(name, key)
+      for (const active of [...this.active.values()]) {
+        if (active.task.definition.group !== name) continue
+        const task = this.tasks.get(active.task.id)!
+        if (unmet.length > 0) this.hold(active, task, unmet)
+        else this.releaseHold(active, task)
+      }
+    }
+  }
+
+  /**
+   * Pauses a running run for its group's unmet conditions exactly as a user's pause does
+   * (SIGSTOP to a shell run's process group). A run paused by someone already, or one its
+   * runner cannot pause (a script, an HTTP batch), is left as it is.
+   */
+  private hold(active: ActiveRun, task: Task, unmet: MachineCondition[]): void {
+    if (active.run.heldFor) {
+      if (active.run.heldFor.join() !== unmet.join()) this.markHeld(active, task, unmet)
+      return
+    }
+    if (task.status !== 'running' || !active.started?.pause) return
+    active.started.pause()
+    this.markHeld(active, task, unmet)
+  }
+
+  private markHeld(active: ActiveRun, task: Task, unmet: MachineCondition[]): void {
+    active.run = { ...active.run, status: 'paused', heldFor: unmet }
+    this.runs.set(active.run.id, active.run)
+    this.emit({ type: 'run.updated', run: active.run })
+    active.task = this.saveTask(task, { status: 'paused', waitingFor: { kind: 'machine', group: task.definition.group, unmet } }).task
+  }
+
+  /** Lets a run held for its group's conditions go on: resumed, or left paused on behalf of a paused engine or group. */
+  private releaseHold(active: ActiveRun, task: Task): void {
+    if (!active.run.heldFor) return
+    const pausedBy = this.paused ? 'all' : this.groups.get(task.definition.group)?.paused ? 'group' : null
+    if (pausedBy === null) active.started?.resume?.()
+    active.run = { ...withoutHold(active.run), status: pausedBy === null ? 'running' : 'paused' }
+    this.runs.set(active.run.id, active.run)
+    this.emit({ type: 'run.updated', run: active.run })
+    active.task = this.saveTask(task, pausedBy === null ? { status: 'running', waitingFor: null } : { waitingFor: { kind: 'paused', scope: pausedBy } }).task
+  }
+
+  /**
+   * Refuses machine conditions on a group whose runs execute elsewhere (bound to Redis
+   * workers): this machine's power source and user say nothing about the workers' machines.
+   */
+  private refuseConditionsElsewhere(group: Group): void {
+    if ((group.onlyWhen ?? []).length === 0) return
+    const elsewhere = this.backend?.runsElsewhere?.(group.name)
+    if (!elsewhere) return
+    throw new TaskdeckError(
+      'conflict',
+      `Group "${group.name}" runs on ${elsewhere}: its onlyWhen conditions would judge this machine's power and user, which say nothing about the workers' machines. Unbind it first (taskdeck group unbind ${group.name}).`,
+      { group: group.name },
     )
   }
 
@@ -580,6 +672,9 @@ export class Engine implements EngineApi {
     }
     active.started = started
     for (const text of active.unsent.splice(0)) started.send?.(text)
+    // The group's conditions may have become unmet while the claim was being committed.
+    const unmet = this.holdingFor(this.groups.get(definition.group))
+    if (unmet.length > 0) this.hold(active, active.task, unmet)
     if (started.pid !== null) {
       const pid = started.pid
       active.run = { ...active.run, pid }
@@ -589,7 +684,7 @@ export class Engine implements EngineApi {
       // within that moment can only leave behind a process younger than PID_RECORD_DELAY_MS.
       active.recordPid = setTimeout(() => {
         active.recordPid = null
-        this.emit({ type: 'run.updated', run: active.run }, undefined, [['upsertRunProcess', active.run.id, pid, startTicks]])
+        this.emit({ type: 'run.updated', run: active.run }, undefined, [['upsertRunProcess', active.run.id, pid, startTicks, bootId()]])
       }, PID_RECORD_DELAY_MS)
     }
     // A backend enforces the timeout itself (time spent waiting for a remote worker does not count).
@@ -645,7 +740,8 @@ export class Engine implements EngineApi {
     const { status, endReason } = this.outcomeStatus(active, outcome)
     const finishedAt = this.now()
     const run: Run = {
-      ...active.run,
+      // A run that ends while held is no longer held by anything.
+      ...withoutHold(active.run),
       worker: 'worker' in outcome && outcome.worker ? outcome.worker : active.run.worker,
       status,
       ...endedBecause(endReason),
@@ -753,12 +849,12 @@ export class Engine implements EngineApi {
    */
   private recover(): void {
     if (!this.groups.has('default')) void this.saveGroup({ name: 'default', parallel: this.settings.defaultGroupParallel, paused: false })
-    const leftovers = this.store.db.prepare('SELECT run_id, pid, start_ticks FROM run_processes').all() as {
-      run_id: number
+    const leftovers = this.store.db.prepare('SELECT pid, start_ticks, boot_id FROM run_processes').all() as {
       pid: number
       start_ticks: string | null
+      boot_id: string | null
     }[]
-    killLeftoverGroups(leftovers.flatMap((row) => (row.start_ticks === null ? [] : [{ pgid: row.pid, startTicks: row.start_ticks }])))
+    killLeftoverGroups(leftovers.flatMap((row) => (row.start_ticks === null ? [] : [{ pgid: row.pid, startTicks: row.start_ticks, bootId: row.boot_id }])))
     for (const task of this.tasks.values()) if (task.status === 'queued') this.enqueue(task)
     const now = this.now()
     const interrupted = new Set<number>()
@@ -830,6 +926,7 @@ export class Engine implements EngineApi {
   private saveGroup(group: Group): Promise<void> {
     this.groups.set(group.name, group)
     const { committed } = this.emit({ type: 'group.updated', group })
+    this.applyHolds([group.name])
     this.schedulePump()
     return committed
   }
@@ -1080,7 +1177,15 @@ export class Engine implements EngineApi {
   private pause(task: Task, scope: 'task' | 'group' | 'all' = 'task'): boolean {
     const active = this.activeByTask.get(task.id)
     if (active) {
-      if (task.status === 'paused') return false
+      if (task.status === 'paused') {
+        // A user's pause of a run held for the machine makes it theirs: it stays paused once the conditions are met.
+        if (scope !== 'task' || !active.run.heldFor) return false
+        active.run = withoutHold(active.run)
+        this.runs.set(active.run.id, active.run)
+        this.emit({ type: 'run.updated', run: active.run })
+        active.task = this.saveTask(task, { waitingFor: { kind: 'paused', scope: 'task' } }).task
+        return true
+      }
       const refusal = this.pauseRefusal(task)
       if (refusal) {
         if (scope !== 'task') return false
@@ -1106,8 +1211,15 @@ export class Engine implements EngineApi {
     if (scope !== 'task' && pausedBy !== scope) return false
     const active = this.activeByTask.get(task.id)
     if (active) {
+      // A paused engine or group lets go of a run its group's conditions now hold: it stays stopped, held for them.
+      // A user's own resume wins over a hold (until the group's unmet conditions change again).
+      const unmet = scope === 'task' ? [] : this.holdingFor(this.groups.get(task.definition.group))
+      if (unmet.length > 0) {
+        this.markHeld(active, task, unmet)
+        return true
+      }
       active.started?.resume?.()
-      active.run = { ...active.run, status: 'running' }
+      active.run = { ...withoutHold(active.run), status: 'running' }
       this.runs.set(active.run.id, active.run)
       this.emit({ type: 'run.updated', run: active.run })
       active.task = this.saveTask(task, { status: 'running', waitingFor: null }).task
@@ -1201,10 +1313,12 @@ export class Engine implements EngineApi {
     for (const [name, queue] of this.queues) {
       const group = this.groups.get(name)
       const running = this.runningPerGroup.get(name) ?? 0
+      const unmet = group ? this.unmetConditions(group) : []
       queue.forEach((id, position) => {
         const task = this.tasks.get(id)!
         if (this.paused) waiting.push(entry(task, { kind: 'all-paused' }))
         else if (group?.paused) waiting.push(entry(task, { kind: 'group-paused' }))
+        else if (unmet.length > 0) waiting.push(entry(task, { kind: 'machine', unmet }))
         else if (group && running >= group.parallel) waiting.push(entry(task, { kind: 'group-full', running, parallel: group.parallel }))
         else ready.push(entry(task, { kind: 'ready', position: position + 1 }))
       })
@@ -1393,9 +1507,13 @@ export class Engine implements EngineApi {
         return { removed }
       },
       'group.list': () => durableRead({ groups: [...this.groups.values()] }),
-      'group.set': async ({ name, parallel, create }) => {
-        const group = { ...((create === false ? this.groupOrThrow(name) : this.groups.get(name)) ?? { name, paused: false }), parallel }
+      'group.set': async ({ name, parallel, create, onlyWhen, whenUnmet }) => {
+        const existing = (create === false ? this.groupOrThrow(name) : this.groups.get(name)) ?? { name, paused: false }
+        const group = withConditions({ ...existing, parallel }, onlyWhen, whenUnmet)
+        this.refuseConditionsElsewhere(group)
         await this.saveGroup(group)
+        // Runs held or released by the change are recorded too.
+        await committed()
         return { group }
       },
       'group.remove': async ({ name }) => {
@@ -1405,6 +1523,7 @@ export class Engine implements EngineApi {
         if (inUse.length > 0) throw new TaskdeckError('conflict', `Group "${name}" still has unfinished tasks: ${inUse.slice(0, 10).join(', ')}.`, { taskIds: inUse })
         this.groups.delete(name)
         this.queues.delete(name)
+        this.heldPerGroup.delete(name)
         await this.emit({ type: 'group.removed', name }).committed
         return {}
       },
@@ -1451,11 +1570,14 @@ export class Engine implements EngineApi {
           userIdle: report.userIdle === undefined ? this.machine.userIdle : report.userIdle,
           at: this.machine.at,
         }
-        if (next.onAcPower !== this.machine.onAcPower || next.userIdle !== this.machine.userIdle) {
-          this.machine = { ...next, at: this.now() }
-          this.emitTransient({ type: 'machine.updated', machine: this.machine })
-        }
-        return Promise.resolve({ machine: this.machine })
+        if (next.onAcPower === this.machine.onAcPower && next.userIdle === this.machine.userIdle) return Promise.resolve({ machine: this.machine })
+        this.machine = { ...next, at: this.now() }
+        this.emitTransient({ type: 'machine.updated', machine: this.machine })
+        this.applyHolds(this.groups.keys())
+        this.schedulePump()
+        const machine = this.machine
+        // Answered once the runs it held or released are recorded.
+        return committed().then(() => ({ machine }))
       },
       'run.readLog': ({ runId, fromLine, count, stream }) => {
         const run = this.runs.get(runId)
@@ -1648,6 +1770,19 @@ function failedByDependency(task: Task): boolean {
  */
 function failedByDependencyBefore(task: Task, reason: string): boolean {
   return task.definition.after.some((dep) => reason.startsWith(`dependency #${dep} `))
+}
+
+/** A group with `group.set`'s conditions applied: absent leaves them, `onlyWhen: []` clears them. */
+function withConditions(group: Group, onlyWhen: MachineCondition[] | undefined, whenUnmet: Group['whenUnmet']): Group {
+  const { onlyWhen: _previous, ...rest } = group
+  const conditions = onlyWhen ?? group.onlyWhen ?? []
+  return { ...rest, ...(conditions.length > 0 ? { onlyWhen: conditions } : {}), ...(whenUnmet ? { whenUnmet } : {}) }
+}
+
+/** A run no longer held for its group's machine conditions. */
+function withoutHold(run: Run): Run {
+  const { heldFor: _heldFor, ...rest } = run
+  return rest
 }
 
 /** A reason and its English sentence, set together so they never disagree. */

@@ -71,10 +71,25 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
   'task.clean': { about: 'Removes finished tasks (and their logs).', example: { olderThanMs: 86_400_000, statuses: ['succeeded'] } },
   'group.list': { about: 'Every group with its parallel limit and paused flag.', example: {} },
   'group.set': {
-    about: 'Creates a group or changes its parallel limit; with `create: false` it only changes an existing group (an unknown name is `not_found`).',
-    example: { name: 'downloads', parallel: 4 },
+    about:
+      'Creates a group or changes its parallel limit; with `create: false` it only changes an existing group (an unknown name is `not_found`). ' +
+      '`onlyWhen` makes its runs wait for machine conditions (`ac-power`: not on battery; `user-idle`: the user away, idle or screen locked; `[]` clears them), ' +
+      'judged by what `machine.report` last said (unknown counts as met): while one is unmet the group starts no new run (its queued tasks show loop state `machine`), ' +
+      'and with `whenUnmet: "pause"` its running runs are paused too (SIGSTOP, as a user pause; scripts and HTTP batches cannot be paused and go on; `Run.heldFor` says why; held time counts toward `timeoutMs`, as paused time does) and resumed once met. ' +
+      'Absent, either keeps its value. A group bound to Redis workers takes no conditions (`conflict`): they judge this machine, not the workers.',
+    example: { name: 'nightly', parallel: 2, onlyWhen: ['ac-power', 'user-idle'], whenUnmet: 'pause' },
   },
   'group.remove': { about: 'Removes a group.', example: { name: 'downloads' } },
+  'machine.get': {
+    about:
+      "What the engine knows of the machine: `onAcPower` and `userIdle` (`null`: unknown). `taskdeck serve` and the daemon read the power source themselves on Linux (/sys/class/power_supply, every 5 s); the desktop app reports power and presence; user presence stays unknown headless unless reported.",
+    example: {},
+  },
+  'machine.report': {
+    about:
+      'Tells the engine what a monitor or a script observed; only the fields given change (`null`: unknown again). A change is announced as `machine.updated` and gates or holds groups with `onlyWhen`; the answer comes once the runs it paused or resumed are recorded.',
+    example: { userIdle: true },
+  },
   'group.pause': { about: 'Starts no new task of the group until resumed.', example: { name: 'downloads' } },
   'group.resume': { about: 'Resumes a paused group.', example: { name: 'downloads' } },
   'engine.pause': { about: 'Starts no new task at all until resumed.', example: {} },
@@ -221,8 +236,8 @@ replaced atomically, removed on shutdown):
 
 \`apiRevision\` says what the API accepts within protocol version ${PROTOCOL_VERSION}, for a client that sends a field an
 older server would ignore without a word: ${API_REVISIONS.strictParams}, every command's params are strict (a field the command does not
-know is refused). A server that writes none is revision 1; the CLI refuses to send \`status\` (\`newest\`) and
-\`group limit\` (\`create: false\`) to it (exit ${EXIT.unreachable}: restart it) rather than have them ignored.
+know is refused); ${API_REVISIONS.machineConditions}, groups' machine conditions and \`machine.get\` / \`machine.report\`. A server that writes none is revision 1; the CLI refuses to send \`status\` (\`newest\`) and
+\`group limit\` (\`create: false\`) to it (exit ${EXIT.unreachable}: restart it) rather than have them ignored, and \`machine\` and \`--only-when\` to a server before ${API_REVISIONS.machineConditions}.
 
 \`<home>\` is \`--home\`, else \`TASKDECK_HOME\`, else the OS's app-data folder.
 
@@ -407,8 +422,9 @@ Every \`taskdeck\` command takes \`--json\`: it prints one JSON document on stdo
 | \`move\`, \`edit\` | \`{ task }\` |
 | \`send\` | \`{}\` |
 | \`clean\` | \`{ removed: [ids] }\` |
-| \`group\` / \`group list\` | \`{ groups, bindings: [RemoteBinding] }\` |
-| \`group add/limit/pause/resume\` | \`{ group }\`; \`group rm\` and \`group unbind\`: \`{}\` |
+| \`group\` / \`group list\` | \`{ groups, bindings: [RemoteBinding], machine }\` (\`machine\`: as \`machine.get\` answers) |
+| \`group add/set/limit/pause/resume\` | \`{ group }\`; \`group rm\` and \`group unbind\`: \`{}\` |
+| \`machine\` / \`machine report\` | \`{ machine }\` (\`MachineState\`: \`onAcPower\`, \`userIdle\`, \`null\` when unknown) |
 | \`group bind\` | \`{ binding }\` (a RemoteBinding, without its password) |
 | \`export FILE\` | \`{ file, tasks, runs, groups }\` (counts); without FILE the export document itself |
 | \`import\` | \`{ imported: [{ from, to }] }\` |

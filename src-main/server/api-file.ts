@@ -24,9 +24,11 @@ export interface ApiInfo {
 export const API_REVISIONS = {
   /** Every command's params are strict (a field the command does not know is refused), so task.list's `newest` and group.set's `create` are obeyed or refused. */
   strictParams: 2,
+  /** Groups' machine conditions (group.set's `onlyWhen`, `whenUnmet`) and `machine.get` / `machine.report`. */
+  machineConditions: 3,
 } as const
 /** This server's revision: the newest of API_REVISIONS. */
-export const API_REVISION = API_REVISIONS.strictParams
+export const API_REVISION = API_REVISIONS.machineConditions
 
 /**
  * Checked by hand rather than with zod: every CLI call reads this file, and loading zod

@@ -39,7 +39,7 @@ describe('CLI against a server that lacks what it sends', () => {
 
   it('status and group limit refuse (exit 3) a server whose api.json names no revision, before sending a field it would ignore', async () => {
     const written = readFileSync(apiFilePath(home), 'utf8')
-    expect(JSON.parse(written)).toMatchObject({ apiRevision: API_REVISIONS.strictParams })
+    expect(JSON.parse(written)).toMatchObject({ apiRevision: API_REVISIONS.machineConditions })
     const { apiRevision: _dropped, ...older } = JSON.parse(written) as Record<string, unknown>
     writeFileSync(apiFilePath(home), JSON.stringify(older), { mode: 0o600 })
     try {
@@ -52,6 +52,9 @@ describe('CLI against a server that lacks what it sends', () => {
       expect(limit.code).toBe(3)
       expect(limit.stderr).toContain('taskdeck: group limit (an existing group only) needs API revision 2; the running Taskdeck has 1.')
       expect((await engine.handlers['group.list']({})).groups.find((group) => group.name === 'build')?.parallel).toBe(2)
+      const machine = await cli('machine')
+      expect(machine.code).toBe(3)
+      expect(machine.stderr).toContain('taskdeck: machine needs API revision 3; the running Taskdeck has 1.')
       // Commands that send nothing an older server would ignore go on as before.
       expect((await cli('add', '-q', '--stash', '--', 'true')).code).toBe(0)
     } finally {

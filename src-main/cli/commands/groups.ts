@@ -5,8 +5,14 @@ import type { Context } from '../context.ts'
 import { CliError, EXIT, usageError } from '../exit.ts'
 import { paint, parseInteger, table } from '../format.ts'
 import { readStdin, SECRET_STDIN_MAX_BYTES } from '../stdin.ts'
+import { conditionsCell, heldGroups, machineOf, parseConditions, parseWhenUnmet, unmetWords } from './machine.ts'
 
-const describe = (group: Group): string => `Group ${group.name}: ${group.parallel} at a time${group.paused ? ', paused' : ''}.`
+const describe = (group: Group): string => {
+  const conditions = group.onlyWhen?.length
+    ? `; only when ${group.onlyWhen.join(' and ')} (${group.whenUnmet === 'pause' ? 'its running tasks pause while unmet' : 'running tasks go on while unmet'})`
+    : ''
+  return `Group ${group.name}: ${group.parallel} at a time${group.paused ? ', paused' : ''}${conditions}.`
+}
 
 /** Where a group's runs execute, in a table cell. */
 function runsOn(binding: RemoteBinding | undefined): string {
@@ -18,32 +24,44 @@ function runsOn(binding: RemoteBinding | undefined): string {
 
 export async function listGroups(ctx: Context): Promise<void> {
   const client = await ctx.connect()
-  const [{ groups }, { bindings }] = await Promise.all([client.invoke('group.list', {}), client.invoke('group.listRemote', {})])
+  const [{ groups }, { bindings }, machine] = await Promise.all([client.invoke('group.list', {}), client.invoke('group.listRemote', {}), machineOf(client)])
   const remote = new Map(bindings.map((binding) => [binding.group, binding]))
-  ctx.print({ groups, bindings }, () => {
-    const rows = groups.map((group) => [
-      group.name,
-      String(group.parallel),
-      group.paused ? paint('yellow', 'paused') : 'running',
-      runsOn(remote.get(group.name)),
-    ])
+  const held = heldGroups(groups, machine)
+  ctx.print({ groups, bindings, ...(machine === null ? {} : { machine }) }, () => {
+    const rows = groups.map((group) => {
+      const unmet = held.get(group.name)
+      const state = group.paused ? paint('yellow', 'paused') : unmet ? paint('yellow', `held: ${unmetWords(unmet)}`) : 'running'
+      return [group.name, String(group.parallel), state, conditionsCell(group), runsOn(remote.get(group.name))]
+    })
     const problems = bindings.filter((b) => b.reason !== null).map((b) => `${b.group}: ${b.reason}`)
-    return [table(['GROUP', 'PARALLEL', 'STATE', 'RUNS ON'], rows), ...problems].join('\n')
+    return [table(['GROUP', 'PARALLEL', 'STATE', 'ONLY WHEN', 'RUNS ON'], rows), ...problems].join('\n')
   })
+}
+
+export interface GroupChange {
+  parallel?: string
+  /** `--only-when ac-power,user-idle` or `none`. */
+  onlyWhen?: string
+  whenUnmet?: string
 }
 
 /**
  * `group add NAME [--parallel N]` and `group limit NAME N` both set a group's limit; only
  * `add` creates one (a misspelt name given to `limit` must not become a new group).
  */
-export async function setGroup(ctx: Context, name: string, parallel: string | undefined, what: string, creates: boolean): Promise<void> {
-  const limit = parallel === undefined ? undefined : parseInteger(parallel, what, 1, LIMITS.groupParallel)
+export async function setGroup(ctx: Context, name: string, change: GroupChange, what: string, creates: boolean): Promise<void> {
+  const limit = change.parallel === undefined ? undefined : parseInteger(change.parallel, what, 1, LIMITS.groupParallel)
+  const onlyWhen = change.onlyWhen === undefined ? undefined : parseConditions(change.onlyWhen)
+  const whenUnmet = change.whenUnmet === undefined ? undefined : parseWhenUnmet(change.whenUnmet)
+  const conditions = { ...(onlyWhen === undefined ? {} : { onlyWhen }), ...(whenUnmet === undefined ? {} : { whenUnmet }) }
   const client = await ctx.connect()
   if (!creates) client.requireRevision(API_REVISIONS.strictParams, 'group limit (an existing group only)')
-  // Only `add` without --parallel needs the group first: an existing one keeps its limit.
+  if (onlyWhen !== undefined || whenUnmet !== undefined) client.requireRevision(API_REVISIONS.machineConditions, '--only-when and --when-unmet')
+  // Without --parallel the group is read first: an existing one keeps its limit.
   const existing = limit === undefined ? (await client.invoke('group.list', {})).groups.find((group) => group.name === name) : undefined
   try {
-    const { group } = await client.invoke('group.set', { name, parallel: limit ?? existing?.parallel ?? 1, ...(creates ? {} : { create: false }) }, { name: 'group name' })
+    const optionNames = { name: 'group name', onlyWhen: '--only-when', whenUnmet: '--when-unmet' }
+    const { group } = await client.invoke('group.set', { name, parallel: limit ?? existing?.parallel ?? 1, ...(creates ? {} : { create: false }), ...conditions }, optionNames)
     ctx.print({ group }, () => describe(group))
   } catch (error) {
     if (!(error instanceof CliError) || error.code !== 'not_found') throw error

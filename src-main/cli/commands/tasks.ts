@@ -1,4 +1,5 @@
-import type { LogLine, Run, Task, TaskDefinitionInput, TaskStatus } from '../../../src-shared/model.ts'
+import type { LogLine, MachineCondition, Run, Task, TaskDefinitionInput, TaskStatus } from '../../../src-shared/model.ts'
+import { describeUnmet } from '../../engine/end-reasons.ts'
 import type { ApiClient } from '../client.ts'
 import { parseBatch, type BatchLine } from '../batch.ts'
 import { API_REVISIONS } from '../../server/api-file.ts'
@@ -7,6 +8,7 @@ import { DEFINITION_OPTION_NAMES, definitionFromOptions, editedDefinition, type 
 import { CliError, EXIT, optionIssue, usageError } from '../exit.ts'
 import { BATCH_STDIN_MAX_BYTES, readStdin } from '../stdin.ts'
 import { formatDuration, formatRelative, paint, parseDuration, parseIds, parseInteger, runEndCell, table } from '../format.ts'
+import { heldGroups, machineOf } from './machine.ts'
 
 export async function add(ctx: Context, argv: readonly string[], options: DefinitionOptions & { quiet?: boolean }): Promise<Task> {
   const definition = await definitionFromOptions(argv, options)
@@ -300,11 +302,12 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
   const client = await ctx.connect()
   // Beyond the limit, the newest tasks: those a user is watching, not the oldest of a long history.
   client.requireRevision(API_REVISIONS.strictParams, 'status (the newest tasks first)')
-  const [{ tasks, total, lastRuns }, { groups }] = await Promise.all([
+  const [{ tasks, total, lastRuns }, { groups }, machine] = await Promise.all([
     client.invoke('task.list', { ...filters, newest: true }, optionNames),
     client.invoke('group.list', {}),
+    machineOf(client),
   ])
-  const pausedGroups = new Set(groups.filter((group) => group.paused).map((group) => group.name))
+  const held = { paused: new Set(groups.filter((group) => group.paused).map((group) => group.name)), byMachine: heldGroups(groups, machine) }
   const now = Date.now()
   const lastRun = new Map<number, Run>((lastRuns ?? []).map((run) => [run.taskId, run]))
   const rows = tasks.map((task) => ({ ...task, lastRun: lastRun.get(task.id) ?? null }))
@@ -316,7 +319,7 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
       task.definition.group,
       runEndCell(task.definition.spec.kind, task.lastRun),
       formatDuration(task.lastRun?.durationMs ?? null),
-      describeRow(task, pausedGroups, now),
+      describeRow(task, held, now),
     ])
     const more = total > tasks.length ? `\nThe newest ${tasks.length} of ${total} shown; use --limit or filters.` : ''
     return table(['ID', 'STATUS', 'GROUP', 'EXIT', 'TIME', 'NAME'], body) + more
@@ -362,20 +365,30 @@ export async function log(ctx: Context, idText: string, options: { lines?: strin
   if (droppedBytes > 0) process.stderr.write(paint('yellow', `(${droppedBytes} bytes of output were dropped by the log cap)\n`, process.stderr))
 }
 
+/** Groups that hold their queues: paused ones, and those whose machine conditions are unmet (with which). */
+interface HeldGroups {
+  readonly paused: ReadonlySet<string>
+  readonly byMachine: ReadonlyMap<string, readonly MachineCondition[]>
+}
+
 /** The name, and in red why the task ended when it did not succeed: the first thing a user asks of a failure. */
 const withReason = (name: string, reason: string | null): string => (reason === null ? name : `${name}  ${paint('red', `(${reason})`)}`)
 
 /** The NAME cell: the name, then what a task that has not run waits for (dim), or why it did not succeed (red). */
-function describeRow(task: Task & { lastRun: Run | null }, pausedGroups: ReadonlySet<string>, now: number): string {
-  const note = waitNote(task, pausedGroups, now)
+function describeRow(task: Task & { lastRun: Run | null }, held: HeldGroups, now: number): string {
+  const note = waitNote(task, held, now)
   if (note !== null) return `${task.name}  ${paint('dim', `(${note})`)}`
   return withReason(task.name, task.status === 'succeeded' ? null : (task.lastRun?.reason ?? task.reason ?? null))
 }
 
 /** What a task that has not run yet waits for, the next thing a user asks of a queue that does not move. */
-function waitNote(task: Task, pausedGroups: ReadonlySet<string>, now: number): string | null {
-  if ((task.status === 'queued' || task.status === 'waiting') && pausedGroups.has(task.definition.group)) return `group ${task.definition.group} is paused`
+function waitNote(task: Task, held: HeldGroups, now: number): string | null {
+  if ((task.status === 'queued' || task.status === 'waiting') && held.paused.has(task.definition.group)) return `group ${task.definition.group} is paused`
+  const unmet = held.byMachine.get(task.definition.group)
+  if (task.status === 'queued' && unmet) return describeUnmet(unmet)
   const wait = task.waitingFor
+  // A running task its group's machine conditions paused (whenUnmet pause).
+  if (task.status === 'paused' && wait?.kind === 'machine') return `held: ${describeUnmet(wait.unmet)}`
   if (task.status !== 'waiting' || wait === null) return null
   if (wait.kind === 'dependency') return `after ${wait.taskIds.join(', ')}`
   if (wait.kind === 'delay') return `starts ${formatRelative(wait.until - now)}`

@@ -81,6 +81,8 @@ export class RemoteGroups implements ExecutionBackend {
   readonly #connections = new Map<string, Connection>()
   /** Runs of each overflow group executing in this app right now. */
   readonly #localRuns = new Map<string, number>()
+  /** Groups being bound (Redis probed), with the Redis they are being bound to. */
+  readonly #binding = new Map<string, string>()
   #engine: AttachableEngine | null = null
   #closed = false
 
@@ -108,15 +110,30 @@ export class RemoteGroups implements ExecutionBackend {
       },
       'group.bindRemote': async ({ name, connection, whenUnreachable, localSlots }) => {
         const engine = this.#engine
-        if (engine) {
-          const { groups } = await engine.handlers['group.list']({})
-          if (!groups.some((g) => g.name === name)) throw new TaskdeckError('not_found', `There is no group "${name}".`, { group: name })
-        }
         const input = RedisConnectionInputSchema.parse(connection)
         const options = { url: input.url, password: input.password, tlsRejectUnauthorized: input.tlsRejectUnauthorized }
-        // Refuses an unreachable Redis or one that may evict keys, before anything is stored.
-        const probe = await BullmqBackend.connect({ connection: options, source: this.source, prefix: this.#prefix, deferReading: true })
-        await probe.close()
+        // Counted as bound from here on (runsElsewhere), so a group.set adding machine conditions while Redis is
+        // probed is refused by the engine; the group read below sees any set made before.
+        this.#binding.set(name, redactRedisUrl(input.url))
+        try {
+          if (engine) {
+            const { groups } = await engine.handlers['group.list']({})
+            const group = groups.find((g) => g.name === name)
+            if (!group) throw new TaskdeckError('not_found', `There is no group "${name}".`, { group: name })
+            if (group.onlyWhen?.length) {
+              throw new TaskdeckError(
+                'conflict',
+                `Group "${name}" runs only when ${group.onlyWhen.join(' and ')} holds on this machine (onlyWhen), which says nothing about the workers' machines. Clear its conditions first (taskdeck group set ${name} --only-when none).`,
+                { group: name },
+              )
+            }
+          }
+          // Refuses an unreachable Redis or one that may evict keys, before anything is stored.
+          const probe = await BullmqBackend.connect({ connection: options, source: this.source, prefix: this.#prefix, deferReading: true })
+          await probe.close()
+        } finally {
+          this.#binding.delete(name)
+        }
         const binding: StoredBinding = {
           group: name,
           redis: redactRedisUrl(input.url),
@@ -147,6 +164,11 @@ export class RemoteGroups implements ExecutionBackend {
   attach(engine: AttachableEngine): void {
     this.#engine = engine
     for (const connection of this.#connections.values()) this.#forwardHeartbeats(connection)
+  }
+
+  runsElsewhere(group: string): string | null {
+    const redis = this.#bindings.get(group)?.redis ?? this.#binding.get(group)
+    return redis === undefined ? null : `Redis workers (${redis})`
   }
 
   start(spec: TaskSpec, placed: PlacedRun, context: RunContext): BackendRun {

@@ -51,6 +51,12 @@ export interface ExecutionBackend {
    * engine then marks it interrupted.
    */
   adopt?(run: AdoptedRun, context: RunContext): BackendRun | null
+  /**
+   * Where a group's runs execute when not in this process ("Redis workers at redis://…"),
+   * or null when they run here. A group that runs elsewhere takes no machine conditions
+   * (`onlyWhen`): this machine's power and user say nothing about the workers'.
+   */
+  runsElsewhere?(group: string): string | null
   close(): Promise<void>
 }
 

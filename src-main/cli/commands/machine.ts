@@ -1,0 +1,118 @@
+import type { Group, MachineCondition, MachineState } from '../../../src-shared/model.ts'
+import { describeUnmet } from '../../engine/end-reasons.ts'
+import { unmetConditions } from '../../engine/machine-conditions.ts'
+import { API_REVISIONS } from '../../server/api-file.ts'
+import type { ApiClient } from '../client.ts'
+import type { Context } from '../context.ts'
+import { usageError } from '../exit.ts'
+import { formatRelative, paint, table } from '../format.ts'
+
+const MACHINE_CONDITIONS: readonly MachineCondition[] = ['ac-power', 'user-idle']
+
+/** `--only-when ac-power,user-idle` (or `none`): the conditions, each once. */
+export function parseConditions(text: string): MachineCondition[] {
+  const names = text.split(',').map((name) => name.trim())
+  if (names.length === 1 && names[0] === 'none') return []
+  const conditions: MachineCondition[] = []
+  for (const name of names) {
+    if (!MACHINE_CONDITIONS.includes(name as MachineCondition)) throw usageError(`--only-when: "${name}" is not a condition (give ac-power, user-idle, both comma-separated, or none).`)
+    if (conditions.includes(name as MachineCondition)) throw usageError(`--only-when: ${name} is named twice.`)
+    conditions.push(name as MachineCondition)
+  }
+  return conditions
+}
+
+export function parseWhenUnmet(text: string): 'wait' | 'pause' {
+  if (text === 'wait' || text === 'pause') return text
+  throw usageError(`--when-unmet: "${text}" is not wait or pause (wait: start no new run; pause: also pause the running ones until met).`)
+}
+
+const power = (onAcPower: boolean | null) => (onAcPower === null ? 'unknown' : onAcPower ? 'on AC power' : 'on battery')
+const presence = (userIdle: boolean | null) => (userIdle === null ? 'unknown' : userIdle ? 'away (idle or screen locked)' : 'present')
+
+/** What holds a group's queue now, in a few words ("on battery, user present"). */
+export function unmetWords(unmet: readonly MachineCondition[]): string {
+  return unmet.map((condition) => (condition === 'ac-power' ? 'on battery' : 'user present')).join(', ')
+}
+
+/** A group's conditions in a table cell: "ac-power,user-idle (pauses runs)", or "-". */
+export function conditionsCell(group: Group): string {
+  if (!group.onlyWhen?.length) return '-'
+  return `${group.onlyWhen.join(',')}${group.whenUnmet === 'pause' ? ' (pauses runs)' : ''}`
+}
+
+/** The machine as the running server knows it; null from a server older than machine conditions. */
+export async function machineOf(client: ApiClient): Promise<MachineState | null> {
+  if (!client.hasRevision(API_REVISIONS.machineConditions)) return null
+  return (await client.invoke('machine.get', {})).machine
+}
+
+/** The groups' unmet conditions by group name (only those held now). */
+export function heldGroups(groups: readonly Group[], machine: MachineState | null): Map<string, MachineCondition[]> {
+  const held = new Map<string, MachineCondition[]>()
+  if (machine === null) return held
+  for (const group of groups) {
+    const unmet = unmetConditions(group.onlyWhen, machine)
+    if (unmet.length > 0) held.set(group.name, unmet)
+  }
+  return held
+}
+
+function describeMachine(machine: MachineState, groups: readonly Group[]): string {
+  const lines = [`Power:        ${power(machine.onAcPower)}`, `User:         ${presence(machine.userIdle)}`, `Last change:  ${formatRelative(machine.at - Date.now())}`]
+  const conditional = groups.filter((group) => group.onlyWhen?.length)
+  if (conditional.length === 0) return lines.join('\n')
+  const rows = conditional.map((group) => {
+    const unmet = unmetConditions(group.onlyWhen, machine)
+    return [group.name, conditionsCell(group), unmet.length === 0 ? 'runs' : paint('yellow', `held: ${describeUnmet(unmet)}`)]
+  })
+  return [...lines, '', table(['GROUP', 'ONLY WHEN', 'NOW'], rows)].join('\n')
+}
+
+/** `taskdeck machine`: what Taskdeck knows of this machine, and which groups it holds. */
+export async function showMachine(ctx: Context): Promise<void> {
+  const client = await ctx.connect()
+  client.requireRevision(API_REVISIONS.machineConditions, 'machine')
+  const [{ machine }, { groups }] = await Promise.all([client.invoke('machine.get', {}), client.invoke('group.list', {})])
+  ctx.print({ machine }, () => describeMachine(machine, groups))
+}
+
+export interface ReportOptions {
+  ac?: boolean
+  battery?: boolean
+  unknownPower?: boolean
+  idle?: boolean
+  present?: boolean
+  unknownPresence?: boolean
+}
+
+/** One of a set of contradicting flags, or undefined when none is given. */
+function oneOf<T>(choices: readonly [boolean | undefined, string, T][]): T | undefined {
+  const given = choices.filter(([flag]) => flag === true)
+  if (given.length > 1) throw usageError(`${given.map(([, name]) => name).join(' and ')} contradict each other: give one of ${choices.map(([, name]) => name).join(', ')}.`)
+  return given[0]?.[2]
+}
+
+/** `taskdeck machine report --battery`: tell the engine what a script of the user's observed (only the given fields change). */
+export async function reportMachine(ctx: Context, options: ReportOptions): Promise<void> {
+  const onAcPower = oneOf<boolean | null>([
+    [options.ac, '--ac', true],
+    [options.battery, '--battery', false],
+    [options.unknownPower, '--unknown-power', null],
+  ])
+  const userIdle = oneOf<boolean | null>([
+    [options.idle, '--idle', true],
+    [options.present, '--present', false],
+    [options.unknownPresence, '--unknown-presence', null],
+  ])
+  if (onAcPower === undefined && userIdle === undefined) {
+    throw usageError('machine report needs something to report: --ac, --battery or --unknown-power, and/or --idle, --present or --unknown-presence.')
+  }
+  const client = await ctx.connect()
+  client.requireRevision(API_REVISIONS.machineConditions, 'machine report')
+  const [{ machine }, { groups }] = await Promise.all([
+    client.invoke('machine.report', { ...(onAcPower === undefined ? {} : { onAcPower }), ...(userIdle === undefined ? {} : { userIdle }) }),
+    client.invoke('group.list', {}),
+  ])
+  ctx.print({ machine }, () => describeMachine(machine, groups))
+}

@@ -1,0 +1,289 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import type { EngineEvent, Group, MachineCondition, Run, Task } from '../../src-shared/index.ts'
+import { useEngine } from '../support/engine.ts'
+import { isAlive, shell, waitFor } from './helpers.ts'
+
+/** Power- and presence-aware scheduling: groups' `onlyWhen` conditions against `machine.report`, with real shell runs. */
+const t = useEngine()
+
+type Of<K extends EngineEvent['type']> = Extract<EngineEvent, { type: K }>
+const startedOrder = () => t.events.filter((e): e is Of<'run.started'> => e.type === 'run.started').map((e) => e.run.taskId)
+const processUp = (taskId: number) =>
+  t.waitForEvent((e): e is Of<'run.updated'> => e.type === 'run.updated' && e.run.taskId === taskId && e.run.pid !== null).then((e) => e.run)
+const waitsForLine = (group: string) => shell('read line; echo "got $line"', { group })
+const release = (taskId: number) => t.engine.handlers['task.send']({ taskId, text: 'go\n' })
+const report = (state: { onAcPower?: boolean | null; userIdle?: boolean | null }) => t.engine.handlers['machine.report'](state)
+const setGroup = (name: string, more: { parallel?: number; onlyWhen?: MachineCondition[]; whenUnmet?: 'wait' | 'pause' } = {}) =>
+  t.engine.handlers['group.set']({ name, parallel: 1, ...more })
+const taskOf = async (taskId: number): Promise<Task> => (await t.engine.handlers['task.get']({ taskId })).task
+const runOf = async (taskId: number): Promise<Run> => {
+  const { task, runs } = await t.engine.handlers['task.get']({ taskId })
+  return runs.find((run) => run.id === task.lastRunId)!
+}
+const stopped = (pid: number) => processState(pid) === 'T'
+const waitingEntry = async (taskId: number) => (await t.engine.handlers['engine.loop']({})).waiting.find((entry) => entry.taskId === taskId)
+
+describe('group conditions', () => {
+  it('are stored by group.set, announced in group.updated, kept when absent, cleared by [] and survive a restart', async () => {
+    const created = await setGroup('nightly', { parallel: 2, onlyWhen: ['ac-power', 'user-idle'], whenUnmet: 'pause' })
+    expect(created.group).toEqual({ name: 'nightly', parallel: 2, paused: false, onlyWhen: ['ac-power', 'user-idle'], whenUnmet: 'pause' })
+    const announced = t.events.filter((e): e is Of<'group.updated'> => e.type === 'group.updated' && e.group.name === 'nightly')
+    expect(announced.at(-1)!.group).toEqual(created.group)
+    // Absent: unchanged (a limit change keeps them).
+    expect((await setGroup('nightly', { parallel: 3 })).group).toMatchObject({ parallel: 3, onlyWhen: ['ac-power', 'user-idle'], whenUnmet: 'pause' })
+    // A new group has none.
+    expect((await setGroup('plain')).group).toEqual({ name: 'plain', parallel: 1, paused: false })
+    await t.reopen()
+    const stored = new Map((await t.engine.handlers['group.list']({})).groups.map((g): [string, Group] => [g.name, g]))
+    expect(stored.get('nightly')).toEqual({ name: 'nightly', parallel: 3, paused: false, onlyWhen: ['ac-power', 'user-idle'], whenUnmet: 'pause' })
+    expect((await setGroup('nightly', { parallel: 3, onlyWhen: [] })).group).toEqual({ name: 'nightly', parallel: 3, paused: false, whenUnmet: 'pause' })
+    await t.reopen()
+    expect((await t.engine.handlers['group.list']({})).groups.find((g) => g.name === 'nightly')).toEqual({ name: 'nightly', parallel: 3, paused: false, whenUnmet: 'pause' })
+  })
+
+  it('machine.report changes only the fields given, announces machine.updated on a change only, and null is unknown', async () => {
+    expect((await t.engine.handlers['machine.get']({})).machine).toMatchObject({ onAcPower: null, userIdle: null })
+    expect((await report({ onAcPower: false })).machine).toMatchObject({ onAcPower: false, userIdle: null })
+    expect((await report({ userIdle: true })).machine).toMatchObject({ onAcPower: false, userIdle: true })
+    await report({ userIdle: true })
+    expect((await report({ onAcPower: null })).machine).toMatchObject({ onAcPower: null, userIdle: true })
+    await waitFor(() => t.events.filter((e) => e.type === 'machine.updated').length === 3, 'three machine.updated events')
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(t.events.filter((e): e is Of<'machine.updated'> => e.type === 'machine.updated').map((e) => [e.machine.onAcPower, e.machine.userIdle])).toEqual([
+      [false, null],
+      [false, true],
+      [null, true],
+    ])
+  })
+
+  it('an engine opened with what is known of the machine judges conditions by it from its first pass', async () => {
+    await setGroup('mains', { onlyWhen: ['ac-power'] })
+    await t.reopen({ machine: { onAcPower: false } })
+    const task = await t.submit(shell('true', { group: 'mains' }))
+    expect((await waitingEntry(task.id))?.state).toEqual({ kind: 'machine', unmet: ['ac-power'] })
+    await report({ onAcPower: true })
+    await t.until(task.id, ['succeeded'])
+  })
+})
+
+describe('gating: a group with an unmet condition starts no new run', () => {
+  it('holds its queue (loop state machine, tasks stay queued) while other groups run, then starts it in queue order once met', async () => {
+    await setGroup('mains', { onlyWhen: ['ac-power'] })
+    await report({ onAcPower: false })
+    const low = await t.submit(shell('true', { group: 'mains' }))
+    const high = await t.submit(shell('true', { group: 'mains', priority: 5 }))
+    const other = await t.submit(shell('true'))
+    await t.until(other.id, ['succeeded'])
+    const loop = await t.engine.handlers['engine.loop']({})
+    expect(loop.waiting.filter((e) => e.group === 'mains').map((e) => [e.taskId, e.state, e.detail])).toEqual([
+      [high.id, { kind: 'machine', unmet: ['ac-power'] }, 'held: mains waits for AC power'],
+      [low.id, { kind: 'machine', unmet: ['ac-power'] }, 'held: mains waits for AC power'],
+    ])
+    // Shown as a paused group's queue is: still queued, the loop says why.
+    expect(await taskOf(low.id)).toMatchObject({ status: 'queued', waitingFor: null })
+    expect(startedOrder()).toEqual([other.id])
+    await report({ onAcPower: true })
+    await t.until(low.id, ['succeeded'])
+    expect(startedOrder()).toEqual([other.id, high.id, low.id])
+  })
+
+  it('counts an unknown state as met, judges user-idle by presence, names every unmet condition in the group\'s order', async () => {
+    await setGroup('away', { onlyWhen: ['user-idle', 'ac-power'] })
+    await report({ onAcPower: false, userIdle: false })
+    const task = await t.submit(shell('true', { group: 'away' }))
+    expect((await waitingEntry(task.id))?.state).toEqual({ kind: 'machine', unmet: ['user-idle', 'ac-power'] })
+    expect((await waitingEntry(task.id))?.detail).toBe('held: away waits for the user to be away and AC power')
+    await report({ onAcPower: null })
+    expect((await waitingEntry(task.id))?.state).toEqual({ kind: 'machine', unmet: ['user-idle'] })
+    await report({ userIdle: true })
+    await t.until(task.id, ['succeeded'])
+  })
+
+  it('starts the queue when the group\'s conditions change instead', async () => {
+    await setGroup('mains', { onlyWhen: ['ac-power'] })
+    await report({ onAcPower: false })
+    const task = await t.submit(shell('true', { group: 'mains' }))
+    expect((await waitingEntry(task.id))?.state.kind).toBe('machine')
+    await setGroup('mains', { onlyWhen: ['user-idle'] })
+    await t.until(task.id, ['succeeded'])
+  })
+
+  it('works together with engine and group pause, dependencies, delays and the group limit', async () => {
+    await setGroup('mains', { onlyWhen: ['ac-power'], parallel: 1 })
+    await report({ onAcPower: false })
+    const first = await t.submit(waitsForLine('mains'))
+    const second = await t.submit(shell('true', { group: 'mains' }))
+    const dependant = await t.submit(shell('true', { group: 'mains', after: [first.id] }))
+    const delayed = await t.submit(shell('true', { group: 'mains', delayMs: 200 }))
+    expect(await taskOf(dependant.id)).toMatchObject({ status: 'waiting', waitingFor: { kind: 'dependency', taskIds: [first.id] } })
+    // An engine pause and a group pause still hold the queue once the machine is on AC power.
+    await t.engine.handlers['engine.pause']({})
+    await t.engine.handlers['group.pause']({ name: 'mains' })
+    expect((await waitingEntry(first.id))?.state).toEqual({ kind: 'all-paused' })
+    await report({ onAcPower: true })
+    await t.engine.handlers['engine.resume']({})
+    expect((await waitingEntry(first.id))?.state).toEqual({ kind: 'group-paused' })
+    await report({ onAcPower: false })
+    await t.engine.handlers['group.resume']({ name: 'mains' })
+    expect((await waitingEntry(first.id))?.state).toEqual({ kind: 'machine', unmet: ['ac-power'] })
+    await t.until(delayed.id, ['queued'])
+    expect(startedOrder()).toEqual([])
+    await report({ onAcPower: true })
+    await processUp(first.id)
+    // The group's limit: one at a time.
+    expect((await waitingEntry(second.id))?.state).toEqual({ kind: 'group-full', running: 1, parallel: 1 })
+    await release(first.id)
+    for (const task of [second, dependant, delayed]) await t.until(task.id, ['succeeded'])
+    // The dependant joins the queue in its own place (by id), ahead of the later-submitted delayed task.
+    expect(startedOrder()).toEqual([first.id, second.id, dependant.id, delayed.id])
+  })
+})
+
+describe("whenUnmet 'pause': running runs are held while a condition is unmet", () => {
+  it('stops the running shell runs with heldFor, resumes exactly those once met, and leaves a run the user paused paused', async () => {
+    await setGroup('mains', { onlyWhen: ['ac-power'], whenUnmet: 'pause', parallel: 2 })
+    const held = await t.submit(waitsForLine('mains'))
+    const mine = await t.submit(waitsForLine('mains'))
+    const [heldRun, mineRun] = [await processUp(held.id), await processUp(mine.id)]
+    await t.engine.handlers['task.pause']({ taskIds: [mine.id] })
+    await waitFor(() => stopped(mineRun.pid!), 'the paused run to stop')
+
+    await report({ onAcPower: false })
+    await waitFor(() => stopped(heldRun.pid!), 'the held run to stop')
+    expect(await runOf(held.id)).toMatchObject({ status: 'paused', heldFor: ['ac-power'] })
+    expect(await taskOf(held.id)).toMatchObject({ status: 'paused', waitingFor: { kind: 'machine', group: 'mains', unmet: ['ac-power'] } })
+    expect((await runOf(mine.id)).heldFor).toBeUndefined()
+    expect(t.events.some((e) => e.type === 'run.updated' && e.run.id === heldRun.id && e.run.heldFor?.[0] === 'ac-power')).toBe(true)
+    const loop = await t.engine.handlers['engine.loop']({})
+    expect(loop.running.find((e) => e.taskId === held.id)?.state.kind).toBe('paused')
+
+    await report({ onAcPower: true })
+    await waitFor(() => !stopped(heldRun.pid!), 'the held run to continue')
+    const resumed = await runOf(held.id)
+    expect(resumed.status).toBe('running')
+    expect(resumed).not.toHaveProperty('heldFor')
+    expect(await taskOf(held.id)).toMatchObject({ status: 'running', waitingFor: null })
+    expect(stopped(mineRun.pid!)).toBe(true)
+    expect(await taskOf(mine.id)).toMatchObject({ status: 'paused', waitingFor: { kind: 'paused', scope: 'task' } })
+    await release(held.id)
+    await t.until(held.id, ['succeeded'])
+    await t.engine.handlers['task.resume']({ taskIds: [mine.id] })
+    await release(mine.id)
+    await t.until(mine.id, ['succeeded'])
+  })
+
+  it("a user's resume of a held run wins until the group's unmet conditions change again; a user's pause of one makes it theirs", async () => {
+    await setGroup('mains', { onlyWhen: ['ac-power'], whenUnmet: 'pause' })
+    const task = await t.submit(waitsForLine('mains'))
+    const run = await processUp(task.id)
+    await report({ onAcPower: false })
+    await waitFor(() => stopped(run.pid!), 'the run to be held')
+    await t.engine.handlers['task.resume']({ taskIds: [task.id] })
+    await waitFor(() => !stopped(run.pid!), 'the run to continue')
+    expect(await runOf(task.id)).not.toHaveProperty('heldFor')
+    // A change the group does not care about holds nothing again.
+    await report({ userIdle: false })
+    expect((await taskOf(task.id)).status).toBe('running')
+    // Met, then unmet again: held again.
+    await report({ onAcPower: true })
+    await report({ onAcPower: false })
+    await waitFor(() => stopped(run.pid!), 'the run to be held again')
+    expect((await runOf(task.id)).heldFor).toEqual(['ac-power'])
+    // Paused by the user while held: it is the user's pause now, and stays when the machine is on AC again.
+    expect((await t.engine.handlers['task.pause']({ taskIds: [task.id] })).affected).toEqual([task.id])
+    expect(await taskOf(task.id)).toMatchObject({ status: 'paused', waitingFor: { kind: 'paused', scope: 'task' } })
+    await report({ onAcPower: true })
+    expect(stopped(run.pid!)).toBe(true)
+    expect(await runOf(task.id)).toMatchObject({ status: 'paused' })
+    await t.engine.handlers['task.resume']({ taskIds: [task.id] })
+    await release(task.id)
+    await t.until(task.id, ['succeeded'])
+  })
+
+  it('hands a held run over to a paused engine or group when met, and a paused group hands its run over to the hold', async () => {
+    await setGroup('mains', { onlyWhen: ['ac-power'], whenUnmet: 'pause' })
+    const task = await t.submit(waitsForLine('mains'))
+    const run = await processUp(task.id)
+    await report({ onAcPower: false })
+    await waitFor(() => stopped(run.pid!), 'the run to be held')
+    await t.engine.handlers['engine.pause']({})
+    await report({ onAcPower: true })
+    expect(await taskOf(task.id)).toMatchObject({ status: 'paused', waitingFor: { kind: 'paused', scope: 'all' } })
+    expect(await runOf(task.id)).not.toHaveProperty('heldFor')
+    expect(stopped(run.pid!)).toBe(true)
+    await t.engine.handlers['engine.resume']({})
+    await waitFor(() => !stopped(run.pid!), 'the run to continue')
+
+    await t.engine.handlers['group.pause']({ name: 'mains' })
+    await waitFor(() => stopped(run.pid!), 'the group pause to stop it')
+    await report({ onAcPower: false })
+    expect((await taskOf(task.id)).waitingFor).toEqual({ kind: 'paused', scope: 'group' })
+    await t.engine.handlers['group.resume']({ name: 'mains' })
+    expect(await taskOf(task.id)).toMatchObject({ status: 'paused', waitingFor: { kind: 'machine', group: 'mains', unmet: ['ac-power'] } })
+    expect(stopped(run.pid!)).toBe(true)
+    await report({ onAcPower: true })
+    await waitFor(() => !stopped(run.pid!), 'the run to continue once met')
+    await release(task.id)
+    await t.until(task.id, ['succeeded'])
+  })
+
+  it("holds when whenUnmet becomes 'pause' while unmet, releases when it becomes 'wait' or the conditions are cleared", async () => {
+    await setGroup('mains', { onlyWhen: ['ac-power'] })
+    const task = await t.submit(waitsForLine('mains'))
+    const run = await processUp(task.id)
+    await report({ onAcPower: false })
+    // 'wait': a running run goes on.
+    expect((await taskOf(task.id)).status).toBe('running')
+    await setGroup('mains', { whenUnmet: 'pause' })
+    await waitFor(() => stopped(run.pid!), 'the run to be held')
+    await setGroup('mains', { whenUnmet: 'wait' })
+    await waitFor(() => !stopped(run.pid!), 'the run to continue')
+    await setGroup('mains', { whenUnmet: 'pause' })
+    await waitFor(() => stopped(run.pid!), 'the run to be held again')
+    await setGroup('mains', { onlyWhen: [] })
+    await waitFor(() => !stopped(run.pid!), 'the run to continue again')
+    expect(await taskOf(task.id)).toMatchObject({ status: 'running', waitingFor: null })
+    await release(task.id)
+    await t.until(task.id, ['succeeded'])
+  })
+
+  it('cancels a held run (its whole process group), and a hard timeout counts held time as it counts a user pause', async () => {
+    await setGroup('mains', { onlyWhen: ['ac-power'], whenUnmet: 'pause', parallel: 2 })
+    const cancelled = await t.submit(shell('sleep 300', { group: 'mains' }))
+    const timed = await t.submit(shell('sleep 300', { group: 'mains', timeoutMs: 1500 }))
+    const [cancelledRun, timedRun] = [await processUp(cancelled.id), await processUp(timed.id)]
+    await report({ onAcPower: false })
+    await waitFor(() => stopped(cancelledRun.pid!) && stopped(timedRun.pid!), 'both runs to be held')
+    await t.engine.handlers['task.cancel']({ taskIds: [cancelled.id] })
+    await t.until(cancelled.id, ['cancelled'])
+    expect((await runOf(cancelled.id)).reason).toBe('cancelled by user')
+    // A finished run is held by nothing.
+    expect(await runOf(cancelled.id)).not.toHaveProperty('heldFor')
+    expect(isAlive(cancelledRun.pid!)).toBe(false)
+    const ended = await t.until(timed.id, ['timed_out'])
+    expect(ended.status).toBe('timed_out')
+    expect(await runOf(timed.id)).toMatchObject({ status: 'timed_out', reason: 'timed out after 1500 ms' })
+    expect(await runOf(timed.id)).not.toHaveProperty('heldFor')
+    expect(isAlive(timedRun.pid!)).toBe(false)
+  })
+
+  it('leaves a run its runner cannot pause (a script) running, as a group pause does', async () => {
+    const path = join(t.home, 'waits.mjs')
+    writeFileSync(path, 'export default () => new Promise((resolve) => setTimeout(resolve, 60_000))\n')
+    await setGroup('mains', { onlyWhen: ['ac-power'], whenUnmet: 'pause' })
+    const script = await t.submit({ spec: { kind: 'script', path }, group: 'mains' })
+    await t.until(script.id, ['running'])
+    await report({ onAcPower: false })
+    expect(await taskOf(script.id)).toMatchObject({ status: 'running', waitingFor: null })
+    expect(await runOf(script.id)).not.toHaveProperty('heldFor')
+    await t.engine.handlers['task.cancel']({ taskIds: [script.id] })
+    await t.until(script.id, ['cancelled'])
+  })
+})
+
+function processState(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  return stat.slice(stat.lastIndexOf(')') + 2)[0]!
+}
