@@ -1,5 +1,6 @@
-import { catchError, concat, defer, EMPTY, expand, forkJoin, last, map, type Observable, of, shareReplay, startWith, switchMap } from 'rxjs'
-import type { ChangeRun, CompareLine, GiveUp, LineKind } from './line-diff.ts'
+import Anser from 'anser'
+import { catchError, concat, defer, EMPTY, expand, forkJoin, last, map, type Observable, of, shareReplay, startWith, switchMap, timer } from 'rxjs'
+import { diffLogs, type ChangeRun, type CompareLine, type GiveUp, type LineKind } from './line-diff.ts'
 
 export { COMPARE_MAX_EDITS, COMPARE_TIMEOUT_MS, diffLogs, type ChangeRun, type CompareLine, type GiveUp } from './line-diff.ts'
 
@@ -122,6 +123,81 @@ export function changeStart(view: DiffView, index: number): DiffLine | undefined
   return undefined
 }
 
+/** Height in px of a line of the diff, and of a collapsed gap (a button: 24 px is WCAG 2.2's smallest target). */
+export const LINE_HEIGHT = 18
+export const GAP_HEIGHT = 24
+
+/** A row of the diff as drawn: a line, or an unchanged stretch still collapsed. */
+export type CompareRow = DiffLine | { kind: 'gap'; id: number; count: number }
+
+/**
+ * The diff as a list of rows of known heights, so that the view draws only the rows in sight and
+ * finds any row's place by arithmetic: expanding a 20,000-line gap or jumping to the last change
+ * costs what the screen shows, not what the diff holds.
+ */
+export interface CompareRows {
+  rows: CompareRow[]
+  /** `tops[i]` is row i's distance from the top; `tops[rows.length]` the height of them all. */
+  tops: Float64Array
+  /** The row of each change's first line, by change index. */
+  changeRows: number[]
+}
+
+export function compareRows(view: DiffView, expanded: ReadonlySet<number>): CompareRows {
+  const rows: CompareRow[] = []
+  for (const segment of view.segments) {
+    if (segment.kind === 'gap' && !expanded.has(segment.id)) rows.push({ kind: 'gap', id: segment.id, count: segment.lines.length })
+    // A loop, not push(...lines): spreading a 20,000-line gap as arguments can overflow the stack.
+    else for (const line of segment.lines) rows.push(line)
+  }
+  const tops = new Float64Array(rows.length + 1)
+  const changeRows: number[] = []
+  rows.forEach((row, i) => {
+    tops[i + 1] = (tops[i] ?? 0) + (row.kind === 'gap' ? GAP_HEIGHT : LINE_HEIGHT)
+    if (row.kind !== 'gap' && row.changeIndex !== undefined) changeRows[row.changeIndex] = i
+  })
+  return { rows, tops, changeRows }
+}
+
+/** The rows [first, end) at least partly within `height` px from `top`, and `overscan` more on each side. */
+export function rowsInView(tops: Float64Array, top: number, height: number, overscan: number): { first: number; end: number } {
+  const count = tops.length - 1
+  // The last row starting at or above `top` (binary search: rows are sorted by their top).
+  let low = 0
+  let high = count - 1
+  while (low < high) {
+    const middle = (low + high + 1) >> 1
+    if ((tops[middle] ?? 0) <= top) low = middle
+    else high = middle - 1
+  }
+  let end = low
+  while (end < count && (tops[end] ?? 0) < top + height) end++
+  return { first: Math.max(0, low - overscan), end: Math.min(count, Math.max(end, low + 1) + overscan) }
+}
+
+/** Where to scroll so that row `row` is in the middle of a viewport `height` px tall. */
+export function centredScrollTop(rows: CompareRows, row: number, height: number): number {
+  const top = rows.tops[row] ?? 0
+  const rowHeight = (rows.tops[row + 1] ?? top) - top
+  return Math.max(0, top - (height - rowHeight) / 2)
+}
+
+/**
+ * The text of rows `from` to `to` (both included) as copied: each line's text as shown (ANSI
+ * codes are drawn, not copied), one per line; collapsed gaps are not lines and are left out.
+ * The first and last rows are replaced by the part of them selected.
+ */
+export function copiedText(rows: readonly CompareRow[], from: number, to: number, firstPart: string, lastPart: string): string {
+  const texts: string[] = []
+  for (let i = from; i <= to; i++) {
+    const row = rows[i]
+    if (i === from) texts.push(firstPart)
+    else if (i === to) texts.push(lastPart)
+    else if (row && row.kind !== 'gap') texts.push(Anser.ansiToText(row.line.text))
+  }
+  return texts.join('\n')
+}
+
 /** One page of a run's log, as run.readLog answers. */
 export interface LogPage {
   lines: CompareLine[]
@@ -164,37 +240,62 @@ export function readForCompare$(readPage: ReadPage, runId: number, cap = COMPARE
   )
 }
 
+/**
+ * Why the diff ran on the page itself instead of in its worker (the worker's error), or null
+ * when the worker did it: said next to the result, since a long diff may stall the page.
+ */
+export type DiffedOnPage = string | null
+
 export type CompareState =
   | { phase: 'sameRun' }
   | { phase: 'reading' }
   | { phase: 'comparing'; base: ComparedLog; target: ComparedLog }
-  | { phase: 'ready'; base: ComparedLog; target: ComparedLog; view: DiffView }
-  | { phase: 'tooDifferent'; reason: GiveUp; base: ComparedLog; target: ComparedLog }
+  | { phase: 'ready'; base: ComparedLog; target: ComparedLog; view: DiffView; diffedOnPage: DiffedOnPage }
+  | { phase: 'tooDifferent'; reason: GiveUp; base: ComparedLog; target: ComparedLog; diffedOnPage: DiffedOnPage }
   | { phase: 'failed'; message: string }
 
 export type DiffFunction = (base: CompareLine[], target: CompareLine[], ignoreDigits: boolean) => Observable<ChangeRun[] | GiveUp>
 
-const failed = (error: unknown): CompareState => ({ phase: 'failed', message: error instanceof Error ? error.message : String(error) })
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+const failed = (error: unknown): CompareState => ({ phase: 'failed', message: messageOf(error) })
+
+/** The diff on the page's own thread, after the current task (so that "Comparing…" is shown first): what runs when the worker cannot. */
+export const diffOnPage: DiffFunction = (base, target, ignoreDigits) => timer(0).pipe(map(() => diffLogs(base, target, ignoreDigits)))
 
 /**
  * Compares two runs' logs: reads both (once), then diffs them for each value of
- * `ignoreDigits$`, dropping a diff still running when the option changes.
+ * `ignoreDigits$`, dropping a diff still running when the option changes. A diff that fails
+ * (its worker could not start, or died) is done again by `fallback`, if given, and the state
+ * says why.
  */
 export function compareRuns$(
   baseRunId: number,
   targetRunId: number,
   ignoreDigits$: Observable<boolean>,
-  deps: { readPage: ReadPage; diff: DiffFunction; cap?: number },
+  deps: { readPage: ReadPage; diff: DiffFunction; fallback?: DiffFunction; cap?: number },
 ): Observable<CompareState> {
   // A run compared with itself: nothing to read nor diff.
   if (baseRunId === targetRunId) return of<CompareState>({ phase: 'sameRun' })
   const logs$ = defer(() => forkJoin([readForCompare$(deps.readPage, baseRunId, deps.cap), readForCompare$(deps.readPage, targetRunId, deps.cap)])).pipe(shareReplay(1))
+  const diff$ = (base: CompareLine[], target: CompareLine[], ignoreDigits: boolean): Observable<{ runs: ChangeRun[] | GiveUp; diffedOnPage: DiffedOnPage }> =>
+    deps.diff(base, target, ignoreDigits).pipe(
+      map((runs) => ({ runs, diffedOnPage: null })),
+      catchError((error: unknown) => {
+        if (!deps.fallback) throw error
+        const why = messageOf(error)
+        return deps.fallback(base, target, ignoreDigits).pipe(map((runs) => ({ runs, diffedOnPage: why })))
+      }),
+    )
   const compared$ = logs$.pipe(
     switchMap(([base, target]) =>
       ignoreDigits$.pipe(
         switchMap((ignoreDigits) =>
-          deps.diff(base.lines, target.lines, ignoreDigits).pipe(
-            map((runs): CompareState => (typeof runs === 'string' ? { phase: 'tooDifferent', reason: runs, base, target } : { phase: 'ready', base, target, view: buildDiffView(base.lines, target.lines, runs) })),
+          diff$(base.lines, target.lines, ignoreDigits).pipe(
+            map(({ runs, diffedOnPage }): CompareState =>
+              typeof runs === 'string'
+                ? { phase: 'tooDifferent', reason: runs, base, target, diffedOnPage }
+                : { phase: 'ready', base, target, view: buildDiffView(base.lines, target.lines, runs), diffedOnPage },
+            ),
             // A failed diff fails this diff only: the option stays live (changing it diffs again).
             catchError((error: unknown) => of<CompareState>(failed(error))),
             startWith<CompareState>({ phase: 'comparing', base, target }),
@@ -204,4 +305,24 @@ export function compareRuns$(
     ),
   )
   return concat(of<CompareState>({ phase: 'reading' }), compared$).pipe(catchError((error: unknown) => of<CompareState>(failed(error))))
+}
+
+/** Where "Ignore digits" is remembered in this browser, as the window remembers its settings (remembered-settings.ts). */
+const IGNORE_DIGITS_KEY = 'taskdeck.compare.ignoreDigits'
+
+/** "Ignore digits" as last chosen here; off when never chosen, or storage is unreadable. */
+export function rememberedIgnoreDigits(storage: Pick<Storage, 'getItem'> | undefined = globalThis.localStorage): boolean {
+  try {
+    return storage?.getItem(IGNORE_DIGITS_KEY) === 'true'
+  } catch {
+    return false
+  }
+}
+
+export function rememberIgnoreDigits(ignoreDigits: boolean, storage: Pick<Storage, 'setItem'> | undefined = globalThis.localStorage): void {
+  try {
+    storage?.setItem(IGNORE_DIGITS_KEY, String(ignoreDigits))
+  } catch {
+    // Storage full or disabled: the option holds for this comparison only.
+  }
 }

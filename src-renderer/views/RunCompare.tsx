@@ -1,4 +1,5 @@
-import { memo, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react'
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState, type ClipboardEvent, type KeyboardEvent, type RefObject } from 'react'
+import { flushSync } from 'react-dom'
 import { useTranslation } from 'react-i18next'
 import { BehaviorSubject, from, map, Observable } from 'rxjs'
 import type { Run } from '../../src-shared/index.ts'
@@ -7,7 +8,29 @@ import { Kbd, formatClock } from '../components/common.tsx'
 import { useObservableState, useSubscription } from '../hooks/observable.ts'
 import type { DiffRequest } from '../streams/diff-worker.ts'
 import { packLog } from '../streams/line-diff.ts'
-import { COMPARE_MAX_EDITS, COMPARE_MAX_LINES, COMPARE_TIMEOUT_MS, changeStart, type GiveUp, compareRuns$, type ChangeRun, type CompareState, type DiffFunction, type DiffLine, type DiffSegment, type ReadPage } from '../streams/run-compare.ts'
+import {
+  COMPARE_MAX_EDITS,
+  COMPARE_MAX_LINES,
+  COMPARE_TIMEOUT_MS,
+  centredScrollTop,
+  changeStart,
+  compareRows,
+  compareRuns$,
+  copiedText,
+  diffOnPage,
+  rememberIgnoreDigits,
+  rememberedIgnoreDigits,
+  rowsInView,
+  type ChangeRun,
+  type CompareRow,
+  type CompareRows,
+  type CompareState,
+  type DiffFunction,
+  type DiffLine,
+  type DiffView,
+  type GiveUp,
+  type ReadPage,
+} from '../streams/run-compare.ts'
 import { runNumber } from '../streams/run-number.ts'
 import { useModel, useShortcut } from './context.ts'
 
@@ -16,42 +39,52 @@ export interface ComparePair {
   target: number
 }
 
-/** Lines drawn per block: the browser skips laying out blocks out of view (content-visibility). */
-const BLOCK_LINES = 200
+/** No gap opened (a new diff's). */
+const NOTHING_OPENED: ReadonlySet<number> = new Set()
+/** Rows drawn beyond each edge of the viewport, so a scroll by a few lines finds them drawn. */
+const OVERSCAN = 20
+
+/** A line's key: its numbers in the two runs (unique in a diff, and kept when a gap above it opens). */
+const rowKey = (row: CompareRow) => (row.kind === 'gap' ? `gap-${row.id}` : `${row.baseN ?? ''}/${row.targetN ?? ''}`)
+
 /**
- * Blocks added to the page per frame. Adding DOM nodes cannot be interrupted: 3,500 lines at once
- * held Chromium's UI thread for ~240 ms; three blocks (600 lines) a frame keep each under ~25 ms.
+ * The part of the diff the viewport shows, as scrolled and resized. Kept as the scroll position,
+ * but updated only when the rows in view change; on scroll the new rows are drawn in the same
+ * frame (flushSync), never blank. Hand-written, like the task list's (TasksView useVisibleRows):
+ * every row's height is known, so the window is a binary search over the rows' tops.
  */
-const BLOCKS_PER_FRAME = 3
-
-/** A block knows the changes that start in it, so moving to another change redraws only the blocks concerned. */
-type Piece = { kind: 'gap'; key: string; id: number; count: number } | { kind: 'block'; key: string; lines: DiffLine[]; changes: number[] }
-
-/** Each segment's blocks, made once: the same arrays each time the pieces are listed, so memo(Block) skips them. */
-const blocksBySegment = new WeakMap<DiffSegment, Piece[]>()
-
-function blocksOf(segment: DiffSegment, name: string): Piece[] {
-  let blocks = blocksBySegment.get(segment)
-  if (!blocks) {
-    blocks = []
-    for (let at = 0; at < segment.lines.length; at += BLOCK_LINES) {
-      const lines = segment.lines.slice(at, at + BLOCK_LINES)
-      blocks.push({ kind: 'block', key: `${name}-${at}`, lines, changes: lines.flatMap((line) => (line.changeIndex === undefined ? [] : [line.changeIndex])) })
-    }
-    blocksBySegment.set(segment, blocks)
-  }
-  return blocks
-}
-
-/** The diff as the page draws it: collapsed gaps as buttons, lines in blocks. */
-function piecesOf(segments: readonly DiffSegment[], expanded: ReadonlySet<number>): Piece[] {
-  const pieces: Piece[] = []
-  segments.forEach((segment, i) => {
-    const name = segment.kind === 'gap' ? `gap-${segment.id}` : `lines-${i}`
-    if (segment.kind === 'gap' && !expanded.has(segment.id)) pieces.push({ kind: 'gap', key: name, id: segment.id, count: segment.lines.length })
-    else pieces.push(...blocksOf(segment, name))
+function useViewport(bodyRef: RefObject<HTMLDivElement | null>, tops: Float64Array | null): { top: number; height: number } {
+  const [viewport, setViewport] = useState({ top: 0, height: 0 })
+  const topsRef = useRef(tops)
+  useLayoutEffect(() => {
+    topsRef.current = tops
   })
-  return pieces
+  const mounted = tops !== null
+  useLayoutEffect(() => {
+    const body = bodyRef.current
+    if (!mounted || !body) return
+    const measure = (sync: boolean) => {
+      const next = { top: body.scrollTop, height: body.clientHeight }
+      const update = () =>
+        setViewport((v) => {
+          const rows = topsRef.current
+          if (!rows) return next
+          const [was, is] = [rowsInView(rows, v.top, v.height, OVERSCAN), rowsInView(rows, next.top, next.height, OVERSCAN)]
+          return was.first === is.first && was.end === is.end ? v : next
+        })
+      if (sync) flushSync(update)
+      else update()
+    }
+    const onScroll = () => measure(true)
+    body.addEventListener('scroll', onScroll, { passive: true })
+    const resizes = new ResizeObserver(() => measure(false))
+    resizes.observe(body)
+    return () => {
+      body.removeEventListener('scroll', onScroll)
+      resizes.disconnect()
+    }
+  }, [bodyRef, mounted])
+  return viewport
 }
 
 /**
@@ -84,7 +117,8 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
   const model = useModel()
   const base = runs.find((r) => r.id === pair.base)
   const target = runs.find((r) => r.id === pair.target)
-  const [ignoreDigits] = useState(() => new BehaviorSubject(false))
+  // As last chosen in this browser (a preference of the view, not of these two runs).
+  const [ignoreDigits] = useState(() => new BehaviorSubject(rememberedIgnoreDigits()))
   const ignoring = useObservableState(ignoreDigits, ignoreDigits.value)
   // Bumped by "Compare again" (a run still writing has grown): a new state$ reads both logs again.
   const [readRequest, setReadRequest] = useState(0)
@@ -100,57 +134,81 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
   )
   const workerFailed = t('compare.workerFailed')
   const state$ = useMemo(
-    () => compareRuns$(pair.base, pair.target, ignoreDigits, { readPage, diff: diffInWorker(workerFailed) }),
+    () => compareRuns$(pair.base, pair.target, ignoreDigits, { readPage, diff: diffInWorker(workerFailed), fallback: diffOnPage }),
     // readRequest is not read inside: it is here so that each "Compare again" makes a new reading.
     [pair.base, pair.target, ignoreDigits, readPage, workerFailed, readRequest],
   )
   const state = useObservableState<CompareState>(state$, { phase: 'reading' })
 
-  const [expanded, setExpanded] = useState<ReadonlySet<number>>(new Set())
-  const [current, setCurrent] = useState<number | null>(null)
   const view = state.phase === 'ready' ? state.view : null
-  // Thousands of lines are drawn in a transition, which React interrupts to let input and paint through.
-  const shownView = useDeferredValue(view)
+  // Which gaps are open and which change is current belong to one diff: a new diff (another
+  // option, another run) starts collapsed, with no change chosen, from its first frame.
+  const [opened, setOpened] = useState<{ view: DiffView | null; gaps: ReadonlySet<number>; change: number | null }>({ view: null, gaps: new Set(), change: null })
+  const expanded = opened.view === view ? opened.gaps : NOTHING_OPENED
+  const current = opened.view === view ? opened.change : null
   const words = useMemo<LineWords>(
     () => ({ added: t('compare.addedLine'), removed: t('compare.removedLine'), stderrMark: t('log.stderrMark'), stderrLabel: t('log.stderrLabel'), systemMark: t('compare.systemMark'), systemLabel: t('compare.systemLabel') }),
     [t],
   )
-  // A change to scroll to not yet drawn (see goTo): a new diff's changes are others.
-  const scrollTo = useRef<number | null>(null)
-  useEffect(() => {
-    setExpanded(new Set())
-    setCurrent(null)
-    scrollTo.current = null
-  }, [view])
-  const pieces = useMemo(() => (shownView ? piecesOf(shownView.segments, expanded) : []), [shownView, expanded])
-  const [drawn, setDrawn] = useState(BLOCKS_PER_FRAME)
-  useEffect(() => setDrawn(BLOCKS_PER_FRAME), [shownView])
-  useEffect(() => {
-    if (drawn >= pieces.length) return
-    const frame = requestAnimationFrame(() => setDrawn((n) => n + BLOCKS_PER_FRAME))
-    return () => cancelAnimationFrame(frame)
-  }, [drawn, pieces.length])
-
+  const rows = useMemo(() => (view ? compareRows(view, expanded) : null), [view, expanded])
   const bodyRef = useRef<HTMLDivElement>(null)
+  const viewport = useViewport(bodyRef, rows?.tops ?? null)
+  // A new diff is read from its top.
+  useLayoutEffect(() => {
+    if (bodyRef.current) bodyRef.current.scrollTop = 0
+  }, [view])
+  // The rows' width: the widest line drawn so far (lines are drawn only in sight, and a
+  // horizontal scrollbar that shrank back as a long line left the screen would jump).
+  const [width, setWidth] = useState<{ view: DiffView | null; px: number }>({ view: null, px: 0 })
+  const widest = width.view === view ? width.px : 0
+  useLayoutEffect(() => {
+    const body = bodyRef.current
+    if (body && body.scrollWidth > Math.max(widest, body.clientWidth)) setWidth({ view, px: body.scrollWidth })
+  })
+  // The lines where a selection in the diff starts and ends stay drawn however far it is scrolled
+  // from them: the browser drops a selection whose end leaves the page.
+  const [selected, setSelected] = useState<{ view: DiffView | null; lines: readonly DiffLine[] }>({ view: null, lines: [] })
+  useEffect(() => {
+    const onSelectionChange = () => {
+      const selection = document.getSelection()
+      const ends = selection && !selection.isCollapsed ? [selection.anchorNode, selection.focusNode] : []
+      const lines = ends.flatMap((node) => {
+        const row = rows?.rows[rowIndexOf(bodyRef.current, node) ?? -1]
+        return row && row.kind !== 'gap' ? [row] : []
+      })
+      setSelected((was) => (was.view === view && was.lines.length === lines.length && was.lines.every((line, i) => line === lines[i]) ? was : { view, lines }))
+    }
+    document.addEventListener('selectionchange', onSelectionChange)
+    return () => document.removeEventListener('selectionchange', onSelectionChange)
+  }, [view, rows])
+  const pinned = rows && selected.view === view ? selected.lines.map((line) => rows.rows.indexOf(line)) : []
+  /**
+   * A selection over more rows than are drawn is copied from the diff itself: the rows between
+   * its ends may not be on the page. Within one row, or reaching outside the diff, the browser copies.
+   */
+  const onCopy = (event: ClipboardEvent) => {
+    const selection = document.getSelection()
+    if (!rows || !selection || selection.isCollapsed || selection.rangeCount === 0) return
+    const range = selection.getRangeAt(0)
+    const [from, to] = [rowIndexOf(bodyRef.current, range.startContainer), rowIndexOf(bodyRef.current, range.endContainer)]
+    if (from === null || to === null || from === to) return
+    const part = (index: number) => selectedPart(range, bodyRef.current?.querySelector(`[data-row="${index}"] .compare-text`) ?? null)
+    event.clipboardData.setData('text/plain', copiedText(rows.rows, from, to, part(from), part(to)))
+    event.preventDefault()
+  }
   // The button that opened the comparison is gone: the keyboard starts here (Esc leaves).
   const backRef = useRef<HTMLButtonElement>(null)
   useEffect(() => backRef.current?.focus(), [])
   const nextShortcut = useShortcut('compare.next')
   const previousShortcut = useShortcut('compare.previous')
-  // A change not drawn yet is scrolled to once the frame-by-frame drawing reaches it (drawing all
-  // blocks up to it at once, e.g. the last change on "[", held the UI thread for hundreds of ms).
+  // Any change is one scroll away: its row's place is known, and only the rows there are drawn.
   const goTo = (step: 1 | -1) => {
-    if (!view || view.changes === 0) return
+    if (!view || !rows || view.changes === 0) return
     const n = current === null ? (step === 1 ? 0 : view.changes - 1) : (current + step + view.changes) % view.changes
-    setCurrent(n)
-    scrollTo.current = n
+    setOpened({ view, gaps: expanded, change: n })
+    const body = bodyRef.current
+    if (body) body.scrollTop = centredScrollTop(rows, rows.changeRows[n] ?? 0, body.clientHeight)
   }
-  useLayoutEffect(() => {
-    const target = scrollTo.current === null ? null : bodyRef.current?.querySelector(`[data-change="${scrollTo.current}"]`)
-    if (!target) return
-    scrollTo.current = null
-    target.scrollIntoView({ block: 'center' })
-  })
   useSubscription(model.logCommands$, (command) => {
     if (command === 'nextChange') goTo(1)
     else if (command === 'previousChange') goTo(-1)
@@ -198,9 +256,11 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
       if (log.running) notes.push(t('compare.running', { n: ordinal(run), time: formatClock(log.readAt, i18n.language) }))
     }
   }
+  if ((state.phase === 'ready' || state.phase === 'tooDifferent') && state.diffedOnPage !== null) notes.push(t('compare.diffedOnPage', { reason: state.diffedOnPage }))
 
   return (
-    <section className="compare" aria-labelledby="compare-title" onKeyDown={onKeyDown}>
+    // A gap button scrolled out of the page (or opened) hands the keyboard to the diff, not the view's heading.
+    <section className="compare" aria-labelledby="compare-title" onKeyDown={onKeyDown} data-focus-scope=".compare-body">
       <div className="compare-head">
         <button ref={backRef} type="button" className="btn btn-ghost" onClick={onBack} title={`${t('compare.back')} (Esc)`} data-testid="compare-back">
           ← {t('compare.back')} <Kbd>Esc</Kbd>
@@ -214,7 +274,14 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
           {picker('target')}
         </span>
         <label className="compare-option">
-          <input type="checkbox" checked={ignoring} onChange={(e) => ignoreDigits.next(e.target.checked)} />
+          <input
+            type="checkbox"
+            checked={ignoring}
+            onChange={(e) => {
+              rememberIgnoreDigits(e.target.checked)
+              ignoreDigits.next(e.target.checked)
+            }}
+          />
           {t('compare.ignoreDigits')}
         </label>
         <button type="button" className="btn btn-ghost" title={`${t('compare.previous')} (${previousShortcut})`} aria-keyshortcuts={previousShortcut || undefined} disabled={!view || view.changes === 0} onClick={() => goTo(-1)}>
@@ -263,31 +330,66 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
           ))}
         </ul>
       )}
-      {shownView && pair.base !== pair.target && (
-        <div className="compare-body" ref={bodyRef} tabIndex={0} role="region" aria-label={t('compare.diff')} data-testid="compare-diff">
-          {pieces.slice(0, drawn).map((piece) =>
-            piece.kind === 'gap' ? (
-              <button
-                key={piece.key}
-                type="button"
-                className="compare-gap"
-                onClick={() => {
-                  setExpanded(new Set(expanded).add(piece.id))
-                  // The gap's one piece becomes its blocks: as many more are drawn, so no line below it goes undrawn.
-                  setDrawn((n) => n + Math.ceil(piece.count / BLOCK_LINES) - 1)
-                  bodyRef.current?.focus()
-                }}
-              >
-                <span aria-hidden>⋯</span> {t('compare.gap', { count: piece.count })} · {t('compare.show')}
-              </button>
-            ) : (
-              <Block key={piece.key} lines={piece.lines} current={current !== null && piece.changes.includes(current) ? current : null} words={words} />
-            ),
-          )}
+      {view && rows && pair.base !== pair.target && (
+        <div className="compare-body" ref={bodyRef} tabIndex={0} role="region" aria-label={t('compare.diff')} data-testid="compare-diff" onCopy={onCopy}>
+          <div className="compare-rows" style={{ height: rows.tops[rows.rows.length], width: widest || undefined }}>
+            {drawnRows(rows, viewport, pinned).map((i) => {
+              const row = rows.rows[i]
+              const top = rows.tops[i] ?? 0
+              if (!row) return null
+              return row.kind === 'gap' ? (
+                <button
+                  key={rowKey(row)}
+                  type="button"
+                  className="compare-gap"
+                  style={{ transform: `translateY(${top}px)` }}
+                  data-row={i}
+                  onClick={() => {
+                    setOpened({ view, gaps: new Set(expanded).add(row.id), change: current })
+                    // The button goes (its lines take its place): the keyboard stays in the diff.
+                    bodyRef.current?.focus()
+                  }}
+                >
+                  <span aria-hidden>⋯</span> {t('compare.gap', { count: row.count })} · {t('compare.show')}
+                </button>
+              ) : (
+                <Line key={rowKey(row)} line={row} index={i} top={top} current={row.changeIndex !== undefined && row.changeIndex === current} words={words} />
+              )
+            })}
+          </div>
         </div>
       )}
     </section>
   )
+}
+
+/** The indexes of the rows to draw, in order (the page's order is the selection's): those in and near the viewport, and the pinned ones. */
+function drawnRows(rows: CompareRows, viewport: { top: number; height: number }, pinned: readonly number[]): number[] {
+  const { first, end } = rowsInView(rows.tops, viewport.top, viewport.height, OVERSCAN)
+  const inView = Array.from({ length: end - first }, (_, k) => first + k)
+  const outside = pinned.filter((i) => i >= 0 && (i < first || i >= end))
+  if (outside.length === 0) return inView
+  return [...new Set([...outside, ...inView])].sort((a, b) => a - b)
+}
+
+/** The index of the diff's row holding `node`, or null when it is not in the diff. */
+function rowIndexOf(body: HTMLElement | null, node: Node | null): number | null {
+  const element = node instanceof Element ? node : (node?.parentElement ?? null)
+  const row = element?.closest<HTMLElement>('[data-row]')
+  return row && body?.contains(row) ? Number(row.dataset.row) : null
+}
+
+/** What of a line's text (its `.compare-text`) `range` covers: none, part, or all of it. */
+function selectedPart(range: Range, text: Element | null): string {
+  if (!text) return ''
+  const part = document.createRange()
+  part.selectNodeContents(text)
+  const start = part.comparePoint(range.startContainer, range.startOffset)
+  const end = part.comparePoint(range.endContainer, range.endOffset)
+  if (start > 0 || end < 0) return ''
+  if (start === 0) part.setStart(range.startContainer, range.startOffset)
+  if (end === 0) part.setEnd(range.endContainer, range.endOffset)
+  return part.toString()
 }
 
 /** The words every line may show, translated once for all of them. */
@@ -300,31 +402,23 @@ interface LineWords {
   systemLabel: string
 }
 
-const Block = memo(function Block({ lines, current, words }: { lines: DiffLine[]; current: number | null; words: LineWords }) {
-  return (
-    <div className="compare-block" style={{ containIntrinsicBlockSize: `auto ${lines.length * 18}px` }}>
-      {lines.map((line, j) => (
-        <Line key={j} line={line} current={line.changeIndex !== undefined && line.changeIndex === current} words={words} />
-      ))}
-    </div>
-  )
-})
-
-function Line({ line, current, words }: { line: DiffLine; current: boolean; words: LineWords }) {
+/** One line; memoised, so a scroll draws only the lines that came into view. */
+const Line = memo(function Line({ line, index, top, current, words }: { line: DiffLine; index: number; top: number; current: boolean; words: LineWords }) {
   const sign = line.kind === 'added' ? '+' : line.kind === 'removed' ? '−' : ' '
   const stream = line.line.stream
   return (
-    <div className={`compare-line compare-${line.kind} compare-${stream}${current ? ' compare-current' : ''}`} data-change={line.changeIndex} data-kind={line.kind}>
+    <div className={`compare-line compare-${line.kind} compare-${stream}${current ? ' compare-current' : ''}`} style={{ transform: `translateY(${top}px)` }} data-row={index} data-change={line.changeIndex} data-kind={line.kind}>
       <span className="compare-n" aria-hidden>
         {line.baseN ?? ''}
       </span>
       <span className="compare-n" aria-hidden>
         {line.targetN ?? ''}
       </span>
-      <span className="compare-sign" aria-hidden>
-        {sign}
+      {/* Seen as + or −, heard as a word; never selected nor copied with the line (the column is unselectable). */}
+      <span className="compare-sign">
+        <span aria-hidden>{sign}</span>
+        {line.kind !== 'same' && <span className="sr-only">{line.kind === 'added' ? words.added : words.removed}: </span>}
       </span>
-      {line.kind !== 'same' && <span className="sr-only">{line.kind === 'added' ? words.added : words.removed}: </span>}
       {/* As the log viewer marks stderr: a short mark seen, the stream's name heard before the text. */}
       <span className="compare-stream">
         {stream !== 'stdout' && (
@@ -341,5 +435,4 @@ function Line({ line, current, words }: { line: DiffLine; current: boolean; word
       </span>
     </div>
   )
-}
-
+})

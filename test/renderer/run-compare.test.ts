@@ -1,12 +1,21 @@
-import { map, of, type Observable } from 'rxjs'
+import { map, of, throwError, type Observable } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import {
   buildDiffView,
+  centredScrollTop,
   changeStart,
+  compareRows,
   compareRuns$,
+  copiedText,
   diffLogs,
+  diffOnPage,
+  GAP_HEIGHT,
+  LINE_HEIGHT,
   readForCompare$,
+  rememberedIgnoreDigits,
+  rememberIgnoreDigits,
+  rowsInView,
   type ChangeRun,
   type GiveUp,
   type CompareLine,
@@ -141,6 +150,81 @@ describe('diffLogs and buildDiffView', () => {
   it('says when it gave up for time rather than for too many differences', () => {
     // 3,000 lines all different with no edit limit: a search of millions of steps, far past 1 ms.
     expect(diffLogs(numbered(3000, (n) => `a ${n}`), numbered(3000, (n) => `b ${n}`), false, { maxEdits: Infinity, timeoutMs: 1 })).toBe('tooSlow')
+  })
+})
+
+describe('compareRows: the diff as rows of known heights', () => {
+  // Changes at lines 10 and 19,990 of 20,000: a 19,973-line gap between them.
+  const base = numbered(20_000)
+  const target = numbered(20_000, (n) => (n === 10 || n === 19_990 ? `changed ${n}` : `line ${n}`))
+  const view = diffView(base, target)
+  const gapOf = (rows: ReturnType<typeof compareRows>) => rows.rows.flatMap((row) => (row.kind === 'gap' ? [row] : []))
+
+  it('draws a collapsed gap as one row and an expanded one as its lines, each row where the ones above end', () => {
+    const collapsed = compareRows(view, new Set())
+    expect(gapOf(collapsed).map((g) => g.count)).toEqual([7, 19_973, 6])
+    const big = collapsed.rows.findIndex((row) => row.kind === 'gap' && row.count === 19_973)
+    expect(collapsed.tops[big]).toBe(GAP_HEIGHT + (3 + 2 + 3) * LINE_HEIGHT)
+    expect(collapsed.tops[collapsed.rows.length]).toBe(3 * GAP_HEIGHT + (collapsed.rows.length - 3) * LINE_HEIGHT)
+
+    const bigGap = gapOf(collapsed)[1]!
+    const expanded = compareRows(view, new Set([bigGap.id]))
+    expect(expanded.rows).toHaveLength(collapsed.rows.length - 1 + 19_973)
+    // The gap's first line takes the gap's place; the last row moved down by the lines less the button.
+    expect(expanded.rows[big]).toMatchObject({ kind: 'same', line: { text: 'line 14' } })
+    expect(expanded.tops[big]).toBe(collapsed.tops[big])
+    expect(expanded.tops[expanded.rows.length]).toBe(collapsed.tops[collapsed.rows.length]! - GAP_HEIGHT + 19_973 * LINE_HEIGHT)
+  })
+
+  it('knows the row of each change’s first line, gaps open or not', () => {
+    for (const opened of [new Set<number>(), new Set([0, 1, 2])]) {
+      const rows = compareRows(view, opened)
+      expect(rows.changeRows.map((i) => rows.rows[i])).toMatchObject([
+        { kind: 'removed', changeIndex: 0, line: { text: 'line 10' } },
+        { kind: 'removed', changeIndex: 1, line: { text: 'line 19990' } },
+      ])
+    }
+  })
+
+  it('finds the rows in a viewport anywhere in 20,000 lines, with overscan, never past either end', () => {
+    const rows = compareRows(view, new Set([0, 1, 2]))
+    // 18 px lines, no gaps left: a viewport of 10 lines at line 10,000.
+    expect(rowsInView(rows.tops, 10_000 * LINE_HEIGHT, 10 * LINE_HEIGHT, 0)).toEqual({ first: 10_000, end: 10_010 })
+    // Half a line scrolled: the half-shown line at each edge counts.
+    expect(rowsInView(rows.tops, 10_000 * LINE_HEIGHT + 9, 10 * LINE_HEIGHT, 0)).toEqual({ first: 10_000, end: 10_011 })
+    expect(rowsInView(rows.tops, 10_000 * LINE_HEIGHT, 10 * LINE_HEIGHT, 5)).toEqual({ first: 9_995, end: 10_015 })
+    expect(rowsInView(rows.tops, 0, 10 * LINE_HEIGHT, 5)).toEqual({ first: 0, end: 15 })
+    const count = rows.rows.length
+    expect(rowsInView(rows.tops, rows.tops[count]! - 5 * LINE_HEIGHT, 10 * LINE_HEIGHT, 5)).toEqual({ first: count - 10, end: count })
+    // Not yet measured (no height): the row at the top and the overscan.
+    expect(rowsInView(rows.tops, 0, 0, 3)).toEqual({ first: 0, end: 4 })
+    expect(rowsInView(compareRows(diffView([], []), new Set()).tops, 0, 500, 3)).toEqual({ first: 0, end: 0 })
+  })
+
+  it('finds rows among gaps of another height', () => {
+    const rows = compareRows(view, new Set())
+    const bigGap = rows.rows.findIndex((row) => row.kind === 'gap' && row.count > 1000)
+    const top = rows.tops[bigGap]!
+    expect(rowsInView(rows.tops, top + GAP_HEIGHT - 1, LINE_HEIGHT, 0)).toEqual({ first: bigGap, end: bigGap + 2 })
+    expect(rowsInView(rows.tops, top + GAP_HEIGHT, LINE_HEIGHT, 0)).toEqual({ first: bigGap + 1, end: bigGap + 2 })
+  })
+
+  it('copies the rows between a selection’s ends as their texts, without ANSI codes or collapsed gaps', () => {
+    const red = '\u001b[31mred\u001b[0m b'
+    const changedEnds = diffView(lines('a', red, 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'), lines('A', red, 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'J'), false, 1)
+    const collapsed = compareRows(changedEnds, new Set())
+    expect(collapsed.rows.map((r) => (r.kind === 'gap' ? `… ${r.count}` : r.line.text))).toEqual(['a', 'A', red, '… 6', 'i', 'j', 'J'])
+    // Selected from within "a" to within "J": the ends as selected, the rows between from the diff.
+    expect(copiedText(collapsed.rows, 0, 6, 'a (part)', 'J (part)').split('\n')).toEqual(['a (part)', 'A', 'red b', 'i', 'j', 'J (part)'])
+    const opened = compareRows(changedEnds, new Set([0]))
+    expect(copiedText(opened.rows, 1, 4, 'A', 'd').split('\n')).toEqual(['A', 'red b', 'c', 'd'])
+  })
+
+  it('scrolls a row to the middle of the viewport, or as near as the top allows', () => {
+    const rows = compareRows(view, new Set([0, 1, 2]))
+    const last = rows.changeRows[1]!
+    expect(centredScrollTop(rows, last, 10 * LINE_HEIGHT)).toBe(last * LINE_HEIGHT - 4.5 * LINE_HEIGHT)
+    expect(centredScrollTop(rows, 1, 10 * LINE_HEIGHT)).toBe(0)
   })
 })
 
@@ -324,6 +408,81 @@ describe('compareRuns$', () => {
         t: 'tooDifferent',
       })
     })
+  })
+})
+
+describe('compareRuns$ when the diff worker cannot be used', () => {
+  const logs: Record<number, CompareLine[]> = { 1: lines('a', 'build 1', 'c'), 2: lines('a', 'build 2', 'c', 'd') }
+  const readPage = (runId: number) => of<LogPage>({ lines: logs[runId] ?? [], totalLines: logs[runId]?.length ?? 0, done: true })
+
+  it('diffs on the page instead, and says why, for each diff the worker fails', () => {
+    const ts = new TestScheduler((actual, wanted) => expect(actual).toEqual(wanted))
+    ts.run(({ cold, expectObservable }) => {
+      const worker = () => cold<ChangeRun[] | GiveUp>('-#', undefined, new Error('Refused to create a worker'))
+      // The worker fails 1 frame in; the page takes 4 more. The option changes at 7.
+      const fallback = (base: CompareLine[], target: CompareLine[], ignoreDigits: boolean) => cold('----(r|)', { r: diffLogs(base, target, ignoreDigits) })
+      const states = compareRuns$(1, 2, cold('f------t', { f: false, t: true }), { readPage, diff: worker, fallback }).pipe(
+        map((s) => (s.phase === 'ready' ? `+${s.view.added} -${s.view.removed} on page: ${s.diffedOnPage}` : s.phase)),
+      )
+      expectObservable(states).toBe('(rc)-a-c----b', {
+        r: 'reading',
+        c: 'comparing',
+        a: '+2 -1 on page: Refused to create a worker',
+        b: '+1 -0 on page: Refused to create a worker',
+      })
+    })
+  })
+
+  it('says nothing of the page when the worker answered', async () => {
+    const diff = (base: CompareLine[], target: CompareLine[]) => of(diffLogs(base, target, false))
+    expect(await lastOf(compareRuns$(1, 2, of(false), { readPage, diff, fallback: diffOnPage }))).toMatchObject({ phase: 'ready', diffedOnPage: null })
+  })
+
+  it('gives the page’s answer, a diff or too different, with the worker’s error', async () => {
+    const worker = () => throwError(() => new Error('no worker'))
+    const onPage = await lastOf(compareRuns$(1, 2, of(false), { readPage, diff: worker, fallback: diffOnPage }))
+    expect(onPage).toMatchObject({ phase: 'ready', diffedOnPage: 'no worker', view: { added: 2, removed: 1, changes: 2 } })
+    const giveUp = () => of<GiveUp>('tooManyEdits')
+    expect(await lastOf(compareRuns$(1, 2, of(false), { readPage, diff: worker, fallback: giveUp }))).toMatchObject({ phase: 'tooDifferent', reason: 'tooManyEdits', diffedOnPage: 'no worker' })
+  })
+
+  it('fails with the page’s own error when the page cannot diff either', async () => {
+    const worker = () => throwError(() => new Error('no worker'))
+    const fallback = () => throwError(() => new Error('out of memory'))
+    expect(await lastOf(compareRuns$(1, 2, of(false), { readPage, diff: worker, fallback }))).toEqual({ phase: 'failed', message: 'out of memory' })
+  })
+})
+
+describe('"Ignore digits" remembered', () => {
+  const memory = () => {
+    const items = new Map<string, string>()
+    return { getItem: (key: string) => items.get(key) ?? null, setItem: (key: string, value: string) => void items.set(key, value) }
+  }
+
+  it('is off until chosen, then as last chosen', () => {
+    const storage = memory()
+    expect(rememberedIgnoreDigits(storage)).toBe(false)
+    rememberIgnoreDigits(true, storage)
+    expect(rememberedIgnoreDigits(storage)).toBe(true)
+    rememberIgnoreDigits(false, storage)
+    expect(rememberedIgnoreDigits(storage)).toBe(false)
+  })
+
+  it('is off when storage holds something else, cannot be read, or is missing; a failed write is no error', () => {
+    const storage = memory()
+    storage.setItem('taskdeck.compare.ignoreDigits', '{"yes":1}')
+    expect(rememberedIgnoreDigits(storage)).toBe(false)
+    const broken = {
+      getItem: (): string | null => {
+        throw new Error('SecurityError: storage is disabled')
+      },
+      setItem: () => {
+        throw new Error('QuotaExceededError')
+      },
+    }
+    expect(rememberedIgnoreDigits(broken)).toBe(false)
+    expect(() => rememberIgnoreDigits(true, broken)).not.toThrow()
+    expect(rememberedIgnoreDigits(undefined)).toBe(false)
   })
 })
 
