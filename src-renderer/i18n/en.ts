@@ -86,6 +86,8 @@ export const en = {
     unauthorizedBody: 'Taskdeck was restarted with a new token: open the URL it printed (`taskdeck serve`) in this tab, and the view picks up where it left off.',
     catchingUp_one: 'Catching up ({{count}} event)…',
     catchingUp_other: 'Catching up ({{count}} events)…',
+    catchingUpLeft_one: 'Catching up ({{count}} event to go)…',
+    catchingUpLeft_other: 'Catching up ({{count}} events to go)…',
     resyncs_one: 'resynchronised once after a gap',
     resyncs_other: 'resynchronised {{count}} times after gaps',
     seq: 'Last event applied',

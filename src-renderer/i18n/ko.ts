@@ -87,6 +87,8 @@ export const ko: Messages = {
     unauthorizedBody: 'Taskdeck 이 새 토큰으로 다시 시작되었습니다. 출력된 URL(`taskdeck serve`)을 이 탭에서 열면 보던 곳에서 이어집니다.',
     catchingUp_one: '따라잡는 중 (이벤트 {{count}}개)…',
     catchingUp_other: '따라잡는 중 (이벤트 {{count}}개)…',
+    catchingUpLeft_one: '따라잡는 중 (남은 이벤트 {{count}}개)…',
+    catchingUpLeft_other: '따라잡는 중 (남은 이벤트 {{count}}개)…',
     resyncs_one: '누락 후 한 번 다시 동기화함',
     resyncs_other: '누락 후 {{count}}번 다시 동기화함',
     seq: '마지막으로 반영된 이벤트',
