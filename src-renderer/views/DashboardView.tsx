@@ -2,7 +2,7 @@ import { useEffect, useMemo } from 'react'
 import { useTranslation } from 'react-i18next'
 import { interval, map } from 'rxjs'
 import { TASK_STATUSES, type TaskStatus } from '../../src-shared/index.ts'
-import { EmptyState, FirstRunHint, Sparkline, ViewHeading, formatDuration } from '../components/common.tsx'
+import { EmptyState, FirstRunHint, Sparkline, StatusGlyph, ViewHeading, formatDuration } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { completionBuckets } from '../streams/loop.ts'
 import type { TaskLeader } from '../streams/run-leaders.ts'
@@ -46,7 +46,10 @@ export function DashboardView({ onNewTask }: { onNewTask: () => void }) {
             model.route.set({ view: 'tasks' })
           }}>
             <span className="card-value">{counts.get(status) ?? 0}</span>
-            <span className="card-label">{t(`status.${status}`)}</span>
+            <span className="card-label">
+              <StatusGlyph status={status} />
+              {t(`status.${status}`)}
+            </span>
           </button>
         ))}
         <div className="card">

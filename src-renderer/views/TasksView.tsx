@@ -184,6 +184,7 @@ function Filters() {
       <div className="chips" role="group" aria-label={t('filters.status')}>
         {TASK_STATUSES.map((status) => (
           <button key={status} type="button" className={`chip chip-${status}`} aria-pressed={query.statuses.includes(status)} onClick={() => toggleStatus(status)}>
+            <StatusGlyph status={status} />
             {t(`status.${status}`)}
             <span className="chip-count">{counts.get(status) ?? 0}</span>
           </button>
