@@ -168,8 +168,8 @@ export function foldAndPublish$(slices$: Observable<FrameSlice<EngineEvent>>, bu
   const busyPublishMs = options.busyPublishMs ?? DEFAULT_BUSY_PUBLISH_MS
   const quietMs = options.quietMs ?? DEFAULT_QUIET_MS
   return new Observable<Published>((subscriber) => {
-    /** The newest head seq the page was told of. */
-    let head = 0
+    /** The newest head seq the page was told of (null while none). */
+    let head: number | null = null
     let eventsThisFrame = 0
     let lastPublishAt = -Infinity
     /** Events left queued when the last frame ended: more frames follow while it is above 0. */
@@ -180,9 +180,10 @@ export function foldAndPublish$(slices$: Observable<FrameSlice<EngineEvent>>, bu
     let trailing: Subscription | null = null
     /** Set while a flood lasts: the check that ends it, quietMs after its last busy frame, then in the next frame. */
     let floodEnd: Subscription | null = null
-    const behind = () => queued > 0 || builder.foldedSeq < head
+    const behindHead = () => head !== null && builder.foldedSeq < head
+    const behind = () => queued > 0 || behindHead()
     /** The state shown says it is behind a head it knew. */
-    const shownBehindHead = () => builder.current.lastSeq < builder.current.headSeq
+    const shownBehindHead = () => builder.current.headSeq !== null && builder.current.lastSeq < builder.current.headSeq
     const stopTrailing = () => {
       trailing?.unsubscribe()
       trailing = null
@@ -222,10 +223,12 @@ export function foldAndPublish$(slices$: Observable<FrameSlice<EngineEvent>>, bu
     }
     // Before the slices: a head may be told as soon as they are subscribed to.
     const heads = options.head$?.subscribe((seq) => {
-      if (seq <= head) return
+      if (head !== null && seq <= head) return
+      const first = head === null
       head = seq
-      // Said at once, with what is folded so far: the events may take a while to come, or fit in one frame.
-      if (builder.foldedSeq < head && !builder.current.catchingUp) publish()
+      // Said at once, with what is folded so far: the events may take a while to come, or fit in one frame. The
+      // first head is shown even when nothing is missing: until then the views cannot tell an empty log from one on its way.
+      if (first || (behindHead() && !builder.current.catchingUp)) publish()
     })
     const subscription = slices$.subscribe({
       next: (slice) => {

@@ -30,8 +30,11 @@ export interface AppState {
    * folded (see foldAndPublish$ in streams/ingest.ts). Views are then refreshed less often.
    */
   catchingUp: boolean
-  /** The newest seq the page was told the event log has (a history reply's or subscribe reply's head, a gap's seq); 0 while none. */
-  headSeq: number
+  /**
+   * The newest seq the page was told the event log has (a history reply's or subscribe reply's head, a
+   * gap's seq); null until the first is told: until then the page cannot know whether a history is coming.
+   */
+  headSeq: number | null
   /** Bumped when a task's durable state changes, so views can memoise cheaply. */
   tasksVersion: number
   /**
@@ -97,7 +100,7 @@ export const INITIAL_STATE: AppState = {
   lastSeq: 0,
   lastBatchSize: 0,
   catchingUp: false,
-  headSeq: 0,
+  headSeq: null,
   tasksVersion: 0,
   changedTaskIds: new Set(),
   changedRunIds: new Set(),
@@ -327,7 +330,7 @@ export class StateBuilder {
    * seq known (the last state's by default). Output alone changes nothing: the same state object means
    * no view re-renders for it.
    */
-  build(catchingUp = false, headSeq = this.base.headSeq): AppState {
+  build(catchingUp = false, headSeq: number | null = this.base.headSeq): AppState {
     const state = this.base
     const next: AppState = !this.changed
       ? state.catchingUp === catchingUp && state.headSeq === headSeq

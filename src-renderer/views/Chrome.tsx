@@ -39,7 +39,7 @@ export function ConnectionIndicator() {
     connection.kind === 'online'
       ? catchingUp
         ? // How far behind the head the page knows of, or (events waiting to be folded, no head known) how many the last state took.
-          state.headSeq > state.lastSeq
+          state.headSeq !== null && state.headSeq > state.lastSeq
           ? t('connection.catchingUpLeft', { count: state.headSeq - state.lastSeq })
           : t('connection.catchingUp', { count: state.lastBatchSize })
         : t('connection.online')

@@ -38,7 +38,7 @@ export function DashboardView({ onNewTask }: { onNewTask: () => void }) {
         <ViewHeading>{t('dashboard.title')}</ViewHeading>
         <p className="muted">{t('dashboard.subtitle', { count: state.tasks.size })}</p>
       </header>
-      {state.tasks.size === 0 && <FirstRunHint what={t('empty.dashboardFirstRun')} onNewTask={onNewTask} />}
+      {state.tasks.size === 0 && state.headSeq !== null && state.headSeq <= state.lastSeq && <FirstRunHint what={t('empty.dashboardFirstRun')} onNewTask={onNewTask} />}
       <div className="cards">
         {cards.map((status) => (
           <button key={status} type="button" className={`card card-${status}`} onClick={() => {

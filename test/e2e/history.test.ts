@@ -69,10 +69,13 @@ describe('opening on a long history', () => {
     expect(total).toBeGreaterThanOrEqual(TASKS)
     // Each state the connection indicator shows, recorded by the page as it changes (no sampling, no timing): its
     // class, what it shows (its title is its label), what its live region says (the text not hidden from screen
-    // readers) and the last seq applied.
+    // readers) and the last seq applied; and each empty state the task list shows.
     const { context, page, errors } = await openOnHistory(`window.indicatorStates = []
       const heard = (node) => node.nodeType === Node.TEXT_NODE ? node.textContent : node.nodeType === Node.ELEMENT_NODE && node.getAttribute('aria-hidden') !== 'true' ? [...node.childNodes].map(heard).join('') : ''
+      window.emptyTitles = []
       new MutationObserver(() => {
+        const empty = document.querySelector('.empty-title')?.textContent
+        if (empty && window.emptyTitles.at(-1) !== empty) window.emptyTitles.push(empty)
         const indicator = document.querySelector('[data-testid=connection]')
         if (!indicator) return
         const state = { kind: indicator.className, shown: indicator.title, heard: heard(indicator.querySelector('[role=status]')), seq: indicator.querySelector('.connection-seq').textContent }
@@ -89,10 +92,12 @@ describe('opening on a long history', () => {
     const behind = states.findIndex((state) => state.kind.includes('connection-catching-up'))
     // Shown as soon as the head is known, before anything is folded, saying how far behind it is...
     expect(behind).toBeGreaterThanOrEqual(0)
-    expect(states[behind]).toEqual({ kind: 'connection connection-catching-up', shown: `Catching up (${headSeq} events to go)…`, heard: 'Live', seq: '#0' })
+    expect(states[behind]).toEqual({ kind: 'connection connection-catching-up', shown: `Catching up: ${headSeq.toLocaleString('en-US')} to go`, heard: 'Live', seq: '#0' })
     // ...and live once, when the seq reached the head, never before (the live region said only "Live" throughout).
     expect(states.slice(behind + 1)).toEqual([{ kind: 'connection connection-online', shown: 'Live', heard: 'Live', seq: `#${headSeq}` }])
     expect(states.map((state) => state.heard).filter((words) => words.includes('Catching up'))).toEqual([])
+    // Until the first tasks are folded the list says the history is being read, never that there are no tasks.
+    expect(await page.evaluate<string[]>('window.emptyTitles')).toEqual(['Reading the history…'])
 
     // Nothing lost on the way: every task, every failure, and the oldest task at the end of the list.
     expect(await page.locator('.chip-failed .chip-count').textContent()).toBe(String(failed))

@@ -131,13 +131,16 @@ describe('foldAndPublish$', () => {
     })
   })
 
-  it('takes a head it has already folded, or an older one, as no news', () => {
+  it('shows the first head even when it has folded it (the views then know the log holds nothing more), and takes older heads as no news', () => {
     const ts = scheduler()
     ts.run(({ cold, expectObservable }) => {
-      const head$ = cold('20ms h 9ms i', { h: 2, i: 1 })
+      const head$ = cold('20ms h 9ms i 9ms j', { h: 2, i: 1, j: 2 })
       const slices$ = cold('a', { a: slice([paused(1), paused(2)]) })
       const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, frameScheduler: ts, head$ })
-      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('a', { a: '2/live' })
+      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq} of ${p.state.headSeq}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('a 19ms b', {
+        a: '2 of null/live',
+        b: '2 of 2/live',
+      })
     })
   })
 
