@@ -6,12 +6,15 @@ import {
   LIMITS,
   LogLineSchema,
   LogStreamSchema,
+  MachineConditionSchema,
+  MachineStateSchema,
   RunIdSchema,
   RunSchema,
   TaskDefinitionSchema,
   TaskIdSchema,
   TaskSchema,
   TaskStatusSchema,
+  WhenUnmetSchema,
 } from './model.ts'
 import { FIELD_BY_FIELD_SETTINGS, SettingsSchema, type FieldByFieldSetting } from './settings.ts'
 import { TRIGGER_COMMANDS } from './triggers.ts'
@@ -120,6 +123,10 @@ const DECLARED = {
       parallel: z.number().int().min(1, 'must be at least 1').max(LIMITS.groupParallel),
       /** false: only change an existing group; an unknown name is refused (not_found) instead of becoming a new group. */
       create: z.boolean().optional(),
+      /** Machine conditions its runs need (`[]`: none); absent: unchanged (none for a new group). */
+      onlyWhen: z.array(MachineConditionSchema).max(2).refine((list) => new Set(list).size === list.length, 'names a condition twice').optional(),
+      /** What an unmet condition does to running runs; absent: unchanged (`wait` for a new group). */
+      whenUnmet: WhenUnmetSchema.optional(),
     }),
     result: z.object({ group: GroupSchema }),
   },
@@ -129,6 +136,17 @@ const DECLARED = {
   'engine.pause': { params: empty, result: empty },
   'engine.resume': { params: empty, result: empty },
   'engine.loop': { params: empty, result: LoopSnapshotSchema },
+  /** What the engine knows of the machine (power source, user presence), which groups' `onlyWhen` conditions are judged by. */
+  'machine.get': { params: empty, result: z.object({ machine: MachineStateSchema }) },
+  /**
+   * Tells the engine what a monitor observed: the desktop app's power monitor, or a user's
+   * own script on a headless machine (`taskdeck machine`). Only the fields given change;
+   * `null` makes one unknown again (counts as met).
+   */
+  'machine.report': {
+    params: z.object({ onAcPower: z.boolean().nullable().optional(), userIdle: z.boolean().nullable().optional() }),
+    result: z.object({ machine: MachineStateSchema }),
+  },
   'run.readLog': {
     params: z.object({
       runId: RunIdSchema,

@@ -3,6 +3,8 @@ import {
   EndReasonSchema,
   GroupSchema,
   LogStreamSchema,
+  MachineConditionSchema,
+  MachineStateSchema,
   ProgressSchema,
   RunIdSchema,
   RunSchema,
@@ -87,6 +89,8 @@ export const LoopStateSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('all-paused') }),
   /** Runnable but held: its group is paused. */
   z.object({ kind: z.literal('group-paused') }),
+  /** Runnable but held: its group's machine conditions `unmet` (on battery, the user present). */
+  z.object({ kind: z.literal('machine'), unmet: z.array(MachineConditionSchema).min(1) }),
   /** Runnable but its group already runs `running` of its `parallel` slots. */
   z.object({ kind: z.literal('group-full'), running: z.number().int().nonnegative(), parallel: z.number().int().positive() }),
   /** Not runnable yet: why (null for a task with no recorded reason). */
@@ -129,11 +133,18 @@ export const EngineStatsSchema = z.object({
   headSeq: z.number().int().nonnegative(),
 })
 
+/** What the engine knows of the machine changed (power source, user presence): live only; `machine.get` reads it. */
+export const MachineUpdatedSchema = z.object({
+  type: z.literal('machine.updated'),
+  machine: MachineStateSchema,
+})
+
 export const TransientEventSchema = z.discriminatedUnion('type', [
   RunOutputSchema,
   RunProgressSchema,
   EngineStatsSchema,
   WorkerHeartbeatSchema,
+  MachineUpdatedSchema,
 ])
 export type TransientEvent = z.infer<typeof TransientEventSchema>
 

@@ -164,12 +164,41 @@ export const isFinished = (s: TaskStatus): boolean => FINISHED_STATUSES.includes
 export const RunStatusSchema = z.enum(['running', 'paused', 'succeeded', 'failed', 'cancelled', 'timed_out', 'interrupted'])
 export type RunStatus = z.infer<typeof RunStatusSchema>
 
+/**
+ * A state of the machine a group can make its runs wait for (power- and presence-aware
+ * scheduling): `ac-power`, on mains power rather than battery; `user-idle`, the user away
+ * (no input for `settings.idleAfterMinutes`, or the screen locked).
+ */
+export const MachineConditionSchema = z.enum(['ac-power', 'user-idle'])
+export type MachineCondition = z.infer<typeof MachineConditionSchema>
+
+/** While a group's condition is unmet: `wait` starts no new run; `pause` also pauses its running runs (resumed when met again). */
+export const WhenUnmetSchema = z.enum(['wait', 'pause'])
+export type WhenUnmet = z.infer<typeof WhenUnmetSchema>
+
+/**
+ * What the engine knows of the machine. `null` where it cannot tell (a headless server
+ * knows no user presence; a machine without power-supply information): a condition on an
+ * unknown state counts as met, so nothing waits forever for what nobody can report.
+ */
+export const MachineStateSchema = z.object({
+  /** true on mains power, false on battery. */
+  onAcPower: z.boolean().nullable(),
+  /** true while the user is away. */
+  userIdle: z.boolean().nullable(),
+  /** When it last changed (engine clock, ms). */
+  at: z.number(),
+})
+export type MachineState = z.infer<typeof MachineStateSchema>
+
 export const WaitReasonSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('dependency'), taskIds: z.array(TaskIdSchema) }),
   z.object({ kind: z.literal('delay'), until: z.number() }),
   z.object({ kind: z.literal('backoff'), until: z.number(), attempt: z.number().int() }),
   z.object({ kind: z.literal('group-limit'), group: z.string() }),
   z.object({ kind: z.literal('paused'), scope: z.enum(['task', 'group', 'all']) }),
+  /** Its group's machine conditions are not met (`unmet`, in the group's order). */
+  z.object({ kind: z.literal('machine'), group: z.string(), unmet: z.array(MachineConditionSchema).min(1) }),
 ])
 export type WaitReason = z.infer<typeof WaitReasonSchema>
 
@@ -345,6 +374,8 @@ export const RunSchema = z.object({
   logLines: z.number().int().nonnegative(),
   logBytes: z.number().int().nonnegative(),
   droppedBytes: z.number().int().nonnegative(),
+  /** On a run the engine paused because its group's machine conditions became unmet (`whenUnmet: 'pause'`): which; it resumes it when they are met again. Absent when a user paused it. */
+  heldFor: z.array(MachineConditionSchema).min(1).optional(),
 })
 export type Run = z.infer<typeof RunSchema>
 
@@ -363,5 +394,9 @@ export const GroupSchema = z.object({
   name: GroupNameSchema,
   parallel: z.number().int().min(1).max(LIMITS.groupParallel),
   paused: z.boolean(),
+  /** Machine conditions the group's runs need (absent or empty: none); new runs wait while one is unmet. */
+  onlyWhen: z.array(MachineConditionSchema).max(2).optional(),
+  /** What an unmet condition does to the group's running runs (absent: `wait`). */
+  whenUnmet: WhenUnmetSchema.optional(),
 })
 export type Group = z.infer<typeof GroupSchema>

@@ -30,6 +30,8 @@ export const SettingsSchema = z.object({
   startAtLogin: z.boolean().default(false),
   /** The desktop app keeps the computer from sleeping while a task runs (the screen may still turn off). */
   keepAwake: z.boolean().default(true),
+  /** The desktop app reports the user away (groups with `onlyWhen: ['user-idle']` run) after this long without input, or at once when the screen locks. */
+  idleAfterMinutes: z.number().int().min(1).max(240).default(10),
   /** Saved task definitions offered as favourites 1–9 (by saved task id or task id to rerun). */
   favourites: z.array(z.number().int().positive()).max(9).default([]),
   defaultGroup: GroupNameSchema.default('default'),

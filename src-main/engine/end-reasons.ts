@@ -1,4 +1,4 @@
-import type { EndReason, LoopState, WaitReason, WorkerLoss } from '../../src-shared/index.ts'
+import type { EndReason, LoopState, MachineCondition, WaitReason, WorkerLoss } from '../../src-shared/index.ts'
 
 /**
  * The one place that words the engine's structured reasons in English: `Run.reason`,
@@ -111,6 +111,8 @@ export function describeLoopState(state: LoopState, group: string): string {
       return 'paused: everything is paused'
     case 'group-paused':
       return `paused: group ${group} is paused`
+    case 'machine':
+      return `held: ${group} ${describeUnmet(state.unmet)}`
     case 'group-full':
       return `group limit: ${group} runs ${state.running} of ${state.parallel}`
     case 'waiting':
@@ -138,6 +140,8 @@ function describeWait(wait: WaitReason | null): string {
       return `group limit: ${wait.group}`
     case 'paused':
       return `paused (${wait.scope})`
+    case 'machine':
+      return `held: ${wait.group} ${describeUnmet(wait.unmet)}`
   }
 }
 
@@ -149,4 +153,11 @@ export function httpStatusFailure(status: number): string {
 /** "20 s" for whole seconds, "1500 ms" otherwise. */
 export function formatMs(ms: number): string {
   return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`
+}
+
+const MACHINE_CONDITION_WORDS: Record<MachineCondition, string> = { 'ac-power': 'AC power', 'user-idle': 'the user to be away' }
+
+/** "waits for AC power and the user to be away". */
+function describeUnmet(unmet: readonly MachineCondition[]): string {
+  return `waits for ${unmet.map((condition) => MACHINE_CONDITION_WORDS[condition]).join(' and ')}`
 }

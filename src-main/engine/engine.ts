@@ -23,6 +23,7 @@ import {
   type LoopEntry,
   type LoopSnapshot,
   type LoopState,
+  type MachineState,
   type Progress,
   type Run,
   type RunStatus,
@@ -38,7 +39,7 @@ import type { CommandHandlers, Disposable, EngineApi, SubscribeOptions } from '.
 import type { EngineExtensionHost } from './host.ts'
 import { RunLogWriter, logTotals, readLogWindow, removeLog } from './logs.ts'
 import { defaultRunners, runnerFor, type RunnerRegistry } from './runners/index.ts'
-import { killLeftoverGroups } from './runners/process-groups.ts'
+import { bootId, killLeftoverGroups } from './runners/process-groups.ts'
 import type { RunContext, RunOutcome, StartedRun } from './runners/types.ts'
 import type { BackendOutcome, BackendRun, ExecutionBackend } from './backends/types.ts'
 import { describeEndReason, describeLoopState } from './end-reasons.ts'
@@ -137,6 +138,8 @@ export class Engine implements EngineApi {
   private readonly groups = new Map<string, Group>()
   private settings: Settings
   private paused: boolean
+  /** What is known of the machine (power source, user presence): reported by `machine.report`; unknown until then. */
+  private machine: MachineState
   private lastTaskId: number
   private lastRunId: number
   /** Queued task ids per group, in the order they will start. */
@@ -179,6 +182,7 @@ export class Engine implements EngineApi {
     for (const [name, group] of state.groups) this.groups.set(name, group)
     this.settings = state.settings
     this.paused = state.paused
+    this.machine = { onAcPower: null, userIdle: null, at: this.now() }
     this.lastTaskId = Math.max(store.counter('lastTaskId'), ...this.tasks.keys(), 0)
     this.lastRunId = Math.max(store.counter('lastRunId'), ...this.runs.keys(), 0)
     this.lastStatsAt = this.now()
@@ -585,7 +589,7 @@ export class Engine implements EngineApi {
       // within that moment can only leave behind a process younger than PID_RECORD_DELAY_MS.
       active.recordPid = setTimeout(() => {
         active.recordPid = null
-        this.emit({ type: 'run.updated', run: active.run }, undefined, [['upsertRunProcess', active.run.id, pid, startTicks]])
+        this.emit({ type: 'run.updated', run: active.run }, undefined, [['upsertRunProcess', active.run.id, pid, startTicks, bootId()]])
       }, PID_RECORD_DELAY_MS)
     }
     // A backend enforces the timeout itself (time spent waiting for a remote worker does not count).
@@ -749,12 +753,12 @@ export class Engine implements EngineApi {
    */
   private recover(): void {
     if (!this.groups.has('default')) void this.saveGroup({ name: 'default', parallel: this.settings.defaultGroupParallel, paused: false })
-    const leftovers = this.store.db.prepare('SELECT run_id, pid, start_ticks FROM run_processes').all() as {
-      run_id: number
+    const leftovers = this.store.db.prepare('SELECT pid, start_ticks, boot_id FROM run_processes').all() as {
       pid: number
       start_ticks: string | null
+      boot_id: string | null
     }[]
-    killLeftoverGroups(leftovers.flatMap((row) => (row.start_ticks === null ? [] : [{ pgid: row.pid, startTicks: row.start_ticks }])))
+    killLeftoverGroups(leftovers.flatMap((row) => (row.start_ticks === null ? [] : [{ pgid: row.pid, startTicks: row.start_ticks, bootId: row.boot_id }])))
     for (const task of this.tasks.values()) if (task.status === 'queued') this.enqueue(task)
     const now = this.now()
     const interrupted = new Set<number>()
@@ -1440,6 +1444,19 @@ export class Engine implements EngineApi {
         return {}
       },
       'engine.loop': () => durableRead(this.snapshot()),
+      'machine.get': () => Promise.resolve({ machine: this.machine }),
+      'machine.report': (report) => {
+        const next: MachineState = {
+          onAcPower: report.onAcPower === undefined ? this.machine.onAcPower : report.onAcPower,
+          userIdle: report.userIdle === undefined ? this.machine.userIdle : report.userIdle,
+          at: this.machine.at,
+        }
+        if (next.onAcPower !== this.machine.onAcPower || next.userIdle !== this.machine.userIdle) {
+          this.machine = { ...next, at: this.now() }
+          this.emitTransient({ type: 'machine.updated', machine: this.machine })
+        }
+        return Promise.resolve({ machine: this.machine })
+      },
       'run.readLog': ({ runId, fromLine, count, stream }) => {
         const run = this.runs.get(runId)
         if (!run) throw new TaskdeckError('not_found', `There is no run ${runId}.`, { runId })

@@ -37,7 +37,7 @@ const STATEMENTS = {
   upsertState: 'INSERT INTO engine_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
   raiseCounter:
     'INSERT INTO engine_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))',
-  upsertRunProcess: 'INSERT OR REPLACE INTO run_processes (run_id, pid, start_ticks) VALUES (?, ?, ?)',
+  upsertRunProcess: 'INSERT OR REPLACE INTO run_processes (run_id, pid, start_ticks, boot_id) VALUES (?, ?, ?, ?)',
   deleteRunProcess: 'DELETE FROM run_processes WHERE run_id = ?',
 } as const
 export type StatementName = keyof typeof STATEMENTS

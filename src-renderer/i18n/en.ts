@@ -317,6 +317,9 @@ export const en = {
     backoff: 'backoff: attempt {{attempt}} at {{time}}',
     paused: { task: 'paused (task)', group: 'paused (group)', all: 'paused (all)' },
     waiting: 'waiting',
+    machine: 'held: {{group}} waits for {{conditions}}',
+    condition: { 'ac-power': 'AC power', 'user-idle': 'you to be away' },
+    conditionJoin: ' and ',
   },
   loop: {
     title: 'Event loop',

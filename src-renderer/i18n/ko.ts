@@ -314,6 +314,9 @@ export const ko: Messages = {
     backoff: '{{time}} 에 {{attempt}}번째 시도',
     paused: { task: '일시 중지됨', group: '그룹과 함께 일시 중지됨', all: '전체와 함께 일시 중지됨' },
     waiting: '대기 중',
+    machine: '보류: {{group}} 그룹이 기다리는 조건: {{conditions}}',
+    condition: { 'ac-power': 'AC 전원 연결', 'user-idle': '자리 비움' },
+    conditionJoin: ', ',
   },
   loop: {
     title: '이벤트 루프',

@@ -1,4 +1,4 @@
-import type { EndReason, LoopEntry, LoopState, RunStatus, WaitReason } from '../../src-shared/index.ts'
+import type { EndReason, LoopEntry, LoopState, MachineCondition, RunStatus, WaitReason } from '../../src-shared/index.ts'
 import { sayEndReason, type Clock, type Translate } from '../../src-shared/decisions/endReasons.ts'
 
 // The wording of end reasons is shared with the desktop's notifications.
@@ -37,6 +37,8 @@ function sayLoopState(state: LoopState, group: string, t: Translate, clock: Cloc
       return t('engine.allPaused')
     case 'group-paused':
       return t('engine.groupPaused', { group })
+    case 'machine':
+      return t('engine.machine', { group, conditions: sayUnmet(state.unmet, t) })
     case 'group-full':
       return t('engine.groupFull', { group, running: state.running, parallel: state.parallel })
     case 'waiting':
@@ -67,5 +69,12 @@ function sayWait(wait: WaitReason | null, t: Translate, clock: Clock): string {
       return t('engine.groupLimit', { group: wait.group })
     case 'paused':
       return t(`engine.paused.${wait.scope}`)
+    case 'machine':
+      return t('engine.machine', { group: wait.group, conditions: sayUnmet(wait.unmet, t) })
   }
+}
+
+/** The unmet machine conditions in the UI's language, joined ("AC power and you to be away"). */
+function sayUnmet(unmet: readonly MachineCondition[], t: Translate): string {
+  return unmet.map((condition) => t(`engine.condition.${condition}`)).join(t('engine.conditionJoin'))
 }

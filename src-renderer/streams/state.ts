@@ -313,6 +313,8 @@ export class StateBuilder {
         case 'worker.heartbeat':
           ;(this.workers ??= new Map(this.base.workers)).set(event.worker.id, { info: event.worker, seenAt: this.now() })
           break
+        case 'machine.updated':
+          break
         case 'trigger.fired':
         case 'trigger.updated':
         case 'trigger.removed':

@@ -107,6 +107,7 @@ export function foldDesktopEvents(state: DesktopState, events: readonly EngineEv
       case 'run.progress':
       case 'engine.stats':
       case 'worker.heartbeat':
+      case 'machine.updated':
       case 'trigger.fired':
       case 'trigger.updated':
       case 'trigger.removed':

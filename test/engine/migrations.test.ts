@@ -37,8 +37,8 @@ describe('schema migrations', () => {
       const next = await engine.handlers['task.submit']({ definition: { ...task.definition } })
       expect(next.task.id).toBe(8)
       const versions = engine.host.db.prepare("SELECT version FROM schema_migrations WHERE owner = 'engine' ORDER BY version").all()
-      expect(versions.map((v) => v.version)).toEqual([1, 2])
-      expect(engine.host.db.prepare("SELECT name FROM sqlite_master WHERE name = 'run_processes'").get()).toBeDefined()
+      expect(versions.map((v) => v.version)).toEqual([1, 2, 3])
+      expect(engine.host.db.prepare('PRAGMA table_info(run_processes)').all().map((c) => c.name)).toEqual(['run_id', 'pid', 'start_ticks', 'boot_id'])
     } finally {
       await engine.close()
     }

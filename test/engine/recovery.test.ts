@@ -1,12 +1,21 @@
+import { spawn } from 'node:child_process'
 import { readFileSync, statSync } from 'node:fs'
-import { describe, expect, it } from 'vitest'
+import { join } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+import { afterEach, describe, expect, it } from 'vitest'
 import type { DurableEvent, Task } from '../../src-shared/index.ts'
 import { INTERRUPTED_REASON } from '../../src-main/engine/engine.ts'
+import { ENGINE_MIGRATIONS } from '../../src-main/engine/migrations/index.ts'
+import { bootId, processStartTicks } from '../../src-main/engine/runners/process-groups.ts'
+import { migrate } from '../../src-main/engine/store.ts'
 import { isAlive, waitFor } from './helpers.ts'
+import { groupMembers, killLeftovers, stillAlive, wholeGroup, type ProcessIdentity } from '../runners/process-tree.ts'
 import { useTempHome } from '../support/engine.ts'
 import { EngineProcess } from './process.ts'
 
 const dir = useTempHome()
+const started: ProcessIdentity[] = []
+afterEach(() => killLeftovers(started.splice(0)))
 
 describe('recovery after the engine dies', () => {
   // Without the orphan reaper (which would kill the leftovers at once, test/engine/orphans.test.ts): the restart-time cleanup alone.
@@ -57,8 +66,54 @@ describe('recovery after the engine dies', () => {
     await waitFor(() => !isAlive(leader), 'the leader to exit')
     await child.kill()
     expect(isAlive(background)).toBe(true)
+    // Recorded with this boot: the lenient rule applies.
+    const database = new DatabaseSync(join(dir.home, 'taskdeck.db'), { readOnly: true })
+    expect(database.prepare('SELECT boot_id FROM run_processes').all()).toEqual([{ boot_id: bootId() }])
+    database.close()
     await dir.open()
     await waitFor(() => !isAlive(background), 'the leftover to be killed')
+  })
+
+  it('leaves alone process groups recorded in an earlier boot: their ids and start times may be anyone\'s now', async () => {
+    const child = new EngineProcess(dir.home, { orphanReaper: false })
+    await child.until(() => child.ready)
+    expect((await child.request('task.submit', { definition: { spec: { kind: 'shell', command: 'sleep 300 & wait' } } })).ok).toBe(true)
+    await child.until(() => child.events.some((e) => e.type === 'run.updated' && e.run.pid !== null))
+    const { run } = child.events.find((e): e is Extract<DurableEvent, { type: 'run.updated' }> => e.type === 'run.updated' && e.run.pid !== null)!
+    // Its leader is the very process recorded: a stranger that got the same pid at the same tick of another boot would look so.
+    const group = await wholeGroup(run.pid!, 2)
+    started.push(...group)
+    await child.kill()
+    const database = new DatabaseSync(join(dir.home, 'taskdeck.db'))
+    database.prepare('UPDATE run_processes SET boot_id = ?').run(bootId()!.replace(/^./, (c) => (c === '0' ? '1' : '0')))
+    database.close()
+
+    const t = await dir.open()
+    expect((await t.engine.handlers['task.get']({ taskId: run.taskId })).runs[0]).toMatchObject({ status: 'interrupted' })
+    expect(group.every(stillAlive)).toBe(true)
+  })
+
+  it('gives groups recorded before boots were (schema version 2) the strict rule only: killed while led by the recorded leader', async () => {
+    const led = spawn('/bin/sh', ['-c', 'sleep 300 & wait'], { detached: true, stdio: 'ignore' })
+    const ledGroup = await wholeGroup(led.pid!, 2)
+    started.push(...ledGroup)
+    // A group whose leader exited, its member younger: of this boot an orphan, of an earlier one maybe a stranger's.
+    const leaderless = spawn('/bin/sh', ['-c', 'sleep 300 & echo started'], { detached: true, stdio: 'ignore' })
+    const leaderlessTicks = processStartTicks(leaderless.pid!)!
+    await new Promise((resolve) => leaderless.once('exit', resolve))
+    await waitFor(() => groupMembers(leaderless.pid!).length === 1, 'the leader to be gone')
+    const [member] = groupMembers(leaderless.pid!)
+    started.push(member!)
+    const old = new DatabaseSync(join(dir.home, 'taskdeck.db'))
+    migrate(old, 'engine', ENGINE_MIGRATIONS.slice(0, 2))
+    const record = old.prepare('INSERT INTO run_processes (run_id, pid, start_ticks) VALUES (?, ?, ?)')
+    record.run(1, led.pid!, processStartTicks(led.pid!))
+    record.run(2, leaderless.pid!, leaderlessTicks)
+    old.close()
+
+    await dir.open()
+    await waitFor(() => ledGroup.every((p) => !stillAlive(p)), 'the group led by its recorded leader to be killed')
+    expect(stillAlive(member!)).toBe(true)
   })
 })
 

@@ -71,7 +71,6 @@ export function childrenOf(pid: number): ProcessIdentity[] {
   return children
 }
 
-/** The orphan reaper `pid` started (its child whose command line names it), once it has started. */
 /** Whether process `pid` is an orphan reaper (its command line names it). */
 export function isReaper(pid: number): boolean {
   try {
@@ -81,6 +80,7 @@ export function isReaper(pid: number): boolean {
   }
 }
 
+/** The orphan reaper `pid` started (its child whose command line names it), once it has started. */
 export async function reaperOf(pid: number): Promise<ProcessIdentity> {
   const find = () => childrenOf(pid).find((child) => isReaper(child.pid))
   await eventually(() => find() !== undefined, `process ${pid} to start its reaper`)

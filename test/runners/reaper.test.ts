@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { GroupReaper, killLeftoverGroups, processStartTicks } from '../../src-main/engine/runners/process-groups.ts'
+import { GroupReaper, bootId, killLeftoverGroups, processStartTicks, type RecordedGroup } from '../../src-main/engine/runners/process-groups.ts'
 import { workerRunners } from '../../src-main/worker/runners.ts'
 import { openEngine } from '../support/engine.ts'
 import { recordingContext } from './helpers.ts'
@@ -21,6 +21,17 @@ afterEach(() => {
   killLeftovers(started.splice(0))
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
+
+/** /etc/machine-id, if this system has one. */
+const machineId = ((): string | null => {
+  try {
+    return readFileSync('/etc/machine-id', 'utf8').trim()
+  } catch {
+    return null
+  }
+})()
+/** The machine part of this machine's reaper folder names. */
+const thisMachine = machineId === null ? hostname() : `${hostname()}.${machineId}`
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'taskdeck-reaper-test-'))
@@ -63,13 +74,17 @@ async function pausedTreeRun(setup: string, graceMs?: number) {
   return { ...running, reaper: await startedReaper(running.child.pid!) }
 }
 
-/** An owner fixture (`node <args>`) running TREE_COMMAND, once every process of the run's group started. */
+/**
+ * An owner fixture (`node <args>`) running TREE_COMMAND, once it registered the run's group (its own
+ * "registered" line: the run's "leader" line may come before the owner went on to register it) and
+ * every process of the group started.
+ */
 async function fixtureOwner(args: string[]) {
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] })
   owners.push(child)
   let output = ''
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  await eventually(() => /leader \d+/.test(output), 'the group to start')
+  await eventually(() => /leader \d+/.test(output) && /^registered$/m.test(output), 'the group to start and be registered')
   const group = await wholeGroup(leaderIn(output))
   started.push(...group)
   return { child, group, output: () => output }
@@ -145,7 +160,7 @@ describe('orphan reaper', () => {
   it('is started again at once when killed from outside while a run is registered, its registry in the directory it was given', async () => {
     const registryDir = tempDir()
     const { child, group } = await churningOwner(0, registryDir)
-    expect(readdirSync(registryDir)).toEqual([expect.stringMatching(/^taskdeck-reaper-/)])
+    expect(readdirSync(registryDir)).toEqual([expect.stringMatching(new RegExp(`^taskdeck-reaper-${thisMachine.replaceAll('.', '\\.')}-[0-9a-f]{32}-${child.pid}-`))])
     const first = await startedReaper(child.pid!)
 
     process.kill(first.pid, 'SIGKILL')
@@ -175,36 +190,84 @@ function detachedGroup(command: string) {
   return { pgid: child.pid!, startTicks, exited: new Promise<void>((resolve) => child.once('exit', () => resolve())) }
 }
 
-describe('restart-time cleanup (killLeftoverGroups)', () => {
+/** A group whose leader exited at once, leaving a younger member (a background `sleep`): as a run's orphans look. */
+async function leaderlessGroup(spawnLeader: () => ChildProcess = () => spawn('/bin/sh', ['-c', 'sleep 1000 & echo started'], { detached: true, stdio: 'ignore' })) {
+  const leader = spawnLeader()
+  const pgid = leader.pid!
+  const startTicks = processStartTicks(pgid)!
+  await new Promise<void>((resolve) => leader.once('exit', () => resolve()))
+  await eventually(() => groupMembers(pgid).length === 1, 'the leader to be gone, its member to run')
+  const [member] = groupMembers(pgid)
+  started.push(member!)
+  return { pgid, startTicks, member: member! }
+}
 
-  it('kills a group only when it is provably the one recorded: same leader start time, or members younger than the leader', async () => {
+describe('restart-time cleanup (killLeftoverGroups)', () => {
+  const here = bootId()!
+  /** An id of another boot of this machine. */
+  const earlierBoot = here.replace(/^./, (c) => (c === '0' ? '1' : '0'))
+  const recorded = (group: { pgid: number; startTicks: string }, boot: string | null = here): RecordedGroup => ({ pgid: group.pgid, startTicks: group.startTicks, bootId: boot })
+
+  it('kills a group of this boot only when it is provably the one recorded: same leader start time, or members younger than the leader', async () => {
     const live = detachedGroup('sleep 1000 & wait')
     const members = await wholeGroup(live.pgid, 2)
     started.push(...members)
     // A recorded start time that is not the leader's: the pid was reused by someone else's process.
-    killLeftoverGroups([{ pgid: live.pgid, startTicks: String(Number(live.startTicks) + 1) }])
+    killLeftoverGroups([recorded({ pgid: live.pgid, startTicks: String(Number(live.startTicks) + 1) })])
     expect(members.every(stillAlive)).toBe(true)
-    killLeftoverGroups([{ pgid: live.pgid, startTicks: live.startTicks }])
+    killLeftoverGroups([recorded(live)])
     await eventually(() => members.every((p) => !stillAlive(p)), 'the group to be killed')
     await live.exited
 
-    // The leader exited, its background child lives on in the group.
-    const orphaned = detachedGroup('sleep 1000 & echo started')
-    await orphaned.exited
-    await eventually(() => groupMembers(orphaned.pgid).length === 1, 'the leader to be gone')
-    const [member] = groupMembers(orphaned.pgid)
-    started.push(member!)
+    const orphaned = await leaderlessGroup()
     // Recorded later than the member started: not the group we started.
-    killLeftoverGroups([{ pgid: orphaned.pgid, startTicks: String(Number(member!.startTicks) + 1) }])
-    expect(stillAlive(member!)).toBe(true)
-    killLeftoverGroups([{ pgid: orphaned.pgid, startTicks: orphaned.startTicks }])
-    await eventually(() => !stillAlive(member!), 'the member to be killed')
+    killLeftoverGroups([recorded({ pgid: orphaned.pgid, startTicks: String(Number(orphaned.member.startTicks) + 1) })])
+    expect(stillAlive(orphaned.member)).toBe(true)
+    killLeftoverGroups([recorded(orphaned)])
+    await eventually(() => !stillAlive(orphaned.member), 'the member to be killed')
+  })
+
+  it('leaves alone every group recorded in an earlier boot, even one led by a process with the very pid and start time recorded', async () => {
+    // Both stand for strangers that got the recorded ids in this boot: a live group, and one whose leader is gone.
+    const live = detachedGroup('sleep 1000 & wait')
+    const members = await wholeGroup(live.pgid, 2)
+    started.push(...members)
+    const orphaned = await leaderlessGroup()
+
+    killLeftoverGroups([recorded(live, earlierBoot), recorded(orphaned, earlierBoot)])
+    expect([...members, orphaned.member].every(stillAlive)).toBe(true)
+    // The same records of this boot: both are taken (the test could fail).
+    killLeftoverGroups([recorded(live), recorded(orphaned)])
+    await eventually(() => [...members, orphaned.member].every((p) => !stillAlive(p)), 'both groups to be killed')
+  })
+
+  it('gives a group recorded with no boot (before boots were recorded) only the strict rule: its leader must be the very process recorded', async () => {
+    const live = detachedGroup('sleep 1000 & wait')
+    const members = await wholeGroup(live.pgid, 2)
+    started.push(...members)
+    const orphaned = await leaderlessGroup()
+
+    killLeftoverGroups([recorded(live, null), recorded(orphaned, null)])
+    await eventually(() => members.every((p) => !stillAlive(p)), 'the group led by its recorded leader to be killed')
+    expect(stillAlive(orphaned.member)).toBe(true)
+  })
+
+  it('takes a group whose leader is gone only if it is a session of its own, as every run\'s is (spawned detached): not a group a shell\'s job control made', async () => {
+    // perl's setpgrp: a new group in this session (as an interactive shell makes one per pipeline), not a session.
+    const jobControlled = await leaderlessGroup(() => spawn('perl', ['-e', 'setpgrp(0, 0); exec "/bin/sh", "-c", "sleep 1000 & echo started"'], { stdio: 'ignore' }))
+    killLeftoverGroups([recorded(jobControlled)])
+    expect(stillAlive(jobControlled.member)).toBe(true)
+    // The same group made a session (setsid, as a run's) is taken: the test could fail.
+    const session = await leaderlessGroup()
+    killLeftoverGroups([recorded(session)])
+    await eventually(() => !stillAlive(session.member), 'the session\'s member to be killed')
   })
 })
 
 describe('registries left by a reaper killed with its owner', () => {
   const namespace = /^pid:\[(\d+)\]$/.exec(readlinkSync('/proc/self/ns/pid'))![1]!
-  const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim().replaceAll('-', '')
+  const thisBoot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim().replaceAll('-', '')
+  const otherBoot = thisBoot.replace(/^./, (c) => (c === '0' ? '1' : '0'))
   /** A real group of two processes (a shell and its `sleep`), watched until the test ends. */
   const runningGroup = async () => {
     const group = detachedGroup('sleep 1000 & wait')
@@ -235,8 +298,8 @@ describe('registries left by a reaper killed with its owner', () => {
     owner.kill('SIGKILL')
     await eventually(() => owner.signalCode !== null, 'the owner to die')
   }
-  const ownerName = (owner: ProcessIdentity, ns = namespace, { host = hostname(), boot = bootId } = {}) =>
-    `taskdeck-reaper-${host}-${boot}-${owner.pid}-${owner.startTicks}-${ns}-Ab12Cd`
+  const ownerName = (owner: ProcessIdentity, ns = namespace, { machine = thisMachine, boot = thisBoot } = {}) =>
+    `taskdeck-reaper-${machine}-${boot}-${owner.pid}-${owner.startTicks}-${ns}-Ab12Cd`
 
   it('kill the groups it still names and go when the next reaper is made in that folder; a live owner\'s registry beside it stays, its group running', async () => {
     const registryDir = tempDir()
@@ -310,10 +373,10 @@ describe('registries left by a reaper killed with its owner', () => {
     // Each names a running group by its leader's true identity: a sweep that judged it by that alone would kill it.
     const group = await runningGroup()
     const gone = await goneProcess()
-    const earlierBoot = leftRegistry(registryDir, ownerName(gone, namespace, { boot: bootId.replace(/^./, (c) => (c === '0' ? '1' : '0')) }), [group])
+    const earlierBoot = leftRegistry(registryDir, ownerName(gone, namespace, { boot: otherBoot }), [group])
     const kept = [
       // Another machine sharing this folder (an NFS home): its owner and reaper may be at work there.
-      leftRegistry(registryDir, ownerName(gone, namespace, { host: `${hostname()}x` }), [group]),
+      leftRegistry(registryDir, ownerName(gone, namespace, { machine: `${hostname()}x.${machineId ?? '0'.repeat(32)}`, boot: otherBoot }), [group]),
       // Named by pid, start time and pid namespace only: these repeat across boots and machines.
       leftRegistry(registryDir, `taskdeck-reaper-${gone.pid}-${gone.startTicks}-${namespace}-Ab12Cd`, [group]),
     ]
@@ -324,21 +387,46 @@ describe('registries left by a reaper killed with its owner', () => {
     expect(group.members.every(stillAlive)).toBe(true)
   })
 
+  it.runIf(machineId !== null)('of another machine with this host name are left alone: a machine is named by its host name and machine id', async () => {
+    const registryDir = tempDir()
+    const group = await runningGroup()
+    const gone = await goneProcess()
+    const otherMachine = `${hostname()}.${machineId!.replace(/^./, (c) => (c === '0' ? '1' : '0'))}`
+    // Its boot is not ours: judged by the host name alone it would be taken for an earlier boot of this machine and removed.
+    const kept = leftRegistry(registryDir, ownerName(gone, namespace, { machine: otherMachine, boot: otherBoot }), [group])
+    const removed = leftRegistry(registryDir, ownerName(gone, namespace, { boot: otherBoot }), [group])
+
+    new GroupReaper({ graceMs: 300, registryDir }).dispose()
+    expect(existsSync(join(kept, 'groups'))).toBe(true)
+    expect(existsSync(removed)).toBe(false)
+    expect(group.members.every(stillAlive)).toBe(true)
+  })
+
+  it('named by host name alone (before machine ids) are judged as before: removed if of an earlier boot, swept if of this boot and stale', async () => {
+    const registryDir = tempDir()
+    const group = await runningGroup()
+    const gone = await goneProcess()
+    const earlier = leftRegistry(registryDir, ownerName(gone, namespace, { machine: hostname(), boot: otherBoot }), [group])
+    expect(group.members.every(stillAlive)).toBe(true)
+    const stale = leftRegistry(registryDir, ownerName(gone, namespace, { machine: hostname() }).replace('Ab12Cd', 'Ef34Gh'), [group])
+
+    new GroupReaper({ graceMs: 300, registryDir }).dispose()
+    expect(existsSync(earlier)).toBe(false)
+    expect(existsSync(stale)).toBe(false)
+    await eventually(() => group.members.every((p) => !stillAlive(p)), 'the group the stale registry of this boot names to be killed')
+  })
+
   it('kill a group only while its leader is the very process recorded: a group id whose leader is gone may be a stranger\'s by then', async () => {
     const registryDir = tempDir()
     const ours = await runningGroup()
     // The id of a group whose leader exited, now a group whose member started after the recorded leader did.
-    const stranger = detachedGroup('sleep 1000 & echo started')
-    await stranger.exited
-    await eventually(() => groupMembers(stranger.pgid).length === 1, 'the leader to be gone')
-    const [member] = groupMembers(stranger.pgid)
-    started.push(member!)
-    const stale = leftRegistry(registryDir, ownerName(await goneProcess()), [ours, { pgid: stranger.pgid, startTicks: stranger.startTicks }])
+    const stranger = await leaderlessGroup()
+    const stale = leftRegistry(registryDir, ownerName(await goneProcess()), [ours, stranger])
 
     new GroupReaper({ graceMs: 300, registryDir }).dispose()
     await eventually(() => ours.members.every((p) => !stillAlive(p)), 'the group still led by its recorded leader to be killed')
     expect(existsSync(stale)).toBe(false)
-    expect(stillAlive(member!)).toBe(true)
+    expect(stillAlive(stranger.member)).toBe(true)
   })
 
   it.runIf(process.getuid?.() === 0)('are never taken from another user (a registry planted in a shared temporary folder)', async () => {

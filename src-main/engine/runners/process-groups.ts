@@ -49,9 +49,12 @@ function stillRunning(pid: number | string, startTicks: string): boolean {
  * With `$2` "-" the registry comes on stdin and there is no waiting (the restart-time cleanup).
  *
  * A group is ours when its leader is the very process we started (same start time), or, unless
- * `$3` is "strict", the leader is gone and a member started after it (a group id is not reused
- * while the group has members; but once the group is gone, its id may be a stranger's group whose
- * members are all younger, so that branch is only sound close to the owner's death).
+ * `$3` is "strict", the leader is gone and a member of a group that is its own session started
+ * after it (a group id is not reused while the group has members; but once the group is gone, its
+ * id may be a stranger's group whose members are all younger, so that branch is only sound close
+ * to the owner's death). Every run's group is its own session (spawned detached: setsid), so the
+ * session test costs us nothing and leaves out every group a shell's job control made (a
+ * terminal's pipeline whose first command ended is a group with its leader gone).
  * The registry is one shell variable per group, `g_PGID`.
  */
 const REAPER_SCRIPT = `
@@ -93,7 +96,7 @@ ours() {
   for file in /proc/[0-9]*/stat; do
     read -r stat 2>/dev/null < "$file" || continue
     set -- "$1" "$2" \${stat##*") "}
-    [ "$5" = "$1" ] && [ "\${22}" -ge "$2" ] && return 0
+    [ "$5" = "$1" ] && [ "$6" = "$1" ] && [ "\${22}" -ge "$2" ] && return 0
   done
   return 1
 }
@@ -134,15 +137,33 @@ export interface OwnedGroup {
   readonly startTicks: string
 }
 
+/** A group a dead owner recorded, with the boot it was recorded in (bootId(); null if unknown: recorded before boots were). */
+export interface RecordedGroup extends OwnedGroup {
+  readonly bootId: string | null
+}
+
 /**
  * Kills what is left of groups a dead owner recorded (the engine's restart-time cleanup, the
  * second line of defence behind the reaper): the reaper's own rule, run once with these groups
  * and no grace. Waits for it (a few milliseconds), so the leftovers are gone when it returns.
+ *
+ * A group recorded in an earlier boot is left alone: none of its processes can exist, and its
+ * id and start time may now name anyone's. One of this boot gets the lenient rule (a leader that
+ * exited left its members running: they are orphans too). One recorded with no boot (before boot
+ * ids were recorded) gets the strict rule: it may be of an earlier boot, where "leader gone,
+ * younger members" says nothing, while a leader with the very pid and start time recorded is ours
+ * but for a coincidence of both.
  */
-export function killLeftoverGroups(groups: readonly OwnedGroup[]): void {
+export function killLeftoverGroups(groups: readonly RecordedGroup[]): void {
   if (!canReap || groups.length === 0) return
-  killRegistered(groups.map((group) => registryLine(group.pgid, group.startTicks)).join(''), 'lenient')
+  const here = bootId()
+  const thisBoot = groups.filter((group) => here !== null && group.bootId === here)
+  const unknownBoot = groups.filter((group) => here === null || group.bootId === null)
+  if (thisBoot.length > 0) killRegistered(registryOf(thisBoot), 'lenient')
+  if (unknownBoot.length > 0) killRegistered(registryOf(unknownBoot), 'strict')
 }
+
+const registryOf = (groups: readonly OwnedGroup[]) => groups.map((group) => registryLine(group.pgid, group.startTicks)).join('')
 
 /** Runs the reaper's rule once on `registry` (a registry's text: `+` and `-` lines), with no grace. */
 function killRegistered(registry: string, rule: OwnershipRule): void {
@@ -365,41 +386,72 @@ function refresh(registry: string): void {
 let ownerTag: string | null | undefined
 
 /**
- * What a reaper directory's name starts with: `taskdeck-reaper-HOST-BOOT-PID-TICKS-NS-`, this machine's name, the
- * kernel's boot id, and this process's pid, kernel start time and pid namespace, fixed with the directory itself
- * (mkdtemp), so another process can prove its owner gone (sweepStaleRegistries). Start times count from boot and
- * namespace inodes are reused (the host's is the same number on every machine): only with the boot id do they name
- * one process, and the host tells a folder of another boot of this machine (every process of it gone) from a folder
- * of another machine sharing the home (NFS). Without any of them (no /proc, an unusual host name) the name says
- * nothing and the directory is never swept.
+ * What a reaper directory's name starts with: `taskdeck-reaper-MACHINE-BOOT-PID-TICKS-NS-`, this machine's identity
+ * (thisBoot), the kernel's boot id, and this process's pid, kernel start time and pid namespace, fixed with the
+ * directory itself (mkdtemp), so another process can prove its owner gone (sweepStaleRegistries). Start times count
+ * from boot and namespace inodes are reused (the host's is the same number on every machine): only with the boot id
+ * do they name one process, and the machine tells a folder of another boot of this machine (every process of it gone)
+ * from a folder of another machine sharing the home (NFS). Without any of them (no /proc, an unusual host name) the
+ * name says nothing and the directory is never swept.
  */
 function registryDirPrefix(): string {
   if (ownerTag === undefined) {
     const identity = thisBoot()
     const ticks = processStartTicks(process.pid)
-    ownerTag = identity !== null && ticks !== null ? `${identity.host}-${identity.bootId}-${process.pid}-${ticks}-${identity.namespace}-` : null
+    ownerTag = identity !== null && ticks !== null ? `${identity.machine}-${identity.bootId}-${process.pid}-${ticks}-${identity.namespace}-` : null
   }
   return `taskdeck-reaper-${ownerTag ?? ''}`
 }
 
 interface BootIdentity {
+  /** `HOST.MACHINEID`, or only `HOST` where /etc/machine-id is missing or unreadable. */
+  readonly machine: string
+  /** This machine's name alone: the identity folders had before machine ids (session 8), still read. */
   readonly host: string
   readonly bootId: string
   readonly namespace: string
 }
 
-/** This machine's name (only if plain: letters, digits, dots, dashes), its boot id without dashes, and our pid namespace; null if any is unknown. */
+let cachedBootId: string | null | undefined
+
+/** The kernel's boot id without dashes (32 hex digits), read once; null if unknown (not Linux, no /proc). */
+export function bootId(): string | null {
+  if (cachedBootId === undefined) {
+    try {
+      const id = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim().replaceAll('-', '')
+      cachedBootId = /^[0-9a-f]{32}$/.test(id) ? id : null
+    } catch {
+      cachedBootId = null
+    }
+  }
+  return cachedBootId
+}
+
+/**
+ * This machine's host name (only if plain: letters, digits, dots, dashes) and machine id, its boot id and our pid
+ * namespace; null if the host name, boot id or namespace is unknown. The host name alone is not one machine's: two
+ * machines sharing a data home may have the same (one image, one default name), and each would take the other's
+ * folders for an earlier boot of its own. Their machine ids differ (systemd makes one per installation); the host
+ * name stays beside it for containers of one image, which share a machine id but have host names of their own.
+ */
 function thisBoot(): BootIdentity | null {
   const host = hostname()
   if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(host)) return null
-  let bootId: string
+  const boot = bootId()
+  const namespace = pidNamespace()
+  if (boot === null || namespace === null) return null
+  const id = machineId()
+  return { machine: id === null ? host : `${host}.${id}`, host, bootId: boot, namespace }
+}
+
+/** /etc/machine-id (32 hex digits), or null where it is missing, unreadable or not one. */
+function machineId(): string | null {
   try {
-    bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim().replaceAll('-', '')
+    const id = readFileSync('/etc/machine-id', 'utf8').trim()
+    return /^[0-9a-f]{32}$/.test(id) ? id : null
   } catch {
     return null
   }
-  const namespace = pidNamespace()
-  return /^[0-9a-f]{32}$/.test(bootId) && namespace !== null ? { host, bootId, namespace } : null
 }
 
 /**
@@ -434,7 +486,9 @@ const STALE_REGISTRY_DIR = /^taskdeck-reaper-([A-Za-z0-9][A-Za-z0-9.-]*)-([0-9a-
  * One of an earlier boot of this machine is removed without killing anything: every process of that boot is gone.
  * One of this boot and pid namespace whose owner (pid and kernel start time) no longer runs, nor the reaper it
  * recorded, first has the groups it names killed, but only those whose leader is still the very process recorded.
- * Left alone: a live owner's, one of another machine or pid namespace, one named before owners were named. Never throws.
+ * Left alone: a live owner's, one of another machine or pid namespace, one named before owners were named. A folder
+ * named by host name alone (session 8, before machine ids) is judged as this machine's if the host name is this
+ * one's, as it was then. Never throws.
  */
 function sweepStaleRegistries(registryDir: string): void {
   if (!canReap) return
@@ -448,7 +502,7 @@ function sweepStaleRegistries(registryDir: string): void {
   }
   for (const name of names) {
     const owner = STALE_REGISTRY_DIR.exec(name)
-    if (owner === null || owner[1] !== here.host) continue
+    if (owner === null || (owner[1] !== here.machine && owner[1] !== here.host)) continue
     const earlierBoot = owner[2] !== here.bootId
     if (!earlierBoot && (owner[5] !== here.namespace || stillRunning(owner[3]!, owner[4]!))) continue
     const dir = join(registryDir, name)
