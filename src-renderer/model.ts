@@ -70,8 +70,11 @@ export interface ModelOptions {
 export function createAppModel(bridge: Bridge, connection$: Observable<ConnectionState>, options: ModelOptions = {}) {
   const resyncs = new Store(0)
   // Live output comes only for the runs a view shows (watchRun below), coalesced to the tail when a run is fast.
-  const events$: Observable<EngineEvent[]> = sequencedEvents$((since, onEvents) => bridge.subscribe(since, onEvents, { output: 'watched' }), {
+  /** Seqs the event log is known to have reached (history and subscribe replies, gaps): the page is catching up until it has folded them. */
+  const heads$ = new Subject<number>()
+  const events$: Observable<EngineEvent[]> = sequencedEvents$((since, onEvents, onHead) => bridge.subscribe(since, onEvents, { output: 'watched', onHead }), {
     onResync: () => resyncs.update((n) => n + 1),
+    onHead: (seq) => heads$.next(seq),
   }).pipe(share())
   const state = new Store<AppState>(INITIAL_STATE)
   /** Folds events as they are metered into frames; the views get its states (see foldAndPublish$). */
@@ -108,7 +111,7 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     const slices$ = events$.pipe(meterPerFrame<EngineEvent>({ budgetMs: options.foldBudgetMs }), share())
     frames$ = slices$.pipe(framesOf<EngineEvent>(), share())
     builder.listen({ applying: noteFinishes, applied: () => undefined, built: () => undefined })
-    foldAndPublish$(slices$, builder, { busyPublishMs: options.busyPublishMs }).subscribe(({ state: next, events }) => {
+    foldAndPublish$(slices$, builder, { busyPublishMs: options.busyPublishMs, head$: heads$ }).subscribe(({ state: next, events }) => {
       // Rendered now, not in a later task: a publish at a frame's start is counted in that frame's fold budget (foldAndPublish$).
       flushSync(() => state.set(next))
       if (events > 0) options.onApplied?.(events, next)

@@ -31,7 +31,8 @@ export interface CheckedPiece {
  * seq the next one after `since`; the contents are trusted, see docs/architecture.md
  * "Trust boundaries"). Throws (naming what was wrong) on a refusal, a line that is not
  * JSON, a bad frame or a body cut short; the caller then falls back to the WebSocket's
- * `since` replay.
+ * `since` replay. `onHead` is told the head seq as soon as the response names it, before
+ * any event is read.
  */
 export async function readEventLog(
   origin: string,
@@ -39,6 +40,7 @@ export async function readEventLog(
   since: number,
   onPiece: (piece: CheckedPiece) => void,
   signal?: AbortSignal,
+  onHead?: (headSeq: number) => void,
 ): Promise<{ headSeq: number; lastSeq: number }> {
   const response = await fetch(`${origin}${EVENTS_PATH}?since=${since}`, { headers: { authorization: `Bearer ${token}` }, cache: 'no-store', signal })
   if (!response.ok || response.body === null) {
@@ -47,6 +49,7 @@ export async function readEventLog(
   }
   const headSeq = Number(response.headers.get(HEAD_SEQ_HEADER))
   if (!Number.isSafeInteger(headSeq)) throw new Error(`GET ${EVENTS_PATH} did not name its head seq (${HEAD_SEQ_HEADER}).`)
+  onHead?.(headSeq)
   let lastSeq = since
   const take = (lines: string) => {
     // Whole NDJSON lines as one JSON array: JSON text never holds a raw newline, so each one separates two events.

@@ -20,7 +20,8 @@ export function ipcBridge(api: PreloadApi): Bridge & { connection$: Observable<C
   return {
     connection$: connection$.asObservable(),
     invoke: async (command, params) => checkedResult(command, await api.invoke(command, params)),
-    subscribe: (since, onEvents, options) => {
+    subscribe: (since, onEvents, options = {}) => {
+      const { onHead, ...transportOptions } = options
       let lastSeq = since
       let active = true
       const dispose = api.subscribe(
@@ -39,8 +40,17 @@ export function ipcBridge(api: PreloadApi): Bridge & { connection$: Observable<C
           lastSeq = lastSeqAfter(lastSeq, events)
           onEvents(events)
         },
-        options,
+        transportOptions,
       )
+      // The preload does not pass on the subscribe reply's head: the event log's head is asked for
+      // (one event read), so the window can say it is catching up on a history main replays.
+      if (onHead) {
+        void api.invoke('events.read', { since, limit: 1 }).then((answer) => {
+          const result = checkedResult('events.read', answer)
+          const headSeq = result.ok ? (result.value as { headSeq?: unknown } | null)?.headSeq : undefined
+          if (active && typeof headSeq === 'number' && Number.isSafeInteger(headSeq) && headSeq >= 0) onHead(headSeq)
+        })
+      }
       return () => {
         active = false
         dispose()

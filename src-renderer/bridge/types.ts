@@ -4,6 +4,12 @@ import type { CommandInput, CommandName, CommandResult, EngineEvent, OutputMode,
 export interface SubscribeOptions {
   /** `watched`: live output only of the runs named with output.watch (see events.subscribe). */
   output?: OutputMode
+  /**
+   * Told each head seq the transport learns for this subscription (the history reply's, the
+   * subscribe reply's): the event log holds every seq up to it, and the subscription will
+   * deliver them. The UI shows it is catching up until it has folded them.
+   */
+  onHead?: (headSeq: number) => void
 }
 
 /**

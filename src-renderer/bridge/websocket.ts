@@ -110,6 +110,11 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
     else resync$.next()
   }
 
+  /** A head seq the server named (its answers' contents are not schema-checked: a value that is no seq is ignored). */
+  const announceHead = (target: NonNullable<typeof subscription>, headSeq: unknown) => {
+    if (typeof headSeq === 'number' && Number.isSafeInteger(headSeq) && headSeq >= 0) target.options.onHead?.(headSeq)
+  }
+
   const deliver = (target: NonNullable<typeof subscription>, events: EngineEvent[]) => {
     target.lastSeq = lastSeqAfter(target.lastSeq, events)
     target.onEvents(events)
@@ -128,6 +133,7 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
   const subscribeFrom = (target: NonNullable<typeof subscription>) =>
     request('events.subscribe', subscribeParams(target.lastSeq, target.options)).then((result) => {
       if (!result.ok && result.error.code === 'bad_request' && subscription === target) refuse(`The server refused to send events: ${result.error.message}`)
+      if (result.ok && subscription === target) announceHead(target, (result.value as { headSeq?: unknown } | null)?.headSeq)
       return result
     })
   const resubscribe = () => {
@@ -139,7 +145,7 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
       void subscribeFrom(target)
       return
     }
-    const run = options.catchUp(target.lastSeq, token, (events) => deliver(target, events))
+    const run = options.catchUp(target.lastSeq, token, (events) => deliver(target, events), (headSeq) => announceHead(target, headSeq))
     const mine = { cancel: () => run.cancel() }
     catchingUp = mine
     const thenSubscribe = () => {

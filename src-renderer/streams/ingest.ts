@@ -115,13 +115,18 @@ export function framesOf<T>(): OperatorFunction<FrameSlice<T>, T[]> {
 export interface PublishOptions {
   /** Where trailing publishes are scheduled (virtual time in tests). */
   scheduler?: SchedulerLike
-  /** Where the end of a burst is confirmed: the next frame (animation frames; virtual time in tests). */
+  /** Where the end of a flood is confirmed: the next frame (animation frames; virtual time in tests). */
   frameScheduler?: SchedulerLike
-  /** A frame with at least this many events, or with events left queued, means the UI is catching up. */
+  /**
+   * Seqs the event log is known to have reached (a history reply's or subscribe reply's head, the seq a
+   * gap skipped to): while the folded seq is below the newest, the page is catching up.
+   */
+  head$?: Observable<number>
+  /** A frame with at least this many events, or with events left queued, is part of a flood: views are refreshed less often. */
   busyEventsPerFrame?: number
-  /** While catching up, views see the state at most this often. */
+  /** While catching up or flooded, views see the state at most this often. */
   busyPublishMs?: number
-  /** A burst is over once no busy frame has ended for this long and the frame after that was not busy either. */
+  /** A flood is over once no busy frame has ended for this long and the frame after that was not busy either. */
   quietMs?: number
 }
 
@@ -136,18 +141,25 @@ const DEFAULT_BUSY_PUBLISH_MS = 500
 const DEFAULT_QUIET_MS = 100
 
 /**
- * Folds frame slices into `builder` and decides when the views see the result: at the end
- * of every ordinary frame (live updates show in the next frame), but while a replay or a
- * flood is being caught up, at most every `busyPublishMs`, because re-rendering and laying
- * out the views for every frame of a catch-up would take the frames' time from folding.
- * While events are still queued, a due publish waits for the start of the next frame and
- * is done before that frame's first slice is folded, so the meter counts it in the frame's
- * budget (the subscriber renders synchronously): fold and refresh share one frame's time
- * instead of adding up. States published during a burst are marked `catchingUp`; once the
- * burst is over the final state is published with `catchingUp: false`. The end is confirmed
- * in a frame, not by the clock alone: on a loaded machine frames come further apart than
- * quietMs while events wait for them, and a burst ended by the clock would be said over
- * (and each of its frames published) while it is still being caught up.
+ * Folds frame slices into `builder`, and decides when the views see the result and whether it
+ * says the page is catching up.
+ *
+ * Catching up is what the page knows, never the clock: a published state is `catchingUp` while
+ * its seq is below the newest head seq the page was told of (`head$`), or while events the page
+ * received wait for later frames (the meter's queue). A head beyond what is folded is shown at
+ * once, before its events arrive, so even a short catch-up is seen; the state that reaches it is
+ * shown as soon as its frame ends.
+ *
+ * When the views see the state is a matter of cost: at the end of every ordinary frame (live
+ * updates show in the next frame), but while catching up or flooded (frames of at least
+ * busyEventsPerFrame events, which the fold may still keep up with), at most every
+ * busyPublishMs, because re-rendering and laying out the views for every frame would take the
+ * frames' time from folding. While events are still queued, a due publish waits for the start
+ * of the next frame and is done before that frame's first slice is folded, so the meter counts
+ * it in the frame's budget (the subscriber renders synchronously): fold and refresh share one
+ * frame's time instead of adding up. A flood is over once quietMs pass without a busy frame,
+ * confirmed in the next frame (on a loaded machine frames come further apart than quietMs, and
+ * a flood ended by the clock alone would have each of its frames published).
  */
 export function foldAndPublish$(slices$: Observable<FrameSlice<EngineEvent>>, builder: StateBuilder, options: PublishOptions = {}): Observable<Published> {
   const scheduler = options.scheduler ?? asyncScheduler
@@ -156,6 +168,8 @@ export function foldAndPublish$(slices$: Observable<FrameSlice<EngineEvent>>, bu
   const busyPublishMs = options.busyPublishMs ?? DEFAULT_BUSY_PUBLISH_MS
   const quietMs = options.quietMs ?? DEFAULT_QUIET_MS
   return new Observable<Published>((subscriber) => {
+    /** The newest head seq the page was told of (null while none). */
+    let head: number | null = null
     let eventsThisFrame = 0
     let lastPublishAt = -Infinity
     /** Events left queued when the last frame ended: more frames follow while it is above 0. */
@@ -164,81 +178,88 @@ export function foldAndPublish$(slices$: Observable<FrameSlice<EngineEvent>>, bu
     let frameStarts = true
     /** A publish due later while nothing is queued (no frame may come to do it). */
     let trailing: Subscription | null = null
-    /** Set while a burst lasts: the check that ends it, quietMs after its last busy frame, then in the next frame. */
-    let endCheck: Subscription | null = null
+    /** Set while a flood lasts: the check that ends it, quietMs after its last busy frame, then in the next frame. */
+    let floodEnd: Subscription | null = null
+    const behindHead = () => head !== null && builder.foldedSeq < head
+    const behind = () => queued > 0 || behindHead()
+    /** The state shown says it is behind a head it knew. */
+    const shownBehindHead = () => builder.current.headSeq !== null && builder.current.lastSeq < builder.current.headSeq
     const stopTrailing = () => {
       trailing?.unsubscribe()
       trailing = null
     }
-    const publish = (catchingUp: boolean) => {
+    const publish = () => {
       stopTrailing()
-      if (!catchingUp) {
-        endCheck?.unsubscribe()
-        endCheck = null
-      }
       lastPublishAt = scheduler.now()
       const previous = builder.current
       const events = builder.pending
-      const state = builder.build(catchingUp)
+      const state = builder.build(behind(), head)
       if (events > 0 || state !== previous) subscriber.next({ state, events })
     }
     const isDue = () => scheduler.now() >= lastPublishAt + busyPublishMs
-    /** With nothing queued, no frame is sure to come: a timer publishes when it is time, and keeps doing so while the burst lasts (the end check stops it). */
+    /** With nothing queued, no frame is sure to come: a timer publishes what was folded when it is time. */
     const publishLater = () => {
       trailing ??= scheduler.schedule(() => {
         trailing = null
         // Events queued meanwhile: the next frame's start publishes.
-        if (queued > 0) return
-        publish(true)
-        publishLater()
+        if (queued === 0) publish()
       }, Math.max(0, lastPublishAt + busyPublishMs - scheduler.now()))
     }
     /**
-     * The burst is over when quietMs pass without another busy frame, as seen in the frame after: a frame
+     * The flood is over when quietMs pass without another busy frame, as seen in the frame after: a frame
      * already due then (events that arrived while the machine was too busy to draw) runs first, and if it is
      * busy it starts this check again; its last state is shown then, not a period later.
      */
-    const checkEndLater = () => {
-      endCheck?.unsubscribe()
-      endCheck = scheduler.schedule(() => {
-        endCheck = frameScheduler.schedule(() => {
-          endCheck = null
-          if (queued === 0) publish(false)
+    const endFloodLater = () => {
+      floodEnd?.unsubscribe()
+      floodEnd = scheduler.schedule(() => {
+        floodEnd = frameScheduler.schedule(() => {
+          floodEnd = null
+          if (queued > 0) return
+          if (behind()) publishLater()
+          else publish()
         })
       }, quietMs)
     }
+    // Before the slices: a head may be told as soon as they are subscribed to.
+    const heads = options.head$?.subscribe((seq) => {
+      if (head !== null && seq <= head) return
+      const first = head === null
+      head = seq
+      // Said at once, with what is folded so far: the events may take a while to come, or fit in one frame. The
+      // first head is shown even when nothing is missing: until then the views cannot tell an empty log from one on its way.
+      if (first || (behindHead() && !builder.current.catchingUp)) publish()
+    })
     const subscription = slices$.subscribe({
       next: (slice) => {
         if (frameStarts) {
           frameStarts = false
-          if (queued > 0 && isDue()) publish(true)
+          if (queued > 0 && isDue()) publish()
         }
         builder.apply(slice.items)
         eventsThisFrame += slice.items.length
         if (!slice.frameEnd) return
         frameStarts = true
         queued = slice.queued
-        const busy = slice.queued > 0 || eventsThisFrame >= busyEvents
+        if (queued > 0 || eventsThisFrame >= busyEvents) endFloodLater()
         eventsThisFrame = 0
-        if (busy) {
-          // Queued events bring the next frame, whose start publishes when it is time.
-          if (queued > 0) stopTrailing()
-          else publishLater()
-          checkEndLater()
-        } else if (endCheck === null) publish(false)
-        // A quiet frame inside a burst: its events show when the burst's next publish is due.
+        // Caught up with the head the views were told of: shown now. Otherwise every ordinary frame is shown now.
+        if (!behind() && (shownBehindHead() || floodEnd === null)) publish()
+        // Queued events bring the next frame, whose start publishes when it is time.
+        else if (queued > 0) stopTrailing()
         else publishLater()
       },
       error: (error: unknown) => subscriber.error(error),
       complete: () => {
-        publish(false)
+        publish()
         subscriber.complete()
       },
     })
     return () => {
+      heads?.unsubscribe()
       subscription.unsubscribe()
       trailing?.unsubscribe()
-      endCheck?.unsubscribe()
+      floodEnd?.unsubscribe()
     }
   })
 }

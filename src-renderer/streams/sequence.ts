@@ -29,12 +29,18 @@ export function checkSequence(lastSeq: number, batch: readonly EngineEvent[]): S
   return { events, lastSeq: last, gap: null }
 }
 
-export type SubscribeFn = (since: number, onEvents: (events: EngineEvent[]) => void) => () => void
+/** Subscribes from `since`; `onHead` is told the head seqs the transport learns for it (see SubscribeOptions.onHead). */
+export type SubscribeFn = (since: number, onEvents: (events: EngineEvent[]) => void, onHead: (headSeq: number) => void) => () => void
 
 export interface EventStreamOptions {
   since?: number
   /** Told about each gap and the resync it caused, for the status bar and tests. */
   onResync?: (gap: { expected: number; received: number }) => void
+  /**
+   * Told every seq the event log is known to have reached: each head a subscription announces, and
+   * the seq a gap skipped to (it exists, and the resync brings everything up to it).
+   */
+  onHead?: (seq: number) => void
 }
 
 /**
@@ -50,16 +56,22 @@ export function sequencedEvents$(subscribe: SubscribeFn, options: EventStreamOpt
     const start = () => {
       const mine = ++generation
       dispose?.()
-      dispose = subscribe(lastSeq, (batch) => {
-        if (mine !== generation) return
-        const checked = checkSequence(lastSeq, batch)
-        lastSeq = checked.lastSeq
-        if (checked.events.length > 0) subscriber.next(checked.events)
-        if (checked.gap) {
-          options.onResync?.(checked.gap)
-          start()
-        }
-      })
+      dispose = subscribe(
+        lastSeq,
+        (batch) => {
+          if (mine !== generation) return
+          const checked = checkSequence(lastSeq, batch)
+          lastSeq = checked.lastSeq
+          if (checked.events.length > 0) subscriber.next(checked.events)
+          if (checked.gap) {
+            options.onResync?.(checked.gap)
+            options.onHead?.(checked.gap.received)
+            start()
+          }
+        },
+        // A replaced subscription's head is still a seq the log reached.
+        (headSeq) => options.onHead?.(headSeq),
+      )
     }
     start()
     return () => {

@@ -25,8 +25,16 @@ export interface AppState {
   lastSeq: number
   /** Events folded into this state since the previous one. */
   lastBatchSize: number
-  /** Set while a replay or a flood is being caught up: views are then refreshed less often (see streams/ingest.ts). */
+  /**
+   * Set while the page knows it is behind: `lastSeq` is below `headSeq`, or events it received wait to be
+   * folded (see foldAndPublish$ in streams/ingest.ts). Views are then refreshed less often.
+   */
   catchingUp: boolean
+  /**
+   * The newest seq the page was told the event log has (a history reply's or subscribe reply's head, a
+   * gap's seq); null until the first is told: until then the page cannot know whether a history is coming.
+   */
+  headSeq: number | null
   /** Bumped when a task's durable state changes, so views can memoise cheaply. */
   tasksVersion: number
   /**
@@ -105,6 +113,7 @@ export const INITIAL_STATE: AppState = {
   lastSeq: 0,
   lastBatchSize: 0,
   catchingUp: false,
+  headSeq: null,
   tasksVersion: 0,
   changedTaskIds: new Set(),
   changedRunIds: new Set(),
@@ -199,6 +208,11 @@ export class StateBuilder {
   /** Events applied since the last `build`. */
   get pending(): number {
     return this.applied
+  }
+
+  /** The seq of the last durable event applied (built or not). */
+  get foldedSeq(): number {
+    return this.lastSeq
   }
 
   private writableTasks(): Map<number, Task> {
@@ -330,15 +344,16 @@ export class StateBuilder {
   }
 
   /**
-   * The state with everything applied since the last build, marked as caught up or not.
-   * Output alone changes nothing: the same state object means no view re-renders for it.
+   * The state with everything applied since the last build, marked as caught up or not, with the head
+   * seq known (the last state's by default). Output alone changes nothing: the same state object means
+   * no view re-renders for it.
    */
-  build(catchingUp = false): AppState {
+  build(catchingUp = false, headSeq: number | null = this.base.headSeq): AppState {
     const state = this.base
     const next: AppState = !this.changed
-      ? state.catchingUp === catchingUp
+      ? state.catchingUp === catchingUp && state.headSeq === headSeq
         ? state
-        : { ...state, catchingUp, changedTaskIds: NO_IDS, changedRunIds: NO_IDS }
+        : { ...state, catchingUp, headSeq, changedTaskIds: NO_IDS, changedRunIds: NO_IDS }
       : {
           tasks: this.tasks ?? state.tasks,
           runs: this.runs ?? state.runs,
@@ -352,6 +367,7 @@ export class StateBuilder {
           lastSeq: this.lastSeq,
           lastBatchSize: this.applied,
           catchingUp,
+          headSeq,
           tasksVersion: this.tasks ? state.tasksVersion + 1 : state.tasksVersion,
           changedTaskIds: this.changedTaskIds ?? NO_IDS,
           changedRunIds: this.changedRunIds ?? NO_IDS,

@@ -38,7 +38,10 @@ export function ConnectionIndicator() {
   const label =
     connection.kind === 'online'
       ? catchingUp
-        ? t('connection.catchingUp', { count: state.lastBatchSize })
+        ? // How far behind the head the page knows of, or (events waiting to be folded, no head known) how many the last state took.
+          state.headSeq !== null && state.headSeq > state.lastSeq
+          ? t('connection.catchingUpLeft', { count: state.headSeq - state.lastSeq })
+          : t('connection.catchingUp', { count: state.lastBatchSize })
         : t('connection.online')
       : connection.kind === 'connecting'
         ? t('connection.connecting')

@@ -2,7 +2,7 @@ import { useEffect, useMemo } from 'react'
 import { useTranslation } from 'react-i18next'
 import { interval, map } from 'rxjs'
 import { TASK_STATUSES, type TaskStatus } from '../../src-shared/index.ts'
-import { EmptyState, FirstRunHint, Sparkline, ViewHeading, formatDuration } from '../components/common.tsx'
+import { EmptyState, FirstRunHint, Sparkline, StatusGlyph, ViewHeading, formatDuration } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { completionBuckets } from '../streams/loop.ts'
 import type { TaskLeader } from '../streams/run-leaders.ts'
@@ -38,7 +38,7 @@ export function DashboardView({ onNewTask }: { onNewTask: () => void }) {
         <ViewHeading>{t('dashboard.title')}</ViewHeading>
         <p className="muted">{t('dashboard.subtitle', { count: state.tasks.size })}</p>
       </header>
-      {state.tasks.size === 0 && <FirstRunHint what={t('empty.dashboardFirstRun')} onNewTask={onNewTask} />}
+      {state.tasks.size === 0 && state.headSeq !== null && state.headSeq <= state.lastSeq && <FirstRunHint what={t('empty.dashboardFirstRun')} onNewTask={onNewTask} />}
       <div className="cards">
         {cards.map((status) => (
           <button key={status} type="button" className={`card card-${status}`} onClick={() => {
@@ -46,7 +46,10 @@ export function DashboardView({ onNewTask }: { onNewTask: () => void }) {
             model.route.set({ view: 'tasks' })
           }}>
             <span className="card-value">{counts.get(status) ?? 0}</span>
-            <span className="card-label">{t(`status.${status}`)}</span>
+            <span className="card-label">
+              <StatusGlyph status={status} />
+              {t(`status.${status}`)}
+            </span>
           </button>
         ))}
         <div className="card">

@@ -12,7 +12,7 @@ import type { CommandId } from '../streams/keymap.ts'
 import { selectRange } from '../streams/selection.ts'
 import { commandText, runDuration, type SortKey, type TaskRow } from '../streams/tasks-query.ts'
 import { TaskDetail } from './TaskDetail.tsx'
-import { useModel, useShortcut, useStore } from './context.ts'
+import { useModel, useShortcut, useStore, useStoreSelect } from './context.ts'
 
 const ROW_HEIGHT = 36
 /** The list's element id (focus returns to it), and its rows' ids (its active descendant is the cursor's row). */
@@ -184,6 +184,7 @@ function Filters() {
       <div className="chips" role="group" aria-label={t('filters.status')}>
         {TASK_STATUSES.map((status) => (
           <button key={status} type="button" className={`chip chip-${status}`} aria-pressed={query.statuses.includes(status)} onClick={() => toggleStatus(status)}>
+            <StatusGlyph status={status} />
             {t(`status.${status}`)}
             <span className="chip-count">{counts.get(status) ?? 0}</span>
           </button>
@@ -246,6 +247,8 @@ function TaskList() {
   const checked = useStore(model.checked)
   const { total } = useStore(model.taskFacets)
   const route = useStore(model.route)
+  // No head known yet, or behind the one known: tasks may be on their way, so "no tasks yet" would be wrong.
+  const readingHistory = useStoreSelect(model.state, (s) => s.headSeq === null || s.headSeq > s.lastSeq)
   const now = useObservableState(clock$, Date.now())
   const scrollRef = useRef<HTMLDivElement>(null)
   const visible = useVisibleRows(scrollRef, rows.length > 0)
@@ -289,6 +292,7 @@ function TaskList() {
     else if (top + ROW_HEIGHT > list.scrollTop + list.clientHeight) list.scrollTop = top + ROW_HEIGHT - list.clientHeight
   }, [cursorIndex])
 
+  if (total === 0 && readingHistory) return <EmptyState title={t('empty.readingTitle')}>{t('empty.readingBody')}</EmptyState>
   if (total === 0) {
     return (
       <EmptyState title={t('empty.tasksTitle')}>

@@ -123,6 +123,53 @@ describe('status glyphs', () => {
     })
   }
 
+  for (const theme of ['light', 'dark'] as const) {
+    it(`show the same glyphs beside the words of the status filter chips and the dashboard's count cards, without changing their names or sizes (${theme})`, async () => {
+      const { page, errors } = await openPage(browser, served.browserUrl, theme)
+      const list = await glyphs(page)
+      const chips = page.getByRole('group', { name: en.filters.status, exact: true })
+      const chipBox = async (status: TaskStatus) => (await chips.locator(`.chip-${status}`).boundingBox())!
+      const heightsBefore = await Promise.all(TASK_STATUSES.map(async (status) => (await chipBox(status)).height))
+      for (const status of TASK_STATUSES) {
+        // Named by its word and count alone: the glyph is decoration, hidden from assistive tech.
+        const chip = chips.getByRole('button', { name: new RegExp(`^${en.status[status]}\\s*1$`) })
+        expect(await chip.count()).toBe(1)
+        const glyph = chip.locator('.glyph')
+        expect(await glyph.getAttribute('aria-hidden')).toBe('true')
+        // The list's shape for the status, in the same 12-pixel box.
+        expect(await glyph.getAttribute('class')).toBe(list.get(status)!.shape)
+        expect(await glyph.boundingBox()).toMatchObject({ width: 12, height: 12 })
+      }
+      // Pressing a chip (filtering by it) changes neither its height nor its glyph.
+      await chips.locator('.chip-failed').click()
+      await page.locator('.count').getByText('1 of 10').waitFor()
+      expect(await chips.locator('.chip-failed').getAttribute('aria-pressed')).toBe('true')
+      expect(await chips.locator('.chip-failed .glyph').getAttribute('class')).toBe(list.get('failed')!.shape)
+      expect(await Promise.all(TASK_STATUSES.map(async (status) => (await chipBox(status)).height))).toEqual(heightsBefore)
+      await page.locator('.chips').screenshot({ path: join(ARTIFACTS, `status-chips-${theme}.png`) })
+      await chips.locator('.chip-failed').click()
+
+      await page.getByRole('navigation').getByRole('button', { name: 'Dashboard' }).click()
+      await page.getByRole('heading', { level: 1, name: en.dashboard.title, exact: true }).waitFor()
+      const counted: TaskStatus[] = ['running', 'queued', 'waiting', 'failed', 'succeeded']
+      for (const status of counted) {
+        const card = page.getByRole('button', { name: new RegExp(`^1\\s*${en.status[status]}$`) })
+        expect(await card.count()).toBe(1)
+        const glyph = card.locator('.card-label .glyph')
+        expect(await glyph.getAttribute('aria-hidden')).toBe('true')
+        expect(await glyph.getAttribute('class')).toBe(list.get(status)!.shape)
+      }
+      // Five statuses, five shapes; and every card's label (the success rate's has no glyph) is as tall as the others.
+      expect(new Set(await page.evaluate<string[]>(`[...document.querySelectorAll('.cards > .card .card-label .glyph')].map((glyph) => glyph.className)`)).size).toBe(counted.length)
+      const labelHeights = await page.evaluate<number[]>(`[...document.querySelectorAll('.cards > .card .card-label')].map((label) => label.getBoundingClientRect().height)`)
+      expect(labelHeights).toHaveLength(counted.length + 1)
+      expect(new Set(labelHeights).size).toBe(1)
+      await page.locator('.cards').screenshot({ path: join(ARTIFACTS, `status-cards-${theme}.png`) })
+      expect(errors).toEqual([])
+      await page.context().close()
+    })
+  }
+
   it('pulses a running task with transform and opacity only', async () => {
     const { page } = await openPage(browser, served.browserUrl, 'light', { reducedMotion: 'no-preference' })
     await row(page, 'running').locator('.status-running .glyph').waitFor()

@@ -81,7 +81,7 @@ describe('foldAndPublish$', () => {
     })
   })
 
-  it('while catching up publishes at most every busyPublishMs, marked catchingUp, and the final state once the burst is over', () => {
+  it('while events wait in the queue publishes at most every busyPublishMs, marked catchingUp, and live once none is left', () => {
     const ts = scheduler()
     ts.run(({ cold, expectObservable }) => {
       // Frames every 16 ms with events left queued (a replay) until the last one.
@@ -90,14 +90,56 @@ describe('foldAndPublish$', () => {
       const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, frameScheduler: ts, busyPublishMs: 40 })
       // While events are queued, a due publish waits for the next frame's start (counted in its fold budget):
       // the first at 16, then every 40 ms (before the frames at 64 and 112 fold); the last frame (112) has nothing
-      // left queued, so a timer shows its event when due (152); once no busy frame has ended for quietMs (100 ms
-      // after the one at 96), the state is published as caught up.
-      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq}/${p.events}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('16ms a 47ms b 47ms c 39ms d 43ms e', {
+      // left queued, so a timer shows its event when due (152), and nothing received waits any more: live.
+      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq}/${p.events}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('16ms a 47ms b 47ms c 39ms d', {
         a: '1/1/behind',
         b: '4/3/behind',
         c: '7/3/behind',
-        d: '8/1/behind',
-        e: '8/0/live',
+        d: '8/1/live',
+      })
+    })
+  })
+
+  it('says it is catching up as soon as a head beyond what is folded is known, before any of its events, and live in the frame that reaches it', () => {
+    const ts = scheduler()
+    ts.run(({ cold, expectObservable }) => {
+      const head$ = cold('5ms h', { h: 4 })
+      const slices$ = cold('16ms a 47ms b', { a: slice([paused(1), paused(2)]), b: slice([paused(3), paused(4)]) })
+      const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, frameScheduler: ts, busyPublishMs: 40, head$ })
+      // Told at 5: shown behind at once. The frame at 16 is behind the head (refreshed when due, 40 ms after the
+      // last publish); the frame at 64 reaches it and is shown at once.
+      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq} of ${p.state.headSeq}/${p.events}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('5ms x 39ms y 18ms z', {
+        x: '0 of 4/0/behind',
+        y: '2 of 4/2/behind',
+        z: '4 of 4/2/live',
+      })
+    })
+  })
+
+  it('stays catching up while a history comes more slowly than it is folded (frames of few events, none queued, far apart), whatever the clock', () => {
+    const ts = scheduler()
+    ts.run(({ cold, expectObservable }) => {
+      // The history's head is known at once; its events come one per frame, 150 ms apart (a reader slower than the fold).
+      const head$ = cold('h', { h: 3 })
+      const slices$ = cold('150ms a 149ms b 149ms c', { a: slice([paused(1)]), b: slice([paused(2)]), c: slice([paused(3)]) })
+      const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, frameScheduler: ts, busyPublishMs: 500, quietMs: 100, head$ })
+      // No frame is busy and none leaves events queued, yet none is said live before the head is reached.
+      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq}/${p.events}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('x 449ms y', {
+        x: '0/0/behind',
+        y: '3/3/live',
+      })
+    })
+  })
+
+  it('shows the first head even when it has folded it (the views then know the log holds nothing more), and takes older heads as no news', () => {
+    const ts = scheduler()
+    ts.run(({ cold, expectObservable }) => {
+      const head$ = cold('20ms h 9ms i 9ms j', { h: 2, i: 1, j: 2 })
+      const slices$ = cold('a', { a: slice([paused(1), paused(2)]) })
+      const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, frameScheduler: ts, head$ })
+      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq} of ${p.state.headSeq}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('a 19ms b', {
+        a: '2 of null/live',
+        b: '2 of 2/live',
       })
     })
   })
@@ -140,22 +182,21 @@ describe('foldAndPublish$', () => {
     expect(content(finalState)).toEqual(content(folded))
   })
 
-  it('treats a frame with many events as catching up even when nothing is left queued', () => {
+  it('refreshes a flood the fold keeps up with at most every busyPublishMs, and says it is live: nothing received waits', () => {
     const ts = scheduler()
     ts.run(({ cold, expectObservable }) => {
       const many = range(1, 10).map((seq) => paused(seq))
       const more = range(11, 10).map((seq) => paused(seq))
       const slices$ = cold('a 15ms b', { a: slice(many), b: slice(more) })
       const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, frameScheduler: ts, busyEventsPerFrame: 10, busyPublishMs: 100 })
-      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq}/${p.events}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('a 99ms b 15ms c', {
-        a: '10/10/behind',
-        b: '20/10/behind',
-        c: '20/0/live',
+      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq}/${p.events}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('a 99ms b', {
+        a: '10/10/live',
+        b: '20/10/live',
       })
     })
   })
 
-  it('keeps a burst whose frames come further apart than quietMs (a loaded machine) catching up until a frame is not busy', () => {
+  it('does not publish a flood frame by frame when its frames come further apart than quietMs (a loaded machine), until a frame is not busy', () => {
     const ts = scheduler()
     // Animation frames every 150 ms, as on a machine too busy to draw more often: work scheduled on them waits for the next.
     const frameGap = 150
@@ -168,9 +209,9 @@ describe('foldAndPublish$', () => {
       const slices$ = cold('a 149ms b 149ms c 149ms d', { a: busyFrame(1), b: busyFrame(11), c: busyFrame(21), d: slice([paused(31)]) })
       const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, frameScheduler: frames, busyEventsPerFrame: 10, busyPublishMs: 500, quietMs: 100 })
       // Each end check (100 ms after a busy frame) waits for the next frame, which brings more events and is busy: the
-      // burst goes on, its frames are not published one by one, and it ends with the first frame that is not busy.
+      // flood goes on, its frames are not published one by one, and it ends with the first frame that is not busy.
       expectObservable(published$.pipe(map((p) => `${p.state.lastSeq}/${p.events}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('a 449ms b', {
-        a: '10/10/behind',
+        a: '10/10/live',
         b: '31/21/live',
       })
     })

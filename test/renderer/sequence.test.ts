@@ -51,6 +51,34 @@ describe('sequencedEvents$', () => {
     })
   })
 
+  it('tells the heads its subscriptions announce and, at a gap, the seq it skipped to (the resync under way brings it)', () => {
+    const ts = new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
+    ts.run(({ cold, flush }) => {
+      // The first subscription announces head 2, then skips from 2 to 5 and announces head 9 after being replaced.
+      const scripts = [
+        { events: cold('a-b-c', { a: [paused(1)], b: [paused(2)], c: [paused(5)] }), heads: cold('h 9ms i', { h: 2, i: 9 }) },
+        { events: cold('-x', { x: [paused(3), paused(4), paused(5)] }), heads: cold('--j', { j: 6 }) },
+      ]
+      let opened = 0
+      const subscribe: SubscribeFn = (_since, onEvents, onHead) => {
+        const script = scripts[opened++]!
+        const events = script.events.subscribe(onEvents)
+        // Its heads keep coming after it is replaced, as a late reply would.
+        script.heads.subscribe(onHead)
+        return () => events.unsubscribe()
+      }
+      const heads: [number, number][] = []
+      sequencedEvents$(subscribe, { onHead: (seq) => heads.push([ts.now(), seq]) }).subscribe()
+      flush()
+      expect(heads).toEqual([
+        [0, 2],
+        [4, 5],
+        [6, 6],
+        [10, 9],
+      ])
+    })
+  })
+
   it('starts from the given seq and drops what it already has', () => {
     const ts = new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
     ts.run(({ cold, expectObservable }) => {
