@@ -120,7 +120,8 @@ const DECLARED = {
   'group.set': {
     params: z.object({
       name: GroupNameSchema,
-      parallel: z.number().int().min(1, 'must be at least 1').max(LIMITS.groupParallel),
+      /** Absent: unchanged (a new group gets settings.defaultGroupParallel), so a change of conditions never undoes someone else's limit. */
+      parallel: z.number().int().min(1, 'must be at least 1').max(LIMITS.groupParallel).optional(),
       /** false: only change an existing group; an unknown name is refused (not_found) instead of becoming a new group. */
       create: z.boolean().optional(),
       /** Machine conditions its runs need (`[]`: none); absent: unchanged (none for a new group). */

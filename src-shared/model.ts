@@ -188,6 +188,12 @@ export const MachineStateSchema = z.object({
   userIdle: z.boolean().nullable(),
   /** When it last changed (engine clock, ms). */
   at: z.number(),
+  /**
+   * How many times it changed since the engine opened: of two states from one engine, the one
+   * with the higher revision is newer (`at` can tie within a millisecond or step back with the
+   * clock). Restarts at 0 with the engine; absent from servers before it was added.
+   */
+  revision: z.number().int().nonnegative().optional(),
 })
 export type MachineState = z.infer<typeof MachineStateSchema>
 

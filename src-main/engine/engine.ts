@@ -191,7 +191,7 @@ export class Engine implements EngineApi {
     for (const [name, group] of state.groups) this.groups.set(name, group)
     this.settings = state.settings
     this.paused = state.paused
-    this.machine = { onAcPower: options.machine?.onAcPower ?? null, userIdle: options.machine?.userIdle ?? null, at: this.now() }
+    this.machine = { onAcPower: options.machine?.onAcPower ?? null, userIdle: options.machine?.userIdle ?? null, at: this.now(), revision: 0 }
     this.lastTaskId = Math.max(store.counter('lastTaskId'), ...this.tasks.keys(), 0)
     this.lastRunId = Math.max(store.counter('lastRunId'), ...this.runs.keys(), 0)
     this.lastStatsAt = this.now()
@@ -1509,7 +1509,7 @@ export class Engine implements EngineApi {
       'group.list': () => durableRead({ groups: [...this.groups.values()] }),
       'group.set': async ({ name, parallel, create, onlyWhen, whenUnmet }) => {
         const existing = (create === false ? this.groupOrThrow(name) : this.groups.get(name)) ?? { name, paused: false }
-        const group = withConditions({ ...existing, parallel }, onlyWhen, whenUnmet)
+        const group = withConditions({ ...existing, parallel: parallel ?? ('parallel' in existing ? existing.parallel : this.settings.defaultGroupParallel) }, onlyWhen, whenUnmet)
         this.refuseConditionsElsewhere(group)
         await this.saveGroup(group)
         // Runs held or released by the change are recorded too.
@@ -1571,7 +1571,7 @@ export class Engine implements EngineApi {
           at: this.machine.at,
         }
         if (next.onAcPower === this.machine.onAcPower && next.userIdle === this.machine.userIdle) return Promise.resolve({ machine: this.machine })
-        this.machine = { ...next, at: this.now() }
+        this.machine = { ...next, at: this.now(), revision: (this.machine.revision ?? 0) + 1 }
         this.emitTransient({ type: 'machine.updated', machine: this.machine })
         this.applyHolds(this.groups.keys())
         this.schedulePump()

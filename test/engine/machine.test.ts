@@ -43,6 +43,24 @@ describe('group conditions', () => {
     expect((await t.engine.handlers['group.list']({})).groups.find((g) => g.name === 'nightly')).toEqual({ name: 'nightly', parallel: 3, paused: false, whenUnmet: 'pause' })
   })
 
+  it('group.set without parallel keeps the group\'s limit (a new group gets the default), so a change of conditions never undoes a limit', async () => {
+    await setGroup('nightly', { parallel: 5 })
+    expect((await t.engine.handlers['group.set']({ name: 'nightly', onlyWhen: ['ac-power'] })).group).toEqual({ name: 'nightly', parallel: 5, paused: false, onlyWhen: ['ac-power'] })
+    const { settings } = await t.engine.handlers['settings.get']({})
+    expect((await t.engine.handlers['group.set']({ name: 'fresh', whenUnmet: 'pause' })).group).toEqual({ name: 'fresh', parallel: settings.defaultGroupParallel, paused: false, whenUnmet: 'pause' })
+  })
+
+  it('machine states carry a revision that grows with each change, so two states from one engine are ordered even when their times tie', async () => {
+    const first = (await t.engine.handlers['machine.get']({})).machine.revision!
+    const a = (await report({ onAcPower: false })).machine
+    const b = (await report({ onAcPower: true })).machine
+    await report({ onAcPower: true })
+    expect([a.revision, b.revision]).toEqual([first + 1, first + 2])
+    expect((await t.engine.handlers['machine.get']({})).machine.revision).toBe(first + 2)
+    await waitFor(() => t.events.filter((e) => e.type === 'machine.updated').length === 2, 'two machine.updated events')
+    expect(t.events.filter((e): e is Of<'machine.updated'> => e.type === 'machine.updated').map((e) => e.machine.revision)).toEqual([first + 1, first + 2])
+  })
+
   it('machine.report changes only the fields given, announces machine.updated on a change only, and null is unknown', async () => {
     expect((await t.engine.handlers['machine.get']({})).machine).toMatchObject({ onAcPower: null, userIdle: null })
     expect((await report({ onAcPower: false })).machine).toMatchObject({ onAcPower: false, userIdle: null })
