@@ -42,10 +42,12 @@ export interface RuntimeOptions {
   /** Where Redis passwords of remote groups are kept: Electron's safeStorage in the app, a 0600 file otherwise. */
   secrets?: SecretBox
   /**
-   * Who tells the engine about the machine (groups' `onlyWhen` conditions): `'system'` (the
-   * default; `taskdeck serve` and the daemon) reads the power source itself (Linux:
-   * /sys/class/power_supply, polled; elsewhere it stays unknown); `'none'` leaves it to the
-   * opener, which reports through `machine.report` (the desktop app's power and idle monitor).
+   * Who tells the engine whether the machine is on AC power (groups' `onlyWhen` conditions):
+   * `'system'` (the default) reads the power source itself (Linux: /sys/class/power_supply,
+   * polled; elsewhere it stays unknown): `taskdeck serve`, the daemon, and the desktop app on
+   * Linux, where Electron cannot tell. `'none'` leaves it to the opener, which reports through
+   * `machine.report` (the desktop app on macOS and Windows). Presence (`userIdle`) is never
+   * read here, whichever is chosen: only the opener (or a user) reports it.
    */
   machineMonitor?: 'system' | 'none'
   /** What the opener knows of the machine at start, so no run of a gated group starts before its first report. */

@@ -1,6 +1,7 @@
-import { machineOf, nextIdleCheckMs, reportFor, type MachineObservation, type MachineReport, type ReportedMachine } from '../../src-shared/decisions/machine.ts'
+import type { RuntimeOptions } from '../app/runtime.ts'
+import { machineOf, nextCheckMs, powerWatchFor, reportFor, RETURN_CHECK_MS, type MachineObservation, type MachineReport, type PowerWatch, type ReportedMachine } from '../../src-shared/decisions/machine.ts'
 
-/** The power monitor events that can change what is reported. */
+/** The power monitor events that can change what is reported (which of them a platform sends: `powerWatchFor`). */
 type PowerEvent = 'on-ac' | 'on-battery' | 'lock-screen' | 'unlock-screen' | 'resume'
 
 /** The part of Electron's `powerMonitor` the monitor uses. */
@@ -13,6 +14,8 @@ export interface PowerMonitorPort {
 
 export interface MachineMonitorPorts {
   powerMonitor: PowerMonitorPort
+  /** `process.platform`: it decides where the power source comes from (`powerWatchFor`). */
+  platform: string
   /** The engine's `machine.report` handler, called in-process. */
   report: (report: MachineReport) => Promise<unknown>
   setTimer: (run: () => void, ms: number) => { cancel(): void }
@@ -20,15 +23,31 @@ export interface MachineMonitorPorts {
 }
 
 /**
- * Tells the engine whether the machine is on AC power and whether the user is away, from
- * Electron's power monitor: power and lock events as they come, the idle time polled when
- * it can next matter (`nextIdleCheckMs`), everything again after a resume (a laptop may
- * wake on battery, with no event for the change made while asleep). Only changes are sent
- * (`reportFor`). Starts with the first `apply`, which the shell calls with
+ * How the app opens the runtime for this platform's PowerWatch. 'system': the runtime's
+ * system monitor owns the power source (it reads sysfs at start and polls it) and this
+ * monitor reports only presence; 'power-monitor': nobody else reads the power, so the
+ * runtime's monitor is not started and the engine starts from Electron's reading. Either
+ * way the user counts as present until the first report.
+ */
+export function runtimeMachineOptions(watch: PowerWatch, powerMonitor: Pick<PowerMonitorPort, 'isOnBatteryPower'>): Pick<RuntimeOptions, 'machineMonitor' | 'machine'> {
+  if (watch.source === 'system') return { machineMonitor: 'system', machine: { userIdle: false } }
+  return { machineMonitor: 'none', machine: { onAcPower: !powerMonitor.isOnBatteryPower(), userIdle: false } }
+}
+
+/**
+ * Tells the engine whether the user is away and, where Electron can tell (macOS, Windows),
+ * whether the machine is on AC power: power and lock events as they come, the power source
+ * polled as `powerWatchFor` says (on Linux it is not read here: the runtime's system monitor
+ * reads sysfs), the idle time looked at when it can next matter (`nextIdleCheckMs`), and
+ * everything again after a resume (a laptop may wake on battery, with no event for the
+ * change made while asleep). Only changes are sent (`reportFor`); after a report fails,
+ * everything is sent again at the next look (RETURN_CHECK_MS at the latest), so the engine
+ * is not left with a stale state. Starts with the first `apply`, which the shell calls with
  * settings.idleAfterMinutes and again whenever it changes.
  */
 export class MachineMonitor {
   private readonly ports: MachineMonitorPorts
+  private readonly watch: PowerWatch
   private idleAfterMinutes: number | null = null
   private locked = false
   private last: ReportedMachine | null = null
@@ -38,6 +57,7 @@ export class MachineMonitor {
 
   constructor(ports: MachineMonitorPorts) {
     this.ports = ports
+    this.watch = powerWatchFor(ports.platform)
     this.listeners = [
       ['on-ac', () => this.observe()],
       ['on-battery', () => this.observe()],
@@ -63,13 +83,26 @@ export class MachineMonitor {
     const idleAfterMinutes = this.idleAfterMinutes
     if (this.disposed || idleAfterMinutes === null) return
     const { powerMonitor } = this.ports
-    const observation: MachineObservation = { onBattery: powerMonitor.isOnBatteryPower(), idleSeconds: powerMonitor.getSystemIdleTime(), locked: this.locked }
+    const onBattery = this.watch.source === 'power-monitor' ? powerMonitor.isOnBatteryPower() : null
+    const observation: MachineObservation = { onBattery, idleSeconds: powerMonitor.getSystemIdleTime(), locked: this.locked }
     const next = machineOf(observation, idleAfterMinutes)
     const report = reportFor(this.last, next)
     this.last = next
-    if (report) this.ports.report(report).catch((error: unknown) => this.ports.log(`machine.report failed: ${error instanceof Error ? error.message : String(error)}`))
+    if (report) this.ports.report(report).catch((error: unknown) => this.reportFailed(error))
+    this.schedule(nextCheckMs(observation, idleAfterMinutes, this.watch))
+  }
+
+  /** The engine may not hold what was sent: everything is sent again at the next look, within RETURN_CHECK_MS. */
+  private reportFailed(error: unknown): void {
+    this.ports.log(`machine.report failed: ${error instanceof Error ? error.message : String(error)}`)
+    if (this.disposed) return
+    this.last = null
+    this.schedule(RETURN_CHECK_MS)
+  }
+
+  private schedule(ms: number): void {
     this.timer?.cancel()
-    this.timer = this.ports.setTimer(() => this.observe(), nextIdleCheckMs(observation, idleAfterMinutes))
+    this.timer = this.ports.setTimer(() => this.observe(), ms)
   }
 
   dispose(): void {

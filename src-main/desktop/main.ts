@@ -6,6 +6,7 @@ import type { DesktopIntent, ShortcutProblem } from '../../src-shared/decisions/
 import { IPC_CHANNELS } from '../../src-shared/decisions/ipc.ts'
 import { DEEP_LINK_SCHEME, homeFromArgv, parseDeepLink, parseLaunchArgs } from '../../src-shared/decisions/launchArgs.ts'
 import { resolveLanguage } from '../../src-shared/decisions/language.ts'
+import { powerWatchFor } from '../../src-shared/decisions/machine.ts'
 import { closeButtonHides, QUIT_DIALOG } from '../../src-shared/decisions/quit.ts'
 import { APP_ID, TRAY_ICON_STATES, trayIconPath, windowIconPath, type ResourceContext } from '../../src-shared/decisions/resources.ts'
 import { desktopStrings } from '../../src-shared/decisions/strings.ts'
@@ -18,7 +19,7 @@ import type { ShortcutBinding } from '../triggers/index.ts'
 import { appMenuTemplate } from './appMenu.ts'
 import { registerIpc } from './ipc.ts'
 import { NotificationController } from './notifications.ts'
-import { MachineMonitor } from './machine.ts'
+import { MachineMonitor, runtimeMachineOptions } from './machine.ts'
 import { KeepAwakeController } from './power.ts'
 import { applyLoginItemPlan, readWindowState, writeWindowState, xdgAutostartDir } from './persistence.ts'
 import { declareAppScheme, handleAppProtocol } from './protocol.ts'
@@ -121,10 +122,8 @@ function main(): void {
       home,
       rendererDir: join(outDir, 'renderer'),
       ...(secrets ? { secrets } : {}),
-      // The machine monitor below reports power and presence; the runtime's headless one (Linux sysfs) is not started.
-      // Until its first report (once the settings give the idle threshold) the user counts as present: an away-only group does not start early.
-      machineMonitor: 'none',
-      machine: { onAcPower: !powerMonitor.isOnBatteryPower(), userIdle: false },
+      // Until the machine monitor's first report (once the settings give the idle threshold) the user counts as present: an away-only group does not start early.
+      ...runtimeMachineOptions(powerWatchFor(process.platform), powerMonitor),
     })
     const engine = runtime.api
     handleAppProtocol(protocol, join(outDir, 'renderer'))
@@ -199,9 +198,10 @@ function main(): void {
     })
 
     const keepAwake = new KeepAwakeController(powerSaveBlocker)
-    // The engine's machine state (AC power, user away) comes from Electron's power monitor.
+    // The engine's machine state (user away; AC power where Electron can tell) comes from Electron's power monitor.
     const machineMonitor = new MachineMonitor({
       powerMonitor,
+      platform: process.platform,
       report: (report) => engine.handlers['machine.report'](report),
       setTimer: (run, ms) => {
         const timer = setTimeout(run, ms)

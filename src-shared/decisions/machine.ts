@@ -7,6 +7,27 @@ import type { MachineCondition } from '../model.ts'
  * sent, so a poll that sees nothing new costs the engine nothing.
  */
 
+/**
+ * Where the desktop app learns the power source on one platform. Electron's `powerMonitor`
+ * differs by platform (its typings and Electron issue #29614): on Linux `isOnBatteryPower()`
+ * is Chromium's stub (always false) and neither `on-ac` nor `on-battery` is sent, so the
+ * power comes from the runtime's system monitor (sysfs) and the app reports only presence;
+ * Windows sends `on-ac` but never `on-battery`, so `isOnBatteryPower()` is polled every
+ * POWER_POLL_MS; macOS sends both, and a slow re-read is a safety net for one missed.
+ */
+export type PowerWatch = { source: 'system' } | { source: 'power-monitor'; pollMs: number }
+
+/** How often Windows' power source is read (its events cannot be relied on): an unplugged laptop's groups hold within this long. */
+export const POWER_POLL_MS = 5_000
+/** macOS sends both power events; this re-read only bounds how long a missed one could go unnoticed. */
+export const POWER_SAFETY_POLL_MS = 60_000
+
+export function powerWatchFor(platform: string): PowerWatch {
+  if (platform === 'linux') return { source: 'system' }
+  if (platform === 'darwin') return { source: 'power-monitor', pollMs: POWER_SAFETY_POLL_MS }
+  return { source: 'power-monitor', pollMs: POWER_POLL_MS }
+}
+
 /** The parameters of `machine.report` this monitor sends (both fields, or only the changed one). */
 export interface MachineReport {
   onAcPower?: boolean
@@ -15,7 +36,8 @@ export interface MachineReport {
 
 /** What the power monitor says at one moment. */
 export interface MachineObservation {
-  onBattery: boolean
+  /** null where this monitor does not watch the power source (PowerWatch 'system'). */
+  onBattery: boolean | null
   /** Seconds since the last keyboard or mouse input (Electron's `getSystemIdleTime`). */
   idleSeconds: number
   /** Between a 'lock-screen' and an 'unlock-screen': the user is away whatever the idle time says. */
@@ -24,7 +46,8 @@ export interface MachineObservation {
 
 /** What was last reported, to send only what changed. */
 export interface ReportedMachine {
-  onAcPower: boolean
+  /** null: not this monitor's to report (left out of every report). */
+  onAcPower: boolean | null
   userIdle: boolean
 }
 
@@ -38,19 +61,29 @@ export function userIdle(observation: MachineObservation, idleAfterMinutes: numb
 
 /** The machine as the engine should know it after this observation. */
 export function machineOf(observation: MachineObservation, idleAfterMinutes: number): ReportedMachine {
-  return { onAcPower: !observation.onBattery, userIdle: userIdle(observation, idleAfterMinutes) }
+  return { onAcPower: observation.onBattery === null ? null : !observation.onBattery, userIdle: userIdle(observation, idleAfterMinutes) }
 }
 
 /**
  * What to send after an observation: everything the first time (`last` null), then only
- * the fields that changed; null when nothing did.
+ * the fields that changed; null when nothing did. A power source this monitor does not
+ * watch (null) is never sent, so it cannot overwrite what the system monitor reported.
  */
 export function reportFor(last: ReportedMachine | null, next: ReportedMachine): MachineReport | null {
-  if (last === null) return { ...next }
   const report: MachineReport = {}
-  if (next.onAcPower !== last.onAcPower) report.onAcPower = next.onAcPower
+  if (next.onAcPower !== null && next.onAcPower !== last?.onAcPower) report.onAcPower = next.onAcPower
+  if (last === null) return { ...report, userIdle: next.userIdle }
   if (next.userIdle !== last.userIdle) report.userIdle = next.userIdle
   return Object.keys(report).length > 0 ? report : null
+}
+
+/**
+ * When to look at the machine again: when the idle time could matter (`nextIdleCheckMs`),
+ * or sooner when the power source is polled (`PowerWatch.pollMs`).
+ */
+export function nextCheckMs(observation: MachineObservation, idleAfterMinutes: number, watch: PowerWatch): number {
+  const idleCheck = nextIdleCheckMs(observation, idleAfterMinutes)
+  return watch.source === 'power-monitor' ? Math.min(idleCheck, watch.pollMs) : idleCheck
 }
 
 /**

@@ -3,9 +3,12 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { startSystemMonitor } from '../../src-main/app/machine-monitor.ts'
 import { openRuntime, type TaskdeckRuntime } from '../../src-main/app/runtime.ts'
+import { MachineMonitor, runtimeMachineOptions } from '../../src-main/desktop/machine.ts'
 import type { Disposable } from '../../src-main/engine/api.ts'
 import { readAcPower } from '../../src-main/engine/power-supply.ts'
+import { powerWatchFor } from '../../src-shared/decisions/machine.ts'
 import { TaskDefinitionSchema } from '../../src-shared/index.ts'
+import { FakePowerMonitor } from '../desktop/fake-electron.ts'
 import { useTempHome } from '../support/engine.ts'
 
 /** The headless machine monitor: real sysfs-shaped files in a temp folder, a real engine. */
@@ -55,6 +58,44 @@ describe('the runtime reads the power source itself (taskdeck serve, the daemon)
     laptop(supplies, false)
     runtime = await openRuntime({ home: dir.home, rendererDir: join(dir.home, 'no-renderer'), powerSupplyDir: supplies, machineMonitor: 'none', machine: { userIdle: false } })
     expect((await runtime.api.handlers['machine.get']({})).machine).toMatchObject({ onAcPower: null, userIdle: false })
+  })
+})
+
+describe('the desktop app on Linux: the runtime reads the power source, the app reports presence', () => {
+  it('keeps what sysfs says of the power source while the app reports the user away and back', async () => {
+    const supplies = dir.anotherHome()
+    laptop(supplies, false)
+    // Electron on Linux: isOnBatteryPower() is a stub saying false, no power events.
+    const powerMonitor = new FakePowerMonitor('linux')
+    runtime = await openRuntime({ home: dir.home, rendererDir: join(dir.home, 'no-renderer'), powerSupplyDir: supplies, ...runtimeMachineOptions(powerWatchFor('linux'), powerMonitor) })
+    const api = runtime.api
+    const reports: Promise<unknown>[] = []
+    const desktop = new MachineMonitor({
+      powerMonitor,
+      platform: 'linux',
+      report: (report) => {
+        const reported = api.handlers['machine.report'](report)
+        reports.push(reported)
+        return reported
+      },
+      setTimer: (run, ms) => {
+        const timer = setTimeout(run, ms)
+        return { cancel: () => clearTimeout(timer) }
+      },
+      log: () => undefined,
+    })
+    monitor = { dispose: () => desktop.dispose() }
+    desktop.apply(10)
+    const machine = async () => (await api.handlers['machine.get']({})).machine
+    // The app's first report (userIdle only) leaves the power source as sysfs said: on battery, not Electron's "AC".
+    expect(reports).toHaveLength(1)
+    await Promise.all(reports)
+    expect(await machine()).toMatchObject({ onAcPower: false, userIdle: false })
+    powerMonitor.idleSeconds = 180
+    desktop.apply(3)
+    expect(reports).toHaveLength(2)
+    await Promise.all(reports)
+    expect(await machine()).toMatchObject({ onAcPower: false, userIdle: true })
   })
 })
 

@@ -2,11 +2,11 @@ import { EventEmitter } from 'node:events'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { appMenuTemplate } from '../../src-main/desktop/appMenu.ts'
 import { NotificationController } from '../../src-main/desktop/notifications.ts'
 import { applyLoginItemPlan, readWindowState, WINDOW_STATE_FILE, writeWindowState, xdgAutostartDir } from '../../src-main/desktop/persistence.ts'
-import { MachineMonitor } from '../../src-main/desktop/machine.ts'
+import { MachineMonitor, runtimeMachineOptions } from '../../src-main/desktop/machine.ts'
 import { KeepAwakeController } from '../../src-main/desktop/power.ts'
 import { declareAppScheme, handleAppProtocol, serveAppRequest } from '../../src-main/desktop/protocol.ts'
 import { ShortcutController } from '../../src-main/desktop/shortcuts.ts'
@@ -17,8 +17,10 @@ import { planStartAtLogin } from '../../src-shared/decisions/autostart.ts'
 import { contentSecurityPolicy } from '../../src-shared/decisions/csp.ts'
 import { foldDesktopEvents, initialDesktopState } from '../../src-shared/decisions/desktopState.ts'
 import type { Language } from '../../src-shared/decisions/language.ts'
+import { POWER_POLL_MS, POWER_SAFETY_POLL_MS, powerWatchFor, RETURN_CHECK_MS } from '../../src-shared/decisions/machine.ts'
 import type { FinishedTask } from '../../src-shared/decisions/notifications.ts'
 import { trayModel, type DesktopAction } from '../../src-shared/decisions/tray.ts'
+import { FakePowerMonitor } from './fake-electron.ts'
 import { created, resetSeq, task } from './fixtures.ts'
 import { Recorder } from './stand-ins.ts'
 
@@ -54,87 +56,128 @@ describe('keep-awake adapter', () => {
   })
 })
 
-describe('machine monitor adapter', () => {
-  class PowerMonitor extends EventEmitter {
-    onBattery = false
-    idleSeconds = 0
-    isOnBatteryPower = () => this.onBattery
-    getSystemIdleTime = () => this.idleSeconds
-  }
-  const setUp = () => {
-    const powerMonitor = new PowerMonitor()
+describe.each(['linux', 'win32', 'darwin'] as const)('machine monitor adapter on %s', (platform) => {
+  // How soon the power source is looked at without an event (Linux: never here, the runtime reads sysfs).
+  const pollMs = { linux: Infinity, win32: POWER_POLL_MS, darwin: POWER_SAFETY_POLL_MS }[platform]
+  const capped = (ms: number) => Math.min(ms, pollMs)
+  const setUp = (options: { failFirstReport?: boolean } = {}) => {
+    const powerMonitor = new FakePowerMonitor(platform)
     const reports: unknown[] = []
+    const logged: string[] = []
     const timers: Array<{ run: () => void; ms: number; cancelled: boolean }> = []
+    let failNext = options.failFirstReport ?? false
     const monitor = new MachineMonitor({
       powerMonitor,
-      report: (report) => (reports.push(report), Promise.resolve()),
+      platform,
+      report: (report) => {
+        if (failNext) {
+          failNext = false
+          return Promise.reject(new Error('the engine is busy'))
+        }
+        reports.push(report)
+        return Promise.resolve()
+      },
       setTimer: (run, ms) => {
         const timer = { run, ms, cancelled: false }
         timers.push(timer)
         return { cancel: () => (timer.cancelled = true) }
       },
-      log: () => undefined,
+      log: (message) => logged.push(message),
     })
     const pending = () => timers.filter((t) => !t.cancelled)
-    /** The one pending poll fires (as setTimeout would). */
+    /** The one pending check fires (as setTimeout would). */
     const poll = () => {
       const [timer] = pending()
-      if (!timer || pending().length !== 1) throw new Error(`expected one pending poll, found ${pending().length}`)
+      if (!timer || pending().length !== 1) throw new Error(`expected one pending check, found ${pending().length}`)
       timer.cancelled = true
       timer.run()
     }
-    return { powerMonitor, reports, monitor, pending, poll }
+    return { powerMonitor, reports, logged, monitor, pending, poll }
   }
+  /** What the first report says: on Linux no power source (the system monitor owns it). */
+  const firstReport = platform === 'linux' ? { userIdle: false } : { onAcPower: true, userIdle: false }
+  const powerReports = (reports: unknown[]) => reports.filter((r) => typeof r === 'object' && r !== null && 'onAcPower' in r)
 
-  it('reports the machine at start, then only changes from power and lock events', () => {
-    const { powerMonitor, reports, monitor } = setUp()
+  it('reports the machine at start, then sees being unplugged and plugged in as soon as the platform lets it', () => {
+    const { powerMonitor, reports, monitor, pending, poll } = setUp()
     expect(powerMonitor.listenerCount('on-ac')).toBe(0)
     monitor.apply(10)
-    expect(reports).toEqual([{ onAcPower: true, userIdle: false }])
-    powerMonitor.onBattery = true
-    powerMonitor.emit('on-battery')
-    powerMonitor.emit('on-battery')
-    powerMonitor.emit('lock-screen')
-    powerMonitor.emit('unlock-screen')
-    powerMonitor.onBattery = false
-    powerMonitor.emit('on-ac')
-    expect(reports.slice(1)).toEqual([{ onAcPower: false }, { userIdle: true }, { userIdle: false }, { onAcPower: true }])
+    expect(reports).toEqual([firstReport])
+    powerMonitor.unplug()
+    if (platform === 'darwin') expect(reports.at(-1)).toEqual({ onAcPower: false })
+    else {
+      // No event: the next look tells, and on Windows it is never more than POWER_POLL_MS away.
+      if (platform === 'win32') expect(pending().map((t) => t.ms)).toEqual([POWER_POLL_MS])
+      poll()
+    }
+    powerMonitor.plugIn()
+    if (platform !== 'darwin') poll()
+    if (platform === 'linux') expect(powerReports(reports)).toEqual([])
+    else expect(reports.slice(1)).toEqual([{ onAcPower: false }, { onAcPower: true }])
+    monitor.dispose()
+  })
+
+  it('counts a locked screen as away where the platform says so, and the idle time everywhere', () => {
+    const { powerMonitor, reports, monitor } = setUp()
+    monitor.apply(10)
+    powerMonitor.lock()
+    powerMonitor.unlock()
+    // Linux sends no lock events: only the idle time tells.
+    expect(reports.slice(1)).toEqual(platform === 'linux' ? [] : [{ userIdle: true }, { userIdle: false }])
+    powerMonitor.idleSeconds = 120
+    monitor.apply(2)
+    expect(reports.at(-1)).toEqual({ userIdle: true })
     monitor.dispose()
   })
 
   it('polls the idle time when the user could be away, then often until they return', () => {
     const { powerMonitor, reports, monitor, pending, poll } = setUp()
     monitor.apply(10)
-    expect(pending().map((t) => t.ms)).toEqual([600_000])
+    expect(pending().map((t) => t.ms)).toEqual([capped(600_000)])
     powerMonitor.idleSeconds = 200
     poll()
-    expect(pending().map((t) => t.ms)).toEqual([400_000])
+    expect(pending().map((t) => t.ms)).toEqual([capped(400_000)])
     powerMonitor.idleSeconds = 600
     poll()
     expect(reports.at(-1)).toEqual({ userIdle: true })
-    expect(pending().map((t) => t.ms)).toEqual([5_000])
+    expect(pending().map((t) => t.ms)).toEqual([RETURN_CHECK_MS])
     poll()
     expect(reports).toHaveLength(2)
     powerMonitor.idleSeconds = 2
     poll()
     expect(reports.at(-1)).toEqual({ userIdle: false })
-    expect(pending().map((t) => t.ms)).toEqual([598_000])
+    expect(pending().map((t) => t.ms)).toEqual([capped(598_000)])
     monitor.dispose()
   })
 
   it('looks again after a resume and when the idle threshold changes', () => {
     const { powerMonitor, reports, monitor, pending } = setUp()
     monitor.apply(10)
-    // Unplugged while asleep: no on-battery event, the resume tells.
-    powerMonitor.onBattery = true
-    powerMonitor.emit('resume')
-    expect(reports.at(-1)).toEqual({ onAcPower: false })
+    // Unplugged while asleep: no on-battery event, the resume tells (where Electron knows the power source).
+    powerMonitor.wake(true)
+    if (platform === 'linux') expect(reports).toHaveLength(1)
+    else expect(reports.at(-1)).toEqual({ onAcPower: false })
+    const before = reports.length
     powerMonitor.idleSeconds = 120
     monitor.apply(10)
-    expect(reports).toHaveLength(2)
+    expect(reports).toHaveLength(before)
     monitor.apply(2)
     expect(reports.at(-1)).toEqual({ userIdle: true })
     expect(pending()).toHaveLength(1)
+    monitor.dispose()
+  })
+
+  it('sends everything again soon after a report fails, so the engine is not left with a stale state', async () => {
+    const { reports, logged, monitor, pending, poll } = setUp({ failFirstReport: true })
+    monitor.apply(10)
+    expect(reports).toEqual([])
+    await vi.waitFor(() => expect(logged).toEqual(['machine.report failed: the engine is busy']))
+    expect(pending().map((t) => t.ms)).toEqual([RETURN_CHECK_MS])
+    poll()
+    expect(reports).toEqual([firstReport])
+    // Then only changes again.
+    poll()
+    expect(reports).toHaveLength(1)
     monitor.dispose()
   })
 
@@ -144,9 +187,17 @@ describe('machine monitor adapter', () => {
     monitor.dispose()
     for (const event of ['on-ac', 'on-battery', 'lock-screen', 'unlock-screen', 'resume']) expect(powerMonitor.listenerCount(event), event).toBe(0)
     expect(pending()).toEqual([])
-    powerMonitor.emit('lock-screen')
+    powerMonitor.unplug()
     monitor.apply(3)
     expect(reports).toHaveLength(1)
+  })
+
+  it('opens the runtime so that exactly one side reports the power source', () => {
+    const powerMonitor = new FakePowerMonitor(platform)
+    powerMonitor.unplug()
+    expect(runtimeMachineOptions(powerWatchFor(platform), powerMonitor)).toEqual(
+      platform === 'linux' ? { machineMonitor: 'system', machine: { userIdle: false } } : { machineMonitor: 'none', machine: { onAcPower: false, userIdle: false } },
+    )
   })
 })
 

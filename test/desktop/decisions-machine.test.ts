@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { machineOf, nextIdleCheckMs, reportFor, RETURN_CHECK_MS, userIdle, type MachineObservation } from '../../src-shared/decisions/machine.ts'
+import { machineOf, nextCheckMs, nextIdleCheckMs, POWER_POLL_MS, POWER_SAFETY_POLL_MS, powerWatchFor, reportFor, RETURN_CHECK_MS, userIdle, type MachineObservation } from '../../src-shared/decisions/machine.ts'
 
 const seen = (over: Partial<MachineObservation> = {}): MachineObservation => ({ onBattery: false, idleSeconds: 0, locked: false, ...over })
 
@@ -14,6 +14,7 @@ describe('machine report decisions', () => {
   it('reports AC power as the opposite of on battery', () => {
     expect(machineOf(seen({ onBattery: true }), 10)).toEqual({ onAcPower: false, userIdle: false })
     expect(machineOf(seen({ onBattery: false, locked: true }), 10)).toEqual({ onAcPower: true, userIdle: true })
+    expect(machineOf(seen({ onBattery: null }), 10)).toEqual({ onAcPower: null, userIdle: false })
   })
 
   it('sends everything first, then only what changed, and nothing when nothing did', () => {
@@ -23,6 +24,25 @@ describe('machine report decisions', () => {
     expect(reportFor(present, { onAcPower: false, userIdle: false })).toEqual({ onAcPower: false })
     expect(reportFor(present, { onAcPower: true, userIdle: true })).toEqual({ userIdle: true })
     expect(reportFor(present, { onAcPower: false, userIdle: true })).toEqual({ onAcPower: false, userIdle: true })
+  })
+
+  it('never sends a power source it does not watch, not even the first time', () => {
+    const away = { onAcPower: null, userIdle: true }
+    expect(reportFor(null, away)).toEqual({ userIdle: true })
+    expect(reportFor(away, away)).toBeNull()
+    expect(reportFor(away, { onAcPower: null, userIdle: false })).toEqual({ userIdle: false })
+  })
+
+  it('takes the power source from sysfs on Linux, polls Electron on Windows, relies on its events on macOS with a slow re-read', () => {
+    expect(powerWatchFor('linux')).toEqual({ source: 'system' })
+    expect(powerWatchFor('win32')).toEqual({ source: 'power-monitor', pollMs: POWER_POLL_MS })
+    expect(powerWatchFor('darwin')).toEqual({ source: 'power-monitor', pollMs: POWER_SAFETY_POLL_MS })
+    expect(POWER_POLL_MS).toBe(5_000)
+    // The next look comes at the idle check or the power poll, whichever is sooner.
+    expect(nextCheckMs(seen({ onBattery: null }), 10, powerWatchFor('linux'))).toBe(600_000)
+    expect(nextCheckMs(seen(), 10, powerWatchFor('win32'))).toBe(POWER_POLL_MS)
+    expect(nextCheckMs(seen(), 10, powerWatchFor('darwin'))).toBe(POWER_SAFETY_POLL_MS)
+    expect(nextCheckMs(seen({ idleSeconds: 590 }), 10, powerWatchFor('darwin'))).toBe(10_000)
   })
 
   it('looks at the idle time again when the user could first be away, and often while they are away', () => {

@@ -196,18 +196,62 @@ export const powerSaveBlocker = {
   },
 }
 
-/** The machine's power source and the user's input, which a test changes and then emits the matching event. */
-class FakePowerMonitor extends EventEmitter {
-  onBattery = false
+/**
+ * Which power monitor events each platform really sends (Electron's typings, electron.d.ts:
+ * `on-ac` darwin and win32, `on-battery` darwin only, `lock-screen`/`unlock-screen` darwin and
+ * win32, `resume` everywhere).
+ */
+export const POWER_EVENTS_SENT: Readonly<Record<'linux' | 'win32' | 'darwin', readonly string[]>> = {
+  linux: ['resume'],
+  win32: ['on-ac', 'lock-screen', 'unlock-screen', 'resume'],
+  darwin: ['on-ac', 'on-battery', 'lock-screen', 'unlock-screen', 'resume'],
+}
+
+/**
+ * The machine's power source and the user's input as one platform's Electron shows them: a
+ * test changes the machine (`unplug`, `lock`, …) and the fake sends only the events that
+ * platform sends. On Linux `isOnBatteryPower()` is Chromium's stub, false whatever the
+ * machine does (Electron issue #29614).
+ */
+export class FakePowerMonitor extends EventEmitter {
+  readonly platform: string
+  private onBattery = false
   idleSeconds = 0
+  constructor(platform: string) {
+    super()
+    this.platform = platform
+  }
   isOnBatteryPower() {
-    return this.onBattery
+    return this.platform === 'linux' ? false : this.onBattery
   }
   getSystemIdleTime() {
     return this.idleSeconds
   }
+  unplug() {
+    this.onBattery = true
+    this.send('on-battery')
+  }
+  plugIn() {
+    this.onBattery = false
+    this.send('on-ac')
+  }
+  lock() {
+    this.send('lock-screen')
+  }
+  unlock() {
+    this.send('unlock-screen')
+  }
+  /** Woken from sleep, the power source possibly changed meanwhile (no event for that). */
+  wake(onBattery: boolean) {
+    this.onBattery = onBattery
+    this.send('resume')
+  }
+  private send(event: string) {
+    const sent = POWER_EVENTS_SENT[this.platform as keyof typeof POWER_EVENTS_SENT] as readonly string[] | undefined
+    if (sent?.includes(event)) this.emit(event)
+  }
 }
-export const powerMonitor = new FakePowerMonitor()
+export const powerMonitor = new FakePowerMonitor(process.platform)
 
 export const screen = { getPrimaryDisplay: () => display, getAllDisplays: () => [display] }
 

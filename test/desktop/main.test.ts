@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { POWER_SUPPLY_DIR, readAcPower } from '../../src-main/engine/power-supply.ts'
 import { IPC_CHANNELS } from '../../src-shared/decisions/ipc.ts'
 import type { Result } from '../../src-shared/index.ts'
 import { tempHome } from '../support/engine.ts'
@@ -99,22 +100,23 @@ describe('main.ts lifecycle', () => {
     await vi.waitFor(() => expect(calls.named('tray.setToolTip').at(-1)).toEqual(['Taskdeck: idle']))
   })
 
-  it('tells the engine what the power monitor sees: AC power, then battery, then the user away', async () => {
+  it('tells the engine what the machine is: power from sysfs on Linux (Electron cannot tell), from the power monitor elsewhere; the user away', async () => {
     const machine = async () => ((await invoke('machine.get')) as Result<{ machine: { onAcPower: boolean | null; userIdle: boolean | null } }>)
-    await vi.waitFor(async () => expect(await machine()).toMatchObject({ ok: true, value: { machine: { onAcPower: true, userIdle: false } } }))
-    powerMonitor.onBattery = true
-    powerMonitor.emit('on-battery')
-    await vi.waitFor(async () => expect(await machine()).toMatchObject({ ok: true, value: { machine: { onAcPower: false, userIdle: false } } }))
-    powerMonitor.emit('lock-screen')
-    await vi.waitFor(async () => expect(await machine()).toMatchObject({ ok: true, value: { machine: { onAcPower: false, userIdle: true } } }))
-    powerMonitor.onBattery = false
-    powerMonitor.emit('on-ac')
-    powerMonitor.emit('unlock-screen')
-    await vi.waitFor(async () => expect(await machine()).toMatchObject({ ok: true, value: { machine: { onAcPower: true, userIdle: false } } }))
+    // This machine's own power supplies on Linux (what the runtime's system monitor reads); the fake's AC power elsewhere.
+    const acPower = process.platform === 'linux' ? readAcPower(POWER_SUPPLY_DIR) : true
+    await vi.waitFor(async () => expect(await machine()).toMatchObject({ ok: true, value: { machine: { onAcPower: acPower, userIdle: false } } }))
+    // The fake sends only this platform's events (none for power on Linux, whose isOnBatteryPower() says false whatever happens).
+    powerMonitor.unplug()
+    powerMonitor.wake(true)
+    const unplugged = process.platform === 'linux' ? acPower : false
+    await vi.waitFor(async () => expect(await machine()).toMatchObject({ ok: true, value: { machine: { onAcPower: unplugged, userIdle: false } } }))
+    powerMonitor.plugIn()
+    powerMonitor.wake(false)
+    await vi.waitFor(async () => expect(await machine()).toMatchObject({ ok: true, value: { machine: { onAcPower: acPower, userIdle: false } } }))
     // Two minutes without input: away once settings.idleAfterMinutes comes down to 2, present again when it goes back up.
     powerMonitor.idleSeconds = 120
     expect(await invoke('settings.set', { patch: { idleAfterMinutes: 2 } })).toMatchObject({ ok: true })
-    await vi.waitFor(async () => expect(await machine()).toMatchObject({ ok: true, value: { machine: { userIdle: true } } }))
+    await vi.waitFor(async () => expect(await machine()).toMatchObject({ ok: true, value: { machine: { onAcPower: acPower, userIdle: true } } }))
     expect(await invoke('settings.set', { patch: { idleAfterMinutes: 10 } })).toMatchObject({ ok: true })
     await vi.waitFor(async () => expect(await machine()).toMatchObject({ ok: true, value: { machine: { userIdle: false } } }))
     powerMonitor.idleSeconds = 0
