@@ -862,8 +862,9 @@ export class Engine implements EngineApi {
       if (run.status !== 'running' && run.status !== 'paused') continue
       if (run.status === 'running' && this.adopt(run)) continue
       const totals = logTotals(this.logDir, run.id)
+      // A run held for its group's conditions when the engine died is held by nothing once it has ended.
       const ended: Run = {
-        ...run,
+        ...withoutHold(run),
         status: 'interrupted',
         ...endedBecause(INTERRUPTED),
         finishedAt: now,

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 /** Where Linux lists the machine's power supplies. */
@@ -19,41 +19,88 @@ function attribute(supply: string, name: string): string | null {
   }
 }
 
+/** What one supply says about the machine's power (silent: nothing); null when it cannot be read. */
+type SupplyReading = { kind: 'external'; online: boolean } | { kind: 'battery'; discharging: boolean } | { kind: 'silent' }
+
+function readSupply(supply: string): SupplyReading | null {
+  try {
+    if (attribute(supply, 'scope') === 'Device') return { kind: 'silent' }
+    const type = attribute(supply, 'type')
+    // No type: the supply vanished between the listing and this read (a Bluetooth device
+    // disconnecting), which says nothing, or its folder lacks the attribute: unreadable.
+    if (type === null) return existsSync(supply) ? null : { kind: 'silent' }
+    if (isExternal(type)) {
+      const online = attribute(supply, 'online')
+      if (online === null) return null
+      // The kernel ABI (sysfs-class-power): 0 Offline, 1 Online Fixed, 2 Online Programmable (USB-PD PPS).
+      return { kind: 'external', online: online !== '0' }
+    }
+    if (isBattery(type)) {
+      if (attribute(supply, 'present') === '0') return { kind: 'silent' }
+      return { kind: 'battery', discharging: attribute(supply, 'status') === 'Discharging' }
+    }
+    return { kind: 'silent' }
+  } catch {
+    return null
+  }
+}
+
 /**
  * Is this machine on AC power, as Linux's sysfs power-supply class tells (`root` is that
- * folder)? true when a mains or USB supply is online, or when nothing says otherwise (a
- * machine with no battery at all runs on mains); false when a system battery (or UPS) is
- * discharging, or when the external supplies are all offline and a battery is there; null
- * when it cannot tell (no such folder, as on macOS and Windows, or a file that cannot be read).
+ * folder)? true when a mains or USB supply is online (`online` 1 or 2), or when nothing says
+ * otherwise (a machine with no battery at all runs on mains); false when a system battery
+ * (or UPS) is discharging, or when the external supplies are all offline and a battery is
+ * there. A supply that vanished or cannot be read is skipped and the others decide, so one
+ * flaky device does not blind the whole reading; null when it cannot tell at all (no such
+ * folder, as on macOS and Windows, or no listed supply could be read).
  * Batteries of devices (`scope` Device: a wireless mouse's) say nothing about the machine.
  * The files are kernel attributes read in microseconds, so they are read synchronously.
  */
 export function readAcPower(root: string = POWER_SUPPLY_DIR): boolean | null {
+  let names: string[]
   try {
-    let externalOnline = false
-    let externalOffline = false
-    let batteryPresent = false
-    let discharging = false
-    for (const name of readdirSync(root)) {
-      const supply = join(root, name)
-      if (attribute(supply, 'scope') === 'Device') continue
-      const type = attribute(supply, 'type')
-      if (type === null) return null
-      if (isExternal(type)) {
-        const online = attribute(supply, 'online')
-        if (online === null) return null
-        if (online === '1') externalOnline = true
-        else externalOffline = true
-      } else if (isBattery(type)) {
-        if (attribute(supply, 'present') === '0') continue
-        batteryPresent = true
-        if (attribute(supply, 'status') === 'Discharging') discharging = true
-      }
-    }
-    if (externalOnline) return true
-    if (discharging) return false
-    return !(externalOffline && batteryPresent)
+    names = readdirSync(root)
   } catch {
     return null
+  }
+  let externalOnline = false
+  let externalOffline = false
+  let batteryPresent = false
+  let discharging = false
+  let readable = 0
+  for (const name of names) {
+    const reading = readSupply(join(root, name))
+    if (reading === null) continue
+    readable += 1
+    if (reading.kind === 'external') {
+      if (reading.online) externalOnline = true
+      else externalOffline = true
+    } else if (reading.kind === 'battery') {
+      batteryPresent = true
+      if (reading.discharging) discharging = true
+    }
+  }
+  if (names.length > 0 && readable === 0) return null
+  if (externalOnline) return true
+  if (discharging) return false
+  return !(externalOffline && batteryPresent)
+}
+
+/**
+ * readAcPower for a poller: a known reading is replaced by unknown only when the reading
+ * stays unknown on two polls in a row, so one unlucky read (a file mid-update, every supply
+ * briefly unreadable) does not make ac-power groups start and held runs resume for a poll.
+ * `initial` is what the poller's owner already knows (null: nothing yet). The headless
+ * machine monitor (src-main/app/machine-monitor.ts) calls the returned function on each poll.
+ */
+export function steadyAcPowerReader(root: string, initial: boolean | null): () => boolean | null {
+  let known = initial
+  let unknownBefore = false
+  return () => {
+    const reading = readAcPower(root)
+    if (reading !== null) known = reading
+    else if (unknownBefore) known = null
+    unknownBefore = reading === null
+    return known
   }
 }

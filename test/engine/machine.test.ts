@@ -270,7 +270,8 @@ describe("whenUnmet 'pause': running runs are held while a condition is unmet", 
   it('cancels a held run (its whole process group), and a hard timeout counts held time as it counts a user pause', async () => {
     await setGroup('mains', { onlyWhen: ['ac-power'], whenUnmet: 'pause', parallel: 2 })
     const cancelled = await t.submit(shell('sleep 300', { group: 'mains' }))
-    const timed = await t.submit(shell('sleep 300', { group: 'mains', timeoutMs: 1500 }))
+    // Long enough that the run is held well before its timeout fires, even on a loaded machine.
+    const timed = await t.submit(shell('sleep 300', { group: 'mains', timeoutMs: 6000 }))
     const [cancelledRun, timedRun] = [await processUp(cancelled.id), await processUp(timed.id)]
     await report({ onAcPower: false })
     await waitFor(() => stopped(cancelledRun.pid!) && stopped(timedRun.pid!), 'both runs to be held')
@@ -282,9 +283,42 @@ describe("whenUnmet 'pause': running runs are held while a condition is unmet", 
     expect(isAlive(cancelledRun.pid!)).toBe(false)
     const ended = await t.until(timed.id, ['timed_out'])
     expect(ended.status).toBe('timed_out')
-    expect(await runOf(timed.id)).toMatchObject({ status: 'timed_out', reason: 'timed out after 1500 ms' })
+    expect(await runOf(timed.id)).toMatchObject({ status: 'timed_out', reason: 'timed out after 6 s' })
+    // Held, then timed out with nothing in between: the time it spent held counted towards its timeout.
+    const timedRunEvents = t.events.filter((e): e is Of<'run.updated'> | Of<'run.finished'> => (e.type === 'run.updated' || e.type === 'run.finished') && e.run.id === timedRun.id && e.run.pid !== null)
+    const heldAt = timedRunEvents.findIndex((e) => e.type === 'run.updated' && e.run.heldFor?.[0] === 'ac-power')
+    expect(heldAt).toBeGreaterThanOrEqual(0)
+    expect(timedRunEvents.slice(heldAt + 1).map((e) => [e.type, e.run.status])).toEqual([['run.finished', 'timed_out']])
     expect(await runOf(timed.id)).not.toHaveProperty('heldFor')
     expect(isAlive(timedRun.pid!)).toBe(false)
+  })
+
+  it('holds a run at launch when the conditions became unmet while its claim was being committed', async () => {
+    await setGroup('mains', { onlyWhen: ['ac-power'], whenUnmet: 'pause' })
+    // Called as the claim (run.started) commits, before the run is launched: exactly the moment in question.
+    const { headSeq } = await t.engine.handlers['events.read']({ since: 0, limit: 1 })
+    let reportedAtClaim = false
+    const subscription = t.engine.subscribe(headSeq, (events) => {
+      if (reportedAtClaim || !events.some((e) => e.type === 'run.started')) return
+      reportedAtClaim = true
+      void report({ onAcPower: false })
+    })
+    try {
+      // The subscription's catch-up runs on the next turn: after it, live events reach the listener at once.
+      await new Promise((resolve) => setImmediate(resolve))
+      const task = await t.submit(waitsForLine('mains'))
+      const run = await processUp(task.id)
+      expect(reportedAtClaim).toBe(true)
+      await waitFor(() => stopped(run.pid!), 'the run to be held at launch')
+      expect(await runOf(task.id)).toMatchObject({ status: 'paused', heldFor: ['ac-power'] })
+      expect(await taskOf(task.id)).toMatchObject({ status: 'paused', waitingFor: { kind: 'machine', group: 'mains', unmet: ['ac-power'] } })
+      await report({ onAcPower: true })
+      await waitFor(() => !stopped(run.pid!), 'the run to continue once met')
+      await release(task.id)
+      await t.until(task.id, ['succeeded'])
+    } finally {
+      subscription.dispose()
+    }
   })
 
   it('leaves a run its runner cannot pause (a script) running, as a group pause does', async () => {

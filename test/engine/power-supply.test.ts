@@ -1,8 +1,8 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { readAcPower } from '../../src-main/engine/power-supply.ts'
+import { readAcPower, steadyAcPowerReader } from '../../src-main/engine/power-supply.ts'
 
 /** The sysfs power-supply reader on real files, in a temp folder shaped like /sys/class/power_supply. */
 let root: string
@@ -61,29 +61,90 @@ describe('readAcPower (Linux sysfs power supplies)', () => {
     expect(readAcPower(root)).toBe(true)
   })
 
-  it('unknown when it cannot tell: no such folder, an unreadable folder or file, a supply without its attributes', () => {
+  it('a USB-PD PPS charger (online 2, "Online Programmable" in the kernel ABI) is external power', () => {
+    supply('tcpm-source-psy-4-0022', { type: 'USB', online: '2' })
+    supply('BAT0', { type: 'Battery', status: 'Charging' })
+    expect(readAcPower(root)).toBe(true)
+  })
+
+  it('a supply that vanished after the listing (a dangling link, as in sysfs) is skipped and the others decide', () => {
+    supply('AC', { type: 'Mains', online: '0' })
+    supply('BAT0', { type: 'Battery', status: 'Discharging' })
+    symlinkSync(join(root, 'gone', 'hidpp_battery_0'), join(root, 'hidpp_battery_0'))
+    expect(readAcPower(root)).toBe(false)
+    writeFileSync(join(root, 'AC', 'online'), '1\n')
+    expect(readAcPower(root)).toBe(true)
+  })
+
+  it('a supply that cannot be read is skipped: the readable ones decide', () => {
+    supply('AC', { type: 'Mains', online: '0' })
+    supply('BAT0', { type: 'Battery', status: 'Discharging' })
+    // A read that fails for another reason than absence (EISDIR, which root gets too).
+    const usb = supply('ucsi-source-psy-USBC000:001', { type: 'USB' })
+    mkdirSync(join(usb, 'online'))
+    expect(readAcPower(root)).toBe(false)
+    // A supply without its attributes is skipped too.
+    supply('weird', {})
+    expect(readAcPower(root)).toBe(false)
+  })
+
+  it('unknown when it cannot tell: no such folder, not a folder, an unreadable folder, no supply readable', () => {
     expect(readAcPower(join(root, 'missing'))).toBeNull()
     const ac = supply('AC', { type: 'Mains', online: '1' })
-    chmodSync(join(ac, 'online'), 0o000)
-    // Root reads any file: only a non-root user sees the refusal.
-    if (process.getuid?.() !== 0) expect(readAcPower(root)).toBeNull()
-    chmodSync(join(ac, 'online'), 0o644)
-    expect(readAcPower(root)).toBe(true)
-    // A read that fails for another reason than absence (here EISDIR, which root gets too).
+    expect(readAcPower(join(ac, 'type'))).toBeNull()
     rmSync(join(ac, 'online'))
     mkdirSync(join(ac, 'online'))
     expect(readAcPower(root)).toBeNull()
     rmSync(join(ac, 'online'), { recursive: true })
     expect(readAcPower(root)).toBeNull()
-    const notAFolder = join(root, 'AC', 'type')
-    expect(readAcPower(notAFolder)).toBeNull()
-    rmSync(ac, { recursive: true })
     supply('weird', {})
     expect(readAcPower(root)).toBeNull()
-    rmSync(join(root, 'weird'), { recursive: true })
+    writeFileSync(join(ac, 'online'), '1\n')
+    expect(readAcPower(root)).toBe(true)
+    // Root reads any folder: only a non-root user sees the refusal.
     if (process.getuid?.() !== 0) {
       chmodSync(root, 0o000)
       expect(readAcPower(root)).toBeNull()
     }
+  })
+})
+
+describe('steadyAcPowerReader (what a poller reports)', () => {
+  it('keeps a known reading through one unknown poll and turns unknown only on the second in a row', () => {
+    supply('AC', { type: 'Mains', online: '0' })
+    supply('BAT0', { type: 'Battery', status: 'Discharging' })
+    const read = steadyAcPowerReader(root, null)
+    expect(read()).toBe(false)
+    const hidden = `${root}-hidden`
+    renameSync(root, hidden)
+    try {
+      expect(read()).toBe(false)
+      expect(read()).toBeNull()
+      expect(read()).toBeNull()
+    } finally {
+      renameSync(hidden, root)
+    }
+    expect(read()).toBe(false)
+    // One unknown poll between two known ones changes nothing; the count starts again after a known one.
+    renameSync(root, hidden)
+    try {
+      expect(read()).toBe(false)
+    } finally {
+      renameSync(hidden, root)
+    }
+    writeFileSync(join(root, 'AC', 'online'), '1\n')
+    expect(read()).toBe(true)
+    renameSync(root, hidden)
+    try {
+      expect(read()).toBe(true)
+    } finally {
+      renameSync(hidden, root)
+    }
+  })
+
+  it('starts from what its owner knows, and unknown stays unknown until a reading', () => {
+    expect(steadyAcPowerReader(join(root, 'missing'), true)()).toBe(true)
+    const read = steadyAcPowerReader(join(root, 'missing'), null)
+    expect(read()).toBeNull()
   })
 })

@@ -115,6 +115,34 @@ describe('recovery after the engine dies', () => {
     await waitFor(() => ledGroup.every((p) => !stillAlive(p)), 'the group led by its recorded leader to be killed')
     expect(stillAlive(member!)).toBe(true)
   })
+  it('a run held for its group\'s machine conditions when the engine died ends interrupted and held by nothing', async () => {
+    const child = new EngineProcess(dir.home, { orphanReaper: false })
+    await child.until(() => child.ready)
+    expect((await child.request('group.set', { name: 'mains', onlyWhen: ['ac-power'], whenUnmet: 'pause' })).ok).toBe(true)
+    const submitted = (await child.request('task.submit', { definition: { spec: { kind: 'shell', command: 'sleep 300' }, group: 'mains' } })) as { ok: true; value: { task: Task } }
+    const updated = (test: (run: Extract<DurableEvent, { type: 'run.updated' }>['run']) => boolean) =>
+      child.events.find((e): e is Extract<DurableEvent, { type: 'run.updated' }> => e.type === 'run.updated' && test(e.run))
+    await child.until(() => updated((run) => run.pid !== null) !== undefined)
+    expect((await child.request('machine.report', { onAcPower: false })).ok).toBe(true)
+    await child.until(() => updated((run) => run.heldFor !== undefined) !== undefined)
+    const held = updated((run) => run.heldFor !== undefined)!.run
+    expect(held).toMatchObject({ status: 'paused', heldFor: ['ac-power'] })
+    await child.kill()
+
+    const t = await dir.open()
+    const { task, runs } = await t.engine.handlers['task.get']({ taskId: submitted.value.task.id })
+    expect(task).toMatchObject({ status: 'interrupted', waitingFor: null })
+    expect(runs[0]).toMatchObject({ id: held.id, status: 'interrupted', reason: INTERRUPTED_REASON })
+    expect(runs[0]).not.toHaveProperty('heldFor')
+    const finished = (await t.engine.handlers['events.read']({ since: 0, limit: 10_000 })).events.find((e) => e.type === 'run.finished' && e.run.id === held.id)
+    expect(finished).toBeDefined()
+    expect((finished as Extract<DurableEvent, { type: 'run.finished' }>).run).not.toHaveProperty('heldFor')
+    await t.close()
+    // What was stored, not only what this engine holds in memory.
+    const reopened = await dir.open()
+    expect((await reopened.engine.handlers['task.get']({ taskId: task.id })).runs[0]).not.toHaveProperty('heldFor')
+    await waitFor(() => !isAlive(held.pid!), 'the held leftover to be killed')
+  })
 })
 
 function readIfExists(path: string): string {
