@@ -1,5 +1,5 @@
 import type { CommandHandlers, Disposable } from '../engine/api.ts'
-import { readAcPower } from '../engine/power-supply.ts'
+import { steadyAcPowerReader } from '../engine/power-supply.ts'
 
 /** How often the power supplies are read: sysfs attributes announce no change (no inotify), so they are polled. */
 export const POWER_POLL_MS = 5000
@@ -15,20 +15,25 @@ export interface SystemMonitorOptions {
 }
 
 /**
- * The headless machine monitor (`taskdeck serve` and the daemon): polls whether the machine
+ * The system machine monitor (`taskdeck serve`, the daemon, and the desktop app on Linux): polls whether the machine
  * is on AC power and reports it through `machine.report` when what it reads changes. Only a
  * change is reported, so a state a user reported by hand (`taskdeck machine report`) stands
- * until the power source really changes. User presence is not observed headless: it stays
- * what was reported (unknown unless someone reports it).
+ * until the power source really changes. One unreadable poll keeps the last known reading
+ * (`steadyAcPowerReader`): a flicker to unknown would start ac-power groups for one poll.
+ * User presence is not observed here: it stays what was reported (by the desktop app, or
+ * by hand; unknown unless someone reports it).
  */
 export function startSystemMonitor(options: SystemMonitorOptions): Disposable {
-  let last = options.initial
+  // What the engine was last told; undefined after a failed report, so the next poll tells it again.
+  let last: boolean | null | undefined = options.initial
+  const read = steadyAcPowerReader(options.powerSupplyDir, options.initial)
   const timer = setInterval(() => {
-    const onAcPower = readAcPower(options.powerSupplyDir)
+    const onAcPower = read()
     if (onAcPower === last) return
     last = onAcPower
-    // A report refused while the engine closes changes nothing worth telling.
-    options.report({ onAcPower }).catch(() => undefined)
+    options.report({ onAcPower }).catch(() => {
+      if (last === onAcPower) last = undefined
+    })
   }, options.intervalMs ?? POWER_POLL_MS)
   timer.unref()
   return { dispose: () => clearInterval(timer) }

@@ -125,4 +125,20 @@ describe('startSystemMonitor', () => {
     laptop(supplies, false)
     await vi.waitFor(() => expect(reported).toEqual([false, true, false]))
   })
+
+  it('tells the engine again at the next poll when a report fails, so it is not left with a stale power source', async () => {
+    const supplies = dir.anotherHome()
+    laptop(supplies, true)
+    runtime = await openRuntime({ home: dir.home, rendererDir: join(dir.home, 'no-renderer'), machineMonitor: 'none' })
+    const api = runtime.api
+    const attempts: (boolean | null | undefined)[] = []
+    const report: typeof api.handlers['machine.report'] = (state) => {
+      attempts.push(state.onAcPower)
+      return attempts.length === 1 ? Promise.reject(new Error('the engine is busy')) : api.handlers['machine.report'](state)
+    }
+    monitor = startSystemMonitor({ powerSupplyDir: supplies, initial: readAcPower(supplies), report, intervalMs: 20 })
+    laptop(supplies, false)
+    await vi.waitFor(async () => expect((await api.handlers['machine.get']({})).machine.onAcPower).toBe(false))
+    expect(attempts).toEqual([false, false])
+  })
 })
