@@ -52,6 +52,7 @@ export class MachineMonitor {
   private locked = false
   private last: ReportedMachine | null = null
   private timer: { cancel(): void } | null = null
+  private scheduledMs = RETURN_CHECK_MS
   private disposed = false
   private readonly listeners: Array<[PowerEvent, () => void]>
 
@@ -92,16 +93,20 @@ export class MachineMonitor {
     this.schedule(nextCheckMs(observation, idleAfterMinutes, this.watch))
   }
 
-  /** The engine may not hold what was sent: everything is sent again at the next look, within RETURN_CHECK_MS. */
+  /**
+   * The engine may not hold what was sent: everything is sent again at the next look, within
+   * RETURN_CHECK_MS (a look already due sooner keeps its delay: the failure comes moments after it was set).
+   */
   private reportFailed(error: unknown): void {
     this.ports.log(`machine.report failed: ${error instanceof Error ? error.message : String(error)}`)
     if (this.disposed) return
     this.last = null
-    this.schedule(RETURN_CHECK_MS)
+    this.schedule(Math.min(RETURN_CHECK_MS, this.scheduledMs))
   }
 
   private schedule(ms: number): void {
     this.timer?.cancel()
+    this.scheduledMs = ms
     this.timer = this.ports.setTimer(() => this.observe(), ms)
   }
 

@@ -181,6 +181,15 @@ describe.each(['linux', 'win32', 'darwin'] as const)('machine monitor adapter on
     monitor.dispose()
   })
 
+  it('keeps a look already due sooner when a report fails', async () => {
+    const { powerMonitor, logged, monitor, pending } = setUp({ failFirstReport: true })
+    powerMonitor.idleSeconds = 599
+    monitor.apply(10)
+    await vi.waitFor(() => expect(logged).toHaveLength(1))
+    expect(pending().map((t) => t.ms)).toEqual([1_000])
+    monitor.dispose()
+  })
+
   it('stops listening and polling when disposed', () => {
     const { powerMonitor, reports, monitor, pending } = setUp()
     monitor.apply(10)
