@@ -44,7 +44,7 @@ import { bootId, killLeftoverGroups } from './runners/process-groups.ts'
 import type { RunContext, RunOutcome, StartedRun } from './runners/types.ts'
 import type { BackendOutcome, BackendRun, ExecutionBackend } from './backends/types.ts'
 import { describeEndReason, describeLoopState } from './end-reasons.ts'
-import { unmetConditions } from './machine-conditions.ts'
+import { unmetConditions } from '../../src-shared/decisions/machine.ts'
 import { Store, migrate, type AppendedEvent, type DurableEventInput, type ProjectInTransaction, type WriteOp } from './store.ts'
 
 const INTERRUPTED: EndReason = { kind: 'interrupted' }

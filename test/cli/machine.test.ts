@@ -65,7 +65,7 @@ describe('taskdeck group … --only-when / --when-unmet, machine, machine report
       [['group', 'set', 'default', '--only-when', 'ac-power,mains'], 2, '--only-when: "mains" is not a condition (give ac-power, user-idle, both comma-separated, or none).'],
       [['group', 'set', 'default', '--only-when', 'ac-power,ac-power'], 2, '--only-when: ac-power is named twice.'],
       [['group', 'set', 'default', '--when-unmet', 'stop'], 2, '--when-unmet: "stop" is not wait or pause (wait: start no new run; pause: also pause the running ones until met).'],
-      [['group', 'set', 'nope', '--only-when', 'ac-power'], 1, 'There is no group "nope" (create it with `taskdeck group add nope --parallel 1`).'],
+      [['group', 'set', 'nope', '--only-when', 'ac-power'], 1, 'There is no group "nope" (create it with `taskdeck group add nope --parallel 1 --only-when ac-power`).'],
     ]
     for (const [args, code, message] of cases) {
       const result = await cli(...args)

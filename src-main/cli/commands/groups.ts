@@ -1,6 +1,7 @@
 import { LIMITS, type Group } from '../../../src-shared/model.ts'
 import { WORKER_COMMANDS, type RemoteBinding } from '../../../src-shared/workers.ts'
 import { API_REVISIONS } from '../../server/api-file.ts'
+import type { ApiClient } from '../client.ts'
 import type { Context } from '../context.ts'
 import { CliError, EXIT, usageError } from '../exit.ts'
 import { paint, parseInteger, table } from '../format.ts'
@@ -57,16 +58,40 @@ export async function setGroup(ctx: Context, name: string, change: GroupChange, 
   const client = await ctx.connect()
   if (!creates) client.requireRevision(API_REVISIONS.strictParams, 'group limit (an existing group only)')
   if (onlyWhen !== undefined || whenUnmet !== undefined) client.requireRevision(API_REVISIONS.machineConditions, '--only-when and --when-unmet')
-  // Without --parallel the group is read first: an existing one keeps its limit.
-  const existing = limit === undefined ? (await client.invoke('group.list', {})).groups.find((group) => group.name === name) : undefined
+  // Without --parallel no limit is sent, so a limit changed meanwhile stands (group.set's parallel is optional since
+  // machine conditions). `group add` still creates a new group with 1, and an older server needs the limit sent back.
+  const parallel = limit ?? (creates ? await keptLimit(client, name) : undefined)
   try {
     const optionNames = { name: 'group name', onlyWhen: '--only-when', whenUnmet: '--when-unmet' }
-    const { group } = await client.invoke('group.set', { name, parallel: limit ?? existing?.parallel ?? 1, ...(creates ? {} : { create: false }), ...conditions }, optionNames)
+    const { group } = await client.invoke('group.set', { name, ...(parallel === undefined ? {} : { parallel }), ...(creates ? {} : { create: false }), ...conditions }, optionNames)
     ctx.print({ group }, () => describe(group))
   } catch (error) {
     if (!(error instanceof CliError) || error.code !== 'not_found') throw error
-    throw new CliError(EXIT.failed, 'not_found', `There is no group "${name}" (create it with \`taskdeck group add ${name} --parallel ${limit ?? 1}\`).`, error.details)
+    const repeated = [
+      ...(onlyWhen === undefined ? [] : [`--only-when ${onlyWhen.length === 0 ? 'none' : onlyWhen.join(',')}`]),
+      ...(whenUnmet === undefined ? [] : [`--when-unmet ${whenUnmet}`]),
+    ]
+    const suggestion = ['taskdeck group add', name, `--parallel ${limit ?? 1}`, ...repeated].join(' ')
+    throw new CliError(EXIT.failed, 'not_found', `There is no group "${name}" (create it with \`${suggestion}\`).`, error.details)
   }
+  if (onlyWhen?.includes('user-idle')) {
+    const machine = await machineOf(client)
+    if (machine?.userIdle === null) {
+      process.stderr.write(
+        'Note: this Taskdeck knows no user presence (nothing reports it, as on a headless server), and unknown counts as met: report it with `taskdeck machine report --idle` or `--present`.\n',
+      )
+    }
+  }
+}
+
+/**
+ * The limit `group add NAME` without --parallel sends: none for an existing group (it keeps its own), 1 for a new one;
+ * an existing group's own to a server older than machine conditions, which needs one.
+ */
+async function keptLimit(client: ApiClient, name: string): Promise<number | undefined> {
+  const existing = (await client.invoke('group.list', {})).groups.find((group) => group.name === name)
+  if (!existing) return 1
+  return client.hasRevision(API_REVISIONS.machineConditions) ? undefined : existing.parallel
 }
 
 /**

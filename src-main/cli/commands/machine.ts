@@ -1,6 +1,6 @@
 import type { Group, MachineCondition, MachineState } from '../../../src-shared/model.ts'
 import { describeUnmet } from '../../engine/end-reasons.ts'
-import { unmetConditions } from '../../engine/machine-conditions.ts'
+import { unmetConditions } from '../../../src-shared/decisions/machine.ts'
 import { API_REVISIONS } from '../../server/api-file.ts'
 import type { ApiClient } from '../client.ts'
 import type { Context } from '../context.ts'

@@ -487,8 +487,9 @@ const STALE_REGISTRY_DIR = /^taskdeck-reaper-([A-Za-z0-9][A-Za-z0-9.-]*)-([0-9a-
  * One of this boot and pid namespace whose owner (pid and kernel start time) no longer runs, nor the reaper it
  * recorded, first has the groups it names killed, but only those whose leader is still the very process recorded.
  * Left alone: a live owner's, one of another machine or pid namespace, one named before owners were named. A folder
- * named by host name alone (session 8, before machine ids) is judged as this machine's if the host name is this
- * one's, as it was then. Never throws.
+ * named by host name alone (session 8, before machine ids; or of a machine without /etc/machine-id) is judged only
+ * if the host name is this one's and the boot is this one: in another boot it may as well be a live registry of
+ * another machine of that name sharing the folder, so it is left (the system's temp cleaner takes it). Never throws.
  */
 function sweepStaleRegistries(registryDir: string): void {
   if (!canReap) return
@@ -504,6 +505,9 @@ function sweepStaleRegistries(registryDir: string): void {
     const owner = STALE_REGISTRY_DIR.exec(name)
     if (owner === null || (owner[1] !== here.machine && owner[1] !== here.host)) continue
     const earlierBoot = owner[2] !== here.bootId
+    // Named by host name alone, it may be another machine's with this host name sharing the folder (one still running
+    // the older app): its boot differing from ours proves nothing, so only one of this very boot is judged.
+    if (earlierBoot && owner[1] === here.host) continue
     if (!earlierBoot && (owner[5] !== here.namespace || stillRunning(owner[3]!, owner[4]!))) continue
     const dir = join(registryDir, name)
     try {
