@@ -420,10 +420,10 @@ function Toggle({ checked, label, describedBy, onChange }: { checked: boolean; l
 /** A problem with what was typed, as an i18n key and its values; null when it can be saved. */
 type Check = (draft: string) => { key: string; values?: Record<string, number> } | null
 
-/** The log cap's range in the field's unit (MB), from the contract's bytes. */
 /** The contract's bounds of settings.idleAfterMinutes. */
 const IDLE_AFTER_SCHEMA = SettingsSchema.shape.idleAfterMinutes.unwrap()
 const IDLE_AFTER_MINUTES = { min: IDLE_AFTER_SCHEMA.minValue ?? 1, max: IDLE_AFTER_SCHEMA.maxValue ?? 240 }
+/** The log cap's range in the field's unit (MB), from the contract's bytes. */
 const LOG_CAP_MB = { min: LIMITS.logCapMinBytes / 1024 ** 2, max: LIMITS.logCapMaxBytes / 1024 ** 2 }
 
 const between =
