@@ -182,8 +182,6 @@ export function foldAndPublish$(slices$: Observable<FrameSlice<EngineEvent>>, bu
     let floodEnd: Subscription | null = null
     const behindHead = () => head !== null && builder.foldedSeq < head
     const behind = () => queued > 0 || behindHead()
-    /** The state shown says it is behind a head it knew. */
-    const shownBehindHead = () => builder.current.headSeq !== null && builder.current.lastSeq < builder.current.headSeq
     const stopTrailing = () => {
       trailing?.unsubscribe()
       trailing = null
@@ -243,8 +241,9 @@ export function foldAndPublish$(slices$: Observable<FrameSlice<EngineEvent>>, bu
         queued = slice.queued
         if (queued > 0 || eventsThisFrame >= busyEvents) endFloodLater()
         eventsThisFrame = 0
-        // Caught up with the head the views were told of: shown now. Otherwise every ordinary frame is shown now.
-        if (!behind() && (shownBehindHead() || floodEnd === null)) publish()
+        // No longer behind while the views were told the page is catching up: shown now, whether the head came before
+        // the events or after them (a flood's refresh period would keep "Catching up" on screen). Otherwise every ordinary frame is shown now.
+        if (!behind() && (builder.current.catchingUp || floodEnd === null)) publish()
         // Queued events bring the next frame, whose start publishes when it is time.
         else if (queued > 0) stopTrailing()
         else publishLater()
