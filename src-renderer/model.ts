@@ -1,5 +1,5 @@
 import { flushSync } from 'react-dom'
-import { BehaviorSubject, Subject, asyncScheduler, combineLatest, distinctUntilChanged, filter, map, merge, mergeMap, scan, share, skip, throttleTime, type Observable } from 'rxjs'
+import { BehaviorSubject, Subject, asyncScheduler, combineLatest, connectable, distinctUntilChanged, filter, map, merge, mergeMap, scan, share, skip, throttleTime, type Observable } from 'rxjs'
 import { DEFAULT_SETTINGS, type ApiError, type EngineEvent, type Settings } from '../src-shared/index.ts'
 import type { Bridge, ConnectionState } from './bridge/types.ts'
 import { foldAndPublish$, framesOf, meterPerFrame } from './streams/ingest.ts'
@@ -16,7 +16,7 @@ import { RunLeadersIndex } from './streams/run-leaders.ts'
 import { DEFAULT_QUERY, TaskFacetsIndex, TaskListIndex, taskFacetsOf, type TaskFacets, type TaskQuery, type TaskRow } from './streams/tasks-query.ts'
 import { addWatch, removeWatch, watchRequests$, type WatchCounts } from './streams/watch.ts'
 import { toastsAfterIntent, withToast, type Toast } from './streams/toasts.ts'
-import { seeds$, workerListTriggers$, workerSeeds$ } from './streams/workers.ts'
+import { machineSeeds$, workerListTriggers$, workerSeeds$ } from './streams/workers.ts'
 
 
 /** Where the user is. Views switch on it; Esc and g-chords change it. */
@@ -194,12 +194,12 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   const connection = new Store<ConnectionState>({ kind: 'online' })
   connection$.subscribe((c) => connection.set(c))
 
-  workerSeeds$(
-    workerListTriggers$(connection.value$.pipe(map((c) => c.kind === 'online')), resyncs.value$),
-    () => bridge.invoke('worker.list', {}),
-  ).subscribe((workers) => (options.naive ? state.update((s) => seedWorkers(s, workers, Date.now())) : updateState((s) => seedWorkers(s, workers, Date.now()))))
-  // The machine state is transient too: read again whenever the worker list is.
-  seeds$(workerListTriggers$(connection.value$.pipe(map((c) => c.kind === 'online')), resyncs.value$), () => bridge.invoke('machine.get', {})).subscribe(({ machine }) => (options.naive ? state.update((s) => seedMachine(s, machine)) : updateState((s) => seedMachine(s, machine))))
+  // Workers and the machine state are transient: both are read again on every connection and resync, on one trigger stream.
+  const transientSeedTriggers$ = connectable(workerListTriggers$(connection.value$.pipe(map((c) => c.kind === 'online')), resyncs.value$), { connector: () => new Subject<unknown>() })
+  const seedState = (change: (current: AppState) => AppState) => (options.naive ? state.update(change) : updateState(change))
+  workerSeeds$(transientSeedTriggers$, () => bridge.invoke('worker.list', {})).subscribe((workers) => seedState((s) => seedWorkers(s, workers, Date.now())))
+  machineSeeds$(transientSeedTriggers$, () => bridge.invoke('machine.get', {})).subscribe(({ machine, newConnection }) => seedState((s) => seedMachine(s, machine, newConnection)))
+  transientSeedTriggers$.connect()
 
   /** Sends an intent and resolves with its final status (for forms that show errors in place). */
   const send = (intent: Intent): Promise<IntentStatus> =>

@@ -84,14 +84,24 @@ export function seedWorkers(state: AppState, listed: readonly WorkerInfo[], now:
   return { ...state, workers }
 }
 
-/** The later of two machine states (by the engine's `at`): a machine.get answer may arrive after a newer machine.updated. */
+/**
+ * The later of two machine states of one engine: by `revision` (`at` can tie within a millisecond or step back
+ * with the clock), by `at` from a server that does not send revisions. A machine.get answer may arrive after a
+ * newer machine.updated; a tie keeps what is known.
+ */
 function newerMachine(known: MachineState | null, incoming: MachineState): MachineState {
-  return known && known.at > incoming.at ? known : incoming
+  if (!known) return incoming
+  if (known.revision !== undefined && incoming.revision !== undefined) return known.revision >= incoming.revision ? known : incoming
+  return known.at > incoming.at ? known : incoming
 }
 
-/** Sets the machine from a `machine.get` answer (on connect and after a resync: machine.updated is transient, missed ones are never replayed). */
-export function seedMachine(state: AppState, machine: MachineState): AppState {
-  const next = newerMachine(state.machine, machine)
+/**
+ * Sets the machine from a `machine.get` answer (on connect and after a resync: machine.updated is transient, missed
+ * ones are never replayed). The answer of a new connection replaces what is known whatever its revision: the engine
+ * may have restarted, and its revisions with it.
+ */
+export function seedMachine(state: AppState, machine: MachineState, newConnection = false): AppState {
+  const next = newConnection ? machine : newerMachine(state.machine, machine)
   return next === state.machine ? state : { ...state, machine: next }
 }
 
