@@ -241,7 +241,7 @@ export function readForCompare$(readPage: ReadPage, runId: number, cap = COMPARE
 }
 
 /**
- * Why the diff ran on the page itself instead of in its worker (the worker's error), or null
+ * Why the diff ran on the page itself instead of in its worker (the worker's error, untranslated; empty when it gave none), or null
  * when the worker did it: said next to the result, since a long diff may stall the page.
  */
 export type DiffedOnPage = string | null

@@ -88,24 +88,23 @@ function useViewport(bodyRef: RefObject<HTMLDivElement | null>, tops: Float64Arr
 }
 
 /**
- * The diff in a worker of its own, ended (terminated) when the diff is no longer wanted.
- * `failedMessage` names a failure the worker's error event does not describe (it may have no message).
+ * The diff in a worker of its own, ended (terminated) when the diff is no longer wanted. A failure the
+ * worker's error event does not describe (it may have no message) fails with an empty message: the view
+ * says "no reason given" in the language shown when it renders, so a change of language reads no log again.
  */
-function diffInWorker(failedMessage: string): DiffFunction {
-  return (base, target, ignoreDigits) =>
-    new Observable<ChangeRun[] | GiveUp>((subscriber) => {
-      const worker = new Worker(new URL('../streams/diff-worker.ts', import.meta.url), { type: 'module' })
-      worker.onmessage = (event: MessageEvent<ChangeRun[] | GiveUp>) => {
-        subscriber.next(event.data)
-        subscriber.complete()
-      }
-      worker.onerror = (event) => subscriber.error(new Error(event.message || failedMessage))
-      worker.onmessageerror = () => subscriber.error(new Error(failedMessage))
-      const request: DiffRequest = { base: packLog(base), target: packLog(target), ignoreDigits }
-      worker.postMessage(request, [request.base.streams.buffer, request.target.streams.buffer])
-      return () => worker.terminate()
-    })
-}
+const diffInWorker: DiffFunction = (base, target, ignoreDigits) =>
+  new Observable<ChangeRun[] | GiveUp>((subscriber) => {
+    const worker = new Worker(new URL('../streams/diff-worker.ts', import.meta.url), { type: 'module' })
+    worker.onmessage = (event: MessageEvent<ChangeRun[] | GiveUp>) => {
+      subscriber.next(event.data)
+      subscriber.complete()
+    }
+    worker.onerror = (event) => subscriber.error(new Error(event.message))
+    worker.onmessageerror = () => subscriber.error(new Error(''))
+    const request: DiffRequest = { base: packLog(base), target: packLog(target), ignoreDigits }
+    worker.postMessage(request, [request.base.streams.buffer, request.target.streams.buffer])
+    return () => worker.terminate()
+  })
 
 /**
  * Two runs of a task side by side in one unified diff of their logs: added and removed lines
@@ -132,11 +131,10 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
       ),
     [model],
   )
-  const workerFailed = t('compare.workerFailed')
   const state$ = useMemo(
-    () => compareRuns$(pair.base, pair.target, ignoreDigits, { readPage, diff: diffInWorker(workerFailed), fallback: diffOnPage }),
+    () => compareRuns$(pair.base, pair.target, ignoreDigits, { readPage, diff: diffInWorker, fallback: diffOnPage }),
     // readRequest is not read inside: it is here so that each "Compare again" makes a new reading.
-    [pair.base, pair.target, ignoreDigits, readPage, workerFailed, readRequest],
+    [pair.base, pair.target, ignoreDigits, readPage, readRequest],
   )
   const state = useObservableState<CompareState>(state$, { phase: 'reading' })
 
@@ -256,7 +254,7 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
       if (log.running) notes.push(t('compare.running', { n: ordinal(run), time: formatClock(log.readAt, i18n.language) }))
     }
   }
-  if ((state.phase === 'ready' || state.phase === 'tooDifferent') && state.diffedOnPage !== null) notes.push(t('compare.diffedOnPage', { reason: state.diffedOnPage }))
+  if ((state.phase === 'ready' || state.phase === 'tooDifferent') && state.diffedOnPage !== null) notes.push(t('compare.diffedOnPage', { reason: state.diffedOnPage || t('compare.workerFailed') }))
 
   return (
     // A gap button scrolled out of the page (or opened) hands the keyboard to the diff, not the view's heading.
