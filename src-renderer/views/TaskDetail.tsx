@@ -21,6 +21,7 @@ const tabId = (tab: Tab) => `detail-tab-${tab}`
 
 export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: number | undefined; run: (id: CommandId) => void }) {
   const { t } = useTranslation()
+  const { conditions } = useEngineSentences()
   const model = useModel()
   const state = useStore(model.state)
   const pending = useStore(model.pending)
@@ -54,7 +55,7 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
         <FailureBanner task={task} run={shownRun} />
         {task.status === 'paused' && shownRun?.heldFor && (
           <div className="held-banner" role="status" data-testid="held-reason">
-            {t('wait.held', { group: task.definition.group, conditions: shownRun.heldFor.map((c) => t(`wait.condition.${c}`)).join(t('engine.conditionJoin')) })}
+            {t('wait.held', { group: task.definition.group, conditions: conditions(shownRun.heldFor, 'wait') })}
           </div>
         )}
         {/* An action that removes its own button (Cancel on a task that then ends) leaves the keyboard here. */}
@@ -152,6 +153,7 @@ function heldInQueue(task: Task, state: AppState): WaitReason | null {
 /** What a task that has not started waits for, precisely: which tasks (one click away), until when, which group. */
 function WaitingFor({ wait }: { wait: WaitReason }) {
   const { t, i18n } = useTranslation()
+  const { conditions } = useEngineSentences()
   const model = useModel()
   const tasks = useStore(model.state).tasks
   switch (wait.kind) {
@@ -183,7 +185,7 @@ function WaitingFor({ wait }: { wait: WaitReason }) {
     case 'paused':
       return <p>{t('wait.paused')}</p>
     case 'machine':
-      return <p>{t('wait.machine', { group: wait.group, conditions: wait.unmet.map((c) => t(`wait.condition.${c}`)).join(t('engine.conditionJoin')) })}</p>
+      return <p>{t('wait.machine', { group: wait.group, conditions: conditions(wait.unmet, 'wait') })}</p>
   }
 }
 

@@ -77,7 +77,7 @@ describe('groups that run only on AC power', () => {
     await report({ onAcPower: false })
     const indicator = page.locator('[data-testid=machine].machine-held')
     await indicator.getByText('On battery · 1 group held').waitFor()
-    expect(await indicator.getAttribute('title')).toBe('Held until AC power: builds')
+    expect(await indicator.getAttribute('title')).toBe('Waiting for AC power: builds')
     const { task } = await callServer<{ task: Task }>(ui.home, ui.served, 'task.submit', { definition: { name: 'Nightly build', group: 'builds', spec: { kind: 'shell', command: 'sleep 600' } } })
     await go(page, 't')
     await page.locator(`[data-task-id="${task.id}"]`).click()

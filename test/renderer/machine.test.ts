@@ -5,7 +5,7 @@ import type { EngineEvent, Group, MachineState } from '../../src-shared/index.ts
 import { unmetConditions } from '../../src-shared/decisions/machine.ts'
 import { en } from '../../src-renderer/i18n/en.ts'
 import { ko } from '../../src-renderer/i18n/ko.ts'
-import { sayHeld, sayLoopEntry, type Clock, type Translate } from '../../src-renderer/streams/engine-sentences.ts'
+import { sayHeld, sayHeldGroups, sayLoopEntry, sayUnmet, type Clock, type Translate } from '../../src-renderer/streams/engine-sentences.ts'
 import { machineHold } from '../../src-renderer/streams/machine.ts'
 import { describeLoopState } from '../../src-main/engine/end-reasons.ts'
 import { INITIAL_STATE, foldEvents, seedMachine } from '../../src-renderer/streams/state.ts'
@@ -112,5 +112,14 @@ describe('machine sentences', () => {
     const k = await translator('ko')
     expect(sayLoopEntry(entry(['ac-power', 'user-idle']), k, clock)).toBe('보류: builds 그룹 조건 대기 (AC 전원 연결, 자리 비움)')
     expect(sayHeld(['user-idle'], 'builds', k)).toBe('일시 중지: builds 그룹 조건 대기 (자리 비움)')
+  })
+
+  it("name the held groups in the status bar's title, and the task detail's conditions as clauses, through one join", async () => {
+    const t = await translator('en')
+    expect(sayHeldGroups(['user-idle'], ['nightly'], t)).toBe('Waiting for you to be away: nightly')
+    expect(sayHeldGroups(['ac-power', 'user-idle'], ['builds', 'nightly'], t)).toBe('Waiting for AC power and you to be away: builds, nightly')
+    expect(sayUnmet(['ac-power', 'user-idle'], t, 'wait')).toBe('the computer is on AC power and you are away')
+    const k = await translator('ko')
+    expect(sayHeldGroups(['ac-power', 'user-idle'], ['nightly'], k)).toBe('조건 대기 중(AC 전원 연결, 자리 비움): nightly')
   })
 })
