@@ -53,11 +53,6 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
         </div>
         <code className="detail-command">{commandText(task)}</code>
         <FailureBanner task={task} run={shownRun} />
-        {task.status === 'paused' && shownRun?.heldFor && (
-          <div className="held-banner" role="status" data-testid="held-reason">
-            {t('wait.held', { group: task.definition.group, conditions: conditions(shownRun.heldFor, 'wait') })}
-          </div>
-        )}
         {/* An action that removes its own button (Cancel on a task that then ends) leaves the keyboard here. */}
         <div className="detail-actions" data-focus-scope="button:not([disabled])">
           {!isFinished(task.status) && <ActionButton command="task.cancel" variant="danger" label={t('action.cancel')} busy={busy('task.cancel')} onClick={() => run('task.cancel')} />}
@@ -77,6 +72,12 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
             )}
           </span>
         </div>
+        {/* The task's own reason, whichever run is shown; under the actions, so Cancel stays put when the power changes. */}
+        {task.status === 'paused' && task.waitingFor?.kind === 'machine' && (
+          <div className="held-banner" role="status" data-testid="held-reason">
+            {t('wait.held', { group: task.waitingFor.group, conditions: conditions(task.waitingFor.unmet, 'wait') })}
+          </div>
+        )}
       </header>
       <div
         className="tabs"
