@@ -70,8 +70,11 @@ export interface ModelOptions {
 export function createAppModel(bridge: Bridge, connection$: Observable<ConnectionState>, options: ModelOptions = {}) {
   const resyncs = new Store(0)
   // Live output comes only for the runs a view shows (watchRun below), coalesced to the tail when a run is fast.
-  /** Seqs the event log is known to have reached (history and subscribe replies, gaps): the page is catching up until it has folded them. */
-  const heads$ = new Subject<number>()
+  /**
+   * Seqs the event log is known to have reached (history and subscribe replies, gaps): the page is catching up until it has
+   * folded them. null: a subscription could not learn its head, and what is folded counts as the head.
+   */
+  const heads$ = new Subject<number | null>()
   const events$: Observable<EngineEvent[]> = sequencedEvents$((since, onEvents, onHead) => bridge.subscribe(since, onEvents, { output: 'watched', onHead }), {
     onResync: () => resyncs.update((n) => n + 1),
     onHead: (seq) => heads$.next(seq),
@@ -101,6 +104,8 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
       mergeMap((batch) => batch.map((event) => [event])),
       share(),
     )
+    // The baseline folds every event at once: its head is only noted, for the views to know the history is read.
+    heads$.subscribe((seq) => state.update((s) => (seq === null ? (s.headSeq === null ? { ...s, headSeq: s.lastSeq } : s) : seq > (s.headSeq ?? -1) ? { ...s, headSeq: seq } : s)))
     frames$.subscribe((batch) => {
       noteFinishes(batch, state.value)
       const next = foldEvents(state.value, batch)

@@ -119,9 +119,10 @@ export interface PublishOptions {
   frameScheduler?: SchedulerLike
   /**
    * Seqs the event log is known to have reached (a history reply's or subscribe reply's head, the seq a
-   * gap skipped to): while the folded seq is below the newest, the page is catching up.
+   * gap skipped to): while the folded seq is below the newest, the page is catching up. null: a transport
+   * could not learn the head; with none known, the folded seq counts as the head (no news otherwise).
    */
-  head$?: Observable<number>
+  head$?: Observable<number | null>
   /** A frame with at least this many events, or with events left queued, is part of a flood: views are refreshed less often. */
   busyEventsPerFrame?: number
   /** While catching up or flooded, views see the state at most this often. */
@@ -220,8 +221,9 @@ export function foldAndPublish$(slices$: Observable<FrameSlice<EngineEvent>>, bu
       }, quietMs)
     }
     // Before the slices: a head may be told as soon as they are subscribed to.
-    const heads = options.head$?.subscribe((seq) => {
-      if (head !== null && seq <= head) return
+    const heads = options.head$?.subscribe((told) => {
+      const seq = told ?? builder.foldedSeq
+      if (head !== null && (told === null || seq <= head)) return
       const first = head === null
       head = seq
       // Said at once, with what is folded so far: the events may take a while to come, or fit in one frame. The

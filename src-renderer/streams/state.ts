@@ -1,3 +1,4 @@
+import type { ConnectionState } from '../bridge/types.ts'
 import type { EngineEvent, Group, MachineState, Progress, Run, Settings, Task, TransientEvent } from '../../src-shared/index.ts'
 import type { WorkerInfo } from '../../src-shared/workers.ts'
 
@@ -104,6 +105,21 @@ export function seedMachine(state: AppState, machine: MachineState, newConnectio
   const next = newConnection ? machine : newerMachine(state.machine, machine)
   return next === state.machine ? state : { ...state, machine: next }
 }
+
+/**
+ * Whether the page is still reading the history, so "no tasks yet" would be wrong: connected or connecting, with no
+ * head known yet or behind the one known. Offline, refused or unauthorized, no history is on its way (the connection
+ * indicator says why), so the page does not say it is reading forever.
+ */
+export function readingHistory(state: Pick<AppState, 'headSeq' | 'lastSeq'>, connection: ConnectionState['kind']): boolean {
+  return historyMayArrive(connection) && headUnreached(state)
+}
+
+/** No head known yet, or behind the one known. */
+export const headUnreached = (state: Pick<AppState, 'headSeq' | 'lastSeq'>): boolean => state.headSeq === null || state.headSeq > state.lastSeq
+
+/** Whether events may arrive over a connection in this state: connected or connecting. */
+export const historyMayArrive = (connection: ConnectionState['kind']): boolean => connection === 'online' || connection === 'connecting'
 
 const NO_IDS: ReadonlySet<number> = new Set()
 

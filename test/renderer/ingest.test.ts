@@ -146,6 +146,21 @@ describe('foldAndPublish$', () => {
     })
   })
 
+  it('takes an unknown head (the transport could not learn it) as what is folded, and as no news once a head is known', () => {
+    const ts = scheduler()
+    ts.run(({ cold, expectObservable }) => {
+      const head$ = cold('20ms u 9ms h 9ms v', { u: null, h: 5, v: null })
+      const slices$ = cold('a', { a: slice([paused(1), paused(2)]) })
+      const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, frameScheduler: ts, head$ })
+      // Unknown at 20: what is folded (2) is the head, so the views stop waiting for a history; the head told at 30 is behind; unknown again changes nothing.
+      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq} of ${p.state.headSeq}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('a 19ms b 9ms c', {
+        a: '2 of null/live',
+        b: '2 of 2/live',
+        c: '2 of 5/behind',
+      })
+    })
+  })
+
   it('shows the first head even when it has folded it (the views then know the log holds nothing more), and takes older heads as no news', () => {
     const ts = scheduler()
     ts.run(({ cold, expectObservable }) => {
