@@ -42,7 +42,7 @@ export function createPreloadApi(ipc: PreloadIpc, firstRequestId = randomFirstId
     }
   }
 
-  function subscribe(since: number, onEvents: (events: EngineEvent[]) => void, options: { output?: OutputMode } = {}): () => void {
+  function subscribe(since: number, onEvents: (events: EngineEvent[]) => void, options: { output?: OutputMode; onHead?: (headSeq: number | null) => void } = {}): () => void {
     const subscription = nextRequestId
     let active = true
     const listener = (_event: unknown, push: unknown) => {
@@ -58,7 +58,10 @@ export function createPreloadApi(ipc: PreloadIpc, firstRequestId = randomFirstId
       if (!result.ok) {
         console.error(`Taskdeck: events.subscribe failed: ${result.error.message}`)
         dispose()
+        options.onHead?.(null)
+        return
       }
+      if (active) options.onHead?.(result.value.headSeq)
     })
     return dispose
   }

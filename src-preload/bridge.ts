@@ -11,8 +11,10 @@ export interface TaskdeckPreloadApi {
   /**
    * Replays durable events after `since`, then live ones; returns the disposer. `output`
    * is events.subscribe's: `watched` carries live output only of the runs named with output.watch.
+   * `onHead` is told the subscribe reply's head seq (the log holds every seq up to it, and the
+   * subscription delivers them), or null when the subscription failed and no head will come.
    */
-  subscribe(since: number, onEvents: (events: EngineEvent[]) => void, options?: { output?: OutputMode }): () => void
+  subscribe(since: number, onEvents: (events: EngineEvent[]) => void, options?: { output?: OutputMode; onHead?: (headSeq: number | null) => void }): () => void
   /**
    * Desktop-only requests from main (open a task, a view, quick add). Intents sent before
    * the first listener (a deep link at cold start) are held for it.

@@ -1,5 +1,5 @@
 import { flushSync } from 'react-dom'
-import { BehaviorSubject, Subject, asyncScheduler, combineLatest, distinctUntilChanged, filter, map, merge, mergeMap, scan, share, skip, throttleTime, type Observable } from 'rxjs'
+import { BehaviorSubject, Subject, asyncScheduler, combineLatest, connectable, distinctUntilChanged, filter, map, merge, mergeMap, scan, share, skip, throttleTime, type Observable } from 'rxjs'
 import { DEFAULT_SETTINGS, type ApiError, type EngineEvent, type Settings } from '../src-shared/index.ts'
 import type { Bridge, ConnectionState } from './bridge/types.ts'
 import { foldAndPublish$, framesOf, meterPerFrame } from './streams/ingest.ts'
@@ -16,7 +16,7 @@ import { RunLeadersIndex } from './streams/run-leaders.ts'
 import { DEFAULT_QUERY, TaskFacetsIndex, TaskListIndex, taskFacetsOf, type TaskFacets, type TaskQuery, type TaskRow } from './streams/tasks-query.ts'
 import { addWatch, removeWatch, watchRequests$, type WatchCounts } from './streams/watch.ts'
 import { toastsAfterIntent, withToast, type Toast } from './streams/toasts.ts'
-import { seeds$, workerListTriggers$, workerSeeds$ } from './streams/workers.ts'
+import { machineSeeds$, workerListTriggers$, workerSeeds$ } from './streams/workers.ts'
 
 
 /** Where the user is. Views switch on it; Esc and g-chords change it. */
@@ -70,8 +70,11 @@ export interface ModelOptions {
 export function createAppModel(bridge: Bridge, connection$: Observable<ConnectionState>, options: ModelOptions = {}) {
   const resyncs = new Store(0)
   // Live output comes only for the runs a view shows (watchRun below), coalesced to the tail when a run is fast.
-  /** Seqs the event log is known to have reached (history and subscribe replies, gaps): the page is catching up until it has folded them. */
-  const heads$ = new Subject<number>()
+  /**
+   * Seqs the event log is known to have reached (history and subscribe replies, gaps): the page is catching up until it has
+   * folded them. null: a subscription could not learn its head, and what is folded counts as the head.
+   */
+  const heads$ = new Subject<number | null>()
   const events$: Observable<EngineEvent[]> = sequencedEvents$((since, onEvents, onHead) => bridge.subscribe(since, onEvents, { output: 'watched', onHead }), {
     onResync: () => resyncs.update((n) => n + 1),
     onHead: (seq) => heads$.next(seq),
@@ -101,6 +104,8 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
       mergeMap((batch) => batch.map((event) => [event])),
       share(),
     )
+    // The baseline folds every event at once: its head is only noted, for the views to know the history is read.
+    heads$.subscribe((seq) => state.update((s) => (seq === null ? (s.headSeq === null ? { ...s, headSeq: s.lastSeq } : s) : seq > (s.headSeq ?? -1) ? { ...s, headSeq: seq } : s)))
     frames$.subscribe((batch) => {
       noteFinishes(batch, state.value)
       const next = foldEvents(state.value, batch)
@@ -194,12 +199,12 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   const connection = new Store<ConnectionState>({ kind: 'online' })
   connection$.subscribe((c) => connection.set(c))
 
-  workerSeeds$(
-    workerListTriggers$(connection.value$.pipe(map((c) => c.kind === 'online')), resyncs.value$),
-    () => bridge.invoke('worker.list', {}),
-  ).subscribe((workers) => (options.naive ? state.update((s) => seedWorkers(s, workers, Date.now())) : updateState((s) => seedWorkers(s, workers, Date.now()))))
-  // The machine state is transient too: read again whenever the worker list is.
-  seeds$(workerListTriggers$(connection.value$.pipe(map((c) => c.kind === 'online')), resyncs.value$), () => bridge.invoke('machine.get', {})).subscribe(({ machine }) => (options.naive ? state.update((s) => seedMachine(s, machine)) : updateState((s) => seedMachine(s, machine))))
+  // Workers and the machine state are transient: both are read again on every connection and resync, on one trigger stream.
+  const transientSeedTriggers$ = connectable(workerListTriggers$(connection.value$.pipe(map((c) => c.kind === 'online')), resyncs.value$), { connector: () => new Subject<unknown>() })
+  const seedState = (change: (current: AppState) => AppState) => (options.naive ? state.update(change) : updateState(change))
+  workerSeeds$(transientSeedTriggers$, () => bridge.invoke('worker.list', {})).subscribe((workers) => seedState((s) => seedWorkers(s, workers, Date.now())))
+  machineSeeds$(transientSeedTriggers$, () => bridge.invoke('machine.get', {})).subscribe(({ machine, newConnection }) => seedState((s) => seedMachine(s, machine, newConnection)))
+  transientSeedTriggers$.connect()
 
   /** Sends an intent and resolves with its final status (for forms that show errors in place). */
   const send = (intent: Intent): Promise<IntentStatus> =>

@@ -40,17 +40,14 @@ export function ipcBridge(api: PreloadApi): Bridge & { connection$: Observable<C
           lastSeq = lastSeqAfter(lastSeq, events)
           onEvents(events)
         },
-        transportOptions,
+        {
+          ...transportOptions,
+          // The subscribe reply's head, passed on by the preload; one that is not a seq (main's answers are not trusted) is no head.
+          onHead: (headSeq: unknown) => {
+            if (active) onHead?.(typeof headSeq === 'number' && Number.isSafeInteger(headSeq) && headSeq >= 0 ? headSeq : null)
+          },
+        },
       )
-      // The preload does not pass on the subscribe reply's head: the event log's head is asked for
-      // (one event read), so the window can say it is catching up on a history main replays.
-      if (onHead) {
-        void api.invoke('events.read', { since, limit: 1 }).then((answer) => {
-          const result = checkedResult('events.read', answer)
-          const headSeq = result.ok ? (result.value as { headSeq?: unknown } | null)?.headSeq : undefined
-          if (active && typeof headSeq === 'number' && Number.isSafeInteger(headSeq) && headSeq >= 0) onHead(headSeq)
-        })
-      }
       return () => {
         active = false
         dispose()

@@ -7,9 +7,11 @@ export interface SubscribeOptions {
   /**
    * Told each head seq the transport learns for this subscription (the history reply's, the
    * subscribe reply's): the event log holds every seq up to it, and the subscription will
-   * deliver them. The UI shows it is catching up until it has folded them.
+   * deliver them. The UI shows it is catching up until it has folded them. `null`: the transport
+   * could not learn the head (the subscription was refused or failed, an answer named no seq):
+   * what the page has folded counts as the head, so it does not say it is reading forever.
    */
-  onHead?: (headSeq: number) => void
+  onHead?: (headSeq: number | null) => void
 }
 
 /**

@@ -110,9 +110,9 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
     else resync$.next()
   }
 
-  /** A head seq the server named (its answers' contents are not schema-checked: a value that is no seq is ignored). */
+  /** A head seq the server named (its answers' contents are not schema-checked: a value that is no seq says the head is unknown). */
   const announceHead = (target: NonNullable<typeof subscription>, headSeq: unknown) => {
-    if (typeof headSeq === 'number' && Number.isSafeInteger(headSeq) && headSeq >= 0) target.options.onHead?.(headSeq)
+    target.options.onHead?.(typeof headSeq === 'number' && Number.isSafeInteger(headSeq) && headSeq >= 0 ? headSeq : null)
   }
 
   const deliver = (target: NonNullable<typeof subscription>, events: EngineEvent[]) => {
@@ -133,7 +133,8 @@ export function webSocketBridge(options: WebSocketBridgeOptions): WebSocketBridg
   const subscribeFrom = (target: NonNullable<typeof subscription>) =>
     request('events.subscribe', subscribeParams(target.lastSeq, target.options)).then((result) => {
       if (!result.ok && result.error.code === 'bad_request' && subscription === target) refuse(`The server refused to send events: ${result.error.message}`)
-      if (result.ok && subscription === target) announceHead(target, (result.value as { headSeq?: unknown } | null)?.headSeq)
+      // A subscription that failed learns no head (a new connection subscribes again and learns one).
+      if (subscription === target) announceHead(target, result.ok ? (result.value as { headSeq?: unknown } | null)?.headSeq : null)
       return result
     })
   const resubscribe = () => {

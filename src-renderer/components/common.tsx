@@ -1,7 +1,7 @@
 import { useMemo, useRef, type ButtonHTMLAttributes, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { LoopEntry, MachineCondition, TaskStatus } from '../../src-shared/index.ts'
-import { sayEnded, sayHeld, sayLoopEntry, type Clock, type Ended } from '../streams/engine-sentences.ts'
+import { sayEnded, sayHeld, sayHeldGroups, sayLoopEntry, sayUnmet, type Clock, type Ended } from '../streams/engine-sentences.ts'
 import type { CommandId } from '../streams/keymap.ts'
 import { useShortcut } from '../views/context.ts'
 
@@ -229,13 +229,25 @@ export function formatClock(at: number, locale?: string, now = Date.now()): stri
 }
 
 /** Why a run or task ended, and a loop lane's detail, in the UI's language and the user's clock (streams/engine-sentences.ts). */
-export function useEngineSentences(): { ended: (ended: Ended) => string | null; loopEntry: (entry: LoopEntry) => string; held: (heldFor: readonly MachineCondition[], group: string) => string } {
+export function useEngineSentences(): {
+  ended: (ended: Ended) => string | null
+  loopEntry: (entry: LoopEntry) => string
+  held: (heldFor: readonly MachineCondition[], group: string) => string
+  conditions: (conditions: readonly MachineCondition[], words?: 'engine' | 'wait') => string
+  heldGroups: (unmet: readonly MachineCondition[], groups: readonly string[]) => string
+} {
   const { t, i18n } = useTranslation()
   const locale = i18n.language
   return useMemo(() => {
     const translate = (key: string, values?: Record<string, string | number>) => t(key, values ?? {})
     const clock: Clock = { time: (at) => formatClock(at, locale), duration: formatDuration }
-    return { ended: (ended) => sayEnded(ended, translate, clock), loopEntry: (entry) => sayLoopEntry(entry, translate, clock), held: (heldFor, group) => sayHeld(heldFor, group, translate) }
+    return {
+      ended: (ended) => sayEnded(ended, translate, clock),
+      loopEntry: (entry) => sayLoopEntry(entry, translate, clock),
+      held: (heldFor, group) => sayHeld(heldFor, group, translate),
+      conditions: (conditions, words) => sayUnmet(conditions, translate, words),
+      heldGroups: (unmet, groups) => sayHeldGroups(unmet, groups, translate),
+    }
   }, [t, locale])
 }
 

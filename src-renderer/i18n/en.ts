@@ -101,7 +101,7 @@ export const en = {
     met: { 'ac-power': 'On AC power', 'user-idle': 'You’re away' },
     held_one: '{{count}} group held',
     held_other: '{{count}} groups held',
-    heldTitle: 'Held until {{conditions}}: {{groups}}',
+    heldTitle: 'Waiting for {{conditions}}: {{groups}}',
     metTitle: 'Conditions met; these groups can run: {{groups}}',
   },
   quickAdd: {

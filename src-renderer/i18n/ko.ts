@@ -102,7 +102,7 @@ export const ko: Messages = {
     met: { 'ac-power': 'AC 전원 연결됨', 'user-idle': '자리 비움' },
     held_one: '그룹 {{count}}개 보류',
     held_other: '그룹 {{count}}개 보류',
-    heldTitle: '{{conditions}} 조건을 기다리는 그룹: {{groups}}',
+    heldTitle: '조건 대기 중({{conditions}}): {{groups}}',
     metTitle: '조건 충족, 실행할 수 있는 그룹: {{groups}}',
   },
   quickAdd: {

@@ -79,7 +79,15 @@ export function sayHeld(heldFor: readonly MachineCondition[], group: string, t: 
   return t('engine.held', { group, conditions: sayUnmet(heldFor, t) })
 }
 
-/** The unmet machine conditions in the UI's language, joined ("AC power and you to be away"). */
-export function sayUnmet(unmet: readonly MachineCondition[], t: Translate): string {
-  return unmet.map((condition) => t(`engine.condition.${condition}`)).join(t('engine.conditionJoin'))
+/**
+ * Machine conditions in the UI's language, joined: as what something waits for ("AC power and you to be away",
+ * `engine`) or as clauses ("the computer is on AC power and you are away", `wait`, for the task detail's sentences).
+ */
+export function sayUnmet(unmet: readonly MachineCondition[], t: Translate, words: 'engine' | 'wait' = 'engine'): string {
+  return unmet.map((condition) => t(`${words}.condition.${condition}`)).join(t('engine.conditionJoin'))
+}
+
+/** The status bar's machine indicator's title while groups are held: "Waiting for AC power: builds, nightly". */
+export function sayHeldGroups(unmet: readonly MachineCondition[], groups: readonly string[], t: Translate): string {
+  return t('machine.heldTitle', { conditions: sayUnmet(unmet, t), groups: groups.join(', ') })
 }

@@ -119,9 +119,10 @@ export interface PublishOptions {
   frameScheduler?: SchedulerLike
   /**
    * Seqs the event log is known to have reached (a history reply's or subscribe reply's head, the seq a
-   * gap skipped to): while the folded seq is below the newest, the page is catching up.
+   * gap skipped to): while the folded seq is below the newest, the page is catching up. null: a transport
+   * could not learn the head; with none known, the folded seq counts as the head (no news otherwise).
    */
-  head$?: Observable<number>
+  head$?: Observable<number | null>
   /** A frame with at least this many events, or with events left queued, is part of a flood: views are refreshed less often. */
   busyEventsPerFrame?: number
   /** While catching up or flooded, views see the state at most this often. */
@@ -182,8 +183,6 @@ export function foldAndPublish$(slices$: Observable<FrameSlice<EngineEvent>>, bu
     let floodEnd: Subscription | null = null
     const behindHead = () => head !== null && builder.foldedSeq < head
     const behind = () => queued > 0 || behindHead()
-    /** The state shown says it is behind a head it knew. */
-    const shownBehindHead = () => builder.current.headSeq !== null && builder.current.lastSeq < builder.current.headSeq
     const stopTrailing = () => {
       trailing?.unsubscribe()
       trailing = null
@@ -222,8 +221,9 @@ export function foldAndPublish$(slices$: Observable<FrameSlice<EngineEvent>>, bu
       }, quietMs)
     }
     // Before the slices: a head may be told as soon as they are subscribed to.
-    const heads = options.head$?.subscribe((seq) => {
-      if (head !== null && seq <= head) return
+    const heads = options.head$?.subscribe((told) => {
+      const seq = told ?? builder.foldedSeq
+      if (head !== null && (told === null || seq <= head)) return
       const first = head === null
       head = seq
       // Said at once, with what is folded so far: the events may take a while to come, or fit in one frame. The
@@ -243,8 +243,9 @@ export function foldAndPublish$(slices$: Observable<FrameSlice<EngineEvent>>, bu
         queued = slice.queued
         if (queued > 0 || eventsThisFrame >= busyEvents) endFloodLater()
         eventsThisFrame = 0
-        // Caught up with the head the views were told of: shown now. Otherwise every ordinary frame is shown now.
-        if (!behind() && (shownBehindHead() || floodEnd === null)) publish()
+        // No longer behind while the views were told the page is catching up: shown now, whether the head came before
+        // the events or after them (a flood's refresh period would keep "Catching up" on screen). Otherwise every ordinary frame is shown now.
+        if (!behind() && (builder.current.catchingUp || floodEnd === null)) publish()
         // Queued events bring the next frame, whose start publishes when it is time.
         else if (queued > 0) stopTrailing()
         else publishLater()

@@ -184,16 +184,17 @@ export function centredScrollTop(rows: CompareRows, row: number, height: number)
 
 /**
  * The text of rows `from` to `to` (both included) as copied: each line's text as shown (ANSI
- * codes are drawn, not copied), one per line; collapsed gaps are not lines and are left out.
- * The first and last rows are replaced by the part of them selected.
+ * codes are drawn, not copied), one per line; collapsed gaps are not lines and are left out,
+ * at the ends too (a selection may start or end on a gap's button). The first and last rows
+ * are replaced by the part of them selected (null: the whole line).
  */
-export function copiedText(rows: readonly CompareRow[], from: number, to: number, firstPart: string, lastPart: string): string {
+export function copiedText(rows: readonly CompareRow[], from: number, to: number, firstPart: string | null, lastPart: string | null): string {
   const texts: string[] = []
   for (let i = from; i <= to; i++) {
     const row = rows[i]
-    if (i === from) texts.push(firstPart)
-    else if (i === to) texts.push(lastPart)
-    else if (row && row.kind !== 'gap') texts.push(Anser.ansiToText(row.line.text))
+    if (!row || row.kind === 'gap') continue
+    const part = i === from ? firstPart : i === to ? lastPart : null
+    texts.push(part ?? Anser.ansiToText(row.line.text))
   }
   return texts.join('\n')
 }
@@ -241,7 +242,7 @@ export function readForCompare$(readPage: ReadPage, runId: number, cap = COMPARE
 }
 
 /**
- * Why the diff ran on the page itself instead of in its worker (the worker's error), or null
+ * Why the diff ran on the page itself instead of in its worker (the worker's error, untranslated; empty when it gave none), or null
  * when the worker did it: said next to the result, since a long diff may stall the page.
  */
 export type DiffedOnPage = string | null

@@ -30,7 +30,7 @@ export function checkSequence(lastSeq: number, batch: readonly EngineEvent[]): S
 }
 
 /** Subscribes from `since`; `onHead` is told the head seqs the transport learns for it (see SubscribeOptions.onHead). */
-export type SubscribeFn = (since: number, onEvents: (events: EngineEvent[]) => void, onHead: (headSeq: number) => void) => () => void
+export type SubscribeFn = (since: number, onEvents: (events: EngineEvent[]) => void, onHead: (headSeq: number | null) => void) => () => void
 
 export interface EventStreamOptions {
   since?: number
@@ -38,9 +38,10 @@ export interface EventStreamOptions {
   onResync?: (gap: { expected: number; received: number }) => void
   /**
    * Told every seq the event log is known to have reached: each head a subscription announces, and
-   * the seq a gap skipped to (it exists, and the resync brings everything up to it).
+   * the seq a gap skipped to (it exists, and the resync brings everything up to it); null when a
+   * subscription could not learn its head (SubscribeOptions.onHead).
    */
-  onHead?: (seq: number) => void
+  onHead?: (seq: number | null) => void
 }
 
 /**

@@ -1,5 +1,6 @@
 import { distinctUntilChanged, filter, map, type Observable } from 'rxjs'
-import type { Settings } from '../../src-shared/index.ts'
+import { COMMANDS, type CommandInput, type Group, type MachineCondition, type Settings, type WhenUnmet } from '../../src-shared/index.ts'
+import type { Intent } from './intents.ts'
 import type { AppState } from './state.ts'
 
 /**
@@ -24,4 +25,27 @@ export function foldedSettings$(states$: Observable<AppState>, current: () => Se
     distinctUntilChanged(),
     filter((settings) => JSON.stringify(settings) !== JSON.stringify(current())),
   )
+}
+
+/**
+ * A group's parallel count as an intent. Its key is the count's own: an edit of the group's
+ * conditions in flight neither drops it nor is dropped by it (intents of one key are exclusive).
+ */
+export function groupParallelIntent(name: string, parallel: number, label: string): Intent<'group.set'> {
+  return { command: 'group.set', params: { name, parallel }, key: `group.set:${name}`, label }
+}
+
+/**
+ * A group's machine conditions as an intent, checked with `group.set`'s own schema (a message
+ * naming the problem when it fails). It sends no `parallel` (absent: unchanged), so it cannot undo
+ * a limit committed meanwhile, and create: false, so a group removed meanwhile is not made again.
+ */
+export function groupConditionsIntent(
+  group: Pick<Group, 'name'>,
+  wanted: { onlyWhen: MachineCondition[]; whenUnmet: WhenUnmet },
+  label: string,
+): { intent: Intent<'group.set'> } | { problem: string } {
+  const checked = COMMANDS['group.set'].params.safeParse({ name: group.name, create: false, ...wanted } satisfies CommandInput<'group.set'>)
+  if (!checked.success) return { problem: checked.error.issues[0]?.message ?? 'invalid' }
+  return { intent: { command: 'group.set', params: checked.data, key: `group.conditions:${group.name}`, label } }
 }

@@ -1,3 +1,4 @@
+import type { ConnectionState } from '../bridge/types.ts'
 import type { EngineEvent, Group, MachineState, Progress, Run, Settings, Task, TransientEvent } from '../../src-shared/index.ts'
 import type { WorkerInfo } from '../../src-shared/workers.ts'
 
@@ -84,16 +85,41 @@ export function seedWorkers(state: AppState, listed: readonly WorkerInfo[], now:
   return { ...state, workers }
 }
 
-/** The later of two machine states (by the engine's `at`): a machine.get answer may arrive after a newer machine.updated. */
+/**
+ * The later of two machine states of one engine: by `revision` (`at` can tie within a millisecond or step back
+ * with the clock), by `at` from a server that does not send revisions. A machine.get answer may arrive after a
+ * newer machine.updated; a tie keeps what is known.
+ */
 function newerMachine(known: MachineState | null, incoming: MachineState): MachineState {
-  return known && known.at > incoming.at ? known : incoming
+  if (!known) return incoming
+  if (known.revision !== undefined && incoming.revision !== undefined) return known.revision >= incoming.revision ? known : incoming
+  return known.at > incoming.at ? known : incoming
 }
 
-/** Sets the machine from a `machine.get` answer (on connect and after a resync: machine.updated is transient, missed ones are never replayed). */
-export function seedMachine(state: AppState, machine: MachineState): AppState {
-  const next = newerMachine(state.machine, machine)
+/**
+ * Sets the machine from a `machine.get` answer (on connect and after a resync: machine.updated is transient, missed
+ * ones are never replayed). The answer of a new connection replaces what is known whatever its revision: the engine
+ * may have restarted, and its revisions with it.
+ */
+export function seedMachine(state: AppState, machine: MachineState, newConnection = false): AppState {
+  const next = newConnection ? machine : newerMachine(state.machine, machine)
   return next === state.machine ? state : { ...state, machine: next }
 }
+
+/**
+ * Whether the page is still reading the history, so "no tasks yet" would be wrong: connected or connecting, with no
+ * head known yet or behind the one known. Offline, refused or unauthorized, no history is on its way (the connection
+ * indicator says why), so the page does not say it is reading forever.
+ */
+export function readingHistory(state: Pick<AppState, 'headSeq' | 'lastSeq'>, connection: ConnectionState['kind']): boolean {
+  return historyMayArrive(connection) && headUnreached(state)
+}
+
+/** No head known yet, or behind the one known. */
+export const headUnreached = (state: Pick<AppState, 'headSeq' | 'lastSeq'>): boolean => state.headSeq === null || state.headSeq > state.lastSeq
+
+/** Whether events may arrive over a connection in this state: connected or connecting. */
+export const historyMayArrive = (connection: ConnectionState['kind']): boolean => connection === 'online' || connection === 'connecting'
 
 const NO_IDS: ReadonlySet<number> = new Set()
 

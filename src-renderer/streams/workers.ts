@@ -1,5 +1,5 @@
-import { distinctUntilChanged, filter, from, map, merge, skip, switchMap, type Observable } from 'rxjs'
-import type { Result } from '../../src-shared/index.ts'
+import { distinctUntilChanged, filter, from, map, merge, of, skip, switchMap, type Observable } from 'rxjs'
+import type { MachineState, Result } from '../../src-shared/index.ts'
 import type { WorkerInfo } from '../../src-shared/workers.ts'
 
 /**
@@ -23,6 +23,19 @@ export function seeds$<T>(trigger$: Observable<unknown>, fetch: () => Promise<Re
     switchMap(() => from(fetch())),
     filter((result): result is { ok: true; value: T } => result.ok),
     map((result) => result.value),
+  )
+}
+
+/**
+ * The `machine.get` answers for each trigger of workerListTriggers$, each saying whether it answers a connection
+ * coming online (`true`; a resync's trigger is its count): that one may come from a restarted engine (seedMachine).
+ */
+export function machineSeeds$(
+  trigger$: Observable<unknown>,
+  fetch: () => Promise<Result<{ machine: MachineState }>> | Observable<Result<{ machine: MachineState }>>,
+): Observable<{ machine: MachineState; newConnection: boolean }> {
+  return trigger$.pipe(
+    switchMap((trigger) => seeds$(of(trigger), fetch).pipe(map(({ machine }) => ({ machine, newConnection: trigger === true })))),
   )
 }
 

@@ -35,15 +35,18 @@ export function ConnectionIndicator() {
   const state = useStore(model.state)
   const resyncs = useStore(model.resyncs)
   const catchingUp = state.catchingUp
+  // Online but no head known yet (the history's first answer is on its way): still connecting, not "Live #0" then
+  // "Catching up" then "Live".
+  const kind = connection.kind === 'online' && state.headSeq === null ? 'connecting' : connection.kind
   const label =
-    connection.kind === 'online'
+    kind === 'online'
       ? catchingUp
         ? // How far behind the head the page knows of, or (events waiting to be folded, no head known) how many the last state took.
           state.headSeq !== null && state.headSeq > state.lastSeq
           ? t('connection.catchingUpLeft', { count: state.headSeq - state.lastSeq })
           : t('connection.catchingUp', { count: state.lastBatchSize })
         : t('connection.online')
-      : connection.kind === 'connecting'
+      : kind === 'connecting'
         ? t('connection.connecting')
         : connection.kind === 'offline'
           ? t('connection.lost')
@@ -51,14 +54,14 @@ export function ConnectionIndicator() {
             ? t('connection.refused')
             : t('connection.unauthorized')
   return (
-    <div className={`connection connection-${catchingUp && connection.kind === 'online' ? 'catching-up' : connection.kind}`} data-testid="connection" title={label}>
+    <div className={`connection connection-${catchingUp && kind === 'online' ? 'catching-up' : kind}`} data-testid="connection" title={label}>
       <span className="connection-dot" aria-hidden />
       {/* The live region says the connection's kind alone. Catching up comes and goes with every burst of events,
           and the event count, the countdown and the seq change many times a second: screen readers would read each. */}
       <span className="connection-label" role="status">
         {connection.kind === 'offline' ? (
           <OfflineCountdown key={connection.attempt} retryInMs={connection.retryInMs} />
-        ) : catchingUp && connection.kind === 'online' ? (
+        ) : catchingUp && kind === 'online' ? (
           <>
             <span className="sr-only">{t('connection.online')}</span>
             <span aria-hidden>{label}</span>

@@ -1,5 +1,5 @@
 import { useTranslation } from 'react-i18next'
-import type { MachineCondition } from '../../src-shared/index.ts'
+import { useEngineSentences } from '../components/common.tsx'
 import { machineHold } from '../streams/machine.ts'
 import type { AppState } from '../streams/state.ts'
 import { useModel, useStoreSelect } from './context.ts'
@@ -14,18 +14,18 @@ const selectMachine = (state: AppState) => state.machine
  */
 export function MachineIndicator() {
   const { t } = useTranslation()
+  const { heldGroups } = useEngineSentences()
   const model = useModel()
   const groups = useStoreSelect(model.state, selectGroups)
   const machine = useStoreSelect(model.state, selectMachine)
   const hold = machineHold(groups, machine)
   if (!hold) return null
-  const join = (conditions: readonly MachineCondition[]) => conditions.map((c) => t(`engine.condition.${c}`)).join(t('engine.conditionJoin'))
   const held = hold.held.length > 0
   const words = held
     ? [...hold.unmet.map((c) => t(`machine.unmet.${c}`)), t('machine.held', { count: hold.held.length })]
     : hold.watched.filter((c) => (c === 'ac-power' ? machine?.onAcPower : machine?.userIdle) === true).map((c) => t(`machine.met.${c}`))
   if (words.length === 0) return null
-  const title = held ? t('machine.heldTitle', { conditions: join(hold.unmet), groups: hold.held.join(', ') }) : t('machine.metTitle', { groups: hold.conditioned.join(', ') })
+  const title = held ? heldGroups(hold.unmet, hold.held) : t('machine.metTitle', { groups: hold.conditioned.join(', ') })
   return (
     <div className={`machine ${held ? 'machine-held' : 'machine-met'}`} data-testid="machine" title={title} role="status">
       <span className="machine-dot" aria-hidden />

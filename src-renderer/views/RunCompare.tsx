@@ -32,7 +32,7 @@ import {
   type ReadPage,
 } from '../streams/run-compare.ts'
 import { runNumber } from '../streams/run-number.ts'
-import { useModel, useShortcut } from './context.ts'
+import { IS_MAC, useModel, useShortcut } from './context.ts'
 
 export interface ComparePair {
   base: number
@@ -88,24 +88,23 @@ function useViewport(bodyRef: RefObject<HTMLDivElement | null>, tops: Float64Arr
 }
 
 /**
- * The diff in a worker of its own, ended (terminated) when the diff is no longer wanted.
- * `failedMessage` names a failure the worker's error event does not describe (it may have no message).
+ * The diff in a worker of its own, ended (terminated) when the diff is no longer wanted. A failure the
+ * worker's error event does not describe (it may have no message) fails with an empty message: the view
+ * says "no reason given" in the language shown when it renders, so a change of language reads no log again.
  */
-function diffInWorker(failedMessage: string): DiffFunction {
-  return (base, target, ignoreDigits) =>
-    new Observable<ChangeRun[] | GiveUp>((subscriber) => {
-      const worker = new Worker(new URL('../streams/diff-worker.ts', import.meta.url), { type: 'module' })
-      worker.onmessage = (event: MessageEvent<ChangeRun[] | GiveUp>) => {
-        subscriber.next(event.data)
-        subscriber.complete()
-      }
-      worker.onerror = (event) => subscriber.error(new Error(event.message || failedMessage))
-      worker.onmessageerror = () => subscriber.error(new Error(failedMessage))
-      const request: DiffRequest = { base: packLog(base), target: packLog(target), ignoreDigits }
-      worker.postMessage(request, [request.base.streams.buffer, request.target.streams.buffer])
-      return () => worker.terminate()
-    })
-}
+const diffInWorker: DiffFunction = (base, target, ignoreDigits) =>
+  new Observable<ChangeRun[] | GiveUp>((subscriber) => {
+    const worker = new Worker(new URL('../streams/diff-worker.ts', import.meta.url), { type: 'module' })
+    worker.onmessage = (event: MessageEvent<ChangeRun[] | GiveUp>) => {
+      subscriber.next(event.data)
+      subscriber.complete()
+    }
+    worker.onerror = (event) => subscriber.error(new Error(event.message))
+    worker.onmessageerror = () => subscriber.error(new Error(''))
+    const request: DiffRequest = { base: packLog(base), target: packLog(target), ignoreDigits }
+    worker.postMessage(request, [request.base.streams.buffer, request.target.streams.buffer])
+    return () => worker.terminate()
+  })
 
 /**
  * Two runs of a task side by side in one unified diff of their logs: added and removed lines
@@ -132,11 +131,10 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
       ),
     [model],
   )
-  const workerFailed = t('compare.workerFailed')
   const state$ = useMemo(
-    () => compareRuns$(pair.base, pair.target, ignoreDigits, { readPage, diff: diffInWorker(workerFailed), fallback: diffOnPage }),
+    () => compareRuns$(pair.base, pair.target, ignoreDigits, { readPage, diff: diffInWorker, fallback: diffOnPage }),
     // readRequest is not read inside: it is here so that each "Compare again" makes a new reading.
-    [pair.base, pair.target, ignoreDigits, readPage, workerFailed, readRequest],
+    [pair.base, pair.target, ignoreDigits, readPage, readRequest],
   )
   const state = useObservableState<CompareState>(state$, { phase: 'reading' })
 
@@ -184,15 +182,22 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
   const pinned = rows && selected.view === view ? selected.lines.map((line) => rows.rows.indexOf(line)) : []
   /**
    * A selection over more rows than are drawn is copied from the diff itself: the rows between
-   * its ends may not be on the page. Within one row, or reaching outside the diff, the browser copies.
+   * its ends may not be on the page. One covering the whole diff (Ctrl/Cmd+A in it) copies every
+   * row. Within one row, or reaching outside the diff, the browser copies.
    */
   const onCopy = (event: ClipboardEvent) => {
     const selection = document.getSelection()
-    if (!rows || !selection || selection.isCollapsed || selection.rangeCount === 0) return
+    const body = bodyRef.current
+    if (!rows || !body || !selection || selection.isCollapsed || selection.rangeCount === 0) return
     const range = selection.getRangeAt(0)
-    const [from, to] = [rowIndexOf(bodyRef.current, range.startContainer), rowIndexOf(bodyRef.current, range.endContainer)]
+    if (coversAllOf(range, body)) {
+      event.clipboardData.setData('text/plain', copiedText(rows.rows, 0, rows.rows.length - 1, null, null))
+      event.preventDefault()
+      return
+    }
+    const [from, to] = [rowIndexOf(body, range.startContainer), rowIndexOf(body, range.endContainer)]
     if (from === null || to === null || from === to) return
-    const part = (index: number) => selectedPart(range, bodyRef.current?.querySelector(`[data-row="${index}"] .compare-text`) ?? null)
+    const part = (index: number) => selectedPart(range, body.querySelector(`[data-row="${index}"] .compare-text`))
     event.clipboardData.setData('text/plain', copiedText(rows.rows, from, to, part(from), part(to)))
     event.preventDefault()
   }
@@ -213,6 +218,15 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
     if (command === 'nextChange') goTo(1)
     else if (command === 'previousChange') goTo(-1)
   })
+
+  /** Ctrl/Cmd+A in the diff selects the diff (every row when copied), not the whole page with only its drawn rows. */
+  const onDiffKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    if (e.key.toLowerCase() !== 'a' || !(IS_MAC ? e.metaKey : e.ctrlKey) || e.altKey || e.shiftKey) return
+    e.preventDefault()
+    // Not the task list's select-all as well.
+    e.stopPropagation()
+    document.getSelection()?.selectAllChildren(e.currentTarget)
+  }
 
   const onKeyDown = (e: KeyboardEvent) => {
     // Esc leaves the comparison (back to the runs), not the task, from anywhere in it (a run picker too:
@@ -256,7 +270,7 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
       if (log.running) notes.push(t('compare.running', { n: ordinal(run), time: formatClock(log.readAt, i18n.language) }))
     }
   }
-  if ((state.phase === 'ready' || state.phase === 'tooDifferent') && state.diffedOnPage !== null) notes.push(t('compare.diffedOnPage', { reason: state.diffedOnPage }))
+  if ((state.phase === 'ready' || state.phase === 'tooDifferent') && state.diffedOnPage !== null) notes.push(t('compare.diffedOnPage', { reason: state.diffedOnPage || t('compare.workerFailed') }))
 
   return (
     // A gap button scrolled out of the page (or opened) hands the keyboard to the diff, not the view's heading.
@@ -331,7 +345,7 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
         </ul>
       )}
       {view && rows && pair.base !== pair.target && (
-        <div className="compare-body" ref={bodyRef} tabIndex={0} role="region" aria-label={t('compare.diff')} data-testid="compare-diff" onCopy={onCopy}>
+        <div className="compare-body" ref={bodyRef} tabIndex={0} role="region" aria-label={t('compare.diff')} data-testid="compare-diff" onCopy={onCopy} onKeyDown={onDiffKeyDown}>
           <div className="compare-rows" style={{ height: rows.tops[rows.rows.length], width: widest || undefined }}>
             {drawnRows(rows, viewport, pinned).map((i) => {
               const row = rows.rows[i]
@@ -377,6 +391,13 @@ function rowIndexOf(body: HTMLElement | null, node: Node | null): number | null 
   const element = node instanceof Element ? node : (node?.parentElement ?? null)
   const row = element?.closest<HTMLElement>('[data-row]')
   return row && body?.contains(row) ? Number(row.dataset.row) : null
+}
+
+/** Whether `range` starts at or before `element`'s contents and ends at or after them. */
+function coversAllOf(range: Range, element: Element): boolean {
+  const whole = document.createRange()
+  whole.selectNodeContents(element)
+  return range.compareBoundaryPoints(Range.START_TO_START, whole) <= 0 && range.compareBoundaryPoints(Range.END_TO_END, whole) >= 0
 }
 
 /** What of a line's text (its `.compare-text`) `range` covers: none, part, or all of it. */

@@ -6,6 +6,7 @@ import { DEFAULT_GLOBAL_SHORTCUTS, FAVOURITE_SHORTCUT_IDS, GLOBAL_SHORTCUT_IDS, 
 import { Kbd, Segmented, ViewHeading } from '../components/common.tsx'
 import { Subject } from 'rxjs'
 import { bindingConflicts, recordBinding$, type BindingConflict } from '../streams/binding-recorder.ts'
+import { groupConditionsIntent, groupParallelIntent } from '../streams/settings.ts'
 import { COMMAND_IDS, DEFAULT_KEYMAP, displayBinding, type CommandId, type KeyPress, type KeymapEntry } from '../streams/keymap.ts'
 import { IS_MAC, useKeymap, useModel, useStore } from './context.ts'
 
@@ -91,7 +92,7 @@ export function SettingsView() {
               value={String(group.parallel)}
               label={t('settings.groupParallel', { name: group.name })}
               check={wholeBetween(1, LIMITS.groupParallel)}
-              onCommit={(v) => model.intents.next({ command: 'group.set', params: { name: group.name, parallel: Number(v) }, key: `group.set:${group.name}`, label: t('settings.groupFailed') })}
+              onCommit={(v) => model.intents.next(groupParallelIntent(group.name, Number(v), t('settings.groupFailed')))}
             />
             <button
               type="button"
@@ -347,8 +348,7 @@ const WHEN_UNMET = WhenUnmetSchema.options
 /**
  * A group's machine conditions (power- and presence-aware scheduling): run only on AC power
  * and/or while the user is away, and whether unmet conditions also pause running tasks.
- * Each change is checked with `group.set`'s own schema and sent at once (create: false, so a
- * group removed meanwhile is not made again).
+ * Each change is checked and sent at once (groupConditionsIntent: its own intent key, no `parallel`).
  */
 function GroupConditions({ group }: { group: Group }) {
   const { t } = useTranslation()
@@ -361,10 +361,10 @@ function GroupConditions({ group }: { group: Group }) {
   const whenUnmet = asked?.whenUnmet ?? group.whenUnmet ?? 'wait'
   const change = async (next: { onlyWhen?: MachineCondition[]; whenUnmet?: WhenUnmet }) => {
     const wanted = { onlyWhen, whenUnmet, ...next }
-    const checked = COMMANDS['group.set'].params.safeParse({ name: group.name, parallel: group.parallel, create: false, ...wanted })
-    if (!checked.success) return setError(checked.error.issues[0]?.message ?? null)
+    const built = groupConditionsIntent(group, wanted, t('settings.groupFailed'))
+    if ('problem' in built) return setError(built.problem)
     setAsked(wanted)
-    const status = await model.send({ command: 'group.set', params: checked.data, key: `group.set:${group.name}`, label: t('settings.groupFailed') })
+    const status = await model.send(built.intent)
     if (status.state === 'error') {
       setAsked(null)
       setError(status.error.message)
@@ -420,10 +420,10 @@ function Toggle({ checked, label, describedBy, onChange }: { checked: boolean; l
 /** A problem with what was typed, as an i18n key and its values; null when it can be saved. */
 type Check = (draft: string) => { key: string; values?: Record<string, number> } | null
 
-/** The log cap's range in the field's unit (MB), from the contract's bytes. */
 /** The contract's bounds of settings.idleAfterMinutes. */
 const IDLE_AFTER_SCHEMA = SettingsSchema.shape.idleAfterMinutes.unwrap()
 const IDLE_AFTER_MINUTES = { min: IDLE_AFTER_SCHEMA.minValue ?? 1, max: IDLE_AFTER_SCHEMA.maxValue ?? 240 }
+/** The log cap's range in the field's unit (MB), from the contract's bytes. */
 const LOG_CAP_MB = { min: LIMITS.logCapMinBytes / 1024 ** 2, max: LIMITS.logCapMaxBytes / 1024 ** 2 }
 
 const between =

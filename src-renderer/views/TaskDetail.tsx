@@ -21,6 +21,7 @@ const tabId = (tab: Tab) => `detail-tab-${tab}`
 
 export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: number | undefined; run: (id: CommandId) => void }) {
   const { t } = useTranslation()
+  const { conditions } = useEngineSentences()
   const model = useModel()
   const state = useStore(model.state)
   const pending = useStore(model.pending)
@@ -52,11 +53,6 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
         </div>
         <code className="detail-command">{commandText(task)}</code>
         <FailureBanner task={task} run={shownRun} />
-        {task.status === 'paused' && shownRun?.heldFor && (
-          <div className="held-banner" role="status" data-testid="held-reason">
-            {t('wait.held', { group: task.definition.group, conditions: shownRun.heldFor.map((c) => t(`wait.condition.${c}`)).join(t('engine.conditionJoin')) })}
-          </div>
-        )}
         {/* An action that removes its own button (Cancel on a task that then ends) leaves the keyboard here. */}
         <div className="detail-actions" data-focus-scope="button:not([disabled])">
           {!isFinished(task.status) && <ActionButton command="task.cancel" variant="danger" label={t('action.cancel')} busy={busy('task.cancel')} onClick={() => run('task.cancel')} />}
@@ -76,6 +72,12 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
             )}
           </span>
         </div>
+        {/* The task's own reason, whichever run is shown; under the actions, so Cancel stays put when the power changes. */}
+        {task.status === 'paused' && task.waitingFor?.kind === 'machine' && (
+          <div className="held-banner" role="status" data-testid="held-reason">
+            {t('wait.held', { group: task.waitingFor.group, conditions: conditions(task.waitingFor.unmet, 'wait') })}
+          </div>
+        )}
       </header>
       <div
         className="tabs"
@@ -152,6 +154,7 @@ function heldInQueue(task: Task, state: AppState): WaitReason | null {
 /** What a task that has not started waits for, precisely: which tasks (one click away), until when, which group. */
 function WaitingFor({ wait }: { wait: WaitReason }) {
   const { t, i18n } = useTranslation()
+  const { conditions } = useEngineSentences()
   const model = useModel()
   const tasks = useStore(model.state).tasks
   switch (wait.kind) {
@@ -183,7 +186,7 @@ function WaitingFor({ wait }: { wait: WaitReason }) {
     case 'paused':
       return <p>{t('wait.paused')}</p>
     case 'machine':
-      return <p>{t('wait.machine', { group: wait.group, conditions: wait.unmet.map((c) => t(`wait.condition.${c}`)).join(t('engine.conditionJoin')) })}</p>
+      return <p>{t('wait.machine', { group: wait.group, conditions: conditions(wait.unmet, 'wait') })}</p>
   }
 }
 

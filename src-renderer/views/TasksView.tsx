@@ -10,6 +10,7 @@ import { useObservableState } from '../hooks/observable.ts'
 import type { Ended } from '../streams/engine-sentences.ts'
 import type { CommandId } from '../streams/keymap.ts'
 import { selectRange } from '../streams/selection.ts'
+import { headUnreached, historyMayArrive } from '../streams/state.ts'
 import { commandText, runDuration, type SortKey, type TaskRow } from '../streams/tasks-query.ts'
 import { TaskDetail } from './TaskDetail.tsx'
 import { useModel, useShortcut, useStore, useStoreSelect } from './context.ts'
@@ -247,8 +248,9 @@ function TaskList() {
   const checked = useStore(model.checked)
   const { total } = useStore(model.taskFacets)
   const route = useStore(model.route)
-  // No head known yet, or behind the one known: tasks may be on their way, so "no tasks yet" would be wrong.
-  const readingHistory = useStoreSelect(model.state, (s) => s.headSeq === null || s.headSeq > s.lastSeq)
+  const connection = useStoreSelect(model.connection, (c) => c.kind)
+  // Selected apart (a selector is taken once per store): tasks may be on their way, so "no tasks yet" would be wrong.
+  const reading = useStoreSelect(model.state, headUnreached) && historyMayArrive(connection)
   const now = useObservableState(clock$, Date.now())
   const scrollRef = useRef<HTMLDivElement>(null)
   const visible = useVisibleRows(scrollRef, rows.length > 0)
@@ -292,7 +294,7 @@ function TaskList() {
     else if (top + ROW_HEIGHT > list.scrollTop + list.clientHeight) list.scrollTop = top + ROW_HEIGHT - list.clientHeight
   }, [cursorIndex])
 
-  if (total === 0 && readingHistory) return <EmptyState title={t('empty.readingTitle')}>{t('empty.readingBody')}</EmptyState>
+  if (total === 0 && reading) return <EmptyState title={t('empty.readingTitle')}>{t('empty.readingBody')}</EmptyState>
   if (total === 0) {
     return (
       <EmptyState title={t('empty.tasksTitle')}>

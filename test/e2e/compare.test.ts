@@ -250,6 +250,25 @@ describe('comparing two runs of a task', () => {
     await page.context().close()
   })
 
+  it('selects the whole diff with Ctrl+A in it, and copies every line of it, not only those drawn', async () => {
+    const { page } = await openPage(ui.browser, ui.served.browserUrl)
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'])
+    await openComparison(page, /Compare run 2 with run 1/, bigTaskId)
+    await expect.poll(() => summary(page).textContent()).toBe('2 lines added, 2 removed (2 changes)')
+    while ((await page.locator('.compare-gap').count()) > 0) await page.locator('.compare-gap').first().click()
+    await page.getByTestId('compare-diff').focus()
+    await page.keyboard.press('Control+A')
+    // The selection is the diff's, not the page's (the toolbar stays unselected).
+    expect(await page.evaluate("getSelection().containsNode(document.querySelector('[data-testid=compare-diff]'), true) && !getSelection().containsNode(document.querySelector('.compare-pick'), true)")).toBe(true)
+    await page.keyboard.press('Control+C')
+    const copied = (await page.evaluate<string>('navigator.clipboard.readText()')).split('\n')
+    // Every line of both runs: 20,000 and the two changes' added lines.
+    expect(copied).toHaveLength(BIG_LINES + 2)
+    expect(copied[0]).toBe('line 1 of the build')
+    expect(copied.at(-1)).toBe('line 20000 of the build')
+    await page.context().close()
+  })
+
   it('goes to a change at the far end with [ at once, and says which line it is', async () => {
     const { page } = await openPage(ui.browser, ui.served.browserUrl)
     await openComparison(page, /Compare run 2 with run 1/, bigTaskId)

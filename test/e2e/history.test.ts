@@ -92,6 +92,8 @@ describe('opening on a long history', () => {
     const behind = states.findIndex((state) => state.kind.includes('connection-catching-up'))
     // Shown as soon as the head is known, before anything is folded, saying how far behind it is...
     expect(behind).toBeGreaterThanOrEqual(0)
+    // ...and until then connecting, never "Live #0" (online, but the history's head not yet known).
+    expect(states.slice(0, behind).map((state) => state.kind)).not.toContain('connection connection-online')
     expect(states[behind]).toEqual({ kind: 'connection connection-catching-up', shown: `Catching up: ${headSeq.toLocaleString('en-US')} to go`, heard: 'Live', seq: '#0' })
     // ...and live once, when the seq reached the head, never before (the live region said only "Live" throughout).
     expect(states.slice(behind + 1)).toEqual([{ kind: 'connection connection-online', shown: 'Live', heard: 'Live', seq: `#${headSeq}` }])

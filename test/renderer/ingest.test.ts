@@ -89,9 +89,9 @@ describe('foldAndPublish$', () => {
       const slices$ = cold('a 15ms b 15ms c 15ms d 15ms e 15ms f 15ms g 15ms h', frames)
       const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, frameScheduler: ts, busyPublishMs: 40 })
       // While events are queued, a due publish waits for the next frame's start (counted in its fold budget):
-      // the first at 16, then every 40 ms (before the frames at 64 and 112 fold); the last frame (112) has nothing
-      // left queued, so a timer shows its event when due (152), and nothing received waits any more: live.
-      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq}/${p.events}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('16ms a 47ms b 47ms c 39ms d', {
+      // the first at 16, then every 40 ms (before the frames at 64 and 112 fold); the last frame (112) leaves nothing
+      // queued: it is shown at once, live, not a refresh period later.
+      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq}/${p.events}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('16ms a 47ms b 47ms (cd)', {
         a: '1/1/behind',
         b: '4/3/behind',
         c: '7/3/behind',
@@ -116,6 +116,21 @@ describe('foldAndPublish$', () => {
     })
   })
 
+  it('says live in the frame that empties the queue when the head came after its events (already folded, more queued)', () => {
+    const ts = scheduler()
+    ts.run(({ cold, expectObservable }) => {
+      // Events arrive before the head: the first frame folds 2 and leaves 2 queued; the head (2) then names what is folded.
+      const head$ = cold('5ms h', { h: 2 })
+      const slices$ = cold('a 15ms b 15ms c', { a: slice([paused(1), paused(2)], true, 2), b: slice([paused(3)], true, 1), c: slice([paused(4)], true, 0) })
+      const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, frameScheduler: ts, busyPublishMs: 40, head$ })
+      // The head is shown at once (events still queued: behind); the frame at 32 leaves nothing queued and is shown live then.
+      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq} of ${p.state.headSeq}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('5ms x 26ms y', {
+        x: '2 of 2/behind',
+        y: '4 of 2/live',
+      })
+    })
+  })
+
   it('stays catching up while a history comes more slowly than it is folded (frames of few events, none queued, far apart), whatever the clock', () => {
     const ts = scheduler()
     ts.run(({ cold, expectObservable }) => {
@@ -127,6 +142,21 @@ describe('foldAndPublish$', () => {
       expectObservable(published$.pipe(map((p) => `${p.state.lastSeq}/${p.events}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('x 449ms y', {
         x: '0/0/behind',
         y: '3/3/live',
+      })
+    })
+  })
+
+  it('takes an unknown head (the transport could not learn it) as what is folded, and as no news once a head is known', () => {
+    const ts = scheduler()
+    ts.run(({ cold, expectObservable }) => {
+      const head$ = cold('20ms u 9ms h 9ms v', { u: null, h: 5, v: null })
+      const slices$ = cold('a', { a: slice([paused(1), paused(2)]) })
+      const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, frameScheduler: ts, head$ })
+      // Unknown at 20: what is folded (2) is the head, so the views stop waiting for a history; the head told at 30 is behind; unknown again changes nothing.
+      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq} of ${p.state.headSeq}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('a 19ms b 9ms c', {
+        a: '2 of null/live',
+        b: '2 of 2/live',
+        c: '2 of 5/behind',
       })
     })
   })

@@ -1,13 +1,15 @@
 import i18next from 'i18next'
+import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import type { EngineEvent, Group, MachineState } from '../../src-shared/index.ts'
 import { unmetConditions } from '../../src-shared/decisions/machine.ts'
 import { en } from '../../src-renderer/i18n/en.ts'
 import { ko } from '../../src-renderer/i18n/ko.ts'
-import { sayHeld, sayLoopEntry, type Clock, type Translate } from '../../src-renderer/streams/engine-sentences.ts'
+import { sayHeld, sayHeldGroups, sayLoopEntry, sayUnmet, type Clock, type Translate } from '../../src-renderer/streams/engine-sentences.ts'
 import { machineHold } from '../../src-renderer/streams/machine.ts'
 import { describeLoopState } from '../../src-main/engine/end-reasons.ts'
 import { INITIAL_STATE, foldEvents, seedMachine } from '../../src-renderer/streams/state.ts'
+import { machineSeeds$, workerListTriggers$ } from '../../src-renderer/streams/workers.ts'
 
 async function translator(lng: 'en' | 'ko'): Promise<Translate> {
   const i18n = i18next.createInstance()
@@ -60,6 +62,33 @@ describe('the machine state in the app state', () => {
     // Other events keep it.
     expect(foldEvents(first, [{ type: 'engine.paused', paused: true, seq: 1, at: 1 }]).machine).toEqual(machine(false, false, 5))
   })
+
+  it('orders two states of one engine by revision: a tie of `at` or a clock stepping back does not decide', () => {
+    const revised = (onAcPower: boolean, at: number, revision: number): MachineState => ({ onAcPower, userIdle: null, at, revision })
+    const known = foldEvents(INITIAL_STATE, [updated(revised(false, 5, 4))])
+    // A machine.get answered before that update, in the same millisecond: older by revision, so the update stays.
+    expect(seedMachine(known, revised(true, 5, 3))).toBe(known)
+    // The clock stepped back, yet the update is newer.
+    expect(foldEvents(known, [updated(revised(true, 2, 5))]).machine).toEqual(revised(true, 2, 5))
+    expect(foldEvents(known, [updated(revised(true, 9, 3))]).machine).toEqual(revised(false, 5, 4))
+  })
+
+  it("takes a new connection's machine.get answer whatever its revision (a restarted engine counts from 0 again)", () => {
+    const known = foldEvents(INITIAL_STATE, [updated({ onAcPower: false, userIdle: null, at: 50, revision: 7 })])
+    const restarted: MachineState = { onAcPower: true, userIdle: null, at: 10, revision: 0 }
+    expect(seedMachine(known, restarted)).toBe(known)
+    expect(seedMachine(known, restarted, true).machine).toEqual(restarted)
+  })
+
+  it('says which machine.get answers answer a connection coming online, and which a resync', () => {
+    const ts = new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
+    ts.run(({ hot, cold, expectObservable }) => {
+      const state = machine(true, true)
+      const triggers$ = workerListTriggers$(hot('t---f-t', { t: true, f: false }), hot('0-1', { 0: 0, 1: 1 }))
+      const seeds = machineSeeds$(triggers$, () => cold('-(a|)', { a: { ok: true as const, value: { machine: state } } }))
+      expectObservable(seeds).toBe('-c-r---c', { c: { machine: state, newConnection: true }, r: { machine: state, newConnection: false } })
+    })
+  })
 })
 
 describe('machine sentences', () => {
@@ -83,5 +112,14 @@ describe('machine sentences', () => {
     const k = await translator('ko')
     expect(sayLoopEntry(entry(['ac-power', 'user-idle']), k, clock)).toBe('보류: builds 그룹 조건 대기 (AC 전원 연결, 자리 비움)')
     expect(sayHeld(['user-idle'], 'builds', k)).toBe('일시 중지: builds 그룹 조건 대기 (자리 비움)')
+  })
+
+  it("name the held groups in the status bar's title, and the task detail's conditions as clauses, through one join", async () => {
+    const t = await translator('en')
+    expect(sayHeldGroups(['user-idle'], ['nightly'], t)).toBe('Waiting for you to be away: nightly')
+    expect(sayHeldGroups(['ac-power', 'user-idle'], ['builds', 'nightly'], t)).toBe('Waiting for AC power and you to be away: builds, nightly')
+    expect(sayUnmet(['ac-power', 'user-idle'], t, 'wait')).toBe('the computer is on AC power and you are away')
+    const k = await translator('ko')
+    expect(sayHeldGroups(['ac-power', 'user-idle'], ['nightly'], k)).toBe('조건 대기 중(AC 전원 연결, 자리 비움): nightly')
   })
 })

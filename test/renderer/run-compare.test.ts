@@ -218,6 +218,10 @@ describe('compareRows: the diff as rows of known heights', () => {
     expect(copiedText(collapsed.rows, 0, 6, 'a (part)', 'J (part)').split('\n')).toEqual(['a (part)', 'A', 'red b', 'i', 'j', 'J (part)'])
     const opened = compareRows(changedEnds, new Set([0]))
     expect(copiedText(opened.rows, 1, 4, 'A', 'd').split('\n')).toEqual(['A', 'red b', 'c', 'd'])
+    // Starting or ending on a gap's button adds no empty line; null takes the whole line (a select-all of the diff).
+    expect(copiedText(collapsed.rows, 3, 5, '', 'j')).toBe('i\nj')
+    expect(copiedText(collapsed.rows, 1, 3, 'A', '')).toBe('A\nred b')
+    expect(copiedText(collapsed.rows, 0, 6, null, null).split('\n')).toEqual(['a', 'A', 'red b', 'i', 'j', 'J'])
   })
 
   it('scrolls a row to the middle of the viewport, or as near as the top allows', () => {

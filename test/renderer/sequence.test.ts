@@ -67,7 +67,7 @@ describe('sequencedEvents$', () => {
         script.heads.subscribe(onHead)
         return () => events.unsubscribe()
       }
-      const heads: [number, number][] = []
+      const heads: [number, number | null][] = []
       sequencedEvents$(subscribe, { onHead: (seq) => heads.push([ts.now(), seq]) }).subscribe()
       flush()
       expect(heads).toEqual([

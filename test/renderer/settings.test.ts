@@ -1,8 +1,9 @@
-import { tap } from 'rxjs'
+import { map, tap } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_SETTINGS, type Settings } from '../../src-shared/index.ts'
-import { foldedSettings$ } from '../../src-renderer/streams/settings.ts'
+import { DEFAULT_SETTINGS, type MachineCondition, type Settings } from '../../src-shared/index.ts'
+import { runIntents$, type Invoke } from '../../src-renderer/streams/intents.ts'
+import { foldedSettings$, groupConditionsIntent, groupParallelIntent } from '../../src-renderer/streams/settings.ts'
 import { INITIAL_STATE, type AppState } from '../../src-renderer/streams/state.ts'
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
@@ -56,5 +57,31 @@ describe('settings from the folded states', () => {
       cold('-x|').subscribe(() => (known = 100))
       expectObservable(foldedSettings$(states$, () => dark, () => known)).toBe('----c|', { c: light })
     })
+  })
+})
+
+describe("a group's conditions and its parallel count", () => {
+  const label = 'Group not saved'
+  const group = { name: 'nightly' }
+  const conditions = (onlyWhen: MachineCondition[]) => {
+    const built = groupConditionsIntent(group, { onlyWhen, whenUnmet: 'wait' }, label)
+    if ('problem' in built) throw new Error(built.problem)
+    return built.intent
+  }
+
+  it('are sent independently: neither is dropped while the other is in flight', () => {
+    scheduler().run(({ cold, hot, expectObservable }) => {
+      const invoke: Invoke = () => cold('---(r|)', { r: { ok: true, value: null } }) as never
+      // Conditions asked for, a limit committed while they are in flight, then a checkbox while the limit is in flight.
+      const intents$ = hot('a-b-c', { a: conditions(['ac-power']), b: groupParallelIntent('nightly', 4, label), c: conditions(['ac-power', 'user-idle']) })
+      const states$ = runIntents$(intents$, invoke).pipe(map((s) => s.state[0]))
+      expectObservable(states$).toBe('p-popo-o', { p: 'p', o: 'o' })
+    })
+  })
+
+  it('conditions sent do not name a parallel count, so a limit committed meanwhile stays', () => {
+    const intent = conditions(['ac-power'])
+    expect(intent.params).toEqual({ name: 'nightly', create: false, onlyWhen: ['ac-power'], whenUnmet: 'wait' })
+    expect(intent.key).not.toBe(groupParallelIntent('nightly', 4, label).key)
   })
 })

@@ -2,7 +2,7 @@ import { map, scan } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import type { EngineEvent } from '../../src-shared/index.ts'
-import { INITIAL_STATE, foldEvents, runsOfTask } from '../../src-renderer/streams/state.ts'
+import { INITIAL_STATE, foldEvents, readingHistory, runsOfTask } from '../../src-renderer/streams/state.ts'
 import { queryTasks, DEFAULT_QUERY, fuzzyScore } from '../../src-renderer/streams/tasks-query.ts'
 import { output, paused, run, task } from './events.ts'
 
@@ -96,5 +96,19 @@ describe('queryTasks', () => {
     expect(fuzzyScore('gtt', 'Go to Tasks')).not.toBeNull()
     expect(fuzzyScore('xyz', 'Go to Tasks')).toBeNull()
     expect(fuzzyScore('new', 'New task')!).toBeGreaterThan(fuzzyScore('new', 'Go to Event loop, new')!)
+  })
+})
+
+describe('readingHistory', () => {
+  it('says the history is being read only while connected or connecting, with no head known or behind it', () => {
+    expect(readingHistory({ headSeq: null, lastSeq: 0 }, 'online')).toBe(true)
+    expect(readingHistory({ headSeq: null, lastSeq: 0 }, 'connecting')).toBe(true)
+    expect(readingHistory({ headSeq: 9, lastSeq: 4 }, 'online')).toBe(true)
+    expect(readingHistory({ headSeq: 4, lastSeq: 4 }, 'online')).toBe(false)
+    // A refused token, or a first connection that failed: nothing is on its way.
+    for (const kind of ['offline', 'unauthorized', 'refused'] as const) {
+      expect(readingHistory({ headSeq: null, lastSeq: 0 }, kind)).toBe(false)
+      expect(readingHistory({ headSeq: 9, lastSeq: 4 }, kind)).toBe(false)
+    }
   })
 })
