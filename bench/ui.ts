@@ -877,8 +877,9 @@ export async function writeMarkdown(r: Results): Promise<void> {
 \`npm run bench:ui\` (bench/ui.ts): Chromium ${r.machine.browser} (headless, software rendering) against \`taskdeck serve\`,
 ${r.machine.cpus} × ${r.machine.model}, Node ${r.machine.node}. Frame times are requestAnimationFrame deltas in ms;
 heap is the renderer's used JS heap. "batched" is the product's pipeline (events metered into frames within an 8 ms fold
-budget, folded with mutable builders, views refreshed every frame, or every 500 ms while a burst is caught up);
-events are counted when a state carrying them is handed to the views. "naive" is the baseline in the same run:
+budget, folded with mutable builders, views refreshed every frame, or every 500 ms while the page is behind the
+event log's head it knows of); events are counted when a state carrying them is handed to the views, and a replay is timed
+from the first event the page receives to the last state shown. "naive" is the baseline in the same run:
 one fold and one state update per event, no per-frame batching.
 
 **Replay** (a page opening on a history of ${r.seedTasks} finished tasks; everything is replayed since seq 0):

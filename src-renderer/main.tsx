@@ -43,14 +43,17 @@ function connect(): { bridge: Bridge; connection$: Observable<ConnectionState>; 
 /** `?bench` exposes ingestion counters to `npm run bench:ui`; `?bench&naive` is its baseline; `foldBudget` and `publishMs` tune the pipeline; `view` opens a view. */
 function benchOptions(query: URLSearchParams): ModelOptions {
   if (!query.has('bench')) return {}
+  // firstAt: the first event received (not the first state shown, which may come later while the page catches up); lastAt: the last state shown.
   const counters = { events: 0, batches: 0, lastSeq: 0, firstAt: 0, lastAt: 0 }
   Object.assign(window, { taskdeckBench: counters })
   return {
     naive: query.has('naive'),
     foldBudgetMs: query.has('foldBudget') ? Number(query.get('foldBudget')) : undefined,
     busyPublishMs: query.has('publishMs') ? Number(query.get('publishMs')) : undefined,
+    onReceived: (events) => {
+      if (counters.firstAt === 0 && events > 0) counters.firstAt = performance.now()
+    },
     onApplied: (events, state) => {
-      if (counters.batches === 0) counters.firstAt = performance.now()
       counters.lastAt = performance.now()
       counters.events += events
       counters.batches++

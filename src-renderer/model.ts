@@ -1,5 +1,5 @@
 import { flushSync } from 'react-dom'
-import { BehaviorSubject, Subject, asyncScheduler, combineLatest, connectable, distinctUntilChanged, filter, map, merge, mergeMap, scan, share, skip, throttleTime, type Observable } from 'rxjs'
+import { BehaviorSubject, Subject, asyncScheduler, combineLatest, connectable, distinctUntilChanged, filter, map, merge, mergeMap, scan, share, skip, tap, throttleTime, type Observable } from 'rxjs'
 import { DEFAULT_SETTINGS, type ApiError, type EngineEvent, type Settings } from '../src-shared/index.ts'
 import type { Bridge, ConnectionState } from './bridge/types.ts'
 import { foldAndPublish$, framesOf, meterPerFrame } from './streams/ingest.ts'
@@ -60,6 +60,11 @@ export interface ModelOptions {
   naive?: boolean
   /** Counts what was ingested, for `npm run bench:ui` (exposed as window.taskdeckBench): events folded into each state the views get. */
   onApplied?: (events: number, state: AppState) => void
+  /**
+   * For `npm run bench:ui`: events as they reach the page's pipeline (checked, before they are metered and folded), so
+   * an ingest rate is timed from the first event received, however long the views wait for their first state.
+   */
+  onReceived?: (events: number) => void
   /** Tuning for `npm run bench:ui` (BENCH_UI_FOLD_BUDGET_MS, BENCH_UI_PUBLISH_MS): the fold budget per frame and the refresh period while catching up. */
   foldBudgetMs?: number
   busyPublishMs?: number
@@ -78,7 +83,10 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   const events$: Observable<EngineEvent[]> = sequencedEvents$((since, onEvents, onHead) => bridge.subscribe(since, onEvents, { output: 'watched', onHead }), {
     onResync: () => resyncs.update((n) => n + 1),
     onHead: (seq) => heads$.next(seq),
-  }).pipe(share())
+  }).pipe(
+    tap((batch) => options.onReceived?.(batch.length)),
+    share(),
+  )
   const state = new Store<AppState>(INITIAL_STATE)
   /** Folds events as they are metered into frames; the views get its states (see foldAndPublish$). */
   const builder = new StateBuilder(INITIAL_STATE)
