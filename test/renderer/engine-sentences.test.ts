@@ -1,22 +1,11 @@
-import i18next from 'i18next'
 import { describe, expect, it } from 'vitest'
 import type { EndReason, LoopState } from '../../src-shared/index.ts'
 import { formatDuration } from '../../src-renderer/components/common.tsx'
 import { formatMs } from '../../src-main/engine/end-reasons.ts'
-import { en } from '../../src-renderer/i18n/en.ts'
-import { ko } from '../../src-renderer/i18n/ko.ts'
-import { sayEndReason, sayEnded, sayLoopEntry, type Clock, type Translate } from '../../src-renderer/streams/engine-sentences.ts'
+import { sayEndReason, sayEnded, sayLoopEntry, type Clock } from '../../src-renderer/streams/engine-sentences.ts'
 import { END_REASON_SAMPLES, LOOP_STATE_SAMPLES, MORE_END_REASONS, WORKER_LOSS_SAMPLES } from '../support/end-reason-samples.ts'
+import { translator } from '../support/translator.ts'
 
-async function translator(lng: 'en' | 'ko'): Promise<Translate> {
-  const i18n = i18next.createInstance()
-  await i18n.init({ resources: { en: { translation: en }, ko: { translation: ko } }, lng, fallbackLng: 'en', interpolation: { escapeValue: false } })
-  return (key, values) => {
-    // A missing key would come back as the key itself (or English, through the fallback): refuse both.
-    expect(i18n.exists(key, { lng, fallbackLng: false }), `${lng} has ${key}`).toBe(true)
-    return i18n.t(key, values ?? {})
-  }
-}
 /** The engine's own clock and duration format: English comes out exactly as the engine's. */
 const isoClock: Clock = { time: (at) => new Date(at).toISOString(), duration: formatMs }
 const userClock: Clock = { time: (at) => `<${new Date(at).toISOString().slice(11, 19)}>`, duration: formatDuration }

@@ -1,24 +1,14 @@
-import i18next from 'i18next'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import type { EngineEvent, Group, MachineState } from '../../src-shared/index.ts'
 import { unmetConditions } from '../../src-shared/decisions/machine.ts'
-import { en } from '../../src-renderer/i18n/en.ts'
-import { ko } from '../../src-renderer/i18n/ko.ts'
-import { sayHeld, sayHeldGroups, sayLoopEntry, sayUnmet, type Clock, type Translate } from '../../src-renderer/streams/engine-sentences.ts'
+import { sayHeld, sayHeldGroups, sayLoopEntry, sayUnmet, type Clock } from '../../src-renderer/streams/engine-sentences.ts'
 import { machineHold } from '../../src-renderer/streams/machine.ts'
 import { describeLoopState } from '../../src-main/engine/end-reasons.ts'
 import { INITIAL_STATE, foldEvents, seedMachine } from '../../src-renderer/streams/state.ts'
 import { machineSeeds$, workerListTriggers$ } from '../../src-renderer/streams/workers.ts'
+import { translator } from '../support/translator.ts'
 
-async function translator(lng: 'en' | 'ko'): Promise<Translate> {
-  const i18n = i18next.createInstance()
-  await i18n.init({ resources: { en: { translation: en }, ko: { translation: ko } }, lng, fallbackLng: 'en', interpolation: { escapeValue: false } })
-  return (key, values) => {
-    expect(i18n.exists(key, { lng, fallbackLng: false }), `${lng} has ${key}`).toBe(true)
-    return i18n.t(key, values ?? {})
-  }
-}
 const clock: Clock = { time: (at) => String(at), duration: String }
 const group = (name: string, patch: Partial<Group> = {}): Group => ({ name, parallel: 1, paused: false, ...patch })
 const groups = (...list: Group[]) => new Map(list.map((g) => [g.name, g]))
