@@ -1,16 +1,13 @@
-import { readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
-import type { AxeResults } from 'axe-core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { en } from '../../src-renderer/i18n/en.ts'
 import { ko } from '../../src-renderer/i18n/ko.ts'
+import { runAxe } from './axe.ts'
 import { ARTIFACTS, callServer, cli, openPage, serve, useServedUi } from './harness.ts'
 
 const ui = useServedUi()
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 
 beforeAll(async () => {
   // Every status a task can be in, a dependency, a group with a limit, and a script with a result.
@@ -40,20 +37,9 @@ interface Finding {
   help: string
 }
 
-/**
- * Runs axe (injected into the page: the served CSP allows no script from elsewhere) on what the
- * page shows now, with every rule of its WCAG 2.x A/AA and best-practice sets: none is switched
- * off, and every impact counts (minor and moderate ones were real too).
- */
+/** axe's findings on what the page shows now (runAxe: every WCAG 2.x A/AA and best-practice rule, every impact). */
 async function audit(page: Page, where: string): Promise<Finding[]> {
-  if (!(await page.evaluate('typeof window.axe !== "undefined"'))) await page.evaluate(AXE_SOURCE)
-  // Two frames: what the last action changed is committed and painted (the pages run with reduced motion: no transitions).
-  await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))')
-  const results = (await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(options: unknown): Promise<unknown> } }).axe
-    // The whole document (axe.run without a context).
-    return axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] }, resultTypes: ['violations'] })
-  })) as AxeResults
+  const results = await runAxe(page)
   return results.violations.flatMap((violation) =>
     violation.nodes.map((node) => ({
       where,

@@ -1,16 +1,13 @@
-import { readFileSync } from 'node:fs'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { join } from 'node:path'
-import type { AxeResults } from 'axe-core'
 import type { Page } from 'playwright-core'
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { contentSecurityPolicy } from '../../src-shared/decisions/csp.ts'
 import { serveRenderer } from '../desktop/renderer-server.ts'
+import { axeViolations } from './axe.ts'
 import { ARTIFACTS, ROOT, callServer, openPage, useServedUi } from './harness.ts'
 
 const ui = useServedUi()
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 const TASK_NAME = 'Build twice'
 
 /** File names without digits ("file-bc"), so that ignoring digits changes only the lines with numbers. */
@@ -87,16 +84,6 @@ const linesInSight = (page: Page) =>
       return box.top >= body.top - 1 && box.bottom <= body.bottom + 1
     }).map((line) => line.querySelector('.compare-text').textContent)
   })()`)
-
-async function audit(page: Page): Promise<string[]> {
-  if (!(await page.evaluate('typeof window.axe !== "undefined"'))) await page.evaluate(AXE_SOURCE)
-  await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))')
-  const results = (await page.evaluate(() => {
-    const axe = (globalThis as unknown as { axe: { run(options: unknown): Promise<unknown> } }).axe
-    return axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] }, resultTypes: ['violations'] })
-  })) as AxeResults
-  return results.violations.flatMap((v) => v.nodes.map((node) => `${v.id}: ${node.target.map(String).join(' ')} — ${node.failureSummary ?? v.help}`))
-}
 
 describe('comparing two runs of a task', () => {
   it('shows what the second run added and removed, with +/− marks, stderr apart, and a summary', async () => {
@@ -375,7 +362,7 @@ describe('comparing two runs of a task', () => {
         await openComparison(page, label)
         await expect.poll(() => summary(page).textContent()).toMatch(/4/)
         await page.keyboard.press(']')
-        expect((await audit(page)).join('\n')).toBe('')
+        expect((await axeViolations(page)).join('\n')).toBe('')
         await page.screenshot({ path: join(ARTIFACTS, `compare-${scheme}-${locale}.png`) })
         await page.context().close()
       }

@@ -1,16 +1,13 @@
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
-import type { AxeResults } from 'axe-core'
 import { describe, expect, it } from 'vitest'
 import type { Group, Task } from '../../src-shared/index.ts'
+import { axeViolations } from './axe.ts'
 import { ARTIFACTS, callServer, openPage, useServedUi } from './harness.ts'
 
 // Power- and presence-aware scheduling in the browser against `taskdeck serve`: the test plays
 // the desktop's power monitor by calling machine.report over the API.
 const ui = useServedUi()
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 
 const report = (state: { onAcPower?: boolean | null; userIdle?: boolean | null }) => callServer(ui.home, ui.served, 'machine.report', state)
 const groupOf = async (name: string) => (await callServer<{ groups: Group[] }>(ui.home, ui.served, 'group.list')).groups.find((g) => g.name === name)
@@ -21,17 +18,6 @@ const until = async (check: () => Promise<boolean>, what: string) => {
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
   throw new Error(`timed out waiting for ${what}`)
-}
-
-/** axe on the whole page (every WCAG A/AA and best-practice rule): the violations, said so a failure names what to fix. */
-async function axeViolations(page: Page): Promise<string[]> {
-  if (!(await page.evaluate('typeof window.axe !== "undefined"'))) await page.evaluate(AXE_SOURCE)
-  await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))')
-  const results = (await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(options: unknown): Promise<unknown> } }).axe
-    return axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] }, resultTypes: ['violations'] })
-  })) as AxeResults
-  return results.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.map(String).join(' ')} — ${v.help}`))
 }
 
 const go = async (page: Page, view: 's' | 't' | 'l') => {
