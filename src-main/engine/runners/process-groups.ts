@@ -435,6 +435,14 @@ export function bootId(): string | null {
  * name stays beside it for containers of one image, which share a machine id but have host names of their own.
  */
 function thisBoot(): BootIdentity | null {
+  if (cachedBoot === undefined) cachedBoot = readBootIdentity()
+  return cachedBoot
+}
+
+/** Read once per process (none of it changes while it runs; the folder's name, made from it, is fixed anyway). */
+let cachedBoot: BootIdentity | null | undefined
+
+function readBootIdentity(): BootIdentity | null {
   const host = hostname()
   if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(host)) return null
   const boot = bootId()
