@@ -1,8 +1,6 @@
 import type { CommandHandlers, Disposable } from '../engine/api.ts'
+import { POWER_POLL_MS } from '../../src-shared/decisions/machine.ts'
 import { steadyAcPowerReader } from '../engine/power-supply.ts'
-
-/** How often the power supplies are read: sysfs attributes announce no change (no inotify), so they are polled. */
-export const POWER_POLL_MS = 5000
 
 export interface SystemMonitorOptions {
   /** The sysfs power-supply folder (POWER_SUPPLY_DIR on a real machine). */
@@ -34,7 +32,7 @@ export function startSystemMonitor(options: SystemMonitorOptions): Disposable {
     options.report({ onAcPower }).catch(() => {
       if (last === onAcPower) last = undefined
     })
-  }, options.intervalMs ?? POWER_POLL_MS)
+  }, options.intervalMs ?? POWER_POLL_MS) // sysfs attributes announce no change (no inotify): polled as the desktop polls where it must
   timer.unref()
   return { dispose: () => clearInterval(timer) }
 }

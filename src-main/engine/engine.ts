@@ -586,10 +586,15 @@ export class Engine implements EngineApi {
   }
 
   private markHeld(active: ActiveRun, task: Task, unmet: MachineCondition[]): void {
-    active.run = { ...active.run, status: 'paused', heldFor: unmet }
-    this.runs.set(active.run.id, active.run)
-    this.emit({ type: 'run.updated', run: active.run })
-    active.task = this.saveTask(task, { status: 'paused', waitingFor: { kind: 'machine', group: task.definition.group, unmet } }).task
+    this.updateActive(active, task, { ...active.run, status: 'paused', heldFor: unmet }, { status: 'paused', waitingFor: { kind: 'machine', group: task.definition.group, unmet } })
+  }
+
+  /** A running or paused run changed (paused, resumed, held, released): its run is recorded and announced, then its task. */
+  private updateActive(active: ActiveRun, task: Task, run: Run, taskChange: TaskPatch): void {
+    active.run = run
+    this.runs.set(run.id, run)
+    this.emit({ type: 'run.updated', run })
+    active.task = this.saveTask(task, taskChange).task
   }
 
   /** Lets a run held for its group's conditions go on: resumed, or left paused on behalf of a paused engine or group. */
@@ -597,10 +602,7 @@ export class Engine implements EngineApi {
     if (!active.run.heldFor) return
     const pausedBy = this.paused ? 'all' : this.groups.get(task.definition.group)?.paused ? 'group' : null
     if (pausedBy === null) active.started?.resume?.()
-    active.run = { ...withoutHold(active.run), status: pausedBy === null ? 'running' : 'paused' }
-    this.runs.set(active.run.id, active.run)
-    this.emit({ type: 'run.updated', run: active.run })
-    active.task = this.saveTask(task, pausedBy === null ? { status: 'running', waitingFor: null } : { waitingFor: { kind: 'paused', scope: pausedBy } }).task
+    this.updateActive(active, task, { ...withoutHold(active.run), status: pausedBy === null ? 'running' : 'paused' }, pausedBy === null ? { status: 'running', waitingFor: null } : { waitingFor: { kind: 'paused', scope: pausedBy } })
   }
 
   /**
@@ -1181,10 +1183,7 @@ export class Engine implements EngineApi {
       if (task.status === 'paused') {
         // A user's pause of a run held for the machine makes it theirs: it stays paused once the conditions are met.
         if (scope !== 'task' || !active.run.heldFor) return false
-        active.run = withoutHold(active.run)
-        this.runs.set(active.run.id, active.run)
-        this.emit({ type: 'run.updated', run: active.run })
-        active.task = this.saveTask(task, { waitingFor: { kind: 'paused', scope: 'task' } }).task
+        this.updateActive(active, task, withoutHold(active.run), { waitingFor: { kind: 'paused', scope: 'task' } })
         return true
       }
       const refusal = this.pauseRefusal(task)
@@ -1194,10 +1193,7 @@ export class Engine implements EngineApi {
       }
       // No refusal: its runner can pause it.
       active.started!.pause!()
-      active.run = { ...active.run, status: 'paused' }
-      this.runs.set(active.run.id, active.run)
-      this.emit({ type: 'run.updated', run: active.run })
-      active.task = this.saveTask(task, { status: 'paused', waitingFor: { kind: 'paused', scope } }).task
+      this.updateActive(active, task, { ...active.run, status: 'paused' }, { status: 'paused', waitingFor: { kind: 'paused', scope } })
       return true
     }
     if (task.status !== 'queued' && task.status !== 'waiting') return false
@@ -1220,10 +1216,7 @@ export class Engine implements EngineApi {
         return true
       }
       active.started?.resume?.()
-      active.run = { ...withoutHold(active.run), status: 'running' }
-      this.runs.set(active.run.id, active.run)
-      this.emit({ type: 'run.updated', run: active.run })
-      active.task = this.saveTask(task, { status: 'running', waitingFor: null }).task
+      this.updateActive(active, task, { ...withoutHold(active.run), status: 'running' }, { status: 'running', waitingFor: null })
       return true
     }
     this.evaluate({ ...task, waitingFor: this.pendingRetry(task) })
@@ -1566,13 +1559,10 @@ export class Engine implements EngineApi {
       'engine.loop': () => durableRead(this.snapshot()),
       'machine.get': () => Promise.resolve({ machine: this.machine }),
       'machine.report': (report) => {
-        const next: MachineState = {
-          onAcPower: report.onAcPower === undefined ? this.machine.onAcPower : report.onAcPower,
-          userIdle: report.userIdle === undefined ? this.machine.userIdle : report.userIdle,
-          at: this.machine.at,
-        }
-        if (next.onAcPower === this.machine.onAcPower && next.userIdle === this.machine.userIdle) return Promise.resolve({ machine: this.machine })
-        this.machine = { ...next, at: this.now(), revision: (this.machine.revision ?? 0) + 1 }
+        const onAcPower = report.onAcPower === undefined ? this.machine.onAcPower : report.onAcPower
+        const userIdle = report.userIdle === undefined ? this.machine.userIdle : report.userIdle
+        if (onAcPower === this.machine.onAcPower && userIdle === this.machine.userIdle) return Promise.resolve({ machine: this.machine })
+        this.machine = { onAcPower, userIdle, at: this.now(), revision: (this.machine.revision ?? 0) + 1 }
         this.emitTransient({ type: 'machine.updated', machine: this.machine })
         this.applyHolds(this.groups.keys())
         this.schedulePump()
