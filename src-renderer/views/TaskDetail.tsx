@@ -255,40 +255,43 @@ function RunHistory({ runs, kind, group, selected, onPick, onCompare }: { runs: 
         </tr>
       </thead>
       <tbody>
-        {runs.map((run, index) => (
-          <tr key={run.id} className={run.id === selected ? 'selected' : ''} onClick={() => onPick(run.id)}>
-            <td>
-              <button type="button" className="link" onClick={() => onPick(run.id)}>
-                {runNumber(runs, run) === run.attempt ? runNumber(runs, run) : t('runs.numberWithAttempt', { n: runNumber(runs, run), attempt: run.attempt })}
-              </button>
-            </td>
-            <td>
-              <StatusBadge status={run.status} />
-            </td>
-            <td>{formatTime(run.startedAt)}</td>
-            <td>{formatDuration(run.durationMs)}</td>
-            <td>{runEndWord(run, kind, t) ?? '—'}</td>
-            <td>{run.worker}</td>
-            <td className="reason">{ended(run) ?? (run.status === 'paused' && run.heldFor ? held(run.heldFor, group) : '')}</td>
-            <td>
-              {/* Runs are newest first: the previous run is the next row. The name says which two. */}
-              {runs[index + 1] && (
-                <button
-                  type="button"
-                  id={compareButtonId(run.id)}
-                  className="btn btn-ghost compare-open"
-                  aria-label={t('compare.withPreviousLabel', { target: runNumber(runs, run), base: runNumber(runs, run) - 1 })}
-                  onClick={(e) => {
-                    e.stopPropagation()
-                    onCompare({ base: runs[index + 1]?.id ?? run.id, target: run.id })
-                  }}
-                >
-                  {t('compare.withPrevious')}
+        {runs.map((run, index) => {
+          const number = runNumber(runs, run)
+          return (
+            <tr key={run.id} className={run.id === selected ? 'selected' : ''} onClick={() => onPick(run.id)}>
+              <td>
+                <button type="button" className="link" onClick={() => onPick(run.id)}>
+                  {number === run.attempt ? number : t('runs.numberWithAttempt', { n: number, attempt: run.attempt })}
                 </button>
-              )}
-            </td>
-          </tr>
-        ))}
+              </td>
+              <td>
+                <StatusBadge status={run.status} />
+              </td>
+              <td>{formatTime(run.startedAt)}</td>
+              <td>{formatDuration(run.durationMs)}</td>
+              <td>{runEndWord(run, kind, t) ?? '—'}</td>
+              <td>{run.worker}</td>
+              <td className="reason">{ended(run) ?? (run.status === 'paused' && run.heldFor ? held(run.heldFor, group) : '')}</td>
+              <td>
+                {/* Runs are newest first: the previous run is the next row. The name says which two. */}
+                {runs[index + 1] && (
+                  <button
+                    type="button"
+                    id={compareButtonId(run.id)}
+                    className="btn btn-ghost compare-open"
+                    aria-label={t('compare.withPreviousLabel', { target: number, base: number - 1 })}
+                    onClick={(e) => {
+                      e.stopPropagation()
+                      onCompare({ base: runs[index + 1]?.id ?? run.id, target: run.id })
+                    }}
+                  >
+                    {t('compare.withPrevious')}
+                  </button>
+                )}
+              </td>
+            </tr>
+          )
+        })}
       </tbody>
     </table>
   )
