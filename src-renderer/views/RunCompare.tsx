@@ -1,5 +1,5 @@
 import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState, type ClipboardEvent, type KeyboardEvent, type RefObject } from 'react'
-import { flushSync } from 'react-dom'
+import { useScrollWindow } from '../hooks/scroll-window.ts'
 import { useTranslation } from 'react-i18next'
 import { BehaviorSubject, from, map, Observable } from 'rxjs'
 import type { Run } from '../../src-shared/index.ts'
@@ -50,41 +50,16 @@ const rowKey = (row: CompareRow) => (row.kind === 'gap' ? `gap-${row.id}` : `${r
 /**
  * The part of the diff the viewport shows, as scrolled and resized. Kept as the scroll position,
  * but updated only when the rows in view change; on scroll the new rows are drawn in the same
- * frame (flushSync), never blank. Hand-written, like the task list's (TasksView useVisibleRows):
+ * frame, never blank (useScrollWindow, shared with the task list's useVisibleRows). Hand-written:
  * every row's height is known, so the window is a binary search over the rows' tops.
  */
 function useViewport(bodyRef: RefObject<HTMLDivElement | null>, tops: Float64Array | null): { top: number; height: number } {
-  const [viewport, setViewport] = useState({ top: 0, height: 0 })
-  const topsRef = useRef(tops)
-  useLayoutEffect(() => {
-    topsRef.current = tops
+  return useScrollWindow(bodyRef, tops !== null, { top: 0, height: 0 }, (body, v) => {
+    const next = { top: body.scrollTop, height: body.clientHeight }
+    if (!tops) return next
+    const [was, is] = [rowsInView(tops, v.top, v.height, OVERSCAN), rowsInView(tops, next.top, next.height, OVERSCAN)]
+    return was.first === is.first && was.end === is.end ? v : next
   })
-  const mounted = tops !== null
-  useLayoutEffect(() => {
-    const body = bodyRef.current
-    if (!mounted || !body) return
-    const measure = (sync: boolean) => {
-      const next = { top: body.scrollTop, height: body.clientHeight }
-      const update = () =>
-        setViewport((v) => {
-          const rows = topsRef.current
-          if (!rows) return next
-          const [was, is] = [rowsInView(rows, v.top, v.height, OVERSCAN), rowsInView(rows, next.top, next.height, OVERSCAN)]
-          return was.first === is.first && was.end === is.end ? v : next
-        })
-      if (sync) flushSync(update)
-      else update()
-    }
-    const onScroll = () => measure(true)
-    body.addEventListener('scroll', onScroll, { passive: true })
-    const resizes = new ResizeObserver(() => measure(false))
-    resizes.observe(body)
-    return () => {
-      body.removeEventListener('scroll', onScroll)
-      resizes.disconnect()
-    }
-  }, [bodyRef, mounted])
-  return viewport
 }
 
 /**

@@ -1,5 +1,5 @@
-import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type RefObject } from 'react'
-import { flushSync } from 'react-dom'
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type RefObject } from 'react'
+import { useScrollWindow } from '../hooks/scroll-window.ts'
 import { useTranslation } from 'react-i18next'
 import { interval, map } from 'rxjs'
 import { TASK_STATUSES, isFinished, type TaskStatus } from '../../src-shared/index.ts'
@@ -373,30 +373,12 @@ function TaskList() {
 function useVisibleRows(scrollRef: RefObject<HTMLDivElement | null>, mounted: boolean): { first: number; end: number; slots: number } {
   // Until the list's size is known, only the overscan rows: a first mount that also laid out a
   // screenful of rows took two frames' time; the rest follow in the next frame.
-  const [visible, setVisible] = useState({ first: 0, end: 0, slots: 2 * OVERSCAN + 1 })
-  useLayoutEffect(() => {
-    const list = scrollRef.current
-    if (!mounted || !list) return
-    const measure = (sync: boolean) => {
-      const first = Math.floor(list.scrollTop / ROW_HEIGHT)
-      const end = Math.ceil((list.scrollTop + list.clientHeight) / ROW_HEIGHT)
-      const slots = Math.ceil(list.clientHeight / ROW_HEIGHT) + 1 + 2 * OVERSCAN
-      const update = () => setVisible((v) => (v.first === first && v.end === end && v.slots === slots ? v : { first, end, slots }))
-      // While scrolling, the new rows are drawn in the same frame as the scroll, never blank.
-      if (sync) flushSync(update)
-      else update()
-    }
-    const onScroll = () => measure(true)
-    list.addEventListener('scroll', onScroll, { passive: true })
-    // Called once laid out (so reading the size forces no extra layout), then on every resize.
-    const resizes = new ResizeObserver(() => measure(false))
-    resizes.observe(list)
-    return () => {
-      list.removeEventListener('scroll', onScroll)
-      resizes.disconnect()
-    }
-  }, [scrollRef, mounted])
-  return visible
+  return useScrollWindow(scrollRef, mounted, { first: 0, end: 0, slots: 2 * OVERSCAN + 1 }, (list, v) => {
+    const first = Math.floor(list.scrollTop / ROW_HEIGHT)
+    const end = Math.ceil((list.scrollTop + list.clientHeight) / ROW_HEIGHT)
+    const slots = Math.ceil(list.clientHeight / ROW_HEIGHT) + 1 + 2 * OVERSCAN
+    return v.first === first && v.end === end && v.slots === slots ? v : { first, end, slots }
+  })
 }
 
 /** A task named after its command (no name of its own) shows the command once, not twice side by side. */
