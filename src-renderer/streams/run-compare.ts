@@ -183,6 +183,67 @@ export function centredScrollTop(rows: CompareRows, row: number, height: number)
 }
 
 /**
+ * Where a reader is in a diff, by line rather than by pixels, so that it survives a new diff of the same two runs
+ * ("Ignore digits" turned on or off): the line at the viewport's top (its numbers in both runs) and how far it is
+ * scrolled past that line's top.
+ */
+export interface ReadingPlace {
+  baseN: number | null
+  targetN: number | null
+  offset: number
+}
+
+/** The lines a collapsed gap stands for, by its id. */
+const gapLines = (view: DiffView, id: number): DiffLine[] => view.segments.find((s) => s.kind === 'gap' && s.id === id)?.lines ?? []
+
+/** The reading place of a diff scrolled to `scrollTop` (null for an empty diff). */
+export function placeAt(view: DiffView, rows: CompareRows, scrollTop: number): ReadingPlace | null {
+  const { first, end } = rowsInView(rows.tops, scrollTop, 0, 0)
+  const row = first < end ? rows.rows[first] : undefined
+  if (!row) return null
+  const line = row.kind === 'gap' ? gapLines(view, row.id)[0] : row
+  if (!line) return null
+  return { baseN: line.baseN, targetN: line.targetN, offset: row.kind === 'gap' ? 0 : scrollTop - (rows.tops[first] ?? 0) }
+}
+
+/** The place's line number, and a line's, in the run the place is read by: the target's when the place's line is in it (lines are in its order), else the base's. */
+const placeNumber = (place: ReadingPlace): number | null => place.targetN ?? place.baseN
+const lineNumber = (line: Pick<DiffLine, 'baseN' | 'targetN'>, place: ReadingPlace): number | null => (place.targetN !== null ? line.targetN : line.baseN)
+
+/**
+ * Whether `line` is the place's line or one past it. A line both diffs hold is found exactly; one the new diff pairs
+ * otherwise (a removed line now matched, say) by the number it still has.
+ */
+function atOrPast(line: Pick<DiffLine, 'baseN' | 'targetN'>, place: ReadingPlace): boolean {
+  const [n, p] = [lineNumber(line, place), placeNumber(place)]
+  return n !== null && p !== null && n >= p
+}
+
+/** The id of the collapsed-by-default gap of `view` that holds the place's line, or null when no gap does. */
+export function gapHolding(view: DiffView, place: ReadingPlace): number | null {
+  const p = placeNumber(place)
+  for (const segment of view.segments) {
+    if (segment.kind !== 'gap') continue
+    const [first, last] = [segment.lines[0], segment.lines.at(-1)]
+    const [from, to] = [first && lineNumber(first, place), last && lineNumber(last, place)]
+    if (p !== null && from != null && to != null && from <= p && p <= to) return segment.id
+  }
+  return null
+}
+
+/** The scroll position that puts the place's line (or the first one past it) at the viewport's top, scrolled as far past it as it was. */
+export function scrollTopOf(view: DiffView, rows: CompareRows, place: ReadingPlace): number {
+  const index = rows.rows.findIndex((row) => {
+    const last = row.kind === 'gap' ? gapLines(view, row.id).at(-1) : row
+    return last !== undefined && atOrPast(last, place)
+  })
+  if (index < 0) return rows.tops[rows.rows.length] ?? 0
+  const row = rows.rows[index]
+  const top = rows.tops[index] ?? 0
+  return row && row.kind !== 'gap' && lineNumber(row, place) === placeNumber(place) ? top + place.offset : top
+}
+
+/**
  * The text of rows `from` to `to` (both included) as copied: each line's text as shown (ANSI
  * codes are drawn, not copied), one per line; collapsed gaps are not lines and are left out,
  * at the ends too (a selection may start or end on a gap's button). The first and last rows

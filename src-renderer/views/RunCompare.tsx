@@ -18,9 +18,12 @@ import {
   compareRuns$,
   copiedText,
   diffOnPage,
+  gapHolding,
+  placeAt,
   rememberIgnoreDigits,
   rememberedIgnoreDigits,
   rowsInView,
+  scrollTopOf,
   type ChangeRun,
   type CompareRow,
   type CompareRows,
@@ -29,6 +32,7 @@ import {
   type DiffLine,
   type DiffView,
   type GiveUp,
+  type ReadingPlace,
   type ReadPage,
 } from '../streams/run-compare.ts'
 import { runNumber } from '../streams/run-number.ts'
@@ -126,10 +130,26 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
   const rows = useMemo(() => (view ? compareRows(view, expanded) : null), [view, expanded])
   const bodyRef = useRef<HTMLDivElement>(null)
   const viewport = useViewport(bodyRef, rows?.tops ?? null)
-  // A new diff is read from its top.
+  // Where the reader was when "Ignore digits" changed: the new diff (of the same runs) opens there, not at its top.
+  const keptPlace = useRef<ReadingPlace | null>(null)
+  // The diff whose first scroll position is set (a new one is read from its top, or from the kept place).
+  const placed = useRef<DiffView | null>(null)
   useLayoutEffect(() => {
-    if (bodyRef.current) bodyRef.current.scrollTop = 0
-  }, [view])
+    const body = bodyRef.current
+    if (!body || !view || !rows || placed.current === view) return
+    const place = keptPlace.current
+    if (place) {
+      // The place's line in a gap of the new diff: that gap opens first (the rows change, and this runs again).
+      const gap = gapHolding(view, place)
+      if (gap !== null && !expanded.has(gap)) {
+        setOpened({ view, gaps: new Set(expanded).add(gap), change: current })
+        return
+      }
+      body.scrollTop = scrollTopOf(view, rows, place)
+    } else body.scrollTop = 0
+    keptPlace.current = null
+    placed.current = view
+  }, [view, rows, expanded, current])
   // The rows' width: the widest line drawn so far (lines are drawn only in sight, and a
   // horizontal scrollbar that shrank back as a long line left the screen would jump).
   const [width, setWidth] = useState<{ view: DiffView | null; px: number }>({ view: null, px: 0 })
@@ -138,16 +158,17 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
     const body = bodyRef.current
     if (body && body.scrollWidth > Math.max(widest, body.clientWidth)) setWidth({ view, px: body.scrollWidth })
   })
-  // The lines where a selection in the diff starts and ends stay drawn however far it is scrolled
+  // The rows where a selection in the diff starts and ends stay drawn however far it is scrolled
   // from them: the browser drops a selection whose end leaves the page.
-  const [selected, setSelected] = useState<{ view: DiffView | null; lines: readonly DiffLine[] }>({ view: null, lines: [] })
+  const [selected, setSelected] = useState<{ view: DiffView | null; lines: readonly CompareRow[] }>({ view: null, lines: [] })
   useEffect(() => {
     const onSelectionChange = () => {
       const selection = document.getSelection()
       const ends = selection && !selection.isCollapsed ? [selection.anchorNode, selection.focusNode] : []
+      // A gap's button too: a selection may start or end on its words.
       const lines = ends.flatMap((node) => {
         const row = rows?.rows[rowIndexOf(bodyRef.current, node) ?? -1]
-        return row && row.kind !== 'gap' ? [row] : []
+        return row ? [row] : []
       })
       setSelected((was) => (was.view === view && was.lines.length === lines.length && was.lines.every((line, i) => line === lines[i]) ? was : { view, lines }))
     }
@@ -267,6 +288,8 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
             type="checkbox"
             checked={ignoring}
             onChange={(e) => {
+              const body = bodyRef.current
+              if (view && rows && body) keptPlace.current = placeAt(view, rows, body.scrollTop)
               rememberIgnoreDigits(e.target.checked)
               ignoreDigits.next(e.target.checked)
             }}

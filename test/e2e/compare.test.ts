@@ -237,6 +237,46 @@ describe('comparing two runs of a task', () => {
     await page.context().close()
   })
 
+  it('keeps a selection that starts on a gap’s button when scrolled thousands of lines away', async () => {
+    const { page } = await openPage(ui.browser, ui.served.browserUrl)
+    await openComparison(page, /Compare run 2 with run 1/, bigTaskId)
+    await expect.poll(() => summary(page).textContent()).toBe('2 lines added, 2 removed (2 changes)')
+    await page.locator('.compare-gap').filter({ hasText: '19,983' }).click()
+    // From the words of the first gap's button (lines 1 and 2, collapsed) to line 4, as a drag does; then scrolled to the end.
+    await page.evaluate(`(() => {
+      const gap = document.querySelector('.compare-gap')
+      const words = document.createTreeWalker(gap, NodeFilter.SHOW_TEXT, { acceptNode: (node) => (node.textContent.includes('unchanged') ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_SKIP) }).nextNode()
+      const line4 = [...document.querySelectorAll('.compare-line .compare-text')].find((text) => text.textContent === 'line 4 of the build').firstChild
+      getSelection().setBaseAndExtent(words, 2, line4, 4)
+    })()`)
+    await framesLater(page)
+    await page.evaluate(`(() => { const body = document.querySelector('[data-testid=compare-diff]'); body.scrollTop = body.scrollHeight })()`)
+    await framesLater(page)
+    expect(await linesInSight(page)).toContain('line 20000 of the build')
+    // The selection still starts in the gap's button (kept on the page), not where the browser moves a removed node's selection.
+    expect(await page.evaluate(`getSelection().anchorNode?.parentElement?.closest('.compare-gap') != null && getSelection().anchorOffset === 2`)).toBe(true)
+    await page.context().close()
+  })
+
+  it('keeps the reader’s place when "Ignore digits" is turned on or off', async () => {
+    const { page } = await openPage(ui.browser, ui.served.browserUrl)
+    await openComparison(page, /Compare run 2 with run 1/, bigTaskId)
+    await expect.poll(() => summary(page).textContent()).toBe('2 lines added, 2 removed (2 changes)')
+    await page.locator('.compare-gap').filter({ hasText: '19,983' }).click()
+    // Scrolled to line 12,000 of 20,000 (every line reads "line N of the build": with digits ignored they still match, in order).
+    await page.evaluate(`(() => { const body = document.querySelector('[data-testid=compare-diff]'); body.scrollTop = ${12_000 * 18 - 18 * 3} })()`)
+    await framesLater(page)
+    const before = await linesInSight(page)
+    expect(before[0]).toMatch(/^line 1\d{4} of the build$/)
+    const ignoreDigits = page.getByLabel('Ignore digits (times, counts)')
+    for (const toggle of [() => ignoreDigits.check(), () => ignoreDigits.uncheck()]) {
+      await toggle()
+      await page.locator('[data-testid=compare-diff]').waitFor()
+      await expect.poll(() => linesInSight(page)).toEqual(before)
+    }
+    await page.context().close()
+  })
+
   it('selects the whole diff with Ctrl+A in it, and copies every line of it, not only those drawn', async () => {
     const { page } = await openPage(ui.browser, ui.served.browserUrl)
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write'])

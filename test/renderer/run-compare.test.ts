@@ -10,12 +10,15 @@ import {
   copiedText,
   diffLogs,
   diffOnPage,
+  gapHolding,
   GAP_HEIGHT,
   LINE_HEIGHT,
+  placeAt,
   readForCompare$,
   rememberedIgnoreDigits,
   rememberIgnoreDigits,
   rowsInView,
+  scrollTopOf,
   type ChangeRun,
   type GiveUp,
   type CompareLine,
@@ -229,6 +232,52 @@ describe('compareRows: the diff as rows of known heights', () => {
     const last = rows.changeRows[1]!
     expect(centredScrollTop(rows, last, 10 * LINE_HEIGHT)).toBe(last * LINE_HEIGHT - 4.5 * LINE_HEIGHT)
     expect(centredScrollTop(rows, 1, 10 * LINE_HEIGHT)).toBe(0)
+  })
+})
+
+describe('the reader’s place across a new diff of the same runs ("Ignore digits" turned on or off)', () => {
+  // Every line holds its number: with digits ignored they all match, without they all differ past line 3.
+  const base = numbered(200, (n) => (n < 3 ? `head ${n}` : `took ${n} ms`))
+  const target = numbered(200, (n) => (n < 3 ? `head ${n}` : `took ${n + 1000} ms`))
+  const strict = diffView(base, target)
+  const ignoring = diffView(base, target, true)
+
+  it('keeps the line at the top and how far past its top the view was scrolled', () => {
+    const rows = compareRows(strict, new Set())
+    // Row 150 of the strict diff is a removed line ("took 150 ms", line 151 of the base run), scrolled 5 px into.
+    const scrollTop = rows.tops[150]! + 5
+    const place = placeAt(strict, rows, scrollTop)
+    expect(place).toEqual({ baseN: 151, targetN: null, offset: 5 })
+    // Digits ignored, that line is matched (the same in both runs) and lies in the one gap: it opens there, and the view scrolls to it.
+    const gap = gapHolding(ignoring, place!)
+    expect(gap).not.toBeNull()
+    const opened = compareRows(ignoring, new Set([gap!]))
+    const top = scrollTopOf(ignoring, opened, place!)
+    const row = placeAt(ignoring, opened, top)
+    expect(row).toEqual({ baseN: 151, targetN: 151, offset: 5 })
+    // Closed, the gap is where the view goes (its line is in it).
+    const closed = compareRows(ignoring, new Set())
+    expect(scrollTopOf(ignoring, closed, place!)).toBe(closed.tops[closed.rows.findIndex((r) => r.kind === 'gap')])
+  })
+
+  it('finds a matched line of the target run again by its number there, changed or not in the new diff', () => {
+    const opened = compareRows(ignoring, new Set([0]))
+    const place = placeAt(ignoring, opened, opened.tops[120]!)
+    expect(place).toMatchObject({ baseN: 121, targetN: 121 })
+    expect(gapHolding(strict, place!)).toBeNull()
+    const rows = compareRows(strict, new Set())
+    // In the strict diff, line 121 of the target run is an added line: the view's top is it.
+    const row = rows.rows.findIndex((r) => r.kind === 'added' && r.targetN === 121)
+    expect(scrollTopOf(strict, rows, place!)).toBe(rows.tops[row])
+  })
+
+  it('reads a place on a collapsed gap as the gap’s first line, and past the end as the end', () => {
+    const rows = compareRows(ignoring, new Set())
+    const gapRow = rows.rows.findIndex((r) => r.kind === 'gap')
+    const place = placeAt(ignoring, rows, rows.tops[gapRow]! + 3)
+    expect(place).toEqual({ baseN: 1, targetN: 1, offset: 0 })
+    expect(placeAt(ignoring, compareRows(diffView([], []), new Set()), 0)).toBeNull()
+    expect(scrollTopOf(strict, compareRows(strict, new Set()), { baseN: null, targetN: 999, offset: 0 })).toBe(compareRows(strict, new Set()).tops.at(-1))
   })
 })
 
