@@ -30,6 +30,11 @@ export function DashboardView({ onNewTask }: { onNewTask: () => void }) {
   }, [model, state.runs, state.tasks])
   const buckets = useMemo(() => completionBuckets(state.completions, now, BUCKET_MS, BUCKETS), [state.completions, now])
 
+  /** The task list, filtered by one status (a card's or a row's of all statuses). */
+  const showStatus = (status: TaskStatus) => {
+    model.query.update((q) => ({ ...q, statuses: [status] }))
+    model.route.set({ view: 'tasks' })
+  }
   const cards: TaskStatus[] = ['running', 'queued', 'waiting', 'failed', 'succeeded']
   const finished = state.completions.length
   const okShare = finished === 0 ? null : (state.completions.filter((c) => c.ok).length / finished) * 100
@@ -43,10 +48,7 @@ export function DashboardView({ onNewTask }: { onNewTask: () => void }) {
       {state.tasks.size === 0 && !readingHistory(state, connection) && <FirstRunHint what={t('empty.dashboardFirstRun')} onNewTask={onNewTask} />}
       <div className="cards">
         {cards.map((status) => (
-          <button key={status} type="button" className={`card card-${status}`} onClick={() => {
-            model.query.update((q) => ({ ...q, statuses: [status] }))
-            model.route.set({ view: 'tasks' })
-          }}>
+          <button key={status} type="button" className={`card card-${status}`} onClick={() => showStatus(status)}>
             <span className="card-value">{counts.get(status) ?? 0}</span>
             <span className="card-label">
               <StatusGlyph status={status} />
@@ -71,9 +73,13 @@ export function DashboardView({ onNewTask }: { onNewTask: () => void }) {
       <details className="all-statuses">
         <summary>{t('dashboard.allStatuses')}</summary>
         <ul>
+          {/* With the glyphs of the cards and the list's chips, and like the cards, each shows its tasks. */}
           {TASK_STATUSES.map((s) => (
             <li key={s}>
-              {t(`status.${s}`)}: {counts.get(s) ?? 0}
+              <button type="button" className={`link all-status all-status-${s}`} onClick={() => showStatus(s)}>
+                <StatusGlyph status={s} />
+                {t(`status.${s}`)}: {counts.get(s) ?? 0}
+              </button>
             </li>
           ))}
         </ul>

@@ -170,6 +170,27 @@ describe('status glyphs', () => {
     })
   }
 
+  it('shows the same glyphs in the dashboard’s list of all statuses, each row showing its tasks', async () => {
+    const { page, errors } = await openPage(browser, served.browserUrl)
+    const list = await glyphs(page)
+    await page.getByRole('navigation').getByRole('button', { name: 'Dashboard' }).click()
+    await page.locator('.all-statuses summary').click()
+    for (const status of TASK_STATUSES) {
+      const row = page.locator('.all-statuses').getByRole('button', { name: `${en.status[status]}: 1`, exact: true })
+      const glyph = row.locator('.glyph')
+      expect(await glyph.getAttribute('aria-hidden')).toBe('true')
+      expect(await glyph.getAttribute('class')).toBe(list.get(status)!.shape)
+      expect(await glyph.boundingBox()).toMatchObject({ width: 12, height: 12 })
+    }
+    await page.locator('.all-statuses').screenshot({ path: join(ARTIFACTS, 'status-all-statuses.png') })
+    // A row, like a card, opens the list filtered by its status.
+    await page.locator('.all-statuses').getByRole('button', { name: `${en.status.cancelled}: 1`, exact: true }).click()
+    await page.locator('.count').getByText('1 of 10').waitFor()
+    expect(await page.locator('.chip-cancelled').getAttribute('aria-pressed')).toBe('true')
+    expect(errors).toEqual([])
+    await page.context().close()
+  })
+
   it('pulses a running task with transform and opacity only', async () => {
     const { page } = await openPage(browser, served.browserUrl, 'light', { reducedMotion: 'no-preference' })
     await row(page, 'running').locator('.status-running .glyph').waitFor()
