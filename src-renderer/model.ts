@@ -16,6 +16,7 @@ import { RunLeadersIndex } from './streams/run-leaders.ts'
 import { DEFAULT_QUERY, TaskFacetsIndex, TaskListIndex, taskFacetsOf, type TaskFacets, type TaskQuery, type TaskRow } from './streams/tasks-query.ts'
 import { addWatch, removeWatch, watchRequests$, type WatchCounts } from './streams/watch.ts'
 import { toastsAfterIntent, withToast, type Toast } from './streams/toasts.ts'
+import { historyReading, historyReading$, type HistoryReading } from './streams/history.ts'
 import { machineSeeds$, workerListTriggers$, workerSeeds$ } from './streams/workers.ts'
 
 
@@ -206,6 +207,9 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   const route = new Store<Route>({ view: 'tasks' })
   const connection = new Store<ConnectionState>({ kind: 'online' })
   connection$.subscribe((c) => connection.set(c))
+  /** Whether the history is still being read, and how much is left: derived here once for every view that says so. */
+  const history = new Store<HistoryReading>(historyReading(state.value, connection.value.kind))
+  historyReading$(state.value$, connection.value$).subscribe((h) => history.set(h))
 
   // Workers and the machine state are transient: both are read again on every connection and resync, on one trigger stream.
   const transientSeedTriggers$ = connectable(workerListTriggers$(connection.value$.pipe(map((c) => c.kind === 'online')), resyncs.value$), { connector: () => new Subject<unknown>() })
@@ -334,6 +338,7 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     settings,
     route,
     connection,
+    history,
     resyncs,
   }
 }

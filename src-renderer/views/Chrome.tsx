@@ -34,16 +34,17 @@ export function ConnectionIndicator() {
   const connection = useStore(model.connection)
   const state = useStore(model.state)
   const resyncs = useStore(model.resyncs)
+  const history = useStore(model.history)
   const catchingUp = state.catchingUp
   // Online but no head known yet (the history's first answer is on its way): still connecting, not "Live #0" then
   // "Catching up" then "Live".
-  const kind = connection.kind === 'online' && state.headSeq === null ? 'connecting' : connection.kind
+  const kind = connection.kind === 'online' && history.reading && history.left === null ? 'connecting' : connection.kind
   const label =
     kind === 'online'
       ? catchingUp
         ? // How far behind the head the page knows of, or (events waiting to be folded, no head known) how many the last state took.
-          state.headSeq !== null && state.headSeq > state.lastSeq
-          ? t('connection.catchingUpLeft', { count: state.headSeq - state.lastSeq })
+          history.reading && history.left !== null
+          ? t('connection.catchingUpLeft', { count: history.left })
           : t('connection.catchingUp', { count: state.lastBatchSize })
         : t('connection.online')
       : kind === 'connecting'

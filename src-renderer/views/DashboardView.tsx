@@ -5,9 +5,8 @@ import { TASK_STATUSES, type TaskStatus } from '../../src-shared/index.ts'
 import { EmptyState, FirstRunHint, Sparkline, StatusGlyph, ViewHeading, formatDuration } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { completionBuckets } from '../streams/loop.ts'
-import { readingHistory } from '../streams/state.ts'
 import type { TaskLeader } from '../streams/run-leaders.ts'
-import { useModel, useStore } from './context.ts'
+import { useModel, useStore, useStoreSelect } from './context.ts'
 
 const BUCKET_MS = 10_000
 const BUCKETS = 36
@@ -17,7 +16,7 @@ export function DashboardView({ onNewTask }: { onNewTask: () => void }) {
   const { t } = useTranslation()
   const model = useModel()
   const state = useStore(model.state)
-  const connection = useStore(model.connection).kind
+  const reading = useStoreSelect(model.history, (h) => h.reading)
   const now = useObservableState(tick$, Date.now())
 
   // Both kept up to date as events are folded (see model.ts), not counted again over every task and run.
@@ -45,7 +44,7 @@ export function DashboardView({ onNewTask }: { onNewTask: () => void }) {
         <ViewHeading>{t('dashboard.title')}</ViewHeading>
         <p className="muted">{t('dashboard.subtitle', { count: state.tasks.size })}</p>
       </header>
-      {state.tasks.size === 0 && !readingHistory(state, connection) && <FirstRunHint what={t('empty.dashboardFirstRun')} onNewTask={onNewTask} />}
+      {state.tasks.size === 0 && !reading && <FirstRunHint what={t('empty.dashboardFirstRun')} onNewTask={onNewTask} />}
       <div className="cards">
         {cards.map((status) => (
           <button key={status} type="button" className={`card card-${status}`} onClick={() => showStatus(status)}>

@@ -10,7 +10,6 @@ import { useObservableState } from '../hooks/observable.ts'
 import type { Ended } from '../streams/engine-sentences.ts'
 import type { CommandId } from '../streams/keymap.ts'
 import { selectRange } from '../streams/selection.ts'
-import { headUnreached, historyMayArrive } from '../streams/state.ts'
 import { commandText, runDuration, type SortKey, type TaskRow } from '../streams/tasks-query.ts'
 import { TaskDetail } from './TaskDetail.tsx'
 import { useModel, useShortcut, useStore, useStoreSelect } from './context.ts'
@@ -248,9 +247,8 @@ function TaskList() {
   const checked = useStore(model.checked)
   const { total } = useStore(model.taskFacets)
   const route = useStore(model.route)
-  const connection = useStoreSelect(model.connection, (c) => c.kind)
-  // Selected apart (a selector is taken once per store): tasks may be on their way, so "no tasks yet" would be wrong.
-  const reading = useStoreSelect(model.state, headUnreached) && historyMayArrive(connection)
+  // Tasks may be on their way, so "no tasks yet" would be wrong.
+  const reading = useStoreSelect(model.history, (h) => h.reading)
   const now = useObservableState(clock$, Date.now())
   const scrollRef = useRef<HTMLDivElement>(null)
   const visible = useVisibleRows(scrollRef, rows.length > 0)
