@@ -120,4 +120,39 @@ describe('groups that run only on AC power', () => {
     await callServer(ui.home, ui.served, 'task.cancel', { taskIds: [task.id] })
     expect(errors).toEqual([])
   })
+
+  it('say why a held task is paused while an older run of it is shown', async () => {
+    await callServer(ui.home, ui.served, 'group.set', { name: 'older', parallel: 1, onlyWhen: ['ac-power'], whenUnmet: 'pause' })
+    await report({ onAcPower: true })
+    // The first run fails; its retry runs on, and is held when the computer goes on battery.
+    const command = 'if [ -f tried ]; then echo second run; sleep 600; else touch tried; echo first run; exit 3; fi'
+    const { task } = await callServer<{ task: Task }>(ui.home, ui.served, 'task.submit', { definition: { name: 'Twice', group: 'older', spec: { kind: 'shell', command, cwd: ui.home } } })
+    await until(async () => (await taskOf(task.id)).task.status === 'failed', 'the first run to fail')
+    await callServer(ui.home, ui.served, 'task.retry', { taskIds: [task.id] })
+    await until(async () => (await taskOf(task.id)).task.status === 'running', 'the second run to start')
+    await report({ onAcPower: false })
+    await until(async () => (await taskOf(task.id)).task.status === 'paused', 'the second run to be held')
+    const firstRun = (await taskOf(task.id)).runs.sort((a, b) => a.id - b.id)[0]!
+
+    const { page, errors } = await openPage(ui.browser, ui.served.browserUrl, 'light')
+    await page.locator(`[data-task-id="${task.id}"]`).click()
+    const held = page.getByTestId('held-reason')
+    const sentence = 'Paused by group older until the computer is on AC power; it resumes by itself then.'
+    await held.getByText(sentence).waitFor()
+    // The first run shown (picked in the runs table): its log and its failure, and still the task's reason.
+    await page.locator('#detail-tab-runs').click()
+    await page.locator('table.runs tbody tr').nth(1).getByRole('button', { name: '1', exact: true }).click()
+    await page.locator('#detail-tab-output').click()
+    await page.locator('.log-text').getByText('first run', { exact: true }).waitFor()
+    expect(await page.locator('.log-text').allTextContents()).toEqual(['first run'])
+    expect(firstRun.status).toBe('failed')
+    expect(await page.locator('.detail-facts').textContent()).toContain('exit 3')
+    await held.getByText(sentence).waitFor()
+    await page.screenshot({ path: join(ARTIFACTS, 'machine-held-older-run-light-en.png') })
+    await report({ onAcPower: true })
+    await held.waitFor({ state: 'detached' })
+    await callServer(ui.home, ui.served, 'task.cancel', { taskIds: [task.id] })
+    expect(errors).toEqual([])
+    await page.context().close()
+  })
 })
