@@ -339,6 +339,34 @@ describe('comparing two runs of a task', () => {
     await page.context().close()
   })
 
+  it('changes language without reading the compared logs again', async () => {
+    const { page } = await openPage(ui.browser, ui.served.browserUrl)
+    // Every command the page sends over its WebSocket, by name.
+    const sent: string[] = []
+    page.on('websocket', (socket) => socket.on('framesent', ({ payload }) => sent.push(String((JSON.parse(String(payload)) as { command?: string }).command))))
+    await page.reload()
+    await page.locator('[data-testid=connection].connection-online').waitFor()
+    await openComparison(page, /Compare run 2 with run 1/)
+    await expect.poll(() => summary(page).textContent()).toBe('4 lines added, 3 removed (4 changes)')
+    const reads = sent.filter((command) => command === 'run.readLog').length
+    expect(reads).toBeGreaterThanOrEqual(2)
+    const linesBefore = await shownLines(page)
+    try {
+      await callServer(ui.home, ui.served, 'settings.set', { patch: { language: 'ko' } })
+      await expect.poll(() => summary(page).textContent()).toBe('4줄 추가, 3줄 삭제 (변경 4곳)')
+      await framesLater(page)
+      // The same diff, its words in Korean, from the logs read before: no run.readLog since.
+      expect(sent.filter((command) => command === 'run.readLog')).toHaveLength(reads)
+      expect(await shownLines(page)).toEqual(linesBefore)
+      expect(await page.locator('.compare-added .compare-sign .sr-only').first().textContent()).not.toBe('added: ')
+    } finally {
+      await callServer(ui.home, ui.served, 'settings.set', { patch: { language: 'en' } })
+    }
+    await expect.poll(() => summary(page).textContent()).toBe('4 lines added, 3 removed (4 changes)')
+    expect(sent.filter((command) => command === 'run.readLog')).toHaveLength(reads)
+    await page.context().close()
+  })
+
   it('still compares, on the page itself, when the diff worker cannot start, and says so', async () => {
     const { page } = await openPage(ui.browser, ui.served.browserUrl)
     // The worker's file is missing, as from a package built without it.
