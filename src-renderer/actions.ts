@@ -5,6 +5,8 @@ import { extendSelection, type ListSelection } from './streams/selection.ts'
 
 export const NEW_TASK_INPUT_ID = 'quick-add'
 export const SEARCH_INPUT_ID = 'task-search'
+/** The task list (focusable: j/k move its cursor), where the keyboard goes from the fields above it. */
+export const TASK_LIST_ID = 'task-list'
 export const LOG_JUMP_INPUT_ID = 'log-jump'
 
 /** Tasks an action applies to: the checked ones, else the one under the cursor or open. */
@@ -132,7 +134,10 @@ export function createActions(model: AppModel, t: Translate) {
       case 'nav.back': {
         const active = document.activeElement
         if (active instanceof HTMLElement && active !== document.body && active.matches('input, textarea, select')) {
-          active.blur()
+          // From the list's search, filters or quick box, to the list they act on, not to the page's start (where the next Tab would begin).
+          const list = active.closest('.filters, .quick-add') ? document.getElementById(TASK_LIST_ID) : null
+          if (list) list.focus({ preventScroll: true })
+          else active.blur()
           return
         }
         const route = model.route.value

@@ -3,7 +3,7 @@ import { useScrollWindow } from '../hooks/scroll-window.ts'
 import { useTranslation } from 'react-i18next'
 import { interval, map } from 'rxjs'
 import { TASK_STATUSES, isFinished, type TaskStatus } from '../../src-shared/index.ts'
-import { NEW_TASK_INPUT_ID, SEARCH_INPUT_ID, applySelection } from '../actions.ts'
+import { NEW_TASK_INPUT_ID, SEARCH_INPUT_ID, TASK_LIST_ID, applySelection } from '../actions.ts'
 import { ActionButton, EmptyState, Kbd, StatusGlyph, ViewHeading, busyButton, formatDuration, useEngineSentences } from '../components/common.tsx'
 import { useFittingText } from '../hooks/fitting-text.ts'
 import { useObservableState } from '../hooks/observable.ts'
@@ -16,7 +16,6 @@ import { useModel, useShortcut, useStore, useStoreSelect } from './context.ts'
 
 const ROW_HEIGHT = 36
 /** The list's element id (focus returns to it), and its rows' ids (its active descendant is the cursor's row). */
-export const TASK_LIST_ID = 'task-list'
 const rowId = (taskId: number) => `task-row-${taskId}`
 /** Rows rendered above and below the visible ones. */
 const OVERSCAN = 6

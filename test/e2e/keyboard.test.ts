@@ -63,6 +63,28 @@ describe('keyboard-only flows', () => {
     await page.context().close()
   })
 
+  it('hands the keyboard to the task list on Esc from the search, a filter or the quick box, where j/k go on', async () => {
+    const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
+    await page.locator('[data-task-id]').first().waitFor()
+    const focused = () => page.evaluate('document.activeElement?.id')
+    for (const field of [page.getByRole('searchbox', { name: 'Search tasks' }), page.getByRole('combobox', { name: 'Group' }), page.locator('#quick-add')]) {
+      await field.focus()
+      await page.keyboard.press('Escape')
+      expect(await focused()).toBe('task-list')
+    }
+    await page.keyboard.press('/')
+    await page.keyboard.type('range 4')
+    await page.keyboard.press('Escape')
+    expect(await focused()).toBe('task-list')
+    await page.keyboard.press('j')
+    expect(await cursorId(page)).toBe(4)
+    // Tab goes on from the list (into the row's controls), not from the top of the page.
+    await page.keyboard.press('Tab')
+    expect(await page.evaluate('document.activeElement?.closest("#task-list") !== null')).toBe(true)
+    expect(errors).toEqual([])
+    await page.context().close()
+  })
+
   it('records a chord as a new binding, warns about clashes (prefixes too), clears and resets', async () => {
     const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
     await page.locator('[data-task-id]').first().waitFor()
