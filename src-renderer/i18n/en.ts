@@ -158,6 +158,8 @@ export const en = {
     close: 'Close',
     missing: 'Task #{{id}} does not exist (any more).',
     attempt: 'Attempt {{n}}',
+    olderRun: 'Showing run {{n}} of {{count}}',
+    showLatest: 'Show the latest',
     exit: 'exit {{code}}',
     exitedWith: 'Exited with code {{code}}.',
     killedBy: 'Killed by {{signal}}.',

@@ -158,6 +158,8 @@ export const ko: Messages = {
     close: '닫기',
     missing: '작업 #{{id}} 이(가) 없습니다.',
     attempt: '{{n}}번째 시도',
+    olderRun: '실행 {{count}}개 중 {{n}}번째 표시 중',
+    showLatest: '최신 실행 보기',
     exit: '종료 코드 {{code}}',
     exitedWith: '종료 코드 {{code}} 로 끝났습니다.',
     killedBy: '{{signal}} 신호로 종료되었습니다.',

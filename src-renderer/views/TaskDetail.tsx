@@ -63,6 +63,15 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
           {task.status === 'paused' && <ActionButton command="task.resume" label={t('action.resume')} busy={busy('task.resume')} onClick={() => run('task.resume')} />}
           <ActionButton command="task.edit" variant="ghost" label={EDITABLE.includes(task.status) ? t('action.edit') : t('action.editAsNew')} onClick={() => run('task.edit')} />
           <span className="detail-facts">
+            {/* An earlier run picked in the runs table: said, with the way back to the newest (the task's status is the newest's). */}
+            {shownRun && runs[0] && shownRun.id !== runs[0].id && (
+              <span className="detail-older" data-testid="older-run">
+                {t('detail.olderRun', { n: runNumber(runs, shownRun), count: runs.length })}
+                <button type="button" className="link" onClick={() => model.route.set({ view: 'task', taskId })}>
+                  {t('detail.showLatest')}
+                </button>
+              </span>
+            )}
             {shownRun && (
               <>
                 <span>{t('detail.attempt', { n: shownRun.attempt })}</span>
