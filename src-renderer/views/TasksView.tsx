@@ -223,17 +223,53 @@ function BulkBar({ run }: { run: (id: CommandId) => void }) {
   const { t } = useTranslation()
   const model = useModel()
   const checked = useStore(model.checked)
-  if (checked.size === 0) return null
+  const tasks = useStoreSelect(model.state, (s) => s.tasks)
+  const pending = useStore(model.pending)
+  // Asked once before removing: tasks and their logs go for good (bull-board's "Clean" asks too).
+  const [confirming, setConfirming] = useState(false)
+  // Tasks removed meanwhile (here or by another client) are no longer counted.
+  const present = [...checked].filter((id) => tasks.has(id))
+  const finished = present.filter((id) => isFinished(tasks.get(id)?.status ?? 'queued'))
+  if (present.length === 0) return null
+  const removeKey = `task.clean:${finished.join(',')}`
+  const remove = async () => {
+    const status = await model.send({ command: 'task.clean', params: { taskIds: finished }, key: removeKey, label: t('bulk.remove') })
+    setConfirming(false)
+    if (status.state !== 'ok') return
+    const removed = new Set((status.value as { removed: number[] }).removed)
+    model.checked.set(new Set([...model.checked.value].filter((id) => !removed.has(id))))
+  }
   return (
     <div className="bulk-bar" role="toolbar" aria-label={t('bulk.label')}>
-      <strong>{t('bulk.selected', { count: checked.size })}</strong>
-      <ActionButton command="task.cancel" label={t('action.cancel')} variant="danger" onClick={() => run('task.cancel')} />
-      <ActionButton command="task.retry" label={t('action.retry')} onClick={() => run('task.retry')} />
-      <ActionButton command="task.pause" label={t('action.pause')} onClick={() => run('task.pause')} />
-      <ActionButton command="task.resume" label={t('action.resume')} onClick={() => run('task.resume')} />
-      <button type="button" className="btn btn-ghost" onClick={() => model.checked.set(new Set())}>
-        {t('bulk.clear')} <Kbd>Esc</Kbd>
-      </button>
+      <strong>{t('bulk.selected', { count: present.length })}</strong>
+      {confirming && finished.length > 0 ? (
+        <>
+          <span className="bulk-confirm" id="bulk-remove-question">
+            {t('bulk.removeQuestion', { count: finished.length })}
+            {finished.length < present.length && ` ${t('bulk.removeUnfinishedStay', { count: present.length - finished.length })}`}
+          </span>
+          {/* The question is what the button answers: it takes the keyboard, and reads the question with its name. */}
+          <button type="button" className="btn btn-danger" autoFocus aria-describedby="bulk-remove-question" {...busyButton(pending.has(removeKey))} onClick={() => void remove()}>
+            {t('bulk.removeConfirm', { count: finished.length })}
+          </button>
+          <button type="button" className="btn btn-ghost" onClick={() => setConfirming(false)}>
+            {t('bulk.keep')}
+          </button>
+        </>
+      ) : (
+        <>
+          <ActionButton command="task.cancel" label={t('action.cancel')} variant="danger" onClick={() => run('task.cancel')} />
+          <ActionButton command="task.retry" label={t('action.retry')} onClick={() => run('task.retry')} />
+          <ActionButton command="task.pause" label={t('action.pause')} onClick={() => run('task.pause')} />
+          <ActionButton command="task.resume" label={t('action.resume')} onClick={() => run('task.resume')} />
+          <button type="button" className="btn btn-ghost" disabled={finished.length === 0} title={finished.length === 0 ? t('bulk.removeNone') : undefined} onClick={() => setConfirming(true)}>
+            {t('bulk.remove')}…
+          </button>
+          <button type="button" className="btn btn-ghost" onClick={() => model.checked.set(new Set())}>
+            {t('bulk.clear')} <Kbd>Esc</Kbd>
+          </button>
+        </>
+      )}
     </div>
   )
 }

@@ -480,6 +480,42 @@ describe('the walking skeleton in a real browser', () => {
     expect(errors).toEqual([])
   })
 
+  it('removes the finished tasks of a selection, and their logs, after asking once; unfinished ones stay', async () => {
+    await submitByKeyboard('echo done # clean 1')
+    await submitByKeyboard('echo done # clean 2')
+    await submitByKeyboard('sleep 60 # clean 3')
+    await page.keyboard.press('Escape')
+    await page.keyboard.press('Escape')
+    await page.locator('#task-search').fill('# clean')
+    await expect.poll(() => page.locator('[data-task-id] .status-succeeded').count(), { timeout: 20_000 }).toBe(2)
+    await page.locator('#task-list').focus()
+    await page.keyboard.press('Control+a')
+    const bar = page.getByRole('toolbar', { name: 'Selected tasks' })
+    await bar.getByText('3 selected').waitFor()
+    await bar.getByRole('button', { name: 'Remove…' }).click()
+    // Asked once, saying what stays; the answer has the keyboard and reads the question.
+    await bar.getByText('Remove 2 finished tasks and their logs for good? 1 unfinished task stays.').waitFor()
+    const confirm = bar.getByRole('button', { name: 'Remove 2 tasks' })
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Remove 2 tasks')
+    expect(await confirm.getAttribute('aria-describedby')).toBe('bulk-remove-question')
+    await page.screenshot({ path: join(ARTIFACTS, 'bulk-remove-light.png') })
+    // "Keep them" asks nothing more and removes nothing.
+    await bar.getByRole('button', { name: 'Keep them' }).click()
+    expect(await page.locator('[data-task-id]').count()).toBe(3)
+    await bar.getByRole('button', { name: 'Remove…' }).click()
+    await page.keyboard.press('Enter')
+    await expect.poll(() => page.locator('[data-task-id]').count()).toBe(1)
+    expect(await page.locator('[data-task-id] .status-running').count()).toBe(1)
+    // The removed are no longer counted in the selection.
+    await bar.getByText('1 selected').waitFor()
+    expect(await bar.getByRole('button', { name: 'Remove…' }).isDisabled()).toBe(true)
+    await page.keyboard.press('c')
+    await page.locator('[data-task-id] .status-cancelled').waitFor()
+    await page.keyboard.press('Escape')
+    await page.locator('#task-search').fill('')
+    expect(errors).toEqual([])
+  })
+
   it('tells about a finished task with the shared notification decisions (a toast without browser permission)', async () => {
     await blur()
     await page.keyboard.press('g')
