@@ -188,6 +188,8 @@ export function createActions(model: AppModel, t: Translate) {
         return model.route.set({ view: 'dashboard' })
       case 'view.workers':
         return model.route.set({ view: 'workers' })
+      case 'view.triggers':
+        return model.route.set({ view: 'triggers' })
       case 'view.settings':
         return model.route.set({ view: 'settings' })
       case 'engine.togglePause': {

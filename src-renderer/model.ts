@@ -28,6 +28,7 @@ export type Route =
   | { view: 'loop' }
   | { view: 'dashboard' }
   | { view: 'workers' }
+  | { view: 'triggers' }
   | { view: 'settings' }
 
 /** A hot store: a current value plus change notifications, read by components through hooks. */

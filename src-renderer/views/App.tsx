@@ -19,6 +19,7 @@ import { NewTaskView } from './NewTaskView.tsx'
 import { SettingsView } from './SettingsView.tsx'
 import { TasksView } from './TasksView.tsx'
 import { WorkersView } from './WorkersView.tsx'
+import { TriggersView } from './TriggersView.tsx'
 import { IS_MAC, ModelContext, useKeymap, useModel, useShortcut, useStore, useStoreSelect } from './context.ts'
 
 const keys$ = fromEvent<KeyboardEvent>(document, 'keydown').pipe(
@@ -112,11 +113,12 @@ function Shell({ model }: { model: AppModel }) {
     })
   }, [model, run])
 
-  const nav: { view: 'tasks' | 'loop' | 'dashboard' | 'workers' | 'settings'; command: CommandId; icon: string }[] = [
+  const nav: { view: 'tasks' | 'loop' | 'dashboard' | 'workers' | 'triggers' | 'settings'; command: CommandId; icon: string }[] = [
     { view: 'tasks', command: 'view.tasks', icon: '☰' },
     { view: 'loop', command: 'view.loop', icon: '⟳' },
     { view: 'dashboard', command: 'view.dashboard', icon: '▤' },
     { view: 'workers', command: 'view.workers', icon: '⇄' },
+    { view: 'triggers', command: 'view.triggers', icon: '◷' },
     { view: 'settings', command: 'view.settings', icon: '⚙' },
   ]
   const activeNav = route.view === 'task' || route.view === 'new' ? 'tasks' : route.view
@@ -154,6 +156,8 @@ function Shell({ model }: { model: AppModel }) {
           <DashboardView onNewTask={() => run('task.new')} />
         ) : route.view === 'workers' ? (
           <WorkersView />
+        ) : route.view === 'triggers' ? (
+          <TriggersView />
         ) : (
           <SettingsView />
         )}

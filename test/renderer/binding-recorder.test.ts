@@ -65,7 +65,7 @@ describe('bindingConflicts', () => {
 
   it('finds a single key that would start existing chords (binding "g" while "g t" exists)', () => {
     const conflicts = bindingConflicts(DEFAULT_KEYMAP, 'task.cancel', 'g')
-    expect(conflicts.map((c) => c.binding)).toEqual(['g g', 'g t', 'g l', 'g d', 'g w', 'g s'])
+    expect(conflicts.map((c) => c.binding)).toEqual(['g g', 'g t', 'g l', 'g d', 'g w', 'g r', 'g s'])
     expect(new Set(conflicts.map((c) => c.kind))).toEqual(new Set(['shadows']))
   })
 

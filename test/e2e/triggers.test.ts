@@ -1,0 +1,73 @@
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import type { Trigger } from '../../src-shared/triggers.ts'
+import { axeViolations } from './axe.ts'
+import { ARTIFACTS, callServer, cli, openPage, useServedUi } from './harness.ts'
+
+// The Triggers view (Cronicle's schedule list) against `taskdeck serve`: triggers are made with the CLI, as the empty state says.
+const ui = useServedUi()
+/** Adds a trigger with the CLI (as a user would) and answers its id. */
+const addTrigger = async (args: string[]) => (JSON.parse(await cli(ui.home, ['--json', 'trigger', 'add', ...args])) as { trigger: Trigger }).trigger.id
+const triggerOf = async (id: number) => (await callServer<{ trigger: Trigger }>(ui.home, ui.served, 'trigger.get', { triggerId: id })).trigger
+
+describe('the Triggers view', () => {
+  it('tells a new user how to make a trigger, then lists each with what starts it and when it runs next, with Run now and Pause', async () => {
+    const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
+    await page.keyboard.press('g')
+    await page.keyboard.press('r')
+    await page.getByRole('heading', { level: 1, name: 'Triggers', exact: true }).waitFor()
+    const empty = page.getByRole('status').filter({ hasText: 'No triggers yet' })
+    await empty.locator('code', { hasText: 'taskdeck trigger add --cron' }).waitFor()
+    expect(await axeViolations(page)).toEqual([])
+
+    // Made elsewhere (the CLI): the open view shows them without a reload.
+    const standup = await addTrigger(['--cron', '30 9 * * 1-5', '--tz', 'Asia/Seoul', '--name', 'standup report', '--', 'echo', 'standup'])
+    const sync = await addTrigger(['--every', '15m', '--name', 'sync notes', '--', 'echo', 'synced'])
+    const table = page.getByTestId('triggers-table')
+    const row = (id: number) => table.locator(`[data-trigger-id="${id}"]`)
+    await row(sync).waitFor()
+    expect(await row(standup).locator('td').nth(1).textContent()).toBe('on the schedule 30 9 * * 1-5 (Asia/Seoul)')
+    expect(await row(sync).locator('td').nth(1).textContent()).toBe('every 15m')
+    expect(await row(sync).locator('td').nth(3).textContent()).toBe('never')
+    // The next run is the engine's, as this page writes times.
+    const { nextRunAt } = await triggerOf(sync)
+    expect(await row(sync).locator('td').nth(2).textContent()).toBe(await page.evaluate(`new Date(${nextRunAt}).toLocaleTimeString('en')`))
+    expect(await axeViolations(page)).toEqual([])
+    await page.screenshot({ path: join(ARTIFACTS, 'triggers-light-en.png') })
+
+    // Run now starts its task (in the task list) and records the run.
+    await row(sync).getByRole('button', { name: 'Run now: sync notes' }).click()
+    await expect.poll(async () => (await triggerOf(sync)).lastFiredAt).not.toBeNull()
+    await expect.poll(() => row(sync).locator('td').nth(3).textContent()).not.toBe('never')
+    // Pause: said in the row, no next run, and Resume in its place with the keyboard on it.
+    await row(standup).getByRole('button', { name: 'Pause standup report' }).click()
+    await row(standup).getByText('paused', { exact: true }).waitFor()
+    expect((await triggerOf(standup)).paused).toBe(true)
+    expect(await row(standup).locator('td').nth(2).textContent()).toBe('—')
+    await row(standup).getByRole('button', { name: 'Resume standup report' }).click()
+    await expect.poll(async () => (await triggerOf(standup)).paused).toBe(false)
+    await page.keyboard.press('g')
+    await page.keyboard.press('t')
+    await page.locator('[data-task-id]').filter({ hasText: 'synced' }).first().waitFor()
+    expect(errors).toEqual([])
+    await page.context().close()
+  })
+
+  it('reads in Korean and dark, narrow', async () => {
+    await callServer(ui.home, ui.served, 'settings.set', { patch: { language: 'ko' } })
+    try {
+      const { page, errors } = await openPage(ui.browser, ui.served.browserUrl, 'dark', { locale: 'ko-KR' })
+      await page.setViewportSize({ width: 900, height: 700 })
+      await page.keyboard.press('g')
+      await page.keyboard.press('r')
+      await page.getByRole('heading', { level: 1, name: '트리거', exact: true }).waitFor()
+      await page.getByTestId('triggers-table').getByText('15m마다').waitFor()
+      expect(await axeViolations(page)).toEqual([])
+      await page.screenshot({ path: join(ARTIFACTS, 'triggers-dark-ko-narrow.png') })
+      expect(errors).toEqual([])
+      await page.context().close()
+    } finally {
+      await callServer(ui.home, ui.served, 'settings.set', { patch: { language: 'en' } })
+    }
+  })
+})
