@@ -166,7 +166,11 @@ function PaletteDialog({ run, close }: { run: (id: CommandId) => void; close: ()
               role="option"
               aria-selected={i === selected}
               className={i === selected ? 'selected' : ''}
-              onMouseEnter={() => setIndex(i)}
+              // The pointer chooses only when it moves: the browser also says it "entered" an option that opened or
+              // scrolled under a resting pointer, which would take the choice from the first match (and Enter with it).
+              onPointerMove={(e) => {
+                if (e.movementX !== 0 || e.movementY !== 0) setIndex(i)
+              }}
               onClick={() => choose(entry)}
               ref={i === selected ? (el) => el?.scrollIntoView({ block: 'nearest' }) : undefined}
             >

@@ -229,6 +229,39 @@ describe('the walking skeleton in a real browser', () => {
     await page.keyboard.press('Escape')
   })
 
+  it('keeps the first match chosen when the palette opens or narrows under a resting pointer; a moving pointer chooses', async () => {
+    await page.keyboard.press('Escape')
+    await blur()
+    await page.keyboard.press('Control+k')
+    const palette = page.getByRole('dialog', { name: 'Command palette' })
+    const options = palette.getByRole('option')
+    const third = (await options.nth(2).boundingBox())!
+    await page.keyboard.press('Escape')
+    await palette.waitFor({ state: 'detached' })
+    // The pointer rests where the third option will be, then the palette opens under it.
+    await page.mouse.move(third.x + third.width / 2, third.y + third.height / 2)
+    await page.keyboard.press('Control+k')
+    await palette.waitFor()
+    const chosen = () => palette.locator('[role=option][aria-selected=true]').textContent()
+    await expect.poll(chosen).toContain('New task')
+    // Typing narrows the list under the pointer: the best match stays chosen, and Enter runs it.
+    await page.keyboard.type('go to dash')
+    await expect.poll(() => options.first().textContent()).toContain('Go to Dashboard')
+    await expect.poll(chosen).toContain('Go to Dashboard')
+    await page.keyboard.press('Backspace')
+    await page.keyboard.press('Backspace')
+    await page.keyboard.press('Backspace')
+    await page.keyboard.press('Backspace')
+    expect(await options.count()).toBeGreaterThan(2)
+    await expect.poll(chosen).toBe(await options.first().textContent())
+    // Moved, the pointer chooses what it is on.
+    const second = (await options.nth(1).boundingBox())!
+    await page.mouse.move(second.x + second.width / 2, second.y + second.height / 2, { steps: 3 })
+    await expect.poll(chosen).toBe(await options.nth(1).textContent())
+    await page.keyboard.press('Escape')
+    await page.mouse.move(0, 0)
+  })
+
   it('switches views with g-chords and focuses search with /', async () => {
     await page.keyboard.press('g')
     await page.keyboard.press('l')
