@@ -351,6 +351,8 @@ describe('comparing two runs of a task', () => {
     const reads = sent.filter((command) => command === 'run.readLog').length
     expect(reads).toBeGreaterThanOrEqual(2)
     const linesBefore = await shownLines(page)
+    // The language as set before ("system" unless a test chose one), given back after.
+    const { settings } = await callServer<{ settings: { language: string } }>(ui.home, ui.served, 'settings.get')
     try {
       await callServer(ui.home, ui.served, 'settings.set', { patch: { language: 'ko' } })
       await expect.poll(() => summary(page).textContent()).toBe('4줄 추가, 3줄 삭제 (변경 4곳)')
@@ -360,7 +362,7 @@ describe('comparing two runs of a task', () => {
       expect(await shownLines(page)).toEqual(linesBefore)
       expect(await page.locator('.compare-added .compare-sign .sr-only').first().textContent()).not.toBe('added: ')
     } finally {
-      await callServer(ui.home, ui.served, 'settings.set', { patch: { language: 'en' } })
+      await callServer(ui.home, ui.served, 'settings.set', { patch: { language: settings.language } })
     }
     await expect.poll(() => summary(page).textContent()).toBe('4 lines added, 3 removed (4 changes)')
     expect(sent.filter((command) => command === 'run.readLog')).toHaveLength(reads)

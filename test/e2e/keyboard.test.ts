@@ -74,6 +74,7 @@ describe('keyboard-only flows', () => {
     }
     await page.keyboard.press('/')
     await page.keyboard.type('range 4')
+    await expect.poll(() => page.locator('[data-task-id]').count()).toBe(1)
     await page.keyboard.press('Escape')
     expect(await focused()).toBe('task-list')
     await page.keyboard.press('j')

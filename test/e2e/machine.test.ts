@@ -130,6 +130,13 @@ describe('groups that run only on AC power', () => {
     await until(async () => (await taskOf(task.id)).task.status === 'failed', 'the first run to fail')
     await callServer(ui.home, ui.served, 'task.retry', { taskIds: [task.id] })
     await until(async () => (await taskOf(task.id)).task.status === 'running', 'the second run to start')
+    // It has said so before it is held (a busy machine may start the shell late).
+    const secondRunWrote = async () => {
+      const newest = (await taskOf(task.id)).runs.sort((a, b) => b.id - a.id)[0]!
+      const { lines } = await callServer<{ lines: { text: string }[] }>(ui.home, ui.served, 'run.readLog', { runId: newest.id, fromLine: 0, count: 10 })
+      return lines.some((line) => line.text === 'second run')
+    }
+    await until(secondRunWrote, 'the second run to write its line')
     await report({ onAcPower: false })
     await until(async () => (await taskOf(task.id)).task.status === 'paused', 'the second run to be held')
     const firstRun = (await taskOf(task.id)).runs.sort((a, b) => a.id - b.id)[0]!

@@ -54,6 +54,7 @@ describe('the Triggers view', () => {
   })
 
   it('reads in Korean and dark, narrow', async () => {
+    const { settings } = await callServer<{ settings: { language: string } }>(ui.home, ui.served, 'settings.get')
     await callServer(ui.home, ui.served, 'settings.set', { patch: { language: 'ko' } })
     try {
       const { page, errors } = await openPage(ui.browser, ui.served.browserUrl, 'dark', { locale: 'ko-KR' })
@@ -67,7 +68,7 @@ describe('the Triggers view', () => {
       expect(errors).toEqual([])
       await page.context().close()
     } finally {
-      await callServer(ui.home, ui.served, 'settings.set', { patch: { language: 'en' } })
+      await callServer(ui.home, ui.served, 'settings.set', { patch: { language: settings.language } })
     }
   })
 })
