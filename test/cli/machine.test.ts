@@ -39,7 +39,7 @@ describe('taskdeck group … --only-when / --when-unmet, machine, machine report
     const status = (await cli('status')).stdout
     expect(row(status, running)).toMatch(/ paused +nightly .*sleep 300 +\(held: waits for AC power\)$/)
     expect(row(status, queued)).toMatch(/ queued +nightly .*true +\(waits for AC power\)$/)
-    expect(row((await cli('group')).stdout, 'nightly')).toMatch(/^nightly +1 +held: on battery +ac-power \(pauses runs\) +this machine$/)
+    expect(row((await cli('group')).stdout, 'nightly')).toMatch(/^nightly +1 +held: waits for AC power +ac-power \(pauses runs\) +this machine$/)
     expect((await cli('machine', '--json')).json<{ machine: MachineState }>().machine).toMatchObject({ onAcPower: false, userIdle: null })
 
     expect((await cli('machine', 'report', '--ac')).code).toBe(0)
@@ -50,7 +50,7 @@ describe('taskdeck group … --only-when / --when-unmet, machine, machine report
     // Presence, reported by a user's own script; --only-when none clears the conditions.
     expect((await cli('group', 'set', 'nightly', '--only-when', 'user-idle')).stdout).toContain('only when user-idle')
     expect((await cli('machine', 'report', '--present')).stdout).toMatch(/User: +present\n/)
-    expect(row((await cli('group')).stdout, 'nightly')).toMatch(/held: user present/)
+    expect(row((await cli('group')).stdout, 'nightly')).toMatch(/held: waits for the user to be away/)
     const cleared = await cli('group', 'set', 'nightly', '--only-when', 'none')
     expect(cleared.stdout).toBe('Group nightly: 1 at a time.\n')
     expect(row((await cli('group')).stdout, 'nightly')).toMatch(/^nightly +1 +running +- +this machine$/)

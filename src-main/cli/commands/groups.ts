@@ -6,7 +6,8 @@ import type { Context } from '../context.ts'
 import { CliError, EXIT, usageError } from '../exit.ts'
 import { paint, parseInteger, table } from '../format.ts'
 import { readStdin, SECRET_STDIN_MAX_BYTES } from '../stdin.ts'
-import { conditionsCell, heldGroups, machineOf, parseConditions, parseWhenUnmet, unmetWords } from './machine.ts'
+import { describeUnmet } from '../../engine/end-reasons.ts'
+import { conditionsCell, heldGroups, machineOf, parseConditions, parseWhenUnmet } from './machine.ts'
 
 const describe = (group: Group): string => {
   const conditions = group.onlyWhen?.length
@@ -31,7 +32,7 @@ export async function listGroups(ctx: Context): Promise<void> {
   ctx.print({ groups, bindings, ...(machine === null ? {} : { machine }) }, () => {
     const rows = groups.map((group) => {
       const unmet = held.get(group.name)
-      const state = group.paused ? paint('yellow', 'paused') : unmet ? paint('yellow', `held: ${unmetWords(unmet)}`) : 'running'
+      const state = group.paused ? paint('yellow', 'paused') : unmet ? paint('yellow', `held: ${describeUnmet(unmet)}`) : 'running'
       return [group.name, String(group.parallel), state, conditionsCell(group), runsOn(remote.get(group.name))]
     })
     const problems = bindings.filter((b) => b.reason !== null).map((b) => `${b.group}: ${b.reason}`)

@@ -30,11 +30,6 @@ export function parseWhenUnmet(text: string): 'wait' | 'pause' {
 const power = (onAcPower: boolean | null) => (onAcPower === null ? 'unknown' : onAcPower ? 'on AC power' : 'on battery')
 const presence = (userIdle: boolean | null) => (userIdle === null ? 'unknown' : userIdle ? 'away (idle or screen locked)' : 'present')
 
-/** What holds a group's queue now, in a few words ("on battery, user present"). */
-export function unmetWords(unmet: readonly MachineCondition[]): string {
-  return unmet.map((condition) => (condition === 'ac-power' ? 'on battery' : 'user present')).join(', ')
-}
-
 /** A group's conditions in a table cell: "ac-power,user-idle (pauses runs)", or "-". */
 export function conditionsCell(group: Group): string {
   if (!group.onlyWhen?.length) return '-'
