@@ -55,7 +55,9 @@ export function formatRelative(ms: number): string {
 export function parseInteger(text: string, what: string, min: number, max: number): number {
   const value = Number(text)
   if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw usageError(`${what}: "${text}" is not a whole number from ${min} to ${max}.`)
+    // An id or a count has no upper bound a user could reach: 9007199254740991 would only puzzle.
+    const range = max === Number.MAX_SAFE_INTEGER ? `of ${min} or more` : `from ${min} to ${max}`
+    throw usageError(`${what}: "${text}" is not a whole number ${range}.`)
   }
   return value
 }

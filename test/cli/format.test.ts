@@ -30,7 +30,9 @@ describe('CLI argument parsing and formatting', () => {
   it('reads ids from separate and comma-separated arguments, refusing anything else', () => {
     expect(parseIds(['3', '4,5', '6,'])).toEqual([3, 4, 5, 6])
     expect(usage(() => parseIds(['x']))).toContain('"x"')
-    expect(usage(() => parseIds(['0']))).toContain('1 to')
+    // An id has no upper bound worth naming: not "from 1 to 9007199254740991".
+    expect(usage(() => parseIds(['0']))).toBe('task id: "0" is not a whole number of 1 or more.')
+    expect(usage(() => parseInteger('99', '--priority', -10, 10))).toBe('--priority: "99" is not a whole number from -10 to 10.')
     expect(usage(() => parseInteger('1.5', '--priority', -10, 10))).toContain('--priority')
   })
 
