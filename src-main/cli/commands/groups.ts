@@ -100,7 +100,9 @@ async function keptLimit(client: ApiClient, name: string): Promise<number | unde
  * and pass for done: `wait --group biuld && deploy` must not deploy at once.
  */
 export function requireGroup(groups: readonly Group[], name: string): void {
-  if (!groups.some((group) => group.name === name)) throw new CliError(EXIT.failed, 'not_found', `There is no group "${name}".`)
+  if (!groups.some((group) => group.name === name)) {
+    throw new CliError(EXIT.failed, 'not_found', `There is no group "${name}" (the groups: ${groups.map((group) => group.name).join(', ')}).`)
+  }
 }
 
 export async function removeGroup(ctx: Context, name: string): Promise<void> {

@@ -307,6 +307,8 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
     client.invoke('group.list', {}),
     machineOf(client),
   ])
+  // A misspelt group would match no task and read as an empty queue.
+  if (options.group !== undefined) (await import('./groups.ts')).requireGroup(groups, options.group)
   const held = { paused: new Set(groups.filter((group) => group.paused).map((group) => group.name)), byMachine: heldGroups(groups, machine) }
   const now = Date.now()
   const lastRun = new Map<number, Run>((lastRuns ?? []).map((run) => [run.taskId, run]))
