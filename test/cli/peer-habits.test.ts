@@ -38,4 +38,27 @@ describe('taskdeck used the way pueue, tsp and nq users do', () => {
     const spaced = await addQuiet('--', './my tools/hello')
     expect((await cli('follow', String(spaced))).stdout).toBe('hello from a spaced path\n')
   })
+
+  it('an action that changes nothing names the tasks and what they are now (not "its current state")', async () => {
+    const done = await addQuiet('--', 'true')
+    expect((await cli('wait', String(done))).code).toBe(0)
+    const kill = await cli('kill', String(done))
+    expect(kill.code).toBe(1)
+    expect(kill.stderr).toBe(`taskdeck: No task changed: kill applies to unfinished tasks, and task ${done} (succeeded) is not (see \`taskdeck status\`).\n`)
+    const stashed = await addQuiet('--stash', '--', 'true')
+    const retry = await cli('retry', String(stashed), String(done + 1000))
+    expect(retry.code).toBe(1)
+    expect(retry.stderr).toContain(String(done + 1000))
+    const retryStashed = await cli('retry', String(stashed))
+    expect(retryStashed.stderr).toBe(`taskdeck: No task changed: retry applies to finished tasks, and task ${stashed} (stashed) is not (see \`taskdeck status\`).\n`)
+    const resume = await cli('resume', String(done), String(done))
+    expect(resume.stderr).toBe(`taskdeck: No task changed: resume applies to paused and stashed tasks, and task ${done} (succeeded) is neither (see \`taskdeck status\`).\n`)
+    const unstash = await cli('unstash', String(done), String(stashed))
+    expect(unstash.code).toBe(0)
+    expect((await cli('wait', String(stashed))).code).toBe(0)
+    const both = await cli('pause', String(done), String(stashed))
+    expect(both.stderr).toBe(
+      `taskdeck: No task changed: pause applies to running, queued or waiting tasks, and tasks ${done} (succeeded), ${stashed} (succeeded) are not (see \`taskdeck status\`).\n`,
+    )
+  })
 })

@@ -191,22 +191,57 @@ async function changeTasks(ctx: Context, commands: readonly BulkCommand[], taskI
   return taskIds.filter((id) => changed.has(id))
 }
 
-/** An action on the tasks named on the command line: refused when it changed none of them (`nothingChanged` says why). */
-async function changeNamedTasks(ctx: Context, ids: readonly string[], commands: readonly BulkCommand[], done: string, nothingChanged: (count: number) => string): Promise<void> {
+/** An action on the tasks named on the command line: refused when it changed none of them (`nothingChanged` says why, given what each is now). */
+async function changeNamedTasks(
+  ctx: Context,
+  ids: readonly string[],
+  commands: readonly BulkCommand[],
+  done: string,
+  nothingChanged: (states: string) => string,
+): Promise<void> {
   const taskIds = [...new Set(parseIds(ids))]
   if (taskIds.length === 0) throw usageError('Name at least one task id.')
   const affected = await changeTasks(ctx, commands, taskIds, (limit) =>
     `${taskIds.length} tasks named; one call changes at most ${limit}, all or none. Nothing was changed: name at most ${limit} per call.`,
   )
-  if (affected.length === 0) throw new CliError(EXIT.failed, 'conflict', nothingChanged(taskIds.length))
+  if (affected.length === 0) throw new CliError(EXIT.failed, 'conflict', nothingChanged(await currentStates(await ctx.connect(), taskIds)))
   ctx.print({ affected }, () => `${done}: ${affected.join(', ')}`)
+}
+
+/** How many tasks a refusal names with their status before it only counts the rest. */
+const STATES_NAMED = 5
+
+/** "task 13 (cancelled)" or "tasks 13 (cancelled), 14 (succeeded)": what a user asks when an action changed nothing. */
+async function currentStates(client: ApiClient, taskIds: readonly number[]): Promise<string> {
+  const named = await Promise.all(taskIds.slice(0, STATES_NAMED).map(async (taskId) => `${taskId} (${(await client.invoke('task.get', { taskId })).task.status})`))
+  const more = taskIds.length > STATES_NAMED ? ` and ${taskIds.length - STATES_NAMED} more` : ''
+  return `${taskIds.length === 1 ? 'task' : 'tasks'} ${named.join(', ')}${more}`
+}
+
+/** The CLI command behind each engine command, for messages. */
+const CLI_VERB: Readonly<Record<BulkCommand, string>> = {
+  'task.cancel': 'kill',
+  'task.pause': 'pause',
+  'task.resume': 'resume',
+  'task.retry': 'retry',
+  'task.stash': 'stash',
+  'task.unstash': 'unstash',
+}
+
+/** What each action applies to, for a refusal that changed nothing. */
+const APPLIES_TO: Readonly<Record<BulkCommand, string>> = {
+  'task.cancel': 'unfinished tasks',
+  'task.pause': 'running, queued or waiting tasks',
+  'task.resume': 'paused tasks',
+  'task.retry': 'finished tasks',
+  'task.stash': 'queued or waiting tasks',
+  'task.unstash': 'stashed tasks',
 }
 
 /** kill / retry and the per-task forms of pause / resume. */
 export function bulk(ctx: Context, command: BulkCommand, ids: readonly string[]): Promise<void> {
-  const verb = command.slice('task.'.length)
-  return changeNamedTasks(ctx, ids, [command], PAST_TENSE[command], (count) =>
-    `No task changed: ${verb} does not apply to ${count === 1 ? 'its' : 'their'} current state (see \`taskdeck status\`).`,
+  return changeNamedTasks(ctx, ids, [command], PAST_TENSE[command], (states) =>
+    `No task changed: ${CLI_VERB[command]} applies to ${APPLIES_TO[command]}, and ${states} ${states.startsWith('tasks') ? 'are' : 'is'} not (see \`taskdeck status\`).`,
   )
 }
 
@@ -246,8 +281,8 @@ export async function pauseOrResume(ctx: Context, action: 'pause' | 'resume', id
  * help promise), like pueue's `start`; the engine keeps the two commands apart.
  */
 function resumeTasks(ctx: Context, ids: readonly string[]): Promise<void> {
-  return changeNamedTasks(ctx, ids, ['task.resume', 'task.unstash'], 'Resumed', (count) =>
-    `No task changed: resume applies to paused and stashed tasks, and ${count === 1 ? 'this one is' : 'these are'} neither (see \`taskdeck status\`).`,
+  return changeNamedTasks(ctx, ids, ['task.resume', 'task.unstash'], 'Resumed', (states) =>
+    `No task changed: resume applies to paused and stashed tasks, and ${states} ${states.startsWith('tasks') ? 'are' : 'is'} neither (see \`taskdeck status\`).`,
   )
 }
 
