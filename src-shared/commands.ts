@@ -116,7 +116,14 @@ const DECLARED = {
     }),
     result: z.object({ removed: z.array(TaskIdSchema) }),
   },
-  'group.list': { params: empty, result: z.object({ groups: z.array(GroupSchema) }) },
+  'group.list': {
+    params: empty,
+    result: z.object({
+      groups: z.array(GroupSchema),
+      /** The whole engine is paused (engine.pause): no group starts a task. Absent from servers before it was added. */
+      enginePaused: z.boolean().optional(),
+    }),
+  },
   'group.set': {
     params: z.object({
       name: GroupNameSchema,
