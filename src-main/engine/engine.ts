@@ -1500,7 +1500,7 @@ export class Engine implements EngineApi {
         await committed()
         return { removed }
       },
-      'group.list': () => durableRead({ groups: [...this.groups.values()] }),
+      'group.list': () => durableRead({ groups: [...this.groups.values()], enginePaused: this.paused }),
       'group.set': async ({ name, parallel, create, onlyWhen, whenUnmet }) => {
         const existing = (create === false ? this.groupOrThrow(name) : this.groups.get(name)) ?? { name, paused: false }
         const group = withConditions({ ...existing, parallel: parallel ?? ('parallel' in existing ? existing.parallel : this.settings.defaultGroupParallel) }, onlyWhen, whenUnmet)
