@@ -69,7 +69,7 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
   'task.move': { about: 'Moves a task within its group’s queue.', example: { taskId: 12, to: 'top' } },
   'task.send': { about: 'Writes text to a running task’s stdin.', example: { taskId: 12, text: 'yes\n' } },
   'task.clean': { about: 'Removes finished tasks (and their logs).', example: { olderThanMs: 86_400_000, statuses: ['succeeded'] } },
-  'group.list': { about: 'Every group with its parallel limit and paused flag.', example: {} },
+  'group.list': { about: 'Every group with its parallel limit and paused flag, and whether the whole engine is paused (`enginePaused`).', example: {} },
   'group.set': {
     about:
       'Creates a group or changes its parallel limit; with `create: false` it only changes an existing group (an unknown name is `not_found`). ' +
@@ -90,10 +90,13 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
       'Tells the engine what a monitor or a script observed; only the fields given change (`null`: unknown again). A change is announced as `machine.updated` and gates or holds groups with `onlyWhen`; the answer comes once the runs it paused or resumed are recorded.',
     example: { userIdle: true },
   },
-  'group.pause': { about: 'Starts no new task of the group until resumed.', example: { name: 'downloads' } },
-  'group.resume': { about: 'Resumes a paused group.', example: { name: 'downloads' } },
-  'engine.pause': { about: 'Starts no new task at all until resumed.', example: {} },
-  'engine.resume': { about: 'Resumes the engine.', example: {} },
+  'group.pause': {
+    about: 'Starts no new task of the group until resumed, and pauses its running shell tasks (SIGSTOP); its scripts and HTTP batches go on.',
+    example: { name: 'downloads' },
+  },
+  'group.resume': { about: 'Resumes a paused group: the tasks its pause stopped go on (not those paused one by one), and its queue starts again.', example: { name: 'downloads' } },
+  'engine.pause': { about: 'Starts no new task at all until resumed, and pauses every running shell task (SIGSTOP); scripts and HTTP batches go on.', example: {} },
+  'engine.resume': { about: 'Resumes the engine: the tasks its pause stopped go on (not those paused one by one), and the queues start again.', example: {} },
   'engine.loop': { about: 'The engine’s event loop made visible: ready, waiting (and why), running, recently completed.', example: {} },
   'run.readLog': { about: 'A window of a run’s log lines; `done` is true once the run has ended.', example: { runId: 7, fromLine: 0, count: 100 } },
   'data.export': { about: 'Tasks, runs and groups as a JSON document (no logs).', example: { taskIds: [12] } },

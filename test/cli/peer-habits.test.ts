@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import type { Task } from '../../src-shared/index.ts'
 import { useServe } from './helpers.ts'
 
 /**
@@ -15,6 +16,9 @@ describe('taskdeck used the way pueue, tsp and nq users do', () => {
     expect(result.code, result.stderr).toBe(0)
     return Number(result.stdout.trim())
   }
+  const statusOf = async (id: number): Promise<Task['status'] | undefined> =>
+    (await cli('status', '--json')).json<{ tasks: Task[] }>().tasks.find((task) => task.id === id)?.status
+  const row = (text: string, first: string) => text.split('\n').find((line) => line.startsWith(`${first} `))
 
   it('add refuses a whole command line in one quoted word (pueue and a shell split it; argv would not) and says to use --shell', async () => {
     for (const args of [['add', 'make && make test'], ['add', '--', "echo 'a b' | tr a b"]]) {
@@ -60,5 +64,35 @@ describe('taskdeck used the way pueue, tsp and nq users do', () => {
     expect(both.stderr).toBe(
       `taskdeck: No task changed: pause applies to running, queued or waiting tasks, and tasks ${done} (succeeded), ${stashed} (succeeded) are not (see \`taskdeck status\`).\n`,
     )
+  })
+
+  it('pause --all and group pause say that running tasks stop too; a paused engine is shown by status and group list', async () => {
+    expect((await cli('group', 'add', 'held')).code).toBe(0)
+    const running = await addQuiet('--group', 'held', '--', 'sleep', '300')
+    await vi.waitFor(async () => expect(await statusOf(running)).toBe('running'), { timeout: 20_000 })
+    const groupPause = await cli('group', 'pause', 'held')
+    expect(groupPause.stdout).toBe('Group held paused: none of its tasks start, and its running shell tasks are stopped, until `taskdeck resume --group held`.\n')
+    expect(await statusOf(running)).toBe('paused')
+    expect((await cli('group', 'resume', 'held')).stdout).toBe('Group held resumed.\n')
+    expect(await statusOf(running)).toBe('running')
+
+    const pauseAll = await cli('pause', '--all')
+    expect(pauseAll.stdout).toBe('Paused: no task starts, and running shell tasks are stopped, until `taskdeck resume --all`.\n')
+    expect(await statusOf(running)).toBe('paused')
+    const queued = await addQuiet('--', 'true')
+    const status = await cli('status')
+    expect(row(status.stdout, String(queued))).toMatch(/ queued +default .*true +\(everything is paused\)$/)
+    expect(status.stdout.endsWith('\nTaskdeck is paused (pause --all): no task starts until `taskdeck resume --all`.\n')).toBe(true)
+    expect((await cli('status', '--json')).json<{ enginePaused?: boolean }>().enginePaused).toBe(true)
+    const groups = await cli('group')
+    expect(groups.stdout.endsWith('\nTaskdeck is paused (pause --all): no task starts until `taskdeck resume --all`.\n')).toBe(true)
+    expect((await cli('group', '--json')).json<{ enginePaused?: boolean }>().enginePaused).toBe(true)
+
+    expect((await cli('resume', '--all')).stdout).toBe('Resumed.\n')
+    expect((await cli('wait', String(queued))).code).toBe(0)
+    const after = await cli('status')
+    expect(after.stdout).not.toContain('paused')
+    expect((await cli('group', '--json')).json<{ enginePaused?: boolean }>().enginePaused).toBe(false)
+    expect((await cli('kill', String(running))).code).toBe(0)
   })
 })

@@ -7,7 +7,7 @@ import { CliError, EXIT, usageError } from '../exit.ts'
 import { paint, parseInteger, table } from '../format.ts'
 import { readStdin, SECRET_STDIN_MAX_BYTES } from '../stdin.ts'
 import { describeUnmet } from '../../engine/end-reasons.ts'
-import { conditionsCell, heldGroups, machineOf, parseConditions, parseWhenUnmet } from './machine.ts'
+import { ENGINE_PAUSED, conditionsCell, heldGroups, machineOf, parseConditions, parseWhenUnmet } from './machine.ts'
 
 const describe = (group: Group): string => {
   const conditions = group.onlyWhen?.length
@@ -26,17 +26,18 @@ function runsOn(binding: RemoteBinding | undefined): string {
 
 export async function listGroups(ctx: Context): Promise<void> {
   const client = await ctx.connect()
-  const [{ groups }, { bindings }, machine] = await Promise.all([client.invoke('group.list', {}), client.invoke('group.listRemote', {}), machineOf(client)])
+  const [{ groups, enginePaused }, { bindings }, machine] = await Promise.all([client.invoke('group.list', {}), client.invoke('group.listRemote', {}), machineOf(client)])
   const remote = new Map(bindings.map((binding) => [binding.group, binding]))
   const held = heldGroups(groups, machine)
-  ctx.print({ groups, bindings, ...(machine === null ? {} : { machine }) }, () => {
+  ctx.print({ groups, bindings, ...(machine === null ? {} : { machine }), ...(enginePaused === undefined ? {} : { enginePaused }) }, () => {
     const rows = groups.map((group) => {
       const unmet = held.get(group.name)
       const state = group.paused ? paint('yellow', 'paused') : unmet ? paint('yellow', `held: ${describeUnmet(unmet)}`) : 'running'
       return [group.name, String(group.parallel), state, conditionsCell(group), runsOn(remote.get(group.name))]
     })
     const problems = bindings.filter((b) => b.reason !== null).map((b) => `${b.group}: ${b.reason}`)
-    return [table(['GROUP', 'PARALLEL', 'STATE', 'ONLY WHEN', 'RUNS ON'], rows), ...problems].join('\n')
+    const paused = enginePaused === true ? [paint('yellow', ENGINE_PAUSED)] : []
+    return [table(['GROUP', 'PARALLEL', 'STATE', 'ONLY WHEN', 'RUNS ON'], rows), ...problems, ...paused].join('\n')
   })
 }
 

@@ -30,6 +30,9 @@ export function parseWhenUnmet(text: string): 'wait' | 'pause' {
 const power = (onAcPower: boolean | null) => (onAcPower === null ? 'unknown' : onAcPower ? 'on AC power' : 'on battery')
 const presence = (userIdle: boolean | null) => (userIdle === null ? 'unknown' : userIdle ? 'away (idle or screen locked)' : 'present')
 
+/** Said wherever a paused engine explains why nothing starts (status, group list). */
+export const ENGINE_PAUSED = 'Taskdeck is paused (pause --all): no task starts until `taskdeck resume --all`.'
+
 /** A group's conditions in a table cell: "ac-power,user-idle (pauses runs)", or "-". */
 export function conditionsCell(group: Group): string {
   if (!group.onlyWhen?.length) return '-'

@@ -8,7 +8,7 @@ import { DEFINITION_OPTION_NAMES, definitionFromOptions, editedDefinition, type 
 import { CliError, EXIT, optionIssue, usageError } from '../exit.ts'
 import { BATCH_STDIN_MAX_BYTES, readStdin } from '../stdin.ts'
 import { formatDuration, formatRelative, paint, parseDuration, parseIds, parseInteger, runEndCell, table } from '../format.ts'
-import { heldGroups, machineOf } from './machine.ts'
+import { ENGINE_PAUSED, heldGroups, machineOf } from './machine.ts'
 
 export async function add(ctx: Context, argv: readonly string[], options: DefinitionOptions & { quiet?: boolean }): Promise<Task> {
   const definition = await definitionFromOptions(argv, options)
@@ -269,11 +269,15 @@ export async function pauseOrResume(ctx: Context, action: 'pause' | 'resume', id
   const client = await ctx.connect()
   if (options.group !== undefined) {
     const { group } = await client.invoke(action === 'pause' ? 'group.pause' : 'group.resume', { name: options.group })
-    ctx.print({ group }, () => `Group ${group.name} ${group.paused ? 'paused' : 'resumed'}.`)
+    ctx.print({ group }, () =>
+      group.paused
+        ? `Group ${group.name} paused: none of its tasks start, and its running shell tasks are stopped, until \`taskdeck resume --group ${group.name}\`.`
+        : `Group ${group.name} resumed.`,
+    )
     return
   }
   await client.invoke(action === 'pause' ? 'engine.pause' : 'engine.resume', {})
-  ctx.print({}, () => (action === 'pause' ? 'Paused: no new task starts until `taskdeck resume --all`.' : 'Resumed.'))
+  ctx.print({}, () => (action === 'pause' ? 'Paused: no task starts, and running shell tasks are stopped, until `taskdeck resume --all`.' : 'Resumed.'))
 }
 
 /**
@@ -337,19 +341,25 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
   const client = await ctx.connect()
   // Beyond the limit, the newest tasks: those a user is watching, not the oldest of a long history.
   client.requireRevision(API_REVISIONS.strictParams, 'status (the newest tasks first)')
-  const [{ tasks, total, lastRuns }, { groups }, machine] = await Promise.all([
+  const [{ tasks, total, lastRuns }, { groups, enginePaused }, machine] = await Promise.all([
     client.invoke('task.list', { ...filters, newest: true }, optionNames),
     client.invoke('group.list', {}),
     machineOf(client),
   ])
   // A misspelt group would match no task and read as an empty queue.
   if (options.group !== undefined) (await import('./groups.ts')).requireGroup(groups, options.group)
-  const held = { paused: new Set(groups.filter((group) => group.paused).map((group) => group.name)), byMachine: heldGroups(groups, machine) }
+  const held = {
+    all: enginePaused === true,
+    paused: new Set(groups.filter((group) => group.paused).map((group) => group.name)),
+    byMachine: heldGroups(groups, machine),
+  }
   const now = Date.now()
   const lastRun = new Map<number, Run>((lastRuns ?? []).map((run) => [run.taskId, run]))
   const rows = tasks.map((task) => ({ ...task, lastRun: lastRun.get(task.id) ?? null }))
-  ctx.print({ tasks: rows, total }, () => {
-    if (tasks.length === 0) return total === 0 ? 'No tasks.' : `No tasks on this page (${total} match).`
+  ctx.print({ tasks: rows, total, ...(enginePaused === undefined ? {} : { enginePaused }) }, () => {
+    // A pause --all outlives a restart: without this line a queue that never moves would look stuck.
+    const pausedNote = held.all ? `\n${paint('yellow', ENGINE_PAUSED)}` : ''
+    if (tasks.length === 0) return (total === 0 ? 'No tasks.' : `No tasks on this page (${total} match).`) + pausedNote
     const body = rows.map((task) => [
       String(task.id),
       paintStatus(task.status),
@@ -359,7 +369,7 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
       describeRow(task, held, now),
     ])
     const more = total > tasks.length ? `\nThe newest ${tasks.length} of ${total} shown; use --limit or filters.` : ''
-    return table(['ID', 'STATUS', 'GROUP', 'EXIT', 'TIME', 'NAME'], body) + more
+    return table(['ID', 'STATUS', 'GROUP', 'EXIT', 'TIME', 'NAME'], body) + more + pausedNote
   })
 }
 
@@ -402,8 +412,9 @@ export async function log(ctx: Context, idText: string, options: { lines?: strin
   if (droppedBytes > 0) process.stderr.write(paint('yellow', `(${droppedBytes} bytes of output were dropped by the log cap)\n`, process.stderr))
 }
 
-/** Groups that hold their queues: paused ones, and those whose machine conditions are unmet (with which). */
+/** What holds queues: the whole engine paused, paused groups, and groups whose machine conditions are unmet (with which). */
 interface HeldGroups {
+  readonly all: boolean
   readonly paused: ReadonlySet<string>
   readonly byMachine: ReadonlyMap<string, readonly MachineCondition[]>
 }
@@ -420,6 +431,7 @@ function describeRow(task: Task & { lastRun: Run | null }, held: HeldGroups, now
 
 /** What a task that has not run yet waits for, the next thing a user asks of a queue that does not move. */
 function waitNote(task: Task, held: HeldGroups, now: number): string | null {
+  if (task.status === 'queued' && held.all) return 'everything is paused'
   if ((task.status === 'queued' || task.status === 'waiting') && held.paused.has(task.definition.group)) return `group ${task.definition.group} is paused`
   const unmet = held.byMachine.get(task.definition.group)
   if (task.status === 'queued' && unmet) return describeUnmet(unmet)
