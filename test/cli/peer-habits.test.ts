@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
 import type { Task } from '../../src-shared/index.ts'
-import { useServe } from './helpers.ts'
+import { collect, spawnCli, useServe } from './helpers.ts'
 
 /**
  * What users of pueue, task-spooler and nq do by habit, against a real `taskdeck serve`:
@@ -94,5 +94,28 @@ describe('taskdeck used the way pueue, tsp and nq users do', () => {
     expect(after.stdout).not.toContain('paused')
     expect((await cli('group', '--json')).json<{ enginePaused?: boolean }>().enginePaused).toBe(false)
     expect((await cli('kill', String(running))).code).toBe(0)
+  })
+
+  it('follow of a task that has not started says once what it waits for (pueue and tsp -t just sit there), then follows it', async () => {
+    expect((await cli('group', 'add', 'later')).code).toBe(0)
+    expect((await cli('group', 'pause', 'later')).code).toBe(0)
+    const id = await addQuiet('--group', 'later', '--', 'echo', 'ran at last')
+    const follower = spawnCli(serve.home, ['follow', String(id)], { cwd: work })
+    const followed = collect(follower)
+    const note = `taskdeck: task ${id} has not started (queued: group later is paused); its output follows once it starts.\n`
+    await new Promise<void>((resolve) => {
+      let seen = ''
+      follower.stderr!.on('data', (chunk: Buffer) => {
+        seen += chunk.toString('utf8')
+        if (seen.includes(note)) resolve()
+      })
+    })
+    expect((await cli('group', 'resume', 'later')).code).toBe(0)
+    const result = await followed
+    expect(result.code).toBe(0)
+    expect(result.stdout).toBe('ran at last\n')
+    expect(result.stderr).toBe(note)
+    // A task that ran prints no such note.
+    expect((await cli('follow', String(id))).stderr).toBe('')
   })
 })

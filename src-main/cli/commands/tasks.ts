@@ -1,4 +1,4 @@
-import type { LogLine, MachineCondition, Run, Task, TaskDefinitionInput, TaskStatus } from '../../../src-shared/model.ts'
+import type { Group, LogLine, MachineCondition, MachineState, Run, Task, TaskDefinitionInput, TaskStatus } from '../../../src-shared/model.ts'
 import { describeUnmet } from '../../engine/end-reasons.ts'
 import type { ApiClient } from '../client.ts'
 import { parseBatch, type BatchLine } from '../batch.ts'
@@ -348,11 +348,7 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
   ])
   // A misspelt group would match no task and read as an empty queue.
   if (options.group !== undefined) (await import('./groups.ts')).requireGroup(groups, options.group)
-  const held = {
-    all: enginePaused === true,
-    paused: new Set(groups.filter((group) => group.paused).map((group) => group.name)),
-    byMachine: heldGroups(groups, machine),
-  }
+  const held = heldBy(groups, enginePaused, machine)
   const now = Date.now()
   const lastRun = new Map<number, Run>((lastRuns ?? []).map((run) => [run.taskId, run]))
   const rows = tasks.map((task) => ({ ...task, lastRun: lastRun.get(task.id) ?? null }))
@@ -413,10 +409,14 @@ export async function log(ctx: Context, idText: string, options: { lines?: strin
 }
 
 /** What holds queues: the whole engine paused, paused groups, and groups whose machine conditions are unmet (with which). */
-interface HeldGroups {
+export interface HeldGroups {
   readonly all: boolean
   readonly paused: ReadonlySet<string>
   readonly byMachine: ReadonlyMap<string, readonly MachineCondition[]>
+}
+
+export function heldBy(groups: readonly Group[], enginePaused: boolean | undefined, machine: MachineState | null): HeldGroups {
+  return { all: enginePaused === true, paused: new Set(groups.filter((group) => group.paused).map((group) => group.name)), byMachine: heldGroups(groups, machine) }
 }
 
 /** The name, and in red why the task ended when it did not succeed: the first thing a user asks of a failure. */
@@ -430,7 +430,7 @@ function describeRow(task: Task & { lastRun: Run | null }, held: HeldGroups, now
 }
 
 /** What a task that has not run yet waits for, the next thing a user asks of a queue that does not move. */
-function waitNote(task: Task, held: HeldGroups, now: number): string | null {
+export function waitNote(task: Task, held: HeldGroups, now: number): string | null {
   if (task.status === 'queued' && held.all) return 'everything is paused'
   if ((task.status === 'queued' || task.status === 'waiting') && held.paused.has(task.definition.group)) return `group ${task.definition.group} is paused`
   const unmet = held.byMachine.get(task.definition.group)
