@@ -30,7 +30,25 @@ export async function stop(ctx: Context): Promise<void> {
     return
   }
   // The pid in api.json could have been reused by another program: signal it only once the server answers with our token.
-  await (await ctx.connect()).invoke('group.list', {})
+  // Its answers also tell the user what the stop does to their tasks, as pueue users ask after a restart.
+  const client = await ctx.connect()
+  const [active, { total: pending }] = await Promise.all([
+    client.invoke('task.list', { status: ['running', 'paused'], withLastRuns: true, limit: 100_000 }),
+    client.invoke('task.list', { status: ['queued', 'waiting'], limit: 1 }),
+  ])
+  // A paused task that never started has no run to interrupt.
+  const running = new Set((active.lastRuns ?? []).filter((run) => run.status === 'running' || run.status === 'paused').map((run) => run.taskId))
+  const interrupted = active.tasks.filter((task) => running.has(task.id))
   await stopServer(info, ctx.home)
-  ctx.print({ stopped: info.pid }, () => `Stopped Taskdeck (process ${info.pid}).`)
+  const requeued = interrupted.filter((task) => task.definition.retryOnInterrupt).map((task) => task.id)
+  const ended = interrupted.filter((task) => !task.definition.retryOnInterrupt).map((task) => task.id)
+  const waiting = pending + requeued.length
+  ctx.print({ stopped: info.pid, interrupted: interrupted.map((task) => task.id) }, () =>
+    [
+      `Stopped Taskdeck (process ${info.pid}).`,
+      ...(ended.length === 0 ? [] : [`Interrupted (they were running): ${ended.join(', ')}; \`taskdeck retry ${ended.join(' ')}\` runs them again.`]),
+      ...(requeued.length === 0 ? [] : [`Interrupted and queued again (retry on interrupt): ${requeued.join(', ')}.`]),
+      ...(waiting === 0 ? [] : [`${waiting === 1 ? '1 queued or waiting task waits' : `${waiting} queued or waiting tasks wait`} for Taskdeck to run again (\`taskdeck daemon\`).`]),
+    ].join('\n'),
+  )
 }
