@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
 import type { Task } from '../../src-shared/index.ts'
-import { collect, spawnCli, useServe } from './helpers.ts'
+import { collect, runCli, spawnCli, useServe } from './helpers.ts'
 
 /**
  * What users of pueue, task-spooler and nq do by habit, against a real `taskdeck serve`:
@@ -117,5 +117,24 @@ describe('taskdeck used the way pueue, tsp and nq users do', () => {
     expect(result.stderr).toBe(note)
     // A task that ran prints no such note.
     expect((await cli('follow', String(id))).stderr).toBe('')
+  })
+
+  it('import of the other kind of export, or of any JSON, says what the file is and which command reads it', async () => {
+    const tasksFile = join(work, 'tasks.json')
+    const triggersFile = join(work, 'triggers.json')
+    expect((await cli('export', tasksFile)).code).toBe(0)
+    expect((await cli('trigger', 'export', triggersFile)).code).toBe(0)
+    const swapped = await cli('import', triggersFile)
+    expect(swapped.code).toBe(2)
+    expect(swapped.stderr).toBe(
+      `taskdeck: ${triggersFile} is a triggers export (\`taskdeck trigger export\`), not a tasks export (\`taskdeck export\`): read it with \`taskdeck trigger import ${triggersFile}\`.\n`,
+    )
+    const swappedBack = await cli('trigger', 'import', tasksFile)
+    expect(swappedBack.stderr).toBe(
+      `taskdeck: ${tasksFile} is a tasks export (\`taskdeck export\`), not a triggers export (\`taskdeck trigger export\`): read it with \`taskdeck import ${tasksFile}\`.\n`,
+    )
+    const other = await runCli(serve.home, ['import', '-', '--json'], { cwd: work, input: '{"tasks": []}' })
+    expect(other.code).toBe(2)
+    expect(JSON.parse(other.stderr)).toEqual({ error: { code: 'bad_request', message: 'stdin is not a tasks export (`taskdeck export`): it has no "format": "taskdeck-export".' } })
   })
 })

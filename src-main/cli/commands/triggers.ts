@@ -354,7 +354,7 @@ export async function exportTriggers(ctx: Context, file: string | undefined): Pr
 }
 
 export async function importTriggers(ctx: Context, file: string): Promise<void> {
-  const document = await readDocument(file)
+  const document = await readDocument(file, 'taskdeck-triggers')
   const client = await ctx.connect()
   // Validated whole by the server (schemas, references, paths, shortcut clashes) before anything is stored.
   const { savedTasks, triggers } = await client.invoke('trigger.import', { document: document as never })
