@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process'
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
 import type { Task } from '../../src-shared/index.ts'
-import { collect, runCli, spawnCli, useServe } from './helpers.ts'
+import { BIN, cliEnv, collect, runCli, spawnCli, useServe } from './helpers.ts'
 
 /**
  * What users of pueue, task-spooler and nq do by habit, against a real `taskdeck serve`:
@@ -136,5 +137,24 @@ describe('taskdeck used the way pueue, tsp and nq users do', () => {
     const other = await runCli(serve.home, ['import', '-', '--json'], { cwd: work, input: '{"tasks": []}' })
     expect(other.code).toBe(2)
     expect(JSON.parse(other.stderr)).toEqual({ error: { code: 'bad_request', message: 'stdin is not a tasks export (`taskdeck export`): it has no "format": "taskdeck-export".' } })
+  })
+
+  it('status fits a terminal: a long name is cut with "…" and its reason kept; --wide, and a pipe, show everything', async () => {
+    const long = `echo ${'x'.repeat(120)}; exit 3`
+    const id = await addQuiet('--shell', long)
+    expect((await cli('wait', String(id))).code).toBe(1)
+    // A real terminal 100 columns wide (script gives the CLI a pseudo-terminal).
+    const inTerminal = async (...args: string[]) => {
+      const command = `stty cols 100; exec '${process.execPath}' '${BIN}' ${args.join(' ')}`
+      const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: work, env: cliEnv(serve.home), stdio: ['pipe', 'pipe', 'pipe'] })
+      const result = await collect(child)
+      expect(result.code, result.stderr).toBe(0)
+      return result.stdout.replaceAll('\r', '')
+    }
+    const fitted = row(await inTerminal('status'), String(id))!
+    expect(fitted).toMatch(/ failed +default +3 +\S+ +echo x+… {2}\(exited with code 3\)$/)
+    expect(fitted.length).toBe(99)
+    expect(row(await inTerminal('status', '--wide'), String(id))).toMatch(new RegExp(`echo x{120}; exit 3  \\(exited with code 3\\)$`))
+    expect(row((await cli('status')).stdout, String(id))).toMatch(new RegExp(`echo x{120}; exit 3  \\(exited with code 3\\)$`))
   })
 })

@@ -7,7 +7,7 @@ import type { Context } from '../context.ts'
 import { DEFINITION_OPTION_NAMES, definitionFromOptions, editedDefinition, type DefinitionOptions } from '../definition.ts'
 import { CliError, EXIT, optionIssue, usageError } from '../exit.ts'
 import { BATCH_STDIN_MAX_BYTES, readStdin } from '../stdin.ts'
-import { formatDuration, formatRelative, paint, parseDuration, parseIds, parseInteger, runEndCell, table } from '../format.ts'
+import { displayWidth, formatDuration, formatRelative, paint, parseDuration, parseIds, parseInteger, runEndCell, table, tableWidth, terminalColumns, truncate } from '../format.ts'
 import { ENGINE_PAUSED, heldGroups, machineOf } from './machine.ts'
 
 export async function add(ctx: Context, argv: readonly string[], options: DefinitionOptions & { quiet?: boolean }): Promise<Task> {
@@ -325,6 +325,7 @@ export interface StatusOptions {
   label?: string
   text?: string
   limit?: string
+  wide?: boolean
 }
 
 export async function status(ctx: Context, options: StatusOptions): Promise<void> {
@@ -356,16 +357,21 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
     // A pause --all outlives a restart: without this line a queue that never moves would look stuck.
     const pausedNote = held.all ? `\n${paint('yellow', ENGINE_PAUSED)}` : ''
     if (tasks.length === 0) return (total === 0 ? 'No tasks.' : `No tasks on this page (${total} match).`) + pausedNote
-    const body = rows.map((task) => [
+    const header = ['ID', 'STATUS', 'GROUP', 'EXIT', 'TIME', 'NAME']
+    const cells = rows.map((task) => [
       String(task.id),
       paintStatus(task.status),
       task.definition.group,
       runEndCell(task.definition.spec.kind, task.lastRun),
       formatDuration(task.lastRun?.durationMs ?? null),
-      describeRow(task, held, now),
     ])
+    // On a terminal a long command would wrap and break the table: NAME gets what the other columns leave (--wide: all),
+    // less the last column, where some terminals wrap already.
+    const columns = options.wide ? undefined : terminalColumns()
+    const nameWidth = columns === undefined ? Number.POSITIVE_INFINITY : columns - tableWidth(header.slice(0, -1), cells) - 2 - 1
+    const body = rows.map((task, index) => [...cells[index]!, describeRow(task, held, now, nameWidth)])
     const more = total > tasks.length ? `\nThe newest ${tasks.length} of ${total} shown; use --limit or filters.` : ''
-    return table(['ID', 'STATUS', 'GROUP', 'EXIT', 'TIME', 'NAME'], body) + more + pausedNote
+    return table(header, body) + more + pausedNote
   })
 }
 
@@ -419,14 +425,28 @@ export function heldBy(groups: readonly Group[], enginePaused: boolean | undefin
   return { all: enginePaused === true, paused: new Set(groups.filter((group) => group.paused).map((group) => group.name)), byMachine: heldGroups(groups, machine) }
 }
 
-/** The name, and in red why the task ended when it did not succeed: the first thing a user asks of a failure. */
-const withReason = (name: string, reason: string | null): string => (reason === null ? name : `${name}  ${paint('red', `(${reason})`)}`)
+/** A name is not cut shorter than this to keep its note whole: a name cut shorter says too little. */
+const MIN_NAME_WIDTH = 16
+/** Below this a cut name or note says nothing: the row may then be wider than the terminal. */
+const MIN_CUT_WIDTH = 8
 
-/** The NAME cell: the name, then what a task that has not run waits for (dim), or why it did not succeed (red). */
-function describeRow(task: Task & { lastRun: Run | null }, held: HeldGroups, now: number): string {
+/**
+ * The NAME cell, at most `width` columns where it can be: the name, then what a task that has
+ * not run waits for (dim), or why it did not succeed (red). The note is kept whole before the
+ * name is, since it answers the question a user scans the table with; when both cannot fit,
+ * each gets half.
+ */
+function describeRow(task: Task & { lastRun: Run | null }, held: HeldGroups, now: number, width: number): string {
   const note = waitNote(task, held, now)
-  if (note !== null) return `${task.name}  ${paint('dim', `(${note})`)}`
-  return withReason(task.name, task.status === 'succeeded' ? null : (task.lastRun?.reason ?? task.reason ?? null))
+  const reason = task.status === 'succeeded' ? null : (task.lastRun?.reason ?? task.reason ?? null)
+  const extra = note ?? reason
+  if (extra === null) return truncate(task.name, Math.max(MIN_CUT_WIDTH, width))
+  // Two spaces and the parentheses around the note.
+  const room = width - 4
+  const nameRoom = room - displayWidth(extra) >= MIN_NAME_WIDTH ? room - displayWidth(extra) : Math.floor(room / 2)
+  const name = truncate(task.name, Math.max(MIN_CUT_WIDTH, nameRoom))
+  const shown = truncate(extra, Math.max(MIN_CUT_WIDTH, room - displayWidth(name)))
+  return `${name}  ${paint(note === null ? 'red' : 'dim', `(${shown})`)}`
 }
 
 /** What a task that has not run yet waits for, the next thing a user asks of a queue that does not move. */
