@@ -98,7 +98,26 @@ export function buildProgram(argv: readonly string[] = [], found?: FoundServer):
   const named = commandName(argv)
   const json = wantsJson(argv)
   const program = defineProgram(named, json, found)
-  return named !== undefined && program.commands.length === 0 ? defineProgram(undefined, json, found) : program
+  if (named === undefined || program.commands.length > 0) return program
+  const peer = PEER_COMMANDS[named]
+  if (peer !== undefined) throw usageError(`unknown command '${named}': pueue's ${named} is \`${peer[0]}\` here${peer[1] ? ` (${peer[1]})` : ''}.`)
+  return defineProgram(undefined, json, found)
+}
+
+/**
+ * pueue's commands that Taskdeck names otherwise, said as such (with what differs): commander's
+ * nearest name would send a pueue user's `start` (resume) to `stash`, its opposite.
+ */
+const PEER_COMMANDS: Readonly<Record<string, readonly [command: string, note?: string]>> = {
+  start: ['taskdeck resume IDS', 'paused tasks go on and stashed ones are scheduled; --group NAME or --all for more'],
+  restart: ['taskdeck retry IDS', 'the same task runs again, its earlier runs kept as history'],
+  enqueue: ['taskdeck unstash IDS'],
+  parallel: ['taskdeck group limit NAME N'],
+  switch: ['taskdeck move ID top|bottom|up|down'],
+  reset: ['taskdeck kill --all', 'then `taskdeck clean` removes the finished tasks'],
+  shutdown: ['taskdeck stop'],
+  env: ['taskdeck edit ID --env KEY=VALUE'],
+  'format-status': ['taskdeck status --json'],
 }
 
 /** --json among the CLI's own arguments (after `--` it belongs to the task's command). */

@@ -157,4 +157,19 @@ describe('taskdeck used the way pueue, tsp and nq users do', () => {
     expect(row(await inTerminal('status', '--wide'), String(id))).toMatch(new RegExp(`echo x{120}; exit 3  \\(exited with code 3\\)$`))
     expect(row((await cli('status')).stdout, String(id))).toMatch(new RegExp(`echo x{120}; exit 3  \\(exited with code 3\\)$`))
   })
+
+  it("pueue's command names that Taskdeck calls otherwise are answered with the Taskdeck command, not commander's nearest name", async () => {
+    const start = await cli('start', '3')
+    expect(start.code).toBe(2)
+    // Commander's nearest name was `stash`: the opposite of what a pueue user means.
+    expect(start.stderr).toBe(
+      "taskdeck: unknown command 'start': pueue's start is `taskdeck resume IDS` here (paused tasks go on and stashed ones are scheduled; --group NAME or --all for more).\n",
+    )
+    expect((await cli('restart', '3')).stderr).toContain("pueue's restart is `taskdeck retry IDS` here")
+    const parallel = await cli('--json', 'parallel', '3')
+    expect(parallel.code).toBe(2)
+    expect(JSON.parse(parallel.stderr)).toEqual({ error: { code: 'usage', message: "unknown command 'parallel': pueue's parallel is `taskdeck group limit NAME N` here." } })
+    // Other unknown names still get commander's suggestion.
+    expect((await cli('stauts')).stderr).toContain('(Did you mean status?)')
+  })
 })
