@@ -74,7 +74,10 @@ export async function editedDefinition(current: TaskDefinition, argv: readonly s
       ...current.spec,
       ...(command === null ? {} : { command }),
       ...(options.cwd === undefined ? {} : { cwd: resolve(options.cwd) }),
-      ...(options.env === undefined && !options.inheritEnv ? {} : { env: { ...(options.inheritEnv ? inheritedEnv() : {}), ...parseEnv(options.env ?? []) } }),
+      // --env sets the variables named and keeps the others (as pueue's `env set` does): an edit of one must not drop the rest.
+      ...(options.env === undefined && !options.inheritEnv
+        ? {}
+        : { env: { ...current.spec.env, ...(options.inheritEnv ? inheritedEnv() : {}), ...parseEnv(options.env ?? []) } }),
       ...(options.stdin === undefined ? {} : { stdin: await stdinText(options.stdin) }),
     }
   }

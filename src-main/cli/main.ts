@@ -264,6 +264,15 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
     .argument('<id>')
     .argument('[command...]', 'a new program and arguments (after --)')
     .option('--stash', 'stash it')
+    .addHelpText(
+      'after',
+      [
+        '\nExamples:',
+        '  $ taskdeck edit 12 -- make -j4 test        a new command (argv; or --shell "…")',
+        '  $ taskdeck edit 12 --env DEBUG=1           sets DEBUG and keeps its other variables',
+        '  $ taskdeck edit 12 --group build --priority 5',
+      ].join('\n'),
+    )
     .action(run(async (ctx, id: string, argv: string[], options: DefinitionOptions) => (await import('./commands/tasks.ts')).edit(ctx, id, argv, options)))
 
   if (wanted('send')) sub('send', "write TEXT (and a newline) to a running task's stdin")

@@ -172,4 +172,11 @@ describe('taskdeck used the way pueue, tsp and nq users do', () => {
     // Other unknown names still get commander's suggestion.
     expect((await cli('stauts')).stderr).toContain('(Did you mean status?)')
   })
+
+  it('edit --env sets the variables named and keeps the task\'s others (as pueue env set does)', async () => {
+    const id = await addQuiet('--stash', '--env', 'KEEP=kept', '--env', 'CHANGE=old', '--', 'sh', '-c', 'echo "$KEEP $CHANGE $ADDED"')
+    expect((await cli('edit', String(id), '--env', 'CHANGE=new', '-e', 'ADDED=added')).code).toBe(0)
+    expect((await cli('resume', String(id))).code).toBe(0)
+    expect((await cli('follow', String(id))).stdout).toBe('kept new added\n')
+  })
 })
