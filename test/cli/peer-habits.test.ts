@@ -179,4 +179,13 @@ describe('taskdeck used the way pueue, tsp and nq users do', () => {
     expect((await cli('resume', String(id))).code).toBe(0)
     expect((await cli('follow', String(id))).stdout).toBe('kept new added\n')
   })
+
+  it('follow of a task that never ran (its dependency failed) says why it ended, as status does', async () => {
+    const first = await addQuiet('--', 'false')
+    const dependant = await addQuiet('--after', String(first), '--', 'echo', 'never')
+    const followed = await cli('follow', String(dependant))
+    expect(followed.code).toBe(1)
+    expect(followed.stdout).toBe('')
+    expect(followed.stderr).toMatch(new RegExp(`Task ${dependant} failed: dependency #${first} failed: exited with code 1\\n$`))
+  })
 })

@@ -160,7 +160,11 @@ export async function follow(ctx: Context, idText: string): Promise<number> {
         const run = runs.find((r) => r.id === runId)
         const code = exitCodeOf(task, run)
         if (ctx.json) process.stdout.write(`${JSON.stringify({ type: 'end', taskId, status: task.status, exitCode: run?.exitCode ?? null, signal: run?.signal ?? null })}\n`)
-        else if (task.status !== 'succeeded') process.stderr.write(paint('yellow', `Task ${taskId} ${task.status}${run?.reason ? `: ${run.reason}` : ''}\n`, process.stderr))
+        else if (task.status !== 'succeeded') {
+          // A task that never ran (a dependency failed, it was cancelled while queued) has its reason on the task.
+          const reason = run?.reason ?? task.reason
+          process.stderr.write(paint('yellow', `Task ${taskId} ${task.status}${reason ? `: ${reason}` : ''}\n`, process.stderr))
+        }
         return code
       }
       await wake.after(seen)
