@@ -180,12 +180,17 @@ describe('taskdeck used the way pueue, tsp and nq users do', () => {
     expect((await cli('follow', String(id))).stdout).toBe('kept new added\n')
   })
 
-  it('follow of a task that never ran (its dependency failed) says why it ended, as status does', async () => {
+  it('follow and log of a task that never ran (its dependency failed) say why it ended, as status does', async () => {
     const first = await addQuiet('--', 'false')
     const dependant = await addQuiet('--after', String(first), '--', 'echo', 'never')
     const followed = await cli('follow', String(dependant))
     expect(followed.code).toBe(1)
     expect(followed.stdout).toBe('')
     expect(followed.stderr).toMatch(new RegExp(`Task ${dependant} failed: dependency #${first} failed: exited with code 1\\n$`))
+    const log = await cli('log', String(dependant))
+    expect(log.code).toBe(1)
+    expect(log.stderr).toBe(`taskdeck: Task ${dependant} never ran (failed: dependency #${first} failed: exited with code 1).\n`)
+    const queued = await addQuiet('--stash', '--', 'true')
+    expect((await cli('log', String(queued))).stderr).toBe(`taskdeck: Task ${queued} has not run yet (stashed).\n`)
   })
 })

@@ -475,7 +475,9 @@ export function pickRun(task: Task, runs: readonly Run[], attempt: string | unde
       ? runs.find((r) => r.id === task.lastRunId)
       : byStart(runs)[parseInteger(attempt, '--attempt', 1, Number.MAX_SAFE_INTEGER) - 1]
   if (run === undefined) {
-    throw new CliError(EXIT.failed, 'not_found', attempt === undefined ? `Task ${task.id} has not run yet (${task.status}).` : `Task ${task.id} has no attempt ${attempt}.`)
+    // A task that ended without a run never will: say why (a failed dependency, a cancel while queued).
+    const notRun = task.reason === null ? `Task ${task.id} has not run yet (${task.status}).` : `Task ${task.id} never ran (${task.status}: ${task.reason}).`
+    throw new CliError(EXIT.failed, 'not_found', attempt === undefined ? notRun : `Task ${task.id} has no attempt ${attempt}.`)
   }
   return run
 }
