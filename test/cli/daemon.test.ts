@@ -161,9 +161,10 @@ describe('taskdeck daemon, stop, --auto-start and an absent Taskdeck', () => {
     const home = join(dir.home, 'auto')
     const listed = await runCli(home, ['status', '--json', '--auto-start'])
     expect(listed.code, listed.stderr).toBe(0)
-    expect(listed.json()).toEqual({ tasks: [], total: 0, enginePaused: false })
+    // Noted before anything else is asserted: a failed assertion must not leave the daemon running.
     const info = JSON.parse(readFileSync(join(home, 'api.json'), 'utf8')) as { pid: number }
     started.push(info.pid)
+    expect(listed.json()).toEqual({ tasks: [], total: 0, enginePaused: false })
     expect((await runCli(home, ['stop'])).code).toBe(0)
     expect(processAlive(info.pid)).toBe(false)
   })
