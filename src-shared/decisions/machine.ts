@@ -98,10 +98,23 @@ export function nextIdleCheckMs(observation: MachineObservation, idleAfterMinute
   return Math.max(1_000, (idleAfterMinutes * 60 - observation.idleSeconds) * 1_000)
 }
 
-/** The machine as the engine knows it (`MachineState` without its time): null where unknown. */
+/** The machine as the engine knows it (`MachineState` without its time): null where unknown (`networkMetered` absent: a server before it, unknown). */
 export interface KnownMachine {
   onAcPower: boolean | null
   userIdle: boolean | null
+  networkMetered?: boolean | null
+}
+
+/** Does the machine meet this condition? Unknown (null or absent) counts as met. */
+function meets(condition: MachineCondition, machine: KnownMachine): boolean {
+  switch (condition) {
+    case 'ac-power':
+      return machine.onAcPower !== false
+    case 'user-idle':
+      return machine.userIdle !== false
+    case 'unmetered-network':
+      return machine.networkMetered !== true
+  }
 }
 
 /**
@@ -110,5 +123,5 @@ export interface KnownMachine {
  */
 export function unmetConditions(onlyWhen: readonly MachineCondition[] | undefined, machine: KnownMachine | null): MachineCondition[] {
   if (!onlyWhen || !machine) return []
-  return onlyWhen.filter((condition) => (condition === 'ac-power' ? machine.onAcPower === false : machine.userIdle === false))
+  return onlyWhen.filter((condition) => !meets(condition, machine))
 }

@@ -91,7 +91,7 @@ describe('a group bound to Redis takes no machine conditions (they judge this ma
     const set = await cli('group', 'set', 'build', '--only-when', 'ac-power')
     expect(set.code).toBe(1)
     expect(set.stderr).toBe(
-      `taskdeck: Group "build" runs on Redis workers (${redis.url}): its onlyWhen conditions would judge this machine's power and user, which say nothing about the workers' machines. Unbind it first (taskdeck group unbind build).\n`,
+      `taskdeck: Group "build" runs on Redis workers (${redis.url}): its onlyWhen conditions would judge this machine's power, user and network, which say nothing about the workers' machines. Unbind it first (taskdeck group unbind build).\n`,
     )
     // Other changes of a bound group are fine.
     expect((await cli('group', 'set', 'build', '--parallel', '2')).code).toBe(0)
