@@ -1,5 +1,6 @@
 import type { CommandHandlers, Disposable } from '../engine/api.ts'
 import { POWER_POLL_MS } from '../../src-shared/decisions/machine.ts'
+import { steadyNetworkReader } from '../engine/network-cost.ts'
 import { steadyAcPowerReader } from '../engine/power-supply.ts'
 
 export interface SystemMonitorOptions {
@@ -35,4 +36,49 @@ export function startSystemMonitor(options: SystemMonitorOptions): Disposable {
   }, options.intervalMs ?? POWER_POLL_MS) // sysfs attributes announce no change (no inotify): polled as the desktop polls where it must
   timer.unref()
   return { dispose: () => clearInterval(timer) }
+}
+
+export interface NetworkMonitorOptions {
+  /** One look at the network (`networkReaderFor`): true metered, false not, null unknown; the signal kills a look under way. */
+  read: (signal?: AbortSignal) => Promise<boolean | null>
+  /** What was read before the engine opened (given to it as its starting state). */
+  initial: boolean | null
+  report: CommandHandlers['machine.report']
+  intervalMs: number
+}
+
+/**
+ * The network half of the system monitor: polls whether the network is metered and reports
+ * a change through `machine.report`, as the power half does (only changes, so a state
+ * reported by hand stands; one failed look keeps the last known reading; a failed report is
+ * resent at the next look). Looks are chained, never overlapping: each spawns a child that
+ * may take up to its timeout.
+ */
+export function startNetworkMonitor(options: NetworkMonitorOptions): Disposable {
+  let last: boolean | null | undefined = options.initial
+  const read = steadyNetworkReader(options.read, options.initial)
+  let timer: NodeJS.Timeout | null = null
+  const disposed = new AbortController()
+  const look = async () => {
+    const networkMetered = await read(disposed.signal)
+    if (disposed.signal.aborted) return
+    if (networkMetered !== last) {
+      last = networkMetered
+      options.report({ networkMetered }).catch(() => {
+        if (last === networkMetered) last = undefined
+      })
+    }
+    schedule()
+  }
+  const schedule = () => {
+    timer = setTimeout(() => void look(), options.intervalMs)
+    timer.unref()
+  }
+  schedule()
+  return {
+    dispose: () => {
+      disposed.abort()
+      if (timer) clearTimeout(timer)
+    },
+  }
 }

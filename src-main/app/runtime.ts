@@ -8,7 +8,9 @@ import { defaultRunners } from '../engine/runners/index.ts'
 import { readApiFile } from '../server/api-file.ts'
 import { createServer, type TaskdeckServer } from '../server/server.ts'
 import { createTriggers, type ShortcutBinding } from '../triggers/index.ts'
-import { startSystemMonitor } from './machine-monitor.ts'
+import { networkWatchFor, type NetworkWatch } from '../../src-shared/decisions/machine.ts'
+import { networkReaderFor } from '../engine/network-cost.ts'
+import { startNetworkMonitor, startSystemMonitor } from './machine-monitor.ts'
 
 /**
  * The composition root: everything Taskdeck runs besides a window, on one data directory.
@@ -54,6 +56,15 @@ export interface RuntimeOptions {
   machine?: { onAcPower?: boolean | null; userIdle?: boolean | null }
   /** The power-supply folder the system monitor reads (default POWER_SUPPLY_DIR). */
   powerSupplyDir?: string
+  /**
+   * Where whether the network is metered is read (`unmetered-network` groups), whoever owns
+   * the power source: default `networkWatchFor(process.platform)` (NetworkManager on Linux,
+   * the connection cost on Windows, unknown on macOS). `{ source: 'none' }` leaves it unknown
+   * unless reported.
+   */
+  networkWatch?: NetworkWatch
+  /** The environment the network reader's child sees (its PATH finds busctl); default process.env. */
+  networkReadEnv?: NodeJS.ProcessEnv
 }
 
 export async function openRuntime(options: RuntimeOptions): Promise<TaskdeckRuntime> {
@@ -69,14 +80,22 @@ export async function openRuntime(options: RuntimeOptions): Promise<TaskdeckRunt
   const powerSupplyDir = options.powerSupplyDir ?? POWER_SUPPLY_DIR
   // Only Linux publishes its power supplies as files; elsewhere the state stays unknown unless reported.
   const monitored = (options.machineMonitor ?? 'system') === 'system' && process.platform === 'linux'
-  const machine = monitored ? { ...options.machine, onAcPower: readAcPower(powerSupplyDir) } : options.machine
-  const engine = await Engine.open({ home, runners, backend: remote, ...(machine ? { machine } : {}) })
+  const networkWatch = options.networkWatch ?? networkWatchFor(process.platform)
+  const readNetwork = networkReaderFor(networkWatch, options.networkReadEnv)
+  // Read before opening (bounded by the reader's timeout), so no run of an unmetered-network group starts on a hotspot before the first look.
+  const networkMetered = readNetwork ? await readNetwork() : null
+  const machine = { ...options.machine, ...(monitored ? { onAcPower: readAcPower(powerSupplyDir) } : {}), networkMetered }
+  const engine = await Engine.open({ home, runners, backend: remote, machine })
   remote.attach(engine)
-  const monitor = monitored ? startSystemMonitor({ powerSupplyDir, initial: machine?.onAcPower ?? null, report: engine.handlers['machine.report'] }) : null
+  const report = engine.handlers['machine.report']
+  const monitors = [
+    ...(monitored ? [startSystemMonitor({ powerSupplyDir, initial: machine.onAcPower ?? null, report })] : []),
+    ...(readNetwork && networkWatch.source !== 'none' ? [startNetworkMonitor({ read: readNetwork, initial: networkMetered, report, intervalMs: networkWatch.pollMs })] : []),
+  ]
   const triggers = createTriggers(engine.host)
   // Closed together: a remote run's cancel, sent while the engine interrupts it, must not hold the quit.
   const closeEngine = () => {
-    monitor?.dispose()
+    for (const monitor of monitors) monitor.dispose()
     return Promise.all([engine.close(), remote.close()]).then(() => undefined)
   }
   const api: EngineApi = {
