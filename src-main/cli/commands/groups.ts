@@ -41,7 +41,7 @@ export async function listGroups(ctx: Context): Promise<void> {
 
 export interface GroupChange {
   parallel?: string
-  /** `--only-when ac-power,user-idle` or `none`. */
+  /** `--only-when ac-power,user-idle,unmetered-network` or `none`. */
   onlyWhen?: string
   whenUnmet?: string
 }
@@ -58,6 +58,7 @@ export async function setGroup(ctx: Context, name: string, change: GroupChange, 
   const client = await ctx.connect()
   if (!creates) client.requireRevision(API_REVISIONS.strictParams, 'group limit (an existing group only)')
   if (onlyWhen !== undefined || whenUnmet !== undefined) client.requireRevision(API_REVISIONS.machineConditions, '--only-when and --when-unmet')
+  if (onlyWhen?.includes('unmetered-network')) client.requireRevision(API_REVISIONS.networkConditions, '--only-when unmetered-network')
   // Without --parallel no limit is sent, so a limit changed meanwhile stands (group.set's parallel is optional since
   // machine conditions). `group add` still creates a new group with 1, and an older server needs the limit sent back.
   const parallel = limit ?? (creates ? await keptLimit(client, name) : undefined)
