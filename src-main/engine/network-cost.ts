@@ -65,12 +65,13 @@ function meteredIn(stdout: string, pattern: RegExp): boolean | null {
 }
 
 /**
- * Windows PowerShell 5.1 (on every Windows 10 and 11) loads WinRT types by this name; the
- * cost type's name is printed, or nothing when there is no internet profile (offline).
+ * Windows PowerShell 5.1 (on every Windows 10 and 11) loads WinRT types by this name; it
+ * prints the cost type, roaming and over-the-limit (`Fixed False False`), or nothing when there
+ * is no internet profile (offline).
  */
 const WINDOWS_COST_SCRIPT =
   '$p = [Windows.Networking.Connectivity.NetworkInformation, Windows.Networking.Connectivity, ContentType = WindowsRuntime]::GetInternetConnectionProfile(); ' +
-  'if ($p) { $p.GetConnectionCost().NetworkCostType.ToString() }'
+  'if ($p) { $c = $p.GetConnectionCost(); "$($c.NetworkCostType) $($c.Roaming) $($c.OverDataLimit)" }'
 
 /** The internet connection profile's cost (see `meteredFromConnectionCost`); null when PowerShell fails or says nothing. */
 export async function readWindowsConnectionMetered(options: NetworkReadOptions = {}): Promise<boolean | null> {

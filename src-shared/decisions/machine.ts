@@ -167,13 +167,16 @@ export function meteredFromNetworkManager(value: number): boolean | null {
 }
 
 /**
- * Windows' `NetworkCostType` name as `networkMetered`: `Unrestricted` is not metered, `Fixed`
- * (a data cap) and `Variable` (paid by the byte) are; `Unknown`, no internet profile (offline)
- * or anything else is unknown.
+ * What the Windows reader prints (`<NetworkCostType> <Roaming> <OverDataLimit>`, as
+ * `Fixed False False`) as `networkMetered`, following Microsoft's guidance for metered
+ * connections: roaming or over the data limit is metered whatever the cost type; `Fixed` (a
+ * data cap) and `Variable` (paid by the byte) are metered; `Unrestricted` is not; `Unknown`,
+ * nothing printed (no internet profile: offline) or anything else is unknown.
  */
-export function meteredFromConnectionCost(costType: string): boolean | null {
-  const name = costType.trim()
-  if (name === 'Unrestricted') return false
-  if (name === 'Fixed' || name === 'Variable') return true
+export function meteredFromConnectionCost(printed: string): boolean | null {
+  const [costType, roaming, overDataLimit] = printed.trim().split(/\s+/)
+  if (roaming === 'True' || overDataLimit === 'True') return true
+  if (costType === 'Unrestricted') return false
+  if (costType === 'Fixed' || costType === 'Variable') return true
   return null
 }

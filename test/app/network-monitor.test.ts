@@ -103,7 +103,7 @@ describe("reading NetworkManager's Metered property", () => {
     await vi.waitFor(() => expect(alive(pid)).toBe(false))
   })
 
-  it("reads Windows' connection cost from a PowerShell child: Unrestricted unmetered, Variable metered, nothing printed (offline) unknown", async () => {
+  it("reads Windows' connection cost from a PowerShell child: Unrestricted unmetered, Variable or roaming metered, nothing printed (offline) unknown", async () => {
     const bin = dir.anotherHome()
     const powershell = join(bin, 'powershell.exe')
     const answer = (text: string) => {
@@ -111,10 +111,12 @@ describe("reading NetworkManager's Metered property", () => {
       chmodSync(powershell, 0o755)
     }
     const read = networkReaderFor(networkWatchFor('win32'), { PATH: bin })!
-    answer('Unrestricted\\r\\n')
+    answer('Unrestricted False False\\r\\n')
     expect(await read()).toBe(false)
-    expect(readFileSync(join(bin, 'calls'), 'utf8')).toMatch(/^-NoProfile -NonInteractive -Command .*GetInternetConnectionProfile\(\).*NetworkCostType/)
-    answer('Variable\\r\\n')
+    expect(readFileSync(join(bin, 'calls'), 'utf8')).toMatch(/^-NoProfile -NonInteractive -Command .*GetInternetConnectionProfile\(\).*NetworkCostType\) \$\(\$c\.Roaming\) \$\(\$c\.OverDataLimit\)"/)
+    answer('Variable False False\\r\\n')
+    expect(await read()).toBe(true)
+    answer('Unrestricted True False\\r\\n')
     expect(await read()).toBe(true)
     answer('')
     expect(await read()).toBeNull()

@@ -84,8 +84,19 @@ describe('network decisions', () => {
     expect([0, 1, 2, 3, 4, 5, -1].map(meteredFromNetworkManager)).toEqual([null, true, false, true, false, null, null])
   })
 
-  it("maps Windows' NetworkCostType: Unrestricted not metered, Fixed and Variable metered, anything else unknown", () => {
-    expect(['Unrestricted\r\n', 'Fixed', 'Variable\n', 'Unknown', '', 'unrestricted'].map(meteredFromConnectionCost)).toEqual([false, true, true, null, null, null])
+  it("maps Windows' connection cost: Unrestricted not metered, Fixed and Variable metered, roaming or over the limit metered whatever the type, anything else unknown", () => {
+    const cases: [string, boolean | null][] = [
+      ['Unrestricted False False\r\n', false],
+      ['Fixed False False', true],
+      ['Variable False False\n', true],
+      ['Unrestricted True False', true],
+      ['Unrestricted False True', true],
+      ['Unknown False False', null],
+      ['Unknown True False', true],
+      ['', null],
+      ['unrestricted False False', null],
+    ]
+    expect(cases.map(([printed]) => meteredFromConnectionCost(printed))).toEqual(cases.map(([, metered]) => metered))
   })
 
   it('judges unmetered-network by networkMetered alone: metered unmet, unknown or absent (an older server) met', () => {
