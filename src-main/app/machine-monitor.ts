@@ -1,6 +1,6 @@
 import type { CommandHandlers, Disposable } from '../engine/api.ts'
 import { POWER_POLL_MS } from '../../src-shared/decisions/machine.ts'
-import { steadyNetworkReader } from '../engine/network-cost.ts'
+import { steadyNetworkReading } from '../engine/network-cost.ts'
 import { steadyAcPowerReader } from '../engine/power-supply.ts'
 
 export interface SystemMonitorOptions {
@@ -41,8 +41,10 @@ export function startSystemMonitor(options: SystemMonitorOptions): Disposable {
 export interface NetworkMonitorOptions {
   /** One look at the network (`networkReaderFor`): true metered, false not, null unknown; the signal kills a look under way. */
   read: (signal?: AbortSignal) => Promise<boolean | null>
-  /** What was read before the engine opened (given to it as its starting state). */
+  /** What the engine was opened with. */
   initial: boolean | null
+  /** A first look still under way when the engine opened (it took longer than the runtime waits): its reading is reported when it comes. */
+  pending?: Promise<boolean | null>
   report: CommandHandlers['machine.report']
   intervalMs: number
 }
@@ -55,26 +57,25 @@ export interface NetworkMonitorOptions {
  * may take up to its timeout.
  */
 export function startNetworkMonitor(options: NetworkMonitorOptions): Disposable {
+  // What the engine was last told; undefined after a failed report, so the next look tells it again.
   let last: boolean | null | undefined = options.initial
-  const read = steadyNetworkReader(options.read, options.initial)
+  const steady = steadyNetworkReading(options.initial)
   let timer: NodeJS.Timeout | null = null
   const disposed = new AbortController()
-  const look = async () => {
-    const networkMetered = await read(disposed.signal)
+  const seen = (reading: boolean | null) => {
     if (disposed.signal.aborted) return
+    const networkMetered = steady(reading)
     if (networkMetered !== last) {
       last = networkMetered
       options.report({ networkMetered }).catch(() => {
         if (last === networkMetered) last = undefined
       })
     }
-    schedule()
-  }
-  const schedule = () => {
-    timer = setTimeout(() => void look(), options.intervalMs)
+    timer = setTimeout(() => void options.read(disposed.signal).then(seen), options.intervalMs)
     timer.unref()
   }
-  schedule()
+  if (options.pending) void options.pending.then(seen)
+  else seen(options.initial)
   return {
     dispose: () => {
       disposed.abort()

@@ -65,7 +65,17 @@ export interface RuntimeOptions {
   networkWatch?: NetworkWatch
   /** The environment the network reader's child sees (its PATH finds busctl); default process.env. */
   networkReadEnv?: NodeJS.ProcessEnv
+  /** How long opening waits for the first network reading (default NETWORK_START_WAIT_MS). */
+  networkStartWaitMs?: number
 }
+
+/**
+ * Opening waits this long for the first look at the network, so that no run of an
+ * unmetered-network group starts on a hotspot before it; busctl answers in milliseconds, but
+ * Windows' PowerShell can take seconds to start, and the app's window must not wait for it.
+ * A later first reading is reported when it comes.
+ */
+export const NETWORK_START_WAIT_MS = 2_000
 
 export async function openRuntime(options: RuntimeOptions): Promise<TaskdeckRuntime> {
   const { home } = options
@@ -82,19 +92,25 @@ export async function openRuntime(options: RuntimeOptions): Promise<TaskdeckRunt
   const monitored = (options.machineMonitor ?? 'system') === 'system' && process.platform === 'linux'
   const networkWatch = options.networkWatch ?? networkWatchFor(process.platform)
   const readNetwork = networkReaderFor(networkWatch, options.networkReadEnv)
-  // Read before opening (bounded by the reader's timeout), so no run of an unmetered-network group starts on a hotspot before the first look.
-  const networkMetered = readNetwork ? await readNetwork() : null
+  // Killed with the monitors if it outlasts the opening and the runtime is closed first.
+  const firstLookUnderWay = new AbortController()
+  const firstLook = readNetwork?.(firstLookUnderWay.signal) ?? null
+  const early = firstLook ? await settledWithin(firstLook, options.networkStartWaitMs ?? NETWORK_START_WAIT_MS) : { value: null }
+  const networkMetered = early?.value ?? null
   const machine = { ...options.machine, ...(monitored ? { onAcPower: readAcPower(powerSupplyDir) } : {}), networkMetered }
   const engine = await Engine.open({ home, runners, backend: remote, machine })
   remote.attach(engine)
   const report = engine.handlers['machine.report']
   const monitors = [
     ...(monitored ? [startSystemMonitor({ powerSupplyDir, initial: machine.onAcPower ?? null, report })] : []),
-    ...(readNetwork && networkWatch.source !== 'none' ? [startNetworkMonitor({ read: readNetwork, initial: networkMetered, report, intervalMs: networkWatch.pollMs })] : []),
+    ...(readNetwork && firstLook && networkWatch.source !== 'none'
+      ? [startNetworkMonitor({ read: readNetwork, initial: networkMetered, ...(early ? {} : { pending: firstLook }), report, intervalMs: networkWatch.pollMs })]
+      : []),
   ]
   const triggers = createTriggers(engine.host)
   // Closed together: a remote run's cancel, sent while the engine interrupts it, must not hold the quit.
   const closeEngine = () => {
+    firstLookUnderWay.abort()
     for (const monitor of monitors) monitor.dispose()
     return Promise.all([engine.close(), remote.close()]).then(() => undefined)
   }
@@ -123,4 +139,11 @@ export async function openRuntime(options: RuntimeOptions): Promise<TaskdeckRunt
       await closeEngine()
     },
   }
+}
+
+/** The promise's value if it settles within `ms`; null if it is still under way then. */
+function settledWithin<T>(promise: Promise<T>, ms: number): Promise<{ value: T } | null> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)))
+  return Promise.race([promise.then((value) => ({ value })), late]).finally(() => clearTimeout(timer))
 }

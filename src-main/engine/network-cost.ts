@@ -93,15 +93,15 @@ export function networkReaderFor(watch: NetworkWatch, env?: NodeJS.ProcessEnv): 
 }
 
 /**
- * A reader for a poller: a known reading is replaced by unknown only when two looks in a row
- * fail, as the power reader does (`steadyAcPowerReader`), so one slow D-Bus answer does not
- * start unmetered-network groups on a hotspot for a poll. `initial`: what is already known.
+ * For a poller: a known reading is replaced by unknown only when two looks in a row fail, as
+ * the power reader does (`steadyAcPowerReader`), so one slow D-Bus answer does not start
+ * unmetered-network groups on a hotspot for a poll. `initial`: what is already known. The
+ * returned function takes each look's reading and says what to hold the network for.
  */
-export function steadyNetworkReader(read: (signal?: AbortSignal) => Promise<boolean | null>, initial: boolean | null): (signal?: AbortSignal) => Promise<boolean | null> {
+export function steadyNetworkReading(initial: boolean | null): (reading: boolean | null) => boolean | null {
   let known = initial
   let unknownBefore = false
-  return async (signal) => {
-    const reading = await read(signal)
+  return (reading) => {
     if (reading !== null) known = reading
     else if (unknownBefore) known = null
     unknownBefore = reading === null

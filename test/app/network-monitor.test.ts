@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -27,7 +28,9 @@ afterEach(async () => {
 /** NetworkManager as a stand-in tool sees it: `value` is its Metered number, or 'fail' (no NetworkManager on the bus). */
 interface StandIn {
   env: NodeJS.ProcessEnv
-  set(value: number | 'fail' | 'hang'): void
+  /** 'gate': answers only once `open(value)` is called. */
+  set(value: number | 'fail' | 'hang' | 'gate'): void
+  open(value: number): void
   /** The arguments of every call, one line each. */
   calls(): string[]
 }
@@ -45,6 +48,7 @@ function standIn(tool: 'busctl' | 'dbus-send'): StandIn {
       'read -r value < "$here/metered"',
       'if [ "$value" = fail ]; then echo "Failed to get property Metered: The name is not activatable" >&2; exit 1; fi',
       'if [ "$value" = hang ]; then echo "$$" > "$here/pid"; exec /bin/sleep 60; fi',
+      'if [ "$value" = gate ]; then read -r value < "$here/gate"; fi',
       print,
       '',
     ].join('\n'),
@@ -52,7 +56,12 @@ function standIn(tool: 'busctl' | 'dbus-send'): StandIn {
   chmodSync(join(bin, tool), 0o755)
   return {
     env: { PATH: bin },
-    set: (value) => writeFileSync(join(bin, 'metered'), `${value}\n`),
+    set: (value) => {
+      if (value === 'gate') execFileSync('mkfifo', [join(bin, 'gate')])
+      writeFileSync(join(bin, 'metered'), `${value}\n`)
+    },
+    // Opening a FIFO for writing waits for its reader: the stand-in is already blocked reading it.
+    open: (value) => writeFileSync(join(bin, 'gate'), `${value}\n`),
     calls: () => (existsSync(join(bin, 'calls')) ? readFileSync(join(bin, 'calls'), 'utf8').trim().split('\n') : []),
   }
 }
@@ -140,6 +149,17 @@ describe('the runtime reads the network itself (taskdeck serve, the daemon, the 
     expect((await api.handlers['engine.loop']({})).waiting.find((entry) => entry.taskId === task.id)?.state).toEqual({ kind: 'machine', unmet: ['unmetered-network'] })
     await api.handlers['machine.report']({ networkMetered: false })
     await vi.waitFor(async () => expect((await api.handlers['task.get']({ taskId: task.id })).task.status).toBe('succeeded'))
+  })
+
+  it('does not wait for a slow first look: opens with the network unknown and reports the reading when it comes', async () => {
+    const nm = standIn('busctl')
+    nm.set('gate')
+    runtime = await openRuntime({ home: dir.home, rendererDir: join(dir.home, 'no-renderer'), machineMonitor: 'none', networkReadEnv: nm.env, networkStartWaitMs: 0 })
+    const api = runtime.api
+    expect((await api.handlers['machine.get']({})).machine.networkMetered).toBeNull()
+    await vi.waitFor(() => expect(nm.calls()).toHaveLength(1))
+    nm.open(1)
+    await vi.waitFor(async () => expect((await api.handlers['machine.get']({})).machine.networkMetered).toBe(true))
   })
 
   it("{ source: 'none' } reads nothing: the network stays unknown", async () => {
