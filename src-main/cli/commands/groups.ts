@@ -75,11 +75,16 @@ export async function setGroup(ctx: Context, name: string, change: GroupChange, 
     const suggestion = ['taskdeck group add', name, `--parallel ${limit ?? 1}`, ...repeated].join(' ')
     throw new CliError(EXIT.failed, 'not_found', `There is no group "${name}" (create it with \`${suggestion}\`).`, error.details)
   }
-  if (onlyWhen?.includes('user-idle')) {
+  if (onlyWhen?.includes('user-idle') || onlyWhen?.includes('unmetered-network')) {
     const machine = await machineOf(client)
-    if (machine?.userIdle === null) {
+    if (onlyWhen.includes('user-idle') && machine?.userIdle === null) {
       process.stderr.write(
         'Note: this Taskdeck knows no user presence (nothing reports it, as on a headless server), and unknown counts as met: report it with `taskdeck machine report --idle` or `--present`.\n',
+      )
+    }
+    if (onlyWhen.includes('unmetered-network') && (machine?.networkMetered ?? null) === null) {
+      process.stderr.write(
+        'Note: this Taskdeck cannot tell whether the network is metered (it asks NetworkManager on Linux and the connection cost on Windows; macOS says nothing), and unknown counts as met: report it with `taskdeck machine report --metered` or `--unmetered`.\n',
       )
     }
   }
