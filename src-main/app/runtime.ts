@@ -75,7 +75,7 @@ export interface RuntimeOptions {
  * Windows' PowerShell can take seconds to start, and the app's window must not wait for it.
  * A later first reading is reported when it comes.
  */
-export const NETWORK_START_WAIT_MS = 2_000
+const NETWORK_START_WAIT_MS = 2_000
 
 export async function openRuntime(options: RuntimeOptions): Promise<TaskdeckRuntime> {
   const { home } = options

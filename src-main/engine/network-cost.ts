@@ -9,7 +9,7 @@ import { meteredFromConnectionCost, meteredFromNetworkManager, type NetworkWatch
  */
 
 /** How long one look may take before it counts as unknown (the child is killed). */
-export const NETWORK_READ_TIMEOUT_MS = 3_000
+const NETWORK_READ_TIMEOUT_MS = 3_000
 /** PowerShell's own start can take seconds on a busy Windows machine. */
 const WINDOWS_READ_TIMEOUT_MS = 10_000
 
