@@ -74,7 +74,7 @@ const WINDOWS_COST_SCRIPT =
   'if ($p) { $c = $p.GetConnectionCost(); "$($c.NetworkCostType) $($c.Roaming) $($c.OverDataLimit)" }'
 
 /** The internet connection profile's cost (see `meteredFromConnectionCost`); null when PowerShell fails or says nothing. */
-export async function readWindowsConnectionMetered(options: NetworkReadOptions = {}): Promise<boolean | null> {
+async function readWindowsConnectionMetered(options: NetworkReadOptions = {}): Promise<boolean | null> {
   const result = await run('powershell.exe', ['-NoProfile', '-NonInteractive', '-Command', WINDOWS_COST_SCRIPT], WINDOWS_READ_TIMEOUT_MS, options)
   return result.kind === 'printed' ? meteredFromConnectionCost(result.stdout) : null
 }
