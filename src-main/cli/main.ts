@@ -266,7 +266,7 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
       .action(run(async (ctx) => (await import('./commands/groups.ts')).listGroups(ctx)))
     const conditionOptions = (command: Command) =>
       command
-        .option('--only-when <conditions>', 'start its tasks only while the machine is so: ac-power, user-idle (away: idle or screen locked), both comma-separated, or none')
+        .option('--only-when <conditions>', 'start its tasks only while the machine is so: ac-power, user-idle (away: idle or screen locked), unmetered-network (not a hotspot or capped plan), several comma-separated, or none')
         .option('--when-unmet <wait|pause>', 'while a condition is unmet: wait (start nothing new; the default) or pause (also pause its running tasks until met)')
     conditionOptions(globalOptions(group.command('add').description('create a group (or change its limit and conditions)')))
       .argument('<name>')
@@ -275,7 +275,7 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
     conditionOptions(globalOptions(group.command('set').description("change an existing group's limit or machine conditions")))
       .argument('<name>')
       .option('--parallel <n>', 'how many of its tasks run at once')
-      .addHelpText('after', '\nExamples:\n  $ taskdeck group set nightly --only-when ac-power,user-idle --when-unmet pause\n  $ taskdeck group set nightly --only-when none')
+      .addHelpText('after', '\nExamples:\n  $ taskdeck group set nightly --only-when ac-power,user-idle --when-unmet pause\n  $ taskdeck group set downloads --only-when unmetered-network\n  $ taskdeck group set nightly --only-when none')
       .action(
         run(async (ctx, name: string, options: GroupChange) => {
           if (options.parallel === undefined && options.onlyWhen === undefined && options.whenUnmet === undefined) {
@@ -311,7 +311,7 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
   }
 
   if (wanted('machine')) {
-    const machine = sub('machine', "what Taskdeck knows of this machine (power source, user presence) and which groups' conditions hold them")
+    const machine = sub('machine', "what Taskdeck knows of this machine (power source, user presence, metered network) and which groups' conditions hold them")
       .action(run(async (ctx) => (await import('./commands/machine.ts')).showMachine(ctx)))
     globalOptions(machine.command('report').description('tell Taskdeck what a script of yours observed (only what you give changes; unknown counts as met)'))
       .option('--ac', 'on AC power')
@@ -320,6 +320,9 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
       .option('--idle', 'the user is away (idle or screen locked)')
       .option('--present', 'the user is present')
       .option('--unknown-presence', 'presence is unknown')
+      .option('--metered', 'the network is metered (a phone hotspot, a capped plan)')
+      .option('--unmetered', 'the network is not metered')
+      .option('--unknown-network', 'whether the network is metered is unknown')
       .addHelpText('after', '\nExample (xprintidle gives X11 idle time in ms):\n  $ [ "$(xprintidle)" -gt 600000 ] && taskdeck machine report --idle || taskdeck machine report --present')
       .action(run(async (ctx, options: ReportOptions) => (await import('./commands/machine.ts')).reportMachine(ctx, options)))
   }
