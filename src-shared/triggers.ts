@@ -325,7 +325,8 @@ export const TRIGGER_COMMANDS = {
   },
   /** Refused while triggers still start it; remove those first. */
   'savedTask.remove': { params: savedTaskRef, result: z.object({}) },
-  'savedTask.run': { params: savedTaskRef, result: z.object({ task: TaskSchema, firing: FiringSchema }) },
+  /** `payload`: handed to the task as `trigger.fire`'s is (the firing's `payload`, on stdin or as a script's `input`). */
+  'savedTask.run': { params: savedTaskRef.extend({ payload: z.json().optional() }), result: z.object({ task: TaskSchema, firing: FiringSchema }) },
   /** What a project folder offers (taskdeck.json, npm scripts, Makefile targets), each running in that folder. Stores nothing. */
   'savedTask.discover': { params: z.object({ folder }), result: z.object({ candidates: z.array(SavedTaskCandidateSchema) }) },
   /** Saves the folder's candidates (all, or those named), validated whole first. */

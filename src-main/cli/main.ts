@@ -52,6 +52,7 @@ Examples:
   $ taskdeck trigger add --path 'src/**/*.md' --debounce 1s -- make site
   $ taskdeck trigger add --webhook -- ./deploy.sh          prints the URL and its secret once
   $ taskdeck trigger add --after-task 42 --on failure -- notify-send 'build failed'
+  $ taskdeck trigger add --after-saved-task 3 --saved-task 4      run saved task 4 when 3 succeeds
   $ taskdeck trigger add --accelerator CommandOrControl+Alt+B -- make
   $ taskdeck trigger list
   $ taskdeck trigger show 3 --json`
@@ -350,6 +351,7 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
       .option('--accelerator <keys>', 'global shortcut, like CommandOrControl+Shift+B (registered by the desktop app)')
       .option('--after-task <id>', 'completion: when this task ends')
       .option('--after-label <label>', 'completion: when any task with this label ends')
+      .option('--after-saved-task <id>', 'completion: when a task started from this saved task ends (chains: build → test)')
       .option('--on <outcome>', 'completion: success (default), failure or finish')
       .option('--saved-task <id>', 'start this existing saved task instead of a command')
       .option('--paused', 'create it paused')
@@ -374,7 +376,8 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
       .action(run(async (ctx, id: string) => (await import('./commands/triggers.ts')).rotateSecret(ctx, id)))
     triggerSub('fire', 'run a trigger\'s task now (even when paused)')
       .argument('<id>')
-      .action(run(async (ctx, id: string) => (await import('./commands/triggers.ts')).fireTrigger(ctx, id)))
+      .option('--payload <json>', 'JSON handed to the task as the firing\'s payload (stdin, a script\'s input); - reads it from stdin')
+      .action(run(async (ctx, id: string, options: { payload?: string }) => (await import('./commands/triggers.ts')).fireTrigger(ctx, id, options)))
     triggerSub('history', 'a trigger\'s firings, newest first')
       .argument('<id>')
       .option('--limit <n>', 'at most this many', '50')
@@ -399,7 +402,8 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
       .action(run(async (ctx, name: string, argv: string[], options: DefinitionOptions) => (await import('./commands/saved.ts')).addSaved(ctx, name, argv, options)))
     savedSub('run', 'run a saved task now')
       .argument('<id>')
-      .action(run(async (ctx, id: string) => (await import('./commands/saved.ts')).runSaved(ctx, id)))
+      .option('--payload <json>', 'JSON handed to the task as the firing\'s payload (stdin, a script\'s input); - reads it from stdin')
+      .action(run(async (ctx, id: string, options: { payload?: string }) => (await import('./commands/saved.ts')).runSaved(ctx, id, options)))
     savedSub('rm', 'remove a saved task (refused while a trigger starts it)')
       .alias('remove')
       .argument('<id>')

@@ -265,9 +265,9 @@ export class TriggerService {
       this.savedTasks.delete(savedTaskId)
       return {}
     },
-    'savedTask.run': async ({ savedTaskId }: Params<'savedTask.run'>) => {
+    'savedTask.run': async ({ savedTaskId, payload }: Params<'savedTask.run'>) => {
       this.savedTaskOrThrow(savedTaskId, 'savedTaskId')
-      const outcome = await this.request({ triggerId: null, savedTaskId, cause: 'manual', scheduledFor: null, input: {}, detail: {} })
+      const outcome = await this.request({ triggerId: null, savedTaskId, cause: 'manual', scheduledFor: null, input: payload === undefined ? {} : { payload }, detail: {} })
       if (!outcome.task) throw outcome.error instanceof TaskdeckError ? outcome.error : new TaskdeckError('internal', outcome.firing.error ?? 'not started')
       return { task: outcome.task, firing: outcome.firing }
     },

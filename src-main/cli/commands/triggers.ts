@@ -1,4 +1,5 @@
 import { resolve } from 'node:path'
+import type { CommandInput } from '../../../src-shared/commands.ts'
 import type { SavedTask, Trigger, TriggerInput, TriggerSpecInput, Firing } from '../../../src-shared/triggers.ts'
 import type { Context } from '../context.ts'
 import { readDocument, writeDocument } from '../document.ts'
@@ -28,6 +29,7 @@ export interface TriggerAddOptions extends DefinitionOptions {
   accelerator?: string
   afterTask?: string
   afterLabel?: string
+  afterSavedTask?: string
   on?: string
   savedTask?: string
   paused?: boolean
@@ -44,12 +46,12 @@ export async function specFromOptions(options: TriggerAddOptions, readSecret: ()
     options.path !== undefined ? 'watch' : null,
     options.webhook ? 'webhook' : null,
     options.accelerator !== undefined ? 'shortcut' : null,
-    options.afterTask !== undefined || options.afterLabel !== undefined ? 'completion' : null,
+    options.afterTask !== undefined || options.afterLabel !== undefined || options.afterSavedTask !== undefined ? 'completion' : null,
   ].filter((kind) => kind !== null)
   if (kinds.length !== 1) {
     throw usageError(
       kinds.length === 0
-        ? 'trigger add needs what starts the task: --cron EXPR or --every DURATION, --path GLOB, --webhook, --accelerator KEYS, or --after-task ID.'
+        ? 'trigger add needs what starts the task: --cron EXPR or --every DURATION, --path GLOB, --webhook, --accelerator KEYS, or --after-task ID, --after-label LABEL or --after-saved-task ID.'
         : `trigger add takes one kind of trigger, not ${kinds.join(' and ')}.`,
     )
   }
@@ -58,7 +60,7 @@ export async function specFromOptions(options: TriggerAddOptions, readSecret: ()
   if ((options.catchUp !== undefined || options.maxCatchUp !== undefined) && kinds[0] !== 'schedule') throw usageError('--catch-up applies to schedules (--cron, --every) only.')
   if ((options.debounce !== undefined || options.events !== undefined) && kinds[0] !== 'watch') throw usageError('--debounce and --events apply to --path only.')
   if (options.secretStdin && kinds[0] !== 'webhook') throw usageError('--secret-stdin applies to --webhook only.')
-  if (options.on !== undefined && kinds[0] !== 'completion') throw usageError('--on applies to --after-task and --after-label only.')
+  if (options.on !== undefined && kinds[0] !== 'completion') throw usageError('--on applies to --after-task, --after-label and --after-saved-task only.')
 
   switch (kinds[0]) {
     case 'schedule': {
@@ -99,7 +101,8 @@ export async function specFromOptions(options: TriggerAddOptions, readSecret: ()
     case 'shortcut':
       return { spec: { kind: 'shortcut', accelerator: options.accelerator ?? '' }, secretGenerated: false }
     case 'completion': {
-      if (options.afterTask !== undefined && options.afterLabel !== undefined) throw usageError('Give --after-task or --after-label, not both.')
+      const sources = [options.afterTask, options.afterLabel, options.afterSavedTask].filter((source) => source !== undefined)
+      if (sources.length > 1) throw usageError('Give one of --after-task, --after-label and --after-saved-task.')
       const when = OUTCOMES[options.on ?? 'success']
       if (when === undefined) throw usageError(`--on: "${options.on}" is not one of ${Object.keys(OUTCOMES).join(', ')}.`)
       return {
@@ -108,6 +111,9 @@ export async function specFromOptions(options: TriggerAddOptions, readSecret: ()
           when,
           ...(options.afterTask === undefined ? {} : { taskId: parseInteger(options.afterTask, '--after-task', 1, Number.MAX_SAFE_INTEGER) }),
           ...(options.afterLabel === undefined ? {} : { label: options.afterLabel }),
+          ...(options.afterSavedTask === undefined
+            ? {}
+            : { afterSavedTaskId: parseInteger(options.afterSavedTask, '--after-saved-task', 1, Number.MAX_SAFE_INTEGER) }),
         },
         secretGenerated: false,
       }
@@ -129,6 +135,7 @@ const TRIGGER_OPTION_NAMES = {
   'trigger.spec.accelerator': '--accelerator',
   'trigger.spec.taskId': '--after-task',
   'trigger.spec.label': '--after-label',
+  'trigger.spec.afterSavedTaskId': '--after-saved-task',
 } as const
 
 /** The secret from stdin, without its trailing newline; checked by the server. */
@@ -185,7 +192,7 @@ export async function addTrigger(ctx: Context, argv: readonly string[], options:
     if (trigger.nextRunAt !== null) lines.push(`Next run: ${formatTime(trigger.nextRunAt)}.`)
     if (hookUrl !== null) {
       lines.push(`POST ${hookUrl} with the header X-Taskdeck-Secret.`)
-      if (generatedSecret !== null) lines.push(`Secret (shown only now): ${generatedSecret}`, `  $ curl -X POST -H 'X-Taskdeck-Secret: ${generatedSecret}' --data '{}' ${hookUrl}`)
+      if (generatedSecret !== null) lines.push(`Secret (shown only now): ${generatedSecret}`, `  $ curl -X POST -H 'X-Taskdeck-Secret: ${generatedSecret}' -H 'Content-Type: application/json' --data '{}' ${hookUrl}`)
     }
     return lines.join('\n')
   })
@@ -219,12 +226,16 @@ function formatEvery(ms: number): string {
   return `${ms}ms`
 }
 
-/** Local time to the second, and how far away it is. */
-export function formatTime(at: number, now = Date.now()): string {
+/** Local time to the second. */
+function formatClock(at: number): string {
   const date = new Date(at)
   const pad = (n: number) => String(n).padStart(2, '0')
-  const text = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`
-  return `${text} (${formatRelative(at - now)})`
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`
+}
+
+/** Local time to the second, and how far away it is. */
+export function formatTime(at: number, now = Date.now()): string {
+  return `${formatClock(at)} (${formatRelative(at - now)})`
 }
 
 const triggerId = (text: string): number => parseIds([text], 'trigger id')[0] ?? 0
@@ -278,6 +289,36 @@ export async function triggerHistory(ctx: Context, idText: string, options: { li
   ctx.print({ history }, () => (history.length === 0 ? `Trigger ${idText} has not fired yet.` : historyTable(history, '')))
 }
 
+const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`
+
+/** What a firing stood for, from its cause-specific detail: the slot and the missed ones, the changed files, the finished task. */
+export function describeFiring(firing: Firing): string {
+  const detail = firing.detail
+  const count = (key: string): number => (typeof detail[key] === 'number' ? detail[key] : 0)
+  const slot = firing.scheduledFor === null ? '' : `slot ${formatClock(firing.scheduledFor)}`
+  switch (firing.cause) {
+    case 'schedule':
+      return slot
+    case 'catch-up': {
+      const missed = `${detail.missedAtLeast === true ? 'at least ' : ''}${plural(count('missed'), 'missed slot')}`
+      return firing.outcome === 'skipped' ? `${missed} skipped, the last ${slot.replace(/^slot /, '')}` : `caught up ${missed}; ${slot}`
+    }
+    case 'file': {
+      const paths = Array.isArray(detail.changedPaths) ? detail.changedPaths.filter((p) => typeof p === 'string') : []
+      const changed = count('changedCount')
+      return `${plural(changed, 'changed path')}${paths[0] === undefined ? '' : `: ${paths[0]}${changed > 1 ? ', …' : ''}`}`
+    }
+    case 'completion':
+      return `after task ${count('sourceTaskId')} ${typeof detail.sourceStatus === 'string' ? detail.sourceStatus : 'finished'}${detail.recovered === true ? ' (recorded after a restart)' : ''}`
+    case 'webhook':
+      return `${plural(count('bytes'), 'byte')}${typeof detail.contentType === 'string' ? ` of ${detail.contentType}` : ''}`
+    case 'shortcut':
+      return typeof detail.accelerator === 'string' ? detail.accelerator : ''
+    case 'manual':
+      return ''
+  }
+}
+
 function historyTable(history: readonly Firing[], indent: string): string {
   return table(
     ['FIRED', 'CAUSE', 'OUTCOME', 'TASK', 'DETAIL'],
@@ -286,7 +327,7 @@ function historyTable(history: readonly Firing[], indent: string): string {
       firing.cause,
       firing.outcome === 'submitted' ? firing.outcome : paint(firing.outcome === 'failed' ? 'red' : 'yellow', firing.outcome),
       firing.taskId === null ? '' : String(firing.taskId),
-      firing.error ?? '',
+      firing.error ?? describeFiring(firing),
     ]),
   )
     .split('\n')
@@ -316,9 +357,26 @@ export async function rotateSecret(ctx: Context, idText: string): Promise<void> 
   ctx.print({ trigger, url, secret }, () => `Trigger ${trigger.id} has a new secret (shown only now): ${secret ?? '?'}\nPOST ${url} with the header X-Taskdeck-Secret.`)
 }
 
-export async function fireTrigger(ctx: Context, idText: string): Promise<void> {
+/**
+ * `--payload JSON` (or `-`: JSON on stdin): what a run by hand hands to the task, in the
+ * firing's `payload` (on stdin as JSON, or a script's `input`). Parsed here so a typo is
+ * told before anything runs.
+ */
+export async function payloadOf(text: string | undefined): Promise<{ payload?: PayloadJson }> {
+  if (text === undefined) return {}
+  const json = text === '-' ? await readStdin('--payload -') : text
+  try {
+    return { payload: JSON.parse(json) as PayloadJson }
+  } catch (error) {
+    throw usageError(`--payload: not valid JSON (${error instanceof Error ? error.message : String(error)}); give JSON, like --payload '{"file":"notes.md"}', or - to read it from stdin.`)
+  }
+}
+type PayloadJson = NonNullable<CommandInput<'trigger.fire'>['payload']>
+
+export async function fireTrigger(ctx: Context, idText: string, options: { payload?: string }): Promise<void> {
+  const payload = await payloadOf(options.payload)
   const client = await ctx.connect()
-  const { firing } = await client.invoke('trigger.fire', { triggerId: triggerId(idText) })
+  const { firing } = await client.invoke('trigger.fire', { triggerId: triggerId(idText), ...payload })
   ctx.print({ firing }, () =>
     firing.taskId === null ? `Trigger ${idText} fired, but no task started (${firing.outcome}${firing.error ? `: ${firing.error}` : ''}).` : `Trigger ${idText} fired: task ${firing.taskId}.`,
   )
