@@ -56,6 +56,14 @@ export function cronProblem(pattern: string, timezone?: string): string | null {
 }
 
 /**
+ * What a slot does while a task this trigger started is still queued, waiting or running:
+ * `allow` starts another beside it (cron's way), `skip` starts nothing and records the slot
+ * as skipped (Cronicle's one-at-a-time, `flock -n`, Kubernetes' `Forbid`).
+ */
+export const OverlapPolicySchema = z.enum(['allow', 'skip'])
+export type OverlapPolicy = z.infer<typeof OverlapPolicySchema>
+
+/**
  * A cron pattern (5 or 6 fields, croner syntax, optional time zone) or a plain interval.
  * Exactly one of `cron` and `everyMs`.
  */
@@ -68,6 +76,8 @@ export const ScheduleSpecSchema = z
     catchUp: CatchUpPolicySchema.default('once'),
     /** With catchUp "all": at most this many missed runs are started; the rest are recorded as skipped. */
     maxCatchUp: z.number().int().min(1).max(1000).default(100),
+    /** While an earlier task of this trigger has not finished, a slot starts another (`allow`, also when absent) or is skipped (`skip`); "Run now" always starts one. */
+    overlap: OverlapPolicySchema.optional(),
   })
   .superRefine((spec, ctx) => {
     if ((spec.cron === undefined) === (spec.everyMs === undefined)) {

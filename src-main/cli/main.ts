@@ -48,7 +48,7 @@ Examples:
 const TRIGGER_EXAMPLES = `
 Examples:
   $ taskdeck trigger add --cron '30 9 * * 1-5' --tz Europe/Berlin -- ./standup-report.sh
-  $ taskdeck trigger add --every 15m --catch-up skip --name sync -- rsync -a ~/notes/ backup:/notes/
+  $ taskdeck trigger add --every 15m --catch-up skip --overlap skip --name sync -- rsync -a ~/notes/ backup:/notes/
   $ taskdeck trigger add --path 'src/**/*.md' --debounce 1s -- make site
   $ taskdeck trigger add --webhook -- ./deploy.sh          prints the URL and its secret once
   $ taskdeck trigger add --after-task 42 --on failure -- notify-send 'build failed'
@@ -343,6 +343,7 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
       .option('--every <duration>', 'schedule: a plain interval (30s, 10m, 1h)')
       .option('--catch-up <policy>', 'schedule: missed runs after sleep or downtime: skip, once (default) or all')
       .option('--max-catch-up <n>', 'schedule: with --catch-up all, start at most N missed runs')
+      .option('--overlap <policy>', 'schedule: while its last task has not finished, allow (default) another or skip the slot')
       .option('--path <glob>', 'file watch: a path or glob, relative to here (repeatable)', collect)
       .option('--debounce <duration>', 'file watch: fire once for changes this close together (default 500ms)')
       .option('--events <list>', 'file watch: add,change,unlink (default: all)')

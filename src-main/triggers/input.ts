@@ -19,6 +19,15 @@ export interface FiringInput {
 export const savedTaskLabel = (savedTaskId: number): string => `saved-task:${savedTaskId}`
 export const triggerLabel = (triggerId: number): string => `trigger:${triggerId}`
 
+/** The trigger that started a task, by the label `triggerLabel` gave it. */
+export function triggerOfLabels(labels: readonly string[]): number | null {
+  for (const label of labels) {
+    const id = /^trigger:([1-9]\d*)$/.exec(label)?.[1]
+    if (id !== undefined) return Number(id)
+  }
+  return null
+}
+
 /**
  * The task a firing submits: the saved definition, labelled with its origin, with the
  * firing's facts handed over the way each kind of task reads input. Shell tasks get

@@ -3,6 +3,7 @@ import { Subject, catchError, concatMap, defer, EMPTY, from, tap, type Subscript
 import {
   TaskdeckError,
   describeIssues,
+  isFinished,
   normalizeAccelerator,
   type CommandParams,
   type CommandResult,
@@ -21,7 +22,7 @@ import type { EngineExtensionHost } from '../engine/host.ts'
 import { discoverFolder } from './discover.ts'
 import { missingWatchPath } from './files.ts'
 import { loopThrough, describeLoop } from './chains.ts'
-import { definitionForFiring, type FiringInput } from './input.ts'
+import { definitionForFiring, triggerOfLabels, type FiringInput } from './input.ts'
 import { firingRequests$, type Clock, type FireRequest, type TriggerChange } from './pipeline.ts'
 import { nextSlotAfter, upcomingSlots } from './schedule.ts'
 import { shortcutBindingsOf, shortcutClash, type ShortcutBinding } from './shortcuts.ts'
@@ -133,6 +134,8 @@ export class TriggerService {
    * app stopped in between): by trigger and finish, so the firing is recorded, not repeated.
    */
   private readonly startedUnrecorded = new Map<string, number>()
+  /** Unfinished tasks that triggers started (task id → trigger id, by their `trigger:` label), mirrored in the store for a restart. */
+  private readonly activeTasks: Map<number, number>
 
   constructor(host: EngineExtensionHost, options: TriggerServiceOptions) {
     this.host = host
@@ -143,6 +146,7 @@ export class TriggerService {
     this.ids = this.store.maxIds()
     for (const savedTask of this.store.loadSavedTasks()) this.savedTasks.set(savedTask.id, savedTask)
     for (const record of this.store.loadTriggers()) this.records.set(record.id, record)
+    this.activeTasks = this.store.loadActiveTasks()
 
     this.subscription = firingRequests$({
       triggerChanges$: this.changes$,
@@ -185,12 +189,39 @@ export class TriggerService {
   }
 
   private onEngineEvent(event: EngineEvent): void {
+    this.trackActiveTask(event)
     this.engineEvents$.next(event)
     if (!('seq' in event)) return
     this.observedSeq = event.seq
     if (this.pending.length === 0 && this.observedSeq - Math.max(this.writtenCursor, this.idleWriteTriedAt) >= IDLE_CURSOR_STEP) {
       this.idleWriteTriedAt = this.observedSeq
       this.writeCursor()
+    }
+  }
+
+  /**
+   * Keeps `activeTasks` (and its mirror) up to date from the engine's events: written before
+   * the completion cursor can pass the event, so a restart that replays from the cursor
+   * sees every change it missed. A failed write only leaves the mirror behind until the
+   * task's next event; it must not throw into the engine's announcement of events.
+   */
+  private trackActiveTask(event: EngineEvent): void {
+    const changes: [number, number | null][] =
+      event.type === 'task.removed'
+        ? event.taskIds.map((id) => [id, null])
+        : event.type === 'task.created' || event.type === 'task.updated'
+          ? [[event.task.id, isFinished(event.task.status) ? null : triggerOfLabels(event.task.definition.labels)]]
+          : []
+    for (const [taskId, triggerId] of changes) {
+      if ((this.activeTasks.get(taskId) ?? null) === triggerId) continue
+      try {
+        if (triggerId === null) this.store.removeActiveTask(taskId)
+        else this.store.addActiveTask(taskId, triggerId)
+      } catch {
+        // Written again at the task's next event.
+      }
+      if (triggerId === null) this.activeTasks.delete(taskId)
+      else this.activeTasks.set(taskId, triggerId)
     }
   }
 
@@ -640,6 +671,13 @@ export class TriggerService {
         chainStopped = `Chain stopped: this would be task ${chainDepth} in a row started by completion triggers (at most ${this.options.maxChainDepth}); do these triggers start each other in a loop? Task ${completion.taskId} finished last.`
       }
     }
+    // A slot of a one-at-a-time schedule whose earlier task has not finished starts nothing.
+    const overlapping =
+      record && record.spec.kind === 'schedule' && record.spec.overlap === 'skip' && (request.cause === 'schedule' || request.cause === 'catch-up')
+        ? [...this.activeTasks].filter(([, triggerId]) => triggerId === record.id).map(([taskId]) => taskId)
+        : []
+    if (overlapping.length > 0 && !request.skipped) detail = { ...detail, stillActive: overlapping }
+    const skipped = request.skipped === true || overlapping.length > 0
     const firedAt = this.options.clock.now()
     const input: FiringInput = {
       trigger: record ? { id: record.id, name: record.name, kind: record.spec.kind } : null,
@@ -651,7 +689,7 @@ export class TriggerService {
     }
     let task: Task | null = null
     let error: unknown = request.failure ?? chainStopped
-    if (!request.skipped && error === null && startedBefore === null) {
+    if (!skipped && error === null && startedBefore === null) {
       try {
         task = await this.host.submit(definitionForFiring(saved, input))
       } catch (caught) {
@@ -666,7 +704,7 @@ export class TriggerService {
       firedAt,
       cause: request.cause,
       scheduledFor: request.scheduledFor,
-      outcome: request.skipped ? 'skipped' : taskId !== null ? 'submitted' : 'failed',
+      outcome: skipped ? 'skipped' : taskId !== null ? 'submitted' : 'failed',
       taskId,
       error: error === null ? null : typeof error === 'string' ? error : messageOf(error),
       detail,
@@ -675,7 +713,7 @@ export class TriggerService {
     const current = request.triggerId === null ? undefined : this.records.get(request.triggerId)
     const updated = current && {
       ...current,
-      lastFiredAt: request.skipped || request.failure !== undefined || chainStopped !== null ? current.lastFiredAt : firedAt,
+      lastFiredAt: skipped || request.failure !== undefined || chainStopped !== null ? current.lastFiredAt : firedAt,
       cursorAt: Math.max(current.cursorAt, request.cursorAt ?? 0),
     }
     // This request is served once its record commits, and the cursor moves with it in the same transaction.

@@ -40,6 +40,13 @@ export const TRIGGER_MIGRATIONS: readonly string[] = [
    INSERT INTO trg_state (key, value) SELECT '${COMPLETION_CURSOR}', coalesce(max(seq), 0) FROM events;
    ALTER TABLE trg_triggers ADD COLUMN from_seq INTEGER NOT NULL DEFAULT 0;
    CREATE INDEX trg_firings_by_task ON trg_firings (task_id) WHERE task_id IS NOT NULL;`,
+  // Tasks a trigger started that have not finished, so a schedule with overlap "skip" knows
+  // across a restart that its task is still queued. Seeded from the firings and the engine's
+  // tasks as they are at the upgrade.
+  `CREATE TABLE trg_active_tasks (task_id INTEGER PRIMARY KEY, trigger_id INTEGER NOT NULL);
+   INSERT OR IGNORE INTO trg_active_tasks (task_id, trigger_id)
+     SELECT f.task_id, f.trigger_id FROM trg_firings f JOIN tasks t ON t.id = f.task_id
+     WHERE f.trigger_id IS NOT NULL AND t.status NOT IN ('succeeded', 'failed', 'cancelled', 'timed_out', 'interrupted');`,
 ]
 
 /**
@@ -124,7 +131,9 @@ export class TriggerStore {
     | 'readCursor'
     | 'writeCursor'
     | 'firingOfTask'
-    | 'completionFiring',
+    | 'completionFiring'
+    | 'insertActiveTask'
+    | 'deleteActiveTask',
     StatementSync
   >
 
@@ -164,8 +173,24 @@ export class TriggerStore {
       completionFiring: db.prepare(
         `SELECT task_id AS taskId FROM trg_firings WHERE trigger_id = ? AND cause = 'completion' AND json_extract(detail, '$.sourceKey') = ? LIMIT 1`,
       ),
+      insertActiveTask: db.prepare('INSERT OR REPLACE INTO trg_active_tasks (task_id, trigger_id) VALUES (?, ?)'),
+      deleteActiveTask: db.prepare('DELETE FROM trg_active_tasks WHERE task_id = ?'),
     }
     this.db = db
+  }
+
+  /** Unfinished tasks that triggers started: task id → trigger id. */
+  loadActiveTasks(): Map<number, number> {
+    const rows = this.db.prepare('SELECT task_id, trigger_id FROM trg_active_tasks').all() as { task_id: number; trigger_id: number }[]
+    return new Map(rows.map((row) => [row.task_id, row.trigger_id]))
+  }
+
+  addActiveTask(taskId: number, triggerId: number): void {
+    this.statements.insertActiveTask.run(taskId, triggerId)
+  }
+
+  removeActiveTask(taskId: number): void {
+    this.statements.deleteActiveTask.run(taskId)
   }
 
   private readonly db: DatabaseSync

@@ -60,8 +60,9 @@ describe('taskdeck trigger', () => {
   })
 
   it('pauses and resumes an interval; a paused schedule has no next run', async () => {
-    const { trigger } = await add('--every', '1h', '--catch-up', 'skip', '--paused', '--', 'true')
-    expect(trigger).toMatchObject({ paused: true, nextRunAt: null, spec: { kind: 'schedule', everyMs: 3_600_000, catchUp: 'skip' } })
+    const { trigger } = await add('--every', '1h', '--catch-up', 'skip', '--overlap', 'skip', '--paused', '--', 'true')
+    expect(trigger).toMatchObject({ paused: true, nextRunAt: null, spec: { kind: 'schedule', everyMs: 3_600_000, catchUp: 'skip', overlap: 'skip' } })
+    expect((await cli('trigger', 'show', String(trigger.id))).stdout).toContain('every 1h, catch-up skip, one at a time')
     const resumed = (await cli('trigger', 'resume', String(trigger.id), '--json')).json<{ trigger: Trigger }>().trigger
     expect(resumed.paused).toBe(false)
     expect(resumed.nextRunAt).toBeGreaterThan(Date.now())
@@ -221,6 +222,8 @@ describe('taskdeck trigger', () => {
       [['--every', '1h', '--saved-task', '1', '--', 'true'], 'not both'],
       // Options that would be stored and never used, or a task that never ends: refused, not kept silently.
       [['--every', '1h', '--max-catch-up', '5', '--', 'true'], 'taskdeck: --max-catch-up applies with --catch-up all only.\n'],
+      [['--every', '1h', '--overlap', 'sometimes', '--', 'true'], 'taskdeck: --overlap: "sometimes" is not one of allow, skip.\n'],
+      [['--webhook', '--overlap', 'skip', '--', 'true'], 'taskdeck: --overlap applies to schedules (--cron, --every) only.\n'],
       [['--after-task', '99999', '--', 'true'], 'taskdeck: --after-task: there is no task 99999.\n'],
     ]
     for (const [args, problem] of cases) {

@@ -21,6 +21,7 @@ export interface TriggerAddOptions extends DefinitionOptions {
   every?: string
   catchUp?: string
   maxCatchUp?: string
+  overlap?: string
   path?: string[]
   debounce?: string
   events?: string
@@ -36,6 +37,7 @@ export interface TriggerAddOptions extends DefinitionOptions {
 }
 
 const CATCH_UP = ['skip', 'once', 'all'] as const
+const OVERLAP = ['allow', 'skip'] as const
 const OUTCOMES: Readonly<Record<string, 'succeeded' | 'failed' | 'finished'>> = { success: 'succeeded', failure: 'failed', finish: 'finished' }
 const WATCH_EVENTS = ['add', 'change', 'unlink'] as const
 
@@ -58,6 +60,7 @@ export async function specFromOptions(options: TriggerAddOptions, readSecret: ()
   if (options.cron !== undefined && options.every !== undefined) throw usageError('Give --cron or --every, not both.')
   if (options.tz !== undefined && options.cron === undefined) throw usageError('--tz applies to --cron schedules only.')
   if ((options.catchUp !== undefined || options.maxCatchUp !== undefined) && kinds[0] !== 'schedule') throw usageError('--catch-up applies to schedules (--cron, --every) only.')
+  if (options.overlap !== undefined && kinds[0] !== 'schedule') throw usageError('--overlap applies to schedules (--cron, --every) only.')
   if ((options.debounce !== undefined || options.events !== undefined) && kinds[0] !== 'watch') throw usageError('--debounce and --events apply to --path only.')
   if (options.secretStdin && kinds[0] !== 'webhook') throw usageError('--secret-stdin applies to --webhook only.')
   if (options.on !== undefined && kinds[0] !== 'completion') throw usageError('--on applies to --after-task, --after-label and --after-saved-task only.')
@@ -68,6 +71,8 @@ export async function specFromOptions(options: TriggerAddOptions, readSecret: ()
       if (options.catchUp !== undefined && catchUp === undefined) throw usageError(`--catch-up: "${options.catchUp}" is not one of ${CATCH_UP.join(', ')}.`)
       // Otherwise it would be stored and never used: only `all` starts more than one missed run.
       if (options.maxCatchUp !== undefined && catchUp !== 'all') throw usageError('--max-catch-up applies with --catch-up all only.')
+      const overlap = options.overlap === undefined ? undefined : OVERLAP.find((policy) => policy === options.overlap)
+      if (options.overlap !== undefined && overlap === undefined) throw usageError(`--overlap: "${options.overlap}" is not one of ${OVERLAP.join(', ')}.`)
       return {
         spec: {
           kind: 'schedule',
@@ -76,6 +81,7 @@ export async function specFromOptions(options: TriggerAddOptions, readSecret: ()
           ...(options.every === undefined ? {} : { everyMs: parseDuration(options.every, '--every') }),
           ...(catchUp === undefined ? {} : { catchUp }),
           ...(options.maxCatchUp === undefined ? {} : { maxCatchUp: parseInteger(options.maxCatchUp, '--max-catch-up', 1, 1000) }),
+          ...(overlap === undefined ? {} : { overlap }),
         },
         secretGenerated: false,
       }
@@ -203,9 +209,9 @@ export function describeSpec(trigger: Trigger): string {
   const spec = trigger.spec
   switch (spec.kind) {
     case 'schedule':
-      return spec.cron !== undefined
-        ? `cron "${spec.cron}"${spec.timezone ? ` ${spec.timezone}` : ''}, catch-up ${spec.catchUp}`
-        : `every ${formatEvery(spec.everyMs ?? 0)}, catch-up ${spec.catchUp}`
+      return `${spec.cron !== undefined ? `cron "${spec.cron}"${spec.timezone ? ` ${spec.timezone}` : ''}` : `every ${formatEvery(spec.everyMs ?? 0)}`}, catch-up ${spec.catchUp}${
+        spec.overlap === 'skip' ? ', one at a time' : ''
+      }`
     case 'fileWatch':
       return `watch ${spec.paths.join(', ')} (debounce ${formatEvery(spec.debounceMs)})`
     case 'webhook':
@@ -296,6 +302,8 @@ export function describeFiring(firing: Firing): string {
   const detail = firing.detail
   const count = (key: string): number => (typeof detail[key] === 'number' ? detail[key] : 0)
   const slot = firing.scheduledFor === null ? '' : `slot ${formatClock(firing.scheduledFor)}`
+  const stillActive = Array.isArray(detail.stillActive) ? detail.stillActive.filter((id) => typeof id === 'number') : []
+  if (stillActive.length > 0) return `${slot}: task ${stillActive.join(', ')} had not finished (overlap skip)`
   switch (firing.cause) {
     case 'schedule':
       return slot
