@@ -292,7 +292,10 @@ export class TriggerService {
           { triggerIds: users.map((r) => r.id) },
         )
       }
-      await this.host.append({ type: 'savedTask.removed', savedTaskId }, () => this.store.removeSavedTask(savedTaskId))
+      await this.host.append({ type: 'savedTask.removed', savedTaskId }, () => {
+        this.store.removeSavedTask(savedTaskId)
+        this.store.keepHighestIds(this.ids)
+      })
       this.savedTasks.delete(savedTaskId)
       return {}
     },
@@ -376,7 +379,10 @@ export class TriggerService {
     },
     'trigger.remove': async ({ triggerId }: Params<'trigger.remove'>) => {
       const record = this.recordOrThrow(triggerId)
-      await this.host.append({ type: 'trigger.removed', triggerId }, () => this.store.removeTrigger(triggerId))
+      await this.host.append({ type: 'trigger.removed', triggerId }, () => {
+        this.store.removeTrigger(triggerId)
+        this.store.keepHighestIds(this.ids)
+      })
       this.records.delete(triggerId)
       this.watchersReady.delete(triggerId)
       this.changes$.next({ removed: triggerId })
