@@ -51,8 +51,18 @@ export function cronProblem(pattern: string, timezone?: string): string | null {
     return cron.nextRun() ? null : 'never fires'
   } catch (error) {
     // croner prefixes its class name ("CronPattern: Invalid value for minute: 61").
-    return (error instanceof Error ? error.message : String(error)).replace(/^Cron\w*: /, '')
+    const message = (error instanceof Error ? error.message : String(error)).replace(/^Cron\w*: /, '')
+    // "0 9 * * 1 2020" meant a year, but six fields start with seconds: say how they were read.
+    const fields = pattern.trim().split(/\s+/).length
+    const reading = FIELD_READINGS[fields]
+    return reading && /^Invalid value for/.test(message) ? `${message} (${fields} fields are read as ${reading})` : message
   }
+}
+
+/** How croner reads the longer patterns, whose first field is not the minute. */
+const FIELD_READINGS: Record<number, string> = {
+  6: 'second minute hour day-of-month month day-of-week',
+  7: 'second minute hour day-of-month month day-of-week year',
 }
 
 /**

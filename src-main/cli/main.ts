@@ -338,7 +338,7 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
       .action(run(async (ctx, id: string, options: { limit?: string }) => (await import('./commands/triggers.ts')).showTrigger(ctx, id, options)))
     definitionOptions(triggerSub('add', 'save a task (given as for `add`) and a trigger that starts it: taskdeck trigger add KIND-OPTIONS [options] -- CMD ARGS…'))
       .argument('[command...]', 'the program and its arguments (after --)')
-      .option('--cron <expr>', 'schedule: a cron expression (5 or 6 fields)')
+      .option('--cron <expr>', 'schedule: a cron expression (5 fields; 6 start with seconds; @hourly, @daily…)')
       .option('--tz <zone>', 'schedule: the IANA time zone of --cron (default: the engine\'s)')
       .option('--every <duration>', 'schedule: a plain interval (30s, 10m, 1h)')
       .option('--catch-up <policy>', 'schedule: missed runs after sleep or downtime: skip, once (default) or all')

@@ -208,6 +208,11 @@ describe('taskdeck trigger', () => {
     const before = await stored()
     const cases: [string[], string][] = [
       [['--cron', '61 * * * *', '--', 'true'], 'taskdeck: --cron: invalid cron expression "61 * * * *": Invalid value for minute: 61.\n'],
+      // A sixth field meant as a year: the message says how six fields are read.
+      [
+        ['--cron', '0 9 * * 1 2027', '--', 'true'],
+        'taskdeck: --cron: invalid cron expression "0 9 * * 1 2027": Invalid value for dayOfWeek: 2027 (6 fields are read as second minute hour day-of-month month day-of-week).\n',
+      ],
       // Only the zone is named: the pattern is not refused a second time for it.
       [['--cron', '* * * * *', '--tz', 'Mars/Olympus', '--', 'true'], 'taskdeck: --tz "Mars/Olympus": is not a known IANA time zone.\n'],
       [['--every', 'soon', '--', 'true'], '--every: "soon" is not a duration'],
