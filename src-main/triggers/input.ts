@@ -1,3 +1,4 @@
+import type { WebhookCall } from './webhook.ts'
 import { LIMITS, type FiringCause, type ScriptSpec, type SavedTask, type TaskDefinitionInput, type TriggerKind } from '../../src-shared/index.ts'
 
 /** What a firing knows that the started task may want: why it started and with what. */
@@ -10,7 +11,7 @@ export interface FiringInput {
   changedPaths?: string[]
   /** Set when `changedPaths` had to be cut to fit a task's stdin: how many paths changed in all. */
   changedCount?: number
-  webhook?: { contentType: string | null; body: unknown }
+  webhook?: WebhookCall
   /** `key` says which finish it was; it becomes a label of the started task, so a restart can tell it was started. */
   completion?: { taskId: number; name: string; status: string; key: string }
   /** Whatever `trigger.fire` was given. */

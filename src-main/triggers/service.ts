@@ -761,14 +761,14 @@ export class TriggerService {
       triggerId,
       spec: record.spec,
       paused: record.paused,
-      fire: async ({ contentType, body, bytes }) => {
+      fire: async ({ bytes, ...webhook }) => {
         const outcome = await this.request({
           triggerId,
           savedTaskId: record.savedTaskId,
           cause: 'webhook',
           scheduledFor: null,
-          input: { webhook: { contentType, body } },
-          detail: { bytes, contentType },
+          input: { webhook },
+          detail: { bytes, contentType: webhook.contentType },
         })
         return { firingId: outcome.firing.id, taskId: outcome.firing.taskId, error: outcome.firing.error }
       },
