@@ -117,7 +117,7 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
   'savedTask.create': { about: 'Saves a task definition under a name.', example: { name: 'nightly backup', definition: { spec: { kind: 'shell', command: ['./backup.sh'] } } } },
   'savedTask.update': { about: 'Renames a saved task or replaces its definition.', example: { savedTaskId: 3, name: 'weekly backup' } },
   'savedTask.remove': { about: 'Removes a saved task; refused while triggers still start it.', example: { savedTaskId: 3 } },
-  'savedTask.run': { about: 'Starts a saved task now, recorded as a manual firing.', example: { savedTaskId: 3 } },
+  'savedTask.run': { about: 'Starts a saved task now, recorded as a manual firing, with an optional payload for the task.', example: { savedTaskId: 3, payload: { file: 'notes.md' } } },
   'savedTask.discover': {
     about: 'What a project folder offers as saved tasks (its taskdeck.json tasks, npm scripts and Makefile targets), each running in that folder; stores nothing.',
     example: { folder: '/home/me/project' },
