@@ -383,6 +383,15 @@ export const TRIGGER_COMMANDS = {
   'trigger.pause': { params: triggerRef, result: z.object({ trigger: TriggerSchema }) },
   /** A resumed schedule does not catch up the slots that passed while it was paused. */
   'trigger.resume': { params: triggerRef, result: z.object({ trigger: TriggerSchema }) },
+  /**
+   * Cronicle's "time machine": a schedule's slots after `from` (and up to now) count as missed
+   * and its catch-up policy (once or all) runs them now, as after downtime. For re-running what
+   * a broken script or a wrong schedule let pass.
+   */
+  'trigger.catchUp': {
+    params: triggerRef.extend({ from: z.number().int().min(0) }),
+    result: z.object({ trigger: TriggerSchema, missed: z.array(z.number()) }),
+  },
   /** "Run now": fires even a paused trigger. */
   'trigger.fire': {
     params: triggerRef.extend({ payload: z.json().optional() }),

@@ -326,7 +326,7 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
   }
 
   if (wanted('trigger', 'triggers')) {
-    const trigger = sub('trigger', 'saved tasks that start themselves: list, show, add, rm, pause, resume, fire, history, rotate-secret, export, import')
+    const trigger = sub('trigger', 'saved tasks that start themselves: list, show, add, rm, pause, resume, fire, catch-up, history, rotate-secret, export, import')
       .alias('triggers')
       .addHelpText('after', TRIGGER_EXAMPLES)
       .action(run(async (ctx) => (await import('./commands/triggers.ts')).listTriggers(ctx)))
@@ -375,6 +375,10 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
     triggerSub('rotate-secret', 'give a webhook a new generated secret, printed once (the old one stops working)')
       .argument('<id>')
       .action(run(async (ctx, id: string) => (await import('./commands/triggers.ts')).rotateSecret(ctx, id)))
+    triggerSub('catch-up', 'run a schedule\'s slots since --from again now, by its catch-up policy (Cronicle\'s time machine)')
+      .argument('<id>')
+      .option('--from <when>', 'a duration ago (12h, 2d) or a date and time (2026-11-21 03:00)')
+      .action(run(async (ctx, id: string, options: { from?: string }) => (await import('./commands/triggers.ts')).catchUpTrigger(ctx, id, options)))
     triggerSub('fire', 'run a trigger\'s task now (even when paused)')
       .argument('<id>')
       .option('--payload <json>', 'JSON handed to the task as the firing\'s payload (stdin, a script\'s input); - reads it from stdin')

@@ -41,6 +41,8 @@ export interface TriggerServiceOptions {
 
 /** With nothing to fire, the completion cursor is still written this many events on, so a restart replays little. */
 const IDLE_CURSOR_STEP = 1000
+/** Missed slots `trigger.catchUp` answers at most (the catch-up itself counts them all). */
+const MAX_LISTED_MISSED = 1000
 /** Events read per page when catching up. */
 const CATCH_UP_PAGE = 2000
 
@@ -400,6 +402,29 @@ export class TriggerService {
       const now = this.options.clock.now()
       // Slots that passed while paused were not missed: the user asked for them not to run.
       return { trigger: await this.putTrigger({ ...current, paused: false, updatedAt: now, cursorAt: now }, true) }
+    },
+    'trigger.catchUp': async ({ triggerId, from }: Params<'trigger.catchUp'>) => {
+      const current = this.recordOrThrow(triggerId)
+      const spec = current.spec
+      const now = this.options.clock.now()
+      const refuse = (path: string, message: string): never => {
+        throw badRequest('catch-up', [{ path, message }])
+      }
+      // What the trigger is now does not allow it: a conflict, told as a sentence.
+      const conflict = (message: string): never => {
+        throw new TaskdeckError('conflict', message, { triggerId })
+      }
+      if (spec.kind !== 'schedule') return conflict(`Trigger ${triggerId} is a ${spec.kind} trigger; only schedules have slots to catch up.`)
+      if (current.paused) return conflict(`Trigger ${triggerId} is paused; resume it first.`)
+      if (spec.catchUp === 'skip') return conflict(`Trigger ${triggerId} has catch-up "skip", which only records missed slots; set it to "once" or "all" first.`)
+      if (from >= now) return refuse('from', 'must be in the past')
+      // An interval's slots lie on its grid (anchor + k × every): move the anchor back by whole steps, keeping the grid.
+      const anchorAt = spec.everyMs !== undefined && from < current.anchorAt ? current.anchorAt - Math.ceil((current.anchorAt - from) / spec.everyMs) * spec.everyMs : current.anchorAt
+      const cursorAt = Math.min(from, current.cursorAt)
+      const missed = upcomingSlots(spec, anchorAt, cursorAt, MAX_LISTED_MISSED).filter((slot) => slot <= now)
+      if (missed.length === 0) return refuse('from', `no slot of this schedule falls between ${new Date(from).toISOString()} and now`)
+      const trigger = await this.putTrigger({ ...current, anchorAt, cursorAt, updatedAt: now })
+      return { trigger, missed }
     },
     'trigger.fire': async ({ triggerId, payload }: Params<'trigger.fire'>) => {
       const record = this.recordOrThrow(triggerId)

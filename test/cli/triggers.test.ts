@@ -191,6 +191,30 @@ describe('taskdeck trigger', () => {
     expect((await cli('ls', '--json')).stdout).toBe(tasksBefore)
   })
 
+  it('catch-up --from runs a schedule\'s slots since then again now (once for them all by default); what it cannot do is refused by name', async () => {
+    const { trigger } = await add('--every', '1h', '--', 'true')
+    const caught = await cli('trigger', 'catch-up', String(trigger.id), '--from', '2h30m')
+    expect(caught.code, caught.stderr).toBe(0)
+    // The interval's grid reaches back in whole hours: 2 h and 1 h before it was added, and when it was added.
+    expect(caught.stdout).toMatch(new RegExp(`^Trigger ${trigger.id} catches up 3 slots since .+: one task for them all \\(catch-up once\\)\\.\\n`))
+    const [firing] = await firings(trigger.id, 1)
+    // The newest of them was due just now: the one task runs for it and stands for the 2 missed before.
+    expect(firing).toMatchObject({ cause: 'catch-up', outcome: 'submitted', detail: { missed: 2 } })
+    expect((await cli('trigger', 'history', String(trigger.id))).stdout).toContain('caught up 2 missed slots')
+
+    const hook = await add('--webhook', '--', 'true')
+    for (const [args, code, problem] of [
+      [[String(hook.trigger.id), '--from', '1h'], 1, `taskdeck: Trigger ${hook.trigger.id} is a webhook trigger; only schedules have slots to catch up.\n`],
+      [[String(trigger.id), '--from', 'yesterday'], 2, 'taskdeck: --from: "yesterday" is neither a duration ago (12h, 2d) nor a date and time (2026-11-21 03:00).\n'],
+      [[String(trigger.id), '--from', '2099-01-01 00:00'], 2, 'taskdeck: --from: must be in the past.\n'],
+      [[String(trigger.id)], 2, 'taskdeck: trigger catch-up needs --from'],
+    ] as const) {
+      const refused = await cli('trigger', 'catch-up', ...args)
+      expect(refused.code, refused.stderr).toBe(code)
+      expect(refused.stderr).toContain(problem)
+    }
+  })
+
   it('history says what each firing stood for: the changed files of a watch', async () => {
     const folder = join(work, 'watched')
     mkdirSync(folder)

@@ -168,6 +168,39 @@ describe('schedule triggers (virtual clock, real engine)', () => {
     expect(firings.map((f) => f.outcome)).toEqual(['submitted', 'submitted'])
   })
 
+  it('catchUp (Cronicle\'s time machine) runs the slots after a past time again, by the trigger\'s policy; what it cannot do is refused by name', async () => {
+    const trigger = await everyTenMinutes('all')
+    clock.advance(35 * MIN)
+    await world.log.untilFirings(3, trigger.id)
+    const { trigger: rewound, missed } = await world.call('trigger.catchUp', { triggerId: trigger.id, from: T0 + 5 * MIN })
+    expect(missed).toEqual([T0 + 10 * MIN, T0 + 20 * MIN, T0 + 30 * MIN])
+    expect(rewound.nextRunAt).toBe(T0 + 40 * MIN)
+    const again = (await world.log.untilFirings(6, trigger.id)).slice(3)
+    expect(again.map((f) => [f.cause, f.scheduledFor, f.outcome])).toEqual([
+      ['catch-up', T0 + 10 * MIN, 'submitted'],
+      ['catch-up', T0 + 20 * MIN, 'submitted'],
+      ['catch-up', T0 + 30 * MIN, 'submitted'],
+    ])
+    // Back on the schedule afterwards.
+    clock.advance(5 * MIN)
+    expect((await world.log.untilFirings(7, trigger.id))[6]).toMatchObject({ cause: 'schedule', scheduledFor: T0 + 40 * MIN })
+
+    // Before the interval was set: the grid reaches back in whole steps.
+    const { missed: earlier } = await world.call('trigger.catchUp', { triggerId: trigger.id, from: T0 - 25 * MIN })
+    expect(earlier.slice(0, 3)).toEqual([T0 - 20 * MIN, T0 - 10 * MIN, T0])
+
+    const refusal = (params: { triggerId: number; from: number }) => world.call('trigger.catchUp', params).then(() => 'accepted', (error: Error) => error.message)
+    expect(await refusal({ triggerId: trigger.id, from: clock.now() + MIN })).toMatch(/from: must be in the past/)
+    const skipping = await everyTenMinutes('skip')
+    expect(await refusal({ triggerId: skipping.id, from: T0 })).toMatch(/catch-up "skip", which only records missed slots/)
+    await world.call('trigger.pause', { triggerId: skipping.id })
+    expect(await refusal({ triggerId: skipping.id, from: T0 })).toMatch(/^Trigger \d+ is paused; resume it first\.$/)
+    const { trigger: hook } = await world.call('trigger.create', { trigger: { savedTaskId: skipping.savedTaskId, spec: { kind: 'webhook' } } })
+    expect(await refusal({ triggerId: hook.id, from: T0 })).toMatch(/webhook trigger; only schedules/)
+    const daily = await world.call('trigger.create', { trigger: { savedTaskId: skipping.savedTaskId, spec: { kind: 'schedule', cron: '0 3 * * *', timezone: 'UTC' } } })
+    expect(await refusal({ triggerId: daily.trigger.id, from: clock.now() - MIN })).toMatch(/no slot of this schedule falls between/)
+  })
+
   it('pause stops firing; resume does not catch up the paused time', async () => {
     const trigger = await everyTenMinutes('all')
     const { trigger: paused } = await world.call('trigger.pause', { triggerId: trigger.id })

@@ -365,6 +365,32 @@ export async function rotateSecret(ctx: Context, idText: string): Promise<void> 
   ctx.print({ trigger, url, secret }, () => `Trigger ${trigger.id} has a new secret (shown only now): ${secret ?? '?'}\nPOST ${url} with the header X-Taskdeck-Secret.`)
 }
 
+/** `--from`: a duration ago (`12h`, `2d`) or a local date and time (`2026-11-21 03:00`, or ISO with a zone). */
+function parseFrom(text: string, now: number): number {
+  if (/^\d+(\.\d+)?(ms|s|m|h|d)/.test(text.trim()) && !/^\d{4}-/.test(text.trim())) return now - parseDuration(text, '--from')
+  const at = Date.parse(text.trim().replace(' ', 'T'))
+  if (Number.isNaN(at)) throw usageError(`--from: "${text}" is neither a duration ago (12h, 2d) nor a date and time (2026-11-21 03:00).`)
+  return at
+}
+
+/** Cronicle's time machine: the schedule's slots since --from run again now, by its catch-up policy. */
+export async function catchUpTrigger(ctx: Context, idText: string, options: { from?: string }): Promise<void> {
+  if (options.from === undefined) throw usageError('trigger catch-up needs --from: a duration ago (12h, 2d) or a date and time (2026-11-21 03:00).')
+  const from = parseFrom(options.from, Date.now())
+  const client = await ctx.connect()
+  const { trigger, missed } = await client.invoke('trigger.catchUp', { triggerId: triggerId(idText), from }, { from: '--from' })
+  const spec = trigger.spec
+  const policy = spec.kind === 'schedule' ? spec.catchUp : 'once'
+  ctx.print({ trigger, missed }, () =>
+    [
+      `Trigger ${trigger.id} catches up ${plural(missed.length, 'slot')}${missed.length >= 1000 ? ' or more' : ''} since ${formatClock(from)}: ${
+        policy === 'all' ? 'one task for each' : 'one task for them all'
+      } (catch-up ${policy}).`,
+      `  first ${formatClock(missed[0] ?? from)}, last ${formatClock(missed[missed.length - 1] ?? from)}; see \`taskdeck trigger history ${trigger.id}\`.`,
+    ].join('\n'),
+  )
+}
+
 /**
  * `--payload JSON` (or `-`: JSON on stdin): what a run by hand hands to the task, in the
  * firing's `payload` (on stdin as JSON, or a script's `input`). Parsed here so a typo is
