@@ -117,7 +117,7 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
   'savedTask.create': { about: 'Saves a task definition under a name.', example: { name: 'nightly backup', definition: { spec: { kind: 'shell', command: ['./backup.sh'] } } } },
   'savedTask.update': { about: 'Renames a saved task or replaces its definition.', example: { savedTaskId: 3, name: 'weekly backup' } },
   'savedTask.remove': { about: 'Removes a saved task; refused while triggers still start it.', example: { savedTaskId: 3 } },
-  'savedTask.run': { about: 'Starts a saved task now, recorded as a manual firing.', example: { savedTaskId: 3 } },
+  'savedTask.run': { about: 'Starts a saved task now, recorded as a manual firing, with an optional payload for the task.', example: { savedTaskId: 3, payload: { file: 'notes.md' } } },
   'savedTask.discover': {
     about: 'What a project folder offers as saved tasks (its taskdeck.json tasks, npm scripts and Makefile targets), each running in that folder; stores nothing.',
     example: { folder: '/home/me/project' },
@@ -139,6 +139,10 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
   'trigger.remove': { about: 'Removes a trigger.', example: { triggerId: 5 } },
   'trigger.pause': { about: 'Stops a trigger from firing until resumed.', example: { triggerId: 5 } },
   'trigger.resume': { about: 'Resumes a trigger; a schedule does not catch up the slots that passed while it was paused.', example: { triggerId: 5 } },
+  'trigger.catchUp': {
+    about: 'Cronicle’s “time machine”: the schedule’s slots after `from` count as missed and its catch-up policy (once or all) runs them now; answers the slots (at most 1000 listed).',
+    example: { triggerId: 5, from: 1_763_700_000_000 },
+  },
   'trigger.fire': { about: '“Run now”: fires the trigger (even a paused one), with an optional payload for the task.', example: { triggerId: 5, payload: { reason: 'manual' } } },
   'trigger.export': { about: 'Saved tasks and triggers as a JSON document.', example: {} },
   'trigger.import': {
@@ -436,6 +440,7 @@ Every \`taskdeck\` command takes \`--json\`: it prints one JSON document on stdo
 | \`trigger add\` | \`{ trigger, savedTask }\`, plus \`url\` for webhooks and \`secret\` when the server generated it (shown only then; only its hash is kept) |
 | \`trigger pause/resume ID\` | \`{ trigger }\` |
 | \`trigger fire ID\` | \`{ firing }\` |
+| \`trigger catch-up ID --from WHEN\` | \`{ trigger, missed: [time] }\` |
 | \`trigger rotate-secret ID\` | \`{ trigger, url, secret }\` (the new secret, shown only then) |
 | \`trigger history ID\` | \`{ history: [Firing] }\` (newest first) |
 | \`trigger rm ID\` | \`{ removed, removedSavedTask }\` (the saved task's id with --with-task, else null) |
