@@ -43,7 +43,7 @@ export async function listGroups(ctx: Context): Promise<void> {
 
 export interface GroupChange {
   parallel?: string
-  /** `--only-when ac-power,user-idle` or `none`. */
+  /** `--only-when ac-power,user-idle,unmetered-network` or `none`. */
   onlyWhen?: string
   whenUnmet?: string
 }
@@ -60,6 +60,7 @@ export async function setGroup(ctx: Context, name: string, change: GroupChange, 
   const client = await ctx.connect()
   if (!creates) client.requireRevision(API_REVISIONS.strictParams, 'group limit (an existing group only)')
   if (onlyWhen !== undefined || whenUnmet !== undefined) client.requireRevision(API_REVISIONS.machineConditions, '--only-when and --when-unmet')
+  if (onlyWhen?.includes('unmetered-network')) client.requireRevision(API_REVISIONS.networkConditions, '--only-when unmetered-network')
   // Without --parallel no limit is sent, so a limit changed meanwhile stands (group.set's parallel is optional since
   // machine conditions). `group add` still creates a new group with 1, and an older server needs the limit sent back.
   const parallel = limit ?? (creates ? await keptLimit(client, name) : undefined)
@@ -76,11 +77,16 @@ export async function setGroup(ctx: Context, name: string, change: GroupChange, 
     const suggestion = ['taskdeck group add', name, `--parallel ${limit ?? 1}`, ...repeated].join(' ')
     throw new CliError(EXIT.failed, 'not_found', `There is no group "${name}" (create it with \`${suggestion}\`).`, error.details)
   }
-  if (onlyWhen?.includes('user-idle')) {
+  if (onlyWhen?.includes('user-idle') || onlyWhen?.includes('unmetered-network')) {
     const machine = await machineOf(client)
-    if (machine?.userIdle === null) {
+    if (onlyWhen.includes('user-idle') && machine?.userIdle === null) {
       process.stderr.write(
         'Note: this Taskdeck knows no user presence (nothing reports it, as on a headless server), and unknown counts as met: report it with `taskdeck machine report --idle` or `--present`.\n',
+      )
+    }
+    if (onlyWhen.includes('unmetered-network') && (machine?.networkMetered ?? null) === null) {
+      process.stderr.write(
+        'Note: this Taskdeck cannot tell whether the network is metered (it asks NetworkManager on Linux and the connection cost on Windows; macOS says nothing), and unknown counts as met: report it with `taskdeck machine report --metered` or `--unmetered`.\n',
       )
     }
   }
