@@ -116,7 +116,14 @@ const DECLARED = {
     }),
     result: z.object({ removed: z.array(TaskIdSchema) }),
   },
-  'group.list': { params: empty, result: z.object({ groups: z.array(GroupSchema) }) },
+  'group.list': {
+    params: empty,
+    result: z.object({
+      groups: z.array(GroupSchema),
+      /** The whole engine is paused (engine.pause): no group starts a task. Absent from servers before it was added. */
+      enginePaused: z.boolean().optional(),
+    }),
+  },
   'group.set': {
     params: z.object({
       name: GroupNameSchema,
@@ -125,7 +132,7 @@ const DECLARED = {
       /** false: only change an existing group; an unknown name is refused (not_found) instead of becoming a new group. */
       create: z.boolean().optional(),
       /** Machine conditions its runs need (`[]`: none); absent: unchanged (none for a new group). */
-      onlyWhen: z.array(MachineConditionSchema).max(2).refine((list) => new Set(list).size === list.length, 'names a condition twice').optional(),
+      onlyWhen: z.array(MachineConditionSchema).max(MachineConditionSchema.options.length).refine((list) => new Set(list).size === list.length, 'names a condition twice').optional(),
       /** What an unmet condition does to running runs; absent: unchanged (`wait` for a new group). */
       whenUnmet: WhenUnmetSchema.optional(),
     }),
@@ -137,7 +144,7 @@ const DECLARED = {
   'engine.pause': { params: empty, result: empty },
   'engine.resume': { params: empty, result: empty },
   'engine.loop': { params: empty, result: LoopSnapshotSchema },
-  /** What the engine knows of the machine (power source, user presence), which groups' `onlyWhen` conditions are judged by. */
+  /** What the engine knows of the machine (power source, user presence, whether the network is metered), which groups' `onlyWhen` conditions are judged by. */
   'machine.get': { params: empty, result: z.object({ machine: MachineStateSchema }) },
   /**
    * Tells the engine what a monitor observed: the desktop app's power monitor, or a user's
@@ -145,7 +152,7 @@ const DECLARED = {
    * `null` makes one unknown again (counts as met).
    */
   'machine.report': {
-    params: z.object({ onAcPower: z.boolean().nullable().optional(), userIdle: z.boolean().nullable().optional() }),
+    params: z.object({ onAcPower: z.boolean().nullable().optional(), userIdle: z.boolean().nullable().optional(), networkMetered: z.boolean().nullable().optional() }),
     result: z.object({ machine: MachineStateSchema }),
   },
   'run.readLog': {

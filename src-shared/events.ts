@@ -89,7 +89,7 @@ export const LoopStateSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('all-paused') }),
   /** Runnable but held: its group is paused. */
   z.object({ kind: z.literal('group-paused') }),
-  /** Runnable but held: its group's machine conditions `unmet` (on battery, the user present). */
+  /** Runnable but held: its group's machine conditions `unmet` (on battery, the user present, a metered network). */
   z.object({ kind: z.literal('machine'), unmet: z.array(MachineConditionSchema).min(1) }),
   /** Runnable but its group already runs `running` of its `parallel` slots. */
   z.object({ kind: z.literal('group-full'), running: z.number().int().nonnegative(), parallel: z.number().int().positive() }),
@@ -133,7 +133,7 @@ export const EngineStatsSchema = z.object({
   headSeq: z.number().int().nonnegative(),
 })
 
-/** What the engine knows of the machine changed (power source, user presence): live only; `machine.get` reads it. */
+/** What the engine knows of the machine changed (power source, user presence, a metered network): live only; `machine.get` reads it. */
 export const MachineUpdatedSchema = z.object({
   type: z.literal('machine.updated'),
   machine: MachineStateSchema,

@@ -167,9 +167,10 @@ export type RunStatus = z.infer<typeof RunStatusSchema>
 /**
  * A state of the machine a group can make its runs wait for (power- and presence-aware
  * scheduling): `ac-power`, on mains power rather than battery; `user-idle`, the user away
- * (no input for `settings.idleAfterMinutes`, or the screen locked).
+ * (no input for `settings.idleAfterMinutes`, or the screen locked); `unmetered-network`, the
+ * machine's network not metered (not a phone hotspot or a capped mobile plan).
  */
-export const MachineConditionSchema = z.enum(['ac-power', 'user-idle'])
+export const MachineConditionSchema = z.enum(['ac-power', 'user-idle', 'unmetered-network'])
 export type MachineCondition = z.infer<typeof MachineConditionSchema>
 
 /** While a group's condition is unmet: `wait` starts no new run; `pause` also pauses its running runs (resumed when met again). */
@@ -186,6 +187,8 @@ export const MachineStateSchema = z.object({
   onAcPower: z.boolean().nullable(),
   /** true while the user is away. */
   userIdle: z.boolean().nullable(),
+  /** true on a metered network (a phone hotspot, a capped plan), false on an unmetered one; absent from servers before it was added (unknown). */
+  networkMetered: z.boolean().nullable().optional(),
   /** When it last changed (engine clock, ms). */
   at: z.number(),
   /**
@@ -401,7 +404,7 @@ export const GroupSchema = z.object({
   parallel: z.number().int().min(1).max(LIMITS.groupParallel),
   paused: z.boolean(),
   /** Machine conditions the group's runs need (absent or empty: none); new runs wait while one is unmet. */
-  onlyWhen: z.array(MachineConditionSchema).max(2).optional(),
+  onlyWhen: z.array(MachineConditionSchema).max(MachineConditionSchema.options.length).optional(),
   /** What an unmet condition does to the group's running runs (absent: `wait`). */
   whenUnmet: WhenUnmetSchema.optional(),
 })

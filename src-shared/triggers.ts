@@ -51,9 +51,27 @@ export function cronProblem(pattern: string, timezone?: string): string | null {
     return cron.nextRun() ? null : 'never fires'
   } catch (error) {
     // croner prefixes its class name ("CronPattern: Invalid value for minute: 61").
-    return (error instanceof Error ? error.message : String(error)).replace(/^Cron\w*: /, '')
+    const message = (error instanceof Error ? error.message : String(error)).replace(/^Cron\w*: /, '')
+    // "0 9 * * 1 2020" meant a year, but six fields start with seconds: say how they were read.
+    const fields = pattern.trim().split(/\s+/).length
+    const reading = FIELD_READINGS[fields]
+    return reading && /^Invalid value for/.test(message) ? `${message} (${fields} fields are read as ${reading})` : message
   }
 }
+
+/** How croner reads the longer patterns, whose first field is not the minute. */
+const FIELD_READINGS: Record<number, string> = {
+  6: 'second minute hour day-of-month month day-of-week',
+  7: 'second minute hour day-of-month month day-of-week year',
+}
+
+/**
+ * What a slot does while a task this trigger started is still queued, waiting or running:
+ * `allow` starts another beside it (cron's way), `skip` starts nothing and records the slot
+ * as skipped (Cronicle's one-at-a-time, `flock -n`, Kubernetes' `Forbid`).
+ */
+export const OverlapPolicySchema = z.enum(['allow', 'skip'])
+export type OverlapPolicy = z.infer<typeof OverlapPolicySchema>
 
 /**
  * A cron pattern (5 or 6 fields, croner syntax, optional time zone) or a plain interval.
@@ -68,6 +86,8 @@ export const ScheduleSpecSchema = z
     catchUp: CatchUpPolicySchema.default('once'),
     /** With catchUp "all": at most this many missed runs are started; the rest are recorded as skipped. */
     maxCatchUp: z.number().int().min(1).max(1000).default(100),
+    /** While an earlier task of this trigger has not finished, a slot starts another (`allow`, also when absent) or is skipped (`skip`); "Run now" always starts one. */
+    overlap: OverlapPolicySchema.optional(),
   })
   .superRefine((spec, ctx) => {
     if ((spec.cron === undefined) === (spec.everyMs === undefined)) {
@@ -325,7 +345,8 @@ export const TRIGGER_COMMANDS = {
   },
   /** Refused while triggers still start it; remove those first. */
   'savedTask.remove': { params: savedTaskRef, result: z.object({}) },
-  'savedTask.run': { params: savedTaskRef, result: z.object({ task: TaskSchema, firing: FiringSchema }) },
+  /** `payload`: handed to the task as `trigger.fire`'s is (the firing's `payload`, on stdin or as a script's `input`). */
+  'savedTask.run': { params: savedTaskRef.extend({ payload: z.json().optional() }), result: z.object({ task: TaskSchema, firing: FiringSchema }) },
   /** What a project folder offers (taskdeck.json, npm scripts, Makefile targets), each running in that folder. Stores nothing. */
   'savedTask.discover': { params: z.object({ folder }), result: z.object({ candidates: z.array(SavedTaskCandidateSchema) }) },
   /** Saves the folder's candidates (all, or those named), validated whole first. */
@@ -362,6 +383,15 @@ export const TRIGGER_COMMANDS = {
   'trigger.pause': { params: triggerRef, result: z.object({ trigger: TriggerSchema }) },
   /** A resumed schedule does not catch up the slots that passed while it was paused. */
   'trigger.resume': { params: triggerRef, result: z.object({ trigger: TriggerSchema }) },
+  /**
+   * Cronicle's "time machine": a schedule's slots after `from` (and up to now) count as missed
+   * and its catch-up policy (once or all) runs them now, as after downtime. For re-running what
+   * a broken script or a wrong schedule let pass.
+   */
+  'trigger.catchUp': {
+    params: triggerRef.extend({ from: z.number().int().min(0) }),
+    result: z.object({ trigger: TriggerSchema, missed: z.array(z.number()) }),
+  },
   /** "Run now": fires even a paused trigger. */
   'trigger.fire': {
     params: triggerRef.extend({ payload: z.json().optional() }),

@@ -1,5 +1,6 @@
 import type { CommandHandlers, Disposable } from '../engine/api.ts'
 import { POWER_POLL_MS } from '../../src-shared/decisions/machine.ts'
+import { steadyNetworkReading } from '../engine/network-cost.ts'
 import { steadyAcPowerReader } from '../engine/power-supply.ts'
 
 export interface SystemMonitorOptions {
@@ -35,4 +36,50 @@ export function startSystemMonitor(options: SystemMonitorOptions): Disposable {
   }, options.intervalMs ?? POWER_POLL_MS) // sysfs attributes announce no change (no inotify): polled as the desktop polls where it must
   timer.unref()
   return { dispose: () => clearInterval(timer) }
+}
+
+export interface NetworkMonitorOptions {
+  /** One look at the network (`networkReaderFor`): true metered, false not, null unknown; the signal kills a look under way. */
+  read: (signal?: AbortSignal) => Promise<boolean | null>
+  /** What the engine was opened with. */
+  initial: boolean | null
+  /** A first look still under way when the engine opened (it took longer than the runtime waits): its reading is reported when it comes. */
+  pending?: Promise<boolean | null>
+  report: CommandHandlers['machine.report']
+  intervalMs: number
+}
+
+/**
+ * The network half of the system monitor: polls whether the network is metered and reports
+ * a change through `machine.report`, as the power half does (only changes, so a state
+ * reported by hand stands; one failed look keeps the last known reading; a failed report is
+ * resent at the next look). Looks are chained, never overlapping: each spawns a child that
+ * may take up to its timeout.
+ */
+export function startNetworkMonitor(options: NetworkMonitorOptions): Disposable {
+  // What the engine was last told; undefined after a failed report, so the next look tells it again.
+  let last: boolean | null | undefined = options.initial
+  const steady = steadyNetworkReading(options.initial)
+  let timer: NodeJS.Timeout | null = null
+  const disposed = new AbortController()
+  const seen = (reading: boolean | null) => {
+    if (disposed.signal.aborted) return
+    const networkMetered = steady(reading)
+    if (networkMetered !== last) {
+      last = networkMetered
+      options.report({ networkMetered }).catch(() => {
+        if (last === networkMetered) last = undefined
+      })
+    }
+    timer = setTimeout(() => void options.read(disposed.signal).then(seen), options.intervalMs)
+    timer.unref()
+  }
+  if (options.pending) void options.pending.then(seen)
+  else seen(options.initial)
+  return {
+    dispose: () => {
+      disposed.abort()
+      if (timer) clearTimeout(timer)
+    },
+  }
 }

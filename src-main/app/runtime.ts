@@ -8,7 +8,9 @@ import { defaultRunners } from '../engine/runners/index.ts'
 import { readApiFile } from '../server/api-file.ts'
 import { createServer, type TaskdeckServer } from '../server/server.ts'
 import { createTriggers, type ShortcutBinding } from '../triggers/index.ts'
-import { startSystemMonitor } from './machine-monitor.ts'
+import { networkWatchFor, type NetworkWatch } from '../../src-shared/decisions/machine.ts'
+import { networkReaderFor } from '../engine/network-cost.ts'
+import { startNetworkMonitor, startSystemMonitor } from './machine-monitor.ts'
 
 /**
  * The composition root: everything Taskdeck runs besides a window, on one data directory.
@@ -54,7 +56,26 @@ export interface RuntimeOptions {
   machine?: { onAcPower?: boolean | null; userIdle?: boolean | null }
   /** The power-supply folder the system monitor reads (default POWER_SUPPLY_DIR). */
   powerSupplyDir?: string
+  /**
+   * Where whether the network is metered is read (`unmetered-network` groups), whoever owns
+   * the power source: default `networkWatchFor(process.platform)` (NetworkManager on Linux,
+   * the connection cost on Windows, unknown on macOS). `{ source: 'none' }` leaves it unknown
+   * unless reported.
+   */
+  networkWatch?: NetworkWatch
+  /** The environment the network reader's child sees (its PATH finds busctl); default process.env. */
+  networkReadEnv?: NodeJS.ProcessEnv
+  /** How long opening waits for the first network reading (default NETWORK_START_WAIT_MS). */
+  networkStartWaitMs?: number
 }
+
+/**
+ * Opening waits this long for the first look at the network, so that no run of an
+ * unmetered-network group starts on a hotspot before it; busctl answers in milliseconds, but
+ * Windows' PowerShell can take seconds to start, and the app's window must not wait for it.
+ * A later first reading is reported when it comes.
+ */
+const NETWORK_START_WAIT_MS = 2_000
 
 export async function openRuntime(options: RuntimeOptions): Promise<TaskdeckRuntime> {
   const { home } = options
@@ -69,14 +90,28 @@ export async function openRuntime(options: RuntimeOptions): Promise<TaskdeckRunt
   const powerSupplyDir = options.powerSupplyDir ?? POWER_SUPPLY_DIR
   // Only Linux publishes its power supplies as files; elsewhere the state stays unknown unless reported.
   const monitored = (options.machineMonitor ?? 'system') === 'system' && process.platform === 'linux'
-  const machine = monitored ? { ...options.machine, onAcPower: readAcPower(powerSupplyDir) } : options.machine
-  const engine = await Engine.open({ home, runners, backend: remote, ...(machine ? { machine } : {}) })
+  const networkWatch = options.networkWatch ?? networkWatchFor(process.platform)
+  const readNetwork = networkReaderFor(networkWatch, options.networkReadEnv)
+  // Killed with the monitors if it outlasts the opening and the runtime is closed first.
+  const firstLookUnderWay = new AbortController()
+  const firstLook = readNetwork?.(firstLookUnderWay.signal) ?? null
+  const early = firstLook ? await settledWithin(firstLook, options.networkStartWaitMs ?? NETWORK_START_WAIT_MS) : { value: null }
+  const networkMetered = early?.value ?? null
+  const machine = { ...options.machine, ...(monitored ? { onAcPower: readAcPower(powerSupplyDir) } : {}), networkMetered }
+  const engine = await Engine.open({ home, runners, backend: remote, machine })
   remote.attach(engine)
-  const monitor = monitored ? startSystemMonitor({ powerSupplyDir, initial: machine?.onAcPower ?? null, report: engine.handlers['machine.report'] }) : null
+  const report = engine.handlers['machine.report']
+  const monitors = [
+    ...(monitored ? [startSystemMonitor({ powerSupplyDir, initial: machine.onAcPower ?? null, report })] : []),
+    ...(readNetwork && firstLook && networkWatch.source !== 'none'
+      ? [startNetworkMonitor({ read: readNetwork, initial: networkMetered, ...(early ? {} : { pending: firstLook }), report, intervalMs: networkWatch.pollMs })]
+      : []),
+  ]
   const triggers = createTriggers(engine.host)
   // Closed together: a remote run's cancel, sent while the engine interrupts it, must not hold the quit.
   const closeEngine = () => {
-    monitor?.dispose()
+    firstLookUnderWay.abort()
+    for (const monitor of monitors) monitor.dispose()
     return Promise.all([engine.close(), remote.close()]).then(() => undefined)
   }
   const api: EngineApi = {
@@ -104,4 +139,11 @@ export async function openRuntime(options: RuntimeOptions): Promise<TaskdeckRunt
       await closeEngine()
     },
   }
+}
+
+/** The promise's value if it settles within `ms`; null if it is still under way then. */
+function settledWithin<T>(promise: Promise<T>, ms: number): Promise<{ value: T } | null> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)))
+  return Promise.race([promise.then((value) => ({ value })), late]).finally(() => clearTimeout(timer))
 }

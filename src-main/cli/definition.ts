@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { TaskDefinition, TaskDefinitionInput } from '../../src-shared/model.ts'
 import { usageError } from './exit.ts'
@@ -73,7 +74,10 @@ export async function editedDefinition(current: TaskDefinition, argv: readonly s
       ...current.spec,
       ...(command === null ? {} : { command }),
       ...(options.cwd === undefined ? {} : { cwd: resolve(options.cwd) }),
-      ...(options.env === undefined && !options.inheritEnv ? {} : { env: { ...(options.inheritEnv ? inheritedEnv() : {}), ...parseEnv(options.env ?? []) } }),
+      // --env sets the variables named and keeps the others (as pueue's `env set` does): an edit of one must not drop the rest.
+      ...(options.env === undefined && !options.inheritEnv
+        ? {}
+        : { env: { ...current.spec.env, ...(options.inheritEnv ? inheritedEnv() : {}), ...parseEnv(options.env ?? []) } }),
       ...(options.stdin === undefined ? {} : { stdin: await stdinText(options.stdin) }),
     }
   }
@@ -108,7 +112,21 @@ function commandFrom(argv: readonly string[], options: DefinitionOptions): strin
     throw usageError('Give the command either after `--` (run without a shell) or with --shell "…" (run by the shell), not both.')
   }
   if (options.shell !== undefined) return options.shell
+  if (argv.length === 1) refuseOneWordLine(argv[0]!, options.cwd)
   return argv.length > 0 ? [...argv] : null
+}
+
+/**
+ * A whole command line in one quoted word (`add 'make && make test'`, as pueue or a shell
+ * would take it) would run a program named like the whole line and fail with "executable
+ * not found" only once it starts. A path with spaces to an existing file is a program.
+ */
+function refuseOneWordLine(word: string, cwd: string | undefined): void {
+  if (!/\s/.test(word) || (word.includes('/') && existsSync(resolve(cwd ?? '.', word)))) return
+  const quoted = `'${word.replaceAll("'", "'\\''")}'`
+  throw usageError(
+    `the command ${quoted} is one word with spaces, so no shell would split it: run it through the shell with \`--shell ${quoted}\`, or give the program and its arguments as separate words after --.`,
+  )
 }
 
 /**

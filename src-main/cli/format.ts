@@ -55,7 +55,9 @@ export function formatRelative(ms: number): string {
 export function parseInteger(text: string, what: string, min: number, max: number): number {
   const value = Number(text)
   if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw usageError(`${what}: "${text}" is not a whole number from ${min} to ${max}.`)
+    // An id or a count has no upper bound a user could reach: 9007199254740991 would only puzzle.
+    const range = max === Number.MAX_SAFE_INTEGER ? `of ${min} or more` : `from ${min} to ${max}`
+    throw usageError(`${what}: "${text}" is not a whole number ${range}.`)
   }
   return value
 }
@@ -98,7 +100,7 @@ export function runEndCell(kind: TaskSpec['kind'], run: Run | null): string {
 
 /** A plain text table: columns padded to their widest cell; the last column is not padded. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => visibleLength(row[column] ?? ''))))
+  const widths = columnWidths(header, rows)
   const line = (cells: readonly string[]) =>
     cells
       .map((cell, column) => (column === cells.length - 1 ? cell : cell + ' '.repeat((widths[column] ?? 0) - visibleLength(cell))))
@@ -107,9 +109,49 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return [line(header.map((title) => paint('bold', title))), ...rows.map(line)].join('\n')
 }
 
+const columnWidths = (header: readonly string[], rows: readonly (readonly string[])[]): number[] =>
+  header.map((title, column) => Math.max(title.length, ...rows.map((row) => visibleLength(row[column] ?? ''))))
+
+/** How wide `table` draws these columns, with the gaps after each: what a further last column starts after. */
+export function tableWidth(header: readonly string[], rows: readonly (readonly string[])[]): number {
+  return columnWidths(header, rows).reduce((sum, width) => sum + width + 2, 0) - 2
+}
+
+/** The terminal's width when stdout is one (a pipe or a file gets every line whole). */
+export function terminalColumns(): number | undefined {
+  return process.stdout.isTTY ? process.stdout.columns : undefined
+}
+
 // eslint-disable-next-line no-control-regex -- matching ANSI escape sequences is the point
 const ANSI = /\u001b\[[0-9;]*m/g
-const visibleLength = (text: string): number => text.replace(ANSI, '').length
+const visibleLength = (text: string): number => displayWidth(text.replace(ANSI, ''))
+
+/**
+ * East Asian wide and fullwidth characters (Hangul, CJK, kana, fullwidth forms), which a
+ * terminal draws two columns wide. Hand-written: one range test is all a table needs.
+ */
+const WIDE = /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1f64f}\u{1f900}-\u{1f9ff}\u{20000}-\u{3fffd}]/u
+
+/** The columns a terminal needs for `text` (no escape sequences in it). */
+export function displayWidth(text: string): number {
+  let width = 0
+  for (const char of text) width += WIDE.test(char) ? 2 : 1
+  return width
+}
+
+/** `text` cut to at most `width` columns, ending in "…" when cut (Infinity: whole). */
+export function truncate(text: string, width: number): string {
+  if (displayWidth(text) <= width) return text
+  let cut = ''
+  let used = 0
+  for (const char of text) {
+    const next = WIDE.test(char) ? 2 : 1
+    if (used + next > width - 1) break
+    cut += char
+    used += next
+  }
+  return `${cut}…`
+}
 
 /** Collects a repeatable option's values (commander's reducer signature). */
 export const collect = (value: string, previous: string[] = []): string[] => [...previous, value]

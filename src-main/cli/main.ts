@@ -48,10 +48,11 @@ Examples:
 const TRIGGER_EXAMPLES = `
 Examples:
   $ taskdeck trigger add --cron '30 9 * * 1-5' --tz Europe/Berlin -- ./standup-report.sh
-  $ taskdeck trigger add --every 15m --catch-up skip --name sync -- rsync -a ~/notes/ backup:/notes/
+  $ taskdeck trigger add --every 15m --catch-up skip --overlap skip --name sync -- rsync -a ~/notes/ backup:/notes/
   $ taskdeck trigger add --path 'src/**/*.md' --debounce 1s -- make site
   $ taskdeck trigger add --webhook -- ./deploy.sh          prints the URL and its secret once
   $ taskdeck trigger add --after-task 42 --on failure -- notify-send 'build failed'
+  $ taskdeck trigger add --after-saved-task 3 --saved-task 4      run saved task 4 when 3 succeeds
   $ taskdeck trigger add --accelerator CommandOrControl+Alt+B -- make
   $ taskdeck trigger list
   $ taskdeck trigger show 3 --json`
@@ -98,7 +99,26 @@ export function buildProgram(argv: readonly string[] = [], found?: FoundServer):
   const named = commandName(argv)
   const json = wantsJson(argv)
   const program = defineProgram(named, json, found)
-  return named !== undefined && program.commands.length === 0 ? defineProgram(undefined, json, found) : program
+  if (named === undefined || program.commands.length > 0) return program
+  const peer = PEER_COMMANDS[named]
+  if (peer !== undefined) throw usageError(`unknown command '${named}': pueue's ${named} is \`${peer[0]}\` here${peer[1] ? ` (${peer[1]})` : ''}.`)
+  return defineProgram(undefined, json, found)
+}
+
+/**
+ * pueue's commands that Taskdeck names otherwise, said as such (with what differs): commander's
+ * nearest name would send a pueue user's `start` (resume) to `stash`, its opposite.
+ */
+const PEER_COMMANDS: Readonly<Record<string, readonly [command: string, note?: string]>> = {
+  start: ['taskdeck resume IDS', 'paused tasks go on and stashed ones are scheduled; --group NAME or --all for more'],
+  restart: ['taskdeck retry IDS', 'the same task runs again, its earlier runs kept as history'],
+  enqueue: ['taskdeck unstash IDS'],
+  parallel: ['taskdeck group limit NAME N'],
+  switch: ['taskdeck move ID top|bottom|up|down'],
+  reset: ['taskdeck kill --all', 'then `taskdeck clean` removes the finished tasks'],
+  shutdown: ['taskdeck stop'],
+  env: ['taskdeck edit ID --env KEY=VALUE'],
+  'format-status': ['taskdeck status --json'],
 }
 
 /** --json among the CLI's own arguments (after `--` it belongs to the task's command). */
@@ -189,6 +209,7 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
     .option('-l, --label <label>', 'only tasks with this label')
     .option('--text <text>', 'only tasks whose name or command contains this')
     .option('--limit <n>', 'at most this many rows: the newest that match', '1000')
+    .option('-w, --wide', 'whole names and notes, however wide (on a terminal they are cut to fit its width)')
     .action(run(async (ctx, options: Record<string, string & string[]>) => (await import('./commands/tasks.ts')).status(ctx, options)))
 
   if (wanted('follow')) sub('follow', "print a task's output as it is written; exit with its exit code")
@@ -244,6 +265,15 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
     .argument('<id>')
     .argument('[command...]', 'a new program and arguments (after --)')
     .option('--stash', 'stash it')
+    .addHelpText(
+      'after',
+      [
+        '\nExamples:',
+        '  $ taskdeck edit 12 -- make -j4 test        a new command (argv; or --shell "…")',
+        '  $ taskdeck edit 12 --env DEBUG=1           sets DEBUG and keeps its other variables',
+        '  $ taskdeck edit 12 --group build --priority 5',
+      ].join('\n'),
+    )
     .action(run(async (ctx, id: string, argv: string[], options: DefinitionOptions) => (await import('./commands/tasks.ts')).edit(ctx, id, argv, options)))
 
   if (wanted('send')) sub('send', "write TEXT (and a newline) to a running task's stdin")
@@ -266,7 +296,7 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
       .action(run(async (ctx) => (await import('./commands/groups.ts')).listGroups(ctx)))
     const conditionOptions = (command: Command) =>
       command
-        .option('--only-when <conditions>', 'start its tasks only while the machine is so: ac-power, user-idle (away: idle or screen locked), both comma-separated, or none')
+        .option('--only-when <conditions>', 'start its tasks only while the machine is so: ac-power, user-idle (away: idle or screen locked), unmetered-network (not a hotspot or capped plan), several comma-separated, or none')
         .option('--when-unmet <wait|pause>', 'while a condition is unmet: wait (start nothing new; the default) or pause (also pause its running tasks until met)')
     conditionOptions(globalOptions(group.command('add').description('create a group (or change its limit and conditions)')))
       .argument('<name>')
@@ -275,7 +305,7 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
     conditionOptions(globalOptions(group.command('set').description("change an existing group's limit or machine conditions")))
       .argument('<name>')
       .option('--parallel <n>', 'how many of its tasks run at once')
-      .addHelpText('after', '\nExamples:\n  $ taskdeck group set nightly --only-when ac-power,user-idle --when-unmet pause\n  $ taskdeck group set nightly --only-when none')
+      .addHelpText('after', '\nExamples:\n  $ taskdeck group set nightly --only-when ac-power,user-idle --when-unmet pause\n  $ taskdeck group set downloads --only-when unmetered-network\n  $ taskdeck group set nightly --only-when none')
       .action(
         run(async (ctx, name: string, options: GroupChange) => {
           if (options.parallel === undefined && options.onlyWhen === undefined && options.whenUnmet === undefined) {
@@ -311,7 +341,7 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
   }
 
   if (wanted('machine')) {
-    const machine = sub('machine', "what Taskdeck knows of this machine (power source, user presence) and which groups' conditions hold them")
+    const machine = sub('machine', "what Taskdeck knows of this machine (power source, user presence, metered network) and which groups' conditions hold them")
       .action(run(async (ctx) => (await import('./commands/machine.ts')).showMachine(ctx)))
     globalOptions(machine.command('report').description('tell Taskdeck what a script of yours observed (only what you give changes; unknown counts as met)'))
       .option('--ac', 'on AC power')
@@ -320,12 +350,15 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
       .option('--idle', 'the user is away (idle or screen locked)')
       .option('--present', 'the user is present')
       .option('--unknown-presence', 'presence is unknown')
+      .option('--metered', 'the network is metered (a phone hotspot, a capped plan)')
+      .option('--unmetered', 'the network is not metered')
+      .option('--unknown-network', 'whether the network is metered is unknown')
       .addHelpText('after', '\nExample (xprintidle gives X11 idle time in ms):\n  $ [ "$(xprintidle)" -gt 600000 ] && taskdeck machine report --idle || taskdeck machine report --present')
       .action(run(async (ctx, options: ReportOptions) => (await import('./commands/machine.ts')).reportMachine(ctx, options)))
   }
 
   if (wanted('trigger', 'triggers')) {
-    const trigger = sub('trigger', 'saved tasks that start themselves: list, show, add, rm, pause, resume, fire, history, rotate-secret, export, import')
+    const trigger = sub('trigger', 'saved tasks that start themselves: list, show, add, rm, pause, resume, fire, catch-up, history, rotate-secret, export, import')
       .alias('triggers')
       .addHelpText('after', TRIGGER_EXAMPLES)
       .action(run(async (ctx) => (await import('./commands/triggers.ts')).listTriggers(ctx)))
@@ -337,11 +370,12 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
       .action(run(async (ctx, id: string, options: { limit?: string }) => (await import('./commands/triggers.ts')).showTrigger(ctx, id, options)))
     definitionOptions(triggerSub('add', 'save a task (given as for `add`) and a trigger that starts it: taskdeck trigger add KIND-OPTIONS [options] -- CMD ARGS…'))
       .argument('[command...]', 'the program and its arguments (after --)')
-      .option('--cron <expr>', 'schedule: a cron expression (5 or 6 fields)')
+      .option('--cron <expr>', 'schedule: a cron expression (5 fields; 6 start with seconds; @hourly, @daily…)')
       .option('--tz <zone>', 'schedule: the IANA time zone of --cron (default: the engine\'s)')
       .option('--every <duration>', 'schedule: a plain interval (30s, 10m, 1h)')
       .option('--catch-up <policy>', 'schedule: missed runs after sleep or downtime: skip, once (default) or all')
       .option('--max-catch-up <n>', 'schedule: with --catch-up all, start at most N missed runs')
+      .option('--overlap <policy>', 'schedule: while its last task has not finished, allow (default) another or skip the slot')
       .option('--path <glob>', 'file watch: a path or glob, relative to here (repeatable)', collect)
       .option('--debounce <duration>', 'file watch: fire once for changes this close together (default 500ms)')
       .option('--events <list>', 'file watch: add,change,unlink (default: all)')
@@ -350,6 +384,7 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
       .option('--accelerator <keys>', 'global shortcut, like CommandOrControl+Shift+B (registered by the desktop app)')
       .option('--after-task <id>', 'completion: when this task ends')
       .option('--after-label <label>', 'completion: when any task with this label ends')
+      .option('--after-saved-task <id>', 'completion: when a task started from this saved task ends (chains: build → test)')
       .option('--on <outcome>', 'completion: success (default), failure or finish')
       .option('--saved-task <id>', 'start this existing saved task instead of a command')
       .option('--paused', 'create it paused')
@@ -372,9 +407,14 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
     triggerSub('rotate-secret', 'give a webhook a new generated secret, printed once (the old one stops working)')
       .argument('<id>')
       .action(run(async (ctx, id: string) => (await import('./commands/triggers.ts')).rotateSecret(ctx, id)))
+    triggerSub('catch-up', 'run a schedule\'s slots since --from again now, by its catch-up policy (Cronicle\'s time machine)')
+      .argument('<id>')
+      .option('--from <when>', 'a duration ago (12h, 2d) or a date and time (2026-11-21 03:00)')
+      .action(run(async (ctx, id: string, options: { from?: string }) => (await import('./commands/triggers.ts')).catchUpTrigger(ctx, id, options)))
     triggerSub('fire', 'run a trigger\'s task now (even when paused)')
       .argument('<id>')
-      .action(run(async (ctx, id: string) => (await import('./commands/triggers.ts')).fireTrigger(ctx, id)))
+      .option('--payload <json>', 'JSON handed to the task as the firing\'s payload (stdin, a script\'s input); - reads it from stdin')
+      .action(run(async (ctx, id: string, options: { payload?: string }) => (await import('./commands/triggers.ts')).fireTrigger(ctx, id, options)))
     triggerSub('history', 'a trigger\'s firings, newest first')
       .argument('<id>')
       .option('--limit <n>', 'at most this many', '50')
@@ -399,7 +439,8 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
       .action(run(async (ctx, name: string, argv: string[], options: DefinitionOptions) => (await import('./commands/saved.ts')).addSaved(ctx, name, argv, options)))
     savedSub('run', 'run a saved task now')
       .argument('<id>')
-      .action(run(async (ctx, id: string) => (await import('./commands/saved.ts')).runSaved(ctx, id)))
+      .option('--payload <json>', 'JSON handed to the task as the firing\'s payload (stdin, a script\'s input); - reads it from stdin')
+      .action(run(async (ctx, id: string, options: { payload?: string }) => (await import('./commands/saved.ts')).runSaved(ctx, id, options)))
     savedSub('rm', 'remove a saved task (refused while a trigger starts it)')
       .alias('remove')
       .argument('<id>')

@@ -1,5 +1,16 @@
 import type { RuntimeOptions } from '../app/runtime.ts'
-import { machineOf, nextCheckMs, powerWatchFor, reportFor, RETURN_CHECK_MS, type MachineObservation, type MachineReport, type PowerWatch, type ReportedMachine } from '../../src-shared/decisions/machine.ts'
+import {
+  machineOf,
+  nextCheckMs,
+  powerWatchFor,
+  reportFor,
+  RETURN_CHECK_MS,
+  type MachineObservation,
+  type MachineReport,
+  type NetworkWatch,
+  type PowerWatch,
+  type ReportedMachine,
+} from '../../src-shared/decisions/machine.ts'
 
 /** The power monitor events that can change what is reported (which of them a platform sends: `powerWatchFor`). */
 type PowerEvent = 'on-ac' | 'on-battery' | 'lock-screen' | 'unlock-screen' | 'resume'
@@ -27,11 +38,17 @@ export interface MachineMonitorPorts {
  * system monitor owns the power source (it reads sysfs at start and polls it) and this
  * monitor reports only presence; 'power-monitor': nobody else reads the power, so the
  * runtime's monitor is not started and the engine starts from Electron's reading. Either
- * way the user counts as present until the first report.
+ * way the user counts as present until the first report. Whether the network is metered is
+ * the runtime's to read on every platform (`network`, from `networkWatchFor`): Electron has
+ * no API for it, so the app reports nothing of it.
  */
-export function runtimeMachineOptions(watch: PowerWatch, powerMonitor: Pick<PowerMonitorPort, 'isOnBatteryPower'>): Pick<RuntimeOptions, 'machineMonitor' | 'machine'> {
-  if (watch.source === 'system') return { machineMonitor: 'system', machine: { userIdle: false } }
-  return { machineMonitor: 'none', machine: { onAcPower: !powerMonitor.isOnBatteryPower(), userIdle: false } }
+export function runtimeMachineOptions(
+  watch: PowerWatch,
+  powerMonitor: Pick<PowerMonitorPort, 'isOnBatteryPower'>,
+  network: NetworkWatch,
+): Pick<RuntimeOptions, 'machineMonitor' | 'machine' | 'networkWatch'> {
+  if (watch.source === 'system') return { machineMonitor: 'system', machine: { userIdle: false }, networkWatch: network }
+  return { machineMonitor: 'none', machine: { onAcPower: !powerMonitor.isOnBatteryPower(), userIdle: false }, networkWatch: network }
 }
 
 /**

@@ -6,7 +6,7 @@ import type { DesktopIntent, ShortcutProblem } from '../../src-shared/decisions/
 import { IPC_CHANNELS } from '../../src-shared/decisions/ipc.ts'
 import { DEEP_LINK_SCHEME, homeFromArgv, parseDeepLink, parseLaunchArgs } from '../../src-shared/decisions/launchArgs.ts'
 import { resolveLanguage } from '../../src-shared/decisions/language.ts'
-import { powerWatchFor } from '../../src-shared/decisions/machine.ts'
+import { networkWatchFor, powerWatchFor } from '../../src-shared/decisions/machine.ts'
 import { closeButtonHides, QUIT_DIALOG } from '../../src-shared/decisions/quit.ts'
 import { APP_ID, TRAY_ICON_STATES, trayIconPath, windowIconPath, type ResourceContext } from '../../src-shared/decisions/resources.ts'
 import { desktopStrings } from '../../src-shared/decisions/strings.ts'
@@ -123,7 +123,7 @@ function main(): void {
       rendererDir: join(outDir, 'renderer'),
       ...(secrets ? { secrets } : {}),
       // Until the machine monitor's first report (once the settings give the idle threshold) the user counts as present: an away-only group does not start early.
-      ...runtimeMachineOptions(powerWatchFor(process.platform), powerMonitor),
+      ...runtimeMachineOptions(powerWatchFor(process.platform), powerMonitor, networkWatchFor(process.platform)),
     })
     const engine = runtime.api
     handleAppProtocol(protocol, join(outDir, 'renderer'))

@@ -155,7 +155,11 @@ export function formatMs(ms: number): string {
   return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`
 }
 
-const MACHINE_CONDITION_WORDS: Record<MachineCondition, string> = { 'ac-power': 'AC power', 'user-idle': 'the user to be away' }
+const MACHINE_CONDITION_WORDS: Record<MachineCondition, string> = {
+  'ac-power': 'AC power',
+  'user-idle': 'the user to be away',
+  'unmetered-network': 'an unmetered network',
+}
 
 /** "waits for AC power and the user to be away". */
 export function describeUnmet(unmet: readonly MachineCondition[]): string {

@@ -74,7 +74,7 @@ export interface EngineOptions {
    * What the opener already knows of the machine (a power source read before opening): groups'
    * `onlyWhen` conditions are judged by it from the first scheduling pass, before any report.
    */
-  machine?: { onAcPower?: boolean | null; userIdle?: boolean | null }
+  machine?: { onAcPower?: boolean | null; userIdle?: boolean | null; networkMetered?: boolean | null }
   now?: () => number
   random?: () => number
 }
@@ -191,7 +191,13 @@ export class Engine implements EngineApi {
     for (const [name, group] of state.groups) this.groups.set(name, group)
     this.settings = state.settings
     this.paused = state.paused
-    this.machine = { onAcPower: options.machine?.onAcPower ?? null, userIdle: options.machine?.userIdle ?? null, at: this.now(), revision: 0 }
+    this.machine = {
+      onAcPower: options.machine?.onAcPower ?? null,
+      userIdle: options.machine?.userIdle ?? null,
+      networkMetered: options.machine?.networkMetered ?? null,
+      at: this.now(),
+      revision: 0,
+    }
     this.lastTaskId = Math.max(store.counter('lastTaskId'), ...this.tasks.keys(), 0)
     this.lastRunId = Math.max(store.counter('lastRunId'), ...this.runs.keys(), 0)
     this.lastStatsAt = this.now()
@@ -607,7 +613,7 @@ export class Engine implements EngineApi {
 
   /**
    * Refuses machine conditions on a group whose runs execute elsewhere (bound to Redis
-   * workers): this machine's power source and user say nothing about the workers' machines.
+   * workers): this machine's power source, user and network say nothing about the workers' machines.
    */
   private refuseConditionsElsewhere(group: Group): void {
     if ((group.onlyWhen ?? []).length === 0) return
@@ -615,7 +621,7 @@ export class Engine implements EngineApi {
     if (!elsewhere) return
     throw new TaskdeckError(
       'conflict',
-      `Group "${group.name}" runs on ${elsewhere}: its onlyWhen conditions would judge this machine's power and user, which say nothing about the workers' machines. Unbind it first (taskdeck group unbind ${group.name}).`,
+      `Group "${group.name}" runs on ${elsewhere}: its onlyWhen conditions would judge this machine's power, user and network, which say nothing about the workers' machines. Unbind it first (taskdeck group unbind ${group.name}).`,
       { group: group.name },
     )
   }
@@ -1500,7 +1506,7 @@ export class Engine implements EngineApi {
         await committed()
         return { removed }
       },
-      'group.list': () => durableRead({ groups: [...this.groups.values()] }),
+      'group.list': () => durableRead({ groups: [...this.groups.values()], enginePaused: this.paused }),
       'group.set': async ({ name, parallel, create, onlyWhen, whenUnmet }) => {
         const existing = (create === false ? this.groupOrThrow(name) : this.groups.get(name)) ?? { name, paused: false }
         const group = withConditions({ ...existing, parallel: parallel ?? ('parallel' in existing ? existing.parallel : this.settings.defaultGroupParallel) }, onlyWhen, whenUnmet)
@@ -1561,8 +1567,11 @@ export class Engine implements EngineApi {
       'machine.report': (report) => {
         const onAcPower = report.onAcPower === undefined ? this.machine.onAcPower : report.onAcPower
         const userIdle = report.userIdle === undefined ? this.machine.userIdle : report.userIdle
-        if (onAcPower === this.machine.onAcPower && userIdle === this.machine.userIdle) return Promise.resolve({ machine: this.machine })
-        this.machine = { onAcPower, userIdle, at: this.now(), revision: (this.machine.revision ?? 0) + 1 }
+        const networkMetered = report.networkMetered === undefined ? (this.machine.networkMetered ?? null) : report.networkMetered
+        if (onAcPower === this.machine.onAcPower && userIdle === this.machine.userIdle && networkMetered === this.machine.networkMetered) {
+          return Promise.resolve({ machine: this.machine })
+        }
+        this.machine = { onAcPower, userIdle, networkMetered, at: this.now(), revision: (this.machine.revision ?? 0) + 1 }
         this.emitTransient({ type: 'machine.updated', machine: this.machine })
         this.applyHolds(this.groups.keys())
         this.schedulePump()

@@ -69,31 +69,34 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
   'task.move': { about: 'Moves a task within its group’s queue.', example: { taskId: 12, to: 'top' } },
   'task.send': { about: 'Writes text to a running task’s stdin.', example: { taskId: 12, text: 'yes\n' } },
   'task.clean': { about: 'Removes finished tasks (and their logs).', example: { olderThanMs: 86_400_000, statuses: ['succeeded'] } },
-  'group.list': { about: 'Every group with its parallel limit and paused flag.', example: {} },
+  'group.list': { about: 'Every group with its parallel limit and paused flag, and whether the whole engine is paused (`enginePaused`).', example: {} },
   'group.set': {
     about:
       'Creates a group or changes its parallel limit; with `create: false` it only changes an existing group (an unknown name is `not_found`). ' +
-      '`onlyWhen` makes its runs wait for machine conditions (`ac-power`: not on battery; `user-idle`: the user away, idle or screen locked; `[]` clears them), ' +
+      '`onlyWhen` makes its runs wait for machine conditions (`ac-power`: not on battery; `user-idle`: the user away, idle or screen locked; `unmetered-network`: not on a metered network such as a phone hotspot; `[]` clears them), ' +
       'judged by what `machine.report` last said (unknown counts as met): while one is unmet the group starts no new run (its queued tasks show loop state `machine`), ' +
       'and with `whenUnmet: "pause"` its running runs are paused too (SIGSTOP, as a user pause; scripts and HTTP batches cannot be paused and go on; `Run.heldFor` says why; held time counts toward `timeoutMs`, as paused time does) and resumed once met. ' +
-      'Absent, either keeps its value. A group bound to Redis workers takes no conditions (`conflict`): they judge this machine, not the workers.',
-    example: { name: 'nightly', parallel: 2, onlyWhen: ['ac-power', 'user-idle'], whenUnmet: 'pause' },
+      'Absent, either keeps its value. A group bound to Redis workers takes no conditions (`conflict`): they judge this machine, not the workers. `unmetered-network` needs API revision 4 (an older server refuses it as an unknown value).',
+    example: { name: 'nightly', parallel: 2, onlyWhen: ['ac-power', 'user-idle', 'unmetered-network'], whenUnmet: 'pause' },
   },
   'group.remove': { about: 'Removes a group.', example: { name: 'downloads' } },
   'machine.get': {
     about:
-      "What the engine knows of the machine: `onAcPower` and `userIdle` (`null`: unknown). `taskdeck serve` and the daemon read the power source themselves on Linux (/sys/class/power_supply, every 5 s); the desktop app reports power and presence; user presence stays unknown headless unless reported.",
+      "What the engine knows of the machine: `onAcPower`, `userIdle` and `networkMetered` (`null`: unknown; `networkMetered` is absent from servers before API revision 4). `taskdeck serve`, the daemon and the desktop app read the power source on Linux (/sys/class/power_supply, every 5 s) and whether the network is metered (Linux: NetworkManager's global `Metered` through busctl or dbus-send, every 15 s; Windows: the internet connection profile's cost through PowerShell, every 60 s; macOS: unknown); the desktop app reports power and presence; user presence stays unknown headless unless reported.",
     example: {},
   },
   'machine.report': {
     about:
       'Tells the engine what a monitor or a script observed; only the fields given change (`null`: unknown again). A change is announced as `machine.updated` and gates or holds groups with `onlyWhen`; the answer comes once the runs it paused or resumed are recorded.',
-    example: { userIdle: true },
+    example: { userIdle: true, networkMetered: false },
   },
-  'group.pause': { about: 'Starts no new task of the group until resumed.', example: { name: 'downloads' } },
-  'group.resume': { about: 'Resumes a paused group.', example: { name: 'downloads' } },
-  'engine.pause': { about: 'Starts no new task at all until resumed.', example: {} },
-  'engine.resume': { about: 'Resumes the engine.', example: {} },
+  'group.pause': {
+    about: 'Starts no new task of the group until resumed, and pauses its running shell tasks (SIGSTOP); its scripts and HTTP batches go on.',
+    example: { name: 'downloads' },
+  },
+  'group.resume': { about: 'Resumes a paused group: the tasks its pause stopped go on (not those paused one by one), and its queue starts again.', example: { name: 'downloads' } },
+  'engine.pause': { about: 'Starts no new task at all until resumed, and pauses every running shell task (SIGSTOP); scripts and HTTP batches go on.', example: {} },
+  'engine.resume': { about: 'Resumes the engine: the tasks its pause stopped go on (not those paused one by one), and the queues start again.', example: {} },
   'engine.loop': { about: 'The engine’s event loop made visible: ready, waiting (and why), running, recently completed.', example: {} },
   'run.readLog': { about: 'A window of a run’s log lines; `done` is true once the run has ended.', example: { runId: 7, fromLine: 0, count: 100 } },
   'data.export': { about: 'Tasks, runs and groups as a JSON document (no logs).', example: { taskIds: [12] } },
@@ -117,7 +120,7 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
   'savedTask.create': { about: 'Saves a task definition under a name.', example: { name: 'nightly backup', definition: { spec: { kind: 'shell', command: ['./backup.sh'] } } } },
   'savedTask.update': { about: 'Renames a saved task or replaces its definition.', example: { savedTaskId: 3, name: 'weekly backup' } },
   'savedTask.remove': { about: 'Removes a saved task; refused while triggers still start it.', example: { savedTaskId: 3 } },
-  'savedTask.run': { about: 'Starts a saved task now, recorded as a manual firing.', example: { savedTaskId: 3 } },
+  'savedTask.run': { about: 'Starts a saved task now, recorded as a manual firing, with an optional payload for the task.', example: { savedTaskId: 3, payload: { file: 'notes.md' } } },
   'savedTask.discover': {
     about: 'What a project folder offers as saved tasks (its taskdeck.json tasks, npm scripts and Makefile targets), each running in that folder; stores nothing.',
     example: { folder: '/home/me/project' },
@@ -139,6 +142,10 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
   'trigger.remove': { about: 'Removes a trigger.', example: { triggerId: 5 } },
   'trigger.pause': { about: 'Stops a trigger from firing until resumed.', example: { triggerId: 5 } },
   'trigger.resume': { about: 'Resumes a trigger; a schedule does not catch up the slots that passed while it was paused.', example: { triggerId: 5 } },
+  'trigger.catchUp': {
+    about: 'Cronicle’s “time machine”: the schedule’s slots after `from` count as missed and its catch-up policy (once or all) runs them now; answers the slots (at most 1000 listed).',
+    example: { triggerId: 5, from: 1_763_700_000_000 },
+  },
   'trigger.fire': { about: '“Run now”: fires the trigger (even a paused one), with an optional payload for the task.', example: { triggerId: 5, payload: { reason: 'manual' } } },
   'trigger.export': { about: 'Saved tasks and triggers as a JSON document.', example: {} },
   'trigger.import': {
@@ -436,6 +443,7 @@ Every \`taskdeck\` command takes \`--json\`: it prints one JSON document on stdo
 | \`trigger add\` | \`{ trigger, savedTask }\`, plus \`url\` for webhooks and \`secret\` when the server generated it (shown only then; only its hash is kept) |
 | \`trigger pause/resume ID\` | \`{ trigger }\` |
 | \`trigger fire ID\` | \`{ firing }\` |
+| \`trigger catch-up ID --from WHEN\` | \`{ trigger, missed: [time] }\` |
 | \`trigger rotate-secret ID\` | \`{ trigger, url, secret }\` (the new secret, shown only then) |
 | \`trigger history ID\` | \`{ history: [Firing] }\` (newest first) |
 | \`trigger rm ID\` | \`{ removed, removedSavedTask }\` (the saved task's id with --with-task, else null) |

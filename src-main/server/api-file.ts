@@ -26,9 +26,11 @@ export const API_REVISIONS = {
   strictParams: 2,
   /** Groups' machine conditions (group.set's `onlyWhen`, `whenUnmet`) and `machine.get` / `machine.report`. */
   machineConditions: 3,
+  /** The `unmetered-network` condition (group.set's `onlyWhen`) and `MachineState.networkMetered` (machine.report's `networkMetered`). */
+  networkConditions: 4,
 } as const
 /** This server's revision: the newest of API_REVISIONS. */
-export const API_REVISION = API_REVISIONS.machineConditions
+export const API_REVISION = API_REVISIONS.networkConditions
 
 /**
  * Checked by hand rather than with zod: every CLI call reads this file, and loading zod

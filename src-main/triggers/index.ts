@@ -42,6 +42,7 @@ export interface WebhookRoute {
   readonly maxBodyBytes: number
   handle(request: {
     readonly params: Readonly<Record<string, string>>
+    readonly query?: URLSearchParams
     readonly headers: WebhookRequest['headers']
     readonly body: Uint8Array
   }): Promise<{ status: number; body: WebhookResponse['body']; headers: Record<string, string> }>
@@ -90,7 +91,7 @@ export function createTriggers(host: EngineExtensionHost, options: TriggersOptio
       path: '/hooks/:id',
       auth: 'none',
       maxBodyBytes: WEBHOOK_MAX_BODY_BYTES,
-      handle: (request) => handle({ hookId: request.params.id ?? '', headers: request.headers, body: request.body }),
+      handle: (request) => handle({ hookId: request.params.id ?? '', headers: request.headers, body: request.body, ...(request.query ? { query: request.query } : {}) }),
     },
     handleWebhook: handle,
     shortcutBindings: () => service.shortcutBindings(),

@@ -1,3 +1,4 @@
+import type { WebhookCall } from './webhook.ts'
 import { LIMITS, type FiringCause, type ScriptSpec, type SavedTask, type TaskDefinitionInput, type TriggerKind } from '../../src-shared/index.ts'
 
 /** What a firing knows that the started task may want: why it started and with what. */
@@ -8,7 +9,9 @@ export interface FiringInput {
   firedAt: number
   scheduledFor: number | null
   changedPaths?: string[]
-  webhook?: { contentType: string | null; body: unknown }
+  /** Set when `changedPaths` had to be cut to fit a task's stdin: how many paths changed in all. */
+  changedCount?: number
+  webhook?: WebhookCall
   /** `key` says which finish it was; it becomes a label of the started task, so a restart can tell it was started. */
   completion?: { taskId: number; name: string; status: string; key: string }
   /** Whatever `trigger.fire` was given. */
@@ -18,6 +21,15 @@ export interface FiringInput {
 /** Labels that say where a task came from; completion triggers match `saved-task:<id>` to chain saved tasks. */
 export const savedTaskLabel = (savedTaskId: number): string => `saved-task:${savedTaskId}`
 export const triggerLabel = (triggerId: number): string => `trigger:${triggerId}`
+
+/** The trigger that started a task, by the label `triggerLabel` gave it. */
+export function triggerOfLabels(labels: readonly string[]): number | null {
+  for (const label of labels) {
+    const id = /^trigger:([1-9]\d*)$/.exec(label)?.[1]
+    if (id !== undefined) return Number(id)
+  }
+  return null
+}
 
 /**
  * The task a firing submits: the saved definition, labelled with its origin, with the
@@ -41,7 +53,7 @@ export function definitionForFiring(saved: SavedTask, input: FiringInput): TaskD
         spec: {
           ...spec,
           env: { ...spec.env, ...environmentFor(input) },
-          stdin: spec.stdin ?? `${JSON.stringify(input)}\n`,
+          stdin: spec.stdin ?? `${JSON.stringify(fittingStdin(input))}\n`,
         },
       }
     case 'script':
@@ -49,6 +61,30 @@ export function definitionForFiring(saved: SavedTask, input: FiringInput): TaskD
     case 'http':
       return base
   }
+}
+
+/**
+ * The firing as it fits on a task's stdin (LIMITS.stdinChars): a burst of tens of thousands
+ * of changed files (a checkout, an unpacked archive) keeps the paths that fit, in order, and
+ * says how many changed in all (`changedCount`, as TASKDECK_CHANGED_PATHS_TRUNCATED does for
+ * the variable), instead of a task the engine refuses.
+ */
+function fittingStdin(input: FiringInput): FiringInput {
+  const paths = input.changedPaths
+  // The newline after the JSON counts too.
+  const budget = LIMITS.stdinChars - 1
+  if (paths === undefined || JSON.stringify(input).length <= budget) return input
+  const withoutPaths = JSON.stringify({ ...input, changedPaths: [], changedCount: paths.length }).length
+  let room = budget - withoutPaths
+  const kept: string[] = []
+  for (const path of paths) {
+    // Each kept path adds its JSON string and a comma.
+    const size = JSON.stringify(path).length + 1
+    if (size > room) break
+    kept.push(path)
+    room -= size
+  }
+  return { ...input, changedPaths: kept, changedCount: paths.length }
 }
 
 function environmentFor(input: FiringInput): Record<string, string> {

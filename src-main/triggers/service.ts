@@ -3,6 +3,7 @@ import { Subject, catchError, concatMap, defer, EMPTY, from, tap, type Subscript
 import {
   TaskdeckError,
   describeIssues,
+  isFinished,
   normalizeAccelerator,
   type CommandParams,
   type CommandResult,
@@ -21,7 +22,7 @@ import type { EngineExtensionHost } from '../engine/host.ts'
 import { discoverFolder } from './discover.ts'
 import { missingWatchPath } from './files.ts'
 import { loopThrough, describeLoop } from './chains.ts'
-import { definitionForFiring, type FiringInput } from './input.ts'
+import { definitionForFiring, triggerOfLabels, type FiringInput } from './input.ts'
 import { firingRequests$, type Clock, type FireRequest, type TriggerChange } from './pipeline.ts'
 import { nextSlotAfter, upcomingSlots } from './schedule.ts'
 import { shortcutBindingsOf, shortcutClash, type ShortcutBinding } from './shortcuts.ts'
@@ -40,6 +41,8 @@ export interface TriggerServiceOptions {
 
 /** With nothing to fire, the completion cursor is still written this many events on, so a restart replays little. */
 const IDLE_CURSOR_STEP = 1000
+/** Missed slots `trigger.catchUp` answers at most (the catch-up itself counts them all). */
+const MAX_LISTED_MISSED = 1000
 /** Events read per page when catching up. */
 const CATCH_UP_PAGE = 2000
 
@@ -133,6 +136,8 @@ export class TriggerService {
    * app stopped in between): by trigger and finish, so the firing is recorded, not repeated.
    */
   private readonly startedUnrecorded = new Map<string, number>()
+  /** Unfinished tasks that triggers started (task id → trigger id, by their `trigger:` label), mirrored in the store for a restart. */
+  private readonly activeTasks: Map<number, number>
 
   constructor(host: EngineExtensionHost, options: TriggerServiceOptions) {
     this.host = host
@@ -143,6 +148,7 @@ export class TriggerService {
     this.ids = this.store.maxIds()
     for (const savedTask of this.store.loadSavedTasks()) this.savedTasks.set(savedTask.id, savedTask)
     for (const record of this.store.loadTriggers()) this.records.set(record.id, record)
+    this.activeTasks = this.store.loadActiveTasks()
 
     this.subscription = firingRequests$({
       triggerChanges$: this.changes$,
@@ -185,12 +191,39 @@ export class TriggerService {
   }
 
   private onEngineEvent(event: EngineEvent): void {
+    this.trackActiveTask(event)
     this.engineEvents$.next(event)
     if (!('seq' in event)) return
     this.observedSeq = event.seq
     if (this.pending.length === 0 && this.observedSeq - Math.max(this.writtenCursor, this.idleWriteTriedAt) >= IDLE_CURSOR_STEP) {
       this.idleWriteTriedAt = this.observedSeq
       this.writeCursor()
+    }
+  }
+
+  /**
+   * Keeps `activeTasks` (and its mirror) up to date from the engine's events: written before
+   * the completion cursor can pass the event, so a restart that replays from the cursor
+   * sees every change it missed. A failed write only leaves the mirror behind until the
+   * task's next event; it must not throw into the engine's announcement of events.
+   */
+  private trackActiveTask(event: EngineEvent): void {
+    const changes: [number, number | null][] =
+      event.type === 'task.removed'
+        ? event.taskIds.map((id) => [id, null])
+        : event.type === 'task.created' || event.type === 'task.updated'
+          ? [[event.task.id, isFinished(event.task.status) ? null : triggerOfLabels(event.task.definition.labels)]]
+          : []
+    for (const [taskId, triggerId] of changes) {
+      if ((this.activeTasks.get(taskId) ?? null) === triggerId) continue
+      try {
+        if (triggerId === null) this.store.removeActiveTask(taskId)
+        else this.store.addActiveTask(taskId, triggerId)
+      } catch {
+        // Written again at the task's next event.
+      }
+      if (triggerId === null) this.activeTasks.delete(taskId)
+      else this.activeTasks.set(taskId, triggerId)
     }
   }
 
@@ -261,13 +294,16 @@ export class TriggerService {
           { triggerIds: users.map((r) => r.id) },
         )
       }
-      await this.host.append({ type: 'savedTask.removed', savedTaskId }, () => this.store.removeSavedTask(savedTaskId))
+      await this.host.append({ type: 'savedTask.removed', savedTaskId }, () => {
+        this.store.removeSavedTask(savedTaskId)
+        this.store.keepHighestIds(this.ids)
+      })
       this.savedTasks.delete(savedTaskId)
       return {}
     },
-    'savedTask.run': async ({ savedTaskId }: Params<'savedTask.run'>) => {
+    'savedTask.run': async ({ savedTaskId, payload }: Params<'savedTask.run'>) => {
       this.savedTaskOrThrow(savedTaskId, 'savedTaskId')
-      const outcome = await this.request({ triggerId: null, savedTaskId, cause: 'manual', scheduledFor: null, input: {}, detail: {} })
+      const outcome = await this.request({ triggerId: null, savedTaskId, cause: 'manual', scheduledFor: null, input: payload === undefined ? {} : { payload }, detail: {} })
       if (!outcome.task) throw outcome.error instanceof TaskdeckError ? outcome.error : new TaskdeckError('internal', outcome.firing.error ?? 'not started')
       return { task: outcome.task, firing: outcome.firing }
     },
@@ -345,7 +381,10 @@ export class TriggerService {
     },
     'trigger.remove': async ({ triggerId }: Params<'trigger.remove'>) => {
       const record = this.recordOrThrow(triggerId)
-      await this.host.append({ type: 'trigger.removed', triggerId }, () => this.store.removeTrigger(triggerId))
+      await this.host.append({ type: 'trigger.removed', triggerId }, () => {
+        this.store.removeTrigger(triggerId)
+        this.store.keepHighestIds(this.ids)
+      })
       this.records.delete(triggerId)
       this.watchersReady.delete(triggerId)
       this.changes$.next({ removed: triggerId })
@@ -363,6 +402,29 @@ export class TriggerService {
       const now = this.options.clock.now()
       // Slots that passed while paused were not missed: the user asked for them not to run.
       return { trigger: await this.putTrigger({ ...current, paused: false, updatedAt: now, cursorAt: now }, true) }
+    },
+    'trigger.catchUp': async ({ triggerId, from }: Params<'trigger.catchUp'>) => {
+      const current = this.recordOrThrow(triggerId)
+      const spec = current.spec
+      const now = this.options.clock.now()
+      const refuse = (path: string, message: string): never => {
+        throw badRequest('catch-up', [{ path, message }])
+      }
+      // What the trigger is now does not allow it: a conflict, told as a sentence.
+      const conflict = (message: string): never => {
+        throw new TaskdeckError('conflict', message, { triggerId })
+      }
+      if (spec.kind !== 'schedule') return conflict(`Trigger ${triggerId} is a ${spec.kind} trigger; only schedules have slots to catch up.`)
+      if (current.paused) return conflict(`Trigger ${triggerId} is paused; resume it first.`)
+      if (spec.catchUp === 'skip') return conflict(`Trigger ${triggerId} has catch-up "skip", which only records missed slots; set it to "once" or "all" first.`)
+      if (from >= now) return refuse('from', 'must be in the past')
+      // An interval's slots lie on its grid (anchor + k × every): move the anchor back by whole steps, keeping the grid.
+      const anchorAt = spec.everyMs !== undefined && from < current.anchorAt ? current.anchorAt - Math.ceil((current.anchorAt - from) / spec.everyMs) * spec.everyMs : current.anchorAt
+      const cursorAt = Math.min(from, current.cursorAt)
+      const missed = upcomingSlots(spec, anchorAt, cursorAt, MAX_LISTED_MISSED).filter((slot) => slot <= now)
+      if (missed.length === 0) return refuse('from', `no slot of this schedule falls between ${new Date(from).toISOString()} and now`)
+      const trigger = await this.putTrigger({ ...current, anchorAt, cursorAt, updatedAt: now })
+      return { trigger, missed }
     },
     'trigger.fire': async ({ triggerId, payload }: Params<'trigger.fire'>) => {
       const record = this.recordOrThrow(triggerId)
@@ -640,6 +702,13 @@ export class TriggerService {
         chainStopped = `Chain stopped: this would be task ${chainDepth} in a row started by completion triggers (at most ${this.options.maxChainDepth}); do these triggers start each other in a loop? Task ${completion.taskId} finished last.`
       }
     }
+    // A slot of a one-at-a-time schedule whose earlier task has not finished starts nothing.
+    const overlapping =
+      record && record.spec.kind === 'schedule' && record.spec.overlap === 'skip' && (request.cause === 'schedule' || request.cause === 'catch-up')
+        ? [...this.activeTasks].filter(([, triggerId]) => triggerId === record.id).map(([taskId]) => taskId)
+        : []
+    if (overlapping.length > 0 && !request.skipped) detail = { ...detail, stillActive: overlapping }
+    const skipped = request.skipped === true || overlapping.length > 0
     const firedAt = this.options.clock.now()
     const input: FiringInput = {
       trigger: record ? { id: record.id, name: record.name, kind: record.spec.kind } : null,
@@ -651,7 +720,7 @@ export class TriggerService {
     }
     let task: Task | null = null
     let error: unknown = request.failure ?? chainStopped
-    if (!request.skipped && error === null && startedBefore === null) {
+    if (!skipped && error === null && startedBefore === null) {
       try {
         task = await this.host.submit(definitionForFiring(saved, input))
       } catch (caught) {
@@ -666,7 +735,7 @@ export class TriggerService {
       firedAt,
       cause: request.cause,
       scheduledFor: request.scheduledFor,
-      outcome: request.skipped ? 'skipped' : taskId !== null ? 'submitted' : 'failed',
+      outcome: skipped ? 'skipped' : taskId !== null ? 'submitted' : 'failed',
       taskId,
       error: error === null ? null : typeof error === 'string' ? error : messageOf(error),
       detail,
@@ -675,7 +744,7 @@ export class TriggerService {
     const current = request.triggerId === null ? undefined : this.records.get(request.triggerId)
     const updated = current && {
       ...current,
-      lastFiredAt: request.skipped || request.failure !== undefined || chainStopped !== null ? current.lastFiredAt : firedAt,
+      lastFiredAt: skipped || request.failure !== undefined || chainStopped !== null ? current.lastFiredAt : firedAt,
       cursorAt: Math.max(current.cursorAt, request.cursorAt ?? 0),
     }
     // This request is served once its record commits, and the cursor moves with it in the same transaction.
@@ -717,14 +786,14 @@ export class TriggerService {
       triggerId,
       spec: record.spec,
       paused: record.paused,
-      fire: async ({ contentType, body, bytes }) => {
+      fire: async ({ bytes, ...webhook }) => {
         const outcome = await this.request({
           triggerId,
           savedTaskId: record.savedTaskId,
           cause: 'webhook',
           scheduledFor: null,
-          input: { webhook: { contentType, body } },
-          detail: { bytes, contentType },
+          input: { webhook },
+          detail: { bytes, contentType: webhook.contentType },
         })
         return { firingId: outcome.firing.id, taskId: outcome.firing.taskId, error: outcome.firing.error }
       },

@@ -13,6 +13,8 @@ import { hashSecretSync } from './secrets.ts'
 const HASH_WEBHOOK_SECRET = 'taskdeck_hash_webhook_secret'
 /** The newest event seq up to which every completion trigger has been served. */
 const COMPLETION_CURSOR = 'completionSeq'
+/** `highestId.savedTask` …: the highest id given so far, kept when the row holding it is removed. */
+const HIGHEST_ID = 'highestId.'
 
 /** The triggers' tables in the engine's database; entry i is version i + 1. Never edit a shipped entry: add one. */
 export const TRIGGER_MIGRATIONS: readonly string[] = [
@@ -40,6 +42,22 @@ export const TRIGGER_MIGRATIONS: readonly string[] = [
    INSERT INTO trg_state (key, value) SELECT '${COMPLETION_CURSOR}', coalesce(max(seq), 0) FROM events;
    ALTER TABLE trg_triggers ADD COLUMN from_seq INTEGER NOT NULL DEFAULT 0;
    CREATE INDEX trg_firings_by_task ON trg_firings (task_id) WHERE task_id IS NOT NULL;`,
+  // Tasks a trigger started that have not finished, so a schedule with overlap "skip" knows
+  // across a restart that its task is still queued. Seeded from the firings and the engine's
+  // tasks as they are at the upgrade.
+  `CREATE TABLE trg_active_tasks (task_id INTEGER PRIMARY KEY, trigger_id INTEGER NOT NULL);
+   INSERT OR IGNORE INTO trg_active_tasks (task_id, trigger_id)
+     SELECT f.task_id, f.trigger_id FROM trg_firings f JOIN tasks t ON t.id = f.task_id
+     WHERE f.trigger_id IS NOT NULL AND t.status NOT IN ('succeeded', 'failed', 'cancelled', 'timed_out', 'interrupted');`,
+  // Ids are never given twice: a removed trigger's id (its tasks still carry trigger:<id>, its
+  // firings were announced) must not name a new one after a restart. The highest ids given so
+  // far, from the log, for databases whose highest rows were removed before this.
+  `INSERT INTO trg_state (key, value) SELECT '${HIGHEST_ID}savedTask', coalesce(max(coalesce(json_extract(payload, '$.savedTask.id'), json_extract(payload, '$.savedTaskId'))), 0)
+     FROM events WHERE type IN ('savedTask.updated', 'savedTask.removed');
+   INSERT INTO trg_state (key, value) SELECT '${HIGHEST_ID}trigger', coalesce(max(coalesce(json_extract(payload, '$.trigger.id'), json_extract(payload, '$.triggerId'))), 0)
+     FROM events WHERE type IN ('trigger.updated', 'trigger.removed');
+   INSERT INTO trg_state (key, value) SELECT '${HIGHEST_ID}firing', coalesce(max(json_extract(payload, '$.firing.id')), 0)
+     FROM events WHERE type = 'trigger.fired';`,
 ]
 
 /**
@@ -124,7 +142,10 @@ export class TriggerStore {
     | 'readCursor'
     | 'writeCursor'
     | 'firingOfTask'
-    | 'completionFiring',
+    | 'completionFiring'
+    | 'keepHighestId'
+    | 'insertActiveTask'
+    | 'deleteActiveTask',
     StatementSync
   >
 
@@ -164,16 +185,41 @@ export class TriggerStore {
       completionFiring: db.prepare(
         `SELECT task_id AS taskId FROM trg_firings WHERE trigger_id = ? AND cause = 'completion' AND json_extract(detail, '$.sourceKey') = ? LIMIT 1`,
       ),
+      keepHighestId: db.prepare('INSERT INTO trg_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)'),
+      insertActiveTask: db.prepare('INSERT OR REPLACE INTO trg_active_tasks (task_id, trigger_id) VALUES (?, ?)'),
+      deleteActiveTask: db.prepare('DELETE FROM trg_active_tasks WHERE task_id = ?'),
     }
     this.db = db
   }
 
+  /** Unfinished tasks that triggers started: task id → trigger id. */
+  loadActiveTasks(): Map<number, number> {
+    const rows = this.db.prepare('SELECT task_id, trigger_id FROM trg_active_tasks').all() as { task_id: number; trigger_id: number }[]
+    return new Map(rows.map((row) => [row.task_id, row.trigger_id]))
+  }
+
+  addActiveTask(taskId: number, triggerId: number): void {
+    this.statements.insertActiveTask.run(taskId, triggerId)
+  }
+
+  removeActiveTask(taskId: number): void {
+    this.statements.deleteActiveTask.run(taskId)
+  }
+
   private readonly db: DatabaseSync
 
-  /** The highest ids in use, so new ones can be given before their rows are written. */
+  /** The highest ids given so far (in use, or kept by `keepHighestIds`), so new ones can be given before their rows are written. */
   maxIds(): { savedTask: number; trigger: number; firing: number } {
-    const max = (s: StatementSync): number => Number((s.get() as { id: number }).id)
-    return { savedTask: max(this.statements.maxSavedTaskId), trigger: max(this.statements.maxTriggerId), firing: max(this.statements.maxFiringId) }
+    const highest = new Map(
+      (this.db.prepare(`SELECT key, value FROM trg_state WHERE key LIKE '${HIGHEST_ID}%'`).all() as { key: string; value: number }[]).map((row) => [row.key, Number(row.value)]),
+    )
+    const max = (s: StatementSync, kind: string): number => Math.max(Number((s.get() as { id: number }).id), highest.get(HIGHEST_ID + kind) ?? 0)
+    return { savedTask: max(this.statements.maxSavedTaskId, 'savedTask'), trigger: max(this.statements.maxTriggerId, 'trigger'), firing: max(this.statements.maxFiringId, 'firing') }
+  }
+
+  /** Keeps the highest ids given so far: called in the projection of a removal, which may delete the rows holding them. */
+  keepHighestIds(ids: { savedTask: number; trigger: number; firing: number }): void {
+    for (const [kind, id] of Object.entries(ids)) this.statements.keepHighestId.run(HIGHEST_ID + kind, id)
   }
 
   loadSavedTasks(): SavedTask[] {

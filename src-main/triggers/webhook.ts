@@ -9,6 +9,8 @@ export interface WebhookRequest {
   headers: Readonly<Record<string, string | readonly string[] | undefined>>
   /** The body already read (a server that reads bodies itself), or a stream to read with this hook's limit. */
   body: Uint8Array | AsyncIterable<Uint8Array>
+  /** The URL's query (`?env=prod`), when the server parsed it. */
+  query?: URLSearchParams
 }
 
 export interface WebhookResponse {
@@ -22,10 +24,43 @@ export interface WebhookTarget {
   triggerId: number
   spec: WebhookSpec
   paused: boolean
-  fire(webhook: { contentType: string | null; body: unknown; bytes: number }): Promise<{ firingId: number; taskId: number | null; error: string | null }>
+  fire(webhook: WebhookCall & { bytes: number }): Promise<{ firingId: number; taskId: number | null; error: string | null }>
 }
 
 export const SECRET_HEADER = 'x-taskdeck-secret'
+
+/**
+ * What the task is told of a call: the body, the query, and the headers (GitHub, Gitea and
+ * GitLab say which event it was in X-GitHub-Event, X-Gitea-Event, X-Gitlab-Event), without
+ * any header that carries a credential.
+ */
+export interface WebhookCall {
+  contentType: string | null
+  body: unknown
+  query: Record<string, string | string[]>
+  headers: Record<string, string>
+}
+
+/** Headers that carry a credential: never handed to the task, never stored with it. */
+const CREDENTIAL_HEADERS = new Set([SECRET_HEADER, 'authorization', 'proxy-authorization', 'x-gitlab-token', 'cookie'])
+
+function callHeaders(request: WebhookRequest): Record<string, string> {
+  const headers: Record<string, string> = {}
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined || CREDENTIAL_HEADERS.has(name.toLowerCase())) continue
+    headers[name.toLowerCase()] = typeof value === 'string' ? value : value.join(', ')
+  }
+  return headers
+}
+
+function callQuery(query: URLSearchParams | undefined): Record<string, string | string[]> {
+  const values: Record<string, string | string[]> = {}
+  for (const key of new Set(query?.keys() ?? [])) {
+    const all = query!.getAll(key)
+    values[key] = all.length === 1 ? all[0]! : all
+  }
+  return values
+}
 
 /**
  * Counts requests per key in a sliding window. Hand-written because it is a dozen lines
@@ -153,7 +188,7 @@ export async function handleWebhook(
     }
   }
 
-  const fired = await target.fire({ contentType, body, bytes: raw.length })
+  const fired = await target.fire({ contentType, body, query: callQuery(request.query), headers: callHeaders(request), bytes: raw.length })
   if (fired.error !== null) {
     return { status: 422, headers: {}, body: { ok: false, error: `The trigger fired but its task was refused: ${fired.error}` } }
   }
@@ -173,4 +208,9 @@ export function sendWebhookResponse(res: ServerResponse, response: WebhookRespon
 }
 
 /** The node:http request as a `WebhookRequest`. */
-export const webhookRequestOf = (req: IncomingMessage, hookId: string): WebhookRequest => ({ hookId, headers: req.headers, body: req })
+export const webhookRequestOf = (req: IncomingMessage, hookId: string): WebhookRequest => ({
+  hookId,
+  headers: req.headers,
+  body: req,
+  query: new URL(req.url ?? '/', 'http://localhost').searchParams,
+})

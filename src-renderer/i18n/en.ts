@@ -24,7 +24,7 @@ export const en = {
     backoffUntil: 'Attempt {{attempt}} starts at {{time}}, after a failure.',
     groupLimitOf: 'Waiting for a free slot in group {{group}}.',
     machine: 'Starts when {{conditions}}: group {{group}} runs only then.',
-    condition: { 'ac-power': 'the computer is on AC power', 'user-idle': 'you are away' },
+    condition: { 'ac-power': 'the computer is on AC power', 'user-idle': 'you are away', 'unmetered-network': 'the network is not metered' },
     held: 'Paused by group {{group}} until {{conditions}}; it resumes by itself then.',
   },
   action: {
@@ -98,8 +98,8 @@ export const en = {
   },
   toast: { region: 'Notifications', dismiss: 'Dismiss' },
   machine: {
-    unmet: { 'ac-power': 'On battery', 'user-idle': 'You’re here' },
-    met: { 'ac-power': 'On AC power', 'user-idle': 'You’re away' },
+    unmet: { 'ac-power': 'On battery', 'user-idle': 'You’re here', 'unmetered-network': 'Metered network' },
+    met: { 'ac-power': 'On AC power', 'user-idle': 'You’re away', 'unmetered-network': 'Unmetered network' },
     held_one: '{{count}} group held',
     held_other: '{{count}} groups held',
     heldTitle: 'Waiting for {{conditions}}: {{groups}}',
@@ -343,7 +343,7 @@ export const en = {
     waiting: 'waiting',
     machine: 'held: {{group}} waits for {{conditions}}',
     held: 'paused: {{group}} waits for {{conditions}}',
-    condition: { 'ac-power': 'AC power', 'user-idle': 'you to be away' },
+    condition: { 'ac-power': 'AC power', 'user-idle': 'you to be away', 'unmetered-network': 'an unmetered network' },
     conditionJoin: ' and ',
   },
   loop: {
@@ -487,11 +487,12 @@ export const en = {
     groupFailed: 'Could not change the group',
     onlyWhen: 'Run only when',
     onlyWhenFor: 'Run tasks of {{name}} only when',
-    conditions: { 'ac-power': 'On AC power', 'user-idle': 'I’m away' },
+    conditions: { 'ac-power': 'On AC power', 'user-idle': 'I’m away', 'unmetered-network': 'On an unmetered network' },
     whenUnmet: 'While not met',
     whenUnmetFor: 'While the conditions of {{name}} are not met',
     whenUnmetOptions: { wait: 'Wait (running tasks go on)', pause: 'Pause running tasks' },
-    conditionsHint: 'Away: no input for the idle time below, or the screen locked. Only the desktop app can tell whether you are away; elsewhere that counts as met.',
+    conditionsHint:
+      'Away: no input for the idle time below, or the screen locked. Only the desktop app can tell whether you are away; elsewhere that counts as met. Unmetered: not a phone hotspot or a capped plan, as NetworkManager (Linux) or Windows says; unknown on macOS, which counts as met.',
     idleAfter: 'Count me away after (minutes)',
     idleAfterHint: 'Groups that run only while you are away start after this long without keyboard or mouse input, or at once when the screen locks.',
     notifications: 'Notifications',

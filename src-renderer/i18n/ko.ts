@@ -25,7 +25,7 @@ export const ko: Messages = {
     backoffUntil: '실패 후 {{attempt}}번째 시도를 {{time}} 에 시작합니다.',
     groupLimitOf: '{{group}} 그룹에 빈 자리가 나기를 기다리는 중입니다.',
     machine: '{{group}} 그룹의 실행 조건이 충족되면 시작합니다: {{conditions}}.',
-    condition: { 'ac-power': 'AC 전원 연결', 'user-idle': '자리 비움' },
+    condition: { 'ac-power': 'AC 전원 연결', 'user-idle': '자리 비움', 'unmetered-network': '종량제가 아닌 네트워크' },
     held: '{{group}} 그룹의 실행 조건({{conditions}})이 충족되지 않아 일시 중지되었습니다. 충족되면 자동으로 재개합니다.',
   },
   action: {
@@ -99,8 +99,8 @@ export const ko: Messages = {
   },
   toast: { region: '알림', dismiss: '닫기' },
   machine: {
-    unmet: { 'ac-power': '배터리 사용 중', 'user-idle': '사용 중' },
-    met: { 'ac-power': 'AC 전원 연결됨', 'user-idle': '자리 비움' },
+    unmet: { 'ac-power': '배터리 사용 중', 'user-idle': '사용 중', 'unmetered-network': '종량제 네트워크' },
+    met: { 'ac-power': 'AC 전원 연결됨', 'user-idle': '자리 비움', 'unmetered-network': '종량제가 아닌 네트워크' },
     held_one: '그룹 {{count}}개 보류',
     held_other: '그룹 {{count}}개 보류',
     heldTitle: '조건 대기 중({{conditions}}): {{groups}}',
@@ -340,7 +340,7 @@ export const ko: Messages = {
     waiting: '대기 중',
     machine: '보류: {{group}} 그룹 조건 대기 ({{conditions}})',
     held: '일시 중지: {{group}} 그룹 조건 대기 ({{conditions}})',
-    condition: { 'ac-power': 'AC 전원 연결', 'user-idle': '자리 비움' },
+    condition: { 'ac-power': 'AC 전원 연결', 'user-idle': '자리 비움', 'unmetered-network': '종량제가 아닌 네트워크' },
     conditionJoin: ', ',
   },
   loop: {
@@ -484,11 +484,12 @@ export const ko: Messages = {
     groupFailed: '그룹을 바꾸지 못했습니다',
     onlyWhen: '실행 조건',
     onlyWhenFor: '{{name}} 그룹의 실행 조건',
-    conditions: { 'ac-power': 'AC 전원 연결 시', 'user-idle': '자리 비움 시' },
+    conditions: { 'ac-power': 'AC 전원 연결 시', 'user-idle': '자리 비움 시', 'unmetered-network': '종량제가 아닌 네트워크 연결 시' },
     whenUnmet: '조건이 맞지 않을 때',
     whenUnmetFor: '{{name}} 그룹의 조건이 맞지 않을 때',
     whenUnmetOptions: { wait: '기다리기 (실행 중인 작업은 계속)', pause: '실행 중인 작업 일시 중지' },
-    conditionsHint: '자리 비움: 아래 시간 동안 입력이 없거나 화면이 잠긴 상태. 자리 비움은 데스크톱 앱만 알 수 있으며, 그 밖에서는 충족된 것으로 봅니다.',
+    conditionsHint:
+      '자리 비움: 아래 시간 동안 입력이 없거나 화면이 잠긴 상태. 자리 비움은 데스크톱 앱만 알 수 있으며, 그 밖에서는 충족된 것으로 봅니다. 종량제가 아닌 네트워크: 휴대폰 핫스팟이나 데이터 제한 요금제가 아닌 연결로, NetworkManager(Linux)나 Windows가 알려 줍니다. macOS에서는 알 수 없으며 충족된 것으로 봅니다.',
     idleAfter: '자리 비움으로 볼 시간 (분)',
     idleAfterHint: '자리 비움 시에만 실행하는 그룹은 키보드나 마우스 입력 없이 이 시간이 지나면, 또는 화면이 잠기면 바로 시작합니다.',
     notifications: '알림',

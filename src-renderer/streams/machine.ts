@@ -31,3 +31,15 @@ export function machineHold(groups: ReadonlyMap<string, Group>, machine: Machine
   const inOrder = (set: ReadonlySet<MachineCondition>) => MachineConditionSchema.options.filter((c) => set.has(c))
   return { conditioned, held, watched: inOrder(watched), unmet: inOrder(unmet) }
 }
+
+/** Is this condition met by what is known (not merely unknown, which counts as met but is not worth showing as met)? */
+export function knownMet(condition: MachineCondition, machine: MachineState): boolean {
+  switch (condition) {
+    case 'ac-power':
+      return machine.onAcPower === true
+    case 'user-idle':
+      return machine.userIdle === true
+    case 'unmetered-network':
+      return machine.networkMetered === false
+  }
+}

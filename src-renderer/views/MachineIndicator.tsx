@@ -1,10 +1,11 @@
 import { useTranslation } from 'react-i18next'
 import { useEngineSentences } from '../components/common.tsx'
-import { machineHold } from '../streams/machine.ts'
+import { knownMet, machineHold } from '../streams/machine.ts'
 import type { AppState } from '../streams/state.ts'
 import { useModel, useStoreSelect } from './context.ts'
 
 const selectGroups = (state: AppState) => state.groups
+
 const selectMachine = (state: AppState) => state.machine
 
 /**
@@ -23,7 +24,7 @@ export function MachineIndicator() {
   const held = hold.held.length > 0
   const words = held
     ? [...hold.unmet.map((c) => t(`machine.unmet.${c}`)), t('machine.held', { count: hold.held.length })]
-    : hold.watched.filter((c) => (c === 'ac-power' ? machine?.onAcPower : machine?.userIdle) === true).map((c) => t(`machine.met.${c}`))
+    : hold.watched.filter((c) => machine !== null && knownMet(c, machine)).map((c) => t(`machine.met.${c}`))
   if (words.length === 0) return null
   const title = held ? heldGroups(hold.unmet, hold.held) : t('machine.metTitle', { groups: hold.conditioned.join(', ') })
   return (

@@ -346,8 +346,8 @@ const CONDITIONS = MachineConditionSchema.options
 const WHEN_UNMET = WhenUnmetSchema.options
 
 /**
- * A group's machine conditions (power- and presence-aware scheduling): run only on AC power
- * and/or while the user is away, and whether unmet conditions also pause running tasks.
+ * A group's machine conditions (power-, presence- and network-aware scheduling): run only on AC
+ * power, while the user is away and/or on an unmetered network, and whether unmet conditions also pause running tasks.
  * Each change is checked and sent at once (groupConditionsIntent: its own intent key, no `parallel`).
  */
 function GroupConditions({ group }: { group: Group }) {

@@ -67,7 +67,7 @@ describe('the desktop app on Linux: the runtime reads the power source, the app 
     laptop(supplies, false)
     // Electron on Linux: isOnBatteryPower() is a stub saying false, no power events.
     const powerMonitor = new FakePowerMonitor('linux')
-    runtime = await openRuntime({ home: dir.home, rendererDir: join(dir.home, 'no-renderer'), powerSupplyDir: supplies, ...runtimeMachineOptions(powerWatchFor('linux'), powerMonitor) })
+    runtime = await openRuntime({ home: dir.home, rendererDir: join(dir.home, 'no-renderer'), powerSupplyDir: supplies, ...runtimeMachineOptions(powerWatchFor('linux'), powerMonitor, { source: 'none' }) })
     const api = runtime.api
     const reports: Promise<unknown>[] = []
     const desktop = new MachineMonitor({

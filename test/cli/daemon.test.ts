@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { processAlive } from '../../src-main/cli/daemon.ts'
 import { PROTOCOL_VERSION } from '../../src-shared/index.ts'
 import { PROTOCOL_VERSION as CLI_PROTOCOL_VERSION } from '../../src-main/cli/client.ts'
@@ -96,6 +96,38 @@ describe('taskdeck daemon, stop, --auto-start and an absent Taskdeck', () => {
     expect(corrupt.stderr).toContain('api.json')
   })
 
+  it('stop names the running tasks it interrupts (with the retry command) and says queued ones wait for the next start', async () => {
+    const home = join(dir.home, 'stop-report')
+    const daemon = await runCli(home, ['daemon', '--json'])
+    expect(daemon.code, daemon.stderr).toBe(0)
+    started.push(daemon.json<DaemonInfo>().pid)
+    expect((await runCli(home, ['group', 'add', 'one', '--parallel', '1'])).code).toBe(0)
+    const add = async (...args: string[]) => (await runCli(home, ['add', '-q', '--group', 'one', ...args])).stdout.trim()
+    const running = await add('--', 'sleep', '300')
+    const queued = await add('--', 'true')
+    const heldBack = await add('--', 'true')
+    expect((await runCli(home, ['pause', heldBack])).code).toBe(0)
+    await vi.waitFor(async () => expect((await runCli(home, ['status'])).stdout).toMatch(new RegExp(`^${running} +running `, 'm')), { timeout: 20_000 })
+
+    const stopped = await runCli(home, ['stop'])
+    expect(stopped.code, stopped.stderr).toBe(0)
+    expect(stopped.stdout).toBe(
+      [
+        `Stopped Taskdeck (process ${daemon.json<DaemonInfo>().pid}).`,
+        `Interrupted (they were running): ${running}; \`taskdeck retry ${running}\` runs them again.`,
+        '1 queued or waiting task waits for Taskdeck to run again (`taskdeck daemon`).',
+        '',
+      ].join('\n'),
+    )
+    const again = await runCli(home, ['daemon', '--json'])
+    started.push(again.json<DaemonInfo>().pid)
+    const rows = (await runCli(home, ['status', '--json'])).json<{ tasks: { id: number; status: string }[] }>().tasks
+    expect(rows.find((task) => String(task.id) === running)?.status).toBe('interrupted')
+    expect(rows.find((task) => String(task.id) === heldBack)?.status).toBe('paused')
+    expect((await runCli(home, ['wait', queued])).code).toBe(0)
+    expect((await runCli(home, ['stop', '--json'])).json()).toEqual({ stopped: again.json<DaemonInfo>().pid, interrupted: [] })
+  })
+
   it('daemon starts in the background, answers, is found again, and stop ends it cleanly', async () => {
     const home = join(dir.home, 'daemon')
     const first = await runCli(home, ['daemon', '--json'])
@@ -118,7 +150,7 @@ describe('taskdeck daemon, stop, --auto-start and an absent Taskdeck', () => {
     expect(serveAgain.stderr).toContain('already runs')
 
     const stopped = await runCli(home, ['stop', '--json'])
-    expect(stopped.json()).toEqual({ stopped: info.pid })
+    expect(stopped.json()).toEqual({ stopped: info.pid, interrupted: [] })
     expect(processAlive(info.pid)).toBe(false)
     expect(existsSync(join(home, 'api.json'))).toBe(false)
     expect(readFileSync(join(home, 'daemon.log'), 'utf8')).toContain('Stopping (SIGTERM)')
@@ -129,9 +161,10 @@ describe('taskdeck daemon, stop, --auto-start and an absent Taskdeck', () => {
     const home = join(dir.home, 'auto')
     const listed = await runCli(home, ['status', '--json', '--auto-start'])
     expect(listed.code, listed.stderr).toBe(0)
-    expect(listed.json()).toEqual({ tasks: [], total: 0 })
+    // Noted before anything else is asserted: a failed assertion must not leave the daemon running.
     const info = JSON.parse(readFileSync(join(home, 'api.json'), 'utf8')) as { pid: number }
     started.push(info.pid)
+    expect(listed.json()).toEqual({ tasks: [], total: 0, enginePaused: false })
     expect((await runCli(home, ['stop'])).code).toBe(0)
     expect(processAlive(info.pid)).toBe(false)
   })

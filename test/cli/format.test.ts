@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { CliError, EXIT, fromApiError } from '../../src-main/cli/exit.ts'
-import { formatDuration, parseDuration, parseEnv, parseIds, parseInteger, runEndCell, table } from '../../src-main/cli/format.ts'
+import { displayWidth, formatDuration, parseDuration, parseEnv, parseIds, parseInteger, runEndCell, table, tableWidth, truncate } from '../../src-main/cli/format.ts'
 import type { Run } from '../../src-shared/model.ts'
 import { runEnd } from '../../src-shared/run-end.ts'
 
@@ -30,8 +30,22 @@ describe('CLI argument parsing and formatting', () => {
   it('reads ids from separate and comma-separated arguments, refusing anything else', () => {
     expect(parseIds(['3', '4,5', '6,'])).toEqual([3, 4, 5, 6])
     expect(usage(() => parseIds(['x']))).toContain('"x"')
-    expect(usage(() => parseIds(['0']))).toContain('1 to')
+    // An id has no upper bound worth naming: not "from 1 to 9007199254740991".
+    expect(usage(() => parseIds(['0']))).toBe('task id: "0" is not a whole number of 1 or more.')
+    expect(usage(() => parseInteger('99', '--priority', -10, 10))).toBe('--priority: "99" is not a whole number from -10 to 10.')
     expect(usage(() => parseInteger('1.5', '--priority', -10, 10))).toContain('--priority')
+  })
+
+  it('measures and cuts text by the columns a terminal draws (Hangul and CJK take two), for a table that fits', () => {
+    expect(displayWidth('make test')).toBe(9)
+    expect(displayWidth('빌드 작업')).toBe(9)
+    expect(truncate('make test', 9)).toBe('make test')
+    expect(truncate('make test', 8)).toBe('make te…')
+    expect(truncate('빌드 작업', 8)).toBe('빌드 작…')
+    expect(truncate('빌드 작업', 7)).toBe('빌드 …')
+    expect(truncate('anything', Number.POSITIVE_INFINITY)).toBe('anything')
+    expect(tableWidth(['ID', 'STATUS'], [['12', 'running']])).toBe(2 + 2 + 7)
+    expect(tableWidth(['ID'], [['빌드']])).toBe(4)
   })
 
   it('reads KEY=VALUE pairs; the value may contain "="', () => {

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startRedis } from '../redis/harness.ts'
-import type { RedisServer } from '../redis/harness.ts'
+import { spawnWorker, startRedis, until } from '../redis/harness.ts'
+import type { RedisServer, WorkerProcess } from '../redis/harness.ts'
 import { tempHome } from '../support/engine.ts'
 import { runCli, startServe } from './helpers.ts'
 import type { ServeProcess } from './helpers.ts'
@@ -88,6 +88,33 @@ describe('taskdeck group bind / unbind', () => {
     const json = (await runCli(dir.home, ['log', id, '--json'])).json<{ lines: { stream: string }[] }>()
     expect(json.lines.map((line) => line.stream)).toEqual(['system', 'stdout'])
   }
+
+  it('stop leaves a run on a Redis worker to it (not "interrupted"), and the next start follows it again', async () => {
+    const home = join(dir.home, 'stop-remote')
+    const daemon = await runCli(home, ['daemon', '--json'])
+    expect(daemon.code, daemon.stderr).toBe(0)
+    const pid = daemon.json<{ pid: number }>().pid
+    let worker: WorkerProcess | null = null
+    try {
+      expect((await runCli(home, ['group', 'add', 'far'])).code).toBe(0)
+      expect((await runCli(home, ['group', 'bind', 'far', '--redis', redis.url, '--password-stdin'], { input: PASSWORD })).code).toBe(0)
+      worker = await spawnWorker(redis.url.replace('redis://', `redis://:${PASSWORD}@`), 'far')
+      const marker = join(home, 'remote-started')
+      const id = (await runCli(home, ['add', '-q', '--group', 'far', '--', 'sh', '-c', `touch ${marker}; sleep 300`])).stdout.trim()
+      await until(() => existsSync(marker), 'the run to start on the worker')
+      const stopped = await runCli(home, ['stop'])
+      expect(stopped.code, stopped.stderr).toBe(0)
+      expect(stopped.stdout).toBe(`Stopped Taskdeck (process ${pid}).\nLeft running on Redis workers: ${id}; Taskdeck follows them again when it starts.\n`)
+      const again = await runCli(home, ['daemon', '--json'])
+      expect(again.code, again.stderr).toBe(0)
+      const status = (await runCli(home, ['status', '--json'])).json<{ tasks: { id: number; status: string }[] }>()
+      expect(status.tasks.find((task) => String(task.id) === id)?.status).toBe('running')
+      expect((await runCli(home, ['kill', id])).code).toBe(0)
+    } finally {
+      await worker?.stop()
+      await runCli(home, ['stop'])
+    }
+  })
 
   it('refuses a Redis that may evict keys, saying why and how to fix it, and stores nothing', async () => {
     const refused = await runCli(dir.home, ['group', 'bind', 'build', '--redis', evicting.url])

@@ -91,4 +91,15 @@ describe('taskdeck group set/add without --parallel', () => {
     await engine.handlers['machine.report']({ userIdle: false })
     expect((await cli('group', 'set', 'away', '--only-when', 'user-idle')).stderr).toBe('')
   })
+
+  it('notes, for unmetered-network on a server that cannot tell, that unknown counts as met and how to report it', async () => {
+    await setGroup({ name: 'downloads', parallel: 1 })
+    const note =
+      'Note: this Taskdeck cannot tell whether the network is metered (it asks NetworkManager on Linux and the connection cost on Windows; macOS says nothing), and unknown counts as met: report it with `taskdeck machine report --metered` or `--unmetered`.\n'
+    await engine.handlers['machine.report']({ userIdle: false, networkMetered: null })
+    const unknown = await cli('group', 'set', 'downloads', '--only-when', 'user-idle,unmetered-network')
+    expect([unknown.code, unknown.stderr]).toEqual([0, note])
+    await engine.handlers['machine.report']({ networkMetered: false })
+    expect((await cli('group', 'set', 'downloads', '--only-when', 'unmetered-network')).stderr).toBe('')
+  })
 })

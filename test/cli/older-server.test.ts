@@ -39,7 +39,7 @@ describe('CLI against a server that lacks what it sends', () => {
 
   it('status and group limit refuse (exit 3) a server whose api.json names no revision, before sending a field it would ignore', async () => {
     const written = readFileSync(apiFilePath(home), 'utf8')
-    expect(JSON.parse(written)).toMatchObject({ apiRevision: API_REVISIONS.machineConditions })
+    expect(JSON.parse(written)).toMatchObject({ apiRevision: API_REVISIONS.networkConditions })
     const { apiRevision: _dropped, ...older } = JSON.parse(written) as Record<string, unknown>
     writeFileSync(apiFilePath(home), JSON.stringify(older), { mode: 0o600 })
     try {
@@ -62,5 +62,26 @@ describe('CLI against a server that lacks what it sends', () => {
     }
     expect((await cli('status')).code).toBe(0)
     expect((await cli('group', 'limit', 'build', '5')).code).toBe(0)
+  })
+  it('a server of revision 3 (machine conditions, no network) is not sent unmetered-network or a network report (exit 3), and keeps the other conditions', async () => {
+    const written = readFileSync(apiFilePath(home), 'utf8')
+    writeFileSync(apiFilePath(home), JSON.stringify({ ...(JSON.parse(written) as Record<string, unknown>), apiRevision: API_REVISIONS.machineConditions }), { mode: 0o600 })
+    try {
+      const set = await cli('group', 'set', 'build', '--only-when', 'ac-power,unmetered-network')
+      expect([set.code, set.stderr]).toEqual([
+        3,
+        'taskdeck: --only-when unmetered-network needs API revision 4; the running Taskdeck has 3. The running Taskdeck is older than this taskdeck command: restart it (`taskdeck stop`, then `taskdeck daemon`, or quit and reopen the app).\n',
+      ])
+      const report = await cli('machine', 'report', '--ac', '--metered')
+      expect(report.code).toBe(3)
+      expect(report.stderr).toContain('taskdeck: --metered, --unmetered and --unknown-network needs API revision 4; the running Taskdeck has 3.')
+      // Nothing was sent: neither the condition nor the power source of the refused report.
+      expect((await engine.handlers['group.list']({})).groups.find((group) => group.name === 'build')?.onlyWhen).toBeUndefined()
+      expect((await engine.handlers['machine.get']({})).machine.onAcPower).toBeNull()
+      expect((await cli('group', 'set', 'build', '--only-when', 'ac-power')).code).toBe(0)
+      expect((await cli('group', 'set', 'build', '--only-when', 'none')).code).toBe(0)
+    } finally {
+      writeFileSync(apiFilePath(home), written, { mode: 0o600 })
+    }
   })
 })

@@ -105,11 +105,11 @@ describe('CLI against a real server, every request counted', () => {
     expect((await cli('rm', String(kept))).code).toBe(0)
   })
 
-  it('wait and kill refuse a group that does not exist instead of passing for done', async () => {
-    for (const args of [['wait', '--group', 'biuld'], ['kill', '--group', 'biuld']]) {
+  it('wait, kill and status refuse a group that does not exist (naming those that do) instead of passing for done or empty', async () => {
+    for (const args of [['wait', '--group', 'biuld'], ['kill', '--group', 'biuld'], ['status', '--group', 'biuld']]) {
       const refused = await cli(...args)
       expect(refused.code).toBe(1)
-      expect(refused.stderr).toBe('taskdeck: There is no group "biuld".\n')
+      expect(refused.stderr).toMatch(/^taskdeck: There is no group "biuld" \(the groups: default(, [\w-]+)*\)\.\n$/)
     }
     expect((await cli('group', 'add', 'idle')).code).toBe(0)
     expect((await cli('kill', '--group', 'idle')).stdout).toBe('No unfinished tasks in group idle.\n')

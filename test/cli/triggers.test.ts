@@ -60,8 +60,9 @@ describe('taskdeck trigger', () => {
   })
 
   it('pauses and resumes an interval; a paused schedule has no next run', async () => {
-    const { trigger } = await add('--every', '1h', '--catch-up', 'skip', '--paused', '--', 'true')
-    expect(trigger).toMatchObject({ paused: true, nextRunAt: null, spec: { kind: 'schedule', everyMs: 3_600_000, catchUp: 'skip' } })
+    const { trigger } = await add('--every', '1h', '--catch-up', 'skip', '--overlap', 'skip', '--paused', '--', 'true')
+    expect(trigger).toMatchObject({ paused: true, nextRunAt: null, spec: { kind: 'schedule', everyMs: 3_600_000, catchUp: 'skip', overlap: 'skip' } })
+    expect((await cli('trigger', 'show', String(trigger.id))).stdout).toContain('every 1h, catch-up skip, one at a time')
     const resumed = (await cli('trigger', 'resume', String(trigger.id), '--json')).json<{ trigger: Trigger }>().trigger
     expect(resumed.paused).toBe(false)
     expect(resumed.nextRunAt).toBeGreaterThan(Date.now())
@@ -96,6 +97,15 @@ describe('taskdeck trigger', () => {
     const human = await cli('trigger', 'add', '--webhook', '--', 'true')
     expect(human.stdout).toMatch(/Secret \(shown only now\): \S{16,}\n/)
     expect(human.stdout).toContain("curl -X POST -H 'X-Taskdeck-Secret: ")
+    // The example sends JSON as JSON, so the task gets the body parsed, not as a string.
+    const example = /\$ (curl .*)\n/.exec(human.stdout)?.[1] ?? ''
+    const exampleHeaders = Object.fromEntries([...example.matchAll(/-H '([^:]+): ([^']+)'/g)].map((m) => [m[1]!.toLowerCase(), m[2]!]))
+    expect(exampleHeaders['content-type']).toBe('application/json')
+    const exampleUrl = example.split(' ').at(-1) ?? ''
+    const called = await fetch(exampleUrl, { method: 'POST', headers: exampleHeaders, body: '{"ref":"main"}' })
+    expect(called.status).toBe(202)
+    const hookHistory = await cli('trigger', 'history', exampleUrl.split('/').at(-1) ?? '')
+    expect(hookHistory.stdout).toMatch(/webhook\s+submitted\s+\d+\s+14 bytes of application\/json\n/)
 
     // rotate-secret: a new one works, the old one no longer does.
     const rotated = (await cli('trigger', 'rotate-secret', String(trigger.id), '--json')).json<{ secret: string; url: string }>()
@@ -142,10 +152,91 @@ describe('taskdeck trigger', () => {
     expect((await cli('follow', String(firing?.taskId))).stdout).toBe(`after ${watchedId} failed\n`)
   })
 
+  it('--after-saved-task chains saved tasks: the next one starts when one started from the first ends, and the history says after which', async () => {
+    const build = (await cli('saved', 'add', 'build', '--json', '--', 'sh', '-c', 'exit 4')).json<{ savedTask: SavedTask }>().savedTask
+    const { trigger } = await add('--after-saved-task', String(build.id), '--on', 'failure', '--', 'sh', '-c', 'echo "after $TASKDECK_SOURCE_TASK_ID $TASKDECK_SOURCE_STATUS"')
+    expect(trigger.spec).toEqual({ kind: 'completion', when: 'failed', afterSavedTaskId: build.id })
+    expect((await cli('trigger', 'show', String(trigger.id))).stdout).toContain(`when a task of saved task ${build.id} failed`)
+    const ran = (await cli('saved', 'run', String(build.id), '--json')).json<{ task: { id: number } }>()
+    const [firing] = await firings(trigger.id, 1)
+    expect(firing).toMatchObject({ cause: 'completion', outcome: 'submitted', detail: { sourceTaskId: ran.task.id } })
+    expect((await cli('follow', String(firing?.taskId))).stdout).toBe(`after ${ran.task.id} failed\n`)
+    expect((await cli('trigger', 'history', String(trigger.id))).stdout).toMatch(new RegExp(`completion\\s+submitted\\s+${firing?.taskId}\\s+after task ${ran.task.id} failed\\n`))
+    // A saved task that does not exist is refused by name, and the one made for the trigger goes too.
+    const before = await stored()
+    const missing = await cli('trigger', 'add', '--after-saved-task', '99999', '--', 'true')
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toBe('taskdeck: --after-saved-task: saved task 99999 does not exist.\n')
+    const two = await cli('trigger', 'add', '--after-saved-task', String(build.id), '--after-label', 'x', '--', 'true')
+    expect(two.stderr).toBe('taskdeck: Give one of --after-task, --after-label and --after-saved-task.\n')
+    expect(await stored()).toEqual({ ...before, exportedAt: expect.any(Number) as unknown })
+  })
+
+  it('fire and saved run hand --payload JSON to the task (on stdin); a payload that is not JSON starts nothing', async () => {
+    const { trigger, savedTask } = await add('--every', '1d', '--paused', '--', 'cat')
+    const fired = (await cli('trigger', 'fire', String(trigger.id), '--payload', '{"file":"a b.txt","n":2}', '--json')).json<{ firing: Firing }>().firing
+    const firedInput = JSON.parse((await cli('follow', String(fired.taskId))).stdout) as Record<string, unknown>
+    expect(firedInput).toMatchObject({ cause: 'manual', trigger: { id: trigger.id }, payload: { file: 'a b.txt', n: 2 } })
+    const fromStdin = await runCli(home, ['saved', 'run', String(savedTask.id), '--payload', '-', '--json'], { cwd: work, input: '["x", 1]\n' })
+    expect(fromStdin.code, fromStdin.stderr).toBe(0)
+    const ranInput = JSON.parse((await cli('follow', String(fromStdin.json<{ task: { id: number } }>().task.id))).stdout) as Record<string, unknown>
+    expect(ranInput).toMatchObject({ cause: 'manual', trigger: null, savedTaskId: savedTask.id, payload: ['x', 1] })
+
+    const tasksBefore = (await cli('ls', '--json')).stdout
+    for (const args of [['trigger', 'fire', String(trigger.id)], ['saved', 'run', String(savedTask.id)]]) {
+      const bad = await cli(...args, '--payload', '{file: 1}')
+      expect(bad.code).toBe(2)
+      expect(bad.stderr).toMatch(/^taskdeck: --payload: not valid JSON \(.+\); give JSON, like --payload/)
+    }
+    expect((await cli('ls', '--json')).stdout).toBe(tasksBefore)
+  })
+
+  it('catch-up --from runs a schedule\'s slots since then again now (once for them all by default); what it cannot do is refused by name', async () => {
+    const { trigger } = await add('--every', '1h', '--', 'true')
+    const caught = await cli('trigger', 'catch-up', String(trigger.id), '--from', '2h30m')
+    expect(caught.code, caught.stderr).toBe(0)
+    // The interval's grid reaches back in whole hours: 2 h and 1 h before it was added, and when it was added.
+    expect(caught.stdout).toMatch(new RegExp(`^Trigger ${trigger.id} catches up 3 slots since .+: one task for them all \\(catch-up once\\)\\.\\n`))
+    const [firing] = await firings(trigger.id, 1)
+    // The newest of them was due just now: the one task runs for it and stands for the 2 missed before.
+    expect(firing).toMatchObject({ cause: 'catch-up', outcome: 'submitted', detail: { missed: 2 } })
+    expect((await cli('trigger', 'history', String(trigger.id))).stdout).toContain('caught up 2 missed slots')
+
+    const hook = await add('--webhook', '--', 'true')
+    for (const [args, code, problem] of [
+      [[String(hook.trigger.id), '--from', '1h'], 1, `taskdeck: Trigger ${hook.trigger.id} is a webhook trigger; only schedules have slots to catch up.\n`],
+      [[String(trigger.id), '--from', 'yesterday'], 2, 'taskdeck: --from: "yesterday" is neither a duration ago (12h, 2d) nor a date and time (2026-11-21 03:00).\n'],
+      [[String(trigger.id), '--from', '2099-01-01 00:00'], 2, 'taskdeck: --from: must be in the past.\n'],
+      [[String(trigger.id)], 2, 'taskdeck: trigger catch-up needs --from'],
+    ] as const) {
+      const refused = await cli('trigger', 'catch-up', ...args)
+      expect(refused.code, refused.stderr).toBe(code)
+      expect(refused.stderr).toContain(problem)
+    }
+  })
+
+  it('history says what each firing stood for: the changed files of a watch', async () => {
+    const folder = join(work, 'watched')
+    mkdirSync(folder)
+    const { trigger } = await add('--path', folder, '--debounce', '100ms', '--', 'true')
+    // The watcher is ready once the trigger is listed with its first firing possible; a write before that is retried.
+    for (let n = 0; (await cli('trigger', 'history', String(trigger.id), '--json')).json<{ history: Firing[] }>().history.length === 0; n++) {
+      writeFileSync(join(folder, `note-${n}.md`), 'x')
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    const history = await cli('trigger', 'history', String(trigger.id))
+    expect(history.stdout).toMatch(new RegExp(`file\\s+submitted\\s+\\d+\\s+\\d+ changed paths?: ${join(folder, 'note-')}\\d+\\.md`))
+  })
+
   it('refuses bad input with exit 2 naming the problem, and stores nothing', async () => {
     const before = await stored()
     const cases: [string[], string][] = [
       [['--cron', '61 * * * *', '--', 'true'], 'taskdeck: --cron: invalid cron expression "61 * * * *": Invalid value for minute: 61.\n'],
+      // A sixth field meant as a year: the message says how six fields are read.
+      [
+        ['--cron', '0 9 * * 1 2027', '--', 'true'],
+        'taskdeck: --cron: invalid cron expression "0 9 * * 1 2027": Invalid value for dayOfWeek: 2027 (6 fields are read as second minute hour day-of-month month day-of-week).\n',
+      ],
       // Only the zone is named: the pattern is not refused a second time for it.
       [['--cron', '* * * * *', '--tz', 'Mars/Olympus', '--', 'true'], 'taskdeck: --tz "Mars/Olympus": is not a known IANA time zone.\n'],
       [['--every', 'soon', '--', 'true'], '--every: "soon" is not a duration'],
@@ -160,6 +251,8 @@ describe('taskdeck trigger', () => {
       [['--every', '1h', '--saved-task', '1', '--', 'true'], 'not both'],
       // Options that would be stored and never used, or a task that never ends: refused, not kept silently.
       [['--every', '1h', '--max-catch-up', '5', '--', 'true'], 'taskdeck: --max-catch-up applies with --catch-up all only.\n'],
+      [['--every', '1h', '--overlap', 'sometimes', '--', 'true'], 'taskdeck: --overlap: "sometimes" is not one of allow, skip.\n'],
+      [['--webhook', '--overlap', 'skip', '--', 'true'], 'taskdeck: --overlap applies to schedules (--cron, --every) only.\n'],
       [['--after-task', '99999', '--', 'true'], 'taskdeck: --after-task: there is no task 99999.\n'],
     ]
     for (const [args, problem] of cases) {

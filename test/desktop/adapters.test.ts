@@ -17,7 +17,7 @@ import { planStartAtLogin } from '../../src-shared/decisions/autostart.ts'
 import { contentSecurityPolicy } from '../../src-shared/decisions/csp.ts'
 import { foldDesktopEvents, initialDesktopState } from '../../src-shared/decisions/desktopState.ts'
 import type { Language } from '../../src-shared/decisions/language.ts'
-import { POWER_POLL_MS, POWER_SAFETY_POLL_MS, powerWatchFor, RETURN_CHECK_MS } from '../../src-shared/decisions/machine.ts'
+import { NETWORK_POLL_MS, networkWatchFor, POWER_POLL_MS, POWER_SAFETY_POLL_MS, powerWatchFor, RETURN_CHECK_MS, WINDOWS_NETWORK_POLL_MS } from '../../src-shared/decisions/machine.ts'
 import type { FinishedTask } from '../../src-shared/decisions/notifications.ts'
 import { trayModel, type DesktopAction } from '../../src-shared/decisions/tray.ts'
 import { FakePowerMonitor } from './fake-electron.ts'
@@ -201,11 +201,14 @@ describe.each(['linux', 'win32', 'darwin'] as const)('machine monitor adapter on
     expect(reports).toHaveLength(1)
   })
 
-  it('opens the runtime so that exactly one side reports the power source', () => {
+  it('opens the runtime so that exactly one side reports the power source, and the runtime reads the network where the platform can tell', () => {
     const powerMonitor = new FakePowerMonitor(platform)
     powerMonitor.unplug()
-    expect(runtimeMachineOptions(powerWatchFor(platform), powerMonitor)).toEqual(
-      platform === 'linux' ? { machineMonitor: 'system', machine: { userIdle: false } } : { machineMonitor: 'none', machine: { onAcPower: false, userIdle: false } },
+    const networkWatch = { linux: { source: 'networkmanager', pollMs: NETWORK_POLL_MS }, win32: { source: 'windows-connection-cost', pollMs: WINDOWS_NETWORK_POLL_MS }, darwin: { source: 'none' } }[platform]
+    expect(runtimeMachineOptions(powerWatchFor(platform), powerMonitor, networkWatchFor(platform))).toEqual(
+      platform === 'linux'
+        ? { machineMonitor: 'system', machine: { userIdle: false }, networkWatch }
+        : { machineMonitor: 'none', machine: { onAcPower: false, userIdle: false }, networkWatch },
     )
   })
 })

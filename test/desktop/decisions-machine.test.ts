@@ -1,5 +1,22 @@
 import { describe, expect, it } from 'vitest'
-import { machineOf, nextCheckMs, nextIdleCheckMs, POWER_POLL_MS, POWER_SAFETY_POLL_MS, powerWatchFor, reportFor, RETURN_CHECK_MS, userIdle, type MachineObservation } from '../../src-shared/decisions/machine.ts'
+import {
+  machineOf,
+  meteredFromConnectionCost,
+  meteredFromNetworkManager,
+  NETWORK_POLL_MS,
+  networkWatchFor,
+  nextCheckMs,
+  nextIdleCheckMs,
+  POWER_POLL_MS,
+  POWER_SAFETY_POLL_MS,
+  powerWatchFor,
+  reportFor,
+  RETURN_CHECK_MS,
+  unmetConditions,
+  userIdle,
+  WINDOWS_NETWORK_POLL_MS,
+  type MachineObservation,
+} from '../../src-shared/decisions/machine.ts'
 
 const seen = (over: Partial<MachineObservation> = {}): MachineObservation => ({ onBattery: false, idleSeconds: 0, locked: false, ...over })
 
@@ -52,5 +69,42 @@ describe('machine report decisions', () => {
     expect(nextIdleCheckMs(seen({ idleSeconds: 599.8 }), 10)).toBe(1_000)
     expect(nextIdleCheckMs(seen({ idleSeconds: 600 }), 10)).toBe(RETURN_CHECK_MS)
     expect(nextIdleCheckMs(seen({ locked: true }), 10)).toBe(RETURN_CHECK_MS)
+  })
+})
+
+describe('network decisions', () => {
+  it('reads NetworkManager on Linux, the connection cost through PowerShell on Windows (four times less often), nothing on macOS', () => {
+    expect(networkWatchFor('linux')).toEqual({ source: 'networkmanager', pollMs: NETWORK_POLL_MS })
+    expect(networkWatchFor('win32')).toEqual({ source: 'windows-connection-cost', pollMs: WINDOWS_NETWORK_POLL_MS })
+    expect(networkWatchFor('darwin')).toEqual({ source: 'none' })
+    expect([NETWORK_POLL_MS, WINDOWS_NETWORK_POLL_MS]).toEqual([15_000, 60_000])
+  })
+
+  it("maps NetworkManager's NMMetered: yes and guess-yes metered, no and guess-no not, unknown or out of range unknown", () => {
+    expect([0, 1, 2, 3, 4, 5, -1].map(meteredFromNetworkManager)).toEqual([null, true, false, true, false, null, null])
+  })
+
+  it("maps Windows' connection cost: Unrestricted not metered, Fixed and Variable metered, roaming or over the limit metered whatever the type, anything else unknown", () => {
+    const cases: [string, boolean | null][] = [
+      ['Unrestricted False False\r\n', false],
+      ['Fixed False False', true],
+      ['Variable False False\n', true],
+      ['Unrestricted True False', true],
+      ['Unrestricted False True', true],
+      ['Unknown False False', null],
+      ['Unknown True False', true],
+      ['', null],
+      ['unrestricted False False', null],
+    ]
+    expect(cases.map(([printed]) => meteredFromConnectionCost(printed))).toEqual(cases.map(([, metered]) => metered))
+  })
+
+  it('judges unmetered-network by networkMetered alone: metered unmet, unknown or absent (an older server) met', () => {
+    const machine = { onAcPower: true, userIdle: true }
+    expect(unmetConditions(['unmetered-network'], { ...machine, networkMetered: true })).toEqual(['unmetered-network'])
+    expect(unmetConditions(['unmetered-network'], { ...machine, networkMetered: false })).toEqual([])
+    expect(unmetConditions(['unmetered-network'], { ...machine, networkMetered: null })).toEqual([])
+    expect(unmetConditions(['unmetered-network', 'user-idle'], machine)).toEqual([])
+    expect(unmetConditions(['user-idle', 'unmetered-network', 'ac-power'], { onAcPower: false, userIdle: false, networkMetered: true })).toEqual(['user-idle', 'unmetered-network', 'ac-power'])
   })
 })

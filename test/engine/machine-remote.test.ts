@@ -22,7 +22,8 @@ async function openApp() {
   await app.engine.handlers['group.set']({ name: 'build', parallel: 1 })
   const bind = () => remote.handlers['group.bindRemote']({ name: 'build', connection: { url: redis.url, tlsRejectUnauthorized: true }, whenUnreachable: 'wait' })
   const setConditions = () => app.engine.handlers['group.set']({ name: 'build', parallel: 1, onlyWhen: ['ac-power'] })
-  return { remote, app, bind, setConditions }
+  const setNetworkCondition = () => app.engine.handlers['group.set']({ name: 'build', onlyWhen: ['unmetered-network'] })
+  return { remote, app, bind, setConditions, setNetworkCondition }
 }
 
 describe('machine conditions against a binding under way', () => {
@@ -47,6 +48,19 @@ describe('machine conditions against a binding under way', () => {
       // A refused binding leaves the group free to take conditions again.
       expect((await setConditions()).group.onlyWhen).toEqual(['ac-power'])
       expect((await app.engine.handlers['group.list']({})).groups.find((g) => g.name === 'build')?.onlyWhen).toEqual(['ac-power'])
+    } finally {
+      await remote.close()
+    }
+  })
+
+  it('refuses unmetered-network on a bound group, and a binding of a group that has it: the workers use their own network', async () => {
+    const { remote, app, bind, setNetworkCondition } = await openApp()
+    try {
+      await setNetworkCondition()
+      await expect(bind()).rejects.toThrow('Group "build" runs only when unmetered-network holds on this machine (onlyWhen)')
+      await app.engine.handlers['group.set']({ name: 'build', onlyWhen: [] })
+      await bind()
+      await expect(setNetworkCondition()).rejects.toThrow(`Group "build" runs on Redis workers (${redis.url}): its onlyWhen conditions would judge this machine's power, user and network`)
     } finally {
       await remote.close()
     }

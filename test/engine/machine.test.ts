@@ -14,7 +14,7 @@ const processUp = (taskId: number) =>
   t.waitForEvent((e): e is Of<'run.updated'> => e.type === 'run.updated' && e.run.taskId === taskId && e.run.pid !== null).then((e) => e.run)
 const waitsForLine = (group: string) => shell('read line; echo "got $line"', { group })
 const release = (taskId: number) => t.engine.handlers['task.send']({ taskId, text: 'go\n' })
-const report = (state: { onAcPower?: boolean | null; userIdle?: boolean | null }) => t.engine.handlers['machine.report'](state)
+const report = (state: { onAcPower?: boolean | null; userIdle?: boolean | null; networkMetered?: boolean | null }) => t.engine.handlers['machine.report'](state)
 const setGroup = (name: string, more: { parallel?: number; onlyWhen?: MachineCondition[]; whenUnmet?: 'wait' | 'pause' } = {}) =>
   t.engine.handlers['group.set']({ name, parallel: 1, ...more })
 const taskOf = async (taskId: number): Promise<Task> => (await t.engine.handlers['task.get']({ taskId })).task
@@ -332,6 +332,67 @@ describe("whenUnmet 'pause': running runs are held while a condition is unmet", 
     expect(await runOf(script.id)).not.toHaveProperty('heldFor')
     await t.engine.handlers['task.cancel']({ taskIds: [script.id] })
     await t.until(script.id, ['cancelled'])
+  })
+})
+
+describe('unmetered-network: a group that must not run on a metered network (a phone hotspot)', () => {
+  it('machine.report keeps networkMetered apart from the other facts: unknown at first, changed alone, null unknown again', async () => {
+    expect((await t.engine.handlers['machine.get']({})).machine).toMatchObject({ onAcPower: null, userIdle: null, networkMetered: null })
+    expect((await report({ networkMetered: true })).machine).toMatchObject({ onAcPower: null, userIdle: null, networkMetered: true })
+    expect((await report({ onAcPower: true })).machine).toMatchObject({ onAcPower: true, networkMetered: true })
+    const unchanged = (await report({ networkMetered: true })).machine
+    expect((await report({ networkMetered: null })).machine).toMatchObject({ onAcPower: true, networkMetered: null, revision: unchanged.revision! + 1 })
+    await waitFor(() => t.events.filter((e) => e.type === 'machine.updated').length === 3, 'three machine.updated events')
+    expect(t.events.filter((e): e is Of<'machine.updated'> => e.type === 'machine.updated').map((e) => e.machine.networkMetered)).toEqual([true, true, null])
+  })
+
+  it('holds the queue on a metered network with the reason, counts unknown as met, and starts it once unmetered', async () => {
+    await setGroup('downloads', { onlyWhen: ['unmetered-network'] })
+    await report({ networkMetered: true })
+    const task = await t.submit(shell('true', { group: 'downloads' }))
+    const other = await t.submit(shell('true'))
+    await t.until(other.id, ['succeeded'])
+    const entry = await waitingEntry(task.id)
+    expect(entry?.state).toEqual({ kind: 'machine', unmet: ['unmetered-network'] })
+    expect(entry?.detail).toBe('held: downloads waits for an unmetered network')
+    // On battery too: every unmet condition, in the group's order.
+    await setGroup('downloads', { onlyWhen: ['ac-power', 'unmetered-network'] })
+    await report({ onAcPower: false })
+    expect((await waitingEntry(task.id))?.detail).toBe('held: downloads waits for AC power and an unmetered network')
+    await report({ onAcPower: true })
+    expect(startedOrder()).toEqual([other.id])
+    await report({ networkMetered: false })
+    await t.until(task.id, ['succeeded'])
+    // Unknown counts as met.
+    await report({ networkMetered: null })
+    const later = await t.submit(shell('true', { group: 'downloads' }))
+    await t.until(later.id, ['succeeded'])
+  })
+
+  it("with whenUnmet 'pause', stops the running run when the network becomes metered and resumes it when unmetered", async () => {
+    await setGroup('downloads', { onlyWhen: ['unmetered-network'], whenUnmet: 'pause' })
+    await report({ networkMetered: false })
+    const task = await t.submit(waitsForLine('downloads'))
+    const run = await processUp(task.id)
+    await report({ networkMetered: true })
+    await waitFor(() => stopped(run.pid!), 'the run to be held')
+    expect(await runOf(task.id)).toMatchObject({ status: 'paused', heldFor: ['unmetered-network'] })
+    expect(await taskOf(task.id)).toMatchObject({ status: 'paused', waitingFor: { kind: 'machine', group: 'downloads', unmet: ['unmetered-network'] } })
+    await report({ networkMetered: false })
+    await waitFor(() => !stopped(run.pid!), 'the run to continue')
+    expect(await runOf(task.id)).not.toHaveProperty('heldFor')
+    await release(task.id)
+    await t.until(task.id, ['succeeded'])
+  })
+
+  it('an engine opened on a metered network holds the group from its first pass; all three conditions are stored and survive a restart', async () => {
+    await setGroup('downloads', { onlyWhen: ['unmetered-network', 'ac-power', 'user-idle'] })
+    await t.reopen({ machine: { networkMetered: true } })
+    expect((await t.engine.handlers['group.list']({})).groups.find((g) => g.name === 'downloads')?.onlyWhen).toEqual(['unmetered-network', 'ac-power', 'user-idle'])
+    const task = await t.submit(shell('true', { group: 'downloads' }))
+    expect((await waitingEntry(task.id))?.state).toEqual({ kind: 'machine', unmet: ['unmetered-network'] })
+    await report({ networkMetered: false })
+    await t.until(task.id, ['succeeded'])
   })
 })
 

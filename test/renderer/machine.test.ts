@@ -1,9 +1,9 @@
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
-import type { EngineEvent, Group, MachineState } from '../../src-shared/index.ts'
+import type { EngineEvent, Group, MachineCondition, MachineState } from '../../src-shared/index.ts'
 import { unmetConditions } from '../../src-shared/decisions/machine.ts'
 import { sayHeld, sayHeldGroups, sayLoopEntry, sayUnmet, type Clock } from '../../src-renderer/streams/engine-sentences.ts'
-import { machineHold } from '../../src-renderer/streams/machine.ts'
+import { knownMet, machineHold } from '../../src-renderer/streams/machine.ts'
 import { describeLoopState } from '../../src-main/engine/end-reasons.ts'
 import { INITIAL_STATE, foldEvents, seedMachine } from '../../src-renderer/streams/state.ts'
 import { machineSeeds$, workerListTriggers$ } from '../../src-renderer/streams/workers.ts'
@@ -36,6 +36,45 @@ describe('the status bar’s machine indicator', () => {
     expect(machineHold(all, machine(true, false))).toMatchObject({ held: ['nightly', 'sync'], unmet: ['user-idle'] })
     expect(machineHold(all, machine(true, true))).toMatchObject({ held: [], unmet: [] })
     expect(machineHold(all, null)).toMatchObject({ held: [], unmet: [] })
+  })
+})
+
+describe('the unmetered-network condition in the status bar', () => {
+  const metered = (networkMetered: boolean | null | undefined): MachineState => ({ onAcPower: true, userIdle: null, at: 1, ...(networkMetered === undefined ? {} : { networkMetered }) })
+  const heldEntry = (unmet: MachineCondition[]) => ({ taskId: 1, name: 'n', group: 'builds', detail: '', state: { kind: 'machine' as const, unmet } })
+  const all = groups(group('downloads', { onlyWhen: ['unmetered-network'] }), group('builds', { onlyWhen: ['ac-power'] }))
+
+  it('holds only the groups that need an unmetered network while it is metered; unknown or absent (an older server) holds nothing', () => {
+    expect(machineHold(all, metered(true))).toEqual({ conditioned: ['downloads', 'builds'], held: ['downloads'], watched: ['ac-power', 'unmetered-network'], unmet: ['unmetered-network'] })
+    expect(machineHold(all, metered(false))).toMatchObject({ held: [], unmet: [] })
+    expect(machineHold(all, metered(null))).toMatchObject({ held: [], unmet: [] })
+    expect(machineHold(all, metered(undefined))).toMatchObject({ held: [], unmet: [] })
+  })
+
+  it('shows a condition as met only when known to be: unmetered, not unknown', () => {
+    expect(knownMet('unmetered-network', metered(false))).toBe(true)
+    expect(knownMet('unmetered-network', metered(null))).toBe(false)
+    expect(knownMet('unmetered-network', metered(undefined))).toBe(false)
+    expect(knownMet('unmetered-network', metered(true))).toBe(false)
+    expect(knownMet('ac-power', metered(true))).toBe(true)
+    expect(knownMet('user-idle', metered(true))).toBe(false)
+  })
+
+  it('says the indicator, the held banner and the loop in English and Korean', async () => {
+    const t = await translator('en')
+    expect(t('machine.unmet.unmetered-network')).toBe('Metered network')
+    expect(sayHeldGroups(['unmetered-network'], ['downloads'], t)).toBe('Waiting for an unmetered network: downloads')
+    expect(sayLoopEntry(heldEntry(['unmetered-network']), t, clock)).toBe('held: builds waits for an unmetered network')
+    expect(sayHeld(['unmetered-network'], 'downloads', t)).toBe('paused: downloads waits for an unmetered network')
+    expect(t('wait.held', { group: 'downloads', conditions: sayUnmet(['unmetered-network'], t, 'wait') })).toBe(
+      'Paused by group downloads until the network is not metered; it resumes by itself then.',
+    )
+    expect(t('settings.conditions.unmetered-network')).toBe('On an unmetered network')
+    const k = await translator('ko')
+    expect(t('machine.unmet.unmetered-network')).not.toBe(k('machine.unmet.unmetered-network'))
+    expect(k('machine.unmet.unmetered-network')).toBe('종량제 네트워크')
+    expect(sayLoopEntry(heldEntry(['ac-power', 'unmetered-network']), k, clock)).toBe('보류: builds 그룹 조건 대기 (AC 전원 연결, 종량제가 아닌 네트워크)')
+    expect(k('settings.conditions.unmetered-network')).toBe('종량제가 아닌 네트워크 연결 시')
   })
 })
 
@@ -84,14 +123,14 @@ describe('the machine state in the app state', () => {
 describe('machine sentences', () => {
   it('in English, as the engine words them, but saying “you” where the engine says “the user”', async () => {
     const t = await translator('en')
-    for (const unmet of [['ac-power'], ['user-idle'], ['ac-power', 'user-idle']] as const) {
+    for (const unmet of [['ac-power'], ['user-idle'], ['unmetered-network'], ['ac-power', 'user-idle', 'unmetered-network']] as const) {
       const state = { kind: 'machine' as const, unmet: [...unmet] }
       const engine = describeLoopState(state, 'io').replace('the user', 'you')
       expect(sayLoopEntry({ taskId: 1, name: 'n', group: 'io', detail: '', state }, t, clock)).toBe(engine)
     }
   })
 
-  const entry = (unmet: ['ac-power'] | ['ac-power', 'user-idle']) => ({ taskId: 1, name: 'n', group: 'builds', detail: '', state: { kind: 'machine' as const, unmet } })
+  const entry = (unmet: MachineCondition[]) => ({ taskId: 1, name: 'n', group: 'builds', detail: '', state: { kind: 'machine' as const, unmet } })
 
   it('say what a held group waits for, in English and Korean', async () => {
     const t = await translator('en')

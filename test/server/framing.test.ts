@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { isDurable, type DurableEvent, type ServerMessage } from '../../src-shared/index.ts'
-import { MAX_BYTES_PER_MESSAGE, MAX_EVENTS_PER_MESSAGE, eventsMessages, type WireEvent } from '../../src-main/server/ws-client.ts'
+import { MAX_BYTES_PER_MESSAGE, MAX_EVENTS_PER_MESSAGE, eventsMessageBytes, eventsMessageRanges, eventsMessages, type WireEvent } from '../../src-main/server/ws-client.ts'
 import { call, startHarness, TestSocket, waitUntil, type Harness } from './helpers.ts'
 
 const wire = (event: object, seq = 0): WireEvent => {
@@ -28,6 +28,8 @@ describe('events messages built from JSON text', () => {
       if (next) expect(message.bytes + 1 + Buffer.byteLength(JSON.stringify(parsed[i + 1]!.events[0]))).toBeGreaterThan(MAX_BYTES_PER_MESSAGE)
       expect(message.lastSeq).toBe(parsed[i]!.events.some((e) => isDurable(e)) ? 7 : 0)
     }
+    // What the socket sends: the UTF-8 of that text, written from each event's text.
+    expect(eventsMessageRanges(events).map((range) => eventsMessageBytes(events, range))).toEqual(messages.map((m) => Buffer.from(m.text)))
   })
 
   it('hold at most MAX_EVENTS_PER_MESSAGE small events, and send an event larger than the cap alone', () => {
@@ -62,6 +64,8 @@ describe('replay over a real WebSocket', () => {
     const eventMessages = socket.messages.flatMap((m, i) => (m.kind === 'events' ? [i] : []))
     expect(eventMessages.length).toBeGreaterThan(1)
     for (const i of eventMessages) expect(socket.messageBytes[i]).toBeLessThanOrEqual(MAX_BYTES_PER_MESSAGE)
+    // Text frames, as a browser's WebSocket must get them to hand over strings.
+    expect(socket.binaryMessages).toBe(0)
     await socket.close()
   })
 })

@@ -107,13 +107,16 @@ export class TestSocket {
   readonly messages: ServerMessage[] = []
   /** The UTF-8 size of each message as it came off the wire, by index in `messages`. */
   readonly messageBytes: number[] = []
+  /** Messages that came in binary frames (the server sends text). */
+  binaryMessages = 0
   readonly closed: Promise<{ code: number; reason: string }>
   private readonly listeners = new Set<() => void>()
   private nextId = 1
 
   private constructor(socket: WebSocket) {
     this.socket = socket
-    socket.on('message', (data: Buffer) => {
+    socket.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary) this.binaryMessages++
       this.messages.push(JSON.parse(data.toString('utf8')) as ServerMessage)
       this.messageBytes.push(data.length)
       for (const listener of [...this.listeners]) listener()

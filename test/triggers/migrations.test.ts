@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { TaskDefinitionSchema, isFinished } from '../../src-shared/index.ts'
-import { TRIGGER_MIGRATIONS } from '../../src-main/triggers/store.ts'
+import { TRIGGER_MIGRATIONS, registerMigrationFunctions } from '../../src-main/triggers/store.ts'
 import { SECRET_HEADER } from '../../src-main/triggers/index.ts'
 import { useWorld } from '../support/world.ts'
 
@@ -69,5 +69,30 @@ describe('upgrading a database the first triggers schema wrote', () => {
     expect(firing?.detail.sourceTaskId).toBe(fresh.id)
     await world.log.untilFinished(firing!.taskId!)
     expect((await world.call('trigger.get', { triggerId: 1 })).history).toHaveLength(1)
+  })
+
+  it('migration 4 knows which tasks triggers started are still unfinished, so a one-at-a-time schedule skips beside one queued before the upgrade', async () => {
+    const definition = { spec: { kind: 'shell', command: ['true'] }, group: 'held' }
+    const spec = { kind: 'schedule', everyMs: 60_000, catchUp: 'skip', maxCatchUp: 100, overlap: 'skip' }
+    const queuedTaskId = await world.withEngineOnly(async (engine) => {
+      registerMigrationFunctions(engine.host.db)
+      engine.host.migrate('triggers', TRIGGER_MIGRATIONS.slice(0, 3))
+      await engine.handlers['group.set']({ name: 'held' })
+      await engine.handlers['group.pause']({ name: 'held' })
+      // The task a firing of the old version started, still queued at the upgrade.
+      const { task } = await engine.handlers['task.submit']({ definition: TaskDefinitionSchema.parse({ ...definition, labels: ['trigger:1'] }) })
+      await engine.host.append({ type: 'savedTask.updated', savedTask: { id: 1, name: 'sync', definition: TaskDefinitionSchema.parse(definition), createdAt: 1, updatedAt: 1 } }, (db) => {
+        db.prepare('INSERT INTO trg_saved_tasks VALUES (1, ?, ?, 1, 1)').run('sync', JSON.stringify(definition))
+        const now = Date.now()
+        db.prepare('INSERT INTO trg_triggers VALUES (1, ?, 1, ?, 0, 1, 1, NULL, ?, ?, 0)').run('sync', JSON.stringify(spec), now - 90_000, now - 90_000)
+        db.prepare("INSERT INTO trg_firings VALUES (1, 1, 1, 1, 'schedule', 1, 'submitted', ?, NULL, '{}')").run(task.id)
+      })
+      return task.id
+    })
+
+    await world.open()
+    // The slot a minute after the trigger's cursor is due at once: skipped beside the queued task.
+    const [firing] = await world.log.untilFirings(1, 1)
+    expect(firing).toMatchObject({ outcome: 'skipped', taskId: null, detail: { stillActive: [queuedTaskId] } })
   })
 })

@@ -119,6 +119,88 @@ describe('schedule triggers (virtual clock, real engine)', () => {
     expect(history).toHaveLength(1)
   })
 
+  it('overlap "skip": a slot while the last task is still queued starts nothing, also after a restart; the next slot after it ends runs', async () => {
+    // A paused group keeps the trigger's task queued, as a long run would keep it running.
+    await world.engine.handlers['group.set']({ name: 'held' })
+    await world.engine.handlers['group.pause']({ name: 'held' })
+    const { savedTask } = await world.call('savedTask.create', { name: 'sync', definition: { ...argv('true'), group: 'held' } })
+    const { trigger } = await world.call('trigger.create', {
+      trigger: { savedTaskId: savedTask.id, spec: { kind: 'schedule', everyMs: 10 * MIN, overlap: 'skip' } },
+    })
+    expect(trigger.spec).toMatchObject({ overlap: 'skip' })
+    clock.advance(10 * MIN)
+    const [first] = await world.log.untilFirings(1, trigger.id)
+    expect(first).toMatchObject({ cause: 'schedule', outcome: 'submitted' })
+    clock.advance(10 * MIN)
+    const second = (await world.log.untilFirings(2, trigger.id))[1]
+    expect(second).toMatchObject({ cause: 'schedule', outcome: 'skipped', taskId: null, scheduledFor: T0 + 20 * MIN, detail: { stillActive: [first!.taskId] } })
+
+    // The queued task outlives a restart, and so does knowing it is this trigger's.
+    await world.close()
+    clock.advance(10 * MIN)
+    await world.open()
+    const afterRestart = (await world.log.untilFirings(1, trigger.id))[0]
+    expect(afterRestart).toMatchObject({ outcome: 'skipped', scheduledFor: T0 + 30 * MIN, detail: { stillActive: [first!.taskId] } })
+    const { trigger: shown } = await world.call('trigger.get', { triggerId: trigger.id })
+    expect(shown.lastFiredAt).toBe(first!.firedAt)
+
+    await world.engine.handlers['group.resume']({ name: 'held' })
+    expect(await world.log.untilFinished(first!.taskId!)).toBe('succeeded')
+    clock.advance(10 * MIN)
+    const next = (await world.log.untilFirings(2, trigger.id))[1]
+    expect(next).toMatchObject({ cause: 'schedule', outcome: 'submitted', scheduledFor: T0 + 40 * MIN })
+    // "Run now" is asked for by hand: it starts a task even beside an unfinished one.
+    await world.engine.handlers['group.pause']({ name: 'held' })
+    const { firing: manual } = await world.call('trigger.fire', { triggerId: trigger.id })
+    expect(manual).toMatchObject({ cause: 'manual', outcome: 'submitted' })
+  })
+
+  it('without overlap (or "allow") a slot starts a task on every slot beside an unfinished one', async () => {
+    await world.engine.handlers['group.set']({ name: 'held' })
+    await world.engine.handlers['group.pause']({ name: 'held' })
+    const { savedTask } = await world.call('savedTask.create', { name: 'sync', definition: { ...argv('true'), group: 'held' } })
+    const { trigger } = await world.call('trigger.create', { trigger: { savedTaskId: savedTask.id, spec: { kind: 'schedule', everyMs: 10 * MIN } } })
+    expect(trigger.spec).not.toHaveProperty('overlap')
+    clock.advance(10 * MIN)
+    await world.log.untilFirings(1, trigger.id)
+    clock.advance(10 * MIN)
+    const firings = await world.log.untilFirings(2, trigger.id)
+    expect(firings.map((f) => f.outcome)).toEqual(['submitted', 'submitted'])
+  })
+
+  it('catchUp (Cronicle\'s time machine) runs the slots after a past time again, by the trigger\'s policy; what it cannot do is refused by name', async () => {
+    const trigger = await everyTenMinutes('all')
+    clock.advance(35 * MIN)
+    await world.log.untilFirings(3, trigger.id)
+    const { trigger: rewound, missed } = await world.call('trigger.catchUp', { triggerId: trigger.id, from: T0 + 5 * MIN })
+    expect(missed).toEqual([T0 + 10 * MIN, T0 + 20 * MIN, T0 + 30 * MIN])
+    expect(rewound.nextRunAt).toBe(T0 + 40 * MIN)
+    const again = (await world.log.untilFirings(6, trigger.id)).slice(3)
+    expect(again.map((f) => [f.cause, f.scheduledFor, f.outcome])).toEqual([
+      ['catch-up', T0 + 10 * MIN, 'submitted'],
+      ['catch-up', T0 + 20 * MIN, 'submitted'],
+      ['catch-up', T0 + 30 * MIN, 'submitted'],
+    ])
+    // Back on the schedule afterwards.
+    clock.advance(5 * MIN)
+    expect((await world.log.untilFirings(7, trigger.id))[6]).toMatchObject({ cause: 'schedule', scheduledFor: T0 + 40 * MIN })
+
+    // Before the interval was set: the grid reaches back in whole steps.
+    const { missed: earlier } = await world.call('trigger.catchUp', { triggerId: trigger.id, from: T0 - 25 * MIN })
+    expect(earlier.slice(0, 3)).toEqual([T0 - 20 * MIN, T0 - 10 * MIN, T0])
+
+    const refusal = (params: { triggerId: number; from: number }) => world.call('trigger.catchUp', params).then(() => 'accepted', (error: Error) => error.message)
+    expect(await refusal({ triggerId: trigger.id, from: clock.now() + MIN })).toMatch(/from: must be in the past/)
+    const skipping = await everyTenMinutes('skip')
+    expect(await refusal({ triggerId: skipping.id, from: T0 })).toMatch(/catch-up "skip", which only records missed slots/)
+    await world.call('trigger.pause', { triggerId: skipping.id })
+    expect(await refusal({ triggerId: skipping.id, from: T0 })).toMatch(/^Trigger \d+ is paused; resume it first\.$/)
+    const { trigger: hook } = await world.call('trigger.create', { trigger: { savedTaskId: skipping.savedTaskId, spec: { kind: 'webhook' } } })
+    expect(await refusal({ triggerId: hook.id, from: T0 })).toMatch(/webhook trigger; only schedules/)
+    const daily = await world.call('trigger.create', { trigger: { savedTaskId: skipping.savedTaskId, spec: { kind: 'schedule', cron: '0 3 * * *', timezone: 'UTC' } } })
+    expect(await refusal({ triggerId: daily.trigger.id, from: clock.now() - MIN })).toMatch(/no slot of this schedule falls between/)
+  })
+
   it('pause stops firing; resume does not catch up the paused time', async () => {
     const trigger = await everyTenMinutes('all')
     const { trigger: paused } = await world.call('trigger.pause', { triggerId: trigger.id })

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Result, ServerMessage, Trigger, SavedTask } from '../../src-shared/index.ts'
@@ -74,5 +75,27 @@ describe('triggers behind the real local server', () => {
 
     const { history } = await api<{ history: { outcome: string }[] }>('trigger.get', { triggerId: trigger.id })
     expect(history.map((f) => f.outcome)).toEqual(['submitted'])
+  })
+
+  it('hands the task the query and the headers of the call (the event GitHub and GitLab name there), never a header with a credential', async () => {
+    const out = `${world.anotherDir()}/call.json`
+    const { savedTask } = await api<{ savedTask: SavedTask }>('savedTask.create', { name: 'deploy', definition: { spec: { kind: 'shell', command: `cat > '${out}'` } } })
+    const { trigger } = await api<{ trigger: Trigger }>('trigger.create', { trigger: { savedTaskId: savedTask.id, spec: { kind: 'webhook', secret: SECRET } } })
+
+    const accepted = await post(`/hooks/${trigger.id}?env=prod&tag=a&tag=b`, '{"ref":"main"}', {
+      authorization: `Bearer ${SECRET}`,
+      cookie: 'session=1',
+      'content-type': 'application/json',
+      'x-github-event': 'push',
+    })
+    expect(accepted.status).toBe(202)
+    expect(await world.log.untilFinished((accepted.json as { taskId: number }).taskId)).toBe('succeeded')
+    const { webhook } = JSON.parse(readFileSync(out, 'utf8')) as { webhook: { body: unknown; query: unknown; headers: Record<string, string> } }
+    expect(webhook.body).toEqual({ ref: 'main' })
+    expect(webhook.query).toEqual({ env: 'prod', tag: ['a', 'b'] })
+    expect(webhook.headers).toMatchObject({ 'x-github-event': 'push', 'content-type': 'application/json' })
+    expect(webhook.headers).not.toHaveProperty('authorization')
+    expect(webhook.headers).not.toHaveProperty('cookie')
+    expect(JSON.stringify(webhook)).not.toContain(SECRET)
   })
 })

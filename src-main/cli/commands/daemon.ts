@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import type { Task } from '../../../src-shared/model.ts'
 import type { Context } from '../context.ts'
 import { runningServer, startDaemon, stopServer } from '../daemon.ts'
 import { parseInteger } from '../format.ts'
@@ -30,7 +31,34 @@ export async function stop(ctx: Context): Promise<void> {
     return
   }
   // The pid in api.json could have been reused by another program: signal it only once the server answers with our token.
-  await (await ctx.connect()).invoke('group.list', {})
+  // Its answers also tell the user what the stop does to their tasks, as pueue users ask after a restart.
+  const client = await ctx.connect()
+  const [active, { total: pending }, { bindings }] = await Promise.all([
+    client.invoke('task.list', { status: ['running', 'paused'], withLastRuns: true, limit: 100_000 }),
+    client.invoke('task.list', { status: ['queued', 'waiting'], limit: 1 }),
+    client.invoke('group.listRemote', {}),
+  ])
+  // A paused task that never started has no run to interrupt.
+  const running = new Set((active.lastRuns ?? []).filter((run) => run.status === 'running' || run.status === 'paused').map((run) => run.taskId))
+  // Runs on Redis workers go on there, and the engine follows them again when it starts; a group that overflows to
+  // Redis runs some here (interrupted) and some there, and which is which is not in the task list.
+  const binding = new Map(bindings.map((bound) => [bound.group, bound]))
+  const where = (task: Task) => (binding.has(task.definition.group) ? (binding.get(task.definition.group)!.localSlots === null ? 'workers' : 'either') : 'here')
+  const ids = (place: string) => active.tasks.filter((task) => running.has(task.id) && where(task) === place).map((task) => task.id)
+  const [onWorkers, either] = [ids('workers'), ids('either')]
+  const interrupted = active.tasks.filter((task) => running.has(task.id) && where(task) === 'here')
   await stopServer(info, ctx.home)
-  ctx.print({ stopped: info.pid }, () => `Stopped Taskdeck (process ${info.pid}).`)
+  const requeued = interrupted.filter((task) => task.definition.retryOnInterrupt).map((task) => task.id)
+  const ended = interrupted.filter((task) => !task.definition.retryOnInterrupt).map((task) => task.id)
+  const waiting = pending + requeued.length
+  ctx.print({ stopped: info.pid, interrupted: interrupted.map((task) => task.id) }, () =>
+    [
+      `Stopped Taskdeck (process ${info.pid}).`,
+      ...(ended.length === 0 ? [] : [`Interrupted (they were running): ${ended.join(', ')}; \`taskdeck retry ${ended.join(' ')}\` runs them again.`]),
+      ...(requeued.length === 0 ? [] : [`Interrupted and queued again (retry on interrupt): ${requeued.join(', ')}.`]),
+      ...(onWorkers.length === 0 ? [] : [`Left running on Redis workers: ${onWorkers.join(', ')}; Taskdeck follows them again when it starts.`]),
+      ...(either.length === 0 ? [] : [`Running in groups that overflow to Redis: ${either.join(', ')}; those in a local slot end interrupted, the others go on on their workers.`]),
+      ...(waiting === 0 ? [] : [`${waiting === 1 ? '1 queued or waiting task waits' : `${waiting} queued or waiting tasks wait`} for Taskdeck to run again (\`taskdeck daemon\`).`]),
+    ].join('\n'),
+  )
 }

@@ -13,7 +13,7 @@ export async function exportData(ctx: Context, file: string | undefined, options
 
 /** Reads an export document; the server validates it whole before storing anything. */
 export async function importData(ctx: Context, file: string): Promise<void> {
-  const document = await readDocument(file)
+  const document = await readDocument(file, 'taskdeck-export')
   const client = await ctx.connect()
   // The contract's schema checks the document; sent as unknown, refused with field-level messages.
   const { imported } = await client.invoke('data.import', { document: document as never })

@@ -6,7 +6,8 @@ import type { Context } from '../context.ts'
 import { CliError, EXIT, usageError } from '../exit.ts'
 import { paint, parseInteger, table } from '../format.ts'
 import { readStdin, SECRET_STDIN_MAX_BYTES } from '../stdin.ts'
-import { conditionsCell, heldGroups, machineOf, parseConditions, parseWhenUnmet, unmetWords } from './machine.ts'
+import { describeUnmet } from '../../engine/end-reasons.ts'
+import { ENGINE_PAUSED, conditionsCell, heldGroups, machineOf, parseConditions, parseWhenUnmet } from './machine.ts'
 
 const describe = (group: Group): string => {
   const conditions = group.onlyWhen?.length
@@ -25,23 +26,24 @@ function runsOn(binding: RemoteBinding | undefined): string {
 
 export async function listGroups(ctx: Context): Promise<void> {
   const client = await ctx.connect()
-  const [{ groups }, { bindings }, machine] = await Promise.all([client.invoke('group.list', {}), client.invoke('group.listRemote', {}), machineOf(client)])
+  const [{ groups, enginePaused }, { bindings }, machine] = await Promise.all([client.invoke('group.list', {}), client.invoke('group.listRemote', {}), machineOf(client)])
   const remote = new Map(bindings.map((binding) => [binding.group, binding]))
   const held = heldGroups(groups, machine)
-  ctx.print({ groups, bindings, ...(machine === null ? {} : { machine }) }, () => {
+  ctx.print({ groups, bindings, ...(machine === null ? {} : { machine }), ...(enginePaused === undefined ? {} : { enginePaused }) }, () => {
     const rows = groups.map((group) => {
       const unmet = held.get(group.name)
-      const state = group.paused ? paint('yellow', 'paused') : unmet ? paint('yellow', `held: ${unmetWords(unmet)}`) : 'running'
+      const state = group.paused ? paint('yellow', 'paused') : unmet ? paint('yellow', `held: ${describeUnmet(unmet)}`) : 'running'
       return [group.name, String(group.parallel), state, conditionsCell(group), runsOn(remote.get(group.name))]
     })
     const problems = bindings.filter((b) => b.reason !== null).map((b) => `${b.group}: ${b.reason}`)
-    return [table(['GROUP', 'PARALLEL', 'STATE', 'ONLY WHEN', 'RUNS ON'], rows), ...problems].join('\n')
+    const paused = enginePaused === true ? [paint('yellow', ENGINE_PAUSED)] : []
+    return [table(['GROUP', 'PARALLEL', 'STATE', 'ONLY WHEN', 'RUNS ON'], rows), ...problems, ...paused].join('\n')
   })
 }
 
 export interface GroupChange {
   parallel?: string
-  /** `--only-when ac-power,user-idle` or `none`. */
+  /** `--only-when ac-power,user-idle,unmetered-network` or `none`. */
   onlyWhen?: string
   whenUnmet?: string
 }
@@ -58,6 +60,7 @@ export async function setGroup(ctx: Context, name: string, change: GroupChange, 
   const client = await ctx.connect()
   if (!creates) client.requireRevision(API_REVISIONS.strictParams, 'group limit (an existing group only)')
   if (onlyWhen !== undefined || whenUnmet !== undefined) client.requireRevision(API_REVISIONS.machineConditions, '--only-when and --when-unmet')
+  if (onlyWhen?.includes('unmetered-network')) client.requireRevision(API_REVISIONS.networkConditions, '--only-when unmetered-network')
   // Without --parallel no limit is sent, so a limit changed meanwhile stands (group.set's parallel is optional since
   // machine conditions). `group add` still creates a new group with 1, and an older server needs the limit sent back.
   const parallel = limit ?? (creates ? await keptLimit(client, name) : undefined)
@@ -74,11 +77,16 @@ export async function setGroup(ctx: Context, name: string, change: GroupChange, 
     const suggestion = ['taskdeck group add', name, `--parallel ${limit ?? 1}`, ...repeated].join(' ')
     throw new CliError(EXIT.failed, 'not_found', `There is no group "${name}" (create it with \`${suggestion}\`).`, error.details)
   }
-  if (onlyWhen?.includes('user-idle')) {
+  if (onlyWhen?.includes('user-idle') || onlyWhen?.includes('unmetered-network')) {
     const machine = await machineOf(client)
-    if (machine?.userIdle === null) {
+    if (onlyWhen.includes('user-idle') && machine?.userIdle === null) {
       process.stderr.write(
         'Note: this Taskdeck knows no user presence (nothing reports it, as on a headless server), and unknown counts as met: report it with `taskdeck machine report --idle` or `--present`.\n',
+      )
+    }
+    if (onlyWhen.includes('unmetered-network') && (machine?.networkMetered ?? null) === null) {
+      process.stderr.write(
+        'Note: this Taskdeck cannot tell whether the network is metered (it asks NetworkManager on Linux and the connection cost on Windows; macOS says nothing), and unknown counts as met: report it with `taskdeck machine report --metered` or `--unmetered`.\n',
       )
     }
   }
@@ -99,7 +107,9 @@ async function keptLimit(client: ApiClient, name: string): Promise<number | unde
  * and pass for done: `wait --group biuld && deploy` must not deploy at once.
  */
 export function requireGroup(groups: readonly Group[], name: string): void {
-  if (!groups.some((group) => group.name === name)) throw new CliError(EXIT.failed, 'not_found', `There is no group "${name}".`)
+  if (!groups.some((group) => group.name === name)) {
+    throw new CliError(EXIT.failed, 'not_found', `There is no group "${name}" (the groups: ${groups.map((group) => group.name).join(', ')}).`)
+  }
 }
 
 export async function removeGroup(ctx: Context, name: string): Promise<void> {

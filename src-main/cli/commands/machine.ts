@@ -7,15 +7,15 @@ import type { Context } from '../context.ts'
 import { usageError } from '../exit.ts'
 import { formatRelative, paint, table } from '../format.ts'
 
-const MACHINE_CONDITIONS: readonly MachineCondition[] = ['ac-power', 'user-idle']
+const MACHINE_CONDITIONS: readonly MachineCondition[] = ['ac-power', 'user-idle', 'unmetered-network']
 
-/** `--only-when ac-power,user-idle` (or `none`): the conditions, each once. */
+/** `--only-when ac-power,user-idle,unmetered-network` (or `none`): the conditions, each once. */
 export function parseConditions(text: string): MachineCondition[] {
   const names = text.split(',').map((name) => name.trim())
   if (names.length === 1 && names[0] === 'none') return []
   const conditions: MachineCondition[] = []
   for (const name of names) {
-    if (!MACHINE_CONDITIONS.includes(name as MachineCondition)) throw usageError(`--only-when: "${name}" is not a condition (give ac-power, user-idle, both comma-separated, or none).`)
+    if (!MACHINE_CONDITIONS.includes(name as MachineCondition)) throw usageError(`--only-when: "${name}" is not a condition (give ac-power, user-idle, unmetered-network, several comma-separated, or none).`)
     if (conditions.includes(name as MachineCondition)) throw usageError(`--only-when: ${name} is named twice.`)
     conditions.push(name as MachineCondition)
   }
@@ -29,11 +29,11 @@ export function parseWhenUnmet(text: string): 'wait' | 'pause' {
 
 const power = (onAcPower: boolean | null) => (onAcPower === null ? 'unknown' : onAcPower ? 'on AC power' : 'on battery')
 const presence = (userIdle: boolean | null) => (userIdle === null ? 'unknown' : userIdle ? 'away (idle or screen locked)' : 'present')
+/** A server before API revision 4 sends no networkMetered: unknown. */
+const network = (networkMetered: boolean | null | undefined) => (networkMetered === true ? 'metered' : networkMetered === false ? 'unmetered' : 'unknown')
 
-/** What holds a group's queue now, in a few words ("on battery, user present"). */
-export function unmetWords(unmet: readonly MachineCondition[]): string {
-  return unmet.map((condition) => (condition === 'ac-power' ? 'on battery' : 'user present')).join(', ')
-}
+/** Said wherever a paused engine explains why nothing starts (status, group list). */
+export const ENGINE_PAUSED = 'Taskdeck is paused (pause --all): no task starts until `taskdeck resume --all`.'
 
 /** A group's conditions in a table cell: "ac-power,user-idle (pauses runs)", or "-". */
 export function conditionsCell(group: Group): string {
@@ -59,7 +59,12 @@ export function heldGroups(groups: readonly Group[], machine: MachineState | nul
 }
 
 function describeMachine(machine: MachineState, groups: readonly Group[]): string {
-  const lines = [`Power:        ${power(machine.onAcPower)}`, `User:         ${presence(machine.userIdle)}`, `Last change:  ${formatRelative(machine.at - Date.now())}`]
+  const lines = [
+    `Power:        ${power(machine.onAcPower)}`,
+    `User:         ${presence(machine.userIdle)}`,
+    `Network:      ${network(machine.networkMetered)}`,
+    `Last change:  ${formatRelative(machine.at - Date.now())}`,
+  ]
   const conditional = groups.filter((group) => group.onlyWhen?.length)
   if (conditional.length === 0) return lines.join('\n')
   const rows = conditional.map((group) => {
@@ -84,6 +89,9 @@ export interface ReportOptions {
   idle?: boolean
   present?: boolean
   unknownPresence?: boolean
+  metered?: boolean
+  unmetered?: boolean
+  unknownNetwork?: boolean
 }
 
 /** One of a set of contradicting flags, or undefined when none is given. */
@@ -105,13 +113,27 @@ export async function reportMachine(ctx: Context, options: ReportOptions): Promi
     [options.present, '--present', false],
     [options.unknownPresence, '--unknown-presence', null],
   ])
-  if (onAcPower === undefined && userIdle === undefined) {
-    throw usageError('machine report needs something to report: --ac, --battery or --unknown-power, and/or --idle, --present or --unknown-presence.')
+  const networkMetered = oneOf<boolean | null>([
+    [options.metered, '--metered', true],
+    [options.unmetered, '--unmetered', false],
+    [options.unknownNetwork, '--unknown-network', null],
+  ])
+  if (onAcPower === undefined && userIdle === undefined && networkMetered === undefined) {
+    throw usageError(
+      'machine report needs something to report: --ac, --battery or --unknown-power, --idle, --present or --unknown-presence, and/or --metered, --unmetered or --unknown-network.',
+    )
   }
   const client = await ctx.connect()
   client.requireRevision(API_REVISIONS.machineConditions, 'machine report')
+  // An older server's strict params would refuse the field; name the flags instead.
+  if (networkMetered !== undefined) client.requireRevision(API_REVISIONS.networkConditions, '--metered, --unmetered and --unknown-network')
+  const report = {
+    ...(onAcPower === undefined ? {} : { onAcPower }),
+    ...(userIdle === undefined ? {} : { userIdle }),
+    ...(networkMetered === undefined ? {} : { networkMetered }),
+  }
   const [{ machine }, { groups }] = await Promise.all([
-    client.invoke('machine.report', { ...(onAcPower === undefined ? {} : { onAcPower }), ...(userIdle === undefined ? {} : { userIdle }) }),
+    client.invoke('machine.report', report),
     client.invoke('group.list', {}),
   ])
   ctx.print({ machine }, () => describeMachine(machine, groups))

@@ -3,6 +3,7 @@ import type { TaskDefinition } from '../../../src-shared/model.ts'
 import type { Context } from '../context.ts'
 import { DEFINITION_OPTION_NAMES, definitionFromOptions, type DefinitionOptions } from '../definition.ts'
 import { parseIds, table } from '../format.ts'
+import { payloadOf } from './triggers.ts'
 
 /**
  * `taskdeck saved …`: saved tasks (named definitions that triggers start, or that are run by
@@ -45,9 +46,10 @@ export async function addSaved(ctx: Context, name: string, argv: readonly string
   ctx.print({ savedTask }, () => `Saved task ${savedTask.id} (${savedTask.name}). Run it with \`taskdeck saved run ${savedTask.id}\`, or start it from a trigger with --saved-task ${savedTask.id}.`)
 }
 
-export async function runSaved(ctx: Context, idText: string): Promise<void> {
+export async function runSaved(ctx: Context, idText: string, options: { payload?: string }): Promise<void> {
+  const payload = await payloadOf(options.payload)
   const client = await ctx.connect()
-  const { task } = await client.invoke('savedTask.run', { savedTaskId: savedTaskId(idText) })
+  const { task } = await client.invoke('savedTask.run', { savedTaskId: savedTaskId(idText), ...payload })
   ctx.print({ task }, () => `Task ${task.id} added (${task.status}): ${task.name}`)
 }
 

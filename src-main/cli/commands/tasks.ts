@@ -1,4 +1,4 @@
-import type { LogLine, MachineCondition, Run, Task, TaskDefinitionInput, TaskStatus } from '../../../src-shared/model.ts'
+import type { Group, LogLine, MachineCondition, MachineState, Run, Task, TaskDefinitionInput, TaskStatus } from '../../../src-shared/model.ts'
 import { describeUnmet } from '../../engine/end-reasons.ts'
 import type { ApiClient } from '../client.ts'
 import { parseBatch, type BatchLine } from '../batch.ts'
@@ -7,8 +7,8 @@ import type { Context } from '../context.ts'
 import { DEFINITION_OPTION_NAMES, definitionFromOptions, editedDefinition, type DefinitionOptions } from '../definition.ts'
 import { CliError, EXIT, optionIssue, usageError } from '../exit.ts'
 import { BATCH_STDIN_MAX_BYTES, readStdin } from '../stdin.ts'
-import { formatDuration, formatRelative, paint, parseDuration, parseIds, parseInteger, runEndCell, table } from '../format.ts'
-import { heldGroups, machineOf } from './machine.ts'
+import { displayWidth, formatDuration, formatRelative, paint, parseDuration, parseIds, parseInteger, runEndCell, table, tableWidth, terminalColumns, truncate } from '../format.ts'
+import { ENGINE_PAUSED, heldGroups, machineOf } from './machine.ts'
 
 export async function add(ctx: Context, argv: readonly string[], options: DefinitionOptions & { quiet?: boolean }): Promise<Task> {
   const definition = await definitionFromOptions(argv, options)
@@ -191,22 +191,57 @@ async function changeTasks(ctx: Context, commands: readonly BulkCommand[], taskI
   return taskIds.filter((id) => changed.has(id))
 }
 
-/** An action on the tasks named on the command line: refused when it changed none of them (`nothingChanged` says why). */
-async function changeNamedTasks(ctx: Context, ids: readonly string[], commands: readonly BulkCommand[], done: string, nothingChanged: (count: number) => string): Promise<void> {
+/** An action on the tasks named on the command line: refused when it changed none of them (`nothingChanged` says why, given what each is now). */
+async function changeNamedTasks(
+  ctx: Context,
+  ids: readonly string[],
+  commands: readonly BulkCommand[],
+  done: string,
+  nothingChanged: (states: string) => string,
+): Promise<void> {
   const taskIds = [...new Set(parseIds(ids))]
   if (taskIds.length === 0) throw usageError('Name at least one task id.')
   const affected = await changeTasks(ctx, commands, taskIds, (limit) =>
     `${taskIds.length} tasks named; one call changes at most ${limit}, all or none. Nothing was changed: name at most ${limit} per call.`,
   )
-  if (affected.length === 0) throw new CliError(EXIT.failed, 'conflict', nothingChanged(taskIds.length))
+  if (affected.length === 0) throw new CliError(EXIT.failed, 'conflict', nothingChanged(await currentStates(await ctx.connect(), taskIds)))
   ctx.print({ affected }, () => `${done}: ${affected.join(', ')}`)
+}
+
+/** How many tasks a refusal names with their status before it only counts the rest. */
+const STATES_NAMED = 5
+
+/** "task 13 (cancelled)" or "tasks 13 (cancelled), 14 (succeeded)": what a user asks when an action changed nothing. */
+async function currentStates(client: ApiClient, taskIds: readonly number[]): Promise<string> {
+  const named = await Promise.all(taskIds.slice(0, STATES_NAMED).map(async (taskId) => `${taskId} (${(await client.invoke('task.get', { taskId })).task.status})`))
+  const more = taskIds.length > STATES_NAMED ? ` and ${taskIds.length - STATES_NAMED} more` : ''
+  return `${taskIds.length === 1 ? 'task' : 'tasks'} ${named.join(', ')}${more}`
+}
+
+/** The CLI command behind each engine command, for messages. */
+const CLI_VERB: Readonly<Record<BulkCommand, string>> = {
+  'task.cancel': 'kill',
+  'task.pause': 'pause',
+  'task.resume': 'resume',
+  'task.retry': 'retry',
+  'task.stash': 'stash',
+  'task.unstash': 'unstash',
+}
+
+/** What each action applies to, for a refusal that changed nothing. */
+const APPLIES_TO: Readonly<Record<BulkCommand, string>> = {
+  'task.cancel': 'unfinished tasks',
+  'task.pause': 'running, queued or waiting tasks',
+  'task.resume': 'paused tasks',
+  'task.retry': 'finished tasks',
+  'task.stash': 'queued or waiting tasks',
+  'task.unstash': 'stashed tasks',
 }
 
 /** kill / retry and the per-task forms of pause / resume. */
 export function bulk(ctx: Context, command: BulkCommand, ids: readonly string[]): Promise<void> {
-  const verb = command.slice('task.'.length)
-  return changeNamedTasks(ctx, ids, [command], PAST_TENSE[command], (count) =>
-    `No task changed: ${verb} does not apply to ${count === 1 ? 'its' : 'their'} current state (see \`taskdeck status\`).`,
+  return changeNamedTasks(ctx, ids, [command], PAST_TENSE[command], (states) =>
+    `No task changed: ${CLI_VERB[command]} applies to ${APPLIES_TO[command]}, and ${states} ${states.startsWith('tasks') ? 'are' : 'is'} not (see \`taskdeck status\`).`,
   )
 }
 
@@ -234,11 +269,15 @@ export async function pauseOrResume(ctx: Context, action: 'pause' | 'resume', id
   const client = await ctx.connect()
   if (options.group !== undefined) {
     const { group } = await client.invoke(action === 'pause' ? 'group.pause' : 'group.resume', { name: options.group })
-    ctx.print({ group }, () => `Group ${group.name} ${group.paused ? 'paused' : 'resumed'}.`)
+    ctx.print({ group }, () =>
+      group.paused
+        ? `Group ${group.name} paused: none of its tasks start, and its running shell tasks are stopped, until \`taskdeck resume --group ${group.name}\`.`
+        : `Group ${group.name} resumed.`,
+    )
     return
   }
   await client.invoke(action === 'pause' ? 'engine.pause' : 'engine.resume', {})
-  ctx.print({}, () => (action === 'pause' ? 'Paused: no new task starts until `taskdeck resume --all`.' : 'Resumed.'))
+  ctx.print({}, () => (action === 'pause' ? 'Paused: no task starts, and running shell tasks are stopped, until `taskdeck resume --all`.' : 'Resumed.'))
 }
 
 /**
@@ -246,8 +285,8 @@ export async function pauseOrResume(ctx: Context, action: 'pause' | 'resume', id
  * help promise), like pueue's `start`; the engine keeps the two commands apart.
  */
 function resumeTasks(ctx: Context, ids: readonly string[]): Promise<void> {
-  return changeNamedTasks(ctx, ids, ['task.resume', 'task.unstash'], 'Resumed', (count) =>
-    `No task changed: resume applies to paused and stashed tasks, and ${count === 1 ? 'this one is' : 'these are'} neither (see \`taskdeck status\`).`,
+  return changeNamedTasks(ctx, ids, ['task.resume', 'task.unstash'], 'Resumed', (states) =>
+    `No task changed: resume applies to paused and stashed tasks, and ${states} ${states.startsWith('tasks') ? 'are' : 'is'} neither (see \`taskdeck status\`).`,
   )
 }
 
@@ -286,6 +325,7 @@ export interface StatusOptions {
   label?: string
   text?: string
   limit?: string
+  wide?: boolean
 }
 
 export async function status(ctx: Context, options: StatusOptions): Promise<void> {
@@ -302,27 +342,36 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
   const client = await ctx.connect()
   // Beyond the limit, the newest tasks: those a user is watching, not the oldest of a long history.
   client.requireRevision(API_REVISIONS.strictParams, 'status (the newest tasks first)')
-  const [{ tasks, total, lastRuns }, { groups }, machine] = await Promise.all([
+  const [{ tasks, total, lastRuns }, { groups, enginePaused }, machine] = await Promise.all([
     client.invoke('task.list', { ...filters, newest: true }, optionNames),
     client.invoke('group.list', {}),
     machineOf(client),
   ])
-  const held = { paused: new Set(groups.filter((group) => group.paused).map((group) => group.name)), byMachine: heldGroups(groups, machine) }
+  // A misspelt group would match no task and read as an empty queue.
+  if (options.group !== undefined) (await import('./groups.ts')).requireGroup(groups, options.group)
+  const held = heldBy(groups, enginePaused, machine)
   const now = Date.now()
   const lastRun = new Map<number, Run>((lastRuns ?? []).map((run) => [run.taskId, run]))
   const rows = tasks.map((task) => ({ ...task, lastRun: lastRun.get(task.id) ?? null }))
-  ctx.print({ tasks: rows, total }, () => {
-    if (tasks.length === 0) return total === 0 ? 'No tasks.' : `No tasks on this page (${total} match).`
-    const body = rows.map((task) => [
+  ctx.print({ tasks: rows, total, ...(enginePaused === undefined ? {} : { enginePaused }) }, () => {
+    // A pause --all outlives a restart: without this line a queue that never moves would look stuck.
+    const pausedNote = held.all ? `\n${paint('yellow', ENGINE_PAUSED)}` : ''
+    if (tasks.length === 0) return (total === 0 ? 'No tasks.' : `No tasks on this page (${total} match).`) + pausedNote
+    const header = ['ID', 'STATUS', 'GROUP', 'EXIT', 'TIME', 'NAME']
+    const cells = rows.map((task) => [
       String(task.id),
       paintStatus(task.status),
       task.definition.group,
       runEndCell(task.definition.spec.kind, task.lastRun),
       formatDuration(task.lastRun?.durationMs ?? null),
-      describeRow(task, held, now),
     ])
+    // On a terminal a long command would wrap and break the table: NAME gets what the other columns leave (--wide: all),
+    // less the last column, where some terminals wrap already.
+    const columns = options.wide ? undefined : terminalColumns()
+    const nameWidth = columns === undefined ? Number.POSITIVE_INFINITY : columns - tableWidth(header.slice(0, -1), cells) - 2 - 1
+    const body = rows.map((task, index) => [...cells[index]!, describeRow(task, held, now, nameWidth)])
     const more = total > tasks.length ? `\nThe newest ${tasks.length} of ${total} shown; use --limit or filters.` : ''
-    return table(['ID', 'STATUS', 'GROUP', 'EXIT', 'TIME', 'NAME'], body) + more
+    return table(header, body) + more + pausedNote
   })
 }
 
@@ -365,24 +414,44 @@ export async function log(ctx: Context, idText: string, options: { lines?: strin
   if (droppedBytes > 0) process.stderr.write(paint('yellow', `(${droppedBytes} bytes of output were dropped by the log cap)\n`, process.stderr))
 }
 
-/** Groups that hold their queues: paused ones, and those whose machine conditions are unmet (with which). */
-interface HeldGroups {
+/** What holds queues: the whole engine paused, paused groups, and groups whose machine conditions are unmet (with which). */
+export interface HeldGroups {
+  readonly all: boolean
   readonly paused: ReadonlySet<string>
   readonly byMachine: ReadonlyMap<string, readonly MachineCondition[]>
 }
 
-/** The name, and in red why the task ended when it did not succeed: the first thing a user asks of a failure. */
-const withReason = (name: string, reason: string | null): string => (reason === null ? name : `${name}  ${paint('red', `(${reason})`)}`)
+export function heldBy(groups: readonly Group[], enginePaused: boolean | undefined, machine: MachineState | null): HeldGroups {
+  return { all: enginePaused === true, paused: new Set(groups.filter((group) => group.paused).map((group) => group.name)), byMachine: heldGroups(groups, machine) }
+}
 
-/** The NAME cell: the name, then what a task that has not run waits for (dim), or why it did not succeed (red). */
-function describeRow(task: Task & { lastRun: Run | null }, held: HeldGroups, now: number): string {
+/** A name is not cut shorter than this to keep its note whole: a name cut shorter says too little. */
+const MIN_NAME_WIDTH = 16
+/** Below this a cut name or note says nothing: the row may then be wider than the terminal. */
+const MIN_CUT_WIDTH = 8
+
+/**
+ * The NAME cell, at most `width` columns where it can be: the name, then what a task that has
+ * not run waits for (dim), or why it did not succeed (red). The note is kept whole before the
+ * name is, since it answers the question a user scans the table with; when both cannot fit,
+ * each gets half.
+ */
+function describeRow(task: Task & { lastRun: Run | null }, held: HeldGroups, now: number, width: number): string {
   const note = waitNote(task, held, now)
-  if (note !== null) return `${task.name}  ${paint('dim', `(${note})`)}`
-  return withReason(task.name, task.status === 'succeeded' ? null : (task.lastRun?.reason ?? task.reason ?? null))
+  const reason = task.status === 'succeeded' ? null : (task.lastRun?.reason ?? task.reason ?? null)
+  const extra = note ?? reason
+  if (extra === null) return truncate(task.name, Math.max(MIN_CUT_WIDTH, width))
+  // Two spaces and the parentheses around the note.
+  const room = width - 4
+  const nameRoom = room - displayWidth(extra) >= MIN_NAME_WIDTH ? room - displayWidth(extra) : Math.floor(room / 2)
+  const name = truncate(task.name, Math.max(MIN_CUT_WIDTH, nameRoom))
+  const shown = truncate(extra, Math.max(MIN_CUT_WIDTH, room - displayWidth(name)))
+  return `${name}  ${paint(note === null ? 'red' : 'dim', `(${shown})`)}`
 }
 
 /** What a task that has not run yet waits for, the next thing a user asks of a queue that does not move. */
-function waitNote(task: Task, held: HeldGroups, now: number): string | null {
+export function waitNote(task: Task, held: HeldGroups, now: number): string | null {
+  if (task.status === 'queued' && held.all) return 'everything is paused'
   if ((task.status === 'queued' || task.status === 'waiting') && held.paused.has(task.definition.group)) return `group ${task.definition.group} is paused`
   const unmet = held.byMachine.get(task.definition.group)
   if (task.status === 'queued' && unmet) return describeUnmet(unmet)
@@ -406,7 +475,9 @@ export function pickRun(task: Task, runs: readonly Run[], attempt: string | unde
       ? runs.find((r) => r.id === task.lastRunId)
       : byStart(runs)[parseInteger(attempt, '--attempt', 1, Number.MAX_SAFE_INTEGER) - 1]
   if (run === undefined) {
-    throw new CliError(EXIT.failed, 'not_found', attempt === undefined ? `Task ${task.id} has not run yet (${task.status}).` : `Task ${task.id} has no attempt ${attempt}.`)
+    // A task that ended without a run never will: say why (a failed dependency, a cancel while queued).
+    const notRun = task.reason === null ? `Task ${task.id} has not run yet (${task.status}).` : `Task ${task.id} never ran (${task.status}: ${task.reason}).`
+    throw new CliError(EXIT.failed, 'not_found', attempt === undefined ? notRun : `Task ${task.id} has no attempt ${attempt}.`)
   }
   return run
 }

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path'
+import type { CommandInput } from '../../../src-shared/commands.ts'
 import type { SavedTask, Trigger, TriggerInput, TriggerSpecInput, Firing } from '../../../src-shared/triggers.ts'
 import type { Context } from '../context.ts'
 import { readDocument, writeDocument } from '../document.ts'
@@ -20,6 +21,7 @@ export interface TriggerAddOptions extends DefinitionOptions {
   every?: string
   catchUp?: string
   maxCatchUp?: string
+  overlap?: string
   path?: string[]
   debounce?: string
   events?: string
@@ -28,12 +30,14 @@ export interface TriggerAddOptions extends DefinitionOptions {
   accelerator?: string
   afterTask?: string
   afterLabel?: string
+  afterSavedTask?: string
   on?: string
   savedTask?: string
   paused?: boolean
 }
 
 const CATCH_UP = ['skip', 'once', 'all'] as const
+const OVERLAP = ['allow', 'skip'] as const
 const OUTCOMES: Readonly<Record<string, 'succeeded' | 'failed' | 'finished'>> = { success: 'succeeded', failure: 'failed', finish: 'finished' }
 const WATCH_EVENTS = ['add', 'change', 'unlink'] as const
 
@@ -44,21 +48,22 @@ export async function specFromOptions(options: TriggerAddOptions, readSecret: ()
     options.path !== undefined ? 'watch' : null,
     options.webhook ? 'webhook' : null,
     options.accelerator !== undefined ? 'shortcut' : null,
-    options.afterTask !== undefined || options.afterLabel !== undefined ? 'completion' : null,
+    options.afterTask !== undefined || options.afterLabel !== undefined || options.afterSavedTask !== undefined ? 'completion' : null,
   ].filter((kind) => kind !== null)
   if (kinds.length !== 1) {
     throw usageError(
       kinds.length === 0
-        ? 'trigger add needs what starts the task: --cron EXPR or --every DURATION, --path GLOB, --webhook, --accelerator KEYS, or --after-task ID.'
+        ? 'trigger add needs what starts the task: --cron EXPR or --every DURATION, --path GLOB, --webhook, --accelerator KEYS, or --after-task ID, --after-label LABEL or --after-saved-task ID.'
         : `trigger add takes one kind of trigger, not ${kinds.join(' and ')}.`,
     )
   }
   if (options.cron !== undefined && options.every !== undefined) throw usageError('Give --cron or --every, not both.')
   if (options.tz !== undefined && options.cron === undefined) throw usageError('--tz applies to --cron schedules only.')
   if ((options.catchUp !== undefined || options.maxCatchUp !== undefined) && kinds[0] !== 'schedule') throw usageError('--catch-up applies to schedules (--cron, --every) only.')
+  if (options.overlap !== undefined && kinds[0] !== 'schedule') throw usageError('--overlap applies to schedules (--cron, --every) only.')
   if ((options.debounce !== undefined || options.events !== undefined) && kinds[0] !== 'watch') throw usageError('--debounce and --events apply to --path only.')
   if (options.secretStdin && kinds[0] !== 'webhook') throw usageError('--secret-stdin applies to --webhook only.')
-  if (options.on !== undefined && kinds[0] !== 'completion') throw usageError('--on applies to --after-task and --after-label only.')
+  if (options.on !== undefined && kinds[0] !== 'completion') throw usageError('--on applies to --after-task, --after-label and --after-saved-task only.')
 
   switch (kinds[0]) {
     case 'schedule': {
@@ -66,6 +71,8 @@ export async function specFromOptions(options: TriggerAddOptions, readSecret: ()
       if (options.catchUp !== undefined && catchUp === undefined) throw usageError(`--catch-up: "${options.catchUp}" is not one of ${CATCH_UP.join(', ')}.`)
       // Otherwise it would be stored and never used: only `all` starts more than one missed run.
       if (options.maxCatchUp !== undefined && catchUp !== 'all') throw usageError('--max-catch-up applies with --catch-up all only.')
+      const overlap = options.overlap === undefined ? undefined : OVERLAP.find((policy) => policy === options.overlap)
+      if (options.overlap !== undefined && overlap === undefined) throw usageError(`--overlap: "${options.overlap}" is not one of ${OVERLAP.join(', ')}.`)
       return {
         spec: {
           kind: 'schedule',
@@ -74,6 +81,7 @@ export async function specFromOptions(options: TriggerAddOptions, readSecret: ()
           ...(options.every === undefined ? {} : { everyMs: parseDuration(options.every, '--every') }),
           ...(catchUp === undefined ? {} : { catchUp }),
           ...(options.maxCatchUp === undefined ? {} : { maxCatchUp: parseInteger(options.maxCatchUp, '--max-catch-up', 1, 1000) }),
+          ...(overlap === undefined ? {} : { overlap }),
         },
         secretGenerated: false,
       }
@@ -99,7 +107,8 @@ export async function specFromOptions(options: TriggerAddOptions, readSecret: ()
     case 'shortcut':
       return { spec: { kind: 'shortcut', accelerator: options.accelerator ?? '' }, secretGenerated: false }
     case 'completion': {
-      if (options.afterTask !== undefined && options.afterLabel !== undefined) throw usageError('Give --after-task or --after-label, not both.')
+      const sources = [options.afterTask, options.afterLabel, options.afterSavedTask].filter((source) => source !== undefined)
+      if (sources.length > 1) throw usageError('Give one of --after-task, --after-label and --after-saved-task.')
       const when = OUTCOMES[options.on ?? 'success']
       if (when === undefined) throw usageError(`--on: "${options.on}" is not one of ${Object.keys(OUTCOMES).join(', ')}.`)
       return {
@@ -108,6 +117,9 @@ export async function specFromOptions(options: TriggerAddOptions, readSecret: ()
           when,
           ...(options.afterTask === undefined ? {} : { taskId: parseInteger(options.afterTask, '--after-task', 1, Number.MAX_SAFE_INTEGER) }),
           ...(options.afterLabel === undefined ? {} : { label: options.afterLabel }),
+          ...(options.afterSavedTask === undefined
+            ? {}
+            : { afterSavedTaskId: parseInteger(options.afterSavedTask, '--after-saved-task', 1, Number.MAX_SAFE_INTEGER) }),
         },
         secretGenerated: false,
       }
@@ -129,6 +141,7 @@ const TRIGGER_OPTION_NAMES = {
   'trigger.spec.accelerator': '--accelerator',
   'trigger.spec.taskId': '--after-task',
   'trigger.spec.label': '--after-label',
+  'trigger.spec.afterSavedTaskId': '--after-saved-task',
 } as const
 
 /** The secret from stdin, without its trailing newline; checked by the server. */
@@ -185,7 +198,7 @@ export async function addTrigger(ctx: Context, argv: readonly string[], options:
     if (trigger.nextRunAt !== null) lines.push(`Next run: ${formatTime(trigger.nextRunAt)}.`)
     if (hookUrl !== null) {
       lines.push(`POST ${hookUrl} with the header X-Taskdeck-Secret.`)
-      if (generatedSecret !== null) lines.push(`Secret (shown only now): ${generatedSecret}`, `  $ curl -X POST -H 'X-Taskdeck-Secret: ${generatedSecret}' --data '{}' ${hookUrl}`)
+      if (generatedSecret !== null) lines.push(`Secret (shown only now): ${generatedSecret}`, `  $ curl -X POST -H 'X-Taskdeck-Secret: ${generatedSecret}' -H 'Content-Type: application/json' --data '{}' ${hookUrl}`)
     }
     return lines.join('\n')
   })
@@ -196,9 +209,9 @@ export function describeSpec(trigger: Trigger): string {
   const spec = trigger.spec
   switch (spec.kind) {
     case 'schedule':
-      return spec.cron !== undefined
-        ? `cron "${spec.cron}"${spec.timezone ? ` ${spec.timezone}` : ''}, catch-up ${spec.catchUp}`
-        : `every ${formatEvery(spec.everyMs ?? 0)}, catch-up ${spec.catchUp}`
+      return `${spec.cron !== undefined ? `cron "${spec.cron}"${spec.timezone ? ` ${spec.timezone}` : ''}` : `every ${formatEvery(spec.everyMs ?? 0)}`}, catch-up ${spec.catchUp}${
+        spec.overlap === 'skip' ? ', one at a time' : ''
+      }`
     case 'fileWatch':
       return `watch ${spec.paths.join(', ')} (debounce ${formatEvery(spec.debounceMs)})`
     case 'webhook':
@@ -219,12 +232,16 @@ function formatEvery(ms: number): string {
   return `${ms}ms`
 }
 
-/** Local time to the second, and how far away it is. */
-export function formatTime(at: number, now = Date.now()): string {
+/** Local time to the second. */
+function formatClock(at: number): string {
   const date = new Date(at)
   const pad = (n: number) => String(n).padStart(2, '0')
-  const text = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`
-  return `${text} (${formatRelative(at - now)})`
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`
+}
+
+/** Local time to the second, and how far away it is. */
+export function formatTime(at: number, now = Date.now()): string {
+  return `${formatClock(at)} (${formatRelative(at - now)})`
 }
 
 const triggerId = (text: string): number => parseIds([text], 'trigger id')[0] ?? 0
@@ -278,6 +295,38 @@ export async function triggerHistory(ctx: Context, idText: string, options: { li
   ctx.print({ history }, () => (history.length === 0 ? `Trigger ${idText} has not fired yet.` : historyTable(history, '')))
 }
 
+const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`
+
+/** What a firing stood for, from its cause-specific detail: the slot and the missed ones, the changed files, the finished task. */
+export function describeFiring(firing: Firing): string {
+  const detail = firing.detail
+  const count = (key: string): number => (typeof detail[key] === 'number' ? detail[key] : 0)
+  const slot = firing.scheduledFor === null ? '' : `slot ${formatClock(firing.scheduledFor)}`
+  const stillActive = Array.isArray(detail.stillActive) ? detail.stillActive.filter((id) => typeof id === 'number') : []
+  if (stillActive.length > 0) return `${slot}: task ${stillActive.join(', ')} had not finished (overlap skip)`
+  switch (firing.cause) {
+    case 'schedule':
+      return slot
+    case 'catch-up': {
+      const missed = `${detail.missedAtLeast === true ? 'at least ' : ''}${plural(count('missed'), 'missed slot')}`
+      return firing.outcome === 'skipped' ? `${missed} skipped, the last ${slot.replace(/^slot /, '')}` : `caught up ${missed}; ${slot}`
+    }
+    case 'file': {
+      const paths = Array.isArray(detail.changedPaths) ? detail.changedPaths.filter((p) => typeof p === 'string') : []
+      const changed = count('changedCount')
+      return `${plural(changed, 'changed path')}${paths[0] === undefined ? '' : `: ${paths[0]}${changed > 1 ? ', …' : ''}`}`
+    }
+    case 'completion':
+      return `after task ${count('sourceTaskId')} ${typeof detail.sourceStatus === 'string' ? detail.sourceStatus : 'finished'}${detail.recovered === true ? ' (recorded after a restart)' : ''}`
+    case 'webhook':
+      return `${plural(count('bytes'), 'byte')}${typeof detail.contentType === 'string' ? ` of ${detail.contentType}` : ''}`
+    case 'shortcut':
+      return typeof detail.accelerator === 'string' ? detail.accelerator : ''
+    case 'manual':
+      return ''
+  }
+}
+
 function historyTable(history: readonly Firing[], indent: string): string {
   return table(
     ['FIRED', 'CAUSE', 'OUTCOME', 'TASK', 'DETAIL'],
@@ -286,7 +335,7 @@ function historyTable(history: readonly Firing[], indent: string): string {
       firing.cause,
       firing.outcome === 'submitted' ? firing.outcome : paint(firing.outcome === 'failed' ? 'red' : 'yellow', firing.outcome),
       firing.taskId === null ? '' : String(firing.taskId),
-      firing.error ?? '',
+      firing.error ?? describeFiring(firing),
     ]),
   )
     .split('\n')
@@ -316,9 +365,52 @@ export async function rotateSecret(ctx: Context, idText: string): Promise<void> 
   ctx.print({ trigger, url, secret }, () => `Trigger ${trigger.id} has a new secret (shown only now): ${secret ?? '?'}\nPOST ${url} with the header X-Taskdeck-Secret.`)
 }
 
-export async function fireTrigger(ctx: Context, idText: string): Promise<void> {
+/** `--from`: a duration ago (`12h`, `2d`) or a local date and time (`2026-11-21 03:00`, or ISO with a zone). */
+function parseFrom(text: string, now: number): number {
+  if (/^\d+(\.\d+)?(ms|s|m|h|d)/.test(text.trim()) && !/^\d{4}-/.test(text.trim())) return now - parseDuration(text, '--from')
+  const at = Date.parse(text.trim().replace(' ', 'T'))
+  if (Number.isNaN(at)) throw usageError(`--from: "${text}" is neither a duration ago (12h, 2d) nor a date and time (2026-11-21 03:00).`)
+  return at
+}
+
+/** Cronicle's time machine: the schedule's slots since --from run again now, by its catch-up policy. */
+export async function catchUpTrigger(ctx: Context, idText: string, options: { from?: string }): Promise<void> {
+  if (options.from === undefined) throw usageError('trigger catch-up needs --from: a duration ago (12h, 2d) or a date and time (2026-11-21 03:00).')
+  const from = parseFrom(options.from, Date.now())
   const client = await ctx.connect()
-  const { firing } = await client.invoke('trigger.fire', { triggerId: triggerId(idText) })
+  const { trigger, missed } = await client.invoke('trigger.catchUp', { triggerId: triggerId(idText), from }, { from: '--from' })
+  const spec = trigger.spec
+  const policy = spec.kind === 'schedule' ? spec.catchUp : 'once'
+  ctx.print({ trigger, missed }, () =>
+    [
+      `Trigger ${trigger.id} catches up ${plural(missed.length, 'slot')}${missed.length >= 1000 ? ' or more' : ''} since ${formatClock(from)}: ${
+        policy === 'all' ? 'one task for each' : 'one task for them all'
+      } (catch-up ${policy}).`,
+      `  first ${formatClock(missed[0] ?? from)}, last ${formatClock(missed[missed.length - 1] ?? from)}; see \`taskdeck trigger history ${trigger.id}\`.`,
+    ].join('\n'),
+  )
+}
+
+/**
+ * `--payload JSON` (or `-`: JSON on stdin): what a run by hand hands to the task, in the
+ * firing's `payload` (on stdin as JSON, or a script's `input`). Parsed here so a typo is
+ * told before anything runs.
+ */
+export async function payloadOf(text: string | undefined): Promise<{ payload?: PayloadJson }> {
+  if (text === undefined) return {}
+  const json = text === '-' ? await readStdin('--payload -') : text
+  try {
+    return { payload: JSON.parse(json) as PayloadJson }
+  } catch (error) {
+    throw usageError(`--payload: not valid JSON (${error instanceof Error ? error.message : String(error)}); give JSON, like --payload '{"file":"notes.md"}', or - to read it from stdin.`)
+  }
+}
+type PayloadJson = NonNullable<CommandInput<'trigger.fire'>['payload']>
+
+export async function fireTrigger(ctx: Context, idText: string, options: { payload?: string }): Promise<void> {
+  const payload = await payloadOf(options.payload)
+  const client = await ctx.connect()
+  const { firing } = await client.invoke('trigger.fire', { triggerId: triggerId(idText), ...payload })
   ctx.print({ firing }, () =>
     firing.taskId === null ? `Trigger ${idText} fired, but no task started (${firing.outcome}${firing.error ? `: ${firing.error}` : ''}).` : `Trigger ${idText} fired: task ${firing.taskId}.`,
   )
@@ -354,7 +446,7 @@ export async function exportTriggers(ctx: Context, file: string | undefined): Pr
 }
 
 export async function importTriggers(ctx: Context, file: string): Promise<void> {
-  const document = await readDocument(file)
+  const document = await readDocument(file, 'taskdeck-triggers')
   const client = await ctx.connect()
   // Validated whole by the server (schemas, references, paths, shortcut clashes) before anything is stored.
   const { savedTasks, triggers } = await client.invoke('trigger.import', { document: document as never })

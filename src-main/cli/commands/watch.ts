@@ -5,7 +5,9 @@ import type { EventStream } from '../stream.ts'
 import type { Context } from '../context.ts'
 import { EXIT, usageError } from '../exit.ts'
 import { paint, parseIds, table } from '../format.ts'
-import { writeLine } from './tasks.ts'
+import type { ApiClient } from '../client.ts'
+import { machineOf } from './machine.ts'
+import { heldBy, waitNote, writeLine } from './tasks.ts'
 
 /**
  * Wakes a loop when something it watches changed. The loop notes `version` before reading
@@ -130,6 +132,7 @@ export async function follow(ctx: Context, idText: string): Promise<number> {
     let runId: number | null = null
     const printer = new LogPrinter(stream, ctx.json)
     let toldStashed = false
+    let toldNotStarted = false
 
     for (;;) {
       const seen = wake.version
@@ -138,6 +141,12 @@ export async function follow(ctx: Context, idText: string): Promise<number> {
       if (task.status === 'stashed' && !toldStashed) {
         toldStashed = true
         process.stderr.write(stashedNote(taskId))
+      } else if (task.lastRunId === null && !isFinished(task.status) && task.status !== 'stashed' && !toldNotStarted) {
+        // A task held by a pause, a dependency, a delay or its machine conditions prints nothing for a while: say why, once
+        // (not for one that only waits its turn, as `add --follow` nearly always sees it).
+        toldNotStarted = true
+        const note = await notStartedNote(client, task)
+        if (note !== null) process.stderr.write(note)
       }
       runId ??= task.lastRunId
       const runDone = runId === null ? true : await printer.drain(runId)
@@ -151,7 +160,11 @@ export async function follow(ctx: Context, idText: string): Promise<number> {
         const run = runs.find((r) => r.id === runId)
         const code = exitCodeOf(task, run)
         if (ctx.json) process.stdout.write(`${JSON.stringify({ type: 'end', taskId, status: task.status, exitCode: run?.exitCode ?? null, signal: run?.signal ?? null })}\n`)
-        else if (task.status !== 'succeeded') process.stderr.write(paint('yellow', `Task ${taskId} ${task.status}${run?.reason ? `: ${run.reason}` : ''}\n`, process.stderr))
+        else if (task.status !== 'succeeded') {
+          // A task that never ran (a dependency failed, it was cancelled while queued) has its reason on the task.
+          const reason = run?.reason ?? task.reason
+          process.stderr.write(paint('yellow', `Task ${taskId} ${task.status}${reason ? `: ${reason}` : ''}\n`, process.stderr))
+        }
         return code
       }
       await wake.after(seen)
@@ -159,6 +172,13 @@ export async function follow(ctx: Context, idText: string): Promise<number> {
   } finally {
     stream.close()
   }
+}
+
+/** "taskdeck: task 9 has not started (queued: group slow is paused); …", or null when it only waits its turn. */
+async function notStartedNote(client: ApiClient, task: Task): Promise<string | null> {
+  const [{ groups, enginePaused }, machine] = await Promise.all([client.invoke('group.list', {}), machineOf(client)])
+  const note = waitNote(task, heldBy(groups, enginePaused, machine), Date.now())
+  return note === null ? null : `taskdeck: task ${task.id} has not started (${task.status}: ${note}); its output follows once it starts.\n`
 }
 
 const stashedNote = (taskId: number): string => `taskdeck: task ${taskId} is stashed: it starts only after \`taskdeck resume ${taskId}\`; waiting.\n`

@@ -54,7 +54,7 @@ export interface ExecutionBackend {
   /**
    * Where a group's runs execute when not in this process ("Redis workers at redis://…"),
    * or null when they run here. A group that runs elsewhere takes no machine conditions
-   * (`onlyWhen`): this machine's power and user say nothing about the workers'.
+   * (`onlyWhen`): this machine's power, user and network say nothing about the workers'.
    */
   runsElsewhere?(group: string): string | null
   close(): Promise<void>

@@ -1,0 +1,248 @@
+import { execFileSync } from 'node:child_process'
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { startNetworkMonitor } from '../../src-main/app/machine-monitor.ts'
+import { openRuntime, type TaskdeckRuntime } from '../../src-main/app/runtime.ts'
+import type { Disposable } from '../../src-main/engine/api.ts'
+import { networkReaderFor, readNetworkManagerMetered } from '../../src-main/engine/network-cost.ts'
+import { networkWatchFor } from '../../src-shared/decisions/machine.ts'
+import { TaskDefinitionSchema } from '../../src-shared/index.ts'
+import { useTempHome } from '../support/engine.ts'
+
+/**
+ * Whether the network is metered, read as the headless runtime reads it: real child processes
+ * of stand-in `busctl` / `dbus-send` executables on a PATH of their own (as sysfs fixture
+ * folders stand in for the power supplies), a real engine.
+ */
+const dir = useTempHome()
+let runtime: TaskdeckRuntime | null = null
+let monitor: Disposable | null = null
+afterEach(async () => {
+  monitor?.dispose()
+  monitor = null
+  await runtime?.close()
+  runtime = null
+})
+
+/** NetworkManager as a stand-in tool sees it: `value` is its Metered number, or 'fail' (no NetworkManager on the bus). */
+interface StandIn {
+  env: NodeJS.ProcessEnv
+  /** 'gate': answers only once `open(value)` is called. */
+  set(value: number | 'fail' | 'hang' | 'gate'): void
+  open(value: number): void
+  /** The arguments of every call, one line each. */
+  calls(): string[]
+}
+
+/** Only shell built-ins: the PATH holds nothing but the stand-in. */
+function standIn(tool: 'busctl' | 'dbus-send'): StandIn {
+  const bin = dir.anotherHome()
+  const print = tool === 'busctl' ? 'echo "u $value"' : 'echo "method return time=1.0 sender=:1.5 -> destination=:1.9 serial=7 reply_serial=2"; echo "   variant       uint32 $value"'
+  writeFileSync(
+    join(bin, tool),
+    [
+      '#!/bin/sh',
+      'here="${0%/*}"',
+      'echo "$*" >> "$here/calls"',
+      'read -r value < "$here/metered"',
+      'if [ "$value" = fail ]; then echo "Failed to get property Metered: The name is not activatable" >&2; exit 1; fi',
+      'if [ "$value" = hang ]; then echo "$$" > "$here/pid"; exec /bin/sleep 60; fi',
+      'if [ "$value" = gate ]; then read -r value < "$here/gate"; fi',
+      print,
+      '',
+    ].join('\n'),
+  )
+  chmodSync(join(bin, tool), 0o755)
+  return {
+    env: { PATH: bin },
+    set: (value) => {
+      if (value === 'gate') execFileSync('mkfifo', [join(bin, 'gate')])
+      writeFileSync(join(bin, 'metered'), `${value}\n`)
+    },
+    // Opening a FIFO for writing waits for its reader: the stand-in is already blocked reading it.
+    open: (value) => writeFileSync(join(bin, 'gate'), `${value}\n`),
+    calls: () => (existsSync(join(bin, 'calls')) ? readFileSync(join(bin, 'calls'), 'utf8').trim().split('\n') : []),
+  }
+}
+
+const shellTrue = (group: string) => TaskDefinitionSchema.parse({ spec: { kind: 'shell', command: 'true' }, group })
+
+describe("reading NetworkManager's Metered property", () => {
+  it('asks busctl for the global property and maps yes and guess-yes to metered, no and guess-no to unmetered, unknown to null', async () => {
+    const nm = standIn('busctl')
+    const seen: (boolean | null)[] = []
+    for (const value of [0, 1, 2, 3, 4, 9]) {
+      nm.set(value)
+      seen.push(await readNetworkManagerMetered({ env: nm.env }))
+    }
+    expect(seen).toEqual([null, true, false, true, false, null])
+    expect(nm.calls()[0]).toBe('--system get-property org.freedesktop.NetworkManager /org/freedesktop/NetworkManager org.freedesktop.NetworkManager Metered')
+  })
+
+  it('is unknown when NetworkManager is not on the bus (busctl fails) and does not try dbus-send then', async () => {
+    const nm = standIn('busctl')
+    nm.set('fail')
+    expect(await readNetworkManagerMetered({ env: nm.env })).toBeNull()
+    expect(nm.calls()).toHaveLength(1)
+  })
+
+  it('asks dbus-send where busctl is not installed, and is unknown when neither is', async () => {
+    const nm = standIn('dbus-send')
+    nm.set(1)
+    expect(await readNetworkManagerMetered({ env: nm.env })).toBe(true)
+    nm.set(4)
+    expect(await readNetworkManagerMetered({ env: nm.env })).toBe(false)
+    expect(nm.calls()[0]).toBe(
+      '--system --print-reply --dest=org.freedesktop.NetworkManager /org/freedesktop/NetworkManager org.freedesktop.DBus.Properties.Get string:org.freedesktop.NetworkManager string:Metered',
+    )
+    expect(await readNetworkManagerMetered({ env: { PATH: dir.anotherHome() } })).toBeNull()
+  })
+
+  it('kills a look under way when asked (the monitor is disposed): unknown, and no child left behind', async () => {
+    const nm = standIn('busctl')
+    nm.set('hang')
+    const stop = new AbortController()
+    const reading = readNetworkManagerMetered({ env: nm.env, signal: stop.signal })
+    const pidFile = join(nm.env.PATH!, 'pid')
+    await vi.waitFor(() => expect(existsSync(pidFile)).toBe(true))
+    const pid = Number(readFileSync(pidFile, 'utf8'))
+    stop.abort()
+    expect(await reading).toBeNull()
+    await vi.waitFor(() => expect(alive(pid)).toBe(false))
+  })
+
+  it("reads Windows' connection cost from a PowerShell child: Unrestricted unmetered, Variable or roaming metered, nothing printed (offline) unknown", async () => {
+    const bin = dir.anotherHome()
+    const powershell = join(bin, 'powershell.exe')
+    const answer = (text: string) => {
+      writeFileSync(powershell, `#!/bin/sh\necho "$*" > "\${0%/*}/calls"\nprintf '${text}'\n`)
+      chmodSync(powershell, 0o755)
+    }
+    const read = networkReaderFor(networkWatchFor('win32'), { PATH: bin })!
+    answer('Unrestricted False False\\r\\n')
+    expect(await read()).toBe(false)
+    expect(readFileSync(join(bin, 'calls'), 'utf8')).toMatch(/^-NoProfile -NonInteractive -Command .*GetInternetConnectionProfile\(\).*NetworkCostType\) \$\(\$c\.Roaming\) \$\(\$c\.OverDataLimit\)"/)
+    answer('Variable False False\\r\\n')
+    expect(await read()).toBe(true)
+    answer('Unrestricted True False\\r\\n')
+    expect(await read()).toBe(true)
+    answer('')
+    expect(await read()).toBeNull()
+  })
+
+  it('macOS has no reader (unknown), Linux reads NetworkManager', () => {
+    expect(networkReaderFor(networkWatchFor('darwin'))).toBeNull()
+    expect(networkReaderFor(networkWatchFor('linux'))).toBeTypeOf('function')
+  })
+})
+
+describe('the runtime reads the network itself (taskdeck serve, the daemon, the desktop app)', () => {
+  it("starts from NetworkManager's reading, so an unmetered-network group's task waits from the first moment on a hotspot", async () => {
+    const nm = standIn('busctl')
+    nm.set(3)
+    runtime = await openRuntime({ home: dir.home, rendererDir: join(dir.home, 'no-renderer'), machineMonitor: 'none', networkReadEnv: nm.env })
+    const api = runtime.api
+    expect((await api.handlers['machine.get']({})).machine).toMatchObject({ networkMetered: true })
+    await api.handlers['group.set']({ name: 'downloads', onlyWhen: ['unmetered-network'] })
+    const { task } = await api.handlers['task.submit']({ definition: shellTrue('downloads') })
+    expect((await api.handlers['engine.loop']({})).waiting.find((entry) => entry.taskId === task.id)?.state).toEqual({ kind: 'machine', unmet: ['unmetered-network'] })
+    await api.handlers['machine.report']({ networkMetered: false })
+    await vi.waitFor(async () => expect((await api.handlers['task.get']({ taskId: task.id })).task.status).toBe('succeeded'))
+  })
+
+  it('does not wait for a slow first look: opens with the network unknown and reports the reading when it comes', async () => {
+    const nm = standIn('busctl')
+    nm.set('gate')
+    runtime = await openRuntime({ home: dir.home, rendererDir: join(dir.home, 'no-renderer'), machineMonitor: 'none', networkReadEnv: nm.env, networkStartWaitMs: 0 })
+    const api = runtime.api
+    expect((await api.handlers['machine.get']({})).machine.networkMetered).toBeNull()
+    await vi.waitFor(() => expect(nm.calls()).toHaveLength(1))
+    nm.open(1)
+    await vi.waitFor(async () => expect((await api.handlers['machine.get']({})).machine.networkMetered).toBe(true))
+  })
+
+  it("{ source: 'none' } reads nothing: the network stays unknown", async () => {
+    const nm = standIn('busctl')
+    nm.set(1)
+    runtime = await openRuntime({ home: dir.home, rendererDir: join(dir.home, 'no-renderer'), machineMonitor: 'none', networkWatch: { source: 'none' }, networkReadEnv: nm.env })
+    expect((await runtime.api.handlers['machine.get']({})).machine.networkMetered).toBeNull()
+    expect(nm.calls()).toEqual([])
+  })
+})
+
+describe('startNetworkMonitor', () => {
+  async function quietRuntime() {
+    runtime = await openRuntime({ home: dir.home, rendererDir: join(dir.home, 'no-renderer'), machineMonitor: 'none', networkWatch: { source: 'none' } })
+    return runtime.api
+  }
+  const networkMetered = async () => (await runtime!.api.handlers['machine.get']({})).machine.networkMetered
+
+  it('reports a change through machine.report, and only a change, so a state reported by hand stands', async () => {
+    const api = await quietRuntime()
+    const nm = standIn('busctl')
+    nm.set(4)
+    const reported: (boolean | null | undefined)[] = []
+    const report: typeof api.handlers['machine.report'] = (state) => {
+      reported.push(state.networkMetered)
+      return api.handlers['machine.report'](state)
+    }
+    monitor = startNetworkMonitor({ read: networkReaderFor(networkWatchFor('linux'), nm.env)!, initial: false, report, intervalMs: 20 })
+    nm.set(1)
+    await vi.waitFor(async () => expect(await networkMetered()).toBe(true))
+    nm.set(2)
+    await vi.waitFor(async () => expect(await networkMetered()).toBe(false))
+    expect(reported).toEqual([true, false])
+    // Someone says "metered" by hand: it stands across looks while NetworkManager says the same.
+    await api.handlers['machine.report']({ networkMetered: true })
+    const looked = nm.calls().length
+    await vi.waitFor(() => expect(nm.calls().length).toBeGreaterThan(looked + 2))
+    expect(await networkMetered()).toBe(true)
+    expect(reported).toEqual([true, false])
+    nm.set(3)
+    await vi.waitFor(() => expect(reported).toEqual([true, false, true]))
+  })
+
+  it('keeps a known reading over one failed look, and turns unknown only after two in a row', async () => {
+    const api = await quietRuntime()
+    await api.handlers['machine.report']({ networkMetered: true })
+    // Looks: failed, metered, failed, failed (then failed on).
+    const looks: (boolean | null)[] = [null, true, null, null]
+    const reported: (boolean | null | undefined)[] = []
+    monitor = startNetworkMonitor({
+      read: () => Promise.resolve(looks.shift() ?? null),
+      initial: true,
+      report: (state) => {
+        reported.push(state.networkMetered)
+        return api.handlers['machine.report'](state)
+      },
+      intervalMs: 20,
+    })
+    await vi.waitFor(async () => expect(await networkMetered()).toBeNull())
+    expect(looks).toEqual([])
+    expect(reported).toEqual([null])
+  })
+
+  it('tells the engine again at the next look when a report fails', async () => {
+    const api = await quietRuntime()
+    const nm = standIn('busctl')
+    nm.set(1)
+    const attempts: (boolean | null | undefined)[] = []
+    const report: typeof api.handlers['machine.report'] = (state) => {
+      attempts.push(state.networkMetered)
+      return attempts.length === 1 ? Promise.reject(new Error('the engine is busy')) : api.handlers['machine.report'](state)
+    }
+    monitor = startNetworkMonitor({ read: networkReaderFor(networkWatchFor('linux'), nm.env)!, initial: false, report, intervalMs: 20 })
+    await vi.waitFor(async () => expect(await networkMetered()).toBe(true))
+    expect(attempts).toEqual([true, true])
+  })
+})
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
