@@ -175,11 +175,14 @@ describe('worker pool size', () => {
     const target = openPool(3, 20, 100)
     const parallel = async (): Promise<number[]> => {
       const cells = new Int32Array(new SharedArrayBuffer(4))
-      // Five scripts that end only once three run at the same time: three threads, never a fourth.
+      // Five scripts that end only once three run at the same time: three threads, never a fourth (a fourth would
+      // have taken one of the waiting scripts, and its id would be among theirs).
       return (await Promise.all(Array.from({ length: 5 }, () => run(target, 'barrier.mjs', { cells, n: 3 })))).map(threadOf)
     }
     expect(new Set(await parallel()).size).toBe(3)
-    expect(target.threads).toBe(3)
+    // Not exactly 3: on a loaded machine the last scripts can end more than retireAfterMs after the first, and the
+    // threads idle meanwhile are already retired.
+    expect(target.threads).toBeLessThanOrEqual(3)
 
     await vi.waitFor(() => expect(target.threads).toBe(1), { timeout: 10_000, interval: 20 })
     const warm = threadOf(await run(target, 'thread.mjs'))
