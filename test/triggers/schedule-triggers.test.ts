@@ -155,6 +155,26 @@ describe('schedule triggers (virtual clock, real engine)', () => {
     expect(manual).toMatchObject({ cause: 'manual', outcome: 'submitted' })
   })
 
+  it('overlap "skip": a task interrupted by a quit has finished, so the slot missed meanwhile is caught up on the next start', async () => {
+    const { savedTask } = await world.call('savedTask.create', { name: 'long', definition: argv('sleep', '600') })
+    const { trigger } = await world.call('trigger.create', {
+      trigger: { savedTaskId: savedTask.id, spec: { kind: 'schedule', everyMs: 10 * MIN, overlap: 'skip' } },
+    })
+    clock.advance(10 * MIN)
+    const [first] = await world.log.untilFirings(1, trigger.id)
+    await world.log.until((events) => events.find((event) => event.type === 'run.started' && event.run.taskId === first!.taskId))
+
+    // Quitting interrupts the run (after the triggers stopped listening); a slot passes while closed.
+    await world.close()
+    clock.sleep(10 * MIN)
+    await world.open()
+    const { task } = await world.engine.handlers['task.get']({ taskId: first!.taskId! })
+    expect(task.status).toBe('interrupted')
+    const [caughtUp] = await world.log.untilFirings(1, trigger.id)
+    expect(caughtUp).toMatchObject({ scheduledFor: T0 + 20 * MIN, outcome: 'submitted' })
+    expect(caughtUp!.detail).not.toHaveProperty('stillActive')
+  })
+
   it('without overlap (or "allow") a slot starts a task on every slot beside an unfinished one', async () => {
     await world.engine.handlers['group.set']({ name: 'held' })
     await world.engine.handlers['group.pause']({ name: 'held' })
