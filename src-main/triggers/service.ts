@@ -138,6 +138,8 @@ export class TriggerService {
   private readonly startedUnrecorded = new Map<string, number>()
   /** Unfinished tasks that triggers started (task id → trigger id, by their `trigger:` label), mirrored in the store for a restart. */
   private readonly activeTasks: Map<number, number>
+  /** Tasks whose last write to the mirror of `activeTasks` failed: the mirror may say otherwise. */
+  private readonly unmirrored = new Set<number>()
 
   constructor(host: EngineExtensionHost, options: TriggerServiceOptions) {
     this.host = host
@@ -226,12 +228,14 @@ export class TriggerService {
           ? [[event.task.id, isFinished(event.task.status) ? null : triggerOfLabels(event.task.definition.labels)]]
           : []
     for (const [taskId, triggerId] of changes) {
-      if ((this.activeTasks.get(taskId) ?? null) === triggerId) continue
+      if ((this.activeTasks.get(taskId) ?? null) === triggerId && !this.unmirrored.has(taskId)) continue
       try {
         if (triggerId === null) this.store.removeActiveTask(taskId)
         else this.store.addActiveTask(taskId, triggerId)
+        this.unmirrored.delete(taskId)
       } catch {
-        // Written again at the task's next event.
+        // Written again at the task's next event, even one that changes nothing here.
+        this.unmirrored.add(taskId)
       }
       if (triggerId === null) this.activeTasks.delete(taskId)
       else this.activeTasks.set(taskId, triggerId)

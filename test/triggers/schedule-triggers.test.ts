@@ -175,6 +175,29 @@ describe('schedule triggers (virtual clock, real engine)', () => {
     expect(caughtUp!.detail).not.toHaveProperty('stillActive')
   })
 
+  it('overlap "skip": a failed write of the active-task mirror is made again at the task\'s next event, so a restart still knows the task', async () => {
+    await world.engine.handlers['group.set']({ name: 'held' })
+    await world.engine.handlers['group.pause']({ name: 'held' })
+    const { savedTask } = await world.call('savedTask.create', { name: 'sync', definition: { ...argv('true'), group: 'held' } })
+    const { trigger } = await world.call('trigger.create', {
+      trigger: { savedTaskId: savedTask.id, spec: { kind: 'schedule', everyMs: 10 * MIN, overlap: 'skip' } },
+    })
+    // Real SQLite refusing the write, as a full disk or a busy database would.
+    world.engine.host.db.exec("CREATE TEMP TRIGGER refuse_active BEFORE INSERT ON trg_active_tasks BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+    clock.advance(10 * MIN)
+    const [first] = await world.log.untilFirings(1, trigger.id)
+    world.engine.host.db.exec('DROP TRIGGER refuse_active')
+    // The task's next event; then a skipped slot moves the completion cursor past it.
+    await world.engine.handlers['task.pause']({ taskIds: [first!.taskId!] })
+    clock.advance(10 * MIN)
+    expect((await world.log.untilFirings(2, trigger.id))[1]).toMatchObject({ outcome: 'skipped', detail: { stillActive: [first!.taskId] } })
+
+    await world.close()
+    clock.advance(10 * MIN)
+    await world.open()
+    expect((await world.log.untilFirings(1, trigger.id))[0]).toMatchObject({ outcome: 'skipped', detail: { stillActive: [first!.taskId] } })
+  })
+
   it('without overlap (or "allow") a slot starts a task on every slot beside an unfinished one', async () => {
     await world.engine.handlers['group.set']({ name: 'held' })
     await world.engine.handlers['group.pause']({ name: 'held' })
