@@ -198,6 +198,28 @@ describe('schedule triggers (virtual clock, real engine)', () => {
     expect((await world.log.untilFirings(1, trigger.id))[0]).toMatchObject({ outcome: 'skipped', detail: { stillActive: [first!.taskId] } })
   })
 
+  it('overlap "skip": a finished task whose removal from the mirror failed does not hold the schedule back after a restart', async () => {
+    const { savedTask } = await world.call('savedTask.create', { name: 'quick', definition: argv('true') })
+    const { trigger } = await world.call('trigger.create', {
+      trigger: { savedTaskId: savedTask.id, spec: { kind: 'schedule', everyMs: 10 * MIN, overlap: 'skip' } },
+    })
+    world.engine.host.db.exec("CREATE TEMP TRIGGER refuse_done BEFORE DELETE ON trg_active_tasks BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+    clock.advance(10 * MIN)
+    const [first] = await world.log.untilFirings(1, trigger.id)
+    expect(await world.log.untilFinished(first!.taskId!)).toBe('succeeded')
+    world.engine.host.db.exec('DROP TRIGGER refuse_done')
+    // A finished task has no next event; the next slot's firing moves the completion cursor past its end.
+    clock.advance(10 * MIN)
+    const second = (await world.log.untilFirings(2, trigger.id))[1]
+    expect(second).toMatchObject({ outcome: 'submitted' })
+    expect(await world.log.untilFinished(second!.taskId!)).toBe('succeeded')
+
+    await world.close()
+    clock.advance(10 * MIN)
+    await world.open()
+    expect((await world.log.untilFirings(1, trigger.id))[0]).toMatchObject({ scheduledFor: T0 + 30 * MIN, outcome: 'submitted' })
+  })
+
   it('without overlap (or "allow") a slot starts a task on every slot beside an unfinished one', async () => {
     await world.engine.handlers['group.set']({ name: 'held' })
     await world.engine.handlers['group.pause']({ name: 'held' })
