@@ -100,7 +100,8 @@ export function buildProgram(argv: readonly string[] = [], found?: FoundServer):
   const json = wantsJson(argv)
   const program = defineProgram(named, json, found)
   if (named === undefined || program.commands.length > 0) return program
-  const peer = PEER_COMMANDS[named]
+  // Own keys only: `taskdeck constructor` must not find Object.prototype's.
+  const peer = Object.hasOwn(PEER_COMMANDS, named) ? PEER_COMMANDS[named] : undefined
   if (peer !== undefined) throw usageError(`unknown command '${named}': pueue's ${named} is \`${peer[0]}\` here${peer[1] ? ` (${peer[1]})` : ''}.`)
   return defineProgram(undefined, json, found)
 }

@@ -44,22 +44,25 @@ export interface WebhookCall {
 /** Headers that carry a credential: never handed to the task, never stored with it. */
 const CREDENTIAL_HEADERS = new Set([SECRET_HEADER, 'authorization', 'proxy-authorization', 'x-gitlab-token', 'cookie'])
 
+// Both are built with Object.fromEntries, which defines each key as an own property: an assignment
+// of the caller's `__proto__` would set the object's prototype and drop the key.
+
 function callHeaders(request: WebhookRequest): Record<string, string> {
-  const headers: Record<string, string> = {}
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value === undefined || CREDENTIAL_HEADERS.has(name.toLowerCase())) continue
-    headers[name.toLowerCase()] = typeof value === 'string' ? value : value.join(', ')
-  }
-  return headers
+  return Object.fromEntries(
+    Object.entries(request.headers)
+      .filter((entry): entry is [string, string | readonly string[]] => entry[1] !== undefined && !CREDENTIAL_HEADERS.has(entry[0].toLowerCase()))
+      .map(([name, value]) => [name.toLowerCase(), typeof value === 'string' ? value : value.join(', ')]),
+  )
 }
 
 function callQuery(query: URLSearchParams | undefined): Record<string, string | string[]> {
-  const values: Record<string, string | string[]> = {}
-  for (const key of new Set(query?.keys() ?? [])) {
-    const all = query!.getAll(key)
-    values[key] = all.length === 1 ? all[0]! : all
-  }
-  return values
+  if (query === undefined) return {}
+  return Object.fromEntries(
+    [...new Set(query.keys())].map((key) => {
+      const all = query.getAll(key)
+      return [key, all.length === 1 ? all[0]! : all]
+    }),
+  )
 }
 
 /**

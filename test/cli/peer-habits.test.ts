@@ -171,6 +171,12 @@ describe('taskdeck used the way pueue, tsp and nq users do', () => {
     expect(JSON.parse(parallel.stderr)).toEqual({ error: { code: 'usage', message: "unknown command 'parallel': pueue's parallel is `taskdeck group limit NAME N` here." } })
     // Other unknown names still get commander's suggestion.
     expect((await cli('stauts')).stderr).toContain('(Did you mean status?)')
+    // A name every object answers to is no pueue command either.
+    for (const name of ['constructor', 'toString', '__proto__']) {
+      const unknown = await cli(name)
+      expect(unknown.code).toBe(2)
+      expect(unknown.stderr).toMatch(new RegExp(`^taskdeck: unknown command '${name}'\n`))
+    }
   })
 
   it('edit --env sets the variables named and keeps the task\'s others (as pueue env set does)', async () => {

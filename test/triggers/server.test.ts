@@ -82,7 +82,8 @@ describe('triggers behind the real local server', () => {
     const { savedTask } = await api<{ savedTask: SavedTask }>('savedTask.create', { name: 'deploy', definition: { spec: { kind: 'shell', command: `cat > '${out}'` } } })
     const { trigger } = await api<{ trigger: Trigger }>('trigger.create', { trigger: { savedTaskId: savedTask.id, spec: { kind: 'webhook', secret: SECRET } } })
 
-    const accepted = await post(`/hooks/${trigger.id}?env=prod&tag=a&tag=b`, '{"ref":"main"}', {
+    // A key every object has (`__proto__`) is the caller's like any other, not lost on the way.
+    const accepted = await post(`/hooks/${trigger.id}?env=prod&tag=a&tag=b&__proto__=x&__proto__=y`, '{"ref":"main"}', {
       authorization: `Bearer ${SECRET}`,
       cookie: 'session=1',
       'content-type': 'application/json',
@@ -92,7 +93,7 @@ describe('triggers behind the real local server', () => {
     expect(await world.log.untilFinished((accepted.json as { taskId: number }).taskId)).toBe('succeeded')
     const { webhook } = JSON.parse(readFileSync(out, 'utf8')) as { webhook: { body: unknown; query: unknown; headers: Record<string, string> } }
     expect(webhook.body).toEqual({ ref: 'main' })
-    expect(webhook.query).toEqual({ env: 'prod', tag: ['a', 'b'] })
+    expect(webhook.query).toEqual({ env: 'prod', tag: ['a', 'b'], ['__proto__']: ['x', 'y'] })
     expect(webhook.headers).toMatchObject({ 'x-github-event': 'push', 'content-type': 'application/json' })
     expect(webhook.headers).not.toHaveProperty('authorization')
     expect(webhook.headers).not.toHaveProperty('cookie')

@@ -347,8 +347,8 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
     client.invoke('group.list', {}),
     machineOf(client),
   ])
-  // A misspelt group would match no task and read as an empty queue.
-  if (options.group !== undefined) (await import('./groups.ts')).requireGroup(groups, options.group)
+  // A misspelt group would match no task and read as an empty queue; a removed one's finished tasks are still listed.
+  if (options.group !== undefined && total === 0) (await import('./groups.ts')).requireGroup(groups, options.group)
   const held = heldBy(groups, enginePaused, machine)
   const now = Date.now()
   const lastRun = new Map<number, Run>((lastRuns ?? []).map((run) => [run.taskId, run]))
