@@ -186,6 +186,26 @@ describe('taskdeck used the way pueue, tsp and nq users do', () => {
     expect((await cli('follow', String(id))).stdout).toBe('kept new added\n')
   })
 
+  it('edit --unset-env removes variables (as pueue env unset does), refusing one also set or one the task has not', async () => {
+    const id = await addQuiet('--stash', '--env', 'KEEP=kept', '--env', 'DROP=dropped', '--env', 'ALSO=also', '--', 'sh', '-c', 'echo "${KEEP-unset} ${DROP-unset} ${ALSO-unset}"')
+    const envOf = async (): Promise<unknown> =>
+      (await cli('status', '--json')).json<{ tasks: Task[] }>().tasks.find((task) => task.id === id)?.definition.spec
+    const before = await envOf()
+
+    const both = await cli('edit', String(id), '--env', 'DROP=again', '--unset-env', 'DROP')
+    expect(both.code).toBe(2)
+    expect(both.stderr).toBe('taskdeck: --unset-env DROP: the same command sets it with --env DROP=…; give one or the other.\n')
+    const missing = await cli('edit', String(id), '--unset-env', 'DORP')
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toBe('taskdeck: --unset-env DORP: the task has no variable DORP (it has KEEP, DROP, ALSO).\n')
+    // Refused as a whole: nothing of either command reached the task.
+    expect(await envOf()).toEqual(before)
+
+    expect((await cli('edit', String(id), '--unset-env', 'DROP', '--unset-env', 'ALSO')).code).toBe(0)
+    expect((await cli('resume', String(id))).code).toBe(0)
+    expect((await cli('follow', String(id))).stdout).toBe('kept unset unset\n')
+  })
+
   it('follow and log of a task that never ran (its dependency failed) say why it ended, as status does', async () => {
     const first = await addQuiet('--', 'false')
     const dependant = await addQuiet('--after', String(first), '--', 'echo', 'never')
