@@ -432,6 +432,17 @@ export class TriggerService {
       if (spec.kind !== 'schedule') return conflict(`Trigger ${triggerId} is a ${spec.kind} trigger; only schedules have slots to catch up.`)
       if (current.paused) return conflict(`Trigger ${triggerId} is paused; resume it first.`)
       if (spec.catchUp === 'skip') return conflict(`Trigger ${triggerId} has catch-up "skip", which only records missed slots; set it to "once" or "all" first.`)
+      // Its caught-up slots would all be recorded as skipped (see `request`), not run: say so instead.
+      if (spec.overlap === 'skip') {
+        const unfinished = [...this.activeTasks].filter(([, activeFor]) => activeFor === triggerId).map(([taskId]) => taskId)
+        if (unfinished.length > 0) {
+          throw new TaskdeckError(
+            'conflict',
+            `Task ${unfinished.join(', ')} of trigger ${triggerId} has not finished; its overlap is "skip" (one at a time), so its missed slots would only be recorded as skipped. Catch up once it has finished.`,
+            { triggerId, unfinished },
+          )
+        }
+      }
       if (from >= now) return refuse('from', 'must be in the past')
       // An interval's slots lie on its grid (anchor + k × every): move the anchor back by whole steps, keeping the grid.
       const anchorAt = spec.everyMs !== undefined && from < current.anchorAt ? current.anchorAt - Math.ceil((current.anchorAt - from) / spec.everyMs) * spec.everyMs : current.anchorAt

@@ -266,6 +266,37 @@ describe('schedule triggers (virtual clock, real engine)', () => {
     expect(await refusal({ triggerId: daily.trigger.id, from: clock.now() - MIN })).toMatch(/no slot of this schedule falls between/)
   })
 
+  it('catchUp of a one-at-a-time schedule (overlap "skip") whose last task has not finished is refused by name, not recorded as skipped', async () => {
+    // A paused group keeps the trigger's task queued, as a long run would keep it running.
+    await world.engine.handlers['group.set']({ name: 'held' })
+    await world.engine.handlers['group.pause']({ name: 'held' })
+    const { savedTask } = await world.call('savedTask.create', { name: 'sync', definition: { ...argv('true'), group: 'held' } })
+    const { trigger } = await world.call('trigger.create', {
+      trigger: { savedTaskId: savedTask.id, spec: { kind: 'schedule', everyMs: 10 * MIN, overlap: 'skip', catchUp: 'once' } },
+    })
+    clock.advance(10 * MIN)
+    const [first] = await world.log.untilFirings(1, trigger.id)
+    expect(first).toMatchObject({ outcome: 'submitted' })
+
+    const refused = await world.call('trigger.catchUp', { triggerId: trigger.id, from: T0 }).then(
+      () => null,
+      (error: unknown) => error as { code: string; message: string },
+    )
+    expect(refused?.code).toBe('conflict')
+    expect(refused?.message).toBe(
+      `Task ${first!.taskId} of trigger ${trigger.id} has not finished; its overlap is "skip" (one at a time), so its missed slots would only be recorded as skipped. Catch up once it has finished.`,
+    )
+
+    await world.engine.handlers['group.resume']({ name: 'held' })
+    expect(await world.log.untilFinished(first!.taskId!)).toBe('succeeded')
+    const { missed } = await world.call('trigger.catchUp', { triggerId: trigger.id, from: T0 })
+    expect(missed).toEqual([T0 + 10 * MIN])
+    // The refused catch-up recorded nothing: the next firing is the accepted one, and it ran.
+    const again = (await world.log.untilFirings(2, trigger.id))[1]
+    expect(again).toMatchObject({ scheduledFor: T0 + 10 * MIN, outcome: 'submitted' })
+    expect(again!.taskId).not.toBe(first!.taskId)
+  })
+
   it('pause stops firing; resume does not catch up the paused time', async () => {
     const trigger = await everyTenMinutes('all')
     const { trigger: paused } = await world.call('trigger.pause', { triggerId: trigger.id })
