@@ -202,6 +202,19 @@ describe('taskdeck trigger', () => {
     expect(firing).toMatchObject({ cause: 'catch-up', outcome: 'submitted', detail: { missed: 2 } })
     expect((await cli('trigger', 'history', String(trigger.id))).stdout).toContain('caught up 2 missed slots')
 
+    // Catch-up all says what it starts: one per slot, at most --max-catch-up, and only the first when one at a time.
+    const each = await add('--every', '1h', '--catch-up', 'all', '--max-catch-up', '2', '--paused', '--', 'true')
+    await cli('trigger', 'resume', String(each.trigger.id))
+    const capped = await cli('trigger', 'catch-up', String(each.trigger.id), '--from', '2h30m')
+    expect(capped.stdout).toContain(': one task for each of the last 2; the older ones are only recorded (catch-up all, at most 2).\n')
+    const single = await add('--every', '1h', '--catch-up', 'all', '--overlap', 'skip', '--', 'sleep', '30')
+    const firstOnly = await cli('trigger', 'catch-up', String(single.trigger.id), '--from', '2h30m')
+    expect(firstOnly.stdout).toContain(': one task for the first; the others are recorded as skipped while it runs (catch-up all, one at a time).\n')
+    const outcomes = (await firings(single.trigger.id, 3)).map((f) => f.outcome)
+    expect(outcomes.filter((o) => o === 'submitted')).toHaveLength(1)
+    expect(outcomes.filter((o) => o === 'skipped')).toHaveLength(2)
+    await cli('kill', '--all')
+
     const hook = await add('--webhook', '--', 'true')
     for (const [args, code, problem] of [
       [[String(hook.trigger.id), '--from', '1h'], 1, `taskdeck: Trigger ${hook.trigger.id} is a webhook trigger; only schedules have slots to catch up.\n`],

@@ -295,6 +295,18 @@ export async function triggerHistory(ctx: Context, idText: string, options: { li
   ctx.print({ history }, () => (history.length === 0 ? `Trigger ${idText} has not fired yet.` : historyTable(history, '')))
 }
 
+/**
+ * What a catch-up of `count` slots starts, by the schedule's policy: `once`, one task for them all; `all`, one per slot
+ * but at most `maxCatchUp` (the older ones only recorded) and, one at a time (`overlap: skip`), only the first, the
+ * others recorded as skipped while it runs.
+ */
+export function catchUpOutcome(spec: Trigger['spec'], count: number): string {
+  if (spec.kind !== 'schedule' || spec.catchUp !== 'all') return 'one task for them all (catch-up once)'
+  if (spec.overlap === 'skip' && count > 1) return 'one task for the first; the others are recorded as skipped while it runs (catch-up all, one at a time)'
+  if (count > spec.maxCatchUp) return `one task for each of the last ${spec.maxCatchUp}; the older ones are only recorded (catch-up all, at most ${spec.maxCatchUp})`
+  return 'one task for each (catch-up all)'
+}
+
 const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`
 
 /** What a firing stood for, from its cause-specific detail: the slot and the missed ones, the changed files, the finished task. */
@@ -382,12 +394,9 @@ export async function catchUpTrigger(ctx: Context, idText: string, options: { fr
   const client = await ctx.connect()
   const { trigger, missed } = await client.invoke('trigger.catchUp', { triggerId: triggerId(idText), from }, { from: '--from' })
   const spec = trigger.spec
-  const policy = spec.kind === 'schedule' ? spec.catchUp : 'once'
   ctx.print({ trigger, missed }, () =>
     [
-      `Trigger ${trigger.id} catches up ${plural(missed.length, 'slot')}${missed.length >= 1000 ? ' or more' : ''} since ${formatClock(from)}: ${
-        policy === 'all' ? 'one task for each' : 'one task for them all'
-      } (catch-up ${policy}).`,
+      `Trigger ${trigger.id} catches up ${plural(missed.length, 'slot')}${missed.length >= 1000 ? ' or more' : ''} since ${formatClock(from)}: ${catchUpOutcome(spec, missed.length)}.`,
       `  first ${formatClock(missed[0] ?? from)}, last ${formatClock(missed[missed.length - 1] ?? from)}; see \`taskdeck trigger history ${trigger.id}\`.`,
     ].join('\n'),
   )
