@@ -532,9 +532,18 @@ describe('the walking skeleton in a real browser', () => {
     expect(await page.evaluate('document.activeElement?.textContent')).toBe('Remove 2 tasks')
     expect(await confirm.getAttribute('aria-describedby')).toBe('bulk-remove-question')
     await page.screenshot({ path: join(ARTIFACTS, 'bulk-remove-light.png') })
-    // "Keep them" asks nothing more and removes nothing.
+    const focusedText = () => page.evaluate('document.activeElement?.textContent')
+    // "Keep them" asks nothing more and removes nothing; the keyboard goes back to "Remove…".
     await bar.getByRole('button', { name: 'Keep them' }).click()
     expect(await page.locator('[data-task-id]').count()).toBe(3)
+    await expect.poll(focusedText).toBe('Remove…')
+    // Esc answers the question as Keep does: the selection stays, and so does the keyboard on "Remove…".
+    await page.keyboard.press('Enter')
+    await bar.getByRole('button', { name: 'Remove 2 tasks' }).waitFor()
+    await page.keyboard.press('Escape')
+    await bar.getByRole('button', { name: 'Remove…' }).waitFor()
+    expect(await bar.getByText('3 selected').count()).toBe(1)
+    await expect.poll(focusedText).toBe('Remove…')
     await bar.getByRole('button', { name: 'Remove…' }).click()
     await page.keyboard.press('Enter')
     await expect.poll(() => page.locator('[data-task-id]').count()).toBe(1)
