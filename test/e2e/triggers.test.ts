@@ -53,6 +53,31 @@ describe('the Triggers view', () => {
     await page.context().close()
   })
 
+  it('a double click on Run now fires once, and shows no error for the second click', async () => {
+    const twice = await addTrigger(['--every', '1h', '--name', 'double click', '--', 'echo', 'clicked'])
+    const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
+    await page.keyboard.press('g')
+    await page.keyboard.press('r')
+    const row = page.getByTestId('triggers-table').locator(`[data-trigger-id="${twice}"]`)
+    const runNow = row.getByRole('button', { name: 'Run now: double click' })
+    await runNow.waitFor()
+    // Every alert shown, however briefly (one that a later answer takes away included).
+    await page.evaluate(`
+      window.alertsSeen = []
+      new MutationObserver(() => {
+        for (const alert of document.querySelectorAll('[role=alert]')) if (!window.alertsSeen.includes(alert.textContent)) window.alertsSeen.push(alert.textContent)
+      }).observe(document.body, { childList: true, subtree: true, characterData: true })
+    `)
+    await runNow.dblclick()
+    await expect.poll(() => row.locator('td').nth(3).textContent()).not.toBe('never')
+    await expect.poll(() => runNow.getAttribute('aria-busy')).toBeNull()
+    expect(await page.evaluate('window.alertsSeen')).toEqual([])
+    const { history } = await callServer<{ history: unknown[] }>(ui.home, ui.served, 'trigger.get', { triggerId: twice })
+    expect(history).toHaveLength(1)
+    expect(errors).toEqual([])
+    await page.context().close()
+  })
+
   it('reads in Korean and dark, narrow', async () => {
     const { settings } = await callServer<{ settings: { language: string } }>(ui.home, ui.served, 'settings.get')
     await callServer(ui.home, ui.served, 'settings.set', { patch: { language: 'ko' } })
