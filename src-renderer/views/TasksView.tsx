@@ -236,6 +236,9 @@ function BulkBar({ run }: { run: (id: CommandId) => void }) {
   // Tasks removed meanwhile (here or by another client) are no longer counted.
   const present = [...checked].filter((id) => tasks.has(id))
   const finished = present.filter((id) => isFinished(tasks.get(id)?.status ?? 'queued'))
+  // Every task the question was about removed meanwhile (elsewhere): the question is over, not asked again unbidden
+  // (with the keyboard taken) when another selected task finishes.
+  if (confirming && finished.length === 0) setConfirming(false)
   if (present.length === 0) return null
   const removeKey = `task.clean:${finished.join(',')}`
   const remove = async () => {
@@ -262,7 +265,7 @@ function BulkBar({ run }: { run: (id: CommandId) => void }) {
       }}
     >
       <strong>{t('bulk.selected', { count: present.length })}</strong>
-      {confirming && finished.length > 0 ? (
+      {confirming ? (
         <>
           <span className="bulk-confirm" id="bulk-remove-question">
             {t('bulk.removeQuestion', { count: finished.length })}

@@ -558,6 +558,36 @@ describe('the walking skeleton in a real browser', () => {
     expect(errors).toEqual([])
   })
 
+  it('ends the remove question when its tasks are removed elsewhere, and does not ask it again when another selected task finishes', async () => {
+    await submitByKeyboard('echo done # elsewhere 1')
+    await submitByKeyboard('sleep 60 # elsewhere 2')
+    await page.keyboard.press('Escape')
+    await page.keyboard.press('Escape')
+    await page.locator('#task-search').fill('# elsewhere')
+    await page.locator('[data-task-id] .status-succeeded').waitFor({ timeout: 20_000 })
+    await page.locator('[data-task-id] .status-running').waitFor()
+    const idOf = async (status: string) => Number(await page.locator('[data-task-id]').filter({ has: page.locator(`.status-${status}`) }).getAttribute('data-task-id'))
+    const [finishedId, runningId] = [await idOf('succeeded'), await idOf('running')]
+    await page.locator('#task-list').focus()
+    await page.keyboard.press('Control+a')
+    const bar = page.getByRole('toolbar', { name: 'Selected tasks' })
+    await bar.getByRole('button', { name: 'Remove…' }).click()
+    const question = bar.locator('#bulk-remove-question')
+    await question.waitFor()
+    // Another client removes the finished task: nothing is left to ask about.
+    await callServer(ui.home, ui.served, 'task.clean', { taskIds: [finishedId] })
+    await bar.getByText('1 selected').waitFor()
+    await question.waitFor({ state: 'detached' })
+    // The running one ends: the question is not put again by itself.
+    await callServer(ui.home, ui.served, 'task.cancel', { taskIds: [runningId] })
+    await page.locator(`[data-task-id="${runningId}"] .status-cancelled`).waitFor()
+    expect(await question.count()).toBe(0)
+    expect(await bar.getByRole('button', { name: 'Remove…' }).isEnabled()).toBe(true)
+    await page.keyboard.press('Escape')
+    await page.locator('#task-search').fill('')
+    expect(errors).toEqual([])
+  })
+
   it('tells about a finished task with the shared notification decisions (a toast without browser permission)', async () => {
     await blur()
     await page.keyboard.press('g')
