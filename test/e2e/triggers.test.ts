@@ -44,6 +44,9 @@ describe('the Triggers view', () => {
     await row(standup).getByText('paused', { exact: true }).waitFor()
     expect((await triggerOf(standup)).paused).toBe(true)
     expect(await row(standup).locator('td').nth(2).textContent()).toBe('—')
+    // Run now stays in one column beside Pause and the longer Resume.
+    const runNowX = async (id: number) => (await row(id).getByRole('button', { name: /^Run now/ }).boundingBox())?.x
+    expect(await runNowX(standup)).toBe(await runNowX(sync))
     await row(standup).getByRole('button', { name: 'Resume standup report' }).click()
     await expect.poll(async () => (await triggerOf(standup)).paused).toBe(false)
     await page.keyboard.press('g')
