@@ -74,10 +74,26 @@ export function parseRequest(raw: unknown): { id: number | null; result: Result<
   if (!isCommandName(command)) {
     return { id, result: fail('unknown_command', `Unknown command "${command.slice(0, 64)}".`) }
   }
-  const parsed = COMMANDS[command].params.safeParse(params ?? {})
+  const parsed = safeParseNested(command, params ?? {})
+  if (parsed === null) return { id, result: fail('bad_request', `params for ${command}: nested too deeply to be checked.`) }
   if (!parsed.success) {
     const issues = issuesOf(parsed.error)
     return { id, result: fail('bad_request', describeIssues(`params for ${command}`, issues), { issues }) }
   }
   return { id, result: ok({ id, command, params: parsed.data }) }
+}
+
+/**
+ * The command's params schema over `params`, or null when the value is nested too deeply to
+ * check: zod walks a JSON value (a script's input, a firing's payload) recursively, so a value
+ * JSON.parse took, thousands of levels deep, overflows the stack; parseRequest answers with
+ * a value whatever it is given.
+ */
+function safeParseNested(command: CommandName, params: unknown): ReturnType<(typeof COMMANDS)[CommandName]['params']['safeParse']> | null {
+  try {
+    return COMMANDS[command].params.safeParse(params)
+  } catch (error) {
+    if (error instanceof RangeError) return null
+    throw error
+  }
 }

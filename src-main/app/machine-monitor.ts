@@ -1,7 +1,6 @@
 import type { CommandHandlers, Disposable } from '../engine/api.ts'
 import { POWER_POLL_MS } from '../../src-shared/decisions/machine.ts'
-import { steadyNetworkReading } from '../engine/network-cost.ts'
-import { steadyAcPowerReader } from '../engine/power-supply.ts'
+import { steadyAcPowerReader, steadyReading } from '../engine/power-supply.ts'
 
 export interface SystemMonitorOptions {
   /** The sysfs power-supply folder (POWER_SUPPLY_DIR on a real machine). */
@@ -59,7 +58,8 @@ export interface NetworkMonitorOptions {
 export function startNetworkMonitor(options: NetworkMonitorOptions): Disposable {
   // What the engine was last told; undefined after a failed report, so the next look tells it again.
   let last: boolean | null | undefined = options.initial
-  const steady = steadyNetworkReading(options.initial)
+  // One slow D-Bus answer must not start unmetered-network groups on a hotspot for a poll.
+  const steady = steadyReading(options.initial)
   let timer: NodeJS.Timeout | null = null
   const disposed = new AbortController()
   const seen = (reading: boolean | null) => {

@@ -17,6 +17,8 @@ export interface DefinitionOptions {
   label?: string[]
   cwd?: string
   env?: string[]
+  /** Only `edit`: variables to remove from the task's env. */
+  unsetEnv?: string[]
   inheritEnv?: boolean
   stdin?: string
   notify?: string
@@ -66,7 +68,8 @@ export async function definitionFromOptions(argv: readonly string[], options: De
 /** An existing definition with the given options (and command, if any) changed. */
 export async function editedDefinition(current: TaskDefinition, argv: readonly string[], options: DefinitionOptions): Promise<TaskDefinitionInput> {
   const command = commandFrom(argv, options)
-  const touchesSpec = command !== null || options.cwd !== undefined || options.env !== undefined || options.inheritEnv || options.stdin !== undefined
+  const touchesEnv = options.env !== undefined || options.unsetEnv !== undefined || options.inheritEnv === true
+  const touchesSpec = command !== null || options.cwd !== undefined || touchesEnv || options.stdin !== undefined
   let spec: TaskDefinitionInput['spec'] = current.spec
   if (touchesSpec) {
     if (current.spec.kind !== 'shell') throw usageError(`The task is a ${current.spec.kind} task; only shell tasks have a command, cwd, env or stdin.`)
@@ -74,14 +77,32 @@ export async function editedDefinition(current: TaskDefinition, argv: readonly s
       ...current.spec,
       ...(command === null ? {} : { command }),
       ...(options.cwd === undefined ? {} : { cwd: resolve(options.cwd) }),
-      // --env sets the variables named and keeps the others (as pueue's `env set` does): an edit of one must not drop the rest.
-      ...(options.env === undefined && !options.inheritEnv
-        ? {}
-        : { env: { ...current.spec.env, ...(options.inheritEnv ? inheritedEnv() : {}), ...parseEnv(options.env ?? []) } }),
+      ...(touchesEnv ? { env: editedEnv(current.spec.env ?? {}, options) } : {}),
       ...(options.stdin === undefined ? {} : { stdin: await stdinText(options.stdin) }),
     }
   }
   return applyCommonOptions({ ...current, spec }, options)
+}
+
+/**
+ * --env sets the variables named and keeps the others (as pueue's `env set` does): an edit of
+ * one must not drop the rest; --unset-env removes one (pueue's `env unset`). A name both set
+ * and unset, or unset but not there (a typo would otherwise change nothing and say nothing),
+ * is refused before anything is sent.
+ */
+function editedEnv(current: Readonly<Record<string, string>>, options: DefinitionOptions): Record<string, string> {
+  const set = parseEnv(options.env ?? [])
+  const env: Record<string, string> = { ...current, ...(options.inheritEnv ? inheritedEnv() : {}), ...set }
+  for (const name of options.unsetEnv ?? []) {
+    if (Object.hasOwn(set, name)) throw usageError(`--unset-env ${name}: the same command sets it with --env ${name}=…; give one or the other.`)
+    if (!Object.hasOwn(env, name)) {
+      const names = Object.keys(env)
+      throw usageError(`--unset-env ${name}: the task has no variable ${name} (${names.length === 0 ? 'it has none' : `it has ${names.join(', ')}`}).`)
+    }
+    // An own property made by the spread above, so `delete` cannot reach a prototype's.
+    delete env[name]
+  }
+  return env
 }
 
 function applyCommonOptions(definition: TaskDefinitionInput, options: DefinitionOptions): TaskDefinitionInput {

@@ -100,7 +100,8 @@ export function buildProgram(argv: readonly string[] = [], found?: FoundServer):
   const json = wantsJson(argv)
   const program = defineProgram(named, json, found)
   if (named === undefined || program.commands.length > 0) return program
-  const peer = PEER_COMMANDS[named]
+  // Own keys only: `taskdeck constructor` must not find Object.prototype's.
+  const peer = Object.hasOwn(PEER_COMMANDS, named) ? PEER_COMMANDS[named] : undefined
   if (peer !== undefined) throw usageError(`unknown command '${named}': pueue's ${named} is \`${peer[0]}\` here${peer[1] ? ` (${peer[1]})` : ''}.`)
   return defineProgram(undefined, json, found)
 }
@@ -117,7 +118,7 @@ const PEER_COMMANDS: Readonly<Record<string, readonly [command: string, note?: s
   switch: ['taskdeck move ID top|bottom|up|down'],
   reset: ['taskdeck kill --all', 'then `taskdeck clean` removes the finished tasks'],
   shutdown: ['taskdeck stop'],
-  env: ['taskdeck edit ID --env KEY=VALUE'],
+  env: ['taskdeck edit ID --env KEY=VALUE', 'and --unset-env KEY removes one'],
   'format-status': ['taskdeck status --json'],
 }
 
@@ -265,12 +266,14 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
     .argument('<id>')
     .argument('[command...]', 'a new program and arguments (after --)')
     .option('--stash', 'stash it')
+    .option('--unset-env <KEY>', "remove this variable from the task's environment (repeatable)", collect)
     .addHelpText(
       'after',
       [
         '\nExamples:',
         '  $ taskdeck edit 12 -- make -j4 test        a new command (argv; or --shell "…")',
         '  $ taskdeck edit 12 --env DEBUG=1           sets DEBUG and keeps its other variables',
+        '  $ taskdeck edit 12 --unset-env DEBUG       removes DEBUG (and keeps the others)',
         '  $ taskdeck edit 12 --group build --priority 5',
       ].join('\n'),
     )

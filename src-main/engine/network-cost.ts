@@ -91,20 +91,3 @@ export function networkReaderFor(watch: NetworkWatch, env?: NodeJS.ProcessEnv): 
       return null
   }
 }
-
-/**
- * For a poller: a known reading is replaced by unknown only when two looks in a row fail, as
- * the power reader does (`steadyAcPowerReader`), so one slow D-Bus answer does not start
- * unmetered-network groups on a hotspot for a poll. `initial`: what is already known. The
- * returned function takes each look's reading and says what to hold the network for.
- */
-export function steadyNetworkReading(initial: boolean | null): (reading: boolean | null) => boolean | null {
-  let known = initial
-  let unknownBefore = false
-  return (reading) => {
-    if (reading !== null) known = reading
-    else if (unknownBefore) known = null
-    unknownBefore = reading === null
-    return known
-  }
-}

@@ -94,10 +94,19 @@ export function readAcPower(root: string = POWER_SUPPLY_DIR): boolean | null {
  * machine monitor (src-main/app/machine-monitor.ts) calls the returned function on each poll.
  */
 export function steadyAcPowerReader(root: string, initial: boolean | null): () => boolean | null {
+  const steady = steadyReading(initial)
+  return () => steady(readAcPower(root))
+}
+
+/**
+ * The rule every machine poller follows (power here, the network in network-cost.ts): each
+ * reading goes in, what to hold the state for comes out; a known state turns unknown only
+ * after two unknown readings in a row. `initial`: what is already known.
+ */
+export function steadyReading(initial: boolean | null): (reading: boolean | null) => boolean | null {
   let known = initial
   let unknownBefore = false
-  return () => {
-    const reading = readAcPower(root)
+  return (reading) => {
     if (reading !== null) known = reading
     else if (unknownBefore) known = null
     unknownBefore = reading === null

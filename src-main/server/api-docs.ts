@@ -143,7 +143,7 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
   'trigger.pause': { about: 'Stops a trigger from firing until resumed.', example: { triggerId: 5 } },
   'trigger.resume': { about: 'Resumes a trigger; a schedule does not catch up the slots that passed while it was paused.', example: { triggerId: 5 } },
   'trigger.catchUp': {
-    about: 'Cronicle’s “time machine”: the schedule’s slots after `from` count as missed and its catch-up policy (once or all) runs them now; answers the slots (at most 1000 listed).',
+    about: 'Cronicle’s “time machine”: the schedule’s slots after `from` count as missed and its catch-up policy (once or all) runs them now; answers the slots (at most 1000 listed). A conflict for a paused trigger, one with catch-up skip, or a one-at-a-time schedule (overlap skip) whose last task has not finished.',
     example: { triggerId: 5, from: 1_763_700_000_000 },
   },
   'trigger.fire': { about: '“Run now”: fires the trigger (even a paused one), with an optional payload for the task.', example: { triggerId: 5, payload: { reason: 'manual' } } },

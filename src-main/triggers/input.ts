@@ -107,7 +107,7 @@ function environmentFor(input: FiringInput): Record<string, string> {
       chars += path.length + 1
     }
     env.TASKDECK_CHANGED_PATHS = kept.join('\n')
-    // The full list is always on stdin; the variable says when it had to be cut.
+    // Stdin holds more of the list (all of it unless it passes LIMITS.stdinChars: `changedCount` then says how many); the variable says when it had to be cut.
     if (kept.length < input.changedPaths.length) env.TASKDECK_CHANGED_PATHS_TRUNCATED = '1'
   }
   if (input.completion) {

@@ -138,6 +138,8 @@ export class TriggerService {
   private readonly startedUnrecorded = new Map<string, number>()
   /** Unfinished tasks that triggers started (task id → trigger id, by their `trigger:` label), mirrored in the store for a restart. */
   private readonly activeTasks: Map<number, number>
+  /** Tasks whose last write to the mirror of `activeTasks` failed: the mirror may say otherwise. */
+  private readonly unmirrored = new Set<number>()
 
   constructor(host: EngineExtensionHost, options: TriggerServiceOptions) {
     this.host = host
@@ -149,6 +151,10 @@ export class TriggerService {
     for (const savedTask of this.store.loadSavedTasks()) this.savedTasks.set(savedTask.id, savedTask)
     for (const record of this.store.loadTriggers()) this.records.set(record.id, record)
     this.activeTasks = this.store.loadActiveTasks()
+    // Brought up to date before any trigger is announced, since a slot may be served at once: the events since the
+    // cursor hold what changed while nobody listened (a run the last quit interrupted has finished). The catch-up
+    // below sees the same events again and finds nothing left to change.
+    this.readEventsSinceCursor((event) => this.trackActiveTask(event))
 
     this.subscription = firingRequests$({
       triggerChanges$: this.changes$,
@@ -183,11 +189,18 @@ export class TriggerService {
     for (const record of this.records.values()) this.announce(record)
     // Catch up from the cursor, then listen from the same turn: nothing missed, nothing twice.
     this.observedSeq = this.writtenCursor = this.store.completionCursor()
-    for (let page = host.readEvents(this.observedSeq, CATCH_UP_PAGE); page.length > 0; page = host.readEvents(this.observedSeq, CATCH_UP_PAGE)) {
-      for (const event of page) this.noteStartedByCompletion(event)
-      for (const event of page) this.onEngineEvent(event)
-    }
+    this.readEventsSinceCursor((event) => this.onEngineEvent(event), (page) => page.forEach((event) => this.noteStartedByCompletion(event)))
     this.listening = host.onEvent((event) => this.onEngineEvent(event))
+  }
+
+  /** Every durable event after the completion cursor, page by page (`eachPage` sees a page before its events are taken one by one). */
+  private readEventsSinceCursor(each: (event: EngineEvent) => void, eachPage?: (page: readonly EngineEvent[]) => void): void {
+    let since = this.store.completionCursor()
+    for (let page = this.host.readEvents(since, CATCH_UP_PAGE); page.length > 0; page = this.host.readEvents(since, CATCH_UP_PAGE)) {
+      eachPage?.(page)
+      for (const event of page) each(event)
+      since = page[page.length - 1]!.seq
+    }
   }
 
   private onEngineEvent(event: EngineEvent): void {
@@ -215,12 +228,14 @@ export class TriggerService {
           ? [[event.task.id, isFinished(event.task.status) ? null : triggerOfLabels(event.task.definition.labels)]]
           : []
     for (const [taskId, triggerId] of changes) {
-      if ((this.activeTasks.get(taskId) ?? null) === triggerId) continue
+      if ((this.activeTasks.get(taskId) ?? null) === triggerId && !this.unmirrored.has(taskId)) continue
       try {
         if (triggerId === null) this.store.removeActiveTask(taskId)
         else this.store.addActiveTask(taskId, triggerId)
+        this.unmirrored.delete(taskId)
       } catch {
-        // Written again at the task's next event.
+        // Written again at the task's next event, even one that changes nothing here.
+        this.unmirrored.add(taskId)
       }
       if (triggerId === null) this.activeTasks.delete(taskId)
       else this.activeTasks.set(taskId, triggerId)
@@ -417,6 +432,17 @@ export class TriggerService {
       if (spec.kind !== 'schedule') return conflict(`Trigger ${triggerId} is a ${spec.kind} trigger; only schedules have slots to catch up.`)
       if (current.paused) return conflict(`Trigger ${triggerId} is paused; resume it first.`)
       if (spec.catchUp === 'skip') return conflict(`Trigger ${triggerId} has catch-up "skip", which only records missed slots; set it to "once" or "all" first.`)
+      // Its caught-up slots would all be recorded as skipped (see `request`), not run: say so instead.
+      if (spec.overlap === 'skip') {
+        const unfinished = [...this.activeTasks].filter(([, activeFor]) => activeFor === triggerId).map(([taskId]) => taskId)
+        if (unfinished.length > 0) {
+          throw new TaskdeckError(
+            'conflict',
+            `Task ${unfinished.join(', ')} of trigger ${triggerId} has not finished; its overlap is "skip" (one at a time), so its missed slots would only be recorded as skipped. Catch up once it has finished.`,
+            { triggerId, unfinished },
+          )
+        }
+      }
       if (from >= now) return refuse('from', 'must be in the past')
       // An interval's slots lie on its grid (anchor + k × every): move the anchor back by whole steps, keeping the grid.
       const anchorAt = spec.everyMs !== undefined && from < current.anchorAt ? current.anchorAt - Math.ceil((current.anchorAt - from) / spec.everyMs) * spec.everyMs : current.anchorAt

@@ -1,5 +1,6 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite'
 import {
+  FINISHED_STATUSES,
   FiringSchema,
   SavedTaskSchema,
   TaskDefinitionSchema,
@@ -193,8 +194,17 @@ export class TriggerStore {
   }
 
   /** Unfinished tasks that triggers started: task id → trigger id. */
+  /**
+   * Unfinished tasks that triggers started: task id → trigger id. Rows whose task the engine
+   * has since finished or removed are left out (by the engine's own tasks table): a finished
+   * task has no next event, so a row whose removal failed would otherwise hold its schedule
+   * back for good.
+   */
   loadActiveTasks(): Map<number, number> {
-    const rows = this.db.prepare('SELECT task_id, trigger_id FROM trg_active_tasks').all() as { task_id: number; trigger_id: number }[]
+    const finished = FINISHED_STATUSES.map((status) => `'${status}'`).join(', ')
+    const rows = this.db
+      .prepare(`SELECT a.task_id, a.trigger_id FROM trg_active_tasks a JOIN tasks t ON t.id = a.task_id WHERE t.status NOT IN (${finished})`)
+      .all() as { task_id: number; trigger_id: number }[]
     return new Map(rows.map((row) => [row.task_id, row.trigger_id]))
   }
 

@@ -41,25 +41,34 @@ export interface WebhookCall {
   headers: Record<string, string>
 }
 
-/** Headers that carry a credential: never handed to the task, never stored with it. */
-const CREDENTIAL_HEADERS = new Set([SECRET_HEADER, 'authorization', 'proxy-authorization', 'x-gitlab-token', 'cookie'])
+/**
+ * Headers whose name says they carry a credential (X-Taskdeck-Secret, Authorization,
+ * X-Gitlab-Token, a relay's X-Api-Key or X-Auth-Token, Cookie, X-Session-Id…): never handed to
+ * the task, never stored with it. A rule on the name rather than a list, because a relay may
+ * name its credential anything; signatures (X-Hub-Signature-256) stay, as they vouch only for
+ * this payload and a script may check them.
+ */
+const CREDENTIAL_HEADER_NAME = /auth|token|secret|passw|api[-_]?key|cookie|session|credential/i
+
+// Both are built with Object.fromEntries, which defines each key as an own property: an assignment
+// of the caller's `__proto__` would set the object's prototype and drop the key.
 
 function callHeaders(request: WebhookRequest): Record<string, string> {
-  const headers: Record<string, string> = {}
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value === undefined || CREDENTIAL_HEADERS.has(name.toLowerCase())) continue
-    headers[name.toLowerCase()] = typeof value === 'string' ? value : value.join(', ')
-  }
-  return headers
+  return Object.fromEntries(
+    Object.entries(request.headers)
+      .filter((entry): entry is [string, string | readonly string[]] => entry[1] !== undefined && !CREDENTIAL_HEADER_NAME.test(entry[0]))
+      .map(([name, value]) => [name.toLowerCase(), typeof value === 'string' ? value : value.join(', ')]),
+  )
 }
 
 function callQuery(query: URLSearchParams | undefined): Record<string, string | string[]> {
-  const values: Record<string, string | string[]> = {}
-  for (const key of new Set(query?.keys() ?? [])) {
-    const all = query!.getAll(key)
-    values[key] = all.length === 1 ? all[0]! : all
-  }
-  return values
+  if (query === undefined) return {}
+  return Object.fromEntries(
+    [...new Set(query.keys())].map((key) => {
+      const all = query.getAll(key)
+      return [key, all.length === 1 ? all[0]! : all]
+    }),
+  )
 }
 
 /**

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawnWorker, startRedis, until } from '../redis/harness.ts'
@@ -113,6 +113,38 @@ describe('taskdeck group bind / unbind', () => {
     } finally {
       await worker?.stop()
       await runCli(home, ['stop'])
+    }
+  })
+
+  it('pause --group of a Redis-bound group says what happens there: no more runs go to the workers, and the runs they have go on', async () => {
+    expect((await runCli(dir.home, ['group', 'add', 'away'])).code).toBe(0)
+    expect((await runCli(dir.home, ['group', 'bind', 'away', '--redis', redis.url, '--password-stdin'], { input: PASSWORD })).code).toBe(0)
+    const worker = await spawnWorker(redis.url.replace('redis://', `redis://:${PASSWORD}@`), 'away')
+    try {
+      const started = join(dir.home, 'away-started')
+      const go = join(dir.home, 'away-go')
+      const id = (await runCli(dir.home, ['add', '-q', '--group', 'away', '--', 'sh', '-c', `touch ${started}; while [ ! -e ${go} ]; do sleep 0.05; done; echo went on`])).stdout.trim()
+      await until(() => existsSync(started), 'the run to start on the worker')
+
+      const paused = await runCli(dir.home, ['pause', '--group', 'away'])
+      expect(paused.code, paused.stderr).toBe(0)
+      expect(paused.stdout).toBe(
+        `Group away paused: no more of its tasks go to its Redis workers (${redis.url}); the runs the workers already have go on to their end (a run on a worker cannot be paused), until \`taskdeck resume --group away\`.\n`,
+      )
+      const all = await runCli(dir.home, ['pause', '--all'])
+      expect(all.stdout).toBe(
+        'Paused: no task starts, and running shell tasks on this machine are stopped; in groups bound to Redis (away), the runs the workers already have go on to their end, until `taskdeck resume --all`.\n',
+      )
+      // As said: the run on the worker was not stopped, and ends by itself.
+      writeFileSync(go, '')
+      const followed = await runCli(dir.home, ['follow', id])
+      expect(followed.code).toBe(0)
+      expect(followed.stdout).toBe('went on\n')
+    } finally {
+      await runCli(dir.home, ['resume', '--all'])
+      await runCli(dir.home, ['resume', '--group', 'away'])
+      await worker.stop()
+      expect((await runCli(dir.home, ['group', 'unbind', 'away'])).code).toBe(0)
     }
   })
 

@@ -171,6 +171,12 @@ describe('taskdeck used the way pueue, tsp and nq users do', () => {
     expect(JSON.parse(parallel.stderr)).toEqual({ error: { code: 'usage', message: "unknown command 'parallel': pueue's parallel is `taskdeck group limit NAME N` here." } })
     // Other unknown names still get commander's suggestion.
     expect((await cli('stauts')).stderr).toContain('(Did you mean status?)')
+    // A name every object answers to is no pueue command either.
+    for (const name of ['constructor', 'toString', '__proto__']) {
+      const unknown = await cli(name)
+      expect(unknown.code).toBe(2)
+      expect(unknown.stderr).toMatch(new RegExp(`^taskdeck: unknown command '${name}'\n`))
+    }
   })
 
   it('edit --env sets the variables named and keeps the task\'s others (as pueue env set does)', async () => {
@@ -178,6 +184,26 @@ describe('taskdeck used the way pueue, tsp and nq users do', () => {
     expect((await cli('edit', String(id), '--env', 'CHANGE=new', '-e', 'ADDED=added')).code).toBe(0)
     expect((await cli('resume', String(id))).code).toBe(0)
     expect((await cli('follow', String(id))).stdout).toBe('kept new added\n')
+  })
+
+  it('edit --unset-env removes variables (as pueue env unset does), refusing one also set or one the task has not', async () => {
+    const id = await addQuiet('--stash', '--env', 'KEEP=kept', '--env', 'DROP=dropped', '--env', 'ALSO=also', '--', 'sh', '-c', 'echo "${KEEP-unset} ${DROP-unset} ${ALSO-unset}"')
+    const envOf = async (): Promise<unknown> =>
+      (await cli('status', '--json')).json<{ tasks: Task[] }>().tasks.find((task) => task.id === id)?.definition.spec
+    const before = await envOf()
+
+    const both = await cli('edit', String(id), '--env', 'DROP=again', '--unset-env', 'DROP')
+    expect(both.code).toBe(2)
+    expect(both.stderr).toBe('taskdeck: --unset-env DROP: the same command sets it with --env DROP=…; give one or the other.\n')
+    const missing = await cli('edit', String(id), '--unset-env', 'DORP')
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toBe('taskdeck: --unset-env DORP: the task has no variable DORP (it has KEEP, DROP, ALSO).\n')
+    // Refused as a whole: nothing of either command reached the task.
+    expect(await envOf()).toEqual(before)
+
+    expect((await cli('edit', String(id), '--unset-env', 'DROP', '--unset-env', 'ALSO')).code).toBe(0)
+    expect((await cli('resume', String(id))).code).toBe(0)
+    expect((await cli('follow', String(id))).stdout).toBe('kept unset unset\n')
   })
 
   it('follow and log of a task that never ran (its dependency failed) say why it ended, as status does', async () => {

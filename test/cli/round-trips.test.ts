@@ -115,6 +115,19 @@ describe('CLI against a real server, every request counted', () => {
     expect((await cli('kill', '--group', 'idle')).stdout).toBe('No unfinished tasks in group idle.\n')
   })
 
+  it('status --group of a removed group still lists the finished tasks it ran', async () => {
+    // A group is removable once its tasks have finished; their history stays, and so must a way to list it.
+    expect((await cli('group', 'add', 'retired')).code).toBe(0)
+    const { task } = await engine.handlers['task.submit'](
+      COMMANDS['task.submit'].params.parse({ definition: { name: 'retired-group-task', group: 'retired', spec: { kind: 'shell', command: ['true'] } } }),
+    )
+    expect((await cli('wait', String(task.id))).code).toBe(0)
+    expect((await cli('group', 'rm', 'retired')).code).toBe(0)
+    const listed = await cli('status', '--group', 'retired', '--json')
+    expect(listed.code).toBe(0)
+    expect((JSON.parse(listed.stdout) as { tasks: Task[] }).tasks.map((listedTask) => listedTask.id)).toEqual([task.id])
+  })
+
   it('log of a failed attempt before a retry does not say the task failed', async () => {
     const { task } = await engine.handlers['task.submit'](
       COMMANDS['task.submit'].params.parse({ definition: { spec: { kind: 'shell', command: ['sh', '-c', 'exit 5'] }, retry: { maxAttempts: 2, backoffMs: 3_600_000 } } }),

@@ -215,6 +215,16 @@ describe('taskdeck trigger', () => {
     }
   })
 
+  it('catch-up --from a date alone means its local midnight, as a date with a time is local time', async () => {
+    // Fourteen hours ahead of UTC: UTC's midnight would be 14:00 there.
+    const zone = 'Pacific/Kiritimati'
+    const date = new Intl.DateTimeFormat('en-CA', { timeZone: zone }).format(Date.now() - 2 * 86_400_000)
+    const { trigger } = await add('--every', '1h', '--', 'true')
+    const caught = await runCli(home, ['trigger', 'catch-up', String(trigger.id), '--from', date], { cwd: work, env: { TZ: zone } })
+    expect(caught.code, caught.stderr).toBe(0)
+    expect(caught.stdout).toContain(` since ${date} 00:00:00:`)
+  })
+
   it('history says what each firing stood for: the changed files of a watch', async () => {
     const folder = join(work, 'watched')
     mkdirSync(folder)

@@ -55,6 +55,18 @@ describe('malformed and hostile messages', () => {
     await stillServing()
   })
 
+  it('refuses a value nested too deeply for its schema to check, by name, and keeps serving', async () => {
+    // JSON.parse takes it; a recursive check of it (a script's input is any JSON) overflowed the stack, and the rejection
+    // nobody caught ended the server.
+    const depth = 20_000
+    const input = '['.repeat(depth) + ']'.repeat(depth)
+    const id = 900_001
+    socket.sendRaw(`{"v":1,"id":${id},"command":"task.submit","params":{"definition":{"spec":{"kind":"script","path":"/x.mjs","input":${input}}}}}`)
+    const message = await socket.waitFor((m) => m.kind === 'response' && m.id === id)
+    expect(message).toMatchObject({ result: { ok: false, error: { code: 'bad_request', message: 'params for task.submit: nested too deeply to be checked.' } } })
+    await stillServing()
+  })
+
   it('refuses an unknown command and a wrong protocol version by name', async () => {
     expect(await socket.request('task.explode', {})).toMatchObject({ ok: false, error: { code: 'unknown_command', message: 'Unknown command "task.explode".' } })
     expect(await socket.request('task.list', {}, { v: 2 })).toMatchObject({ ok: false, error: { code: 'protocol_mismatch', details: { expected: 1, received: 2 } } })

@@ -155,6 +155,71 @@ describe('schedule triggers (virtual clock, real engine)', () => {
     expect(manual).toMatchObject({ cause: 'manual', outcome: 'submitted' })
   })
 
+  it('overlap "skip": a task interrupted by a quit has finished, so the slot missed meanwhile is caught up on the next start', async () => {
+    const { savedTask } = await world.call('savedTask.create', { name: 'long', definition: argv('sleep', '600') })
+    const { trigger } = await world.call('trigger.create', {
+      trigger: { savedTaskId: savedTask.id, spec: { kind: 'schedule', everyMs: 10 * MIN, overlap: 'skip' } },
+    })
+    clock.advance(10 * MIN)
+    const [first] = await world.log.untilFirings(1, trigger.id)
+    await world.log.until((events) => events.find((event) => event.type === 'run.started' && event.run.taskId === first!.taskId))
+
+    // Quitting interrupts the run (after the triggers stopped listening); a slot passes while closed.
+    await world.close()
+    clock.sleep(10 * MIN)
+    await world.open()
+    const { task } = await world.engine.handlers['task.get']({ taskId: first!.taskId! })
+    expect(task.status).toBe('interrupted')
+    const [caughtUp] = await world.log.untilFirings(1, trigger.id)
+    expect(caughtUp).toMatchObject({ scheduledFor: T0 + 20 * MIN, outcome: 'submitted' })
+    expect(caughtUp!.detail).not.toHaveProperty('stillActive')
+  })
+
+  it('overlap "skip": a failed write of the active-task mirror is made again at the task\'s next event, so a restart still knows the task', async () => {
+    await world.engine.handlers['group.set']({ name: 'held' })
+    await world.engine.handlers['group.pause']({ name: 'held' })
+    const { savedTask } = await world.call('savedTask.create', { name: 'sync', definition: { ...argv('true'), group: 'held' } })
+    const { trigger } = await world.call('trigger.create', {
+      trigger: { savedTaskId: savedTask.id, spec: { kind: 'schedule', everyMs: 10 * MIN, overlap: 'skip' } },
+    })
+    // Real SQLite refusing the write, as a full disk or a busy database would.
+    world.engine.host.db.exec("CREATE TEMP TRIGGER refuse_active BEFORE INSERT ON trg_active_tasks BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+    clock.advance(10 * MIN)
+    const [first] = await world.log.untilFirings(1, trigger.id)
+    world.engine.host.db.exec('DROP TRIGGER refuse_active')
+    // The task's next event; then a skipped slot moves the completion cursor past it.
+    await world.engine.handlers['task.pause']({ taskIds: [first!.taskId!] })
+    clock.advance(10 * MIN)
+    expect((await world.log.untilFirings(2, trigger.id))[1]).toMatchObject({ outcome: 'skipped', detail: { stillActive: [first!.taskId] } })
+
+    await world.close()
+    clock.advance(10 * MIN)
+    await world.open()
+    expect((await world.log.untilFirings(1, trigger.id))[0]).toMatchObject({ outcome: 'skipped', detail: { stillActive: [first!.taskId] } })
+  })
+
+  it('overlap "skip": a finished task whose removal from the mirror failed does not hold the schedule back after a restart', async () => {
+    const { savedTask } = await world.call('savedTask.create', { name: 'quick', definition: argv('true') })
+    const { trigger } = await world.call('trigger.create', {
+      trigger: { savedTaskId: savedTask.id, spec: { kind: 'schedule', everyMs: 10 * MIN, overlap: 'skip' } },
+    })
+    world.engine.host.db.exec("CREATE TEMP TRIGGER refuse_done BEFORE DELETE ON trg_active_tasks BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+    clock.advance(10 * MIN)
+    const [first] = await world.log.untilFirings(1, trigger.id)
+    expect(await world.log.untilFinished(first!.taskId!)).toBe('succeeded')
+    world.engine.host.db.exec('DROP TRIGGER refuse_done')
+    // A finished task has no next event; the next slot's firing moves the completion cursor past its end.
+    clock.advance(10 * MIN)
+    const second = (await world.log.untilFirings(2, trigger.id))[1]
+    expect(second).toMatchObject({ outcome: 'submitted' })
+    expect(await world.log.untilFinished(second!.taskId!)).toBe('succeeded')
+
+    await world.close()
+    clock.advance(10 * MIN)
+    await world.open()
+    expect((await world.log.untilFirings(1, trigger.id))[0]).toMatchObject({ scheduledFor: T0 + 30 * MIN, outcome: 'submitted' })
+  })
+
   it('without overlap (or "allow") a slot starts a task on every slot beside an unfinished one', async () => {
     await world.engine.handlers['group.set']({ name: 'held' })
     await world.engine.handlers['group.pause']({ name: 'held' })
@@ -199,6 +264,37 @@ describe('schedule triggers (virtual clock, real engine)', () => {
     expect(await refusal({ triggerId: hook.id, from: T0 })).toMatch(/webhook trigger; only schedules/)
     const daily = await world.call('trigger.create', { trigger: { savedTaskId: skipping.savedTaskId, spec: { kind: 'schedule', cron: '0 3 * * *', timezone: 'UTC' } } })
     expect(await refusal({ triggerId: daily.trigger.id, from: clock.now() - MIN })).toMatch(/no slot of this schedule falls between/)
+  })
+
+  it('catchUp of a one-at-a-time schedule (overlap "skip") whose last task has not finished is refused by name, not recorded as skipped', async () => {
+    // A paused group keeps the trigger's task queued, as a long run would keep it running.
+    await world.engine.handlers['group.set']({ name: 'held' })
+    await world.engine.handlers['group.pause']({ name: 'held' })
+    const { savedTask } = await world.call('savedTask.create', { name: 'sync', definition: { ...argv('true'), group: 'held' } })
+    const { trigger } = await world.call('trigger.create', {
+      trigger: { savedTaskId: savedTask.id, spec: { kind: 'schedule', everyMs: 10 * MIN, overlap: 'skip', catchUp: 'once' } },
+    })
+    clock.advance(10 * MIN)
+    const [first] = await world.log.untilFirings(1, trigger.id)
+    expect(first).toMatchObject({ outcome: 'submitted' })
+
+    const refused = await world.call('trigger.catchUp', { triggerId: trigger.id, from: T0 }).then(
+      () => null,
+      (error: unknown) => error as { code: string; message: string },
+    )
+    expect(refused?.code).toBe('conflict')
+    expect(refused?.message).toBe(
+      `Task ${first!.taskId} of trigger ${trigger.id} has not finished; its overlap is "skip" (one at a time), so its missed slots would only be recorded as skipped. Catch up once it has finished.`,
+    )
+
+    await world.engine.handlers['group.resume']({ name: 'held' })
+    expect(await world.log.untilFinished(first!.taskId!)).toBe('succeeded')
+    const { missed } = await world.call('trigger.catchUp', { triggerId: trigger.id, from: T0 })
+    expect(missed).toEqual([T0 + 10 * MIN])
+    // The refused catch-up recorded nothing: the next firing is the accepted one, and it ran.
+    const again = (await world.log.untilFirings(2, trigger.id))[1]
+    expect(again).toMatchObject({ scheduledFor: T0 + 10 * MIN, outcome: 'submitted' })
+    expect(again!.taskId).not.toBe(first!.taskId)
   })
 
   it('pause stops firing; resume does not catch up the paused time', async () => {

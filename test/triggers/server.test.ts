@@ -82,7 +82,8 @@ describe('triggers behind the real local server', () => {
     const { savedTask } = await api<{ savedTask: SavedTask }>('savedTask.create', { name: 'deploy', definition: { spec: { kind: 'shell', command: `cat > '${out}'` } } })
     const { trigger } = await api<{ trigger: Trigger }>('trigger.create', { trigger: { savedTaskId: savedTask.id, spec: { kind: 'webhook', secret: SECRET } } })
 
-    const accepted = await post(`/hooks/${trigger.id}?env=prod&tag=a&tag=b`, '{"ref":"main"}', {
+    // A key every object has (`__proto__`) is the caller's like any other, not lost on the way.
+    const accepted = await post(`/hooks/${trigger.id}?env=prod&tag=a&tag=b&__proto__=x&__proto__=y`, '{"ref":"main"}', {
       authorization: `Bearer ${SECRET}`,
       cookie: 'session=1',
       'content-type': 'application/json',
@@ -92,10 +93,46 @@ describe('triggers behind the real local server', () => {
     expect(await world.log.untilFinished((accepted.json as { taskId: number }).taskId)).toBe('succeeded')
     const { webhook } = JSON.parse(readFileSync(out, 'utf8')) as { webhook: { body: unknown; query: unknown; headers: Record<string, string> } }
     expect(webhook.body).toEqual({ ref: 'main' })
-    expect(webhook.query).toEqual({ env: 'prod', tag: ['a', 'b'] })
+    expect(webhook.query).toEqual({ env: 'prod', tag: ['a', 'b'], ['__proto__']: ['x', 'y'] })
     expect(webhook.headers).toMatchObject({ 'x-github-event': 'push', 'content-type': 'application/json' })
     expect(webhook.headers).not.toHaveProperty('authorization')
     expect(webhook.headers).not.toHaveProperty('cookie')
     expect(JSON.stringify(webhook)).not.toContain(SECRET)
+  })
+
+  it('leaves out every header whose name says it carries a credential (a relay names its own), keeping events and signatures', async () => {
+    const out = `${world.anotherDir()}/call.json`
+    const { savedTask } = await api<{ savedTask: SavedTask }>('savedTask.create', { name: 'deploy', definition: { spec: { kind: 'shell', command: `cat > '${out}'` } } })
+    const { trigger } = await api<{ trigger: Trigger }>('trigger.create', { trigger: { savedTaskId: savedTask.id, spec: { kind: 'webhook', secret: SECRET } } })
+
+    const credentials = {
+      'X-Api-Key': 'cred-api-key',
+      'X-API_KEY': 'cred-api-underscore',
+      'X-Auth-Token': 'cred-auth-token',
+      'X-Access-Token': 'cred-access-token',
+      'X-Relay-Cookie': 'cred-cookie',
+      'X-Relay-Secret': 'cred-secret',
+      'X-Upstream-Password': 'cred-password',
+      'X-Relay-Session': 'cred-session',
+      'X-Amz-Security-Credential': 'cred-credential',
+    }
+    const accepted = await post(`/hooks/${trigger.id}`, '{"ref":"main"}', {
+      [SECRET_HEADER]: SECRET,
+      'content-type': 'application/json',
+      'X-GitHub-Event': 'push',
+      'X-GitHub-Delivery': 'delivery-1',
+      'X-Hub-Signature-256': 'sha256=abc',
+      ...credentials,
+    })
+    expect(accepted.status).toBe(202)
+    const taskId = (accepted.json as { taskId: number }).taskId
+    expect(await world.log.untilFinished(taskId)).toBe('succeeded')
+    const { webhook } = JSON.parse(readFileSync(out, 'utf8')) as { webhook: { headers: Record<string, string> } }
+    expect(webhook.headers).toMatchObject({ 'x-github-event': 'push', 'x-github-delivery': 'delivery-1', 'x-hub-signature-256': 'sha256=abc' })
+    for (const name of Object.keys(credentials)) expect(webhook.headers).not.toHaveProperty(name.toLowerCase())
+    // Nor are they stored: the event log holds the firing as the task was told it.
+    const stored = JSON.stringify(world.log.events)
+    expect(stored).toContain('delivery-1')
+    for (const value of Object.values(credentials)) expect(stored).not.toContain(value)
   })
 })

@@ -1,5 +1,6 @@
 import type { Group, LogLine, MachineCondition, MachineState, Run, Task, TaskDefinitionInput, TaskStatus } from '../../../src-shared/model.ts'
 import { describeUnmet } from '../../engine/end-reasons.ts'
+import type { RemoteBinding } from '../../../src-shared/workers.ts'
 import type { ApiClient } from '../client.ts'
 import { parseBatch, type BatchLine } from '../batch.ts'
 import { API_REVISIONS } from '../../server/api-file.ts'
@@ -268,17 +269,35 @@ export async function pauseOrResume(ctx: Context, action: 'pause' | 'resume', id
   if (ids.length > 0) return action === 'pause' ? bulk(ctx, 'task.pause', ids) : resumeTasks(ctx, ids)
   const client = await ctx.connect()
   if (options.group !== undefined) {
-    const { group } = await client.invoke(action === 'pause' ? 'group.pause' : 'group.resume', { name: options.group })
-    ctx.print({ group }, () =>
-      group.paused
-        ? `Group ${group.name} paused: none of its tasks start, and its running shell tasks are stopped, until \`taskdeck resume --group ${group.name}\`.`
-        : `Group ${group.name} resumed.`,
-    )
+    const [{ group }, { bindings }] = await Promise.all([
+      client.invoke(action === 'pause' ? 'group.pause' : 'group.resume', { name: options.group }),
+      client.invoke('group.listRemote', {}),
+    ])
+    const binding = bindings.find((bound) => bound.group === group.name)
+    ctx.print({ group }, () => (group.paused ? `Group ${group.name} paused: ${pausedGroupNote(binding)}, until \`taskdeck resume --group ${group.name}\`.` : `Group ${group.name} resumed.`))
     return
   }
-  await client.invoke(action === 'pause' ? 'engine.pause' : 'engine.resume', {})
-  ctx.print({}, () => (action === 'pause' ? 'Paused: no task starts, and running shell tasks are stopped, until `taskdeck resume --all`.' : 'Resumed.'))
+  const [, { bindings }] = await Promise.all([client.invoke(action === 'pause' ? 'engine.pause' : 'engine.resume', {}), client.invoke('group.listRemote', {})])
+  const stopped =
+    bindings.length === 0
+      ? 'running shell tasks are stopped'
+      : `running shell tasks on this machine are stopped; in groups bound to Redis (${bindings.map((bound) => bound.group).join(', ')}), ${REMOTE_RUNS_GO_ON}`
+  ctx.print({}, () => (action === 'pause' ? `Paused: no task starts, and ${stopped}, until \`taskdeck resume --all\`.` : 'Resumed.'))
 }
+
+/**
+ * What a group's pause does to it. A run on a Redis worker cannot be paused (BullMQ has no
+ * per-job pause): the app only stops handing runs to the workers, and those they have go on.
+ */
+function pausedGroupNote(binding: RemoteBinding | undefined): string {
+  if (binding === undefined) return 'none of its tasks start, and its running shell tasks are stopped'
+  const going = `${REMOTE_RUNS_GO_ON} (a run on a worker cannot be paused)`
+  return binding.localSlots === null
+    ? `no more of its tasks go to its Redis workers (${binding.redis}); ${going}`
+    : `none of its tasks start, here or on its Redis workers (${binding.redis}); its running shell tasks on this machine are stopped, and ${going}`
+}
+
+const REMOTE_RUNS_GO_ON = 'the runs the workers already have go on to their end'
 
 /**
  * `resume IDS`: paused tasks go on, and stashed ones are scheduled (as `add --stash` and the
@@ -347,8 +366,8 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
     client.invoke('group.list', {}),
     machineOf(client),
   ])
-  // A misspelt group would match no task and read as an empty queue.
-  if (options.group !== undefined) (await import('./groups.ts')).requireGroup(groups, options.group)
+  // A misspelt group would match no task and read as an empty queue; a removed one's finished tasks are still listed.
+  if (options.group !== undefined && total === 0) (await import('./groups.ts')).requireGroup(groups, options.group)
   const held = heldBy(groups, enginePaused, machine)
   const now = Date.now()
   const lastRun = new Map<number, Run>((lastRuns ?? []).map((run) => [run.taskId, run]))

@@ -368,7 +368,9 @@ export async function rotateSecret(ctx: Context, idText: string): Promise<void> 
 /** `--from`: a duration ago (`12h`, `2d`) or a local date and time (`2026-11-21 03:00`, or ISO with a zone). */
 function parseFrom(text: string, now: number): number {
   if (/^\d+(\.\d+)?(ms|s|m|h|d)/.test(text.trim()) && !/^\d{4}-/.test(text.trim())) return now - parseDuration(text, '--from')
-  const at = Date.parse(text.trim().replace(' ', 'T'))
+  // A date alone is its local midnight: Date.parse reads an ISO date without a time as UTC, unlike one with a time.
+  const given = text.trim().replace(' ', 'T')
+  const at = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(given) ? `${given}T00:00` : given)
   if (Number.isNaN(at)) throw usageError(`--from: "${text}" is neither a duration ago (12h, 2d) nor a date and time (2026-11-21 03:00).`)
   return at
 }
