@@ -67,7 +67,16 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
             {shownRun && runs[0] && shownRun.id !== runs[0].id && (
               <span className="detail-older" data-testid="older-run">
                 {t('detail.olderRun', { n: runNumber(runs, shownRun), count: runs.length })}
-                <button type="button" className="link" onClick={() => model.route.set({ view: 'task', taskId })}>
+                <button
+                  type="button"
+                  className="link"
+                  onClick={() => {
+                    // The keyboard goes to the open tab, above what now shows the latest run; left to fall, it would land on
+                    // the first action (Cancel), where the next Enter would cancel the task.
+                    document.getElementById(tabId(tab))?.focus()
+                    model.route.set({ view: 'task', taskId })
+                  }}
+                >
                   {t('detail.showLatest')}
                 </button>
               </span>

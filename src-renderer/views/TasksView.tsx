@@ -227,12 +227,23 @@ function BulkBar({ run }: { run: (id: CommandId) => void }) {
   const pending = useStore(model.pending)
   // Asked once before removing: tasks and their logs go for good (bull-board's "Clean" asks too).
   const [confirming, setConfirming] = useState(false)
+  // Answered no (Keep or Esc): "Remove…", back in the question's place, takes the keyboard again.
+  const refocusRemove = useRef(false)
+  const keep = () => {
+    refocusRemove.current = true
+    setConfirming(false)
+  }
   // Tasks removed meanwhile (here or by another client) are no longer counted.
   const present = [...checked].filter((id) => tasks.has(id))
   const finished = present.filter((id) => isFinished(tasks.get(id)?.status ?? 'queued'))
+  // Every task the question was about removed meanwhile (elsewhere): the question is over, not asked again unbidden
+  // (with the keyboard taken) when another selected task finishes.
+  if (confirming && finished.length === 0) setConfirming(false)
   if (present.length === 0) return null
   const removeKey = `task.clean:${finished.join(',')}`
   const remove = async () => {
+    // A second Enter or click while the first is on its way is not a second answer.
+    if (model.pending.value.has(removeKey)) return
     const status = await model.send({ command: 'task.clean', params: { taskIds: finished }, key: removeKey, label: t('bulk.remove') })
     setConfirming(false)
     if (status.state !== 'ok') return
@@ -240,9 +251,21 @@ function BulkBar({ run }: { run: (id: CommandId) => void }) {
     model.checked.set(new Set([...model.checked.value].filter((id) => !removed.has(id))))
   }
   return (
-    <div className="bulk-bar" role="toolbar" aria-label={t('bulk.label')}>
+    <div
+      className="bulk-bar"
+      role="toolbar"
+      aria-label={t('bulk.label')}
+      onKeyDown={(e) => {
+        // Esc answers the question no, as Keep does, instead of clearing the whole selection (the page's Esc).
+        if (confirming && e.key === 'Escape') {
+          e.preventDefault()
+          e.stopPropagation()
+          keep()
+        }
+      }}
+    >
       <strong>{t('bulk.selected', { count: present.length })}</strong>
-      {confirming && finished.length > 0 ? (
+      {confirming ? (
         <>
           <span className="bulk-confirm" id="bulk-remove-question">
             {t('bulk.removeQuestion', { count: finished.length })}
@@ -252,7 +275,7 @@ function BulkBar({ run }: { run: (id: CommandId) => void }) {
           <button type="button" className="btn btn-danger" autoFocus aria-describedby="bulk-remove-question" {...busyButton(pending.has(removeKey))} onClick={() => void remove()}>
             {t('bulk.removeConfirm', { count: finished.length })}
           </button>
-          <button type="button" className="btn btn-ghost" onClick={() => setConfirming(false)}>
+          <button type="button" className="btn btn-ghost" onClick={keep}>
             {t('bulk.keep')}
           </button>
         </>
@@ -262,7 +285,19 @@ function BulkBar({ run }: { run: (id: CommandId) => void }) {
           <ActionButton command="task.retry" label={t('action.retry')} onClick={() => run('task.retry')} />
           <ActionButton command="task.pause" label={t('action.pause')} onClick={() => run('task.pause')} />
           <ActionButton command="task.resume" label={t('action.resume')} onClick={() => run('task.resume')} />
-          <button type="button" className="btn btn-ghost" disabled={finished.length === 0} title={finished.length === 0 ? t('bulk.removeNone') : undefined} onClick={() => setConfirming(true)}>
+          <button
+            type="button"
+            className="btn btn-ghost"
+            ref={(button) => {
+              if (button && refocusRemove.current) {
+                refocusRemove.current = false
+                button.focus()
+              }
+            }}
+            disabled={finished.length === 0}
+            title={finished.length === 0 ? t('bulk.removeNone') : undefined}
+            onClick={() => setConfirming(true)}
+          >
             {t('bulk.remove')}…
           </button>
           <button type="button" className="btn btn-ghost" onClick={() => model.checked.set(new Set())}>

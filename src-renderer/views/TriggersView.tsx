@@ -28,7 +28,10 @@ export function TriggersView() {
   const triggers = listed?.ok ? [...listed.value.triggers].sort((a, b) => a.id - b.id) : []
 
   const act = async (command: 'trigger.fire' | 'trigger.pause' | 'trigger.resume', trigger: Trigger) => {
-    const status = await model.send({ command, params: { triggerId: trigger.id }, key: `${command}:${trigger.id}`, label: trigger.name })
+    const key = `${command}:${trigger.id}`
+    // A second click while the first is on its way is the same press (a busy button still takes clicks), not an error to show.
+    if (model.pending.value.has(key)) return
+    const status = await model.send({ command, params: { triggerId: trigger.id }, key, label: trigger.name })
     if (status.state === 'error') setError(status.error.message)
     else {
       setError(null)

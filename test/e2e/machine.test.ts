@@ -163,6 +163,8 @@ describe('groups that run only on AC power', () => {
     await older.getByRole('button', { name: 'Show the latest' }).click()
     await page.locator('.log-text').getByText('second run', { exact: true }).waitFor()
     expect(await older.count()).toBe(0)
+    // The keyboard is on the open tab, above the latest run's log, not on the first action (Cancel) where Enter cancels.
+    await expect.poll(() => page.evaluate('document.activeElement?.id')).toBe('detail-tab-output')
     await held.getByText(sentence).waitFor()
     await report({ onAcPower: true })
     await held.waitFor({ state: 'detached' })
