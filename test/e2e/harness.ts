@@ -124,6 +124,23 @@ export async function openPage(
   return { page, errors }
 }
 
+/** Waits for `check` to hold (polled every 25 ms, 10 s at most), for state the page cannot be watched for. */
+export async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (await check()) return
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+/** Switches view with the keyboard's g-chord (s: Settings, t: Tasks, l: Loop), from wherever the focus was. */
+export async function goTo(page: Page, view: 's' | 't' | 'l'): Promise<void> {
+  await page.locator('main').click({ position: { x: 5, y: 5 } })
+  await page.keyboard.press('Escape')
+  await page.keyboard.press('g')
+  await page.keyboard.press(view)
+}
+
 /** What a browser test file works against: Chromium, a served app on its own port and data directory. */
 export interface ServedUi {
   browser: Browser

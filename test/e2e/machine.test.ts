@@ -1,9 +1,8 @@
 import { join } from 'node:path'
-import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import type { Group, Task } from '../../src-shared/index.ts'
 import { axeViolations } from './axe.ts'
-import { ARTIFACTS, callServer, openPage, useServedUi } from './harness.ts'
+import { ARTIFACTS, callServer, goTo, openPage, until, useServedUi } from './harness.ts'
 
 // Power- and presence-aware scheduling in the browser against `taskdeck serve`: the test plays
 // the desktop's power monitor by calling machine.report over the API.
@@ -12,27 +11,12 @@ const ui = useServedUi()
 const report = (state: { onAcPower?: boolean | null; userIdle?: boolean | null }) => callServer(ui.home, ui.served, 'machine.report', state)
 const groupOf = async (name: string) => (await callServer<{ groups: Group[] }>(ui.home, ui.served, 'group.list')).groups.find((g) => g.name === name)
 const taskOf = async (taskId: number) => (await callServer<{ task: Task; runs: Array<{ id: number; status: string; heldFor?: string[] }> }>(ui.home, ui.served, 'task.get', { taskId }))
-const until = async (check: () => Promise<boolean>, what: string) => {
-  for (let i = 0; i < 400; i++) {
-    if (await check()) return
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
-
-const go = async (page: Page, view: 's' | 't' | 'l') => {
-  await page.locator('main').click({ position: { x: 5, y: 5 } })
-  await page.keyboard.press('Escape')
-  await page.keyboard.press('g')
-  await page.keyboard.press(view)
-}
-
 describe('groups that run only on AC power', () => {
   it('are set in Settings, hold new tasks on battery with the reason shown, and pause then resume a running one', async () => {
     await callServer(ui.home, ui.served, 'group.set', { name: 'builds', parallel: 1 })
     await report({ onAcPower: true, userIdle: false })
     const { page, errors } = await openPage(ui.browser, ui.served.browserUrl, 'light')
-    await go(page, 's')
+    await goTo(page, 's')
     await page.getByRole('heading', { name: 'Settings' }).waitFor()
     // No group has conditions: the status bar says nothing of the machine.
     expect(await page.locator('[data-testid=machine]').count()).toBe(0)
@@ -65,13 +49,13 @@ describe('groups that run only on AC power', () => {
     await indicator.getByText('On battery · 1 group held').waitFor()
     expect(await indicator.getAttribute('title')).toBe('Waiting for AC power: builds')
     const { task } = await callServer<{ task: Task }>(ui.home, ui.served, 'task.submit', { definition: { name: 'Nightly build', group: 'builds', spec: { kind: 'shell', command: 'sleep 600' } } })
-    await go(page, 't')
+    await goTo(page, 't')
     await page.locator(`[data-task-id="${task.id}"]`).click()
     await page.getByText('Starts when the computer is on AC power: group builds runs only then.').waitFor()
     expect((await taskOf(task.id)).task.status).toBe('queued')
     expect(await axeViolations(page)).toEqual([])
     await page.screenshot({ path: join(ARTIFACTS, 'machine-held-queued-light-en.png') })
-    await go(page, 'l')
+    await goTo(page, 'l')
     await page.getByRole('region', { name: 'Waiting' }).getByText('held: builds waits for AC power').waitFor()
     await page.getByRole('region', { name: 'Waiting' }).getByRole('button', { name: /Nightly build/ }).click()
 
@@ -87,7 +71,7 @@ describe('groups that run only on AC power', () => {
     await held.getByText('Paused by group builds until the computer is on AC power; it resumes by itself then.').waitFor()
     // The reason appears under the actions: Cancel stays where the pointer was.
     expect(await cancel.boundingBox()).toEqual(cancelBefore)
-    await go(page, 'l')
+    await goTo(page, 'l')
     await page.getByRole('region', { name: 'Running' }).getByText('paused: builds waits for AC power').waitFor()
     await page.screenshot({ path: join(ARTIFACTS, 'machine-loop-light-en.png') })
     await page.getByRole('region', { name: 'Running' }).getByRole('button', { name: /Nightly build/ }).click()
@@ -105,7 +89,7 @@ describe('groups that run only on AC power', () => {
     await dark.page.getByTestId('held-reason').getByText('builds 그룹의 실행 조건(AC 전원 연결)이 충족되지 않아 일시 중지되었습니다. 충족되면 자동으로 재개합니다.').waitFor()
     expect(await axeViolations(dark.page)).toEqual([])
     await dark.page.screenshot({ path: join(ARTIFACTS, 'machine-held-run-dark-ko.png') })
-    await go(dark.page, 's')
+    await goTo(dark.page, 's')
     await dark.page.getByRole('group', { name: 'builds 그룹의 실행 조건' }).waitFor()
     expect(await axeViolations(dark.page)).toEqual([])
     await dark.page.locator('.panel', { has: dark.page.getByRole('heading', { name: '대기열' }) }).screenshot({ path: join(ARTIFACTS, 'machine-settings-dark-ko.png') })

@@ -1,9 +1,8 @@
 import { join } from 'node:path'
-import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import type { Group, MachineState, Task } from '../../src-shared/index.ts'
 import { axeViolations } from './axe.ts'
-import { ARTIFACTS, callServer, openPage, useServedUi } from './harness.ts'
+import { ARTIFACTS, callServer, goTo, openPage, until, useServedUi } from './harness.ts'
 
 // Network-aware scheduling in the browser against `taskdeck serve`: the test plays the system
 // monitor (NetworkManager) by calling machine.report over the API.
@@ -12,27 +11,12 @@ const ui = useServedUi()
 const report = (state: { networkMetered?: boolean | null }) => callServer<{ machine: MachineState }>(ui.home, ui.served, 'machine.report', state)
 const groupOf = async (name: string) => (await callServer<{ groups: Group[] }>(ui.home, ui.served, 'group.list')).groups.find((g) => g.name === name)
 const taskOf = async (taskId: number) => (await callServer<{ task: Task }>(ui.home, ui.served, 'task.get', { taskId })).task
-const until = async (check: () => Promise<boolean>, what: string) => {
-  for (let i = 0; i < 400; i++) {
-    if (await check()) return
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
-
-const go = async (page: Page, view: 's' | 't' | 'l') => {
-  await page.locator('main').click({ position: { x: 5, y: 5 } })
-  await page.keyboard.press('Escape')
-  await page.keyboard.press('g')
-  await page.keyboard.press(view)
-}
-
 describe('groups that run only on an unmetered network', () => {
   it('are set in Settings from the keyboard, hold a task on a metered network with the reason shown, and run it once unmetered', async () => {
     await callServer(ui.home, ui.served, 'group.set', { name: 'downloads', parallel: 1 })
     await report({ networkMetered: false })
     const { page, errors } = await openPage(ui.browser, ui.served.browserUrl, 'light')
-    await go(page, 's')
+    await goTo(page, 's')
     await page.getByRole('heading', { name: 'Settings' }).waitFor()
 
     const conditions = page.getByRole('group', { name: 'Run tasks of downloads only when' })
@@ -55,20 +39,20 @@ describe('groups that run only on an unmetered network', () => {
     const { task } = await callServer<{ task: Task }>(ui.home, ui.served, 'task.submit', {
       definition: { name: 'Mirror the dataset', group: 'downloads', spec: { kind: 'shell', command: 'true' } },
     })
-    await go(page, 't')
+    await goTo(page, 't')
     await page.locator(`[data-task-id="${task.id}"]`).click()
     await page.getByText('Starts when the network is not metered: group downloads runs only then.').waitFor()
     expect((await taskOf(task.id)).status).toBe('queued')
     expect(await axeViolations(page)).toEqual([])
     await page.screenshot({ path: join(ARTIFACTS, 'network-held-light-en.png') })
-    await go(page, 'l')
+    await goTo(page, 'l')
     await page.getByRole('region', { name: 'Waiting' }).getByText('held: downloads waits for an unmetered network').waitFor()
 
     // Korean, dark: the same state.
     await callServer(ui.home, ui.served, 'settings.set', { patch: { language: 'ko' } })
     const dark = await openPage(ui.browser, ui.served.browserUrl, 'dark', { locale: 'ko-KR' })
     await dark.page.locator('[data-testid=machine].machine-held').getByText('종량제 네트워크 · 그룹 1개 보류').waitFor()
-    await go(dark.page, 's')
+    await goTo(dark.page, 's')
     await dark.page.getByRole('group', { name: 'downloads 그룹의 실행 조건' }).getByRole('checkbox', { name: '종량제가 아닌 네트워크 연결 시' }).waitFor()
     expect(await axeViolations(dark.page)).toEqual([])
     await dark.page.locator('.panel', { has: dark.page.getByRole('heading', { name: '대기열' }) }).screenshot({ path: join(ARTIFACTS, 'network-settings-dark-ko.png') })
