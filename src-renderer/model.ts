@@ -1,3 +1,4 @@
+import i18next from 'i18next'
 import { flushSync } from 'react-dom'
 import { BehaviorSubject, Subject, asyncScheduler, combineLatest, connectable, distinctUntilChanged, filter, map, merge, mergeMap, scan, share, skip, tap, throttleTime, type Observable } from 'rxjs'
 import { DEFAULT_SETTINGS, type ApiError, type EngineEvent, type Settings } from '../src-shared/index.ts'
@@ -229,7 +230,7 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
       })
       if (pending.value.has(key)) {
         subscription.unsubscribe()
-        resolve({ key, intent, state: 'error', error: { code: 'conflict', message: 'Already in progress.' } satisfies ApiError })
+        resolve({ key, intent, state: 'error', error: { code: 'conflict', message: i18next.t('action.alreadyInProgress') } satisfies ApiError })
         return
       }
       intents.next(intent)

@@ -36,6 +36,7 @@ export const en = {
     editAsNew: 'Edit as new',
     pauseAll: 'Pause all',
     resumeAll: 'Resume all',
+    alreadyInProgress: 'Already in progress.',
   },
   command: {
     'palette.open': 'Open command palette',

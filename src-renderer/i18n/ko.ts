@@ -37,6 +37,7 @@ export const ko: Messages = {
     editAsNew: '새 작업으로 편집',
     pauseAll: '모두 일시 중지',
     resumeAll: '모두 재개',
+    alreadyInProgress: '이미 진행 중입니다.',
   },
   command: {
     'palette.open': '명령 팔레트 열기',

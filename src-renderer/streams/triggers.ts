@@ -1,3 +1,6 @@
+import cronstrue from 'cronstrue'
+// Only the locale the UI speaks besides English (cronstrue's own), not cronstrue/i18n with every locale (~130 kB).
+import 'cronstrue/locales/ko.js'
 import { filter, type Observable } from 'rxjs'
 import type { EngineEvent } from '../../src-shared/index.ts'
 
@@ -19,4 +22,19 @@ export function formatEvery(ms: number): string {
     if (count > 0) parts.push(`${count}${unit}`)
   }
   return parts.join(' ') || '0s'
+}
+
+/**
+ * A cron pattern in words in the UI's language ("At 09:30, Monday through Friday"), or null when cronstrue cannot say it
+ * (the raw pattern is then all there is to show). Taskdeck (croner) reads six fields as seconds first; cronstrue may read a
+ * sixth field as a year, so a six-field pattern gets a seventh, any-year field to mean seconds-first to it too.
+ */
+export function describeCron(pattern: string, language: string): string | null {
+  const fields = pattern.trim().split(/\s+/)
+  const secondsFirst = fields.length === 6 ? `${fields.join(' ')} *` : pattern
+  try {
+    return cronstrue.toString(secondsFirst, { locale: language === 'ko' ? 'ko' : 'en', use24HourTimeFormat: true, throwExceptionOnParseError: true })
+  } catch {
+    return null
+  }
 }

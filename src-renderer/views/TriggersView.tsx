@@ -5,7 +5,7 @@ import type { Trigger } from '../../src-shared/triggers.ts'
 import { EmptyState, ViewHeading, busyButton, formatClock } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { snapshotOnActivity$ } from '../streams/loop.ts'
-import { formatEvery, triggerChanges$ } from '../streams/triggers.ts'
+import { describeCron, formatEvery, triggerChanges$ } from '../streams/triggers.ts'
 import { useModel, useStore } from './context.ts'
 
 const CRON_EXAMPLE = "taskdeck trigger add --cron '30 9 * * 1-5' --name standup -- ./standup-report.sh"
@@ -123,13 +123,13 @@ export function TriggersView() {
 
 /** What starts a trigger, in words, with its pattern, paths or key as written. */
 function StartsWhen({ trigger }: { trigger: Trigger }) {
-  const { t } = useTranslation()
+  const { t, i18n } = useTranslation()
   const spec = trigger.spec
   switch (spec.kind) {
     case 'schedule':
       return spec.cron !== undefined ? (
         <>
-          {t('triggers.cron')} <code>{spec.cron}</code>
+          {describeCron(spec.cron, i18n.language) ?? t('triggers.cron')} <code>{spec.cron}</code>
           {spec.timezone && <span className="muted"> ({spec.timezone})</span>}
         </>
       ) : (

@@ -1,7 +1,7 @@
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import type { EngineEvent } from '../../src-shared/index.ts'
-import { formatEvery, triggerChanges$ } from '../../src-renderer/streams/triggers.ts'
+import { describeCron, formatEvery, triggerChanges$ } from '../../src-renderer/streams/triggers.ts'
 
 describe('the trigger list’s streams and words', () => {
   it('is read again for the frames that hold a trigger change, not for others', () => {
@@ -19,5 +19,18 @@ describe('the trigger list’s streams and words', () => {
     expect(formatEvery(45_000)).toBe('45s')
     expect(formatEvery(26 * 3600_000 + 1000)).toBe('1d 2h 1s')
     expect(formatEvery(7 * 86_400_000)).toBe('7d')
+  })
+
+  it('says a cron pattern in words in the UI’s language, reading six fields as seconds first, and nothing for one it cannot say', () => {
+    expect(describeCron('30 9 * * 1-5', 'en')).toBe('At 09:30, Monday through Friday')
+    expect(describeCron('30 9 * * 1-5', 'ko')).toBe('09:30, 월요일부터 금요일까지')
+    // Six fields are second minute hour day month weekday (croner): every 10 seconds, not "in the year ...".
+    expect(describeCron('*/10 * * * * *', 'en')).toBe('Every 10 seconds')
+    expect(describeCron('15 30 9 * * 1-5', 'en')).toBe('At 09:30:15, Monday through Friday')
+    expect(describeCron('15 30 9 * * 1-5', 'ko')).toContain('월요일부터 금요일까지')
+    // A language the library is not given here falls back to English, not to an error.
+    expect(describeCron('0 0 * * *', 'fr')).toBe('At 00:00')
+    expect(describeCron('61 * * * *', 'en')).toBeNull()
+    expect(describeCron('not a pattern', 'ko')).toBeNull()
   })
 })
