@@ -214,8 +214,15 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
     .action(run(async (ctx, options: Record<string, string & string[]>) => (await import('./commands/tasks.ts')).status(ctx, options)))
 
   if (wanted('follow')) sub('follow', "print a task's output as it is written; exit with its exit code")
-    .argument('<id>')
-    .action(run(async (ctx, id: string) => (await import('./commands/watch.ts')).follow(ctx, id)))
+    .argument('[id]', 'the task (default: the only running task; with none running, the newest queued or waiting one)')
+    .addHelpText(
+      'after',
+      `
+Without ID: several running tasks are listed and nothing is followed (exit 2); with none
+running, the newest queued or waiting task is followed (named on stderr); with none of
+those either, there is nothing to follow (exit 1).`,
+    )
+    .action(run(async (ctx, id: string | undefined) => (await import('./commands/watch.ts')).follow(ctx, id)))
 
   if (wanted('log')) sub('log', "print a task's output (its last run, or --attempt N)")
     .argument('<id>')

@@ -45,6 +45,7 @@ import type { RunContext, RunOutcome, StartedRun } from './runners/types.ts'
 import type { BackendOutcome, BackendRun, ExecutionBackend } from './backends/types.ts'
 import { describeEndReason, describeLoopState } from './end-reasons.ts'
 import { unmetConditions } from '../../src-shared/decisions/machine.ts'
+import { shellCommandLine } from '../../src-shared/shell-words.ts'
 import { Store, migrate, type AppendedEvent, type DurableEventInput, type ProjectInTransaction, type WriteOp } from './store.ts'
 
 const INTERRUPTED: EndReason = { kind: 'interrupted' }
@@ -1809,7 +1810,7 @@ function defaultName(definition: TaskDefinition): string {
   const spec = definition.spec
   switch (spec.kind) {
     case 'shell':
-      return (Array.isArray(spec.command) ? spec.command.join(' ') : spec.command).slice(0, 200)
+      return (Array.isArray(spec.command) ? shellCommandLine(spec.command) : spec.command).slice(0, 200)
     case 'http':
       return spec.requests.length === 1 ? `${spec.requests[0]!.method} ${spec.requests[0]!.url}`.slice(0, 200) : `${spec.requests.length} HTTP requests`
     case 'script':

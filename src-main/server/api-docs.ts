@@ -465,6 +465,10 @@ Exit codes: ${EXIT.ok} success; ${EXIT.failed} the thing asked failed (not found
 did not succeed); ${EXIT.usage} usage error or invalid input; ${EXIT.unreachable} Taskdeck not reachable (not running,
 stale api.json, wrong token or protocol, or older than this \`taskdeck\`: restart it); ${EXIT.interrupted} interrupted. \`follow\` (and \`add --follow\`) exit with the task's
 own exit code (128+N when it was killed by signal N, 1 when it ended without one).
+\`follow\` without an id follows the only running task; with several running it lists them
+("several tasks are running: 3 (make), 5 (sleep 10); give one: taskdeck follow ID") and exits ${EXIT.usage};
+with none running it follows the newest queued or waiting task (named once on stderr), or exits ${EXIT.failed}
+when there is nothing to follow.
 `
 }
 

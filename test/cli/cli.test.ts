@@ -544,7 +544,8 @@ describe('taskdeck CLI against taskdeck serve', () => {
     const unknownJson = await cli('status', '--frobnicate', '--json')
     expect(unknownJson.code).toBe(2)
     expect(JSON.parse(unknownJson.stderr)).toEqual({ error: { code: 'usage', message: "unknown option '--frobnicate'" } })
-    const missingJson = await cli('--json', 'follow')
+    // A missing required argument: `log` needs its id (a bare `follow` picks the running task).
+    const missingJson = await cli('--json', 'log')
     expect(JSON.parse(missingJson.stderr)).toEqual({ error: { code: 'usage', message: "missing required argument 'id'" } })
     // A --json after -- is the task's.
     const taskJson = await cli('add', '--frobnicate', '--', 'jq', '--json')

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import type { TaskDefinition } from '../../../src-shared/model.ts'
+import { shellCommandLine } from '../../../src-shared/shell-words.ts'
 import type { Context } from '../context.ts'
 import { DEFINITION_OPTION_NAMES, definitionFromOptions, type DefinitionOptions } from '../definition.ts'
 import { parseIds, table } from '../format.ts'
@@ -14,7 +15,7 @@ const savedTaskId = (text: string): number => parseIds([text], 'saved task id')[
 
 const describe = (definition: TaskDefinition): string => {
   const spec = definition.spec
-  if (spec.kind === 'shell') return `${typeof spec.command === 'string' ? spec.command : spec.command.join(' ')}  (in ${spec.cwd})`
+  if (spec.kind === 'shell') return `${typeof spec.command === 'string' ? spec.command : shellCommandLine(spec.command)}  (in ${spec.cwd})`
   if (spec.kind === 'script') return `script ${spec.path}`
   return `${spec.requests.length} HTTP request${spec.requests.length === 1 ? '' : 's'}`
 }

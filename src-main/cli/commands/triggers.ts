@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import type { CommandInput } from '../../../src-shared/commands.ts'
 import type { SavedTask, Trigger, TriggerInput, TriggerSpecInput, Firing } from '../../../src-shared/triggers.ts'
+import { shellCommandLine } from '../../../src-shared/shell-words.ts'
 import type { Context } from '../context.ts'
 import { readDocument, writeDocument } from '../document.ts'
 import { DEFINITION_OPTION_NAMES, definitionFromOptions, type DefinitionOptions } from '../definition.ts'
@@ -149,7 +150,7 @@ async function secretFromStdin(): Promise<string> {
   return (await readStdin('--secret-stdin', SECRET_STDIN_MAX_BYTES)).replace(/\r?\n$/, '')
 }
 
-const commandText = (command: string | readonly string[]): string => (typeof command === 'string' ? command : command.join(' '))
+const commandText = (command: string | readonly string[]): string => (typeof command === 'string' ? command : shellCommandLine(command))
 
 export async function addTrigger(ctx: Context, argv: readonly string[], options: TriggerAddOptions): Promise<void> {
   if (options.secretStdin && options.stdin === '-') throw usageError('--secret-stdin and --stdin - cannot both read stdin.')

@@ -3,7 +3,7 @@ import type { EngineEvent } from '../../../src-shared/events.ts'
 import { TASK_STATUSES, isFinished, type Run, type Task, type TaskStatus } from '../../../src-shared/model.ts'
 import type { EventStream } from '../stream.ts'
 import type { Context } from '../context.ts'
-import { EXIT, usageError } from '../exit.ts'
+import { CliError, EXIT, usageError } from '../exit.ts'
 import { paint, parseIds, table } from '../format.ts'
 import type { ApiClient } from '../client.ts'
 import { machineOf } from './machine.ts'
@@ -122,10 +122,10 @@ class LogPrinter {
  * loop; the text always comes from the run's log, so no line is printed twice or skipped,
  * and retries are followed attempt by attempt.
  */
-export async function follow(ctx: Context, idText: string): Promise<number> {
-  const [taskId] = parseIds([idText])
-  if (taskId === undefined) throw usageError('follow needs a task id.')
+export async function follow(ctx: Context, idText: string | undefined): Promise<number> {
   const client = await ctx.connect()
+  const taskId = idText === undefined ? await taskToFollow(client) : parseIds([idText])[0]
+  if (taskId === undefined) throw usageError('follow needs a task id.')
   const stream = await client.openStream()
   try {
     const wake = await watchEvents(stream, (event) => taskIdOf(event) === taskId || (event.type === 'task.removed' && event.taskIds.includes(taskId)))
@@ -172,6 +172,25 @@ export async function follow(ctx: Context, idText: string): Promise<number> {
   } finally {
     stream.close()
   }
+}
+
+/**
+ * The task a bare `taskdeck follow` means, as pueue's follow and `tsp -t` pick one: the only
+ * running task; with none running, the newest queued or waiting one. Several running is
+ * ambiguous, so it names them rather than guess.
+ */
+async function taskToFollow(client: ApiClient): Promise<number> {
+  const { tasks: running } = await client.invoke('task.list', { status: ['running'], limit: 100_000 })
+  if (running.length === 1) return running[0]!.id
+  if (running.length > 1) {
+    const listed = running.map((task) => `${task.id} (${task.name})`).join(', ')
+    throw usageError(`several tasks are running: ${listed}; give one: taskdeck follow ID`)
+  }
+  const { tasks: pending } = await client.invoke('task.list', { status: ['queued', 'waiting'], newest: true, limit: 1 })
+  const newest = pending[0]
+  if (newest === undefined) throw new CliError(EXIT.failed, 'not_found', 'Nothing to follow: no task is running, queued or waiting. Give one: taskdeck follow ID')
+  process.stderr.write(`taskdeck: no task is running; following the newest ${newest.status} one, task ${newest.id} (${newest.name}).\n`)
+  return newest.id
 }
 
 /** "taskdeck: task 9 has not started (queued: group slow is paused); …", or null when it only waits its turn. */
