@@ -1,5 +1,6 @@
 import type { z } from 'zod'
 import { TaskDefinitionSchema, type FieldIssue, type TaskDefinition, type TaskDefinitionInput } from '../../src-shared/index.ts'
+import { shellCommandLine } from '../../src-shared/shell-words.ts'
 
 /** The new/edit form's fields, all as typed (strings), so half-typed input survives. */
 export interface TaskForm {
@@ -308,7 +309,7 @@ export function formOf(definition: TaskDefinition): TaskForm {
   if (spec.kind === 'shell') {
     return {
       ...base,
-      command: typeof spec.command === 'string' ? spec.command : spec.command.map(shellQuoted).join(' '),
+      command: typeof spec.command === 'string' ? spec.command : shellCommandLine(spec.command),
       shell: spec.shell ?? '',
       cwd: spec.cwd ?? '',
       env: Object.entries(spec.env ?? {})
@@ -336,14 +337,6 @@ export function formOf(definition: TaskDefinition): TaskForm {
     }
   }
   return { ...base, scriptPath: spec.path, scriptInput: spec.input === undefined ? '' : JSON.stringify(spec.input, null, 2) }
-}
-
-/**
- * One argv word as the shell would read it back: an argv task (run without a shell) opens in
- * the form as one command line, so a word with spaces or quotes must stay one word.
- */
-function shellQuoted(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
 }
 
 /** A time as a datetime-local field shows it: the user's local time, to the second when it has seconds. */
