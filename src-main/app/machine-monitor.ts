@@ -2,6 +2,22 @@ import type { CommandHandlers, Disposable } from '../engine/api.ts'
 import { POWER_POLL_MS } from '../../src-shared/decisions/machine.ts'
 import { steadyAcPowerReader, steadyReading } from '../engine/power-supply.ts'
 
+/**
+ * How both monitors talk to the engine: a reading is reported only when it differs from what the engine was last
+ * told (so a state reported by hand stands until the machine really changes); after a failed report the next
+ * reading is told again, even if it is the same.
+ */
+function reportChanges(initial: boolean | null, send: (reading: boolean | null) => Promise<unknown>): (reading: boolean | null) => void {
+  let last: boolean | null | undefined = initial
+  return (reading) => {
+    if (reading === last) return
+    last = reading
+    send(reading).catch(() => {
+      if (last === reading) last = undefined
+    })
+  }
+}
+
 export interface SystemMonitorOptions {
   /** The sysfs power-supply folder (POWER_SUPPLY_DIR on a real machine). */
   powerSupplyDir: string
@@ -22,17 +38,9 @@ export interface SystemMonitorOptions {
  * by hand; unknown unless someone reports it).
  */
 export function startSystemMonitor(options: SystemMonitorOptions): Disposable {
-  // What the engine was last told; undefined after a failed report, so the next poll tells it again.
-  let last: boolean | null | undefined = options.initial
   const read = steadyAcPowerReader(options.powerSupplyDir, options.initial)
-  const timer = setInterval(() => {
-    const onAcPower = read()
-    if (onAcPower === last) return
-    last = onAcPower
-    options.report({ onAcPower }).catch(() => {
-      if (last === onAcPower) last = undefined
-    })
-  }, options.intervalMs ?? POWER_POLL_MS) // sysfs attributes announce no change (no inotify): polled as the desktop polls where it must
+  const tell = reportChanges(options.initial, (onAcPower) => options.report({ onAcPower }))
+  const timer = setInterval(() => tell(read()), options.intervalMs ?? POWER_POLL_MS) // sysfs attributes announce no change (no inotify): polled as the desktop polls where it must
   timer.unref()
   return { dispose: () => clearInterval(timer) }
 }
@@ -56,21 +64,14 @@ export interface NetworkMonitorOptions {
  * may take up to its timeout.
  */
 export function startNetworkMonitor(options: NetworkMonitorOptions): Disposable {
-  // What the engine was last told; undefined after a failed report, so the next look tells it again.
-  let last: boolean | null | undefined = options.initial
   // One slow D-Bus answer must not start unmetered-network groups on a hotspot for a poll.
   const steady = steadyReading(options.initial)
+  const tell = reportChanges(options.initial, (networkMetered) => options.report({ networkMetered }))
   let timer: NodeJS.Timeout | null = null
   const disposed = new AbortController()
   const seen = (reading: boolean | null) => {
     if (disposed.signal.aborted) return
-    const networkMetered = steady(reading)
-    if (networkMetered !== last) {
-      last = networkMetered
-      options.report({ networkMetered }).catch(() => {
-        if (last === networkMetered) last = undefined
-      })
-    }
+    tell(steady(reading))
     timer = setTimeout(() => void options.read(disposed.signal).then(seen), options.intervalMs)
     timer.unref()
   }
