@@ -12,18 +12,6 @@ export function triggerChanges$(frames$: Observable<readonly EngineEvent[]>): Ob
   return frames$.pipe(filter((batch) => batch.some((event) => TRIGGER_EVENTS.has(event.type))))
 }
 
-/** A schedule's period as written in `--every` ("15m", "1h 30m", "45s"): its whole units, none of them zero. */
-export function formatEvery(ms: number): string {
-  let seconds = Math.round(ms / 1000)
-  const parts: string[] = []
-  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
-    const count = Math.floor(seconds / size)
-    seconds -= count * size
-    if (count > 0) parts.push(`${count}${unit}`)
-  }
-  return parts.join(' ') || '0s'
-}
-
 /**
  * A cron pattern in words in the UI's language ("At 09:30, Monday through Friday"), or null when cronstrue cannot say it
  * (the raw pattern is then all there is to show). Taskdeck (croner) reads six fields as seconds first; cronstrue may read a

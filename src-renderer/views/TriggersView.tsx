@@ -5,7 +5,8 @@ import type { Trigger } from '../../src-shared/triggers.ts'
 import { EmptyState, ViewHeading, busyButton, formatClock } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { snapshotOnActivity$ } from '../streams/loop.ts'
-import { describeCron, formatEvery, triggerChanges$ } from '../streams/triggers.ts'
+import { formatPeriod } from '../../src-shared/period.ts'
+import { describeCron, triggerChanges$ } from '../streams/triggers.ts'
 import { useModel, useStore } from './context.ts'
 
 const CRON_EXAMPLE = "taskdeck trigger add --cron '30 9 * * 1-5' --name standup -- ./standup-report.sh"
@@ -133,7 +134,7 @@ function StartsWhen({ trigger }: { trigger: Trigger }) {
           {spec.timezone && <span className="muted"> ({spec.timezone})</span>}
         </>
       ) : (
-        <>{t('triggers.every', { every: formatEvery(spec.everyMs ?? 0) })}</>
+        <>{t('triggers.every', { every: formatPeriod(spec.everyMs ?? 0) })}</>
       )
     case 'fileWatch':
       return (

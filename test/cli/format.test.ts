@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { CliError, EXIT, fromApiError } from '../../src-main/cli/exit.ts'
 import { displayWidth, formatDuration, parseDuration, parseEnv, parseIds, parseInteger, runEndCell, table, tableWidth, truncate } from '../../src-main/cli/format.ts'
 import type { Run } from '../../src-shared/model.ts'
+import { formatPeriod } from '../../src-shared/period.ts'
 import { runEnd } from '../../src-shared/run-end.ts'
 
 const usage = (fn: () => unknown) => {
@@ -25,6 +26,11 @@ describe('CLI argument parsing and formatting', () => {
     expect(usage(() => parseDuration('soon', '--timeout'))).toContain('--timeout: "soon" is not a duration')
     expect(usage(() => parseDuration('5m garbage', '--delay'))).toContain('--delay')
     expect(usage(() => parseDuration('0s', '--delay'))).toContain('positive')
+  })
+
+  it('shows a trigger period (formatPeriod, shared with the UI) in a form the CLI reads back', () => {
+    for (const ms of [300, 45_000, 90 * 60_000, 26 * 3_600_000 + 1500, 7 * 86_400_000]) expect(parseDuration(formatPeriod(ms), 't')).toBe(ms)
+    expect(formatPeriod(300)).toBe('300ms')
   })
 
   it('reads ids from separate and comma-separated arguments, refusing anything else', () => {

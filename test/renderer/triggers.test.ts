@@ -1,7 +1,8 @@
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import type { EngineEvent } from '../../src-shared/index.ts'
-import { describeCron, formatEvery, triggerChanges$ } from '../../src-renderer/streams/triggers.ts'
+import { formatPeriod } from '../../src-shared/period.ts'
+import { describeCron, triggerChanges$ } from '../../src-renderer/streams/triggers.ts'
 
 describe('the trigger list’s streams and words', () => {
   it('is read again for the frames that hold a trigger change, not for others', () => {
@@ -14,11 +15,11 @@ describe('the trigger list’s streams and words', () => {
   })
 
   it('says a schedule’s period in its whole units', () => {
-    expect(formatEvery(15 * 60_000)).toBe('15m')
-    expect(formatEvery(90 * 60_000)).toBe('1h 30m')
-    expect(formatEvery(45_000)).toBe('45s')
-    expect(formatEvery(26 * 3600_000 + 1000)).toBe('1d 2h 1s')
-    expect(formatEvery(7 * 86_400_000)).toBe('7d')
+    expect(formatPeriod(15 * 60_000)).toBe('15m')
+    expect(formatPeriod(90 * 60_000)).toBe('1h30m')
+    expect(formatPeriod(45_000)).toBe('45s')
+    expect(formatPeriod(26 * 3600_000 + 1000)).toBe('1d2h1s')
+    expect(formatPeriod(7 * 86_400_000)).toBe('7d')
   })
 
   it('says a cron pattern in words in the UI’s language, reading six fields as seconds first, and nothing for one it cannot say', () => {

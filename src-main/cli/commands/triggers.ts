@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import type { CommandInput } from '../../../src-shared/commands.ts'
 import type { SavedTask, Trigger, TriggerInput, TriggerSpecInput, Firing } from '../../../src-shared/triggers.ts'
 import { shellCommandLine } from '../../../src-shared/shell-words.ts'
+import { formatPeriod } from '../../../src-shared/period.ts'
 import type { Context } from '../context.ts'
 import { readDocument, writeDocument } from '../document.ts'
 import { DEFINITION_OPTION_NAMES, definitionFromOptions, type DefinitionOptions } from '../definition.ts'
@@ -210,11 +211,11 @@ export function describeSpec(trigger: Trigger): string {
   const spec = trigger.spec
   switch (spec.kind) {
     case 'schedule':
-      return `${spec.cron !== undefined ? `cron "${spec.cron}"${spec.timezone ? ` ${spec.timezone}` : ''}` : `every ${formatEvery(spec.everyMs ?? 0)}`}, catch-up ${spec.catchUp}${
+      return `${spec.cron !== undefined ? `cron "${spec.cron}"${spec.timezone ? ` ${spec.timezone}` : ''}` : `every ${formatPeriod(spec.everyMs ?? 0)}`}, catch-up ${spec.catchUp}${
         spec.overlap === 'skip' ? ', one at a time' : ''
       }`
     case 'fileWatch':
-      return `watch ${spec.paths.join(', ')} (debounce ${formatEvery(spec.debounceMs)})`
+      return `watch ${spec.paths.join(', ')} (debounce ${formatPeriod(spec.debounceMs)})`
     case 'webhook':
       return `webhook POST /hooks/${trigger.id}`
     case 'shortcut':
@@ -224,13 +225,6 @@ export function describeSpec(trigger: Trigger): string {
       return `when ${source} ${spec.when === 'finished' ? 'finishes' : spec.when}`
     }
   }
-}
-
-function formatEvery(ms: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
-    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`
-  }
-  return `${ms}ms`
 }
 
 /** Local time to the second. */
