@@ -3,6 +3,9 @@ import type { Task } from '../../../src-shared/model.ts'
 import type { Context } from '../context.ts'
 import { runningServer, startDaemon, stopServer } from '../daemon.ts'
 import { parseInteger } from '../format.ts'
+import type { ApiClient } from '../client.ts'
+import { CliError } from '../exit.ts'
+import { remoteBindingsOf } from './groups.ts'
 
 /**
  * `daemon` and `stop`: they only start or signal a server process, so they stay out of
@@ -31,23 +34,21 @@ export async function stop(ctx: Context): Promise<void> {
     return
   }
   // The pid in api.json could have been reused by another program: signal it only once the server answers with our token.
-  // Its answers also tell the user what the stop does to their tasks, as pueue users ask after a restart.
   const client = await ctx.connect()
-  const [active, { total: pending }, { bindings }] = await Promise.all([
-    client.invoke('task.list', { status: ['running', 'paused'], withLastRuns: true, limit: 100_000 }),
-    client.invoke('task.list', { status: ['queued', 'waiting'], limit: 1 }),
-    client.invoke('group.listRemote', {}),
-  ])
-  // A paused task that never started has no run to interrupt.
-  const running = new Set((active.lastRuns ?? []).filter((run) => run.status === 'running' || run.status === 'paused').map((run) => run.taskId))
-  // Runs on Redis workers go on there, and the engine follows them again when it starts; a group that overflows to
-  // Redis runs some here (interrupted) and some there, and which is which is not in the task list.
-  const binding = new Map(bindings.map((bound) => [bound.group, bound]))
-  const where = (task: Task) => (binding.has(task.definition.group) ? (binding.get(task.definition.group)!.localSlots === null ? 'workers' : 'either') : 'here')
-  const ids = (place: string) => active.tasks.filter((task) => running.has(task.id) && where(task) === place).map((task) => task.id)
-  const [onWorkers, either] = [ids('workers'), ids('either')]
-  const interrupted = active.tasks.filter((task) => running.has(task.id) && where(task) === 'here')
+  // Its answers also tell the user what the stop does to their tasks, as pueue users ask after a restart. A server
+  // that answers but refuses a question (one older than this command) is ours all the same: it is stopped, untold.
+  const foreseen = await foreseeStop(client).catch((error: unknown) => {
+    if (error instanceof CliError && error.code !== 'unreachable') return error
+    throw error
+  })
   await stopServer(info, ctx.home)
+  if (foreseen instanceof CliError) {
+    ctx.print({ stopped: info.pid, interrupted: null }, () =>
+      [`Stopped Taskdeck (process ${info.pid}).`, 'It is older than this taskdeck command and could not say which tasks it interrupted; `taskdeck status` shows them once it runs again.'].join('\n'),
+    )
+    return
+  }
+  const { interrupted, onWorkers, either, pending } = foreseen
   const requeued = interrupted.filter((task) => task.definition.retryOnInterrupt).map((task) => task.id)
   const ended = interrupted.filter((task) => !task.definition.retryOnInterrupt).map((task) => task.id)
   const waiting = pending + requeued.length
@@ -61,4 +62,21 @@ export async function stop(ctx: Context): Promise<void> {
       ...(waiting === 0 ? [] : [`${waiting === 1 ? '1 queued or waiting task waits' : `${waiting} queued or waiting tasks wait`} for Taskdeck to run again (\`taskdeck daemon\`).`]),
     ].join('\n'),
   )
+}
+
+/** What stopping the server will do to its tasks: which running ones it interrupts here, which go on on Redis workers, how many wait. */
+async function foreseeStop(client: ApiClient): Promise<{ interrupted: Task[]; onWorkers: Task['id'][]; either: Task['id'][]; pending: number }> {
+  const [active, { total: pending }, bindings] = await Promise.all([
+    client.invoke('task.list', { status: ['running', 'paused'], withLastRuns: true, limit: 100_000 }),
+    client.invoke('task.list', { status: ['queued', 'waiting'], limit: 1 }),
+    remoteBindingsOf(client),
+  ])
+  // A paused task that never started has no run to interrupt.
+  const running = new Set((active.lastRuns ?? []).filter((run) => run.status === 'running' || run.status === 'paused').map((run) => run.taskId))
+  // Runs on Redis workers go on there, and the engine follows them again when it starts; a group that overflows to
+  // Redis runs some here (interrupted) and some there, and which is which is not in the task list.
+  const binding = new Map(bindings.map((bound) => [bound.group, bound]))
+  const where = (task: Task) => (binding.has(task.definition.group) ? (binding.get(task.definition.group)!.localSlots === null ? 'workers' : 'either') : 'here')
+  const ids = (place: string) => active.tasks.filter((task) => running.has(task.id) && where(task) === place).map((task) => task.id)
+  return { interrupted: active.tasks.filter((task) => running.has(task.id) && where(task) === 'here'), onWorkers: ids('workers'), either: ids('either'), pending }
 }

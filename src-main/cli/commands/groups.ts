@@ -26,7 +26,7 @@ function runsOn(binding: RemoteBinding | undefined): string {
 
 export async function listGroups(ctx: Context): Promise<void> {
   const client = await ctx.connect()
-  const [{ groups, enginePaused }, { bindings }, machine] = await Promise.all([client.invoke('group.list', {}), client.invoke('group.listRemote', {}), machineOf(client)])
+  const [{ groups, enginePaused }, bindings, machine] = await Promise.all([client.invoke('group.list', {}), remoteBindingsOf(client), machineOf(client)])
   const remote = new Map(bindings.map((binding) => [binding.group, binding]))
   const held = heldGroups(groups, machine)
   ctx.print({ groups, bindings, ...(machine === null ? {} : { machine }), ...(enginePaused === undefined ? {} : { enginePaused }) }, () => {
@@ -39,6 +39,19 @@ export async function listGroups(ctx: Context): Promise<void> {
     const paused = enginePaused === true ? [paint('yellow', ENGINE_PAUSED)] : []
     return [table(['GROUP', 'PARALLEL', 'STATE', 'ONLY WHEN', 'RUNS ON'], rows), ...problems, ...paused].join('\n')
   })
+}
+
+/**
+ * The groups bound to Redis; none from a server that does not serve `group.listRemote` (an engine
+ * opened without the Redis backend, or a Taskdeck older than remote workers), which binds none.
+ */
+export async function remoteBindingsOf(client: ApiClient): Promise<readonly RemoteBinding[]> {
+  try {
+    return (await client.invoke('group.listRemote', {})).bindings
+  } catch (error) {
+    if (error instanceof CliError && error.code === 'unknown_command') return []
+    throw error
+  }
 }
 
 export interface GroupChange {

@@ -10,6 +10,7 @@ import { CliError, EXIT, optionIssue, usageError } from '../exit.ts'
 import { BATCH_STDIN_MAX_BYTES, readStdin } from '../stdin.ts'
 import { displayWidth, formatDuration, formatRelative, paint, parseDuration, parseIds, parseInteger, runEndCell, table, tableWidth, terminalColumns, truncate } from '../format.ts'
 import { ENGINE_PAUSED, heldGroups, machineOf } from './machine.ts'
+import { remoteBindingsOf } from './groups.ts'
 
 export async function add(ctx: Context, argv: readonly string[], options: DefinitionOptions & { quiet?: boolean }): Promise<Task> {
   const definition = await definitionFromOptions(argv, options)
@@ -269,15 +270,15 @@ export async function pauseOrResume(ctx: Context, action: 'pause' | 'resume', id
   if (ids.length > 0) return action === 'pause' ? bulk(ctx, 'task.pause', ids) : resumeTasks(ctx, ids)
   const client = await ctx.connect()
   if (options.group !== undefined) {
-    const [{ group }, { bindings }] = await Promise.all([
+    const [{ group }, bindings] = await Promise.all([
       client.invoke(action === 'pause' ? 'group.pause' : 'group.resume', { name: options.group }),
-      client.invoke('group.listRemote', {}),
+      remoteBindingsOf(client),
     ])
     const binding = bindings.find((bound) => bound.group === group.name)
     ctx.print({ group }, () => (group.paused ? `Group ${group.name} paused: ${pausedGroupNote(binding)}, until \`taskdeck resume --group ${group.name}\`.` : `Group ${group.name} resumed.`))
     return
   }
-  const [, { bindings }] = await Promise.all([client.invoke(action === 'pause' ? 'engine.pause' : 'engine.resume', {}), client.invoke('group.listRemote', {})])
+  const [, bindings] = await Promise.all([client.invoke(action === 'pause' ? 'engine.pause' : 'engine.resume', {}), remoteBindingsOf(client)])
   const stopped =
     bindings.length === 0
       ? 'running shell tasks are stopped'
