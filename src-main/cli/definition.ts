@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { resolve, sep } from 'node:path'
 import type { TaskDefinition, TaskDefinitionInput } from '../../src-shared/model.ts'
 import { usageError } from './exit.ts'
 import { readStdin } from './stdin.ts'
@@ -140,10 +140,11 @@ function commandFrom(argv: readonly string[], options: DefinitionOptions): strin
 /**
  * A whole command line in one quoted word (`add 'make && make test'`, as pueue or a shell
  * would take it) would run a program named like the whole line and fail with "executable
- * not found" only once it starts. A path with spaces to an existing file is a program.
+ * not found" only once it starts. A path with spaces to an existing file is a program
+ * (`./my tools/run`, or `C:\Program Files\tool.exe` where `\` separates folders).
  */
 function refuseOneWordLine(word: string, cwd: string | undefined): void {
-  if (!/\s/.test(word) || (word.includes('/') && existsSync(resolve(cwd ?? '.', word)))) return
+  if (!/\s/.test(word) || ((word.includes('/') || word.includes(sep)) && existsSync(resolve(cwd ?? '.', word)))) return
   const quoted = `'${word.replaceAll("'", "'\\''")}'`
   throw usageError(
     `the command ${quoted} is one word with spaces, so no shell would split it: run it through the shell with \`--shell ${quoted}\`, or give the program and its arguments as separate words after --.`,
