@@ -423,6 +423,17 @@ function printBreakdown(label: string, cpu: Map<string, Map<string, number>>, ev
   console.log(`  ${'all'.padEnd(22)} ${total.toFixed(0).padStart(6)} ms ${perEvent.toFixed(2).padStart(7)} µs/event`)
   // Two cores give 2,000,000 µs of CPU per second: the most events per second this CPU per event allows, whatever the load.
   console.log(`  2-core ceiling: 2,000,000 / ${perEvent.toFixed(2)} = ${Math.round(2e6 / perEvent)} events/s`)
+  // And a thread runs on one core at a time: the busiest of the threads every event passes through caps the rate too.
+  const serial = [
+    ['renderer main thread', cpu.get('renderer')?.get('chromium')],
+    ['renderer DedicatedWorker', cpu.get('renderer')?.get('DedicatedWorker')],
+    ['serve MainThread', cpu.get('serve')?.get('MainThread')],
+  ] as const
+  const busiest = serial.filter(([, ms]) => ms !== undefined).sort((a, b) => b[1]! - a[1]!)[0]
+  if (busiest) {
+    const us = (busiest[1]! * 1000) / events
+    console.log(`  1-thread ceiling (${busiest[0]}): 1,000,000 / ${us.toFixed(2)} = ${Math.round(1e6 / us)} events/s`)
+  }
   return perEvent
 }
 
