@@ -480,7 +480,7 @@ async function breakdown(roots: readonly string[], pages: readonly BreakdownPage
         })
         const after = cpuSnapshot(s.server.child.pid!, browserPid)
         const probe = await page.evaluate<{ deltas: number[] }>('window.taskdeckProbe.stop()')
-        const c = await page.evaluate<{ events: number; firstAt: number; lastAt: number; foldedAt?: number; receiveMs?: number; clonedTasks?: number; clonedRuns?: number; error?: string }>('window.taskdeckBench')
+        const c = await page.evaluate<{ events: number; firstAt: number; lastAt: number; foldedAt?: number; receiveMs?: number; clonedTasks?: number; clonedRuns?: number; rows?: number; error?: string }>('window.taskdeckBench')
         await context.close()
         if (c.error) throw new Error(`${s.kind}: ${c.error}`)
         const sorted = [...probe.deltas].sort((a, b) => a - b)
@@ -501,7 +501,7 @@ async function breakdown(roots: readonly string[], pages: readonly BreakdownPage
         const [load] = loadavg()
         const rendererThread = (name: string) => Math.round((((run.cpu.byThread.get('renderer')?.get(name) ?? 0) * 1000) / run.events) * 100) / 100
         const perKind = Object.fromEntries([...run.cpu.byKind.entries()].filter(([, ms]) => ms > 0).map(([k, ms]) => [k, Math.round(((ms * 1000) / run.events) * 100) / 100]))
-        console.log(JSON.stringify({ round, root: s.root, page: s.kind, tasks: s.tasks, events: run.events, eventsPerSecond: run.eventsPerSecond, fromNavigationMs: run.fromNavigationMs, p95: run.p95.toFixed(1), max: run.max.toFixed(1), frames: run.frames, usPerEvent: perKind, rendererMainUs: rendererThread('chromium'), workerUs: rendererThread('DedicatedWorker'), ...(c.foldedAt === undefined ? {} : { workerEventsPerSecond: Math.round(c.events / Math.max(0.001, (c.foldedAt - c.firstAt) / 1000)), foldedAtMs: run.foldedAtMs, mainReceiveMs: Math.round(c.receiveMs ?? 0), clonedRecords: (c.clonedTasks ?? 0) + (c.clonedRuns ?? 0) }), load: load?.toFixed(2) }))
+        console.log(JSON.stringify({ round, root: s.root, page: s.kind, tasks: s.tasks, events: run.events, eventsPerSecond: run.eventsPerSecond, fromNavigationMs: run.fromNavigationMs, p95: run.p95.toFixed(1), max: run.max.toFixed(1), frames: run.frames, usPerEvent: perKind, rendererMainUs: rendererThread('chromium'), workerUs: rendererThread('DedicatedWorker'), ...(c.foldedAt === undefined ? {} : { workerEventsPerSecond: Math.round(c.events / Math.max(0.001, (c.foldedAt - c.firstAt) / 1000)), foldedAtMs: run.foldedAtMs, listRows: c.rows, mainReceiveMs: Math.round(c.receiveMs ?? 0), clonedRecords: (c.clonedTasks ?? 0) + (c.clonedRuns ?? 0) }), load: load?.toFixed(2) }))
       }
     }
   } finally {
