@@ -39,7 +39,7 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { paths: [electron], patterns: [nodeBuiltins, mainFromRenderer] }] },
   },
   {
-    files: ['src-renderer/**'],
+    files: ['src-renderer/**', 'bench/ui-worker/**'],
     languageOptions: { globals: { ...globals.browser } },
     rules: { 'no-restricted-imports': ['error', { paths: [electron], patterns: [nodeBuiltins, mainFromRenderer] }] },
   },

@@ -11,6 +11,12 @@
  * interleaved for `BENCH_UI_ROUNDS` rounds, and prints the marginal cost per event between the
  * smallest and the largest (boot and other fixed costs cancel out). `breakdown <root…>` does the
  * same for several builds (repository roots, each built), interleaved, to compare them.
+ * `BENCH_UI_PAGES=app,worker,worker-clone` opens other pages in the same rounds (see BreakdownPage).
+ *
+ * `worker`: `breakdown` of the app's page against bench/ui-worker's (the catch-up read, parsed and
+ * folded with the app's code in a dedicated worker, the page drawing a summary per frame; with
+ * and without the changed records cloned to the main thread), interleaved: what moving ingest
+ * off the main thread would give on this machine (docs/benchmarks.md, UI "Session 11").
  */
 import { writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
@@ -229,7 +235,9 @@ async function nodeReplay(url: string, token: string): Promise<{ events: number;
 
 async function main() {
   const phase = process.argv[2] ?? 'replay'
-  if (phase === 'breakdown') return breakdown(process.argv.length > 3 ? process.argv.slice(3).map((root) => resolve(root)) : [resolve(import.meta.dirname, '..')])
+  const roots = process.argv.length > 3 ? process.argv.slice(3).map((root) => resolve(root)) : [resolve(import.meta.dirname, '..')]
+  if (phase === 'breakdown') return breakdown(roots, pagesFromEnv(['app']))
+  if (phase === 'worker') return breakdown(roots, pagesFromEnv(['app', 'worker', 'worker-clone', 'worker-text']))
   const count = Number(process.env.BENCH_UI_LIST_TASKS ?? 20_000)
   // BENCH_UI_ROOT: another build (repository root) to profile, e.g. a worktree of main for a before/after.
   const server = await serveTempHome('taskdeck-ui-profile-', process.env.BENCH_UI_ROOT ? resolve(process.env.BENCH_UI_ROOT) : undefined)
@@ -338,7 +346,39 @@ async function main() {
   }
 }
 
+/**
+ * What a breakdown run opens: `app` is the product's page (catch-up on the main thread);
+ * `worker…` is bench/ui-worker's page, whose dedicated worker reads and folds the history with
+ * the app's code and posts the page a summary per frame: the changed tasks' ids only
+ * (`worker`), or with every changed task's and run's record, kept in maps on the main thread,
+ * as objects (`worker-clone`, structured clone) or as one JSON text per summary (`worker-text`).
+ */
+type BreakdownPage = 'app' | 'worker' | 'worker-clone' | 'worker-text'
+const BREAKDOWN_PAGES: readonly BreakdownPage[] = ['app', 'worker', 'worker-clone', 'worker-text']
+
+/** BENCH_UI_PAGES=app,worker,… or the phase's default. */
+function pagesFromEnv(fallback: BreakdownPage[]): BreakdownPage[] {
+  const pages = process.env.BENCH_UI_PAGES?.split(',') ?? fallback
+  for (const page of pages) if (!BREAKDOWN_PAGES.includes(page as BreakdownPage)) throw new Error(`BENCH_UI_PAGES: unknown page "${page}" (known: ${BREAKDOWN_PAGES.join(', ')})`)
+  return pages as BreakdownPage[]
+}
+
+/** Bundles bench/ui-worker (page and worker, with the app's renderer code) with Vite, as the app is, into `root`'s out/renderer/bench-worker, which its `taskdeck serve` serves. */
+async function buildWorkerBench(root: string): Promise<void> {
+  const { build } = await import('vite')
+  await build({
+    configFile: false,
+    root: join(import.meta.dirname, 'ui-worker'),
+    base: './',
+    logLevel: 'warn',
+    build: { outDir: join(root, 'out/renderer/bench-worker'), emptyOutDir: true },
+  })
+}
+
 interface BreakdownRun {
+  page: BreakdownPage
+  /** bench/ui-worker only: the last event folded in the worker, ms after navigation. */
+  foldedAtMs?: number
   tasks: number
   events: number
   eventsPerSecond: number
@@ -367,7 +407,8 @@ function medianCpu(runs: readonly BreakdownRun[]): Map<string, Map<string, numbe
   return out
 }
 
-function printBreakdown(label: string, cpu: Map<string, Map<string, number>>, events: number, minMs = 5) {
+/** Prints the CPU per process and thread; returns the µs per event of all processes together. */
+function printBreakdown(label: string, cpu: Map<string, Map<string, number>>, events: number, minMs = 5): number {
   console.log(`\n${label}`)
   let total = 0
   for (const [kind, threads] of [...cpu.entries()].sort((a, b) => (b[1].get('(process)') ?? 0) - (a[1].get('(process)') ?? 0))) {
@@ -378,10 +419,26 @@ function printBreakdown(label: string, cpu: Map<string, Map<string, number>>, ev
       console.log(`    ${thread.padEnd(20)} ${ms.toFixed(0).padStart(6)} ms ${((ms * 1000) / events).toFixed(2).padStart(7)} µs/event`)
     }
   }
-  console.log(`  ${'all'.padEnd(22)} ${total.toFixed(0).padStart(6)} ms ${((total * 1000) / events).toFixed(2).padStart(7)} µs/event`)
+  const perEvent = (total * 1000) / events
+  console.log(`  ${'all'.padEnd(22)} ${total.toFixed(0).padStart(6)} ms ${perEvent.toFixed(2).padStart(7)} µs/event`)
+  // Two cores give 2,000,000 µs of CPU per second: the most events per second this CPU per event allows, whatever the load.
+  console.log(`  2-core ceiling: 2,000,000 / ${perEvent.toFixed(2)} = ${Math.round(2e6 / perEvent)} events/s`)
+  // And a thread runs on one core at a time: the busiest of the threads every event passes through caps the rate too.
+  const serial = [
+    ['renderer main thread', cpu.get('renderer')?.get('chromium')],
+    ['renderer DedicatedWorker', cpu.get('renderer')?.get('DedicatedWorker')],
+    ['serve MainThread', cpu.get('serve')?.get('MainThread')],
+  ] as const
+  const busiest = serial.filter(([, ms]) => ms !== undefined).sort((a, b) => b[1]! - a[1]!)[0]
+  if (busiest) {
+    const us = (busiest[1]! * 1000) / events
+    console.log(`  1-thread ceiling (${busiest[0]}): 1,000,000 / ${us.toFixed(2)} = ${Math.round(1e6 / us)} events/s`)
+  }
+  return perEvent
 }
 
-async function breakdown(roots: readonly string[]) {
+async function breakdown(roots: readonly string[], pages: readonly BreakdownPage[]) {
+  if (pages.some((p) => p !== 'app')) for (const root of roots) await buildWorkerBench(root)
   const sizes = (process.env.BENCH_UI_LIST_TASKS ?? '20000').split(',').map(Number)
   const rounds = Number(process.env.BENCH_UI_ROUNDS ?? 3)
   const transport = process.env.BENCH_UI_TRANSPORT === 'ws' ? '&transport=ws' : ''
@@ -399,16 +456,21 @@ async function breakdown(roots: readonly string[]) {
   const browser = await launchChromium()
   const browserPid = chromiumBrowserPid()
   const runs: (BreakdownRun & { root: string })[] = []
+  const turns = servers.flatMap((s) => pages.map((kind) => ({ ...s, kind })))
   try {
     for (let round = 1; round <= rounds; round++) {
-      // Each round starts with a different server, so no build or size always runs first.
-      const turn = (round - 1) % servers.length
-      for (const s of [...servers.slice(turn), ...servers.slice(0, turn)]) {
+      // Each round starts with a different server and page, so no build, size or page always runs first.
+      const turn = (round - 1) % turns.length
+      for (const s of [...turns.slice(turn), ...turns.slice(0, turn)]) {
         const context = await browser.newContext({ viewport: { width: 1360, height: 820 } })
         await context.addInitScript(PROBE)
         const page = await context.newPage()
         const url = new URL(s.server.browserUrl)
-        url.search = '?bench' + transport
+        if (s.kind === 'app') url.search = '?bench' + transport
+        else {
+          url.pathname = '/bench-worker/index.html'
+          url.search = s.kind === 'worker' ? '' : `?records=${s.kind.replace('worker-', '')}`
+        }
         const before = cpuSnapshot(s.server.child.pid!, browserPid)
         await page.goto(url.toString())
         await page.evaluate('window.taskdeckProbe.start()')
@@ -418,11 +480,14 @@ async function breakdown(roots: readonly string[]) {
         })
         const after = cpuSnapshot(s.server.child.pid!, browserPid)
         const probe = await page.evaluate<{ deltas: number[] }>('window.taskdeckProbe.stop()')
-        const c = await page.evaluate<{ events: number; firstAt: number; lastAt: number }>('window.taskdeckBench')
+        const c = await page.evaluate<{ events: number; firstAt: number; lastAt: number; foldedAt?: number; receiveMs?: number; clonedTasks?: number; clonedRuns?: number; rows?: number; error?: string }>('window.taskdeckBench')
         await context.close()
+        if (c.error) throw new Error(`${s.kind}: ${c.error}`)
         const sorted = [...probe.deltas].sort((a, b) => a - b)
         const run = {
           root: s.root,
+          page: s.kind,
+          ...(c.foldedAt === undefined ? {} : { foldedAtMs: Math.round(c.foldedAt) }),
           tasks: s.tasks,
           events: c.events,
           eventsPerSecond: Math.round(c.events / Math.max(0.001, (c.lastAt - c.firstAt) / 1000)),
@@ -434,8 +499,9 @@ async function breakdown(roots: readonly string[]) {
         }
         runs.push(run)
         const [load] = loadavg()
+        const rendererThread = (name: string) => Math.round((((run.cpu.byThread.get('renderer')?.get(name) ?? 0) * 1000) / run.events) * 100) / 100
         const perKind = Object.fromEntries([...run.cpu.byKind.entries()].filter(([, ms]) => ms > 0).map(([k, ms]) => [k, Math.round(((ms * 1000) / run.events) * 100) / 100]))
-        console.log(JSON.stringify({ round, root: s.root, tasks: s.tasks, events: run.events, eventsPerSecond: run.eventsPerSecond, fromNavigationMs: run.fromNavigationMs, p95: run.p95.toFixed(1), max: run.max.toFixed(1), frames: run.frames, usPerEvent: perKind, load: load?.toFixed(2) }))
+        console.log(JSON.stringify({ round, root: s.root, page: s.kind, tasks: s.tasks, events: run.events, eventsPerSecond: run.eventsPerSecond, fromNavigationMs: run.fromNavigationMs, p95: run.p95.toFixed(1), max: run.max.toFixed(1), frames: run.frames, usPerEvent: perKind, rendererMainUs: rendererThread('chromium'), workerUs: rendererThread('DedicatedWorker'), ...(c.foldedAt === undefined ? {} : { workerEventsPerSecond: Math.round(c.events / Math.max(0.001, (c.foldedAt - c.firstAt) / 1000)), foldedAtMs: run.foldedAtMs, listRows: c.rows, mainReceiveMs: Math.round(c.receiveMs ?? 0), clonedRecords: (c.clonedTasks ?? 0) + (c.clonedRuns ?? 0) }), load: load?.toFixed(2) }))
       }
     }
   } finally {
@@ -445,12 +511,12 @@ async function breakdown(roots: readonly string[]) {
       await s.server.stop()
     }
   }
-  for (const root of roots) {
+  for (const root of roots) for (const kind of pages) {
     const bySize = sizes.map((tasks) => {
-      const mine = runs.filter((r) => r.tasks === tasks && r.root === root)
+      const mine = runs.filter((r) => r.tasks === tasks && r.root === root && r.page === kind)
       return { tasks, events: mine[0]?.events ?? 0, cpu: medianCpu(mine), eventsPerSecond: median(mine.map((r) => r.eventsPerSecond)), p95: median(mine.map((r) => r.p95)) }
     })
-    console.log(`\n=== ${root}`)
+    console.log(`\n=== ${root}, page ${kind}`)
     for (const s of bySize) printBreakdown(`${s.tasks} tasks, ${s.events} events: median of ${rounds} (events/s ${s.eventsPerSecond}, frame p95 ${s.p95.toFixed(1)} ms), from navigation to the last event shown`, s.cpu, s.events)
     if (bySize.length >= 2) {
       const small = bySize[0]!
