@@ -19,6 +19,10 @@ function reportChanges(initial: boolean | null | undefined, send: (reading: bool
       })
     },
     told: () => last,
+    /** What the engine holds stands for this reading (it was confirmed, not reported). */
+    assume(reading: boolean | null): void {
+      last = reading
+    },
     /** A report failed that was not a change: the next reading is told again. */
     forget(): void {
       last = undefined
@@ -75,8 +79,9 @@ export interface NetworkMonitor extends Disposable {
  * reading; a failed report is resent at the next look). Looks are chained, never overlapping:
  * each spawns a child that may take up to its timeout. The first look after watching begins
  * always reports (the engine holds the network's groups until it does): what it read if that
- * differs from what this monitor last told, otherwise the engine's own state again, which ends
- * the wait and leaves a state reported by hand as it is.
+ * differs from what this monitor last told, otherwise (or when it cannot tell and nothing was
+ * told yet) the engine's own state again, which ends the wait and leaves a state reported by
+ * hand as it is.
  */
 export function startNetworkMonitor(options: NetworkMonitorOptions): NetworkMonitor {
   // One slow D-Bus answer must not start unmetered-network groups on a hotspot for a poll.
@@ -89,8 +94,11 @@ export function startNetworkMonitor(options: NetworkMonitorOptions): NetworkMoni
     void options.read(signal).then((reading) => {
       if (signal.aborted) return
       const value = steady(reading)
-      if (first && value === reporter.told()) options.report({ networkMetered: options.current() }).catch(() => reporter.forget())
-      else reporter.tell(value)
+      // Nothing new (what was last told, or unknown when nothing was): the engine's state stands, confirmed.
+      if (first && (value === reporter.told() || (value === null && reporter.told() === undefined))) {
+        reporter.assume(value)
+        options.report({ networkMetered: options.current() }).catch(() => reporter.forget())
+      } else reporter.tell(value)
       timer = setTimeout(() => look(signal, false), options.intervalMs)
       timer.unref()
     })

@@ -230,22 +230,26 @@ describe('the runtime reads the network itself (taskdeck serve, the daemon, the 
     expect((await machine()).pending).toEqual(['unmetered-network'])
   })
 
-  it('a state reported by hand stands when the looks begin again and read what they read before', async () => {
+  it('a state reported by hand stands when the looks begin and cannot tell, or read what they read before', async () => {
     const nm = standIn('busctl')
     nm.set('fail')
     runtime = await open(nm)
     const api = runtime.api
-    await api.handlers['group.set']({ name: 'downloads', onlyWhen: ['unmetered-network'] })
-    await vi.waitFor(async () => expect((await machine()).pending).toBeUndefined())
-    await api.handlers['group.set']({ name: 'downloads', onlyWhen: [] })
-    // A script of the user's says what NetworkManager cannot, while nothing watches.
+    // A script of the user's says what NetworkManager cannot, before any group needs the network.
     await api.handlers['machine.report']({ networkMetered: true })
     expect((await machine()).pending).toBeUndefined()
+    await api.handlers['group.set']({ name: 'downloads', onlyWhen: ['unmetered-network'] })
+    await vi.waitFor(async () => expect((await machine()).pending).toBeUndefined())
+    await vi.waitFor(() => expect(nm.calls().length).toBeGreaterThan(2))
+    expect((await machine()).networkMetered).toBe(true)
+    // Not watched for a while, said again by hand, watched again: it still stands.
+    await api.handlers['group.set']({ name: 'downloads', onlyWhen: [] })
+    await api.handlers['machine.report']({ networkMetered: false })
     const looks = nm.calls().length
     await api.handlers['group.set']({ name: 'downloads', onlyWhen: ['unmetered-network'] })
     await vi.waitFor(async () => expect((await machine()).pending).toBeUndefined())
     await vi.waitFor(() => expect(nm.calls().length).toBeGreaterThan(looks + 2))
-    expect((await machine()).networkMetered).toBe(true)
+    expect((await machine()).networkMetered).toBe(false)
   })
 
   it('does not look at all when the engine cannot open', async () => {

@@ -58,11 +58,20 @@ export function heldGroups(groups: readonly Group[], machine: MachineState | nul
   return held
 }
 
+/**
+ * A condition's reading, or why there is none (MachineState `pending`): Taskdeck reads it only while a group
+ * needs it, so either its first look is under way or nothing watches it.
+ */
+function reading(condition: MachineCondition, machine: MachineState, groups: readonly Group[], said: string): string {
+  if (!machine.pending?.includes(condition)) return said
+  return groups.some((group) => group.onlyWhen?.includes(condition)) ? 'being read (its groups wait for it)' : 'not watched (no group needs it)'
+}
+
 function describeMachine(machine: MachineState, groups: readonly Group[]): string {
   const lines = [
-    `Power:        ${power(machine.onAcPower)}`,
-    `User:         ${presence(machine.userIdle)}`,
-    `Network:      ${network(machine.networkMetered)}`,
+    `Power:        ${reading('ac-power', machine, groups, power(machine.onAcPower))}`,
+    `User:         ${reading('user-idle', machine, groups, presence(machine.userIdle))}`,
+    `Network:      ${reading('unmetered-network', machine, groups, network(machine.networkMetered))}`,
     `Last change:  ${formatRelative(machine.at - Date.now())}`,
   ]
   const conditional = groups.filter((group) => group.onlyWhen?.length)
