@@ -197,6 +197,13 @@ export const MachineStateSchema = z.object({
    * report of it (`machine.report`) ends it. Absent from servers before it was added.
    */
   pending: z.array(MachineConditionSchema).optional(),
+  /**
+   * The groups whose new runs the engine holds now for their `onlyWhen` conditions, each with the conditions
+   * that hold it (unmet or pending), in the group's order; a group not named runs. The engine's own judgement,
+   * announced with every change of it (a report, or a group's conditions changed), so clients need not
+   * judge. Absent from servers before it was added: judge with `unmetConditions` then (`heldConditions`).
+   */
+  held: z.record(z.string(), z.array(MachineConditionSchema).min(1)).optional(),
   /** When it last changed (engine clock, ms). */
   at: z.number(),
   /**

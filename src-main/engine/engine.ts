@@ -204,6 +204,7 @@ export class Engine implements EngineApi {
       at: this.now(),
       revision: 0,
     }
+    this.machine = { ...this.machine, held: this.heldBy(this.machine) }
     this.lastTaskId = Math.max(store.counter('lastTaskId'), ...this.tasks.keys(), 0)
     this.lastRunId = Math.max(store.counter('lastRunId'), ...this.runs.keys(), 0)
     this.lastStatsAt = this.now()
@@ -603,9 +604,25 @@ export class Engine implements EngineApi {
     this.setMachine({ ...rest, ...(after.length > 0 ? { pending: after } : {}) })
   }
 
+  /** The groups a machine state holds, with what holds each (MachineState `held`). */
+  private heldBy(machine: Omit<MachineState, 'at' | 'revision'>): Record<string, MachineCondition[]> {
+    const held: Record<string, MachineCondition[]> = {}
+    for (const group of this.groups.values()) {
+      const unmet = unmetConditions(group.onlyWhen, machine)
+      if (unmet.length > 0) held[group.name] = unmet
+    }
+    return held
+  }
+
+  /** After groups changed: a change of which are held, or for what, is announced as a new machine state. */
+  private refreshHeld(): void {
+    if (JSON.stringify(this.heldBy(this.machine)) !== JSON.stringify(this.machine.held)) this.setMachine(this.machine)
+  }
+
   /** A new machine state: announced, and the groups' holds and the queues judged by it. */
   private setMachine(next: Omit<MachineState, 'at' | 'revision'>): void {
-    this.machine = { ...next, at: this.now(), revision: (this.machine.revision ?? 0) + 1 }
+    const { at: _at, revision: _revision, ...state } = next as MachineState
+    this.machine = { ...state, held: this.heldBy(state), at: this.now(), revision: (this.machine.revision ?? 0) + 1 }
     this.emitTransient({ type: 'machine.updated', machine: this.machine })
     this.applyHolds(this.groups.keys())
     this.schedulePump()
@@ -995,6 +1012,7 @@ export class Engine implements EngineApi {
     const { committed } = this.emit({ type: 'group.updated', group })
     // Before the pump: a group that now needs a condition nobody watched waits for its first reading.
     this.reconsiderWatchers()
+    this.refreshHeld()
     this.applyHolds([group.name])
     this.schedulePump()
     return committed
@@ -1585,6 +1603,7 @@ export class Engine implements EngineApi {
         this.queues.delete(name)
         this.heldPerGroup.delete(name)
         this.reconsiderWatchers()
+        this.refreshHeld()
         await this.emit({ type: 'group.removed', name }).committed
         return {}
       },

@@ -1,5 +1,5 @@
 import { MachineConditionSchema, type Group, type MachineCondition, type MachineState } from '../../src-shared/index.ts'
-import { unmetConditions } from '../../src-shared/decisions/machine.ts'
+import { heldConditions } from '../../src-shared/decisions/machine.ts'
 
 /** What the status bar says about groups' machine conditions. */
 export interface MachineHold {
@@ -26,7 +26,7 @@ export function machineHold(groups: ReadonlyMap<string, Group>, machine: Machine
     if (!group.onlyWhen || group.onlyWhen.length === 0) continue
     conditioned.push(group.name)
     for (const condition of group.onlyWhen) watched.add(condition)
-    const missing = unmetConditions(group.onlyWhen, machine)
+    const missing = heldConditions(group, machine)
     if (missing.length > 0) held.push(group.name)
     for (const condition of missing) (machine?.pending?.includes(condition) ? pending : unmet).add(condition)
   }

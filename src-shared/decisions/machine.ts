@@ -138,6 +138,16 @@ export function knownUnmetConditions(onlyWhen: readonly MachineCondition[] | und
   return onlyWhen.filter((condition) => !meets(condition, machine))
 }
 
+/**
+ * What holds a group's new runs now, as the engine said (`MachineState.held`), or, from a server before it
+ * said so, as judged here from the group's conditions (`unmetConditions`): empty when it runs.
+ */
+export function heldConditions(group: { name: string; onlyWhen?: readonly MachineCondition[] | undefined } | undefined, machine: (KnownMachine & { held?: Record<string, MachineCondition[]> }) | null): MachineCondition[] {
+  if (!group || !machine) return []
+  if (machine.held) return machine.held[group.name] ?? []
+  return unmetConditions(group.onlyWhen, machine)
+}
+
 /** The `machine.report` field that tells each condition. */
 export const CONDITION_FIELD = { 'ac-power': 'onAcPower', 'user-idle': 'userIdle', 'unmetered-network': 'networkMetered' } as const satisfies Record<MachineCondition, keyof KnownMachine>
 

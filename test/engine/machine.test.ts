@@ -453,3 +453,27 @@ describe('a condition not read yet (pending): its groups wait for the first read
     expect(told).toEqual([true, false, true, false])
   })
 })
+
+describe('the groups held, as the engine judges them (MachineState.held)', () => {
+  it('are in machine.get and announced with every change of them: a report, or a group whose conditions changed or which was removed', async () => {
+    await setGroup('mains', { onlyWhen: ['ac-power'] })
+    await setGroup('downloads', { onlyWhen: ['unmetered-network', 'ac-power'] })
+    expect((await t.engine.handlers['machine.get']({})).machine.held).toEqual({})
+    const battery = (await report({ onAcPower: false })).machine
+    expect(battery.held).toEqual({ mains: ['ac-power'], downloads: ['ac-power'] })
+    await setGroup('mains', { onlyWhen: ['user-idle'] })
+    const after = (await t.engine.handlers['machine.get']({})).machine
+    expect(after.held).toEqual({ downloads: ['ac-power'] })
+    expect(after.revision).toBe(battery.revision! + 1)
+    // A change that holds nothing new announces nothing.
+    await setGroup('mains', { parallel: 2 })
+    expect((await t.engine.handlers['machine.get']({})).machine.revision).toBe(after.revision)
+    await report({ networkMetered: true })
+    await t.engine.handlers['group.remove']({ name: 'mains' })
+    const last = (await t.engine.handlers['machine.get']({})).machine
+    expect(last.held).toEqual({ downloads: ['unmetered-network', 'ac-power'] })
+    await waitFor(() => t.events.some((e) => e.type === 'machine.updated' && e.machine.revision === last.revision), 'the last machine.updated')
+    const announced = t.events.filter((e): e is Of<'machine.updated'> => e.type === 'machine.updated').map((e) => e.machine.held)
+    expect(announced).toEqual([{ mains: ['ac-power'], downloads: ['ac-power'] }, { downloads: ['ac-power'] }, { downloads: ['unmetered-network', 'ac-power'] }])
+  })
+})

@@ -1,7 +1,7 @@
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import type { EngineEvent, Group, MachineCondition, MachineState } from '../../src-shared/index.ts'
-import { unmetConditions } from '../../src-shared/decisions/machine.ts'
+import { heldConditions, unmetConditions } from '../../src-shared/decisions/machine.ts'
 import { sayHeld, sayHeldGroups, sayLoopEntry, sayUnmet, type Clock } from '../../src-renderer/streams/engine-sentences.ts'
 import { knownMet, machineHold } from '../../src-renderer/streams/machine.ts'
 import { describeLoopState } from '../../src-main/engine/end-reasons.ts'
@@ -36,6 +36,19 @@ describe('the status bar’s machine indicator', () => {
     expect(machineHold(all, machine(true, false))).toMatchObject({ held: ['nightly', 'sync'], unmet: ['user-idle'] })
     expect(machineHold(all, machine(true, true))).toMatchObject({ held: [], unmet: [] })
     expect(machineHold(all, null)).toMatchObject({ held: [], unmet: [] })
+  })
+})
+
+describe('the groups held, as the engine says (MachineState.held)', () => {
+  it('are taken from the engine when it says them, judged here only from a server before it did', () => {
+    const all = groups(group('builds', { onlyWhen: ['ac-power'] }), group('nightly', { onlyWhen: ['user-idle'] }))
+    // The engine holds nightly (say, for a condition this client does not know how to judge) and not builds.
+    const said: MachineState = { ...machine(false, null), held: { nightly: ['user-idle'] } }
+    expect(machineHold(all, said)).toMatchObject({ held: ['nightly'], unmet: ['user-idle'] })
+    expect(heldConditions(all.get('builds'), said)).toEqual([])
+    expect(heldConditions(all.get('nightly'), said)).toEqual(['user-idle'])
+    // An older server: judged from the conditions.
+    expect(heldConditions(all.get('builds'), machine(false, null))).toEqual(['ac-power'])
   })
 })
 

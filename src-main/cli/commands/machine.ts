@@ -1,6 +1,6 @@
 import type { Group, MachineCondition, MachineState } from '../../../src-shared/model.ts'
 import { describeUnmet } from '../../engine/end-reasons.ts'
-import { unmetConditions } from '../../../src-shared/decisions/machine.ts'
+import { heldConditions } from '../../../src-shared/decisions/machine.ts'
 import { API_REVISIONS } from '../../server/api-file.ts'
 import type { ApiClient } from '../client.ts'
 import type { Context } from '../context.ts'
@@ -52,7 +52,7 @@ export function heldGroups(groups: readonly Group[], machine: MachineState | nul
   const held = new Map<string, MachineCondition[]>()
   if (machine === null) return held
   for (const group of groups) {
-    const unmet = unmetConditions(group.onlyWhen, machine)
+    const unmet = heldConditions(group, machine)
     if (unmet.length > 0) held.set(group.name, unmet)
   }
   return held
@@ -77,7 +77,7 @@ function describeMachine(machine: MachineState, groups: readonly Group[]): strin
   const conditional = groups.filter((group) => group.onlyWhen?.length)
   if (conditional.length === 0) return lines.join('\n')
   const rows = conditional.map((group) => {
-    const unmet = unmetConditions(group.onlyWhen, machine)
+    const unmet = heldConditions(group, machine)
     return [group.name, conditionsCell(group), unmet.length === 0 ? 'runs' : paint('yellow', `held: ${describeUnmet(unmet)}`)]
   })
   return [...lines, '', table(['GROUP', 'ONLY WHEN', 'NOW'], rows)].join('\n')
