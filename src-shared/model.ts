@@ -189,6 +189,21 @@ export const MachineStateSchema = z.object({
   userIdle: z.boolean().nullable(),
   /** true on a metered network (a phone hotspot, a capped plan), false on an unmetered one; absent from servers before it was added (unknown). */
   networkMetered: z.boolean().nullable().optional(),
+  /**
+   * Conditions whose reading is not in (absent: none): a system monitor reads them only while some group
+   * needs them, so one is pending from the engine's start, or from the moment a group needs it again, until
+   * its first look answers (or fails), and again once no group needs it (not watched; its value is not
+   * current). A group with a pending condition starts no new run until it is read (it pauses none); a
+   * report of it (`machine.report`) ends it. Absent from servers before it was added.
+   */
+  pending: z.array(MachineConditionSchema).optional(),
+  /**
+   * The groups whose new runs the engine holds now for their `onlyWhen` conditions, each with the conditions
+   * that hold it (unmet or pending), in the group's order; a group not named runs. The engine's own judgement,
+   * announced with every change of it (a report, or a group's conditions changed), so clients need not
+   * judge. Absent from servers before it was added: judge with `unmetConditions` then (`heldConditions`).
+   */
+  held: z.record(z.string(), z.array(MachineConditionSchema).min(1)).optional(),
   /** When it last changed (engine clock, ms). */
   at: z.number(),
   /**

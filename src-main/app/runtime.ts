@@ -65,17 +65,7 @@ export interface RuntimeOptions {
   networkWatch?: NetworkWatch
   /** The environment the network reader's child sees (its PATH finds busctl); default process.env. */
   networkReadEnv?: NodeJS.ProcessEnv
-  /** How long opening waits for the first network reading (default NETWORK_START_WAIT_MS). */
-  networkStartWaitMs?: number
 }
-
-/**
- * Opening waits this long for the first look at the network, so that no run of an
- * unmetered-network group starts on a hotspot before it; busctl answers in milliseconds, but
- * Windows' PowerShell can take seconds to start, and the app's window must not wait for it.
- * A later first reading is reported when it comes.
- */
-const NETWORK_START_WAIT_MS = 2_000
 
 export async function openRuntime(options: RuntimeOptions): Promise<TaskdeckRuntime> {
   const { home } = options
@@ -91,26 +81,27 @@ export async function openRuntime(options: RuntimeOptions): Promise<TaskdeckRunt
   // Only Linux publishes its power supplies as files; elsewhere the state stays unknown unless reported.
   const monitored = (options.machineMonitor ?? 'system') === 'system' && process.platform === 'linux'
   const networkWatch = options.networkWatch ?? networkWatchFor(process.platform)
-  const readNetwork = networkReaderFor(networkWatch, options.networkReadEnv)
-  // Killed with the monitors if it outlasts the opening and the runtime is closed first.
-  const firstLookUnderWay = new AbortController()
-  const firstLook = readNetwork?.(firstLookUnderWay.signal) ?? null
-  const early = firstLook ? await settledWithin(firstLook, options.networkStartWaitMs ?? NETWORK_START_WAIT_MS) : { value: null }
-  const networkMetered = early?.value ?? null
-  const machine = { ...options.machine, ...(monitored ? { onAcPower: readAcPower(powerSupplyDir) } : {}), networkMetered }
+  const readNetwork = networkWatch.source === 'none' ? null : networkReaderFor(networkWatch, options.networkReadEnv)
+  // Nothing waits for the network: the engine opens with it not read yet (pending), which holds
+  // only the groups that need it until the monitor's first look, started once the engine is open
+  // and only if some group needs it (`watchMachine`).
+  const machine = {
+    ...options.machine,
+    ...(monitored ? { onAcPower: readAcPower(powerSupplyDir) } : {}),
+    ...(readNetwork ? { pending: ['unmetered-network' as const] } : {}),
+  }
   const engine = await Engine.open({ home, runners, backend: remote, machine })
   remote.attach(engine)
   const report = engine.handlers['machine.report']
-  const monitors = [
-    ...(monitored ? [startSystemMonitor({ powerSupplyDir, initial: machine.onAcPower ?? null, report })] : []),
-    ...(readNetwork && firstLook && networkWatch.source !== 'none'
-      ? [startNetworkMonitor({ read: readNetwork, initial: networkMetered, ...(early ? {} : { pending: firstLook }), report, intervalMs: networkWatch.pollMs })]
-      : []),
-  ]
+  const monitors: Disposable[] = monitored ? [startSystemMonitor({ powerSupplyDir, initial: machine.onAcPower ?? null, report })] : []
+  if (readNetwork && networkWatch.source !== 'none') {
+    const current = () => engine.machineState().networkMetered ?? null
+    const network = startNetworkMonitor({ read: readNetwork, report, current, intervalMs: networkWatch.pollMs })
+    monitors.push(network, engine.watchMachine('unmetered-network', (needed) => network.watch(needed)))
+  }
   const triggers = createTriggers(engine.host)
   // Closed together: a remote run's cancel, sent while the engine interrupts it, must not hold the quit.
   const closeEngine = () => {
-    firstLookUnderWay.abort()
     for (const monitor of monitors) monitor.dispose()
     return Promise.all([engine.close(), remote.close()]).then(() => undefined)
   }
@@ -139,11 +130,4 @@ export async function openRuntime(options: RuntimeOptions): Promise<TaskdeckRunt
       await closeEngine()
     },
   }
-}
-
-/** The promise's value if it settles within `ms`; null if it is still under way then. */
-function settledWithin<T>(promise: Promise<T>, ms: number): Promise<{ value: T } | null> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)))
-  return Promise.race([promise.then((value) => ({ value })), late]).finally(() => clearTimeout(timer))
 }

@@ -44,7 +44,7 @@ import { bootId, killLeftoverGroups } from './runners/process-groups.ts'
 import type { RunContext, RunOutcome, StartedRun } from './runners/types.ts'
 import type { BackendOutcome, BackendRun, ExecutionBackend } from './backends/types.ts'
 import { describeEndReason, describeLoopState } from './end-reasons.ts'
-import { unmetConditions } from '../../src-shared/decisions/machine.ts'
+import { CONDITION_FIELD, knownUnmetConditions, unmetConditions } from '../../src-shared/decisions/machine.ts'
 import { shellCommandLine } from '../../src-shared/shell-words.ts'
 import { Store, migrate, type AppendedEvent, type DurableEventInput, type ProjectInTransaction, type WriteOp } from './store.ts'
 
@@ -74,8 +74,10 @@ export interface EngineOptions {
   /**
    * What the opener already knows of the machine (a power source read before opening): groups'
    * `onlyWhen` conditions are judged by it from the first scheduling pass, before any report.
+   * `pending`: conditions a monitor will read once the engine is open (`watchMachine`): a group
+   * with one starts no run until its first reading is reported.
    */
-  machine?: { onAcPower?: boolean | null; userIdle?: boolean | null; networkMetered?: boolean | null }
+  machine?: { onAcPower?: boolean | null; userIdle?: boolean | null; networkMetered?: boolean | null; pending?: MachineCondition[] }
   now?: () => number
   random?: () => number
 }
@@ -155,6 +157,8 @@ export class Engine implements EngineApi {
   private readonly runningPerGroup = new Map<string, number>()
   /** Per group with `whenUnmet: 'pause'`, the unmet conditions its running runs were last held (or released) for. */
   private readonly heldPerGroup = new Map<string, string>()
+  /** Monitors that read a condition only while some group needs it (`watchMachine`), and whether they were last told it is. */
+  private readonly machineWatchers = new Map<MachineCondition, { watch: (needed: boolean) => void; needed: boolean }>()
   private readonly active = new Map<number, ActiveRun>()
   private readonly activeByTask = new Map<number, ActiveRun>()
   private readonly timers = new Map<number, NodeJS.Timeout>()
@@ -196,9 +200,11 @@ export class Engine implements EngineApi {
       onAcPower: options.machine?.onAcPower ?? null,
       userIdle: options.machine?.userIdle ?? null,
       networkMetered: options.machine?.networkMetered ?? null,
+      ...(options.machine?.pending?.length ? { pending: [...new Set(options.machine.pending)] } : {}),
       at: this.now(),
       revision: 0,
     }
+    this.machine = { ...this.machine, held: this.heldBy(this.machine) }
     this.lastTaskId = Math.max(store.counter('lastTaskId'), ...this.tasks.keys(), 0)
     this.lastRunId = Math.max(store.counter('lastRunId'), ...this.runs.keys(), 0)
     this.lastStatsAt = this.now()
@@ -549,9 +555,77 @@ export class Engine implements EngineApi {
     return unmetConditions(group.onlyWhen, this.machine)
   }
 
-  /** What a `whenUnmet: 'pause'` group holds its running runs for now (empty: they may run). */
+  /** What a `whenUnmet: 'pause'` group holds its running runs for now (empty: they may run): only what is known unmet, never a condition not read yet. */
   private holdingFor(group: Group | undefined): MachineCondition[] {
-    return group?.whenUnmet === 'pause' ? this.unmetConditions(group) : []
+    return group?.whenUnmet === 'pause' ? knownUnmetConditions(group.onlyWhen, this.machine) : []
+  }
+
+  /** What the engine knows of the machine now (as `machine.get` answers). */
+  machineState(): MachineState {
+    return this.machine
+  }
+
+  /**
+   * Lets a monitor read `condition` only while some group needs it: `watch(true)` when a group
+   * starts to need it (at once if one does), `watch(false)` when none does any more. From the
+   * moment it is needed until the monitor reports it (`machine.report`), the condition is
+   * pending: the groups that need it start no run, so none starts on a stale or absent reading;
+   * once none needs it, it is pending again (not watched, its value no longer current).
+   */
+  watchMachine(condition: MachineCondition, watch: (needed: boolean) => void): Disposable {
+    const watcher = { watch, needed: false }
+    this.machineWatchers.set(condition, watcher)
+    this.reconsiderWatchers()
+    return {
+      dispose: () => {
+        if (this.machineWatchers.get(condition) === watcher) this.machineWatchers.delete(condition)
+      },
+    }
+  }
+
+  /** Tells each watcher whether a group needs its condition now, after groups changed; marks a condition pending when that changed. */
+  private reconsiderWatchers(): void {
+    if (this.closing) return
+    for (const [condition, watcher] of this.machineWatchers) {
+      const needed = [...this.groups.values()].some((group) => group.onlyWhen?.includes(condition) === true)
+      if (needed === watcher.needed) continue
+      watcher.needed = needed
+      this.setPending(condition, true)
+      watcher.watch(needed)
+    }
+  }
+
+  /** Marks a condition as not read (or read), announcing the change as a report would. */
+  private setPending(condition: MachineCondition, pending: boolean): void {
+    const before = this.machine.pending ?? []
+    if (before.includes(condition) === pending) return
+    const after = pending ? [...before, condition] : before.filter((c) => c !== condition)
+    const { pending: _before, ...rest } = this.machine
+    this.setMachine({ ...rest, ...(after.length > 0 ? { pending: after } : {}) })
+  }
+
+  /** The groups a machine state holds, with what holds each (MachineState `held`). */
+  private heldBy(machine: Omit<MachineState, 'at' | 'revision'>): Record<string, MachineCondition[]> {
+    const held: Record<string, MachineCondition[]> = {}
+    for (const group of this.groups.values()) {
+      const unmet = unmetConditions(group.onlyWhen, machine)
+      if (unmet.length > 0) held[group.name] = unmet
+    }
+    return held
+  }
+
+  /** After groups changed: a change of which are held, or for what, is announced as a new machine state. */
+  private refreshHeld(): void {
+    if (JSON.stringify(this.heldBy(this.machine)) !== JSON.stringify(this.machine.held)) this.setMachine(this.machine)
+  }
+
+  /** A new machine state: announced, and the groups' holds and the queues judged by it. */
+  private setMachine(next: Omit<MachineState, 'at' | 'revision'>): void {
+    const { at: _at, revision: _revision, ...state } = next as MachineState
+    this.machine = { ...state, held: this.heldBy(state), at: this.now(), revision: (this.machine.revision ?? 0) + 1 }
+    this.emitTransient({ type: 'machine.updated', machine: this.machine })
+    this.applyHolds(this.groups.keys())
+    this.schedulePump()
   }
 
   /**
@@ -936,6 +1010,9 @@ export class Engine implements EngineApi {
   private saveGroup(group: Group): Promise<void> {
     this.groups.set(group.name, group)
     const { committed } = this.emit({ type: 'group.updated', group })
+    // Before the pump: a group that now needs a condition nobody watched waits for its first reading.
+    this.reconsiderWatchers()
+    this.refreshHeld()
     this.applyHolds([group.name])
     this.schedulePump()
     return committed
@@ -1525,6 +1602,8 @@ export class Engine implements EngineApi {
         this.groups.delete(name)
         this.queues.delete(name)
         this.heldPerGroup.delete(name)
+        this.reconsiderWatchers()
+        this.refreshHeld()
         await this.emit({ type: 'group.removed', name }).committed
         return {}
       },
@@ -1569,13 +1648,13 @@ export class Engine implements EngineApi {
         const onAcPower = report.onAcPower === undefined ? this.machine.onAcPower : report.onAcPower
         const userIdle = report.userIdle === undefined ? this.machine.userIdle : report.userIdle
         const networkMetered = report.networkMetered === undefined ? (this.machine.networkMetered ?? null) : report.networkMetered
-        if (onAcPower === this.machine.onAcPower && userIdle === this.machine.userIdle && networkMetered === this.machine.networkMetered) {
+        // A report of a condition is its reading: it is no longer pending, even when its value is the same.
+        const pending = (this.machine.pending ?? []).filter((condition) => report[CONDITION_FIELD[condition]] === undefined)
+        const samePending = pending.length === (this.machine.pending ?? []).length
+        if (samePending && onAcPower === this.machine.onAcPower && userIdle === this.machine.userIdle && networkMetered === this.machine.networkMetered) {
           return Promise.resolve({ machine: this.machine })
         }
-        this.machine = { onAcPower, userIdle, networkMetered, at: this.now(), revision: (this.machine.revision ?? 0) + 1 }
-        this.emitTransient({ type: 'machine.updated', machine: this.machine })
-        this.applyHolds(this.groups.keys())
-        this.schedulePump()
+        this.setMachine({ onAcPower, userIdle, networkMetered, ...(pending.length > 0 ? { pending } : {}) })
         const machine = this.machine
         // Answered once the runs it held or released are recorded.
         return committed().then(() => ({ machine }))

@@ -82,12 +82,12 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
   'group.remove': { about: 'Removes a group.', example: { name: 'downloads' } },
   'machine.get': {
     about:
-      "What the engine knows of the machine: `onAcPower`, `userIdle` and `networkMetered` (`null`: unknown; `networkMetered` is absent from servers before API revision 4). `taskdeck serve`, the daemon and the desktop app read the power source on Linux (/sys/class/power_supply, every 5 s) and whether the network is metered (Linux: NetworkManager's global `Metered` through busctl or dbus-send, every 15 s; Windows: the internet connection profile's cost through PowerShell, every 60 s; macOS: unknown); the desktop app reports power and presence; user presence stays unknown headless unless reported.",
+      "What the engine knows of the machine: `onAcPower`, `userIdle` and `networkMetered` (`null`: unknown; `networkMetered` is absent from servers before API revision 4). `taskdeck serve`, the daemon and the desktop app read the power source on Linux (/sys/class/power_supply, every 5 s) and whether the network is metered (Linux: NetworkManager's global `Metered` through busctl or dbus-send, every 15 s; Windows: the internet connection profile's cost through PowerShell, every 60 s; macOS: unknown), the network only while some group needs it; `pending` lists the conditions not read yet (the first look is under way, or no group needs it so it is not watched), which hold the groups that need them until read; `held` names the groups whose new runs are held now, with what holds each; the desktop app reports power and presence; user presence stays unknown headless unless reported.",
     example: {},
   },
   'machine.report': {
     about:
-      'Tells the engine what a monitor or a script observed; only the fields given change (`null`: unknown again). A change is announced as `machine.updated` and gates or holds groups with `onlyWhen`; the answer comes once the runs it paused or resumed are recorded.',
+      'Tells the engine what a monitor or a script observed; only the fields given change (`null`: unknown again), and a field given is no longer `pending`. A change is announced as `machine.updated` and gates or holds groups with `onlyWhen`; the answer comes once the runs it paused or resumed are recorded.',
     example: { userIdle: true, networkMetered: false },
   },
   'group.pause': {

@@ -101,6 +101,7 @@ export const en = {
   machine: {
     unmet: { 'ac-power': 'On battery', 'user-idle': 'You’re here', 'unmetered-network': 'Metered network' },
     met: { 'ac-power': 'On AC power', 'user-idle': 'You’re away', 'unmetered-network': 'Unmetered network' },
+    pending: { 'ac-power': 'Checking the power source', 'user-idle': 'Checking whether you’re here', 'unmetered-network': 'Checking the network' },
     held_one: '{{count}} group held',
     held_other: '{{count}} groups held',
     heldTitle: 'Waiting for {{conditions}}: {{groups}}',

@@ -102,6 +102,7 @@ export const ko: Messages = {
   machine: {
     unmet: { 'ac-power': '배터리 사용 중', 'user-idle': '사용 중', 'unmetered-network': '종량제 네트워크' },
     met: { 'ac-power': 'AC 전원 연결됨', 'user-idle': '자리 비움', 'unmetered-network': '종량제가 아닌 네트워크' },
+    pending: { 'ac-power': '전원 확인 중', 'user-idle': '자리 비움 확인 중', 'unmetered-network': '네트워크 확인 중' },
     held_one: '그룹 {{count}}개 보류',
     held_other: '그룹 {{count}}개 보류',
     heldTitle: '조건 대기 중({{conditions}}): {{groups}}',

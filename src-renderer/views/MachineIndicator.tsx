@@ -1,4 +1,5 @@
 import { useTranslation } from 'react-i18next'
+import { MachineConditionSchema } from '../../src-shared/index.ts'
 import { useEngineSentences } from '../components/common.tsx'
 import { knownMet, machineHold } from '../streams/machine.ts'
 import type { AppState } from '../streams/state.ts'
@@ -23,10 +24,10 @@ export function MachineIndicator() {
   if (!hold) return null
   const held = hold.held.length > 0
   const words = held
-    ? [...hold.unmet.map((c) => t(`machine.unmet.${c}`)), t('machine.held', { count: hold.held.length })]
+    ? [...hold.unmet.map((c) => t(`machine.unmet.${c}`)), ...hold.pending.map((c) => t(`machine.pending.${c}`)), t('machine.held', { count: hold.held.length })]
     : hold.watched.filter((c) => machine !== null && knownMet(c, machine)).map((c) => t(`machine.met.${c}`))
   if (words.length === 0) return null
-  const title = held ? heldGroups(hold.unmet, hold.held) : t('machine.metTitle', { groups: hold.conditioned.join(', ') })
+  const title = held ? heldGroups(MachineConditionSchema.options.filter((c) => hold.unmet.includes(c) || hold.pending.includes(c)), hold.held) : t('machine.metTitle', { groups: hold.conditioned.join(', ') })
   return (
     <div className={`machine ${held ? 'machine-held' : 'machine-met'}`} data-testid="machine" title={title} role="status">
       <span className="machine-dot" aria-hidden />

@@ -7,7 +7,7 @@ import { ActionButton, EmptyState, StatusBadge, formatClock, formatDuration, for
 import type { CommandId } from '../streams/keymap.ts'
 import { reasonSaysStatus, sentenceCase } from '../streams/engine-sentences.ts'
 import { runsOfTask, type AppState } from '../streams/state.ts'
-import { unmetConditions } from '../../src-shared/decisions/machine.ts'
+import { heldConditions } from '../../src-shared/decisions/machine.ts'
 import { commandText } from '../streams/tasks-query.ts'
 import { LogViewer } from './LogViewer.tsx'
 import { runNumber } from '../streams/run-number.ts'
@@ -159,13 +159,13 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
 }
 
 /**
- * A queued task whose group's machine conditions are unmet: the engine keeps it queued (its
- * loop lane says why), and the window knows the group and the machine, so it says why too.
+ * A queued task whose group's machine conditions hold it: the engine keeps it queued (its loop
+ * lane says why) and says which groups it holds in the machine state (`held`), so the window says why too.
  */
 function heldInQueue(task: Task, state: AppState): WaitReason | null {
   if (task.status !== 'queued') return null
   const group = task.definition.group
-  const unmet = unmetConditions(state.groups.get(group)?.onlyWhen, state.machine)
+  const unmet = heldConditions(state.groups.get(group), state.machine)
   return unmet.length > 0 ? { kind: 'machine', group, unmet } : null
 }
 

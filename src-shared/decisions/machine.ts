@@ -103,6 +103,8 @@ export interface KnownMachine {
   onAcPower: boolean | null
   userIdle: boolean | null
   networkMetered?: boolean | null
+  /** Conditions not read yet (see MachineState `pending`): they hold new runs until read. */
+  pending?: readonly MachineCondition[]
 }
 
 /** Does the machine meet this condition? Unknown (null or absent) counts as met. */
@@ -118,13 +120,36 @@ function meets(condition: MachineCondition, machine: KnownMachine): boolean {
 }
 
 /**
- * Which of a group's `onlyWhen` conditions the machine does not meet, in the group's order.
- * An unknown state (null, or no state yet) counts as met: nothing waits for what nobody reports.
+ * Which of a group's `onlyWhen` conditions hold its new runs now, in the group's order: those the machine
+ * does not meet, and those not read yet (`pending`: the first look is under way). An unknown state (null,
+ * or no state yet) counts as met: nothing waits for what nobody reports.
  */
 export function unmetConditions(onlyWhen: readonly MachineCondition[] | undefined, machine: KnownMachine | null): MachineCondition[] {
   if (!onlyWhen || !machine) return []
+  return onlyWhen.filter((condition) => machine.pending?.includes(condition) === true || !meets(condition, machine))
+}
+
+/**
+ * Of a group's conditions, those the machine is known not to meet: what pauses its running runs
+ * (`whenUnmet: 'pause'`). A condition not read yet pauses nothing: a run is stopped on a reading, never on its absence.
+ */
+export function knownUnmetConditions(onlyWhen: readonly MachineCondition[] | undefined, machine: KnownMachine | null): MachineCondition[] {
+  if (!onlyWhen || !machine) return []
   return onlyWhen.filter((condition) => !meets(condition, machine))
 }
+
+/**
+ * What holds a group's new runs now, as the engine said (`MachineState.held`), or, from a server before it
+ * said so, as judged here from the group's conditions (`unmetConditions`): empty when it runs.
+ */
+export function heldConditions(group: { name: string; onlyWhen?: readonly MachineCondition[] | undefined } | undefined, machine: (KnownMachine & { held?: Record<string, MachineCondition[]> }) | null): MachineCondition[] {
+  if (!group || !machine) return []
+  if (machine.held) return machine.held[group.name] ?? []
+  return unmetConditions(group.onlyWhen, machine)
+}
+
+/** The `machine.report` field that tells each condition. */
+export const CONDITION_FIELD = { 'ac-power': 'onAcPower', 'user-idle': 'userIdle', 'unmetered-network': 'networkMetered' } as const satisfies Record<MachineCondition, keyof KnownMachine>
 
 /**
  * Where the machine learns whether its network is metered, by platform. Linux: NetworkManager's

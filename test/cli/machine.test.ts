@@ -26,7 +26,7 @@ describe('taskdeck group … --only-when / --when-unmet, machine, machine report
     // Whatever this machine's own supplies say, a report stands until they change.
     const plugged = await cli('machine', 'report', '--ac', '--unknown-presence')
     expect(plugged.code).toBe(0)
-    expect(plugged.stdout).toMatch(/^Power: +on AC power\nUser: +unknown\nNetwork: +(unknown|metered|unmetered)\nLast change: +\d+s ago\n\nGROUP +ONLY WHEN +NOW\nnightly +ac-power \(pauses runs\) +runs\n$/)
+    expect(plugged.stdout).toMatch(/^Power: +on AC power\nUser: +unknown\nNetwork: +not watched \(no group needs it\)\nLast change: +\d+s ago\n\nGROUP +ONLY WHEN +NOW\nnightly +ac-power \(pauses runs\) +runs\n$/)
 
     const running = (await cli('add', '-q', '--group', 'nightly', '--', 'sleep', '300')).stdout.trim()
     await vi.waitFor(async () => expect(await statusOf(running)).toBe('running'), { timeout: 20_000 })

@@ -400,3 +400,80 @@ function processState(pid: number): string {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   return stat.slice(stat.lastIndexOf(')') + 2)[0]!
 }
+
+describe('a condition not read yet (pending): its groups wait for the first reading', () => {
+  it('holds new runs of the groups that need it from the first pass, pauses no running run, and ends with a report of it even of the same value', async () => {
+    await setGroup('downloads', { onlyWhen: ['unmetered-network'], whenUnmet: 'pause' })
+    await setGroup('mirror', { whenUnmet: 'pause' })
+    await t.reopen({ machine: { networkMetered: false, pending: ['unmetered-network'] } })
+    expect((await t.engine.handlers['machine.get']({})).machine).toMatchObject({ networkMetered: false, pending: ['unmetered-network'] })
+    const held = await t.submit(shell('true', { group: 'downloads' }))
+    const free = await t.submit(shell('true'))
+    await t.until(free.id, ['succeeded'])
+    expect((await waitingEntry(held.id))?.state).toEqual({ kind: 'machine', unmet: ['unmetered-network'] })
+    // A group that starts to need it while it is pending: its running run goes on (no reading says to stop it).
+    const running = await t.submit(waitsForLine('mirror'))
+    await processUp(running.id)
+    await setGroup('mirror', { onlyWhen: ['unmetered-network'], whenUnmet: 'pause' })
+    expect((await taskOf(running.id)).status).toBe('running')
+    // Another report leaves it pending; one of the network, the same value as before, ends it.
+    await report({ onAcPower: true })
+    expect((await waitingEntry(held.id))?.state.kind).toBe('machine')
+    const answered = (await report({ networkMetered: false })).machine
+    expect(answered.pending).toBeUndefined()
+    await t.until(held.id, ['succeeded'])
+    await release(running.id)
+    await t.until(running.id, ['succeeded'])
+  })
+
+  it('watchMachine: a monitor is told when a group starts and stops needing its condition, and the condition is pending from then until reported', async () => {
+    await setGroup('downloads', { onlyWhen: ['unmetered-network'] })
+    await t.reopen({ machine: { pending: ['unmetered-network'] } })
+    const told: boolean[] = []
+    const watching = t.engine.watchMachine('unmetered-network', (needed) => told.push(needed))
+    expect(told).toEqual([true])
+    await report({ networkMetered: true })
+    // Still needed by one: no news. None needs it: stop, and the reading is no longer current.
+    await setGroup('mirror', { onlyWhen: ['unmetered-network', 'ac-power'] })
+    await setGroup('downloads', { onlyWhen: [] })
+    expect(told).toEqual([true])
+    await t.engine.handlers['group.set']({ name: 'mirror', onlyWhen: ['ac-power'] })
+    expect(told).toEqual([true, false])
+    expect((await t.engine.handlers['machine.get']({})).machine).toMatchObject({ networkMetered: true, pending: ['unmetered-network'] })
+    // Needed again: a task of the group waits for a new reading, not the old one.
+    await setGroup('downloads', { onlyWhen: ['unmetered-network'] })
+    expect(told).toEqual([true, false, true])
+    const task = await t.submit(shell('true', { group: 'downloads' }))
+    await report({ networkMetered: false })
+    await t.until(task.id, ['succeeded'])
+    await t.engine.handlers['group.set']({ name: 'downloads', onlyWhen: [] })
+    expect(told).toEqual([true, false, true, false])
+    watching.dispose()
+    await setGroup('downloads', { onlyWhen: ['unmetered-network'] })
+    expect(told).toEqual([true, false, true, false])
+  })
+})
+
+describe('the groups held, as the engine judges them (MachineState.held)', () => {
+  it('are in machine.get and announced with every change of them: a report, or a group whose conditions changed or which was removed', async () => {
+    await setGroup('mains', { onlyWhen: ['ac-power'] })
+    await setGroup('downloads', { onlyWhen: ['unmetered-network', 'ac-power'] })
+    expect((await t.engine.handlers['machine.get']({})).machine.held).toEqual({})
+    const battery = (await report({ onAcPower: false })).machine
+    expect(battery.held).toEqual({ mains: ['ac-power'], downloads: ['ac-power'] })
+    await setGroup('mains', { onlyWhen: ['user-idle'] })
+    const after = (await t.engine.handlers['machine.get']({})).machine
+    expect(after.held).toEqual({ downloads: ['ac-power'] })
+    expect(after.revision).toBe(battery.revision! + 1)
+    // A change that holds nothing new announces nothing.
+    await setGroup('mains', { parallel: 2 })
+    expect((await t.engine.handlers['machine.get']({})).machine.revision).toBe(after.revision)
+    await report({ networkMetered: true })
+    await t.engine.handlers['group.remove']({ name: 'mains' })
+    const last = (await t.engine.handlers['machine.get']({})).machine
+    expect(last.held).toEqual({ downloads: ['unmetered-network', 'ac-power'] })
+    await waitFor(() => t.events.some((e) => e.type === 'machine.updated' && e.machine.revision === last.revision), 'the last machine.updated')
+    const announced = t.events.filter((e): e is Of<'machine.updated'> => e.type === 'machine.updated').map((e) => e.machine.held)
+    expect(announced).toEqual([{ mains: ['ac-power'], downloads: ['ac-power'] }, { downloads: ['ac-power'] }, { downloads: ['unmetered-network', 'ac-power'] }])
+  })
+})

@@ -1,7 +1,7 @@
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import type { EngineEvent, Group, MachineCondition, MachineState } from '../../src-shared/index.ts'
-import { unmetConditions } from '../../src-shared/decisions/machine.ts'
+import { heldConditions, unmetConditions } from '../../src-shared/decisions/machine.ts'
 import { sayHeld, sayHeldGroups, sayLoopEntry, sayUnmet, type Clock } from '../../src-renderer/streams/engine-sentences.ts'
 import { knownMet, machineHold } from '../../src-renderer/streams/machine.ts'
 import { describeLoopState } from '../../src-main/engine/end-reasons.ts'
@@ -32,10 +32,23 @@ describe('the status bar’s machine indicator', () => {
 
   it('counts the groups held and the conditions they wait for', () => {
     const all = groups(group('default'), group('builds', { onlyWhen: ['ac-power'] }), group('nightly', { onlyWhen: ['user-idle', 'ac-power'], whenUnmet: 'pause' }), group('sync', { onlyWhen: ['user-idle'] }))
-    expect(machineHold(all, machine(false, true))).toEqual({ conditioned: ['builds', 'nightly', 'sync'], held: ['builds', 'nightly'], watched: ['ac-power', 'user-idle'], unmet: ['ac-power'] })
+    expect(machineHold(all, machine(false, true))).toEqual({ conditioned: ['builds', 'nightly', 'sync'], held: ['builds', 'nightly'], watched: ['ac-power', 'user-idle'], unmet: ['ac-power'], pending: [] })
     expect(machineHold(all, machine(true, false))).toMatchObject({ held: ['nightly', 'sync'], unmet: ['user-idle'] })
     expect(machineHold(all, machine(true, true))).toMatchObject({ held: [], unmet: [] })
     expect(machineHold(all, null)).toMatchObject({ held: [], unmet: [] })
+  })
+})
+
+describe('the groups held, as the engine says (MachineState.held)', () => {
+  it('are taken from the engine when it says them, judged here only from a server before it did', () => {
+    const all = groups(group('builds', { onlyWhen: ['ac-power'] }), group('nightly', { onlyWhen: ['user-idle'] }))
+    // The engine holds nightly (say, for a condition this client does not know how to judge) and not builds.
+    const said: MachineState = { ...machine(false, null), held: { nightly: ['user-idle'] } }
+    expect(machineHold(all, said)).toMatchObject({ held: ['nightly'], unmet: ['user-idle'] })
+    expect(heldConditions(all.get('builds'), said)).toEqual([])
+    expect(heldConditions(all.get('nightly'), said)).toEqual(['user-idle'])
+    // An older server: judged from the conditions.
+    expect(heldConditions(all.get('builds'), machine(false, null))).toEqual(['ac-power'])
   })
 })
 
@@ -45,10 +58,18 @@ describe('the unmetered-network condition in the status bar', () => {
   const all = groups(group('downloads', { onlyWhen: ['unmetered-network'] }), group('builds', { onlyWhen: ['ac-power'] }))
 
   it('holds only the groups that need an unmetered network while it is metered; unknown or absent (an older server) holds nothing', () => {
-    expect(machineHold(all, metered(true))).toEqual({ conditioned: ['downloads', 'builds'], held: ['downloads'], watched: ['ac-power', 'unmetered-network'], unmet: ['unmetered-network'] })
+    expect(machineHold(all, metered(true))).toEqual({ conditioned: ['downloads', 'builds'], held: ['downloads'], watched: ['ac-power', 'unmetered-network'], unmet: ['unmetered-network'], pending: [] })
     expect(machineHold(all, metered(false))).toMatchObject({ held: [], unmet: [] })
     expect(machineHold(all, metered(null))).toMatchObject({ held: [], unmet: [] })
     expect(machineHold(all, metered(undefined))).toMatchObject({ held: [], unmet: [] })
+  })
+
+  it('holds the groups that need a network not read yet (pending) as waiting for its reading, not for a metered network, and never shows it as met', () => {
+    const looking = (networkMetered: boolean | null): MachineState => ({ ...metered(networkMetered), pending: ['unmetered-network'] })
+    expect(machineHold(all, looking(false))).toEqual({ conditioned: ['downloads', 'builds'], held: ['downloads'], watched: ['ac-power', 'unmetered-network'], unmet: [], pending: ['unmetered-network'] })
+    expect(machineHold(all, looking(true))).toMatchObject({ held: ['downloads'], unmet: [], pending: ['unmetered-network'] })
+    expect(knownMet('unmetered-network', looking(false))).toBe(false)
+    expect(knownMet('ac-power', looking(false))).toBe(true)
   })
 
   it('shows a condition as met only when known to be: unmetered, not unknown', () => {
@@ -70,11 +91,13 @@ describe('the unmetered-network condition in the status bar', () => {
       'Paused by group downloads until the network is not metered; it resumes by itself then.',
     )
     expect(t('settings.conditions.unmetered-network')).toBe('On an unmetered network')
+    expect(t('machine.pending.unmetered-network')).toBe('Checking the network')
     const k = await translator('ko')
     expect(t('machine.unmet.unmetered-network')).not.toBe(k('machine.unmet.unmetered-network'))
     expect(k('machine.unmet.unmetered-network')).toBe('종량제 네트워크')
     expect(sayLoopEntry(heldEntry(['ac-power', 'unmetered-network']), k, clock)).toBe('보류: builds 그룹 조건 대기 (AC 전원 연결, 종량제가 아닌 네트워크)')
     expect(k('settings.conditions.unmetered-network')).toBe('종량제가 아닌 네트워크 연결 시')
+    expect(k('machine.pending.unmetered-network')).toBe('네트워크 확인 중')
   })
 })
 

@@ -1,6 +1,6 @@
 import type { Group, MachineCondition, MachineState } from '../../../src-shared/model.ts'
 import { describeUnmet } from '../../engine/end-reasons.ts'
-import { unmetConditions } from '../../../src-shared/decisions/machine.ts'
+import { heldConditions } from '../../../src-shared/decisions/machine.ts'
 import { API_REVISIONS } from '../../server/api-file.ts'
 import type { ApiClient } from '../client.ts'
 import type { Context } from '../context.ts'
@@ -52,23 +52,32 @@ export function heldGroups(groups: readonly Group[], machine: MachineState | nul
   const held = new Map<string, MachineCondition[]>()
   if (machine === null) return held
   for (const group of groups) {
-    const unmet = unmetConditions(group.onlyWhen, machine)
+    const unmet = heldConditions(group, machine)
     if (unmet.length > 0) held.set(group.name, unmet)
   }
   return held
 }
 
+/**
+ * A condition's reading, or why there is none (MachineState `pending`): Taskdeck reads it only while a group
+ * needs it, so either its first look is under way or nothing watches it.
+ */
+function reading(condition: MachineCondition, machine: MachineState, groups: readonly Group[], said: string): string {
+  if (!machine.pending?.includes(condition)) return said
+  return groups.some((group) => group.onlyWhen?.includes(condition)) ? 'being read (its groups wait for it)' : 'not watched (no group needs it)'
+}
+
 function describeMachine(machine: MachineState, groups: readonly Group[]): string {
   const lines = [
-    `Power:        ${power(machine.onAcPower)}`,
-    `User:         ${presence(machine.userIdle)}`,
-    `Network:      ${network(machine.networkMetered)}`,
+    `Power:        ${reading('ac-power', machine, groups, power(machine.onAcPower))}`,
+    `User:         ${reading('user-idle', machine, groups, presence(machine.userIdle))}`,
+    `Network:      ${reading('unmetered-network', machine, groups, network(machine.networkMetered))}`,
     `Last change:  ${formatRelative(machine.at - Date.now())}`,
   ]
   const conditional = groups.filter((group) => group.onlyWhen?.length)
   if (conditional.length === 0) return lines.join('\n')
   const rows = conditional.map((group) => {
-    const unmet = unmetConditions(group.onlyWhen, machine)
+    const unmet = heldConditions(group, machine)
     return [group.name, conditionsCell(group), unmet.length === 0 ? 'runs' : paint('yellow', `held: ${describeUnmet(unmet)}`)]
   })
   return [...lines, '', table(['GROUP', 'ONLY WHEN', 'NOW'], rows)].join('\n')
