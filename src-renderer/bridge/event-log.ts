@@ -18,6 +18,8 @@ const PARSE_SLICE_MS = 4
  */
 const PARSE_MS_PER_FRAME = 5
 
+const CANCELLED = 'The catch-up was cancelled.'
+
 /** Part of the log, its framing checked: `events`, the last with seq `lastSeq`. */
 export interface CheckedPiece {
   events: DurableEvent[]
@@ -84,7 +86,7 @@ export async function readEventLog(
         // A frame's parse time used up (in this chunk or the ones before): the rest waits for the next frame.
         if (frames.spentThisFrame() >= PARSE_MS_PER_FRAME || performance.now() - sliceStart >= PARSE_SLICE_MS) {
           await (frames.spentThisFrame() >= PARSE_MS_PER_FRAME ? frames.next() : nextTask())
-          if (signal?.aborted) throw new Error('The catch-up was cancelled.')
+          if (signal?.aborted) throw new Error(CANCELLED)
           sliceStart = performance.now()
         }
         let end = start + PIECE_CHARS >= complete ? complete : text.lastIndexOf('\n', start + PIECE_CHARS)
@@ -97,6 +99,10 @@ export async function readEventLog(
       }
       rest = text.slice(complete + 1)
     }
+  } catch (error) {
+    // Cancelled while the body was being read (the fetch's own AbortError) or while it waited: one reason either way.
+    if (signal?.aborted) throw new Error(CANCELLED, { cause: error })
+    throw error
   } finally {
     frames.stop()
   }
