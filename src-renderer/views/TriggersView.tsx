@@ -72,7 +72,7 @@ export function TriggersView() {
         <ViewHeading>{t('triggers.title')}</ViewHeading>
         <p className="muted">{t('triggers.subtitle')}</p>
         <div className="page-actions">
-          <ActionButton command="trigger.new" variant="primary" label={t('triggerForm.newTrigger')} aria-expanded={formOpen === 'new'} onClick={() => model.route.set({ view: 'triggers', ...(selectedId === undefined ? {} : { triggerId: selectedId }), form: 'new' })} />
+          <ActionButton command="trigger.new" label={t('triggerForm.newTrigger')} aria-expanded={formOpen === 'new'} onClick={() => model.route.set({ view: 'triggers', ...(selectedId === undefined ? {} : { triggerId: selectedId }), form: 'new' })} />
         </div>
       </header>
       {formOpen && (formOpen === 'new' || selected) && (
