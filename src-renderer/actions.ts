@@ -142,6 +142,9 @@ export function createActions(model: AppModel, t: Translate) {
         }
         const route = model.route.value
         if (route.view === 'task' || route.view === 'new') model.route.set({ view: 'tasks' })
+        // A trigger form closes (back to the trigger it was about), then the selection, before the view is left.
+        else if (route.view === 'triggers' && route.form) model.route.set({ view: 'triggers', ...(route.triggerId === undefined ? {} : { triggerId: route.triggerId }) })
+        else if (route.view === 'triggers' && route.triggerId !== undefined) model.route.set({ view: 'triggers' })
         else if (model.checked.value.size > 0) applySelection(model, { cursor: model.cursor.value, checked: new Set(), anchor: null })
         else if (route.view !== 'tasks') model.route.set({ view: 'tasks' })
         return
@@ -190,6 +193,10 @@ export function createActions(model: AppModel, t: Translate) {
         return model.route.set({ view: 'workers' })
       case 'view.triggers':
         return model.route.set({ view: 'triggers' })
+      case 'trigger.new': {
+        const route = model.route.value
+        return model.route.set({ view: 'triggers', ...(route.view === 'triggers' && route.triggerId !== undefined ? { triggerId: route.triggerId } : {}), form: 'new' })
+      }
       case 'view.settings':
         return model.route.set({ view: 'settings' })
       case 'engine.togglePause': {

@@ -29,7 +29,8 @@ export type Route =
   | { view: 'loop' }
   | { view: 'dashboard' }
   | { view: 'workers' }
-  | { view: 'triggers' }
+  /** The selected trigger (its history), and the New or Edit form when open. */
+  | { view: 'triggers'; triggerId?: number; form?: 'new' | 'edit' }
   | { view: 'settings' }
 
 /** A hot store: a current value plus change notifications, read by components through hooks. */

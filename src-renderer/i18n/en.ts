@@ -1,4 +1,5 @@
 import { END_REASON_MESSAGES, type Widen } from '../../src-shared/decisions/endReasons.ts'
+import { triggerFormEn } from './trigger-form.ts'
 
 /** English UI strings. Keys are grouped by view; Korean (ko.ts) must have the same shape. */
 export const en = {
@@ -62,6 +63,7 @@ export const en = {
     'view.dashboard': 'Go to Dashboard',
     'view.workers': 'Go to Workers',
     'view.triggers': 'Go to Triggers',
+    'trigger.new': 'New trigger',
     'view.settings': 'Go to Settings',
     'engine.togglePause': 'Pause / resume the whole queue',
     'log.follow': 'Follow output on / off',
@@ -388,7 +390,7 @@ export const en = {
     listLabel_one: '{{count}} trigger',
     listLabel_other: '{{count}} triggers',
     emptyTitle: 'No triggers yet',
-    emptyBody: 'Save a task with what should start it, from the command line (or the API); it shows here with its next run:',
+    emptyBody: 'Make one with New trigger above, or from the command line (or the API); it shows here with its next run:',
     unreadable: 'The triggers could not be read: {{message}}',
     name: 'Trigger',
     startsWhen: 'Starts',
@@ -542,6 +544,7 @@ export const en = {
     rebind: 'Change the shortcut for {{command}}',
     saveFailed: 'Could not save settings',
   },
+  triggerForm: triggerFormEn,
 }
 
 /** The shape every language must provide. */

@@ -1,4 +1,5 @@
 import { END_REASON_MESSAGES } from '../../src-shared/decisions/endReasons.ts'
+import { triggerFormKo } from './trigger-form.ts'
 import type { Messages } from './en.ts'
 
 /** 한국어 UI 문자열. en.ts와 같은 모양이어야 합니다 (타입으로 검사). */
@@ -63,6 +64,7 @@ export const ko: Messages = {
     'view.dashboard': '대시보드로 이동',
     'view.workers': '워커로 이동',
     'view.triggers': '트리거로 이동',
+    'trigger.new': '새 트리거',
     'view.settings': '설정으로 이동',
     'engine.togglePause': '전체 대기열 일시 중지 / 재개',
     'log.follow': '출력 따라가기 켜기 / 끄기',
@@ -385,7 +387,7 @@ export const ko: Messages = {
     listLabel_one: '트리거 {{count}}개',
     listLabel_other: '트리거 {{count}}개',
     emptyTitle: '아직 트리거가 없습니다',
-    emptyBody: '명령줄(또는 API)에서 무엇이 시작할지와 함께 작업을 저장하세요. 다음 실행 시각과 함께 여기에 표시됩니다:',
+    emptyBody: '위의 새 트리거 버튼이나 명령줄(또는 API)에서 만드세요. 다음 실행 시각과 함께 여기에 표시됩니다:',
     unreadable: '트리거를 읽을 수 없습니다: {{message}}',
     name: '트리거',
     startsWhen: '시작 조건',
@@ -539,4 +541,5 @@ export const ko: Messages = {
     rebind: '{{command}} 단축키 변경',
     saveFailed: '설정을 저장하지 못했습니다',
   },
+  triggerForm: triggerFormKo,
 }

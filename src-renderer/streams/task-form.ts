@@ -218,8 +218,19 @@ export function problemsOfServer(issues: readonly FieldIssue[]): FormProblem[] {
 function problemOf(issue: z.core.$ZodIssue, definition: TaskDefinitionInput): FormProblem {
   const path = issue.path.map(String).join('.')
   const field = fieldOfIssue(path)
-  const scale = SECONDS_FIELDS.has(field) ? 1000 : 1
-  const say = (key: string, values?: Record<string, string | number>): FormProblem => ({ field, message: { key: `form.issue.${key}`, values } })
+  if (issue.code === 'invalid_format' && field === 'group') return { field, message: { key: 'form.issue.groupName' } }
+  if (issue.code === 'invalid_key' && field === 'env') return { field, message: { key: 'form.issue.envName', values: { name: String(issue.path.at(-1)) } } }
+  if (issue.code === 'custom' && /\.url$/.test(path)) return { field, message: { key: 'form.issue.url', values: { url: String(valueAt(definition, issue.path)) } } }
+  return { field, message: issueMessage(issue, SECONDS_FIELDS.has(field) ? 1000 : 1) }
+}
+
+/**
+ * A schema issue in the UI's language (`form.issue.*`) where its kind has words there (a number
+ * too small, a whole number needed…), limits shown in the field's unit (`scale` ms per unit);
+ * else the contract's own sentence. Shared by every form validated with the contract's schemas.
+ */
+export function issueMessage(issue: z.core.$ZodIssue, scale = 1): FormMessage {
+  const say = (key: string, values?: Record<string, string | number>): FormMessage => ({ key: `form.issue.${key}`, values })
   switch (issue.code) {
     case 'too_small':
       if (issue.origin === 'number') return !issue.inclusive && Number(issue.minimum) === 0 ? say('positive') : say('min', { min: Number(issue.minimum) / scale })
@@ -233,17 +244,8 @@ function problemOf(issue: z.core.$ZodIssue, definition: TaskDefinitionInput): Fo
       if (issue.expected === 'int') return say('whole')
       if (issue.expected === 'number') return say('number')
       break
-    case 'invalid_format':
-      if (field === 'group') return say('groupName')
-      break
-    case 'invalid_key':
-      if (field === 'env') return say('envName', { name: String(issue.path.at(-1)) })
-      break
-    case 'custom':
-      if (/\.url$/.test(path)) return say('url', { url: String(valueAt(definition, issue.path)) })
-      break
   }
-  return { field, message: { text: issue.message } }
+  return { text: issue.message }
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {

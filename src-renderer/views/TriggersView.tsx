@@ -1,13 +1,16 @@
-import { useMemo, useState } from 'react'
+import { useCallback, useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Subject, merge, timer } from 'rxjs'
 import type { Trigger } from '../../src-shared/triggers.ts'
-import { EmptyState, ViewHeading, busyButton, formatClock } from '../components/common.tsx'
+import { ActionButton, EmptyState, ViewHeading, busyButton, formatClock } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { snapshotOnActivity$ } from '../streams/loop.ts'
 import { formatPeriod } from '../../src-shared/period.ts'
 import { describeCron, triggerChanges$ } from '../streams/triggers.ts'
 import { useModel, useStore } from './context.ts'
+import { TriggerDetail } from './TriggerDetail.tsx'
+import { TriggerEditor } from './TriggerEditor.tsx'
+import type { SaveStatus } from '../streams/trigger-form.ts'
 
 const CRON_EXAMPLE = "taskdeck trigger add --cron '30 9 * * 1-5' --name standup -- ./standup-report.sh"
 const EVERY_EXAMPLE = 'taskdeck trigger add --every 15m --name sync -- rsync -a ~/notes/ backup:/notes/'
@@ -15,7 +18,7 @@ const WATCH_EXAMPLE = "taskdeck trigger add --path '/home/me/site/**/*.md' -- ma
 
 /**
  * Saved tasks that start themselves (Cronicle's schedule list): what starts each, when it runs next and last ran,
- * with Run now and Pause/Resume. Triggers are made with the CLI or the API; the list is read again whenever the
+ * with Run now and Pause/Resume; New trigger, Edit, Remove and the firing history (TriggerEditor, TriggerDetail). The list is read again whenever the
  * engine announces a trigger change, and at once after an action here.
  */
 export function TriggersView() {
@@ -27,6 +30,28 @@ export function TriggersView() {
   const listed = useObservableState(list$, null)
   const [error, setError] = useState<string | null>(null)
   const triggers = listed?.ok ? [...listed.value.triggers].sort((a, b) => a.id - b.id) : []
+  // The saved tasks a trigger can start (New / Edit), read with the list.
+  const savedTasks$ = useMemo(() => snapshotOnActivity$(merge(timer(0), triggerChanges$(model.frames$), changed$), () => model.bridge.invoke('savedTask.list', {})), [model, changed$])
+  const savedRead = useObservableState(savedTasks$, null)
+  const savedTasks = savedRead?.ok ? savedRead.value.savedTasks : []
+  const route = useStore(model.route)
+  const selectedId = route.view === 'triggers' ? route.triggerId : undefined
+  const formOpen = route.view === 'triggers' ? route.form : undefined
+  const selected = triggers.find((trigger) => trigger.id === selectedId) ?? null
+  // A new webhook's secret, answered once by trigger.create: shown with its trigger until another is chosen.
+  const [made, setMade] = useState<{ triggerId: number; secret: string } | null>(null)
+  const [focusDetail, setFocusDetail] = useState(false)
+  const select = (triggerId: number | undefined) => model.route.set(triggerId === undefined ? { view: 'triggers' } : { view: 'triggers', triggerId })
+  const onSaved = useCallback(
+    (saved: Extract<SaveStatus, { state: 'saved' }>) => {
+      setMade(saved.secret === undefined ? null : { triggerId: saved.trigger.id, secret: saved.secret })
+      model.toast('success', saved.trigger.name, t(saved.created ? 'triggerForm.created' : 'triggerForm.saved', { id: saved.trigger.id }))
+      setFocusDetail(true)
+      model.route.set({ view: 'triggers', triggerId: saved.trigger.id })
+      changed$.next()
+    },
+    [model, t, changed$],
+  )
 
   const act = async (command: 'trigger.fire' | 'trigger.pause' | 'trigger.resume', trigger: Trigger) => {
     const key = `${command}:${trigger.id}`
@@ -46,7 +71,19 @@ export function TriggersView() {
       <header className="page-head">
         <ViewHeading>{t('triggers.title')}</ViewHeading>
         <p className="muted">{t('triggers.subtitle')}</p>
+        <div className="page-actions">
+          <ActionButton command="trigger.new" label={t('triggerForm.newTrigger')} aria-expanded={formOpen === 'new'} onClick={() => model.route.set({ view: 'triggers', ...(selectedId === undefined ? {} : { triggerId: selectedId }), form: 'new' })} />
+        </div>
       </header>
+      {formOpen && (formOpen === 'new' || selected) && (
+        <TriggerEditor
+          key={formOpen === 'edit' ? `edit-${selected?.id}` : 'new'}
+          editing={formOpen === 'edit' ? selected : null}
+          savedTasks={savedTasks}
+          onSaved={onSaved}
+          onCancel={() => select(selectedId)}
+        />
+      )}
       {listed && !listed.ok && (
         <p className="field-error" role="alert">
           {t('triggers.unreadable', { message: listed.error.message })}
@@ -57,7 +94,7 @@ export function TriggersView() {
           {error}
         </p>
       )}
-      {listed?.ok && triggers.length === 0 ? (
+      {listed?.ok && triggers.length === 0 && !formOpen ? (
         <EmptyState title={t('triggers.emptyTitle')}>
           <p>{t('triggers.emptyBody')}</p>
           {[CRON_EXAMPLE, EVERY_EXAMPLE, WATCH_EXAMPLE].map((example) => (
@@ -86,9 +123,11 @@ export function TriggersView() {
                 {triggers.map((trigger) => {
                   const busy = (command: string) => pending.has(`${command}:${trigger.id}`)
                   return (
-                    <tr key={trigger.id} data-trigger-id={trigger.id} className={trigger.paused ? 'trigger-paused' : undefined}>
+                    <tr key={trigger.id} data-trigger-id={trigger.id} className={[trigger.paused ? 'trigger-paused' : '', trigger.id === selectedId ? 'trigger-selected' : ''].join(' ').trim() || undefined}>
                       <td>
-                        <span className="cell-id">#{trigger.id}</span> {trigger.name}
+                        <button type="button" className="link trigger-select" aria-pressed={trigger.id === selectedId} title={t('triggerForm.select', { name: trigger.name })} onClick={() => select(trigger.id === selectedId ? undefined : trigger.id)}>
+                          <span className="cell-id">#{trigger.id}</span> {trigger.name}
+                        </button>
                         {trigger.paused && <span className="tag tag-paused">{t('triggers.paused')}</span>}
                       </td>
                       <td>
@@ -117,6 +156,21 @@ export function TriggersView() {
             </table>
           </section>
         )
+      )}
+      {selected && formOpen !== 'edit' && (
+        <TriggerDetail
+          key={selected.id}
+          trigger={selected}
+          savedTasks={savedTasks}
+          secret={made?.triggerId === selected.id ? made.secret : null}
+          focusOnShow={focusDetail}
+          onShown={() => setFocusDetail(false)}
+          onEdit={() => model.route.set({ view: 'triggers', triggerId: selected.id, form: 'edit' })}
+          onRemoved={() => {
+            select(undefined)
+            changed$.next()
+          }}
+        />
       )}
     </div>
   )
