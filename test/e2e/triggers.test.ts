@@ -27,7 +27,7 @@ describe('the Triggers view', () => {
     const row = (id: number) => table.locator(`[data-trigger-id="${id}"]`)
     await row(sync).waitFor()
     // A pattern in words (cronstrue), with the pattern itself kept beside them as written, and its time zone.
-    expect(await row(standup).locator('td').nth(1).textContent()).toBe('At 09:30, Monday through Friday 30 9 * * 1-5 (Asia/Seoul)')
+    expect(await row(standup).locator('td').nth(1).textContent()).toBe('At 9:30 AM, Monday through Friday 30 9 * * 1-5 (Asia/Seoul)')
     expect(await row(standup).locator('td').nth(1).locator('code').textContent()).toBe('30 9 * * 1-5')
     expect(await row(sync).locator('td').nth(1).textContent()).toBe('every 15m')
     expect(await row(sync).locator('td').nth(3).textContent()).toBe('never')
@@ -93,7 +93,7 @@ describe('the Triggers view', () => {
       await page.keyboard.press('r')
       await page.getByRole('heading', { level: 1, name: '트리거', exact: true }).waitFor()
       await page.getByTestId('triggers-table').getByText('15m마다').waitFor()
-      expect(await page.getByTestId('triggers-table').locator('td', { hasText: '30 9 * * 1-5' }).textContent()).toBe('09:30, 월요일부터 금요일까지 30 9 * * 1-5 (Asia/Seoul)')
+      expect(await page.getByTestId('triggers-table').locator('td', { hasText: '30 9 * * 1-5' }).textContent()).toBe('오전 9:30, 월요일부터 금요일까지 30 9 * * 1-5 (Asia/Seoul)')
       expect(await axeViolations(page)).toEqual([])
       await page.screenshot({ path: join(ARTIFACTS, 'triggers-dark-ko-narrow.png') })
       expect(errors).toEqual([])
