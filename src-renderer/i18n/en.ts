@@ -403,6 +403,8 @@ export const en = {
     pauseLabel: 'Pause {{name}}',
     resumeLabel: 'Resume {{name}}',
     fired: 'Started now.',
+    // Said above the list, so it names the trigger and what was asked of it.
+    refused: '{{action}} “{{name}}” was refused: {{message}}',
     cron: 'on the schedule',
     every: 'every {{every}}',
     fileWatch: 'when files change:',

@@ -400,6 +400,7 @@ export const ko: Messages = {
     pauseLabel: '{{name}} 일시 중지',
     resumeLabel: '{{name}} 재개',
     fired: '지금 시작했습니다.',
+    refused: '“{{name}}” {{action}} 요청이 거부되었습니다: {{message}}',
     cron: '일정',
     every: '{{every}}마다',
     fileWatch: '파일이 바뀔 때:',

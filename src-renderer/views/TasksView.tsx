@@ -12,7 +12,7 @@ import type { CommandId } from '../streams/keymap.ts'
 import { selectRange } from '../streams/selection.ts'
 import { commandText, runDuration, type SortKey, type TaskRow } from '../streams/tasks-query.ts'
 import { TaskDetail } from './TaskDetail.tsx'
-import { useModel, useShortcut, useStore, useStoreSelect } from './context.ts'
+import { useModel, useSendShownInPlace, useShortcut, useStore, useStoreSelect } from './context.ts'
 
 const ROW_HEIGHT = 36
 /** The list's element id (focus returns to it), and its rows' ids (its active descendant is the cursor's row). */
@@ -52,6 +52,8 @@ function QuickAdd() {
   const pending = useStore(model.pending)
   const [text, setText] = useState('')
   const [error, setError] = useState<string | null>(null)
+  // A refusal is said under the input, not in a toast besides, while it is shown.
+  const send = useSendShownInPlace()
   const shortcut = useShortcut('task.new')
   const busy = pending.has('task.submit')
   const input = useRef<HTMLInputElement>(null)
@@ -61,7 +63,7 @@ function QuickAdd() {
   const submit = async () => {
     const command = text.trim()
     if (!command || busy) return
-    const status = await model.send({
+    const status = await send({
       command: 'task.submit',
       params: { definition: { spec: { kind: 'shell', command }, group: settings.defaultGroup } },
       label: t('quickAdd.failed'),
