@@ -368,7 +368,7 @@ export const ko: Messages = {
     subtitle_one: '전체 작업 {{count}}개',
     subtitle_other: '전체 작업 {{count}}개',
     successRateAll: '성공률 (전체 실행)',
-    outcomes: '성공 {{succeeded}} · 실패 {{failed}}',
+    outcomes: '실행: 성공 {{succeeded}} · 실패 {{failed}}',
     finishedPer10s: '10초당 완료',
     successRateRecent: '성공률 (최근 {{minutes}}분)',
     slowest: '가장 느린 작업',
