@@ -371,8 +371,8 @@ export const en = {
     subtitle_one: '{{count}} task in total',
     subtitle_other: '{{count}} tasks in total',
     successRateAll: 'Success rate, all runs',
-    // Runs, not tasks as the cards beside it count: a task retried twice failed three runs.
-    outcomes: 'Runs: {{succeeded}} succeeded, {{failed}} failed',
+    // Runs, not tasks as the cards beside it count (a task retried twice failed three runs); short enough for one line.
+    outcomes: '{{succeeded}} of {{counted}} runs',
     finishedPer10s: 'Finished per 10 s',
     successRateRecent: 'Success rate, last {{minutes}} min',
     slowest: 'Slowest tasks',

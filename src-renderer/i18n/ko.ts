@@ -154,7 +154,7 @@ export const ko: Messages = {
   tasks: { selectRow: '작업 선택', list: '작업', progress: '진행률' },
   empty: {
     tasksTitle: '아직 작업이 없습니다',
-    tasksBody: '위 입력란에 셸 명령을 입력하고 Enter 를 누르세요. 출력이 여기에 실시간으로 표시되고, 다시 시작해도 남아 있습니다.',
+    tasksBody: '위 입력란에 셸 명령을 입력하고 Enter를 누르세요. 출력이 여기에 실시간으로 표시되고, 다시 시작해도 남아 있습니다.',
     readingTitle: '기록을 읽는 중…',
     readingBody: '이벤트 기록을 읽는 대로 작업이 여기에 표시됩니다.',
     noMatchTitle: '일치하는 작업이 없습니다',
@@ -368,7 +368,7 @@ export const ko: Messages = {
     subtitle_one: '전체 작업 {{count}}개',
     subtitle_other: '전체 작업 {{count}}개',
     successRateAll: '성공률 (전체 실행)',
-    outcomes: '실행: 성공 {{succeeded}} · 실패 {{failed}}',
+    outcomes: '실행 {{counted}}회 중 {{succeeded}}회 성공',
     finishedPer10s: '10초당 완료',
     successRateRecent: '성공률 (최근 {{minutes}}분)',
     slowest: '가장 느린 작업',

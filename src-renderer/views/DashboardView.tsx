@@ -15,7 +15,7 @@ const CHART_MINUTES = (BUCKET_MS * BUCKETS) / 60_000
 const tick$ = interval(2000).pipe(map(() => Date.now()))
 
 export function DashboardView({ onNewTask }: { onNewTask: () => void }) {
-  const { t } = useTranslation()
+  const { t, i18n } = useTranslation()
   const model = useModel()
   const state = useStore(model.state)
   const reading = useStoreSelect(model.history, (h) => h.reading)
@@ -41,6 +41,7 @@ export function DashboardView({ onNewTask }: { onNewTask: () => void }) {
   const allTime = successPercent(state.runOutcomes)
   const recent = successPercent(buckets.outcomes)
   // Rounded, but one failure among many reads 99%, never 100%, and one success <1%, never 0%.
+  const count = (n: number) => n.toLocaleString(i18n.language)
   const percent = (share: number | null) => (share === null ? '—' : share > 0 && share < 1 ? '<1%' : `${share < 100 ? Math.min(99, Math.round(share)) : 100}%`)
 
   return (
@@ -63,7 +64,9 @@ export function DashboardView({ onNewTask }: { onNewTask: () => void }) {
         <div className="card card-rate" data-testid="success-rate">
           <span className="card-value">{percent(allTime)}</span>
           <span className="card-label">{t('dashboard.successRateAll')}</span>
-          <span className="card-detail">{t('dashboard.outcomes', { succeeded: state.runOutcomes.succeeded, failed: state.runOutcomes.failed })}</span>
+          <span className="card-detail">
+            {allTime === null ? t('dashboard.noRuns') : t('dashboard.outcomes', { succeeded: count(state.runOutcomes.succeeded), counted: count(state.runOutcomes.succeeded + state.runOutcomes.failed) })}
+          </span>
         </div>
       </div>
       <div className="charts wide">
