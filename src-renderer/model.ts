@@ -10,7 +10,7 @@ import { finishNotifications$, liveFinishesIn } from './streams/notifications.ts
 import { foldedSettings$ } from './streams/settings.ts'
 import { rememberSettings, rememberedSettings } from './remembered-settings.ts'
 import type { FinishedTask } from '../src-shared/decisions/notifications.ts'
-import type { RangeAnchor } from './streams/selection.ts'
+import { selectionCounts$, type RangeAnchor, type SelectionCounts } from './streams/selection.ts'
 import { sequencedEvents$ } from './streams/sequence.ts'
 import { INITIAL_STATE, StateBuilder, foldEvents, seedMachine, seedWorkers, type AppState, type FoldedCollections } from './streams/state.ts'
 import { RunLeadersIndex } from './streams/run-leaders.ts'
@@ -242,6 +242,9 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   const checked = new Store<ReadonlySet<number>>(new Set())
   /** Where the current Shift range began (see streams/selection.ts). */
   const anchor = new Store<RangeAnchor | null>(null)
+  /** The checked tasks there are and how many are finished (the bulk bar's), kept as the selection and the tasks change. */
+  const selectionCounts = new Store<SelectionCounts>({ present: 0, finished: 0 })
+  selectionCounts$(checked.value$, state.value$).subscribe((counts) => selectionCounts.set(counts))
   const query = new Store<TaskQuery>(DEFAULT_QUERY)
   const rows = new Store<readonly TaskRow[]>([])
   /** Groups, labels and counts per status for the filters. */
@@ -321,6 +324,7 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     cursor,
     checked,
     anchor,
+    selectionCounts,
     query,
     rows,
     taskFacets,

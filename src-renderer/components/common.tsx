@@ -280,7 +280,8 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
 }
 
 /** A small SVG line chart: cheap, theme-coloured through CSS, no canvas. */
-export function Sparkline({ values, max, label, height = 48, unit = '' }: { values: readonly number[]; max?: number; label: string; height?: number; unit?: string }) {
+/** A small line chart named by its caption: the label and a figure (the latest value, unless `figure` says another). */
+export function Sparkline({ values, max, label, height = 48, unit = '', figure }: { values: readonly number[]; max?: number; label: string; height?: number; unit?: string; figure?: string }) {
   const width = 240
   const top = Math.max(max ?? 0, ...values, 1)
   const points = values.map((v, i) => `${values.length <= 1 ? width : (i / (values.length - 1)) * width},${height - (v / top) * (height - 4) - 2}`)
@@ -293,7 +294,7 @@ export function Sparkline({ values, max, label, height = 48, unit = '' }: { valu
     <figure className="spark">
       <figcaption>
         <span>{label}</span>
-        <strong>{last === undefined ? '—' : shown(last)}</strong>
+        <strong>{figure ?? (last === undefined ? '—' : shown(last))}</strong>
       </figcaption>
       <svg viewBox={`0 0 ${width} ${height}`} preserveAspectRatio="none" role="img" aria-label={trend}>
         {values.length > 1 ? (

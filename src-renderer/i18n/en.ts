@@ -373,9 +373,11 @@ export const en = {
     title: 'Dashboard',
     subtitle_one: '{{count}} task in total',
     subtitle_other: '{{count}} tasks in total',
-    successRate: 'Success rate',
+    successRateAll: 'Success rate, all runs',
+    // Runs, not tasks as the cards beside it count (a task retried twice failed three runs); short enough for one line.
+    outcomes: '{{succeeded}} of {{counted}} runs',
     finishedPer10s: 'Finished per 10 s',
-    successOverTime: 'Success rate over time',
+    successRateRecent: 'Success rate, last {{minutes}} min',
     slowest: 'Slowest tasks',
     mostFailing: 'Most failing tasks',
     noRuns: 'No finished runs yet.',
@@ -405,6 +407,8 @@ export const en = {
     pauseLabel: 'Pause {{name}}',
     resumeLabel: 'Resume {{name}}',
     fired: 'Started now.',
+    // Said above the list, so it names the trigger and what was asked of it.
+    refused: '{{action}} “{{name}}” was refused: {{message}}',
     cron: 'on the schedule',
     every: 'every {{every}}',
     fileWatch: 'when files change:',

@@ -12,6 +12,12 @@ export interface Intent<N extends CommandName = CommandName> {
   key?: string
   /** Shown in the toast when it fails ("Cancel 3 tasks"). */
   label?: string
+  /**
+   * Asked when it fails: whether the view that sent it still shows the failure in place (a form's or a list's
+   * message by what was pressed), so a toast would say it twice (and a screen reader read it twice). A failure no view
+   * shows, because it had none or was left before the answer came, is a toast: never swallowed. See useSendShownInPlace.
+   */
+  shownInPlace?: () => boolean
 }
 
 export type IntentStatus =

@@ -8,7 +8,28 @@ export type EngineStats = Extract<TransientEvent, { type: 'engine.stats' }>
 export interface Completion {
   at: number
   taskId: number
-  ok: boolean
+  /** Succeeded (true), failed or timed out (false), or neither (null: cancelled or interrupted, no verdict on the task). */
+  ok: boolean | null
+}
+
+/** Finished runs that succeeded and that failed (or timed out): what a success rate is a share of. */
+export interface RunOutcomes {
+  succeeded: number
+  failed: number
+}
+
+/**
+ * Whether a finished run counts for a success rate as a success (true) or a failure (false). A cancelled run was stopped
+ * by someone and an interrupted one by Taskdeck's own stop: neither says whether the task works, so neither counts (null).
+ */
+export function runVerdict(status: Run['status']): boolean | null {
+  return status === 'succeeded' ? true : status === 'failed' || status === 'timed_out' ? false : null
+}
+
+/** The share of `outcomes` that succeeded, in percent; null when none counts. */
+export function successPercent(outcomes: RunOutcomes): number | null {
+  const counted = outcomes.succeeded + outcomes.failed
+  return counted === 0 ? null : (outcomes.succeeded / counted) * 100
 }
 
 export interface AppState {
@@ -22,7 +43,10 @@ export interface AppState {
   /** The seq of the settings.changed event `settings` came from (0 while none was folded). */
   settingsSeq: number
   stats: readonly EngineStats[]
+  /** The newest finished runs (COMPLETION_HISTORY at most), for the dashboard's timelines. */
   completions: readonly Completion[]
+  /** Every finished run folded, counted as it finishes (not capped like `completions`): the dashboard's all-time success rate. */
+  runOutcomes: RunOutcomes
   lastSeq: number
   /** Events folded into this state since the previous one. */
   lastBatchSize: number
@@ -136,6 +160,7 @@ export const INITIAL_STATE: AppState = {
   settingsSeq: 0,
   stats: [],
   completions: [],
+  runOutcomes: { succeeded: 0, failed: 0 },
   lastSeq: 0,
   lastBatchSize: 0,
   catchingUp: false,
@@ -204,6 +229,7 @@ export class StateBuilder {
   private groups: Map<string, Group> | null = null
   private stats: EngineStats[] | null = null
   private completions: Completion[] | null = null
+  private runOutcomes: RunOutcomes | null = null
   private workers: Map<string, WorkerEntry> | null = null
   private machine: MachineState | null
   private enginePaused: boolean
@@ -322,15 +348,18 @@ export class StateBuilder {
           this.writableRuns().set(event.run.id, event.run)
           this.runChanged(event.run)
           break
-        case 'run.finished':
+        case 'run.finished': {
           this.writableRuns().set(event.run.id, event.run)
           this.runChanged(event.run)
-          ;(this.completions ??= [...this.base.completions]).push({
-            at: event.run.finishedAt ?? event.at,
-            taskId: event.run.taskId,
-            ok: event.run.status === 'succeeded',
-          })
+          const ok = runVerdict(event.run.status)
+          ;(this.completions ??= [...this.base.completions]).push({ at: event.run.finishedAt ?? event.at, taskId: event.run.taskId, ok })
+          if (ok !== null) {
+            const outcomes = (this.runOutcomes ??= { ...this.base.runOutcomes })
+            if (ok) outcomes.succeeded++
+            else outcomes.failed++
+          }
           break
+        }
         case 'group.updated':
           this.writableGroups().set(event.group.name, event.group)
           break
@@ -390,6 +419,7 @@ export class StateBuilder {
           settingsSeq: this.settingsSeq,
           stats: this.stats ? this.stats.slice(-STATS_HISTORY) : state.stats,
           completions: this.completions ? this.completions.slice(-COMPLETION_HISTORY) : state.completions,
+          runOutcomes: this.runOutcomes ?? state.runOutcomes,
           lastSeq: this.lastSeq,
           lastBatchSize: this.applied,
           catchingUp,
@@ -411,6 +441,7 @@ export class StateBuilder {
     this.tasks = this.runs = this.progress = this.groups = null
     this.workers = null
     this.stats = this.completions = null
+    this.runOutcomes = null
     ;({ enginePaused: this.enginePaused, settings: this.settings, settingsSeq: this.settingsSeq, lastSeq: this.lastSeq, machine: this.machine } = state)
     this.applied = 0
     this.changed = false

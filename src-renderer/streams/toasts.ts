@@ -17,14 +17,16 @@ export const withToast = (toasts: readonly Toast[], toast: Toast): readonly Toas
 
 /**
  * The toasts after one intent outcome. A failure shows a toast in place of any earlier one for
- * the same key (retrying the same action does not stack copies); a success takes the earlier
- * failure's toast away, since what it reported is no longer true (the form it came from was
- * corrected and went through). Pending changes nothing.
+ * the same key (retrying the same action does not stack copies), unless the view that sent it
+ * still shows it in place (`shownInPlace`): then the message there is the one place, and an
+ * earlier toast of the same key goes. A success takes the earlier failure's toast away, since
+ * what it reported is no longer true (the form it came from was corrected and went through).
+ * Pending changes nothing.
  */
 export function toastsAfterIntent(toasts: readonly Toast[], status: IntentStatus, nextId: number): readonly Toast[] {
   if (status.state === 'pending') return toasts
   const others = toasts.filter((t) => t.intentKey !== status.key)
-  if (status.state === 'ok') return others.length === toasts.length ? toasts : others
+  if (status.state === 'ok' || status.intent.shownInPlace?.() === true) return others.length === toasts.length ? toasts : others
   const toast: Toast = { id: nextId, kind: 'error', title: status.intent.label ?? status.intent.command, message: status.error.message, intentKey: status.key }
   return withToast(others, toast)
 }

@@ -5,15 +5,17 @@ import { TASK_STATUSES, type TaskStatus } from '../../src-shared/index.ts'
 import { EmptyState, FirstRunHint, Sparkline, StatusGlyph, ViewHeading, formatDuration } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { completionBuckets } from '../streams/loop.ts'
+import { successPercent } from '../streams/state.ts'
 import type { TaskLeader } from '../streams/run-leaders.ts'
 import { useModel, useStore, useStoreSelect } from './context.ts'
 
 const BUCKET_MS = 10_000
 const BUCKETS = 36
+const CHART_MINUTES = (BUCKET_MS * BUCKETS) / 60_000
 const tick$ = interval(2000).pipe(map(() => Date.now()))
 
 export function DashboardView({ onNewTask }: { onNewTask: () => void }) {
-  const { t } = useTranslation()
+  const { t, i18n } = useTranslation()
   const model = useModel()
   const state = useStore(model.state)
   const reading = useStoreSelect(model.history, (h) => h.reading)
@@ -35,8 +37,12 @@ export function DashboardView({ onNewTask }: { onNewTask: () => void }) {
     model.route.set({ view: 'tasks' })
   }
   const cards: TaskStatus[] = ['running', 'queued', 'waiting', 'failed', 'succeeded']
-  const finished = state.completions.length
-  const okShare = finished === 0 ? null : (state.completions.filter((c) => c.ok).length / finished) * 100
+  // One rule for both success rates (runVerdict): of the runs that succeeded or failed, each figure naming its span and its counts.
+  const allTime = successPercent(state.runOutcomes)
+  const recent = successPercent(buckets.outcomes)
+  // Rounded, but one failure among many reads 99%, never 100%, and one success <1%, never 0%.
+  const count = (n: number) => n.toLocaleString(i18n.language)
+  const percent = (share: number | null) => (share === null ? '—' : share > 0 && share < 1 ? '<1%' : `${share < 100 ? Math.min(99, Math.round(share)) : 100}%`)
 
   return (
     <div className="page dashboard">
@@ -55,14 +61,17 @@ export function DashboardView({ onNewTask }: { onNewTask: () => void }) {
             </span>
           </button>
         ))}
-        <div className="card">
-          <span className="card-value">{okShare === null ? '—' : `${okShare.toFixed(0)}%`}</span>
-          <span className="card-label">{t('dashboard.successRate')}</span>
+        <div className="card card-rate" data-testid="success-rate">
+          <span className="card-value">{percent(allTime)}</span>
+          <span className="card-label">{t('dashboard.successRateAll')}</span>
+          <span className="card-detail">
+            {allTime === null ? t('dashboard.noRuns') : t('dashboard.outcomes', { succeeded: count(state.runOutcomes.succeeded), counted: count(state.runOutcomes.succeeded + state.runOutcomes.failed) })}
+          </span>
         </div>
       </div>
       <div className="charts wide">
         <Sparkline label={t('dashboard.finishedPer10s')} values={buckets.finished} height={72} />
-        <Sparkline label={t('dashboard.successOverTime')} unit="%" max={100} values={buckets.successRate} height={72} />
+        <Sparkline label={t('dashboard.successRateRecent', { minutes: CHART_MINUTES })} figure={percent(recent)} unit="%" max={100} values={buckets.successRate} height={72} />
         <Sparkline label={t('loop.throughput')} unit="/s" values={state.stats.map((s) => s.throughput)} height={72} />
       </div>
       <div className="grid-2 tables">

@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next'
 import { HttpSpecSchema, type TaskStatus } from '../../src-shared/index.ts'
 import { ActionButton, Kbd, Segmented, ViewHeading, busyButton, formatBytes } from '../components/common.tsx'
 import { EMPTY_FORM, formOf, problemsOfServer, validateForm, type FormMessage, type FormProblem, type TaskForm } from '../streams/task-form.ts'
-import { useModel, useStore } from './context.ts'
+import { useModel, useSendShownInPlace, useStore } from './context.ts'
 
 /** Only a task that has not started can change; any other becomes the template of a new one. */
 export const EDITABLE: readonly TaskStatus[] = ['stashed', 'queued', 'waiting']
@@ -25,6 +25,8 @@ const TASK_KINDS = ['shell', 'http', 'script'] as const
 export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) {
   const { t, i18n } = useTranslation()
   const model = useModel()
+  // Refusals are said by the fields (or under the form), not in a toast besides, while the form is shown.
+  const send = useSendShownInPlace()
   const state = useStore(model.state)
   const settings = useStore(model.settings)
   const source = editTaskId !== undefined ? state.tasks.get(editTaskId) : undefined
@@ -57,8 +59,8 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
     }
     setSubmitting(true)
     const status = editing
-      ? await model.send({ command: 'task.edit', params: { taskId: editing.id, definition: checked.definition }, label: t('form.saveFailed') })
-      : await model.send({ command: 'task.submit', params: { definition: checked.definition }, label: t('form.submitFailed') })
+      ? await send({ command: 'task.edit', params: { taskId: editing.id, definition: checked.definition }, label: t('form.saveFailed') })
+      : await send({ command: 'task.submit', params: { definition: checked.definition }, label: t('form.submitFailed') })
     setSubmitting(false)
     if (status.state === 'ok') {
       const { task } = status.value as { task: { id: number } }
@@ -73,13 +75,13 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
   /** An unknown group is one click from existing, with the default parallel limit from Settings. */
   const createGroup = async () => {
     const name = form.group.trim()
-    const status = await model.send({ command: 'group.set', params: { name, parallel: settings.defaultGroupParallel }, key: `group.set:${name}`, label: t('form.createGroupFailed') })
+    const status = await send({ command: 'group.set', params: { name, parallel: settings.defaultGroupParallel }, key: `group.set:${name}`, label: t('form.createGroupFailed') })
     if (status.state === 'ok') {
       setCreatedGroups((names) => [...names, name])
       setErrors((e) => ({ ...e, group: undefined }))
       // The button goes away with the problem; the keyboard stays in the form (Ctrl+Enter submits).
       document.getElementById('f-group')?.focus()
-    }
+    } else if (status.state === 'error') setErrors((e) => ({ ...e, group: { text: status.error.message } }))
   }
   const groupError = errors.group
   const unknownGroup = groupError !== undefined && 'key' in groupError && groupError.key === UNKNOWN_GROUP

@@ -8,7 +8,7 @@ import { Subject } from 'rxjs'
 import { bindingConflicts, recordBinding$, type BindingConflict } from '../streams/binding-recorder.ts'
 import { groupConditionsIntent, groupParallelIntent } from '../streams/settings.ts'
 import { COMMAND_IDS, DEFAULT_KEYMAP, displayBinding, type CommandId, type KeyPress, type KeymapEntry } from '../streams/keymap.ts'
-import { IS_MAC, useKeymap, useModel, useStore } from './context.ts'
+import { IS_MAC, useKeymap, useModel, useSendShownInPlace, useStore } from './context.ts'
 
 const THEMES = ['system', 'light', 'dark'] as const
 
@@ -18,14 +18,12 @@ export function SettingsView() {
   const settings = useStore(model.settings)
   const state = useStore(model.state)
   const keymap = useKeymap()
-  const [error, setError] = useState<string | null>(null)
 
+  // A refused setting is a toast, which is in view wherever the control is (this page scrolls; a message at its top may
+  // not be), and the control keeps showing the saved value.
   const save = async (patch: Partial<Settings>) => {
     const status = await model.send({ command: 'settings.set', params: { patch }, key: `settings.set:${Object.keys(patch).join(',')}`, label: t('settings.saveFailed') })
-    if (status.state === 'ok') {
-      model.settings.set((status.value as { settings: Settings }).settings)
-      setError(null)
-    } else if (status.state === 'error') setError(status.error.message)
+    if (status.state === 'ok') model.settings.set((status.value as { settings: Settings }).settings)
   }
 
   return (
@@ -33,11 +31,6 @@ export function SettingsView() {
       <header className="page-head">
         <ViewHeading>{t('settings.title')}</ViewHeading>
       </header>
-      {error && (
-        <div className="field-error form-error" role="alert">
-          {error}
-        </div>
-      )}
       <section className="panel">
         <h2>{t('settings.appearance')}</h2>
         <Row label={t('settings.theme')}>
@@ -242,16 +235,17 @@ function GlobalShortcuts({ overrides, onSave }: { overrides: Readonly<Record<str
  */
 function AddGroupRow({ defaultParallel, known }: { defaultParallel: number; known: ReadonlyMap<string, Group> }) {
   const { t } = useTranslation()
-  const model = useModel()
   const [name, setName] = useState('')
   const [parallel, setParallel] = useState('')
   const [error, setError] = useState<string | null>(null)
+  // Said under the row's label, not in a toast besides, while it is shown.
+  const send = useSendShownInPlace()
   const add = async () => {
     const params = { name: name.trim(), parallel: parallel.trim() === '' ? defaultParallel : Number(parallel) }
     const checked = COMMANDS['group.set'].params.safeParse(params)
     if (!checked.success) return setError(checked.error.issues[0]?.path[0] === 'name' ? t('form.issue.groupName') : t('settings.groupParallelRange'))
     if (known.has(params.name)) return setError(t('settings.groupExists', { name: params.name }))
-    const status = await model.send({ command: 'group.set', params: checked.data, key: `group.set:${params.name}`, label: t('settings.groupFailed') })
+    const status = await send({ command: 'group.set', params: checked.data, key: `group.set:${params.name}`, label: t('settings.groupFailed') })
     if (status.state === 'ok') {
       setName('')
       setParallel('')
@@ -352,8 +346,9 @@ const WHEN_UNMET = WhenUnmetSchema.options
  */
 function GroupConditions({ group }: { group: Group }) {
   const { t } = useTranslation()
-  const model = useModel()
   const [error, setError] = useState<string | null>(null)
+  // Said under the group's conditions, not in a toast besides, while they are shown.
+  const send = useSendShownInPlace()
   // What was just asked for shows at once; the group's next update (or a refusal) replaces it.
   const [asked, setAsked] = useState<{ onlyWhen: MachineCondition[]; whenUnmet: WhenUnmet } | null>(null)
   useEffect(() => setAsked(null), [group])
@@ -364,7 +359,7 @@ function GroupConditions({ group }: { group: Group }) {
     const built = groupConditionsIntent(group, wanted, t('settings.groupFailed'))
     if ('problem' in built) return setError(built.problem)
     setAsked(wanted)
-    const status = await model.send(built.intent)
+    const status = await send(built.intent)
     if (status.state === 'error') {
       setAsked(null)
       setError(status.error.message)

@@ -12,7 +12,7 @@ import type { CommandId } from '../streams/keymap.ts'
 import { selectRange } from '../streams/selection.ts'
 import { commandText, runDuration, type SortKey, type TaskRow } from '../streams/tasks-query.ts'
 import { TaskDetail } from './TaskDetail.tsx'
-import { useModel, useShortcut, useStore, useStoreSelect } from './context.ts'
+import { useModel, useSendShownInPlace, useShortcut, useStore, useStoreSelect } from './context.ts'
 
 const ROW_HEIGHT = 36
 /** The list's element id (focus returns to it), and its rows' ids (its active descendant is the cursor's row). */
@@ -52,6 +52,8 @@ function QuickAdd() {
   const pending = useStore(model.pending)
   const [text, setText] = useState('')
   const [error, setError] = useState<string | null>(null)
+  // A refusal is said under the input, not in a toast besides, while it is shown.
+  const send = useSendShownInPlace()
   const shortcut = useShortcut('task.new')
   const busy = pending.has('task.submit')
   const input = useRef<HTMLInputElement>(null)
@@ -61,7 +63,7 @@ function QuickAdd() {
   const submit = async () => {
     const command = text.trim()
     if (!command || busy) return
-    const status = await model.send({
+    const status = await send({
       command: 'task.submit',
       params: { definition: { spec: { kind: 'shell', command }, group: settings.defaultGroup } },
       label: t('quickAdd.failed'),
@@ -219,11 +221,14 @@ function useFilterAnnouncement(query: unknown, rows: readonly TaskRow[], total: 
   return announcement
 }
 
+/** One key for the bulk bar's Remove: its second press while the first is on its way is the same press. */
+const BULK_REMOVE_KEY = 'task.clean:selected'
+
 function BulkBar({ run }: { run: (id: CommandId) => void }) {
   const { t } = useTranslation()
   const model = useModel()
-  const checked = useStore(model.checked)
-  const tasks = useStoreSelect(model.state, (s) => s.tasks)
+  // Kept as the selection and the tasks change (model.selectionCounts), not counted over the whole selection each frame.
+  const { present, finished } = useStore(model.selectionCounts)
   const pending = useStore(model.pending)
   // Asked once before removing: tasks and their logs go for good (bull-board's "Clean" asks too).
   const [confirming, setConfirming] = useState(false)
@@ -233,18 +238,17 @@ function BulkBar({ run }: { run: (id: CommandId) => void }) {
     refocusRemove.current = true
     setConfirming(false)
   }
-  // Tasks removed meanwhile (here or by another client) are no longer counted.
-  const present = [...checked].filter((id) => tasks.has(id))
-  const finished = present.filter((id) => isFinished(tasks.get(id)?.status ?? 'queued'))
   // Every task the question was about removed meanwhile (elsewhere): the question is over, not asked again unbidden
   // (with the keyboard taken) when another selected task finishes.
-  if (confirming && finished.length === 0) setConfirming(false)
-  if (present.length === 0) return null
-  const removeKey = `task.clean:${finished.join(',')}`
+  if (confirming && finished === 0) setConfirming(false)
+  if (present === 0) return null
   const remove = async () => {
     // A second Enter or click while the first is on its way is not a second answer.
-    if (model.pending.value.has(removeKey)) return
-    const status = await model.send({ command: 'task.clean', params: { taskIds: finished }, key: removeKey, label: t('bulk.remove') })
+    if (model.pending.value.has(BULK_REMOVE_KEY)) return
+    // The finished tasks among those checked now (tasks removed meanwhile, here or by another client, are not sent).
+    const { tasks } = model.state.value
+    const taskIds = [...model.checked.value].filter((id) => isFinished(tasks.get(id)?.status ?? 'queued'))
+    const status = await model.send({ command: 'task.clean', params: { taskIds }, key: BULK_REMOVE_KEY, label: t('bulk.remove') })
     setConfirming(false)
     if (status.state !== 'ok') return
     const removed = new Set((status.value as { removed: number[] }).removed)
@@ -264,16 +268,16 @@ function BulkBar({ run }: { run: (id: CommandId) => void }) {
         }
       }}
     >
-      <strong>{t('bulk.selected', { count: present.length })}</strong>
+      <strong>{t('bulk.selected', { count: present })}</strong>
       {confirming ? (
         <>
           <span className="bulk-confirm" id="bulk-remove-question">
-            {t('bulk.removeQuestion', { count: finished.length })}
-            {finished.length < present.length && ` ${t('bulk.removeUnfinishedStay', { count: present.length - finished.length })}`}
+            {t('bulk.removeQuestion', { count: finished })}
+            {finished < present && ` ${t('bulk.removeUnfinishedStay', { count: present - finished })}`}
           </span>
           {/* The question is what the button answers: it takes the keyboard, and reads the question with its name. */}
-          <button type="button" className="btn btn-danger" autoFocus aria-describedby="bulk-remove-question" {...busyButton(pending.has(removeKey))} onClick={() => void remove()}>
-            {t('bulk.removeConfirm', { count: finished.length })}
+          <button type="button" className="btn btn-danger" autoFocus aria-describedby="bulk-remove-question" {...busyButton(pending.has(BULK_REMOVE_KEY))} onClick={() => void remove()}>
+            {t('bulk.removeConfirm', { count: finished })}
           </button>
           <button type="button" className="btn btn-ghost" onClick={keep}>
             {t('bulk.keep')}
@@ -294,8 +298,8 @@ function BulkBar({ run }: { run: (id: CommandId) => void }) {
                 button.focus()
               }
             }}
-            disabled={finished.length === 0}
-            title={finished.length === 0 ? t('bulk.removeNone') : undefined}
+            disabled={finished === 0}
+            title={finished === 0 ? t('bulk.removeNone') : undefined}
             onClick={() => setConfirming(true)}
           >
             {t('bulk.remove')}…

@@ -7,7 +7,7 @@ import { useObservableState } from '../hooks/observable.ts'
 import { snapshotOnActivity$ } from '../streams/loop.ts'
 import { formatPeriod } from '../../src-shared/period.ts'
 import { describeCron, triggerChanges$ } from '../streams/triggers.ts'
-import { useModel, useStore } from './context.ts'
+import { useModel, useSendShownInPlace, useStore } from './context.ts'
 import { TriggerDetail } from './TriggerDetail.tsx'
 import { TriggerEditor } from './TriggerEditor.tsx'
 import type { SaveStatus } from '../streams/trigger-form.ts'
@@ -29,6 +29,8 @@ export function TriggersView() {
   const list$ = useMemo(() => snapshotOnActivity$(merge(timer(0), triggerChanges$(model.frames$), changed$), () => model.bridge.invoke('trigger.list', {})), [model, changed$])
   const listed = useObservableState(list$, null)
   const [error, setError] = useState<string | null>(null)
+  // A refusal is said here, by the list (no toast besides while this view is shown).
+  const send = useSendShownInPlace()
   const triggers = listed?.ok ? [...listed.value.triggers].sort((a, b) => a.id - b.id) : []
   // The saved tasks a trigger can start (New / Edit), read with the list.
   const savedTasks$ = useMemo(() => snapshotOnActivity$(merge(timer(0), triggerChanges$(model.frames$), changed$), () => model.bridge.invoke('savedTask.list', {})), [model, changed$])
@@ -57,8 +59,11 @@ export function TriggersView() {
     const key = `${command}:${trigger.id}`
     // A second click while the first is on its way is the same press (a busy button still takes clicks), not an error to show.
     if (model.pending.value.has(key)) return
-    const status = await model.send({ command, params: { triggerId: trigger.id }, key, label: trigger.name })
-    if (status.state === 'error') setError(status.error.message)
+    const status = await send({ command, params: { triggerId: trigger.id }, key, label: trigger.name })
+    if (status.state === 'error') {
+      const action = t(command === 'trigger.fire' ? 'triggers.runNow' : command === 'trigger.pause' ? 'action.pause' : 'action.resume')
+      setError(t('triggers.refused', { action, name: trigger.name, message: status.error.message }))
+    }
     else {
       setError(null)
       if (command === 'trigger.fire') model.toast('success', trigger.name, t('triggers.fired'))
@@ -184,7 +189,7 @@ function StartsWhen({ trigger }: { trigger: Trigger }) {
     case 'schedule':
       return spec.cron !== undefined ? (
         <>
-          {describeCron(spec.cron, i18n.language) ?? t('triggers.cron')} <code>{spec.cron}</code>
+          {describeCron(spec.cron, i18n.language) ?? t('triggers.cron')} <code className="cron">{spec.cron}</code>
           {spec.timezone && <span className="muted"> ({spec.timezone})</span>}
         </>
       ) : (

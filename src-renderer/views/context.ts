@@ -1,4 +1,4 @@
-import { createContext, useContext, useMemo } from 'react'
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef } from 'react'
 import { distinctUntilChanged, map } from 'rxjs'
 import type { AppModel, Store } from '../model.ts'
 import { useObservableState } from '../hooks/observable.ts'
@@ -10,6 +10,23 @@ export function useModel(): AppModel {
   const model = useContext(ModelContext)
   if (!model) throw new Error('useModel outside <ModelContext>')
   return model
+}
+
+/**
+ * model.send for a view that shows a failure in place (a form's messages, the Triggers view's alert): while the view
+ * is shown, its failures make no toast, so each is said in one place and read once; once it is gone (the user moved on
+ * before the answer came), a failure is a toast as any other (streams/toasts.ts). Never swallowed either way.
+ */
+export function useSendShownInPlace(): AppModel['send'] {
+  const model = useModel()
+  const shown = useRef(false)
+  useEffect(() => {
+    shown.current = true
+    return () => {
+      shown.current = false
+    }
+  }, [])
+  return useCallback((intent) => model.send({ ...intent, shownInPlace: () => shown.current }), [model])
 }
 
 /** A model store's current value; re-renders when it changes. */

@@ -109,7 +109,7 @@ describe('axe finds nothing to fix', () => {
         await task(page, 'Later').click()
         await check('waiting task detail')
 
-        // The new-task form, each type, with field errors shown (and the toast of the engine's refusal).
+        // The new-task form, each type, with field errors shown (and the engine's refusal under its field).
         await page.locator('.quick-add .btn-ghost').click()
         await page.locator('#f-command').waitFor()
         await page.locator('#f-timeoutSec').fill('-3')
@@ -120,8 +120,8 @@ describe('axe finds nothing to fix', () => {
         await page.locator('#f-command').fill('true')
         await page.locator('#f-cwd').fill('/definitely/not/here')
         await page.keyboard.press('Control+Enter')
-        await page.locator('.toast').waitFor()
-        await check('new task refused, with a toast')
+        await page.locator('#f-cwd-error').waitFor()
+        await check('new task refused')
         await shoot(page, `form-errors-${tag}`)
         const kinds = page.getByRole('radiogroup').getByRole('radio')
         await kinds.nth(1).click()
@@ -139,7 +139,6 @@ describe('axe finds nothing to fix', () => {
         await page.keyboard.press('Control+Enter')
         await page.locator('#f-scriptPath-error').waitFor()
         await check('new script task with errors')
-        await page.locator('.toast-close').first().click()
 
         // The edit form of a task that has not started.
         await blur(page)
@@ -352,17 +351,18 @@ describe('keyboard only', () => {
     await page.getByRole('button', { name: 'Reset the shortcut for Retry' }).waitFor({ state: 'detached' })
     await expect.poll(() => focused(page)).toBe('Change the shortcut for Retry task(s)')
 
-    // Closing the last toast: the view's heading, not <body> (nor a ring around the whole panel).
+    // Closing the last toast: the view's heading, not <body> (nor a ring around the whole panel). The toast: cancelling
+    // a task that has finished is left as is, and said so.
     await press(page, 'g', 't')
-    await page.locator('.quick-add .btn-ghost').click()
-    await page.locator('#f-command').fill('true')
-    await page.locator('#f-cwd').fill('/definitely/not/here')
-    await press(page, 'Control+Enter')
+    await page.locator('#task-search').fill('Unit tests')
+    await expect.poll(() => page.locator('[data-task-id]').count()).toBe(1)
+    await page.locator('[data-task-id]').first().click()
+    await press(page, 'Escape', 'c')
     await page.locator('.toast').waitFor()
     await page.locator('.toast-close').focus()
     await press(page, 'Enter')
     await page.locator('.toast').waitFor({ state: 'detached' })
-    await expect.poll(() => focused(page)).toBe(en.form.newTitle)
+    await expect.poll(() => focused(page)).toBe('tasks-heading')
     expect(await page.evaluate('document.activeElement.matches("h1[data-view-heading]")')).toBe(true)
     expect((await ringOf(page)).style).toBe('none')
     expect(errors).toEqual([])

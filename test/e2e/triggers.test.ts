@@ -27,7 +27,7 @@ describe('the Triggers view', () => {
     const row = (id: number) => table.locator(`[data-trigger-id="${id}"]`)
     await row(sync).waitFor()
     // A pattern in words (cronstrue), with the pattern itself kept beside them as written, and its time zone.
-    expect(await row(standup).locator('td').nth(1).textContent()).toBe('At 09:30, Monday through Friday 30 9 * * 1-5 (Asia/Seoul)')
+    expect(await row(standup).locator('td').nth(1).textContent()).toBe('At 9:30 AM, Monday through Friday 30 9 * * 1-5 (Asia/Seoul)')
     expect(await row(standup).locator('td').nth(1).locator('code').textContent()).toBe('30 9 * * 1-5')
     expect(await row(sync).locator('td').nth(1).textContent()).toBe('every 15m')
     expect(await row(sync).locator('td').nth(3).textContent()).toBe('never')
@@ -83,6 +83,30 @@ describe('the Triggers view', () => {
     await page.context().close()
   })
 
+  it('says a refused action in the view, once: no toast besides while the view shows it', async () => {
+    const id = await addTrigger(['--every', '1h', '--name', 'refused one', '--', 'echo', 'refused'])
+    const context = await ui.browser.newContext({ viewport: { width: 1360, height: 820 }, locale: 'en-US' })
+    const page = await context.newPage()
+    // The real server, but this page's Run now asks for a trigger it does not have: its real refusal comes back.
+    await page.routeWebSocket(/\/api\/v1\/ws$/, (socket) => {
+      const server = socket.connectToServer()
+      socket.onMessage((message) => server.send(typeof message === 'string' ? message.replace(/("command":"trigger\.fire","params":\{"triggerId":)\d+/, '$19999') : message))
+      server.onMessage((message) => socket.send(message))
+    })
+    await page.goto(ui.served.browserUrl)
+    await page.locator('[data-testid=connection].connection-online').waitFor()
+    await page.keyboard.press('g')
+    await page.keyboard.press('r')
+    await page.getByTestId('triggers-table').locator(`[data-trigger-id="${id}"]`).getByRole('button', { name: 'Run now: refused one' }).click()
+    const alert = page.locator('.page.triggers').getByRole('alert')
+    // Above the list, it names the trigger and what was asked of it.
+    await expect.poll(() => alert.textContent()).toBe('Run now “refused one” was refused: triggerId: trigger 9999 does not exist')
+    // Said by the list, once: a toast would have come with the same answer.
+    expect(await page.locator('.toast').count()).toBe(0)
+    await page.screenshot({ path: join(ARTIFACTS, 'triggers-refused.png') })
+    await context.close()
+  })
+
   it('reads in Korean and dark, narrow', async () => {
     const { settings } = await callServer<{ settings: { language: string } }>(ui.home, ui.served, 'settings.get')
     await callServer(ui.home, ui.served, 'settings.set', { patch: { language: 'ko' } })
@@ -93,7 +117,7 @@ describe('the Triggers view', () => {
       await page.keyboard.press('r')
       await page.getByRole('heading', { level: 1, name: '트리거', exact: true }).waitFor()
       await page.getByTestId('triggers-table').getByText('15m마다').waitFor()
-      expect(await page.getByTestId('triggers-table').locator('td', { hasText: '30 9 * * 1-5' }).textContent()).toBe('09:30, 월요일부터 금요일까지 30 9 * * 1-5 (Asia/Seoul)')
+      expect(await page.getByTestId('triggers-table').locator('td', { hasText: '30 9 * * 1-5' }).textContent()).toBe('오전 9:30, 월요일부터 금요일까지 30 9 * * 1-5 (Asia/Seoul)')
       expect(await axeViolations(page)).toEqual([])
       await page.screenshot({ path: join(ARTIFACTS, 'triggers-dark-ko-narrow.png') })
       expect(errors).toEqual([])

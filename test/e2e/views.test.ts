@@ -87,8 +87,8 @@ describe('every view, in light and dark', () => {
     await page.getByRole('textbox', { name: '그룹 이름', exact: true }).fill('photos')
     await page.getByRole('spinbutton', { name: '동시 실행 수', exact: true }).fill('2')
     await page.getByRole('button', { name: '추가', exact: true }).click()
-    await page.getByRole('spinbutton', { name: 'photos 의 동시 실행 수' }).waitFor()
-    expect(await page.getByRole('spinbutton', { name: 'photos 의 동시 실행 수' }).inputValue()).toBe('2')
+    await page.getByRole('spinbutton', { name: 'photos의 동시 실행 수' }).waitFor()
+    expect(await page.getByRole('spinbutton', { name: 'photos의 동시 실행 수' }).inputValue()).toBe('2')
     await shoot(page, 'settings-korean', 'light')
     // Esc leaves the form, so the next keys are shortcuts again.
     await page.keyboard.press('Escape')

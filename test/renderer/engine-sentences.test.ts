@@ -86,9 +86,9 @@ describe('the UI says the loop lanes from their state', () => {
       expect(korean).not.toMatch(/\d{4}-\d{2}-\d{2}T/)
       for (const word of englishWords(english, { group: 'io' })) expect(korean, `"${word}" in ${korean}`).not.toContain(word)
     }
-    expect(sayLoopEntry(entry(loopSample('running')), t, userClock)).toBe('<08:48:52> 부터 실행 중 · pid 3617')
+    expect(sayLoopEntry(entry(loopSample('running')), t, userClock)).toBe('<08:48:52>부터 실행 중 · pid 3617')
     expect(sayLoopEntry(entry(loopSample('finished', (s) => s.delivering)), t, userClock)).toBe('전달 중 · 실패: 종료 코드 3')
-    expect(sayLoopEntry(entry(loopSample('waiting', (s) => s.waitingFor?.kind === 'backoff')), t, userClock)).toBe('<08:48:52> 에 2번째 시도')
+    expect(sayLoopEntry(entry(loopSample('waiting', (s) => s.waitingFor?.kind === 'backoff')), t, userClock)).toBe('<08:48:52>에 2번째 시도')
   })
 
   it('says the status once when the reason already says it ("Cancelled: cancelled by user" said it twice), in both languages', async () => {

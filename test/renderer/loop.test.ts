@@ -54,4 +54,28 @@ describe('completionBuckets', () => {
     expect(buckets.successRate).toEqual([100, 100, 100, 100, 0, 0, 0, 0, 0, 0])
     expect(completionBuckets([], 100, 10, 10).successRate).toEqual([])
   })
+
+  it('heads the chart with the share over its whole span, and counts a cancelled run neither way', () => {
+    const buckets = completionBuckets(
+      [
+        { at: 5, ok: true },
+        { at: 15, ok: false },
+        { at: 25, ok: true },
+        { at: 26, ok: true },
+        // A cancelled run: finished, but no verdict on the task.
+        { at: 95, ok: null },
+        // Before the chart's span: not in its figure.
+        { at: -50, ok: false },
+      ],
+      100,
+      10,
+      10,
+    )
+    expect(buckets.finished).toEqual([1, 1, 2, 0, 0, 0, 0, 0, 0, 1])
+    // The last window holds only the cancelled run: the line goes on at 100%, not 0%.
+    expect(buckets.successRate).toEqual([100, 0, 100, 100, 100, 100, 100, 100, 100, 100])
+    // The headline: 3 of the 4 runs with a verdict in the span, not the last window's 100%.
+    expect(buckets.outcomes).toEqual({ succeeded: 3, failed: 1 })
+    expect(completionBuckets([{ at: 95, ok: null }], 100, 10, 10)).toEqual({ finished: [0, 0, 0, 0, 0, 0, 0, 0, 0, 1], successRate: [], outcomes: { succeeded: 0, failed: 0 } })
+  })
 })

@@ -1,8 +1,8 @@
 import { map, scan } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
-import type { EngineEvent } from '../../src-shared/index.ts'
-import { INITIAL_STATE, foldEvents, readingHistory, runsOfTask } from '../../src-renderer/streams/state.ts'
+import type { EngineEvent, Run } from '../../src-shared/index.ts'
+import { COMPLETION_HISTORY, INITIAL_STATE, foldEvents, readingHistory, runsOfTask, successPercent } from '../../src-renderer/streams/state.ts'
 import { queryTasks, DEFAULT_QUERY, fuzzyScore } from '../../src-renderer/streams/tasks-query.ts'
 import { output, paused, run, task } from './events.ts'
 
@@ -25,6 +25,22 @@ describe('foldEvents', () => {
     expect(state.lastSeq).toBe(5)
     expect(state.lastBatchSize).toBe(7)
     expect(runsOfTask(state.runs, 1).map((r) => r.id)).toEqual([7])
+  })
+
+  it('counts every finished run as it is folded, beyond the timelines’ cap, a cancelled or interrupted run neither way', () => {
+    const finishes = (from: number, count: number, status: (id: number) => Run['status']): EngineEvent[] =>
+      Array.from({ length: count }, (_, i) => ({ type: 'run.finished', seq: from + i, at: from + i, run: run(from + i, 1, { status: status(from + i), finishedAt: from + i }) }))
+    // More runs than the timelines keep, over two batches (the second starts from the first's counts).
+    const first = foldEvents(INITIAL_STATE, finishes(1, COMPLETION_HISTORY, (id) => (id % 10 === 0 ? 'failed' : 'succeeded')))
+    const state = foldEvents(first, [...finishes(COMPLETION_HISTORY + 1, 4, () => 'timed_out'), ...finishes(COMPLETION_HISTORY + 5, 3, () => 'cancelled'), ...finishes(COMPLETION_HISTORY + 8, 1, () => 'interrupted')])
+    expect(state.completions).toHaveLength(COMPLETION_HISTORY)
+    expect(state.runOutcomes).toEqual({ succeeded: COMPLETION_HISTORY * 0.9, failed: COMPLETION_HISTORY * 0.1 + 4 })
+    expect(first.runOutcomes).toEqual({ succeeded: COMPLETION_HISTORY * 0.9, failed: COMPLETION_HISTORY * 0.1 })
+    expect(state.completions.slice(-4).map((c) => c.ok)).toEqual([null, null, null, null])
+    expect(successPercent(state.runOutcomes)).toBeCloseTo((4500 / 5004) * 100)
+    expect(successPercent({ succeeded: 0, failed: 0 })).toBeNull()
+    // A batch without a finish keeps the very same counts.
+    expect(foldEvents(state, [paused(COMPLETION_HISTORY + 9)]).runOutcomes).toBe(state.runOutcomes)
   })
 
   it('keeps untouched collections identical, so views can skip work', () => {

@@ -20,6 +20,20 @@ describe('toastsAfterIntent', () => {
     expect(shown).toEqual([])
   })
 
+  it('makes no toast for a failure its view still shows in place, and one when that view is gone (never swallowed)', () => {
+    let shown = true
+    const fire: Intent = { command: 'trigger.fire', params: { triggerId: 4 }, key: 'trigger.fire:4', label: 'nightly', shownInPlace: () => shown }
+    // Shown where it was asked (the Triggers view's alert): one place, read once.
+    expect(fold([pending(fire), failed(fire, 'trigger 4 is gone')])).toEqual([])
+    // An earlier toast of the same action (from when its view was gone) goes: the message in place is the newer.
+    const earlier = fold([failed({ ...fire, shownInPlace: () => false }, 'first')])
+    expect(earlier.map((t) => t.message)).toEqual(['first'])
+    expect(fold([failed(fire, 'second')], earlier)).toEqual([])
+    // The user left the view before the answer came: the failure is a toast.
+    shown = false
+    expect(fold([failed(fire, 'trigger 4 is gone')]).map((t) => [t.title, t.message])).toEqual([['nightly', 'trigger 4 is gone']])
+  })
+
   it('shows only the latest failure of one action, not a stack of copies', () => {
     const shown = fold([failed(submit, 'first'), failed(submit, 'second')])
     expect(shown.map((t) => t.message)).toEqual(['second'])

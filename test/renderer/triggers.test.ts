@@ -23,15 +23,26 @@ describe('the trigger list’s streams and words', () => {
   })
 
   it('says a cron pattern in words in the UI’s language, reading six fields as seconds first, and nothing for one it cannot say', () => {
-    expect(describeCron('30 9 * * 1-5', 'en')).toBe('At 09:30, Monday through Friday')
-    expect(describeCron('30 9 * * 1-5', 'ko')).toBe('09:30, 월요일부터 금요일까지')
+    expect(describeCron('30 9 * * 1-5', 'en')).toBe('At 9:30 AM, Monday through Friday')
+    expect(describeCron('30 9 * * 1-5', 'ko')).toBe('오전 9:30, 월요일부터 금요일까지')
     // Six fields are second minute hour day month weekday (croner): every 10 seconds, not "in the year ...".
     expect(describeCron('*/10 * * * * *', 'en')).toBe('Every 10 seconds')
-    expect(describeCron('15 30 9 * * 1-5', 'en')).toBe('At 09:30:15, Monday through Friday')
+    expect(describeCron('15 30 9 * * 1-5', 'en')).toBe('At 9:30:15 AM, Monday through Friday')
     expect(describeCron('15 30 9 * * 1-5', 'ko')).toContain('월요일부터 금요일까지')
-    // A language the library is not given here falls back to English, not to an error.
-    expect(describeCron('0 0 * * *', 'fr')).toBe('At 00:00')
     expect(describeCron('61 * * * *', 'en')).toBeNull()
     expect(describeCron('not a pattern', 'ko')).toBeNull()
+  })
+
+  it('says a pattern’s times on the clock the app’s other times use (Intl’s for the language): 12 hours in en and ko', () => {
+    // As formatClock writes them (toLocaleTimeString with the UI's language): "9:30:00 PM", "오후 9:30:00".
+    expect(describeCron('30 21 * * *', 'en')).toBe('At 9:30 PM')
+    expect(describeCron('30 21 * * *', 'ko')).toBe('오후 9:30')
+    expect(describeCron('0 0 * * *', 'en')).toBe('At 12:00 AM')
+    expect(describeCron('0 9-17 * * *', 'en')).toBe('Every hour, between 9:00 AM and 5:00 PM')
+    // The clock comes from Intl, not from the language's words: a language whose clock runs to 24 (as Intl has it)
+    // gets 24 hours, two digits as its own clocks show them; one cronstrue is not given here falls back to English words.
+    expect(describeCron('30 21 * * *', 'en-GB')).toBe('At 21:30')
+    expect(describeCron('0 9-17 * * *', 'en-GB')).toBe('Every hour, between 09:00 and 17:00')
+    expect(describeCron('0 0 * * *', 'fr')).toBe('At 00:00')
   })
 })
