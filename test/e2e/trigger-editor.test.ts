@@ -60,7 +60,7 @@ describe('making and changing triggers in the Triggers view', () => {
     await page.keyboard.press('Control+A')
     await page.keyboard.type('30 9 * * 1-5')
     const preview = page.getByRole('status', { name: 'Next runs' })
-    await preview.getByText('At 09:30, Monday through Friday').waitFor()
+    await preview.getByText('At 9:30 AM, Monday through Friday').waitFor()
     expect(await preview.locator('li').count()).toBe(5)
     expect(await cronError.count()).toBe(0)
     expect(await axeViolations(page)).toEqual([])
@@ -72,7 +72,7 @@ describe('making and changing triggers in the Triggers view', () => {
     const [made] = await listTriggers()
     expect(made).toMatchObject({ name: 'nightly backup', spec: { kind: 'schedule', cron: '30 9 * * 1-5', catchUp: 'once', overlap: 'allow' } })
     const row = table.locator(`[data-trigger-id="${made!.id}"]`)
-    expect(await row.locator('td').nth(1).textContent()).toBe('At 09:30, Monday through Friday 30 9 * * 1-5')
+    expect(await row.locator('td').nth(1).textContent()).toBe('At 9:30 AM, Monday through Friday 30 9 * * 1-5')
     const { savedTasks } = await callServer<{ savedTasks: { id: number; name: string; definition: { spec: { command: unknown } } }[] }>(ui.home, ui.served, 'savedTask.list')
     expect(savedTasks).toEqual([expect.objectContaining({ id: made!.savedTaskId, name: 'nightly backup', definition: expect.objectContaining({ spec: expect.objectContaining({ command: 'echo backed-up' }) as unknown }) as unknown })])
     // The new trigger is shown, with the keyboard on its heading; Edit is next.
@@ -91,7 +91,7 @@ describe('making and changing triggers in the Triggers view', () => {
     await page.keyboard.press('Control+A')
     await page.keyboard.type('0 6 * * *')
     await page.keyboard.press('Control+Enter')
-    await expect.poll(() => row.locator('td').nth(1).textContent()).toBe('At 06:00 0 6 * * *')
+    await expect.poll(() => row.locator('td').nth(1).textContent()).toBe('At 6:00 AM 0 6 * * *')
     expect((await listTriggers())[0]).toMatchObject({ id: made!.id, savedTaskId: made!.savedTaskId, spec: { cron: '0 6 * * *' } })
 
     // Run now (back up the page from the trigger's heading), then the firing in its history, with a link to its task.
