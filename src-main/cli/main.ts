@@ -210,7 +210,7 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
     .option('-l, --label <label>', 'only tasks with this label')
     .option('--text <text>', 'only tasks whose name or command contains this')
     .option('--limit <n>', 'at most this many rows: the newest that match', '1000')
-    .option('-w, --wide', 'whole names and notes, however wide (on a terminal they are cut to fit its width)')
+    .option('-w, --wide', 'whole names and notes, however wide, and every stderr line a failed run kept (on a terminal they are cut to fit its width)')
     .action(run(async (ctx, options: Record<string, string & string[]>) => (await import('./commands/tasks.ts')).status(ctx, options)))
 
   if (wanted('follow')) sub('follow', "print a task's output as it is written; exit with its exit code")
