@@ -24,7 +24,8 @@ Exit codes:
   3    Taskdeck is not reachable (not running, stale api.json, wrong token or protocol,
        or older than this taskdeck: restart it)
   130  interrupted (Ctrl+C)
-  follow exits with the followed task's own exit code (128+N when killed by signal N).
+  follow exits with the followed task's own exit code (127 when its program was not
+       found and 126 when not executable, as a shell says; 128+N when killed by signal N).
 
 Environment:
   TASKDECK_HOME       data directory (like --home)
