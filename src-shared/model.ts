@@ -385,6 +385,11 @@ export const RunSchema = z.object({
   startedAt: z.number(),
   finishedAt: z.number().nullable(),
   durationMs: z.number().nullable(),
+  /**
+   * The process's exit code; null while it runs and for a run killed by a signal (a script or an
+   * HTTP batch, no process, reports 0 when it succeeded, else null). A program that could not be started has the code a
+   * shell gives it: 127 not found, 126 found but not executable (its `endReason` says which).
+   */
   exitCode: z.number().int().nullable(),
   signal: z.string().nullable(),
   /** Why it ended, in an English sentence, when it did not simply succeed. */
@@ -398,6 +403,15 @@ export const RunSchema = z.object({
   logLines: z.number().int().nonnegative(),
   logBytes: z.number().int().nonnegative(),
   droppedBytes: z.number().int().nonnegative(),
+  /**
+   * What the run said last on stderr, when it did not succeed: its last non-empty stderr lines
+   * (at most 5 and 1 KiB, the newest kept; a line longer than that keeps its start and ends in "…"),
+   * ANSI escape sequences and control characters removed, a line rewritten with \r as a terminal
+   * shows it. Absent when it wrote nothing there, when it succeeded, when its reason already is
+   * the program's own words (a script's thrown error, an HTTP batch's failed request), and on
+   * runs of servers before it existed. See src-main/engine/stderr-tail.ts.
+   */
+  stderrTail: z.string().optional(),
   /** On a run the engine paused because its group's machine conditions became unmet (`whenUnmet: 'pause'`): which; it resumes it when they are met again. Absent when a user paused it. */
   heldFor: z.array(MachineConditionSchema).min(1).optional(),
 })

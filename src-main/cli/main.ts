@@ -24,7 +24,8 @@ Exit codes:
   3    Taskdeck is not reachable (not running, stale api.json, wrong token or protocol,
        or older than this taskdeck: restart it)
   130  interrupted (Ctrl+C)
-  follow exits with the followed task's own exit code (128+N when killed by signal N).
+  follow exits with the followed task's own exit code (127 when its program was not
+       found and 126 when not executable, as a shell says; 128+N when killed by signal N).
 
 Environment:
   TASKDECK_HOME       data directory (like --home)
@@ -210,7 +211,7 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
     .option('-l, --label <label>', 'only tasks with this label')
     .option('--text <text>', 'only tasks whose name or command contains this')
     .option('--limit <n>', 'at most this many rows: the newest that match', '1000')
-    .option('-w, --wide', 'whole names and notes, however wide (on a terminal they are cut to fit its width)')
+    .option('-w, --wide', 'whole names and notes, however wide, and every stderr line a failed run kept (on a terminal they are cut to fit its width)')
     .action(run(async (ctx, options: Record<string, string & string[]>) => (await import('./commands/tasks.ts')).status(ctx, options)))
 
   if (wanted('follow')) sub('follow', "print a task's output as it is written; exit with its exit code")

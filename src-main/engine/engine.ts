@@ -45,6 +45,7 @@ import type { RunContext, RunOutcome, StartedRun } from './runners/types.ts'
 import type { BackendOutcome, BackendRun, ExecutionBackend } from './backends/types.ts'
 import { describeEndReason, describeLoopState } from './end-reasons.ts'
 import { CONDITION_FIELD, knownUnmetConditions, unmetConditions } from '../../src-shared/decisions/machine.ts'
+import { StreamTail } from './stderr-tail.ts'
 import { shellCommandLine } from '../../src-shared/shell-words.ts'
 import { Store, migrate, type AppendedEvent, type DurableEventInput, type ProjectInTransaction, type WriteOp } from './store.ts'
 
@@ -95,6 +96,8 @@ interface ActiveRun {
   readonly unsent: string[]
   readonly log: RunLogWriter
   readonly decoders: Map<LogStream, TextDecoder>
+  /** The last bytes written on stderr, for `Run.stderrTail`; made at the first. */
+  stderr: StreamTail | null
   timeout: NodeJS.Timeout | null
   /** Pending durable record of the process id (see launch). */
   recordPid: NodeJS.Timeout | null
@@ -315,6 +318,7 @@ export class Engine implements EngineApi {
   private output(active: ActiveRun, stream: LogStream, chunk: Uint8Array | string): void {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
     const line = active.log.write(stream, bytes)
+    if (stream === 'stderr') (active.stderr ??= new StreamTail()).push(bytes)
     let decoder = active.decoders.get(stream)
     if (!decoder) active.decoders.set(stream, (decoder = new TextDecoder('utf-8')))
     const text = decoder.decode(bytes, { stream: true })
@@ -713,6 +717,7 @@ export class Engine implements EngineApi {
       unsent: [],
       log,
       decoders: new Map(),
+      stderr: null,
       timeout: null,
       recordPid: null,
       progress: null,
@@ -836,6 +841,7 @@ export class Engine implements EngineApi {
       logLines: active.log.lines,
       logBytes: active.log.bytes,
       droppedBytes: active.log.droppedBytes,
+      ...stderrTailOf(active, status, endReason),
     }
     this.runs.set(run.id, run)
     const group = active.task.definition.group
@@ -1866,6 +1872,19 @@ function withoutHold(run: Run): Run {
 }
 
 /** A reason and its English sentence, set together so they never disagree. */
+/**
+ * What a run that did not succeed said last on stderr (Run.stderrTail), from the window of it
+ * kept while it ran. Not for a success (a warning is no error), nor where the reason already is
+ * the program's own words: a script's thrown message (its stack is what the runner logged on
+ * stderr after it) and an HTTP batch's failed request (the runner's stderr lines repeat it).
+ */
+function stderrTailOf(active: ActiveRun, status: RunStatus, endReason: EndReason | null): { stderrTail?: string } {
+  if (status === 'succeeded' || active.stderr === null) return {}
+  if (endReason?.kind === 'script-error' || endReason?.kind === 'http-failed') return {}
+  const tail = active.stderr.text()
+  return tail === null ? {} : { stderrTail: tail }
+}
+
 function endedBecause(endReason: EndReason | null | undefined): { reason: string | null; endReason: EndReason | null } {
   return endReason ? { reason: describeEndReason(endReason), endReason } : { reason: null, endReason: null }
 }

@@ -161,6 +161,17 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
   'group.listRemote': { about: 'Every group bound to Redis, without credentials.', example: {} },
 }
 
+/** What a shared type's fields mean where the schema cannot say it. */
+const TYPE_NOTES: Readonly<Record<string, string>> = {
+  Run:
+    '`exitCode` is the process\'s exit code; a program that could not be started has the one a shell gives it (127: not found, ' +
+    '`endReason` `executable-not-found`; 126: found but not executable, `permission-denied`); null while running, when killed by a signal, ' +
+    'and for a script or HTTP batch that did not succeed (0 when it did). `stderrTail` (optional; absent from servers before it) is what a run ' +
+    'that did not succeed wrote last on stderr: its last non-empty lines, at most 5 and 1 KiB (the newest kept; a single longer line keeps its start ' +
+    'and ends in "…"), ANSI escape sequences and control characters removed, a line rewritten with `\\r` as a terminal shows it. It is absent when ' +
+    'nothing was written there, and where the reason already is the program\'s own words (a script\'s thrown error, an HTTP batch\'s failed request).',
+}
+
 /** Shared types, rendered once and referenced by name from the commands and events. */
 const TYPES: ReadonlyArray<[string, z.ZodType]> = [
   ['TaskDefinition', TaskDefinitionSchema],
@@ -409,7 +420,7 @@ ${transient.map(eventSection).join('\n')}
 
 Referenced above as \`#/types/<Name>\`.
 
-${TYPES.map(([name, schema]) => `### ${name}\n\n${details('JSON Schema', jsonSchema(schema, 'output'))}\n`).join('\n')}
+${TYPES.map(([name, schema]) => `### ${name}\n\n${TYPE_NOTES[name] ? `${TYPE_NOTES[name]}\n\n` : ''}${details('JSON Schema', jsonSchema(schema, 'output'))}\n`).join('\n')}
 ## The CLI's machine-readable output
 
 Every \`taskdeck\` command takes \`--json\`: it prints one JSON document on stdout (NDJSON for
@@ -464,7 +475,7 @@ holds only what the task wrote. With \`--json\` every line comes with its \`stre
 Exit codes: ${EXIT.ok} success; ${EXIT.failed} the thing asked failed (not found, refused, a waited-for task
 did not succeed); ${EXIT.usage} usage error or invalid input; ${EXIT.unreachable} Taskdeck not reachable (not running,
 stale api.json, wrong token or protocol, or older than this \`taskdeck\`: restart it); ${EXIT.interrupted} interrupted. \`follow\` (and \`add --follow\`) exit with the task's
-own exit code (128+N when it was killed by signal N, 1 when it ended without one).
+own exit code (127 when its program was not found, 126 when it was not executable, 128+N when it was killed by signal N, 1 when it ended without one).
 \`follow\` without an id follows the only running task; with several running it lists them
 ("several tasks are running: 3 (make), 5 (sleep 10); give one: taskdeck follow ID") and exits ${EXIT.usage};
 with none running it follows the newest queued or waiting task (named once on stderr), or exits ${EXIT.failed}

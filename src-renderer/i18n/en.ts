@@ -154,7 +154,13 @@ export const en = {
       resume: '{{tasks}} left as is: not paused.',
     },
   },
-  tasks: { selectRow: 'Select task', list: 'Tasks', progress: 'Progress' },
+  tasks: {
+    selectRow: 'Select task',
+    list: 'Tasks',
+    progress: 'Progress',
+    /** A failed task's row: the tooltip of the last line its run wrote on stderr, with every line kept. */
+    stderrTitle: 'Last on standard error:\n{{text}}',
+  },
   empty: {
     tasksTitle: 'No tasks yet',
     tasksBody: 'Type a shell command in the box above and press Enter. Its output streams here live, and it stays here after a restart.',
@@ -177,6 +183,8 @@ export const en = {
     exit: 'exit {{code}}',
     exitedWith: 'Exited with code {{code}}.',
     killedBy: 'Killed by {{signal}}.',
+    /** The failure banner's block of what the run wrote last on stderr, and the run history's. */
+    stderrTail: 'Last on standard error',
     tabs: 'Task details',
     tab: { output: 'Output', result: 'Result', definition: 'Definition', runs: 'Runs' },
     notStarted: 'Not started yet',

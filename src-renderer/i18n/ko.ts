@@ -154,7 +154,12 @@ export const ko: Messages = {
       resume: '{{tasks}}: 일시 중지 상태가 아니라 그대로 두었습니다.',
     },
   },
-  tasks: { selectRow: '작업 선택', list: '작업', progress: '진행률' },
+  tasks: {
+    selectRow: '작업 선택',
+    list: '작업',
+    progress: '진행률',
+    stderrTitle: '표준 오류의 마지막 출력:\n{{text}}',
+  },
   empty: {
     tasksTitle: '아직 작업이 없습니다',
     tasksBody: '위 입력란에 셸 명령을 입력하고 Enter를 누르세요. 출력이 여기에 실시간으로 표시되고, 다시 시작해도 남아 있습니다.',
@@ -177,6 +182,7 @@ export const ko: Messages = {
     exit: '종료 코드 {{code}}',
     exitedWith: '종료 코드 {{code}} 로 끝났습니다.',
     killedBy: '{{signal}} 신호로 종료되었습니다.',
+    stderrTail: '표준 오류의 마지막 출력',
     tabs: '작업 상세',
     tab: { output: '출력', result: '결과', definition: '정의', runs: '실행 기록' },
     notStarted: '아직 시작되지 않았습니다',

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react'
+import { Fragment, useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { TFunction } from 'i18next'
 import { isFinished, type Run, type Task, type TaskSpec, type WaitReason } from '../../src-shared/index.ts'
@@ -51,7 +51,10 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
             ×
           </button>
         </div>
-        <code className="detail-command">{commandText(task)}</code>
+        {/* Focusable: a long command scrolls within its box, and the keyboard must reach it (axe: scrollable-region-focusable). */}
+        <code className="detail-command" tabIndex={0}>
+          {commandText(task)}
+        </code>
         <FailureBanner task={task} run={shownRun} />
         {/* An action that removes its own button (Cancel on a task that then ends) leaves the keyboard here. */}
         <div className="detail-actions" data-focus-scope="button:not([disabled])">
@@ -220,9 +223,27 @@ function FailureBanner({ task, run }: { task: Task; run: Run | null }) {
   if (reason === null && !run) return null
   const alone = source?.endReason != null && reasonSaysStatus(source.endReason)
   return (
-    <div className={`failure failure-${task.status}`} role="status" data-testid="failure-reason">
-      {/* "Cancelled" before "cancelled by user" would say it twice, in any language. */}
-      {reason === null ? <strong>{status}</strong> : alone ? <strong>{sentenceCase(reason)}</strong> : <><strong>{status}</strong> {reason}</>}
+    <div className={`failure failure-${task.status}`} role="status">
+      <div data-testid="failure-reason">
+        {/* "Cancelled" before "cancelled by user" would say it twice, in any language. */}
+        {reason === null ? <strong>{status}</strong> : alone ? <strong>{sentenceCase(reason)}</strong> : <><strong>{status}</strong> {reason}</>}
+      </div>
+      {run?.stderrTail && <StderrTail text={run.stderrTail} testId="failure-stderr" />}
+    </div>
+  )
+}
+
+/**
+ * What a run wrote last on stderr (Run.stderrTail: its last lines, cleaned by the engine), told
+ * apart as the log tells stderr: its colour and the "err" mark (drawn, never copied), and named
+ * for screen readers by its group. A long one scrolls, so it is focusable.
+ */
+export function StderrTail({ text, testId }: { text: string; testId?: string }) {
+  const { t } = useTranslation()
+  return (
+    <div className="stderr-tail" role="group" aria-label={t('detail.stderrTail')} data-testid={testId}>
+      <span className="stderr-mark" data-mark={t('log.stderrMark')} />
+      <pre tabIndex={0}>{text}</pre>
     </div>
   )
 }
@@ -275,39 +296,50 @@ function RunHistory({ runs, kind, group, selected, onPick, onCompare }: { runs: 
       <tbody>
         {runs.map((run, index) => {
           const number = runNumber(runs, run)
+          const rowClass = run.id === selected ? 'selected' : ''
           return (
-            <tr key={run.id} className={run.id === selected ? 'selected' : ''} onClick={() => onPick(run.id)}>
-              <td>
-                <button type="button" className="link" onClick={() => onPick(run.id)}>
-                  {number === run.attempt ? number : t('runs.numberWithAttempt', { n: number, attempt: run.attempt })}
-                </button>
-              </td>
-              <td>
-                <StatusBadge status={run.status} />
-              </td>
-              <td>{formatTime(run.startedAt)}</td>
-              <td>{formatDuration(run.durationMs)}</td>
-              <td>{runEndWord(run, kind, t) ?? '—'}</td>
-              <td>{run.worker}</td>
-              <td className="reason">{ended(run) ?? (run.status === 'paused' && run.heldFor ? held(run.heldFor, group) : '')}</td>
-              <td>
-                {/* Runs are newest first: the previous run is the next row. The name says which two. */}
-                {runs[index + 1] && (
-                  <button
-                    type="button"
-                    id={compareButtonId(run.id)}
-                    className="btn btn-ghost compare-open"
-                    aria-label={t('compare.withPreviousLabel', { target: number, base: number - 1 })}
-                    onClick={(e) => {
-                      e.stopPropagation()
-                      onCompare({ base: runs[index + 1]?.id ?? run.id, target: run.id })
-                    }}
-                  >
-                    {t('compare.withPrevious')}
+            <Fragment key={run.id}>
+              <tr className={`${rowClass}${run.stderrTail ? ' with-stderr' : ''}`} onClick={() => onPick(run.id)}>
+                <td>
+                  <button type="button" className="link" onClick={() => onPick(run.id)}>
+                    {number === run.attempt ? number : t('runs.numberWithAttempt', { n: number, attempt: run.attempt })}
                   </button>
-                )}
-              </td>
-            </tr>
+                </td>
+                <td>
+                  <StatusBadge status={run.status} />
+                </td>
+                <td>{formatTime(run.startedAt)}</td>
+                <td>{formatDuration(run.durationMs)}</td>
+                <td>{runEndWord(run, kind, t) ?? '—'}</td>
+                <td>{run.worker}</td>
+                <td className="reason">{ended(run) ?? (run.status === 'paused' && run.heldFor ? held(run.heldFor, group) : '')}</td>
+                <td>
+                  {/* Runs are newest first: the previous run is the next row. The name says which two. */}
+                  {runs[index + 1] && (
+                    <button
+                      type="button"
+                      id={compareButtonId(run.id)}
+                      className="btn btn-ghost compare-open"
+                      aria-label={t('compare.withPreviousLabel', { target: number, base: number - 1 })}
+                      onClick={(e) => {
+                        e.stopPropagation()
+                        onCompare({ base: runs[index + 1]?.id ?? run.id, target: run.id })
+                      }}
+                    >
+                      {t('compare.withPrevious')}
+                    </button>
+                  )}
+                </td>
+              </tr>
+              {/* What the run said last on stderr, the table's whole width under its row (a narrow Reason column would stack it word by word). */}
+              {run.stderrTail && (
+                <tr className={`run-stderr ${rowClass}`} onClick={() => onPick(run.id)}>
+                  <td colSpan={8}>
+                    <StderrTail text={run.stderrTail} />
+                  </td>
+                </tr>
+              )}
+            </Fragment>
           )
         })}
       </tbody>

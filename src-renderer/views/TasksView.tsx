@@ -332,6 +332,7 @@ function TaskList() {
   const selectLabel = t('tasks.selectRow')
   const progressLabel = t('tasks.progress')
   const sentence = useEngineSentences().ended
+  const stderr = useMemo(() => ({ mark: t('log.stderrMark'), title: (text: string) => t('tasks.stderrTitle', { text }) }), [t])
   const toggleChecked = useCallback(
     (id: number) => {
       const next = new Set(model.checked.value)
@@ -416,6 +417,7 @@ function TaskList() {
               selectLabel={selectLabel}
               progressLabel={progressLabel}
               sentence={sentence}
+              stderr={stderr}
               isCursor={row.task.id === cursor}
               isOpen={row.task.id === openTaskId}
               isChecked={checked.has(row.task.id)}
@@ -469,6 +471,8 @@ const TaskListRow = memo(function TaskListRow(props: {
   selectLabel: string
   progressLabel: string
   sentence: (ended: Ended) => string | null
+  /** The stderr mark's text and the tooltip of a failed run's stderr line. */
+  stderr: { mark: string; title: (text: string) => string }
   isCursor: boolean
   isOpen: boolean
   isChecked: boolean
@@ -479,6 +483,8 @@ const TaskListRow = memo(function TaskListRow(props: {
   const duration = lastRun ? runDuration(lastRun, props.now || Date.now()) : null
   const pct = progress && progress.total ? Math.min(100, (progress.done / progress.total) * 100) : null
   const failedReason = isFinished(task.status) && task.status !== 'succeeded' ? ((lastRun ? props.sentence(lastRun) : null) ?? props.sentence(task)) : null
+  // What its run wrote last on stderr: the last line here, every kept line in the tooltip.
+  const stderrTail = failedReason !== null ? (lastRun?.stderrTail ?? null) : null
   return (
     <div
       role="row"
@@ -510,7 +516,19 @@ const TaskListRow = memo(function TaskListRow(props: {
       </span>
       <span role="gridcell" className="cell-name">
         <span className="task-name">{task.name}</span>
-        {failedReason ? <span className="task-reason">{failedReason}</span> : showsCommand(task) && <span className="task-command">{commandText(task)}</span>}
+        {failedReason ? (
+          <>
+            <span className={`task-reason${stderrTail ? ' with-stderr' : ''}`}>{failedReason}</span>
+            {stderrTail && (
+              <span className="task-stderr" title={props.stderr.title(stderrTail)}>
+                <span className="stderr-mark" data-mark={props.stderr.mark} />
+                <span className="task-stderr-text">{stderrTail.slice(stderrTail.lastIndexOf('\n') + 1)}</span>
+              </span>
+            )}
+          </>
+        ) : (
+          showsCommand(task) && <span className="task-command">{commandText(task)}</span>
+        )}
       </span>
       <span role="gridcell" className="cell-meta">
         <span className="group-tag">{task.definition.group}</span>

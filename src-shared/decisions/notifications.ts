@@ -27,6 +27,8 @@ export interface FinishedTask {
   /** The engine's English sentence for it: said only when `endReason` is missing. */
   reason: string | null
   exitCode: number | null
+  /** What its run said last on stderr (Run.stderrTail); null when nothing, or for a success. */
+  stderrTail: string | null
   durationMs: number | null
   at: number
 }
@@ -90,6 +92,7 @@ export function finishedTasksIn(before: DesktopState, events: readonly EngineEve
       endReason: task.endReason ?? run?.endReason ?? null,
       reason: task.reason ?? run?.reason ?? null,
       exitCode: run?.exitCode ?? null,
+      stderrTail: run?.stderrTail ?? null,
       durationMs: run ? (run.durationMs ?? Math.max(0, event.at - run.startedAt)) : null,
       at: event.at,
     })
@@ -97,7 +100,7 @@ export function finishedTasksIn(before: DesktopState, events: readonly EngineEve
   // A run.finished that arrives after its task.updated in the same batch still lends its details.
   return finished.map((f) => {
     const run = runs.get(f.taskId)
-    return run?.finishedAt != null ? { ...f, endReason: run.endReason ?? f.endReason, reason: run.reason ?? f.reason, exitCode: run.exitCode, durationMs: run.durationMs ?? f.durationMs } : f
+    return run?.finishedAt != null ? { ...f, endReason: run.endReason ?? f.endReason, reason: run.reason ?? f.reason, exitCode: run.exitCode, stderrTail: run.stderrTail ?? f.stderrTail, durationMs: run.durationMs ?? f.durationMs } : f
   })
 }
 
@@ -162,6 +165,17 @@ export function failureDetail(task: FinishedTask, language: Language): string {
   return task.exitCode !== null ? words.exitedWithCode(task.exitCode) : words.unknownFailure
 }
 
+/** The most of a stderr line a notification shows (the OS's own cut comes later still on most, and a body is glanced at). */
+export const NOTIFICATION_STDERR_CHARS = 160
+
+/** The last line a failed run wrote on stderr, as the second line of its notification; null when none. */
+function stderrLine(task: FinishedTask): string | null {
+  const line = task.stderrTail?.split('\n').at(-1)
+  if (!line) return null
+  const chars = [...line]
+  return chars.length <= NOTIFICATION_STDERR_CHARS ? line : `${chars.slice(0, NOTIFICATION_STDERR_CHARS - 1).join('')}…`
+}
+
 /** A notification's title, body and button labels in `language`. */
 export function sayNotification(model: NotificationModel, language: Language): NotificationText {
   const words = desktopStrings(language).notification
@@ -172,8 +186,12 @@ export function sayNotification(model: NotificationModel, language: Language): N
     const took = first.durationMs !== null ? formatDuration(first.durationMs, language) : null
     return first.outcome === 'succeeded'
       ? { title: words.finishedTitle(shownName(first)), body: words.succeeded(took), actions }
-      : // A timeout's reason already says how long it ran.
-        { title: words.failedTitle(shownName(first)), body: words.failed(failureDetail(first, language), first.endReason?.kind === 'timed-out' ? null : took), actions }
+      : {
+          title: words.failedTitle(shownName(first)),
+          // A timeout's reason already says how long it ran. What the program said is its own words, in no language of ours.
+          body: [words.failed(failureDetail(first, language), first.endReason?.kind === 'timed-out' ? null : took), stderrLine(first)].filter((line) => line !== null).join('\n'),
+          actions,
+        }
   }
   const listNames = (tasks: readonly FinishedTask[], max: number): string => {
     const names = tasks.slice(0, max).map(shownName).join(words.listSeparator)

@@ -158,6 +158,37 @@ describe('taskdeck used the way pueue, tsp and nq users do', () => {
     expect(row((await cli('status')).stdout, String(id))).toMatch(new RegExp(`echo x{120}; exit 3  \\(exited with code 3\\)$`))
   })
 
+  it('status says what a failed run wrote last on stderr (colours stripped): its last line fitted to a terminal, every kept line with --wide', async () => {
+    const id = await addQuiet('--name', 'deploy', '--shell', `echo "connecting" >&2; printf '\\033[31merror:\\033[0m host db.internal unreachable ${'y'.repeat(80)}\\n' >&2; exit 3`)
+    expect((await cli('wait', String(id))).code).toBe(1)
+    const inTerminal = async (...args: string[]) => {
+      const command = `stty cols 100; exec '${process.execPath}' '${BIN}' ${args.join(' ')}`
+      const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: work, env: cliEnv(serve.home), stdio: ['pipe', 'pipe', 'pipe'] })
+      const result = await collect(child)
+      expect(result.code, result.stderr).toBe(0)
+      return result.stdout.replaceAll('\r', '')
+    }
+    const fitted = row(await inTerminal('status'), String(id))!
+    // On a terminal the row keeps its width; the stderr line is cut, never wrapped.
+    expect(fitted).toMatch(/ deploy {2}\(exited with code 3: error: host db[^)]*…\)$/)
+    expect(fitted.length).toBeLessThanOrEqual(99)
+    expect(row(await inTerminal('status', '--wide'), String(id))).toMatch(new RegExp(` deploy  \\(exited with code 3: connecting ⏎ error: host db\\.internal unreachable y{80}\\)$`))
+    // A pipe is not cut, and shows the last line only, as the terminal does.
+    expect(row((await cli('status')).stdout, String(id))).toMatch(new RegExp(` deploy  \\(exited with code 3: error: host db\\.internal unreachable y{80}\\)$`))
+    const json = (await cli('status', '--json')).json<{ tasks: (Task & { lastRun: { stderrTail?: string } })[] }>()
+    expect(json.tasks.find((task) => task.id === id)?.lastRun.stderrTail).toBe(`connecting\nerror: host db.internal unreachable ${'y'.repeat(80)}`)
+  })
+
+  it('a program that is not there exits 127 under follow, as a shell says, with the reason kept', async () => {
+    const id = await addQuiet('--', 'definitely-not-a-program-taskdeck')
+    const followed = await cli('follow', String(id))
+    expect(followed.code).toBe(127)
+    expect(followed.stderr).toContain(`Task ${id} failed: executable not found: definitely-not-a-program-taskdeck`)
+    expect(row((await cli('status')).stdout, String(id))).toMatch(/ failed +default +127 +\S+ +definitely-not-a-program-taskdeck {2}\(executable not found: definitely-not-a-program-taskdeck\)$/)
+    // wait says whether all succeeded, not a task's code.
+    expect((await cli('wait', String(id))).code).toBe(1)
+  })
+
   it("pueue's command names that Taskdeck calls otherwise are answered with the Taskdeck command, not commander's nearest name", async () => {
     const start = await cli('start', '3')
     expect(start.code).toBe(2)

@@ -468,6 +468,7 @@ describe('notification adapter', () => {
     endReason: outcome === 'failed' ? { kind: 'exited', code: 2, commandNotFound: false } : null,
     reason: null,
     exitCode: outcome === 'failed' ? 2 : 0,
+    stderrTail: outcome === 'failed' ? 'make: *** [all] Error 2' : null,
     durationMs: 1000,
     at: 0,
   })
@@ -514,6 +515,13 @@ describe('notification adapter', () => {
     expect(FakeNotification.created[0]?.shown).toBe(true)
   })
 
+  it("shows a failure's reason and the last line its run wrote on stderr", () => {
+    const { controller, advance } = setup('linux')
+    controller.add([finished(7, 'failed')])
+    advance(1500)
+    expect(FakeNotification.created[0]?.options).toMatchObject({ title: 'Failed: job 7', body: 'Exited with code 2 after 1 s.\nmake: *** [all] Error 2' })
+  })
+
   it('offers Retry and Open Log on macOS and Windows, and routes clicks and actions', () => {
     const { controller, advance, intents, retries } = setup('win32')
     controller.add([finished(7, 'failed')])
@@ -543,7 +551,7 @@ describe('notification adapter', () => {
     advance(1500)
     expect(FakeNotification.created[0]?.options).toMatchObject({
       title: '실패: job 7',
-      body: '종료 코드 2 (1초 후)',
+      body: '종료 코드 2 (1초 후)\nmake: *** [all] Error 2',
       actions: [
         { type: 'button', text: '다시 실행' },
         { type: 'button', text: '로그 열기' },

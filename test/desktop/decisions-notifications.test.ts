@@ -7,6 +7,7 @@ import {
   finishedTasksIn,
   notifiable,
   notificationFor,
+  NOTIFICATION_STDERR_CHARS,
   sayNotification,
   suppressionReason,
   takeDueNotification,
@@ -130,6 +131,26 @@ describe('what a notification tells (in English)', () => {
       { id: 'open-log', taskId: 4 },
     ])
     expect(say([finish({ outcome: 'failed', status: 'timed_out', exitCode: null, durationMs: null })])?.body).toBe('Timed out.')
+  })
+
+  it('says what the failed run wrote last on stderr on a line of its own, in either language, cut when long', () => {
+    const failing = finish({ taskId: 4, name: 'deploy', outcome: 'failed', status: 'failed', exitCode: 3, durationMs: 900, endReason: { kind: 'exited', code: 3, commandNotFound: false }, stderrTail: 'connecting\nerror: host db.internal unreachable' })
+    expect(say([failing])?.body).toBe('Exited with code 3 after 900 ms.\nerror: host db.internal unreachable')
+    expect(sayNotification(notificationFor([failing])!, 'ko').body).toBe('종료 코드 3 (900 ms 후)\nerror: host db.internal unreachable')
+    const long = say([{ ...failing, stderrTail: `fatal: ${'x'.repeat(400)}` }])!.body.split('\n')[1]!
+    expect(long).toMatch(/^fatal: x+…$/)
+    expect(long.length).toBe(NOTIFICATION_STDERR_CHARS)
+    // A success says nothing of stderr, and a burst names tasks only.
+    expect(say([finish({ stderrTail: 'warning: deprecated' })])?.body).toBe('Succeeded after 5 s.')
+    expect(say([failing, finish({ taskId: 5, outcome: 'failed', status: 'failed', stderrTail: 'other' })])?.body).not.toContain('unreachable')
+  })
+
+  it('carries the stderr tail from the run that failed the task', () => {
+    const found = finishedTasksIn(initialDesktopState(), [...lifecycle(1, 'failed', { run: { reason: 'exited with code 1', exitCode: 1, stderrTail: 'disk full' } }), ...lifecycle(2, 'failed')])
+    expect(found.map((f) => [f.taskId, f.stderrTail])).toEqual([
+      [1, 'disk full'],
+      [2, null],
+    ])
   })
 
   it('words the failure from the structured end reason, the English sentence only for old events', () => {

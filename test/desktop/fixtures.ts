@@ -84,6 +84,7 @@ export const finish = (patch: Partial<FinishedTask> = {}): FinishedTask => ({
   endReason: null,
   reason: null,
   exitCode: 0,
+  stderrTail: null,
   durationMs: 5000,
   at: 20_000,
   ...patch,

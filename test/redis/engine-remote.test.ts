@@ -36,6 +36,17 @@ describe('engine with a remote group', () => {
     expect(localRun).toMatchObject({ status: 'succeeded', worker: 'local' })
   })
 
+  it("keeps what a remote run wrote last on stderr, and a missing program's 127, as a local run does", async () => {
+    await world.worker()
+    const failing = await world.app.submit(shell(`echo out; printf '\\033[31mfatal:\\033[0m quota exceeded\\n' >&2; exit 3`, { group: 'remote' }))
+    const missing = await world.app.submit(shell(['definitely-not-a-program-xyz'], { group: 'remote' }))
+    await world.app.until(failing.id, ['failed'])
+    await world.app.until(missing.id, ['failed'])
+    const runOf = async (taskId: number) => (await world.app.engine.handlers['task.get']({ taskId })).runs[0]
+    expect(await runOf(failing.id)).toMatchObject({ exitCode: 3, reason: 'exited with code 3', stderrTail: 'fatal: quota exceeded' })
+    expect(await runOf(missing.id)).toMatchObject({ exitCode: 127, reason: 'executable not found: definitely-not-a-program-xyz' })
+  })
+
   it('a worker killed mid-run: run 1 is interrupted ("worker … lost"), run 2 succeeds on the other worker', async () => {
     const [a, b] = [await world.worker(), await world.worker()]
     const marker = join(world.home, 'marker')

@@ -45,6 +45,14 @@ describe('http tasks through the engine', () => {
     expect((await finalRun(task.id)).reason).toBe(`1 of 1 requests failed; first: GET ${server.url}/status/503: HTTP 503`)
   })
 
+  it('keeps no stderr tail on a failed batch: its reason names the failed URL and status already', async () => {
+    const task = await t.submit({ spec: { kind: 'http', requests: [{ url: `${server.url}/ok/1` }, { url: `${server.url}/status/404` }] } })
+    await t.until(task.id, ['failed'])
+    const run = await finalRun(task.id)
+    expect(run.reason).toBe(`1 of 2 requests failed; first: GET ${server.url}/status/404: HTTP 404`)
+    expect(run.stderrTail).toBeUndefined()
+  })
+
   it('cancels a running batch: every request aborted, every socket closed', async () => {
     const requests = Array.from({ length: 10 }, () => ({ url: `${server.url}/hang` }))
     const task = await t.submit({ spec: { kind: 'http', requests, concurrency: 3 } })
@@ -104,6 +112,16 @@ describe('script tasks through the engine', () => {
     const stderr = (await t.lines(run.id)).filter((l) => l.stream === 'stderr').map((l) => l.text)
     expect(stderr[0]).toBe('RangeError: n must be positive')
     expect(stderr[1]).toMatch(/throws\.mjs/)
+    // The message is the reason; the stack the runner logged after it is no tail to show.
+    expect(run.stderrTail).toBeUndefined()
+  })
+
+  it('keeps what a script wrote on stderr before it made its worker exit', async () => {
+    const path = await write('exits.mjs', `export default () => { console.error('\\x1b[31mconfig.json: missing "token"\\x1b[0m'); process.exit(2) }`)
+    const task = await t.submit({ spec: { kind: 'script', path } })
+    await t.until(task.id, ['failed'])
+    const run = await finalRun(task.id)
+    expect(run).toMatchObject({ reason: "the script's worker exited with code 2", stderrTail: 'config.json: missing "token"' })
   })
 
   it('times out a script stuck in a loop by terminating its worker, then runs the next one', async () => {

@@ -389,7 +389,7 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
     // less the last column, where some terminals wrap already.
     const columns = options.wide ? undefined : terminalColumns()
     const nameWidth = columns === undefined ? Number.POSITIVE_INFINITY : columns - tableWidth(header.slice(0, -1), cells) - 2 - 1
-    const body = rows.map((task, index) => [...cells[index]!, describeRow(task, held, now, nameWidth)])
+    const body = rows.map((task, index) => [...cells[index]!, describeRow(task, held, now, nameWidth, options.wide === true)])
     const more = total > tasks.length ? `\nThe newest ${tasks.length} of ${total} shown; use --limit or filters.` : ''
     return table(header, body) + more + pausedNote
   })
@@ -452,14 +452,15 @@ const MIN_CUT_WIDTH = 8
 
 /**
  * The NAME cell, at most `width` columns where it can be: the name, then what a task that has
- * not run waits for (dim), or why it did not succeed (red). The note is kept whole before the
- * name is, since it answers the question a user scans the table with; when both cannot fit,
- * each gets half.
+ * not run waits for (dim), or why it did not succeed (red), with what its run said last on
+ * stderr (the last line; `wide`, every line kept). The note is kept whole before the name is,
+ * since it answers the question a user scans the table with; when both cannot fit, each gets half.
  */
-function describeRow(task: Task & { lastRun: Run | null }, held: HeldGroups, now: number, width: number): string {
+function describeRow(task: Task & { lastRun: Run | null }, held: HeldGroups, now: number, width: number, wide: boolean): string {
   const note = waitNote(task, held, now)
   const reason = task.status === 'succeeded' ? null : (task.lastRun?.reason ?? task.reason ?? null)
-  const extra = note ?? reason
+  const said = reason === null ? null : stderrSaid(task.lastRun, wide)
+  const extra = note ?? (said === null ? reason : `${reason}: ${said}`)
   if (extra === null) return truncate(task.name, Math.max(MIN_CUT_WIDTH, width))
   // Two spaces and the parentheses around the note.
   const room = width - 4
@@ -467,6 +468,13 @@ function describeRow(task: Task & { lastRun: Run | null }, held: HeldGroups, now
   const name = truncate(task.name, Math.max(MIN_CUT_WIDTH, nameRoom))
   const shown = truncate(extra, Math.max(MIN_CUT_WIDTH, room - displayWidth(name)))
   return `${name}  ${paint(note === null ? 'red' : 'dim', `(${shown})`)}`
+}
+
+/** A run's stderr tail on one line: its last line, or (`all`) its lines joined with ⏎. */
+export function stderrSaid(run: Run | null, all: boolean): string | null {
+  const lines = run?.stderrTail?.split('\n') ?? []
+  if (lines.length === 0) return null
+  return all ? lines.join(' ⏎ ') : lines.at(-1)!
 }
 
 /** What a task that has not run yet waits for, the next thing a user asks of a queue that does not move. */

@@ -79,7 +79,7 @@ function startShell(spec: ShellSpec, context: RunContext, killGraceMs: number, r
       windowsHide: true,
     })
   } catch (error) {
-    return finished({ exitCode: null, signal: null, failure: spawnProblem(error, file) })
+    return finished(spawnFailed(error, file))
   }
   const pid = child.pid ?? null
   // Read in the turn of the spawn: the child cannot have been reaped yet, so this is its start time.
@@ -108,7 +108,7 @@ function startShell(spec: ShellSpec, context: RunContext, killGraceMs: number, r
     child.once('error', (error) => {
       spawnError = spawnProblem(error, file)
       // When spawning itself failed there is no process and 'close' may never come.
-      if (child.pid === undefined) resolve({ exitCode: null, signal: null, failure: spawnError })
+      if (child.pid === undefined) resolve(spawnFailed(error, file))
     })
     // 'close' (not 'exit'): stdout and stderr are drained, so the log is complete.
     child.once('close', (code, signal) => {
@@ -137,6 +137,18 @@ function startShell(spec: ShellSpec, context: RunContext, killGraceMs: number, r
       child.stdin.write(text)
     },
   }
+}
+
+/**
+ * A program that could not be started ends with the exit code a shell gives it, so that
+ * `follow`, scripts and tsp/pueue habits read it as they would a shell's: 127 not found,
+ * 126 found but not executable (POSIX, "Command Search and Execution"); any other failure to
+ * start has no code (`follow` then exits 1).
+ */
+function spawnFailed(error: unknown, file: string): RunOutcome {
+  const failure = spawnProblem(error, file)
+  const exitCode = failure.kind === 'executable-not-found' ? 127 : failure.kind === 'permission-denied' ? 126 : null
+  return { exitCode, signal: null, failure }
 }
 
 function spawnProblem(error: unknown, file: string): EndReason {
