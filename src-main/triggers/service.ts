@@ -7,6 +7,7 @@ import {
   normalizeAccelerator,
   type CommandParams,
   type CommandResult,
+  type DurableEvent,
   type EngineEvent,
   type FieldIssue,
   type Firing,
@@ -19,6 +20,7 @@ import {
 } from '../../src-shared/index.ts'
 import type { Disposable } from '../engine/api.ts'
 import type { EngineExtensionHost } from '../engine/host.ts'
+import type { DurableEventInput, ProjectInTransaction } from '../engine/store.ts'
 import { discoverFolder } from './discover.ts'
 import { missingWatchPath } from './files.ts'
 import { loopThrough, describeLoop } from './chains.ts'
@@ -100,6 +102,11 @@ const badRequest = (what: string, issues: FieldIssue[]): TaskdeckError =>
  * the commands that change it, and the one pipeline that turns triggers into tasks.
  * Every change is validated whole before anything is written, and written as the
  * projection of its durable event, so a row and its event are stored together.
+ *
+ * Memory follows the log's order (see `write`): each change (a command's, or a firing's
+ * bookkeeping) is read from memory, checked, placed in the log and applied to memory in
+ * one synchronous step, so no change is ever made from an older copy of a trigger, and
+ * the last projection of a row is of its newest state.
  */
 export class TriggerService {
   private readonly host: EngineExtensionHost
@@ -280,8 +287,7 @@ export class TriggerService {
     'savedTask.create': async ({ name, definition }: Params<'savedTask.create'>) => {
       const now = this.options.clock.now()
       const savedTask: SavedTask = { id: ++this.ids.savedTask, name, definition, createdAt: now, updatedAt: now }
-      await this.host.append({ type: 'savedTask.updated', savedTask }, () => this.store.putSavedTask(savedTask))
-      this.savedTasks.set(savedTask.id, savedTask)
+      await this.putSavedTask(savedTask)
       return { savedTask }
     },
     'savedTask.update': async ({ savedTaskId, name, definition }: Params<'savedTask.update'>) => {
@@ -293,8 +299,7 @@ export class TriggerService {
         updatedAt: this.options.clock.now(),
       }
       this.checkSavedTaskChange(savedTask)
-      await this.host.append({ type: 'savedTask.updated', savedTask }, () => this.store.putSavedTask(savedTask))
-      this.savedTasks.set(savedTask.id, savedTask)
+      await this.putSavedTask(savedTask)
       return { savedTask }
     },
     'savedTask.remove': async ({ savedTaskId }: Params<'savedTask.remove'>) => {
@@ -309,11 +314,14 @@ export class TriggerService {
           { triggerIds: users.map((r) => r.id) },
         )
       }
-      await this.host.append({ type: 'savedTask.removed', savedTaskId }, () => {
-        this.store.removeSavedTask(savedTaskId)
-        this.store.keepHighestIds(this.ids)
-      })
-      this.savedTasks.delete(savedTaskId)
+      await this.write(
+        { type: 'savedTask.removed', savedTaskId },
+        () => {
+          this.store.removeSavedTask(savedTaskId)
+          this.store.keepHighestIds(this.ids)
+        },
+        () => this.savedTasks.delete(savedTaskId),
+      )
       return {}
     },
     'savedTask.run': async ({ savedTaskId, payload }: Params<'savedTask.run'>) => {
@@ -344,9 +352,8 @@ export class TriggerService {
           },
       )
       const added = savedTasks.filter((savedTask) => !this.savedTasks.has(savedTask.id))
-      // Appended in one turn, so the engine group-commits them together (one transaction up to its batch size).
-      await Promise.all(added.map((savedTask) => this.host.append({ type: 'savedTask.updated', savedTask }, () => this.store.putSavedTask(savedTask))))
-      for (const savedTask of added) this.savedTasks.set(savedTask.id, savedTask)
+      // Placed in one turn, so the engine group-commits them together (one transaction up to its batch size).
+      await Promise.all(added.map((savedTask) => this.putSavedTask(savedTask)))
       return { savedTasks }
     },
     'trigger.list': ({ savedTaskId }: Params<'trigger.list'>) =>
@@ -396,14 +403,19 @@ export class TriggerService {
     },
     'trigger.remove': async ({ triggerId }: Params<'trigger.remove'>) => {
       const record = this.recordOrThrow(triggerId)
-      await this.host.append({ type: 'trigger.removed', triggerId }, () => {
-        this.store.removeTrigger(triggerId)
-        this.store.keepHighestIds(this.ids)
-      })
-      this.records.delete(triggerId)
-      this.watchersReady.delete(triggerId)
-      this.changes$.next({ removed: triggerId })
-      if (record.spec.kind === 'shortcut') this.shortcutsChanged()
+      await this.write(
+        { type: 'trigger.removed', triggerId },
+        () => {
+          this.store.removeTrigger(triggerId)
+          this.store.keepHighestIds(this.ids)
+        },
+        () => {
+          this.records.delete(triggerId)
+          this.watchersReady.delete(triggerId)
+          this.changes$.next({ removed: triggerId })
+          if (record.spec.kind === 'shortcut') this.shortcutsChanged()
+        },
+      )
       return {}
     },
     'trigger.pause': async ({ triggerId }: Params<'trigger.pause'>) => {
@@ -546,20 +558,8 @@ export class TriggerService {
       Object.assign(this.ids, idsBefore)
       throw badRequest('import document', loops)
     }
-    // Everything was validated above; appended in one turn, the engine group-commits them together (one transaction up to its batch size).
-    await Promise.all([
-      ...savedTasks.map((savedTask) => this.host.append({ type: 'savedTask.updated', savedTask }, () => this.store.putSavedTask(savedTask))),
-      ...records.map(async (record) => {
-        const event = await this.host.append({ type: 'trigger.updated', trigger: this.view(record) }, (_db, event) => this.store.putTrigger({ ...record, fromSeq: event.seq }))
-        record.fromSeq = event.seq
-      }),
-    ])
-    for (const savedTask of savedTasks) this.savedTasks.set(savedTask.id, savedTask)
-    for (const record of records) {
-      this.records.set(record.id, record)
-      this.announce(record)
-    }
-    if (records.some((r) => r.spec.kind === 'shortcut')) this.shortcutsChanged()
+    // Everything was validated above; placed in one turn, the engine group-commits them together (one transaction up to its batch size).
+    await Promise.all([...savedTasks.map((savedTask) => this.putSavedTask(savedTask)), ...records.map((record) => this.putTrigger(record, true))])
     return {
       savedTasks: document.savedTasks.map((s, i) => ({ from: s.id, to: savedTasks[i]!.id })),
       triggers: document.triggers.map((t, i) => ({ from: t.id, to: records[i]!.id })),
@@ -616,16 +616,83 @@ export class TriggerService {
     return []
   }
 
+  /**
+   * Writes one change: `event` takes its place in the log (its seq) and memory changes
+   * (`apply`, given the placed event) in the same synchronous step, before the event
+   * commits. So memory changes in the log's order, every later change (a command, a
+   * firing's bookkeeping) is made from the newest state, and the row's last projection is
+   * of that state: a firing under way can no longer write an older copy of its trigger over
+   * a pause, a removal or a change. The pipeline hears of a change at once, too: a
+   * trigger's old source stops before anything else runs, so a slot that comes due while
+   * the change commits is served by one source, not by the old and again by the new.
+   *
+   * A failed write (the engine then refuses every later one until restarted) reads memory
+   * back from the database, which the failed transaction left as it was, and passes the
+   * error on: what clients read stays what a restart will find.
+   */
+  private async write(event: DurableEventInput, project: ProjectInTransaction, apply: (placed: DurableEvent) => void): Promise<DurableEvent> {
+    const { event: placed, committed } = this.host.place(event, project)
+    apply(placed)
+    try {
+      await committed
+    } catch (error) {
+      this.readBack()
+      throw error
+    }
+    return placed
+  }
+
+  /** Memory as the database has it, after a failed write; triggers that differ are announced again. */
+  private readBack(): void {
+    let savedTasks: SavedTask[]
+    let records: TriggerRecord[]
+    try {
+      savedTasks = this.store.loadSavedTasks()
+      records = this.store.loadTriggers()
+    } catch {
+      // The database cannot be read either: memory stays as it is until a restart.
+      return
+    }
+    this.savedTasks.clear()
+    for (const savedTask of savedTasks) this.savedTasks.set(savedTask.id, savedTask)
+    const stored = new Map(records.map((record) => [record.id, record]))
+    for (const id of [...this.records.keys()]) {
+      if (stored.has(id)) continue
+      this.records.delete(id)
+      this.watchersReady.delete(id)
+      this.changes$.next({ removed: id })
+    }
+    for (const record of stored.values()) {
+      if (isDeepStrictEqual(this.records.get(record.id), record)) continue
+      this.records.set(record.id, record)
+      this.announce(record)
+    }
+    this.shortcutsChanged()
+  }
+
+  private putSavedTask(savedTask: SavedTask): Promise<DurableEvent> {
+    return this.write(
+      { type: 'savedTask.updated', savedTask },
+      () => this.store.putSavedTask(savedTask),
+      () => this.savedTasks.set(savedTask.id, savedTask),
+    )
+  }
+
   /** `startsAfresh`: created, changed or resumed, so a completion trigger watches finishes from this event on. */
   private async putTrigger(given: TriggerRecord, startsAfresh = false): Promise<Trigger> {
     const view = this.view(given)
     const before = this.records.get(given.id)
     const kept = (seq: number): TriggerRecord => (startsAfresh ? { ...given, fromSeq: seq } : given)
-    const event = await this.host.append({ type: 'trigger.updated', trigger: view }, (_db, event) => this.store.putTrigger(kept(event.seq)))
-    const record = kept(event.seq)
-    this.records.set(record.id, record)
-    this.announce(record)
-    if (record.spec.kind === 'shortcut' || before?.spec.kind === 'shortcut') this.shortcutsChanged()
+    await this.write(
+      { type: 'trigger.updated', trigger: view },
+      (_db, event) => this.store.putTrigger(kept(event.seq)),
+      (placed) => {
+        const record = kept(placed.seq)
+        this.records.set(record.id, record)
+        this.announce(record)
+        if (record.spec.kind === 'shortcut' || before?.spec.kind === 'shortcut') this.shortcutsChanged()
+      },
+    )
     return view
   }
 
@@ -715,6 +782,10 @@ export class TriggerService {
       request.reply?.({ firing: this.orphanFiring(request), task: null, error: new TaskdeckError('not_found', 'The trigger or saved task was removed.') })
       return
     }
+    // Made by the trigger's own source before it was paused, and waiting its turn since: once paused, a trigger starts
+    // nothing more (as after a restart, when a paused trigger's source does not run). Run now and webhook calls, which a
+    // caller waits on, still do.
+    if (record?.paused && request.cause !== 'manual' && request.cause !== 'webhook') return
     let detail = request.detail
     let startedBefore: number | null = null
     let chainStopped: string | null = null
@@ -766,7 +837,7 @@ export class TriggerService {
       error: error === null ? null : typeof error === 'string' ? error : messageOf(error),
       detail,
     }
-    // The trigger may have changed while the task was submitted: update what it now is.
+    // The trigger may have changed while the task was submitted: from here to the write, in one synchronous step, update what it now is.
     const current = request.triggerId === null ? undefined : this.records.get(request.triggerId)
     const updated = current && {
       ...current,
@@ -777,13 +848,18 @@ export class TriggerService {
     this.served(request)
     const cursor = this.safeCursor()
     try {
-      await this.host.append({ type: 'trigger.fired', firing, trigger: updated ? this.view(updated) : null }, () => {
-        this.store.addFiring(firing)
-        if (updated) this.store.putTrigger(updated)
-        if (cursor > this.writtenCursor) this.store.advanceCompletionCursor(cursor)
-      })
+      await this.write(
+        { type: 'trigger.fired', firing, trigger: updated ? this.view(updated) : null },
+        () => {
+          this.store.addFiring(firing)
+          if (updated) this.store.putTrigger(updated)
+          if (cursor > this.writtenCursor) this.store.advanceCompletionCursor(cursor)
+        },
+        () => {
+          if (updated) this.records.set(updated.id, updated)
+        },
+      )
       this.writtenCursor = Math.max(this.writtenCursor, cursor)
-      if (updated && this.records.get(updated.id) === current) this.records.set(updated.id, updated)
       if (startedBefore !== null) this.startedUnrecorded.delete(`${record!.id}|${request.source!.key}`)
     } finally {
       request.reply?.({ firing, task, error })
