@@ -28,7 +28,7 @@ import { definitionForFiring, triggerOfLabels, type FiringInput } from './input.
 import { firingRequests$, type Clock, type FireRequest, type TriggerChange } from './pipeline.ts'
 import { nextSlotAfter, upcomingSlots } from './schedule.ts'
 import { shortcutBindingsOf, shortcutClash, type ShortcutBinding } from './shortcuts.ts'
-import { generateSecret, hashSecret } from './secrets.ts'
+import { generateSecret, hashSecret, verifySecret } from './secrets.ts'
 import { TRIGGER_MIGRATIONS, TriggerStore, registerMigrationFunctions, type TriggerRecord } from './store.ts'
 import type { WebhookTarget } from './webhook.ts'
 
@@ -75,6 +75,19 @@ async function keptSpec(spec: TriggerSpec, current: TriggerSpec | null, rotate: 
 }
 
 const loopMessage = (loop: string): string => `would start tasks in a loop forever: ${loop}`
+
+/**
+ * Whether an imported spec (`kept`, its webhook secret hashed; `given`, as the document has it) is the
+ * trigger's `here`: equal, except that a webhook's secret is the same when the document gives the hash
+ * it has, or a secret that verified against it (`verified`: the hashes it matched).
+ */
+function sameSpec(here: TriggerSpec, kept: TriggerSpec, given: TriggerSpec, verified: ReadonlySet<string>): boolean {
+  if (here.kind !== 'webhook' || kept.kind !== 'webhook' || given.kind !== 'webhook') return isDeepStrictEqual(here, kept)
+  const { secretHash: hash, secret: _mine, ...mine } = here
+  const { secretHash: _kept, secret: _theirs, ...theirs } = kept
+  if (!isDeepStrictEqual(mine, theirs) || hash === undefined) return false
+  return given.secretHash !== undefined ? given.secretHash === hash : verified.has(hash)
+}
 
 /** "build (0 3 * * *)", "deploy (webhook)". */
 function defaultName(savedTaskName: string, spec: TriggerSpec): string {
@@ -369,13 +382,20 @@ export class TriggerService {
             : []
         return { trigger: this.view(record), history: this.store.history(triggerId, historyLimit), upcoming }
       }),
-    'trigger.create': async ({ trigger: input }: Params<'trigger.create'>) => {
+    'trigger.create': async ({ trigger: input, savedTask: newSavedTask }: Params<'trigger.create'>) => {
       const { spec, secret } = await keptSpec(input.spec, null, false)
-      this.checkTrigger({ name: input.name, savedTaskId: input.savedTaskId, spec }, null, 'trigger')
       const now = this.options.clock.now()
-      const name = input.name ?? defaultName(this.savedTasks.get(input.savedTaskId)?.name ?? `saved task ${input.savedTaskId}`, spec)
-      const record = newTriggerRecord(++this.ids.trigger, { name, savedTaskId: input.savedTaskId, spec, paused: input.paused }, now)
-      return { trigger: await this.putTrigger(record, true), ...(secret === undefined ? {} : { secret }) }
+      // A new saved task is checked with the trigger under the id it would get, and takes that id only once both are valid.
+      const savedTask: SavedTask | null = newSavedTask ? { id: this.ids.savedTask + 1, ...newSavedTask, createdAt: now, updatedAt: now } : null
+      // The contract gives one of the two.
+      const savedTaskId = savedTask?.id ?? input.savedTaskId ?? 0
+      this.checkTrigger({ name: input.name, savedTaskId, spec }, null, 'trigger', savedTask)
+      const name = input.name ?? defaultName(savedTask?.name ?? this.savedTasks.get(savedTaskId)?.name ?? `saved task ${savedTaskId}`, spec)
+      if (savedTask) this.ids.savedTask = savedTask.id
+      const record = newTriggerRecord(++this.ids.trigger, { name, savedTaskId, spec, paused: input.paused }, now)
+      // Placed in one turn, the saved task first: committed together.
+      const [, trigger] = await Promise.all([savedTask ? this.putSavedTask(savedTask) : null, this.putTrigger(record, true)])
+      return { trigger, ...(secret === undefined ? {} : { secret }), ...(savedTask ? { savedTask } : {}) }
     },
     'trigger.update': async ({ triggerId, trigger: input, rotateSecret }: Params<'trigger.update'>) => {
       this.recordOrThrow(triggerId)
@@ -489,10 +509,29 @@ export class TriggerService {
     'trigger.import': async ({ document }: Params<'trigger.import'>) => this.importDocument(document),
   }
 
+  /**
+   * Adds what the document holds that is not here yet. A saved task is already here when one
+   * has its name and definition; a trigger, when one has its name, (mapped) saved task and
+   * spec, paused or not (a webhook's secret by its exported hash, or by the secret a
+   * hand-written document gives). What is here is answered with `existed: true` and its id,
+   * and neither stored again nor checked again (a shortcut it binds is its own), so a second
+   * import of one export adds nothing.
+   */
   private async importDocument(given: TriggersDocument): Promise<CommandResult<'trigger.import'>> {
     const issues: FieldIssue[] = []
     // Exports carry each hook's hash; a hand-written document may give a secret, kept as a hash from here on.
     const specs = await Promise.all(given.triggers.map((t) => keptSpec(t.spec, null, false)))
+    // A hand-written hook's secret, checked (scrypt, so before the synchronous step below) against the hooks here of its name.
+    const secretMatches = await Promise.all(
+      given.triggers.map(async (t) => {
+        const secret = t.spec.kind === 'webhook' ? t.spec.secret : undefined
+        if (secret === undefined) return new Set<string>()
+        const name = t.name ?? defaultName(given.savedTasks.find((s) => s.id === t.savedTaskId)?.name ?? '', t.spec)
+        const hashes = [...this.records.values()].flatMap((r) => (r.name === name && r.spec.kind === 'webhook' && r.spec.secretHash !== undefined ? [r.spec.secretHash] : []))
+        const verified = await Promise.all(hashes.map(async (hash) => ((await verifySecret(secret, hash)) ? [hash] : [])))
+        return new Set(verified.flat())
+      }),
+    )
     const document = { ...given, triggers: given.triggers.map((t, i) => ({ ...t, spec: specs[i]!.spec })) }
     for (const [index, trigger] of given.triggers.entries()) {
       if (trigger.spec.kind === 'webhook' && trigger.spec.secret === undefined && trigger.spec.secretHash === undefined) {
@@ -505,7 +544,6 @@ export class TriggerService {
       docSavedIds.add(saved.id)
     }
     const docTriggerIds = new Set<number>()
-    const accelerators = new Map<string, number>()
     for (const [index, trigger] of document.triggers.entries()) {
       const at = `document.triggers.${index}`
       if (docTriggerIds.has(trigger.id)) issues.push({ path: `${at}.id`, message: `id ${trigger.id} appears twice` })
@@ -517,61 +555,122 @@ export class TriggerService {
       if (spec.kind === 'completion' && spec.afterSavedTaskId !== undefined && !docSavedIds.has(spec.afterSavedTaskId)) {
         issues.push({ path: `${at}.spec.afterSavedTaskId`, message: `saved task ${spec.afterSavedTaskId} is not in the document` })
       }
+    }
+
+    // What is already here, and ids for the rest: taken from the counters only once everything is valid.
+    const now = this.options.clock.now()
+    const ids = { ...this.ids }
+    // The saved tasks here that each of the document's is (its name and definition; several may be).
+    const alike = new Map<number, Set<number>>()
+    for (const saved of document.savedTasks) {
+      const same = [...this.savedTasks.values()].filter((s) => s.name === saved.name && isDeepStrictEqual(s.definition, saved.definition))
+      alike.set(saved.id, new Set(same.map((s) => s.id)))
+    }
+    // A trigger here is the document's when its saved task (and, for a chain, the one it follows) is one of those.
+    const presentTriggers = document.triggers.map((trigger, index) => {
+      const docSaved = document.savedTasks.find((s) => s.id === trigger.savedTaskId)
+      if (!docSaved) return undefined
+      const name = trigger.name ?? defaultName(docSaved.name, trigger.spec)
+      const after = (spec: TriggerSpec) => (spec.kind === 'completion' ? spec.afterSavedTaskId : undefined)
+      return [...this.records.values()].find((r) => {
+        const [mine, theirs] = [after(r.spec), after(trigger.spec)]
+        // The document's ids are its own: compared through the saved tasks here that each is.
+        const follows = theirs === undefined ? mine === undefined : mine !== undefined && (alike.get(theirs)?.has(mine) ?? false)
+        const withoutAfter = (spec: TriggerSpec): TriggerSpec => (spec.kind === 'completion' ? { ...spec, afterSavedTaskId: undefined } : spec)
+        return (
+          r.name === name &&
+          (alike.get(trigger.savedTaskId)?.has(r.savedTaskId) ?? false) &&
+          follows &&
+          sameSpec(withoutAfter(r.spec), withoutAfter(trigger.spec), given.triggers[index]!.spec, secretMatches[index]!)
+        )
+      })
+    })
+    // Each saved task of the document is the one here its triggers found, else one alike (the same id first), else new.
+    const savedIdMap = new Map<number, { id: number; existed: boolean }>()
+    const savedTasks: SavedTask[] = []
+    for (const saved of document.savedTasks) {
+      const usedBy = document.triggers.flatMap((t, index) => (t.savedTaskId === saved.id && presentTriggers[index] ? [presentTriggers[index].savedTaskId] : []))
+      const candidates = alike.get(saved.id)!
+      const present = usedBy[0] ?? (candidates.has(saved.id) ? saved.id : [...candidates][0])
+      if (present !== undefined) {
+        savedIdMap.set(saved.id, { id: present, existed: true })
+        continue
+      }
+      // Twice in the document: saved once.
+      const twin = savedTasks.find((s) => s.name === saved.name && isDeepStrictEqual(s.definition, saved.definition))
+      const savedTask: SavedTask = twin ?? { id: ++ids.savedTask, name: saved.name, definition: saved.definition, createdAt: now, updatedAt: now }
+      if (!twin) savedTasks.push(savedTask)
+      savedIdMap.set(saved.id, { id: savedTask.id, existed: false })
+    }
+    const allSaved = new Map(this.savedTasks)
+    for (const savedTask of savedTasks) allSaved.set(savedTask.id, savedTask)
+    const triggerIdMap: { from: number; to: number; existed?: true }[] = []
+    const records: TriggerRecord[] = []
+    const accelerators = new Map<string, number>()
+    for (const [index, trigger] of document.triggers.entries()) {
+      const at = `document.triggers.${index}`
+      const present = presentTriggers[index]
+      if (present) {
+        triggerIdMap.push({ from: trigger.id, to: present.id, existed: true })
+        continue
+      }
+      const after = trigger.spec.kind === 'completion' && trigger.spec.afterSavedTaskId !== undefined ? savedIdMap.get(trigger.spec.afterSavedTaskId) : null
+      const spec = trigger.spec.kind === 'completion' && after ? { ...trigger.spec, afterSavedTaskId: after.id } : trigger.spec
+      const savedTaskId = savedIdMap.get(trigger.savedTaskId)?.id
       if (spec.kind === 'shortcut') {
         const other = accelerators.get(spec.accelerator)
         if (other !== undefined) issues.push({ path: `${at}.spec.accelerator`, message: `${spec.accelerator} is also bound by trigger ${other} in the document` })
         accelerators.set(spec.accelerator, trigger.id)
       }
       issues.push(...this.environmentIssues(spec, null, at))
+      // A reference outside the document (refused above) leaves only the checks above to tell.
+      if (savedTaskId === undefined || after === undefined) continue
+      const name = trigger.name ?? defaultName(allSaved.get(savedTaskId)!.name, spec)
+      const record = newTriggerRecord(++ids.trigger, { name, savedTaskId, spec, paused: trigger.paused }, now)
+      records.push(record)
+      triggerIdMap.push({ from: trigger.id, to: record.id })
     }
-    if (issues.length > 0) throw badRequest('import document', issues)
-
-    const now = this.options.clock.now()
-    const idsBefore = { ...this.ids }
-    const savedIdMap = new Map<number, number>()
-    const savedTasks: SavedTask[] = document.savedTasks.map((saved) => {
-      const id = ++this.ids.savedTask
-      savedIdMap.set(saved.id, id)
-      return { id, name: saved.name, definition: saved.definition, createdAt: now, updatedAt: now }
-    })
-    const records: TriggerRecord[] = document.triggers.map((trigger) => {
-      const spec =
-        trigger.spec.kind === 'completion' && trigger.spec.afterSavedTaskId !== undefined
-          ? { ...trigger.spec, afterSavedTaskId: savedIdMap.get(trigger.spec.afterSavedTaskId)! }
-          : trigger.spec
-      const savedTaskId = savedIdMap.get(trigger.savedTaskId)!
-      const name = trigger.name ?? defaultName(savedTasks.find((t) => t.id === savedTaskId)!.name, spec)
-      return newTriggerRecord(++this.ids.trigger, { name, savedTaskId, spec, paused: trigger.paused }, now)
-    })
-    // Loops are checked with the document's saved tasks and triggers added to those already here.
-    const allSaved = new Map(this.savedTasks)
-    for (const savedTask of savedTasks) allSaved.set(savedTask.id, savedTask)
+    // Told in the document's order, each entry's problems together.
+    const order = (path: string): number => Number(/^document\.triggers\.(\d+)/.exec(path)?.[1] ?? -1)
+    if (issues.length > 0) throw badRequest('import document', issues.sort((a, b) => order(a.path) - order(b.path)))
+    // Loops are checked with the document's new saved tasks and triggers added to those already here.
     const allTriggers = [...this.records.values(), ...records]
     const told = new Set<number>()
-    const loops = records.flatMap((record, index) => {
+    const loops = records.flatMap((record) => {
       // A loop is told once, at the first of its triggers.
       const loop = record.spec.kind === 'completion' && !told.has(record.id) ? loopThrough(allSaved, allTriggers, record.id) : null
       for (const link of loop ?? []) told.add(link.trigger.id)
+      const index = triggerIdMap.findIndex((entry) => entry.to === record.id && entry.existed === undefined)
       return loop ? [{ path: `document.triggers.${index}.spec`, message: loopMessage(describeLoop(loop, allSaved, null)) }] : []
     })
-    if (loops.length > 0) {
-      Object.assign(this.ids, idsBefore)
-      throw badRequest('import document', loops)
-    }
+    if (loops.length > 0) throw badRequest('import document', loops)
+    Object.assign(this.ids, ids)
     // Everything was validated above; placed in one turn, the engine group-commits them together (one transaction up to its batch size).
     await Promise.all([...savedTasks.map((savedTask) => this.putSavedTask(savedTask)), ...records.map((record) => this.putTrigger(record, true))])
     return {
-      savedTasks: document.savedTasks.map((s, i) => ({ from: s.id, to: savedTasks[i]!.id })),
-      triggers: document.triggers.map((t, i) => ({ from: t.id, to: records[i]!.id })),
+      savedTasks: document.savedTasks.map((s) => {
+        const { id, existed } = savedIdMap.get(s.id)!
+        return existed ? { from: s.id, to: id, existed } : { from: s.id, to: id }
+      }),
+      triggers: triggerIdMap,
     }
   }
 
-  /** What the schemas cannot know: references, paths on this machine, clashes, loops of completion triggers. */
-  private checkTrigger(input: { name?: string | undefined; savedTaskId: number; spec: TriggerSpec }, exceptTriggerId: number | null, at: string): void {
+  /**
+   * What the schemas cannot know: references, paths on this machine, clashes, loops of completion triggers.
+   * `newSavedTask`: a saved task to be made with the trigger, counted as if it were saved.
+   */
+  private checkTrigger(
+    input: { name?: string | undefined; savedTaskId: number; spec: TriggerSpec },
+    exceptTriggerId: number | null,
+    at: string,
+    newSavedTask: SavedTask | null = null,
+  ): void {
+    const savedTasks = newSavedTask ? new Map(this.savedTasks).set(newSavedTask.id, newSavedTask) : this.savedTasks
     const issues: FieldIssue[] = []
-    if (!this.savedTasks.has(input.savedTaskId)) issues.push({ path: `${at}.savedTaskId`, message: `saved task ${input.savedTaskId} does not exist` })
+    if (!savedTasks.has(input.savedTaskId)) issues.push({ path: `${at}.savedTaskId`, message: `saved task ${input.savedTaskId} does not exist` })
     const spec = input.spec
-    if (spec.kind === 'completion' && spec.afterSavedTaskId !== undefined && !this.savedTasks.has(spec.afterSavedTaskId)) {
+    if (spec.kind === 'completion' && spec.afterSavedTaskId !== undefined && !savedTasks.has(spec.afterSavedTaskId)) {
       issues.push({ path: `${at}.spec.afterSavedTaskId`, message: `saved task ${spec.afterSavedTaskId} does not exist` })
     }
     issues.push(...this.environmentIssues(spec, exceptTriggerId, at))
@@ -581,8 +680,8 @@ export class TriggerService {
       const candidate = { id, name: input.name ?? 'this trigger', savedTaskId: input.savedTaskId, spec }
       const triggers = [...[...this.records.values()].filter((r) => r.id !== id), candidate]
       // Existing triggers form no loop, so a new one would pass through this trigger.
-      const loop = loopThrough(this.savedTasks, triggers, id)
-      if (loop) issues.push({ path: `${at}.spec`, message: loopMessage(describeLoop(loop, this.savedTasks, exceptTriggerId === null ? id : null)) })
+      const loop = loopThrough(savedTasks, triggers, id)
+      if (loop) issues.push({ path: `${at}.spec`, message: loopMessage(describeLoop(loop, savedTasks, exceptTriggerId === null ? id : null)) })
     }
     if (issues.length > 0) throw badRequest(at, issues)
   }
