@@ -1,5 +1,6 @@
 import { Cron } from 'croner'
 import { z } from 'zod'
+import { DEFAULT_FILE_EVENTS, FILE_EVENTS } from './file-events.ts'
 import { LIMITS, TaskDefinitionSchema, TaskIdSchema, TaskSchema } from './model.ts'
 
 /**
@@ -104,6 +105,11 @@ export const ScheduleSpecSchema = z
     }
   })
 
+export const FileEventSchema = z.enum(FILE_EVENTS, { error: (issue) => `${JSON.stringify(issue.input)} is not one of ${FILE_EVENTS.join(', ')}` })
+/** A changed path and what happened to it, as a file watch hands it to its task. */
+export const FileChangeSchema = z.object({ path: z.string(), event: FileEventSchema })
+export type FileChange = z.infer<typeof FileChangeSchema>
+
 /**
  * Absolute paths or globs ("/src/**\/*.ts"); a glob watches the folder before its first
  * wildcard. A burst of changes within `debounceMs` of each other fires once with all paths.
@@ -114,10 +120,12 @@ export const FileWatchSpecSchema = z.object({
     .array(absolutePath)
     .min(1, 'name at least one path')
     .max(100),
+  /** Which changes start it (chokidar's names): files added, changed, removed (`unlink`), folders added, removed. Default: files only, as before folders could be named. */
   events: z
-    .array(z.enum(['add', 'change', 'unlink']))
-    .min(1)
-    .default(['add', 'change', 'unlink']),
+    .array(FileEventSchema)
+    .min(1, 'name at least one event')
+    .max(FILE_EVENTS.length)
+    .default([...DEFAULT_FILE_EVENTS]),
   debounceMs: z.number().int().min(0).max(3600_000).default(500),
   /** While changes keep coming, fire at least this often anyway (a log file that is always being written). */
   maxWaitMs: z.number().int().min(100).max(24 * 3600_000).default(30_000),
@@ -331,7 +339,8 @@ const folder = absolutePath
 
 const savedTaskRef = z.object({ savedTaskId: SavedTaskIdSchema })
 const triggerRef = z.object({ triggerId: TriggerIdSchema })
-const idMap = z.array(z.object({ from: z.number().int(), to: z.number().int() }))
+/** An import's ids: the document's (`from`) and this Taskdeck's (`to`); `existed` when it was already here and nothing was added. */
+const idMap = z.array(z.object({ from: z.number().int(), to: z.number().int(), existed: z.literal(true).optional() }))
 
 export const TRIGGER_COMMANDS = {
   'savedTask.list': { params: z.object({}), result: z.object({ savedTasks: z.array(SavedTaskSchema) }) },
@@ -368,8 +377,24 @@ export const TRIGGER_COMMANDS = {
       upcoming: z.array(z.number()),
     }),
   },
-  /** `secret`: a webhook's secret (the one given, or a generated one), answered only here: it is never stored. */
-  'trigger.create': { params: z.object({ trigger: TriggerInputSchema }), result: z.object({ trigger: TriggerSchema, secret: z.string().optional() }) },
+  /**
+   * `secret`: a webhook's secret (the one given, or a generated one), answered only here: it is never stored.
+   * `savedTask` in place of `trigger.savedTaskId` (API revision 5): a new saved task for the trigger, checked
+   * with it and saved with it once both are valid, or not at all (no id is used up by a refusal); answered as `savedTask`.
+   */
+  'trigger.create': {
+    params: z
+      .object({
+        trigger: TriggerInputSchema.extend({ savedTaskId: SavedTaskIdSchema.optional() }),
+        savedTask: z.object({ name, definition: TaskDefinitionSchema }).optional(),
+      })
+      .superRefine((params, ctx) => {
+        if ((params.trigger.savedTaskId === undefined) === (params.savedTask === undefined)) {
+          ctx.addIssue({ code: 'custom', path: ['trigger', 'savedTaskId'], message: 'give exactly one of trigger.savedTaskId and savedTask' })
+        }
+      }),
+    result: z.object({ trigger: TriggerSchema, secret: z.string().optional(), savedTask: SavedTaskSchema.optional() }),
+  },
   /**
    * Replaces saved task and spec (and name and paused when given); history stays. A webhook
    * keeps its secret unless the spec gives a new `secret` (or `secretHash`) or `rotateSecret`
@@ -398,7 +423,11 @@ export const TRIGGER_COMMANDS = {
     result: z.object({ firing: FiringSchema }),
   },
   'trigger.export': { params: z.object({}), result: TriggersDocumentSchema },
-  /** Validated whole (schemas, references, paths, shortcut clashes) before anything is stored; new ids are given. */
+  /**
+   * Validated whole (schemas, references, paths, shortcut clashes) before anything is stored; new ids are given.
+   * A saved task with the same name and definition, or a trigger with the same name, saved task and spec, is
+   * already here: answered with `existed: true` and not added again.
+   */
   'trigger.import': {
     params: z.object({ document: TriggersDocumentSchema }),
     result: z.object({ savedTasks: idMap, triggers: idMap }),

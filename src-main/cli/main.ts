@@ -389,7 +389,7 @@ those either, there is nothing to follow (exit 1).`,
       .option('--overlap <policy>', 'schedule: while its last task has not finished, allow (default) another or skip the slot')
       .option('--path <glob>', 'file watch: a path or glob, relative to here (repeatable)', collect)
       .option('--debounce <duration>', 'file watch: fire once for changes this close together (default 500ms)')
-      .option('--events <list>', 'file watch: add,change,unlink (default: all)')
+      .option('--events <list>', 'file watch: which changes start it: add,change,unlink (the default), addDir,unlinkDir (folders)')
       .option('--webhook', 'webhook: POST /hooks/ID on the local server; a secret is generated and printed once')
       .option('--secret-stdin', 'webhook: read the secret from stdin instead')
       .option('--accelerator <keys>', 'global shortcut, like CommandOrControl+Shift+B (registered by the desktop app)')

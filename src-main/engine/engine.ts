@@ -1759,6 +1759,10 @@ export class Engine implements EngineApi {
         await appended.committed
         return appended.event
       },
+      place: (event, project) => {
+        const appended = this.emit(event, project)
+        return { event: appended.event, committed: appended.committed }
+      },
       submit: (definition: TaskDefinitionInput) => {
         const parsed = TaskDefinitionSchema.safeParse(definition)
         if (!parsed.success) {

@@ -17,6 +17,13 @@ import type { DurableEventInput, ProjectInTransaction } from './store.ts'
  *   inside the committing transaction, so an extension's rows and its event are
  *   durable together or not at all. Extension event types must be declared in the
  *   contract (src-shared) like every other event.
+ * - `place(event, project?)`: `append` in two steps, for an extension that keeps state in
+ *   memory. The event's place in the log (`seq`, `at`) is fixed when `place` returns, before
+ *   it commits; `committed` resolves once it is durable, or rejects when the write failed
+ *   (the engine then refuses every later write until it is restarted). Events are given
+ *   their seq in the order of the calls, and projected and committed in seq order: an
+ *   extension that changes its memory in the same synchronous step as the call keeps its
+ *   memory in the log's order, so the last projection of a row is of its newest state.
  * - `submit(definition)`: submits a task exactly as `task.submit` does (validated,
  *   defaults filled); resolves with the task once it is durable.
  * - `onEvent(listener)`: every event, durable (after commit, in seq order) and transient,
@@ -31,6 +38,7 @@ export interface EngineExtensionHost {
   readonly db: DatabaseSync
   migrate(extension: string, migrations: readonly string[]): void
   append(event: DurableEventInput, project?: ProjectInTransaction): Promise<DurableEvent>
+  place(event: DurableEventInput, project?: ProjectInTransaction): { event: DurableEvent; committed: Promise<void> }
   submit(definition: TaskDefinitionInput): Promise<Task>
   onEvent(listener: (event: EngineEvent) => void): Disposable
   readEvents(since: number, limit: number): DurableEvent[]

@@ -132,12 +132,17 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
   'trigger.list': { about: 'Every trigger, or those of one saved task.', example: { savedTaskId: 3 } },
   'trigger.get': { about: 'One trigger with its firing history (newest first) and, for schedules, the next run times.', example: { triggerId: 5, historyLimit: 20 } },
   'trigger.create': {
-    about: 'Creates a trigger (schedule, file watch, webhook, global shortcut, or task completion) that starts a saved task.',
-    example: { trigger: { name: 'every night', savedTaskId: 3, spec: { kind: 'schedule', cron: '0 3 * * *', timezone: 'Europe/Berlin', catchUp: 'once' } } },
+    about:
+      'Creates a trigger (schedule, file watch, webhook, global shortcut, or task completion) that starts a saved task: an existing one (`trigger.savedTaskId`), or a new one given as `savedTask`, saved with the trigger once both are valid or not at all (a refusal uses up no id; answered as `savedTask`).',
+    example: {
+      trigger: { name: 'every night', spec: { kind: 'schedule', cron: '0 3 * * *', timezone: 'Europe/Berlin', catchUp: 'once' } },
+      savedTask: { name: 'nightly backup', definition: { spec: { kind: 'shell', command: ['./backup.sh'] } } },
+    },
   },
   'trigger.update': {
-    about: 'Replaces a trigger’s saved task and spec (and its name and paused state when given); its history stays.',
-    example: { triggerId: 5, trigger: { savedTaskId: 3, spec: { kind: 'schedule', everyMs: 3_600_000 } } },
+    about:
+      'Replaces a trigger’s saved task and spec (and its name and paused state when given); its history stays. A file watch’s `events` say which changes start it (`add`, `change`, `unlink`, and for folders `addDir`, `unlinkDir`; default the first three); its task is told what happened to each path (`changes`).',
+    example: { triggerId: 5, trigger: { savedTaskId: 3, spec: { kind: 'fileWatch', paths: ['/home/me/inbox'], events: ['add', 'addDir'], debounceMs: 1000 } } },
   },
   'trigger.remove': { about: 'Removes a trigger.', example: { triggerId: 5 } },
   'trigger.pause': { about: 'Stops a trigger from firing until resumed.', example: { triggerId: 5 } },
@@ -149,7 +154,8 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
   'trigger.fire': { about: '“Run now”: fires the trigger (even a paused one), with an optional payload for the task.', example: { triggerId: 5, payload: { reason: 'manual' } } },
   'trigger.export': { about: 'Saved tasks and triggers as a JSON document.', example: {} },
   'trigger.import': {
-    about: 'Adds the saved tasks and triggers of an export document, validated whole (schemas, references, paths, shortcut clashes) before anything is stored; new ids are given.',
+    about:
+      'Adds the saved tasks and triggers of an export document, validated whole (schemas, references, paths, shortcut clashes) before anything is stored; new ids are given. What is already here (a saved task with the same name and definition; a trigger with the same name, saved task and spec) is answered with `existed: true` and not added again, so importing an export twice adds nothing the second time.',
     example: { document: { format: 'taskdeck-triggers', version: 1, exportedAt: 1_763_700_000_000, savedTasks: [], triggers: [] } },
   },
   'worker.list': { about: 'Remote workers seen through every bound Redis in the last few heartbeats.', example: { group: 'render' } },
@@ -254,8 +260,9 @@ replaced atomically, removed on shutdown):
 
 \`apiRevision\` says what the API accepts within protocol version ${PROTOCOL_VERSION}, for a client that sends a field an
 older server would ignore without a word: ${API_REVISIONS.strictParams}, every command's params are strict (a field the command does not
-know is refused); ${API_REVISIONS.machineConditions}, groups' machine conditions and \`machine.get\` / \`machine.report\`. A server that writes none is revision 1; the CLI refuses to send \`status\` (\`newest\`) and
-\`group limit\` (\`create: false\`) to it (exit ${EXIT.unreachable}: restart it) rather than have them ignored, and \`machine\` and \`--only-when\` to a server before ${API_REVISIONS.machineConditions}.
+know is refused); ${API_REVISIONS.machineConditions}, groups' machine conditions and \`machine.get\` / \`machine.report\`; ${API_REVISIONS.networkConditions}, the
+\`unmetered-network\` condition; ${API_REVISIONS.triggerAdditions}, file watches' folder events (\`addDir\`, \`unlinkDir\`) and \`trigger.create\`'s \`savedTask\`. A server that writes none is revision 1; the CLI refuses to send \`status\` (\`newest\`) and
+\`group limit\` (\`create: false\`) to it (exit ${EXIT.unreachable}: restart it) rather than have them ignored, and \`machine\` and \`--only-when\` to a server before ${API_REVISIONS.machineConditions}; \`trigger add\` saves its task with a separate call to a server before ${API_REVISIONS.triggerAdditions}.
 
 \`<home>\` is \`--home\`, else \`TASKDECK_HOME\`, else the OS's app-data folder.
 

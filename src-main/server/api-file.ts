@@ -28,9 +28,11 @@ export const API_REVISIONS = {
   machineConditions: 3,
   /** The `unmetered-network` condition (group.set's `onlyWhen`) and `MachineState.networkMetered` (machine.report's `networkMetered`). */
   networkConditions: 4,
+  /** File watches' folder events (`addDir`, `unlinkDir` in a fileWatch spec's `events`) and trigger.create's `savedTask` (the trigger's new saved task, made with it or not at all). */
+  triggerAdditions: 5,
 } as const
 /** This server's revision: the newest of API_REVISIONS. */
-export const API_REVISION = API_REVISIONS.networkConditions
+export const API_REVISION = API_REVISIONS.triggerAdditions
 
 /**
  * Checked by hand rather than with zod: every CLI call reads this file, and loading zod

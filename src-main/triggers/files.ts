@@ -2,7 +2,8 @@ import { watch } from 'chokidar'
 import { existsSync } from 'node:fs'
 import { matchesGlob, sep } from 'node:path'
 import { Observable } from 'rxjs'
-import type { FileWatchSpec } from '../../src-shared/index.ts'
+import type { FileEvent } from '../../src-shared/file-events.ts'
+import type { FileChange, FileWatchSpec } from '../../src-shared/index.ts'
 
 const GLOB_CHARS = /[*?[\]{}]/
 
@@ -35,12 +36,13 @@ export function missingWatchPath(spec: FileWatchSpec): { index: number; base: st
 }
 
 /**
- * Every changed path under the spec's paths, as it happens. `onReady` is called once the
- * initial scan is done (changes before that are not reported). Unsubscribing closes the
- * watcher; `onClosed` receives the promise of that close so an owner can await it.
+ * Every change under the spec's paths of a kind it names (`events`), as it happens: the
+ * path and what happened to it. `onReady` is called once the initial scan is done (changes
+ * before that are not reported). Unsubscribing closes the watcher; `onClosed` receives the
+ * promise of that close so an owner can await it.
  */
-export function fileChanges$(spec: FileWatchSpec, hooks: { onReady(): void; onClosed(closing: Promise<void>): void }): Observable<string> {
-  return new Observable<string>((subscriber) => {
+export function fileChanges$(spec: FileWatchSpec, hooks: { onReady(): void; onClosed(closing: Promise<void>): void }): Observable<FileChange> {
+  return new Observable<FileChange>((subscriber) => {
     const targets = spec.paths.map(watchTarget)
     const wanted = new Set<string>(spec.events)
     const watcher = watch(
@@ -48,7 +50,7 @@ export function fileChanges$(spec: FileWatchSpec, hooks: { onReady(): void; onCl
       { ignoreInitial: true, atomic: true },
     )
     watcher.on('all', (event, path) => {
-      if (wanted.has(event) && targets.some((t) => t.matches(path))) subscriber.next(path)
+      if (wanted.has(event) && targets.some((t) => t.matches(path))) subscriber.next({ path, event: event as FileEvent })
     })
     watcher.on('ready', () => hooks.onReady())
     watcher.on('error', (error) => {
@@ -57,4 +59,15 @@ export function fileChanges$(spec: FileWatchSpec, hooks: { onReady(): void; onCl
     })
     return () => hooks.onClosed(watcher.close())
   })
+}
+
+/**
+ * One change per path of a burst, in the order the paths first changed: the path's last
+ * event, except that a file added and then changed within the burst stays `add` (it is new,
+ * with its content). So what the task is told is true of the path now.
+ */
+export function netChanges(changes: readonly FileChange[]): FileChange[] {
+  const byPath = new Map<string, FileEvent>()
+  for (const { path, event } of changes) byPath.set(path, byPath.get(path) === 'add' && event === 'change' ? 'add' : event)
+  return [...byPath].map(([path, event]) => ({ path, event }))
 }

@@ -1,5 +1,5 @@
 import type { WebhookCall } from './webhook.ts'
-import { LIMITS, type FiringCause, type ScriptSpec, type SavedTask, type TaskDefinitionInput, type TriggerKind } from '../../src-shared/index.ts'
+import { LIMITS, type FileChange, type FiringCause, type ScriptSpec, type SavedTask, type TaskDefinitionInput, type TriggerKind } from '../../src-shared/index.ts'
 
 /** What a firing knows that the started task may want: why it started and with what. */
 export interface FiringInput {
@@ -9,7 +9,9 @@ export interface FiringInput {
   firedAt: number
   scheduledFor: number | null
   changedPaths?: string[]
-  /** Set when `changedPaths` had to be cut to fit a task's stdin: how many paths changed in all. */
+  /** File watch: what happened to each of `changedPaths`, in the same order (add, change, unlink, addDir, unlinkDir). */
+  changes?: FileChange[]
+  /** Set when `changedPaths` (and `changes`) had to be cut to fit a task's stdin: how many paths changed in all. */
   changedCount?: number
   webhook?: WebhookCall
   /** `key` says which finish it was; it becomes a label of the started task, so a restart can tell it was started. */
@@ -65,26 +67,40 @@ export function definitionForFiring(saved: SavedTask, input: FiringInput): TaskD
 
 /**
  * The firing as it fits on a task's stdin (LIMITS.stdinChars): a burst of tens of thousands
- * of changed files (a checkout, an unpacked archive) keeps the paths that fit, in order, and
- * says how many changed in all (`changedCount`, as TASKDECK_CHANGED_PATHS_TRUNCATED does for
- * the variable), instead of a task the engine refuses.
+ * of changed files (a checkout, an unpacked archive) keeps the paths (and their `changes`)
+ * that fit, in order, and says how many changed in all (`changedCount`, as
+ * TASKDECK_CHANGED_PATHS_TRUNCATED does for the variable), instead of a task the engine refuses.
  */
 function fittingStdin(input: FiringInput): FiringInput {
   const paths = input.changedPaths
   // The newline after the JSON counts too.
   const budget = LIMITS.stdinChars - 1
   if (paths === undefined || JSON.stringify(input).length <= budget) return input
-  const withoutPaths = JSON.stringify({ ...input, changedPaths: [], changedCount: paths.length }).length
+  const changes = input.changes
+  const withoutPaths = JSON.stringify({ ...input, changedPaths: [], ...(changes ? { changes: [] } : {}), changedCount: paths.length }).length
   let room = budget - withoutPaths
-  const kept: string[] = []
-  for (const path of paths) {
-    // Each kept path adds its JSON string and a comma.
-    const size = JSON.stringify(path).length + 1
+  let kept = 0
+  for (const [index, path] of paths.entries()) {
+    // Each kept path adds its JSON string and a comma, and its change (if any) its JSON object and a comma.
+    const change = changes?.[index]
+    const size = JSON.stringify(path).length + 1 + (change ? JSON.stringify(change).length + 1 : 0)
     if (size > room) break
-    kept.push(path)
+    kept++
     room -= size
   }
-  return { ...input, changedPaths: kept, changedCount: paths.length }
+  return { ...input, changedPaths: paths.slice(0, kept), ...(changes ? { changes: changes.slice(0, kept) } : {}), changedCount: paths.length }
+}
+
+/** As many of `lines` as fit in one environment variable's value (LIMITS.envValueChars), newline-separated. */
+function fittingLines(lines: readonly string[]): { value: string; cut: boolean } {
+  const kept: string[] = []
+  let chars = 0
+  for (const line of lines) {
+    if (chars + line.length + 1 > LIMITS.envValueChars) break
+    kept.push(line)
+    chars += line.length + 1
+  }
+  return { value: kept.join('\n'), cut: kept.length < lines.length }
 }
 
 function environmentFor(input: FiringInput): Record<string, string> {
@@ -99,16 +115,16 @@ function environmentFor(input: FiringInput): Record<string, string> {
   }
   if (input.scheduledFor !== null) env.TASKDECK_SCHEDULED_FOR = new Date(input.scheduledFor).toISOString()
   if (input.changedPaths) {
-    const kept: string[] = []
-    let chars = 0
-    for (const path of input.changedPaths) {
-      if (chars + path.length + 1 > LIMITS.envValueChars) break
-      kept.push(path)
-      chars += path.length + 1
-    }
-    env.TASKDECK_CHANGED_PATHS = kept.join('\n')
+    const paths = fittingLines(input.changedPaths)
+    env.TASKDECK_CHANGED_PATHS = paths.value
     // Stdin holds more of the list (all of it unless it passes LIMITS.stdinChars: `changedCount` then says how many); the variable says when it had to be cut.
-    if (kept.length < input.changedPaths.length) env.TASKDECK_CHANGED_PATHS_TRUNCATED = '1'
+    if (paths.cut) env.TASKDECK_CHANGED_PATHS_TRUNCATED = '1'
+  }
+  if (input.changes) {
+    // "add<TAB>/path" per line, for `while IFS=$'\t' read -r event path`; cut like TASKDECK_CHANGED_PATHS, and said the same way.
+    const changes = fittingLines(input.changes.map(({ event, path }) => `${event}\t${path}`))
+    env.TASKDECK_CHANGES = changes.value
+    if (changes.cut) env.TASKDECK_CHANGED_PATHS_TRUNCATED = '1'
   }
   if (input.completion) {
     env.TASKDECK_SOURCE_TASK_ID = String(input.completion.taskId)

@@ -38,7 +38,7 @@ import {
   type Task,
   type TaskStatus,
 } from '../../src-shared/index.ts'
-import { fileChanges$ } from './files.ts'
+import { fileChanges$, netChanges } from './files.ts'
 import { savedTaskLabel, type FiringInput } from './input.ts'
 import { nextSlotAfter, planDueSlots, type SchedulePlan } from './schedule.ts'
 import type { TriggerRecord } from './store.ts'
@@ -69,7 +69,7 @@ export interface FireRequest {
   cursorAt?: number
   /** Completions: the event in which the watched task finished, and which finish it was (`after-run:<id>`, `after-task:<id>`). */
   source?: { seq: number; key: string }
-  input: Pick<FiringInput, 'changedPaths' | 'webhook' | 'completion' | 'payload'>
+  input: Pick<FiringInput, 'changedPaths' | 'changes' | 'webhook' | 'completion' | 'payload'>
   detail: Record<string, Json>
   reply?: (outcome: { firing: Firing; task: Task | null; error: unknown }) => void
 }
@@ -213,15 +213,19 @@ function fileRequests$(record: TriggerRecord, spec: FileWatchSpec, inputs: Pipel
   })
   return changes$.pipe(
     batchBursts(spec.debounceMs, spec.maxWaitMs, inputs.clock.scheduler),
-    map((paths) => {
-      const changedPaths = [...new Set(paths)]
+    map((burst) => {
+      const changes = netChanges(burst)
+      const changedPaths = changes.map((change) => change.path)
+      // How many paths of each kind, for the history ("2 add, 1 unlink").
+      const events: Record<string, number> = {}
+      for (const { event } of changes) events[event] = (events[event] ?? 0) + 1
       return {
         triggerId: record.id,
         savedTaskId: record.savedTaskId,
         cause: 'file' as const,
         scheduledFor: null,
-        input: { changedPaths },
-        detail: { changedPaths: changedPaths.slice(0, 100), changedCount: changedPaths.length },
+        input: { changedPaths, changes },
+        detail: { changedPaths: changedPaths.slice(0, 100), changedCount: changedPaths.length, events },
       }
     }),
   )

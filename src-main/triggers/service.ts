@@ -7,6 +7,7 @@ import {
   normalizeAccelerator,
   type CommandParams,
   type CommandResult,
+  type DurableEvent,
   type EngineEvent,
   type FieldIssue,
   type Firing,
@@ -19,6 +20,7 @@ import {
 } from '../../src-shared/index.ts'
 import type { Disposable } from '../engine/api.ts'
 import type { EngineExtensionHost } from '../engine/host.ts'
+import type { DurableEventInput, ProjectInTransaction } from '../engine/store.ts'
 import { discoverFolder } from './discover.ts'
 import { missingWatchPath } from './files.ts'
 import { loopThrough, describeLoop } from './chains.ts'
@@ -26,7 +28,7 @@ import { definitionForFiring, triggerOfLabels, type FiringInput } from './input.
 import { firingRequests$, type Clock, type FireRequest, type TriggerChange } from './pipeline.ts'
 import { nextSlotAfter, upcomingSlots } from './schedule.ts'
 import { shortcutBindingsOf, shortcutClash, type ShortcutBinding } from './shortcuts.ts'
-import { generateSecret, hashSecret } from './secrets.ts'
+import { generateSecret, hashSecret, verifySecret } from './secrets.ts'
 import { TRIGGER_MIGRATIONS, TriggerStore, registerMigrationFunctions, type TriggerRecord } from './store.ts'
 import type { WebhookTarget } from './webhook.ts'
 
@@ -74,6 +76,19 @@ async function keptSpec(spec: TriggerSpec, current: TriggerSpec | null, rotate: 
 
 const loopMessage = (loop: string): string => `would start tasks in a loop forever: ${loop}`
 
+/**
+ * Whether an imported spec (`kept`, its webhook secret hashed; `given`, as the document has it) is the
+ * trigger's `here`: equal, except that a webhook's secret is the same when the document gives the hash
+ * it has, or a secret that verified against it (`verified`: the hashes it matched).
+ */
+function sameSpec(here: TriggerSpec, kept: TriggerSpec, given: TriggerSpec, verified: ReadonlySet<string>): boolean {
+  if (here.kind !== 'webhook' || kept.kind !== 'webhook' || given.kind !== 'webhook') return isDeepStrictEqual(here, kept)
+  const { secretHash: hash, secret: _mine, ...mine } = here
+  const { secretHash: _kept, secret: _theirs, ...theirs } = kept
+  if (!isDeepStrictEqual(mine, theirs) || hash === undefined) return false
+  return given.secretHash !== undefined ? given.secretHash === hash : verified.has(hash)
+}
+
 /** "build (0 3 * * *)", "deploy (webhook)". */
 function defaultName(savedTaskName: string, spec: TriggerSpec): string {
   const how =
@@ -100,6 +115,11 @@ const badRequest = (what: string, issues: FieldIssue[]): TaskdeckError =>
  * the commands that change it, and the one pipeline that turns triggers into tasks.
  * Every change is validated whole before anything is written, and written as the
  * projection of its durable event, so a row and its event are stored together.
+ *
+ * Memory follows the log's order (see `write`): each change (a command's, or a firing's
+ * bookkeeping) is read from memory, checked, placed in the log and applied to memory in
+ * one synchronous step, so no change is ever made from an older copy of a trigger, and
+ * the last projection of a row is of its newest state.
  */
 export class TriggerService {
   private readonly host: EngineExtensionHost
@@ -280,8 +300,7 @@ export class TriggerService {
     'savedTask.create': async ({ name, definition }: Params<'savedTask.create'>) => {
       const now = this.options.clock.now()
       const savedTask: SavedTask = { id: ++this.ids.savedTask, name, definition, createdAt: now, updatedAt: now }
-      await this.host.append({ type: 'savedTask.updated', savedTask }, () => this.store.putSavedTask(savedTask))
-      this.savedTasks.set(savedTask.id, savedTask)
+      await this.putSavedTask(savedTask)
       return { savedTask }
     },
     'savedTask.update': async ({ savedTaskId, name, definition }: Params<'savedTask.update'>) => {
@@ -293,8 +312,7 @@ export class TriggerService {
         updatedAt: this.options.clock.now(),
       }
       this.checkSavedTaskChange(savedTask)
-      await this.host.append({ type: 'savedTask.updated', savedTask }, () => this.store.putSavedTask(savedTask))
-      this.savedTasks.set(savedTask.id, savedTask)
+      await this.putSavedTask(savedTask)
       return { savedTask }
     },
     'savedTask.remove': async ({ savedTaskId }: Params<'savedTask.remove'>) => {
@@ -309,11 +327,14 @@ export class TriggerService {
           { triggerIds: users.map((r) => r.id) },
         )
       }
-      await this.host.append({ type: 'savedTask.removed', savedTaskId }, () => {
-        this.store.removeSavedTask(savedTaskId)
-        this.store.keepHighestIds(this.ids)
-      })
-      this.savedTasks.delete(savedTaskId)
+      await this.write(
+        { type: 'savedTask.removed', savedTaskId },
+        () => {
+          this.store.removeSavedTask(savedTaskId)
+          this.store.keepHighestIds(this.ids)
+        },
+        () => this.savedTasks.delete(savedTaskId),
+      )
       return {}
     },
     'savedTask.run': async ({ savedTaskId, payload }: Params<'savedTask.run'>) => {
@@ -344,9 +365,8 @@ export class TriggerService {
           },
       )
       const added = savedTasks.filter((savedTask) => !this.savedTasks.has(savedTask.id))
-      // Appended in one turn, so the engine group-commits them together (one transaction up to its batch size).
-      await Promise.all(added.map((savedTask) => this.host.append({ type: 'savedTask.updated', savedTask }, () => this.store.putSavedTask(savedTask))))
-      for (const savedTask of added) this.savedTasks.set(savedTask.id, savedTask)
+      // Placed in one turn, so the engine group-commits them together (one transaction up to its batch size).
+      await Promise.all(added.map((savedTask) => this.putSavedTask(savedTask)))
       return { savedTasks }
     },
     'trigger.list': ({ savedTaskId }: Params<'trigger.list'>) =>
@@ -362,13 +382,20 @@ export class TriggerService {
             : []
         return { trigger: this.view(record), history: this.store.history(triggerId, historyLimit), upcoming }
       }),
-    'trigger.create': async ({ trigger: input }: Params<'trigger.create'>) => {
+    'trigger.create': async ({ trigger: input, savedTask: newSavedTask }: Params<'trigger.create'>) => {
       const { spec, secret } = await keptSpec(input.spec, null, false)
-      this.checkTrigger({ name: input.name, savedTaskId: input.savedTaskId, spec }, null, 'trigger')
       const now = this.options.clock.now()
-      const name = input.name ?? defaultName(this.savedTasks.get(input.savedTaskId)?.name ?? `saved task ${input.savedTaskId}`, spec)
-      const record = newTriggerRecord(++this.ids.trigger, { name, savedTaskId: input.savedTaskId, spec, paused: input.paused }, now)
-      return { trigger: await this.putTrigger(record, true), ...(secret === undefined ? {} : { secret }) }
+      // A new saved task is checked with the trigger under the id it would get, and takes that id only once both are valid.
+      const savedTask: SavedTask | null = newSavedTask ? { id: this.ids.savedTask + 1, ...newSavedTask, createdAt: now, updatedAt: now } : null
+      // The contract gives one of the two.
+      const savedTaskId = savedTask?.id ?? input.savedTaskId ?? 0
+      this.checkTrigger({ name: input.name, savedTaskId, spec }, null, 'trigger', savedTask)
+      const name = input.name ?? defaultName(savedTask?.name ?? this.savedTasks.get(savedTaskId)?.name ?? `saved task ${savedTaskId}`, spec)
+      if (savedTask) this.ids.savedTask = savedTask.id
+      const record = newTriggerRecord(++this.ids.trigger, { name, savedTaskId, spec, paused: input.paused }, now)
+      // Placed in one turn, the saved task first: committed together.
+      const [, trigger] = await Promise.all([savedTask ? this.putSavedTask(savedTask) : null, this.putTrigger(record, true)])
+      return { trigger, ...(secret === undefined ? {} : { secret }), ...(savedTask ? { savedTask } : {}) }
     },
     'trigger.update': async ({ triggerId, trigger: input, rotateSecret }: Params<'trigger.update'>) => {
       this.recordOrThrow(triggerId)
@@ -396,14 +423,19 @@ export class TriggerService {
     },
     'trigger.remove': async ({ triggerId }: Params<'trigger.remove'>) => {
       const record = this.recordOrThrow(triggerId)
-      await this.host.append({ type: 'trigger.removed', triggerId }, () => {
-        this.store.removeTrigger(triggerId)
-        this.store.keepHighestIds(this.ids)
-      })
-      this.records.delete(triggerId)
-      this.watchersReady.delete(triggerId)
-      this.changes$.next({ removed: triggerId })
-      if (record.spec.kind === 'shortcut') this.shortcutsChanged()
+      await this.write(
+        { type: 'trigger.removed', triggerId },
+        () => {
+          this.store.removeTrigger(triggerId)
+          this.store.keepHighestIds(this.ids)
+        },
+        () => {
+          this.records.delete(triggerId)
+          this.watchersReady.delete(triggerId)
+          this.changes$.next({ removed: triggerId })
+          if (record.spec.kind === 'shortcut') this.shortcutsChanged()
+        },
+      )
       return {}
     },
     'trigger.pause': async ({ triggerId }: Params<'trigger.pause'>) => {
@@ -477,10 +509,29 @@ export class TriggerService {
     'trigger.import': async ({ document }: Params<'trigger.import'>) => this.importDocument(document),
   }
 
+  /**
+   * Adds what the document holds that is not here yet. A saved task is already here when one
+   * has its name and definition; a trigger, when one has its name, (mapped) saved task and
+   * spec, paused or not (a webhook's secret by its exported hash, or by the secret a
+   * hand-written document gives). What is here is answered with `existed: true` and its id,
+   * and neither stored again nor checked again (a shortcut it binds is its own), so a second
+   * import of one export adds nothing.
+   */
   private async importDocument(given: TriggersDocument): Promise<CommandResult<'trigger.import'>> {
     const issues: FieldIssue[] = []
     // Exports carry each hook's hash; a hand-written document may give a secret, kept as a hash from here on.
     const specs = await Promise.all(given.triggers.map((t) => keptSpec(t.spec, null, false)))
+    // A hand-written hook's secret, checked (scrypt, so before the synchronous step below) against the hooks here of its name.
+    const secretMatches = await Promise.all(
+      given.triggers.map(async (t) => {
+        const secret = t.spec.kind === 'webhook' ? t.spec.secret : undefined
+        if (secret === undefined) return new Set<string>()
+        const name = t.name ?? defaultName(given.savedTasks.find((s) => s.id === t.savedTaskId)?.name ?? '', t.spec)
+        const hashes = [...this.records.values()].flatMap((r) => (r.name === name && r.spec.kind === 'webhook' && r.spec.secretHash !== undefined ? [r.spec.secretHash] : []))
+        const verified = await Promise.all(hashes.map(async (hash) => ((await verifySecret(secret, hash)) ? [hash] : [])))
+        return new Set(verified.flat())
+      }),
+    )
     const document = { ...given, triggers: given.triggers.map((t, i) => ({ ...t, spec: specs[i]!.spec })) }
     for (const [index, trigger] of given.triggers.entries()) {
       if (trigger.spec.kind === 'webhook' && trigger.spec.secret === undefined && trigger.spec.secretHash === undefined) {
@@ -493,7 +544,6 @@ export class TriggerService {
       docSavedIds.add(saved.id)
     }
     const docTriggerIds = new Set<number>()
-    const accelerators = new Map<string, number>()
     for (const [index, trigger] of document.triggers.entries()) {
       const at = `document.triggers.${index}`
       if (docTriggerIds.has(trigger.id)) issues.push({ path: `${at}.id`, message: `id ${trigger.id} appears twice` })
@@ -505,73 +555,122 @@ export class TriggerService {
       if (spec.kind === 'completion' && spec.afterSavedTaskId !== undefined && !docSavedIds.has(spec.afterSavedTaskId)) {
         issues.push({ path: `${at}.spec.afterSavedTaskId`, message: `saved task ${spec.afterSavedTaskId} is not in the document` })
       }
+    }
+
+    // What is already here, and ids for the rest: taken from the counters only once everything is valid.
+    const now = this.options.clock.now()
+    const ids = { ...this.ids }
+    // The saved tasks here that each of the document's is (its name and definition; several may be).
+    const alike = new Map<number, Set<number>>()
+    for (const saved of document.savedTasks) {
+      const same = [...this.savedTasks.values()].filter((s) => s.name === saved.name && isDeepStrictEqual(s.definition, saved.definition))
+      alike.set(saved.id, new Set(same.map((s) => s.id)))
+    }
+    // A trigger here is the document's when its saved task (and, for a chain, the one it follows) is one of those.
+    const presentTriggers = document.triggers.map((trigger, index) => {
+      const docSaved = document.savedTasks.find((s) => s.id === trigger.savedTaskId)
+      if (!docSaved) return undefined
+      const name = trigger.name ?? defaultName(docSaved.name, trigger.spec)
+      const after = (spec: TriggerSpec) => (spec.kind === 'completion' ? spec.afterSavedTaskId : undefined)
+      return [...this.records.values()].find((r) => {
+        const [mine, theirs] = [after(r.spec), after(trigger.spec)]
+        // The document's ids are its own: compared through the saved tasks here that each is.
+        const follows = theirs === undefined ? mine === undefined : mine !== undefined && (alike.get(theirs)?.has(mine) ?? false)
+        const withoutAfter = (spec: TriggerSpec): TriggerSpec => (spec.kind === 'completion' ? { ...spec, afterSavedTaskId: undefined } : spec)
+        return (
+          r.name === name &&
+          (alike.get(trigger.savedTaskId)?.has(r.savedTaskId) ?? false) &&
+          follows &&
+          sameSpec(withoutAfter(r.spec), withoutAfter(trigger.spec), given.triggers[index]!.spec, secretMatches[index]!)
+        )
+      })
+    })
+    // Each saved task of the document is the one here its triggers found, else one alike (the same id first), else new.
+    const savedIdMap = new Map<number, { id: number; existed: boolean }>()
+    const savedTasks: SavedTask[] = []
+    for (const saved of document.savedTasks) {
+      const usedBy = document.triggers.flatMap((t, index) => (t.savedTaskId === saved.id && presentTriggers[index] ? [presentTriggers[index].savedTaskId] : []))
+      const candidates = alike.get(saved.id)!
+      const present = usedBy[0] ?? (candidates.has(saved.id) ? saved.id : [...candidates][0])
+      if (present !== undefined) {
+        savedIdMap.set(saved.id, { id: present, existed: true })
+        continue
+      }
+      // Twice in the document: saved once.
+      const twin = savedTasks.find((s) => s.name === saved.name && isDeepStrictEqual(s.definition, saved.definition))
+      const savedTask: SavedTask = twin ?? { id: ++ids.savedTask, name: saved.name, definition: saved.definition, createdAt: now, updatedAt: now }
+      if (!twin) savedTasks.push(savedTask)
+      savedIdMap.set(saved.id, { id: savedTask.id, existed: false })
+    }
+    const allSaved = new Map(this.savedTasks)
+    for (const savedTask of savedTasks) allSaved.set(savedTask.id, savedTask)
+    const triggerIdMap: { from: number; to: number; existed?: true }[] = []
+    const records: TriggerRecord[] = []
+    const accelerators = new Map<string, number>()
+    for (const [index, trigger] of document.triggers.entries()) {
+      const at = `document.triggers.${index}`
+      const present = presentTriggers[index]
+      if (present) {
+        triggerIdMap.push({ from: trigger.id, to: present.id, existed: true })
+        continue
+      }
+      const after = trigger.spec.kind === 'completion' && trigger.spec.afterSavedTaskId !== undefined ? savedIdMap.get(trigger.spec.afterSavedTaskId) : null
+      const spec = trigger.spec.kind === 'completion' && after ? { ...trigger.spec, afterSavedTaskId: after.id } : trigger.spec
+      const savedTaskId = savedIdMap.get(trigger.savedTaskId)?.id
       if (spec.kind === 'shortcut') {
         const other = accelerators.get(spec.accelerator)
         if (other !== undefined) issues.push({ path: `${at}.spec.accelerator`, message: `${spec.accelerator} is also bound by trigger ${other} in the document` })
         accelerators.set(spec.accelerator, trigger.id)
       }
       issues.push(...this.environmentIssues(spec, null, at))
+      // A reference outside the document (refused above) leaves only the checks above to tell.
+      if (savedTaskId === undefined || after === undefined) continue
+      const name = trigger.name ?? defaultName(allSaved.get(savedTaskId)!.name, spec)
+      const record = newTriggerRecord(++ids.trigger, { name, savedTaskId, spec, paused: trigger.paused }, now)
+      records.push(record)
+      triggerIdMap.push({ from: trigger.id, to: record.id })
     }
-    if (issues.length > 0) throw badRequest('import document', issues)
-
-    const now = this.options.clock.now()
-    const idsBefore = { ...this.ids }
-    const savedIdMap = new Map<number, number>()
-    const savedTasks: SavedTask[] = document.savedTasks.map((saved) => {
-      const id = ++this.ids.savedTask
-      savedIdMap.set(saved.id, id)
-      return { id, name: saved.name, definition: saved.definition, createdAt: now, updatedAt: now }
-    })
-    const records: TriggerRecord[] = document.triggers.map((trigger) => {
-      const spec =
-        trigger.spec.kind === 'completion' && trigger.spec.afterSavedTaskId !== undefined
-          ? { ...trigger.spec, afterSavedTaskId: savedIdMap.get(trigger.spec.afterSavedTaskId)! }
-          : trigger.spec
-      const savedTaskId = savedIdMap.get(trigger.savedTaskId)!
-      const name = trigger.name ?? defaultName(savedTasks.find((t) => t.id === savedTaskId)!.name, spec)
-      return newTriggerRecord(++this.ids.trigger, { name, savedTaskId, spec, paused: trigger.paused }, now)
-    })
-    // Loops are checked with the document's saved tasks and triggers added to those already here.
-    const allSaved = new Map(this.savedTasks)
-    for (const savedTask of savedTasks) allSaved.set(savedTask.id, savedTask)
+    // Told in the document's order, each entry's problems together.
+    const order = (path: string): number => Number(/^document\.triggers\.(\d+)/.exec(path)?.[1] ?? -1)
+    if (issues.length > 0) throw badRequest('import document', issues.sort((a, b) => order(a.path) - order(b.path)))
+    // Loops are checked with the document's new saved tasks and triggers added to those already here.
     const allTriggers = [...this.records.values(), ...records]
     const told = new Set<number>()
-    const loops = records.flatMap((record, index) => {
+    const loops = records.flatMap((record) => {
       // A loop is told once, at the first of its triggers.
       const loop = record.spec.kind === 'completion' && !told.has(record.id) ? loopThrough(allSaved, allTriggers, record.id) : null
       for (const link of loop ?? []) told.add(link.trigger.id)
+      const index = triggerIdMap.findIndex((entry) => entry.to === record.id && entry.existed === undefined)
       return loop ? [{ path: `document.triggers.${index}.spec`, message: loopMessage(describeLoop(loop, allSaved, null)) }] : []
     })
-    if (loops.length > 0) {
-      Object.assign(this.ids, idsBefore)
-      throw badRequest('import document', loops)
-    }
-    // Everything was validated above; appended in one turn, the engine group-commits them together (one transaction up to its batch size).
-    await Promise.all([
-      ...savedTasks.map((savedTask) => this.host.append({ type: 'savedTask.updated', savedTask }, () => this.store.putSavedTask(savedTask))),
-      ...records.map(async (record) => {
-        const event = await this.host.append({ type: 'trigger.updated', trigger: this.view(record) }, (_db, event) => this.store.putTrigger({ ...record, fromSeq: event.seq }))
-        record.fromSeq = event.seq
-      }),
-    ])
-    for (const savedTask of savedTasks) this.savedTasks.set(savedTask.id, savedTask)
-    for (const record of records) {
-      this.records.set(record.id, record)
-      this.announce(record)
-    }
-    if (records.some((r) => r.spec.kind === 'shortcut')) this.shortcutsChanged()
+    if (loops.length > 0) throw badRequest('import document', loops)
+    Object.assign(this.ids, ids)
+    // Everything was validated above; placed in one turn, the engine group-commits them together (one transaction up to its batch size).
+    await Promise.all([...savedTasks.map((savedTask) => this.putSavedTask(savedTask)), ...records.map((record) => this.putTrigger(record, true))])
     return {
-      savedTasks: document.savedTasks.map((s, i) => ({ from: s.id, to: savedTasks[i]!.id })),
-      triggers: document.triggers.map((t, i) => ({ from: t.id, to: records[i]!.id })),
+      savedTasks: document.savedTasks.map((s) => {
+        const { id, existed } = savedIdMap.get(s.id)!
+        return existed ? { from: s.id, to: id, existed } : { from: s.id, to: id }
+      }),
+      triggers: triggerIdMap,
     }
   }
 
-  /** What the schemas cannot know: references, paths on this machine, clashes, loops of completion triggers. */
-  private checkTrigger(input: { name?: string | undefined; savedTaskId: number; spec: TriggerSpec }, exceptTriggerId: number | null, at: string): void {
+  /**
+   * What the schemas cannot know: references, paths on this machine, clashes, loops of completion triggers.
+   * `newSavedTask`: a saved task to be made with the trigger, counted as if it were saved.
+   */
+  private checkTrigger(
+    input: { name?: string | undefined; savedTaskId: number; spec: TriggerSpec },
+    exceptTriggerId: number | null,
+    at: string,
+    newSavedTask: SavedTask | null = null,
+  ): void {
+    const savedTasks = newSavedTask ? new Map(this.savedTasks).set(newSavedTask.id, newSavedTask) : this.savedTasks
     const issues: FieldIssue[] = []
-    if (!this.savedTasks.has(input.savedTaskId)) issues.push({ path: `${at}.savedTaskId`, message: `saved task ${input.savedTaskId} does not exist` })
+    if (!savedTasks.has(input.savedTaskId)) issues.push({ path: `${at}.savedTaskId`, message: `saved task ${input.savedTaskId} does not exist` })
     const spec = input.spec
-    if (spec.kind === 'completion' && spec.afterSavedTaskId !== undefined && !this.savedTasks.has(spec.afterSavedTaskId)) {
+    if (spec.kind === 'completion' && spec.afterSavedTaskId !== undefined && !savedTasks.has(spec.afterSavedTaskId)) {
       issues.push({ path: `${at}.spec.afterSavedTaskId`, message: `saved task ${spec.afterSavedTaskId} does not exist` })
     }
     issues.push(...this.environmentIssues(spec, exceptTriggerId, at))
@@ -581,8 +680,8 @@ export class TriggerService {
       const candidate = { id, name: input.name ?? 'this trigger', savedTaskId: input.savedTaskId, spec }
       const triggers = [...[...this.records.values()].filter((r) => r.id !== id), candidate]
       // Existing triggers form no loop, so a new one would pass through this trigger.
-      const loop = loopThrough(this.savedTasks, triggers, id)
-      if (loop) issues.push({ path: `${at}.spec`, message: loopMessage(describeLoop(loop, this.savedTasks, exceptTriggerId === null ? id : null)) })
+      const loop = loopThrough(savedTasks, triggers, id)
+      if (loop) issues.push({ path: `${at}.spec`, message: loopMessage(describeLoop(loop, savedTasks, exceptTriggerId === null ? id : null)) })
     }
     if (issues.length > 0) throw badRequest(at, issues)
   }
@@ -616,16 +715,83 @@ export class TriggerService {
     return []
   }
 
+  /**
+   * Writes one change: `event` takes its place in the log (its seq) and memory changes
+   * (`apply`, given the placed event) in the same synchronous step, before the event
+   * commits. So memory changes in the log's order, every later change (a command, a
+   * firing's bookkeeping) is made from the newest state, and the row's last projection is
+   * of that state: a firing under way can no longer write an older copy of its trigger over
+   * a pause, a removal or a change. The pipeline hears of a change at once, too: a
+   * trigger's old source stops before anything else runs, so a slot that comes due while
+   * the change commits is served by one source, not by the old and again by the new.
+   *
+   * A failed write (the engine then refuses every later one until restarted) reads memory
+   * back from the database, which the failed transaction left as it was, and passes the
+   * error on: what clients read stays what a restart will find.
+   */
+  private async write(event: DurableEventInput, project: ProjectInTransaction, apply: (placed: DurableEvent) => void): Promise<DurableEvent> {
+    const { event: placed, committed } = this.host.place(event, project)
+    apply(placed)
+    try {
+      await committed
+    } catch (error) {
+      this.readBack()
+      throw error
+    }
+    return placed
+  }
+
+  /** Memory as the database has it, after a failed write; triggers that differ are announced again. */
+  private readBack(): void {
+    let savedTasks: SavedTask[]
+    let records: TriggerRecord[]
+    try {
+      savedTasks = this.store.loadSavedTasks()
+      records = this.store.loadTriggers()
+    } catch {
+      // The database cannot be read either: memory stays as it is until a restart.
+      return
+    }
+    this.savedTasks.clear()
+    for (const savedTask of savedTasks) this.savedTasks.set(savedTask.id, savedTask)
+    const stored = new Map(records.map((record) => [record.id, record]))
+    for (const id of [...this.records.keys()]) {
+      if (stored.has(id)) continue
+      this.records.delete(id)
+      this.watchersReady.delete(id)
+      this.changes$.next({ removed: id })
+    }
+    for (const record of stored.values()) {
+      if (isDeepStrictEqual(this.records.get(record.id), record)) continue
+      this.records.set(record.id, record)
+      this.announce(record)
+    }
+    this.shortcutsChanged()
+  }
+
+  private putSavedTask(savedTask: SavedTask): Promise<DurableEvent> {
+    return this.write(
+      { type: 'savedTask.updated', savedTask },
+      () => this.store.putSavedTask(savedTask),
+      () => this.savedTasks.set(savedTask.id, savedTask),
+    )
+  }
+
   /** `startsAfresh`: created, changed or resumed, so a completion trigger watches finishes from this event on. */
   private async putTrigger(given: TriggerRecord, startsAfresh = false): Promise<Trigger> {
     const view = this.view(given)
     const before = this.records.get(given.id)
     const kept = (seq: number): TriggerRecord => (startsAfresh ? { ...given, fromSeq: seq } : given)
-    const event = await this.host.append({ type: 'trigger.updated', trigger: view }, (_db, event) => this.store.putTrigger(kept(event.seq)))
-    const record = kept(event.seq)
-    this.records.set(record.id, record)
-    this.announce(record)
-    if (record.spec.kind === 'shortcut' || before?.spec.kind === 'shortcut') this.shortcutsChanged()
+    await this.write(
+      { type: 'trigger.updated', trigger: view },
+      (_db, event) => this.store.putTrigger(kept(event.seq)),
+      (placed) => {
+        const record = kept(placed.seq)
+        this.records.set(record.id, record)
+        this.announce(record)
+        if (record.spec.kind === 'shortcut' || before?.spec.kind === 'shortcut') this.shortcutsChanged()
+      },
+    )
     return view
   }
 
@@ -715,6 +881,10 @@ export class TriggerService {
       request.reply?.({ firing: this.orphanFiring(request), task: null, error: new TaskdeckError('not_found', 'The trigger or saved task was removed.') })
       return
     }
+    // Made by the trigger's own source before it was paused, and waiting its turn since: once paused, a trigger starts
+    // nothing more (as after a restart, when a paused trigger's source does not run). Run now and webhook calls, which a
+    // caller waits on, still do.
+    if (record?.paused && request.cause !== 'manual' && request.cause !== 'webhook') return
     let detail = request.detail
     let startedBefore: number | null = null
     let chainStopped: string | null = null
@@ -766,7 +936,7 @@ export class TriggerService {
       error: error === null ? null : typeof error === 'string' ? error : messageOf(error),
       detail,
     }
-    // The trigger may have changed while the task was submitted: update what it now is.
+    // The trigger may have changed while the task was submitted: from here to the write, in one synchronous step, update what it now is.
     const current = request.triggerId === null ? undefined : this.records.get(request.triggerId)
     const updated = current && {
       ...current,
@@ -777,13 +947,18 @@ export class TriggerService {
     this.served(request)
     const cursor = this.safeCursor()
     try {
-      await this.host.append({ type: 'trigger.fired', firing, trigger: updated ? this.view(updated) : null }, () => {
-        this.store.addFiring(firing)
-        if (updated) this.store.putTrigger(updated)
-        if (cursor > this.writtenCursor) this.store.advanceCompletionCursor(cursor)
-      })
+      await this.write(
+        { type: 'trigger.fired', firing, trigger: updated ? this.view(updated) : null },
+        () => {
+          this.store.addFiring(firing)
+          if (updated) this.store.putTrigger(updated)
+          if (cursor > this.writtenCursor) this.store.advanceCompletionCursor(cursor)
+        },
+        () => {
+          if (updated) this.records.set(updated.id, updated)
+        },
+      )
       this.writtenCursor = Math.max(this.writtenCursor, cursor)
-      if (updated && this.records.get(updated.id) === current) this.records.set(updated.id, updated)
       if (startedBefore !== null) this.startedUnrecorded.delete(`${record!.id}|${request.source!.key}`)
     } finally {
       request.reply?.({ firing, task, error })

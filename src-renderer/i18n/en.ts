@@ -420,6 +420,8 @@ export const en = {
     cron: 'on the schedule',
     every: 'every {{every}}',
     fileWatch: 'when files change:',
+    fileEventsOnly: '(only {{kinds}})',
+    fileEvents: { add: 'files added', change: 'files changed', unlink: 'files deleted', addDir: 'folders added', unlinkDir: 'folders deleted' },
     webhook: 'on a webhook:',
     shortcut: 'on the shortcut',
     completion: { succeeded: 'when {{what}} succeeds', failed: 'when {{what}} fails', finished: 'when {{what}} ends' },

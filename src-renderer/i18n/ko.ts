@@ -413,6 +413,8 @@ export const ko: Messages = {
     cron: '일정',
     every: '{{every}}마다',
     fileWatch: '파일이 바뀔 때:',
+    fileEventsOnly: '({{kinds}}만)',
+    fileEvents: { add: '파일 추가', change: '파일 변경', unlink: '파일 삭제', addDir: '폴더 추가', unlinkDir: '폴더 삭제' },
     webhook: '웹훅 요청 시:',
     shortcut: '단축키',
     completion: { succeeded: '{{what}}이(가) 성공하면', failed: '{{what}}이(가) 실패하면', finished: '{{what}}이(가) 끝나면' },

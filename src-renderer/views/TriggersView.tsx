@@ -6,6 +6,7 @@ import { ActionButton, EmptyState, ViewHeading, busyButton, formatClock } from '
 import { useObservableState } from '../hooks/observable.ts'
 import { snapshotOnActivity$ } from '../streams/loop.ts'
 import { formatPeriod } from '../../src-shared/period.ts'
+import { isDefaultFileEvents } from '../../src-shared/file-events.ts'
 import { describeCron, triggerChanges$ } from '../streams/triggers.ts'
 import { useModel, useSendShownInPlace, useStore } from './context.ts'
 import { TriggerDetail } from './TriggerDetail.tsx'
@@ -196,9 +197,11 @@ function StartsWhen({ trigger }: { trigger: Trigger }) {
         <>{t('triggers.every', { every: formatPeriod(spec.everyMs ?? 0) })}</>
       )
     case 'fileWatch':
+      // The kinds of change only when they are not the default (files added, changed, deleted).
       return (
         <>
           {t('triggers.fileWatch')} <code>{spec.paths.join(', ')}</code>
+          {!isDefaultFileEvents(spec.events) && <span className="muted"> {t('triggers.fileEventsOnly', { kinds: spec.events.map((event) => t(`triggers.fileEvents.${event}`)).join(', ') })}</span>}
         </>
       )
     case 'webhook':

@@ -2,6 +2,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { Firing, SavedTask, Trigger, TriggersDocument } from '../../src-shared/triggers.ts'
+import { API_REVISIONS, apiFilePath } from '../../src-main/server/api-file.ts'
+import { OLDER_SERVER } from '../../src-main/cli/exit.ts'
 import { runCli, useServe } from './helpers.ts'
 
 interface Added {
@@ -141,6 +143,60 @@ describe('taskdeck trigger', () => {
     expect(shortcut.trigger.spec).toEqual({ kind: 'shortcut', accelerator: 'Control+Shift+K' })
   })
 
+  it('--events chooses which changes start a file watch (folders too), says so in list and show, and names a wrong one', async () => {
+    const folder = join(work, 'inbox')
+    mkdirSync(folder)
+    const { trigger } = await add('--path', folder, '--events', 'unlink,addDir,UNLINK', '--', 'true')
+    expect(trigger.spec).toMatchObject({ kind: 'fileWatch', events: ['unlink', 'addDir'] })
+    expect((await cli('trigger', 'show', String(trigger.id))).stdout).toContain(`when:       watch ${folder} (unlink, addDir; debounce 500ms)`)
+    // The default says nothing.
+    const all = await add('--path', folder, '--', 'true')
+    expect(all.trigger.spec).toMatchObject({ events: ['add', 'change', 'unlink'] })
+    expect((await cli('trigger', 'show', String(all.trigger.id))).stdout).toContain(`when:       watch ${folder} (debounce 500ms)`)
+
+    const before = await stored()
+    for (const [given, told] of [
+      ['add,delete', 'taskdeck: --events: "delete" is not one of add, change, unlink, addDir, unlinkDir (for delete, give unlink).\n'],
+      ['rename', 'taskdeck: --events: "rename" is not one of add, change, unlink, addDir, unlinkDir.\n'],
+    ]) {
+      const refused = await cli('trigger', 'add', '--path', folder, '--events', given!, '--', 'true')
+      expect([refused.code, refused.stderr]).toEqual([2, told])
+    }
+    expect(await stored()).toEqual({ ...before, exportedAt: expect.any(Number) as unknown })
+  })
+
+  it('a refused trigger add saves nothing and uses up no id: the next add gets the saved task id the refused one would have had', async () => {
+    const first = await add('--every', '1h', '--', 'true')
+    const refused = await cli('trigger', 'add', '--path', join(work, 'not-there'), '--', 'true')
+    expect([refused.code, refused.stderr]).toEqual([2, `taskdeck: --path "${join(work, 'not-there')}": ${join(work, 'not-there')} does not exist.\n`])
+    // Refused for its task rather than its trigger: named by the option too.
+    const refusedTask = await cli('trigger', 'add', '--every', '1h', '--label', 'x'.repeat(1000), '--', 'true')
+    expect(refusedTask.code).toBe(2)
+    expect(refusedTask.stderr).toMatch(/^taskdeck: --label "x+": /)
+    const next = await add('--every', '1h', '--', 'true')
+    expect([next.savedTask.id, next.trigger.id]).toEqual([first.savedTask.id + 1, first.trigger.id + 1])
+  })
+
+  it('against a server before API revision 5, trigger add saves its task with a call of its own, and refuses folder events before sending them', async () => {
+    const written = readFileSync(apiFilePath(home), 'utf8')
+    writeFileSync(apiFilePath(home), JSON.stringify({ ...(JSON.parse(written) as Record<string, unknown>), apiRevision: API_REVISIONS.networkConditions }), { mode: 0o600 })
+    try {
+      const { trigger, savedTask } = await add('--every', '1h', '--name', 'older', '--', 'true')
+      expect(trigger.savedTaskId).toBe(savedTask.id)
+      const before = await stored()
+      const folders = await cli('trigger', 'add', '--path', work, '--events', 'addDir', '--', 'true')
+      expect([folders.code, folders.stderr]).toEqual([
+        3,
+        `taskdeck: --events addDir and unlinkDir needs API revision ${API_REVISIONS.triggerAdditions}; the running Taskdeck has ${API_REVISIONS.networkConditions}. ${OLDER_SERVER}\n`,
+      ])
+      // A refused trigger takes its saved task with it (its id is used up, as that server gives ids).
+      expect((await cli('trigger', 'add', '--path', join(work, 'not-there'), '--', 'true')).code).toBe(2)
+      expect(await stored()).toEqual({ ...before, exportedAt: expect.any(Number) as unknown })
+    } finally {
+      writeFileSync(apiFilePath(home), written, { mode: 0o600 })
+    }
+  })
+
   it('a completion trigger starts its task when the watched task fails', async () => {
     const watched = await cli('add', '-q', '--stash', '--', 'sh', '-c', 'exit 3')
     const watchedId = Number(watched.stdout.trim())
@@ -248,7 +304,7 @@ describe('taskdeck trigger', () => {
       await new Promise((resolve) => setTimeout(resolve, 200))
     }
     const history = await cli('trigger', 'history', String(trigger.id))
-    expect(history.stdout).toMatch(new RegExp(`file\\s+submitted\\s+\\d+\\s+\\d+ changed paths?: ${join(folder, 'note-')}\\d+\\.md`))
+    expect(history.stdout).toMatch(new RegExp(`file\\s+submitted\\s+\\d+\\s+\\d+ changed paths? \\((\\d+ add|\\d+ change|, )+\\): ${join(folder, 'note-')}\\d+\\.md`))
   })
 
   it('refuses bad input with exit 2 naming the problem, and stores nothing', async () => {
@@ -318,20 +374,32 @@ describe('taskdeck trigger', () => {
     expect(reused.trigger.savedTaskId).toBe(kept.savedTask.id)
   })
 
-  it('export and import round-trip saved tasks and triggers; a malformed file changes nothing', async () => {
-    // A shortcut can be bound once, so importing the same document again would (rightly) be refused.
-    for (const shortcut of (await stored()).triggers.filter((t) => t.spec.kind === 'shortcut')) await cli('trigger', 'rm', String(shortcut.id))
+  it('export and import round-trip saved tasks and triggers; importing again skips what is already there; a malformed file changes nothing', async () => {
     const file = join(work, 'triggers.json')
     const exported = await cli('trigger', 'export', file)
     expect(exported.code, exported.stderr).toBe(0)
     const document = JSON.parse(readFileSync(file, 'utf8')) as TriggersDocument
     expect(document.format).toBe('taskdeck-triggers')
+    expect(document.triggers.length).toBeGreaterThan(3)
+    // Where it came from, everything is already there (a shortcut is its own binding, not a clash).
+    const again = await cli('trigger', 'import', file)
+    expect(again.stderr).toBe('')
+    expect(again.stdout).toBe(`Nothing imported: ${document.triggers.length} triggers and ${document.savedTasks.length} saved tasks already present, skipped.\n`)
+    expect((await stored()).triggers.length).toBe(document.triggers.length)
+    // One removed comes back; the rest are skipped, and said so.
+    const [gone] = document.triggers
+    await cli('trigger', 'rm', String(gone!.id))
     const imported = await cli('trigger', 'import', file, '--json')
     expect(imported.code, imported.stderr).toBe(0)
-    const maps = imported.json<{ savedTasks: { from: number; to: number }[]; triggers: { from: number; to: number }[] }>()
+    const maps = imported.json<{ savedTasks: { from: number; to: number; existed?: true }[]; triggers: { from: number; to: number; existed?: true }[] }>()
     expect(maps.triggers.map((m) => m.from).sort()).toEqual(document.triggers.map((t) => t.id).sort())
+    expect(maps.triggers.filter((m) => m.existed !== true).map((m) => m.from)).toEqual([gone!.id])
     const after = await stored()
-    expect(after.triggers.length).toBe(document.triggers.length * 2)
+    expect(after.triggers.length).toBe(document.triggers.length)
+    await cli('trigger', 'rm', String(maps.triggers.find((m) => m.from === gone!.id)!.to))
+    expect((await cli('trigger', 'import', file)).stdout).toBe(
+      `Imported 1 trigger and 0 saved tasks; ${document.triggers.length - 1} triggers and ${document.savedTasks.length} saved tasks already present, skipped.\n`,
+    )
 
     writeFileSync(join(work, 'broken.json'), '{"format": "taskdeck-triggers", ')
     const broken = await cli('trigger', 'import', join(work, 'broken.json'))

@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { Trigger } from '../../src-shared/triggers.ts'
@@ -23,9 +24,15 @@ describe('the Triggers view', () => {
     // Made elsewhere (the CLI): the open view shows them without a reload.
     const standup = await addTrigger(['--cron', '30 9 * * 1-5', '--tz', 'Asia/Seoul', '--name', 'standup report', '--', 'echo', 'standup'])
     const sync = await addTrigger(['--every', '15m', '--name', 'sync notes', '--', 'echo', 'synced'])
+    const inbox = join(ui.home, 'inbox')
+    mkdirSync(inbox, { recursive: true })
+    const tidy = await addTrigger(['--path', inbox, '--events', 'unlink,addDir', '--name', 'tidy inbox', '--', 'true'])
     const table = page.getByTestId('triggers-table')
     const row = (id: number) => table.locator(`[data-trigger-id="${id}"]`)
     await row(sync).waitFor()
+    await row(tidy).waitFor()
+    // A watch says which changes start it, when they are not the usual files added, changed and deleted.
+    expect(await row(tidy).locator('td').nth(1).textContent()).toBe(`when files change: ${inbox} (only files deleted, folders added)`)
     // A pattern in words (cronstrue), with the pattern itself kept beside them as written, and its time zone.
     expect(await row(standup).locator('td').nth(1).textContent()).toBe('At 9:30 AM, Monday through Friday 30 9 * * 1-5 (Asia/Seoul)')
     expect(await row(standup).locator('td').nth(1).locator('code').textContent()).toBe('30 9 * * 1-5')
@@ -119,6 +126,7 @@ describe('the Triggers view', () => {
       await page.keyboard.press('r')
       await page.getByRole('heading', { level: 1, name: '트리거', exact: true }).waitFor()
       await page.getByTestId('triggers-table').getByText('15m마다').waitFor()
+      await page.getByTestId('triggers-table').getByText('(파일 삭제, 폴더 추가만)').waitFor()
       expect(await page.getByTestId('triggers-table').locator('td', { hasText: '30 9 * * 1-5' }).textContent()).toBe('오전 9:30, 월요일부터 금요일까지 30 9 * * 1-5 (Asia/Seoul)')
       expect(await axeViolations(page)).toEqual([])
       await page.screenshot({ path: join(ARTIFACTS, 'triggers-dark-ko-narrow.png') })

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach } from 'vitest'
 import { COMMANDS, type CommandInput, type CommandResult, type EngineEvent, type Firing } from '../../src-shared/index.ts'
 import { Engine } from '../../src-main/engine/engine.ts'
+import type { EngineExtensionHost } from '../../src-main/engine/host.ts'
 import { createTriggers, type TriggerCommandName, type Triggers, type TriggersOptions } from '../../src-main/triggers/index.ts'
 import { useTempHome } from './engine.ts'
 
@@ -63,11 +64,14 @@ export interface World {
   close(): Promise<void>
 }
 
-export async function openWorld(home: string, options: TriggersOptions = {}): Promise<World> {
+/** What the triggers get instead of the engine's own host: the same host, with a test's hold or probe around a call. */
+export type HostWrapper = (host: EngineExtensionHost) => EngineExtensionHost
+
+export async function openWorld(home: string, options: TriggersOptions = {}, wrapHost: HostWrapper = (host) => host): Promise<World> {
   const engine = await Engine.open({ home, statsIntervalMs: 0, killGraceMs: 500 })
   const log = new EventLog()
   const listening = engine.host.onEvent((event) => log.push(event))
-  const triggers = createTriggers(engine.host, options)
+  const triggers = createTriggers(wrapHost(engine.host), options)
   return {
     engine,
     triggers,
@@ -88,8 +92,8 @@ export async function openWorld(home: string, options: TriggersOptions = {}): Pr
 export interface WorldFixture extends World {
   /** This test's data directory. */
   readonly home: string
-  /** Opens the world on this test's home with the file's options, or these instead where given. */
-  open(options?: TriggersOptions): Promise<void>
+  /** Opens the world on this test's home with the file's options, or these instead where given (and the triggers' host wrapped, where given). */
+  open(options?: TriggersOptions, wrapHost?: HostWrapper): Promise<void>
   /** Runs `work` on the engine alone in this test's home (no triggers listening, as an older version or a plain `taskdeck serve`); the world must be closed. */
   withEngineOnly<T>(work: (engine: Engine) => Promise<T>): Promise<T>
   /** One more temporary directory, removed after the test. */
@@ -109,9 +113,9 @@ export function useWorld(options: TriggersOptions | (() => TriggersOptions) = {}
     if (!current) throw new Error('useWorld: no world is open (open it inside the test)')
     return current
   }
-  const open = async (more: TriggersOptions = {}) => {
+  const open = async (more: TriggersOptions = {}, wrapHost?: HostWrapper) => {
     if (current) throw new Error('useWorld: the world is already open (close it first)')
-    current = await openWorld(dirs.home, { ...optionsNow(), ...more })
+    current = await openWorld(dirs.home, { ...optionsNow(), ...more }, wrapHost)
   }
   const close = async () => {
     const closing = current

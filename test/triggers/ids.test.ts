@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { PROTOCOL_VERSION, parseRequest } from '../../src-shared/index.ts'
 import { TRIGGER_MIGRATIONS, registerMigrationFunctions } from '../../src-main/triggers/store.ts'
 import { useWorld } from '../support/world.ts'
 import { argv } from './helpers.ts'
@@ -58,5 +59,34 @@ describe('ids are never given twice', () => {
     expect(fresh.savedTask.id).toBe(old.savedTask + 1)
     expect(fresh.trigger.id).toBe(old.trigger + 1)
     expect(fresh.firing.id).toBe(old.firing + 1)
+  })
+
+  it('a trigger made with its saved task and refused uses up neither id: the next ones get the ids it would have had', async () => {
+    await world.open()
+    const first = await world.call('trigger.create', { trigger: { spec: { kind: 'schedule', everyMs: 3600_000 } }, savedTask: { name: 'first', definition: argv('true') } })
+    expect(first.savedTask).toMatchObject({ id: first.trigger.savedTaskId, name: 'first' })
+    expect(first.trigger.name).toBe('first (every 3600000 ms)')
+    await expect(
+      world.call('trigger.create', { trigger: { spec: { kind: 'fileWatch', paths: ['/definitely/not/here'] } }, savedTask: { name: 'refused', definition: argv('true') } }),
+    ).rejects.toMatchObject({ code: 'bad_request', message: 'Invalid trigger: trigger.spec.paths.0: /definitely/not/here does not exist' })
+    expect((await world.call('savedTask.list', {})).savedTasks.map((s) => s.name)).toEqual(['first'])
+    const next = await world.call('trigger.create', { trigger: { spec: { kind: 'schedule', everyMs: 3600_000 } }, savedTask: { name: 'next', definition: argv('true') } })
+    expect([next.savedTask?.id, next.trigger.id]).toEqual([first.trigger.savedTaskId + 1, first.trigger.id + 1])
+    // Its saved task is checked with it: a completion trigger started by the tasks it follows is a loop.
+    await expect(
+      world.call('trigger.create', {
+        trigger: { spec: { kind: 'completion', when: 'finished', label: 'chained' } },
+        savedTask: { name: 'loop', definition: { ...argv('true'), labels: ['chained'] } },
+      }),
+    ).rejects.toMatchObject({ code: 'bad_request', message: expect.stringContaining('would start tasks in a loop forever') as unknown })
+    expect((await world.call('savedTask.create', { name: 'after', definition: argv('true') })).savedTask.id).toBe(first.trigger.savedTaskId + 2)
+
+    // One of the two, at the boundary.
+    for (const params of [{ trigger: { spec: { kind: 'schedule', everyMs: 3600_000 } } }, { trigger: { savedTaskId: 1, spec: { kind: 'schedule', everyMs: 3600_000 } }, savedTask: { name: 'x', definition: argv('true') } }]) {
+      expect(parseRequest({ v: PROTOCOL_VERSION, id: 1, command: 'trigger.create', params }).result).toMatchObject({
+        ok: false,
+        error: { code: 'bad_request', message: 'Invalid params for trigger.create: trigger.savedTaskId: give exactly one of trigger.savedTaskId and savedTask' },
+      })
+    }
   })
 })

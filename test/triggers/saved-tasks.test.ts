@@ -116,6 +116,49 @@ describe('saved tasks, history, export and import', () => {
     }
   })
 
+  it('importing the same export again adds nothing: what is already here is answered as existed, shortcuts and hooks included', async () => {
+    const build = (await world.call('savedTask.create', { name: 'build', definition: argv('make') })).savedTask
+    const test = (await world.call('savedTask.create', { name: 'test', definition: argv('make', 'test') })).savedTask
+    await world.call('trigger.create', { trigger: { name: 'nightly', savedTaskId: build.id, spec: { kind: 'schedule', cron: '0 3 * * *' } } })
+    await world.call('trigger.create', { trigger: { savedTaskId: test.id, spec: { kind: 'completion', when: 'succeeded', afterSavedTaskId: build.id } } })
+    await world.call('trigger.create', { trigger: { savedTaskId: test.id, spec: { kind: 'shortcut', accelerator: 'CmdOrCtrl+Alt+T' } } })
+    const { secret } = await world.call('trigger.create', { trigger: { name: 'deploy hook', savedTaskId: build.id, spec: { kind: 'webhook' } } })
+    const exported = await world.call('trigger.export', {})
+    const before = (await world.call('trigger.list', {})).triggers
+
+    // Here, where it was exported: everything is already here (the shortcut is its own binding, not a clash).
+    const again = await world.call('trigger.import', { document: exported })
+    expect(again.savedTasks).toEqual(exported.savedTasks.map((s) => ({ from: s.id, to: s.id, existed: true })))
+    expect(again.triggers).toEqual(exported.triggers.map((t) => ({ from: t.id, to: t.id, existed: true })))
+    expect((await world.call('trigger.list', {})).triggers).toEqual(before)
+    expect((await world.call('savedTask.list', {})).savedTasks).toHaveLength(2)
+
+    // Elsewhere: the first import adds everything, a second adds nothing; a paused trigger there is still the same trigger.
+    const other = await openWorld(world.anotherDir())
+    try {
+      const first = await other.call('trigger.import', { document: exported })
+      expect(first.triggers.filter((t) => t.existed)).toEqual([])
+      await other.call('trigger.pause', { triggerId: first.triggers[0]!.to })
+      const second = await other.call('trigger.import', { document: exported })
+      expect(second.savedTasks).toEqual(first.savedTasks.map((entry) => ({ ...entry, existed: true })))
+      expect(second.triggers).toEqual(first.triggers.map((entry) => ({ ...entry, existed: true })))
+      expect((await other.call('trigger.list', {})).triggers).toHaveLength(exported.triggers.length)
+      expect((await other.call('savedTask.list', {})).savedTasks).toHaveLength(2)
+
+      // A hand-written hook with the secret itself is the same hook; one whose saved task changed is new, with its own saved task.
+      const hook = exported.triggers.find((t) => t.spec.kind === 'webhook')!
+      const handWritten = { ...exported, triggers: [{ ...hook, spec: { kind: 'webhook' as const, secret } }] }
+      expect((await other.call('trigger.import', { document: handWritten })).triggers).toEqual([{ from: hook.id, to: first.triggers.find((t) => t.from === hook.id)!.to, existed: true }])
+      const changed = { ...exported, savedTasks: exported.savedTasks.map((s) => (s.id === build.id ? { ...s, definition: { ...s.definition, labels: ['ci'] } } : s)) }
+      const third = await other.call('trigger.import', { document: changed })
+      expect(third.savedTasks.map((entry) => entry.existed ?? false)).toEqual([false, true])
+      // The triggers of the changed saved task are new; the completion trigger now follows the new one too.
+      expect(third.triggers.map((entry) => entry.existed ?? false)).toEqual(exported.triggers.map((t) => t.spec.kind === 'shortcut'))
+    } finally {
+      await other.close()
+    }
+  })
+
   it('validates an import whole: one bad entry and nothing is stored', async () => {
     const document = {
       format: 'taskdeck-triggers' as const,

@@ -211,7 +211,10 @@ describe('webhook triggers (real HTTP on 127.0.0.1, real engine)', () => {
     const { trigger } = await hook()
     const document = await world.call('trigger.export', {})
     expect(JSON.stringify(document)).not.toContain(SECRET)
-    const imported = await world.call('trigger.import', { document })
+    // Named otherwise, so it is not the hook already here (which an import recognises and skips).
+    const copy = structuredClone(document)
+    copy.triggers[0]!.name = 'copied hook'
+    const imported = await world.call('trigger.import', { document: copy })
     const importedId = imported.triggers[0]!.to
     expect(importedId).not.toBe(trigger.id)
     expect((await post(`/hooks/${importedId}`, '{}', { [SECRET_HEADER]: SECRET })).status).toBe(202)

@@ -1,8 +1,10 @@
 import { resolve } from 'node:path'
 import type { CommandInput } from '../../../src-shared/commands.ts'
-import type { SavedTask, Trigger, TriggerInput, TriggerSpecInput, Firing } from '../../../src-shared/triggers.ts'
+import type { SavedTask, Trigger, TriggerSpecInput, Firing } from '../../../src-shared/triggers.ts'
+import { API_REVISIONS } from '../../server/api-file.ts'
 import { shellCommandLine } from '../../../src-shared/shell-words.ts'
 import { formatPeriod } from '../../../src-shared/period.ts'
+import { FILE_EVENTS, isDefaultFileEvents, type FileEvent } from '../../../src-shared/file-events.ts'
 import type { Context } from '../context.ts'
 import { readDocument, writeDocument } from '../document.ts'
 import { DEFINITION_OPTION_NAMES, definitionFromOptions, type DefinitionOptions } from '../definition.ts'
@@ -41,7 +43,24 @@ export interface TriggerAddOptions extends DefinitionOptions {
 const CATCH_UP = ['skip', 'once', 'all'] as const
 const OVERLAP = ['allow', 'skip'] as const
 const OUTCOMES: Readonly<Record<string, 'succeeded' | 'failed' | 'finished'>> = { success: 'succeeded', failure: 'failed', finish: 'finished' }
-const WATCH_EVENTS = ['add', 'change', 'unlink'] as const
+/** Words people use for chokidar's event names, for a refusal that says which one they meant. */
+const EVENT_HINTS: Readonly<Record<string, FileEvent>> = {
+  create: 'add', created: 'add', new: 'add', added: 'add',
+  modify: 'change', modified: 'change', changed: 'change', update: 'change', write: 'change',
+  delete: 'unlink', deleted: 'unlink', remove: 'unlink', removed: 'unlink', rm: 'unlink',
+  mkdir: 'addDir', rmdir: 'unlinkDir',
+}
+
+/** `--events add,unlink,addDir`: chokidar's names, in any case; a wrong one is named with what it may have meant. */
+export function parseFileEvents(text: string): FileEvent[] {
+  return text.split(',').map((given) => {
+    const word = given.trim()
+    const known = FILE_EVENTS.find((event) => event.toLowerCase() === word.toLowerCase())
+    if (known !== undefined) return known
+    const hint = EVENT_HINTS[word.toLowerCase()]
+    throw usageError(`--events: "${word}" is not one of ${FILE_EVENTS.join(', ')}${hint === undefined ? '' : ` (for ${word}, give ${hint})`}.`)
+  })
+}
 
 /** The trigger's spec from the kind options; exactly one kind must be chosen. */
 export async function specFromOptions(options: TriggerAddOptions, readSecret: () => Promise<string>): Promise<{ spec: TriggerSpecInput; secretGenerated: boolean }> {
@@ -89,15 +108,13 @@ export async function specFromOptions(options: TriggerAddOptions, readSecret: ()
       }
     }
     case 'watch': {
-      const events = options.events?.split(',').map((event) => event.trim())
-      const unknown = events?.find((event) => !WATCH_EVENTS.some((known) => known === event))
-      if (unknown !== undefined) throw usageError(`--events: "${unknown}" is not one of ${WATCH_EVENTS.join(', ')}.`)
+      const events = options.events === undefined ? undefined : [...new Set(parseFileEvents(options.events))]
       return {
         spec: {
           kind: 'fileWatch',
           // Triggers run with no working directory, so paths are made absolute here, where the user is.
           paths: (options.path ?? []).map((path) => resolve(path)),
-          ...(events === undefined ? {} : { events: events as (typeof WATCH_EVENTS)[number][] }),
+          ...(events === undefined ? {} : { events }),
           ...(options.debounce === undefined ? {} : { debounceMs: parseDuration(options.debounce, '--debounce') }),
         },
         secretGenerated: false,
@@ -140,11 +157,18 @@ const TRIGGER_OPTION_NAMES = {
   'trigger.spec.maxCatchUp': '--max-catch-up',
   'trigger.spec.paths': '--path',
   'trigger.spec.debounceMs': '--debounce',
+  'trigger.spec.events': '--events',
   'trigger.spec.accelerator': '--accelerator',
   'trigger.spec.taskId': '--after-task',
   'trigger.spec.label': '--after-label',
   'trigger.spec.afterSavedTaskId': '--after-saved-task',
 } as const
+
+/** The option behind each field of a saved task sent with its trigger (`trigger.create`'s `savedTask`). */
+const SAVED_TASK_OPTION_NAMES = {
+  'savedTask.name': '--name',
+  ...Object.fromEntries(Object.entries(DEFINITION_OPTION_NAMES).map(([path, option]) => [`savedTask.${path}`, option])),
+}
 
 /** The secret from stdin, without its trailing newline; checked by the server. */
 async function secretFromStdin(): Promise<string> {
@@ -168,32 +192,41 @@ export async function addTrigger(ctx: Context, argv: readonly string[], options:
     })
   }
 
+  if (spec.kind === 'fileWatch' && spec.events?.some((event) => event === 'addDir' || event === 'unlinkDir')) {
+    client.requireRevision(API_REVISIONS.triggerAdditions, '--events addDir and unlinkDir')
+  }
+
+  const fields = { spec, paused: options.paused === true, ...(options.name === undefined ? {} : { name: options.name }) }
   let savedTask: SavedTask
-  let createdSavedTask = false
+  let trigger: Trigger
+  let secret: string | undefined
   if (options.savedTask !== undefined) {
     const savedTaskId = parseInteger(options.savedTask, '--saved-task', 1, Number.MAX_SAFE_INTEGER)
     const found = (await client.invoke('savedTask.list', {})).savedTasks.find((candidate) => candidate.id === savedTaskId)
     if (found === undefined) throw new CliError(EXIT.failed, 'not_found', `Saved task ${savedTaskId} does not exist (see \`taskdeck saved list\`).`)
     savedTask = found
+    ;({ trigger, secret } = await client.invoke('trigger.create', { trigger: { ...fields, savedTaskId } }, TRIGGER_OPTION_NAMES))
   } else {
     const definition = await definitionFromOptions(argv, options)
     const name = options.name ?? commandText(definition.spec.kind === 'shell' ? definition.spec.command : '').slice(0, 200)
-    savedTask = (await client.invoke('savedTask.create', { name, definition }, { ...DEFINITION_OPTION_NAMES, name: '--name' })).savedTask
-    createdSavedTask = true
+    if (client.hasRevision(API_REVISIONS.triggerAdditions)) {
+      // One call: the task is saved with its trigger once both are valid, or not at all (a refusal uses up no id).
+      const created = await client.invoke('trigger.create', { trigger: fields, savedTask: { name, definition } }, { ...SAVED_TASK_OPTION_NAMES, ...TRIGGER_OPTION_NAMES })
+      ;({ trigger, secret } = created)
+      if (created.savedTask === undefined) throw new CliError(EXIT.failed, 'internal', `Trigger ${trigger.id} was added, but the server did not answer its saved task.`)
+      savedTask = created.savedTask
+    } else {
+      // An older server: the task is saved first, and removed again when the trigger is refused.
+      savedTask = (await client.invoke('savedTask.create', { name, definition }, { ...DEFINITION_OPTION_NAMES, name: '--name' })).savedTask
+      try {
+        ;({ trigger, secret } = await client.invoke('trigger.create', { trigger: { ...fields, savedTaskId: savedTask.id } }, TRIGGER_OPTION_NAMES))
+      } catch (error) {
+        await client.invoke('savedTask.remove', { savedTaskId: savedTask.id }).catch(() => undefined)
+        throw error
+      }
+    }
   }
-
-  const input: TriggerInput = { savedTaskId: savedTask.id, spec, paused: options.paused === true, ...(options.name === undefined ? {} : { name: options.name }) }
-  let trigger: Trigger
-  let generatedSecret: string | null = null
-  try {
-    const created = await client.invoke('trigger.create', { trigger: input }, TRIGGER_OPTION_NAMES)
-    trigger = created.trigger
-    if (secretGenerated) generatedSecret = created.secret ?? null
-  } catch (error) {
-    // A refused trigger leaves nothing behind: the saved task made for it goes too.
-    if (createdSavedTask) await client.invoke('savedTask.remove', { savedTaskId: savedTask.id }).catch(() => undefined)
-    throw error
-  }
+  const generatedSecret = secretGenerated ? (secret ?? null) : null
   const hookUrl = trigger.spec.kind === 'webhook' ? `${client.info.url}hooks/${trigger.id}` : null
   ctx.print({ trigger, savedTask, ...(hookUrl === null ? {} : { url: hookUrl }), ...(generatedSecret === null ? {} : { secret: generatedSecret }) }, () => {
     const lines = [`Trigger ${trigger.id} added (${describeSpec(trigger)}): starts saved task ${savedTask.id} (${savedTask.name}).`]
@@ -215,7 +248,7 @@ export function describeSpec(trigger: Trigger): string {
         spec.overlap === 'skip' ? ', one at a time' : ''
       }`
     case 'fileWatch':
-      return `watch ${spec.paths.join(', ')} (debounce ${formatPeriod(spec.debounceMs)})`
+      return `watch ${spec.paths.join(', ')} (${isDefaultFileEvents(spec.events) ? '' : `${spec.events.join(', ')}; `}debounce ${formatPeriod(spec.debounceMs)})`
     case 'webhook':
       return `webhook POST /hooks/${trigger.id}`
     case 'shortcut':
@@ -321,7 +354,11 @@ export function describeFiring(firing: Firing): string {
     case 'file': {
       const paths = Array.isArray(detail.changedPaths) ? detail.changedPaths.filter((p) => typeof p === 'string') : []
       const changed = count('changedCount')
-      return `${plural(changed, 'changed path')}${paths[0] === undefined ? '' : `: ${paths[0]}${changed > 1 ? ', …' : ''}`}`
+      // "2 add, 1 unlink", from servers that tell what happened to each path.
+      const events = typeof detail.events === 'object' && detail.events !== null && !Array.isArray(detail.events) ? Object.entries(detail.events) : []
+      const counted = events.flatMap(([event, n]) => (typeof n === 'number' ? [`${n} ${event}`] : []))
+      const kinds = counted.length === 0 ? '' : ` (${counted.join(', ')})`
+      return `${plural(changed, 'changed path')}${kinds}${paths[0] === undefined ? '' : `: ${paths[0]}${changed > 1 ? ', …' : ''}`}`
     }
     case 'completion':
       return `after task ${count('sourceTaskId')} ${typeof detail.sourceStatus === 'string' ? detail.sourceStatus : 'finished'}${detail.recovered === true ? ' (recorded after a restart)' : ''}`
@@ -456,5 +493,18 @@ export async function importTriggers(ctx: Context, file: string): Promise<void> 
   const client = await ctx.connect()
   // Validated whole by the server (schemas, references, paths, shortcut clashes) before anything is stored.
   const { savedTasks, triggers } = await client.invoke('trigger.import', { document: document as never })
-  ctx.print({ savedTasks, triggers }, () => `Imported ${triggers.length} trigger${triggers.length === 1 ? '' : 's'} and ${savedTasks.length} saved task${savedTasks.length === 1 ? '' : 's'}.`)
+  ctx.print({ savedTasks, triggers }, () => importSummary(savedTasks, triggers))
+}
+
+/**
+ * "Imported 1 trigger and 0 saved tasks; 3 triggers and 2 saved tasks already present, skipped.": what was added and
+ * what the server recognised as already here (`existed`, from servers that recognise it).
+ */
+export function importSummary(savedTasks: readonly { existed?: true }[], triggers: readonly { existed?: true }[]): string {
+  const present = (entries: readonly { existed?: true }[]) => entries.filter((entry) => entry.existed === true).length
+  const [savedPresent, triggersPresent] = [present(savedTasks), present(triggers)]
+  const added = `${plural(triggers.length - triggersPresent, 'trigger')} and ${plural(savedTasks.length - savedPresent, 'saved task')}`
+  if (savedPresent + triggersPresent === 0) return `Imported ${added}.`
+  const skipped = [triggersPresent > 0 ? plural(triggersPresent, 'trigger') : null, savedPresent > 0 ? plural(savedPresent, 'saved task') : null].filter((part) => part !== null).join(' and ')
+  return triggers.length === triggersPresent && savedTasks.length === savedPresent ? `Nothing imported: ${skipped} already present, skipped.` : `Imported ${added}; ${skipped} already present, skipped.`
 }
