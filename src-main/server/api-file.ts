@@ -29,9 +29,11 @@ export const API_REVISIONS = {
   machineConditions: 3,
   /** The `unmetered-network` condition (group.set's `onlyWhen`) and `MachineState.networkMetered` (machine.report's `networkMetered`). */
   networkConditions: 4,
+  /** task.submit's `idempotencyKey` (and its result's `duplicate`). */
+  idempotencyKeys: 5,
 } as const
 /** This server's revision: the newest of API_REVISIONS. */
-export const API_REVISION = API_REVISIONS.networkConditions
+export const API_REVISION = API_REVISIONS.idempotencyKeys
 
 /**
  * Checked by hand rather than with zod: every CLI call reads this file, and loading zod
