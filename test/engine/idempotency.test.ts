@@ -67,6 +67,16 @@ describe('task.submit with an idempotency key', () => {
     expect(fresh.task.id).not.toBe(task.id)
   })
 
+  it('does not copy the key into an imported task: the key stays with the original submission', async () => {
+    const { task } = await submit(shell('true', { stashed: true }), 'exported')
+    const document = await t.engine.handlers['data.export']({ taskIds: [task.id] })
+    expect(document.tasks[0]!.idempotencyKey).toBe('exported')
+    const { imported } = await t.engine.handlers['data.import']({ document })
+    const copy = (await t.engine.handlers['task.get']({ taskId: imported[0]!.to })).task
+    expect(copy.idempotencyKey).toBeUndefined()
+    expect(await submit(shell('true', { stashed: true }), 'exported')).toMatchObject({ duplicate: true, task: { id: task.id } })
+  })
+
   it('validates the key at the boundary, naming the field', () => {
     const request = (idempotencyKey: unknown) =>
       parseRequest({ v: PROTOCOL_VERSION, id: 1, command: 'task.submit', params: { definition: { spec: { kind: 'shell', command: ['true'] } }, idempotencyKey } })
