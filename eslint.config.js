@@ -22,8 +22,13 @@ const key = (names) => `:matches([key.name=${names}], [key.value=${names}])`
 const securityChecklist = 'stays at its safe default (Electron security checklist; see src-main/desktop/window.ts)'
 const weakWebPreferences = [
   {
-    selector: `Property${key('/^(allowRunningInsecureContent|experimentalFeatures|enableBlinkFeatures)$/')}`,
-    message: `Do not set this web preference: it ${securityChecklist}.`,
+    selector: `Property${key('enableBlinkFeatures')}`,
+    message: `Do not set enableBlinkFeatures: the web preference ${securityChecklist}.`,
+  },
+  {
+    // Stating the default (false) is allowed, as window.ts does; anything else (true, a variable) is not.
+    selector: `Property${key('/^(allowRunningInsecureContent|experimentalFeatures)$/')}:not([value.value=false])`,
+    message: `allowRunningInsecureContent and experimentalFeatures may only be false: each web preference ${securityChecklist}.`,
   },
   {
     selector: `Property${key('/^(webSecurity|contextIsolation|sandbox)$/')}[value.value=false]`,

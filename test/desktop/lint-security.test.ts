@@ -15,7 +15,7 @@ async function restricted(code: string, file: string): Promise<string[]> {
 const weakening = [
   'webSecurity: false',
   'allowRunningInsecureContent: true',
-  'allowRunningInsecureContent: false',
+  'allowRunningInsecureContent: insecure',
   'experimentalFeatures: true',
   "enableBlinkFeatures: 'CSSColorSchemeUARendering'",
   'nodeIntegration: true',
@@ -40,7 +40,7 @@ describe('ESLint bans weakening web preferences', () => {
   }
 
   it('leaves the safe values alone, and keeps the existing ipcRenderer rule in desktop code', { timeout: 180_000 }, async () => {
-    const safe = 'export const prefs = { webSecurity: true, nodeIntegration: false, contextIsolation: true, sandbox: true }\n'
+    const safe = 'export const prefs = { webSecurity: true, nodeIntegration: false, contextIsolation: true, sandbox: true, allowRunningInsecureContent: false, experimentalFeatures: false }\n'
     expect(await restricted(safe, 'src-main/desktop/window.ts')).toEqual([])
     // The same word in another meaning (a variable, not an object key) is not a finding.
     expect(await restricted('export const sandbox = false\n', 'src-main/desktop/window.ts')).toEqual([])
