@@ -16,6 +16,30 @@ const noRawIpc = {
   message: 'Expose named functions through contextBridge; never ipcRenderer itself.',
 }
 
+// Security checklist item 8 (docs/desktop.md "Hardening"): web preferences that weaken the
+// renderer are left at Electron's safe defaults. Banned as keys of any object literal, anywhere.
+const key = (names) => `:matches([key.name=${names}], [key.value=${names}])`
+const securityChecklist = 'stays at its safe default (Electron security checklist; see src-main/desktop/window.ts)'
+const weakWebPreferences = [
+  {
+    selector: `Property${key('enableBlinkFeatures')}`,
+    message: `Do not set enableBlinkFeatures: the web preference ${securityChecklist}.`,
+  },
+  {
+    // Stating the default (false) is allowed, as window.ts does; anything else (true, a variable) is not.
+    selector: `Property${key('/^(allowRunningInsecureContent|experimentalFeatures)$/')}:not([value.value=false])`,
+    message: `allowRunningInsecureContent and experimentalFeatures may only be false: each web preference ${securityChecklist}.`,
+  },
+  {
+    selector: `Property${key('/^(webSecurity|contextIsolation|sandbox)$/')}[value.value=false]`,
+    message: `webSecurity, contextIsolation and sandbox must not be false: each web preference ${securityChecklist}.`,
+  },
+  {
+    selector: `Property${key('/^nodeIntegration(InWorker|InSubFrames)?$/')}[value.value=true]`,
+    message: `nodeIntegration must not be true: the web preference ${securityChecklist}.`,
+  },
+]
+
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test-artifacts/**', 'bench/results/**'] },
   js.configs.recommended,
@@ -31,6 +55,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-restricted-imports': ['error', { paths: [electron] }],
+      'no-restricted-syntax': ['error', ...weakWebPreferences],
     },
   },
   { files: ['**/*.js', '**/*.mjs', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
@@ -43,6 +68,6 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser } },
     rules: { 'no-restricted-imports': ['error', { paths: [electron], patterns: [nodeBuiltins, mainFromRenderer] }] },
   },
-  { files: ['src-main/desktop/**', 'src-preload/**'], rules: { 'no-restricted-imports': 'off', 'no-restricted-syntax': ['error', noRawIpc] } },
-  { files: ['src-preload/**'], rules: { 'no-restricted-syntax': 'off' } },
+  { files: ['src-main/desktop/**', 'src-preload/**'], rules: { 'no-restricted-imports': 'off', 'no-restricted-syntax': ['error', noRawIpc, ...weakWebPreferences] } },
+  { files: ['src-preload/**'], rules: { 'no-restricted-syntax': ['error', ...weakWebPreferences] } },
 )

@@ -3,6 +3,7 @@ import { DurableEventSchema, LoopSnapshotSchema } from './events.ts'
 import {
   GroupNameSchema,
   GroupSchema,
+  IdempotencyKeySchema,
   LIMITS,
   LogLineSchema,
   LogStreamSchema,
@@ -58,7 +59,15 @@ const empty = z.object({})
  * (main side) before anything runs; results are typed for the client.
  */
 const DECLARED = {
-  'task.submit': { params: z.object({ definition: TaskDefinitionSchema }), result: z.object({ task: TaskSchema }) },
+  /**
+   * With `idempotencyKey`: a key already used by an existing task returns that task with
+   * `duplicate: true` (nothing is added), or is refused (`conflict`) when this definition differs
+   * from that task's; the key is free again once `task.clean` removes the task.
+   */
+  'task.submit': {
+    params: z.object({ definition: TaskDefinitionSchema, idempotencyKey: IdempotencyKeySchema.optional() }),
+    result: z.object({ task: TaskSchema, duplicate: z.boolean().optional() }),
+  },
   /** Adds many tasks in one group commit: all are stored or none (a refusal names the offending index). */
   'task.submitMany': {
     params: z.object({ definitions: z.array(TaskDefinitionSchema).min(1).max(LIMITS.submitManyCount) }),

@@ -109,6 +109,19 @@ export const GroupNameSchema = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" or "-"')
 
 export const TaskIdSchema = z.number().int().positive('task ids are positive integers')
+
+/**
+ * A client's name for one submission (`task.submit`'s `idempotencyKey`): a second submit with
+ * the same key returns the task the first one made instead of making another, for as long as
+ * that task exists. 1–255 printable ASCII characters without spaces (a UUID, a delivery id,
+ * "deploy-2026-11-22"), like the `Idempotency-Key` header's usual values.
+ */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]+$/
+export const IdempotencyKeySchema = z
+  .string()
+  .min(1, 'an idempotency key is 1 to 255 characters')
+  .max(255, 'an idempotency key is 1 to 255 characters')
+  .regex(IDEMPOTENCY_KEY_PATTERN, 'an idempotency key is printable ASCII without spaces (letters, digits, punctuation)')
 export const RunIdSchema = z.number().int().positive('run ids are positive integers')
 
 /** Everything a user states about a task. Defaults are filled in at the boundary. */
@@ -374,6 +387,8 @@ export const TaskSchema = z.object({
   endReason: EndReasonSchema.nullable().optional(),
   /** Position among tasks of equal priority in its group's queue (smaller runs first); `task.move` changes it. */
   queueOrder: z.number().optional(),
+  /** The key it was submitted with (`task.submit`'s `idempotencyKey`); absent when none was given. */
+  idempotencyKey: z.string().optional(),
 })
 export type Task = z.infer<typeof TaskSchema>
 

@@ -1,8 +1,9 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { App } from 'electron'
 import { AUTOSTART_FILE_NAME, type LoginItemPlan } from '../../src-shared/decisions/autostart.ts'
 import { parseWindowState, type WindowState } from '../../src-shared/decisions/windowState.ts'
+import { writeFileAtomicSync } from '../engine/atomic-file.ts'
 
 /** Small files the desktop shell keeps: where the window was, and the Linux autostart entry. */
 
@@ -19,7 +20,7 @@ export function readWindowState(home: string): WindowState | null {
 }
 
 export function writeWindowState(home: string, state: WindowState): void {
-  writeFileSync(join(home, WINDOW_STATE_FILE), `${JSON.stringify(state)}\n`, { mode: 0o600 })
+  writeFileAtomicSync(join(home, WINDOW_STATE_FILE), `${JSON.stringify(state)}\n`, { mode: 0o600 })
 }
 
 /** ~/.config/autostart, honouring XDG_CONFIG_HOME. */
@@ -39,7 +40,7 @@ export function applyLoginItemPlan(plan: LoginItemPlan, deps: { app: Pick<App, '
         return
       }
       mkdirSync(dirname(file), { recursive: true })
-      writeFileSync(file, plan.content, { mode: 0o644 })
+      writeFileAtomicSync(file, plan.content, { mode: 0o644 })
       return
     }
     case 'unsupported':

@@ -146,6 +146,8 @@ export class Engine implements EngineApi {
   private readonly now: () => number
   private readonly random: () => number
   private readonly tasks = new Map<number, Task>()
+  /** Task ids by the idempotency key they were submitted with (the tasks table's unique index holds the same). */
+  private readonly taskByKey = new Map<string, number>()
   private readonly runs = new Map<number, Run>()
   private readonly runsByTask = new Map<number, number[]>()
   private readonly groups = new Map<string, Group>()
@@ -194,7 +196,10 @@ export class Engine implements EngineApi {
     this.now = options.now ?? Date.now
     this.random = options.random ?? Math.random
     const state = store.loadProjection()
-    for (const [id, task] of state.tasks) this.tasks.set(id, task)
+    for (const [id, task] of state.tasks) {
+      this.tasks.set(id, task)
+      if (task.idempotencyKey !== undefined) this.taskByKey.set(task.idempotencyKey, id)
+    }
     for (const [id, run] of state.runs) this.addRun(run, id)
     for (const [name, group] of state.groups) this.groups.set(name, group)
     this.settings = state.settings
@@ -1090,15 +1095,40 @@ export class Engine implements EngineApi {
     return false
   }
 
-  private async submit(definition: TaskDefinition): Promise<Task> {
+  private async submit(definition: TaskDefinition, idempotencyKey?: string): Promise<{ task: Task; duplicate?: true }> {
     this.refuseWhileClosing()
+    const earlier = this.byIdempotencyKey(definition, idempotencyKey)
+    if (earlier) return earlier
     this.checkReferences(definition, null)
     await this.checkSpec(definition)
     this.refuseWhileClosing()
+    // Another submit with this key may have stored its task while the spec's check awaited.
+    const meanwhile = this.byIdempotencyKey(definition, idempotencyKey)
+    if (meanwhile) return meanwhile
     this.checkReferences(definition, null)
-    const { task, committed } = this.create(definition)
+    const { task, committed } = this.create(definition, idempotencyKey)
     await committed
-    return task
+    return { task }
+  }
+
+  /**
+   * The task an earlier submit with this key made, as a duplicate answer; a definition other than
+   * that task's is refused by name (Stripe's rule: one key, one request), since answering with a
+   * task that is not what was asked for would hide the client's mistake.
+   */
+  private byIdempotencyKey(definition: TaskDefinition, key: string | undefined): { task: Task; duplicate: true } | null {
+    if (key === undefined) return null
+    const id = this.taskByKey.get(key)
+    const task = id === undefined ? undefined : this.tasks.get(id)
+    if (!task) return null
+    if (JSON.stringify(task.definition) !== JSON.stringify(definition)) {
+      throw new TaskdeckError(
+        'conflict',
+        `idempotencyKey "${key}" was already used for task ${task.id} with a different definition; use a new key for a different task (or remove task ${task.id} first).`,
+        { idempotencyKey: key, taskId: task.id, issues: [{ path: 'idempotencyKey', message: `already used for task ${task.id} with a different definition` }] },
+      )
+    }
+    return { task, duplicate: true }
   }
 
   /** Checks every definition first (refusing all if one is wrong), then stores all tasks in one transaction. */
@@ -1134,8 +1164,9 @@ export class Engine implements EngineApi {
     if (this.closing) throw new TaskdeckError('conflict', 'The engine is shutting down.')
   }
 
-  private create(definition: TaskDefinition): SavedTask {
+  private create(definition: TaskDefinition, idempotencyKey?: string): SavedTask {
     const id = ++this.lastTaskId
+    if (idempotencyKey !== undefined) this.taskByKey.set(idempotencyKey, id)
     const now = this.now()
     const draft: Task = {
       id,
@@ -1150,6 +1181,7 @@ export class Engine implements EngineApi {
       progress: null,
       ...endedBecause(null),
       queueOrder: id,
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
     }
     const initial = definition.stashed ? { status: 'stashed' as const, waitingFor: null } : this.readiness(draft)
     return this.saveTask(null, { ...draft, ...initial, ...endedBecause('endReason' in initial ? initial.endReason : null) })
@@ -1485,7 +1517,8 @@ export class Engine implements EngineApi {
       this.addRun(imported)
       last = this.emit({ type: 'run.finished', run: imported }).committed
     }
-    for (const task of document.tasks) {
+    // An imported task is a copy, not the submission its key named: the key stays with the original (and unique).
+    for (const { idempotencyKey: _key, ...task } of document.tasks) {
       const id = mapping.get(task.id)!
       const finished = isFinished(task.status)
       const definition = { ...task.definition, after: task.definition.after.map((dep) => mapping.get(dep)!) }
@@ -1517,7 +1550,7 @@ export class Engine implements EngineApi {
       return { affected }
     }
     return {
-      'task.submit': async ({ definition }) => ({ task: await this.submit(definition) }),
+      'task.submit': async ({ definition, idempotencyKey }) => this.submit(definition, idempotencyKey),
       'task.submitMany': async ({ definitions }) => ({ tasks: await this.submitMany(definitions) }),
       'task.list': (params) => durableRead(this.list(params)),
       'task.get': ({ taskId }) => {
@@ -1736,6 +1769,8 @@ export class Engine implements EngineApi {
     }
     if (removed.length === 0) return removed
     for (const id of removed) {
+      const key = this.tasks.get(id)?.idempotencyKey
+      if (key !== undefined && this.taskByKey.get(key) === id) this.taskByKey.delete(key)
       this.tasks.delete(id)
       for (const runId of this.runsByTask.get(id) ?? []) {
         this.runs.delete(runId)
@@ -1769,7 +1804,7 @@ export class Engine implements EngineApi {
           const issues = issuesOf(parsed.error).map((i) => ({ ...i, path: `definition.${i.path}` }))
           return Promise.reject(new TaskdeckError('bad_request', describeIssues('task definition', issues), { issues }))
         }
-        return this.submit(parsed.data)
+        return this.submit(parsed.data).then(({ task }) => task)
       },
       onEvent: (listener) => {
         this.eventListeners.add(listener)

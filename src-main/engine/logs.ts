@@ -1,6 +1,7 @@
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { TextDecoder } from 'node:util'
+import { writeFileAtomicSync } from './atomic-file.ts'
 import type { LogLine, LogStream } from '../../src-shared/index.ts'
 
 /**
@@ -220,8 +221,7 @@ export class RunLogWriter {
       capBytes: this.capBytes,
     }
     const path = manifestPath(this.dir, this.runId)
-    writeFileSync(`${path}.partial`, JSON.stringify(manifest), { mode: 0o600 })
-    renameSync(`${path}.partial`, path)
+    writeFileAtomicSync(path, JSON.stringify(manifest), { mode: 0o600 })
   }
 
   close(): void {

@@ -27,7 +27,8 @@ export type ProjectInTransaction = (db: DatabaseSync, event: DurableEvent) => vo
 const STATEMENTS = {
   insertEvent: 'INSERT INTO events (seq, type, at, payload) VALUES (?, ?, ?, ?)',
   upsertTask:
-    'INSERT INTO tasks (id, status, group_name, updated_at, json) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET status = excluded.status, group_name = excluded.group_name, updated_at = excluded.updated_at, json = excluded.json',
+    // idempotency_key is read out of the JSON (?5) only when the text names one, so most upserts skip json_extract.
+    "INSERT INTO tasks (id, status, group_name, updated_at, json, idempotency_key) VALUES (?, ?, ?, ?, ?, CASE WHEN instr(?5, '\"idempotencyKey\"') > 0 THEN json_extract(?5, '$.idempotencyKey') END) ON CONFLICT (id) DO UPDATE SET status = excluded.status, group_name = excluded.group_name, updated_at = excluded.updated_at, json = excluded.json, idempotency_key = excluded.idempotency_key",
   deleteTask: 'DELETE FROM tasks WHERE id = ?',
   upsertRun: 'INSERT INTO runs (id, task_id, status, json) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET status = excluded.status, json = excluded.json',
   deleteRunsOfTask: 'DELETE FROM runs WHERE task_id = ?',

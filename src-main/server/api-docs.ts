@@ -41,9 +41,10 @@ import { CLOSE_AUTH_TIMEOUT, CLOSE_GOING_AWAY, CLOSE_UNAUTHORIZED } from './ws-c
 /** What each command is for, in a sentence, and an example of its params (checked against the schema). */
 const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknown }>> = {
   'task.submit': {
-    about: 'Adds a task. A `command` array runs without a shell; a string runs through the shell.',
+    about:
+      'Adds a task. A `command` array runs without a shell; a string runs through the shell. With `idempotencyKey` (1–255 printable ASCII characters, no spaces), a retried submit is safe: while a task made with that key exists, the same key with the same definition returns that task with `duplicate: true` and adds nothing, even after a restart; with a different definition it is refused (`conflict`, naming the key and the task), never answered with a task that is not what was asked for. Removing the task (`task.clean`) frees the key. Servers before API revision 5 do not know the field (revision 2 and later refuse it by name).',
     // Runs as written on a fresh install: no group or folder that only the reader has.
-    example: { definition: { name: 'build', spec: { kind: 'shell', command: ['make', '-j8'] }, retry: { maxAttempts: 3 } } },
+    example: { definition: { name: 'build', spec: { kind: 'shell', command: ['make', '-j8'] }, retry: { maxAttempts: 3 } }, idempotencyKey: 'build-2026-11-22' },
   },
   'task.submitMany': {
     about: 'Adds up to 10,000 tasks in one commit: all are stored or none; a refusal names the entry (`definitions.2.group: …`).',
@@ -261,8 +262,8 @@ replaced atomically, removed on shutdown):
 \`apiRevision\` says what the API accepts within protocol version ${PROTOCOL_VERSION}, for a client that sends a field an
 older server would ignore without a word: ${API_REVISIONS.strictParams}, every command's params are strict (a field the command does not
 know is refused); ${API_REVISIONS.machineConditions}, groups' machine conditions and \`machine.get\` / \`machine.report\`; ${API_REVISIONS.networkConditions}, the
-\`unmetered-network\` condition; ${API_REVISIONS.triggerAdditions}, file watches' folder events (\`addDir\`, \`unlinkDir\`) and \`trigger.create\`'s \`savedTask\`. A server that writes none is revision 1; the CLI refuses to send \`status\` (\`newest\`) and
-\`group limit\` (\`create: false\`) to it (exit ${EXIT.unreachable}: restart it) rather than have them ignored, and \`machine\` and \`--only-when\` to a server before ${API_REVISIONS.machineConditions}; \`trigger add\` saves its task with a separate call to a server before ${API_REVISIONS.triggerAdditions}.
+\`unmetered-network\` condition; ${API_REVISIONS.triggerAdditions}, file watches' folder events (\`addDir\`, \`unlinkDir\`) and \`trigger.create\`'s \`savedTask\`; ${API_REVISIONS.idempotencyKeys}, \`task.submit\`'s \`idempotencyKey\`. A server that writes none is revision 1; the CLI refuses to send \`status\` (\`newest\`) and
+\`group limit\` (\`create: false\`) to it (exit ${EXIT.unreachable}: restart it) rather than have them ignored, \`machine\` and \`--only-when\` to a server before ${API_REVISIONS.machineConditions}, and \`add --idempotency-key\` to one before ${API_REVISIONS.idempotencyKeys}; \`trigger add\` saves its task with a separate call to a server before ${API_REVISIONS.triggerAdditions}.
 
 \`<home>\` is \`--home\`, else \`TASKDECK_HOME\`, else the OS's app-data folder.
 
@@ -341,7 +342,7 @@ is a \`response\` message as above, so a client can check the HTTP status first,
 | \`GET ${WEBSOCKET_PATH}\` (upgrade) | token (header or \`session.auth\`) | WebSocket: requests, responses and the event stream. |
 | \`GET ${EVENTS_PATH}?since=N\` | token (header) | The event log after seq N up to its head, streamed as NDJSON (see below). |
 | \`GET /…\` | none | The built web UI (\`out/renderer\`), with path-traversal protection. |
-| other routes | per route | Mounted by other modules (the triggers module's \`POST /hooks/:id\`, which checks its own per-hook secret); same Host/Origin checks and size limits. |
+| other routes | per route | Mounted by other modules (the triggers module's \`POST /hooks/:id\`, which checks its own per-hook secret and answers a repeated delivery id with 200 and the first task: docs/triggers.md); same Host/Origin checks and size limits. |
 
 ## Catching up on history: \`GET ${EVENTS_PATH}?since=N\`
 

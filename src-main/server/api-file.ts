@@ -1,5 +1,6 @@
 import { promises as fs, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { writeFileAtomic } from '../engine/atomic-file.ts'
 
 /**
  * `<home>/api.json` tells local clients (the CLI, scripts) where the running Taskdeck
@@ -30,9 +31,11 @@ export const API_REVISIONS = {
   networkConditions: 4,
   /** File watches' folder events (`addDir`, `unlinkDir` in a fileWatch spec's `events`) and trigger.create's `savedTask` (the trigger's new saved task, made with it or not at all). */
   triggerAdditions: 5,
+  /** task.submit's `idempotencyKey` (and its result's `duplicate`). */
+  idempotencyKeys: 6,
 } as const
 /** This server's revision: the newest of API_REVISIONS. */
-export const API_REVISION = API_REVISIONS.triggerAdditions
+export const API_REVISION = API_REVISIONS.idempotencyKeys
 
 /**
  * Checked by hand rather than with zod: every CLI call reads this file, and loading zod
@@ -54,24 +57,9 @@ function problemWith(value: unknown): string | null {
 export const API_FILE_NAME = 'api.json'
 export const apiFilePath = (home: string): string => join(home, API_FILE_NAME)
 
-/** Written to a private temp file, flushed, then renamed: readers never see half a file. */
+/** Written to a private temp file, flushed, then renamed (and the directory flushed): readers never see half a file. */
 export async function writeApiFile(home: string, info: ApiInfo): Promise<void> {
-  const target = apiFilePath(home)
-  // 'wx' below refuses an existing file, so pid + time is unique enough (and spares every CLI call loading node:crypto).
-  const temp = `${target}.${process.pid}.${Date.now()}.tmp`
-  const handle = await fs.open(temp, 'wx', 0o600)
-  try {
-    await handle.writeFile(`${JSON.stringify(info, null, 2)}\n`)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-  try {
-    await fs.rename(temp, target)
-  } catch (error) {
-    await fs.rm(temp, { force: true })
-    throw error
-  }
+  await writeFileAtomic(apiFilePath(home), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 })
 }
 
 export type ApiFileRead = { kind: 'found'; info: ApiInfo } | { kind: 'missing' } | { kind: 'invalid'; message: string }
@@ -125,5 +113,5 @@ export function readLastPort(home: string): number | null {
 }
 
 export async function writeLastPort(home: string, port: number): Promise<void> {
-  await fs.writeFile(join(home, LAST_PORT_FILE_NAME), `${port}\n`, { mode: 0o600 })
+  await writeFileAtomic(join(home, LAST_PORT_FILE_NAME), `${port}\n`, { mode: 0o600 })
 }

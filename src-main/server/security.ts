@@ -1,7 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
-import { chmodSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { writeFileAtomicSync } from '../engine/atomic-file.ts'
 
 /** A fresh API token: 32 random bytes, URL-safe so it can travel in a URL fragment. */
 export function newToken(): string {
@@ -26,10 +27,7 @@ export function loadOrCreateToken(home: string): string {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
   }
   const token = newToken()
-  const temp = `${path}.${process.pid}.tmp`
-  writeFileSync(temp, `${token}\n`, { mode: 0o600, flag: 'w' })
-  chmodSync(temp, 0o600)
-  renameSync(temp, path)
+  writeFileAtomicSync(path, `${token}\n`, { mode: 0o600 })
   return token
 }
 

@@ -5,7 +5,7 @@ import type { Clock } from './pipeline.ts'
 import { TriggerService, type TriggerCommandHandlers } from './service.ts'
 import { SecretChecker } from './secrets.ts'
 import type { ShortcutBinding } from './shortcuts.ts'
-import { RateLimiter, handleWebhook, type WebhookRequest, type WebhookResponse } from './webhook.ts'
+import { DeliveryWindow, RateLimiter, handleWebhook, type WebhookRequest, type WebhookResponse } from './webhook.ts'
 
 export type { Clock } from './pipeline.ts'
 export type { TriggerCommandName } from '../../src-shared/index.ts'
@@ -82,8 +82,9 @@ export function createTriggers(host: EngineExtensionHost, options: TriggersOptio
   })
   const limiter = new RateLimiter(() => clock.now())
   const secrets = new SecretChecker()
+  const deliveries = new DeliveryWindow(() => clock.now())
   const handle = (request: WebhookRequest): Promise<WebhookResponse> =>
-    handleWebhook(request, (triggerId) => service.webhookTarget(triggerId), limiter, secrets)
+    handleWebhook(request, (triggerId) => service.webhookTarget(triggerId), limiter, secrets, deliveries)
   return {
     handlers: service.commands,
     webhookRoute: {

@@ -16,7 +16,7 @@ export interface WebhookRequest {
 export interface WebhookResponse {
   status: number
   headers: Record<string, string>
-  body: { ok: true; firingId: number; taskId: number | null } | { ok: false; error: string }
+  body: { ok: true; firingId: number; taskId: number | null; duplicate?: true } | { ok: false; error: string }
 }
 
 /** What the webhook handler needs from the triggers: the hook's spec and a way to fire it. */
@@ -100,6 +100,63 @@ export class RateLimiter {
   }
 }
 
+/**
+ * Headers that name one delivery, kept the same when the sender retries it: the IETF draft's
+ * Idempotency-Key (GitLab sends it on retries too), GitHub's X-GitHub-Delivery (also on a manual
+ * redelivery), Gitea's and Forgejo's X-Gitea-Delivery, Gogs' X-Gogs-Delivery and GitLab's
+ * X-Gitlab-Event-UUID. The first one present names the delivery.
+ */
+export const DELIVERY_ID_HEADERS = ['idempotency-key', 'x-github-delivery', 'x-gitea-delivery', 'x-gogs-delivery', 'x-gitlab-event-uuid'] as const
+
+/** How long, and how many per hook, delivery ids are remembered (in memory: a restart forgets them). */
+export const DELIVERY_WINDOW = { ms: 24 * 60 * 60 * 1000, perHook: 1000 }
+
+type Fired = { firingId: number; taskId: number | null; error: string | null }
+
+/**
+ * The deliveries each hook accepted recently, by delivery id, so a sender's retry of one it
+ * already delivered (its timeout was shorter than our answer, a manual redelivery) starts
+ * nothing. A delivery under way is remembered as its promise: a copy that arrives meanwhile
+ * waits for it instead of firing too. A delivery whose task was refused is forgotten, so a
+ * retry may fire. Oldest first; at most `perHook` per hook.
+ */
+export class DeliveryWindow {
+  private readonly byHook = new Map<number, Map<string, { at: number; fired: Promise<Fired> }>>()
+  private readonly now: () => number
+  constructor(now: () => number) {
+    this.now = now
+  }
+
+  /** The earlier delivery with this id (still under way, or done), or null after recording this one as `fire()`. */
+  deliver(triggerId: number, deliveryId: string, fire: () => Promise<Fired>): { duplicate: boolean; fired: Promise<Fired> } {
+    let seen = this.byHook.get(triggerId)
+    if (!seen) this.byHook.set(triggerId, (seen = new Map<string, { at: number; fired: Promise<Fired> }>()))
+    const now = this.now()
+    for (const [id, entry] of seen) {
+      if (entry.at > now - DELIVERY_WINDOW.ms && seen.size < DELIVERY_WINDOW.perHook) break
+      seen.delete(id)
+    }
+    const earlier = seen.get(deliveryId)
+    if (earlier) return { duplicate: true, fired: earlier.fired }
+    const fired = fire()
+    const entry = { at: now, fired }
+    seen.set(deliveryId, entry)
+    const forget = () => {
+      if (seen.get(deliveryId) === entry) seen.delete(deliveryId)
+    }
+    void fired.then((result) => (result.error === null ? undefined : forget()), forget)
+    return { duplicate: false, fired }
+  }
+}
+
+function deliveryIdOf(request: WebhookRequest): string | null {
+  for (const name of DELIVERY_ID_HEADERS) {
+    const value = header(request, name)?.trim()
+    if (value) return value.slice(0, 255)
+  }
+  return null
+}
+
 /** Unknown hook ids share one bucket, so probing ids costs as much as probing secrets. */
 const UNKNOWN_HOOK_LIMIT = { max: 60, windowMs: 60_000 }
 
@@ -154,6 +211,7 @@ export async function handleWebhook(
   lookup: (triggerId: number) => WebhookTarget | null,
   limiter: RateLimiter,
   secrets: SecretChecker,
+  deliveries?: DeliveryWindow,
 ): Promise<WebhookResponse> {
   const triggerId = /^[1-9]\d{0,15}$/.test(request.hookId) ? Number(request.hookId) : null
   const target = triggerId === null ? null : lookup(triggerId)
@@ -197,10 +255,15 @@ export async function handleWebhook(
     }
   }
 
-  const fired = await target.fire({ contentType, body, query: callQuery(request.query), headers: callHeaders(request), bytes: raw.length })
+  const fire = () => target.fire({ contentType, body, query: callQuery(request.query), headers: callHeaders(request), bytes: raw.length })
+  const deliveryId = deliveries ? deliveryIdOf(request) : null
+  const delivery = deliveries && deliveryId !== null ? deliveries.deliver(target.triggerId, deliveryId, fire) : { duplicate: false, fired: fire() }
+  const fired = await delivery.fired
   if (fired.error !== null) {
     return { status: 422, headers: {}, body: { ok: false, error: `The trigger fired but its task was refused: ${fired.error}` } }
   }
+  // A repeated delivery: 200 (done before), not 202 (accepted now), with what the first one started.
+  if (delivery.duplicate) return { status: 200, headers: {}, body: { ok: true, firingId: fired.firingId, taskId: fired.taskId, duplicate: true } }
   return { status: 202, headers: {}, body: { ok: true, firingId: fired.firingId, taskId: fired.taskId } }
 }
 

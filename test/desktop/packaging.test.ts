@@ -67,12 +67,13 @@ describe('electron-builder configuration', () => {
     expect(config.asar).toBe(true)
   })
 
-  it('builds every target the brief asks for, with update metadata and the deep-link scheme', () => {
+  it('builds every target the brief asks for, with the deep-link scheme and no update metadata', () => {
     const targets = (platform: { target?: unknown } | null | undefined) => platform?.target
     expect(targets(config.linux)).toEqual(['AppImage', 'deb', 'rpm'])
     expect(targets(config.mac)).toEqual(['dmg', 'zip'])
     expect(targets(config.win)).toEqual(['nsis'])
-    expect(config.publish).toEqual([{ provider: 'github', owner: 'taskdeck', repo: 'taskdeck', releaseType: 'release' }])
+    // Nothing in the app checks for updates (electron-updater was removed): no feed is written or published.
+    expect(config.publish).toBeNull()
     expect(config.protocols).toEqual([{ name: 'Taskdeck link', schemes: [DEEP_LINK_SCHEME] }])
     expect(config.linux?.desktop?.desktopActions).toEqual({ NewTask: { Name: 'New Task', 'Name[ko]': '새 작업', Exec: 'taskdeck --quick-add' } })
     // The Linux menu entry speaks Korean too, in the app's own words.

@@ -37,8 +37,15 @@ describe('schema migrations', () => {
       const next = await engine.handlers['task.submit']({ definition: { ...task.definition } })
       expect(next.task.id).toBe(8)
       const versions = engine.host.db.prepare("SELECT version FROM schema_migrations WHERE owner = 'engine' ORDER BY version").all()
-      expect(versions.map((v) => v.version)).toEqual([1, 2, 3])
+      expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4])
       expect(engine.host.db.prepare('PRAGMA table_info(run_processes)').all().map((c) => c.name)).toEqual(['run_id', 'pid', 'start_ticks', 'boot_id'])
+      // Version 4: the idempotency key column; the old task has none, and a key taken twice is refused by the index.
+      expect(engine.host.db.prepare('SELECT id, idempotency_key FROM tasks ORDER BY id').all()).toEqual([
+        { id: 7, idempotency_key: null },
+        { id: 8, idempotency_key: null },
+      ])
+      await engine.handlers['task.submit']({ definition: { ...task.definition }, idempotencyKey: 'k' })
+      expect(() => engine.host.db.prepare("UPDATE tasks SET idempotency_key = 'k' WHERE id = 7").run()).toThrow(/UNIQUE/)
     } finally {
       await engine.close()
     }

@@ -12,7 +12,7 @@ const SECRET = 'correct-horse-battery-staple'
 interface Reply {
   status: number
   headers: Record<string, string | string[] | undefined>
-  body: { ok: boolean; error?: string; firingId?: number; taskId?: number | null }
+  body: { ok: boolean; error?: string; firingId?: number; taskId?: number | null; duplicate?: boolean }
 }
 
 describe('webhook triggers (real HTTP on 127.0.0.1, real engine)', () => {
@@ -83,6 +83,32 @@ describe('webhook triggers (real HTTP on 127.0.0.1, real engine)', () => {
       ['webhook', 'submitted', 5],
       ['webhook', 'submitted', Buffer.byteLength(payload)],
     ])
+  })
+
+  it('drops a repeated delivery (same delivery id) with 200 and the first task, and fires again for a new id', async () => {
+    const { trigger } = await hook()
+    const body = JSON.stringify({ ref: 'refs/heads/main' })
+    const send = (headers: Record<string, string>) => post(`/hooks/${trigger.id}`, body, { 'content-type': 'application/json', [SECRET_HEADER]: SECRET, ...headers })
+    const first = await send({ 'x-github-delivery': '72d3162e-cc78-11e3-81ab-4c9367dc0958' })
+    expect(first.status).toBe(202)
+    const again = await send({ 'x-github-delivery': '72d3162e-cc78-11e3-81ab-4c9367dc0958' })
+    expect(again.status).toBe(200)
+    expect(again.body).toMatchObject({ ok: true, duplicate: true, firingId: first.body.firingId, taskId: first.body.taskId })
+    // Two copies at once make one task too.
+    const both = await Promise.all([send({ 'idempotency-key': 'retry-7' }), send({ 'idempotency-key': 'retry-7' })])
+    expect(both.map((reply) => reply.status).sort()).toEqual([200, 202])
+    expect(both[0].body.taskId).toBe(both[1].body.taskId)
+    // GitLab's event id, a new delivery id, and no delivery id at all each fire.
+    expect((await send({ 'x-gitlab-event-uuid': '13792a34-cac6-4fda-95a8-c58e00a3954e' })).status).toBe(202)
+    expect((await send({ 'x-github-delivery': 'another-delivery' })).status).toBe(202)
+    expect((await send({})).status).toBe(202)
+    expect((await send({})).status).toBe(202)
+    // The same id for another hook is another delivery.
+    const { trigger: other } = await hook()
+    expect((await post(`/hooks/${other.id}`, body, { 'content-type': 'application/json', [SECRET_HEADER]: SECRET, 'x-github-delivery': '72d3162e-cc78-11e3-81ab-4c9367dc0958' })).status).toBe(202)
+    expect(world.log.firings(trigger.id).filter((f) => f.outcome === 'submitted')).toHaveLength(6)
+    // A caller without the secret learns nothing about deliveries.
+    expect((await post(`/hooks/${trigger.id}`, body, { 'x-github-delivery': 'another-delivery' })).status).toBe(401)
   })
 
   it('accepts GitLab’s token header, and refuses body signatures it cannot check (it keeps only a hash)', async () => {

@@ -12,13 +12,20 @@ import { displayWidth, formatDuration, formatRelative, paint, parseDuration, par
 import { ENGINE_PAUSED, heldGroups, machineOf } from './machine.ts'
 import { remoteBindingsOf } from './groups.ts'
 
-export async function add(ctx: Context, argv: readonly string[], options: DefinitionOptions & { quiet?: boolean }): Promise<Task> {
+export async function add(ctx: Context, argv: readonly string[], options: DefinitionOptions & { quiet?: boolean; idempotencyKey?: string }): Promise<Task> {
   const definition = await definitionFromOptions(argv, options)
   const client = await ctx.connect()
-  const { task } = await client.invoke('task.submit', { definition }, DEFINITION_OPTION_NAMES)
-  ctx.print({ task }, () => (options.quiet ? String(task.id) : `Task ${task.id} added (${task.status}): ${task.name}`))
+  const { idempotencyKey } = options
+  // An older server would store a second task (or refuse the field): refuse before sending.
+  if (idempotencyKey !== undefined) client.requireRevision(API_REVISIONS.idempotencyKeys, '--idempotency-key')
+  const { task, duplicate } = await client.invoke('task.submit', { definition, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) }, IDEMPOTENT_OPTION_NAMES)
+  ctx.print({ task, ...(duplicate ? { duplicate } : {}) }, () =>
+    options.quiet ? String(task.id) : duplicate ? `Task ${task.id} already exists for key ${idempotencyKey} (${task.status}): ${task.name}` : `Task ${task.id} added (${task.status}): ${task.name}`,
+  )
   return task
 }
+
+const IDEMPOTENT_OPTION_NAMES = { ...DEFINITION_OPTION_NAMES, idempotencyKey: '--idempotency-key' }
 
 /**
  * `add --batch`: every line of stdin becomes a task, with the options given, and the batch is

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { RedisConnectionInputSchema, TaskdeckError, WhenUnreachableSchema } from '../../../src-shared/index.ts'
@@ -14,6 +14,7 @@ import { plainFileSecrets } from './secrets.ts'
 import type { SecretBox } from './secrets.ts'
 import { EmbeddedBackend } from './embedded.ts'
 import type { AdoptedRun, BackendOutcome, BackendRun, ExecutionBackend, PlacedRun, RunnerRegistry } from './types.ts'
+import { writeFileAtomicSync } from '../atomic-file.ts'
 
 export type RemoteCommandHandlers = Pick<ExtensionCommandHandlers, WorkerCommandName>
 
@@ -309,15 +310,7 @@ export class RemoteGroups implements ExecutionBackend {
   /** Written whole and renamed into place, so a crash leaves the old file or the new one. */
   #save(): void {
     const document: RemoteFile = { version: 1, source: this.source, bindings: [...this.#bindings.values()] }
-    const temporary = `${this.#file}.${process.pid}.tmp`
-    const fd = openSync(temporary, 'w', 0o600)
-    try {
-      writeSync(fd, JSON.stringify(document, null, 2))
-      fsyncSync(fd)
-    } finally {
-      closeSync(fd)
-    }
-    renameSync(temporary, this.#file)
+    writeFileAtomicSync(this.#file, JSON.stringify(document, null, 2), { mode: 0o600 })
   }
 }
 
