@@ -37,22 +37,48 @@ const focus = (id: string) => {
 }
 
 /** Which tasks each bulk command can act on, so a key never sends a command that must fail. */
-const applicable: Record<'task.cancel' | 'task.retry' | 'task.pause' | 'task.resume', (t: Task) => boolean> = {
+const applicable: Record<'task.cancel' | 'task.retry' | 'task.pause' | 'task.resume' | 'task.unstash', (t: Task) => boolean> = {
   'task.cancel': (t) => !isFinished(t.status),
   'task.retry': (t) => isFinished(t.status),
   'task.pause': (t) => t.status === 'running' || t.status === 'queued' || t.status === 'waiting',
   'task.resume': (t) => t.status === 'paused' || (t.status === 'waiting' && t.waitingFor?.kind === 'paused'),
+  'task.unstash': (t) => t.status === 'stashed',
 }
 
-type BulkCommand = keyof typeof applicable
+type BulkCommand = 'task.cancel' | 'task.retry' | 'task.pause' | 'task.resume'
+type SentCommand = keyof typeof applicable
 type Translate = (key: string, values?: Record<string, string | number>) => string
 
+/**
+ * What each bulk command sends: Resume ("start it again") resumes paused tasks and enqueues
+ * stashed ones (task.unstash), so the one key and button act on both.
+ */
+const sentFor: Record<BulkCommand, readonly SentCommand[]> = {
+  'task.cancel': ['task.cancel'],
+  'task.retry': ['task.retry'],
+  'task.pause': ['task.pause'],
+  'task.resume': ['task.resume', 'task.unstash'],
+}
+
 /** The target tasks a bulk command acts on, and those it leaves as they are (already finished, for a cancel). */
-export function bulkTargets(tasks: readonly Task[], command: BulkCommand): { taskIds: number[]; skipped: number[] } {
+export function bulkTargets(tasks: readonly Task[], command: SentCommand): { taskIds: number[]; skipped: number[] } {
   const taskIds: number[] = []
   const skipped: number[] = []
   for (const task of tasks) (applicable[command](task) ? taskIds : skipped).push(task.id)
   return { taskIds, skipped }
+}
+
+/** The commands a bulk command sends (one per kind of task it applies to, none empty), and the tasks it leaves as they are. */
+export function bulkPlan(tasks: readonly Task[], command: BulkCommand): { sends: { command: SentCommand; taskIds: number[] }[]; skipped: number[] } {
+  const sends = sentFor[command].map((sent) => ({ command: sent, taskIds: tasks.filter((t) => applicable[sent](t)).map((t) => t.id) }))
+  const acted = new Set(sends.flatMap((s) => s.taskIds))
+  return { sends: sends.filter((s) => s.taskIds.length > 0), skipped: tasks.filter((t) => !acted.has(t.id)).map((t) => t.id) }
+}
+
+/** What Resume does to these tasks, in words: "Enqueue" when they are all stashed, "Resume" when none is. */
+export function resumeLabel(tasks: readonly Task[], t: (key: string) => string): string {
+  const stashed = tasks.filter((task) => task.status === 'stashed').length
+  return stashed === 0 ? t('action.resume') : stashed === tasks.length ? t('action.enqueue') : t('action.resumeOrEnqueue')
 }
 
 /** "#3, #5 and 4 more": the tasks named, a few at most. */
@@ -67,10 +93,9 @@ export function taskList(ids: readonly number[], t: Translate, shown = 5): strin
  * seems to do nothing leaves them guessing.
  */
 export function bulk(model: AppModel, command: BulkCommand, label: string, t: Translate): void {
-  const { taskIds, skipped } = bulkTargets(targetTasks(model), command)
+  const { sends, skipped } = bulkPlan(targetTasks(model), command)
   if (skipped.length > 0) model.toast('info', label, t(`bulk.skipped.${command.slice('task.'.length)}`, { tasks: taskList(skipped, t), count: skipped.length }))
-  if (taskIds.length === 0) return
-  model.intents.next({ command, params: { taskIds }, key: `${command}:${taskIds.join(',')}`, label })
+  for (const { command: sent, taskIds } of sends) model.intents.next({ command: sent, params: { taskIds }, key: `${sent}:${taskIds.join(',')}`, label })
 }
 
 /** Puts a selection (from streams/selection.ts) into the model's stores. */
@@ -170,7 +195,7 @@ export function createActions(model: AppModel, t: Translate) {
       case 'task.pause':
         return bulk(model, 'task.pause', t('action.pause'), t)
       case 'task.resume':
-        return bulk(model, 'task.resume', t('action.resume'), t)
+        return bulk(model, 'task.resume', resumeLabel(targetTasks(model), t), t)
       case 'task.edit': {
         const id = currentTaskId(model)
         if (id !== null) model.route.set({ view: 'new', editTaskId: id })

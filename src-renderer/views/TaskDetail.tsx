@@ -61,6 +61,8 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
             <ActionButton command="task.pause" label={t('action.pause')} busy={busy('task.pause')} onClick={() => run('task.pause')} />
           )}
           {task.status === 'paused' && <ActionButton command="task.resume" label={t('action.resume')} busy={busy('task.resume')} onClick={() => run('task.resume')} />}
+          {/* A stashed task is kept, not scheduled: the same key (Resume's) puts it in the queue. */}
+          {task.status === 'stashed' && <ActionButton command="task.resume" variant="primary" label={t('action.enqueue')} busy={busy('task.unstash')} onClick={() => run('task.resume')} />}
           <ActionButton command="task.edit" variant="ghost" label={EDITABLE.includes(task.status) ? t('action.edit') : t('action.editAsNew')} onClick={() => run('task.edit')} />
           <span className="detail-facts">
             {/* An earlier run picked in the runs table: said, with the way back to the newest (the task's status is the newest's). */}

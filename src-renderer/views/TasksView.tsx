@@ -3,7 +3,7 @@ import { useScrollWindow } from '../hooks/scroll-window.ts'
 import { useTranslation } from 'react-i18next'
 import { interval, map } from 'rxjs'
 import { TASK_STATUSES, isFinished, type TaskStatus } from '../../src-shared/index.ts'
-import { NEW_TASK_INPUT_ID, SEARCH_INPUT_ID, TASK_LIST_ID, applySelection } from '../actions.ts'
+import { NEW_TASK_INPUT_ID, SEARCH_INPUT_ID, TASK_LIST_ID, applySelection, resumeLabel } from '../actions.ts'
 import { ActionButton, EmptyState, Kbd, StatusGlyph, ViewHeading, busyButton, formatDuration, useEngineSentences } from '../components/common.tsx'
 import { useFittingText } from '../hooks/fitting-text.ts'
 import { useObservableState } from '../hooks/observable.ts'
@@ -284,7 +284,7 @@ function BulkBar({ run }: { run: (id: CommandId) => void }) {
           <ActionButton command="task.cancel" label={t('action.cancel')} variant="danger" onClick={() => run('task.cancel')} />
           <ActionButton command="task.retry" label={t('action.retry')} onClick={() => run('task.retry')} />
           <ActionButton command="task.pause" label={t('action.pause')} onClick={() => run('task.pause')} />
-          <ActionButton command="task.resume" label={t('action.resume')} onClick={() => run('task.resume')} />
+          <ActionButton command="task.resume" label={resumeLabel(present.flatMap((id) => tasks.get(id) ?? []), t)} onClick={() => run('task.resume')} />
           <button
             type="button"
             className="btn btn-ghost"
