@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest'
-import { ARTIFACTS, callServer, cli, openPage, useServedUi } from './harness.ts'
+import { ARTIFACTS, callServer, cli, goTo, openPage, useServedUi } from './harness.ts'
 
 const ui = useServedUi()
 let page: Page
@@ -42,6 +42,67 @@ describe('actions the UI was missing', () => {
     await page.keyboard.press('u')
     await detail().locator('.detail-title .status-succeeded').waitFor()
     await logText().getByText('out of the stash', { exact: true }).waitFor()
+    expect(errors).toEqual([])
+  })
+
+  it('adds favourites from Settings and with the star, reorders and removes them, and they stay after a reload', async () => {
+    await cli(ui.home, ['add', '-q', '-n', 'fav alpha', '--shell', 'echo alpha'])
+    await cli(ui.home, ['add', '-q', '-n', 'fav beta', '--shell', 'echo beta'])
+    const ids = async () => (await callServer<{ settings: { favourites: number[] } }>(ui.home, ui.served, 'settings.get')).settings.favourites
+    const idOf = async (name: string) => Number(await page.locator('[data-task-id]', { hasText: name }).first().getAttribute('data-task-id'))
+    await page.locator('[data-task-id]', { hasText: 'fav beta' }).waitFor()
+    const alpha = await idOf('fav alpha')
+    const beta = await idOf('fav beta')
+
+    // The star in the detail: a toggle.
+    await page.locator('[data-task-id]', { hasText: 'fav beta' }).click()
+    const star = detail().getByRole('button', { name: 'Favourite' })
+    expect(await star.getAttribute('aria-pressed')).toBe('false')
+    await star.click()
+    await expect.poll(() => star.getAttribute('aria-pressed')).toBe('true')
+    await expect.poll(ids).toEqual([beta])
+
+    // Settings: by number, with a clear refusal first.
+    await blur()
+    await page.keyboard.press('g')
+    await page.keyboard.press('s')
+    const section = page.getByRole('region', { name: 'Favourites' })
+    const number = section.getByRole('textbox', { name: 'Task number' })
+    await number.fill('999')
+    await number.press('Enter')
+    await section.getByRole('alert').getByText('There is no task #999.').waitFor()
+    await number.fill(`#${alpha}`)
+    await number.press('Enter')
+    await expect.poll(ids).toEqual([beta, alpha])
+    const rows = section.locator('.favourite-row')
+    await expect.poll(() => rows.count()).toBe(2)
+    expect(await rows.nth(0).textContent()).toContain('fav beta')
+    expect(await rows.nth(0).locator('kbd').textContent()).toBe('Ctrl+Alt+1')
+    await section.scrollIntoViewIfNeeded()
+    await page.screenshot({ path: join(ARTIFACTS, 'actions-favourites-light.png') })
+    await page.emulateMedia({ colorScheme: 'dark' })
+    await page.screenshot({ path: join(ARTIFACTS, 'actions-favourites-dark.png') })
+    await page.emulateMedia({ colorScheme: 'light' })
+
+    // Reorder: beta down, and the keyboard stays with it.
+    await section.getByRole('button', { name: `Move #${beta} fav beta down` }).click()
+    await expect.poll(ids).toEqual([alpha, beta])
+    await expect.poll(() => page.evaluate<string | undefined>('document.activeElement?.id')).toBe(`favourite-up-${beta}`)
+    expect(await rows.nth(1).locator('kbd').textContent()).toBe('Ctrl+Alt+2')
+
+    // After a reload the order is what the server keeps.
+    await page.reload()
+    await page.locator('[data-testid=connection].connection-online').waitFor()
+    await goTo(page, 's')
+    await expect.poll(() => section.locator('.favourite-row').count()).toBe(2)
+    expect(await section.locator('.favourite-row').nth(0).textContent()).toContain('fav alpha')
+
+    await section.getByRole('button', { name: `Remove #${alpha} fav alpha from favourites` }).click()
+    await expect.poll(ids).toEqual([beta])
+    await page.reload()
+    await page.locator('[data-testid=connection].connection-online').waitFor()
+    await goTo(page, 's')
+    await expect.poll(() => section.locator('.favourite-row').count()).toBe(1)
     expect(errors).toEqual([])
   })
 })
