@@ -105,4 +105,31 @@ describe('actions the UI was missing', () => {
     await expect.poll(() => section.locator('.favourite-row').count()).toBe(1)
     expect(errors).toEqual([])
   })
+
+  it('sends a line to a running task that reads its stdin, from the input under its log', async () => {
+    await cli(ui.home, ['add', '-q', '-n', 'asks a question', '--shell', "sh -c 'read x; echo got $x'"])
+    await goTo(page, 't')
+    await page.locator('[data-task-id]', { hasText: 'asks a question' }).click()
+    await detail().locator('.detail-title .status-running').waitFor()
+    const input = detail().getByRole('textbox', { name: 'Input to the task' })
+    await input.fill('hello there')
+    await page.screenshot({ path: join(ARTIFACTS, 'actions-stdin-light.png') })
+    await page.emulateMedia({ colorScheme: 'dark' })
+    await page.screenshot({ path: join(ARTIFACTS, 'actions-stdin-dark.png') })
+    await page.emulateMedia({ colorScheme: 'light' })
+    await input.press('Enter')
+    await logText().getByText('got hello there', { exact: true }).waitFor()
+    await detail().locator('.detail-title .status-succeeded').waitFor()
+    // Once it has ended there is nothing to type into.
+    await expect.poll(() => input.count()).toBe(0)
+
+    // A task given its stdin when added has it closed: the line says so, disabled.
+    await cli(ui.home, ['add', '-q', '-n', 'stdin given', '--stdin', 'x', '--shell', 'sleep 30'])
+    await page.locator('[data-task-id]', { hasText: 'stdin given' }).click()
+    await detail().locator('.detail-title .status-running').waitFor()
+    const closed = detail().getByRole('textbox', { name: 'Input to the task' })
+    expect(await closed.isDisabled()).toBe(true)
+    await detail().getByText('Its standard input was given when it was added, and is closed.').waitFor()
+    expect(errors).toEqual([])
+  })
 })
