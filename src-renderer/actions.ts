@@ -2,6 +2,7 @@ import { isFinished, type CommandName, type Task } from '../src-shared/index.ts'
 import type { AppModel } from './model.ts'
 import type { CommandId } from './streams/keymap.ts'
 import { extendSelection, type ListSelection } from './streams/selection.ts'
+import { lastFailedTask, newestRunningTask } from './streams/palette.ts'
 
 export const NEW_TASK_INPUT_ID = 'quick-add'
 export const SEARCH_INPUT_ID = 'task-search'
@@ -137,7 +138,7 @@ export function createActions(model: AppModel, t: Translate) {
   const run = (id: CommandId): void => {
     switch (id) {
       case 'palette.open':
-        model.paletteOpen.set(true)
+        model.paletteEvents.next({ kind: 'open' })
         return
       case 'task.new':
         if (!inTaskViews()) model.route.set({ view: 'tasks' })
@@ -236,7 +237,25 @@ export function createActions(model: AppModel, t: Translate) {
         model.logCommands$.next('previousChange')
         return
       case 'help.shortcuts':
-        model.paletteOpen.set(true)
+        model.paletteEvents.next({ kind: 'open' })
+        return
+      case 'queue.retryLastFailed': {
+        const task = lastFailedTask(model.state.value.tasks.values())
+        if (!task) return model.toast('info', t('command.queue.retryLastFailed'), t('queue.noFailed'))
+        model.intents.next({ command: 'task.retry', params: { taskIds: [task.id] }, key: `task.retry:${task.id}`, label: t('action.retry') })
+        model.route.set({ view: 'task', taskId: task.id })
+        return
+      }
+      case 'queue.followNewest': {
+        const task = newestRunningTask(model.state.value.tasks.values(), model.state.value.runs)
+        if (!task) return model.toast('info', t('command.queue.followNewest'), t('queue.noneRunning'))
+        model.cursor.set(task.id)
+        model.route.set({ view: 'task', taskId: task.id })
+        return
+      }
+      case 'group.pause':
+      case 'group.resume':
+        model.paletteEvents.next({ kind: 'ask-group', command: id })
         return
     }
   }

@@ -18,6 +18,7 @@ import { DEFAULT_QUERY, TaskFacetsIndex, TaskListIndex, taskFacetsOf, type TaskF
 import { addWatch, removeWatch, watchRequests$, type WatchCounts } from './streams/watch.ts'
 import { toastsAfterIntent, withToast, type Toast } from './streams/toasts.ts'
 import { historyReading, historyReading$, type HistoryReading } from './streams/history.ts'
+import { paletteSteps$, type PaletteEvent, type PaletteStep } from './streams/palette.ts'
 import { machineSeeds$, workerListTriggers$, workerSeeds$ } from './streams/workers.ts'
 
 
@@ -308,6 +309,14 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   const notifications$ = finishNotifications$(liveFinishes, settings.value$, { isFocused: () => document.hasFocus() }).pipe(share())
 
   const paletteOpen = new Store(false)
+  /** The palette's step (the commands, or a second step such as "which group?"), driven by its events (streams/palette.ts). */
+  const paletteStep = new Store<PaletteStep>({ kind: 'closed' })
+  const paletteEvents = new Subject<PaletteEvent>()
+  paletteSteps$(paletteEvents).subscribe(({ step, intent }) => {
+    paletteStep.set(step)
+    if (paletteOpen.value !== (step.kind !== 'closed')) paletteOpen.set(step.kind !== 'closed')
+    if (intent) intents.next({ ...intent, label: i18next.t(intent.command === 'group.pause' ? 'command.group.pause' : 'command.group.resume') })
+  })
   /** Commands for whichever log viewer or run comparison is open (it subscribes while mounted). */
   const logCommands$ = new Subject<'follow' | 'jump' | 'nextChange' | 'previousChange'>()
 
@@ -316,6 +325,8 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     reconnectNow: options.reconnectNow,
     notifications$,
     paletteOpen,
+    paletteStep,
+    paletteEvents,
     logCommands$,
     cursor,
     checked,

@@ -71,6 +71,10 @@ export const en = {
     'compare.next': 'Next change (comparing runs)',
     'compare.previous': 'Previous change (comparing runs)',
     'help.shortcuts': 'Show keyboard shortcuts',
+    'queue.retryLastFailed': 'Retry last failed task',
+    'queue.followNewest': 'Follow newest running task',
+    'group.pause': 'Pause group…',
+    'group.resume': 'Resume group…',
   },
   palette: {
     title: 'Command palette',
@@ -461,6 +465,13 @@ export const en = {
       overflow_other: 'First {{count}} runs here, the rest on workers',
     },
     remoteStatus: { connecting: 'Connecting', connected: 'Connected', unreachable: 'Unreachable', refused: 'Refused' },
+  },
+  queue: {
+    noFailed: 'No task has failed.',
+    noneRunning: 'No task is running.',
+    pickGroup: { 'group.pause': 'Pause which group?', 'group.resume': 'Resume which group?' },
+    groupState: { paused: 'paused', running: 'running' },
+    noGroups: 'No group matches.',
   },
   stdin: {
     label: 'Input to the task',

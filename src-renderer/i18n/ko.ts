@@ -72,6 +72,10 @@ export const ko: Messages = {
     'compare.next': '다음 변경 (실행 비교)',
     'compare.previous': '이전 변경 (실행 비교)',
     'help.shortcuts': '단축키 보기',
+    'queue.retryLastFailed': '마지막으로 실패한 작업 다시 실행',
+    'queue.followNewest': '가장 최근에 실행된 작업 따라가기',
+    'group.pause': '그룹 일시 중지…',
+    'group.resume': '그룹 재개…',
   },
   palette: {
     title: '명령 팔레트',
@@ -458,6 +462,13 @@ export const ko: Messages = {
       overflow_other: '처음 {{count}}개는 여기서, 나머지는 워커에서',
     },
     remoteStatus: { connecting: '연결 중', connected: '연결됨', unreachable: '연결 불가', refused: '거부됨' },
+  },
+  queue: {
+    noFailed: '실패한 작업이 없습니다.',
+    noneRunning: '실행 중인 작업이 없습니다.',
+    pickGroup: { 'group.pause': '어느 그룹을 일시 중지할까요?', 'group.resume': '어느 그룹을 재개할까요?' },
+    groupState: { paused: '일시 중지됨', running: '실행 중' },
+    noGroups: '일치하는 그룹이 없습니다.',
   },
   stdin: {
     label: '작업에 보낼 입력',
