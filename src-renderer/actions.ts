@@ -2,6 +2,7 @@ import { isFinished, type CommandName, type Task } from '../src-shared/index.ts'
 import type { AppModel } from './model.ts'
 import type { CommandId } from './streams/keymap.ts'
 import { extendSelection, type ListSelection } from './streams/selection.ts'
+import { lastFailedTask, newestRunningTask } from './streams/palette.ts'
 
 export const NEW_TASK_INPUT_ID = 'quick-add'
 export const SEARCH_INPUT_ID = 'task-search'
@@ -37,22 +38,52 @@ const focus = (id: string) => {
 }
 
 /** Which tasks each bulk command can act on, so a key never sends a command that must fail. */
-const applicable: Record<'task.cancel' | 'task.retry' | 'task.pause' | 'task.resume', (t: Task) => boolean> = {
+const applicable: Record<'task.cancel' | 'task.retry' | 'task.pause' | 'task.resume' | 'task.unstash', (t: Task) => boolean> = {
   'task.cancel': (t) => !isFinished(t.status),
   'task.retry': (t) => isFinished(t.status),
   'task.pause': (t) => t.status === 'running' || t.status === 'queued' || t.status === 'waiting',
   'task.resume': (t) => t.status === 'paused' || (t.status === 'waiting' && t.waitingFor?.kind === 'paused'),
+  'task.unstash': (t) => t.status === 'stashed',
 }
 
-type BulkCommand = keyof typeof applicable
+type BulkCommand = 'task.cancel' | 'task.retry' | 'task.pause' | 'task.resume'
+type SentCommand = keyof typeof applicable
 type Translate = (key: string, values?: Record<string, string | number>) => string
 
+/**
+ * What each bulk command sends: Resume ("start it again") resumes paused tasks and enqueues
+ * stashed ones (task.unstash), so the one key and button act on both.
+ */
+const sentFor: Record<BulkCommand, readonly SentCommand[]> = {
+  'task.cancel': ['task.cancel'],
+  'task.retry': ['task.retry'],
+  'task.pause': ['task.pause'],
+  'task.resume': ['task.resume', 'task.unstash'],
+}
+
 /** The target tasks a bulk command acts on, and those it leaves as they are (already finished, for a cancel). */
-export function bulkTargets(tasks: readonly Task[], command: BulkCommand): { taskIds: number[]; skipped: number[] } {
+export function bulkTargets(tasks: readonly Task[], command: SentCommand): { taskIds: number[]; skipped: number[] } {
   const taskIds: number[] = []
   const skipped: number[] = []
   for (const task of tasks) (applicable[command](task) ? taskIds : skipped).push(task.id)
   return { taskIds, skipped }
+}
+
+/** The commands a bulk command sends (one per kind of task it applies to, none empty), and the tasks it leaves as they are. */
+export function bulkPlan(tasks: readonly Task[], command: BulkCommand): { sends: { command: SentCommand; taskIds: number[] }[]; skipped: number[] } {
+  const sends = sentFor[command].map((sent) => ({ command: sent, taskIds: tasks.filter((t) => applicable[sent](t)).map((t) => t.id) }))
+  const acted = new Set(sends.flatMap((s) => s.taskIds))
+  return { sends: sends.filter((s) => s.taskIds.length > 0), skipped: tasks.filter((t) => !acted.has(t.id)).map((t) => t.id) }
+}
+
+/** What Resume does to these tasks, in words: "Enqueue" when they are all stashed, "Resume" when none is. */
+export function resumeLabel(tasks: readonly Task[], t: (key: string) => string): string {
+  return resumeLabelFor(tasks.length, tasks.filter((task) => task.status === 'stashed').length, t)
+}
+
+/** The same for counts: `stashed` of `count` tasks. */
+export function resumeLabelFor(count: number, stashed: number, t: (key: string) => string): string {
+  return stashed === 0 ? t('action.resume') : stashed === count ? t('action.enqueue') : t('action.resumeOrEnqueue')
 }
 
 /** "#3, #5 and 4 more": the tasks named, a few at most. */
@@ -67,10 +98,9 @@ export function taskList(ids: readonly number[], t: Translate, shown = 5): strin
  * seems to do nothing leaves them guessing.
  */
 export function bulk(model: AppModel, command: BulkCommand, label: string, t: Translate): void {
-  const { taskIds, skipped } = bulkTargets(targetTasks(model), command)
+  const { sends, skipped } = bulkPlan(targetTasks(model), command)
   if (skipped.length > 0) model.toast('info', label, t(`bulk.skipped.${command.slice('task.'.length)}`, { tasks: taskList(skipped, t), count: skipped.length }))
-  if (taskIds.length === 0) return
-  model.intents.next({ command, params: { taskIds }, key: `${command}:${taskIds.join(',')}`, label })
+  for (const { command: sent, taskIds } of sends) model.intents.next({ command: sent, params: { taskIds }, key: `${sent}:${taskIds.join(',')}`, label })
 }
 
 /** Puts a selection (from streams/selection.ts) into the model's stores. */
@@ -112,7 +142,7 @@ export function createActions(model: AppModel, t: Translate) {
   const run = (id: CommandId): void => {
     switch (id) {
       case 'palette.open':
-        model.paletteOpen.set(true)
+        model.paletteEvents.next({ kind: 'open' })
         return
       case 'task.new':
         if (!inTaskViews()) model.route.set({ view: 'tasks' })
@@ -173,7 +203,7 @@ export function createActions(model: AppModel, t: Translate) {
       case 'task.pause':
         return bulk(model, 'task.pause', t('action.pause'), t)
       case 'task.resume':
-        return bulk(model, 'task.resume', t('action.resume'), t)
+        return bulk(model, 'task.resume', resumeLabel(targetTasks(model), t), t)
       case 'task.edit': {
         const id = currentTaskId(model)
         if (id !== null) model.route.set({ view: 'new', editTaskId: id })
@@ -218,7 +248,25 @@ export function createActions(model: AppModel, t: Translate) {
         model.logCommands$.next('previousChange')
         return
       case 'help.shortcuts':
-        model.paletteOpen.set(true)
+        model.paletteEvents.next({ kind: 'open' })
+        return
+      case 'queue.retryLastFailed': {
+        const task = lastFailedTask(model.state.value.tasks.values())
+        if (!task) return model.toast('info', t('command.queue.retryLastFailed'), t('queue.noFailed'))
+        model.intents.next({ command: 'task.retry', params: { taskIds: [task.id] }, key: `task.retry:${task.id}`, label: t('action.retry') })
+        model.route.set({ view: 'task', taskId: task.id })
+        return
+      }
+      case 'queue.followNewest': {
+        const task = newestRunningTask(model.state.value.tasks.values(), model.state.value.runs)
+        if (!task) return model.toast('info', t('command.queue.followNewest'), t('queue.noneRunning'))
+        model.cursor.set(task.id)
+        model.route.set({ view: 'task', taskId: task.id })
+        return
+      }
+      case 'group.pause':
+      case 'group.resume':
+        model.paletteEvents.next({ kind: 'ask-group', command: id })
         return
     }
   }

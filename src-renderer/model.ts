@@ -18,6 +18,7 @@ import { DEFAULT_QUERY, TaskFacetsIndex, TaskListIndex, taskFacetsOf, type TaskF
 import { addWatch, removeWatch, watchRequests$, type WatchCounts } from './streams/watch.ts'
 import { toastsAfterIntent, withToast, type Toast } from './streams/toasts.ts'
 import { historyReading, historyReading$, type HistoryReading } from './streams/history.ts'
+import { paletteSteps$, type PaletteEvent, type PaletteStep } from './streams/palette.ts'
 import { machineSeeds$, workerListTriggers$, workerSeeds$ } from './streams/workers.ts'
 
 
@@ -243,7 +244,7 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   /** Where the current Shift range began (see streams/selection.ts). */
   const anchor = new Store<RangeAnchor | null>(null)
   /** The checked tasks there are and how many are finished (the bulk bar's), kept as the selection and the tasks change. */
-  const selectionCounts = new Store<SelectionCounts>({ present: 0, finished: 0 })
+  const selectionCounts = new Store<SelectionCounts>({ present: 0, finished: 0, stashed: 0 })
   selectionCounts$(checked.value$, state.value$).subscribe((counts) => selectionCounts.set(counts))
   const query = new Store<TaskQuery>(DEFAULT_QUERY)
   const rows = new Store<readonly TaskRow[]>([])
@@ -312,6 +313,14 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   const notifications$ = finishNotifications$(liveFinishes, settings.value$, { isFocused: () => document.hasFocus() }).pipe(share())
 
   const paletteOpen = new Store(false)
+  /** The palette's step (the commands, or a second step such as "which group?"), driven by its events (streams/palette.ts). */
+  const paletteStep = new Store<PaletteStep>({ kind: 'closed' })
+  const paletteEvents = new Subject<PaletteEvent>()
+  paletteSteps$(paletteEvents).subscribe(({ step, intent }) => {
+    paletteStep.set(step)
+    if (paletteOpen.value !== (step.kind !== 'closed')) paletteOpen.set(step.kind !== 'closed')
+    if (intent) intents.next({ ...intent, label: i18next.t(intent.command === 'group.pause' ? 'command.group.pause' : 'command.group.resume') })
+  })
   /** Commands for whichever log viewer or run comparison is open (it subscribes while mounted). */
   const logCommands$ = new Subject<'follow' | 'jump' | 'nextChange' | 'previousChange'>()
 
@@ -320,6 +329,8 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     reconnectNow: options.reconnectNow,
     notifications$,
     paletteOpen,
+    paletteStep,
+    paletteEvents,
     logCommands$,
     cursor,
     checked,

@@ -46,6 +46,10 @@ export const COMMAND_IDS = [
   'compare.next',
   'compare.previous',
   'help.shortcuts',
+  'queue.retryLastFailed',
+  'queue.followNewest',
+  'group.pause',
+  'group.resume',
 ] as const
 export type CommandId = (typeof COMMAND_IDS)[number]
 
@@ -97,6 +101,10 @@ export const DEFAULT_KEYMAP: readonly KeymapEntry[] = [
   { command: 'compare.next', binding: ']', repeatable: true },
   { command: 'compare.previous', binding: '[', repeatable: true },
   { command: 'help.shortcuts', binding: '?' },
+  { command: 'queue.retryLastFailed', binding: 'R' },
+  { command: 'queue.followNewest', binding: 'F' },
+  { command: 'group.pause', binding: 'alt+p' },
+  { command: 'group.resume', binding: 'alt+u' },
 ]
 
 /**

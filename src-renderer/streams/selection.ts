@@ -45,6 +45,8 @@ export function extendSelection(rowIds: readonly number[], selection: ListSelect
 export interface SelectionCounts {
   present: number
   finished: number
+  /** Stashed: Resume enqueues these (task.unstash). */
+  stashed: number
 }
 
 /** What selectionCounts$ reads of each state: the tasks, and which of them changed since the state before. */
@@ -53,25 +55,23 @@ export interface SelectionTasks {
   changedTaskIds: ReadonlySet<number>
 }
 
-const NO_COUNTS: SelectionCounts = { present: 0, finished: 0 }
+const NO_COUNTS: SelectionCounts = { present: 0, finished: 0, stashed: 0 }
 
 /** What one task adds to the counts if it is checked. */
 function countTask(counts: SelectionCounts, task: Task | undefined, sign: 1 | -1): SelectionCounts {
   if (!task) return counts
-  return { present: counts.present + sign, finished: counts.finished + (isFinished(task.status) ? sign : 0) }
+  return {
+    present: counts.present + sign,
+    finished: counts.finished + (isFinished(task.status) ? sign : 0),
+    stashed: counts.stashed + (task.status === 'stashed' ? sign : 0),
+  }
 }
 
 function countAll(checked: ReadonlySet<number>, tasks: ReadonlyMap<number, Task> | null): SelectionCounts {
   if (!tasks) return NO_COUNTS
-  let present = 0
-  let finished = 0
-  for (const id of checked) {
-    const task = tasks.get(id)
-    if (!task) continue
-    present++
-    if (isFinished(task.status)) finished++
-  }
-  return { present, finished }
+  let counts = NO_COUNTS
+  for (const id of checked) counts = countTask(counts, tasks.get(id), 1)
+  return counts
 }
 
 /**
@@ -105,6 +105,6 @@ export function selectionCounts$(checked$: Observable<ReadonlySet<number>>, stat
       return { ...counted, tasks, counts }
     }, start),
     map((counted) => counted.counts),
-    distinctUntilChanged((a, b) => a.present === b.present && a.finished === b.finished),
+    distinctUntilChanged((a, b) => a.present === b.present && a.finished === b.finished && a.stashed === b.stashed),
   )
 }

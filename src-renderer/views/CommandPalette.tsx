@@ -19,7 +19,7 @@ export function CommandPalette({ run }: { run: (id: CommandId) => void }) {
   const model = useModel()
   const open = useStore(model.paletteOpen)
   if (!open) return null
-  return <PaletteDialog run={run} close={() => model.paletteOpen.set(false)} />
+  return <PaletteDialog run={run} close={() => model.paletteEvents.next({ kind: 'close' })} />
 }
 
 /** How well the typed text matches an entry's title or its English alias (null: not at all). */
@@ -70,8 +70,18 @@ function PaletteDialog({ run, close }: { run: (id: CommandId) => void; close: ()
   const model = useModel()
   const keymap = useKeymap()
   const english = useMemo(() => (i18n.resolvedLanguage === 'en' ? null : i18n.getFixedT('en')), [i18n, i18n.resolvedLanguage])
+  const step = useStore(model.paletteStep)
+  const groups = useStore(model.state).groups
   const [text, setText] = useState('')
   const [index, setIndex] = useState(0)
+  // A second step starts with an empty field and the first option.
+  const stepKey = step.kind === 'pick-group' ? step.command : step.kind
+  const [shownStep, setShownStep] = useState(stepKey)
+  if (shownStep !== stepKey) {
+    setShownStep(stepKey)
+    setText('')
+    setIndex(0)
+  }
   const listRef = useRef<HTMLUListElement>(null)
   const dialogRef = useRef<HTMLDivElement>(null)
   useReturnFocus(dialogRef)
@@ -84,7 +94,18 @@ function PaletteDialog({ run, close }: { run: (id: CommandId) => void; close: ()
       }),
     [keymap, t, english, run],
   )
-  const entries = useMemo(() => {
+  /** The second step of "Pause group…" / "Resume group…": the groups it can act on. */
+  const groupEntries = useMemo((): Entry[] | null => {
+    if (step.kind !== 'pick-group') return null
+    const wantPaused = step.command === 'group.resume'
+    return [...groups.values()]
+      .filter((group) => group.paused === wantPaused)
+      .map((group) => ({ entry: { id: `group-${group.name}`, title: group.name, shortcut: '', run: () => model.paletteEvents.next({ kind: 'choose-group', name: group.name }) }, score: fuzzyScore(text, group.name) }))
+      .filter((x): x is { entry: Entry; score: number } => text.trim() === '' || x.score !== null)
+      .sort((a, b) => (text.trim() === '' ? a.entry.title.localeCompare(b.entry.title) : (b.score ?? 0) - (a.score ?? 0)))
+      .map((x) => x.entry)
+  }, [step, groups, text, model])
+  const commandEntries = useMemo(() => {
     const all = [...commands]
     const openTask = (taskId: number, name: string): Entry => ({
       id: `open-${taskId}`,
@@ -107,26 +128,30 @@ function PaletteDialog({ run, close }: { run: (id: CommandId) => void; close: ()
       .sort((a, b) => b.score - a.score)
       .map((x) => x.entry)
   }, [commands, t, text, model])
+  const entries = groupEntries ?? commandEntries
 
   const choose = (entry: Entry | undefined) => {
     if (!entry) return
+    // A group chosen, or a command that asks for one, moves the palette on (or closes it) itself.
+    if (step.kind === 'pick-group' || entry.id === 'group.pause' || entry.id === 'group.resume') return entry.run()
     close()
     entry.run()
   }
+  const title = step.kind === 'pick-group' ? t(`queue.pickGroup.${step.command}`) : t('palette.title')
   const selected = Math.min(index, Math.max(0, entries.length - 1))
 
   return (
     <div className="palette-backdrop" onMouseDown={close}>
-      <div ref={dialogRef} className="palette" role="dialog" aria-modal="true" aria-label={t('palette.title')} onMouseDown={(e) => e.stopPropagation()}>
+      <div ref={dialogRef} className="palette" role="dialog" aria-modal="true" aria-label={title} onMouseDown={(e) => e.stopPropagation()}>
         <input
           autoFocus
           className="palette-input"
-          aria-label={t('palette.title')}
+          aria-label={title}
           role="combobox"
           aria-expanded={entries.length > 0}
           aria-controls="palette-list"
           aria-activedescendant={entries[selected] ? `palette-${entries[selected].id}` : undefined}
-          placeholder={t('palette.placeholder')}
+          placeholder={step.kind === 'pick-group' ? title : t('palette.placeholder')}
           value={text}
           onChange={(e) => {
             setText(e.target.value)
@@ -146,6 +171,9 @@ function PaletteDialog({ run, close }: { run: (id: CommandId) => void; close: ()
             } else if (e.key === 'ArrowUp' || (e.ctrlKey && e.key === 'k')) {
               e.preventDefault()
               setIndex((i) => Math.max(0, i - 1))
+            } else if (e.key === 'Backspace' && text === '' && step.kind === 'pick-group') {
+              e.preventDefault()
+              model.paletteEvents.next({ kind: 'back' })
             } else if (e.key === 'Enter') {
               e.preventDefault()
               choose(entries[selected])
@@ -155,10 +183,10 @@ function PaletteDialog({ run, close }: { run: (id: CommandId) => void; close: ()
         {/* Outside the listbox (which holds options only), and said once as the list empties. */}
         {entries.length === 0 && (
           <p className="palette-empty" role="status">
-            {t('palette.nothing')}
+            {step.kind === 'pick-group' ? t('queue.noGroups') : t('palette.nothing')}
           </p>
         )}
-        <ul className="palette-list" id="palette-list" role="listbox" aria-label={t('palette.title')} ref={listRef} hidden={entries.length === 0}>
+        <ul className="palette-list" id="palette-list" role="listbox" aria-label={title} ref={listRef} hidden={entries.length === 0}>
           {entries.map((entry, i) => (
             <li
               key={entry.id}

@@ -9,6 +9,7 @@ import { bindingConflicts, recordBinding$, type BindingConflict } from '../strea
 import { groupConditionsIntent, groupParallelIntent } from '../streams/settings.ts'
 import { COMMAND_IDS, DEFAULT_KEYMAP, displayBinding, type CommandId, type KeyPress, type KeymapEntry } from '../streams/keymap.ts'
 import { IS_MAC, useKeymap, useModel, useSendShownInPlace, useStore } from './context.ts'
+import { addFavourite, displayAccelerator, favouriteAccelerator, moveFavourite, removeFavourite, MAX_FAVOURITES } from '../streams/favourites.ts'
 
 const THEMES = ['system', 'light', 'dark'] as const
 
@@ -155,6 +156,8 @@ export function SettingsView() {
         </Row>
       </section>
 
+      <Favourites favourites={settings.favourites} overrides={settings.globalShortcuts} onSave={(favourites) => save({ favourites })} />
+
       <GlobalShortcuts overrides={settings.globalShortcuts} onSave={(globalShortcuts) => void save({ globalShortcuts })} />
 
       <section className="panel">
@@ -174,6 +177,131 @@ export function SettingsView() {
         </table>
       </section>
     </div>
+  )
+}
+
+/**
+ * Favourites 1–9: tasks whose definition the tray's Run Favourite and the global shortcuts run
+ * again as a fresh copy. Added by task number or from the task selected in the list (or with
+ * the star in a task's detail), reordered, removed; each says which global shortcut runs it.
+ */
+function Favourites({ favourites, overrides, onSave }: { favourites: readonly number[]; overrides: Readonly<Record<string, string>>; onSave: (next: number[]) => Promise<void> }) {
+  const { t } = useTranslation()
+  const model = useModel()
+  const tasks = useStore(model.state).tasks
+  const cursor = useStore(model.cursor)
+  const [draft, setDraft] = useState('')
+  const [problem, setProblem] = useState<string | null>(null)
+  const add = async (taskId: number) => {
+    const change = addFavourite(favourites, taskId, (id) => tasks.has(id))
+    if (!change.ok) return setProblem(t(`favourites.problem.${change.problem}`, { id: taskId, max: MAX_FAVOURITES }))
+    setProblem(null)
+    setDraft('')
+    await onSave(change.favourites)
+  }
+  /** After a move, the keyboard stays on the same button of the favourite that moved (or its other arrow at an end). */
+  const move = async (index: number, delta: -1 | 1) => {
+    const id = favourites[index]
+    await onSave(moveFavourite(favourites, index, delta))
+    requestAnimationFrame(() => {
+      const same = document.getElementById(`favourite-${delta < 0 ? 'up' : 'down'}-${id}`)
+      const target = same instanceof HTMLButtonElement && !same.disabled ? same : document.getElementById(`favourite-${delta < 0 ? 'down' : 'up'}-${id}`)
+      target?.focus()
+    })
+  }
+  const selected = cursor !== null && tasks.has(cursor) && !favourites.includes(cursor) ? cursor : null
+  return (
+    <section className="panel favourites" aria-labelledby="favourites-heading">
+      <h2 id="favourites-heading">{t('favourites.title')}</h2>
+      <p className="muted">{t('favourites.hint')}</p>
+      {favourites.length === 0 ? (
+        <p className="muted" data-testid="favourites-empty">
+          {t('favourites.none')}
+        </p>
+      ) : (
+        <ol className="favourite-list" aria-labelledby="favourites-heading">
+          {favourites.map((id, index) => {
+            const task = tasks.get(id)
+            const name = task ? `#${id} ${task.name}` : t('favourites.removed', { id })
+            const accelerator = favouriteAccelerator(index, overrides)
+            return (
+              <li key={id} className="favourite-row" data-favourite={id}>
+                <span className="favourite-n" aria-hidden>
+                  {index + 1}
+                </span>
+                <span className={`favourite-name${task ? '' : ' muted'}`}>{name}</span>
+                <span className="favourite-shortcut">
+                  {accelerator ? (
+                    <>
+                      <span className="sr-only">{t('favourites.runsWith')} </span>
+                      <Kbd>{displayAccelerator(accelerator, IS_MAC)}</Kbd>
+                    </>
+                  ) : (
+                    <span className="muted">{t('favourites.noShortcut')}</span>
+                  )}
+                </span>
+                <span className="favourite-actions">
+                  <button type="button" id={`favourite-up-${id}`} className="btn btn-ghost icon" aria-label={t('favourites.moveUp', { name })} title={t('favourites.moveUp', { name })} disabled={index === 0} onClick={() => void move(index, -1)}>
+                    ↑
+                  </button>
+                  <button type="button" id={`favourite-down-${id}`} className="btn btn-ghost icon" aria-label={t('favourites.moveDown', { name })} title={t('favourites.moveDown', { name })} disabled={index === favourites.length - 1} onClick={() => void move(index, 1)}>
+                    ↓
+                  </button>
+                  <button type="button" className="btn btn-ghost" aria-label={t('favourites.removeLabel', { name })} onClick={() => void onSave(removeFavourite(favourites, id))}>
+                    {t('favourites.remove')}
+                  </button>
+                </span>
+              </li>
+            )
+          })}
+        </ol>
+      )}
+      <form
+        className="setting-row add-favourite"
+        onSubmit={(e) => {
+          e.preventDefault()
+          void add(Number(draft.trim().replace(/^#/, '')))
+        }}
+      >
+        <div>
+          <div className="setting-label" id="add-favourite-label">
+            {t('favourites.add')}
+          </div>
+          {problem ? (
+            <div className="field-error" role="alert" id="add-favourite-problem">
+              {problem}
+            </div>
+          ) : (
+            <div className="field-hint" id="add-favourite-problem">
+              {t('favourites.addHint', { max: MAX_FAVOURITES })}
+            </div>
+          )}
+        </div>
+        <div className="setting-control">
+          <input
+            className="mono narrow"
+            inputMode="numeric"
+            aria-label={t('favourites.taskNumber')}
+            aria-describedby="add-favourite-problem"
+            aria-invalid={problem ? true : undefined}
+            placeholder="#42"
+            value={draft}
+            onChange={(e) => {
+              setDraft(e.target.value)
+              setProblem(null)
+            }}
+          />
+          <button type="submit" className="btn" disabled={draft.trim() === '' || favourites.length >= MAX_FAVOURITES}>
+            {t('settings.add')}
+          </button>
+          {selected !== null && (
+            <button type="button" className="btn btn-ghost" disabled={favourites.length >= MAX_FAVOURITES} onClick={() => void add(selected)}>
+              {t('favourites.addSelected', { id: selected })}
+            </button>
+          )}
+        </div>
+      </form>
+    </section>
   )
 }
 

@@ -1,7 +1,7 @@
 import { Fragment, useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { TFunction } from 'i18next'
-import { isFinished, type Run, type Task, type TaskSpec, type WaitReason } from '../../src-shared/index.ts'
+import { LIMITS, isFinished, type Run, type Settings, type Task, type TaskSpec, type WaitReason } from '../../src-shared/index.ts'
 import { runEnd } from '../../src-shared/run-end.ts'
 import { ActionButton, EmptyState, StatusBadge, formatClock, formatDuration, formatTime, useEngineSentences } from '../components/common.tsx'
 import type { CommandId } from '../streams/keymap.ts'
@@ -13,7 +13,9 @@ import { LogViewer } from './LogViewer.tsx'
 import { runNumber } from '../streams/run-number.ts'
 import { RunCompare, type ComparePair } from './RunCompare.tsx'
 import { EDITABLE } from './NewTaskView.tsx'
-import { useModel, useStore } from './context.ts'
+import { IS_MAC, useModel, useStore } from './context.ts'
+import { lineToSend, stdinState, type StdinState } from '../streams/stdin.ts'
+import { MAX_FAVOURITES, addFavourite, displayAccelerator, favouriteAccelerator, removeFavourite } from '../streams/favourites.ts'
 
 type Tab = 'output' | 'result' | 'definition' | 'runs'
 const TAB_PANEL_ID = 'detail-tab-panel'
@@ -64,7 +66,10 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
             <ActionButton command="task.pause" label={t('action.pause')} busy={busy('task.pause')} onClick={() => run('task.pause')} />
           )}
           {task.status === 'paused' && <ActionButton command="task.resume" label={t('action.resume')} busy={busy('task.resume')} onClick={() => run('task.resume')} />}
+          {/* A stashed task is kept, not scheduled: the same key (Resume's) puts it in the queue. */}
+          {task.status === 'stashed' && <ActionButton command="task.resume" variant="primary" label={t('action.enqueue')} busy={busy('task.unstash')} onClick={() => run('task.resume')} />}
           <ActionButton command="task.edit" variant="ghost" label={EDITABLE.includes(task.status) ? t('action.edit') : t('action.editAsNew')} onClick={() => run('task.edit')} />
+          <FavouriteStar taskId={task.id} />
           <span className="detail-facts">
             {/* An earlier run picked in the runs table: said, with the way back to the newest (the task's status is the newest's). */}
             {shownRun && runs[0] && shownRun.id !== runs[0].id && (
@@ -135,7 +140,10 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
       <div className="tab-panel" role="tabpanel" id={TAB_PANEL_ID} aria-labelledby={tabId(tab)}>
         {tab === 'output' &&
           (shownRun ? (
-            <LogViewer key={shownRun.id} run={shownRun} />
+            <>
+              <LogViewer key={shownRun.id} run={shownRun} />
+              <StdinLine key={`stdin-${shownRun.id}`} task={task} state={stdinState(task, shownRun, shownRun.id === runs[0]?.id)} />
+            </>
           ) : (
             <EmptyState title={t('detail.notStarted')}>{wait ? <WaitingFor wait={wait} /> : t(`status.${task.status}`)}</EmptyState>
           ))}
@@ -158,6 +166,111 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
           ))}
       </div>
     </aside>
+  )
+}
+
+/**
+ * A line of input for a running shell task: Enter sends it with a newline (task.send, as
+ * `taskdeck send` does). Disabled, saying why, when the task cannot take input.
+ */
+function StdinLine({ task, state }: { task: Task; state: StdinState }) {
+  const { t } = useTranslation()
+  const model = useModel()
+  const pending = useStore(model.pending)
+  const [text, setText] = useState('')
+  const [problem, setProblem] = useState<string | null>(null)
+  const [sent, setSent] = useState<string | null>(null)
+  if (state.kind === 'hidden') return null
+  const key = `task.send:${task.id}`
+  const busy = pending.has(key)
+  const closed = state.kind === 'closed'
+  const send = async () => {
+    if (closed || busy) return
+    const status = await model.send({ command: 'task.send', params: { taskId: task.id, text: lineToSend(text) }, key, label: t('stdin.failed') })
+    if (status.state === 'ok') {
+      setSent(text)
+      setText('')
+      setProblem(null)
+    } else if (status.state === 'error') setProblem(status.error.message)
+  }
+  const hintId = `stdin-hint-${task.id}`
+  return (
+    <form
+      className="stdin-line"
+      onSubmit={(e) => {
+        e.preventDefault()
+        void send()
+      }}
+    >
+      <span className="stdin-prompt" aria-hidden>
+        ›
+      </span>
+      <input
+        className="mono"
+        aria-label={t('stdin.label')}
+        aria-describedby={hintId}
+        aria-invalid={problem ? true : undefined}
+        placeholder={closed ? '' : t('stdin.placeholder')}
+        disabled={closed}
+        value={text}
+        maxLength={LIMITS.stdinChars - 1}
+        onChange={(e) => {
+          setText(e.target.value)
+          setProblem(null)
+        }}
+        onKeyDown={(e) => {
+          // Typing here is input to the task: single-key shortcuts must not fire (Esc still leaves).
+          if (e.key !== 'Escape') e.stopPropagation()
+        }}
+      />
+      <button type="submit" className="btn" disabled={closed} {...(busy && { 'aria-busy': true, 'aria-disabled': true })}>
+        {t('stdin.send')}
+      </button>
+      {problem ? (
+        <span className="field-error stdin-hint" id={hintId} role="alert">
+          {problem}
+        </span>
+      ) : (
+        <span className="field-hint stdin-hint" id={hintId} role="status">
+          {closed ? t(`stdin.closed.${state.reason}`) : sent !== null ? t('stdin.sent', { text: sent }) : t('stdin.hint')}
+        </span>
+      )}
+    </form>
+  )
+}
+
+/**
+ * The star: makes the task a favourite (settings.favourites, run again from the tray or a global
+ * shortcut) or stops it being one. A toggle button (aria-pressed) whose name stays "Favourite";
+ * its tooltip says which number and shortcut it has.
+ */
+function FavouriteStar({ taskId }: { taskId: number }) {
+  const { t } = useTranslation()
+  const model = useModel()
+  const settings = useStore(model.settings)
+  const pending = useStore(model.pending)
+  const favourites = settings.favourites
+  const index = favourites.indexOf(taskId)
+  const on = index >= 0
+  const full = !on && favourites.length >= MAX_FAVOURITES
+  const key = 'settings.set:favourites'
+  const busy = pending.has(key)
+  const toggle = async () => {
+    if (busy || full) return
+    const change = on ? { ok: true as const, favourites: removeFavourite(favourites, taskId) } : addFavourite(favourites, taskId, () => true)
+    if (!change.ok) return
+    const status = await model.send({ command: 'settings.set', params: { patch: { favourites: change.favourites } }, key, label: t('favourites.saveFailed') })
+    if (status.state === 'ok') model.settings.set((status.value as { settings: Settings }).settings)
+  }
+  const accelerator = on ? favouriteAccelerator(index, settings.globalShortcuts) : ''
+  const title = full ? t('favourites.starFull', { max: MAX_FAVOURITES }) : on ? `${t('favourites.starOn', { n: index + 1 })}${accelerator ? ` (${displayAccelerator(accelerator, IS_MAC)})` : ''}` : t('favourites.star')
+  return (
+    <button type="button" className={`btn btn-ghost favourite-star${on ? ' on' : ''}`} aria-pressed={on} aria-disabled={full || busy || undefined} aria-busy={busy || undefined} title={title} onClick={() => void toggle()}>
+      <span className="star-glyph" aria-hidden>
+        {on ? '★' : '☆'}
+      </span>
+      <span className="btn-label">{t('favourites.star')}</span>
+    </button>
   )
 }
 

@@ -3,7 +3,7 @@ import { useScrollWindow } from '../hooks/scroll-window.ts'
 import { useTranslation } from 'react-i18next'
 import { interval, map } from 'rxjs'
 import { TASK_STATUSES, isFinished, type TaskStatus } from '../../src-shared/index.ts'
-import { NEW_TASK_INPUT_ID, SEARCH_INPUT_ID, TASK_LIST_ID, applySelection } from '../actions.ts'
+import { NEW_TASK_INPUT_ID, SEARCH_INPUT_ID, TASK_LIST_ID, applySelection, resumeLabelFor } from '../actions.ts'
 import { ActionButton, EmptyState, Kbd, StatusGlyph, ViewHeading, busyButton, formatDuration, useEngineSentences } from '../components/common.tsx'
 import { useFittingText } from '../hooks/fitting-text.ts'
 import { useObservableState } from '../hooks/observable.ts'
@@ -228,7 +228,7 @@ function BulkBar({ run }: { run: (id: CommandId) => void }) {
   const { t } = useTranslation()
   const model = useModel()
   // Kept as the selection and the tasks change (model.selectionCounts), not counted over the whole selection each frame.
-  const { present, finished } = useStore(model.selectionCounts)
+  const { present, finished, stashed } = useStore(model.selectionCounts)
   const pending = useStore(model.pending)
   // Asked once before removing: tasks and their logs go for good (bull-board's "Clean" asks too).
   const [confirming, setConfirming] = useState(false)
@@ -288,7 +288,7 @@ function BulkBar({ run }: { run: (id: CommandId) => void }) {
           <ActionButton command="task.cancel" label={t('action.cancel')} variant="danger" onClick={() => run('task.cancel')} />
           <ActionButton command="task.retry" label={t('action.retry')} onClick={() => run('task.retry')} />
           <ActionButton command="task.pause" label={t('action.pause')} onClick={() => run('task.pause')} />
-          <ActionButton command="task.resume" label={t('action.resume')} onClick={() => run('task.resume')} />
+          <ActionButton command="task.resume" label={resumeLabelFor(present, stashed, t)} onClick={() => run('task.resume')} />
           <button
             type="button"
             className="btn btn-ghost"

@@ -343,12 +343,12 @@ describe('keyboard only', () => {
 
     // Clear and Reset of a shortcut remove themselves: the row's Change button takes the keyboard.
     await press(page, 'Escape', 'g', 's')
-    await page.getByRole('button', { name: 'Clear the shortcut for Retry' }).focus()
+    await page.getByRole('button', { name: 'Clear the shortcut for Retry task(s)', exact: true }).focus()
     await press(page, 'Enter')
     await expect.poll(() => focused(page)).toBe('Change the shortcut for Retry task(s)')
-    await page.getByRole('button', { name: 'Reset the shortcut for Retry' }).focus()
+    await page.getByRole('button', { name: 'Reset the shortcut for Retry task(s)', exact: true }).focus()
     await press(page, 'Enter')
-    await page.getByRole('button', { name: 'Reset the shortcut for Retry' }).waitFor({ state: 'detached' })
+    await page.getByRole('button', { name: 'Reset the shortcut for Retry task(s)', exact: true }).waitFor({ state: 'detached' })
     await expect.poll(() => focused(page)).toBe('Change the shortcut for Retry task(s)')
 
     // Closing the last toast: the view's heading, not <body> (nor a ring around the whole panel). The toast: cancelling

@@ -119,8 +119,8 @@ describe('keyboard-only flows', () => {
     // A single "g" would start every g-chord: the clash is shown, and nothing is saved until confirmed.
     await page.keyboard.press('g')
     await page.keyboard.press('s')
-    const retryRow = page.getByRole('row').filter({ has: page.getByRole('button', { name: 'Change the shortcut for Retry' }) })
-    await page.getByRole('button', { name: 'Change the shortcut for Retry' }).focus()
+    const retryRow = page.getByRole('row').filter({ has: page.getByRole('button', { name: 'Change the shortcut for Retry task(s)', exact: true }) })
+    await page.getByRole('button', { name: 'Change the shortcut for Retry task(s)', exact: true }).focus()
     await page.keyboard.press('Enter')
     await page.keyboard.press('g')
     const clash = retryRow.getByRole('alert')
@@ -132,9 +132,9 @@ describe('keyboard-only flows', () => {
     await retryRow.locator('.kbd', { hasText: /^R$/ }).waitFor()
 
     // Clear leaves Retry without a key; Reset brings the default back.
-    await page.getByRole('button', { name: 'Clear the shortcut for Retry' }).click()
+    await page.getByRole('button', { name: 'Clear the shortcut for Retry task(s)', exact: true }).click()
     await retryRow.getByText('No key').waitFor()
-    await page.getByRole('button', { name: 'Reset the shortcut for Retry' }).click()
+    await page.getByRole('button', { name: 'Reset the shortcut for Retry task(s)', exact: true }).click()
     await retryRow.locator('.kbd', { hasText: /^R$/ }).waitFor()
     await page.getByRole('button', { name: 'Reset the shortcut for Cancel' }).click()
     await cancelRow.locator('.kbd', { hasText: /^C$/ }).waitFor()
@@ -166,8 +166,8 @@ describe('keyboard-only flows', () => {
     await blur(page)
     await page.keyboard.press('g')
     await page.keyboard.press('s')
-    const row = page.getByRole('row').filter({ has: page.getByRole('button', { name: 'Change the shortcut for Retry' }) })
-    await page.getByRole('button', { name: 'Change the shortcut for Retry' }).focus()
+    const row = page.getByRole('row').filter({ has: page.getByRole('button', { name: 'Change the shortcut for Retry task(s)', exact: true }) })
+    await page.getByRole('button', { name: 'Change the shortcut for Retry task(s)', exact: true }).focus()
     await page.keyboard.press('Enter')
     await page.keyboard.press('x')
     await page.keyboard.press('l')

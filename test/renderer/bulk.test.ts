@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { bulkTargets, taskList } from '../../src-renderer/actions.ts'
+import { bulkPlan, bulkTargets, taskList } from '../../src-renderer/actions.ts'
 import { task } from './events.ts'
 
 const tasks = [
@@ -16,6 +16,19 @@ describe('bulk actions on a selection', () => {
     expect(bulkTargets(tasks, 'task.retry')).toEqual({ taskIds: [2, 4], skipped: [1, 3, 5] })
     expect(bulkTargets(tasks, 'task.pause')).toEqual({ taskIds: [1, 5], skipped: [2, 3, 4] })
     expect(bulkTargets(tasks, 'task.resume')).toEqual({ taskIds: [3, 5], skipped: [1, 2, 4] })
+  })
+
+  it('resumes paused tasks and enqueues stashed ones (task.unstash): one key starts both again', () => {
+    const withStashed = [...tasks, task(6, { status: 'stashed', definition: { ...task(6).definition, stashed: true } })]
+    expect(bulkPlan(withStashed, 'task.resume')).toEqual({
+      sends: [
+        { command: 'task.resume', taskIds: [3, 5] },
+        { command: 'task.unstash', taskIds: [6] },
+      ],
+      skipped: [1, 2, 4],
+    })
+    expect(bulkPlan([task(6, { status: 'stashed' })], 'task.resume')).toEqual({ sends: [{ command: 'task.unstash', taskIds: [6] }], skipped: [] })
+    expect(bulkPlan(withStashed, 'task.cancel')).toEqual({ sends: [{ command: 'task.cancel', taskIds: [1, 3, 5, 6] }], skipped: [2, 4] })
   })
 
   it('names a few skipped tasks and counts the rest', () => {

@@ -87,9 +87,9 @@ describe('range selection keys', () => {
   })
 })
 
-describe('selectionCounts$: the checked tasks there are, and how many of them are finished', () => {
+describe('selectionCounts$: the checked tasks there are, and how many of them are finished or stashed', () => {
   const frame = (tasks: [number, TaskStatus][], changed: number[]): SelectionTasks => ({ tasks: new Map(tasks.map(([id, status]) => [id, task(id, { status })])), changedTaskIds: new Set(changed) })
-  const counts = (present: number, finished: number): SelectionCounts => ({ present, finished })
+  const counts = (present: number, finished: number, stashed = 0): SelectionCounts => ({ present, finished, stashed })
 
   it('counts a new selection once, then moves the counts by the changed tasks of each state, emitting only a change', () => {
     const scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
@@ -119,7 +119,7 @@ describe('selectionCounts$: the checked tasks there are, and how many of them ar
   })
 
   it('keeps the same counts as counting the whole selection again, over many random changes', () => {
-    const statuses: TaskStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'waiting']
+    const statuses: TaskStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'waiting', 'stashed', 'paused']
     let seed = 7
     const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n
     let tasks = new Map<number, Task>()
@@ -145,7 +145,13 @@ describe('selectionCounts$: the checked tasks there are, and how many of them ar
         states$.next({ tasks, changedTaskIds: changed })
       }
       const present = [...checked].filter((id) => tasks.has(id))
-      expect(seen).toEqual(counts(present.length, present.filter((id) => isFinished(tasks.get(id)!.status)).length))
+      expect(seen).toEqual(
+        counts(
+          present.length,
+          present.filter((id) => isFinished(tasks.get(id)!.status)).length,
+          present.filter((id) => tasks.get(id)!.status === 'stashed').length,
+        ),
+      )
     }
     subscription.unsubscribe()
   })
