@@ -515,6 +515,7 @@ export const en = {
     remove: 'Remove',
     removeLabel: 'Remove {{name}} from favourites',
     add: 'Add a favourite',
+    addButton: 'Add to favourites',
     addHint: 'A task number; at most {{max}}.',
     taskNumber: 'Task number',
     addSelected: 'Add the selected task (#{{id}})',

@@ -508,6 +508,7 @@ export const ko: Messages = {
     remove: '빼기',
     removeLabel: '즐겨찾기에서 {{name}} 빼기',
     add: '즐겨찾기 추가',
+    addButton: '즐겨찾기에 추가',
     addHint: '작업 번호. 최대 {{max}}개.',
     taskNumber: '작업 번호',
     addSelected: '선택한 작업 추가 (#{{id}})',

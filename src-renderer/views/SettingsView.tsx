@@ -291,7 +291,8 @@ function Favourites({ favourites, overrides, onSave }: { favourites: readonly nu
               setProblem(null)
             }}
           />
-          <button type="submit" className="btn" disabled={draft.trim() === '' || favourites.length >= MAX_FAVOURITES}>
+          {/* Named apart from the groups' Add above it (its name keeps the word it shows). */}
+          <button type="submit" className="btn" aria-label={t('favourites.addButton')} disabled={draft.trim() === '' || favourites.length >= MAX_FAVOURITES}>
             {t('settings.add')}
           </button>
           {selected !== null && (

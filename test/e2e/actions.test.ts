@@ -72,7 +72,8 @@ describe('actions the UI was missing', () => {
     await number.press('Enter')
     await section.getByRole('alert').getByText('There is no task #999.').waitFor()
     await number.fill(`#${alpha}`)
-    await number.press('Enter')
+    // Its Add button is told apart from the groups' Add by its name.
+    await section.getByRole('button', { name: 'Add to favourites', exact: true }).click()
     await expect.poll(ids).toEqual([beta, alpha])
     const rows = section.locator('.favourite-row')
     await expect.poll(() => rows.count()).toBe(2)
