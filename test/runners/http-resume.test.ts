@@ -273,6 +273,27 @@ describe('http runner: resume and keep', () => {
     expect(again.context.text('stderr')).toContain('the server refused the range (416) and the partial file is not complete')
   })
 
+  it('resumes with Last-Modified when there is no ETag', async () => {
+    const body = randomBytes(80_000)
+    const date = 'Sun, 22 Nov 2026 10:00:00 GMT'
+    // The server's If-Range check compares with `etag`; the header goes out as Last-Modified.
+    files.set('/lm.bin', { body, etag: date, cutAt: 30_000 })
+    server.prependListener('request', (_req, res) => {
+      const writeHead = res.writeHead.bind(res) as (status: number, headers?: Record<string, string>) => typeof res
+      ;(res as unknown as { writeHead: typeof writeHead }).writeHead = (status, headers = {}) => {
+        const { etag, ...rest } = headers
+        return writeHead(status, etag === undefined ? rest : { ...rest, 'last-modified': etag })
+      }
+    })
+    const { outcome } = await run(['/lm.bin'])
+    expect(failureSentence(outcome)).toBeNull()
+    expect(requestsFor('/lm.bin').map((s) => [s.range, s.ifRange, s.status])).toEqual([
+      [undefined, undefined, 200],
+      ['bytes=30000-', date, 206],
+    ])
+    expect((await readFile(join(temp.home, 'lm.bin'))).equals(body)).toBe(true)
+  })
+
   it('does not resume without a validator: no ETag and no Last-Modified means starting over', async () => {
     const body = randomBytes(80_000)
     files.set('/nov.bin', { body, etag: '', cutAt: 30_000 })

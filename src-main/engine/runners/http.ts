@@ -515,6 +515,7 @@ async function fetchResumable(
     const response = await fetch(request.url, {
       method: request.method,
       headers,
+      ...(request.body !== undefined ? { body: request.body } : {}),
       redirect: spec.followRedirects ? 'follow' : 'manual',
       dispatcher: agent,
       signal,
