@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises'
+import { readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { EngineEvent } from '../../src-shared/index.ts'
@@ -75,6 +75,24 @@ describe('http tasks through the engine', () => {
     await writeFile(file, '')
     const submit = t.submit({ spec: { kind: 'http', requests: [{ url: `${server.url}/ok/1` }], saveDir: file } })
     await expect(submit).rejects.toMatchObject({ code: 'bad_request', details: { issues: [{ path: 'definition.spec.saveDir' }] } })
+  })
+
+  it("keeps on the task's next attempt the files its failed attempt saved, and fetches only the rest", async () => {
+    const saveDir = join(t.home, 'saved')
+    const requests = [{ url: `${server.url}/ok/kept.txt` }, { url: `${server.url}/flaky/late.txt?fails=1` }]
+    const task = await t.submit({ spec: { kind: 'http', requests, saveDir, concurrency: 1 }, retry: { maxAttempts: 2, backoffMs: 1 } })
+    await t.until(task.id, ['succeeded', 'failed'])
+    const runs = (await t.engine.handlers['task.get']({ taskId: task.id })).runs
+    expect(runs.map((r) => [r.attempt, r.status])).toEqual([
+      [1, 'failed'],
+      [2, 'succeeded'],
+    ])
+    const [kept, late] = (runs[1]!.result as unknown as HttpRunResult).requests
+    expect(kept).toMatchObject({ kept: true, attempts: 0, file: join(saveDir, 'kept.txt') })
+    expect(late).toMatchObject({ status: 200, file: join(saveDir, 'late.txt') })
+    expect((await t.lines(runs[1]!.id)).map((l) => l.text)).toContainEqual(expect.stringMatching(/^kept GET .*\/ok\/kept\.txt .*\(already complete\)$/))
+    // Saved once each (no "kept (1).txt"), and the journal is gone with the batch's success.
+    expect((await readdir(saveDir)).sort()).toEqual(['kept.txt', 'late.txt'])
   })
 })
 

@@ -1,4 +1,5 @@
-import { mkdir, open, rm, stat } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { appendFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { basename, extname, join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -32,10 +33,16 @@ export interface HttpRequestSummary {
   finalUrl?: string
   /** Where the redirect pointed, when redirects are not followed. */
   location?: string
+  /** The saved file's size when saved (resumed or kept: the whole file), else the body's bytes. */
   bytes: number
   ms: number
+  /** Requests sent for it in this run: 0 when an earlier run's file was kept. */
   attempts: number
   file?: string
+  /** Set when the file was already complete from an earlier run of the task and was not fetched again. */
+  kept?: true
+  /** Set when the download continued a partial file (Range): the bytes that were already on disk. */
+  resumedFrom?: number
   error?: string
 }
 
@@ -115,11 +122,15 @@ async function runBatch(
   let finished = 0
   let next = 0
   let lastProgressAt = 0
+  let saving: Saving | null = null
   context.progress({ done: 0, total })
 
   try {
     const saveDir = spec.saveDir === undefined ? null : resolve(spec.saveDir)
-    if (saveDir !== null) await mkdir(saveDir, { recursive: true })
+    if (saveDir !== null) {
+      await mkdir(saveDir, { recursive: true })
+      saving = { dir: saveDir, taskId: context.taskId, done: await readJournal(journalPath(saveDir, context.taskId)) }
+    }
 
     // A fixed set of lanes, each taking the next request when its last one ends: the
     // gather pattern with a bound, in a few lines instead of a dependency.
@@ -127,7 +138,7 @@ async function runBatch(
       while (next < total && !context.signal.aborted) {
         const index = next++
         const request = spec.requests[index]!
-        const summary = await fetchWithRetries(request, spec, context, agent, saveDir, options)
+        const summary = await fetchWithRetries(request, index, spec, context, agent, saving, options)
         summaries[index] = summary
         finished++
         logSummary(context, summary)
@@ -172,6 +183,8 @@ async function runBatch(
     }
     return { exitCode: null, signal: null, failure, result }
   }
+  // Every file is saved: the next run of this task is a new batch, not a retry of this one.
+  if (saving !== null) await rm(journalPath(saving.dir, saving.taskId), { force: true })
   return { exitCode: 0, signal: null, failure: null, result }
 }
 
@@ -215,29 +228,40 @@ export function connectionShares(origins: readonly string[], connections: number
 
 function logSummary(context: RunContext, s: HttpRequestSummary): void {
   const retried = s.attempts > 1 ? ` after ${s.attempts} attempts` : ''
+  if (s.kept === true) {
+    context.output('stdout', `kept ${s.method} ${s.url} ${formatBytes(s.bytes)} → ${s.file ?? ''} (already complete)\n`)
+    return
+  }
   if (s.error !== undefined) {
     context.output('stderr', `failed ${s.method} ${s.url} : ${s.error}${retried}\n`)
     return
   }
   const where = s.file !== undefined ? ` → ${s.file}` : s.location !== undefined ? ` → ${s.location}` : ''
-  context.output('stdout', `${s.status} ${s.method} ${s.url} ${formatBytes(s.bytes)} in ${s.ms} ms${where}${retried}\n`)
+  const resumed = s.resumedFrom !== undefined ? ` (resumed at ${formatBytes(s.resumedFrom)})` : ''
+  context.output('stdout', `${s.status} ${s.method} ${s.url} ${formatBytes(s.bytes)} in ${s.ms} ms${where}${resumed}${retried}\n`)
 }
 
 async function fetchWithRetries(
   request: HttpRequest,
+  index: number,
   spec: HttpSpec,
   context: RunContext,
   agent: Agent,
-  saveDir: string | null,
+  saving: Saving | null,
   options: Required<HttpRunnerOptions>,
 ): Promise<HttpRequestSummary> {
   const started = performance.now()
   const method = request.method
+  const slot = saving !== null && resumable(request) ? slotFor(saving, index, request) : null
+  if (slot !== null) {
+    const kept = await keptFile(slot)
+    if (kept !== null) return { url: request.url, method, status: null, bytes: kept.bytes, ms: elapsed(started), attempts: 0, file: kept.file, kept: true }
+  }
   let attempt = 0
   for (;;) {
     attempt++
     try {
-      const outcome = await fetchOnce(request, spec, context.signal, agent, saveDir)
+      const outcome = await fetchOnce(request, spec, context, agent, saving?.dir ?? null, slot)
       return { url: request.url, method, ...outcome, ms: elapsed(started), attempts: attempt }
     } catch (error) {
       const failure = toFailure(error, spec, context.signal)
@@ -267,19 +291,21 @@ async function fetchWithRetries(
   }
 }
 
-type AttemptOutcome = Pick<HttpRequestSummary, 'status' | 'bytes' | 'finalUrl' | 'location' | 'file'>
+type AttemptOutcome = Pick<HttpRequestSummary, 'status' | 'bytes' | 'finalUrl' | 'location' | 'file' | 'resumedFrom'>
 
 async function fetchOnce(
   request: HttpRequest,
   spec: HttpSpec,
-  runSignal: AbortSignal,
+  context: RunContext,
   agent: Agent,
   saveDir: string | null,
+  slot: Slot | null,
 ): Promise<AttemptOutcome> {
+  const runSignal = context.signal
   const timeout = AbortSignal.timeout(spec.requestTimeoutMs)
   const signal = AbortSignal.any([runSignal, timeout])
   try {
-    return await fetchAndRead(request, spec, signal, agent, saveDir)
+    return slot !== null ? await fetchResumable(request, spec, signal, agent, slot, context) : await fetchAndRead(request, spec, signal, agent, saveDir)
   } catch (error) {
     if (timeout.aborted && !runSignal.aborted && !(error instanceof RequestFailure)) {
       throw new RequestFailure(`timeout after ${spec.requestTimeoutMs} ms`, true)
@@ -341,13 +367,256 @@ async function fetchAndRead(
 }
 
 /**
+ * Where one request of a task keeps its download until it is complete, in the save folder:
+ * `.taskdeck-<task>-<key>.part` (the bytes so far) and `.part.json` beside it (the
+ * validator to resume with). The key is the request's place and URL in the batch, so a
+ * retry of the task finds them again and another task never does.
+ */
+interface Slot {
+  key: string
+  part: string
+  meta: string
+  saving: Saving
+}
+
+/** The save folder of a run, and what earlier runs of its task completed (`.taskdeck-<task>.done.jsonl`). */
+interface Saving {
+  dir: string
+  taskId: number
+  done: Map<string, { file: string; bytes: number }>
+}
+
+/** What `.part.json` says: the partial file may be continued only while the server's validator is the same. */
+interface PartState {
+  url: string
+  etag?: string
+  lastModified?: string
+  /** The whole file's size, when the server said it. */
+  total: number | null
+}
+
+/** Only a plain GET is resumed or kept: another method may mean something else each time, and a caller's own Range is theirs. */
+function resumable(request: HttpRequest): boolean {
+  return request.method === 'GET' && !Object.keys(request.headers ?? {}).some((name) => ['range', 'if-range'].includes(name.toLowerCase()))
+}
+
+function slotFor(saving: Saving, index: number, request: HttpRequest): Slot {
+  const key = createHash('sha256').update(JSON.stringify([index, request.method, request.url])).digest('hex').slice(0, 16)
+  const part = join(saving.dir, `.taskdeck-${saving.taskId}-${key}.part`)
+  return { key, part, meta: `${part}.json`, saving }
+}
+
+function journalPath(dir: string, taskId: number): string {
+  return join(dir, `.taskdeck-${taskId}.done.jsonl`)
+}
+
+/** The journal of files an earlier run of the task saved; a torn or foreign line is skipped. */
+async function readJournal(path: string): Promise<Saving['done']> {
+  const done: Saving['done'] = new Map()
+  const text = await readFile(path, 'utf8').catch(() => '')
+  for (const line of text.split('\n')) {
+    try {
+      const entry = JSON.parse(line) as { key?: unknown; file?: unknown; bytes?: unknown }
+      if (typeof entry.key === 'string' && typeof entry.file === 'string' && typeof entry.bytes === 'number') done.set(entry.key, { file: entry.file, bytes: entry.bytes })
+    } catch {
+      // An empty or half-written line (a crash while appending): that file is fetched again.
+    }
+  }
+  return done
+}
+
+/** The earlier run's file for this request, when it is still there with the size it was saved with. */
+async function keptFile(slot: Slot): Promise<{ file: string; bytes: number } | null> {
+  const entry = slot.saving.done.get(slot.key)
+  if (entry === undefined) return null
+  const info = await stat(entry.file).catch(() => null)
+  return info?.isFile() === true && info.size === entry.bytes ? entry : null
+}
+
+async function readPartState(slot: Slot, url: string): Promise<PartState | null> {
+  try {
+    const state = JSON.parse(await readFile(slot.meta, 'utf8')) as Partial<PartState>
+    if (state.url !== url || (typeof state.etag !== 'string' && typeof state.lastModified !== 'string')) return null
+    return { url, total: typeof state.total === 'number' ? state.total : null, ...(typeof state.etag === 'string' ? { etag: state.etag } : {}), ...(typeof state.lastModified === 'string' ? { lastModified: state.lastModified } : {}) }
+  } catch {
+    return null
+  }
+}
+
+/** Written to a temp file and renamed over: a crash never leaves half a state file. */
+async function writePartState(slot: Slot, state: PartState): Promise<void> {
+  const temp = `${slot.meta}.${process.pid}.tmp`
+  await writeFileSynced(temp, JSON.stringify(state))
+  await rename(temp, slot.meta)
+}
+
+async function writeFileSynced(path: string, text: string): Promise<void> {
+  const handle = await open(path, 'w')
+  try {
+    await handle.writeFile(text)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+async function discardPart(slot: Slot): Promise<void> {
+  await rm(slot.meta, { force: true })
+  await rm(slot.part, { force: true })
+}
+
+/** `bytes a-b/total`, `bytes a-b/*` or `bytes * /total` (unsatisfied), as numbers; null when it is none of these. */
+export function parseContentRange(header: string | null): { start: number | null; total: number | null } | null {
+  const match = /^bytes (?:(\d+)-(\d+)|\*)\/(\d+|\*)$/.exec(header?.trim() ?? '')
+  if (match === null) return null
+  return { start: match[1] === undefined ? null : Number(match[1]), total: match[3] === '*' ? null : Number(match[3]) }
+}
+
+/** A validator If-Range accepts: a strong ETag, else Last-Modified; none means the download cannot be resumed. */
+function validatorOf(response: Response): Pick<PartState, 'etag' | 'lastModified'> | null {
+  const etag = response.headers.get('etag')
+  const lastModified = response.headers.get('last-modified')
+  const encoding = response.headers.get('content-encoding')
+  // fetch decodes a compressed body, so the bytes on disk are not the bytes a Range counts.
+  if (encoding !== null && encoding.toLowerCase() !== 'identity') return null
+  if (etag !== null && !etag.startsWith('W/')) return { etag }
+  if (lastModified !== null) return { lastModified }
+  return null
+}
+
+/**
+ * A GET saved to a file, continuing what an earlier attempt left: with `.part.json`'s
+ * validator it asks `Range: bytes=N-` + `If-Range`. 206 from N appends; 200 (the range was
+ * ignored or the file changed) starts over; 416 is complete only when the file already has
+ * the whole size. The finished file is checked against the size the server gave, then
+ * renamed to its own unique name and noted in the task's journal.
+ */
+async function fetchResumable(
+  request: HttpRequest,
+  spec: HttpSpec,
+  signal: AbortSignal,
+  agent: Agent,
+  slot: Slot,
+  context: RunContext,
+): Promise<AttemptOutcome> {
+  let state = await readPartState(slot, request.url)
+  let offset = state === null ? 0 : ((await stat(slot.part).catch(() => null))?.size ?? 0)
+  if (state === null || offset === 0) {
+    await discardPart(slot)
+    state = null
+    offset = 0
+  }
+  for (;;) {
+    const headers: Record<string, string> = { ...request.headers }
+    if (state !== null) {
+      headers['range'] = `bytes=${offset}-`
+      headers['if-range'] = state.etag ?? state.lastModified ?? ''
+    }
+    const response = await fetch(request.url, {
+      method: request.method,
+      headers,
+      ...(request.body !== undefined ? { body: request.body } : {}),
+      redirect: spec.followRedirects ? 'follow' : 'manual',
+      dispatcher: agent,
+      signal,
+    })
+    const finalUrl = response.url !== '' && response.url !== request.url ? { finalUrl: response.url } : {}
+    const range = parseContentRange(response.headers.get('content-range'))
+
+    if (state !== null && response.status === 416) {
+      await response.body?.cancel().catch(() => undefined)
+      const total = range?.total ?? state.total
+      if (total === offset) return await finishPart(slot, response, offset, { status: response.status, bytes: offset, ...finalUrl, resumedFrom: offset })
+      context.output('stderr', `restart ${request.method} ${request.url}: the server refused the range (416) and the partial file is not complete\n`)
+      await discardPart(slot)
+      state = null
+      offset = 0
+      continue
+    }
+    if (response.status >= 400) {
+      await response.body?.cancel().catch(() => undefined)
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'))
+      throw new RequestFailure(httpStatusFailure(response.status), RETRYABLE_STATUS.has(response.status), response.status, retryAfterMs, true)
+    }
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel().catch(() => undefined)
+      const location = response.headers.get('location')
+      return { status: response.status, bytes: 0, ...finalUrl, ...(location !== null ? { location } : {}) }
+    }
+
+    const continues = state !== null && response.status === 206
+    if (continues && (range?.start !== offset || (range.total !== null && state!.total !== null && range.total !== state!.total) || validatorOf(response) === null)) {
+      await response.body?.cancel().catch(() => undefined)
+      context.output('stderr', `restart ${request.method} ${request.url}: the server's partial answer does not continue the file\n`)
+      await discardPart(slot)
+      state = null
+      offset = 0
+      continue
+    }
+    if (state !== null && !continues) {
+      context.output('stderr', `restart ${request.method} ${request.url}: the server sent the whole file (${response.status}), not the rest\n`)
+    }
+    const start = continues ? offset : 0
+    const declaredLength = Number(response.headers.get('content-length') ?? Number.NaN)
+    const validator = validatorOf(response)
+    const total = continues ? (range?.total ?? state!.total) : validator !== null && Number.isFinite(declaredLength) ? declaredLength : null
+    const declared = continues ? total : declaredLength
+    if (declared !== null && Number.isFinite(declared) && declared > spec.maxBytes) {
+      await response.body?.cancel().catch(() => undefined)
+      await discardPart(slot)
+      throw new RequestFailure(
+        `response too large: ${continues ? 'Content-Range total' : 'Content-Length'} ${formatBytes(declared)} exceeds the ${formatBytes(spec.maxBytes)} cap (maxBytes)`,
+        false,
+        response.status,
+      )
+    }
+
+    // The state is on disk before the first byte, so a crash mid-body leaves a resumable file.
+    if (continues) {
+      // Already on disk, unchanged.
+    } else if (validator !== null) {
+      await writePartState(slot, { url: request.url, ...validator, total })
+    } else {
+      await rm(slot.meta, { force: true })
+    }
+    const handle = await open(slot.part, continues ? 'a' : 'w')
+    let size: number
+    try {
+      size = start + (await drainBody(response, spec.maxBytes, handle, start))
+    } catch (error) {
+      await handle.close().catch(() => undefined)
+      // Cut off, timed out or cancelled: keep what arrived for the next attempt, when it can be resumed.
+      if ((error instanceof RequestFailure && !error.retryable) || (!continues && validator === null)) await discardPart(slot)
+      throw error
+    }
+    await handle.close()
+    if (total !== null && size !== total) {
+      if (size > total) await discardPart(slot)
+      throw new RequestFailure(`the file has ${formatBytes(size)} of the ${formatBytes(total)} the server announced`, true, response.status)
+    }
+    return await finishPart(slot, response, size, { status: response.status, bytes: size, ...finalUrl, ...(continues ? { resumedFrom: start } : {}) })
+  }
+}
+
+/** Gives the complete partial file its own unique name (never overwriting) and notes it in the task's journal. */
+async function finishPart(slot: Slot, response: Response, size: number, outcome: AttemptOutcome): Promise<AttemptOutcome> {
+  const target = await createUniqueFile(slot.saving.dir, fileNameFor(response))
+  await target.handle.close()
+  await rename(slot.part, target.path)
+  await rm(slot.meta, { force: true })
+  await appendFile(journalPath(slot.saving.dir, slot.saving.taskId), `${JSON.stringify({ key: slot.key, file: target.path, bytes: size })}\n`)
+  slot.saving.done.set(slot.key, { file: target.path, bytes: size })
+  return { ...outcome, file: target.path }
+}
+
+/**
  * Reads the body, writing it to `file` when given, and aborts once more than `maxBytes`
  * arrived. fetch has already decoded any Content-Encoding, so a small compressed response
  * that inflates past the cap is stopped too.
  */
-async function drainBody(response: Response, maxBytes: number, file: FileHandle | null): Promise<number> {
+async function drainBody(response: Response, maxBytes: number, file: FileHandle | null, already = 0): Promise<number> {
   if (response.body === null) return 0
-  let bytes = 0
+  let bytes = already
   // Leaving the loop early (cap exceeded, write failed) cancels the stream and frees the socket.
   for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
     bytes += chunk.byteLength
@@ -356,7 +625,7 @@ async function drainBody(response: Response, maxBytes: number, file: FileHandle 
     }
     if (file) await file.write(chunk)
   }
-  return bytes
+  return bytes - already
 }
 
 /** Turns whatever fetch threw into one clear sentence. */
