@@ -443,7 +443,9 @@ export class Engine implements EngineApi {
       () => {
         this.timers.delete(taskId)
         const task = this.tasks.get(taskId)
-        if (task?.status === 'waiting') this.evaluate(task)
+        // A timer can come a little before `until` by the engine's clock (timers run on a monotonic clock, `now` is the
+        // wall clock): still waiting, it is armed again, or the task would wait for good.
+        if (task?.status === 'waiting') this.evaluateOrArm(task)
       },
       Math.min(Math.max(0, until - this.now()), MAX_TIMER_MS),
     )
