@@ -314,6 +314,22 @@ async function fetchOnce(
   }
 }
 
+/**
+ * An answer whose body is not saved: a refusal (≥ 400) throws its RequestFailure, a redirect
+ * not followed (3xx) is the attempt's outcome; null for an answer to read on.
+ */
+async function refusedOrRedirected(response: Response, finalUrl: { finalUrl?: string }): Promise<AttemptOutcome | null> {
+  if (response.status >= 400) {
+    await response.body?.cancel().catch(() => undefined)
+    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'))
+    throw new RequestFailure(httpStatusFailure(response.status), RETRYABLE_STATUS.has(response.status), response.status, retryAfterMs, true)
+  }
+  if (response.status < 300) return null
+  await response.body?.cancel().catch(() => undefined)
+  const location = response.headers.get('location')
+  return { status: response.status, bytes: 0, ...finalUrl, ...(location !== null ? { location } : {}) }
+}
+
 async function fetchAndRead(
   request: HttpRequest,
   spec: HttpSpec,
@@ -331,16 +347,8 @@ async function fetchAndRead(
   })
   const finalUrl = response.url !== '' && response.url !== request.url ? { finalUrl: response.url } : {}
 
-  if (response.status >= 400) {
-    await response.body?.cancel().catch(() => undefined)
-    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'))
-    throw new RequestFailure(httpStatusFailure(response.status), RETRYABLE_STATUS.has(response.status), response.status, retryAfterMs, true)
-  }
-  if (response.status >= 300 && response.status < 400) {
-    await response.body?.cancel().catch(() => undefined)
-    const location = response.headers.get('location')
-    return { status: response.status, bytes: 0, ...finalUrl, ...(location !== null ? { location } : {}) }
-  }
+  const unread = await refusedOrRedirected(response, finalUrl)
+  if (unread) return unread
 
   const declared = Number(response.headers.get('content-length') ?? Number.NaN)
   if (Number.isFinite(declared) && declared > spec.maxBytes) {
@@ -533,16 +541,8 @@ async function fetchResumable(
       offset = 0
       continue
     }
-    if (response.status >= 400) {
-      await response.body?.cancel().catch(() => undefined)
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'))
-      throw new RequestFailure(httpStatusFailure(response.status), RETRYABLE_STATUS.has(response.status), response.status, retryAfterMs, true)
-    }
-    if (response.status >= 300 && response.status < 400) {
-      await response.body?.cancel().catch(() => undefined)
-      const location = response.headers.get('location')
-      return { status: response.status, bytes: 0, ...finalUrl, ...(location !== null ? { location } : {}) }
-    }
+    const unread = await refusedOrRedirected(response, finalUrl)
+    if (unread) return unread
 
     const continues = state !== null && response.status === 206
     if (continues && (range?.start !== offset || (range.total !== null && state!.total !== null && range.total !== state!.total) || validatorOf(response) === null)) {
