@@ -27,6 +27,26 @@ export function busyButton(busy: boolean | undefined): { 'aria-busy': true | und
 }
 
 /** A button that names its shortcut next to its label and in its tooltip. */
+/** A form's end: its form-wide error (an alert), the submit button (spinner while busy, Ctrl+Enter shown) and Cancel. */
+export function FormActions({ error, busy, submitLabel, cancelLabel, onCancel }: { error: string | null | undefined; busy: boolean; submitLabel: string; cancelLabel: string; onCancel: () => void }) {
+  return (
+    <>
+      {error && (
+        <div className="field-error form-error" role="alert">
+          {error}
+        </div>
+      )}
+      <div className="form-actions">
+        <button type="submit" className="btn btn-primary" {...busyButton(busy)}>
+          {busy && <span className="spinner" aria-hidden />}
+          {submitLabel} <Kbd>Ctrl+↵</Kbd>
+        </button>
+        <ActionButton variant="ghost" label={cancelLabel} onClick={onCancel} />
+      </div>
+    </>
+  )
+}
+
 export function ActionButton({ command, label, icon, busy, variant = 'default', className, onClick, ...rest }: ActionButtonProps) {
   const shortcut = useShortcut(command ?? 'help.shortcuts')
   const shown = command ? shortcut : ''

@@ -1,7 +1,7 @@
 import { cloneElement, useMemo, useState, type ReactElement, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { HttpSpecSchema, type TaskStatus } from '../../src-shared/index.ts'
-import { ActionButton, Kbd, Segmented, ViewHeading, busyButton, formatBytes } from '../components/common.tsx'
+import { FormActions, Segmented, ViewHeading, formatBytes } from '../components/common.tsx'
 import { EMPTY_FORM, formOf, problemsOfServer, validateForm, type FormMessage, type FormProblem, type TaskForm } from '../streams/task-form.ts'
 import { useModel, useSendShownInPlace, useStore } from './context.ts'
 
@@ -279,18 +279,13 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
           )}
         </fieldset>
 
-        {errors.form && (
-          <div className="field-error form-error" role="alert">
-            {say(errors.form)}
-          </div>
-        )}
-        <div className="form-actions">
-          <button type="submit" className="btn btn-primary" {...busyButton(submitting)}>
-            {submitting && <span className="spinner" aria-hidden />}
-            {editing ? t('form.save') : t('form.submit')} <Kbd>Ctrl+↵</Kbd>
-          </button>
-          <ActionButton variant="ghost" label={t('form.cancel')} onClick={() => model.route.set(source ? { view: 'task', taskId: source.id } : { view: 'tasks' })} />
-        </div>
+        <FormActions
+          error={errors.form && say(errors.form)}
+          busy={submitting}
+          submitLabel={editing ? t('form.save') : t('form.submit')}
+          cancelLabel={t('form.cancel')}
+          onCancel={() => model.route.set(source ? { view: 'task', taskId: source.id } : { view: 'tasks' })}
+        />
       </form>
     </div>
   )

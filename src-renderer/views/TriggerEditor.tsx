@@ -2,7 +2,7 @@ import { cloneElement, useEffect, useMemo, useState, type ReactElement } from 'r
 import { useTranslation } from 'react-i18next'
 import { Subject } from 'rxjs'
 import type { SavedTask, Trigger } from '../../src-shared/index.ts'
-import { ActionButton, Kbd, Segmented, busyButton, formatClock } from '../components/common.tsx'
+import { FormActions, Segmented, formatClock } from '../components/common.tsx'
 import { describeCron } from '../streams/triggers.ts'
 import {
   EMPTY_TRIGGER_FORM,
@@ -230,18 +230,7 @@ export function TriggerEditor({ editing, savedTasks, onSaved, onCancel }: { edit
           {check('paused', t('triggerForm.paused'))}
         </fieldset>
 
-        {errors.form && (
-          <div className="field-error form-error" role="alert">
-            {say(errors.form)}
-          </div>
-        )}
-        <div className="form-actions">
-          <button type="submit" className="btn btn-primary" {...busyButton(saving)}>
-            {saving && <span className="spinner" aria-hidden />}
-            {editing ? t('triggerForm.save') : t('triggerForm.create')} <Kbd>Ctrl+↵</Kbd>
-          </button>
-          <ActionButton variant="ghost" label={t('triggerForm.cancel')} onClick={onCancel} />
-        </div>
+        <FormActions error={errors.form && say(errors.form)} busy={saving} submitLabel={editing ? t('triggerForm.save') : t('triggerForm.create')} cancelLabel={t('triggerForm.cancel')} onCancel={onCancel} />
       </form>
     </section>
   )
