@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { DurableEventSchema, LoopSnapshotSchema } from './events.ts'
 import {
   GroupNameSchema,
+  GroupRateSchema,
   GroupSchema,
   IdempotencyKeySchema,
   LIMITS,
@@ -9,6 +10,7 @@ import {
   LogStreamSchema,
   MachineConditionSchema,
   MachineStateSchema,
+  OnFailureSchema,
   RunIdSchema,
   RunSchema,
   TaskDefinitionSchema,
@@ -144,6 +146,10 @@ const DECLARED = {
       onlyWhen: z.array(MachineConditionSchema).max(MachineConditionSchema.options.length).refine((list) => new Set(list).size === list.length, 'names a condition twice').optional(),
       /** What an unmet condition does to running runs; absent: unchanged (`wait` for a new group). */
       whenUnmet: WhenUnmetSchema.optional(),
+      /** What a task's failure does; absent: unchanged (`continue` for a new group). */
+      onFailure: OnFailureSchema.optional(),
+      /** How often its runs may start; null: no limit; absent: unchanged (none for a new group). */
+      rate: GroupRateSchema.nullable().optional(),
     }),
     result: z.object({ group: GroupSchema }),
   },

@@ -93,6 +93,8 @@ export const LoopStateSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('machine'), unmet: z.array(MachineConditionSchema).min(1) }),
   /** Runnable but its group already runs `running` of its `parallel` slots. */
   z.object({ kind: z.literal('group-full'), running: z.number().int().nonnegative(), parallel: z.number().int().positive() }),
+  /** Runnable but its group's rate (`max` starts per `perMs`) is used up: the next start may be at `until`. */
+  z.object({ kind: z.literal('rate-limited'), max: z.number().int().positive(), perMs: z.number().int().positive(), until: z.number() }),
   /** Not runnable yet: why (null for a task with no recorded reason). */
   z.object({ kind: z.literal('waiting'), waitingFor: WaitReasonSchema.nullable() }),
   /** Its run is running (or, `paused`, stopped) since `since`, as process `pid` when it has one. */

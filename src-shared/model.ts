@@ -24,6 +24,10 @@ export const LIMITS = {
   watchedRuns: 100,
   /** A group's parallel limit (and the settings' default for new groups). */
   groupParallel: 1024,
+  /** A group's rate limit: at most this many starts per window, and the window's range (1 s to 1 day). */
+  groupRateMax: 100_000,
+  groupRateMinPerMs: 1000,
+  groupRateMaxPerMs: 86_400_000,
   /** The per-run log cap's range (settings.logCapBytes). */
   logCapMinBytes: 64 * 1024,
   logCapMaxBytes: 10 * 1024 ** 3,
@@ -443,6 +447,23 @@ export const LogLineSchema = z.object({
 })
 export type LogLine = z.infer<typeof LogLineSchema>
 
+/** What a failure of one of a group's tasks does (after its retries; a cancel is no failure): nothing more, or pause the group. */
+export const OnFailureSchema = z.enum(['continue', 'pause-group'])
+export type OnFailure = z.infer<typeof OnFailureSchema>
+
+/** At most `max` of a group's runs start within any `perMs` (a sliding window over the starts in the log). */
+export const GroupRateSchema = z.object({
+  max: z.number().int().min(1, 'must be at least 1').max(LIMITS.groupRateMax),
+  perMs: z.number().int().multipleOf(1000, 'must be whole seconds').min(LIMITS.groupRateMinPerMs, 'must be at least 1 second').max(LIMITS.groupRateMaxPerMs, 'must be at most 1 day'),
+})
+export type GroupRate = z.infer<typeof GroupRateSchema>
+
+/** Why a paused group is paused, when not by a user: a task of a `pause-group` group failed. */
+export const GroupPauseCauseSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('failure'), taskId: TaskIdSchema, runId: RunIdSchema.nullable(), at: z.number() }),
+])
+export type GroupPauseCause = z.infer<typeof GroupPauseCauseSchema>
+
 export const GroupSchema = z.object({
   name: GroupNameSchema,
   parallel: z.number().int().min(1).max(LIMITS.groupParallel),
@@ -451,5 +472,11 @@ export const GroupSchema = z.object({
   onlyWhen: z.array(MachineConditionSchema).max(MachineConditionSchema.options.length).optional(),
   /** What an unmet condition does to the group's running runs (absent: `wait`). */
   whenUnmet: WhenUnmetSchema.optional(),
+  /** What a task's failure does (absent: `continue`). */
+  onFailure: OnFailureSchema.optional(),
+  /** How often its runs may start (absent: no limit). */
+  rate: GroupRateSchema.optional(),
+  /** On a paused group the engine paused (absent: a user paused it, or it is not paused); cleared by a resume. */
+  pausedFor: GroupPauseCauseSchema.optional(),
 })
 export type Group = z.infer<typeof GroupSchema>

@@ -312,6 +312,9 @@ those either, there is nothing to follow (exit 1).`,
       command
         .option('--only-when <conditions>', 'start its tasks only while the machine is so: ac-power, user-idle (away: idle or screen locked), unmetered-network (not a hotspot or capped plan), several comma-separated, or none')
         .option('--when-unmet <wait|pause>', 'while a condition is unmet: wait (start nothing new; the default) or pause (also pause its running tasks until met)')
+        .option('--pause-on-failure', 'pause the group when one of its tasks fails for good (after its retries; a cancel is no failure), until `group resume`')
+        .option('--no-pause-on-failure', 'go on after a failure (the default)')
+        .option('--rate <rate>', 'start at most this many of its tasks per window: 10/m, 100/h, 5/s, 20/15m (counted across restarts), or none')
     conditionOptions(globalOptions(group.command('add').description('create a group (or change its limit and conditions)')))
       .argument('<name>')
       .option('--parallel <n>', 'how many of its tasks run at once (default: 1 for a new group; an existing group keeps its limit)')
@@ -319,11 +322,14 @@ those either, there is nothing to follow (exit 1).`,
     conditionOptions(globalOptions(group.command('set').description("change an existing group's limit or machine conditions")))
       .argument('<name>')
       .option('--parallel <n>', 'how many of its tasks run at once')
-      .addHelpText('after', '\nExamples:\n  $ taskdeck group set nightly --only-when ac-power,user-idle --when-unmet pause\n  $ taskdeck group set downloads --only-when unmetered-network\n  $ taskdeck group set nightly --only-when none')
+      .addHelpText(
+        'after',
+        '\nExamples:\n  $ taskdeck group set nightly --only-when ac-power,user-idle --when-unmet pause\n  $ taskdeck group set downloads --only-when unmetered-network\n  $ taskdeck group set nightly --only-when none\n  $ taskdeck group set api --rate 100/h\n  $ taskdeck group set deploy --pause-on-failure',
+      )
       .action(
         run(async (ctx, name: string, options: GroupChange) => {
-          if (options.parallel === undefined && options.onlyWhen === undefined && options.whenUnmet === undefined) {
-            throw usageError('group set needs something to change: --parallel, --only-when or --when-unmet.')
+          if (options.parallel === undefined && options.onlyWhen === undefined && options.whenUnmet === undefined && options.pauseOnFailure === undefined && options.rate === undefined) {
+            throw usageError('group set needs something to change: --parallel, --only-when, --when-unmet, --rate or --pause-on-failure.')
           }
           await (await import('./commands/groups.ts')).setGroup(ctx, name, options, '--parallel', false)
         }),

@@ -1,4 +1,5 @@
-import type { EndReason, LoopState, MachineCondition, WaitReason, WorkerLoss } from '../../src-shared/index.ts'
+import type { EndReason, Group, LoopState, MachineCondition, WaitReason, WorkerLoss } from '../../src-shared/index.ts'
+import { formatRate } from '../../src-shared/rate.ts'
 
 /**
  * The one place that words the engine's structured reasons in English: `Run.reason`,
@@ -115,6 +116,8 @@ export function describeLoopState(state: LoopState, group: string): string {
       return `held: ${group} ${describeUnmet(state.unmet)}`
     case 'group-full':
       return `group limit: ${group} runs ${state.running} of ${state.parallel}`
+    case 'rate-limited':
+      return `rate limit: ${group} starts ${formatRate({ max: state.max, perMs: state.perMs })}; next start at ${new Date(state.until).toISOString()}`
     case 'waiting':
       return describeWait(state.waitingFor)
     case 'running':
@@ -143,6 +146,12 @@ function describeWait(wait: WaitReason | null): string {
     case 'machine':
       return `held: ${wait.group} ${describeUnmet(wait.unmet)}`
   }
+}
+
+/** Why a group the engine paused is paused ("task #12 failed"); null for a group a user paused, or one not paused. */
+export function describeGroupPause(group: Group): string | null {
+  if (!group.paused || !group.pausedFor) return null
+  return `task #${group.pausedFor.taskId} failed`
 }
 
 /** A request that failed by its HTTP status alone, in the words of the HTTP runner's results. */

@@ -8,11 +8,13 @@ import {
   TaskDefinitionSchema,
   TaskdeckError,
   describeIssues,
+  LIMITS,
   dependencyCause,
   isFieldByFieldSetting,
   isFinished,
   isUnsuccessful,
   issuesOf,
+  nextRateSlot,
   type CommandParams,
   type CommandResult,
   type EndReason,
@@ -160,6 +162,10 @@ export class Engine implements EngineApi {
   /** Queued task ids per group, in the order they will start. */
   private readonly queues = new Map<string, number[]>()
   private readonly runningPerGroup = new Map<string, number>()
+  /** Start times of each group's runs within the longest rate window, oldest first: what its `rate` counts (seeded from the runs in the log). */
+  private readonly startsPerGroup = new Map<string, number[]>()
+  /** Per group held by its rate, the timer that lets the scheduler look again when its next slot opens, and when. */
+  private readonly rateTimers = new Map<string, { timer: NodeJS.Timeout; at: number }>()
   /** Per group with `whenUnmet: 'pause'`, the unmet conditions its running runs were last held (or released) for. */
   private readonly heldPerGroup = new Map<string, string>()
   /** Monitors that read a condition only while some group needs it (`watchMachine`), and whether they were last told it is. */
@@ -202,6 +208,7 @@ export class Engine implements EngineApi {
     }
     for (const [id, run] of state.runs) this.addRun(run, id)
     for (const [name, group] of state.groups) this.groups.set(name, group)
+    this.seedStarts()
     this.settings = state.settings
     this.paused = state.paused
     this.machine = {
@@ -511,10 +518,80 @@ export class Engine implements EngineApi {
       const group = this.groups.get(name)
       if (!group || group.paused || this.unmetConditions(group).length > 0) continue
       while (queue.length > 0 && (this.runningPerGroup.get(name) ?? 0) < group.parallel) {
+        const slot = this.nextSlot(group)
+        if (slot !== null) {
+          this.armRateTimer(name, slot)
+          break
+        }
         const task = this.tasks.get(queue[0]!)!
         this.startRun(task)
       }
     }
+  }
+
+  // ─── rate limits ───────────────────────────────────────────────────────────────────
+
+  /**
+   * Every group's starts within the longest window a rate may have, from the runs in the log: a restart grants no
+   * fresh burst. (A run whose task was removed with task.clean is no longer in the log, and is not counted.)
+   */
+  private seedStarts(): void {
+    const since = this.now() - LIMITS.groupRateMaxPerMs
+    for (const run of this.runs.values()) {
+      if (run.startedAt <= since) continue
+      const group = this.tasks.get(run.taskId)?.definition.group
+      if (group === undefined) continue
+      let starts = this.startsPerGroup.get(group)
+      if (!starts) this.startsPerGroup.set(group, (starts = []))
+      starts.push(run.startedAt)
+    }
+    for (const starts of this.startsPerGroup.values()) {
+      starts.sort((a, b) => a - b)
+      if (starts.length > LIMITS.groupRateMax) starts.splice(0, starts.length - LIMITS.groupRateMax)
+    }
+  }
+
+  private recordStart(group: string, at: number): void {
+    let starts = this.startsPerGroup.get(group)
+    if (!starts) this.startsPerGroup.set(group, (starts = []))
+    starts.push(at)
+    const since = at - LIMITS.groupRateMaxPerMs
+    let drop = 0
+    while (drop < starts.length && (starts[drop]! <= since || starts.length - drop > LIMITS.groupRateMax)) drop++
+    if (drop > 0) starts.splice(0, drop)
+  }
+
+  /** When the group's rate lets its next run start, if not now (null: now, or it has no rate). */
+  private nextSlot(group: Group): number | null {
+    if (!group.rate) return null
+    const now = this.now()
+    const slot = nextRateSlot(group.rate, this.startsPerGroup.get(group.name) ?? [], now)
+    return slot > now ? slot : null
+  }
+
+  /**
+   * Looks at the group's queue again when its next slot opens. The timer may come a little before `at` by the
+   * engine's clock (timers run on a monotonic clock, `now` is the wall clock): the pump then finds the slot still
+   * closed and arms it again, rather than leaving the queue held for good.
+   */
+  private armRateTimer(group: string, at: number): void {
+    const armed = this.rateTimers.get(group)
+    if (armed?.at === at) return
+    if (armed) clearTimeout(armed.timer)
+    const timer = setTimeout(
+      () => {
+        this.rateTimers.delete(group)
+        this.schedulePump()
+      },
+      Math.min(Math.max(0, at - this.now()), MAX_TIMER_MS),
+    )
+    this.rateTimers.set(group, { timer, at })
+  }
+
+  private clearRateTimer(group: string): void {
+    const armed = this.rateTimers.get(group)
+    if (armed) clearTimeout(armed.timer)
+    this.rateTimers.delete(group)
   }
 
   private startRun(previous: Task): void {
@@ -542,6 +619,7 @@ export class Engine implements EngineApi {
     this.addRun(run)
     const group = previous.definition.group
     this.runningPerGroup.set(group, (this.runningPerGroup.get(group) ?? 0) + 1)
+    this.recordStart(group, startedAt)
     this.emit({ type: 'run.started', run }, undefined, undefined, startedAt)
     const { task, committed } = this.saveTask(previous, {
       status: 'running',
@@ -856,11 +934,24 @@ export class Engine implements EngineApi {
     this.emit({ type: 'run.finished', run }, undefined, [['deleteRunProcess', run.id]], finishedAt)
     const task = this.tasks.get(active.task.id)!
     const saved = this.saveTask(task, { ...this.afterRun(task, run), ...(active.progress ? { progress: active.progress } : {}) })
+    this.pauseOnFailure(saved.task, run)
     this.finishedSinceStats++
     this.completions.unshift({ taskId: task.id, name: task.name, group, status, endReason, deliveredAtSeq: this.store.lastAppendedSeq })
     this.completions.length = Math.min(this.completions.length, RECENT_COMPLETIONS)
     active.finish()
     await saved.committed
+  }
+
+  /**
+   * A task of a `pause-group` group that failed for good (its retries spent, or none; a cancel, an interruption or a
+   * lost worker is no failure) pauses its group, naming itself as the cause: nothing more of it starts until a user
+   * resumes it. Its running runs go on (as pueue's pause on failure leaves them): the failure is theirs to judge by.
+   */
+  private pauseOnFailure(task: Task, run: Run): void {
+    if (task.status !== 'failed' && task.status !== 'timed_out') return
+    const group = this.groups.get(task.definition.group)
+    if (group?.onFailure !== 'pause-group' || group.paused) return
+    void this.saveGroup({ ...group, paused: true, pausedFor: { kind: 'failure', taskId: task.id, runId: run.id, at: run.finishedAt ?? this.now() } })
   }
 
   /**
@@ -1432,12 +1523,14 @@ export class Engine implements EngineApi {
       const group = this.groups.get(name)
       const running = this.runningPerGroup.get(name) ?? 0
       const unmet = group ? this.unmetConditions(group) : []
+      const slot = group ? this.nextSlot(group) : null
       queue.forEach((id, position) => {
         const task = this.tasks.get(id)!
         if (this.paused) waiting.push(entry(task, { kind: 'all-paused' }))
         else if (group?.paused) waiting.push(entry(task, { kind: 'group-paused' }))
         else if (unmet.length > 0) waiting.push(entry(task, { kind: 'machine', unmet }))
         else if (group && running >= group.parallel) waiting.push(entry(task, { kind: 'group-full', running, parallel: group.parallel }))
+        else if (group?.rate && slot !== null) waiting.push(entry(task, { kind: 'rate-limited', max: group.rate.max, perMs: group.rate.perMs, until: slot }))
         else ready.push(entry(task, { kind: 'ready', position: position + 1 }))
       })
     }
@@ -1626,9 +1719,9 @@ export class Engine implements EngineApi {
         return { removed }
       },
       'group.list': () => durableRead({ groups: [...this.groups.values()], enginePaused: this.paused }),
-      'group.set': async ({ name, parallel, create, onlyWhen, whenUnmet }) => {
+      'group.set': async ({ name, parallel, create, onlyWhen, whenUnmet, onFailure, rate }) => {
         const existing = (create === false ? this.groupOrThrow(name) : this.groups.get(name)) ?? { name, paused: false }
-        const group = withConditions({ ...existing, parallel: parallel ?? ('parallel' in existing ? existing.parallel : this.settings.defaultGroupParallel) }, onlyWhen, whenUnmet)
+        const group = withRules(withConditions({ ...existing, parallel: parallel ?? ('parallel' in existing ? existing.parallel : this.settings.defaultGroupParallel) }, onlyWhen, whenUnmet), onFailure, rate)
         this.refuseConditionsElsewhere(group)
         await this.saveGroup(group)
         // Runs held or released by the change are recorded too.
@@ -1643,6 +1736,7 @@ export class Engine implements EngineApi {
         this.groups.delete(name)
         this.queues.delete(name)
         this.heldPerGroup.delete(name)
+        this.clearRateTimer(name)
         this.reconsiderWatchers()
         this.refreshHeld()
         await this.emit({ type: 'group.removed', name }).committed
@@ -1655,7 +1749,8 @@ export class Engine implements EngineApi {
         return { group }
       },
       'group.resume': async ({ name }) => {
-        const group = { ...this.groupOrThrow(name), paused: false }
+        // A resume answers the failure that paused it, if one did.
+        const { pausedFor: _cause, ...group } = { ...this.groupOrThrow(name), paused: false }
         for (const active of [...this.active.values()]) {
           const task = this.tasks.get(active.task.id)!
           if (task.definition.group !== name) continue
@@ -1827,6 +1922,7 @@ export class Engine implements EngineApi {
       this.loopDelay?.disable()
       for (const timer of this.timers.values()) clearTimeout(timer)
       this.timers.clear()
+      for (const group of [...this.rateTimers.keys()]) this.clearRateTimer(group)
       const running = [...this.active.values()]
       for (const active of running) this.stop(active, 'shutdown')
       await Promise.all(running.map((a) => a.finished))
@@ -1904,6 +2000,13 @@ function withConditions(group: Group, onlyWhen: MachineCondition[] | undefined, 
   const { onlyWhen: _previous, ...rest } = group
   const conditions = onlyWhen ?? group.onlyWhen ?? []
   return { ...rest, ...(conditions.length > 0 ? { onlyWhen: conditions } : {}), ...(whenUnmet ? { whenUnmet } : {}) }
+}
+
+/** A group with `group.set`'s rules applied: absent leaves them, `rate: null` removes the limit. */
+function withRules(group: Group, onFailure: Group['onFailure'], rate: Group['rate'] | null | undefined): Group {
+  const { rate: previous, ...rest } = group
+  const kept = rate === undefined ? previous : (rate ?? undefined)
+  return { ...rest, ...(onFailure ? { onFailure } : {}), ...(kept ? { rate: kept } : {}) }
 }
 
 /** A run no longer held for its group's machine conditions. */

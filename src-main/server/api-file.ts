@@ -33,9 +33,11 @@ export const API_REVISIONS = {
   triggerAdditions: 5,
   /** task.submit's `idempotencyKey` (and its result's `duplicate`). */
   idempotencyKeys: 6,
+  /** Groups' `onFailure` (pause the group when a task fails) and `rate` (at most N starts per window), and `Group.pausedFor`. */
+  groupRules: 7,
 } as const
 /** This server's revision: the newest of API_REVISIONS. */
-export const API_REVISION = API_REVISIONS.idempotencyKeys
+export const API_REVISION = API_REVISIONS.groupRules
 
 /**
  * Checked by hand rather than with zod: every CLI call reads this file, and loading zod

@@ -352,6 +352,7 @@ export const en = {
     allPaused: 'paused: everything is paused',
     groupPaused: 'paused: group {{group}} is paused',
     groupFull: 'group limit: {{group}} runs {{running}} of {{parallel}}',
+    rateLimited: 'rate limit: {{group}} starts {{rate}}; next start at {{time}}',
     groupLimit: 'group limit: {{group}}',
     position: 'position {{n}} in {{group}}',
     after: 'dependency: after {{ids}}',

@@ -347,6 +347,7 @@ export const ko: Messages = {
     allPaused: '전체가 일시 중지됨',
     groupPaused: '{{group}} 그룹이 일시 중지됨',
     groupFull: '{{group}} 그룹이 {{parallel}}개 중 {{running}}개 실행 중',
+    rateLimited: '속도 제한: {{group}} 그룹은 {{rate}}만 시작; 다음 시작 {{time}}',
     groupLimit: '{{group}} 그룹의 빈자리를 기다림',
     position: '{{group}} 그룹에서 {{n}}번째',
     after: '{{ids}} 다음에',

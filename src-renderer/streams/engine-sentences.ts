@@ -1,5 +1,6 @@
 import type { EndReason, LoopEntry, LoopState, MachineCondition, RunStatus, WaitReason } from '../../src-shared/index.ts'
 import { sayEndReason, type Clock, type Translate } from '../../src-shared/decisions/endReasons.ts'
+import { formatRate } from '../../src-shared/rate.ts'
 
 // The wording of end reasons is shared with the desktop's notifications.
 export { sayEnded, sayEndReason, type Clock, type Ended, type Translate } from '../../src-shared/decisions/endReasons.ts'
@@ -41,6 +42,8 @@ function sayLoopState(state: LoopState, group: string, t: Translate, clock: Cloc
       return t('engine.machine', { group, conditions: sayUnmet(state.unmet, t) })
     case 'group-full':
       return t('engine.groupFull', { group, running: state.running, parallel: state.parallel })
+    case 'rate-limited':
+      return sayRateHold(group, state, t, clock)
     case 'waiting':
       return sayWait(state.waitingFor, t, clock)
     case 'running':
@@ -72,6 +75,11 @@ function sayWait(wait: WaitReason | null, t: Translate, clock: Clock): string {
     case 'machine':
       return t('engine.machine', { group: wait.group, conditions: sayUnmet(wait.unmet, t) })
   }
+}
+
+/** A queued task its group's rate holds: "rate limit: io starts 10/m; next at 14:02:05". */
+export function sayRateHold(group: string, hold: { max: number; perMs: number; until: number }, t: Translate, clock: Clock): string {
+  return t('engine.rateLimited', { group, rate: formatRate(hold), time: clock.time(hold.until) })
 }
 
 /** A run its group's machine conditions paused (`Run.heldFor`): "paused: group builds waits for AC power". */

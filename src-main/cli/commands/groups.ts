@@ -1,4 +1,5 @@
-import { LIMITS, type Group } from '../../../src-shared/model.ts'
+import { LIMITS, type Group, type GroupRate, type OnFailure } from '../../../src-shared/model.ts'
+import { formatRate, parseRate } from '../../../src-shared/rate.ts'
 import { WORKER_COMMANDS, type RemoteBinding } from '../../../src-shared/workers.ts'
 import { API_REVISIONS } from '../../server/api-file.ts'
 import type { ApiClient } from '../client.ts'
@@ -6,14 +7,22 @@ import type { Context } from '../context.ts'
 import { CliError, EXIT, usageError } from '../exit.ts'
 import { paint, parseInteger, table } from '../format.ts'
 import { readStdin, SECRET_STDIN_MAX_BYTES } from '../stdin.ts'
-import { describeUnmet } from '../../engine/end-reasons.ts'
+import { describeGroupPause, describeUnmet } from '../../engine/end-reasons.ts'
 import { ENGINE_PAUSED, conditionsCell, heldGroups, machineOf, parseConditions, parseWhenUnmet } from './machine.ts'
 
 const describe = (group: Group): string => {
   const conditions = group.onlyWhen?.length
     ? `; only when ${group.onlyWhen.join(' and ')} (${group.whenUnmet === 'pause' ? 'its running tasks pause while unmet' : 'running tasks go on while unmet'})`
     : ''
-  return `Group ${group.name}: ${group.parallel} at a time${group.paused ? ', paused' : ''}${conditions}.`
+  const rules = [...(group.rate ? [`at most ${formatRate(group.rate)} starts`] : []), ...(group.onFailure === 'pause-group' ? ['pauses when a task fails'] : [])]
+  const cause = describeGroupPause(group)
+  return `Group ${group.name}: ${group.parallel} at a time${rules.map((rule) => `, ${rule}`).join('')}${group.paused ? `, paused${cause ? ` (${cause}; resume it with \`taskdeck group resume ${group.name}\`)` : ''}` : ''}${conditions}.`
+}
+
+/** A group's rules in a table cell: "10/m, pause on failure", or "-". */
+function rulesCell(group: Group): string {
+  const rules = [...(group.rate ? [formatRate(group.rate)] : []), ...(group.onFailure === 'pause-group' ? ['pause on failure'] : [])]
+  return rules.length > 0 ? rules.join(', ') : '-'
 }
 
 /** Where a group's runs execute, in a table cell. */
@@ -32,12 +41,13 @@ export async function listGroups(ctx: Context): Promise<void> {
   ctx.print({ groups, bindings, ...(machine === null ? {} : { machine }), ...(enginePaused === undefined ? {} : { enginePaused }) }, () => {
     const rows = groups.map((group) => {
       const unmet = held.get(group.name)
-      const state = group.paused ? paint('yellow', 'paused') : unmet ? paint('yellow', `held: ${describeUnmet(unmet)}`) : 'running'
-      return [group.name, String(group.parallel), state, conditionsCell(group), runsOn(remote.get(group.name))]
+      const cause = describeGroupPause(group)
+      const state = group.paused ? paint('yellow', cause ? `paused: ${cause}` : 'paused') : unmet ? paint('yellow', `held: ${describeUnmet(unmet)}`) : 'running'
+      return [group.name, String(group.parallel), state, rulesCell(group), conditionsCell(group), runsOn(remote.get(group.name))]
     })
     const problems = bindings.filter((b) => b.reason !== null).map((b) => `${b.group}: ${b.reason}`)
     const paused = enginePaused === true ? [paint('yellow', ENGINE_PAUSED)] : []
-    return [table(['GROUP', 'PARALLEL', 'STATE', 'ONLY WHEN', 'RUNS ON'], rows), ...problems, ...paused].join('\n')
+    return [table(['GROUP', 'PARALLEL', 'STATE', 'RULES', 'ONLY WHEN', 'RUNS ON'], rows), ...problems, ...paused].join('\n')
   })
 }
 
@@ -59,6 +69,18 @@ export interface GroupChange {
   /** `--only-when ac-power,user-idle,unmetered-network` or `none`. */
   onlyWhen?: string
   whenUnmet?: string
+  /** `--pause-on-failure` (true) or `--no-pause-on-failure` (false). */
+  pauseOnFailure?: boolean
+  /** `--rate 10/m` or `none`. */
+  rate?: string
+}
+
+/** `--rate 10/m` (100/h, 5/s, 20/15m), or `none` to remove the limit. */
+export function parseRateOption(text: string): GroupRate | null {
+  if (text.trim() === 'none') return null
+  const parsed = parseRate(text)
+  if ('problem' in parsed) throw usageError(`--rate: ${parsed.problem}, or none.`)
+  return parsed.rate
 }
 
 /**
@@ -69,16 +91,24 @@ export async function setGroup(ctx: Context, name: string, change: GroupChange, 
   const limit = change.parallel === undefined ? undefined : parseInteger(change.parallel, what, 1, LIMITS.groupParallel)
   const onlyWhen = change.onlyWhen === undefined ? undefined : parseConditions(change.onlyWhen)
   const whenUnmet = change.whenUnmet === undefined ? undefined : parseWhenUnmet(change.whenUnmet)
-  const conditions = { ...(onlyWhen === undefined ? {} : { onlyWhen }), ...(whenUnmet === undefined ? {} : { whenUnmet }) }
+  const rate = change.rate === undefined ? undefined : parseRateOption(change.rate)
+  const onFailure: OnFailure | undefined = change.pauseOnFailure === undefined ? undefined : change.pauseOnFailure ? 'pause-group' : 'continue'
+  const conditions = {
+    ...(onlyWhen === undefined ? {} : { onlyWhen }),
+    ...(whenUnmet === undefined ? {} : { whenUnmet }),
+    ...(onFailure === undefined ? {} : { onFailure }),
+    ...(rate === undefined ? {} : { rate }),
+  }
   const client = await ctx.connect()
   if (!creates) client.requireRevision(API_REVISIONS.strictParams, 'group limit (an existing group only)')
   if (onlyWhen !== undefined || whenUnmet !== undefined) client.requireRevision(API_REVISIONS.machineConditions, '--only-when and --when-unmet')
+  if (rate !== undefined || onFailure !== undefined) client.requireRevision(API_REVISIONS.groupRules, '--rate and --pause-on-failure')
   if (onlyWhen?.includes('unmetered-network')) client.requireRevision(API_REVISIONS.networkConditions, '--only-when unmetered-network')
   // Without --parallel no limit is sent, so a limit changed meanwhile stands (group.set's parallel is optional since
   // machine conditions). `group add` still creates a new group with 1, and an older server needs the limit sent back.
   const parallel = limit ?? (creates ? await keptLimit(client, name) : undefined)
   try {
-    const optionNames = { name: 'group name', onlyWhen: '--only-when', whenUnmet: '--when-unmet' }
+    const optionNames = { name: 'group name', onlyWhen: '--only-when', whenUnmet: '--when-unmet', onFailure: '--pause-on-failure', rate: '--rate' }
     const { group } = await client.invoke('group.set', { name, ...(parallel === undefined ? {} : { parallel }), ...(creates ? {} : { create: false }), ...conditions }, optionNames)
     ctx.print({ group }, () => describe(group))
   } catch (error) {
@@ -86,6 +116,8 @@ export async function setGroup(ctx: Context, name: string, change: GroupChange, 
     const repeated = [
       ...(onlyWhen === undefined ? [] : [`--only-when ${onlyWhen.length === 0 ? 'none' : onlyWhen.join(',')}`]),
       ...(whenUnmet === undefined ? [] : [`--when-unmet ${whenUnmet}`]),
+      ...(onFailure === undefined ? [] : [onFailure === 'pause-group' ? '--pause-on-failure' : '--no-pause-on-failure']),
+      ...(rate === undefined ? [] : [`--rate ${rate === null ? 'none' : formatRate(rate)}`]),
     ]
     const suggestion = ['taskdeck group add', name, `--parallel ${limit ?? 1}`, ...repeated].join(' ')
     throw new CliError(EXIT.failed, 'not_found', `There is no group "${name}" (create it with \`${suggestion}\`).`, error.details)

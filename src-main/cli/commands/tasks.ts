@@ -1,5 +1,5 @@
 import type { Group, LogLine, MachineCondition, MachineState, Run, Task, TaskDefinitionInput, TaskStatus } from '../../../src-shared/model.ts'
-import { describeUnmet } from '../../engine/end-reasons.ts'
+import { describeGroupPause, describeUnmet } from '../../engine/end-reasons.ts'
 import type { RemoteBinding } from '../../../src-shared/workers.ts'
 import type { ApiClient } from '../client.ts'
 import { parseBatch, type BatchLine } from '../batch.ts'
@@ -444,12 +444,13 @@ export async function log(ctx: Context, idText: string, options: { lines?: strin
 /** What holds queues: the whole engine paused, paused groups, and groups whose machine conditions are unmet (with which). */
 export interface HeldGroups {
   readonly all: boolean
-  readonly paused: ReadonlySet<string>
+  /** Paused groups, each with why when the engine paused it (a task failed), else null. */
+  readonly paused: ReadonlyMap<string, string | null>
   readonly byMachine: ReadonlyMap<string, readonly MachineCondition[]>
 }
 
 export function heldBy(groups: readonly Group[], enginePaused: boolean | undefined, machine: MachineState | null): HeldGroups {
-  return { all: enginePaused === true, paused: new Set(groups.filter((group) => group.paused).map((group) => group.name)), byMachine: heldGroups(groups, machine) }
+  return { all: enginePaused === true, paused: new Map(groups.filter((group) => group.paused).map((group) => [group.name, describeGroupPause(group)])), byMachine: heldGroups(groups, machine) }
 }
 
 /** A name is not cut shorter than this to keep its note whole: a name cut shorter says too little. */
@@ -487,7 +488,10 @@ export function stderrSaid(run: Run | null, all: boolean): string | null {
 /** What a task that has not run yet waits for, the next thing a user asks of a queue that does not move. */
 export function waitNote(task: Task, held: HeldGroups, now: number): string | null {
   if (task.status === 'queued' && held.all) return 'everything is paused'
-  if ((task.status === 'queued' || task.status === 'waiting') && held.paused.has(task.definition.group)) return `group ${task.definition.group} is paused`
+  if ((task.status === 'queued' || task.status === 'waiting') && held.paused.has(task.definition.group)) {
+    const cause = held.paused.get(task.definition.group)
+    return `group ${task.definition.group} is paused${cause ? `: ${cause}` : ''}`
+  }
   const unmet = held.byMachine.get(task.definition.group)
   if (task.status === 'queued' && unmet) return describeUnmet(unmet)
   const wait = task.waitingFor
