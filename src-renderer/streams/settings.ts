@@ -49,3 +49,18 @@ export function groupConditionsIntent(
   if (!checked.success) return { problem: checked.error.issues[0]?.message ?? 'invalid' }
   return { intent: { command: 'group.set', params: checked.data, key: `group.conditions:${group.name}`, label } }
 }
+
+/**
+ * A change of a group's rules (what a failure does, its rate limit; rate null removes it) as an intent, checked with
+ * `group.set`'s own schema. Each rule has its own key, so a change of one in flight neither drops the other nor is
+ * dropped by it; like the conditions, it sends no `parallel` and create: false.
+ */
+export function groupRulesIntent(
+  group: Pick<Group, 'name'>,
+  change: Pick<CommandInput<'group.set'>, 'onFailure' | 'rate'>,
+  label: string,
+): { intent: Intent<'group.set'> } | { problem: string } {
+  const checked = COMMANDS['group.set'].params.safeParse({ name: group.name, create: false, ...change } satisfies CommandInput<'group.set'>)
+  if (!checked.success) return { problem: checked.error.issues[0]?.message ?? 'invalid' }
+  return { intent: { command: 'group.set', params: checked.data, key: `group.${'rate' in change ? 'rate' : 'onFailure'}:${group.name}`, label } }
+}

@@ -1,12 +1,25 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
-import { COMMANDS, LIMITS, MachineConditionSchema, SettingsSchema, WhenUnmetSchema, type Group, type MachineCondition, type Settings, type WhenUnmet } from '../../src-shared/index.ts'
+import {
+  COMMANDS,
+  LIMITS,
+  MachineConditionSchema,
+  OnFailureSchema,
+  SettingsSchema,
+  WhenUnmetSchema,
+  formatRate,
+  parseRate,
+  type Group,
+  type MachineCondition,
+  type Settings,
+  type WhenUnmet,
+} from '../../src-shared/index.ts'
 import { resolveLanguage } from '../../src-shared/decisions/language.ts'
 import { DEFAULT_GLOBAL_SHORTCUTS, FAVOURITE_SHORTCUT_IDS, GLOBAL_SHORTCUT_IDS, SHORTCUT_TITLES, acceleratorProblem } from '../../src-shared/decisions/shortcuts.ts'
 import { Kbd, Segmented, ViewHeading } from '../components/common.tsx'
 import { Subject } from 'rxjs'
 import { bindingConflicts, recordBinding$, type BindingConflict } from '../streams/binding-recorder.ts'
-import { groupConditionsIntent, groupParallelIntent } from '../streams/settings.ts'
+import { groupConditionsIntent, groupParallelIntent, groupRulesIntent } from '../streams/settings.ts'
 import { COMMAND_IDS, DEFAULT_KEYMAP, displayBinding, type CommandId, type KeyPress, type KeymapEntry } from '../streams/keymap.ts'
 import { IS_MAC, useKeymap, useModel, useSendShownInPlace, useStore } from './context.ts'
 import { addFavourite, displayAccelerator, favouriteAccelerator, moveFavourite, removeFavourite, MAX_FAVOURITES } from '../streams/favourites.ts'
@@ -79,8 +92,23 @@ export function SettingsView() {
         <h3>{t('settings.groups')}</h3>
         {state.groups.size === 0 && <p className="muted">{t('settings.noGroups')}</p>}
         {state.groups.size > 0 && <p className="field-hint" id="group-conditions-hint">{t('settings.conditionsHint')}</p>}
+        {state.groups.size > 0 && (
+          <p className="field-hint" id="group-rate-hint">
+            {t('settings.rateHint')}
+          </p>
+        )}
         {[...state.groups.values()].map((group) => (
-          <Row key={group.name} label={group.name} below={<GroupConditions group={group} />}>
+          <Row
+            key={group.name}
+            label={group.name}
+            below={
+              <>
+                <GroupPauseCause group={group} />
+                <GroupConditions group={group} />
+                <GroupRules group={group} />
+              </>
+            }
+          >
             <CommitInput
               type="number"
               value={String(group.parallel)}
@@ -532,6 +560,84 @@ function GroupConditions({ group }: { group: Group }) {
     </div>
   )
 }
+
+/** Why the engine paused a group (a task of it failed), with the task one click away; nothing for a user's pause. */
+function GroupPauseCause({ group }: { group: Group }) {
+  const { t } = useTranslation()
+  const model = useModel()
+  if (!group.paused || !group.pausedFor) return null
+  const { taskId } = group.pausedFor
+  return (
+    <p className="held-banner group-pause-cause" role="status">
+      {t('settings.pausedByFailure', { group: group.name })}{' '}
+      <button type="button" className="link" onClick={() => model.route.set({ view: 'task', taskId })}>
+        #{taskId}
+      </button>
+      {t('settings.pausedByFailureEnd')}
+    </p>
+  )
+}
+
+/**
+ * A group's rules: whether a task's failure pauses it (pueue's pause on failure) and how often its tasks may start
+ * (a rate, "10/m"; empty: no limit). Each change is checked and sent at once, with its own intent key.
+ */
+function GroupRules({ group }: { group: Group }) {
+  const { t } = useTranslation()
+  const [error, setError] = useState<string | null>(null)
+  const send = useSendShownInPlace()
+  const [askedOnFailure, setAskedOnFailure] = useState<Group['onFailure'] | null>(null)
+  useEffect(() => setAskedOnFailure(null), [group])
+  const onFailure = askedOnFailure ?? group.onFailure ?? 'continue'
+  const change = async (rules: { onFailure: NonNullable<Group['onFailure']> } | { rate: Group['rate'] | null }) => {
+    const built = groupRulesIntent(group, rules, t('settings.groupFailed'))
+    if ('problem' in built) return setError(built.problem)
+    if ('onFailure' in rules) setAskedOnFailure(rules.onFailure)
+    const status = await send(built.intent)
+    if (status.state === 'error') {
+      setAskedOnFailure(null)
+      setError(status.error.message)
+    } else if (status.state === 'ok') setError(null)
+  }
+  const errorId = `group-rules-error-${group.name}`
+  return (
+    <div className="group-conditions group-rules">
+      <label className="group-conditions-unmet">
+        <span className="group-conditions-label">{t('settings.onFailure')}</span>
+        <select aria-label={t('settings.onFailureFor', { name: group.name })} value={onFailure} onChange={(e) => void change({ onFailure: OnFailureSchema.parse(e.target.value) })}>
+          {OnFailureSchema.options.map((option) => (
+            <option key={option} value={option}>
+              {t(`settings.onFailureOptions.${option}`)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <div className="group-conditions-unmet">
+        <span className="group-conditions-label" aria-hidden>
+          {t('settings.rate')}
+        </span>
+        <CommitInput
+          value={group.rate ? formatRate(group.rate) : ''}
+          label={t('settings.rateFor', { name: group.name })}
+          describedBy={error ? errorId : 'group-rate-hint'}
+          check={rateCheck}
+          onCommit={(v) => {
+            const parsed = v.trim() === '' ? null : parseRate(v)
+            if (parsed === null || 'rate' in parsed) void change({ rate: parsed?.rate ?? null })
+          }}
+        />
+      </div>
+      {error && (
+        <div className="field-error" role="alert" id={errorId}>
+          {error}
+        </div>
+      )}
+    </div>
+  )
+}
+
+/** A rate as typed in a group's settings: empty (no limit) or what parseRate reads. */
+const rateCheck: Check = (draft) => (draft.trim() === '' || 'rate' in parseRate(draft) ? null : { key: 'settings.rateInvalid' })
 
 function Toggle({ checked, label, describedBy, onChange }: { checked: boolean; label: string; describedBy?: string; onChange: (v: boolean) => void }) {
   return (
