@@ -365,7 +365,7 @@ describe('taskdeck CLI against taskdeck serve', () => {
     const listed = await cli('group', 'list', '--json')
     expect(listed.code, listed.stderr).toBe(0)
     expect(listed.json()).toEqual((await cli('group', '--json')).json())
-    expect((await cli('group', 'ls')).stdout).toMatch(/^GROUP\s+PARALLEL\s+STATE\s+ONLY WHEN\s+RUNS ON\n/)
+    expect((await cli('group', 'ls')).stdout).toMatch(/^GROUP\s+PARALLEL\s+STATE\s+RULES\s+ONLY WHEN\s+RUNS ON\n/)
     const badName = await cli('group', 'add', 'no spaces')
     expect(badName.code).toBe(2)
     expect(badName.stderr).toMatch(/^taskdeck: group name "no spaces": use letters/)

@@ -38,8 +38,8 @@ describe('taskdeck group bind / unbind', () => {
     const listed = await runCli(dir.home, ['group'])
     expect(listed.code).toBe(0)
     const rows = listed.stdout.trim().split('\n')
-    expect(rows[0]).toMatch(/^GROUP\s+PARALLEL\s+STATE\s+ONLY WHEN\s+RUNS ON$/)
-    expect(rows.find((r) => r.startsWith('build'))).toMatch(new RegExp(`^build\\s+3\\s+running\\s+-\\s+${redis.url.replace(/[.:/]/g, '\\$&')} \\(connected\\)$`))
+    expect(rows[0]).toMatch(/^GROUP\s+PARALLEL\s+STATE\s+RULES\s+ONLY WHEN\s+RUNS ON$/)
+    expect(rows.find((r) => r.startsWith('build'))).toMatch(new RegExp(`^build\\s+3\\s+running\\s+-\\s+-\\s+${redis.url.replace(/[.:/]/g, '\\$&')} \\(connected\\)$`))
     expect(rows.find((r) => r.startsWith('default'))).toMatch(/this machine$/)
 
     const json = (await runCli(dir.home, ['group', '--json'])).json<{ bindings: { group: string; status: string; whenUnreachable: string }[] }>()
