@@ -77,8 +77,10 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
       '`onlyWhen` makes its runs wait for machine conditions (`ac-power`: not on battery; `user-idle`: the user away, idle or screen locked; `unmetered-network`: not on a metered network such as a phone hotspot; `[]` clears them), ' +
       'judged by what `machine.report` last said (unknown counts as met): while one is unmet the group starts no new run (its queued tasks show loop state `machine`), ' +
       'and with `whenUnmet: "pause"` its running runs are paused too (SIGSTOP, as a user pause; scripts and HTTP batches cannot be paused and go on; `Run.heldFor` says why; held time counts toward `timeoutMs`, as paused time does) and resumed once met. ' +
-      'Absent, either keeps its value. A group bound to Redis workers takes no conditions (`conflict`): they judge this machine, not the workers. `unmetered-network` needs API revision 4 (an older server refuses it as an unknown value).',
-    example: { name: 'nightly', parallel: 2, onlyWhen: ['ac-power', 'user-idle', 'unmetered-network'], whenUnmet: 'pause' },
+      'Absent, either keeps its value. A group bound to Redis workers takes no conditions (`conflict`): they judge this machine, not the workers. `unmetered-network` needs API revision 4 (an older server refuses it as an unknown value). ' +
+      '`onFailure: "pause-group"` pauses the group when one of its tasks fails for good (`failed` or `timed_out` after its retries; a cancel, an interruption or a dependency that failed is no failure of its own), recording `pausedFor` (the task and run) on the group; its running runs go on, nothing more starts until `group.resume`, which clears the cause. ' +
+      '`rate: { max, perMs }` lets at most `max` of its runs start within any `perMs` (whole seconds, 1 s to 1 day), local and Redis-bound groups alike, counted from the starts in the event log, so a restart grants no fresh burst; a task it holds stays `queued` with loop state `rate-limited` and `until`, when the next slot opens. `rate: null` removes it. Both need API revision 7.',
+    example: { name: 'nightly', parallel: 2, onlyWhen: ['ac-power', 'user-idle', 'unmetered-network'], whenUnmet: 'pause', onFailure: 'pause-group', rate: { max: 10, perMs: 60000 } },
   },
   'group.remove': { about: 'Removes a group.', example: { name: 'downloads' } },
   'machine.get': {

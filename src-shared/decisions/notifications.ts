@@ -31,6 +31,8 @@ export interface FinishedTask {
   stderrTail: string | null
   durationMs: number | null
   at: number
+  /** The group its failure paused (a `pause-group` group), when it did. */
+  pausedGroup?: string
 }
 
 export interface NotificationAction {
@@ -74,7 +76,10 @@ export function finishedTasksIn(before: DesktopState, events: readonly EngineEve
   const statuses = new Map<number, TaskStatus>()
   const runs = new Map<number, Run>()
   const finished: FinishedTask[] = []
+  /** Groups paused by a task's failure in this batch, by the task. */
+  const pausedBy = new Map<number, string>()
   for (const event of events) {
+    if (event.type === 'group.updated' && event.group.paused && event.group.pausedFor?.kind === 'failure') pausedBy.set(event.group.pausedFor.taskId, event.group.name)
     if (event.type === 'run.started' || event.type === 'run.updated' || event.type === 'run.finished') runs.set(event.run.taskId, event.run)
     if (event.type !== 'task.updated' && event.type !== 'task.created') continue
     const { task } = event
@@ -98,7 +103,9 @@ export function finishedTasksIn(before: DesktopState, events: readonly EngineEve
     })
   }
   // A run.finished that arrives after its task.updated in the same batch still lends its details.
-  return finished.map((f) => {
+  return finished.map((found) => {
+    const paused = pausedBy.get(found.taskId)
+    const f = paused === undefined ? found : { ...found, pausedGroup: paused }
     const run = runs.get(f.taskId)
     return run?.finishedAt != null ? { ...f, endReason: run.endReason ?? f.endReason, reason: run.reason ?? f.reason, exitCode: run.exitCode, stderrTail: run.stderrTail ?? f.stderrTail, durationMs: run.durationMs ?? f.durationMs } : f
   })
@@ -189,7 +196,13 @@ export function sayNotification(model: NotificationModel, language: Language): N
       : {
           title: words.failedTitle(shownName(first)),
           // A timeout's reason already says how long it ran. What the program said is its own words, in no language of ours.
-          body: [words.failed(failureDetail(first, language), first.endReason?.kind === 'timed-out' ? null : took), stderrLine(first)].filter((line) => line !== null).join('\n'),
+          body: [
+            words.failed(failureDetail(first, language), first.endReason?.kind === 'timed-out' ? null : took),
+            stderrLine(first),
+            first.pausedGroup === undefined ? null : words.groupPaused(first.pausedGroup),
+          ]
+            .filter((line) => line !== null)
+            .join('\n'),
           actions,
         }
   }
@@ -202,6 +215,7 @@ export function sayNotification(model: NotificationModel, language: Language): N
   const lines: string[] = []
   if (failed.length > 0) lines.push(words.burstFailed(listNames(failed, 3)))
   if (succeeded.length > 0) lines.push(words.burstSucceeded(listNames(succeeded, 3)))
+  for (const group of new Set(failed.flatMap((t) => (t.pausedGroup === undefined ? [] : [t.pausedGroup])))) lines.push(words.groupPaused(group))
   return { title: words.burstTitle(model.tasks.length, failed.length), body: lines.join('\n'), actions }
 }
 

@@ -30,6 +30,8 @@ export interface DesktopStrings {
     andMore: (names: string, more: number) => string
     retry: string
     openLog: string
+    /** A failure paused its group (pause on failure): said under it. */
+    groupPaused: (group: string) => string
   }
   tray: {
     show: string
@@ -123,6 +125,7 @@ const en: DesktopStrings = {
     andMore: (names, more) => `${names} and ${more} more`,
     retry: 'Retry',
     openLog: 'Open Log',
+    groupPaused: (group) => `Group ${group} is paused until you resume it.`,
   },
   tray: {
     show: 'Show Taskdeck',
@@ -235,6 +238,7 @@ const ko: DesktopStrings = {
     andMore: (names, more) => `${names} 외 ${more}개`,
     retry: '다시 실행',
     openLog: '로그 열기',
+    groupPaused: (group) => `${group} 그룹은 재개할 때까지 일시 중지됩니다.`,
   },
   tray: {
     show: 'Taskdeck 보이기',

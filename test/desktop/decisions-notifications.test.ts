@@ -48,6 +48,19 @@ describe('finished tasks in an event batch', () => {
     expect(finishedTasksIn(initialDesktopState(), lifecycle(3, 'failed'))[0]?.endReason).toBeNull()
   })
 
+  it('says a failure paused its group (pause on failure), alone and in a burst, in English and Korean', () => {
+    const pausedDeploy = { type: 'group.updated' as const, seq: 900, at: 20_000, group: { name: 'deploy', parallel: 1, paused: true, pausedFor: { kind: 'failure' as const, taskId: 2, runId: 2, at: 20_000 } } }
+    const found = finishedTasksIn(initialDesktopState(), [...lifecycle(2, 'failed', { name: 'ship', run: { exitCode: 3 } }), pausedDeploy])
+    expect(found.map((f) => [f.taskId, f.pausedGroup])).toEqual([[2, 'deploy']])
+    const alone = notificationFor(found)!
+    expect(sayNotification(alone, 'en').body.split('\n').at(-1)).toBe('Group deploy is paused until you resume it.')
+    expect(sayNotification(alone, 'ko').body.split('\n').at(-1)).toBe('deploy 그룹은 재개할 때까지 일시 중지됩니다.')
+    const burst = finishedTasksIn(initialDesktopState(), [...lifecycle(1, 'succeeded'), ...lifecycle(2, 'failed'), pausedDeploy])
+    expect(sayNotification(notificationFor(burst)!, 'en').body.split('\n').at(-1)).toBe('Group deploy is paused until you resume it.')
+    // A failure that paused nothing says nothing of groups.
+    expect(finishedTasksIn(initialDesktopState(), lifecycle(3, 'failed'))[0]).not.toHaveProperty('pausedGroup')
+  })
+
   it('ignores an update that repeats a final status already known', () => {
     const state = foldDesktopEvents(initialDesktopState(), lifecycle(1, 'failed'), false)
     expect(finishedTasksIn(state, [updated(task(1, 'failed'))])).toEqual([])
