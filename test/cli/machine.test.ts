@@ -39,7 +39,7 @@ describe('taskdeck group … --only-when / --when-unmet, machine, machine report
     const status = (await cli('status')).stdout
     expect(row(status, running)).toMatch(/ paused +nightly .*sleep 300 +\(held: waits for AC power\)$/)
     expect(row(status, queued)).toMatch(/ queued +nightly .*true +\(waits for AC power\)$/)
-    expect(row((await cli('group')).stdout, 'nightly')).toMatch(/^nightly +1 +held: waits for AC power +ac-power \(pauses runs\) +this machine$/)
+    expect(row((await cli('group')).stdout, 'nightly')).toMatch(/^nightly +1 +held: waits for AC power +- +ac-power \(pauses runs\) +this machine$/)
     expect((await cli('machine', '--json')).json<{ machine: MachineState }>().machine).toMatchObject({ onAcPower: false, userIdle: null })
 
     expect((await cli('machine', 'report', '--ac')).code).toBe(0)
@@ -53,7 +53,7 @@ describe('taskdeck group … --only-when / --when-unmet, machine, machine report
     expect(row((await cli('group')).stdout, 'nightly')).toMatch(/held: waits for the user to be away/)
     const cleared = await cli('group', 'set', 'nightly', '--only-when', 'none')
     expect(cleared.stdout).toBe('Group nightly: 1 at a time.\n')
-    expect(row((await cli('group')).stdout, 'nightly')).toMatch(/^nightly +1 +running +- +this machine$/)
+    expect(row((await cli('group')).stdout, 'nightly')).toMatch(/^nightly +1 +running +- +- +this machine$/)
   })
 
   it('holds an unmetered-network group on a metered network, shows why in machine, status and group, and runs it once unmetered', async () => {
@@ -70,7 +70,7 @@ describe('taskdeck group … --only-when / --when-unmet, machine, machine report
 
     const queued = (await cli('add', '-q', '--group', 'downloads', '--', 'true')).stdout.trim()
     expect(row((await cli('status')).stdout, queued)).toMatch(/ queued +downloads .*true +\(waits for an unmetered network\)$/)
-    expect(row((await cli('group')).stdout, 'downloads')).toMatch(/^downloads +1 +held: waits for an unmetered network +unmetered-network,ac-power \(pauses runs\) +this machine$/)
+    expect(row((await cli('group')).stdout, 'downloads')).toMatch(/^downloads +1 +held: waits for an unmetered network +- +unmetered-network,ac-power \(pauses runs\) +this machine$/)
     expect(await statusOf(queued)).toBe('queued')
 
     const unmetered = await cli('machine', 'report', '--unmetered')
@@ -91,7 +91,7 @@ describe('taskdeck group … --only-when / --when-unmet, machine, machine report
       [['machine', 'report', '--ac', '--unmetered', '--unknown-network'], 2, '--unmetered and --unknown-network contradict each other: give one of --metered, --unmetered, --unknown-network.'],
       [['machine', 'report', '--ac', '--battery'], 2, '--ac and --battery contradict each other: give one of --ac, --battery, --unknown-power.'],
       [['machine', 'report', '--idle', '--present', '--ac'], 2, '--idle and --present contradict each other: give one of --idle, --present, --unknown-presence.'],
-      [['group', 'set', 'default'], 2, 'group set needs something to change: --parallel, --only-when or --when-unmet.'],
+      [['group', 'set', 'default'], 2, 'group set needs something to change: --parallel, --only-when, --when-unmet, --rate or --pause-on-failure.'],
       [['group', 'set', 'default', '--only-when', 'ac-power,mains'], 2, '--only-when: "mains" is not a condition (give ac-power, user-idle, unmetered-network, several comma-separated, or none).'],
       [['group', 'set', 'default', '--only-when', 'unmetered-network,unmetered-network'], 2, '--only-when: unmetered-network is named twice.'],
       [['group', 'set', 'default', '--only-when', 'ac-power,ac-power'], 2, '--only-when: ac-power is named twice.'],

@@ -39,7 +39,7 @@ describe('CLI against a server that lacks what it sends', () => {
 
   it('status and group limit refuse (exit 3) a server whose api.json names no revision, before sending a field it would ignore', async () => {
     const written = readFileSync(apiFilePath(home), 'utf8')
-    expect(JSON.parse(written)).toMatchObject({ apiRevision: API_REVISIONS.idempotencyKeys })
+    expect(JSON.parse(written)).toMatchObject({ apiRevision: API_REVISIONS.groupRules })
     const { apiRevision: _dropped, ...older } = JSON.parse(written) as Record<string, unknown>
     writeFileSync(apiFilePath(home), JSON.stringify(older), { mode: 0o600 })
     try {
@@ -80,6 +80,25 @@ describe('CLI against a server that lacks what it sends', () => {
       expect((await engine.handlers['machine.get']({})).machine.onAcPower).toBeNull()
       expect((await cli('group', 'set', 'build', '--only-when', 'ac-power')).code).toBe(0)
       expect((await cli('group', 'set', 'build', '--only-when', 'none')).code).toBe(0)
+    } finally {
+      writeFileSync(apiFilePath(home), written, { mode: 0o600 })
+    }
+  })
+
+  it('a server of revision 6 (before group rules) is not sent --rate or --pause-on-failure (exit 3), and nothing changes', async () => {
+    const written = readFileSync(apiFilePath(home), 'utf8')
+    writeFileSync(apiFilePath(home), JSON.stringify({ ...(JSON.parse(written) as Record<string, unknown>), apiRevision: API_REVISIONS.idempotencyKeys }), { mode: 0o600 })
+    try {
+      for (const option of [['--rate', '10/m'], ['--pause-on-failure']]) {
+        const set = await cli('group', 'set', 'build', ...option)
+        expect([set.code, set.stderr]).toEqual([
+          3,
+          'taskdeck: --rate and --pause-on-failure needs API revision 7; the running Taskdeck has 6. The running Taskdeck is older than this taskdeck command: restart it (`taskdeck stop`, then `taskdeck daemon`, or quit and reopen the app).\n',
+        ])
+      }
+      const build = (await engine.handlers['group.list']({})).groups.find((group) => group.name === 'build')
+      expect(build).not.toHaveProperty('rate')
+      expect(build).not.toHaveProperty('onFailure')
     } finally {
       writeFileSync(apiFilePath(home), written, { mode: 0o600 })
     }
