@@ -1,4 +1,5 @@
 import type { EndReason, LoopState, MachineCondition, WaitReason, WorkerLoss } from '../../src-shared/index.ts'
+import { limitFigures } from '../../src-shared/decisions/endReasons.ts'
 
 /**
  * The one place that words the engine's structured reasons in English: `Run.reason`,
@@ -15,6 +16,14 @@ export function describeEndReason(reason: EndReason): string {
       return 'cancelled by user'
     case 'timed-out':
       return `timed out after ${formatMs(reason.afterMs)}`
+    case 'memory-limit': {
+      const { used, limit } = limitFigures(reason)
+      return `exceeded its memory limit: ${used} MB > ${limit} MB`
+    }
+    case 'cpu-limit': {
+      const { used, limit } = limitFigures(reason)
+      return `exceeded its CPU limit: ${used} s > ${limit} s`
+    }
     case 'interrupted':
       return 'Taskdeck stopped while this run was running'
     case 'worker-lost':
