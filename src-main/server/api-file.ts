@@ -33,9 +33,11 @@ export const API_REVISIONS = {
   triggerAdditions: 5,
   /** task.submit's `idempotencyKey` (and its result's `duplicate`). */
   idempotencyKeys: 6,
+  /** Task definitions' `limits` (maxMemoryMb, maxCpuSeconds), `Run.usage` and the `run.usage` event. */
+  resourceLimits: 7,
 } as const
 /** This server's revision: the newest of API_REVISIONS. */
-export const API_REVISION = API_REVISIONS.idempotencyKeys
+export const API_REVISION = API_REVISIONS.resourceLimits
 
 /**
  * Checked by hand rather than with zod: every CLI call reads this file, and loading zod

@@ -18,6 +18,7 @@ export async function add(ctx: Context, argv: readonly string[], options: Defini
   const { idempotencyKey } = options
   // An older server would store a second task (or refuse the field): refuse before sending.
   if (idempotencyKey !== undefined) client.requireRevision(API_REVISIONS.idempotencyKeys, '--idempotency-key')
+  if (definition.limits !== undefined) client.requireRevision(API_REVISIONS.resourceLimits, '--max-memory and --max-cpu')
   const { task, duplicate } = await client.invoke('task.submit', { definition, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) }, IDEMPOTENT_OPTION_NAMES)
   ctx.print({ task, ...(duplicate ? { duplicate } : {}) }, () =>
     options.quiet ? String(task.id) : duplicate ? `Task ${task.id} already exists for key ${idempotencyKey} (${task.status}): ${task.name}` : `Task ${task.id} added (${task.status}): ${task.name}`,
@@ -156,6 +157,7 @@ export async function edit(ctx: Context, idText: string, argv: readonly string[]
   const client = await ctx.connect()
   const { task: current } = await client.invoke('task.get', { taskId })
   const definition = await editedDefinition(current.definition, argv, options)
+  if (options.maxMemory !== undefined || options.maxCpu !== undefined) client.requireRevision(API_REVISIONS.resourceLimits, '--max-memory and --max-cpu')
   const { task } = await client.invoke('task.edit', { taskId, definition }, DEFINITION_OPTION_NAMES)
   ctx.print({ task }, () => `Task ${task.id} updated: ${task.name}`)
 }
