@@ -21,9 +21,9 @@ function context(id: number, signal: AbortSignal): RunContext {
 
 async function measure(label: string, runs: StartedRun[]): Promise<void> {
   // Warm up: the first pass pays for module and page-size lookups.
-  const measured = (await Promise.all(runs.map((run) => run.usage!.read()))).filter((reading) => reading !== null).length
+  const measured = (await Promise.all(runs.map((run) => Promise.resolve(run.usage!.read())))).filter((reading) => reading !== null).length
   const before = process.cpuUsage()
-  for (let round = 0; round < rounds; round++) await Promise.all(runs.map((run) => run.usage!.read()))
+  for (let round = 0; round < rounds; round++) await Promise.all(runs.map((run) => Promise.resolve(run.usage!.read())))
   const used = process.cpuUsage(before)
   const perPassUs = (used.user + used.system) / rounds
   console.log(`${label.padEnd(28)} ${runs.length.toString().padStart(3)} runs (${measured} measured): ${(perPassUs / 1000).toFixed(3)} ms CPU per pass, ${(perPassUs / runs.length).toFixed(0)} µs per run`)
