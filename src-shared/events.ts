@@ -11,6 +11,7 @@ import {
   RunStatusSchema,
   TaskIdSchema,
   TaskSchema,
+  UsageSampleSchema,
   WaitReasonSchema,
 } from './model.ts'
 import { SettingsSchema } from './settings.ts'
@@ -81,6 +82,19 @@ export const RunProgressSchema = z.object({
   progress: ProgressSchema,
 })
 
+/**
+ * A running run's CPU and memory, sampled about once a second while runs of this machine go
+ * (shell runs: their process group; scripts: their worker thread; HTTP batches and runs on
+ * remote workers are not sampled). Live only: what stays is `Run.usage`, the summary in `run.finished`.
+ */
+export const RunUsageEventSchema = z.object({
+  type: z.literal('run.usage'),
+  runId: RunIdSchema,
+  taskId: TaskIdSchema,
+  sample: UsageSampleSchema,
+})
+export type RunUsageEvent = z.infer<typeof RunUsageEventSchema>
+
 /** Where a task stands in the engine's loop, as data (`LoopEntry.state`); `detail` words it in English. */
 export const LoopStateSchema = z.discriminatedUnion('kind', [
   /** Runnable: `position` (1-based) in its group's queue. */
@@ -144,6 +158,7 @@ export const MachineUpdatedSchema = z.object({
 export const TransientEventSchema = z.discriminatedUnion('type', [
   RunOutputSchema,
   RunProgressSchema,
+  RunUsageEventSchema,
   EngineStatsSchema,
   WorkerHeartbeatSchema,
   MachineUpdatedSchema,

@@ -31,6 +31,10 @@ export const LIMITS = {
   /** The per-run log cap's range (settings.logCapBytes). */
   logCapMinBytes: 64 * 1024,
   logCapMaxBytes: 10 * 1024 ** 3,
+  /** A task's `limits.maxMemoryMb` at most: 1 TB. */
+  maxMemoryMb: 1024 * 1024,
+  /** A task's `limits.maxCpuSeconds` at most: a year. */
+  maxCpuSeconds: 366 * 24 * 3600,
 } as const
 
 const text = (max: number) => z.string().max(max, `must be at most ${max} characters`)
@@ -128,6 +132,24 @@ export const IdempotencyKeySchema = z
   .regex(IDEMPOTENCY_KEY_PATTERN, 'an idempotency key is printable ASCII without spaces (letters, digits, punctuation)')
 export const RunIdSchema = z.number().int().positive('run ids are positive integers')
 
+/** The most a run may use (`TaskDefinition.limits`): memory in MB, CPU time in seconds. Kept with a task of any kind, enforced where usage is measured (shell and script runs on this machine). */
+export const ResourceLimitsSchema = z.object({
+  /** The run's memory at most, in MB (1 MB = 2^20 bytes): a shell run's process group (resident set, summed), a script's worker-thread heap. */
+  maxMemoryMb: z
+    .number({ error: 'maxMemoryMb must be a number of MB' })
+    .int('maxMemoryMb must be a whole number of MB')
+    .min(1, 'maxMemoryMb must be at least 1 MB')
+    .max(LIMITS.maxMemoryMb, `maxMemoryMb must be at most ${LIMITS.maxMemoryMb} MB (1 TB)`)
+    .optional(),
+  /** The run's CPU time at most, in seconds (user + system, every process of the run). */
+  maxCpuSeconds: z
+    .number({ error: 'maxCpuSeconds must be a number of seconds' })
+    .positive('maxCpuSeconds must be more than 0 seconds')
+    .max(LIMITS.maxCpuSeconds, `maxCpuSeconds must be at most ${LIMITS.maxCpuSeconds} seconds (a year)`)
+    .optional(),
+})
+export type ResourceLimits = z.infer<typeof ResourceLimitsSchema>
+
 /** Everything a user states about a task. Defaults are filled in at the boundary. */
 export const TaskDefinitionSchema = z.object({
   name: text(LIMITS.nameChars).optional(),
@@ -143,6 +165,8 @@ export const TaskDefinitionSchema = z.object({
   stashed: z.boolean().default(false),
   retryOnInterrupt: z.boolean().default(false),
   notify: NotifyPolicySchema.default('default'),
+  /** Memory and CPU time a run may use before it is stopped (see ResourceLimitsSchema); absent: no limit. */
+  limits: ResourceLimitsSchema.optional(),
 })
 
 export type ShellSpec = z.infer<typeof ShellSpecSchema>
@@ -270,6 +294,10 @@ const OWN_END_REASONS = [
   /** Cancelled by a user (or a client acting for one). */
   z.object({ kind: z.literal('cancelled') }),
   z.object({ kind: z.literal('timed-out'), afterMs: z.number().nonnegative() }),
+  /** Stopped for using more memory than its task's `limits.maxMemoryMb`: `usedBytes` when it was measured over `limitBytes`. */
+  z.object({ kind: z.literal('memory-limit'), usedBytes: z.number().nonnegative(), limitBytes: z.number().nonnegative() }),
+  /** Stopped for using more CPU time than its task's `limits.maxCpuSeconds`: `cpuSeconds` when it was measured over `limitSeconds`. */
+  z.object({ kind: z.literal('cpu-limit'), cpuSeconds: z.number().nonnegative(), limitSeconds: z.number().nonnegative() }),
   /** Taskdeck stopped (or crashed) while the run was running. */
   z.object({ kind: z.literal('interrupted') }),
   /** The remote worker running it was lost; `worker` and `cause` when known. */
@@ -396,6 +424,45 @@ export const TaskSchema = z.object({
 })
 export type Task = z.infer<typeof TaskSchema>
 
+/**
+ * What is measured of a run: `process-group` — a shell run's process group (every process in
+ * it, CPU time of processes that ended included, memory as resident set summed over them, so
+ * pages shared between them count once per process); `worker-thread` — a script's worker thread
+ * (CPU time of the thread, memory as its V8 heap in use plus external memory).
+ */
+export const UsageScopeSchema = z.enum(['process-group', 'worker-thread'])
+export type UsageScope = z.infer<typeof UsageScopeSchema>
+
+/** What a run used (`Run.usage`), from the samples taken while it ran (about one a second). */
+export const RunUsageSchema = z.object({
+  scope: UsageScopeSchema,
+  /** The highest memory seen in a sample, bytes. */
+  peakMemoryBytes: z.number().nonnegative(),
+  /** CPU time used, seconds (user + system), as of the last sample. */
+  cpuSeconds: z.number().nonnegative(),
+  /** `cpuSeconds` over the time sampled, in percent of one core (200 = two cores busy). */
+  avgCpuPercent: z.number().nonnegative(),
+  /** How many samples were taken. */
+  samples: z.number().int().nonnegative(),
+})
+export type RunUsage = z.infer<typeof RunUsageSchema>
+
+/** One live sample of a running run (`run.usage`, never stored). */
+export const UsageSampleSchema = z.object({
+  scope: UsageScopeSchema,
+  /** When it was taken (ms since the epoch). */
+  at: z.number(),
+  /** CPU since the previous sample, percent of one core; null on the first sample (nothing to compare with). */
+  cpuPercent: z.number().nonnegative().nullable(),
+  /** CPU time used so far, seconds. */
+  cpuSeconds: z.number().nonnegative(),
+  /** Memory now, bytes; null when it could not be read this time (a script busy without yielding has not answered). */
+  memoryBytes: z.number().nonnegative().nullable(),
+  /** Processes in the group now (process-group only). */
+  processes: z.number().int().nonnegative().optional(),
+})
+export type UsageSample = z.infer<typeof UsageSampleSchema>
+
 export const RunSchema = z.object({
   id: RunIdSchema,
   taskId: TaskIdSchema,
@@ -431,6 +498,8 @@ export const RunSchema = z.object({
    * runs of servers before it existed. See src-main/engine/stderr-tail.ts.
    */
   stderrTail: z.string().optional(),
+  /** What the run used, as sampled about once a second while it ran (see RunUsageSchema); absent when it was not measured. */
+  usage: RunUsageSchema.optional(),
   /** On a run the engine paused because its group's machine conditions became unmet (`whenUnmet: 'pause'`): which; it resumes it when they are met again. Absent when a user paused it. */
   heldFor: z.array(MachineConditionSchema).min(1).optional(),
 })

@@ -3,7 +3,7 @@ import { resolve, sep } from 'node:path'
 import type { TaskDefinition, TaskDefinitionInput } from '../../src-shared/model.ts'
 import { usageError } from './exit.ts'
 import { readStdin } from './stdin.ts'
-import { parseDuration, parseEnv, parseIds, parseInteger } from './format.ts'
+import { parseDuration, parseEnv, parseIds, parseInteger, parseMegabytes } from './format.ts'
 
 /** The options `add` and `edit` share; commander hands them over as strings. */
 export interface DefinitionOptions {
@@ -13,6 +13,8 @@ export interface DefinitionOptions {
   priority?: string
   retries?: string
   timeout?: string
+  maxMemory?: string
+  maxCpu?: string
   delay?: string
   label?: string[]
   cwd?: string
@@ -36,6 +38,9 @@ export const DEFINITION_OPTION_NAMES = {
   'definition.priority': '--priority',
   'definition.retry': '--retries',
   'definition.timeoutMs': '--timeout',
+  'definition.limits.maxMemoryMb': '--max-memory',
+  'definition.limits.maxCpuSeconds': '--max-cpu',
+  'definition.limits': '--max-memory / --max-cpu',
   'definition.delayMs': '--delay',
   'definition.labels': '--label',
   'definition.notify': '--notify',
@@ -114,6 +119,20 @@ function applyCommonOptions(definition: TaskDefinitionInput, options: Definition
   if (options.label !== undefined) result.labels = options.label
   if (options.timeout !== undefined) result.timeoutMs = parseDuration(options.timeout, '--timeout')
   if (options.delay !== undefined) result.delayMs = parseDuration(options.delay, '--delay')
+  // "none" removes a limit (edit); any other value sets it, keeping the other one.
+  if (options.maxMemory !== undefined || options.maxCpu !== undefined) {
+    const limits = { ...definition.limits }
+    if (options.maxMemory !== undefined) {
+      if (options.maxMemory === 'none') delete limits.maxMemoryMb
+      else limits.maxMemoryMb = parseMegabytes(options.maxMemory, '--max-memory')
+    }
+    if (options.maxCpu !== undefined) {
+      if (options.maxCpu === 'none') delete limits.maxCpuSeconds
+      else limits.maxCpuSeconds = parseDuration(options.maxCpu, '--max-cpu') / 1000
+    }
+    if (Object.keys(limits).length > 0) result.limits = limits
+    else delete result.limits
+  }
   if (options.stash !== undefined) result.stashed = options.stash
   if (options.retries !== undefined) {
     const retries = parseInteger(options.retries, '--retries', 0, 99)

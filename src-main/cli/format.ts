@@ -27,6 +27,32 @@ export function parseDuration(text: string, what: string): number {
   return Math.round(total)
 }
 
+/**
+ * A memory size for --max-memory, in whole MB (2^20 bytes): "512M", "512MB", "2G", "1.5G",
+ * "800K" rounded up, or a bare number of MB.
+ */
+export function parseMegabytes(text: string, what: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(text.trim())
+  if (!match) throw usageError(`${what}: "${text}" is not a memory size (examples: 512M, 2G, 1.5G; a bare number is MB).`)
+  const scale: Record<string, number> = { k: 1 / 1024, m: 1, '': 1, g: 1024, t: 1024 * 1024 }
+  const mb = Math.ceil(Number(match[1]) * scale[match[2]!.toLowerCase()]!)
+  if (mb <= 0) throw usageError(`${what}: the size must be positive.`)
+  return mb
+}
+
+/** A memory figure in binary units, as ps and top print it: "900K", "612M", "1.5G". */
+export function formatMemory(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined) return ''
+  const units = ['K', 'M', 'G', 'T']
+  let value = bytes / 1024
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)}${units[unit]}`
+}
+
 export function formatDuration(ms: number | null): string {
   if (ms === null) return ''
   if (ms < 1000) return `${Math.round(ms)}ms`

@@ -82,6 +82,8 @@ function definitionOptions(command: Command): Command {
     .option('-p, --priority <n>', 'higher runs first within its group (-1000…1000)')
     .option('-r, --retries <n>', 'retry a failed run up to N times, with backoff')
     .option('-t, --timeout <duration>', 'kill the run after this long (30s, 5m, 1h30m)')
+    .option('--max-memory <size>', 'stop the run once it uses more memory than this (512M, 2G; "none" removes it)')
+    .option('--max-cpu <duration>', 'stop the run once it used more CPU time than this (60s, 5m; "none" removes it)')
     .option('-d, --delay <duration>', 'start no earlier than this from now')
     .option('-l, --label <label>', 'a label (repeatable)', collect)
     .option('--cwd <dir>', 'working directory (default: the current one)')

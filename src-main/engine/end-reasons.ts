@@ -1,5 +1,6 @@
 import type { EndReason, Group, LoopState, MachineCondition, WaitReason, WorkerLoss } from '../../src-shared/index.ts'
 import { formatRate } from '../../src-shared/rate.ts'
+import { limitFigures } from '../../src-shared/decisions/endReasons.ts'
 
 /**
  * The one place that words the engine's structured reasons in English: `Run.reason`,
@@ -16,6 +17,14 @@ export function describeEndReason(reason: EndReason): string {
       return 'cancelled by user'
     case 'timed-out':
       return `timed out after ${formatMs(reason.afterMs)}`
+    case 'memory-limit': {
+      const { used, limit } = limitFigures(reason)
+      return `exceeded its memory limit: ${used} MB > ${limit} MB`
+    }
+    case 'cpu-limit': {
+      const { used, limit } = limitFigures(reason)
+      return `exceeded its CPU limit: ${used} s > ${limit} s`
+    }
     case 'interrupted':
       return 'Taskdeck stopped while this run was running'
     case 'worker-lost':

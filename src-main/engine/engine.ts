@@ -29,6 +29,7 @@ import {
   type MachineState,
   type Progress,
   type Run,
+  type RunUsage,
   type RunStatus,
   type Settings,
   type Task,
@@ -48,6 +49,7 @@ import type { BackendOutcome, BackendRun, ExecutionBackend } from './backends/ty
 import { describeEndReason, describeLoopState } from './end-reasons.ts'
 import { CONDITION_FIELD, knownUnmetConditions, unmetConditions } from '../../src-shared/decisions/machine.ts'
 import { StreamTail } from './stderr-tail.ts'
+import { RunUsageTracker, limitExceeded } from './usage-tracker.ts'
 import { shellCommandLine } from '../../src-shared/shell-words.ts'
 import { Store, migrate, type AppendedEvent, type DurableEventInput, type ProjectInTransaction, type WriteOp } from './store.ts'
 
@@ -73,6 +75,8 @@ export interface EngineOptions {
   killGraceMs?: number
   /** How often `engine.stats` is emitted; 0 turns it off. */
   statsIntervalMs?: number
+  /** How often running runs' CPU and memory are sampled (`run.usage`, `Run.usage`, task limits); default 1000 ms, 0 turns it off. */
+  usageIntervalMs?: number
   synchronous?: 'FULL' | 'NORMAL'
   /**
    * What the opener already knows of the machine (a power source read before opening): groups'
@@ -91,8 +95,12 @@ interface ActiveRun {
   run: Run
   task: Task
   readonly abort: AbortController
-  /** Why the run is being stopped: by the user, its timeout, the engine closing, or (from a backend) a lost worker. */
-  stopReason: 'cancel' | 'timeout' | 'shutdown' | 'lost' | null
+  /** Why the run is being stopped: by the user, its timeout, a resource limit (`limitReason`), the engine closing, or (from a backend) a lost worker. */
+  stopReason: 'cancel' | 'timeout' | 'limit' | 'shutdown' | 'lost' | null
+  /** The limit it went over, when stopped for that. */
+  limitReason: EndReason | null
+  /** Its CPU and memory so far, when its runner measures them. */
+  usage: RunUsageTracker | null
   started: StartedRun | null
   /** Text sent before the process was up, written as soon as it is. */
   readonly unsent: string[]
@@ -190,6 +198,10 @@ export class Engine implements EngineApi {
   private readonly loopDelay: ReturnType<typeof monitorEventLoopDelay> | null = null
   private finishedSinceStats = 0
   private lastStatsAt: number
+  private readonly usageIntervalMs: number
+  /** Samples running runs' usage while any is measured (see sampleUsage). */
+  private usageTimer: NodeJS.Timeout | null = null
+  private sampling = false
 
   private constructor(options: EngineOptions, store: Store) {
     this.home = options.home
@@ -223,6 +235,7 @@ export class Engine implements EngineApi {
     this.lastTaskId = Math.max(store.counter('lastTaskId'), ...this.tasks.keys(), 0)
     this.lastRunId = Math.max(store.counter('lastRunId'), ...this.runs.keys(), 0)
     this.lastStatsAt = this.now()
+    this.usageIntervalMs = options.usageIntervalMs ?? 1000
     store.onCommit((events) => this.announce(events))
     this.handlers = rejectingHandlers(this.createHandlers())
     this.host = this.createHost()
@@ -798,6 +811,8 @@ export class Engine implements EngineApi {
       task,
       abort: new AbortController(),
       stopReason: null,
+      limitReason: null,
+      usage: null,
       started: null,
       unsent: [],
       log,
@@ -860,6 +875,10 @@ export class Engine implements EngineApi {
         this.emit({ type: 'run.updated', run: active.run }, undefined, [['upsertRunProcess', active.run.id, pid, startTicks, bootId()]])
       }, PID_RECORD_DELAY_MS)
     }
+    if (started.usage && this.usageIntervalMs > 0) {
+      active.usage = new RunUsageTracker(started.usage.scope)
+      this.usageTimer ??= setInterval(() => void this.sampleUsage(), this.usageIntervalMs).unref()
+    }
     // A backend enforces the timeout itself (time spent waiting for a remote worker does not count).
     const timeoutMs = definition.timeoutMs
     if (timeoutMs !== undefined && !this.backend) active.timeout = setTimeout(() => this.stop(active, 'timeout'), timeoutMs)
@@ -887,7 +906,43 @@ export class Engine implements EngineApi {
     if (task) active.task = this.saveTask(task, { progress }).task
   }
 
-  private stop(active: ActiveRun, reason: 'cancel' | 'timeout' | 'shutdown'): void {
+  /**
+   * One sample of every measured run (docs/architecture.md, "Usage"): a live `run.usage` each,
+   * and a run over its task's limits is stopped as a timeout stops it. The timer runs only while
+   * a measured run does; a tick still reading (a script's heap figures) makes the next one skip.
+   */
+  private async sampleUsage(): Promise<void> {
+    if (this.sampling) return
+    const measured = [...this.active.values()].filter((active) => active.usage !== null && active.started?.usage && !active.stopReason)
+    if (measured.length === 0) {
+      if (![...this.active.values()].some((active) => active.usage !== null) && this.usageTimer) {
+        clearInterval(this.usageTimer)
+        this.usageTimer = null
+      }
+      return
+    }
+    this.sampling = true
+    try {
+      const readings = await Promise.all(measured.map((active) => Promise.resolve(active.started!.usage!.read()).catch(() => null)))
+      const at = performance.now()
+      const wallAt = this.now()
+      measured.forEach((active, index) => {
+        const reading = readings[index]
+        if (!reading || !this.active.has(active.run.id) || active.stopReason) return
+        const sample = active.usage!.add(reading, at, wallAt)
+        this.emitTransient({ type: 'run.usage', runId: active.run.id, taskId: active.task.id, sample })
+        const over = limitExceeded(active.task.definition.limits, sample)
+        if (over) {
+          active.limitReason = over
+          this.stop(active, 'limit')
+        }
+      })
+    } finally {
+      this.sampling = false
+    }
+  }
+
+  private stop(active: ActiveRun, reason: 'cancel' | 'timeout' | 'limit' | 'shutdown'): void {
     if (active.stopReason) return
     active.stopReason = reason
     active.abort.abort(reason)
@@ -927,6 +982,7 @@ export class Engine implements EngineApi {
       logBytes: active.log.bytes,
       droppedBytes: active.log.droppedBytes,
       ...stderrTailOf(active, status, endReason),
+      ...usageOf(active),
     }
     this.runs.set(run.id, run)
     const group = active.task.definition.group
@@ -974,6 +1030,8 @@ export class Engine implements EngineApi {
         return { status: 'cancelled', endReason: { kind: 'cancelled' } }
       case 'timeout':
         return { status: 'timed_out', endReason: { kind: 'timed-out', afterMs: active.task.definition.timeoutMs ?? 0 } }
+      case 'limit':
+        return { status: 'failed', endReason: active.limitReason ?? { kind: 'killed', signal: outcome.signal ?? 'SIGTERM' } }
       case 'shutdown':
         return { status: 'interrupted', endReason: INTERRUPTED }
       case 'lost':
@@ -1137,6 +1195,9 @@ export class Engine implements EngineApi {
    * check awaited the file system cannot slip in between. Throws a field error.
    */
   private checkReferences(definition: TaskDefinition, editing: number | null): void {
+    if (definition.limits && definition.spec.kind === 'http' && (definition.limits.maxMemoryMb !== undefined || definition.limits.maxCpuSeconds !== undefined)) {
+      throw badField('definition.limits', 'memory and CPU limits apply to shell and script tasks: an HTTP batch runs inside the engine, where its own use is not measured')
+    }
     if (!this.groups.has(definition.group)) {
       throw badField('definition.group', `unknown group "${definition.group}" (create it first: taskdeck group add ${definition.group})`)
     }
@@ -1919,6 +1980,7 @@ export class Engine implements EngineApi {
     this.closing = true
     this.closed = (async () => {
       if (this.statsTimer) clearInterval(this.statsTimer)
+      if (this.usageTimer) clearInterval(this.usageTimer)
       this.loopDelay?.disable()
       for (const timer of this.timers.values()) clearTimeout(timer)
       this.timers.clear()
@@ -2022,6 +2084,12 @@ function withoutHold(run: Run): Run {
  * the program's own words: a script's thrown message (its stack is what the runner logged on
  * stderr after it) and an HTTP batch's failed request (the runner's stderr lines repeat it).
  */
+/** What a measured run used (Run.usage); nothing when it was not measured or ended before its first sample. */
+function usageOf(active: ActiveRun): { usage?: RunUsage } {
+  const usage = active.usage?.summary() ?? null
+  return usage === null ? {} : { usage }
+}
+
 function stderrTailOf(active: ActiveRun, status: RunStatus, endReason: EndReason | null): { stderrTail?: string } {
   if (status === 'succeeded' || active.stderr === null) return {}
   if (endReason?.kind === 'script-error' || endReason?.kind === 'http-failed') return {}

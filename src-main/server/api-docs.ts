@@ -42,9 +42,9 @@ import { CLOSE_AUTH_TIMEOUT, CLOSE_GOING_AWAY, CLOSE_UNAUTHORIZED } from './ws-c
 const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknown }>> = {
   'task.submit': {
     about:
-      'Adds a task. A `command` array runs without a shell; a string runs through the shell. With `idempotencyKey` (1–255 printable ASCII characters, no spaces), a retried submit is safe: while a task made with that key exists, the same key with the same definition returns that task with `duplicate: true` and adds nothing, even after a restart; with a different definition it is refused (`conflict`, naming the key and the task), never answered with a task that is not what was asked for. Removing the task (`task.clean`) frees the key. Servers before API revision 5 do not know the field (revision 2 and later refuse it by name).',
+      'Adds a task. A `command` array runs without a shell; a string runs through the shell. With `idempotencyKey` (1–255 printable ASCII characters, no spaces), a retried submit is safe: while a task made with that key exists, the same key with the same definition returns that task with `duplicate: true` and adds nothing, even after a restart; with a different definition it is refused (`conflict`, naming the key and the task), never answered with a task that is not what was asked for. Removing the task (`task.clean`) frees the key. Servers before API revision 5 do not know the field (revision 2 and later refuse it by name). `limits` (`maxMemoryMb`, `maxCpuSeconds`; API revision 8) stop a shell or script run that uses more, measured about once a second, as a timeout stops it (end reason `memory-limit` / `cpu-limit`); an HTTP batch takes none (it runs inside the engine, where its use is not measured).',
     // Runs as written on a fresh install: no group or folder that only the reader has.
-    example: { definition: { name: 'build', spec: { kind: 'shell', command: ['make', '-j8'] }, retry: { maxAttempts: 3 } }, idempotencyKey: 'build-2026-11-22' },
+    example: { definition: { name: 'build', spec: { kind: 'shell', command: ['make', '-j8'] }, retry: { maxAttempts: 3 }, limits: { maxMemoryMb: 4096, maxCpuSeconds: 3600 } }, idempotencyKey: 'build-2026-11-22' },
   },
   'task.submitMany': {
     about: 'Adds up to 10,000 tasks in one commit: all are stored or none; a refusal names the entry (`definitions.2.group: …`).',
@@ -418,7 +418,8 @@ ${commandNames.map(commandSection).join('\n')}
 ## Events
 
 Durable events carry \`seq\` (gapless, increasing) and are replayed by \`events.subscribe\`;
-transient ones (live output, progress, stats) are not.
+transient ones (live output, progress, usage samples, stats) are not. A client should ignore
+a transient event type it does not know: servers add them (\`run.usage\` came with API revision 8).
 
 ### Durable
 

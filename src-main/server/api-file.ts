@@ -35,9 +35,11 @@ export const API_REVISIONS = {
   idempotencyKeys: 6,
   /** Groups' `onFailure` (pause the group when a task fails) and `rate` (at most N starts per window), and `Group.pausedFor`. */
   groupRules: 7,
+  /** Task definitions' `limits` (maxMemoryMb, maxCpuSeconds), `Run.usage` and the `run.usage` event. */
+  resourceLimits: 8,
 } as const
 /** This server's revision: the newest of API_REVISIONS. */
-export const API_REVISION = API_REVISIONS.groupRules
+export const API_REVISION = API_REVISIONS.resourceLimits
 
 /**
  * Checked by hand rather than with zod: every CLI call reads this file, and loading zod

@@ -1,5 +1,5 @@
 import type { ConnectionState } from '../bridge/types.ts'
-import type { EngineEvent, Group, MachineState, Progress, Run, Settings, Task, TransientEvent } from '../../src-shared/index.ts'
+import type { EngineEvent, Group, MachineState, Progress, Run, Settings, Task, TransientEvent, UsageSample } from '../../src-shared/index.ts'
 import type { WorkerInfo } from '../../src-shared/workers.ts'
 
 export type EngineStats = Extract<TransientEvent, { type: 'engine.stats' }>
@@ -37,6 +37,8 @@ export interface AppState {
   runs: ReadonlyMap<number, Run>
   /** Live progress from run.progress (transient) on top of the task's stored progress. */
   progress: ReadonlyMap<number, Progress>
+  /** Live CPU and memory samples (run.usage, transient) of running runs by run id, the newest USAGE_HISTORY; dropped when the run finishes (its summary is Run.usage). */
+  usage: ReadonlyMap<number, readonly UsageSample[]>
   groups: ReadonlyMap<string, Group>
   enginePaused: boolean
   settings: Settings | null
@@ -148,12 +150,15 @@ export const historyMayArrive = (connection: ConnectionState['kind']): boolean =
 const NO_IDS: ReadonlySet<number> = new Set()
 
 export const STATS_HISTORY = 120
+/** Live usage samples kept per running run: a minute at one a second. */
+export const USAGE_HISTORY = 60
 export const COMPLETION_HISTORY = 5000
 
 export const INITIAL_STATE: AppState = {
   tasks: new Map(),
   runs: new Map(),
   progress: new Map(),
+  usage: new Map(),
   groups: new Map(),
   enginePaused: false,
   settings: null,
@@ -228,6 +233,7 @@ export class StateBuilder {
   private progress: Map<number, Progress> | null = null
   private groups: Map<string, Group> | null = null
   private stats: EngineStats[] | null = null
+  private usage: Map<number, readonly UsageSample[]> | null = null
   private completions: Completion[] | null = null
   private runOutcomes: RunOutcomes | null = null
   private workers: Map<string, WorkerEntry> | null = null
@@ -349,6 +355,7 @@ export class StateBuilder {
           this.runChanged(event.run)
           break
         case 'run.finished': {
+          if ((this.usage ?? this.base.usage).has(event.run.id)) (this.usage ??= new Map(this.base.usage)).delete(event.run.id)
           this.writableRuns().set(event.run.id, event.run)
           this.runChanged(event.run)
           const ok = runVerdict(event.run.status)
@@ -380,6 +387,15 @@ export class StateBuilder {
         case 'engine.stats':
           ;(this.stats ??= [...this.base.stats]).push(event)
           break
+        case 'run.usage': {
+          const usage = (this.usage ??= new Map(this.base.usage))
+          // A sample after its run's end (they travel apart) is dropped: the run's summary says it all.
+          const run = (this.runs ?? this.base.runs).get(event.runId)
+          if (run && run.status !== 'running' && run.status !== 'paused') break
+          const samples = usage.get(event.runId) ?? []
+          usage.set(event.runId, samples.length < USAGE_HISTORY ? [...samples, event.sample] : [...samples.slice(1 - USAGE_HISTORY), event.sample])
+          break
+        }
         case 'worker.heartbeat':
           ;(this.workers ??= new Map(this.base.workers)).set(event.worker.id, { info: event.worker, seenAt: this.now() })
           break
@@ -413,6 +429,7 @@ export class StateBuilder {
           tasks: this.tasks ?? state.tasks,
           runs: this.runs ?? state.runs,
           progress: this.progress ?? state.progress,
+          usage: this.usage ?? state.usage,
           groups: this.groups ?? state.groups,
           enginePaused: this.enginePaused,
           settings: this.settings,
@@ -441,6 +458,7 @@ export class StateBuilder {
     this.tasks = this.runs = this.progress = this.groups = null
     this.workers = null
     this.stats = this.completions = null
+    this.usage = null
     this.runOutcomes = null
     ;({ enginePaused: this.enginePaused, settings: this.settings, settingsSeq: this.settingsSeq, lastSeq: this.lastSeq, machine: this.machine } = state)
     this.applied = 0

@@ -11,6 +11,9 @@ export interface TaskForm {
   labels: string
   after: number[]
   timeoutSec: string
+  /** limits.maxMemoryMb; limits.maxCpuSeconds (shell and script tasks). */
+  maxMemoryMb: string
+  maxCpuSec: string
   delaySec: string
   runAt: string
   retryMax: string
@@ -46,6 +49,8 @@ export const EMPTY_FORM: TaskForm = {
   labels: '',
   after: [],
   timeoutSec: '',
+  maxMemoryMb: '',
+  maxCpuSec: '',
   delaySec: '',
   runAt: '',
   retryMax: '',
@@ -166,6 +171,9 @@ export function toDefinition(form: TaskForm): { definition: TaskDefinitionInput;
     }
   })()
   const retryMax = num(form.retryMax)
+  // Limits apply to shell and script tasks: an HTTP batch's form has no such fields (what was typed before switching kind is left out).
+  const maxMemoryMb = form.kind === 'http' ? undefined : num(form.maxMemoryMb)
+  const maxCpuSeconds = form.kind === 'http' ? undefined : num(form.maxCpuSec)
   const definition = {
     name: optional(form.name),
     spec,
@@ -183,6 +191,7 @@ export function toDefinition(form: TaskForm): { definition: TaskDefinitionInput;
     stashed: form.stashed,
     retryOnInterrupt: form.retryOnInterrupt,
     notify: form.notify,
+    limits: maxMemoryMb === undefined && maxCpuSeconds === undefined ? undefined : { maxMemoryMb, maxCpuSeconds },
   }
   return { definition: definition as TaskDefinitionInput, problems }
 }
@@ -266,6 +275,8 @@ export function fieldOfIssue(path: string): keyof TaskForm | 'form' {
     labels: 'labels',
     after: 'after',
     timeoutMs: 'timeoutSec',
+    'limits.maxMemoryMb': 'maxMemoryMb',
+    'limits.maxCpuSeconds': 'maxCpuSec',
     delayMs: 'delaySec',
     runAt: 'runAt',
     'retry.maxAttempts': 'retryMax',
@@ -298,6 +309,8 @@ export function formOf(definition: TaskDefinition): TaskForm {
     labels: definition.labels.join(', '),
     after: definition.after,
     timeoutSec: definition.timeoutMs ? String(definition.timeoutMs / 1000) : '',
+    maxMemoryMb: definition.limits?.maxMemoryMb !== undefined ? String(definition.limits.maxMemoryMb) : '',
+    maxCpuSec: definition.limits?.maxCpuSeconds !== undefined ? String(definition.limits.maxCpuSeconds) : '',
     delaySec: definition.delayMs ? String(definition.delayMs / 1000) : '',
     runAt: definition.runAt ? localDateTime(definition.runAt) : '',
     retryMax: definition.retry ? String(definition.retry.maxAttempts) : '',

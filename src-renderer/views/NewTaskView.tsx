@@ -231,6 +231,8 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
             {field('priority', t('form.priority'), text('priority', { type: 'number' }), t('form.priorityHint'))}
             {field('labels', t('form.labels'), text('labels', { placeholder: 'build, nightly' }), t('form.labelsHint'))}
             {field('timeoutSec', t('form.timeout'), text('timeoutSec', { type: 'number', placeholder: '∞' }))}
+            {form.kind !== 'http' && field('maxMemoryMb', t('form.maxMemory'), text('maxMemoryMb', { type: 'number', placeholder: '∞' }), t('form.limitsHint'))}
+            {form.kind !== 'http' && field('maxCpuSec', t('form.maxCpu'), text('maxCpuSec', { type: 'number', placeholder: '∞' }), t('form.limitsHint'))}
             {field('delaySec', t('form.delay'), text('delaySec', { type: 'number', placeholder: '0' }))}
             {field('runAt', t('form.runAt'), text('runAt', { type: 'datetime-local' }))}
             {field(

@@ -13,6 +13,7 @@ import { LogViewer } from './LogViewer.tsx'
 import { runNumber } from '../streams/run-number.ts'
 import { RunCompare, type ComparePair } from './RunCompare.tsx'
 import { EDITABLE } from './NewTaskView.tsx'
+import { RunUsage } from './RunUsage.tsx'
 import { IS_MAC, useModel, useStore } from './context.ts'
 import { lineToSend, stdinState, type StdinState } from '../streams/stdin.ts'
 import { MAX_FAVOURITES, addFavourite, displayAccelerator, favouriteAccelerator, removeFavourite } from '../streams/favourites.ts'
@@ -104,6 +105,7 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
             {t('wait.held', { group: task.waitingFor.group, conditions: conditions(task.waitingFor.unmet, 'wait') })}
           </div>
         )}
+        {shownRun && <RunUsage run={shownRun} kind={task.definition.spec.kind} samples={state.usage.get(shownRun.id)} />}
       </header>
       <div
         className="tabs"

@@ -105,6 +105,7 @@ export function foldDesktopEvents(state: DesktopState, events: readonly EngineEv
       case 'group.removed':
       case 'run.output':
       case 'run.progress':
+      case 'run.usage':
       case 'engine.stats':
       case 'worker.heartbeat':
       case 'machine.updated':

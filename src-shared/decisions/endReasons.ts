@@ -46,6 +46,9 @@ export function sayEndReason(reason: EndReason, t: Translate, clock: Clock): str
       return t('engine.cancelled')
     case 'timed-out':
       return t('engine.timedOut', { after: clock.duration(reason.afterMs) })
+    case 'memory-limit':
+    case 'cpu-limit':
+      return t(reason.kind === 'memory-limit' ? 'engine.memoryLimit' : 'engine.cpuLimit', limitFigures(reason))
     case 'interrupted':
       return t('engine.interrupted')
     case 'worker-lost':
@@ -121,12 +124,29 @@ function sayWorkerLoss(worker: string | null, loss: WorkerLoss | null, t: Transl
   }
 }
 
+/**
+ * The figures of a limit's end reason as both the engine's sentence and the UI say them: MB
+ * (2^20 bytes) and seconds, the used figure with as few decimals (up to 3) as show it over the
+ * limit: 612 MB > 512 MB, 512.3 MB > 512 MB.
+ */
+export function limitFigures(reason: Extract<EndReason, { kind: 'memory-limit' | 'cpu-limit' }>): { used: string; limit: string } {
+  const [used, limit] = reason.kind === 'memory-limit' ? [reason.usedBytes / 2 ** 20, reason.limitBytes / 2 ** 20] : [reason.cpuSeconds, reason.limitSeconds]
+  let shown = used
+  for (const digits of [0, 1, 2, 3]) {
+    shown = Math.round(used * 10 ** digits) / 10 ** digits
+    if (shown > limit) break
+  }
+  return { used: String(shown), limit: String(Math.round(limit * 1000) / 1000) }
+}
+
 const EN = {
   exited: 'exited with code {{code}}',
   exitedNotFound: 'exited with code {{code}} (command not found)',
   killedBy: 'killed by {{signal}}',
   cancelled: 'cancelled by user',
   timedOut: 'timed out after {{after}}',
+  memoryLimit: 'exceeded its memory limit: {{used}} MB > {{limit}} MB',
+  cpuLimit: 'exceeded its CPU limit: {{used}} s > {{limit}} s',
   interrupted: 'Taskdeck stopped while this run was running',
   workerLost: 'the worker running it was lost',
   workerLostNamed: 'worker {{worker}} lost',
@@ -176,6 +196,8 @@ export const END_REASON_MESSAGES: Readonly<Record<Language, EndReasonMessages>> 
     killedBy: '{{signal}} 신호로 종료됨',
     cancelled: '사용자가 취소함',
     timedOut: '{{after}} 후 시간 초과',
+    memoryLimit: '메모리 한도를 넘었습니다: {{used}} MB > {{limit}} MB',
+    cpuLimit: 'CPU 시간 한도를 넘었습니다: {{used}}초 > {{limit}}초',
     interrupted: '실행 중에 Taskdeck 이 멈췄습니다',
     workerLost: '실행하던 워커와 연결이 끊겼습니다',
     workerLostNamed: '워커 {{worker}} 와(과) 연결이 끊겼습니다',

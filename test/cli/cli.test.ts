@@ -225,8 +225,8 @@ describe('taskdeck CLI against taskdeck serve', () => {
     await cli('wait', String(failing))
     const table = await cli('status')
     expect(table.code).toBe(0)
-    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+STATUS\s+GROUP\s+EXIT\s+TIME\s+NAME$/)
-    expect(table.stdout).toMatch(new RegExp(`\\n${failing}\\s+failed\\s+default\\s+9\\s+\\S+\\s+will-fail`))
+    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+STATUS\s+GROUP\s+EXIT\s+TIME\s+PEAK MEM\s+CPU\s+NAME$/)
+    expect(table.stdout).toMatch(new RegExp(`\\n${failing}\\s+failed\\s+default\\s+9\\s+\\S+\\s+(\\S+\\s+\\S+\\s+)?will-fail`))
     // Why it failed is on the same line: the first thing a user asks of a failure.
     expect(table.stdout).toMatch(new RegExp(`\\n${failing}\\s.*will-fail\\s+\\(exited with code 9\\)`))
     const json = (await cli('status', '--json', '--status', 'failed')).json<{ tasks: TaskRow[]; total: number }>()

@@ -39,7 +39,7 @@ describe('CLI against a server that lacks what it sends', () => {
 
   it('status and group limit refuse (exit 3) a server whose api.json names no revision, before sending a field it would ignore', async () => {
     const written = readFileSync(apiFilePath(home), 'utf8')
-    expect(JSON.parse(written)).toMatchObject({ apiRevision: API_REVISIONS.groupRules })
+    expect(JSON.parse(written)).toMatchObject({ apiRevision: API_REVISIONS.resourceLimits })
     const { apiRevision: _dropped, ...older } = JSON.parse(written) as Record<string, unknown>
     writeFileSync(apiFilePath(home), JSON.stringify(older), { mode: 0o600 })
     try {

@@ -20,7 +20,7 @@ function freeText(value: unknown): string[] {
 /** The English words of a sentence that are not part of its free text. */
 function englishWords(english: string, reason: unknown): string[] {
   const quoted = freeText(reason).join(' ')
-  return [...new Set(english.match(/[A-Za-z']{3,}/g) ?? [])].filter((word) => !quoted.includes(word) && word !== 'HTTP' && word !== 'pid' && word !== 'Taskdeck' && word !== 'Redis' && word !== 'BullMQ')
+  return [...new Set(english.match(/[A-Za-z']{3,}/g) ?? [])].filter((word) => !quoted.includes(word) && word !== 'HTTP' && word !== 'CPU' && word !== 'pid' && word !== 'Taskdeck' && word !== 'Redis' && word !== 'BullMQ')
 }
 
 /** The sample of a kind (the first that `which` picks), by what it is rather than by its place in the list. */

@@ -6,6 +6,8 @@ export const END_REASON_SAMPLES: { [K in EndReasonKind]: [Extract<EndReason, { k
   killed: [{ kind: 'killed', signal: 'SIGKILL' }, 'killed by SIGKILL'],
   cancelled: [{ kind: 'cancelled' }, 'cancelled by user'],
   'timed-out': [{ kind: 'timed-out', afterMs: 20_000 }, 'timed out after 20 s'],
+  'memory-limit': [{ kind: 'memory-limit', usedBytes: 612 * 2 ** 20, limitBytes: 512 * 2 ** 20 }, 'exceeded its memory limit: 612 MB > 512 MB'],
+  'cpu-limit': [{ kind: 'cpu-limit', cpuSeconds: 60.04, limitSeconds: 60 }, 'exceeded its CPU limit: 60.04 s > 60 s'],
   interrupted: [{ kind: 'interrupted' }, 'Taskdeck stopped while this run was running'],
   'worker-lost': [{ kind: 'worker-lost', worker: null, cause: null }, 'the worker running it was lost'],
   'dependency-missing': [{ kind: 'dependency-missing', taskId: 7 }, 'dependency #7 no longer exists'],

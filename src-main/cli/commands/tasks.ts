@@ -8,7 +8,7 @@ import type { Context } from '../context.ts'
 import { DEFINITION_OPTION_NAMES, definitionFromOptions, editedDefinition, type DefinitionOptions } from '../definition.ts'
 import { CliError, EXIT, optionIssue, usageError } from '../exit.ts'
 import { BATCH_STDIN_MAX_BYTES, readStdin } from '../stdin.ts'
-import { displayWidth, formatDuration, formatRelative, paint, parseDuration, parseIds, parseInteger, runEndCell, table, tableWidth, terminalColumns, truncate } from '../format.ts'
+import { displayWidth, formatDuration, formatMemory, formatRelative, paint, parseDuration, parseIds, parseInteger, runEndCell, table, tableWidth, terminalColumns, truncate } from '../format.ts'
 import { ENGINE_PAUSED, heldGroups, machineOf } from './machine.ts'
 import { remoteBindingsOf } from './groups.ts'
 
@@ -18,6 +18,7 @@ export async function add(ctx: Context, argv: readonly string[], options: Defini
   const { idempotencyKey } = options
   // An older server would store a second task (or refuse the field): refuse before sending.
   if (idempotencyKey !== undefined) client.requireRevision(API_REVISIONS.idempotencyKeys, '--idempotency-key')
+  if (definition.limits !== undefined) client.requireRevision(API_REVISIONS.resourceLimits, '--max-memory and --max-cpu')
   const { task, duplicate } = await client.invoke('task.submit', { definition, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) }, IDEMPOTENT_OPTION_NAMES)
   ctx.print({ task, ...(duplicate ? { duplicate } : {}) }, () =>
     options.quiet ? String(task.id) : duplicate ? `Task ${task.id} already exists for key ${idempotencyKey} (${task.status}): ${task.name}` : `Task ${task.id} added (${task.status}): ${task.name}`,
@@ -156,6 +157,7 @@ export async function edit(ctx: Context, idText: string, argv: readonly string[]
   const client = await ctx.connect()
   const { task: current } = await client.invoke('task.get', { taskId })
   const definition = await editedDefinition(current.definition, argv, options)
+  if (options.maxMemory !== undefined || options.maxCpu !== undefined) client.requireRevision(API_REVISIONS.resourceLimits, '--max-memory and --max-cpu')
   const { task } = await client.invoke('task.edit', { taskId, definition }, DEFINITION_OPTION_NAMES)
   ctx.print({ task }, () => `Task ${task.id} updated: ${task.name}`)
 }
@@ -384,13 +386,15 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
     // A pause --all outlives a restart: without this line a queue that never moves would look stuck.
     const pausedNote = held.all ? `\n${paint('yellow', ENGINE_PAUSED)}` : ''
     if (tasks.length === 0) return (total === 0 ? 'No tasks.' : `No tasks on this page (${total} match).`) + pausedNote
-    const header = ['ID', 'STATUS', 'GROUP', 'EXIT', 'TIME', 'NAME']
+    // What the last run used (blank where it was not measured): peak memory and CPU time (docs/architecture.md, "Usage").
+    const header = ['ID', 'STATUS', 'GROUP', 'EXIT', 'TIME', 'PEAK MEM', 'CPU', 'NAME']
     const cells = rows.map((task) => [
       String(task.id),
       paintStatus(task.status),
       task.definition.group,
       runEndCell(task.definition.spec.kind, task.lastRun),
       formatDuration(task.lastRun?.durationMs ?? null),
+      ...usageCells(task.lastRun),
     ])
     // On a terminal a long command would wrap and break the table: NAME gets what the other columns leave (--wide: all),
     // less the last column, where some terminals wrap already.
@@ -439,6 +443,13 @@ export async function log(ctx: Context, idText: string, options: { lines?: strin
     process.stderr.write(paint('yellow', `${whose} ${run.status}: ${run.reason}\n`, process.stderr))
   }
   if (droppedBytes > 0) process.stderr.write(paint('yellow', `(${droppedBytes} bytes of output were dropped by the log cap)\n`, process.stderr))
+}
+
+/** A run's peak memory and CPU time for the status table; blank when it was not measured. */
+function usageCells(run: Run | null): [string, string] {
+  const usage = run?.usage
+  if (usage === undefined) return ['', '']
+  return [formatMemory(usage.peakMemoryBytes), formatDuration(usage.cpuSeconds * 1000)]
 }
 
 /** What holds queues: the whole engine paused, paused groups, and groups whose machine conditions are unmet (with which). */

@@ -96,6 +96,7 @@ export function executeLocally(
     ...(started.pause && { pause: started.pause.bind(started) }),
     ...(started.resume && { resume: started.resume.bind(started) }),
     ...(started.send && { send: started.send.bind(started) }),
+    ...(started.usage && { usage: started.usage }),
   }
   return { run, stop }
 }

@@ -4,7 +4,7 @@
  * result back. Everything the script prints through `console` goes to the run's log.
  */
 import { Console } from 'node:console'
-import { statSync } from 'node:fs'
+import { readlinkSync, statSync } from 'node:fs'
 import { Writable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
 import { format } from 'node:util'
@@ -46,7 +46,26 @@ globalThis.console = new Console({ stdout, stderr, ignoreErrors: false })
 process.stdout.write = stdout.write.bind(stdout)
 process.stderr.write = stderr.write.bind(stderr)
 
-const claims = (workerData as { claims: Int32Array }).claims
+const { claims, usage } = workerData as { claims: Int32Array; usage?: BigInt64Array }
+/**
+ * Where the pool reads this thread's CPU time (docs/architecture.md, "Usage"): [0] this thread's
+ * id in the kernel (Linux: /proc/self/task/TID/stat), [1] the job now running, [2] the
+ * thread's CPU time (µs) when it started. Written here, read by the pool without a message, so
+ * a script busy in a loop is measured too.
+ */
+if (usage !== undefined) {
+  try {
+    usage[0] = BigInt(readlinkSync('/proc/thread-self').split('/').pop()!)
+  } catch {
+    // No /proc: the pool measures no CPU here.
+  }
+}
+const markStart = (jobId: number): void => {
+  if (usage === undefined || usage[0] === 0n) return
+  const cpu = process.threadCpuUsage()
+  Atomics.store(usage, 2, BigInt(cpu.user + cpu.system))
+  Atomics.store(usage, 1, BigInt(jobId))
+}
 type RunMessage = Extract<ToWorker, { type: 'run' }>
 /** Jobs posted while one runs (the pool hands the next one over early); each runs only if still ours to claim. */
 const waiting: RunMessage[] = []
@@ -89,6 +108,7 @@ function startNext(): void {
 function runJob(jobId: number, path: string, input: unknown): Promise<void> | undefined {
   const job: NonNullable<typeof current> = { jobId, controller: null, aborted: false }
   current = job
+  markStart(jobId)
   let lastProgressAt = Number.NEGATIVE_INFINITY
   let pendingProgress: WorkerEvent | null = null
   const api: ScriptApi = {

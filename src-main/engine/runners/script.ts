@@ -77,7 +77,7 @@ export function createScriptRunner(options: ScriptRunnerOptions): ScriptRunner {
       if (context.signal.aborted) job.abort()
       else context.signal.addEventListener('abort', () => job.abort(), { once: true })
       const done = job.done.then((end) => toOutcome(end, context.output.bind(context)))
-      return { pid: null, done }
+      return { pid: null, done, usage: { scope: 'worker-thread', read: () => job.usage() } }
     },
     close: () => pool.close(),
   }

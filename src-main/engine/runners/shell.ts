@@ -3,6 +3,7 @@ import { readdirSync, statSync } from 'node:fs'
 import { TaskdeckError, type EndReason, type ShellSpec } from '../../../src-shared/index.ts'
 import { GroupReaper, procStat, processStartTicks } from './process-groups.ts'
 import type { Runner, RunContext, RunOutcome, StartedRun } from './types.ts'
+import { ProcessGroupUsage, canMeasure } from './usage.ts'
 
 export interface ShellRunnerOptions {
   /** Time between SIGTERM and SIGKILL when a run is cancelled or times out. */
@@ -130,6 +131,7 @@ function startShell(spec: ShellSpec, context: RunContext, killGraceMs: number, r
     // Windows has no SIGSTOP: a shell run there cannot be paused, and says so by having no pause().
     pause: group && !isWindows ? () => group.signal('SIGSTOP') : undefined,
     resume: group && !isWindows ? () => group.signal('SIGCONT') : undefined,
+    usage: canMeasure && pid !== null ? new ProcessGroupUsage(pid) : undefined,
     send(text: string) {
       if (!child.stdin || child.stdin.writableEnded || child.stdin.destroyed) {
         throw new TaskdeckError('conflict', 'This run\'s stdin is closed (its stdin text was already written, or it has ended).')

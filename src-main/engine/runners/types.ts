@@ -1,4 +1,5 @@
 import type { EndReason, LogStream, Progress, TaskSpec } from '../../../src-shared/index.ts'
+import type { UsageProbe } from './usage.ts'
 
 /** What a runner gets for one run. The engine owns logging, timing and state. */
 export interface RunContext {
@@ -31,6 +32,8 @@ export interface StartedRun {
   resume?(): void
   /** Writes to the run's stdin (shell runs only). */
   send?(text: string): void
+  /** Reads the run's CPU and memory (shell runs: their process group; scripts: their worker thread); absent where not measured. */
+  readonly usage?: UsageProbe
 }
 
 export interface Runner<K extends TaskSpec['kind'] = TaskSpec['kind']> {

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import type { EndReason } from '../../../src-shared/index.ts'
 import type { FromWorker, ToWorker, WorkerEvent } from './script-protocol.ts'
+import { canMeasure, threadCpuMicros, type UsageReading } from './usage.ts'
 
 export interface WorkerPoolOptions {
   /** The worker's entry module (script-worker.ts in source, out/main/script-worker.js when built). */
@@ -52,6 +53,13 @@ export interface PooledJob {
   readonly done: Promise<JobEnd>
   /** Stops the job: asks the script to end, then terminates its worker after the grace period. */
   abort(): void
+  /**
+   * The job's CPU time (its thread's, since the job started: read from /proc, so a script busy
+   * in a loop is measured too) and its worker's heap (V8's figures, which a worker gives only
+   * when its event loop turns: while a script keeps it busy, the last figure it gave, or null).
+   * Null while the job is not running (waiting, or ended), and where CPU cannot be read (not Linux).
+   */
+  usage(): Promise<UsageReading | null>
 }
 
 interface Slot {
@@ -75,6 +83,11 @@ interface Slot {
   idleSince: number
   /** Terminated for idling (see RETIRE_AFTER_MS): not replaced. */
   retired: boolean
+  /** Shared with the worker (see script-worker's `usage`): its thread id, the job running, the thread's CPU time when it started. */
+  readonly usage: BigInt64Array
+  /** The worker's heap in use at its last answer, bytes, and the question still unanswered. */
+  heapBytes: number | null
+  heapAsked: Promise<void> | null
 }
 
 interface Active {
@@ -125,6 +138,8 @@ const SPAWN_AFTER_MS = 50
  * seconds apart paid that on every burst (~10% more CPU per no-op task in the engine bench).
  */
 const RETIRE_AFTER_MS = 60_000
+/** How long a usage reading waits for a worker's heap figures before it goes with the last ones (a busy script answers only when it yields). */
+const HEAP_ANSWER_MS = 100
 
 /**
  * An elastic pool of worker threads, each running one script job at a time. It grows up to
@@ -193,7 +208,27 @@ export class WorkerPool {
     }
     if (this.#closed) active.finish({ kind: 'crashed', reason: { kind: 'script-runner-closed' } })
     else this.#assign(active)
-    return { done, abort: () => this.#abort(active) }
+    return { done, abort: () => this.#abort(active), usage: () => this.#usage(active) }
+  }
+
+  async #usage(active: Active): Promise<UsageReading | null> {
+    const slot = active.slot
+    if (!canMeasure || slot === null || slot.jobs[0] !== active || Atomics.load(slot.usage, 1) !== BigInt(active.id)) return null
+    const started = Number(Atomics.load(slot.usage, 2))
+    const now = threadCpuMicros(Number(slot.usage[0]))
+    if (now === null) return null
+    // Asked again only once answered: a busy script's worker answers when its loop turns.
+    slot.heapAsked ??= slot.worker.getHeapStatistics().then(
+      (stats) => {
+        slot.heapBytes = stats.used_heap_size + stats.external_memory
+        slot.heapAsked = null
+      },
+      () => {
+        slot.heapAsked = null
+      },
+    )
+    await Promise.race([slot.heapAsked, new Promise((resolve) => setTimeout(resolve, HEAP_ANSWER_MS).unref())])
+    return { cpuMicros: Math.max(0, now - started), memoryBytes: slot.heapBytes }
   }
 
   /** Terminates every worker; jobs still running or waiting end as aborted. */
@@ -437,12 +472,13 @@ export class WorkerPool {
   #spawn(): Slot {
     const claims = new Int32Array(new SharedArrayBuffer(JOBS_PER_WORKER * Int32Array.BYTES_PER_ELEMENT))
     const freeClaims = Array.from({ length: JOBS_PER_WORKER }, (_, i) => JOBS_PER_WORKER - 1 - i)
+    const usage = new BigInt64Array(new SharedArrayBuffer(3 * BigInt64Array.BYTES_PER_ELEMENT))
     const worker = new Worker(this.#options.entry, {
       name: 'taskdeck-script',
       resourceLimits: { maxOldGenerationSizeMb: this.#options.maxHeapMb },
-      workerData: { claims },
+      workerData: { claims, usage },
     })
-    const slot: Slot = { worker, jobs: [], claims, freeClaims, online: false, turnoverAt: 0, quick: false, idleSince: 0, retired: false }
+    const slot: Slot = { worker, jobs: [], claims, freeClaims, online: false, turnoverAt: 0, quick: false, idleSince: 0, retired: false, usage, heapBytes: null, heapAsked: null }
     this.#slots.add(slot)
     worker.once('online', () => {
       slot.online = true
