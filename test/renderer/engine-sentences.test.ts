@@ -58,7 +58,7 @@ describe('the UI says why runs ended from the structured reason', () => {
     }
     expect(sayEndReason(END_REASON_SAMPLES['timed-out'][0], t, userClock)).toBe('20 s 후 시간 초과')
     expect(sayEndReason({ kind: 'exited', code: 127, commandNotFound: true }, t, userClock)).toBe('종료 코드 127 (명령을 찾을 수 없음)')
-    expect(sayEndReason(moreReason((r) => r.kind === 'dependency-ended' && r.cause?.kind === 'dependency-ended'), t, userClock)).toBe('선행 작업 #4 이(가) 실패했습니다: 선행 작업 #3 이(가) 실패했습니다: 종료 코드 1')
+    expect(sayEndReason(moreReason((r) => r.kind === 'dependency-ended' && r.cause?.kind === 'dependency-ended'), t, userClock)).toBe('선행 작업 #4이(가) 실패했습니다: 선행 작업 #3이(가) 실패했습니다: 종료 코드 1')
   })
 
   it('shows an event stored before reasons were data as the engine wrote it, and nothing when there is no reason', async () => {
