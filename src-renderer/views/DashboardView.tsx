@@ -2,7 +2,7 @@ import { useEffect, useMemo } from 'react'
 import { useTranslation } from 'react-i18next'
 import { interval, map } from 'rxjs'
 import { TASK_STATUSES, type TaskStatus } from '../../src-shared/index.ts'
-import { EmptyState, FirstRunHint, Sparkline, StatusGlyph, ViewHeading, formatDuration } from '../components/common.tsx'
+import { EmptyState, FirstRunHint, Sparkline, StatusGlyph, ViewHeading, useDuration } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { completionBuckets } from '../streams/loop.ts'
 import { successPercent } from '../streams/state.ts'
@@ -16,6 +16,7 @@ const tick$ = interval(2000).pipe(map(() => Date.now()))
 
 export function DashboardView({ onNewTask }: { onNewTask: () => void }) {
   const { t, i18n } = useTranslation()
+  const formatDuration = useDuration()
   const model = useModel()
   const state = useStore(model.state)
   const reading = useStoreSelect(model.history, (h) => h.reading)
