@@ -395,6 +395,10 @@ export const en = {
     slowest: 'Slowest tasks',
     mostFailing: 'Most failing tasks',
     noRuns: 'No finished runs yet.',
+    noRunsYet: 'No runs yet.',
+    // Beside a slowest task's time when that time is a run still going, counted so far.
+    stillRunning: 'running',
+    stillRunningTitle: 'Still running: its time so far',
     noFailures: 'Nothing has failed.',
     failures_one: '{{count}} failure',
     failures_other: '{{count}} failures',
