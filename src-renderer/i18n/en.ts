@@ -380,7 +380,7 @@ export const en = {
     empty: 'Empty',
     delayP99: 'Loop delay p99',
     delayP50: 'Loop delay p50',
-    depth: 'Queue depth',
+    depth: 'Ready queue depth',
     throughput: 'Throughput',
   },
   dashboard: {

@@ -375,7 +375,7 @@ export const ko: Messages = {
     empty: '비어 있음',
     delayP99: '루프 지연 p99',
     delayP50: '루프 지연 p50',
-    depth: '대기열 깊이',
+    depth: '준비 큐 길이',
     throughput: '처리량',
   },
   dashboard: {
