@@ -305,6 +305,8 @@ export const en = {
     timeout: 'Timeout (s)',
     delay: 'Start delay (s)',
     runAt: 'Run at',
+    // The parts of the Run at field's pattern (its placeholder), in the order the language writes a date.
+    runAtParts: { year: 'yyyy', month: 'mm', day: 'dd', hour: 'hh', minute: 'mm' },
     notify: 'Notify',
     notifyOptions: { default: 'As in Settings', always: 'Always', failure: 'On failure', never: 'Never' },
     retryMax: 'Max attempts',
@@ -325,6 +327,7 @@ export const en = {
     createGroupFailed: 'Could not create the group',
     issue: {
       required: 'Required.',
+      runAt: 'Not a date and time: write it as the field shows (its pattern when empty), or as 2026-11-23 14:30.',
       positive: 'Must be greater than 0.',
       min: 'Must be at least {{min}}.',
       max: 'Must be at most {{max}}.',

@@ -301,6 +301,7 @@ export const ko: Messages = {
     timeout: '제한 시간 (초)',
     delay: '시작 지연 (초)',
     runAt: '실행 시각',
+    runAtParts: { year: '연도', month: '월', day: '일', hour: '시', minute: '분' },
     notify: '알림',
     notifyOptions: { default: '설정을 따름', always: '항상', failure: '실패할 때', never: '안 함' },
     retryMax: '최대 시도 횟수',
@@ -321,6 +322,7 @@ export const ko: Messages = {
     createGroupFailed: '그룹을 만들지 못했습니다',
     issue: {
       required: '필수 항목입니다.',
+      runAt: '날짜와 시각이 아닙니다: 빈 칸에 보이는 형식이나 2026-11-23 14:30처럼 쓰세요.',
       positive: '0보다 커야 합니다.',
       min: '{{min}} 이상이어야 합니다.',
       max: '{{max}} 이하여야 합니다.',

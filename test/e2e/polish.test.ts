@@ -1,0 +1,67 @@
+import { join } from 'node:path'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import type { Settings } from '../../src-shared/index.ts'
+import { ARTIFACTS, callServer, cli, openPage, useServedUi } from './harness.ts'
+
+// Known gaps of the UI, each against `taskdeck serve` in Chromium, in light and dark.
+const ui = useServedUi()
+
+/** The window's language is a setting: this test's, then the one it found. */
+async function useLanguage(language: 'en' | 'ko') {
+  const { settings } = await callServer<{ settings: Settings }>(ui.home, ui.served, 'settings.get')
+  await callServer(ui.home, ui.served, 'settings.set', { patch: { language } })
+  onTestFinished(() => callServer(ui.home, ui.served, 'settings.set', { patch: { language: settings.language } }))
+}
+
+describe('the task form’s Run at field', () => {
+  it('is written in the UI’s language (Korean) in an English browser, and what is typed in it is the time the task runs at', async () => {
+    await useLanguage('ko')
+    for (const scheme of ['light', 'dark'] as const) {
+      const { page, errors } = await openPage(ui.browser, ui.served.browserUrl, scheme, { locale: 'en-US' })
+      await page.getByRole('button', { name: '옵션 더 보기…' }).click()
+      const field = page.locator('#f-runAt')
+      // The pattern in Korean order and words, not the browser's "mm/dd/yyyy, --:-- --".
+      await expect.poll(() => field.getAttribute('placeholder')).toMatch(/^연도\. 월\. 일\. 오전\/오후 시:분$/)
+      await page.locator('#f-command').fill(`echo later ${scheme}`)
+      await field.fill('2030. 11. 23. 오후 2:30')
+      await page.locator('.page').screenshot({ path: join(ARTIFACTS, `run-at-ko-${scheme}.png`) })
+      // Text it cannot read is named under the field, in Korean.
+      await field.fill('내일 아침')
+      await page.keyboard.press('Control+Enter')
+      await expect.poll(() => page.locator('.field.invalid').filter({ has: field }).getByRole('alert').textContent()).toMatch(/^날짜와 시각이 아닙니다/)
+      await field.fill('2030. 11. 23. 오후 2:30')
+      await page.keyboard.press('Control+Enter')
+      await page.locator('code.detail-command', { hasText: `echo later ${scheme}` }).waitFor()
+      const { tasks } = await callServer<{ tasks: { id: number; definition: { runAt?: number; spec: { command?: unknown } } }[] }>(ui.home, ui.served, 'task.list', { limit: 100, offset: 0 })
+      const task = tasks.find((t) => t.definition.spec.command === `echo later ${scheme}`)!
+      const id = task.id
+      expect(task.definition.runAt).toBe(new Date(2030, 10, 23, 14, 30).getTime())
+      await cli(ui.home, ['kill', String(id)])
+      expect(errors).toEqual([])
+      await page.context().close()
+    }
+  })
+})
+
+describe('the dashboard’s slowest tasks', () => {
+  it('include a task still running, by its time so far, marked running', async () => {
+    await useLanguage('en')
+    await cli(ui.home, ['add', '-q', '-n', 'quick one', '--shell', 'true'])
+    const long = await cli(ui.home, ['add', '-q', '-n', 'still going', '--shell', 'sleep 120'])
+    onTestFinished(() => cli(ui.home, ['kill', long]).then(() => undefined))
+    await expect.poll(async () => (await callServer<{ task: { status: string } }>(ui.home, ui.served, 'task.get', { taskId: Number(long) })).task.status, { timeout: 20_000 }).toBe('running')
+    for (const scheme of ['light', 'dark'] as const) {
+      const { page, errors } = await openPage(ui.browser, ui.served.browserUrl, scheme)
+      await page.keyboard.press('g')
+      await page.keyboard.press('d')
+      const slowest = page.getByTestId('slowest')
+      const row = slowest.getByRole('listitem').filter({ hasText: 'still going' })
+      // Its time so far, in the UI's one duration format, and the word "running".
+      await expect.poll(() => row.locator('.top-value').textContent(), { timeout: 20_000 }).toMatch(/^\d+ srunning$/)
+      expect(await row.locator('.top-running').getAttribute('title')).toBe('Still running: its time so far')
+      await slowest.screenshot({ path: join(ARTIFACTS, `dashboard-slowest-running-${scheme}.png`) })
+      expect(errors).toEqual([])
+      await page.context().close()
+    }
+  })
+})
