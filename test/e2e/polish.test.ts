@@ -1,3 +1,4 @@
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import type { Settings } from '../../src-shared/index.ts'
@@ -63,5 +64,51 @@ describe('the dashboard’s slowest tasks', () => {
       expect(errors).toEqual([])
       await page.context().close()
     }
+  })
+})
+
+describe('Settings → Data', () => {
+  it('exports all tasks to a file, imports it back with the new numbers, and lists the server’s field-level refusal of a broken file', async () => {
+    await useLanguage('en')
+    const first = await cli(ui.home, ['add', '-q', '-n', 'export me', '--shell', 'true', '--delay', '1h'])
+    const second = await cli(ui.home, ['add', '-q', '-n', 'export me too', '--shell', 'true', '--delay', '1h', '--after', first])
+    const { total } = await callServer<{ total: number }>(ui.home, ui.served, 'task.list', { limit: 1, offset: 0 })
+    for (const scheme of ['light', 'dark'] as const) {
+      const { page, errors } = await openPage(ui.browser, ui.served.browserUrl, scheme)
+      await page.keyboard.press('g')
+      await page.keyboard.press('s')
+      const panel = page.getByRole('region', { name: 'Data' })
+      const downloaded = page.waitForEvent('download')
+      await panel.getByRole('button', { name: 'Export all tasks' }).click()
+      const download = await downloaded
+      expect(download.suggestedFilename()).toMatch(/^taskdeck-tasks-\d{4}-\d{2}-\d{2}\.json$/)
+      const path = join(ARTIFACTS, `data-export-${scheme}.json`)
+      await download.saveAs(path)
+      const document = JSON.parse(await readFile(path, 'utf8')) as { format: string; tasks: { id: number }[] }
+      expect(document.format).toBe('taskdeck-export')
+      expect(document.tasks.map((t) => t.id)).toEqual(expect.arrayContaining([Number(first), Number(second)]))
+      await expect.poll(() => panel.getByTestId('data-outcome').textContent()).toMatch(/^Exported \d+ tasks \(\d+ runs\)\.$/)
+
+      // Back in: every task gets a new number, said as old→new.
+      const before = (await callServer<{ total: number }>(ui.home, ui.served, 'task.list', { limit: 1, offset: 0 })).total
+      await panel.getByLabel('Import a file…').setInputFiles(path)
+      await expect.poll(() => panel.getByTestId('data-outcome').textContent()).toMatch(new RegExp(`^Imported ${document.tasks.length} tasks: ${first}→\\d+, `))
+      expect((await callServer<{ total: number }>(ui.home, ui.served, 'task.list', { limit: 1, offset: 0 })).total).toBe(before + document.tasks.length)
+
+      // A file whose task depends on one it does not hold: refused whole, the place in the file named.
+      const broken = { ...document, tasks: document.tasks.filter((t) => t.id === Number(second)), runs: [] }
+      const brokenPath = join(ARTIFACTS, `data-broken-${scheme}.json`)
+      await writeFile(brokenPath, JSON.stringify(broken))
+      const count = (await callServer<{ total: number }>(ui.home, ui.served, 'task.list', { limit: 1, offset: 0 })).total
+      await panel.getByLabel('Import a file…').setInputFiles(brokenPath)
+      const alert = panel.getByRole('alert')
+      await expect.poll(() => alert.textContent()).toContain(`tasks.0.definition.after.0: task ${first} is not in the document`)
+      expect(await alert.textContent()).toMatch(/^data-broken-\w+\.json was not imported; nothing was added:/)
+      expect((await callServer<{ total: number }>(ui.home, ui.served, 'task.list', { limit: 1, offset: 0 })).total).toBe(count)
+      await panel.screenshot({ path: join(ARTIFACTS, `settings-data-${scheme}.png`) })
+      expect(errors).toEqual([])
+      await page.context().close()
+    }
+    expect(total).toBeGreaterThan(0)
   })
 })
