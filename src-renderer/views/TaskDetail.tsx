@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next'
 import type { TFunction } from 'i18next'
 import { LIMITS, isFinished, type Run, type Settings, type Task, type TaskSpec, type WaitReason } from '../../src-shared/index.ts'
 import { runEnd } from '../../src-shared/run-end.ts'
+import { DependencyGraph } from './DependencyGraph.tsx'
 import { ActionButton, EmptyState, StatusBadge, formatClock, formatTime, useDuration, useEngineSentences } from '../components/common.tsx'
 import type { CommandId } from '../streams/keymap.ts'
 import { reasonSaysStatus, sentenceCase } from '../streams/engine-sentences.ts'
@@ -105,6 +106,7 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
             {t('wait.held', { group: task.waitingFor.group, conditions: conditions(task.waitingFor.unmet, 'wait') })}
           </div>
         )}
+        <DependencyGraph task={task} />
       </header>
       <div
         className="tabs"

@@ -112,3 +112,31 @@ describe('Settings → Data', () => {
     expect(total).toBeGreaterThan(0)
   })
 })
+
+describe('the task detail’s dependency graph', () => {
+  it('draws dependencies and dependents, says what a waiting task is blocked by, and opens a node with the keyboard', async () => {
+    await useLanguage('en')
+    const root = await cli(ui.home, ['add', '-q', '-n', 'graph root', '--shell', 'sleep 120'])
+    onTestFinished(() => cli(ui.home, ['kill', root]).then(() => undefined))
+    const middle = await cli(ui.home, ['add', '-q', '-n', 'graph middle', '--shell', 'true', '--after', root])
+    await cli(ui.home, ['add', '-q', '-n', 'graph leaf', '--shell', 'true', '--after', middle])
+    for (const scheme of ['light', 'dark'] as const) {
+      const { page, errors } = await openPage(ui.browser, ui.served.browserUrl, scheme)
+      await page.locator('[data-task-id]', { hasText: 'graph middle' }).click()
+      const graph = page.getByRole('group', { name: `Dependencies and dependents of task #${middle}` })
+      await graph.waitFor()
+      expect(await Promise.all((await graph.getByRole('link').all()).map((link) => link.getAttribute('aria-label')))).toEqual([
+        `#${root} graph root: Running`,
+        `#${middle} graph middle: Waiting`,
+        expect.stringMatching(/^#\d+ graph leaf: Waiting$/),
+      ])
+      expect(await page.getByTestId('blocked-by').textContent()).toBe(`Blocked by #${root} graph root (Running)`)
+      await page.locator('.dep-graph').screenshot({ path: join(ARTIFACTS, `dependency-graph-${scheme}.png`) })
+      await graph.getByRole('link', { name: `#${root} graph root: Running` }).focus()
+      await page.keyboard.press('Enter')
+      await page.getByRole('group', { name: `Dependencies and dependents of task #${root}` }).waitFor()
+      expect(errors).toEqual([])
+      await page.context().close()
+    }
+  })
+})
