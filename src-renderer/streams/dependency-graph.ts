@@ -4,8 +4,9 @@ import type { Task, TaskStatus } from '../../src-shared/index.ts'
  * A task's upstream dependencies (definition.after) and downstream dependents as a small
  * layered DAG for the task detail: columns by distance (upstream left, the task in the middle,
  * dependents right), at most `depth` levels each way and `perLevel` nodes a column, the rest
- * counted as "+N more". A simple layered layout: the graphs drawn are a few dozen nodes at most,
- * so a layout library (dagre is unmaintained, elkjs is ~1.4 MB) would add weight for nothing.
+ * counted as "+N more". A simple layered layout: the graphs drawn are a few dozen nodes at most
+ * in columns by distance, which needs no crossing minimisation, so no layout library (dagre,
+ * elkjs) was added.
  * Pure; unit-tested.
  */
 export interface GraphNode {
