@@ -143,6 +143,12 @@ export const EngineStatsSchema = z.object({
   at: z.number(),
   /** Main-thread event-loop delay over the last interval, ms (resolution subtracted). */
   loopDelayMs: z.object({ p50: z.number(), p99: z.number(), max: z.number() }),
+  /**
+   * The Loop's lanes counted (`engine.loop`'s `ready`, `waiting` and `running`): `ready`, queued and
+   * able to start now; `waiting`, queued but held back (all paused, group paused or full, machine
+   * conditions) or waiting outside the queues (delay, dependency, backoff, paused without a run).
+   * (Older servers counted every queued task as `ready` and only the waiting ones as `waiting`.)
+   */
   queueDepth: z.object({ ready: z.number(), waiting: z.number(), running: z.number() }),
   /** Runs finished per second over the last interval. */
   throughput: z.number(),

@@ -1581,23 +1581,14 @@ export class Engine implements EngineApi {
     const ready: LoopEntry[] = []
     const waiting: LoopEntry[] = []
     for (const [name, queue] of this.queues) {
-      const group = this.groups.get(name)
-      const running = this.runningPerGroup.get(name) ?? 0
-      const unmet = group ? this.unmetConditions(group) : []
-      const slot = group ? this.nextSlot(group) : null
+      const held = this.queueHeld(name)
       queue.forEach((id, position) => {
         const task = this.tasks.get(id)!
-        if (this.paused) waiting.push(entry(task, { kind: 'all-paused' }))
-        else if (group?.paused) waiting.push(entry(task, { kind: 'group-paused' }))
-        else if (unmet.length > 0) waiting.push(entry(task, { kind: 'machine', unmet }))
-        else if (group && running >= group.parallel) waiting.push(entry(task, { kind: 'group-full', running, parallel: group.parallel }))
-        else if (group?.rate && slot !== null) waiting.push(entry(task, { kind: 'rate-limited', max: group.rate.max, perMs: group.rate.perMs, until: slot }))
+        if (held) waiting.push(entry(task, held))
         else ready.push(entry(task, { kind: 'ready', position: position + 1 }))
       })
     }
-    for (const task of this.tasks.values()) {
-      if (task.status === 'waiting' || (task.status === 'paused' && !this.activeByTask.has(task.id))) waiting.push(entry(task, { kind: 'waiting', waitingFor: task.waitingFor }))
-    }
+    for (const task of this.tasks.values()) if (this.waitsOutsideQueues(task)) waiting.push(entry(task, { kind: 'waiting', waitingFor: task.waitingFor }))
     const running = [...this.active.values()].map((a) => {
       const task = this.tasks.get(a.task.id)!
       return entry(task, { kind: task.status === 'paused' ? 'paused' : 'running', since: a.run.startedAt, pid: a.run.pid })
@@ -1610,16 +1601,43 @@ export class Engine implements EngineApi {
     return { ready, waiting, running, completion, paused: this.paused }
   }
 
+  /**
+   * Why a group's queued tasks cannot start now (the whole queue alike), or null when they are
+   * ready: the Loop's lanes and engine.stats' queue depth both decide by it, so the chart and
+   * the lists count the same tasks.
+   */
+  private queueHeld(name: string): LoopState | null {
+    const group = this.groups.get(name)
+    if (this.paused) return { kind: 'all-paused' }
+    if (group?.paused) return { kind: 'group-paused' }
+    const unmet = group ? this.unmetConditions(group) : []
+    if (unmet.length > 0) return { kind: 'machine', unmet }
+    const running = this.runningPerGroup.get(name) ?? 0
+    if (group && running >= group.parallel) return { kind: 'group-full', running, parallel: group.parallel }
+    const slot = group?.rate ? this.nextSlot(group) : null
+    if (group?.rate && slot !== null) return { kind: 'rate-limited', max: group.rate.max, perMs: group.rate.perMs, until: slot }
+    return null
+  }
+
+  /** A task the Waiting lane lists though it is in no queue: waiting (delay, dependency, backoff) or paused without a run. */
+  private waitsOutsideQueues(task: Task): boolean {
+    return task.status === 'waiting' || (task.status === 'paused' && !this.activeByTask.has(task.id))
+  }
+
   private emitStats(): void {
     const now = this.now()
     const histogram = this.loopDelay!
     const resolutionMs = 10
     const ms = (ns: number) => (Number.isFinite(ns) ? Math.max(0, ns / 1e6 - resolutionMs) : 0)
     const seconds = Math.max(0.001, (now - this.lastStatsAt) / 1000)
+    // Counted as the Loop's lanes list them (snapshot): a queued task its group holds back is waiting, not ready.
     let ready = 0
-    for (const queue of this.queues.values()) ready += queue.length
     let waiting = 0
-    for (const task of this.tasks.values()) if (task.status === 'waiting') waiting++
+    for (const [name, queue] of this.queues) {
+      if (this.queueHeld(name)) waiting += queue.length
+      else ready += queue.length
+    }
+    for (const task of this.tasks.values()) if (this.waitsOutsideQueues(task)) waiting++
     this.announce([
       {
         type: 'engine.stats',

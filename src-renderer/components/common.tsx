@@ -1,5 +1,7 @@
-import { useMemo, useRef, type ButtonHTMLAttributes, type ReactNode } from 'react'
+import { useCallback, useMemo, useRef, type ButtonHTMLAttributes, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
+import { resolveLanguage, type Language } from '../../src-shared/decisions/language.ts'
+import { formatDuration as sayDuration } from '../../src-shared/decisions/strings.ts'
 import type { LoopEntry, MachineCondition, TaskStatus } from '../../src-shared/index.ts'
 import { sayEnded, sayHeld, sayHeldGroups, sayLoopEntry, sayUnmet, type Clock, type Ended } from '../streams/engine-sentences.ts'
 import type { CommandId } from '../streams/keymap.ts'
@@ -215,14 +217,21 @@ export function StatusBadge({ status }: { status: TaskStatus }) {
   )
 }
 
-export function formatDuration(ms: number | null | undefined): string {
+/**
+ * The UI's one duration format: src-shared's `formatDuration` (the desktop's notifications and
+ * the end reasons use it too), "999 ms", "42 s", "5 min 0 s", "2 h 5 min" (ko "42초", "5분 0초"),
+ * with "—" for none. Views read it through `useDuration`, which follows the UI's language.
+ */
+export function formatDuration(ms: number | null | undefined, language: Language): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—'
-  if (ms < 1000) return `${Math.round(ms)} ms`
-  const s = ms / 1000
-  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`
-  const m = Math.floor(s / 60)
-  if (m < 60) return `${m}m ${Math.floor(s % 60)}s`
-  return `${Math.floor(m / 60)}h ${m % 60}m`
+  return sayDuration(Math.max(0, ms), language)
+}
+
+/** `formatDuration` in the UI's language. */
+export function useDuration(): (ms: number | null | undefined) => string {
+  const { i18n } = useTranslation()
+  const language = resolveLanguage('system', [i18n.language])
+  return useCallback((ms: number | null | undefined) => formatDuration(ms, language), [language])
 }
 
 /** A size in bytes as people read it: "31.3 MB". */
@@ -260,7 +269,8 @@ export function useEngineSentences(): {
   const locale = i18n.language
   return useMemo(() => {
     const translate = (key: string, values?: Record<string, string | number>) => t(key, values ?? {})
-    const clock: Clock = { time: (at) => formatClock(at, locale), duration: formatDuration }
+    const language = resolveLanguage('system', [locale])
+    const clock: Clock = { time: (at) => formatClock(at, locale), duration: (ms) => formatDuration(ms, language) }
     return {
       ended: (ended) => sayEnded(ended, translate, clock),
       loopEntry: (entry) => sayLoopEntry(entry, translate, clock),

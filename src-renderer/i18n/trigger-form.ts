@@ -118,7 +118,7 @@ export const triggerFormKo: typeof triggerFormEn = {
   pathsHint: '절대 경로를 한 줄에 하나씩 (예: /home/me/site/**/*.md)',
   debounce: '실행 전 대기 시간 (ms)',
   webhookNew: '트리거를 만들 때 비밀 값이 생성되어 호출 주소와 함께 한 번만 표시됩니다.',
-  webhookUrl: 'POST {{url}} 에 X-Taskdeck-Secret 헤더와 함께 호출하세요.',
+  webhookUrl: 'POST {{url}}에 X-Taskdeck-Secret 헤더와 함께 호출하세요.',
   rotateSecret: '새 비밀 값 발급 (현재 값은 즉시 무효)',
   accelerator: '단축키',
   acceleratorHint: '수정 키와 키 하나 (예: CommandOrControl+Alt+B). 데스크톱 앱이 등록합니다.',

@@ -1,13 +1,19 @@
 import type { Run } from '../../src-shared/index.ts'
+import { runDuration } from './tasks-query.ts'
 
 /** A task and its figure in a dashboard table (its longest run in ms, or its failed runs). */
 export interface TaskLeader {
   taskId: number
   value: number
+  /** In `slowest`: the figure is a run still going (running or paused), its time so far, longer than any finished run of the task. */
+  running?: true
 }
 
 export interface RunLeaders {
-  /** Tasks by their longest finished run, longest first. */
+  /**
+   * Tasks by their longest run, longest first: a finished run's duration, or a run still going
+   * with its time so far (as the task list shows it: `runDuration`), marked `running`.
+   */
   slowest: TaskLeader[]
   /** Tasks by how many of their runs failed or timed out, most first. */
   failing: TaskLeader[]
@@ -16,14 +22,39 @@ export interface RunLeaders {
 const failed = (run: Run) => run.status === 'failed' || run.status === 'timed_out'
 
 /** The dashboard's tables computed from all runs: the reference the index is tested against. */
-export function runLeadersOf(runs: ReadonlyMap<number, Run>, limit: number): RunLeaders {
+export function runLeadersOf(runs: ReadonlyMap<number, Run>, limit: number, now = Date.now()): RunLeaders {
   const failures = new Map<number, number>()
   const longest = new Map<number, number>()
+  const going: Run[] = []
   for (const run of runs.values()) {
     if (failed(run)) failures.set(run.taskId, (failures.get(run.taskId) ?? 0) + 1)
     if (run.durationMs !== null) longest.set(run.taskId, Math.max(longest.get(run.taskId) ?? 0, run.durationMs))
+    else if (run.finishedAt === null) going.push(run)
   }
-  return { slowest: topOf(longest, limit), failing: topOf(failures, limit) }
+  return { slowest: slowestOf(longest, going, limit, now), failing: topOf(failures, limit) }
+}
+
+/** The slowest tasks: each task's longest finished run, or its run still going when that is longer so far. */
+function slowestOf(longest: ReadonlyMap<number, number>, going: Iterable<Run>, limit: number, now: number): TaskLeader[] {
+  const soFar = new Map<number, number>()
+  for (const run of going) soFar.set(run.taskId, Math.max(soFar.get(run.taskId) ?? 0, runDuration(run, now)))
+  if (soFar.size === 0) return topOf(longest, limit)
+  const running = new Set<number>()
+  function* merged(): Generator<[number, number]> {
+    for (const [taskId, value] of longest) {
+      const elapsed = soFar.get(taskId)
+      if (elapsed !== undefined && elapsed > value) {
+        running.add(taskId)
+        yield [taskId, elapsed]
+      } else yield [taskId, value]
+    }
+    for (const [taskId, elapsed] of soFar) {
+      if (longest.has(taskId)) continue
+      running.add(taskId)
+      yield [taskId, elapsed]
+    }
+  }
+  return topOf(merged(), limit).map((leader) => (running.has(leader.taskId) ? { ...leader, running: true } : leader))
 }
 
 /**
@@ -42,6 +73,8 @@ export class RunLeadersIndex {
   private readonly known = new Map<number, Run>()
   private readonly failures = new Map<number, number>()
   private readonly longest = new Map<number, number>()
+  /** The runs still going (no finishedAt): their time grows with the clock, so it is taken when read. */
+  private readonly going = new Map<number, Run>()
   /** Not kept up to date: counted from scratch at the next read. */
   private stale = true
   private longestStale = false
@@ -69,19 +102,20 @@ export class RunLeadersIndex {
     for (const id of changedIds) this.count(id, runs)
   }
 
-  leaders(limit: number): RunLeaders {
+  /** The tables; `now` times the runs still going (a table with one is new at every read). */
+  leaders(limit: number, now = Date.now()): RunLeaders {
     if (this.stale) {
       const runs = this.currentRuns()
       for (const id of runs.keys()) this.count(id, runs)
       this.stale = false
     }
-    if (this.last?.limit === limit) return this.last.leaders
+    if (this.last?.limit === limit && this.going.size === 0) return this.last.leaders
     if (this.longestStale) {
       this.longest.clear()
       for (const run of this.known.values()) if (run.durationMs !== null) this.longest.set(run.taskId, Math.max(this.longest.get(run.taskId) ?? 0, run.durationMs))
       this.longestStale = false
     }
-    const leaders = { slowest: topOf(this.longest, limit), failing: topOf(this.failures, limit) }
+    const leaders = { slowest: slowestOf(this.longest, this.going.values(), limit, now), failing: topOf(this.failures, limit) }
     this.last = { limit, leaders }
     return leaders
   }
@@ -93,6 +127,8 @@ export class RunLeadersIndex {
     this.last = null
     if (after) this.known.set(id, after)
     else this.known.delete(id)
+    if (after && after.durationMs === null && after.finishedAt === null) this.going.set(id, after)
+    else this.going.delete(id)
     const taskId = (after ?? before)!.taskId
     const delta = (after && failed(after) ? 1 : 0) - (before && failed(before) ? 1 : 0)
     if (delta !== 0) {
@@ -110,6 +146,7 @@ export class RunLeadersIndex {
     this.known.clear()
     this.failures.clear()
     this.longest.clear()
+    this.going.clear()
     this.stale = true
     this.longestStale = false
     this.last = null
@@ -117,7 +154,7 @@ export class RunLeadersIndex {
 }
 
 /** The `limit` largest values, largest first (ties: lower task id first), in one pass. */
-function topOf(values: ReadonlyMap<number, number>, limit: number): TaskLeader[] {
+function topOf(values: Iterable<[number, number]>, limit: number): TaskLeader[] {
   const top: TaskLeader[] = []
   if (limit <= 0) return top
   for (const [taskId, value] of values) {

@@ -174,6 +174,9 @@ export function toDefinition(form: TaskForm): { definition: TaskDefinitionInput;
   // Limits apply to shell and script tasks: an HTTP batch's form has no such fields (what was typed before switching kind is left out).
   const maxMemoryMb = form.kind === 'http' ? undefined : num(form.maxMemoryMb)
   const maxCpuSeconds = form.kind === 'http' ? undefined : num(form.maxCpuSec)
+  // The field gives a datetime-local value (streams/date-time-field.ts) or, for text it could not read, that text.
+  const runAtValid = form.runAt === '' || /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(form.runAt)
+  if (!runAtValid) problems.push({ field: 'runAt', message: { key: 'form.issue.runAt' } })
   const definition = {
     name: optional(form.name),
     spec,
@@ -186,7 +189,7 @@ export function toDefinition(form: TaskForm): { definition: TaskDefinitionInput;
     after: form.after,
     timeoutMs: num(form.timeoutSec, 1000),
     delayMs: num(form.delaySec, 1000),
-    runAt: form.runAt ? new Date(form.runAt).getTime() : undefined,
+    runAt: form.runAt && runAtValid ? new Date(form.runAt).getTime() : undefined,
     retry: retryMax === undefined ? undefined : { maxAttempts: retryMax, backoffMs: num(form.retryBackoffMs) ?? 1000, factor: num(form.retryFactor) ?? 2 },
     stashed: form.stashed,
     retryOnInterrupt: form.retryOnInterrupt,

@@ -2,7 +2,7 @@ import { useEffect, useMemo } from 'react'
 import { useTranslation } from 'react-i18next'
 import { interval, map } from 'rxjs'
 import { TASK_STATUSES, type TaskStatus } from '../../src-shared/index.ts'
-import { EmptyState, FirstRunHint, Sparkline, StatusGlyph, ViewHeading, formatDuration } from '../components/common.tsx'
+import { EmptyState, FirstRunHint, Sparkline, StatusGlyph, ViewHeading, useDuration } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { completionBuckets } from '../streams/loop.ts'
 import { successPercent } from '../streams/state.ts'
@@ -16,6 +16,7 @@ const tick$ = interval(2000).pipe(map(() => Date.now()))
 
 export function DashboardView({ onNewTask }: { onNewTask: () => void }) {
   const { t, i18n } = useTranslation()
+  const formatDuration = useDuration()
   const model = useModel()
   const state = useStore(model.state)
   const reading = useStoreSelect(model.history, (h) => h.reading)
@@ -25,10 +26,11 @@ export function DashboardView({ onNewTask }: { onNewTask: () => void }) {
   const { counts } = useStore(model.taskFacets)
   useEffect(() => model.runLeaders.watch(), [model])
   const { slowest, failing } = useMemo(() => {
-    const { slowest, failing } = model.runLeaders.leaders(8)
-    const named = (leaders: TaskLeader[]) => leaders.map(({ taskId, value }) => ({ taskId, value, name: state.tasks.get(taskId)?.name ?? `#${taskId}` }))
+    // `now` times the runs still going (their time so far, as the task list shows it).
+    const { slowest, failing } = model.runLeaders.leaders(8, now)
+    const named = (leaders: TaskLeader[]) => leaders.map(({ taskId, value, running }) => ({ taskId, value, running, name: state.tasks.get(taskId)?.name ?? `#${taskId}` }))
     return { slowest: named(slowest), failing: named(failing) }
-  }, [model, state.runs, state.tasks])
+  }, [model, state.runs, state.tasks, now])
   const buckets = useMemo(() => completionBuckets(state.completions, now, BUCKET_MS, BUCKETS), [state.completions, now])
 
   /** The task list, filtered by one status (a card's or a row's of all statuses). */
@@ -75,8 +77,8 @@ export function DashboardView({ onNewTask }: { onNewTask: () => void }) {
         <Sparkline label={t('loop.throughput')} unit="/s" values={state.stats.map((s) => s.throughput)} height={72} />
       </div>
       <div className="grid-2 tables">
-        <TopTable title={t('dashboard.slowest')} rows={slowest.map((r) => ({ ...r, shown: formatDuration(r.value) }))} empty={t('dashboard.noRuns')} />
-        <TopTable title={t('dashboard.mostFailing')} rows={failing.map((r) => ({ ...r, shown: t('dashboard.failures', { count: r.value }) }))} empty={t('dashboard.noFailures')} />
+        <TopTable title={t('dashboard.slowest')} rows={slowest.map((r) => ({ ...r, shown: formatDuration(r.value) }))} empty={t('dashboard.noRunsYet')} testId="slowest" />
+        <TopTable title={t('dashboard.mostFailing')} rows={failing.map((r) => ({ ...r, shown: t('dashboard.failures', { count: r.value }) }))} empty={t('dashboard.noFailures')} testId="most-failing" />
       </div>
       <details className="all-statuses">
         <summary>{t('dashboard.allStatuses')}</summary>
@@ -96,11 +98,12 @@ export function DashboardView({ onNewTask }: { onNewTask: () => void }) {
   )
 }
 
-function TopTable({ title, rows, empty }: { title: string; rows: { taskId: number; name: string; shown: string; value: number }[]; empty: string }) {
+function TopTable({ title, rows, empty, testId }: { title: string; rows: { taskId: number; name: string; shown: string; value: number; running?: true | undefined }[]; empty: string; testId: string }) {
+  const { t } = useTranslation()
   const model = useModel()
   const max = Math.max(1, ...rows.map((r) => r.value))
   return (
-    <section className="panel">
+    <section className="panel" data-testid={testId}>
       <h2>{title}</h2>
       {rows.length === 0 ? (
         <EmptyState title={empty} />
@@ -114,7 +117,15 @@ function TopTable({ title, rows, empty }: { title: string; rows: { taskId: numbe
               <span className="bar" aria-hidden>
                 <span className="bar-fill" style={{ width: `${(row.value / max) * 100}%` }} />
               </span>
-              <span className="top-value">{row.shown}</span>
+              <span className="top-value">
+                {row.shown}
+                {row.running && (
+                  <span className="top-running" title={t('dashboard.stillRunningTitle')}>
+                    <StatusGlyph status="running" />
+                    {t('dashboard.stillRunning')}
+                  </span>
+                )}
+              </span>
             </li>
           ))}
         </ol>

@@ -36,7 +36,8 @@ export function LoopView({ onNewTask }: { onNewTask: () => void }) {
       <div className="charts">
         <Sparkline label={t('loop.delayP99')} unit=" ms" values={stats.map((s) => s.loopDelayMs.p99)} />
         <Sparkline label={t('loop.delayP50')} unit=" ms" values={stats.map((s) => s.loopDelayMs.p50)} />
-        <Sparkline label={t('loop.depth')} values={stats.map((s) => s.queueDepth.ready + s.queueDepth.waiting)} />
+        {/* The Ready lane's count over time: engine.stats counts the lanes as engine.loop lists them (one rule in the engine). */}
+        <Sparkline label={t('loop.depth')} values={stats.map((s) => s.queueDepth.ready)} />
         <Sparkline label={t('loop.throughput')} unit="/s" values={stats.map((s) => s.throughput)} />
       </div>
       <div className="loop-flow" role="group" aria-label={t('loop.flow')}>

@@ -1,7 +1,9 @@
 import { cloneElement, useMemo, useState, type ReactElement, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
+import { resolveLanguage, type Language } from '../../src-shared/decisions/language.ts'
 import { HttpSpecSchema, type TaskStatus } from '../../src-shared/index.ts'
 import { FormActions, Segmented, ViewHeading, formatBytes } from '../components/common.tsx'
+import { dateTimeFieldPattern, formatDateTimeField, parseDateTimeField } from '../streams/date-time-field.ts'
 import { EMPTY_FORM, formOf, problemsOfServer, validateForm, type FormMessage, type FormProblem, type TaskForm } from '../streams/task-form.ts'
 import { useModel, useSendShownInPlace, useStore } from './context.ts'
 
@@ -234,7 +236,7 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
             {form.kind !== 'http' && field('maxMemoryMb', t('form.maxMemory'), text('maxMemoryMb', { type: 'number', placeholder: '∞' }), t('form.limitsHint'))}
             {form.kind !== 'http' && field('maxCpuSec', t('form.maxCpu'), text('maxCpuSec', { type: 'number', placeholder: '∞' }), t('form.limitsHint'))}
             {field('delaySec', t('form.delay'), text('delaySec', { type: 'number', placeholder: '0' }))}
-            {field('runAt', t('form.runAt'), text('runAt', { type: 'datetime-local' }))}
+            {field('runAt', t('form.runAt'), <DateTimeField id="f-runAt" value={form.runAt} invalid={errors.runAt !== undefined} onChange={(value) => set('runAt', value)} />)}
             {field(
               'notify',
               t('form.notify'),
@@ -290,5 +292,37 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
         />
       </form>
     </div>
+  )
+}
+
+/**
+ * "Run at" in the UI's language (streams/date-time-field.ts): text in the order and clock the
+ * language writes, kept as typed while it is typed; the form gets the datetime-local value it
+ * reads, or the text itself when it reads none (the form then names the field).
+ */
+function DateTimeField({ id, value, invalid, onChange, ...rest }: { id: string; value: string; invalid: boolean; onChange: (value: string) => void; 'aria-describedby'?: string }) {
+  const { t, i18n } = useTranslation()
+  const language = resolveLanguage('system', [i18n.language])
+  const [typed, setTyped] = useState<{ text: string; value: string; language: Language } | null>(null)
+  // What is shown: the text being typed while it still stands for the form's value, else the value written anew (a loaded draft, an edit, another language).
+  const shown = typed && typed.value === value && typed.language === language ? typed.text : formatDateTimeField(value, language)
+  const pattern = dateTimeFieldPattern(language, t('form.runAtParts', { returnObjects: true }) as Parameters<typeof dateTimeFieldPattern>[1])
+  return (
+    <input
+      id={id}
+      type="text"
+      inputMode="numeric"
+      autoComplete="off"
+      placeholder={pattern}
+      aria-invalid={invalid ? true : undefined}
+      aria-describedby={rest['aria-describedby']}
+      value={shown}
+      onChange={(e) => {
+        const text = e.target.value
+        const next = parseDateTimeField(text, language) ?? text
+        setTyped({ text, value: next, language })
+        onChange(next)
+      }}
+    />
   )
 }

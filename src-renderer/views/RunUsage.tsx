@@ -1,6 +1,6 @@
 import { useTranslation } from 'react-i18next'
 import type { Run, TaskSpec, UsageSample } from '../../src-shared/index.ts'
-import { Sparkline, formatBytes, formatDuration } from '../components/common.tsx'
+import { Sparkline, formatBytes, useDuration } from '../components/common.tsx'
 
 const MB = 1024 * 1024
 
@@ -12,6 +12,7 @@ const MB = 1024 * 1024
  */
 export function RunUsage({ run, kind, samples }: { run: Run; kind: TaskSpec['kind']; samples: readonly UsageSample[] | undefined }) {
   const { t } = useTranslation()
+  const formatDuration = useDuration()
   const running = run.status === 'running' || run.status === 'paused'
   const note = (text: string) => (
     <p className="usage-note" data-testid="run-usage-note">

@@ -17,6 +17,7 @@ import {
 import { resolveLanguage } from '../../src-shared/decisions/language.ts'
 import { DEFAULT_GLOBAL_SHORTCUTS, FAVOURITE_SHORTCUT_IDS, GLOBAL_SHORTCUT_IDS, SHORTCUT_TITLES, acceleratorProblem } from '../../src-shared/decisions/shortcuts.ts'
 import { Kbd, Segmented, ViewHeading } from '../components/common.tsx'
+import { DataPanel } from './DataPanel.tsx'
 import { Subject } from 'rxjs'
 import { bindingConflicts, recordBinding$, type BindingConflict } from '../streams/binding-recorder.ts'
 import { groupConditionsIntent, groupParallelIntent, groupRulesIntent } from '../streams/settings.ts'
@@ -187,6 +188,8 @@ export function SettingsView() {
       <Favourites favourites={settings.favourites} overrides={settings.globalShortcuts} onSave={(favourites) => save({ favourites })} />
 
       <GlobalShortcuts overrides={settings.globalShortcuts} onSave={(globalShortcuts) => void save({ globalShortcuts })} />
+
+      <DataPanel />
 
       <section className="panel">
         <h2>{t('settings.keymap')}</h2>

@@ -3,7 +3,8 @@ import { useTranslation } from 'react-i18next'
 import type { TFunction } from 'i18next'
 import { LIMITS, isFinished, type Run, type Settings, type Task, type TaskSpec, type WaitReason } from '../../src-shared/index.ts'
 import { runEnd } from '../../src-shared/run-end.ts'
-import { ActionButton, EmptyState, StatusBadge, formatClock, formatDuration, formatTime, useEngineSentences } from '../components/common.tsx'
+import { DependencyGraph } from './DependencyGraph.tsx'
+import { ActionButton, EmptyState, StatusBadge, formatClock, formatTime, useDuration, useEngineSentences } from '../components/common.tsx'
 import type { CommandId } from '../streams/keymap.ts'
 import { reasonSaysStatus, sentenceCase } from '../streams/engine-sentences.ts'
 import { runsOfTask, type AppState } from '../streams/state.ts'
@@ -24,6 +25,7 @@ const tabId = (tab: Tab) => `detail-tab-${tab}`
 
 export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: number | undefined; run: (id: CommandId) => void }) {
   const { t } = useTranslation()
+  const formatDuration = useDuration()
   const { conditions } = useEngineSentences()
   const model = useModel()
   const state = useStore(model.state)
@@ -106,6 +108,7 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
           </div>
         )}
         {shownRun && <RunUsage run={shownRun} kind={task.definition.spec.kind} samples={state.usage.get(shownRun.id)} />}
+        <DependencyGraph task={task} />
       </header>
       <div
         className="tabs"
@@ -392,6 +395,7 @@ const compareButtonId = (runId: number) => `compare-run-${runId}`
 
 function RunHistory({ runs, kind, group, selected, onPick, onCompare }: { runs: Run[]; kind: TaskSpec['kind']; group: string; selected: number | null; onPick: (id: number) => void; onCompare: (pair: ComparePair) => void }) {
   const { t } = useTranslation()
+  const formatDuration = useDuration()
   const { ended, held } = useEngineSentences()
   if (runs.length === 0) return <EmptyState title={t('detail.noRuns')} />
   return (

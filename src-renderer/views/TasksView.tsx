@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next'
 import { interval, map } from 'rxjs'
 import { TASK_STATUSES, isFinished, type TaskStatus } from '../../src-shared/index.ts'
 import { NEW_TASK_INPUT_ID, SEARCH_INPUT_ID, TASK_LIST_ID, applySelection, resumeLabelFor } from '../actions.ts'
-import { ActionButton, EmptyState, Kbd, StatusGlyph, ViewHeading, busyButton, formatDuration, useEngineSentences } from '../components/common.tsx'
+import { ActionButton, EmptyState, Kbd, StatusGlyph, ViewHeading, busyButton, useDuration, useEngineSentences } from '../components/common.tsx'
 import { useFittingText } from '../hooks/fitting-text.ts'
 import { useObservableState } from '../hooks/observable.ts'
 import type { Ended } from '../streams/engine-sentences.ts'
@@ -332,6 +332,7 @@ function TaskList() {
   const selectLabel = t('tasks.selectRow')
   const progressLabel = t('tasks.progress')
   const sentence = useEngineSentences().ended
+  const duration = useDuration()
   const stderr = useMemo(() => ({ mark: t('log.stderrMark'), title: (text: string) => t('tasks.stderrTitle', { text }) }), [t])
   const toggleChecked = useCallback(
     (id: number) => {
@@ -417,6 +418,7 @@ function TaskList() {
               selectLabel={selectLabel}
               progressLabel={progressLabel}
               sentence={sentence}
+              duration={duration}
               stderr={stderr}
               isCursor={row.task.id === cursor}
               isOpen={row.task.id === openTaskId}
@@ -471,6 +473,8 @@ const TaskListRow = memo(function TaskListRow(props: {
   selectLabel: string
   progressLabel: string
   sentence: (ended: Ended) => string | null
+  /** The UI's duration format (useDuration). */
+  duration: (ms: number | null) => string
   /** The stderr mark's text and the tooltip of a failed run's stderr line. */
   stderr: { mark: string; title: (text: string) => string }
   isCursor: boolean
@@ -548,7 +552,7 @@ const TaskListRow = memo(function TaskListRow(props: {
         ) : null}
       </span>
       <span role="gridcell" className="cell-duration">
-        {formatDuration(duration)}
+        {props.duration(duration)}
       </span>
     </div>
   )

@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Subject, interval, map, merge, startWith, timer } from 'rxjs'
 import type { RemoteBinding, RemoteStatus } from '../../src-shared/workers.ts'
-import { EmptyState, Glyph, ViewHeading, busyButton, formatBytes, formatDuration, type GlyphShape } from '../components/common.tsx'
+import { EmptyState, Glyph, ViewHeading, busyButton, formatBytes, useDuration, type GlyphShape } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { snapshotOnActivity$ } from '../streams/loop.ts'
 import { workerLiveness, type WorkerEntry, type WorkerLiveness } from '../streams/state.ts'
@@ -113,6 +113,7 @@ const BINDING_SHAPES: Record<RemoteStatus, GlyphShape> = { connected: 'dot', con
 
 function WorkerRow({ entry, now }: { entry: WorkerEntry; now: number }) {
   const { t } = useTranslation()
+  const formatDuration = useDuration()
   const model = useModel()
   const tasks = useStore(model.state).tasks
   const { info } = entry

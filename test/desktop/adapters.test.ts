@@ -656,8 +656,8 @@ describe('global shortcut adapter', () => {
     controller.apply({ 'favourite-1': 'Nope+1' })
     expect(recorder.calls).toHaveLength(registrations)
     expect(statuses.at(-1)).toEqual([
-      { id: 'favourite-1', accelerator: 'Nope+1', problem: 'invalid', message: 'Nope+1: “Nope” 은(는) 보조 키가 아닙니다.' },
-      { id: 'quick-add', accelerator: 'CommandOrControl+Alt+N', problem: 'taken', message: 'CommandOrControl+Alt+N 은(는) 다른 프로그램이 쓰고 있습니다. “새 작업” 에 다른 키를 고르세요.' },
+      { id: 'favourite-1', accelerator: 'Nope+1', problem: 'invalid', message: 'Nope+1: “Nope”은(는) 보조 키가 아닙니다.' },
+      { id: 'quick-add', accelerator: 'CommandOrControl+Alt+N', problem: 'taken', message: 'CommandOrControl+Alt+N은(는) 다른 프로그램이 쓰고 있습니다. “새 작업”에 다른 키를 고르세요.' },
     ])
     controller.apply({ 'favourite-1': 'Nope+1' })
     expect(statuses).toHaveLength(2)

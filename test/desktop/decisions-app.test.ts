@@ -107,16 +107,16 @@ describe('global shortcuts', () => {
   })
 
   it('tells shortcut problems in Korean', () => {
-    expect(acceleratorProblem('A', 'ko')).toBe('보조 키가 필요합니다 (F1–F24 만 단독으로 쓸 수 있습니다)')
-    expect(acceleratorProblem('Hyper+A', 'ko')).toBe('“Hyper” 은(는) 보조 키가 아닙니다')
+    expect(acceleratorProblem('A', 'ko')).toBe('보조 키가 필요합니다 (F1–F24만 단독으로 쓸 수 있습니다)')
+    expect(acceleratorProblem('Hyper+A', 'ko')).toBe('“Hyper”은(는) 보조 키가 아닙니다')
     const plan = planAllShortcuts({ 'pause-resume-all': 'Ctrl+Alt+1', 'open-sesame': 'F5' }, [{ triggerId: 2, accelerator: 'Control+Alt+T', name: '빌드' }, { triggerId: 3, accelerator: 'B', name: 'bare' }], 'linux', 'ko')
     expect(plan.problems.map((p) => p.message)).toEqual([
       '“open-sesame” 라는 전역 단축키는 없습니다.',
-      'CommandOrControl+Alt+1 은(는) 이미 “모든 작업 일시 중지 / 재개” 에 쓰이고 있습니다.',
-      'Control+Alt+T 은(는) 이미 “창 보이기 / 숨기기” 에 쓰이고 있어 단축키 트리거 “빌드” 이(가) 동작하지 않습니다.',
-      'B: 보조 키가 필요합니다 (F1–F24 만 단독으로 쓸 수 있습니다).',
+      'CommandOrControl+Alt+1은(는) 이미 “모든 작업 일시 중지 / 재개”에 쓰이고 있습니다.',
+      'Control+Alt+T은(는) 이미 “창 보이기 / 숨기기”에 쓰이고 있어 단축키 트리거 “빌드”이(가) 동작하지 않습니다.',
+      'B: 보조 키가 필요합니다 (F1–F24만 단독으로 쓸 수 있습니다).',
     ])
-    expect(takenProblem({ id: 'favourite-2', accelerator: 'Super+2' }, [], 'ko').message).toBe('Super+2 은(는) 다른 프로그램이 쓰고 있습니다. “즐겨찾기 2 실행” 에 다른 키를 고르세요.')
+    expect(takenProblem({ id: 'favourite-2', accelerator: 'Super+2' }, [], 'ko').message).toBe('Super+2은(는) 다른 프로그램이 쓰고 있습니다. “즐겨찾기 2 실행”에 다른 키를 고르세요.')
   })
 
   it('maps each shortcut to an action, pause toggling with the queue and favourites by position', () => {

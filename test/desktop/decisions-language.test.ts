@@ -2,6 +2,7 @@ import i18next from 'i18next'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { en as rendererEn } from '../../src-renderer/i18n/en.ts'
 import { ko as rendererKo } from '../../src-renderer/i18n/ko.ts'
+import { triggerFormKo } from '../../src-renderer/i18n/trigger-form.ts'
 import { appMenuModel, type AppMenuItem } from '../../src-shared/decisions/appMenu.ts'
 import { foldDesktopEvents, initialDesktopState } from '../../src-shared/decisions/desktopState.ts'
 import { END_REASON_MESSAGES, sayEndReason, type Translate } from '../../src-shared/decisions/endReasons.ts'
@@ -41,6 +42,15 @@ describe('string tables', () => {
       expect(shape(DESKTOP_STRINGS[language]), language).toEqual(shape(DESKTOP_STRINGS.en))
       expect(shape(END_REASON_MESSAGES[language]), language).toEqual(shape(END_REASON_MESSAGES.en))
     }
+  })
+
+  it('Korean particles attach to the word, name or value before them ("Taskdeck이", "{{queue}}에서", "#{{id}}이(가)"), never spaced off', () => {
+    // A particle after Latin letters, digits, a closing quote or bracket, or a placeholder, standing alone as a word.
+    const spaced = /[”’)}\]A-Za-z0-9/] (이\(가\)|을\(를\)|은\(는\)|와\(과\)|\(으\)로|이|가|을|를|은|는|에서|에|로|으로|와|과|만|부터|까지|의)(?=[\s,.:;)'"!?`]|$)/u
+    const demonstrative = / 이 (페이지|앱|시간|탭|시스템|실행)/gu // "이" as "this", not a particle
+    const tables = [DESKTOP_STRINGS.ko, END_REASON_MESSAGES.ko, rendererKo, triggerFormKo]
+    const found = tables.flatMap((table) => sayings(table)).filter((said) => spaced.test(said.replace(demonstrative, '')))
+    expect(found).toEqual([])
   })
 
   it('Korean says no English (but the product names)', () => {
@@ -128,15 +138,15 @@ describe('notifications in English and Korean', () => {
       [{ kind: 'killed', signal: 'SIGKILL' }, 'Killed by SIGKILL after 5 s.', 'SIGKILL 신호로 종료됨 (5초 후)'],
       // A timeout says how long it ran, once.
       [{ kind: 'timed-out', afterMs: 90_000 }, 'Timed out after 1 min 30 s.', '1분 30초 후 시간 초과'],
-      [{ kind: 'interrupted' }, 'Taskdeck stopped while this run was running after 5 s.', '실행 중에 Taskdeck 이 멈췄습니다 (5초 후)'],
+      [{ kind: 'interrupted' }, 'Taskdeck stopped while this run was running after 5 s.', '실행 중에 Taskdeck이 멈췄습니다 (5초 후)'],
       [{ kind: 'cwd-missing', cwd: '/srv/nope' }, 'Working directory does not exist: /srv/nope after 5 s.', '작업 디렉터리가 없습니다: /srv/nope (5초 후)'],
       [{ kind: 'executable-not-found', file: 'frob' }, 'Executable not found: frob after 5 s.', '실행 파일을 찾을 수 없습니다: frob (5초 후)'],
       [
         { kind: 'dependency-ended', taskId: 3, status: 'failed', cause: { kind: 'exited', code: 1, commandNotFound: false } },
         'Dependency #3 failed: exited with code 1 after 5 s.',
-        '선행 작업 #3 이(가) 실패했습니다: 종료 코드 1 (5초 후)',
+        '선행 작업 #3이(가) 실패했습니다: 종료 코드 1 (5초 후)',
       ],
-      [{ kind: 'worker-lost', worker: 'host:1:a', cause: { kind: 'shut-down' } }, 'Worker host:1:a shut down before the run finished after 5 s.', '실행이 끝나기 전에 워커 host:1:a 가 종료되었습니다 (5초 후)'],
+      [{ kind: 'worker-lost', worker: 'host:1:a', cause: { kind: 'shut-down' } }, 'Worker host:1:a shut down before the run finished after 5 s.', '실행이 끝나기 전에 워커 host:1:a이(가) 종료되었습니다 (5초 후)'],
       [
         { kind: 'http-failed', failed: 2, total: 10, first: { method: 'GET', url: 'https://example.test/a', status: 503, error: null } },
         '2 of 10 requests failed; first: GET https://example.test/a: HTTP 503 after 5 s.',
@@ -238,7 +248,7 @@ describe('quit dialog in both languages', () => {
       question: {
         title: '작업이 아직 실행 중입니다',
         message: '작업 3개가 아직 실행 중입니다.',
-        detail: '종료하면 실행 중인 작업이 중지됩니다. 작업을 끝까지 실행하려면 Taskdeck 을 트레이에 남겨 두세요.',
+        detail: '종료하면 실행 중인 작업이 중지됩니다. 작업을 끝까지 실행하려면 Taskdeck을 트레이에 남겨 두세요.',
         buttons: ['트레이에서 계속 실행', '작업 중지 후 종료', '취소'],
       },
     })

@@ -133,4 +133,19 @@ describe('the visible event loop', () => {
     expect(stats.queueDepth).toMatchObject({ ready: 0, running: 0 })
     expect(stats.throughput).toBeGreaterThanOrEqual(0)
   })
+
+  it('counts the queue depth as the Loop lists its lanes: a queued task its full group holds back is waiting, not ready', async () => {
+    await t.reopen({ statsIntervalMs: 50 })
+    await t.engine.handlers['group.set']({ name: 'one', parallel: 1 })
+    const running = await t.submit(shell('read line', { group: 'one' }))
+    await t.until(running.id, ['running'])
+    const held = [await t.submit(shell('true', { group: 'one' })), await t.submit(shell('true', { group: 'one' }))]
+    const delayed = await t.submit(shell('true', { delayMs: 60_000 }))
+    const loop = await t.engine.handlers['engine.loop']({})
+    expect({ ready: loop.ready.length, waiting: loop.waiting.map((e) => e.taskId).sort((a, b) => a - b) }).toEqual({ ready: 0, waiting: [...held.map((h) => h.id), delayed.id] })
+    const mark = t.events.length
+    const stats = await t.waitForEvent((e): e is Extract<EngineEvent, { type: 'engine.stats' }> => e.type === 'engine.stats' && t.events.indexOf(e) >= mark)
+    expect(stats.queueDepth).toEqual({ ready: loop.ready.length, waiting: loop.waiting.length, running: loop.running.length })
+    await t.engine.handlers['task.cancel']({ taskIds: [running.id, delayed.id, ...held.map((h) => h.id)] })
+  })
 })

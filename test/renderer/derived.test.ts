@@ -103,7 +103,7 @@ describe('the list, facets and dashboard tables derived as events are folded', (
       const stale = rows.findIndex((row, i) => row.task !== expected[i]!.task || row.lastRun !== expected[i]!.lastRun || row.progress !== expected[i]!.progress)
       expect({ step, stale }).toEqual({ step, stale: -1 })
       expect(facets.facets()).toEqual(taskFacetsOf(state.tasks))
-      if (seed % 2 === 1 || step >= 100) expect(leaders.leaders(5)).toEqual(runLeadersOf(state.runs, 5))
+      if (seed % 2 === 1 || step >= 100) expect(leaders.leaders(5, 1_000 + step)).toEqual(runLeadersOf(state.runs, 5, 1_000 + step))
       checked += rows.length
     }
     expect(checked).toBeGreaterThan(0)
@@ -146,6 +146,28 @@ describe('the list, facets and dashboard tables derived as events are folded', (
     runs = new Map(runs).set(1, run(1, 7, { durationMs: 50 }))
     leaders.stage([1], runs)
     expect(leaders.leaders(2).slowest).toEqual([{ taskId: 8, value: 100 }, { taskId: 7, value: 50 }])
+  })
+
+  it('the slowest tasks count a run still going by its time so far, marked running, when it is the task’s longest', () => {
+    // Task 7 finished once in 900 ms and runs again (started at 10); task 8 has only a run going (started at 500); task 9 finished in 300 ms.
+    let runs = new Map([
+      [1, run(1, 7, { status: 'succeeded', startedAt: 0, finishedAt: 900, durationMs: 900 })],
+      [2, run(2, 7, { startedAt: 10 })],
+      [3, run(3, 8, { status: 'paused', startedAt: 500 })],
+      [4, run(4, 9, { status: 'failed', startedAt: 0, finishedAt: 300, durationMs: 300 })],
+    ])
+    const leaders = new RunLeadersIndex(() => runs)
+    leaders.watch()
+    // At 610: task 7's run going is at 600 ms, below its 900 ms; task 8's at 110 ms.
+    expect(leaders.leaders(5, 610).slowest).toEqual([{ taskId: 7, value: 900 }, { taskId: 9, value: 300 }, { taskId: 8, value: 110, running: true }])
+    // Later, read again with the same runs: the runs going have grown.
+    expect(leaders.leaders(5, 2_010).slowest).toEqual([{ taskId: 7, value: 2_000, running: true }, { taskId: 8, value: 1_510, running: true }, { taskId: 9, value: 300 }])
+    expect(leaders.leaders(5, 2_010)).toEqual(runLeadersOf(runs, 5, 2_010))
+    // Task 7's run ends: its duration counts, no longer marked.
+    runs = new Map(runs).set(2, run(2, 7, { status: 'succeeded', startedAt: 10, finishedAt: 2_500, durationMs: 2_490 }))
+    leaders.stage([2], runs)
+    expect(leaders.leaders(5, 3_000).slowest).toEqual([{ taskId: 8, value: 2_500, running: true }, { taskId: 7, value: 2_490 }, { taskId: 9, value: 300 }])
+    expect(leaders.leaders(5, 3_000)).toEqual(runLeadersOf(runs, 5, 3_000))
   })
 
   it('dashboard tables are not kept while nobody shows them, and are counted again when read', () => {

@@ -8,7 +8,8 @@ import { translator } from '../support/translator.ts'
 
 /** The engine's own clock and duration format: English comes out exactly as the engine's. */
 const isoClock: Clock = { time: (at) => new Date(at).toISOString(), duration: formatMs }
-const userClock: Clock = { time: (at) => `<${new Date(at).toISOString().slice(11, 19)}>`, duration: formatDuration }
+const userClock: Clock = { time: (at) => `<${new Date(at).toISOString().slice(11, 19)}>`, duration: (ms) => formatDuration(ms, 'ko') }
+const userClockEn: Clock = { ...userClock, duration: (ms) => formatDuration(ms, 'en') }
 
 /** Free text a reason carries (a path, a script's message): it stays as written in any language. */
 function freeText(value: unknown): string[] {
@@ -56,9 +57,9 @@ describe('the UI says why runs ended from the structured reason', () => {
       expect(korean, english).not.toBe(english)
       for (const word of englishWords(english, reason)) expect(korean, `"${word}" in ${korean}`).not.toContain(word)
     }
-    expect(sayEndReason(END_REASON_SAMPLES['timed-out'][0], t, userClock)).toBe('20 s 후 시간 초과')
+    expect(sayEndReason(END_REASON_SAMPLES['timed-out'][0], t, userClock)).toBe('20초 후 시간 초과')
     expect(sayEndReason({ kind: 'exited', code: 127, commandNotFound: true }, t, userClock)).toBe('종료 코드 127 (명령을 찾을 수 없음)')
-    expect(sayEndReason(moreReason((r) => r.kind === 'dependency-ended' && r.cause?.kind === 'dependency-ended'), t, userClock)).toBe('선행 작업 #4 이(가) 실패했습니다: 선행 작업 #3 이(가) 실패했습니다: 종료 코드 1')
+    expect(sayEndReason(moreReason((r) => r.kind === 'dependency-ended' && r.cause?.kind === 'dependency-ended'), t, userClock)).toBe('선행 작업 #4이(가) 실패했습니다: 선행 작업 #3이(가) 실패했습니다: 종료 코드 1')
   })
 
   it('shows an event stored before reasons were data as the engine wrote it, and nothing when there is no reason', async () => {
@@ -96,12 +97,12 @@ describe('the UI says the loop lanes from their state', () => {
     const timedOut: LoopState = { kind: 'finished', status: 'timed_out', endReason: { kind: 'timed-out', afterMs: 20_000 }, delivering: true }
     const interrupted: LoopState = { kind: 'finished', status: 'interrupted', endReason: { kind: 'interrupted' }, delivering: false }
     const en = await translator('en')
-    expect(sayLoopEntry(entry(cancelled), en, userClock)).toBe('Cancelled by user')
-    expect(sayLoopEntry(entry(timedOut), en, userClock)).toBe('delivering · Timed out after 20 s')
+    expect(sayLoopEntry(entry(cancelled), en, userClockEn)).toBe('Cancelled by user')
+    expect(sayLoopEntry(entry(timedOut), en, userClockEn)).toBe('delivering · Timed out after 20 s')
     // Its sentence does not say the status word: both are worth reading.
-    expect(sayLoopEntry(entry(interrupted), en, userClock)).toBe('Interrupted: Taskdeck stopped while this run was running')
+    expect(sayLoopEntry(entry(interrupted), en, userClockEn)).toBe('Interrupted: Taskdeck stopped while this run was running')
     const ko = await translator('ko')
     expect(sayLoopEntry(entry(cancelled), ko, userClock)).toBe('사용자가 취소함')
-    expect(sayLoopEntry(entry(timedOut), ko, userClock)).toBe('전달 중 · 20 s 후 시간 초과')
+    expect(sayLoopEntry(entry(timedOut), ko, userClock)).toBe('전달 중 · 20초 후 시간 초과')
   })
 })
