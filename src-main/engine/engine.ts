@@ -789,10 +789,14 @@ export class Engine implements EngineApi {
   }
 
   private completeWhenDone(active: ActiveRun, started: StartedRun | BackendRun): void {
-    void (started.done as Promise<RunOutcome | BackendOutcome>).then(
-      (outcome) => this.complete(active, outcome),
-      (error: unknown) => this.complete(active, { exitCode: null, signal: null, failure: { kind: 'runner-failed', message: String(error) } }),
-    )
+    void (started.done as Promise<RunOutcome | BackendOutcome>)
+      .then(
+        (outcome) => this.complete(active, outcome),
+        (error: unknown) => this.complete(active, { exitCode: null, signal: null, failure: { kind: 'runner-failed', message: String(error) } }),
+      )
+      // The store refused the run's end (a write failed before: it refuses all until restarted). Nothing more can be
+      // recorded; the run is found interrupted at the next open. Whoever waits for the run (close) goes on.
+      .catch(() => active.finish())
   }
 
   /**
@@ -1818,26 +1822,40 @@ export class Engine implements EngineApi {
     }
   }
 
-  /** Stops scheduling, interrupts running runs (their tasks are recorded as such), and closes the database. */
+  /**
+   * Stops scheduling, interrupts running runs (their tasks are recorded as such), and closes the database.
+   * Every step is taken even when one fails (a store that refused a write earlier rejects the last wait):
+   * the database, the writer thread and the runners' reapers are always let go, and the first error is
+   * reported by the returned promise.
+   */
   close(): Promise<void> {
     if (this.closed) return this.closed
     this.closing = true
     this.closed = (async () => {
+      const errors: unknown[] = []
+      const step = async (work: () => unknown): Promise<void> => {
+        try {
+          await work()
+        } catch (error) {
+          errors.push(error)
+        }
+      }
       if (this.statsTimer) clearInterval(this.statsTimer)
       this.loopDelay?.disable()
       for (const timer of this.timers.values()) clearTimeout(timer)
       this.timers.clear()
       const running = [...this.active.values()]
-      for (const active of running) this.stop(active, 'shutdown')
-      await Promise.all(running.map((a) => a.finished))
-      await this.store.waitFor(this.store.lastAppendedSeq)
-      this.flushOutput()
+      for (const active of running) await step(() => this.stop(active, 'shutdown'))
+      await step(() => Promise.all(running.map((a) => a.finished)))
+      await step(() => this.store.waitFor(this.store.lastAppendedSeq))
+      await step(() => this.flushOutput())
       for (const subscriber of this.subscribers) subscriber.disposed = true
       this.subscribers.clear()
       this.eventListeners.clear()
       // Nothing runs any more: idle reapers go now rather than up to a minute later (a runner used again starts a new one).
-      for (const runner of Object.values(this.runners)) runner.dispose?.()
-      await this.store.close()
+      for (const runner of Object.values(this.runners)) await step(() => runner.dispose?.())
+      await step(() => this.store.close())
+      if (errors.length > 0) throw errors[0]
     })()
     return this.closed
   }
