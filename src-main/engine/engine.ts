@@ -38,6 +38,7 @@ import {
 } from '../../src-shared/index.ts'
 import type { CommandHandlers, Disposable, EngineApi, SubscribeOptions } from './api.ts'
 import type { EngineExtensionHost } from './host.ts'
+import { DataFolderLease } from './lease.ts'
 import { RunLogWriter, logTotals, readLogWindow, removeLog } from './logs.ts'
 import { defaultRunners, runnerFor, type RunnerRegistry } from './runners/index.ts'
 import { bootId, killLeftoverGroups } from './runners/process-groups.ts'
@@ -141,6 +142,7 @@ export class Engine implements EngineApi {
   readonly handlers: CommandHandlers
   readonly host: EngineExtensionHost
   private readonly store: Store
+  private readonly lease: DataFolderLease
   private readonly runners: RunnerRegistry
   private readonly backend: ExecutionBackend | null
   private readonly now: () => number
@@ -185,8 +187,9 @@ export class Engine implements EngineApi {
   private finishedSinceStats = 0
   private lastStatsAt: number
 
-  private constructor(options: EngineOptions, store: Store) {
+  private constructor(options: EngineOptions, store: Store, lease: DataFolderLease) {
     this.home = options.home
+    this.lease = lease
     this.logDir = join(options.home, 'logs')
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 })
     this.store = store
@@ -232,10 +235,20 @@ export class Engine implements EngineApi {
   /** Opens the database in `home` (checking its integrity), recovers, and starts scheduling. */
   static async open(options: EngineOptions): Promise<Engine> {
     mkdirSync(options.home, { recursive: true, mode: 0o700 })
-    const store = Store.open(join(options.home, 'taskdeck.db'), { synchronous: options.synchronous, now: options.now })
-    const engine = new Engine(options, store)
-    await store.waitFor(store.lastAppendedSeq)
-    return engine
+    // One engine per data folder, whoever opens it (the app, `taskdeck serve`, a test, a benchmark): a second is refused, naming the first.
+    const lease = await DataFolderLease.acquire(options.home, options.now)
+    let store: Store | null = null
+    try {
+      store = Store.open(join(options.home, 'taskdeck.db'), { synchronous: options.synchronous, now: options.now })
+      const engine = new Engine(options, store, lease)
+      await store.waitFor(store.lastAppendedSeq)
+      return engine
+    } catch (error) {
+      await store?.close().catch(() => undefined)
+      // Not opened: the folder is left as found (a crash before this open still reads as one at the next).
+      lease.release(false, true)
+      throw error
+    }
   }
 
   // ─── events ────────────────────────────────────────────────────────────────────────
@@ -1855,6 +1868,9 @@ export class Engine implements EngineApi {
       // Nothing runs any more: idle reapers go now rather than up to a minute later (a runner used again starts a new one).
       for (const runner of Object.values(this.runners)) await step(() => runner.dispose?.())
       await step(() => this.store.close())
+      // Last: the next engine may open the folder only once this one has let go of the database. A close
+      // that could not write everything leaves the holder file, so the next open takes it for a crash.
+      await step(() => this.lease.release(errors.length === 0))
       if (errors.length > 0) throw errors[0]
     })()
     return this.closed
