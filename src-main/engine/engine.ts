@@ -222,7 +222,7 @@ export class Engine implements EngineApi {
     store.onCommit((events) => this.announce(events))
     this.handlers = rejectingHandlers(this.createHandlers())
     this.host = this.createHost()
-    this.recover()
+    this.recover(lease.previous !== null)
     const statsIntervalMs = options.statsIntervalMs ?? 1000
     if (statsIntervalMs > 0) {
       this.loopDelay = monitorEventLoopDelay({ resolution: 10 })
@@ -960,7 +960,7 @@ export class Engine implements EngineApi {
    * A run the backend can still follow (a remote worker's job) is adopted instead and ends
    * normally.
    */
-  private recover(): void {
+  private recover(crashed: boolean): void {
     if (!this.groups.has('default')) void this.saveGroup({ name: 'default', parallel: this.settings.defaultGroupParallel, paused: false })
     const leftovers = this.store.db.prepare('SELECT pid, start_ticks, boot_id FROM run_processes').all() as {
       pid: number
@@ -1002,7 +1002,32 @@ export class Engine implements EngineApi {
         this.evaluateOrArm(task)
       }
     }
+    if (crashed && this.settings.pauseAfterCrash) this.pauseAfterCrash()
     this.schedulePump()
+  }
+
+  /**
+   * pueue's rule after a crash: a group with pending work (queued or waiting tasks) starts
+   * paused, so nothing starts unattended before the user has seen what the crash left (the
+   * crash may have come from one of these tasks, or the machine's state changed meanwhile).
+   * A group is left going when every pending task in it is marked `retryOnInterrupt`: its
+   * submitter said it may run again unattended after a crash. An idempotency key does not
+   * count: it makes the submit safe to repeat, not the command's effects (a keyed task caught
+   * running is recorded `interrupted` too, not run again).
+   */
+  private pauseAfterCrash(): void {
+    const pending = new Map<string, Task[]>()
+    for (const task of this.tasks.values()) {
+      if (task.status !== 'queued' && task.status !== 'waiting') continue
+      const list = pending.get(task.definition.group)
+      if (list) list.push(task)
+      else pending.set(task.definition.group, [task])
+    }
+    for (const [name, tasks] of pending) {
+      const group = this.groups.get(name)
+      if (!group || group.paused || tasks.every((task) => task.definition.retryOnInterrupt)) continue
+      void this.saveGroup({ ...group, paused: true, pausedReason: 'crash' })
+    }
   }
 
   /** Hands a run found running at start back to the backend, if it may still be going on there. */
@@ -1452,7 +1477,7 @@ export class Engine implements EngineApi {
       queue.forEach((id, position) => {
         const task = this.tasks.get(id)!
         if (this.paused) waiting.push(entry(task, { kind: 'all-paused' }))
-        else if (group?.paused) waiting.push(entry(task, { kind: 'group-paused' }))
+        else if (group?.paused) waiting.push(entry(task, group.pausedReason ? { kind: 'group-paused', reason: group.pausedReason } : { kind: 'group-paused' }))
         else if (unmet.length > 0) waiting.push(entry(task, { kind: 'machine', unmet }))
         else if (group && running >= group.parallel) waiting.push(entry(task, { kind: 'group-full', running, parallel: group.parallel }))
         else ready.push(entry(task, { kind: 'ready', position: position + 1 }))
@@ -1666,13 +1691,16 @@ export class Engine implements EngineApi {
         return {}
       },
       'group.pause': async ({ name }) => {
-        const group = { ...this.groupOrThrow(name), paused: true }
+        // The user's pause now: no longer the engine's after a crash.
+        const { pausedReason: _reason, ...current } = this.groupOrThrow(name)
+        const group = { ...current, paused: true }
         for (const active of [...this.active.values()]) if (active.task.definition.group === name) this.pause(this.tasks.get(active.task.id)!, 'group')
         await this.saveGroup(group)
         return { group }
       },
       'group.resume': async ({ name }) => {
-        const group = { ...this.groupOrThrow(name), paused: false }
+        const { pausedReason: _reason, ...current } = this.groupOrThrow(name)
+        const group = { ...current, paused: false }
         for (const active of [...this.active.values()]) {
           const task = this.tasks.get(active.task.id)!
           if (task.definition.group !== name) continue

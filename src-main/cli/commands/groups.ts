@@ -7,13 +7,14 @@ import { CliError, EXIT, usageError } from '../exit.ts'
 import { paint, parseInteger, table } from '../format.ts'
 import { readStdin, SECRET_STDIN_MAX_BYTES } from '../stdin.ts'
 import { describeUnmet } from '../../engine/end-reasons.ts'
+import { afterCrashNote, heldBy } from './tasks.ts'
 import { ENGINE_PAUSED, conditionsCell, heldGroups, machineOf, parseConditions, parseWhenUnmet } from './machine.ts'
 
 const describe = (group: Group): string => {
   const conditions = group.onlyWhen?.length
     ? `; only when ${group.onlyWhen.join(' and ')} (${group.whenUnmet === 'pause' ? 'its running tasks pause while unmet' : 'running tasks go on while unmet'})`
     : ''
-  return `Group ${group.name}: ${group.parallel} at a time${group.paused ? ', paused' : ''}${conditions}.`
+  return `Group ${group.name}: ${group.parallel} at a time${group.paused ? (group.pausedReason === 'crash' ? ', paused after a crash' : ', paused') : ''}${conditions}.`
 }
 
 /** Where a group's runs execute, in a table cell. */
@@ -32,11 +33,12 @@ export async function listGroups(ctx: Context): Promise<void> {
   ctx.print({ groups, bindings, ...(machine === null ? {} : { machine }), ...(enginePaused === undefined ? {} : { enginePaused }) }, () => {
     const rows = groups.map((group) => {
       const unmet = held.get(group.name)
-      const state = group.paused ? paint('yellow', 'paused') : unmet ? paint('yellow', `held: ${describeUnmet(unmet)}`) : 'running'
+      const state = group.paused ? paint('yellow', group.pausedReason === 'crash' ? 'paused after a crash' : 'paused') : unmet ? paint('yellow', `held: ${describeUnmet(unmet)}`) : 'running'
       return [group.name, String(group.parallel), state, conditionsCell(group), runsOn(remote.get(group.name))]
     })
     const problems = bindings.filter((b) => b.reason !== null).map((b) => `${b.group}: ${b.reason}`)
-    const paused = enginePaused === true ? [paint('yellow', ENGINE_PAUSED)] : []
+    const crashNote = afterCrashNote(heldBy(groups, enginePaused, machine))
+    const paused = [...(enginePaused === true ? [paint('yellow', ENGINE_PAUSED)] : []), ...(crashNote === null ? [] : [paint('yellow', crashNote)])]
     return [table(['GROUP', 'PARALLEL', 'STATE', 'ONLY WHEN', 'RUNS ON'], rows), ...problems, ...paused].join('\n')
   })
 }

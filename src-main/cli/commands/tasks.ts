@@ -382,7 +382,8 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
   const rows = tasks.map((task) => ({ ...task, lastRun: lastRun.get(task.id) ?? null }))
   ctx.print({ tasks: rows, total, ...(enginePaused === undefined ? {} : { enginePaused }) }, () => {
     // A pause --all outlives a restart: without this line a queue that never moves would look stuck.
-    const pausedNote = held.all ? `\n${paint('yellow', ENGINE_PAUSED)}` : ''
+    const crashNote = afterCrashNote(held)
+    const pausedNote = (held.all ? `\n${paint('yellow', ENGINE_PAUSED)}` : '') + (crashNote === null ? '' : `\n${paint('yellow', crashNote)}`)
     if (tasks.length === 0) return (total === 0 ? 'No tasks.' : `No tasks on this page (${total} match).`) + pausedNote
     const header = ['ID', 'STATUS', 'GROUP', 'EXIT', 'TIME', 'NAME']
     const cells = rows.map((task) => [
@@ -445,11 +446,25 @@ export async function log(ctx: Context, idText: string, options: { lines?: strin
 export interface HeldGroups {
   readonly all: boolean
   readonly paused: ReadonlySet<string>
+  /** The paused groups the engine paused itself when it opened after a crash (`pausedReason: 'crash'`). */
+  readonly afterCrash: ReadonlySet<string>
   readonly byMachine: ReadonlyMap<string, readonly MachineCondition[]>
 }
 
 export function heldBy(groups: readonly Group[], enginePaused: boolean | undefined, machine: MachineState | null): HeldGroups {
-  return { all: enginePaused === true, paused: new Set(groups.filter((group) => group.paused).map((group) => group.name)), byMachine: heldGroups(groups, machine) }
+  return {
+    all: enginePaused === true,
+    paused: new Set(groups.filter((group) => group.paused).map((group) => group.name)),
+    afterCrash: new Set(groups.filter((group) => group.paused && group.pausedReason === 'crash').map((group) => group.name)),
+    byMachine: heldGroups(groups, machine),
+  }
+}
+
+/** The line that says which groups were paused after a crash and how to let them go on; null when none was. */
+export function afterCrashNote(held: HeldGroups): string | null {
+  if (held.afterCrash.size === 0) return null
+  const names = [...held.afterCrash].sort()
+  return `Paused after a crash (they had pending work): ${names.length === 1 ? 'group' : 'groups'} ${names.join(', ')}. \`taskdeck group resume ${names.length === 1 ? names[0] : 'NAME'}\` lets ${names.length === 1 ? 'it' : 'one'} go on.`
 }
 
 /** A name is not cut shorter than this to keep its note whole: a name cut shorter says too little. */
@@ -487,7 +502,9 @@ export function stderrSaid(run: Run | null, all: boolean): string | null {
 /** What a task that has not run yet waits for, the next thing a user asks of a queue that does not move. */
 export function waitNote(task: Task, held: HeldGroups, now: number): string | null {
   if (task.status === 'queued' && held.all) return 'everything is paused'
-  if ((task.status === 'queued' || task.status === 'waiting') && held.paused.has(task.definition.group)) return `group ${task.definition.group} is paused`
+  if ((task.status === 'queued' || task.status === 'waiting') && held.paused.has(task.definition.group)) {
+    return held.afterCrash.has(task.definition.group) ? `group ${task.definition.group} was paused after a crash` : `group ${task.definition.group} is paused`
+  }
   const unmet = held.byMachine.get(task.definition.group)
   if (task.status === 'queued' && unmet) return describeUnmet(unmet)
   const wait = task.waitingFor
