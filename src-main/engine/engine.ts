@@ -39,14 +39,14 @@ import {
 import type { CommandHandlers, Disposable, EngineApi, SubscribeOptions } from './api.ts'
 import type { EngineExtensionHost } from './host.ts'
 import { DataFolderLease } from './lease.ts'
-import { RunLogWriter, logTotals, readLogWindow, removeLog } from './logs.ts'
+import { RunLogWriter, logTotals, readLogWindow, readStreamTail, removeLog } from './logs.ts'
 import { defaultRunners, runnerFor, type RunnerRegistry } from './runners/index.ts'
 import { bootId, killLeftoverGroups } from './runners/process-groups.ts'
 import type { RunContext, RunOutcome, StartedRun } from './runners/types.ts'
 import type { BackendOutcome, BackendRun, ExecutionBackend } from './backends/types.ts'
 import { describeEndReason, describeLoopState } from './end-reasons.ts'
 import { CONDITION_FIELD, knownUnmetConditions, unmetConditions } from '../../src-shared/decisions/machine.ts'
-import { StreamTail } from './stderr-tail.ts'
+import { STDERR_TAIL, StreamTail, tailText } from './stderr-tail.ts'
 import { shellCommandLine } from '../../src-shared/shell-words.ts'
 import { Store, migrate, type AppendedEvent, type DurableEventInput, type ProjectInTransaction, type WriteOp } from './store.ts'
 
@@ -975,6 +975,9 @@ export class Engine implements EngineApi {
       if (run.status !== 'running' && run.status !== 'paused') continue
       if (run.status === 'running' && this.adopt(run)) continue
       const totals = logTotals(this.logDir, run.id)
+      // What it last said on stderr, as a run that ends while the engine runs keeps it (read back from its log).
+      const stderr = readStreamTail(this.logDir, run.id, 'stderr', STDERR_TAIL.windowBytes)
+      const stderrTail = tailText(stderr.bytes, stderr.cut)
       // A run held for its group's conditions when the engine died is held by nothing once it has ended.
       const ended: Run = {
         ...withoutHold(run),
@@ -985,6 +988,7 @@ export class Engine implements EngineApi {
         logLines: totals.lines,
         logBytes: totals.bytes,
         droppedBytes: totals.droppedBytes,
+        ...(stderrTail === null ? {} : { stderrTail }),
       }
       this.runs.set(run.id, ended)
       interrupted.add(run.id)

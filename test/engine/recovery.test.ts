@@ -43,6 +43,8 @@ describe('recovery after the engine dies', () => {
     const { task, runs } = await t.engine.handlers['task.get']({ taskId: run.taskId })
     expect(task).toMatchObject({ status: 'interrupted', reason: INTERRUPTED_REASON })
     expect(runs[0]).toMatchObject({ status: 'interrupted', reason: INTERRUPTED_REASON, logLines: 2 })
+    // What it last wrote on stderr, read back from its stored log: the engine that heard it is gone.
+    expect(runs[0]?.stderrTail).toBe('also')
     const log = await t.engine.handlers['run.readLog']({ runId: run.id, fromLine: 0, count: 10 })
     expect(log.lines.map((l) => [l.stream, l.text])).toEqual([
       ['stdout', 'before'],
