@@ -38,11 +38,12 @@ import {
 } from '../../src-shared/index.ts'
 import type { CommandHandlers, Disposable, EngineApi, SubscribeOptions } from './api.ts'
 import type { EngineExtensionHost } from './host.ts'
+import { sweepStrayTemps } from './atomic-file.ts'
 import { DataFolderLease } from './lease.ts'
 import { RunLogWriter, logTotals, readLogWindow, readStreamTail, removeLog } from './logs.ts'
 import { defaultRunners, runnerFor, type RunnerRegistry } from './runners/index.ts'
 import { bootId, killLeftoverGroups } from './runners/process-groups.ts'
-import type { RunContext, RunOutcome, StartedRun } from './runners/types.ts'
+import type { RunContext, RunOutcome, Runner, StartedRun } from './runners/types.ts'
 import type { BackendOutcome, BackendRun, ExecutionBackend } from './backends/types.ts'
 import { describeEndReason, describeLoopState } from './end-reasons.ts'
 import { CONDITION_FIELD, knownUnmetConditions, unmetConditions } from '../../src-shared/decisions/machine.ts'
@@ -239,6 +240,8 @@ export class Engine implements EngineApi {
     const lease = await DataFolderLease.acquire(options.home, options.now)
     let store: Store | null = null
     try {
+      // Temp files of atomic writes a crash cut short (ours, by name, of writers gone).
+      for (const dir of [options.home, join(options.home, 'logs')]) sweepStrayTemps(dir)
       store = Store.open(join(options.home, 'taskdeck.db'), { synchronous: options.synchronous, now: options.now })
       const engine = new Engine(options, store, lease)
       await store.waitFor(store.lastAppendedSeq)
@@ -873,6 +876,8 @@ export class Engine implements EngineApi {
     this.emit({ type: 'run.finished', run }, undefined, [['deleteRunProcess', run.id]], finishedAt)
     const task = this.tasks.get(active.task.id)!
     const saved = this.saveTask(task, { ...this.afterRun(task, run), ...(active.progress ? { progress: active.progress } : {}) })
+    // Failed for good (no retry follows): what the runner kept for a next attempt (partial downloads) goes.
+    if (saved.task.status === 'failed' || saved.task.status === 'timed_out') this.discardKept(saved.task, 'attempt')
     this.finishedSinceStats++
     this.completions.unshift({ taskId: task.id, name: task.name, group, status, endReason, deliveredAtSeq: this.store.lastAppendedSeq })
     this.completions.length = Math.min(this.completions.length, RECENT_COMPLETIONS)
@@ -1820,6 +1825,7 @@ export class Engine implements EngineApi {
     }
     if (removed.length === 0) return removed
     for (const id of removed) {
+      this.discardKept(this.tasks.get(id)!, 'task')
       const key = this.tasks.get(id)?.idempotencyKey
       if (key !== undefined && this.taskByKey.get(key) === id) this.taskByKey.delete(key)
       this.tasks.delete(id)
@@ -1831,6 +1837,13 @@ export class Engine implements EngineApi {
     }
     this.emit({ type: 'task.removed', taskIds: removed })
     return removed
+  }
+
+  /** Lets the task's runner remove what it kept between runs (see Runner.discard); in the background, a failure only logged. */
+  private discardKept(task: Task, scope: 'attempt' | 'task'): void {
+    const runner = this.runners[task.definition.spec.kind] as Runner | undefined
+    if (!runner?.discard) return
+    void runner.discard(task.definition.spec as never, task.id, scope).catch((error: unknown) => console.warn(`Task ${task.id}: could not remove what its runs kept: ${String(error)}`))
   }
 
   private createHost(): EngineExtensionHost {
