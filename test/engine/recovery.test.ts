@@ -251,7 +251,8 @@ describe('after a crash, groups with pending work start paused (pueue\'s rule)',
     // A user's pause of a group paused after a crash makes the pause theirs.
     expect((await t.engine.handlers['group.pause']({ name: 'later' })).group).toEqual({ name: 'later', parallel: 1, paused: true })
     await t.engine.handlers['task.cancel']({ taskIds: [safeRunning.id, safeQueued.id, delayed.id] })
-  })
+    // A child engine process started, killed and a new engine opened: slow on a loaded machine.
+  }, 90_000)
 
   it('pauses nothing after a clean close, whatever is pending', async () => {
     let t = await dir.open()
@@ -270,5 +271,6 @@ describe('after a crash, groups with pending work start paused (pueue\'s rule)',
     const t = await dir.open()
     expect([...(await groupsOf(t)).values()].filter((g) => g.paused)).toEqual([])
     await t.until(queued.id, ['succeeded'])
-  })
+    // A child engine process started, killed and a new engine opened: slow on a loaded machine.
+  }, 90_000)
 })
