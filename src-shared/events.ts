@@ -101,8 +101,8 @@ export const LoopStateSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('ready'), position: z.number().int().positive() }),
   /** Runnable but held: everything is paused. */
   z.object({ kind: z.literal('all-paused') }),
-  /** Runnable but held: its group is paused. */
-  z.object({ kind: z.literal('group-paused') }),
+  /** Runnable but held: its group is paused (`reason`: the engine paused it, after a crash). */
+  z.object({ kind: z.literal('group-paused'), reason: z.enum(['crash']).optional() }),
   /** Runnable but held: its group's machine conditions `unmet` (on battery, the user present, a metered network). */
   z.object({ kind: z.literal('machine'), unmet: z.array(MachineConditionSchema).min(1) }),
   /** Runnable but its group already runs `running` of its `parallel` slots. */

@@ -537,6 +537,12 @@ export const GroupSchema = z.object({
   name: GroupNameSchema,
   parallel: z.number().int().min(1).max(LIMITS.groupParallel),
   paused: z.boolean(),
+  /**
+   * Why the engine paused the group itself (absent when a user did, or it runs): `crash`, it
+   * had pending work when the engine opened after a crash (the `pauseAfterCrash` setting). A
+   * resume or a user's pause clears it.
+   */
+  pausedReason: z.enum(['crash']).optional(),
   /** Machine conditions the group's runs need (absent or empty: none); new runs wait while one is unmet. */
   onlyWhen: z.array(MachineConditionSchema).max(MachineConditionSchema.options.length).optional(),
   /** What an unmet condition does to the group's running runs (absent: `wait`). */

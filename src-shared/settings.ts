@@ -35,6 +35,12 @@ export const SettingsSchema = z.object({
   /** Saved task definitions offered as favourites 1–9 (by saved task id or task id to rerun). */
   favourites: z.array(z.number().int().positive()).max(9).default([]),
   defaultGroup: GroupNameSchema.default('default'),
+  /**
+   * When the engine opens after a crash (it was not closed cleanly), groups with pending work
+   * (queued or waiting tasks) start paused, as pueue's do, unless every pending task in one is
+   * marked `retryOnInterrupt`. Off: they go on at once, as before.
+   */
+  pauseAfterCrash: z.boolean().default(true),
 })
 export type Settings = z.infer<typeof SettingsSchema>
 

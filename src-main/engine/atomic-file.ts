@@ -1,4 +1,4 @@
-import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, fchmodSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs'
 import * as fs from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 
@@ -21,6 +21,40 @@ export interface AtomicWriteOptions {
 let temps = 0
 /** Unique within this process by the counter and across processes by the pid; opened with 'wx', so a clash fails instead of sharing a file. (No node:crypto: the CLI loads this.) */
 const tempPath = (target: string): string => join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.${++temps}.tmp`)
+
+/** A temp file `tempPath` made: `.<target>.<pid>.<ms>.<n>.tmp`; group 1 is the writer's pid. */
+const TEMP_NAME = /^\..+\.(\d+)\.\d+\.\d+\.tmp$/
+
+/**
+ * Removes the temp files of writes a crash cut short in `dir` (only ours, by `tempPath`'s name
+ * pattern, and only of writers no longer running: a live process's may be a write under way).
+ * The engine sweeps its data folder and logs folder when it opens. Returns the names removed.
+ */
+export function sweepStrayTemps(dir: string, running: (pid: number) => boolean = processRuns): string[] {
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return []
+  }
+  const removed: string[] = []
+  for (const name of names) {
+    const match = TEMP_NAME.exec(name)
+    if (match === null || running(Number(match[1]))) continue
+    rmSync(join(dir, name), { force: true })
+    removed.push(name)
+  }
+  return removed
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
 
 /** Directories cannot be opened for fsync on Windows (EPERM/EISDIR): there the rename is as durable as NTFS makes it. */
 const directorySyncUnsupported = (error: unknown): boolean =>

@@ -120,7 +120,7 @@ export function describeLoopState(state: LoopState, group: string): string {
     case 'all-paused':
       return 'paused: everything is paused'
     case 'group-paused':
-      return `paused: group ${group} is paused`
+      return state.reason === 'crash' ? `paused: group ${group} was paused after a crash (resume it to go on)` : `paused: group ${group} is paused`
     case 'machine':
       return `held: ${group} ${describeUnmet(state.unmet)}`
     case 'group-full':

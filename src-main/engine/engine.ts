@@ -41,14 +41,16 @@ import {
 } from '../../src-shared/index.ts'
 import type { CommandHandlers, Disposable, EngineApi, SubscribeOptions } from './api.ts'
 import type { EngineExtensionHost } from './host.ts'
-import { RunLogWriter, logTotals, readLogWindow, removeLog } from './logs.ts'
+import { sweepStrayTemps } from './atomic-file.ts'
+import { DataFolderLease } from './lease.ts'
+import { RunLogWriter, logTotals, readLogWindow, readStreamTail, removeLog } from './logs.ts'
 import { defaultRunners, runnerFor, type RunnerRegistry } from './runners/index.ts'
 import { bootId, killLeftoverGroups } from './runners/process-groups.ts'
-import type { RunContext, RunOutcome, StartedRun } from './runners/types.ts'
+import type { RunContext, RunOutcome, Runner, StartedRun } from './runners/types.ts'
 import type { BackendOutcome, BackendRun, ExecutionBackend } from './backends/types.ts'
 import { describeEndReason, describeLoopState } from './end-reasons.ts'
 import { CONDITION_FIELD, knownUnmetConditions, unmetConditions } from '../../src-shared/decisions/machine.ts'
-import { StreamTail } from './stderr-tail.ts'
+import { STDERR_TAIL, StreamTail, tailText } from './stderr-tail.ts'
 import { RunUsageTracker, limitExceeded } from './usage-tracker.ts'
 import { shellCommandLine } from '../../src-shared/shell-words.ts'
 import { Store, migrate, type AppendedEvent, type DurableEventInput, type ProjectInTransaction, type WriteOp } from './store.ts'
@@ -151,6 +153,7 @@ export class Engine implements EngineApi {
   readonly handlers: CommandHandlers
   readonly host: EngineExtensionHost
   private readonly store: Store
+  private readonly lease: DataFolderLease
   private readonly runners: RunnerRegistry
   private readonly backend: ExecutionBackend | null
   private readonly now: () => number
@@ -203,8 +206,9 @@ export class Engine implements EngineApi {
   private usageTimer: NodeJS.Timeout | null = null
   private sampling = false
 
-  private constructor(options: EngineOptions, store: Store) {
+  private constructor(options: EngineOptions, store: Store, lease: DataFolderLease) {
     this.home = options.home
+    this.lease = lease
     this.logDir = join(options.home, 'logs')
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 })
     this.store = store
@@ -239,7 +243,7 @@ export class Engine implements EngineApi {
     store.onCommit((events) => this.announce(events))
     this.handlers = rejectingHandlers(this.createHandlers())
     this.host = this.createHost()
-    this.recover()
+    this.recover(lease.previous !== null)
     const statsIntervalMs = options.statsIntervalMs ?? 1000
     if (statsIntervalMs > 0) {
       this.loopDelay = monitorEventLoopDelay({ resolution: 10 })
@@ -252,10 +256,22 @@ export class Engine implements EngineApi {
   /** Opens the database in `home` (checking its integrity), recovers, and starts scheduling. */
   static async open(options: EngineOptions): Promise<Engine> {
     mkdirSync(options.home, { recursive: true, mode: 0o700 })
-    const store = Store.open(join(options.home, 'taskdeck.db'), { synchronous: options.synchronous, now: options.now })
-    const engine = new Engine(options, store)
-    await store.waitFor(store.lastAppendedSeq)
-    return engine
+    // One engine per data folder, whoever opens it (the app, `taskdeck serve`, a test, a benchmark): a second is refused, naming the first.
+    const lease = await DataFolderLease.acquire(options.home, options.now)
+    let store: Store | null = null
+    try {
+      // Temp files of atomic writes a crash cut short (ours, by name, of writers gone).
+      for (const dir of [options.home, join(options.home, 'logs')]) sweepStrayTemps(dir)
+      store = Store.open(join(options.home, 'taskdeck.db'), { synchronous: options.synchronous, now: options.now })
+      const engine = new Engine(options, store, lease)
+      await store.waitFor(store.lastAppendedSeq)
+      return engine
+    } catch (error) {
+      await store?.close().catch(() => undefined)
+      // Not opened: the folder is left as found (a crash before this open still reads as one at the next).
+      lease.release(false, true)
+      throw error
+    }
   }
 
   // ─── events ────────────────────────────────────────────────────────────────────────
@@ -886,10 +902,14 @@ export class Engine implements EngineApi {
   }
 
   private completeWhenDone(active: ActiveRun, started: StartedRun | BackendRun): void {
-    void (started.done as Promise<RunOutcome | BackendOutcome>).then(
-      (outcome) => this.complete(active, outcome),
-      (error: unknown) => this.complete(active, { exitCode: null, signal: null, failure: { kind: 'runner-failed', message: String(error) } }),
-    )
+    void (started.done as Promise<RunOutcome | BackendOutcome>)
+      .then(
+        (outcome) => this.complete(active, outcome),
+        (error: unknown) => this.complete(active, { exitCode: null, signal: null, failure: { kind: 'runner-failed', message: String(error) } }),
+      )
+      // The store refused the run's end (a write failed before: it refuses all until restarted). Nothing more can be
+      // recorded; the run is found interrupted at the next open. Whoever waits for the run (close) goes on.
+      .catch(() => active.finish())
   }
 
   /**
@@ -991,6 +1011,8 @@ export class Engine implements EngineApi {
     const task = this.tasks.get(active.task.id)!
     const saved = this.saveTask(task, { ...this.afterRun(task, run), ...(active.progress ? { progress: active.progress } : {}) })
     this.pauseOnFailure(saved.task, run)
+    // Failed for good (no retry follows): what the runner kept for a next attempt (partial downloads) goes.
+    if (saved.task.status === 'failed' || saved.task.status === 'timed_out') this.discardKept(saved.task, 'attempt')
     this.finishedSinceStats++
     this.completions.unshift({ taskId: task.id, name: task.name, group, status, endReason, deliveredAtSeq: this.store.lastAppendedSeq })
     this.completions.length = Math.min(this.completions.length, RECENT_COMPLETIONS)
@@ -1092,7 +1114,7 @@ export class Engine implements EngineApi {
    * A run the backend can still follow (a remote worker's job) is adopted instead and ends
    * normally.
    */
-  private recover(): void {
+  private recover(crashed: boolean): void {
     if (!this.groups.has('default')) void this.saveGroup({ name: 'default', parallel: this.settings.defaultGroupParallel, paused: false })
     const leftovers = this.store.db.prepare('SELECT pid, start_ticks, boot_id FROM run_processes').all() as {
       pid: number
@@ -1107,6 +1129,9 @@ export class Engine implements EngineApi {
       if (run.status !== 'running' && run.status !== 'paused') continue
       if (run.status === 'running' && this.adopt(run)) continue
       const totals = logTotals(this.logDir, run.id)
+      // What it last said on stderr, as a run that ends while the engine runs keeps it (read back from its log).
+      const stderr = readStreamTail(this.logDir, run.id, 'stderr', STDERR_TAIL.windowBytes)
+      const stderrTail = tailText(stderr.bytes, stderr.cut)
       // A run held for its group's conditions when the engine died is held by nothing once it has ended.
       const ended: Run = {
         ...withoutHold(run),
@@ -1117,6 +1142,7 @@ export class Engine implements EngineApi {
         logLines: totals.lines,
         logBytes: totals.bytes,
         droppedBytes: totals.droppedBytes,
+        ...(stderrTail === null ? {} : { stderrTail }),
       }
       this.runs.set(run.id, ended)
       interrupted.add(run.id)
@@ -1134,7 +1160,32 @@ export class Engine implements EngineApi {
         this.evaluateOrArm(task)
       }
     }
+    if (crashed && this.settings.pauseAfterCrash) this.pauseAfterCrash()
     this.schedulePump()
+  }
+
+  /**
+   * pueue's rule after a crash: a group with pending work (queued or waiting tasks) starts
+   * paused, so nothing starts unattended before the user has seen what the crash left (the
+   * crash may have come from one of these tasks, or the machine's state changed meanwhile).
+   * A group is left going when every pending task in it is marked `retryOnInterrupt`: its
+   * submitter said it may run again unattended after a crash. An idempotency key does not
+   * count: it makes the submit safe to repeat, not the command's effects (a keyed task caught
+   * running is recorded `interrupted` too, not run again).
+   */
+  private pauseAfterCrash(): void {
+    const pending = new Map<string, Task[]>()
+    for (const task of this.tasks.values()) {
+      if (task.status !== 'queued' && task.status !== 'waiting') continue
+      const list = pending.get(task.definition.group)
+      if (list) list.push(task)
+      else pending.set(task.definition.group, [task])
+    }
+    for (const [name, tasks] of pending) {
+      const group = this.groups.get(name)
+      if (!group || group.paused || tasks.every((task) => task.definition.retryOnInterrupt)) continue
+      void this.saveGroup({ ...group, paused: true, pausedReason: 'crash' })
+    }
   }
 
   /** Hands a run found running at start back to the backend, if it may still be going on there. */
@@ -1609,7 +1660,7 @@ export class Engine implements EngineApi {
   private queueHeld(name: string): LoopState | null {
     const group = this.groups.get(name)
     if (this.paused) return { kind: 'all-paused' }
-    if (group?.paused) return { kind: 'group-paused' }
+    if (group?.paused) return group.pausedReason ? { kind: 'group-paused', reason: group.pausedReason } : { kind: 'group-paused' }
     const unmet = group ? this.unmetConditions(group) : []
     if (unmet.length > 0) return { kind: 'machine', unmet }
     const running = this.runningPerGroup.get(name) ?? 0
@@ -1822,14 +1873,17 @@ export class Engine implements EngineApi {
         return {}
       },
       'group.pause': async ({ name }) => {
-        const group = { ...this.groupOrThrow(name), paused: true }
+        // The user's pause now: no longer the engine's (after a crash, or a failure).
+        const { pausedReason: _reason, pausedFor: _cause, ...current } = this.groupOrThrow(name)
+        const group = { ...current, paused: true }
         for (const active of [...this.active.values()]) if (active.task.definition.group === name) this.pause(this.tasks.get(active.task.id)!, 'group')
         await this.saveGroup(group)
         return { group }
       },
       'group.resume': async ({ name }) => {
-        // A resume answers the failure that paused it, if one did.
-        const { pausedFor: _cause, ...group } = { ...this.groupOrThrow(name), paused: false }
+        // A resume answers whatever paused it: a failure, or the engine after a crash.
+        const { pausedFor: _cause, pausedReason: _reason, ...current } = this.groupOrThrow(name)
+        const group = { ...current, paused: false }
         for (const active of [...this.active.values()]) {
           const task = this.tasks.get(active.task.id)!
           if (task.definition.group !== name) continue
@@ -1945,6 +1999,7 @@ export class Engine implements EngineApi {
     }
     if (removed.length === 0) return removed
     for (const id of removed) {
+      this.discardKept(this.tasks.get(id)!, 'task')
       const key = this.tasks.get(id)?.idempotencyKey
       if (key !== undefined && this.taskByKey.get(key) === id) this.taskByKey.delete(key)
       this.tasks.delete(id)
@@ -1956,6 +2011,13 @@ export class Engine implements EngineApi {
     }
     this.emit({ type: 'task.removed', taskIds: removed })
     return removed
+  }
+
+  /** Lets the task's runner remove what it kept between runs (see Runner.discard); in the background, a failure only logged. */
+  private discardKept(task: Task, scope: 'attempt' | 'task'): void {
+    const runner = this.runners[task.definition.spec.kind] as Runner | undefined
+    if (!runner?.discard) return
+    void runner.discard(task.definition.spec as never, task.id, scope).catch((error: unknown) => console.warn(`Task ${task.id}: could not remove what its runs kept: ${String(error)}`))
   }
 
   private createHost(): EngineExtensionHost {
@@ -1992,11 +2054,24 @@ export class Engine implements EngineApi {
     }
   }
 
-  /** Stops scheduling, interrupts running runs (their tasks are recorded as such), and closes the database. */
+  /**
+   * Stops scheduling, interrupts running runs (their tasks are recorded as such), and closes the database.
+   * Every step is taken even when one fails (a store that refused a write earlier rejects the last wait):
+   * the database, the writer thread and the runners' reapers are always let go, and the first error is
+   * reported by the returned promise.
+   */
   close(): Promise<void> {
     if (this.closed) return this.closed
     this.closing = true
     this.closed = (async () => {
+      const errors: unknown[] = []
+      const step = async (work: () => unknown): Promise<void> => {
+        try {
+          await work()
+        } catch (error) {
+          errors.push(error)
+        }
+      }
       if (this.statsTimer) clearInterval(this.statsTimer)
       if (this.usageTimer) clearInterval(this.usageTimer)
       this.loopDelay?.disable()
@@ -2004,16 +2079,20 @@ export class Engine implements EngineApi {
       this.timers.clear()
       for (const group of [...this.rateTimers.keys()]) this.clearRateTimer(group)
       const running = [...this.active.values()]
-      for (const active of running) this.stop(active, 'shutdown')
-      await Promise.all(running.map((a) => a.finished))
-      await this.store.waitFor(this.store.lastAppendedSeq)
-      this.flushOutput()
+      for (const active of running) await step(() => this.stop(active, 'shutdown'))
+      await step(() => Promise.all(running.map((a) => a.finished)))
+      await step(() => this.store.waitFor(this.store.lastAppendedSeq))
+      await step(() => this.flushOutput())
       for (const subscriber of this.subscribers) subscriber.disposed = true
       this.subscribers.clear()
       this.eventListeners.clear()
       // Nothing runs any more: idle reapers go now rather than up to a minute later (a runner used again starts a new one).
-      for (const runner of Object.values(this.runners)) runner.dispose?.()
-      await this.store.close()
+      for (const runner of Object.values(this.runners)) await step(() => runner.dispose?.())
+      await step(() => this.store.close())
+      // Last: the next engine may open the folder only once this one has let go of the database. A close
+      // that could not write everything leaves the holder file, so the next open takes it for a crash.
+      await step(() => this.lease.release(errors.length === 0))
+      if (errors.length > 0) throw errors[0]
     })()
     return this.closed
   }

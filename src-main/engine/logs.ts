@@ -308,6 +308,59 @@ export function logTotals(dir: string, runId: number): { lines: number; bytes: n
 }
 
 /**
+ * The last `windowBytes` bytes a run wrote on one stream, read back from its stored log, for a
+ * run whose writer (and its in-memory tail) is gone: recovery gives a run a crash interrupted
+ * the `stderrTail` it would have had. The index is read backwards in blocks, so a long log costs
+ * only its end. `cut`: earlier bytes of the log were left out (the first line may be partial).
+ */
+export function readStreamTail(dir: string, runId: number, stream: LogStream, windowBytes: number): { bytes: Buffer; cut: boolean } {
+  const { parts, droppedLines } = readParts(dir, runId)
+  const chunks: Buffer[] = []
+  let have = 0
+  let cut = droppedLines > 0
+  const code = STREAM_CODES.indexOf(stream)
+  for (let p = parts.length - 1; p >= 0 && have < windowBytes; p--) {
+    const part = parts[p]!
+    if (part.lines === 0) continue
+    const paths = partPaths(dir, part.name)
+    const indexFd = openSync(paths.index, 'r')
+    const logFd = openSync(paths.log, 'r')
+    try {
+      // The offset where the line after the one looked at starts: the part's end for its last line.
+      let nextOffset = part.bytes
+      let end = part.lines
+      while (end > 0 && have < windowBytes) {
+        const start = Math.max(0, end - TAIL_BLOCK_LINES)
+        const records = Buffer.alloc((end - start) * RECORD_BYTES)
+        readSync(indexFd, records, 0, records.length, start * RECORD_BYTES)
+        for (let i = end - 1; i >= start && have < windowBytes; i--) {
+          const at = (i - start) * RECORD_BYTES
+          const from = records.readUIntLE(at, 6)
+          const to = nextOffset
+          nextOffset = from
+          if (records[at + 6] !== code || to <= from) continue
+          const take = Math.min(to - from, windowBytes - have)
+          const bytes = Buffer.alloc(take)
+          readSync(logFd, bytes, 0, take, to - take)
+          chunks.unshift(bytes)
+          have += take
+          if (take < to - from) cut = true
+        }
+        end = start
+      }
+      if (have >= windowBytes && (end > 0 || p > 0)) cut = true
+    } finally {
+      closeSync(indexFd)
+      closeSync(logFd)
+    }
+  }
+  return { bytes: Buffer.concat(chunks), cut }
+}
+
+/** Index records read at once when reading a log backwards. */
+const TAIL_BLOCK_LINES = 1024
+
+/**
  * Reads lines [fromLine, fromLine + count) (of one stream, if given) without reading the
  * rest. Where the cap dropped lines, one `system` line (numbered as the first dropped
  * line) says how much is missing.

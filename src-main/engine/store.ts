@@ -458,8 +458,11 @@ export class Store {
       })
     }
     this.closed = true
-    await this.writer?.terminate()
-    this.db.close()
+    try {
+      await this.writer?.terminate()
+    } finally {
+      this.db.close()
+    }
   }
 
 }

@@ -365,6 +365,11 @@ export const en = {
     },
   },
   // The engine's own English sentences (the CLI prints the same); times in the user's clock.
+  crashPause: {
+    line: 'Group {{group}} was paused after a crash: it had tasks waiting to start.',
+    resumeLabel: 'Resume group {{group}}',
+    hint: 'Taskdeck was not closed cleanly, so groups with pending work start paused until you have looked. Settings › Pause groups after a crash turns this off.',
+  },
   engine: {
     ...END_REASON_MESSAGES.en,
     delivering: 'delivering · {{ended}}',
@@ -373,6 +378,7 @@ export const en = {
     pid: '{{since}} · pid {{pid}}',
     allPaused: 'paused: everything is paused',
     groupPaused: 'paused: group {{group}} is paused',
+    groupPausedAfterCrash: 'paused: group {{group}} was paused after a crash (resume it to go on)',
     groupFull: 'group limit: {{group}} runs {{running}} of {{parallel}}',
     rateLimited: 'rate limit: {{group}} starts {{rate}}; next start at {{time}}',
     groupLimit: 'group limit: {{group}}',
@@ -621,6 +627,9 @@ export const en = {
     startAtLogin: 'Start at login',
     keepAwake: 'Keep the computer awake while tasks run',
     keepAwakeHint: 'Sleep would freeze running tasks. The screen can still turn off; paused and queued tasks do not keep it awake.',
+    pauseAfterCrash: 'Pause groups after a crash',
+    pauseAfterCrashHint: 'When Taskdeck opens after a crash, groups with tasks waiting to start stay paused until you resume them (unless every such task is marked “run again after an interruption”).',
+    pausedAfterCrash: 'paused after a crash',
     globalShortcuts: 'Global shortcuts',
     globalShortcutsHint: 'Work in every app. Electron accelerators, e.g. CommandOrControl+Alt+T; empty turns one off.',
     globalShortcutsBrowser: 'Used by the desktop app (a browser cannot register system-wide keys). Electron accelerators, e.g. CommandOrControl+Alt+T.',

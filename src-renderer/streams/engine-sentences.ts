@@ -37,7 +37,7 @@ function sayLoopState(state: LoopState, group: string, t: Translate, clock: Cloc
     case 'all-paused':
       return t('engine.allPaused')
     case 'group-paused':
-      return t('engine.groupPaused', { group })
+      return t(state.reason === 'crash' ? 'engine.groupPausedAfterCrash' : 'engine.groupPaused', { group })
     case 'machine':
       return t('engine.machine', { group, conditions: sayUnmet(state.unmet, t) })
     case 'group-full':

@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next'
 import { merge, timer } from 'rxjs'
 import type { LoopSnapshot } from '../../src-shared/index.ts'
 import { FirstRunHint, Sparkline, ViewHeading, useEngineSentences } from '../components/common.tsx'
+import { CrashPauseNotice } from '../components/CrashPauseNotice.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { snapshotOnActivity$ } from '../streams/loop.ts'
 import type { AppState } from '../streams/state.ts'
@@ -31,6 +32,7 @@ export function LoopView({ onNewTask }: { onNewTask: () => void }) {
         <p className="muted">{t('loop.subtitle')}</p>
         {snapshot?.paused && <span className="pill warn">{t('loop.paused')}</span>}
       </header>
+      <CrashPauseNotice />
       {result && !result.ok && <div className="field-error">{result.error.message}</div>}
       {!hasTasks && <FirstRunHint what={t('empty.loopFirstRun')} onNewTask={onNewTask} />}
       <div className="charts">

@@ -124,6 +124,7 @@ export function SettingsView() {
             >
               {group.paused ? t('action.resume') : t('action.pause')}
             </button>
+            {group.pausedReason === 'crash' && <span className="tag tag-paused">{t('settings.pausedAfterCrash')}</span>}
           </Row>
         ))}
         <AddGroupRow defaultParallel={settings.defaultGroupParallel} known={state.groups} />
@@ -172,6 +173,9 @@ export function SettingsView() {
         </Row>
         <Row label={t('settings.keepAwake')} hint={t('settings.keepAwakeHint')} hintId="keep-awake-hint">
           <Toggle checked={settings.keepAwake} label={t('settings.keepAwake')} describedBy="keep-awake-hint" onChange={(v) => void save({ keepAwake: v })} />
+        </Row>
+        <Row label={t('settings.pauseAfterCrash')} hint={t('settings.pauseAfterCrashHint')} hintId="pause-after-crash-hint">
+          <Toggle checked={settings.pauseAfterCrash} label={t('settings.pauseAfterCrash')} describedBy="pause-after-crash-hint" onChange={(v) => void save({ pauseAfterCrash: v })} />
         </Row>
         <Row label={t('settings.idleAfter')} hint={t('settings.idleAfterHint')} hintId="idle-after-hint">
           <CommitInput

@@ -1,3 +1,4 @@
+import { CrashPauseNotice } from '../components/CrashPauseNotice.tsx'
 import { memo, useCallback, useEffect, useMemo, useRef, useState, type RefObject } from 'react'
 import { useScrollWindow } from '../hooks/scroll-window.ts'
 import { useTranslation } from 'react-i18next'
@@ -35,6 +36,7 @@ export function TasksView({ run }: { run: (id: CommandId) => void }) {
           {t('nav.tasks')}
         </ViewHeading>
         <QuickAdd />
+        <CrashPauseNotice />
         <Filters />
         <BulkBar run={run} />
         <TaskList />

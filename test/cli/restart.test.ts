@@ -25,7 +25,7 @@ describe('taskdeck serve killed with SIGKILL, then started again', () => {
     return serve
   }
 
-  it('keeps the history, shows the interrupted run honestly, kills its leftovers, and runs what was queued', async () => {
+  it('keeps the history, shows the interrupted run honestly, kills its leftovers, and runs what was queued once its group, paused after the crash, is resumed', async () => {
     const first = await start()
     expect((await cli('group', 'add', 'one', '--parallel', '1')).code).toBe(0)
     // A distinctive argument, so the test can tell whether this very process survived.
@@ -51,6 +51,12 @@ describe('taskdeck serve killed with SIGKILL, then started again', () => {
     })
     expect(processesWithArgument('987655')).toEqual([])
     expect((await cli('log', String(running))).stdout).toBe('started\n')
+    // Its group had pending work: it starts paused after the crash, says so, and goes on once resumed.
+    const status = await cli('status')
+    expect(status.stdout).toContain('group one was paused after a crash')
+    expect(status.stdout).toContain('Paused after a crash (they had pending work): group one. `taskdeck group resume one` lets it go on.')
+    expect((await cli('group', 'list')).stdout).toMatch(/one\s+1\s+paused after a crash/)
+    expect((await cli('group', 'resume', 'one')).code).toBe(0)
     const after = await cli('follow', String(queued))
     expect(after.code).toBe(0)
     expect(after.stdout).toBe('after the crash\n')

@@ -52,6 +52,8 @@ async function scenario(seed: number): Promise<void> {
   // Phase 2: restart and kill again while it drains.
   child = new EngineProcess(dir.home)
   await child.until(() => child.ready)
+  // After a crash the group starts paused (pending work not all retryOnInterrupt): the user resumes it.
+  await child.request('group.resume', { name: 'default' })
   const secondKill = 20 + Math.floor(random() * 300)
   await child.until(() => child.events.length >= secondKill)
   await child.kill()
@@ -59,6 +61,7 @@ async function scenario(seed: number): Promise<void> {
   // Phase 3: restart in this process and drain.
   const engine = await Engine.open({ home: dir.home, statsIntervalMs: 0 })
   try {
+    await engine.handlers['group.resume']({ name: 'default' })
     const unfinished = async () => (await engine.handlers['task.list']({ limit: 100_000, offset: 0 })).tasks.filter((t) => !isFinished(t.status)).length
     let remaining = await unfinished()
     while (remaining > 0) {

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { RunLogWriter, readLogWindow } from '../../src-main/engine/logs.ts'
+import { RunLogWriter, readLogWindow, readStreamTail } from '../../src-main/engine/logs.ts'
+import { StreamTail } from '../../src-main/engine/stderr-tail.ts'
+import { seeded } from '../support/seeded.ts'
 import { shell } from './helpers.ts'
 import { useTempHome } from '../support/engine.ts'
 
@@ -82,5 +84,28 @@ describe('run logs', () => {
     const tail = readLogWindow(dir.home, 7, window.totalLines - 1, 1)
     expect(tail.lines[0]).toMatchObject({ stream: 'stdout', text: 'end' })
     expect(window.storedBytes + window.droppedBytes).toBe(writer.bytes)
+  })
+
+  it('reads back the last bytes of one stream, as the live tail kept them, across parts and the cap', () => {
+    for (const [runId, chunks] of [
+      [8, 40],
+      [9, 8000],
+    ] as const) {
+      const random = seeded(runId)
+      const writer = new RunLogWriter(dir.home, runId, 256 * 1024)
+      const live = new StreamTail(1000)
+      for (let i = 0; i < chunks; i++) {
+        const stream = random() < 0.5 ? 'stderr' : 'stdout'
+        const text = `${stream} ${i} ${'é'.repeat(Math.floor(random() * 40))}${random() < 0.7 ? '\n' : ''}`
+        writer.write(stream, Buffer.from(text))
+        if (stream === 'stderr') live.push(Buffer.from(text))
+      }
+      writer.close()
+      const stored = readStreamTail(dir.home, runId, 'stderr', 1000)
+      const kept = live.bytes()
+      expect(stored.cut).toBe(kept.cut)
+      expect(stored.bytes.toString('hex')).toBe(Buffer.from(kept.bytes).toString('hex'))
+    }
+    expect(readStreamTail(dir.home, 404, 'stderr', 1000)).toEqual({ bytes: Buffer.alloc(0), cut: false })
   })
 })

@@ -43,6 +43,8 @@ describe('recovery after the engine dies', () => {
     const { task, runs } = await t.engine.handlers['task.get']({ taskId: run.taskId })
     expect(task).toMatchObject({ status: 'interrupted', reason: INTERRUPTED_REASON })
     expect(runs[0]).toMatchObject({ status: 'interrupted', reason: INTERRUPTED_REASON, logLines: 2 })
+    // What it last wrote on stderr, read back from its stored log: the engine that heard it is gone.
+    expect(runs[0]?.stderrTail).toBe('also')
     const log = await t.engine.handlers['run.readLog']({ runId: run.id, fromLine: 0, count: 10 })
     expect(log.lines.map((l) => [l.stream, l.text])).toEqual([
       ['stdout', 'before'],
@@ -174,6 +176,9 @@ describe('recovery of the queue', () => {
 
     const t = await dir.open()
     const get = async (id: number) => (await t.engine.handlers['task.get']({ taskId: id })).task
+    // Group one has pending work that is not all safe to re-run: it starts paused after the crash (see below) until resumed.
+    expect((await t.engine.handlers['group.list']({})).groups.find((g) => g.name === 'one')).toMatchObject({ paused: true, pausedReason: 'crash' })
+    await t.engine.handlers['group.resume']({ name: 'one' })
     expect(await get(stays.id)).toMatchObject({ status: 'interrupted', reason: INTERRUPTED_REASON })
     expect(await get(delayed.id)).toMatchObject({ status: 'waiting', waitingFor: { kind: 'delay', until: delayed.createdAt + 3_600_000 } })
     const rerun = await t.waitForEvent((e): e is Extract<DurableEvent, { type: 'run.started' }> => e.type === 'run.started' && e.run.taskId === again.id && e.run.attempt === 2)
@@ -197,4 +202,75 @@ describe('recovery of the queue', () => {
     await t.waitForEvent((e): e is DurableEvent => e.type === 'run.started' && e.run.taskId === again.id && e.run.attempt === 2)
     await t.engine.handlers['task.cancel']({ taskIds: [again.id] })
   })
+})
+
+describe('after a crash, groups with pending work start paused (pueue\'s rule)', () => {
+  type Submitted = { ok: true; value: { task: Task } }
+  /** Kills an engine process holding: a running task and queued work in `work`, only retryOnInterrupt work in `safe`, a delayed task in `later`, nothing pending in `idle`. */
+  async function crashWithPendingWork(settings: object = {}) {
+    const child = new EngineProcess(dir.home)
+    await child.until(() => child.ready)
+    if (Object.keys(settings).length > 0) expect((await child.request('settings.set', { patch: settings })).ok).toBe(true)
+    for (const name of ['work', 'safe', 'later', 'idle']) expect((await child.request('group.set', { name, parallel: 1 })).ok).toBe(true)
+    const submit = async (definition: object) => ((await child.request('task.submit', { definition })) as Submitted).value.task
+    const running = await submit({ spec: { kind: 'shell', command: 'sleep 300' }, group: 'work' })
+    const queued = await submit({ spec: { kind: 'shell', command: 'true' }, group: 'work' })
+    const safeRunning = await submit({ spec: { kind: 'shell', command: 'sleep 300' }, group: 'safe', retryOnInterrupt: true })
+    const safeQueued = await submit({ spec: { kind: 'shell', command: 'true' }, group: 'safe', retryOnInterrupt: true })
+    const delayed = await submit({ spec: { kind: 'shell', command: 'true' }, group: 'later', delayMs: 3_600_000 })
+    const idle = await submit({ spec: { kind: 'shell', command: 'true' }, group: 'idle' })
+    await child.until(() => child.events.some((e) => e.type === 'task.updated' && e.task.id === idle.id && e.task.status === 'succeeded'))
+    await child.until(() => child.events.filter((e) => e.type === 'run.updated' && e.run.pid !== null).length === 2)
+    await child.kill()
+    return { running, queued, safeRunning, safeQueued, delayed }
+  }
+  const groupsOf = async (t: Awaited<ReturnType<typeof dir.open>>) => new Map((await t.engine.handlers['group.list']({})).groups.map((g) => [g.name, g]))
+
+  it('pauses, with the reason "crash", each group whose pending work is not all safe to re-run; resuming one lets its work go on', async () => {
+    const { queued, safeRunning, safeQueued, delayed } = await crashWithPendingWork()
+    const t = await dir.open()
+    const groups = await groupsOf(t)
+    expect(groups.get('work')).toMatchObject({ paused: true, pausedReason: 'crash' })
+    expect(groups.get('later')).toMatchObject({ paused: true, pausedReason: 'crash' })
+    // Every pending task there is marked retryOnInterrupt: the group goes on, its interrupted run again first.
+    expect(groups.get('safe')).toMatchObject({ paused: false })
+    expect(groups.get('safe')?.pausedReason).toBeUndefined()
+    expect(groups.get('idle')).toMatchObject({ paused: false })
+    expect(groups.get('default')).toMatchObject({ paused: false })
+    await t.waitForEvent((e): e is DurableEvent => e.type === 'run.started' && e.run.taskId === safeRunning.id && e.run.attempt === 2)
+    // Recorded like any other change: group.updated events in the log.
+    const pausedEvents = t.events.filter((e) => e.type === 'group.updated' && e.group.pausedReason === 'crash').map((e) => (e.type === 'group.updated' ? e.group.name : ''))
+    expect(pausedEvents.sort()).toEqual(['later', 'work'])
+    const loop = await t.engine.handlers['engine.loop']({})
+    expect(loop.waiting.find((e) => e.taskId === queued.id)).toMatchObject({ state: { kind: 'group-paused', reason: 'crash' }, detail: 'paused: group work was paused after a crash (resume it to go on)' })
+    expect((await t.engine.handlers['task.get']({ taskId: queued.id })).task.status).toBe('queued')
+
+    const { group } = await t.engine.handlers['group.resume']({ name: 'work' })
+    expect(group).toEqual({ name: 'work', parallel: 1, paused: false })
+    await t.until(queued.id, ['succeeded'])
+    // A user's pause of a group paused after a crash makes the pause theirs.
+    expect((await t.engine.handlers['group.pause']({ name: 'later' })).group).toEqual({ name: 'later', parallel: 1, paused: true })
+    await t.engine.handlers['task.cancel']({ taskIds: [safeRunning.id, safeQueued.id, delayed.id] })
+    // A child engine process started, killed and a new engine opened: slow on a loaded machine.
+  }, 90_000)
+
+  it('pauses nothing after a clean close, whatever is pending', async () => {
+    let t = await dir.open()
+    await t.engine.handlers['group.set']({ name: 'work', parallel: 1 })
+    const running = await t.submit({ spec: { kind: 'shell', command: 'sleep 300' }, group: 'work' })
+    const queued = await t.submit({ spec: { kind: 'shell', command: 'true' }, group: 'work' })
+    await t.until(running.id, ['running'])
+    await t.close()
+    t = await dir.open()
+    expect([...(await groupsOf(t)).values()].filter((g) => g.paused)).toEqual([])
+    await t.until(queued.id, ['succeeded'])
+  })
+
+  it('pauses nothing when the pauseAfterCrash setting is off', async () => {
+    const { queued } = await crashWithPendingWork({ pauseAfterCrash: false })
+    const t = await dir.open()
+    expect([...(await groupsOf(t)).values()].filter((g) => g.paused)).toEqual([])
+    await t.until(queued.id, ['succeeded'])
+    // A child engine process started, killed and a new engine opened: slow on a loaded machine.
+  }, 90_000)
 })

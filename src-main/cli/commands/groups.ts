@@ -8,6 +8,7 @@ import { CliError, EXIT, usageError } from '../exit.ts'
 import { paint, parseInteger, table } from '../format.ts'
 import { readStdin, SECRET_STDIN_MAX_BYTES } from '../stdin.ts'
 import { describeGroupPause, describeUnmet } from '../../engine/end-reasons.ts'
+import { afterCrashNote, heldBy } from './tasks.ts'
 import { ENGINE_PAUSED, conditionsCell, heldGroups, machineOf, parseConditions, parseWhenUnmet } from './machine.ts'
 
 const describe = (group: Group): string => {
@@ -16,7 +17,7 @@ const describe = (group: Group): string => {
     : ''
   const rules = [...(group.rate ? [`at most ${formatRate(group.rate)} starts`] : []), ...(group.onFailure === 'pause-group' ? ['pauses when a task fails'] : [])]
   const cause = describeGroupPause(group)
-  return `Group ${group.name}: ${group.parallel} at a time${rules.map((rule) => `, ${rule}`).join('')}${group.paused ? `, paused${cause ? ` (${cause}; resume it with \`taskdeck group resume ${group.name}\`)` : ''}` : ''}${conditions}.`
+  return `Group ${group.name}: ${group.parallel} at a time${rules.map((rule) => `, ${rule}`).join('')}${group.paused ? group.pausedReason === 'crash' ? ', paused after a crash' : `, paused${cause ? ` (${cause}; resume it with \`taskdeck group resume ${group.name}\`)` : ''}` : ''}${conditions}.`
 }
 
 /** A group's rules in a table cell: "10/m, pause on failure", or "-". */
@@ -42,11 +43,12 @@ export async function listGroups(ctx: Context): Promise<void> {
     const rows = groups.map((group) => {
       const unmet = held.get(group.name)
       const cause = describeGroupPause(group)
-      const state = group.paused ? paint('yellow', cause ? `paused: ${cause}` : 'paused') : unmet ? paint('yellow', `held: ${describeUnmet(unmet)}`) : 'running'
+      const state = group.paused ? paint('yellow', group.pausedReason === 'crash' ? 'paused after a crash' : cause ? `paused: ${cause}` : 'paused') : unmet ? paint('yellow', `held: ${describeUnmet(unmet)}`) : 'running'
       return [group.name, String(group.parallel), state, rulesCell(group), conditionsCell(group), runsOn(remote.get(group.name))]
     })
     const problems = bindings.filter((b) => b.reason !== null).map((b) => `${b.group}: ${b.reason}`)
-    const paused = enginePaused === true ? [paint('yellow', ENGINE_PAUSED)] : []
+    const crashNote = afterCrashNote(heldBy(groups, enginePaused, machine))
+    const paused = [...(enginePaused === true ? [paint('yellow', ENGINE_PAUSED)] : []), ...(crashNote === null ? [] : [paint('yellow', crashNote)])]
     return [table(['GROUP', 'PARALLEL', 'STATE', 'RULES', 'ONLY WHEN', 'RUNS ON'], rows), ...problems, ...paused].join('\n')
   })
 }

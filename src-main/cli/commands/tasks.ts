@@ -384,7 +384,8 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
   const rows = tasks.map((task) => ({ ...task, lastRun: lastRun.get(task.id) ?? null }))
   ctx.print({ tasks: rows, total, ...(enginePaused === undefined ? {} : { enginePaused }) }, () => {
     // A pause --all outlives a restart: without this line a queue that never moves would look stuck.
-    const pausedNote = held.all ? `\n${paint('yellow', ENGINE_PAUSED)}` : ''
+    const crashNote = afterCrashNote(held)
+    const pausedNote = (held.all ? `\n${paint('yellow', ENGINE_PAUSED)}` : '') + (crashNote === null ? '' : `\n${paint('yellow', crashNote)}`)
     if (tasks.length === 0) return (total === 0 ? 'No tasks.' : `No tasks on this page (${total} match).`) + pausedNote
     // What the last run used (blank where it was not measured): peak memory and CPU time (docs/architecture.md, "Usage").
     const header = ['ID', 'STATUS', 'GROUP', 'EXIT', 'TIME', 'PEAK MEM', 'CPU', 'NAME']
@@ -457,11 +458,25 @@ export interface HeldGroups {
   readonly all: boolean
   /** Paused groups, each with why when the engine paused it (a task failed), else null. */
   readonly paused: ReadonlyMap<string, string | null>
+  /** The paused groups the engine paused itself when it opened after a crash (`pausedReason: 'crash'`). */
+  readonly afterCrash: ReadonlySet<string>
   readonly byMachine: ReadonlyMap<string, readonly MachineCondition[]>
 }
 
 export function heldBy(groups: readonly Group[], enginePaused: boolean | undefined, machine: MachineState | null): HeldGroups {
-  return { all: enginePaused === true, paused: new Map(groups.filter((group) => group.paused).map((group) => [group.name, describeGroupPause(group)])), byMachine: heldGroups(groups, machine) }
+  return {
+    all: enginePaused === true,
+    paused: new Map(groups.filter((group) => group.paused).map((group) => [group.name, describeGroupPause(group)])),
+    afterCrash: new Set(groups.filter((group) => group.paused && group.pausedReason === 'crash').map((group) => group.name)),
+    byMachine: heldGroups(groups, machine),
+  }
+}
+
+/** The line that says which groups were paused after a crash and how to let them go on; null when none was. */
+export function afterCrashNote(held: HeldGroups): string | null {
+  if (held.afterCrash.size === 0) return null
+  const names = [...held.afterCrash].sort()
+  return `Paused after a crash (they had pending work): ${names.length === 1 ? 'group' : 'groups'} ${names.join(', ')}. \`taskdeck group resume ${names.length === 1 ? names[0] : 'NAME'}\` lets ${names.length === 1 ? 'it' : 'one'} go on.`
 }
 
 /** A name is not cut shorter than this to keep its note whole: a name cut shorter says too little. */
@@ -500,6 +515,7 @@ export function stderrSaid(run: Run | null, all: boolean): string | null {
 export function waitNote(task: Task, held: HeldGroups, now: number): string | null {
   if (task.status === 'queued' && held.all) return 'everything is paused'
   if ((task.status === 'queued' || task.status === 'waiting') && held.paused.has(task.definition.group)) {
+    if (held.afterCrash.has(task.definition.group)) return `group ${task.definition.group} was paused after a crash`
     const cause = held.paused.get(task.definition.group)
     return `group ${task.definition.group} is paused${cause ? `: ${cause}` : ''}`
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { appendFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises'
+import { appendFile, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { basename, extname, join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -103,6 +103,13 @@ export function createHttpRunner(options: HttpRunnerOptions = {}): Runner<'http'
           issues: [{ path: 'definition.spec.saveDir', message }],
         })
       }
+    },
+    async discard(spec, taskId, scope) {
+      if (spec.saveDir === undefined) return
+      const dir = resolve(spec.saveDir)
+      const names = await readdir(dir).catch(() => [] as string[])
+      const ours = keptFilePattern(taskId, scope)
+      await Promise.all(names.filter((name) => ours.test(name)).map((name) => rm(join(dir, name), { force: true })))
     },
     start(spec, context) {
       const done = runBatch(spec, context, { retryBaseDelayMs, retryMaxDelayMs, maxResultEntries })
@@ -412,6 +419,15 @@ function slotFor(saving: Saving, index: number, request: HttpRequest): Slot {
   const key = createHash('sha256').update(JSON.stringify([index, request.method, request.url])).digest('hex').slice(0, 16)
   const part = join(saving.dir, `.taskdeck-${saving.taskId}-${key}.part`)
   return { key, part, meta: `${part}.json`, saving }
+}
+
+/**
+ * The names of what a task keeps in its save folder between runs: each request's `.part`, its
+ * `.part.json` and that file's temp (`.part.json.<pid>.tmp`); with `task`, its journal too.
+ */
+function keptFilePattern(taskId: number, scope: 'attempt' | 'task'): RegExp {
+  const part = `\\.taskdeck-${taskId}-[0-9a-f]{16}\\.part(?:\\.json(?:\\.\\d+\\.tmp)?)?`
+  return new RegExp(scope === 'task' ? `^(?:${part}|\\.taskdeck-${taskId}\\.done\\.jsonl)$` : `^${part}$`)
 }
 
 function journalPath(dir: string, taskId: number): string {

@@ -41,6 +41,12 @@ export interface Runner<K extends TaskSpec['kind'] = TaskSpec['kind']> {
   /** Checks what the schema cannot (a script file exists, a cwd exists) at submit time; throws TaskdeckError('bad_request'). */
   check?(spec: Extract<TaskSpec, { kind: K }>): Promise<void>
   start(spec: Extract<TaskSpec, { kind: K }>, context: RunContext): StartedRun
+  /**
+   * Removes what the runner keeps on disk for a task between its runs: `attempt`, what only a
+   * next attempt would continue (an HTTP batch's partial downloads), once the task failed for
+   * good; `task`, everything (its journal of saved files too), once the task is removed.
+   */
+  discard?(spec: Extract<TaskSpec, { kind: K }>, taskId: number, scope: 'attempt' | 'task'): Promise<void>
   /** Lets go of what the runner keeps between runs (the shell runner's reaper) once its owner closes; runs still going stay watched. */
   dispose?(): void
 }
