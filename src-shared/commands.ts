@@ -8,6 +8,7 @@ import {
   LogLineSchema,
   LogStreamSchema,
   MachineConditionSchema,
+  MachineEventSchema,
   MachineStateSchema,
   RunIdSchema,
   RunSchema,
@@ -161,7 +162,23 @@ const DECLARED = {
    * `null` makes one unknown again (counts as met).
    */
   'machine.report': {
-    params: z.object({ onAcPower: z.boolean().nullable().optional(), userIdle: z.boolean().nullable().optional(), networkMetered: z.boolean().nullable().optional() }),
+    params: z
+      .object({
+        onAcPower: z.boolean().nullable().optional(),
+        userIdle: z.boolean().nullable().optional(),
+        networkMetered: z.boolean().nullable().optional(),
+        /** Whether the network is reachable (API revision 7); system triggers fire `online` / `offline` on a change of it. */
+        online: z.boolean().nullable().optional(),
+        /** Whether the screen is locked (API revision 7); system triggers fire `lock` / `unlock` on a change of it. */
+        screenLocked: z.boolean().nullable().optional(),
+        /** Something that happened rather than a state (API revision 7): the machine woke from sleep, or is about to sleep. */
+        event: MachineEventSchema.optional(),
+        /** With `event: 'wake'`: how long the machine slept, when the monitor knows. */
+        sleptMs: z.number().int().min(0).optional(),
+      })
+      .superRefine((report, ctx) => {
+        if (report.sleptMs !== undefined && report.event !== 'wake') ctx.addIssue({ code: 'custom', path: ['sleptMs'], message: 'applies to event "wake" only' })
+      }),
     result: z.object({ machine: MachineStateSchema }),
   },
   'run.readLog': {

@@ -55,6 +55,8 @@ Examples:
   $ taskdeck trigger add --after-task 42 --on failure -- notify-send 'build failed'
   $ taskdeck trigger add --after-saved-task 3 --saved-task 4      run saved task 4 when 3 succeeds
   $ taskdeck trigger add --accelerator CommandOrControl+Alt+B -- make
+  $ taskdeck trigger add --on wake -- ./sync-mail.sh          when the machine resumes from sleep
+  $ taskdeck trigger add --on online,ac-power -- ./backup.sh
   $ taskdeck trigger list
   $ taskdeck trigger show 3 --json`
 
@@ -391,7 +393,7 @@ those either, there is nothing to follow (exit 1).`,
       .option('--max-catch-up <n>', 'schedule: with --catch-up all, start at most N missed runs')
       .option('--overlap <policy>', 'schedule: while its last task has not finished, allow (default) another or skip the slot')
       .option('--path <glob>', 'file watch: a path or glob, relative to here (repeatable)', collect)
-      .option('--debounce <duration>', 'file watch: fire once for changes this close together (default 500ms)')
+      .option('--debounce <duration>', 'file watch: fire once for changes this close together (default 500ms); system: a state must hold this long (default 5s)')
       .option('--events <list>', 'file watch: which changes start it: add,change,unlink (the default), addDir,unlinkDir (folders)')
       .option('--webhook', 'webhook: POST /hooks/ID on the local server; a secret is generated and printed once')
       .option('--secret-stdin', 'webhook: read the secret from stdin instead')
@@ -399,7 +401,7 @@ those either, there is nothing to follow (exit 1).`,
       .option('--after-task <id>', 'completion: when this task ends')
       .option('--after-label <label>', 'completion: when any task with this label ends')
       .option('--after-saved-task <id>', 'completion: when a task started from this saved task ends (chains: build → test)')
-      .option('--on <outcome>', 'completion: success (default), failure or finish')
+      .option('--on <outcome>', 'completion: success (default), failure or finish; alone, system events (comma-separated): wake, sleep, ac-power, battery, lock, unlock, online, offline, idle, active')
       .option('--saved-task <id>', 'start this existing saved task instead of a command')
       .option('--paused', 'create it paused')
       .addHelpText('after', TRIGGER_EXAMPLES)

@@ -78,7 +78,7 @@ export interface EngineOptions {
    * `pending`: conditions a monitor will read once the engine is open (`watchMachine`): a group
    * with one starts no run until its first reading is reported.
    */
-  machine?: { onAcPower?: boolean | null; userIdle?: boolean | null; networkMetered?: boolean | null; pending?: MachineCondition[] }
+  machine?: { onAcPower?: boolean | null; userIdle?: boolean | null; networkMetered?: boolean | null; screenLocked?: boolean | null; pending?: MachineCondition[] }
   now?: () => number
   random?: () => number
 }
@@ -208,6 +208,7 @@ export class Engine implements EngineApi {
       onAcPower: options.machine?.onAcPower ?? null,
       userIdle: options.machine?.userIdle ?? null,
       networkMetered: options.machine?.networkMetered ?? null,
+      ...(options.machine?.screenLocked === undefined ? {} : { screenLocked: options.machine.screenLocked }),
       ...(options.machine?.pending?.length ? { pending: [...new Set(options.machine.pending)] } : {}),
       at: this.now(),
       revision: 0,
@@ -1692,10 +1693,25 @@ export class Engine implements EngineApi {
         // A report of a condition is its reading: it is no longer pending, even when its value is the same.
         const pending = (this.machine.pending ?? []).filter((condition) => report[CONDITION_FIELD[condition]] === undefined)
         const samePending = pending.length === (this.machine.pending ?? []).length
-        if (samePending && onAcPower === this.machine.onAcPower && userIdle === this.machine.userIdle && networkMetered === this.machine.networkMetered) {
+        // Facts for system triggers alone (src-main/triggers): they hold no group, but a change is announced like any.
+        const online = report.online === undefined ? this.machine.online : report.online
+        const screenLocked = report.screenLocked === undefined ? this.machine.screenLocked : report.screenLocked
+        const sameFacts = online === this.machine.online && screenLocked === this.machine.screenLocked && report.event === undefined
+        if (sameFacts && samePending && onAcPower === this.machine.onAcPower && userIdle === this.machine.userIdle && networkMetered === this.machine.networkMetered) {
           return Promise.resolve({ machine: this.machine })
         }
-        this.setMachine({ onAcPower, userIdle, networkMetered, ...(pending.length > 0 ? { pending } : {}) })
+        const { pending: _pending, held: _held, at: _at, revision: _revision, ...kept } = this.machine
+        this.setMachine({
+          ...kept,
+          onAcPower,
+          userIdle,
+          networkMetered,
+          ...(online === undefined ? {} : { online }),
+          ...(screenLocked === undefined ? {} : { screenLocked }),
+          ...(report.event === 'wake' ? { lastWake: { at: this.now(), sleptMs: report.sleptMs ?? null } } : {}),
+          ...(report.event === 'sleep' ? { lastSleep: { at: this.now() } } : {}),
+          ...(pending.length > 0 ? { pending } : {}),
+        })
         const machine = this.machine
         // Answered once the runs it held or released are recorded.
         return committed().then(() => ({ machine }))
@@ -1815,6 +1831,7 @@ export class Engine implements EngineApi {
       readEvents: (since, limit) => this.store.readEvents(since, limit),
       emitTransient: (event) => this.emitTransient(event),
       now: () => this.now(),
+      machine: () => this.machine,
     }
   }
 

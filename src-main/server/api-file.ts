@@ -33,9 +33,11 @@ export const API_REVISIONS = {
   triggerAdditions: 5,
   /** task.submit's `idempotencyKey` (and its result's `duplicate`). */
   idempotencyKeys: 6,
+  /** System triggers (a `system` spec: wake, sleep, power, screen, network, presence) and machine.report's `online`, `screenLocked`, `event`, `sleptMs`. */
+  systemTriggers: 7,
 } as const
 /** This server's revision: the newest of API_REVISIONS. */
-export const API_REVISION = API_REVISIONS.idempotencyKeys
+export const API_REVISION = API_REVISIONS.systemTriggers
 
 /**
  * Checked by hand rather than with zod: every CLI call reads this file, and loading zod
