@@ -138,8 +138,8 @@ describe('system triggers on the real engine', () => {
     clock.advance(10_001)
     await report({ event: 'wake' })
     const firings = await world.log.untilFirings(2, trigger.id)
-    expect(firings.map((f) => f.detail)).toEqual([{ event: 'wake', at: expect.any(Number), sleptMs: 3_600_000 }, { event: 'wake', at: expect.any(Number) }])
-    expect((await world.engine.handlers['machine.get']({})).machine.lastWake).toEqual({ at: expect.any(Number), sleptMs: null })
+    expect(firings.map(({ detail: { at: _at, ...rest } }) => rest)).toEqual([{ event: 'wake', sleptMs: 3_600_000 }, { event: 'wake' }])
+    expect((await world.engine.handlers['machine.get']({})).machine.lastWake?.sleptMs).toBeNull()
   })
 
   it('a paused trigger fires nothing; power and presence changes fire their events', async () => {
