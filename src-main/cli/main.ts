@@ -179,7 +179,7 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
     .option('--stash', 'keep it without scheduling it until `resume`d')
     .option('-q, --quiet', 'print only the new task id')
     .option('-f, --follow', 'then follow its output and exit with its exit code')
-    .option('--idempotency-key <key>', 'add it only once: while a task added with KEY exists, print that task instead (a different command with KEY is refused)')
+    .option('--idempotency-key <key>', 'add it only once: while a task added with KEY exists, print that task instead (a different command with KEY is refused); with --batch, line N gets the key KEY-N')
     .option('--batch [mode]', 'add one task per line of stdin, all or none: argv (default; a JSON array or shell-like words, no shell) or shell')
     .passThroughOptions()
     .addHelpText(
@@ -190,6 +190,7 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
         '  $ taskdeck add --shell "make && make test" --group ci --label nightly',
         '  $ taskdeck add --idempotency-key "backup-$(date +%F)" -- rsync -a src/ backup/   safe to run twice',
         "  $ for f in *.png; do printf 'convert %q %q\\n' \"$f\" \"${f%.png}.jpg\"; done | taskdeck add --batch --group images",
+        '  $ taskdeck add --batch --idempotency-key "thumbs-$(date +%F)" < jobs.txt   run twice, added once',
         '  $ printf \'%s\\n\' \'["ffmpeg", "-i", "a b.mov", "a b.mp4"]\' | taskdeck add --batch -q',
       ].join('\n'),
     )
@@ -197,7 +198,6 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
       run(async (ctx, argv: string[], options: DefinitionOptions & { quiet?: boolean; follow?: boolean; batch?: string | true; idempotencyKey?: string }) => {
         if (options.batch !== undefined) {
           if (argv.length > 0 || options.follow) throw usageError('--batch reads the commands from stdin: give no command after -- and no --follow.')
-          if (options.idempotencyKey !== undefined) throw usageError('--idempotency-key names one task: it cannot be given with --batch.')
           await (await import('./commands/tasks.ts')).addBatch(ctx, options.batch === true ? 'argv' : options.batch, options)
           return
         }

@@ -23,6 +23,7 @@ import {
   type LoopEntry,
   type LoopSnapshot,
   type LoopState,
+  type FieldIssue,
   type MachineCondition,
   type MachineState,
   type Progress,
@@ -1134,11 +1135,28 @@ export class Engine implements EngineApi {
     return { task, duplicate: true }
   }
 
-  /** Checks every definition first (refusing all if one is wrong), then stores all tasks in one transaction. */
-  private async submitMany(definitions: readonly TaskDefinition[]): Promise<Task[]> {
+  /**
+   * Checks every definition first (refusing all if one is wrong), then stores all new tasks in one
+   * transaction. A definition whose key (`keys`, by index) an earlier submit used is answered with that
+   * task (its index in `duplicates`) and not checked or stored again; one with another definition is refused.
+   */
+  private async submitMany(definitions: readonly TaskDefinition[], keys?: readonly (string | null)[]): Promise<{ tasks: Task[]; duplicates?: number[] }> {
     this.refuseWhileClosing()
+    const earlierTasks = (): (Task | null)[] =>
+      definitions.map((definition, i) => {
+        try {
+          return this.byIdempotencyKey(definition, keys?.[i] ?? undefined)?.task ?? null
+        } catch (error) {
+          // The key's refusal, said of its place in the batch.
+          if (!(error instanceof TaskdeckError)) throw error
+          const issues = ((error.details as { issues?: FieldIssue[] } | undefined)?.issues ?? []).map((issue) => ({ ...issue, path: `idempotencyKeys.${i}` }))
+          throw new TaskdeckError(error.code, `definitions.${i}: ${error.message}`, { ...(error.details as object | undefined), index: i, issues })
+        }
+      })
+    let earlier = earlierTasks()
     const checkAllReferences = () =>
       definitions.forEach((definition, i) => {
+        if (earlier[i] !== null) return
         try {
           this.checkReferences(definition, null)
         } catch (error) {
@@ -1148,6 +1166,7 @@ export class Engine implements EngineApi {
     checkAllReferences()
     await Promise.all(
       definitions.map(async (definition, i) => {
+        if (earlier[i] !== null) return
         try {
           await this.checkSpec(definition)
         } catch (error) {
@@ -1156,11 +1175,15 @@ export class Engine implements EngineApi {
       }),
     )
     this.refuseWhileClosing()
+    // Another submit with one of these keys may have stored its task while the specs' checks awaited.
+    earlier = earlierTasks()
     checkAllReferences()
-    const created = this.store.together(() => definitions.map((definition) => this.create(definition)))
+    const created = this.store.together(() => definitions.map((definition, i) => (earlier[i] === null ? this.create(definition, keys?.[i] ?? undefined) : null)))
+    const made = created.filter((c) => c !== null)
     // Stored in one transaction: the last one's commit is everyone's.
-    await created[created.length - 1]?.committed
-    return created.map(({ task }) => task)
+    await made[made.length - 1]?.committed
+    const tasks = created.map((c, i) => c?.task ?? earlier[i]!)
+    return keys === undefined ? { tasks } : { tasks, duplicates: earlier.flatMap((task, i) => (task === null ? [] : [i])) }
   }
 
   private refuseWhileClosing(): void {
@@ -1554,7 +1577,7 @@ export class Engine implements EngineApi {
     }
     return {
       'task.submit': async ({ definition, idempotencyKey }) => this.submit(definition, idempotencyKey),
-      'task.submitMany': async ({ definitions }) => ({ tasks: await this.submitMany(definitions) }),
+      'task.submitMany': async ({ definitions, idempotencyKeys }) => this.submitMany(definitions, idempotencyKeys),
       'task.list': (params) => durableRead(this.list(params)),
       'task.get': ({ taskId }) => {
         const task = this.taskOrThrow(taskId)

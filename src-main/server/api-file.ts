@@ -35,9 +35,11 @@ export const API_REVISIONS = {
   idempotencyKeys: 6,
   /** System triggers (a `system` spec: wake, sleep, power, screen, network, presence) and machine.report's `online`, `screenLocked`, `event`, `sleptMs`. */
   systemTriggers: 7,
+  /** task.submitMany's `idempotencyKeys` (and its result's `duplicates`). */
+  submitManyKeys: 8,
 } as const
 /** This server's revision: the newest of API_REVISIONS. */
-export const API_REVISION = API_REVISIONS.systemTriggers
+export const API_REVISION = API_REVISIONS.submitManyKeys
 
 /**
  * Checked by hand rather than with zod: every CLI call reads this file, and loading zod
