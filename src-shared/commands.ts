@@ -9,6 +9,7 @@ import {
   LogLineSchema,
   LogStreamSchema,
   MachineConditionSchema,
+  MachineEventSchema,
   MachineStateSchema,
   OnFailureSchema,
   RunIdSchema,
@@ -70,10 +71,38 @@ const DECLARED = {
     params: z.object({ definition: TaskDefinitionSchema, idempotencyKey: IdempotencyKeySchema.optional() }),
     result: z.object({ task: TaskSchema, duplicate: z.boolean().optional() }),
   },
-  /** Adds many tasks in one group commit: all are stored or none (a refusal names the offending index). */
+  /**
+   * Adds many tasks in one group commit: all are stored or none (a refusal names the offending index).
+   * `idempotencyKeys` (API revision 10), one per definition (`null`: none), does for each what task.submit's
+   * `idempotencyKey` does: a key already used answers its task (its index listed in `duplicates`), with
+   * another definition it is refused, naming the index; the new ones are stored together.
+   */
   'task.submitMany': {
-    params: z.object({ definitions: z.array(TaskDefinitionSchema).min(1).max(LIMITS.submitManyCount) }),
-    result: z.object({ tasks: z.array(TaskSchema) }),
+    params: z
+      .object({
+        definitions: z.array(TaskDefinitionSchema).min(1).max(LIMITS.submitManyCount),
+        idempotencyKeys: z.array(IdempotencyKeySchema.nullable()).max(LIMITS.submitManyCount).optional(),
+      })
+      .superRefine((params, ctx) => {
+        const keys = params.idempotencyKeys
+        if (keys === undefined) return
+        if (keys.length !== params.definitions.length) {
+          ctx.addIssue({ code: 'custom', path: ['idempotencyKeys'], message: `gives ${keys.length} keys for ${params.definitions.length} definitions: give one per definition (null for none)` })
+          return
+        }
+        const first = new Map<string, number>()
+        keys.forEach((key, index) => {
+          if (key === null) return
+          const earlier = first.get(key)
+          if (earlier !== undefined) ctx.addIssue({ code: 'custom', path: ['idempotencyKeys', index], message: `is the key of definition ${earlier} too: one key, one task` })
+          else first.set(key, index)
+        })
+      }),
+    result: z.object({
+      tasks: z.array(TaskSchema),
+      /** With `idempotencyKeys`: the indexes answered with the task an earlier submit made (none stored for them). */
+      duplicates: z.array(z.number().int().nonnegative()).optional(),
+    }),
   },
   'task.list': {
     params: z.object({
@@ -167,7 +196,23 @@ const DECLARED = {
    * `null` makes one unknown again (counts as met).
    */
   'machine.report': {
-    params: z.object({ onAcPower: z.boolean().nullable().optional(), userIdle: z.boolean().nullable().optional(), networkMetered: z.boolean().nullable().optional() }),
+    params: z
+      .object({
+        onAcPower: z.boolean().nullable().optional(),
+        userIdle: z.boolean().nullable().optional(),
+        networkMetered: z.boolean().nullable().optional(),
+        /** Whether the network is reachable (API revision 9); system triggers fire `online` / `offline` on a change of it. */
+        online: z.boolean().nullable().optional(),
+        /** Whether the screen is locked (API revision 9); system triggers fire `lock` / `unlock` on a change of it. */
+        screenLocked: z.boolean().nullable().optional(),
+        /** Something that happened rather than a state (API revision 9): the machine woke from sleep, or is about to sleep. */
+        event: MachineEventSchema.optional(),
+        /** With `event: 'wake'`: how long the machine slept, when the monitor knows. */
+        sleptMs: z.number().int().min(0).optional(),
+      })
+      .superRefine((report, ctx) => {
+        if (report.sleptMs !== undefined && report.event !== 'wake') ctx.addIssue({ code: 'custom', path: ['sleptMs'], message: 'applies to event "wake" only' })
+      }),
     result: z.object({ machine: MachineStateSchema }),
   },
   'run.readLog': {

@@ -214,6 +214,10 @@ export type RunStatus = z.infer<typeof RunStatusSchema>
 export const MachineConditionSchema = z.enum(['ac-power', 'user-idle', 'unmetered-network'])
 export type MachineCondition = z.infer<typeof MachineConditionSchema>
 
+/** What a machine monitor reports as having happened, not as a state: the machine woke from sleep, or is about to sleep. */
+export const MachineEventSchema = z.enum(['wake', 'sleep'])
+export type MachineEvent = z.infer<typeof MachineEventSchema>
+
 /** While a group's condition is unmet: `wait` starts no new run; `pause` also pauses its running runs (resumed when met again). */
 export const WhenUnmetSchema = z.enum(['wait', 'pause'])
 export type WhenUnmet = z.infer<typeof WhenUnmetSchema>
@@ -245,6 +249,14 @@ export const MachineStateSchema = z.object({
    * judge. Absent from servers before it was added: judge with `unmetConditions` then (`heldConditions`).
    */
   held: z.record(z.string(), z.array(MachineConditionSchema).min(1)).optional(),
+  /** true while the network is reachable (a non-virtual interface up), false when none is; absent from servers before it was added (unknown). */
+  online: z.boolean().nullable().optional(),
+  /** true while the screen is locked (the desktop app's power monitor says so); absent: unknown. */
+  screenLocked: z.boolean().nullable().optional(),
+  /** The machine's last resume from sleep, as a monitor reported it (`sleptMs`: how long it slept, when known). Absent: none since the engine opened. */
+  lastWake: z.object({ at: z.number(), sleptMs: z.number().nullable() }).optional(),
+  /** The machine's last announced suspend (best effort: only the desktop app hears it in time). Absent: none since the engine opened. */
+  lastSleep: z.object({ at: z.number() }).optional(),
   /** When it last changed (engine clock, ms). */
   at: z.number(),
   /**

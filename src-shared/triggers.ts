@@ -5,7 +5,7 @@ import { LIMITS, TaskDefinitionSchema, TaskIdSchema, TaskSchema } from './model.
 
 /**
  * Saved tasks and the triggers that start them: schedules, file watches, webhooks, global
- * shortcuts and task completions. Every trigger starts exactly one saved task; every firing
+ * shortcuts, task completions and system events. Every trigger starts exactly one saved task; every firing
  * is recorded (history per trigger) and announced as a durable `trigger.fired` event.
  */
 
@@ -255,12 +255,40 @@ export const CompletionSpecSchema = z
     if (given !== 1) ctx.addIssue({ code: 'custom', path: ['taskId'], message: 'give exactly one of taskId, label and afterSavedTaskId' })
   })
 
+/**
+ * What happens to the machine that a system trigger can start a task on: it woke from sleep
+ * (`wake`) or is about to sleep (`sleep`, best effort: only the desktop app hears it in time),
+ * its power source changed (`ac-power`, `battery`), the screen was locked or unlocked, the
+ * network became reachable or unreachable (`online`, `offline`), the user went away or came
+ * back (`idle`, `active`). Read from what the engine knows of the machine (`machine.report`).
+ */
+export const SYSTEM_EVENTS = ['wake', 'sleep', 'ac-power', 'battery', 'lock', 'unlock', 'online', 'offline', 'idle', 'active'] as const
+export const SystemEventSchema = z.enum(SYSTEM_EVENTS, { error: (issue) => `${JSON.stringify(issue.input)} is not one of ${SYSTEM_EVENTS.join(', ')}` })
+export type SystemEvent = z.infer<typeof SystemEventSchema>
+
+/**
+ * Starts the saved task when one of `events` happens. A state that flaps (a network
+ * dropping and coming back) fires once, after `debounceMs` without another change of it,
+ * with the state it settled in; `wake` and `sleep` fire at once, and again only after
+ * `debounceMs` (a wake told by two monitors starts one task).
+ */
+export const SystemSpecSchema = z.object({
+  kind: z.literal('system'),
+  events: z
+    .array(SystemEventSchema)
+    .min(1, 'name at least one event')
+    .max(SYSTEM_EVENTS.length)
+    .refine((events) => new Set(events).size === events.length, 'names an event twice'),
+  debounceMs: z.number().int().min(0).max(3600_000).default(5000),
+})
+
 export const TriggerSpecSchema = z.discriminatedUnion('kind', [
   ScheduleSpecSchema,
   FileWatchSpecSchema,
   WebhookSpecSchema,
   ShortcutSpecSchema,
   CompletionSpecSchema,
+  SystemSpecSchema,
 ])
 export type TriggerSpec = z.infer<typeof TriggerSpecSchema>
 export type TriggerSpecInput = z.input<typeof TriggerSpecSchema>
@@ -270,6 +298,7 @@ export type FileWatchSpec = z.infer<typeof FileWatchSpecSchema>
 export type WebhookSpec = z.infer<typeof WebhookSpecSchema>
 export type ShortcutSpec = z.infer<typeof ShortcutSpecSchema>
 export type CompletionSpec = z.infer<typeof CompletionSpecSchema>
+export type SystemSpec = z.infer<typeof SystemSpecSchema>
 
 /** What a user states about a trigger. */
 export const TriggerInputSchema = z.object({
@@ -294,7 +323,7 @@ export const TriggerSchema = z.object({
 })
 export type Trigger = z.infer<typeof TriggerSchema>
 
-export const FiringCauseSchema = z.enum(['schedule', 'catch-up', 'file', 'webhook', 'shortcut', 'completion', 'manual'])
+export const FiringCauseSchema = z.enum(['schedule', 'catch-up', 'file', 'webhook', 'shortcut', 'completion', 'manual', 'system'])
 export type FiringCause = z.infer<typeof FiringCauseSchema>
 
 /** One entry of a trigger's history: what fired, why, and the task it created (or why not). */

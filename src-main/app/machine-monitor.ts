@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import type { CommandHandlers, Disposable } from '../engine/api.ts'
 import { POWER_POLL_MS } from '../../src-shared/decisions/machine.ts'
 import { steadyAcPowerReader, steadyReading } from '../engine/power-supply.ts'
@@ -119,6 +120,134 @@ export function startNetworkMonitor(options: NetworkMonitorOptions): NetworkMoni
     watch,
     dispose: () => {
       watch(false)
+      disposed = true
+    },
+  }
+}
+
+/** Two clocks: one that counts the time the machine slept, and the timers' own, which does not. */
+export interface SleepClocks {
+  /** Milliseconds, counting sleep (default: Linux's boot time, else the wall clock). */
+  withSleep(): number
+  /** Milliseconds on the monotonic clock timers run on, which stands still while the machine sleeps. */
+  monotonic(): number
+}
+
+/**
+ * Linux's CLOCK_BOOTTIME (`/proc/uptime`) counts the time suspended and, unlike the wall
+ * clock, does not jump when the clock is set (NTP, a user), so a clock change is not taken
+ * for a wake; elsewhere the wall clock. Node's timers and `performance.now()` run on
+ * CLOCK_MONOTONIC, which stands still in suspend.
+ */
+export function systemSleepClocks(): SleepClocks {
+  const bootTime = (): number | null => {
+    try {
+      return Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 1000
+    } catch {
+      return null
+    }
+  }
+  const withBoot = bootTime() !== null
+  return { withSleep: () => (withBoot ? (bootTime() ?? Date.now()) : Date.now()), monotonic: () => performance.now() }
+}
+
+/** How often the wake monitor looks, and how much more time must have passed with sleep than without for a wake. */
+export const WAKE_POLL_MS = 5_000
+export const WAKE_MIN_SLEEP_MS = 10_000
+
+/** A monitor that runs only while something needs it (`watch(true)`), like the network half. */
+export interface WatchedMonitor extends Disposable {
+  watch(needed: boolean): void
+}
+
+export interface WakeMonitorOptions {
+  report: CommandHandlers['machine.report']
+  clocks: SleepClocks
+  intervalMs?: number
+  minSleepMs?: number
+}
+
+/**
+ * Tells the engine when the machine woke from sleep, with no help from the system (`taskdeck
+ * serve`; the desktop app has Electron's `resume` instead): a timer set for `intervalMs` fires
+ * after that much monotonic time, which stands still while the machine sleeps, so a look that
+ * finds much more time passed by a clock that counts sleep (`clocks.withSleep`) than by the
+ * monotonic one follows a sleep of the difference. A busy event loop delays both clocks alike.
+ * Reported as `machine.report`'s `event: 'wake'` with `sleptMs`; runs only while watched.
+ */
+export function startWakeMonitor(options: WakeMonitorOptions): WatchedMonitor {
+  const { clocks } = options
+  const minSleepMs = options.minSleepMs ?? WAKE_MIN_SLEEP_MS
+  let timer: NodeJS.Timeout | null = null
+  let disposed = false
+  let last = { withSleep: 0, monotonic: 0 }
+  const look = () => {
+    const now = { withSleep: clocks.withSleep(), monotonic: clocks.monotonic() }
+    const slept = now.withSleep - last.withSleep - (now.monotonic - last.monotonic)
+    last = now
+    if (slept >= minSleepMs) options.report({ event: 'wake', sleptMs: Math.round(slept) }).catch(() => undefined)
+  }
+  const watch = (needed: boolean) => {
+    if (disposed || needed === (timer !== null)) return
+    if (!needed) {
+      if (timer) clearInterval(timer)
+      timer = null
+      return
+    }
+    last = { withSleep: clocks.withSleep(), monotonic: clocks.monotonic() }
+    timer = setInterval(look, options.intervalMs ?? WAKE_POLL_MS)
+    timer.unref()
+  }
+  return {
+    watch,
+    dispose: () => {
+      watch(false)
+      disposed = true
+    },
+  }
+}
+
+/** How often the network's links are read while a trigger waits for `online` or `offline`: a few file reads, no child. */
+export const LINK_POLL_MS = 2_000
+
+export interface ReachabilityMonitorOptions {
+  /** One reading (`readNetworkOnline`): true reachable, false not, null unknown. */
+  read: () => boolean | null
+  report: CommandHandlers['machine.report']
+  intervalMs?: number
+}
+
+/**
+ * Tells the engine whether the network is reachable (`online`), by the power half's rules:
+ * only a change is reported, one unknown reading keeps the last known one. Runs only while a
+ * trigger waits for `online` or `offline`; when none does any more, the state is reported
+ * unknown (it is no longer watched, so no longer current).
+ */
+export function startReachabilityMonitor(options: ReachabilityMonitorOptions): WatchedMonitor {
+  let timer: NodeJS.Timeout | null = null
+  let disposed = false
+  let steady = steadyReading(null)
+  let reporter = reportChanges(undefined, (online) => options.report({ online }))
+  const watch = (needed: boolean) => {
+    if (disposed || needed === (timer !== null)) return
+    if (!needed) {
+      if (timer) clearInterval(timer)
+      timer = null
+      options.report({ online: null }).catch(() => undefined)
+      return
+    }
+    steady = steadyReading(null)
+    reporter = reportChanges(undefined, (online) => options.report({ online }))
+    const look = () => reporter.tell(steady(options.read()))
+    look()
+    timer = setInterval(look, options.intervalMs ?? LINK_POLL_MS)
+    timer.unref()
+  }
+  return {
+    watch,
+    dispose: () => {
+      if (timer) clearInterval(timer)
+      timer = null
       disposed = true
     },
   }

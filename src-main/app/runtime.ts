@@ -10,7 +10,8 @@ import { createServer, type TaskdeckServer } from '../server/server.ts'
 import { createTriggers, type ShortcutBinding } from '../triggers/index.ts'
 import { networkWatchFor, type NetworkWatch } from '../../src-shared/decisions/machine.ts'
 import { networkReaderFor } from '../engine/network-cost.ts'
-import { startNetworkMonitor, startSystemMonitor } from './machine-monitor.ts'
+import { NET_CLASS_DIR, readNetworkOnline } from '../engine/network-link.ts'
+import { startNetworkMonitor, startReachabilityMonitor, startSystemMonitor, startWakeMonitor, systemSleepClocks, type SleepClocks } from './machine-monitor.ts'
 
 /**
  * The composition root: everything Taskdeck runs besides a window, on one data directory.
@@ -53,9 +54,11 @@ export interface RuntimeOptions {
    */
   machineMonitor?: 'system' | 'none'
   /** What the opener knows of the machine at start, so no run of a gated group starts before its first report. */
-  machine?: { onAcPower?: boolean | null; userIdle?: boolean | null }
+  machine?: { onAcPower?: boolean | null; userIdle?: boolean | null; screenLocked?: boolean | null }
   /** The power-supply folder the system monitor reads (default POWER_SUPPLY_DIR). */
   powerSupplyDir?: string
+  /** How often the system monitor reads it (default POWER_POLL_MS). */
+  powerPollMs?: number
   /**
    * Where whether the network is metered is read (`unmetered-network` groups), whoever owns
    * the power source: default `networkWatchFor(process.platform)` (NetworkManager on Linux,
@@ -65,6 +68,37 @@ export interface RuntimeOptions {
   networkWatch?: NetworkWatch
   /** The environment the network reader's child sees (its PATH finds busctl); default process.env. */
   networkReadEnv?: NodeJS.ProcessEnv
+  /**
+   * Who tells system triggers that the machine woke: `'clock'` (the default) looks for a jump of a
+   * clock that counts sleep against the timers' monotonic clock (`startWakeMonitor`), while a trigger
+   * waits for `wake`; `'none'` leaves it to the opener (the desktop app reports Electron's `resume`).
+   */
+  wakeMonitor?: 'clock' | 'none'
+  /** The clocks the wake monitor compares (tests move them by hand); default `systemSleepClocks()`. */
+  sleepClocks?: SleepClocks
+  /** How often the wake monitor looks (default WAKE_POLL_MS). */
+  wakePollMs?: number
+  /** The sysfs net-class folder read for `online` / `offline` triggers on Linux (default NET_CLASS_DIR). */
+  netClassDir?: string
+  /** How often that folder is read while such a trigger runs (default LINK_POLL_MS). */
+  linkPollMs?: number
+}
+
+/**
+ * The pollers system triggers need and nobody else reports, each running only while a trigger
+ * waits for its events: the wake monitor (unless the opener reports wakes) and, on Linux, the
+ * network's links.
+ */
+function systemEventMonitors(options: RuntimeOptions, report: EngineApi['handlers']['machine.report'], triggers: ReturnType<typeof createTriggers>): Disposable[] {
+  const wake = (options.wakeMonitor ?? 'clock') === 'clock' ? startWakeMonitor({ report, clocks: options.sleepClocks ?? systemSleepClocks(), ...(options.wakePollMs ? { intervalMs: options.wakePollMs } : {}) }) : null
+  const netClassDir = options.netClassDir ?? NET_CLASS_DIR
+  const links =
+    process.platform === 'linux' ? startReachabilityMonitor({ read: () => readNetworkOnline(netClassDir), report, ...(options.linkPollMs ? { intervalMs: options.linkPollMs } : {}) }) : null
+  const listening = triggers.onDidChangeSystemEvents((events) => {
+    wake?.watch(events.has('wake'))
+    links?.watch(events.has('online') || events.has('offline'))
+  })
+  return [listening, ...(wake ? [wake] : []), ...(links ? [links] : [])]
 }
 
 export async function openRuntime(options: RuntimeOptions): Promise<TaskdeckRuntime> {
@@ -93,13 +127,14 @@ export async function openRuntime(options: RuntimeOptions): Promise<TaskdeckRunt
   const engine = await Engine.open({ home, runners, backend: remote, machine })
   remote.attach(engine)
   const report = engine.handlers['machine.report']
-  const monitors: Disposable[] = monitored ? [startSystemMonitor({ powerSupplyDir, initial: machine.onAcPower ?? null, report })] : []
+  const monitors: Disposable[] = monitored ? [startSystemMonitor({ powerSupplyDir, initial: machine.onAcPower ?? null, report, ...(options.powerPollMs ? { intervalMs: options.powerPollMs } : {}) })] : []
   if (readNetwork && networkWatch.source !== 'none') {
     const current = () => engine.machineState().networkMetered ?? null
     const network = startNetworkMonitor({ read: readNetwork, report, current, intervalMs: networkWatch.pollMs })
     monitors.push(network, engine.watchMachine('unmetered-network', (needed) => network.watch(needed)))
   }
   const triggers = createTriggers(engine.host)
+  monitors.push(...systemEventMonitors(options, report, triggers))
   // Closed together: a remote run's cancel, sent while the engine interrupts it, must not hold the quit.
   const closeEngine = () => {
     for (const monitor of monitors) monitor.dispose()

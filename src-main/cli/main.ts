@@ -55,6 +55,8 @@ Examples:
   $ taskdeck trigger add --after-task 42 --on failure -- notify-send 'build failed'
   $ taskdeck trigger add --after-saved-task 3 --saved-task 4      run saved task 4 when 3 succeeds
   $ taskdeck trigger add --accelerator CommandOrControl+Alt+B -- make
+  $ taskdeck trigger add --on wake -- ./sync-mail.sh          when the machine resumes from sleep
+  $ taskdeck trigger add --on online,ac-power -- ./backup.sh
   $ taskdeck trigger list
   $ taskdeck trigger show 3 --json`
 
@@ -179,7 +181,7 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
     .option('--stash', 'keep it without scheduling it until `resume`d')
     .option('-q, --quiet', 'print only the new task id')
     .option('-f, --follow', 'then follow its output and exit with its exit code')
-    .option('--idempotency-key <key>', 'add it only once: while a task added with KEY exists, print that task instead (a different command with KEY is refused)')
+    .option('--idempotency-key <key>', 'add it only once: while a task added with KEY exists, print that task instead (a different command with KEY is refused); with --batch, line N gets the key KEY-N')
     .option('--batch [mode]', 'add one task per line of stdin, all or none: argv (default; a JSON array or shell-like words, no shell) or shell')
     .passThroughOptions()
     .addHelpText(
@@ -190,6 +192,7 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
         '  $ taskdeck add --shell "make && make test" --group ci --label nightly',
         '  $ taskdeck add --idempotency-key "backup-$(date +%F)" -- rsync -a src/ backup/   safe to run twice',
         "  $ for f in *.png; do printf 'convert %q %q\\n' \"$f\" \"${f%.png}.jpg\"; done | taskdeck add --batch --group images",
+        '  $ taskdeck add --batch --idempotency-key "thumbs-$(date +%F)" < jobs.txt   run twice, added once',
         '  $ printf \'%s\\n\' \'["ffmpeg", "-i", "a b.mov", "a b.mp4"]\' | taskdeck add --batch -q',
       ].join('\n'),
     )
@@ -197,7 +200,6 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
       run(async (ctx, argv: string[], options: DefinitionOptions & { quiet?: boolean; follow?: boolean; batch?: string | true; idempotencyKey?: string }) => {
         if (options.batch !== undefined) {
           if (argv.length > 0 || options.follow) throw usageError('--batch reads the commands from stdin: give no command after -- and no --follow.')
-          if (options.idempotencyKey !== undefined) throw usageError('--idempotency-key names one task: it cannot be given with --batch.')
           await (await import('./commands/tasks.ts')).addBatch(ctx, options.batch === true ? 'argv' : options.batch, options)
           return
         }
@@ -399,7 +401,7 @@ those either, there is nothing to follow (exit 1).`,
       .option('--max-catch-up <n>', 'schedule: with --catch-up all, start at most N missed runs')
       .option('--overlap <policy>', 'schedule: while its last task has not finished, allow (default) another or skip the slot')
       .option('--path <glob>', 'file watch: a path or glob, relative to here (repeatable)', collect)
-      .option('--debounce <duration>', 'file watch: fire once for changes this close together (default 500ms)')
+      .option('--debounce <duration>', 'file watch: fire once for changes this close together (default 500ms); system: a state must hold this long (default 5s)')
       .option('--events <list>', 'file watch: which changes start it: add,change,unlink (the default), addDir,unlinkDir (folders)')
       .option('--webhook', 'webhook: POST /hooks/ID on the local server; a secret is generated and printed once')
       .option('--secret-stdin', 'webhook: read the secret from stdin instead')
@@ -407,7 +409,7 @@ those either, there is nothing to follow (exit 1).`,
       .option('--after-task <id>', 'completion: when this task ends')
       .option('--after-label <label>', 'completion: when any task with this label ends')
       .option('--after-saved-task <id>', 'completion: when a task started from this saved task ends (chains: build → test)')
-      .option('--on <outcome>', 'completion: success (default), failure or finish')
+      .option('--on <outcome>', 'completion: success (default), failure or finish; alone, system events (comma-separated): wake, sleep, ac-power, battery, lock, unlock, online, offline, idle, active')
       .option('--saved-task <id>', 'start this existing saved task instead of a command')
       .option('--paused', 'create it paused')
       .addHelpText('after', TRIGGER_EXAMPLES)

@@ -4,16 +4,15 @@ import {
   nextCheckMs,
   powerWatchFor,
   reportFor,
+  reportForPowerEvent,
   RETURN_CHECK_MS,
   type MachineObservation,
   type MachineReport,
   type NetworkWatch,
+  type PowerEvent,
   type PowerWatch,
   type ReportedMachine,
 } from '../../src-shared/decisions/machine.ts'
-
-/** The power monitor events that can change what is reported (which of them a platform sends: `powerWatchFor`). */
-type PowerEvent = 'on-ac' | 'on-battery' | 'lock-screen' | 'unlock-screen' | 'resume'
 
 /** The part of Electron's `powerMonitor` the monitor uses. */
 export interface PowerMonitorPort {
@@ -46,9 +45,10 @@ export function runtimeMachineOptions(
   watch: PowerWatch,
   powerMonitor: Pick<PowerMonitorPort, 'isOnBatteryPower'>,
   network: NetworkWatch,
-): Pick<RuntimeOptions, 'machineMonitor' | 'machine' | 'networkWatch'> {
-  if (watch.source === 'system') return { machineMonitor: 'system', machine: { userIdle: false }, networkWatch: network }
-  return { machineMonitor: 'none', machine: { onAcPower: !powerMonitor.isOnBatteryPower(), userIdle: false }, networkWatch: network }
+): Pick<RuntimeOptions, 'machineMonitor' | 'machine' | 'networkWatch' | 'wakeMonitor'> {
+  // Electron tells a wake (`resume`) on every platform, so the runtime's clock-based wake monitor is not needed; the screen starts unlocked.
+  if (watch.source === 'system') return { machineMonitor: 'system', machine: { userIdle: false, screenLocked: false }, networkWatch: network, wakeMonitor: 'none' }
+  return { machineMonitor: 'none', machine: { onAcPower: !powerMonitor.isOnBatteryPower(), userIdle: false, screenLocked: false }, networkWatch: network, wakeMonitor: 'none' }
 }
 
 /**
@@ -79,9 +79,28 @@ export class MachineMonitor {
     this.listeners = [
       ['on-ac', () => this.observe()],
       ['on-battery', () => this.observe()],
-      ['resume', () => this.observe()],
-      ['lock-screen', () => this.setLocked(true)],
-      ['unlock-screen', () => this.setLocked(false)],
+      ['suspend', () => this.tell('suspend')],
+      [
+        'resume',
+        () => {
+          this.tell('resume')
+          this.observe()
+        },
+      ],
+      [
+        'lock-screen',
+        () => {
+          this.tell('lock-screen')
+          this.setLocked(true)
+        },
+      ],
+      [
+        'unlock-screen',
+        () => {
+          this.tell('unlock-screen')
+          this.setLocked(false)
+        },
+      ],
     ]
   }
 
@@ -90,6 +109,13 @@ export class MachineMonitor {
     if (this.idleAfterMinutes === null) for (const [event, listener] of this.listeners) this.ports.powerMonitor.on(event, listener)
     this.idleAfterMinutes = idleAfterMinutes
     this.observe()
+  }
+
+  /** A power event's own report (`reportForPowerEvent`: a wake, a sleep, the screen), for system triggers; a failure is only logged (it is not a state to send again). */
+  private tell(event: PowerEvent): void {
+    const report = reportForPowerEvent(event)
+    if (this.disposed || report === null) return
+    this.ports.report(report).catch((error: unknown) => this.ports.log(`machine.report (${event}) failed: ${error instanceof Error ? error.message : String(error)}`))
   }
 
   private setLocked(locked: boolean): void {

@@ -25,6 +25,7 @@ import {
   type LoopEntry,
   type LoopSnapshot,
   type LoopState,
+  type FieldIssue,
   type MachineCondition,
   type MachineState,
   type Progress,
@@ -86,7 +87,7 @@ export interface EngineOptions {
    * `pending`: conditions a monitor will read once the engine is open (`watchMachine`): a group
    * with one starts no run until its first reading is reported.
    */
-  machine?: { onAcPower?: boolean | null; userIdle?: boolean | null; networkMetered?: boolean | null; pending?: MachineCondition[] }
+  machine?: { onAcPower?: boolean | null; userIdle?: boolean | null; networkMetered?: boolean | null; screenLocked?: boolean | null; pending?: MachineCondition[] }
   now?: () => number
   random?: () => number
 }
@@ -231,6 +232,7 @@ export class Engine implements EngineApi {
       onAcPower: options.machine?.onAcPower ?? null,
       userIdle: options.machine?.userIdle ?? null,
       networkMetered: options.machine?.networkMetered ?? null,
+      ...(options.machine?.screenLocked === undefined ? {} : { screenLocked: options.machine.screenLocked }),
       ...(options.machine?.pending?.length ? { pending: [...new Set(options.machine.pending)] } : {}),
       at: this.now(),
       revision: 0,
@@ -1336,11 +1338,28 @@ export class Engine implements EngineApi {
     return { task, duplicate: true }
   }
 
-  /** Checks every definition first (refusing all if one is wrong), then stores all tasks in one transaction. */
-  private async submitMany(definitions: readonly TaskDefinition[]): Promise<Task[]> {
+  /**
+   * Checks every definition first (refusing all if one is wrong), then stores all new tasks in one
+   * transaction. A definition whose key (`keys`, by index) an earlier submit used is answered with that
+   * task (its index in `duplicates`) and not checked or stored again; one with another definition is refused.
+   */
+  private async submitMany(definitions: readonly TaskDefinition[], keys?: readonly (string | null)[]): Promise<{ tasks: Task[]; duplicates?: number[] }> {
     this.refuseWhileClosing()
+    const earlierTasks = (): (Task | null)[] =>
+      definitions.map((definition, i) => {
+        try {
+          return this.byIdempotencyKey(definition, keys?.[i] ?? undefined)?.task ?? null
+        } catch (error) {
+          // The key's refusal, said of its place in the batch.
+          if (!(error instanceof TaskdeckError)) throw error
+          const issues = ((error.details as { issues?: FieldIssue[] } | undefined)?.issues ?? []).map((issue) => ({ ...issue, path: `idempotencyKeys.${i}` }))
+          throw new TaskdeckError(error.code, `definitions.${i}: ${error.message}`, { ...(error.details as object | undefined), index: i, issues })
+        }
+      })
+    let earlier = earlierTasks()
     const checkAllReferences = () =>
       definitions.forEach((definition, i) => {
+        if (earlier[i] !== null) return
         try {
           this.checkReferences(definition, null)
         } catch (error) {
@@ -1350,6 +1369,7 @@ export class Engine implements EngineApi {
     checkAllReferences()
     await Promise.all(
       definitions.map(async (definition, i) => {
+        if (earlier[i] !== null) return
         try {
           await this.checkSpec(definition)
         } catch (error) {
@@ -1358,11 +1378,15 @@ export class Engine implements EngineApi {
       }),
     )
     this.refuseWhileClosing()
+    // Another submit with one of these keys may have stored its task while the specs' checks awaited.
+    earlier = earlierTasks()
     checkAllReferences()
-    const created = this.store.together(() => definitions.map((definition) => this.create(definition)))
+    const created = this.store.together(() => definitions.map((definition, i) => (earlier[i] === null ? this.create(definition, keys?.[i] ?? undefined) : null)))
+    const made = created.filter((c) => c !== null)
     // Stored in one transaction: the last one's commit is everyone's.
-    await created[created.length - 1]?.committed
-    return created.map(({ task }) => task)
+    await made[made.length - 1]?.committed
+    const tasks = created.map((c, i) => c?.task ?? earlier[i]!)
+    return keys === undefined ? { tasks } : { tasks, duplicates: earlier.flatMap((task, i) => (task === null ? [] : [i])) }
   }
 
   private refuseWhileClosing(): void {
@@ -1776,7 +1800,7 @@ export class Engine implements EngineApi {
     }
     return {
       'task.submit': async ({ definition, idempotencyKey }) => this.submit(definition, idempotencyKey),
-      'task.submitMany': async ({ definitions }) => ({ tasks: await this.submitMany(definitions) }),
+      'task.submitMany': async ({ definitions, idempotencyKeys }) => this.submitMany(definitions, idempotencyKeys),
       'task.list': (params) => durableRead(this.list(params)),
       'task.get': ({ taskId }) => {
         const task = this.taskOrThrow(taskId)
@@ -1920,10 +1944,25 @@ export class Engine implements EngineApi {
         // A report of a condition is its reading: it is no longer pending, even when its value is the same.
         const pending = (this.machine.pending ?? []).filter((condition) => report[CONDITION_FIELD[condition]] === undefined)
         const samePending = pending.length === (this.machine.pending ?? []).length
-        if (samePending && onAcPower === this.machine.onAcPower && userIdle === this.machine.userIdle && networkMetered === this.machine.networkMetered) {
+        // Facts for system triggers alone (src-main/triggers): they hold no group, but a change is announced like any.
+        const online = report.online === undefined ? this.machine.online : report.online
+        const screenLocked = report.screenLocked === undefined ? this.machine.screenLocked : report.screenLocked
+        const sameFacts = online === this.machine.online && screenLocked === this.machine.screenLocked && report.event === undefined
+        if (sameFacts && samePending && onAcPower === this.machine.onAcPower && userIdle === this.machine.userIdle && networkMetered === this.machine.networkMetered) {
           return Promise.resolve({ machine: this.machine })
         }
-        this.setMachine({ onAcPower, userIdle, networkMetered, ...(pending.length > 0 ? { pending } : {}) })
+        const { pending: _pending, held: _held, at: _at, revision: _revision, ...kept } = this.machine
+        this.setMachine({
+          ...kept,
+          onAcPower,
+          userIdle,
+          networkMetered,
+          ...(online === undefined ? {} : { online }),
+          ...(screenLocked === undefined ? {} : { screenLocked }),
+          ...(report.event === 'wake' ? { lastWake: { at: this.now(), sleptMs: report.sleptMs ?? null } } : {}),
+          ...(report.event === 'sleep' ? { lastSleep: { at: this.now() } } : {}),
+          ...(pending.length > 0 ? { pending } : {}),
+        })
         const machine = this.machine
         // Answered once the runs it held or released are recorded.
         return committed().then(() => ({ machine }))
@@ -2051,6 +2090,7 @@ export class Engine implements EngineApi {
       readEvents: (since, limit) => this.store.readEvents(since, limit),
       emitTransient: (event) => this.emitTransient(event),
       now: () => this.now(),
+      machine: () => this.machine,
     }
   }
 

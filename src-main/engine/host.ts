@@ -1,5 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite'
-import type { DurableEvent, EngineEvent, Task, TaskDefinitionInput, TransientEvent } from '../../src-shared/index.ts'
+import type { DurableEvent, EngineEvent, MachineState, Task, TaskDefinitionInput, TransientEvent } from '../../src-shared/index.ts'
 import type { Disposable } from './api.ts'
 import type { DurableEventInput, ProjectInTransaction } from './store.ts'
 
@@ -33,6 +33,8 @@ import type { DurableEventInput, ProjectInTransaction } from './store.ts'
  *   with `onEvent` from the same turn, missing nothing and hearing nothing twice.
  * - `emitTransient(event)`: a transient event for every subscriber (not stored, not replayed).
  * - `now()`: the engine's clock (tests may give the engine another one).
+ * - `machine()`: what the engine knows of the machine now (`machine.get`); each change is
+ *   announced as a transient `machine.updated`.
  */
 export interface EngineExtensionHost {
   readonly db: DatabaseSync
@@ -45,4 +47,5 @@ export interface EngineExtensionHost {
   /** Announces a live-only event (a remote worker's heartbeat) to every subscriber. */
   emitTransient(event: TransientEvent): void
   now(): number
+  machine(): MachineState
 }

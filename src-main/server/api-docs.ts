@@ -47,8 +47,12 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
     example: { definition: { name: 'build', spec: { kind: 'shell', command: ['make', '-j8'] }, retry: { maxAttempts: 3 }, limits: { maxMemoryMb: 4096, maxCpuSeconds: 3600 } }, idempotencyKey: 'build-2026-11-22' },
   },
   'task.submitMany': {
-    about: 'Adds up to 10,000 tasks in one commit: all are stored or none; a refusal names the entry (`definitions.2.group: …`).',
-    example: { definitions: [{ spec: { kind: 'shell', command: ['convert', 'a.png', 'a.jpg'] } }, { spec: { kind: 'shell', command: ['convert', 'b.png', 'b.jpg'] } }] },
+    about:
+      'Adds up to 10,000 tasks in one commit: all are stored or none; a refusal names the entry (`definitions.2.group: …`). With `idempotencyKeys` (API revision 10), one per definition (`null`: none), each key does what `task.submit`’s `idempotencyKey` does: a key already used with the same definition answers that task and lists its index in `duplicates`, with another definition the batch is refused (`conflict`, `idempotencyKeys.N`); the new tasks are stored together.',
+    example: {
+      definitions: [{ spec: { kind: 'shell', command: ['convert', 'a.png', 'a.jpg'] } }, { spec: { kind: 'shell', command: ['convert', 'b.png', 'b.jpg'] } }],
+      idempotencyKeys: ['thumbs-2026-11-23-1', 'thumbs-2026-11-23-2'],
+    },
   },
   'task.list': {
     about:
@@ -90,7 +94,7 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
   },
   'machine.report': {
     about:
-      'Tells the engine what a monitor or a script observed; only the fields given change (`null`: unknown again), and a field given is no longer `pending`. A change is announced as `machine.updated` and gates or holds groups with `onlyWhen`; the answer comes once the runs it paused or resumed are recorded.',
+      'Tells the engine what a monitor or a script observed; only the fields given change (`null`: unknown again), and a field given is no longer `pending`. A change is announced as `machine.updated` and gates or holds groups with `onlyWhen`; the answer comes once the runs it paused or resumed are recorded. Since API revision 9, `online` (the network reachable), `screenLocked` and `event` (`wake`, with `sleptMs` when known, or `sleep`) are facts for system triggers: they hold no group (`lastWake`, `lastSleep` in the state).',
     example: { userIdle: true, networkMetered: false },
   },
   'group.pause': {
@@ -264,8 +268,8 @@ replaced atomically, removed on shutdown):
 \`apiRevision\` says what the API accepts within protocol version ${PROTOCOL_VERSION}, for a client that sends a field an
 older server would ignore without a word: ${API_REVISIONS.strictParams}, every command's params are strict (a field the command does not
 know is refused); ${API_REVISIONS.machineConditions}, groups' machine conditions and \`machine.get\` / \`machine.report\`; ${API_REVISIONS.networkConditions}, the
-\`unmetered-network\` condition; ${API_REVISIONS.triggerAdditions}, file watches' folder events (\`addDir\`, \`unlinkDir\`) and \`trigger.create\`'s \`savedTask\`; ${API_REVISIONS.idempotencyKeys}, \`task.submit\`'s \`idempotencyKey\`. A server that writes none is revision 1; the CLI refuses to send \`status\` (\`newest\`) and
-\`group limit\` (\`create: false\`) to it (exit ${EXIT.unreachable}: restart it) rather than have them ignored, \`machine\` and \`--only-when\` to a server before ${API_REVISIONS.machineConditions}, and \`add --idempotency-key\` to one before ${API_REVISIONS.idempotencyKeys}; \`trigger add\` saves its task with a separate call to a server before ${API_REVISIONS.triggerAdditions}.
+\`unmetered-network\` condition; ${API_REVISIONS.triggerAdditions}, file watches' folder events (\`addDir\`, \`unlinkDir\`) and \`trigger.create\`'s \`savedTask\`; ${API_REVISIONS.idempotencyKeys}, \`task.submit\`'s \`idempotencyKey\`; ${API_REVISIONS.systemTriggers}, system triggers and \`machine.report\`'s \`online\`, \`screenLocked\`, \`event\`; ${API_REVISIONS.submitManyKeys}, \`task.submitMany\`'s \`idempotencyKeys\`. A server that writes none is revision 1; the CLI refuses to send \`status\` (\`newest\`) and
+\`group limit\` (\`create: false\`) to it (exit ${EXIT.unreachable}: restart it) rather than have them ignored, \`machine\` and \`--only-when\` to a server before ${API_REVISIONS.machineConditions}, \`add --idempotency-key\` to one before ${API_REVISIONS.idempotencyKeys}, \`trigger add --on EVENTS\` to one before ${API_REVISIONS.systemTriggers} and \`add --batch --idempotency-key\` to one before ${API_REVISIONS.submitManyKeys}; \`trigger add\` saves its task with a separate call to a server before ${API_REVISIONS.triggerAdditions}.
 
 \`<home>\` is \`--home\`, else \`TASKDECK_HOME\`, else the OS's app-data folder.
 

@@ -37,9 +37,13 @@ export const API_REVISIONS = {
   groupRules: 7,
   /** Task definitions' `limits` (maxMemoryMb, maxCpuSeconds), `Run.usage` and the `run.usage` event. */
   resourceLimits: 8,
+  /** System triggers (a `system` spec: wake, sleep, power, screen, network, presence) and machine.report's `online`, `screenLocked`, `event`, `sleptMs`. */
+  systemTriggers: 9,
+  /** task.submitMany's `idempotencyKeys` (and its result's `duplicates`). */
+  submitManyKeys: 10,
 } as const
 /** This server's revision: the newest of API_REVISIONS. */
-export const API_REVISION = API_REVISIONS.resourceLimits
+export const API_REVISION = API_REVISIONS.submitManyKeys
 
 /**
  * Checked by hand rather than with zod: every CLI call reads this file, and loading zod

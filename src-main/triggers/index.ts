@@ -1,4 +1,5 @@
 import { asyncScheduler } from 'rxjs'
+import type { SystemEvent } from '../../src-shared/index.ts'
 import type { Disposable } from '../engine/api.ts'
 import type { EngineExtensionHost } from '../engine/host.ts'
 import type { Clock } from './pipeline.ts'
@@ -57,6 +58,8 @@ export interface WebhookRoute {
  *   its own secret); `handleWebhook` is the same for any other HTTP stack.
  * - `shortcutBindings()` / `onDidChangeShortcuts(listener)`: what the desktop adapter should
  *   register with `globalShortcut`; it calls `pressShortcut(accelerator)` when one is pressed.
+ * - `onDidChangeSystemEvents(listener)`: the system events running triggers wait for, told at once
+ *   and on every change, so a monitor that must poll (the network's links, a wake) runs only then.
  * - `ready()`: resolves once file watchers have done their initial scan (tests, start-up).
  * - `dispose()`: stops every trigger and closes the watchers; call it before `engine.close()`.
  */
@@ -67,6 +70,7 @@ export interface Triggers {
   shortcutBindings(): ShortcutBinding[]
   onDidChangeShortcuts(listener: (bindings: ShortcutBinding[]) => void): Disposable
   pressShortcut(accelerator: string): boolean
+  onDidChangeSystemEvents(listener: (events: ReadonlySet<SystemEvent>) => void): Disposable
   ready(): Promise<void>
   dispose(): Promise<void>
 }
@@ -98,6 +102,7 @@ export function createTriggers(host: EngineExtensionHost, options: TriggersOptio
     shortcutBindings: () => service.shortcutBindings(),
     onDidChangeShortcuts: (listener) => service.onDidChangeShortcuts(listener),
     pressShortcut: (accelerator) => service.pressShortcut(accelerator),
+    onDidChangeSystemEvents: (listener) => service.onDidChangeSystemEvents(listener),
     ready: () => service.ready(),
     dispose: () => service.dispose(),
   }

@@ -1,5 +1,5 @@
 import type { WebhookCall } from './webhook.ts'
-import { LIMITS, type FileChange, type FiringCause, type ScriptSpec, type SavedTask, type TaskDefinitionInput, type TriggerKind } from '../../src-shared/index.ts'
+import { LIMITS, type FileChange, type FiringCause, type ScriptSpec, type SavedTask, type SystemEvent, type TaskDefinitionInput, type TriggerKind } from '../../src-shared/index.ts'
 
 /** What a firing knows that the started task may want: why it started and with what. */
 export interface FiringInput {
@@ -18,6 +18,8 @@ export interface FiringInput {
   completion?: { taskId: number; name: string; status: string; key: string }
   /** Whatever `trigger.fire` was given. */
   payload?: unknown
+  /** System triggers: what happened to the machine, when (engine clock), and for a wake how long it slept when known. */
+  system?: { event: SystemEvent; at: number; sleptMs?: number }
 }
 
 /** Labels that say where a task came from; completion triggers match `saved-task:<id>` to chain saved tasks. */
@@ -129,6 +131,9 @@ function environmentFor(input: FiringInput): Record<string, string> {
   if (input.completion) {
     env.TASKDECK_SOURCE_TASK_ID = String(input.completion.taskId)
     env.TASKDECK_SOURCE_STATUS = input.completion.status
+  }
+  if (input.system) {
+    env.TASKDECK_SYSTEM_EVENT = input.system.event
   }
   return env
 }

@@ -1,31 +1,4 @@
-import {
-  EMPTY,
-  buffer,
-  exhaustMap,
-  catchError,
-  connect,
-  debounceTime,
-  defer,
-  filter,
-  from,
-  groupBy,
-  map,
-  merge,
-  mergeMap,
-  of,
-  race,
-  repeat,
-  scan,
-  share,
-  startWith,
-  switchMap,
-  take,
-  throttleTime,
-  timer,
-  type Observable,
-  type OperatorFunction,
-  type SchedulerLike,
-} from 'rxjs'
+import { EMPTY, catchError, defer, filter, from, groupBy, map, merge, mergeMap, of, repeat, scan, share, switchMap, throttleTime, timer, type Observable, type SchedulerLike } from 'rxjs'
 import {
   isFinished,
   type CompletionSpec,
@@ -35,13 +8,18 @@ import {
   type FiringCause,
   type ScheduleSpec,
   type ShortcutSpec,
+  type SystemSpec,
   type Task,
   type TaskStatus,
 } from '../../src-shared/index.ts'
+import { batchBursts } from './bursts.ts'
 import { fileChanges$, netChanges } from './files.ts'
 import { savedTaskLabel, type FiringInput } from './input.ts'
 import { nextSlotAfter, planDueSlots, type SchedulePlan } from './schedule.ts'
 import type { TriggerRecord } from './store.ts'
+import { settledSystemEvents, type SystemOccurrence } from './system.ts'
+
+export { batchBursts } from './bursts.ts'
 
 /**
  * Wall-clock time and the scheduler timers run on. They are separate on purpose: after a
@@ -69,7 +47,7 @@ export interface FireRequest {
   cursorAt?: number
   /** Completions: the event in which the watched task finished, and which finish it was (`after-run:<id>`, `after-task:<id>`). */
   source?: { seq: number; key: string }
-  input: Pick<FiringInput, 'changedPaths' | 'changes' | 'webhook' | 'completion' | 'payload'>
+  input: Pick<FiringInput, 'changedPaths' | 'changes' | 'webhook' | 'completion' | 'payload' | 'system'>
   detail: Record<string, Json>
   reply?: (outcome: { firing: Firing; task: Task | null; error: unknown }) => void
 }
@@ -80,6 +58,7 @@ const CAUSE_OF_KIND = {
   webhook: 'webhook',
   shortcut: 'shortcut',
   completion: 'completion',
+  system: 'system',
 } as const satisfies Record<TriggerRecord['spec']['kind'], FiringCause>
 
 /** A trigger as it now is, or gone. */
@@ -91,6 +70,8 @@ export interface PipelineInputs {
   engineEvents$: Observable<EngineEvent>
   /** Accelerators pressed, normalised. */
   shortcutPresses$: Observable<string>
+  /** What happens to the machine (`systemEvents$` in system.ts), for system triggers. */
+  systemEvents$: Observable<SystemOccurrence>
   /** Requests answered individually: run now, saved task runs, webhook calls. */
   direct$: Observable<FireRequest>
   clock: Clock
@@ -112,6 +93,7 @@ export interface PipelineInputs {
  *   file       chokidar paths → buffer until `debounceMs` of quiet → distinct paths
  *   shortcut   presses of its accelerator → throttle
  *   completion finished transitions of engine tasks (deduplicated) → match task/label/saved task
+ *   system     changes of the machine state (wake, power, screen, network, presence) → settle per family
  *   direct     run now, saved task runs and webhook calls (checked by their handlers)
  */
 export function firingRequests$(inputs: PipelineInputs): Observable<FireRequest> {
@@ -157,6 +139,8 @@ function sourceFor(record: TriggerRecord, inputs: PipelineInputs, finished$: Obs
       return shortcutRequests$(record, spec, inputs)
     case 'completion':
       return completionRequests$(record, spec, finished$)
+    case 'system':
+      return systemRequests$(record, spec, inputs)
     case 'webhook':
       return EMPTY
   }
@@ -231,25 +215,6 @@ function fileRequests$(record: TriggerRecord, spec: FileWatchSpec, inputs: Pipel
   )
 }
 
-/**
- * Collects a burst into one batch: it closes after `quietMs` without a new value, or
- * `maxWaitMs` after its first value if values keep coming (a log file written to all the
- * time still fires, at least that often).
- */
-export function batchBursts<T>(quietMs: number, maxWaitMs: number, scheduler: SchedulerLike): OperatorFunction<T, T[]> {
-  return connect((values$) =>
-    values$.pipe(
-      buffer(
-        values$.pipe(
-          // The first value of a burst opens it; later values only push the quiet deadline.
-          exhaustMap((first) => race(values$.pipe(startWith(first), debounceTime(quietMs, scheduler)), timer(maxWaitMs, scheduler)).pipe(take(1))),
-        ),
-      ),
-      filter((batch) => batch.length > 0),
-    ),
-  )
-}
-
 function shortcutRequests$(record: TriggerRecord, spec: ShortcutSpec, inputs: PipelineInputs): Observable<FireRequest> {
   return inputs.shortcutPresses$.pipe(
     filter((accelerator) => accelerator === spec.accelerator),
@@ -261,6 +226,21 @@ function shortcutRequests$(record: TriggerRecord, spec: ShortcutSpec, inputs: Pi
       scheduledFor: null,
       input: {},
       detail: { accelerator: spec.accelerator },
+    })),
+  )
+}
+
+function systemRequests$(record: TriggerRecord, spec: SystemSpec, inputs: PipelineInputs): Observable<FireRequest> {
+  return inputs.systemEvents$.pipe(
+    settledSystemEvents(spec, inputs.clock.scheduler),
+    map(({ changes, ...occurrence }) => ({
+      triggerId: record.id,
+      savedTaskId: record.savedTaskId,
+      cause: 'system' as const,
+      scheduledFor: null,
+      input: { system: occurrence },
+      // `changes`: how many changes of its state settled into this one (a flapping network).
+      detail: { ...occurrence, ...(changes > 1 ? { changes } : {}) },
     })),
   )
 }

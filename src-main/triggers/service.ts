@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util'
-import { Subject, catchError, concatMap, defer, EMPTY, from, tap, type Subscription } from 'rxjs'
+import { Subject, catchError, concatMap, defer, EMPTY, from, share, tap, type Subscription } from 'rxjs'
 import {
   TaskdeckError,
   describeIssues,
@@ -13,6 +13,7 @@ import {
   type Firing,
   type SavedTask,
   type Task,
+  type SystemEvent,
   type Trigger,
   type TriggerSpec,
   type TriggerCommandName,
@@ -29,6 +30,7 @@ import { firingRequests$, type Clock, type FireRequest, type TriggerChange } fro
 import { nextSlotAfter, upcomingSlots } from './schedule.ts'
 import { shortcutBindingsOf, shortcutClash, type ShortcutBinding } from './shortcuts.ts'
 import { generateSecret, hashSecret, verifySecret } from './secrets.ts'
+import { systemEvents$ } from './system.ts'
 import { TRIGGER_MIGRATIONS, TriggerStore, registerMigrationFunctions, type TriggerRecord } from './store.ts'
 import type { WebhookTarget } from './webhook.ts'
 
@@ -98,7 +100,9 @@ function defaultName(savedTaskName: string, spec: TriggerSpec): string {
         ? 'on file change'
         : spec.kind === 'shortcut'
           ? spec.accelerator
-          : spec.kind
+          : spec.kind === 'system'
+            ? `on ${spec.events.join(', ')}`
+            : spec.kind
   return `${savedTaskName} (${how})`.slice(0, 200)
 }
 
@@ -135,6 +139,9 @@ export class TriggerService {
   private readonly readyResolvers = new Map<number, () => void>()
   private readonly watchersClosing = new Set<Promise<void>>()
   private readonly shortcutListeners = new Set<(bindings: ShortcutBinding[]) => void>()
+  private readonly systemListeners = new Set<(events: ReadonlySet<SystemEvent>) => void>()
+  /** The system events some running (not paused) trigger waits for, as last told to `systemListeners`. */
+  private watchedSystemEvents: ReadonlySet<SystemEvent> = new Set()
   /** Callers waiting for a firing (run now, webhooks); told at shutdown, never left hanging. */
   private readonly unanswered = new Set<() => void>()
   private readonly subscription: Subscription
@@ -181,6 +188,8 @@ export class TriggerService {
       engineEvents$: this.engineEvents$,
       shortcutPresses$: this.presses$,
       direct$: this.direct$,
+      // Read from the machine state the engine holds when the first system trigger starts listening, so a first reading is no change.
+      systemEvents$: defer(() => systemEvents$(host.machine(), this.engineEvents$)).pipe(share()),
       clock: options.clock,
       lateToleranceMs: options.lateToleranceMs,
       maxTimerMs: options.maxTimerMs,
@@ -434,6 +443,7 @@ export class TriggerService {
           this.watchersReady.delete(triggerId)
           this.changes$.next({ removed: triggerId })
           if (record.spec.kind === 'shortcut') this.shortcutsChanged()
+          this.systemEventsChanged()
         },
       )
       return {}
@@ -760,6 +770,7 @@ export class TriggerService {
       this.records.delete(id)
       this.watchersReady.delete(id)
       this.changes$.next({ removed: id })
+      this.systemEventsChanged()
     }
     for (const record of stored.values()) {
       if (isDeepStrictEqual(this.records.get(record.id), record)) continue
@@ -803,6 +814,7 @@ export class TriggerService {
       this.watchersReady.delete(record.id)
     }
     this.changes$.next({ record })
+    this.systemEventsChanged()
   }
 
   private view(record: TriggerRecord): Trigger {
@@ -1015,6 +1027,24 @@ export class TriggerService {
     for (const listener of this.shortcutListeners) listener(bindings)
   }
 
+  /**
+   * The system events running triggers wait for, told now and on every change of the set: the runtime
+   * watches what only a poller can see (the network's reachability, a wake) only while a trigger needs it.
+   */
+  onDidChangeSystemEvents(listener: (events: ReadonlySet<SystemEvent>) => void): Disposable {
+    this.systemListeners.add(listener)
+    listener(this.watchedSystemEvents)
+    return { dispose: () => void this.systemListeners.delete(listener) }
+  }
+
+  private systemEventsChanged(): void {
+    const events = new Set<SystemEvent>()
+    for (const record of this.records.values()) if (record.spec.kind === 'system' && !record.paused) for (const event of record.spec.events) events.add(event)
+    if (events.size === this.watchedSystemEvents.size && [...events].every((event) => this.watchedSystemEvents.has(event))) return
+    this.watchedSystemEvents = events
+    for (const listener of this.systemListeners) listener(events)
+  }
+
   /** A global shortcut was pressed; true when a trigger is bound to it. */
   pressShortcut(accelerator: string): boolean {
     const normalized = normalizeAccelerator(accelerator)
@@ -1039,6 +1069,7 @@ export class TriggerService {
     // Requests dropped above stay pending, so the cursor stops before them and the next start serves them.
     this.writeCursor()
     this.shortcutListeners.clear()
+    this.systemListeners.clear()
     await Promise.all(this.watchersClosing)
   }
 }

@@ -5,6 +5,7 @@ import {
   LIMITS,
   TaskDefinitionSchema,
   TriggerInputSchema,
+  SYSTEM_EVENTS,
   cronProblem,
   type ApiError,
   type CatchUpPolicy,
@@ -12,6 +13,7 @@ import {
   type FieldIssue,
   type OverlapPolicy,
   type Result,
+  type SystemEvent,
   type TaskDefinitionInput,
   type Trigger,
   type TriggerInput,
@@ -42,6 +44,10 @@ export interface TriggerForm {
   paths: string
   debounceMs: string
   accelerator: string
+  /** System: the events that start it, in the order SYSTEM_EVENTS lists them. */
+  systemEvents: SystemEvent[]
+  /** System: how long a changed state must hold before it fires (ms, as typed). */
+  settleMs: string
   when: 'succeeded' | 'failed' | 'finished'
   afterMode: 'savedTask' | 'label' | 'task'
   /** The saved task id, label or task id the completion trigger follows, per `afterMode`. */
@@ -58,7 +64,7 @@ export interface TriggerForm {
   original: TriggerSpec | null
 }
 
-export const TRIGGER_KINDS: readonly TriggerKind[] = ['schedule', 'fileWatch', 'webhook', 'shortcut', 'completion']
+export const TRIGGER_KINDS: readonly TriggerKind[] = ['schedule', 'fileWatch', 'webhook', 'shortcut', 'completion', 'system']
 
 export const EMPTY_TRIGGER_FORM: TriggerForm = {
   kind: 'schedule',
@@ -74,6 +80,8 @@ export const EMPTY_TRIGGER_FORM: TriggerForm = {
   paths: '',
   debounceMs: '500',
   accelerator: '',
+  systemEvents: ['wake'],
+  settleMs: '5000',
   when: 'succeeded',
   afterMode: 'savedTask',
   after: '',
@@ -131,6 +139,8 @@ export function specOf(form: TriggerForm): Record<string, unknown> {
       const after = form.afterMode === 'label' ? { label: optional(form.after) } : form.afterMode === 'task' ? { taskId: num(form.after) } : { afterSavedTaskId: num(form.after) }
       return { kind: 'completion', when: form.when, ...after }
     }
+    case 'system':
+      return { kind: 'system', events: SYSTEM_EVENTS.filter((event) => form.systemEvents.includes(event)), debounceMs: num(form.settleMs) }
   }
 }
 
@@ -156,6 +166,7 @@ export function triggerFieldOf(path: string): TriggerField {
     'spec.paths': 'paths',
     'spec.debounceMs': 'debounceMs',
     'spec.accelerator': 'accelerator',
+    'spec.events': 'systemEvents',
     'spec.taskId': 'after',
     'spec.label': 'after',
     'spec.afterSavedTaskId': 'after',
@@ -166,14 +177,18 @@ export function triggerFieldOf(path: string): TriggerField {
   return 'form'
 }
 
+/** A field as the form shows it for its kind: a system trigger's debounce is its own field. */
+const fieldOfKind = (field: TriggerField, kind: TriggerKind): TriggerField => (kind === 'system' && field === 'debounceMs' ? 'settleMs' : kind !== 'system' && field === 'systemEvents' ? 'form' : field)
+
 function problemOf(issue: z.core.$ZodIssue, form: TriggerForm, at: 'trigger' | 'definition'): TriggerFormProblem {
-  const field = at === 'definition' && issue.path[0] === 'name' ? 'command' : triggerFieldOf(issue.path.map(String).join('.'))
+  const field = at === 'definition' && issue.path[0] === 'name' ? 'command' : fieldOfKind(triggerFieldOf(issue.path.map(String).join('.')), form.kind)
   // A refused pattern in the UI's language, with croner's reason.
   if (field === 'cron' && issue.code === 'custom') {
     const problem = cronProblem(form.cron.trim())
     if (problem) return { field, message: { key: 'triggerForm.issue.cron', values: { problem } } }
   }
   if (field === 'after' && issue.code === 'custom') return { field, message: { key: 'form.issue.required' } }
+  if (field === 'systemEvents' && issue.code === 'too_small') return { field, message: { key: 'triggerForm.issue.pickEvent' } }
   return { field, message: issueMessage(issue, field === 'everyValue' ? EVERY_UNITS[form.everyUnit] : 1) }
 }
 
@@ -211,12 +226,12 @@ function dedupe(problems: readonly TriggerFormProblem[]): TriggerFormProblem[] {
 }
 
 /** The server's refusal, under the fields it concerns (its own words; a loop or a missing path only it can see). */
-export function problemsOfRefusal(error: ApiError): TriggerFormProblem[] {
+export function problemsOfRefusal(error: ApiError, kind: TriggerKind = 'schedule'): TriggerFormProblem[] {
   const issues: readonly FieldIssue[] = error.details?.issues ?? []
   if (issues.length === 0) return [{ field: 'form', message: { text: error.message } }]
   return dedupe(
     issues.map((issue) => {
-      const field = triggerFieldOf(issue.path)
+      const field = fieldOfKind(triggerFieldOf(issue.path), kind)
       return { field, message: { text: field === 'form' ? `${issue.path ? `${issue.path}: ` : ''}${issue.message}` : issue.message } }
     }),
   )
@@ -246,6 +261,8 @@ export function triggerFormOf(trigger: Trigger): TriggerForm {
         : spec.taskId !== undefined
           ? { ...base, when: spec.when, afterMode: 'task', after: String(spec.taskId) }
           : { ...base, when: spec.when, afterMode: 'savedTask', after: String(spec.afterSavedTaskId ?? '') }
+    case 'system':
+      return { ...base, systemEvents: [...spec.events], settleMs: String(spec.debounceMs) }
   }
 }
 
@@ -297,14 +314,14 @@ export function saveTrigger$(submits$: Observable<TriggerSubmit>, call: Call): O
         : of({ ok: true as const, value: { savedTaskId: checked.input.savedTaskId, created: false } })
       const saved$ = savedTask$.pipe(
         switchMap((made): Observable<SaveStatus> => {
-          if (!made.ok) return of({ state: 'refused', problems: problemsOfRefusal(made.error) })
+          if (!made.ok) return of({ state: 'refused', problems: problemsOfRefusal(made.error, form.kind) })
           const input = { ...checked.input, savedTaskId: made.value.savedTaskId }
           const request =
             editing === null ? call<{ trigger: Trigger; secret?: string }>('trigger.create', { trigger: input }) : call<{ trigger: Trigger; secret?: string }>('trigger.update', { triggerId: editing, trigger: input, ...(form.kind === 'webhook' && form.rotateSecret ? { rotateSecret: true } : {}) })
           return from(request).pipe(
             switchMap((r): Observable<SaveStatus> => {
               if (r.ok) return of({ state: 'saved', trigger: r.value.trigger, created: editing === null, ...(r.value.secret === undefined ? {} : { secret: r.value.secret }) })
-              const refused: SaveStatus = { state: 'refused', problems: problemsOfRefusal(r.error) }
+              const refused: SaveStatus = { state: 'refused', problems: problemsOfRefusal(r.error, form.kind) }
               return made.value.created ? from(call('savedTask.remove', { savedTaskId: made.value.savedTaskId })).pipe(map(() => refused)) : of(refused)
             }),
           )
@@ -341,8 +358,11 @@ export function triggerDetail$(
   )
 }
 
-/** What a firing stood for, in the UI's words (`triggerForm.why.*`), from its cause-specific detail; null when the cause says it all. */
-export function firingWhy(firing: Firing): { key: string; values: Record<string, string | number> } | null {
+/**
+ * What a firing stood for, in the UI's words (`triggerForm.why.*`), from its cause-specific detail; null when the cause says it all.
+ * `translated`: values that are themselves keys, to be said in the UI's language first (a system event's name).
+ */
+export function firingWhy(firing: Firing): { key: string; values: Record<string, string | number>; translated?: Record<string, string> } | null {
   const detail = firing.detail
   const count = (key: string): number => (typeof detail[key] === 'number' ? detail[key] : 0)
   const stillActive = Array.isArray(detail.stillActive) ? detail.stillActive.filter((id) => typeof id === 'number') : []
@@ -358,6 +378,13 @@ export function firingWhy(firing: Firing): { key: string; values: Record<string,
       return { key: 'triggerForm.why.after', values: { task: count('sourceTaskId'), status: typeof detail.sourceStatus === 'string' ? detail.sourceStatus : 'finished' } }
     case 'webhook':
       return { key: 'triggerForm.why.webhook', values: { count: count('bytes'), type: typeof detail.contentType === 'string' ? detail.contentType : '' } }
+    case 'system': {
+      const event = SYSTEM_EVENTS.find((known) => known === detail.event)
+      if (event === undefined) return null
+      const translated = { event: `triggerForm.systemEventNames.${event}` }
+      if (typeof detail.sleptMs === 'number') return { key: 'triggerForm.why.woke', values: { minutes: Math.max(1, Math.round(detail.sleptMs / 60_000)) }, translated }
+      return count('changes') > 1 ? { key: 'triggerForm.why.settled', values: { count: count('changes') }, translated } : { key: 'triggerForm.why.system', values: {}, translated }
+    }
     default:
       return null
   }

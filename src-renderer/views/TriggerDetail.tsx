@@ -185,7 +185,7 @@ export function TriggerDetail({
                     </td>
                     <td>
                       {t(`triggerForm.causes.${firing.cause}`)}
-                      {why && <span className="muted"> · {t(why.key, why.values)}</span>}
+                      {why && <span className="muted"> · {t(why.key, { ...why.values, ...Object.fromEntries(Object.entries(why.translated ?? {}).map(([name, key]) => [name, t(key)])) })}</span>}
                     </td>
                     <td>
                       {firing.taskId !== null ? (

@@ -1,7 +1,7 @@
 import { cloneElement, useEffect, useMemo, useState, type ReactElement } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Subject } from 'rxjs'
-import type { SavedTask, Trigger } from '../../src-shared/index.ts'
+import { SYSTEM_EVENTS, type SavedTask, type SystemEvent, type Trigger } from '../../src-shared/index.ts'
 import { FormActions, Segmented, formatClock } from '../components/common.tsx'
 import { describeCron } from '../streams/triggers.ts'
 import {
@@ -80,7 +80,7 @@ export function TriggerEditor({ editing, savedTasks, onSaved, onCancel }: { edit
       </div>
     )
   }
-  type TextKey = 'name' | 'cron' | 'timezone' | 'everyValue' | 'maxCatchUp' | 'debounceMs' | 'accelerator' | 'after' | 'cwd'
+  type TextKey = 'name' | 'cron' | 'timezone' | 'everyValue' | 'maxCatchUp' | 'debounceMs' | 'settleMs' | 'accelerator' | 'after' | 'cwd'
   const text = (key: TextKey, props: { placeholder?: string; type?: string; mono?: boolean; autoFocus?: boolean } = {}) => (
     <input
       id={`tf-${key}`}
@@ -112,6 +112,11 @@ export function TriggerEditor({ editing, savedTasks, onSaved, onCancel }: { edit
       {label}
     </label>
   )
+  const toggleEvent = (event: SystemEvent, on: boolean) =>
+    set(
+      'systemEvents',
+      SYSTEM_EVENTS.filter((e) => (e === event ? on : form.systemEvents.includes(e))),
+    )
   const savedTaskOptions = savedTasks.map((s) => ({ value: String(s.id), label: `#${s.id} ${s.name}` }))
 
   const words = form.kind === 'schedule' && form.scheduleMode === 'cron' && form.cron.trim() ? describeCron(form.cron.trim(), i18n.language) : null
@@ -213,6 +218,35 @@ export function TriggerEditor({ editing, savedTasks, onSaved, onCancel }: { edit
                 : field('after', t(`triggerForm.after.${form.afterMode}`), text('after', { type: form.afterMode === 'task' ? 'number' : 'text', mono: true }))}
               {field('when', t('triggerForm.when'), select('when', (['succeeded', 'failed', 'finished'] as const).map((v) => ({ value: v, label: t(`triggerForm.whenOptions.${v}`) }))))}
             </div>
+          )}
+          {form.kind === 'system' && (
+            <>
+              <div className={`field ${errors.systemEvents ? 'invalid' : ''}`} role="group" aria-labelledby="tf-systemEvents-label" aria-describedby={errors.systemEvents ? 'tf-systemEvents-error' : undefined}>
+                <span className="setting-label" id="tf-systemEvents-label">
+                  {t('triggerForm.systemEvents')}
+                </span>
+                <div className="system-events">
+                  {SYSTEM_EVENTS.map((event, index) => (
+                    <label className="check" key={event}>
+                      <input
+                        type="checkbox"
+                        id={index === 0 ? 'tf-systemEvents' : undefined}
+                        aria-invalid={errors.systemEvents && index === 0 ? true : undefined}
+                        checked={form.systemEvents.includes(event)}
+                        onChange={(e) => toggleEvent(event, e.target.checked)}
+                      />
+                      {t(`triggerForm.systemEventNames.${event}`)}
+                    </label>
+                  ))}
+                </div>
+                {errors.systemEvents && (
+                  <div className="field-error" id="tf-systemEvents-error" role="alert">
+                    {say(errors.systemEvents)}
+                  </div>
+                )}
+              </div>
+              <div className="grid-3">{field('settleMs', t('triggerForm.settle'), text('settleMs', { type: 'number' }), t('triggerForm.systemHint'))}</div>
+            </>
           )}
         </fieldset>
 

@@ -216,6 +216,8 @@ function StartsWhen({ trigger }: { trigger: Trigger }) {
           {t('triggers.shortcut')} <code>{spec.accelerator}</code>
         </>
       )
+    case 'system':
+      return <>{t('triggers.system', { events: spec.events.map((event) => t(`triggers.systemEvents.${event}`)).join(t('triggers.systemOr')) })}</>
     case 'completion':
       return <>{t(`triggers.completion.${spec.when}`, { what: spec.taskId !== undefined ? `#${spec.taskId}` : spec.label !== undefined ? t('triggers.labelled', { label: spec.label }) : t('triggers.fromSaved', { id: spec.afterSavedTaskId }) })}</>
   }

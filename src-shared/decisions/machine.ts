@@ -28,10 +28,36 @@ export function powerWatchFor(platform: string): PowerWatch {
   return { source: 'power-monitor', pollMs: POWER_POLL_MS }
 }
 
-/** The parameters of `machine.report` this monitor sends (both fields, or only the changed one). */
+/** The parameters of `machine.report` this monitor sends (both fields, or only the changed one; a power event's own report). */
 export interface MachineReport {
   onAcPower?: boolean
   userIdle?: boolean
+  screenLocked?: boolean
+  event?: 'wake' | 'sleep'
+}
+
+/** The power monitor's events (Electron's `powerMonitor`); which a platform sends differs (see `powerWatchFor`). */
+export type PowerEvent = 'on-ac' | 'on-battery' | 'lock-screen' | 'unlock-screen' | 'suspend' | 'resume'
+
+/**
+ * What a power event tells the engine by itself, for system triggers: the machine is about to
+ * sleep or woke, the screen was locked or unlocked. Null for the power source's events, which
+ * the monitor reads (`machineOf`) rather than trusts, since not every platform sends them.
+ */
+export function reportForPowerEvent(event: PowerEvent): MachineReport | null {
+  switch (event) {
+    case 'suspend':
+      return { event: 'sleep' }
+    case 'resume':
+      return { event: 'wake' }
+    case 'lock-screen':
+      return { screenLocked: true }
+    case 'unlock-screen':
+      return { screenLocked: false }
+    case 'on-ac':
+    case 'on-battery':
+      return null
+  }
 }
 
 /** What the power monitor says at one moment. */

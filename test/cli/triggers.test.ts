@@ -73,6 +73,13 @@ describe('taskdeck trigger', () => {
     expect((await cli('trigger', 'list')).stdout).toMatch(new RegExp(`\\n${trigger.id}\\s+schedule\\s+paused\\s`))
   })
 
+  it('adds a system trigger with --on wake,offline and shows it', async () => {
+    const { trigger } = await add('--on', 'Wake,offline', '--debounce', '10s', '--', 'true')
+    expect(trigger.spec).toEqual({ kind: 'system', events: ['wake', 'offline'], debounceMs: 10_000 })
+    expect((await cli('trigger', 'show', String(trigger.id))).stdout).toContain('on wake, offline (debounce 10s)')
+    await cli('trigger', 'rm', String(trigger.id), '--with-task')
+  })
+
   it('fire runs the task now (even paused) and the firing is in its history', async () => {
     const { trigger } = await add('--every', '1d', '--paused', '--', 'sh', '-c', 'echo "fired by $TASKDECK_FIRED_BY"')
     const fired = await cli('trigger', 'fire', String(trigger.id), '--json')
@@ -333,6 +340,9 @@ describe('taskdeck trigger', () => {
       [['--every', '1h', '--overlap', 'sometimes', '--', 'true'], 'taskdeck: --overlap: "sometimes" is not one of allow, skip.\n'],
       [['--webhook', '--overlap', 'skip', '--', 'true'], 'taskdeck: --overlap applies to schedules (--cron, --every) only.\n'],
       [['--after-task', '99999', '--', 'true'], 'taskdeck: --after-task: there is no task 99999.\n'],
+      // System events: a wrong name is refused with the one meant; a file watch's option is not a system trigger's.
+      [['--on', 'wake,resume', '--', 'true'], 'taskdeck: --on: "resume" is not one of wake, sleep, ac-power, battery, lock, unlock, online, offline, idle, active (for resume, give wake).\n'],
+      [['--on', 'wake', '--events', 'add', '--', 'true'], 'taskdeck: --events applies to --path only.\n'],
     ]
     for (const [args, problem] of cases) {
       const result = await cli('trigger', 'add', ...args)

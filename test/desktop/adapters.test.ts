@@ -122,8 +122,8 @@ describe.each(['linux', 'win32', 'darwin'] as const)('machine monitor adapter on
     monitor.apply(10)
     powerMonitor.lock()
     powerMonitor.unlock()
-    // Linux sends no lock events: only the idle time tells.
-    expect(reports.slice(1)).toEqual(platform === 'linux' ? [] : [{ userIdle: true }, { userIdle: false }])
+    // Linux sends no lock events: only the idle time tells. Elsewhere the screen itself is told too (system triggers).
+    expect(reports.slice(1)).toEqual(platform === 'linux' ? [] : [{ screenLocked: true }, { userIdle: true }, { screenLocked: false }, { userIdle: false }])
     powerMonitor.idleSeconds = 120
     monitor.apply(2)
     expect(reports.at(-1)).toEqual({ userIdle: true })
@@ -155,8 +155,9 @@ describe.each(['linux', 'win32', 'darwin'] as const)('machine monitor adapter on
     monitor.apply(10)
     // Unplugged while asleep: no on-battery event, the resume tells (where Electron knows the power source).
     powerMonitor.wake(true)
-    if (platform === 'linux') expect(reports).toHaveLength(1)
-    else expect(reports.at(-1)).toEqual({ onAcPower: false })
+    // The wake itself is told first (system triggers), then what the look found.
+    if (platform === 'linux') expect(reports.slice(1)).toEqual([{ event: 'wake' }])
+    else expect(reports.slice(1)).toEqual([{ event: 'wake' }, { onAcPower: false }])
     const before = reports.length
     powerMonitor.idleSeconds = 120
     monitor.apply(10)
@@ -207,8 +208,8 @@ describe.each(['linux', 'win32', 'darwin'] as const)('machine monitor adapter on
     const networkWatch = { linux: { source: 'networkmanager', pollMs: NETWORK_POLL_MS }, win32: { source: 'windows-connection-cost', pollMs: WINDOWS_NETWORK_POLL_MS }, darwin: { source: 'none' } }[platform]
     expect(runtimeMachineOptions(powerWatchFor(platform), powerMonitor, networkWatchFor(platform))).toEqual(
       platform === 'linux'
-        ? { machineMonitor: 'system', machine: { userIdle: false }, networkWatch }
-        : { machineMonitor: 'none', machine: { onAcPower: false, userIdle: false }, networkWatch },
+        ? { machineMonitor: 'system', machine: { userIdle: false, screenLocked: false }, networkWatch, wakeMonitor: 'none' }
+        : { machineMonitor: 'none', machine: { onAcPower: false, userIdle: false, screenLocked: false }, networkWatch, wakeMonitor: 'none' },
     )
   })
 })

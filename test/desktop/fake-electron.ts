@@ -202,9 +202,9 @@ export const powerSaveBlocker = {
  * win32, `resume` everywhere).
  */
 export const POWER_EVENTS_SENT: Readonly<Record<'linux' | 'win32' | 'darwin', readonly string[]>> = {
-  linux: ['resume'],
-  win32: ['on-ac', 'lock-screen', 'unlock-screen', 'resume'],
-  darwin: ['on-ac', 'on-battery', 'lock-screen', 'unlock-screen', 'resume'],
+  linux: ['suspend', 'resume'],
+  win32: ['on-ac', 'lock-screen', 'unlock-screen', 'suspend', 'resume'],
+  darwin: ['on-ac', 'on-battery', 'lock-screen', 'unlock-screen', 'suspend', 'resume'],
 }
 
 /**
@@ -240,6 +240,10 @@ export class FakePowerMonitor extends EventEmitter {
   }
   unlock() {
     this.send('unlock-screen')
+  }
+  /** About to sleep. */
+  suspend() {
+    this.send('suspend')
   }
   /** Woken from sleep, the power source possibly changed meanwhile (no event for that). */
   wake(onBattery: boolean) {

@@ -197,4 +197,42 @@ describe('making and changing triggers in the Triggers view', () => {
     expect(errors).toEqual([])
     await page.context().close()
   })
+
+  it('makes a system trigger on a wake (none chosen refused in place), in light and dark, and it fires on a reported wake', async () => {
+    for (const scheme of ['light', 'dark'] as const) {
+      const { page, errors } = await openPage(ui.browser, ui.served.browserUrl, scheme)
+      await page.keyboard.press('g')
+      await page.keyboard.press('r')
+      await page.getByRole('heading', { level: 1, name: 'Triggers', exact: true }).waitFor()
+      await page.keyboard.press('Shift+T')
+      await page.getByRole('radio', { name: 'System event' }).click()
+      const events = page.getByRole('group', { name: 'Events' })
+      // Woke from sleep is chosen for a new one; with nothing chosen the form says so under the events.
+      await events.getByRole('checkbox', { name: 'Woke from sleep' }).uncheck()
+      await page.locator('#tf-command').fill('echo woke')
+      await page.keyboard.press('Control+Enter')
+      expect(await page.locator('#tf-systemEvents-error').textContent()).toBe('Choose at least one event.')
+      expect(await axeViolations(page)).toEqual([])
+      await page.locator('.trigger-editor').screenshot({ path: join(ARTIFACTS, `triggers-form-system-${scheme}.png`) })
+      if (scheme === 'dark') {
+        expect(errors).toEqual([])
+        await page.context().close()
+        continue
+      }
+      await events.getByRole('checkbox', { name: 'Woke from sleep' }).check()
+      await events.getByRole('checkbox', { name: 'Network down' }).check()
+      await page.locator('#tf-name').fill('after sleep')
+      await page.keyboard.press('Control+Enter')
+      await page.getByText('when the machine wakes or the network goes down').waitFor()
+      const made = (await listTriggers()).find((t) => t.name === 'after sleep')
+      expect(made?.spec).toEqual({ kind: 'system', events: ['wake', 'offline'], debounceMs: 5000 })
+      await callServer(ui.home, ui.served, 'machine.report', { event: 'wake', sleptMs: 1_800_000 })
+      // The new trigger is shown (selected) once made: its history says what happened, in the UI's words.
+      await expect.poll(async () => (await callServer<{ history: { cause: string }[] }>(ui.home, ui.served, 'trigger.get', { triggerId: made!.id })).history.map((f) => f.cause)).toEqual(['system'])
+      await page.getByTestId('trigger-history').getByText('Woke from sleep after about 30 min asleep').waitFor()
+      await page.getByTestId('trigger-detail').screenshot({ path: join(ARTIFACTS, 'triggers-history-system-light.png') })
+      expect(errors).toEqual([])
+      await page.context().close()
+    }
+  })
 })

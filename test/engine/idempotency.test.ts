@@ -88,3 +88,45 @@ describe('task.submit with an idempotency key', () => {
     }
   })
 })
+
+describe('task.submitMany with idempotency keys', () => {
+  const submitMany = (definitions: TaskDefinitionInput[], idempotencyKeys?: (string | null)[]) => {
+    const { result } = parseRequest({ v: PROTOCOL_VERSION, id: 1, command: 'task.submitMany', params: { definitions, ...(idempotencyKeys ? { idempotencyKeys } : {}) } })
+    if (!result.ok) throw new TaskdeckError('bad_request', result.error.message, result.error.details)
+    return t.engine.handlers['task.submitMany'](result.value.params as never)
+  }
+  const count = async () => (await t.engine.handlers['task.list']({ limit: 100, offset: 0 })).total
+
+  it('stores the new ones together and answers repeated keys with their tasks, across a restart', async () => {
+    const a = shell('echo a', { stashed: true })
+    const b = shell('echo b', { stashed: true })
+    const first = await submitMany([a, b], ['batch-1', null])
+    expect(first.duplicates).toEqual([])
+    expect(first.tasks[0]!.idempotencyKey).toBe('batch-1')
+    await t.reopen()
+    const c = shell('echo c', { stashed: true })
+    const again = await submitMany([a, c], ['batch-1', 'batch-2'])
+    expect(again.duplicates).toEqual([0])
+    expect(again.tasks[0]!.id).toBe(first.tasks[0]!.id)
+    expect(again.tasks[1]!.id).not.toBe(first.tasks[1]!.id)
+    expect(await count()).toBe(3)
+    // All repeated: nothing stored.
+    expect((await submitMany([a, c], ['batch-1', 'batch-2'])).duplicates).toEqual([0, 1])
+    expect(await count()).toBe(3)
+  })
+
+  it('refuses a key used with another definition, naming its index, and stores none of the batch', async () => {
+    await submitMany([shell('echo a', { stashed: true })], ['k'])
+    const refused = await refusal(submitMany([shell('echo new', { stashed: true }), shell('echo other', { stashed: true })], [null, 'k']))
+    expect(refused?.code).toBe('conflict')
+    expect(refused?.details).toMatchObject({ index: 1, issues: [{ path: 'idempotencyKeys.1' }] })
+    expect(await count()).toBe(1)
+  })
+
+  it('refuses keys that do not match the definitions one to one, or repeat within the batch', async () => {
+    const one = shell('true', { stashed: true })
+    expect((await refusal(Promise.resolve().then(() => submitMany([one, one], ['x']))))?.message).toMatch(/gives 1 keys for 2 definitions/)
+    expect((await refusal(Promise.resolve().then(() => submitMany([one, one], ['x', 'x']))))?.message).toMatch(/idempotencyKeys\.1.*is the key of definition 0 too/)
+    expect(await count()).toBe(0)
+  })
+})

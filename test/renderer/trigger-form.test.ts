@@ -160,3 +160,28 @@ describe('triggerDetail$', () => {
     })
   })
 })
+
+describe('the trigger form: system events', () => {
+  it('sends the events in the contract order with the settle time, and reads a stored spec back', () => {
+    const f = form({ kind: 'system', systemEvents: ['offline', 'wake'], settleMs: '8000', command: './sync.sh' })
+    expect(specOf(f)).toEqual({ kind: 'system', events: ['wake', 'offline'], debounceMs: 8000 })
+    const checked = validateTriggerForm(f)
+    expect(checked.ok).toBe(true)
+    const back = triggerFormOf(trigger(3, { spec: { kind: 'system', events: ['lock', 'online'], debounceMs: 2000 } }))
+    expect(back).toMatchObject({ kind: 'system', systemEvents: ['lock', 'online'], settleMs: '2000' })
+  })
+
+  it('says under the events and the settle field what is wrong with them', () => {
+    const checked = validateTriggerForm(form({ kind: 'system', systemEvents: [], settleMs: '-1', command: './sync.sh' }))
+    expect(checked.ok).toBe(false)
+    if (checked.ok) return
+    expect(checked.problems.map((p) => p.field).sort()).toEqual(['settleMs', 'systemEvents'])
+    expect(checked.problems.find((p) => p.field === 'systemEvents')?.message).toEqual({ key: 'triggerForm.issue.pickEvent' })
+  })
+
+  it('says what a system firing stood for, the event in the UI language', () => {
+    const firing = (patch: Partial<Firing>): Firing => ({ id: 1, triggerId: 1, savedTaskId: 1, firedAt: 0, cause: 'schedule', scheduledFor: null, outcome: 'submitted', taskId: 5, error: null, detail: {}, ...patch })
+    expect(firingWhy(firing({ cause: 'system', detail: { event: 'wake', at: 1, sleptMs: 3_600_000 } }))).toEqual({ key: 'triggerForm.why.woke', values: { minutes: 60 }, translated: { event: 'triggerForm.systemEventNames.wake' } })
+    expect(firingWhy(firing({ cause: 'system', detail: { event: 'offline', at: 1, changes: 3 } }))).toEqual({ key: 'triggerForm.why.settled', values: { count: 3 }, translated: { event: 'triggerForm.systemEventNames.offline' } })
+  })
+})

@@ -36,7 +36,7 @@ const IDEMPOTENT_OPTION_NAMES = { ...DEFINITION_OPTION_NAMES, idempotencyKey: '-
  * refused (a group removed meanwhile, a dependency gone, a line the contract refuses) would
  * leave the earlier parts added, and running.
  */
-export async function addBatch(ctx: Context, mode: string, options: DefinitionOptions & { quiet?: boolean }): Promise<Task[]> {
+export async function addBatch(ctx: Context, mode: string, options: DefinitionOptions & { quiet?: boolean; idempotencyKey?: string }): Promise<Task[]> {
   if (mode !== 'argv' && mode !== 'shell') throw usageError(`--batch: "${mode}" is not a mode; use argv (the default) or shell.`)
   if (options.shell !== undefined) throw usageError('--batch reads the commands from stdin; give --batch shell instead of --shell to run each line through the shell.')
   if (options.stdin === '-') throw usageError('--batch reads the commands from stdin, so --stdin - cannot read it too.')
@@ -51,11 +51,25 @@ export async function addBatch(ctx: Context, mode: string, options: DefinitionOp
       throw usageError(`${definitions.length} commands on stdin; one batch adds at most ${LIMITS.submitManyCount}, all or none. Nothing was added: split the input (\`split -l ${LIMITS.submitManyCount}\`) and add each part.`)
     }
   }
-  const tasks = definitions.length === 0 ? [] : await submitBatch(await ctx.connect(), lines, definitions)
-  ctx.print({ tasks }, () => {
+  // `--idempotency-key KEY`: line N is added once, as KEY-N (its line number in the input), so the same batch run again adds nothing twice.
+  const prefix = options.idempotencyKey
+  const keys = prefix === undefined ? undefined : lines.map(({ line }) => `${prefix}-${line}`)
+  const longest = keys?.reduce((a, b) => (b.length > a.length ? b : a), '')
+  if (longest !== undefined && longest.length > 255) throw usageError(`--idempotency-key: "${longest}" (the key of a line) is longer than 255 characters; use a shorter key. Nothing was added.`)
+  let client: ApiClient | null = null
+  if (definitions.length > 0) {
+    client = await ctx.connect()
+    if (keys !== undefined) client.requireRevision(API_REVISIONS.submitManyKeys, '--idempotency-key with --batch')
+  }
+  const { tasks, duplicates } = client === null ? { tasks: [], duplicates: [] } : await submitBatch(client, lines, definitions, keys)
+  const added = tasks.length - (duplicates?.length ?? 0)
+  ctx.print({ tasks, ...(keys === undefined ? {} : { duplicates: duplicates ?? [] }) }, () => {
     if (options.quiet) return tasks.map((task) => task.id).join('\n')
     if (tasks.length === 0) return 'No commands on stdin; nothing added.'
-    return `Added ${tasks.length} task${tasks.length === 1 ? '' : 's'}: ${idRanges(tasks.map((task) => task.id))}`
+    const already = duplicates?.length ? `${added === 0 ? 'Nothing added: ' : ''}${duplicates.length} already added with their keys (${idRanges(duplicates.map((i) => tasks[i]!.id))})` : ''
+    if (added === 0) return already
+    const newIds = tasks.filter((_, i) => !duplicates?.includes(i)).map((task) => task.id)
+    return `Added ${added} task${added === 1 ? '' : 's'}: ${idRanges(newIds)}${already ? `; ${already}` : ''}`
   })
   return tasks
 }
@@ -71,9 +85,9 @@ function parsedBatch(text: string, mode: 'argv' | 'shell'): BatchLine[] {
 }
 
 /** The batch as one task.submitMany; a refusal says which lines (or options) were wrong, and that nothing was added. */
-async function submitBatch(client: ApiClient, lines: readonly BatchLine[], definitions: TaskDefinitionInput[]): Promise<Task[]> {
+async function submitBatch(client: ApiClient, lines: readonly BatchLine[], definitions: TaskDefinitionInput[], idempotencyKeys?: string[]): Promise<{ tasks: Task[]; duplicates?: number[] }> {
   try {
-    return (await client.invoke('task.submitMany', { definitions })).tasks
+    return await client.invoke('task.submitMany', { definitions, ...(idempotencyKeys === undefined ? {} : { idempotencyKeys }) })
   } catch (error) {
     if (!(error instanceof CliError)) throw error
     throw batchRefusal(error, lines, definitions)

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import type { CommandInput } from '../../../src-shared/commands.ts'
-import type { SavedTask, Trigger, TriggerSpecInput, Firing } from '../../../src-shared/triggers.ts'
+import { SYSTEM_EVENTS, type SavedTask, type SystemEvent, type Trigger, type TriggerSpecInput, type Firing } from '../../../src-shared/triggers.ts'
 import { API_REVISIONS } from '../../server/api-file.ts'
 import { shellCommandLine } from '../../../src-shared/shell-words.ts'
 import { formatPeriod } from '../../../src-shared/period.ts'
@@ -62,6 +62,26 @@ export function parseFileEvents(text: string): FileEvent[] {
   })
 }
 
+/** Words people use for the system events, for a refusal that says which one they meant. */
+const SYSTEM_HINTS: Readonly<Record<string, SystemEvent>> = {
+  resume: 'wake', resumed: 'wake', woke: 'wake', suspend: 'sleep', suspended: 'sleep',
+  ac: 'ac-power', 'on-ac': 'ac-power', mains: 'ac-power', plugged: 'ac-power', 'on-battery': 'battery', unplugged: 'battery',
+  'lock-screen': 'lock', locked: 'lock', 'unlock-screen': 'unlock', unlocked: 'unlock',
+  connected: 'online', up: 'online', disconnected: 'offline', down: 'offline', away: 'idle', present: 'active', back: 'active',
+}
+
+/** `--on wake,online`: the system events' names, in any case; a wrong one is named with what it may have meant. */
+export function parseSystemEvents(text: string): SystemEvent[] {
+  const events = text.split(',').map((given) => {
+    const word = given.trim().toLowerCase()
+    const known = SYSTEM_EVENTS.find((event) => event === word)
+    if (known !== undefined) return known
+    const hint = SYSTEM_HINTS[word]
+    throw usageError(`--on: "${given.trim()}" is not one of ${SYSTEM_EVENTS.join(', ')}${hint === undefined ? '' : ` (for ${given.trim()}, give ${hint})`}.`)
+  })
+  return [...new Set(events)]
+}
+
 /** The trigger's spec from the kind options; exactly one kind must be chosen. */
 export async function specFromOptions(options: TriggerAddOptions, readSecret: () => Promise<string>): Promise<{ spec: TriggerSpecInput; secretGenerated: boolean }> {
   const kinds = [
@@ -71,10 +91,12 @@ export async function specFromOptions(options: TriggerAddOptions, readSecret: ()
     options.accelerator !== undefined ? 'shortcut' : null,
     options.afterTask !== undefined || options.afterLabel !== undefined || options.afterSavedTask !== undefined ? 'completion' : null,
   ].filter((kind) => kind !== null)
+  // `--on` alone names system events; beside --after-* it is the outcome a completion waits for.
+  if (options.on !== undefined && kinds.length === 0) kinds.push('system')
   if (kinds.length !== 1) {
     throw usageError(
       kinds.length === 0
-        ? 'trigger add needs what starts the task: --cron EXPR or --every DURATION, --path GLOB, --webhook, --accelerator KEYS, or --after-task ID, --after-label LABEL or --after-saved-task ID.'
+        ? 'trigger add needs what starts the task: --cron EXPR or --every DURATION, --path GLOB, --webhook, --accelerator KEYS, --after-task ID, --after-label LABEL or --after-saved-task ID, or --on EVENTS (wake, online…).'
         : `trigger add takes one kind of trigger, not ${kinds.join(' and ')}.`,
     )
   }
@@ -82,9 +104,10 @@ export async function specFromOptions(options: TriggerAddOptions, readSecret: ()
   if (options.tz !== undefined && options.cron === undefined) throw usageError('--tz applies to --cron schedules only.')
   if ((options.catchUp !== undefined || options.maxCatchUp !== undefined) && kinds[0] !== 'schedule') throw usageError('--catch-up applies to schedules (--cron, --every) only.')
   if (options.overlap !== undefined && kinds[0] !== 'schedule') throw usageError('--overlap applies to schedules (--cron, --every) only.')
-  if ((options.debounce !== undefined || options.events !== undefined) && kinds[0] !== 'watch') throw usageError('--debounce and --events apply to --path only.')
+  if (options.events !== undefined && kinds[0] !== 'watch') throw usageError('--events applies to --path only.')
+  if (options.debounce !== undefined && kinds[0] !== 'watch' && kinds[0] !== 'system') throw usageError('--debounce applies to --path and --on EVENTS only.')
   if (options.secretStdin && kinds[0] !== 'webhook') throw usageError('--secret-stdin applies to --webhook only.')
-  if (options.on !== undefined && kinds[0] !== 'completion') throw usageError('--on applies to --after-task, --after-label and --after-saved-task only.')
+  if (options.on !== undefined && kinds[0] !== 'completion' && kinds[0] !== 'system') throw usageError('--on applies to --after-task, --after-label and --after-saved-task, or alone (system events).')
 
   switch (kinds[0]) {
     case 'schedule': {
@@ -143,6 +166,15 @@ export async function specFromOptions(options: TriggerAddOptions, readSecret: ()
         secretGenerated: false,
       }
     }
+    case 'system':
+      return {
+        spec: {
+          kind: 'system',
+          events: parseSystemEvents(options.on ?? ''),
+          ...(options.debounce === undefined ? {} : { debounceMs: parseDuration(options.debounce, '--debounce') }),
+        },
+        secretGenerated: false,
+      }
     default:
       throw usageError('trigger add: unknown kind.')
   }
@@ -195,6 +227,7 @@ export async function addTrigger(ctx: Context, argv: readonly string[], options:
   if (spec.kind === 'fileWatch' && spec.events?.some((event) => event === 'addDir' || event === 'unlinkDir')) {
     client.requireRevision(API_REVISIONS.triggerAdditions, '--events addDir and unlinkDir')
   }
+  if (spec.kind === 'system') client.requireRevision(API_REVISIONS.systemTriggers, '--on EVENTS (system triggers)')
 
   const fields = { spec, paused: options.paused === true, ...(options.name === undefined ? {} : { name: options.name }) }
   let savedTask: SavedTask
@@ -257,6 +290,8 @@ export function describeSpec(trigger: Trigger): string {
       const source = spec.taskId !== undefined ? `task ${spec.taskId}` : spec.label !== undefined ? `a task labelled ${spec.label}` : `a task of saved task ${spec.afterSavedTaskId}`
       return `when ${source} ${spec.when === 'finished' ? 'finishes' : spec.when}`
     }
+    case 'system':
+      return `on ${spec.events.join(', ')} (debounce ${formatPeriod(spec.debounceMs)})`
   }
 }
 
@@ -366,6 +401,11 @@ export function describeFiring(firing: Firing): string {
       return `${plural(count('bytes'), 'byte')}${typeof detail.contentType === 'string' ? ` of ${detail.contentType}` : ''}`
     case 'shortcut':
       return typeof detail.accelerator === 'string' ? detail.accelerator : ''
+    case 'system': {
+      const slept = typeof detail.sleptMs === 'number' ? ` after ${formatPeriod(detail.sleptMs)} asleep` : ''
+      const changes = count('changes') > 1 ? ` (settled after ${count('changes')} changes)` : ''
+      return `${typeof detail.event === 'string' ? detail.event : 'system event'}${slept}${changes}`
+    }
     case 'manual':
       return ''
   }
