@@ -25,8 +25,17 @@ import type { RuntimeWorkerData } from './runtime-worker.ts'
  * is preferred when there is one, as for the script worker.
  */
 export function defaultRuntimeWorkerEntry(): URL {
-  const file = import.meta.url.endsWith('.ts') ? 'runtime-worker.ts' : 'runtime-worker.js'
-  const entry = new URL(`./${file}`, import.meta.url)
+  return runtimeWorkerEntryBeside(import.meta.url)
+}
+
+/**
+ * The runtime worker next to a module of the main bundle: `entryUrl` is that module's
+ * `import.meta.url`. The app passes its entry's (out/main/index.js), since a bundler may put
+ * this module in a shared chunk (out/main/chunks/), where the worker is not; from the sources
+ * (a .ts url) it is always src-main/app/runtime-worker.ts.
+ */
+export function runtimeWorkerEntryBeside(entryUrl: string): URL {
+  const entry = entryUrl.endsWith('.ts') ? new URL('./runtime-worker.ts', import.meta.url) : new URL('./runtime-worker.js', entryUrl)
   const unpacked = new URL(entry.href.replace('/app.asar/', '/app.asar.unpacked/'))
   return unpacked.href !== entry.href && existsSync(unpacked) ? unpacked : entry
 }
@@ -281,7 +290,7 @@ export async function openRuntimeInWorker(options: RuntimeThreadOptions): Promis
     close,
   }
 
-  return {
+  const runtime: ThreadedRuntime = {
     api,
     server: ready.server,
     threadId: worker.threadId,
@@ -301,4 +310,10 @@ export async function openRuntimeInWorker(options: RuntimeThreadOptions): Promis
     },
     close,
   }
+  // The Worker itself, for tests that stop it from outside as a crash would.
+  Object.defineProperty(runtime, RUNTIME_WORKER, { value: worker })
+  return runtime
 }
+
+/** Where a ThreadedRuntime keeps its Worker (not enumerable; tests and diagnostics only). */
+export const RUNTIME_WORKER = Symbol.for('taskdeck.runtimeWorker')
