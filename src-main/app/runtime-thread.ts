@@ -53,8 +53,8 @@ export interface RuntimeThreadOptions extends RuntimeOptions {
   maxPagesInFlight?: number
   /** Where problems that have no caller to reject go (a subscription the worker refused); default console.warn. */
   log?: (message: string) => void
-  /** Tests only: the worker throws this, uncaught, once open. */
-  crashAfterOpen?: string
+  /** Tests only: when asked `command`, the worker throws `message`, uncaught. */
+  crashOn?: { command: string; message: string }
 }
 
 /** The runtime in a worker thread: the same interface, plus how to learn that the thread died. */
@@ -95,7 +95,7 @@ interface Subscription {
  * - `options.secrets` (Electron's safeStorage) stays on this thread: the worker asks and waits.
  */
 export async function openRuntimeInWorker(options: RuntimeThreadOptions): Promise<ThreadedRuntime> {
-  const { workerEntry, transport = 'json', maxPagesInFlight = 4, log = (message: string) => console.warn(`[taskdeck] ${message}`), crashAfterOpen, secrets, ...runtimeOptions } = options
+  const { workerEntry, transport = 'json', maxPagesInFlight = 4, log = (message: string) => console.warn(`[taskdeck] ${message}`), crashOn, secrets, ...runtimeOptions } = options
   const head = new SharedArrayBuffer(8)
   const headSeq = new BigInt64Array(head)
   let secretPort: MessagePort | null = null
@@ -123,7 +123,7 @@ export async function openRuntimeInWorker(options: RuntimeThreadOptions): Promis
       Atomics.notify(flags, 0)
     })
   }
-  const workerData: RuntimeWorkerData = { options: runtimeOptions, head, secrets: secretsData, maxPagesInFlight, ...(crashAfterOpen ? { crashAfterOpen } : {}) }
+  const workerData: RuntimeWorkerData = { options: runtimeOptions, head, secrets: secretsData, maxPagesInFlight, ...(crashOn ? { crashOn } : {}) }
   const worker = new Worker(workerEntry ?? defaultRuntimeWorkerEntry(), { workerData, transferList: secretsData ? [secretsData.port] : [], name: 'taskdeck-runtime' })
 
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>()

@@ -28,8 +28,8 @@ export interface RuntimeWorkerData {
   secrets: { description: string; port: MessagePort; flag: SharedArrayBuffer } | null
   /** Replay pages a subscription may have on their way to the main thread before the replay waits. */
   maxPagesInFlight: number
-  /** Tests only: the worker throws this, uncaught, after opening (a crash must surface on the main thread). */
-  crashAfterOpen?: string
+  /** Tests only: when asked `command`, the worker throws `message`, uncaught (a crash must surface on the main thread). */
+  crashOn?: { command: string; message: string }
 }
 
 /** How long the worker waits for the main thread to seal or open a secret (a keychain prompt waits for the user). */
@@ -97,9 +97,15 @@ post({
   shortcuts: runtime.shortcutBindings(),
 })
 
-if (data.crashAfterOpen) setImmediate(() => { throw new Error(data.crashAfterOpen) })
 
 async function call(id: number, command: CommandName, raw: unknown): Promise<void> {
+  const crash = data.crashOn
+  if (crash?.command === command) {
+    setImmediate(() => {
+      throw new Error(crash.message)
+    })
+    return
+  }
   try {
     const handler = runtime.api.handlers[command as keyof typeof runtime.api.handlers] as ((params: unknown) => Promise<unknown>) | undefined
     if (!handler) throw new TaskdeckError('unknown_command', `Command "${command}" is not served by this process.`)

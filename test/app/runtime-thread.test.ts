@@ -159,13 +159,15 @@ describe('errors crossing the thread', () => {
 })
 
 describe('a crash in the worker', () => {
-  it('surfaces on the main thread with a clear error: onDidFail, calls and subscriptions refused with it', async () => {
-    const runtime = await inWorker({ crashAfterOpen: 'the engine thread hit a bug' })
-    const failed = await new Promise<Error>((resolve) => runtime.onDidFail(resolve))
-    expect(failed).toBeInstanceOf(TaskdeckError)
-    expect(failed.message).toBe("Taskdeck's engine stopped unexpectedly: the engine thread hit a bug")
-    await expect(runtime.api.handlers['task.list']({ limit: 1, offset: 0 })).rejects.toBe(failed)
-    expect(() => runtime.api.subscribe(0, () => undefined)).toThrow(failed)
+  it('surfaces on the main thread with a clear error: the call in flight, onDidFail, later calls and subscriptions refused with it', async () => {
+    const runtime = await inWorker({ crashOn: { command: 'engine.loop', message: 'the engine thread hit a bug' } })
+    const failed = new Promise<Error>((resolve) => runtime.onDidFail(resolve))
+    const inFlight = await runtime.api.handlers['engine.loop']({}).catch((e: unknown) => e)
+    expect(inFlight).toBe(await failed)
+    expect(inFlight).toBeInstanceOf(TaskdeckError)
+    expect(inFlight).toMatchObject({ code: 'internal', message: "Taskdeck's engine stopped unexpectedly: the engine thread hit a bug" })
+    await expect(runtime.api.handlers['task.list']({ limit: 1, offset: 0 })).rejects.toBe(inFlight)
+    expect(() => runtime.api.subscribe(0, () => undefined)).toThrow("Taskdeck's engine stopped unexpectedly")
     expect(runtime.pressShortcut('Super+B')).toBe(false)
     // Closing a dead runtime is not an error: there is nothing left to release.
     await runtime.close()
