@@ -166,7 +166,7 @@ describe.each(RUNTIME_OPENERS)('%s', (_where, openRuntime) => {
       await vi.waitFor(async () => expect(await machine()).toMatchObject({ networkMetered: true }))
       expect((await machine()).pending).toBeUndefined()
       nm.set(2)
-      await vi.waitFor(async () => expect((await api.handlers['task.get']({ taskId: task.id })).task.status).toBe('succeeded'), { timeout: 15_000 })
+      await vi.waitFor(async () => expect((await api.handlers['task.get']({ taskId: task.id })).task.status).toBe('succeeded'))
     })
 
     it('opens at once, and holds only the groups that need the network until its first look answers', async () => {
@@ -179,12 +179,12 @@ describe.each(RUNTIME_OPENERS)('%s', (_where, openRuntime) => {
       const held = (await api.handlers['task.submit']({ definition: shellTrue('downloads') })).task
       const free = (await api.handlers['task.submit']({ definition: shellTrue('default') })).task
       // The look is under way (blocked): a group without the condition runs meanwhile, the other waits for it.
-      await vi.waitFor(async () => expect((await api.handlers['task.get']({ taskId: free.id })).task.status).toBe('succeeded'), { timeout: 15_000 })
+      await vi.waitFor(async () => expect((await api.handlers['task.get']({ taskId: free.id })).task.status).toBe('succeeded'))
       expect(nm.calls()).toHaveLength(1)
       expect((await api.handlers['task.get']({ taskId: held.id })).task.status).toBe('queued')
       expect(await stateOf(held.id)).toEqual({ kind: 'machine', unmet: ['unmetered-network'] })
       nm.open(2)
-      await vi.waitFor(async () => expect((await api.handlers['task.get']({ taskId: held.id })).task.status).toBe('succeeded'), { timeout: 15_000 })
+      await vi.waitFor(async () => expect((await api.handlers['task.get']({ taskId: held.id })).task.status).toBe('succeeded'))
       expect(await machine()).toMatchObject({ networkMetered: false })
       expect((await machine()).pending).toBeUndefined()
     })
@@ -195,7 +195,7 @@ describe.each(RUNTIME_OPENERS)('%s', (_where, openRuntime) => {
       nm.set('fail')
       runtime = await open(nm)
       const { task } = await runtime.api.handlers['task.submit']({ definition: shellTrue('downloads') })
-      await vi.waitFor(async () => expect((await runtime!.api.handlers['task.get']({ taskId: task.id })).task.status).toBe('succeeded'), { timeout: 15_000 })
+      await vi.waitFor(async () => expect((await runtime!.api.handlers['task.get']({ taskId: task.id })).task.status).toBe('succeeded'))
       expect((await machine()).networkMetered).toBeNull()
       expect((await machine()).pending).toBeUndefined()
     })
@@ -206,7 +206,7 @@ describe.each(RUNTIME_OPENERS)('%s', (_where, openRuntime) => {
       runtime = await open(nm)
       const api = runtime.api
       const { task } = await api.handlers['task.submit']({ definition: shellTrue('default') })
-      await vi.waitFor(async () => expect((await api.handlers['task.get']({ taskId: task.id })).task.status).toBe('succeeded'), { timeout: 15_000 })
+      await vi.waitFor(async () => expect((await api.handlers['task.get']({ taskId: task.id })).task.status).toBe('succeeded'))
       expect(nm.calls()).toEqual([])
       // Not watched: said as such, not as a reading.
       expect(await machine()).toMatchObject({ networkMetered: null, pending: ['unmetered-network'] })
@@ -284,7 +284,7 @@ describe.each(RUNTIME_OPENERS)('%s', (_where, openRuntime) => {
       await vi.waitFor(async () => expect(await machine()).toMatchObject({ networkMetered: true }))
       expect((await runtime.api.handlers['task.get']({ taskId: task.id })).task.status).toBe('queued')
       nm.set(4)
-      await vi.waitFor(async () => expect((await runtime!.api.handlers['task.get']({ taskId: task.id })).task.status).toBe('succeeded'), { timeout: 15_000 })
+      await vi.waitFor(async () => expect((await runtime!.api.handlers['task.get']({ taskId: task.id })).task.status).toBe('succeeded'))
     })
 
     it("{ source: 'none' } reads nothing: the network stays unknown", async () => {
