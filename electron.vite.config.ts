@@ -16,6 +16,8 @@ export default defineConfig({
           index: resolve(root, 'src-main/desktop/main.ts'),
           cli: resolve(root, 'src-main/cli/main.ts'),
           'script-worker': resolve(root, 'src-main/engine/runners/script-worker.ts'),
+          // The desktop app's runtime (engine, SQLite, triggers, local server) off Electron's main thread.
+          'runtime-worker': resolve(root, 'src-main/app/runtime-worker.ts'),
         },
         output: { format: 'es', entryFileNames: '[name].js' },
       },

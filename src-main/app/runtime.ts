@@ -18,18 +18,23 @@ import { startNetworkMonitor, startReachabilityMonitor, startSystemMonitor, star
  * The engine, saved tasks and triggers on it, and the local HTTP + WebSocket API (so the
  * CLI, scripts and browsers reach it), with the engine's and the extensions' command
  * handlers joined into one `api`. Plain Node: the desktop app and `taskdeck serve` both
- * start here, so they cannot drift apart.
+ * start here, so they cannot drift apart (the app through `openRuntimeInWorker`, which runs
+ * this in a worker thread, off Electron's main thread; `taskdeck serve` in its own thread).
  */
 export interface TaskdeckRuntime {
   /** Engine and extension command handlers together: what IPC and the server serve. */
   readonly api: EngineApi
-  readonly server: TaskdeckServer
+  /** Where the local API listens (closed by `close`); the same fields whichever thread the runtime runs on. */
+  readonly server: RuntimeServer
   /** Shortcut triggers the desktop registers as global shortcuts. */
   shortcutBindings(): ShortcutBinding[]
   onDidChangeShortcuts(listener: (bindings: ShortcutBinding[]) => void): Disposable
   pressShortcut(accelerator: string): boolean
   close(): Promise<void>
 }
+
+/** What the opener learns of the local API: enough for the CLI's `serve` output and a browser link. */
+export type RuntimeServer = Pick<TaskdeckServer, 'url' | 'port' | 'token' | 'browserUrl'>
 
 /** Another live process already serves this data directory (a `taskdeck serve` or daemon). */
 export async function otherOwner(home: string): Promise<{ pid: number; url: string } | null> {

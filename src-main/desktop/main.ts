@@ -23,7 +23,7 @@ import { MachineMonitor, runtimeMachineOptions } from './machine.ts'
 import { KeepAwakeController } from './power.ts'
 import { applyLoginItemPlan, readWindowState, writeWindowState, xdgAutostartDir } from './persistence.ts'
 import { declareAppScheme, handleAppProtocol } from './protocol.ts'
-import { openRuntime } from '../app/runtime.ts'
+import { openRuntimeInWorker, runtimeWorkerEntryBeside } from '../app/runtime-thread.ts'
 import { safeStorageSecrets } from '../engine/backends/secrets.ts'
 import { DesktopShell } from './shell.ts'
 import { ShortcutController } from './shortcuts.ts'
@@ -32,7 +32,7 @@ import { createMainWindow, guardSession, guardWebContents } from './window.ts'
 
 /**
  * The Electron app: one instance, one hardened window showing app://bundle, the runtime
- * (engine, triggers, local API) in this process, and the tray, notifications, shortcuts
+ * (engine, triggers, local API) in a worker thread of this process, and the tray, notifications, shortcuts
  * and menus driven by DesktopShell. Only wiring lives here; every decision is in
  * src-shared/decisions.
  */
@@ -118,14 +118,25 @@ function main(): void {
     const home = resolveHome({ flag: homeFromArgv(process.argv) })
     const outDir = join(import.meta.dirname, '..')
     const secrets = safeStorageSecrets(safeStorage)
-    const runtime = await openRuntime({
+    // The engine, its SQLite store, triggers and the local server run in a worker thread: a long
+    // replay or import there never holds this thread, which moves windows, menus, the tray and IPC.
+    const runtime = await openRuntimeInWorker({
+      workerEntry: runtimeWorkerEntryBeside(import.meta.url),
       home,
       rendererDir: join(outDir, 'renderer'),
+      // safeStorage stays here: the worker asks this thread to seal and open Redis passwords.
       ...(secrets ? { secrets } : {}),
+      log,
       // Until the machine monitor's first report (once the settings give the idle threshold) the user counts as present: an away-only group does not start early.
       ...runtimeMachineOptions(powerWatchFor(process.platform), powerMonitor, networkWatchFor(process.platform)),
     })
     const engine = runtime.api
+    // Without its engine the app can do nothing: say why and quit (the data is safe in SQLite; the next start recovers).
+    runtime.onDidFail((error) => {
+      log(error.stack ?? error.message)
+      dialog.showErrorBox(desktopStrings(desktop?.language ?? resolveLanguage('system', systemLanguages())).engineStopped, error.message)
+      app.exit(1)
+    })
     handleAppProtocol(protocol, join(outDir, 'renderer'))
     guardSession(session.defaultSession, trust)
     const ipc = registerIpc({ ipcMain, engine, trust, schedule: setImmediate })

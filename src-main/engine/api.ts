@@ -1,4 +1,4 @@
-import type { CommandName, CommandParams, CommandResult, EngineEvent, TriggerCommandName, WorkerCommandName } from '../../src-shared/index.ts'
+import { TaskdeckError, type CommandName, type CommandParams, type CommandResult, type EngineEvent, type TriggerCommandName, type WorkerCommandName } from '../../src-shared/index.ts'
 
 /** Something that must be released: a subscription, a timer, a child process. */
 export interface Disposable {
@@ -55,4 +55,13 @@ export interface EngineApi {
    */
   subscribe(since: number, listener: (events: readonly EngineEvent[]) => void, options?: SubscribeOptions): Disposable & { readonly headSeq: number }
   close(): Promise<void>
+}
+
+/**
+ * The refusal of a subscription whose `since` this log never reached: it comes from another
+ * event log (another home, or one started afresh), and replaying "after" it would send nothing
+ * and then live events the client takes for repeats. One wording wherever it is decided.
+ */
+export function sinceBeyondHead(since: number, headSeq: number): TaskdeckError {
+  return new TaskdeckError('bad_request', `since: ${since} is beyond this event log's newest event (seq ${headSeq}); that seq comes from another event log. Subscribe with a since ≤ ${headSeq} (0 replays everything).`, { since, headSeq })
 }

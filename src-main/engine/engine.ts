@@ -40,7 +40,7 @@ import {
   type TransientEvent,
   type WaitReason,
 } from '../../src-shared/index.ts'
-import type { CommandHandlers, Disposable, EngineApi, SubscribeOptions } from './api.ts'
+import { sinceBeyondHead, type CommandHandlers, type Disposable, type EngineApi, type SubscribeOptions } from './api.ts'
 import type { EngineExtensionHost } from './host.ts'
 import { sweepStrayTemps } from './atomic-file.ts'
 import { DataFolderLease } from './lease.ts'
@@ -295,7 +295,7 @@ export class Engine implements EngineApi {
     // A seq this log never reached comes from another event log (another home, or one started afresh): replaying
     // "after" it would send nothing and then live events the client takes for repeats, so it is refused by name.
     if (since > headSeq) {
-      throw new TaskdeckError('bad_request', `since: ${since} is beyond this event log's newest event (seq ${headSeq}); that seq comes from another event log. Subscribe with a since ≤ ${headSeq} (0 replays everything).`, { since, headSeq })
+      throw sinceBeyondHead(since, headSeq)
     }
     const subscriber: Subscriber = { listener, backlog: [], disposed: false }
     this.subscribers.add(subscriber)

@@ -103,6 +103,8 @@ export interface DesktopStrings {
     notUnderstood: (accelerator: string) => string
   }
   startFailed: string
+  /** The error box's title when the engine's thread stops under the running app (the app quits). */
+  engineStopped: string
   /** What Taskdeck is, for desktop entries (Linux menus, autostart). */
   appDescription: string
 }
@@ -217,6 +219,7 @@ const en: DesktopStrings = {
     notUnderstood: (accelerator) => `${accelerator} is not an accelerator this system understands.`,
   },
   startFailed: 'Taskdeck could not start',
+  engineStopped: 'Taskdeck stopped: its engine failed. Start it again; your tasks and history are kept.',
   appDescription: 'Run, watch and steer background jobs',
 }
 
@@ -330,6 +333,7 @@ const ko: DesktopStrings = {
     notUnderstood: (accelerator) => `${accelerator}은(는) 이 시스템이 알아듣지 못하는 단축키입니다.`,
   },
   startFailed: 'Taskdeck을 시작할 수 없습니다',
+  engineStopped: 'Taskdeck이 멈췄습니다: 엔진에 오류가 났습니다. 다시 시작하세요. 작업과 기록은 그대로 남아 있습니다.',
   appDescription: '백그라운드 작업을 실행하고 지켜보고 조정합니다',
 }
 

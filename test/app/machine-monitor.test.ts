@@ -10,6 +10,7 @@ import { powerWatchFor } from '../../src-shared/decisions/machine.ts'
 import { TaskDefinitionSchema } from '../../src-shared/index.ts'
 import { FakePowerMonitor } from '../desktop/fake-electron.ts'
 import { useTempHome } from '../support/engine.ts'
+import { RUNTIME_OPENERS } from '../support/runtime.ts'
 
 /** The headless machine monitor: real sysfs-shaped files in a temp folder, a real engine. */
 const dir = useTempHome()
@@ -37,65 +38,68 @@ function laptop(root: string, plugged: boolean): void {
 
 const shellTrue = (group: string) => TaskDefinitionSchema.parse({ spec: { kind: 'shell', command: 'true' }, group })
 
-describe('the runtime reads the power source itself (taskdeck serve, the daemon)', () => {
-  it("'system' (the default) starts from what the power supplies say, so a gated group's task waits from the first moment", async () => {
-    const supplies = dir.anotherHome()
-    laptop(supplies, false)
-    runtime = await openRuntime({ home: dir.home, rendererDir: join(dir.home, 'no-renderer'), powerSupplyDir: supplies })
-    const api = runtime.api
-    expect((await api.handlers['machine.get']({})).machine).toMatchObject({ onAcPower: false, userIdle: null })
-    await api.handlers['group.set']({ name: 'mains', parallel: 1, onlyWhen: ['ac-power'] })
-    const { task } = await api.handlers['task.submit']({ definition: shellTrue('mains') })
-    const loop = await api.handlers['engine.loop']({})
-    expect(loop.waiting.find((entry) => entry.taskId === task.id)?.state).toEqual({ kind: 'machine', unmet: ['ac-power'] })
-    // A report (here by hand) goes through the same path.
-    await api.handlers['machine.report']({ onAcPower: true })
-    await vi.waitFor(async () => expect((await api.handlers['task.get']({ taskId: task.id })).task.status).toBe('succeeded'))
-  })
-
-  it("'none' leaves the machine to the opener's reports (the desktop app), starting from what it gives", async () => {
-    const supplies = dir.anotherHome()
-    laptop(supplies, false)
-    runtime = await openRuntime({ home: dir.home, rendererDir: join(dir.home, 'no-renderer'), powerSupplyDir: supplies, machineMonitor: 'none', machine: { userIdle: false } })
-    expect((await runtime.api.handlers['machine.get']({})).machine).toMatchObject({ onAcPower: null, userIdle: false })
-  })
-})
-
-describe('the desktop app on Linux: the runtime reads the power source, the app reports presence', () => {
-  it('keeps what sysfs says of the power source while the app reports the user away and back', async () => {
-    const supplies = dir.anotherHome()
-    laptop(supplies, false)
-    // Electron on Linux: isOnBatteryPower() is a stub saying false, no power events.
-    const powerMonitor = new FakePowerMonitor('linux')
-    runtime = await openRuntime({ home: dir.home, rendererDir: join(dir.home, 'no-renderer'), powerSupplyDir: supplies, ...runtimeMachineOptions(powerWatchFor('linux'), powerMonitor, { source: 'none' }) })
-    const api = runtime.api
-    const reports: Promise<unknown>[] = []
-    const desktop = new MachineMonitor({
-      powerMonitor,
-      platform: 'linux',
-      report: (report) => {
-        const reported = api.handlers['machine.report'](report)
-        reports.push(reported)
-        return reported
-      },
-      setTimer: (run, ms) => {
-        const timer = setTimeout(run, ms)
-        return { cancel: () => clearTimeout(timer) }
-      },
-      log: () => undefined,
+// In this thread (taskdeck serve) and in a worker thread (the desktop app): the monitors run where the engine runs.
+describe.each(RUNTIME_OPENERS)('%s', (_where, openRuntime) => {
+  describe('the runtime reads the power source itself (taskdeck serve, the daemon)', () => {
+    it("'system' (the default) starts from what the power supplies say, so a gated group's task waits from the first moment", async () => {
+      const supplies = dir.anotherHome()
+      laptop(supplies, false)
+      runtime = await openRuntime({ home: dir.home, rendererDir: join(dir.home, 'no-renderer'), powerSupplyDir: supplies })
+      const api = runtime.api
+      expect((await api.handlers['machine.get']({})).machine).toMatchObject({ onAcPower: false, userIdle: null })
+      await api.handlers['group.set']({ name: 'mains', parallel: 1, onlyWhen: ['ac-power'] })
+      const { task } = await api.handlers['task.submit']({ definition: shellTrue('mains') })
+      const loop = await api.handlers['engine.loop']({})
+      expect(loop.waiting.find((entry) => entry.taskId === task.id)?.state).toEqual({ kind: 'machine', unmet: ['ac-power'] })
+      // A report (here by hand) goes through the same path.
+      await api.handlers['machine.report']({ onAcPower: true })
+      await vi.waitFor(async () => expect((await api.handlers['task.get']({ taskId: task.id })).task.status).toBe('succeeded'))
     })
-    monitor = { dispose: () => desktop.dispose() }
-    desktop.apply(10)
-    const machine = async () => (await api.handlers['machine.get']({})).machine
-    // The app's first report (userIdle only) leaves the power source as sysfs said: on battery, not Electron's "AC".
-    expect(reports).toHaveLength(1)
-    await Promise.all(reports)
-    expect(await machine()).toMatchObject({ onAcPower: false, userIdle: false })
-    powerMonitor.idleSeconds = 180
-    desktop.apply(3)
-    expect(reports).toHaveLength(2)
-    await Promise.all(reports)
-    expect(await machine()).toMatchObject({ onAcPower: false, userIdle: true })
+
+    it("'none' leaves the machine to the opener's reports (the desktop app), starting from what it gives", async () => {
+      const supplies = dir.anotherHome()
+      laptop(supplies, false)
+      runtime = await openRuntime({ home: dir.home, rendererDir: join(dir.home, 'no-renderer'), powerSupplyDir: supplies, machineMonitor: 'none', machine: { userIdle: false } })
+      expect((await runtime.api.handlers['machine.get']({})).machine).toMatchObject({ onAcPower: null, userIdle: false })
+    })
+  })
+
+  describe('the desktop app on Linux: the runtime reads the power source, the app reports presence', () => {
+    it('keeps what sysfs says of the power source while the app reports the user away and back', async () => {
+      const supplies = dir.anotherHome()
+      laptop(supplies, false)
+      // Electron on Linux: isOnBatteryPower() is a stub saying false, no power events.
+      const powerMonitor = new FakePowerMonitor('linux')
+      runtime = await openRuntime({ home: dir.home, rendererDir: join(dir.home, 'no-renderer'), powerSupplyDir: supplies, ...runtimeMachineOptions(powerWatchFor('linux'), powerMonitor, { source: 'none' }) })
+      const api = runtime.api
+      const reports: Promise<unknown>[] = []
+      const desktop = new MachineMonitor({
+        powerMonitor,
+        platform: 'linux',
+        report: (report) => {
+          const reported = api.handlers['machine.report'](report)
+          reports.push(reported)
+          return reported
+        },
+        setTimer: (run, ms) => {
+          const timer = setTimeout(run, ms)
+          return { cancel: () => clearTimeout(timer) }
+        },
+        log: () => undefined,
+      })
+      monitor = { dispose: () => desktop.dispose() }
+      desktop.apply(10)
+      const machine = async () => (await api.handlers['machine.get']({})).machine
+      // The app's first report (userIdle only) leaves the power source as sysfs said: on battery, not Electron's "AC".
+      expect(reports).toHaveLength(1)
+      await Promise.all(reports)
+      expect(await machine()).toMatchObject({ onAcPower: false, userIdle: false })
+      powerMonitor.idleSeconds = 180
+      desktop.apply(3)
+      expect(reports).toHaveLength(2)
+      await Promise.all(reports)
+      expect(await machine()).toMatchObject({ onAcPower: false, userIdle: true })
+    })
   })
 })
 

@@ -9,6 +9,7 @@ import { networkReaderFor, readNetworkManagerMetered } from '../../src-main/engi
 import { networkWatchFor } from '../../src-shared/decisions/machine.ts'
 import { TaskDefinitionSchema } from '../../src-shared/index.ts'
 import { useTempHome } from '../support/engine.ts'
+import { RUNTIME_OPENERS } from '../support/runtime.ts'
 
 /**
  * Whether the network is metered, read as the headless runtime reads it: real child processes
@@ -138,161 +139,164 @@ describe("reading NetworkManager's Metered property", () => {
   })
 })
 
-describe('the runtime reads the network itself (taskdeck serve, the daemon, the desktop app)', () => {
-  const rendererDir = () => join(dir.home, 'no-renderer')
-  /** A poll this fast lets a test see several looks; the default is 15 s. */
-  const fastWatch = { source: 'networkmanager', pollMs: 20 } as const
-  const open = (nm: StandIn) => openRuntime({ home: dir.home, rendererDir: rendererDir(), machineMonitor: 'none', networkReadEnv: nm.env, networkWatch: fastWatch })
-  const stateOf = async (taskId: number) => (await runtime!.api.handlers['engine.loop']({})).waiting.find((entry) => entry.taskId === taskId)?.state
-  const machine = async () => (await runtime!.api.handlers['machine.get']({})).machine
-  /** The groups, made by an earlier runtime that reads no network. */
-  async function groupsBeforehand(groups: { name: string; onlyWhen: ('unmetered-network' | 'ac-power')[]; whenUnmet?: 'wait' | 'pause' }[]) {
-    const before = await openRuntime({ home: dir.home, rendererDir: rendererDir(), machineMonitor: 'none', networkWatch: { source: 'none' } })
-    for (const group of groups) await before.api.handlers['group.set']({ parallel: 1, ...group })
-    await before.close()
-  }
+// In this thread (taskdeck serve) and in a worker thread (the desktop app): the monitors run where the engine runs.
+describe.each(RUNTIME_OPENERS)('%s', (_where, openRuntime) => {
+  describe('the runtime reads the network itself (taskdeck serve, the daemon, the desktop app)', () => {
+    const rendererDir = () => join(dir.home, 'no-renderer')
+    /** A poll this fast lets a test see several looks; the default is 15 s. */
+    const fastWatch = { source: 'networkmanager', pollMs: 20 } as const
+    const open = (nm: StandIn) => openRuntime({ home: dir.home, rendererDir: rendererDir(), machineMonitor: 'none', networkReadEnv: nm.env, networkWatch: fastWatch })
+    const stateOf = async (taskId: number) => (await runtime!.api.handlers['engine.loop']({})).waiting.find((entry) => entry.taskId === taskId)?.state
+    const machine = async () => (await runtime!.api.handlers['machine.get']({})).machine
+    /** The groups, made by an earlier runtime that reads no network. */
+    async function groupsBeforehand(groups: { name: string; onlyWhen: ('unmetered-network' | 'ac-power')[]; whenUnmet?: 'wait' | 'pause' }[]) {
+      const before = await openRuntime({ home: dir.home, rendererDir: rendererDir(), machineMonitor: 'none', networkWatch: { source: 'none' } })
+      for (const group of groups) await before.api.handlers['group.set']({ parallel: 1, ...group })
+      await before.close()
+    }
 
-  it("an unmetered-network group's task waits on a hotspot from the first moment, and runs once the network is unmetered", async () => {
-    const nm = standIn('busctl')
-    nm.set(3)
-    runtime = await open(nm)
-    const api = runtime.api
-    await api.handlers['group.set']({ name: 'downloads', onlyWhen: ['unmetered-network'] })
-    const { task } = await api.handlers['task.submit']({ definition: shellTrue('downloads') })
-    expect(await stateOf(task.id)).toEqual({ kind: 'machine', unmet: ['unmetered-network'] })
-    await vi.waitFor(async () => expect(await machine()).toMatchObject({ networkMetered: true }))
-    expect((await machine()).pending).toBeUndefined()
-    nm.set(2)
-    await vi.waitFor(async () => expect((await api.handlers['task.get']({ taskId: task.id })).task.status).toBe('succeeded'))
-  })
+    it("an unmetered-network group's task waits on a hotspot from the first moment, and runs once the network is unmetered", async () => {
+      const nm = standIn('busctl')
+      nm.set(3)
+      runtime = await open(nm)
+      const api = runtime.api
+      await api.handlers['group.set']({ name: 'downloads', onlyWhen: ['unmetered-network'] })
+      const { task } = await api.handlers['task.submit']({ definition: shellTrue('downloads') })
+      expect(await stateOf(task.id)).toEqual({ kind: 'machine', unmet: ['unmetered-network'] })
+      await vi.waitFor(async () => expect(await machine()).toMatchObject({ networkMetered: true }))
+      expect((await machine()).pending).toBeUndefined()
+      nm.set(2)
+      await vi.waitFor(async () => expect((await api.handlers['task.get']({ taskId: task.id })).task.status).toBe('succeeded'))
+    })
 
-  it('opens at once, and holds only the groups that need the network until its first look answers', async () => {
-    await groupsBeforehand([{ name: 'downloads', onlyWhen: ['unmetered-network'] }])
-    const nm = standIn('busctl')
-    nm.set('gate')
-    runtime = await open(nm)
-    const api = runtime.api
-    expect((await machine()).pending).toEqual(['unmetered-network'])
-    const held = (await api.handlers['task.submit']({ definition: shellTrue('downloads') })).task
-    const free = (await api.handlers['task.submit']({ definition: shellTrue('default') })).task
-    // The look is under way (blocked): a group without the condition runs meanwhile, the other waits for it.
-    await vi.waitFor(async () => expect((await api.handlers['task.get']({ taskId: free.id })).task.status).toBe('succeeded'))
-    expect(nm.calls()).toHaveLength(1)
-    expect((await api.handlers['task.get']({ taskId: held.id })).task.status).toBe('queued')
-    expect(await stateOf(held.id)).toEqual({ kind: 'machine', unmet: ['unmetered-network'] })
-    nm.open(2)
-    await vi.waitFor(async () => expect((await api.handlers['task.get']({ taskId: held.id })).task.status).toBe('succeeded'))
-    expect(await machine()).toMatchObject({ networkMetered: false })
-    expect((await machine()).pending).toBeUndefined()
-  })
+    it('opens at once, and holds only the groups that need the network until its first look answers', async () => {
+      await groupsBeforehand([{ name: 'downloads', onlyWhen: ['unmetered-network'] }])
+      const nm = standIn('busctl')
+      nm.set('gate')
+      runtime = await open(nm)
+      const api = runtime.api
+      expect((await machine()).pending).toEqual(['unmetered-network'])
+      const held = (await api.handlers['task.submit']({ definition: shellTrue('downloads') })).task
+      const free = (await api.handlers['task.submit']({ definition: shellTrue('default') })).task
+      // The look is under way (blocked): a group without the condition runs meanwhile, the other waits for it.
+      await vi.waitFor(async () => expect((await api.handlers['task.get']({ taskId: free.id })).task.status).toBe('succeeded'))
+      expect(nm.calls()).toHaveLength(1)
+      expect((await api.handlers['task.get']({ taskId: held.id })).task.status).toBe('queued')
+      expect(await stateOf(held.id)).toEqual({ kind: 'machine', unmet: ['unmetered-network'] })
+      nm.open(2)
+      await vi.waitFor(async () => expect((await api.handlers['task.get']({ taskId: held.id })).task.status).toBe('succeeded'))
+      expect(await machine()).toMatchObject({ networkMetered: false })
+      expect((await machine()).pending).toBeUndefined()
+    })
 
-  it('a first look that cannot tell (no NetworkManager) releases the groups: unknown counts as met', async () => {
-    await groupsBeforehand([{ name: 'downloads', onlyWhen: ['unmetered-network'] }])
-    const nm = standIn('busctl')
-    nm.set('fail')
-    runtime = await open(nm)
-    const { task } = await runtime.api.handlers['task.submit']({ definition: shellTrue('downloads') })
-    await vi.waitFor(async () => expect((await runtime!.api.handlers['task.get']({ taskId: task.id })).task.status).toBe('succeeded'))
-    expect((await machine()).networkMetered).toBeNull()
-    expect((await machine()).pending).toBeUndefined()
-  })
+    it('a first look that cannot tell (no NetworkManager) releases the groups: unknown counts as met', async () => {
+      await groupsBeforehand([{ name: 'downloads', onlyWhen: ['unmetered-network'] }])
+      const nm = standIn('busctl')
+      nm.set('fail')
+      runtime = await open(nm)
+      const { task } = await runtime.api.handlers['task.submit']({ definition: shellTrue('downloads') })
+      await vi.waitFor(async () => expect((await runtime!.api.handlers['task.get']({ taskId: task.id })).task.status).toBe('succeeded'))
+      expect((await machine()).networkMetered).toBeNull()
+      expect((await machine()).pending).toBeUndefined()
+    })
 
-  it('looks only while some group needs the network: not at all before, from the moment one does, and no more (the look under way killed) once none does', async () => {
-    const nm = standIn('busctl')
-    nm.set(2)
-    runtime = await open(nm)
-    const api = runtime.api
-    const { task } = await api.handlers['task.submit']({ definition: shellTrue('default') })
-    await vi.waitFor(async () => expect((await api.handlers['task.get']({ taskId: task.id })).task.status).toBe('succeeded'))
-    expect(nm.calls()).toEqual([])
-    // Not watched: said as such, not as a reading.
-    expect(await machine()).toMatchObject({ networkMetered: null, pending: ['unmetered-network'] })
+    it('looks only while some group needs the network: not at all before, from the moment one does, and no more (the look under way killed) once none does', async () => {
+      const nm = standIn('busctl')
+      nm.set(2)
+      runtime = await open(nm)
+      const api = runtime.api
+      const { task } = await api.handlers['task.submit']({ definition: shellTrue('default') })
+      await vi.waitFor(async () => expect((await api.handlers['task.get']({ taskId: task.id })).task.status).toBe('succeeded'))
+      expect(nm.calls()).toEqual([])
+      // Not watched: said as such, not as a reading.
+      expect(await machine()).toMatchObject({ networkMetered: null, pending: ['unmetered-network'] })
 
-    await api.handlers['group.set']({ name: 'downloads', onlyWhen: ['unmetered-network', 'ac-power'] })
-    await vi.waitFor(async () => expect(await machine()).toMatchObject({ networkMetered: false }))
-    expect((await machine()).pending).toBeUndefined()
-    await vi.waitFor(() => expect(nm.calls().length).toBeGreaterThan(2))
+      await api.handlers['group.set']({ name: 'downloads', onlyWhen: ['unmetered-network', 'ac-power'] })
+      await vi.waitFor(async () => expect(await machine()).toMatchObject({ networkMetered: false }))
+      expect((await machine()).pending).toBeUndefined()
+      await vi.waitFor(() => expect(nm.calls().length).toBeGreaterThan(2))
 
-    nm.set('hang')
-    const pidFile = join(nm.env.PATH!, 'pid')
-    await vi.waitFor(() => expect(existsSync(pidFile)).toBe(true))
-    const pid = Number(readFileSync(pidFile, 'utf8'))
-    await api.handlers['group.set']({ name: 'downloads', onlyWhen: ['ac-power'] })
-    await vi.waitFor(() => expect(alive(pid)).toBe(false))
-    expect((await machine()).pending).toEqual(['unmetered-network'])
-    const looks = nm.calls().length
-    // Another group needing the network starts the looks again; until the first answers, it waits.
-    nm.set(1)
-    await api.handlers['group.set']({ name: 'mirror', onlyWhen: ['unmetered-network'] })
-    await vi.waitFor(async () => expect(await machine()).toMatchObject({ networkMetered: true }))
-    expect(nm.calls().length).toBeGreaterThan(looks)
-    await api.handlers['group.remove']({ name: 'mirror' })
-    expect((await machine()).pending).toEqual(['unmetered-network'])
-  })
+      nm.set('hang')
+      const pidFile = join(nm.env.PATH!, 'pid')
+      await vi.waitFor(() => expect(existsSync(pidFile)).toBe(true))
+      const pid = Number(readFileSync(pidFile, 'utf8'))
+      await api.handlers['group.set']({ name: 'downloads', onlyWhen: ['ac-power'] })
+      await vi.waitFor(() => expect(alive(pid)).toBe(false))
+      expect((await machine()).pending).toEqual(['unmetered-network'])
+      const looks = nm.calls().length
+      // Another group needing the network starts the looks again; until the first answers, it waits.
+      nm.set(1)
+      await api.handlers['group.set']({ name: 'mirror', onlyWhen: ['unmetered-network'] })
+      await vi.waitFor(async () => expect(await machine()).toMatchObject({ networkMetered: true }))
+      expect(nm.calls().length).toBeGreaterThan(looks)
+      await api.handlers['group.remove']({ name: 'mirror' })
+      expect((await machine()).pending).toEqual(['unmetered-network'])
+    })
 
-  it('a state reported by hand stands when the looks begin and cannot tell, or read what they read before', async () => {
-    const nm = standIn('busctl')
-    nm.set('fail')
-    runtime = await open(nm)
-    const api = runtime.api
-    // A script of the user's says what NetworkManager cannot, before any group needs the network.
-    await api.handlers['machine.report']({ networkMetered: true })
-    expect((await machine()).pending).toBeUndefined()
-    await api.handlers['group.set']({ name: 'downloads', onlyWhen: ['unmetered-network'] })
-    await vi.waitFor(async () => expect((await machine()).pending).toBeUndefined())
-    await vi.waitFor(() => expect(nm.calls().length).toBeGreaterThan(2))
-    expect((await machine()).networkMetered).toBe(true)
-    // Not watched for a while, said again by hand, watched again: it still stands.
-    await api.handlers['group.set']({ name: 'downloads', onlyWhen: [] })
-    await api.handlers['machine.report']({ networkMetered: false })
-    const looks = nm.calls().length
-    await api.handlers['group.set']({ name: 'downloads', onlyWhen: ['unmetered-network'] })
-    await vi.waitFor(async () => expect((await machine()).pending).toBeUndefined())
-    await vi.waitFor(() => expect(nm.calls().length).toBeGreaterThan(looks + 2))
-    expect((await machine()).networkMetered).toBe(false)
-  })
+    it('a state reported by hand stands when the looks begin and cannot tell, or read what they read before', async () => {
+      const nm = standIn('busctl')
+      nm.set('fail')
+      runtime = await open(nm)
+      const api = runtime.api
+      // A script of the user's says what NetworkManager cannot, before any group needs the network.
+      await api.handlers['machine.report']({ networkMetered: true })
+      expect((await machine()).pending).toBeUndefined()
+      await api.handlers['group.set']({ name: 'downloads', onlyWhen: ['unmetered-network'] })
+      await vi.waitFor(async () => expect((await machine()).pending).toBeUndefined())
+      await vi.waitFor(() => expect(nm.calls().length).toBeGreaterThan(2))
+      expect((await machine()).networkMetered).toBe(true)
+      // Not watched for a while, said again by hand, watched again: it still stands.
+      await api.handlers['group.set']({ name: 'downloads', onlyWhen: [] })
+      await api.handlers['machine.report']({ networkMetered: false })
+      const looks = nm.calls().length
+      await api.handlers['group.set']({ name: 'downloads', onlyWhen: ['unmetered-network'] })
+      await vi.waitFor(async () => expect((await machine()).pending).toBeUndefined())
+      await vi.waitFor(() => expect(nm.calls().length).toBeGreaterThan(looks + 2))
+      expect((await machine()).networkMetered).toBe(false)
+    })
 
-  it('does not look at all when the engine cannot open', async () => {
-    writeFileSync(join(dir.home, 'taskdeck.db'), 'not a database, '.repeat(512))
-    const nm = standIn('busctl')
-    nm.set('hang')
-    await expect(openRuntime({ home: dir.home, rendererDir: rendererDir(), machineMonitor: 'none', networkReadEnv: nm.env })).rejects.toThrow()
-    expect(nm.calls()).toEqual([])
-  })
+    it('does not look at all when the engine cannot open', async () => {
+      writeFileSync(join(dir.home, 'taskdeck.db'), 'not a database, '.repeat(512))
+      const nm = standIn('busctl')
+      nm.set('hang')
+      await expect(openRuntime({ home: dir.home, rendererDir: rendererDir(), machineMonitor: 'none', networkReadEnv: nm.env })).rejects.toThrow()
+      expect(nm.calls()).toEqual([])
+    })
 
-  it('after a restart, a pausing group held on a metered network starts nothing before the first look, and runs once unmetered', async () => {
-    const nm = standIn('busctl')
-    nm.set(1)
-    runtime = await open(nm)
-    await runtime.api.handlers['group.set']({ name: 'sync', onlyWhen: ['unmetered-network'], whenUnmet: 'pause' })
-    const { task } = await runtime.api.handlers['task.submit']({ definition: shellTrue('sync') })
-    await vi.waitFor(async () => expect(await machine()).toMatchObject({ networkMetered: true }))
-    await runtime.close()
-    runtime = null
+    it('after a restart, a pausing group held on a metered network starts nothing before the first look, and runs once unmetered', async () => {
+      const nm = standIn('busctl')
+      nm.set(1)
+      runtime = await open(nm)
+      await runtime.api.handlers['group.set']({ name: 'sync', onlyWhen: ['unmetered-network'], whenUnmet: 'pause' })
+      const { task } = await runtime.api.handlers['task.submit']({ definition: shellTrue('sync') })
+      await vi.waitFor(async () => expect(await machine()).toMatchObject({ networkMetered: true }))
+      await runtime.close()
+      runtime = null
 
-    const looked = nm.calls().length
-    nm.set('gate')
-    runtime = await open(nm)
-    await vi.waitFor(() => expect(nm.calls().length).toBeGreaterThan(looked))
-    // The look is blocked: the task was held before the restart and still is.
-    expect(await stateOf(task.id)).toEqual({ kind: 'machine', unmet: ['unmetered-network'] })
-    expect((await machine()).pending).toEqual(['unmetered-network'])
-    nm.open(1)
-    await vi.waitFor(async () => expect(await machine()).toMatchObject({ networkMetered: true }))
-    expect((await runtime.api.handlers['task.get']({ taskId: task.id })).task.status).toBe('queued')
-    nm.set(4)
-    await vi.waitFor(async () => expect((await runtime!.api.handlers['task.get']({ taskId: task.id })).task.status).toBe('succeeded'))
-  })
+      const looked = nm.calls().length
+      nm.set('gate')
+      runtime = await open(nm)
+      await vi.waitFor(() => expect(nm.calls().length).toBeGreaterThan(looked))
+      // The look is blocked: the task was held before the restart and still is.
+      expect(await stateOf(task.id)).toEqual({ kind: 'machine', unmet: ['unmetered-network'] })
+      expect((await machine()).pending).toEqual(['unmetered-network'])
+      nm.open(1)
+      await vi.waitFor(async () => expect(await machine()).toMatchObject({ networkMetered: true }))
+      expect((await runtime.api.handlers['task.get']({ taskId: task.id })).task.status).toBe('queued')
+      nm.set(4)
+      await vi.waitFor(async () => expect((await runtime!.api.handlers['task.get']({ taskId: task.id })).task.status).toBe('succeeded'))
+    })
 
-  it("{ source: 'none' } reads nothing: the network stays unknown", async () => {
-    const nm = standIn('busctl')
-    nm.set(1)
-    runtime = await openRuntime({ home: dir.home, rendererDir: rendererDir(), machineMonitor: 'none', networkWatch: { source: 'none' }, networkReadEnv: nm.env })
-    await runtime.api.handlers['group.set']({ name: 'downloads', onlyWhen: ['unmetered-network'] })
-    const { machine } = await runtime.api.handlers['machine.get']({})
-    expect(machine.networkMetered).toBeNull()
-    expect(machine.pending).toBeUndefined()
-    expect(nm.calls()).toEqual([])
+    it("{ source: 'none' } reads nothing: the network stays unknown", async () => {
+      const nm = standIn('busctl')
+      nm.set(1)
+      runtime = await openRuntime({ home: dir.home, rendererDir: rendererDir(), machineMonitor: 'none', networkWatch: { source: 'none' }, networkReadEnv: nm.env })
+      await runtime.api.handlers['group.set']({ name: 'downloads', onlyWhen: ['unmetered-network'] })
+      const { machine } = await runtime.api.handlers['machine.get']({})
+      expect(machine.networkMetered).toBeNull()
+      expect(machine.pending).toBeUndefined()
+      expect(nm.calls()).toEqual([])
+    })
   })
 })
 

@@ -2,9 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { openRuntime, otherOwner, type TaskdeckRuntime } from '../../src-main/app/runtime.ts'
+import { otherOwner, type TaskdeckRuntime } from '../../src-main/app/runtime.ts'
 import { COMMANDS } from '../../src-shared/index.ts'
 import { useTempHome } from '../support/engine.ts'
+import { RUNTIME_OPENERS } from '../support/runtime.ts'
 
 // The desktop runtime for real: engine, triggers and the local API on a temp home.
 const dir = useTempHome()
@@ -18,7 +19,8 @@ afterEach(async () => {
   stranger = null
 })
 
-describe('the composition root (desktop app and taskdeck serve)', () => {
+// The same behaviour in this thread (taskdeck serve) and in a worker thread (the desktop app).
+describe.each(RUNTIME_OPENERS)('the composition root (desktop app and taskdeck serve), %s', (_where, openRuntime) => {
   it('serves engine and trigger commands on one API, and the local server for the CLI', async () => {
     runtime = await openRuntime({ home: dir.home, rendererDir: join(dir.home, 'no-renderer') })
     expect(await runtime.api.handlers['task.list']({ limit: 10, offset: 0 })).toEqual({ tasks: [], total: 0 })

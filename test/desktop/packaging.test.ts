@@ -104,7 +104,7 @@ describe('packaged files (against the built out/ tree)', () => {
     const shipped = built.filter((p) => included(p, patterns))
     expect(shipped.filter((p) => p.endsWith('.map'))).toEqual([])
     expect(built.filter((p) => !p.endsWith('.map') && !included(p, patterns))).toEqual([])
-    for (const entry of ['out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html', 'out/main/script-worker.js']) {
+    for (const entry of ['out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html', 'out/main/script-worker.js', 'out/main/runtime-worker.js']) {
       expect(shipped, entry).toContain(entry)
     }
     expect(included('package.json', patterns)).toBe(true)
