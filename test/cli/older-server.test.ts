@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Engine } from '../../src-main/engine/engine.ts'
 import { createServer, type TaskdeckServer } from '../../src-main/server/server.ts'
-import { API_REVISIONS, apiFilePath } from '../../src-main/server/api-file.ts'
+import { API_REVISION, API_REVISIONS, apiFilePath } from '../../src-main/server/api-file.ts'
 import { COMMANDS } from '../../src-shared/index.ts'
 import { tempHome } from '../support/engine.ts'
 import { runCli } from './helpers.ts'
@@ -39,7 +39,7 @@ describe('CLI against a server that lacks what it sends', () => {
 
   it('status and group limit refuse (exit 3) a server whose api.json names no revision, before sending a field it would ignore', async () => {
     const written = readFileSync(apiFilePath(home), 'utf8')
-    expect(JSON.parse(written)).toMatchObject({ apiRevision: API_REVISIONS.resourceLimits })
+    expect(JSON.parse(written)).toMatchObject({ apiRevision: API_REVISION })
     const { apiRevision: _dropped, ...older } = JSON.parse(written) as Record<string, unknown>
     writeFileSync(apiFilePath(home), JSON.stringify(older), { mode: 0o600 })
     try {
