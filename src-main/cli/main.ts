@@ -68,6 +68,17 @@ Examples:
   $ taskdeck saved run 3
   $ taskdeck trigger add --cron '0 3 * * *' --saved-task 3`
 
+const FAVOURITE_EXAMPLES = `
+Examples:
+  $ taskdeck favourite add 42                 task 42 becomes the next favourite (1–9)
+  $ taskdeck favourite add backup             the one task named "backup"
+  $ taskdeck favourite move 42 1              favourite 1 (Ctrl+Alt+1 by default)
+  $ taskdeck favourite rm 42
+  $ taskdeck favourite list --json
+
+Each change reads the favourites, changes them and writes the whole list back (settings.set
+replaces it): a change another client makes at the same moment can be lost.`
+
 function globalOptions(command: Command): Command {
   return command
     .option('--home <dir>', 'data directory (default: TASKDECK_HOME or the OS app-data folder)')
@@ -476,6 +487,28 @@ those either, there is nothing to follow (exit 1).`,
       .argument('[dir]', 'the folder (default: this one)')
       .option('-n, --name <name>', 'only this one (repeatable)', collect)
       .action(run(async (ctx, dir: string | undefined, options: { name?: string[] }) => (await import('./commands/saved.ts')).importFolder(ctx, dir, options)))
+  }
+
+  if (wanted('favourite', 'favourites', 'fav')) {
+    const favourite = sub('favourite', "favourites 1–9, the tasks the tray's Run Favourite and the global shortcuts run again: list, add, rm, move")
+      .aliases(['favourites', 'fav'])
+      .addHelpText('after', FAVOURITE_EXAMPLES)
+      .action(run(async (ctx) => (await import('./commands/favourites.ts')).listFavourites(ctx)))
+    const favouriteSub = (name: string, description: string) => globalOptions(favourite.command(name).description(description)).addHelpText('after', FAVOURITE_EXAMPLES)
+    favouriteSub('list', 'list the favourites in order, with their global shortcuts')
+      .alias('ls')
+      .action(run(async (ctx) => (await import('./commands/favourites.ts')).listFavourites(ctx)))
+    favouriteSub('add', 'make a task the last favourite (refused when it already is one, or with 9)')
+      .argument('<task>', 'a task id, or the name of exactly one task')
+      .action(run(async (ctx, task: string) => (await import('./commands/favourites.ts')).addFavouriteTask(ctx, task)))
+    favouriteSub('rm', 'stop a task being a favourite (the task stays)')
+      .alias('remove')
+      .argument('<id>', 'the task id')
+      .action(run(async (ctx, id: string) => (await import('./commands/favourites.ts')).removeFavouriteTask(ctx, id)))
+    favouriteSub('move', 'move a favourite to a position (1 is first); the others keep their order')
+      .argument('<id>', 'the task id')
+      .argument('<position>', '1…the number of favourites')
+      .action(run(async (ctx, id: string, position: string) => (await import('./commands/favourites.ts')).moveFavouriteTask(ctx, id, position)))
   }
 
   if (wanted('export')) sub('export', 'write tasks, runs and groups as JSON (to FILE or stdout)')

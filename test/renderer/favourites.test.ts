@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { addFavourite, displayAccelerator, favouriteAccelerator, moveFavourite, removeFavourite } from '../../src-renderer/streams/favourites.ts'
+import { addFavourite, displayAccelerator, favouriteAccelerator, moveFavourite, moveFavouriteTo, removeFavourite } from '../../src-renderer/streams/favourites.ts'
 
 const known = (id: number) => id < 100
 
@@ -19,6 +19,12 @@ describe('favourites (settings.favourites)', () => {
     expect(moveFavourite([1, 2, 3], 0, -1)).toEqual([1, 2, 3])
     expect(moveFavourite([1, 2, 3], 2, 1)).toEqual([1, 2, 3])
     expect(removeFavourite([1, 2, 3], 2)).toEqual([1, 3])
+    // To a position (taskdeck favourite move): the others keep their order; a task not in the list or a position past its end changes nothing.
+    expect(moveFavouriteTo([1, 2, 3, 4], 4, 0)).toEqual([4, 1, 2, 3])
+    expect(moveFavouriteTo([1, 2, 3, 4], 1, 3)).toEqual([2, 3, 4, 1])
+    expect(moveFavouriteTo([1, 2, 3, 4], 2, 2)).toEqual([1, 3, 2, 4])
+    expect(moveFavouriteTo([1, 2, 3], 9, 0)).toEqual([1, 2, 3])
+    expect(moveFavouriteTo([1, 2, 3], 1, 3)).toEqual([1, 2, 3])
   })
 
   it('names the global shortcut that runs each, as the user set it', () => {

@@ -1,0 +1,96 @@
+import { addFavourite, favouriteAccelerator, MAX_FAVOURITES, moveFavouriteTo, removeFavourite } from '../../../src-shared/favourites.ts'
+import type { Task } from '../../../src-shared/model.ts'
+import type { ApiClient } from '../client.ts'
+import type { Context } from '../context.ts'
+import { CliError, EXIT, usageError } from '../exit.ts'
+import { parseIds, parseInteger, table } from '../format.ts'
+
+/**
+ * `taskdeck favourite …`: favourites 1–9 (`settings.favourites`, task ids whose definition the
+ * tray and the global shortcuts run again), as the UI's star and Settings → Favourites set them.
+ * settings.set replaces the favourites list whole: each change reads the list, changes it and
+ * writes it back, so a change another client made in between is lost (the last writer wins).
+ */
+
+const refused = (message: string): CliError => new CliError(EXIT.failed, 'conflict', message)
+const taskIdOf = (text: string): number => parseIds([text])[0] ?? 0
+
+async function current(client: ApiClient): Promise<number[]> {
+  return [...(await client.invoke('settings.get', {})).settings.favourites]
+}
+
+async function save(client: ApiClient, favourites: number[]): Promise<number[]> {
+  return (await client.invoke('settings.set', { patch: { favourites } })).settings.favourites
+}
+
+/** The task a TASK argument names: a task id, or the one task with that name (several are refused, naming them). */
+async function resolveTask(client: ApiClient, text: string): Promise<Task> {
+  if (/^\d+$/.test(text.trim())) return (await client.invoke('task.get', { taskId: taskIdOf(text) })).task
+  const { tasks } = await client.invoke('task.list', { text, limit: 100_000 })
+  const named = tasks.filter((task) => task.name === text)
+  if (named.length === 0) throw refused(`There is no task named "${text}" (give a task id, or a name from \`taskdeck status\`).`)
+  if (named.length > 1) throw refused(`Several tasks are named "${text}": ${named.map((task) => task.id).join(', ')}; give one of their ids.`)
+  return named[0]!
+}
+
+export async function listFavourites(ctx: Context): Promise<void> {
+  const client = await ctx.connect()
+  const { settings } = await client.invoke('settings.get', {})
+  const tasks = await Promise.all(
+    settings.favourites.map(async (taskId) => {
+      try {
+        return (await client.invoke('task.get', { taskId })).task
+      } catch {
+        return null
+      }
+    }),
+  )
+  const favourites = settings.favourites.map((taskId, index) => ({
+    position: index + 1,
+    taskId,
+    name: tasks[index]?.name ?? null,
+    shortcut: favouriteAccelerator(index, settings.globalShortcuts) || null,
+  }))
+  ctx.print({ favourites }, () =>
+    favourites.length === 0
+      ? 'No favourites. Add one with `taskdeck favourite add TASK` (a task id or name).'
+      : table(
+          ['#', 'TASK', 'NAME', 'SHORTCUT'],
+          favourites.map((favourite) => [String(favourite.position), String(favourite.taskId), favourite.name ?? '(task removed)', favourite.shortcut ?? '-']),
+        ),
+  )
+}
+
+export async function addFavouriteTask(ctx: Context, text: string): Promise<void> {
+  const client = await ctx.connect()
+  const task = await resolveTask(client, text)
+  const favourites = await current(client)
+  const change = addFavourite(favourites, task.id, () => true)
+  if (!change.ok) {
+    if (change.problem === 'duplicate') throw refused(`Task ${task.id} (${task.name}) is already favourite ${favourites.indexOf(task.id) + 1}.`)
+    if (change.problem === 'full') throw refused(`There are already ${MAX_FAVOURITES} favourites (at most ${MAX_FAVOURITES}): remove one first with \`taskdeck favourite rm ID\`.`)
+    throw usageError(`task "${text}" cannot be a favourite.`)
+  }
+  const saved = await save(client, change.favourites)
+  ctx.print({ favourites: saved }, () => `Task ${task.id} (${task.name}) is favourite ${saved.indexOf(task.id) + 1}.`)
+}
+
+export async function removeFavouriteTask(ctx: Context, text: string): Promise<void> {
+  const taskId = taskIdOf(text)
+  const client = await ctx.connect()
+  const favourites = await current(client)
+  if (!favourites.includes(taskId)) throw refused(`Task ${taskId} is not a favourite (see \`taskdeck favourite list\`).`)
+  const saved = await save(client, removeFavourite(favourites, taskId))
+  ctx.print({ favourites: saved }, () => `Task ${taskId} is no longer a favourite.`)
+}
+
+export async function moveFavouriteTask(ctx: Context, text: string, positionText: string): Promise<void> {
+  const taskId = taskIdOf(text)
+  const position = parseInteger(positionText, 'position', 1, MAX_FAVOURITES)
+  const client = await ctx.connect()
+  const favourites = await current(client)
+  if (!favourites.includes(taskId)) throw refused(`Task ${taskId} is not a favourite (see \`taskdeck favourite list\`).`)
+  if (position > favourites.length) throw usageError(`position: "${positionText}" is not a whole number from 1 to ${favourites.length} (there are ${favourites.length} favourites).`)
+  const saved = await save(client, moveFavouriteTo(favourites, taskId, position - 1))
+  ctx.print({ favourites: saved }, () => `Task ${taskId} is favourite ${position}.`)
+}
