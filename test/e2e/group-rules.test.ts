@@ -39,7 +39,8 @@ describe('group rules', () => {
     await page.keyboard.press('Enter')
     await until(async () => (await groupOf('api'))?.rate?.perMs === 3_600_000, 'api to start at most once an hour')
     expect(await groupOf('api')).toEqual({ name: 'api', parallel: 2, paused: false, onFailure: 'pause-group', rate: { max: 1, perMs: 3_600_000 } })
-    expect(await rate.inputValue()).toBe('1/h')
+    // The server has it; the page shows it once the group's event arrives.
+    await expect.poll(() => rate.inputValue()).toBe('1/h')
     expect(await axeViolations(page)).toEqual([])
     await page.locator('.panel', { has: page.getByRole('heading', { name: 'Queue' }) }).screenshot({ path: join(ARTIFACTS, 'group-rules-settings-light-en.png') })
 
