@@ -464,6 +464,8 @@ Every \`taskdeck\` command takes \`--json\`: it prints one JSON document on stdo
 | \`serve\` | \`{ url, browserUrl, port, pid, home }\` (first line) |
 | \`daemon\` | \`{ url, browserUrl, port, pid, home, alreadyRunning }\` |
 | \`stop\` | \`{ stopped: pid \\| null }\` |
+| \`favourite\` / \`favourite list\` | \`{ favourites: [{ position, taskId, name, shortcut }] }\` (\`name\` null for a removed task, \`shortcut\` null when none) |
+| \`favourite add/rm/move\` | \`{ favourites: [taskIds] }\` (the list as saved) |
 | \`trigger\` / \`trigger list\` | \`{ triggers }\` (each with \`nextRunAt\` for active schedules) |
 | \`trigger show ID\` | \`{ trigger, savedTask, upcoming: [times], history: [Firing] }\` |
 | \`trigger add\` | \`{ trigger, savedTask }\`, plus \`url\` for webhooks and \`secret\` when the server generated it (shown only then; only its hash is kept) |
