@@ -8,8 +8,7 @@ import { CliError, EXIT, usageError } from '../exit.ts'
 import { paint, parseInteger, table } from '../format.ts'
 import { readStdin, SECRET_STDIN_MAX_BYTES } from '../stdin.ts'
 import { describeGroupPause, describeUnmet } from '../../engine/end-reasons.ts'
-import { afterCrashNote, heldBy } from './tasks.ts'
-import { ENGINE_PAUSED, conditionsCell, heldGroups, machineOf, parseConditions, parseWhenUnmet } from './machine.ts'
+import { ENGINE_PAUSED, afterCrashNote, conditionsCell, heldBy, heldGroups, machineOf, parseConditions, parseWhenUnmet } from './machine.ts'
 
 const describe = (group: Group): string => {
   const conditions = group.onlyWhen?.length

@@ -1,5 +1,5 @@
 import type { Group, MachineCondition, MachineState } from '../../../src-shared/model.ts'
-import { describeUnmet } from '../../engine/end-reasons.ts'
+import { describeGroupPause, describeUnmet } from '../../engine/end-reasons.ts'
 import { heldConditions } from '../../../src-shared/decisions/machine.ts'
 import { API_REVISIONS } from '../../server/api-file.ts'
 import type { ApiClient } from '../client.ts'
@@ -146,4 +146,30 @@ export async function reportMachine(ctx: Context, options: ReportOptions): Promi
     client.invoke('group.list', {}),
   ])
   ctx.print({ machine }, () => describeMachine(machine, groups))
+}
+
+/** What holds queues: the whole engine paused, paused groups, and groups whose machine conditions are unmet (with which). */
+export interface HeldGroups {
+  readonly all: boolean
+  /** Paused groups, each with why when the engine paused it (a task failed), else null. */
+  readonly paused: ReadonlyMap<string, string | null>
+  /** The paused groups the engine paused itself when it opened after a crash (`pausedReason: 'crash'`). */
+  readonly afterCrash: ReadonlySet<string>
+  readonly byMachine: ReadonlyMap<string, readonly MachineCondition[]>
+}
+
+export function heldBy(groups: readonly Group[], enginePaused: boolean | undefined, machine: MachineState | null): HeldGroups {
+  return {
+    all: enginePaused === true,
+    paused: new Map(groups.filter((group) => group.paused).map((group) => [group.name, describeGroupPause(group)])),
+    afterCrash: new Set(groups.filter((group) => group.paused && group.pausedReason === 'crash').map((group) => group.name)),
+    byMachine: heldGroups(groups, machine),
+  }
+}
+
+/** The line that says which groups were paused after a crash and how to let them go on; null when none was. */
+export function afterCrashNote(held: HeldGroups): string | null {
+  if (held.afterCrash.size === 0) return null
+  const names = [...held.afterCrash].sort()
+  return `Paused after a crash (they had pending work): ${names.length === 1 ? 'group' : 'groups'} ${names.join(', ')}. \`taskdeck group resume ${names.length === 1 ? names[0] : 'NAME'}\` lets ${names.length === 1 ? 'it' : 'one'} go on.`
 }

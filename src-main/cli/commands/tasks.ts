@@ -1,5 +1,5 @@
-import type { Group, LogLine, MachineCondition, MachineState, Run, Task, TaskDefinitionInput, TaskStatus } from '../../../src-shared/model.ts'
-import { describeGroupPause, describeUnmet } from '../../engine/end-reasons.ts'
+import type { LogLine, Run, Task, TaskDefinitionInput, TaskStatus } from '../../../src-shared/model.ts'
+import { describeUnmet } from '../../engine/end-reasons.ts'
 import type { RemoteBinding } from '../../../src-shared/workers.ts'
 import type { ApiClient } from '../client.ts'
 import { parseBatch, type BatchLine } from '../batch.ts'
@@ -9,7 +9,7 @@ import { DEFINITION_OPTION_NAMES, definitionFromOptions, editedDefinition, type 
 import { CliError, EXIT, optionIssue, usageError } from '../exit.ts'
 import { BATCH_STDIN_MAX_BYTES, readStdin } from '../stdin.ts'
 import { displayWidth, formatDuration, formatMemory, formatRelative, paint, parseDuration, parseIds, parseInteger, runEndCell, table, tableWidth, terminalColumns, truncate } from '../format.ts'
-import { ENGINE_PAUSED, heldGroups, machineOf } from './machine.ts'
+import { ENGINE_PAUSED, afterCrashNote, heldBy, machineOf, type HeldGroups } from './machine.ts'
 import { remoteBindingsOf } from './groups.ts'
 
 export async function add(ctx: Context, argv: readonly string[], options: DefinitionOptions & { quiet?: boolean; idempotencyKey?: string }): Promise<Task> {
@@ -467,31 +467,6 @@ function usageCells(run: Run | null): [string, string] {
   return [formatMemory(usage.peakMemoryBytes), formatDuration(usage.cpuSeconds * 1000)]
 }
 
-/** What holds queues: the whole engine paused, paused groups, and groups whose machine conditions are unmet (with which). */
-export interface HeldGroups {
-  readonly all: boolean
-  /** Paused groups, each with why when the engine paused it (a task failed), else null. */
-  readonly paused: ReadonlyMap<string, string | null>
-  /** The paused groups the engine paused itself when it opened after a crash (`pausedReason: 'crash'`). */
-  readonly afterCrash: ReadonlySet<string>
-  readonly byMachine: ReadonlyMap<string, readonly MachineCondition[]>
-}
-
-export function heldBy(groups: readonly Group[], enginePaused: boolean | undefined, machine: MachineState | null): HeldGroups {
-  return {
-    all: enginePaused === true,
-    paused: new Map(groups.filter((group) => group.paused).map((group) => [group.name, describeGroupPause(group)])),
-    afterCrash: new Set(groups.filter((group) => group.paused && group.pausedReason === 'crash').map((group) => group.name)),
-    byMachine: heldGroups(groups, machine),
-  }
-}
-
-/** The line that says which groups were paused after a crash and how to let them go on; null when none was. */
-export function afterCrashNote(held: HeldGroups): string | null {
-  if (held.afterCrash.size === 0) return null
-  const names = [...held.afterCrash].sort()
-  return `Paused after a crash (they had pending work): ${names.length === 1 ? 'group' : 'groups'} ${names.join(', ')}. \`taskdeck group resume ${names.length === 1 ? names[0] : 'NAME'}\` lets ${names.length === 1 ? 'it' : 'one'} go on.`
-}
 
 /** A name is not cut shorter than this to keep its note whole: a name cut shorter says too little. */
 const MIN_NAME_WIDTH = 16

@@ -7,7 +7,8 @@ import { CliError, EXIT, usageError } from '../exit.ts'
 import { paint, parseIds, table } from '../format.ts'
 import type { ApiClient } from '../client.ts'
 import { machineOf } from './machine.ts'
-import { heldBy, waitNote, writeLine } from './tasks.ts'
+import { heldBy } from './machine.ts'
+import { waitNote, writeLine } from './tasks.ts'
 
 /**
  * Wakes a loop when something it watches changed. The loop notes `version` before reading
