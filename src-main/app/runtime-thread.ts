@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs'
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads'
 import { TaskdeckError, type CommandName, type EngineEvent } from '../../src-shared/index.ts'
 import { sinceBeyondHead, type Disposable, type EngineApi, type StoredEventText, type SubscribeOptions } from '../engine/api.ts'
+import { workerEntryBeside } from '../engine/bundle-entry.ts'
 import { resolveShortcut, type ShortcutBinding } from '../triggers/shortcuts.ts'
 import type { RuntimeOptions, TaskdeckRuntime } from './runtime.ts'
 import {
@@ -17,27 +17,14 @@ import {
 } from './runtime-thread-protocol.ts'
 import type { RuntimeWorkerData } from './runtime-worker.ts'
 
-/**
- * Where runtime-worker lives next to this module: the .ts source when Node runs the sources
- * (tests, benches), runtime-worker.js beside the bundle (out/main/) in the built app. Electron
- * reads inside app.asar from worker threads (since Electron 18, electron/electron#33216), so
- * the packaged app loads it, its chunks and its dependencies from the archive; an unpacked copy
- * is preferred when there is one, as for the script worker.
- */
+/** Where runtime-worker lives next to this module: its .ts source, or out/main/runtime-worker.js in the build (see workerEntryBeside). */
 export function defaultRuntimeWorkerEntry(): URL {
-  return runtimeWorkerEntryBeside(import.meta.url)
+  return workerEntryBeside(import.meta.url, 'runtime-worker')
 }
 
-/**
- * The runtime worker next to a module of the main bundle: `entryUrl` is that module's
- * `import.meta.url`. The app passes its entry's (out/main/index.js), since a bundler may put
- * this module in a shared chunk (out/main/chunks/), where the worker is not; from the sources
- * (a .ts url) it is always src-main/app/runtime-worker.ts.
- */
+/** The runtime worker for a module of the main bundle (`entryUrl`: its `import.meta.url`, e.g. the app's out/main/index.js). */
 export function runtimeWorkerEntryBeside(entryUrl: string): URL {
-  const entry = entryUrl.endsWith('.ts') ? new URL('./runtime-worker.ts', import.meta.url) : new URL('./runtime-worker.js', entryUrl)
-  const unpacked = new URL(entry.href.replace('/app.asar/', '/app.asar.unpacked/'))
-  return unpacked.href !== entry.href && existsSync(unpacked) ? unpacked : entry
+  return entryUrl.endsWith('.ts') ? defaultRuntimeWorkerEntry() : workerEntryBeside(entryUrl, 'runtime-worker')
 }
 
 export interface RuntimeThreadOptions extends RuntimeOptions {

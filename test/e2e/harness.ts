@@ -28,11 +28,15 @@ export interface Served {
   stop(): Promise<void>
 }
 
-/** Starts a real `taskdeck serve` on the home and port given, and waits for its URL. */
-export async function serve(home: string, port: number): Promise<Served> {
+/**
+ * Starts a real `taskdeck serve` on the home and port given, and waits for its URL. It runs the
+ * sources (so a test sees the code as it is now), or with `built` the build users run (out/main/cli.js).
+ */
+export async function serve(home: string, port: number, { built = false }: { built?: boolean } = {}): Promise<Served> {
+  const { TASKDECK_CLI_FROM_SOURCE: _fromSource, ...env } = process.env
   const child = spawn(process.execPath, [join(ROOT, 'bin/taskdeck.js'), 'serve', '--home', home, '--port', String(port), '--json'], {
     cwd: ROOT,
-    env: { ...process.env, TASKDECK_CLI_FROM_SOURCE: '1' },
+    env: built ? env : { ...env, TASKDECK_CLI_FROM_SOURCE: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stderr = ''

@@ -1,24 +1,16 @@
-import { constants, existsSync } from 'node:fs'
+import { constants } from 'node:fs'
 import { access, stat } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { TaskdeckError } from '../../../src-shared/index.ts'
 import type { RunOutcome, Runner } from './types.ts'
 import { WorkerPool } from './worker-pool.ts'
+import { workerEntryBeside } from '../bundle-entry.ts'
 import type { JobEnd } from './worker-pool.ts'
 
-/**
- * Where script-worker lives next to this module: the .ts source when Node runs the
- * sources, script-worker.js beside the bundle (out/main/) in the built app. The name is a
- * variable so the bundler leaves the URL alone instead of turning it into an asset.
- */
+/** Where script-worker lives next to this module: its .ts source, or out/main/script-worker.js in the build (see workerEntryBeside). */
 export function defaultScriptWorkerEntry(): URL {
-  const file = import.meta.url.endsWith('.ts') ? 'script-worker.ts' : 'script-worker.js'
-  const entry = new URL(`./${file}`, import.meta.url)
-  // A worker thread loads its entry with Node's own loader, which does not read inside an
-  // asar archive: packaged builds unpack the worker (asarUnpack) next to the archive.
-  const unpacked = new URL(entry.href.replace('/app.asar/', '/app.asar.unpacked/'))
-  return unpacked.href !== entry.href && existsSync(unpacked) ? unpacked : entry
+  return workerEntryBeside(import.meta.url, 'script-worker')
 }
 
 export interface ScriptRunnerOptions {
