@@ -114,7 +114,8 @@ describe('taskdeck group bind / unbind', () => {
       await worker?.stop()
       await runCli(home, ['stop'])
     }
-  })
+    // Two daemon starts, a worker and a stop: well over the default 30 s on a loaded machine.
+  }, 90_000)
 
   it('pause --group of a Redis-bound group says what happens there: no more runs go to the workers, and the runs they have go on', async () => {
     expect((await runCli(dir.home, ['group', 'add', 'away'])).code).toBe(0)
