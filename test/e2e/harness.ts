@@ -28,11 +28,16 @@ export interface Served {
   stop(): Promise<void>
 }
 
-/** Starts a real `taskdeck serve` on the home and port given, and waits for its URL. */
-export async function serve(home: string, port: number): Promise<Served> {
+/**
+ * Starts a real `taskdeck serve` on the home and port given, and waits for its URL. The engine
+ * runs from the sources unless `fromSource` is false: then from the build (out/main), as
+ * `npm run serve` and an installed `taskdeck serve` run it.
+ */
+export async function serve(home: string, port: number, { fromSource = true }: { fromSource?: boolean } = {}): Promise<Served> {
+  const env: NodeJS.ProcessEnv = { ...process.env, TASKDECK_CLI_FROM_SOURCE: fromSource ? '1' : '0' }
   const child = spawn(process.execPath, [join(ROOT, 'bin/taskdeck.js'), 'serve', '--home', home, '--port', String(port), '--json'], {
     cwd: ROOT,
-    env: { ...process.env, TASKDECK_CLI_FROM_SOURCE: '1' },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stderr = ''

@@ -8,13 +8,15 @@ import { WorkerPool } from './worker-pool.ts'
 import type { JobEnd } from './worker-pool.ts'
 
 /**
- * Where script-worker lives next to this module: the .ts source when Node runs the
- * sources, script-worker.js beside the bundle (out/main/) in the built app. The name is a
- * variable so the bundler leaves the URL alone instead of turning it into an asset.
+ * Where script-worker lives: the .ts source next to this module when Node runs the sources;
+ * in the build, the entry out/main/script-worker.js, beside this module or, when the bundler
+ * put this module in a shared chunk (out/main/chunks/), one folder up. The name is a variable
+ * so the bundler leaves the URL alone instead of turning it into an asset.
  */
 export function defaultScriptWorkerEntry(): URL {
   const file = import.meta.url.endsWith('.ts') ? 'script-worker.ts' : 'script-worker.js'
-  const entry = new URL(`./${file}`, import.meta.url)
+  const beside = new URL(`./${file}`, import.meta.url)
+  const entry = file.endsWith('.ts') || existsSync(beside) ? beside : new URL(`../${file}`, import.meta.url)
   // A worker thread loads its entry with Node's own loader, which does not read inside an
   // asar archive: packaged builds unpack the worker (asarUnpack) next to the archive.
   const unpacked = new URL(entry.href.replace('/app.asar/', '/app.asar.unpacked/'))
