@@ -114,7 +114,7 @@ describe('taskdeck daemon, stop, --auto-start and an absent Taskdeck', () => {
     expect(stopped.stdout).toBe(
       [
         `Stopped Taskdeck (process ${daemon.json<DaemonInfo>().pid}).`,
-        `Interrupted (they were running): ${running}; \`taskdeck retry ${running}\` runs them again.`,
+        `Interrupted (it was running): ${running}; \`taskdeck retry ${running}\` runs it again.`,
         '1 queued or waiting task waits for Taskdeck to run again (`taskdeck daemon`).',
         '',
       ].join('\n'),

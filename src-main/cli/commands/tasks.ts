@@ -8,7 +8,7 @@ import type { Context } from '../context.ts'
 import { DEFINITION_OPTION_NAMES, definitionFromOptions, editedDefinition, type DefinitionOptions } from '../definition.ts'
 import { CliError, EXIT, optionIssue, usageError } from '../exit.ts'
 import { BATCH_STDIN_MAX_BYTES, readStdin } from '../stdin.ts'
-import { displayWidth, formatDuration, formatMemory, formatRelative, paint, parseDuration, parseIds, parseInteger, runEndCell, table, tableWidth, terminalColumns, truncate } from '../format.ts'
+import { displayWidth, endedSentence, formatDuration, formatMemory, formatRelative, paint, parseDuration, parseIds, parseInteger, runEndCell, table, tableWidth, terminalColumns, truncate } from '../format.ts'
 import { ENGINE_PAUSED, afterCrashNote, heldBy, machineOf, type HeldGroups } from './machine.ts'
 import { remoteBindingsOf } from './groups.ts'
 
@@ -455,7 +455,7 @@ export async function log(ctx: Context, idText: string, options: { lines?: strin
   // as the task's end only when it was (an attempt that failed before a retry or a cancel is not the task failing).
   if (run.reason !== null && run.status !== 'succeeded') {
     const whose = run.id === task.lastRunId && run.status === task.status ? `Task ${task.id}` : `Attempt ${attemptOf(runs, run)} of task ${task.id} (now ${task.status})`
-    process.stderr.write(paint('yellow', `${whose} ${run.status}: ${run.reason}\n`, process.stderr))
+    process.stderr.write(paint('yellow', `${endedSentence(whose, run.status, run.reason)}\n`, process.stderr))
   }
   if (droppedBytes > 0) process.stderr.write(paint('yellow', `(${droppedBytes} bytes of output were dropped by the log cap)\n`, process.stderr))
 }
