@@ -400,7 +400,11 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
     // A pause --all outlives a restart: without this line a queue that never moves would look stuck.
     const crashNote = afterCrashNote(held)
     const pausedNote = (held.all ? `\n${paint('yellow', ENGINE_PAUSED)}` : '') + (crashNote === null ? '' : `\n${paint('yellow', crashNote)}`)
-    if (tasks.length === 0) return (total === 0 ? 'No tasks.' : `No tasks on this page (${total} match).`) + pausedNote
+    if (tasks.length === 0) {
+      const filtered = options.status !== undefined || options.group !== undefined || options.label !== undefined || options.text !== undefined
+      const none = filtered ? 'No tasks match.' : "No tasks. Add one with `taskdeck add -- CMD ARGS…` (or `taskdeck add --shell 'CMD | CMD'`)."
+      return (total === 0 ? none : `No tasks on this page (${total} match).`) + pausedNote
+    }
     // What the last run used (blank where it was not measured): peak memory and CPU time (docs/architecture.md, "Usage").
     const header = ['ID', 'STATUS', 'GROUP', 'EXIT', 'TIME', 'PEAK MEM', 'CPU', 'NAME']
     const cells = rows.map((task) => [
