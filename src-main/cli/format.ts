@@ -124,6 +124,16 @@ export function runEndCell(kind: TaskSpec['kind'], run: Run | null): string {
   return end.kind === 'returned' ? 'returned' : 'all requests done'
 }
 
+/**
+ * How a task or run ended, as a sentence: "Task 3 failed: exited with code 1", "Task 9 timed out
+ * after 2 s" (the status in words, not said twice when the reason begins with it).
+ */
+export function endedSentence(who: string, status: string, reason: string | null | undefined): string {
+  const words = status.replaceAll('_', ' ')
+  if (!reason) return `${who} ${words}`
+  return reason.startsWith(`${words} `) ? `${who} ${reason}` : `${who} ${words}: ${reason}`
+}
+
 /** A plain text table: columns padded to their widest cell; the last column is not padded. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = columnWidths(header, rows)

@@ -79,11 +79,13 @@ Examples:
 Each change reads the favourites, changes them and writes the whole list back (settings.set
 replaces it): a change another client makes at the same moment can be lost.`
 
-function globalOptions(command: Command): Command {
+/** The options every command takes; `autoStart: false` leaves --auto-start out of the help of a command it means nothing to (serve, daemon, stop), which still accepts it. */
+function globalOptions(command: Command, { autoStart = true }: { autoStart?: boolean } = {}): Command {
+  const autoStartOption = new Option('--auto-start', 'start the background daemon if Taskdeck is not running')
   return command
     .option('--home <dir>', 'data directory (default: TASKDECK_HOME or the OS app-data folder)')
     .option('--json', 'machine-readable output (one JSON document; NDJSON for follow)')
-    .option('--auto-start', 'start the background daemon if Taskdeck is not running')
+    .addOption(autoStart ? autoStartOption : autoStartOption.hideHelp())
 }
 
 function definitionOptions(command: Command): Command {
@@ -185,7 +187,7 @@ function defineProgram(only: string | undefined, json: boolean, found: FoundServ
       }
     }
   const wanted = (...names: string[]) => only === undefined || names.includes(only)
-  const sub = (name: string, description: string) => globalOptions(program.command(name).description(description))
+  const sub = (name: string, description: string, options?: { autoStart?: boolean }) => globalOptions(program.command(name).description(description), options)
 
   if (wanted('add')) definitionOptions(sub('add', 'add a task: taskdeck add [options] -- CMD ARGS…'))
     .argument('[command...]', 'the program and its arguments (after --)')
@@ -520,15 +522,15 @@ those either, there is nothing to follow (exit 1).`,
     .argument('<file>')
     .action(run(async (ctx, file: string) => (await import('./commands/data.ts')).importData(ctx, file)))
 
-  if (wanted('serve')) sub('serve', 'run the engine and the local API + web UI in this terminal')
+  if (wanted('serve')) sub('serve', 'run the engine and the local API + web UI in this terminal', { autoStart: false })
     .option('--port <n>', 'listen on this port of 127.0.0.1 (default: the last one if free, else a free one)')
     .action(run(async (ctx, options: { port?: string }) => (await import('./commands/serve.ts')).serve(ctx, options)))
 
-  if (wanted('daemon')) sub('daemon', 'start `serve` in the background (log in <home>/daemon.log)')
+  if (wanted('daemon')) sub('daemon', 'start `serve` in the background (log in <home>/daemon.log)', { autoStart: false })
     .option('--port <n>', 'listen on this port of 127.0.0.1 (default: the last one if free, else a free one)')
     .action(run(async (ctx, options: { port?: string }) => (await import('./commands/daemon.ts')).daemon(ctx, options)))
 
-  if (wanted('stop')) sub('stop', 'stop the Taskdeck serving this home').action(run(async (ctx) => (await import('./commands/daemon.ts')).stop(ctx)))
+  if (wanted('stop')) sub('stop', 'stop the Taskdeck serving this home', { autoStart: false }).action(run(async (ctx) => (await import('./commands/daemon.ts')).stop(ctx)))
 
   // Parses its own options (src-main/worker/main.ts), so `taskdeck worker --help` documents them.
   if (wanted('worker')) program

@@ -1861,7 +1861,7 @@ export class Engine implements EngineApi {
       'task.send': ({ taskId, text }) => {
         const task = this.taskOrThrow(taskId)
         const active = this.activeByTask.get(taskId)
-        if (!active) throw new TaskdeckError('conflict', `Task ${taskId} is not running (it is ${task.status}).`)
+        if (!active) throw new TaskdeckError('conflict', `Task ${taskId} is not running (status: ${task.status}); only a running task takes input.`)
         if (task.definition.spec.kind !== 'shell') throw new TaskdeckError('conflict', `Task ${taskId} (${task.definition.spec.kind}) has no stdin.`)
         if (active.started?.send) active.started.send(text)
         else active.unsent.push(text)

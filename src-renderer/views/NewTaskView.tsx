@@ -166,7 +166,7 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
             <>
               {field('command', t('form.command'), area('command', 'for i in 1 2 3; do echo step $i; sleep 1; done', 3))}
               <div className="grid-2">
-                {field('cwd', t('form.cwd'), text('cwd', { placeholder: '~/project', mono: true }))}
+                {field('cwd', t('form.cwd'), text('cwd', { placeholder: '/home/me/project', mono: true }))}
                 {field('shell', t('form.shell'), text('shell', { placeholder: '/bin/bash', mono: true }), t('form.shellHint'))}
               </div>
               {field('env', t('form.env'), area('env', 'NODE_ENV=production', 2), t('form.envHint'))}
@@ -195,7 +195,7 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
                   text('maxBytes', { type: 'number', placeholder: DEFAULT_MAX_BYTES.toLocaleString(i18n.language) }),
                   t('form.maxBytesHint', { size: formatBytes(DEFAULT_MAX_BYTES) }),
                 )}
-                {field('saveDir', t('form.saveDir'), text('saveDir', { mono: true, placeholder: '~/Downloads' }))}
+                {field('saveDir', t('form.saveDir'), text('saveDir', { mono: true, placeholder: '/home/me/Downloads' }))}
               </div>
               {field('headers', t('form.headers'), area('headers', 'Authorization: Bearer …', 2))}
               {field('body', t('form.body'), area('body', '', 2))}
@@ -204,7 +204,7 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
           )}
           {form.kind === 'script' && (
             <>
-              {field('scriptPath', t('form.scriptPath'), text('scriptPath', { mono: true, placeholder: '~/scripts/crunch.mjs' }), t('form.scriptHint'))}
+              {field('scriptPath', t('form.scriptPath'), text('scriptPath', { mono: true, placeholder: '/home/me/scripts/crunch.mjs' }), t('form.scriptHint'))}
               {field('scriptInput', t('form.scriptInput'), area('scriptInput', '{ "n": 1000000 }', 4))}
             </>
           )}

@@ -256,7 +256,7 @@ export function TriggerEditor({ editing, savedTasks, onSaved, onCancel }: { edit
           {form.starts === 'command' ? (
             <>
               {field('command', t('triggerForm.command'), area('command', './backup.sh --quiet', 2), t('triggerForm.commandHint'))}
-              <div className="grid-2">{field('cwd', t('triggerForm.cwd'), text('cwd', { placeholder: '~/project', mono: true }))}</div>
+              <div className="grid-2">{field('cwd', t('triggerForm.cwd'), text('cwd', { placeholder: '/home/me/project', mono: true }))}</div>
             </>
           ) : (
             <div className="grid-2">{field('savedTaskId', t('triggerForm.savedTask'), select('savedTaskId', [{ value: '', label: t('triggerForm.pickSavedTask') }, ...savedTaskOptions]))}</div>

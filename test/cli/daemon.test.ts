@@ -42,6 +42,9 @@ describe('taskdeck daemon, stop, --auto-start and an absent Taskdeck', () => {
     // Only the named subcommand is defined on a normal call; help, typos and global options still find theirs.
     const addHelp = await runCli(home, ['help', 'add'])
     expect(addHelp.stdout).toContain('--batch [mode]')
+    expect(addHelp.stdout).toContain('--auto-start')
+    // Commands that start or stop Taskdeck themselves do not offer to start it first.
+    for (const command of ['serve', 'daemon', 'stop']) expect((await runCli(home, [command, '--help'])).stdout).not.toContain('--auto-start')
     const afterHome = await runCli(home, ['--home', home, 'trigger', 'add', '--help'])
     expect(afterHome.stdout).toContain('--cron <expr>')
     const typo = await runCli(home, ['--json', 'stauts'])
@@ -114,7 +117,7 @@ describe('taskdeck daemon, stop, --auto-start and an absent Taskdeck', () => {
     expect(stopped.stdout).toBe(
       [
         `Stopped Taskdeck (process ${daemon.json<DaemonInfo>().pid}).`,
-        `Interrupted (they were running): ${running}; \`taskdeck retry ${running}\` runs them again.`,
+        `Interrupted (it was running): ${running}; \`taskdeck retry ${running}\` runs it again.`,
         '1 queued or waiting task waits for Taskdeck to run again (`taskdeck daemon`).',
         '',
       ].join('\n'),

@@ -190,6 +190,14 @@ describe('taskdeck used the way pueue, tsp and nq users do', () => {
     expect((await cli('wait', String(id))).code).toBe(1)
   })
 
+  it('follow and log say how a task that timed out ended in words, not as the status field with its reason repeated', async () => {
+    const id = await addQuiet('--timeout', '1s', '--', 'sleep', '30')
+    const followed = await cli('follow', String(id))
+    expect(followed.code).toBe(143)
+    expect(followed.stderr).toContain(`Task ${id} timed out after 1 s\n`)
+    expect((await cli('log', String(id))).stderr).toContain(`Task ${id} timed out after 1 s\n`)
+  })
+
   it("pueue's command names that Taskdeck calls otherwise are answered with the Taskdeck command, not commander's nearest name", async () => {
     const start = await cli('start', '3')
     expect(start.code).toBe(2)

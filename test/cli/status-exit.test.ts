@@ -31,6 +31,13 @@ describe('taskdeck status: how each kind of run ended', () => {
     dir.cleanup()
   })
 
+  it('says how to add a task when there is none, and that none matches when filters found none', async () => {
+    const empty = await cli('status')
+    expect(empty.code, empty.stderr).toBe(0)
+    expect(empty.stdout).toBe("No tasks. Add one with `taskdeck add -- CMD ARGS…` (or `taskdeck add --shell 'CMD | CMD'`).\n")
+    expect((await cli('status', '--label', 'nowhere')).stdout).toBe('No tasks match.\n')
+  })
+
   it('shows a shell exit code, "returned" for a script, "all requests done" for an HTTP batch and "—" for a failed one; --json keeps the run as it is', async () => {
     const returns = join(dir.home, 'returns.mjs')
     writeFileSync(returns, 'export default async () => ({ answer: 42 })\n')

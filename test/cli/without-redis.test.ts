@@ -45,7 +45,7 @@ describe('CLI against a real server without the Redis backend', () => {
     }
     const stopped = await cli('stop')
     expect(stopped.code).toBe(0)
-    expect(stopped.stdout).toMatch(/^Stopped Taskdeck \(process \d+\)\.\nInterrupted \(they were running\): 1; `taskdeck retry 1` runs them again\.\n$/)
+    expect(stopped.stdout).toMatch(/^Stopped Taskdeck \(process \d+\)\.\nInterrupted \(it was running\): 1; `taskdeck retry 1` runs it again\.\n$/)
     expect(await exited).toBe(0)
     expect(existsSync(join(home, 'api.json'))).toBe(false)
   })

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import type { Settings } from '../../src-shared/index.ts'
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { historyDocument } from '../support/history.ts'
 import { ARTIFACTS, callServer, cli, openPage, serve, useServedUi } from './harness.ts'
 
 const ui = useServedUi()
@@ -389,3 +390,21 @@ describe('reconnecting', () => {
 async function shootQuiet(page: Page, name: string) {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) })
 }
+
+describe('the task list', () => {
+  it('shows a long duration whole, beside an open task too', async () => {
+    const document = historyDocument(1, 1, () => ({ name: 'Long soak', durationMs: (59 * 60 + 59) * 1000 }))
+    await callServer(ui.home, ui.served, 'data.import', { document })
+    const { page, errors } = await openPage(ui.browser, ui.served.browserUrl)
+    const row = page.locator('[data-task-id]', { hasText: 'Long soak' })
+    const cell = row.locator('.cell-duration')
+    const cut = () => cell.evaluate((el: { scrollWidth: number; clientWidth: number }) => el.scrollWidth > el.clientWidth)
+    expect(await cell.textContent()).toBe('59 min 59 s')
+    expect(await cut()).toBe(false)
+    await row.click()
+    await page.locator('.detail').waitFor()
+    expect(await cut()).toBe(false)
+    expect(errors).toEqual([])
+    await page.context().close()
+  })
+})

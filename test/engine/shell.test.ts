@@ -90,6 +90,17 @@ describe('shell runner', () => {
     await t.engine.handlers['task.send']({ taskId: task.id, text: 'ping\n' })
     const done = await t.until(task.id, ['succeeded'])
     expect((await t.lines(done.lastRunId!)).map((l) => l.text)).toEqual(['got ping'])
+    await expect(t.engine.handlers['task.send']({ taskId: task.id, text: 'late\n' })).rejects.toMatchObject({
+      code: 'conflict',
+      message: `Task ${task.id} is not running (status: succeeded); only a running task takes input.`,
+    })
+  })
+
+  it('says that ~ is not expanded when a cwd written with it does not exist', async () => {
+    await expect(t.submit(shell('pwd', { spec: { kind: 'shell', command: 'pwd', cwd: '~/no-such-project' } }))).rejects.toMatchObject({
+      code: 'bad_request',
+      message: 'definition.spec.cwd: directory ~/no-such-project does not exist (~ is not expanded here: give the full path)',
+    })
   })
 
   it('cancel kills a process tree three levels deep, leaving no survivors', async () => {

@@ -55,7 +55,7 @@ export async function stop(ctx: Context): Promise<void> {
   ctx.print({ stopped: info.pid, interrupted: interrupted.map((task) => task.id) }, () =>
     [
       `Stopped Taskdeck (process ${info.pid}).`,
-      ...(ended.length === 0 ? [] : [`Interrupted (they were running): ${ended.join(', ')}; \`taskdeck retry ${ended.join(' ')}\` runs them again.`]),
+      ...(ended.length === 0 ? [] : [ended.length === 1 ? `Interrupted (it was running): ${ended[0]}; \`taskdeck retry ${ended[0]}\` runs it again.` : `Interrupted (they were running): ${ended.join(', ')}; \`taskdeck retry ${ended.join(' ')}\` runs them again.`]),
       ...(requeued.length === 0 ? [] : [`Interrupted and queued again (retry on interrupt): ${requeued.join(', ')}.`]),
       ...(onWorkers.length === 0 ? [] : [`Left running on Redis workers: ${onWorkers.join(', ')}; Taskdeck follows them again when it starts.`]),
       ...(either.length === 0 ? [] : [`Running in groups that overflow to Redis: ${either.join(', ')}; those in a local slot end interrupted, the others go on on their workers.`]),

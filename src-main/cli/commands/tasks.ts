@@ -8,7 +8,7 @@ import type { Context } from '../context.ts'
 import { DEFINITION_OPTION_NAMES, definitionFromOptions, editedDefinition, type DefinitionOptions } from '../definition.ts'
 import { CliError, EXIT, optionIssue, usageError } from '../exit.ts'
 import { BATCH_STDIN_MAX_BYTES, readStdin } from '../stdin.ts'
-import { displayWidth, formatDuration, formatMemory, formatRelative, paint, parseDuration, parseIds, parseInteger, runEndCell, table, tableWidth, terminalColumns, truncate } from '../format.ts'
+import { displayWidth, endedSentence, formatDuration, formatMemory, formatRelative, paint, parseDuration, parseIds, parseInteger, runEndCell, table, tableWidth, terminalColumns, truncate } from '../format.ts'
 import { ENGINE_PAUSED, afterCrashNote, heldBy, machineOf, type HeldGroups } from './machine.ts'
 import { remoteBindingsOf } from './groups.ts'
 
@@ -400,7 +400,11 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
     // A pause --all outlives a restart: without this line a queue that never moves would look stuck.
     const crashNote = afterCrashNote(held)
     const pausedNote = (held.all ? `\n${paint('yellow', ENGINE_PAUSED)}` : '') + (crashNote === null ? '' : `\n${paint('yellow', crashNote)}`)
-    if (tasks.length === 0) return (total === 0 ? 'No tasks.' : `No tasks on this page (${total} match).`) + pausedNote
+    if (tasks.length === 0) {
+      const filtered = options.status !== undefined || options.group !== undefined || options.label !== undefined || options.text !== undefined
+      const none = filtered ? 'No tasks match.' : "No tasks. Add one with `taskdeck add -- CMD ARGS…` (or `taskdeck add --shell 'CMD | CMD'`)."
+      return (total === 0 ? none : `No tasks on this page (${total} match).`) + pausedNote
+    }
     // What the last run used (blank where it was not measured): peak memory and CPU time (docs/architecture.md, "Usage").
     const header = ['ID', 'STATUS', 'GROUP', 'EXIT', 'TIME', 'PEAK MEM', 'CPU', 'NAME']
     const cells = rows.map((task) => [
@@ -455,7 +459,7 @@ export async function log(ctx: Context, idText: string, options: { lines?: strin
   // as the task's end only when it was (an attempt that failed before a retry or a cancel is not the task failing).
   if (run.reason !== null && run.status !== 'succeeded') {
     const whose = run.id === task.lastRunId && run.status === task.status ? `Task ${task.id}` : `Attempt ${attemptOf(runs, run)} of task ${task.id} (now ${task.status})`
-    process.stderr.write(paint('yellow', `${whose} ${run.status}: ${run.reason}\n`, process.stderr))
+    process.stderr.write(paint('yellow', `${endedSentence(whose, run.status, run.reason)}\n`, process.stderr))
   }
   if (droppedBytes > 0) process.stderr.write(paint('yellow', `(${droppedBytes} bytes of output were dropped by the log cap)\n`, process.stderr))
 }

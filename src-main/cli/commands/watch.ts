@@ -4,7 +4,7 @@ import { TASK_STATUSES, isFinished, type Run, type Task, type TaskStatus } from 
 import type { EventStream } from '../stream.ts'
 import type { Context } from '../context.ts'
 import { CliError, EXIT, usageError } from '../exit.ts'
-import { paint, parseIds, table } from '../format.ts'
+import { endedSentence, paint, parseIds, table } from '../format.ts'
 import type { ApiClient } from '../client.ts'
 import { machineOf } from './machine.ts'
 import { heldBy } from './machine.ts'
@@ -164,7 +164,7 @@ export async function follow(ctx: Context, idText: string | undefined): Promise<
         else if (task.status !== 'succeeded') {
           // A task that never ran (a dependency failed, it was cancelled while queued) has its reason on the task.
           const reason = run?.reason ?? task.reason
-          process.stderr.write(paint('yellow', `Task ${taskId} ${task.status}${reason ? `: ${reason}` : ''}\n`, process.stderr))
+          process.stderr.write(paint('yellow', `${endedSentence(`Task ${taskId}`, task.status, reason)}\n`, process.stderr))
         }
         return code
       }

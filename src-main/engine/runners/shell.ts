@@ -51,7 +51,8 @@ function cwdProblem(cwd: string): string | null {
   try {
     return statSync(cwd).isDirectory() ? null : `${cwd} is not a directory`
   } catch {
-    return `directory ${cwd} does not exist`
+    // "~/project" is a shell's way of writing it, but no shell reads this field.
+    return `directory ${cwd} does not exist${cwd === '~' || cwd.startsWith('~/') ? ' (~ is not expanded here: give the full path)' : ''}`
   }
 }
 
