@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { TaskdeckError } from '../../src-shared/index.ts'
@@ -48,6 +48,16 @@ describe('shell runner', () => {
     await t.until(task.id, ['failed'])
     const { runs } = await t.engine.handlers['task.get']({ taskId: task.id })
     expect(runs[0]!.reason).toBe(`permission denied: ${script}`)
+  })
+
+  it.runIf(existsSync('/bin/bash'))("a string command run by bash does not read the user's ~/.bashrc, even with SHLVL unset as a desktop launcher leaves it", async () => {
+    const home = join(t.home, 'user-home')
+    mkdirSync(home)
+    const marker = join(home, 'bashrc-was-read')
+    writeFileSync(join(home, '.bashrc'), `touch ${marker}\n`)
+    const task = await t.submit({ spec: { kind: 'shell', command: 'echo plain', shell: '/bin/bash', env: { HOME: home, SHLVL: '0' } } })
+    await t.until(task.id, ['succeeded'])
+    expect(existsSync(marker)).toBe(false)
   })
 
   it('never interprets argv: no injection', async () => {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
+import { basename } from 'node:path'
 import { TaskdeckError, type EndReason, type ShellSpec } from '../../../src-shared/index.ts'
 import { GroupReaper, procStat, processStartTicks } from './process-groups.ts'
 import type { Runner, RunContext, RunOutcome, StartedRun } from './types.ts'
@@ -59,7 +60,12 @@ function cwdProblem(cwd: string): string | null {
 function commandLine(spec: ShellSpec): { file: string; args: string[] } {
   if (Array.isArray(spec.command)) return { file: spec.command[0]!, args: spec.command.slice(1) }
   if (isWindows) return { file: spec.shell ?? process.env.ComSpec ?? 'cmd.exe', args: ['/d', '/s', '/c', spec.command] }
-  return { file: spec.shell ?? process.env.SHELL ?? '/bin/sh', args: ['-c', spec.command] }
+  const file = spec.shell ?? process.env.SHELL ?? '/bin/sh'
+  // bash -c reads ~/.bashrc when its stdin is a socket (it takes that for rshd/sshd) and SHLVL
+  // is unset or 0, as when the engine was started by a desktop launcher or systemd: Node's stdin
+  // pipe is a socketpair, so every task would run the user's interactive set-up. --norc keeps a
+  // task's shell as plain as `sh -c` (pueue's) whoever started the engine.
+  return { file, args: basename(file) === 'bash' ? ['--norc', '-c', spec.command] : ['-c', spec.command] }
 }
 
 function finished(outcome: RunOutcome): StartedRun {
