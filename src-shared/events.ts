@@ -176,3 +176,8 @@ export type EngineEvent = DurableEvent | TransientEvent
 export type EngineEventType = EngineEvent['type']
 
 export const isDurable = (e: EngineEvent): e is DurableEvent => 'seq' in e
+
+/** The end of a switch that handles every event type (or any other union): a type error when a case is missing, a throw if one comes at run time. */
+export function assertNever(value: never): never {
+  throw new Error(`Unhandled case: ${JSON.stringify(value)}`)
+}

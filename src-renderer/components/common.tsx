@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useRef, type ButtonHTMLAttributes, type ReactNode } from 'react'
+import { cloneElement, useCallback, useMemo, useRef, type ButtonHTMLAttributes, type ReactElement, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { resolveLanguage, type Language } from '../../src-shared/decisions/language.ts'
 import { formatDuration as sayDuration } from '../../src-shared/decisions/strings.ts'
@@ -28,7 +28,30 @@ export function busyButton(busy: boolean | undefined): { 'aria-busy': true | und
   return { 'aria-busy': busy || undefined, 'aria-disabled': busy || undefined }
 }
 
-/** A button that names its shortcut next to its label and in its tooltip. */
+/**
+ * A form's labelled control (`id` is the control's) with its message under it: the problem (an alert, `action`
+ * beside it), else the hint, which the control names as its description (`id`-error, `id`-hint).
+ */
+export function Field({ id, label, error, hint, action, children }: { id: string; label: string; error: string | undefined; hint?: string | undefined; action?: ReactNode; children: ReactElement<{ 'aria-describedby'?: string }> }) {
+  const messageId = error !== undefined ? `${id}-error` : hint ? `${id}-hint` : undefined
+  return (
+    <div className={`field ${error !== undefined ? 'invalid' : ''}`}>
+      <label htmlFor={id}>{label}</label>
+      {cloneElement(children, { 'aria-describedby': messageId })}
+      {error !== undefined ? (
+        <div className="field-error" id={messageId} role="alert">
+          {error}
+          {action}
+        </div>
+      ) : hint ? (
+        <div className="field-hint" id={messageId}>
+          {hint}
+        </div>
+      ) : null}
+    </div>
+  )
+}
+
 /** A form's end: its form-wide error (an alert), the submit button (spinner while busy, Ctrl+Enter shown) and Cancel. */
 export function FormActions({ error, busy, submitLabel, cancelLabel, onCancel }: { error: string | null | undefined; busy: boolean; submitLabel: string; cancelLabel: string; onCancel: () => void }) {
   return (
@@ -49,6 +72,7 @@ export function FormActions({ error, busy, submitLabel, cancelLabel, onCancel }:
   )
 }
 
+/** A button that names its shortcut next to its label and in its tooltip. */
 export function ActionButton({ command, label, icon, busy, variant = 'default', className, onClick, ...rest }: ActionButtonProps) {
   const shortcut = useShortcut(command ?? 'help.shortcuts')
   const shown = command ? shortcut : ''

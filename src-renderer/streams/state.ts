@@ -1,5 +1,5 @@
 import type { ConnectionState } from '../bridge/types.ts'
-import type { EngineEvent, Group, MachineState, Progress, Run, Settings, Task, TransientEvent, UsageSample } from '../../src-shared/index.ts'
+import { assertNever, type EngineEvent, type Group, type MachineState, type Progress, type Run, type Settings, type Task, type TransientEvent, type UsageSample } from '../../src-shared/index.ts'
 import type { WorkerInfo } from '../../src-shared/workers.ts'
 
 export type EngineStats = Extract<TransientEvent, { type: 'engine.stats' }>
@@ -465,10 +465,6 @@ export class StateBuilder {
     this.changed = false
     this.changedTaskIds = this.changedRunIds = null
   }
-}
-
-export function assertNever(value: never): never {
-  throw new Error(`Unexpected value: ${JSON.stringify(value)}`)
 }
 
 /** Runs of one task, newest attempt first. */

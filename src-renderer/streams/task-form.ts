@@ -297,7 +297,12 @@ export function fieldOfIssue(path: string): keyof TaskForm | 'form' {
     'spec.path': 'scriptPath',
     'spec.input': 'scriptInput',
   }
-  for (const [prefix, field] of Object.entries(map)) if (p === prefix || p.startsWith(`${prefix}.`)) return field
+  return fieldByPath(map, p)
+}
+
+/** The field `map` names for a path (a key of it, or a path inside one: "spec.env.PATH" is "spec.env"'s); else the form's own message. */
+export function fieldByPath<F extends string>(map: Readonly<Record<string, F>>, path: string): F | 'form' {
+  for (const [prefix, field] of Object.entries(map)) if (path === prefix || path.startsWith(`${prefix}.`)) return field
   return 'form'
 }
 

@@ -22,7 +22,7 @@ import {
 } from '../../src-shared/index.ts'
 import { shellCommandLine } from '../../src-shared/shell-words.ts'
 import { snapshotOnActivity$ } from './loop.ts'
-import { issueMessage, type FormMessage } from './task-form.ts'
+import { fieldByPath, issueMessage, type FormMessage } from './task-form.ts'
 
 /** Milliseconds per unit of the "every" field. */
 export const EVERY_UNITS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
@@ -173,8 +173,7 @@ export function triggerFieldOf(path: string): TriggerField {
     'spec.command': 'command',
     'spec.cwd': 'cwd',
   }
-  for (const [prefix, field] of Object.entries(map)) if (p === prefix || p.startsWith(`${prefix}.`)) return field
-  return 'form'
+  return fieldByPath(map, p)
 }
 
 /** A field as the form shows it for its kind: a system trigger's debounce is its own field. */

@@ -1,8 +1,8 @@
-import { cloneElement, useMemo, useState, type ReactElement, type ReactNode } from 'react'
+import { useMemo, useState, type ReactElement, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { resolveLanguage, type Language } from '../../src-shared/decisions/language.ts'
 import { HttpSpecSchema, type TaskStatus } from '../../src-shared/index.ts'
-import { FormActions, Segmented, ViewHeading, formatBytes } from '../components/common.tsx'
+import { Field, FormActions, Segmented, ViewHeading, formatBytes } from '../components/common.tsx'
 import { dateTimeFieldPattern, formatDateTimeField, parseDateTimeField } from '../streams/date-time-field.ts'
 import { EMPTY_FORM, formOf, problemsOfServer, validateForm, type FormMessage, type FormProblem, type TaskForm } from '../streams/task-form.ts'
 import { useModel, useSendShownInPlace, useStore } from './context.ts'
@@ -89,25 +89,11 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
   const unknownGroup = groupError !== undefined && 'key' in groupError && groupError.key === UNKNOWN_GROUP
 
   /** A labelled control with its message under it (the problem, else the hint), which the control names as its description. */
-  const field = (key: keyof TaskForm, label: string, input: ReactElement<{ 'aria-describedby'?: string }>, hint?: string, action?: ReactNode) => {
-    const messageId = errors[key] ? `f-${key}-error` : hint ? `f-${key}-hint` : undefined
-    return (
-      <div className={`field ${errors[key] ? 'invalid' : ''}`}>
-        <label htmlFor={`f-${key}`}>{label}</label>
-        {cloneElement(input, { 'aria-describedby': messageId })}
-        {errors[key] ? (
-          <div className="field-error" id={messageId} role="alert">
-            {say(errors[key])}
-            {action}
-          </div>
-        ) : hint ? (
-          <div className="field-hint" id={messageId}>
-            {hint}
-          </div>
-        ) : null}
-      </div>
-    )
-  }
+  const field = (key: keyof TaskForm, label: string, input: ReactElement<{ 'aria-describedby'?: string }>, hint?: string, action?: ReactNode) => (
+    <Field id={`f-${key}`} label={label} error={errors[key] && say(errors[key])} hint={hint} action={action}>
+      {input}
+    </Field>
+  )
   const text = (key: keyof TaskForm, props: { placeholder?: string; type?: string; mono?: boolean; list?: string } = {}) => (
     <input
       id={`f-${key}`}

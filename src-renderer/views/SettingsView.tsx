@@ -21,6 +21,7 @@ import { DataPanel } from './DataPanel.tsx'
 import { Subject } from 'rxjs'
 import { bindingConflicts, recordBinding$, type BindingConflict } from '../streams/binding-recorder.ts'
 import { groupConditionsIntent, groupParallelIntent, groupRulesIntent } from '../streams/settings.ts'
+import type { Intent } from '../streams/intents.ts'
 import { COMMAND_IDS, DEFAULT_KEYMAP, displayBinding, type CommandId, type KeyPress, type KeymapEntry } from '../streams/keymap.ts'
 import { IS_MAC, useKeymap, useModel, useSendShownInPlace, useStore } from './context.ts'
 import { addFavourite, displayAccelerator, favouriteAccelerator, moveFavourite, removeFavourite, MAX_FAVOURITES } from '../streams/favourites.ts'
@@ -500,6 +501,28 @@ function Row({ label, hint, hintId, below, children }: { label: string; hint?: s
   )
 }
 
+/**
+ * A change of one of a group's settings (its conditions, its rules), sent at once: what was just asked for (`asked`,
+ * when the change says it) shows at once, until the group's next update or a refusal replaces it; a problem, the
+ * intent's own check or the engine's refusal, is said in place (`error`), not in a toast besides, while it is shown.
+ */
+function useGroupChange<Asked>(group: Group) {
+  const [error, setError] = useState<string | null>(null)
+  const sendShownInPlace = useSendShownInPlace()
+  const [asked, setAsked] = useState<Asked | null>(null)
+  useEffect(() => setAsked(null), [group])
+  const send = async (built: { intent: Intent } | { problem: string }, ask?: Asked) => {
+    if ('problem' in built) return setError(built.problem)
+    if (ask !== undefined) setAsked(ask)
+    const status = await sendShownInPlace(built.intent)
+    if (status.state === 'error') {
+      setAsked(null)
+      setError(status.error.message)
+    } else if (status.state === 'ok') setError(null)
+  }
+  return { asked, error, send }
+}
+
 const CONDITIONS = MachineConditionSchema.options
 const WHEN_UNMET = WhenUnmetSchema.options
 
@@ -510,24 +533,12 @@ const WHEN_UNMET = WhenUnmetSchema.options
  */
 function GroupConditions({ group }: { group: Group }) {
   const { t } = useTranslation()
-  const [error, setError] = useState<string | null>(null)
-  // Said under the group's conditions, not in a toast besides, while they are shown.
-  const send = useSendShownInPlace()
-  // What was just asked for shows at once; the group's next update (or a refusal) replaces it.
-  const [asked, setAsked] = useState<{ onlyWhen: MachineCondition[]; whenUnmet: WhenUnmet } | null>(null)
-  useEffect(() => setAsked(null), [group])
+  const { asked, error, send } = useGroupChange<{ onlyWhen: MachineCondition[]; whenUnmet: WhenUnmet }>(group)
   const onlyWhen = asked?.onlyWhen ?? group.onlyWhen ?? []
   const whenUnmet = asked?.whenUnmet ?? group.whenUnmet ?? 'wait'
-  const change = async (next: { onlyWhen?: MachineCondition[]; whenUnmet?: WhenUnmet }) => {
+  const change = (next: { onlyWhen?: MachineCondition[]; whenUnmet?: WhenUnmet }) => {
     const wanted = { onlyWhen, whenUnmet, ...next }
-    const built = groupConditionsIntent(group, wanted, t('settings.groupFailed'))
-    if ('problem' in built) return setError(built.problem)
-    setAsked(wanted)
-    const status = await send(built.intent)
-    if (status.state === 'error') {
-      setAsked(null)
-      setError(status.error.message)
-    } else if (status.state === 'ok') setError(null)
+    return send(groupConditionsIntent(group, wanted, t('settings.groupFailed')), wanted)
   }
   const errorId = `group-conditions-error-${group.name}`
   return (
@@ -591,21 +602,11 @@ function GroupPauseCause({ group }: { group: Group }) {
  */
 function GroupRules({ group }: { group: Group }) {
   const { t } = useTranslation()
-  const [error, setError] = useState<string | null>(null)
-  const send = useSendShownInPlace()
-  const [askedOnFailure, setAskedOnFailure] = useState<Group['onFailure'] | null>(null)
-  useEffect(() => setAskedOnFailure(null), [group])
+  // Only the failure rule shows as asked; the rate's field shows the group's rate.
+  const { asked: askedOnFailure, error, send } = useGroupChange<NonNullable<Group['onFailure']>>(group)
   const onFailure = askedOnFailure ?? group.onFailure ?? 'continue'
-  const change = async (rules: { onFailure: NonNullable<Group['onFailure']> } | { rate: Group['rate'] | null }) => {
-    const built = groupRulesIntent(group, rules, t('settings.groupFailed'))
-    if ('problem' in built) return setError(built.problem)
-    if ('onFailure' in rules) setAskedOnFailure(rules.onFailure)
-    const status = await send(built.intent)
-    if (status.state === 'error') {
-      setAskedOnFailure(null)
-      setError(status.error.message)
-    } else if (status.state === 'ok') setError(null)
-  }
+  const change = (rules: { onFailure: NonNullable<Group['onFailure']> } | { rate: Group['rate'] | null }) =>
+    send(groupRulesIntent(group, rules, t('settings.groupFailed')), 'onFailure' in rules ? rules.onFailure : undefined)
   const errorId = `group-rules-error-${group.name}`
   return (
     <div className="group-conditions group-rules">

@@ -1,8 +1,8 @@
-import { cloneElement, useEffect, useMemo, useState, type ReactElement } from 'react'
+import { useEffect, useMemo, useState, type ReactElement } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Subject } from 'rxjs'
 import { SYSTEM_EVENTS, type SavedTask, type SystemEvent, type Trigger } from '../../src-shared/index.ts'
-import { FormActions, Segmented, formatClock } from '../components/common.tsx'
+import { Field, FormActions, Segmented, formatClock } from '../components/common.tsx'
 import { describeCron } from '../streams/triggers.ts'
 import {
   EMPTY_TRIGGER_FORM,
@@ -62,24 +62,11 @@ export function TriggerEditor({ editing, savedTasks, onSaved, onCancel }: { edit
   }
   const submit = () => submits$.next({ form, editing: editing?.id ?? null })
 
-  const field = (key: TriggerField, label: string, input: ReactElement<{ 'aria-describedby'?: string }>, hint?: string) => {
-    const messageId = errors[key] ? `tf-${key}-error` : hint ? `tf-${key}-hint` : undefined
-    return (
-      <div className={`field ${errors[key] ? 'invalid' : ''}`}>
-        <label htmlFor={`tf-${key}`}>{label}</label>
-        {cloneElement(input, { 'aria-describedby': messageId })}
-        {errors[key] ? (
-          <div className="field-error" id={messageId} role="alert">
-            {say(errors[key])}
-          </div>
-        ) : hint ? (
-          <div className="field-hint" id={messageId}>
-            {hint}
-          </div>
-        ) : null}
-      </div>
-    )
-  }
+  const field = (key: TriggerField, label: string, input: ReactElement<{ 'aria-describedby'?: string }>, hint?: string) => (
+    <Field id={`tf-${key}`} label={label} error={errors[key] && say(errors[key])} hint={hint}>
+      {input}
+    </Field>
+  )
   type TextKey = 'name' | 'cron' | 'timezone' | 'everyValue' | 'maxCatchUp' | 'debounceMs' | 'settleMs' | 'accelerator' | 'after' | 'cwd'
   const text = (key: TextKey, props: { placeholder?: string; type?: string; mono?: boolean; autoFocus?: boolean } = {}) => (
     <input

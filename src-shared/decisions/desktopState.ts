@@ -1,4 +1,5 @@
 import type { EngineEvent, Run, Task, TaskStatus } from '../index.ts'
+import { assertNever } from '../events.ts'
 import { DEFAULT_SETTINGS, type Settings } from '../settings.ts'
 
 /**
@@ -124,7 +125,3 @@ export function foldDesktopEvents(state: DesktopState, events: readonly EngineEv
 
 /** The user looked (focused or showed the window): failures are no longer news. */
 export const markFailuresSeen = (state: DesktopState): DesktopState => (state.unseenFailures === 0 ? state : { ...state, unseenFailures: 0 })
-
-export function assertNever(value: never): never {
-  throw new Error(`Unhandled case: ${JSON.stringify(value)}`)
-}
