@@ -450,7 +450,7 @@ Every \`taskdeck\` command takes \`--json\`: it prints one JSON document on stdo
 |---|---|
 | \`add\` | \`{ task }\` (task.submit) |
 | \`add --batch\` | \`{ tasks }\` (one task.submitMany: the whole batch or, refused, nothing; refused lines are in \`details.lines\`) |
-| \`status\` | \`{ tasks: [Task & { lastRun: Run \\| null }], total }\` (the newest \`--limit\` of the \`total\` that match, oldest first) |
+| \`status\` | \`{ tasks: [Task & { lastRun: Run \\| null, rateLimited? }], total }\` (the newest \`--limit\` of the \`total\` that match, oldest first; \`rateLimited: { max, perMs, until }\` on a queued task its group's rate holds, \`until\` when the next slot opens, from \`engine.loop\`) |
 | \`follow\` | NDJSON: \`{ type: "line", runId, n, stream, text }\` … then \`{ type: "end", taskId, status, exitCode, signal }\` |
 | \`log\` | \`{ runId, lines: [LogLine], droppedBytes }\` |
 | \`wait\` | \`{ tasks: [{ id, status, name }], ok }\` |
