@@ -575,6 +575,8 @@ export const en = {
       duplicate: 'Task #{{id}} is already a favourite.',
       unknown: 'There is no task #{{id}}.',
       invalid: 'Write a task number, such as 42.',
+      absent: 'Task #{{id}} is no longer a favourite.',
+      changed: 'The favourites were being changed elsewhere at the same moment; they are shown as they are now. Try again.',
     },
   },
   settings: {

@@ -566,6 +566,8 @@ export const ko: Messages = {
       duplicate: '작업 #{{id}}은(는) 이미 즐겨찾기입니다.',
       unknown: '작업 #{{id}}이(가) 없습니다.',
       invalid: '42 처럼 작업 번호를 쓰세요.',
+      absent: '작업 #{{id}}은(는) 이제 즐겨찾기가 아닙니다.',
+      changed: '같은 때에 다른 곳에서 즐겨찾기를 바꾸고 있었습니다. 지금의 즐겨찾기를 보여 줍니다. 다시 해 보세요.',
     },
   },
   settings: {

@@ -1,7 +1,7 @@
 import { Fragment, useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { TFunction } from 'i18next'
-import { LIMITS, isFinished, type Run, type Settings, type Task, type TaskSpec, type WaitReason } from '../../src-shared/index.ts'
+import { LIMITS, isFinished, type Run, type Task, type TaskSpec, type WaitReason } from '../../src-shared/index.ts'
 import { runEnd } from '../../src-shared/run-end.ts'
 import { DependencyGraph } from './DependencyGraph.tsx'
 import { ActionButton, EmptyState, StatusBadge, formatClock, formatTime, useDuration, useEngineSentences } from '../components/common.tsx'
@@ -18,6 +18,7 @@ import { RunUsage } from './RunUsage.tsx'
 import { IS_MAC, useModel, useStore } from './context.ts'
 import { lineToSend, stdinState, type StdinState } from '../streams/stdin.ts'
 import { MAX_FAVOURITES, addFavourite, displayAccelerator, favouriteAccelerator, removeFavourite } from '../streams/favourites.ts'
+import { FAVOURITES_KEY, favouritesProblem, useChangeFavourites } from './favourites-change.ts'
 
 type Tab = 'output' | 'result' | 'definition' | 'runs'
 const TAB_PANEL_ID = 'detail-tab-panel'
@@ -258,14 +259,16 @@ function FavouriteStar({ taskId }: { taskId: number }) {
   const index = favourites.indexOf(taskId)
   const on = index >= 0
   const full = !on && favourites.length >= MAX_FAVOURITES
-  const key = 'settings.set:favourites'
-  const busy = pending.has(key)
+  const busy = pending.has(FAVOURITES_KEY)
+  const changeFavourites = useChangeFavourites()
   const toggle = async () => {
     if (busy || full) return
-    const change = on ? { ok: true as const, favourites: removeFavourite(favourites, taskId) } : addFavourite(favourites, taskId, () => true)
-    if (!change.ok) return
-    const status = await model.send({ command: 'settings.set', params: { patch: { favourites: change.favourites } }, key, label: t('favourites.saveFailed') })
-    if (status.state === 'ok') model.settings.set((status.value as { settings: Settings }).settings)
+    // Made to the list as it is when written: on or off as the star showed it, whatever another window did meanwhile.
+    const outcome = await changeFavourites((list) =>
+      on ? (list.includes(taskId) ? { ok: true, favourites: removeFavourite(list, taskId) } : { ok: false, problem: 'absent' }) : addFavourite(list, taskId, () => true),
+    )
+    const problem = favouritesProblem(outcome, t, taskId)
+    if (problem !== null) model.toast('error', t('favourites.saveFailed'), problem)
   }
   const accelerator = on ? favouriteAccelerator(index, settings.globalShortcuts) : ''
   const title = full ? t('favourites.starFull', { max: MAX_FAVOURITES }) : on ? `${t('favourites.starOn', { n: index + 1 })}${accelerator ? ` (${displayAccelerator(accelerator, IS_MAC)})` : ''}` : t('favourites.star')
