@@ -7,6 +7,9 @@ import { DependencyGraph } from './DependencyGraph.tsx'
 import { ActionButton, EmptyState, StatusBadge, formatClock, formatTime, useDuration, useEngineSentences } from '../components/common.tsx'
 import type { CommandId } from '../streams/keymap.ts'
 import { reasonSaysStatus, sentenceCase } from '../streams/engine-sentences.ts'
+import { snapshotOnActivity$ } from '../streams/loop.ts'
+import { useObservableState } from '../hooks/observable.ts'
+import { interval, map, merge, timer } from 'rxjs'
 import { runsOfTask, type AppState } from '../streams/state.ts'
 import { heldConditions } from '../../src-shared/decisions/machine.ts'
 import { commandText } from '../streams/tasks-query.ts'
@@ -108,6 +111,7 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
             {t('wait.held', { group: task.waitingFor.group, conditions: conditions(task.waitingFor.unmet, 'wait') })}
           </div>
         )}
+        {task.status === 'queued' && state.groups.get(task.definition.group)?.rate && <RateSlot taskId={task.id} group={task.definition.group} />}
         {shownRun && <RunUsage run={shownRun} kind={task.definition.spec.kind} samples={state.usage.get(shownRun.id)} />}
         <DependencyGraph task={task} />
       </header>
@@ -279,6 +283,28 @@ function FavouriteStar({ taskId }: { taskId: number }) {
       </span>
       <span className="btn-label">{t('favourites.star')}</span>
     </button>
+  )
+}
+
+const clock$ = interval(1000).pipe(map(() => Date.now()))
+
+/**
+ * A queued task its group's rate holds (loop state `rate-limited`): when the next slot opens, counting down. Only the
+ * engine knows the starts its rate counts, so the Loop's snapshot says it, read again as events come (at most once a
+ * second) while this is shown. Not a live region: a countdown read out every second would drown everything else.
+ */
+function RateSlot({ taskId, group }: { taskId: number; group: string }) {
+  const { rateSlot } = useEngineSentences()
+  const model = useModel()
+  const snapshot$ = useMemo(() => snapshotOnActivity$(merge(timer(0), model.frames$), () => model.bridge.invoke('engine.loop', {}), 1000), [model])
+  const snapshot = useObservableState(snapshot$, null)
+  const now = useObservableState(clock$, Date.now())
+  const state = snapshot?.ok ? snapshot.value.waiting.find((entry) => entry.taskId === taskId)?.state : undefined
+  if (state?.kind !== 'rate-limited') return null
+  return (
+    <div className="held-banner" data-testid="rate-slot">
+      {rateSlot(group, state, now)}
+    </div>
   )
 }
 
