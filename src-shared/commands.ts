@@ -52,6 +52,18 @@ const SettingsPatchSchema = sameKeys(SettingsSchema.shape).extend(
   },
 )
 
+/**
+ * settings.set's `expect` (API revision 11): settings as the client read them, each compared by value with the
+ * engine's; a field given here with another value refuses the change (`conflict`), so two clients that change one
+ * setting from what they read (the favourites' list) cannot lose each other's change.
+ */
+export const SettingsExpectSchema = z.object(
+  Object.fromEntries(Object.entries(SettingsSchema.shape).map(([key, field]) => [key, field.unwrap().optional()])) as {
+    [K in keyof typeof SettingsSchema.shape]: z.ZodOptional<ReturnType<(typeof SettingsSchema.shape)[K]['unwrap']>>
+  },
+)
+export type SettingsExpect = z.infer<typeof SettingsExpectSchema>
+
 const taskIds = z.object({ taskIds: z.array(TaskIdSchema).min(1, 'name at least one task').max(LIMITS.taskIdsPerCommand) })
 const affected = z.object({ affected: z.array(TaskIdSchema) })
 const empty = z.object({})
@@ -250,9 +262,14 @@ const DECLARED = {
       seq: z.number().int().nonnegative().optional(),
     }),
   },
-  /** Merges a partial change into the settings; the whole result is validated. */
+  /**
+   * Merges a partial change into the settings; the whole result is validated. With `expect` (API revision 11):
+   * only when every setting it names has that value still; else refused (`conflict`, `details.setting` naming
+   * the first that differs and `details.current` its value now, `details.issues` one per setting that differs),
+   * changing nothing. A client re-reads, applies its change again and sends it with the new expectation.
+   */
   'settings.set': {
-    params: z.object({ patch: SettingsPatchSchema }),
+    params: z.object({ patch: SettingsPatchSchema, expect: SettingsExpectSchema.optional() }),
     result: z.object({ settings: SettingsSchema }),
   },
   /**

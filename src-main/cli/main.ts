@@ -76,8 +76,9 @@ Examples:
   $ taskdeck favourite rm 42
   $ taskdeck favourite list --json
 
-Each change reads the favourites, changes them and writes the whole list back (settings.set
-replaces it): a change another client makes at the same moment can be lost.`
+Each change reads the favourites, changes them and writes the whole list back with the list it
+read as the expectation: when another client changed them meanwhile, the change is applied once
+more to the list as it is then (a second change meanwhile: exit 1, nothing written).`
 
 /** The options every command takes; `autoStart: false` leaves --auto-start out of the help of a command it means nothing to (serve, daemon, stop), which still accepts it. */
 function globalOptions(command: Command, { autoStart = true }: { autoStart?: boolean } = {}): Command {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { TextDecoder } from 'node:util'
+import { TextDecoder, isDeepStrictEqual } from 'node:util'
 import {
   ExportDocumentSchema,
   SettingsSchema,
@@ -1976,7 +1976,8 @@ export class Engine implements EngineApi {
       'data.export': ({ taskIds }) => durableRead(this.exportDocument(taskIds)),
       'data.import': async ({ document }) => ({ imported: await this.importDocument(ExportDocumentSchema.parse(document)) }),
       'settings.get': () => durableRead({ settings: this.settings, seq: this.store.lastAppendedSeq }),
-      'settings.set': async ({ patch }) => {
+      'settings.set': async ({ patch, expect }) => {
+        if (expect !== undefined) this.refuseChangedSettings(expect)
         const merged = mergeSettings(this.settings, patch)
         const parsed = SettingsSchema.safeParse(merged)
         if (!parsed.success) {
@@ -1989,6 +1990,22 @@ export class Engine implements EngineApi {
       },
       'events.read': ({ since, limit }) => Promise.resolve({ events: this.store.readEvents(since, limit), headSeq: this.store.headSeq }),
     }
+  }
+
+  /**
+   * settings.set's `expect`: a setting it names whose value is not that (another client changed it since this one
+   * read it) refuses the change, naming the setting and its value now, so the client can apply its change to that.
+   */
+  private refuseChangedSettings(expect: CommandParams<'settings.set'>['expect'] & object): void {
+    const changed = (Object.keys(expect) as (keyof Settings)[]).filter((key) => expect[key] !== undefined && !isDeepStrictEqual(expect[key], this.settings[key]))
+    const first = changed[0]
+    if (first === undefined) return
+    const now = (key: keyof Settings) => JSON.stringify(this.settings[key])
+    throw new TaskdeckError(
+      'conflict',
+      `settings.${first} changed since it was read: it is now ${now(first)}${changed.length > 1 ? ` (and ${changed.slice(1).map((key) => `settings.${key}`).join(', ')} changed too)` : ''}. Nothing was changed; read the settings again and apply the change to them.`,
+      { setting: first, current: this.settings[first], issues: changed.map((key) => ({ path: `expect.${key}`, message: `is now ${now(key)}` })) },
+    )
   }
 
   private list(params: CommandParams<'task.list'>): CommandResult<'task.list'> {

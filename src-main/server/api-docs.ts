@@ -112,7 +112,11 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
     example: { document: { format: 'taskdeck-export', version: 1, exportedAt: 1_763_700_000_000, groups: [], tasks: [], runs: [] } },
   },
   'settings.get': { about: 'The user settings.', example: {} },
-  'settings.set': { about: 'Merges a partial change into the settings; the result is validated whole.', example: { patch: { theme: 'dark' } } },
+  'settings.set': {
+    about:
+      'Merges a partial change into the settings; the result is validated whole. `expect` (API revision 11) makes it a compare-and-set: settings as the client read them, each compared by value with the engine’s; when one differs (another client changed it meanwhile) nothing is changed and the answer is `conflict`, with `details.setting` (the first that differs), `details.current` (its value now) and `details.issues` (`expect.favourites: is now [4,7,2]`, one per setting). The favourites’ list is one setting, replaced whole: the CLI’s `favourite add/rm/move` and the UI send the list they read as `expect.favourites`, and on a conflict apply their change once more to the list now. Servers before revision 11 do not know the field (revision 2 and later refuse it by name).',
+    example: { patch: { favourites: [4, 7, 2] }, expect: { favourites: [4, 7] } },
+  },
   'events.subscribe': {
     about:
       'WebSocket only. Replays every durable event after `since`, then streams live events on this connection. `output: "watched"` sends live output only for the runs named with `output.watch`, coalesced to their newest lines when a run writes faster than the connection drains (see `run.output`’s `skippedFrom`); the default `"all"` sends every chunk of every run. A `since` beyond the event log\'s newest seq is refused (`bad_request`, naming the head): that seq comes from another event log.',
@@ -268,8 +272,8 @@ replaced atomically, removed on shutdown):
 \`apiRevision\` says what the API accepts within protocol version ${PROTOCOL_VERSION}, for a client that sends a field an
 older server would ignore without a word: ${API_REVISIONS.strictParams}, every command's params are strict (a field the command does not
 know is refused); ${API_REVISIONS.machineConditions}, groups' machine conditions and \`machine.get\` / \`machine.report\`; ${API_REVISIONS.networkConditions}, the
-\`unmetered-network\` condition; ${API_REVISIONS.triggerAdditions}, file watches' folder events (\`addDir\`, \`unlinkDir\`) and \`trigger.create\`'s \`savedTask\`; ${API_REVISIONS.idempotencyKeys}, \`task.submit\`'s \`idempotencyKey\`; ${API_REVISIONS.systemTriggers}, system triggers and \`machine.report\`'s \`online\`, \`screenLocked\`, \`event\`; ${API_REVISIONS.submitManyKeys}, \`task.submitMany\`'s \`idempotencyKeys\`. A server that writes none is revision 1; the CLI refuses to send \`status\` (\`newest\`) and
-\`group limit\` (\`create: false\`) to it (exit ${EXIT.unreachable}: restart it) rather than have them ignored, \`machine\` and \`--only-when\` to a server before ${API_REVISIONS.machineConditions}, \`add --idempotency-key\` to one before ${API_REVISIONS.idempotencyKeys}, \`trigger add --on EVENTS\` to one before ${API_REVISIONS.systemTriggers} and \`add --batch --idempotency-key\` to one before ${API_REVISIONS.submitManyKeys}; \`trigger add\` saves its task with a separate call to a server before ${API_REVISIONS.triggerAdditions}.
+\`unmetered-network\` condition; ${API_REVISIONS.triggerAdditions}, file watches' folder events (\`addDir\`, \`unlinkDir\`) and \`trigger.create\`'s \`savedTask\`; ${API_REVISIONS.idempotencyKeys}, \`task.submit\`'s \`idempotencyKey\`; ${API_REVISIONS.systemTriggers}, system triggers and \`machine.report\`'s \`online\`, \`screenLocked\`, \`event\`; ${API_REVISIONS.submitManyKeys}, \`task.submitMany\`'s \`idempotencyKeys\`; ${API_REVISIONS.settingsExpect}, \`settings.set\`'s \`expect\`. A server that writes none is revision 1; the CLI refuses to send \`status\` (\`newest\`) and
+\`group limit\` (\`create: false\`) to it (exit ${EXIT.unreachable}: restart it) rather than have them ignored, \`machine\` and \`--only-when\` to a server before ${API_REVISIONS.machineConditions}, \`add --idempotency-key\` to one before ${API_REVISIONS.idempotencyKeys}, \`trigger add --on EVENTS\` to one before ${API_REVISIONS.systemTriggers} and \`add --batch --idempotency-key\` to one before ${API_REVISIONS.submitManyKeys}; \`trigger add\` saves its task with a separate call to a server before ${API_REVISIONS.triggerAdditions}, and \`favourite add/rm/move\` write the list without \`expect\` (the last writer wins) to one before ${API_REVISIONS.settingsExpect}.
 
 \`<home>\` is \`--home\`, else \`TASKDECK_HOME\`, else the OS's app-data folder.
 
@@ -446,7 +450,7 @@ Every \`taskdeck\` command takes \`--json\`: it prints one JSON document on stdo
 |---|---|
 | \`add\` | \`{ task }\` (task.submit) |
 | \`add --batch\` | \`{ tasks }\` (one task.submitMany: the whole batch or, refused, nothing; refused lines are in \`details.lines\`) |
-| \`status\` | \`{ tasks: [Task & { lastRun: Run \\| null }], total }\` (the newest \`--limit\` of the \`total\` that match, oldest first) |
+| \`status\` | \`{ tasks: [Task & { lastRun: Run \\| null, rateLimited? }], total }\` (the newest \`--limit\` of the \`total\` that match, oldest first; \`rateLimited: { max, perMs, until }\` on a queued task its group's rate holds, \`until\` when the next slot opens, from \`engine.loop\`) |
 | \`follow\` | NDJSON: \`{ type: "line", runId, n, stream, text }\` … then \`{ type: "end", taskId, status, exitCode, signal }\` |
 | \`log\` | \`{ runId, lines: [LogLine], droppedBytes }\` |
 | \`wait\` | \`{ tasks: [{ id, status, name }], ok }\` |

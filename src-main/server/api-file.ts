@@ -41,9 +41,11 @@ export const API_REVISIONS = {
   systemTriggers: 9,
   /** task.submitMany's `idempotencyKeys` (and its result's `duplicates`). */
   submitManyKeys: 10,
+  /** settings.set's `expect` (refused with `conflict` when a setting it names has changed since the client read it). */
+  settingsExpect: 11,
 } as const
 /** This server's revision: the newest of API_REVISIONS. */
-export const API_REVISION = API_REVISIONS.submitManyKeys
+export const API_REVISION = API_REVISIONS.settingsExpect
 
 /**
  * Checked by hand rather than with zod: every CLI call reads this file, and loading zod

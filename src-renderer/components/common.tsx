@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next'
 import { resolveLanguage, type Language } from '../../src-shared/decisions/language.ts'
 import { formatDuration as sayDuration } from '../../src-shared/decisions/strings.ts'
 import type { LoopEntry, MachineCondition, TaskStatus } from '../../src-shared/index.ts'
-import { sayEnded, sayHeld, sayHeldGroups, sayLoopEntry, sayUnmet, type Clock, type Ended } from '../streams/engine-sentences.ts'
+import { sayEnded, sayHeld, sayHeldGroups, sayLoopEntry, sayRateSlot, sayUnmet, type Clock, type Ended } from '../streams/engine-sentences.ts'
 import type { CommandId } from '../streams/keymap.ts'
 import { useShortcut } from '../views/context.ts'
 
@@ -288,6 +288,7 @@ export function useEngineSentences(): {
   held: (heldFor: readonly MachineCondition[], group: string) => string
   conditions: (conditions: readonly MachineCondition[], words?: 'engine' | 'wait') => string
   heldGroups: (unmet: readonly MachineCondition[], groups: readonly string[]) => string
+  rateSlot: (group: string, hold: { max: number; perMs: number; until: number }, now: number) => string
 } {
   const { t, i18n } = useTranslation()
   const locale = i18n.language
@@ -301,6 +302,7 @@ export function useEngineSentences(): {
       held: (heldFor, group) => sayHeld(heldFor, group, translate),
       conditions: (conditions, words) => sayUnmet(conditions, translate, words),
       heldGroups: (unmet, groups) => sayHeldGroups(unmet, groups, translate),
+      rateSlot: (group, hold, now) => sayRateSlot(group, hold, now, translate, clock),
     }
   }, [t, locale])
 }

@@ -27,6 +27,9 @@ export const en = {
     machine: 'Starts when {{conditions}}: group {{group}} runs only then.',
     condition: { 'ac-power': 'the computer is on AC power', 'user-idle': 'you are away', 'unmetered-network': 'the network is not metered' },
     held: 'Paused by group {{group}} until {{conditions}}; it resumes by itself then.',
+    rateSlot: 'Waiting for group {{group}}’s rate limit ({{rate}}): next slot in {{left}}.',
+    rateSlotNow: 'Waiting for group {{group}}’s rate limit ({{rate}}): the next slot is opening now.',
+    rate: { second: '{{count}} per second', minute: '{{count}} per minute', hour: '{{count}} per hour', day: '{{count}} per day', window: '{{count}} per {{window}}' },
   },
   action: {
     cancel: 'Cancel',
@@ -575,6 +578,8 @@ export const en = {
       duplicate: 'Task #{{id}} is already a favourite.',
       unknown: 'There is no task #{{id}}.',
       invalid: 'Write a task number, such as 42.',
+      absent: 'Task #{{id}} is no longer a favourite.',
+      changed: 'The favourites were being changed elsewhere at the same moment; they are shown as they are now. Try again.',
     },
   },
   settings: {

@@ -28,6 +28,9 @@ export const ko: Messages = {
     machine: '{{group}} 그룹의 실행 조건이 충족되면 시작합니다: {{conditions}}.',
     condition: { 'ac-power': 'AC 전원 연결', 'user-idle': '자리 비움', 'unmetered-network': '종량제가 아닌 네트워크' },
     held: '{{group}} 그룹의 실행 조건({{conditions}})이 충족되지 않아 일시 중지되었습니다. 충족되면 자동으로 재개합니다.',
+    rateSlot: '{{group}} 그룹의 시작 횟수 제한({{rate}}) 때문에 기다리는 중입니다. 다음 자리까지 {{left}} 남았습니다.',
+    rateSlotNow: '{{group}} 그룹의 시작 횟수 제한({{rate}}) 때문에 기다리는 중입니다. 곧 다음 자리가 납니다.',
+    rate: { second: '초당 {{count}}회', minute: '분당 {{count}}회', hour: '시간당 {{count}}회', day: '하루 {{count}}회', window: '{{window}}마다 {{count}}회' },
   },
   action: {
     cancel: '취소',
@@ -566,6 +569,8 @@ export const ko: Messages = {
       duplicate: '작업 #{{id}}은(는) 이미 즐겨찾기입니다.',
       unknown: '작업 #{{id}}이(가) 없습니다.',
       invalid: '42 처럼 작업 번호를 쓰세요.',
+      absent: '작업 #{{id}}은(는) 이제 즐겨찾기가 아닙니다.',
+      changed: '같은 때에 다른 곳에서 즐겨찾기를 바꾸고 있었습니다. 지금의 즐겨찾기를 보여 줍니다. 다시 해 보세요.',
     },
   },
   settings: {

@@ -77,6 +77,28 @@ function sayWait(wait: WaitReason | null, t: Translate, clock: Clock): string {
   }
 }
 
+const RATE_UNITS: readonly (readonly [number, string])[] = [
+  [1000, 'second'],
+  [60_000, 'minute'],
+  [3_600_000, 'hour'],
+  [86_400_000, 'day'],
+]
+
+/** A group's rate in words: "10 per minute", "1 per hour", or per a window of another length ("20 per 15 min 0 s"). */
+export function sayRate(rate: { max: number; perMs: number }, t: Translate, clock: Pick<Clock, 'duration'>): string {
+  const unit = RATE_UNITS.find(([ms]) => ms === rate.perMs)?.[1]
+  return unit ? t(`wait.rate.${unit}`, { count: rate.max }) : t('wait.rate.window', { count: rate.max, window: clock.duration(rate.perMs) })
+}
+
+/**
+ * A queued task its group's rate holds, as the task's detail says it, counting down to its next slot (`now`): "Waiting
+ * for group io's rate limit (10 per minute): next slot in 12 s".
+ */
+export function sayRateSlot(group: string, hold: { max: number; perMs: number; until: number }, now: number, t: Translate, clock: Pick<Clock, 'duration'>): string {
+  const rate = sayRate(hold, t, clock)
+  return hold.until > now ? t('wait.rateSlot', { group, rate, left: clock.duration(hold.until - now) }) : t('wait.rateSlotNow', { group, rate })
+}
+
 /** A queued task its group's rate holds: "rate limit: io starts 10/m; next at 14:02:05". */
 export function sayRateHold(group: string, hold: { max: number; perMs: number; until: number }, t: Translate, clock: Clock): string {
   return t('engine.rateLimited', { group, rate: formatRate(hold), time: clock.time(hold.until) })

@@ -16,8 +16,9 @@ export interface Intent<N extends CommandName = CommandName> {
    * Asked when it fails: whether the view that sent it still shows the failure in place (a form's or a list's
    * message by what was pressed), so a toast would say it twice (and a screen reader read it twice). A failure no view
    * shows, because it had none or was left before the answer came, is a toast: never swallowed. See useSendShownInPlace.
+   * Given the error, so a sender that answers one kind itself (a conflict it retries) can say so for that kind alone.
    */
-  shownInPlace?: () => boolean
+  shownInPlace?: (error: ApiError) => boolean
 }
 
 export type IntentStatus =

@@ -26,7 +26,7 @@ export const withToast = (toasts: readonly Toast[], toast: Toast): readonly Toas
 export function toastsAfterIntent(toasts: readonly Toast[], status: IntentStatus, nextId: number): readonly Toast[] {
   if (status.state === 'pending') return toasts
   const others = toasts.filter((t) => t.intentKey !== status.key)
-  if (status.state === 'ok' || status.intent.shownInPlace?.() === true) return others.length === toasts.length ? toasts : others
+  if (status.state === 'ok' || status.intent.shownInPlace?.(status.error) === true) return others.length === toasts.length ? toasts : others
   const toast: Toast = { id: nextId, kind: 'error', title: status.intent.label ?? status.intent.command, message: status.error.message, intentKey: status.key }
   return withToast(others, toast)
 }

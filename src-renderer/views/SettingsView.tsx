@@ -24,7 +24,8 @@ import { groupConditionsIntent, groupParallelIntent, groupRulesIntent } from '..
 import type { Intent } from '../streams/intents.ts'
 import { COMMAND_IDS, DEFAULT_KEYMAP, displayBinding, type CommandId, type KeyPress, type KeymapEntry } from '../streams/keymap.ts'
 import { IS_MAC, useKeymap, useModel, useSendShownInPlace, useStore } from './context.ts'
-import { addFavourite, displayAccelerator, favouriteAccelerator, moveFavourite, removeFavourite, MAX_FAVOURITES } from '../streams/favourites.ts'
+import { addFavourite, displayAccelerator, favouriteAccelerator, moveFavourite, removeFavourite, MAX_FAVOURITES, type FavouriteChange } from '../streams/favourites.ts'
+import { favouritesProblem, useChangeFavourites } from './favourites-change.ts'
 
 const THEMES = ['system', 'light', 'dark'] as const
 
@@ -190,7 +191,7 @@ export function SettingsView() {
         </Row>
       </section>
 
-      <Favourites favourites={settings.favourites} overrides={settings.globalShortcuts} onSave={(favourites) => save({ favourites })} />
+      <Favourites favourites={settings.favourites} overrides={settings.globalShortcuts} />
 
       <GlobalShortcuts overrides={settings.globalShortcuts} onSave={(globalShortcuts) => void save({ globalShortcuts })} />
 
@@ -221,24 +222,29 @@ export function SettingsView() {
  * again as a fresh copy. Added by task number or from the task selected in the list (or with
  * the star in a task's detail), reordered, removed; each says which global shortcut runs it.
  */
-function Favourites({ favourites, overrides, onSave }: { favourites: readonly number[]; overrides: Readonly<Record<string, string>>; onSave: (next: number[]) => Promise<void> }) {
+function Favourites({ favourites, overrides }: { favourites: readonly number[]; overrides: Readonly<Record<string, string>> }) {
   const { t } = useTranslation()
   const model = useModel()
   const tasks = useStore(model.state).tasks
   const cursor = useStore(model.cursor)
+  const changeFavourites = useChangeFavourites()
   const [draft, setDraft] = useState('')
   const [problem, setProblem] = useState<string | null>(null)
-  const add = async (taskId: number) => {
-    const change = addFavourite(favourites, taskId, (id) => tasks.has(id))
-    if (!change.ok) return setProblem(t(`favourites.problem.${change.problem}`, { id: taskId, max: MAX_FAVOURITES }))
-    setProblem(null)
-    setDraft('')
-    await onSave(change.favourites)
+  /** Each change is made to the list as it is when it is written (another window may have changed it): by task, not by row. */
+  const change = async (taskId: number, make: (list: readonly number[]) => FavouriteChange): Promise<boolean> => {
+    const outcome = await changeFavourites(make)
+    setProblem(favouritesProblem(outcome, t, taskId))
+    return outcome.kind === 'saved'
   }
+  const add = async (taskId: number) => {
+    if (await change(taskId, (list) => addFavourite(list, taskId, (id) => tasks.has(id)))) setDraft('')
+  }
+  const remove = (taskId: number) => change(taskId, (list) => (list.includes(taskId) ? { ok: true, favourites: removeFavourite(list, taskId) } : { ok: false, problem: 'absent' }))
   /** After a move, the keyboard stays on the same button of the favourite that moved (or its other arrow at an end). */
   const move = async (index: number, delta: -1 | 1) => {
     const id = favourites[index]
-    await onSave(moveFavourite(favourites, index, delta))
+    if (id === undefined) return
+    await change(id, (list) => (list.includes(id) ? { ok: true, favourites: moveFavourite(list, list.indexOf(id), delta) } : { ok: false, problem: 'absent' }))
     requestAnimationFrame(() => {
       const same = document.getElementById(`favourite-${delta < 0 ? 'up' : 'down'}-${id}`)
       const target = same instanceof HTMLButtonElement && !same.disabled ? same : document.getElementById(`favourite-${delta < 0 ? 'down' : 'up'}-${id}`)
@@ -283,7 +289,7 @@ function Favourites({ favourites, overrides, onSave }: { favourites: readonly nu
                   <button type="button" id={`favourite-down-${id}`} className="btn btn-ghost icon" aria-label={t('favourites.moveDown', { name })} title={t('favourites.moveDown', { name })} disabled={index === favourites.length - 1} onClick={() => void move(index, 1)}>
                     ↓
                   </button>
-                  <button type="button" className="btn btn-ghost" aria-label={t('favourites.removeLabel', { name })} onClick={() => void onSave(removeFavourite(favourites, id))}>
+                  <button type="button" className="btn btn-ghost" aria-label={t('favourites.removeLabel', { name })} onClick={() => void remove(id)}>
                     {t('favourites.remove')}
                   </button>
                 </span>

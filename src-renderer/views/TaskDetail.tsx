@@ -1,12 +1,15 @@
 import { Fragment, useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { TFunction } from 'i18next'
-import { LIMITS, isFinished, type Run, type Settings, type Task, type TaskSpec, type WaitReason } from '../../src-shared/index.ts'
+import { LIMITS, isFinished, type Run, type Task, type TaskSpec, type WaitReason } from '../../src-shared/index.ts'
 import { runEnd } from '../../src-shared/run-end.ts'
 import { DependencyGraph } from './DependencyGraph.tsx'
 import { ActionButton, EmptyState, StatusBadge, formatClock, formatTime, useDuration, useEngineSentences } from '../components/common.tsx'
 import type { CommandId } from '../streams/keymap.ts'
 import { reasonSaysStatus, sentenceCase } from '../streams/engine-sentences.ts'
+import { snapshotOnActivity$ } from '../streams/loop.ts'
+import { useObservableState } from '../hooks/observable.ts'
+import { interval, map, merge, timer } from 'rxjs'
 import { runsOfTask, type AppState } from '../streams/state.ts'
 import { heldConditions } from '../../src-shared/decisions/machine.ts'
 import { commandText } from '../streams/tasks-query.ts'
@@ -18,6 +21,7 @@ import { RunUsage } from './RunUsage.tsx'
 import { IS_MAC, useModel, useStore } from './context.ts'
 import { lineToSend, stdinState, type StdinState } from '../streams/stdin.ts'
 import { MAX_FAVOURITES, addFavourite, displayAccelerator, favouriteAccelerator, removeFavourite } from '../streams/favourites.ts'
+import { FAVOURITES_KEY, favouritesProblem, useChangeFavourites } from './favourites-change.ts'
 
 type Tab = 'output' | 'result' | 'definition' | 'runs'
 const TAB_PANEL_ID = 'detail-tab-panel'
@@ -107,6 +111,7 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
             {t('wait.held', { group: task.waitingFor.group, conditions: conditions(task.waitingFor.unmet, 'wait') })}
           </div>
         )}
+        {task.status === 'queued' && state.groups.get(task.definition.group)?.rate && <RateSlot taskId={task.id} group={task.definition.group} />}
         {shownRun && <RunUsage run={shownRun} kind={task.definition.spec.kind} samples={state.usage.get(shownRun.id)} />}
         <DependencyGraph task={task} />
       </header>
@@ -258,14 +263,16 @@ function FavouriteStar({ taskId }: { taskId: number }) {
   const index = favourites.indexOf(taskId)
   const on = index >= 0
   const full = !on && favourites.length >= MAX_FAVOURITES
-  const key = 'settings.set:favourites'
-  const busy = pending.has(key)
+  const busy = pending.has(FAVOURITES_KEY)
+  const changeFavourites = useChangeFavourites()
   const toggle = async () => {
     if (busy || full) return
-    const change = on ? { ok: true as const, favourites: removeFavourite(favourites, taskId) } : addFavourite(favourites, taskId, () => true)
-    if (!change.ok) return
-    const status = await model.send({ command: 'settings.set', params: { patch: { favourites: change.favourites } }, key, label: t('favourites.saveFailed') })
-    if (status.state === 'ok') model.settings.set((status.value as { settings: Settings }).settings)
+    // Made to the list as it is when written: on or off as the star showed it, whatever another window did meanwhile.
+    const outcome = await changeFavourites((list) =>
+      on ? (list.includes(taskId) ? { ok: true, favourites: removeFavourite(list, taskId) } : { ok: false, problem: 'absent' }) : addFavourite(list, taskId, () => true),
+    )
+    const problem = favouritesProblem(outcome, t, taskId)
+    if (problem !== null) model.toast('error', t('favourites.saveFailed'), problem)
   }
   const accelerator = on ? favouriteAccelerator(index, settings.globalShortcuts) : ''
   const title = full ? t('favourites.starFull', { max: MAX_FAVOURITES }) : on ? `${t('favourites.starOn', { n: index + 1 })}${accelerator ? ` (${displayAccelerator(accelerator, IS_MAC)})` : ''}` : t('favourites.star')
@@ -276,6 +283,28 @@ function FavouriteStar({ taskId }: { taskId: number }) {
       </span>
       <span className="btn-label">{t('favourites.star')}</span>
     </button>
+  )
+}
+
+const clock$ = interval(1000).pipe(map(() => Date.now()))
+
+/**
+ * A queued task its group's rate holds (loop state `rate-limited`): when the next slot opens, counting down. Only the
+ * engine knows the starts its rate counts, so the Loop's snapshot says it, read again as events come (at most once a
+ * second) while this is shown. Not a live region: a countdown read out every second would drown everything else.
+ */
+function RateSlot({ taskId, group }: { taskId: number; group: string }) {
+  const { rateSlot } = useEngineSentences()
+  const model = useModel()
+  const snapshot$ = useMemo(() => snapshotOnActivity$(merge(timer(0), model.frames$), () => model.bridge.invoke('engine.loop', {}), 1000), [model])
+  const snapshot = useObservableState(snapshot$, null)
+  const now = useObservableState(clock$, Date.now())
+  const state = snapshot?.ok ? snapshot.value.waiting.find((entry) => entry.taskId === taskId)?.state : undefined
+  if (state?.kind !== 'rate-limited') return null
+  return (
+    <div className="held-banner" data-testid="rate-slot">
+      {rateSlot(group, state, now)}
+    </div>
   )
 }
 

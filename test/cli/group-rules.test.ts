@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Group, Task } from '../../src-shared/index.ts'
-import { useServe } from './helpers.ts'
+import { spawnCli, useServe } from './helpers.ts'
 
 const serve = useServe()
 const { cli } = serve
@@ -64,5 +64,35 @@ describe('taskdeck group … --rate / --pause-on-failure', () => {
     const again = (await cli('add', '--group', 'deploy', '--json', '--', 'sh', '-c', 'exit 5')).json<{ task: Task }>().task
     await eventually(async () => (await statusOf(again.id)) === 'failed', 'the second failure')
     expect((await groupOf('deploy'))?.paused).toBe(false)
+  })
+
+  it('a task a rate of 1/h holds: status and follow say when its next slot opens, --json carries it', async () => {
+    expect((await cli('group', 'add', 'hourly', '--rate', '1/h')).code).toBe(0)
+    const first = (await cli('add', '--group', 'hourly', '--json', '--', 'true')).json<{ task: Task }>().task
+    await eventually(async () => (await statusOf(first.id)) === 'succeeded', 'the first task of the hour to run')
+    const second = (await cli('add', '--group', 'hourly', '--name', 'second of the hour', '--json', '--', 'true')).json<{ task: Task }>().task
+
+    const status = await cli('status', '--group', 'hourly', '--wide')
+    expect(status.code, status.stderr).toBe(0)
+    // The next slot is an hour after the first start: some 59 minutes from now.
+    expect(rowOf(status.stdout, String(second.id))).toMatch(/second of the hour {2}\(group hourly's rate limit \(1\/h\): next slot in \d+m\)$/)
+    expect(rowOf(status.stdout, String(first.id))).not.toMatch(/rate limit/)
+    const json = (await cli('status', '--group', 'hourly', '--json')).json<{ tasks: (Task & { rateLimited?: { max: number; perMs: number; until: number } })[] }>().tasks
+    const held = json.find((task) => task.id === second.id)
+    expect(held?.status).toBe('queued')
+    expect(held?.rateLimited).toMatchObject({ max: 1, perMs: 3_600_000 })
+    // The slot opens an hour after the hour's one start.
+    const firstRun = json.find((task) => task.id === first.id) as unknown as { lastRun: { startedAt: number } }
+    expect(held!.rateLimited!.until).toBe(firstRun.lastRun.startedAt + 3_600_000)
+    expect(json.find((task) => task.id === first.id)).not.toHaveProperty('rateLimited')
+
+    // follow says why nothing follows yet (the task is killed once the note is out).
+    const follow = spawnCli(serve.home, ['follow', String(second.id)], { cwd: serve.work })
+    let stderr = ''
+    follow.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
+    await eventually(() => Promise.resolve(stderr.includes('has not started')), 'follow to say why the task has not started')
+    expect(stderr).toMatch(new RegExp(`taskdeck: task ${second.id} has not started \\(queued: group hourly's rate limit \\(1/h\\): next slot in \\d+m\\)`))
+    expect((await cli('kill', String(second.id))).code).toBe(0)
+    follow.kill()
   })
 })

@@ -56,6 +56,24 @@ describe('group rules', () => {
     expect(await axeViolations(page)).toEqual([])
     await page.screenshot({ path: join(ARTIFACTS, 'group-rules-loop-light-en.png') })
 
+    // Its detail says it too, counting down to the slot in the UI's duration format.
+    await waiting.getByRole('button', { name: /Call the API again/ }).click()
+    const slot = page.locator('aside.detail').getByTestId('rate-slot')
+    await slot.waitFor()
+    const said = /^Waiting for group api’s rate limit \(1 per hour\): next slot in (\d+) min (\d+) s\.$/
+    expect(await slot.textContent()).toMatch(said)
+    const left = async () => {
+      const [, min, sec] = said.exec((await slot.textContent()) ?? '') ?? []
+      return Number(min) * 60 + Number(sec)
+    }
+    const before = await left()
+    await expect.poll(left, { timeout: 10_000 }).toBeLessThan(before)
+    expect(await axeViolations(page)).toEqual([])
+    await page.locator('aside.detail').screenshot({ path: join(ARTIFACTS, 'group-rules-detail-light-en.png') })
+    await page.emulateMedia({ colorScheme: 'dark' })
+    await page.locator('aside.detail').screenshot({ path: join(ARTIFACTS, 'group-rules-detail-dark-en.png') })
+    await page.emulateMedia({ colorScheme: 'light' })
+
     // A failure pauses the group (its rate set aside first, so the failing task may start).
     await callServer(ui.home, ui.served, 'group.set', { name: 'api', rate: null })
     await until(async () => (await taskOf(second.id)).status === 'succeeded', 'the held call to run once the limit is gone')

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { EndReason, LoopState } from '../../src-shared/index.ts'
 import { formatDuration } from '../../src-renderer/components/common.tsx'
 import { formatMs } from '../../src-main/engine/end-reasons.ts'
-import { sayEndReason, sayEnded, sayLoopEntry, type Clock } from '../../src-renderer/streams/engine-sentences.ts'
+import { sayEndReason, sayEnded, sayLoopEntry, sayRateSlot, type Clock } from '../../src-renderer/streams/engine-sentences.ts'
 import { END_REASON_SAMPLES, LOOP_STATE_SAMPLES, MORE_END_REASONS, WORKER_LOSS_SAMPLES } from '../support/end-reason-samples.ts'
 import { translator } from '../support/translator.ts'
 
@@ -104,5 +104,22 @@ describe('the UI says the loop lanes from their state', () => {
     const ko = await translator('ko')
     expect(sayLoopEntry(entry(cancelled), ko, userClock)).toBe('사용자가 취소함')
     expect(sayLoopEntry(entry(timedOut), ko, userClock)).toBe('전달 중 · 20초 후 시간 초과')
+  })
+
+  it('says when a rate-held task’s next slot opens, counting down in the UI’s duration format, in both languages', async () => {
+    const hold = { max: 10, perMs: 60_000, until: 1_000_000 }
+    const en = await translator('en')
+    expect(sayRateSlot('io', hold, 1_000_000 - 12_000, en, userClockEn)).toBe('Waiting for group io’s rate limit (10 per minute): next slot in 12 s.')
+    expect(sayRateSlot('io', { max: 1, perMs: 3_600_000, until: 1_000_000 }, 1_000_000 - 3_598_000, en, userClockEn)).toBe(
+      'Waiting for group io’s rate limit (1 per hour): next slot in 59 min 58 s.',
+    )
+    expect(sayRateSlot('io', { max: 20, perMs: 900_000, until: 1_000_000 }, 1_000_000 - 61_000, en, userClockEn)).toBe(
+      'Waiting for group io’s rate limit (20 per 15 min 0 s): next slot in 1 min 1 s.',
+    )
+    // Its moment come, the task starts at the engine's next turn.
+    expect(sayRateSlot('io', hold, 1_000_000, en, userClockEn)).toBe('Waiting for group io’s rate limit (10 per minute): the next slot is opening now.')
+    const ko = await translator('ko')
+    expect(sayRateSlot('io', hold, 1_000_000 - 12_000, ko, userClock)).toBe('io 그룹의 시작 횟수 제한(분당 10회) 때문에 기다리는 중입니다. 다음 자리까지 12초 남았습니다.')
+    expect(sayRateSlot('io', { max: 5, perMs: 86_400_000, until: 1_000_000 }, 0, ko, userClock)).toBe('io 그룹의 시작 횟수 제한(하루 5회) 때문에 기다리는 중입니다. 다음 자리까지 16분 40초 남았습니다.')
   })
 })

@@ -1,6 +1,7 @@
 import type { Group, MachineCondition, MachineState } from '../../../src-shared/model.ts'
 import { describeGroupPause, describeUnmet } from '../../engine/end-reasons.ts'
 import { heldConditions } from '../../../src-shared/decisions/machine.ts'
+import { formatRate } from '../../../src-shared/rate.ts'
 import { API_REVISIONS } from '../../server/api-file.ts'
 import type { ApiClient } from '../client.ts'
 import type { Context } from '../context.ts'
@@ -156,10 +157,39 @@ export interface HeldGroups {
   /** The paused groups the engine paused itself when it opened after a crash (`pausedReason: 'crash'`). */
   readonly afterCrash: ReadonlySet<string>
   readonly byMachine: ReadonlyMap<string, readonly MachineCondition[]>
+  /** Groups whose rate (`max` starts per `perMs`) holds their queue, with when the next slot opens (`until`): from engine.loop. */
+  readonly byRate: ReadonlyMap<string, RateHold>
 }
 
-export function heldBy(groups: readonly Group[], enginePaused: boolean | undefined, machine: MachineState | null): HeldGroups {
+/** A group's rate holding its queue: the loop state `rate-limited`. */
+export interface RateHold {
+  max: number
+  perMs: number
+  until: number
+}
+
+/**
+ * The groups whose rate holds their queued tasks now, with the next slot of each, read from engine.loop (the one place
+ * that knows the starts counted); without asking when no group of `groups` has a rate among `queued` (their names).
+ */
+export async function rateHolds(client: ApiClient, groups: readonly Group[], queued: Iterable<string>): Promise<Map<string, RateHold>> {
+  const limited = new Set(groups.filter((group) => group.rate).map((group) => group.name))
+  if (![...queued].some((name) => limited.has(name))) return new Map()
+  const loop = await client.invoke('engine.loop', {})
+  const holds = new Map<string, RateHold>()
+  for (const entry of loop.waiting) if (entry.state.kind === 'rate-limited') holds.set(entry.group, { max: entry.state.max, perMs: entry.state.perMs, until: entry.state.until })
+  return holds
+}
+
+/** "group io's rate limit (1/h): next slot in 59m", the wait a rate holds a queued task for. */
+export function describeRateHold(group: string, hold: RateHold, now: number): string {
+  const left = hold.until - now
+  return `group ${group}'s rate limit (${formatRate(hold)}): next slot ${left > 0 ? formatRelative(left) : 'now'}`
+}
+
+export function heldBy(groups: readonly Group[], enginePaused: boolean | undefined, machine: MachineState | null, byRate: ReadonlyMap<string, RateHold> = new Map()): HeldGroups {
   return {
+    byRate,
     all: enginePaused === true,
     paused: new Map(groups.filter((group) => group.paused).map((group) => [group.name, describeGroupPause(group)])),
     afterCrash: new Set(groups.filter((group) => group.paused && group.pausedReason === 'crash').map((group) => group.name)),

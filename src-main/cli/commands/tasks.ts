@@ -9,7 +9,7 @@ import { DEFINITION_OPTION_NAMES, definitionFromOptions, editedDefinition, type 
 import { CliError, EXIT, optionIssue, usageError } from '../exit.ts'
 import { BATCH_STDIN_MAX_BYTES, readStdin } from '../stdin.ts'
 import { displayWidth, endedSentence, formatDuration, formatMemory, formatRelative, paint, parseDuration, parseIds, parseInteger, runEndCell, table, tableWidth, terminalColumns, truncate } from '../format.ts'
-import { ENGINE_PAUSED, afterCrashNote, heldBy, machineOf, type HeldGroups } from './machine.ts'
+import { ENGINE_PAUSED, afterCrashNote, describeRateHold, heldBy, machineOf, rateHolds, type HeldGroups } from './machine.ts'
 import { remoteBindingsOf } from './groups.ts'
 
 export async function add(ctx: Context, argv: readonly string[], options: DefinitionOptions & { quiet?: boolean; idempotencyKey?: string }): Promise<Task> {
@@ -392,10 +392,15 @@ export async function status(ctx: Context, options: StatusOptions): Promise<void
   ])
   // A misspelt group would match no task and read as an empty queue; a removed one's finished tasks are still listed.
   if (options.group !== undefined && total === 0) (await import('./groups.ts')).requireGroup(groups, options.group)
-  const held = heldBy(groups, enginePaused, machine)
+  const byRate = await rateHolds(client, groups, tasks.filter((task) => task.status === 'queued').map((task) => task.definition.group))
+  const held = heldBy(groups, enginePaused, machine, byRate)
   const now = Date.now()
   const lastRun = new Map<number, Run>((lastRuns ?? []).map((run) => [run.taskId, run]))
-  const rows = tasks.map((task) => ({ ...task, lastRun: lastRun.get(task.id) ?? null }))
+  // A queued task its group's rate holds carries the hold (`rateLimited`: max, perMs, and `until`, when the next slot opens).
+  const rows = tasks.map((task) => {
+    const hold = task.status === 'queued' ? byRate.get(task.definition.group) : undefined
+    return { ...task, lastRun: lastRun.get(task.id) ?? null, ...(hold === undefined ? {} : { rateLimited: hold }) }
+  })
   ctx.print({ tasks: rows, total, ...(enginePaused === undefined ? {} : { enginePaused }) }, () => {
     // A pause --all outlives a restart: without this line a queue that never moves would look stuck.
     const crashNote = afterCrashNote(held)
@@ -514,6 +519,8 @@ export function waitNote(task: Task, held: HeldGroups, now: number): string | nu
   }
   const unmet = held.byMachine.get(task.definition.group)
   if (task.status === 'queued' && unmet) return describeUnmet(unmet)
+  const rate = held.byRate.get(task.definition.group)
+  if (task.status === 'queued' && rate) return describeRateHold(task.definition.group, rate, now)
   const wait = task.waitingFor
   // A running task its group's machine conditions paused (whenUnmet pause).
   if (task.status === 'paused' && wait?.kind === 'machine') return `held: ${describeUnmet(wait.unmet)}`

@@ -7,7 +7,7 @@ import { CliError, EXIT, usageError } from '../exit.ts'
 import { endedSentence, paint, parseIds, table } from '../format.ts'
 import type { ApiClient } from '../client.ts'
 import { machineOf } from './machine.ts'
-import { heldBy } from './machine.ts'
+import { heldBy, rateHolds, type RateHold } from './machine.ts'
 import { waitNote, writeLine } from './tasks.ts'
 
 /**
@@ -197,7 +197,8 @@ async function taskToFollow(client: ApiClient): Promise<number> {
 /** "taskdeck: task 9 has not started (queued: group slow is paused); …", or null when it only waits its turn. */
 async function notStartedNote(client: ApiClient, task: Task): Promise<string | null> {
   const [{ groups, enginePaused }, machine] = await Promise.all([client.invoke('group.list', {}), machineOf(client)])
-  const note = waitNote(task, heldBy(groups, enginePaused, machine), Date.now())
+  const byRate = task.status === 'queued' ? await rateHolds(client, groups, [task.definition.group]) : new Map<string, RateHold>()
+  const note = waitNote(task, heldBy(groups, enginePaused, machine, byRate), Date.now())
   return note === null ? null : `taskdeck: task ${task.id} has not started (${task.status}: ${note}); its output follows once it starts.\n`
 }
 
