@@ -42,12 +42,19 @@ export function createPreloadApi(ipc: PreloadIpc, firstRequestId = randomFirstId
     }
   }
 
-  function subscribe(since: number, onEvents: (events: EngineEvent[]) => void, options: { output?: OutputMode; onHead?: (headSeq: number | null) => void } = {}): () => void {
+  function subscribe(
+    since: number,
+    onEvents: (events: EngineEvent[]) => void,
+    options: { output?: OutputMode; onHead?: (headSeq: number | null) => void; onEventsText?: (json: string) => void } = {},
+  ): () => void {
     const subscription = nextRequestId
     let active = true
     const listener = (_event: unknown, push: unknown) => {
-      const { subscription: tag, events } = push as EventPush
-      if (active && tag === subscription) onEvents(events)
+      const { subscription: tag, events, json } = push as EventPush
+      if (!active || tag !== subscription) return
+      if (typeof json !== 'string') onEvents(events)
+      else if (options.onEventsText) options.onEventsText(json)
+      else onEvents(JSON.parse(json) as EngineEvent[])
     }
     ipc.on(IPC_CHANNELS.events, listener)
     const dispose = () => {

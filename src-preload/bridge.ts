@@ -13,8 +13,14 @@ export interface TaskdeckPreloadApi {
    * is events.subscribe's: `watched` carries live output only of the runs named with output.watch.
    * `onHead` is told the subscribe reply's head seq (the log holds every seq up to it, and the
    * subscription delivers them), or null when the subscription failed and no head will come.
+   * `onEventsText` takes replayed history as main forwards it, a JSON array of the stored events'
+   * text, for the page to parse and check; without it the preload parses it for `onEvents`.
    */
-  subscribe(since: number, onEvents: (events: EngineEvent[]) => void, options?: { output?: OutputMode; onHead?: (headSeq: number | null) => void }): () => void
+  subscribe(
+    since: number,
+    onEvents: (events: EngineEvent[]) => void,
+    options?: { output?: OutputMode; onHead?: (headSeq: number | null) => void; onEventsText?: (json: string) => void },
+  ): () => void
   /**
    * Desktop-only requests from main (open a task, a view, quick add). Intents sent before
    * the first listener (a deep link at cold start) are held for it.

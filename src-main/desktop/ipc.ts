@@ -3,7 +3,7 @@ import { fail, type EngineEvent, type Result, type ServerMessage } from '../../s
 import { chunkEvents, IPC_CHANNELS, type EventPush } from '../../src-shared/decisions/ipc.ts'
 import { isTrustedSender, type TrustOptions } from '../../src-shared/decisions/trust.ts'
 import { ApiSession, toFailure } from '../api/session.ts'
-import type { Disposable, EngineApi } from '../engine/api.ts'
+import type { Disposable, EngineApi, StoredEventText } from '../engine/api.ts'
 
 /** Runs a callback soon, after the current batch of work (setImmediate in main; tests drive it by hand). */
 export type Scheduler = (run: () => void) => void
@@ -80,23 +80,31 @@ class IpcConnection implements Disposable {
   /** The subscription whose events are being delivered right now (set around the session's listener). */
   private deliveringFor = 0
   private currentSubscription = 0
-  private queue: EventPush[] = []
+  /** Batches waiting for the next flush, in order: live events as objects, or replayed history as its stored texts. */
+  private queue: ({ subscription: number; events: EngineEvent[]; texts?: undefined } | { subscription: number; texts: string[]; events?: undefined })[] = []
   private flushScheduled = false
 
   constructor(contents: WebContents, engine: EngineApi, schedule: Scheduler) {
     this.contents = contents
     this.schedule = schedule
     // The session owns the subscription's lifetime; this wrapper only learns which request started it.
+    // Replayed history goes to the page as the log's own JSON text (as the WebSocket sends it): this
+    // thread neither parses nor copies each event, the page parses and checks it. Live batches
+    // stay objects, through the session's watched-output policy.
     const tagging: EngineApi = {
       handlers: engine.handlers,
       close: () => engine.close(),
       subscribe: (since, listener) => {
         const tag = this.subscribingAs
         this.currentSubscription = tag
-        return engine.subscribe(since, (events) => {
-          this.deliveringFor = tag
-          listener(events)
-        })
+        return engine.subscribe(
+          since,
+          (events) => {
+            this.deliveringFor = tag
+            listener(events)
+          },
+          { onStoredPage: (page) => this.enqueueText(tag, page) },
+        )
       },
     }
     this.session = new ApiSession(tagging, (message) => this.receive(message))
@@ -125,15 +133,27 @@ class IpcConnection implements Disposable {
 
   private enqueue(subscription: number, events: EngineEvent[]): void {
     const last = this.queue[this.queue.length - 1]
-    if (last && last.subscription === subscription) last.events.push(...events)
+    if (last && last.subscription === subscription && last.events) last.events.push(...events)
     else this.queue.push({ subscription, events: [...events] })
+    this.scheduleFlush()
+  }
+
+  private enqueueText(subscription: number, page: readonly StoredEventText[]): void {
+    if (page.length === 0) return
+    const last = this.queue[this.queue.length - 1]
+    if (last && last.subscription === subscription && last.texts) last.texts.push(...page.map((e) => e.json))
+    else this.queue.push({ subscription, texts: page.map((e) => e.json) })
+    this.scheduleFlush()
+  }
+
+  private scheduleFlush(): void {
     if (!this.flushScheduled) {
       this.flushScheduled = true
       this.schedule(() => this.flush())
     }
   }
 
-  /** Sends everything queued since the last flush: few large messages instead of one per event. */
+  /** Sends everything queued since the last flush, in order: few large messages instead of one per event. */
   private flush(): void {
     this.flushScheduled = false
     const queue = this.queue
@@ -141,6 +161,12 @@ class IpcConnection implements Disposable {
     if (this.contents.isDestroyed()) return
     for (const push of queue) {
       if (push.subscription !== this.currentSubscription) continue
+      if (push.texts) {
+        for (const texts of chunkEvents(push.texts)) {
+          this.contents.send(IPC_CHANNELS.events, { subscription: push.subscription, json: `[${texts.join(',')}]` } satisfies EventPush)
+        }
+        continue
+      }
       for (const events of chunkEvents(push.events)) {
         this.contents.send(IPC_CHANNELS.events, { subscription: push.subscription, events } satisfies EventPush)
       }

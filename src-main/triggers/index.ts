@@ -86,7 +86,7 @@ export function createTriggers(host: EngineExtensionHost, options: TriggersOptio
   })
   const limiter = new RateLimiter(() => clock.now())
   const secrets = new SecretChecker()
-  const deliveries = new DeliveryWindow(() => clock.now())
+  const deliveries = new DeliveryWindow(() => clock.now(), service.deliveryRecords)
   const handle = (request: WebhookRequest): Promise<WebhookResponse> =>
     handleWebhook(request, (triggerId) => service.webhookTarget(triggerId), limiter, secrets, deliveries)
   return {

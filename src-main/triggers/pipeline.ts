@@ -47,6 +47,8 @@ export interface FireRequest {
   cursorAt?: number
   /** Completions: the event in which the watched task finished, and which finish it was (`after-run:<id>`, `after-task:<id>`). */
   source?: { seq: number; key: string }
+  /** Webhooks: the sender's delivery id, recorded with the firing when it starts a task. */
+  deliveryId?: string
   input: Pick<FiringInput, 'changedPaths' | 'changes' | 'webhook' | 'completion' | 'payload' | 'system'>
   detail: Record<string, Json>
   reply?: (outcome: { firing: Firing; task: Task | null; error: unknown }) => void

@@ -32,7 +32,7 @@ import { shortcutBindingsOf, shortcutClash, type ShortcutBinding } from './short
 import { generateSecret, hashSecret, verifySecret } from './secrets.ts'
 import { systemEvents$ } from './system.ts'
 import { TRIGGER_MIGRATIONS, TriggerStore, registerMigrationFunctions, type TriggerRecord } from './store.ts'
-import type { WebhookTarget } from './webhook.ts'
+import { DELIVERY_WINDOW, type DeliveryRecords, type WebhookTarget } from './webhook.ts'
 
 export interface TriggerServiceOptions {
   clock: Clock
@@ -965,6 +965,9 @@ export class TriggerService {
           this.store.addFiring(firing)
           if (updated) this.store.putTrigger(updated)
           if (cursor > this.writtenCursor) this.store.advanceCompletionCursor(cursor)
+          if (request.deliveryId !== undefined && firing.triggerId !== null && firing.outcome === 'submitted' && firing.error === null) {
+            this.store.addDelivery({ triggerId: firing.triggerId, deliveryId: request.deliveryId, at: firedAt, firingId: firing.id, taskId: firing.taskId }, DELIVERY_WINDOW)
+          }
         },
         () => {
           if (updated) this.records.set(updated.id, updated)
@@ -992,6 +995,11 @@ export class TriggerService {
     }
   }
 
+  /** Webhook deliveries that started their task, as the store keeps them across restarts. */
+  readonly deliveryRecords: DeliveryRecords = {
+    delivery: (triggerId, deliveryId, after) => this.store.delivery(triggerId, deliveryId, after),
+  }
+
   webhookTarget(triggerId: number): WebhookTarget | null {
     const record = this.records.get(triggerId)
     if (!record || record.spec.kind !== 'webhook') return null
@@ -999,12 +1007,13 @@ export class TriggerService {
       triggerId,
       spec: record.spec,
       paused: record.paused,
-      fire: async ({ bytes, ...webhook }) => {
+      fire: async ({ bytes, deliveryId, ...webhook }) => {
         const outcome = await this.request({
           triggerId,
           savedTaskId: record.savedTaskId,
           cause: 'webhook',
           scheduledFor: null,
+          ...(deliveryId === undefined ? {} : { deliveryId }),
           input: { webhook },
           detail: { bytes, contentType: webhook.contentType },
         })

@@ -59,6 +59,12 @@ export const TRIGGER_MIGRATIONS: readonly string[] = [
      FROM events WHERE type IN ('trigger.updated', 'trigger.removed');
    INSERT INTO trg_state (key, value) SELECT '${HIGHEST_ID}firing', coalesce(max(json_extract(payload, '$.firing.id')), 0)
      FROM events WHERE type = 'trigger.fired';`,
+  // Webhook deliveries each hook accepted recently (a sender's delivery id, with the firing and
+  // task it started), so a retry after a restart starts nothing either (webhook.ts, DeliveryWindow).
+  `CREATE TABLE trg_deliveries (
+     trigger_id INTEGER NOT NULL, delivery_id TEXT NOT NULL, at INTEGER NOT NULL, firing_id INTEGER NOT NULL, task_id INTEGER,
+     PRIMARY KEY (trigger_id, delivery_id)) WITHOUT ROWID;
+   CREATE INDEX trg_deliveries_by_firing ON trg_deliveries (trigger_id, firing_id);`,
 ]
 
 /**
@@ -146,7 +152,12 @@ export class TriggerStore {
     | 'completionFiring'
     | 'keepHighestId'
     | 'insertActiveTask'
-    | 'deleteActiveTask',
+    | 'deleteActiveTask'
+    | 'insertDelivery'
+    | 'expireDeliveries'
+    | 'trimDeliveries'
+    | 'delivery'
+    | 'deleteDeliveriesOf',
     StatementSync
   >
 
@@ -189,6 +200,15 @@ export class TriggerStore {
       keepHighestId: db.prepare('INSERT INTO trg_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)'),
       insertActiveTask: db.prepare('INSERT OR REPLACE INTO trg_active_tasks (task_id, trigger_id) VALUES (?, ?)'),
       deleteActiveTask: db.prepare('DELETE FROM trg_active_tasks WHERE task_id = ?'),
+      insertDelivery: db.prepare('INSERT OR REPLACE INTO trg_deliveries (trigger_id, delivery_id, at, firing_id, task_id) VALUES (?, ?, ?, ?, ?)'),
+      expireDeliveries: db.prepare('DELETE FROM trg_deliveries WHERE trigger_id = ? AND at <= ?'),
+      // Keeps the hook's newest `?2` deliveries (firing ids grow with time).
+      trimDeliveries: db.prepare(
+        `DELETE FROM trg_deliveries WHERE trigger_id = ?1 AND firing_id <= coalesce(
+           (SELECT firing_id FROM trg_deliveries WHERE trigger_id = ?1 ORDER BY firing_id DESC LIMIT 1 OFFSET ?2), 0)`,
+      ),
+      delivery: db.prepare('SELECT firing_id AS firingId, task_id AS taskId FROM trg_deliveries WHERE trigger_id = ? AND delivery_id = ? AND at > ?'),
+      deleteDeliveriesOf: db.prepare('DELETE FROM trg_deliveries WHERE trigger_id = ?'),
     }
     this.db = db
   }
@@ -342,6 +362,23 @@ export class TriggerStore {
   removeTrigger(triggerId: number): void {
     this.statements.deleteTrigger.run(triggerId)
     this.statements.deleteFiringsOf.run(triggerId)
+    this.statements.deleteDeliveriesOf.run(triggerId)
+  }
+
+  /**
+   * Remembers a webhook delivery that started its task, in the projection of its firing, and
+   * forgets the hook's deliveries that are out of the window: older than `window.ms`, or past
+   * the newest `window.perHook`.
+   */
+  addDelivery(delivery: { triggerId: number; deliveryId: string; at: number; firingId: number; taskId: number | null }, window: { ms: number; perHook: number }): void {
+    this.statements.insertDelivery.run(delivery.triggerId, delivery.deliveryId, delivery.at, delivery.firingId, delivery.taskId)
+    this.statements.expireDeliveries.run(delivery.triggerId, delivery.at - window.ms)
+    this.statements.trimDeliveries.run(delivery.triggerId, window.perHook)
+  }
+
+  /** The firing and task of this hook's delivery, if it was remembered after `after`. */
+  delivery(triggerId: number, deliveryId: string, after: number): { firingId: number; taskId: number | null } | null {
+    return (this.statements.delivery.get(triggerId, deliveryId, after) as { firingId: number; taskId: number | null } | undefined) ?? null
   }
 
   addFiring(firing: Firing): void {

@@ -24,7 +24,8 @@ export interface WebhookTarget {
   triggerId: number
   spec: WebhookSpec
   paused: boolean
-  fire(webhook: WebhookCall & { bytes: number }): Promise<{ firingId: number; taskId: number | null; error: string | null }>
+  /** `deliveryId`: the sender's name for this delivery, remembered with the firing when it starts a task. */
+  fire(webhook: WebhookCall & { bytes: number; deliveryId?: string }): Promise<{ firingId: number; taskId: number | null; error: string | null }>
 }
 
 export const SECRET_HEADER = 'x-taskdeck-secret'
@@ -108,23 +109,41 @@ export class RateLimiter {
  */
 export const DELIVERY_ID_HEADERS = ['idempotency-key', 'x-github-delivery', 'x-gitea-delivery', 'x-gogs-delivery', 'x-gitlab-event-uuid'] as const
 
-/** How long, and how many per hook, delivery ids are remembered (in memory: a restart forgets them). */
+/**
+ * How long, and how many per hook, delivery ids are remembered: in memory while their delivery
+ * is under way, and in the triggers' store (trg_deliveries, written with the firing) once it
+ * started its task, so a retry after a restart starts nothing either.
+ */
 export const DELIVERY_WINDOW = { ms: 24 * 60 * 60 * 1000, perHook: 1000 }
 
 type Fired = { firingId: number; taskId: number | null; error: string | null }
 
+/** Where deliveries that started their task are kept across restarts (the triggers' store). */
+export interface DeliveryRecords {
+  /** The firing and task of this hook's delivery, if it was recorded after `after` (ms). */
+  delivery(triggerId: number, deliveryId: string, after: number): { firingId: number; taskId: number | null } | null
+}
+
 /**
  * The deliveries each hook accepted recently, by delivery id, so a sender's retry of one it
- * already delivered (its timeout was shorter than our answer, a manual redelivery) starts
- * nothing. A delivery under way is remembered as its promise: a copy that arrives meanwhile
- * waits for it instead of firing too. A delivery whose task was refused is forgotten, so a
- * retry may fire. Oldest first; at most `perHook` per hook.
+ * already delivered (its timeout was shorter than our answer, a manual redelivery, a retry
+ * after Taskdeck restarted) starts nothing. A delivery under way is remembered as its promise:
+ * a copy that arrives meanwhile waits for it instead of firing too. One that started its task
+ * is also in `records` (the firing's projection wrote it), which outlive this process. A
+ * delivery whose task was refused is forgotten, so a retry may fire. Oldest first; at most
+ * `perHook` per hook.
+ *
+ * A delivery under way when the process died was never answered, and its firing, if not
+ * recorded, did not record its id either: a retry fires again (at least once rather than
+ * perhaps never; the task may have been submitted just before the death, see docs/triggers.md).
  */
 export class DeliveryWindow {
   private readonly byHook = new Map<number, Map<string, { at: number; fired: Promise<Fired> }>>()
   private readonly now: () => number
-  constructor(now: () => number) {
+  private readonly records: DeliveryRecords | null
+  constructor(now: () => number, records: DeliveryRecords | null = null) {
     this.now = now
+    this.records = records
   }
 
   /** The earlier delivery with this id (still under way, or done), or null after recording this one as `fire()`. */
@@ -138,6 +157,8 @@ export class DeliveryWindow {
     }
     const earlier = seen.get(deliveryId)
     if (earlier) return { duplicate: true, fired: earlier.fired }
+    const recorded = this.records?.delivery(triggerId, deliveryId, now - DELIVERY_WINDOW.ms)
+    if (recorded) return { duplicate: true, fired: Promise.resolve({ ...recorded, error: null }) }
     const fired = fire()
     const entry = { at: now, fired }
     seen.set(deliveryId, entry)
@@ -255,8 +276,9 @@ export async function handleWebhook(
     }
   }
 
-  const fire = () => target.fire({ contentType, body, query: callQuery(request.query), headers: callHeaders(request), bytes: raw.length })
   const deliveryId = deliveries ? deliveryIdOf(request) : null
+  const fire = () =>
+    target.fire({ contentType, body, query: callQuery(request.query), headers: callHeaders(request), bytes: raw.length, ...(deliveryId === null ? {} : { deliveryId }) })
   const delivery = deliveries && deliveryId !== null ? deliveries.deliver(target.triggerId, deliveryId, fire) : { duplicate: false, fired: fire() }
   const fired = await delivery.fired
   if (fired.error !== null) {

@@ -3,7 +3,14 @@ import { checkEventFrames, lastSeqAfter, type CommandName, type EngineEvent, typ
 import type { Bridge, ConnectionState } from './types.ts'
 
 /** What ipcBridge uses of `window.taskdeck` (the preload's TaskdeckPreloadApi). */
-export type PreloadApi = Pick<Bridge, 'invoke' | 'subscribe'>
+export interface PreloadApi {
+  invoke: Bridge['invoke']
+  subscribe(
+    since: number,
+    onEvents: (events: EngineEvent[]) => void,
+    options?: Parameters<Bridge['subscribe']>[2] & { onEventsText?: (json: string) => void },
+  ): () => void
+}
 
 /**
  * Under Electron the preload already offers the Bridge's invoke and subscribe. IPC has
@@ -24,30 +31,40 @@ export function ipcBridge(api: PreloadApi): Bridge & { connection$: Observable<C
       const { onHead, ...transportOptions } = options
       let lastSeq = since
       let active = true
-      const dispose = api.subscribe(
-        since,
-        (events: EngineEvent[]) => {
+      const refuse = (problem: string) => {
+        active = false
+        dispose()
+        connection$.next({ kind: 'refused', reason: `The app's main process sent events the window does not understand: ${problem}.` })
+      }
+      const take = (events: unknown[]) => {
+        if (!active) return
+        const problem = checkEventFrames(lastSeq, events, { repeats: true, durableOnly: false })
+        // A seq that skips ahead is a hole, not a message the app fails to understand: the subscriber's
+        // sequence check (streams/sequence.ts) keeps what came before it and subscribes again from there.
+        if (problem && !problem.gap) return refuse(problem.message)
+        const checked = events as EngineEvent[]
+        lastSeq = lastSeqAfter(lastSeq, checked)
+        onEvents(checked)
+      }
+      const dispose = api.subscribe(since, take, {
+        ...transportOptions,
+        // Replayed history as the log's text, forwarded unparsed by main: parsed here, then checked as any batch.
+        onEventsText: (json: string) => {
           if (!active) return
-          const problem = checkEventFrames(lastSeq, events, { repeats: true, durableOnly: false })
-          // A seq that skips ahead is a hole, not a message the app fails to understand: the subscriber's
-          // sequence check (streams/sequence.ts) keeps what came before it and subscribes again from there.
-          if (problem && !problem.gap) {
-            active = false
-            dispose()
-            connection$.next({ kind: 'refused', reason: `The app's main process sent events the window does not understand: ${problem.message}.` })
-            return
+          let events: unknown
+          try {
+            events = JSON.parse(json)
+          } catch (error) {
+            return refuse(`replayed events that are not JSON (${error instanceof Error ? error.message : String(error)})`)
           }
-          lastSeq = lastSeqAfter(lastSeq, events)
-          onEvents(events)
+          if (!Array.isArray(events)) return refuse('replayed events that are not a list')
+          take(events)
         },
-        {
-          ...transportOptions,
-          // The subscribe reply's head, passed on by the preload; one that is not a seq (main's answers are not trusted) is no head.
-          onHead: (headSeq: unknown) => {
-            if (active) onHead?.(typeof headSeq === 'number' && Number.isSafeInteger(headSeq) && headSeq >= 0 ? headSeq : null)
-          },
+        // The subscribe reply's head, passed on by the preload; one that is not a seq (main's answers are not trusted) is no head.
+        onHead: (headSeq: unknown) => {
+          if (active) onHead?.(typeof headSeq === 'number' && Number.isSafeInteger(headSeq) && headSeq >= 0 ? headSeq : null)
         },
-      )
+      })
       return () => {
         active = false
         dispose()

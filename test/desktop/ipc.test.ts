@@ -32,7 +32,7 @@ const invoke = (raw: unknown, frame: FakeFrame | null = fromApp, contents = wind
 
 const shell = (command: string) => ({ definition: { name: command, spec: { kind: 'shell', command } } })
 const pushes = (contents = window) => contents.sentOn(IPC_CHANNELS.events) as EventPush[]
-const pushedEvents = (contents = window): EngineEvent[] => pushes(contents).flatMap((p) => p.events)
+const pushedEvents = (contents = window): EngineEvent[] => pushes(contents).flatMap((p) => p.events ?? (JSON.parse(p.json) as EngineEvent[]))
 
 describe('IPC sender check', () => {
   it('registers exactly one invoke handler and removes it on dispose', () => {
@@ -106,6 +106,28 @@ describe('event push', () => {
     expect(new Set(seqs).size).toBe(seqs.length)
   })
 
+  it('forwards replayed history as the log’s own JSON text, unparsed, and live events as objects', async () => {
+    expect(await invoke(envelope('engine.pause'))).toMatchObject({ ok: true })
+    for (let i = 0; i < 3; i++) await invoke(envelope('task.submit', shell(`echo ${i}`)))
+    const { headSeq } = (await t.engine.handlers['events.read']({ since: 0, limit: 1 }))
+    const stored = (await t.engine.handlers['events.read']({ since: 0, limit: 1000 })).events
+    const subscribeId = nextId++
+    await invoke(envelope('events.subscribe', { since: 0 }, subscribeId))
+    await vi.waitFor(() => {
+      scheduler.runAll()
+      expect(pushedEvents().some((e) => 'seq' in e && e.seq === headSeq)).toBe(true)
+    })
+    const history = pushes()
+    expect(history.every((p) => p.subscription === subscribeId && typeof p.json === 'string' && p.events === undefined)).toBe(true)
+    expect(pushedEvents()).toEqual(stored)
+    await invoke(envelope('task.submit', shell('true')))
+    await vi.waitFor(() => {
+      scheduler.runAll()
+      expect(pushes().length).toBeGreaterThan(history.length)
+    })
+    expect(pushes().slice(history.length).every((p) => Array.isArray(p.events) && p.json === undefined)).toBe(true)
+  })
+
   it('coalesces everything queued before a flush into one message', async () => {
     const collected: EngineEvent[] = []
     const probe = t.engine.subscribe(0, (events) => collected.push(...events))
@@ -116,7 +138,9 @@ describe('event push', () => {
     expect(window.sent).toEqual([])
     expect(scheduler.pending).toBe(1)
     scheduler.runAll()
-    expect(pushes()).toHaveLength(1)
+    // The live batches in one message (the replayed history before them goes as its own, as text).
+    expect(pushes().filter((p) => p.events)).toHaveLength(1)
+    expect(pushes().filter((p) => p.json)).toHaveLength(window.sent.length - 1)
     expect(pushedEvents().filter((e) => e.type === 'task.created')).toHaveLength(5)
     probe.dispose()
   })

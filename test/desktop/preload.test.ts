@@ -126,6 +126,15 @@ describe('preload API', () => {
     expect(second).toHaveLength(1)
   })
 
+  it('parses a text push itself for a page that takes only objects', () => {
+    const ipc = new FakeIpcRenderer()
+    const api = createPreloadApi(ipc, 1)
+    const received: EngineEvent[][] = []
+    api.subscribe(0, (events) => received.push(events))
+    ipc.emit(IPC_CHANNELS.events, { subscription: 1, json: JSON.stringify([event(1), event(2)]) })
+    expect(received).toEqual([[event(1), event(2)]])
+  })
+
   it('drops its listener when main refuses the subscription', async () => {
     const ipc = new FakeIpcRenderer()
     const api = createPreloadApi(ipc, 1)
@@ -208,6 +217,33 @@ describe("the window's bridge over the preload (src-renderer/bridge/ipc.ts)", ()
       kind: 'refused',
       reason: 'The app\'s main process sent events the window does not understand: event 2 after seq 2: unknown type "task.exploded".',
     })
+    expect(ipc.count(IPC_CHANNELS.events)).toBe(0)
+  })
+
+  it('parses replayed history that main forwards as JSON text, and checks it as any batch', () => {
+    const { ipc, states, delivered } = open()
+    ipc.emit(IPC_CHANNELS.events, { subscription: 1, json: JSON.stringify([event(1), event(2)]) })
+    ipc.emit(IPC_CHANNELS.events, { subscription: 1, events: [event(3)] })
+    ipc.emit(IPC_CHANNELS.events, { subscription: 2, json: JSON.stringify([event(9)]) })
+    expect(delivered).toEqual([[event(1), event(2)], [event(3)]])
+    expect(states).toEqual([{ kind: 'online' }])
+    // Framing is checked on the parsed text too.
+    ipc.emit(IPC_CHANNELS.events, { subscription: 1, json: JSON.stringify([{ type: 'task.exploded', seq: 4, at: 4 }]) })
+    expect(states.at(-1)).toEqual({
+      kind: 'refused',
+      reason: 'The app\'s main process sent events the window does not understand: event 1 after seq 3: unknown type "task.exploded".',
+    })
+    expect(ipc.count(IPC_CHANNELS.events)).toBe(0)
+  })
+
+  it.each([
+    ['text that is not JSON', '[{"type":"engine.paused"', /replayed events that are not JSON/],
+    ['JSON that is not a list', '{"type":"engine.paused","seq":1}', /replayed events that are not a list/],
+  ])('refuses %s by name', (_what, json, reason) => {
+    const { ipc, states, delivered } = open()
+    ipc.emit(IPC_CHANNELS.events, { subscription: 1, json })
+    expect(delivered).toEqual([])
+    expect(states.at(-1)).toMatchObject({ kind: 'refused', reason: expect.stringMatching(reason) as unknown })
     expect(ipc.count(IPC_CHANNELS.events)).toBe(0)
   })
 
