@@ -13,8 +13,8 @@ function textWidth(text: string, element: Element): number {
 }
 
 /**
- * The first of `texts` (best first, shorter after) that fits in the text box of the field
- * `ref` points at, at its current width and in its font; the last one when none fits. For
+ * The first of `texts` (best first, shorter after) that fits, with an em to spare, in the text box of
+ * the field `ref` points at, at its current width and in its font; the last one when none fits. For
  * a placeholder, which the browser cuts off without an ellipsis: a narrow window or a longer
  * language gets a shorter wording instead of a cut one. Re-chosen when the field is resized.
  */
@@ -32,6 +32,8 @@ export function useFittingText(ref: RefObject<HTMLElement | null>, texts: readon
   return useMemo(() => {
     const element = ref.current
     if (boxWidth === null || !element) return texts[0] ?? ''
-    return texts.find((text) => textWidth(text, element) <= boxWidth) ?? texts.at(-1) ?? ''
+    // With an em to spare: a wording that ends at the field's very edge reads as cut off.
+    const spare = parseFloat(getComputedStyle(element).fontSize) || 0
+    return texts.find((text) => textWidth(text, element) + spare <= boxWidth) ?? texts.at(-1) ?? ''
   }, [ref, boxWidth, texts])
 }

@@ -122,7 +122,7 @@ export const en = {
     label: 'New task: a shell command',
     /** The longest wording that fits the box is shown (useFittingText): a cut placeholder ends mid-word. */
     placeholder: 'Type a shell command, Enter runs it  ({{shortcut}})',
-    placeholderNoShortcut: 'Shell command, Enter runs it',
+    placeholderNoShortcut: 'Command, Enter runs it',
     placeholderShort: 'Shell command',
     run: 'Run',
     more: 'More options…',

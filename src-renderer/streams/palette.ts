@@ -1,6 +1,7 @@
 import { scan, type Observable } from 'rxjs'
 import type { Run, Task } from '../../src-shared/index.ts'
 import type { Intent } from './intents.ts'
+import type { CommandId } from './keymap.ts'
 
 /**
  * The command palette's steps. Most commands run when chosen; a few ask one more thing in a
@@ -70,4 +71,39 @@ export function newestRunningTask(tasks: Iterable<Task>, runs: ReadonlyMap<numbe
     }
   }
   return found
+}
+
+/** The views the palette can be opened over (the route's view). */
+export type PaletteView = 'tasks' | 'task' | 'new' | 'loop' | 'dashboard' | 'workers' | 'triggers' | 'settings'
+
+const TASK_ACTIONS: readonly CommandId[] = ['task.cancel', 'task.retry', 'task.pause', 'task.resume', 'task.edit']
+
+/**
+ * The commands that act on what each view shows, in the order the palette lists them there: with an empty
+ * field they come first, and while typing they win ties. The task-list commands (next task, select…)
+ * belong to the task views only; elsewhere they would move a cursor the user cannot see.
+ */
+export const VIEW_COMMANDS: Readonly<Record<PaletteView, readonly CommandId[]>> = {
+  tasks: ['task.new', 'nav.down', 'nav.up', 'nav.open', 'nav.first', 'nav.last', 'select.toggle', 'select.down', 'select.up', 'select.all', ...TASK_ACTIONS, 'search.focus', 'queue.retryLastFailed', 'queue.followNewest'],
+  task: [...TASK_ACTIONS, 'log.follow', 'log.jump', 'compare.next', 'compare.previous', 'nav.back', 'nav.down', 'nav.up'],
+  new: ['nav.back'],
+  loop: ['queue.followNewest', 'queue.retryLastFailed', 'engine.togglePause', 'group.pause', 'group.resume'],
+  dashboard: ['queue.retryLastFailed', 'queue.followNewest', 'engine.togglePause', 'group.pause', 'group.resume'],
+  workers: ['engine.togglePause', 'group.pause', 'group.resume'],
+  triggers: ['trigger.new', 'nav.back'],
+  settings: [],
+}
+
+/**
+ * Orders the palette's entries: by score (the fuzzy match of what was typed; all equal when nothing was),
+ * then the commands of the current view first (in VIEW_COMMANDS' order), then the rest as given.
+ */
+export function rankPaletteEntries<E extends { id: string }>(scored: readonly { entry: E; score: number }[], view: PaletteView): E[] {
+  const relevant = VIEW_COMMANDS[view] as readonly string[]
+  const rank = (id: string) => {
+    const at = relevant.indexOf(id)
+    return at < 0 ? relevant.length : at
+  }
+  // Array.prototype.sort is stable: entries equal on both keys keep the order given (the keymap's).
+  return [...scored].sort((a, b) => b.score - a.score || rank(a.entry.id) - rank(b.entry.id)).map((x) => x.entry)
 }

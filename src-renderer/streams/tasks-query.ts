@@ -46,6 +46,17 @@ export function commandText(task: Task): string {
 }
 
 /**
+ * Whether a task's row shows its command beside its name: only when the command says something the name
+ * does not. Not when the name is the command itself (a trigger names its task after its command: "date",
+ * not "date date"), nor when the task has no name of its own and the engine took it from the command's start.
+ */
+export function showsCommand(task: Task): boolean {
+  const command = commandText(task)
+  if (command.trim() === task.name.trim()) return false
+  return Boolean(task.definition.name) || !command.startsWith(task.name)
+}
+
+/**
  * Filters and sorts the tasks for the list. Pure: the same query and state give the same
  * rows. Given the previous call's rows by task id, a row whose task, run and progress are
  * unchanged is reused as the same object, so memoised list rows skip re-rendering.

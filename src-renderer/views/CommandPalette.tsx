@@ -2,6 +2,7 @@ import { useLayoutEffect, useMemo, useRef, useState, type RefObject } from 'reac
 import { useTranslation } from 'react-i18next'
 import { COMMAND_IDS, displayBinding, type CommandId } from '../streams/keymap.ts'
 import { fuzzyScore } from '../streams/tasks-query.ts'
+import { rankPaletteEntries } from '../streams/palette.ts'
 import { Kbd } from '../components/common.tsx'
 import { IS_MAC, useKeymap, useModel, useStore } from './context.ts'
 
@@ -72,6 +73,7 @@ function PaletteDialog({ run, close }: { run: (id: CommandId) => void; close: ()
   const english = useMemo(() => (i18n.resolvedLanguage === 'en' ? null : i18n.getFixedT('en')), [i18n, i18n.resolvedLanguage])
   const step = useStore(model.paletteStep)
   const groups = useStore(model.state).groups
+  const view = useStore(model.route).view
   const [text, setText] = useState('')
   const [index, setIndex] = useState(0)
   // A second step starts with an empty field and the first option.
@@ -120,14 +122,14 @@ function PaletteDialog({ run, close }: { run: (id: CommandId) => void; close: ()
       if (task) all.unshift(openTask(taskId, task.name))
     }
     const byName = taskNumber ? [] : tasksNamed(text, model.state.value.tasks.values()).map((task) => openTask(task.id, task.name))
-    return all
+    const scored = all
       .map((entry) => ({ entry, score: taskNumber && entry.id.startsWith('open-') ? 1000 : bestScore(text, entry) }))
       // Tasks found by name come after the commands that match: the palette is for commands first.
       .concat(byName.map((entry) => ({ entry, score: -1 })))
       .filter((x): x is { entry: Entry; score: number } => x.score !== null)
-      .sort((a, b) => b.score - a.score)
-      .map((x) => x.entry)
-  }, [commands, t, text, model])
+    // The current view's commands first when the field is empty, and ahead of equal matches while typing.
+    return rankPaletteEntries(scored, view)
+  }, [commands, t, text, model, view])
   const entries = groupEntries ?? commandEntries
 
   const choose = (entry: Entry | undefined) => {

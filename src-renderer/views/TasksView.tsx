@@ -11,7 +11,7 @@ import { useObservableState } from '../hooks/observable.ts'
 import type { Ended } from '../streams/engine-sentences.ts'
 import type { CommandId } from '../streams/keymap.ts'
 import { selectRange } from '../streams/selection.ts'
-import { commandText, runDuration, type SortKey, type TaskRow } from '../streams/tasks-query.ts'
+import { commandText, showsCommand, runDuration, type SortKey, type TaskRow } from '../streams/tasks-query.ts'
 import { TaskDetail } from './TaskDetail.tsx'
 import { useModel, useSendShownInPlace, useShortcut, useStore, useStoreSelect } from './context.ts'
 
@@ -457,11 +457,6 @@ function useVisibleRows(scrollRef: RefObject<HTMLDivElement | null>, mounted: bo
     const slots = Math.ceil(list.clientHeight / ROW_HEIGHT) + 1 + 2 * OVERSCAN
     return v.first === first && v.end === end && v.slots === slots ? v : { first, end, slots }
   })
-}
-
-/** A task named after its command (no name of its own) shows the command once, not twice side by side. */
-function showsCommand(task: TaskRow['task']): boolean {
-  return Boolean(task.definition.name) || !commandText(task).startsWith(task.name)
 }
 
 /** One row; memoised, so scrolling and ticks re-render only rows whose data changed. */

@@ -1,7 +1,9 @@
 import { map } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
-import { lastFailedTask, newestRunningTask, paletteSteps$, type PaletteEvent } from '../../src-renderer/streams/palette.ts'
+import { lastFailedTask, newestRunningTask, paletteSteps$, rankPaletteEntries, VIEW_COMMANDS, type PaletteEvent } from '../../src-renderer/streams/palette.ts'
+import { COMMAND_IDS } from '../../src-renderer/streams/keymap.ts'
+import { fuzzyScore } from '../../src-renderer/streams/tasks-query.ts'
 import { run, task } from './events.ts'
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
@@ -54,5 +56,45 @@ describe('queue commands', () => {
     ])
     expect(newestRunningTask(tasks, runs)?.id).toBe(1)
     expect(newestRunningTask([task(3)], runs)).toBeNull()
+  })
+})
+
+describe('palette order by view', () => {
+  const commands = COMMAND_IDS.filter((id) => id !== 'palette.open').map((id) => ({ id }))
+  const scoredBy = (text: string, title: (id: string) => string = (id) => id) =>
+    commands.flatMap((entry) => {
+      const score = fuzzyScore(text, title(entry.id))
+      return score === null ? [] : [{ entry, score }]
+    })
+
+  it("lists the current view's commands first when nothing is typed, the rest in keymap order", () => {
+    const ids = rankPaletteEntries(scoredBy(''), 'triggers').map((e) => e.id)
+    expect(ids.slice(0, 2)).toEqual(['trigger.new', 'nav.back'])
+    expect(ids.slice(2, 5)).toEqual(['task.new', 'nav.down', 'nav.up'])
+    expect(ids).toHaveLength(commands.length)
+  })
+
+  it('keeps the task-list commands first in the task list, and the keymap order where a view has none', () => {
+    expect(rankPaletteEntries(scoredBy(''), 'tasks').map((e) => e.id).slice(0, 3)).toEqual(['task.new', 'nav.down', 'nav.up'])
+    expect(rankPaletteEntries(scoredBy(''), 'settings').map((e) => e.id)).toEqual(commands.map((e) => e.id))
+    expect(rankPaletteEntries(scoredBy(''), 'task')[0]?.id).toBe('task.cancel')
+  })
+
+  it('ranks by the match while typing, and breaks ties by the view', () => {
+    // Equal scores: the same title twice, told apart by id.
+    const tie = [
+      { entry: { id: 'nav.down' }, score: 5 },
+      { entry: { id: 'trigger.new' }, score: 5 },
+      { entry: { id: 'view.triggers' }, score: 7 },
+    ]
+    expect(rankPaletteEntries(tie, 'triggers').map((e) => e.id)).toEqual(['view.triggers', 'trigger.new', 'nav.down'])
+    expect(rankPaletteEntries(tie, 'tasks').map((e) => e.id)).toEqual(['view.triggers', 'nav.down', 'trigger.new'])
+  })
+
+  it("names only commands the keymap knows, each once per view", () => {
+    for (const [view, ids] of Object.entries(VIEW_COMMANDS)) {
+      expect(new Set(ids).size, view).toBe(ids.length)
+      for (const id of ids) expect(COMMAND_IDS, `${view}: ${id}`).toContain(id)
+    }
   })
 })

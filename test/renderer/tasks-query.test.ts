@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Progress, Run, Task, TaskStatus } from '../../src-shared/index.ts'
-import { DEFAULT_QUERY, TaskListIndex, queryTasks, type SortKey, type TaskQuery } from '../../src-renderer/streams/tasks-query.ts'
+import { DEFAULT_QUERY, TaskListIndex, queryTasks, showsCommand, type SortKey, type TaskQuery } from '../../src-renderer/streams/tasks-query.ts'
 import { run, task } from './events.ts'
 import { seeded } from '../support/seeded.ts'
 
@@ -94,5 +94,23 @@ describe('TaskListIndex', () => {
     const third = index.update(new Map(tasks).set(3, task(3)), new Map(), new Map(), query)
     expect(third.map((r) => r.task.id)).toEqual([3, 2])
     expect(third[1]).toBe(first[0])
+  })
+})
+
+describe('showsCommand', () => {
+  const shell = (name: string, command: string, ownName: boolean) => {
+    const base = task(1)
+    return task(1, { name, definition: { ...base.definition, spec: { kind: 'shell', command }, ...(ownName ? { name } : {}) } })
+  }
+
+  it('hides a command that is the name, also when the name was given (a trigger names its task after its command)', () => {
+    expect(showsCommand(shell('date', 'date', true))).toBe(false)
+    expect(showsCommand(shell('date', 'date', false))).toBe(false)
+  })
+
+  it('shows a command that differs from a name given, and hides the one an unnamed task was named from', () => {
+    expect(showsCommand(shell('backup', './backup.sh', true))).toBe(true)
+    expect(showsCommand(shell('date', 'date -u', true))).toBe(true)
+    expect(showsCommand(shell('echo cut', 'echo cut short', false))).toBe(false)
   })
 })

@@ -1,0 +1,77 @@
+import { join } from 'node:path'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import type { Settings } from '../../src-shared/index.ts'
+import { ARTIFACTS, callServer, cli, openPage, useServedUi } from './harness.ts'
+
+// Two things a new user's pass found (the third, the quick box's placeholder, is in views.test.ts), against `taskdeck serve` in Chromium, in light and dark.
+const ui = useServedUi()
+
+async function useLanguage(language: 'en' | 'ko') {
+  const { settings } = await callServer<{ settings: Settings }>(ui.home, ui.served, 'settings.get')
+  await callServer(ui.home, ui.served, 'settings.set', { patch: { language } })
+  onTestFinished(() => callServer(ui.home, ui.served, 'settings.set', { patch: { language: settings.language } }))
+}
+
+describe('the command palette over a view', () => {
+  it('lists the view’s own commands first: in Triggers, a triggers command, not the task list’s', async () => {
+    await useLanguage('en')
+    for (const scheme of ['light', 'dark'] as const) {
+      const { page, errors } = await openPage(ui.browser, ui.served.browserUrl, scheme)
+      await page.keyboard.press('g')
+      await page.keyboard.press('r')
+      await page.getByRole('heading', { level: 1, name: 'Triggers' }).waitFor()
+      await page.keyboard.press('Control+k')
+      const options = page.getByRole('listbox').getByRole('option')
+      await expect.poll(() => options.first().locator('span').first().textContent()).toBe('New trigger')
+      await page.screenshot({ path: join(ARTIFACTS, `palette-triggers-${scheme}-en.png`) })
+      // Typing still ranks by the match.
+      await page.keyboard.type('next task')
+      await expect.poll(() => options.first().locator('span').first().textContent()).toBe('Next task')
+      // Over the task list, its commands stay first.
+      await page.keyboard.press('Escape')
+      await page.keyboard.press('g')
+      await page.keyboard.press('t')
+      await page.keyboard.press('Control+k')
+      await expect.poll(() => options.nth(1).locator('span').first().textContent()).toBe('Next task')
+      expect(errors).toEqual([])
+      await page.context().close()
+    }
+  })
+})
+
+describe('a task named after its command', () => {
+  it('shows the command once in its row ("date", not "date date"), and a command that differs beside the name', async () => {
+    await useLanguage('en')
+    const same = await cli(ui.home, ['add', '-q', '-n', 'date', '--shell', 'date'])
+    const other = await cli(ui.home, ['add', '-q', '-n', 'clock', '--shell', 'date -u'])
+    for (const scheme of ['light', 'dark'] as const) {
+      const { page, errors } = await openPage(ui.browser, ui.served.browserUrl, scheme)
+      const row = (id: string) => page.locator(`[data-task-id="${id}"]`)
+      await row(same).waitFor()
+      await row(other).locator('.task-command', { hasText: 'date -u' }).waitFor()
+      expect(await row(same).locator('.task-command').count()).toBe(0)
+      await page.locator('.tasks-pane').screenshot({ path: join(ARTIFACTS, `task-named-as-command-${scheme}-en.png`) })
+      expect(errors).toEqual([])
+      await page.context().close()
+    }
+  })
+})
+
+describe('the quick box beside an open task', () => {
+  it('still says Enter runs the command, in light and dark, en and ko', async () => {
+    const id = await cli(ui.home, ['add', '-q', '-n', 'beside', '--shell', 'true'])
+    for (const language of ['en', 'ko'] as const) {
+      await useLanguage(language)
+      for (const scheme of ['light', 'dark'] as const) {
+        const { page, errors } = await openPage(ui.browser, ui.served.browserUrl, scheme)
+        await page.locator(`[data-task-id="${id}"]`).click()
+        await page.locator('aside.detail').waitFor()
+        // The wording that fits with room to spare (views.test.ts checks the fit at every width); here, which one it is.
+        await expect.poll(() => page.locator('#quick-add').getAttribute('placeholder')).toBe(language === 'en' ? 'Command, Enter runs it' : '셸 명령 입력 후 Enter로 실행')
+        await page.screenshot({ path: join(ARTIFACTS, `quick-add-beside-task-${scheme}-${language}.png`) })
+        expect(errors).toEqual([])
+        await page.context().close()
+      }
+    }
+  })
+})
