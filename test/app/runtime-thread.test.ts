@@ -66,6 +66,8 @@ describe.each([
 describe('subscriptions', () => {
   it('answer with the head seq at once, and deliver history ≤ head before anything newer', async () => {
     const runtime = await inWorker()
+    // Paused, so no run adds events between reading the head and subscribing.
+    await runtime.api.handlers['engine.pause']({})
     await runtime.api.handlers['task.submitMany']({ definitions: held(50) })
     const { headSeq } = await runtime.api.handlers['events.read']({ since: 0, limit: 1 })
     const received: EngineEvent[] = []
