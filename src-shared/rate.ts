@@ -1,7 +1,8 @@
 import { GroupRateSchema, type GroupRate } from './model.ts'
 
-/** The units a rate is said in, as Celery's rate limits are ("100/m"). */
-const RATE_UNITS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+/** The units a rate is said in, as Celery's rate limits are ("100/m"), with their length in ms. */
+export const RATE_UNITS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
+export type RateUnit = keyof typeof RATE_UNITS
 
 /**
  * A rate as the CLI and the UI take it: "10/m", "100/h", "5/s", "1/d", or a window with a count ("20/15m", "3/30s").
@@ -11,7 +12,7 @@ export function parseRate(text: string): { rate: GroupRate } | { problem: string
   const match = /^\s*(\d+)\s*\/\s*(\d*)\s*([smhd])\s*$/.exec(text)
   if (!match) return { problem: `"${text}" is not a rate (examples: 10/m, 100/h, 5/s, 20/15m)` }
   const [, max, count, unit] = match
-  const checked = GroupRateSchema.safeParse({ max: Number(max), perMs: (count === '' ? 1 : Number(count)) * RATE_UNITS[unit!]! })
+  const checked = GroupRateSchema.safeParse({ max: Number(max), perMs: (count === '' ? 1 : Number(count)) * RATE_UNITS[unit as RateUnit] })
   if (!checked.success) {
     const issue = checked.error.issues[0]
     return { problem: `"${text}": ${issue?.path[0] === 'perMs' ? 'the window' : 'the count'} ${issue?.message ?? 'is out of range'}` }

@@ -1,6 +1,6 @@
 import type { EndReason, LoopEntry, LoopState, MachineCondition, RunStatus, WaitReason } from '../../src-shared/index.ts'
 import { sayEndReason, type Clock, type Translate } from '../../src-shared/decisions/endReasons.ts'
-import { formatRate } from '../../src-shared/rate.ts'
+import { RATE_UNITS, formatRate, type RateUnit } from '../../src-shared/rate.ts'
 
 // The wording of end reasons is shared with the desktop's notifications.
 export { sayEnded, sayEndReason, type Clock, type Ended, type Translate } from '../../src-shared/decisions/endReasons.ts'
@@ -77,17 +77,13 @@ function sayWait(wait: WaitReason | null, t: Translate, clock: Clock): string {
   }
 }
 
-const RATE_UNITS: readonly (readonly [number, string])[] = [
-  [1000, 'second'],
-  [60_000, 'minute'],
-  [3_600_000, 'hour'],
-  [86_400_000, 'day'],
-]
+/** Each of the rate's units (src-shared/rate.ts) as the sentences name it. */
+const RATE_UNIT_WORDS: Record<RateUnit, string> = { s: 'second', m: 'minute', h: 'hour', d: 'day' }
 
 /** A group's rate in words: "10 per minute", "1 per hour", or per a window of another length ("20 per 15 min 0 s"). */
 export function sayRate(rate: { max: number; perMs: number }, t: Translate, clock: Pick<Clock, 'duration'>): string {
-  const unit = RATE_UNITS.find(([ms]) => ms === rate.perMs)?.[1]
-  return unit ? t(`wait.rate.${unit}`, { count: rate.max }) : t('wait.rate.window', { count: rate.max, window: clock.duration(rate.perMs) })
+  const unit = (Object.keys(RATE_UNITS) as RateUnit[]).find((key) => RATE_UNITS[key] === rate.perMs)
+  return unit ? t(`wait.rate.${RATE_UNIT_WORDS[unit]}`, { count: rate.max }) : t('wait.rate.window', { count: rate.max, window: clock.duration(rate.perMs) })
 }
 
 /**
