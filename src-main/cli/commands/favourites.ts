@@ -1,6 +1,7 @@
 import {
   addFavourite,
   changeFavourites,
+  displayAccelerator,
   favouriteAccelerator,
   MAX_FAVOURITES,
   moveFavouriteTo,
@@ -95,7 +96,7 @@ export async function listFavourites(ctx: Context): Promise<void> {
       ? 'No favourites. Add one with `taskdeck favourite add TASK` (a task id or name).'
       : table(
           ['#', 'TASK', 'NAME', 'SHORTCUT'],
-          favourites.map((favourite) => [String(favourite.position), String(favourite.taskId), favourite.name ?? '(task removed)', favourite.shortcut ?? '-']),
+          favourites.map((favourite) => [String(favourite.position), String(favourite.taskId), favourite.name ?? '(task removed)', favourite.shortcut ? displayAccelerator(favourite.shortcut, process.platform === 'darwin') : '-']),
         ),
   )
 }
