@@ -15,6 +15,7 @@ import {
   isUnsuccessful,
   issuesOf,
   nextRateSlot,
+  refusal,
   type CommandParams,
   type CommandResult,
   type EndReason,
@@ -29,6 +30,7 @@ import {
   type MachineCondition,
   type MachineState,
   type Progress,
+  type RefusalValues,
   type Run,
   type RunUsage,
   type RunStatus,
@@ -384,7 +386,7 @@ export class Engine implements EngineApi {
 
   private taskOrThrow(taskId: number): Task {
     const task = this.tasks.get(taskId)
-    if (!task) throw new TaskdeckError('not_found', `There is no task ${taskId}.`, { taskId })
+    if (!task) throw refusal('task-not-found', `There is no task ${taskId}.`, { taskIds: [taskId] }, { taskId })
     return task
   }
 
@@ -812,12 +814,12 @@ export class Engine implements EngineApi {
    */
   private refuseConditionsElsewhere(group: Group): void {
     if ((group.onlyWhen ?? []).length === 0) return
-    const elsewhere = this.backend?.runsElsewhere?.(group.name)
-    if (!elsewhere) return
-    throw new TaskdeckError(
-      'conflict',
-      `Group "${group.name}" runs on ${elsewhere}: its onlyWhen conditions would judge this machine's power, user and network, which say nothing about the workers' machines. Unbind it first (taskdeck group unbind ${group.name}).`,
-      { group: group.name },
+    const redis = this.backend?.runsElsewhere?.(group.name)
+    if (!redis) return
+    throw refusal(
+      'group-runs-elsewhere',
+      `Group "${group.name}" runs on Redis workers (${redis}): its onlyWhen conditions would judge this machine's power, user and network, which say nothing about the workers' machines. Unbind it first (taskdeck group unbind ${group.name}).`,
+      { group: group.name, redis },
     )
   }
 
@@ -1235,7 +1237,7 @@ export class Engine implements EngineApi {
 
   private groupOrThrow(name: string): Group {
     const group = this.groups.get(name)
-    if (!group) throw new TaskdeckError('not_found', `There is no group "${name}".`, { group: name })
+    if (!group) throw refusal('group-not-found', `There is no group "${name}".`, { group: name })
     return group
   }
 
@@ -1283,7 +1285,7 @@ export class Engine implements EngineApi {
   private editableOrThrow(taskId: number): Task {
     const task = this.taskOrThrow(taskId)
     if (this.activeByTask.has(taskId) || isFinished(task.status)) {
-      throw new TaskdeckError('conflict', `Only a task that has not started can be edited; task ${taskId} is ${task.status}.`)
+      throw refusal('task-not-editable', `Only a task that has not started can be edited; task ${taskId} is ${task.status}.`, { taskId, status: task.status })
     }
     return task
   }
@@ -1329,10 +1331,11 @@ export class Engine implements EngineApi {
     const task = id === undefined ? undefined : this.tasks.get(id)
     if (!task) return null
     if (JSON.stringify(task.definition) !== JSON.stringify(definition)) {
-      throw new TaskdeckError(
-        'conflict',
+      throw refusal(
+        'idempotency-key-used',
         `idempotencyKey "${key}" was already used for task ${task.id} with a different definition; use a new key for a different task (or remove task ${task.id} first).`,
-        { idempotencyKey: key, taskId: task.id, issues: [{ path: 'idempotencyKey', message: `already used for task ${task.id} with a different definition` }] },
+        { idempotencyKey: key, taskId: task.id },
+        { issues: [{ path: 'idempotencyKey', message: `already used for task ${task.id} with a different definition` }] },
       )
     }
     return { task, duplicate: true }
@@ -1390,7 +1393,7 @@ export class Engine implements EngineApi {
   }
 
   private refuseWhileClosing(): void {
-    if (this.closing) throw new TaskdeckError('conflict', 'The engine is shutting down.')
+    if (this.closing) throw refusal('engine-closing', 'The engine is shutting down.', {})
   }
 
   private create(definition: TaskDefinition, idempotencyKey?: string): SavedTask {
@@ -1427,8 +1430,7 @@ export class Engine implements EngineApi {
     const missing = taskIds.flatMap((id, index) => (this.tasks.has(id) ? [] : [{ id, index }]))
     if (missing.length > 0) {
       const ids = missing.map(({ id }) => id)
-      throw new TaskdeckError('not_found', ids.length === 1 ? `There is no task ${ids[0]}.` : `There are no tasks ${ids.join(', ')}.`, {
-        taskIds: ids,
+      throw refusal('task-not-found', ids.length === 1 ? `There is no task ${ids[0]}.` : `There are no tasks ${ids.join(', ')}.`, { taskIds: ids }, {
         issues: missing.map(({ id, index }) => ({ path: `taskIds.${index}`, message: `there is no task ${id}` })),
       })
     }
@@ -1440,7 +1442,8 @@ export class Engine implements EngineApi {
   private pauseRefusal(task: Task): TaskdeckError | null {
     const active = this.activeByTask.get(task.id)
     if (!active || task.status === 'paused' || active.started?.pause) return null
-    return new TaskdeckError('conflict', `Task ${task.id} (${task.definition.spec.kind}) cannot be paused while it runs.`)
+    const kind = task.definition.spec.kind
+    return refusal('task-not-pausable', `Task ${task.id} (${kind}) cannot be paused while it runs.`, { taskId: task.id, kind })
   }
 
   /**
@@ -1485,7 +1488,7 @@ export class Engine implements EngineApi {
       const reason: EndReason = dep && isUnsuccessful(dep.status)
         ? { kind: 'dependency-ended', taskId: blocking, status: dep.status, cause: dependencyCause(this.endReasonOf(dep)) }
         : { kind: 'dependency-missing', taskId: blocking }
-      throw new TaskdeckError('conflict', `Task ${task.id} cannot run: ${describeEndReason(reason)}.`)
+      throw refusal('task-cannot-run', `Task ${task.id} cannot run: ${describeEndReason(reason)}.`, { taskId: task.id, endReason: reason })
     }
   }
 
@@ -1600,7 +1603,10 @@ export class Engine implements EngineApi {
     // A manual retry starts a fresh round of automatic attempts; earlier runs stay as history.
     const fresh = { ...task, attempts: 0, waitingFor: null, ...endedBecause(null) }
     const next = this.readiness(fresh)
-    if (next.status === 'failed') throw new TaskdeckError('conflict', `Task ${task.id} cannot run: ${next.endReason ? describeEndReason(next.endReason) : 'a dependency failed'}.`)
+    if (next.status === 'failed') {
+      const endReason: EndReason = next.endReason ?? { kind: 'message', text: 'a dependency failed' }
+      throw refusal('task-cannot-run', `Task ${task.id} cannot run: ${describeEndReason(endReason)}.`, { taskId: task.id, endReason })
+    }
     this.saveTask(task, { attempts: 0, status: next.status, waitingFor: next.waitingFor, ...endedBecause(null) })
     this.reviveDependants(task.id)
     return true
@@ -1632,7 +1638,7 @@ export class Engine implements EngineApi {
   }
 
   private move(task: Task, to: 'up' | 'down' | 'top' | 'bottom'): Task {
-    if (task.status !== 'queued') throw new TaskdeckError('conflict', `Only a queued task can be moved; task ${task.id} is ${task.status}.`)
+    if (task.status !== 'queued') throw refusal('task-not-queued', `Only a queued task can be moved; task ${task.id} is ${task.status}.`, { taskId: task.id, status: task.status })
     const queue = this.queueOf(task.definition.group)
     const index = queue.indexOf(task.id)
     const at = (i: number) => this.tasks.get(queue[i]!)!
@@ -1861,8 +1867,9 @@ export class Engine implements EngineApi {
       'task.send': ({ taskId, text }) => {
         const task = this.taskOrThrow(taskId)
         const active = this.activeByTask.get(taskId)
-        if (!active) throw new TaskdeckError('conflict', `Task ${taskId} is not running (status: ${task.status}); only a running task takes input.`)
-        if (task.definition.spec.kind !== 'shell') throw new TaskdeckError('conflict', `Task ${taskId} (${task.definition.spec.kind}) has no stdin.`)
+        if (!active) throw refusal('task-not-running', `Task ${taskId} is not running (status: ${task.status}); only a running task takes input.`, { taskId, status: task.status })
+        const kind = task.definition.spec.kind
+        if (kind !== 'shell') throw refusal('task-no-stdin', `Task ${taskId} (${kind}) has no stdin.`, { taskId, kind })
         if (active.started?.send) active.started.send(text)
         else active.unsent.push(text)
         return Promise.resolve({})
@@ -1884,9 +1891,9 @@ export class Engine implements EngineApi {
       },
       'group.remove': async ({ name }) => {
         this.groupOrThrow(name)
-        if (name === 'default') throw new TaskdeckError('conflict', 'The default group cannot be removed.')
+        if (name === 'default') throw refusal('group-default', 'The default group cannot be removed.', { group: name })
         const inUse = [...this.tasks.values()].filter((t) => t.definition.group === name && !isFinished(t.status)).map((t) => t.id)
-        if (inUse.length > 0) throw new TaskdeckError('conflict', `Group "${name}" still has unfinished tasks: ${inUse.slice(0, 10).join(', ')}.`, { taskIds: inUse })
+        if (inUse.length > 0) throw refusal('group-not-empty', `Group "${name}" still has unfinished tasks: ${inUse.slice(0, 10).join(', ')}.`, { group: name, taskIds: inUse })
         this.groups.delete(name)
         this.queues.delete(name)
         this.heldPerGroup.delete(name)
@@ -1969,7 +1976,7 @@ export class Engine implements EngineApi {
       },
       'run.readLog': ({ runId, fromLine, count, stream }) => {
         const run = this.runs.get(runId)
-        if (!run) throw new TaskdeckError('not_found', `There is no run ${runId}.`, { runId })
+        if (!run) throw refusal('run-not-found', `There is no run ${runId}.`, { runId })
         const window = readLogWindow(this.logDir, runId, fromLine, count, stream)
         return Promise.resolve({ lines: window.lines, totalLines: window.totalLines, droppedBytes: window.droppedBytes, done: !this.active.has(runId) })
       },
@@ -2001,10 +2008,11 @@ export class Engine implements EngineApi {
     const first = changed[0]
     if (first === undefined) return
     const now = (key: keyof Settings) => JSON.stringify(this.settings[key])
-    throw new TaskdeckError(
-      'conflict',
+    throw refusal(
+      'settings-changed',
       `settings.${first} changed since it was read: it is now ${now(first)}${changed.length > 1 ? ` (and ${changed.slice(1).map((key) => `settings.${key}`).join(', ')} changed too)` : ''}. Nothing was changed; read the settings again and apply the change to them.`,
-      { setting: first, current: this.settings[first], issues: changed.map((key) => ({ path: `expect.${key}`, message: `is now ${now(key)}` })) },
+      { setting: first, current: this.settings[first] },
+      { issues: changed.map((key) => ({ path: `expect.${key}`, message: `is now ${now(key)}` })) },
     )
   }
 
@@ -2038,14 +2046,15 @@ export class Engine implements EngineApi {
     // Tasks named one by one are all removed or none, and each one that cannot be is named with why.
     const named = taskIds === undefined ? undefined : [...new Set(taskIds)].map((id) => this.taskOrThrow(id))
     if (named !== undefined) {
-      const problems = named.flatMap((task) =>
+      const problems = named.flatMap((task): RefusalValues<'tasks-not-removable'>['problems'] =>
         !isFinished(task.status)
-          ? [`task ${task.id} is ${task.status} (cancel it first)`]
+          ? [{ kind: 'unfinished', taskId: task.id, status: task.status }]
           : needed.has(task.id)
-            ? [`task ${task.id} is a dependency of unfinished task ${needed.get(task.id)}`]
+            ? [{ kind: 'dependency', taskId: task.id, dependantId: needed.get(task.id)! }]
             : [],
       )
-      if (problems.length > 0) throw new TaskdeckError('conflict', `Nothing removed: ${problems.join('; ')}.`, { taskIds: named.map((task) => task.id) })
+      const said = problems.map((p) => (p.kind === 'unfinished' ? `task ${p.taskId} is ${p.status} (cancel it first)` : `task ${p.taskId} is a dependency of unfinished task ${p.dependantId}`))
+      if (problems.length > 0) throw refusal('tasks-not-removable', `Nothing removed: ${said.join('; ')}.`, { problems }, { taskIds: named.map((task) => task.id) })
     }
     const removed: number[] = []
     for (const task of named ?? this.tasks.values()) {

@@ -15,6 +15,8 @@ import {
   OwnEndReasonSchema,
   ERROR_CODES,
   NOT_SERVED,
+  REFUSALS,
+  REFUSAL_REASONS,
   GroupSchema,
   LIMITS,
   LogLineSchema,
@@ -241,6 +243,10 @@ function eventSection(schema: z.ZodType): string {
 }
 
 const HTTP_STATUS_ROWS = ERROR_CODES.map((code) => `| \`${code}\` | ${HTTP_STATUS[code]} |`).join('\n')
+const REFUSAL_ROWS = REFUSAL_REASONS.map((reason) => {
+  const { code, example, about } = REFUSALS[reason]
+  return `| \`${reason}\` | \`${code}\` | \`${JSON.stringify(example)}\` | ${about} |`
+}).join('\n')
 
 export function renderApiDocs(): string {
   const commandNames = Object.keys(COMMANDS) as CommandName[]
@@ -328,6 +334,19 @@ ${HTTP_STATUS_ROWS}
 \`unknown_command\` with \`details.reason\` = \`"${NOT_SERVED}"\` names a command of the contract that this process does not
 serve (it runs without the part behind it: a restart will not help); without it, the server does not know the command
 at all (it is older than the client: a restart of it will).
+
+A refusal a person can meet (a task in the wrong state, a name that does not exist, a conflict) says what it is
+as data too: \`details.reason\` is a stable key from the table below, and \`details\` carries the values its sentence
+needs beside any it carried before, so a client can say it in its user's language (the UI does) instead of showing
+\`message\`, which stays the English sentence it always was (the CLI prints it). A reason keeps its name and its
+values; a new refusal gets a new reason, so a client that meets a reason it does not know (a newer server) shows
+\`message\`, as it does for an error without a reason (an older server, or one no user can cause: \`internal\`,
+a damaged database, a schema check's \`bad_request\`, whose \`details.issues\` name the fields). The table is
+\`REFUSALS\` in src-shared/refusals.ts, where each reason's values are a zod schema.
+
+| \`details.reason\` | code | values in \`details\` (example) | when |
+|---|---|---|---|
+${REFUSAL_ROWS}
 
 ### Refusals of the HTTP layer
 

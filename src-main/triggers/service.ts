@@ -3,6 +3,7 @@ import { Subject, catchError, concatMap, defer, EMPTY, from, share, tap, type Su
 import {
   TaskdeckError,
   describeIssues,
+  refusal,
   isFinished,
   normalizeAccelerator,
   type CommandParams,
@@ -330,9 +331,10 @@ export class TriggerService {
         (r) => r.savedTaskId === savedTaskId || (r.spec.kind === 'completion' && r.spec.afterSavedTaskId === savedTaskId),
       )
       if (users.length > 0) {
-        throw new TaskdeckError(
-          'conflict',
+        throw refusal(
+          'saved-task-in-use',
           `Saved task ${savedTaskId} is used by trigger${users.length > 1 ? 's' : ''} ${users.map((r) => `${r.id} "${r.name}"`).join(', ')}; remove those first.`,
+          { savedTaskId, triggers: users.map((r) => ({ id: r.id, name: r.name })) },
           { triggerIds: users.map((r) => r.id) },
         )
       }
@@ -468,18 +470,15 @@ export class TriggerService {
         throw badRequest('catch-up', [{ path, message }])
       }
       // What the trigger is now does not allow it: a conflict, told as a sentence.
-      const conflict = (message: string): never => {
-        throw new TaskdeckError('conflict', message, { triggerId })
-      }
-      if (spec.kind !== 'schedule') return conflict(`Trigger ${triggerId} is a ${spec.kind} trigger; only schedules have slots to catch up.`)
-      if (current.paused) return conflict(`Trigger ${triggerId} is paused; resume it first.`)
-      if (spec.catchUp === 'skip') return conflict(`Trigger ${triggerId} has catch-up "skip", which only records missed slots; set it to "once" or "all" first.`)
+      if (spec.kind !== 'schedule') throw refusal('catch-up-not-schedule', `Trigger ${triggerId} is a ${spec.kind} trigger; only schedules have slots to catch up.`, { triggerId, kind: spec.kind })
+      if (current.paused) throw refusal('catch-up-paused', `Trigger ${triggerId} is paused; resume it first.`, { triggerId })
+      if (spec.catchUp === 'skip') throw refusal('catch-up-skip', `Trigger ${triggerId} has catch-up "skip", which only records missed slots; set it to "once" or "all" first.`, { triggerId })
       // Its caught-up slots would all be recorded as skipped (see `request`), not run: say so instead.
       if (spec.overlap === 'skip') {
         const unfinished = [...this.activeTasks].filter(([, activeFor]) => activeFor === triggerId).map(([taskId]) => taskId)
         if (unfinished.length > 0) {
-          throw new TaskdeckError(
-            'conflict',
+          throw refusal(
+            'catch-up-unfinished',
             `Task ${unfinished.join(', ')} of trigger ${triggerId} has not finished; its overlap is "skip" (one at a time), so its missed slots would only be recorded as skipped. Catch up once it has finished.`,
             { triggerId, unfinished },
           )
@@ -837,13 +836,13 @@ export class TriggerService {
 
   private savedTaskOrThrow(savedTaskId: number, field: string): SavedTask {
     const saved = this.savedTasks.get(savedTaskId)
-    if (!saved) throw notFound(field, `saved task ${savedTaskId} does not exist`)
+    if (!saved) throw refusal('saved-task-not-found', `${field}: saved task ${savedTaskId} does not exist`, { savedTaskId }, { issues: [{ path: field, message: `saved task ${savedTaskId} does not exist` }] })
     return saved
   }
 
   private recordOrThrow(triggerId: number): TriggerRecord {
     const record = this.records.get(triggerId)
-    if (!record) throw notFound('triggerId', `trigger ${triggerId} does not exist`)
+    if (!record) throw refusal('trigger-not-found', `triggerId: trigger ${triggerId} does not exist`, { triggerId }, { issues: [{ path: 'triggerId', message: `trigger ${triggerId} does not exist` }] })
     return record
   }
 
@@ -1082,6 +1081,3 @@ export class TriggerService {
     await Promise.all(this.watchersClosing)
   }
 }
-
-/** A record the params name does not exist: the message names the field, and `details.issues` carries it for clients to phrase. */
-const notFound = (path: string, message: string): TaskdeckError => new TaskdeckError('not_found', `${path}: ${message}`, { issues: [{ path, message }] })

@@ -58,9 +58,14 @@ describe('machine conditions against a binding under way', () => {
     try {
       await setNetworkCondition()
       await expect(bind()).rejects.toThrow('Group "build" runs only when unmetered-network holds on this machine (onlyWhen)')
+      await expect(bind()).rejects.toMatchObject({ details: { reason: 'group-has-conditions', group: 'build', conditions: ['unmetered-network'] } })
       await app.engine.handlers['group.set']({ name: 'build', onlyWhen: [] })
       await bind()
       await expect(setNetworkCondition()).rejects.toThrow(`Group "build" runs on Redis workers (${redis.url}): its onlyWhen conditions would judge this machine's power, user and network`)
+      await expect(setNetworkCondition()).rejects.toMatchObject({ details: { reason: 'group-runs-elsewhere', group: 'build', redis: redis.url } })
+      await remote.handlers['group.unbindRemote']({ name: 'build' })
+      // Refused as it is asked (a throw, not a rejection): caught as a transport would.
+      await expect(Promise.resolve().then(() => remote.handlers['group.unbindRemote']({ name: 'build' }))).rejects.toMatchObject({ code: 'not_found', details: { reason: 'group-not-bound', group: 'build' } })
     } finally {
       await remote.close()
     }

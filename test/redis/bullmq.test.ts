@@ -219,7 +219,7 @@ describe('a Redis that may evict keys', () => {
   it('is refused by the app with the reason and the fix', async () => {
     const error = await BullmqBackend.connect({ connection: { url: evicting.url }, source: 'refused' }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(TaskdeckError)
-    expect(error).toMatchObject({ code: 'conflict', details: { maxmemoryPolicy: 'allkeys-lru' } })
+    expect(error).toMatchObject({ code: 'conflict', details: { maxmemoryPolicy: 'allkeys-lru', reason: 'redis-evicts', redis: evicting.url, policy: 'allkeys-lru' } })
     expect((error as Error).message).toMatch(/maxmemory-policy allkeys-lru; Taskdeck needs noeviction.*CONFIG SET maxmemory-policy noeviction/)
   })
 

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq'
 import type { Job, JobsOptions } from 'bullmq'
 import type { Redis } from 'ioredis'
-import { TaskdeckError, WorkerInfoSchema } from '../../../src-shared/index.ts'
+import { TaskdeckError, WorkerInfoSchema, refusal } from '../../../src-shared/index.ts'
 import type { EndReason, TaskSpec, WorkerInfo } from '../../../src-shared/index.ts'
 import type { Disposable } from '../api.ts'
 import type { RunContext } from '../runners/types.ts'
@@ -150,7 +150,7 @@ export class BullmqBackend implements ExecutionBackend {
     redis.on('error', onError)
     try {
       await redis.connect().catch(() => {
-        throw new TaskdeckError('conflict', `Cannot reach Redis at ${shownUrl}: ${connectError}`)
+        throw refusal('redis-unreachable', `Cannot reach Redis at ${shownUrl}: ${connectError}`, { redis: shownUrl, error: connectError })
       })
       await assertRedisSuitable(redis, shownUrl)
     } catch (error) {

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis'
 import type { RedisOptions } from 'ioredis'
-import { TaskdeckError } from '../../../src-shared/index.ts'
+import { refusal } from '../../../src-shared/index.ts'
 
 export interface RedisConnectionOptions {
   url: string
@@ -48,12 +48,13 @@ export async function assertRedisSuitable(redis: Redis, shownUrl: string): Promi
     policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1]
   }
   if (policy !== 'noeviction') {
-    throw new TaskdeckError(
-      'conflict',
+    throw refusal(
+      'redis-evicts',
       `Redis at ${shownUrl} uses maxmemory-policy ${policy ?? '(unknown)'}; Taskdeck needs noeviction. ` +
         'With any other policy Redis may delete queued jobs and their locks when memory runs short, ' +
         'so tasks would vanish or run twice without a trace. Fix: run `CONFIG SET maxmemory-policy noeviction` ' +
         'and set `maxmemory-policy noeviction` in redis.conf (or your provider\'s settings), then bind the group again.',
+      { redis: shownUrl, policy: policy ?? null },
       { maxmemoryPolicy: policy ?? null },
     )
   }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { RedisConnectionInputSchema, TaskdeckError, WhenUnreachableSchema } from '../../../src-shared/index.ts'
+import { RedisConnectionInputSchema, TaskdeckError, WhenUnreachableSchema, refusal } from '../../../src-shared/index.ts'
 import type { EndReason, RemoteBinding, RemoteStatus, TaskSpec, WorkerCommandName, WorkerInfo } from '../../../src-shared/index.ts'
 import type { CommandHandlers, Disposable, ExtensionCommandHandlers } from '../api.ts'
 import type { EngineExtensionHost } from '../host.ts'
@@ -120,12 +120,12 @@ export class RemoteGroups implements ExecutionBackend {
           if (engine) {
             const { groups } = await engine.handlers['group.list']({})
             const group = groups.find((g) => g.name === name)
-            if (!group) throw new TaskdeckError('not_found', `There is no group "${name}".`, { group: name })
+            if (!group) throw refusal('group-not-found', `There is no group "${name}".`, { group: name })
             if (group.onlyWhen?.length) {
-              throw new TaskdeckError(
-                'conflict',
+              throw refusal(
+                'group-has-conditions',
                 `Group "${name}" runs only when ${group.onlyWhen.join(' and ')} holds on this machine (onlyWhen), which says nothing about the workers' machines. Clear its conditions first (taskdeck group set ${name} --only-when none).`,
-                { group: name },
+                { group: name, conditions: group.onlyWhen },
               )
             }
           }
@@ -152,7 +152,7 @@ export class RemoteGroups implements ExecutionBackend {
       },
       'group.unbindRemote': ({ name }) => {
         if (!this.#bindings.delete(name)) {
-          throw new TaskdeckError('not_found', `Group "${name}" is not bound to Redis.`, { group: name })
+          throw refusal('group-not-bound', `Group "${name}" is not bound to Redis.`, { group: name })
         }
         this.#save()
         return Promise.resolve({})
@@ -168,8 +168,7 @@ export class RemoteGroups implements ExecutionBackend {
   }
 
   runsElsewhere(group: string): string | null {
-    const redis = this.#bindings.get(group)?.redis ?? this.#binding.get(group)
-    return redis === undefined ? null : `Redis workers (${redis})`
+    return this.#bindings.get(group)?.redis ?? this.#binding.get(group) ?? null
   }
 
   start(spec: TaskSpec, placed: PlacedRun, context: RunContext): BackendRun {
@@ -278,7 +277,7 @@ export class RemoteGroups implements ExecutionBackend {
         resolveReady(backend)
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error)
-        connection.status = error instanceof TaskdeckError && message.includes('maxmemory-policy') ? 'refused' : 'unreachable'
+        connection.status = error instanceof TaskdeckError && error.details?.reason === 'redis-evicts' ? 'refused' : 'unreachable'
         connection.reason = message
         if (!this.#closed) connection.retry = setTimeout(() => void attempt(), this.#retryMs)
       }

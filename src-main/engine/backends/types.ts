@@ -52,8 +52,8 @@ export interface ExecutionBackend {
    */
   adopt?(run: AdoptedRun, context: RunContext): BackendRun | null
   /**
-   * Where a group's runs execute when not in this process ("Redis workers at redis://…"),
-   * or null when they run here. A group that runs elsewhere takes no machine conditions
+   * The Redis (its address without a password) whose workers run a group's runs when not in
+   * this process, or null when they run here. A group that runs elsewhere takes no machine conditions
    * (`onlyWhen`): this machine's power, user and network say nothing about the workers'.
    */
   runsElsewhere?(group: string): string | null
