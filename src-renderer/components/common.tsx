@@ -2,8 +2,9 @@ import { cloneElement, useCallback, useMemo, useRef, type ButtonHTMLAttributes, 
 import { useTranslation } from 'react-i18next'
 import { resolveLanguage, type Language } from '../../src-shared/decisions/language.ts'
 import { formatDuration as sayDuration } from '../../src-shared/decisions/strings.ts'
-import type { LoopEntry, MachineCondition, TaskStatus } from '../../src-shared/index.ts'
+import type { ApiError, LoopEntry, MachineCondition, TaskStatus } from '../../src-shared/index.ts'
 import { sayEnded, sayHeld, sayHeldGroups, sayLoopEntry, sayRateSlot, sayUnmet, type Clock, type Ended } from '../streams/engine-sentences.ts'
+import { sayRefusal } from '../streams/refusal-sentences.ts'
 import type { CommandId } from '../streams/keymap.ts'
 import { useShortcut } from '../views/context.ts'
 
@@ -281,7 +282,10 @@ export function formatClock(at: number, locale?: string, now = Date.now()): stri
   return d.toDateString() === new Date(now).toDateString() ? d.toLocaleTimeString(locale) : d.toLocaleString(locale)
 }
 
-/** Why a run or task ended, and a loop lane's detail, in the UI's language and the user's clock (streams/engine-sentences.ts). */
+/**
+ * Why a run or task ended, a loop lane's detail, and an engine refusal (streams/refusal-sentences.ts), in the UI's language
+ * and the user's clock (streams/engine-sentences.ts).
+ */
 export function useEngineSentences(): {
   ended: (ended: Ended) => string | null
   loopEntry: (entry: LoopEntry) => string
@@ -289,6 +293,8 @@ export function useEngineSentences(): {
   conditions: (conditions: readonly MachineCondition[], words?: 'engine' | 'wait') => string
   heldGroups: (unmet: readonly MachineCondition[], groups: readonly string[]) => string
   rateSlot: (group: string, hold: { max: number; perMs: number; until: number }, now: number) => string
+  /** An error the engine answered, as the UI says it: its reason's sentence, or its message when it has none this UI knows. */
+  refusal: (error: ApiError) => string
 } {
   const { t, i18n } = useTranslation()
   const locale = i18n.language
@@ -303,6 +309,7 @@ export function useEngineSentences(): {
       conditions: (conditions, words) => sayUnmet(conditions, translate, words),
       heldGroups: (unmet, groups) => sayHeldGroups(unmet, groups, translate),
       rateSlot: (group, hold, now) => sayRateSlot(group, hold, now, translate, clock),
+      refusal: (error) => sayRefusal(error, translate, clock),
     }
   }, [t, locale])
 }

@@ -1,5 +1,5 @@
 import { BehaviorSubject, type Observable } from 'rxjs'
-import type { CommandInput, CommandResult, LogLine, LogStream, Result, RunOutput } from '../../src-shared/index.ts'
+import type { ApiError, CommandInput, CommandResult, LogLine, LogStream, Result, RunOutput } from '../../src-shared/index.ts'
 
 export type { RunOutput }
 type ReadLog = (params: CommandInput<'run.readLog'>) => Promise<Result<CommandResult<'run.readLog'>>>
@@ -26,7 +26,7 @@ export class LogWindow {
   private readonly runId: number
   private total: number
   private readonly versionSubject = new BehaviorSubject(0)
-  private errorText: string | null = null
+  private failure: ApiError | null = null
   /** The line the last live chunk left unfinished (no newline yet), if any. */
   private openLine: number | null = null
   /** The lines in view (set by ensure), which live output keeps current. */
@@ -44,8 +44,9 @@ export class LogWindow {
     return this.total
   }
 
-  get error(): string | null {
-    return this.errorText
+  /** The engine's answer when the last read failed (the UI says it with sayRefusal), else null. */
+  get error(): ApiError | null {
+    return this.failure
   }
 
   line(n: number): LogLineView | undefined {
@@ -85,7 +86,7 @@ export class LogWindow {
   async refresh(): Promise<void> {
     const result = await this.readLog({ runId: this.runId, fromLine: Math.max(0, this.total - 1), count: 1 })
     if (result.ok) this.setTotal(Math.max(this.total, result.value.totalLines))
-    else this.fail(result.error.message)
+    else this.fail(result.error)
   }
 
   /**
@@ -171,11 +172,11 @@ export class LogWindow {
     this.loading.add(page)
     try {
       const result = await this.readLog({ runId: this.runId, fromLine: page * PAGE_LINES, count: PAGE_LINES })
-      if (!result.ok) return this.fail(result.error.message)
+      if (!result.ok) return this.fail(result.error)
       const lines = this.pages.get(page) ?? []
       for (const line of result.value.lines) writeLine(lines, page, line)
       this.pages.set(page, lines)
-      this.errorText = null
+      this.failure = null
       if (result.value.totalLines > this.total) this.total = result.value.totalLines
       this.bump()
     } finally {
@@ -191,8 +192,8 @@ export class LogWindow {
     }
   }
 
-  private fail(message: string) {
-    this.errorText = message
+  private fail(error: ApiError) {
+    this.failure = error
     this.bump()
   }
 

@@ -1,5 +1,5 @@
 import type { z } from 'zod'
-import { TaskDefinitionSchema, type FieldIssue, type TaskDefinition, type TaskDefinitionInput } from '../../src-shared/index.ts'
+import { TaskDefinitionSchema, type ApiError, type FieldIssue, type TaskDefinition, type TaskDefinitionInput } from '../../src-shared/index.ts'
 import { shellCommandLine } from '../../src-shared/shell-words.ts'
 
 /** The new/edit form's fields, all as typed (strings), so half-typed input survives. */
@@ -80,10 +80,11 @@ export const EMPTY_FORM: TaskForm = {
 
 /**
  * What to tell the user about one field, in the UI's language: a message key of the
- * renderer's i18n (`form.issue.*`) with its values, or, for what only the engine can say
- * (a missing directory), the engine's own sentence.
+ * renderer's i18n (`form.issue.*`) with its values, for what only the engine can say (a missing
+ * directory) the engine's own sentence, or a refusal of the whole command (a task that started
+ * meanwhile), said as the UI says refusals (sayRefusal).
  */
-export type FormMessage = { key: string; values?: Record<string, string | number> } | { text: string }
+export type FormMessage = { key: string; values?: Record<string, string | number> } | { text: string } | { refusal: ApiError }
 
 export interface FormProblem {
   field: keyof TaskForm | 'form'

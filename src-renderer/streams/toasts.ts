@@ -1,3 +1,4 @@
+import type { ApiError } from '../../src-shared/index.ts'
 import type { IntentStatus } from './intents.ts'
 
 export interface Toast {
@@ -5,6 +6,8 @@ export interface Toast {
   kind: 'error' | 'info' | 'success'
   title: string
   message: string
+  /** The engine's answer an error toast reports: shown as the UI says it (sayRefusal), `message` being its English. */
+  error?: ApiError
   /** The intent key an error toast reports on: a later outcome of the same key replaces it. */
   intentKey?: string
 }
@@ -27,6 +30,6 @@ export function toastsAfterIntent(toasts: readonly Toast[], status: IntentStatus
   if (status.state === 'pending') return toasts
   const others = toasts.filter((t) => t.intentKey !== status.key)
   if (status.state === 'ok' || status.intent.shownInPlace?.(status.error) === true) return others.length === toasts.length ? toasts : others
-  const toast: Toast = { id: nextId, kind: 'error', title: status.intent.label ?? status.intent.command, message: status.error.message, intentKey: status.key }
+  const toast: Toast = { id: nextId, kind: 'error', title: status.intent.label ?? status.intent.command, message: status.error.message, error: status.error, intentKey: status.key }
   return withToast(others, toast)
 }

@@ -227,7 +227,7 @@ function dedupe(problems: readonly TriggerFormProblem[]): TriggerFormProblem[] {
 /** The server's refusal, under the fields it concerns (its own words; a loop or a missing path only it can see). */
 export function problemsOfRefusal(error: ApiError, kind: TriggerKind = 'schedule'): TriggerFormProblem[] {
   const issues: readonly FieldIssue[] = error.details?.issues ?? []
-  if (issues.length === 0) return [{ field: 'form', message: { text: error.message } }]
+  if (issues.length === 0) return [{ field: 'form', message: { refusal: error } }]
   return dedupe(
     issues.map((issue) => {
       const field = fieldOfKind(triggerFieldOf(issue.path), kind)

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { interval, map, startWith } from 'rxjs'
+import { useEngineSentences } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { useModel, useStore } from './context.ts'
 
@@ -105,6 +106,7 @@ export function ConnectionBanner() {
 
 export function Toasts() {
   const { t } = useTranslation()
+  const { refusal } = useEngineSentences()
   const model = useModel()
   const toasts = useStore(model.toasts)
   const [focused, setFocused] = useState(false)
@@ -115,7 +117,7 @@ export function Toasts() {
     <div key={item.id} className={`toast toast-${item.kind}`}>
       <div className="toast-text">
         <strong>{item.title}</strong>
-        <span>{item.message}</span>
+        <span>{item.error ? refusal(item.error) : item.message}</span>
       </div>
       <button type="button" className="toast-close" aria-label={t('toast.dismiss')} onClick={() => model.dismissToast(item.id)}>
         ×

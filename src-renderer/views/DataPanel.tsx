@@ -1,6 +1,7 @@
 import { useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { FieldIssue } from '../../src-shared/errors.ts'
+import { useEngineSentences } from '../components/common.tsx'
 import { exportFileName, idMapText, importIssues, readImport, type ImportKind } from '../streams/data-transfer.ts'
 import { useModel, useSendShownInPlace, useStore } from './context.ts'
 
@@ -27,6 +28,7 @@ function download(document_: unknown, name: string): void {
  */
 export function DataPanel() {
   const { t } = useTranslation()
+  const { refusal } = useEngineSentences()
   const model = useModel()
   const send = useSendShownInPlace()
   const checked = useStore(model.checked)
@@ -37,7 +39,7 @@ export function DataPanel() {
   const exportTasks = async (selected: boolean) => {
     const taskIds = selected ? [...checked].sort((a, b) => a - b) : undefined
     const status = await send({ command: 'data.export', params: taskIds ? { taskIds } : {}, label: t('data.exportFailed') })
-    if (status.state === 'error') return setOutcome({ kind: 'refused', text: status.error.message, issues: [] })
+    if (status.state === 'error') return setOutcome({ kind: 'refused', text: refusal(status.error), issues: [] })
     if (status.state !== 'ok') return
     const document_ = status.value as { tasks: unknown[]; runs: unknown[] }
     download(document_, exportFileName(selected ? 'selected' : 'tasks', Date.now()))
@@ -45,7 +47,7 @@ export function DataPanel() {
   }
   const exportTriggers = async () => {
     const status = await send({ command: 'trigger.export', params: {}, label: t('data.exportFailed') })
-    if (status.state === 'error') return setOutcome({ kind: 'refused', text: status.error.message, issues: [] })
+    if (status.state === 'error') return setOutcome({ kind: 'refused', text: refusal(status.error), issues: [] })
     if (status.state !== 'ok') return
     const document_ = status.value as { triggers: unknown[] }
     download(document_, exportFileName('triggers', Date.now()))
@@ -61,7 +63,7 @@ export function DataPanel() {
         kind === 'tasks'
           ? await send({ command: 'data.import', params: { document: read.document as never }, label: t('data.importFailed') })
           : await send({ command: 'trigger.import', params: { document: read.document as never }, label: t('data.importFailed') })
-      if (status.state === 'error') return setOutcome({ kind: 'refused', text: t('data.refused', { file: file.name }), issues: importIssues(status.error.details?.issues ?? [{ path: '', message: status.error.message }]) })
+      if (status.state === 'error') return setOutcome({ kind: 'refused', text: t('data.refused', { file: file.name }), issues: importIssues(status.error.details?.issues ?? [{ path: '', message: refusal(status.error) }]) })
       if (status.state !== 'ok') return
       if (kind === 'tasks') {
         const { imported } = status.value as { imported: { from: number; to: number }[] }

@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next'
 import type { Run } from '../../src-shared/index.ts'
 import { LOG_JUMP_INPUT_ID } from '../actions.ts'
 import { AnsiText } from '../components/AnsiText.tsx'
-import { Kbd, formatBytes } from '../components/common.tsx'
+import { Kbd, formatBytes, useEngineSentences } from '../components/common.tsx'
 import { useObservableState, useSubscription } from '../hooks/observable.ts'
 import { LogWindow, findInLog, type LogLineView } from '../streams/log-window.ts'
 import { useModel, useShortcut } from './context.ts'
@@ -21,6 +21,7 @@ const MAX_SCROLL_PX = 8_000_000
  */
 export function LogViewer({ run }: { run: Run }) {
   const { t } = useTranslation()
+  const { refusal } = useEngineSentences()
   const model = useModel()
   const readLog = useMemo(() => (params: Parameters<typeof model.bridge.invoke<'run.readLog'>>[1]) => model.bridge.invoke('run.readLog', params), [model])
   const log = useMemo(() => new LogWindow(run.id, run.logLines, readLog), [run.id, readLog])
@@ -207,7 +208,7 @@ export function LogViewer({ run }: { run: Run }) {
         </button>
         <span className="log-count">
           {/* Read out: what the user asked for (a search's result) and errors; not the line count, which grows with every chunk. */}
-          <span role="status">{notice ?? log.error}</span>
+          <span role="status">{notice ?? (log.error && refusal(log.error))}</span>
           {notice === null && !log.error && t('log.lines', { count: total })}
           {run.droppedBytes > 0 && <span className="log-dropped"> · {t('log.dropped', { size: formatBytes(run.droppedBytes) })}</span>}
         </span>

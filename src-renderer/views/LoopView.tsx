@@ -18,6 +18,7 @@ const selectTasks = (state: AppState) => state.tasks
 /** The engine's event loop made visible: ready → running → completion, and who waits why. */
 export function LoopView({ onNewTask }: { onNewTask: () => void }) {
   const { t } = useTranslation()
+  const { refusal } = useEngineSentences()
   const model = useModel()
   const stats = useStoreSelect(model.state, selectStats)
   const hasTasks = useStoreSelect(model.state, selectHasTasks)
@@ -33,7 +34,7 @@ export function LoopView({ onNewTask }: { onNewTask: () => void }) {
         {snapshot?.paused && <span className="pill warn">{t('loop.paused')}</span>}
       </header>
       <CrashPauseNotice />
-      {result && !result.ok && <div className="field-error">{result.error.message}</div>}
+      {result && !result.ok && <div className="field-error">{refusal(result.error)}</div>}
       {!hasTasks && <FirstRunHint what={t('empty.loopFirstRun')} onNewTask={onNewTask} />}
       <div className="charts">
         <Sparkline label={t('loop.delayP99')} unit=" ms" values={stats.map((s) => s.loopDelayMs.p99)} />

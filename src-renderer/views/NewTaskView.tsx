@@ -2,7 +2,7 @@ import { useMemo, useState, type ReactElement, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { resolveLanguage, type Language } from '../../src-shared/decisions/language.ts'
 import { HttpSpecSchema, type TaskStatus } from '../../src-shared/index.ts'
-import { Field, FormActions, Segmented, ViewHeading, formatBytes } from '../components/common.tsx'
+import { Field, FormActions, Segmented, ViewHeading, formatBytes, useEngineSentences } from '../components/common.tsx'
 import { dateTimeFieldPattern, formatDateTimeField, parseDateTimeField } from '../streams/date-time-field.ts'
 import { EMPTY_FORM, formOf, problemsOfServer, validateForm, type FormMessage, type FormProblem, type TaskForm } from '../streams/task-form.ts'
 import { useModel, useSendShownInPlace, useStore } from './context.ts'
@@ -39,7 +39,8 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
   const [depFilter, setDepFilter] = useState('')
   /** Groups created from this form: known before the engine's event about them arrives. */
   const [createdGroups, setCreatedGroups] = useState<readonly string[]>([])
-  const say = (message: FormMessage) => ('text' in message ? message.text : t(message.key, message.values ?? {}))
+  const { refusal } = useEngineSentences()
+  const say = (message: FormMessage) => ('refusal' in message ? refusal(message.refusal) : 'text' in message ? message.text : t(message.key, message.values ?? {}))
 
   const set = <K extends keyof TaskForm>(key: K, value: TaskForm[K]) => {
     setForm((f) => ({ ...f, [key]: value }))
@@ -70,7 +71,7 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
       model.route.set({ view: 'task', taskId: task.id })
     } else if (status.state === 'error') {
       const issues = status.error.details?.issues
-      setErrors(issues && issues.length > 0 ? errorsOf(problemsOfServer(issues)) : { form: { text: status.error.message } })
+      setErrors(issues && issues.length > 0 ? errorsOf(problemsOfServer(issues)) : { form: { refusal: status.error } })
     }
   }
 
@@ -83,7 +84,7 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
       setErrors((e) => ({ ...e, group: undefined }))
       // The button goes away with the problem; the keyboard stays in the form (Ctrl+Enter submits).
       document.getElementById('f-group')?.focus()
-    } else if (status.state === 'error') setErrors((e) => ({ ...e, group: { text: status.error.message } }))
+    } else if (status.state === 'error') setErrors((e) => ({ ...e, group: { refusal: status.error } }))
   }
   const groupError = errors.group
   const unknownGroup = groupError !== undefined && 'key' in groupError && groupError.key === UNKNOWN_GROUP

@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next'
 import { BehaviorSubject, from, map, Observable } from 'rxjs'
 import type { Run } from '../../src-shared/index.ts'
 import { AnsiText } from '../components/AnsiText.tsx'
-import { Kbd, formatClock } from '../components/common.tsx'
+import { Kbd, formatClock, useEngineSentences } from '../components/common.tsx'
 import { useObservableState, useSubscription } from '../hooks/observable.ts'
 import type { DiffRequest } from '../streams/diff-worker.ts'
 import { packLog } from '../streams/line-diff.ts'
@@ -92,6 +92,7 @@ const diffInWorker: DiffFunction = (base, target, ignoreDigits) =>
  */
 export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: ComparePair; onPair: (pair: ComparePair) => void; onBack: () => void }) {
   const { t, i18n } = useTranslation()
+  const { refusal } = useEngineSentences()
   const model = useModel()
   const base = runs.find((r) => r.id === pair.base)
   const target = runs.find((r) => r.id === pair.target)
@@ -104,11 +105,11 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
     () => (runId, fromLine, count) =>
       from(model.bridge.invoke('run.readLog', { runId, fromLine, count })).pipe(
         map((result) => {
-          if (!result.ok) throw new Error(result.error.message)
+          if (!result.ok) throw new Error(refusal(result.error))
           return { lines: result.value.lines, totalLines: result.value.totalLines, done: result.value.done }
         }),
       ),
-    [model],
+    [model, refusal],
   )
   const state$ = useMemo(
     () => compareRuns$(pair.base, pair.target, ignoreDigits, { readPage, diff: diffInWorker, fallback: diffOnPage }),

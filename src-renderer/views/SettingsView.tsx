@@ -16,7 +16,7 @@ import {
 } from '../../src-shared/index.ts'
 import { resolveLanguage } from '../../src-shared/decisions/language.ts'
 import { DEFAULT_GLOBAL_SHORTCUTS, FAVOURITE_SHORTCUT_IDS, GLOBAL_SHORTCUT_IDS, SHORTCUT_TITLES, acceleratorProblem } from '../../src-shared/decisions/shortcuts.ts'
-import { Kbd, Segmented, ViewHeading } from '../components/common.tsx'
+import { Kbd, Segmented, ViewHeading, useEngineSentences } from '../components/common.tsx'
 import { DataPanel } from './DataPanel.tsx'
 import { Subject } from 'rxjs'
 import { bindingConflicts, recordBinding$, type BindingConflict } from '../streams/binding-recorder.ts'
@@ -406,6 +406,7 @@ function GlobalShortcuts({ overrides, onSave }: { overrides: Readonly<Record<str
  */
 function AddGroupRow({ defaultParallel, known }: { defaultParallel: number; known: ReadonlyMap<string, Group> }) {
   const { t } = useTranslation()
+  const { refusal } = useEngineSentences()
   const [name, setName] = useState('')
   const [parallel, setParallel] = useState('')
   const [error, setError] = useState<string | null>(null)
@@ -421,7 +422,7 @@ function AddGroupRow({ defaultParallel, known }: { defaultParallel: number; know
       setName('')
       setParallel('')
       setError(null)
-    } else if (status.state === 'error') setError(status.error.message)
+    } else if (status.state === 'error') setError(refusal(status.error))
   }
   return (
     <form
@@ -513,6 +514,7 @@ function Row({ label, hint, hintId, below, children }: { label: string; hint?: s
  * intent's own check or the engine's refusal, is said in place (`error`), not in a toast besides, while it is shown.
  */
 function useGroupChange<Asked>(group: Group) {
+  const { refusal } = useEngineSentences()
   const [error, setError] = useState<string | null>(null)
   const sendShownInPlace = useSendShownInPlace()
   const [asked, setAsked] = useState<Asked | null>(null)
@@ -523,7 +525,7 @@ function useGroupChange<Asked>(group: Group) {
     const status = await sendShownInPlace(built.intent)
     if (status.state === 'error') {
       setAsked(null)
-      setError(status.error.message)
+      setError(refusal(status.error))
     } else if (status.state === 'ok') setError(null)
   }
   return { asked, error, send }

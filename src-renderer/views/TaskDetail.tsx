@@ -185,6 +185,7 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
  */
 function StdinLine({ task, state }: { task: Task; state: StdinState }) {
   const { t } = useTranslation()
+  const { refusal } = useEngineSentences()
   const model = useModel()
   const pending = useStore(model.pending)
   const [text, setText] = useState('')
@@ -201,7 +202,7 @@ function StdinLine({ task, state }: { task: Task; state: StdinState }) {
       setSent(text)
       setText('')
       setProblem(null)
-    } else if (status.state === 'error') setProblem(status.error.message)
+    } else if (status.state === 'error') setProblem(refusal(status.error))
   }
   const hintId = `stdin-hint-${task.id}`
   return (

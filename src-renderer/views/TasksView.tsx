@@ -49,6 +49,7 @@ export function TasksView({ run }: { run: (id: CommandId) => void }) {
 /** The new-task input: type a shell command, press Enter, it runs. */
 function QuickAdd() {
   const { t } = useTranslation()
+  const { refusal } = useEngineSentences()
   const model = useModel()
   const settings = useStore(model.settings)
   const pending = useStore(model.pending)
@@ -76,7 +77,7 @@ function QuickAdd() {
       setError(null)
       model.cursor.set(task.id)
       model.route.set({ view: 'task', taskId: task.id })
-    } else if (status.state === 'error') setError(status.error.message)
+    } else if (status.state === 'error') setError(refusal(status.error))
   }
 
   return (

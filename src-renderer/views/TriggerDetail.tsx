@@ -2,7 +2,7 @@ import { useMemo, useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { BehaviorSubject } from 'rxjs'
 import type { SavedTask, Trigger } from '../../src-shared/index.ts'
-import { ActionButton, busyButton, formatClock } from '../components/common.tsx'
+import { ActionButton, busyButton, formatClock, useEngineSentences } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { firingWhy, triggerDetail$ } from '../streams/trigger-form.ts'
 import { triggerChanges$ } from '../streams/triggers.ts'
@@ -38,6 +38,7 @@ export function TriggerDetail({
   onRemoved: () => void
 }) {
   const { t, i18n } = useTranslation()
+  const { refusal } = useEngineSentences()
   const model = useModel()
   const pending = useStore(model.pending)
   const selected = useMemo(() => new BehaviorSubject<number | null>(trigger.id), [trigger.id])
@@ -159,7 +160,7 @@ export function TriggerDetail({
       <h3 id="trigger-history-title">{t('triggerForm.history')}</h3>
       {read && !read.ok && (
         <p className="field-error" role="alert">
-          {t('triggerForm.historyUnreadable', { message: read.error.message })}
+          {t('triggerForm.historyUnreadable', { message: refusal(read.error) })}
         </p>
       )}
       {read?.ok &&

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState, type ReactElement } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Subject } from 'rxjs'
 import { SYSTEM_EVENTS, type SavedTask, type SystemEvent, type Trigger } from '../../src-shared/index.ts'
-import { Field, FormActions, Segmented, formatClock } from '../components/common.tsx'
+import { Field, FormActions, Segmented, formatClock, useEngineSentences } from '../components/common.tsx'
 import { describeCron } from '../streams/triggers.ts'
 import {
   EMPTY_TRIGGER_FORM,
@@ -41,7 +41,8 @@ export function TriggerEditor({ editing, savedTasks, onSaved, onCancel }: { edit
   const [errors, setErrors] = useState<Errors>({})
   const [saving, setSaving] = useState(false)
   const submits$ = useMemo(() => new Subject<TriggerSubmit>(), [])
-  const say = (message: FormMessage) => ('text' in message ? message.text : t(message.key, message.values ?? {}))
+  const { refusal } = useEngineSentences()
+  const say = (message: FormMessage) => ('refusal' in message ? refusal(message.refusal) : 'text' in message ? message.text : t(message.key, message.values ?? {}))
 
   useEffect(() => {
     const call = (command: string, params: unknown) => model.bridge.invoke(command as never, params as never)

@@ -2,7 +2,7 @@ import { useCallback, useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Subject, merge, timer } from 'rxjs'
 import type { Trigger } from '../../src-shared/triggers.ts'
-import { ActionButton, EmptyState, ViewHeading, busyButton, formatClock } from '../components/common.tsx'
+import { ActionButton, EmptyState, ViewHeading, busyButton, formatClock, useEngineSentences } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { snapshotOnActivity$ } from '../streams/loop.ts'
 import { formatPeriod } from '../../src-shared/period.ts'
@@ -24,6 +24,7 @@ const WATCH_EXAMPLE = "taskdeck trigger add --path '/home/me/site/**/*.md' -- ma
  */
 export function TriggersView() {
   const { t, i18n } = useTranslation()
+  const { refusal } = useEngineSentences()
   const model = useModel()
   const pending = useStore(model.pending)
   const changed$ = useMemo(() => new Subject<void>(), [])
@@ -63,7 +64,7 @@ export function TriggersView() {
     const status = await send({ command, params: { triggerId: trigger.id }, key, label: trigger.name })
     if (status.state === 'error') {
       const action = t(command === 'trigger.fire' ? 'triggers.runNow' : command === 'trigger.pause' ? 'action.pause' : 'action.resume')
-      setError(t('triggers.refused', { action, name: trigger.name, message: status.error.message }))
+      setError(t('triggers.refused', { action, name: trigger.name, message: refusal(status.error) }))
     }
     else {
       setError(null)
@@ -92,7 +93,7 @@ export function TriggersView() {
       )}
       {listed && !listed.ok && (
         <p className="field-error" role="alert">
-          {t('triggers.unreadable', { message: listed.error.message })}
+          {t('triggers.unreadable', { message: refusal(listed.error) })}
         </p>
       )}
       {error && (

@@ -1,7 +1,8 @@
 import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
+import { readRefusal, type ApiError } from '../../src-shared/index.ts'
 import { WORKER_COMMANDS, type WhenUnreachable } from '../../src-shared/workers.ts'
-import { busyButton } from '../components/common.tsx'
+import { busyButton, useEngineSentences } from '../components/common.tsx'
 import { useModel, useStore } from './context.ts'
 
 interface BindForm {
@@ -28,6 +29,19 @@ function fieldOf(path: readonly PropertyKey[]): Field {
   return 'form'
 }
 
+/** The field a refusal of the app concerns: the group (unknown, or with machine conditions) or the Redis (unreachable, evicting). */
+function refusedField(error: ApiError): Field {
+  switch (readRefusal(error)?.reason) {
+    case 'group-not-found':
+    case 'group-has-conditions':
+      return 'group'
+    case 'redis-unreachable':
+    case 'redis-evicts':
+      return 'url'
+  }
+  return error.code === 'not_found' ? 'group' : error.code === 'conflict' ? 'url' : 'form'
+}
+
 /**
  * Binds a group to Redis (`group.bindRemote`): checked with the contract's schema before it
  * is sent; the app's refusals (an evicting or unreachable Redis, an unknown group) are shown
@@ -35,6 +49,7 @@ function fieldOf(path: readonly PropertyKey[]): Field {
  */
 export function BindGroupForm({ boundGroups, onChanged }: { boundGroups: ReadonlySet<string>; onChanged: () => void }) {
   const { t } = useTranslation()
+  const { refusal } = useEngineSentences()
   const model = useModel()
   const groups = [...useStore(model.state).groups.keys()].filter((name) => !boundGroups.has(name)).sort()
   const [form, setForm] = useState<BindForm>({ group: '', url: '', password: '', verifyTls: true, whenUnreachable: 'wait', localSlots: '' })
@@ -70,8 +85,7 @@ export function BindGroupForm({ boundGroups, onChanged }: { boundGroups: Readonl
       onChanged()
       return
     }
-    const field: Field = result.error.code === 'not_found' ? 'group' : result.error.code === 'conflict' ? 'url' : 'form'
-    setErrors({ [field]: result.error.message })
+    setErrors({ [refusedField(result.error)]: refusal(result.error) })
   }
 
   const error = (field: Field) =>

@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Subject, interval, map, merge, startWith, timer } from 'rxjs'
 import type { RemoteBinding, RemoteStatus } from '../../src-shared/workers.ts'
-import { EmptyState, Glyph, ViewHeading, busyButton, formatBytes, useDuration, type GlyphShape } from '../components/common.tsx'
+import { EmptyState, Glyph, ViewHeading, busyButton, formatBytes, useDuration, useEngineSentences, type GlyphShape } from '../components/common.tsx'
 import { useObservableState } from '../hooks/observable.ts'
 import { snapshotOnActivity$ } from '../streams/loop.ts'
 import { workerLiveness, type WorkerEntry, type WorkerLiveness } from '../streams/state.ts'
@@ -22,6 +22,7 @@ const BIND_COMMAND = 'taskdeck group bind NAME --redis redis://HOST:6379'
 /** Remote workers (from heartbeats) and the groups bound to Redis. */
 export function WorkersView() {
   const { t } = useTranslation()
+  const { refusal } = useEngineSentences()
   const model = useModel()
   const state = useStore(model.state)
   const now = useObservableState(clock$, Date.now())
@@ -79,7 +80,7 @@ export function WorkersView() {
       )}
       <section className="panel" aria-label={t('workers.bindings')}>
         <h2>{t('workers.bindings')}</h2>
-        {bindingsResult && !bindingsResult.ok && <div className="field-error">{bindingsResult.error.message}</div>}
+        {bindingsResult && !bindingsResult.ok && <div className="field-error">{refusal(bindingsResult.error)}</div>}
         {bindings.length === 0 ? (
           <p className="muted panel-note">{t('workers.noBindings')}</p>
         ) : (
@@ -173,6 +174,7 @@ function WorkerRow({ entry, now }: { entry: WorkerEntry; now: number }) {
 
 function BindingRow({ binding, onChanged }: { binding: RemoteBinding; onChanged: () => void }) {
   const { t } = useTranslation()
+  const { refusal } = useEngineSentences()
   const model = useModel()
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | null>(null)
@@ -182,7 +184,7 @@ function BindingRow({ binding, onChanged }: { binding: RemoteBinding; onChanged:
     const result = await model.bridge.invoke('group.unbindRemote', { name: binding.group })
     setBusy(false)
     if (result.ok) onChanged()
-    else setError(result.error.message)
+    else setError(refusal(result.error))
   }
   return (
     <tr>

@@ -34,6 +34,12 @@ describe('toastsAfterIntent', () => {
     expect(fold([failed(fire, 'trigger 4 is gone')]).map((t) => [t.title, t.message])).toEqual([['nightly', 'trigger 4 is gone']])
   })
 
+  it('keeps the engine\'s answer with its toast, so the toast says it in the UI\'s language (sayRefusal) and not as the engine\'s English', () => {
+    const error = { code: 'conflict' as const, message: 'Only a task that has not started can be edited; task 3 is running.', details: { reason: 'task-not-editable', taskId: 3, status: 'running' } }
+    const [toast] = fold([{ key: 'task.cancel:3', intent: cancel, state: 'error', error }])
+    expect(toast).toMatchObject({ title: 'Cancel', message: error.message, error })
+  })
+
   it('shows only the latest failure of one action, not a stack of copies', () => {
     const shown = fold([failed(submit, 'first'), failed(submit, 'second')])
     expect(shown.map((t) => t.message)).toEqual(['second'])

@@ -9,7 +9,8 @@ export async function translator(lng: 'en' | 'ko'): Promise<Translate> {
   const i18n = i18next.createInstance()
   await i18n.init({ resources: { en: { translation: en }, ko: { translation: ko } }, lng, fallbackLng: 'en', interpolation: { escapeValue: false } })
   return (key, values) => {
-    expect(i18n.exists(key, { lng, fallbackLng: false }), `${lng} has ${key}`).toBe(true)
+    // With its values, so a plural key (`count`) is looked up as the form it needs.
+    expect(i18n.exists(key, { ...values, lng, fallbackLng: false }), `${lng} has ${key}`).toBe(true)
     return i18n.t(key, values ?? {})
   }
 }
