@@ -723,7 +723,7 @@ export const ko: Messages = {
     'group-has-conditions': '{{group}} 그룹에는 이 컴퓨터의 실행 조건({{conditions}})이 있어 워커에 연결할 수 없습니다. 워커 컴퓨터와 관계없는 조건이니 먼저 조건을 지우세요.',
     'group-not-bound': '{{group}} 그룹은 Redis에 연결되어 있지 않습니다.',
     'redis-unreachable': '{{redis}}의 Redis에 연결할 수 없습니다: {{error}}',
-    'redis-evicts': '{{redis}}의 Redis는 maxmemory-policy가 {{policy}}입니다. Taskdeck에는 noeviction이 필요합니다. 다른 정책에서는 메모리가 부족할 때 Redis가 대기 중인 작업을 지울 수 있습니다.',
+    'redis-evicts': '{{redis}}의 Redis는 maxmemory-policy가 {{policy}}입니다. Taskdeck에는 noeviction이 필요합니다. 다른 정책에서는 메모리가 부족할 때 Redis가 대기 중인 작업을 지울 수 있습니다. CONFIG SET maxmemory-policy noeviction을 실행하고 redis.conf에도 설정한 뒤 그룹을 다시 연결하세요.',
     'settings-changed': '이 화면이 읽은 뒤 다른 곳에서 {{setting}}이(가) 바뀌었습니다. 아무것도 바꾸지 않았으니 다시 시도하세요.',
     'saved-task-not-found': '저장된 작업 {{id}}이(가) 없습니다.',
     'saved-task-in-use_one': '트리거 {{triggers}}이(가) 저장된 작업 {{id}}을(를) 실행합니다. 먼저 그 트리거를 삭제하세요.',

@@ -59,7 +59,7 @@ function sayKnownRefusal(refusal: Refusal, t: Translate, clock: Clock): string {
     case 'group-runs-elsewhere':
       return t(key, { group: refusal.values.group, redis: refusal.values.redis })
     case 'group-has-conditions':
-      return t(key, { group: refusal.values.group, conditions: sayUnmet(refusal.values.conditions, t) })
+      return t(key, { group: refusal.values.group, conditions: sayUnmet(refusal.values.conditions, t, 'wait') })
     case 'redis-unreachable':
       return t(key, { redis: refusal.values.redis, error: refusal.values.error })
     case 'redis-evicts':

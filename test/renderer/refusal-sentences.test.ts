@@ -12,8 +12,8 @@ const example = (reason: (typeof REFUSAL_REASONS)[number]): ApiError => ({ code:
 
 /** Free text a refusal carries (a group's or a trigger's name, an address, Redis's own error): it stays as written. */
 const freeText = (value: unknown): string[] => (typeof value === 'string' ? [value] : value && typeof value === 'object' ? Object.values(value).flatMap(freeText) : [])
-/** Words that are names, not English: a product, a setting's value. */
-const NAMES = new Set(['Taskdeck', 'Redis', 'HTTP', 'maxmemory', 'policy', 'noeviction', 'default'])
+/** Words that are names, not English: a product, a setting and its value, a Redis command and file. */
+const NAMES = new Set(['Taskdeck', 'Redis', 'HTTP', 'maxmemory', 'policy', 'noeviction', 'default', 'CONFIG', 'SET', 'redis', 'conf'])
 
 describe('sayRefusal: an engine refusal in the UI’s language', () => {
   it('says every reason in English and Korean, from its values, with no placeholder left and no English in the Korean but names', async () => {
