@@ -42,6 +42,7 @@ export const REFUSALS = {
   'task-not-queued': entry('conflict', z.object({ taskId: TaskIdSchema, status: TaskStatusSchema }), { taskId: 12, status: 'running' }, 'task.move of a task that is not queued.'),
   'task-not-running': entry('conflict', z.object({ taskId: TaskIdSchema, status: TaskStatusSchema }), { taskId: 12, status: 'succeeded' }, 'task.send to a task that is not running.'),
   'task-no-stdin': entry('conflict', z.object({ taskId: TaskIdSchema, kind }), { taskId: 12, kind: 'http' }, 'task.send to a task that is not a shell command.'),
+  'stdin-closed': entry('conflict', z.object({}), {}, 'task.send to a run whose input is closed (its definition’s stdin text was written, or it has ended).'),
   'tasks-not-removable': entry('conflict', z.object({ problems: z.array(unremovable).min(1) }), { problems: [{ kind: 'unfinished', taskId: 12, status: 'running' }, { kind: 'dependency', taskId: 9, dependantId: 13 }] }, 'task.clean with `taskIds` of which some cannot be removed: each is in `problems`, as `unfinished` (with its status) or a `dependency` of an unfinished task.'),
   'idempotency-key-used': entry('conflict', z.object({ idempotencyKey: z.string(), taskId: TaskIdSchema }), { idempotencyKey: 'nightly-2026-11-23', taskId: 12 }, 'An idempotency key already used for a task with another definition.'),
   'run-not-found': entry('not_found', z.object({ runId: RunIdSchema }), { runId: 40 }, 'A run named does not exist.'),

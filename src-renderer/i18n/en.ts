@@ -722,6 +722,7 @@ export const en = {
     'task-not-queued': 'Only a queued task can be moved; task #{{id}} is {{status}}.',
     'task-not-running': 'Task #{{id}} is not running: it is {{status}}. Only a running task takes input.',
     'task-no-stdin': 'Task #{{id}} ({{kind}}) takes no input; only shell commands do.',
+    'stdin-closed': 'This run’s input is closed: its stdin text was already written, or it has ended.',
     'tasks-not-removable': 'Nothing removed: {{problems}}.',
     'idempotency-key-used': 'The key “{{key}}” was already used for task #{{id}}, with a different definition.',
     'run-not-found': 'There is no run {{id}}.',

@@ -712,6 +712,7 @@ export const ko: Messages = {
     'task-not-queued': '대기열에 있는 작업만 순서를 옮길 수 있습니다. 작업 #{{id}}은(는) 지금 {{status}} 상태입니다.',
     'task-not-running': '작업 #{{id}}이(가) 실행 중이 아닙니다 ({{status}}). 실행 중인 작업에만 입력을 보낼 수 있습니다.',
     'task-no-stdin': '작업 #{{id}}({{kind}})은(는) 입력을 받지 않습니다. 셸 명령만 입력을 받습니다.',
+    'stdin-closed': '이 실행의 입력이 닫혔습니다. 정의에 적힌 입력을 이미 보냈거나 실행이 끝났습니다.',
     'tasks-not-removable': '아무것도 삭제하지 않았습니다: {{problems}}.',
     'idempotency-key-used': '키 “{{key}}”는 이미 작업 #{{id}}에 다른 정의로 사용되었습니다.',
     'run-not-found': '실행 {{id}}이(가) 없습니다.',

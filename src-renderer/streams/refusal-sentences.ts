@@ -49,6 +49,7 @@ function sayKnownRefusal(refusal: Refusal, t: Translate, clock: Clock): string {
     case 'run-not-found':
       return t(key, { id: refusal.values.runId })
     case 'engine-closing':
+    case 'stdin-closed':
       return t(key)
     case 'group-not-found':
     case 'group-default':

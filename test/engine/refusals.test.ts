@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { COMMANDS, readRefusal, REFUSALS, REFUSAL_REASONS, type ApiError, type CommandInput, type CommandName, type CommandResult, type Refusal, type Task } from '../../src-shared/index.ts'
 import { useWorld } from '../support/world.ts'
@@ -45,6 +47,24 @@ describe('refusals carry their reason and values', () => {
     })
     expect((await refused('task.move', { taskId: running.id, to: 'top' })).refusal).toEqual({ reason: 'task-not-queued', values: { taskId: running.id, status: 'running' } })
     expect((await refused('task.clean', { taskIds: [running.id] })).refusal).toEqual({ reason: 'tasks-not-removable', values: { problems: [{ kind: 'unfinished', taskId: running.id, status: 'running' }] } })
+
+    // A script runs in a worker thread, which cannot be paused.
+    const script = join(world.home, 'waits.mjs')
+    writeFileSync(script, 'export default () => new Promise((resolve) => setTimeout(resolve, 30_000))\n')
+    const { task: scripted } = await call('task.submit', { definition: { spec: { kind: 'script', path: script } } })
+    await untilStatus(scripted.id, 'running')
+    expect(await refused('task.pause', { taskIds: [scripted.id] })).toMatchObject({
+      error: { code: 'conflict', message: `Task ${scripted.id} (script) cannot be paused while it runs.` },
+      refusal: { reason: 'task-not-pausable', values: { taskId: scripted.id, kind: 'script' } },
+    })
+    await call('task.cancel', { taskIds: [scripted.id] })
+
+    // A run whose definition's stdin text was written has its input closed.
+    const { task: fed } = await call('task.submit', { definition: { spec: { kind: 'shell', command: 'cat; sleep 30', stdin: 'once\n' } } })
+    await untilStatus(fed.id, 'running')
+    await world.log.until((events) => events.find((e) => e.type === 'run.output' && e.taskId === fed.id))
+    expect(await refused('task.send', { taskId: fed.id, text: 'more' })).toMatchObject({ error: { code: 'conflict' }, refusal: { reason: 'stdin-closed', values: {} } })
+    await call('task.cancel', { taskIds: [fed.id] })
 
     await untilStatus(first.id, 'succeeded')
     expect((await refused('task.send', { taskId: first.id, text: 'x' })).refusal).toEqual({ reason: 'task-not-running', values: { taskId: first.id, status: 'succeeded' } })

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq'
 import type { Job, JobsOptions } from 'bullmq'
 import type { Redis } from 'ioredis'
-import { TaskdeckError, WorkerInfoSchema, refusal } from '../../../src-shared/index.ts'
+import { WorkerInfoSchema, refusal } from '../../../src-shared/index.ts'
 import type { EndReason, TaskSpec, WorkerInfo } from '../../../src-shared/index.ts'
 import type { Disposable } from '../api.ts'
 import type { RunContext } from '../runners/types.ts'
@@ -386,7 +386,7 @@ export class BullmqBackend implements ExecutionBackend {
    * bounds refuse, or that cannot reach Redis, is reported in the run's log.
    */
   #sendStdin(pending: PendingRun, text: string): void {
-    if (pending.stdinClosed) throw new TaskdeckError('conflict', "This run's stdin is closed (its stdin text was already written, or it has ended).")
+    if (pending.stdinClosed) throw refusal('stdin-closed', "This run's stdin is closed (its stdin text was already written, or it has ended).", {})
     const { jobId, context } = pending
     const notDelivered = (why: string) => context.output('system', `stdin text not delivered (${Buffer.byteLength(text)} bytes): ${why}\n`)
     this.#redis

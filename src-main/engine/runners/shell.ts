@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
 import { basename } from 'node:path'
-import { TaskdeckError, type EndReason, type ShellSpec } from '../../../src-shared/index.ts'
+import { TaskdeckError, refusal, type EndReason, type ShellSpec } from '../../../src-shared/index.ts'
 import { GroupReaper, procStat, processStartTicks } from './process-groups.ts'
 import type { Runner, RunContext, RunOutcome, StartedRun } from './types.ts'
 import { ProcessGroupUsage, canMeasure } from './usage.ts'
@@ -141,7 +141,7 @@ function startShell(spec: ShellSpec, context: RunContext, killGraceMs: number, r
     usage: canMeasure && pid !== null ? new ProcessGroupUsage(pid) : undefined,
     send(text: string) {
       if (!child.stdin || child.stdin.writableEnded || child.stdin.destroyed) {
-        throw new TaskdeckError('conflict', 'This run\'s stdin is closed (its stdin text was already written, or it has ended).')
+        throw refusal('stdin-closed', 'This run\'s stdin is closed (its stdin text was already written, or it has ended).', {})
       }
       child.stdin.write(text)
     },
