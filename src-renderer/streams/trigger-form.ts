@@ -7,6 +7,7 @@ import {
   TriggerInputSchema,
   SYSTEM_EVENTS,
   cronProblem,
+  readRefusal,
   type ApiError,
   type CatchUpPolicy,
   type Firing,
@@ -224,13 +225,19 @@ function dedupe(problems: readonly TriggerFormProblem[]): TriggerFormProblem[] {
   return problems.filter((p) => !seen.has(p.field) && seen.add(p.field))
 }
 
-/** The server's refusal, under the fields it concerns (its own words; a loop or a missing path only it can see). */
+/**
+ * The server's refusal, under the fields it concerns (its own words; a loop or a missing path only it can see). A
+ * refusal the UI can say (a reason, src-shared/refusals.ts: a saved task removed meanwhile) is said in the UI's
+ * language at the field it names, else at the form.
+ */
 export function problemsOfRefusal(error: ApiError, kind: TriggerKind = 'schedule'): TriggerFormProblem[] {
   const issues: readonly FieldIssue[] = error.details?.issues ?? []
   if (issues.length === 0) return [{ field: 'form', message: { refusal: error } }]
+  const said = readRefusal(error) !== null
   return dedupe(
     issues.map((issue) => {
       const field = fieldOfKind(triggerFieldOf(issue.path), kind)
+      if (said) return { field, message: { refusal: error } }
       return { field, message: { text: field === 'form' ? `${issue.path ? `${issue.path}: ` : ''}${issue.message}` : issue.message } }
     }),
   )

@@ -3,6 +3,7 @@ import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import type { Firing, Result, Trigger } from '../../src-shared/index.ts'
 import {
+  problemsOfRefusal,
   EMPTY_TRIGGER_FORM,
   firingWhy,
   nextRuns,
@@ -125,6 +126,17 @@ describe('saveTrigger$', () => {
       flush()
       expect(calls).toEqual(['savedTask.create', 'trigger.create', 'savedTask.remove'])
     })
+  })
+
+  it('says a refusal it knows (a reason) at the field it names, in the UI\'s words; one without a reason in the server\'s', () => {
+    // The saved task was removed while the form was open: not_found, naming the field and the saved task.
+    const gone = { code: 'not_found' as const, message: 'trigger.savedTaskId: saved task 3 does not exist', details: { reason: 'saved-task-not-found', savedTaskId: 3, issues: [{ path: 'trigger.savedTaskId', message: 'saved task 3 does not exist' }] } }
+    expect(problemsOfRefusal(gone)).toEqual([{ field: 'savedTaskId', message: { refusal: gone } }])
+    const older = { ...gone, details: { issues: gone.details.issues } }
+    expect(problemsOfRefusal(older)).toEqual([{ field: 'savedTaskId', message: { text: 'saved task 3 does not exist' } }])
+    // No field named: the form's message, said as a refusal (or its message, when it has no reason).
+    const paused = { code: 'conflict' as const, message: 'Trigger 5 is paused; resume it first.', details: { reason: 'catch-up-paused', triggerId: 5 } }
+    expect(problemsOfRefusal(paused)).toEqual([{ field: 'form', message: { refusal: paused } }])
   })
 
   it('updates the trigger being edited, with a saved task picked from the list', () => {
