@@ -288,6 +288,8 @@ export const en = {
     newTitle: 'New task',
     cloneTitle: 'New task from #{{id}}',
     editTitle: 'Edit task #{{id}}',
+    editLostStarted: 'Task #{{id}} started while you were editing it, so it can no longer change. Saving adds a new task with these settings.',
+    editLostRemoved: 'Task #{{id}} was removed while you were editing it. Saving adds a new task with these settings.',
     subtitle: 'Checked with the same rules the engine uses before anything is sent.',
     kind: 'Task type',
     kinds: { shell: 'Shell command', http: 'HTTP batch', script: 'Script (worker thread)' },

@@ -284,6 +284,8 @@ export const ko: Messages = {
     newTitle: '새 작업',
     cloneTitle: '#{{id}}을(를) 바탕으로 새 작업',
     editTitle: '작업 #{{id}} 편집',
+    editLostStarted: '편집하는 동안 작업 #{{id}}이(가) 시작되어 더는 바꿀 수 없습니다. 저장하면 이 설정으로 새 작업을 추가합니다.',
+    editLostRemoved: '편집하는 동안 작업 #{{id}}이(가) 삭제되었습니다. 저장하면 이 설정으로 새 작업을 추가합니다.',
     subtitle: '보내기 전에 엔진과 같은 규칙으로 검사합니다.',
     kind: '작업 종류',
     kinds: { shell: '셸 명령', http: 'HTTP 일괄 요청', script: '스크립트 (워커 스레드)' },

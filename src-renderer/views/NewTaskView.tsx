@@ -33,6 +33,10 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
   const settings = useStore(model.settings)
   const source = editTaskId !== undefined ? state.tasks.get(editTaskId) : undefined
   const editing = source && EDITABLE.includes(source.status) ? source : undefined
+  // The task this form opened to change. If it starts or is removed meanwhile it can no longer change: Save then adds
+  // a new task from the form (as "Edit as new" does), and the form says so rather than switching silently.
+  const [openedToEdit] = useState(() => editing?.id ?? null)
+  const editLost = openedToEdit !== null && editing === undefined ? { id: openedToEdit, removed: source === undefined } : null
   const [form, setForm] = useState<TaskForm>(() => (source ? formOf(source.definition) : { ...EMPTY_FORM, group: settings.defaultGroup }))
   const [errors, setErrors] = useState<Errors>({})
   const [submitting, setSubmitting] = useState(false)
@@ -131,6 +135,11 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
         <ViewHeading>{editing ? t('form.editTitle', { id: editing.id }) : source ? t('form.cloneTitle', { id: source.id }) : t('form.newTitle')}</ViewHeading>
         <p className="muted">{t('form.subtitle')}</p>
       </header>
+      {editLost && (
+        <p className="held-banner" role="status" data-testid="edit-lost">
+          {t(editLost.removed ? 'form.editLostRemoved' : 'form.editLostStarted', { id: editLost.id })}
+        </p>
+      )}
       <form
         className="form"
         noValidate

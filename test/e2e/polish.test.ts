@@ -140,3 +140,39 @@ describe('the task detail’s dependency graph', () => {
     }
   })
 })
+
+describe('the edit form of a task that starts meanwhile', () => {
+  it('says the task can no longer change and that saving adds a new task, and saving does (light and dark, en and ko)', async () => {
+    for (const [scheme, language] of [['light', 'en'], ['dark', 'ko']] as const) {
+      await useLanguage(language)
+      const { task } = await callServer<{ task: { id: number } }>(ui.home, ui.served, 'task.submit', { definition: { name: `edited ${scheme}`, spec: { kind: 'shell', command: 'echo first' }, stashed: true } })
+      const { page, errors } = await openPage(ui.browser, ui.served.browserUrl, scheme)
+      await page.locator(`[data-task-id="${task.id}"]`).click()
+      await page.locator('body').click({ position: { x: 1, y: 1 } })
+      await page.keyboard.press('e')
+      await page.getByRole('heading', { name: language === 'en' ? `Edit task #${task.id}` : `작업 #${task.id} 편집` }).waitFor()
+      expect(await page.getByTestId('edit-lost').count()).toBe(0)
+      await page.locator('#f-command').fill('echo second')
+      // Another client starts the task while the form is open.
+      await callServer(ui.home, ui.served, 'task.unstash', { taskIds: [task.id] })
+      const notice = page.getByTestId('edit-lost')
+      await notice.waitFor()
+      expect(await notice.textContent()).toBe(
+        language === 'en'
+          ? `Task #${task.id} started while you were editing it, so it can no longer change. Saving adds a new task with these settings.`
+          : `편집하는 동안 작업 #${task.id}이(가) 시작되어 더는 바꿀 수 없습니다. 저장하면 이 설정으로 새 작업을 추가합니다.`,
+      )
+      // What was typed is kept.
+      expect(await page.locator('#f-command').inputValue()).toBe('echo second')
+      await page.locator('.page').screenshot({ path: join(ARTIFACTS, `edit-lost-${language}-${scheme}.png`) })
+      await page.keyboard.press('Control+Enter')
+      await page.locator('code.detail-command', { hasText: 'echo second' }).waitFor()
+      const { tasks } = await callServer<{ tasks: { id: number; definition: { spec: { command?: unknown } } }[] }>(ui.home, ui.served, 'task.list', { limit: 500, offset: 0 })
+      // The started task kept its command; the form's is a new task.
+      expect(tasks.find((t) => t.id === task.id)?.definition.spec.command).toBe('echo first')
+      expect(tasks.filter((t) => t.definition.spec.command === 'echo second' && t.id > task.id)).toHaveLength(1)
+      expect(errors).toEqual([])
+      await page.context().close()
+    }
+  })
+})
