@@ -4,6 +4,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { TextDecoder, isDeepStrictEqual } from 'node:util'
 import {
   ExportDocumentSchema,
+  IdempotencyKeySchema,
   SettingsSchema,
   TaskDefinitionSchema,
   TaskdeckError,
@@ -2101,13 +2102,22 @@ export class Engine implements EngineApi {
         const appended = this.emit(event, project)
         return { event: appended.event, committed: appended.committed }
       },
-      submit: (definition: TaskDefinitionInput) => {
+      submit: (definition: TaskDefinitionInput, options) => {
         const parsed = TaskDefinitionSchema.safeParse(definition)
         if (!parsed.success) {
           const issues = issuesOf(parsed.error).map((i) => ({ ...i, path: `definition.${i.path}` }))
           return Promise.reject(new TaskdeckError('bad_request', describeIssues('task definition', issues), { issues }))
         }
-        return this.submit(parsed.data).then(({ task }) => task)
+        const key = options?.idempotencyKey === undefined ? undefined : IdempotencyKeySchema.safeParse(options.idempotencyKey)
+        if (key && !key.success) {
+          const issues = issuesOf(key.error).map((i) => ({ ...i, path: 'idempotencyKey' }))
+          return Promise.reject(new TaskdeckError('bad_request', describeIssues('idempotency key', issues), { issues }))
+        }
+        return this.submit(parsed.data, key?.data).then(({ task }) => task)
+      },
+      taskByIdempotencyKey: (key) => {
+        const id = this.taskByKey.get(key)
+        return (id === undefined ? undefined : this.tasks.get(id)) ?? null
       },
       onEvent: (listener) => {
         this.eventListeners.add(listener)

@@ -24,8 +24,15 @@ import type { DurableEventInput, ProjectInTransaction } from './store.ts'
  *   their seq in the order of the calls, and projected and committed in seq order: an
  *   extension that changes its memory in the same synchronous step as the call keeps its
  *   memory in the log's order, so the last projection of a row is of its newest state.
- * - `submit(definition)`: submits a task exactly as `task.submit` does (validated,
- *   defaults filled); resolves with the task once it is durable.
+ * - `submit(definition, { idempotencyKey })`: submits a task exactly as `task.submit` does
+ *   (validated, defaults filled, the key too); resolves with the task once it is durable. A key
+ *   an existing task was submitted with answers that task (the same definition) or is refused
+ *   (`conflict`, another definition), as `task.submit` does.
+ * - `taskByIdempotencyKey(key)`: the existing task submitted with this key, whatever its
+ *   definition, or null (never submitted, or removed since: `task.clean` frees a key). An
+ *   extension that names each submit by what caused it (a trigger's webhook delivery, its
+ *   schedule slot) asks first, so a repeat after a restart finds the task instead of being
+ *   refused for a definition that differs only in when it was made.
  * - `onEvent(listener)`: every event, durable (after commit, in seq order) and transient,
  *   as it is announced. Returns a disposer.
  * - `readEvents(since, limit)`: committed durable events with `seq > since`, oldest first,
@@ -41,7 +48,8 @@ export interface EngineExtensionHost {
   migrate(extension: string, migrations: readonly string[]): void
   append(event: DurableEventInput, project?: ProjectInTransaction): Promise<DurableEvent>
   place(event: DurableEventInput, project?: ProjectInTransaction): { event: DurableEvent; committed: Promise<void> }
-  submit(definition: TaskDefinitionInput): Promise<Task>
+  submit(definition: TaskDefinitionInput, options?: { idempotencyKey?: string }): Promise<Task>
+  taskByIdempotencyKey(key: string): Task | null
   onEvent(listener: (event: EngineEvent) => void): Disposable
   readEvents(since: number, limit: number): DurableEvent[]
   /** Announces a live-only event (a remote worker's heartbeat) to every subscriber. */

@@ -51,7 +51,18 @@ export interface FireRequest {
   deliveryId?: string
   input: Pick<FiringInput, 'changedPaths' | 'changes' | 'webhook' | 'completion' | 'payload' | 'system'>
   detail: Record<string, Json>
-  reply?: (outcome: { firing: Firing; task: Task | null; error: unknown }) => void
+  reply?: (outcome: FireOutcome) => void
+}
+
+/**
+ * How a request was served: its firing, the task it started (null when none was started now) and why
+ * not. `duplicate`: a repeat of a firing already recorded (`firing` is that one), nothing recorded now.
+ */
+export interface FireOutcome {
+  firing: Firing
+  task: Task | null
+  error: unknown
+  duplicate?: true
 }
 
 const CAUSE_OF_KIND = {

@@ -24,10 +24,11 @@ import type { Disposable } from '../engine/api.ts'
 import type { EngineExtensionHost } from '../engine/host.ts'
 import type { DurableEventInput, ProjectInTransaction } from '../engine/store.ts'
 import { discoverFolder } from './discover.ts'
+import { firingKey } from './keys.ts'
 import { missingWatchPath } from './files.ts'
 import { loopThrough, describeLoop } from './chains.ts'
 import { definitionForFiring, triggerOfLabels, type FiringInput } from './input.ts'
-import { firingRequests$, type Clock, type FireRequest, type TriggerChange } from './pipeline.ts'
+import { firingRequests$, type Clock, type FireOutcome, type FireRequest, type TriggerChange } from './pipeline.ts'
 import { nextSlotAfter, upcomingSlots } from './schedule.ts'
 import { shortcutBindingsOf, shortcutClash, type ShortcutBinding } from './shortcuts.ts'
 import { generateSecret, hashSecret, verifySecret } from './secrets.ts'
@@ -490,7 +491,8 @@ export class TriggerService {
       const cursorAt = Math.min(from, current.cursorAt)
       const missed = upcomingSlots(spec, anchorAt, cursorAt, MAX_LISTED_MISSED).filter((slot) => slot <= now)
       if (missed.length === 0) return refuse('from', `no slot of this schedule falls between ${new Date(from).toISOString()} and now`)
-      const trigger = await this.putTrigger({ ...current, anchorAt, cursorAt, updatedAt: now })
+      // Starts afresh (a new `fromSeq`): its slots run again as new firings, not as the ones already served (firingKey).
+      const trigger = await this.putTrigger({ ...current, anchorAt, cursorAt, updatedAt: now }, true)
       return { trigger, missed }
     },
     'trigger.fire': async ({ triggerId, payload }: Params<'trigger.fire'>) => {
@@ -846,7 +848,7 @@ export class TriggerService {
     return record
   }
 
-  private request(request: Omit<FireRequest, 'reply'>): Promise<{ firing: Firing; task: Task | null; error: unknown }> {
+  private request(request: Omit<FireRequest, 'reply'>): Promise<FireOutcome> {
     if (this.disposed) return Promise.reject(new TaskdeckError('conflict', 'Triggers are shut down.'))
     return new Promise((resolve, reject) => {
       const abandon = (): void => reject(new TaskdeckError('conflict', 'Triggers shut down before this firing was served.'))
@@ -865,6 +867,12 @@ export class TriggerService {
    * Serves one request: submits the saved task (unless the request only records skipped
    * slots), then records the firing, the trigger's new bookkeeping and the completion cursor
    * with one durable `trigger.fired` event. A refused submission is recorded as a failed firing.
+   *
+   * A firing with a name of its own (a webhook delivery, a schedule slot, a finish: `firingKey`)
+   * submits its task with that name as its idempotency key. If the app stopped after such a
+   * submit and before the record, the restart meets the same firing again (the sender's retry,
+   * the slot caught up, the finish replayed) and records it with the task found by its key
+   * (`detail.recovered: true`) instead of starting a second one.
    *
    * Completion requests are served at most once per trigger and finish: one already recorded
    * is dropped (a finish announced again, or replayed), and one whose task was started but not
@@ -900,18 +908,32 @@ export class TriggerService {
     let startedBefore: number | null = null
     let chainStopped: string | null = null
     const completion = request.input.completion
+    // This firing's own name, where it has one: the task it submits carries it, so serving it again finds that task.
+    const key = record ? firingKey(record, { ...request, ...(completion ? { completionKey: completion.key } : {}) }) : null
     if (request.source && record && completion) {
       if (this.store.completionFiredFor(record.id, request.source.key)) return
       startedBefore = this.startedUnrecorded.get(`${record.id}|${request.source.key}`) ?? null
       const chainDepth = this.store.chainDepthOf(completion.taskId) + 1
-      detail = { ...detail, chainDepth, ...(startedBefore === null ? {} : { recovered: true }) }
+      detail = { ...detail, chainDepth }
       if (chainDepth > this.options.maxChainDepth) {
         chainStopped = `Chain stopped: this would be task ${chainDepth} in a row started by completion triggers (at most ${this.options.maxChainDepth}); do these triggers start each other in a loop? Task ${completion.taskId} finished last.`
       }
     }
-    // A slot of a one-at-a-time schedule whose earlier task has not finished starts nothing.
+    const keyed = startedBefore === null && key !== null && request.failure === undefined ? this.host.taskByIdempotencyKey(key) : null
+    if (keyed && record && request.deliveryId !== undefined) {
+      // A repeat of a delivery recorded longer ago than its window keeps it: answered with that firing, as within the window.
+      const earlier = this.store.firingOfTask(record.id, keyed.id)
+      if (earlier) {
+        request.reply?.({ firing: earlier, task: null, error: null, duplicate: true })
+        return
+      }
+    }
+    // Submitted before the app stopped, and never recorded: recorded now with that task, none started again.
+    if (keyed) startedBefore = keyed.id
+    if (startedBefore !== null) detail = { ...detail, recovered: true }
+    // A slot of a one-at-a-time schedule whose earlier task has not finished starts nothing (the slot's own task, found above, is not earlier).
     const overlapping =
-      record && record.spec.kind === 'schedule' && record.spec.overlap === 'skip' && (request.cause === 'schedule' || request.cause === 'catch-up')
+      startedBefore === null && record && record.spec.kind === 'schedule' && record.spec.overlap === 'skip' && (request.cause === 'schedule' || request.cause === 'catch-up')
         ? [...this.activeTasks].filter(([, triggerId]) => triggerId === record.id).map(([taskId]) => taskId)
         : []
     if (overlapping.length > 0 && !request.skipped) detail = { ...detail, stillActive: overlapping }
@@ -929,7 +951,7 @@ export class TriggerService {
     let error: unknown = request.failure ?? chainStopped
     if (!skipped && error === null && startedBefore === null) {
       try {
-        task = await this.host.submit(definitionForFiring(saved, input))
+        task = await this.host.submit(definitionForFiring(saved, input), key === null ? {} : { idempotencyKey: key })
       } catch (caught) {
         error = caught
       }
@@ -973,7 +995,7 @@ export class TriggerService {
         },
       )
       this.writtenCursor = Math.max(this.writtenCursor, cursor)
-      if (startedBefore !== null) this.startedUnrecorded.delete(`${record!.id}|${request.source!.key}`)
+      if (startedBefore !== null && record && request.source) this.startedUnrecorded.delete(`${record.id}|${request.source.key}`)
     } finally {
       request.reply?.({ firing, task, error })
     }
@@ -1016,7 +1038,10 @@ export class TriggerService {
           input: { webhook },
           detail: { bytes, contentType: webhook.contentType },
         })
-        return { firingId: outcome.firing.id, taskId: outcome.firing.taskId, error: outcome.firing.error }
+        const { firing } = outcome
+        // Its task was submitted for this delivery before (its record lost when the app stopped, or older than the window): the duplicate it is.
+        const duplicate = outcome.duplicate === true || firing.detail.recovered === true
+        return { firingId: firing.id, taskId: firing.taskId, error: firing.error, ...(duplicate ? { duplicate: true as const } : {}) }
       },
     }
   }

@@ -97,7 +97,10 @@ export interface TriggerRecord {
   lastFiredAt: number | null
   anchorAt: number
   cursorAt: number
-  /** Completion triggers fire for tasks that finish in events after this seq (the one that created, changed or resumed it). */
+  /**
+   * The seq of the event that last created, changed, resumed (or, for a schedule, caught up) the trigger: completion
+   * triggers fire for tasks that finish in events after it; a schedule's slot keys count it as their generation (keys.ts).
+   */
   fromSeq: number
 }
 
@@ -128,6 +131,20 @@ interface FiringRow {
   detail: string
 }
 
+const firingOfRow = (row: FiringRow): Firing =>
+  FiringSchema.parse({
+    id: row.id,
+    triggerId: row.trigger_id,
+    savedTaskId: row.saved_task_id,
+    firedAt: row.fired_at,
+    cause: row.cause,
+    scheduledFor: row.scheduled_for,
+    outcome: row.outcome,
+    taskId: row.task_id,
+    error: row.error,
+    detail: JSON.parse(row.detail) as unknown,
+  })
+
 /**
  * Reads and writes the trigger tables. Reads are immediate; every write is handed to the
  * engine's `append` as the projection of a durable event, so a row and its event commit
@@ -149,6 +166,7 @@ export class TriggerStore {
     | 'readCursor'
     | 'writeCursor'
     | 'firingOfTask'
+    | 'triggerFiringOfTask'
     | 'completionFiring'
     | 'keepHighestId'
     | 'insertActiveTask'
@@ -193,6 +211,7 @@ export class TriggerStore {
       // Never backwards: a late writer with an older view cannot undo a newer cursor.
       writeCursor: db.prepare(`UPDATE trg_state SET value = max(value, ?) WHERE key = '${COMPLETION_CURSOR}'`),
       firingOfTask: db.prepare('SELECT cause, detail FROM trg_firings WHERE task_id = ? ORDER BY id LIMIT 1'),
+      triggerFiringOfTask: db.prepare('SELECT * FROM trg_firings WHERE task_id = ? AND trigger_id = ? ORDER BY id LIMIT 1'),
       // A trigger's history is at most HISTORY_PER_TRIGGER rows, read through its index.
       completionFiring: db.prepare(
         `SELECT task_id AS taskId FROM trg_firings WHERE trigger_id = ? AND cause = 'completion' AND json_extract(detail, '$.sourceKey') = ? LIMIT 1`,
@@ -290,20 +309,13 @@ export class TriggerStore {
 
   history(triggerId: number, limit: number): Firing[] {
     const rows = this.statements.history.all(triggerId, limit) as unknown as FiringRow[]
-    return rows.map((row) =>
-      FiringSchema.parse({
-        id: row.id,
-        triggerId: row.trigger_id,
-        savedTaskId: row.saved_task_id,
-        firedAt: row.fired_at,
-        cause: row.cause,
-        scheduledFor: row.scheduled_for,
-        outcome: row.outcome,
-        taskId: row.task_id,
-        error: row.error,
-        detail: JSON.parse(row.detail) as unknown,
-      }),
-    )
+    return rows.map(firingOfRow)
+  }
+
+  /** The trigger's first recorded firing that started (or found) this task, while its history keeps it. */
+  firingOfTask(triggerId: number, taskId: number): Firing | null {
+    const row = this.statements.triggerFiringOfTask.get(taskId, triggerId) as FiringRow | undefined
+    return row ? firingOfRow(row) : null
   }
 
   putSavedTask(savedTask: SavedTask): void {

@@ -24,8 +24,11 @@ export interface WebhookTarget {
   triggerId: number
   spec: WebhookSpec
   paused: boolean
-  /** `deliveryId`: the sender's name for this delivery, remembered with the firing when it starts a task. */
-  fire(webhook: WebhookCall & { bytes: number; deliveryId?: string }): Promise<{ firingId: number; taskId: number | null; error: string | null }>
+  /**
+   * `deliveryId`: the sender's name for this delivery, remembered with the firing when it starts a task. `duplicate`:
+   * the delivery's task was already submitted (before a restart that lost its firing's record), none was started now.
+   */
+  fire(webhook: WebhookCall & { bytes: number; deliveryId?: string }): Promise<Fired>
 }
 
 export const SECRET_HEADER = 'x-taskdeck-secret'
@@ -116,7 +119,7 @@ export const DELIVERY_ID_HEADERS = ['idempotency-key', 'x-github-delivery', 'x-g
  */
 export const DELIVERY_WINDOW = { ms: 24 * 60 * 60 * 1000, perHook: 1000 }
 
-type Fired = { firingId: number; taskId: number | null; error: string | null }
+type Fired = { firingId: number; taskId: number | null; error: string | null; duplicate?: true }
 
 /** Where deliveries that started their task are kept across restarts (the triggers' store). */
 export interface DeliveryRecords {
@@ -134,8 +137,10 @@ export interface DeliveryRecords {
  * `perHook` per hook.
  *
  * A delivery under way when the process died was never answered, and its firing, if not
- * recorded, did not record its id either: a retry fires again (at least once rather than
- * perhaps never; the task may have been submitted just before the death, see docs/triggers.md).
+ * recorded, did not record its id either: its retry is served again. If the task had been
+ * submitted before the death, it carries the delivery's idempotency key (keys.ts), so the retry
+ * finds it and records the firing with it (answered as a duplicate); if not, the retry starts
+ * it. One task per delivery id either way (docs/triggers.md, "Repeated deliveries").
  */
 export class DeliveryWindow {
   private readonly byHook = new Map<number, Map<string, { at: number; fired: Promise<Fired> }>>()
@@ -285,7 +290,7 @@ export async function handleWebhook(
     return { status: 422, headers: {}, body: { ok: false, error: `The trigger fired but its task was refused: ${fired.error}` } }
   }
   // A repeated delivery: 200 (done before), not 202 (accepted now), with what the first one started.
-  if (delivery.duplicate) return { status: 200, headers: {}, body: { ok: true, firingId: fired.firingId, taskId: fired.taskId, duplicate: true } }
+  if (delivery.duplicate || fired.duplicate === true) return { status: 200, headers: {}, body: { ok: true, firingId: fired.firingId, taskId: fired.taskId, duplicate: true } }
   return { status: 202, headers: {}, body: { ok: true, firingId: fired.firingId, taskId: fired.taskId } }
 }
 

@@ -21,6 +21,22 @@ describe('the extension host', () => {
     expect(t.engine.host.now()).toBeGreaterThan(0)
   })
 
+  it('submits with an idempotency key as task.submit does, and finds the task by its key whatever its definition', async () => {
+    const key = 'ext:delivery:1'
+    expect(t.engine.host.taskByIdempotencyKey(key)).toBeNull()
+    const task = await t.engine.host.submit({ spec: { kind: 'shell', command: 'true' }, stashed: true }, { idempotencyKey: key })
+    expect(task.idempotencyKey).toBe(key)
+    // The same definition is the same task; another one is refused, as task.submit does.
+    expect((await t.engine.host.submit({ spec: { kind: 'shell', command: 'true' }, stashed: true }, { idempotencyKey: key })).id).toBe(task.id)
+    await expect(t.engine.host.submit({ spec: { kind: 'shell', command: 'false' }, stashed: true }, { idempotencyKey: key })).rejects.toMatchObject({ code: 'conflict' })
+    expect(t.engine.host.taskByIdempotencyKey(key)).toMatchObject({ id: task.id })
+    await expect(t.engine.host.submit({ spec: { kind: 'shell', command: 'true' } }, { idempotencyKey: 'has a space' })).rejects.toThrow(/idempotencyKey/)
+    // Removing the task frees its key.
+    await t.engine.handlers['task.cancel']({ taskIds: [task.id] })
+    await t.engine.handlers['task.clean']({ taskIds: [task.id] })
+    expect(t.engine.host.taskByIdempotencyKey(key)).toBeNull()
+  })
+
   it('refuses to run the engine\'s own migrations for an extension', () => {
     expect(() => t.engine.host.migrate('engine', [])).toThrow(/belong to the engine/)
   })

@@ -1,4 +1,8 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
 import { VirtualAction, VirtualTimeScheduler } from 'rxjs'
+import { expect } from 'vitest'
 import type { Clock } from '../../src-main/triggers/index.ts'
 
 /**
@@ -30,3 +34,23 @@ export class TestClock implements Clock {
 
 /** A shell saved-task definition that runs without a shell. */
 export const argv = (...command: string[]) => ({ spec: { kind: 'shell' as const, command } })
+
+const DIES_AFTER_SUBMIT = fileURLToPath(new URL('./fixtures/dies-after-submit.ts', import.meta.url))
+
+/** What the child of `runUntilKilled` runs (fixtures/dies-after-submit.ts says each). */
+export interface DyingOptions {
+  now?: number
+  webhook?: { hookId: string; headers: Record<string, string>; body: string }
+  remote?: boolean
+}
+
+/**
+ * Runs the engine and its triggers in a child process on `home` (nothing else may have it open)
+ * until a firing's task is submitted, and expects it killed right there (SIGKILL), before the
+ * firing is recorded.
+ */
+export async function runUntilKilled(home: string, options: DyingOptions): Promise<void> {
+  const child = spawn(process.execPath, [DIES_AFTER_SUBMIT, home, JSON.stringify(options)], { stdio: ['ignore', 'ignore', 'inherit'] })
+  const [code, signal] = (await once(child, 'exit')) as [number | null, string | null]
+  expect({ code, signal }).toEqual({ code: null, signal: 'SIGKILL' })
+}

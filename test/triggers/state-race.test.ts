@@ -20,8 +20,8 @@ function holdingFirings(): { wrap: HostWrapper; held: Promise<void>; release(): 
   const held = new Promise<void>((resolve) => (reached = resolve))
   const wrap: HostWrapper = (host) => ({
     ...host,
-    submit: async (definition) => {
-      const task = await host.submit(definition)
+    submit: async (definition, options) => {
+      const task = await host.submit(definition, options)
       reached()
       await gate
       return task

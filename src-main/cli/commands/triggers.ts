@@ -372,8 +372,18 @@ export function catchUpOutcome(spec: Trigger['spec'], count: number): string {
 
 const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`
 
-/** What a firing stood for, from its cause-specific detail: the slot and the missed ones, the changed files, the finished task. */
+/**
+ * What a firing stood for, from its cause-specific detail: the slot and the missed ones, the changed files, the finished
+ * task; and when its task was submitted before a restart that lost the firing's record (`detail.recovered`), so it was
+ * recorded afterwards, not started again.
+ */
 export function describeFiring(firing: Firing): string {
+  const what = describeCause(firing)
+  if (firing.detail.recovered !== true) return what
+  return `${what}${what === '' ? '' : ' '}(recorded after a restart)`
+}
+
+function describeCause(firing: Firing): string {
   const detail = firing.detail
   const count = (key: string): number => (typeof detail[key] === 'number' ? detail[key] : 0)
   const slot = firing.scheduledFor === null ? '' : `slot ${formatClock(firing.scheduledFor)}`
@@ -396,7 +406,7 @@ export function describeFiring(firing: Firing): string {
       return `${plural(changed, 'changed path')}${kinds}${paths[0] === undefined ? '' : `: ${paths[0]}${changed > 1 ? ', …' : ''}`}`
     }
     case 'completion':
-      return `after task ${count('sourceTaskId')} ${typeof detail.sourceStatus === 'string' ? detail.sourceStatus : 'finished'}${detail.recovered === true ? ' (recorded after a restart)' : ''}`
+      return `after task ${count('sourceTaskId')} ${typeof detail.sourceStatus === 'string' ? detail.sourceStatus : 'finished'}`
     case 'webhook':
       return `${plural(count('bytes'), 'byte')}${typeof detail.contentType === 'string' ? ` of ${detail.contentType}` : ''}`
     case 'shortcut':
