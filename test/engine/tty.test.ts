@@ -87,6 +87,14 @@ describe('a shell task on a terminal (tty: true)', () => {
     expect(await texts(task.id)).toEqual(['stdout: got one', 'stdout: got two', 'stdout: end'])
   })
 
+  it('takes lines sent to a running task (task.send) through the terminal', async () => {
+    const task = await t.submit(tty('echo ready; read -r line; echo "got $line"'))
+    await eventually(() => t.events.some((e) => e.type === 'run.output' && e.taskId === task.id && e.text.includes('ready')), 'the task to be ready')
+    await t.engine.handlers['task.send']({ taskId: task.id, text: 'hello there\n' })
+    await t.until(task.id, ['succeeded'])
+    expect(await texts(task.id)).toEqual(['stdout: ready', 'stdout: got hello there'])
+  })
+
   it('cancel kills the whole tree, a grandchild that ignores the hangup included (it is in the terminal\'s session, not our group)', async () => {
     const task = await t.submit(tty(STUBBORN))
     const grandchild = await grandchildOf(task.id)

@@ -117,7 +117,7 @@ function sizeFrom(value: string | undefined, fallback: number): number {
  * stdin, `-c` one string for $SHELL, which is /bin/sh here (the user's SHELL is put back for the
  * command). macOS's BSD script takes the command as arguments after the file (not run here).
  */
-function terminalLine(file: string, args: string[], env: NodeJS.ProcessEnv, own: Readonly<Record<string, string>>): { file: string; args: string[]; env: NodeJS.ProcessEnv } {
+function terminalCommand(file: string, args: string[], env: NodeJS.ProcessEnv, own: Readonly<Record<string, string>>): { file: string; args: string[]; env: NodeJS.ProcessEnv } {
   // The size and type are this terminal's: the task's env may name them, the engine's own (of the terminal it was started from) does not.
   const columns = sizeFrom(own.COLUMNS, TERMINAL_SIZE.columns)
   const rows = sizeFrom(own.LINES, TERMINAL_SIZE.rows)
@@ -143,7 +143,7 @@ function startShell(spec: ShellSpec, context: RunContext, killGraceMs: number, r
   }
   const command = commandLine(spec)
   const commandEnv = spec.env ? { ...process.env, ...spec.env } : process.env
-  const { file, args, env } = tty ? terminalLine(command.file, command.args, commandEnv, spec.env ?? {}) : { ...command, env: commandEnv }
+  const { file, args, env } = tty ? terminalCommand(command.file, command.args, commandEnv, spec.env ?? {}) : { ...command, env: commandEnv }
   let child: ChildProcess
   try {
     child = spawn(file, args, {
