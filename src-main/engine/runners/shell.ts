@@ -308,7 +308,7 @@ class TerminalSession {
   /** The session's leader, found in /proc (a child of script that is its own session); null while it is not there. */
   find(): { pid: number; startTicks: string } | null {
     if (this.leader !== null || process.platform !== 'linux') return this.leader
-    for (const entry of readdirSync('/proc')) {
+    for (const entry of processIds()) {
       if (!/^\d+$/.test(entry)) continue
       const fields = procStat(entry)
       if (fields === null || Number(fields[1]) !== this.scriptPid || fields[3] !== entry) continue
@@ -325,7 +325,7 @@ class TerminalSession {
     const leader = this.find()
     if (leader === null) return []
     const members: number[] = []
-    for (const entry of readdirSync('/proc')) {
+    for (const entry of processIds()) {
       if (!/^\d+$/.test(entry)) continue
       const fields = procStat(entry)
       if (fields === null || fields[0] === 'Z' || Number(fields[3]) !== leader.pid) continue
@@ -367,6 +367,15 @@ class TerminalSession {
   private stopPolling(): void {
     if (this.poll) clearInterval(this.poll)
     this.poll = null
+  }
+}
+
+/** The entries of /proc (pids among them); none when it cannot be read: a timer or a signal must not throw for it. */
+function processIds(): string[] {
+  try {
+    return readdirSync('/proc')
+  } catch {
+    return []
   }
 }
 
