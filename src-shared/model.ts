@@ -67,6 +67,12 @@ export const ShellSpecSchema = z.object({
   cwd: nonEmpty(LIMITS.pathChars).optional(),
   env: EnvSchema.optional(),
   stdin: text(LIMITS.stdinChars).optional(),
+  /**
+   * Run the command on a terminal (a pseudo-terminal, through script(1)), so that programs that
+   * colour or draw progress only on a terminal do so (API revision 12). Its output is one stream:
+   * a terminal merges stdout and stderr, and the log has it all as stdout. Not on Windows.
+   */
+  tty: z.boolean().optional(),
 })
 
 export const HttpRequestSchema = z.object({

@@ -23,6 +23,8 @@ export interface DefinitionOptions {
   unsetEnv?: string[]
   inheritEnv?: boolean
   stdin?: string
+  /** Run on a terminal (`--tty`; `edit --no-tty`: false). */
+  tty?: boolean
   notify?: string
   stash?: boolean
   shell?: string
@@ -48,6 +50,7 @@ export const DEFINITION_OPTION_NAMES = {
   'definition.spec.cwd': '--cwd',
   'definition.spec.env': '--env',
   'definition.spec.stdin': '--stdin',
+  'definition.spec.tty': '--tty',
 } as const
 
 /**
@@ -65,6 +68,7 @@ export async function definitionFromOptions(argv: readonly string[], options: De
       cwd: resolve(options.cwd ?? process.cwd()),
       ...(options.env?.length || options.inheritEnv ? { env: { ...(options.inheritEnv ? inheritedEnv() : {}), ...parseEnv(options.env ?? []) } } : {}),
       ...(options.stdin === undefined ? {} : { stdin: await stdinText(options.stdin) }),
+      ...(options.tty === true ? { tty: true } : {}),
     },
   }
   return applyCommonOptions(definition, options)
@@ -74,16 +78,17 @@ export async function definitionFromOptions(argv: readonly string[], options: De
 export async function editedDefinition(current: TaskDefinition, argv: readonly string[], options: DefinitionOptions): Promise<TaskDefinitionInput> {
   const command = commandFrom(argv, options)
   const touchesEnv = options.env !== undefined || options.unsetEnv !== undefined || options.inheritEnv === true
-  const touchesSpec = command !== null || options.cwd !== undefined || touchesEnv || options.stdin !== undefined
+  const touchesSpec = command !== null || options.cwd !== undefined || touchesEnv || options.stdin !== undefined || options.tty !== undefined
   let spec: TaskDefinitionInput['spec'] = current.spec
   if (touchesSpec) {
-    if (current.spec.kind !== 'shell') throw usageError(`The task is a ${current.spec.kind} task; only shell tasks have a command, cwd, env or stdin.`)
+    if (current.spec.kind !== 'shell') throw usageError(`The task is a ${current.spec.kind} task; only shell tasks have a command, cwd, env, stdin or tty.`)
     spec = {
       ...current.spec,
       ...(command === null ? {} : { command }),
       ...(options.cwd === undefined ? {} : { cwd: resolve(options.cwd) }),
       ...(touchesEnv ? { env: editedEnv(current.spec.env ?? {}, options) } : {}),
       ...(options.stdin === undefined ? {} : { stdin: await stdinText(options.stdin) }),
+      ...(options.tty === undefined ? {} : { tty: options.tty }),
     }
   }
   return applyCommonOptions({ ...current, spec }, options)

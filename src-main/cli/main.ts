@@ -106,6 +106,7 @@ function definitionOptions(command: Command): Command {
     .option('-e, --env <KEY=VALUE>', 'an environment variable for the task (repeatable)', collect)
     .option('-E, --inherit-env', "give the task this shell's whole environment (stored with the task)")
     .option('--stdin <text>', 'text to write to the task\'s stdin ("-" reads this process\'s stdin)')
+    .option('--tty', 'run it on a terminal (script(1); Linux and macOS), so that programs that colour or show progress only on a terminal do; stdout and stderr become one stream')
     .addOption(new Option('--notify <policy>', 'desktop notification when it ends').choices(['default', 'always', 'failure', 'never']))
 }
 
@@ -296,6 +297,7 @@ those either, there is nothing to follow (exit 1).`,
     .argument('[command...]', 'a new program and arguments (after --)')
     .option('--stash', 'stash it')
     .option('--unset-env <KEY>', "remove this variable from the task's environment (repeatable)", collect)
+    .option('--no-tty', 'run it without a terminal again')
     .addHelpText(
       'after',
       [

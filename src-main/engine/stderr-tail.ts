@@ -1,4 +1,4 @@
-import { stripVTControlCharacters } from 'node:util'
+import { terminalText } from '../../src-shared/terminal-line.ts'
 
 /**
  * The caps of `Run.stderrTail`: the last `lines` non-empty lines, at most `bytes` of UTF-8,
@@ -8,9 +8,6 @@ import { stripVTControlCharacters } from 'node:util'
  */
 export const STDERR_TAIL = { lines: 5, bytes: 1024, windowBytes: 8 * 1024 } as const
 
-/** Controls left after the escape sequences are gone (tab is made a space first). */
-// eslint-disable-next-line no-control-regex -- removing control characters is the point
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g
 const ELLIPSIS = '…'
 
 /** The last bytes a run wrote on one stream, in a fixed ring: nothing is kept beyond the window, however much is written. */
@@ -49,9 +46,9 @@ export class StreamTail {
 }
 
 /**
- * The last non-empty lines of `bytes` as one clean text: ANSI escape sequences (colours, OSC
- * links) and other control characters removed, tabs made spaces, a line rewritten with \r
- * reduced to what a terminal would show last. `cut`: bytes before these were let go, so the
+ * The last non-empty lines of `bytes` as one clean text: each line as a terminal shows it, as the
+ * log viewer shows it (src-shared/terminal-line.ts: a line rewritten with \r or erased with ESC[K
+ * is what was left on it; colours, OSC links and other control characters gone), tabs made spaces. `cut`: bytes before these were let go, so the
  * first line may be partial and is dropped (unless it is the only one).
  */
 export function tailText(bytes: Uint8Array, cut: boolean, caps: { lines: number; bytes: number } = STDERR_TAIL): string | null {
@@ -71,10 +68,7 @@ export function tailText(bytes: Uint8Array, cut: boolean, caps: { lines: number;
 }
 
 function cleanLine(line: string): string {
-  const shown = stripVTControlCharacters(line.replace(/\r+$/, ''))
-  // What a terminal shows of "10%\r99%\rfailed": the text after the last carriage return.
-  const afterReturn = shown.slice(shown.lastIndexOf('\r') + 1)
-  return afterReturn.replace(/\t/g, ' ').replace(CONTROLS, '').trimEnd()
+  return terminalText(line).replace(/\t/g, ' ').trimEnd()
 }
 
 /** The newest lines that fit in `max` bytes; the last line alone too long keeps its start, cut at a character and marked. */

@@ -43,9 +43,11 @@ export const API_REVISIONS = {
   submitManyKeys: 10,
   /** settings.set's `expect` (refused with `conflict` when a setting it names has changed since the client read it). */
   settingsExpect: 11,
+  /** A shell spec's `tty` (run the command on a pseudo-terminal, through script(1)). */
+  tty: 12,
 } as const
 /** This server's revision: the newest of API_REVISIONS. */
-export const API_REVISION = API_REVISIONS.settingsExpect
+export const API_REVISION = API_REVISIONS.tty
 
 /**
  * Checked by hand rather than with zod: every CLI call reads this file, and loading zod

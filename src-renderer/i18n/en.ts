@@ -300,6 +300,8 @@ export const en = {
     env: 'Environment',
     envHint: 'One NAME=value per line.',
     stdin: 'Standard input',
+    tty: 'Run on a terminal',
+    ttyHint: 'For programs that colour or show progress only on a terminal (ls --color=auto, git, npm, cargo, pytest). Standard output and error become one stream. Linux and macOS.',
     urls: 'URLs',
     urlsHint: 'One per line; fetched concurrently.',
     method: 'Method',

@@ -296,6 +296,8 @@ export const ko: Messages = {
     env: '환경 변수',
     envHint: '한 줄에 하나씩 NAME=value.',
     stdin: '표준 입력',
+    tty: '터미널에서 실행',
+    ttyHint: '터미널에서만 색이나 진행 상황을 보여 주는 프로그램(ls --color=auto, git, npm, cargo, pytest)에 씁니다. 표준 출력과 표준 오류가 한 스트림이 됩니다. Linux와 macOS.',
     urls: 'URL',
     urlsHint: '한 줄에 하나씩; 동시에 가져옵니다.',
     method: '메서드',

@@ -1,5 +1,6 @@
 import { BehaviorSubject, type Observable } from 'rxjs'
 import type { ApiError, CommandInput, CommandResult, LogLine, LogStream, Result, RunOutput } from '../../src-shared/index.ts'
+import { terminalLine, terminalText } from '../../src-shared/terminal-line.ts'
 
 export type { RunOutput }
 type ReadLog = (params: CommandInput<'run.readLog'>) => Promise<Result<CommandResult<'run.readLog'>>>
@@ -7,9 +8,22 @@ type ReadLog = (params: CommandInput<'run.readLog'>) => Promise<Result<CommandRe
 export const PAGE_LINES = 500
 const MAX_CACHED_PAGES = 200
 
+/** A line as the viewer shows it: `text` is what a terminal shows (carriage returns and erases applied), with its colours as SGR codes. */
 export interface LogLineView {
   stream: LogStream
   text: string
+}
+
+/**
+ * A line as held: its raw text (what run.readLog returns and live chunks add to), and the view
+ * worked out from it when first drawn. The raw text is kept, not the view, because a line still
+ * being written continues from the terminal's cursor, which the shown text no longer knows
+ * ("abc\rX" shows "Xbc" with the cursor at column 1: "Y" next makes "XYc", not "XbcY").
+ */
+interface HeldLine {
+  stream: LogStream
+  raw: string
+  view?: LogLineView
 }
 
 /**
@@ -18,9 +32,11 @@ export interface LogLineView {
  * with ten million lines costs what the screen shows. `version$` ticks when lines change.
  * Live output of a fast run comes coalesced to its tail (`skippedFrom` marks the lines the
  * server left out); those lines are simply not held, and are read when scrolled into view.
+ * Lines are shown as a terminal shows them (src-shared/terminal-line.ts): a progress line rewritten
+ * with carriage returns shows its latest state, also while it is still being written.
  */
 export class LogWindow {
-  private readonly pages = new Map<number, (LogLineView | undefined)[]>()
+  private readonly pages = new Map<number, (HeldLine | undefined)[]>()
   private readonly loading = new Set<number>()
   private readonly readLog: ReadLog
   private readonly runId: number
@@ -50,7 +66,16 @@ export class LogWindow {
   }
 
   line(n: number): LogLineView | undefined {
-    return this.pages.get(Math.floor(n / PAGE_LINES))?.[n % PAGE_LINES]
+    const held = this.pages.get(Math.floor(n / PAGE_LINES))?.[n % PAGE_LINES]
+    if (!held) return undefined
+    held.view ??= { stream: held.stream, text: terminalLine(held.raw) }
+    return held.view
+  }
+
+  /** A line's shown text without colour codes (what a copy takes), if held. */
+  plainText(n: number): string | undefined {
+    const held = this.pages.get(Math.floor(n / PAGE_LINES))?.[n % PAGE_LINES]
+    return held && terminalText(held.raw)
   }
 
   /** Makes sure lines [from, to) are loaded or loading. */
@@ -150,17 +175,17 @@ export class LogWindow {
       this.pages.set(pageIndex, page)
     }
     const existing = page[n % PAGE_LINES]
-    let text = part
+    let raw = part
     if (existing && position === 'starts') {
       // A read of this line made after it grew further is the newer copy.
-      if (existing.text.startsWith(part)) text = existing.text
+      if (existing.raw.startsWith(part)) raw = existing.raw
     } else if (existing) {
       const startsChunk = position === 'continues'
-      if (startsChunk && this.openLine === n) text = existing.text + part
-      else if (existing.text === part || existing.text.endsWith(part)) text = existing.text
-      else if (startsChunk) text = existing.text + part
+      if (startsChunk && this.openLine === n) raw = existing.raw + part
+      else if (existing.raw === part || existing.raw.endsWith(part)) raw = existing.raw
+      else if (startsChunk) raw = existing.raw + part
     }
-    page[n % PAGE_LINES] = { stream, text }
+    page[n % PAGE_LINES] = existing?.raw === raw && existing.stream === stream ? existing : { stream, raw }
   }
 
   private setTotal(total: number) {
@@ -203,14 +228,14 @@ export class LogWindow {
 }
 
 /** Keeps a line already grown further by live output over an older read of it. */
-function writeLine(lines: (LogLineView | undefined)[], page: number, line: LogLine) {
+function writeLine(lines: (HeldLine | undefined)[], page: number, line: LogLine) {
   const index = line.n - page * PAGE_LINES
   const existing = lines[index]
-  if (existing && existing.text.length >= line.text.length) return
-  lines[index] = { stream: line.stream, text: line.text }
+  if (existing && existing.raw.length >= line.text.length) return
+  lines[index] = { stream: line.stream, raw: line.text }
 }
 
-/** Case-insensitive search over a window's loaded lines, used to find the next match. */
+/** Case-insensitive search of the lines' shown text (what a terminal shows, without colour codes), used to find the next match. */
 export async function findInLog(
   readLog: ReadLog,
   runId: number,
@@ -236,7 +261,7 @@ export async function findInLog(
     const result = await readLog({ runId, fromLine: start, count })
     if (!result.ok) return null
     const lines = direction === 1 ? result.value.lines : [...result.value.lines].reverse()
-    for (const line of lines) if (line.text.toLowerCase().includes(lower)) return line.n
+    for (const line of lines) if (terminalText(line.text).toLowerCase().includes(lower)) return line.n
     scanned += count
     cursor = direction === 1 ? start + count : start - 1
     if (cursor >= totalLines) cursor = 0

@@ -1,5 +1,6 @@
 import Anser from 'anser'
 import { catchError, concat, defer, EMPTY, expand, forkJoin, last, map, type Observable, of, shareReplay, startWith, switchMap, timer } from 'rxjs'
+import { terminalLine } from '../../src-shared/terminal-line.ts'
 import { diffLogs, type ChangeRun, type CompareLine, type GiveUp, type LineKind } from './line-diff.ts'
 
 export { COMPARE_MAX_EDITS, COMPARE_TIMEOUT_MS, diffLogs, type ChangeRun, type CompareLine, type GiveUp } from './line-diff.ts'
@@ -275,7 +276,9 @@ export type ReadPage = (runId: number, fromLine: number, count: number) => Obser
  * starts after the last line read (its number `n`, not a count of lines read): where the log's
  * cap dropped its middle, run.readLog skips the dropped lines and says so in one system line,
  * numbered as the first dropped line, which it repeats for any page starting in the gap; a line
- * numbered no later than one already read is that repeat, and is left out.
+ * numbered no later than one already read is that repeat, and is left out. Lines are compared
+ * and shown as a terminal shows them (src-shared/terminal-line.ts): two runs whose progress line
+ * went 10%, 50%, 100% in different steps both show "100%", and match.
  */
 export function readForCompare$(readPage: ReadPage, runId: number, cap = COMPARE_MAX_LINES, pageLines = COMPARE_PAGE_LINES): Observable<ComparedLog> {
   type Read = { lines: CompareLine[]; totalLines: number; running: boolean; done: boolean }
@@ -283,7 +286,7 @@ export function readForCompare$(readPage: ReadPage, runId: number, cap = COMPARE
     const lastN = read.lines.at(-1)?.n ?? -1
     return readPage(runId, lastN + 1, Math.min(pageLines, cap - read.lines.length)).pipe(
       map((page) => {
-        const fresh = page.lines.filter((line) => line.n > lastN)
+        const fresh = page.lines.filter((line) => line.n > lastN).map((line) => ({ ...line, text: terminalLine(line.text) }))
         const lines = read.lines.concat(fresh.slice(0, cap - read.lines.length))
         const end = lines.at(-1)?.n ?? -1
         return {

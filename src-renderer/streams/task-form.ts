@@ -27,6 +27,8 @@ export interface TaskForm {
   cwd: string
   env: string
   stdin: string
+  /** Run the command on a terminal (ShellSpec's `tty`). */
+  tty: boolean
   urls: string
   method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'PATCH'
   headers: string
@@ -64,6 +66,7 @@ export const EMPTY_FORM: TaskForm = {
   cwd: '',
   env: '',
   stdin: '',
+  tty: false,
   urls: '',
   method: 'GET',
   headers: '',
@@ -144,6 +147,8 @@ export function toDefinition(form: TaskForm): { definition: TaskDefinitionInput;
           cwd: optional(form.cwd),
           env: pairs(form.env, '=', 'env', problems),
           stdin: form.stdin || undefined,
+          // Absent unless asked for: a server before API revision 12 refuses the field by name.
+          tty: form.tty || undefined,
         }
       case 'http': {
         const headers = pairs(form.headers, ':', 'headers', problems)
@@ -290,6 +295,7 @@ export function fieldOfIssue(path: string): keyof TaskForm | 'form' {
     'spec.cwd': 'cwd',
     'spec.env': 'env',
     'spec.stdin': 'stdin',
+    'spec.tty': 'tty',
     'spec.concurrency': 'concurrency',
     'spec.requestTimeoutMs': 'requestTimeoutSec',
     'spec.maxBytes': 'maxBytes',
@@ -340,6 +346,7 @@ export function formOf(definition: TaskDefinition): TaskForm {
         .map(([k, v]) => `${k}=${v}`)
         .join('\n'),
       stdin: spec.stdin ?? '',
+      tty: spec.tty === true,
     }
   }
   if (spec.kind === 'http') {

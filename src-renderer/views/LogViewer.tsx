@@ -126,7 +126,8 @@ export function LogViewer({ run }: { run: Run }) {
 
   const copy = async () => {
     const lines: string[] = []
-    for (let n = first; n < last; n++) lines.push(log.line(n)?.text ?? '')
+    // What the screen shows: the text a terminal shows of each line, its colour codes left out.
+    for (let n = first; n < last; n++) lines.push(log.plainText(n) ?? '')
     try {
       await navigator.clipboard.writeText(lines.join('\n'))
       setNotice(t('log.copied', { count: lines.length }))

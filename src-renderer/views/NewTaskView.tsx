@@ -167,6 +167,29 @@ export function NewTaskView({ editTaskId }: { editTaskId: number | undefined }) 
               </div>
               {field('env', t('form.env'), area('env', 'NODE_ENV=production', 2), t('form.envHint'))}
               {field('stdin', t('form.stdin'), area('stdin', '', 2))}
+              {/* A checkbox with its own line under it: the hint says what a terminal changes, or the server's refusal (no script(1) there). */}
+              <div className={`field ${errors.tty ? 'invalid' : ''}`}>
+                <label className="check">
+                  <input
+                    id="f-tty"
+                    type="checkbox"
+                    checked={form.tty}
+                    aria-invalid={errors.tty ? true : undefined}
+                    aria-describedby={errors.tty ? 'f-tty-error' : 'f-tty-hint'}
+                    onChange={(e) => set('tty', e.target.checked)}
+                  />
+                  {t('form.tty')}
+                </label>
+                {errors.tty ? (
+                  <div className="field-error" id="f-tty-error" role="alert">
+                    {say(errors.tty)}
+                  </div>
+                ) : (
+                  <div className="field-hint" id="f-tty-hint">
+                    {t('form.ttyHint')}
+                  </div>
+                )}
+              </div>
             </>
           )}
           {form.kind === 'http' && (

@@ -3,6 +3,7 @@ import { useScrollWindow } from '../hooks/scroll-window.ts'
 import { useTranslation } from 'react-i18next'
 import { BehaviorSubject, from, map, Observable } from 'rxjs'
 import type { Run } from '../../src-shared/index.ts'
+import { terminalText } from '../../src-shared/terminal-line.ts'
 import { AnsiText } from '../components/AnsiText.tsx'
 import { Kbd, formatClock, useEngineSentences } from '../components/common.tsx'
 import { useObservableState, useSubscription } from '../hooks/observable.ts'
@@ -250,7 +251,7 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
       </select>
     </label>
   )
-  const positionLine = (line: DiffLine | undefined) => (line ? `: ${line.kind === 'added' ? words.added : words.removed}: ${line.line.text}` : '')
+  const positionLine = (line: DiffLine | undefined) => (line ? `: ${line.kind === 'added' ? words.added : words.removed}: ${terminalText(line.line.text)}` : '')
   const notes: string[] = []
   if (state.phase === 'ready' || state.phase === 'tooDifferent' || state.phase === 'comparing') {
     for (const [run, log] of [

@@ -103,4 +103,28 @@ describe('CLI against a server that lacks what it sends', () => {
       writeFileSync(apiFilePath(home), written, { mode: 0o600 })
     }
   })
+  it('a server of revision 11 (before tty) is not sent add --tty or edit --tty (exit 3); the current one adds a task on a terminal', async () => {
+    const written = readFileSync(apiFilePath(home), 'utf8')
+    const before = (await engine.handlers['task.list']({ limit: 1000, offset: 0 })).tasks.length
+    writeFileSync(apiFilePath(home), JSON.stringify({ ...(JSON.parse(written) as Record<string, unknown>), apiRevision: API_REVISIONS.settingsExpect }), { mode: 0o600 })
+    try {
+      for (const args of [['add', '--tty', '--', 'ls'], ['add', '--batch', '--tty']]) {
+        const add = await runCli(home, args, { cwd: dir.home, input: 'ls\n' })
+        expect([add.code, add.stderr]).toEqual([
+          3,
+          'taskdeck: --tty needs API revision 12; the running Taskdeck has 11. The running Taskdeck is older than this taskdeck command: restart it (`taskdeck stop`, then `taskdeck daemon`, or quit and reopen the app).\n',
+        ])
+      }
+      expect((await engine.handlers['task.list']({ limit: 1000, offset: 0 })).tasks.length).toBe(before)
+    } finally {
+      writeFileSync(apiFilePath(home), written, { mode: 0o600 })
+    }
+    const added = await cli('add', '-q', '--stash', '--tty', '--', 'ls', '--color=auto')
+    expect(added.code).toBe(0)
+    const { task } = await engine.handlers['task.get']({ taskId: Number(added.stdout.trim()) })
+    expect(task.definition.spec).toMatchObject({ kind: 'shell', command: ['ls', '--color=auto'], tty: true })
+    const untty = await cli('edit', String(task.id), '--no-tty')
+    expect(untty.code).toBe(0)
+    expect((await engine.handlers['task.get']({ taskId: task.id })).task.definition.spec).toMatchObject({ tty: false })
+  })
 })

@@ -2,7 +2,7 @@ import { chmodSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { RunSchema, type Run } from '../../src-shared/index.ts'
-import { STDERR_TAIL } from '../../src-main/engine/stderr-tail.ts'
+import { STDERR_TAIL, tailText } from '../../src-main/engine/stderr-tail.ts'
 import { useEngine } from '../support/engine.ts'
 import { shell } from './helpers.ts'
 
@@ -23,7 +23,16 @@ describe('the tail of stderr kept on a run', () => {
   it('strips ANSI colours and control characters, and keeps what a terminal shows of a line rewritten with \\r', async () => {
     const task = await t.submit(shell(`printf '\\033[1;31merror:\\033[0m \\033]8;;http://x\\007link\\033]8;;\\007 bad\\a\\tthing\\n' >&2; printf 'Downloading 10%%\\rDownloading 99%%\\rfailed at 99%%\\r\\n' >&2; exit 1`))
     await t.until(task.id, ['failed'])
-    expect((await lastRun(task.id)).stderrTail).toBe('error: link bad thing\nfailed at 99%')
+    // "failed at 99%" is two columns shorter than "Downloading 99%": a terminal shows the end of the longer text after it.
+    expect((await lastRun(task.id)).stderrTail).toBe('error: link bad thing\nfailed at 99%9%')
+  })
+
+  it('agrees with the log viewer on a rewritten line: a shorter rewrite leaves the end of the longer text unless erased', () => {
+    const lines = (text: string) => tailText(Buffer.from(text), false)
+    expect(lines('Downloading 100%\rfailed\n')).toBe('failedading 100%')
+    expect(lines('Downloading 100%\rfailed\u001b[K\n')).toBe('failed')
+    expect(lines('Downloading 100%\u001b[2K\rfailed\r\n')).toBe('failed')
+    expect(lines(`\u001b[31mDownloading\u001b[0m 100%\r\u001b[1mok\u001b[0m\n`)).toBe('okwnloading 100%')
   })
 
   it('keeps at most the last lines and bytes of megabytes of stderr', async () => {

@@ -137,3 +137,43 @@ describe('LogWindow under a firehose', () => {
     expect(log.line(2000)).toBeUndefined()
   })
 })
+
+describe('LogWindow shows each line as a terminal shows it', () => {
+  it('shows the latest state of a progress line while it is still being written, chunk by chunk', () => {
+    const log = new LogWindow(1, 0, logOf(0).readLog)
+    const shown: (string | undefined)[] = []
+    for (const text of ['dl 10%', '\rdl 50%', '\rdl 1', '00%\r', '\n']) {
+      log.append(chunk(0, text))
+      shown.push(log.line(0)?.text)
+    }
+    expect(shown).toEqual(['dl 10%', 'dl 50%', 'dl 10%', 'dl 100%', 'dl 100%'])
+    expect(log.totalLines).toBe(1)
+  })
+
+  it('continues an open line from the cursor, not from the end of what is shown', () => {
+    const log = new LogWindow(1, 0, logOf(0).readLog)
+    log.append(chunk(0, 'abc\rX'))
+    expect(log.line(0)?.text).toBe('Xbc')
+    log.append(chunk(0, 'Y'))
+    expect(log.line(0)?.text).toBe('XYc')
+    // An erase sequence cut in two between chunks still erases.
+    log.append(chunk(0, '\u001b['))
+    log.append(chunk(0, 'K\n'))
+    expect(log.line(0)?.text).toBe('XY')
+  })
+
+  it('shows a line read with run.readLog as a terminal shows it, in its colours, and copies it without them', async () => {
+    const raw = '\u001b[33mdownloading 10%\u001b[0m\r\u001b[32mdone\u001b[0m\u001b[K'
+    const log = new LogWindow(1, 1, logOf(1, () => raw).readLog)
+    log.ensure(0, 10)
+    await new Promise((r) => setTimeout(r, 0))
+    expect(log.line(0)?.text).toBe('\u001b[0;32mdone\u001b[0m')
+    expect(log.plainText(0)).toBe('done')
+  })
+
+  it('searches the shown text, not the raw bytes', async () => {
+    const { readLog } = logOf(3, (n) => (n === 1 ? 'error 1\rfine   ' : n === 2 ? 'abcdef\rXY' : 'start'))
+    expect(await findInLog(readLog, 1, 'error', 0, 3, 1)).toBeNull()
+    expect(await findInLog(readLog, 1, 'xycdef', 0, 3, 1)).toBe(2)
+  })
+})

@@ -373,6 +373,20 @@ describe('readForCompare$', () => {
     expect(stillRunning.readAt).toBeGreaterThanOrEqual(before)
   })
 
+  it('reads each line as a terminal shows it, so runs whose progress went by different steps match (marble)', () => {
+    const ts = new TestScheduler((actual, wanted) => expect(actual).toEqual(wanted))
+    ts.run(({ cold, expectObservable }) => {
+      const raw: Record<number, CompareLine[]> = {
+        1: lines('fetch', 'dl 10%\rdl 50%\rdl 100%', '\u001b[32mok\u001b[0m'),
+        2: lines('fetch', 'dl 30%\rdl 100%', 'partial 99%\rdone\u001b[K', '\u001b[32mok\u001b[0m'),
+      }
+      const readPage = (runId: number, from: number, count: number) => cold<LogPage>('-(p|)', { p: { lines: raw[runId]!.slice(from, from + count), totalLines: raw[runId]!.length, done: true } })
+      const diff = (base: CompareLine[], target: CompareLine[], ignoreDigits: boolean) => of(diffLogs(base, target, ignoreDigits))
+      const states = compareRuns$(1, 2, of(false), { readPage, diff }).pipe(map((state) => (state.phase === 'ready' ? listing(state.view).join(' | ') : state.phase)))
+      expectObservable(states).toBe('r(cv|)', { r: 'reading', c: 'comparing', v: '  fetch |   dl 100% | + done |   \u001b[32mok\u001b[0m' })
+    })
+  })
+
   it('reads an empty log with one read', async () => {
     const { readPage, reads } = pagedLog([])
     expect(await lastOf(readForCompare$(readPage, 1, 25, 10))).toMatchObject({ lines: [], totalLines: 0, truncated: false, running: false })

@@ -102,6 +102,17 @@ describe('task form validation (the contract schemas)', () => {
     expect(again.ok && again.definition.runAt).toBe(runAt)
   })
 
+  it('keeps tty through the edit form, sends it only when checked, and shows a refusal of it on its checkbox', () => {
+    const definition = TaskDefinitionSchema.parse({ spec: { kind: 'shell', command: 'ls --color=auto', tty: true } })
+    expect(formOf(definition).tty).toBe(true)
+    const again = validateForm(formOf(definition))
+    expect(again.ok && again.definition.spec).toMatchObject({ kind: 'shell', tty: true })
+    const off = validateForm({ ...formOf(definition), tty: false })
+    expect(off.ok && off.definition.spec).not.toHaveProperty('tty', true)
+    expect(off.ok && 'tty' in off.definition.spec && off.definition.spec.tty).toBeFalsy()
+    expect(fieldOfIssue('definition.spec.tty')).toBe('tty')
+  })
+
   it('opens an argv task as a command line that keeps each word one word', () => {
     const definition = TaskDefinitionSchema.parse({ spec: { kind: 'shell', command: ['convert', 'a b.png', "it's.jpg", ''] } })
     expect(formOf(definition).command).toBe(`convert 'a b.png' 'it'\\''s.jpg' ''`)

@@ -19,6 +19,7 @@ export async function add(ctx: Context, argv: readonly string[], options: Defini
   // An older server would store a second task (or refuse the field): refuse before sending.
   if (idempotencyKey !== undefined) client.requireRevision(API_REVISIONS.idempotencyKeys, '--idempotency-key')
   if (definition.limits !== undefined) client.requireRevision(API_REVISIONS.resourceLimits, '--max-memory and --max-cpu')
+  if (options.tty === true) client.requireRevision(API_REVISIONS.tty, '--tty')
   const { task, duplicate } = await client.invoke('task.submit', { definition, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) }, IDEMPOTENT_OPTION_NAMES)
   ctx.print({ task, ...(duplicate ? { duplicate } : {}) }, () =>
     options.quiet ? String(task.id) : duplicate ? `Task ${task.id} already exists for key ${idempotencyKey} (${task.status}): ${task.name}` : `Task ${task.id} added (${task.status}): ${task.name}`,
@@ -60,6 +61,7 @@ export async function addBatch(ctx: Context, mode: string, options: DefinitionOp
   if (definitions.length > 0) {
     client = await ctx.connect()
     if (keys !== undefined) client.requireRevision(API_REVISIONS.submitManyKeys, '--idempotency-key with --batch')
+    if (options.tty === true) client.requireRevision(API_REVISIONS.tty, '--tty')
   }
   const { tasks, duplicates } = client === null ? { tasks: [], duplicates: [] } : await submitBatch(client, lines, definitions, keys)
   const added = tasks.length - (duplicates?.length ?? 0)
@@ -172,6 +174,7 @@ export async function edit(ctx: Context, idText: string, argv: readonly string[]
   const { task: current } = await client.invoke('task.get', { taskId })
   const definition = await editedDefinition(current.definition, argv, options)
   if (options.maxMemory !== undefined || options.maxCpu !== undefined) client.requireRevision(API_REVISIONS.resourceLimits, '--max-memory and --max-cpu')
+  if (options.tty !== undefined) client.requireRevision(API_REVISIONS.tty, options.tty ? '--tty' : '--no-tty')
   const { task } = await client.invoke('task.edit', { taskId, definition }, DEFINITION_OPTION_NAMES)
   ctx.print({ task }, () => `Task ${task.id} updated: ${task.name}`)
 }
