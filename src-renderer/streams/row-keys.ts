@@ -14,11 +14,34 @@
  * (updating their content), a task arriving on top gets a new row and the one leaving at the
  * bottom is removed.
  *
+ * A new row costs several times what rewriting a row's content in place costs (React mounts it,
+ * the browser styles every element of it anew), so when more than `maxNew` rows would be new (a
+ * burst of tasks arriving on top, a wheel that moves several rows) the rows keep the elements at
+ * their positions instead and each is rewritten with its task, as a whole-window jump does.
+ *
  * `previous` is the last window's result, in its row order (a Map keeps insertion order); `ids`
  * are the new window's row ids in order. Keys are small integers, unique within the window and
  * never one of the previous window's keys given to another row out of place.
  */
-export function assignRowKeys(previous: ReadonlyMap<number, number>, ids: readonly number[]): Map<number, number> {
+export function assignRowKeys(previous: ReadonlyMap<number, number>, ids: readonly number[], maxNew = ROW_KEYS_MAX_NEW): Map<number, number> {
+  const kept = keepRows(previous, ids)
+  if (kept.created <= maxNew) return kept.keys
+  // In place: the i-th row takes the element at the i-th position (any rows past the previous window's get new ones).
+  const keys = new Map<number, number>()
+  const inPlace = [...previous.values()]
+  let fresh = inPlace.length === 0 ? 0 : Math.max(...inPlace) + 1
+  ids.forEach((id, i) => keys.set(id, inPlace[i] ?? fresh++))
+  return keys
+}
+
+/**
+ * How many new rows a window change may create before its rows are rewritten in place instead:
+ * measured on the task list (docs/benchmarks.md, UI "Session 14"), a row created cost about as
+ * much as five rewritten, and one to three tasks arriving per frame are the common case.
+ */
+export const ROW_KEYS_MAX_NEW = 3
+
+function keepRows(previous: ReadonlyMap<number, number>, ids: readonly number[]): { keys: Map<number, number>; created: number } {
   const oldPosition = new Map<number, number>()
   let position = 0
   for (const key of previous.values()) oldPosition.set(key, position++)
@@ -41,6 +64,7 @@ export function assignRowKeys(previous: ReadonlyMap<number, number>, ids: readon
     return fresh
   }
   const keys = new Map<number, number>()
+  let created = 0
   let floor = -1
   let f = 0
   ids.forEach((id, i) => {
@@ -55,7 +79,10 @@ export function assignRowKeys(previous: ReadonlyMap<number, number>, ids: readon
       const key = freed[f++]!
       keys.set(id, key)
       floor = oldPosition.get(key)!
-    } else keys.set(id, newKey())
+    } else {
+      keys.set(id, newKey())
+      created++
+    }
   })
-  return keys
+  return { keys, created }
 }

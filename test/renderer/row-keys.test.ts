@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { assignRowKeys } from '../../src-renderer/streams/row-keys.ts'
+import { ROW_KEYS_MAX_NEW, assignRowKeys } from '../../src-renderer/streams/row-keys.ts'
 
 /** The window's rows from `from` (inclusive) down to `to`, newest first, as a list sorted by id descending shows them. */
 const window = (from: number, to: number) => Array.from({ length: from - to + 1 }, (_, i) => from - i)
@@ -40,6 +40,15 @@ describe('the keys of a virtualised list’s rows', () => {
     // Keying rows by position (index modulo the window) rewrote all of them instead.
     const byPosition = (ids: number[]) => new Map(ids.map((id, i) => [id, i]))
     expect(domChanges(byPosition(window(100, 75)), byPosition(window(101, 76))).rewritten).toBe(26)
+  })
+
+  it('rewrites the rows in place when more tasks arrive at once than are worth new rows', () => {
+    const before = assignRowKeys(new Map(), window(100, 75))
+    const few = assignRowKeys(before, window(100 + ROW_KEYS_MAX_NEW, 75 + ROW_KEYS_MAX_NEW))
+    expect(domChanges(before, few)).toEqual({ created: ROW_KEYS_MAX_NEW, removed: ROW_KEYS_MAX_NEW, moved: 0, rewritten: 0 })
+    const burst = assignRowKeys(before, window(101 + ROW_KEYS_MAX_NEW, 76 + ROW_KEYS_MAX_NEW))
+    expect(domChanges(before, burst)).toEqual({ created: 0, removed: 0, moved: 0, rewritten: 26 })
+    expect([...burst.values()]).toEqual([...before.values()])
   })
 
   it('reuses every element in place, rewriting its content, when a wheel jumps a whole window', () => {
