@@ -5,6 +5,14 @@
  * naive baseline (one fold and one state update per event), and a ten-million-line log.
  * Results go to bench/results/ui.json and a dated section of docs/benchmarks.md.
  * Needs the built UI (`npx electron-vite build`).
+ *
+ * `node bench/ui.ts --ramp` runs only the live ramp (firehoseRamp). With `--trace` (or
+ * BENCH_UI_TRACE=1) each step also records a Chromium trace of the page's renderer and reports
+ * where its main thread's time went, which frame deltas alone cannot tell on a loaded machine:
+ * CPU and wall ms per second, the CPU of each frame that committed (p50/p95) split into script,
+ * style, layout and paint, and the CPU of the renderer's other threads and of the GPU process
+ * (software raster and draw). Tracing costs the page a little. BENCH_UI_RAMP_MODES=batched skips
+ * the naive baseline; BENCH_UI_ROOT=<repository root> serves another build (for before/after).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -206,6 +214,111 @@ export interface RampStep {
   /** Events produced but not yet shown when the step ended (the page's backlog). */
   lagEvents: number
   frames: FrameStats
+  /** With `--trace`: where the page's renderer spent the step (traceSummary). */
+  trace?: TraceSummary
+}
+
+const TRACE = process.argv.includes('--trace') || process.env.BENCH_UI_TRACE === '1'
+const TRACE_CATEGORIES = 'devtools.timeline,disabled-by-default-devtools.timeline,toplevel,cc'
+
+interface TraceEvent {
+  name: string
+  ph: string
+  ts: number
+  dur?: number
+  /** Thread (CPU) time, µs. */
+  tdur?: number
+  pid: number
+  tid: number
+  args?: { name?: string; data?: { url?: string } }
+}
+
+export interface TraceSummary {
+  mainCpuMsPerSecond: number
+  mainWallMsPerSecond: number
+  commitsPerSecond: number
+  /** Main-thread CPU of each task that committed a frame (rAF callbacks with our publish and React, style, layout, paint). */
+  committingFrameCpuMs: { p50: number; p95: number }
+  /** Mean main-thread CPU per committed frame by kind of work. */
+  perCommitMs: { script: number; style: number; layout: number; paint: number }
+  rendererOtherThreadsCpuMsPerSecond: number
+  gpuProcessCpuMsPerSecond: number
+}
+
+/** Records a trace of the browser while `during` runs. */
+async function traced(page: Page, during: () => Promise<void>): Promise<TraceEvent[]> {
+  const cdp = await page.context().browser()!.newBrowserCDPSession()
+  const events: TraceEvent[] = []
+  cdp.on('Tracing.dataCollected', (d) => events.push(...(d.value as unknown as TraceEvent[])))
+  const complete = new Promise<void>((ok) => cdp.once('Tracing.tracingComplete', () => ok()))
+  await cdp.send('Tracing.start', { categories: TRACE_CATEGORIES, transferMode: 'ReportEvents' })
+  try {
+    await during()
+  } finally {
+    await cdp.send('Tracing.end')
+    await complete
+    await cdp.detach()
+  }
+  return events
+}
+
+/** CPU time of a thread's outermost events (nested ones are inside them), ms. */
+function outermostCpu(events: TraceEvent[]): { cpu: number; wall: number } {
+  let end = -1
+  let cpu = 0
+  let wall = 0
+  for (const e of [...events].sort((a, b) => a.ts - b.ts || (b.dur ?? 0) - (a.dur ?? 0))) {
+    if (e.ts < end) continue
+    end = e.ts + (e.dur ?? 0)
+    cpu += e.tdur ?? 0
+    wall += e.dur ?? 0
+  }
+  return { cpu: cpu / 1000, wall: wall / 1000 }
+}
+
+/** Where the renderer of the page served at `pageUrl` spent `seconds` of trace. */
+export function traceSummary(events: TraceEvent[], pageUrl: string, seconds: number): TraceSummary | undefined {
+  const origin = new URL(pageUrl).origin
+  const pid = events.find((e) => e.name === 'FunctionCall' && (e.args?.data?.url ?? '').startsWith(origin))?.pid
+  const threadNames = new Map(events.filter((e) => e.name === 'thread_name').map((e) => [`${e.pid}:${e.tid}`, e.args?.name ?? '']))
+  const processNames = new Map(events.filter((e) => e.name === 'process_name').map((e) => [e.pid, e.args?.name ?? '']))
+  const main = [...threadNames].find(([key, name]) => name === 'CrRendererMain' && key.startsWith(`${pid}:`))?.[0]
+  if (pid === undefined || main === undefined) return undefined
+  const byThread = new Map<string, TraceEvent[]>()
+  for (const e of events) {
+    if (e.ph !== 'X') continue
+    const key = `${e.pid}:${e.tid}`
+    const list = byThread.get(key)
+    if (list) list.push(e)
+    else byThread.set(key, [e])
+  }
+  const onMain = byThread.get(main) ?? []
+  const commits = onMain.filter((e) => e.name === 'ProxyMain::BeginMainFrame::commit').map((e) => e.ts).sort((a, b) => a - b)
+  const perFrame: number[] = []
+  let next = 0
+  for (const task of onMain.filter((e) => e.name === 'ThreadControllerImpl::RunTask').sort((a, b) => a.ts - b.ts)) {
+    while (next < commits.length && commits[next]! < task.ts) next++
+    if (next < commits.length && commits[next]! <= task.ts + (task.dur ?? 0)) perFrame.push((task.tdur ?? 0) / 1000)
+  }
+  perFrame.sort((a, b) => a - b)
+  const at = (q: number) => round(perFrame[Math.min(perFrame.length - 1, Math.floor(q * perFrame.length))] ?? 0)
+  const perCommit = (...names: string[]) => round(onMain.filter((e) => names.includes(e.name)).reduce((sum, e) => sum + (e.tdur ?? 0), 0) / 1000 / Math.max(1, commits.length))
+  const cpuOf = (keep: (key: string) => boolean) => [...byThread].filter(([key]) => keep(key)).reduce((sum, [, list]) => sum + outermostCpu(list).cpu, 0)
+  const mainTime = outermostCpu(onMain)
+  return {
+    mainCpuMsPerSecond: round(mainTime.cpu / seconds),
+    mainWallMsPerSecond: round(mainTime.wall / seconds),
+    commitsPerSecond: round(commits.length / seconds),
+    committingFrameCpuMs: { p50: at(0.5), p95: at(0.95) },
+    perCommitMs: {
+      script: perCommit('FunctionCall', 'EvaluateScript', 'V8.Execute'),
+      style: perCommit('UpdateLayoutTree'),
+      layout: perCommit('Layout'),
+      paint: perCommit('Paint', 'PaintArtifactCompositor::Update'),
+    },
+    rendererOtherThreadsCpuMsPerSecond: round(cpuOf((key) => key.startsWith(`${pid}:`) && key !== main) / seconds),
+    gpuProcessCpuMsPerSecond: round(cpuOf((key) => processNames.get(Number(key.split(':')[0])) === 'GPU Process') / seconds),
+  }
 }
 
 /**
@@ -228,12 +341,15 @@ export async function firehoseRamp(browser: Browser, browserUrl: string, api: Ap
     const started = performance.now()
     const perTick = Math.max(1, Math.round((rate * RAMP_TICK_MS) / 1000))
     const submits: Promise<unknown>[] = []
-    for (let tick = 0; tick * RAMP_TICK_MS < RAMP_STEP_MS; tick++) {
-      const wait = started + tick * RAMP_TICK_MS - performance.now()
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait))
-      submits.push(api.request('task.submitMany', { definitions: Array.from({ length: perTick }, () => noop) }))
+    const offer = async () => {
+      for (let tick = 0; tick * RAMP_TICK_MS < RAMP_STEP_MS; tick++) {
+        const wait = started + tick * RAMP_TICK_MS - performance.now()
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+        submits.push(api.request('task.submitMany', { definitions: Array.from({ length: perTick }, () => noop) }))
+      }
+      await Promise.all(submits)
     }
-    await Promise.all(submits)
+    const events = TRACE ? await traced(page, offer) : (await offer(), [])
     const seconds = Math.max(0.001, (performance.now() - started) / 1000)
     const frames = await probeStop(page)
     const headAfter = await headSeq(api)
@@ -244,8 +360,10 @@ export async function firehoseRamp(browser: Browser, browserUrl: string, api: Ap
       ingestedEventsPerSecond: Math.round((after.events - before.events) / seconds),
       lagEvents: Math.max(0, headAfter - after.lastSeq),
       frames,
+      ...(TRACE ? { trace: traceSummary(events, browserUrl, seconds) } : {}),
     })
-    process.stderr.write(`  ramp (${mode}) ${rate} tasks/s: produced ${steps.at(-1)!.producedEventsPerSecond} events/s, shown ${steps.at(-1)!.ingestedEventsPerSecond}/s, lag ${steps.at(-1)!.lagEvents}, p95 ${frames.p95} ms\n`)
+    process.stderr.write(`  ramp (${mode}) ${rate} tasks/s: produced ${steps.at(-1)!.producedEventsPerSecond} events/s, shown ${steps.at(-1)!.ingestedEventsPerSecond}/s, lag ${steps.at(-1)!.lagEvents}, p50 ${frames.p50} p95 ${frames.p95} ms\n`)
+    if (TRACE) process.stderr.write(`    trace: ${JSON.stringify(steps.at(-1)!.trace)}\n`)
     await waitFinished(api, `ramp (${mode}) drain`)
     // A page that cannot catch up within a minute would only fall further behind at the next
     // rate (the naive baseline does): the ramp stops there for this mode.
@@ -262,15 +380,20 @@ export async function firehoseRamp(browser: Browser, browserUrl: string, api: Ap
 
 /** `node bench/ui.ts --ramp`: only the live ramp, batched and naive, on a fresh server. */
 async function rampOnly() {
-  const server = await serveTempHome('taskdeck-bench-ui-')
+  const root = process.env.BENCH_UI_ROOT ? resolve(process.env.BENCH_UI_ROOT) : ROOT
+  const server = await serveTempHome('taskdeck-bench-ui-', root)
   const browser = await launchBenchChromium()
   const api = await apiClient(server.url, server.token)
   try {
     const scriptPath = join(server.home, 'noop.mjs')
     await writeFile(scriptPath, 'export default () => null\n')
     const loadBefore = round(loadavg()[0]!)
-    const ramp = { batched: await firehoseRamp(browser, server.browserUrl, api, scriptPath, 'batched'), naive: await firehoseRamp(browser, server.browserUrl, api, scriptPath, 'naive') }
-    const result = { date: new Date().toISOString(), load: { before: loadBefore, after: round(loadavg()[0]!) }, stepMs: RAMP_STEP_MS, ramp }
+    const modes = process.env.BENCH_UI_RAMP_MODES?.split(',') ?? ['batched', 'naive']
+    const ramp = {
+      batched: modes.includes('batched') ? await firehoseRamp(browser, server.browserUrl, api, scriptPath, 'batched') : [],
+      naive: modes.includes('naive') ? await firehoseRamp(browser, server.browserUrl, api, scriptPath, 'naive') : [],
+    }
+    const result = { date: new Date().toISOString(), root, load: { before: loadBefore, after: round(loadavg()[0]!) }, stepMs: RAMP_STEP_MS, ramp }
     await mkdir(join(ROOT, 'bench/results'), { recursive: true })
     await writeFile(join(ROOT, 'bench/results/ui-ramp.json'), JSON.stringify(result, null, 2) + '\n')
     console.log(JSON.stringify(result, null, 2))

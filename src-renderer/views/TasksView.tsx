@@ -1,5 +1,5 @@
 import { CrashPauseNotice } from '../components/CrashPauseNotice.tsx'
-import { memo, useCallback, useEffect, useMemo, useRef, useState, type RefObject } from 'react'
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type RefObject } from 'react'
 import { useScrollWindow } from '../hooks/scroll-window.ts'
 import { useTranslation } from 'react-i18next'
 import { interval, map } from 'rxjs'
@@ -10,6 +10,7 @@ import { useFittingText } from '../hooks/fitting-text.ts'
 import { useObservableState } from '../hooks/observable.ts'
 import type { Ended } from '../streams/engine-sentences.ts'
 import type { CommandId } from '../streams/keymap.ts'
+import { assignRowKeys } from '../streams/row-keys.ts'
 import { selectRange } from '../streams/selection.ts'
 import { commandText, showsCommand, runDuration, type SortKey, type TaskRow } from '../streams/tasks-query.ts'
 import { TaskDetail } from './TaskDetail.tsx'
@@ -133,6 +134,25 @@ function Filters() {
   const { groups, labels, counts, total } = useStore(model.taskFacets)
   const shortcut = useShortcut('search.focus')
   const announcement = useFilterAnnouncement(query, rows, total)
+  // Translated once, not on every render: the filters re-render on every state a live queue publishes (for the counts),
+  // and their two dozen i18next lookups were the largest part of a frame's script after the list (docs/benchmarks.md, UI "Session 14").
+  const words = useMemo(
+    () => ({
+      search: t('filters.search'),
+      searchPlaceholder: t('filters.searchPlaceholder', { shortcut }),
+      group: t('filters.group'),
+      allGroups: t('filters.allGroups'),
+      label: t('filters.label'),
+      allLabels: t('filters.allLabels'),
+      sort: t('filters.sort'),
+      sorts: Object.fromEntries(SORTS.map((s) => [s, t(`sort.${s}`)])) as Record<SortKey, string>,
+      descending: t('filters.descending'),
+      ascending: t('filters.ascending'),
+      status: t('filters.status'),
+      statuses: Object.fromEntries(TASK_STATUSES.map((s) => [s, t(`status.${s}`)])) as Record<TaskStatus, string>,
+    }),
+    [t, shortcut],
+  )
   const toggleStatus = (status: TaskStatus) =>
     model.query.update((q) => ({ ...q, statuses: q.statuses.includes(status) ? q.statuses.filter((s) => s !== status) : [...q.statuses, status] }))
 
@@ -143,39 +163,39 @@ function Filters() {
           id={SEARCH_INPUT_ID}
           type="search"
           className="search"
-          aria-label={t('filters.search')}
-          placeholder={t('filters.searchPlaceholder', { shortcut })}
+          aria-label={words.search}
+          placeholder={words.searchPlaceholder}
           value={query.text}
           onChange={(e) => model.query.update((q) => ({ ...q, text: e.target.value }))}
         />
-        <select aria-label={t('filters.group')} value={query.group ?? ''} onChange={(e) => model.query.update((q) => ({ ...q, group: e.target.value || null }))}>
-          <option value="">{t('filters.allGroups')}</option>
+        <select aria-label={words.group} value={query.group ?? ''} onChange={(e) => model.query.update((q) => ({ ...q, group: e.target.value || null }))}>
+          <option value="">{words.allGroups}</option>
           {groups.map((g) => (
             <option key={g} value={g}>
               {g}
             </option>
           ))}
         </select>
-        <select aria-label={t('filters.label')} value={query.label ?? ''} onChange={(e) => model.query.update((q) => ({ ...q, label: e.target.value || null }))}>
-          <option value="">{t('filters.allLabels')}</option>
+        <select aria-label={words.label} value={query.label ?? ''} onChange={(e) => model.query.update((q) => ({ ...q, label: e.target.value || null }))}>
+          <option value="">{words.allLabels}</option>
           {labels.map((l) => (
             <option key={l} value={l}>
               {l}
             </option>
           ))}
         </select>
-        <select aria-label={t('filters.sort')} value={query.sort} onChange={(e) => model.query.update((q) => ({ ...q, sort: e.target.value as SortKey }))}>
+        <select aria-label={words.sort} value={query.sort} onChange={(e) => model.query.update((q) => ({ ...q, sort: e.target.value as SortKey }))}>
           {SORTS.map((s) => (
             <option key={s} value={s}>
-              {t(`sort.${s}`)}
+              {words.sorts[s]}
             </option>
           ))}
         </select>
         <button
           type="button"
           className="btn btn-ghost icon"
-          aria-label={query.descending ? t('filters.descending') : t('filters.ascending')}
-          title={query.descending ? t('filters.descending') : t('filters.ascending')}
+          aria-label={query.descending ? words.descending : words.ascending}
+          title={query.descending ? words.descending : words.ascending}
           onClick={() => model.query.update((q) => ({ ...q, descending: !q.descending }))}
         >
           {query.descending ? '↓' : '↑'}
@@ -185,11 +205,11 @@ function Filters() {
           {announcement}
         </span>
       </div>
-      <div className="chips" role="group" aria-label={t('filters.status')}>
+      <div className="chips" role="group" aria-label={words.status}>
         {TASK_STATUSES.map((status) => (
           <button key={status} type="button" className={`chip chip-${status}`} aria-pressed={query.statuses.includes(status)} onClick={() => toggleStatus(status)}>
             <StatusGlyph status={status} />
-            {t(`status.${status}`)}
+            {words.statuses[status]}
             <span className="chip-count">{counts.get(status) ?? 0}</span>
           </button>
         ))}
@@ -329,6 +349,8 @@ function TaskList() {
   const now = useObservableState(clock$, Date.now())
   const scrollRef = useRef<HTMLDivElement>(null)
   const visible = useVisibleRows(scrollRef, rows.length > 0)
+  // The key of each row of the window as last committed (assignRowKeys).
+  const rowKeys = useRef<ReadonlyMap<number, number>>(new Map())
   const cursorIndex = cursor === null ? -1 : rows.findIndex((r) => r.task.id === cursor)
   // Translated once per render of the list, not once per row (i18next lookups add up when scrolling).
   const statusLabels = useMemo(() => Object.fromEntries(TASK_STATUSES.map((s) => [s, t(`status.${s}`)])) as Record<TaskStatus, string>, [t])
@@ -362,6 +384,14 @@ function TaskList() {
     [model, toggleChecked],
   )
 
+  const first = Math.max(0, visible.first - OVERSCAN)
+  const end = Math.min(rows.length, visible.end + OVERSCAN)
+  const shown: TaskRow[] = rows.slice(first, end)
+  const keyOf = assignRowKeys(rowKeys.current, shown.map((row) => row.task.id))
+  useLayoutEffect(() => {
+    rowKeys.current = keyOf
+  }, [keyOf])
+
   useEffect(() => {
     const list = scrollRef.current
     if (cursorIndex < 0 || !list) return
@@ -387,9 +417,6 @@ function TaskList() {
   const toggle = toggleChecked
   const open = openTask
   const openTaskId = route.view === 'task' ? route.taskId : null
-  const first = Math.max(0, visible.first - OVERSCAN)
-  const end = Math.min(rows.length, visible.end + OVERSCAN)
-  const shown: TaskRow[] = rows.slice(first, end)
 
   return (
     <div
@@ -410,9 +437,9 @@ function TaskList() {
           const index = first + offset
           return (
             <TaskListRow
-              // The cursor's row keeps its element while rows shift (it is the list's active descendant: its id must not
-              // move to another element); the others reuse elements by slot (see useVisibleRows).
-              key={row.task.id === cursor ? `cursor-${row.task.id}` : index % visible.slots}
+              // A row keeps its element while it stays in the window (so the cursor's row, the list's active descendant,
+              // keeps its id on one element); rows entering it reuse, where they stand, the elements of rows that left.
+              key={keyOf.get(row.task.id)}
               row={row}
               index={index}
               top={index * ROW_HEIGHT}
@@ -437,34 +464,25 @@ function TaskList() {
 }
 
 /**
- * Which rows the list's viewport shows, [first, end), and how many rows a window can hold with
- * its overscan (`slots`). Rows are keyed by their index modulo `slots`: any window's rows have
- * distinct keys, and a row scrolled out frees exactly the key of the row scrolled in, so React
- * updates the same DOM rows with other tasks instead of removing and creating rows (when rows
- * shift as new tasks arrive on top, and when a fast wheel jumps a whole window per frame). The
- * cursor's row is the exception, keyed by its task: moving the cursor remounts two rows, scrolling none.
- * Every row has the same height, so the window follows from the scroll position by division:
- * hand-written because
+ * Which rows the list's viewport shows, [first, end). Every row has the same height, so the
+ * window follows from the scroll position by division: hand-written because
  * @tanstack/react-virtual keeps a measurement object per row and rebuilt all of them (20,000
  * with a big history) whenever the row count changed, which it does on every refresh while
- * tasks stream in. Re-renders only when the window moves by a row.
+ * tasks stream in. Re-renders only when the window moves by a row. Its rows' keys: assignRowKeys.
  */
-function useVisibleRows(scrollRef: RefObject<HTMLDivElement | null>, mounted: boolean): { first: number; end: number; slots: number } {
+function useVisibleRows(scrollRef: RefObject<HTMLDivElement | null>, mounted: boolean): { first: number; end: number } {
   // Until the list's size is known, only the overscan rows: a first mount that also laid out a
   // screenful of rows took two frames' time; the rest follow in the next frame.
-  return useScrollWindow(scrollRef, mounted, { first: 0, end: 0, slots: 2 * OVERSCAN + 1 }, (list, v) => {
+  return useScrollWindow(scrollRef, mounted, { first: 0, end: 0 }, (list, v) => {
     const first = Math.floor(list.scrollTop / ROW_HEIGHT)
     const end = Math.ceil((list.scrollTop + list.clientHeight) / ROW_HEIGHT)
-    const slots = Math.ceil(list.clientHeight / ROW_HEIGHT) + 1 + 2 * OVERSCAN
-    return v.first === first && v.end === end && v.slots === slots ? v : { first, end, slots }
+    return v.first === first && v.end === end ? v : { first, end }
   })
 }
 
-/** One row; memoised, so scrolling and ticks re-render only rows whose data changed. */
-const TaskListRow = memo(function TaskListRow(props: {
+/** What a row shows besides where it stands (TaskRowCells). */
+interface TaskRowContent {
   row: TaskRow
-  index: number
-  top: number
   /** The clock, for running rows only (0 otherwise, so finished rows never re-render on ticks). */
   now: number
   statusLabel: string
@@ -475,12 +493,41 @@ const TaskListRow = memo(function TaskListRow(props: {
   duration: (ms: number | null) => string
   /** The stderr mark's text and the tooltip of a failed run's stderr line. */
   stderr: { mark: string; title: (text: string) => string }
-  isCursor: boolean
-  isOpen: boolean
   isChecked: boolean
   onToggle: (id: number) => void
+}
+
+/**
+ * One row; memoised, so scrolling and ticks re-render only rows whose data changed. A row that
+ * only moves (tasks arriving on top shift every row down) re-renders this element alone: its
+ * cells are memoised on their content (TaskRowCells).
+ */
+const TaskListRow = memo(function TaskListRow({ index, top, isCursor, isOpen, onOpen, ...content }: TaskRowContent & {
+  index: number
+  top: number
+  isCursor: boolean
+  isOpen: boolean
   onOpen: (id: number, how: { shift: boolean; toggle: boolean }) => void
 }) {
+  const { task } = content.row
+  return (
+    <div
+      role="row"
+      id={rowId(task.id)}
+      aria-rowindex={index + 1}
+      aria-selected={content.isChecked}
+      data-task-id={task.id}
+      className={`task-row ${isCursor ? 'cursor' : ''} ${isOpen ? 'open' : ''} ${content.isChecked ? 'checked' : ''}`}
+      style={{ transform: `translateY(${top}px)`, height: ROW_HEIGHT }}
+      onClick={(e) => onOpen(task.id, { shift: e.shiftKey, toggle: e.ctrlKey || e.metaKey })}
+    >
+      <TaskRowCells {...content} />
+    </div>
+  )
+})
+
+/** A row's cells, which depend on its task and not on where the row stands. */
+const TaskRowCells = memo(function TaskRowCells(props: TaskRowContent) {
   const { task, lastRun, progress } = props.row
   const duration = lastRun ? runDuration(lastRun, props.now || Date.now()) : null
   const pct = progress && progress.total ? Math.min(100, (progress.done / progress.total) * 100) : null
@@ -488,16 +535,7 @@ const TaskListRow = memo(function TaskListRow(props: {
   // What its run wrote last on stderr: the last line here, every kept line in the tooltip.
   const stderrTail = failedReason !== null ? (lastRun?.stderrTail ?? null) : null
   return (
-    <div
-      role="row"
-      id={rowId(task.id)}
-      aria-rowindex={props.index + 1}
-      aria-selected={props.isChecked}
-      data-task-id={task.id}
-      className={`task-row ${props.isCursor ? 'cursor' : ''} ${props.isOpen ? 'open' : ''} ${props.isChecked ? 'checked' : ''}`}
-      style={{ transform: `translateY(${props.top}px)`, height: ROW_HEIGHT }}
-      onClick={(e) => props.onOpen(task.id, { shift: e.shiftKey, toggle: e.ctrlKey || e.metaKey })}
-    >
+    <>
       <span role="gridcell" className="cell-check">
         <input
           type="checkbox"
@@ -552,6 +590,6 @@ const TaskListRow = memo(function TaskListRow(props: {
       <span role="gridcell" className="cell-duration">
         {props.duration(duration)}
       </span>
-    </div>
+    </>
   )
 })

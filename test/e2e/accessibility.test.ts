@@ -312,13 +312,30 @@ describe('keyboard only', () => {
     await press(page, 'j')
     const cursorRow = await page.locator('[data-task-id].cursor').getAttribute('id')
     expect(await list.getAttribute('aria-activedescendant')).toBe(cursorRow)
-    // A task arriving on top shifts the rows: the active row stays the same element (its id does not move to another one).
+    // A task arriving on top shifts the rows: the active row stays the same element (its id does not move to another one),
+    // and so does every other row (each moves down; none is rewritten with its neighbour's task: docs/benchmarks.md, UI "Session 14").
     await page.evaluate(`window.activeRow = document.getElementById(${JSON.stringify(cursorRow)})`)
+    await page.evaluate(`window.rowsBefore = [...document.querySelectorAll('[data-task-id]')].map((row) => [row.dataset.taskId, row])`)
     await callServer(ui.home, ui.served, 'task.submit', { definition: { name: 'Arrived on top', spec: { kind: 'shell', command: 'true' } } })
     await task(page, 'Arrived on top').waitFor()
     expect(await list.getAttribute('aria-activedescendant')).toBe(cursorRow)
     expect(await page.evaluate<boolean>(`window.activeRow === document.getElementById(${JSON.stringify(cursorRow)}) && window.activeRow.classList.contains('cursor')`)).toBe(true)
     expect(await list.getAttribute('aria-rowcount')).toBe(String(await page.locator('[data-task-id]').count()))
+    const rows = await page.evaluate<{ still: number; kept: number; rewritten: number; indexes: number[] }>(`(() => {
+      const now = new Map([...document.querySelectorAll('[data-task-id]')].map((row) => [row.dataset.taskId, row]))
+      const still = window.rowsBefore.filter(([id]) => now.has(id))
+      return {
+        still: still.length,
+        kept: still.filter(([id, row]) => now.get(id) === row).length,
+        rewritten: window.rowsBefore.filter(([id, row]) => row.isConnected && row.dataset.taskId !== id).length,
+        indexes: [...document.querySelectorAll('[data-task-id]')].map((row) => Number(row.getAttribute('aria-rowindex'))),
+      }
+    })()`)
+    expect(rows.still).toBeGreaterThan(1)
+    expect(rows.kept).toBe(rows.still)
+    expect(rows.rewritten).toBe(0)
+    // In the document in the order they are shown (aria-rowindex rises from row to row).
+    expect(rows.indexes).toEqual([...rows.indexes].sort((a, b) => a - b))
 
     // Cancel ends the task: its button goes, and the keyboard stays in the task's actions (now Retry).
     await task(page, 'To cancel').click()
