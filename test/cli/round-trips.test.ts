@@ -97,7 +97,7 @@ describe('CLI against a real server, every request counted', () => {
       error: {
         code: 'not_found',
         message: 'There is no task 99999.',
-        details: { taskIds: [99999], issues: [{ path: 'taskIds.0', message: 'there is no task 99999' }] },
+        details: { reason: 'task-not-found', taskIds: [99999], issues: [{ path: 'taskIds.0', message: 'there is no task 99999' }] },
       },
     })
     expect((await cli('rm', String(kept))).code).toBe(1)
