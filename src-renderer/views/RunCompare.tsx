@@ -94,6 +94,11 @@ const diffInWorker: DiffFunction = (base, target, ignoreDigits) =>
 export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: ComparePair; onPair: (pair: ComparePair) => void; onBack: () => void }) {
   const { t, i18n } = useTranslation()
   const { refusal } = useEngineSentences()
+  // A refusal is said in the language of the moment it comes; a change of language alone must not read the logs again.
+  const sayRefusal = useRef(refusal)
+  useEffect(() => {
+    sayRefusal.current = refusal
+  }, [refusal])
   const model = useModel()
   const base = runs.find((r) => r.id === pair.base)
   const target = runs.find((r) => r.id === pair.target)
@@ -106,11 +111,11 @@ export function RunCompare({ runs, pair, onPair, onBack }: { runs: Run[]; pair: 
     () => (runId, fromLine, count) =>
       from(model.bridge.invoke('run.readLog', { runId, fromLine, count })).pipe(
         map((result) => {
-          if (!result.ok) throw new Error(refusal(result.error))
+          if (!result.ok) throw new Error(sayRefusal.current(result.error))
           return { lines: result.value.lines, totalLines: result.value.totalLines, done: result.value.done }
         }),
       ),
-    [model, refusal],
+    [model],
   )
   const state$ = useMemo(
     () => compareRuns$(pair.base, pair.target, ignoreDigits, { readPage, diff: diffInWorker, fallback: diffOnPage }),

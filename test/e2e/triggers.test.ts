@@ -108,8 +108,8 @@ describe('the Triggers view', () => {
     await page.keyboard.press('r')
     await page.getByTestId('triggers-table').locator(`[data-trigger-id="${id}"]`).getByRole('button', { name: 'Run now: refused one' }).click()
     const alert = page.locator('.page.triggers').getByRole('alert')
-    // Above the list, it names the trigger and what was asked of it.
-    await expect.poll(() => alert.textContent()).toBe('Run now “refused one” was refused: triggerId: trigger 9999 does not exist')
+    // Above the list, it names the trigger and what was asked of it, and says the refusal from its reason (trigger-not-found).
+    await expect.poll(() => alert.textContent()).toBe('Run now “refused one” was refused: There is no trigger 9999.')
     // Said by the list, once: a toast would have come with the same answer.
     expect(await page.locator('.toast').count()).toBe(0)
     await page.screenshot({ path: join(ARTIFACTS, 'triggers-refused.png') })
