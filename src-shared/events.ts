@@ -177,6 +177,10 @@ export type EngineEventType = EngineEvent['type']
 
 export const isDurable = (e: EngineEvent): e is DurableEvent => 'seq' in e
 
+/** Every event type, durable then transient, read from the schemas (so a new event is in it). */
+export const ENGINE_EVENT_TYPES = [...DurableEventSchema.options, ...TransientEventSchema.options].map((schema) => schema.shape.type.value) as [EngineEventType, ...EngineEventType[]]
+export const EngineEventTypeSchema = z.enum(ENGINE_EVENT_TYPES)
+
 /** The end of a switch that handles every event type (or any other union): a type error when a case is missing, a throw if one comes at run time. */
 export function assertNever(value: never): never {
   throw new Error(`Unhandled case: ${JSON.stringify(value)}`)

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { ERROR_CODES, TaskdeckError, isCommandName, type CommandName } from '../../src-shared/index.ts'
+import { ERROR_CODES, EngineEventTypeSchema, TaskdeckError, isCommandName, type CommandName } from '../../src-shared/index.ts'
 import type { RuntimeOptions } from './runtime.ts'
 
 /**
@@ -35,7 +35,15 @@ export type EventsTransport = z.infer<typeof EventsTransportSchema>
 /** Main thread → worker. */
 export const ToWorkerSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('call'), id: z.number().int(), command: commandName, params: z.unknown() }),
-  z.object({ kind: z.literal('subscribe'), sub: z.number().int(), since: z.number().int().nonnegative(), text: z.boolean(), transport: EventsTransportSchema }),
+  z.object({
+    kind: z.literal('subscribe'),
+    sub: z.number().int(),
+    since: z.number().int().nonnegative(),
+    text: z.boolean(),
+    transport: EventsTransportSchema,
+    /** SubscribeOptions.types: only these event types cross (every type when absent). */
+    types: z.array(EngineEventTypeSchema).optional(),
+  }),
   z.object({ kind: z.literal('ack'), sub: z.number().int() }),
   z.object({ kind: z.literal('unsubscribe'), sub: z.number().int() }),
   z.object({ kind: z.literal('press'), accelerator: z.string() }),

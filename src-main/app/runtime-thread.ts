@@ -266,7 +266,8 @@ export async function openRuntimeInWorker(options: RuntimeThreadOptions): Promis
       if (since > head) throw sinceBeyondHead(since, head)
       const sub = nextSub++
       subscriptions.set(sub, { listener, options: subscribeOptions })
-      post({ kind: 'subscribe', sub, since, text: subscribeOptions.onStoredPage !== undefined, transport })
+      const { types } = subscribeOptions
+      post({ kind: 'subscribe', sub, since, text: subscribeOptions.onStoredPage !== undefined, transport, ...(types ? { types: [...types] } : {}) })
       return {
         headSeq: head,
         dispose: () => {

@@ -5,7 +5,7 @@
  * (Electron's safeStorage) it asks for over a second port and waits for the answer.
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads'
-import { COMMANDS, describeIssues, isDurable, issuesOf, TaskdeckError, type CommandName, type EngineEvent } from '../../src-shared/index.ts'
+import { COMMANDS, describeIssues, isDurable, issuesOf, TaskdeckError, type CommandName, type EngineEvent, type EngineEventType } from '../../src-shared/index.ts'
 import type { Disposable, StoredEventText } from '../engine/api.ts'
 import type { SecretBox } from '../engine/backends/secrets.ts'
 import { openRuntime, type TaskdeckRuntime } from './runtime.ts'
@@ -121,7 +121,7 @@ async function call(id: number, command: CommandName, raw: unknown): Promise<voi
   }
 }
 
-function subscribe(sub: number, since: number, text: boolean, transport: EventsTransport): void {
+function subscribe(sub: number, since: number, text: boolean, transport: EventsTransport, types: readonly EngineEventType[] | undefined): void {
   const entry = { subscription: { dispose: () => undefined } as Disposable, inFlight: 0 }
   const send = (message: Extract<FromWorker, { kind: 'events' }>) => {
     entry.inFlight++
@@ -142,6 +142,7 @@ function subscribe(sub: number, since: number, text: boolean, transport: EventsT
     entry.subscription = runtime.api.subscribe(since, listener, {
       onStoredPage,
       readyForPage: () => entry.inFlight < data.maxPagesInFlight,
+      ...(types ? { types } : {}),
     })
     subscriptions.set(sub, entry)
   } catch (error) {
@@ -170,7 +171,7 @@ port.on('message', (raw: unknown) => {
       void call(message.id, message.command, message.params)
       break
     case 'subscribe':
-      subscribe(message.sub, message.since, message.text, message.transport)
+      subscribe(message.sub, message.since, message.text, message.transport, message.types)
       break
     case 'ack': {
       const entry = subscriptions.get(message.sub)

@@ -1,6 +1,6 @@
 import { COMMANDS, type EngineEvent, type TaskDefinitionInput } from '../../src-shared/index.ts'
 import { appMenuModel, type AppMenuCommand, type AppMenuSection } from '../../src-shared/decisions/appMenu.ts'
-import { activeTasks, foldDesktopEvents, initialDesktopState, markFailuresSeen, type DesktopState } from '../../src-shared/decisions/desktopState.ts'
+import { activeTasks, DESKTOP_EVENT_TYPES, foldDesktopEvents, initialDesktopState, markFailuresSeen, type DesktopState } from '../../src-shared/decisions/desktopState.ts'
 import type { DesktopIntent } from '../../src-shared/decisions/intents.ts'
 import { keepAwake } from '../../src-shared/decisions/keepAwake.ts'
 import { resolveLanguage, type Language } from '../../src-shared/decisions/language.ts'
@@ -81,7 +81,8 @@ export class DesktopShell implements Disposable {
   async start(): Promise<void> {
     const { settings } = await this.ports.engine.handlers['settings.get']({})
     this.current = initialDesktopState(settings)
-    const subscription = this.ports.engine.subscribe(0, (events) => this.onEvents(events))
+    // Only what its decisions read: output, progress and stats never cross to Electron's main thread.
+    const subscription = this.ports.engine.subscribe(0, (events) => this.onEvents(events), { types: DESKTOP_EVENT_TYPES })
     this.replayHead = subscription.headSeq
     this.subscription = subscription
     this.render()

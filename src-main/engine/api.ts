@@ -1,4 +1,4 @@
-import { TaskdeckError, type CommandName, type CommandParams, type CommandResult, type EngineEvent, type TriggerCommandName, type WorkerCommandName } from '../../src-shared/index.ts'
+import { TaskdeckError, type CommandName, type CommandParams, type CommandResult, type EngineEvent, type EngineEventType, type TriggerCommandName, type WorkerCommandName } from '../../src-shared/index.ts'
 
 /** Something that must be released: a subscription, a timer, a child process. */
 export interface Disposable {
@@ -42,6 +42,13 @@ export interface SubscribeOptions {
    * replay waits instead of reading the whole history into memory ahead of the client.
    */
   readyForPage?: () => boolean
+  /**
+   * Only events of these types, replayed and live (every type when absent): a subscriber
+   * that folds a few types (the desktop shell's tray and notifications) is not handed the
+   * rest, so output chunks, progress and stats never cross to it. The replay reads only
+   * these types from the log.
+   */
+  types?: readonly EngineEventType[]
 }
 
 /** What every transport (IPC, WebSocket, CLI, worker) needs from an engine. */

@@ -133,6 +133,8 @@ interface Subscriber {
   /** Events held back while the replay catches up; null once live. */
   backlog: EngineEvent[] | null
   disposed: boolean
+  /** The types it asked for (SubscribeOptions.types), or null for every type. */
+  types: ReadonlySet<string> | null
 }
 
 interface Completion {
@@ -287,8 +289,11 @@ export class Engine implements EngineApi {
 
   private announce(events: readonly EngineEvent[]): void {
     for (const subscriber of this.subscribers) {
-      if (subscriber.backlog) subscriber.backlog.push(...events)
-      else subscriber.listener(events)
+      const { types } = subscriber
+      const wanted = types ? events.filter((e) => types.has(e.type)) : events
+      if (wanted.length === 0) continue
+      if (subscriber.backlog) subscriber.backlog.push(...wanted)
+      else subscriber.listener(wanted)
     }
     if (this.eventListeners.size > 0) for (const event of events) for (const listener of this.eventListeners) listener(event)
   }
@@ -300,10 +305,10 @@ export class Engine implements EngineApi {
     if (since > headSeq) {
       throw sinceBeyondHead(since, headSeq)
     }
-    const subscriber: Subscriber = { listener, backlog: [], disposed: false }
+    const { onStoredPage, readyForPage, types } = options
+    const subscriber: Subscriber = { listener, backlog: [], disposed: false, types: types ? new Set(types) : null }
     this.subscribers.add(subscriber)
     let cursor = since
-    const { onStoredPage, readyForPage } = options
     // Replays in pages on later ticks (never inside subscribe), holding live events back until caught up.
     const replayPage = () => {
       if (subscriber.disposed) return
@@ -313,14 +318,14 @@ export class Engine implements EngineApi {
       }
       let read: number
       if (onStoredPage) {
-        const page = this.store.readEventTexts(cursor, REPLAY_PAGE_EVENTS, headSeq)
+        const page = this.store.readEventTexts(cursor, REPLAY_PAGE_EVENTS, headSeq, types)
         read = page.length
         if (read > 0) {
           cursor = page[read - 1]!.seq
           onStoredPage(page)
         }
       } else {
-        const page = this.store.readEvents(cursor, REPLAY_PAGE_EVENTS, headSeq)
+        const page = this.store.readEvents(cursor, REPLAY_PAGE_EVENTS, headSeq, types)
         read = page.length
         if (read > 0) {
           cursor = page[read - 1]!.seq

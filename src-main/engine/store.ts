@@ -175,6 +175,8 @@ export class Store {
   private readonly statements: Record<StatementName, StatementSync>
   /** Durable events in (since, upTo], oldest first, at most a limit: read by `readEvents` and, page after page of a replay, `readEventTexts`. */
   private readonly eventRange: StatementSync
+  /** The same range, only events whose type is in a JSON array of types (a subscriber's `types`). */
+  private readonly eventRangeOfTypes: StatementSync
   private readonly writer: Worker | null
   /**
    * Batches handed to the writer thread, oldest first, each announced when it confirms. Up to
@@ -193,6 +195,8 @@ export class Store {
     this.eventRange = db.prepare('SELECT seq, type, at, payload FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?')
     // Rows as arrays: node:sqlite makes each row object a dictionary-mode object, which cost a replay ~0.6 µs per event to build and read (docs/benchmarks.md, session 10).
     this.eventRange.setReturnArrays(true)
+    this.eventRangeOfTypes = db.prepare('SELECT seq, type, at, payload FROM events WHERE seq > ? AND seq <= ? AND type IN (SELECT value FROM json_each(?)) ORDER BY seq LIMIT ?')
+    this.eventRangeOfTypes.setReturnArrays(true)
     if (options.writerThread ?? true) {
       // The writer thread checkpoints the WAL; this connection never does, so it never stalls on it.
       db.exec('PRAGMA wal_autocheckpoint = 0')
@@ -406,8 +410,8 @@ export class Store {
   }
 
   /** Durable events with `seq > since`, oldest first. */
-  readEvents(since: number, limit: number, upTo = this.committedSeq): DurableEvent[] {
-    const rows = this.eventRange.all(since, upTo, limit) as unknown as EventRow[]
+  readEvents(since: number, limit: number, upTo = this.committedSeq, types?: readonly string[]): DurableEvent[] {
+    const rows = this.rangeRows(since, limit, upTo, types)
     return rows.map(([seq, type, at, payload]) => ({ type, seq, at, ...(JSON.parse(payload) as object) }) as DurableEvent)
   }
 
@@ -417,12 +421,18 @@ export class Store {
    * `readEvents` returns (the payload is stored as JSON.stringify wrote it, without the
    * type, seq and at that lead the event).
    */
-  readEventTexts(since: number, limit: number, upTo = this.committedSeq): StoredEventText[] {
-    const rows = this.eventRange.all(since, upTo, limit) as unknown as EventRow[]
+  readEventTexts(since: number, limit: number, upTo = this.committedSeq, types?: readonly string[]): StoredEventText[] {
+    const rows = this.rangeRows(since, limit, upTo, types)
     return rows.map(([seq, type, at, payload]) => {
       const head = `{"type":${quotedType(type)},"seq":${seq},"at":${JSON.stringify(at)}`
       return { seq, json: payload === '{}' ? `${head}}` : `${head},${payload.slice(1)}` }
     })
+  }
+
+  /** Rows of the events in (since, upTo], oldest first, at most `limit`; only of `types` when given. */
+  private rangeRows(since: number, limit: number, upTo: number, types: readonly string[] | undefined): EventRow[] {
+    const rows = types ? this.eventRangeOfTypes.all(since, upTo, JSON.stringify(types), limit) : this.eventRange.all(since, upTo, limit)
+    return rows as unknown as EventRow[]
   }
 
   /** The projection tables as they are on disk. */

@@ -1,4 +1,4 @@
-import type { EngineEvent, Run, Task, TaskStatus } from '../index.ts'
+import type { EngineEvent, EngineEventType, Run, Task, TaskStatus } from '../index.ts'
 import { assertNever } from '../events.ts'
 import { DEFAULT_SETTINGS, type Settings } from '../settings.ts'
 
@@ -56,6 +56,24 @@ export function activeTasks(state: DesktopState): TaskSummary[] {
 function summarise(task: Task): TaskSummary {
   return { id: task.id, name: task.name, status: task.status, notify: task.definition.notify }
 }
+
+/**
+ * The event types the shell's decisions read (foldDesktopEvents, and finishedTasksIn for a
+ * group paused by a failure); the shell subscribes to these alone, so output chunks,
+ * progress, usage and stats never cross from the runtime thread to Electron's main thread.
+ * A test runs a real engine and checks the other types change no decision.
+ */
+export const DESKTOP_EVENT_TYPES: readonly EngineEventType[] = [
+  'task.created',
+  'task.updated',
+  'task.removed',
+  'run.started',
+  'run.updated',
+  'run.finished',
+  'group.updated',
+  'engine.paused',
+  'settings.changed',
+]
 
 /**
  * Folds one batch of events. `live` is false while replaying history, so old failures

@@ -61,6 +61,23 @@ describe.each([
     expect(new Set(received.filter(isDurable).flatMap((e) => (e.type === 'task.created' ? [e.task.id] : []))).size).toBe(4500 + live.length)
     subscription.dispose()
   })
+
+  it('carry only the types a subscription names, replayed and live (the desktop shell hears no output)', async () => {
+    const runtime = await inWorker({ transport })
+    const { handlers } = runtime.api
+    const spec = { kind: 'shell' as const, command: 'echo out' }
+    const first = await handlers['task.submit']({ definition: TaskDefinitionSchema.parse({ spec, name: 'old' }) })
+    await vi.waitFor(async () => expect((await handlers['task.get']({ taskId: first.task.id })).task.status).toBe('succeeded'))
+    const received: EngineEvent[] = []
+    const subscription = runtime.api.subscribe(0, (events) => received.push(...events), { types: ['task.updated', 'run.finished'] })
+    const second = await handlers['task.submit']({ definition: TaskDefinitionSchema.parse({ spec, name: 'new' }) })
+    await vi.waitFor(() => expect(received.some((e) => e.type === 'task.updated' && e.task.id === second.task.id && e.task.status === 'succeeded')).toBe(true))
+    subscription.dispose()
+    expect(new Set(received.map((e) => e.type))).toEqual(new Set(['task.updated', 'run.finished']))
+    const { events: stored } = await handlers['events.read']({ since: 0, limit: 10_000 })
+    const last = received.filter(isDurable).at(-1)!.seq
+    expect(received).toEqual(stored.filter((e) => (e.type === 'task.updated' || e.type === 'run.finished') && e.seq <= last))
+  })
 })
 
 describe('subscriptions', () => {

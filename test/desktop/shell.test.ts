@@ -5,7 +5,10 @@ import type { DesktopIntent } from '../../src-shared/decisions/intents.ts'
 import type { FinishedTask } from '../../src-shared/decisions/notifications.ts'
 import type { QuitQuestion } from '../../src-shared/decisions/quit.ts'
 import type { TrayModel } from '../../src-shared/decisions/tray.ts'
-import { COMMANDS, type TaskDefinitionInput } from '../../src-shared/index.ts'
+import { DESKTOP_EVENT_TYPES, foldDesktopEvents, initialDesktopState } from '../../src-shared/decisions/desktopState.ts'
+import { finishedTasksIn } from '../../src-shared/decisions/notifications.ts'
+import type { EngineApi } from '../../src-main/engine/api.ts'
+import { COMMANDS, type EngineEvent, type TaskDefinitionInput } from '../../src-shared/index.ts'
 import { useEngine } from '../support/engine.ts'
 import { Recorder } from './stand-ins.ts'
 
@@ -168,6 +171,29 @@ describe('DesktopShell with the real engine', () => {
     await vi.waitFor(() => expect(lastTray()?.icon).toBe('failed'))
     desktop.windowShownOrFocused()
     await vi.waitFor(() => expect(lastTray()?.icon).toBe('idle'))
+  })
+
+  it('hears only the event types its decisions read, and decides from them as from every event', async () => {
+    // What crosses to the shell, as the runtime thread would post it to Electron's main thread.
+    const heard: EngineEvent[] = []
+    const engine: EngineApi = { ...t.engine, handlers: t.engine.handlers, close: () => t.engine.close(), subscribe: (since, listener, options) => t.engine.subscribe(since, (events) => (heard.push(...events), listener(events)), options) }
+    const chatty = await submit('for i in 1 2 3; do echo line $i; done')
+    await vi.waitFor(async () => expect(await statusOf(chatty.id)).toBe('succeeded'))
+    desktop = new DesktopShell({ ...ports(), engine })
+    await desktop.start()
+    await t.engine.handlers['group.set']({ name: 'deploy', parallel: 1, onFailure: 'pause-group' })
+    const printing = await submit('echo out; echo err >&2; exit 5', { group: 'deploy' })
+    await vi.waitFor(() => expect(notified.flat().map((f) => f.taskId)).toContain(printing.id))
+    // The paused group is told with the failure: group.updated is one of the types.
+    expect(notified.flat().find((f) => f.taskId === printing.id)).toMatchObject({ outcome: 'failed', pausedGroup: 'deploy' })
+    expect(t.events.some((e) => e.type === 'run.output')).toBe(true)
+    expect(new Set(heard.map((e) => e.type))).toEqual(new Set(t.events.map((e) => e.type).filter((type) => DESKTOP_EVENT_TYPES.includes(type))))
+    // Every other type changes no decision: the fold and the finishes are the same from every event.
+    const all = t.events
+    const wanted = all.filter((e) => DESKTOP_EVENT_TYPES.includes(e.type))
+    expect(all.length).toBeGreaterThan(wanted.length)
+    expect(foldDesktopEvents(initialDesktopState(), wanted, true)).toEqual(foldDesktopEvents(initialDesktopState(), all, true))
+    expect(finishedTasksIn(initialDesktopState(), wanted)).toEqual(finishedTasksIn(initialDesktopState(), all))
   })
 
   it('stays quiet while the window has focus (default settings)', async () => {

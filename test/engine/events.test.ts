@@ -49,6 +49,30 @@ describe('the event log', () => {
     expect(received.some((e) => e.type === 'task.updated' && e.task.id === last.id && e.task.status === 'succeeded')).toBe(true)
   })
 
+  it('hands a subscription that names types only those, replayed (read from the log by type) and live, in order', async () => {
+    const t = await dir.open()
+    await t.engine.handlers['group.set']({ name: 'slow', parallel: 1 })
+    const old = await t.submit(shell('echo before'))
+    await t.until(old.id, ['succeeded'])
+    const types = ['task.updated', 'run.finished', 'run.output'] as const
+    for (const text of [false, true]) {
+      const received: EngineEvent[] = []
+      const subscription = t.engine.subscribe(0, (batch) => received.push(...batch), {
+        types,
+        ...(text ? { onStoredPage: (page: readonly { json: string }[]) => received.push(...page.map((e) => JSON.parse(e.json) as EngineEvent)) } : {}),
+      })
+      const live = await t.submit(shell('echo during; echo again'))
+      await t.until(live.id, ['succeeded'])
+      await waitFor(() => received.some((e) => e.type === 'task.updated' && e.task.id === live.id && e.task.status === 'succeeded'), 'the live task to succeed in the subscription')
+      subscription.dispose()
+      expect(new Set(received.map((e) => e.type))).toEqual(new Set(types))
+      // Exactly the log's events of those types, in order, none missing (replay and live joined).
+      const expected = durable(t.events).filter((e) => (types as readonly string[]).includes(e.type) && e.seq <= durable(received).at(-1)!.seq)
+      expect(durable(received)).toEqual(expected)
+      expect(received.some((e) => e.type === 'run.output' && e.taskId === live.id)).toBe(true)
+    }
+  })
+
   it('announces an event only once it is committed', async () => {
     const t = await dir.open()
     const seen: number[] = []
