@@ -43,7 +43,7 @@ const NEEDS_TERMINAL = /[\u0000-\u0008\u000a-\u001a\u001c-\u001f\u007f-\u009f]|\
 const SGR_GLOBAL = /\u001b\[[0-9;]*m/g
 
 /** True when the raw text is what a terminal shows: no cursor movement, no erasing, only colours. */
-function isPlain(raw: string): boolean {
+export function isPlain(raw: string): boolean {
   return !NEEDS_TERMINAL.test(raw)
 }
 
@@ -60,45 +60,81 @@ interface Row {
 }
 
 function render(raw: string, withStyles: boolean): string {
-  const row: Row = { cells: [], styles: [], cursor: 0 }
-  const pen = new Pen()
-  let saved = 0
-  let joinNext = false
-  for (let i = 0; i < raw.length; ) {
-    const code = raw.codePointAt(i)!
-    if (code === 0x1b) {
-      const end = escapeEnd(raw, i)
-      const sequence = raw.slice(i, end)
-      if (sequence.startsWith('\u001b[')) control(row, pen, sequence)
-      else if (sequence === '\u001b7') saved = row.cursor
-      else if (sequence === '\u001b8') row.cursor = saved
-      i = end
-      joinNext = false
-      continue
-    }
-    const char = String.fromCodePoint(code)
-    i += char.length
-    if (code === 0x0d) row.cursor = 0
-    else if (code === 0x08) row.cursor = Math.max(0, row.cursor - 1)
-    else if (code === 0x09) tab(row)
-    else if (code < 0x20 || (code >= 0x7f && code < 0xa0)) continue
-    else if (joinNext || isJoining(code)) {
-      joinToPrevious(row, char)
-      joinNext = code === 0x200d
-    } else write(row, char, isWide(code) ? 2 : 1, pen.style)
-  }
-  return serialise(row, withStyles)
+  return new TerminalLineState().write(raw).shown(withStyles)
 }
 
-/** Where the escape sequence starting at `at` ends (an unfinished one runs to the end of the text). */
+/**
+ * A line's terminal state, fed as the line grows: what `terminalLine` works out from a whole raw
+ * line, built chunk by chunk, so a progress line rewritten with `\r` for hours costs each chunk's
+ * length rather than the whole line's every time it is drawn. `write(a).write(b)` shows what
+ * `write(a + b)` shows: an escape sequence or a surrogate pair cut at a chunk's end waits for the
+ * rest (and is not shown until it comes, as a terminal waits for it).
+ */
+export class TerminalLineState {
+  private readonly row: Row = { cells: [], styles: [], cursor: 0 }
+  private readonly pen = new Pen()
+  private saved = 0
+  private joinNext = false
+  /** The start of an escape sequence or a character cut at the last chunk's end. */
+  private pending = ''
+
+  write(chunk: string): this {
+    const raw = this.pending + chunk
+    this.pending = ''
+    const { row, pen } = this
+    for (let i = 0; i < raw.length; ) {
+      const code = raw.codePointAt(i)!
+      if (code === 0x1b) {
+        const end = escapeEnd(raw, i)
+        if (end === -1) {
+          this.pending = raw.slice(i)
+          return this
+        }
+        const sequence = raw.slice(i, end)
+        if (sequence.startsWith('\u001b[')) control(row, pen, sequence)
+        else if (sequence === '\u001b7') this.saved = row.cursor
+        else if (sequence === '\u001b8') row.cursor = this.saved
+        i = end
+        this.joinNext = false
+        continue
+      }
+      if (code >= 0xd800 && code <= 0xdbff && i === raw.length - 1) {
+        // The first half of a surrogate pair: the second comes with the next chunk.
+        this.pending = raw.slice(i)
+        return this
+      }
+      const char = String.fromCodePoint(code)
+      i += char.length
+      if (code === 0x0d) row.cursor = 0
+      else if (code === 0x08) row.cursor = Math.max(0, row.cursor - 1)
+      else if (code === 0x09) tab(row)
+      else if (code < 0x20 || (code >= 0x7f && code < 0xa0)) continue
+      else if (this.joinNext || isJoining(code)) {
+        joinToPrevious(row, char)
+        this.joinNext = code === 0x200d
+      } else write(row, char, isWide(code) ? 2 : 1, pen.style)
+    }
+    return this
+  }
+
+  /** What a terminal shows now: with its colours as SGR codes (`terminalLine`), or plain (`terminalText`). */
+  shown(withStyles = true): string {
+    return serialise(this.row, withStyles)
+  }
+}
+
+/**
+ * Where the escape sequence starting at `at` ends, or -1 when the text ends before it does (an
+ * unfinished sequence: a later chunk may finish it; a whole line's text shows nothing of it).
+ */
 function escapeEnd(raw: string, at: number): number {
   const kind = raw[at + 1]
-  if (kind === undefined) return at + 1
+  if (kind === undefined) return -1
   if (kind === '[') {
     // CSI: parameter bytes, intermediate bytes, one final byte.
     let i = at + 2
     while (i < raw.length && raw.charCodeAt(i) >= 0x20 && raw.charCodeAt(i) <= 0x3f) i++
-    return Math.min(raw.length, i + 1)
+    return i < raw.length ? i + 1 : -1
   }
   if (kind === ']' || kind === 'P' || kind === '_' || kind === '^' || kind === 'X') {
     // A string (OSC, DCS, APC, PM, SOS): up to BEL or ST (ESC \).
@@ -106,12 +142,12 @@ function escapeEnd(raw: string, at: number): number {
       if (raw[i] === '\u0007') return i + 1
       if (raw[i] === '\u001b' && raw[i + 1] === '\\') return i + 2
     }
-    return raw.length
+    return -1
   }
   // ESC, intermediates, one final character (ESC 7, ESC ( B, …).
   let i = at + 1
   while (i < raw.length && raw.charCodeAt(i) >= 0x20 && raw.charCodeAt(i) <= 0x2f) i++
-  return Math.min(raw.length, i + 1)
+  return i < raw.length ? i + 1 : -1
 }
 
 /** Applies one CSI sequence (`ESC [ … final`) that acts within the line; others are dropped. */

@@ -1,6 +1,6 @@
 import { BehaviorSubject, type Observable } from 'rxjs'
 import type { ApiError, CommandInput, CommandResult, LogLine, LogStream, Result, RunOutput } from '../../src-shared/index.ts'
-import { terminalLine, terminalText } from '../../src-shared/terminal-line.ts'
+import { isPlain, TerminalLineState, terminalText } from '../../src-shared/terminal-line.ts'
 
 export type { RunOutput }
 type ReadLog = (params: CommandInput<'run.readLog'>) => Promise<Result<CommandResult<'run.readLog'>>>
@@ -24,6 +24,26 @@ interface HeldLine {
   stream: LogStream
   raw: string
   view?: LogLineView
+  /**
+   * For a line a terminal has work to do on (a `\r`, an erase), its terminal state fed with
+   * `raw` up to `fed`: a line grown by live output carries it over and feeds it only what was
+   * added, so a progress line rewritten for hours costs each chunk, not the whole line, when drawn.
+   */
+  terminal?: { state: TerminalLineState; fed: number }
+}
+
+/** The line as a terminal shows it, with colours (`withStyles`) or plain. */
+function shown(held: HeldLine, withStyles: boolean): string {
+  if (!held.terminal) {
+    if (isPlain(held.raw)) return withStyles ? held.raw : terminalText(held.raw)
+    held.terminal = { state: new TerminalLineState(), fed: 0 }
+  }
+  const terminal = held.terminal
+  if (terminal.fed < held.raw.length) {
+    terminal.state.write(held.raw.slice(terminal.fed))
+    terminal.fed = held.raw.length
+  }
+  return terminal.state.shown(withStyles)
 }
 
 /**
@@ -68,14 +88,14 @@ export class LogWindow {
   line(n: number): LogLineView | undefined {
     const held = this.pages.get(Math.floor(n / PAGE_LINES))?.[n % PAGE_LINES]
     if (!held) return undefined
-    held.view ??= { stream: held.stream, text: terminalLine(held.raw) }
+    held.view ??= { stream: held.stream, text: shown(held, true) }
     return held.view
   }
 
   /** A line's shown text without colour codes (what a copy takes), if held. */
   plainText(n: number): string | undefined {
     const held = this.pages.get(Math.floor(n / PAGE_LINES))?.[n % PAGE_LINES]
-    return held && terminalText(held.raw)
+    return held && shown(held, false)
   }
 
   /** Makes sure lines [from, to) are loaded or loading. */
@@ -176,16 +196,19 @@ export class LogWindow {
     }
     const existing = page[n % PAGE_LINES]
     let raw = part
+    let grown = false
     if (existing && position === 'starts') {
       // A read of this line made after it grew further is the newer copy.
       if (existing.raw.startsWith(part)) raw = existing.raw
     } else if (existing) {
       const startsChunk = position === 'continues'
-      if (startsChunk && this.openLine === n) raw = existing.raw + part
+      if (startsChunk && this.openLine === n) [raw, grown] = [existing.raw + part, true]
       else if (existing.raw === part || existing.raw.endsWith(part)) raw = existing.raw
-      else if (startsChunk) raw = existing.raw + part
+      else if (startsChunk) [raw, grown] = [existing.raw + part, true]
     }
-    page[n % PAGE_LINES] = existing?.raw === raw && existing.stream === stream ? existing : { stream, raw }
+    if (existing?.raw === raw && existing.stream === stream) return
+    // A line that only grew keeps its terminal state, which is fed just the part added when drawn.
+    page[n % PAGE_LINES] = grown && existing?.stream === stream && existing.terminal ? { stream, raw, terminal: existing.terminal } : { stream, raw }
   }
 
   private setTotal(total: number) {

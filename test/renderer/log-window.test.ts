@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import { TerminalLineState } from '../../src-shared/terminal-line.ts'
 import type { CommandInput, CommandResult, LogLine, Result } from '../../src-shared/index.ts'
 import { LogWindow, findInLog, PAGE_LINES, type RunOutput } from '../../src-renderer/streams/log-window.ts'
 
@@ -148,6 +149,35 @@ describe('LogWindow shows each line as a terminal shows it', () => {
     }
     expect(shown).toEqual(['dl 10%', 'dl 50%', 'dl 10%', 'dl 100%', 'dl 100%'])
     expect(log.totalLines).toBe(1)
+  })
+
+  it('feeds a progress line rewritten without end only what each chunk adds, drawn after every chunk', () => {
+    const log = new LogWindow(1, 0, logOf(0).readLog)
+    let fed = 0
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with each instance as `this` below
+    const write = TerminalLineState.prototype.write
+    const counting = vi.spyOn(TerminalLineState.prototype, 'write').mockImplementation(function (this: TerminalLineState, text: string) {
+      fed += text.length
+      return write.call(this, text)
+    })
+    try {
+      let raw = ''
+      const shown: string[] = []
+      for (let i = 0; i < 2000; i++) {
+        const text = `\rdownloading ${i % 100}%`
+        raw += text
+        log.append(chunk(0, text))
+        shown.push(log.line(0)?.text ?? '')
+      }
+      // A shorter rewrite leaves the end of the longer one, as on a terminal.
+      expect(shown.slice(8, 12)).toEqual(['downloading 8%', 'downloading 9%', 'downloading 10%', 'downloading 11%'])
+      expect(shown.slice(99, 102)).toEqual(['downloading 99%', 'downloading 0%%', 'downloading 1%%'])
+      // Each chunk once (the whole line, 2,000 chunks long, was not fed again on every draw).
+      expect(fed).toBe(raw.length)
+      expect(log.plainText(0)).toBe(log.line(0)?.text)
+    } finally {
+      counting.mockRestore()
+    }
   })
 
   it('continues an open line from the cursor, not from the end of what is shown', () => {

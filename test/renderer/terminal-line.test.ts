@@ -1,6 +1,6 @@
 import Anser from 'anser'
 import { describe, expect, it } from 'vitest'
-import { terminalLine, terminalText } from '../../src-shared/terminal-line.ts'
+import { TerminalLineState, terminalLine, terminalText } from '../../src-shared/terminal-line.ts'
 
 const ESC = '\u001b'
 const red = (text: string) => `${ESC}[31m${text}${ESC}[0m`
@@ -119,5 +119,48 @@ describe('terminalLine: the shown line keeps the colours of the text that surviv
     let raw = ''
     const seen = chunks.map((chunk) => terminalText((raw += chunk)))
     expect(seen).toEqual(['dl ', 'dl 10%', 'dl 50%', 'dl 50%', 'dl 100%'])
+  })
+})
+
+describe('TerminalLineState: a line fed chunk by chunk', () => {
+  // Pieces that exercise every kind of state: the cursor, the pen, a saved cursor, a joiner,
+  // wide and surrogate-pair characters, and escape sequences of every shape (cut anywhere).
+  const PIECES = ['a', 'bc', ' ', '\r', '\b', '\t', '한', '😀', '\u0301', '\u200d', `${ESC}[31m`, `${ESC}[1;4m`, `${ESC}[0m`, `${ESC}[K`, `${ESC}[2K`, `${ESC}[1K`, `${ESC}[3G`, `${ESC}[2C`, `${ESC}[D`, `${ESC}[2X`, `${ESC}7`, `${ESC}8`, `${ESC}]0;title\u0007`, `${ESC}]2;t${ESC}\\`, `${ESC}[?25l`, `${ESC}(B`, '%']
+  /** A small deterministic generator (mulberry32), so a failure names its seed. */
+  const random = (seed: number) => () => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+
+  it('shows what the whole line shows, however the line is cut into chunks (1,000 random lines)', () => {
+    for (let seed = 1; seed <= 1000; seed++) {
+      const next = random(seed)
+      let raw = ''
+      for (let n = Math.floor(next() * 40); n > 0; n--) raw += PIECES[Math.floor(next() * PIECES.length)]
+      const state = new TerminalLineState()
+      for (let at = 0; at < raw.length; ) {
+        const length = 1 + Math.floor(next() * 6)
+        state.write(raw.slice(at, at + length))
+        at += length
+      }
+      const whole = new TerminalLineState().write(raw)
+      expect(state.shown(true), `seed ${seed}: ${JSON.stringify(raw)}`).toBe(whole.shown(true))
+      expect(state.shown(false), `seed ${seed}`).toBe(whole.shown(false))
+      // terminalLine is the same state (a line with nothing for a terminal to do is shown as written).
+      if (raw.includes('\r') || raw.includes('\b')) expect(whole.shown(true), `seed ${seed}`).toBe(terminalLine(raw))
+    }
+  })
+
+  it('waits for the rest of an escape sequence or a surrogate pair cut at a chunk’s end', () => {
+    const state = new TerminalLineState().write(`50%\r${ESC}[`)
+    expect(state.shown(false)).toBe('50%')
+    state.write('K100%')
+    expect(state.shown(false)).toBe('100%')
+    state.write('\r\ud83d')
+    expect(state.shown(false)).toBe('100%')
+    state.write('\ude00')
+    expect(state.shown(false)).toBe('😀0%')
   })
 })
