@@ -106,10 +106,16 @@ describe('shell runner', () => {
     })
   })
 
-  it('says that ~ is not expanded when a cwd written with it does not exist', async () => {
-    await expect(t.submit(shell('pwd', { spec: { kind: 'shell', command: 'pwd', cwd: '~/no-such-project' } }))).rejects.toMatchObject({
+  it('refuses a relative cwd, which would be read from the engine’s directory, and says that ~ is not expanded', async () => {
+    // "src-main" exists where the engine runs (the repository), but not where the caller meant.
+    await expect(t.submit(shell('pwd', { spec: { kind: 'shell', command: 'pwd', cwd: 'src-main' } }))).rejects.toMatchObject({
       code: 'bad_request',
-      message: 'definition.spec.cwd: directory ~/no-such-project does not exist (~ is not expanded here: give the full path)',
+      message: "definition.spec.cwd: src-main is a relative path; give the full path (it would be read from the engine's working directory, not yours)",
+      details: { issues: [{ path: 'definition.spec.cwd' }] },
+    })
+    await expect(t.submit(shell('pwd', { spec: { kind: 'shell', command: 'pwd', cwd: '~/project' } }))).rejects.toMatchObject({
+      code: 'bad_request',
+      message: 'definition.spec.cwd: ~/project: ~ is not expanded here; give the full path (/home/you/…)',
     })
   })
 

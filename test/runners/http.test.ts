@@ -259,6 +259,10 @@ describe('http runner', () => {
     await expect(check).rejects.toThrow(TaskdeckError)
     await expect(check).rejects.toThrow(`definition.spec.saveDir: ${file} exists and is not a directory`)
     await expect(runner.check!(spec({ urls: [`${server.url}/ok/1`], saveDir: join(temp.home, 'new') }))).resolves.toBeUndefined()
+    await expect(runner.check!(spec({ urls: [`${server.url}/ok/1`], saveDir: 'downloads' }))).rejects.toMatchObject({
+      message: "definition.spec.saveDir: downloads is a relative path; give the full path (it would be read from the engine's working directory, not yours)",
+      details: { issues: [{ path: 'definition.spec.saveDir' }] },
+    })
   })
 })
 

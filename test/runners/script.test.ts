@@ -217,6 +217,10 @@ describe('script runner', () => {
     await mkdir(folder)
     await expect(runner.check!(script('folder'))).rejects.toThrow(`definition.spec.path: ${folder} is not a file`)
     await expect(runner.check!(script('double.mjs'))).resolves.toBeUndefined()
+    // A relative path would be read from the engine's directory: refused, even where such a file exists there.
+    await expect(runner.check!({ kind: 'script', path: 'package.json' })).rejects.toThrow(
+      "definition.spec.path: package.json is a relative path; give the full path (it would be read from the engine's working directory, not yours)",
+    )
   })
 
   it('ends a script that runs out of memory with its worker, not the process', async () => {

@@ -11,6 +11,7 @@ import { TaskdeckError } from '../../../src-shared/index.ts'
 import type { EndReason, HttpSpec } from '../../../src-shared/index.ts'
 import type { RunContext, RunOutcome, Runner, StartedRun } from './types.ts'
 import { httpStatusFailure } from '../end-reasons.ts'
+import { relativePathProblem } from './paths.ts'
 
 export interface HttpRunnerOptions {
   /** First retry waits about this long; each further retry doubles it (with jitter). */
@@ -95,10 +96,11 @@ export function createHttpRunner(options: HttpRunnerOptions = {}): Runner<'http'
     kind: 'http',
     async check(spec) {
       if (spec.saveDir === undefined) return
+      const relative = relativePathProblem(spec.saveDir)
       const dir = resolve(spec.saveDir)
-      const info = await stat(dir).catch(() => null)
-      if (info && !info.isDirectory()) {
-        const message = `${dir} exists and is not a directory`
+      const info = relative ? null : await stat(dir).catch(() => null)
+      const message = relative ?? (info && !info.isDirectory() ? `${dir} exists and is not a directory` : null)
+      if (message) {
         throw new TaskdeckError('bad_request', `definition.spec.saveDir: ${message}`, {
           issues: [{ path: 'definition.spec.saveDir', message }],
         })

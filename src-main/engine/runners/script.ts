@@ -7,6 +7,7 @@ import type { RunOutcome, Runner } from './types.ts'
 import { WorkerPool } from './worker-pool.ts'
 import { workerEntryBeside } from '../bundle-entry.ts'
 import type { JobEnd } from './worker-pool.ts'
+import { relativePathProblem } from './paths.ts'
 
 /** Where script-worker lives next to this module: its .ts source, or out/main/script-worker.js in the build (see workerEntryBeside). */
 export function defaultScriptWorkerEntry(): URL {
@@ -54,6 +55,8 @@ export function createScriptRunner(options: ScriptRunnerOptions): ScriptRunner {
           issues: [{ path: 'definition.spec.path', message }],
         })
       }
+      const relative = relativePathProblem(spec.path)
+      if (relative) return refuse(relative)
       const info = await stat(path).catch(() => null)
       if (info === null) return refuse(`${path} does not exist`)
       if (!info.isFile()) return refuse(`${path} is not a file`)

@@ -5,6 +5,7 @@ import { quote } from 'shell-quote'
 import { TaskdeckError, refusal, type EndReason, type ShellSpec } from '../../../src-shared/index.ts'
 import { GroupReaper, procStat, processStartTicks } from './process-groups.ts'
 import type { Runner, RunContext, RunOutcome, StartedRun } from './types.ts'
+import { relativePathProblem } from './paths.ts'
 import { ProcessGroupUsage, canMeasure, type UsageProbe, type UsageReading } from './usage.ts'
 
 export interface ShellRunnerOptions {
@@ -54,11 +55,12 @@ export function createShellRunner(options: ShellRunnerOptions = {}): Runner<'she
 }
 
 function cwdProblem(cwd: string): string | null {
+  const relative = relativePathProblem(cwd)
+  if (relative) return relative
   try {
     return statSync(cwd).isDirectory() ? null : `${cwd} is not a directory`
   } catch {
-    // "~/project" is a shell's way of writing it, but no shell reads this field.
-    return `directory ${cwd} does not exist${cwd === '~' || cwd.startsWith('~/') ? ' (~ is not expanded here: give the full path)' : ''}`
+    return `directory ${cwd} does not exist`
   }
 }
 
