@@ -1,7 +1,7 @@
 import { Cron } from 'croner'
 import { z } from 'zod'
 import { DEFAULT_FILE_EVENTS, FILE_EVENTS } from './file-events.ts'
-import { LIMITS, TaskDefinitionSchema, TaskIdSchema, TaskSchema } from './model.ts'
+import { IdempotencyKeySchema, LIMITS, TaskDefinitionSchema, TaskIdSchema, TaskSchema } from './model.ts'
 
 /**
  * Saved tasks and the triggers that start them: schedules, file watches, webhooks, global
@@ -383,8 +383,14 @@ export const TRIGGER_COMMANDS = {
   },
   /** Refused while triggers still start it; remove those first. */
   'savedTask.remove': { params: savedTaskRef, result: z.object({}) },
-  /** `payload`: handed to the task as `trigger.fire`'s is (the firing's `payload`, on stdin or as a script's `input`). */
-  'savedTask.run': { params: savedTaskRef.extend({ payload: z.json().optional() }), result: z.object({ task: TaskSchema, firing: FiringSchema }) },
+  /**
+   * `payload`: handed to the task as `trigger.fire`'s is (the firing's `payload`, on stdin or as a script's `input`).
+   * `idempotencyKey` (API revision 13): as `trigger.fire`'s.
+   */
+  'savedTask.run': {
+    params: savedTaskRef.extend({ payload: z.json().optional(), idempotencyKey: IdempotencyKeySchema.optional() }),
+    result: z.object({ task: TaskSchema, firing: FiringSchema, duplicate: z.boolean().optional() }),
+  },
   /** What a project folder offers (taskdeck.json, npm scripts, Makefile targets), each running in that folder. Stores nothing. */
   'savedTask.discover': { params: z.object({ folder }), result: z.object({ candidates: z.array(SavedTaskCandidateSchema) }) },
   /** Saves the folder's candidates (all, or those named), validated whole first. */
@@ -446,10 +452,16 @@ export const TRIGGER_COMMANDS = {
     params: triggerRef.extend({ from: z.number().int().min(0) }),
     result: z.object({ trigger: TriggerSchema, missed: z.array(z.number()) }),
   },
-  /** "Run now": fires even a paused trigger. */
+  /**
+   * "Run now": fires even a paused trigger. With `idempotencyKey` (API revision 13), the task carries it as
+   * `task.submit`'s would: a call again with the key (a client that got no answer) answers the firing (and task)
+   * the first call made with `duplicate: true`, starting nothing, and a key another request's task carries is
+   * refused (`conflict`, naming `idempotencyKey`); free again once `task.clean` removes the task. A call that
+   * died with Taskdeck after its task was stored is recorded at the restart (`detail.recovered`).
+   */
   'trigger.fire': {
-    params: triggerRef.extend({ payload: z.json().optional() }),
-    result: z.object({ firing: FiringSchema }),
+    params: triggerRef.extend({ payload: z.json().optional(), idempotencyKey: IdempotencyKeySchema.optional() }),
+    result: z.object({ firing: FiringSchema, duplicate: z.boolean().optional() }),
   },
   'trigger.export': { params: z.object({}), result: TriggersDocumentSchema },
   /**

@@ -133,7 +133,10 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
   'savedTask.create': { about: 'Saves a task definition under a name.', example: { name: 'nightly backup', definition: { spec: { kind: 'shell', command: ['./backup.sh'] } } } },
   'savedTask.update': { about: 'Renames a saved task or replaces its definition.', example: { savedTaskId: 3, name: 'weekly backup' } },
   'savedTask.remove': { about: 'Removes a saved task; refused while triggers still start it.', example: { savedTaskId: 3 } },
-  'savedTask.run': { about: 'Starts a saved task now, recorded as a manual firing, with an optional payload for the task.', example: { savedTaskId: 3, payload: { file: 'notes.md' } } },
+  'savedTask.run': {
+    about: 'Starts a saved task now, recorded as a manual firing, with an optional payload for the task. With `idempotencyKey` (API revision 13) a call again with the key answers the first call\'s task and firing with `duplicate: true`, starting nothing (as `trigger.fire`).',
+    example: { savedTaskId: 3, payload: { file: 'notes.md' }, idempotencyKey: 'notes-2026-11-23' },
+  },
   'savedTask.discover': {
     about: 'What a project folder offers as saved tasks (its taskdeck.json tasks, npm scripts and Makefile targets), each running in that folder; stores nothing.',
     example: { folder: '/home/me/project' },
@@ -164,7 +167,11 @@ const COMMAND_DOCS: Partial<Record<CommandName, { about: string; example: unknow
     about: 'Cronicle’s “time machine”: the schedule’s slots after `from` count as missed and its catch-up policy (once or all) runs them now; answers the slots (at most 1000 listed). A conflict for a paused trigger, one with catch-up skip, or a one-at-a-time schedule (overlap skip) whose last task has not finished.',
     example: { triggerId: 5, from: 1_763_700_000_000 },
   },
-  'trigger.fire': { about: '“Run now”: fires the trigger (even a paused one), with an optional payload for the task.', example: { triggerId: 5, payload: { reason: 'manual' } } },
+  'trigger.fire': {
+    about:
+      '“Run now”: fires the trigger (even a paused one), with an optional payload for the task. With `idempotencyKey` (API revision 13), which the task carries as `task.submit`\'s would, a client that got no answer can call again safely: the same key answers the firing the first call made with `duplicate: true` and starts nothing (a call that died with Taskdeck after its task was stored is recorded at the restart, `detail.recovered`); a key another request\'s task carries is refused (`conflict`, naming `idempotencyKey`). Free again once `task.clean` removes the task.',
+    example: { triggerId: 5, payload: { reason: 'manual' }, idempotencyKey: 'deploy-2026-11-23' },
+  },
   'trigger.export': { about: 'Saved tasks and triggers as a JSON document.', example: {} },
   'trigger.import': {
     about:
@@ -278,8 +285,8 @@ replaced atomically, removed on shutdown):
 \`apiRevision\` says what the API accepts within protocol version ${PROTOCOL_VERSION}, for a client that sends a field an
 older server would ignore without a word: ${API_REVISIONS.strictParams}, every command's params are strict (a field the command does not
 know is refused); ${API_REVISIONS.machineConditions}, groups' machine conditions and \`machine.get\` / \`machine.report\`; ${API_REVISIONS.networkConditions}, the
-\`unmetered-network\` condition; ${API_REVISIONS.triggerAdditions}, file watches' folder events (\`addDir\`, \`unlinkDir\`) and \`trigger.create\`'s \`savedTask\`; ${API_REVISIONS.idempotencyKeys}, \`task.submit\`'s \`idempotencyKey\`; ${API_REVISIONS.systemTriggers}, system triggers and \`machine.report\`'s \`online\`, \`screenLocked\`, \`event\`; ${API_REVISIONS.submitManyKeys}, \`task.submitMany\`'s \`idempotencyKeys\`; ${API_REVISIONS.settingsExpect}, \`settings.set\`'s \`expect\`; ${API_REVISIONS.tty}, a shell spec's \`tty\`. A server that writes none is revision 1; the CLI refuses to send \`status\` (\`newest\`) and
-\`group limit\` (\`create: false\`) to it (exit ${EXIT.unreachable}: restart it) rather than have them ignored, \`machine\` and \`--only-when\` to a server before ${API_REVISIONS.machineConditions}, \`add --idempotency-key\` to one before ${API_REVISIONS.idempotencyKeys}, \`trigger add --on EVENTS\` to one before ${API_REVISIONS.systemTriggers} and \`add --batch --idempotency-key\` to one before ${API_REVISIONS.submitManyKeys}, \`add --tty\` to one before ${API_REVISIONS.tty}; \`trigger add\` saves its task with a separate call to a server before ${API_REVISIONS.triggerAdditions}, and \`favourite add/rm/move\` write the list without \`expect\` (the last writer wins) to one before ${API_REVISIONS.settingsExpect}.
+\`unmetered-network\` condition; ${API_REVISIONS.triggerAdditions}, file watches' folder events (\`addDir\`, \`unlinkDir\`) and \`trigger.create\`'s \`savedTask\`; ${API_REVISIONS.idempotencyKeys}, \`task.submit\`'s \`idempotencyKey\`; ${API_REVISIONS.systemTriggers}, system triggers and \`machine.report\`'s \`online\`, \`screenLocked\`, \`event\`; ${API_REVISIONS.submitManyKeys}, \`task.submitMany\`'s \`idempotencyKeys\`; ${API_REVISIONS.settingsExpect}, \`settings.set\`'s \`expect\`; ${API_REVISIONS.tty}, a shell spec's \`tty\`; ${API_REVISIONS.firingKeys}, \`trigger.fire\`'s and \`savedTask.run\`'s \`idempotencyKey\`. A server that writes none is revision 1; the CLI refuses to send \`status\` (\`newest\`) and
+\`group limit\` (\`create: false\`) to it (exit ${EXIT.unreachable}: restart it) rather than have them ignored, \`machine\` and \`--only-when\` to a server before ${API_REVISIONS.machineConditions}, \`add --idempotency-key\` to one before ${API_REVISIONS.idempotencyKeys}, \`trigger add --on EVENTS\` to one before ${API_REVISIONS.systemTriggers} and \`add --batch --idempotency-key\` to one before ${API_REVISIONS.submitManyKeys}, \`add --tty\` to one before ${API_REVISIONS.tty}, \`trigger fire\` and \`saved run\` with \`--idempotency-key\` to one before ${API_REVISIONS.firingKeys}; \`trigger add\` saves its task with a separate call to a server before ${API_REVISIONS.triggerAdditions}, and \`favourite add/rm/move\` write the list without \`expect\` (the last writer wins) to one before ${API_REVISIONS.settingsExpect}.
 
 \`<home>\` is \`--home\`, else \`TASKDECK_HOME\`, else the OS's app-data folder.
 

@@ -45,9 +45,11 @@ export const API_REVISIONS = {
   settingsExpect: 11,
   /** A shell spec's `tty` (run the command on a pseudo-terminal, through script(1)). */
   tty: 12,
+  /** trigger.fire's and savedTask.run's `idempotencyKey` (and their results' `duplicate`). */
+  firingKeys: 13,
 } as const
 /** This server's revision: the newest of API_REVISIONS. */
-export const API_REVISION = API_REVISIONS.tty
+export const API_REVISION = API_REVISIONS.firingKeys
 
 /**
  * Checked by hand rather than with zod: every CLI call reads this file, and loading zod

@@ -24,14 +24,18 @@ const MAX_KEY = 255
  *   is the same one. A slot that only records skipped ones starts nothing: none.
  * - completion: the finish it follows (`after-run:<run id>`, `after-task:<task id>`).
  *
- * File watches, shortcuts and system events have none: what they fire for (a burst of file
- * changes, a press, a change of the machine) is not seen again after a restart (watchers
- * start without an initial scan, the machine's state is read afresh), so nothing can fire
- * for it twice. "Run now" has none either: each call is a new request.
+ * File watches, shortcuts and system events fire for what is not seen again after a restart (a
+ * burst of file changes, a press, a change of the machine: watchers start without an initial
+ * scan, the machine's state is read afresh), so nothing fires for it twice; what could be lost
+ * is the firing's record. Each of their firings is named by a fresh `nonce` (`firing:<nonce>`),
+ * kept as an intent with the firing's cause and detail before its task is submitted
+ * (`TriggerStore.addIntent`), so a restart finds the task by that key and records the firing.
+ * Without a nonce: none. "Run now" is named by the caller's own `idempotencyKey`, if given,
+ * which the task carries as it is (not here).
  */
 export function firingKey(
   record: Pick<TriggerRecord, 'id' | 'createdAt' | 'fromSeq' | 'spec'>,
-  request: { scheduledFor: number | null; skipped?: boolean; deliveryId?: string; completionKey?: string },
+  request: { scheduledFor: number | null; skipped?: boolean; deliveryId?: string; completionKey?: string; nonce?: string },
 ): string | null {
   const trigger = `taskdeck-trigger:${record.id}.${record.createdAt}:`
   switch (record.spec.kind) {
@@ -49,6 +53,6 @@ export function firingKey(
     case 'fileWatch':
     case 'shortcut':
     case 'system':
-      return null
+      return request.nonce === undefined ? null : `${trigger}firing:${request.nonce}`
   }
 }

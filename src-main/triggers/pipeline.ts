@@ -10,6 +10,7 @@ import {
   type ShortcutSpec,
   type SystemSpec,
   type Task,
+  type TaskdeckError,
   type TaskStatus,
 } from '../../src-shared/index.ts'
 import { batchBursts } from './bursts.ts'
@@ -49,6 +50,16 @@ export interface FireRequest {
   source?: { seq: number; key: string }
   /** Webhooks: the sender's delivery id, recorded with the firing when it starts a task. */
   deliveryId?: string
+  /**
+   * "Run now": the caller's idempotency key. The task carries it as given; a call again with it answers the
+   * task (and firing) the first made, and a key some other request's task carries is refused.
+   */
+  idempotencyKey?: string
+  /**
+   * A firing the app stopped in while submitting its task (its intent, kept under `key`): recorded now with the task
+   * found by that key (`detail.recovered`), as failed when there is none; never submitted again.
+   */
+  recover?: { key: string; firedAt: number }
   input: Pick<FiringInput, 'changedPaths' | 'changes' | 'webhook' | 'completion' | 'payload' | 'system'>
   detail: Record<string, Json>
   reply?: (outcome: FireOutcome) => void
@@ -63,6 +74,8 @@ export interface FireOutcome {
   task: Task | null
   error: unknown
   duplicate?: true
+  /** Refused before anything was recorded (a "Run now" key another request's task carries): the caller's answer. */
+  refused?: TaskdeckError
 }
 
 const CAUSE_OF_KIND = {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { isDeepStrictEqual } from 'node:util'
 import { Subject, catchError, concatMap, defer, EMPTY, from, share, tap, type Subscription } from 'rxjs'
 import {
@@ -12,6 +13,7 @@ import {
   type EngineEvent,
   type FieldIssue,
   type Firing,
+  type FiringCause,
   type SavedTask,
   type Task,
   type SystemEvent,
@@ -57,6 +59,11 @@ export type TriggerCommandHandlers = {
   [N in TriggerCommandName]: (params: CommandParams<N>) => Promise<CommandResult<N>>
 }
 type Params<N extends TriggerCommandName> = CommandParams<N>
+
+/** Causes whose firings are named by a nonce and kept as an intent while their task is submitted (keys.ts). */
+const NAMED_BY_NONCE: ReadonlySet<FiringCause> = new Set(['file', 'shortcut', 'system'])
+/** The error of a firing the app stopped in before its task was stored. */
+const LOST_BEFORE_SUBMIT = 'Taskdeck stopped while this firing was submitting its task, before the task was stored: nothing was started, and it is not fired again.'
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : JSON.stringify(error))
 
@@ -217,6 +224,18 @@ export class TriggerService {
         ),
       )
       .subscribe()
+    // Firings the app stopped in while submitting their task: recorded first, before any source fires anew.
+    for (const intent of this.store.intents()) {
+      this.direct$.next({
+        triggerId: intent.triggerId,
+        savedTaskId: intent.savedTaskId,
+        cause: intent.cause,
+        scheduledFor: null,
+        input: {},
+        detail: intent.detail,
+        recover: { key: intent.key, firedAt: intent.firedAt },
+      })
+    }
     for (const record of this.records.values()) this.announce(record)
     // Catch up from the cursor, then listen from the same turn: nothing missed, nothing twice.
     this.observedSeq = this.writtenCursor = this.store.completionCursor()
@@ -349,11 +368,20 @@ export class TriggerService {
       )
       return {}
     },
-    'savedTask.run': async ({ savedTaskId, payload }: Params<'savedTask.run'>) => {
+    'savedTask.run': async ({ savedTaskId, payload, idempotencyKey }: Params<'savedTask.run'>) => {
       this.savedTaskOrThrow(savedTaskId, 'savedTaskId')
-      const outcome = await this.request({ triggerId: null, savedTaskId, cause: 'manual', scheduledFor: null, input: payload === undefined ? {} : { payload }, detail: {} })
+      const outcome = await this.request({
+        triggerId: null,
+        savedTaskId,
+        cause: 'manual',
+        scheduledFor: null,
+        ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+        input: payload === undefined ? {} : { payload },
+        detail: {},
+      })
+      if (outcome.refused) throw outcome.refused
       if (!outcome.task) throw outcome.error instanceof TaskdeckError ? outcome.error : new TaskdeckError('internal', outcome.firing.error ?? 'not started')
-      return { task: outcome.task, firing: outcome.firing }
+      return { task: outcome.task, firing: outcome.firing, ...(outcome.duplicate ? { duplicate: true } : {}) }
     },
     'savedTask.discover': ({ folder }: Params<'savedTask.discover'>) => settle(() => ({ candidates: discoverFolder(folder) })),
     'savedTask.importFolder': async ({ folder, names }: Params<'savedTask.importFolder'>) => {
@@ -495,17 +523,19 @@ export class TriggerService {
       const trigger = await this.putTrigger({ ...current, anchorAt, cursorAt, updatedAt: now }, true)
       return { trigger, missed }
     },
-    'trigger.fire': async ({ triggerId, payload }: Params<'trigger.fire'>) => {
+    'trigger.fire': async ({ triggerId, payload, idempotencyKey }: Params<'trigger.fire'>) => {
       const record = this.recordOrThrow(triggerId)
       const outcome = await this.request({
         triggerId,
         savedTaskId: record.savedTaskId,
         cause: 'manual',
         scheduledFor: null,
+        ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
         input: payload === undefined ? {} : { payload },
         detail: {},
       })
-      return { firing: outcome.firing }
+      if (outcome.refused) throw outcome.refused
+      return { firing: outcome.firing, ...(outcome.duplicate ? { duplicate: true } : {}) }
     },
     'trigger.export': () =>
       settle(
@@ -895,6 +925,12 @@ export class TriggerService {
   private async serve(request: FireRequest): Promise<void> {
     const saved = this.savedTasks.get(request.savedTaskId)
     const record = request.triggerId === null ? null : this.records.get(request.triggerId)
+    const recover = request.recover
+    if (recover && (!saved || record === undefined)) {
+      // Its trigger or saved task was removed before the restart: no history to record it in.
+      this.forgetIntent(recover.key)
+      return
+    }
     if (!saved || record === undefined) {
       // Removed while the request waited its turn.
       request.reply?.({ firing: this.orphanFiring(request), task: null, error: new TaskdeckError('not_found', 'The trigger or saved task was removed.') })
@@ -903,13 +939,20 @@ export class TriggerService {
     // Made by the trigger's own source before it was paused, and waiting its turn since: once paused, a trigger starts
     // nothing more (as after a restart, when a paused trigger's source does not run). Run now and webhook calls, which a
     // caller waits on, still do.
-    if (record?.paused && request.cause !== 'manual' && request.cause !== 'webhook') return
+    if (record?.paused && !recover && request.cause !== 'manual' && request.cause !== 'webhook') return
     let detail = request.detail
     let startedBefore: number | null = null
     let chainStopped: string | null = null
     const completion = request.input.completion
+    // A file burst, a press or a system event is named by a nonce of its own, kept as an intent before the submit.
+    const nonce = !recover && request.failure === undefined && NAMED_BY_NONCE.has(request.cause) ? randomUUID() : undefined
     // This firing's own name, where it has one: the task it submits carries it, so serving it again finds that task.
-    const key = record ? firingKey(record, { ...request, ...(completion ? { completionKey: completion.key } : {}) }) : null
+    const key =
+      recover?.key ??
+      request.idempotencyKey ??
+      (record ? firingKey(record, { ...request, ...(completion ? { completionKey: completion.key } : {}), ...(nonce === undefined ? {} : { nonce }) }) : null)
+    // Names nothing would fire for again: kept as an intent from before the submit to the firing's record, so a restart records it.
+    const intentKey = recover?.key ?? (nonce !== undefined || request.idempotencyKey !== undefined ? key : null)
     if (request.source && record && completion) {
       if (this.store.completionFiredFor(record.id, request.source.key)) return
       startedBefore = this.startedUnrecorded.get(`${record.id}|${request.source.key}`) ?? null
@@ -919,7 +962,29 @@ export class TriggerService {
         chainStopped = `Chain stopped: this would be task ${chainDepth} in a row started by completion triggers (at most ${this.options.maxChainDepth}); do these triggers start each other in a loop? Task ${completion.taskId} finished last.`
       }
     }
-    const keyed = startedBefore === null && key !== null && request.failure === undefined ? this.host.taskByIdempotencyKey(key) : null
+    const keyed = startedBefore === null && key !== null && nonce === undefined && request.failure === undefined ? this.host.taskByIdempotencyKey(key) : null
+    if (keyed && request.idempotencyKey !== undefined) {
+      // "Run now" called again with its key: answered with the task and firing the first call made; a key another request's task carries is refused.
+      const earlier = this.store.firingOfTask(request.triggerId, keyed.id)
+      if (earlier && earlier.cause === 'manual' && earlier.savedTaskId === saved.id) {
+        request.reply?.({ firing: earlier, task: keyed, error: null, duplicate: true })
+        return
+      }
+      const whose = record ? `trigger ${record.id}'s "Run now"` : `saved task ${saved.id}'s "Run now"`
+      const refused = refusal(
+        'idempotency-key-used',
+        `idempotencyKey "${request.idempotencyKey}" was already used for task ${keyed.id}, which ${whose} did not start (or whose firing is no longer in its history); use a new key.`,
+        { idempotencyKey: request.idempotencyKey, taskId: keyed.id },
+        { issues: [{ path: 'idempotencyKey', message: `already used for task ${keyed.id}, not started by ${whose}` }] },
+      )
+      request.reply?.({ firing: this.orphanFiring(request), task: null, error: refused, refused })
+      return
+    }
+    if (keyed && recover && this.store.firingOfTask(request.triggerId, keyed.id)) {
+      // Recorded already (its intent outlived the record): nothing more to do.
+      this.forgetIntent(recover.key)
+      return
+    }
     if (keyed && record && request.deliveryId !== undefined) {
       // A repeat of a delivery recorded longer ago than its window keeps it: answered with that firing, as within the window.
       const earlier = this.store.firingOfTask(record.id, keyed.id)
@@ -930,7 +995,9 @@ export class TriggerService {
     }
     // Submitted before the app stopped, and never recorded: recorded now with that task, none started again.
     if (keyed) startedBefore = keyed.id
-    if (startedBefore !== null) detail = { ...detail, recovered: true }
+    // The app stopped before the intent's task was stored: nothing started, and nothing is started now (what fired is gone).
+    const lost = recover !== undefined && keyed === null
+    if (startedBefore !== null || lost) detail = { ...detail, recovered: true }
     // A slot of a one-at-a-time schedule whose earlier task has not finished starts nothing (the slot's own task, found above, is not earlier).
     const overlapping =
       startedBefore === null && record && record.spec.kind === 'schedule' && record.spec.overlap === 'skip' && (request.cause === 'schedule' || request.cause === 'catch-up')
@@ -938,7 +1005,7 @@ export class TriggerService {
         : []
     if (overlapping.length > 0 && !request.skipped) detail = { ...detail, stillActive: overlapping }
     const skipped = request.skipped === true || overlapping.length > 0
-    const firedAt = this.options.clock.now()
+    const firedAt = recover?.firedAt ?? this.options.clock.now()
     const input: FiringInput = {
       trigger: record ? { id: record.id, name: record.name, kind: record.spec.kind } : null,
       savedTaskId: saved.id,
@@ -948,9 +1015,12 @@ export class TriggerService {
       ...request.input,
     }
     let task: Task | null = null
-    let error: unknown = request.failure ?? chainStopped
-    if (!skipped && error === null && startedBefore === null) {
+    let error: unknown = request.failure ?? chainStopped ?? (lost ? LOST_BEFORE_SUBMIT : null)
+    if (!skipped && error === null && startedBefore === null && !recover) {
       try {
+        if (intentKey !== null) {
+          this.store.addIntent({ key: intentKey, triggerId: request.triggerId, savedTaskId: saved.id, firedAt, cause: request.cause, detail })
+        }
         task = await this.host.submit(definitionForFiring(saved, input), key === null ? {} : { idempotencyKey: key })
       } catch (caught) {
         error = caught
@@ -973,7 +1043,7 @@ export class TriggerService {
     const current = request.triggerId === null ? undefined : this.records.get(request.triggerId)
     const updated = current && {
       ...current,
-      lastFiredAt: skipped || request.failure !== undefined || chainStopped !== null ? current.lastFiredAt : firedAt,
+      lastFiredAt: skipped || request.failure !== undefined || chainStopped !== null || lost ? current.lastFiredAt : Math.max(current.lastFiredAt ?? firedAt, firedAt),
       cursorAt: Math.max(current.cursorAt, request.cursorAt ?? 0),
     }
     // This request is served once its record commits, and the cursor moves with it in the same transaction.
@@ -984,6 +1054,7 @@ export class TriggerService {
         { type: 'trigger.fired', firing, trigger: updated ? this.view(updated) : null },
         () => {
           this.store.addFiring(firing)
+          if (intentKey !== null) this.store.removeIntent(intentKey)
           if (updated) this.store.putTrigger(updated)
           if (cursor > this.writtenCursor) this.store.advanceCompletionCursor(cursor)
           if (request.deliveryId !== undefined && firing.triggerId !== null && firing.outcome === 'submitted' && firing.error === null) {
@@ -998,6 +1069,15 @@ export class TriggerService {
       if (startedBefore !== null && record && request.source) this.startedUnrecorded.delete(`${record.id}|${request.source.key}`)
     } finally {
       request.reply?.({ firing, task, error })
+    }
+  }
+
+  /** Drops an intent with nothing to record; a failed write leaves it for the next start to look at again. */
+  private forgetIntent(key: string): void {
+    try {
+      this.store.removeIntent(key)
+    } catch {
+      // Looked at again at the next start, and found the same.
     }
   }
 

@@ -6,6 +6,7 @@ import {
   TaskDefinitionSchema,
   TriggerSpecSchema,
   type Firing,
+  type FiringCause,
   type SavedTask,
   type TriggerSpec,
 } from '../../src-shared/index.ts'
@@ -65,7 +66,23 @@ export const TRIGGER_MIGRATIONS: readonly string[] = [
      trigger_id INTEGER NOT NULL, delivery_id TEXT NOT NULL, at INTEGER NOT NULL, firing_id INTEGER NOT NULL, task_id INTEGER,
      PRIMARY KEY (trigger_id, delivery_id)) WITHOUT ROWID;
    CREATE INDEX trg_deliveries_by_firing ON trg_deliveries (trigger_id, firing_id);`,
+  // Firings about to submit a task under a key nothing else would name again (a file burst's, a
+  // press's, a system event's nonce; a "Run now" caller's idempotency key), written before the
+  // submit and removed with the firing's record: a restart records what the app died between.
+  `CREATE TABLE trg_intents (
+     key TEXT PRIMARY KEY, trigger_id INTEGER, saved_task_id INTEGER NOT NULL, fired_at INTEGER NOT NULL,
+     cause TEXT NOT NULL, detail TEXT NOT NULL) WITHOUT ROWID;`,
 ]
+
+/** A firing whose task is being submitted under `key`, kept until the firing is recorded (trg_intents). */
+export interface FiringIntent {
+  key: string
+  triggerId: number | null
+  savedTaskId: number
+  firedAt: number
+  cause: FiringCause
+  detail: Firing['detail']
+}
 
 /**
  * Registers the SQL functions the migrations call (hashing needs a random salt and scrypt,
@@ -175,7 +192,10 @@ export class TriggerStore {
     | 'expireDeliveries'
     | 'trimDeliveries'
     | 'delivery'
-    | 'deleteDeliveriesOf',
+    | 'deleteDeliveriesOf'
+    | 'insertIntent'
+    | 'deleteIntent'
+    | 'intents',
     StatementSync
   >
 
@@ -211,7 +231,7 @@ export class TriggerStore {
       // Never backwards: a late writer with an older view cannot undo a newer cursor.
       writeCursor: db.prepare(`UPDATE trg_state SET value = max(value, ?) WHERE key = '${COMPLETION_CURSOR}'`),
       firingOfTask: db.prepare('SELECT cause, detail FROM trg_firings WHERE task_id = ? ORDER BY id LIMIT 1'),
-      triggerFiringOfTask: db.prepare('SELECT * FROM trg_firings WHERE task_id = ? AND trigger_id = ? ORDER BY id LIMIT 1'),
+      triggerFiringOfTask: db.prepare('SELECT * FROM trg_firings WHERE task_id = ? AND trigger_id IS ? ORDER BY id LIMIT 1'),
       // A trigger's history is at most HISTORY_PER_TRIGGER rows, read through its index.
       completionFiring: db.prepare(
         `SELECT task_id AS taskId FROM trg_firings WHERE trigger_id = ? AND cause = 'completion' AND json_extract(detail, '$.sourceKey') = ? LIMIT 1`,
@@ -228,6 +248,9 @@ export class TriggerStore {
       ),
       delivery: db.prepare('SELECT firing_id AS firingId, task_id AS taskId FROM trg_deliveries WHERE trigger_id = ? AND delivery_id = ? AND at > ?'),
       deleteDeliveriesOf: db.prepare('DELETE FROM trg_deliveries WHERE trigger_id = ?'),
+      insertIntent: db.prepare('INSERT OR REPLACE INTO trg_intents (key, trigger_id, saved_task_id, fired_at, cause, detail) VALUES (?, ?, ?, ?, ?, ?)'),
+      deleteIntent: db.prepare('DELETE FROM trg_intents WHERE key = ?'),
+      intents: db.prepare('SELECT * FROM trg_intents ORDER BY fired_at, key'),
     }
     this.db = db
   }
@@ -312,8 +335,8 @@ export class TriggerStore {
     return rows.map(firingOfRow)
   }
 
-  /** The trigger's first recorded firing that started (or found) this task, while its history keeps it. */
-  firingOfTask(triggerId: number, taskId: number): Firing | null {
+  /** The trigger's (null: a saved task's "Run now") first recorded firing that started (or found) this task, while its history keeps it. */
+  firingOfTask(triggerId: number | null, taskId: number): Firing | null {
     const row = this.statements.triggerFiringOfTask.get(taskId, triggerId) as FiringRow | undefined
     return row ? firingOfRow(row) : null
   }
@@ -391,6 +414,29 @@ export class TriggerStore {
   /** The firing and task of this hook's delivery, if it was remembered after `after`. */
   delivery(triggerId: number, deliveryId: string, after: number): { firingId: number; taskId: number | null } | null {
     return (this.statements.delivery.get(triggerId, deliveryId, after) as { firingId: number; taskId: number | null } | undefined) ?? null
+  }
+
+  /** Written, on its own, before the intent's task is submitted: a restart then knows the firing was under way. */
+  addIntent(intent: FiringIntent): void {
+    this.statements.insertIntent.run(intent.key, intent.triggerId, intent.savedTaskId, intent.firedAt, intent.cause, JSON.stringify(intent.detail))
+  }
+
+  /** In the projection of the intent's firing (or alone, when a restart finds nothing to record). */
+  removeIntent(key: string): void {
+    this.statements.deleteIntent.run(key)
+  }
+
+  /** Firings whose task was being submitted when the app last stopped, oldest first. */
+  intents(): FiringIntent[] {
+    const rows = this.statements.intents.all() as { key: string; trigger_id: number | null; saved_task_id: number; fired_at: number; cause: string; detail: string }[]
+    return rows.map((row) => ({
+      key: row.key,
+      triggerId: row.trigger_id,
+      savedTaskId: row.saved_task_id,
+      firedAt: row.fired_at,
+      cause: FiringSchema.shape.cause.parse(row.cause),
+      detail: FiringSchema.shape.detail.parse(JSON.parse(row.detail)),
+    }))
   }
 
   addFiring(firing: Firing): void {

@@ -90,6 +90,9 @@ export const triggerFormEn = {
   taskLink: 'Task #{{id}}',
   causes: { schedule: 'schedule', 'catch-up': 'caught up', file: 'file change', webhook: 'webhook', shortcut: 'shortcut', completion: 'task ended', manual: 'Run now', system: 'system event' },
   outcomes: { submitted: 'started', skipped: 'skipped', failed: 'failed' },
+  recovered: 'recovered after a restart',
+  recoveredHint:
+    'Taskdeck stopped after this firing was under way and before it was recorded; the restart recorded it with the task it had already started (none is started twice), or as failed when that task was never stored.',
   why: {
     stillActive: '{{tasks}} had not finished',
     caughtUp_one: '{{count}} missed slot',
@@ -200,6 +203,9 @@ export const triggerFormKo: typeof triggerFormEn = {
   taskLink: '작업 #{{id}}',
   causes: { schedule: '일정', 'catch-up': '따라잡기', file: '파일 변경', webhook: '웹훅', shortcut: '단축키', completion: '작업 종료', manual: '지금 실행', system: '시스템 이벤트' },
   outcomes: { submitted: '시작됨', skipped: '건너뜀', failed: '실패' },
+  recovered: '재시작 후 복구됨',
+  recoveredHint:
+    '이 실행이 진행되던 중, 기록되기 전에 Taskdeck이 멈췄습니다. 재시작할 때 이미 시작된 작업과 함께 기록했습니다(작업은 두 번 시작되지 않습니다). 그 작업이 저장되지 않았다면 실패로 기록했습니다.',
   why: {
     stillActive: '{{tasks}}이(가) 끝나지 않음',
     caughtUp_one: '놓친 실행 {{count}}회',

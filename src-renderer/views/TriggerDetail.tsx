@@ -199,6 +199,13 @@ export function TriggerDetail({
                     </td>
                     <td className={`firing-${firing.outcome}`}>
                       {t(`triggerForm.outcomes.${firing.outcome}`)}
+                      {firing.detail.recovered === true && (
+                        // Recorded by a restart that found the firing's task (or found none): the hint is the tooltip, and read out after the badge.
+                        <span className="pill info firing-recovered" title={t('triggerForm.recoveredHint')} data-testid="firing-recovered">
+                          {t('triggerForm.recovered')}
+                          <span className="sr-only">: {t('triggerForm.recoveredHint')}</span>
+                        </span>
+                      )}
                       {firing.error && <span className="firing-error"> · {firing.error}</span>}
                     </td>
                   </tr>

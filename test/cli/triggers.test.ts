@@ -254,6 +254,44 @@ describe('taskdeck trigger', () => {
     expect((await cli('ls', '--json')).stdout).toBe(tasksBefore)
   })
 
+  it('fire and saved run --idempotency-key start one task per key: again, they print that task; a bad key or one another run used is refused by name', async () => {
+    const { trigger, savedTask } = await add('--every', '1d', '--paused', '--', 'true')
+    const first = await cli('trigger', 'fire', String(trigger.id), '--idempotency-key', 'deploy-1', '--json')
+    expect(first.code, first.stderr).toBe(0)
+    const { firing } = first.json<{ firing: Firing }>()
+    const again = await cli('trigger', 'fire', String(trigger.id), '--idempotency-key', 'deploy-1')
+    expect([again.code, again.stdout]).toEqual([0, `Trigger ${trigger.id} already fired for key deploy-1: task ${firing.taskId}.\n`])
+    expect((await cli('trigger', 'fire', String(trigger.id), '--idempotency-key', 'deploy-1', '--json')).json<{ firing: Firing; duplicate?: boolean }>()).toEqual({ firing, duplicate: true })
+    expect(await firings(trigger.id, 1)).toHaveLength(1)
+
+    const ran = await cli('saved', 'run', String(savedTask.id), '--idempotency-key', 'run-1', '--json')
+    const taskId = ran.json<{ task: { id: number } }>().task.id
+    const ranAgain = await cli('saved', 'run', String(savedTask.id), '--idempotency-key', 'run-1')
+    expect(ranAgain.stdout).toMatch(new RegExp(`^Task ${taskId} already exists for key run-1 \\(\\w+\\): `))
+
+    const tasksBefore = (await cli('ls', '--json')).stdout
+    const bad = await cli('trigger', 'fire', String(trigger.id), '--idempotency-key', 'has space')
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toBe('taskdeck: --idempotency-key "has space": an idempotency key is printable ASCII without spaces (letters, digits, punctuation).\n')
+    const used = await cli('saved', 'run', String(savedTask.id), '--idempotency-key', 'deploy-1')
+    expect(used.code).not.toBe(0)
+    expect(used.stderr).toContain(`idempotencyKey "deploy-1" was already used for task ${firing.taskId}`)
+    expect((await cli('ls', '--json')).stdout).toBe(tasksBefore)
+
+    // Not sent to a server before revision 13, which would refuse the field.
+    const written = readFileSync(apiFilePath(home), 'utf8')
+    writeFileSync(apiFilePath(home), JSON.stringify({ ...(JSON.parse(written) as Record<string, unknown>), apiRevision: API_REVISIONS.tty }), { mode: 0o600 })
+    try {
+      for (const args of [['trigger', 'fire', String(trigger.id)], ['saved', 'run', String(savedTask.id)]]) {
+        const older = await cli(...args, '--idempotency-key', 'k-older')
+        expect([older.code, older.stderr]).toEqual([3, `taskdeck: --idempotency-key needs API revision ${API_REVISIONS.firingKeys}; the running Taskdeck has ${API_REVISIONS.tty}. ${OLDER_SERVER}\n`])
+      }
+    } finally {
+      writeFileSync(apiFilePath(home), written, { mode: 0o600 })
+    }
+    expect((await cli('ls', '--json')).stdout).toBe(tasksBefore)
+  })
+
   it('catch-up --from runs a schedule\'s slots since then again now (once for them all by default); what it cannot do is refused by name', async () => {
     const { trigger } = await add('--every', '1h', '--', 'true')
     const caught = await cli('trigger', 'catch-up', String(trigger.id), '--from', '2h30m')

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { IdempotencyKeySchema, type Firing, type Task } from '../../src-shared/index.ts'
+import { join } from 'node:path'
+import { COMMANDS, IdempotencyKeySchema, TaskDefinitionSchema, type Firing, type Task, type TriggerSpecInput } from '../../src-shared/index.ts'
 import type { Engine } from '../../src-main/engine/engine.ts'
 import { SECRET_HEADER, type WebhookRequest } from '../../src-main/triggers/index.ts'
 import { firingKey } from '../../src-main/triggers/keys.ts'
@@ -171,6 +172,129 @@ describe('a schedule slot whose task was submitted just before Taskdeck died (re
   })
 })
 
+describe('a file burst, a press or a system event whose task was submitted just before Taskdeck died (real engine in a child process, SIGKILL)', () => {
+  const world = useWorld()
+
+  it.each([
+    ['a shortcut press', 'shortcut'],
+    ['a file-watch burst', 'file'],
+    ['a wake (system event)', 'system'],
+  ] as const)('records %s once after the restart, with the task it started (recovered), and starts no second one', async (_what, cause) => {
+    const folder = world.anotherDir()
+    const spec: TriggerSpecInput =
+      cause === 'shortcut'
+        ? { kind: 'shortcut', accelerator: 'Control+Alt+K' }
+        : cause === 'file'
+          ? { kind: 'fileWatch', paths: [folder], debounceMs: 200 }
+          : { kind: 'system', events: ['wake'] }
+    const { trigger } = await world.call('trigger.create', { savedTask: { name: 'sync', definition: argv('true') }, trigger: { spec } })
+    await dieAfterSubmit(world, cause === 'shortcut' ? { shortcut: 'Control+Alt+K' } : cause === 'file' ? { touch: join(folder, 'a.txt') } : { wake: true })
+
+    // The gap: the task exists, its firing was never recorded.
+    const died = await storedState(world, trigger.id)
+    expect(died.tasks).toHaveLength(1)
+    expect(died.firings).toBe(0)
+    const [submitted] = died.tasks
+    // Its key names the trigger (id and creation) and this firing alone.
+    expect(submitted!.idempotencyKey).toMatch(new RegExp(`^taskdeck-trigger:${trigger.id}\\.${trigger.createdAt}:firing:[\\w-]{36}$`))
+
+    await world.open()
+    const [firing] = await world.log.untilFirings(1, trigger.id)
+    expect(firing).toMatchObject<Partial<Firing>>({ cause, outcome: 'submitted', taskId: submitted!.id, error: null })
+    expect(firing!.detail.recovered).toBe(true)
+    if (cause === 'file') expect(firing!.detail).toMatchObject({ changedPaths: [join(folder, 'a.txt')] })
+    expect((await tasksOf(world, trigger.id)).map((t) => t.id)).toEqual([submitted!.id])
+
+    // Recorded once: another restart finds nothing left to record.
+    await world.close()
+    await world.open()
+    const { history, trigger: after } = await world.call('trigger.get', { triggerId: trigger.id })
+    expect(history.map((f) => f.id)).toEqual([firing!.id])
+    expect(after.lastFiredAt).toBe(firing!.firedAt)
+    expect(await tasksOf(world, trigger.id)).toHaveLength(1)
+  })
+
+  it('records a firing whose task was never stored as failed after the restart, and starts nothing for it', async () => {
+    const { trigger } = await world.call('trigger.create', { savedTask: { name: 'sync', definition: argv('true') }, trigger: { spec: { kind: 'shortcut', accelerator: 'Control+Alt+L' } } })
+    await world.close()
+    // What the app leaves when it dies between writing the intent and storing its task.
+    await world.withEngineOnly(async (engine) => {
+      engine.host.db
+        .prepare('INSERT INTO trg_intents (key, trigger_id, saved_task_id, fired_at, cause, detail) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(`taskdeck-trigger:${trigger.id}.${trigger.createdAt}:firing:lost`, trigger.id, trigger.savedTaskId, T0, 'shortcut', '{"accelerator":"Control+Alt+L"}')
+      await Promise.resolve()
+    })
+    await world.open()
+    const [firing] = await world.log.untilFirings(1, trigger.id)
+    expect(firing).toMatchObject({ cause: 'shortcut', outcome: 'failed', taskId: null, firedAt: T0, detail: { accelerator: 'Control+Alt+L', recovered: true } })
+    expect(firing!.error).toMatch(/before the task was stored: nothing was started/)
+    expect(await tasksOf(world, trigger.id)).toEqual([])
+    expect((await world.call('trigger.get', { triggerId: trigger.id })).trigger.lastFiredAt).toBeNull()
+  })
+})
+
+describe('"Run now" with an idempotency key', () => {
+  const world = useWorld()
+
+  it('after Taskdeck died between its submit and its record: recorded at the restart, and the call again answers that task', async () => {
+    const { trigger } = await world.call('trigger.create', { savedTask: { name: 'deploy', definition: argv('true') }, trigger: { spec: { kind: 'webhook', secret: SECRET } } })
+    await dieAfterSubmit(world, { fire: { triggerId: trigger.id, idempotencyKey: 'deploy-2026-11-23' } })
+    const died = await storedState(world, trigger.id)
+    expect(died.tasks.map((t) => t.idempotencyKey)).toEqual(['deploy-2026-11-23'])
+    expect(died.firings).toBe(0)
+
+    await world.open()
+    const [recorded] = await world.log.untilFirings(1, trigger.id)
+    expect(recorded).toMatchObject({ cause: 'manual', outcome: 'submitted', taskId: died.tasks[0]!.id, detail: { recovered: true } })
+    // The client that got no answer calls again: the same firing, nothing started.
+    const again = await world.call('trigger.fire', { triggerId: trigger.id, idempotencyKey: 'deploy-2026-11-23' })
+    expect(again).toEqual({ firing: recorded, duplicate: true })
+    expect(await tasksOf(world, trigger.id)).toHaveLength(1)
+    expect((await world.call('trigger.get', { triggerId: trigger.id })).history).toHaveLength(1)
+  })
+
+  it('answers calls again with the first task, refuses a key another request used, and starts anew without one', async () => {
+    const { trigger, savedTask } = await world.call('trigger.create', { savedTask: { name: 'build', definition: argv('true') }, trigger: { spec: { kind: 'shortcut', accelerator: 'Control+Alt+M' } } })
+    // Called twice at once and once later: one task.
+    const [a, b] = await Promise.all([
+      world.call('trigger.fire', { triggerId: trigger.id, idempotencyKey: 'k-1' }),
+      world.call('trigger.fire', { triggerId: trigger.id, idempotencyKey: 'k-1' }),
+    ])
+    const c = await world.call('trigger.fire', { triggerId: trigger.id, idempotencyKey: 'k-1' })
+    expect(a.duplicate).toBeUndefined()
+    expect(b).toEqual({ firing: a.firing, duplicate: true })
+    expect(c).toEqual({ firing: a.firing, duplicate: true })
+    expect((await tasksOf(world, trigger.id)).map((t) => t.id)).toEqual([a.firing.taskId])
+
+    // A saved task's own Run now: the same for its key; the trigger's key is not its own.
+    const run = await world.call('savedTask.run', { savedTaskId: savedTask!.id, idempotencyKey: 'k-2' })
+    const runAgain = await world.call('savedTask.run', { savedTaskId: savedTask!.id, idempotencyKey: 'k-2' })
+    expect(runAgain).toMatchObject({ firing: run.firing, duplicate: true, task: { id: run.task.id } })
+    const refused = await world.call('savedTask.run', { savedTaskId: savedTask!.id, idempotencyKey: 'k-1' }).catch((error: unknown) => error)
+    expect(refused).toMatchObject({ code: 'conflict', details: { issues: [{ path: 'idempotencyKey' }] } })
+    expect((refused as Error).message).toContain(`idempotencyKey "k-1" was already used for task ${a.firing.taskId}`)
+    // A key a plain task.submit used is refused too, by name; nothing is recorded for the refusal.
+    await world.engine.handlers['task.submit']({ definition: TaskDefinitionSchema.parse(argv('true')), idempotencyKey: 'k-3' })
+    await expect(world.call('trigger.fire', { triggerId: trigger.id, idempotencyKey: 'k-3' })).rejects.toMatchObject({ code: 'conflict', details: { issues: [{ path: 'idempotencyKey' }] } })
+    expect((await world.call('trigger.get', { triggerId: trigger.id })).history).toHaveLength(1)
+    // Without a key each call is a new request.
+    const plain = await world.call('trigger.fire', { triggerId: trigger.id })
+    expect(plain.firing.taskId).not.toBe(a.firing.taskId)
+  })
+
+  it('refuses a bad key by its field', () => {
+    for (const name of ['trigger.fire', 'savedTask.run'] as const) {
+      const params = name === 'trigger.fire' ? { triggerId: 1 } : { savedTaskId: 1 }
+      for (const key of ['', 'has space', 'x'.repeat(256), 'é']) {
+        const parsed = COMMANDS[name].params.safeParse({ ...params, idempotencyKey: key })
+        expect(parsed.success).toBe(false)
+        expect([...new Set(parsed.error!.issues.map((i) => i.path.join('.')))]).toEqual(['idempotencyKey'])
+      }
+      expect(COMMANDS[name].params.safeParse({ ...params, idempotencyKey: 'deploy-2026-11-23' }).success).toBe(true)
+    }
+  })
+})
+
 describe('firing keys', () => {
   const webhook = { id: 7, createdAt: T0, fromSeq: 40, spec: { kind: 'webhook', rateLimit: { max: 60, windowMs: MIN }, maxBodyBytes: 1024 } } as const
   const schedule = { id: 7, createdAt: T0, fromSeq: 40, spec: { kind: 'schedule', everyMs: HOUR, catchUp: 'once', maxCatchUp: 10, overlap: 'allow' } } as const
@@ -205,7 +329,11 @@ describe('firing keys', () => {
     expect(keys.size).toBe(7)
     expect(firingKey(webhook, { scheduledFor: null })).toBeNull()
     expect(firingKey(schedule, { scheduledFor: T0, skipped: true })).toBeNull()
-    for (const kind of ['fileWatch', 'shortcut', 'system'] as const) expect(firingKey({ ...schedule, spec: { kind } as never }, { scheduledFor: null })).toBeNull()
+    for (const kind of ['fileWatch', 'shortcut', 'system'] as const) {
+      expect(firingKey({ ...schedule, spec: { kind } as never }, { scheduledFor: null })).toBeNull()
+      // Named by the firing's nonce (its intent's key).
+      expect(firingKey({ ...schedule, spec: { kind } as never }, { scheduledFor: null, nonce: 'n-1' })).toBe('taskdeck-trigger:7.1772366400000:firing:n-1')
+    }
   })
 })
 

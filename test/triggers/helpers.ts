@@ -42,6 +42,10 @@ export interface DyingOptions {
   now?: number
   webhook?: { hookId: string; headers: Record<string, string>; body: string }
   remote?: boolean
+  shortcut?: string
+  touch?: string
+  wake?: boolean
+  fire?: { triggerId: number; idempotencyKey?: string }
 }
 
 /**

@@ -4,7 +4,8 @@ import { shellCommandLine } from '../../../src-shared/shell-words.ts'
 import type { Context } from '../context.ts'
 import { DEFINITION_OPTION_NAMES, definitionFromOptions, type DefinitionOptions } from '../definition.ts'
 import { parseIds, table } from '../format.ts'
-import { payloadOf } from './triggers.ts'
+import { API_REVISIONS } from '../../server/api-file.ts'
+import { RUN_OPTION_NAMES, payloadOf } from './triggers.ts'
 
 /**
  * `taskdeck saved …`: saved tasks (named definitions that triggers start, or that are run by
@@ -47,11 +48,15 @@ export async function addSaved(ctx: Context, name: string, argv: readonly string
   ctx.print({ savedTask }, () => `Saved task ${savedTask.id} (${savedTask.name}). Run it with \`taskdeck saved run ${savedTask.id}\`, or start it from a trigger with --saved-task ${savedTask.id}.`)
 }
 
-export async function runSaved(ctx: Context, idText: string, options: { payload?: string }): Promise<void> {
+export async function runSaved(ctx: Context, idText: string, options: { payload?: string; idempotencyKey?: string }): Promise<void> {
   const payload = await payloadOf(options.payload)
+  const { idempotencyKey } = options
   const client = await ctx.connect()
-  const { task } = await client.invoke('savedTask.run', { savedTaskId: savedTaskId(idText), ...payload })
-  ctx.print({ task }, () => `Task ${task.id} added (${task.status}): ${task.name}`)
+  if (idempotencyKey !== undefined) client.requireRevision(API_REVISIONS.firingKeys, '--idempotency-key')
+  const { task, duplicate } = await client.invoke('savedTask.run', { savedTaskId: savedTaskId(idText), ...payload, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) }, RUN_OPTION_NAMES)
+  ctx.print({ task, ...(duplicate ? { duplicate } : {}) }, () =>
+    duplicate ? `Task ${task.id} already exists for key ${idempotencyKey} (${task.status}): ${task.name}` : `Task ${task.id} added (${task.status}): ${task.name}`,
+  )
 }
 
 export async function removeSaved(ctx: Context, idText: string): Promise<void> {

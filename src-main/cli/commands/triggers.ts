@@ -500,12 +500,21 @@ export async function payloadOf(text: string | undefined): Promise<{ payload?: P
 }
 type PayloadJson = NonNullable<CommandInput<'trigger.fire'>['payload']>
 
-export async function fireTrigger(ctx: Context, idText: string, options: { payload?: string }): Promise<void> {
+/** How a run by hand's fields are named on the command line, for refusals. */
+export const RUN_OPTION_NAMES = { payload: '--payload', idempotencyKey: '--idempotency-key' }
+
+export async function fireTrigger(ctx: Context, idText: string, options: { payload?: string; idempotencyKey?: string }): Promise<void> {
   const payload = await payloadOf(options.payload)
+  const { idempotencyKey } = options
   const client = await ctx.connect()
-  const { firing } = await client.invoke('trigger.fire', { triggerId: triggerId(idText), ...payload })
-  ctx.print({ firing }, () =>
-    firing.taskId === null ? `Trigger ${idText} fired, but no task started (${firing.outcome}${firing.error ? `: ${firing.error}` : ''}).` : `Trigger ${idText} fired: task ${firing.taskId}.`,
+  if (idempotencyKey !== undefined) client.requireRevision(API_REVISIONS.firingKeys, '--idempotency-key')
+  const { firing, duplicate } = await client.invoke('trigger.fire', { triggerId: triggerId(idText), ...payload, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) }, RUN_OPTION_NAMES)
+  ctx.print({ firing, ...(duplicate ? { duplicate } : {}) }, () =>
+    duplicate
+      ? `Trigger ${idText} already fired for key ${idempotencyKey}: ${firing.taskId === null ? `no task started (${firing.outcome})` : `task ${firing.taskId}`}.`
+      : firing.taskId === null
+        ? `Trigger ${idText} fired, but no task started (${firing.outcome}${firing.error ? `: ${firing.error}` : ''}).`
+        : `Trigger ${idText} fired: task ${firing.taskId}.`,
   )
   if (firing.outcome === 'failed') process.exitCode = EXIT.failed
 }
