@@ -75,3 +75,26 @@ describe('the quick box beside an open task', () => {
     }
   })
 })
+
+describe('the empty Triggers and Workers views', () => {
+  it('show each example command on one line, not broken in the middle of its arguments', async () => {
+    await useLanguage('en')
+    for (const scheme of ['light', 'dark'] as const) {
+      const { page, errors } = await openPage(ui.browser, ui.served.browserUrl, scheme)
+      for (const [key, heading, shot] of [['r', 'Triggers', 'triggers'], ['w', 'Workers', 'workers']] as const) {
+        await page.keyboard.press('g')
+        await page.keyboard.press(key)
+        await page.getByRole('heading', { level: 1, name: heading }).waitFor()
+        const examples = page.locator('.empty-example code')
+        await examples.first().waitFor()
+        // A wrapped command is two lines or more high.
+        const lines = await examples.evaluateAll((codes) => codes.map((code) => Math.round(code.getBoundingClientRect().height / parseFloat(getComputedStyle(code).lineHeight))))
+        expect(lines.length).toBeGreaterThan(0)
+        expect(lines.every((n) => n === 1), `lines per example in ${heading}: ${lines.join(', ')}`).toBe(true)
+        await page.screenshot({ path: join(ARTIFACTS, `empty-${shot}-${scheme}-en.png`) })
+      }
+      expect(errors).toEqual([])
+      await page.context().close()
+    }
+  })
+})
