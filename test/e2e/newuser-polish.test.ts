@@ -88,7 +88,9 @@ describe('the empty Triggers and Workers views', () => {
         const examples = page.locator('.empty-example code')
         await examples.first().waitFor()
         // A wrapped command is two lines or more high.
-        const lines = await examples.evaluateAll((codes) => codes.map((code) => Math.round(code.getBoundingClientRect().height / parseFloat(getComputedStyle(code).lineHeight))))
+        const lines = await page.evaluate<number[]>(
+          `[...document.querySelectorAll('.empty-example code')].map((code) => Math.round(code.getBoundingClientRect().height / parseFloat(getComputedStyle(code).lineHeight)))`,
+        )
         expect(lines.length).toBeGreaterThan(0)
         expect(lines.every((n) => n === 1), `lines per example in ${heading}: ${lines.join(', ')}`).toBe(true)
         await page.screenshot({ path: join(ARTIFACTS, `empty-${shot}-${scheme}-en.png`) })
