@@ -62,7 +62,7 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
         </div>
         {/* Focusable: a long command scrolls within its box, and the keyboard must reach it (axe: scrollable-region-focusable). */}
         <code className="detail-command" tabIndex={0}>
-          {commandText(task)}
+          {commandText(task, (count, url) => t('tasks.urls', { count, url }))}
         </code>
         <FailureBanner task={task} run={shownRun} />
         {/* An action that removes its own button (Cancel on a task that then ends) leaves the keyboard here. */}

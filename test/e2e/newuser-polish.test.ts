@@ -100,3 +100,24 @@ describe('the empty Triggers and Workers views', () => {
     }
   })
 })
+
+describe('an HTTP batch’s command', () => {
+  it('is said in the UI’s language in its row and its detail ("URL 2개: …" in Korean, not "2 URLs: …")', async () => {
+    const url = 'http://127.0.0.1:9/first.csv'
+    const { task } = await callServer<{ task: { id: number } }>(ui.home, ui.served, 'task.submit', {
+      definition: { stashed: true, spec: { kind: 'http', requests: [{ url }, { url: 'http://127.0.0.1:9/second.csv' }] } },
+    })
+    for (const [language, said] of [['en', `2 URLs: ${url}`], ['ko', `URL 2개: ${url}`]] as const) {
+      await useLanguage(language)
+      const scheme = language === 'en' ? 'light' : 'dark'
+      const { page, errors } = await openPage(ui.browser, ui.served.browserUrl, scheme, { locale: language === 'en' ? 'en-US' : 'ko-KR' })
+      const row = page.locator(`[data-task-id="${task.id}"]`)
+      await expect.poll(() => row.locator('.task-command').textContent()).toBe(said)
+      await row.click()
+      await expect.poll(() => page.locator('aside.detail .detail-command').textContent()).toBe(said)
+      await page.screenshot({ path: join(ARTIFACTS, `http-command-${scheme}-${language}.png`) })
+      expect(errors).toEqual([])
+      await page.context().close()
+    }
+  })
+})
