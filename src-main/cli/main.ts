@@ -259,7 +259,9 @@ those either, there is nothing to follow (exit 1).`,
     .option('-g, --group <group>', "wait for this group's tasks")
     .action(run(async (ctx, ids: string[], options: { group?: string }) => (await import('./commands/watch.ts')).wait(ctx, ids, options)))
 
-  if (wanted('kill')) sub('kill', 'cancel tasks (a running one is stopped with its whole process tree): by id, every unfinished one of a group, or all')
+  // `cancel` too: the UI's button and the status say "cancel", and `kill` is pueue's word for it.
+  if (wanted('kill', 'cancel')) sub('kill', 'cancel tasks (a running one is stopped with its whole process tree): by id, every unfinished one of a group, or all')
+    .alias('cancel')
     .argument('[ids...]')
     .option('-g, --group <group>', "cancel every unfinished task of this group")
     .option('--all', 'cancel every unfinished task')

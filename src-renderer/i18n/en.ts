@@ -169,6 +169,9 @@ export const en = {
     progress: 'Progress',
     /** A failed task's row: the tooltip of the last line its run wrote on stderr, with every line kept. */
     stderrTitle: 'Last on standard error:\n{{text}}',
+    /** An HTTP batch's command: how many URLs, and the first. */
+    urls_one: '{{count, number}} URL: {{url}}',
+    urls_other: '{{count, number}} URLs: {{url}}',
   },
   empty: {
     tasksTitle: 'No tasks yet',

@@ -168,6 +168,8 @@ export const ko: Messages = {
     list: '작업',
     progress: '진행률',
     stderrTitle: '표준 오류의 마지막 출력:\n{{text}}',
+    urls_one: 'URL {{count, number}}개: {{url}}',
+    urls_other: 'URL {{count, number}}개: {{url}}',
   },
   empty: {
     tasksTitle: '아직 작업이 없습니다',

@@ -1,5 +1,5 @@
 import { asyncScheduler, from, switchMap, throttleTime, type Observable, type SchedulerLike } from 'rxjs'
-import type { Result } from '../../src-shared/index.ts'
+import type { EngineEvent, Result } from '../../src-shared/index.ts'
 import type { RunOutcomes } from './state.ts'
 
 /**
@@ -17,6 +17,39 @@ export function snapshotOnActivity$<T>(
     throttleTime(throttleMs, scheduler, { leading: true, trailing: true }),
     switchMap(() => from(fetch())),
   )
+}
+
+/**
+ * Whether a frame of events can change where a queued task of `group` stands in the engine's loop (held by a pause,
+ * the machine, a full group or the group's rate, and when its rate's next slot opens): a task, run or rule of that
+ * group, a pause of everything, a removal, a change of settings or of the machine's state. Output, progress, usage,
+ * stats and heartbeats, which come every second, change none of it, nor does another group's work or a trigger's
+ * bookkeeping. (The next slot itself moves only when the group starts a run or its rate changes: the engine counts
+ * starts from the log, a removed task's too, so the page asks the engine rather than count them again.)
+ */
+export function touchesGroupQueue(batch: readonly EngineEvent[], group: string, groupOfTask: (taskId: number) => string | undefined): boolean {
+  return batch.some((event) => {
+    switch (event.type) {
+      case 'task.created':
+      case 'task.updated':
+        return event.task.definition.group === group
+      case 'run.started':
+      case 'run.updated':
+      case 'run.finished':
+        return groupOfTask(event.run.taskId) === group
+      case 'group.updated':
+        return event.group.name === group
+      case 'group.removed':
+        return event.name === group
+      case 'task.removed':
+      case 'engine.paused':
+      case 'settings.changed':
+      case 'machine.updated':
+        return true
+      default:
+        return false
+    }
+  })
 }
 
 /**

@@ -33,13 +33,18 @@ const STATUS_ORDER: Record<TaskStatus, number> = {
   succeeded: 9,
 }
 
-export function commandText(task: Task): string {
+/** How an HTTP batch's command is said: how many URLs, and the first. The views pass the UI's words (tasks.urls). */
+export type UrlsWording = (count: number, first: string) => string
+const englishUrls: UrlsWording = (count, first) => `${count} URL${count === 1 ? '' : 's'}: ${first}`
+
+/** A task's command as one line: a shell command, an HTTP batch's URLs (said by `urls`), a script's path. */
+export function commandText(task: Task, urls: UrlsWording = englishUrls): string {
   const spec = task.definition.spec
   switch (spec.kind) {
     case 'shell':
       return typeof spec.command === 'string' ? spec.command : spec.command.join(' ')
     case 'http':
-      return `${spec.requests.length} URL${spec.requests.length === 1 ? '' : 's'}: ${spec.requests[0]?.url ?? ''}`
+      return urls(spec.requests.length, spec.requests[0]?.url ?? '')
     case 'script':
       return spec.path
   }

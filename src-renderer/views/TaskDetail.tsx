@@ -7,9 +7,9 @@ import { DependencyGraph } from './DependencyGraph.tsx'
 import { ActionButton, EmptyState, StatusBadge, formatClock, formatTime, useDuration, useEngineSentences } from '../components/common.tsx'
 import type { CommandId } from '../streams/keymap.ts'
 import { reasonSaysStatus, sentenceCase } from '../streams/engine-sentences.ts'
-import { snapshotOnActivity$ } from '../streams/loop.ts'
+import { snapshotOnActivity$, touchesGroupQueue } from '../streams/loop.ts'
 import { useObservableState } from '../hooks/observable.ts'
-import { interval, map, merge, timer } from 'rxjs'
+import { filter, interval, map, merge, timer } from 'rxjs'
 import { runsOfTask, type AppState } from '../streams/state.ts'
 import { heldConditions } from '../../src-shared/decisions/machine.ts'
 import { commandText } from '../streams/tasks-query.ts'
@@ -62,7 +62,7 @@ export function TaskDetail({ taskId, runId, run }: { taskId: number; runId: numb
         </div>
         {/* Focusable: a long command scrolls within its box, and the keyboard must reach it (axe: scrollable-region-focusable). */}
         <code className="detail-command" tabIndex={0}>
-          {commandText(task)}
+          {commandText(task, (count, url) => t('tasks.urls', { count, url }))}
         </code>
         <FailureBanner task={task} run={shownRun} />
         {/* An action that removes its own button (Cancel on a task that then ends) leaves the keyboard here. */}
@@ -291,13 +291,18 @@ const clock$ = interval(1000).pipe(map(() => Date.now()))
 
 /**
  * A queued task its group's rate holds (loop state `rate-limited`): when the next slot opens, counting down. Only the
- * engine knows the starts its rate counts, so the Loop's snapshot says it, read again as events come (at most once a
- * second) while this is shown. Not a live region: a countdown read out every second would drown everything else.
+ * engine knows the starts its rate counts, so the Loop's snapshot says it, read once when shown and again only when an
+ * event of this group (or a pause, a removal, the machine) comes, at most once a second: not on the output, usage and
+ * stats that stream in every second and change nothing here. The countdown itself is the page's clock. Not a live
+ * region: a countdown read out every second would drown everything else.
  */
 function RateSlot({ taskId, group }: { taskId: number; group: string }) {
   const { rateSlot } = useEngineSentences()
   const model = useModel()
-  const snapshot$ = useMemo(() => snapshotOnActivity$(merge(timer(0), model.frames$), () => model.bridge.invoke('engine.loop', {}), 1000), [model])
+  const snapshot$ = useMemo(() => {
+    const changes$ = model.frames$.pipe(filter((batch) => touchesGroupQueue(batch, group, (id) => model.state.value.tasks.get(id)?.definition.group)))
+    return snapshotOnActivity$(merge(timer(0), changes$), () => model.bridge.invoke('engine.loop', {}), 1000)
+  }, [model, group])
   const snapshot = useObservableState(snapshot$, null)
   const now = useObservableState(clock$, Date.now())
   const state = snapshot?.ok ? snapshot.value.waiting.find((entry) => entry.taskId === taskId)?.state : undefined

@@ -12,7 +12,7 @@ import type { Ended } from '../streams/engine-sentences.ts'
 import type { CommandId } from '../streams/keymap.ts'
 import { assignRowKeys } from '../streams/row-keys.ts'
 import { selectRange } from '../streams/selection.ts'
-import { commandText, showsCommand, runDuration, type SortKey, type TaskRow } from '../streams/tasks-query.ts'
+import { commandText, showsCommand, runDuration, type SortKey, type TaskRow, type UrlsWording } from '../streams/tasks-query.ts'
 import { TaskDetail } from './TaskDetail.tsx'
 import { useModel, useSendShownInPlace, useShortcut, useStore, useStoreSelect } from './context.ts'
 
@@ -359,6 +359,7 @@ function TaskList() {
   const sentence = useEngineSentences().ended
   const duration = useDuration()
   const stderr = useMemo(() => ({ mark: t('log.stderrMark'), title: (text: string) => t('tasks.stderrTitle', { text }) }), [t])
+  const urls = useCallback((count: number, url: string) => t('tasks.urls', { count, url }), [t])
   const toggleChecked = useCallback(
     (id: number) => {
       const next = new Set(model.checked.value)
@@ -450,6 +451,7 @@ function TaskList() {
               sentence={sentence}
               duration={duration}
               stderr={stderr}
+              urls={urls}
               isCursor={row.task.id === cursor}
               isOpen={row.task.id === openTaskId}
               isChecked={checked.has(row.task.id)}
@@ -493,6 +495,8 @@ interface TaskRowContent {
   duration: (ms: number | null) => string
   /** The stderr mark's text and the tooltip of a failed run's stderr line. */
   stderr: { mark: string; title: (text: string) => string }
+  /** An HTTP batch's command in the UI's words. */
+  urls: UrlsWording
   isChecked: boolean
   onToggle: (id: number) => void
 }
@@ -567,7 +571,7 @@ const TaskRowCells = memo(function TaskRowCells(props: TaskRowContent) {
             )}
           </>
         ) : (
-          showsCommand(task) && <span className="task-command">{commandText(task)}</span>
+          showsCommand(task) && <span className="task-command">{commandText(task, props.urls)}</span>
         )}
       </span>
       <span role="gridcell" className="cell-meta">

@@ -219,6 +219,14 @@ describe('taskdeck used the way pueue, tsp and nq users do', () => {
     }
   })
 
+  it('cancel, the word of the UI\'s button and of the status, cancels as kill does', async () => {
+    const id = await addQuiet('--', 'sleep', '30')
+    const cancelled = await cli('cancel', String(id))
+    expect(cancelled.code).toBe(0)
+    expect(cancelled.stdout).toBe(`Cancelled: ${id}\n`)
+    expect(await statusOf(id)).toBe('cancelled')
+  })
+
   it('edit --env sets the variables named and keeps the task\'s others (as pueue env set does)', async () => {
     const id = await addQuiet('--stash', '--env', 'KEEP=kept', '--env', 'CHANGE=old', '--', 'sh', '-c', 'echo "$KEEP $CHANGE $ADDED"')
     expect((await cli('edit', String(id), '--env', 'CHANGE=new', '-e', 'ADDED=added')).code).toBe(0)

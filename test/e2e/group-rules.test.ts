@@ -75,6 +75,33 @@ describe('group rules', () => {
     await page.locator('aside.detail').screenshot({ path: join(ARTIFACTS, 'group-rules-detail-dark-en.png') })
     await page.emulateMedia({ colorScheme: 'light' })
 
+    // The banner reads the engine's loop when it is shown and when the group's events come, not on every frame: a
+    // page that watches only this detail sends one engine.loop while the countdown runs on (the engine's stats, and a
+    // running task's output in another group, stream in every second meanwhile).
+    const busy = await submit('Busy elsewhere', 'default', 'for i in $(seq 1 600); do echo tick $i; sleep 0.1; done')
+    const watched = await ui.browser.newContext({ viewport: { width: 1360, height: 820 }, reducedMotion: 'reduce' })
+    const detailOnly = await watched.newPage()
+    const sent: string[] = []
+    detailOnly.on('websocket', (socket) => socket.on('framesent', ({ payload }) => sent.push(String((JSON.parse(String(payload)) as { command?: string }).command))))
+    await detailOnly.goto(ui.served.browserUrl)
+    await detailOnly.locator('[data-testid=connection].connection-online').waitFor()
+    await detailOnly.keyboard.press('Control+k')
+    await detailOnly.keyboard.type(`#${second.id}`)
+    await detailOnly.keyboard.press('Enter')
+    const watchedSlot = detailOnly.locator('aside.detail').getByTestId('rate-slot')
+    await watchedSlot.waitFor()
+    const reads = () => sent.filter((command) => command === 'engine.loop').length
+    const watchedLeft = async () => {
+      const [, min, sec] = said.exec((await watchedSlot.textContent()) ?? '') ?? []
+      return min === undefined ? 3600 : Number(min) * 60 + Number(sec)
+    }
+    const shown = await watchedLeft()
+    await expect.poll(watchedLeft, { timeout: 15_000 }).toBeLessThan(shown - 2)
+    expect((await taskOf(busy.id)).status).toBe('running')
+    expect(reads()).toBe(1)
+    await watched.close()
+    await callServer(ui.home, ui.served, 'task.cancel', { taskIds: [busy.id] })
+
     // A failure pauses the group (its rate set aside first, so the failing task may start).
     await callServer(ui.home, ui.served, 'group.set', { name: 'api', rate: null })
     await until(async () => (await taskOf(second.id)).status === 'succeeded', 'the held call to run once the limit is gone')

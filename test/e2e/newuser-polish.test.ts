@@ -75,3 +75,49 @@ describe('the quick box beside an open task', () => {
     }
   })
 })
+
+describe('the empty Triggers and Workers views', () => {
+  it('show each example command on one line, not broken in the middle of its arguments', async () => {
+    await useLanguage('en')
+    for (const scheme of ['light', 'dark'] as const) {
+      const { page, errors } = await openPage(ui.browser, ui.served.browserUrl, scheme)
+      for (const [key, heading, shot] of [['r', 'Triggers', 'triggers'], ['w', 'Workers', 'workers']] as const) {
+        await page.keyboard.press('g')
+        await page.keyboard.press(key)
+        await page.getByRole('heading', { level: 1, name: heading }).waitFor()
+        const examples = page.locator('.empty-example code')
+        await examples.first().waitFor()
+        // A wrapped command is two lines or more high.
+        const lines = await page.evaluate<number[]>(
+          `[...document.querySelectorAll('.empty-example code')].map((code) => Math.round(code.getBoundingClientRect().height / parseFloat(getComputedStyle(code).lineHeight)))`,
+        )
+        expect(lines.length).toBeGreaterThan(0)
+        expect(lines.every((n) => n === 1), `lines per example in ${heading}: ${lines.join(', ')}`).toBe(true)
+        await page.screenshot({ path: join(ARTIFACTS, `empty-${shot}-${scheme}-en.png`) })
+      }
+      expect(errors).toEqual([])
+      await page.context().close()
+    }
+  })
+})
+
+describe('an HTTP batch’s command', () => {
+  it('is said in the UI’s language in its row and its detail ("URL 2개: …" in Korean, not "2 URLs: …")', async () => {
+    const url = 'http://127.0.0.1:9/first.csv'
+    const { task } = await callServer<{ task: { id: number } }>(ui.home, ui.served, 'task.submit', {
+      definition: { stashed: true, spec: { kind: 'http', requests: [{ url }, { url: 'http://127.0.0.1:9/second.csv' }] } },
+    })
+    for (const [language, said] of [['en', `2 URLs: ${url}`], ['ko', `URL 2개: ${url}`]] as const) {
+      await useLanguage(language)
+      const scheme = language === 'en' ? 'light' : 'dark'
+      const { page, errors } = await openPage(ui.browser, ui.served.browserUrl, scheme, { locale: language === 'en' ? 'en-US' : 'ko-KR' })
+      const row = page.locator(`[data-task-id="${task.id}"]`)
+      await expect.poll(() => row.locator('.task-command').textContent()).toBe(said)
+      await row.click()
+      await expect.poll(() => page.locator('aside.detail .detail-command').textContent()).toBe(said)
+      await page.screenshot({ path: join(ARTIFACTS, `http-command-${scheme}-${language}.png`) })
+      expect(errors).toEqual([])
+      await page.context().close()
+    }
+  })
+})

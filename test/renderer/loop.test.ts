@@ -1,7 +1,9 @@
 import { of } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
-import { completionBuckets, snapshotOnActivity$ } from '../../src-renderer/streams/loop.ts'
+import type { EngineEvent, Task } from '../../src-shared/index.ts'
+import { completionBuckets, snapshotOnActivity$, touchesGroupQueue } from '../../src-renderer/streams/loop.ts'
+import { finishedRun, finishedTask } from '../support/history.ts'
 
 describe('snapshotOnActivity$', () => {
   it('fetches on the first activity and at most once per interval, always after the last', () => {
@@ -25,6 +27,36 @@ describe('snapshotOnActivity$', () => {
       const out$ = snapshotOnActivity$(hot('a-a'), () => answers[n++]!, 2, ts)
       expectObservable(out$).toBe('---b', { b: { ok: true, value: 'new' } })
     })
+  })
+})
+
+describe('touchesGroupQueue', () => {
+  const inGroup = (id: number, group: string): Task => {
+    const task = finishedTask(id, { name: `task ${id}` })
+    return { ...task, definition: { ...task.definition, group } }
+  }
+  const groups = new Map([
+    [1, 'api'],
+    [2, 'build'],
+  ])
+  const touches = (...batch: EngineEvent[]) => touchesGroupQueue(batch, 'api', (id) => groups.get(id))
+
+  it('is false for what streams in every second (output, progress, usage, stats), which moves no hold', () => {
+    const stats: EngineEvent = { type: 'engine.stats', at: 1, loopDelayMs: { p50: 0, p99: 0, max: 0 }, queueDepth: { ready: 0, waiting: 1, running: 1 }, throughput: 0, headSeq: 9 }
+    const output: EngineEvent = { type: 'run.output', runId: 2, taskId: 2, stream: 'stdout', text: '50%', line: 1 }
+    const progress: EngineEvent = { type: 'run.progress', runId: 1, taskId: 1, progress: { done: 1, total: 2 } }
+    expect(touches(stats, output, progress)).toBe(false)
+  })
+
+  it("is true for the group's own tasks, runs and rule, and for a pause of everything; false for another group's", () => {
+    const at = { seq: 1, at: 1 }
+    expect(touches({ type: 'task.updated', ...at, task: inGroup(1, 'api') })).toBe(true)
+    expect(touches({ type: 'task.updated', ...at, task: inGroup(2, 'build') })).toBe(false)
+    expect(touches({ type: 'run.started', ...at, run: { ...finishedRun(1, { name: 'a' }), taskId: 1 } })).toBe(true)
+    expect(touches({ type: 'run.started', ...at, run: { ...finishedRun(2, { name: 'b' }), taskId: 2 } })).toBe(false)
+    expect(touches({ type: 'group.updated', ...at, group: { name: 'api', parallel: 1, paused: false, rate: { max: 1, perMs: 60_000 } } })).toBe(true)
+    expect(touches({ type: 'group.updated', ...at, group: { name: 'build', parallel: 1, paused: true } })).toBe(false)
+    expect(touches({ type: 'engine.paused', ...at, paused: true })).toBe(true)
   })
 })
 
