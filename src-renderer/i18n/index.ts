@@ -3,6 +3,7 @@ import { initReactI18next } from 'react-i18next'
 import type { Language } from '../../src-shared/decisions/language.ts'
 import { en } from './en.ts'
 import { ko } from './ko.ts'
+import { cachedNumberFormat } from './number-format.ts'
 
 // One rule for the window and the desktop surfaces (tray, menus, notifications).
 export { resolveLanguage, type Language } from '../../src-shared/decisions/language.ts'
@@ -15,5 +16,7 @@ export function initI18n(language: Language): typeof i18next {
     interpolation: { escapeValue: false },
     returnNull: false,
   })
+  // One Intl.NumberFormat per language instead of one per count (see cachedNumberFormat).
+  i18next.services.formatter?.add('number', cachedNumberFormat())
   return i18next
 }
