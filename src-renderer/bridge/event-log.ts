@@ -69,19 +69,13 @@ export async function readEventLog(
     onPiece({ events, lastSeq })
   }
   const frames = frameClock(signal)
-  // Bytes, decoded here chunk by chunk: through a TextDecoderStream Chromium decoded what the body had buffered in one
-  // task of its own (25–30 ms at the end of a 20,000-task history), which no parse budget could split.
-  const reader = response.body.getReader()
-  const decoder = new TextDecoder()
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
   let rest = ''
   try {
     for (;;) {
       const { done, value } = await reader.read()
-      if (done) {
-        rest += decoder.decode()
-        break
-      }
-      const text = rest + decoder.decode(value, { stream: true })
+      if (done) break
+      const text = rest + value
       const complete = text.lastIndexOf('\n')
       if (complete < 0) {
         rest = text
