@@ -272,7 +272,8 @@ async function main() {
     const sampling = process.env.BENCH_UI_CPU_PROFILE !== '0'
     if (sampling) {
       await cdp.send('Profiler.enable')
-      await cdp.send('Profiler.setSamplingInterval', { interval: 200 })
+      // BENCH_UI_SAMPLING_US: the sampling interval (µs; 200 by default, a coarser one costs the page less).
+      await cdp.send('Profiler.setSamplingInterval', { interval: Number(process.env.BENCH_UI_SAMPLING_US ?? 200) })
     }
     const url = new URL(server.browserUrl)
     url.search = '?bench' + (process.env.BENCH_UI_VIEW ? `&view=${process.env.BENCH_UI_VIEW}` : '') + (process.env.BENCH_UI_TRANSPORT === 'ws' ? '&transport=ws' : '')
@@ -281,7 +282,9 @@ async function main() {
     const traceEvents: TraceEvent[] = []
     cdp.on('Tracing.dataCollected', (d) => traceEvents.push(...(d.value as unknown as TraceEvent[])))
     const traced = new Promise<void>((ok) => cdp.once('Tracing.tracingComplete', () => ok()))
-    await cdp.send('Tracing.start', { categories: 'devtools.timeline,v8,disabled-by-default-devtools.timeline,blink.user_timing', transferMode: 'ReportEvents' })
+    // BENCH_UI_TRACE_CATEGORIES: more categories (e.g. `toplevel,toplevel.flow` names where each task was posted from).
+    const categories = ['devtools.timeline,v8,disabled-by-default-devtools.timeline,blink.user_timing', process.env.BENCH_UI_TRACE_CATEGORIES].filter(Boolean).join(',')
+    await cdp.send('Tracing.start', { categories, transferMode: 'ReportEvents' })
     if (sampling) await cdp.send('Profiler.start')
     await page.goto(url.toString())
     await page.evaluate('window.taskdeckProbe.start()')

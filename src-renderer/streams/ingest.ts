@@ -129,6 +129,13 @@ export interface PublishOptions {
   busyPublishMs?: number
   /** A flood is over once no busy frame has ended for this long and the frame after that was not busy either. */
   quietMs?: number
+  /**
+   * While catching up with nothing queued (the history comes no faster than it is folded), a due refresh waits for the
+   * end of the next frame that brings events (whose fold is short then), rather than running in a task of its own between
+   * two frames, whose fold and drawing it would add to; the timer does it only this long after it was due, when no frame
+   * came (the history stalled).
+   */
+  catchUpGraceMs?: number
 }
 
 /** A state handed to the views, and how many events were folded into it since the previous one. */
@@ -140,6 +147,7 @@ export interface Published {
 const DEFAULT_BUSY_EVENTS = 500
 const DEFAULT_BUSY_PUBLISH_MS = 500
 const DEFAULT_QUIET_MS = 100
+const DEFAULT_CATCH_UP_GRACE_MS = 100
 
 /**
  * Folds frame slices into `builder`, and decides when the views see the result and whether it
@@ -168,6 +176,7 @@ export function foldAndPublish$(slices$: Observable<FrameSlice<EngineEvent>>, bu
   const busyEvents = options.busyEventsPerFrame ?? DEFAULT_BUSY_EVENTS
   const busyPublishMs = options.busyPublishMs ?? DEFAULT_BUSY_PUBLISH_MS
   const quietMs = options.quietMs ?? DEFAULT_QUIET_MS
+  const graceMs = options.catchUpGraceMs ?? DEFAULT_CATCH_UP_GRACE_MS
   return new Observable<Published>((subscriber) => {
     /** The newest head seq the page was told of (null while none). */
     let head: number | null = null
@@ -198,11 +207,13 @@ export function foldAndPublish$(slices$: Observable<FrameSlice<EngineEvent>>, bu
     const isDue = () => scheduler.now() >= lastPublishAt + busyPublishMs
     /** With nothing queued, no frame is sure to come: a timer publishes what was folded when it is time. */
     const publishLater = () => {
+      // Catching up, a frame that brings events does it at its end (above); the timer only when none came in time.
+      const grace = behindHead() ? graceMs : 0
       trailing ??= scheduler.schedule(() => {
         trailing = null
         // Events queued meanwhile: the next frame's start publishes.
         if (queued === 0) publish()
-      }, Math.max(0, lastPublishAt + busyPublishMs - scheduler.now()))
+      }, Math.max(0, lastPublishAt + busyPublishMs + grace - scheduler.now()))
     }
     /**
      * The flood is over when quietMs pass without another busy frame, as seen in the frame after: a frame
@@ -248,6 +259,9 @@ export function foldAndPublish$(slices$: Observable<FrameSlice<EngineEvent>>, bu
         if (!behind() && (builder.current.catchingUp || floodEnd === null)) publish()
         // Queued events bring the next frame, whose start publishes when it is time.
         else if (queued > 0) stopTrailing()
+        // Catching up with nothing queued: a due refresh is done by the first frame after it is due, with what that frame
+        // folded (few events: what arrived since the last frame), instead of by a timer between two frames.
+        else if (trailing !== null && behindHead() && isDue()) publish()
         else publishLater()
       },
       error: (error: unknown) => subscriber.error(error),

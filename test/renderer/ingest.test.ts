@@ -106,12 +106,11 @@ describe('foldAndPublish$', () => {
       const head$ = cold('5ms h', { h: 4 })
       const slices$ = cold('16ms a 47ms b', { a: slice([paused(1), paused(2)]), b: slice([paused(3), paused(4)]) })
       const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, frameScheduler: ts, busyPublishMs: 40, head$ })
-      // Told at 5: shown behind at once. The frame at 16 is behind the head (refreshed when due, 40 ms after the
-      // last publish); the frame at 64 reaches it and is shown at once.
-      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq} of ${p.state.headSeq}/${p.events}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('5ms x 39ms y 18ms z', {
+      // Told at 5: shown behind at once. The frame at 16 is behind the head (a refresh is due 40 ms after the last
+      // publish, to be done by the first frame after that); the frame at 64 reaches it and is shown at once.
+      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq} of ${p.state.headSeq}/${p.events}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('5ms x 58ms z', {
         x: '0 of 4/0/behind',
-        y: '2 of 4/2/behind',
-        z: '4 of 4/2/live',
+        z: '4 of 4/4/live',
       })
     })
   })
@@ -142,6 +141,36 @@ describe('foldAndPublish$', () => {
       expectObservable(published$.pipe(map((p) => `${p.state.lastSeq}/${p.events}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('x 449ms y', {
         x: '0/0/behind',
         y: '3/3/live',
+      })
+    })
+  })
+
+  it('while catching up with nothing queued, does a due refresh in the next frame that brings events, not between frames', () => {
+    const ts = scheduler()
+    ts.run(({ cold, expectObservable }) => {
+      // A history slower than its fold: one event per frame, frames 30 ms apart, the head (5) known at once.
+      const head$ = cold('h', { h: 5 })
+      const slices$ = cold('a 29ms b 29ms c 29ms d 29ms e', { a: slice([paused(1)]), b: slice([paused(2)]), c: slice([paused(3)]), d: slice([paused(4)]), e: slice([paused(5)]) })
+      const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, frameScheduler: ts, busyPublishMs: 40, head$ })
+      // Due at 40 and 100 ms: shown by the frames at 60 and 120 ms, with what they folded (a timer would have shown them
+      // at 40 and 80, each in a task of its own between two frames); the frame at 120 reaches the head and says live.
+      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq}/${p.events}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('x 59ms y 59ms z', {
+        x: '0/0/behind',
+        y: '3/3/behind',
+        z: '5/2/live',
+      })
+    })
+  })
+
+  it('while catching up, does a due refresh on a timer when no frame comes (the history stalled), a grace period after it was due', () => {
+    const ts = scheduler()
+    ts.run(({ cold, expectObservable }) => {
+      const head$ = cold('h', { h: 5 })
+      const slices$ = cold('a', { a: slice([paused(1)]) })
+      const published$ = foldAndPublish$(slices$, new StateBuilder(INITIAL_STATE), { scheduler: ts, frameScheduler: ts, busyPublishMs: 40, catchUpGraceMs: 100, head$ })
+      expectObservable(published$.pipe(map((p) => `${p.state.lastSeq}/${p.events}/${p.state.catchingUp ? 'behind' : 'live'}`))).toBe('x 139ms y', {
+        x: '0/0/behind',
+        y: '1/1/behind',
       })
     })
   })

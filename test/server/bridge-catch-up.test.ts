@@ -142,6 +142,50 @@ async function serveEventLog(body: string, head: number): Promise<{ origin: stri
   }
 }
 
+/** A stand-in for the events route whose body comes in pieces of `size` bytes, each written on its own turn (so characters of several bytes are cut). */
+async function serveInPieces(body: Buffer, head: number, size: number): Promise<{ origin: string; close(): Promise<void> }> {
+  const server: Server = createHttpServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/x-ndjson', 'Taskdeck-Head-Seq': String(head) })
+    void (async () => {
+      for (let at = 0; at < body.length; at += size) {
+        response.write(body.subarray(at, at + size))
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+      response.end()
+    })()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
+}
+
+describe('the catch-up reading a body cut anywhere', () => {
+  let h: Harness
+  let fake: { close(): Promise<void> } | null = null
+  afterEach(async () => {
+    await fake?.close()
+    fake = null
+    await h.close()
+  })
+
+  it('decodes characters of several bytes cut between two chunks (the names are Korean): every event as stored', async () => {
+    h = await startHarness()
+    await importTasks(h, 1, 20)
+    const { lines, head } = await storedLines(h)
+    const body = Buffer.from(`${lines.join('\n')}\n`)
+    // 7 bytes a piece: a three-byte Hangul syllable is cut in two again and again.
+    expect(body.length).toBeGreaterThan(Buffer.from(lines.join('\n'), 'latin1').length)
+    const served = await serveInPieces(body, head, 7)
+    fake = served
+    const delivered: DurableEvent[] = []
+    const run = catchUpHere(served.origin)(0, h.server.token, (events) => delivered.push(...events))
+    expect(await run.done).toBe(head)
+    expect(delivered).toEqual(lines.map((line) => JSON.parse(line) as DurableEvent))
+  })
+})
+
 describe('the catch-up refusing what it does not understand', () => {
   let h: Harness
   let bridge: WebSocketBridge | null = null
