@@ -1,0 +1,99 @@
+import { Observable, asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs'
+
+/** What the list could show: its rows, and how many tasks the state they come from holds (arrivals raise it). */
+export interface ListInput<R> {
+  rows: R
+  tasks: number
+}
+
+/** What the list shows, and whether newer rows wait to be shown (a burst's refresh period). */
+export interface ListShown<R> {
+  rows: R
+  behind: boolean
+}
+
+export interface ListRefreshOptions {
+  /** Up to this many tasks arriving since the rows shown are drawn at once; more are a burst. */
+  maxNew?: number
+  /** During a burst the rows are shown at most this often. */
+  periodMs?: number
+  /** Rows still waiting this long after the period (no state came to show them) are shown then. */
+  lateMs?: number
+  scheduler?: SchedulerLike
+}
+
+/**
+ * More tasks than this arriving between two refreshes of the list is a burst: the same threshold beyond which the
+ * list rewrites its rows in place rather than creating rows for the new tasks (`ROW_KEYS_MAX_NEW`).
+ */
+export const LIST_REFRESH_MAX_NEW = 3
+/** A burst's refresh period: ten refreshes a second instead of one per frame (docs/benchmarks.md, UI "Session 15"). */
+export const LIST_REFRESH_PERIOD_MS = 100
+/** A burst's last rows wait this much longer for a state to show them in its frame (two frames), then are shown anyway. */
+export const LIST_REFRESH_LATE_MS = 34
+
+/**
+ * The rows a task list draws, following its rows for every published state (`input$`).
+ *
+ * While few tasks arrive (at most `maxNew` since the rows shown) each state's rows are shown at
+ * once. When more arrive, newest first, every row of the list's window shows another task, which
+ * costs a committing frame the rewriting, relayout and repaint of every row: then the rows are
+ * shown at most every `periodMs`, in the frame of the first state that arrives once the period is
+ * over (the list's refresh shares that frame with the rest of the views instead of taking a
+ * timer's task of its own), and the last rows waiting are shown `lateMs` after the period if no
+ * state came (so every task appears, at most `periodMs + lateMs` late, and the list settles on
+ * the newest rows). A change that brings no
+ * new tasks (a filter, a task finishing) is shown at once unless arrivals are waiting.
+ * `behind` says newer rows are waiting (the list says it is busy meanwhile).
+ *
+ * Everything else the views show (counts, the open task) follows every state; only the list's
+ * rows are paced.
+ */
+export function listRefresh$<R>(input$: Observable<ListInput<R>>, options: ListRefreshOptions = {}): Observable<ListShown<R>> {
+  const maxNew = options.maxNew ?? LIST_REFRESH_MAX_NEW
+  const periodMs = options.periodMs ?? LIST_REFRESH_PERIOD_MS
+  const lateMs = options.lateMs ?? LIST_REFRESH_LATE_MS
+  const scheduler = options.scheduler ?? asyncScheduler
+  return new Observable<ListShown<R>>((subscriber) => {
+    /** Tasks in the state whose rows were shown last (null before the first). */
+    let shownTasks: number | null = null
+    let shownRows: R | undefined
+    let shownAt = -Infinity
+    let waiting: ListInput<R> | null = null
+    let timer: Subscription | null = null
+    const show = (input: ListInput<R>) => {
+      timer?.unsubscribe()
+      timer = null
+      waiting = null
+      shownTasks = input.tasks
+      shownRows = input.rows
+      shownAt = scheduler.now()
+      subscriber.next({ rows: input.rows, behind: false })
+    }
+    const subscription = input$.subscribe({
+      next: (input) => {
+        const arrived = shownTasks === null ? 0 : input.tasks - shownTasks
+        // Few arrivals and none waiting: shown now. A burst's rows once its period is over.
+        if ((arrived <= maxNew && waiting === null) || scheduler.now() >= shownAt + periodMs) return show(input)
+        const wasWaiting = waiting !== null
+        waiting = input
+        // The rows shown before any waited (a first state is always shown at once).
+        if (!wasWaiting) subscriber.next({ rows: shownRows as R, behind: true })
+        // Shown by the first state after the period, in its frame; by a timer if none comes.
+        timer ??= scheduler.schedule(() => {
+          timer = null
+          if (waiting) show(waiting)
+        }, shownAt + periodMs + lateMs - scheduler.now())
+      },
+      error: (error: unknown) => subscriber.error(error),
+      complete: () => {
+        if (waiting) show(waiting)
+        subscriber.complete()
+      },
+    })
+    return () => {
+      subscription.unsubscribe()
+      timer?.unsubscribe()
+    }
+  })
+}
