@@ -43,7 +43,8 @@ export const LIST_REFRESH_LATE_MS = 34
  * timer's task of its own), and the last rows waiting are shown `lateMs` after the period if no
  * state came (so every task appears, at most `periodMs + lateMs` late, and the list settles on
  * the newest rows). A change that brings no
- * new tasks (a filter, a task finishing) is shown at once unless arrivals are waiting.
+ * new tasks (a filter, a task finishing) is shown at once, unless a burst's rows wait (it then
+ * holds those arrivals too).
  * `behind` says newer rows are waiting (the list says it is busy meanwhile).
  *
  * Everything else the views show (counts, the open task) follows every state; only the list's
@@ -73,8 +74,8 @@ export function listRefresh$<R>(input$: Observable<ListInput<R>>, options: ListR
     const subscription = input$.subscribe({
       next: (input) => {
         const arrived = shownTasks === null ? 0 : input.tasks - shownTasks
-        // Few arrivals and none waiting: shown now. A burst's rows once its period is over.
-        if ((arrived <= maxNew && waiting === null) || scheduler.now() >= shownAt + periodMs) return show(input)
+        // Few arrivals since the rows shown: shown now (while a burst's rows wait, a later state has at least as many). A burst's rows once its period is over.
+        if (arrived <= maxNew || scheduler.now() >= shownAt + periodMs) return show(input)
         const wasWaiting = waiting !== null
         waiting = input
         // The rows shown before any waited (a first state is always shown at once).
