@@ -16,6 +16,8 @@
  * With `--profile` each step also records a CPU profile of the page (CDP, sampled every 100 µs),
  * prints its heaviest functions and writes it to test-artifacts/ui-ramp-<mode>-<rate>.cpuprofile
  * (readable names need an unminified renderer build: `build.minify = false`).
+ * BENCH_UI_KEEP_TRACE=1 with `--trace` keeps each step's trace events in
+ * test-artifacts/ui-ramp-<mode>-<rate>.trace.json (to look at single frames).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -361,6 +363,10 @@ export async function firehoseRamp(browser: Browser, browserUrl: string, api: Ap
       await profiler.send('Profiler.start')
     }
     const events = TRACE ? await traced(page, offer) : (await offer(), [])
+    if (TRACE && process.env.BENCH_UI_KEEP_TRACE === '1') {
+      await mkdir(join(ROOT, 'test-artifacts'), { recursive: true })
+      await writeFile(join(ROOT, `test-artifacts/ui-ramp-${mode}-${rate}.trace.json`), JSON.stringify(events))
+    }
     if (profiler) {
       const { profile } = (await profiler.send('Profiler.stop')) as unknown as { profile: Profile }
       await profiler.detach()
