@@ -253,7 +253,7 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
    * The rows the task list draws: `rows`, but while a burst of tasks arrives at most ten times a second (each refresh
    * then rewrites every row of its window); `behind` while newer rows wait (streams/list-refresh.ts). The counts follow `rows`.
    */
-  const listRows = new Store<ListShown<readonly TaskRow[]>>({ rows: [], behind: false })
+  const listRows = new Store<ListShown<readonly TaskRow[]>>({ rows: [], behind: false, burst: false })
   listRefresh$(rows.value$.pipe(map((next) => ({ rows: next, tasks: state.value.tasks.size })))).subscribe((shown) => listRows.set(shown))
   /** Groups, labels and counts per status for the filters. */
   const taskFacets = new Store<TaskFacets>(taskFacetsOf(new Map()))

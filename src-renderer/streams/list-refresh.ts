@@ -6,10 +6,16 @@ export interface ListInput<R> {
   tasks: number
 }
 
-/** What the list shows, and whether newer rows wait to be shown (a burst's refresh period). */
+/** What the list shows, whether newer rows wait to be shown (a burst's refresh period), and whether a burst is on. */
 export interface ListShown<R> {
   rows: R
   behind: boolean
+  /**
+   * The rows came in a burst (more than `maxNew` arrivals since the rows before), and more may follow: the list leaves
+   * out what only decorates its rows (a running task's pulse, a composited animation started and stopped with every
+   * refresh). Over once a state brings few arrivals, or when no state came for a period after the last rows.
+   */
+  burst: boolean
 }
 
 export interface ListRefreshOptions {
@@ -45,7 +51,8 @@ export const LIST_REFRESH_LATE_MS = 34
  * the newest rows). A change that brings no
  * new tasks (a filter, a task finishing) is shown at once, unless a burst's rows wait (it then
  * holds those arrivals too).
- * `behind` says newer rows are waiting (the list says it is busy meanwhile).
+ * `behind` says newer rows are waiting (the list says it is busy meanwhile); `burst`, that a burst
+ * is on (the list leaves its rows' decorations out meanwhile).
  *
  * Everything else the views show (counts, the open task) follows every state; only the list's
  * rows are paced.
@@ -62,33 +69,39 @@ export function listRefresh$<R>(input$: Observable<ListInput<R>>, options: ListR
     let shownAt = -Infinity
     let waiting: ListInput<R> | null = null
     let timer: Subscription | null = null
-    const show = (input: ListInput<R>) => {
+    /** Past the period and its grace: the waiting rows are shown, or (none waiting) the burst is over. */
+    const late = () => {
+      timer = null
+      if (waiting) show(waiting, false)
+      else subscriber.next({ rows: shownRows as R, behind: false, burst: false })
+    }
+    const show = (input: ListInput<R>, burst: boolean) => {
       timer?.unsubscribe()
       timer = null
       waiting = null
       shownTasks = input.tasks
       shownRows = input.rows
       shownAt = scheduler.now()
-      subscriber.next({ rows: input.rows, behind: false })
+      subscriber.next({ rows: input.rows, behind: false, burst })
+      // A burst is over when no state comes for a period.
+      if (burst) timer = scheduler.schedule(late, periodMs + lateMs)
     }
     const subscription = input$.subscribe({
       next: (input) => {
         const arrived = shownTasks === null ? 0 : input.tasks - shownTasks
         // Few arrivals since the rows shown: shown now (while a burst's rows wait, a later state has at least as many). A burst's rows once its period is over.
-        if (arrived <= maxNew || scheduler.now() >= shownAt + periodMs) return show(input)
+        if (arrived <= maxNew || scheduler.now() >= shownAt + periodMs) return show(input, arrived > maxNew)
         const wasWaiting = waiting !== null
         waiting = input
         // The rows shown before any waited (a first state is always shown at once).
-        if (!wasWaiting) subscriber.next({ rows: shownRows as R, behind: true })
+        if (!wasWaiting) subscriber.next({ rows: shownRows as R, behind: true, burst: true })
         // Shown by the first state after the period, in its frame; by a timer if none comes.
-        timer ??= scheduler.schedule(() => {
-          timer = null
-          if (waiting) show(waiting)
-        }, shownAt + periodMs + lateMs - scheduler.now())
+        timer ??= scheduler.schedule(late, shownAt + periodMs + lateMs - scheduler.now())
       },
       error: (error: unknown) => subscriber.error(error),
       complete: () => {
-        if (waiting) show(waiting)
+        if (waiting) show(waiting, false)
+        timer?.unsubscribe()
         subscriber.complete()
       },
     })

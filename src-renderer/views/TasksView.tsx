@@ -340,7 +340,7 @@ function TaskList() {
   const { t } = useTranslation()
   const model = useModel()
   // Paced while a burst of tasks arrives (model.listRows); the counts above follow every state.
-  const { rows, behind } = useStore(model.listRows)
+  const { rows, behind, burst } = useStore(model.listRows)
   const cursor = useStore(model.cursor)
   const checked = useStore(model.checked)
   const { total } = useStore(model.taskFacets)
@@ -421,7 +421,6 @@ function TaskList() {
   return (
     <div
       id={TASK_LIST_ID}
-      className="task-list"
       ref={scrollRef}
       role="grid"
       aria-label={listLabel}
@@ -430,6 +429,8 @@ function TaskList() {
       aria-multiselectable="true"
       // Newer rows wait for the burst's next refresh (at most a tenth of a second): assistive technology waits with them.
       aria-busy={behind}
+      // While a burst refreshes the rows ten times a second, running rows do without their pulse (see .task-list.burst).
+      className={burst ? 'task-list burst' : 'task-list'}
       // One Tab stop for the list; j/k and the arrows move the cursor, which screen readers follow as the active row.
       tabIndex={0}
       aria-activedescendant={cursor !== null && cursorIndex >= first && cursorIndex < end ? rowId(cursor) : undefined}

@@ -26,6 +26,8 @@ describe('the task list under a burst of arriving tasks', () => {
     // The newest task on top, and the list no longer waiting for newer rows.
     await page.locator('[data-task-id][aria-rowindex="1"]').and(page.locator(`[data-task-id="${ids[0]}"]`)).waitFor()
     await expect.poll(() => list.getAttribute('aria-busy')).toBe('false')
+    // The burst is over once no state came for a period: running rows get their pulse back.
+    await expect.poll(() => list.getAttribute('class')).toBe('task-list')
     expect(await list.getAttribute('aria-rowcount')).toBe('41')
     const rows = await page.evaluate<{ id: number; index: number }[]>(
       `[...document.querySelectorAll('[data-task-id]')].map((row) => ({ id: Number(row.dataset.taskId), index: Number(row.getAttribute('aria-rowindex')) }))`,

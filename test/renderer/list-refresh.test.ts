@@ -5,8 +5,8 @@ import { LIST_REFRESH_MAX_NEW, listRefresh$, type ListInput } from '../../src-re
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
 /** Rows named by a letter, from a state holding `tasks` tasks. */
 const input = (rows: string, tasks: number): ListInput<string> => ({ rows, tasks })
-const shown = (rows: string) => ({ rows, behind: false })
-const waiting = (rows: string) => ({ rows, behind: true })
+const shown = (rows: string, burst = false) => ({ rows, behind: false, burst })
+const waiting = (rows: string) => ({ rows, behind: true, burst: true })
 
 describe('listRefresh$', () => {
   it('shows every state’s rows at once while few tasks arrive', () => {
@@ -17,15 +17,16 @@ describe('listRefresh$', () => {
     })
   })
 
-  it('shows a burst’s rows at most every period, in the frame of a state that comes after it, and the newest rows', () => {
+  it('shows a burst’s rows at most every period, in the frame of a state that comes after it, and the newest rows; the burst ends when no state comes for a period', () => {
     const ts = scheduler()
     ts.run(({ hot, expectObservable }) => {
       // A state every 16 ms, each with 10 more tasks.
       const frames = 'a 15ms b 15ms c 15ms d 15ms e 15ms f 15ms g 15ms h'
       const states = Object.fromEntries([...'abcdefgh'].map((k, i) => [k, input(k, 10 + 10 * i)]))
       const input$ = hot(frames, states)
-      // a at 0 is shown; b (16 ms) waits, so does everything until the period is over: g at 96 is still inside, h at 112 is shown.
-      expectObservable(listRefresh$(input$, { scheduler: ts, periodMs: 100 })).toBe('a 15ms b 95ms h', { a: shown('a'), b: waiting('a'), h: shown('h') })
+      // a at 0 is shown; b (16 ms) waits, so does everything until the period is over: g at 96 is still inside, h at 112 is
+      // shown, in a burst; with no state after it for the period and its grace (34 ms), the burst is over.
+      expectObservable(listRefresh$(input$, { scheduler: ts, periodMs: 100 })).toBe('a 15ms b 95ms h 133ms e', { a: shown('a'), b: waiting('a'), h: shown('h', true), e: shown('h') })
     })
   })
 
