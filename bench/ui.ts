@@ -13,6 +13,11 @@
  * style, layout and paint, and the CPU of the renderer's other threads and of the GPU process
  * (software raster and draw). Tracing costs the page a little. BENCH_UI_RAMP_MODES=batched skips
  * the naive baseline; BENCH_UI_ROOT=<repository root> serves another build (for before/after).
+ * With `--profile` each step also records a CPU profile of the page (CDP, sampled every 100 µs),
+ * prints its heaviest functions and writes it to test-artifacts/ui-ramp-<mode>-<rate>.cpuprofile
+ * (readable names need an unminified renderer build: `build.minify = false`).
+ * BENCH_UI_KEEP_TRACE=1 with `--trace` keeps each step's trace events in
+ * test-artifacts/ui-ramp-<mode>-<rate>.trace.json (to look at single frames).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -27,6 +32,7 @@ import { historyDocument, type FinishedShape } from '../test/support/history.ts'
 import { launchChromium } from '../test/support/browser.ts'
 import { freePort } from '../test/support/net.ts'
 import { processCpuMs } from './redis-server.ts'
+import { topSelf, type Profile } from './cpu-profile.ts'
 
 const ROOT = resolve(import.meta.dirname, '..')
 const SEED_TASKS = Number(process.env.BENCH_UI_TASKS ?? 3000)
@@ -219,6 +225,7 @@ export interface RampStep {
 }
 
 const TRACE = process.argv.includes('--trace') || process.env.BENCH_UI_TRACE === '1'
+const PROFILE = process.argv.includes('--profile')
 const TRACE_CATEGORIES = 'devtools.timeline,disabled-by-default-devtools.timeline,toplevel,cc'
 
 interface TraceEvent {
@@ -349,7 +356,24 @@ export async function firehoseRamp(browser: Browser, browserUrl: string, api: Ap
       }
       await Promise.all(submits)
     }
+    const profiler = PROFILE ? await page.context().newCDPSession(page) : null
+    if (profiler) {
+      await profiler.send('Profiler.enable')
+      await profiler.send('Profiler.setSamplingInterval', { interval: 100 })
+      await profiler.send('Profiler.start')
+    }
     const events = TRACE ? await traced(page, offer) : (await offer(), [])
+    if (TRACE && process.env.BENCH_UI_KEEP_TRACE === '1') {
+      await mkdir(join(ROOT, 'test-artifacts'), { recursive: true })
+      await writeFile(join(ROOT, `test-artifacts/ui-ramp-${mode}-${rate}.trace.json`), JSON.stringify(events))
+    }
+    if (profiler) {
+      const { profile } = (await profiler.send('Profiler.stop')) as unknown as { profile: Profile }
+      await profiler.detach()
+      await mkdir(join(ROOT, 'test-artifacts'), { recursive: true })
+      await writeFile(join(ROOT, `test-artifacts/ui-ramp-${mode}-${rate}.cpuprofile`), JSON.stringify(profile))
+      process.stderr.write(topSelf(profile) + '\n')
+    }
     const seconds = Math.max(0.001, (performance.now() - started) / 1000)
     const frames = await probeStop(page)
     const headAfter = await headSeq(api)

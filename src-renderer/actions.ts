@@ -118,8 +118,9 @@ export function applySelection(model: AppModel, selection: ListSelection): void 
  * all end here, so they cannot drift apart.
  */
 export function createActions(model: AppModel, t: Translate) {
+  // The cursor moves over the rows as the list shows them (model.listRows).
   const moveCursor = (delta: number | 'first' | 'last') => {
-    const rows = model.rows.value
+    const rows = model.listRows.value.rows
     if (rows.length === 0) return
     const index = rows.findIndex((r) => r.task.id === model.cursor.value)
     const next =
@@ -131,7 +132,7 @@ export function createActions(model: AppModel, t: Translate) {
   }
   const extend = (delta: number) => {
     const next = extendSelection(
-      model.rows.value.map((r) => r.task.id),
+      model.listRows.value.rows.map((r) => r.task.id),
       { cursor: model.cursor.value, checked: model.checked.value, anchor: model.anchor.value },
       delta,
     )

@@ -10,6 +10,7 @@ import { finishNotifications$, liveFinishesIn } from './streams/notifications.ts
 import { foldedSettings$ } from './streams/settings.ts'
 import { rememberSettings, rememberedSettings } from './remembered-settings.ts'
 import type { FinishedTask } from '../src-shared/decisions/notifications.ts'
+import { listRefresh$, type ListShown } from './streams/list-refresh.ts'
 import { selectionCounts$, type RangeAnchor, type SelectionCounts } from './streams/selection.ts'
 import { sequencedEvents$ } from './streams/sequence.ts'
 import { INITIAL_STATE, StateBuilder, foldEvents, seedMachine, seedWorkers, type AppState, type FoldedCollections } from './streams/state.ts'
@@ -248,6 +249,12 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
   selectionCounts$(checked.value$, state.value$).subscribe((counts) => selectionCounts.set(counts))
   const query = new Store<TaskQuery>(DEFAULT_QUERY)
   const rows = new Store<readonly TaskRow[]>([])
+  /**
+   * The rows the task list draws: `rows`, but while a burst of tasks arrives at most ten times a second (each refresh
+   * then rewrites every row of its window); `behind` while newer rows wait (streams/list-refresh.ts). The counts follow `rows`.
+   */
+  const listRows = new Store<ListShown<readonly TaskRow[]>>({ rows: [], behind: false, burst: false })
+  listRefresh$(rows.value$.pipe(map((next) => ({ rows: next, tasks: state.value.tasks.size })))).subscribe((shown) => listRows.set(shown))
   /** Groups, labels and counts per status for the filters. */
   const taskFacets = new Store<TaskFacets>(taskFacetsOf(new Map()))
   /** The dashboard's slowest and most-failing tasks. */
@@ -338,6 +345,7 @@ export function createAppModel(bridge: Bridge, connection$: Observable<Connectio
     selectionCounts,
     query,
     rows,
+    listRows,
     taskFacets,
     runLeaders,
     state,

@@ -1,3 +1,4 @@
+import { LayeredMap } from './layered-map.ts'
 import type { ConnectionState } from '../bridge/types.ts'
 import { assertNever, type EngineEvent, type Group, type MachineState, type Progress, type Run, type Settings, type Task, type TransientEvent, type UsageSample } from '../../src-shared/index.ts'
 import type { WorkerInfo } from '../../src-shared/workers.ts'
@@ -228,8 +229,9 @@ export const foldEvents = foldEventsWithClock(() => Date.now())
 export class StateBuilder {
   private base: AppState
   private readonly now: () => number
-  private tasks: Map<number, Task> | null = null
-  private runs: Map<number, Run> | null = null
+  /** Versions of the two large collections: a copy of their recent changes, not of every entry (LayeredMap). */
+  private tasks: LayeredMap<number, Task> | null = null
+  private runs: LayeredMap<number, Run> | null = null
   private progress: Map<number, Progress> | null = null
   private groups: Map<string, Group> | null = null
   private stats: EngineStats[] | null = null
@@ -273,12 +275,12 @@ export class StateBuilder {
     return this.lastSeq
   }
 
-  private writableTasks(): Map<number, Task> {
-    return (this.tasks ??= new Map(this.base.tasks))
+  private writableTasks(): LayeredMap<number, Task> {
+    return (this.tasks ??= LayeredMap.draft(this.base.tasks))
   }
 
-  private writableRuns(): Map<number, Run> {
-    return (this.runs ??= new Map(this.base.runs))
+  private writableRuns(): LayeredMap<number, Run> {
+    return (this.runs ??= LayeredMap.draft(this.base.runs))
   }
 
   private writableProgress(): Map<number, Progress> {

@@ -37,6 +37,20 @@ export function ConnectionIndicator() {
   const resyncs = useStore(model.resyncs)
   const history = useStore(model.history)
   const catchingUp = state.catchingUp
+  // Translated once, not on every state: the indicator re-renders on every published state (its seq), and its i18next
+  // lookups cost more than the rest of it (docs/benchmarks.md, UI "Session 15").
+  const words = useMemo(
+    () => ({
+      online: t('connection.online'),
+      connecting: t('connection.connecting'),
+      lost: t('connection.lost'),
+      refused: t('connection.refused'),
+      unauthorized: t('connection.unauthorized'),
+      seq: t('connection.seq'),
+      retryNow: t('connection.retryNow'),
+    }),
+    [t],
+  )
   // Online but no head known yet (the history's first answer is on its way): still connecting, not "Live #0" then
   // "Catching up" then "Live".
   const kind = connection.kind === 'online' && history.reading && history.left === null ? 'connecting' : connection.kind
@@ -47,14 +61,14 @@ export function ConnectionIndicator() {
           history.reading && history.left !== null
           ? t('connection.catchingUpLeft', { count: history.left })
           : t('connection.catchingUp', { count: state.lastBatchSize })
-        : t('connection.online')
+        : words.online
       : kind === 'connecting'
-        ? t('connection.connecting')
+        ? words.connecting
         : connection.kind === 'offline'
-          ? t('connection.lost')
+          ? words.lost
           : connection.kind === 'refused'
-            ? t('connection.refused')
-            : t('connection.unauthorized')
+            ? words.refused
+            : words.unauthorized
   return (
     <div className={`connection connection-${catchingUp && kind === 'online' ? 'catching-up' : kind}`} data-testid="connection" title={label}>
       <span className="connection-dot" aria-hidden />
@@ -65,20 +79,20 @@ export function ConnectionIndicator() {
           <OfflineCountdown key={connection.attempt} retryInMs={connection.retryInMs} />
         ) : catchingUp && kind === 'online' ? (
           <>
-            <span className="sr-only">{t('connection.online')}</span>
+            <span className="sr-only">{words.online}</span>
             <span aria-hidden>{label}</span>
           </>
         ) : (
           label
         )}
       </span>
-      <span className="connection-seq" title={resyncs > 0 ? `${t('connection.seq')} · ${t('connection.resyncs', { count: resyncs })}` : t('connection.seq')}>
+      <span className="connection-seq" title={resyncs > 0 ? `${words.seq} · ${t('connection.resyncs', { count: resyncs })}` : words.seq}>
         #{state.lastSeq}
       </span>
       {connection.kind === 'offline' && model.reconnectNow && (
-        <button type="button" className="btn btn-ghost connection-retry" title={t('connection.retryNow')} onClick={model.reconnectNow}>
+        <button type="button" className="btn btn-ghost connection-retry" title={words.retryNow} onClick={model.reconnectNow}>
           <span aria-hidden>↻</span>
-          <span className="btn-label">{t('connection.retryNow')}</span>
+          <span className="btn-label">{words.retryNow}</span>
         </button>
       )}
     </div>

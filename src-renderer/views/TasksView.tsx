@@ -339,7 +339,8 @@ function BulkBar({ run }: { run: (id: CommandId) => void }) {
 function TaskList() {
   const { t } = useTranslation()
   const model = useModel()
-  const rows = useStore(model.rows)
+  // Paced while a burst of tasks arrives (model.listRows); the counts above follow every state.
+  const { rows, behind, burst } = useStore(model.listRows)
   const cursor = useStore(model.cursor)
   const checked = useStore(model.checked)
   const { total } = useStore(model.taskFacets)
@@ -354,8 +355,7 @@ function TaskList() {
   const cursorIndex = cursor === null ? -1 : rows.findIndex((r) => r.task.id === cursor)
   // Translated once per render of the list, not once per row (i18next lookups add up when scrolling).
   const statusLabels = useMemo(() => Object.fromEntries(TASK_STATUSES.map((s) => [s, t(`status.${s}`)])) as Record<TaskStatus, string>, [t])
-  const selectLabel = t('tasks.selectRow')
-  const progressLabel = t('tasks.progress')
+  const { selectLabel, progressLabel, listLabel } = useMemo(() => ({ selectLabel: t('tasks.selectRow'), progressLabel: t('tasks.progress'), listLabel: t('tasks.list') }), [t])
   const sentence = useEngineSentences().ended
   const duration = useDuration()
   const stderr = useMemo(() => ({ mark: t('log.stderrMark'), title: (text: string) => t('tasks.stderrTitle', { text }) }), [t])
@@ -376,7 +376,7 @@ function TaskList() {
       if (how.toggle) return toggleChecked(id)
       if (how.shift) {
         const selection = { cursor: model.cursor.value, checked: model.checked.value, anchor: model.anchor.value }
-        return applySelection(model, selectRange(model.rows.value.map((r) => r.task.id), selection, id))
+        return applySelection(model, selectRange(model.listRows.value.rows.map((r) => r.task.id), selection, id))
       }
       model.anchor.set(null)
       model.cursor.set(id)
@@ -422,13 +422,16 @@ function TaskList() {
   return (
     <div
       id={TASK_LIST_ID}
-      className="task-list"
       ref={scrollRef}
       role="grid"
-      aria-label={t('tasks.list')}
+      aria-label={listLabel}
       // Only a window of rows is in the DOM: the count and each row's index say where it is in the whole list.
       aria-rowcount={rows.length}
       aria-multiselectable="true"
+      // Newer rows wait for the burst's next refresh (at most a tenth of a second): assistive technology waits with them.
+      aria-busy={behind}
+      // While a burst refreshes the rows ten times a second, running rows do without their pulse (see .task-list.burst).
+      className={burst ? 'task-list burst' : 'task-list'}
       // One Tab stop for the list; j/k and the arrows move the cursor, which screen readers follow as the active row.
       tabIndex={0}
       aria-activedescendant={cursor !== null && cursorIndex >= first && cursorIndex < end ? rowId(cursor) : undefined}
