@@ -257,7 +257,7 @@ function Favourites({ favourites, overrides }: { favourites: readonly number[]; 
       <h2 id="favourites-heading">{t('favourites.title')}</h2>
       <p className="muted">{t('favourites.hint')}</p>
       {favourites.length === 0 ? (
-        <p className="muted" data-testid="favourites-empty">
+        <p className="muted panel-empty" data-testid="favourites-empty">
           {t('favourites.none')}
         </p>
       ) : (

@@ -565,7 +565,7 @@ const TaskRowCells = memo(function TaskRowCells(props: TaskRowContent) {
         <span className="task-name">{task.name}</span>
         {failedReason ? (
           <>
-            <span className={`task-reason${stderrTail ? ' with-stderr' : ''}`}>{failedReason}</span>
+            <span className={`task-reason${stderrTail ? ' with-stderr' : ''}${task.status === 'cancelled' ? ' by-user' : ''}`}>{failedReason}</span>
             {stderrTail && (
               <span className="task-stderr" title={props.stderr.title(stderrTail)}>
                 <span className="stderr-mark" data-mark={props.stderr.mark} />

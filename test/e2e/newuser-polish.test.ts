@@ -121,3 +121,48 @@ describe('an HTTP batch’s command', () => {
     }
   })
 })
+
+describe('Settings › Favourites with none yet', () => {
+  it('sets the empty line apart from the hint above it', async () => {
+    await useLanguage('en')
+    for (const scheme of ['light', 'dark'] as const) {
+      const { page, errors } = await openPage(ui.browser, ui.served.browserUrl, scheme)
+      await page.keyboard.press('g')
+      await page.keyboard.press('s')
+      const empty = page.getByTestId('favourites-empty')
+      await empty.waitFor()
+      const gap = await page.evaluate<number>(
+        `(() => { const line = document.querySelector('[data-testid="favourites-empty"]'); return line.getBoundingClientRect().top - line.previousElementSibling.getBoundingClientRect().bottom })()`,
+      )
+      expect(gap).toBeGreaterThanOrEqual(6)
+      await page.locator('.favourites').screenshot({ path: join(ARTIFACTS, `favourites-empty-${scheme}-en.png`) })
+      expect(errors).toEqual([])
+      await page.context().close()
+    }
+  })
+})
+
+describe('a cancelled task’s row', () => {
+  it('says why it ended without the red of a failure', async () => {
+    await useLanguage('en')
+    const failed = await cli(ui.home, ['add', '-q', '-n', 'breaks', '--shell', 'exit 4'])
+    const cancelled = await cli(ui.home, ['add', '-q', '-n', 'stopped', '--shell', 'sleep 60'])
+    await cli(ui.home, ['cancel', cancelled])
+    for (const scheme of ['light', 'dark'] as const) {
+      const { page, errors } = await openPage(ui.browser, ui.served.browserUrl, scheme)
+      const reason = (id: string) => page.locator(`[data-task-id="${id}"] .task-reason`)
+      await reason(failed).waitFor()
+      await reason(cancelled).waitFor()
+      const colour = (id: string) => page.evaluate<string>(`getComputedStyle(document.querySelector('[data-task-id="${id}"] .task-reason')).color`)
+      // The theme's --danger as a computed colour, from a probe element.
+      const danger = await page.evaluate<string>(
+        `(() => { const probe = document.body.appendChild(document.createElement('span')); probe.style.color = 'var(--danger)'; const value = getComputedStyle(probe).color; probe.remove(); return value })()`,
+      )
+      expect(await colour(failed)).toBe(danger)
+      expect(await colour(cancelled)).not.toBe(danger)
+      await page.locator('.tasks-pane').screenshot({ path: join(ARTIFACTS, `cancelled-reason-${scheme}-en.png`) })
+      expect(errors).toEqual([])
+      await page.context().close()
+    }
+  })
+})
